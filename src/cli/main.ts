@@ -1,0 +1,34 @@
+// `palmpay`: every command a person runs. Each concern registers its own subcommands in ./commands.
+import { Command, CommanderError } from 'commander';
+import { PalmPayError } from '../util/errors.ts';
+import { commands } from './commands/index.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('palmpay')
+    .description('PalmPay: offline-first palm-vein payment terminal')
+    .option('--debug', 'print stack traces on error')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of commands) register(program);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code. Errors become one clear line, not a stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    const debug = argv.includes('--debug');
+    if (err instanceof PalmPayError) {
+      console.error(`palmpay: ${err.message}`);
+    } else {
+      const message = err instanceof Error ? err.message : String(err);
+      console.error(`palmpay: unexpected error: ${message}${debug ? '' : ' (run with --debug for details)'}`);
+    }
+    if (debug && err instanceof Error) console.error(err.stack);
+    return 1;
+  }
+}
