@@ -1,7 +1,10 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // One runner for unit, integration and end-to-end tests. Tests live under test/, by concern.
 export default defineConfig({
+  // The renderer imports the shared API types as @api/... (as in tsconfig.json and vite.config.ts).
+  resolve: { alias: { '@api': fileURLToPath(new URL('./src/api', import.meta.url)) } },
   test: {
     include: ['test/**/*.test.{ts,tsx}'],
     environment: 'node',

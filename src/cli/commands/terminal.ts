@@ -1,10 +1,37 @@
-import type { Command } from 'commander';
+// `palmpay terminal` (what `npm start` runs). The work is in src/host/terminal.ts; this parses options.
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { LANGUAGES, type Language } from '../../api/schemas.ts';
 
 export function registerTerminal(program: Command): void {
   program
     .command('terminal')
     .description('run the counter terminal (Electron when installed, otherwise the browser kiosk)')
-    .action(async () => {
-      throw new Error('terminal: not built yet');
+    .option('--data <dir>', 'data folder (default: the platform user-data folder)')
+    .option('--port <n>', 'browser-mode port on 127.0.0.1 (0 picks a free one)', parsePort, 0)
+    .option('--no-open', 'browser mode, serve only: open no window (tests, a screen elsewhere)')
+    .option('--browser', 'use the browser kiosk even if Electron is installed')
+    .addOption(new Option('--lang <code>', 'start in this language').choices(LANGUAGES))
+    .action(async (opts: { data?: string; port: number; open: boolean; browser?: boolean; lang?: Language }) => {
+      const { runTerminal } = await import('../../host/terminal.ts');
+      const { REPO_ROOT } = await import('../../util/repo-root.ts');
+      const { readFileSync } = await import('node:fs');
+      const { version } = JSON.parse(readFileSync(`${REPO_ROOT}/package.json`, 'utf8')) as { version: string };
+      const code = await runTerminal({
+        root: REPO_ROOT,
+        version,
+        data: opts.data,
+        port: opts.port,
+        open: opts.open,
+        browser: Boolean(opts.browser),
+        lang: opts.lang,
+        say: (line) => console.log(line),
+      });
+      if (code !== 0) process.exitCode = code;
     });
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
+  return n;
 }

@@ -1,0 +1,206 @@
+/**
+ * ScannerClient: the one API the host uses, for serial palm modules and HID image scanners alike.
+ *
+ * - One exchange at a time, by design a *busy error*: a second call while one runs fails at once with
+ *   SCANNER_BUSY (the host's flows own the scanner; queueing would hide a flow bug and stale palms).
+ * - Every call takes { timeoutMs, signal }; defaults per call below. A call made while the device is
+ *   unplugged waits (within its timeout) for the reconnect.
+ * - Events: 'state' (disconnected/connected/ready/busy/unresponsive), 'palm', 'fault' (every typed
+ *   wire error, recovered or not), 'retry'.
+ */
+import { DriverError } from '../errors.ts';
+import { Connection, type ConnectionOptions } from '../transport/connection.ts';
+import type { Transport } from '../transport/transport.ts';
+import { anySignal, sleep, type CallOptions } from '../util/abort.ts';
+import { Emitter } from '../util/emitter.ts';
+import { HidImageDriver, type HidDriverOptions } from './hid-driver.ts';
+import { SerialModuleDriver, type SerialDriverOptions } from './serial-driver.ts';
+import type { Capture, CaptureOptions, DeviceState, Indicator, IndicatorOptions, PalmEvent, ProtocolDriver, ScannerInfo, ScannerStats } from './types.ts';
+import type { EnrollRequest, VerifyResult } from '../serial-module/messages.ts';
+
+export interface ScannerClientOptions {
+  connection?: ConnectionOptions;
+  serial?: SerialDriverOptions;
+  hid?: HidDriverOptions;
+  /**
+   * After (re)connecting, wait this long before the first exchange (default 100 ms): a device that
+   * just powered up announces it, and that note must not be taken for a restart mid-exchange.
+   */
+  settleMs?: number;
+  /** Default whole-call timeouts (ms). */
+  timeouts?: Partial<Record<'info' | 'waitForPalm' | 'capture' | 'setIndicator' | 'reset' | 'module', number>>;
+}
+
+export interface ScannerEvents extends Record<string, unknown> {
+  state: DeviceState;
+  palm: PalmEvent;
+  fault: DriverError;
+  retry: { what: string; error: DriverError };
+}
+
+const DEFAULT_TIMEOUTS = { info: 3000, waitForPalm: 60_000, capture: 15_000, setIndicator: 2000, reset: 3000, module: 15_000 };
+
+export class ScannerClient extends Emitter<ScannerEvents> {
+  readonly connection: Connection;
+  private readonly driver: ProtocolDriver;
+  private running: string | null = null;
+  private current: DeviceState = 'disconnected';
+  private readonly timeouts: typeof DEFAULT_TIMEOUTS;
+  private settledAt = 0;
+  private readonly settleMs: number;
+  readonly stats: ScannerStats = { exchanges: 0, faults: {}, retries: 0, failedCalls: 0 };
+
+  constructor(
+    readonly transport: Transport,
+    opts: ScannerClientOptions = {},
+  ) {
+    super();
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+    this.settleMs = opts.settleMs ?? 100;
+    const sink = {
+      fault: (error: DriverError) => {
+        this.stats.faults[error.code] = (this.stats.faults[error.code] ?? 0) + 1;
+        this.emit('fault', error);
+      },
+      retry: (what: string, error: DriverError) => {
+        this.stats.retries++;
+        this.emit('retry', { what, error });
+      },
+      palm: (e: PalmEvent) => this.emit('palm', e),
+      deviceReady: () => {
+        if (this.connection.connected && !this.running) this.setState('ready');
+      },
+      unresponsive: () => this.setState('unresponsive'),
+    };
+    const send = (bytes: Uint8Array, o: CallOptions) => this.transport.write(bytes, o);
+    this.driver = transport.kind === 'serial' ? new SerialModuleDriver(send, sink, opts.serial) : new HidImageDriver(send, sink, opts.hid);
+    this.connection = new Connection(transport, opts.connection);
+    this.connection.on('data', (d) => this.driver.onData(d));
+    this.connection.on('up', () => {
+      this.settledAt = Date.now() + this.settleMs;
+      this.setState(this.running ? 'busy' : 'connected');
+    });
+    this.connection.on('down', (err) => {
+      this.driver.onDisconnected(err);
+      this.setState('disconnected');
+    });
+  }
+
+  get kind(): ProtocolDriver['kind'] {
+    return this.driver.kind;
+  }
+
+  get state(): DeviceState {
+    return this.current;
+  }
+
+  get busy(): boolean {
+    return this.running !== null;
+  }
+
+  /** Starts connecting (and reconnecting after unplugs) in the background. */
+  start(): this {
+    this.connection.start();
+    return this;
+  }
+
+  /** Starts and waits for the first connection. */
+  async open(opts: CallOptions = {}): Promise<this> {
+    this.start();
+    await this.connection.waitConnected({ timeoutMs: opts.timeoutMs ?? 5000, signal: opts.signal });
+    return this;
+  }
+
+  async close(): Promise<void> {
+    await this.connection.stop();
+    this.setState('disconnected');
+  }
+
+  private setState(s: DeviceState): void {
+    if (s === this.current) return;
+    this.current = s;
+    this.emit('state', s);
+  }
+
+  /** Runs one call: exclusive, with the whole-call timeout folded into the signal. */
+  private async run<T>(name: string, defaultTimeout: number, opts: CallOptions, fn: (o: CallOptions) => Promise<T>): Promise<T> {
+    if (this.running) throw new DriverError('SCANNER_BUSY', `${name}: the scanner is busy with ${this.running}`);
+    if (opts.signal?.aborted) throw new DriverError('SCANNER_ABORTED', `${name}: aborted`);
+    this.running = name;
+    const timeoutMs = opts.timeoutMs ?? defaultTimeout;
+    const timer = new AbortController();
+    const t = Number.isFinite(timeoutMs) ? setTimeout(() => timer.abort(new DriverError('SCANNER_TIMEOUT', `${name}: not done within ${timeoutMs} ms`)), timeoutMs) : undefined;
+    const signal = anySignal(opts.signal, timer.signal);
+    try {
+      await this.connection.waitConnected({ signal });
+      const settle = this.settledAt - Date.now();
+      if (settle > 0) await sleep(settle, signal);
+      this.setState('busy');
+      this.stats.exchanges++;
+      const result = await fn({ signal });
+      this.setState('ready');
+      return result;
+    } catch (err) {
+      this.stats.failedCalls++;
+      if (this.connection.connected && this.current === 'busy') this.setState(err instanceof DriverError && err.code === 'SCANNER_UNRESPONSIVE' ? 'unresponsive' : 'ready');
+      throw err; // DriverErrors by contract; anything else is a bug and should surface as one
+    } finally {
+      if (t) clearTimeout(t);
+      this.running = null;
+    }
+  }
+
+  info(opts: CallOptions = {}): Promise<ScannerInfo> {
+    return this.run('info', this.timeouts.info, opts, (o) => this.driver.info(o));
+  }
+
+  /** Resolves when a palm lies on the scanner. Default timeout 60 s; pass timeoutMs: Infinity to wait for the signal only. */
+  waitForPalm(opts: CallOptions = {}): Promise<PalmEvent> {
+    return this.run('waitForPalm', this.timeouts.waitForPalm, opts, (o) => this.driver.waitForPalm(o));
+  }
+
+  capture(opts: CaptureOptions = {}): Promise<Capture> {
+    return this.run('capture', this.timeouts.capture, opts, (o) => this.driver.capture({ ...o, want: opts.want }));
+  }
+
+  setIndicator(led: Indicator, opts: IndicatorOptions = {}): Promise<void> {
+    return this.run('setIndicator', this.timeouts.setIndicator, opts, (o) => this.driver.setIndicator(led, { ...o, beepMs: opts.beepMs }));
+  }
+
+  reset(opts: CallOptions = {}): Promise<void> {
+    return this.run('reset', this.timeouts.reset, opts, (o) => this.driver.reset(o));
+  }
+
+  // ----- serial palm modules only: the module's own user store -----
+
+  private module(name: string): SerialModuleDriver {
+    if (!(this.driver instanceof SerialModuleDriver)) throw new DriverError('CONFIG_INVALID', `${name}: only serial palm modules keep users`);
+    return this.driver;
+  }
+
+  /** Identify the palm on the module (module-side matching). */
+  verify(opts: CallOptions & { palmTimeoutS?: number } = {}): Promise<VerifyResult> {
+    const m = this.module('verify');
+    return this.run('verify', this.timeouts.module, opts, (o) => m.verify(opts.palmTimeoutS ?? 5, o));
+  }
+  enrollSingle(req: EnrollRequest, opts: CallOptions = {}): Promise<number> {
+    const m = this.module('enrollSingle');
+    return this.run('enrollSingle', this.timeouts.module, opts, (o) => m.enrollSingle(req, o));
+  }
+  deleteUser(userId: number, opts: CallOptions = {}): Promise<void> {
+    const m = this.module('deleteUser');
+    return this.run('deleteUser', this.timeouts.module, opts, (o) => m.deleteUser(userId, o));
+  }
+  deleteAll(opts: CallOptions = {}): Promise<void> {
+    const m = this.module('deleteAll');
+    return this.run('deleteAll', this.timeouts.module, opts, (o) => m.deleteAll(o));
+  }
+  getFeature(userId: number, opts: CallOptions = {}): Promise<Uint8Array> {
+    const m = this.module('getFeature');
+    return this.run('getFeature', this.timeouts.module, opts, (o) => m.getFeature(userId, o));
+  }
+  putFeature(userId: number, bytes: Uint8Array, opts: CallOptions = {}): Promise<void> {
+    const m = this.module('putFeature');
+    return this.run('putFeature', this.timeouts.module, opts, (o) => m.putFeature(userId, bytes, o));
+  }
+}

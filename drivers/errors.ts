@@ -1,0 +1,70 @@
+/**
+ * The drivers' typed errors. Drivers cannot import src/, so this is their own base: same shape as
+ * PalmPayError (a stable machine-readable `code`, a one-line `message`). The host switches on `code`.
+ */
+export const DRIVER_ERROR_CODES = [
+  // wire / protocol: a byte or report from the device failed validation
+  'PROTO_PARITY', // serial message parity byte wrong
+  'PROTO_LENGTH', // impossible or over-cap length field
+  'PROTO_GARBAGE', // bytes before a sync word, dropped while resynchronising
+  'PROTO_TRUNCATED', // a partial message abandoned after a timeout
+  'PROTO_BAD_MESSAGE', // well-framed message whose payload does not follow our layout
+  'PROTO_BAD_REPORT', // HID report with an unknown type or impossible field
+  'PROTO_CRC', // frame CRC-32 mismatch
+  'PROTO_CHUNK_LOST', // a chunk is missing (gap in offsets, or end before all bytes)
+  'PROTO_CHUNK_DUP', // a chunk arrived twice
+  'PROTO_CHUNK_STRAY', // a chunk or end without a matching begin
+  'PROTO_TRANSFER_TIMEOUT', // a chunked transfer stalled
+  'PROTO_STALE_REPLY', // a well-formed answer nobody is waiting for (late, duplicated)
+  // device said no
+  'DEVICE_REJECTED', // the module answered with a non-success result code
+  'DEVICE_RESTARTED', // a power-up note arrived in the middle of an exchange
+  'NO_PALM', // the device waited for a palm and none came
+  // exchange / transport
+  'SCANNER_TIMEOUT',
+  'SCANNER_ABORTED',
+  'SCANNER_BUSY',
+  'SCANNER_UNRESPONSIVE', // retries exhausted
+  'TRANSPORT_NOT_OPEN',
+  'TRANSPORT_OPEN_FAILED',
+  'TRANSPORT_DISCONNECTED',
+  'TRANSPORT_WRITE_FAILED',
+  'DISCOVERY_FAILED',
+  'DEVICE_NOT_FOUND',
+  'CONFIG_INVALID',
+  // record / replay
+  'REPLAY_UNEXPECTED',
+  'REPLAY_UNCONSUMED',
+  'REPLAY_BAD_FIXTURE',
+  // simulator
+  'SIM_FAILED',
+] as const;
+
+export type DriverErrorCode = (typeof DRIVER_ERROR_CODES)[number];
+
+export class DriverError extends Error {
+  constructor(
+    readonly code: DriverErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DriverError';
+  }
+}
+
+export function isDriverError(err: unknown, code?: DriverErrorCode): err is DriverError {
+  return err instanceof DriverError && (code === undefined || err.code === code);
+}
+
+/** Protocol errors come from bad bytes on the wire: retrying the exchange may succeed. */
+export function isWireError(err: unknown): boolean {
+  return err instanceof DriverError && (err.code.startsWith('PROTO_') || err.code === 'SCANNER_TIMEOUT' || err.code === 'DEVICE_RESTARTED');
+}
+
+/** Wraps anything thrown by a library into a DriverError with the given code (keeps DriverErrors). */
+export function asDriverError(err: unknown, code: DriverErrorCode, context: string): DriverError {
+  if (err instanceof DriverError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  return new DriverError(code, `${context}: ${msg}`, { cause: err });
+}

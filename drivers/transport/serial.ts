@@ -1,0 +1,62 @@
+/** SerialTransport: a serial port (UART, USB CDC or a socat pty) through the `serialport` package. */
+import type { SerialPort as SerialPortType } from 'serialport';
+import { DriverError, asDriverError } from '../errors.ts';
+import { waitFor, type CallOptions } from '../util/abort.ts';
+import { BaseTransport } from './transport.ts';
+
+export interface SerialTransportOptions {
+  path: string;
+  baudRate?: number;
+  /** Default timeout for open and write, ms. */
+  timeoutMs?: number;
+}
+
+export class SerialTransport extends BaseTransport {
+  readonly kind = 'serial' as const;
+  readonly description: string;
+  private port: SerialPortType | null = null;
+
+  constructor(private readonly opts: SerialTransportOptions) {
+    super();
+    this.description = `serial ${opts.path}`;
+  }
+
+  async open(call: CallOptions = {}): Promise<void> {
+    if (this.opened) return;
+    const { SerialPort } = await import('serialport');
+    const port = new SerialPort({ path: this.opts.path, baudRate: this.opts.baudRate ?? 115200, autoOpen: false });
+    await waitFor<void>(`open ${this.opts.path}`, { timeoutMs: call.timeoutMs ?? this.opts.timeoutMs ?? 2000, signal: call.signal }, (resolve, reject) => {
+      port.open((err) => (err ? reject(new DriverError('TRANSPORT_OPEN_FAILED', `cannot open ${this.opts.path}: ${err.message}`, { cause: err })) : resolve()));
+      return () => undefined;
+    }).catch((err: unknown) => {
+      if (port.isOpen) port.close(() => undefined);
+      throw asDriverError(err, 'TRANSPORT_OPEN_FAILED', `open ${this.opts.path}`);
+    });
+    this.port = port;
+    port.on('data', (b: Buffer) => this.deliver(new Uint8Array(b.buffer, b.byteOffset, b.length)));
+    port.on('error', () => undefined); // errors are followed by close or fail the write that caused them
+    port.on('close', (err?: Error) => {
+      if (this.port === port) this.port = null;
+      this.markClosed(err ? new DriverError('TRANSPORT_DISCONNECTED', `${this.opts.path} went away: ${err.message}`, { cause: err }) : null);
+    });
+    this.markOpen();
+  }
+
+  async close(): Promise<void> {
+    const port = this.port;
+    this.port = null;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    this.markClosed(null);
+  }
+
+  async write(data: Uint8Array, call: CallOptions = {}): Promise<void> {
+    this.assertOpen();
+    const port = this.port!;
+    await waitFor<void>(`write ${this.opts.path}`, { timeoutMs: call.timeoutMs ?? this.opts.timeoutMs ?? 2000, signal: call.signal }, (resolve, reject) => {
+      port.write(Buffer.from(data.buffer, data.byteOffset, data.length), (err) => {
+        if (err) return reject(new DriverError('TRANSPORT_WRITE_FAILED', `write to ${this.opts.path} failed: ${err.message}`, { cause: err }));
+        port.drain((e) => (e ? reject(new DriverError('TRANSPORT_WRITE_FAILED', `drain ${this.opts.path}: ${e.message}`, { cause: e })) : resolve()));
+      });
+    });
+  }
+}

@@ -1,0 +1,88 @@
+// The shell: top bar (brand, clock, language), placeholder notice, the current screen, the status bar.
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Digits, HostApi, HostEvent, Language, Settings, Status } from '@api/index.ts';
+import type { Transport } from './api-client.ts';
+import { LanguageSwitch } from './components/LanguageSwitch.tsx';
+import { StatusBar } from './components/StatusBar.tsx';
+import { formatDateTime } from './format.ts';
+import { intlLocale, textDirection } from './i18n/index.ts';
+import { Home, type Role } from './screens/Home.tsx';
+import { roleScreens } from './screens/index.tsx';
+
+interface Props {
+  api: HostApi;
+  transport: Transport;
+  initialSettings: Settings;
+  initialStatus: Status;
+}
+
+export function App({ api, transport, initialSettings, initialStatus }: Props) {
+  const { t, i18n } = useTranslation();
+  const [settings, setSettings] = useState(initialSettings);
+  const [status, setStatus] = useState(initialStatus);
+  const [role, setRole] = useState<Role | null>(null);
+  const [connected, setConnected] = useState(true);
+  const [now, setNow] = useState(() => new Date());
+  const locale = intlLocale(settings.language, settings.digits);
+
+  // Host events keep settings and the status bar current.
+  useEffect(
+    () =>
+      transport.onEvent((event: HostEvent) => {
+        if (event.type === 'settings') setSettings(event.settings);
+        else if (event.type === 'scanner') setStatus((s) => ({ ...s, scanner: event.scanner }));
+        else if (event.type === 'link') setStatus((s) => ({ ...s, link: event.link }));
+        else if (event.type === 'queue') setStatus((s) => ({ ...s, queue: event.queue }));
+      }),
+    [transport],
+  );
+  useEffect(() => transport.onConnection?.(setConnected), [transport]);
+  useEffect(() => {
+    const timer = setInterval(() => setNow(new Date()), 30_000);
+    return () => clearInterval(timer);
+  }, []);
+
+  // Language drives i18next, <html lang> and <html dir>.
+  useEffect(() => {
+    void i18n.changeLanguage(settings.language);
+    document.documentElement.lang = settings.language;
+    document.documentElement.dir = textDirection(settings.language);
+    document.title = i18n.t('app.title', { lng: settings.language });
+  }, [settings.language, i18n]);
+
+  const chooseLanguage = (language: Language) => void api['settings.setLanguage']({ language }).then(setSettings);
+  const chooseDigits = (digits: Digits) => void api['settings.setDigits']({ digits }).then(setSettings);
+  const Screen = role ? roleScreens[role] : null;
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <span className="brand">{t('app.title')}</span>
+        <span className="tagline">{t('app.tagline')}</span>
+        <span className="spacer" />
+        <time className="clock" dateTime={now.toISOString()} data-testid="clock">
+          {formatDateTime(now, locale)}
+        </time>
+        <LanguageSwitch language={settings.language} digits={settings.digits} onLanguage={chooseLanguage} onDigits={chooseDigits} />
+      </header>
+      {!connected && (
+        <div className="banner" role="alert">
+          {t('status.host.lost')}
+        </div>
+      )}
+      {status.placeholders.length > 0 && (
+        <aside className="placeholders" data-testid="placeholders">
+          {t('placeholders.heading')}
+          <ul>
+            {status.placeholders.map((p) => (
+              <li key={p.part}>{t(`placeholders.${p.part}`)}</li>
+            ))}
+          </ul>
+        </aside>
+      )}
+      <main>{Screen && role ? <Screen api={api} role={role} locale={locale} onBack={() => setRole(null)} /> : <Home onOpen={setRole} />}</main>
+      <StatusBar status={status} locale={locale} />
+    </div>
+  );
+}

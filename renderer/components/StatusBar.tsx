@@ -1,0 +1,33 @@
+// The bottom bar: scanner, link and queue, each flagged when it is still a placeholder.
+import { useTranslation } from 'react-i18next';
+import type { Status } from '@api/index.ts';
+import { formatNumber } from '../format.ts';
+
+export function StatusBar({ status, locale }: { status: Status; locale: string }) {
+  const { t } = useTranslation();
+  const badge = (on: boolean) => (on ? <span className="badge">{t('status.placeholder')}</span> : null);
+  const server = status.link.server === 'in-process' ? t('status.inProcess') : status.link.server;
+  return (
+    <footer className="statusbar" aria-label={t('status.label')}>
+      <div className="item" data-testid="status-scanner">
+        <span className="key">{t('status.scanner')}</span>
+        <span>
+          {t(`status.scannerKind.${status.scanner.kind}`)} · {t(`status.scannerState.${status.scanner.state}`)}
+        </span>
+        {badge(status.scanner.placeholder)}
+      </div>
+      <div className="item" data-testid="status-link">
+        <span className="key">{t('status.link')}</span>
+        <span>
+          {t(`status.linkState.${status.link.state}`)} · {server}
+        </span>
+        {badge(status.link.placeholder)}
+      </div>
+      <div className="item" data-testid="status-queue">
+        <span className="key">{t('status.queue')}</span>
+        <span>{formatNumber(status.queue.length, locale)}</span>
+        {badge(status.placeholders.some((p) => p.part === 'queue'))}
+      </div>
+    </footer>
+  );
+}

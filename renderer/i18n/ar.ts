@@ -1,0 +1,33 @@
+// Arabic messages (the default language; right to left).
+import type { Messages } from './en.ts';
+
+export const ar: Messages = {
+  app: { title: 'بالم باي', tagline: 'الدفع بأوردة الكف' },
+  language: { self: 'العربية', label: 'اللغة' },
+  digits: { label: 'الأرقام', arab: 'هندية', latn: 'لاتينية' },
+  home: { heading: 'اختر المهمة' },
+  role: {
+    salary: { title: 'صرف الراتب', hint: 'دفع راتب موظف' },
+    purchase: { title: 'شراء', hint: 'استلام دفعة في متجر' },
+    enrolment: { title: 'تسجيل', hint: 'تسجيل شخص جديد' },
+  },
+  screen: { notYet: 'هذه الشاشة لم تُبنَ بعد.', back: 'العودة إلى الشاشة الرئيسية' },
+  status: {
+    label: 'حالة الجهاز',
+    scanner: 'الماسح',
+    link: 'الاتصال',
+    queue: 'قائمة الانتظار',
+    scannerState: { disconnected: 'غير متصل', connecting: 'جارٍ الاتصال', ready: 'جاهز', busy: 'مشغول', error: 'عطل' },
+    scannerKind: { simulated: 'محاكى', serial: 'وحدة تسلسلية', hid: 'ماسح USB' },
+    linkState: { up: 'متصل', down: 'غير متصل', unknown: 'غير معروف' },
+    inProcess: 'خادم مرجعي محلي',
+    placeholder: 'مؤقت',
+    host: { connecting: 'جارٍ الاتصال بالجهاز…', lost: 'الجهاز لا يستجيب. إعادة المحاولة…' },
+  },
+  placeholders: {
+    heading: 'أجزاء مؤقتة (ليست حقيقية بعد):',
+    scanner: 'ماسح محاكى',
+    server: 'خادم مرجعي داخل العملية',
+    queue: 'قائمة الإرسال',
+  },
+};

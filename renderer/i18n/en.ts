@@ -1,0 +1,34 @@
+// English messages. This file defines the message shape: ar.ts and ku.ts must have every key (typechecked).
+export const en = {
+  app: { title: 'PalmPay', tagline: 'Palm-vein payments' },
+  language: { self: 'English', label: 'Language' },
+  digits: { label: 'Digits', arab: 'Arabic-Indic', latn: 'Latin' },
+  home: { heading: 'Choose a task' },
+  role: {
+    salary: { title: 'Salary', hint: 'Pay an employee’s salary' },
+    purchase: { title: 'Purchase', hint: 'Take a payment in a shop' },
+    enrolment: { title: 'Enrolment', hint: 'Register a new person' },
+  },
+  screen: { notYet: 'This screen is not built yet.', back: 'Back to the home screen' },
+  status: {
+    label: 'Terminal status',
+    scanner: 'Scanner',
+    link: 'Link',
+    queue: 'Queue',
+    scannerState: { disconnected: 'disconnected', connecting: 'connecting', ready: 'ready', busy: 'busy', error: 'fault' },
+    scannerKind: { simulated: 'simulated', serial: 'serial module', hid: 'USB scanner' },
+    linkState: { up: 'online', down: 'offline', unknown: 'unknown' },
+    inProcess: 'local reference server',
+    placeholder: 'placeholder',
+    host: { connecting: 'Connecting to the terminal…', lost: 'The terminal is not answering. Retrying…' },
+  },
+  placeholders: {
+    heading: 'Placeholder parts (not real yet):',
+    scanner: 'simulated scanner',
+    server: 'in-process reference server',
+    queue: 'outbox queue',
+  },
+} as const;
+
+type Widen<T> = { -readonly [K in keyof T]: T[K] extends string ? string : Widen<T[K]> };
+export type Messages = Widen<typeof en>;

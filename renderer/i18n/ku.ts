@@ -1,0 +1,33 @@
+// Kurdish Kurmanji messages (Latin script, left to right).
+import type { Messages } from './en.ts';
+
+export const ku: Messages = {
+  app: { title: 'PalmPay', tagline: 'Dayîn bi damarên kefa destan' },
+  language: { self: 'Kurmancî', label: 'Ziman' },
+  digits: { label: 'Hejmar', arab: 'Erebî-Hindî', latn: 'Latînî' },
+  home: { heading: 'Karekî hilbijêre' },
+  role: {
+    salary: { title: 'Meaş', hint: 'Meaşê karmendekî bide' },
+    purchase: { title: 'Kirîn', hint: 'Li dikanê pere werbigire' },
+    enrolment: { title: 'Tomarkirin', hint: 'Kesekî nû tomar bike' },
+  },
+  screen: { notYet: 'Ev ekran hîn nehatiye çêkirin.', back: 'Vegere ekrana sereke' },
+  status: {
+    label: 'Rewşa termînalê',
+    scanner: 'Skaner',
+    link: 'Girêdan',
+    queue: 'Rêz',
+    scannerState: { disconnected: 'ne girêdayî', connecting: 'tê girêdan', ready: 'amade', busy: 'mijûl', error: 'xeletî' },
+    scannerKind: { simulated: 'simulekirî', serial: 'modula rêzeyî', hid: 'skanera USB' },
+    linkState: { up: 'serhêl', down: 'derhêl', unknown: 'nenas' },
+    inProcess: 'servera referansê ya herêmî',
+    placeholder: 'cihgir',
+    host: { connecting: 'Bi termînalê re tê girêdan…', lost: 'Termînal bersiv nade. Dîsa tê ceribandin…' },
+  },
+  placeholders: {
+    heading: 'Beşên cihgir (hîn ne rast in):',
+    scanner: 'skanera simulekirî',
+    server: 'servera referansê ya hundirîn',
+    queue: 'rêza şandinê',
+  },
+};

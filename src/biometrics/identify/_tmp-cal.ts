@@ -1,0 +1,12 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { decodeTemplate } from '../template.ts';
+import { calibrate } from './calibrate.ts';
+const rows = JSON.parse(readFileSync('/tmp/idw/dev-templates.json', 'utf8')) as Array<{ file: string; ok: boolean; hex?: string }>;
+const ts = rows.filter((r) => r.ok && r.file !== '001_l_940_03.jpg').map((r) => ({ identity: r.file.slice(0, 3), template: decodeTemplate(Buffer.from(r.hex!, 'hex')) }));
+const t0 = performance.now();
+const c = calibrate(ts);
+console.log('ms', performance.now() - t0, 'blur', c.model.blur, 'mu', c.model.genuineMu, 'sigma', c.model.genuineSigma, 'bitdiff', c.bitProbMeanAbsDiff);
+const f = (d: { mean: number; sd: number; q: number[] }) => `mean ${d.mean.toFixed(3)} sd ${d.sd.toFixed(3)} q ${d.q.map((x) => x.toFixed(3)).join(' ')}`;
+console.log('real gen ', f(c.real.genuine)); console.log('synth gen', f(c.synthetic.genuine));
+console.log('real imp ', f(c.real.impostor)); console.log('synth imp', f(c.synthetic.impostor));
+writeFileSync('/tmp/idw/model.json', JSON.stringify(c.model));

@@ -1,0 +1,224 @@
+// The 1:N benchmark (`palmpay bench match`): synthetic galleries of N palms, identification latency including
+// stage 2, stage-1 bandwidth against the machine's sequential-read floor measured on the same buffer in the same
+// run, the plain-JS peer, usearch HNSW (b1) and the memory per palm. Pure measurement: the CLI prints and saves.
+import { matchScore } from '../match.ts';
+import type { Template } from '../types.ts';
+import { coarseCode } from './coarse-code.ts';
+import { jsTopK } from './js-scan.ts';
+import { CODE_BYTES } from './kernel/kernel.ts';
+import { DEFAULT_POLICY, palmIdentifier } from './palm.ts';
+import { hamming, rng } from './random.ts';
+import { capture, person, type SyntheticModel } from './synthetic.ts';
+
+export interface BenchMatchOptions {
+  ns: number[];
+  k: number;
+  /** Mated probes per N (as many non-mated probes again). */
+  queries: number;
+  /** Probes for the plain-JS peer (slow: ~0.2 s each at 10⁶). */
+  jsQueries: number;
+  /** Largest N for which usearch HNSW is built (its build is slow on one core). */
+  usearchMax: number;
+  /** K values whose cost in accuracy is reported. */
+  kSweep: number[];
+  seed: number;
+  model: SyntheticModel;
+  progress: (phase: string, done: number, total: number) => void;
+  log: (line: string) => void;
+}
+
+export interface KAccuracy {
+  k: number;
+  /** Mated probes whose enrolled mate is among the K stage-1 candidates. */
+  mate_in_candidates_rate: number;
+  /** Mated probes where stage 1 dropped a mate that would have beaten every one of the K candidates in stage 2
+   * (an upper bound on "stage 1 lost the match exhaustive stage 2 would find"). */
+  lost_match_upper_bound_rate: number;
+}
+
+export interface NResult {
+  n: number;
+  k: number;
+  probes: { mated: number; non_mated: number };
+  identify: { p50_ms: number; p99_ms: number; mean_ms: number };
+  stage1: { p50_ms: number; bytes_scanned: number; bytes_per_s: number };
+  stage2: { p50_ms: number };
+  floor: { sum_1_stream_bytes_per_s: number; sum_4_streams_bytes_per_s: number; bytes_per_s: number; memcpy_bytes_per_s: number };
+  ratio_to_floor: number;
+  plain_js: { p50_ms: number; bytes_per_s: number; speedup_wasm_over_js: number; identical_to_wasm: boolean };
+  usearch: null | { n: number; build_s: number; p50_ms: number; p99_ms: number; recall_at_1: number; connectivity: number; expansion_add: number; expansion_search: number };
+  k_accuracy: KAccuracy[];
+  decisions: { mated_correct_match_rate: number; mated_ambiguous_rate: number; mated_no_match_rate: number; non_mated_false_match_rate: number; non_mated_ambiguous_rate: number };
+  memory: { index_bytes_per_palm: number; coarse_code_bytes: number; process_bytes_per_palm: number };
+  gallery_build_s: number;
+}
+
+function quantile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
+}
+
+function time(f: () => void): number {
+  const t0 = performance.now();
+  f();
+  return performance.now() - t0;
+}
+
+function template(model: SyntheticModel, codes: Template['codes']): Template {
+  return { formatVersion: 1, coder: 'compcode', coderParams: model.coderParams, hand: 'unknown', quality: 0.8, codes };
+}
+
+export async function benchMatchN(n: number, o: BenchMatchOptions): Promise<NResult> {
+  const r = rng(o.seed + n);
+  const q = Math.min(o.queries, n);
+  const memBefore = memoryNow();
+  const t0 = performance.now();
+  const id = palmIdentifier({ k: o.k, initialCapacity: n, policy: DEFAULT_POLICY });
+  const probes: Array<{ t: Template; mate: string | null }> = [];
+  // The first q people get a full enrolment capture and a separate probe capture; everyone else is an impostor
+  // for every probe, and an impostor's capture is statistically the same as a fresh field (synthetic.ts), so it is
+  // drawn as one field with a real mask: half the generation cost at 10⁶.
+  for (let i = 0; i < n; i++) {
+    const p = person(o.model, r);
+    const enrolled = template(o.model, [capture(o.model, p, r, { exact: i >= q })]);
+    id.enrol({ entryId: `e${i}`, personId: `p${i}`, hand: 'left', template: enrolled });
+    if (i < q) probes.push({ t: template(o.model, [capture(o.model, p, r, { shift: true })]), mate: `e${i}` });
+    if ((i & 4095) === 0) o.progress(`gallery N=${n}`, i, n);
+  }
+  for (let i = 0; i < q; i++) probes.push({ t: template(o.model, [capture(o.model, person(o.model, r), r, { shift: true })]), mate: null });
+  o.progress(`gallery N=${n}`, n, n);
+  const galleryS = (performance.now() - t0) / 1000;
+  const memAfter = memoryNow();
+
+  // Latency of the whole identification, and of stage 1 alone.
+  for (const p of probes.slice(0, 5)) id.identify(p.t); // warm-up
+  const total: number[] = [];
+  const stage1: number[] = [];
+  const stage2: number[] = [];
+  const results = probes.map((p, i) => {
+    const code = coarseCode(p.t);
+    let cands: ReturnType<typeof id.coarseIndex.nearest> = [];
+    stage1.push(time(() => (cands = id.coarseIndex.nearest(code, o.k))));
+    stage2.push(time(() => cands.forEach((c) => matchScore(p.t, id.entry(c.id)!.template))));
+    let res: ReturnType<typeof id.identify> | undefined;
+    total.push(time(() => (res = id.identify(p.t))));
+    o.progress(`identify N=${n}`, i + 1, probes.length);
+    return res!;
+  });
+  const bytesScanned = id.coarseIndex.slots * CODE_BYTES;
+  const stage1P50 = quantile(stage1, 0.5);
+
+  // The floor: the cheapest possible read of the same bytes, 1 and 4 streams, and a bulk copy.
+  const kernel = id.coarseIndex.scanKernel;
+  const floorFns = kernel.readFloor(id.coarseIndex.slots);
+  const reps = 11;
+  const sum1 = quantile(Array.from({ length: reps }, () => time(floorFns.sum1)), 0.5);
+  const sum4 = quantile(Array.from({ length: reps }, () => time(floorFns.sum4)), 0.5);
+  const copy = kernel.copyPeer(floorFns.bytes);
+  const copyMs = quantile(Array.from({ length: reps }, () => time(copy)), 0.5);
+  const bps = (ms: number) => floorFns.bytes / (ms / 1000);
+  const floorBps = Math.max(bps(sum1), bps(sum4));
+  o.progress(`floor N=${n}`, 1, 1);
+
+  // Plain JS: the same scan over a copy of the same codes.
+  const codes = new Uint32Array(id.coarseIndex.slots * (CODE_BYTES / 4));
+  for (let s = 0; s < id.coarseIndex.slots; s++) codes.set(new Uint32Array(kernel.code(s).slice().buffer), s * (CODE_BYTES / 4));
+  const jsTimes: number[] = [];
+  let identical = true;
+  for (let i = 0; i < Math.min(o.jsQueries, probes.length); i++) {
+    const code = coarseCode(probes[i]!.t);
+    let js: Array<{ distance: number; slot: number }> = [];
+    jsTimes.push(time(() => (js = jsTopK(codes, id.coarseIndex.slots, new Uint32Array(code.slice().buffer), o.k))));
+    const wasm = id.coarseIndex.nearest(code, o.k);
+    identical &&= js.length === wasm.length && js.every((x, j) => x.distance === wasm[j]!.distance);
+    o.progress(`plain JS N=${n}`, i + 1, o.jsQueries);
+  }
+  const jsP50 = quantile(jsTimes, 0.5);
+
+  // What K costs: the mate's stage-1 rank against the stage-2 score it would have needed.
+  const kMax = Math.max(...o.kSweep, o.k);
+  const mated = probes.filter((p) => p.mate !== null);
+  const kAcc = o.kSweep.map((k) => ({ k, inside: 0, lost: 0 }));
+  mated.forEach((p, i) => {
+    const cands = id.coarseIndex.nearest(coarseCode(p.t), kMax);
+    const fine = cands.map((c) => matchScore(p.t, id.entry(c.id)!.template));
+    const rank = cands.findIndex((c) => c.id === p.mate);
+    const mateScore = matchScore(p.t, id.entry(p.mate!)!.template);
+    for (const a of kAcc) {
+      if (rank >= 0 && rank < a.k) a.inside++;
+      else if (mateScore < Math.min(...fine.slice(0, a.k))) a.lost++;
+    }
+    o.progress(`K sweep N=${n}`, i + 1, mated.length);
+  });
+
+  // usearch HNSW over the same coarse codes, b1 quantisation, Hamming metric, one thread.
+  const us = n <= o.usearchMax ? await benchUsearch(id, probes.map((p) => coarseCode(p.t)), n, o) : null;
+
+  const dec = (list: typeof results, pred: (r: (typeof results)[number], i: number) => boolean) => list.filter(pred).length / Math.max(1, list.length);
+  const matedRes = results.slice(0, q);
+  const nonRes = results.slice(q);
+  return {
+    n,
+    k: o.k,
+    probes: { mated: q, non_mated: probes.length - q },
+    identify: { p50_ms: quantile(total, 0.5), p99_ms: quantile(total, 0.99), mean_ms: total.reduce((a, b) => a + b, 0) / total.length },
+    stage1: { p50_ms: stage1P50, bytes_scanned: bytesScanned, bytes_per_s: bytesScanned / (stage1P50 / 1000) },
+    stage2: { p50_ms: quantile(stage2, 0.5) },
+    floor: { sum_1_stream_bytes_per_s: bps(sum1), sum_4_streams_bytes_per_s: bps(sum4), bytes_per_s: floorBps, memcpy_bytes_per_s: bps(copyMs) },
+    ratio_to_floor: bytesScanned / (stage1P50 / 1000) / floorBps,
+    plain_js: { p50_ms: jsP50, bytes_per_s: bytesScanned / (jsP50 / 1000), speedup_wasm_over_js: jsP50 / stage1P50, identical_to_wasm: identical },
+    usearch: us,
+    k_accuracy: kAcc.map((a) => ({ k: a.k, mate_in_candidates_rate: a.inside / mated.length, lost_match_upper_bound_rate: a.lost / mated.length })),
+    decisions: {
+      mated_correct_match_rate: dec(matedRes, (x, i) => x.decision.kind === 'match' && x.decision.entryId === probes[i]!.mate),
+      mated_ambiguous_rate: dec(matedRes, (x) => x.decision.kind === 'ambiguous'),
+      mated_no_match_rate: dec(matedRes, (x) => x.decision.kind === 'no-match'),
+      non_mated_false_match_rate: dec(nonRes, (x) => x.decision.kind === 'match'),
+      non_mated_ambiguous_rate: dec(nonRes, (x) => x.decision.kind === 'ambiguous'),
+    },
+    memory: {
+      index_bytes_per_palm: id.indexBytes / n,
+      coarse_code_bytes: CODE_BYTES,
+      process_bytes_per_palm: (memAfter - memBefore) / n,
+    },
+    gallery_build_s: galleryS,
+  };
+}
+
+function memoryNow(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external + m.arrayBuffers;
+}
+
+async function benchUsearch(id: ReturnType<typeof palmIdentifier>, probes: Uint8Array[], n: number, o: BenchMatchOptions): Promise<NResult['usearch']> {
+  const { Index, MetricKind, ScalarKind } = await import('usearch');
+  const cfg = { connectivity: 16, expansion_add: 64, expansion_search: 64 };
+  const index = new Index({ dimensions: CODE_BYTES * 8, metric: MetricKind.Hamming, quantization: ScalarKind.B1, multi: false, ...cfg });
+  const slots = id.coarseIndex.slots;
+  const kernel = id.coarseIndex.scanKernel;
+  const unpack = (code: Uint8Array, out: Int8Array, at: number) => {
+    for (let b = 0; b < CODE_BYTES * 8; b++) out[at + b] = (code[b >> 3]! >> (b & 7)) & 1;
+  };
+  const batch = 4096;
+  const t0 = performance.now();
+  for (let s = 0; s < slots; s += batch) {
+    const m = Math.min(batch, slots - s);
+    const vecs = new Int8Array(m * CODE_BYTES * 8);
+    for (let j = 0; j < m; j++) unpack(kernel.code(s + j), vecs, j * CODE_BYTES * 8);
+    index.add(BigUint64Array.from({ length: m }, (_, j) => BigInt(s + j)), vecs, 1);
+    o.progress(`usearch build N=${n}`, s + m, slots);
+  }
+  const buildS = (performance.now() - t0) / 1000;
+  const lat: number[] = [];
+  let hits = 0;
+  probes.forEach((p, i) => {
+    const v = new Int8Array(CODE_BYTES * 8);
+    unpack(p, v, 0);
+    let keys: BigUint64Array = new BigUint64Array(0);
+    lat.push(time(() => (keys = index.search(v, 1, 1).keys)));
+    const exact = id.coarseIndex.nearest(p, 1)[0]!.distance;
+    if (keys.length > 0 && hamming(kernel.code(Number(keys[0]!)), p) === exact) hits++;
+    o.progress(`usearch search N=${n}`, i + 1, probes.length);
+  });
+  return { n, build_s: buildS, p50_ms: quantile(lat, 0.5), p99_ms: quantile(lat, 0.99), recall_at_1: hits / probes.length, ...cfg };
+}

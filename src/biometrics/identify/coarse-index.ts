@@ -1,0 +1,197 @@
+// The coarse index: one fixed-size coarse code per enrolled entry, all in one contiguous buffer (the kernel's
+// memory), with an id ↔ slot map. Removal is a swap-remove (the last slot moves into the hole) when no search is
+// running; while a search holds the index (between scan chunks) removals are tombstones, compacted when the last
+// search ends, so the slots a running search has yet to visit never move under it.
+import { CODE_BYTES, ScanKernel } from './kernel/kernel.ts';
+
+export interface Candidate {
+  id: string;
+  /** Hamming distance of the coarse codes (0..CODE_BITS). */
+  distance: number;
+}
+
+export class CoarseIndex {
+  private readonly kernel: ScanKernel;
+  private readonly slotOf = new Map<string, number>();
+  /** Entry id by slot; undefined = tombstone. */
+  private idAt: Array<string | undefined> = [];
+  private searches = 0;
+  private tombstones = 0;
+
+  constructor(initialCapacity = 1024) {
+    this.kernel = new ScanKernel(initialCapacity);
+  }
+
+  /** Live entries. */
+  get size(): number {
+    return this.slotOf.size;
+  }
+
+  /** Slots in use, tombstones included. */
+  get slots(): number {
+    return this.idAt.length;
+  }
+
+  get memoryBytes(): number {
+    return this.kernel.memoryBytes;
+  }
+
+  has(id: string): boolean {
+    return this.slotOf.has(id);
+  }
+
+  /** Adds an entry, or replaces its code if the id is present. */
+  upsert(id: string, code: Uint8Array): void {
+    if (code.length !== CODE_BYTES) throw new RangeError(`coarse code must be ${CODE_BYTES} bytes, got ${code.length}`);
+    const slot = this.slotOf.get(id);
+    if (slot !== undefined) {
+      // In place: a running search sees the old or the new code; stage 2 always re-scores the current template.
+      this.kernel.setCode(slot, code);
+      return;
+    }
+    const at = this.idAt.length;
+    this.kernel.ensureCapacity(at + 1);
+    this.kernel.setCode(at, code);
+    this.kernel.setDead(at, false);
+    this.idAt.push(id);
+    this.slotOf.set(id, at);
+  }
+
+  /** Adds many entries at once (start-up load): `codes` holds ids.length codes back to back. */
+  upsertMany(ids: readonly string[], codes: Uint8Array): void {
+    if (codes.length !== ids.length * CODE_BYTES) throw new RangeError('codes do not match the ids');
+    const fresh = new Set<string>();
+    if (ids.some((id) => this.slotOf.has(id) || fresh.size === fresh.add(id).size)) {
+      ids.forEach((id, i) => this.upsert(id, codes.subarray(i * CODE_BYTES, (i + 1) * CODE_BYTES)));
+      return;
+    }
+    const at = this.idAt.length;
+    this.kernel.ensureCapacity(at + ids.length);
+    this.kernel.setCodes(at, codes);
+    for (let i = 0; i < ids.length; i++) {
+      this.idAt.push(ids[i]!);
+      this.slotOf.set(ids[i]!, at + i);
+    }
+  }
+
+  /** Removes an entry; returns false if absent. */
+  remove(id: string): boolean {
+    const slot = this.slotOf.get(id);
+    if (slot === undefined) return false;
+    this.slotOf.delete(id);
+    if (this.searches > 0) {
+      this.kernel.setDead(slot, true);
+      this.idAt[slot] = undefined;
+      this.tombstones++;
+    } else {
+      this.swapRemove(slot);
+    }
+    return true;
+  }
+
+  private swapRemove(slot: number): void {
+    const last = this.idAt.length - 1;
+    if (slot !== last) {
+      const moved = this.idAt[last];
+      this.kernel.moveCode(last, slot);
+      this.kernel.setDead(slot, this.kernel.isDead(last));
+      this.idAt[slot] = moved;
+      if (moved !== undefined) this.slotOf.set(moved, slot);
+    }
+    this.kernel.setDead(last, false);
+    this.idAt.pop();
+  }
+
+  /** Drops every tombstone (only when no search holds the index). */
+  private compact(): void {
+    for (let slot = this.idAt.length - 1; slot >= 0 && this.tombstones > 0; slot--) {
+      if (this.idAt[slot] === undefined) {
+        this.swapRemove(slot);
+        this.tombstones--;
+      }
+    }
+  }
+
+  /** The k nearest live entries by coarse distance, ties broken by slot; exact over every live entry. */
+  nearest(probe: Uint8Array, k: number): Candidate[] {
+    const search = this.begin(probe, k);
+    search.step(Infinity);
+    return search.finish();
+  }
+
+  /**
+   * A search that can be run in chunks (to yield to the event loop between them). Until finish(), removals become
+   * tombstones and entries added after begin() are not visited.
+   */
+  begin(probe: Uint8Array, k: number): CoarseSearch {
+    this.searches++;
+    return new CoarseSearch(this, this.kernel, probe, k, this.idAt.length);
+  }
+
+  /** Called by CoarseSearch.finish(). */
+  release(heap: Array<{ distance: number; slot: number }>): Candidate[] {
+    const out: Candidate[] = [];
+    for (const { distance, slot } of heap) {
+      const id = this.idAt[slot];
+      if (id !== undefined) out.push({ id, distance });
+    }
+    this.searches--;
+    if (this.searches === 0 && this.tombstones > 0) this.compact();
+    return out;
+  }
+
+  /** The code of an entry (a copy). */
+  codeOf(id: string): Uint8Array | undefined {
+    const slot = this.slotOf.get(id);
+    return slot === undefined ? undefined : this.kernel.code(slot).slice();
+  }
+
+  /** For the benchmark: the kernel and the live slot count. */
+  get scanKernel(): ScanKernel {
+    return this.kernel;
+  }
+}
+
+export class CoarseSearch {
+  /** This search's heap between chunks (the kernel's heap region is shared by all searches). */
+  private keys: BigUint64Array = new BigUint64Array(0);
+  private next = 0;
+  private done = false;
+  private readonly probe: Uint8Array;
+
+  constructor(
+    private readonly index: CoarseIndex,
+    private readonly kernel: ScanKernel,
+    probe: Uint8Array,
+    private readonly k: number,
+    private readonly end: number,
+  ) {
+    if (probe.length !== CODE_BYTES) throw new RangeError(`coarse code must be ${CODE_BYTES} bytes, got ${probe.length}`);
+    this.probe = probe.slice();
+  }
+
+  /** Scans up to `slots` more slots; returns true when the whole index has been visited. */
+  step(slots: number): boolean {
+    if (this.done) throw new RangeError('search already finished');
+    const to = Math.min(this.end, this.next + slots);
+    // The probe and heap regions are shared by all searches of this kernel: restore them before every chunk.
+    this.kernel.setProbe(this.probe);
+    this.kernel.loadHeap(this.keys);
+    this.keys = this.kernel.saveHeap(this.kernel.scan(this.next, to, this.k, this.keys.length));
+    this.next = to;
+    return this.next >= this.end;
+  }
+
+  /** The candidates (nearest first), without entries removed meanwhile; releases the index. */
+  finish(): Candidate[] {
+    if (this.done) throw new RangeError('search already finished');
+    this.done = true;
+    return this.index.release(sortKeys(this.keys));
+  }
+}
+
+/** Heap keys (distance << 32 | slot) in ascending order, as pairs. */
+function sortKeys(keys: BigUint64Array): Array<{ distance: number; slot: number }> {
+  const sorted = keys.slice().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return Array.from(sorted, (key) => ({ distance: Number(key >> 32n), slot: Number(key & 0xffffffffn) }));
+}

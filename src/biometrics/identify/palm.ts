@@ -1,0 +1,82 @@
+// The identifier wired to the recogniser (issue 4): coarse codes from templates, matchScore as stage 2, and the
+// loader that turns stored template bytes into enrolments, skipping (and reporting) what does not decode.
+import { DECISION_THRESHOLD } from '../config.ts';
+import { matchScore } from '../match.ts';
+import { decodeTemplate } from '../template.ts';
+import type { Hand, Template } from '../types.ts';
+import { coarseCode } from './coarse-code.ts';
+import { Identifier, skipReport, type Skipped } from './identifier.ts';
+import type { DecisionPolicy } from './decision.ts';
+
+/** Stage-2 candidates. 32 keeps stage 2 near 2 ms (≈ 60 µs per 1:1 match with shifts); see README for its cost in accuracy. */
+export const DEFAULT_K = 32;
+/** Distance the runner-up person must trail by. PROVISIONAL, like the recogniser's thresholds. */
+export const DEFAULT_MARGIN = 0.02;
+
+export const DEFAULT_POLICY: DecisionPolicy = { threshold: DECISION_THRESHOLD, margin: DEFAULT_MARGIN };
+
+export function palmIdentifier(opts: { k?: number; policy?: DecisionPolicy; initialCapacity?: number } = {}): Identifier<Template> {
+  return new Identifier<Template>({
+    coarse: coarseCode,
+    fine: (probe, enrolled) => matchScore(probe, enrolled),
+    k: opts.k ?? DEFAULT_K,
+    policy: opts.policy ?? DEFAULT_POLICY,
+    initialCapacity: opts.initialCapacity,
+  });
+}
+
+/** One stored enrolment as the store hands it over (already opened from its secretbox). */
+export interface StoredEnrolment {
+  entryId: string;
+  personId: string;
+  bytes: Uint8Array;
+}
+
+export interface LoadReport {
+  loaded: number;
+  /** Rows whose template is corrupt or of an unknown version: not indexed, never matched. */
+  skipped: Skipped[];
+}
+
+/** Decodes and enrols every row; a template that fails to decode is skipped and reported, never indexed. */
+export function loadEnrolments(identifier: Identifier<Template>, rows: Iterable<StoredEnrolment>): LoadReport {
+  const report: LoadReport = { loaded: 0, skipped: [] };
+  for (const row of rows) {
+    let template: Template;
+    try {
+      template = decodeTemplate(row.bytes);
+    } catch (err) {
+      report.skipped.push(skipReport(row.entryId, err));
+      continue;
+    }
+    const hand: Hand = template.hand;
+    identifier.enrol({ entryId: row.entryId, personId: row.personId, hand, template });
+    report.loaded++;
+  }
+  return report;
+}
+
+/** A stored template opened only when stage 2 needs it (see snapshot.ts for why). */
+export interface SealedTemplate {
+  readonly kind: 'sealed';
+  /** Opens and decodes; throws a typed error (TemplateCorruptError, …) if the stored bytes are bad. */
+  open(): Template;
+}
+
+export type PalmRef = Template | SealedTemplate;
+
+function isSealed(t: PalmRef): t is SealedTemplate {
+  return (t as SealedTemplate).kind === 'sealed';
+}
+
+/** The identifier over lazily opened templates: probes are plain templates, enrolments may be sealed references. */
+export function lazyPalmIdentifier(opts: { k?: number; policy?: DecisionPolicy; initialCapacity?: number } = {}): Identifier<PalmRef> {
+  const plain = (t: PalmRef) => (isSealed(t) ? t.open() : t);
+  return new Identifier<PalmRef>({
+    coarse: (t) => coarseCode(plain(t)),
+    fine: (probe, enrolled) => matchScore(plain(probe), plain(enrolled)),
+    k: opts.k ?? DEFAULT_K,
+    policy: opts.policy ?? DEFAULT_POLICY,
+    initialCapacity: opts.initialCapacity,
+  });
+}

@@ -1,0 +1,76 @@
+// Small image helpers on typed arrays: validation, downsampling, box blur, bilinear sampling.
+import { BadFrameError, type GreyFrame } from './types.ts';
+
+export function assertFrame(f: GreyFrame): void {
+  if (!f || !Number.isInteger(f.width) || !Number.isInteger(f.height) || f.width < 64 || f.height < 64 || f.width > 8192 || f.height > 8192) {
+    throw new BadFrameError(`size ${f?.width}×${f?.height} (64..8192 per side expected)`);
+  }
+  if (!(f.pixels instanceof Uint8Array) || f.pixels.length !== f.width * f.height) {
+    throw new BadFrameError(`pixel buffer of ${f.pixels?.length} bytes for ${f.width}×${f.height}`);
+  }
+}
+
+/** Area-average downsampling by an integer factor (edges that do not fill a block are dropped). */
+export function downsample(f: GreyFrame, factor: number): GreyFrame {
+  const w = Math.floor(f.width / factor);
+  const h = Math.floor(f.height / factor);
+  const out = new Uint8Array(w * h);
+  const acc = new Uint32Array(w);
+  const n = factor * factor;
+  const src = f.pixels;
+  for (let y = 0; y < h; y++) {
+    acc.fill(0);
+    for (let dy = 0; dy < factor; dy++) {
+      let i = (y * factor + dy) * f.width;
+      for (let x = 0; x < w; x++) {
+        let s = 0;
+        for (let dx = 0; dx < factor; dx++) s += src[i++]!;
+        acc[x] = acc[x]! + s;
+      }
+    }
+    for (let x = 0; x < w; x++) out[y * w + x] = Math.round(acc[x]! / n);
+  }
+  return { width: w, height: h, pixels: out };
+}
+
+/** Box blur with radius r (window 2r+1), edges clamped, on a float image. */
+export function boxBlur(src: Float32Array, w: number, h: number, r: number): Float32Array {
+  const tmp = new Float32Array(w * h);
+  const out = new Float32Array(w * h);
+  const n = 2 * r + 1;
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    let s = 0;
+    for (let k = -r; k <= r; k++) s += src[row + clamp(k, 0, w - 1)]!;
+    for (let x = 0; x < w; x++) {
+      tmp[row + x] = s / n;
+      s += src[row + Math.min(x + r + 1, w - 1)]! - src[row + Math.max(x - r, 0)]!;
+    }
+  }
+  for (let x = 0; x < w; x++) {
+    let s = 0;
+    for (let k = -r; k <= r; k++) s += tmp[clamp(k, 0, h - 1) * w + x]!;
+    for (let y = 0; y < h; y++) {
+      out[y * w + x] = s / n;
+      s += tmp[Math.min(y + r + 1, h - 1) * w + x]! - tmp[Math.max(y - r, 0) * w + x]!;
+    }
+  }
+  return out;
+}
+
+export function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/** Bilinear sample of an 8-bit image at (x, y); outside the image returns -1. */
+export function bilinear(px: Uint8Array, w: number, h: number, x: number, y: number): number {
+  if (x < 0 || y < 0 || x > w - 1 || y > h - 1) return -1;
+  const x0 = Math.min(Math.floor(x), w - 2);
+  const y0 = Math.min(Math.floor(y), h - 2);
+  const fx = x - x0;
+  const fy = y - y0;
+  const i = y0 * w + x0;
+  const a = px[i]! + (px[i + 1]! - px[i]!) * fx;
+  const b = px[i + w]! + (px[i + w + 1]! - px[i + w]!) * fx;
+  return a + (b - a) * fy;
+}

@@ -1,0 +1,415 @@
+// Hand segmentation and finger-valley landmarks on a small (downsampled) frame.
+// Mirror- and rotation-invariant: nothing here assumes which way the fingers point or which hand it is.
+import { boxBlur } from './image.ts';
+import type { GreyFrame } from './types.ts';
+
+export interface HandMask {
+  width: number;
+  height: number;
+  /** 1 = hand (largest bright component, holes filled). */
+  mask: Uint8Array;
+  area: number;
+  threshold: number;
+  /** True where the hand touches the frame edge on more than its wrist (the hand is cut off). */
+  touchesEdge: number;
+}
+
+/** Otsu threshold of a smoothed image, largest 4-connected bright component, holes filled. */
+export function segmentHand(small: GreyFrame): HandMask {
+  const { width: w, height: h } = small;
+  const f = new Float32Array(w * h);
+  for (let i = 0; i < f.length; i++) f[i] = small.pixels[i]!;
+  const blurred = boxBlur(f, w, h, 1);
+  const threshold = otsu(blurred);
+  const bin = new Uint8Array(w * h);
+  for (let i = 0; i < bin.length; i++) bin[i] = blurred[i]! > threshold ? 1 : 0;
+  const mask = largestComponent(bin, w, h);
+  fillHoles(mask, w, h);
+  let area = 0;
+  let edge = 0;
+  for (let i = 0; i < mask.length; i++) area += mask[i]!;
+  for (let x = 0; x < w; x++) edge += mask[x]! + mask[(h - 1) * w + x]!;
+  for (let y = 0; y < h; y++) edge += mask[y * w]! + mask[y * w + w - 1]!;
+  return { width: w, height: h, mask, area, threshold, touchesEdge: edge };
+}
+
+export function otsu(v: Float32Array): number {
+  const hist = new Float64Array(256);
+  for (let i = 0; i < v.length; i++) hist[Math.min(255, Math.max(0, Math.round(v[i]!)))]! += 1;
+  let sum = 0;
+  for (let t = 0; t < 256; t++) sum += t * hist[t]!;
+  let wB = 0;
+  let sumB = 0;
+  let best = 0;
+  let bestT = 127;
+  for (let t = 0; t < 256; t++) {
+    wB += hist[t]!;
+    if (wB === 0) continue;
+    const wF = v.length - wB;
+    if (wF === 0) break;
+    sumB += t * hist[t]!;
+    const mB = sumB / wB;
+    const mF = (sum - sumB) / wF;
+    const between = wB * wF * (mB - mF) * (mB - mF);
+    if (between > best) { best = between; bestT = t; }
+  }
+  return bestT + 0.5;
+}
+
+/** Keeps the largest 4-connected component of a binary image. */
+export function largestComponent(bin: Uint8Array, w: number, h: number): Uint8Array {
+  const label = new Int32Array(w * h);
+  const stack = new Int32Array(w * h);
+  let bestLabel = 0;
+  let bestSize = 0;
+  let next = 0;
+  for (let s = 0; s < bin.length; s++) {
+    if (!bin[s] || label[s]) continue;
+    next++;
+    let top = 0;
+    let size = 0;
+    stack[top++] = s;
+    label[s] = next;
+    while (top > 0) {
+      const i = stack[--top]!;
+      size++;
+      const x = i % w;
+      if (x > 0 && bin[i - 1] && !label[i - 1]) { label[i - 1] = next; stack[top++] = i - 1; }
+      if (x < w - 1 && bin[i + 1] && !label[i + 1]) { label[i + 1] = next; stack[top++] = i + 1; }
+      if (i >= w && bin[i - w] && !label[i - w]) { label[i - w] = next; stack[top++] = i - w; }
+      if (i < w * (h - 1) && bin[i + w] && !label[i + w]) { label[i + w] = next; stack[top++] = i + w; }
+    }
+    if (size > bestSize) { bestSize = size; bestLabel = next; }
+  }
+  const out = new Uint8Array(w * h);
+  if (bestLabel) for (let i = 0; i < out.length; i++) out[i] = label[i] === bestLabel ? 1 : 0;
+  return out;
+}
+
+/** Sets every background pixel not connected to the frame edge to 1. */
+function fillHoles(mask: Uint8Array, w: number, h: number): void {
+  const outside = new Uint8Array(w * h);
+  const stack = new Int32Array(w * h);
+  let top = 0;
+  const push = (i: number): void => {
+    if (!mask[i] && !outside[i]) { outside[i] = 1; stack[top++] = i; }
+  };
+  for (let x = 0; x < w; x++) {
+    push(x);
+    push((h - 1) * w + x);
+  }
+  for (let y = 0; y < h; y++) {
+    push(y * w);
+    push(y * w + w - 1);
+  }
+  while (top > 0) {
+    const i = stack[--top]!;
+    const x = i % w;
+    if (x > 0) push(i - 1);
+    if (x < w - 1) push(i + 1);
+    if (i >= w) push(i - w);
+    if (i < w * (h - 1)) push(i + w);
+  }
+  for (let i = 0; i < mask.length; i++) if (!outside[i]) mask[i] = 1;
+}
+
+/**
+ * Palm centre: the hand pixel farthest from the background (chamfer distance). The frame edge does not count
+ * as background, so a wrist cut by the edge does not pull the centre. Returns the centre and that distance
+ * (the palm's inscribed radius).
+ */
+export function palmCentre(hm: HandMask): { x: number; y: number; radius: number } {
+  const { width: w, height: h, mask } = hm;
+  const big = 1e9;
+  const d = new Float32Array(w * h);
+  for (let i = 0; i < d.length; i++) d[i] = mask[i] ? big : 0;
+  const a = 1;
+  const b = Math.SQRT2;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      if (!d[i]) continue;
+      let v = d[i]!;
+      if (x > 0) v = Math.min(v, d[i - 1]! + a);
+      if (y > 0) {
+        v = Math.min(v, d[i - w]! + a);
+        if (x > 0) v = Math.min(v, d[i - w - 1]! + b);
+        if (x < w - 1) v = Math.min(v, d[i - w + 1]! + b);
+      }
+      d[i] = v;
+    }
+  }
+  let best = -1;
+  let bx = 0;
+  let by = 0;
+  for (let y = h - 1; y >= 0; y--) {
+    for (let x = w - 1; x >= 0; x--) {
+      const i = y * w + x;
+      if (!d[i]) continue;
+      let v = d[i]!;
+      if (x < w - 1) v = Math.min(v, d[i + 1]! + a);
+      if (y < h - 1) {
+        v = Math.min(v, d[i + w]! + a);
+        if (x < w - 1) v = Math.min(v, d[i + w + 1]! + b);
+        if (x > 0) v = Math.min(v, d[i + w - 1]! + b);
+      }
+      d[i] = v;
+      if (v < big / 2 && v > best) { best = v; bx = x; by = y; }
+    }
+  }
+  return { x: bx, y: by, radius: Math.max(best, 0) };
+}
+
+const DX = [1, 1, 0, -1, -1, -1, 0, 1];
+const DY = [0, 1, 1, 1, 0, -1, -1, -1];
+
+/**
+ * Outer contour of the mask by Moore-neighbour tracing, clockwise on screen (y down), starting at the top-left
+ * hand pixel. Returns interleaved x, y.
+ */
+export function traceContour(hm: HandMask): Int32Array {
+  const { width: w, height: h, mask } = hm;
+  const s = mask.indexOf(1);
+  if (s < 0) return new Int32Array(0);
+  const sx = s % w;
+  const sy = (s - sx) / w;
+  const inside = (x: number, y: number): boolean => x >= 0 && y >= 0 && x < w && y < h && mask[y * w + x] === 1;
+  const pts: number[] = [sx, sy];
+  let cx = sx;
+  let cy = sy;
+  let back = 4; // the pixel west of the start is background
+  const maxSteps = 4 * w * h;
+  for (let step = 0; step < maxSteps; step++) {
+    let found = -1;
+    for (let i = 1; i <= 8; i++) {
+      const d = (back + i) % 8;
+      if (inside(cx + DX[d]!, cy + DY[d]!)) {
+        found = d;
+        break;
+      }
+    }
+    if (found < 0) break;
+    const nx = cx + DX[found]!;
+    const ny = cy + DY[found]!;
+    if (cx === sx && cy === sy && pts.length > 4 && nx === pts[2] && ny === pts[3]) break;
+    // The new backtrack is the background pixel checked just before `found`, seen from the new pixel.
+    const pd = (found + 7) % 8;
+    const bx = cx + DX[pd]! - nx;
+    const by = cy + DY[pd]! - ny;
+    back = dirOf(bx, by);
+    cx = nx;
+    cy = ny;
+    pts.push(cx, cy);
+  }
+  if (pts.length > 2 && pts[pts.length - 2] === sx && pts[pts.length - 1] === sy) pts.length -= 2;
+  return Int32Array.from(pts);
+}
+
+function dirOf(dx: number, dy: number): number {
+  for (let d = 0; d < 8; d++) if (DX[d] === dx && DY[d] === dy) return d;
+  return 4;
+}
+
+/**
+ * Sub-pixel palm centre and inscribed radius: the point near the chamfer maximum whose Euclidean distance to
+ * the nearest outline point (frame-edge points excluded) is largest. The radius is the ROI's scale unit: it
+ * varies less between captures than the valley spacing, which changes as fingers spread.
+ */
+export function refineCentre(contour: Int32Array, w: number, h: number, c: { x: number; y: number; radius: number }): { x: number; y: number; radius: number } {
+  const n = contour.length / 2;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  const near = (c.radius + 3) * (c.radius + 3) * 4;
+  for (let i = 0; i < n; i++) {
+    const x = contour[2 * i]!;
+    const y = contour[2 * i + 1]!;
+    if (x <= 0 || y <= 0 || x >= w - 1 || y >= h - 1) continue;
+    if ((x - c.x) ** 2 + (y - c.y) ** 2 > near) continue;
+    xs.push(x);
+    ys.push(y);
+  }
+  if (xs.length === 0) return c;
+  const minDist = (px: number, py: number): number => {
+    let m = Infinity;
+    for (let i = 0; i < xs.length; i++) m = Math.min(m, (xs[i]! - px) ** 2 + (ys[i]! - py) ** 2);
+    return Math.sqrt(m);
+  };
+  let best = { x: c.x, y: c.y, radius: minDist(c.x, c.y) };
+  for (const step of [1, 0.5, 0.25]) {
+    const from = best;
+    for (let dy = -2; dy <= 2; dy++) {
+      for (let dx = -2; dx <= 2; dx++) {
+        const x = from.x + dx * step;
+        const y = from.y + dy * step;
+        const r = minDist(x, y);
+        if (r > best.radius) best = { x, y, radius: r };
+      }
+    }
+  }
+  // The outline runs through boundary pixel centres; the true edge lies half a pixel further out.
+  return { x: best.x, y: best.y, radius: best.radius + 0.5 };
+}
+
+export interface Valley {
+  /** Index into the contour (point index, not array index). */
+  index: number;
+  x: number;
+  y: number;
+  /** Depth below the fingertips on either side, in palm radii. */
+  depth: number;
+  /** Height of the outline between this valley and the next one above the higher of the two, in palm radii. */
+  peakAfter: number;
+}
+
+/**
+ * Finger valleys: local minima of the (smoothed) distance from the palm centre along the contour, deep enough on
+ * both sides to lie between two fingers. Contour points on the frame edge (a cut wrist) are never valleys and
+ * break the contour, so the order of valleys follows the hand outline.
+ */
+export function findValleys(contour: Int32Array, w: number, h: number, c: { x: number; y: number; radius: number }): Valley[] {
+  const n = contour.length / 2;
+  if (n < 20 || c.radius <= 0) return [];
+  const r = new Float64Array(n);
+  const onEdge = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = contour[2 * i]!;
+    const y = contour[2 * i + 1]!;
+    r[i] = Math.hypot(x - c.x, y - c.y);
+    onEdge[i] = x <= 0 || y <= 0 || x >= w - 1 || y >= h - 1 ? 1 : 0;
+  }
+  const sw = Math.max(1, Math.round(c.radius * 0.08));
+  const rs = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let k = -sw; k <= sw; k++) s += r[(i + k + n) % n]!;
+    rs[i] = s / (2 * sw + 1);
+  }
+  const win = Math.max(2, Math.round(c.radius * 0.35));
+  const reach = Math.round(c.radius * 3);
+  const minDepth = c.radius * 0.45;
+  const out: Valley[] = [];
+  for (let i = 0; i < n; i++) {
+    let isMin = true;
+    let nearEdge = false;
+    for (let k = -win; k <= win && isMin; k++) {
+      const j = (i + k + n) % n;
+      if (onEdge[j]) nearEdge = true;
+      if (rs[j]! < rs[i]! || (rs[j] === rs[i] && k < 0)) isMin = false;
+    }
+    if (!isMin || nearEdge) continue;
+    // Rise on both sides, stopping at the frame edge (beyond it the outline is unknown).
+    let left = 0;
+    let right = 0;
+    for (let k = 1; k <= reach; k++) {
+      const j = (i - k + n) % n;
+      if (onEdge[j]) break;
+      left = Math.max(left, rs[j]! - rs[i]!);
+    }
+    for (let k = 1; k <= reach; k++) {
+      const j = (i + k) % n;
+      if (onEdge[j]) break;
+      right = Math.max(right, rs[j]! - rs[i]!);
+    }
+    const depth = Math.min(left, right);
+    if (depth < minDepth) continue;
+    out.push({ index: i, x: contour[2 * i]!, y: contour[2 * i + 1]!, depth: depth / c.radius, peakAfter: 0 });
+  }
+  // Start the cyclic order after an edge run, so that consecutive valleys are neighbours along the hand.
+  const firstEdge = onEdge.indexOf(1);
+  if (firstEdge >= 0) {
+    let startAfter = firstEdge;
+    while (onEdge[(startAfter + 1) % n] && startAfter < firstEdge + n) startAfter++;
+    out.sort((a, b) => ((a.index - startAfter + n) % n) - ((b.index - startAfter + n) % n));
+  }
+  // Prominence of the outline between each valley and the next (a fingertip is tall; a bump of the wrist is not).
+  for (let v = 0; v < out.length; v++) {
+    const a = out[v]!;
+    const b = out[(v + 1) % out.length]!;
+    let top = 0;
+    for (let i = a.index; i !== b.index; i = (i + 1) % n) {
+      if (onEdge[i]) {
+        top = 0;
+        break;
+      }
+      top = Math.max(top, rs[i]!);
+    }
+    a.peakAfter = out.length > 1 ? Math.max(0, top - Math.max(rs[a.index]!, rs[b.index]!)) / c.radius : 0;
+  }
+  return out;
+}
+
+export interface ValleyPair {
+  a: Valley;
+  b: Valley;
+  middle: Valley;
+  /** 0..1: how well the three valleys look like the three between the four fingers. */
+  plausibility: number;
+}
+
+/**
+ * Sharpens a valley found on the small image to frame resolution: near it, the background pixel (3×3 mean
+ * below the segmentation threshold) closest to the palm centre is the bottom of the notch between two fingers.
+ * Coordinates in and out are frame pixels.
+ */
+export function refineValley(frame: GreyFrame, p: { x: number; y: number }, centre: { x: number; y: number }, threshold: number, radius: number): { x: number; y: number } {
+  const { width: w, height: h, pixels: px } = frame;
+  const x0 = Math.max(1, Math.round(p.x - radius));
+  const x1 = Math.min(w - 2, Math.round(p.x + radius));
+  const y0 = Math.max(1, Math.round(p.y - radius));
+  const y1 = Math.min(h - 2, Math.round(p.y + radius));
+  const t9 = threshold * 9;
+  const isBackground = (i: number): boolean =>
+    px[i - w - 1]! + px[i - w]! + px[i - w + 1]! + px[i - 1]! + px[i]! + px[i + 1]! + px[i + w - 1]! + px[i + w]! + px[i + w + 1]! < t9;
+  let best = Infinity;
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) if (isBackground(y * w + x)) best = Math.min(best, Math.hypot(x - centre.x, y - centre.y));
+  }
+  // Average the pixels tied for closest, for a sub-pixel position.
+  let sx = 0;
+  let sy = 0;
+  let n = 0;
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      if (Math.hypot(x - centre.x, y - centre.y) > best + 0.75 || !isBackground(y * w + x)) continue;
+      sx += x;
+      sy += y;
+      n++;
+    }
+  }
+  return n ? { x: sx / n, y: sy / n } : p;
+}
+
+/**
+ * Picks the index–middle and ring–little valleys: of every three consecutive valleys with a tall finger between
+ * each two, the tightest group (the thumb's valley lies far from the others), checked for even spacing.
+ */
+export function pickValleys(valleys: Valley[], closed: boolean, palmRadius: number): ValleyPair | null {
+  const n = valleys.length;
+  if (n < 3) return null;
+  let best: ValleyPair | null = null;
+  let bestSpan = Infinity;
+  const groups = closed ? n : n - 2;
+  for (let i = 0; i < groups; i++) {
+    const a = valleys[i]!;
+    const m = valleys[(i + 1) % n]!;
+    const b = valleys[(i + 2) % n]!;
+    const span = Math.hypot(a.x - b.x, a.y - b.y);
+    const d1 = Math.hypot(a.x - m.x, a.y - m.y);
+    const d2 = Math.hypot(b.x - m.x, b.y - m.y);
+    const evenness = Math.min(d1, d2) / Math.max(d1, d2, 1e-9);
+    // The middle valley lies near the segment a–b (the valleys form a shallow arc), and the span is palm-sized.
+    const straight = span / Math.max(d1 + d2, 1e-9);
+    const sizeOk = span > 0.6 * palmRadius && span < 1.8 * palmRadius;
+    const fingers = Math.min(a.peakAfter, m.peakAfter);
+    if (!sizeOk || evenness < 0.4 || straight < 0.6 || fingers < MIN_FINGER) continue;
+    if (span < bestSpan) {
+      bestSpan = span;
+      const plausibility = Math.min(1, evenness * 1.5) * Math.min(1, (straight - 0.6) * 4) * Math.min(1, fingers / (2 * MIN_FINGER));
+      best = { a, b, middle: m, plausibility };
+    }
+  }
+  return best;
+}
+
+/** Least prominence, in palm radii, of the two fingertips between the chosen valleys. */
+const MIN_FINGER = 1.0;

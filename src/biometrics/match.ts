@@ -1,0 +1,77 @@
+// 1:1 matcher: masked, normalised Hamming distance between feature codes, minimised over small shifts of the
+// code grid (the ROI's residual misalignment) and over the sub-codes of both templates.
+import { sameParams } from './template.ts';
+import { TemplateMismatchError, type FeatureCode, type Template } from './types.ts';
+
+export interface MatchOptions {
+  /** Largest shift tried, in code cells, along each axis (default 4, i.e. ±4 × roiSize/32 ROI pixels). */
+  maxShift?: number;
+  /** Fewest jointly valid cells, as a fraction of the grid, for a shift to count (default 0.35). */
+  minOverlap?: number;
+}
+
+export const DEFAULT_MAX_SHIFT = 4;
+const DEFAULT_MIN_OVERLAP = 0.35;
+
+/**
+ * Distance between two templates in [0, 1]: 0 = identical codes, about 0.5 (BOCV) or 0.45 (CompCode) for
+ * unrelated palms; 1 when nothing could be compared (no overlap, or a left hand against a right hand).
+ * LOWER IS MORE SIMILAR: accept when `matchScore(a, b) <= threshold` (see config.ts).
+ * Throws TemplateMismatchError for templates of different coders or parameters.
+ */
+export function matchScore(a: Template, b: Template, opts: MatchOptions = {}): number {
+  if (a.coder !== b.coder || !sameParams(a.coderParams, b.coderParams)) {
+    throw new TemplateMismatchError(`${a.coder} vs ${b.coder} or different coder parameters`);
+  }
+  if (a.hand !== 'unknown' && b.hand !== 'unknown' && a.hand !== b.hand) return 1;
+  let best = 1;
+  for (const ca of a.codes) for (const cb of b.codes) best = Math.min(best, codeDistance(ca, cb, opts));
+  return best;
+}
+
+/** Masked normalised Hamming distance of two codes, minimised over shifts (see the bit layout in types.ts). */
+export function codeDistance(a: FeatureCode, b: FeatureCode, opts: MatchOptions = {}): number {
+  if (a.rows !== b.rows || a.cols !== b.cols || a.planes !== b.planes) throw new TemplateMismatchError('different code grids');
+  const maxShift = opts.maxShift ?? DEFAULT_MAX_SHIFT;
+  const minValid = (opts.minOverlap ?? DEFAULT_MIN_OVERLAP) * a.rows * a.cols;
+  let best = 1;
+  for (let dy = -maxShift; dy <= maxShift; dy++) {
+    for (let dx = -maxShift; dx <= maxShift; dx++) {
+      const d = shiftedDistance(a, b, dx, dy, minValid);
+      if (d < best) best = d;
+    }
+  }
+  return best;
+}
+
+/** Distance comparing cell (r, c) of `a` with cell (r + dy, c + dx) of `b`; 1 when fewer than minValid cells overlap. */
+export function shiftedDistance(a: FeatureCode, b: FeatureCode, dx: number, dy: number, minValid: number): number {
+  const rows = a.rows;
+  const r0 = Math.max(0, -dy);
+  const r1 = Math.min(rows, rows - dy);
+  let valid = 0;
+  let diff = 0;
+  for (let r = r0; r < r1; r++) {
+    const rb = r + dy;
+    const m = a.mask[r]! & shift(b.mask[rb]!, dx);
+    if (m === 0) continue;
+    valid += popcount(m);
+    for (let p = 0; p < a.planes; p++) {
+      diff += popcount((a.bits[p * rows + r]! ^ shift(b.bits[p * rows + rb]!, dx)) & m);
+    }
+  }
+  if (valid < minValid || valid === 0) return 1;
+  return diff / (valid * a.planes);
+}
+
+/** Moves column c + dx of a row word to column c; columns shifted in from outside are 0 (invalid). */
+function shift(w: number, dx: number): number {
+  return dx >= 0 ? w >>> dx : (w << -dx) >>> 0;
+}
+
+export function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}

@@ -1,0 +1,117 @@
+// Builds what the terminal runs: the renderer (Vite → dist/renderer) and the Electron main + preload
+// (esbuild → dist/electron/*.cjs). `ensureBuilt` rebuilds only when a source is newer than its output, so a
+// fresh clone's `npm start` builds once and later starts are instant.
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { PalmPayError } from '../util/errors.ts';
+
+export interface BuildTargets {
+  renderer?: boolean;
+  electron?: boolean;
+}
+
+/** Native or optional modules the Electron main must load from node_modules at run time (asarUnpack'd). */
+export const ELECTRON_EXTERNALS = ['electron', 'better-sqlite3', 'node-hid', 'usb', 'serialport', '@serialport/*', 'usearch', 'pg-native'];
+
+export function rendererOutput(root: string): string {
+  return join(root, 'dist', 'renderer');
+}
+export function electronOutput(root: string): string {
+  return join(root, 'dist', 'electron');
+}
+
+const rendererInputs = (root: string) => [join(root, 'renderer'), join(root, 'src', 'api'), join(root, 'vite.config.ts')];
+const electronInputs = (root: string) => [join(root, 'electron'), join(root, 'src')];
+
+export async function buildRenderer(root: string): Promise<void> {
+  const { build } = await import('vite');
+  try {
+    await build({ configFile: join(root, 'vite.config.ts'), logLevel: 'error' });
+  } catch (err) {
+    throw new PalmPayError('BUILD_FAILED', `renderer build failed: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+}
+
+export async function buildElectron(root: string): Promise<void> {
+  const esbuild = await import('esbuild');
+  const out = electronOutput(root);
+  const common = { bundle: true, minify: true, format: 'cjs', sourcemap: true, logLevel: 'error', outExtension: { '.js': '.cjs' }, outdir: out } as const;
+  try {
+    await Promise.all([
+      esbuild.build({ ...common, entryPoints: { main: join(root, 'electron', 'main.ts') }, platform: 'node', target: 'node22', external: ELECTRON_EXTERNALS }),
+      // The preload runs sandboxed: only `electron` may be required, everything else is bundled in.
+      esbuild.build({ ...common, entryPoints: { preload: join(root, 'electron', 'preload.ts') }, platform: 'browser', target: 'chrome120', external: ['electron'] }),
+    ]);
+  } catch (err) {
+    throw new PalmPayError('BUILD_FAILED', `Electron bundle failed: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+}
+
+export async function buildAll(root: string, targets: BuildTargets = { renderer: true, electron: true }): Promise<void> {
+  if (targets.renderer) await buildRenderer(root);
+  if (targets.electron) await buildElectron(root);
+}
+
+/** Builds each requested target whose output is missing or older than its sources. Returns what was built. */
+export async function ensureBuilt(root: string, targets: BuildTargets): Promise<string[]> {
+  const needed = () =>
+    (targets.renderer && isStale(join(rendererOutput(root), 'index.html'), rendererInputs(root))) ||
+    (targets.electron && isStale(join(electronOutput(root), 'main.cjs'), electronInputs(root)));
+  if (!needed()) return [];
+  // Two terminals (or two test files) starting at once must not build into dist/ together.
+  return withLock(join(root, 'dist', '.build-lock'), () => buildStale(root, targets));
+}
+
+async function buildStale(root: string, targets: BuildTargets): Promise<string[]> {
+  const built: string[] = [];
+  if (targets.renderer && isStale(join(rendererOutput(root), 'index.html'), rendererInputs(root))) {
+    await buildRenderer(root);
+    built.push('renderer');
+  }
+  if (targets.electron && isStale(join(electronOutput(root), 'main.cjs'), electronInputs(root))) {
+    await buildElectron(root);
+    built.push('electron');
+  }
+  return built;
+}
+
+export function isStale(output: string, inputs: string[]): boolean {
+  if (!existsSync(output)) return true;
+  const builtAt = statSync(output).mtimeMs;
+  return inputs.some((input) => newestMtime(input) > builtAt);
+}
+
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs;
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    newest = Math.max(newest, newestMtime(join(path, entry.name)));
+  }
+  return newest;
+}
+
+async function withLock<T>(lockDir: string, work: () => Promise<T>, staleMs = 120_000): Promise<T> {
+  mkdirSync(join(lockDir, '..'), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      break;
+    } catch {
+      // Someone else is building; a lock older than staleMs was left by a crash.
+      try {
+        if (Date.now() - statSync(lockDir).mtimeMs > staleMs) rmSync(lockDir, { recursive: true, force: true });
+      } catch {
+        // released meanwhile
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(lockDir, { recursive: true, force: true });
+  }
+}

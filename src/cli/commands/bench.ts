@@ -1,0 +1,16 @@
+// `palmpay bench <what>`: every benchmark, one subcommand module each (bench-<what>.ts).
+// Each prints its figures as ratios against a peer measured in the same run and takes --json FILE.
+import type { Command } from 'commander';
+import { registerBenchMatch } from './bench-match.ts';
+import { registerBenchSync } from './bench-sync.ts';
+import { registerBenchExtract } from './bench-extract.ts';
+
+type BenchRegistrar = (bench: Command) => void;
+
+/** Add one line here per benchmark module. */
+const benches: BenchRegistrar[] = [registerBenchSync, registerBenchMatch];
+
+export function registerBench(program: Command): void {
+  const bench = program.command('bench').description('benchmarks (ratios against a peer measured in the same run)');
+  for (const register of benches) register(bench);
+}

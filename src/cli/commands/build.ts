@@ -1,0 +1,16 @@
+// `palmpay build`: the renderer (Vite) and the Electron main + preload (esbuild) into dist/.
+import type { Command } from 'commander';
+
+export function registerBuild(program: Command): void {
+  program
+    .command('build')
+    .description('build the renderer (dist/renderer) and the Electron main + preload (dist/electron)')
+    .option('--renderer-only', 'build only the renderer')
+    .action(async (opts: { rendererOnly?: boolean }) => {
+      const { buildAll } = await import('../app-build.ts');
+      const { REPO_ROOT } = await import('../../util/repo-root.ts');
+      const started = performance.now();
+      await buildAll(REPO_ROOT, { renderer: true, electron: !opts.rendererOnly });
+      console.log(`palmpay build: done in ${((performance.now() - started) / 1000).toFixed(1)} s (dist/)`);
+    });
+}

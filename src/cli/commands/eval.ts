@@ -1,0 +1,58 @@
+// `palmpay eval`: ISO/IEC 19795-1 style evaluation of the palm-vein recogniser on a folder of images.
+import type { Command } from 'commander';
+import { PalmPayError } from '../../util/errors.ts';
+
+interface EvalCliOptions {
+  data: string;
+  protocol: string;
+  json?: string;
+  det?: string;
+  dumpRoi?: string;
+  coder?: string;
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description('evaluate palm-vein recognition on a data set (EER, FNMR at FMR, FTA, rank-1, FNIR at FPIR, DET curve)')
+    .requiredOption('--data <dir>', 'folder of <id>_l_940_<n>.jpg files (CASIA) or <identity>/<sample>.<jpg|png>')
+    .option('--protocol <name>', 'all-pairs | cross-session (enrol session 1, probe session 2)', 'all-pairs')
+    .option('--json <file>', 'write the full report as JSON')
+    .option('--det <file.svg>', 'write the DET curve as SVG')
+    .option('--dump-roi <dir>', 'write every ROI as PNG for inspection')
+    .option('--coder <id>', 'compcode | bocv | ordinal (default: the configured coder)')
+    .action(async (o: EvalCliOptions) => {
+      if (o.protocol !== 'all-pairs' && o.protocol !== 'cross-session') {
+        throw new PalmPayError('EVAL_USAGE', `unknown protocol ${o.protocol} (all-pairs or cross-session)`);
+      }
+      if (o.coder && !['compcode', 'bocv', 'ordinal'].includes(o.coder)) throw new PalmPayError('EVAL_USAGE', `unknown coder ${o.coder}`);
+      const { writeFileSync } = await import('node:fs');
+      const { SingleBar, Presets } = await import('cli-progress');
+      const { runEvaluation } = await import('../../biometrics/eval/runner.ts');
+      const { formatReport } = await import('../../biometrics/eval/report.ts');
+      const { detSvg } = await import('../../biometrics/eval/det-svg.ts');
+      const bar = new SingleBar({ format: '{phase} [{bar}] {value}/{total}', hideCursor: true, stream: process.stderr }, Presets.shades_classic);
+      let phase = '';
+      const report = await runEvaluation({
+        data: o.data,
+        protocol: o.protocol,
+        dumpRoi: o.dumpRoi,
+        extract: o.coder ? { coder: o.coder as 'compcode' | 'bocv' | 'ordinal' } : {},
+        onProgress: (p, done, total) => {
+          if (p !== phase) {
+            if (phase) bar.stop();
+            phase = p;
+            bar.start(total, 0, { phase: p === 'extract' ? 'extracting' : 'matching ' });
+          }
+          bar.update(done, { phase: p === 'extract' ? 'extracting' : 'matching ' });
+        },
+      });
+      bar.stop();
+      console.log(formatReport(report));
+      if (o.json) writeFileSync(o.json, JSON.stringify({ ...report, verification: { ...report.verification, det: report.verification.det } }, null, 2));
+      if (o.det) {
+        const title = `DET, ${report.protocol}, ${report.coder}, ${report.identities} ids / ${report.images} images`;
+        writeFileSync(o.det, detSvg([{ label: report.protocol, points: report.verification.det, eer: report.eer }], title));
+      }
+    });
+}

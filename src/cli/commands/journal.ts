@@ -1,0 +1,55 @@
+// `palmpay journal …`: provision a terminal identity, and verify the signed journal.
+import type { Command } from 'commander';
+import { PalmPayError } from '../../util/errors.ts';
+
+export function registerJournal(program: Command): void {
+  const journal = program.command('journal').description('the terminal’s signed, hash-chained journal');
+
+  journal
+    .command('provision')
+    .description('create this terminal’s Ed25519 identity and data key (once)')
+    .requiredOption('--terminal-id <id>', 'terminal id issued by the centre')
+    .option('--data <dir>', 'data folder (default: the platform user-data folder)')
+    .action(async (opts: { terminalId: string; data?: string }) => {
+      const { prepareDataDir } = await import('../../util/paths.ts');
+      const { provisionTerminal, openTerminal } = await import('../../ledger/open.ts');
+      const dir = prepareDataDir(opts.data);
+      const id = provisionTerminal(dir, opts.terminalId);
+      openTerminal(dir).close(); // creates and binds the database
+      console.log(`terminal ${id.terminalId} provisioned in ${dir}`);
+      console.log(`public key ${Buffer.from(id.publicKey).toString('hex')} (register it with the centre)`);
+      console.log(`private key protected by: ${id.protector}`);
+    });
+
+  journal
+    .command('verify')
+    .description('check every signature, the hash chain and the gapless sequence; name the first bad record')
+    .option('--data <dir>', 'data folder (default: the platform user-data folder)')
+    .option('--public-key <hex>', 'verify against this public key (default: the one in the terminal’s key file)')
+    .action(async (opts: { data?: string; publicKey?: string }) => {
+      const { existsSync } = await import('node:fs');
+      const { resolve } = await import('node:path');
+      const { defaultDataDir } = await import('../../util/paths.ts');
+      const { readPublicIdentity } = await import('../../ledger/keystore.ts');
+      const { openStore } = await import('../../store/store.ts');
+      const { dbPath } = await import('../../ledger/open.ts');
+      const { verifyJournal } = await import('../../ledger/verify-journal.ts');
+      const dir = resolve(opts.data ?? defaultDataDir());
+      const file = dbPath(dir);
+      if (!existsSync(file)) throw new PalmPayError('STORE_MISSING', `no terminal database at ${file}`);
+      const identity = readPublicIdentity(dir);
+      let publicKey = identity.publicKey;
+      if (opts.publicKey !== undefined) {
+        if (!/^[0-9a-f]{64}$/i.test(opts.publicKey)) throw new PalmPayError('BAD_ARGUMENT', '--public-key must be 64 hex characters');
+        publicKey = Buffer.from(opts.publicKey, 'hex');
+      }
+      const store = openStore(file);
+      try {
+        const r = verifyJournal(store, publicKey, identity.terminalId);
+        if (!r.ok) throw new PalmPayError('JOURNAL_TAMPERED', `journal BAD (${r.kind}): ${r.message}; ${r.verifiedCount} record(s) before it verified`);
+        console.log(`journal OK: ${r.count} record(s) of terminal ${identity.terminalId}, head seq ${r.lastSeq} hash ${r.lastHash}`);
+      } finally {
+        store.close();
+      }
+    });
+}

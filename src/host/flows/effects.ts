@@ -1,0 +1,220 @@
+// Performs the flows' effects through the ports and turns every outcome — including failures — into events.
+// One performer per flow; they share the palm and operator helpers. Templates captured during an enrolment are
+// held here (by sample id), never in a flow state.
+import { randomUUID } from 'node:crypto';
+import type { AuthEffect, AuthEvent } from './auth.ts';
+import type { DayCloseEffect, DayCloseEvent } from './day-close.ts';
+import type { Perform } from './driver.ts';
+import type { EnrolHand, EnrolmentEffect, EnrolmentEvent } from './enrolment.ts';
+import type { PayoutEffect, PayoutEvent } from './payout.ts';
+import type { FlowPorts } from './ports.ts';
+import type { PurchaseEffect, PurchaseEvent } from './purchase.ts';
+import type { ReversalEffect, ReversalEvent } from './reversal.ts';
+import type { StatementEffect, StatementEvent } from './statement.ts';
+import type { IdentifyOutcome, PlacementEvent } from './types.ts';
+
+export interface Performers {
+  auth: Perform<AuthEvent, AuthEffect>;
+  payout: Perform<PayoutEvent, PayoutEffect>;
+  purchase: Perform<PurchaseEvent, PurchaseEffect>;
+  reversal: Perform<ReversalEvent, ReversalEffect>;
+  enrolment: Perform<EnrolmentEvent, EnrolmentEffect>;
+  statement: Perform<StatementEvent, StatementEffect>;
+  dayClose: Perform<DayCloseEvent, DayCloseEffect>;
+  /** Drops the templates of an enrolment that will not be saved. */
+  discardSamples(): void;
+}
+
+/** Number of statement lines shown. */
+const STATEMENT_LINES = 20;
+
+export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?: unknown) => void = () => {}): Performers {
+  const { palm, identifier, bank } = ports;
+  const samples = new Map<string, { hand: EnrolHand; template: T }>();
+
+  const qualityEvent = (quality: number | null, hint: string | null): PlacementEvent[] =>
+    quality === null ? [] : [{ type: 'scanner.quality', quality, hint }];
+
+  async function identify(signal: AbortSignal): Promise<[PlacementEvent[], IdentifyOutcome]> {
+    const r = await palm.read({ purpose: 'identify', signal });
+    if (!r.ok) return [qualityEvent(r.quality, r.reason), { kind: 'fta', reason: r.reason }];
+    return [qualityEvent(r.quality, null), await identifier.identify(r.template)];
+  }
+
+  const auth: Perform<AuthEvent, AuthEffect> = async (f, signal) => {
+    if (f.type === 'identifyOperator') {
+      const [q, outcome] = await identify(signal);
+      const operator = outcome.kind === 'match' ? bank.operatorForPerson(outcome.personId) : null;
+      return [...q, { type: 'auth.palm', outcome, operator }];
+    }
+    return { type: 'auth.pin-result', result: await bank.verifyOperatorPin(f.operatorId, f.pin) };
+  };
+
+  const print = async (receipt: Parameters<FlowPorts<T>['printer']['print']>[0], signal: AbortSignal) => {
+    try {
+      await ports.printer.print(receipt, signal);
+    } catch (err) {
+      log('printing failed', err); // the receipt stays on screen; printing again is one tap
+    }
+  };
+
+  const payout: Perform<PayoutEvent, PayoutEffect> = async (f, signal) => {
+    switch (f.type) {
+      case 'identifyPalm': {
+        const [q, outcome] = await identify(signal);
+        return [...q, { type: 'palm.identified', outcome }];
+      }
+      case 'loadPayee':
+        return { type: 'payee.loaded', person: bank.person(f.personId), vouchers: bank.vouchers(f.personId) };
+      case 'recordPayout': {
+        try {
+          const r = bank.recordPayout(f);
+          return r.ok ? { type: 'payout.recorded', receipt: r.receipt } : { type: 'payout.failed', reason: r.reason };
+        } catch (err) {
+          log('payout could not be recorded', err);
+          return { type: 'payout.failed', reason: 'store-error' };
+        }
+      }
+      case 'openDrawer':
+        try {
+          await ports.drawer.open(signal);
+          bank.markDrawerOpened(f.recordId);
+          return { type: 'drawer.opened' };
+        } catch (err) {
+          log('cash drawer did not open', err);
+          return { type: 'drawer.failed' };
+        }
+      case 'verifyPalm': {
+        const r = await palm.read({ purpose: 'verify', signal });
+        if (!r.ok) return [...qualityEvent(r.quality, r.reason), { type: 'palm.verified', ok: false }];
+        return [...qualityEvent(r.quality, null), { type: 'palm.verified', ok: await identifier.verify(f.personId, r.template) }];
+      }
+      case 'print':
+        await print(f.receipt, signal);
+        return;
+    }
+  };
+
+  const purchase: Perform<PurchaseEvent, PurchaseEffect> = async (f, signal) => {
+    switch (f.type) {
+      case 'identifyOperator':
+      case 'verifyOperatorPin':
+        return auth(f, signal);
+      case 'identifyPalm': {
+        const [q, outcome] = await identify(signal);
+        return [...q, { type: 'palm.identified', outcome }];
+      }
+      case 'loadCustomer':
+        return { type: 'customer.loaded', person: bank.person(f.personId) };
+      case 'verifyCustomerPin':
+        return { type: 'pin.result', result: await bank.verifyCustomerPin(f.personId, f.pin) };
+      case 'authorizePurchase': {
+        try {
+          const { type: _t, ...req } = f;
+          const r = bank.authorizePurchase(req);
+          return r.ok ? { type: 'purchase.approved', receipt: r.receipt } : { type: 'purchase.declined', reason: r.reason, overridable: r.overridable };
+        } catch (err) {
+          log('purchase could not be recorded', err);
+          return { type: 'purchase.declined', reason: 'store-error', overridable: false };
+        }
+      }
+      case 'print':
+        await print(f.receipt, signal);
+        return;
+    }
+  };
+
+  const reversal: Perform<ReversalEvent, ReversalEffect> = async (f, signal) => {
+    switch (f.type) {
+      case 'identifyOperator':
+      case 'verifyOperatorPin':
+        return auth(f, signal);
+      case 'findRecord':
+        return { type: 'record.found', original: bank.findRecord(f.seq) };
+      case 'recordReversal':
+        try {
+          const { type: _t, ...req } = f;
+          const r = bank.recordReversal(req);
+          return r.ok ? { type: 'reversal.recorded', receipt: r.receipt } : { type: 'reversal.failed', reason: r.reason };
+        } catch (err) {
+          log('reversal could not be recorded', err);
+          return { type: 'reversal.failed', reason: 'store-error' };
+        }
+      case 'print':
+        await print(f.receipt, signal);
+        return;
+    }
+  };
+
+  const enrolment: Perform<EnrolmentEvent, EnrolmentEffect> = async (f, signal) => {
+    switch (f.type) {
+      case 'identifyOperator':
+      case 'verifyOperatorPin':
+        return auth(f, signal);
+      case 'captureSample': {
+        const r = await palm.read({ purpose: 'enrol', hand: f.hand, signal });
+        if (!r.ok) return [...qualityEvent(r.quality, r.reason), { type: 'capture.result', hand: f.hand, ok: false, reason: r.reason, quality: r.quality }];
+        const sampleId = randomUUID();
+        samples.set(sampleId, { hand: f.hand, template: r.template });
+        return [...qualityEvent(r.quality, null), { type: 'capture.result', hand: f.hand, ok: true, sampleId, quality: r.quality }];
+      }
+      case 'discardSample':
+        samples.delete(f.sampleId);
+        return;
+      case 'checkDuplicate': {
+        const templates = f.sampleIds.flatMap((id) => (samples.has(id) ? [samples.get(id)!.template] : []));
+        const ids = await identifier.duplicates(templates);
+        return { type: 'duplicate.result', candidates: bank.duplicateCandidates(ids) };
+      }
+      case 'saveEnrolment': {
+        const pick = (hand: EnrolHand) => f.captures[hand].flatMap((c) => (samples.has(c.sampleId) ? [samples.get(c.sampleId)!.template] : []));
+        try {
+          const templates = { left: pick('left'), right: pick('right') };
+          const r = bank.saveEnrolment({ draft: f.draft, templates, operatorId: f.operatorId, overrideBy: f.overrideBy });
+          samples.clear();
+          identifier.add?.(r.personId, [...templates.left, ...templates.right]);
+          return { type: 'enrolment.saved', personId: r.personId, receipt: r.receipt };
+        } catch (err) {
+          log('enrolment could not be saved', err);
+          return { type: 'enrolment.failed' };
+        }
+      }
+      case 'print':
+        await print(f.receipt, signal);
+        return;
+    }
+  };
+
+  const statement: Perform<StatementEvent, StatementEffect> = async (f, signal) => {
+    if (f.type === 'identifyPalm') {
+      const [q, outcome] = await identify(signal);
+      return [...q, { type: 'palm.identified', outcome }];
+    }
+    return { type: 'statement.loaded', person: bank.person(f.personId), entries: bank.statement(f.personId, STATEMENT_LINES) };
+  };
+
+  const dayClose: Perform<DayCloseEvent, DayCloseEffect> = async (f, signal) => {
+    switch (f.type) {
+      case 'loadDayTotals':
+        try {
+          return { type: 'totals.loaded', totals: bank.dayTotals() };
+        } catch (err) {
+          log('day totals could not be read', err);
+          return { type: 'totals.failed', reason: 'store-error' };
+        }
+      case 'recordDayClose':
+        try {
+          const { type: _t, ...req } = f;
+          return { type: 'dayclose.recorded', receipt: bank.recordDayClose(req) };
+        } catch (err) {
+          log('day close could not be recorded', err);
+          return { type: 'dayclose.failed' };
+        }
+      case 'print':
+        await print(f.receipt, signal);
+        return;
+    }
+  };
+
+  return { auth, payout, purchase, reversal, enrolment, statement, dayClose, discardSamples: () => samples.clear() };
+}

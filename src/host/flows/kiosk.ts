@@ -1,0 +1,207 @@
+// The kiosk's flow host: one operator session for the counter, and any number of running flows (one per
+// screen/tab), each a FlowDriver over the shared ports. The API layer calls it; it pushes every state change
+// out through `onFlow` / `onSession`. Locking (manual or idle) closes every flow: whatever was written stays
+// written, and a payout whose drawer never opened is offered again (recovery), as after a restart.
+import { randomUUID } from 'node:crypto';
+import { PalmPayError } from '../../util/errors.ts';
+import type { AuthEffect } from './auth.ts';
+import { reduceDayClose, startDayClose, type DayCloseState } from './day-close.ts';
+import { FlowDriver } from './driver.ts';
+import { createPerformers, type Performers } from './effects.ts';
+import { reduceEnrolment, startEnrolment, type EnrolmentState } from './enrolment.ts';
+import type { Step } from './machine.ts';
+import { recoverPayout, reducePayout, startPayout, type PayoutState } from './payout.ts';
+import type { FlowPorts } from './ports.ts';
+import { reducePurchase, startPurchase, type PurchaseState } from './purchase.ts';
+import { reduceReversal, startReversal, type ReversalState } from './reversal.ts';
+import { initialSession, reduceSession, type SessionEvent, type SessionState } from './session.ts';
+import { reduceStatement, startStatement, type StatementState } from './statement.ts';
+import type { Role } from './types.ts';
+import type { FlowKind, SessionUiEvent, UiEvent } from './ui-events.ts';
+
+export class FlowError extends PalmPayError {}
+
+export type AnyFlowState = PayoutState | PurchaseState | ReversalState | EnrolmentState | StatementState | DayCloseState;
+
+export interface FlowView {
+  flowId: string;
+  kind: FlowKind;
+  state: AnyFlowState;
+}
+
+export interface SessionView {
+  state: SessionState;
+  /** Payouts recorded whose drawer never opened: the payout screen offers to open it first. */
+  pendingDrawer: number;
+}
+
+export interface KioskConfig {
+  currency: string;
+  /** PIN asked at or above this amount (minor units). */
+  pinThreshold: number;
+  idleMs: number;
+  minCaptures: number;
+  denominations: Array<{ currency: string; value: number }>;
+}
+
+export const DEFAULT_KIOSK_CONFIG: KioskConfig = {
+  currency: 'SYP',
+  pinThreshold: 1_000_000, // 10,000 SYP
+  idleMs: 120_000,
+  minCaptures: 3,
+  denominations: [5_000_00, 2_000_00, 1_000_00, 500_00, 200_00, 100_00].map((value) => ({ currency: 'SYP', value })),
+};
+
+const NEEDS: Record<FlowKind, Role> = {
+  payout: 'cashier', purchase: 'cashier', bill: 'cashier', refund: 'cashier', void: 'cashier', statement: 'cashier', dayClose: 'cashier',
+  enrolment: 'enroller',
+};
+
+export interface KioskHooks {
+  onFlow?: (view: FlowView) => void;
+  onSession?: (view: SessionView) => void;
+  log?: (msg: string, err?: unknown) => void;
+  now?: () => number;
+}
+
+interface Running {
+  kind: FlowKind;
+  // The drivers differ by flow; the host treats them alike through this shape.
+  driver: FlowDriver<AnyFlowState, never, never>;
+}
+
+export class FlowHost<T> {
+  private readonly performers: Performers;
+  private readonly sessionDriver: FlowDriver<SessionState, SessionEvent, AuthEffect>;
+  private readonly flows = new Map<string, Running>();
+  private readonly unsubscribe: () => void;
+  private readonly timer: NodeJS.Timeout;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly ports: FlowPorts<T>,
+    private readonly cfg: KioskConfig = DEFAULT_KIOSK_CONFIG,
+    private readonly hooks: KioskHooks = {},
+  ) {
+    this.now = hooks.now ?? Date.now;
+    this.performers = createPerformers(ports, hooks.log);
+    const reducer = (s: SessionState, e: SessionEvent) => reduceSession({ idleMs: cfg.idleMs }, s, e);
+    this.sessionDriver = new FlowDriver<SessionState, SessionEvent, AuthEffect>(reducer, { state: initialSession, effects: [] }, this.performers.auth, {
+      onChange: (s) => {
+        if (s.step === 'locked') this.closeAll();
+        this.hooks.onSession?.(this.session());
+      },
+      onError: (err) => hooks.log?.('session effect failed', err),
+    });
+    this.unsubscribe = ports.palm.onPlacement((e) => {
+      this.sessionDriver.dispatch(e);
+      for (const f of this.flows.values()) f.driver.dispatch(e as never);
+    });
+    // Ticks bring the time to the session (idle lock); unref: a ticking kiosk must not keep a test process alive.
+    this.timer = setInterval(() => this.sessionDriver.dispatch({ type: 'tick', at: this.now() }), 1000);
+    this.timer.unref();
+  }
+
+  session(): SessionView {
+    return { state: this.sessionDriver.state, pendingDrawer: this.ports.bank.pendingDrawer().length };
+  }
+
+  sessionSend(e: SessionUiEvent): SessionView {
+    this.sessionDriver.dispatch(e);
+    this.activity();
+    return this.session();
+  }
+
+  /** Any touch on the screen keeps the session open. */
+  activity(): void {
+    this.sessionDriver.dispatch({ type: 'activity', at: this.now() });
+  }
+
+  start(kind: FlowKind): FlowView {
+    const s = this.sessionDriver.state;
+    if (s.step !== 'active') throw new FlowError('SESSION_LOCKED', 'sign in first (palm and PIN)');
+    if (!s.operator.roles.includes(NEEDS[kind])) throw new FlowError('ROLE_MISSING', `this needs the ${NEEDS[kind]} role`);
+    this.activity();
+    const op = s.operator.id;
+    const flowId = randomUUID();
+    const driver = this.makeDriver(kind, op, flowId);
+    this.flows.set(flowId, { kind, driver });
+    const view = { flowId, kind, state: driver.state };
+    this.hooks.onFlow?.(view);
+    return view;
+  }
+
+  send(flowId: string, e: UiEvent): FlowView {
+    const f = this.flows.get(flowId);
+    if (!f) throw new FlowError('FLOW_UNKNOWN', 'this screen has ended; start again from the home screen');
+    this.activity();
+    const state = f.driver.dispatch(e as never);
+    return { flowId, kind: f.kind, state };
+  }
+
+  get(flowId: string): FlowView {
+    const f = this.flows.get(flowId);
+    if (!f) throw new FlowError('FLOW_UNKNOWN', 'this screen has ended; start again from the home screen');
+    return { flowId, kind: f.kind, state: f.driver.state };
+  }
+
+  /** Waits until a flow's state satisfies `pred` (tests). */
+  waitFor(flowId: string, pred: (s: AnyFlowState) => boolean, timeoutMs?: number): Promise<AnyFlowState> {
+    const f = this.flows.get(flowId);
+    if (!f) return Promise.reject(new FlowError('FLOW_UNKNOWN', `no flow ${flowId}`));
+    return f.driver.waitFor(pred, timeoutMs);
+  }
+
+  waitForSession(pred: (s: SessionState) => boolean, timeoutMs?: number): Promise<SessionState> {
+    return this.sessionDriver.waitFor(pred, timeoutMs);
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+    this.unsubscribe();
+    this.closeAll();
+    this.sessionDriver.close();
+  }
+
+  private closeAll(): void {
+    for (const [id, f] of this.flows) {
+      f.driver.close();
+      this.flows.delete(id);
+    }
+    this.performers.discardSamples();
+  }
+
+  private makeDriver(kind: FlowKind, op: string, flowId: string): FlowDriver<AnyFlowState, never, never> {
+    const opts = {
+      onChange: (state: AnyFlowState) => {
+        this.hooks.onFlow?.({ flowId, kind, state });
+        if (state.step === 'finished') this.flows.delete(flowId);
+      },
+      onError: (err: unknown) => this.hooks.log?.(`${kind} effect failed`, err),
+    };
+    const p = this.performers;
+    const make = <S extends { step: string }, E, F>(reducer: (s: S, e: E) => Step<S, F>, start: Step<S, F>, perform: (f: F, sig: AbortSignal) => Promise<E | E[] | void>) =>
+      new FlowDriver<S, E, F>(reducer, start, perform, opts as never) as unknown as FlowDriver<AnyFlowState, never, never>;
+    switch (kind) {
+      case 'payout': {
+        const pending = this.ports.bank.pendingDrawer()[0];
+        const start: Step<PayoutState, never> | ReturnType<typeof startPayout> = pending
+          ? { state: recoverPayout(op, pending.person, pending.receipt), effects: [] }
+          : startPayout(op);
+        return make(reducePayout, start, p.payout);
+      }
+      case 'purchase':
+      case 'bill':
+        return make(reducePurchase, startPurchase({ operatorId: op, requestId: randomUUID(), kind, currency: this.cfg.currency, pinThreshold: this.cfg.pinThreshold }), p.purchase);
+      case 'refund':
+      case 'void':
+        return make(reduceReversal, startReversal({ operatorId: op, kind }), p.reversal);
+      case 'enrolment':
+        return make(reduceEnrolment, startEnrolment({ operatorId: op, minCaptures: this.cfg.minCaptures }), p.enrolment);
+      case 'statement':
+        return make(reduceStatement, startStatement(op), p.statement);
+      case 'dayClose':
+        return make(reduceDayClose, startDayClose({ operatorId: op, denominations: this.cfg.denominations }), p.dayClose);
+    }
+  }
+}

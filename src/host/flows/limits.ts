@@ -1,0 +1,40 @@
+// Offline purchase limits (DESIGN §5), pure. Which limits a supervisor may raise is policy, and lives here:
+// the per-transaction cap and the terminal's unsynced total can be raised for one purchase; the customer's
+// allowance (granted by the centre) and the age limits (they need the link) cannot.
+import type { LimitReason } from './purchase.ts';
+
+export interface OfflineLimits {
+  /** Largest single purchase (minor units). */
+  transactionCap: number;
+  /** Largest total of unsynced purchase value this terminal may hold (minor units). */
+  terminalTotal: number;
+  /** Oldest unsent record allowed before the terminal insists on the link. */
+  maxRecordAgeMs: number;
+  /** Longest time without a successful sync. */
+  maxSyncAgeMs: number;
+}
+
+export interface LimitInput {
+  amount: number;
+  /** What is left of the customer's offline allowance (minor units). */
+  allowanceLeft: number;
+  /** Unsynced purchase value already held by the terminal (minor units). */
+  terminalUnsynced: number;
+  oldestUnsentAt: number | null;
+  lastSyncAt: number | null;
+  now: number;
+  /** A supervisor approved this purchase above the overridable limits. */
+  override: boolean;
+}
+
+export const OVERRIDABLE: ReadonlySet<LimitReason> = new Set(['limit-transaction-cap', 'limit-terminal-total']);
+
+export function checkOfflineLimits(l: OfflineLimits, i: LimitInput): { ok: true } | { ok: false; reason: LimitReason; overridable: boolean } {
+  const refuse = (reason: LimitReason) => ({ ok: false as const, reason, overridable: OVERRIDABLE.has(reason) });
+  if (i.lastSyncAt === null || i.now - i.lastSyncAt > l.maxSyncAgeMs) return refuse('limit-sync-age');
+  if (i.oldestUnsentAt !== null && i.now - i.oldestUnsentAt > l.maxRecordAgeMs) return refuse('limit-record-age');
+  if (i.amount > i.allowanceLeft) return refuse('limit-customer-allowance');
+  if (!i.override && i.amount > l.transactionCap) return refuse('limit-transaction-cap');
+  if (!i.override && i.terminalUnsynced + i.amount > l.terminalTotal) return refuse('limit-terminal-total');
+  return { ok: true };
+}

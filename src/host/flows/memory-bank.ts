@@ -1,0 +1,248 @@
+// An in-memory Bank: the executable contract of ports.ts `Bank` (same refusals, same idempotency), used by the
+// flow tests and as a stand-in, announced as such, while the SQLite store is not wired. Not durable: a restart
+// loses everything, so it never runs in production mode.
+import { randomUUID } from 'node:crypto';
+import type { PinResult } from './auth.ts';
+import type { DayTotals, TypeTotal } from './day-close.ts';
+import type { DuplicateCandidate } from './enrolment.ts';
+import { checkOfflineLimits, type OfflineLimits } from './limits.ts';
+import { totals } from './payout.ts';
+import type { Bank, DayCloseRequest, EnrolmentRequest, PurchaseRequest, Result } from './ports.ts';
+import type { PurchaseDecline } from './purchase.ts';
+import { dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from './receipts.ts';
+import type { Original, ReversalKind, ReversalRefusal } from './reversal.ts';
+import type { Money, Operator, Person, Receipt, StatementEntry, Voucher } from './types.ts';
+import type { PayoutFailure } from './payout.ts';
+
+export interface MemoryVoucher {
+  id: string;
+  personId: string;
+  period: string;
+  amount: Money;
+  leasedTo: string;
+  redeemedBy: string | null;
+}
+
+interface MemoryRecord {
+  id: string;
+  seq: number;
+  kind: Receipt['kind'];
+  at: number;
+  personId: string | null;
+  amount: Money | null;
+  operatorId: string;
+  receipt: Receipt;
+  drawerOpened: boolean;
+  reverses?: string;
+  requestId?: string;
+  uploaded: boolean;
+}
+
+export interface MemoryBankOptions {
+  terminalId: string;
+  limits: OfflineLimits;
+  now?: () => number;
+  /** Cash in the drawer at the start of the day, per currency. */
+  openingFloat?: Money[];
+  pinAttempts?: number;
+}
+
+const MAX_PIN_ATTEMPTS = 3;
+
+export class MemoryBank<T> implements Bank<T> {
+  readonly people = new Map<string, Person>();
+  readonly vouchersById = new Map<string, MemoryVoucher>();
+  readonly operators = new Map<string, Operator & { personId: string; pin: string; wrong: number }>();
+  readonly customerPins = new Map<string, { pin: string; wrong: number }>();
+  readonly allowances = new Map<string, number>();
+  readonly templates = new Map<string, T[]>();
+  readonly records: MemoryRecord[] = [];
+  lastSyncAt: number | null;
+  private lastCloseSeq = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: MemoryBankOptions) {
+    this.now = opts.now ?? Date.now;
+    this.lastSyncAt = this.now();
+  }
+
+  // --- seeding (tests, demo) ---
+  addPerson(p: Person, opts: { pin?: string; allowance?: number } = {}): void {
+    this.people.set(p.id, p);
+    if (opts.pin) this.customerPins.set(p.id, { pin: opts.pin, wrong: 0 });
+    if (opts.allowance !== undefined) this.allowances.set(p.id, opts.allowance);
+  }
+  addVoucher(v: Omit<MemoryVoucher, 'redeemedBy'>): void {
+    this.vouchersById.set(v.id, { ...v, redeemedBy: null });
+  }
+  addOperator(o: Operator & { personId: string; pin: string }): void {
+    this.operators.set(o.id, { ...o, wrong: 0 });
+  }
+
+  terminalId(): string {
+    return this.opts.terminalId;
+  }
+  person(personId: string): Person | null {
+    return this.people.get(personId) ?? null;
+  }
+  vouchers(personId: string): Voucher[] {
+    return [...this.vouchersById.values()]
+      .filter((v) => v.personId === personId)
+      .map((v) => ({ id: v.id, period: v.period, amount: v.amount, leasedHere: v.leasedTo === this.opts.terminalId, redeemed: v.redeemedBy !== null }));
+  }
+  operatorForPerson(personId: string): Operator | null {
+    for (const o of this.operators.values()) if (o.personId === personId) return { id: o.id, name: o.name, roles: o.roles };
+    return null;
+  }
+  verifyOperatorPin(operatorId: string, pin: string): PinResult {
+    const o = this.operators.get(operatorId);
+    return o ? this.checkPin(o, pin) : { ok: false, locked: true };
+  }
+  verifyCustomerPin(personId: string, pin: string): PinResult {
+    const c = this.customerPins.get(personId);
+    return c ? this.checkPin(c, pin) : { ok: false, locked: true };
+  }
+  private checkPin(entry: { pin: string; wrong: number }, pin: string): PinResult {
+    const max = this.opts.pinAttempts ?? MAX_PIN_ATTEMPTS;
+    if (entry.wrong >= max) return { ok: false, locked: true };
+    if (entry.pin === pin) {
+      entry.wrong = 0;
+      return { ok: true };
+    }
+    entry.wrong++;
+    return entry.wrong >= max ? { ok: false, locked: true } : { ok: false, attemptsLeft: max - entry.wrong };
+  }
+
+  private append(r: Omit<MemoryRecord, 'id' | 'seq' | 'at' | 'receipt' | 'drawerOpened' | 'uploaded'>, receipt: (m: { recordId: string; seq: number; terminalId: string; at: string; operatorId: string }) => Receipt): MemoryRecord {
+    const at = this.now();
+    const meta = { recordId: randomUUID(), seq: this.records.length + 1, terminalId: this.opts.terminalId, at: new Date(at).toISOString(), operatorId: r.operatorId };
+    const rec: MemoryRecord = { ...r, id: meta.recordId, seq: meta.seq, at, receipt: receipt(meta), drawerOpened: false, uploaded: false };
+    this.records.push(rec);
+    return rec;
+  }
+
+  recordPayout(req: { personId: string; voucherIds: string[]; operatorId: string }): Result<{ receipt: Receipt }, PayoutFailure> {
+    const person = this.people.get(req.personId);
+    if (!person || person.status !== 'active') return { ok: false, reason: 'person-revoked' };
+    const vs = req.voucherIds.map((id) => this.vouchersById.get(id));
+    // Check every voucher first, then change: all or nothing, like the SQLite transaction.
+    for (const v of vs) {
+      if (!v || v.personId !== req.personId) return { ok: false, reason: 'store-error' };
+      if (v.redeemedBy !== null) return { ok: false, reason: 'already-paid' };
+      if (v.leasedTo !== this.opts.terminalId) return { ok: false, reason: 'voucher-not-leased-here' };
+    }
+    const list = vs as MemoryVoucher[];
+    const sum = totals(list.map((v) => v.amount));
+    const rec = this.append({ kind: 'payout', personId: req.personId, amount: sum.length === 1 ? sum[0]! : null, operatorId: req.operatorId }, (m) =>
+      payoutReceipt(m, person, list.map((v) => ({ id: v.id, period: v.period, amount: v.amount, leasedHere: true, redeemed: true })), sum),
+    );
+    for (const v of list) v.redeemedBy = rec.id;
+    return { ok: true, receipt: rec.receipt };
+  }
+  markDrawerOpened(recordId: string): void {
+    const r = this.records.find((x) => x.id === recordId);
+    if (r) r.drawerOpened = true;
+  }
+  pendingDrawer(): Array<{ person: Person; receipt: Receipt; operatorId: string }> {
+    return this.records
+      .filter((r) => r.kind === 'payout' && !r.drawerOpened && r.personId)
+      .map((r) => ({ person: this.people.get(r.personId!)!, receipt: r.receipt, operatorId: r.operatorId }));
+  }
+
+  authorizePurchase(req: PurchaseRequest): { ok: true; receipt: Receipt } | { ok: false; reason: PurchaseDecline; overridable: boolean } {
+    if (this.records.some((r) => r.requestId === req.requestId)) return { ok: false, reason: 'duplicate-request', overridable: false };
+    const person = this.people.get(req.personId);
+    if (!person || person.status === 'revoked') return { ok: false, reason: 'person-revoked', overridable: false };
+    if (person.status === 'provisional') return { ok: false, reason: 'person-provisional', overridable: false };
+    const unsynced = this.records.filter((r) => !r.uploaded && (r.kind === 'purchase' || r.kind === 'bill'));
+    const spent = unsynced.filter((r) => r.personId === req.personId).reduce((a, r) => a + (r.amount?.minor ?? 0), 0);
+    const oldest = this.records.find((r) => !r.uploaded);
+    const d = checkOfflineLimits(this.opts.limits, {
+      amount: req.amount.minor,
+      allowanceLeft: (this.allowances.get(req.personId) ?? 0) - spent,
+      terminalUnsynced: unsynced.reduce((a, r) => a + (r.amount?.minor ?? 0), 0),
+      oldestUnsentAt: oldest ? oldest.at : null,
+      lastSyncAt: this.lastSyncAt,
+      now: this.now(),
+      override: req.overrideBy !== null,
+    });
+    if (!d.ok) return d;
+    const rec = this.append({ kind: req.bill ? 'bill' : 'purchase', personId: req.personId, amount: req.amount, operatorId: req.operatorId, requestId: req.requestId }, (m) =>
+      purchaseReceipt(m, person, req.amount, req.bill, req.overrideBy),
+    );
+    return { ok: true, receipt: rec.receipt };
+  }
+
+  findRecord(seq: number): Original | null {
+    const r = this.records.find((x) => x.seq === seq);
+    if (!r) return null;
+    const p = r.personId ? this.people.get(r.personId) : undefined;
+    return { recordId: r.id, seq: r.seq, kind: r.kind, at: new Date(r.at).toISOString(), amount: r.amount, personName: p ? { ar: p.nameAr, latin: p.nameLatin } : null };
+  }
+  recordReversal(req: { kind: ReversalKind; originalId: string; operatorId: string; supervisorId: string }): Result<{ receipt: Receipt }, ReversalRefusal> {
+    const o = this.records.find((x) => x.id === req.originalId);
+    if (!o) return { ok: false, reason: 'not-found' };
+    if (o.kind !== 'purchase' && o.kind !== 'bill') return { ok: false, reason: 'not-reversible' };
+    if (this.records.some((x) => x.reverses === o.id)) return { ok: false, reason: 'already-reversed' };
+    if (req.kind === 'void' && o.seq <= this.lastCloseSeq) return { ok: false, reason: 'void-after-close' };
+    const p = o.personId ? (this.people.get(o.personId) ?? null) : null;
+    const rec = this.append({ kind: req.kind, personId: o.personId, amount: o.amount, operatorId: req.operatorId, reverses: o.id }, (m) =>
+      reversalReceipt(m, req.kind, o.seq, o.amount!, req.supervisorId, p),
+    );
+    return { ok: true, receipt: rec.receipt };
+  }
+
+  saveEnrolment(req: EnrolmentRequest<T>): { personId: string; receipt: Receipt } {
+    const person: Person = { id: randomUUID(), nameAr: req.draft.nameAr, nameLatin: req.draft.nameLatin, status: 'provisional', ...(req.draft.accountId ? { accountId: req.draft.accountId } : {}) };
+    this.people.set(person.id, person);
+    this.templates.set(person.id, [...req.templates.left, ...req.templates.right]);
+    const rec = this.append({ kind: 'enrolment', personId: person.id, amount: null, operatorId: req.operatorId }, (m) =>
+      enrolmentReceipt(m, person, { left: req.templates.left.length, right: req.templates.right.length }),
+    );
+    return { personId: person.id, receipt: rec.receipt };
+  }
+  duplicateCandidates(personIds: string[]): DuplicateCandidate[] {
+    // A match the cache cannot name still blocks: better an unnamed candidate than a silent duplicate.
+    return personIds.map((id) => {
+      const p = this.people.get(id);
+      return { personId: id, nameAr: p?.nameAr ?? '', nameLatin: p?.nameLatin ?? '' };
+    });
+  }
+
+  statement(personId: string, limit: number): StatementEntry[] {
+    return this.records
+      .filter((r) => r.personId === personId && r.amount && r.kind !== 'enrolment' && r.kind !== 'day-close')
+      .slice(-limit)
+      .reverse()
+      .map((r) => ({ kind: r.kind as StatementEntry['kind'], at: new Date(r.at).toISOString(), amount: r.amount!, ref: String(r.seq) }));
+  }
+
+  dayTotals(): DayTotals {
+    const since = this.records.filter((r) => r.seq > this.lastCloseSeq && r.kind !== 'day-close');
+    const kinds: TypeTotal['kind'][] = ['payout', 'purchase', 'bill', 'refund', 'void', 'enrolment'];
+    const byType = kinds.map((kind) => {
+      const rs = since.filter((r) => r.kind === kind);
+      return { kind, count: rs.length, totals: totals(rs.flatMap((r) => (r.amount ? [r.amount] : []))) };
+    });
+    const paidOut = totals(since.filter((r) => r.kind === 'payout').flatMap((r) => (r.amount ? [r.amount] : [])));
+    const float = this.opts.openingFloat ?? [];
+    const currencies = [...new Set([...float, ...paidOut].map((m) => m.currency))];
+    const expectedCash = currencies.map((currency) => ({
+      currency,
+      minor: (float.find((m) => m.currency === currency)?.minor ?? 0) - (paidOut.find((m) => m.currency === currency)?.minor ?? 0),
+    }));
+    return { fromSeq: this.lastCloseSeq + 1, toSeq: this.records.length, byType, expectedCash };
+  }
+  recordDayClose(req: DayCloseRequest): Receipt {
+    const lines = [
+      ...req.totals.byType.map((t) => ({ label: `receipt.z.${t.kind}`, params: { count: String(t.count) }, ...(t.totals[0] ? { amount: t.totals[0] } : {}) })),
+      ...req.totals.expectedCash.map((m) => ({ label: 'receipt.z.expected', amount: m })),
+      ...req.counted.map((m) => ({ label: 'receipt.z.counted', amount: m })),
+      ...req.difference.map((m) => ({ label: 'receipt.z.difference', amount: m })),
+      ...(req.reason ? [{ label: 'receipt.z.reason', params: { reason: req.reason } }] : []),
+    ];
+    const rec = this.append({ kind: 'day-close', personId: null, amount: null, operatorId: req.operatorId }, (m) => dayCloseReceipt(m, lines));
+    this.lastCloseSeq = rec.seq;
+    return rec.receipt;
+  }
+}

@@ -1,0 +1,112 @@
+// What the flows need from the outside world, as small interfaces. The runtime plugs in the real scanner
+// client + biometrics (issues 3–5), the SQLite store + signed ledger (issue 6), a cash drawer and a printer;
+// tests plug in the same real parts or the simulator. Nothing here knows about React or WebSockets.
+import type { Original, ReversalKind, ReversalRefusal } from './reversal.ts';
+import type { DayTotals, DenominationCount } from './day-close.ts';
+import type { DuplicateCandidate, EnrolHand } from './enrolment.ts';
+import type { PersonDraft } from './enrolment-form.ts';
+import type { PayoutFailure } from './payout.ts';
+import type { Bill, PurchaseDecline, PurchaseKind } from './purchase.ts';
+import type { PinResult } from './auth.ts';
+import type { IdentifyOutcome, Money, Operator, Person, PlacementEvent, Receipt, StatementEntry, Voucher } from './types.ts';
+
+/** A palm read: waits for a hand, captures, extracts. `T` is the biometric template (opaque to the flows). */
+export type PalmRead<T> = { ok: true; template: T; quality: number } | { ok: false; reason: string; quality: number | null };
+
+export interface PalmReader<T> {
+  read(opts: { purpose: 'identify' | 'verify' | 'enrol'; hand?: EnrolHand; signal: AbortSignal }): Promise<PalmRead<T>>;
+  /** Live placement guidance (presence, distance, quality); returns an unsubscribe function. */
+  onPlacement(listener: (e: PlacementEvent) => void): () => void;
+}
+
+export interface Identifier<T> {
+  /** 1:N over everyone enrolled here (people and operators alike). */
+  identify(probe: T): Promise<IdentifyOutcome> | IdentifyOutcome;
+  /** 1:1 against one person's enrolled templates. */
+  verify(personId: string, probe: T): Promise<boolean> | boolean;
+  /** Enrolled people whose palms likely match any of these captures (the local duplicate check). */
+  duplicates(samples: T[]): Promise<string[]> | string[];
+  /** A person was just enrolled here: make them identifiable at once (provisional people are refused payment by status, not by palm). */
+  add?(personId: string, templates: T[]): void;
+}
+
+export type Result<T, R> = ({ ok: true } & T) | { ok: false; reason: R };
+
+export interface PurchaseRequest {
+  requestId: string;
+  kind: PurchaseKind;
+  personId: string;
+  amount: Money;
+  bill: Bill | null;
+  operatorId: string;
+  overrideBy: string | null;
+  pinVerified: boolean;
+}
+
+export interface EnrolmentRequest<T> {
+  draft: PersonDraft;
+  templates: Record<EnrolHand, T[]>;
+  operatorId: string;
+  overrideBy: string | null;
+}
+
+export interface DayCloseRequest {
+  operatorId: string;
+  totals: DayTotals;
+  counted: Money[];
+  counts: DenominationCount[];
+  difference: Money[];
+  reason: string;
+}
+
+/**
+ * The store and the signed ledger, as the flows need them. Every method that writes money appends ONE signed
+ * record in ONE SQLite transaction together with the state it changes, and is idempotent:
+ * - recordPayout: the voucher redemptions and the payout record commit together; a voucher already redeemed
+ *   refuses the whole payout ('already-paid'), whoever asks (double click, restart, second tab, other flow).
+ * - authorizePurchase: limits are checked and the record appended in the same transaction; a request id is
+ *   decided once.
+ * - recordReversal: one reversal per original record.
+ */
+export interface Bank<T> {
+  terminalId(): string;
+  person(personId: string): Person | null;
+  vouchers(personId: string): Voucher[];
+  operatorForPerson(personId: string): Operator | null;
+  verifyOperatorPin(operatorId: string, pin: string): Promise<PinResult> | PinResult;
+  verifyCustomerPin(personId: string, pin: string): Promise<PinResult> | PinResult;
+
+  recordPayout(req: { personId: string; voucherIds: string[]; operatorId: string }): Result<{ receipt: Receipt }, PayoutFailure>;
+  /** The cash drawer opened for this payout (after the record); until then a restart offers to open it. */
+  markDrawerOpened(recordId: string): void;
+  /** Payouts recorded whose drawer never opened (power cut in between), oldest first. */
+  pendingDrawer(): Array<{ person: Person; receipt: Receipt; operatorId: string }>;
+
+  authorizePurchase(req: PurchaseRequest): { ok: true; receipt: Receipt } | { ok: false; reason: PurchaseDecline; overridable: boolean };
+  findRecord(seq: number): Original | null;
+  recordReversal(req: { kind: ReversalKind; originalId: string; operatorId: string; supervisorId: string }): Result<{ receipt: Receipt }, ReversalRefusal>;
+
+  saveEnrolment(req: EnrolmentRequest<T>): { personId: string; receipt: Receipt };
+  duplicateCandidates(personIds: string[]): DuplicateCandidate[];
+
+  statement(personId: string, limit: number): StatementEntry[];
+  dayTotals(): DayTotals;
+  recordDayClose(req: DayCloseRequest): Receipt;
+}
+
+export interface Drawer {
+  /** Kicks the cash drawer open; rejects when the drawer does not answer. */
+  open(signal: AbortSignal): Promise<void>;
+}
+
+export interface Printer {
+  print(receipt: Receipt, signal: AbortSignal): Promise<void>;
+}
+
+export interface FlowPorts<T> {
+  palm: PalmReader<T>;
+  identifier: Identifier<T>;
+  bank: Bank<T>;
+  drawer: Drawer;
+  printer: Printer;
+}

@@ -1,0 +1,214 @@
+// Shop purchase and bill payment: amount on the keypad → the customer's palm → PIN above the threshold →
+// offline limits (checked and recorded in ONE store transaction, so two purchases cannot both squeeze under a
+// limit) → approved or declined with the reason → receipt. A bill payment is a purchase to a biller: the
+// subscriber number comes first, and the receipt has its own wording. Some limits can be raised by a supervisor.
+import { reduceAuth, startAuth, isPin, type AuthEffect, type AuthEvent, type AuthState, type PinResult } from './auth.ts';
+import { go, stay, type Step } from './machine.ts';
+import {
+  applyPlacement, isPlacement, NO_GUIDANCE,
+  type Guidance, type IdentifyOutcome, type Money, type Person, type PlacementEvent, type Receipt,
+} from './types.ts';
+
+/** A limit the store's offline-limit check can refuse on (DESIGN §5). */
+export type LimitReason =
+  | 'limit-transaction-cap' // above the per-transaction cap
+  | 'limit-customer-allowance' // above the customer's offline allowance from the centre
+  | 'limit-no-allowance' // the centre granted this customer no offline allowance here
+  | 'limit-allowance-expired' // the allowance is too old: connect
+  | 'limit-terminal-total' // the terminal holds too much unsynced value
+  | 'limit-record-age' // the oldest unsent record is too old: connect first
+  | 'limit-sync-age'; // no sync for too long: connect first
+
+export type PurchaseDecline =
+  | LimitReason
+  | 'unknown-palm'
+  | 'ambiguous'
+  | 'person-provisional'
+  | 'person-revoked'
+  | 'no-account' // enrolled for salary only: no account to pay from
+  | 'pin-locked'
+  | 'duplicate-request' // this very request was already decided (restart, second tab)
+  | 'store-error';
+
+export interface Bill {
+  biller: 'electricity';
+  subscriber: string;
+}
+
+export type PurchaseKind = 'purchase' | 'bill';
+
+type Body =
+  | { step: 'subscriber'; error: 'subscriber-invalid' | null }
+  | { step: 'amount'; error: 'amount-invalid' | null }
+  | { step: 'palm'; guidance: Guidance; ftaReason: string | null }
+  | { step: 'loading'; personId: string }
+  | { step: 'pin'; person: Person; wrong: boolean; attemptsLeft: number | null }
+  | { step: 'checking-pin'; person: Person }
+  | { step: 'authorizing'; person: Person; overrideBy: string | null; pinVerified: boolean }
+  | { step: 'declined'; reason: PurchaseDecline; person: Person | null; overridable: boolean; overrideRefused: boolean; pinVerified?: boolean }
+  | { step: 'override'; person: Person; reason: PurchaseDecline; auth: AuthState; pinVerified: boolean }
+  | { step: 'approved'; person: Person; receipt: Receipt; overrideBy: string | null }
+  | { step: 'finished' };
+
+export interface PurchaseContext {
+  operatorId: string;
+  /** Idempotency key of this attempt: the store decides each request id once. */
+  requestId: string;
+  kind: PurchaseKind;
+  currency: string;
+  /** A PIN is asked when the amount is at or above this (minor units). */
+  pinThreshold: number;
+  amount: Money | null;
+  bill: Bill | null;
+}
+
+export type PurchaseState = Body & PurchaseContext;
+
+export type PurchaseEvent =
+  | PlacementEvent
+  | AuthEvent
+  | { type: 'subscriber.set'; subscriber: string }
+  | { type: 'amount.set'; minor: number }
+  | { type: 'palm.identified'; outcome: IdentifyOutcome }
+  | { type: 'customer.loaded'; person: Person | null }
+  | { type: 'pin.submit'; pin: string }
+  | { type: 'pin.result'; result: PinResult }
+  | { type: 'purchase.approved'; receipt: Receipt }
+  | { type: 'purchase.declined'; reason: PurchaseDecline; overridable: boolean }
+  | { type: 'override.start' }
+  | { type: 'print' }
+  | { type: 'retry' }
+  | { type: 'cancel' }
+  | { type: 'done' };
+
+export type PurchaseEffect =
+  | AuthEffect
+  | { type: 'identifyPalm' }
+  | { type: 'loadCustomer'; personId: string }
+  | { type: 'verifyCustomerPin'; personId: string; pin: string }
+  | {
+      type: 'authorizePurchase';
+      requestId: string;
+      kind: PurchaseKind;
+      personId: string;
+      amount: Money;
+      bill: Bill | null;
+      operatorId: string;
+      overrideBy: string | null;
+      pinVerified: boolean;
+    }
+  | { type: 'print'; receipt: Receipt };
+
+/** Largest amount the keypad accepts (minor units): a typo guard, not a limit (limits live in the store). */
+export const MAX_AMOUNT_MINOR = 1_000_000_000_00;
+
+export function startPurchase(ctx: Omit<PurchaseContext, 'amount' | 'bill'>): Step<PurchaseState, PurchaseEffect> {
+  const first: Body = ctx.kind === 'bill' ? { step: 'subscriber', error: null } : { step: 'amount', error: null };
+  return go({ ...first, ...ctx, amount: null, bill: null });
+}
+
+/** Electricity subscriber numbers: 6 to 12 digits (Arabic-Indic digits are accepted and normalised). */
+export function normaliseSubscriber(raw: string): string | null {
+  const latin = toLatinDigits(raw.trim());
+  return /^[0-9]{6,12}$/.test(latin) ? latin : null;
+}
+
+export function toLatinDigits(s: string): string {
+  return s.replace(/[\u0660-\u0669]/g, (d) => String(d.charCodeAt(0) - 0x0660)).replace(/[\u06f0-\u06f9]/g, (d) => String(d.charCodeAt(0) - 0x06f0));
+}
+
+function customerRefusal(p: Person): PurchaseDecline | null {
+  if (p.status === 'revoked') return 'person-revoked';
+  if (p.status === 'provisional') return 'person-provisional';
+  if (!p.accountId) return 'no-account';
+  return null;
+}
+
+export function reducePurchase(s: PurchaseState, e: PurchaseEvent): Step<PurchaseState, PurchaseEffect> {
+  const ctx: PurchaseContext = { operatorId: s.operatorId, requestId: s.requestId, kind: s.kind, currency: s.currency, pinThreshold: s.pinThreshold, amount: s.amount, bill: s.bill };
+  const to = (b: Body, patch: Partial<PurchaseContext> = {}, ...fx: PurchaseEffect[]): Step<PurchaseState, PurchaseEffect> =>
+    go({ ...b, ...ctx, ...patch }, ...fx);
+  const authorize = (person: Person, overrideBy: string | null, pinVerified: boolean) =>
+    to({ step: 'authorizing', person, overrideBy, pinVerified }, {}, {
+      type: 'authorizePurchase', requestId: ctx.requestId, kind: ctx.kind, personId: person.id,
+      amount: ctx.amount as Money, bill: ctx.bill, operatorId: ctx.operatorId, overrideBy, pinVerified,
+    });
+
+  if (s.step === 'override') {
+    if (e.type === 'cancel') return to({ step: 'declined', reason: s.reason, person: s.person, overridable: true, overrideRefused: true });
+    if (!(e.type.startsWith('auth.') || isPlacement(e))) return stay(s);
+    const a = reduceAuth(s.auth, e as AuthEvent);
+    if (a.state.step === 'granted') return authorize(s.person, a.state.operator.id, s.pinVerified);
+    if (a.state.step === 'refused') return to({ step: 'declined', reason: s.reason, person: s.person, overridable: true, overrideRefused: true });
+    return to({ step: 'override', person: s.person, reason: s.reason, auth: a.state, pinVerified: s.pinVerified }, {}, ...a.effects);
+  }
+  if (isPlacement(e)) return s.step === 'palm' ? stay({ ...s, guidance: applyPlacement(s.guidance, e) }) : stay(s);
+  if (e.type === 'cancel') {
+    if (s.step === 'authorizing' || s.step === 'checking-pin' || s.step === 'approved') return stay(s);
+    return to({ step: 'finished' });
+  }
+
+  switch (s.step) {
+    case 'subscriber': {
+      if (e.type !== 'subscriber.set') return stay(s);
+      const subscriber = normaliseSubscriber(e.subscriber);
+      if (!subscriber) return to({ step: 'subscriber', error: 'subscriber-invalid' });
+      return to({ step: 'amount', error: null }, { bill: { biller: 'electricity', subscriber } });
+    }
+    case 'amount': {
+      if (e.type !== 'amount.set') return stay(s);
+      if (!Number.isSafeInteger(e.minor) || e.minor <= 0 || e.minor > MAX_AMOUNT_MINOR) return to({ step: 'amount', error: 'amount-invalid' });
+      return to({ step: 'palm', guidance: NO_GUIDANCE, ftaReason: null }, { amount: { minor: e.minor, currency: ctx.currency } }, { type: 'identifyPalm' });
+    }
+    case 'palm': {
+      if (e.type !== 'palm.identified') return stay(s);
+      const o = e.outcome;
+      if (o.kind === 'fta') return to({ step: 'palm', guidance: { ...s.guidance, hint: o.reason }, ftaReason: o.reason }, {}, { type: 'identifyPalm' });
+      if (o.kind === 'ambiguous') return to({ step: 'declined', reason: 'ambiguous', person: null, overridable: false, overrideRefused: false });
+      if (o.kind === 'no-match') return to({ step: 'declined', reason: 'unknown-palm', person: null, overridable: false, overrideRefused: false });
+      return to({ step: 'loading', personId: o.personId }, {}, { type: 'loadCustomer', personId: o.personId });
+    }
+    case 'loading': {
+      if (e.type !== 'customer.loaded') return stay(s);
+      if (!e.person) return to({ step: 'declined', reason: 'unknown-palm', person: null, overridable: false, overrideRefused: false });
+      const refusal = customerRefusal(e.person);
+      if (refusal) return to({ step: 'declined', reason: refusal, person: e.person, overridable: false, overrideRefused: false });
+      if ((ctx.amount as Money).minor >= ctx.pinThreshold) return to({ step: 'pin', person: e.person, wrong: false, attemptsLeft: null });
+      return authorize(e.person, null, false);
+    }
+    case 'pin':
+      if (e.type !== 'pin.submit' || !isPin(e.pin)) return stay(s);
+      return to({ step: 'checking-pin', person: s.person }, {}, { type: 'verifyCustomerPin', personId: s.person.id, pin: e.pin });
+    case 'checking-pin': {
+      if (e.type !== 'pin.result') return stay(s);
+      const r = e.result;
+      if (r.ok) return authorize(s.person, null, true);
+      if ('locked' in r) return to({ step: 'declined', reason: 'pin-locked', person: s.person, overridable: false, overrideRefused: false });
+      return to({ step: 'pin', person: s.person, wrong: true, attemptsLeft: r.attemptsLeft });
+    }
+    case 'authorizing':
+      if (e.type === 'purchase.approved') return to({ step: 'approved', person: s.person, receipt: e.receipt, overrideBy: s.overrideBy });
+      if (e.type === 'purchase.declined') {
+        // An override is offered once: a decline that comes back after an override is final.
+        const overridable = e.overridable && s.overrideBy === null;
+        return to({ step: 'declined', reason: e.reason, person: s.person, overridable, overrideRefused: false, pinVerified: s.pinVerified });
+      }
+      return stay(s);
+    case 'declined':
+      if (e.type === 'override.start' && s.overridable && s.person) {
+        const a = startAuth('supervisor', ctx.operatorId);
+        return to({ step: 'override', person: s.person, reason: s.reason, auth: a.state, pinVerified: s.pinVerified ?? false }, {}, ...a.effects);
+      }
+      if (e.type === 'retry' && (s.reason === 'unknown-palm' || s.reason === 'ambiguous')) {
+        return to({ step: 'palm', guidance: NO_GUIDANCE, ftaReason: null }, {}, { type: 'identifyPalm' });
+      }
+      if (e.type === 'done') return to({ step: 'finished' });
+      return stay(s);
+    case 'approved':
+      if (e.type === 'print') return go(s, { type: 'print', receipt: s.receipt });
+      if (e.type === 'done') return to({ step: 'finished' });
+      return stay(s);
+    case 'finished':
+      return stay(s);
+  }
+}

@@ -1,0 +1,59 @@
+// Receipt wording, as translation keys plus values: each language renders its own text from the same receipt.
+import type { Bill } from './purchase.ts';
+import type { Money, Person, Receipt, ReceiptLine, Voucher } from './types.ts';
+
+interface RecordMeta {
+  recordId: string;
+  seq: number;
+  terminalId: string;
+  at: string;
+  operatorId: string;
+}
+
+const names = (p: Person) => ({ ar: p.nameAr, latin: p.nameLatin });
+
+export function payoutReceipt(m: RecordMeta, person: Person, vouchers: Voucher[], total: Money[]): Receipt {
+  const lines: ReceiptLine[] = vouchers.map((v) => ({ label: 'receipt.salaryFor', params: { period: v.period }, amount: v.amount }));
+  return { kind: 'payout', ...m, personName: names(person), lines, ...(total.length === 1 ? { total: total[0] } : {}) };
+}
+
+export function purchaseReceipt(m: RecordMeta, person: Person, amount: Money, bill: Bill | null, overrideBy: string | null): Receipt {
+  const lines: ReceiptLine[] = bill
+    ? [
+        { label: 'receipt.biller', params: { biller: bill.biller } },
+        { label: 'receipt.subscriber', params: { subscriber: bill.subscriber } },
+        { label: 'receipt.billPaid', amount },
+      ]
+    : [{ label: 'receipt.purchase', amount }];
+  if (overrideBy) lines.push({ label: 'receipt.approvedBy', params: { supervisor: overrideBy } });
+  return { kind: bill ? 'bill' : 'purchase', ...m, personName: names(person), lines, total: amount };
+}
+
+export function reversalReceipt(m: RecordMeta, kind: 'refund' | 'void', originalSeq: number, amount: Money, supervisorId: string, person: Person | null): Receipt {
+  return {
+    kind,
+    ...m,
+    ...(person ? { personName: names(person) } : {}),
+    lines: [
+      { label: kind === 'refund' ? 'receipt.refundOf' : 'receipt.voidOf', params: { seq: String(originalSeq) }, amount },
+      { label: 'receipt.approvedBy', params: { supervisor: supervisorId } },
+    ],
+    total: amount,
+  };
+}
+
+export function enrolmentReceipt(m: RecordMeta, person: Person, captures: { left: number; right: number }): Receipt {
+  return {
+    kind: 'enrolment',
+    ...m,
+    personName: names(person),
+    lines: [
+      { label: 'receipt.enrolled', params: { left: String(captures.left), right: String(captures.right) } },
+      { label: 'receipt.provisional' },
+    ],
+  };
+}
+
+export function dayCloseReceipt(m: RecordMeta, lines: ReceiptLine[]): Receipt {
+  return { kind: 'day-close', ...m, lines };
+}

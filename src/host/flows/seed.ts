@@ -1,0 +1,71 @@
+// A demo branch for a fresh terminal (`--demo`) and for the tests: operators, employees owed salary, a shop
+// customer with an offline allowance and PIN, a provisional and a blocked person, a voucher leased elsewhere.
+// People's palms are the simulator's synthetic identities: person id = simulated identity name.
+import { hashPin, type ScryptCost } from '../../ledger/pin.ts';
+import type { Terminal } from '../../ledger/open.ts';
+import { FLOW_SETTING, joinName } from './sqlite-bank.ts';
+
+export interface DemoPerson {
+  id: string;
+  nameAr: string;
+  nameLatin: string;
+  status: 'active' | 'provisional' | 'blocked';
+  pin?: string;
+  /** Offline allowance (SYP minor units). */
+  allowance?: number;
+  /** Vouchers: period, amount (SYP minor), leased to this terminal or to another. */
+  vouchers?: Array<{ period: string; minor: number; here: boolean }>;
+}
+
+export interface DemoOperator {
+  id: string;
+  name: string;
+  role: 'cashier' | 'enroller' | 'supervisor';
+  pin: string;
+}
+
+export const DEMO_OPERATORS: DemoOperator[] = [
+  { id: 'op-cashier', name: 'Rojda', role: 'cashier', pin: '1234' },
+  { id: 'op-super', name: 'Sara', role: 'supervisor', pin: '9999' },
+  { id: 'op-enrol', name: 'Kawa', role: 'enroller', pin: '5555' },
+];
+
+export const DEMO_PEOPLE: DemoPerson[] = [
+  { id: 'emp-ahmad', nameAr: 'أحمد خليل', nameLatin: 'Ahmad Khalil', status: 'active', pin: '4321', allowance: 5_000_000, vouchers: [{ period: '2026-09', minor: 15_000_000, here: true }, { period: '2026-10', minor: 15_000_000, here: true }] },
+  { id: 'emp-hevi', nameAr: 'هيفي علي', nameLatin: 'Hêvî Elî', status: 'active', pin: '2468', allowance: 5_000_000, vouchers: [{ period: '2026-10', minor: 12_000_000, here: true }] },
+  { id: 'emp-far', nameAr: 'دلشاد حسن', nameLatin: 'Dilşad Hesen', status: 'active', vouchers: [{ period: '2026-10', minor: 9_000_000, here: false }] },
+  { id: 'emp-layla', nameAr: 'ليلى يوسف', nameLatin: 'Layla Yusuf', status: 'provisional', vouchers: [{ period: '2026-10', minor: 9_000_000, here: true }] },
+  { id: 'emp-omar', nameAr: 'عمر سليمان', nameLatin: 'Omar Sileman', status: 'blocked', vouchers: [{ period: '2026-10', minor: 9_000_000, here: true }] },
+  { id: 'cust-zin', nameAr: 'زين محمد', nameLatin: 'Zîn Mihemed', status: 'active', pin: '1357', allowance: 2_000_000 },
+];
+
+const DAY = 86_400_000;
+
+export async function seedDemo(
+  t: Terminal,
+  opts: { now?: number; openingFloat?: number; pinCost?: ScryptCost; people?: DemoPerson[]; operators?: DemoOperator[] } = {},
+): Promise<void> {
+  const now = opts.now ?? Date.now();
+  const people = opts.people ?? DEMO_PEOPLE;
+  const operators = opts.operators ?? DEMO_OPERATORS;
+  const hashes = new Map<string, string>();
+  for (const x of [...people, ...operators]) if (x.pin) hashes.set(x.id, await hashPin(x.pin, opts.pinCost));
+  const { store, ledger } = t;
+  store.transaction(() => {
+    for (const o of operators) if (!store.operators.get(o.id)) store.operators.add({ operatorId: o.id, name: o.name, role: o.role, pinHash: hashes.get(o.id)! });
+    for (const p of people) {
+      store.people.upsert({ personId: p.id, name: joinName(p.nameAr, p.nameLatin), idNumber: null, phone: null, employerId: null, status: p.status, updatedAtMs: now });
+      const accountId = `acc-${p.id}`;
+      store.people.upsertAccountRow({ accountId, personId: p.id, currency: 'SYP', status: 'active', updatedAtMs: now });
+      if (p.pin) store.people.setPinHash(p.id, hashes.get(p.id)!);
+      if (p.allowance) store.allowances.grant({ customerId: p.id, currency: 'SYP', limitMinor: p.allowance, grantedAtMs: now, expiresAtMs: now + 30 * DAY, asOfSeq: ledger.head().seq });
+      for (const v of p.vouchers ?? []) {
+        const voucherId = `v-${p.id}-${v.period}`;
+        store.vouchers.upsert({ voucherId, personId: p.id, accountId, period: v.period, amountMinor: v.minor, currency: 'SYP', status: 'open', updatedAtMs: now });
+        store.vouchers.upsertLease({ voucherId, leaseId: `lease-${voucherId}`, terminalId: v.here ? ledger.terminalId : 'T-OTHER', grantedAtMs: now, expiresAtMs: now + 60 * DAY });
+      }
+    }
+    if (opts.openingFloat !== undefined) store.settings.set(FLOW_SETTING.openingFloat, [{ currency: 'SYP', minor: opts.openingFloat }]);
+  });
+  ledger.noteSync(now);
+}

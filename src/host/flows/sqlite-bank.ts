@@ -1,0 +1,377 @@
+// The Bank over the real terminal store and signed ledger (issue 6). Every money write is ONE IMMEDIATE SQLite
+// transaction: the checks, the signed record(s), the domain change (voucher paid, allowance used), the outbox
+// row, and here also the "drawer not yet opened" marker. The ledger keys a salary payout by voucher id, so a
+// voucher is paid once whatever the screens do: double click, restart mid-flow, a second tab.
+import { createHash, randomUUID } from 'node:crypto';
+import { LedgerError, OfflineRefusedError } from '../../ledger/ledger.ts';
+import type { OfflineRefusal } from '../../ledger/limits.ts';
+import type { Currency, RecordBody } from '../../ledger/record.ts';
+import { checkPin, type PinCheck } from '../../ledger/pin.ts';
+import type { Terminal } from '../../ledger/open.ts';
+import type { OperatorRole } from '../../store/operators.ts';
+import { PalmPayError } from '../../util/errors.ts';
+import type { PinResult } from './auth.ts';
+import type { DayTotals, TypeTotal } from './day-close.ts';
+import type { DuplicateCandidate } from './enrolment.ts';
+import type { PayoutFailure } from './payout.ts';
+import type { Bank, DayCloseRequest, EnrolmentRequest, PurchaseRequest, Result } from './ports.ts';
+import type { LimitReason, PurchaseDecline } from './purchase.ts';
+import { dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from './receipts.ts';
+import type { Original, ReversalKind, ReversalRefusal } from './reversal.ts';
+import type { Money, Operator, Person, Receipt, Role, StatementEntry, Voucher } from './types.ts';
+
+/** Settings keys this module owns in the store's settings table. */
+export const FLOW_SETTING = {
+  drawerPending: 'flows.drawerPending',
+  openingFloat: 'flows.openingFloat',
+} as const;
+
+interface PendingDrawer {
+  recordId: string;
+  personId: string;
+  operatorId: string;
+  receipt: Receipt;
+}
+
+/** The store keeps one `name`; the flows need it in Arabic and Latin script. Stored as "<Arabic> / <Latin>". */
+export function joinName(ar: string, latin: string): string {
+  return `${ar} / ${latin}`;
+}
+export function splitName(name: string): { ar: string; latin: string } {
+  const i = name.indexOf(' / ');
+  return i < 0 ? { ar: name, latin: name } : { ar: name.slice(0, i), latin: name.slice(i + 3) };
+}
+
+const ROLES: Record<OperatorRole, Role[]> = {
+  cashier: ['cashier'],
+  paymaster: ['cashier'],
+  enroller: ['enroller'],
+  supervisor: ['supervisor', 'cashier', 'enroller'],
+};
+
+const LIMIT: Record<OfflineRefusal, LimitReason | null> = {
+  BAD_AMOUNT: null,
+  PER_TRANSACTION_CAP: 'limit-transaction-cap',
+  NO_ALLOWANCE: 'limit-no-allowance',
+  ALLOWANCE_EXPIRED: 'limit-allowance-expired',
+  CUSTOMER_ALLOWANCE: 'limit-customer-allowance',
+  TERMINAL_STORED_TOTAL: 'limit-terminal-total',
+  STORED_RECORD_TOO_OLD: 'limit-record-age',
+  SYNC_TOO_OLD: 'limit-sync-age',
+};
+
+function pinResult(c: PinCheck): PinResult {
+  if (c.ok) return { ok: true };
+  return c.reason === 'LOCKED' ? { ok: false, locked: true } : { ok: false, attemptsLeft: c.attemptsLeft };
+}
+
+function currency(c: string): Currency {
+  if (c !== 'SYP' && c !== 'USD') throw new PalmPayError('CURRENCY_UNSUPPORTED', `currency ${c} is not handled by this terminal`);
+  return c;
+}
+
+export interface SqliteBankOptions<T> {
+  terminal: Terminal;
+  /** Template → bytes (the biometrics codec); sealed before they touch the disk. */
+  encode: (t: T) => Uint8Array;
+  now?: () => number;
+}
+
+export class SqliteBank<T> implements Bank<T> {
+  private readonly t: Terminal;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: SqliteBankOptions<T>) {
+    this.t = opts.terminal;
+    this.now = opts.now ?? Date.now;
+  }
+
+  private get store() {
+    return this.t.store;
+  }
+
+  terminalId(): string {
+    return this.t.ledger.terminalId;
+  }
+
+  person(personId: string): Person | null {
+    const p = this.store.people.get(personId);
+    if (!p) return null;
+    const account = this.store.people.accounts(personId).find((a) => a.status === 'active');
+    const n = splitName(p.name);
+    return {
+      id: p.personId,
+      nameAr: n.ar,
+      nameLatin: n.latin,
+      status: p.status === 'blocked' ? 'revoked' : p.status,
+      ...(account ? { accountId: account.accountId } : {}),
+    };
+  }
+
+  vouchers(personId: string): Voucher[] {
+    // VouchersRepo lists only open vouchers; the flows must also tell "already paid" from "nothing owed".
+    const ids = this.store.db.prepare(`SELECT voucher_id FROM vouchers WHERE person_id = ? AND status != 'cancelled' ORDER BY period, voucher_id`).pluck().all(personId) as string[];
+    const now = this.now();
+    return ids.flatMap((id) => {
+      const v = this.store.vouchers.get(id);
+      if (!v) return [];
+      const lease = this.store.vouchers.lease(id);
+      const leasedHere = !!lease && lease.terminalId === this.terminalId() && lease.expiresAtMs > now;
+      return [{ id, period: v.period, amount: { minor: v.amountMinor, currency: v.currency }, leasedHere, redeemed: v.status === 'paid' }];
+    });
+  }
+
+  operatorForPerson(personId: string): Operator | null {
+    // An operator's palm is enrolled under their operator id.
+    const o = this.store.operators.get(personId);
+    return o && o.active ? { id: o.operatorId, name: o.name, roles: ROLES[o.role] } : null;
+  }
+
+  async verifyOperatorPin(operatorId: string, pin: string): Promise<PinResult> {
+    const o = this.store.operators.get(operatorId);
+    if (!o || !o.active) return { ok: false, locked: true };
+    const save = (s: { failed: number; lockedUntilMs: number }) => this.store.operators.setAttempts(operatorId, s.failed, s.lockedUntilMs);
+    return pinResult(await checkPin(pin, o.pinHash, { failed: o.failedAttempts, lockedUntilMs: o.lockedUntilMs }, save, this.now()));
+  }
+
+  async verifyCustomerPin(personId: string, pin: string): Promise<PinResult> {
+    const p = this.store.people.getPin(personId);
+    if (!p || !p.pinHash) return { ok: false, locked: true }; // no PIN from the centre: cannot pass the PIN step
+    const save = (s: { failed: number; lockedUntilMs: number }) => this.store.people.setPinAttempts(personId, s.failed, s.lockedUntilMs);
+    return pinResult(await checkPin(pin, p.pinHash, { failed: p.failed, lockedUntilMs: p.lockedUntilMs }, save, this.now()));
+  }
+
+  recordPayout(req: { personId: string; voucherIds: string[]; operatorId: string }): Result<{ receipt: Receipt }, PayoutFailure> {
+    const refusal = (reason: PayoutFailure) => ({ ok: false as const, reason });
+    try {
+      return this.store.transaction(() => {
+        const person = this.person(req.personId);
+        if (!person || person.status !== 'active') return refusal('person-revoked');
+        const now = this.now();
+        const paid: Voucher[] = [];
+        let first: { seq: number; hash: string; at: number } | null = null;
+        for (const id of req.voucherIds) {
+          const v = this.store.vouchers.get(id);
+          if (!v || v.personId !== req.personId) throw new PalmPayError('VOUCHER_MISMATCH', `voucher ${id} is not this person's`);
+          if (v.status !== 'open') throw new RefusalSignal('already-paid');
+          const lease = this.store.vouchers.lease(id);
+          if (!lease || lease.terminalId !== this.terminalId() || lease.expiresAtMs <= now) throw new RefusalSignal('voucher-not-leased-here');
+          const rec = this.t.ledger.append({
+            type: 'salary_payout', operatorId: req.operatorId, voucherId: id, leaseId: lease.leaseId,
+            personId: v.personId, accountId: v.accountId, period: v.period, amountMinor: v.amountMinor, currency: v.currency,
+          });
+          first ??= { seq: rec.seq, hash: rec.hash, at: rec.hlc.ms };
+          paid.push({ id, period: v.period, amount: { minor: v.amountMinor, currency: v.currency }, leasedHere: true, redeemed: true });
+        }
+        if (!first) throw new PalmPayError('NOTHING_TO_PAY', 'no voucher given');
+        const total = sumMoney(paid.map((p) => p.amount));
+        const receipt = payoutReceipt(this.meta(first, req.operatorId), person, paid, total);
+        // Same transaction: if the power goes before the drawer opens, the restart finds this marker.
+        const pending = this.store.settings.get<PendingDrawer[]>(FLOW_SETTING.drawerPending) ?? [];
+        this.store.settings.set(FLOW_SETTING.drawerPending, [...pending, { recordId: receipt.recordId, personId: req.personId, operatorId: req.operatorId, receipt }]);
+        return { ok: true as const, receipt };
+      });
+    } catch (err) {
+      if (err instanceof RefusalSignal) return refusal(err.reason as PayoutFailure);
+      if (err instanceof LedgerError && (err.code === 'RECORD_DUPLICATE' || err.code === 'VOUCHER_REFUSED')) return refusal(/not leased|expired/.test(err.message) ? 'voucher-not-leased-here' : 'already-paid');
+      throw err;
+    }
+  }
+
+  markDrawerOpened(recordId: string): void {
+    this.store.transaction(() => {
+      const pending = this.store.settings.get<PendingDrawer[]>(FLOW_SETTING.drawerPending) ?? [];
+      this.store.settings.set(FLOW_SETTING.drawerPending, pending.filter((p) => p.recordId !== recordId));
+    });
+  }
+
+  pendingDrawer(): Array<{ person: Person; receipt: Receipt; operatorId: string }> {
+    const pending = this.store.settings.get<PendingDrawer[]>(FLOW_SETTING.drawerPending) ?? [];
+    return pending.flatMap((p) => {
+      const person = this.person(p.personId);
+      return person ? [{ person, receipt: p.receipt, operatorId: p.operatorId }] : [];
+    });
+  }
+
+  authorizePurchase(req: PurchaseRequest): { ok: true; receipt: Receipt } | { ok: false; reason: PurchaseDecline; overridable: boolean } {
+    const no = (reason: PurchaseDecline) => ({ ok: false as const, reason, overridable: false });
+    if (this.store.journal.byRef('purchase', req.requestId)) return no('duplicate-request');
+    const person = this.person(req.personId);
+    if (!person || person.status === 'revoked') return no('person-revoked');
+    if (person.status === 'provisional') return no('person-provisional');
+    const cur = currency(req.amount.currency);
+    const account = this.store.people.accounts(req.personId).find((a) => a.status === 'active' && a.currency === cur);
+    if (!account) return no('no-account');
+    try {
+      // The ledger checks the offline limits inside its append transaction. The signed purchase format has no
+      // approver field yet, so a supervisor cannot raise a limit here (overridable: false).
+      const rec = this.t.ledger.append({
+        type: 'purchase', operatorId: req.operatorId, purchaseId: req.requestId, customerId: req.personId, accountId: account.accountId,
+        amountMinor: req.amount.minor, currency: cur, pinVerified: req.pinVerified, offline: true,
+        ...(req.bill ? { biller: { billerId: req.bill.biller, billRef: req.bill.subscriber } } : {}),
+      });
+      return { ok: true, receipt: purchaseReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), person, req.amount, req.bill, null) };
+    } catch (err) {
+      if (err instanceof OfflineRefusedError) return no(LIMIT[err.decision.reason] ?? 'store-error');
+      if (err instanceof LedgerError && err.code === 'RECORD_DUPLICATE') return no('duplicate-request');
+      throw err;
+    }
+  }
+
+  findRecord(seq: number): Original | null {
+    const row = this.store.journal.get(seq);
+    if (!row) return null;
+    const b = JSON.parse(row.body) as RecordBody;
+    const kind: Original['kind'] =
+      b.type === 'salary_payout' ? 'payout' : b.type === 'purchase' ? (b.biller ? 'bill' : 'purchase') : b.type === 'day_close' ? 'day-close' : b.type;
+    const p = row.partyId ? this.person(row.partyId) : null;
+    return {
+      recordId: row.refId,
+      seq: row.seq,
+      kind,
+      at: new Date(row.hlcMs).toISOString(),
+      amount: row.amountMinor !== null && row.currency ? { minor: row.amountMinor, currency: row.currency } : null,
+      personName: p ? { ar: p.nameAr, latin: p.nameLatin } : null,
+    };
+  }
+
+  recordReversal(req: { kind: ReversalKind; originalId: string; operatorId: string; supervisorId: string }): Result<{ receipt: Receipt }, ReversalRefusal> {
+    const o = this.store.journal.byRef('purchase', req.originalId);
+    if (!o) return { ok: false, reason: 'not-found' };
+    const b = JSON.parse(o.body) as RecordBody;
+    if (b.type !== 'purchase') return { ok: false, reason: 'not-reversible' };
+    if (this.store.journal.voidOf(o.seq, this.terminalId()) !== undefined || this.store.journal.refundedMinor(b.purchaseId) > 0) return { ok: false, reason: 'already-reversed' };
+    const lastClose = this.store.journal.lastOfType('day_close');
+    if (req.kind === 'void' && lastClose && o.seq < lastClose.seq) return { ok: false, reason: 'void-after-close' };
+    const common = { operatorId: req.operatorId, amountMinor: b.amountMinor, currency: b.currency, approvedBy: req.supervisorId, reason: `${req.kind} approved at the counter` };
+    try {
+      const rec =
+        req.kind === 'refund'
+          ? this.t.ledger.append({ type: 'refund', refundId: randomUUID(), originalPurchaseId: b.purchaseId, originalTerminalId: b.terminalId, originalSeq: b.seq, customerId: b.customerId, accountId: b.accountId, ...common })
+          : this.t.ledger.append({ type: 'void', voidId: randomUUID(), targetTerminalId: b.terminalId, targetSeq: b.seq, targetType: 'purchase', targetId: b.purchaseId, ...common });
+      const person = this.person(b.customerId);
+      const receipt = reversalReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), req.kind, b.seq, { minor: b.amountMinor, currency: b.currency }, req.supervisorId, person);
+      return { ok: true, receipt };
+    } catch (err) {
+      if (err instanceof LedgerError && (err.code === 'REFUND_REFUSED' || err.code === 'VOID_REFUSED')) return { ok: false, reason: 'already-reversed' };
+      throw err;
+    }
+  }
+
+  saveEnrolment(req: EnrolmentRequest<T>): { personId: string; receipt: Receipt } {
+    const personId = randomUUID();
+    const d = req.draft;
+    const name = joinName(d.nameAr, d.nameLatin);
+    return this.store.transaction(() => {
+      const now = this.now();
+      this.store.people.upsert({ personId, name, idNumber: d.idNumber, phone: d.phone || null, employerId: d.employer || null, status: 'provisional', updatedAtMs: now });
+      const digests: string[] = [];
+      const hands: Array<'left' | 'right'> = [];
+      for (const hand of ['left', 'right'] as const) {
+        if (req.templates[hand].length > 0) hands.push(hand);
+        for (const t of req.templates[hand]) {
+          const bytes = this.opts.encode(t);
+          const templateId = randomUUID();
+          const digest = createHash('sha256').update(bytes).digest('hex');
+          digests.push(digest);
+          this.store.templates.add({ templateId, personId, hand, sealed: this.t.keys.sealer.seal(bytes, templateId), digest, provisional: true, createdAtMs: now });
+        }
+      }
+      const rec = this.t.ledger.append({
+        type: 'enrolment', operatorId: req.operatorId, enrolmentId: randomUUID(), personId,
+        person: { name, idNumber: d.idNumber, ...(d.phone ? { phone: d.phone } : {}), ...(d.employer ? { employerId: d.employer } : {}), ...(d.accountId ? { accountId: d.accountId } : {}) },
+        templateDigests: digests.slice(0, 32), hands,
+        consent: { given: true, method: 'verbal', textVersion: 'consent-v1' },
+        provisional: true,
+      });
+      const person: Person = { id: personId, nameAr: d.nameAr, nameLatin: d.nameLatin, status: 'provisional' };
+      const receipt = enrolmentReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), person, { left: req.templates.left.length, right: req.templates.right.length });
+      return { personId, receipt };
+    });
+  }
+
+  duplicateCandidates(personIds: string[]): DuplicateCandidate[] {
+    // A match the cache cannot name still blocks: better an unnamed candidate than a silent duplicate.
+    return personIds.map((id) => {
+      const p = this.person(id);
+      return { personId: id, nameAr: p?.nameAr ?? '', nameLatin: p?.nameLatin ?? '' };
+    });
+  }
+
+  statement(personId: string, limit: number): StatementEntry[] {
+    const rows = this.store.db
+      .prepare(`SELECT seq, body, hlc_ms FROM journal WHERE party_id = ? AND type IN ('salary_payout', 'purchase', 'refund') ORDER BY seq DESC LIMIT ?`)
+      .all(personId, limit) as Array<{ seq: number; body: string; hlc_ms: number }>;
+    return rows.flatMap((r) => {
+      const b = JSON.parse(r.body) as RecordBody;
+      if (b.type !== 'salary_payout' && b.type !== 'purchase' && b.type !== 'refund') return [];
+      const kind = b.type === 'salary_payout' ? 'payout' : b.type === 'purchase' ? (b.biller ? 'bill' : 'purchase') : 'refund';
+      return [{ kind, at: new Date(r.hlc_ms).toISOString(), amount: { minor: b.amountMinor, currency: b.currency }, ref: String(r.seq) }];
+    });
+  }
+
+  dayTotals(): DayTotals {
+    const z = this.t.ledger.dayCloseTotals();
+    const sum = (pick: (t: (typeof z.totals)[number]) => [number, number]): { count: number; totals: Money[] } => ({
+      count: z.totals.reduce((a, t) => a + pick(t)[0], 0),
+      totals: z.totals.filter((t) => pick(t)[0] > 0).map((t) => ({ currency: t.currency, minor: pick(t)[1] })),
+    });
+    const enrolments = (this.store.db.prepare(`SELECT count(*) FROM journal WHERE type = 'enrolment' AND seq >= ? AND seq <= ?`).pluck().get(z.firstSeq, z.lastSeq) as number) ?? 0;
+    // Bills are purchases with a biller: the ledger counts them in both; shown apart here.
+    const byType: TypeTotal[] = [
+      { kind: 'payout', ...sum((t) => [t.payoutCount, t.payoutMinor]) },
+      { kind: 'purchase', ...sum((t) => [t.purchaseCount - t.billCount, t.purchaseMinor - t.billMinor]) },
+      { kind: 'bill', ...sum((t) => [t.billCount, t.billMinor]) },
+      { kind: 'refund', ...sum((t) => [t.refundCount, t.refundMinor]) },
+      { kind: 'void', ...sum((t) => [t.voidCount, t.voidMinor]) },
+      { kind: 'enrolment', count: enrolments, totals: [] },
+    ];
+    const float = this.store.settings.get<Money[]>(FLOW_SETTING.openingFloat) ?? [];
+    const payouts = byType[0]!.totals;
+    const currencies = [...new Set([...float, ...payouts].map((m) => m.currency))].sort();
+    const expectedCash = currencies.map((c) => ({ currency: c, minor: (float.find((m) => m.currency === c)?.minor ?? 0) - (payouts.find((m) => m.currency === c)?.minor ?? 0) }));
+    return { fromSeq: z.firstSeq, toSeq: z.lastSeq, byType, expectedCash };
+  }
+
+  recordDayClose(req: DayCloseRequest): Receipt {
+    return this.store.transaction(() => {
+      const z = this.t.ledger.dayCloseTotals();
+      const rec = this.t.ledger.append({
+        type: 'day_close', operatorId: req.operatorId, dayCloseId: randomUUID(),
+        businessDate: new Date(this.now()).toISOString().slice(0, 10),
+        firstSeq: z.firstSeq, lastSeq: z.lastSeq, totals: z.totals,
+        cash: req.counted.filter((m) => m.currency === 'SYP' || m.currency === 'USD').map((m) => ({
+          currency: currency(m.currency), countedMinor: m.minor, expectedMinor: req.totals.expectedCash.find((x) => x.currency === m.currency)?.minor ?? 0,
+        })),
+        ...(req.reason ? { differenceReason: req.reason.slice(0, 200) } : {}),
+      });
+      // The next day starts with what was counted in the drawer.
+      this.store.settings.set(FLOW_SETTING.openingFloat, req.counted);
+      const lines = [
+        ...req.totals.byType.map((t) => ({ label: `receipt.z.${t.kind}`, params: { count: String(t.count) }, ...(t.totals[0] ? { amount: t.totals[0] } : {}) })),
+        ...req.totals.expectedCash.map((m) => ({ label: 'receipt.z.expected', amount: m })),
+        ...req.counted.map((m) => ({ label: 'receipt.z.counted', amount: m })),
+        ...req.difference.map((m) => ({ label: 'receipt.z.difference', amount: m })),
+        ...(req.reason ? [{ label: 'receipt.z.reason', params: { reason: req.reason } }] : []),
+      ];
+      return dayCloseReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), lines);
+    });
+  }
+
+  private meta(r: { seq: number; hash: string; at: number }, operatorId: string) {
+    return { recordId: r.hash, seq: r.seq, terminalId: this.terminalId(), at: new Date(r.at).toISOString(), operatorId };
+  }
+}
+
+/** Thrown inside a transaction to roll it back with a refusal (not an error). */
+class RefusalSignal extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+function sumMoney(ms: Money[]): Money[] {
+  const by = new Map<string, number>();
+  for (const m of ms) by.set(m.currency, (by.get(m.currency) ?? 0) + m.minor);
+  return [...by].map(([c, minor]) => ({ currency: c, minor }));
+}

@@ -1,0 +1,36 @@
+// Stand-ins for the parts later issues build: the simulated scanner (drivers, issue 3), the in-process
+// reference server and its link (server + sync, issue 7), the outbox queue (store, issue 6).
+// Each says what it is, on screen (status.placeholders) and in the log at start.
+import type { LinkStatus, Placeholder, QueueStatus, ScannerStatus } from '../api/index.ts';
+
+/** What the host needs from a part that reports status. Real implementations replace the placeholders. */
+export interface StatusSource<T> {
+  status(): T;
+  /** Calls back on every change; returns an unsubscribe function. */
+  onChange(listener: (status: T) => void): () => void;
+  /** Present when this part is a placeholder: one sentence for logs and support. */
+  placeholder?: Placeholder;
+  close?(): Promise<void> | void;
+}
+
+function fixed<T>(value: T, placeholder: Placeholder): StatusSource<T> {
+  return { status: () => value, onChange: () => () => {}, placeholder };
+}
+
+export function placeholderScanner(): StatusSource<ScannerStatus> {
+  return fixed<ScannerStatus>(
+    { state: 'ready', kind: 'simulated', placeholder: true },
+    { part: 'scanner', description: 'simulated scanner (placeholder until the drivers land: no wire protocol, no palms)' },
+  );
+}
+
+export function placeholderReferenceServer(): StatusSource<LinkStatus> {
+  return fixed<LinkStatus>(
+    { state: 'up', server: 'in-process', placeholder: true, lastSyncAt: null },
+    { part: 'server', description: 'in-process reference server (placeholder until the server and sync land: accepts nothing yet)' },
+  );
+}
+
+export function placeholderQueue(): StatusSource<QueueStatus> {
+  return fixed<QueueStatus>({ length: 0 }, { part: 'queue', description: 'outbox queue (placeholder until the store lands: always empty)' });
+}

@@ -1,0 +1,62 @@
+// Composes one terminal: data folder, logger, settings, the parts (placeholders for now), the service, the
+// dispatcher and the event hub. Both the browser kiosk (CLI) and Electron's main process start it.
+import type { Language, Status } from '../api/index.ts';
+import { createLogger, type Logger } from '../util/log.ts';
+import { prepareDataDir } from '../util/paths.ts';
+import { createDispatcher, type Dispatch } from './dispatch.ts';
+import { createEventHub, type EventHub } from './event-hub.ts';
+import { placeholderQueue, placeholderReferenceServer, placeholderScanner } from './placeholders.ts';
+import { createHostService, type HostService } from './service.ts';
+import { fileSettingsStore } from './settings-file.ts';
+
+export interface RuntimeOptions {
+  mode: Status['mode'];
+  version: string;
+  /** Data folder override (`--data DIR`); the platform's user-data folder otherwise. */
+  dataDir?: string;
+  /** Language to start in (`--lang`); stored like a setting. */
+  language?: Language;
+  log?: Logger;
+}
+
+export interface Runtime {
+  dataDir: string;
+  log: Logger;
+  service: HostService;
+  dispatch: Dispatch;
+  events: EventHub;
+  close(): Promise<void>;
+}
+
+export function startRuntime(opts: RuntimeOptions): Runtime {
+  const dataDir = prepareDataDir(opts.dataDir); // throws one clear PalmPayError when unusable
+  const log = opts.log ?? createLogger({ dataDir });
+  const events = createEventHub((err) => log.warn({ err }, 'event listener failed'));
+  const settings = fileSettingsStore(dataDir, log);
+  if (opts.language && settings.get().language !== opts.language) settings.update({ language: opts.language });
+
+  const service = createHostService({
+    mode: opts.mode,
+    version: opts.version,
+    settings,
+    scanner: placeholderScanner(),
+    link: placeholderReferenceServer(),
+    queue: placeholderQueue(),
+    events,
+  });
+  const placeholders = service.status().placeholders;
+  log.info({ dataDir, mode: opts.mode, version: opts.version }, 'terminal starting');
+  for (const p of placeholders) log.warn({ placeholder: p.part }, `PLACEHOLDER: ${p.description}`);
+
+  return {
+    dataDir,
+    log,
+    service,
+    dispatch: createDispatcher(service.handlers, log),
+    events,
+    async close() {
+      await service.close();
+      log.info('terminal stopped');
+    },
+  };
+}

@@ -1,0 +1,67 @@
+// The host service: one handler per API call. Business logic lives here (and in the modules it calls),
+// never in a transport. Flows (salary, purchase, enrolment) add their handlers here in later issues.
+import type { Handlers, LinkStatus, QueueStatus, ScannerStatus, Status } from '../api/index.ts';
+import type { EventHub } from './event-hub.ts';
+import type { SettingsStore } from './settings-file.ts';
+import type { StatusSource } from './placeholders.ts';
+
+export interface HostDeps {
+  mode: Status['mode'];
+  version: string;
+  settings: SettingsStore;
+  scanner: StatusSource<ScannerStatus>;
+  link: StatusSource<LinkStatus>;
+  queue: StatusSource<QueueStatus>;
+  events: EventHub;
+  now?: () => Date;
+}
+
+export interface HostService {
+  handlers: Handlers;
+  status(): Status;
+  close(): Promise<void>;
+}
+
+export function createHostService(deps: HostDeps): HostService {
+  const now = deps.now ?? (() => new Date());
+  const parts = [deps.scanner, deps.link, deps.queue] as const;
+
+  // Forward every part's changes to the event stream.
+  const unsubscribe = [
+    deps.scanner.onChange((scanner) => deps.events.emit({ type: 'scanner', scanner })),
+    deps.link.onChange((link) => deps.events.emit({ type: 'link', link })),
+    deps.queue.onChange((queue) => deps.events.emit({ type: 'queue', queue })),
+  ];
+
+  const status = (): Status => ({
+    mode: deps.mode,
+    version: deps.version,
+    scanner: deps.scanner.status(),
+    link: deps.link.status(),
+    queue: deps.queue.status(),
+    placeholders: parts.flatMap((p) => (p.placeholder ? [p.placeholder] : [])),
+  });
+
+  const setSettings = (patch: Parameters<SettingsStore['update']>[0]) => {
+    const settings = deps.settings.update(patch);
+    deps.events.emit({ type: 'settings', settings });
+    return settings;
+  };
+
+  const handlers: Handlers = {
+    'status.get': () => status(),
+    'settings.get': () => deps.settings.get(),
+    'settings.setLanguage': ({ language }) => setSettings({ language }),
+    'settings.setDigits': ({ digits }) => setSettings({ digits }),
+    'session.ping': ({ nonce }) => ({ nonce, hostTime: now().toISOString() }),
+  };
+
+  return {
+    handlers,
+    status,
+    async close() {
+      for (const off of unsubscribe) off();
+      for (const part of parts) await part.close?.();
+    },
+  };
+}

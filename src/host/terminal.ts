@@ -1,0 +1,116 @@
+// `palmpay terminal`: picks the mode and runs until stopped. Electron when its binary is present (and a
+// window is wanted); otherwise the browser kiosk: the host serves on 127.0.0.1 with a per-start token and
+// opens Chromium in kiosk mode if one is installed and a display exists, else prints the URL.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { Language } from '../api/index.ts';
+import { ensureBuilt, rendererOutput } from '../cli/app-build.ts';
+import { prepareDataDir } from '../util/paths.ts';
+import { findChromium, hasDisplay, openKiosk } from './chromium.ts';
+import { electronBinary, tryElectronDownloadOnce } from './electron-binary.ts';
+import { startKioskServer } from './kiosk-server.ts';
+import { startRuntime } from './runtime.ts';
+
+export interface TerminalOptions {
+  root: string;
+  version: string;
+  data?: string;
+  port: number;
+  /** false: serve only, open nothing (tests, remote screens). */
+  open: boolean;
+  /** true: never use Electron even if installed. */
+  browser: boolean;
+  lang?: Language;
+  /** One line for the person at the console. */
+  say(line: string): void;
+}
+
+/** Resolves with the process exit code once the terminal stops. */
+export async function runTerminal(opts: TerminalOptions): Promise<number> {
+  const dataDir = prepareDataDir(opts.data); // first: an unusable data folder is reported before anything else
+  const say = (line: string) => opts.say(`palmpay terminal: ${line}`);
+
+  let electron: string | null = null;
+  let why = 'serve only (--no-open)';
+  if (opts.open && !opts.browser) {
+    electron = electronBinary(opts.root);
+    if (!electron) {
+      say('Electron binary not installed; trying its download once (30 s limit)…');
+      const outcome = await tryElectronDownloadOnce(opts.root, dataDir);
+      electron = outcome === 'downloaded' ? electronBinary(opts.root) : null;
+      why = outcome === 'skipped' ? 'Electron binary not installed' : 'Electron binary could not be downloaded';
+    }
+  } else if (opts.browser) {
+    why = '--browser';
+  }
+
+  const built = await ensureBuilt(opts.root, { renderer: true, electron: electron !== null });
+  if (built.length) say(`built ${built.join(' and ')} into dist/`);
+
+  if (electron) {
+    say('Electron mode');
+    return runElectron(electron, opts.root, dataDir, opts.lang);
+  }
+
+  say(`browser mode (${why})`);
+  const runtime = startRuntime({ mode: 'browser', version: opts.version, dataDir, language: opts.lang });
+  let server;
+  try {
+    server = await startKioskServer({
+      dispatch: runtime.dispatch,
+      events: runtime.events,
+      rendererDir: rendererOutput(opts.root),
+      port: opts.port,
+      log: runtime.log,
+    });
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
+  say(`data folder: ${dataDir} (log: ${join(dataDir, 'logs', 'palmpay.log')})`);
+  for (const p of runtime.service.status().placeholders) say(`PLACEHOLDER ${p.part}: ${p.description}`);
+  runtime.log.info({ origin: server.origin }, 'browser kiosk listening');
+  say(`url: ${server.url}`);
+
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  if (opts.open) {
+    const browser = hasDisplay() ? findChromium() : null;
+    if (browser) {
+      say(`opened in ${browser} (kiosk mode); close it or press Ctrl+C to stop`);
+      const kiosk = openKiosk(browser, server.url);
+      await Promise.race([stopped, kiosk.exited]);
+      kiosk.close();
+    } else {
+      say(hasDisplay() ? 'no Chromium found: open the url above in a browser; Ctrl+C stops' : 'no display: open the url above in a browser; Ctrl+C stops');
+      await stopped;
+    }
+  } else {
+    await stopped;
+  }
+  await server.close();
+  await runtime.close();
+  say('stopped');
+  return 0;
+}
+
+function runElectron(binary: string, root: string, dataDir: string, lang?: Language): Promise<number> {
+  const args = [join(root, 'dist', 'electron', 'main.cjs'), '--data', dataDir, ...(lang ? ['--lang', lang] : [])];
+  // Chromium's sandbox will not start as root; a kiosk should never run as root, this is for development.
+  if (typeof process.getuid === 'function' && process.getuid() === 0) args.push('--no-sandbox');
+  const env = { ...process.env };
+  delete env.ELECTRON_RUN_AS_NODE;
+  const child = spawn(binary, args, { stdio: 'inherit', env });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise((resolve) => {
+    child.on('exit', (code) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(code ?? 1);
+    });
+  });
+}

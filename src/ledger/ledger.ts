@@ -1,0 +1,286 @@
+// The ledger: appends signed, hash-chained records. One append = the journal row (the signed record), its
+// domain effects (voucher paid, allowance used) and its outbox row, in ONE SQLite transaction. append()
+// returns only after COMMIT with synchronous=FULL: that return is the acknowledged point ("record before cash").
+import { PalmPayError } from '../util/errors.ts';
+import type { Store } from '../store/store.ts';
+import {
+  GENESIS_HASH,
+  RECORD_VERSION,
+  idempotencyKey,
+  parseBody,
+  type Currency,
+  type DayCloseTotal,
+  type RecordBody,
+  type RecordDraft,
+  type ServerTime,
+  type SignedRecord,
+} from './record.ts';
+import { sealWithCanonical, recordHash, makeVerifier } from './sign.ts';
+import { HLC_ZERO, hlcNext } from './hlc.ts';
+import { decideOffline, DEFAULT_OFFLINE_LIMITS, type OfflineDecision, type OfflineLimits, type OfflineState } from './limits.ts';
+import type { KeyStore } from './keystore.ts';
+
+export class LedgerError extends PalmPayError {}
+
+/** An offline purchase a limit refuses; `decision` says which and why. */
+export class OfflineRefusedError extends LedgerError {
+  constructor(readonly decision: Extract<OfflineDecision, { allow: false }>) {
+    super('OFFLINE_REFUSED', `offline payment refused (${decision.reason}): ${decision.message}`);
+  }
+}
+
+export const SETTING = {
+  terminalId: 'terminal.id',
+  publicKey: 'terminal.publicKeyHex',
+  serverTime: 'sync.lastServerTime',
+  lastSyncMs: 'sync.lastSyncMs',
+  offlineLimits: 'offline.limits',
+} as const;
+
+export interface LedgerOptions {
+  /** wall clock (ms); tests pass a fake one */
+  now?: () => number;
+}
+
+export class Ledger {
+  private serverTime: ServerTime;
+  private readonly now: () => number;
+
+  private constructor(
+    readonly store: Store,
+    private readonly keys: KeyStore,
+    opts: LedgerOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.serverTime = store.settings.get<ServerTime>(SETTING.serverTime) ?? { ms: 0, ref: '' };
+  }
+
+  /**
+   * Binds a key store to a database. Refuses (typed errors, nothing signed) when the database belongs to
+   * another terminal or key, or when the journal's last record does not verify.
+   */
+  static open(store: Store, keys: KeyStore, opts: LedgerOptions = {}): Ledger {
+    const pkHex = Buffer.from(keys.publicKey).toString('hex');
+    const storedId = store.settings.get<string>(SETTING.terminalId);
+    const storedPk = store.settings.get<string>(SETTING.publicKey);
+    if (storedId === undefined && storedPk === undefined) {
+      if (store.journal.count() > 0) throw new LedgerError('KEY_MISMATCH', 'the journal has records but no terminal identity: refusing to sign onto it');
+      store.transaction(() => {
+        store.settings.set(SETTING.terminalId, keys.terminalId);
+        store.settings.set(SETTING.publicKey, pkHex);
+      });
+    } else if (storedId !== keys.terminalId || storedPk !== pkHex) {
+      throw new LedgerError('KEY_MISMATCH', `this database belongs to terminal ${storedId ?? '?'} with another key; the key store is terminal ${keys.terminalId}: payments refused`);
+    }
+    const ledger = new Ledger(store, keys, opts);
+    ledger.checkHead();
+    return ledger;
+  }
+
+  get terminalId(): string {
+    return this.keys.terminalId;
+  }
+
+  /** The chain head: last seq (0 when empty) and its hash. */
+  head(): { seq: number; hash: string } {
+    const h = this.store.journal.head();
+    return h ? { seq: h.seq, hash: h.hash } : { seq: 0, hash: GENESIS_HASH };
+  }
+
+  /**
+   * Appends one record and returns it after commit. Throws (and writes nothing) on invalid input, a duplicate
+   * id, a voucher that may not be paid here, an offline limit, or storage failure (e.g. STORE_FULL).
+   */
+  append(draft: RecordDraft): SignedRecord {
+    const nowMs = this.now();
+    const { store } = this;
+    return store.transaction(() => {
+      const head = store.journal.head();
+      const last = head ? (JSON.parse(head.body) as RecordBody) : undefined;
+      const seq = (head?.seq ?? 0) + 1;
+      const body = parseBody({
+        ...draft,
+        v: RECORD_VERSION,
+        terminalId: this.keys.terminalId,
+        seq,
+        prevHash: head?.hash ?? GENESIS_HASH,
+        hlc: hlcNext(last?.hlc ?? HLC_ZERO, nowMs, this.serverTime.ms),
+        serverTime: this.serverTime,
+      });
+      const refId = idempotencyKey(body);
+      const existing = store.journal.byRef(body.type, refId);
+      if (existing) throw new LedgerError('RECORD_DUPLICATE', `${body.type} ${refId} is already recorded (seq ${existing.seq}); not recorded twice`);
+      this.applyEffects(body, nowMs);
+      const { record, canonical } = sealWithCanonical(body, this.keys.signer);
+      store.journal.insert({
+        seq,
+        type: body.type,
+        refId,
+        partyId: partyOf(body),
+        amountMinor: 'amountMinor' in body ? body.amountMinor : null,
+        currency: 'currency' in body ? body.currency : null,
+        offline: body.type === 'purchase' && body.offline,
+        hlcMs: body.hlc.ms,
+        prevHash: body.prevHash,
+        hash: record.hash,
+        body: canonical,
+        sig: record.sig,
+        createdAtMs: nowMs,
+      });
+      store.outbox.enqueue(seq);
+      return record;
+    });
+  }
+
+  /** The sync engine saw a server-signed time (after verifying the server's signature on it). */
+  noteServerTime(st: ServerTime): void {
+    if (st.ms < this.serverTime.ms) return;
+    this.store.transaction(() => this.store.settings.set(SETTING.serverTime, st));
+    this.serverTime = st;
+  }
+
+  /** The sync engine completed a sync with the centre. */
+  noteSync(atMs: number): void {
+    this.store.transaction(() => this.store.settings.set(SETTING.lastSyncMs, atMs));
+  }
+
+  limits(): OfflineLimits {
+    return this.store.settings.get<OfflineLimits>(SETTING.offlineLimits) ?? DEFAULT_OFFLINE_LIMITS;
+  }
+
+  /** Everything decideOffline needs, read from the store now. */
+  offlineState(customerId: string, currency: Currency, nowMs = this.now()): OfflineState {
+    const a = this.store.allowances.get(customerId, currency);
+    return {
+      nowMs,
+      lastSyncMs: this.store.settings.get<number>(SETTING.lastSyncMs) ?? null,
+      oldestUnsyncedMs: this.store.journal.oldestUnsyncedMs(),
+      terminalUnsyncedMinor: this.store.journal.unsyncedTotals(),
+      allowance: a ? { limitMinor: a.limitMinor, usedMinor: a.usedMinor, expiresAtMs: a.expiresAtMs } : null,
+    };
+  }
+
+  /** May this customer pay this much offline now? (append re-checks inside its transaction.) */
+  checkOffline(customerId: string, amountMinor: number, currency: Currency): OfflineDecision {
+    return decideOffline({ amountMinor, currency }, this.limits(), this.offlineState(customerId, currency));
+  }
+
+  /** Totals for a day close over the records since the previous day close (pass to append as a day_close draft). */
+  dayCloseTotals(): { firstSeq: number; lastSeq: number; totals: DayCloseTotal[] } {
+    const prev = this.store.journal.lastOfType('day_close');
+    const firstSeq = prev ? prev.seq + 1 : 1;
+    const lastSeq = this.head().seq;
+    const by = new Map<Currency, DayCloseTotal>();
+    const t = (c: Currency): DayCloseTotal => {
+      let x = by.get(c);
+      if (!x) by.set(c, (x = { currency: c, purchaseCount: 0, purchaseMinor: 0, billCount: 0, billMinor: 0, refundCount: 0, refundMinor: 0, voidCount: 0, voidMinor: 0, payoutCount: 0, payoutMinor: 0 }));
+      return x;
+    };
+    for (let from = firstSeq; from <= lastSeq; from += 1000) {
+      for (const row of this.store.journal.range(from, Math.min(1000, lastSeq - from + 1))) {
+        const b = JSON.parse(row.body) as RecordBody;
+        if (b.type === 'purchase') {
+          const x = t(b.currency);
+          x.purchaseCount++;
+          x.purchaseMinor += b.amountMinor;
+          if (b.biller) {
+            x.billCount++;
+            x.billMinor += b.amountMinor;
+          }
+        } else if (b.type === 'refund') {
+          t(b.currency).refundCount++;
+          t(b.currency).refundMinor += b.amountMinor;
+        } else if (b.type === 'void') {
+          t(b.currency).voidCount++;
+          t(b.currency).voidMinor += b.amountMinor;
+        } else if (b.type === 'salary_payout') {
+          t(b.currency).payoutCount++;
+          t(b.currency).payoutMinor += b.amountMinor;
+        }
+      }
+    }
+    return { firstSeq, lastSeq, totals: [...by.values()].sort((a, b) => (a.currency < b.currency ? -1 : 1)) };
+  }
+
+  /** Checks the last record's hash and signature (cheap, at open). The full check is verifyJournal. */
+  private checkHead(): void {
+    const h = this.store.journal.head();
+    if (!h) return;
+    const row = this.store.journal.get(h.seq)!;
+    let body: RecordBody;
+    try {
+      body = parseBody(JSON.parse(row.body));
+    } catch (err) {
+      throw new LedgerError('JOURNAL_INVALID', `the journal's last record (seq ${h.seq}) is unreadable: ${(err as Error).message}; payments refused`);
+    }
+    if (body.seq !== h.seq || recordHash(body) !== row.hash || !makeVerifier(this.keys.publicKey)(body, row.sig)) {
+      throw new LedgerError('JOURNAL_INVALID', `the journal's last record (seq ${h.seq}) does not verify; run \`palmpay journal verify\`; payments refused`);
+    }
+  }
+
+  /** Domain checks and effects of one record, inside the append transaction. Throwing rolls everything back. */
+  private applyEffects(b: RecordBody, nowMs: number): void {
+    const { store } = this;
+    switch (b.type) {
+      case 'salary_payout': {
+        const v = store.vouchers.get(b.voucherId);
+        const refuse = (why: string) => new LedgerError('VOUCHER_REFUSED', `salary voucher ${b.voucherId} cannot be paid here: ${why}`);
+        if (!v) throw refuse('unknown voucher (sync to receive it)');
+        if (v.status !== 'open') throw refuse(`it is ${v.status}`);
+        if (v.personId !== b.personId || v.accountId !== b.accountId || v.period !== b.period) throw refuse('it is for another person, account or period');
+        if (v.amountMinor !== b.amountMinor || v.currency !== b.currency) throw refuse(`the amount must be ${v.amountMinor} ${v.currency} minor units`);
+        const lease = store.vouchers.lease(b.voucherId);
+        if (!lease || lease.terminalId !== this.keys.terminalId || lease.leaseId !== b.leaseId) throw refuse('it is not leased to this terminal (moving a lease needs the link)');
+        if (lease.expiresAtMs <= nowMs) throw refuse('its lease has expired (renew it online)');
+        store.vouchers.markPaid(b.voucherId, b.seq);
+        return;
+      }
+      case 'purchase': {
+        if (!b.offline) return;
+        const d = decideOffline(b, this.limits(), this.offlineState(b.customerId, b.currency, nowMs));
+        if (!d.allow) throw new OfflineRefusedError(d);
+        store.allowances.use(b.customerId, b.currency, b.amountMinor);
+        return;
+      }
+      case 'refund': {
+        const refuse = (why: string) => new LedgerError('REFUND_REFUSED', `refund ${b.refundId} refused: ${why}`);
+        if (b.originalTerminalId !== this.keys.terminalId) throw refuse('the purchase was made on another terminal (refund it online)');
+        const orig = store.journal.byRef('purchase', b.originalPurchaseId);
+        if (!orig || orig.seq !== b.originalSeq) throw refuse(`no purchase ${b.originalPurchaseId} at seq ${b.originalSeq} here`);
+        if (orig.currency !== b.currency || orig.partyId !== b.customerId) throw refuse('currency or customer differ from the purchase');
+        if (store.journal.voidOf(orig.seq, this.keys.terminalId) !== undefined) throw refuse('the purchase was voided');
+        const left = orig.amountMinor! - store.journal.refundedMinor(b.originalPurchaseId);
+        if (b.amountMinor > left) throw refuse(`at most ${left} ${b.currency} minor units remain refundable`);
+        return;
+      }
+      case 'void': {
+        const refuse = (why: string) => new LedgerError('VOID_REFUSED', `void ${b.voidId} refused: ${why}`);
+        if (b.targetTerminalId !== this.keys.terminalId) throw refuse('only this terminal’s records can be voided here');
+        const t = store.journal.get(b.targetSeq);
+        if (!t || t.type !== b.targetType || t.refId !== b.targetId) throw refuse(`no ${b.targetType} ${b.targetId} at seq ${b.targetSeq}`);
+        if (t.amountMinor !== b.amountMinor || t.currency !== b.currency) throw refuse('amount or currency differ from the record voided');
+        const already = store.journal.voidOf(b.targetSeq, b.targetTerminalId);
+        if (already !== undefined) throw refuse(`seq ${b.targetSeq} was already voided by seq ${already}`);
+        if (t.type === 'purchase' && store.journal.refundedMinor(t.refId) > 0) throw refuse('the purchase was partly refunded');
+        if (t.type === 'salary_payout') store.vouchers.reopen(t.refId);
+        return;
+      }
+      case 'enrolment':
+      case 'day_close':
+        return;
+    }
+  }
+}
+
+function partyOf(b: RecordBody): string | null {
+  switch (b.type) {
+    case 'salary_payout':
+    case 'enrolment':
+      return b.personId;
+    case 'purchase':
+    case 'refund':
+      return b.customerId;
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,75 @@
+// Offline limits (DESIGN §5): may this purchase be accepted without the link? Pure: the caller gathers the state.
+import type { Currency } from './record.ts';
+
+export interface OfflineLimits {
+  /** largest single offline purchase, per currency (minor units) */
+  perTransactionMaxMinor: Record<Currency, number>;
+  /** largest total of unsynced money records this terminal may hold, per currency */
+  terminalStoredMaxMinor: Record<Currency, number>;
+  /** oldest an unsynced record may be before the terminal stops accepting offline purchases */
+  maxStoredRecordAgeMs: number;
+  /** longest time since the last successful sync */
+  maxSinceLastSyncMs: number;
+}
+
+export const DEFAULT_OFFLINE_LIMITS: OfflineLimits = {
+  perTransactionMaxMinor: { SYP: 50_000_000, USD: 10_000 },
+  terminalStoredMaxMinor: { SYP: 5_000_000_000, USD: 1_000_000 },
+  maxStoredRecordAgeMs: 3 * 24 * 3600_000,
+  maxSinceLastSyncMs: 3 * 24 * 3600_000,
+};
+
+export interface OfflineRequest {
+  amountMinor: number;
+  currency: Currency;
+}
+
+export interface OfflineState {
+  nowMs: number;
+  /** last successful sync, or null if never */
+  lastSyncMs: number | null;
+  /** HLC ms of the oldest unsynced record, or null if none */
+  oldestUnsyncedMs: number | null;
+  /** unsynced money records held, by currency */
+  terminalUnsyncedMinor: Partial<Record<Currency, number>>;
+  /** the customer's allowance in this currency, or null if the centre granted none */
+  allowance: { limitMinor: number; usedMinor: number; expiresAtMs: number } | null;
+}
+
+export type OfflineRefusal =
+  | 'BAD_AMOUNT'
+  | 'PER_TRANSACTION_CAP'
+  | 'NO_ALLOWANCE'
+  | 'ALLOWANCE_EXPIRED'
+  | 'CUSTOMER_ALLOWANCE'
+  | 'TERMINAL_STORED_TOTAL'
+  | 'STORED_RECORD_TOO_OLD'
+  | 'SYNC_TOO_OLD';
+
+export type OfflineDecision =
+  | { allow: true; allowanceLeftMinor: number }
+  | { allow: false; reason: OfflineRefusal; message: string };
+
+/** The decision, with the first limit that refuses. Terminal-wide conditions come first (they need the link). */
+export function decideOffline(req: OfflineRequest, limits: OfflineLimits, s: OfflineState): OfflineDecision {
+  const no = (reason: OfflineRefusal, message: string): OfflineDecision => ({ allow: false, reason, message });
+  if (!Number.isSafeInteger(req.amountMinor) || req.amountMinor <= 0) return no('BAD_AMOUNT', 'the amount must be a positive whole number of minor units');
+  if (s.lastSyncMs === null || s.nowMs - s.lastSyncMs > limits.maxSinceLastSyncMs) {
+    return no('SYNC_TOO_OLD', 'this terminal has not reached the centre for too long: connect to sync before more offline payments');
+  }
+  if (s.oldestUnsyncedMs !== null && s.nowMs - s.oldestUnsyncedMs > limits.maxStoredRecordAgeMs) {
+    return no('STORED_RECORD_TOO_OLD', 'stored payments are too old to keep waiting: connect to upload them first');
+  }
+  if (req.amountMinor > limits.perTransactionMaxMinor[req.currency]) {
+    return no('PER_TRANSACTION_CAP', `offline payments are capped at ${limits.perTransactionMaxMinor[req.currency]} ${req.currency} minor units each: connect, or pay less`);
+  }
+  const stored = s.terminalUnsyncedMinor[req.currency] ?? 0;
+  if (stored + req.amountMinor > limits.terminalStoredMaxMinor[req.currency]) {
+    return no('TERMINAL_STORED_TOTAL', 'this terminal holds as much unsynced money as it may: connect to upload first');
+  }
+  if (!s.allowance) return no('NO_ALLOWANCE', 'this customer has no offline allowance here: connect to pay');
+  if (s.nowMs >= s.allowance.expiresAtMs) return no('ALLOWANCE_EXPIRED', 'this customer’s offline allowance has expired: connect to pay');
+  const left = s.allowance.limitMinor - s.allowance.usedMinor;
+  if (req.amountMinor > left) return no('CUSTOMER_ALLOWANCE', `this customer may spend ${Math.max(0, left)} ${req.currency} minor units more offline: connect, or pay less`);
+  return { allow: true, allowanceLeftMinor: left - req.amountMinor };
+}

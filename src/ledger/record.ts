@@ -1,0 +1,250 @@
+// The record contract: what a terminal signs and the centre verifies. Types + zod schemas (the trust boundary).
+// Pure. Canonical bytes, hash and signature rules are in CANONICAL.md; code in canonical.ts and sign.ts.
+import { z } from 'zod';
+import { PalmPayError } from '../util/errors.ts';
+
+/** Format version, carried in every record as `v`. A new version is a new literal here, never a silent change. */
+export const RECORD_VERSION = 1 as const;
+
+/** prevHash of a terminal's first record (seq 1). */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** ISO 4217 codes the terminal handles, with their minor-unit exponent (amounts are always integers in minor units). */
+export const CURRENCIES = { SYP: { minorUnits: 2 }, USD: { minorUnits: 2 } } as const;
+export type Currency = keyof typeof CURRENCIES;
+
+export const RECORD_TYPES = ['salary_payout', 'purchase', 'refund', 'void', 'enrolment', 'day_close'] as const;
+export type RecordType = (typeof RECORD_TYPES)[number];
+
+// ---- building blocks -------------------------------------------------------------------------------------------
+/** Identifiers: 1–64 ASCII letters, digits, `.`, `_`, `:` or `-`, starting with a letter or digit (UUIDs fit). */
+export const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'an id is 1-64 chars of [A-Za-z0-9._:-]');
+export const Hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex chars');
+export const Hex64 = z.string().regex(/^[0-9a-f]{128}$/, 'expected 128 lowercase hex chars');
+const Count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** A positive amount in minor units. */
+export const AmountMinor = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+export const CurrencyCode = z.enum(['SYP', 'USD']);
+/** Free text a person typed (reason, name): 1–200 chars. */
+const Text = z.string().min(1).max(200);
+
+/** Hybrid logical clock: wall milliseconds + a logical counter (see hlc.ts). */
+export const Hlc = z.strictObject({ ms: Count, c: Count });
+/** The last server-signed time the terminal saw: its ms value and a reference to the signed token ('' if none yet). */
+export const ServerTime = z.strictObject({ ms: Count, ref: z.string().max(128) });
+
+/** Fields every record carries. The ledger fills all of them except `type` and `operatorId`. */
+const header = {
+  v: z.literal(RECORD_VERSION),
+  terminalId: Id,
+  /** Gapless per terminal, from 1. The centre de-duplicates on (terminalId, seq). */
+  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  /** hash of the record with seq − 1; GENESIS_HASH for seq 1. */
+  prevHash: Hex32,
+  operatorId: Id,
+  hlc: Hlc,
+  serverTime: ServerTime,
+};
+
+// ---- the record types ------------------------------------------------------------------------------------------
+/** An employee collected a salary voucher in cash. voucherId is redeemed once, ever. */
+export const SalaryPayoutBody = z.strictObject({
+  ...header,
+  type: z.literal('salary_payout'),
+  voucherId: Id,
+  leaseId: Id,
+  personId: Id,
+  accountId: Id,
+  /** pay period, e.g. "2026-11" */
+  period: z.string().regex(/^\d{4}-\d{2}$/),
+  amountMinor: AmountMinor,
+  currency: CurrencyCode,
+});
+
+/** A customer paid at a shop; with `biller` it is a bill payment to that biller. purchaseId is unique (UUID). */
+export const PurchaseBody = z.strictObject({
+  ...header,
+  type: z.literal('purchase'),
+  purchaseId: Id,
+  customerId: Id,
+  accountId: Id,
+  amountMinor: AmountMinor,
+  currency: CurrencyCode,
+  /** true when the customer's PIN was checked (above the PIN threshold). */
+  pinVerified: z.boolean(),
+  /** true when the purchase was accepted under the offline limits (no link at the time). */
+  offline: z.boolean(),
+  biller: z.strictObject({ billerId: Id, billRef: z.string().min(1).max(64) }).optional(),
+});
+
+/** Money returned to a customer for an earlier purchase (possibly partial). Needs a supervisor. */
+export const RefundBody = z.strictObject({
+  ...header,
+  type: z.literal('refund'),
+  refundId: Id,
+  originalPurchaseId: Id,
+  originalTerminalId: Id,
+  originalSeq: z.number().int().min(1),
+  customerId: Id,
+  accountId: Id,
+  amountMinor: AmountMinor,
+  currency: CurrencyCode,
+  approvedBy: Id,
+  reason: Text,
+});
+
+/** Cancels an earlier record of this terminal (same business day). Needs a supervisor. */
+export const VoidBody = z.strictObject({
+  ...header,
+  type: z.literal('void'),
+  voidId: Id,
+  targetTerminalId: Id,
+  targetSeq: z.number().int().min(1),
+  targetType: z.enum(['salary_payout', 'purchase', 'refund']),
+  /** the voucherId / purchaseId / refundId of the target */
+  targetId: Id,
+  amountMinor: AmountMinor,
+  currency: CurrencyCode,
+  approvedBy: Id,
+  reason: Text,
+});
+
+/** A person was enrolled here (provisional until the centre's duplicate check). Templates travel separately; the record pins their digests. */
+export const EnrolmentBody = z.strictObject({
+  ...header,
+  type: z.literal('enrolment'),
+  enrolmentId: Id,
+  personId: Id,
+  person: z.strictObject({
+    name: Text,
+    idNumber: z.string().min(1).max(64),
+    phone: z.string().min(1).max(32).optional(),
+    employerId: Id.optional(),
+    accountId: Id.optional(),
+  }),
+  /** SHA-256 (hex) of each plaintext template, in capture order. */
+  templateDigests: z.array(Hex32).min(1).max(32),
+  hands: z.array(z.enum(['left', 'right'])).min(1).max(2),
+  consent: z.strictObject({ given: z.literal(true), method: z.enum(['signature', 'thumbprint', 'verbal']), textVersion: Id }),
+  provisional: z.boolean(),
+});
+
+/** Totals of one currency in a day close (the Z-report). */
+export const DayCloseTotal = z.strictObject({
+  currency: CurrencyCode,
+  purchaseCount: Count,
+  purchaseMinor: Count,
+  billCount: Count,
+  billMinor: Count,
+  refundCount: Count,
+  refundMinor: Count,
+  voidCount: Count,
+  voidMinor: Count,
+  payoutCount: Count,
+  payoutMinor: Count,
+});
+
+/** The end of a business day: totals over records firstSeq..lastSeq (inclusive; empty day: firstSeq = lastSeq + 1). */
+export const DayCloseBody = z.strictObject({
+  ...header,
+  type: z.literal('day_close'),
+  dayCloseId: Id,
+  businessDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  firstSeq: z.number().int().min(1),
+  lastSeq: z.number().int().min(0),
+  /** one entry per currency seen, sorted by currency code */
+  totals: z.array(DayCloseTotal).max(Object.keys(CURRENCIES).length),
+  /** (added by the kiosk flows, issue 8) cash in the drawer per currency: expected from the records, and counted. */
+  cash: z
+    .array(z.strictObject({ currency: CurrencyCode, expectedMinor: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER), countedMinor: Count }))
+    .max(Object.keys(CURRENCIES).length)
+    .optional(),
+  /** (issue 8) why the cash counted differs from the cash expected; the day-close flow requires it then. */
+  differenceReason: Text.optional(),
+});
+
+export const RecordBody = z.discriminatedUnion('type', [SalaryPayoutBody, PurchaseBody, RefundBody, VoidBody, EnrolmentBody, DayCloseBody]);
+export type RecordBody = z.infer<typeof RecordBody>;
+export type SalaryPayoutBody = z.infer<typeof SalaryPayoutBody>;
+export type PurchaseBody = z.infer<typeof PurchaseBody>;
+export type RefundBody = z.infer<typeof RefundBody>;
+export type VoidBody = z.infer<typeof VoidBody>;
+export type EnrolmentBody = z.infer<typeof EnrolmentBody>;
+export type DayCloseBody = z.infer<typeof DayCloseBody>;
+export type DayCloseTotal = z.infer<typeof DayCloseTotal>;
+export type Hlc = z.infer<typeof Hlc>;
+export type ServerTime = z.infer<typeof ServerTime>;
+
+/** A body plus `hash` (SHA-256 of the canonical body) and `sig` (Ed25519 over the signing message). Both hex. */
+export type SignedRecord = RecordBody & { hash: string; sig: string };
+
+/** The header fields the ledger assigns at append time. */
+export type AssignedField = 'v' | 'terminalId' | 'seq' | 'prevHash' | 'hlc' | 'serverTime';
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** What a flow hands to `Ledger.append`: the type-specific fields and the operator. */
+export type RecordDraft = DistributiveOmit<RecordBody, AssignedField>;
+
+export class MalformedRecordError extends PalmPayError {
+  constructor(message: string) {
+    super('RECORD_MALFORMED', message);
+  }
+}
+
+/** Validates an untrusted body (strict: unknown fields are refused, since they would be signed yet ignored). */
+export function parseBody(input: unknown): RecordBody {
+  const r = RecordBody.safeParse(input);
+  if (!r.success) throw new MalformedRecordError(`malformed record: ${describeIssues(r.error)}`);
+  return checkInvariants(r.data);
+}
+
+/** Validates an untrusted signed record (body + hash + sig). Does not check the signature: see sign.ts / chain.ts. */
+export function parseSignedRecord(input: unknown): SignedRecord {
+  if (typeof input !== 'object' || input === null) throw new MalformedRecordError('malformed record: not an object');
+  const { hash, sig, ...body } = input as Record<string, unknown>;
+  if (!Hex32.safeParse(hash).success) throw new MalformedRecordError('malformed record: hash must be 64 lowercase hex chars');
+  if (!Hex64.safeParse(sig).success) throw new MalformedRecordError('malformed record: sig must be 128 lowercase hex chars');
+  return { ...parseBody(body), hash: hash as string, sig: sig as string };
+}
+
+/** The body of a signed record (what the hash and signature cover). */
+export function bodyOf(rec: SignedRecord): RecordBody {
+  const { hash: _h, sig: _s, ...body } = rec;
+  return body as RecordBody;
+}
+
+/** The id that makes a record unique within its type on one terminal (a voucher is paid once, a purchase recorded once). */
+export function idempotencyKey(b: RecordBody): string {
+  switch (b.type) {
+    case 'salary_payout':
+      return b.voucherId;
+    case 'purchase':
+      return b.purchaseId;
+    case 'refund':
+      return b.refundId;
+    case 'void':
+      return b.voidId;
+    case 'enrolment':
+      return b.enrolmentId;
+    case 'day_close':
+      return b.dayCloseId;
+  }
+}
+
+/** Cross-field rules zod cannot say on one field. */
+function checkInvariants(b: RecordBody): RecordBody {
+  if (b.seq === 1 && b.prevHash !== GENESIS_HASH) throw new MalformedRecordError('malformed record: seq 1 must carry the genesis prevHash');
+  if (b.type === 'day_close') {
+    if (b.firstSeq > b.lastSeq + 1 || b.lastSeq >= b.seq) throw new MalformedRecordError('malformed record: day_close seq range is invalid');
+    const codes = b.totals.map((t) => t.currency);
+    if (codes.some((c, i) => i > 0 && c <= codes[i - 1]!)) throw new MalformedRecordError('malformed record: day_close totals must be sorted by currency, one per currency');
+  }
+  if (b.type === 'enrolment' && new Set(b.hands).size !== b.hands.length) throw new MalformedRecordError('malformed record: enrolment hands repeat');
+  return b;
+}
+
+function describeIssues(err: z.ZodError): string {
+  return err.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}

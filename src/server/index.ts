@@ -1,0 +1,54 @@
+// Entry point of the central server: `startServer({db, port, host})` → {url, close()}. Loopback only.
+import type { Logger } from '../util/log.ts';
+import { PalmPayError } from '../util/errors.ts';
+import { buildApp, REDACT } from './http.ts';
+import { Central, type CentralOptions } from './service.ts';
+
+export { Central, ServerError } from './service.ts';
+export type { RecordResult, RecordStatus } from './ingest.ts';
+
+export interface StartServerOptions extends CentralOptions {
+  /** `sqlite:FILE` (default embedded store), `postgres://…`, or an already open Central. */
+  db: string | Central;
+  port?: number;
+  /** Loopback only (a TLS reverse proxy fronts the centre in a deployment). */
+  host?: '127.0.0.1' | 'localhost' | '::1';
+  log?: Logger;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  central: Central;
+  /** Stops accepting, finishes in-flight requests, then closes the database (if it opened it). */
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new PalmPayError('SERVER_HOST', `the server binds loopback only, not ${host}`);
+  const ownsCentral = typeof opts.db === 'string';
+  const central = typeof opts.db === 'string' ? await Central.open(opts.db, opts) : opts.db;
+  const { default: pino } = await import('pino');
+  const log = opts.log ?? pino({ level: process.env.PALMPAY_LOG_LEVEL ?? 'warn', redact: { paths: REDACT, censor: '[redacted]' } }, pino.destination({ fd: 2, sync: false }));
+  const app = buildApp(central, log);
+  try {
+    await app.listen({ port: opts.port ?? 0, host });
+  } catch (err) {
+    if (ownsCentral) await central.close();
+    throw new PalmPayError('SERVER_LISTEN', `cannot listen on ${host}:${opts.port ?? 0}: ${(err as Error).message}`, { cause: err });
+  }
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? 0);
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host === '::1' ? '[::1]' : host}:${port}`,
+    port,
+    central,
+    close: () =>
+      (closing ??= (async () => {
+        await app.close();
+        if (ownsCentral) await central.close();
+      })()),
+  };
+}

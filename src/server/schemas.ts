@@ -1,0 +1,68 @@
+// Request and response schemas of the centre's HTTP API (zod: the trust boundary; responses as JSON Schema for Fastify).
+import { z } from 'zod';
+
+const Hex32 = z.string().regex(/^[0-9a-f]{64}$/);
+const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/);
+
+/** Largest batch a terminal may upload at once; larger bodies are refused before parsing. */
+export const MAX_BATCH = 2000;
+export const BODY_LIMIT = 8 * 1024 * 1024;
+
+export const RegisterRequest = z.strictObject({
+  code: z.string().min(8).max(64),
+  publicKey: Hex32,
+  encKey: Hex32,
+});
+export const UploadRequest = z.strictObject({
+  /** Each record is validated on its own (so one bad record does not sink the batch). */
+  records: z.array(z.unknown()).min(1).max(MAX_BATCH),
+});
+export const TemplatesRequest = z.strictObject({
+  templates: z.array(z.string().max(200_000).regex(/^[A-Za-z0-9+/]*={0,2}$/)).min(1).max(32),
+});
+export const FeedQuery = z.strictObject({
+  cursor: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  limit: z.coerce.number().int().min(1).max(2000).default(500),
+});
+export const PersonParams = z.strictObject({ personId: Id });
+
+const SignedTime = z.object({ ms: z.number().int(), sig: z.string() });
+export const ErrorResponse = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export const HealthResponse = z.object({ status: z.literal('ok'), storage: z.string(), serverPublicKey: z.string(), time: SignedTime });
+export const RegisterResponse = z.object({
+  certificate: z.object({
+    body: z.object({
+      v: z.literal(1), terminalId: z.string(), name: z.string(), branch: z.string(), region: z.string(),
+      publicKey: z.string(), encKey: z.string(), issuedAt: z.number().int(),
+    }),
+    sig: z.string(),
+  }),
+  serverPublicKey: z.string(),
+  time: SignedTime,
+});
+const Original = z.object({ status: z.enum(['accepted', 'review']), reason: z.string().optional() });
+export const RecordResultSchema = z.object({
+  seq: z.number().int().nullable(),
+  status: z.enum(['accepted', 'review', 'duplicate', 'conflict', 'gap', 'invalid']),
+  reason: z.string().optional(),
+  original: Original.optional(),
+});
+export const UploadResponse = z.object({ results: z.array(RecordResultSchema), time: SignedTime });
+export const TemplatesResponse = z.object({ status: z.string(), duplicateOf: z.string().optional() });
+export const FeedResponse = z.object({
+  events: z.array(z.object({ seq: z.number().int(), kind: z.string(), key: z.string(), data: z.record(z.string(), z.unknown()) })),
+  cursor: z.number().int(),
+  more: z.boolean(),
+  time: SignedTime,
+});
+
+export type UploadResponse = z.infer<typeof UploadResponse>;
+export type FeedResponse = z.infer<typeof FeedResponse>;
+export type RegisterResponse = z.infer<typeof RegisterResponse>;
+export type RecordResultWire = z.infer<typeof RecordResultSchema>;
+
+/** JSON Schema for Fastify's response serialiser. */
+export function jsonSchema(s: z.ZodType): Record<string, unknown> {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { target: 'draft-7', io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+}

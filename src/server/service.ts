@@ -1,0 +1,366 @@
+// The centre's application service: registration, ingestion, registry, payroll and leases, feeds, statements.
+// Each public method is one transaction over the repository; HTTP and the CLI are thin layers over this.
+import { randomBytes, randomUUID, verify as edVerify } from 'node:crypto';
+import { GENESIS_HASH } from '../ledger/record.ts';
+import { publicKeyObject } from '../ledger/sign.ts';
+import { PalmPayError } from '../util/errors.ts';
+import {
+  issueCertificate, newServerKeyPkcs8, parseAuthorization, requestMessage, sealFor, serverIdentity, sha256Hex, signTime,
+  type Certificate, type ServerIdentity, type SignedTime,
+} from './crypto.ts';
+import { ingestRecords, prepareRecords, type RecordResult } from './ingest.ts';
+import { VerifyPool } from './verify-pool.ts';
+import { leaseMoveRefusal, parsePayrollCsv, PayrollImportError, pickLeaseHolder } from './payroll.ts';
+import { account, fundingPostings, payrollPostings } from './postings.ts';
+import { exactDuplicateChecker, type DuplicateChecker } from './registry.ts';
+import { Repo, type RepoTx, type TerminalRow } from './repo.ts';
+
+/** A refusal with its HTTP status; `code` is stable for clients and tests. */
+export class ServerError extends PalmPayError {
+  constructor(code: string, message: string, readonly status: number) {
+    super(code, message);
+  }
+}
+
+export interface CentralOptions {
+  duplicateChecker?: DuplicateChecker;
+  now?: () => number;
+  /** A terminal heard from within this window counts as online (lease moves). Default 2 minutes. */
+  onlineWindowMs?: number;
+  /** Offline allowance ceiling per customer and currency, in minor units. */
+  allowanceCap?: Record<string, number>;
+  /** Largest request clock skew accepted on terminal requests. Default 24 h (offline terminals drift). */
+  maxSkewMs?: number;
+  /** Threads verifying signatures of large batches (default: min(4, cores)). */
+  verifyThreads?: number;
+}
+
+export interface Counters {
+  batches: number;
+  records: Record<string, number>;
+  authFailures: number;
+}
+
+export const FEED_PAGE = 500;
+
+export class Central {
+  readonly counters: Counters = { batches: 0, records: {}, authFailures: 0 };
+  private readonly now: () => number;
+  private pool: VerifyPool | undefined;
+
+  private constructor(
+    readonly repo: Repo,
+    readonly identity: ServerIdentity,
+    private readonly opts: CentralOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  static async open(db: string, opts: CentralOptions = {}): Promise<Central> {
+    const repo = await Repo.open(db);
+    const key = await repo.tx(async (r) => {
+      let k = await r.getMeta('server_key');
+      if (!k) {
+        k = newServerKeyPkcs8();
+        await r.setMeta('server_key', k);
+      }
+      return k;
+    });
+    return new Central(repo, serverIdentity(key), opts);
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+    await this.repo.close();
+  }
+
+  signedTime(): SignedTime {
+    return signTime(this.identity, this.now());
+  }
+
+  // ---- terminals ----
+  /** Admin: creates a pending terminal and its one-time registration code (shown once, stored hashed). */
+  async addTerminal(t: { id?: string; name: string; branch: string; region: string; codeTtlMs?: number }): Promise<{ terminalId: string; code: string; expiresAt: number }> {
+    const terminalId = t.id ?? `T-${randomBytes(4).toString('hex')}`;
+    const code = randomBytes(9).toString('base64url'); // 12 chars, 72 bits
+    const expiresAt = this.now() + (t.codeTtlMs ?? 7 * 24 * 3600_000);
+    await this.repo.tx(async (r) => {
+      if (await r.getTerminal(terminalId)) throw new ServerError('TERMINAL_EXISTS', `terminal ${terminalId} already exists`, 409);
+      await r.insertTerminal({ id: terminalId, name: t.name, branch: t.branch, region: t.region, code_hash: sha256Hex(code), code_expires: expiresAt, created_at: this.now(), head_hash: GENESIS_HASH });
+    });
+    return { terminalId, code, expiresAt };
+  }
+
+  /** Terminal: trades the one-time code and its public keys for a server-signed certificate. */
+  async registerTerminal(req: { code: string; publicKey: string; encKey: string }): Promise<{ certificate: Certificate; serverPublicKey: string; time: SignedTime }> {
+    const cert = await this.repo.tx(async (r) => {
+      const t = await r.getTerminalByCode(sha256Hex(req.code));
+      if (!t) throw new ServerError('REGISTRATION_CODE_INVALID', 'registration code is unknown or already used', 403);
+      if (t.code_expires !== null && Number(t.code_expires) < this.now()) throw new ServerError('REGISTRATION_CODE_EXPIRED', 'registration code has expired', 403);
+      const certificate = issueCertificate(this.identity, {
+        v: 1, terminalId: t.id, name: t.name, branch: t.branch, region: t.region, publicKey: req.publicKey, encKey: req.encKey, issuedAt: this.now(),
+      });
+      await r.activateTerminal(t.id, req.publicKey, req.encKey, JSON.stringify(certificate));
+      await r.touchTerminal(t.id, this.now());
+      return certificate;
+    });
+    return { certificate: cert, serverPublicKey: this.identity.publicKeyHex, time: this.signedTime() };
+  }
+
+  async revokeTerminal(id: string): Promise<void> {
+    await this.repo.tx(async (r) => {
+      if (!(await r.getTerminal(id))) throw new ServerError('TERMINAL_UNKNOWN', `terminal ${id} is unknown`, 404);
+      if (await r.revokeTerminal(id, this.now())) await r.appendFeed('all', 'terminal_revoked', id, { terminalId: id }, this.now());
+    });
+  }
+
+  listTerminals(): Promise<TerminalRow[]> {
+    return this.repo.tx((r) => r.listTerminals());
+  }
+
+  /** Checks a terminal request's signature header; returns the active terminal. */
+  async authenticate(header: string | undefined, method: string, path: string, body: Buffer | string): Promise<TerminalRow> {
+    const a = parseAuthorization(header);
+    if (!a) return this.authFail('AUTH_MISSING', 'missing or malformed Authorization header (PalmPay <terminal>:<ms>:<sig>)', 401);
+    const t = await this.repo.tx((r) => r.getTerminal(a.terminalId));
+    if (!t || t.status === 'pending' || !t.public_key) return this.authFail('TERMINAL_UNKNOWN', `terminal ${a.terminalId} is not registered`, 401);
+    if (t.status === 'revoked') return this.authFail('TERMINAL_REVOKED', `terminal ${t.id} is revoked`, 403);
+    if (Math.abs(this.now() - a.ms) > (this.opts.maxSkewMs ?? 24 * 3600_000)) return this.authFail('AUTH_CLOCK', 'request time is too far from the server time', 401);
+    const ok = edVerify(null, requestMessage(method, path, a.ms, body), publicKeyObject(Buffer.from(t.public_key, 'hex')), Buffer.from(a.sig, 'hex'));
+    if (!ok) return this.authFail('AUTH_SIGNATURE', 'request signature does not verify', 401);
+    return t;
+  }
+
+  private authFail(code: string, message: string, status: number): never {
+    this.counters.authFailures++;
+    throw new ServerError(code, message, status);
+  }
+
+  // ---- ingestion ----
+  /** Ingests one terminal's batch in one transaction. Statuses are per record, in input order. */
+  async ingest(terminalId: string, records: unknown[]): Promise<RecordResult[]> {
+    const before = await this.repo.tx((r) => r.getTerminal(terminalId));
+    const usable = (t: TerminalRow | undefined): TerminalRow => {
+      if (!t || !t.public_key || t.status === 'pending') throw new ServerError('TERMINAL_UNKNOWN', `terminal ${terminalId} is not registered`, 401);
+      if (t.status === 'revoked') throw new ServerError('TERMINAL_REVOKED', `terminal ${terminalId} is revoked: uploads refused`, 403);
+      return t;
+    };
+    const key = usable(before).public_key!;
+    if (records.length >= 64) this.pool ??= new VerifyPool(this.opts.verifyThreads);
+    const prepared = await prepareRecords(records, terminalId, key, this.pool);
+    const results = await this.repo.tx(async (r) => {
+      const t = usable(await r.getTerminal(terminalId)); // re-read inside the transaction: the head may have moved
+      if (t.public_key !== key) throw new ServerError('TERMINAL_KEY_CHANGED', 'terminal key changed during the upload: retry', 409);
+      const now = this.now();
+      const touched = new Set<string>();
+      const out = await ingestRecords(r, { now, terminal: t, touchedAccounts: touched, onEnrolment: (rr, pid) => this.checkEnrolment(rr, pid) }, prepared);
+      await r.touchTerminal(t.id, now);
+      await this.publishAllowances(r, touched);
+      return out;
+    });
+    this.counters.batches++;
+    for (const res of results) this.counters.records[res.status] = (this.counters.records[res.status] ?? 0) + 1;
+    return results;
+  }
+
+  /** Sneakernet: records carried on a USB stick, grouped by terminal; the same checks and de-duplication as upload. */
+  async importRecords(records: unknown[]): Promise<Map<string, RecordResult[]>> {
+    const byTerminal = new Map<string, unknown[]>();
+    for (const rec of records) {
+      const tid = typeof (rec as { terminalId?: unknown })?.terminalId === 'string' ? (rec as { terminalId: string }).terminalId : '?';
+      byTerminal.set(tid, [...(byTerminal.get(tid) ?? []), rec]);
+    }
+    const out = new Map<string, RecordResult[]>();
+    for (const [tid, recs] of byTerminal) {
+      for (let i = 0; i < recs.length; i += 1000) {
+        const res = await this.ingest(tid, recs.slice(i, i + 1000));
+        out.set(tid, [...(out.get(tid) ?? []), ...res]);
+      }
+    }
+    return out;
+  }
+
+  private async publishAllowances(r: RepoTx, accounts: Set<string>): Promise<void> {
+    for (const accountId of accounts) {
+      for (const cur of ['SYP', 'USD']) {
+        const bal = await r.balance(account.customer(accountId), cur);
+        const cap = this.opts.allowanceCap?.[cur] ?? 5_000_000;
+        const customerId = (await r.personByAccount(accountId))?.id ?? accountId;
+        await r.appendFeed('all', 'allowance', `${accountId}:${cur}`, { accountId, customerId, currency: cur, amountMinor: Math.max(0, Math.min(bal, cap)) }, this.now());
+      }
+    }
+  }
+
+  // ---- enrolment registry ----
+  /** Terminal: the templates of an enrolment it uploaded; each must hash to the digest its signed record pinned. */
+  async uploadTemplates(terminal: TerminalRow, personId: string, templatesB64: string[]): Promise<{ status: string; duplicateOf?: string }> {
+    return this.repo.tx(async (r) => {
+      const p = await r.getPerson(personId);
+      if (!p) throw new ServerError('PERSON_UNKNOWN', `no enrolment record for person ${personId} yet: upload the record first`, 409);
+      if (p.terminal_id !== terminal.id) throw new ServerError('PERSON_NOT_YOURS', `person ${personId} was enrolled by another terminal`, 403);
+      const digests = JSON.parse(p.digests) as string[];
+      const got = templatesB64.map((t) => sha256Hex(Buffer.from(t, 'base64')));
+      if (got.length !== digests.length || got.some((d, i) => d !== digests[i])) {
+        throw new ServerError('TEMPLATE_DIGEST_MISMATCH', 'templates do not match the digests in the signed enrolment record', 422);
+      }
+      if (p.templates === null) {
+        await r.setPersonTemplates(personId, JSON.stringify(templatesB64), this.now());
+        await this.checkEnrolment(r, personId);
+      }
+      const after = (await r.getPerson(personId))!;
+      return after.duplicate_of ? { status: after.status, duplicateOf: after.duplicate_of } : { status: after.status };
+    });
+  }
+
+  /** Runs the 1:N duplicate check once both the record and the templates are in: confirm, or flag for review. */
+  private async checkEnrolment(r: RepoTx, personId: string): Promise<void> {
+    const p = await r.getPerson(personId);
+    if (!p || p.status !== 'provisional' || p.templates === null) return;
+    const candidate = (JSON.parse(p.templates) as string[]).map((t) => Buffer.from(t, 'base64'));
+    const gallery = (await r.galleryPersons(personId)).map((g) => ({ personId: g.id, templates: (JSON.parse(g.templates!) as string[]).map((t) => Buffer.from(t, 'base64')) }));
+    const dup = await (this.opts.duplicateChecker ?? exactDuplicateChecker).findDuplicate(candidate, gallery);
+    const now = this.now();
+    if (dup) {
+      await r.setPersonStatus(personId, 'duplicate_review', dup.personId, now);
+      await r.addReview({ terminalId: p.terminal_id, seq: Number(p.seq), kind: 'enrolment', reason: `possible duplicate of person ${dup.personId} (distance ${dup.score.toFixed(3)})`, at: now });
+    } else {
+      await r.setPersonStatus(personId, 'confirmed', null, now);
+      await r.appendFeed(`region:${p.region}`, 'person', personId, { personId, accountId: p.account_id }, now);
+    }
+  }
+
+  /** Supervisor: settles a possible duplicate (confirm as a distinct person, or revoke). */
+  async settlePerson(personId: string, decision: 'confirm' | 'revoke'): Promise<void> {
+    await this.repo.tx(async (r) => {
+      const p = await r.getPerson(personId);
+      if (!p) throw new ServerError('PERSON_UNKNOWN', `person ${personId} is unknown`, 404);
+      const now = this.now();
+      if (decision === 'confirm') {
+        await r.setPersonStatus(personId, 'confirmed', null, now);
+        await r.appendFeed(`region:${p.region}`, 'person', personId, { personId, accountId: p.account_id }, now);
+      } else {
+        await r.setPersonStatus(personId, 'revoked', p.duplicate_of, now);
+        await r.appendFeed('all', 'person_revoked', personId, { personId }, now);
+      }
+    });
+  }
+
+  // ---- money in ----
+  /** Admin: a deposit into a customer account (made at the bank, outside the terminals). */
+  async creditAccount(accountId: string, amountMinor: number, currency: string): Promise<void> {
+    await this.repo.tx(async (r) => {
+      await r.postTxn({ source: 'admin', terminalId: null, seq: null, ref: `credit:${randomUUID()}`, memo: `deposit to ${accountId}`, at: this.now(), postings: fundingPostings(accountId, amountMinor, currency) });
+      await this.publishAllowances(r, new Set([accountId]));
+    });
+  }
+
+  /** Admin: imports a payroll CSV, all or nothing; one voucher per person and period, leased to a branch terminal. */
+  async importPayroll(csv: string): Promise<{ vouchers: number; byTerminal: Record<string, number> }> {
+    const { rows, errors } = parsePayrollCsv(csv);
+    return this.repo.tx(async (r) => {
+      const terminals = (await r.listTerminals()).filter((t) => t.status === 'active');
+      const byBranch = new Map<string, string[]>();
+      for (const t of terminals) byBranch.set(t.branch, [...(byBranch.get(t.branch) ?? []), t.id]);
+      for (const row of rows) {
+        if (!byBranch.has(row.branch)) errors.push({ line: row.line, message: `branch ${row.branch} has no active terminal` });
+        else if (await r.voucherFor(row.personId, row.period)) errors.push({ line: row.line, message: `a voucher for ${row.personId} and ${row.period} already exists` });
+      }
+      if (errors.length) throw new PayrollImportError(errors.sort((a, b) => a.line - b.line));
+      const now = this.now();
+      const counts = new Map<string, Map<string, number>>();
+      const byTerminal: Record<string, number> = {};
+      for (const row of rows) {
+        let c = counts.get(row.branch);
+        if (!c) counts.set(row.branch, (c = await r.leaseCounts(row.branch)));
+        const holder = pickLeaseHolder(byBranch.get(row.branch)!, c)!;
+        c.set(holder, (c.get(holder) ?? 0) + 1);
+        byTerminal[holder] = (byTerminal[holder] ?? 0) + 1;
+        const v = { id: `V-${row.period}-${row.personId}`, period: row.period, person_id: row.personId, amount: row.amount, currency: row.currency, branch: row.branch, lease_terminal: holder, lease_id: randomUUID(), status: 'open' as const, redeemed_by: null, created_at: now };
+        await r.insertVoucher(v);
+        await r.postTxn({ source: 'payroll', terminalId: null, seq: null, ref: v.id, memo: `salary ${row.period}`, at: now, postings: payrollPostings(row.branch, row.personId, row.amount, row.currency) });
+        await r.appendFeed(`terminal:${holder}`, 'voucher', v.id, voucherFeed(v), now);
+      }
+      await r.payrollImported(sha256Hex(csv), rows.length, now);
+      return { vouchers: rows.length, byTerminal };
+    });
+  }
+
+  /** Admin: moves a voucher's lease to another terminal of its branch (only while the holder is online). */
+  async moveLease(voucherId: string, toTerminal: string): Promise<{ leaseId: string }> {
+    return this.repo.tx(async (r) => {
+      const v = await r.getVoucher(voucherId);
+      if (!v) throw new ServerError('VOUCHER_UNKNOWN', `voucher ${voucherId} is unknown`, 404);
+      const refusal = leaseMoveRefusal(v, await r.getTerminal(v.lease_terminal), await r.getTerminal(toTerminal), this.now(), this.opts.onlineWindowMs ?? 120_000);
+      if (refusal) throw new ServerError('LEASE_MOVE_REFUSED', `lease of ${voucherId} not moved: ${refusal}`, 409);
+      const leaseId = randomUUID();
+      const now = this.now();
+      await r.setLease(v.id, toTerminal, leaseId);
+      await r.appendFeed(`terminal:${v.lease_terminal}`, 'voucher_withdrawn', v.id, { voucherId: v.id }, now);
+      await r.appendFeed(`terminal:${toTerminal}`, 'voucher', v.id, voucherFeed({ ...v, lease_id: leaseId }), now);
+      return { leaseId };
+    });
+  }
+
+  // ---- feeds ----
+  /** The delta feed for one terminal after `cursor`: up to FEED_PAGE events, templates sealed for that terminal. */
+  async feed(terminal: TerminalRow, cursor: number, limit = FEED_PAGE): Promise<{ events: FeedEvent[]; cursor: number; more: boolean; time: SignedTime }> {
+    const rows = await this.repo.tx(async (r) => {
+      await r.touchTerminal(terminal.id, this.now());
+      const page = await r.feedSince(['all', `region:${terminal.region}`, `terminal:${terminal.id}`], cursor, limit + 1);
+      const out: FeedEvent[] = [];
+      for (const f of page.slice(0, limit)) {
+        const data = JSON.parse(f.data) as Record<string, unknown>;
+        if (f.kind === 'person') {
+          const p = await r.getPerson(f.key);
+          if (!p || p.status !== 'confirmed' || !p.templates) continue; // superseded since
+          // Who the person is comes from the signed enrolment record; templates are sealed for this terminal only.
+          const enrolment = await r.getRecord(p.terminal_id, Number(p.seq));
+          const body = enrolment ? (JSON.parse(enrolment.body) as { person: Record<string, unknown>; hands: string[] }) : undefined;
+          data.person = body?.person ?? {};
+          data.hands = body?.hands ?? [];
+          data.templates = (JSON.parse(p.templates) as string[]).map((t) => sealFor(terminal.enc_key!, Buffer.from(t, 'base64')));
+        }
+        if (f.kind === 'voucher') data.accountId = (await r.getPerson(String(data.personId)))?.account_id ?? data.personId;
+        if (f.kind === 'allowance') data.asOfSeq = Number(terminal.head_seq); // the grant counts this terminal's records up to here
+        out.push({ seq: Number(f.seq), kind: f.kind, key: f.key, data });
+      }
+      return { out, more: page.length > limit, last: page.length ? Number(page[Math.min(page.length, limit) - 1]!.seq) : cursor };
+    });
+    return { events: rows.out, cursor: rows.last, more: rows.more, time: this.signedTime() };
+  }
+
+  // ---- reading ----
+  reviewList(includeResolved = false) {
+    return this.repo.tx((r) => r.listReview(includeResolved));
+  }
+
+  /** A person's statement: salary credited and paid out, purchases and refunds, with the record behind each line. */
+  async statement(personId: string) {
+    return this.repo.tx(async (r) => {
+      const p = await r.getPerson(personId);
+      const salary = await r.accountHistory(account.salary(personId));
+      const acct = p?.account_id ? await r.accountHistory(account.customer(p.account_id)) : [];
+      const balances = [...(await r.listBalances(account.salary(personId))), ...(p?.account_id ? await r.listBalances(account.customer(p.account_id)) : [])];
+      const line = (h: (typeof salary)[number]) => ({ at: h.created_at, memo: h.memo, currency: h.currency, amountMinor: Number(h.amount), record: h.terminal_id ? `${h.terminal_id}#${h.seq}` : null, source: h.source });
+      return {
+        personId,
+        status: p?.status ?? 'unknown',
+        payouts: salary.filter((h) => h.source === 'record').map(line),
+        salaryCredits: salary.filter((h) => h.source === 'payroll').map(line),
+        purchases: acct.map(line),
+        balances: balances.map((b) => ({ account: b.account, currency: b.currency, balanceMinor: Number(b.balance) })),
+      };
+    });
+  }
+}
+
+export interface FeedEvent {
+  seq: number;
+  kind: string;
+  key: string;
+  data: Record<string, unknown>;
+}
+
+function voucherFeed(v: { id: string; person_id: string; period: string; amount: number; currency: string; lease_id: string }) {
+  return { voucherId: v.id, personId: v.person_id, accountId: v.person_id, period: v.period, amountMinor: Number(v.amount), currency: v.currency, leaseId: v.lease_id };
+}

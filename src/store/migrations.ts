@@ -1,0 +1,138 @@
+// Numbered migrations, applied in order; PRAGMA user_version holds the number of the last one applied.
+// Never edit a shipped migration: add a new one at the end.
+import type Database from 'better-sqlite3';
+import { StoreTooNewError } from './errors.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'settings, people and accounts (cached from the centre), operators',
+    sql: `
+      CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+      CREATE TABLE people (
+        person_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        id_number TEXT,
+        phone TEXT,
+        employer_id TEXT,
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'provisional', 'blocked')),
+        pin_hash TEXT,
+        pin_failed INTEGER NOT NULL DEFAULT 0,
+        pin_locked_until_ms INTEGER NOT NULL DEFAULT 0,
+        updated_at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE accounts (
+        account_id TEXT PRIMARY KEY,
+        person_id TEXT NOT NULL REFERENCES people(person_id),
+        currency TEXT NOT NULL CHECK (currency IN ('SYP', 'USD')),
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'blocked')),
+        updated_at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX accounts_by_person ON accounts(person_id);
+      CREATE TABLE operators (
+        operator_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('cashier', 'paymaster', 'enroller', 'supervisor')),
+        pin_hash TEXT NOT NULL,
+        failed_attempts INTEGER NOT NULL DEFAULT 0,
+        locked_until_ms INTEGER NOT NULL DEFAULT 0,
+        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))
+      ) STRICT;`,
+  },
+  {
+    version: 2,
+    name: 'enrolled templates (sealed), salary vouchers and leases, offline allowances',
+    sql: `
+      CREATE TABLE templates (
+        template_id TEXT PRIMARY KEY,
+        person_id TEXT NOT NULL,
+        hand TEXT NOT NULL CHECK (hand IN ('left', 'right')),
+        sealed BLOB NOT NULL,
+        digest TEXT NOT NULL,
+        provisional INTEGER NOT NULL DEFAULT 0 CHECK (provisional IN (0, 1)),
+        created_at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX templates_by_person ON templates(person_id);
+      CREATE TABLE vouchers (
+        voucher_id TEXT PRIMARY KEY,
+        person_id TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        period TEXT NOT NULL,
+        amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+        currency TEXT NOT NULL CHECK (currency IN ('SYP', 'USD')),
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'paid', 'cancelled')),
+        paid_seq INTEGER,
+        updated_at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX vouchers_by_person ON vouchers(person_id, status);
+      CREATE TABLE voucher_leases (
+        voucher_id TEXT PRIMARY KEY REFERENCES vouchers(voucher_id),
+        lease_id TEXT NOT NULL,
+        terminal_id TEXT NOT NULL,
+        granted_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE offline_allowances (
+        customer_id TEXT NOT NULL,
+        currency TEXT NOT NULL CHECK (currency IN ('SYP', 'USD')),
+        limit_minor INTEGER NOT NULL CHECK (limit_minor >= 0),
+        used_minor INTEGER NOT NULL DEFAULT 0 CHECK (used_minor >= 0),
+        granted_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (customer_id, currency)
+      ) STRICT;`,
+  },
+  {
+    version: 3,
+    name: 'signed journal and outbox',
+    sql: `
+      CREATE TABLE journal (
+        seq INTEGER PRIMARY KEY,
+        type TEXT NOT NULL,
+        ref_id TEXT NOT NULL,
+        party_id TEXT,
+        amount_minor INTEGER,
+        currency TEXT,
+        offline INTEGER NOT NULL DEFAULT 0,
+        hlc_ms INTEGER NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        body TEXT NOT NULL,
+        sig TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE UNIQUE INDEX journal_by_ref ON journal(type, ref_id);
+      -- Rows leave the outbox when the centre acknowledges them (the journal keeps the record), so the
+      -- outbox stays small and needs no index beyond its seq key: fewer pages written per append.
+      CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY REFERENCES journal(seq),
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'in_flight')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at_ms INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        claimed_at_ms INTEGER
+      ) STRICT;`,
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** Brings the database up to `target` (default: the latest). Each migration runs in its own transaction. */
+export function migrate(db: Database.Database, file: string, target = LATEST_VERSION): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > LATEST_VERSION) throw new StoreTooNewError(current, LATEST_VERSION, file);
+  for (const m of MIGRATIONS) {
+    if (m.version <= current || m.version > target) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+  return db.pragma('user_version', { simple: true }) as number;
+}

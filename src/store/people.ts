@@ -1,0 +1,109 @@
+// People and their accounts, cached from the centre (the feeds write them; flows read them).
+import type Database from 'better-sqlite3';
+import type { Currency } from '../ledger/record.ts';
+
+export type PersonStatus = 'active' | 'provisional' | 'blocked';
+export interface Person {
+  personId: string;
+  name: string;
+  idNumber: string | null;
+  phone: string | null;
+  employerId: string | null;
+  status: PersonStatus;
+  updatedAtMs: number;
+}
+export interface Account {
+  accountId: string;
+  personId: string;
+  currency: Currency;
+  status: 'active' | 'blocked';
+  updatedAtMs: number;
+}
+/** A customer's PIN state (the hash comes from the centre; attempts are counted here). */
+export interface CustomerPin {
+  pinHash: string | null;
+  failed: number;
+  lockedUntilMs: number;
+}
+
+export class PeopleRepo {
+  private readonly upsertPerson: Database.Statement;
+  private readonly getPerson: Database.Statement<[string], Record<string, unknown>>;
+  private readonly upsertAccount: Database.Statement;
+  private readonly getAccountStmt: Database.Statement<[string], Record<string, unknown>>;
+  private readonly accountsOf: Database.Statement<[string], Record<string, unknown>>;
+  private readonly pinGet: Database.Statement<[string], { pin_hash: string | null; pin_failed: number; pin_locked_until_ms: number }>;
+  private readonly pinSet: Database.Statement;
+  private readonly pinState: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.upsertPerson = db.prepare(`INSERT INTO people (person_id, name, id_number, phone, employer_id, status, updated_at_ms)
+      VALUES (@personId, @name, @idNumber, @phone, @employerId, @status, @updatedAtMs)
+      ON CONFLICT(person_id) DO UPDATE SET name = excluded.name, id_number = excluded.id_number, phone = excluded.phone,
+        employer_id = excluded.employer_id, status = excluded.status, updated_at_ms = excluded.updated_at_ms`);
+    this.getPerson = db.prepare('SELECT * FROM people WHERE person_id = ?');
+    this.upsertAccount = db.prepare(`INSERT INTO accounts (account_id, person_id, currency, status, updated_at_ms)
+      VALUES (@accountId, @personId, @currency, @status, @updatedAtMs)
+      ON CONFLICT(account_id) DO UPDATE SET person_id = excluded.person_id, currency = excluded.currency,
+        status = excluded.status, updated_at_ms = excluded.updated_at_ms`);
+    this.getAccountStmt = db.prepare('SELECT * FROM accounts WHERE account_id = ?');
+    this.accountsOf = db.prepare('SELECT * FROM accounts WHERE person_id = ? ORDER BY account_id');
+    this.pinGet = db.prepare('SELECT pin_hash, pin_failed, pin_locked_until_ms FROM people WHERE person_id = ?');
+    this.pinSet = db.prepare('UPDATE people SET pin_hash = ?, pin_failed = 0, pin_locked_until_ms = 0 WHERE person_id = ?');
+    this.pinState = db.prepare('UPDATE people SET pin_failed = ?, pin_locked_until_ms = ? WHERE person_id = ?');
+  }
+
+  upsert(p: Person): void {
+    this.upsertPerson.run(p);
+  }
+
+  get(personId: string): Person | undefined {
+    const r = this.getPerson.get(personId);
+    return r && {
+      personId: r.person_id as string,
+      name: r.name as string,
+      idNumber: r.id_number as string | null,
+      phone: r.phone as string | null,
+      employerId: r.employer_id as string | null,
+      status: r.status as PersonStatus,
+      updatedAtMs: r.updated_at_ms as number,
+    };
+  }
+
+  upsertAccountRow(a: Account): void {
+    this.upsertAccount.run(a);
+  }
+
+  getAccount(accountId: string): Account | undefined {
+    const r = this.getAccountStmt.get(accountId);
+    return r && toAccount(r);
+  }
+
+  accounts(personId: string): Account[] {
+    return this.accountsOf.all(personId).map(toAccount);
+  }
+
+  getPin(personId: string): CustomerPin | undefined {
+    const r = this.pinGet.get(personId);
+    return r && { pinHash: r.pin_hash, failed: r.pin_failed, lockedUntilMs: r.pin_locked_until_ms };
+  }
+
+  /** Stores a new PIN hash (from the centre) and clears the attempt counter. */
+  setPinHash(personId: string, pinHash: string | null): void {
+    this.pinSet.run(pinHash, personId);
+  }
+
+  setPinAttempts(personId: string, failed: number, lockedUntilMs: number): void {
+    this.pinState.run(failed, lockedUntilMs, personId);
+  }
+}
+
+function toAccount(r: Record<string, unknown>): Account {
+  return {
+    accountId: r.account_id as string,
+    personId: r.person_id as string,
+    currency: r.currency as Currency,
+    status: r.status as Account['status'],
+    updatedAtMs: r.updated_at_ms as number,
+  };
+}

@@ -1,0 +1,54 @@
+// The terminal store: one SQLite file, one repository per table group.
+import type Database from 'better-sqlite3';
+import { openDatabase, type OpenOptions } from './db.ts';
+import { SettingsRepo } from './settings.ts';
+import { PeopleRepo } from './people.ts';
+import { OperatorsRepo } from './operators.ts';
+import { TemplatesRepo } from './templates.ts';
+import { VouchersRepo } from './vouchers.ts';
+import { AllowancesRepo } from './allowances.ts';
+import { JournalRepo } from './journal.ts';
+import { OutboxRepo } from './outbox.ts';
+import { mappingErrors } from './errors.ts';
+
+export const DB_FILE_NAME = 'terminal.db';
+
+export class Store {
+  readonly settings: SettingsRepo;
+  readonly people: PeopleRepo;
+  readonly operators: OperatorsRepo;
+  readonly templates: TemplatesRepo;
+  readonly vouchers: VouchersRepo;
+  readonly allowances: AllowancesRepo;
+  readonly journal: JournalRepo;
+  readonly outbox: OutboxRepo;
+
+  constructor(
+    readonly db: Database.Database,
+    readonly file: string,
+  ) {
+    this.settings = new SettingsRepo(db);
+    this.people = new PeopleRepo(db);
+    this.operators = new OperatorsRepo(db);
+    this.templates = new TemplatesRepo(db);
+    this.vouchers = new VouchersRepo(db);
+    this.allowances = new AllowancesRepo(db);
+    this.journal = new JournalRepo(db);
+    this.outbox = new OutboxRepo(db);
+  }
+
+  /** Runs fn in one IMMEDIATE transaction (all or nothing); SQLite errors come out typed. */
+  transaction<T>(fn: () => T): T {
+    return mappingErrors(this.file, () => this.db.transaction(fn).immediate());
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Opens (creating if needed) and migrates the store at `file`. */
+export function openStore(file: string, opts: OpenOptions = {}): Store {
+  const db = openDatabase(file, opts);
+  return mappingErrors(file, () => new Store(db, file));
+}

@@ -1,0 +1,100 @@
+// Enrolled templates, sealed (see src/ledger/sealer.ts). Templates are opaque bytes here.
+// Bulk loading is the 1:N engine's start-up path: one prepared statement, raw rows, open per row.
+import type Database from 'better-sqlite3';
+
+export type Hand = 'left' | 'right';
+export interface SealedTemplateRow {
+  templateId: string;
+  personId: string;
+  hand: Hand;
+  sealed: Uint8Array;
+  /** SHA-256 hex of the plaintext template (the enrolment record pins it). */
+  digest: string;
+  provisional: boolean;
+  createdAtMs: number;
+}
+
+/** Opens sealed bytes bound to an id (the data-key sealer implements it). Throws a typed error if they do not open. */
+export interface TemplateOpener {
+  open(sealed: Uint8Array, boundTo: string): Uint8Array;
+}
+
+export class TemplatesRepo {
+  private readonly insertStmt: Database.Statement;
+  private readonly getStmt: Database.Statement<[string], Record<string, unknown>>;
+  private readonly byPersonStmt: Database.Statement<[string], Record<string, unknown>>;
+  private readonly allRaw: Database.Statement<[], unknown[]>;
+  private readonly countStmt: Database.Statement<[], { n: number }>;
+  private readonly deletePersonStmt: Database.Statement;
+  private readonly confirmStmt: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    this.insertStmt = db.prepare(`INSERT INTO templates (template_id, person_id, hand, sealed, digest, provisional, created_at_ms)
+      VALUES (@templateId, @personId, @hand, @sealed, @digest, @provisional, @createdAtMs)`);
+    this.getStmt = db.prepare('SELECT * FROM templates WHERE template_id = ?');
+    this.byPersonStmt = db.prepare('SELECT * FROM templates WHERE person_id = ? ORDER BY template_id');
+    this.allRaw = db.prepare('SELECT template_id, person_id, hand, sealed FROM templates').raw(true) as Database.Statement<[], unknown[]>;
+    this.countStmt = db.prepare('SELECT count(*) AS n FROM templates');
+    this.deletePersonStmt = db.prepare('DELETE FROM templates WHERE person_id = ?');
+    this.confirmStmt = db.prepare('UPDATE templates SET provisional = 0 WHERE person_id = ?');
+  }
+
+  add(row: SealedTemplateRow): void {
+    this.insertStmt.run({ ...row, sealed: Buffer.from(row.sealed), provisional: row.provisional ? 1 : 0 });
+  }
+
+  /** Adds many rows in one transaction (one fsync). */
+  addMany(rows: Iterable<SealedTemplateRow>): void {
+    this.db.transaction(() => {
+      for (const r of rows) this.add(r);
+    })();
+  }
+
+  get(templateId: string): SealedTemplateRow | undefined {
+    const r = this.getStmt.get(templateId);
+    return r && toRow(r);
+  }
+
+  byPerson(personId: string): SealedTemplateRow[] {
+    return this.byPersonStmt.all(personId).map(toRow);
+  }
+
+  count(): number {
+    return this.countStmt.get()!.n;
+  }
+
+  deletePerson(personId: string): number {
+    return this.deletePersonStmt.run(personId).changes;
+  }
+
+  /** The centre confirmed the enrolment is not a duplicate. */
+  confirm(personId: string): void {
+    this.confirmStmt.run(personId);
+  }
+
+  /**
+   * Calls `fn` for every template, opened. A template that does not open throws (typed, from the opener):
+   * nothing is skipped silently. Returns the number of templates visited.
+   */
+  forEachOpened(opener: TemplateOpener, fn: (templateId: string, personId: string, hand: Hand, template: Uint8Array) => void): number {
+    let n = 0;
+    for (const row of this.allRaw.iterate()) {
+      const [templateId, personId, hand, sealed] = row as [string, string, Hand, Buffer];
+      fn(templateId, personId, hand, opener.open(sealed, templateId));
+      n++;
+    }
+    return n;
+  }
+}
+
+function toRow(r: Record<string, unknown>): SealedTemplateRow {
+  return {
+    templateId: r.template_id as string,
+    personId: r.person_id as string,
+    hand: r.hand as Hand,
+    sealed: r.sealed as Buffer,
+    digest: r.digest as string,
+    provisional: r.provisional === 1,
+    createdAtMs: r.created_at_ms as number,
+  };
+}

@@ -1,0 +1,123 @@
+// `palmpay bench sync`: drains N queued signed records from a terminal store to a local centre over HTTP,
+// end to end (outbox claim → HTTP → verify → ledger → ack), and measures the centre's raw ingest rate on the
+// same records without HTTP or outbox in the same run, as the peer.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes, createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { signerFromSecretKey } from '../ledger/sign.ts';
+import type { SignedRecord } from '../ledger/record.ts';
+import { startServer } from '../server/index.ts';
+import { Central } from '../server/service.ts';
+import { newEncKeyPair } from '../server/crypto.ts';
+import { openStore } from '../store/store.ts';
+import { appendToStore, ChainWriter, purchaseDraft } from './loadgen.ts';
+import { createSync } from './index.ts';
+
+export interface SyncBenchOptions {
+  records: number;
+  batchSize: number;
+  onPhase?: (phase: string, total: number) => void;
+  onProgress?: (done: number) => void;
+}
+
+export interface SyncBenchResult {
+  records: number;
+  batch_size: number;
+  end_to_end_seconds: number;
+  end_to_end_records_per_s: number;
+  raw_ingest_seconds: number;
+  raw_ingest_records_per_s: number;
+  /** end to end ÷ raw ingest: what HTTP, JSON and the outbox cost on top of verifying and posting */
+  ratio_to_raw_ingest: number;
+  target_records_per_s: number;
+  meets_target: boolean;
+  centre_records: number;
+  storage: string;
+}
+
+async function setupCentre(central: Central, terminalId: string, publicKeyHex: string) {
+  // One confirmed, funded customer whose purchases every record carries.
+  const enc = newEncKeyPair();
+  const setupSigner = signerFromSecretKey(randomBytes(32));
+  for (const [id, pk] of [['SETUP', Buffer.from(setupSigner.publicKey).toString('hex')], [terminalId, publicKeyHex]] as const) {
+    const { code } = await central.addTerminal({ id, name: id, branch: 'B1', region: 'R1' });
+    await central.registerTerminal({ code, publicKey: pk, encKey: enc.publicHex });
+  }
+  const template = randomBytes(64);
+  const w = new ChainWriter('SETUP', setupSigner);
+  const rec = w.next({
+    type: 'enrolment', operatorId: 'op-1', enrolmentId: 'E-C1', personId: 'C1', person: { name: 'Bench Customer', idNumber: 'B1', accountId: 'A1' },
+    templateDigests: [createHash('sha256').update(template).digest('hex')], hands: ['left'], consent: { given: true, method: 'signature', textVersion: 'c1' }, provisional: true,
+  });
+  await central.ingest('SETUP', [rec]);
+  const t = (await central.repo.tx((r) => r.getTerminal('SETUP')))!;
+  await central.uploadTemplates(t, 'C1', [template.toString('base64')]);
+  await central.creditAccount('A1', 1e15, 'SYP');
+}
+
+export async function runSyncBench(o: SyncBenchOptions): Promise<SyncBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'palmpay-bench-sync-'));
+  try {
+    const signer = signerFromSecretKey(randomBytes(32));
+    const pk = Buffer.from(signer.publicKey).toString('hex');
+    const chain = new ChainWriter('T1', signer);
+    o.onPhase?.('signing records', o.records);
+    const records: SignedRecord[] = [];
+    for (let i = 0; i < o.records; i++) {
+      records.push(chain.next(purchaseDraft('T1', i, 'C1', 'A1', 1 + (i % 997))));
+      if (i % 5000 === 0) o.onProgress?.(i);
+    }
+    o.onProgress?.(o.records);
+
+    // Peer: the centre's raw ingest rate (verify + chain + ledger + SQLite), no HTTP, no outbox.
+    o.onPhase?.('raw ingest (peer)', o.records);
+    const raw = await Central.open(`sqlite:${join(dir, 'raw.db')}`);
+    await setupCentre(raw, 'T1', pk);
+    let t0 = performance.now();
+    for (let i = 0; i < records.length; i += o.batchSize) {
+      await raw.ingest('T1', records.slice(i, i + o.batchSize));
+      o.onProgress?.(Math.min(records.length, i + o.batchSize));
+    }
+    const rawSeconds = (performance.now() - t0) / 1000;
+    await raw.close();
+
+    // End to end: terminal store outbox → HTTP → centre.
+    o.onPhase?.('queueing in the outbox', o.records);
+    const store = openStore(join(dir, 'terminal.db'));
+    appendToStore(store, records, 5000);
+    const server = await startServer({ db: `sqlite:${join(dir, 'centre.db')}`, port: 0 });
+    await setupCentre(server.central, 'T1', pk);
+    const sync = createSync({ store, serverUrl: server.url, signer, terminalId: 'T1', batchSize: o.batchSize, feedIntervalMs: 3_600_000 });
+    sync.on('progress', (p) => o.onProgress?.(p.sent));
+    o.onPhase?.('draining to the centre (end to end)', o.records);
+    t0 = performance.now();
+    sync.start();
+    await sync.drained(30 * 60_000);
+    const e2eSeconds = (performance.now() - t0) / 1000;
+    await sync.stop();
+    const counts = await server.central.repo.tx((r) => r.countRecords());
+    await server.close();
+    store.close();
+
+    const e2e = o.records / e2eSeconds;
+    const rawRate = o.records / rawSeconds;
+    return {
+      records: o.records,
+      batch_size: o.batchSize,
+      end_to_end_seconds: round(e2eSeconds),
+      end_to_end_records_per_s: Math.round(e2e),
+      raw_ingest_seconds: round(rawSeconds),
+      raw_ingest_records_per_s: Math.round(rawRate),
+      ratio_to_raw_ingest: round(e2e / rawRate),
+      target_records_per_s: 5000,
+      meets_target: e2e >= 5000,
+      centre_records: counts.accepted + counts.review - 1, // minus the set-up enrolment
+      storage: 'sqlite',
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;

@@ -1,0 +1,84 @@
+// HTTP client of a terminal towards the centre: every request signed with the terminal key, every call bounded
+// by a timeout, every failure typed (network vs refusal) so the uploader can tell a dead link from a bad record.
+import { authorizationHeader } from '../server/crypto.ts';
+import type { FeedResponse, RegisterResponse, UploadResponse } from '../server/schemas.ts';
+import { PalmPayError } from '../util/errors.ts';
+
+/** The link failed: no answer, a reset, a timeout, or a 5xx. Retry later. */
+export class LinkError extends PalmPayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SYNC_LINK', message, options);
+  }
+}
+/** The centre answered and refused (4xx): retrying the same request will not help. */
+export class CentreRefusal extends PalmPayError {
+  constructor(readonly status: number, readonly remoteCode: string, message: string) {
+    super('SYNC_REFUSED', `centre refused (${status} ${remoteCode}): ${message}`);
+  }
+}
+
+export interface Credentials {
+  terminalId: string;
+  sign(message: Uint8Array): Uint8Array;
+}
+
+export interface CentreClientOptions {
+  baseUrl: string;
+  credentials?: Credentials;
+  timeoutMs?: number;
+  /** The terminal's best idea of the time (server-corrected); signs requests. */
+  now?: () => number;
+}
+
+export class CentreClient {
+  constructor(private readonly o: CentreClientOptions) {}
+
+  private async call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, signed = true): Promise<T> {
+    const payload = body === undefined ? '' : JSON.stringify(body);
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (signed) {
+      const c = this.o.credentials;
+      if (!c) throw new PalmPayError('SYNC_NOT_REGISTERED', 'this terminal is not registered with the centre');
+      headers.authorization = authorizationHeader(c.terminalId, Math.trunc((this.o.now ?? Date.now)()), (m) => c.sign(m), method, path, payload);
+    }
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(new URL(path, this.o.baseUrl), { method, headers, body: body === undefined ? undefined : payload, signal: AbortSignal.timeout(this.o.timeoutMs ?? 30_000) });
+      text = await res.text();
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string } };
+      throw new LinkError(`${method} ${path}: ${e.cause?.code ?? e.name}: ${e.message}`, { cause: err });
+    }
+    if (res.status >= 500) throw new LinkError(`${method} ${path}: HTTP ${res.status}`);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // A truncated body (reset mid-response) with a 200 status: treat as a link failure, the request is idempotent.
+      throw new LinkError(`${method} ${path}: unreadable response (${text.length} bytes)`);
+    }
+    if (res.status >= 400) {
+      const err = (json as { error?: { code?: string; message?: string } }).error;
+      throw new CentreRefusal(res.status, err?.code ?? 'UNKNOWN', err?.message ?? text.slice(0, 200));
+    }
+    return json as T;
+  }
+
+  register(code: string, publicKey: string, encKey: string): Promise<RegisterResponse> {
+    return this.call('POST', '/v1/register', { code, publicKey, encKey }, false);
+  }
+  upload(records: unknown[]): Promise<UploadResponse> {
+    return this.call('POST', '/v1/records', { records });
+  }
+  uploadTemplates(personId: string, templatesB64: string[]): Promise<{ status: string; duplicateOf?: string }> {
+    return this.call('PUT', `/v1/enrolments/${encodeURIComponent(personId)}/templates`, { templates: templatesB64 });
+  }
+  feed(cursor: number, limit = 500): Promise<FeedResponse> {
+    return this.call('GET', `/v1/feed?cursor=${cursor}&limit=${limit}`);
+  }
+  health(): Promise<{ status: string; serverPublicKey: string }> {
+    return this.call('GET', '/health', undefined, false);
+  }
+}

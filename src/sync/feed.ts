@@ -1,0 +1,147 @@
+// The feed puller: fetches the centre's delta feed page by page and applies each page to the terminal store in
+// one transaction (with the cursor), so a crash or a dropped link never leaves half a page applied.
+import { createHash } from 'node:crypto';
+import { openSealed, verifyTime, type SignedTime } from '../server/crypto.ts';
+import type { FeedResponse } from '../server/schemas.ts';
+import type { Sealer } from '../ledger/sealer.ts';
+import type { Currency } from '../ledger/record.ts';
+import type { Store } from '../store/store.ts';
+import type { CentreClient } from './client.ts';
+import { PalmPayError } from '../util/errors.ts';
+
+export const SETTINGS = {
+  terminalId: 'sync.terminalId',
+  certificate: 'sync.certificate',
+  serverPublicKey: 'sync.serverPublicKey',
+  encKey: 'sync.encPrivateKey',
+  cursor: 'sync.feedCursor',
+  serverTime: 'sync.serverTime',
+  feedAt: 'sync.feedAtMs',
+  revoked: 'sync.revokedTerminals',
+} as const;
+
+export interface FeedOptions {
+  store: Store;
+  client: Pick<CentreClient, 'feed'>;
+  terminalId: string;
+  /** Re-seals templates under the terminal's data key (src/ledger/sealer.ts); without it templates are not stored. */
+  sealer?: Sealer;
+  now?: () => number;
+  /** Lease and allowance lifetimes written locally (the centre moves leases explicitly; this is a safety net). */
+  leaseTtlMs?: number;
+  allowanceTtlMs?: number;
+}
+
+export interface FeedPullResult {
+  events: number;
+  pages: number;
+  cursor: number;
+  time: SignedTime | undefined;
+}
+
+/** Pulls every page available now. Each page (events + cursor + server time) is applied atomically. */
+export async function pullFeed(o: FeedOptions, onPage?: (p: { events: number; cursor: number }) => void): Promise<FeedPullResult> {
+  const now = o.now ?? Date.now;
+  let cursor = o.store.settings.get<number>(SETTINGS.cursor) ?? 0;
+  let events = 0;
+  let pages = 0;
+  let time: SignedTime | undefined;
+  for (;;) {
+    const page = await o.client.feed(cursor);
+    const serverKey = o.store.settings.get<string>(SETTINGS.serverPublicKey);
+    if (serverKey && !verifyTime(serverKey, page.time)) throw new PalmPayError('SYNC_TIME_FORGED', 'the feed’s server time is not signed by the centre');
+    o.store.transaction(() => {
+      for (const e of page.events) applyEvent(o, e, now());
+      o.store.settings.set(SETTINGS.cursor, page.cursor);
+      o.store.settings.set(SETTINGS.serverTime, page.time);
+      if (!page.more) o.store.settings.set(SETTINGS.feedAt, page.time.ms);
+    });
+    cursor = page.cursor;
+    events += page.events.length;
+    pages++;
+    time = page.time;
+    onPage?.({ events: page.events.length, cursor });
+    if (!page.more) break;
+  }
+  return { events, pages, cursor, time };
+}
+
+type Event = FeedResponse['events'][number];
+
+function applyEvent(o: FeedOptions, e: Event, nowMs: number): void {
+  const s = o.store;
+  const d = e.data as Record<string, unknown>;
+  switch (e.kind) {
+    case 'voucher':
+      s.vouchers.upsert({
+        voucherId: String(d.voucherId), personId: String(d.personId), accountId: String(d.accountId ?? d.personId), period: String(d.period),
+        amountMinor: Number(d.amountMinor), currency: d.currency as Currency, status: 'open', updatedAtMs: nowMs,
+      });
+      s.vouchers.upsertLease({ voucherId: String(d.voucherId), leaseId: String(d.leaseId), terminalId: o.terminalId, grantedAtMs: nowMs, expiresAtMs: nowMs + (o.leaseTtlMs ?? 90 * 86_400_000) });
+      return;
+    case 'voucher_withdrawn':
+      s.vouchers.dropLease(String(d.voucherId));
+      return;
+    case 'allowance':
+      s.allowances.grant({
+        customerId: String(d.customerId ?? d.accountId), currency: d.currency as Currency, limitMinor: Number(d.amountMinor),
+        grantedAtMs: nowMs, expiresAtMs: nowMs + (o.allowanceTtlMs ?? 7 * 86_400_000), asOfSeq: Number(d.asOfSeq ?? 0),
+      });
+      return;
+    case 'person': {
+      const p = (d.person ?? {}) as { name?: string; idNumber?: string; phone?: string; employerId?: string; accountId?: string };
+      const personId = String(d.personId);
+      s.people.upsert({ personId, name: p.name ?? personId, idNumber: p.idNumber ?? null, phone: p.phone ?? null, employerId: p.employerId ?? null, status: 'active', updatedAtMs: nowMs });
+      if (typeof d.accountId === 'string') s.people.upsertAccountRow({ accountId: d.accountId, personId, currency: 'SYP', status: 'active', updatedAtMs: nowMs });
+      const encKey = s.settings.get<string>(SETTINGS.encKey);
+      if (!o.sealer || !encKey) return;
+      const hands = (d.hands ?? []) as Array<'left' | 'right'>;
+      ((d.templates ?? []) as string[]).forEach((sealed, i) => {
+        const templateId = `${personId}#${i}`;
+        if (s.templates.get(templateId)) return; // delivered before
+        const plain = openSealed(encKey, sealed);
+        s.templates.add({
+          templateId, personId, hand: hands[i] ?? hands[0] ?? 'left', sealed: o.sealer!.seal(plain, templateId),
+          digest: createHash('sha256').update(plain).digest('hex'), provisional: false, createdAtMs: nowMs,
+        });
+      });
+      return;
+    }
+    case 'person_revoked': {
+      const p = s.people.get(String(d.personId));
+      if (p) s.people.upsert({ ...p, status: 'blocked', updatedAtMs: nowMs });
+      return;
+    }
+    case 'terminal_revoked': {
+      const list = new Set(s.settings.get<string[]>(SETTINGS.revoked) ?? []);
+      list.add(String(d.terminalId));
+      s.settings.set(SETTINGS.revoked, [...list].sort());
+      return;
+    }
+    default:
+      return; // an event kind from a newer centre: skipped, the cursor still moves
+  }
+}
+
+export interface FeedFreshness {
+  ageMs: number | null;
+  stale: boolean;
+  /** Multiplier for offline limits: 1 while fresh, 0.5 past the maximum age, 0 past twice the maximum age. */
+  limitFactor: number;
+  message: string;
+}
+
+/** How old the last complete feed is, and how much that tightens the offline limits. Pure. */
+export function feedFreshness(lastFeedAtMs: number | undefined, nowMs: number, maxAgeMs: number): FeedFreshness {
+  if (lastFeedAtMs === undefined) return { ageMs: null, stale: true, limitFactor: 0, message: 'never synced with the centre: offline purchases need the link' };
+  const ageMs = Math.max(0, nowMs - lastFeedAtMs);
+  if (ageMs <= maxAgeMs) return { ageMs, stale: false, limitFactor: 1, message: 'up to date' };
+  const hours = Math.round(ageMs / 3600_000);
+  if (ageMs <= 2 * maxAgeMs) return { ageMs, stale: true, limitFactor: 0.5, message: `last sync ${hours} h ago: offline limits halved until the link returns` };
+  return { ageMs, stale: true, limitFactor: 0, message: `last sync ${hours} h ago: offline purchases refused until the link returns` };
+}
+
+/** An offline limit after tightening for feed age (minor units, rounded down). Pure. */
+export function tightenLimit(limitMinor: number, f: FeedFreshness): number {
+  return Math.floor(limitMinor * f.limitFactor);
+}

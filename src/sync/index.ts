@@ -1,0 +1,148 @@
+// The terminal's link to the centre: `registerWithCentre` once, then `createSync` runs the uploader and the
+// feed puller and reports status (link up/down, queue length, progress, feed age) for the status bar.
+import { EventEmitter } from 'node:events';
+import type { Sealer } from '../ledger/sealer.ts';
+import type { Signer } from '../ledger/sign.ts';
+import type { Store } from '../store/store.ts';
+import { newEncKeyPair, verifyCertificate, type Certificate } from '../server/crypto.ts';
+import { PalmPayError } from '../util/errors.ts';
+import type { BackoffPolicy, LinkState } from './backoff.ts';
+import { CentreClient } from './client.ts';
+import { feedFreshness, pullFeed, SETTINGS, type FeedFreshness } from './feed.ts';
+import { Uploader, type UploadProgress } from './uploader.ts';
+
+export { SETTINGS, feedFreshness, tightenLimit } from './feed.ts';
+export { Uploader } from './uploader.ts';
+export { CentreClient, LinkError, CentreRefusal } from './client.ts';
+
+/** Trades a one-time code for a certificate; keeps the certificate, the centre's key and the X25519 key in settings. */
+export async function registerWithCentre(o: { store: Store; serverUrl: string; code: string; signer: Signer }): Promise<Certificate> {
+  const enc = newEncKeyPair();
+  const res = await new CentreClient({ baseUrl: o.serverUrl }).register(o.code, Buffer.from(o.signer.publicKey).toString('hex'), enc.publicHex);
+  if (!verifyCertificate(res.serverPublicKey, res.certificate) || res.certificate.body.publicKey !== Buffer.from(o.signer.publicKey).toString('hex')) {
+    throw new PalmPayError('SYNC_CERT_INVALID', 'the certificate from the centre does not verify or is not for this terminal’s key');
+  }
+  o.store.transaction(() => {
+    o.store.settings.set(SETTINGS.terminalId, res.certificate.body.terminalId);
+    o.store.settings.set(SETTINGS.certificate, res.certificate);
+    o.store.settings.set(SETTINGS.serverPublicKey, res.serverPublicKey);
+    o.store.settings.set(SETTINGS.encKey, enc.privatePkcs8b64);
+    o.store.settings.set(SETTINGS.serverTime, res.time);
+  });
+  return res.certificate;
+}
+
+export interface SyncOptions {
+  store: Store;
+  serverUrl: string;
+  signer: Signer;
+  /** Defaults to the id in the certificate saved by registerWithCentre. */
+  terminalId?: string;
+  sealer?: Sealer;
+  batchSize?: number;
+  /** How often the feed is pulled while the link is up. Default 60 s. */
+  feedIntervalMs?: number;
+  /** Feed older than this tightens the offline limits. Default 24 h. */
+  maxFeedAgeMs?: number;
+  requestTimeoutMs?: number;
+  backoff?: BackoffPolicy;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface SyncStatus {
+  link: LinkState;
+  pending: number;
+  inFlight: number;
+  sent: number;
+  lastError: string | null;
+  feed: FeedFreshness;
+}
+
+export interface SyncEvents {
+  status: [s: SyncStatus];
+  link: [state: LinkState, detail: string];
+  progress: [p: UploadProgress];
+  rejected: [items: Array<{ seq: number; status: string; reason: string }>];
+  feed: [f: { events: number; cursor: number }];
+}
+
+export interface Sync extends EventEmitter<SyncEvents> {
+  start(): void;
+  stop(): Promise<void>;
+  /** A record was appended: upload it now. */
+  kick(): void;
+  status(): SyncStatus;
+  /** Pulls the feed now (also done periodically while running). */
+  pullFeed(): Promise<{ events: number }>;
+  /** Resolves when the outbox is empty. */
+  drained(timeoutMs?: number): Promise<void>;
+}
+
+export function createSync(o: SyncOptions): Sync {
+  const terminalId = o.terminalId ?? o.store.settings.get<string>(SETTINGS.terminalId);
+  if (!terminalId) throw new PalmPayError('SYNC_NOT_REGISTERED', 'this terminal is not registered with the centre (palmpay terminal register CODE)');
+  const now = o.now ?? Date.now;
+  // Sign requests with the centre's clock when known: an offline terminal's clock may be far off.
+  let skew = 0;
+  const serverNow = () => now() + skew;
+  const client = new CentreClient({ baseUrl: o.serverUrl, credentials: { terminalId, sign: (m) => o.signer.sign(m) }, now: serverNow, timeoutMs: o.requestTimeoutMs });
+  const uploader = new Uploader({ outbox: o.store.outbox, client, batchSize: o.batchSize, backoff: o.backoff, now, random: o.random });
+  const em = new EventEmitter<SyncEvents>() as Sync;
+  let sent = 0;
+  let lastError: string | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  let pulling: Promise<{ events: number }> | undefined;
+
+  const status = (): SyncStatus => {
+    const s = uploader.stats();
+    return { link: uploader.linkState, pending: s.pending, inFlight: s.inFlight, sent, lastError, feed: feedFreshness(o.store.settings.get<number>(SETTINGS.feedAt), serverNow(), o.maxFeedAgeMs ?? 86_400_000) };
+  };
+  uploader.on('link', (state, detail) => {
+    if (state === 'down') lastError = detail;
+    em.emit('link', state, detail);
+    em.emit('status', status());
+    if (state === 'up') void em.pullFeed().catch(() => undefined);
+  });
+  uploader.on('progress', (p) => {
+    sent = p.sent;
+    em.emit('progress', p);
+    em.emit('status', status());
+  });
+  uploader.on('rejected', (items) => {
+    lastError = `${items.length} record(s) refused: ${items[0]?.reason ?? ''}`;
+    em.emit('rejected', items);
+  });
+  uploader.on('error', (err) => {
+    lastError = err.message;
+    em.emit('status', status());
+  });
+
+  em.pullFeed = () =>
+    (pulling ??= (async () => {
+      try {
+        const r = await pullFeed({ store: o.store, client, terminalId, sealer: o.sealer, now }, (p) => em.emit('feed', p));
+        if (r.time) skew = r.time.ms - now();
+        return { events: r.events };
+      } finally {
+        pulling = undefined;
+        em.emit('status', status());
+      }
+    })());
+  em.start = () => {
+    uploader.start();
+    const tick = () => void em.pullFeed().catch((err: Error) => void (lastError = err.message));
+    tick();
+    timer = setInterval(tick, o.feedIntervalMs ?? 60_000);
+    timer.unref();
+  };
+  em.stop = async () => {
+    if (timer) clearInterval(timer);
+    await uploader.stop();
+    await pulling?.catch(() => undefined);
+  };
+  em.kick = () => uploader.kick();
+  em.status = status;
+  em.drained = (t) => uploader.drained(t);
+  return em;
+}

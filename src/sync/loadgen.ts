@@ -1,0 +1,74 @@
+// Synthetic signed records appended to a terminal store (journal + outbox in one transaction), for the sync
+// bench and the fault tests. It writes exactly what the ledger writes (canonical body, hash, signature, outbox row).
+import { canonicalJson } from '../ledger/canonical.ts';
+import { GENESIS_HASH, parseBody, type RecordBody, type RecordDraft, type SignedRecord } from '../ledger/record.ts';
+import { sealRecord, type Signer } from '../ledger/sign.ts';
+import type { Store } from '../store/store.ts';
+
+/** Builds one terminal's chain: assigns seq, prevHash, HLC and signs. */
+export class ChainWriter {
+  private seq: number;
+  private prevHash: string;
+  private lastMs = 0;
+  constructor(
+    readonly terminalId: string,
+    private readonly signer: Signer,
+    head?: { seq: number; hash: string },
+  ) {
+    this.seq = head?.seq ?? 0;
+    this.prevHash = head?.hash ?? GENESIS_HASH;
+  }
+
+  next(draft: RecordDraft, nowMs = Date.now()): SignedRecord {
+    const ms = Math.max(nowMs, this.lastMs);
+    const c = ms === this.lastMs ? this.seq : 0;
+    this.lastMs = ms;
+    const body = parseBody({ ...draft, v: 1, terminalId: this.terminalId, seq: this.seq + 1, prevHash: this.prevHash, hlc: { ms, c }, serverTime: { ms: 0, ref: '' } } as RecordBody);
+    const rec = sealRecord(body, this.signer);
+    this.seq = rec.seq;
+    this.prevHash = rec.hash;
+    return rec;
+  }
+}
+
+/** Appends records to the store's journal and outbox, `chunk` per transaction. */
+export function appendToStore(store: Store, records: readonly SignedRecord[], chunk = 1000): void {
+  for (let i = 0; i < records.length; i += chunk) {
+    store.transaction(() => {
+      for (const rec of records.slice(i, i + chunk)) {
+        const { hash, sig, ...body } = rec;
+        const money = 'amountMinor' in rec ? rec : undefined;
+        store.journal.insert({
+          seq: rec.seq, type: rec.type, refId: refIdOf(rec), partyId: partyOf(rec),
+          amountMinor: money ? money.amountMinor : null, currency: money ? money.currency : null,
+          offline: rec.type === 'purchase' ? rec.offline : false, hlcMs: rec.hlc.ms, prevHash: rec.prevHash,
+          hash, body: canonicalJson(body), sig, createdAtMs: rec.hlc.ms,
+        });
+        store.outbox.enqueue(rec.seq);
+      }
+    });
+  }
+}
+
+function refIdOf(r: SignedRecord): string {
+  switch (r.type) {
+    case 'salary_payout': return r.voucherId;
+    case 'purchase': return r.purchaseId;
+    case 'refund': return r.refundId;
+    case 'void': return r.voidId;
+    case 'enrolment': return r.enrolmentId;
+    case 'day_close': return r.dayCloseId;
+  }
+}
+function partyOf(r: SignedRecord): string | null {
+  switch (r.type) {
+    case 'salary_payout': case 'enrolment': return r.personId;
+    case 'purchase': case 'refund': return r.customerId;
+    default: return null;
+  }
+}
+
+/** A purchase draft (for load): `n` distinguishes purchase ids. */
+export function purchaseDraft(terminalId: string, n: number, customerId: string, accountId: string, amountMinor: number): RecordDraft {
+  return { type: 'purchase', operatorId: 'op-1', purchaseId: `${terminalId}-p${n}`, customerId, accountId, amountMinor, currency: 'SYP', pinVerified: false, offline: true };
+}

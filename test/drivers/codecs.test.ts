@@ -1,0 +1,174 @@
+// The pure codecs: EF AA framing, our payload layouts, the 64-byte HID reports and frame reassembly.
+import { describe, expect, it } from 'vitest';
+import { DriverError } from '../../drivers/errors.ts';
+import { SerialDecoder, encodeMessage, MAX_DATA, MAX_FRAME } from '../../drivers/serial-module/codec.ts';
+import * as M from '../../drivers/serial-module/messages.ts';
+import { CHUNK_DATA, encodeDeviceReport, encodeHostReport, parseDeviceReport, parseHostReport, REPORT_BYTES, type DeviceReport } from '../../drivers/hid-profile/reports.ts';
+import { FrameReassembler } from '../../drivers/hid-profile/reassembly.ts';
+import { crc32 } from '../../drivers/util/crc32.ts';
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const messages = (evs: ReturnType<SerialDecoder['push']>) => evs.filter((e) => e.type === 'message').map((e) => (e.type === 'message' ? e.message : null)!);
+const errors = (evs: ReturnType<SerialDecoder['push']>) => evs.filter((e) => e.type === 'error').map((e) => (e.type === 'error' ? e.error.code : ''));
+
+describe('EF AA framing', () => {
+  it('encodes the power-up note exactly as the modules send it', () => {
+    expect(hex(encodeMessage(M.MID.NOTE, M.encodeNote({ nid: 'ready' })))).toBe('efaa0100010000');
+  });
+
+  it('decodes byte by byte, and a whole stream at once, to the same messages', () => {
+    const a = encodeMessage(0x00, M.encodeReply(M.MID.MODULE_ID, 0, new Uint8Array([1, 2, 3])));
+    const b = encodeMessage(0x01, M.encodeNote({ nid: 'palm_state', state: 'present', distanceMm: 55 }));
+    const all = Buffer.concat([a, b]);
+    const d1 = new SerialDecoder();
+    const one = [...all].flatMap((x) => messages(d1.push(new Uint8Array([x]))));
+    const two = messages(new SerialDecoder().push(all));
+    expect(one).toEqual(two);
+    expect(two.map((m) => m.mid)).toEqual([0, 1]);
+    expect(M.parseNote(two[1]!.data)).toEqual({ nid: 'palm_state', state: 'present', distanceMm: 55 });
+  });
+
+  it('resynchronises after garbage and reports it', () => {
+    const msg = encodeMessage(0x00, M.encodeReply(0x10, 0));
+    const evs = new SerialDecoder().push(Buffer.concat([Buffer.from([1, 2, 3, 0xef, 9]), msg]));
+    expect(errors(evs)).toEqual(['PROTO_GARBAGE']);
+    expect(messages(evs)).toHaveLength(1);
+  });
+
+  it('rejects bad parity and still finds the next frame', () => {
+    const bad = encodeMessage(0x00, M.encodeReply(0x10, 0));
+    bad[bad.length - 1]! ^= 0xff;
+    const good = encodeMessage(0x00, M.encodeReply(0x11, 0));
+    const evs = new SerialDecoder().push(Buffer.concat([bad, good]));
+    expect(errors(evs)).toContain('PROTO_PARITY');
+    expect(messages(evs).map((m) => M.parseReply(m.data).cmd)).toEqual([0x11]);
+  });
+
+  it('rejects an impossible length without waiting for (or allocating) it', () => {
+    const d = new SerialDecoder();
+    const evs = d.push(new Uint8Array([0xef, 0xaa, 0x00, 0xff, 0xff]));
+    expect(errors(evs)).toEqual(['PROTO_LENGTH']);
+    expect(d.pending).toBeLessThan(5);
+  });
+
+  it('finds a real frame hidden behind a false header once the driver gives up on it', () => {
+    const d = new SerialDecoder();
+    const real = encodeMessage(0x00, M.encodeReply(0x12, 0));
+    const evs = d.push(Buffer.concat([Buffer.from([0xef, 0xaa, 0x00, 0x10, 0x00]), real])); // claims 4096 bytes
+    expect(messages(evs)).toHaveLength(0);
+    const after = d.resync();
+    expect(errors(after)).toContain('PROTO_TRUNCATED');
+    expect(messages(after)).toHaveLength(1);
+  });
+
+  it('never holds more than one maximal frame', () => {
+    const d = new SerialDecoder();
+    const junk = new Uint8Array(100_000).fill(0xef);
+    d.push(junk);
+    expect(d.pending).toBeLessThanOrEqual(MAX_FRAME);
+    expect(() => encodeMessage(0, new Uint8Array(MAX_DATA + 1))).toThrow(DriverError);
+  });
+});
+
+describe('serial payload layouts', () => {
+  it('round-trips every layout', () => {
+    const info = { moduleId: 'PalmSim/SN1/1.2', canImage: true, canFeature: false, width: 640, height: 480, maxChunk: 4096 };
+    expect(M.parseModuleInfo(M.encodeModuleInfo(info))).toEqual(info);
+    const snap = { seq: 7, width: 640, height: 480, imageCrc: 0xdeadbeef, featureBytes: 1024, featureCrc: 1 };
+    expect(M.parseSnapResult(M.encodeSnapResult(snap))).toEqual(snap);
+    expect(M.parseChunkRequest(M.encodeChunkRequest({ seq: 1, offset: 4096, length: 4096 }))).toEqual({ seq: 1, offset: 4096, length: 4096 });
+    const cr = M.parseChunkReply(M.encodeChunkReply({ seq: 1, total: 10, offset: 8, bytes: new Uint8Array([1, 2]) }));
+    expect([cr.seq, cr.total, cr.offset, [...cr.bytes]]).toEqual([1, 10, 8, [1, 2]]);
+    expect(M.parseEnrollRequest(M.encodeEnrollRequest({ admin: true, name: 'Hêlîn', timeoutS: 5 }))).toEqual({ admin: true, name: 'H?l?n', timeoutS: 5 });
+    expect(M.parseVerifyResult(M.encodeVerifyResult({ userId: 3, name: 'x' }))).toEqual({ userId: 3, name: 'x' });
+    expect(M.parseStatus(M.encodeStatus({ busy: true, palm: 'too_far' }))).toEqual({ busy: true, palm: 'too_far' });
+    expect(M.parseIndicator(M.encodeIndicator({ led: 'ok', beepMs: 120 }))).toEqual({ led: 'ok', beepMs: 120 });
+  });
+
+  it('rejects lengths and ranges that do not fit, with typed errors', () => {
+    expect(() => M.parseModuleInfo(new Uint8Array(10))).toThrow(expect.objectContaining({ code: 'PROTO_BAD_MESSAGE' }));
+    expect(() => M.parseSnapResult(M.encodeSnapResult({ seq: 1, width: 9000, height: 1, imageCrc: 0, featureBytes: 0, featureCrc: 0 }))).toThrow(DriverError);
+    expect(() => M.parseChunkReply(M.encodeChunkReply({ seq: 1, total: 4, offset: 3, bytes: new Uint8Array(2) }))).toThrow(DriverError);
+    expect(() => M.parseChunkRequest(M.encodeChunkRequest({ seq: 1, offset: 0, length: 0 }))).toThrow(DriverError);
+    expect(() => M.parseNote(new Uint8Array([0x09]))).toThrow(DriverError);
+    expect(() => M.parseReply(new Uint8Array([1]))).toThrow(DriverError);
+  });
+});
+
+describe('HID reports', () => {
+  it('round-trips host and device reports at exactly 64 bytes', () => {
+    for (const r of [{ type: 'get_info' }, { type: 'set_indicator', led: 'ok', beepMs: 80 }, { type: 'start_capture', timeoutS: 3 }, { type: 'resend_frame', seq: 9 }, { type: 'set_exposure', exposureUs: 1500 }] as const) {
+      const b = encodeHostReport(r);
+      expect(b.length).toBe(REPORT_BYTES);
+      expect(parseHostReport(b)).toEqual(r);
+    }
+    const dev: DeviceReport[] = [
+      { type: 'info', vendorId: 0x1d50, productId: 0x6150, firmware: '1.2', width: 640, height: 480, serial: 'S1', model: 'M' },
+      { type: 'ack', cmd: 3, status: 'ok', seq: 4 },
+      { type: 'event', event: 'palm_present', distanceMm: 50 },
+      { type: 'frame_begin', seq: 1, width: 640, height: 480, total: 640 * 480, crc: 123 },
+      { type: 'frame_end', seq: 1, chunks: 5486 },
+    ];
+    for (const r of dev) expect(parseDeviceReport(encodeDeviceReport(r))).toEqual(r);
+  });
+
+  it('rejects short reports, unknown types and impossible sizes', () => {
+    expect(() => parseDeviceReport(new Uint8Array(10))).toThrow(expect.objectContaining({ code: 'PROTO_BAD_REPORT' }));
+    expect(() => parseDeviceReport(new Uint8Array(64))).toThrow(expect.objectContaining({ code: 'PROTO_BAD_REPORT' }));
+    const begin = encodeDeviceReport({ type: 'frame_begin', seq: 1, width: 4, height: 4, total: 16, crc: 0 });
+    begin[10] = 0xff; // total no longer width × height
+    expect(() => parseDeviceReport(begin)).toThrow(expect.objectContaining({ code: 'PROTO_BAD_REPORT' }));
+  });
+});
+
+function transfer(pixels: Uint8Array, w: number, h: number, seq = 1): DeviceReport[] {
+  const out: DeviceReport[] = [{ type: 'frame_begin', seq, width: w, height: h, total: w * h, crc: crc32(pixels) }];
+  let n = 0;
+  for (let o = 0; o < pixels.length; o += CHUNK_DATA, n++) out.push({ type: 'frame_chunk', seq, offset: o, data: pixels.subarray(o, o + CHUNK_DATA) });
+  out.push({ type: 'frame_end', seq, chunks: n });
+  return out;
+}
+const feed = (r: FrameReassembler, reports: DeviceReport[], now = 0) => reports.map((x) => r.push(x as Parameters<FrameReassembler['push']>[0], now));
+
+describe('frame reassembly', () => {
+  const W = 640;
+  const H = 480;
+  const pixels = new Uint8Array(W * H).map((_, i) => (i * 31 + (i >> 9)) & 0xff);
+
+  it('carries a 640×480 frame intact through 64-byte reports', () => {
+    const reports = transfer(pixels, W, H);
+    expect(reports.length).toBe(2 + Math.ceil((W * H) / CHUNK_DATA));
+    for (const r of reports) expect(encodeDeviceReport(r).length).toBe(64);
+    const res = feed(new FrameReassembler(), reports.map((r) => parseDeviceReport(encodeDeviceReport(r))));
+    const last = res.at(-1)!;
+    expect(last.kind).toBe('frame');
+    if (last.kind === 'frame') expect(Buffer.compare(Buffer.from(last.frame.pixels), Buffer.from(pixels))).toBe(0);
+  });
+
+  it('detects a lost chunk, a duplicated one, a corrupt one, a missing tail and a stall', () => {
+    const base = transfer(pixels.subarray(0, 64 * 48), 64, 48);
+    const lost = base.filter((_, i) => i !== 5);
+    expect(feed(new FrameReassembler(), lost).some((r) => r.kind === 'error' && r.error.code === 'PROTO_CHUNK_LOST')).toBe(true);
+
+    const dup = [...base.slice(0, 6), base[5]!, ...base.slice(6)];
+    const dr = feed(new FrameReassembler(), dup);
+    expect(dr.some((r) => r.kind === 'warning' && r.error.code === 'PROTO_CHUNK_DUP')).toBe(true);
+    expect(dr.at(-1)!.kind).toBe('frame');
+
+    const corrupt = base.map((r, i) => (i === 7 && r.type === 'frame_chunk' ? { ...r, data: r.data.map((x, j) => (j === 3 ? x ^ 4 : x)) } : r));
+    expect(feed(new FrameReassembler(), corrupt).at(-1)).toMatchObject({ kind: 'error', error: { code: 'PROTO_CRC' } });
+
+    const tail = [...base.slice(0, -3), base.at(-1)!];
+    expect(feed(new FrameReassembler(), tail).at(-1)).toMatchObject({ kind: 'error', error: { code: 'PROTO_CHUNK_LOST' } });
+
+    const r = new FrameReassembler({ timeoutMs: 100 });
+    feed(r, base.slice(0, 10), 0);
+    expect(r.checkTimeout(50).kind).toBe('none');
+    expect(r.checkTimeout(200)).toMatchObject({ kind: 'error', error: { code: 'PROTO_TRANSFER_TIMEOUT' } });
+  });
+
+  it('refuses a begin over the caps before allocating', () => {
+    const r = new FrameReassembler({ timeoutMs: 100, maxWidth: 100, maxHeight: 100 });
+    expect(r.push({ type: 'frame_begin', seq: 1, width: 2000, height: 2000, total: 4e6, crc: 0 }, 0)).toMatchObject({ kind: 'error', error: { code: 'PROTO_LENGTH' } });
+  });
+});

@@ -1,0 +1,110 @@
+// Acceptance over a real socat pty with the real SerialPort on both ends: 200 frames with faults in
+// 5 % of exchanges (no corrupt frame accepted, every fault typed or retried), and unplug/replug.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ScannerClient } from '../../drivers/client/client.ts';
+import { DriverError } from '../../drivers/errors.ts';
+import { SimulatedScanner } from '../../drivers/sim/simulator.ts';
+import { syntheticSource } from '../../drivers/sim/sources.ts';
+import { SerialTransport } from '../../drivers/transport/serial.ts';
+import { crc32 } from '../../drivers/util/crc32.ts';
+import type { PtyPair } from '../../drivers/sim/pty.ts';
+import type { SimSerialModule } from '../../drivers/sim/serial-module.ts';
+
+const W = 320;
+const H = 240;
+
+describe('serial scanner over a socat pty', () => {
+  let sim: SimulatedScanner;
+  let pty: PtyPair;
+  let client: ScannerClient;
+  const produced = new Map<number, Uint8Array>(); // crc → every image the simulator ever sent
+
+  beforeAll(async () => {
+    const base = syntheticSource({ width: W, height: H });
+    const source = {
+      name: 'recorded synthetic',
+      async image(id: string, sample: number, shot: number) {
+        const img = await base.image(id, sample, shot);
+        produced.set(crc32(img.pixels), img.pixels);
+        return img;
+      },
+    };
+    sim = new SimulatedScanner({ protocol: 'serial', width: W, height: H, source, faults: { rate: 0.05, seed: 42 } });
+    let n = 0;
+    sim.autoPresent(() => ({ identity: `id${n % 7}`, sample: 1 + (n++ % 3) }));
+    pty = await sim.startPty();
+    client = new ScannerClient(new SerialTransport({ path: pty.hostPath }), {
+      serial: { exchangeTimeoutMs: 200 },
+      connection: { backoff: { initialMs: 25, maxMs: 200 } },
+    });
+    await client.open({ timeoutMs: 5000 });
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await sim?.stop();
+  });
+
+  it('captures 200 frames with 5 % faulty exchanges; no corrupt frame is ever accepted', async () => {
+    let ok = 0;
+    let calls = 0;
+    const failures: Record<string, number> = {};
+    while (ok < 200 && calls < 260) {
+      calls++;
+      try {
+        const cap = await client.capture({ timeoutMs: 10_000 });
+        if (cap.kind !== 'frame') throw new Error('expected a frame');
+        expect([cap.width, cap.height]).toEqual([W, H]);
+        const sent = produced.get(crc32(cap.pixels));
+        expect(sent, 'an accepted frame must be byte-identical to one the simulator sent').toBeDefined();
+        expect(Buffer.compare(Buffer.from(sent!), Buffer.from(cap.pixels))).toBe(0);
+        ok++;
+      } catch (err) {
+        expect(err, 'every failure is typed').toBeInstanceOf(DriverError);
+        const code = (err as DriverError).code;
+        failures[code] = (failures[code] ?? 0) + 1;
+      }
+    }
+    const device = sim.device as SimSerialModule;
+    const injected = device.faults.counts;
+    const injectedTotal = device.faults.injected;
+    const observed = Object.values(client.stats.faults).reduce((a, b) => a + (b ?? 0), 0);
+    console.log(
+      JSON.stringify({ frames_ok: ok, capture_calls: calls, exchanges_served: device.faults.exchanges, faults_injected: injected, faults_injected_total: injectedTotal, typed_faults_seen: client.stats.faults, retries: client.stats.retries, failed_captures_by_code: failures }, null, 1),
+    );
+    expect(ok).toBe(200);
+    expect(injectedTotal / device.faults.exchanges).toBeGreaterThan(0.03);
+    expect(injectedTotal / device.faults.exchanges).toBeLessThan(0.07);
+    // Every injected fault other than a short delay is visible as a typed fault event.
+    expect(observed).toBeGreaterThanOrEqual(injectedTotal - (injected.delay ?? 0));
+    expect(client.stats.retries).toBeGreaterThan(0);
+  }, 150_000);
+
+  it('recovers within 2 s when the device end disappears mid-frame and comes back', async () => {
+    const device = sim.device as SimSerialModule;
+    device.faults.plan.rate = 0;
+    const states: string[] = [];
+    client.on('state', (s) => states.push(s));
+    let replugAt = 0;
+    let pulled = false;
+    device.onUploadChunk = (offset) => {
+      if (pulled || offset < 30_000) return;
+      pulled = true;
+      void pty.unplug().then(async () => {
+        await new Promise((r) => setTimeout(r, 300));
+        await pty.replug();
+        replugAt = Date.now();
+      });
+    };
+    const first = await client.capture({ timeoutMs: 8000 }).catch((e: unknown) => e);
+    expect(pulled).toBe(true);
+    if (first instanceof Error) expect(first).toBeInstanceOf(DriverError);
+    while (!replugAt) await new Promise((r) => setTimeout(r, 20));
+    const cap = await client.capture({ timeoutMs: 5000 });
+    expect(cap.kind).toBe('frame');
+    const recoveredMs = Date.now() - replugAt;
+    console.log(JSON.stringify({ unplug_first_capture: first instanceof DriverError ? first.code : 'ok', recovered_ms_after_replug: recoveredMs, states }));
+    expect(recoveredMs).toBeLessThan(2000);
+    expect(states).toContain('disconnected');
+  }, 30_000);
+});

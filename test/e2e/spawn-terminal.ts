@@ -1,0 +1,69 @@
+// Starts the real `palmpay terminal` CLI as a child process and waits for its url line.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../bin/palmpay.js', import.meta.url));
+
+export interface RunningTerminal {
+  child: ChildProcess;
+  url: string;
+  origin: string;
+  token: string;
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+export function startTerminal(args: string[], timeoutMs = 60_000): Promise<RunningTerminal> {
+  const child = spawn(process.execPath, [CLI, 'terminal', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no url line within ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /^palmpay terminal: url: (http:\/\/127\.0\.0\.1:\d+)\/#token=([\w-]+)$/m.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      resolve({
+        child,
+        origin: m[1]!,
+        token: m[2]!,
+        url: `${m[1]}/#token=${m[2]}`,
+        output: () => out,
+        stop: async () => {
+          if (child.exitCode === null) child.kill('SIGTERM');
+          return exited;
+        },
+      });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`terminal exited (${code}) before printing its url:\n${out}`));
+    });
+  });
+}
+
+/** Runs the CLI to completion: exit code, stdout, stderr. */
+export function runCli(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`CLI did not finish within ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { FlowDriver } from '../../src/host/flows/driver.ts';
+import { createPerformers } from '../../src/host/flows/effects.ts';
+import { checkOfflineLimits } from '../../src/host/flows/limits.ts';
+import { run } from '../../src/host/flows/machine.ts';
+import { normaliseSubscriber, reducePurchase, startPurchase, type PurchaseKind } from '../../src/host/flows/purchase.ts';
+import { LIMITS, SYP, seedBank, testPorts, type TestPorts } from './helpers.ts';
+
+const DAY = 86_400_000;
+let requestSeq = 0;
+function purchaseDriver(ports: TestPorts, kind: PurchaseKind = 'purchase') {
+  const start = startPurchase({ operatorId: 'cashier-1', requestId: `req-${++requestSeq}`, kind, currency: 'SYP', pinThreshold: 100_000 });
+  return new FlowDriver(reducePurchase, start, createPerformers(ports).purchase);
+}
+
+describe('purchase reducer', () => {
+  const start = startPurchase({ operatorId: 'c', requestId: 'r', kind: 'purchase', currency: 'SYP', pinThreshold: 1000 });
+  it('refuses a zero, negative or fractional amount', () => {
+    for (const minor of [0, -5, 1.5, Number.MAX_SAFE_INTEGER + 2]) {
+      expect(reducePurchase(start.state, { type: 'amount.set', minor }).state).toMatchObject({ step: 'amount', error: 'amount-invalid' });
+    }
+  });
+  it('asks for the PIN at the threshold, not below', () => {
+    const person = { id: 'p', nameAr: 'ب', nameLatin: 'B', status: 'active' as const, accountId: 'A' };
+    const at = run(reducePurchase, start.state, [
+      { type: 'amount.set', minor: 1000 },
+      { type: 'palm.identified', outcome: { kind: 'match', personId: 'p' } },
+      { type: 'customer.loaded', person },
+    ]);
+    expect(at.state.step).toBe('pin');
+    const below = run(reducePurchase, start.state, [
+      { type: 'amount.set', minor: 999 },
+      { type: 'palm.identified', outcome: { kind: 'match', personId: 'p' } },
+      { type: 'customer.loaded', person },
+    ]);
+    expect(below.state.step).toBe('authorizing');
+  });
+  it('declines a salary-only person (no account)', () => {
+    const r = run(reducePurchase, start.state, [
+      { type: 'amount.set', minor: 10 },
+      { type: 'palm.identified', outcome: { kind: 'match', personId: 'p' } },
+      { type: 'customer.loaded', person: { id: 'p', nameAr: 'ب', nameLatin: 'B', status: 'active' } },
+    ]);
+    expect(r.state).toMatchObject({ step: 'declined', reason: 'no-account' });
+  });
+  it('bill payment validates the subscriber number, Arabic-Indic digits included', () => {
+    expect(normaliseSubscriber('١٢٣٤٥٦٧')).toBe('1234567');
+    expect(normaliseSubscriber('12a45')).toBeNull();
+    const bill = startPurchase({ operatorId: 'c', requestId: 'r', kind: 'bill', currency: 'SYP', pinThreshold: 1000 });
+    expect(bill.state.step).toBe('subscriber');
+    expect(reducePurchase(bill.state, { type: 'subscriber.set', subscriber: '12' }).state).toMatchObject({ error: 'subscriber-invalid' });
+    expect(reducePurchase(bill.state, { type: 'subscriber.set', subscriber: '00123456' }).state).toMatchObject({ step: 'amount', bill: { biller: 'electricity', subscriber: '00123456' } });
+  });
+});
+
+describe('offline limits', () => {
+  const now = 100 * DAY;
+  const ok = { amount: 100, allowanceLeft: 1000, terminalUnsynced: 0, oldestUnsentAt: null, lastSyncAt: now - DAY, now, override: false };
+  it.each([
+    ['limit-sync-age', { lastSyncAt: now - 8 * DAY }],
+    ['limit-sync-age', { lastSyncAt: null }],
+    ['limit-record-age', { oldestUnsentAt: now - 4 * DAY }],
+    ['limit-customer-allowance', { allowanceLeft: 99 }],
+    ['limit-transaction-cap', { amount: 600_000, allowanceLeft: 10_000_000 }],
+    ['limit-terminal-total', { terminalUnsynced: 1_999_950 }],
+  ])('declines with %s', (reason, patch) => {
+    expect(checkOfflineLimits(LIMITS, { ...ok, ...patch })).toMatchObject({ ok: false, reason });
+  });
+  it('a supervisor may raise the cap and the terminal total, not the allowance', () => {
+    expect(checkOfflineLimits(LIMITS, { ...ok, amount: 600_000, allowanceLeft: 10_000_000, override: true })).toEqual({ ok: true });
+    expect(checkOfflineLimits(LIMITS, { ...ok, allowanceLeft: 1, override: true })).toMatchObject({ ok: false, reason: 'limit-customer-allowance', overridable: false });
+    expect(checkOfflineLimits(LIMITS, ok)).toEqual({ ok: true });
+  });
+});
+
+describe('purchase through the driver and the bank', () => {
+  it('approves a purchase above the PIN threshold after the right PIN, once', async () => {
+    const ports = testPorts();
+    const d = purchaseDriver(ports);
+    d.dispatch({ type: 'amount.set', minor: 120_000 });
+    ports.palm.present('ahmad');
+    await d.waitFor((s) => s.step === 'pin');
+    d.dispatch({ type: 'pin.submit', pin: '0000' });
+    expect(await d.waitFor((s) => s.step === 'pin' && s.wrong)).toMatchObject({ attemptsLeft: 2 });
+    d.dispatch({ type: 'pin.submit', pin: '4321' });
+    const s = await d.waitFor((x) => x.step === 'approved');
+    expect(s.step === 'approved' && s.receipt).toMatchObject({ kind: 'purchase', total: SYP(120_000) });
+    expect(ports.bank.records).toHaveLength(1);
+  });
+
+  it('locks the customer PIN after three wrong tries', async () => {
+    const ports = testPorts();
+    const d = purchaseDriver(ports);
+    d.dispatch({ type: 'amount.set', minor: 200_000 });
+    ports.palm.present('ahmad');
+    for (let i = 0; i < 3; i++) {
+      await d.waitFor((s) => s.step === 'pin');
+      d.dispatch({ type: 'pin.submit', pin: '1111' });
+      await d.waitFor((s) => s.step !== 'checking-pin');
+    }
+    expect(d.state).toMatchObject({ step: 'declined', reason: 'pin-locked' });
+  });
+
+  it('declines above the cap; a supervisor override (palm + PIN, not the cashier) approves it', async () => {
+    const ports = testPorts();
+    ports.bank.allowances.set('ahmad', 10_000_000);
+    const d = purchaseDriver(ports);
+    d.dispatch({ type: 'amount.set', minor: 600_000 });
+    ports.palm.present('ahmad');
+    await d.waitFor((s) => s.step === 'pin');
+    d.dispatch({ type: 'pin.submit', pin: '4321' });
+    expect(await d.waitFor((s) => s.step === 'declined')).toMatchObject({ reason: 'limit-transaction-cap', overridable: true });
+    d.dispatch({ type: 'override.start' });
+    ports.palm.present('op-ali'); // the cashier cannot approve their own sale
+    await d.waitFor((s) => s.step === 'override' && s.auth.step === 'palm' && s.auth.retry === 'role-missing');
+    ports.palm.present('op-sara');
+    await d.waitFor((s) => s.step === 'override' && s.auth.step === 'pin');
+    d.dispatch({ type: 'auth.submit', pin: '9999' });
+    const s = await d.waitFor((x) => x.step === 'approved');
+    expect(s).toMatchObject({ overrideBy: 'super-1' });
+  });
+
+  it('declines for each limit with its reason and writes nothing', async () => {
+    let now = 10 * DAY;
+    const bank = seedBank(() => now);
+    const ports = testPorts(bank);
+    const cases: Array<[string, () => void, number]> = [
+      ['limit-customer-allowance', () => bank.allowances.set('ahmad', 50_000), 60_000],
+      ['limit-sync-age', () => { bank.allowances.set('ahmad', 1_000_000); bank.lastSyncAt = now - 8 * DAY; }, 10_000],
+      ['limit-transaction-cap', () => { bank.lastSyncAt = now; bank.allowances.set('ahmad', 10_000_000); }, 600_000],
+    ];
+    for (const [reason, arrange, amount] of cases) {
+      arrange();
+      const d = purchaseDriver(ports);
+      d.dispatch({ type: 'amount.set', minor: amount });
+      ports.palm.present('ahmad');
+      const s = await d.waitFor((x) => x.step === 'pin' || x.step === 'declined');
+      if (s.step === 'pin') d.dispatch({ type: 'pin.submit', pin: '4321' });
+      expect(await d.waitFor((x) => x.step === 'declined')).toMatchObject({ reason });
+    }
+    expect(bank.records).toHaveLength(0);
+    // Record age: one old unsent purchase blocks the next.
+    const d = purchaseDriver(ports);
+    d.dispatch({ type: 'amount.set', minor: 10_000 });
+    ports.palm.present('ahmad');
+    await d.waitFor((x) => x.step === 'approved');
+    now += 4 * DAY;
+    bank.lastSyncAt = now;
+    const e = purchaseDriver(ports);
+    e.dispatch({ type: 'amount.set', minor: 10_000 });
+    ports.palm.present('ahmad');
+    expect(await e.waitFor((x) => x.step === 'declined')).toMatchObject({ reason: 'limit-record-age' });
+  });
+
+  it('pays an electricity bill with its own receipt wording', async () => {
+    const ports = testPorts();
+    const d = purchaseDriver(ports, 'bill');
+    d.dispatch({ type: 'subscriber.set', subscriber: '12345678' });
+    d.dispatch({ type: 'amount.set', minor: 25_000 });
+    ports.palm.present('ahmad');
+    const s = await d.waitFor((x) => x.step === 'approved');
+    expect(s.step === 'approved' && s.receipt.kind).toBe('bill');
+    expect(s.step === 'approved' && s.receipt.lines.map((l) => l.label)).toEqual(['receipt.biller', 'receipt.subscriber', 'receipt.billPaid']);
+  });
+
+  it('the same request id is decided once (restart, second tab)', () => {
+    const bank = seedBank();
+    const req = { requestId: 'same', kind: 'purchase' as const, personId: 'ahmad', amount: SYP(1000), bill: null, operatorId: 'c', overrideBy: null, pinVerified: false };
+    expect(bank.authorizePurchase(req).ok).toBe(true);
+    expect(bank.authorizePurchase(req)).toMatchObject({ ok: false, reason: 'duplicate-request' });
+  });
+});

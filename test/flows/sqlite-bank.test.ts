@@ -1,0 +1,166 @@
+// The flows over the REAL store and signed ledger (SQLite on disk): a voucher is paid once whatever happens.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { filePermissionsProtector } from '../../src/ledger/keyprotect.ts';
+import { openTerminal, provisionTerminal, type Terminal } from '../../src/ledger/open.ts';
+import { verifyJournal } from '../../src/ledger/verify-journal.ts';
+import { reduceDayClose, startDayClose } from '../../src/host/flows/day-close.ts';
+import { FlowDriver } from '../../src/host/flows/driver.ts';
+import { createPerformers } from '../../src/host/flows/effects.ts';
+import { reducePayout, startPayout } from '../../src/host/flows/payout.ts';
+import { reducePurchase, startPurchase } from '../../src/host/flows/purchase.ts';
+import { reduceReversal, startReversal } from '../../src/host/flows/reversal.ts';
+import { seedDemo } from '../../src/host/flows/seed.ts';
+import { SqliteBank } from '../../src/host/flows/sqlite-bank.ts';
+import type { FlowPorts, Identifier } from '../../src/host/flows/ports.ts';
+import { ScriptedPalm, type Probe } from './helpers.ts';
+
+const FAST_PIN = { N: 1 << 10, r: 8, p: 1 };
+const dirs: string[] = [];
+const open: Terminal[] = [];
+afterEach(() => {
+  for (const t of open.splice(0)) t.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function terminal(): Promise<{ dir: string; t: Terminal }> {
+  const dir = mkdtempSync(join(tmpdir(), 'palmpay-flows-'));
+  dirs.push(dir);
+  provisionTerminal(dir, 'T-TEST', { protector: filePermissionsProtector() });
+  const t = openTerminal(dir, { protector: filePermissionsProtector() });
+  open.push(t);
+  await seedDemo(t, { openingFloat: 100_000_000, pinCost: FAST_PIN });
+  return { dir, t };
+}
+
+function reopen(dir: string): Terminal {
+  const t = openTerminal(dir, { protector: filePermissionsProtector() });
+  open.push(t);
+  return t;
+}
+
+function ports(t: Terminal, opts: { drawerFails?: boolean } = {}) {
+  const bank = new SqliteBank<Probe>({ terminal: t, encode: (p) => new TextEncoder().encode(p) });
+  const identifier: Identifier<Probe> = {
+    identify: (p) => (p === 'twin' ? { kind: 'ambiguous' } : t.store.people.get(p) || t.store.operators.get(p) ? { kind: 'match', personId: p } : { kind: 'no-match' }),
+    verify: (id, p) => id === p,
+    duplicates: () => [],
+  };
+  let opens = 0;
+  const p: FlowPorts<Probe> & { palm: ScriptedPalm; opens: () => number } = {
+    palm: new ScriptedPalm(),
+    identifier,
+    bank,
+    drawer: { open: async () => { if (opts.drawerFails) throw new Error('drawer offline'); opens++; } },
+    printer: { print: async () => {} },
+    opens: () => opens,
+  };
+  return p;
+}
+
+const payoutDriver = (p: ReturnType<typeof ports>) => new FlowDriver(reducePayout, startPayout('op-cashier'), createPerformers(p).payout);
+const payouts = (t: Terminal) => t.store.journal.count() - 0;
+
+describe('payout over SQLite', () => {
+  it('double click, second tab, restart: one payout per voucher, chain intact', async () => {
+    const { dir, t } = await terminal();
+    const p = ports(t);
+    const a = payoutDriver(p);
+    const b = payoutDriver(p);
+    p.palm.present('emp-ahmad');
+    p.palm.present('emp-ahmad');
+    await a.waitFor((s) => s.step === 'review');
+    await b.waitFor((s) => s.step === 'review');
+    a.dispatch({ type: 'cash.confirmed' });
+    a.dispatch({ type: 'cash.confirmed' });
+    b.dispatch({ type: 'cash.confirmed' });
+    expect(await b.waitFor((s) => s.step === 'failed')).toMatchObject({ reason: 'already-paid' });
+    await a.waitFor((s) => s.step === 'confirm');
+    expect(p.opens()).toBe(1);
+    const paid = t.store.db.prepare(`SELECT count(*) FROM journal WHERE type = 'salary_payout'`).pluck().get();
+    expect(paid).toBe(2); // two vouchers (Sept + Oct), one record each
+    a.close();
+    t.close();
+
+    // Restart: the same person is told they are paid; nothing more is written.
+    const t2 = reopen(dir);
+    const before = payouts(t2);
+    const p2 = ports(t2);
+    const c = payoutDriver(p2);
+    p2.palm.present('emp-ahmad');
+    expect(await c.waitFor((s) => s.step === 'refused')).toMatchObject({ reason: 'already-paid' });
+    expect(payouts(t2)).toBe(before);
+    expect(verifyJournal(t2.store, t2.keys.publicKey).ok).toBe(true);
+  });
+
+  it('a power cut between the record and the drawer is offered again after restart', async () => {
+    const { dir, t } = await terminal();
+    const p = ports(t, { drawerFails: true });
+    const d = payoutDriver(p);
+    p.palm.present('emp-hevi');
+    await d.waitFor((s) => s.step === 'review');
+    d.dispatch({ type: 'cash.confirmed' });
+    await d.waitFor((s) => s.step === 'drawer' && s.drawerError);
+    d.close();
+    t.close();
+    const t2 = reopen(dir);
+    const bank = ports(t2).bank;
+    const pending = bank.pendingDrawer();
+    expect(pending.map((x) => [x.person.nameLatin, x.receipt.total])).toEqual([['Hêvî Elî', { minor: 12_000_000, currency: 'SYP' }]]);
+    bank.markDrawerOpened(pending[0]!.receipt.recordId);
+    expect(bank.pendingDrawer()).toEqual([]);
+  });
+
+  it('refuses provisional, blocked and leased-elsewhere vouchers with the exact reason', async () => {
+    const { t } = await terminal();
+    const p = ports(t);
+    for (const [who, reason] of [['emp-layla', 'person-provisional'], ['emp-omar', 'person-revoked'], ['emp-far', 'voucher-not-leased-here'], ['nobody', 'unknown-palm']]) {
+      const d = payoutDriver(p);
+      p.palm.present(who!);
+      expect(await d.waitFor((s) => s.step === 'refused')).toMatchObject({ reason });
+    }
+    expect(t.store.journal.count()).toBe(0);
+  });
+});
+
+describe('purchase, reversal and day close over SQLite', () => {
+  it('declines over the allowance, approves within it, voids once with a supervisor, closes the day signed', async () => {
+    const { t } = await terminal();
+    const p = ports(t);
+    const buy = (minor: number, id: string) => {
+      const d = new FlowDriver(reducePurchase, startPurchase({ operatorId: 'op-cashier', requestId: id, kind: 'purchase', currency: 'SYP', pinThreshold: 1_000_000 }), createPerformers(p).purchase);
+      d.dispatch({ type: 'amount.set', minor });
+      p.palm.present('cust-zin');
+      return d;
+    };
+    const over = buy(2_500_000, 'req-over');
+    await over.waitFor((s) => s.step === 'pin');
+    over.dispatch({ type: 'pin.submit', pin: '1357' });
+    expect(await over.waitFor((s) => s.step === 'declined')).toMatchObject({ reason: 'limit-customer-allowance' });
+    const ok = buy(50_000, 'req-ok');
+    const approved = await ok.waitFor((s) => s.step === 'approved');
+    const seq = approved.step === 'approved' ? approved.receipt.seq : 0;
+
+    const v = new FlowDriver(reduceReversal, startReversal({ operatorId: 'op-cashier', kind: 'void' }), createPerformers(p).reversal);
+    v.dispatch({ type: 'reference.set', reference: String(seq) });
+    await v.waitFor((s) => s.step === 'found');
+    v.dispatch({ type: 'confirm' });
+    p.palm.present('op-super');
+    await v.waitFor((s) => s.step === 'override' && s.auth.step === 'pin');
+    v.dispatch({ type: 'auth.submit', pin: '9999' });
+    expect(await v.waitFor((s) => s.step === 'done' || s.step === 'refused')).toMatchObject({ step: 'done' });
+    expect(p.bank.recordReversal({ kind: 'refund', originalId: 'req-ok', operatorId: 'op-cashier', supervisorId: 'op-super' })).toEqual({ ok: false, reason: 'already-reversed' });
+
+    const dc = new FlowDriver(reduceDayClose, startDayClose({ operatorId: 'op-cashier', denominations: [{ currency: 'SYP', value: 5_000_000 }] }), createPerformers(p).dayClose);
+    const count = await dc.waitFor((s) => s.step === 'count');
+    expect(count.step === 'count' && count.totals.byType.filter((x) => x.count > 0).map((x) => [x.kind, x.count])).toEqual([['purchase', 1], ['void', 1]]);
+    dc.dispatch({ type: 'count.set', currency: 'SYP', value: 5_000_000, count: 20 });
+    dc.dispatch({ type: 'close.confirm' });
+    await dc.waitFor((s) => s.step === 'closed');
+    const last = t.store.journal.lastOfType('day_close')!;
+    expect(JSON.parse(last.body)).toMatchObject({ cash: [{ currency: 'SYP', expectedMinor: 100_000_000, countedMinor: 100_000_000 }] });
+    expect(verifyJournal(t.store, t.keys.publicKey).ok).toBe(true);
+  });
+});

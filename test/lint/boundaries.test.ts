@@ -1,0 +1,56 @@
+// The import boundaries between the top folders are enforced by ESLint (eslint.config.js). Prove the rules
+// bite, and that the allowed imports pass, by linting snippets as if they lived in each folder.
+import { fileURLToPath } from 'node:url';
+import { ESLint } from 'eslint';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+let eslint: ESLint;
+beforeAll(() => {
+  eslint = new ESLint({ cwd: ROOT });
+});
+
+async function boundaryErrors(code: string, filePath: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: `${ROOT}${filePath}` });
+  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+describe('import boundaries', () => {
+  it.each([
+    ["import { app } from 'electron';", 'src/x.ts'],
+    ["import { app } from 'electron';", 'src/host/x.ts'],
+    ["import { ipcMain } from 'electron/main';", 'src/x.ts'],
+    ["export { App } from '../renderer/App.tsx';", 'src/x.ts'],
+    ["import '../electron/main.ts';", 'src/host/x.ts'],
+    ["import { app } from 'electron';", 'drivers/x.ts'],
+    ["import Database from 'better-sqlite3';", 'drivers/x.ts'],
+    ["import { PalmPayError } from '../src/util/errors.ts';", 'drivers/x.ts'],
+    ["import { createHostService } from '../src/host/service.ts';", 'renderer/x.ts'],
+    ["import { startRuntime } from '../../src/host/runtime.ts';", 'renderer/screens/x.tsx'],
+    ["import { readFileSync } from 'node:fs';", 'renderer/x.ts'],
+    ["import { ipcRenderer } from 'electron';", 'renderer/x.ts'],
+    ["import { scan } from '../drivers/index.ts';", 'renderer/x.ts'],
+  ])('refuses %s in %s', async (code, file) => {
+    expect((await boundaryErrors(code, file)).length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ["import { z } from 'zod';", 'src/x.ts'],
+    ["import { calls } from '../api/index.ts';", 'src/host/x.ts'],
+    ["import { something } from '../drivers/index.ts';", 'src/x.ts'],
+    ["import { SerialPort } from 'serialport';", 'drivers/x.ts'],
+    ["import { calls } from '@api/index.ts';", 'renderer/x.ts'],
+    ["import { Home } from './screens/Home.tsx';", 'renderer/x.ts'],
+    ["import { useState } from 'react';", 'renderer/x.ts'],
+    ["import { app } from 'electron';", 'electron/x.ts'],
+    ["import { startRuntime } from '../src/host/runtime.ts';", 'electron/x.ts'],
+  ])('allows %s in %s', async (code, file) => {
+    expect(await boundaryErrors(code, file)).toEqual([]);
+  });
+
+  it('passes on the real tree (lint is clean for the shell folders)', async () => {
+    const results = await eslint.lintFiles(['src/api', 'src/host', 'electron', 'renderer']);
+    const errors = results.flatMap((r) => r.messages.filter((m) => m.severity === 2).map((m) => `${r.filePath}:${m.line} ${m.message}`));
+    expect(errors).toEqual([]);
+  });
+});

@@ -1,0 +1,112 @@
+// Payroll: CSV validation by line, all-or-nothing import, one voucher per person and period, leases per branch,
+// redemption only by the lease holder, lease moves only while the holder is online.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { leaseMoveRefusal, parsePayrollCsv, PayrollImportError, pickLeaseHolder } from '../../src/server/payroll.ts';
+import { Central } from '../../src/server/service.ts';
+import { registeredTerminal, tempDb, type TestTerminal } from './helpers.ts';
+
+describe('payroll CSV (pure)', () => {
+  it('validates every row and reports errors by line', () => {
+    const csv = ['period,person,amount,currency,branch', '2026-11,P1,150000,SYP,B1', '2026-13,P2,10,SYP,B1', '2026-11,P3,-5,SYP,B1', '2026-11,P4,10,EUR,B1', '2026-11,P1,9,SYP,B1', '2026-11,P5,10', ''].join('\n');
+    const { rows, errors } = parsePayrollCsv(csv);
+    expect(rows.map((r) => r.personId)).toEqual(['P1']);
+    expect(errors.map((e) => e.line)).toEqual([3, 4, 5, 6, 7]);
+    expect(errors[0]!.message).toMatch(/period "2026-13"/);
+    expect(errors[1]!.message).toMatch(/amount "-5"/);
+    expect(errors[2]!.message).toMatch(/currency "EUR"/);
+    expect(errors[3]!.message).toMatch(/repeat line 2/);
+    expect(errors[4]!.message).toMatch(/expected 5 fields/);
+  });
+  it('refuses a wrong header and an empty file', () => {
+    expect(parsePayrollCsv('a,b\n1,2').errors[0]).toMatchObject({ line: 1 });
+    expect(parsePayrollCsv('period,person,amount,currency,branch\n').errors[0]!.message).toBe('no rows');
+  });
+  it('spreads leases over the branch terminals', () => {
+    expect(pickLeaseHolder(['T2', 'T1'], new Map([['T1', 3], ['T2', 1]]))).toBe('T2');
+    expect(pickLeaseHolder(['T2', 'T1'], new Map())).toBe('T1');
+  });
+  it('moves a lease only while the holder is online, within the branch', () => {
+    const v = { status: 'open', branch: 'B1', lease_terminal: 'T1' };
+    const target = { id: 'T2', branch: 'B1', status: 'active' };
+    expect(leaseMoveRefusal(v, { last_seen: 1000, status: 'active' }, target, 1500, 1000)).toBeUndefined();
+    expect(leaseMoveRefusal(v, { last_seen: 1000, status: 'active' }, target, 5000, 1000)).toMatch(/offline/);
+    expect(leaseMoveRefusal(v, { last_seen: null, status: 'revoked' }, target, 5000, 1000)).toBeUndefined();
+    expect(leaseMoveRefusal(v, { last_seen: 1000, status: 'active' }, { ...target, branch: 'B2' }, 1500, 1000)).toMatch(/another branch/);
+    expect(leaseMoveRefusal({ ...v, status: 'redeemed' }, undefined, target, 0, 1)).toMatch(/redeemed/);
+  });
+});
+
+describe('payroll vouchers at the centre', () => {
+  let central: Central;
+  let cleanup: () => Promise<void>;
+  let t1: TestTerminal;
+  let t2: TestTerminal;
+  let clock = 1_000_000;
+
+  beforeEach(async () => {
+    const db = await tempDb('sqlite');
+    cleanup = db.cleanup;
+    central = await Central.open(db.url, { now: () => clock, onlineWindowMs: 60_000 });
+    t1 = await registeredTerminal(central, 'T1', { branch: 'B1' });
+    t2 = await registeredTerminal(central, 'T2', { branch: 'B1' });
+  });
+  afterEach(async () => {
+    await central.close();
+    await cleanup();
+  });
+
+  const csv = ['period,person,amount,currency,branch', '2026-11,E1,150000,SYP,B1', '2026-11,E2,90000,SYP,B1'].join('\n');
+  const payout = (t: TestTerminal, v: { id: string; lease_id: string; person_id: string; amount: number }) =>
+    t.chain.next({ type: 'salary_payout', operatorId: 'op', voucherId: v.id, leaseId: v.lease_id, personId: v.person_id, accountId: v.person_id, period: '2026-11', amountMinor: v.amount, currency: 'SYP' });
+
+  it('imports all or nothing, one voucher per person and period', async () => {
+    const r = await central.importPayroll(csv);
+    expect(r.vouchers).toBe(2);
+    expect(Object.values(r.byTerminal).sort()).toEqual([1, 1]);
+    // the same people and period again: refused as a whole, nothing new
+    const again = await central.importPayroll(`${csv}\n2026-11,E3,1,SYP,B1`).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(PayrollImportError);
+    expect((again as PayrollImportError).errors.map((e) => e.line)).toEqual([2, 3]);
+    expect(await central.repo.tx((x) => x.getVoucher('V-2026-11-E3'))).toBeUndefined();
+    const bad = await central.importPayroll('period,person,amount,currency,branch\n2026-12,E1,5,SYP,NOBRANCH').catch((e: unknown) => e);
+    expect((bad as PayrollImportError).errors[0]!.message).toMatch(/no active terminal/);
+    // the salary is owed: payroll postings balance
+    expect(await central.repo.tx((x) => x.balance('salary:E1', 'SYP'))).toBe(150000);
+  });
+
+  it('lets only the lease holder redeem, once; others go to review', async () => {
+    await central.importPayroll(csv);
+    const v = (await central.repo.tx((x) => x.getVoucher('V-2026-11-E1')))!;
+    const holder = v.lease_terminal === 'T1' ? t1 : t2;
+    const other = holder === t1 ? t2 : t1;
+    const [wrong] = await central.ingest(other.id, [payout(other, v)]);
+    expect(wrong).toMatchObject({ status: 'review', reason: expect.stringMatching(/not leased to this terminal/) });
+    const [ok] = await central.ingest(holder.id, [payout(holder, v)]);
+    expect(ok!.status).toBe('accepted');
+    const [twice] = await central.ingest(holder.id, [payout(holder, v)]);
+    expect(twice).toMatchObject({ status: 'review', reason: expect.stringMatching(/already redeemed/) });
+    expect(await central.repo.tx((x) => x.balance('salary:E1', 'SYP'))).toBe(0);
+    expect(await central.repo.tx((x) => x.balance(`cash:${holder.id}`, 'SYP'))).toBe(150000);
+    const review = await central.reviewList();
+    expect(review.map((r) => r.terminal_id)).toEqual([other.id, holder.id]);
+    const st = await central.statement('E1');
+    expect(st.payouts).toHaveLength(1);
+    expect(st.payouts[0]!.record).toBe(`${holder.id}#1`);
+  });
+
+  it('moves a lease while the holder is online and tells both terminals through their feeds', async () => {
+    await central.importPayroll(csv);
+    const v = (await central.repo.tx((x) => x.getVoucher('V-2026-11-E1')))!;
+    const to = v.lease_terminal === 'T1' ? 'T2' : 'T1';
+    clock += 10 * 60_000; // the holder has not been heard from for 10 minutes
+    await expect(central.moveLease(v.id, to)).rejects.toMatchObject({ code: 'LEASE_MOVE_REFUSED' });
+    await central.repo.tx((x) => x.touchTerminal(v.lease_terminal, clock)); // it is back online
+    const { leaseId } = await central.moveLease(v.id, to);
+    const holderRow = (await central.repo.tx((x) => x.getTerminal(v.lease_terminal)))!;
+    const toRow = (await central.repo.tx((x) => x.getTerminal(to)))!;
+    const oldFeed = await central.feed(holderRow, 0);
+    expect(oldFeed.events.map((e) => e.kind)).toContain('voucher_withdrawn');
+    const newFeed = await central.feed(toRow, 0);
+    expect(newFeed.events.find((e) => e.key === v.id && e.kind === 'voucher')?.data.leaseId).toBe(leaseId);
+  });
+});

@@ -1,0 +1,115 @@
+// Enrolment registry, feeds and crypto: provisional → confirmed or possible duplicate; templates pinned by the
+// signed record and delivered sealed to the region's terminals; certificates and signed time verify.
+import { createHash, randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { issueCertificate, newEncKeyPair, newServerKeyPkcs8, openSealed, sealFor, serverIdentity, signTime, verifyCertificate, verifyTime } from '../../src/server/crypto.ts';
+import { biometricDuplicateChecker, exactDuplicateChecker } from '../../src/server/registry.ts';
+import { Central } from '../../src/server/service.ts';
+import { purchaseDraft } from '../../src/sync/loadgen.ts';
+import { enrolCustomer, registeredTerminal, tempDb, type TestTerminal } from './helpers.ts';
+
+describe('centre crypto', () => {
+  const id = serverIdentity(newServerKeyPkcs8());
+  it('issues certificates that verify, and detects edits', () => {
+    const cert = issueCertificate(id, { v: 1, terminalId: 'T1', name: 'n', branch: 'B', region: 'R', publicKey: 'a'.repeat(64), encKey: 'b'.repeat(64), issuedAt: 5 });
+    expect(verifyCertificate(id.publicKeyHex, cert)).toBe(true);
+    expect(verifyCertificate(id.publicKeyHex, { ...cert, body: { ...cert.body, region: 'X' } })).toBe(false);
+    expect(verifyCertificate(serverIdentity(newServerKeyPkcs8()).publicKeyHex, cert)).toBe(false);
+  });
+  it('signs time', () => {
+    const t = signTime(id, 123456);
+    expect(verifyTime(id.publicKeyHex, t)).toBe(true);
+    expect(verifyTime(id.publicKeyHex, { ...t, ms: 123457 })).toBe(false);
+  });
+  it('seals templates for one terminal only', () => {
+    const a = newEncKeyPair();
+    const b = newEncKeyPair();
+    const plain = randomBytes(300);
+    const sealed = sealFor(a.publicHex, plain);
+    expect(openSealed(a.privatePkcs8b64, sealed).equals(plain)).toBe(true);
+    expect(() => openSealed(b.privatePkcs8b64, sealed)).toThrow(/authentication/);
+  });
+});
+
+describe('enrolment registry', () => {
+  let central: Central;
+  let cleanup: () => Promise<void>;
+  let t: TestTerminal;
+
+  beforeEach(async () => {
+    const db = await tempDb('sqlite');
+    cleanup = db.cleanup;
+    central = await Central.open(db.url, { duplicateChecker: exactDuplicateChecker });
+    t = await registeredTerminal(central, 'T1', { region: 'R1' });
+  });
+  afterEach(async () => {
+    await central.close();
+    await cleanup();
+  });
+
+  it('confirms a new person once record and templates are in, and delivers them sealed to the region only', async () => {
+    const e = await enrolCustomer(central, t, 'P1', 'A1');
+    expect(e.result.status).toBe('accepted');
+    expect(e.registry).toEqual({ status: 'confirmed' });
+    const sameRegion = await registeredTerminal(central, 'T2', { region: 'R1' });
+    const otherRegion = await registeredTerminal(central, 'T3', { region: 'R9' });
+    const row = (id: string) => central.repo.tx(async (r) => (await r.getTerminal(id))!);
+    const feed = await central.feed(await row('T2'), 0);
+    const person = feed.events.find((x) => x.kind === 'person');
+    expect(person?.data.person).toMatchObject({ name: 'Test Person' });
+    const sealed = (person!.data.templates as string[])[0]!;
+    expect(openSealed(sameRegion.enc.privatePkcs8b64, sealed).equals(e.template)).toBe(true);
+    expect((await central.feed(await row('T3'), 0)).events.filter((x) => x.kind === 'person')).toEqual([]);
+    void otherRegion;
+  });
+
+  it('flags a possible duplicate for review and keeps that person unpayable', async () => {
+    const template = randomBytes(64);
+    await enrolCustomer(central, t, 'P1', 'A1', template);
+    const dup = await enrolCustomer(central, t, 'P2', 'A2', template);
+    expect(dup.registry).toEqual({ status: 'duplicate_review', duplicateOf: 'P1' });
+    expect((await central.reviewList()).at(-1)?.reason).toMatch(/possible duplicate of person P1/);
+    await central.creditAccount('A2', 1000, 'SYP');
+    const [res] = await central.ingest('T1', [t.chain.next(purchaseDraft('T1', 1, 'P2', 'A2', 10))]);
+    expect(res).toMatchObject({ status: 'review', reason: expect.stringMatching(/not confirmed/) });
+    await central.settlePerson('P2', 'confirm');
+    const [res2] = await central.ingest('T1', [t.chain.next(purchaseDraft('T1', 2, 'P2', 'A2', 10))]);
+    expect(res2!.status).toBe('accepted');
+  });
+
+  it('refuses templates that do not match the digests pinned in the signed record', async () => {
+    const template = randomBytes(64);
+    const rec = t.chain.next({
+      type: 'enrolment', operatorId: 'op', enrolmentId: 'E-P9', personId: 'P9', person: { name: 'N', idNumber: 'I' },
+      templateDigests: [createHash('sha256').update(template).digest('hex')], hands: ['left'], consent: { given: true, method: 'verbal', textVersion: 'c1' }, provisional: true,
+    });
+    await central.ingest('T1', [rec]);
+    const row = (await central.repo.tx((r) => r.getTerminal('T1')))!;
+    await expect(central.uploadTemplates(row, 'P9', [randomBytes(64).toString('base64')])).rejects.toMatchObject({ code: 'TEMPLATE_DIGEST_MISMATCH' });
+    expect((await central.repo.tx((r) => r.getPerson('P9')))?.status).toBe('provisional');
+  });
+
+  it('sends insufficient funds and unknown customers to review, not to the ledger', async () => {
+    await enrolCustomer(central, t, 'P1', 'A1');
+    await central.creditAccount('A1', 50, 'SYP');
+    const recs = [t.chain.next(purchaseDraft('T1', 1, 'P1', 'A1', 60)), t.chain.next(purchaseDraft('T1', 2, 'NOBODY', 'A1', 1))];
+    const res = await central.ingest('T1', recs);
+    expect(res.map((r) => r.status)).toEqual(['review', 'review']);
+    expect(res[0]!.reason).toMatch(/insufficient funds after the fact: 50 < 60/);
+    expect(res[1]!.reason).toMatch(/not enrolled/);
+    expect(await central.repo.tx((r) => r.balance('acct:A1', 'SYP'))).toBe(50);
+    // a replay returns the original result, reason included, and moves nothing
+    const replay = await central.ingest('T1', [recs[0]]);
+    expect(replay[0]).toMatchObject({ status: 'duplicate', original: { status: 'review', reason: res[0]!.reason } });
+    expect((await central.reviewList()).filter((r) => r.terminal_id === 'T1' && r.kind === 'purchase')).toHaveLength(2);
+  });
+});
+
+describe('biometric duplicate checker', () => {
+  it('falls back to exact comparison when templates are not biometric templates', async () => {
+    const a = randomBytes(40);
+    const c = biometricDuplicateChecker();
+    expect(await c.findDuplicate([a], [{ personId: 'X', templates: [Buffer.from(a)] }])).toEqual({ personId: 'X', score: 0 });
+    expect(await c.findDuplicate([a], [{ personId: 'X', templates: [randomBytes(40)] }])).toBeUndefined();
+  });
+});

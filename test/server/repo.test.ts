@@ -1,0 +1,158 @@
+// ONE repository suite, run against both backends: embedded SQLite and PostgreSQL (when PALMPAY_TEST_PG is set).
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Repo } from '../../src/server/repo.ts';
+import { Central } from '../../src/server/service.ts';
+import { GENESIS_HASH } from '../../src/ledger/record.ts';
+import { purchaseDraft } from '../../src/sync/loadgen.ts';
+import { enrolCustomer, PG_URL, registeredTerminal, tempDb } from './helpers.ts';
+
+const backends: Array<'sqlite' | 'postgres'> = ['sqlite', 'postgres'];
+if (!PG_URL) console.warn('PALMPAY_TEST_PG is unset: the PostgreSQL half of the repository suite is SKIPPED (export PALMPAY_TEST_PG=postgres://… to run it)');
+
+describe.each(backends)('repository on %s', (kind) => {
+  const skip = kind === 'postgres' && !PG_URL;
+  let repo: Repo;
+  let url: string;
+  let cleanup: () => Promise<void>;
+
+  beforeEach(async () => {
+    if (skip) return;
+    const db = await tempDb(kind);
+    url = db.url;
+    cleanup = db.cleanup;
+    repo = await Repo.open(url);
+  });
+  afterEach(async () => {
+    if (skip) return;
+    await repo.close();
+    await cleanup();
+  });
+
+  it.skipIf(skip)('migrates idempotently and keeps meta', async () => {
+    await repo.close();
+    repo = await Repo.open(url); // second migration over an existing schema
+    await repo.tx((r) => r.setMeta('k', 'v1'));
+    await repo.tx((r) => r.setMeta('k', 'v2'));
+    expect(await repo.tx((r) => r.getMeta('k'))).toBe('v2');
+    expect(await repo.tx((r) => r.getMeta('schema_version'))).toBe('1');
+  });
+
+  it.skipIf(skip)('rolls a transaction back on throw', async () => {
+    await expect(
+      repo.tx(async (r) => {
+        await r.setMeta('x', '1');
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await repo.tx((r) => r.getMeta('x'))).toBeUndefined();
+  });
+
+  it.skipIf(skip)('stores terminals, heads and revocation', async () => {
+    await repo.tx((r) => r.insertTerminal({ id: 'T1', name: 'n', branch: 'B', region: 'R', code_hash: 'h', code_expires: 5, created_at: 1, head_hash: GENESIS_HASH }));
+    await repo.tx(async (r) => {
+      expect((await r.getTerminalByCode('h'))?.id).toBe('T1');
+      await r.activateTerminal('T1', 'pk', 'ek', '{}');
+      await r.setHead('T1', 7, 'abc');
+    });
+    const t = await repo.tx((r) => r.getTerminal('T1'));
+    expect(t).toMatchObject({ status: 'active', head_seq: 7, head_hash: 'abc', code_hash: null, public_key: 'pk' });
+    expect(await repo.tx((r) => r.revokeTerminal('T1', 9))).toBe(true);
+    expect(await repo.tx((r) => r.revokeTerminal('T1', 10))).toBe(false);
+    expect((await repo.tx((r) => r.listTerminals())).map((x) => x.status)).toEqual(['revoked']);
+  });
+
+  it.skipIf(skip)('keeps one record per (terminal, seq)', async () => {
+    const row = { terminal_id: 'T1', seq: 1, hash: 'h', type: 'purchase', body: '{}', sig: 's', status: 'accepted' as const, reason: null, received_at: 1 };
+    await repo.tx((r) => r.insertRecord(row));
+    await expect(repo.tx((r) => r.insertRecord({ ...row, hash: 'other' }))).rejects.toThrow();
+    expect((await repo.tx((r) => r.getRecord('T1', 1)))?.hash).toBe('h');
+    expect(await repo.tx((r) => r.countRecords())).toEqual({ accepted: 1, review: 0 });
+  });
+
+  it.skipIf(skip)('posts balanced transactions, moves balances, and traces postings to their record', async () => {
+    await repo.tx(async (r) => {
+      await r.postTxn({ source: 'record', terminalId: 'T1', seq: 3, ref: 'hash3', memo: 'm', at: 1, postings: [{ account: 'a', currency: 'SYP', amount: -250 }, { account: 'b', currency: 'SYP', amount: 250 }] });
+      await r.postTxn({ source: 'admin', terminalId: null, seq: null, ref: 'x', memo: 'm2', at: 2, postings: [{ account: 'b', currency: 'SYP', amount: -50 }, { account: 'c', currency: 'SYP', amount: 50 }] });
+    });
+    await repo.tx(async (r) => {
+      expect(await r.balance('a', 'SYP')).toBe(-250);
+      expect(await r.balance('b', 'SYP')).toBe(200);
+      expect(await r.balance('zzz', 'USD')).toBe(0);
+      expect(await r.ledgerTotals()).toEqual({ txns: 2, postings: 4, unbalanced: 0 });
+      const hist = await r.accountHistory('b');
+      expect(hist.map((h) => [h.source, h.terminal_id, h.seq, Number(h.amount)])).toEqual([['record', 'T1', 3, 250], ['admin', null, null, -50]]);
+      const txn = await r.txnOfRecord('T1', 3);
+      expect(txn?.ref).toBe('hash3');
+      expect((await r.postingsOf(Number(txn!.id))).map((p) => Number(p.amount))).toEqual([-250, 250]);
+    });
+  });
+
+  it.skipIf(skip)('keeps a review queue', async () => {
+    await repo.tx((r) => r.addReview({ terminalId: 'T1', seq: 4, kind: 'purchase', reason: 'insufficient funds', at: 1 }));
+    const [item] = await repo.tx((r) => r.listReview());
+    expect(item).toMatchObject({ terminal_id: 'T1', seq: 4, reason: 'insufficient funds', resolved_at: null });
+    expect(await repo.tx((r) => r.resolveReview(Number(item!.id), 2))).toBe(true);
+    expect(await repo.tx((r) => r.listReview())).toEqual([]);
+    expect(await repo.tx((r) => r.listReview(true))).toHaveLength(1);
+  });
+
+  it.skipIf(skip)('stores persons, vouchers with one per person and period, purchases', async () => {
+    await repo.tx(async (r) => {
+      await r.insertPerson({ id: 'P1', region: 'R', status: 'provisional', account_id: 'A1', terminal_id: 'T1', seq: 1, digests: '[]', templates: null, duplicate_of: null, created_at: 1, updated_at: 1 });
+      await r.setPersonTemplates('P1', '["AA=="]', 2);
+      await r.setPersonStatus('P1', 'confirmed', null, 3);
+      const v = { id: 'V1', period: '2026-11', person_id: 'P1', amount: 5000, currency: 'SYP', branch: 'B', lease_terminal: 'T1', lease_id: 'L1', status: 'open' as const, redeemed_by: null, created_at: 1 };
+      await r.insertVoucher(v);
+      await r.setLease('V1', 'T2', 'L2');
+      await r.redeemVoucher('V1', 'T2#9');
+      await r.insertPurchase({ purchase_id: 'PU1', terminal_id: 'T1', seq: 2, account: 'A1', amount: 700, currency: 'SYP', refunded: 0 });
+      await r.addRefunded('PU1', 200);
+    });
+    await expect(repo.tx((r) => r.insertVoucher({ id: 'V2', period: '2026-11', person_id: 'P1', amount: 1, currency: 'SYP', branch: 'B', lease_terminal: 'T1', lease_id: 'L', status: 'open', redeemed_by: null, created_at: 1 }))).rejects.toThrow();
+    await repo.tx(async (r) => {
+      expect(await r.getPerson('P1')).toMatchObject({ status: 'confirmed', templates: '["AA=="]' });
+      expect((await r.personByAccount('A1'))?.id).toBe('P1');
+      expect(await r.getVoucher('V1')).toMatchObject({ lease_terminal: 'T2', lease_id: 'L2', status: 'redeemed', redeemed_by: 'T2#9', amount: 5000 });
+      expect((await r.voucherFor('P1', '2026-11'))?.id).toBe('V1');
+      expect(await r.getPurchase('PU1')).toMatchObject({ refunded: 200, amount: 700 });
+    });
+  });
+
+  it.skipIf(skip)('serves the feed by audience after a cursor', async () => {
+    await repo.tx(async (r) => {
+      await r.appendFeed('all', 'k', 'a', { n: 1 }, 1);
+      await r.appendFeed('terminal:T2', 'k', 'b', { n: 2 }, 1);
+      await r.appendFeed('terminal:T1', 'k', 'c', { n: 3 }, 1);
+      await r.appendFeed('region:R', 'k', 'd', { n: 4 }, 1);
+    });
+    const page = await repo.tx((r) => r.feedSince(['all', 'terminal:T1', 'region:R'], 0, 2));
+    expect(page.map((f) => f.key)).toEqual(['a', 'c']);
+    const rest = await repo.tx((r) => r.feedSince(['all', 'terminal:T1', 'region:R'], Number(page[1]!.seq), 10));
+    expect(rest.map((f) => f.key)).toEqual(['d']);
+    expect(await repo.tx((r) => r.feedHead())).toBe(Number(rest[0]!.seq));
+  });
+
+  it.skipIf(skip)('ingests through the service exactly once, on this backend', async () => {
+    await repo.close();
+    const central = await Central.open(url);
+    try {
+      const t = await registeredTerminal(central, 'T1');
+      await enrolCustomer(central, t, 'P1', 'A1');
+      await central.creditAccount('A1', 10_000, 'SYP');
+      const recs = Array.from({ length: 20 }, (_, i) => t.chain.next(purchaseDraft('T1', i, 'P1', 'A1', 100)));
+      const first = await central.ingest('T1', recs.slice(0, 15));
+      expect(first.every((r) => r.status === 'accepted')).toBe(true);
+      const second = await central.ingest('T1', [...recs].reverse());
+      expect(second.filter((r) => r.status === 'duplicate')).toHaveLength(15);
+      expect(second.filter((r) => r.status === 'accepted')).toHaveLength(5);
+      await central.repo.tx(async (r) => {
+        expect(await r.balance('acct:A1', 'SYP')).toBe(10_000 - 20 * 100);
+        expect(await r.balance('merchant:T1', 'SYP')).toBe(20 * 100);
+        expect((await r.ledgerTotals()).unbalanced).toBe(0);
+      });
+    } finally {
+      await central.close();
+      repo = await Repo.open(url);
+    }
+  });
+});
