@@ -15,9 +15,11 @@ export interface ShellOptions {
   argv: string[];
   /** Folder of the bundled main.cjs: preload.cjs sits beside it, the renderer in ../renderer. */
   baseDir: string;
-  startRuntime?: (opts: RuntimeOptions) => Runtime;
+  startRuntime?: (opts: RuntimeOptions) => Promise<Runtime>;
   /** Where the one-line fatal error goes (stderr). */
   fail?: (line: string) => void;
+  /** Where the start-up lines for a person go (stdout). */
+  say?: (line: string) => void;
 }
 
 export interface Shell {
@@ -38,6 +40,7 @@ export function parseArgs(argv: string[]): { data?: string; lang?: Language } {
 export function startShell(electron: ElectronModule, opts: ShellOptions): Shell {
   const { app, BrowserWindow, ipcMain, protocol, session } = electron;
   const fail = opts.fail ?? ((line: string) => process.stderr.write(line + '\n'));
+  const say = opts.say ?? ((line: string) => process.stdout.write(line + '\n'));
   let win: ElectronNS.BrowserWindow | null = null;
 
   // One terminal per machine: a second start focuses the first and exits.
@@ -68,13 +71,15 @@ export function startShell(electron: ElectronModule, opts: ShellOptions): Shell 
     const args = parseArgs(opts.argv);
     let runtime: Runtime;
     try {
-      runtime = (opts.startRuntime ?? realStartRuntime)({ mode: 'electron', version: app.getVersion(), dataDir: args.data, language: args.lang });
+      runtime = await (opts.startRuntime ?? realStartRuntime)({ mode: 'electron', version: app.getVersion(), dataDir: args.data, language: args.lang });
     } catch (err) {
       fail(`palmpay: ${err instanceof PalmPayError ? err.message : (err as Error).message}`);
       app.exit(1);
       return;
     }
     app.on('before-quit', () => void runtime.close());
+    say(`palmpay terminal: data folder: ${runtime.dataDir}`);
+    for (const p of runtime.service.status().placeholders) say(`palmpay terminal: PLACEHOLDER ${p.part}: ${p.description}`);
 
     const ses = session.defaultSession;
     ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
@@ -94,7 +99,6 @@ export function startShell(electron: ElectronModule, opts: ShellOptions): Shell 
       win = null;
     });
     win.once('ready-to-show', () => win?.show());
-    for (const p of runtime.service.status().placeholders) runtime.log.warn({ placeholder: p.part }, `PLACEHOLDER: ${p.description}`);
     await win.loadURL(START_URL);
   });
 

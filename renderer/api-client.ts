@@ -15,6 +15,7 @@ export interface Transport {
   invoke(name: CallName, input: unknown): Promise<CallResult>;
   onEvent(listener: (event: HostEvent) => void): () => void;
   onConnection?(listener: (connected: boolean) => void): () => void;
+  close?(): void;
 }
 
 /** What electron/preload.ts exposes: one function per call (returning the result envelope) plus events. */
@@ -71,8 +72,12 @@ export function socketTransport(url: string, retryMs = 1000): Transport {
   };
   resetReady();
 
+  let closed = false;
+  let current: WebSocket | null = null;
   const connect = () => {
+    if (closed) return;
     const socket = new WebSocket(url);
+    current = socket;
     let wasOpen = false;
     socket.addEventListener('open', () => {
       wasOpen = true;
@@ -122,6 +127,10 @@ export function socketTransport(url: string, retryMs = 1000): Transport {
     onConnection(listener) {
       connectionListeners.add(listener);
       return () => connectionListeners.delete(listener);
+    },
+    close() {
+      closed = true;
+      current?.close();
     },
   };
 }

@@ -18,6 +18,16 @@ export function formatNumber(n: number, locale: string): string {
   return new Intl.NumberFormat(locale).format(n);
 }
 
+/**
+ * Long date and time in the locale. Chromium ships without Kurmanji locale data, and Intl would silently fall
+ * back to English month names; for a locale it does not know we show a neutral numeric form instead.
+ */
 export function formatDateTime(date: Date, locale: string): string {
+  if (Intl.DateTimeFormat.supportedLocalesOf([locale]).length === 0) return numericDateTime(date);
   return new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeStyle: 'short' }).format(date);
+}
+
+export function numericDateTime(date: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(date.getDate())}.${two(date.getMonth() + 1)}.${date.getFullYear()} ${two(date.getHours())}:${two(date.getMinutes())}`;
 }

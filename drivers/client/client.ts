@@ -171,6 +171,14 @@ export class ScannerClient extends Emitter<ScannerEvents> {
     return this.run('reset', this.timeouts.reset, opts, (o) => this.driver.reset(o));
   }
 
+  /** HID image scanners only: the NIR exposure time. */
+  setExposure(exposureUs: number, opts: CallOptions = {}): Promise<void> {
+    const d = this.driver;
+    if (!(d instanceof HidImageDriver)) return Promise.reject(new DriverError('CONFIG_INVALID', 'setExposure: only HID image scanners take an exposure'));
+    if (!Number.isInteger(exposureUs) || exposureUs < 1 || exposureUs > 0xffff) return Promise.reject(new DriverError('CONFIG_INVALID', `exposure ${exposureUs} µs is out of range 1..65535`));
+    return this.run('setExposure', this.timeouts.setIndicator, opts, (o) => d.setExposure(exposureUs, o));
+  }
+
   // ----- serial palm modules only: the module's own user store -----
 
   private module(name: string): SerialModuleDriver {

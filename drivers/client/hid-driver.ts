@@ -37,6 +37,8 @@ export class HidImageDriver implements ProtocolDriver {
    */
   private readonly acked = new Set<number>();
   private latestAcked: number | null = null;
+  /** When a frame report last arrived (a transfer that is moving is never cut short). */
+  private frameActivityAt = 0;
   private readonly o: Required<HidDriverOptions>;
 
   constructor(
@@ -61,6 +63,7 @@ export class HidImageDriver implements ProtocolDriver {
       case 'frame_begin':
       case 'frame_chunk':
       case 'frame_end': {
+        this.frameActivityAt = Date.now();
         const res = this.reassembler.push(r, Date.now());
         if (res.kind === 'frame') this.frameOutcome(res.frame.seq, res.frame, undefined);
         else if (res.kind === 'error') {
@@ -161,8 +164,13 @@ export class HidImageDriver implements ProtocolDriver {
     }
   }
 
-  private waitFrame(timeoutMs: number, opts: CallOptions): Promise<GreyFrame> {
-    return waitFor<GreyFrame>('frame', { signal: opts.signal, timeoutMs }, (resolve, reject) => {
+  /**
+   * Waits for an acked frame. A transfer that keeps moving may take as long as the call allows (a
+   * full-speed device needs ~5 s for 640×480); silence for `idleMs` fails the wait.
+   */
+  private waitFrame(idleMs: number, opts: CallOptions): Promise<GreyFrame> {
+    this.frameActivityAt = Date.now();
+    return waitFor<GreyFrame>('frame', { signal: opts.signal }, (resolve, reject) => {
       const early = this.lastOutcome;
       this.lastOutcome = null;
       if (early) {
@@ -174,10 +182,13 @@ export class HidImageDriver implements ProtocolDriver {
       this.frameWaiter = me;
       // A stalled transfer is abandoned by the reassembler's own clock.
       const tick = setInterval(() => {
-        const res = this.reassembler.checkTimeout(Date.now());
+        const now = Date.now();
+        const res = this.reassembler.checkTimeout(now);
         if (res.kind === 'error') {
           this.sink.fault(res.error);
           if (this.acked.has(res.seq)) reject(res.error);
+        } else if (!this.reassembler.inProgress && now - this.frameActivityAt > idleMs) {
+          reject(new DriverError('SCANNER_TIMEOUT', `frame: nothing received for ${now - this.frameActivityAt} ms`));
         }
       }, Math.max(20, this.o.chunkTimeoutMs / 3));
       return () => {
@@ -195,7 +206,8 @@ export class HidImageDriver implements ProtocolDriver {
       try {
         return await this.captureOnce(opts);
       } catch (err) {
-        if (!isDriverError(err) || opts.signal?.aborted || !(err.code === 'DEVICE_RESTARTED' || err.code === 'SCANNER_UNRESPONSIVE')) throw err;
+        // A restart, exhausted resends, or a device that no longer has the frame: take a new one.
+        if (!isDriverError(err) || opts.signal?.aborted || !(err.code === 'DEVICE_RESTARTED' || err.code === 'SCANNER_UNRESPONSIVE' || err.code === 'DEVICE_REJECTED')) throw err;
         last = err;
       }
     }

@@ -9,12 +9,19 @@ import { MemoryLink, type MemoryEnd } from '../transport/memory.ts';
 
 class FakeHIDAsync extends EventEmitter implements HidDeviceLike {
   closed = false;
+  private readonly unsubscribe: Array<() => void>;
   constructor(private readonly end: MemoryEnd) {
     super();
-    end.on('data', (d) => !this.closed && this.emit('data', Buffer.from(d)));
-    end.on('close', (err) => {
-      if (err && !this.closed) this.emit('error', new Error('could not read from HID device'));
-    });
+    this.unsubscribe = [
+      end.on('data', (d) => !this.closed && this.emit('data', Buffer.from(d))),
+      end.on('close', (err) => {
+        if (err && !this.closed) this.emit('error', new Error('could not read from HID device'));
+        this.detach();
+      }),
+    ];
+  }
+  private detach(): void {
+    for (const u of this.unsubscribe) u();
   }
   async write(values: number[] | Buffer): Promise<number> {
     if (this.closed || !this.end.isOpen) throw new Error('Cannot write to hid device');
@@ -24,6 +31,7 @@ class FakeHIDAsync extends EventEmitter implements HidDeviceLike {
   }
   async close(): Promise<void> {
     this.closed = true;
+    this.detach();
     await this.end.close();
   }
 }

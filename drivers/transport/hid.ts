@@ -46,7 +46,14 @@ export class HidTransport extends BaseTransport {
   async open(call: CallOptions = {}): Promise<void> {
     if (this.opened) return;
     const dev = await waitFor<HidDeviceLike>(`open ${this.description}`, { timeoutMs: call.timeoutMs ?? this.opts.timeoutMs ?? 2000, signal: call.signal }, (resolve, reject) => {
-      this.opts.open().then(resolve, (err: unknown) => reject(asDriverError(err, 'TRANSPORT_OPEN_FAILED', `cannot open ${this.description}`)));
+      let gaveUp = false;
+      this.opts.open().then(
+        (d) => (gaveUp ? void d.close().catch(() => undefined) : resolve(d)), // opened too late: do not leak it
+        (err: unknown) => reject(asDriverError(err, 'TRANSPORT_OPEN_FAILED', `cannot open ${this.description}`)),
+      );
+      return () => {
+        gaveUp = true;
+      };
     });
     this.dev = dev;
     dev.on('data', (b: Buffer) => this.deliver(new Uint8Array(b.buffer, b.byteOffset, b.length).slice()));

@@ -25,10 +25,15 @@ export class SerialTransport extends BaseTransport {
     if (this.opened) return;
     const { SerialPort } = await import('serialport');
     const port = new SerialPort({ path: this.opts.path, baudRate: this.opts.baudRate ?? 115200, autoOpen: false });
+    let gaveUp = false;
     await waitFor<void>(`open ${this.opts.path}`, { timeoutMs: call.timeoutMs ?? this.opts.timeoutMs ?? 2000, signal: call.signal }, (resolve, reject) => {
-      port.open((err) => (err ? reject(new DriverError('TRANSPORT_OPEN_FAILED', `cannot open ${this.opts.path}: ${err.message}`, { cause: err })) : resolve()));
-      return () => undefined;
+      port.open((err) => {
+        if (err) return reject(new DriverError('TRANSPORT_OPEN_FAILED', `cannot open ${this.opts.path}: ${err.message}`, { cause: err }));
+        if (gaveUp) return port.close(() => undefined); // opened after the timeout: do not leak it
+        resolve();
+      });
     }).catch((err: unknown) => {
+      gaveUp = true;
       if (port.isOpen) port.close(() => undefined);
       throw asDriverError(err, 'TRANSPORT_OPEN_FAILED', `open ${this.opts.path}`);
     });

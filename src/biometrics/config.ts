@@ -3,8 +3,8 @@ import type { CoderId, CoderParams } from './types.ts';
 
 /** The coder and parameters extract() uses unless told otherwise (chosen on the dev data: see README.md). */
 export const DEFAULT_EXTRACT: { coder: CoderId; params: CoderParams } = {
-  coder: 'compcode',
-  params: { roiSize: 64, wavelength10: 110, kernelRadius: 10, orientations: 6 },
+  coder: 'bocv',
+  params: { roiSize: 64, wavelength10: 95, kernelRadius: 9, orientations: 6 },
 };
 
 /**

@@ -97,7 +97,10 @@ export function extract(frame: GreyFrame, opts: ExtractOptions = {}): ExtractRes
   };
 }
 
-/** Raw measurements on the inner ROI: coverage, exposure, sharpness (fine/coarse detail ratio), vein contrast. */
+/**
+ * Raw measurements on the inner ROI: coverage, exposure, sharpness (finest detail, |I − 3×3 mean|, relative to the
+ * mean level), vein contrast (the 3×3 − 9×9 band, relative to the mean level).
+ */
 export function measure(img: Float32Array, valid: Uint8Array, size: number, margin: number): RoiMeasurements {
   const fine = boxBlur(img, size, size, 1);
   const coarse = boxBlur(img, size, size, 4);
@@ -106,7 +109,6 @@ export function measure(img: Float32Array, valid: Uint8Array, size: number, marg
   let sum = 0;
   let sat = 0;
   let eFine = 0;
-  let eCoarse = 0;
   let eBand = 0;
   for (let y = margin; y < size - margin; y++) {
     for (let x = margin; x < size - margin; x++) {
@@ -117,7 +119,6 @@ export function measure(img: Float32Array, valid: Uint8Array, size: number, marg
       sum += img[i]!;
       if (img[i]! >= 250) sat++;
       eFine += Math.abs(img[i]! - fine[i]!);
-      eCoarse += Math.abs(img[i]! - coarse[i]!);
       eBand += Math.abs(fine[i]! - coarse[i]!);
     }
   }
@@ -126,7 +127,7 @@ export function measure(img: Float32Array, valid: Uint8Array, size: number, marg
     coverage: cov / n,
     mean,
     saturated: cov ? sat / cov : 1,
-    sharpness: eCoarse > 0 ? eFine / eCoarse : 0,
+    sharpness: cov && mean > 0 ? eFine / cov / mean : 0,
     contrast: cov && mean > 0 ? eBand / cov / mean : 0,
   };
 }

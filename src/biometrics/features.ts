@@ -86,26 +86,42 @@ export function gridResponses(img: Float32Array, size: number, margin: number, b
   const area = side * side;
   const stride = bank.params.roiSize / cols;
   const out = new Float32Array(rows * cols * n);
-  const acc = new Float64Array(n);
+  // Real Gabor kernels are point-symmetric, k(x, y) = k(−x, −y): fold each patch once (p[t] + p[mirror t]) and
+  // take half-length dot products for every orientation.
+  const half = (area - 1) / 2;
+  const folded = new Float32Array(half + 1);
   for (let r = 0; r < rows; r++) {
     const cy = margin + Math.floor(stride * r + stride / 2);
     for (let c = 0; c < cols; c++) {
       const cx = margin + Math.floor(stride * c + stride / 2);
-      acc.fill(0);
-      for (let dy = 0; dy < side; dy++) {
-        const row = (cy - R + dy) * size + (cx - R);
-        const trow = dy * side;
-        for (let dx = 0; dx < side; dx++) {
-          const v = img[row + dx]!;
-          const t = trow + dx;
-          for (let k = 0; k < n; k++) acc[k] = acc[k]! + v * taps[k * area + t]!;
-        }
+      const base = (cy - R) * size + (cx - R);
+      let t = 0;
+      for (let dy = 0; dy <= R; dy++) {
+        const row = base + dy * size;
+        const mirrorRow = base + (side - 1 - dy) * size + side - 1;
+        const last = dy === R ? R : side - 1; // the centre row folds onto itself up to the centre
+        for (let dx = 0; dx <= last; dx++, t++) folded[t] = t === half ? img[row + dx]! : img[row + dx]! + img[mirrorRow - dx]!;
       }
       const o = (r * cols + c) * n;
-      for (let k = 0; k < n; k++) out[o + k] = acc[k]!;
+      for (let k = 0; k < n; k++) {
+        const tk = k * area;
+        let acc = 0;
+        for (let i = 0; i <= half; i++) acc += folded[i]! * taps[tk + i]!;
+        out[o + k] = acc;
+      }
     }
   }
   return out;
+}
+
+/**
+ * BOCV plane p holds the sign of orientation bocvOrientation(p): the even orientations first, then the odd
+ * ones (0°, 60°, 120°, 30°, 90°, 150° for 6), so any prefix of 3 planes spans the half-circle evenly (the 1:N
+ * coarse code reads the first 3 planes as an 8-valued orientation label).
+ */
+export function bocvOrientation(p: number, n: number): number {
+  const evens = Math.ceil(n / 2);
+  return p < evens ? 2 * p : 2 * (p - evens) + 1;
 }
 
 /** Packs responses into a code (bit layout: types.ts). `cellValid[r * cols + c]` gates each cell. */
@@ -128,7 +144,7 @@ export function encodeResponses(coder: CoderId, resp: Float32Array, n: number, r
         for (let j = 1; j < n; j++) if (resp[o + j]! < resp[o + k]!) k = j;
         for (let p = 0; p < planes; p++) if ((k - p - 1 + n) % n < half) bits[p * rows + r]! |= 1 << c;
       } else if (coder === 'bocv') {
-        for (let p = 0; p < planes; p++) if (resp[o + p]! < 0) bits[p * rows + r]! |= 1 << c;
+        for (let p = 0; p < planes; p++) if (resp[o + bocvOrientation(p, n)]! < 0) bits[p * rows + r]! |= 1 << c;
       } else {
         for (let p = 0; p < planes; p++) if (resp[o + p]! < resp[o + p + half]!) bits[p * rows + r]! |= 1 << c;
       }

@@ -10,10 +10,13 @@ export function assertFrame(f: GreyFrame): void {
   }
 }
 
-/** Area-average downsampling by an integer factor (edges that do not fill a block are dropped). */
-export function downsample(f: GreyFrame, factor: number): GreyFrame {
-  const w = Math.floor(f.width / factor);
-  const h = Math.floor(f.height / factor);
+/**
+ * Area-average downsampling by an integer factor, of the whole frame or of the region [x0, x1) × [y0, y1)
+ * (edges that do not fill a block are dropped).
+ */
+export function downsample(f: GreyFrame, factor: number, x0 = 0, y0 = 0, x1 = f.width, y1 = f.height): GreyFrame {
+  const w = Math.floor((x1 - x0) / factor);
+  const h = Math.floor((y1 - y0) / factor);
   const out = new Uint8Array(w * h);
   const acc = new Uint32Array(w);
   const n = factor * factor;
@@ -21,7 +24,7 @@ export function downsample(f: GreyFrame, factor: number): GreyFrame {
   for (let y = 0; y < h; y++) {
     acc.fill(0);
     for (let dy = 0; dy < factor; dy++) {
-      let i = (y * factor + dy) * f.width;
+      let i = (y0 + y * factor + dy) * f.width + x0;
       for (let x = 0; x < w; x++) {
         let s = 0;
         for (let dx = 0; dx < factor; dx++) s += src[i++]!;

@@ -412,4 +412,4 @@ export function pickValleys(valleys: Valley[], closed: boolean, palmRadius: numb
 }
 
 /** Least prominence, in palm radii, of the two fingertips between the chosen valleys. */
-const MIN_FINGER = 1.0;
+const MIN_FINGER = 0.8;

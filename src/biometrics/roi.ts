@@ -64,8 +64,16 @@ export interface SampledRoi {
 export function sampleRoi(frame: GreyFrame, g: RoiGeometry, inner: number, margin: number, hand: HandMask, handScale: number): SampledRoi {
   const step = g.side / inner;
   const factor = Math.max(1, Math.floor(step));
-  const src = factor > 1 ? downsample(frame, factor) : frame;
   const size = inner + 2 * margin;
+  // Average only the frame region the ROI (with its margin) covers.
+  const reach = (size / 2 + 1) * step * Math.SQRT2 + factor;
+  const x0 = Math.max(0, Math.floor((g.centre.x - reach) / factor) * factor);
+  const y0 = Math.max(0, Math.floor((g.centre.y - reach) / factor) * factor);
+  const x1 = Math.min(frame.width, Math.ceil(g.centre.x + reach));
+  const y1 = Math.min(frame.height, Math.ceil(g.centre.y + reach));
+  const src = factor > 1 ? downsample(frame, factor, x0, y0, x1, y1) : frame;
+  const ox = factor > 1 ? x0 : 0;
+  const oy = factor > 1 ? y0 : 0;
   const image = new Float32Array(size * size);
   const valid = new Uint8Array(size * size);
   const ux = Math.cos(g.angle);
@@ -84,7 +92,7 @@ export function sampleRoi(frame: GreyFrame, g: RoiGeometry, inner: number, margi
       const fx = g.centre.x + u * ux + v * nx;
       const fy = g.centre.y + u * uy + v * ny;
       // Frame pixel centre (fx, fy) lies at ((fx + 0.5) / factor − 0.5) in the averaged image.
-      const val = bilinear(src.pixels, src.width, src.height, (fx + 0.5) / factor - 0.5, (fy + 0.5) / factor - 0.5);
+      const val = bilinear(src.pixels, src.width, src.height, (fx - ox + 0.5) / factor - 0.5, (fy - oy + 0.5) / factor - 0.5);
       const k = j * size + i;
       const hx = Math.round((fx + 0.5) / handScale - 0.5);
       const hy = Math.round((fy + 0.5) / handScale - 0.5);

@@ -29,7 +29,9 @@ export type CoderId = 'compcode' | 'bocv' | 'ordinal';
  * The meaning of a plane depends on the coder (see features.ts): for Competitive Code the 3 planes are a
  * Gray-like code of the winning orientation, chosen so that the Hamming distance between two cells equals the
  * angular distance between their orientations (0..3); for BOCV each of the 6 planes is the sign of one
- * orientation's filter response.
+ * orientation's filter response (1 = negative, i.e. a dark line across that orientation), planes ordered
+ * 0°, 60°, 120°, 30°, 90°, 150° (features.ts `bocvOrientation`); for ordinal codes plane p is 1 when
+ * orientation p responds more negatively than the orthogonal orientation p + n/2.
  */
 export interface FeatureCode {
   rows: number;

@@ -23,7 +23,12 @@ export type DownloadOutcome = 'downloaded' | 'failed' | 'skipped';
  * Runs electron's own install.js once per Electron version (remembered in the data folder), with a short
  * time limit, so a terminal without network falls back to browser mode quickly and only asks once.
  */
-export async function tryElectronDownloadOnce(root: string, dataDir: string, timeoutMs = 30_000): Promise<DownloadOutcome> {
+export async function tryElectronDownloadOnce(
+  root: string,
+  dataDir: string,
+  onAttempt: () => void = () => {},
+  timeoutMs = 30_000,
+): Promise<DownloadOutcome> {
   if (process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) return 'skipped';
   let pkgDir: string;
   try {
@@ -35,6 +40,7 @@ export async function tryElectronDownloadOnce(root: string, dataDir: string, tim
   const marker = join(dataDir, '.electron-download-tried');
   if (existsSync(marker) && readFileSync(marker, 'utf8').trim() === version) return 'skipped';
   writeFileSync(marker, version + '\n');
+  onAttempt();
   const ok = await new Promise<boolean>((resolve) => {
     const child = spawn(process.execPath, [join(pkgDir, 'install.js')], { cwd: pkgDir, stdio: 'ignore' });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

@@ -28,7 +28,8 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function startRuntime(opts: RuntimeOptions): Runtime {
+/** Async so parts that need I/O to start (SQLite, the scanner, the local server) can be awaited here. */
+export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const dataDir = prepareDataDir(opts.dataDir); // throws one clear PalmPayError when unusable
   const log = opts.log ?? createLogger({ dataDir });
   const events = createEventHub((err) => log.warn({ err }, 'event listener failed'));

@@ -32,11 +32,14 @@ export async function runTerminal(opts: TerminalOptions): Promise<number> {
 
   let electron: string | null = null;
   let why = 'serve only (--no-open)';
-  if (opts.open && !opts.browser) {
+  if (opts.open && !opts.browser && !hasDisplay()) {
+    why = 'no display for a window';
+  } else if (opts.open && !opts.browser) {
     electron = electronBinary(opts.root);
     if (!electron) {
-      say('Electron binary not installed; trying its download once (30 s limit)…');
-      const outcome = await tryElectronDownloadOnce(opts.root, dataDir);
+      const outcome = await tryElectronDownloadOnce(opts.root, dataDir, () =>
+        say('Electron binary not installed; trying its download once (30 s limit)…'),
+      );
       electron = outcome === 'downloaded' ? electronBinary(opts.root) : null;
       why = outcome === 'skipped' ? 'Electron binary not installed' : 'Electron binary could not be downloaded';
     }
@@ -53,7 +56,7 @@ export async function runTerminal(opts: TerminalOptions): Promise<number> {
   }
 
   say(`browser mode (${why})`);
-  const runtime = startRuntime({ mode: 'browser', version: opts.version, dataDir, language: opts.lang });
+  const runtime = await startRuntime({ mode: 'browser', version: opts.version, dataDir, language: opts.lang });
   let server;
   try {
     server = await startKioskServer({

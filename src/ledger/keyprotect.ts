@@ -95,7 +95,7 @@ export function keyringProtector(name = 'terminal-kek'): KeyProtector {
       if (!kek) {
         kek = nacl.randomBytes(32);
         const r = spawnSync('secret-tool', ['store', '--label=PalmPay terminal key', ...attrs], { input: Buffer.from(kek).toString('base64') });
-        if (r.error || r.status !== 0) throw new KeyProtectorUnavailableError('os-keyring', `secret-tool store failed: ${r.error?.message ?? String(r.stderr).trim()}`);
+        if (r.error || r.status !== 0) throw new KeyProtectorUnavailableError('os-keyring', `secret-tool store failed (${r.error?.message ?? String(r.stderr).trim()}); is a keyring daemon running? To rely on file permissions only, set PALMPAY_KEY_PROTECTOR=file`);
       }
       return wrapWith(kek, plain);
     },

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { PalmPayError } from '../util/errors.ts';
 import { Id } from './record.ts';
 import { signerFromSecretKey, type Signer } from './sign.ts';
-import { secretboxSealer, type Sealer } from './sealer.ts';
+import { secretboxSealer, type Sealer, type SealFormat } from './sealer.ts';
 import { KeyUnsealError, type KeyProtector, type ProtectorKind } from './keyprotect.ts';
 
 export const KEY_FILE_NAME = 'terminal-key.json';
@@ -72,8 +72,11 @@ export function readPublicIdentity(dataDir: string): PublicIdentity {
   return { terminalId: k.terminalId, publicKey: Buffer.from(k.publicKeyHex, 'hex'), protector: k.protector };
 }
 
-/** Unseals the identity. A wrong protector or key gives a typed error, and no signer: the terminal cannot pay. */
-export function openKeyStore(dataDir: string, protector: KeyProtector): KeyStore {
+/**
+ * Unseals the identity. A wrong protector or key gives a typed error, and no signer: the terminal cannot pay.
+ * `sealFormat` picks how NEW templates are sealed (opening reads every format); default secretbox.
+ */
+export function openKeyStore(dataDir: string, protector: KeyProtector, sealFormat: SealFormat = 'secretbox'): KeyStore {
   const k = readKeyFile(dataDir);
   if (k.protector !== protector.kind) {
     throw new KeyStoreError('KEY_PROTECTOR_MISMATCH', `the terminal key was sealed with ${k.protector}, not ${protector.kind}`);
@@ -85,7 +88,7 @@ export function openKeyStore(dataDir: string, protector: KeyProtector): KeyStore
     const publicKey = Buffer.from(k.publicKeyHex, 'hex');
     const signer = signerFromSecretKey(secretKey);
     if (!Buffer.from(signer.publicKey).equals(publicKey)) throw new KeyStoreError('KEY_MISMATCH', 'the sealed private key does not match the recorded public key');
-    return { terminalId: k.terminalId, publicKey, protector: k.protector, protection: protector.description, signer, sealer: secretboxSealer(dataKey) };
+    return { terminalId: k.terminalId, publicKey, protector: k.protector, protection: protector.description, signer, sealer: secretboxSealer(dataKey, sealFormat) };
   } finally {
     secretKey.fill(0);
     dataKey.fill(0);

@@ -5,6 +5,7 @@ import type { OpenOptions } from '../store/db.ts';
 import { openKeyStore, readPublicIdentity, provisionIdentity, type KeyStore, type PublicIdentity } from './keystore.ts';
 import { chooseProtector, protectorFor, type KeyProtector, type SafeStorageLike } from './keyprotect.ts';
 import { Ledger, type LedgerOptions } from './ledger.ts';
+import type { SealFormat } from './sealer.ts';
 
 export interface OpenTerminalOptions extends LedgerOptions {
   /** Electron's safeStorage, passed in by the shell */
@@ -12,6 +13,8 @@ export interface OpenTerminalOptions extends LedgerOptions {
   /** overrides the protector chosen from the key file */
   protector?: KeyProtector;
   store?: OpenOptions;
+  /** how new templates are sealed: 'secretbox' (default) or 'aes-256-gcm' (faster bulk load); both open */
+  sealFormat?: SealFormat;
 }
 
 export interface Terminal {
@@ -35,7 +38,7 @@ export function provisionTerminal(dataDir: string, terminalId: string, opts: { s
 export function openTerminal(dataDir: string, opts: OpenTerminalOptions = {}): Terminal {
   const identity = readPublicIdentity(dataDir);
   const protector = opts.protector ?? protectorFor(identity.protector, opts.safeStorage ? { safeStorage: opts.safeStorage } : {});
-  const keys = openKeyStore(dataDir, protector);
+  const keys = openKeyStore(dataDir, protector, opts.sealFormat);
   const store = openStore(dbPath(dataDir), opts.store);
   try {
     const ledger = Ledger.open(store, keys, opts);

@@ -194,7 +194,16 @@ export class MalformedRecordError extends PalmPayError {
 export function parseBody(input: unknown): RecordBody {
   const r = RecordBody.safeParse(input);
   if (!r.success) throw new MalformedRecordError(`malformed record: ${describeIssues(r.error)}`);
-  return checkInvariants(r.data);
+  return checkInvariants(dropUndefined(r.data));
+}
+
+/** `{biller: undefined}` means the field is absent: remove such keys so the canonical form has one spelling. */
+function dropUndefined<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(dropUndefined) as T;
+  if (typeof v !== 'object' || v === null) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = dropUndefined(x);
+  return out as T;
 }
 
 /** Validates an untrusted signed record (body + hash + sig). Does not check the signature: see sign.ts / chain.ts. */

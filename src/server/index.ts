@@ -14,6 +14,8 @@ export interface StartServerOptions extends CentralOptions {
   /** Loopback only (a TLS reverse proxy fronts the centre in a deployment). */
   host?: '127.0.0.1' | 'localhost' | '::1';
   log?: Logger;
+  /** Longest wait for requests in flight at shutdown before connections are cut. Default 10 s. */
+  shutdownGraceMs?: number;
 }
 
 export interface RunningServer {
@@ -47,7 +49,16 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     central,
     close: () =>
       (closing ??= (async () => {
-        await app.close();
+        // Keep-alive connections that finish their request while we close would otherwise linger for the
+        // keep-alive timeout: close each as soon as it is idle, and everything after a grace period.
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 25);
+        const deadline = setTimeout(() => app.server.closeAllConnections(), opts.shutdownGraceMs ?? 10_000);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(sweep);
+          clearTimeout(deadline);
+        }
         if (ownsCentral) await central.close();
       })()),
   };

@@ -5,7 +5,7 @@ import { canonicalJson } from '../ledger/canonical.ts';
 import { createHash } from 'node:crypto';
 import { makeVerifier, SIGNING_DOMAIN } from '../ledger/sign.ts';
 import type { VerifyPool } from './verify-pool.ts';
-import type { RepoTx, RecordRow, TerminalRow } from './repo.ts';
+import type { PersonRow, RepoTx, RecordRow, TerminalRow } from './repo.ts';
 import { payoutPostings, purchasePostings, refundPostings, reversal, account } from './postings.ts';
 
 /**
@@ -81,6 +81,14 @@ export interface IngestContext {
   onEnrolment?: (r: RepoTx, personId: string) => Promise<void>;
   /** Accounts whose balance changed (the caller publishes new offline allowances). */
   touchedAccounts: Set<string>;
+  /** People looked up during this batch (a batch names the same customers again and again). */
+  people?: Map<string, PersonRow | undefined>;
+}
+
+async function personOf(ctx: IngestContext, r: RepoTx, id: string): Promise<PersonRow | undefined> {
+  ctx.people ??= new Map();
+  if (!ctx.people.has(id)) ctx.people.set(id, await r.getPerson(id));
+  return ctx.people.get(id);
 }
 
 export type Prepared = Structural;
@@ -177,7 +185,7 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
       return {};
     }
     case 'purchase': {
-      const p = await r.getPerson(rec.customerId);
+      const p = await personOf(ctx, r, rec.customerId);
       if (!p) return { review: `customer ${rec.customerId} is not enrolled` };
       if (p.status === 'revoked') return { review: `customer ${rec.customerId} is revoked` };
       if (p.status !== 'confirmed') return { review: `customer ${rec.customerId} is not confirmed (${p.status})` };
@@ -221,6 +229,7 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
       return {};
     }
     case 'enrolment': {
+      ctx.people?.clear(); // the registry changes under this batch
       const existing = await r.getPerson(rec.personId);
       if (existing) return { review: `person ${rec.personId} is already registered (enrolled at ${existing.terminal_id}#${existing.seq})` };
       await r.insertPerson({

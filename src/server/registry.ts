@@ -1,6 +1,7 @@
 // Enrolment registry: the 1:N duplicate check behind a small interface, so the identification code can be swapped.
 import { decodeTemplate } from '../biometrics/template.ts';
 import { matchScore } from '../biometrics/match.ts';
+import { DECISION_THRESHOLD } from '../biometrics/config.ts';
 import type { Template } from '../biometrics/types.ts';
 
 export interface GalleryEntry {
@@ -24,9 +25,10 @@ export const exactDuplicateChecker: DuplicateChecker = {
 /**
  * The biometric check: decodes templates with src/biometrics and flags any gallery person whose best match
  * distance is at or under `threshold` (LOWER IS MORE SIMILAR). Templates that do not decode fall back to the exact check.
- * A linear scan: the registry sees one enrolment at a time; a 1:N index plugs in here when the gallery grows.
+ * An exact linear scan (the identifier's `exhaustive()` reference): the registry sees one enrolment at a time.
+ * For galleries of 10⁵+ the two-stage index of src/biometrics/identify (palmIdentifier) plugs in behind this interface.
  */
-export function biometricDuplicateChecker(threshold = 0.3): DuplicateChecker {
+export function biometricDuplicateChecker(threshold: number = DECISION_THRESHOLD): DuplicateChecker {
   const decode = (b: Buffer): Template | undefined => {
     try {
       return decodeTemplate(new Uint8Array(b));

@@ -169,6 +169,12 @@ export class RepoTx {
   }
 
   // ---- ledger ----
+  /**
+   * Balance moves not yet written: a batch touches the same few accounts many times, so the moves are summed in
+   * memory and written once per account when the transaction ends (Repo.tx flushes; reads see them at once).
+   */
+  private readonly pendingBalances = new Map<string, { account: string; currency: string; delta: number }>();
+
   /** Writes one balanced transaction and moves the balances. Returns its id. */
   async postTxn(t: { source: string; terminalId: string | null; seq: number | null; ref: string; memo: string; at: number; postings: Posting[] }): Promise<number> {
     const row = await this.c.get<{ id: number }>(
@@ -176,19 +182,35 @@ export class RepoTx {
       [t.source, t.terminalId, t.seq, t.ref, t.memo, t.at],
     );
     const id = Number(row!.id);
+    if (t.postings.length > 0) {
+      const values = t.postings.map(() => '(?, ?, ?, ?)').join(', ');
+      await this.c.run(`INSERT INTO postings (txn_id, account, currency, amount) VALUES ${values}`, t.postings.flatMap((p) => [id, p.account, p.currency, p.amount]));
+    }
     for (const p of t.postings) {
-      await this.c.run('INSERT INTO postings (txn_id, account, currency, amount) VALUES (?, ?, ?, ?)', [id, p.account, p.currency, p.amount]);
-      await this.c.run(
-        'INSERT INTO balances (account, currency, balance) VALUES (?, ?, ?) ON CONFLICT (account, currency) DO UPDATE SET balance = balances.balance + excluded.balance',
-        [p.account, p.currency, p.amount],
-      );
+      const key = `${p.account}\u0000${p.currency}`;
+      const cur = this.pendingBalances.get(key);
+      if (cur) cur.delta += p.amount;
+      else this.pendingBalances.set(key, { account: p.account, currency: p.currency, delta: p.amount });
     }
     return id;
   }
-  async balance(account: string, currency: string): Promise<number> {
-    return Number((await this.c.get<{ balance: number }>('SELECT balance FROM balances WHERE account = ? AND currency = ?', [account, currency]))?.balance ?? 0);
+  /** Writes the summed balance moves (called by Repo.tx before commit, and before whole-table reads). */
+  async flush(): Promise<void> {
+    for (const b of this.pendingBalances.values()) {
+      if (b.delta === 0) continue;
+      await this.c.run(
+        'INSERT INTO balances (account, currency, balance) VALUES (?, ?, ?) ON CONFLICT (account, currency) DO UPDATE SET balance = balances.balance + excluded.balance',
+        [b.account, b.currency, b.delta],
+      );
+    }
+    this.pendingBalances.clear();
   }
-  listBalances(prefix = ''): Promise<Array<{ account: string; currency: string; balance: number }>> {
+  async balance(account: string, currency: string): Promise<number> {
+    const stored = Number((await this.c.get<{ balance: number }>('SELECT balance FROM balances WHERE account = ? AND currency = ?', [account, currency]))?.balance ?? 0);
+    return stored + (this.pendingBalances.get(`${account}\u0000${currency}`)?.delta ?? 0);
+  }
+  async listBalances(prefix = ''): Promise<Array<{ account: string; currency: string; balance: number }>> {
+    await this.flush();
     return this.c.all('SELECT account, currency, balance FROM balances WHERE account LIKE ? ORDER BY account, currency', [`${prefix}%`]);
   }
   txnOfRecord(terminalId: string, seq: number): Promise<TxnRow | undefined> {
@@ -329,7 +351,12 @@ export class Repo {
   }
 
   tx<T>(fn: (r: RepoTx) => Promise<T>): Promise<T> {
-    return this.db.tx((c) => fn(new RepoTx(c)));
+    return this.db.tx(async (c) => {
+      const r = new RepoTx(c);
+      const out = await fn(r);
+      await r.flush();
+      return out;
+    });
   }
 
   close(): Promise<void> {

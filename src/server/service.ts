@@ -12,7 +12,7 @@ import { ingestRecords, prepareRecords, type RecordResult } from './ingest.ts';
 import { VerifyPool } from './verify-pool.ts';
 import { leaseMoveRefusal, parsePayrollCsv, PayrollImportError, pickLeaseHolder } from './payroll.ts';
 import { account, fundingPostings, payrollPostings } from './postings.ts';
-import { exactDuplicateChecker, type DuplicateChecker } from './registry.ts';
+import { biometricDuplicateChecker, type DuplicateChecker } from './registry.ts';
 import { Repo, type RepoTx, type TerminalRow } from './repo.ts';
 
 /** A refusal with its HTTP status; `code` is stable for clients and tests. */
@@ -47,6 +47,7 @@ export class Central {
   readonly counters: Counters = { batches: 0, records: {}, authFailures: 0 };
   private readonly now: () => number;
   private pool: VerifyPool | undefined;
+  private defaultChecker: DuplicateChecker | undefined;
 
   private constructor(
     readonly repo: Repo,
@@ -218,7 +219,7 @@ export class Central {
     if (!p || p.status !== 'provisional' || p.templates === null) return;
     const candidate = (JSON.parse(p.templates) as string[]).map((t) => Buffer.from(t, 'base64'));
     const gallery = (await r.galleryPersons(personId)).map((g) => ({ personId: g.id, templates: (JSON.parse(g.templates!) as string[]).map((t) => Buffer.from(t, 'base64')) }));
-    const dup = await (this.opts.duplicateChecker ?? exactDuplicateChecker).findDuplicate(candidate, gallery);
+    const dup = await (this.opts.duplicateChecker ?? (this.defaultChecker ??= biometricDuplicateChecker())).findDuplicate(candidate, gallery);
     const now = this.now();
     if (dup) {
       await r.setPersonStatus(personId, 'duplicate_review', dup.personId, now);

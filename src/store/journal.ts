@@ -48,9 +48,8 @@ export class JournalRepo {
     this.rangeStmt = db.prepare('SELECT * FROM journal WHERE seq >= ? ORDER BY seq LIMIT ?');
     this.allStmt = db.prepare('SELECT * FROM journal ORDER BY seq');
     this.countStmt = db.prepare('SELECT count(*) AS n FROM journal');
-    this.oldestUnsyncedStmt = db.prepare(`SELECT min(j.hlc_ms) AS ms FROM outbox o JOIN journal j ON j.seq = o.seq`);
-    this.unsyncedTotalsStmt = db.prepare(`SELECT j.currency AS currency, sum(j.amount_minor) AS total FROM outbox o JOIN journal j ON j.seq = o.seq
-       AND j.type IN ('purchase', 'salary_payout') AND j.currency IS NOT NULL GROUP BY j.currency`);
+    this.oldestUnsyncedStmt = db.prepare(`SELECT j.hlc_ms AS ms FROM outbox o JOIN journal j ON j.seq = o.seq ORDER BY o.seq LIMIT 1`);
+    this.unsyncedTotalsStmt = db.prepare(`SELECT currency, total_minor AS total FROM outbox_totals WHERE total_minor != 0`);
     this.refundedStmt = db.prepare(`SELECT sum(amount_minor) AS s FROM journal WHERE type = 'refund' AND json_extract(body, '$.originalPurchaseId') = ?`);
     this.voidOfStmt = db.prepare(`SELECT seq FROM journal WHERE type = 'void' AND json_extract(body, '$.targetSeq') = ? AND json_extract(body, '$.targetTerminalId') = ?`);
     this.lastOfTypeStmt = db.prepare('SELECT * FROM journal WHERE type = ? ORDER BY seq DESC LIMIT 1');

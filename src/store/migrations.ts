@@ -117,7 +117,22 @@ export const MIGRATIONS: readonly Migration[] = [
         next_attempt_at_ms INTEGER NOT NULL DEFAULT 0,
         last_error TEXT,
         claimed_at_ms INTEGER
-      ) STRICT;`,
+      ) STRICT;
+      -- Money not yet acknowledged by the centre, per currency, kept by triggers so the offline limit check is O(1).
+      CREATE TABLE outbox_totals (currency TEXT PRIMARY KEY, total_minor INTEGER NOT NULL) STRICT;
+      CREATE TRIGGER outbox_totals_add AFTER INSERT ON outbox
+        WHEN (SELECT type FROM journal WHERE seq = NEW.seq) IN ('purchase', 'salary_payout')
+      BEGIN
+        INSERT INTO outbox_totals (currency, total_minor)
+          SELECT currency, amount_minor FROM journal WHERE seq = NEW.seq
+          ON CONFLICT(currency) DO UPDATE SET total_minor = total_minor + excluded.total_minor;
+      END;
+      CREATE TRIGGER outbox_totals_remove AFTER DELETE ON outbox
+        WHEN (SELECT type FROM journal WHERE seq = OLD.seq) IN ('purchase', 'salary_payout')
+      BEGIN
+        UPDATE outbox_totals SET total_minor = total_minor - (SELECT amount_minor FROM journal WHERE seq = OLD.seq)
+          WHERE currency = (SELECT currency FROM journal WHERE seq = OLD.seq);
+      END;`,
   },
 ];
 

@@ -3,7 +3,7 @@
 // same records without HTTP or outbox in the same run, as the peer.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes, createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signerFromSecretKey } from '../ledger/sign.ts';
 import type { SignedRecord } from '../ledger/record.ts';
@@ -34,6 +34,12 @@ export interface SyncBenchResult {
   meets_target: boolean;
   centre_records: number;
   storage: string;
+  /** CPU time (all threads of this process, user + system) per record: a figure that contention does not distort */
+  end_to_end_cpu_us_per_record: number;
+  raw_ingest_cpu_us_per_record: number;
+  /** the machine is shared: its 1-minute load average and core count when the run started */
+  load_average_1m: number;
+  cores: number;
 }
 
 async function setupCentre(central: Central, terminalId: string, publicKeyHex: string) {
@@ -75,11 +81,13 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<SyncBenchResult
     const raw = await Central.open(`sqlite:${join(dir, 'raw.db')}`);
     await setupCentre(raw, 'T1', pk);
     let t0 = performance.now();
+    let cpu0 = process.cpuUsage();
     for (let i = 0; i < records.length; i += o.batchSize) {
       await raw.ingest('T1', records.slice(i, i + o.batchSize));
       o.onProgress?.(Math.min(records.length, i + o.batchSize));
     }
     const rawSeconds = (performance.now() - t0) / 1000;
+    const rawCpu = cpuSince(cpu0);
     await raw.close();
 
     // End to end: terminal store outbox → HTTP → centre.
@@ -92,9 +100,11 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<SyncBenchResult
     sync.on('progress', (p) => o.onProgress?.(p.sent));
     o.onPhase?.('draining to the centre (end to end)', o.records);
     t0 = performance.now();
+    cpu0 = process.cpuUsage();
     sync.start();
     await sync.drained(30 * 60_000);
     const e2eSeconds = (performance.now() - t0) / 1000;
+    const e2eCpu = cpuSince(cpu0);
     await sync.stop();
     const counts = await server.central.repo.tx((r) => r.countRecords());
     await server.close();
@@ -114,6 +124,10 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<SyncBenchResult
       meets_target: e2e >= 5000,
       centre_records: counts.accepted + counts.review - 1, // minus the set-up enrolment
       storage: 'sqlite',
+      end_to_end_cpu_us_per_record: Math.round(e2eCpu / o.records),
+      raw_ingest_cpu_us_per_record: Math.round(rawCpu / o.records),
+      load_average_1m: round(loadavg()[0]!),
+      cores: availableParallelism(),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -121,3 +135,7 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<SyncBenchResult
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
+const cpuSince = (c: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(c);
+  return d.user + d.system;
+};

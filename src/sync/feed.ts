@@ -8,6 +8,7 @@ import type { Currency } from '../ledger/record.ts';
 import type { Store } from '../store/store.ts';
 import type { CentreClient } from './client.ts';
 import { PalmPayError } from '../util/errors.ts';
+import { SETTING as LEDGER_SETTING } from '../ledger/ledger.ts';
 
 export const SETTINGS = {
   terminalId: 'sync.terminalId',
@@ -54,7 +55,13 @@ export async function pullFeed(o: FeedOptions, onPage?: (p: { events: number; cu
       for (const e of page.events) applyEvent(o, e, now());
       o.store.settings.set(SETTINGS.cursor, page.cursor);
       o.store.settings.set(SETTINGS.serverTime, page.time);
-      if (!page.more) o.store.settings.set(SETTINGS.feedAt, page.time.ms);
+      // The ledger stamps every record with the last server-signed time it saw (its ref is the signature).
+      const seen = o.store.settings.get<{ ms: number }>(LEDGER_SETTING.serverTime);
+      if (!seen || seen.ms <= page.time.ms) o.store.settings.set(LEDGER_SETTING.serverTime, { ms: page.time.ms, ref: page.time.sig });
+      if (!page.more) {
+        o.store.settings.set(SETTINGS.feedAt, now());
+        o.store.settings.set(LEDGER_SETTING.lastSyncMs, now());
+      }
     });
     cursor = page.cursor;
     events += page.events.length;

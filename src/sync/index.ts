@@ -6,6 +6,7 @@ import type { Signer } from '../ledger/sign.ts';
 import type { Store } from '../store/store.ts';
 import { newEncKeyPair, verifyCertificate, type Certificate } from '../server/crypto.ts';
 import { PalmPayError } from '../util/errors.ts';
+import { SETTING as LEDGER_SETTING } from '../ledger/ledger.ts';
 import type { BackoffPolicy, LinkState } from './backoff.ts';
 import { CentreClient } from './client.ts';
 import { feedFreshness, pullFeed, SETTINGS, type FeedFreshness } from './feed.ts';
@@ -36,8 +37,10 @@ export interface SyncOptions {
   store: Store;
   serverUrl: string;
   signer: Signer;
-  /** Defaults to the id in the certificate saved by registerWithCentre. */
+  /** Defaults to the id in the certificate saved by registerWithCentre (or the ledger's terminal id). */
   terminalId?: string;
+  /** The running ledger, told of each server-signed time so the next record carries it (src/ledger/ledger.ts). */
+  ledger?: { noteServerTime(st: { ms: number; ref: string }): void };
   sealer?: Sealer;
   batchSize?: number;
   /** How often the feed is pulled while the link is up. Default 60 s. */
@@ -80,7 +83,7 @@ export interface Sync extends EventEmitter<SyncEvents> {
 }
 
 export function createSync(o: SyncOptions): Sync {
-  const terminalId = o.terminalId ?? o.store.settings.get<string>(SETTINGS.terminalId);
+  const terminalId = o.terminalId ?? o.store.settings.get<string>(SETTINGS.terminalId) ?? o.store.settings.get<string>(LEDGER_SETTING.terminalId);
   if (!terminalId) throw new PalmPayError('SYNC_NOT_REGISTERED', 'this terminal is not registered with the centre (palmpay terminal register CODE)');
   const now = o.now ?? Date.now;
   // Sign requests with the centre's clock when known: an offline terminal's clock may be far off.
@@ -122,7 +125,10 @@ export function createSync(o: SyncOptions): Sync {
     (pulling ??= (async () => {
       try {
         const r = await pullFeed({ store: o.store, client, terminalId, sealer: o.sealer, now }, (p) => em.emit('feed', p));
-        if (r.time) skew = r.time.ms - now();
+        if (r.time) {
+          skew = r.time.ms - now();
+          o.ledger?.noteServerTime({ ms: r.time.ms, ref: r.time.sig });
+        }
         return { events: r.events };
       } finally {
         pulling = undefined;

@@ -23,7 +23,7 @@ export class SneakernetError extends PalmPayError {}
 export function exportOutbox(store: Store, file: string, opts: { all?: boolean; now?: number } = {}): ExportHeader {
   const rows = opts.all
     ? (store.db.prepare('SELECT body, hash, sig, seq FROM journal ORDER BY seq').all() as Array<{ body: string; hash: string; sig: string; seq: number }>)
-    : (store.db.prepare(`SELECT j.body, j.hash, j.sig, j.seq FROM outbox o JOIN journal j ON j.seq = o.seq WHERE o.state != 'done' ORDER BY o.seq`).all() as Array<{ body: string; hash: string; sig: string; seq: number }>);
+    : (store.db.prepare(`SELECT j.body, j.hash, j.sig, j.seq FROM outbox o JOIN journal j ON j.seq = o.seq ORDER BY o.seq`).all() as Array<{ body: string; hash: string; sig: string; seq: number }>);
   const terminalId = store.settings.get<string>(SETTINGS.terminalId) ?? (rows[0] ? (JSON.parse(rows[0].body) as { terminalId: string }).terminalId : 'unknown');
   const header: ExportHeader = { format: EXPORT_FORMAT, v: 1, terminalId, exportedAtMs: opts.now ?? Date.now(), count: rows.length, firstSeq: rows[0]?.seq ?? null, lastSeq: rows.at(-1)?.seq ?? null };
   // The body column is the signed canonical JSON: splice hash and sig in without re-encoding it.

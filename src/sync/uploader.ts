@@ -10,7 +10,7 @@ import { CentreRefusal, LinkError, type CentreClient } from './client.ts';
 /** What the uploader needs of the outbox (src/store/outbox.ts implements it). */
 export interface OutboxPort {
   claimBatch(n: number, nowMs: number): OutboxItem[];
-  markDone(ids: readonly number[], nowMs?: number): void;
+  markDone(ids: readonly number[]): void;
   markFailed(ids: readonly number[], error: string, nextAttemptAtMs: number): void;
   recoverInFlight(): number;
   stats(): OutboxStats;
@@ -20,6 +20,11 @@ export interface UploaderOptions {
   outbox: OutboxPort;
   client: Pick<CentreClient, 'upload'>;
   batchSize?: number;
+  /**
+   * Batches on the wire at once (default 2): the centre verifies the next batch while it posts the current one.
+   * Batches are claimed in seq order; should a later one overtake, the centre answers `gap` and it is resent.
+   */
+  pipeline?: number;
   backoff?: BackoffPolicy;
   /** Retry delay for records the centre refused for good (conflict, invalid): they stay visible, not lost. */
   refusedRetryMs?: number;
@@ -53,7 +58,7 @@ export class Uploader extends EventEmitter<UploaderEvents> {
   private link: LinkState = 'unknown';
   private failures = 0;
   private sent = 0;
-  private lastStats: OutboxStats = { pending: 0, inFlight: 0, done: 0, nextAttemptAtMs: null };
+  private lastStats: OutboxStats = { pending: 0, inFlight: 0, nextAttemptAtMs: null };
   private lastStatsAt = 0;
   private readonly batchSize: number;
   private readonly now: () => number;
@@ -106,20 +111,44 @@ export class Uploader extends EventEmitter<UploaderEvents> {
       const s = this.stats(true);
       if (s.pending === 0 && s.inFlight === 0) return;
       if (Date.now() > deadline) throw new Error(`outbox not drained after ${timeoutMs} ms: ${s.pending} pending`);
-      await new Promise<void>((r) => setTimeout(r, 20));
+      // Counting the outbox costs a scan: wait for the next batch outcome (or 200 ms), not a busy poll.
+      await new Promise<void>((r) => {
+        const done = () => {
+          clearTimeout(t);
+          this.off('progress', done);
+          r();
+        };
+        const t = setTimeout(done, 200);
+        this.on('progress', done);
+      });
     }
   }
 
   private async run(): Promise<void> {
-    while (this.running) {
-      const items = this.o.outbox.claimBatch(this.batchSize, this.now());
-      if (items.length === 0) {
-        const next = this.stats(true).nextAttemptAtMs;
-        const idle = this.o.idleMs ?? 5000;
-        await this.sleep(next !== null && this.stats().pending > 0 ? Math.min(idle, Math.max(1, next - this.now())) : idle);
-        continue;
+    const inFlight = new Set<Promise<void>>();
+    const depth = Math.max(1, this.o.pipeline ?? 2);
+    try {
+      while (this.running) {
+        if (inFlight.size >= depth) {
+          await Promise.race(inFlight);
+          continue;
+        }
+        const items = this.o.outbox.claimBatch(this.batchSize, this.now());
+        if (items.length === 0) {
+          if (inFlight.size > 0) {
+            await Promise.race(inFlight);
+            continue;
+          }
+          const next = this.stats(true).nextAttemptAtMs;
+          const idle = this.o.idleMs ?? 5000;
+          await this.sleep(next !== null && this.stats().pending > 0 ? Math.min(idle, Math.max(1, next - this.now())) : idle);
+          continue;
+        }
+        const p: Promise<void> = this.send(items).finally(() => inFlight.delete(p));
+        inFlight.add(p);
       }
-      await this.send(items);
+    } finally {
+      await Promise.allSettled(inFlight);
     }
   }
 
@@ -156,7 +185,7 @@ export class Uploader extends EventEmitter<UploaderEvents> {
       else refused.push({ seq: id, status: r.status, reason: r.reason ?? r.status });
     });
     const now = this.now();
-    if (done.length) this.o.outbox.markDone(done, now);
+    if (done.length) this.o.outbox.markDone(done);
     // A gap means an earlier record is not in yet (e.g. still backing off): retry soon, in order.
     if (gaps.length) this.o.outbox.markFailed(gaps, 'sequence gap at the centre', now + backoffDelay(1, this.o.backoff ?? DEFAULT_BACKOFF, this.o.random));
     for (const r of refused) this.o.outbox.markFailed([r.seq], `${r.status}: ${r.reason}`, now + (this.o.refusedRetryMs ?? 3600_000));

@@ -1,6 +1,8 @@
 // The ScannerClient against the in-process simulator, both protocols: capture, palm script, busy,
 // abort, unresponsive device, unplug/replug.
+import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { decodeImageFile, folderSource } from '../../drivers/sim/sources.ts';
 import { SimulatedScanner } from '../../drivers/sim/simulator.ts';
 import type { InProcessScanner } from '../../drivers/sim/simulator.ts';
 import { syntheticPalm } from '../../drivers/sim/synthetic-palm.ts';
@@ -33,6 +35,18 @@ describe.each(['serial', 'hid'] as const)('in-process %s scanner', (protocol) =>
     expect(Buffer.from(cap.pixels).equals(Buffer.from(syntheticPalm('alice', 2, 0, 160, 120).pixels))).toBe(true);
   });
 
+  it('sets the indicator (and the exposure on HID), resets, and keeps working', async () => {
+    const { sim, client } = await setup(protocol);
+    await client.setIndicator('ok', { beepMs: 120 });
+    expect(sim.device.indicator).toEqual({ led: 'ok', beepMs: 120 });
+    if (protocol === 'hid') {
+      await client.setExposure(1800);
+      expect((sim.device as { exposureUs: number }).exposureUs).toBe(1800);
+    } else await expect(client.setExposure(1800)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await client.reset();
+    await expect(client.info()).resolves.toMatchObject({ width: 160 });
+  });
+
   it('gives a typed busy error to a second caller, and honours abort', async () => {
     const { client } = await setup(protocol);
     const ac = new AbortController();
@@ -41,6 +55,19 @@ describe.each(['serial', 'hid'] as const)('in-process %s scanner', (protocol) =>
     ac.abort();
     await expect(waiting).rejects.toMatchObject({ code: 'SCANNER_ABORTED' });
     await expect(client.info()).resolves.toMatchObject({ width: 160 });
+  });
+
+  it('aborts a capture in the middle of a frame, typed, and captures again afterwards', async () => {
+    const { sim, client } = await setup(protocol, { width: 320, height: 240 });
+    sim.autoPresent(() => ({ identity: 'dana' }));
+    const ac = new AbortController();
+    const hook = (offset: number) => offset > 10_000 && ac.abort();
+    if (sim.device instanceof SimSerialModule) sim.device.onUploadChunk = hook;
+    else sim.device.onChunk = hook;
+    await expect(client.capture({ signal: ac.signal })).rejects.toMatchObject({ code: 'SCANNER_ABORTED' });
+    if (sim.device instanceof SimSerialModule) sim.device.onUploadChunk = null;
+    else sim.device.onChunk = null;
+    await expect(client.capture()).resolves.toMatchObject({ kind: 'frame', width: 320 });
   });
 
   it('times out on a silent device, reports unresponsive, and recovers when it answers again', async () => {
@@ -104,3 +131,20 @@ describe('serial module user store', () => {
     await expect(client.capture({ timeoutMs: 5000 })).rejects.toMatchObject({ code: 'NO_PALM' });
   });
 });
+
+const CASIA = new URL('../../../shared/data/casia-ms-940-dev/', import.meta.url).pathname;
+describe.skipIf(!existsSync(CASIA))('folder image source (CASIA 940 nm dev set)', () => {
+  it('serves the real 768×576 images, byte for byte', async () => {
+    const source = await folderSource(CASIA);
+    expect(source.identities.length).toBeGreaterThan(0);
+    const sim = new SimulatedScanner({ protocol: 'hid', width: 768, height: 576, source });
+    const s = await sim.connectInProcess();
+    open.push(s);
+    sim.present({ identity: '002', sample: 4 });
+    const cap = await s.client.capture();
+    const want = await decodeImageFile(`${CASIA}002_l_940_04.jpg`);
+    expect(cap).toMatchObject({ kind: 'frame', width: 768, height: 576 });
+    if (cap.kind === 'frame') expect(Buffer.compare(Buffer.from(cap.pixels), Buffer.from(want.pixels))).toBe(0);
+  });
+});
+if (!existsSync(CASIA)) console.log(`skipping the folder-source test: ${CASIA} is absent`);

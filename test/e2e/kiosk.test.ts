@@ -1,5 +1,6 @@
 // End to end: the real `palmpay terminal` in browser mode, driven by Debian's Chromium through playwright-core.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -9,6 +10,17 @@ import { ROOT, startTerminal, type RunningTerminal } from './spawn-terminal.ts';
 const CHROMIUM = process.env.PALMPAY_CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SHOTS = join(ROOT, 'test-results');
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical findings on the current page (injected over CDP, so our CSP stays on). */
+async function accessibilityProblems(p: Page): Promise<string[]> {
+  await p.evaluate(AXE);
+  return p.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe;
+    const { violations } = await axe.run();
+    return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`);
+  });
+}
 
 let dataDir: string;
 let profileDir: string;
@@ -88,12 +100,22 @@ describe('browser kiosk', () => {
     await page.getByTestId('lang-ku').click();
     await expect.poll(() => page.getByTestId('role-salary').innerText()).toContain('Meaş');
     expect(await page.getAttribute('html', 'dir')).toBe('ltr');
+    expect(await page.getByTestId('clock').innerText()).not.toMatch(/January|February|March|April|May|June|July|August|September|October|November|December|day,/);
     await page.screenshot({ path: join(SHOTS, 'kiosk-home-ku.png') });
 
     // The host stored the setting: a reload comes back in Kurmanji.
     await page.reload();
     await page.getByTestId('role-salary').waitFor();
     expect(await page.getByTestId('role-salary').innerText()).toContain('Meaş');
+    await page.getByTestId('lang-ar').click();
+    await expect.poll(() => page.getAttribute('html', 'dir')).toBe('rtl');
+  });
+
+  it('has no serious accessibility problems (axe-core), right to left and left to right', async () => {
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.getByTestId('lang-en').click();
+    await expect.poll(() => page.getAttribute('html', 'dir')).toBe('ltr');
+    expect(await accessibilityProblems(page)).toEqual([]);
     await page.getByTestId('lang-ar').click();
     await expect.poll(() => page.getAttribute('html', 'dir')).toBe('rtl');
   });

@@ -13,6 +13,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'palmpay-electron-'));
 const baseDir = join(scratch, 'app', 'electron');
 let e: ElectronStandIn;
 let shell: ReturnType<typeof startShell>;
+const said: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(baseDir, { recursive: true });
@@ -20,7 +21,7 @@ beforeAll(async () => {
   writeFileSync(join(scratch, 'app', 'renderer', 'index.html'), '<!doctype html><title>kiosk</title>');
   writeFileSync(join(scratch, 'secret.txt'), 'do not serve');
   e = createElectronStandIn();
-  shell = startShell(e.asElectron, { argv: ['electron', 'main.cjs', '--data', join(scratch, 'data'), '--lang', 'en'], baseDir });
+  shell = startShell(e.asElectron, { argv: ['electron', 'main.cjs', '--data', join(scratch, 'data'), '--lang', 'en'], baseDir, say: (l) => said.push(l) });
   await shell.ready;
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -37,6 +38,11 @@ describe('Electron window', () => {
       webPreferences: { contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, webviewTag: false, devTools: false },
     });
     expect(win().loadedUrl).toBe(START_URL);
+  });
+
+  it('says which parts are placeholders', () => {
+    expect(said).toContainEqual(expect.stringMatching(/^palmpay terminal: PLACEHOLDER scanner: simulated scanner/));
+    expect(said).toContainEqual(expect.stringMatching(/^palmpay terminal: PLACEHOLDER server: in-process reference server/));
   });
 
   it('blocks navigation, redirects, webviews and window.open', () => {

@@ -11,7 +11,7 @@ let dir: string;
 let k: Kiosk;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'palmpay-kiosk-'));
-  k = await createKiosk({ dataDir: dir, demo: true, plainKeyFile: true, pinCost: { N: 1 << 10, r: 8, p: 1 } });
+  k = await createKiosk({ dataDir: dir, demo: true, plainKeyFile: true, pinCost: { N: 1 << 10, r: 8, p: 1 }, link: { fastRetry: true } });
 });
 afterAll(async () => {
   await k?.close();
@@ -36,7 +36,7 @@ describe('kiosk in-process', () => {
     const f = k.host.start('payout');
     k.present({ identity: 'emp-ahmad' });
     const review = await k.host.waitFor(f.flowId, (s) => s.step === 'review');
-    expect(review.step === 'review' && review.totals).toEqual([{ minor: 30_000_000, currency: 'SYP' }]);
+    expect('totals' in review && review.totals).toEqual([{ minor: 30_000_000, currency: 'SYP' }]);
     k.host.send(f.flowId, { type: 'cash.confirmed' });
     k.host.send(f.flowId, { type: 'cash.confirmed' });
     await k.host.waitFor(f.flowId, (s) => s.step === 'confirm');
@@ -56,6 +56,23 @@ describe('kiosk in-process', () => {
     k.present({ identity: 'emp-ahmad' });
     const shown = await k.host.waitFor(g.flowId, (s) => s.step === 'shown');
     expect(shown.step === 'shown' && shown.entries.map((e) => e.kind)).toEqual(['payout', 'payout']);
+  });
+
+  it('a payout with the link down is recorded, queued, and uploaded when the link returns', async () => {
+    await k.link!.sync.drained(10_000);
+    k.setLinkUp(false);
+    const f = k.host.start('payout');
+    k.present({ identity: 'emp-hevi' });
+    await k.host.waitFor(f.flowId, (s) => s.step === 'review');
+    k.host.send(f.flowId, { type: 'cash.confirmed' });
+    await k.host.waitFor(f.flowId, (s) => s.step === 'confirm');
+    await expect.poll(() => k.status.link.status().state, { timeout: 10_000 }).toBe('down');
+    expect(k.status.queue.status().length).toBeGreaterThan(0);
+    k.setLinkUp(true);
+    await k.link!.sync.drained(15_000);
+    expect(k.status.queue.status().length).toBe(0);
+    expect(k.status.link.status().state).toBe('up');
+    k.host.send(f.flowId, { type: 'confirm.skip' });
   });
 
   it('locking closes the running flows', async () => {

@@ -164,3 +164,17 @@ describe('payout through the driver and the bank', () => {
     expect(ports.palm.pending).toBe(1); // the aborted read did not consume the palm
   });
 });
+
+describe('scanner faults', () => {
+  it('a scanner error becomes a retry with a hint, not a hung flow', async () => {
+    const ports = testPorts();
+    let calls = 0;
+    const real = ports.palm.read.bind(ports.palm);
+    ports.palm.read = (opts) => (++calls === 1 ? Promise.reject(new Error('unplugged')) : real(opts));
+    const d = payoutDriver(ports);
+    await d.waitFor((s) => s.step === 'palm' && s.ftaReason === 'scanner-error', 5000);
+    ports.palm.present('ahmad');
+    await d.waitFor((s) => s.step === 'review');
+    expect(calls).toBe(2);
+  });
+});

@@ -135,7 +135,7 @@ describe('purchase, reversal and day close over SQLite', () => {
       p.palm.present('cust-zin');
       return d;
     };
-    const over = buy(2_500_000, 'req-over');
+    const over = buy(12_000_000, 'req-over');
     await over.waitFor((s) => s.step === 'pin');
     over.dispatch({ type: 'pin.submit', pin: '1357' });
     expect(await over.waitFor((s) => s.step === 'declined')).toMatchObject({ reason: 'limit-customer-allowance' });

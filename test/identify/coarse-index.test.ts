@@ -49,6 +49,24 @@ describe('coarse index (stage 1)', () => {
     }
   });
 
+  it('with several probe codes, ranks by the smallest distance over them, exactly', () => {
+    const r = rng(6);
+    const index = new CoarseIndex(32);
+    const live = new Map<string, Uint8Array>();
+    gallery(r, 777, index, live);
+    for (const np of [2, 5, 16]) {
+      const probes = Array.from({ length: np }, (_, j) => (j === 1 ? near(r, live.get('e500')!, 20) : randomCode(r, CODE_BYTES)));
+      const got = index.nearest(probes, 25);
+      const want = [...live.entries()]
+        .map(([id, code]) => ({ id, distance: Math.min(...probes.map((p) => hamming(code, p))) }))
+        .sort((a, b) => a.distance - b.distance)
+        .slice(0, 25);
+      expect(got.map((g) => g.distance)).toEqual(want.map((w) => w.distance));
+      expect(got[0]!.id).toBe('e500');
+    }
+    expect(() => index.nearest(Array.from({ length: 17 }, () => randomCode(r, CODE_BYTES)), 5)).toThrow(RangeError);
+  });
+
   it('breaks ties on the slot: identical codes give a deterministic, exact answer', () => {
     const index = new CoarseIndex();
     const code = randomCode(rng(2), CODE_BYTES);

@@ -106,3 +106,23 @@ describe('verifyChain', () => {
     expect(verifyChain(mixed, kp.publicKey)).toMatchObject({ ok: false, index: 2, kind: 'wrong_terminal' });
   });
 });
+
+describe('verifyChain, property: any single tampering is caught at the tampered record', async () => {
+  const fc = (await import('fast-check')).default;
+  const base = chain(12);
+  it('edit / delete / swap / forge at a random position', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10 }), fc.constantFrom('edit', 'delete', 'swap', 'forge'), fc.integer({ min: 1, max: 10_000 }), (i, op, x) => {
+        const recs = base.map((r) => ({ ...r })) as SignedRecord[];
+        const expectKind = { edit: 'edited', delete: 'deleted', swap: 'reordered', forge: 'forged_signature' }[op];
+        if (op === 'edit') recs[i] = { ...recs[i]!, amountMinor: recs[i]!.type === 'purchase' && recs[i]!.amountMinor === x ? x + 1 : x } as SignedRecord;
+        if (op === 'delete') recs.splice(i, 1);
+        if (op === 'swap') [recs[i], recs[i + 1]] = [recs[i + 1]!, recs[i]!];
+        if (op === 'forge') recs[i] = { ...recs[i]!, sig: Buffer.from(nacl.sign.detached(Buffer.from(String(x)), kp.secretKey)).toString('hex') };
+        const r = verifyChain(recs, kp.publicKey);
+        expect(r).toMatchObject({ ok: false, index: i, kind: expectKind });
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

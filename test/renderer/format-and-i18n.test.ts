@@ -6,7 +6,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { API_CALL_NAMES, minorToDecimalString, type CallName, type CallResult } from '../../src/api/index.ts';
 import { ApiCallError, createApi, type Transport } from '../../renderer/api-client.ts';
-import { formatMoney, formatNumber } from '../../renderer/format.ts';
+import { formatDateTime, formatMoney, formatNumber } from '../../renderer/format.ts';
 import { initI18n, intlLocale, resources, textDirection } from '../../renderer/i18n/index.ts';
 
 const RENDERER = fileURLToPath(new URL('../../renderer/', import.meta.url));
@@ -28,6 +28,13 @@ describe('money and numbers', () => {
     expect(formatMoney({ minor: 123456, currency: 'SYP' }, intlLocale('ar', 'latn'))).toMatch(/1,234\.56/);
     expect(formatNumber(7, intlLocale('ar', 'arab'))).toBe('٧');
     expect(formatNumber(7, intlLocale('ku', 'arab'))).toBe('7'); // Arabic-Indic digits are an Arabic-only option
+  });
+
+  it('formats dates in the locale, or numerically where the engine lacks the locale', () => {
+    const d = new Date(2026, 10, 22, 9, 5);
+    expect(formatDateTime(d, intlLocale('en', 'latn'))).toMatch(/November 22, 2026/);
+    expect(formatDateTime(d, intlLocale('ar', 'arab'))).toMatch(/٢٠٢٦/);
+    expect(formatDateTime(d, 'zz-u-nu-latn')).toBe('22.11.2026 09:05');
   });
 });
 

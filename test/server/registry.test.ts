@@ -113,3 +113,22 @@ describe('biometric duplicate checker', () => {
     expect(await c.findDuplicate([a], [{ personId: 'X', templates: [randomBytes(40)] }])).toBeUndefined();
   });
 });
+
+describe('biometric duplicate check on palm templates', () => {
+  it('flags a second enrolment of the same palm and passes a different palm', async () => {
+    const { defaultModel, person, syntheticTemplate } = await import('../../src/biometrics/identify/synthetic.ts');
+    const { rng } = await import('../../src/biometrics/identify/random.ts');
+    const { encodeTemplate } = await import('../../src/biometrics/template.ts');
+    const model = defaultModel();
+    const r = rng(11);
+    const alice = person(model, r);
+    const bob = person(model, r);
+    const bytes = (t: Parameters<typeof encodeTemplate>[0]) => Buffer.from(encodeTemplate(t));
+    const gallery = [{ personId: 'ALICE', templates: [bytes(syntheticTemplate(model, alice, r, 'enrol', 3))] }];
+    const checker = biometricDuplicateChecker();
+    const again = await checker.findDuplicate([bytes(syntheticTemplate(model, alice, r, 'enrol', 3))], gallery);
+    expect(again?.personId).toBe('ALICE');
+    expect(again!.score).toBeLessThan(0.3);
+    expect(await checker.findDuplicate([bytes(syntheticTemplate(model, bob, r, 'enrol', 3))], gallery)).toBeUndefined();
+  });
+});

@@ -109,7 +109,8 @@ describe('terminal ↔ centre', () => {
     sync.start();
     await sync.drained(20_000);
     await sync.stop();
-    expect(store.outbox.stats()).toMatchObject({ pending: 0, done: 40 });
+    expect(store.outbox.stats()).toMatchObject({ pending: 0, inFlight: 0 });
+    expect(store.journal.count()).toBe(40);
     expect(await server.central.repo.tx((r) => r.balance('merchant:T1', 'SYP'))).toBe(40 * 25);
 
     // a truncated copy is refused whole

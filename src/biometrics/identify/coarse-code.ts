@@ -1,22 +1,42 @@
-// Coarse code: a fixed 2048-bit summary of a template for the stage-1 scan, tolerant to small misalignment.
-// For every 4×4 window of the code grid (stride 2, so windows overlap by half: 15 × 15 windows on a 32 × 32 grid)
-// it keeps, per orientation label (the 3-bit cell value, 8 labels), one bit: "this label fills at least a quarter of
-// the window's valid cells". A shift of one or two cells changes few of these presence bits, where it changes
-// about half of the raw cell bits. Chosen on the dev data (see README.md: it ranked the true mate best of the pooled
-// variants tried). Sub-codes of an enrolment template are pooled together (their counts add up).
+// Coarse code: a fixed 1024-bit summary of a template for the stage-1 scan, tolerant to misalignment.
+// For every 6×6 window of the code grid (stride 3: 10 × 10 windows on a 32 × 32 grid) it keeps, per orientation
+// label (the cell's value in its first 3 planes, 8 labels), one bit: "this label fills at least a quarter of the
+// window's valid cells" (800 bits used). A shift of a cell or two changes few of these presence bits, where it
+// changes about half of the raw cell bits. Larger shifts (the matcher searches ±4 cells) are covered by probing
+// with shifted variants of the probe (coarseProbes): the scan keeps each entry's smallest distance over them.
+// Sub-codes of an enrolment template are pooled together (their counts add up). Chosen on the dev data: README.md.
 import type { FeatureCode, Template } from '../types.ts';
 import { CODE_BYTES } from './kernel/kernel.ts';
 
-const WINDOW = 4;
-const STRIDE = 2;
+const WINDOW = 6;
+const STRIDE = 3;
 const LABELS = 8;
+/** Probe shifts (cells): the dev data's genuine pairs need ±2 on each axis (README.md). */
+export const PROBE_SHIFTS: ReadonlyArray<readonly [number, number]> = [
+  [0, 0],
+  [2, 0],
+  [-2, 0],
+  [0, 2],
+  [0, -2],
+];
 
+/** The coarse code of a template (what the index stores for an enrolment). */
 export function coarseCode(t: Template): Uint8Array {
+  return pooled(t, 0, 0);
+}
+
+/** The probe's codes for stage 1: the template's grid seen at each of PROBE_SHIFTS. */
+export function coarseProbes(t: Template): Uint8Array[] {
+  return PROBE_SHIFTS.map(([dx, dy]) => pooled(t, dx, dy));
+}
+
+/** Pools the grid shifted by (dx, dy): window cell (r, c) reads grid cell (r + dy, c + dx); outside = masked. */
+function pooled(t: Template, dx: number, dy: number): Uint8Array {
   const first = t.codes[0]!;
   const rows = first.rows;
   const cols = first.cols;
   // Each sub-code's cell labels once (−1 = masked), then the windows count from them.
-  const labels = t.codes.map((c) => cellLabels(c));
+  const labels = t.codes.map((c) => cellLabels(c, dx, dy));
   const out = new Uint8Array(CODE_BYTES);
   let bit = 0;
   const counts = new Int32Array(LABELS);
@@ -43,16 +63,19 @@ export function coarseCode(t: Template): Uint8Array {
   return out;
 }
 
-/** Cell labels (the bits of up to 3 planes, plane p = bit p), −1 where the mask is 0. */
-function cellLabels(c: FeatureCode): Int8Array {
+/** Cell labels (the bits of up to 3 planes, plane p = bit p) of the grid shifted by (dx, dy), −1 where masked. */
+function cellLabels(c: FeatureCode, dx: number, dy: number): Int8Array {
   const out = new Int8Array(c.rows * c.cols).fill(-1);
   const planes = Math.min(c.planes, 3);
   for (let r = 0; r < c.rows; r++) {
-    const m = c.mask[r]!;
+    const rs = r + dy;
+    if (rs < 0 || rs >= c.rows) continue;
+    const m = c.mask[rs]!;
     for (let col = 0; col < c.cols; col++) {
-      if (((m >>> col) & 1) === 0) continue;
+      const cs = col + dx;
+      if (cs < 0 || cs >= c.cols || ((m >>> cs) & 1) === 0) continue;
       let v = 0;
-      for (let p = 0; p < planes; p++) v |= ((c.bits[p * c.rows + r]! >>> col) & 1) << p;
+      for (let p = 0; p < planes; p++) v |= ((c.bits[p * c.rows + rs]! >>> cs) & 1) << p;
       out[r * c.cols + col] = v;
     }
   }

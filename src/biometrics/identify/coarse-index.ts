@@ -2,7 +2,7 @@
 // memory), with an id ↔ slot map. Removal is a swap-remove (the last slot moves into the hole) when no search is
 // running; while a search holds the index (between scan chunks) removals are tombstones, compacted when the last
 // search ends, so the slots a running search has yet to visit never move under it.
-import { CODE_BYTES, ScanKernel } from './kernel/kernel.ts';
+import { CODE_BYTES, MAX_K, MAX_PROBES, ScanKernel } from './kernel/kernel.ts';
 
 export interface Candidate {
   id: string;
@@ -112,8 +112,11 @@ export class CoarseIndex {
     }
   }
 
-  /** The k nearest live entries by coarse distance, ties broken by slot; exact over every live entry. */
-  nearest(probe: Uint8Array, k: number): Candidate[] {
+  /**
+   * The k nearest live entries by coarse distance (the smallest over the probe's codes when given several),
+   * ties broken by slot; exact over every live entry.
+   */
+  nearest(probe: Uint8Array | readonly Uint8Array[], k: number): Candidate[] {
     const search = this.begin(probe, k);
     search.step(Infinity);
     return search.finish();
@@ -123,9 +126,10 @@ export class CoarseIndex {
    * A search that can be run in chunks (to yield to the event loop between them). Until finish(), removals become
    * tombstones and entries added after begin() are not visited.
    */
-  begin(probe: Uint8Array, k: number): CoarseSearch {
+  begin(probe: Uint8Array | readonly Uint8Array[], k: number): CoarseSearch {
+    const search = new CoarseSearch(this, this.kernel, probe, k, this.idAt.length);
     this.searches++;
-    return new CoarseSearch(this, this.kernel, probe, k, this.idAt.length);
+    return search;
   }
 
   /** Called by CoarseSearch.finish(). */
@@ -157,17 +161,19 @@ export class CoarseSearch {
   private keys: BigUint64Array = new BigUint64Array(0);
   private next = 0;
   private done = false;
-  private readonly probe: Uint8Array;
+  private readonly probes: Uint8Array[];
 
   constructor(
     private readonly index: CoarseIndex,
     private readonly kernel: ScanKernel,
-    probe: Uint8Array,
+    probe: Uint8Array | readonly Uint8Array[],
     private readonly k: number,
     private readonly end: number,
   ) {
-    if (probe.length !== CODE_BYTES) throw new RangeError(`coarse code must be ${CODE_BYTES} bytes, got ${probe.length}`);
-    this.probe = probe.slice();
+    this.probes = (probe instanceof Uint8Array ? [probe] : [...probe]).map((p) => p.slice());
+    for (const p of this.probes) if (p.length !== CODE_BYTES) throw new RangeError(`coarse code must be ${CODE_BYTES} bytes, got ${p.length}`);
+    if (this.probes.length < 1 || this.probes.length > MAX_PROBES) throw new RangeError(`1..${MAX_PROBES} probe codes`);
+    if (!(Number.isInteger(k) && k >= 1 && k <= MAX_K)) throw new RangeError(`k must be in 1..${MAX_K}`);
   }
 
   /** Scans up to `slots` more slots; returns true when the whole index has been visited. */
@@ -175,7 +181,7 @@ export class CoarseSearch {
     if (this.done) throw new RangeError('search already finished');
     const to = Math.min(this.end, this.next + slots);
     // The probe and heap regions are shared by all searches of this kernel: restore them before every chunk.
-    this.kernel.setProbe(this.probe);
+    this.kernel.setProbes(this.probes);
     this.kernel.loadHeap(this.keys);
     this.keys = this.kernel.saveHeap(this.kernel.scan(this.next, to, this.k, this.keys.length));
     this.next = to;

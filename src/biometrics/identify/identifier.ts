@@ -18,6 +18,8 @@ export interface Enrolment<T> {
 export interface IdentifierOptions<T> {
   /** Template → CODE_BYTES-byte coarse code (see coarse-code.ts). */
   coarse: (t: T) => Uint8Array;
+  /** The probe's codes for stage 1 (e.g. shifted variants); default: [coarse(probe)]. */
+  coarseProbes?: (t: T) => Uint8Array[];
   /** Fine distance in [0, 1], lower is more similar; may throw for a template it cannot read. */
   fine: (probe: T, enrolled: T) => number;
   /** How many stage-1 candidates stage 2 re-scores. */
@@ -105,9 +107,14 @@ export class Identifier<T> {
     return this.entries.get(entryId);
   }
 
+  /** The probe's stage-1 codes. */
+  probeCodes(probe: T): Uint8Array[] {
+    return this.opts.coarseProbes ? this.opts.coarseProbes(probe) : [this.opts.coarse(probe)];
+  }
+
   /** Stage 1 only: the k nearest entries by coarse distance. */
   candidates(probe: T, k = this.opts.k): Candidate[] {
-    return this.index.nearest(this.opts.coarse(probe), k);
+    return this.index.nearest(this.probeCodes(probe), k);
   }
 
   identify(probe: T): IdentifyResult {
@@ -120,7 +127,7 @@ export class Identifier<T> {
    * be missed). The result equals identify() on the entries live at the end that were present at the start.
    */
   async identifyChunked(probe: T, chunk = 65536): Promise<IdentifyResult> {
-    const search = this.index.begin(this.opts.coarse(probe), this.opts.k);
+    const search = this.index.begin(this.probeCodes(probe), this.opts.k);
     try {
       while (!search.step(chunk)) await new Promise<void>((resolve) => setImmediate(resolve));
     } catch (err) {

@@ -4,7 +4,7 @@ import { DECISION_THRESHOLD } from '../config.ts';
 import { matchScore } from '../match.ts';
 import { decodeTemplate } from '../template.ts';
 import type { Hand, Template } from '../types.ts';
-import { coarseCode } from './coarse-code.ts';
+import { coarseCode, coarseProbes } from './coarse-code.ts';
 import { Identifier, skipReport, type Skipped } from './identifier.ts';
 import type { DecisionPolicy } from './decision.ts';
 
@@ -18,6 +18,7 @@ export const DEFAULT_POLICY: DecisionPolicy = { threshold: DECISION_THRESHOLD, m
 export function palmIdentifier(opts: { k?: number; policy?: DecisionPolicy; initialCapacity?: number } = {}): Identifier<Template> {
   return new Identifier<Template>({
     coarse: coarseCode,
+    coarseProbes,
     fine: (probe, enrolled) => matchScore(probe, enrolled),
     k: opts.k ?? DEFAULT_K,
     policy: opts.policy ?? DEFAULT_POLICY,
@@ -74,6 +75,7 @@ export function lazyPalmIdentifier(opts: { k?: number; policy?: DecisionPolicy; 
   const plain = (t: PalmRef) => (isSealed(t) ? t.open() : t);
   return new Identifier<PalmRef>({
     coarse: (t) => coarseCode(plain(t)),
+    coarseProbes: (t) => coarseProbes(plain(t)),
     fine: (probe, enrolled) => matchScore(plain(probe), plain(enrolled)),
     k: opts.k ?? DEFAULT_K,
     policy: opts.policy ?? DEFAULT_POLICY,

@@ -34,19 +34,20 @@ export interface SyntheticModel {
   source: string;
 }
 
-/** A model with uniform labels and hand-set parameters, for tests and for when the dev data is absent. */
+/** Uniform labels, with the blur and capture noise last fitted on the dev data (2026-11-22): for tests and for
+ * when the dev data is absent. */
 export function defaultModel(): SyntheticModel {
   const n = DEFAULT_EXTRACT.params.orientations;
   return {
     coderParams: DEFAULT_EXTRACT.params,
     orientations: n,
     labelProb: Array.from({ length: GRID * GRID * n }, () => 1 / n),
-    blur: 0.8,
-    genuineMu: -1.2,
-    genuineSigma: 0.5,
+    blur: 1.3,
+    genuineMu: -2.5,
+    genuineSigma: 0.8,
     shifts: [[0, 0, 3], [1, 0, 1], [-1, 0, 1], [0, 1, 1], [0, -1, 1], [1, 1, 1], [-1, -1, 1]],
     masks: [Array.from({ length: GRID }, () => 0xffffffff)],
-    source: 'default (uniform labels, unfitted)',
+    source: 'default (uniform labels, blur and noise from an earlier fit)',
   };
 }
 

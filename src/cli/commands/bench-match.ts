@@ -38,7 +38,11 @@ export function registerBenchMatch(bench: Command): void {
       const { writeFileSync } = await import('node:fs');
       const { SingleBar, Presets } = await import('cli-progress');
       const { runBenchMatch, formatBenchMatch } = await import('../../biometrics/identify/bench-run.ts');
-      const bar = new SingleBar({ format: '{phase} [{bar}] {value}/{total}', hideCursor: true, stream: process.stderr }, Presets.shades_classic);
+      // Progress also when stderr is not a terminal (CI logs), every few seconds.
+      const bar = new SingleBar(
+        { format: '{phase} [{bar}] {value}/{total}', hideCursor: true, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 5000 },
+        Presets.shades_classic,
+      );
       let phase = '';
       const report = await runBenchMatch({
         ns,
@@ -59,7 +63,10 @@ export function registerBenchMatch(bench: Command): void {
           bar.update(done, { phase: p });
         },
         log: (line) => {
-          if (phase) (bar.stop(), (phase = ''));
+          if (phase) {
+            bar.stop();
+            phase = '';
+          }
           console.log(line);
         },
       });

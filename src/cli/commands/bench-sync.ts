@@ -26,7 +26,8 @@ export function registerBenchSync(bench: Command): void {
       bar?.stop();
       console.log(
         `bench sync: ${result.records} records, end to end ${result.end_to_end_records_per_s} records/s (${result.end_to_end_seconds} s), ` +
-          `raw ingest ${result.raw_ingest_records_per_s} records/s, ratio ${result.ratio_to_raw_ingest}, target ≥ ${result.target_records_per_s}: ${result.meets_target ? 'met' : 'NOT met'}`,
+          `raw ingest ${result.raw_ingest_records_per_s} records/s, ratio ${result.ratio_to_raw_ingest}, target ≥ ${result.target_records_per_s}: ${result.meets_target ? 'met' : 'NOT met'}; ` +
+          `CPU ${result.end_to_end_cpu_us_per_record} µs/record end to end vs ${result.raw_ingest_cpu_us_per_record} raw (load average ${result.load_average_1m} on ${result.cores} cores)`,
       );
       if (opts.json) writeFileSync(opts.json, `${JSON.stringify(result, null, 2)}\n`);
     });

@@ -4,11 +4,13 @@ import type { Command } from 'commander';
 import { registerBenchMatch } from './bench-match.ts';
 import { registerBenchSync } from './bench-sync.ts';
 import { registerBenchExtract } from './bench-extract.ts';
+import { registerBenchDrivers } from './bench-drivers.ts';
+import { registerBenchLedger } from './bench-ledger.ts';
 
 type BenchRegistrar = (bench: Command) => void;
 
 /** Add one line here per benchmark module. */
-const benches: BenchRegistrar[] = [registerBenchSync, registerBenchMatch];
+const benches: BenchRegistrar[] = [registerBenchSync, registerBenchMatch, registerBenchDrivers, registerBenchExtract, registerBenchLedger];
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks (ratios against a peer measured in the same run)');

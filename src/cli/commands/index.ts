@@ -7,5 +7,7 @@ import { registerJournal } from './journal.ts';
 import { registerEval } from './eval.ts';
 import { registerServer } from './server.ts';
 import { registerOutbox } from './outbox.ts';
+import { registerSim } from './sim.ts';
+import { registerScanner } from './scanner.ts';
 
-export const commands: Array<(program: Command) => void> = [registerTerminal, registerBuild, registerBench, registerJournal, registerEval, registerServer, registerOutbox];
+export const commands: Array<(program: Command) => void> = [registerTerminal, registerBuild, registerBench, registerJournal, registerEval, registerServer, registerOutbox, registerSim, registerScanner];

@@ -23,7 +23,7 @@ export function registerJournal(program: Command): void {
 
   journal
     .command('verify')
-    .description('check every signature, the hash chain and the gapless sequence; name the first bad record')
+    .description('check the file (quick_check), every signature, the hash chain and the gapless sequence; name the first bad record')
     .option('--data <dir>', 'data folder (default: the platform user-data folder)')
     .option('--public-key <hex>', 'verify against this public key (default: the one in the terminal’s key file)')
     .action(async (opts: { data?: string; publicKey?: string }) => {
@@ -43,7 +43,7 @@ export function registerJournal(program: Command): void {
         if (!/^[0-9a-f]{64}$/i.test(opts.publicKey)) throw new PalmPayError('BAD_ARGUMENT', '--public-key must be 64 hex characters');
         publicKey = Buffer.from(opts.publicKey, 'hex');
       }
-      const store = openStore(file);
+      const store = openStore(file, { quickCheck: true }); // damaged pages: STORE_CORRUPT before any record is read
       try {
         const r = verifyJournal(store, publicKey, identity.terminalId);
         if (!r.ok) throw new PalmPayError('JOURNAL_TAMPERED', `journal BAD (${r.kind}): ${r.message}; ${r.verifiedCount} record(s) before it verified`);

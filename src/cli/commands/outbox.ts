@@ -33,7 +33,7 @@ export function registerOutbox(program: Command): void {
       const store = await openTerminalStore(opts.data);
       try {
         const s = store.outbox.stats();
-        console.log(`pending=${s.pending} in_flight=${s.inFlight} done=${s.done}${s.nextAttemptAtMs ? ` next_attempt=${new Date(s.nextAttemptAtMs).toISOString()}` : ''}`);
+        console.log(`pending=${s.pending} in_flight=${s.inFlight} journal=${store.journal.count()}${s.nextAttemptAtMs ? ` next_attempt=${new Date(s.nextAttemptAtMs).toISOString()}` : ''}`);
       } finally {
         store.close();
       }

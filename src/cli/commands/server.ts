@@ -42,50 +42,51 @@ export function registerServer(program: Command): void {
       });
     });
 
-  const dbOpts = (c: Command) => c.option('--db <url>', DB_HELP).option('--data <dir>', 'data folder for the default SQLite database');
+  // --db and --data belong to `server` and reach every admin subcommand through optsWithGlobals().
+  const g = (cmd: Command) => cmd.optsWithGlobals<{ db?: string; data?: string }>();
 
   const terminal = server.command('terminal').description('terminals: add (one-time registration code), revoke, list');
-  dbOpts(terminal.command('add'))
+  terminal.command('add')
     .description('create a terminal and print its one-time registration code')
     .requiredOption('--name <name>', 'human name of the counter')
     .requiredOption('--branch <id>', 'branch the terminal serves (payroll vouchers are leased per branch)')
     .requiredOption('--region <id>', 'region (enrolments are delivered per region)')
     .option('--id <id>', 'terminal id (default: generated)')
-    .action(async (opts: { db?: string; data?: string; name: string; branch: string; region: string; id?: string }) => {
-      const r = await withCentral(opts, (c) => c.addTerminal({ id: opts.id, name: opts.name, branch: opts.branch, region: opts.region }));
+    .action(async (opts: { name: string; branch: string; region: string; id?: string }, cmd: Command) => {
+      const r = await withCentral(g(cmd), (c) => c.addTerminal({ id: opts.id, name: opts.name, branch: opts.branch, region: opts.region }));
       console.log(`terminal ${r.terminalId}: registration code ${r.code} (one use, expires ${new Date(r.expiresAt).toISOString()})`);
     });
-  dbOpts(terminal.command('revoke <id>'))
+  terminal.command('revoke <id>')
     .description('revoke a terminal: its uploads are refused from now on')
-    .action(async (id: string, opts: { db?: string; data?: string }) => {
-      await withCentral(opts, (c) => c.revokeTerminal(id));
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      await withCentral(g(cmd), (c) => c.revokeTerminal(id));
       console.log(`terminal ${id} revoked`);
     });
-  dbOpts(terminal.command('list'))
+  terminal.command('list')
     .description('list terminals')
-    .action(async (opts: { db?: string; data?: string }) => {
-      const rows = await withCentral(opts, (c) => c.listTerminals());
+    .action(async (_opts: unknown, cmd: Command) => {
+      const rows = await withCentral(g(cmd), (c) => c.listTerminals());
       for (const t of rows) {
         console.log(`${t.id}\t${t.status}\tbranch=${t.branch}\tregion=${t.region}\thead=${t.head_seq}\tlast_seen=${t.last_seen ? new Date(Number(t.last_seen)).toISOString() : '-'}`);
       }
       if (rows.length === 0) console.log('no terminals');
     });
 
-  dbOpts(server.command('payroll').command('import <file>'))
+  server.command('payroll').command('import <file>')
     .description('import a payroll CSV (period,person,amount,currency,branch; amounts in minor units), all or nothing')
-    .action(async (file: string, opts: { db?: string; data?: string }) => {
+    .action(async (file: string, _opts: unknown, cmd: Command) => {
       const { readFileSync } = await import('node:fs');
       const csv = readFileSync(file, 'utf8');
-      const r = await withCentral(opts, (c) => c.importPayroll(csv));
+      const r = await withCentral(g(cmd), (c) => c.importPayroll(csv));
       console.log(`imported ${r.vouchers} vouchers; leases: ${Object.entries(r.byTerminal).map(([t, n]) => `${t}=${n}`).join(' ')}`);
     });
 
-  dbOpts(server.command('import <file>'))
+  server.command('import <file>')
     .description('import signed records carried from a terminal (palmpay outbox export); idempotent with upload')
-    .action(async (file: string, opts: { db?: string; data?: string }) => {
+    .action(async (file: string, _opts: unknown, cmd: Command) => {
       const { readExport } = await import('../../sync/sneakernet.ts');
       const { header, records } = readExport(file);
-      const byTerminal = await withCentral(opts, (c) => c.importRecords(records));
+      const byTerminal = await withCentral(g(cmd), (c) => c.importRecords(records));
       for (const [tid, results] of byTerminal) {
         const counts: Record<string, number> = {};
         for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
@@ -94,37 +95,37 @@ export function registerServer(program: Command): void {
       console.log(`imported ${records.length} records exported by ${header.terminalId} at ${new Date(header.exportedAtMs).toISOString()}`);
     });
 
-  dbOpts(server.command('review').command('list'))
+  server.command('review').command('list')
     .description('records and enrolments waiting for a supervisor')
     .option('--all', 'include resolved items')
-    .action(async (opts: { db?: string; data?: string; all?: boolean }) => {
-      const rows = await withCentral(opts, (c) => c.reviewList(Boolean(opts.all)));
+    .action(async (opts: { all?: boolean }, cmd: Command) => {
+      const rows = await withCentral(g(cmd), (c) => c.reviewList(Boolean(opts.all)));
       for (const r of rows) console.log(`#${r.id}\t${r.kind}\t${r.terminal_id ?? '-'}#${r.seq ?? '-'}\t${r.reason}${r.resolved_at ? '\t(resolved)' : ''}`);
       if (rows.length === 0) console.log('review queue is empty');
     });
 
-  dbOpts(server.command('statement <personId>'))
+  server.command('statement <personId>')
     .description("a person's payouts and purchases, each traced to its signed record")
     .option('--json', 'print JSON')
-    .action(async (personId: string, opts: { db?: string; data?: string; json?: boolean }) => {
-      const s = await withCentral(opts, (c) => c.statement(personId));
+    .action(async (personId: string, opts: { json?: boolean }, cmd: Command) => {
+      const s = await withCentral(g(cmd), (c) => c.statement(personId));
       if (opts.json) return console.log(JSON.stringify(s, null, 2));
       console.log(`statement of ${s.personId} (${s.status})`);
       for (const l of [...s.salaryCredits, ...s.payouts, ...s.purchases]) console.log(`${new Date(l.at).toISOString()}\t${l.memo}\t${l.amountMinor} ${l.currency}\t${l.record ?? l.source}`);
       for (const b of s.balances) console.log(`balance ${b.account}: ${b.balanceMinor} ${b.currency}`);
     });
 
-  dbOpts(server.command('lease').command('move <voucherId> <terminalId>'))
+  server.command('lease').command('move <voucherId> <terminalId>')
     .description('move a salary voucher lease to another terminal of its branch (only while the holder is online)')
-    .action(async (voucherId: string, terminalId: string, opts: { db?: string; data?: string }) => {
-      const r = await withCentral(opts, (c) => c.moveLease(voucherId, terminalId));
+    .action(async (voucherId: string, terminalId: string, _opts: unknown, cmd: Command) => {
+      const r = await withCentral(g(cmd), (c) => c.moveLease(voucherId, terminalId));
       console.log(`voucher ${voucherId} leased to ${terminalId} (lease ${r.leaseId})`);
     });
 
-  dbOpts(server.command('credit <accountId> <amountMinor> <currency>'))
+  server.command('credit <accountId> <amountMinor> <currency>')
     .description('record a deposit into a customer account (minor units)')
-    .action(async (accountId: string, amount: string, currency: string, opts: { db?: string; data?: string }) => {
-      await withCentral(opts, (c) => c.creditAccount(accountId, Number(amount), currency));
+    .action(async (accountId: string, amount: string, currency: string, _opts: unknown, cmd: Command) => {
+      await withCentral(g(cmd), (c) => c.creditAccount(accountId, Number(amount), currency));
       console.log(`credited ${amount} ${currency} to ${accountId}`);
     });
 }

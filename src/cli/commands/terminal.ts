@@ -1,5 +1,5 @@
 // `palmpay terminal` (what `npm start` runs). The work is in src/host/terminal.ts; this parses options.
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { CommanderError, InvalidArgumentError, Option, type Command } from 'commander';
 import { LANGUAGES, type Language } from '../../api/schemas.ts';
 
 export function registerTerminal(program: Command): void {
@@ -26,7 +26,8 @@ export function registerTerminal(program: Command): void {
         lang: opts.lang,
         say: (line) => console.log(line),
       });
-      if (code !== 0) process.exitCode = code;
+      // Pass Electron's exit code through: main() returns a CommanderError's exitCode without printing.
+      if (code !== 0) throw new CommanderError(code, 'palmpay.terminal.exit', '');
     });
 }
 

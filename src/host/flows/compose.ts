@@ -13,6 +13,9 @@ import { keyFilePath } from '../../ledger/keystore.ts';
 import { openTerminal, provisionTerminal, type Terminal } from '../../ledger/open.ts';
 import type { ScryptCost } from '../../ledger/pin.ts';
 import { DEFAULT_KIOSK_CONFIG, FlowHost, type KioskConfig, type KioskHooks } from './kiosk.ts';
+import type { LinkStatus, Placeholder, QueueStatus, ScannerStatus } from '../../api/schemas.ts';
+import type { StatusSource } from '../placeholders.ts';
+import { startLink, type Link } from './link.ts';
 import type { Drawer, Printer } from './ports.ts';
 import { DEMO_OPERATORS, DEMO_PEOPLE, seedDemo } from './seed.ts';
 import { LabelIdentifier, PLACEHOLDER_DESCRIPTION, SimLabelPalmReader } from './sim-palm.ts';
@@ -30,6 +33,8 @@ export interface KioskOptions {
   pinCost?: ScryptCost;
   /** Tests only: keep the key under file permissions (no OS keyring prompts). */
   plainKeyFile?: boolean;
+  /** Start the in-process reference server and the sync engine (default true); fastRetry for tests. */
+  link?: boolean | { fastRetry: boolean };
 }
 
 export interface Kiosk {
@@ -37,11 +42,15 @@ export interface Kiosk {
   terminal: Terminal;
   sim: SimulatedScanner;
   scanner: InProcessScanner;
+  link: Link | null;
   /** Placeholders in this composition, one English sentence each (logs, status). */
-  placeholders: string[];
+  placeholders: Placeholder[];
+  /** Status sources for the status bar (the host service forwards their changes as events). */
+  status: { scanner: StatusSource<ScannerStatus>; link: StatusSource<LinkStatus>; queue: StatusSource<QueueStatus> };
   /** Test hooks: lay a palm on the simulated scanner; make the drawer fail. */
   present(...p: Presentation[]): void;
   setDrawerFails(fail: boolean): void;
+  setLinkUp(up: boolean): void;
   drawerOpens(): number;
   close(): Promise<void>;
 }
@@ -97,24 +106,79 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     },
   };
 
+  const link = opts.link === false ? null : await startLink(terminal, opts.dataDir, { fastRetry: typeof opts.link === 'object' && opts.link.fastRetry });
   const bank = new SqliteBank<string>({ terminal, encode });
-  const host = new FlowHost<string>({ palm, identifier, bank, drawer, printer }, { ...DEFAULT_KIOSK_CONFIG, ...opts.config }, opts.hooks);
-  const placeholders = [PLACEHOLDER_DESCRIPTION, 'cash drawer and receipt printer are simulated (receipts go to receipts.log)'];
-  for (const p of placeholders) log(`PLACEHOLDER: ${p}`);
+  const hooks: KioskHooks = {
+    ...opts.hooks,
+    // A flow that moved may have appended a record: upload now rather than at the next poll.
+    onFlow: (v) => {
+      link?.sync.kick();
+      opts.hooks?.onFlow?.(v);
+    },
+  };
+  const host = new FlowHost<string>({ palm, identifier, bank, drawer, printer }, { ...DEFAULT_KIOSK_CONFIG, ...opts.config }, hooks);
+  const placeholders: Placeholder[] = [
+    { part: 'scanner', description: `simulated scanner: ${PLACEHOLDER_DESCRIPTION}; cash drawer and receipt printer simulated (receipts go to receipts.log)` },
+  ];
+  if (!link) placeholders.push({ part: 'server', description: 'no link to a centre: records stay in the outbox' });
+  for (const p of placeholders) log(`PLACEHOLDER ${p.part}: ${p.description}`);
+  const status = statusSources(scanner, link, terminal);
 
   return {
     host,
     terminal,
     sim,
     scanner,
+    link,
     placeholders,
+    status,
     present: (...p) => sim.enqueue(...p),
     setDrawerFails: (f) => void (drawerFails = f),
+    setLinkUp: (up) => link?.setUp(up),
     drawerOpens: () => opens,
     async close() {
       host.dispose();
+      await link?.close();
       await scanner.close();
       terminal.close();
     },
+  };
+}
+
+/** The scanner's device state, the link and the outbox queue as the status bar shows them. */
+function statusSources(scanner: InProcessScanner, link: Link | null, terminal: Terminal): Kiosk['status'] {
+  const source = <T>(get: () => T, subscribe: (fire: () => void) => () => void, placeholder?: Placeholder): StatusSource<T> => ({
+    status: get,
+    onChange: (listener) => subscribe(() => listener(get())),
+    ...(placeholder ? { placeholder } : {}),
+  });
+  const client = scanner.client;
+  const scannerState = (): ScannerStatus['state'] => {
+    const s = client.state;
+    return s === 'ready' || s === 'connected' ? 'ready' : s === 'busy' ? 'busy' : s === 'unresponsive' ? 'error' : 'disconnected';
+  };
+  const onSync = (fire: () => void) => {
+    if (!link) return () => {};
+    link.sync.on('status', fire);
+    return () => void link.sync.off('status', fire);
+  };
+  const lastSync = () => {
+    const ms = terminal.store.settings.get<number>('sync.lastSyncMs');
+    return typeof ms === 'number' ? new Date(ms).toISOString() : null;
+  };
+  return {
+    scanner: source<ScannerStatus>(
+      () => ({ state: scannerState(), kind: 'simulated', placeholder: true }),
+      (fire) => {
+        client.on('state', fire);
+        return () => void client.off('state', fire);
+      },
+      { part: 'scanner', description: `simulated scanner over the HID protocol; ${PLACEHOLDER_DESCRIPTION}` },
+    ),
+    link: source<LinkStatus>(() => ({ state: link ? link.status().link : 'down', server: 'in-process', placeholder: false, lastSyncAt: lastSync() }), onSync),
+    queue: source<QueueStatus>(() => {
+      const s = link ? link.status() : null;
+      return { length: s ? s.pending + s.inFlight : terminal.store.outbox.stats().pending };
+    }, onSync),
   };
 }

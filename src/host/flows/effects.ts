@@ -27,6 +27,8 @@ export interface Performers {
 
 /** Number of statement lines shown. */
 const STATEMENT_LINES = 20;
+/** Pause before asking the scanner again after a fault (no hot loop on an unplugged scanner). */
+const SCANNER_RETRY_MS = 1000;
 
 export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?: unknown) => void = () => {}): Performers {
   const { palm, identifier, bank } = ports;
@@ -35,8 +37,24 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
   const qualityEvent = (quality: number | null, hint: string | null): PlacementEvent[] =>
     quality === null ? [] : [{ type: 'scanner.quality', quality, hint }];
 
+  /**
+   * A palm read that never leaves a flow hanging: a scanner fault (unplugged, unresponsive) becomes a failed
+   * capture with the reason 'scanner-error' after a short pause, and the flow asks again.
+   */
+  async function read(opts: { purpose: 'identify' | 'verify' | 'enrol'; hand?: EnrolHand; signal: AbortSignal }) {
+    try {
+      return await palm.read(opts);
+    } catch (err) {
+      if (opts.signal.aborted) throw err;
+      log('scanner read failed', err);
+      await new Promise((r) => setTimeout(r, SCANNER_RETRY_MS));
+      opts.signal.throwIfAborted();
+      return { ok: false as const, reason: 'scanner-error', quality: null };
+    }
+  }
+
   async function identify(signal: AbortSignal): Promise<[PlacementEvent[], IdentifyOutcome]> {
-    const r = await palm.read({ purpose: 'identify', signal });
+    const r = await read({ purpose: 'identify', signal });
     if (!r.ok) return [qualityEvent(r.quality, r.reason), { kind: 'fta', reason: r.reason }];
     return [qualityEvent(r.quality, null), await identifier.identify(r.template)];
   }
@@ -85,7 +103,7 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
           return { type: 'drawer.failed' };
         }
       case 'verifyPalm': {
-        const r = await palm.read({ purpose: 'verify', signal });
+        const r = await read({ purpose: 'verify', signal });
         if (!r.ok) return [...qualityEvent(r.quality, r.reason), { type: 'palm.verified', ok: false }];
         return [...qualityEvent(r.quality, null), { type: 'palm.verified', ok: await identifier.verify(f.personId, r.template) }];
       }
@@ -152,7 +170,7 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
       case 'verifyOperatorPin':
         return auth(f, signal);
       case 'captureSample': {
-        const r = await palm.read({ purpose: 'enrol', hand: f.hand, signal });
+        const r = await read({ purpose: 'enrol', hand: f.hand, signal });
         if (!r.ok) return [...qualityEvent(r.quality, r.reason), { type: 'capture.result', hand: f.hand, ok: false, reason: r.reason, quality: r.quality }];
         const sampleId = randomUUID();
         samples.set(sampleId, { hand: f.hand, template: r.template });

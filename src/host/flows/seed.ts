@@ -13,6 +13,8 @@ export interface DemoPerson {
   pin?: string;
   /** Offline allowance (SYP minor units). */
   allowance?: number;
+  /** The allowance expired yesterday (a customer who has not been seen by the centre for long). */
+  allowanceExpired?: boolean;
   /** Vouchers: period, amount (SYP minor), leased to this terminal or to another. */
   vouchers?: Array<{ period: string; minor: number; here: boolean }>;
 }
@@ -36,7 +38,12 @@ export const DEMO_PEOPLE: DemoPerson[] = [
   { id: 'emp-far', nameAr: 'دلشاد حسن', nameLatin: 'Dilşad Hesen', status: 'active', vouchers: [{ period: '2026-10', minor: 9_000_000, here: false }] },
   { id: 'emp-layla', nameAr: 'ليلى يوسف', nameLatin: 'Layla Yusuf', status: 'provisional', vouchers: [{ period: '2026-10', minor: 9_000_000, here: true }] },
   { id: 'emp-omar', nameAr: 'عمر سليمان', nameLatin: 'Omar Sileman', status: 'blocked', vouchers: [{ period: '2026-10', minor: 9_000_000, here: true }] },
-  { id: 'cust-zin', nameAr: 'زين محمد', nameLatin: 'Zîn Mihemed', status: 'active', pin: '1357', allowance: 2_000_000 },
+  { id: 'emp-rojin', nameAr: 'روجين أحمد', nameLatin: 'Rojîn Ehmed', status: 'active', vouchers: [{ period: '2026-10', minor: 11_000_000, here: true }] },
+  { id: 'emp-karim', nameAr: 'كريم داود', nameLatin: 'Karim Dawud', status: 'active', vouchers: [{ period: '2026-10', minor: 10_500_000, here: true }] },
+  { id: 'emp-nadia', nameAr: 'نادية عيسى', nameLatin: 'Nadia Îsa', status: 'active', vouchers: [{ period: '2026-10', minor: 9_500_000, here: true }] },
+  { id: 'emp-yusuf', nameAr: 'يوسف بكر', nameLatin: 'Yusuf Bekir', status: 'active', vouchers: [{ period: '2026-10', minor: 13_000_000, here: true }] },
+  { id: 'cust-zin', nameAr: 'زين محمد', nameLatin: 'Zîn Mihemed', status: 'active', pin: '1357', allowance: 10_000_000 },
+  { id: 'cust-old', nameAr: 'سلمى حداد', nameLatin: 'Selma Heddad', status: 'active', pin: '8642', allowance: 5_000_000, allowanceExpired: true },
 ];
 
 const DAY = 86_400_000;
@@ -58,7 +65,10 @@ export async function seedDemo(
       const accountId = `acc-${p.id}`;
       store.people.upsertAccountRow({ accountId, personId: p.id, currency: 'SYP', status: 'active', updatedAtMs: now });
       if (p.pin) store.people.setPinHash(p.id, hashes.get(p.id)!);
-      if (p.allowance) store.allowances.grant({ customerId: p.id, currency: 'SYP', limitMinor: p.allowance, grantedAtMs: now, expiresAtMs: now + 30 * DAY, asOfSeq: ledger.head().seq });
+      if (p.allowance) {
+        const expiresAtMs = p.allowanceExpired ? now - DAY : now + 30 * DAY;
+        store.allowances.grant({ customerId: p.id, currency: 'SYP', limitMinor: p.allowance, grantedAtMs: p.allowanceExpired ? now - 31 * DAY : now, expiresAtMs, asOfSeq: ledger.head().seq });
+      }
       for (const v of p.vouchers ?? []) {
         const voucherId = `v-${p.id}-${v.period}`;
         store.vouchers.upsert({ voucherId, personId: p.id, accountId, period: v.period, amountMinor: v.minor, currency: 'SYP', status: 'open', updatedAtMs: now });

@@ -1,13 +1,13 @@
 // Stage-1 kernel of the 1:N search (AssemblyScript → WebAssembly; built by `npm run build:wasm`).
-// Every coarse code is CODE_BYTES = 256 bytes (2048 bits) in one contiguous run of linear memory; JS owns the
+// Every coarse code is CODE_BYTES = 128 bytes (1024 bits) in one contiguous run of linear memory; JS owns the
 // layout and passes byte offsets. No allocator, no static data: the module only reads and writes what it is given.
 
-const CODE_BYTES: usize = 256;
+const CODE_BYTES: usize = 128;
 
-/** Hamming distance between the probe and one code: 16 × (xor, byte popcount), summed once at the end. */
+/** Hamming distance between the probe and one code: 8 × (xor, byte popcount), summed once at the end. */
 // @ts-ignore: decorator
 @inline function dist(code: usize, probe: usize): u32 {
-  // Each byte lane gains at most 8 per step, 16 steps → at most 128: no u8 overflow.
+  // Each byte lane gains at most 8 per step, 8 steps → at most 64: no u8 overflow.
   let acc = i8x16.popcnt(v128.xor(v128.load(code), v128.load(probe)));
   acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 16), v128.load(probe, 16))));
   acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 32), v128.load(probe, 32))));
@@ -16,14 +16,6 @@ const CODE_BYTES: usize = 256;
   acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 80), v128.load(probe, 80))));
   acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 96), v128.load(probe, 96))));
   acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 112), v128.load(probe, 112))));
-  acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 128), v128.load(probe, 128))));
-  acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 144), v128.load(probe, 144))));
-  acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 160), v128.load(probe, 160))));
-  acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 176), v128.load(probe, 176))));
-  acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 192), v128.load(probe, 192))));
-  acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 208), v128.load(probe, 208))));
-  acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 224), v128.load(probe, 224))));
-  acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 240), v128.load(probe, 240))));
   const s = i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(acc));
   return i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3);
 }
@@ -109,6 +101,40 @@ export function topK(codes: usize, from: u32, to: u32, probe: usize, dead: usize
     n = offer(d3, i + 3 * q, dead, k, heap, n);
   }
   for (let i = s3 + q; i < to; i++) n = offer(dist(codes + (<usize>i) * CODE_BYTES, probe), i, dead, k, heap, n);
+  return n;
+}
+
+/** Smallest distance from the code to any of `np` probes stored back to back (the probe's shifted variants). */
+// @ts-ignore: decorator
+@inline function minDist(code: usize, probes: usize, np: u32): u32 {
+  let best = dist(code, probes);
+  for (let j: u32 = 1; j < np; j++) {
+    const d = dist(code, probes + (<usize>j) * CODE_BYTES);
+    if (d < best) best = d;
+  }
+  return best;
+}
+
+/** topK with several probes (shifted variants of one capture): a slot's distance is the smallest over them. */
+export function topKMulti(codes: usize, from: u32, to: u32, probes: usize, np: u32, dead: usize, k: u32, heap: usize, n: u32): u32 {
+  if (np == 1) return topK(codes, from, to, probes, dead, k, heap, n);
+  const q = (to - from) >> 2;
+  const s1 = from + q;
+  const s2 = s1 + q;
+  const s3 = s2 + q;
+  const stride = (<usize>q) * CODE_BYTES;
+  for (let i = from; i < s1; i++) {
+    const c0 = codes + (<usize>i) * CODE_BYTES;
+    const d0 = minDist(c0, probes, np);
+    const d1 = minDist(c0 + stride, probes, np);
+    const d2 = minDist(c0 + 2 * stride, probes, np);
+    const d3 = minDist(c0 + 3 * stride, probes, np);
+    n = offer(d0, i, dead, k, heap, n);
+    n = offer(d1, i + q, dead, k, heap, n);
+    n = offer(d2, i + 2 * q, dead, k, heap, n);
+    n = offer(d3, i + 3 * q, dead, k, heap, n);
+  }
+  for (let i = s3 + q; i < to; i++) n = offer(minDist(codes + (<usize>i) * CODE_BYTES, probes, np), i, dead, k, heap, n);
   return n;
 }
 

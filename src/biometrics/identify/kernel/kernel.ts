@@ -1,6 +1,6 @@
 // The stage-1 kernel instance and the linear memory it scans. Layout (byte offsets):
 //   [0, 64 KiB)            reserved (the kernel has no static data; kept free for safety)
-//   PROBE                  the probe's coarse code (CODE_BYTES)
+//   PROBE                  the probe's coarse codes (up to MAX_PROBES × CODE_BYTES: shifted variants)
 //   HEAP                   the top-K heap, MAX_K u64 keys (distance << 32 | slot)
 //   CODES                  capacity × CODE_BYTES, slot i at CODES + i × CODE_BYTES
 //   CODES + cap × CODE     the tombstone bitmap, one bit per slot
@@ -9,12 +9,13 @@
 import { PalmPayError } from '../../../util/errors.ts';
 import { SCAN_WASM_BASE64 } from './scan-wasm.generated.ts';
 
-export const CODE_BYTES = 256;
+export const CODE_BYTES = 128;
 export const CODE_BITS = CODE_BYTES * 8;
 export const MAX_K = 1024;
+export const MAX_PROBES = 16;
 const PAGE = 65536;
 const PROBE = PAGE;
-const HEAP = PROBE + CODE_BYTES;
+const HEAP = PROBE + MAX_PROBES * CODE_BYTES;
 const CODES = PAGE * 2;
 /** wasm32 limit is 4 GiB; stay below it with room for the bitmap. */
 const MAX_CAPACITY = 12_000_000;
@@ -32,7 +33,7 @@ export class IndexFullError extends PalmPayError {
 }
 
 interface Exports {
-  topK(codes: number, from: number, to: number, probe: number, dead: number, k: number, heap: number, n: number): number;
+  topKMulti(codes: number, from: number, to: number, probes: number, np: number, dead: number, k: number, heap: number, n: number): number;
   distances(codes: number, from: number, to: number, probe: number, out: number): void;
   sum1(ptr: number, bytes: number): bigint;
   sum4(ptr: number, bytes: number): bigint;
@@ -131,19 +132,26 @@ export class ScanKernel {
     return ((this.u8[this.deadPtr + (slot >> 3)]! >> (slot & 7)) & 1) === 1;
   }
 
-  setProbe(code: Uint8Array): void {
-    if (code.length !== CODE_BYTES) throw new RangeError(`coarse code must be ${CODE_BYTES} bytes, got ${code.length}`);
-    this.u8.set(code, PROBE);
+  /** The probe's codes (shifted variants of one capture): a slot's distance is the smallest over them. */
+  setProbes(codes: readonly Uint8Array[]): void {
+    if (codes.length < 1 || codes.length > MAX_PROBES) throw new RangeError(`1..${MAX_PROBES} probe codes`);
+    codes.forEach((code, j) => {
+      if (code.length !== CODE_BYTES) throw new RangeError(`coarse code must be ${CODE_BYTES} bytes, got ${code.length}`);
+      this.u8.set(code, PROBE + j * CODE_BYTES);
+    });
+    this.probes = codes.length;
   }
 
+  private probes = 1;
+
   /**
-   * Scans slots [from, to) against the probe set by setProbe and merges them into the heap, which holds `n` keys
+   * Scans slots [from, to) against the probes set by setProbes and merges them into the heap, which holds `n` keys
    * already; returns the new count. Call with n = 0 to start a search.
    */
   scan(from: number, to: number, k: number, n: number): number {
     if (!(k >= 1 && k <= MAX_K)) throw new RangeError(`k must be in 1..${MAX_K}`);
     if (!(from >= 0 && from <= to && to <= this.cap)) throw new RangeError('scan range outside the index');
-    return this.x.topK(CODES, from, to, PROBE, this.deadPtr, k, HEAP, n);
+    return this.x.topKMulti(CODES, from, to, PROBE, this.probes, this.deadPtr, k, HEAP, n);
   }
 
   /** A copy of the heap's first n keys. */
@@ -156,7 +164,7 @@ export class ScanKernel {
     new BigUint64Array(this.memory.buffer, HEAP, keys.length).set(keys);
   }
 
-  /** Distances of slots [from, to) to the probe (tests and recall measurements; needs to − from ≤ 32768). */
+  /** Distances of slots [from, to) to the first probe (tests and recall measurements; needs to − from ≤ 32768). */
   distances(from: number, to: number): Uint16Array {
     if (to - from > 32768) throw new RangeError('at most 32768 distances per call');
     const scratch = this.scratch((to - from) * 2);

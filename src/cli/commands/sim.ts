@@ -1,0 +1,62 @@
+// `palmpay sim serial`: a simulated serial palm module on a socat pty. Prints the path to open
+// (e.g. `palmpay scanner capture --port PATH`), then runs until Ctrl-C. Commands on stdin script the
+// glass: `present ID [SAMPLE]`, `remove`, `auto on|off`, `restart`, `silent on|off`, `unplug`, `faults RATE`.
+// (No `sim hid`: there is no virtual HID device here; the HID simulator runs in-process only.)
+import type { Command } from 'commander';
+import { toCliError } from './scanner.ts';
+
+export function registerSim(program: Command): void {
+  const sim = program.command('sim').description('simulated scanners');
+  sim
+    .command('serial')
+    .description('serve a simulated serial palm module on a socat pty and print the path for the host')
+    .option('--size <WxH>', 'image size', '640x480')
+    .option('--images <dir>', 'serve images from this folder (<id>_l_940_<NN>.jpg) instead of synthetic palms')
+    .option('--faults <rate>', 'fraction of exchanges that get an injected fault', '0')
+    .option('--seed <n>', 'fault plan seed', '1')
+    .option('--identities <list>', 'identities presented in turn, one per capture (auto mode)', 'alice,bob,carol')
+    .option('--no-auto', 'do not present palms by themselves; script them on stdin')
+    .action(async (opts: { size: string; images?: string; faults: string; seed: string; identities: string; auto: boolean }) => {
+      const { SimulatedScanner } = await import('../../../drivers/sim/simulator.ts');
+      const { folderSource } = await import('../../../drivers/sim/sources.ts');
+      const { PalmPayError } = await import('../../util/errors.ts');
+      const { createInterface } = await import('node:readline');
+      const m = /^(\d+)x(\d+)$/.exec(opts.size);
+      if (!m) throw new PalmPayError('CONFIG_INVALID', `--size wants WxH, got '${opts.size}'`);
+      const [width, height] = [Number(m[1]), Number(m[2])];
+      const rate = Number(opts.faults);
+      if (!(rate >= 0 && rate <= 1)) throw new PalmPayError('CONFIG_INVALID', '--faults is a fraction from 0 to 1');
+      try {
+        const folder = opts.images ? await folderSource(opts.images, { width, height }) : undefined;
+        const ids = folder ? folder.identities : opts.identities.split(',').map((s) => s.trim()).filter(Boolean);
+        const s = new SimulatedScanner({ protocol: 'serial', width, height, source: folder, faults: { rate, seed: Number(opts.seed) } });
+        let n = 0;
+        const auto = () => ({ identity: ids[n++ % ids.length]!, sample: 1 + Math.floor(n / ids.length) });
+        if (opts.auto) s.autoPresent(auto);
+        const pty = await s.startPty();
+        console.log(pty.hostPath);
+        console.error(`sim serial: ${width}×${height} ${folder ? folder.name : 'synthetic palms'}, faults ${rate}; open ${pty.hostPath} (socat pid ${pty.pid}). Ctrl-C to stop.`);
+        const rl = createInterface({ input: process.stdin, terminal: false });
+        rl.on('line', (line) => {
+          const [cmd, a, b] = line.trim().split(/\s+/);
+          if (cmd === 'present' && a) s.present({ identity: a, sample: b ? Number(b) : 1 });
+          else if (cmd === 'remove') s.remove();
+          else if (cmd === 'auto') s.autoPresent(a === 'off' ? null : auto);
+          else if (cmd === 'restart') s.restart();
+          else if (cmd === 'silent') s.silent = a !== 'off';
+          else if (cmd === 'faults' && a) s.device.faults.plan.rate = Number(a);
+          else if (cmd === 'unplug') void pty.unplug().then(() => setTimeout(() => void pty.replug(), Number(a ?? 500)));
+          else if (cmd) console.error(`? ${line} (present ID [SAMPLE] | remove | auto on|off | restart | silent on|off | faults RATE | unplug [MS])`);
+        });
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        rl.close();
+        console.error(`sim serial: stopping; faults injected ${JSON.stringify(s.faultCounts)}`);
+        await s.stop();
+      } catch (err) {
+        throw toCliError(err, PalmPayError);
+      }
+    });
+}

@@ -1,0 +1,59 @@
+// The kiosk's API handlers (the calls 'kiosk.*' and the test hooks 'test.*' in src/api/calls.ts), over one
+// composed Kiosk. Test hooks script the simulated scanner and inject faults; they refuse unless the terminal was
+// started with --test-hooks, which production mode never sets.
+import { SETTING } from '../../ledger/ledger.ts';
+import type { OfflineLimits } from '../../ledger/limits.ts';
+import type { Kiosk } from './compose.ts';
+import { FlowError } from './kiosk.ts';
+import type { FlowKind, SessionUiEvent, UiEvent } from './ui-events.ts';
+
+export interface TestPresent {
+  identity: string;
+  sample?: number;
+  distanceMm?: number;
+  afterMs?: number;
+}
+
+export interface TestFault {
+  drawerFails?: boolean;
+  linkUp?: boolean;
+  /** Offline limits to use from now on (partial; the rest stay as they are). */
+  limits?: Partial<{ perTransactionMaxMinor: number; terminalStoredMaxMinor: number; maxStoredRecordAgeMs: number; maxSinceLastSyncMs: number }>;
+}
+
+export function kioskHandlers(k: Kiosk, opts: { testHooks: boolean }) {
+  const hook = () => {
+    if (!opts.testHooks) throw new FlowError('TEST_HOOKS_DISABLED', 'test hooks are off (start the terminal with --test-hooks; never in production)');
+  };
+  return {
+    'kiosk.session': () => k.host.session(),
+    'kiosk.sessionSend': ({ event }: { event: SessionUiEvent }) => k.host.sessionSend(event),
+    'kiosk.start': ({ kind }: { kind: FlowKind }) => k.host.start(kind),
+    'kiosk.send': ({ flowId, event }: { flowId: string; event: UiEvent }) => k.host.send(flowId, event),
+    'kiosk.get': ({ flowId }: { flowId: string }) => k.host.get(flowId),
+    'test.present': (p: TestPresent) => {
+      hook();
+      k.present({ identity: p.identity, ...(p.sample ? { sample: p.sample } : {}), ...(p.distanceMm !== undefined ? { distanceMm: p.distanceMm } : {}), ...(p.afterMs ? { afterMs: p.afterMs } : {}) });
+      return { ok: true as const };
+    },
+    'test.fault': (f: TestFault) => {
+      hook();
+      if (f.drawerFails !== undefined) k.setDrawerFails(f.drawerFails);
+      if (f.linkUp !== undefined) k.setLinkUp(f.linkUp);
+      if (f.limits) {
+        const { store, ledger } = k.terminal;
+        const cur = ledger.limits();
+        const l = f.limits;
+        const next: OfflineLimits = {
+          perTransactionMaxMinor: { ...cur.perTransactionMaxMinor, ...(l.perTransactionMaxMinor !== undefined ? { SYP: l.perTransactionMaxMinor } : {}) },
+          terminalStoredMaxMinor: { ...cur.terminalStoredMaxMinor, ...(l.terminalStoredMaxMinor !== undefined ? { SYP: l.terminalStoredMaxMinor } : {}) },
+          maxStoredRecordAgeMs: l.maxStoredRecordAgeMs ?? cur.maxStoredRecordAgeMs,
+          maxSinceLastSyncMs: l.maxSinceLastSyncMs ?? cur.maxSinceLastSyncMs,
+        };
+        store.transaction(() => store.settings.set(SETTING.offlineLimits, next));
+      }
+      return { ok: true as const };
+    },
+  };
+}
+

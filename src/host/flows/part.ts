@@ -1,0 +1,107 @@
+// The kiosk as a part of the host runtime: composes it in the background (opening the store, the simulated
+// scanner, the link take a moment), forwards its views as host events, and exposes its API handlers and status
+// sources at once — calls made before it is ready wait for it; if it cannot start (a damaged store, a key that
+// does not open) every call answers with that typed error and the terminal refuses to pay, saying why.
+import type { LinkStatus, QueueStatus, ScannerStatus } from '../../api/schemas.ts';
+import type { Logger } from '../../util/log.ts';
+import type { StatusSource } from '../placeholders.ts';
+import { createKiosk, type Kiosk } from './compose.ts';
+import { kioskHandlers } from './handlers.ts';
+import type { FlowView, SessionView } from './kiosk.ts';
+import { PLACEHOLDER_DESCRIPTION } from './sim-palm.ts';
+
+export type KioskEvent = { type: 'flow'; view: FlowView } | { type: 'session'; session: SessionView };
+
+export interface KioskPartOptions {
+  dataDir: string;
+  log: Logger;
+  emit(e: KioskEvent): void;
+  /** Seed the demo branch into an empty store (`--demo`). */
+  demo?: boolean;
+  /** Enable the test hooks (`--test-hooks`; tests only). */
+  testHooks?: boolean;
+}
+
+type Handlers = ReturnType<typeof kioskHandlers>;
+type Async<H> = { [K in keyof H]: H[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never };
+
+export interface KioskPart {
+  handlers: Async<Handlers>;
+  status: { scanner: StatusSource<ScannerStatus>; link: StatusSource<LinkStatus>; queue: StatusSource<QueueStatus> };
+  ready: Promise<Kiosk>;
+  close(): Promise<void>;
+}
+
+export function startKioskPart(o: KioskPartOptions): KioskPart {
+  const logMsg = (msg: string, err?: unknown) => (err ? o.log.warn({ err }, msg) : o.log.info(msg));
+  const ready = createKiosk({
+    dataDir: o.dataDir,
+    demo: o.demo ?? false,
+    link: o.testHooks ? { fastRetry: true } : true,
+    hooks: {
+      log: logMsg,
+      onFlow: (view) => o.emit({ type: 'flow', view }),
+      onSession: (session) => o.emit({ type: 'session', session }),
+    },
+  });
+  ready.then(
+    (k) => o.log.info({ terminalId: k.terminal.ledger.terminalId, demo: !!o.demo, testHooks: !!o.testHooks }, 'kiosk flows ready'),
+    (err: unknown) => o.log.error({ err }, 'kiosk flows could not start: payments refused'),
+  );
+  if (o.testHooks) o.log.warn('TEST HOOKS ENABLED: the simulated scanner can be scripted over the API (tests only)');
+
+  let handlers: Handlers | undefined;
+  const call =
+    <K extends keyof Handlers>(name: K) =>
+    async (...args: Parameters<Handlers[K]>) => {
+      const k = await ready;
+      handlers ??= kioskHandlers(k, { testHooks: !!o.testHooks });
+      return (handlers[name] as (...a: Parameters<Handlers[K]>) => ReturnType<Handlers[K]>)(...args);
+    };
+  const names = ['kiosk.session', 'kiosk.sessionSend', 'kiosk.start', 'kiosk.send', 'kiosk.get', 'test.present', 'test.fault'] as const;
+  const asyncHandlers = Object.fromEntries(names.map((n) => [n, call(n)])) as unknown as Async<Handlers>;
+
+  return {
+    handlers: asyncHandlers,
+    status: {
+      scanner: late<ScannerStatus>(ready, (k) => k.status.scanner, { state: 'connecting', kind: 'simulated', placeholder: true }, {
+        part: 'scanner',
+        description: `simulated scanner over the HID protocol; ${PLACEHOLDER_DESCRIPTION}`,
+      }, { state: 'error', kind: 'simulated', placeholder: true }),
+      link: late<LinkStatus>(ready, (k) => k.status.link, { state: 'unknown', server: 'in-process', placeholder: false, lastSyncAt: null }, undefined, { state: 'down', server: 'in-process', placeholder: false, lastSyncAt: null }),
+      queue: late<QueueStatus>(ready, (k) => k.status.queue, { length: 0 }),
+    },
+    ready,
+    async close() {
+      const k = await ready.catch(() => null);
+      await k?.close();
+    },
+  };
+}
+
+/** A status source that shows `initial` until the kiosk is ready, then follows the real one. */
+function late<T>(ready: Promise<Kiosk>, pick: (k: Kiosk) => StatusSource<T>, initial: T, placeholder?: StatusSource<T>['placeholder'], failed: T = initial): StatusSource<T> {
+  let real: StatusSource<T> | null = null;
+  let current = initial;
+  const listeners = new Set<(s: T) => void>();
+  void ready.then(
+    (k) => {
+      real = pick(k);
+      real.onChange((s) => listeners.forEach((l) => l(s)));
+      const now = real.status();
+      listeners.forEach((l) => l(now));
+    },
+    () => {
+      current = failed;
+      listeners.forEach((l) => l(failed));
+    },
+  );
+  return {
+    status: () => (real ? real.status() : current),
+    onChange: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    ...(placeholder ? { placeholder } : {}),
+  };
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { afterAttempt, checkPin, hashPin, verifyPinHash, type AttemptState } from '../../src/ledger/pin.ts';
+
+const cheap = { N: 1 << 10, r: 8, p: 1 }; // tests only: the default cost is 2^15
+
+describe('PINs', () => {
+  it('hash with scrypt (salted, parameters recorded) and verify', async () => {
+    const h = await hashPin('2468', cheap);
+    expect(h).toMatch(/^scrypt\$1024\$8\$1\$/);
+    expect(await hashPin('2468', cheap)).not.toBe(h);
+    expect(await verifyPinHash('2468', h)).toBe(true);
+    expect(await verifyPinHash('2469', h)).toBe(false);
+    await expect(hashPin('12a4', cheap)).rejects.toMatchObject({ code: 'PIN_FORMAT' });
+  });
+
+  it('lock after 5 wrong tries, even against the right PIN, until the lockout ends; success clears the count', async () => {
+    const h = await hashPin('2468', cheap);
+    let s: AttemptState = { failed: 0, lockedUntilMs: 0 };
+    const save = (n: AttemptState) => (s = n);
+    const now = 1_000_000;
+    for (let i = 1; i <= 4; i++) expect(await checkPin('0000', h, s, save, now)).toEqual({ ok: false, reason: 'WRONG_PIN', attemptsLeft: 5 - i, lockedUntilMs: 0 });
+    expect(await checkPin('0000', h, s, save, now)).toMatchObject({ ok: false, reason: 'LOCKED' });
+    expect(await checkPin('2468', h, s, save, now + 1000)).toMatchObject({ ok: false, reason: 'LOCKED' });
+    expect(await checkPin('2468', h, s, save, now + 15 * 60_000)).toEqual({ ok: true });
+    expect(s).toEqual({ failed: 0, lockedUntilMs: 0 });
+  });
+
+  it('counts a try before the slow hash runs (a kill mid-check does not give a free guess)', async () => {
+    const h = await hashPin('2468', cheap);
+    const saved: AttemptState[] = [];
+    await checkPin('2468', h, { failed: 2, lockedUntilMs: 0 }, (n) => saved.push(n), 0);
+    expect(saved).toEqual([{ failed: 3, lockedUntilMs: 0 }, { failed: 0, lockedUntilMs: 0 }]);
+    expect(afterAttempt({ failed: 4, lockedUntilMs: 0 }, false, 10)).toEqual({ failed: 0, lockedUntilMs: 10 + 15 * 60_000 });
+  });
+});
+
+describe('PIN checks against the store', async () => {
+  const { tempDir, makeTerminal, reopen } = await import('./helpers.ts');
+  const { checkOperatorPin, checkCustomerPin } = await import('../../src/ledger/auth.ts');
+
+  it('operator attempts survive a restart; lockout; unknown operator is typed', async () => {
+    const d = tempDir();
+    let t = makeTerminal(d.dir);
+    try {
+      t.store.operators.add({ operatorId: 'op-1', name: 'Cashier', role: 'cashier', pinHash: await hashPin('1357', cheap) });
+      expect(await checkOperatorPin(t.store, 'op-1', '0000', 0)).toMatchObject({ ok: false, attemptsLeft: 4 });
+      t.close();
+      t = reopen(d.dir);
+      for (let i = 0; i < 3; i++) await checkOperatorPin(t.store, 'op-1', '0000', 0);
+      expect(await checkOperatorPin(t.store, 'op-1', '0000', 0)).toMatchObject({ ok: false, reason: 'LOCKED' });
+      expect(await checkOperatorPin(t.store, 'op-1', '1357', 1)).toMatchObject({ ok: false, reason: 'LOCKED' });
+      expect(await checkOperatorPin(t.store, 'op-1', '1357', 15 * 60_000)).toMatchObject({ ok: true });
+      await expect(checkOperatorPin(t.store, 'nobody', '1357')).rejects.toMatchObject({ code: 'OPERATOR_UNKNOWN' });
+    } finally {
+      t.close();
+      d.cleanup();
+    }
+  });
+
+  it('customer PIN: checked, counted; no PIN on file is typed', async () => {
+    const d = tempDir();
+    const t = makeTerminal(d.dir);
+    try {
+      t.store.people.upsert({ personId: 'P-1', name: 'Ava', idNumber: null, phone: null, employerId: null, status: 'active', updatedAtMs: 1 });
+      await expect(checkCustomerPin(t.store, 'P-1', '1234')).rejects.toMatchObject({ code: 'PIN_NOT_SET' });
+      t.store.people.setPinHash('P-1', await hashPin('8642', cheap));
+      expect(await checkCustomerPin(t.store, 'P-1', '1111', 0)).toMatchObject({ ok: false, attemptsLeft: 4 });
+      expect(t.store.people.getPin('P-1')).toMatchObject({ failed: 1 });
+      expect(await checkCustomerPin(t.store, 'P-1', '8642', 0)).toEqual({ ok: true });
+      expect(t.store.people.getPin('P-1')).toMatchObject({ failed: 0 });
+    } finally {
+      t.close();
+      d.cleanup();
+    }
+  });
+});

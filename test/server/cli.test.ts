@@ -1,0 +1,80 @@
+// The admin and sneakernet commands through the real CLI entry (main), on a temporary SQLite centre.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { signerFromSecretKey } from '../../src/ledger/sign.ts';
+import { DB_FILE_NAME, openStore } from '../../src/store/store.ts';
+import { Central } from '../../src/server/service.ts';
+import { appendToStore, ChainWriter, purchaseDraft } from '../../src/sync/loadgen.ts';
+import { enrolCustomer, registeredTerminal } from './helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'palmpay-cli-'));
+const db = `sqlite:${join(dir, 'centre.db')}`;
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  try {
+    const code = await main(['node', 'palmpay', ...args]);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+const signer = signerFromSecretKey(randomBytes(32));
+
+it('adds, lists and revokes terminals; the code is shown once', async () => {
+  const add = await run('server', 'terminal', 'add', '--db', db, '--name', 'Counter 1', '--branch', 'B1', '--region', 'R1', '--id', 'T1');
+  expect(add.err).toBe('');
+  expect(add.code).toBe(0);
+  const code = /registration code (\S+)/.exec(add.out)?.[1];
+  expect(code).toMatch(/^[A-Za-z0-9_-]{12}$/);
+  const central = await Central.open(db);
+  await central.registerTerminal({ code: code!, publicKey: Buffer.from(signer.publicKey).toString('hex'), encKey: 'ab'.repeat(32) });
+  await central.close();
+  const list = await run('server', 'terminal', 'list', '--db', db);
+  expect(list.out).toMatch(/^T1\tactive\tbranch=B1\tregion=R1/m);
+  const dup = await run('server', 'terminal', 'add', '--db', db, '--name', 'x', '--branch', 'B1', '--region', 'R1', '--id', 'T1');
+  expect(dup).toMatchObject({ code: 1, err: expect.stringMatching(/^palmpay: terminal T1 already exists$/) });
+});
+
+it('imports payroll all or nothing, with errors by line', async () => {
+  const bad = join(dir, 'bad.csv');
+  writeFileSync(bad, 'period,person,amount,currency,branch\n2026-11,E1,100,SYP,B1\n2026-11,E2,1.5,SYP,B1\n');
+  const r = await run('server', 'payroll', 'import', bad, '--db', db);
+  expect(r.code).toBe(1);
+  expect(r.err).toMatch(/nothing imported \(1 error\): line 3: amount "1.5"/);
+  const good = join(dir, 'good.csv');
+  writeFileSync(good, 'period,person,amount,currency,branch\n2026-11,E1,100,SYP,B1\n2026-11,E2,150,SYP,B1\n');
+  expect((await run('server', 'payroll', 'import', good, '--db', db)).out).toMatch(/imported 2 vouchers; leases: T1=2/);
+});
+
+it('carries records by USB: outbox export on the terminal, server import at the centre, idempotently', async () => {
+  const central = await Central.open(db);
+  await enrolCustomer(central, await registeredTerminal(central, 'T0', { branch: 'B0' }), 'P1', 'A1');
+  await central.creditAccount('A1', 10_000, 'SYP');
+  await central.close();
+  const data = join(dir, 'terminal');
+  mkdirSync(data, { recursive: true });
+  const store = openStore(join(data, DB_FILE_NAME));
+  const chain = new ChainWriter('T1', signer);
+  appendToStore(store, Array.from({ length: 12 }, (_, i) => chain.next(purchaseDraft('T1', i, 'P1', 'A1', 100))));
+  store.close();
+  const file = join(dir, 'usb.jsonl');
+  expect((await run('outbox', 'export', file, '--data', data)).out).toMatch(/exported 12 records of T1 \(seq 1\.\.12\)/);
+  const imp = await run('server', 'import', file, '--db', db);
+  expect(imp.err).toBe('');
+  expect(imp.out).toMatch(/T1: accepted=12/);
+  expect((await run('server', 'import', file, '--db', db)).out).toMatch(/T1: duplicate=12/);
+  expect((await run('server', 'statement', 'P1', '--db', db)).out).toMatch(/balance acct:A1: 8800 SYP/);
+  expect((await run('server', 'review', 'list', '--db', db)).out).toBe('review queue is empty');
+  expect((await run('server', 'terminal', 'revoke', 'T1', '--db', db)).out).toBe('terminal T1 revoked');
+});

@@ -1,0 +1,103 @@
+// Numbered migrations: each one applies in order, keeps earlier data, and is tracked in user_version.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { MIGRATIONS, LATEST_VERSION } from '../../src/store/migrations.ts';
+import { openDatabase } from '../../src/store/db.ts';
+import { openStore } from '../../src/store/store.ts';
+import { tempDir } from '../ledger/helpers.ts';
+
+let cleanup: () => void = () => {};
+afterEach(() => cleanup());
+function fresh(): string {
+  const t = tempDir('palmpay-store-');
+  cleanup = t.cleanup;
+  return join(t.dir, 'terminal.db');
+}
+const tables = (db: Database.Database) =>
+  (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all() as string[]).filter((n) => !n.startsWith('sqlite_'));
+
+describe('migrations', () => {
+  it('are numbered 1, 2, 3… with no gap, each named', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    for (const m of MIGRATIONS) expect(m.name.length).toBeGreaterThan(5);
+    expect(LATEST_VERSION).toBe(MIGRATIONS.length);
+  });
+
+  it('1: settings, people, accounts, operators', () => {
+    const db = openDatabase(fresh(), { migrateTo: 1 });
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(tables(db)).toEqual(['accounts', 'operators', 'people', 'settings']);
+    db.close();
+  });
+
+  it('2: templates, vouchers, leases, allowances — keeping version-1 data', () => {
+    const file = fresh();
+    let db = openDatabase(file, { migrateTo: 1 });
+    db.prepare(`INSERT INTO people (person_id, name, updated_at_ms) VALUES ('P-1', 'Hevî', 1)`).run();
+    db.close();
+    db = openDatabase(file, { migrateTo: 2 });
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(tables(db)).toEqual(['accounts', 'offline_allowances', 'operators', 'people', 'settings', 'templates', 'voucher_leases', 'vouchers']);
+    expect(db.prepare(`SELECT name FROM people WHERE person_id = 'P-1'`).pluck().get()).toBe('Hevî');
+    db.close();
+  });
+
+  it('3: journal, outbox and its totals trigger — keeping version-2 data', () => {
+    const file = fresh();
+    let db = openDatabase(file, { migrateTo: 2 });
+    db.prepare(`INSERT INTO vouchers (voucher_id, person_id, account_id, period, amount_minor, currency, updated_at_ms) VALUES ('V-1', 'P-1', 'A-1', '2026-11', 100, 'SYP', 1)`).run();
+    db.close();
+    db = openDatabase(file);
+    expect(db.pragma('user_version', { simple: true })).toBe(3);
+    expect(tables(db)).toContain('journal');
+    expect(tables(db)).toContain('outbox');
+    expect(db.prepare(`SELECT amount_minor FROM vouchers WHERE voucher_id = 'V-1'`).pluck().get()).toBe(100);
+    // the trigger keeps unsynced totals: insert a journal row + outbox row, then acknowledge it
+    db.prepare(`INSERT INTO journal (seq, type, ref_id, amount_minor, currency, hlc_ms, prev_hash, hash, body, sig, created_at_ms)
+      VALUES (1, 'purchase', 'p', 250, 'USD', 1, 'x', 'y', '{}', 's', 1)`).run();
+    db.prepare(`INSERT INTO outbox (seq) VALUES (1)`).run();
+    expect(db.prepare(`SELECT total_minor FROM outbox_totals WHERE currency = 'USD'`).pluck().get()).toBe(250);
+    db.prepare(`DELETE FROM outbox WHERE seq = 1`).run();
+    expect(db.prepare(`SELECT total_minor FROM outbox_totals WHERE currency = 'USD'`).pluck().get()).toBe(0);
+    db.close();
+  });
+
+  it('re-opening an up-to-date database changes nothing', () => {
+    const file = fresh();
+    openDatabase(file).close();
+    const db = openDatabase(file);
+    expect(db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
+    db.close();
+  });
+
+  it('opens in WAL with synchronous=FULL and foreign keys on, owner-only file', async () => {
+    const file = fresh();
+    const db = openDatabase(file);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    db.close();
+    const { statSync } = await import('node:fs');
+    expect(statSync(file).mode & 0o077).toBe(0);
+  });
+
+  it('refuses a database from a newer PalmPay with a typed error, and leaves it untouched', () => {
+    const file = fresh();
+    const raw = new Database(file);
+    raw.pragma(`user_version = ${LATEST_VERSION + 1}`);
+    raw.close();
+    expect(() => openStore(file)).toThrow(expect.objectContaining({ code: 'STORE_TOO_NEW' }));
+    const again = new Database(file);
+    expect(again.pragma('user_version', { simple: true })).toBe(LATEST_VERSION + 1);
+    expect(tables(again)).toEqual([]);
+    again.close();
+  });
+
+  it('refuses a file that is not a database (STORE_CORRUPT)', () => {
+    const file = fresh();
+    writeFileSync(file, Buffer.alloc(8192, 0x5a));
+    expect(() => openStore(file)).toThrow(expect.objectContaining({ code: 'STORE_CORRUPT' }));
+  });
+});
