@@ -135,9 +135,21 @@ export function encodeDeviceReport(r: DeviceReport): Uint8Array {
       return pad(w.u8(DEV.EVENT).u8(index(HID_EVENTS, r.event, 'event')).u16(r.distanceMm).build());
     case 'frame_begin':
       return pad(w.u8(DEV.FRAME_BEGIN).u16(r.seq).u16(r.width).u16(r.height).u8(8).u32(r.total).u32(r.crc).build());
-    case 'frame_chunk':
+    case 'frame_chunk': {
+      // The hot path (5,486 per 640×480 frame): written directly.
       if (r.data.length === 0 || r.data.length > CHUNK_DATA) throw new DriverError('CONFIG_INVALID', `chunk of ${r.data.length} bytes`);
-      return pad(w.u8(DEV.FRAME_CHUNK).u16(r.seq).u32(r.offset).u8(r.data.length).bytes(r.data).build());
+      const b = new Uint8Array(REPORT_BYTES);
+      b[0] = DEV.FRAME_CHUNK;
+      b[1] = r.seq >> 8;
+      b[2] = r.seq;
+      b[3] = r.offset >>> 24;
+      b[4] = r.offset >>> 16;
+      b[5] = r.offset >>> 8;
+      b[6] = r.offset;
+      b[7] = r.data.length;
+      b.set(r.data, CHUNK_HEADER);
+      return b;
+    }
     case 'frame_end':
       return pad(w.u8(DEV.FRAME_END).u16(r.seq).u32(r.chunks).build());
   }
@@ -145,6 +157,13 @@ export function encodeDeviceReport(r: DeviceReport): Uint8Array {
 
 export function parseDeviceReport(b: Uint8Array): DeviceReport {
   checkLen(b);
+  if (b[0] === DEV.FRAME_CHUNK) {
+    // The hot path, read directly (same checks as the Reader would make).
+    const len = b[7]!;
+    if (len === 0 || len > CHUNK_DATA) throw bad(`frame chunk: length ${len}`);
+    const offset = ((b[3]! << 24) | (b[4]! << 16) | (b[5]! << 8) | b[6]!) >>> 0;
+    return { type: 'frame_chunk', seq: (b[1]! << 8) | b[2]!, offset, data: b.subarray(CHUNK_HEADER, CHUNK_HEADER + len) };
+  }
   const r = new Reader(b, 'device report', 'PROTO_BAD_REPORT');
   const t = r.u8();
   switch (t) {
