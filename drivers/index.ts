@@ -23,6 +23,7 @@ export interface Scanner {
   sim?: SimulatedScanner;
   unplug?: () => void;
   plug?: () => void;
+  unplugMidFrame?: (opts?: { afterBytes?: number; downMs?: number }) => void;
   close(): Promise<void>;
 }
 
@@ -31,7 +32,7 @@ export async function createScanner(config: ScannerConfig, opts: ScannerClientOp
   if (config.kind === 'sim') {
     const sim = new SimulatedScanner(config.sim);
     const s = await sim.connectInProcess(opts);
-    return { client: s.client, sim, unplug: s.unplug, plug: s.plug, close: s.close };
+    return { client: s.client, sim, unplug: s.unplug, plug: s.plug, unplugMidFrame: s.unplugMidFrame, close: s.close };
   }
   const withHotplug = { ...opts, connection: { hotplug: usbHotplug(), ...opts.connection } };
   let client: ScannerClient;

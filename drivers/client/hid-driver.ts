@@ -10,6 +10,10 @@ import { waitFor, type CallOptions } from '../util/abort.ts';
 import { ExchangeSlot } from './exchange.ts';
 import type { Capture, CaptureOptions, DriverSink, Indicator, IndicatorOptions, PalmEvent, ProtocolDriver, ScannerInfo } from './types.ts';
 
+/** The distance band (mm) a distance hint must be in to count as a palm present. */
+const MIN_MM = 30;
+const MAX_MM = 100;
+
 export interface HidDriverOptions {
   exchangeTimeoutMs?: number;
   attempts?: number;
@@ -86,7 +90,8 @@ export class HidImageDriver implements ProtocolDriver {
         }
         {
           const e: PalmEvent = { state: r.event === 'palm_removed' ? 'none' : 'present', distanceMm: r.distanceMm };
-          if (r.event === 'distance') e.state = r.distanceMm > 0 ? 'present' : 'none';
+          // A distance hint guides the person; only the band the scanner images well counts as present.
+          if (r.event === 'distance') e.state = r.distanceMm === 0 ? 'none' : r.distanceMm < MIN_MM ? 'too_close' : r.distanceMm > MAX_MM ? 'too_far' : 'present';
           this.sink.palm(e);
           for (const w of [...this.palmWaiters]) w(e);
         }

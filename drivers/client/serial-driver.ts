@@ -161,6 +161,8 @@ export class SerialModuleDriver implements ProtocolDriver {
       if (last) this.sink.retry('capture', last);
       try {
         const snap = await this.snap(opts);
+        if (want === 'frame' && snap.width * snap.height === 0) throw new DriverError('PROTO_BAD_MESSAGE', 'snap: the module reports an empty image');
+        if (want === 'feature' && snap.featureBytes === 0) throw new DriverError('PROTO_BAD_MESSAGE', 'snap: the module reports an empty feature');
         if (want === 'frame') {
           const pixels = await this.download('image', M.MID.UPLOAD_IMAGE, snap.seq, snap.width * snap.height, snap.imageCrc, info, opts);
           return { kind: 'frame', width: snap.width, height: snap.height, pixels };

@@ -230,9 +230,6 @@ export function parseUserId(p: Uint8Array): number {
 
 // ---------- snap + chunked image upload ----------
 
-export interface SnapRequest {
-  timeoutS: number;
-}
 export interface SnapResult {
   seq: number;
   width: number;

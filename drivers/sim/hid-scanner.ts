@@ -46,7 +46,10 @@ export class SimHidScanner {
 
   constructor(private readonly o: SimHidOptions) {
     this.faults = new FaultInjector(o.faults ?? { rate: 0 }, HID_FAULTS);
-    o.stage.on('change', (p) => this.send({ type: 'event', event: p ? 'palm_present' : 'palm_removed', distanceMm: p?.distanceMm ?? 0 }));
+    o.stage.on('change', (p) => {
+      if (p) this.send({ type: 'event', event: 'distance', distanceMm: p.distanceMm });
+      this.send({ type: 'event', event: p ? 'palm_present' : 'palm_removed', distanceMm: p?.distanceMm ?? 0 });
+    });
   }
 
   serve(t: Transport): void {

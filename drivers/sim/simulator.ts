@@ -38,6 +38,8 @@ export interface InProcessScanner {
   /** Pull the cable (serial: memory link; HID: the fake device vanishes). */
   unplug(): void;
   plug(): void;
+  /** Fault: pull the cable once `afterBytes` of the next frame have been sent; plug back after `downMs`. */
+  unplugMidFrame(opts?: { afterBytes?: number; downMs?: number }): void;
   close(): Promise<void>;
 }
 
@@ -86,6 +88,12 @@ export class SimulatedScanner {
     this.device.powerUp();
   }
 
+  /** Calls `hook(offset)` before each image chunk is sent (either protocol); null removes it. */
+  onFrameBytes(hook: ((offset: number, total: number) => void) | null): void {
+    if (this.device instanceof SimSerialModule) this.device.onUploadChunk = hook;
+    else this.device.onChunk = hook;
+  }
+
   /** Serves any device-end transport (kept open across unplugs). */
   serve(t: Transport): void {
     this.device.serve(t);
@@ -111,7 +119,16 @@ export class SimulatedScanner {
     }
     const client = new ScannerClient(host, clientOpts);
     await client.open();
-    return { client, unplug, plug, close: () => this.closeWith(client) };
+    const unplugMidFrame = ({ afterBytes = 1, downMs = 200 } = {}) => {
+      const hook = (offset: number) => {
+        if (offset < afterBytes) return;
+        this.onFrameBytes(null);
+        unplug();
+        setTimeout(plug, downMs);
+      };
+      this.onFrameBytes(hook);
+    };
+    return { client, unplug, plug, unplugMidFrame, close: () => this.closeWith(client) };
   }
 
   /** Starts a socat pty pair and serves its device end with the real SerialPort; returns the host path. */

@@ -399,7 +399,7 @@ export function pickValleys(valleys: Valley[], closed: boolean, palmRadius: numb
     const evenness = Math.min(d1, d2) / Math.max(d1, d2, 1e-9);
     // The middle valley lies near the segment a–b (the valleys form a shallow arc), and the span is palm-sized.
     const straight = span / Math.max(d1 + d2, 1e-9);
-    const sizeOk = span > 0.6 * palmRadius && span < 1.8 * palmRadius;
+    const sizeOk = span > 0.6 * palmRadius && span < 1.6 * palmRadius; // dev data: 0.88–1.30
     const fingers = Math.min(a.peakAfter, m.peakAfter);
     if (!sizeOk || evenness < 0.4 || straight < 0.6 || fingers < MIN_FINGER) continue;
     if (span < bestSpan) {

@@ -40,42 +40,56 @@ export async function runLedgerBench(opts: LedgerBenchOptions) {
     provisionTerminal(dir, 'T-BENCH', { protector });
     const t = openTerminal(dir, { protector });
     const lat: number[] = [];
-    let bodyBytes = 0;
+    const flat: number[] = [];
+    const bodyBytes = (() => {
+      t.ledger.append(draft('w-0'));
+      return t.store.journal.get(1)!.body.length;
+    })();
 
-    // Warm up (JIT, statement caches) outside the measurement.
-    for (let i = 0; i < 50; i++) t.ledger.append(draft(`w-${i}`));
-    opts.onPhase?.(`ledger: ${opts.appends} signed durable appends`);
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    for (let i = 0; i < opts.appends; i++) {
-      const s = performance.now();
-      t.ledger.append(draft(`p-${i}`));
-      lat.push(performance.now() - s);
-    }
-    const ledgerS = (performance.now() - t0) / 1000;
-    const ledgerCpu = process.cpuUsage(cpu0);
-    bodyBytes = t.store.journal.get(t.ledger.head().seq)!.body.length;
-    const sync = t.store.db.pragma('synchronous', { simple: true });
-    const mode = t.store.db.pragma('journal_mode', { simple: true });
-    t.close();
-
-    // The floor: the same number of single-row autocommit inserts of the same size, WAL + synchronous=FULL.
-    opts.onPhase?.(`floor: ${opts.appends} bare SQLite inserts`);
+    // The floor: single-row autocommit inserts of the same size, WAL + synchronous=FULL, same folder.
     const db = new Database(join(dir, 'floor.db'));
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
     const ins = db.prepare('INSERT INTO t (body) VALUES (?)');
     const payload = 'x'.repeat(bodyBytes);
+
+    // Warm up (JIT, statement caches), then alternate the two in rounds so both see the same disk and CPU load
+    // (this machine is shared: measuring one after the other would compare two different machines).
+    for (let i = 1; i < 50; i++) t.ledger.append(draft(`w-${i}`));
     for (let i = 0; i < 50; i++) ins.run(payload);
-    const flat: number[] = [];
-    const f0 = performance.now();
-    for (let i = 0; i < opts.appends; i++) {
-      const s = performance.now();
-      ins.run(payload);
-      flat.push(performance.now() - s);
+    const rounds = 10;
+    const per = Math.ceil(opts.appends / rounds);
+    let ledgerS = 0;
+    let floorS = 0;
+    let ledgerCpuUs = 0;
+    let n = 0;
+    for (let round = 0; round < rounds; round++) {
+      opts.onPhase?.(`round ${round + 1}/${rounds}: ${per} signed durable appends, then ${per} bare inserts`);
+      const c0 = process.cpuUsage();
+      const a0 = performance.now();
+      for (let i = 0; i < per; i++, n++) {
+        const s = performance.now();
+        t.ledger.append(draft(`p-${n}`));
+        lat.push(performance.now() - s);
+      }
+      ledgerS += (performance.now() - a0) / 1000;
+      const c = process.cpuUsage(c0);
+      ledgerCpuUs += c.user + c.system;
+      const f0 = performance.now();
+      for (let i = 0; i < per; i++) {
+        const s = performance.now();
+        ins.run(payload);
+        flat.push(performance.now() - s);
+      }
+      floorS += (performance.now() - f0) / 1000;
     }
-    const floorS = (performance.now() - f0) / 1000;
+    const appended = n;
+    const sync = t.store.db.pragma('synchronous', { simple: true });
+    const mode = t.store.db.pragma('journal_mode', { simple: true });
+    const ledgerPages = t.store.db.pragma('page_count', { simple: true }) as number;
+    const floorPages = db.pragma('page_count', { simple: true }) as number;
+    t.close();
     db.close();
 
     opts.onPhase?.('crypto: signing, secretbox');
@@ -128,18 +142,21 @@ export async function runLedgerBench(opts: LedgerBenchOptions) {
 
     lat.sort((a, b) => a - b);
     flat.sort((a, b) => a - b);
-    const appendsPerS = opts.appends / ledgerS;
-    const floorPerS = opts.appends / floorS;
+    const appendsPerS = appended / ledgerS;
+    const floorPerS = appended / floorS;
     const loadPerS = loaded / loadS;
     return {
-      appends: opts.appends,
+      appends: appended,
+      rounds: 10,
       synchronous: sync === 2 ? 'FULL' : String(sync),
       journal_mode: String(mode),
       record_body_bytes: bodyBytes,
       signed_appends_per_s: Math.round(appendsPerS),
       append_p50_ms: round(percentile(lat, 50)),
       append_p99_ms: round(percentile(lat, 99)),
-      append_cpu_us_per_record: Math.round((ledgerCpu.user + ledgerCpu.system) / opts.appends),
+      append_cpu_us_per_record: Math.round(ledgerCpuUs / appended),
+      db_pages_ledger: ledgerPages,
+      db_pages_floor: floorPages,
       floor_bare_inserts_per_s: Math.round(floorPerS),
       floor_p50_ms: round(percentile(flat, 50)),
       floor_p99_ms: round(percentile(flat, 99)),

@@ -39,12 +39,14 @@ export function secretboxSealer(dataKey: Uint8Array, format: SealFormat = 'secre
   };
   const openGcm = (sealed: Uint8Array, boundTo: string): Uint8Array => {
     if (sealed.length < 1 + 12 + 16) throw new TemplateUnsealError(boundTo, 'too short');
-    const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+    const buf = Buffer.isBuffer(sealed) ? sealed : Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
     try {
       const d = createDecipheriv('aes-256-gcm', gcmKey, buf.subarray(1, 13));
       d.setAAD(Buffer.from(boundTo, 'utf8'));
       d.setAuthTag(buf.subarray(buf.length - 16));
-      return Buffer.concat([d.update(buf.subarray(13, buf.length - 16)), d.final()]);
+      const out = d.update(buf.subarray(13, buf.length - 16));
+      d.final(); // GCM: returns nothing, throws when the tag does not match
+      return out;
     } catch {
       throw new TemplateUnsealError(boundTo, 'wrong data key, damaged bytes, or it belongs to another row');
     }

@@ -78,7 +78,9 @@ export function buildApp(central: Central, log: Logger): FastifyInstance<RawServ
 
   app.get('/metrics', async (_req, reply) => {
     const c = central.counters;
+    const cpu = process.cpuUsage();
     const lines = [
+      '# TYPE process_cpu_seconds_total counter', `process_cpu_seconds_total ${((cpu.user + cpu.system) / 1e6).toFixed(6)}`,
       '# TYPE palmpay_uptime_seconds gauge', `palmpay_uptime_seconds ${((Date.now() - started) / 1000).toFixed(0)}`,
       '# TYPE palmpay_http_in_flight gauge', `palmpay_http_in_flight ${inFlight}`,
       '# TYPE palmpay_batches_total counter', `palmpay_batches_total ${c.batches}`,

@@ -189,10 +189,10 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
       if (!p) return { review: `customer ${rec.customerId} is not enrolled` };
       if (p.status === 'revoked') return { review: `customer ${rec.customerId} is revoked` };
       if (p.status !== 'confirmed') return { review: `customer ${rec.customerId} is not confirmed (${p.status})` };
-      if (await r.getPurchase(rec.purchaseId)) return { review: `purchase id ${rec.purchaseId} was already used` };
       const funds = await r.balance(account.customer(rec.accountId), rec.currency);
       if (funds < rec.amountMinor) return { review: `insufficient funds after the fact: ${funds} < ${rec.amountMinor} ${rec.currency}` };
-      await r.insertPurchase({ purchase_id: rec.purchaseId, terminal_id: t.id, seq: rec.seq, account: rec.accountId, amount: rec.amountMinor, currency: rec.currency, refunded: 0 });
+      const fresh = await r.insertPurchase({ purchase_id: rec.purchaseId, terminal_id: t.id, seq: rec.seq, account: rec.accountId, amount: rec.amountMinor, currency: rec.currency, refunded: 0 });
+      if (!fresh) return { review: `purchase id ${rec.purchaseId} was already used` };
       await post(`purchase ${rec.purchaseId}`, purchasePostings(rec.accountId, t.id, rec.amountMinor, rec.currency));
       ctx.touchedAccounts.add(rec.accountId);
       return {};

@@ -196,7 +196,9 @@ export class RepoTx {
   }
   /** Writes the summed balance moves (called by Repo.tx before commit, and before whole-table reads). */
   async flush(): Promise<void> {
-    for (const b of this.pendingBalances.values()) {
+    for (const [key, b] of this.pendingBalances) {
+      const cached = this.storedBalances.get(key);
+      if (cached !== undefined) this.storedBalances.set(key, cached + b.delta);
       if (b.delta === 0) continue;
       await this.c.run(
         'INSERT INTO balances (account, currency, balance) VALUES (?, ?, ?) ON CONFLICT (account, currency) DO UPDATE SET balance = balances.balance + excluded.balance',
@@ -205,9 +207,16 @@ export class RepoTx {
     }
     this.pendingBalances.clear();
   }
+  /** Stored balances read in this transaction (safe to keep: every change inside it goes through pendingBalances). */
+  private readonly storedBalances = new Map<string, number>();
   async balance(account: string, currency: string): Promise<number> {
-    const stored = Number((await this.c.get<{ balance: number }>('SELECT balance FROM balances WHERE account = ? AND currency = ?', [account, currency]))?.balance ?? 0);
-    return stored + (this.pendingBalances.get(`${account}\u0000${currency}`)?.delta ?? 0);
+    const key = `${account}\u0000${currency}`;
+    let stored = this.storedBalances.get(key);
+    if (stored === undefined) {
+      stored = Number((await this.c.get<{ balance: number }>('SELECT balance FROM balances WHERE account = ? AND currency = ?', [account, currency]))?.balance ?? 0);
+      this.storedBalances.set(key, stored);
+    }
+    return stored + (this.pendingBalances.get(key)?.delta ?? 0);
   }
   async listBalances(prefix = ''): Promise<Array<{ account: string; currency: string; balance: number }>> {
     await this.flush();
@@ -310,17 +319,21 @@ export class RepoTx {
   getPurchase(purchaseId: string): Promise<PurchaseRow | undefined> {
     return this.c.get<PurchaseRow>('SELECT * FROM purchases WHERE purchase_id = ?', [purchaseId]);
   }
-  async insertPurchase(p: PurchaseRow): Promise<void> {
-    await this.c.run('INSERT INTO purchases (purchase_id, terminal_id, seq, account, amount, currency, refunded) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+  /** False when the purchase id is already taken (nothing written). */
+  async insertPurchase(p: PurchaseRow): Promise<boolean> {
+    return (await this.c.run('INSERT INTO purchases (purchase_id, terminal_id, seq, account, amount, currency, refunded) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (purchase_id) DO NOTHING', [
       p.purchase_id, p.terminal_id, p.seq, p.account, p.amount, p.currency, p.refunded,
-    ]);
+    ])).changes === 1;
   }
   async addRefunded(purchaseId: string, amount: number): Promise<void> {
     await this.c.run('UPDATE purchases SET refunded = refunded + ? WHERE purchase_id = ?', [amount, purchaseId]);
   }
 
   // ---- feed ----
+  /** Appends a feed event. The feed carries latest state: an older event of the same audience, kind and key is
+   * dropped (a terminal that had not read it reads this one, which comes later), so the feed does not grow per batch. */
   async appendFeed(audience: string, kind: string, key: string, data: unknown, at: number): Promise<number> {
+    await this.c.run('DELETE FROM feed WHERE audience = ? AND kind = ? AND key = ?', [audience, kind, key]);
     const row = await this.c.get<{ seq: number }>('INSERT INTO feed (audience, kind, key, data, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq', [
       audience, kind, key, JSON.stringify(data), at,
     ]);

@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS purchases (
 CREATE TABLE IF NOT EXISTS feed (
   seq {{SERIAL}}, audience TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL, created_at BIGINT NOT NULL);
 CREATE INDEX IF NOT EXISTS feed_audience ON feed (audience, seq);
+CREATE INDEX IF NOT EXISTS feed_key ON feed (audience, kind, key);
 CREATE TABLE IF NOT EXISTS payroll_imports (id {{SERIAL}}, file_sha256 TEXT NOT NULL, rows BIGINT NOT NULL, created_at BIGINT NOT NULL);
 `;
 

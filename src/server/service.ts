@@ -174,7 +174,15 @@ export class Central {
     const out = new Map<string, RecordResult[]>();
     for (const [tid, recs] of byTerminal) {
       for (let i = 0; i < recs.length; i += 1000) {
-        const res = await this.ingest(tid, recs.slice(i, i + 1000));
+        const chunk = recs.slice(i, i + 1000);
+        let res: RecordResult[];
+        try {
+          res = await this.ingest(tid, chunk);
+        } catch (err) {
+          // An unknown or revoked terminal's records are refused; the other terminals' records still go in.
+          if (!(err instanceof ServerError)) throw err;
+          res = chunk.map((rec) => ({ seq: typeof (rec as { seq?: unknown })?.seq === 'number' ? (rec as { seq: number }).seq : null, status: 'invalid' as const, reason: err.message }));
+        }
         out.set(tid, [...(out.get(tid) ?? []), ...res]);
       }
     }
@@ -328,6 +336,11 @@ export class Central {
       return { out, more: page.length > limit, last: page.length ? Number(page[Math.min(page.length, limit) - 1]!.seq) : cursor };
     });
     return { events: rows.out, cursor: rows.last, more: rows.more, time: this.signedTime() };
+  }
+
+  /** Supervisor: a review item has been handled. */
+  resolveReview(id: number): Promise<boolean> {
+    return this.repo.tx((r) => r.resolveReview(id, this.now()));
   }
 
   // ---- reading ----

@@ -1,7 +1,9 @@
 // `palmpay bench sync`: drains N queued signed records from a terminal store to a local centre over HTTP,
 // end to end (outbox claim → HTTP → verify → ledger → ack), and measures the centre's raw ingest rate on the
 // same records without HTTP or outbox in the same run, as the peer.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { randomBytes, createHash } from 'node:crypto';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +19,8 @@ import { createSync } from './index.ts';
 export interface SyncBenchOptions {
   records: number;
   batchSize: number;
+  /** Run the centre as its own process (`palmpay server`), as deployed; otherwise in this process. */
+  serverProcess?: boolean;
   onPhase?: (phase: string, total: number) => void;
   onProgress?: (done: number) => void;
 }
@@ -34,6 +38,7 @@ export interface SyncBenchResult {
   meets_target: boolean;
   centre_records: number;
   storage: string;
+  centre: string;
   /** CPU time (all threads of this process, user + system) per record: a figure that contention does not distort */
   end_to_end_cpu_us_per_record: number;
   raw_ingest_cpu_us_per_record: number;
@@ -82,9 +87,24 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<SyncBenchResult
     await setupCentre(raw, 'T1', pk);
     let t0 = performance.now();
     let cpu0 = process.cpuUsage();
+    // Two batches in flight, as the uploader does, so verification of one overlaps the ledger writes of the other.
+    let retry: SignedRecord[] = [];
+    let inFlight: Promise<void> | undefined;
     for (let i = 0; i < records.length; i += o.batchSize) {
-      await raw.ingest('T1', records.slice(i, i + o.batchSize));
-      o.onProgress?.(Math.min(records.length, i + o.batchSize));
+      const batch = records.slice(i, i + o.batchSize);
+      const p = raw.ingest('T1', batch).then((res) => {
+        res.forEach((r, k) => r.status === 'gap' && retry.push(batch[k]!));
+        o.onProgress?.(Math.min(records.length, i + o.batchSize));
+      });
+      if (inFlight) await inFlight;
+      inFlight = p;
+    }
+    await inFlight;
+    while (retry.length) {
+      const again = retry;
+      retry = [];
+      const res = await raw.ingest('T1', again);
+      res.forEach((r, k) => r.status === 'gap' && retry.push(again[k]!));
     }
     const rawSeconds = (performance.now() - t0) / 1000;
     const rawCpu = cpuSince(cpu0);
@@ -94,8 +114,15 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<SyncBenchResult
     o.onPhase?.('queueing in the outbox', o.records);
     const store = openStore(join(dir, 'terminal.db'));
     appendToStore(store, records, 5000);
-    const server = await startServer({ db: `sqlite:${join(dir, 'centre.db')}`, port: 0 });
-    await setupCentre(server.central, 'T1', pk);
+    const centreDb = `sqlite:${join(dir, 'centre.db')}`;
+    let server: { url: string; close(): Promise<void> };
+    if (o.serverProcess) server = await spawnCentre(centreDb, (c) => setupCentre(c, 'T1', pk));
+    else {
+      const s = await startServer({ db: centreDb, port: 0 });
+      await setupCentre(s.central, 'T1', pk);
+      server = s;
+    }
+    const serverCpu0 = o.serverProcess ? await centreCpuUs(server.url) : 0;
     const sync = createSync({ store, serverUrl: server.url, signer, terminalId: 'T1', batchSize: o.batchSize, feedIntervalMs: 3_600_000 });
     sync.on('progress', (p) => o.onProgress?.(p.sent));
     o.onPhase?.('draining to the centre (end to end)', o.records);
@@ -104,11 +131,14 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<SyncBenchResult
     sync.start();
     await sync.drained(30 * 60_000);
     const e2eSeconds = (performance.now() - t0) / 1000;
-    const e2eCpu = cpuSince(cpu0);
+    // This process, plus the centre's own process when it runs apart (its /metrics reports its CPU).
+    const e2eCpu = cpuSince(cpu0) + (o.serverProcess ? (await centreCpuUs(server.url)) - serverCpu0 : 0);
     await sync.stop();
-    const counts = await server.central.repo.tx((r) => r.countRecords());
     await server.close();
     store.close();
+    const check = await Central.open(centreDb);
+    const counts = await check.repo.tx((r) => r.countRecords());
+    await check.close();
 
     const e2e = o.records / e2eSeconds;
     const rawRate = o.records / rawSeconds;
@@ -124,6 +154,7 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<SyncBenchResult
       meets_target: e2e >= 5000,
       centre_records: counts.accepted + counts.review - 1, // minus the set-up enrolment
       storage: 'sqlite',
+      centre: o.serverProcess ? 'separate process (palmpay server)' : 'in the bench process',
       end_to_end_cpu_us_per_record: Math.round(e2eCpu / o.records),
       raw_ingest_cpu_us_per_record: Math.round(rawCpu / o.records),
       load_average_1m: round(loadavg()[0]!),
@@ -132,6 +163,38 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<SyncBenchResult
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function centreCpuUs(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = /^process_cpu_seconds_total ([\d.]+)$/m.exec(text);
+  return m ? Number(m[1]) * 1e6 : 0;
+}
+
+/** Prepares the centre's database, then starts `palmpay server` on it as a child process (loopback, port 0). */
+async function spawnCentre(db: string, setup: (c: Central) => Promise<void>): Promise<{ url: string; close(): Promise<void> }> {
+  const c = await Central.open(db);
+  await setup(c);
+  await c.close();
+  const bin = fileURLToPath(new URL('../../bin/palmpay.js', import.meta.url));
+  const child = spawn(process.execPath, [bin, 'server', '--db', db, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`palmpay server exited (${code}) before listening: ${out}`)));
+  });
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;

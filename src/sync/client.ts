@@ -31,16 +31,31 @@ export interface CentreClientOptions {
 }
 
 export class CentreClient {
+  /** Learnt offset of the centre's clock; requests are stamped with it (a terminal's clock may be days off). */
+  private skewMs = 0;
+
   constructor(private readonly o: CentreClientOptions) {}
 
   private async call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, signed = true): Promise<T> {
+    try {
+      return await this.callOnce<T>(method, path, body, signed);
+    } catch (err) {
+      // Refused for clock skew: read the centre's time (unauthenticated), correct the stamp, try once more.
+      if (!(err instanceof CentreRefusal) || err.remoteCode !== 'AUTH_CLOCK') throw err;
+      const t = await this.callOnce<{ ms: number }>('GET', '/v1/time', undefined, false);
+      this.skewMs = t.ms - (this.o.now ?? Date.now)();
+      return this.callOnce<T>(method, path, body, signed);
+    }
+  }
+
+  private async callOnce<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, signed = true): Promise<T> {
     const payload = body === undefined ? '' : JSON.stringify(body);
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (signed) {
       const c = this.o.credentials;
       if (!c) throw new PalmPayError('SYNC_NOT_REGISTERED', 'this terminal is not registered with the centre');
-      headers.authorization = authorizationHeader(c.terminalId, Math.trunc((this.o.now ?? Date.now)()), (m) => c.sign(m), method, path, payload);
+      headers.authorization = authorizationHeader(c.terminalId, Math.trunc((this.o.now ?? Date.now)() + this.skewMs), (m) => c.sign(m), method, path, payload);
     }
     let res: Response;
     let text: string;

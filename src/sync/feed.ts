@@ -100,8 +100,9 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number): void {
       const personId = String(d.personId);
       s.people.upsert({ personId, name: p.name ?? personId, idNumber: p.idNumber ?? null, phone: p.phone ?? null, employerId: p.employerId ?? null, status: 'active', updatedAtMs: nowMs });
       if (typeof d.accountId === 'string') s.people.upsertAccountRow({ accountId: d.accountId, personId, currency: 'SYP', status: 'active', updatedAtMs: nowMs });
-      const encKey = s.settings.get<string>(SETTINGS.encKey);
-      if (!o.sealer || !encKey) return;
+      const stored = s.settings.get<string | { sealed: string }>(SETTINGS.encKey);
+      if (!o.sealer || !stored) return;
+      const encKey = typeof stored === 'string' ? stored : Buffer.from(o.sealer.open(Buffer.from(stored.sealed, 'base64'), SETTINGS.encKey)).toString('base64');
       const hands = (d.hands ?? []) as Array<'left' | 'right'>;
       ((d.templates ?? []) as string[]).forEach((sealed, i) => {
         const templateId = `${personId}#${i}`;

@@ -16,8 +16,8 @@ export { SETTINGS, feedFreshness, tightenLimit } from './feed.ts';
 export { Uploader } from './uploader.ts';
 export { CentreClient, LinkError, CentreRefusal } from './client.ts';
 
-/** Trades a one-time code for a certificate; keeps the certificate, the centre's key and the X25519 key in settings. */
-export async function registerWithCentre(o: { store: Store; serverUrl: string; code: string; signer: Signer }): Promise<Certificate> {
+/** Trades a one-time code for a certificate; keeps the certificate, the centre's key and the X25519 key (sealed when a sealer is given) in settings. */
+export async function registerWithCentre(o: { store: Store; serverUrl: string; code: string; signer: Signer; sealer?: Sealer }): Promise<Certificate> {
   const enc = newEncKeyPair();
   const res = await new CentreClient({ baseUrl: o.serverUrl }).register(o.code, Buffer.from(o.signer.publicKey).toString('hex'), enc.publicHex);
   if (!verifyCertificate(res.serverPublicKey, res.certificate) || res.certificate.body.publicKey !== Buffer.from(o.signer.publicKey).toString('hex')) {
@@ -27,7 +27,8 @@ export async function registerWithCentre(o: { store: Store; serverUrl: string; c
     o.store.settings.set(SETTINGS.terminalId, res.certificate.body.terminalId);
     o.store.settings.set(SETTINGS.certificate, res.certificate);
     o.store.settings.set(SETTINGS.serverPublicKey, res.serverPublicKey);
-    o.store.settings.set(SETTINGS.encKey, enc.privatePkcs8b64);
+    // The X25519 key opens templates from the feed: sealed under the terminal's data key when one is given.
+    o.store.settings.set(SETTINGS.encKey, o.sealer ? { sealed: Buffer.from(o.sealer.seal(Buffer.from(enc.privatePkcs8b64, 'base64'), SETTINGS.encKey)).toString('base64') } : enc.privatePkcs8b64);
     o.store.settings.set(SETTINGS.serverTime, res.time);
   });
   return res.certificate;
@@ -36,7 +37,10 @@ export async function registerWithCentre(o: { store: Store; serverUrl: string; c
 export interface SyncOptions {
   store: Store;
   serverUrl: string;
-  signer: Signer;
+  /** The terminal's key store (src/ledger/keystore.ts): gives the signer, the sealer and the terminal id. */
+  keys?: { terminalId: string; signer: Signer; sealer: Sealer };
+  /** Or the signer alone (with terminalId or a registration saved in settings). */
+  signer?: Signer;
   /** Defaults to the id in the certificate saved by registerWithCentre (or the ledger's terminal id). */
   terminalId?: string;
   /** The running ledger, told of each server-signed time so the next record carries it (src/ledger/ledger.ts). */
@@ -82,14 +86,17 @@ export interface Sync extends EventEmitter<SyncEvents> {
   drained(timeoutMs?: number): Promise<void>;
 }
 
-export function createSync(o: SyncOptions): Sync {
+export function createSync(opts: SyncOptions): Sync {
+  const o = { ...opts, signer: opts.signer ?? opts.keys?.signer, sealer: opts.sealer ?? opts.keys?.sealer, terminalId: opts.terminalId ?? opts.keys?.terminalId };
+  const signer = o.signer;
+  if (!signer) throw new PalmPayError('SYNC_NO_KEY', 'createSync needs the terminal key (keys or signer)');
   const terminalId = o.terminalId ?? o.store.settings.get<string>(SETTINGS.terminalId) ?? o.store.settings.get<string>(LEDGER_SETTING.terminalId);
   if (!terminalId) throw new PalmPayError('SYNC_NOT_REGISTERED', 'this terminal is not registered with the centre (palmpay terminal register CODE)');
   const now = o.now ?? Date.now;
   // Sign requests with the centre's clock when known: an offline terminal's clock may be far off.
   let skew = 0;
   const serverNow = () => now() + skew;
-  const client = new CentreClient({ baseUrl: o.serverUrl, credentials: { terminalId, sign: (m) => o.signer.sign(m) }, now: serverNow, timeoutMs: o.requestTimeoutMs });
+  const client = new CentreClient({ baseUrl: o.serverUrl, credentials: { terminalId, sign: (m) => signer.sign(m) }, now: serverNow, timeoutMs: o.requestTimeoutMs });
   const uploader = new Uploader({ outbox: o.store.outbox, client, batchSize: o.batchSize, backoff: o.backoff, now, random: o.random });
   const em = new EventEmitter<SyncEvents>() as Sync;
   let sent = 0;

@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { OutboxItem, OutboxStats } from '../store/outbox.ts';
 import { FINAL_STATUSES } from '../server/ingest.ts';
+import { MAX_BATCH } from '../server/schemas.ts';
 import { backoffDelay, DEFAULT_BACKOFF, nextLinkState, type BackoffPolicy, type LinkState, type Outcome } from './backoff.ts';
 import { CentreRefusal, LinkError, type CentreClient } from './client.ts';
 
@@ -49,6 +50,8 @@ export interface UploaderEvents {
   /** records the centre refused (conflict, invalid, revoked terminal): a supervisor must look */
   rejected: [items: Array<{ seq: number; status: string; reason: string }>];
   error: [err: Error];
+  /** nothing claimable and nothing in flight (the queue is empty or backing off) */
+  idle: [];
 }
 
 export class Uploader extends EventEmitter<UploaderEvents> {
@@ -65,7 +68,7 @@ export class Uploader extends EventEmitter<UploaderEvents> {
 
   constructor(private readonly o: UploaderOptions) {
     super();
-    this.batchSize = o.batchSize ?? 500;
+    this.batchSize = Math.min(MAX_BATCH, Math.max(1, o.batchSize ?? 500)); // the centre refuses larger batches
     this.now = o.now ?? Date.now;
   }
 
@@ -97,7 +100,8 @@ export class Uploader extends EventEmitter<UploaderEvents> {
   }
 
   stats(force = false): OutboxStats {
-    if (force || this.now() - this.lastStatsAt > 250) {
+    // Counting scans the outbox: at most once a second unless forced.
+    if (force || this.now() - this.lastStatsAt > 1000) {
       this.lastStats = this.o.outbox.stats();
       this.lastStatsAt = this.now();
     }
@@ -111,15 +115,15 @@ export class Uploader extends EventEmitter<UploaderEvents> {
       const s = this.stats(true);
       if (s.pending === 0 && s.inFlight === 0) return;
       if (Date.now() > deadline) throw new Error(`outbox not drained after ${timeoutMs} ms: ${s.pending} pending`);
-      // Counting the outbox costs a scan: wait for the next batch outcome (or 200 ms), not a busy poll.
+      // Counting the outbox costs a scan: wait until the uploader runs out of work (or a second), not a busy poll.
       await new Promise<void>((r) => {
         const done = () => {
           clearTimeout(t);
-          this.off('progress', done);
+          this.off('idle', done);
           r();
         };
-        const t = setTimeout(done, 200);
-        this.on('progress', done);
+        const t = setTimeout(done, 1000);
+        this.on('idle', done);
       });
     }
   }
@@ -139,6 +143,7 @@ export class Uploader extends EventEmitter<UploaderEvents> {
             await Promise.race(inFlight);
             continue;
           }
+          this.emit('idle');
           const next = this.stats(true).nextAttemptAtMs;
           const idle = this.o.idleMs ?? 5000;
           await this.sleep(next !== null && this.stats().pending > 0 ? Math.min(idle, Math.max(1, next - this.now())) : idle);

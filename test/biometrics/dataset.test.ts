@@ -6,6 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { listDataSet, loadFrame } from '../../src/biometrics/eval/dataset.ts';
 import { evaluateProtocol, extractDataSet } from '../../src/biometrics/eval/runner.ts';
 import { synthHand } from '../../src/biometrics/synth.ts';
+import { Command } from 'commander';
+import { registerEval } from '../../src/cli/commands/eval.ts';
+import { existsSync, readFileSync } from 'node:fs';
 
 const dir = mkdtempSync(join(tmpdir(), 'palmpay-bio-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,6 +48,28 @@ describe('evaluation data sets', () => {
     expect(xs.genuine_comparisons).toBe(5);
     expect(xs.impostor_comparisons).toBe(10);
     expect(xs.identification.rank1).toBe(1);
+  }, 60_000);
+
+  it('palmpay eval writes the JSON report, the DET curve and the ROI dumps', async () => {
+    const root = join(dir, 'generic');
+    const json = join(dir, 'report.json');
+    const det = join(dir, 'det.svg');
+    const rois = join(dir, 'rois');
+    // Only the eval command, so this test does not depend on other commands' modules.
+    const program = (): Command => {
+      const p = new Command('palmpay').exitOverride();
+      registerEval(p);
+      return p;
+    };
+    await program().parseAsync(['node', 'palmpay', 'eval', '--data', root, '--protocol', 'cross-session', '--json', json, '--det', det, '--dump-roi', rois]);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report.protocol).toBe('cross-session');
+    expect(report.identities).toBe(3);
+    expect(typeof report.eer).toBe('number');
+    expect(report.fnmr_at_fmr.map((p: { fmr: number }) => p.fmr)).toEqual([0.01, 0.001, 0.0001]);
+    expect(readFileSync(det, 'utf8')).toMatch(/^<svg/);
+    expect(existsSync(join(rois, 'person2__s1.png'))).toBe(true);
+    await expect(program().parseAsync(['node', 'palmpay', 'eval', '--data', root, '--protocol', 'sideways'])).rejects.toMatchObject({ code: 'EVAL_USAGE' });
   }, 60_000);
 
   it('parses CASIA names into identity, sample and session', () => {

@@ -3,6 +3,19 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateProtocol, extractDataSet, type ExtractedSet } from '../../src/biometrics/eval/runner.ts';
+import { loadFrame } from '../../src/biometrics/eval/dataset.ts';
+import { extract } from '../../src/biometrics/extract.ts';
+import { matchScore } from '../../src/biometrics/match.ts';
+import { THRESHOLDS } from '../../src/biometrics/config.ts';
+import { mirrorFrame } from '../../src/biometrics/synth.ts';
+import type { GreyFrame } from '../../src/biometrics/types.ts';
+
+/** Rotates a frame by 90° clockwise (exact: no interpolation). */
+function rotate90(f: GreyFrame): GreyFrame {
+  const out = new Uint8Array(f.pixels.length);
+  for (let y = 0; y < f.height; y++) for (let x = 0; x < f.width; x++) out[x * f.height + (f.height - 1 - y)] = f.pixels[y * f.width + x]!;
+  return { width: f.height, height: f.width, pixels: out };
+}
 
 const DATA = resolve(import.meta.dirname, '../../../shared/data/casia-ms-940-dev');
 const present = existsSync(DATA);
@@ -42,5 +55,21 @@ describe.skipIf(!present)('evaluation on the CASIA 940 nm dev data (issue 4 targ
     expect(r.eer).toBeLessThanOrEqual(0.02);
     expect(r.identification.rank1).toBeGreaterThan(0.97);
     expect(r.identification.fnir_at_fpir).toBeLessThanOrEqual(0.05);
+  });
+
+  it('real hands turned by 90° match themselves; mirrored (right-hand) images give the mirrored ROI', () => {
+    for (const sample of set.samples.filter((_, i) => i % 30 === 7)) {
+      const frame = loadFrame(sample.path);
+      const a = extract(frame, { wantRoi: true });
+      const turned = extract(rotate90(frame));
+      const mirrored = extract(mirrorFrame(frame), { wantRoi: true });
+      expect(a.ok && turned.ok && mirrored.ok, sample.sample).toBe(true);
+      if (!a.ok || !turned.ok || !mirrored.ok) continue;
+      expect(matchScore(a.template, turned.template), sample.sample).toBeLessThan(Math.min(0.15, THRESHOLDS.fmr1e4));
+      const flipped = mirrorFrame(a.roi).pixels;
+      let diff = 0;
+      for (let i = 0; i < flipped.length; i++) diff += Math.abs(flipped[i]! - mirrored.roi.pixels[i]!);
+      expect(diff / flipped.length, sample.sample).toBeLessThan(3); // grey levels, of 255 (unflipped: about 50)
+    }
   });
 });

@@ -18,6 +18,9 @@ describe('createScanner', () => {
     await s.client.waitForPalm({ timeoutMs: 2000 });
     await expect(s.client.capture()).resolves.toMatchObject({ kind: 'frame', width: 64, height: 48 });
     expect(palms).toContain('present');
+    s.sim!.present({ identity: 'amira', distanceMm: 160 });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(palms).toContain('too_far'); // the HID distance hint
   });
 
   it('opens a serial scanner by path (a simulator on a socat pty)', async () => {

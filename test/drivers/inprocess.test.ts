@@ -7,7 +7,6 @@ import { SimulatedScanner } from '../../drivers/sim/simulator.ts';
 import type { InProcessScanner } from '../../drivers/sim/simulator.ts';
 import { syntheticPalm } from '../../drivers/sim/synthetic-palm.ts';
 import { DriverError } from '../../drivers/errors.ts';
-import { SimSerialModule } from '../../drivers/sim/serial-module.ts';
 
 const open: Array<InProcessScanner> = [];
 afterEach(async () => {
@@ -61,12 +60,9 @@ describe.each(['serial', 'hid'] as const)('in-process %s scanner', (protocol) =>
     const { sim, client } = await setup(protocol, { width: 320, height: 240 });
     sim.autoPresent(() => ({ identity: 'dana' }));
     const ac = new AbortController();
-    const hook = (offset: number) => offset > 10_000 && ac.abort();
-    if (sim.device instanceof SimSerialModule) sim.device.onUploadChunk = hook;
-    else sim.device.onChunk = hook;
+    sim.onFrameBytes((offset) => offset > 10_000 && ac.abort());
     await expect(client.capture({ signal: ac.signal })).rejects.toMatchObject({ code: 'SCANNER_ABORTED' });
-    if (sim.device instanceof SimSerialModule) sim.device.onUploadChunk = null;
-    else sim.device.onChunk = null;
+    sim.onFrameBytes(null);
     await expect(client.capture()).resolves.toMatchObject({ kind: 'frame', width: 320 });
   });
 
@@ -85,20 +81,13 @@ describe.each(['serial', 'hid'] as const)('in-process %s scanner', (protocol) =>
   });
 
   it('recovers from an unplug in the middle of a frame within 2 s', async () => {
-    const { sim, client, unplug, plug } = await setup(protocol, { width: 320, height: 240 });
+    const { sim, client, unplugMidFrame } = await setup(protocol, { width: 320, height: 240 });
     sim.autoPresent(() => ({ identity: 'bob' }));
-    let pulled = false;
-    const hook = (offset: number) => {
-      if (!pulled && offset > 20_000) {
-        pulled = true;
-        unplug();
-        setTimeout(plug, 100);
-      }
-    };
-    if (sim.device instanceof SimSerialModule) sim.device.onUploadChunk = hook;
-    else sim.device.onChunk = hook;
+    const states: string[] = [];
+    client.on('state', (s) => states.push(s));
+    unplugMidFrame({ afterBytes: 20_000, downMs: 100 });
     const first = await client.capture({ timeoutMs: 5000 }).catch((e: unknown) => e);
-    expect(pulled).toBe(true);
+    expect(states).toContain('disconnected');
     const t0 = Date.now();
     // The interrupted capture either failed typed or was retried transparently after the reconnect.
     if (first instanceof Error) expect(first).toBeInstanceOf(DriverError);

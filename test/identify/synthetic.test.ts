@@ -20,12 +20,12 @@ describe('synthetic gallery', () => {
 
   it('reproduces each cell’s label probabilities', () => {
     const model = defaultModel();
-    const n = model.orientations;
-    // Cell 0 strongly prefers orientation 0, cell 33 orientation 4; the rest stay uniform.
-    const probs = [...model.labelProb];
+    const n = model.values.length;
+    // Cell 0 strongly prefers value 0, cell 33 value 4; the rest stay uniform.
+    const probs = [...model.valueProb];
     probs.splice(0, n, 0.7, 0.06, 0.06, 0.06, 0.06, 0.06);
     probs.splice(33 * n, n, 0.02, 0.02, 0.02, 0.02, 0.9, 0.02);
-    const m = { ...model, labelProb: probs };
+    const m = { ...model, valueProb: probs };
     const r = rng(8);
     const count = (cell: number, k: number, codes: ReturnType<typeof capture>[]) =>
       codes.filter((c) => {
@@ -33,7 +33,7 @@ describe('synthetic gallery', () => {
         const col = cell % GRID;
         let v = 0;
         for (let p = 0; p < c.planes; p++) v |= ((c.bits[p * GRID + row]! >>> col) & 1) << p;
-        return v === labelBits(k, n);
+        return v === m.values[k];
       }).length / codes.length;
     const codes = Array.from({ length: 1500 }, () => capture(m, person(m, r), r));
     expect(count(0, 0, codes)).toBeCloseTo(0.7, 1);

@@ -78,3 +78,19 @@ it('carries records by USB: outbox export on the terminal, server import at the 
   expect((await run('server', 'review', 'list', '--db', db)).out).toBe('review queue is empty');
   expect((await run('server', 'terminal', 'revoke', 'T1', '--db', db)).out).toBe('terminal T1 revoked');
 });
+
+it('lists and resolves review items, and settles a possible duplicate', async () => {
+  const central = await Central.open(db);
+  const t = await registeredTerminal(central, 'T5', { branch: 'B5' });
+  const template = randomBytes(64);
+  await enrolCustomer(central, t, 'Q1', 'QA1', template);
+  await enrolCustomer(central, t, 'Q2', 'QA2', template);
+  await central.close();
+  const list = await run('server', 'review', 'list', '--db', db);
+  const id = /^#(\d+)\tenrolment\tT5#2\tpossible duplicate of person Q1/m.exec(list.out)?.[1];
+  expect(id).toBeDefined();
+  expect((await run('server', 'person', 'settle', 'Q2', 'confirm', '--db', db)).out).toBe('person Q2: confirmed');
+  expect((await run('server', 'review', 'resolve', id!, '--db', db)).out).toBe(`review item #${id} resolved`);
+  expect((await run('server', 'review', 'list', '--db', db)).out).toBe('review queue is empty');
+  expect((await run('server', 'person', 'settle', 'Q2', 'maybe', '--db', db)).err).toMatch(/decision must be confirm or revoke/);
+});

@@ -158,3 +158,13 @@ describe('record ingestion', () => {
     expect(m).toMatch(/palmpay_records_total\{status="invalid"\} \d+/);
   });
 });
+
+describe('terminal clocks', () => {
+  it('a terminal whose clock is days off learns the centre time and is served', async () => {
+    const days = 5 * 24 * 3600_000;
+    const t9 = await registeredTerminal(srv.central, 'T9', { url: srv.url });
+    const c = new CentreClient({ baseUrl: srv.url, credentials: { terminalId: 'T9', sign: (m) => t9.signer.sign(m) }, now: () => Date.now() - days });
+    const res = await c.upload([t9.chain.next(purchaseDraft('T9', 1, 'P1', 'A1', 1))]);
+    expect(res.results[0]!.status).toBe('accepted');
+  });
+});

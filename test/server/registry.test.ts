@@ -102,6 +102,14 @@ describe('enrolment registry', () => {
     const replay = await central.ingest('T1', [recs[0]]);
     expect(replay[0]).toMatchObject({ status: 'duplicate', original: { status: 'review', reason: res[0]!.reason } });
     expect((await central.reviewList()).filter((r) => r.terminal_id === 'T1' && r.kind === 'purchase')).toHaveLength(2);
+    // a purchase id used twice (here by two terminals) moves money once
+    await central.creditAccount('A1', 1000, 'SYP');
+    const t2 = await registeredTerminal(central, 'T2', { region: 'R1' });
+    const a = await central.ingest('T1', [t.chain.next(purchaseDraft('T1', 3, 'P1', 'A1', 10))]);
+    const b = await central.ingest('T2', [t2.chain.next(purchaseDraft('T1', 3, 'P1', 'A1', 10))]);
+    expect(a[0]!.status).toBe('accepted');
+    expect(b[0]).toMatchObject({ status: 'review', reason: 'purchase id T1-p3 was already used' });
+    expect(await central.repo.tx((r) => r.balance('acct:A1', 'SYP'))).toBe(1040);
   });
 });
 

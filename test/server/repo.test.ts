@@ -130,6 +130,11 @@ describe.each(backends)('repository on %s', (kind) => {
     const rest = await repo.tx((r) => r.feedSince(['all', 'terminal:T1', 'region:R'], Number(page[1]!.seq), 10));
     expect(rest.map((f) => f.key)).toEqual(['d']);
     expect(await repo.tx((r) => r.feedHead())).toBe(Number(rest[0]!.seq));
+    // latest state per key: a newer event of the same kind and key replaces the older one, later in the feed
+    const seq = await repo.tx((r) => r.appendFeed('all', 'k', 'a', { n: 5 }, 2));
+    const all = await repo.tx((r) => r.feedSince(['all', 'terminal:T1', 'region:R'], 0, 10));
+    expect(all.map((f) => [f.key, JSON.parse(f.data).n])).toEqual([['c', 3], ['d', 4], ['a', 5]]);
+    expect(Number(all[2]!.seq)).toBe(seq);
   });
 
   it.skipIf(skip)('ingests through the service exactly once, on this backend', async () => {

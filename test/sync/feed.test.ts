@@ -113,6 +113,12 @@ describe('terminal ↔ centre', () => {
     expect(store.journal.count()).toBe(40);
     expect(await server.central.repo.tx((r) => r.balance('merchant:T1', 'SYP'))).toBe(40 * 25);
 
+    // records of an unknown terminal in the same file are refused, the others are not held up
+    const ghost = new ChainWriter('GHOST', signerFromSecretKey(randomBytes(32))).next(purchaseDraft('GHOST', 1, 'P1', 'A1', 1));
+    const mixed = await server.central.importRecords([ghost, ...records]);
+    expect(mixed.get('GHOST')).toEqual([{ seq: 1, status: 'invalid', reason: 'terminal GHOST is not registered' }]);
+    expect(mixed.get('T1')!.every((r) => r.status === 'duplicate')).toBe(true);
+
     // a truncated copy is refused whole
     const lines = readFileSync(file, 'utf8').trim().split('\n');
     writeFileSync(join(dir, 'short.jsonl'), lines.slice(0, 10).join('\n'));

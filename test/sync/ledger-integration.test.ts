@@ -33,14 +33,14 @@ it('uploads what the ledger appended, and stamps later records with the centreâ€
   const keys = openKeyStore(dir, protector);
   const ledger = Ledger.open(store, keys);
   const { code } = await server.central.addTerminal({ id: 'SHOP-1', name: 'shop', branch: 'B1', region: 'R1' });
-  await registerWithCentre({ store, serverUrl: server.url, code, signer: keys.signer });
+  await registerWithCentre({ store, serverUrl: server.url, code, signer: keys.signer, sealer: keys.sealer });
   await enrolCustomer(server.central, await registeredTerminal(server.central, 'T0', { branch: 'B0' }), 'P1', 'A1');
   await server.central.creditAccount('A1', 100_000, 'SYP');
 
   const draft = (n: number) => ({ type: 'purchase' as const, operatorId: 'op-1', purchaseId: `pu-${n}`, customerId: 'P1', accountId: 'A1', amountMinor: 1000, currency: 'SYP' as const, pinVerified: true, offline: false });
   for (let i = 0; i < 5; i++) ledger.append(draft(i));
 
-  const sync = createSync({ store, serverUrl: server.url, signer: keys.signer, sealer: keys.sealer, ledger });
+  const sync = createSync({ store, serverUrl: server.url, keys, ledger });
   sync.start();
   await sync.drained(20_000);
   await sync.pullFeed();
@@ -49,6 +49,22 @@ it('uploads what the ledger appended, and stamps later records with the centreâ€
   const stored = await server.central.repo.tx((r) => r.listRecords('SHOP-1'));
   expect(stored.map((r) => r.hash)).toEqual([...store.journal.iterate()].map((j) => j.hash));
   expect(await server.central.repo.tx((r) => r.balance('acct:A1', 'SYP'))).toBe(95_000);
+
+  // the X25519 key is kept sealed under the data key, and templates from the feed still open
+  expect(JSON.stringify(store.settings.get('sync.encPrivateKey'))).toMatch(/^\{"sealed":/);
+  const template = Buffer.from('a palm template');
+  const { createHash } = await import('node:crypto');
+  const t0 = await registeredTerminal(server.central, 'T9', { branch: 'B9', region: 'R1' });
+  const enrol = t0.chain.next({
+    type: 'enrolment', operatorId: 'op', enrolmentId: 'E-P7', personId: 'P7', person: { name: 'N', idNumber: 'I' },
+    templateDigests: [createHash('sha256').update(template).digest('hex')], hands: ['right'], consent: { given: true, method: 'verbal', textVersion: 'c1' }, provisional: true,
+  });
+  await server.central.ingest('T9', [enrol]);
+  await server.central.uploadTemplates((await server.central.repo.tx((r) => r.getTerminal('T9')))!, 'P7', [template.toString('base64')]);
+  const sync2 = createSync({ store, serverUrl: server.url, keys, ledger });
+  await sync2.pullFeed();
+  const [row] = store.templates.byPerson('P7');
+  expect(Buffer.from(keys.sealer.open(row!.sealed, row!.templateId)).equals(template)).toBe(true);
 
   const next = ledger.append(draft(99));
   expect(next.serverTime.ms).toBeGreaterThan(0);

@@ -1,11 +1,14 @@
 // Coarse code: a fixed 1024-bit summary of a template for the stage-1 scan, tolerant to misalignment.
-// For every 6×6 window of the code grid (stride 3: 10 × 10 windows on a 32 × 32 grid) it keeps, per orientation
-// label (the cell's value in its first 3 planes, 8 labels), one bit: "this label fills at least a quarter of the
-// window's valid cells" (800 bits used). A shift of a cell or two changes few of these presence bits, where it
-// changes about half of the raw cell bits. Larger shifts (the matcher searches ±4 cells) are covered by probing
+// For every 6×6 window of the code grid (stride 3: 10 × 10 windows on a 32 × 32 grid) it keeps, by coder:
+// - CompCode (a cell's planes encode ONE orientation label, 8 values): per label one bit, "this label fills at
+//   least a quarter of the window's valid cells" (800 bits);
+// - BOCV, Ordinal (each plane is its own binary map): per plane one bit, "most valid cells are 1" (6 planes:
+//   600 bits).
+// A shift of a cell or two changes few of these pooled bits, where it changes about half of the raw cell bits. Larger shifts (the matcher searches ±4 cells) are covered by probing
 // with shifted variants of the probe (coarseProbes): the scan keeps each entry's smallest distance over them.
 // Sub-codes of an enrolment template are pooled together (their counts add up). Chosen on the dev data: README.md.
 import type { FeatureCode, Template } from '../types.ts';
+import { popcount } from '../match.ts';
 import { CODE_BYTES } from './kernel/kernel.ts';
 
 const WINDOW = 6;
@@ -35,6 +38,7 @@ function pooled(t: Template, dx: number, dy: number): Uint8Array {
   const first = t.codes[0]!;
   const rows = first.rows;
   const cols = first.cols;
+  if (t.coder !== 'compcode') return pooledPlanes(t, dx, dy);
   // Each sub-code's cell labels once (−1 = masked), then the windows count from them.
   const labels = t.codes.map((c) => cellLabels(c, dx, dy));
   const out = new Uint8Array(CODE_BYTES);
@@ -61,6 +65,43 @@ function pooled(t: Template, dx: number, dy: number): Uint8Array {
     }
   }
   return out;
+}
+
+/** Per window and plane: the majority bit over the window's valid cells (all sub-codes pooled). */
+function pooledPlanes(t: Template, dx: number, dy: number): Uint8Array {
+  const first = t.codes[0]!;
+  const { rows, cols, planes } = first;
+  const out = new Uint8Array(CODE_BYTES);
+  let bit = 0;
+  for (let r0 = 0; r0 + WINDOW <= rows; r0 += STRIDE) {
+    for (let c0 = 0; c0 + WINDOW <= cols; c0 += STRIDE) {
+      for (let p = 0; p < planes; p++, bit++) {
+        if (bit >= CODE_BYTES * 8) return out;
+        let ones = 0;
+        let valid = 0;
+        for (const c of t.codes) {
+          for (let r = r0 + dy; r < r0 + dy + WINDOW; r++) {
+            if (r < 0 || r >= rows) continue;
+            // Window columns c0 + dx … c0 + dx + WINDOW − 1 of this row, as a bit mask (cols = 32: one word).
+            const lo = c0 + dx;
+            const span = windowMask(lo, WINDOW, cols);
+            const m = c.mask[r]! & span;
+            valid += popcount(m);
+            ones += popcount(c.bits[p * rows + r]! & m);
+          }
+        }
+        if (valid > 0 && ones * 2 >= valid) out[bit >> 3]! |= 1 << (bit & 7);
+      }
+    }
+  }
+  return out;
+}
+
+/** Bits lo … lo + w − 1 of a 32-bit row word, clipped to the grid. */
+function windowMask(lo: number, w: number, cols: number): number {
+  let m = 0;
+  for (let c = Math.max(0, lo); c < Math.min(cols, lo + w); c++) m |= 1 << c;
+  return m >>> 0;
 }
 
 /** Cell labels (the bits of up to 3 planes, plane p = bit p) of the grid shifted by (dx, dy), −1 where masked. */

@@ -14,7 +14,7 @@ import { CODE_BYTES } from './kernel/kernel.ts';
 import { lazyPalmIdentifier, palmIdentifier, type SealedTemplate } from './palm.ts';
 import { rng } from './random.ts';
 import { openSnapshot, sealSnapshot } from './snapshot.ts';
-import { capture, person, type SyntheticModel } from './synthetic.ts';
+import { capture, modelTemplate, person, type SyntheticModel } from './synthetic.ts';
 
 export interface LoadResult {
   n: number;
@@ -40,7 +40,7 @@ export async function benchLoad(n: number, model: SyntheticModel, progress: (pha
     const captures = 3;
     const distinct: Uint8Array[] = Array.from({ length: 256 }, () => {
       const p = person(model, r);
-      const t: Template = { formatVersion: 1, coder: 'compcode', coderParams: model.coderParams, hand: 'left', quality: 0.8, codes: Array.from({ length: captures }, () => capture(model, p, r)) };
+      const t: Template = { ...modelTemplate(model, Array.from({ length: captures }, () => capture(model, p, r))), hand: 'left' };
       return encodeTemplate(t);
     });
     const insert = db.prepare('INSERT INTO enrolment VALUES (?, ?, ?, ?)');

@@ -1,13 +1,18 @@
-// Synthetic palms for scale tests: Competitive-Code templates with the statistics of real ones (method: README.md).
-// A person is a smooth Gaussian latent field over a slightly larger grid than the code; each cell's orientation
-// label is that latent mapped through the cell's own label distribution (inverse CDF over the labels in
-// orientation order), so every cell's label — hence every bit's — probability is the measured one. A capture of
+// Synthetic palms for scale tests: templates with the statistics of real ones, for any coder (method: README.md).
+// Two kinds, by coder:
+// - 'labels' (CompCode: a cell's planes encode one of 6 orientations): a person is a smooth Gaussian latent field
+//   over a slightly larger grid than the code; each cell's label is that latent mapped through the cell's own
+//   label distribution (inverse CDF over the labels in orientation order), so every cell's label — hence every
+//   bit's — probability is the measured one.
+// - 'planes' (BOCV, Ordinal: each plane is its own sign map): one smooth latent field per plane, mixed by the
+//   Cholesky factor of the planes' latent correlation (from how often two planes agree), each thresholded at the
+//   cell's measured bit probability (a Gaussian copula). A capture of
 // the person mixes the person's field with fresh noise (correlation ρ, drawn per capture), is cropped at a shift
 // drawn from the measured genuine shifts, and takes a mask drawn from the real ones. The blur (spatial
 // correlation) is fitted to the impostor distances, the ρ distribution to the genuine distances.
 import { DEFAULT_EXTRACT } from '../config.ts';
 import { TEMPLATE_FORMAT_VERSION } from '../template.ts';
-import type { CoderParams, FeatureCode, Template } from '../types.ts';
+import type { CoderId, CoderParams, FeatureCode, Template } from '../types.ts';
 import { fillNormal, inverseNormal, normal, type Rng } from './random.ts';
 
 export const GRID = 32;
@@ -17,10 +22,18 @@ const FIELD = GRID + 2 * MARGIN;
 
 /** Everything the generator needs; JSON-serialisable. */
 export interface SyntheticModel {
+  kind: 'labels' | 'planes';
+  coder: CoderId;
   coderParams: CoderParams;
-  orientations: number;
-  /** Per cell (r * 32 + c), the probability of each orientation index 0..n-1 (sums to 1). */
-  labelProb: number[];
+  planes: number;
+  /** The cell values (bit p = plane p) the model draws, ordered so that neighbours differ by few bits. */
+  values: number[];
+  /** Per cell (r * 32 + c), the probability of each of `values` (sums to 1). 'labels' only. */
+  valueProb: number[];
+  /** Per cell and plane ((r * 32 + c) * planes + p), the probability of a 1. 'planes' only. */
+  bitProb: number[];
+  /** Lower-triangular Cholesky factor (planes × planes, row-major) of the planes' latent correlation. 'planes' only. */
+  planeChol: number[];
   /** Gaussian blur σ (cells) of the latent fields: sets the spatial correlation, fitted to impostor distances. */
   blur: number;
   /** log(1 − ρ²) of a capture ~ Normal(genuineMu, genuineSigma): fitted to genuine distances. */
@@ -37,11 +50,16 @@ export interface SyntheticModel {
 /** Uniform labels, with the blur and capture noise last fitted on the dev data (2026-11-22): for tests and for
  * when the dev data is absent. */
 export function defaultModel(): SyntheticModel {
-  const n = DEFAULT_EXTRACT.params.orientations;
+  const n = 6;
   return {
-    coderParams: DEFAULT_EXTRACT.params,
-    orientations: n,
-    labelProb: Array.from({ length: GRID * GRID * n }, () => 1 / n),
+    kind: 'labels',
+    bitProb: [],
+    planeChol: [],
+    coder: 'compcode',
+    coderParams: { ...DEFAULT_EXTRACT.params, orientations: n },
+    planes: 3,
+    values: Array.from({ length: n }, (_, k) => labelBits(k, n)),
+    valueProb: Array.from({ length: GRID * GRID * n }, () => 1 / n),
     blur: 1.3,
     genuineMu: -2.5,
     genuineSigma: 0.8,
@@ -105,16 +123,16 @@ function blurTaps(blur: number): Float64Array {
 }
 
 const thresholdCache = new WeakMap<SyntheticModel, Float64Array>();
-/** Per cell, the latent values where the label steps up: z < t[0] → label 0, … (Φ⁻¹ of the cumulative probabilities). */
+/** Per cell, the latent values where the value index steps up: z < t[0] → index 0, … (Φ⁻¹ of cumulative probabilities). */
 function cellThresholds(model: SyntheticModel): Float64Array {
   let t = thresholdCache.get(model);
   if (!t) {
-    const n = model.orientations;
+    const n = model.values.length;
     t = new Float64Array(GRID * GRID * (n - 1));
     for (let cell = 0; cell < GRID * GRID; cell++) {
       let acc = 0;
       for (let k = 0; k < n - 1; k++) {
-        acc += model.labelProb[cell * n + k]!;
+        acc += model.valueProb[cell * n + k]!;
         t[cell * (n - 1) + k] = inverseNormal(Math.min(1 - 1e-12, acc));
       }
     }
@@ -124,11 +142,58 @@ function cellThresholds(model: SyntheticModel): Float64Array {
 }
 
 export interface SyntheticPerson {
-  field: Float64Array;
+  /** One latent field ('labels') or one per plane ('planes'). */
+  fields: Float64Array[];
 }
 
 export function person(model: SyntheticModel, r: Rng): SyntheticPerson {
-  return { field: latentField(r, model.blur) };
+  const count = model.kind === 'planes' ? model.planes : 1;
+  return { fields: Array.from({ length: count }, () => latentField(r, model.blur)) };
+}
+
+/**
+ * Latent fields for the bulk of a large gallery: a pool of fresh fields, each handed out under one of its 8
+ * symmetries (rotations, reflections). A gallery palm built from pooled fields is still a valid draw of the model;
+ * two gallery palms may share a field, but every probe is fresh, so probe-to-gallery distances are unaffected.
+ * It makes 10⁶-palm galleries affordable.
+ */
+export class FieldPool {
+  private readonly fields: Float64Array[];
+
+  constructor(model: SyntheticModel, r: Rng, size = 2048) {
+    this.fields = Array.from({ length: size }, () => latentField(r, model.blur));
+  }
+
+  person(model: SyntheticModel, r: Rng): SyntheticPerson {
+    const count = model.kind === 'planes' ? model.planes : 1;
+    return { fields: Array.from({ length: count }, () => symmetric(this.fields[(r() * this.fields.length) | 0]!, (r() * 8) | 0)) };
+  }
+}
+
+/** The field under symmetry `s` of the square (bit 0: transpose, bit 1: flip x, bit 2: flip y). */
+function symmetric(f: Float64Array, s: number): Float64Array {
+  const out = new Float64Array(f.length);
+  for (let y = 0; y < FIELD; y++) {
+    for (let x = 0; x < FIELD; x++) {
+      let sx = s & 1 ? y : x;
+      let sy = s & 1 ? x : y;
+      if (s & 2) sx = FIELD - 1 - sx;
+      if (s & 4) sy = FIELD - 1 - sy;
+      out[y * FIELD + x] = f[sy * FIELD + sx]!;
+    }
+  }
+  return out;
+}
+
+const bitThresholdCache = new WeakMap<SyntheticModel, Float64Array>();
+/** Per cell and plane, the latent value above which the bit is 1. */
+function bitThresholds(model: SyntheticModel): Float64Array {
+  let t = bitThresholdCache.get(model);
+  if (!t) {
+    t = Float64Array.from(model.bitProb, (p) => inverseNormal(1 - Math.min(0.999, Math.max(0.001, p))));
+    bitThresholdCache.set(model, t);
+  }
+  return t;
 }
 
 function pick<T>(r: Rng, items: readonly T[], weight: (t: T) => number): T {
@@ -149,32 +214,53 @@ export interface CaptureOptions {
 /** One capture's code of `p`: ρ-mixed with fresh noise, maybe shifted, with a mask drawn from the real ones. */
 export function capture(model: SyntheticModel, p: SyntheticPerson, r: Rng, opts: CaptureOptions = {}): FeatureCode {
   const exact = opts.exact ?? false;
-  const n = model.orientations;
-  const planes = Math.ceil(n / 2);
-  let rho = 1;
+  const planes = model.planes;
   let dx = 0;
   let dy = 0;
-  let field = p.field;
+  let fields = p.fields;
   if (!exact) {
-    rho = Math.sqrt(Math.max(0, 1 - Math.exp(model.genuineMu + model.genuineSigma * normal(r))));
-    const noise = latentField(r, model.blur);
+    const rho = Math.sqrt(Math.max(0, 1 - Math.exp(model.genuineMu + model.genuineSigma * normal(r))));
     const s = Math.sqrt(1 - rho * rho);
-    field = p.field.map((v, i) => rho * v + s * noise[i]!);
+    fields = fields.map((f) => {
+      const noise = latentField(r, model.blur);
+      return f.map((v, i) => rho * v + s * noise[i]!);
+    });
   }
   if (opts.shift) [dx, dy] = pick(r, model.shifts, (t) => t[2]);
   const mask = Uint32Array.from(model.masks[(r() * model.masks.length) | 0]!);
   const bits = new Uint32Array(planes * GRID);
-  const values = Array.from({ length: n }, (_, k) => labelBits(k, n));
-  const thresholds = cellThresholds(model);
-  for (let row = 0; row < GRID; row++) {
-    for (let col = 0; col < GRID; col++) {
-      if (((mask[row]! >>> col) & 1) === 0) continue;
-      const z = field[(row + MARGIN + dy) * FIELD + col + MARGIN + dx]!;
-      const o = (row * GRID + col) * (n - 1);
-      let k = 0;
-      while (k < n - 1 && z >= thresholds[o + k]!) k++;
-      const v = values[k]!;
-      for (let pl = 0; pl < planes; pl++) if ((v >>> pl) & 1) bits[pl * GRID + row]! |= 1 << col;
+  const set = (row: number, col: number, v: number) => {
+    for (let pl = 0; pl < planes; pl++) if ((v >>> pl) & 1) bits[pl * GRID + row]! |= 1 << col;
+  };
+  if (model.kind === 'labels') {
+    const n = model.values.length;
+    const thresholds = cellThresholds(model);
+    const field = fields[0]!;
+    for (let row = 0; row < GRID; row++) {
+      for (let col = 0; col < GRID; col++) {
+        if (((mask[row]! >>> col) & 1) === 0) continue;
+        const z = field[(row + MARGIN + dy) * FIELD + col + MARGIN + dx]!;
+        const o = (row * GRID + col) * (n - 1);
+        let k = 0;
+        while (k < n - 1 && z >= thresholds[o + k]!) k++;
+        set(row, col, model.values[k]!);
+      }
+    }
+  } else {
+    const t = bitThresholds(model);
+    const L = model.planeChol;
+    for (let row = 0; row < GRID; row++) {
+      for (let col = 0; col < GRID; col++) {
+        if (((mask[row]! >>> col) & 1) === 0) continue;
+        const at = (row + MARGIN + dy) * FIELD + col + MARGIN + dx;
+        let v = 0;
+        for (let pl = 0; pl < planes; pl++) {
+          let z = 0;
+          for (let j = 0; j <= pl; j++) z += L[pl * planes + j]! * fields[j]![at]!;
+          if (z > t[(row * GRID + col) * planes + pl]!) v |= 1 << pl;
+        }
+        set(row, col, v);
+      }
     }
   }
   for (let i = 0; i < bits.length; i++) bits[i] = bits[i]! >>> 0;
@@ -185,10 +271,15 @@ export function capture(model: SyntheticModel, p: SyntheticPerson, r: Rng, opts:
 export function syntheticTemplate(model: SyntheticModel, p: SyntheticPerson, r: Rng, kind: 'enrol' | 'probe', captures = 1): Template {
   return {
     formatVersion: TEMPLATE_FORMAT_VERSION,
-    coder: 'compcode',
+    coder: model.coder,
     coderParams: model.coderParams,
     hand: 'unknown',
     quality: 0.8,
     codes: kind === 'probe' ? [capture(model, p, r, { shift: true })] : Array.from({ length: captures }, () => capture(model, p, r)),
   };
+}
+
+/** A template of the model's coder around the given codes. */
+export function modelTemplate(model: SyntheticModel, codes: FeatureCode[]): Template {
+  return { formatVersion: TEMPLATE_FORMAT_VERSION, coder: model.coder, coderParams: model.coderParams, hand: 'unknown', quality: 0.8, codes };
 }

@@ -7,8 +7,9 @@ export function registerBenchSync(bench: Command): void {
     .description('drain N queued signed records to a local centre over HTTP (target ≥ 5,000 records/s); peer: raw ingest without HTTP')
     .option('--records <n>', 'records to queue and drain', '100000')
     .option('--batch <n>', 'records per upload batch', '1000')
+    .option('--in-process', 'run the centre inside the bench process instead of as its own `palmpay server` process')
     .option('--json <file>', 'write the figures as JSON')
-    .action(async (opts: { records: string; batch: string; json?: string }) => {
+    .action(async (opts: { records: string; batch: string; json?: string; inProcess?: boolean }) => {
       const { runSyncBench } = await import('../../sync/bench.ts');
       const { SingleBar, Presets } = await import('cli-progress');
       const { writeFileSync } = await import('node:fs');
@@ -16,9 +17,10 @@ export function registerBenchSync(bench: Command): void {
       const result = await runSyncBench({
         records: Number(opts.records),
         batchSize: Number(opts.batch),
+        serverProcess: !opts.inProcess,
         onPhase: (phase, total) => {
           bar?.stop();
-          bar = new SingleBar({ format: `${phase.padEnd(38)} {bar} {value}/{total}`, stream: process.stderr }, Presets.shades_classic);
+          bar = new SingleBar({ format: `${phase.padEnd(38)} {bar} {value}/{total}`, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 5000 }, Presets.shades_classic);
           bar.start(total, 0);
         },
         onProgress: (done) => bar?.update(done),

@@ -1,5 +1,6 @@
 // `palmpay server …`: run the central reference server, and its admin commands (terminals, payroll, review, import).
 import type { Command } from 'commander';
+import { PalmPayError } from '../../util/errors.ts';
 
 const DB_HELP = 'database: sqlite:FILE (default <data>/centre.db) or postgres://…';
 
@@ -95,13 +96,29 @@ export function registerServer(program: Command): void {
       console.log(`imported ${records.length} records exported by ${header.terminalId} at ${new Date(header.exportedAtMs).toISOString()}`);
     });
 
-  server.command('review').command('list')
+  const review = server.command('review').description('the supervisor review queue');
+  review.command('list')
     .description('records and enrolments waiting for a supervisor')
     .option('--all', 'include resolved items')
     .action(async (opts: { all?: boolean }, cmd: Command) => {
       const rows = await withCentral(g(cmd), (c) => c.reviewList(Boolean(opts.all)));
       for (const r of rows) console.log(`#${r.id}\t${r.kind}\t${r.terminal_id ?? '-'}#${r.seq ?? '-'}\t${r.reason}${r.resolved_at ? '\t(resolved)' : ''}`);
       if (rows.length === 0) console.log('review queue is empty');
+    });
+
+  review.command('resolve <id>')
+    .description('mark a review item as handled')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const ok = await withCentral(g(cmd), (c) => c.resolveReview(Number(id)));
+      console.log(ok ? `review item #${id} resolved` : `review item #${id} is unknown or already resolved`);
+    });
+
+  server.command('person').command('settle <personId> <decision>')
+    .description('settle a possible duplicate enrolment: confirm (a distinct person) or revoke')
+    .action(async (personId: string, decision: string, _opts: unknown, cmd: Command) => {
+      if (decision !== 'confirm' && decision !== 'revoke') throw new PalmPayError('BAD_ARGUMENT', 'decision must be confirm or revoke');
+      await withCentral(g(cmd), (c) => c.settlePerson(personId, decision));
+      console.log(`person ${personId}: ${decision === 'confirm' ? 'confirmed' : 'revoked'}`);
     });
 
   server.command('statement <personId>')

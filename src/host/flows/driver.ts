@@ -18,6 +18,8 @@ export class FlowDriver<S extends { step: string }, E, F> {
   private readonly inflight = new Map<AbortController, number>();
   private closed = false;
   private readonly waiters = new Set<() => void>();
+  /** Bumped on every state change: a screen that hears of a state twice (call result, event) keeps the newer. */
+  private revision = 0;
 
   constructor(
     private readonly reducer: Reducer<S, E, F>,
@@ -33,6 +35,10 @@ export class FlowDriver<S extends { step: string }, E, F> {
     return this.current;
   }
 
+  get rev(): number {
+    return this.revision;
+  }
+
   /** Applies one event now (synchronously) and starts the effects it asks for. Returns the new state. */
   dispatch(event: E): S {
     if (this.closed) return this.current;
@@ -44,6 +50,7 @@ export class FlowDriver<S extends { step: string }, E, F> {
       for (const [ctl, gen] of this.inflight) if (gen !== this.generation) ctl.abort();
     }
     if (step.state !== before) {
+      this.revision++;
       this.opts.onChange?.(step.state);
       for (const wake of [...this.waiters]) wake();
     }

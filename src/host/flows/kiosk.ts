@@ -26,10 +26,14 @@ export type AnyFlowState = PayoutState | PurchaseState | ReversalState | Enrolme
 export interface FlowView {
   flowId: string;
   kind: FlowKind;
+  /** Grows with every change of this flow: the screen keeps the view with the highest rev. */
+  rev: number;
   state: AnyFlowState;
 }
 
 export interface SessionView {
+  /** Grows with every change of the session. */
+  rev: number;
   state: SessionState;
   /** Payouts recorded whose drawer never opened: the payout screen offers to open it first. */
   pendingDrawer: number;
@@ -103,7 +107,7 @@ export class FlowHost<T> {
   }
 
   session(): SessionView {
-    return { state: this.sessionDriver.state, pendingDrawer: this.ports.bank.pendingDrawer().length };
+    return { rev: this.sessionDriver.rev, state: this.sessionDriver.state, pendingDrawer: this.ports.bank.pendingDrawer().length };
   }
 
   sessionSend(e: SessionUiEvent): SessionView {
@@ -126,7 +130,7 @@ export class FlowHost<T> {
     const flowId = randomUUID();
     const driver = this.makeDriver(kind, op, flowId);
     this.flows.set(flowId, { kind, driver });
-    const view = { flowId, kind, state: driver.state };
+    const view = { flowId, kind, rev: driver.rev, state: driver.state };
     this.hooks.onFlow?.(view);
     return view;
   }
@@ -136,13 +140,13 @@ export class FlowHost<T> {
     if (!f) throw new FlowError('FLOW_UNKNOWN', 'this screen has ended; start again from the home screen');
     this.activity();
     const state = f.driver.dispatch(e as never);
-    return { flowId, kind: f.kind, state };
+    return { flowId, kind: f.kind, rev: f.driver.rev, state };
   }
 
   get(flowId: string): FlowView {
     const f = this.flows.get(flowId);
     if (!f) throw new FlowError('FLOW_UNKNOWN', 'this screen has ended; start again from the home screen');
-    return { flowId, kind: f.kind, state: f.driver.state };
+    return { flowId, kind: f.kind, rev: f.driver.rev, state: f.driver.state };
   }
 
   /** Waits until a flow's state satisfies `pred` (tests). */
@@ -172,9 +176,11 @@ export class FlowHost<T> {
   }
 
   private makeDriver(kind: FlowKind, op: string, flowId: string): FlowDriver<AnyFlowState, never, never> {
+    // The driver reports its own revision after the change; read it from the map once it is registered.
+    const rev = () => this.flows.get(flowId)?.driver.rev ?? 0;
     const opts = {
       onChange: (state: AnyFlowState) => {
-        this.hooks.onFlow?.({ flowId, kind, state });
+        this.hooks.onFlow?.({ flowId, kind, rev: rev(), state });
         if (state.step === 'finished') this.flows.delete(flowId);
       },
       onError: (err: unknown) => this.hooks.log?.(`${kind} effect failed`, err),

@@ -1,7 +1,7 @@
 // `npm run crash [-- --kills N]`: the long crash run (default 1,000 SIGKILLs). Exit code 1 on any problem.
 import { runCrashHarness } from './harness.ts';
 
-const i = process.argv.indexOf('--kills');
+const i = process.argv.lastIndexOf('--kills'); // the last one wins: `npm run crash -- --kills 300`
 const kills = i >= 0 ? Number(process.argv[i + 1]) : 1000;
 const r = await runCrashHarness({
   kills,
