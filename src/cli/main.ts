@@ -13,6 +13,11 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Our typed errors (PalmPayError in src/, DriverError in drivers/) and Node's system errors carry a string code. */
+function isTypedError(err: unknown): err is Error & { code: string } {
+  return err instanceof PalmPayError || (err instanceof Error && typeof (err as { code?: unknown }).code === 'string');
+}
+
 /** Runs the CLI and returns the exit code. Errors become one clear line, not a stack trace. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
@@ -22,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     const debug = argv.includes('--debug');
-    if (err instanceof PalmPayError) {
+    if (isTypedError(err)) {
       console.error(`palmpay: ${err.message}`);
     } else {
       const message = err instanceof Error ? err.message : String(err);
