@@ -7,8 +7,7 @@ import { LanguageSwitch } from './components/LanguageSwitch.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
 import { formatDateTime } from './format.ts';
 import { intlLocale, textDirection } from './i18n/index.ts';
-import { Home, type Role } from './screens/Home.tsx';
-import { roleScreens } from './screens/index.tsx';
+import { Kiosk } from './flows/Kiosk.tsx';
 
 interface Props {
   api: HostApi;
@@ -21,7 +20,6 @@ export function App({ api, transport, initialSettings, initialStatus }: Props) {
   const { t, i18n } = useTranslation();
   const [settings, setSettings] = useState(initialSettings);
   const [status, setStatus] = useState(initialStatus);
-  const [role, setRole] = useState<Role | null>(null);
   const [connected, setConnected] = useState(true);
   const [now, setNow] = useState(() => new Date());
   const locale = intlLocale(settings.language, settings.digits);
@@ -53,7 +51,6 @@ export function App({ api, transport, initialSettings, initialStatus }: Props) {
 
   const chooseLanguage = (language: Language) => void api['settings.setLanguage']({ language }).then(setSettings);
   const chooseDigits = (digits: Digits) => void api['settings.setDigits']({ digits }).then(setSettings);
-  const Screen = role ? roleScreens[role] : null;
 
   return (
     <div className="app">
@@ -81,7 +78,9 @@ export function App({ api, transport, initialSettings, initialStatus }: Props) {
           </ul>
         </aside>
       )}
-      <main>{Screen && role ? <Screen api={api} role={role} locale={locale} onBack={() => setRole(null)} /> : <Home onOpen={setRole} />}</main>
+      <main>
+        <Kiosk api={api} transport={transport} locale={locale} />
+      </main>
       <StatusBar status={status} locale={locale} />
     </div>
   );

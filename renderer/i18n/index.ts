@@ -5,8 +5,16 @@ import type { Digits, Language } from '@api/index.ts';
 import { ar } from './ar.ts';
 import { en } from './en.ts';
 import { ku } from './ku.ts';
+import { kAr } from '../flows/i18n/ar.ts';
+import { kEn } from '../flows/i18n/en.ts';
+import { kKu } from '../flows/i18n/ku.ts';
 
-export const resources = { ar: { translation: ar }, ku: { translation: ku }, en: { translation: en } } as const;
+// The kiosk flows' messages live beside their screens (renderer/flows/i18n), under the key `k`.
+export const resources = {
+  ar: { translation: { ...ar, k: kAr } },
+  ku: { translation: { ...ku, k: kKu } },
+  en: { translation: { ...en, k: kEn } },
+} as const;
 
 export async function initI18n(language: Language = 'ar'): Promise<i18n> {
   const instance = i18next.createInstance();

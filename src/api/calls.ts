@@ -4,6 +4,7 @@
 // entry here, add its handler in the host. Nothing else.
 import { z } from 'zod';
 import { Digits, Language, Settings, Status } from './schemas.ts';
+import { FlowGetInput, FlowSendInput, FlowStartInput, FlowView, SessionSendInput, SessionView, TestFaultInput, TestPresentInput } from './flows.ts';
 
 function call<I extends z.ZodType, O extends z.ZodType>(input: I, output: O, summary: string) {
   return { input, output, summary };
@@ -21,6 +22,14 @@ export const calls = {
     z.strictObject({ nonce: z.string(), hostTime: z.iso.datetime() }),
     'round trip to the host (liveness check)',
   ),
+  // Kiosk flows (issue 8): the operator session, then one flow per screen.
+  'kiosk.session': call(NoInput, SessionView, 'the operator session (locked, signing in, active) and recovery work'),
+  'kiosk.sessionSend': call(SessionSendInput, SessionView, 'sign in (palm + PIN), cancel, lock'),
+  'kiosk.start': call(FlowStartInput, FlowView, 'start a flow (payout, purchase, bill, refund, void, enrolment, statement, day close)'),
+  'kiosk.send': call(FlowSendInput, FlowView, 'a person’s action in a running flow'),
+  'kiosk.get': call(FlowGetInput, FlowView, 'the current state of a running flow'),
+  'test.present': call(TestPresentInput, z.strictObject({ ok: z.literal(true) }), 'TEST HOOK: lay a palm on the simulated scanner'),
+  'test.fault': call(TestFaultInput, z.strictObject({ ok: z.literal(true) }), 'TEST HOOK: make the drawer fail, take the link down'),
 } as const;
 
 export type Calls = typeof calls;

@@ -4,3 +4,4 @@ export * from './calls.ts';
 export * from './events.ts';
 export * from './wire.ts';
 export * from './money.ts';
+export * from './flows.ts';

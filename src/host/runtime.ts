@@ -1,11 +1,11 @@
-// Composes one terminal: data folder, logger, settings, the parts (placeholders for now), the service, the
+// Composes one terminal: data folder, logger, settings, the parts (the kiosk flows and their status), the service, the
 // dispatcher and the event hub. Both the browser kiosk (CLI) and Electron's main process start it.
-import type { Language, Status } from '../api/index.ts';
+import type { HostEvent, Language, Status } from '../api/index.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { prepareDataDir } from '../util/paths.ts';
 import { createDispatcher, type Dispatch } from './dispatch.ts';
 import { createEventHub, type EventHub } from './event-hub.ts';
-import { placeholderQueue, placeholderReferenceServer, placeholderScanner } from './placeholders.ts';
+import { startKioskPart } from './flows/part.ts';
 import { createHostService, type HostService } from './service.ts';
 import { fileSettingsStore } from './settings-file.ts';
 
@@ -17,6 +17,10 @@ export interface RuntimeOptions {
   /** Language to start in (`--lang`); stored like a setting. */
   language?: Language;
   log?: Logger;
+  /** Seed a demo branch into an empty store (`--demo`). */
+  demo?: boolean;
+  /** Test hooks: script the simulated scanner over the API (`--test-hooks`; never in production). */
+  testHooks?: boolean;
 }
 
 export interface Runtime {
@@ -36,14 +40,17 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const settings = fileSettingsStore(dataDir, log);
   if (opts.language && settings.get().language !== opts.language) settings.update({ language: opts.language });
 
+  // The kiosk flows: store + signed ledger, simulated scanner, in-process centre and sync (src/host/flows).
+  const kiosk = startKioskPart({ dataDir, log, emit: (e) => events.emit(e as HostEvent), demo: opts.demo, testHooks: opts.testHooks });
   const service = createHostService({
     mode: opts.mode,
     version: opts.version,
     settings,
-    scanner: placeholderScanner(),
-    link: placeholderReferenceServer(),
-    queue: placeholderQueue(),
+    scanner: kiosk.status.scanner,
+    link: kiosk.status.link,
+    queue: kiosk.status.queue,
     events,
+    kiosk: kiosk.handlers,
   });
   const placeholders = service.status().placeholders;
   log.info({ dataDir, mode: opts.mode, version: opts.version }, 'terminal starting');
@@ -57,6 +64,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     events,
     async close() {
       await service.close();
+      await kiosk.close();
       log.info('terminal stopped');
     },
   };

@@ -4,6 +4,8 @@ import type { Handlers, LinkStatus, QueueStatus, ScannerStatus, Status } from '.
 import type { EventHub } from './event-hub.ts';
 import type { SettingsStore } from './settings-file.ts';
 import type { StatusSource } from './placeholders.ts';
+import type { KioskPart } from './flows/part.ts';
+import { PalmPayError } from '../util/errors.ts';
 
 export interface HostDeps {
   mode: Status['mode'];
@@ -14,6 +16,8 @@ export interface HostDeps {
   queue: StatusSource<QueueStatus>;
   events: EventHub;
   now?: () => Date;
+  /** The kiosk flows (src/host/flows); without them their calls answer KIOSK_OFF. */
+  kiosk?: KioskPart['handlers'];
 }
 
 export interface HostService {
@@ -54,6 +58,8 @@ export function createHostService(deps: HostDeps): HostService {
     'settings.setLanguage': ({ language }) => setSettings({ language }),
     'settings.setDigits': ({ digits }) => setSettings({ digits }),
     'session.ping': ({ nonce }) => ({ nonce, hostTime: now().toISOString() }),
+    // The flow states are the machines' own interfaces; on the wire they are checked as loose objects.
+    ...((deps.kiosk ?? kioskOff) as unknown as Pick<Handlers, KioskCall>),
   };
 
   return {
@@ -65,3 +71,17 @@ export function createHostService(deps: HostDeps): HostService {
     },
   };
 }
+
+type KioskCall = keyof KioskPart['handlers'];
+const off = async (): Promise<never> => {
+  throw new PalmPayError('KIOSK_OFF', 'the kiosk flows are not running in this host');
+};
+const kioskOff: KioskPart['handlers'] = {
+  'kiosk.session': off,
+  'kiosk.sessionSend': off,
+  'kiosk.start': off,
+  'kiosk.send': off,
+  'kiosk.get': off,
+  'test.present': off,
+  'test.fault': off,
+};

@@ -21,6 +21,10 @@ export interface TerminalOptions {
   /** true: never use Electron even if installed. */
   browser: boolean;
   lang?: Language;
+  /** Seed a demo branch into an empty store. */
+  demo?: boolean;
+  /** Tests only: script the simulated scanner over the API. */
+  testHooks?: boolean;
   /** One line for the person at the console. */
   say(line: string): void;
 }
@@ -56,7 +60,7 @@ export async function runTerminal(opts: TerminalOptions): Promise<number> {
   }
 
   say(`browser mode (${why})`);
-  const runtime = await startRuntime({ mode: 'browser', version: opts.version, dataDir, language: opts.lang });
+  const runtime = await startRuntime({ mode: 'browser', version: opts.version, dataDir, language: opts.lang, demo: opts.demo, testHooks: opts.testHooks });
   let server;
   try {
     server = await startKioskServer({

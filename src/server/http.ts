@@ -7,7 +7,7 @@ import { PalmPayError } from '../util/errors.ts';
 import { ServerError, type Central } from './service.ts';
 import {
   BODY_LIMIT, ErrorResponse, FeedQuery, FeedResponse, HealthResponse, jsonSchema, PersonParams, RegisterRequest, RegisterResponse,
-  TemplatesRequest, TemplatesResponse, UploadRequest, UploadResponse,
+  StatementResponse, TemplatesRequest, TemplatesResponse, UploadRequest, UploadResponse,
 } from './schemas.ts';
 
 declare module 'fastify' {
@@ -121,6 +121,13 @@ export function buildApp(central: Central, log: Logger): FastifyInstance<RawServ
     const q = parse(FeedQuery, req.query, 'feed query');
     const t = await auth(req);
     return central.feed(t, q.cursor, q.limit);
+  });
+
+  // A person's statement, for the counter (an employee asks for past payouts). Terminals only.
+  app.get('/v1/statements/:personId', { schema: { response: { 200: jsonSchema(StatementResponse), ...errors } } }, async (req) => {
+    const { personId } = parse(PersonParams, req.params, 'path');
+    await auth(req);
+    return central.statement(personId);
   });
 
   return app;

@@ -56,7 +56,18 @@ export const FeedResponse = z.object({
   time: SignedTime,
 });
 
+const StatementLine = z.object({ at: z.number(), memo: z.string(), currency: z.string(), amountMinor: z.number().int(), record: z.string().nullable(), source: z.string() });
+export const StatementResponse = z.object({
+  personId: z.string(),
+  status: z.string(),
+  payouts: z.array(StatementLine),
+  salaryCredits: z.array(StatementLine),
+  purchases: z.array(StatementLine),
+  balances: z.array(z.object({ account: z.string(), currency: z.string(), balanceMinor: z.number().int() })),
+});
+
 export type UploadResponse = z.infer<typeof UploadResponse>;
+export type StatementResponse = z.infer<typeof StatementResponse>;
 export type FeedResponse = z.infer<typeof FeedResponse>;
 export type RegisterResponse = z.infer<typeof RegisterResponse>;
 export type RecordResultWire = z.infer<typeof RecordResultSchema>;

@@ -39,6 +39,8 @@ export interface SyncBenchResult {
   centre_records: number;
   storage: string;
   centre: string;
+  /** per-record statuses the centre answered during the drain (gap = a pipelined batch overtook its predecessor) */
+  centre_answers: Record<string, number>;
   /** CPU time (all threads of this process, user + system) per record: a figure that contention does not distort */
   end_to_end_cpu_us_per_record: number;
   raw_ingest_cpu_us_per_record: number;
@@ -134,6 +136,7 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<SyncBenchResult
     // This process, plus the centre's own process when it runs apart (its /metrics reports its CPU).
     const e2eCpu = cpuSince(cpu0) + (o.serverProcess ? (await centreCpuUs(server.url)) - serverCpu0 : 0);
     await sync.stop();
+    const statuses = await centreStatuses(server.url);
     await server.close();
     store.close();
     const check = await Central.open(centreDb);
@@ -155,6 +158,7 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<SyncBenchResult
       centre_records: counts.accepted + counts.review - 1, // minus the set-up enrolment
       storage: 'sqlite',
       centre: o.serverProcess ? 'separate process (palmpay server)' : 'in the bench process',
+      centre_answers: statuses,
       end_to_end_cpu_us_per_record: Math.round(e2eCpu / o.records),
       raw_ingest_cpu_us_per_record: Math.round(rawCpu / o.records),
       load_average_1m: round(loadavg()[0]!),
@@ -163,6 +167,11 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<SyncBenchResult
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function centreStatuses(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Object.fromEntries([...text.matchAll(/^palmpay_records_total\{status="(\w+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
 }
 
 async function centreCpuUs(url: string): Promise<number> {

@@ -1,7 +1,7 @@
 // HTTP client of a terminal towards the centre: every request signed with the terminal key, every call bounded
 // by a timeout, every failure typed (network vs refusal) so the uploader can tell a dead link from a bad record.
 import { authorizationHeader } from '../server/crypto.ts';
-import type { FeedResponse, RegisterResponse, UploadResponse } from '../server/schemas.ts';
+import type { FeedResponse, RegisterResponse, StatementResponse, UploadResponse } from '../server/schemas.ts';
 import { PalmPayError } from '../util/errors.ts';
 
 /** The link failed: no answer, a reset, a timeout, or a 5xx. Retry later. */
@@ -92,6 +92,9 @@ export class CentreClient {
   }
   feed(cursor: number, limit = 500): Promise<FeedResponse> {
     return this.call('GET', `/v1/feed?cursor=${cursor}&limit=${limit}`);
+  }
+  statement(personId: string): Promise<StatementResponse> {
+    return this.call('GET', `/v1/statements/${encodeURIComponent(personId)}`);
   }
   health(): Promise<{ status: string; serverPublicKey: string }> {
     return this.call('GET', '/health', undefined, false);

@@ -91,7 +91,7 @@ export function createSync(opts: SyncOptions): Sync {
   const signer = o.signer;
   if (!signer) throw new PalmPayError('SYNC_NO_KEY', 'createSync needs the terminal key (keys or signer)');
   const terminalId = o.terminalId ?? o.store.settings.get<string>(SETTINGS.terminalId) ?? o.store.settings.get<string>(LEDGER_SETTING.terminalId);
-  if (!terminalId) throw new PalmPayError('SYNC_NOT_REGISTERED', 'this terminal is not registered with the centre (palmpay terminal register CODE)');
+  if (!terminalId) throw new PalmPayError('SYNC_NOT_REGISTERED', 'this terminal is not registered with the centre: register it with a one-time code from `palmpay server terminal add`');
   const now = o.now ?? Date.now;
   // Sign requests with the centre's clock when known: an offline terminal's clock may be far off.
   let skew = 0;

@@ -191,8 +191,12 @@ export class Uploader extends EventEmitter<UploaderEvents> {
     });
     const now = this.now();
     if (done.length) this.o.outbox.markDone(done);
-    // A gap means an earlier record is not in yet (e.g. still backing off): retry soon, in order.
-    if (gaps.length) this.o.outbox.markFailed(gaps, 'sequence gap at the centre', now + backoffDelay(1, this.o.backoff ?? DEFAULT_BACKOFF, this.o.random));
+    // A gap means an earlier record is not in yet: usually the batch before this one, still on the wire, so
+    // retry at once; if it keeps happening (the earlier record is stuck), back off like any failure.
+    if (gaps.length) {
+      const tries = Math.max(...items.filter((i) => gaps.includes(i.id)).map((i) => i.attempts + 1));
+      this.o.outbox.markFailed(gaps, 'sequence gap at the centre', tries <= 2 ? now : now + backoffDelay(tries, this.o.backoff ?? DEFAULT_BACKOFF, this.o.random));
+    }
     for (const r of refused) this.o.outbox.markFailed([r.seq], `${r.status}: ${r.reason}`, now + (this.o.refusedRetryMs ?? 3600_000));
     if (refused.length) this.emit('rejected', refused);
     this.sent += done.length;

@@ -11,7 +11,9 @@ export function registerTerminal(program: Command): void {
     .option('--no-open', 'browser mode, serve only: open no window (tests, a screen elsewhere)')
     .option('--browser', 'use the browser kiosk even if Electron is installed')
     .addOption(new Option('--lang <code>', 'start in this language').choices(LANGUAGES))
-    .action(async (opts: { data?: string; port: number; open: boolean; browser?: boolean; lang?: Language }) => {
+    .option('--demo', 'seed a demo branch (operators, employees, a customer) into an empty data folder')
+    .option('--test-hooks', 'TESTS ONLY: let the API script the simulated scanner and inject faults')
+    .action(async (opts: { data?: string; port: number; open: boolean; browser?: boolean; lang?: Language; demo?: boolean; testHooks?: boolean }) => {
       const { runTerminal } = await import('../../host/terminal.ts');
       const { REPO_ROOT } = await import('../../util/repo-root.ts');
       const { readFileSync } = await import('node:fs');
@@ -24,6 +26,8 @@ export function registerTerminal(program: Command): void {
         open: opts.open,
         browser: Boolean(opts.browser),
         lang: opts.lang,
+        demo: Boolean(opts.demo),
+        testHooks: Boolean(opts.testHooks),
         say: (line) => console.log(line),
       });
       // Pass Electron's exit code through: main() returns a CommanderError's exitCode without printing.
