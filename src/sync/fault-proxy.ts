@@ -3,6 +3,7 @@
 // delivers a request twice, and delivers a held request late (after newer ones: reordering).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mulberry32 } from '../util/random.ts';
 
 export type FaultKind = 'drop' | 'delay' | 'reset_mid_response' | 'error_500' | 'lost_response' | 'duplicate' | 'reorder';
 export const FAULT_KINDS: readonly FaultKind[] = ['drop', 'delay', 'reset_mid_response', 'error_500', 'lost_response', 'duplicate', 'reorder'];
@@ -23,18 +24,6 @@ export interface FaultProxy {
   stats: { requests: number; upstreamDown: number; faults: Record<FaultKind, number> };
   setFaultRate(rate: number): void;
   close(): Promise<void>;
-}
-
-/** Small deterministic PRNG (mulberry32): a failing fault run can be replayed with its seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Upstream {

@@ -10,7 +10,7 @@ import { openStore, type Store } from '../../src/store/store.ts';
 import { createSync, type Sync } from '../../src/sync/index.ts';
 import { startFaultProxy } from '../../src/sync/fault-proxy.ts';
 import { appendToStore, purchaseDraft } from '../../src/sync/loadgen.ts';
-import { mulberry32 } from '../../src/sync/fault-proxy.ts';
+import { mulberry32 } from '../../src/util/random.ts';
 import { enrolCustomer, PG_URL, registeredTerminal, tempDb, type TestTerminal } from '../server/helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'palmpay-fault-'));

@@ -14,6 +14,7 @@ import { filePermissionsProtector } from '../../../src/ledger/keyprotect.ts';
 import { readPublicIdentity } from '../../../src/ledger/keystore.ts';
 import { verifyChain } from '../../../src/ledger/chain.ts';
 import type { SignedRecord } from '../../../src/ledger/record.ts';
+import { mulberry32 } from '../../../src/util/random.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = resolve(here, '../../..');
@@ -56,18 +57,6 @@ async function bundleChild(): Promise<string> {
     logLevel: 'error',
   });
   return out;
-}
-
-/** Mulberry32: a tiny seeded PRNG so a failing run can be repeated. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A provisioned terminal whose customer may spend offline without limit (every append is an offline purchase). */
@@ -130,7 +119,7 @@ function runChild(script: string, dir: string, killAfter: (child: { ready: boole
 
 export async function runCrashHarness(opts: CrashOptions): Promise<CrashResult> {
   const t0 = performance.now();
-  const rand = prng(opts.seed ?? 0xc0ffee);
+  const rand = mulberry32(opts.seed ?? 0xc0ffee);
   const dir = mkdtempSync(join(tmpdir(), 'palmpay-crash-'));
   const script = await bundleChild();
   const result: CrashResult = { kills: 0, acked: 0, records: 0, lostAcked: 0, problems: [], durationMs: 0, killsDuringStartup: 0 };
