@@ -7,6 +7,7 @@ import { DriverError, isDriverError } from '../errors.ts';
 import { FrameReassembler, type GreyFrame } from '../hid-profile/reassembly.ts';
 import { encodeHostReport, parseDeviceReport, HOST, type DeviceReport, type HostReport } from '../hid-profile/reports.ts';
 import { waitFor, type CallOptions } from '../util/abort.ts';
+import { PalmWaiters } from './palm-waiters.ts';
 import { ExchangeSlot } from './exchange.ts';
 import type { Capture, CaptureOptions, DriverSink, Indicator, IndicatorOptions, PalmEvent, ProtocolDriver, ScannerInfo } from './types.ts';
 
@@ -31,7 +32,7 @@ export class HidImageDriver implements ProtocolDriver {
   readonly kind = 'hid-image' as const;
   private readonly slot: ExchangeSlot<DeviceReport>;
   private readonly reassembler: FrameReassembler;
-  private readonly palmWaiters = new Set<(e: PalmEvent) => void>();
+  private readonly palmWaiters = new PalmWaiters();
   private frameWaiter: { resolve: (f: GreyFrame) => void; reject: (e: unknown) => void } | null = null;
   /** The last transfer's outcome, kept in case it lands before the waiter is armed. */
   private lastOutcome: { seq: number; frame?: GreyFrame; error?: DriverError } | null = null;
@@ -93,7 +94,7 @@ export class HidImageDriver implements ProtocolDriver {
           // A distance hint guides the person; only the band the scanner images well counts as present.
           if (r.event === 'distance') e.state = r.distanceMm === 0 ? 'none' : r.distanceMm < MIN_MM ? 'too_close' : r.distanceMm > MAX_MM ? 'too_far' : 'present';
           this.sink.palm(e);
-          for (const w of [...this.palmWaiters]) w(e);
+          this.palmWaiters.notify(e);
         }
         return;
       default:
@@ -156,15 +157,7 @@ export class HidImageDriver implements ProtocolDriver {
     while (true) {
       const s = await this.req('status', { type: 'get_status' }, 'status', opts);
       if (s.palm === 'present') return { state: 'present', distanceMm: s.distanceMm };
-      const e = await waitFor<PalmEvent | null>('wait for palm', { signal: opts.signal }, (resolve) => {
-        const w = (ev: PalmEvent) => ev.state === 'present' && resolve(ev);
-        this.palmWaiters.add(w);
-        const t = setTimeout(() => resolve(null), this.o.pollMs);
-        return () => {
-          clearTimeout(t);
-          this.palmWaiters.delete(w);
-        };
-      });
+      const e = await this.palmWaiters.nextPresent(this.o.pollMs, opts.signal);
       if (e) return e;
     }
   }

@@ -7,8 +7,9 @@
 import { DriverError, isDriverError } from '../errors.ts';
 import { SerialDecoder, encodeMessage, type DecodeEvent, type SerialMessage } from '../serial-module/codec.ts';
 import * as M from '../serial-module/messages.ts';
-import { waitFor, type CallOptions } from '../util/abort.ts';
+import type { CallOptions } from '../util/abort.ts';
 import { crc32 } from '../util/crc32.ts';
+import { PalmWaiters } from './palm-waiters.ts';
 import { ExchangeSlot, type Matcher } from './exchange.ts';
 import type { Capture, CaptureOptions, DriverSink, Indicator, IndicatorOptions, PalmEvent, ProtocolDriver, ScannerInfo } from './types.ts';
 
@@ -33,7 +34,7 @@ export class SerialModuleDriver implements ProtocolDriver {
   readonly kind = 'serial-module' as const;
   private readonly decoder = new SerialDecoder();
   private readonly slot: ExchangeSlot<Reply>;
-  private readonly palmWaiters = new Set<(e: PalmEvent) => void>();
+  private readonly palmWaiters = new PalmWaiters();
   private module: M.ModuleInfo | null = null;
   private readonly o: Required<SerialDriverOptions>;
 
@@ -83,7 +84,7 @@ export class SerialModuleDriver implements ProtocolDriver {
         } else if (note.nid === 'palm_state') {
           const e = { state: note.state, distanceMm: note.distanceMm };
           this.sink.palm(e);
-          for (const w of [...this.palmWaiters]) w(e);
+          this.palmWaiters.notify(e);
         }
       } else {
         this.sink.fault(new DriverError('PROTO_BAD_MESSAGE', `unknown message id 0x${m.mid.toString(16)} from the module`));
@@ -137,16 +138,7 @@ export class SerialModuleDriver implements ProtocolDriver {
       const r = await this.req('status', M.MID.GET_STATUS, new Uint8Array(0), opts, { check: (p) => (M.parseStatus(p), true) });
       const status = M.parseStatus(r.payload);
       if (status.palm === 'present') return { state: 'present', distanceMm: 0 };
-      // Wait for a palm note, but poll again in case the note was lost.
-      const e = await waitFor<PalmEvent | null>('wait for palm', { signal: opts.signal }, (resolve) => {
-        const w = (ev: PalmEvent) => ev.state === 'present' && resolve(ev);
-        this.palmWaiters.add(w);
-        const t = setTimeout(() => resolve(null), this.o.pollMs);
-        return () => {
-          clearTimeout(t);
-          this.palmWaiters.delete(w);
-        };
-      });
+      const e = await this.palmWaiters.nextPresent(this.o.pollMs, opts.signal);
       if (e) return e;
     }
   }
