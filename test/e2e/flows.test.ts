@@ -123,7 +123,7 @@ const ENROLLER = { operator: 'op-enrol', pin: '5555' };
 const paid = (personId: string) => db<number>(`SELECT count(*) FROM journal WHERE type = 'salary_payout' AND party_id = ?`, personId);
 
 async function start(): Promise<void> {
-  terminal = await startTerminal(['--no-open', '--port', '0', '--data', dataDir, '--demo', '--test-hooks']);
+  terminal = await startTerminal(['--no-open', '--port', '0', '--data', dataDir, '--demo', '--test-hooks'], 150_000);
   api = await HookClient.open(terminal);
 }
 
@@ -135,11 +135,11 @@ beforeAll(async () => {
   // bypassCSP only so that axe-core can be injected; the shell's own test checks the CSP.
   context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 900 }, bypassCSP: true });
   page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(15_000);
+  page.setDefaultTimeout(30_000); // generous: CI shares two cores with the other suites
   page.on('pageerror', (err) => pageErrors.push(err.message));
   await page.goto(terminal.url);
   await tid('role-salary').waitFor();
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   api?.close();
@@ -149,7 +149,8 @@ afterAll(async () => {
   expect(pageErrors, 'uncaught errors in the page').toEqual([]);
 });
 
-describe('kiosk flows in the browser', () => {
+// Steps take seconds alone; under a loaded 2-core machine give each test room.
+describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
   it('ar: sign in with palm + PIN; a salary is paid once despite a double click', async () => {
     expect(await page.getAttribute('html', 'dir')).toBe('rtl');
     await shot('ar-home');
