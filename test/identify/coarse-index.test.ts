@@ -2,7 +2,7 @@
 // removals, growth, and searches that run in chunks while the index changes.
 import { describe, expect, it } from 'vitest';
 import { CoarseIndex } from '../../src/biometrics/identify/coarse-index.ts';
-import { CODE_BYTES } from '../../src/biometrics/identify/kernel/kernel.ts';
+import { CODE_BYTES, NARROW_BYTES } from '../../src/biometrics/identify/kernel/kernel.ts';
 import { hamming, randomCode, rng, type Rng } from '../../src/biometrics/identify/random.ts';
 
 /** A code at a small random distance from `base` (so galleries have near neighbours and ties). */
@@ -65,6 +65,33 @@ describe('coarse index (stage 1)', () => {
       expect(got[0]!.id).toBe('e500');
     }
     expect(() => index.nearest(Array.from({ length: 17 }, () => randomCode(r, CODE_BYTES)), 5)).toThrow(RangeError);
+  });
+
+  it('narrow codes (zero past NARROW_BYTES, like BOCV) take the narrow scan and stay exact, also once a wide code or probe appears', () => {
+    const r = rng(7);
+    const narrow = (): Uint8Array => {
+      const c = randomCode(r, CODE_BYTES);
+      c.fill(0, NARROW_BYTES);
+      return c;
+    };
+    const index = new CoarseIndex(32);
+    const live = new Map<string, Uint8Array>();
+    const ids = Array.from({ length: 1001 }, (_, i) => `n${i}`);
+    const codes = ids.map(() => narrow());
+    index.upsertMany(ids, Buffer.concat(codes));
+    ids.forEach((id, i) => live.set(id, codes[i]!));
+    const check = (probes: Uint8Array[]): void => {
+      const got = index.nearest(probes, 20);
+      const want = [...live.values()].map((code) => Math.min(...probes.map((p) => hamming(code, p)))).sort((a, b) => a - b);
+      expect(got.map((g) => g.distance)).toEqual(want.slice(0, 20));
+    };
+    // 1…9 probes: every remainder after the groups of 4.
+    for (let np = 1; np <= 9; np++) check(Array.from({ length: np }, (_, j) => (j === 0 ? near(r, live.get('n7')!, 30) : narrow())));
+    check([narrow(), randomCode(r, CODE_BYTES)]); // a wide probe on a narrow gallery
+    const wide = randomCode(r, CODE_BYTES);
+    index.upsert('wide', wide);
+    live.set('wide', wide);
+    for (const np of [1, 5]) check(Array.from({ length: np }, (_, j) => (j === 0 ? near(r, wide, 10) : narrow())));
   });
 
   it('breaks ties on the slot: identical codes give a deterministic, exact answer', () => {
