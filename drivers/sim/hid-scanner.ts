@@ -10,7 +10,7 @@ import { sleep } from '../util/abort.ts';
 import { crc32 } from '../util/crc32.ts';
 import { serveTransport, waitPalm } from './device-common.ts';
 import { FaultInjector, HID_FAULTS, type FaultKind, type FaultPlan } from './faults.ts';
-import type { ImageSource } from './sources.ts';
+import { atDistance, type ImageSource } from './sources.ts';
 import type { Stage } from './stage.ts';
 
 export interface SimHidOptions {
@@ -136,7 +136,7 @@ export class SimHidScanner {
         const palm = await waitPalm(o.stage, r.timeoutS * 1000, task.signal).catch(() => null);
         if (!palm) return ack(HOST.START_CAPTURE, 'no_frame');
         const shot = o.stage.shoot();
-        const img = await o.source.image(palm.identity, palm.sample, shot);
+        const img = atDistance(await o.source.image(palm.identity, palm.sample, shot), palm.distanceMm);
         if (img.width !== o.width || img.height !== o.height) throw new DriverError('SIM_FAILED', 'image source gave the wrong size');
         const seq = (this.seq = (this.seq + 1) & 0xffff);
         this.last = { seq, pixels: img.pixels };

@@ -11,7 +11,7 @@ import { sleep } from '../util/abort.ts';
 import { crc32 } from '../util/crc32.ts';
 import { serveTransport, simFeature, waitPalm } from './device-common.ts';
 import { FaultInjector, SERIAL_FAULTS, type FaultPlan } from './faults.ts';
-import type { ImageSource } from './sources.ts';
+import { atDistance, type ImageSource } from './sources.ts';
 import type { Stage } from './stage.ts';
 
 export interface SimSerialOptions {
@@ -147,7 +147,7 @@ export class SimSerialModule {
     const palm = await waitPalm(this.o.stage, timeoutS * 1000, signal);
     if (!palm) return null;
     const shot = this.o.stage.shoot();
-    const img = await this.o.source.image(palm.identity, palm.sample, shot);
+    const img = atDistance(await this.o.source.image(palm.identity, palm.sample, shot), palm.distanceMm);
     if (img.width !== this.o.width || img.height !== this.o.height) throw new DriverError('SIM_FAILED', 'image source gave the wrong size');
     return { palm, img };
   }

@@ -100,3 +100,30 @@ export async function folderSource(dir: string, size?: { width: number; height: 
     },
   };
 }
+
+/** The working distance at which a source's images are taken (the glass default, mm). */
+export const NOMINAL_DISTANCE_MM = 60;
+
+/**
+ * What the camera sees of a palm held at `distanceMm` instead of the nominal distance: the picture scaled about
+ * its centre by nominal / distance (smaller when farther, larger and cut off when closer), background outside.
+ * The recogniser then fails to acquire for the physical reason (hand too small / too large), not from a label.
+ */
+export function atDistance(img: GreyImage, distanceMm: number): GreyImage {
+  if (!(distanceMm > 0)) return img;
+  const s = NOMINAL_DISTANCE_MM / distanceMm;
+  if (Math.abs(s - 1) < 0.02) return img;
+  const { width, height, pixels } = img;
+  const out = new Uint8Array(width * height);
+  const cx = width / 2;
+  const cy = height / 2;
+  const background = Math.min(pixels[0]!, pixels[width - 1]!, pixels[(height - 1) * width]!, pixels[height * width - 1]!);
+  for (let y = 0; y < height; y++) {
+    const sy = Math.round((y - cy) / s + cy);
+    for (let x = 0; x < width; x++) {
+      const sx = Math.round((x - cx) / s + cx);
+      out[y * width + x] = sx >= 0 && sx < width && sy >= 0 && sy < height ? pixels[sy * width + sx]! : background;
+    }
+  }
+  return { width, height, pixels: out };
+}

@@ -1,7 +1,8 @@
 /**
  * Synthetic near-infrared hand images, so the simulator works with no data: a palm + fingers + thumb
- * silhouette on a dark background, lit unevenly, with a branching vein tree (fixed per identity)
- * darker inside the palm, and per-capture changes of pose, distance, light and noise.
+ * silhouette on a dark background, lit unevenly, with a dense branching vein network (fixed per identity, at
+ * the scale palm-vein coders look at) darker inside the palm, and per-capture changes of pose, distance, light
+ * and noise only.
  * Hand frame: u across the palm (−1..1), v from the finger bases (−1.1) to the wrist (+1.1); fingers up.
  */
 import { between, hashString, rng } from './rng.ts';
@@ -30,50 +31,71 @@ interface HandModel {
 
 const models = new Map<string, HandModel>();
 
+/**
+ * The hand of one identity: finger lengths/spread and the vein network, fixed by the identity alone (a capture
+ * changes only pose, light and noise, which the recogniser's ROI normalises away).
+ *
+ * Veins are drawn at the scale the recogniser looks at: its ROI is a square of side 1.4 R (R = the palm's
+ * inscribed radius, ≈ 1 hand unit here) sampled at 64 px, and its Gabor filters have a wavelength of 9.5 ROI px,
+ * i.e. ≈ 0.2 hand units. So vessels are 0.06–0.12 units wide and a dense, per-identity random branching network
+ * (trunks from the wrist plus branches seeded all over the palm) covers the whole palm, about one vessel per
+ * 0.2–0.3 units, whatever the image size (everything is in hand units).
+ */
 function handModel(identity: string): HandModel {
   const cached = models.get(identity);
   if (cached) return cached;
   const r = rng(hashString(`palm:${identity}`));
-  // Fingers: index..little at the top edge of the palm, with per-person lengths; the thumb on the side.
+  // Fingers: index..little at the top edge of the palm, fanned out so the valleys between them are open.
   const fingers: Capsule[] = [];
-  const lens = [1.55, 1.75, 1.6, 1.2];
-  [-0.72, -0.24, 0.24, 0.72].forEach((u, i) => {
-    const len = lens[i]! * between(r, 0.9, 1.1);
-    const tilt = (u * 0.12 + between(r, -0.05, 0.05));
-    fingers.push({ ax: u, ay: -0.95, bx: u + Math.sin(tilt) * len, by: -0.95 - Math.cos(tilt) * len, r: between(r, 0.19, 0.23) });
+  const lens = [1.75, 1.95, 1.8, 1.4];
+  [-0.69, -0.23, 0.23, 0.69].forEach((u, i) => {
+    const len = lens[i]! * between(r, 0.92, 1.08);
+    const tilt = u * 0.42 + between(r, -0.04, 0.04);
+    fingers.push({ ax: u, ay: -0.95, bx: u + Math.sin(tilt) * len, by: -0.95 - Math.cos(tilt) * len, r: between(r, 0.135, 0.15) });
   });
-  fingers.push({ ax: 0.95, ay: 0.45, bx: 1.75 + between(r, -0.1, 0.1), by: -0.35 + between(r, -0.1, 0.1), r: 0.25 });
+  fingers.push({ ax: 0.95, ay: 0.45, bx: 1.75 + between(r, -0.1, 0.1), by: -0.35 + between(r, -0.1, 0.1), r: 0.24 });
 
-  // Veins: a few trunks from the wrist, growing up by a jittered walk, branching now and then.
   const veins = new Float32Array(VEIN_RES * VEIN_RES);
-  const stamp = (u: number, v: number, w: number) => {
-    const cx = ((u + VEIN_SPAN) / (2 * VEIN_SPAN)) * VEIN_RES;
-    const cy = ((v + VEIN_SPAN) / (2 * VEIN_SPAN)) * VEIN_RES;
-    const rad = Math.max(0.8, (w / (2 * VEIN_SPAN)) * VEIN_RES);
-    for (let y = Math.floor(cy - rad - 1); y <= cy + rad + 1; y++) {
+  const cell = (2 * VEIN_SPAN) / VEIN_RES;
+  /** A soft disc of darkness (Gaussian-like cross-section of half-width w hand units). */
+  const stamp = (u: number, v: number, w: number, depth: number) => {
+    const cx = (u + VEIN_SPAN) / cell - 0.5;
+    const cy = (v + VEIN_SPAN) / cell - 0.5;
+    const rad = Math.max(0.7, w / cell);
+    const reach = Math.ceil(rad * 1.8);
+    for (let y = Math.floor(cy) - reach; y <= Math.ceil(cy) + reach; y++) {
       if (y < 0 || y >= VEIN_RES) continue;
-      for (let x = Math.floor(cx - rad - 1); x <= cx + rad + 1; x++) {
+      for (let x = Math.floor(cx) - reach; x <= Math.ceil(cx) + reach; x++) {
         if (x < 0 || x >= VEIN_RES) continue;
         const d = Math.hypot(x - cx, y - cy) / rad;
-        if (d < 1.4) veins[y * VEIN_RES + x] = Math.max(veins[y * VEIN_RES + x]!, Math.min(1, 1.4 - d));
+        const val = depth * Math.exp(-d * d * 1.2);
+        if (val > veins[y * VEIN_RES + x]!) veins[y * VEIN_RES + x] = val;
       }
     }
   };
-  type Tip = { u: number; v: number; a: number; w: number; life: number };
+  type Tip = { u: number; v: number; a: number; w: number; depth: number; life: number; turn: number };
   const tips: Tip[] = [];
-  const trunks = 2 + Math.floor(r() * 3);
-  for (let i = 0; i < trunks; i++) tips.push({ u: between(r, -0.7, 0.7), v: 1.15, a: -Math.PI / 2 + between(r, -0.4, 0.4), w: between(r, 0.05, 0.08), life: 60 + r() * 40 });
+  // Trunks from the wrist.
+  const trunks = 3 + Math.floor(r() * 3);
+  for (let i = 0; i < trunks; i++) {
+    tips.push({ u: between(r, -0.8, 0.8), v: 1.15, a: -Math.PI / 2 + between(r, -0.6, 0.6), w: between(r, 0.05, 0.065), depth: between(r, 0.8, 1), life: 50 + r() * 50, turn: 0 });
+  }
+  // Vessels seeded all over the palm, in any direction: the fine network that makes each palm its own.
+  const seeds = 14 + Math.floor(r() * 8);
+  for (let i = 0; i < seeds; i++) {
+    tips.push({ u: between(r, -0.95, 0.95), v: between(r, -1.05, 1.0), a: between(r, 0, Math.PI * 2), w: between(r, 0.032, 0.05), depth: between(r, 0.55, 0.95), life: 18 + r() * 30, turn: 0 });
+  }
   let guard = 0;
-  while (tips.length > 0 && guard++ < 4000) {
+  while (tips.length > 0 && guard++ < 400) {
     const t = tips.pop()!;
-    while (t.life-- > 0 && Math.abs(t.u) < VEIN_SPAN && Math.abs(t.v) < VEIN_SPAN) {
-      stamp(t.u, t.v, t.w);
-      t.a += between(r, -0.25, 0.25);
-      t.u += Math.cos(t.a) * 0.025;
-      t.v += Math.sin(t.a) * 0.025;
-      if (r() < 0.022 && t.w > 0.03) {
-        tips.push({ u: t.u, v: t.v, a: t.a + (r() < 0.5 ? -1 : 1) * between(r, 0.4, 0.9), w: t.w * 0.7, life: 20 + r() * 40 });
-        t.w *= 0.9;
+    while (t.life-- > 0 && Math.abs(t.u) < 1.15 && Math.abs(t.v) < 1.25) {
+      stamp(t.u, t.v, t.w, t.depth);
+      t.turn = t.turn * 0.7 + between(r, -0.12, 0.12); // smooth curvature
+      t.a += t.turn;
+      t.u += Math.cos(t.a) * 0.02;
+      t.v += Math.sin(t.a) * 0.02;
+      if (r() < 0.035 && t.w > 0.03) {
+        tips.push({ u: t.u, v: t.v, a: t.a + (r() < 0.5 ? -1 : 1) * between(r, 0.5, 1.2), w: t.w * 0.8, depth: t.depth * 0.9, life: 15 + r() * 30, turn: 0 });
       }
     }
   }
@@ -119,9 +141,9 @@ export function syntheticPalm(identity: string, sample: number, capture: number,
   const rs = rng(hashString(`pose:${identity}:${sample}`));
   const rc = rng(hashString(`cap:${identity}:${sample}:${capture}`));
   const theta = between(rs, -0.12, 0.12) + between(rc, -0.03, 0.03);
-  const scale = Math.min(width, height) * 0.2 * between(rs, 0.92, 1.08) * between(rc, 0.98, 1.02);
+  const scale = Math.min(width, height) * 0.16 * between(rs, 0.93, 1.07) * between(rc, 0.98, 1.02);
   const cx = width * (0.5 + between(rs, -0.04, 0.04) + between(rc, -0.01, 0.01));
-  const cy = height * (0.62 + between(rs, -0.04, 0.04) + between(rc, -0.01, 0.01));
+  const cy = height * (0.66 + between(rs, -0.03, 0.03) + between(rc, -0.01, 0.01));
   const gain = between(rs, 0.85, 1.1) * between(rc, 0.95, 1.05);
   const lightA = between(rc, 0, Math.PI * 2);
   const lx = Math.cos(lightA) * 0.12;
@@ -154,9 +176,9 @@ export function syntheticPalm(identity: string, sample: number, capture: number,
       const nz = (n1 + n2 - 1) * noise * 1.7;
       let value = 14 + nz * 0.6;
       if (inside > 0) {
-        const rr = u * u * 0.12 + v * v * 0.1;
+        const rr = Math.min(0.35, u * u * 0.12 + v * v * 0.1); // vignetting, bounded so fingertips stay visible
         let skin = 165 * gain * (1 - rr) * (1 + lx * u + ly * v);
-        if (dPalm < 0.05) skin *= 1 - 0.3 * veinAt(m, u, v) * Math.min(1, -dPalm * 6 + 0.3);
+        if (dPalm < 0.05) skin *= 1 - 0.32 * veinAt(m, u, v) * Math.min(1, -dPalm * 6 + 0.3);
         value = value * (1 - inside) + (skin + nz) * inside;
       }
       px[y * width + x] = value < 0 ? 0 : value > 255 ? 255 : value;

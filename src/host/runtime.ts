@@ -21,6 +21,8 @@ export interface RuntimeOptions {
   demo?: boolean;
   /** Test hooks: script the simulated scanner over the API (`--test-hooks`; never in production). */
   testHooks?: boolean;
+  /** Real palm images for the simulated scanner (`--sim-images DIR`). */
+  simImages?: string;
 }
 
 export interface Runtime {
@@ -41,7 +43,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   if (opts.language && settings.get().language !== opts.language) settings.update({ language: opts.language });
 
   // The kiosk flows: store + signed ledger, simulated scanner, in-process centre and sync (src/host/flows).
-  const kiosk = startKioskPart({ dataDir, log, emit: (e) => events.emit(e as HostEvent), demo: opts.demo, testHooks: opts.testHooks });
+  const kiosk = startKioskPart({ dataDir, log, emit: (e) => events.emit(e as HostEvent), demo: opts.demo, testHooks: opts.testHooks, simImages: opts.simImages });
   const service = createHostService({
     mode: opts.mode,
     version: opts.version,

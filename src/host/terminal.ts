@@ -25,6 +25,8 @@ export interface TerminalOptions {
   demo?: boolean;
   /** Tests only: script the simulated scanner over the API. */
   testHooks?: boolean;
+  /** Real palm images for the simulated scanner (`--sim-images DIR`). */
+  simImages?: string;
   /** One line for the person at the console. */
   say(line: string): void;
 }
@@ -60,7 +62,7 @@ export async function runTerminal(opts: TerminalOptions): Promise<number> {
   }
 
   say(`browser mode (${why})`);
-  const runtime = await startRuntime({ mode: 'browser', version: opts.version, dataDir, language: opts.lang, demo: opts.demo, testHooks: opts.testHooks });
+  const runtime = await startRuntime({ mode: 'browser', version: opts.version, dataDir, language: opts.lang, demo: opts.demo, testHooks: opts.testHooks, simImages: opts.simImages });
   let server;
   try {
     server = await startKioskServer({

@@ -46,6 +46,14 @@ describe('kiosk in-process', () => {
     expect(k.terminal.store.db.prepare(`SELECT count(*) FROM journal WHERE type='salary_payout'`).pluck().get()).toBe(2);
   });
 
+  it('recognises palms by their veins: every demo palm enrolled from synthetic captures, a stranger is unknown', async () => {
+    expect(k.identifier.size).toBe(16); // 11 people + 3 operators + 2 enrolled from one palm
+    expect(k.placeholders[0]!.description).toContain('real palm-vein pipeline');
+    const f = k.host.start('payout');
+    k.present({ identity: 'stranger' });
+    expect(await k.host.waitFor(f.flowId, (s) => s.step === 'refused')).toMatchObject({ reason: 'unknown-palm' });
+  });
+
   it('an ambiguous palm and a palm too far are told apart', async () => {
     const f = k.host.start('payout');
     k.present({ identity: 'twin' });

@@ -12,8 +12,9 @@ export function registerTerminal(program: Command): void {
     .option('--browser', 'use the browser kiosk even if Electron is installed')
     .addOption(new Option('--lang <code>', 'start in this language').choices(LANGUAGES))
     .option('--demo', 'seed a demo branch (operators, employees, a customer) into an empty data folder')
+    .option('--sim-images <dir>', 'the simulated scanner shows real palm images from this folder (CASIA layout <id>_l_940_<NN>.jpg) instead of synthetic palms')
     .option('--test-hooks', 'TESTS ONLY: let the API script the simulated scanner and inject faults')
-    .action(async (opts: { data?: string; port: number; open: boolean; browser?: boolean; lang?: Language; demo?: boolean; testHooks?: boolean }) => {
+    .action(async (opts: { data?: string; port: number; open: boolean; browser?: boolean; lang?: Language; demo?: boolean; testHooks?: boolean; simImages?: string }) => {
       const { runTerminal } = await import('../../host/terminal.ts');
       const { REPO_ROOT } = await import('../../util/repo-root.ts');
       const { readFileSync } = await import('node:fs');
@@ -28,6 +29,7 @@ export function registerTerminal(program: Command): void {
         lang: opts.lang,
         demo: Boolean(opts.demo),
         testHooks: Boolean(opts.testHooks),
+        simImages: opts.simImages,
         say: (line) => console.log(line),
       });
       // Pass Electron's exit code through: main() returns a CommanderError's exitCode without printing.

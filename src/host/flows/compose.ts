@@ -1,6 +1,7 @@
 // Composes the kiosk's flows for one data folder: the terminal store + signed ledger (provisioned on first
-// start), the simulated scanner in-process over the HID image-scanner protocol, label identification (see
-// sim-palm.ts), a simulated cash drawer and receipt printer, and the FlowHost. The runtime (src/host/runtime.ts)
+// start), the simulated scanner in-process over the HID image-scanner protocol (synthetic palm images), real
+// palm-vein recognition over the templates in the store (palm.ts), a simulated cash drawer and receipt printer,
+// and the FlowHost. The runtime (src/host/runtime.ts)
 // calls createKiosk and wires its views into the API events.
 import { appendFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
@@ -17,8 +18,9 @@ import type { LinkStatus, Placeholder, QueueStatus, ScannerStatus } from '../../
 import type { StatusSource } from '../placeholders.ts';
 import { startLink, type Link } from './link.ts';
 import type { Drawer, Printer } from './ports.ts';
-import { DEMO_OPERATORS, DEMO_PEOPLE, seedDemo } from './seed.ts';
-import { LabelIdentifier, PLACEHOLDER_DESCRIPTION, SimLabelPalmReader } from './sim-palm.ts';
+import { DEMO_OPERATORS, DEMO_PEOPLE, seedDemo, seedDemoPalms } from './seed.ts';
+import { encodePalm, fuseCaptures, PalmIdentifier, SCANNER_DESCRIPTION, ScannerPalmReader, type Template } from './palm.ts';
+import { folderPalms, syntheticPalms } from './palm-images.ts';
 import { SqliteBank } from './sqlite-bank.ts';
 import type { Receipt } from './types.ts';
 
@@ -33,12 +35,16 @@ export interface KioskOptions {
   pinCost?: ScryptCost;
   /** Tests only: keep the key under file permissions (no OS keyring prompts). */
   plainKeyFile?: boolean;
+  /** Show real palm images from this folder (CASIA layout) instead of synthetic palms (`--sim-images DIR`). */
+  simImages?: string;
   /** Start the in-process reference server and the sync engine (default true); fastRetry for tests. */
   link?: boolean | { fastRetry: boolean };
 }
 
 export interface Kiosk {
-  host: FlowHost<string>;
+  host: FlowHost<Template>;
+  /** The 1:N index over the enrolled templates (loaded at start, updated on enrolment). */
+  identifier: PalmIdentifier;
   terminal: Terminal;
   sim: SimulatedScanner;
   scanner: InProcessScanner;
@@ -55,7 +61,11 @@ export interface Kiosk {
   close(): Promise<void>;
 }
 
-/** Demo palms: every demo person and operator is enrolled under their own id; two people share 'twin'. */
+/** Simulated frame size: what the scanner streams and what the demo palms are enrolled from. */
+const FRAME = { width: 320, height: 240 };
+
+/** Demo palms: every demo person and operator lays their own synthetic hand; two people were enrolled from the
+ * same hand, 'twin' (a duplicate that slipped through), so the real 1:N decision finds them within the margin. */
 const TWINS = [
   { id: 'emp-twin-a', nameAr: 'سامي نور', nameLatin: 'Sami Nur', status: 'active' as const, vouchers: [{ period: '2026-10', minor: 8_000_000, here: true }] },
   { id: 'emp-twin-b', nameAr: 'رامي نور', nameLatin: 'Rami Nur', status: 'active' as const, vouchers: [{ period: '2026-10', minor: 8_000_000, here: true }] },
@@ -68,27 +78,25 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   }
   const terminal = openTerminal(opts.dataDir, opts.plainKeyFile ? { protector: filePermissionsProtector() } : {});
   const { store, keys } = terminal;
-  const encode = (label: string) => new TextEncoder().encode(label);
 
+  const demoPalms = [...[...DEMO_PEOPLE, ...DEMO_OPERATORS].map((p) => ({ personId: p.id, palm: p.id })), ...TWINS.map((t) => ({ personId: t.id, palm: 'twin' }))];
+  const images = opts.simImages ? await folderPalms(opts.simImages, FRAME, demoPalms.map((p) => p.palm)) : syntheticPalms(FRAME);
   if (opts.demo && store.journal.count() === 0 && !store.people.get(DEMO_PEOPLE[0]!.id)) {
     await seedDemo(terminal, { openingFloat: 200_000_000, people: [...DEMO_PEOPLE, ...TWINS], ...(opts.pinCost ? { pinCost: opts.pinCost } : {}) });
-    const now = Date.now();
-    const palms = [...DEMO_PEOPLE.map((p) => [p.id, p.id]), ...DEMO_OPERATORS.map((o) => [o.id, o.id]), ...TWINS.map((t) => [t.id, 'twin'])];
-    store.templates.addMany(
-      palms.map(([personId, label], i) => {
-        const templateId = `demo-${i}-${personId}`;
-        return { templateId, personId: personId!, hand: 'left' as const, sealed: keys.sealer.seal(encode(label!), templateId), digest: '', provisional: false, createdAtMs: now };
-      }),
-    );
+    await seedDemoPalms(terminal, demoPalms, images);
   }
 
-  const identifier = new LabelIdentifier();
-  const decoder = new TextDecoder();
-  store.templates.forEachOpened(keys.sealer, (_id, personId, _hand, bytes) => identifier.add(personId, [decoder.decode(bytes)]));
+  // Every enrolled template, opened from its seal and decoded; a corrupt or unknown-version one is skipped (logged).
+  const identifier = new PalmIdentifier();
+  const rows: Array<{ entryId: string; personId: string; bytes: Uint8Array }> = [];
+  store.templates.forEachOpened(keys.sealer, (entryId, personId, _hand, bytes) => rows.push({ entryId, personId, bytes }));
+  const report = identifier.load(rows);
+  log(`palm index: ${report.loaded} enrolled templates loaded`);
+  for (const s of report.skipped) log(`palm index: template ${s.entryId} skipped (${s.code}: ${s.message})`);
 
-  const sim = new SimulatedScanner({ protocol: 'hid', width: 320, height: 240 });
+  const sim = new SimulatedScanner({ protocol: 'hid', ...FRAME, ...(images.source ? { source: images.source } : {}) });
   const scanner = await sim.connectInProcess();
-  const palm = new SimLabelPalmReader(scanner.client, sim.stage);
+  const palm = new ScannerPalmReader(scanner.client);
 
   let drawerFails = false;
   let opens = 0;
@@ -107,7 +115,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   };
 
   const link = opts.link === false ? null : await startLink(terminal, opts.dataDir, { fastRetry: typeof opts.link === 'object' && opts.link.fastRetry });
-  const bank = new SqliteBank<string>({ terminal, encode });
+  const bank = new SqliteBank<Template>({ terminal, encode: encodePalm, fuse: fuseCaptures });
   const hooks: KioskHooks = {
     ...opts.hooks,
     // A flow that moved may have appended a record: upload now rather than at the next poll.
@@ -116,9 +124,9 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
       opts.hooks?.onFlow?.(v);
     },
   };
-  const host = new FlowHost<string>({ palm, identifier, bank, drawer, printer }, { ...DEFAULT_KIOSK_CONFIG, ...opts.config }, hooks);
+  const host = new FlowHost<Template>({ palm, identifier, bank, drawer, printer }, { ...DEFAULT_KIOSK_CONFIG, ...opts.config }, hooks);
   const placeholders: Placeholder[] = [
-    { part: 'scanner', description: `simulated scanner: ${PLACEHOLDER_DESCRIPTION}; cash drawer and receipt printer simulated (receipts go to receipts.log)` },
+    { part: 'scanner', description: `${SCANNER_DESCRIPTION}; images: ${images.description}; cash drawer and receipt printer simulated (receipts go to receipts.log)` },
   ];
   if (!link) placeholders.push({ part: 'server', description: 'no link to a centre: records stay in the outbox' });
   for (const p of placeholders) log(`PLACEHOLDER ${p.part}: ${p.description}`);
@@ -126,6 +134,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
 
   return {
     host,
+    identifier,
     terminal,
     sim,
     scanner,
@@ -173,7 +182,7 @@ function statusSources(scanner: InProcessScanner, link: Link | null, terminal: T
         client.on('state', fire);
         return () => void client.off('state', fire);
       },
-      { part: 'scanner', description: `simulated scanner over the HID protocol; ${PLACEHOLDER_DESCRIPTION}` },
+      { part: 'scanner', description: SCANNER_DESCRIPTION },
     ),
     link: source<LinkStatus>(() => ({ state: link ? link.status().link : 'down', server: 'in-process', placeholder: false, lastSyncAt: lastSync() }), onSync),
     queue: source<QueueStatus>(() => {

@@ -8,7 +8,7 @@ import type { StatusSource } from '../placeholders.ts';
 import { createKiosk, type Kiosk } from './compose.ts';
 import { kioskHandlers } from './handlers.ts';
 import type { FlowView, SessionView } from './kiosk.ts';
-import { PLACEHOLDER_DESCRIPTION } from './sim-palm.ts';
+import { SCANNER_DESCRIPTION } from './palm.ts';
 
 export type KioskEvent = { type: 'flow'; view: FlowView } | { type: 'session'; session: SessionView };
 
@@ -20,6 +20,8 @@ export interface KioskPartOptions {
   demo?: boolean;
   /** Enable the test hooks (`--test-hooks`; tests only). */
   testHooks?: boolean;
+  /** Real palm images for the simulated scanner (`--sim-images DIR`); synthetic palms otherwise. */
+  simImages?: string;
 }
 
 type Handlers = ReturnType<typeof kioskHandlers>;
@@ -37,6 +39,7 @@ export function startKioskPart(o: KioskPartOptions): KioskPart {
   const ready = createKiosk({
     dataDir: o.dataDir,
     demo: o.demo ?? false,
+    ...(o.simImages ? { simImages: o.simImages } : {}),
     link: o.testHooks ? { fastRetry: true } : true,
     hooks: {
       log: logMsg,
@@ -66,7 +69,7 @@ export function startKioskPart(o: KioskPartOptions): KioskPart {
     status: {
       scanner: late<ScannerStatus>(ready, (k) => k.status.scanner, { state: 'connecting', kind: 'simulated', placeholder: true }, {
         part: 'scanner',
-        description: `simulated scanner over the HID protocol; ${PLACEHOLDER_DESCRIPTION}`,
+        description: SCANNER_DESCRIPTION,
       }, { state: 'error', kind: 'simulated', placeholder: true }),
       link: late<LinkStatus>(ready, (k) => k.status.link, { state: 'unknown', server: 'in-process', placeholder: false, lastSyncAt: null }, undefined, { state: 'down', server: 'in-process', placeholder: false, lastSyncAt: null }),
       queue: late<QueueStatus>(ready, (k) => k.status.queue, { length: 0 }),

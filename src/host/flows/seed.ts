@@ -1,8 +1,12 @@
 // A demo branch for a fresh terminal (`--demo`) and for the tests: operators, employees owed salary, a shop
 // customer with an offline allowance and PIN, a provisional and a blocked person, a voucher leased elsewhere.
-// People's palms are the simulator's synthetic identities: person id = simulated identity name.
+// Palms (seedDemoPalms): each demo person's palm is a synthetic hand of the simulator's generator (the palm
+// identity, by default the person id), enrolled like any other: captures → extractor → fused template, sealed.
+import { createHash } from 'node:crypto';
 import { hashPin, type ScryptCost } from '../../ledger/pin.ts';
 import type { Terminal } from '../../ledger/open.ts';
+import { encodePalm, fuseCaptures, templateFromFrame, type Template } from './palm.ts';
+import type { PalmImages } from './palm-images.ts';
 import { FLOW_SETTING, joinName } from './sqlite-bank.ts';
 
 export interface DemoPerson {
@@ -78,4 +82,46 @@ export async function seedDemo(
     if (opts.openingFloat !== undefined) store.settings.set(FLOW_SETTING.openingFloat, [{ currency: 'SYP', minor: opts.openingFloat }]);
   });
   ledger.noteSync(now);
+}
+
+/** Whose palm is which synthetic hand. Two people given the same palm are a duplicate that slipped through. */
+export interface DemoPalm {
+  personId: string;
+  /** The simulator's synthetic identity whose hand this person lays on the glass. */
+  palm: string;
+}
+
+/** Captures per enrolled hand, as the enrolment flow's minimum. */
+export const DEMO_CAPTURES = 3;
+
+/**
+ * Enrols each demo palm from captures of its hand (synthetic by default: three session poses, shot numbers far
+ * from the live ones; see palm-images.ts) through the same extractor as the kiosk, fused into one left-hand
+ * template per person and sealed in the store. The same palm always gives the same captures, so two people seeded
+ * from one palm hold identical templates.
+ */
+export async function seedDemoPalms(t: Terminal, palms: DemoPalm[], images: PalmImages, now = Date.now()): Promise<void> {
+  const { store, keys } = t;
+  const cache = new Map<string, Template>();
+  const enrolled = async (palm: string): Promise<Template> => {
+    const hit = cache.get(palm);
+    if (hit) return hit;
+    const captures: Template[] = [];
+    for (let i = 0; i < DEMO_CAPTURES; i++) {
+      const r = templateFromFrame(await images.enrolCapture(palm, i), 'left');
+      if (!r.ok) throw new Error(`demo palm '${palm}' capture ${i + 1} failed to acquire: ${r.reason}`);
+      captures.push(r.template);
+    }
+    const fused = fuseCaptures(captures);
+    cache.set(palm, fused);
+    return fused;
+  };
+  const rows = [];
+  for (const [i, { personId, palm }] of palms.entries()) {
+    const templateId = `demo-${i}-${personId}`;
+    const bytes = encodePalm(await enrolled(palm));
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    rows.push({ templateId, personId, hand: 'left' as const, sealed: keys.sealer.seal(bytes, templateId), digest, provisional: false, createdAtMs: now });
+  }
+  store.templates.addMany(rows);
 }

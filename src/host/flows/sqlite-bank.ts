@@ -74,6 +74,8 @@ export interface SqliteBankOptions<T> {
   terminal: Terminal;
   /** Template → bytes (the biometrics codec); sealed before they touch the disk. */
   encode: (t: T) => Uint8Array;
+  /** Enrolment: one hand's captures → the one template stored for that hand (e.g. biometrics' fuseTemplates). */
+  fuse?: (captures: T[]) => T;
   now?: () => number;
 }
 
@@ -268,8 +270,10 @@ export class SqliteBank<T> implements Bank<T> {
       const digests: string[] = [];
       const hands: Array<'left' | 'right'> = [];
       for (const hand of ['left', 'right'] as const) {
-        if (req.templates[hand].length > 0) hands.push(hand);
-        for (const t of req.templates[hand]) {
+        const captures = req.templates[hand];
+        if (captures.length > 0) hands.push(hand);
+        const stored = this.opts.fuse && captures.length > 0 ? [this.opts.fuse(captures)] : captures;
+        for (const t of stored) {
           const bytes = this.opts.encode(t);
           const templateId = randomUUID();
           const digest = createHash('sha256').update(bytes).digest('hex');

@@ -1,0 +1,155 @@
+// The palm side of the flows, for real: frames from the scanner (the simulated one over the HID protocol, through
+// the real ScannerClient) → src/biometrics' extractor → templates; 1:N and 1:1 by the identify module (issue 5)
+// over every template enrolled in the store. Nothing here knows who is on the glass: the simulator only renders
+// images, and a person is recognised from the veins in them, or not at all.
+import type { ScannerClient } from '../../../drivers/client/client.ts';
+import type { PalmEvent } from '../../../drivers/client/types.ts';
+import { DECISION_THRESHOLD } from '../../biometrics/config.ts';
+import { extract } from '../../biometrics/extract.ts';
+import { DEFAULT_POLICY, loadEnrolments, palmIdentifier, type LoadReport, type StoredEnrolment } from '../../biometrics/identify/palm.ts';
+import { matchScore } from '../../biometrics/match.ts';
+import { encodeTemplate, fuseTemplates } from '../../biometrics/template.ts';
+import type { GreyFrame, Hand, Template } from '../../biometrics/types.ts';
+import type { Identifier as PalmIndex } from '../../biometrics/identify/identifier.ts';
+import type { EnrolHand } from './enrolment.ts';
+import type { Identifier, PalmRead, PalmReader } from './ports.ts';
+import type { IdentifyOutcome, PlacementEvent } from './types.ts';
+
+export type { Template } from '../../biometrics/types.ts';
+
+/** What the composition shows on screen and logs about its palm side. */
+export const SCANNER_DESCRIPTION =
+  'simulated scanner over the HID protocol (simulated palm images); recognition is the real palm-vein pipeline (extract, 1:N identify) with provisional thresholds';
+
+/** The sim's good working distance (mm), for live guidance only; captures are judged by the extractor. */
+const NEAR_MM = 35;
+const FAR_MM = 95;
+
+export function distanceHint(mm: number): PlacementEvent & { type: 'scanner.distance' } {
+  return { type: 'scanner.distance', distance: mm <= 0 ? 'unknown' : mm < NEAR_MM ? 'farther' : mm > FAR_MM ? 'closer' : 'ok' };
+}
+
+/** One frame → template, or the extractor's failure-to-acquire reason (shown as placement guidance). */
+export function templateFromFrame(frame: GreyFrame, hand: Hand = 'unknown'): PalmRead<Template> {
+  const r = extract(frame, { hand });
+  if (!r.ok) return { ok: false, reason: r.reason, quality: r.quality?.score ?? 0 };
+  return { ok: true, template: r.template, quality: r.quality.score };
+}
+
+/** Reads palms through a ScannerClient: wait for a hand, capture a frame, extract. */
+export class ScannerPalmReader implements PalmReader<Template> {
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<(e: PlacementEvent) => void>();
+
+  constructor(private readonly client: ScannerClient) {
+    client.on('palm', (e: PalmEvent) => {
+      const present = e.state !== 'none';
+      this.emit({ type: 'scanner.presence', present });
+      if (present) this.emit(distanceHint(e.distanceMm));
+    });
+  }
+
+  onPlacement(listener: (e: PlacementEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(e: PlacementEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  /** One read at a time: the scanner runs one exchange at a time, and two screens wait their turn. */
+  read(opts: { purpose: 'identify' | 'verify' | 'enrol'; hand?: EnrolHand; signal: AbortSignal }): Promise<PalmRead<Template>> {
+    const run = this.chain.then(() => this.readOnce(opts.signal, opts.purpose === 'enrol' && opts.hand ? opts.hand : 'unknown'));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async readOnce(signal: AbortSignal, hand: Hand): Promise<PalmRead<Template>> {
+    signal.throwIfAborted();
+    await this.client.waitForPalm({ signal, timeoutMs: 24 * 3600_000 });
+    const cap = await this.client.capture({ signal, want: 'frame' });
+    if (cap.kind !== 'frame') return { ok: false, reason: 'no-hand', quality: null };
+    return templateFromFrame({ width: cap.width, height: cap.height, pixels: cap.pixels }, hand);
+  }
+}
+
+/** An enrolment's captures of one hand as ONE stored template (each capture kept as a sub-code). */
+export function fuseCaptures(captures: Template[]): Template {
+  return fuseTemplates(captures);
+}
+
+export const encodePalm = (t: Template): Uint8Array => encodeTemplate(t);
+
+/**
+ * The flows' Identifier over the identify module: one index entry per enrolled template (a fused hand), keyed by
+ * its template id; both hands of a person are separate entries with the same person id. Loaded from the store at
+ * start, added to on enrolment, and entries are revoked with their person.
+ */
+export class PalmIdentifier implements Identifier<Template> {
+  private readonly index: PalmIndex<Template> = palmIdentifier();
+  private readonly byPerson = new Map<string, Set<string>>();
+  private seq = 0;
+
+  /** Enrols stored rows (opened template bytes); corrupt or unknown-version templates are skipped and reported. */
+  load(rows: Iterable<StoredEnrolment>): LoadReport {
+    const list = [...rows];
+    const report = loadEnrolments(this.index, list);
+    const skipped = new Set(report.skipped.map((s) => s.entryId));
+    for (const r of list) if (!skipped.has(r.entryId)) this.track(r.personId, r.entryId);
+    return report;
+  }
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  private track(personId: string, entryId: string): void {
+    const set = this.byPerson.get(personId) ?? new Set<string>();
+    set.add(entryId);
+    this.byPerson.set(personId, set);
+  }
+
+  identify(probe: Template): IdentifyOutcome {
+    const d = this.index.identify(probe).decision;
+    if (d.kind === 'match') return { kind: 'match', personId: d.personId };
+    if (d.kind === 'ambiguous') return { kind: 'ambiguous' };
+    return { kind: 'no-match' };
+  }
+
+  verify(personId: string, probe: Template): boolean {
+    for (const id of this.byPerson.get(personId) ?? []) {
+      const e = this.index.entry(id);
+      if (e && matchScore(probe, e.template) <= DEFAULT_POLICY.threshold) return true;
+    }
+    return false;
+  }
+
+  /** Everyone enrolled whose palm any of these captures matches (score within the decision threshold). */
+  duplicates(samples: Template[]): string[] {
+    const found = new Set<string>();
+    for (const s of samples) {
+      for (const e of this.index.identify(s).scored) if (e.score <= DECISION_THRESHOLD) found.add(e.personId);
+    }
+    return [...found];
+  }
+
+  /** A person just enrolled here: their captures, grouped by hand and fused as the store keeps them. */
+  add(personId: string, templates: Template[]): void {
+    const byHand = new Map<Hand, Template[]>();
+    for (const t of templates) byHand.set(t.hand, [...(byHand.get(t.hand) ?? []), t]);
+    for (const [hand, ts] of byHand) {
+      const entryId = `new-${personId}-${hand}-${++this.seq}`;
+      this.index.enrol({ entryId, personId, hand, template: fuseCaptures(ts) });
+      this.track(personId, entryId);
+    }
+  }
+
+  /** A person's palms were revoked: they are no longer identified (nor found as duplicates). */
+  revoke(personId: string): number {
+    let n = 0;
+    for (const id of this.byPerson.get(personId) ?? []) if (this.index.revoke(id)) n++;
+    this.byPerson.delete(personId);
+    return n;
+  }
+}
