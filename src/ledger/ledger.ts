@@ -17,7 +17,7 @@ import {
 } from './record.ts';
 import { sealWithCanonical, recordHash, makeVerifier } from './sign.ts';
 import { HLC_ZERO, hlcNext } from './hlc.ts';
-import { decideOffline, DEFAULT_OFFLINE_LIMITS, type OfflineDecision, type OfflineLimits, type OfflineState } from './limits.ts';
+import { decideOffline, DEFAULT_OFFLINE_LIMITS, isOverridable, type OfflineDecision, type OfflineLimits, type OfflineState, type OverridableLimit } from './limits.ts';
 import type { KeyStore } from './keystore.ts';
 
 export class LedgerError extends PalmPayError {}
@@ -160,9 +160,23 @@ export class Ledger {
     };
   }
 
-  /** May this customer pay this much offline now? (append re-checks inside its transaction.) */
-  checkOffline(customerId: string, amountMinor: number, currency: Currency): OfflineDecision {
-    return decideOffline({ amountMinor, currency }, this.limits(), this.offlineState(customerId, currency));
+  /** May this customer pay this much offline now (with `waived` limits raised by a supervisor)? append re-checks inside its transaction. */
+  checkOffline(customerId: string, amountMinor: number, currency: Currency, waived: readonly OverridableLimit[] = []): OfflineDecision {
+    return decideOffline({ amountMinor, currency }, this.limits(), this.offlineState(customerId, currency), waived);
+  }
+
+  /**
+   * The limits a supervisor would have to raise for this purchase to pass: [] when it passes as it is, null when
+   * a limit refuses that no supervisor may raise.
+   */
+  limitsToOverride(customerId: string, amountMinor: number, currency: Currency): OverridableLimit[] | null {
+    const waived: OverridableLimit[] = [];
+    for (;;) {
+      const d = this.checkOffline(customerId, amountMinor, currency, waived);
+      if (d.allow) return waived.sort();
+      if (!isOverridable(d.reason) || waived.includes(d.reason)) return null;
+      waived.push(d.reason);
+    }
   }
 
   /** Totals for a day close over the records since the previous day close (pass to append as a day_close draft). */
@@ -237,7 +251,14 @@ export class Ledger {
       }
       case 'purchase': {
         if (!b.offline) return;
-        const d = decideOffline(b, this.limits(), this.offlineState(b.customerId, b.currency, nowMs));
+        if (b.approvedBy !== undefined) {
+          // Re-checked here, not trusted from the screen: an active supervisor who is not the cashier.
+          const sup = store.operators.get(b.approvedBy);
+          if (!sup || !sup.active || sup.role !== 'supervisor' || b.approvedBy === b.operatorId) {
+            throw new LedgerError('OVERRIDE_REFUSED', `purchase ${b.purchaseId}: ${b.approvedBy} is not a supervisor who may approve it (an active supervisor, not the cashier)`);
+          }
+        }
+        const d = decideOffline(b, this.limits(), this.offlineState(b.customerId, b.currency, nowMs), b.overriddenLimits ?? []);
         if (!d.allow) throw new OfflineRefusedError(d);
         store.allowances.use(b.customerId, b.currency, b.amountMinor);
         return;

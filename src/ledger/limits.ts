@@ -46,12 +46,28 @@ export type OfflineRefusal =
   | 'STORED_RECORD_TOO_OLD'
   | 'SYNC_TOO_OLD';
 
+/**
+ * The limits a supervisor (palm + PIN, not the cashier) may raise for one purchase: the per-transaction cap and
+ * the customer's offline allowance (the amount above what is left of it). Never the terminal's stored total or
+ * the record/sync ages: they bound what the centre stands to lose with a lost or stolen terminal and how stale
+ * its picture may be, and only the link clears them. No allowance at all, or an expired one, is not raised either.
+ */
+export const SUPERVISOR_OVERRIDABLE = ['PER_TRANSACTION_CAP', 'CUSTOMER_ALLOWANCE'] as const;
+export type OverridableLimit = (typeof SUPERVISOR_OVERRIDABLE)[number];
+
+export function isOverridable(r: OfflineRefusal): r is OverridableLimit {
+  return (SUPERVISOR_OVERRIDABLE as readonly string[]).includes(r);
+}
+
 export type OfflineDecision =
   | { allow: true; allowanceLeftMinor: number }
   | { allow: false; reason: OfflineRefusal; message: string };
 
-/** The decision, with the first limit that refuses. Terminal-wide conditions come first (they need the link). */
-export function decideOffline(req: OfflineRequest, limits: OfflineLimits, s: OfflineState): OfflineDecision {
+/**
+ * The decision, with the first limit that refuses. Terminal-wide conditions come first (they need the link).
+ * `waived`: limits a supervisor approved exceeding for this purchase (only SUPERVISOR_OVERRIDABLE ones exist).
+ */
+export function decideOffline(req: OfflineRequest, limits: OfflineLimits, s: OfflineState, waived: readonly OverridableLimit[] = []): OfflineDecision {
   const no = (reason: OfflineRefusal, message: string): OfflineDecision => ({ allow: false, reason, message });
   if (!Number.isSafeInteger(req.amountMinor) || req.amountMinor <= 0) return no('BAD_AMOUNT', 'the amount must be a positive whole number of minor units');
   if (s.lastSyncMs === null || s.nowMs - s.lastSyncMs > limits.maxSinceLastSyncMs) {
@@ -60,7 +76,7 @@ export function decideOffline(req: OfflineRequest, limits: OfflineLimits, s: Off
   if (s.oldestUnsyncedMs !== null && s.nowMs - s.oldestUnsyncedMs > limits.maxStoredRecordAgeMs) {
     return no('STORED_RECORD_TOO_OLD', 'stored payments are too old to keep waiting: connect to upload them first');
   }
-  if (req.amountMinor > limits.perTransactionMaxMinor[req.currency]) {
+  if (req.amountMinor > limits.perTransactionMaxMinor[req.currency] && !waived.includes('PER_TRANSACTION_CAP')) {
     return no('PER_TRANSACTION_CAP', `offline payments are capped at ${limits.perTransactionMaxMinor[req.currency]} ${req.currency} minor units each: connect, or pay less`);
   }
   const stored = s.terminalUnsyncedMinor[req.currency] ?? 0;
@@ -70,6 +86,6 @@ export function decideOffline(req: OfflineRequest, limits: OfflineLimits, s: Off
   if (!s.allowance) return no('NO_ALLOWANCE', 'this customer has no offline allowance here: connect to pay');
   if (s.nowMs >= s.allowance.expiresAtMs) return no('ALLOWANCE_EXPIRED', 'this customer’s offline allowance has expired: connect to pay');
   const left = s.allowance.limitMinor - s.allowance.usedMinor;
-  if (req.amountMinor > left) return no('CUSTOMER_ALLOWANCE', `this customer may spend ${Math.max(0, left)} ${req.currency} minor units more offline: connect, or pay less`);
-  return { allow: true, allowanceLeftMinor: left - req.amountMinor };
+  if (req.amountMinor > left && !waived.includes('CUSTOMER_ALLOWANCE')) return no('CUSTOMER_ALLOWANCE', `this customer may spend ${Math.max(0, left)} ${req.currency} minor units more offline: connect, or pay less`);
+  return { allow: true, allowanceLeftMinor: Math.max(0, left - req.amountMinor) };
 }

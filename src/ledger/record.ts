@@ -75,6 +75,13 @@ export const PurchaseBody = z.strictObject({
   /** true when the purchase was accepted under the offline limits (no link at the time). */
   offline: z.boolean(),
   biller: z.strictObject({ billerId: Id, billRef: z.string().min(1).max(64) }).optional(),
+  /**
+   * (issue 8) A supervisor (operator id; palm + PIN at the counter, never the cashier `operatorId`) approved this
+   * offline purchase above `overriddenLimits`. Both present or both absent; absent ⇒ the v1 bytes as before.
+   */
+  approvedBy: Id.optional(),
+  /** Which offline limits the supervisor raised: sorted, no repeats, only those a supervisor may raise. */
+  overriddenLimits: z.array(z.enum(['CUSTOMER_ALLOWANCE', 'PER_TRANSACTION_CAP'])).min(1).max(2).optional(),
 });
 
 /** Money returned to a customer for an earlier purchase (possibly partial). Needs a supervisor. */
@@ -246,6 +253,14 @@ function checkInvariants(b: RecordBody): RecordBody {
     if (b.firstSeq > b.lastSeq + 1 || b.lastSeq >= b.seq) throw new MalformedRecordError('malformed record: day_close seq range is invalid');
     const codes = b.totals.map((t) => t.currency);
     if (codes.some((c, i) => i > 0 && c <= codes[i - 1]!)) throw new MalformedRecordError('malformed record: day_close totals must be sorted by currency, one per currency');
+  }
+  if (b.type === 'purchase' && (b.approvedBy !== undefined || b.overriddenLimits !== undefined)) {
+    const bad = (why: string) => new MalformedRecordError(`malformed record: purchase override ${why}`);
+    if (b.approvedBy === undefined || b.overriddenLimits === undefined) throw bad('needs both approvedBy and overriddenLimits');
+    if (b.approvedBy === b.operatorId) throw bad('approver must not be the cashier');
+    if (!b.offline) throw bad('only raises offline limits');
+    const l = b.overriddenLimits;
+    if (l.some((x, i) => i > 0 && x <= l[i - 1]!)) throw bad('limits must be sorted, without repeats');
   }
   if (b.type === 'enrolment' && new Set(b.hands).size !== b.hands.length) throw new MalformedRecordError('malformed record: enrolment hands repeat');
   return b;

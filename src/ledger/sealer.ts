@@ -24,6 +24,8 @@ export class TemplateUnsealError extends PalmPayError {
 export interface Sealer extends TemplateOpener {
   seal(plain: Uint8Array, boundTo: string): Uint8Array;
   open(sealed: Uint8Array, boundTo: string): Uint8Array;
+  /** A 32-byte subkey of the data key for one named purpose (HKDF-SHA256), e.g. the 1:N index snapshot; the data key itself never leaves. */
+  deriveKey(purpose: string): Uint8Array;
 }
 
 /** A sealer over a 32-byte data key; seals in `format`, opens either. The key stays inside this closure. */
@@ -52,6 +54,9 @@ export function secretboxSealer(dataKey: Uint8Array, format: SealFormat = 'secre
     }
   };
   return {
+    deriveKey(purpose) {
+      return new Uint8Array(hkdfSync('sha256', key, Buffer.alloc(0), `palmpay subkey: ${purpose}`, 32));
+    },
     seal(plain, boundTo) {
       if (format === 'aes-256-gcm') return sealGcm(plain, boundTo);
       const id = Buffer.from(boundTo, 'utf8');

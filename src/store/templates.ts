@@ -25,6 +25,7 @@ export class TemplatesRepo {
   private readonly byPersonStmt: Database.Statement<[string], Record<string, unknown>>;
   private readonly allRaw: Database.Statement<[], unknown[]>;
   private readonly countStmt: Database.Statement<[], { n: number }>;
+  private readonly listStmt: Database.Statement<[], unknown[]>;
   private readonly deletePersonStmt: Database.Statement;
   private readonly confirmStmt: Database.Statement;
 
@@ -35,6 +36,7 @@ export class TemplatesRepo {
     this.byPersonStmt = db.prepare('SELECT * FROM templates WHERE person_id = ? ORDER BY template_id');
     this.allRaw = db.prepare('SELECT template_id, person_id, hand, sealed FROM templates').raw(true) as Database.Statement<[], unknown[]>;
     this.countStmt = db.prepare('SELECT count(*) AS n FROM templates');
+    this.listStmt = db.prepare('SELECT template_id, person_id, hand, digest FROM templates').raw(true) as Database.Statement<[], unknown[]>;
     this.deletePersonStmt = db.prepare('DELETE FROM templates WHERE person_id = ?');
     this.confirmStmt = db.prepare('UPDATE templates SET provisional = 0 WHERE person_id = ?');
   }
@@ -57,6 +59,11 @@ export class TemplatesRepo {
 
   byPerson(personId: string): SealedTemplateRow[] {
     return this.byPersonStmt.all(personId).map(toRow);
+  }
+
+  /** Every template's id, person, hand and digest, without the sealed bytes (the 1:N index snapshot checks itself against these). */
+  listIndex(): Array<{ templateId: string; personId: string; hand: Hand; digest: string }> {
+    return (this.listStmt.all() as Array<[string, string, Hand, string]>).map(([templateId, personId, hand, digest]) => ({ templateId, personId, hand, digest }));
   }
 
   count(): number {

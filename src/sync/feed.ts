@@ -31,6 +31,14 @@ export interface FeedOptions {
   /** Lease and allowance lifetimes written locally (the centre moves leases explicitly; this is a safety net). */
   leaseTtlMs?: number;
   allowanceTtlMs?: number;
+  /** Told after each page commits which enrolled palms it changed (the kiosk's 1:N index follows the store). */
+  onPalms?: (c: PalmChanges) => void;
+}
+
+/** Palm templates a committed feed page changed: rows added, and people whose templates were revoked (rows deleted). */
+export interface PalmChanges {
+  added: Array<{ templateId: string; personId: string }>;
+  revoked: string[];
 }
 
 export interface FeedPullResult {
@@ -51,8 +59,9 @@ export async function pullFeed(o: FeedOptions, onPage?: (p: { events: number; cu
     const page = await o.client.feed(cursor);
     const serverKey = o.store.settings.get<string>(SETTINGS.serverPublicKey);
     if (serverKey && !verifyTime(serverKey, page.time)) throw new PalmPayError('SYNC_TIME_FORGED', 'the feed’s server time is not signed by the centre');
+    const palms: PalmChanges = { added: [], revoked: [] };
     o.store.transaction(() => {
-      for (const e of page.events) applyEvent(o, e, now());
+      for (const e of page.events) applyEvent(o, e, now(), palms);
       o.store.settings.set(SETTINGS.cursor, page.cursor);
       o.store.settings.set(SETTINGS.serverTime, page.time);
       // The ledger stamps every record with the last server-signed time it saw (its ref is the signature).
@@ -63,6 +72,7 @@ export async function pullFeed(o: FeedOptions, onPage?: (p: { events: number; cu
         o.store.settings.set(LEDGER_SETTING.lastSyncMs, now());
       }
     });
+    if (o.onPalms && (palms.added.length > 0 || palms.revoked.length > 0)) o.onPalms(palms);
     cursor = page.cursor;
     events += page.events.length;
     pages++;
@@ -75,7 +85,7 @@ export async function pullFeed(o: FeedOptions, onPage?: (p: { events: number; cu
 
 type Event = FeedResponse['events'][number];
 
-function applyEvent(o: FeedOptions, e: Event, nowMs: number): void {
+function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges): void {
   const s = o.store;
   const d = e.data as Record<string, unknown>;
   switch (e.kind) {
@@ -112,12 +122,17 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number): void {
           templateId, personId, hand: hands[i] ?? hands[0] ?? 'left', sealed: o.sealer!.seal(plain, templateId),
           digest: createHash('sha256').update(plain).digest('hex'), provisional: false, createdAtMs: nowMs,
         });
+        palms.added.push({ templateId, personId });
       });
       return;
     }
     case 'person_revoked': {
       const p = s.people.get(String(d.personId));
       if (p) s.people.upsert({ ...p, status: 'blocked', updatedAtMs: nowMs });
+      // A revoked enrolment (e.g. a duplicate of another person) must not be identified any more, here or after a
+      // restart: its templates leave the store in the same transaction, and the index is told after the commit.
+      s.templates.deletePerson(String(d.personId));
+      palms.revoked.push(String(d.personId));
       return;
     }
     case 'terminal_revoked': {

@@ -9,10 +9,10 @@ import { PalmPayError } from '../util/errors.ts';
 import { SETTING as LEDGER_SETTING } from '../ledger/ledger.ts';
 import type { BackoffPolicy, LinkState } from './backoff.ts';
 import { CentreClient } from './client.ts';
-import { feedFreshness, pullFeed, SETTINGS, type FeedFreshness } from './feed.ts';
+import { feedFreshness, pullFeed, SETTINGS, type FeedFreshness, type PalmChanges } from './feed.ts';
 import { Uploader, type UploadProgress } from './uploader.ts';
 
-export { SETTINGS, feedFreshness, tightenLimit } from './feed.ts';
+export { SETTINGS, feedFreshness, tightenLimit, type PalmChanges } from './feed.ts';
 export { Uploader } from './uploader.ts';
 export { CentreClient, LinkError, CentreRefusal } from './client.ts';
 
@@ -72,6 +72,8 @@ export interface SyncEvents {
   progress: [p: UploadProgress];
   rejected: [items: Array<{ seq: number; status: string; reason: string }>];
   feed: [f: { events: number; cursor: number }];
+  /** A committed feed page added enrolled templates or revoked people's templates (the kiosk's 1:N index follows). */
+  palms: [c: PalmChanges];
 }
 
 export interface Sync extends EventEmitter<SyncEvents> {
@@ -131,7 +133,7 @@ export function createSync(opts: SyncOptions): Sync {
   em.pullFeed = () =>
     (pulling ??= (async () => {
       try {
-        const r = await pullFeed({ store: o.store, client, terminalId, sealer: o.sealer, now }, (p) => em.emit('feed', p));
+        const r = await pullFeed({ store: o.store, client, terminalId, sealer: o.sealer, now, onPalms: (c) => em.emit('palms', c) }, (p) => em.emit('feed', p));
         if (r.time) {
           skew = r.time.ms - now();
           o.ledger?.noteServerTime({ ms: r.time.ms, ref: r.time.sig });

@@ -331,6 +331,30 @@ describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
     await buy('cust-old', '1000', 'limit-allowance-expired');
     await api.fault({ limits: { perTransactionMaxMinor: 1_000_000 } });
     await buy('cust-zin', '12000', 'limit-transaction-cap', '1357');
+    // The per-transaction cap is a limit a supervisor may raise: "Ask a supervisor" → supervisor palm + PIN
+    // (the cashier's own palm is refused) → approved, with the approver on the receipt and in the signed record.
+    await open('role-purchase');
+    await keypad('amount', '12000');
+    await api.present('cust-zin');
+    await flowStep('pin');
+    await keypad('pin', '1357');
+    await flowStep('declined');
+    expect(await tid('reason').getAttribute('data-reason')).toBe('limit-transaction-cap');
+    await tid('override-start').click();
+    await flowStep('override');
+    await api.present('op-cashier');
+    await tid('override-retry').waitFor();
+    await api.present('op-super');
+    await tid('override-pin-ok').waitFor();
+    await shot('en-purchase-override-pin');
+    await keypad('override-pin', '9999');
+    await flowStep('approved');
+    expect(await tid('receipt').innerText()).toContain('Approved by supervisor op-super');
+    await shot('en-purchase-override-approved');
+    await tid('done').click();
+    expect(JSON.parse(db<string>(`SELECT body FROM journal WHERE type = 'purchase' ORDER BY seq DESC LIMIT 1`))).toMatchObject({
+      operatorId: 'op-cashier', approvedBy: 'op-super', overriddenLimits: ['PER_TRANSACTION_CAP'], amountMinor: 1_200_000,
+    });
     await api.fault({ limits: { maxSinceLastSyncMs: 1 } });
     await buy('cust-zin', '1000', 'limit-sync-age');
     await api.fault({ limits: DEFAULT_LIMITS, linkUp: false });

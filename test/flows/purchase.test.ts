@@ -66,9 +66,14 @@ describe('offline limits', () => {
   ])('declines with %s', (reason, patch) => {
     expect(checkOfflineLimits(LIMITS, { ...ok, ...patch })).toMatchObject({ ok: false, reason });
   });
-  it('a supervisor may raise the cap and the terminal total, not the allowance', () => {
+  it('a supervisor may raise the cap and the customer allowance, never the terminal total or the ages', () => {
+    expect(checkOfflineLimits(LIMITS, { ...ok, amount: 600_000, allowanceLeft: 10_000_000 })).toMatchObject({ ok: false, reason: 'limit-transaction-cap', overridable: true });
+    expect(checkOfflineLimits(LIMITS, { ...ok, allowanceLeft: 1 })).toMatchObject({ ok: false, reason: 'limit-customer-allowance', overridable: true });
     expect(checkOfflineLimits(LIMITS, { ...ok, amount: 600_000, allowanceLeft: 10_000_000, override: true })).toEqual({ ok: true });
-    expect(checkOfflineLimits(LIMITS, { ...ok, allowanceLeft: 1, override: true })).toMatchObject({ ok: false, reason: 'limit-customer-allowance', overridable: false });
+    expect(checkOfflineLimits(LIMITS, { ...ok, allowanceLeft: 1, override: true })).toEqual({ ok: true });
+    expect(checkOfflineLimits(LIMITS, { ...ok, terminalUnsynced: 1_999_950, override: true })).toMatchObject({ ok: false, reason: 'limit-terminal-total', overridable: false });
+    expect(checkOfflineLimits(LIMITS, { ...ok, oldestUnsentAt: now - 4 * DAY, override: true })).toMatchObject({ ok: false, reason: 'limit-record-age', overridable: false });
+    expect(checkOfflineLimits(LIMITS, { ...ok, lastSyncAt: null, override: true })).toMatchObject({ ok: false, reason: 'limit-sync-age', overridable: false });
     expect(checkOfflineLimits(LIMITS, ok)).toEqual({ ok: true });
   });
 });

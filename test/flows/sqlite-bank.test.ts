@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { filePermissionsProtector } from '../../src/ledger/keyprotect.ts';
 import { openTerminal, provisionTerminal, type Terminal } from '../../src/ledger/open.ts';
 import { verifyJournal } from '../../src/ledger/verify-journal.ts';
+import { DEFAULT_OFFLINE_LIMITS } from '../../src/ledger/limits.ts';
 import { reduceDayClose, startDayClose } from '../../src/host/flows/day-close.ts';
 import { FlowDriver } from '../../src/host/flows/driver.ts';
 import { createPerformers } from '../../src/host/flows/effects.ts';
@@ -162,5 +163,55 @@ describe('purchase, reversal and day close over SQLite', () => {
     const last = t.store.journal.lastOfType('day_close')!;
     expect(JSON.parse(last.body)).toMatchObject({ cash: [{ currency: 'SYP', expectedMinor: 100_000_000, countedMinor: 100_000_000 }] });
     expect(verifyJournal(t.store, t.keys.publicKey).ok).toBe(true);
+  });
+});
+
+describe('supervisor override of a purchase limit over SQLite (approvedBy in the signed record)', () => {
+  const buyer = (p: ReturnType<typeof ports>, minor: number, id: string, who = 'cust-zin') => {
+    const d = new FlowDriver(reducePurchase, startPurchase({ operatorId: 'op-cashier', requestId: id, kind: 'purchase', currency: 'SYP', pinThreshold: 100_000_000 }), createPerformers(p).purchase);
+    d.dispatch({ type: 'amount.set', minor });
+    p.palm.present(who);
+    return d;
+  };
+
+  it('a cap decline is offered to a supervisor (palm + PIN, not the cashier); the record names the approver and the limit', async () => {
+    const { t } = await terminal();
+    t.store.settings.set('offline.limits', { ...DEFAULT_OFFLINE_LIMITS, perTransactionMaxMinor: { SYP: 1_000_000, USD: 10_000 } });
+    const p = ports(t);
+    const d = buyer(p, 1_200_000, 'req-cap');
+    expect(await d.waitFor((s) => s.step === 'declined')).toMatchObject({ reason: 'limit-transaction-cap', overridable: true });
+    expect(t.store.journal.count()).toBe(0);
+    d.dispatch({ type: 'override.start' });
+    p.palm.present('op-cashier'); // the cashier is no supervisor
+    await d.waitFor((s) => s.step === 'override' && s.auth.step === 'palm' && s.auth.retry === 'role-missing');
+    p.palm.present('op-super');
+    await d.waitFor((s) => s.step === 'override' && s.auth.step === 'pin');
+    d.dispatch({ type: 'auth.submit', pin: '9999' });
+    const s = await d.waitFor((x) => x.step === 'approved' || x.step === 'declined');
+    expect(s).toMatchObject({ step: 'approved', overrideBy: 'op-super' });
+    expect(s.step === 'approved' && s.receipt.lines).toContainEqual(expect.objectContaining({ label: 'receipt.approvedBy', params: { supervisor: 'op-super' } }));
+    const rec = JSON.parse(t.store.journal.byRef('purchase', 'req-cap')!.body);
+    expect(rec).toMatchObject({ operatorId: 'op-cashier', approvedBy: 'op-super', overriddenLimits: ['PER_TRANSACTION_CAP'], amountMinor: 1_200_000 });
+    expect(t.store.allowances.get('cust-zin', 'SYP')?.usedMinor).toBe(1_200_000);
+    expect(verifyJournal(t.store, t.keys.publicKey).ok).toBe(true);
+  });
+
+  it('over the cap and the allowance at once: one approval raises both; the terminal total is never offered', async () => {
+    const { t } = await terminal();
+    t.store.settings.set('offline.limits', { ...DEFAULT_OFFLINE_LIMITS, perTransactionMaxMinor: { SYP: 1_000_000, USD: 10_000 } });
+    const p = ports(t);
+    const d = buyer(p, 12_000_000, 'req-both');
+    expect(await d.waitFor((s) => s.step === 'declined')).toMatchObject({ reason: 'limit-transaction-cap', overridable: true });
+    d.dispatch({ type: 'override.start' });
+    p.palm.present('op-super');
+    await d.waitFor((s) => s.step === 'override' && s.auth.step === 'pin');
+    d.dispatch({ type: 'auth.submit', pin: '9999' });
+    expect(await d.waitFor((x) => x.step === 'approved' || x.step === 'declined')).toMatchObject({ step: 'approved' });
+    expect(JSON.parse(t.store.journal.byRef('purchase', 'req-both')!.body)).toMatchObject({ approvedBy: 'op-super', overriddenLimits: ['CUSTOMER_ALLOWANCE', 'PER_TRANSACTION_CAP'] });
+
+    t.store.settings.set('offline.limits', { ...DEFAULT_OFFLINE_LIMITS, terminalStoredMaxMinor: { SYP: 12_500_000, USD: 10_000 } });
+    const e = buyer(p, 1_000_000, 'req-total');
+    expect(await e.waitFor((s) => s.step === 'declined')).toMatchObject({ reason: 'limit-terminal-total', overridable: false });
+    expect(t.store.journal.count()).toBe(1);
   });
 });

@@ -137,6 +137,64 @@ describe('offline purchases, refunds', () => {
   });
 });
 
+describe('supervisor override of offline limits (approvedBy)', () => {
+  const limits = { ...generous, perTransactionMaxMinor: { SYP: 1000, USD: 1000 }, terminalStoredMaxMinor: { SYP: 5000, USD: 5000 } };
+  beforeEach(() => {
+    t.store.settings.set('offline.limits', limits);
+    t.ledger.noteSync(clock);
+    t.store.allowances.grant({ customerId: 'cust-1', currency: 'SYP', limitMinor: 3000, grantedAtMs: 0, expiresAtMs: 9e15, asOfSeq: 0 });
+    t.store.operators.add({ operatorId: 'sup-1', name: 'Sara', role: 'supervisor', pinHash: 'x' });
+    t.store.operators.add({ operatorId: 'sup-2', name: 'Rami', role: 'supervisor', pinHash: 'x' });
+    t.store.operators.add({ operatorId: 'cash-2', name: 'Lina', role: 'cashier', pinHash: 'x' });
+  });
+  const over = (approvedBy: string, overriddenLimits: Array<'CUSTOMER_ALLOWANCE' | 'PER_TRANSACTION_CAP'>, amountMinor = 1500) =>
+    purchase({ offline: true, amountMinor, approvedBy, overriddenLimits });
+
+  it('an active supervisor who is not the cashier raises the per-transaction cap; the record carries who and which limit', () => {
+    expect(() => t.ledger.append(purchase({ offline: true, amountMinor: 1500 }))).toThrow(/PER_TRANSACTION_CAP/);
+    expect(t.ledger.limitsToOverride('cust-1', 1500, 'SYP')).toEqual(['PER_TRANSACTION_CAP']);
+    const r = t.ledger.append(over('sup-1', ['PER_TRANSACTION_CAP']));
+    expect(r).toMatchObject({ approvedBy: 'sup-1', overriddenLimits: ['PER_TRANSACTION_CAP'], operatorId: 'op-1' });
+    expect(JSON.parse(t.store.journal.get(r.seq)!.body)).toMatchObject({ approvedBy: 'sup-1', overriddenLimits: ['PER_TRANSACTION_CAP'] });
+    expect(t.store.allowances.get('cust-1', 'SYP')?.usedMinor).toBe(1500);
+    expect(verifyJournal(t.store, t.keys.publicKey)).toMatchObject({ ok: true });
+  });
+
+  it('raises the customer allowance (and both at once), only the limits named', () => {
+    expect(t.ledger.limitsToOverride('cust-1', 3500, 'SYP')).toEqual(['CUSTOMER_ALLOWANCE', 'PER_TRANSACTION_CAP']);
+    expect(() => t.ledger.append(over('sup-1', ['PER_TRANSACTION_CAP'], 3500))).toThrow(/CUSTOMER_ALLOWANCE/);
+    expect(() => t.ledger.append(over('sup-1', ['CUSTOMER_ALLOWANCE'], 3500))).toThrow(/PER_TRANSACTION_CAP/);
+    expect(t.ledger.append(over('sup-1', ['CUSTOMER_ALLOWANCE', 'PER_TRANSACTION_CAP'], 3500)).seq).toBe(1);
+    expect(t.ledger.append(over('sup-1', ['CUSTOMER_ALLOWANCE'], 500)).seq).toBe(2); // allowance already spent
+  });
+
+  it('refuses an approver who is the cashier, not a supervisor, inactive or unknown', () => {
+    expect(() => t.ledger.append(purchase({ offline: true, amountMinor: 1500, operatorId: 'sup-1', approvedBy: 'sup-1', overriddenLimits: ['PER_TRANSACTION_CAP'] }))).toThrow(expect.objectContaining({ code: 'RECORD_MALFORMED' }));
+    expect(() => t.ledger.append(over('cash-2', ['PER_TRANSACTION_CAP']))).toThrow(expect.objectContaining({ code: 'OVERRIDE_REFUSED' }));
+    expect(() => t.ledger.append(over('nobody', ['PER_TRANSACTION_CAP']))).toThrow(expect.objectContaining({ code: 'OVERRIDE_REFUSED' }));
+    t.store.operators.setActive('sup-2', false);
+    expect(() => t.ledger.append(over('sup-2', ['PER_TRANSACTION_CAP']))).toThrow(expect.objectContaining({ code: 'OVERRIDE_REFUSED' }));
+    expect(t.store.journal.count()).toBe(0);
+  });
+
+  it('never raises the terminal total or the ages; malformed overrides are refused', () => {
+    t.ledger.append(over('sup-1', ['CUSTOMER_ALLOWANCE'], 900));
+    t.store.allowances.grant({ customerId: 'cust-1', currency: 'SYP', limitMinor: 1e9, grantedAtMs: 0, expiresAtMs: 9e15, asOfSeq: 1 });
+    for (let i = 0; i < 4; i++) t.ledger.append(purchase({ offline: true, amountMinor: 1000 }));
+    expect(t.ledger.limitsToOverride('cust-1', 500, 'SYP')).toBeNull();
+    expect(() => t.ledger.append(over('sup-1', ['CUSTOMER_ALLOWANCE', 'PER_TRANSACTION_CAP'], 500))).toThrow(/TERMINAL_STORED_TOTAL/);
+    t.store.settings.set('offline.limits', { ...limits, terminalStoredMaxMinor: { SYP: 1e12, USD: 1e12 }, maxStoredRecordAgeMs: 1 });
+    clock += 10;
+    expect(() => t.ledger.append(over('sup-1', ['CUSTOMER_ALLOWANCE', 'PER_TRANSACTION_CAP'], 500))).toThrow(/STORED_RECORD_TOO_OLD/);
+    const bad = (o: Record<string, unknown>) => () => t.ledger.append({ ...purchase({ offline: true }), ...o } as never);
+    expect(bad({ approvedBy: 'sup-1' })).toThrow(/both approvedBy and overriddenLimits/);
+    expect(bad({ overriddenLimits: ['PER_TRANSACTION_CAP'] })).toThrow(/both approvedBy and overriddenLimits/);
+    expect(bad({ approvedBy: 'sup-1', overriddenLimits: ['TERMINAL_STORED_TOTAL'] })).toThrow(/RECORD_MALFORMED|malformed/);
+    expect(bad({ approvedBy: 'sup-1', overriddenLimits: ['PER_TRANSACTION_CAP', 'CUSTOMER_ALLOWANCE'] })).toThrow(/sorted/);
+    expect(bad({ approvedBy: 'sup-1', overriddenLimits: ['PER_TRANSACTION_CAP'], offline: false })).toThrow(/offline/);
+  });
+});
+
 describe('day close', () => {
   it('totals the records since the last day close, by currency', () => {
     t.ledger.append(purchase({ amountMinor: 100 }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideOffline, DEFAULT_OFFLINE_LIMITS as L, type OfflineState } from '../../src/ledger/limits.ts';
+import { decideOffline, DEFAULT_OFFLINE_LIMITS as L, SUPERVISOR_OVERRIDABLE, type OfflineState } from '../../src/ledger/limits.ts';
 import { hlcCompare, hlcNext, hlcReceive } from '../../src/ledger/hlc.ts';
 
 const now = 1_800_000_000_000;
@@ -26,6 +26,21 @@ describe('offline limits', () => {
     const d = decideOffline({ ...req, ...r }, L, { ...ok, ...s } as OfflineState);
     expect(d).toMatchObject({ allow: false, reason });
     expect(d.allow ? '' : d.message.length).toBeGreaterThan(10);
+  });
+
+  it('waives only the limits a supervisor raised, and only overridable ones exist', () => {
+    const cap = { ...req, amountMinor: L.perTransactionMaxMinor.SYP + 1 };
+    const rich = { ...ok, allowance: { limitMinor: 1e15, usedMinor: 0, expiresAtMs: now + 1 } };
+    expect(decideOffline(cap, L, rich, ['PER_TRANSACTION_CAP'])).toMatchObject({ allow: true });
+    expect(decideOffline({ ...req, amountMinor: 8_001 }, L, ok, ['PER_TRANSACTION_CAP'])).toMatchObject({ allow: false, reason: 'CUSTOMER_ALLOWANCE' });
+    expect(decideOffline({ ...req, amountMinor: 8_001 }, L, ok, ['CUSTOMER_ALLOWANCE'])).toEqual({ allow: true, allowanceLeftMinor: 0 });
+    const all = ['CUSTOMER_ALLOWANCE', 'PER_TRANSACTION_CAP'] as const;
+    expect(decideOffline(req, L, { ...ok, terminalUnsyncedMinor: { SYP: L.terminalStoredMaxMinor.SYP } }, all)).toMatchObject({ allow: false, reason: 'TERMINAL_STORED_TOTAL' });
+    expect(decideOffline(req, L, { ...ok, lastSyncMs: null }, all)).toMatchObject({ allow: false, reason: 'SYNC_TOO_OLD' });
+    expect(decideOffline(req, L, { ...ok, oldestUnsyncedMs: now - L.maxStoredRecordAgeMs - 1 }, all)).toMatchObject({ allow: false, reason: 'STORED_RECORD_TOO_OLD' });
+    expect(decideOffline(req, L, { ...ok, allowance: null }, all)).toMatchObject({ allow: false, reason: 'NO_ALLOWANCE' });
+    expect(decideOffline(req, L, { ...ok, allowance: { limitMinor: 10_000, usedMinor: 0, expiresAtMs: now } }, all)).toMatchObject({ allow: false, reason: 'ALLOWANCE_EXPIRED' });
+    expect([...SUPERVISOR_OVERRIDABLE].sort()).toEqual(['CUSTOMER_ALLOWANCE', 'PER_TRANSACTION_CAP']);
   });
 
   it('the exact limits are allowed (boundaries)', () => {

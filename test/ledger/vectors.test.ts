@@ -47,3 +47,26 @@ describe('record v1 test vectors', () => {
     for (const s of [v.canonical, v.hash, v.sig, vectors.seedHex, vectors.publicKeyHex]) expect(md).toContain(s);
   });
 });
+
+// CANONICAL.md §7: a purchase a supervisor approved above the per-transaction cap. Without the two optional
+// fields the body is byte-for-byte the published seq 2 vector (the chain above still verifies).
+describe('purchase with a supervisor override (approvedBy + overriddenLimits)', () => {
+  const base = vectors.records[1]!;
+  const canonical =
+    '{"accountId":"A-456","amountMinor":1250000,"approvedBy":"op-9","currency":"USD","customerId":"P-456","hlc":{"c":0,"ms":1795000101000},"offline":true,"operatorId":"op-7","overriddenLimits":["PER_TRANSACTION_CAP"],"pinVerified":false,"prevHash":"b765a72bf3afb56ebe6b40fca92a6c9598984b1daeecb3dbf0e880df457a6e38","purchaseId":"0b7e6a52-4f7d-4c1e-9d1a-2f0c5d4e3b21","seq":2,"serverTime":{"ms":1795000000000,"ref":"st-42"},"terminalId":"T-0001","type":"purchase","v":1}';
+  const hash = '351f7777a1e7e6628e6644e58d19b7dd6be37883e9d46a9c4b7904facadbc7da';
+  const sig = '501819eb2ac6e2a1948465c69dba011f8a8a30ad6dadd95e45ad10b523697b28e35e194a016b727c50f2435bd4003333869482cb3549a5735ac0d865d7cc240b';
+
+  it('absent fields (or set to undefined) give the unchanged v1 bytes', () => {
+    expect(base.body.type).toBe('purchase');
+    expect(canonicalJson(parseBody({ ...base.body, approvedBy: undefined, overriddenLimits: undefined }))).toBe(base.canonical);
+  });
+
+  it('present: canonical bytes, hash and signature match the published vector', () => {
+    const body = parseBody({ ...base.body, amountMinor: 1_250_000, approvedBy: 'op-9', overriddenLimits: ['PER_TRANSACTION_CAP'] });
+    expect(canonicalJson(body)).toBe(canonical);
+    expect(recordHash(body)).toBe(hash);
+    expect(sealRecord(body, signerFromSecretKey(kp.secretKey)).sig).toBe(sig);
+    expect(nacl.sign.detached.verify(signingMessage(body), Buffer.from(sig, 'hex'), kp.publicKey)).toBe(true);
+  });
+});

@@ -1,7 +1,7 @@
 // Ingestion over real HTTP on loopback: every kind of bad input is refused with a clear reason.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signerFromSecretKey, sealRecord } from '../../src/ledger/sign.ts';
-import { bodyOf } from '../../src/ledger/record.ts';
+import { bodyOf, type RecordDraft } from '../../src/ledger/record.ts';
 import { randomBytes } from 'node:crypto';
 import { startServer, type RunningServer } from '../../src/server/index.ts';
 import { CentreClient, CentreRefusal } from '../../src/sync/client.ts';
@@ -178,5 +178,22 @@ describe('statements', () => {
     expect(st.balances.find((b) => b.account === 'acct:A1')?.currency).toBe('SYP');
     const anon = await fetch(`${srv.url}/v1/statements/P1`);
     expect(anon.status).toBe(401);
+  });
+});
+
+describe('supervisor override on a purchase (issue 8)', () => {
+  it('accepts a purchase a supervisor approved above an offline limit, signed with approvedBy + overriddenLimits', async () => {
+    const t8 = await registeredTerminal(srv.central, 'T8', { url: srv.url });
+    const before = await srv.central.repo.tx((r) => r.balance('acct:A1', 'SYP'));
+    const draft = purchaseDraft('T8', 1, 'P1', 'A1', 250) as Extract<RecordDraft, { type: 'purchase' }>;
+    const rec = t8.chain.next({ ...draft, approvedBy: 'sup-1', overriddenLimits: ['PER_TRANSACTION_CAP'] });
+    expect(rec).toMatchObject({ approvedBy: 'sup-1', overriddenLimits: ['PER_TRANSACTION_CAP'] });
+    expect((await t8.client!.upload([rec])).results).toEqual([{ seq: 1, status: 'accepted' }]);
+    expect(await srv.central.repo.tx((r) => r.balance('acct:A1', 'SYP'))).toBe(before - 250);
+    // a terminal-total "override" is not a thing the record can say: refused as malformed
+    const bad = t8.chain.next(purchaseDraft('T8', 2, 'P1', 'A1', 5));
+    const forged = { ...bad, approvedBy: 'sup-1', overriddenLimits: ['TERMINAL_STORED_TOTAL'] };
+    const res = await t8.client!.upload([forged]);
+    expect(res.results[0]).toMatchObject({ status: 'invalid', reason: expect.stringMatching(/malformed record: overriddenLimits/) });
   });
 });

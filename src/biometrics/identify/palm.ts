@@ -8,6 +8,9 @@ import { coarseCode, coarseProbes } from './coarse-code.ts';
 import { Identifier, skipReport, type Skipped } from './identifier.ts';
 import type { DecisionPolicy } from './decision.ts';
 
+export { coarseCode } from './coarse-code.ts';
+export { openSnapshot, sealSnapshot, SnapshotError, type SnapshotEntry } from './snapshot.ts';
+
 /** Stage-2 candidates. 32 keeps stage 2 near 2 ms (≈ 60 µs per 1:1 match with shifts); see README for its cost in accuracy. */
 export const DEFAULT_K = 32;
 /** Distance the runner-up person must trail by. PROVISIONAL, like the recogniser's thresholds. */

@@ -19,6 +19,8 @@ export interface SnapshotEntry {
   entryId: string;
   personId: string;
   hand: Hand;
+  /** Optional digest of the stored template the code was made from (lets the loader spot a replaced row). */
+  digest?: string;
 }
 
 export class SnapshotError extends PalmPayError {
@@ -35,7 +37,7 @@ function snapshotKey(storeKey: Uint8Array): Buffer {
 
 export function sealSnapshot(entries: readonly SnapshotEntry[], codes: Uint8Array, key: Uint8Array): Uint8Array {
   if (codes.length !== entries.length * CODE_BYTES) throw new RangeError('codes do not match the entries');
-  const meta = new TextEncoder().encode(JSON.stringify(entries.map((e) => [e.entryId, e.personId, e.hand])));
+  const meta = new TextEncoder().encode(JSON.stringify(entries.map((e) => (e.digest === undefined ? [e.entryId, e.personId, e.hand] : [e.entryId, e.personId, e.hand, e.digest]))));
   const plain = new Uint8Array(16 + codes.length + meta.length);
   const pv = new DataView(plain.buffer);
   pv.setUint32(0, plain.length, true);
@@ -85,10 +87,10 @@ export function openSnapshot(bytes: Uint8Array, key: Uint8Array): { entries: Sna
   }
   if (!Array.isArray(meta) || meta.length !== count) throw new SnapshotError('entry count mismatch');
   const entries = meta.map((m: unknown) => {
-    if (!Array.isArray(m) || typeof m[0] !== 'string' || typeof m[1] !== 'string' || !['left', 'right', 'unknown'].includes(m[2])) {
+    if (!Array.isArray(m) || typeof m[0] !== 'string' || typeof m[1] !== 'string' || !['left', 'right', 'unknown'].includes(m[2]) || (m[3] !== undefined && typeof m[3] !== 'string')) {
       throw new SnapshotError('bad entry');
     }
-    return { entryId: m[0], personId: m[1], hand: m[2] as Hand };
+    return { entryId: m[0], personId: m[1], hand: m[2] as Hand, ...(typeof m[3] === 'string' ? { digest: m[3] } : {}) };
   });
   return { entries, codes };
 }

@@ -21,6 +21,7 @@ import type { Drawer, Printer } from './ports.ts';
 import { DEMO_OPERATORS, DEMO_PEOPLE, seedDemo, seedDemoPalms } from './seed.ts';
 import { encodePalm, fuseCaptures, PalmIdentifier, SCANNER_DESCRIPTION, ScannerPalmReader, type Template } from './palm.ts';
 import { folderPalms, syntheticPalms } from './palm-images.ts';
+import { enrolStoredRow, loadPalmIndex, PALM_SNAPSHOT_FILE, SnapshotKeeper, writePalmSnapshot } from './palm-index.ts';
 import { SqliteBank } from './sqlite-bank.ts';
 import type { Receipt } from './types.ts';
 
@@ -39,6 +40,8 @@ export interface KioskOptions {
   simImages?: string;
   /** Start the in-process reference server and the sync engine (default true); fastRetry for tests. */
   link?: boolean | { fastRetry: boolean };
+  /** How long after an enrolment change the palm index snapshot is rewritten (debounce). Default 2 s. */
+  palmSnapshotDelayMs?: number;
 }
 
 export interface Kiosk {
@@ -86,13 +89,28 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     await seedDemoPalms(terminal, demoPalms, images);
   }
 
-  // Every enrolled template, opened from its seal and decoded; a corrupt or unknown-version one is skipped (logged).
+  // The 1:N index from the sealed index snapshot (palm-index.ts): coarse codes in bulk, templates left sealed until
+  // stage 2 opens its K candidates. Missing or failing authentication → rebuilt from the rows (logged).
   const identifier = new PalmIdentifier();
-  const rows: Array<{ entryId: string; personId: string; bytes: Uint8Array }> = [];
-  store.templates.forEachOpened(keys.sealer, (entryId, personId, _hand, bytes) => rows.push({ entryId, personId, bytes }));
-  const report = identifier.load(rows);
-  log(`palm index: ${report.loaded} enrolled templates loaded`);
-  for (const s of report.skipped) log(`palm index: template ${s.entryId} skipped (${s.code}: ${s.message})`);
+  const palmDeps = { store, sealer: keys.sealer, file: join(opts.dataDir, PALM_SNAPSHOT_FILE) };
+  const loaded = loadPalmIndex(identifier, palmDeps);
+  log(
+    loaded.path === 'snapshot'
+      ? `palm index: loaded from the snapshot (${loaded.fromSnapshot} templates; ${loaded.opened} added since opened, ${loaded.dropped} gone dropped) in ${loaded.ms.toFixed(0)} ms`
+      : `palm index: snapshot ${loaded.reason}; rebuilt from the rows (${loaded.opened} templates opened) in ${loaded.ms.toFixed(0)} ms`,
+  );
+  for (const s of loaded.skipped) log(`palm index: template ${s.entryId} skipped (${s.code}: ${s.message})`);
+  const writeSnapshot = () => {
+    try {
+      const w = writePalmSnapshot(identifier, palmDeps);
+      log(`palm index: snapshot written (${w.entries} templates, ${w.bytes} bytes, ${w.ms.toFixed(0)} ms)`);
+    } catch (err) {
+      log(`palm index: snapshot not written (${(err as Error).message}); the next start rebuilds it`);
+    }
+  };
+  const snapshots = new SnapshotKeeper(writeSnapshot, opts.palmSnapshotDelayMs ?? 2000);
+  if (loaded.stale) writeSnapshot();
+  identifier.onChange = () => snapshots.schedule();
 
   const sim = new SimulatedScanner({ protocol: 'hid', ...FRAME, ...(images.source ? { source: images.source } : {}) });
   const scanner = await sim.connectInProcess();
@@ -115,6 +133,20 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   };
 
   const link = opts.link === false ? null : await startLink(terminal, opts.dataDir, { fastRetry: typeof opts.link === 'object' && opts.link.fastRetry });
+  // The feed's enrolments and revocations reach the running index (the store already holds them).
+  link?.sync.on('palms', (c) => {
+    for (const personId of c.revoked) {
+      const n = identifier.revoke(personId);
+      log(`palm index: person ${personId} revoked by the centre (${n} templates dropped)`);
+    }
+    for (const a of c.added) {
+      try {
+        enrolStoredRow(identifier, palmDeps, a.templateId, a.personId);
+      } catch (err) {
+        log(`palm index: template ${a.templateId} from the centre skipped (${(err as Error).message})`);
+      }
+    }
+  });
   const bank = new SqliteBank<Template>({ terminal, encode: encodePalm, fuse: fuseCaptures });
   const hooks: KioskHooks = {
     ...opts.hooks,
@@ -149,6 +181,8 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
       host.dispose();
       await link?.close();
       await scanner.close();
+      identifier.onChange = null;
+      snapshots.flush(); // a pending rewrite is written before the store closes
       terminal.close();
     },
   };

@@ -1,6 +1,7 @@
-// Offline purchase limits (DESIGN §5), pure. Which limits a supervisor may raise is policy, and lives here:
-// the per-transaction cap and the terminal's unsynced total can be raised for one purchase; the customer's
-// allowance (granted by the centre) and the age limits (they need the link) cannot.
+// Offline purchase limits (DESIGN §5), pure (the in-memory bank's model of src/ledger/limits.ts). Which limits a
+// supervisor may raise is policy, the same as the ledger's SUPERVISOR_OVERRIDABLE: the per-transaction cap and the
+// customer's offline allowance can be raised for one purchase; the terminal's unsynced total and the age limits
+// cannot (they protect the centre, and only the link clears them).
 import type { LimitReason } from './purchase.ts';
 
 export interface OfflineLimits {
@@ -27,14 +28,14 @@ export interface LimitInput {
   override: boolean;
 }
 
-export const OVERRIDABLE: ReadonlySet<LimitReason> = new Set(['limit-transaction-cap', 'limit-terminal-total']);
+export const OVERRIDABLE: ReadonlySet<LimitReason> = new Set(['limit-transaction-cap', 'limit-customer-allowance']);
 
 export function checkOfflineLimits(l: OfflineLimits, i: LimitInput): { ok: true } | { ok: false; reason: LimitReason; overridable: boolean } {
   const refuse = (reason: LimitReason) => ({ ok: false as const, reason, overridable: OVERRIDABLE.has(reason) });
   if (i.lastSyncAt === null || i.now - i.lastSyncAt > l.maxSyncAgeMs) return refuse('limit-sync-age');
   if (i.oldestUnsentAt !== null && i.now - i.oldestUnsentAt > l.maxRecordAgeMs) return refuse('limit-record-age');
-  if (i.amount > i.allowanceLeft) return refuse('limit-customer-allowance');
   if (!i.override && i.amount > l.transactionCap) return refuse('limit-transaction-cap');
-  if (!i.override && i.terminalUnsynced + i.amount > l.terminalTotal) return refuse('limit-terminal-total');
+  if (i.terminalUnsynced + i.amount > l.terminalTotal) return refuse('limit-terminal-total');
+  if (!i.override && i.amount > i.allowanceLeft) return refuse('limit-customer-allowance');
   return { ok: true };
 }

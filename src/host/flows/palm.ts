@@ -6,9 +6,10 @@ import type { ScannerClient } from '../../../drivers/client/client.ts';
 import type { PalmEvent } from '../../../drivers/client/types.ts';
 import { DECISION_THRESHOLD } from '../../biometrics/config.ts';
 import { extract } from '../../biometrics/extract.ts';
-import { DEFAULT_POLICY, loadEnrolments, palmIdentifier, type LoadReport, type StoredEnrolment } from '../../biometrics/identify/palm.ts';
+import { DEFAULT_POLICY, lazyPalmIdentifier, type LoadReport, type PalmRef, type StoredEnrolment } from '../../biometrics/identify/palm.ts';
+import { skipReport } from '../../biometrics/identify/identifier.ts';
 import { matchScore } from '../../biometrics/match.ts';
-import { encodeTemplate, fuseTemplates } from '../../biometrics/template.ts';
+import { decodeTemplate, encodeTemplate, fuseTemplates } from '../../biometrics/template.ts';
 import type { GreyFrame, Hand, Template } from '../../biometrics/types.ts';
 import type { Identifier as PalmIndex } from '../../biometrics/identify/identifier.ts';
 import type { EnrolHand } from './enrolment.ts';
@@ -81,23 +82,59 @@ export function fuseCaptures(captures: Template[]): Template {
 
 export const encodePalm = (t: Template): Uint8Array => encodeTemplate(t);
 
+const plain = (t: PalmRef): Template => ('kind' in t && t.kind === 'sealed' ? t.open() : (t as Template));
+
 /**
  * The flows' Identifier over the identify module: one index entry per enrolled template (a fused hand), keyed by
- * its template id; both hands of a person are separate entries with the same person id. Loaded from the store at
- * start, added to on enrolment, and entries are revoked with their person.
+ * its template id; both hands of a person are separate entries with the same person id. Enrolled templates may be
+ * sealed references (opened only when stage 2 or verify needs them): loaded at start from the sealed index
+ * snapshot (palm-index.ts), added to on enrolment and from the feed, and entries are revoked with their person.
  */
 export class PalmIdentifier implements Identifier<Template> {
-  private readonly index: PalmIndex<Template> = palmIdentifier();
+  private readonly index: PalmIndex<PalmRef> = lazyPalmIdentifier();
   private readonly byPerson = new Map<string, Set<string>>();
   private seq = 0;
+  /** Called after the enrolled set changed (the kiosk rewrites its index snapshot, debounced). */
+  onChange: (() => void) | null = null;
 
   /** Enrols stored rows (opened template bytes); corrupt or unknown-version templates are skipped and reported. */
   load(rows: Iterable<StoredEnrolment>): LoadReport {
-    const list = [...rows];
-    const report = loadEnrolments(this.index, list);
-    const skipped = new Set(report.skipped.map((s) => s.entryId));
-    for (const r of list) if (!skipped.has(r.entryId)) this.track(r.personId, r.entryId);
+    const report: LoadReport = { loaded: 0, skipped: [] };
+    for (const r of rows) {
+      let template: Template;
+      try {
+        template = decodeTemplate(r.bytes);
+      } catch (err) {
+        report.skipped.push(skipReport(r.entryId, err));
+        continue;
+      }
+      this.index.enrol({ entryId: r.entryId, personId: r.personId, hand: template.hand, template });
+      this.track(r.personId, r.entryId);
+      report.loaded++;
+    }
     return report;
+  }
+
+  /** Bulk start-up load: entries whose coarse codes come from the sealed snapshot (templates stay sealed). */
+  loadWithCodes(entries: ReadonlyArray<{ entryId: string; personId: string; hand: Hand; template: PalmRef }>, codes: Uint8Array): void {
+    this.index.enrolWithCodes(entries, codes);
+    for (const e of entries) this.track(e.personId, e.entryId);
+  }
+
+  /** One stored template (a sealed reference or a plain one): its coarse code is computed now. Throws if it does not open/decode. */
+  enrolStored(entryId: string, personId: string, hand: Hand, template: PalmRef): void {
+    this.index.enrol({ entryId, personId, hand, template });
+    this.track(personId, entryId);
+    this.onChange?.();
+  }
+
+  /** The coarse code of an entry (the snapshot writer reuses it instead of opening the template). */
+  codeOf(entryId: string): Uint8Array | undefined {
+    return this.index.coarseIndex.codeOf(entryId);
+  }
+
+  has(entryId: string): boolean {
+    return this.index.entry(entryId) !== undefined;
   }
 
   get size(): number {
@@ -120,7 +157,14 @@ export class PalmIdentifier implements Identifier<Template> {
   verify(personId: string, probe: Template): boolean {
     for (const id of this.byPerson.get(personId) ?? []) {
       const e = this.index.entry(id);
-      if (e && matchScore(probe, e.template) <= DEFAULT_POLICY.threshold) return true;
+      if (!e) continue;
+      let enrolled: Template;
+      try {
+        enrolled = plain(e.template);
+      } catch {
+        continue; // a template that no longer opens or decodes is never matched
+      }
+      if (matchScore(probe, enrolled) <= DEFAULT_POLICY.threshold) return true;
     }
     return false;
   }
@@ -143,6 +187,7 @@ export class PalmIdentifier implements Identifier<Template> {
       this.index.enrol({ entryId, personId, hand, template: fuseCaptures(ts) });
       this.track(personId, entryId);
     }
+    this.onChange?.();
   }
 
   /** A person's palms were revoked: they are no longer identified (nor found as duplicates). */
@@ -150,6 +195,7 @@ export class PalmIdentifier implements Identifier<Template> {
     let n = 0;
     for (const id of this.byPerson.get(personId) ?? []) if (this.index.revoke(id)) n++;
     this.byPerson.delete(personId);
+    if (n > 0) this.onChange?.();
     return n;
   }
 }

@@ -4,7 +4,7 @@
 // voucher is paid once whatever the screens do: double click, restart mid-flow, a second tab.
 import { createHash, randomUUID } from 'node:crypto';
 import { LedgerError, OfflineRefusedError } from '../../ledger/ledger.ts';
-import type { OfflineRefusal } from '../../ledger/limits.ts';
+import { isOverridable, type OfflineRefusal } from '../../ledger/limits.ts';
 import type { Currency, RecordBody } from '../../ledger/record.ts';
 import { checkPin, type PinCheck } from '../../ledger/pin.ts';
 import type { Terminal } from '../../ledger/open.ts';
@@ -204,18 +204,30 @@ export class SqliteBank<T> implements Bank<T> {
     const cur = currency(req.amount.currency);
     const account = this.store.people.accounts(req.personId).find((a) => a.status === 'active' && a.currency === cur);
     if (!account) return no('no-account');
+    // A supervisor's approval (req.overrideBy) goes into the signed record as approvedBy + the limits it raised;
+    // the ledger re-checks the approver (active supervisor, not the cashier) and waives only those limits.
+    const waived = req.overrideBy !== null ? this.t.ledger.limitsToOverride(req.personId, req.amount.minor, cur) : null;
+    const approvedBy = req.overrideBy !== null && waived && waived.length > 0 ? req.overrideBy : null;
+    const override = approvedBy !== null && waived ? { approvedBy, overriddenLimits: waived } : {};
     try {
-      // The ledger checks the offline limits inside its append transaction. The signed purchase format has no
-      // approver field yet, so a supervisor cannot raise a limit here (overridable: false).
+      // The ledger checks the offline limits inside its append transaction.
       const rec = this.t.ledger.append({
         type: 'purchase', operatorId: req.operatorId, purchaseId: req.requestId, customerId: req.personId, accountId: account.accountId,
         amountMinor: req.amount.minor, currency: cur, pinVerified: req.pinVerified, offline: true,
         ...(req.bill ? { biller: { billerId: req.bill.biller, billRef: req.bill.subscriber } } : {}),
+        ...override,
       });
-      return { ok: true, receipt: purchaseReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), person, req.amount, req.bill, null) };
+      return { ok: true, receipt: purchaseReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), person, req.amount, req.bill, approvedBy) };
     } catch (err) {
-      if (err instanceof OfflineRefusedError) return no(LIMIT[err.decision.reason] ?? 'store-error');
+      if (err instanceof OfflineRefusedError) {
+        const reason = LIMIT[err.decision.reason];
+        return reason ? { ok: false, reason, overridable: isOverridable(err.decision.reason) } : no('store-error');
+      }
       if (err instanceof LedgerError && err.code === 'RECORD_DUPLICATE') return no('duplicate-request');
+      if (err instanceof LedgerError && err.code === 'OVERRIDE_REFUSED') {
+        const d = this.t.ledger.checkOffline(req.personId, req.amount.minor, cur);
+        return no(d.allow ? 'store-error' : (LIMIT[d.reason] ?? 'store-error'));
+      }
       throw err;
     }
   }
