@@ -1,22 +1,9 @@
 // A small seeded PRNG (mulberry32) and normal deviates, so generated galleries and tests are reproducible.
-export type Rng = () => number;
+import { mulberry32, normal, type Rng } from '../../util/random.ts';
 
-export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal deviate (Box–Muller). */
-export function normal(r: Rng): number {
-  const u = 1 - r();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
-}
+export { normal, type Rng };
+/** The project's seeded PRNG under this module's historical name. */
+export const rng = mulberry32;
 
 /** Φ⁻¹ at the centres of 4096 equal-probability bins: a normal deviate is one table look-up. */
 const NORMAL_TABLE = (() => {
