@@ -5,6 +5,7 @@ import type { Digits, HostApi, HostEvent, Language, Settings, Status } from '@ap
 import type { Transport } from './api-client.ts';
 import { LanguageSwitch } from './components/LanguageSwitch.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
+import { SimPanel } from './components/SimPanel.tsx';
 import { formatDateTime } from './format.ts';
 import { intlLocale, textDirection } from './i18n/index.ts';
 import { Kiosk } from './flows/Kiosk.tsx';
@@ -81,6 +82,7 @@ export function App({ api, transport, initialSettings, initialStatus }: Props) {
       <main>
         <Kiosk api={api} transport={transport} locale={locale} />
       </main>
+      <SimPanel api={api} />
       <StatusBar status={status} locale={locale} />
     </div>
   );

@@ -24,6 +24,7 @@ export const ar: Messages = {
     placeholder: 'مؤقت',
     host: { connecting: 'جارٍ الاتصال بالجهاز…', lost: 'الجهاز لا يستجيب. إعادة المحاولة…' },
   },
+  sim: { title: 'ماسح محاكى (عرض تجريبي)', who: 'كفّ', lay: 'ضع هذه الكف' },
   placeholders: {
     heading: 'أجزاء مؤقتة (ليست حقيقية بعد):',
     scanner: 'ماسح محاكى',

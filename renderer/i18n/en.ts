@@ -22,6 +22,7 @@ export const en = {
     placeholder: 'placeholder',
     host: { connecting: 'Connecting to the terminal…', lost: 'The terminal is not answering. Retrying…' },
   },
+  sim: { title: 'Simulated scanner (demo)', who: 'Palm of', lay: 'Lay this palm' },
   placeholders: {
     heading: 'Placeholder parts (not real yet):',
     scanner: 'simulated scanner',

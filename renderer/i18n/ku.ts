@@ -24,6 +24,7 @@ export const ku: Messages = {
     placeholder: 'cihgir',
     host: { connecting: 'Bi termînalê re tê girêdan…', lost: 'Termînal bersiv nade. Dîsa tê ceribandin…' },
   },
+  sim: { title: 'Skanera simulekirî (demo)', who: 'Kefa destê', lay: 'Vê kefê deyne' },
   placeholders: {
     heading: 'Beşên cihgir (hîn ne rast in):',
     scanner: 'skanera simulekirî',

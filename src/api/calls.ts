@@ -28,6 +28,9 @@ export const calls = {
   'kiosk.start': call(FlowStartInput, FlowView, 'start a flow (payout, purchase, bill, refund, void, enrolment, statement, day close)'),
   'kiosk.send': call(FlowSendInput, FlowView, 'a person’s action in a running flow'),
   'kiosk.get': call(FlowGetInput, FlowView, 'the current state of a running flow'),
+  // The demo's simulator panel (on with --demo or --test-hooks): which palms the simulated scanner can show, and lay one.
+  'sim.palms': call(NoInput, z.strictObject({ palms: z.array(z.string().min(1).max(64)).max(500) }), 'demo: the palms the simulated scanner can present'),
+  'sim.present': call(z.strictObject({ palm: z.string().min(1).max(64) }), z.strictObject({ ok: z.literal(true) }), 'demo: lay one of those palms on the simulated scanner'),
   'test.present': call(TestPresentInput, z.strictObject({ ok: z.literal(true) }), 'TEST HOOK: lay a palm on the simulated scanner'),
   'test.fault': call(TestFaultInput, z.strictObject({ ok: z.literal(true) }), 'TEST HOOK: make the drawer fail, take the link down'),
 } as const;

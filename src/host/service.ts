@@ -82,6 +82,8 @@ const kioskOff: KioskPart['handlers'] = {
   'kiosk.start': off,
   'kiosk.send': off,
   'kiosk.get': off,
+  'sim.palms': off,
+  'sim.present': off,
   'test.present': off,
   'test.fault': off,
 };

@@ -56,6 +56,8 @@ export interface Kiosk {
   placeholders: Placeholder[];
   /** Status sources for the status bar (the host service forwards their changes as events). */
   status: { scanner: StatusSource<ScannerStatus>; link: StatusSource<LinkStatus>; queue: StatusSource<QueueStatus> };
+  /** The palms the simulated scanner can present: every demo hand, plus one that was never enrolled. */
+  simPalms: string[];
   /** Test hooks: lay a palm on the simulated scanner; make the drawer fail. */
   present(...p: Presentation[]): void;
   setDrawerFails(fail: boolean): void;
@@ -173,6 +175,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     link,
     placeholders,
     status,
+    simPalms: [...new Set(demoPalms.map((p) => p.palm)), 'stranger'],
     present: (...p) => sim.enqueue(...p),
     setDrawerFails: (f) => void (drawerFails = f),
     setLinkUp: (up) => link?.setUp(up),

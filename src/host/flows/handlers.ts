@@ -21,11 +21,25 @@ export interface TestFault {
   limits?: Partial<{ perTransactionMaxMinor: number; terminalStoredMaxMinor: number; maxStoredRecordAgeMs: number; maxSinceLastSyncMs: number }>;
 }
 
-export function kioskHandlers(k: Kiosk, opts: { testHooks: boolean }) {
+export function kioskHandlers(k: Kiosk, opts: { testHooks: boolean; demo: boolean }) {
   const hook = () => {
     if (!opts.testHooks) throw new FlowError('TEST_HOOKS_DISABLED', 'test hooks are off (start the terminal with --test-hooks; never in production)');
   };
+  // The simulator panel is for people trying the demo (and tests); a production terminal has neither flag.
+  const simPanel = () => {
+    if (!opts.demo && !opts.testHooks) throw new FlowError('SIM_PANEL_OFF', 'the simulator panel is off (start the terminal with --demo)');
+  };
   return {
+    'sim.palms': () => {
+      simPanel();
+      return { palms: k.simPalms };
+    },
+    'sim.present': ({ palm }: { palm: string }) => {
+      simPanel();
+      if (!k.simPalms.includes(palm)) throw new FlowError('SIM_UNKNOWN_PALM', `the simulator has no palm called ${palm}`);
+      k.present({ identity: palm });
+      return { ok: true as const };
+    },
     'kiosk.session': () => k.host.session(),
     'kiosk.sessionSend': ({ event }: { event: SessionUiEvent }) => k.host.sessionSend(event),
     'kiosk.start': ({ kind }: { kind: FlowKind }) => k.host.start(kind),

@@ -58,10 +58,10 @@ export function startKioskPart(o: KioskPartOptions): KioskPart {
     <K extends keyof Handlers>(name: K) =>
     async (...args: Parameters<Handlers[K]>) => {
       const k = await ready;
-      handlers ??= kioskHandlers(k, { testHooks: !!o.testHooks });
+      handlers ??= kioskHandlers(k, { testHooks: !!o.testHooks, demo: !!o.demo });
       return (handlers[name] as (...a: Parameters<Handlers[K]>) => ReturnType<Handlers[K]>)(...args);
     };
-  const names = ['kiosk.session', 'kiosk.sessionSend', 'kiosk.start', 'kiosk.send', 'kiosk.get', 'test.present', 'test.fault'] as const;
+  const names = ['kiosk.session', 'kiosk.sessionSend', 'kiosk.start', 'kiosk.send', 'kiosk.get', 'sim.palms', 'sim.present', 'test.present', 'test.fault'] as const;
   const asyncHandlers = Object.fromEntries(names.map((n) => [n, call(n)])) as unknown as Async<Handlers>;
 
   return {
