@@ -2,6 +2,7 @@
 // Hand coordinates: palm centre at the origin, fingers towards −y, thumb on −x (a left hand seen palm-up
 // with the thumb on the left... mirrored by `mirror`). One unit = one frame pixel at scale 1.
 import type { GreyFrame } from './types.ts';
+import { mulberry32 } from '../util/random.ts';
 
 export interface SynthHandOptions {
   width?: number;
@@ -112,18 +113,6 @@ function capsule(x: number, y: number, ax: number, ay: number, bx: number, by: n
   const ex = x - (ax + t * vx);
   const ey = y - (ay + t * vy);
   return ex * ex + ey * ey <= r * r;
-}
-
-/** Small fast seeded PRNG (uniform [0, 1)). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Mirrors a frame left–right (a right hand from a left one). */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { codeDistance, matchScore, popcount } from '../../src/biometrics/match.ts';
 import { TEMPLATE_FORMAT_VERSION } from '../../src/biometrics/template.ts';
 import { TemplateMismatchError, type FeatureCode, type Template } from '../../src/biometrics/types.ts';
-import { mulberry32 } from '../../src/biometrics/synth.ts';
+import { mulberry32 } from '../../src/util/random.ts';
 
 function code(seed: number, planes = 6): FeatureCode {
   const rnd = mulberry32(seed);

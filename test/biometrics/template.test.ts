@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { crc32, decodeTemplate, encodeTemplate, fuseTemplates, TEMPLATE_FORMAT_VERSION, validateTemplate } from '../../src/biometrics/template.ts';
 import { TemplateCorruptError, TemplateVersionError, type FeatureCode, type Template } from '../../src/biometrics/types.ts';
-import { mulberry32 } from '../../src/biometrics/synth.ts';
+import { mulberry32 } from '../../src/util/random.ts';
 
 function randomCode(seed: number, planes = 3, rows = 32): FeatureCode {
   const rnd = mulberry32(seed);
