@@ -4,6 +4,7 @@
 // subscriber number comes first, and the receipt has its own wording. Some limits can be raised by a supervisor.
 import { reduceAuth, startAuth, isPin, type AuthEffect, type AuthEvent, type AuthState, type PinResult } from './auth.ts';
 import { go, stay, type Step } from './machine.ts';
+import type { PurchaseRequest } from './ports.ts';
 import {
   applyPlacement, isPlacement, NO_GUIDANCE,
   type Guidance, type IdentifyOutcome, type Money, type Person, type PlacementEvent, type Receipt,
@@ -86,17 +87,7 @@ export type PurchaseEffect =
   | { type: 'identifyPalm' }
   | { type: 'loadCustomer'; personId: string }
   | { type: 'verifyCustomerPin'; personId: string; pin: string }
-  | {
-      type: 'authorizePurchase';
-      requestId: string;
-      kind: PurchaseKind;
-      personId: string;
-      amount: Money;
-      bill: Bill | null;
-      operatorId: string;
-      overrideBy: string | null;
-      pinVerified: boolean;
-    }
+  | ({ type: 'authorizePurchase' } & PurchaseRequest)
   | { type: 'print'; receipt: Receipt };
 
 /** Largest amount the keypad accepts (minor units): a typo guard, not a limit (limits live in the store). */
