@@ -26,5 +26,20 @@ export const THRESHOLDS = {
   fmr1e2: 0.3849,
 } as const;
 
-/** The threshold a payment decision uses. */
+/** The threshold a payment decision uses (1:1; identification tightens it with the gallery, see below). */
 export const DECISION_THRESHOLD = THRESHOLDS.fmr1e4;
+
+/**
+ * The lower tail of the impostor scores, modelled as Normal(mean, sd), for identification against N entries:
+ * a probe meets every entry, so the chance that some impostor passes a threshold t is about N × FMR(t), and the
+ * 1:1 threshold above would let through ~N / 10 000 impostors per search. Fitted on the same dev data:
+ * - mean: 0.434, the mean impostor score (`palmpay bench match`, calibration "impostor real");
+ * - sd: the largest (most cautious) (0.434 − t) / z(FMR) over the measured thresholds above: 0.0184 at 1 %,
+ *   0.0194 at 0.1 %, 0.0188 at 0.01 % (all-pairs) and 0.0203 at 0.1 % (cross-session).
+ * Extrapolating a normal tail to FMR 10⁻⁹ (N = 10⁶) from 44 000 impostor pairs is a model, not a measurement:
+ * re-fit on a larger independent set before production.
+ */
+export const IMPOSTOR_TAIL = { mean: 0.434, sd: 0.0203 } as const;
+
+/** Largest accepted chance that one identification takes someone for an enrolled person who is not them. */
+export const TARGET_FPIR = 1e-3;

@@ -1,7 +1,7 @@
 // Two-stage identification: decisions, both hands, stage 2 agreeing with exhaustive matching, skipped templates,
 // searches running while the gallery changes. Synthetic palms from the (unfitted) default model keep it fast.
 import { describe, expect, it } from 'vitest';
-import { decide } from '../../src/biometrics/identify/decision.ts';
+import { decide, normalUpperTail, thresholdFor } from '../../src/biometrics/identify/decision.ts';
 import { Identifier } from '../../src/biometrics/identify/identifier.ts';
 import { DEFAULT_POLICY, lazyPalmIdentifier, loadEnrolments, palmIdentifier, type PalmRef } from '../../src/biometrics/identify/palm.ts';
 import { rng } from '../../src/biometrics/identify/random.ts';
@@ -43,6 +43,40 @@ describe('decision', () => {
   it('no match above the threshold, or with no candidates', () => {
     expect(decide([e('a', 'A', 0.31)], policy)).toEqual({ kind: 'no-match', bestScore: 0.31 });
     expect(decide([], policy)).toEqual({ kind: 'no-match', bestScore: null });
+  });
+});
+
+describe('the threshold tightens with the gallery (FPIR ≈ entries × FMR)', () => {
+  const e = (entryId: string, personId: string, score: number) => ({ entryId, personId, hand: 'left' as const, score });
+  const gallery = { impostorMean: 0.43, impostorTailSd: 0.02, targetFpir: 1e-3 };
+  const policy = { threshold: 0.36, margin: 0.02, gallery };
+
+  it('the normal tail is accurate far out (relative error), where the thresholds for 10⁵–10⁶ palms live', () => {
+    // Reference values of Q(z) = P(Z > z).
+    for (const [z, q] of [[0, 0.5], [3.090232, 1e-3], [4.753424, 1e-6], [5.997807, 1e-9], [-1, 0.8413447461]] as const) {
+      expect(Math.abs(normalUpperTail(z) - q) / q).toBeLessThan(1e-5); // the z above are rounded to 6 decimals
+    }
+  });
+  it('keeps the 1:1 threshold for a tiny gallery, then meets entries × FMR(t) = targetFpir', () => {
+    expect(thresholdFor(policy, 1)).toBe(0.36);
+    expect(thresholdFor({ threshold: 0.36, margin: 0.02 }, 1e6)).toBe(0.36); // no gallery model: 1:1 threshold
+    let last = Infinity;
+    for (const n of [1e2, 1e3, 1e4, 1e5, 1e6]) {
+      const t = thresholdFor(policy, n);
+      expect(t).toBeLessThan(last);
+      last = t;
+      const fmr = normalUpperTail((gallery.impostorMean - t) / gallery.impostorTailSd);
+      expect(n * fmr).toBeCloseTo(gallery.targetFpir, 8);
+    }
+  });
+  it('a score that passes 1:1 but not at this gallery size asks again instead of guessing', () => {
+    const t = thresholdFor(policy, 1e6);
+    const best = [e('a', 'A', (t + 0.36) / 2), e('b', 'B', 0.42)];
+    expect(decide(best, policy, 1)).toMatchObject({ kind: 'match', personId: 'A' });
+    const d = decide(best, policy, 1e6);
+    expect(d).toMatchObject({ kind: 'ambiguous', action: 'second-capture-or-id' });
+    if (d.kind === 'ambiguous') expect(d.candidates.map((c) => c.personId)).toEqual(['A']);
+    expect(decide([e('a', 'A', t - 0.01), e('b', 'B', 0.42)], policy, 1e6)).toMatchObject({ kind: 'match', personId: 'A' });
   });
 });
 

@@ -1,11 +1,12 @@
-// Coarse code: a fixed 1024-bit summary of a template for the stage-1 scan, tolerant to misalignment.
-// For every 6×6 window of the code grid (stride 3: 10 × 10 windows on a 32 × 32 grid) it keeps, by coder:
+// Coarse code: a fixed 1024-bit slot summarising a template for the stage-1 scan, tolerant to misalignment.
+// For every 6×6 window of the code grid (stride 3: 9 × 9 windows on a 32 × 32 grid) it keeps, by coder:
 // - CompCode (a cell's planes encode ONE orientation label, 8 values): per label one bit, "this label fills at
-//   least a quarter of the window's valid cells" (800 bits);
+//   least a quarter of the window's valid cells" (648 bits);
 // - BOCV, Ordinal (each plane is its own binary map): per plane one bit, "most valid cells are 1" (6 planes:
-//   600 bits).
-// A shift of a cell or two changes few of these pooled bits, where it changes about half of the raw cell bits. Larger shifts (the matcher searches ±4 cells) are covered by probing
-// with shifted variants of the probe (coarseProbes): the scan keeps each entry's smallest distance over them.
+//   486 bits, so the kernel's narrow scan reads only the first 64 bytes).
+// A shift of a cell or two changes few of these pooled bits, where it changes about half of the raw cell bits.
+// Larger shifts (the matcher searches ±4 cells) are covered by probing with shifted variants of the probe
+// (coarseProbes): the scan keeps each entry's smallest distance over them.
 // Sub-codes of an enrolment template are pooled together (their counts add up). Chosen on the dev data: README.md.
 import type { FeatureCode, Template } from '../types.ts';
 import { popcount } from '../match.ts';

@@ -151,7 +151,7 @@ export class Identifier<T> {
       }
     }
     scored.sort(byScore);
-    return { decision: decide(scored, this.opts.policy), stage1, scored, skipped };
+    return { decision: decide(scored, this.opts.policy, this.size), stage1, scored, skipped };
   }
 
   /** The reference: stage 2 over EVERY entry (what stage 1 must not change). */
@@ -166,7 +166,7 @@ export class Identifier<T> {
       }
     }
     scored.sort(byScore);
-    return { decision: decide(scored, this.opts.policy), stage1: [], scored, skipped };
+    return { decision: decide(scored, this.opts.policy, this.size), stage1: [], scored, skipped };
   }
 }
 

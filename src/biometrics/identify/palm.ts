@@ -1,6 +1,6 @@
 // The identifier wired to the recogniser (issue 4): coarse codes from templates, matchScore as stage 2, and the
 // loader that turns stored template bytes into enrolments, skipping (and reporting) what does not decode.
-import { DECISION_THRESHOLD } from '../config.ts';
+import { DECISION_THRESHOLD, IMPOSTOR_TAIL, TARGET_FPIR } from '../config.ts';
 import { matchScore } from '../match.ts';
 import { decodeTemplate } from '../template.ts';
 import type { Hand, Template } from '../types.ts';
@@ -16,7 +16,12 @@ export const DEFAULT_K = 32;
 /** Distance the runner-up person must trail by. PROVISIONAL, like the recogniser's thresholds. */
 export const DEFAULT_MARGIN = 0.02;
 
-export const DEFAULT_POLICY: DecisionPolicy = { threshold: DECISION_THRESHOLD, margin: DEFAULT_MARGIN };
+/** The 1:1 threshold and margin, tightened with the gallery's size to keep FPIR at TARGET_FPIR (decision.ts). */
+export const DEFAULT_POLICY: DecisionPolicy = {
+  threshold: DECISION_THRESHOLD,
+  margin: DEFAULT_MARGIN,
+  gallery: { impostorMean: IMPOSTOR_TAIL.mean, impostorTailSd: IMPOSTOR_TAIL.sd, targetFpir: TARGET_FPIR },
+};
 
 export function palmIdentifier(opts: { k?: number; policy?: DecisionPolicy; initialCapacity?: number } = {}): Identifier<Template> {
   return new Identifier<Template>({

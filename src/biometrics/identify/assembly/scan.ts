@@ -73,15 +73,15 @@ function siftUp(heap: usize, n: u32, key: u64): void {
   return n;
 }
 
-/** Byte-lane popcounts of (code xor probe p), the code held in g0…g7; a narrow scan uses only the first 5 vectors. */
+/** Byte-lane popcounts of (code xor probe p), the code held in g0…g7; a narrow scan uses only the first 4 vectors. */
 // @ts-ignore: decorator
 @inline function lanes(g0: v128, g1: v128, g2: v128, g3: v128, g4: v128, g5: v128, g6: v128, g7: v128, p: usize, wide: bool): v128 {
   // Each byte lane gains at most 8 per vector, 8 vectors → at most 64: no u8 overflow.
   let a = i8x16.add(i8x16.popcnt(v128.xor(g0, v128.load(p))), i8x16.popcnt(v128.xor(g1, v128.load(p, 16))));
   a = i8x16.add(a, i8x16.popcnt(v128.xor(g2, v128.load(p, 32))));
   a = i8x16.add(a, i8x16.popcnt(v128.xor(g3, v128.load(p, 48))));
-  a = i8x16.add(a, i8x16.popcnt(v128.xor(g4, v128.load(p, 64))));
   if (wide) {
+    a = i8x16.add(a, i8x16.popcnt(v128.xor(g4, v128.load(p, 64))));
     a = i8x16.add(a, i8x16.popcnt(v128.xor(g5, v128.load(p, 80))));
     a = i8x16.add(a, i8x16.popcnt(v128.xor(g6, v128.load(p, 96))));
     a = i8x16.add(a, i8x16.popcnt(v128.xor(g7, v128.load(p, 112))));
@@ -115,7 +115,7 @@ function siftUp(heap: usize, n: u32, key: u64): void {
   const g1 = v128.load(c, 16);
   const g2 = v128.load(c, 32);
   const g3 = v128.load(c, 48);
-  const g4 = v128.load(c, 64);
+  const g4 = wide ? v128.load(c, 64) : zero;
   const g5 = wide ? v128.load(c, 80) : zero;
   const g6 = wide ? v128.load(c, 96) : zero;
   const g7 = wide ? v128.load(c, 112) : zero;
@@ -169,8 +169,9 @@ function siftUp(heap: usize, n: u32, key: u64): void {
  * pairs whatever the visiting order. The tombstone bitmap is read only for a slot that would enter the heap, so
  * dead slots cost nothing in the hot loop.
  *
- * `wide` = 0 when every code and probe is zero past byte 80 (BOCV: 600 bits): the scan then skips the last 3 of
- * the 8 vectors, whose xor is zero, and is exact all the same. JS tracks this (kernel.ts).
+ * `wide` = 0 when every code and probe is zero past byte 64 (BOCV: 486 bits): the scan then reads only the slot's
+ * first cache line and skips the last 4 of the 8 vectors, whose xor is zero, so it is exact all the same. JS tracks
+ * this (kernel.ts).
  *
  * The range is walked as four interleaved streams (its four quarters side by side): with one stream the core
  * waits on memory between codes; four independent streams keep enough cache misses in flight to approach the
