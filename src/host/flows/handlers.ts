@@ -21,6 +21,9 @@ export interface TestFault {
   limits?: Partial<{ perTransactionMaxMinor: number; terminalStoredMaxMinor: number; maxStoredRecordAgeMs: number; maxSinceLastSyncMs: number }>;
 }
 
+/** How long a palm laid from the simulator panel stays on the glass if no capture takes it. */
+export const SIM_HOLD_MS = 3000;
+
 export function kioskHandlers(k: Kiosk, opts: { testHooks: boolean; demo: boolean }) {
   const hook = () => {
     if (!opts.testHooks) throw new FlowError('TEST_HOOKS_DISABLED', 'test hooks are off (start the terminal with --test-hooks; never in production)');
@@ -37,7 +40,9 @@ export function kioskHandlers(k: Kiosk, opts: { testHooks: boolean; demo: boolea
     'sim.present': ({ palm }: { palm: string }) => {
       simPanel();
       if (!k.simPalms.includes(palm)) throw new FlowError('SIM_UNKNOWN_PALM', `the simulator has no palm called ${palm}`);
-      k.present({ identity: palm });
+      // Like a real hand: laid now (replacing any), captured once, lifted after a moment. Queued, a double click
+      // or a click while nothing asks left a palm on the glass that paid the next transaction on its own.
+      k.sim.present({ identity: palm, captures: 1, holdMs: SIM_HOLD_MS });
       return { ok: true as const };
     },
     'kiosk.session': () => k.host.session(),
