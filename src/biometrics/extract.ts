@@ -16,6 +16,8 @@ export interface ExtractOptions {
   limits?: QualityLimits;
   /** Return the ROI image (8-bit, normalised for viewing) in the result, for dumps. */
   wantRoi?: boolean;
+  /** Evaluation only: sample this ROI instead of the one the landmarks give (isolates resampling from landmark error). */
+  geometry?: RoiGeometry;
   /** Receives the raw quality measurements (for calibrating the limits). */
   onMeasure?: (m: RoiMeasurements) => void;
 }
@@ -53,14 +55,15 @@ export function extract(frame: GreyFrame, opts: ExtractOptions = {}): ExtractRes
   if (areaFrac > limits.maxHandArea) return fail('too-close');
 
   const contour = traceContour(hm);
-  const centre = refineCentre(contour, hm.width, hm.height, palmCentre(hm));
+  const centre = refineCentre(contour, hm, palmCentre(hm));
   const valleys = findValleys(contour, hm.width, hm.height, centre);
-  const pair = pickValleys(valleys, hm.touchesEdge === 0, centre.radius);
+  // Cyclic: a group of valleys that wraps across the arm has no fingertip there (peakAfter 0) and is rejected.
+  const pair = pickValleys(valleys, true, centre.radius);
   if (!pair) return fail('fingers-closed');
 
   const c = toFrame(centre, scale);
   const refine = (v: { x: number; y: number }): { x: number; y: number } => refineValley(frame, toFrame(v, scale), c, hm.threshold, scale * 2.5);
-  const geometry = roiGeometry({ a: refine(pair.a), b: refine(pair.b) }, centre, scale, opts.layout ?? DEFAULT_ROI_LAYOUT);
+  const geometry = opts.geometry ?? roiGeometry({ a: refine(pair.a), b: refine(pair.b) }, centre, scale, opts.layout ?? DEFAULT_ROI_LAYOUT);
   const margin = params.kernelRadius + 1;
   const roi = sampleRoi(frame, geometry, params.roiSize, margin, hm, scale);
   const m = measure(roi.image, roi.valid, roi.size, margin);

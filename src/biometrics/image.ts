@@ -65,8 +65,8 @@ export function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
 
-/** Bilinear sample of an 8-bit image at (x, y); outside the image returns -1. */
-export function bilinear(px: Uint8Array, w: number, h: number, x: number, y: number): number {
+/** Bilinear sample of an 8-bit (or non-negative float) image at (x, y); outside the image returns -1. */
+export function bilinear(px: Uint8Array | Float32Array, w: number, h: number, x: number, y: number): number {
   if (x < 0 || y < 0 || x > w - 1 || y > h - 1) return -1;
   const x0 = Math.min(Math.floor(x), w - 2);
   const y0 = Math.min(Math.floor(y), h - 2);

@@ -1,6 +1,6 @@
 // Hand segmentation and finger-valley landmarks on a small (downsampled) frame.
 // Mirror- and rotation-invariant: nothing here assumes which way the fingers point or which hand it is.
-import { boxBlur } from './image.ts';
+import { bilinear, boxBlur } from './image.ts';
 import type { GreyFrame } from './types.ts';
 
 export interface HandMask {
@@ -12,6 +12,8 @@ export interface HandMask {
   threshold: number;
   /** True where the hand touches the frame edge on more than its wrist (the hand is cut off). */
   touchesEdge: number;
+  /** The smoothed grey levels the mask thresholds (for sub-pixel edges). */
+  level: Float32Array;
 }
 
 /** Otsu threshold of a smoothed image, largest 4-connected bright component, holes filled. */
@@ -30,7 +32,7 @@ export function segmentHand(small: GreyFrame): HandMask {
   for (let i = 0; i < mask.length; i++) area += mask[i]!;
   for (let x = 0; x < w; x++) edge += mask[x]! + mask[(h - 1) * w + x]!;
   for (let y = 0; y < h; y++) edge += mask[y * w]! + mask[y * w + w - 1]!;
-  return { width: w, height: h, mask, area, threshold, touchesEdge: edge };
+  return { width: w, height: h, mask, area, threshold, touchesEdge: edge, level: blurred };
 }
 
 export function otsu(v: Float32Array): number {
@@ -118,7 +120,7 @@ function fillHoles(mask: Uint8Array, w: number, h: number): void {
  * as background, so a wrist cut by the edge does not pull the centre. Returns the centre and that distance
  * (the palm's inscribed radius).
  */
-export function palmCentre(hm: HandMask): { x: number; y: number; radius: number } {
+export function palmCentre(hm: HandMask): PalmCircle {
   const { width: w, height: h, mask } = hm;
   const big = 1e9;
   const d = new Float32Array(w * h);
@@ -157,7 +159,20 @@ export function palmCentre(hm: HandMask): { x: number; y: number; radius: number
       if (v < big / 2 && v > best) { best = v; bx = x; by = y; }
     }
   }
-  return { x: bx, y: by, radius: Math.max(best, 0) };
+  // The (1, √2) chamfer distance exceeds the Euclidean one by up to 8.3 %, and the palm's distance ridge is
+  // flat: the Euclidean maximum can lie far from the chamfer maximum. Keep every pixel that could hold it.
+  const cand: number[] = [];
+  const floor = best / 1.083 - 1;
+  for (let i = 0; i < d.length; i++) if (d[i]! >= floor && d[i]! < big / 2) cand.push(i);
+  return { x: bx, y: by, radius: Math.max(best, 0), candidates: Int32Array.from(cand) };
+}
+
+export interface PalmCircle {
+  x: number;
+  y: number;
+  radius: number;
+  /** Pixel indices (y · width + x) whose chamfer distance is close enough to the maximum to hold the true one. */
+  candidates?: Int32Array;
 }
 
 const DX = [1, 1, 0, -1, -1, -1, 0, 1];
@@ -212,30 +227,53 @@ function dirOf(dx: number, dy: number): number {
 
 /**
  * Sub-pixel palm centre and inscribed radius: the point near the chamfer maximum whose Euclidean distance to
- * the nearest outline point (frame-edge points excluded) is largest. The radius is the ROI's scale unit: it
+ * the hand's edge (frame-edge outline points excluded) is largest. The radius is the ROI's scale unit: it
  * varies less between captures than the valley spacing, which changes as fingers spread.
+ * The edge is located to a fraction of a pixel where the smoothed grey level crosses the segmentation threshold
+ * (along the ray from the centre through each outline point), not at outline pixel centres: on the 1/4-size
+ * image, whole-pixel edges gave radius errors of 3–5 % when the same hand was rescaled or turned.
  */
-export function refineCentre(contour: Int32Array, w: number, h: number, c: { x: number; y: number; radius: number }): { x: number; y: number; radius: number } {
+export function refineCentre(contour: Int32Array, hm: HandMask, c: PalmCircle): { x: number; y: number; radius: number } {
+  const { width: w, height: h, level, threshold } = hm;
   const n = contour.length / 2;
   const xs: number[] = [];
   const ys: number[] = [];
-  const near = (c.radius + 3) * (c.radius + 3) * 4;
+  const cand = c.candidates ?? Int32Array.of(Math.round(c.y) * w + Math.round(c.x));
+  let x0 = Infinity;
+  let x1 = -Infinity;
+  let y0 = Infinity;
+  let y1 = -Infinity;
+  for (const i of cand) {
+    x0 = Math.min(x0, i % w);
+    x1 = Math.max(x1, i % w);
+    y0 = Math.min(y0, Math.floor(i / w));
+    y1 = Math.max(y1, Math.floor(i / w));
+  }
+  // Outline points that can be nearest to some candidate (within reach of the candidates' bounding box).
+  const reach = c.radius * 1.1 + 4;
   for (let i = 0; i < n; i++) {
     const x = contour[2 * i]!;
     const y = contour[2 * i + 1]!;
     if (x <= 0 || y <= 0 || x >= w - 1 || y >= h - 1) continue;
-    if ((x - c.x) ** 2 + (y - c.y) ** 2 > near) continue;
-    xs.push(x);
-    ys.push(y);
+    if (x < x0 - reach || x > x1 + reach || y < y0 - reach || y > y1 + reach) continue;
+    const e = subPixelEdge(level, w, h, threshold, x, y, c);
+    xs.push(e.x);
+    ys.push(e.y);
   }
-  if (xs.length === 0) return c;
+  if (xs.length === 0) return { x: c.x, y: c.y, radius: c.radius };
   const minDist = (px: number, py: number): number => {
     let m = Infinity;
     for (let i = 0; i < xs.length; i++) m = Math.min(m, (xs[i]! - px) ** 2 + (ys[i]! - py) ** 2);
     return Math.sqrt(m);
   };
   let best = { x: c.x, y: c.y, radius: minDist(c.x, c.y) };
-  for (const step of [1, 0.5, 0.25]) {
+  for (const i of cand) {
+    const x = i % w;
+    const y = (i - x) / w;
+    const r = minDist(x, y);
+    if (r > best.radius) best = { x, y, radius: r };
+  }
+  for (const step of [0.5, 0.25, 0.125]) {
     const from = best;
     for (let dy = -2; dy <= 2; dy++) {
       for (let dx = -2; dx <= 2; dx++) {
@@ -246,8 +284,30 @@ export function refineCentre(contour: Int32Array, w: number, h: number, c: { x: 
       }
     }
   }
-  // The outline runs through boundary pixel centres; the true edge lies half a pixel further out.
-  return { x: best.x, y: best.y, radius: best.radius + 0.5 };
+  return best;
+}
+
+/**
+ * Where the smoothed level falls below the threshold along the ray from the centre through outline pixel
+ * (x, y), to a fraction of a pixel (linear interpolation). Without a crossing nearby: half a pixel outwards.
+ */
+function subPixelEdge(level: Float32Array, w: number, h: number, threshold: number, x: number, y: number, c: { x: number; y: number }): { x: number; y: number } {
+  const len = Math.hypot(x - c.x, y - c.y) || 1;
+  const ux = (x - c.x) / len;
+  const uy = (y - c.y) / len;
+  const step = 0.25;
+  let bestT = 0.5;
+  let bestAbs = Infinity;
+  let prev = bilinear(level, w, h, x - ux, y - uy);
+  for (let t = -1 + step; t <= 2 + 1e-9; t += step) {
+    const v = bilinear(level, w, h, x + t * ux, y + t * uy);
+    if (prev >= threshold && v < threshold && v >= 0) {
+      const at = t - step + (step * (prev - threshold)) / (prev - v);
+      if (Math.abs(at) < bestAbs) { bestAbs = Math.abs(at); bestT = at; }
+    }
+    prev = v;
+  }
+  return { x: x + bestT * ux, y: y + bestT * uy };
 }
 
 export interface Valley {
@@ -263,8 +323,9 @@ export interface Valley {
 
 /**
  * Finger valleys: local minima of the (smoothed) distance from the palm centre along the contour, deep enough on
- * both sides to lie between two fingers. Contour points on the frame edge (a cut wrist) are never valleys and
- * break the contour, so the order of valleys follows the hand outline.
+ * both sides to lie between two fingers. Contour points on the frame edge are never valleys. A long run along
+ * the edge (the cut arm) breaks the contour, so the order of valleys follows the hand outline; a short one (a
+ * fingertip beyond the edge) does not, so a finger whose tip leaves the frame still separates two valleys.
  */
 export function findValleys(contour: Int32Array, w: number, h: number, c: { x: number; y: number; radius: number }): Valley[] {
   const n = contour.length / 2;
@@ -314,20 +375,33 @@ export function findValleys(contour: Int32Array, w: number, h: number, c: { x: n
     if (depth < minDepth) continue;
     out.push({ index: i, x: contour[2 * i]!, y: contour[2 * i + 1]!, depth: depth / c.radius, peakAfter: 0 });
   }
-  // Start the cyclic order after an edge run, so that consecutive valleys are neighbours along the hand.
-  const firstEdge = onEdge.indexOf(1);
-  if (firstEdge >= 0) {
-    let startAfter = firstEdge;
-    while (onEdge[(startAfter + 1) % n] && startAfter < firstEdge + n) startAfter++;
-    out.sort((a, b) => ((a.index - startAfter + n) % n) - ((b.index - startAfter + n) % n));
+  // Where the outline runs along the frame edge, the hand leaves the frame. A long run is the arm (or a hand cut
+  // across): the outline beyond it is unknown. A short run (under a palm radius; a finger is about half of one)
+  // is a fingertip that reaches past the edge, e.g. when the hand lies at an angle: the finger is still there.
+  const wall = new Uint8Array(n);
+  let longest = -1;
+  let longestLen = 0;
+  const start = onEdge.indexOf(0);
+  if (start >= 0) {
+    for (let k = 0; k < n; k++) {
+      const i = (start + k) % n;
+      if (!onEdge[i] || onEdge[(i - 1 + n) % n]) continue;
+      let len = 0;
+      while (len < n && onEdge[(i + len) % n]) len++;
+      if (len >= c.radius) for (let j = 0; j < len; j++) wall[(i + j) % n] = 1;
+      if (len > longestLen) { longestLen = len; longest = (i + len - 1) % n; }
+    }
   }
+  // Start the cyclic order after the longest edge run (the arm), so that consecutive valleys are neighbours along
+  // the hand.
+  if (longest >= 0) out.sort((a, b) => ((a.index - longest + n) % n) - ((b.index - longest + n) % n));
   // Prominence of the outline between each valley and the next (a fingertip is tall; a bump of the wrist is not).
   for (let v = 0; v < out.length; v++) {
     const a = out[v]!;
     const b = out[(v + 1) % out.length]!;
     let top = 0;
     for (let i = a.index; i !== b.index; i = (i + 1) % n) {
-      if (onEdge[i]) {
+      if (wall[i]) {
         top = 0;
         break;
       }

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateProtocol, extractDataSet, type ExtractedSet } from '../../src/biometrics/eval/runner.ts';
 import { loadFrame } from '../../src/biometrics/eval/dataset.ts';
+import { parsePerturb } from '../../src/biometrics/eval/perturb.ts';
 import { extract } from '../../src/biometrics/extract.ts';
 import { matchScore } from '../../src/biometrics/match.ts';
 import { THRESHOLDS } from '../../src/biometrics/config.ts';
@@ -71,5 +72,31 @@ describe.skipIf(!present)('evaluation on the CASIA 940 nm dev data (issue 4 targ
       for (let i = 0; i < flipped.length; i++) diff += Math.abs(flipped[i]! - mirrored.roi.pixels[i]!);
       expect(diff / flipped.length, sample.sample).toBeLessThan(3); // grey levels, of 255 (unflipped: about 50)
     }
+  });
+});
+
+describe.skipIf(!present)('dev data with every image turned by up to ±30° and scaled by 0.85–1.1 (--perturb, seed 1)', () => {
+  let set: ExtractedSet;
+  beforeAll(async () => {
+    set = await extractDataSet({ data: DATA, perturb: parsePerturb('rotate=30,scale=0.85-1.1,seed=1') });
+  }, 240_000);
+
+  it('the landmarks follow the warp: ROI angle, scale and position errors stay small on every image', () => {
+    const p = set.perturbation!;
+    expect(p.unwarped_fta_count).toBe(0);
+    expect(p.compared_images).toBeGreaterThanOrEqual(296);
+    // Before sub-pixel palm edges and fingertips past the frame edge: p95 scale error 3 %, worst angle 57°.
+    expect(p.abs_roi_angle_error_deg.max).toBeLessThan(5);
+    expect(p.abs_roi_scale_error.p95).toBeLessThan(0.02);
+    expect(p.roi_centre_error_cells.p95).toBeLessThan(0.5);
+    expect(p.self_distance.p95).toBeLessThan(0.1);
+  });
+
+  it('all pairs: accuracy as without the warp (EER ≤ 1 %, FNMR ≤ 5 % at FMR 0.01 %, rank-1 ≥ 99 %)', () => {
+    const r = evaluateProtocol(set, 'all-pairs');
+    expect(r.fta).toBeLessThanOrEqual(0.01);
+    expect(r.eer).toBeLessThanOrEqual(0.01);
+    expect(r.fnmr_at_fmr.find((q) => q.fmr === 1e-4)!.fnmr).toBeLessThanOrEqual(0.05);
+    expect(r.identification.rank1).toBeGreaterThanOrEqual(0.99);
   });
 });

@@ -60,11 +60,18 @@ describe('landmarks and ROI on synthetic hands with known geometry', () => {
     expect(matchScore(a.template, b.template)).toBeLessThan(0.25);
   });
 
-  it('a closer hand (scale 1.15) gives the same ROI', () => {
+  it('a closer or further hand (scale 0.85–1.15, the --perturb range) gives the same ROI', () => {
     const a = ok(synthHand({ seed: 6 }).frame);
-    const b = ok(synthHand({ seed: 6, scale: 1.15, cy: 390, noiseSeed: 3 }).frame);
-    expect(correlation(a.roi.pixels, b.roi.pixels)).toBeGreaterThan(0.9);
-    expect(matchScore(a.template, b.template)).toBeLessThan(0.25);
+    const corr: number[] = [];
+    for (const scale of [0.85, 0.9, 0.95, 1.05, 1.1, 1.15]) {
+      const b = ok(synthHand({ seed: 6, scale, cy: 348 + (scale - 1) * 280, noiseSeed: 3 }).frame);
+      // The ROI follows the hand's size (the palm radius is measured to a fraction of a pixel on the 1/4 image).
+      expect(Math.abs(b.geometry.side / (a.geometry.side * scale) - 1), `scale ${scale}`).toBeLessThan(0.025);
+      corr.push(correlation(a.roi.pixels, b.roi.pixels));
+      expect(corr.at(-1), `scale ${scale}`).toBeGreaterThan(0.85);
+      expect(matchScore(a.template, b.template), `scale ${scale}`).toBeLessThan(0.25);
+    }
+    expect(corr.sort((x, y) => x - y)[corr.length >> 1]).toBeGreaterThan(0.93);
   });
 
   it('a mirrored hand gives the mirrored ROI', () => {

@@ -15,6 +15,7 @@ import { extract, type ExtractOptions } from '../extract.ts';
 import { matchScore } from '../match.ts';
 import type { FtaReason, GreyFrame, Template } from '../types.ts';
 import { listDataSet, loadFrame, type Sample } from './dataset.ts';
+import { drawSimilarity, geometryError, warpGeometry, warpSimilarity, type PerturbSpec } from './perturb.ts';
 import { identification, verification, type IdentificationResult, type Search, type VerificationResult } from './metrics.ts';
 
 export type Protocol = 'all-pairs' | 'cross-session';
@@ -24,6 +25,8 @@ export interface EvalOptions {
   protocol: Protocol;
   extract?: ExtractOptions;
   dumpRoi?: string;
+  /** Warp every image once by a seeded random similarity before extraction (robustness to hand placement). */
+  perturb?: PerturbSpec;
   onProgress?: (phase: 'extract' | 'match', done: number, total: number) => void;
 }
 
@@ -50,6 +53,50 @@ export interface EvalReport {
   identification: IdentificationResult & { gallery_note: string };
   extract_ms_mean: number;
   verification: VerificationResult;
+  /** Present when the images were warped (--perturb): the warp and how each stage's output moved. */
+  perturbation?: PerturbationReport;
+}
+
+/** Summary of a quantity over the images: median, 95th percentile, largest. */
+export interface Spread {
+  p50: number;
+  p95: number;
+  max: number;
+}
+
+/** Per image: the true warp, and how the ROI found on the warped image differs from the unwarped image's ROI. */
+export interface PerturbedImage {
+  sample: string;
+  rotation_deg: number;
+  scale: number;
+  /** Null where either extraction failed. */
+  roi_angle_error_deg: number | null;
+  roi_scale_error: number | null;
+  roi_centre_error_cells: number | null;
+  valley_error_cells: number | null;
+  /** matchScore(unwarped, warped) of the same image: what the whole pipeline loses to the warp. */
+  self_distance: number | null;
+  /** The same with the ROI placed exactly (the unwarped ROI carried through the true warp): resampling alone. */
+  self_distance_exact_roi: number | null;
+}
+
+export interface PerturbationReport {
+  warp: string;
+  rotation_max_deg: number;
+  scale_min: number;
+  scale_max: number;
+  seed: number;
+  /** Images whose warped and unwarped extractions both succeeded. */
+  compared_images: number;
+  unwarped_fta_count: number;
+  abs_roi_angle_error_deg: Spread;
+  mean_roi_angle_error_deg: number;
+  abs_roi_scale_error: Spread;
+  roi_centre_error_cells: Spread;
+  valley_error_cells: Spread;
+  self_distance: Spread;
+  self_distance_exact_roi: Spread;
+  images: PerturbedImage[];
 }
 
 export interface Extracted {
@@ -67,6 +114,7 @@ export interface ExtractedSet {
   fails: EvalReport['fta_samples'];
   dist: Float32Array;
   extractMs: number;
+  perturbation?: PerturbationReport;
 }
 
 export async function runEvaluation(opts: EvalOptions): Promise<EvalReport> {
@@ -80,13 +128,36 @@ export async function extractDataSet(opts: Omit<EvalOptions, 'protocol'>): Promi
   const extracted: Extracted[] = [];
   const fails: EvalReport['fta_samples'] = [];
   let extractMs = 0;
+  const perturbed: PerturbedImage[] = [];
+  let unwarpedFails = 0;
   if (opts.dumpRoi) mkdirSync(opts.dumpRoi, { recursive: true });
   for (let i = 0; i < samples.length; i++) {
     const s = samples[i]!;
-    const frame = loadFrame(s.path);
+    const original = loadFrame(s.path);
+    const warp = opts.perturb ? drawSimilarity(opts.perturb, `${s.identity}/${s.sample}`, original.width, original.height) : null;
+    const frame = warp ? warpSimilarity(original, warp) : original;
     const t0 = performance.now();
     const r = extract(frame, { ...opts.extract, hand: s.hand, wantRoi: !!opts.dumpRoi });
     extractMs += performance.now() - t0;
+    if (warp) {
+      // Diagnostics: the unwarped image's ROI carried through the known warp is the ROI a perfect landmark
+      // stage would find; compare each stage against it.
+      const ref = extract(original, { ...opts.extract, hand: s.hand });
+      if (!ref.ok) unwarpedFails++;
+      const exact = ref.ok ? extract(frame, { ...opts.extract, hand: s.hand, geometry: warpGeometry(ref.geometry, warp) }) : null;
+      const e = ref.ok && r.ok ? geometryError(ref.geometry, r.geometry, warp) : null;
+      perturbed.push({
+        sample: s.sample,
+        rotation_deg: (warp.angle * 180) / Math.PI,
+        scale: warp.scale,
+        roi_angle_error_deg: e ? e.angleDeg : null,
+        roi_scale_error: e ? e.scale : null,
+        roi_centre_error_cells: e ? e.centreCells : null,
+        valley_error_cells: e ? e.valleyCells : null,
+        self_distance: ref.ok && r.ok ? matchScore(ref.template, r.template) : null,
+        self_distance_exact_roi: ref.ok && exact?.ok ? matchScore(ref.template, exact.template) : null,
+      });
+    }
     if (r.ok) extracted.push({ sample: s, template: r.template });
     else {
       extracted.push({ sample: s, template: null });
@@ -113,7 +184,36 @@ export async function extractDataSet(opts: Omit<EvalOptions, 'protocol'>): Promi
     opts.onProgress?.('match', done, total);
     if (i % 10 === 9) await new Promise((res) => setImmediate(res));
   }
-  return { data: opts.data, layout: ds.layout, samples, duplicates: ds.duplicates, extracted, fails, dist, extractMs: extractMs / Math.max(1, n) };
+  const perturbation = opts.perturb ? summarisePerturbation(opts.perturb, perturbed, unwarpedFails) : undefined;
+  return { data: opts.data, layout: ds.layout, samples, duplicates: ds.duplicates, extracted, fails, dist, extractMs: extractMs / Math.max(1, n), ...(perturbation ? { perturbation } : {}) };
+}
+
+function spread(values: Array<number | null>, f: (v: number) => number = (v) => v): Spread {
+  const v = values.filter((x): x is number => x !== null).map(f).sort((a, b) => a - b);
+  if (!v.length) return { p50: NaN, p95: NaN, max: NaN };
+  const at = (q: number): number => v[Math.min(v.length - 1, Math.floor(q * v.length))]!;
+  return { p50: at(0.5), p95: at(0.95), max: v[v.length - 1]! };
+}
+
+export function summarisePerturbation(spec: PerturbSpec, images: PerturbedImage[], unwarpedFails: number): PerturbationReport {
+  const angles = images.map((i) => i.roi_angle_error_deg).filter((x): x is number => x !== null);
+  return {
+    warp: 'per image one similarity about the frame centre, rotation uniform in ±rotation_max_deg, scale uniform in [scale_min, scale_max], bilinear, border filled with the frame\'s background level; drawn from the seed and the file name',
+    rotation_max_deg: spec.rotateDeg,
+    scale_min: spec.scaleMin,
+    scale_max: spec.scaleMax,
+    seed: spec.seed,
+    compared_images: angles.length,
+    unwarped_fta_count: unwarpedFails,
+    abs_roi_angle_error_deg: spread(images.map((i) => i.roi_angle_error_deg), Math.abs),
+    mean_roi_angle_error_deg: angles.reduce((a, b) => a + b, 0) / Math.max(1, angles.length),
+    abs_roi_scale_error: spread(images.map((i) => i.roi_scale_error), Math.abs),
+    roi_centre_error_cells: spread(images.map((i) => i.roi_centre_error_cells)),
+    valley_error_cells: spread(images.map((i) => i.valley_error_cells)),
+    self_distance: spread(images.map((i) => i.self_distance)),
+    self_distance_exact_roi: spread(images.map((i) => i.self_distance_exact_roi)),
+    images,
+  };
 }
 
 /** Applies a protocol to an extracted set: who is enrolled, who probes, and the resulting figures. */
@@ -196,6 +296,7 @@ export function evaluateProtocol(set: ExtractedSet, protocol: Protocol): EvalRep
     identification: { ...id, gallery_note: galleryNote },
     extract_ms_mean: set.extractMs,
     verification: v,
+    ...(set.perturbation ? { perturbation: set.perturbation } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ interface EvalCliOptions {
   det?: string;
   dumpRoi?: string;
   coder?: string;
+  perturb?: string;
 }
 
 export function registerEval(program: Command): void {
@@ -21,11 +22,14 @@ export function registerEval(program: Command): void {
     .option('--det <file.svg>', 'write the DET curve as SVG')
     .option('--dump-roi <dir>', 'write every ROI as PNG for inspection')
     .option('--coder <id>', 'compcode | bocv | ordinal (default: the configured coder)')
+    .option('--perturb <spec>', 'warp each image once by a seeded random similarity, e.g. rotate=30,scale=0.85-1.1,seed=1 (rotation ±degrees about the frame centre)')
     .action(async (o: EvalCliOptions) => {
       if (o.protocol !== 'all-pairs' && o.protocol !== 'cross-session') {
         throw new PalmPayError('EVAL_USAGE', `unknown protocol ${o.protocol} (all-pairs or cross-session)`);
       }
       if (o.coder && !['compcode', 'bocv', 'ordinal'].includes(o.coder)) throw new PalmPayError('EVAL_USAGE', `unknown coder ${o.coder}`);
+      const { parsePerturb } = await import('../../biometrics/eval/perturb.ts');
+      const perturb = o.perturb !== undefined ? parsePerturb(o.perturb) : undefined;
       const { writeFileSync } = await import('node:fs');
       const { SingleBar, Presets } = await import('cli-progress');
       const { runEvaluation } = await import('../../biometrics/eval/runner.ts');
@@ -37,6 +41,7 @@ export function registerEval(program: Command): void {
         data: o.data,
         protocol: o.protocol,
         dumpRoi: o.dumpRoi,
+        ...(perturb ? { perturb } : {}),
         extract: o.coder ? { coder: o.coder as 'compcode' | 'bocv' | 'ordinal' } : {},
         onProgress: (p, done, total) => {
           if (p !== phase) {
