@@ -93,6 +93,19 @@ describe('palm index snapshot', () => {
     expect(restart().load.path).toBe('snapshot');
   });
 
+  it('a snapshot of the older format (version 1, before the screen codes) is refused and rebuilt from the rows', () => {
+    const file = deps().file;
+    const bytes = readFileSync(file);
+    bytes[4] = 1; // the format version byte
+    writeFileSync(file, bytes);
+    const { idf, load } = restart();
+    expect(load.path).toBe('rebuilt');
+    expect(load.reason).toMatch(/IDENTIFY_SNAPSHOT_INVALID.*version 1/);
+    for (const id of IDS.slice(0, 4)) expect(idf.identify(probe(id))).toEqual({ kind: 'match', personId: `p-${id}` });
+    writePalmSnapshot(idf, deps());
+    expect(restart().load.path).toBe('snapshot');
+  });
+
   it('a template stored after the snapshot was written is found; a row removed since is dropped', () => {
     storeTemplate('p-e', 'tpl-e', enrolled('e'));
     t.store.templates.deletePerson('p-d');

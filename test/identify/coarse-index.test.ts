@@ -1,9 +1,23 @@
-// Stage 1 is exact: the kernel's top K equals a brute-force sort of every live entry, through adds, updates,
-// removals, growth, and searches that run in chunks while the index changes.
+// Stage 1: the exact scan's top K equals a brute-force sort of every live entry, through adds, updates, removals,
+// growth, and searches that run in chunks while the index changes; the screened search equals its plain-JS
+// reference (same blocks, sample and cut-off) and keeps near entries.
 import { describe, expect, it } from 'vitest';
-import { CoarseIndex } from '../../src/biometrics/identify/coarse-index.ts';
-import { CODE_BYTES, NARROW_BYTES } from '../../src/biometrics/identify/kernel/kernel.ts';
+import { unstableMask } from '../../src/biometrics/identify/coarse-code.ts';
+import { CoarseIndex, type ScreenPolicy } from '../../src/biometrics/identify/coarse-index.ts';
+import { jsTopK } from '../../src/biometrics/identify/js-scan.ts';
+import { BLOCK_SLOTS, CODE_BYTES, ENTRY_CODE_BYTES } from '../../src/biometrics/identify/kernel/kernel.ts';
 import { hamming, randomCode, rng, type Rng } from '../../src/biometrics/identify/random.ts';
+
+/** Scores every entry exactly (what the tests of the exact scan use). */
+const EXACT: ScreenPolicy = { fraction: 1, minKeep: 0 };
+
+/** An entry code for a plain code: the plain code, then the unstable mask of it and two variants near it. */
+function entryOf(r: Rng, plain: Uint8Array): Uint8Array {
+  const out = new Uint8Array(ENTRY_CODE_BYTES);
+  out.set(plain, 0);
+  out.set(unstableMask([plain, near(r, plain, 12), near(r, plain, 12)]), CODE_BYTES);
+  return out;
+}
 
 /** A code at a small random distance from `base` (so galleries have near neighbours and ties). */
 function near(r: Rng, base: Uint8Array, flips: number): Uint8Array {
@@ -28,16 +42,27 @@ function gallery(r: Rng, n: number, index: CoarseIndex, live: Map<string, Uint8A
   const bases = Array.from({ length: 8 }, () => randomCode(r, CODE_BYTES));
   for (let i = 0; i < n; i++) {
     const code = r() < 0.3 ? near(r, bases[(r() * bases.length) | 0]!, (r() * 40) | 0) : randomCode(r, CODE_BYTES);
-    index.upsert(`e${i}`, code);
+    index.upsert(`e${i}`, entryOf(r, code));
     live.set(`e${i}`, code);
   }
 }
+
+/** The index's codes as jsTopK reads them. */
+function jsGallery(index: CoarseIndex) {
+  const k = index.scanKernel;
+  const n = index.slots;
+  const g = { codes: new Uint32Array((n * ENTRY_CODE_BYTES) / 4), count: n };
+  for (let s = 0; s < n; s++) g.codes.set(new Uint32Array(k.code(s).slice().buffer), (s * ENTRY_CODE_BYTES) / 4);
+  return g;
+}
+
+const words = (probes: Uint8Array[]) => probes.map((p) => new Uint32Array(p.slice().buffer));
 
 describe('coarse index (stage 1)', () => {
   it('returns exactly the brute-force top K on random galleries (all K, sizes not multiples of 4, k > n)', () => {
     const r = rng(1);
     for (const n of [0, 1, 3, 7, 130, 2051]) {
-      const index = new CoarseIndex(16); // starts small: exercises growth
+      const index = new CoarseIndex(16, EXACT); // starts small: exercises growth
       const live = new Map<string, Uint8Array>();
       gallery(r, n, index, live);
       for (const k of [1, 5, 64, 300]) {
@@ -51,7 +76,7 @@ describe('coarse index (stage 1)', () => {
 
   it('with several probe codes, ranks by the smallest distance over them, exactly', () => {
     const r = rng(6);
-    const index = new CoarseIndex(32);
+    const index = new CoarseIndex(32, EXACT);
     const live = new Map<string, Uint8Array>();
     gallery(r, 777, index, live);
     for (const np of [2, 5, 16]) {
@@ -67,37 +92,11 @@ describe('coarse index (stage 1)', () => {
     expect(() => index.nearest(Array.from({ length: 17 }, () => randomCode(r, CODE_BYTES)), 5)).toThrow(RangeError);
   });
 
-  it('narrow codes (zero past NARROW_BYTES, like BOCV) take the narrow scan and stay exact, also once a wide code or probe appears', () => {
-    const r = rng(7);
-    const narrow = (): Uint8Array => {
-      const c = randomCode(r, CODE_BYTES);
-      c.fill(0, NARROW_BYTES);
-      return c;
-    };
-    const index = new CoarseIndex(32);
-    const live = new Map<string, Uint8Array>();
-    const ids = Array.from({ length: 1001 }, (_, i) => `n${i}`);
-    const codes = ids.map(() => narrow());
-    index.upsertMany(ids, Buffer.concat(codes));
-    ids.forEach((id, i) => live.set(id, codes[i]!));
-    const check = (probes: Uint8Array[]): void => {
-      const got = index.nearest(probes, 20);
-      const want = [...live.values()].map((code) => Math.min(...probes.map((p) => hamming(code, p)))).sort((a, b) => a - b);
-      expect(got.map((g) => g.distance)).toEqual(want.slice(0, 20));
-    };
-    // 1…9 probes: every remainder after the groups of 4.
-    for (let np = 1; np <= 9; np++) check(Array.from({ length: np }, (_, j) => (j === 0 ? near(r, live.get('n7')!, 30) : narrow())));
-    check([narrow(), randomCode(r, CODE_BYTES)]); // a wide probe on a narrow gallery
-    const wide = randomCode(r, CODE_BYTES);
-    index.upsert('wide', wide);
-    live.set('wide', wide);
-    for (const np of [1, 5]) check(Array.from({ length: np }, (_, j) => (j === 0 ? near(r, wide, 10) : narrow())));
-  });
-
   it('breaks ties on the slot: identical codes give a deterministic, exact answer', () => {
     const index = new CoarseIndex();
     const code = randomCode(rng(2), CODE_BYTES);
-    for (let i = 0; i < 100; i++) index.upsert(`same${i}`, code);
+    const entry = entryOf(rng(2), code);
+    for (let i = 0; i < 100; i++) index.upsert(`same${i}`, entry);
     const got = index.nearest(code, 10);
     expect(got.map((g) => g.id)).toEqual(Array.from({ length: 10 }, (_, i) => `same${i}`));
     expect(got.every((g) => g.distance === 0)).toBe(true);
@@ -105,7 +104,7 @@ describe('coarse index (stage 1)', () => {
 
   it('stays exact through random add / update / remove with searches in between', () => {
     const r = rng(3);
-    const index = new CoarseIndex(8);
+    const index = new CoarseIndex(8, EXACT);
     const live = new Map<string, Uint8Array>();
     gallery(r, 500, index, live);
     let next = 500;
@@ -114,12 +113,12 @@ describe('coarse index (stage 1)', () => {
       const ids = [...live.keys()];
       if (op < 0.35) {
         const code = randomCode(r, CODE_BYTES);
-        index.upsert(`e${next}`, code);
+        index.upsert(`e${next}`, entryOf(r, code));
         live.set(`e${next++}`, code);
       } else if (op < 0.55 && ids.length > 0) {
         const id = ids[(r() * ids.length) | 0]!;
         const code = near(r, live.get(id)!, 5);
-        index.upsert(id, code);
+        index.upsert(id, entryOf(r, code));
         live.set(id, code);
       } else if (op < 0.85 && ids.length > 0) {
         const id = ids[(r() * ids.length) | 0]!;
@@ -136,7 +135,7 @@ describe('coarse index (stage 1)', () => {
 
   it('chunked searches: removals meanwhile are never returned, slots do not move under a running search', () => {
     const r = rng(4);
-    const index = new CoarseIndex(64);
+    const index = new CoarseIndex(64, EXACT);
     const live = new Map<string, Uint8Array>();
     gallery(r, 1000, index, live);
     const probe = near(r, live.get('e999')!, 3); // the best match lives in the LAST slot
@@ -149,7 +148,7 @@ describe('coarse index (stage 1)', () => {
       index.remove(id);
       live.delete(id);
     }
-    index.upsert('late', probe); // added after begin(): not visited by `a`
+    index.upsert('late', entryOf(r, probe)); // added after begin(): not visited by `a`
     a.step(300);
     a.step(10_000);
     const got = a.finish();
@@ -162,9 +161,84 @@ describe('coarse index (stage 1)', () => {
     expectExact(index.nearest(probe, 30), live, probe, 30);
   });
 
-  it('rejects codes of the wrong size and bad k', () => {
+  it('rejects codes of the wrong size, bad k and a bad screen policy', () => {
     const index = new CoarseIndex();
     expect(() => index.upsert('x', new Uint8Array(10))).toThrow(RangeError);
+    expect(() => index.upsert('x', new Uint8Array(CODE_BYTES))).toThrow(RangeError); // a plain code is not an entry code
     expect(() => index.nearest(new Uint8Array(CODE_BYTES), 0)).toThrow(RangeError);
+    expect(() => new CoarseIndex(16, { fraction: 0, minKeep: 10 })).toThrow(RangeError);
+    expect(() => new CoarseIndex(16, { fraction: 0.5, minKeep: -1 })).toThrow(RangeError);
+  });
+
+  it('screening distance: the probe bits that differ from the plain code where the entry is stable', () => {
+    const r = rng(11);
+    const index = new CoarseIndex(64);
+    const codes = Array.from({ length: 40 }, () => entryOf(r, randomCode(r, CODE_BYTES)));
+    codes.forEach((c, i) => index.upsert(`s${i}`, c));
+    const probe = randomCode(r, CODE_BYTES);
+    index.scanKernel.setProbes([probe]);
+    const got = index.scanKernel.screenDistances(0, 40);
+    codes.forEach((c, i) => {
+      let want = 0;
+      for (let b = 0; b < CODE_BYTES; b++) {
+        const x = (probe[b]! ^ c[b]!) & ~c[CODE_BYTES + b]! & 0xff;
+        for (let v = x; v; v >>= 1) want += v & 1;
+      }
+      expect(got[i], `slot ${i}`).toBe(want);
+    });
+  });
+
+  it('screened search = its plain-JS reference, over several blocks, sizes not multiples of 4, several policies', () => {
+    const r = rng(12);
+    for (const n of [7, 130, 2051, BLOCK_SLOTS + 1003]) {
+      for (const screen of [{ fraction: 1 / 128, minKeep: 0 }, { fraction: 1 / 16, minKeep: 64 }]) {
+        const index = new CoarseIndex(16, screen);
+        const live = new Map<string, Uint8Array>();
+        gallery(r, n, index, live);
+        const g = jsGallery(index);
+        for (let q = 0; q < 3; q++) {
+          const target = `e${(r() * n) | 0}`;
+          const probes = [near(r, live.get(target)!, 20), randomCode(r, CODE_BYTES), near(r, live.get(target)!, 30)];
+          const got = index.nearest(probes, 16);
+          const want = jsTopK(g, words(probes), 16, screen);
+          expect(got.map((c) => c.distance), `n=${n} fraction=${screen.fraction}`).toEqual(want.map((w) => w.distance));
+          expect(got.map((c) => c.id)).toEqual(want.map((w) => `e${w.slot}`));
+          // The entry the probe was made from is close on both codes: the screen keeps it.
+          expect(got[0]!.id).toBe(target);
+        }
+      }
+    }
+  });
+
+  it('a gallery up to minKeep entries is scored exactly in full; beyond it the screen scores only its share', () => {
+    const r = rng(13);
+    const small = new CoarseIndex(16, { fraction: 1 / 128, minKeep: 512 });
+    const live = new Map<string, Uint8Array>();
+    gallery(r, 500, small, live);
+    const probe = randomCode(r, CODE_BYTES);
+    expectExact(small.nearest(probe, 20), live, probe, 20);
+    const big = new CoarseIndex(16, { fraction: 1 / 128, minKeep: 0 });
+    gallery(r, 20_000, big, new Map());
+    const search = big.begin(probe, 20);
+    search.step(Infinity);
+    search.finish();
+    expect(search.refined).toBeGreaterThan(20_000 / 256);
+    expect(search.refined).toBeLessThan(20_000 / 32);
+  });
+
+  it('a screened search in chunks gives the same answer as in one go, across blocks', () => {
+    const r = rng(14);
+    const index = new CoarseIndex(16, { fraction: 1 / 64, minKeep: 0 });
+    const live = new Map<string, Uint8Array>();
+    gallery(r, 2 * BLOCK_SLOTS + 77, index, live);
+    const target = `e${BLOCK_SLOTS + 40}`; // in the second block
+    const probes = [near(r, live.get(target)!, 25)];
+    const whole = index.nearest(probes, 10);
+    const chunked = index.begin(probes, 10);
+    while (!chunked.step(1000)) {
+      /* whole blocks per step */
+    }
+    expect(chunked.finish()).toEqual(whole);
+    expect(whole[0]!.id).toBe(target);
   });
 });

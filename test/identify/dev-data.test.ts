@@ -5,6 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { devDataPresent, loadDevSamples, type DevSample } from '../../src/biometrics/identify/dev-data.ts';
 import type { IdentifyResult } from '../../src/biometrics/identify/identifier.ts';
 import { palmIdentifier } from '../../src/biometrics/identify/palm.ts';
+import { calibrate } from '../../src/biometrics/identify/calibrate.ts';
+import { rng } from '../../src/biometrics/identify/random.ts';
+import { capture, FieldPool, modelTemplate } from '../../src/biometrics/identify/synthetic.ts';
 import { fuseTemplates } from '../../src/biometrics/template.ts';
 import type { Template } from '../../src/biometrics/types.ts';
 
@@ -75,4 +78,32 @@ describe.skipIf(!present)('identification on the dev data', () => {
     expect(r.fnirTwo).toBe(r.fnirAll);
     console.log(`dev data, per-capture enrolment: ${r.entries} entries, ${r.probes} probes, rank-1 ${r.rank1}, FNIR@FPIR=1% ${r.fnirTwo.toFixed(3)} (both)`);
   });
+
+  it('at scale (real entries among 20 000 synthetic palms fitted to them): the screened stage 1 changes no result', () => {
+    const ok = samples.flatMap((s) => (s.template ? [{ identity: s.identity, template: s.template }] : []));
+    const model = calibrate(ok, { trials: 20 }).model;
+    const r = rng(5);
+    const pool = new FieldPool(model, r);
+    // Stricter than production (DEFAULT_SCREEN also keeps at least 512 a search): 1/128 of the gallery alone.
+    const id = palmIdentifier({ k: 32, initialCapacity: 20_200, screen: { fraction: 1 / 128, minKeep: 0 } });
+    for (const s of samples) if (s.template && s.sample <= 3) id.enrol({ entryId: `${s.identity}-${s.sample}`, personId: s.identity, hand: 'left', template: s.template });
+    for (let i = 0; i < 20_000; i++) id.enrol({ entryId: `syn${i}`, personId: `syn${i}`, hand: 'left', template: modelTemplate(model, [capture(model, pool.person(model, r), r, { exact: true })]) });
+    const probes = samples.filter((s) => s.template && s.sample >= 4);
+    let refined = 0;
+    for (const p of probes) {
+      const a = id.identify(p.template!);
+      const b = id.identifyUnscreened(p.template!);
+      expect(a.scored[0]?.entryId, `rank-1 of ${p.file}`).toBe(b.scored[0]?.entryId);
+      // The margin is taken among each search's own K candidates, so only the decision and the match are compared.
+      expect(a.decision.kind, `decision for ${p.file}`).toBe(b.decision.kind);
+      if (a.decision.kind === 'match' && b.decision.kind === 'match') expect([a.decision.entryId, a.decision.score]).toEqual([b.decision.entryId, b.decision.score]);
+      const search = id.coarseIndex.begin(id.probeCodes(p.template!), 32);
+      search.step(Infinity);
+      search.finish();
+      refined += search.refined;
+    }
+    // The screen was at work: about 1/128 of the gallery scored exactly per probe, not all of it.
+    expect(refined / probes.length).toBeLessThan(id.size / 64);
+    console.log(`dev data among ${id.size - 20_000} + 20 000 synthetic: ${probes.length} probes, identical results, ${(refined / probes.length).toFixed(0)} of ${id.size} entries scored exactly per probe`);
+  }, 120_000);
 });

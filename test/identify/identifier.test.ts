@@ -13,7 +13,7 @@ const model = defaultModel();
 
 function gallery(people: number, seed: number) {
   const r = rng(seed);
-  const id = palmIdentifier();
+  const id = palmIdentifier({ blockSlots: 8 }); // small blocks: a chunked search yields many times
   const probes: Array<{ personId: string; t: Template }> = [];
   for (let i = 0; i < people; i++) {
     for (const hand of ['left', 'right'] as const) {

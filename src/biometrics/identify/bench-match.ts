@@ -4,7 +4,8 @@
 import { matchScore } from '../match.ts';
 import type { Template } from '../types.ts';
 import { jsTopK } from './js-scan.ts';
-import { CODE_BYTES, type ScanKernel } from './kernel/kernel.ts';
+import { CODE_BYTES, ENTRY_CODE_BYTES, type ScanKernel } from './kernel/kernel.ts';
+import { DEFAULT_SCREEN, type ScreenPolicy } from './coarse-index.ts';
 import { thresholdFor } from './decision.ts';
 import { DEFAULT_POLICY, palmIdentifier } from './palm.ts';
 import { hamming, rng } from './random.ts';
@@ -22,6 +23,8 @@ export interface BenchMatchOptions {
   /** K values whose cost in accuracy is reported. */
   kSweep: number[];
   seed: number;
+  /** The screen policy under test (default: DEFAULT_SCREEN). */
+  screen?: ScreenPolicy;
   model: SyntheticModel;
   progress: (phase: string, done: number, total: number) => void;
   log: (line: string) => void;
@@ -34,6 +37,9 @@ export interface KAccuracy {
   /** Mated probes where stage 1 dropped a mate that would have beaten every one of the K candidates in stage 2
    * (an upper bound on "stage 1 lost the match exhaustive stage 2 would find"). */
   lost_match_upper_bound_rate: number;
+  /** Mated probes whose mate the exact (unscreened) scan puts in its K but the screened search does not: what the
+   * screen alone costs. */
+  screen_lost_mate_rate: number;
 }
 
 export interface NResult {
@@ -41,19 +47,32 @@ export interface NResult {
   k: number;
   probes: { mated: number; non_mated: number };
   identify: { p50_ms: number; p99_ms: number; mean_ms: number };
-  /** Stage 1 as identification runs it: every code against the probe's shifted variants. */
-  stage1: { probes: number; p50_ms: number; bytes_scanned: number; bytes_per_s: number; ratio_to_floor: number };
-  /** The kernel with one probe code: the memory-bound case, compared with the floor. */
-  stage1_single_probe: { p50_ms: number; bytes_per_s: number; ratio_to_floor: number };
   /**
-   * The same scans over the first `slots_in_cache` slots, repeated so they stay in L2: the scan's rate with no
-   * memory cost at all. A ratio to the floor below 0.7 here means no layout or prefetching can bring the scan to
-   * 0.7 × the floor: it is bound by its arithmetic (the popcounts), not by memory.
+   * Stage 1 as identification runs it: the screening pass streams every entry code (ENTRY_CODE_BYTES per slot, the
+   * bytes counted here), then the slots it keeps are scored exactly against the probe's shifted codes.
    */
-  compute_ceiling: { slots_in_cache: number; as_used_bytes_per_s: number; as_used_ratio_to_floor: number; single_probe_bytes_per_s: number; single_probe_ratio_to_floor: number };
+  stage1: {
+    probes: number;
+    p50_ms: number;
+    bytes_scanned: number;
+    bytes_per_s: number;
+    ratio_to_floor: number;
+    refined_per_search: number;
+    refined_fraction: number;
+    /** The screening pass alone (the same search keeping one slot per block): what the exact scoring adds is the rest. */
+    screen_pass_p50_ms: number;
+    screen_pass_ratio_to_floor: number;
+  };
+  /** The exact scan (stage 1 before screening): every plain code against all the probe's shifted codes, same index. */
+  exact_scan: { p50_ms: number; bytes_per_s: number; screened_speedup: number };
+  /**
+   * The screening pass alone over the first `slots_in_cache` slots, repeated so they stay in L2: its rate with no
+   * memory cost at all. Above 1 × the floor, the pass is bound by memory, not by its arithmetic.
+   */
+  compute_ceiling: { slots_in_cache: number; screen_bytes_per_s: number; screen_ratio_to_floor: number };
   stage2: { p50_ms: number };
   floor: { sum_1_stream_bytes_per_s: number; sum_4_streams_bytes_per_s: number; bytes_per_s: number; memcpy_bytes_per_s: number };
-  /** Stage 1 as identification runs it: stage1.bytes_per_s / floor.bytes_per_s (= floor time / scan time, same buffer). */
+  /** Stage 1 as identification runs it: stage1.bytes_per_s / floor.bytes_per_s (= floor time / stage-1 time, same slots). */
   ratio_to_floor: number;
   plain_js: { p50_ms: number; bytes_per_s: number; speedup_wasm_over_js: number; identical_to_wasm: boolean };
   usearch: null | { n: number; build_s: number; p50_ms: number; p99_ms: number; recall_at_1: number; connectivity: number; expansion_add: number; expansion_search: number };
@@ -88,7 +107,8 @@ export async function benchMatchN(n: number, o: BenchMatchOptions): Promise<NRes
   const q = Math.min(o.queries, n);
   const memBefore = memoryNow();
   const t0 = performance.now();
-  const id = palmIdentifier({ k: o.k, initialCapacity: n, policy: DEFAULT_POLICY });
+  const screen = o.screen ?? DEFAULT_SCREEN;
+  const id = palmIdentifier({ k: o.k, initialCapacity: n, policy: DEFAULT_POLICY, screen });
   const probes: Array<{ t: Template; mate: string | null }> = [];
   // The first q people get a full enrolment capture and a separate probe capture; everyone else is an impostor
   // for every probe, and an impostor's capture is statistically the same as a fresh field (synthetic.ts), so it is
@@ -114,11 +134,21 @@ export async function benchMatchN(n: number, o: BenchMatchOptions): Promise<NRes
   const total: number[] = [];
   const stage1: number[] = [];
   const stage2: number[] = [];
+  const exactScan: number[] = [];
+  let refined = 0;
   const results: Array<ReturnType<typeof id.identify>> = [];
   for (const [i, p] of probes.entries()) {
     const code = id.probeCodes(p.t);
     let cands: ReturnType<typeof id.coarseIndex.nearest> = [];
-    stage1.push(time(() => (cands = id.coarseIndex.nearest(code, o.k))));
+    stage1.push(
+      time(() => {
+        const search = id.coarseIndex.begin(code, o.k);
+        search.step(Infinity);
+        refined += search.refined;
+        cands = search.finish();
+      }),
+    );
+    exactScan.push(time(() => id.coarseIndex.nearestExact(code, o.k)));
     stage2.push(time(() => cands.forEach((c) => matchScore(p.t, id.entry(c.id)!.template))));
     let res: ReturnType<typeof id.identify> | undefined;
     total.push(time(() => (res = id.identify(p.t))));
@@ -126,7 +156,7 @@ export async function benchMatchN(n: number, o: BenchMatchOptions): Promise<NRes
     results.push(res!);
     await tick();
   }
-  const bytesScanned = id.coarseIndex.slots * CODE_BYTES;
+  const bytesScanned = id.coarseIndex.slots * ENTRY_CODE_BYTES;
   const stage1P50 = quantile(stage1, 0.5);
 
   // Before the floor's copy peer takes scratch memory past the index.
@@ -142,25 +172,31 @@ export async function benchMatchN(n: number, o: BenchMatchOptions): Promise<NRes
   const bps = (ms: number) => floorFns.bytes / (ms / 1000);
   const floorBps = Math.max(bps(sum1), bps(sum4));
   o.progress(`floor N=${n}`, 1, 1);
-  const ceiling = computeCeiling(kernel, id.probeCodes(probes[0]!.t), o.k, id.coarseIndex.slots);
-  const single = quantile(
+  const ceiling = computeCeiling(kernel, id.probeCodes(probes[0]!.t), id.coarseIndex.slots);
+  const screenPass = quantile(
     probes.map((p) => {
-      const c = id.probeCodes(p.t)[0]!;
-      return time(() => id.coarseIndex.nearest(c, o.k));
+      const code = id.probeCodes(p.t);
+      return time(() => {
+        const search = id.coarseIndex.begin(code, o.k, { fraction: 1e-9, minKeep: 0 }); // keeps one slot a block
+        search.step(Infinity);
+        search.finish();
+      });
     }),
     0.5,
   );
+  const exactP50 = quantile(exactScan, 0.5);
 
-  // Plain JS: the same scan over a copy of the same codes.
-  const codes = new Uint32Array(id.coarseIndex.slots * (CODE_BYTES / 4));
-  for (let s = 0; s < id.coarseIndex.slots; s++) codes.set(new Uint32Array(kernel.code(s).slice().buffer), s * (CODE_BYTES / 4));
+  // Plain JS: the same screened search over a copy of the same codes.
+  const slots = id.coarseIndex.slots;
+  const gallery = { codes: new Uint32Array(slots * (ENTRY_CODE_BYTES / 4)), count: slots };
+  for (let s = 0; s < slots; s++) gallery.codes.set(new Uint32Array(kernel.code(s).slice().buffer), s * (ENTRY_CODE_BYTES / 4));
   const jsTimes: number[] = [];
   let identical = true;
   for (let i = 0; i < Math.min(o.jsQueries, probes.length); i++) {
     const code = id.probeCodes(probes[i]!.t);
     let js: Array<{ distance: number; slot: number }> = [];
     const words = code.map((c) => new Uint32Array(c.slice().buffer));
-    jsTimes.push(time(() => (js = jsTopK(codes, id.coarseIndex.slots, words, o.k))));
+    jsTimes.push(time(() => (js = jsTopK(gallery, words, o.k, screen))));
     const wasm = id.coarseIndex.nearest(code, o.k);
     identical &&= js.length === wasm.length && js.every((x, j) => x.distance === wasm[j]!.distance);
     o.progress(`plain JS N=${n}`, i + 1, o.jsQueries);
@@ -171,22 +207,25 @@ export async function benchMatchN(n: number, o: BenchMatchOptions): Promise<NRes
   // What K costs: the mate's stage-1 rank against the stage-2 score it would have needed.
   const kMax = Math.max(...o.kSweep, o.k);
   const mated = probes.filter((p) => p.mate !== null);
-  const kAcc = o.kSweep.map((k) => ({ k, inside: 0, lost: 0 }));
+  const kAcc = o.kSweep.map((k) => ({ k, inside: 0, lost: 0, screenLost: 0 }));
   for (const [i, p] of mated.entries()) {
-    const cands = id.coarseIndex.nearest(id.probeCodes(p.t), kMax);
+    const code = id.probeCodes(p.t);
+    const cands = id.coarseIndex.nearest(code, kMax);
+    const exactRank = id.coarseIndex.nearestExact(code, kMax).findIndex((c) => c.id === p.mate);
     const fine = cands.map((c) => matchScore(p.t, id.entry(c.id)!.template));
     const rank = cands.findIndex((c) => c.id === p.mate);
     const mateScore = matchScore(p.t, id.entry(p.mate!)!.template);
     for (const a of kAcc) {
       if (rank >= 0 && rank < a.k) a.inside++;
       else if (mateScore < Math.min(...fine.slice(0, a.k))) a.lost++;
+      if (exactRank >= 0 && exactRank < a.k && !(rank >= 0 && rank < a.k)) a.screenLost++;
     }
     o.progress(`K sweep N=${n}`, i + 1, mated.length);
     await tick();
   }
 
-  // usearch HNSW over the same coarse codes, b1 quantisation, Hamming metric, one thread; exact = the kernel with
-  // the same single probe code.
+  // usearch HNSW over the same plain coarse codes, b1 quantisation, Hamming metric, one thread; exact = the
+  // kernel's exact scan with the same single probe code.
   const us = n <= o.usearchMax ? await benchUsearch(id, probes.map((p) => id.probeCodes(p.t)[0]!), n, o) : null;
 
   const dec = (list: typeof results, pred: (r: (typeof results)[number], i: number) => boolean) => list.filter(pred).length / Math.max(1, list.length);
@@ -203,21 +242,19 @@ export async function benchMatchN(n: number, o: BenchMatchOptions): Promise<NRes
       bytes_scanned: bytesScanned,
       bytes_per_s: bytesScanned / (stage1P50 / 1000),
       ratio_to_floor: bytesScanned / (stage1P50 / 1000) / floorBps,
+      refined_per_search: refined / probes.length,
+      refined_fraction: refined / probes.length / n,
+      screen_pass_p50_ms: screenPass,
+      screen_pass_ratio_to_floor: bytesScanned / (screenPass / 1000) / floorBps,
     },
-    stage1_single_probe: { p50_ms: single, bytes_per_s: bytesScanned / (single / 1000), ratio_to_floor: bytesScanned / (single / 1000) / floorBps },
+    exact_scan: { p50_ms: exactP50, bytes_per_s: (slots * ENTRY_CODE_BYTES) / (exactP50 / 1000), screened_speedup: exactP50 / stage1P50 },
     stage2: { p50_ms: quantile(stage2, 0.5) },
     floor: { sum_1_stream_bytes_per_s: bps(sum1), sum_4_streams_bytes_per_s: bps(sum4), bytes_per_s: floorBps, memcpy_bytes_per_s: bps(copyMs) },
-    compute_ceiling: {
-      slots_in_cache: ceiling.slots,
-      as_used_bytes_per_s: ceiling.asUsed,
-      as_used_ratio_to_floor: ceiling.asUsed / floorBps,
-      single_probe_bytes_per_s: ceiling.single,
-      single_probe_ratio_to_floor: ceiling.single / floorBps,
-    },
+    compute_ceiling: { slots_in_cache: ceiling.slots, screen_bytes_per_s: ceiling.screen, screen_ratio_to_floor: ceiling.screen / floorBps },
     ratio_to_floor: bytesScanned / (stage1P50 / 1000) / floorBps,
     plain_js: { p50_ms: jsP50, bytes_per_s: bytesScanned / (jsP50 / 1000), speedup_wasm_over_js: jsP50 / stage1P50, identical_to_wasm: identical },
     usearch: us,
-    k_accuracy: kAcc.map((a) => ({ k: a.k, mate_in_candidates_rate: a.inside / mated.length, lost_match_upper_bound_rate: a.lost / mated.length })),
+    k_accuracy: kAcc.map((a) => ({ k: a.k, mate_in_candidates_rate: a.inside / mated.length, lost_match_upper_bound_rate: a.lost / mated.length, screen_lost_mate_rate: a.screenLost / mated.length })),
     decisions: {
       threshold: thresholdFor(DEFAULT_POLICY, n),
       mated_correct_match_rate: dec(matedRes, (x, i) => x.decision.kind === 'match' && x.decision.entryId === probes[i]!.mate),
@@ -228,30 +265,28 @@ export async function benchMatchN(n: number, o: BenchMatchOptions): Promise<NRes
     },
     memory: {
       index_bytes_per_palm: indexBytes / n,
-      coarse_code_bytes: CODE_BYTES,
+      coarse_code_bytes: ENTRY_CODE_BYTES,
       process_bytes_per_palm: (memAfter - memBefore) / n,
     },
     gallery_build_s: galleryS,
   };
 }
 
-/** Slots scanned for the compute ceiling: 1 MiB of codes, well inside this machine's 2 MiB L2 per core. */
-const CACHE_SLOTS = (1 << 20) / CODE_BYTES;
+/** Slots screened for the compute ceiling: 1 MiB of entry codes, well inside this machine's 2 MiB L2 per core. */
+const CACHE_SLOTS = (1 << 20) / ENTRY_CODE_BYTES;
 
-/** Bytes/s of the stage-1 scan over slots that stay in L2 (see NResult.compute_ceiling). */
-function computeCeiling(kernel: ScanKernel, probeCodes: Uint8Array[], k: number, slots: number): { slots: number; asUsed: number; single: number } {
-  const m = Math.min(slots, CACHE_SLOTS);
+/** Bytes/s of the screening pass over slots that stay in L2 (see NResult.compute_ceiling). */
+function computeCeiling(kernel: ScanKernel, probeCodes: Uint8Array[], slots: number): { slots: number; screen: number } {
+  const m = Math.floor(Math.min(slots, CACHE_SLOTS) / 4) * 4;
+  if (m === 0) return { slots: 0, screen: NaN };
   const reps = 8;
-  const rate = (codes: Uint8Array[]) => {
-    kernel.setProbes(codes);
-    kernel.scan(0, m, k, 0); // warm: the slice is now in cache
-    const ms = quantile(
-      Array.from({ length: 15 }, () => time(() => { for (let r = 0; r < reps; r++) kernel.scan(0, m, k, 0); })),
-      0.5,
-    );
-    return (m * CODE_BYTES * reps) / (ms / 1000);
-  };
-  return { slots: m, asUsed: rate(probeCodes), single: rate(probeCodes.slice(0, 1)) };
+  kernel.setProbes(probeCodes);
+  kernel.screenDistances(0, m); // warm: the slice is now in cache
+  const ms = quantile(
+    Array.from({ length: 15 }, () => time(() => { for (let r = 0; r < reps; r++) kernel.screenDistances(0, m); })),
+    0.5,
+  );
+  return { slots: m, screen: (m * ENTRY_CODE_BYTES * reps) / (ms / 1000) };
 }
 
 function memoryNow(): number {
@@ -273,7 +308,7 @@ async function benchUsearch(id: ReturnType<typeof palmIdentifier>, probes: Uint8
   for (let s = 0; s < slots; s += batch) {
     const m = Math.min(batch, slots - s);
     const vecs = new Int8Array(m * CODE_BYTES * 8);
-    for (let j = 0; j < m; j++) unpack(kernel.code(s + j), vecs, j * CODE_BYTES * 8);
+    for (let j = 0; j < m; j++) unpack(kernel.plain(s + j), vecs, j * CODE_BYTES * 8);
     index.add(BigUint64Array.from({ length: m }, (_, j) => BigInt(s + j)), vecs, 1);
     o.progress(`usearch build N=${n}`, s + m, slots);
     await tick();
@@ -286,8 +321,8 @@ async function benchUsearch(id: ReturnType<typeof palmIdentifier>, probes: Uint8
     unpack(p, v, 0);
     let keys: BigUint64Array = new BigUint64Array(0);
     lat.push(time(() => (keys = index.search(v, 1, 1).keys)));
-    const exact = id.coarseIndex.nearest(p, 1)[0]!.distance;
-    if (keys.length > 0 && hamming(kernel.code(Number(keys[0]!)), p) === exact) hits++;
+    const exact = id.coarseIndex.nearestExact(p, 1)[0]!.distance;
+    if (keys.length > 0 && hamming(kernel.plain(Number(keys[0]!)), p) === exact) hits++;
     o.progress(`usearch search N=${n}`, i + 1, probes.length);
   });
   return { n, build_s: buildS, p50_ms: quantile(lat, 0.5), p99_ms: quantile(lat, 0.99), recall_at_1: hits / probes.length, ...cfg };

@@ -80,16 +80,17 @@ export function formatBenchMatch(r: BenchMatchReport): string {
   for (const x of r.results) {
     out.push(`\nN = ${x.n} (K = ${x.k}, ${x.probes.mated} mated + ${x.probes.non_mated} non-mated probes; gallery built in ${f(x.gallery_build_s, 1)} s)`);
     out.push(`  identify (stage 1 + 2 + decision): p50 ${f(x.identify.p50_ms)} ms, p99 ${f(x.identify.p99_ms)} ms   [stage 1 p50 ${f(x.stage1.p50_ms)} ms, stage 2 p50 ${f(x.stage2.p50_ms)} ms]`);
-    out.push(`  floor (same buffer, ${f(x.stage1.bytes_scanned / 1e6, 1)} MB): ${gb(x.floor.bytes_per_s)} (read 1 stream ${gb(x.floor.sum_1_stream_bytes_per_s)}, 4 streams ${gb(x.floor.sum_4_streams_bytes_per_s)}; memcpy ${gb(x.floor.memcpy_bytes_per_s)})`);
-    out.push(`  stage 1 as used (${x.stage1.probes} shifted probe codes): ${f(x.stage1.p50_ms)} ms, ${gb(x.stage1.bytes_per_s)} — ratio to floor ${f(x.ratio_to_floor)}`);
-    out.push(`  stage 1, one probe code: ${f(x.stage1_single_probe.p50_ms)} ms, ${gb(x.stage1_single_probe.bytes_per_s)} — ratio to floor ${f(x.stage1_single_probe.ratio_to_floor)}`);
+    out.push(`  floor (the entry slots, ${f(x.stage1.bytes_scanned / 1e6, 1)} MB): ${gb(x.floor.bytes_per_s)} (read 1 stream ${gb(x.floor.sum_1_stream_bytes_per_s)}, 4 streams ${gb(x.floor.sum_4_streams_bytes_per_s)}; memcpy ${gb(x.floor.memcpy_bytes_per_s)})`);
+    out.push(`  stage 1 as used (screen, then ${f(x.stage1.refined_per_search, 0)} slots = ${f(100 * x.stage1.refined_fraction, 2)} % scored against ${x.stage1.probes} shifted probe codes): ${f(x.stage1.p50_ms)} ms, ${gb(x.stage1.bytes_per_s)} — ratio to floor ${f(x.ratio_to_floor)}`);
+    out.push(`    of which the screening pass alone: ${f(x.stage1.screen_pass_p50_ms)} ms — ratio to floor ${f(x.stage1.screen_pass_ratio_to_floor)}`);
+    out.push(`  exact scan (no screen: every plain code against the ${x.stage1.probes} probe codes): ${f(x.exact_scan.p50_ms)} ms — the screened stage 1 is ${f(x.exact_scan.screened_speedup, 1)}× faster`);
     const c = x.compute_ceiling;
-    out.push(`  compute ceiling (same scan, ${c.slots_in_cache} slots kept in L2): as used ${gb(c.as_used_bytes_per_s)} = ${f(c.as_used_ratio_to_floor)} × floor; one probe code ${gb(c.single_probe_bytes_per_s)} = ${f(c.single_probe_ratio_to_floor)} × floor`);
+    out.push(`  compute ceiling (screening pass, ${c.slots_in_cache} slots kept in L2): ${gb(c.screen_bytes_per_s)} = ${f(c.screen_ratio_to_floor)} × floor`);
     out.push(`  plain JS: p50 ${f(x.plain_js.p50_ms, 1)} ms (${gb(x.plain_js.bytes_per_s)}), WASM is ${f(x.plain_js.speedup_wasm_over_js, 1)}× faster; identical results: ${x.plain_js.identical_to_wasm}`);
     if (x.usearch) {
       out.push(`  usearch HNSW b1 (M=${x.usearch.connectivity}, ef_add=${x.usearch.expansion_add}, ef=${x.usearch.expansion_search}, 1 thread): build ${f(x.usearch.build_s, 1)} s, p50 ${f(x.usearch.p50_ms, 3)} ms, p99 ${f(x.usearch.p99_ms, 3)} ms, recall@1 vs exact (one probe code) ${f(x.usearch.recall_at_1, 3)}`);
     } else out.push('  usearch: skipped at this N (--usearch-max)');
-    out.push(`  K cost: ${x.k_accuracy.map((a) => `K=${a.k}: mate in candidates ${f(a.mate_in_candidates_rate, 3)}, lost ≤ ${f(a.lost_match_upper_bound_rate, 3)}`).join('; ')}`);
+    out.push(`  K cost: ${x.k_accuracy.map((a) => `K=${a.k}: mate in candidates ${f(a.mate_in_candidates_rate, 3)}, lost ≤ ${f(a.lost_match_upper_bound_rate, 3)}, lost by the screen ${f(a.screen_lost_mate_rate, 3)}`).join('; ')}`);
     const d = x.decisions;
     out.push(`  decisions (threshold ${f(d.threshold, 4)} at this N): mated → match ${f(d.mated_correct_match_rate, 3)}, ambiguous ${f(d.mated_ambiguous_rate, 3)}, no-match ${f(d.mated_no_match_rate, 3)}; non-mated → false match ${f(d.non_mated_false_match_rate, 3)}, ambiguous ${f(d.non_mated_ambiguous_rate, 3)}`);
     out.push(`  memory: index ${f(x.memory.index_bytes_per_palm, 0)} B/palm (coarse code ${x.memory.coarse_code_bytes} B); whole process incl. templates ${f(x.memory.process_bytes_per_palm, 0)} B/palm`);

@@ -1,21 +1,26 @@
-// Coarse code: a fixed 1024-bit slot summarising a template for the stage-1 scan, tolerant to misalignment.
-// For every 6×6 window of the code grid (stride 3: 9 × 9 windows on a 32 × 32 grid) it keeps, by coder:
-// - CompCode (a cell's planes encode ONE orientation label, 8 values): per label one bit, "this label fills at
-//   least a quarter of the window's valid cells" (648 bits);
-// - BOCV, Ordinal (each plane is its own binary map): per plane one bit, "most valid cells are 1" (6 planes:
-//   486 bits, so the kernel's narrow scan reads only the first 64 bytes).
+// Coarse codes for the stage-1 search (README.md, "Coarse code" and "The screened scan"). For every 6×6 window of
+// the code grid (stride 3: 9 × 9 windows on a 32 × 32 grid) a plain code keeps, by coder:
+// - CompCode (a cell's planes encode ONE of 6 orientation labels): per label one bit, "this label fills at least a
+//   quarter of the window's valid cells" (486 bits);
+// - BOCV, Ordinal (each plane is its own binary map): per plane one bit, "most valid cells are 1" (486 bits).
 // A shift of a cell or two changes few of these pooled bits, where it changes about half of the raw cell bits.
 // Larger shifts (the matcher searches ±4 cells) are covered by probing with shifted variants of the probe
-// (coarseProbes): the scan keeps each entry's smallest distance over them.
+// (coarseProbes): the exact stage-1 distance is an entry's smallest over them.
+// An entry also gets an `unstable` mask: its plain code taken at each of GALLERY_SHIFTS, 1 where they disagree.
+// (The unshifted variant is the plain code itself, so where they agree their bit is the plain code's.) One probe
+// code against plain code + mask tolerates ±1 cell without any probe shifts, which is what lets the screening
+// pass run at memory speed.
 // Sub-codes of an enrolment template are pooled together (their counts add up). Chosen on the dev data: README.md.
-import type { FeatureCode, Template } from '../types.ts';
-import { popcount } from '../match.ts';
-import { CODE_BYTES } from './kernel/kernel.ts';
+import type { Template } from '../types.ts';
+import { CODE_BYTES, ENTRY_CODE_BYTES } from './kernel/kernel.ts';
 
 const WINDOW = 6;
 const STRIDE = 3;
-const LABELS = 8;
-/** Probe shifts (cells): the dev data's genuine pairs need ±2 on each axis (README.md). */
+/** The code values (plane bits) of CompCode's 6 orientations, in orientation order (features.ts): 2 and 5 never occur. */
+const LABEL_VALUES = [0, 1, 3, 7, 6, 4];
+const LABEL_OF = Int8Array.from({ length: 8 }, (_, v) => LABEL_VALUES.indexOf(v));
+const LABELS = LABEL_VALUES.length;
+/** Probe shifts (cells), the unshifted code first: the dev data's genuine pairs need ±2 on each axis (README.md). */
 export const PROBE_SHIFTS: ReadonlyArray<readonly [number, number]> = [
   [0, 0],
   [2, 0],
@@ -24,101 +29,119 @@ export const PROBE_SHIFTS: ReadonlyArray<readonly [number, number]> = [
   [0, -2],
 ];
 
-/** The coarse code of a template (what the index stores for an enrolment). */
+/** Shifts (cells) whose plain codes make an entry's unstable mask: ±1 on both axes, (0, 0) among them (README.md). */
+export const GALLERY_SHIFTS: ReadonlyArray<readonly [number, number]> = [-1, 0, 1].flatMap((dy) => [-1, 0, 1].map((dx) => [dx, dy] as const));
+
+/** What the index stores for an enrolment: its plain code, then its `unstable` mask over GALLERY_SHIFTS. */
 export function coarseCode(t: Template): Uint8Array {
-  return pooled(t, 0, 0);
+  const sums = windowSums(t);
+  const out = new Uint8Array(ENTRY_CODE_BYTES);
+  out.set(pooledAt(sums, 0, 0), 0);
+  out.set(unstableMask(GALLERY_SHIFTS.map(([dx, dy]) => pooledAt(sums, dx, dy))), CODE_BYTES);
+  return out;
 }
 
-/** The probe's codes for stage 1: the template's grid seen at each of PROBE_SHIFTS. */
+/** 1 where the plain codes (the variants of one entry) disagree. */
+export function unstableMask(variants: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(CODE_BYTES);
+  for (let i = 0; i < CODE_BYTES; i++) {
+    let any = 0;
+    let all = 0xff;
+    for (const v of variants) {
+      any |= v[i]!;
+      all &= v[i]!;
+    }
+    out[i] = any & ~all;
+  }
+  return out;
+}
+
+/** The probe's codes for stage 1: the template's grid seen at each of PROBE_SHIFTS, the unshifted one first. */
 export function coarseProbes(t: Template): Uint8Array[] {
-  return PROBE_SHIFTS.map(([dx, dy]) => pooled(t, dx, dy));
+  const sums = windowSums(t);
+  return PROBE_SHIFTS.map(([dx, dy]) => pooledAt(sums, dx, dy));
 }
 
-/** Pools the grid shifted by (dx, dy): window cell (r, c) reads grid cell (r + dy, c + dx); outside = masked. */
-function pooled(t: Template, dx: number, dy: number): Uint8Array {
-  const first = t.codes[0]!;
-  const rows = first.rows;
-  const cols = first.cols;
-  if (t.coder !== 'compcode') return pooledPlanes(t, dx, dy);
-  // Each sub-code's cell labels once (−1 = masked), then the windows count from them.
-  const labels = t.codes.map((c) => cellLabels(c, dx, dy));
-  const out = new Uint8Array(CODE_BYTES);
-  let bit = 0;
-  const counts = new Int32Array(LABELS);
-  for (let r0 = 0; r0 + WINDOW <= rows; r0 += STRIDE) {
-    for (let c0 = 0; c0 + WINDOW <= cols; c0 += STRIDE) {
-      counts.fill(0);
-      let valid = 0;
-      for (const lab of labels) {
-        for (let r = r0; r < r0 + WINDOW; r++) {
-          for (let col = c0; col < c0 + WINDOW; col++) {
-            const l = lab[r * cols + col]!;
-            if (l < 0) continue;
-            valid++;
-            counts[l]!++;
-          }
+/** The plain code of the grid shifted by (dx, dy): window cell (r, c) reads grid cell (r + dy, c + dx); outside = masked. */
+export function pooled(t: Template, dx: number, dy: number): Uint8Array {
+  return pooledAt(windowSums(t), dx, dy);
+}
+
+/**
+ * Per channel (a plane for BOCV/Ordinal, an orientation label for CompCode) and for the valid cells, integral
+ * images over the grid with all sub-codes added up: any window's counts in 4 look-ups, so an entry's 10 shifted
+ * codes cost little more than one.
+ */
+interface WindowSums {
+  rows: number;
+  cols: number;
+  /** Channels whose bit is "this channel fills at least 1/share of the window's valid cells". */
+  channels: number;
+  share: number;
+  /** (channels + 1) integral images of (rows + 1) × (cols + 1); the last one counts valid cells. */
+  sums: Int32Array;
+}
+
+function windowSums(t: Template): WindowSums {
+  const { rows, cols, planes } = t.codes[0]!;
+  const labels = t.coder === 'compcode';
+  const channels = labels ? LABELS : planes;
+  const w = cols + 1;
+  const size = (rows + 1) * w;
+  const sums = new Int32Array((channels + 1) * size);
+  const valid = channels * size;
+  for (const c of t.codes) {
+    for (let r = 0; r < rows; r++) {
+      const m = c.mask[r]!;
+      for (let col = 0; col < cols; col++) {
+        if (((m >>> col) & 1) === 0) continue;
+        const at = (r + 1) * w + col + 1;
+        sums[valid + at]!++;
+        if (labels) {
+          let v = 0;
+          for (let p = 0; p < Math.min(planes, 3); p++) v |= ((c.bits[p * rows + r]! >>> col) & 1) << p;
+          const l = LABEL_OF[v]!;
+          if (l >= 0) sums[l * size + at]!++;
+          else sums[valid + at]!--; // a value no orientation has: not a valid cell for the labels
+        } else {
+          for (let p = 0; p < planes; p++) sums[p * size + at]! += (c.bits[p * rows + r]! >>> col) & 1;
         }
-      }
-      for (let l = 0; l < LABELS; l++, bit++) {
-        if (bit >= CODE_BYTES * 8) return out; // grids larger than 32 × 32: the first 2048 bits
-        if (valid > 0 && counts[l]! * 4 >= valid) out[bit >> 3]! |= 1 << (bit & 7);
       }
     }
   }
-  return out;
-}
-
-/** Per window and plane: the majority bit over the window's valid cells (all sub-codes pooled). */
-function pooledPlanes(t: Template, dx: number, dy: number): Uint8Array {
-  const first = t.codes[0]!;
-  const { rows, cols, planes } = first;
-  const out = new Uint8Array(CODE_BYTES);
-  let bit = 0;
-  for (let r0 = 0; r0 + WINDOW <= rows; r0 += STRIDE) {
-    for (let c0 = 0; c0 + WINDOW <= cols; c0 += STRIDE) {
-      for (let p = 0; p < planes; p++, bit++) {
-        if (bit >= CODE_BYTES * 8) return out;
-        let ones = 0;
-        let valid = 0;
-        for (const c of t.codes) {
-          for (let r = r0 + dy; r < r0 + dy + WINDOW; r++) {
-            if (r < 0 || r >= rows) continue;
-            // Window columns c0 + dx … c0 + dx + WINDOW − 1 of this row, as a bit mask (cols = 32: one word).
-            const lo = c0 + dx;
-            const span = windowMask(lo, WINDOW, cols);
-            const m = c.mask[r]! & span;
-            valid += popcount(m);
-            ones += popcount(c.bits[p * rows + r]! & m);
-          }
-        }
-        if (valid > 0 && ones * 2 >= valid) out[bit >> 3]! |= 1 << (bit & 7);
+  // Prefix sums in place, channel by channel.
+  for (let ch = 0; ch <= channels; ch++) {
+    const o = ch * size;
+    for (let r = 1; r <= rows; r++) {
+      for (let col = 1; col <= cols; col++) {
+        const at = o + r * w + col;
+        sums[at]! += sums[at - 1]! + sums[at - w]! - sums[at - w - 1]!;
       }
     }
   }
-  return out;
+  return { rows, cols, channels, share: labels ? 4 : 2, sums };
 }
 
-/** Bits lo … lo + w − 1 of a 32-bit row word, clipped to the grid. */
-function windowMask(lo: number, w: number, cols: number): number {
-  let m = 0;
-  for (let c = Math.max(0, lo); c < Math.min(cols, lo + w); c++) m |= 1 << c;
-  return m >>> 0;
-}
-
-/** Cell labels (the bits of up to 3 planes, plane p = bit p) of the grid shifted by (dx, dy), −1 where masked. */
-function cellLabels(c: FeatureCode, dx: number, dy: number): Int8Array {
-  const out = new Int8Array(c.rows * c.cols).fill(-1);
-  const planes = Math.min(c.planes, 3);
-  for (let r = 0; r < c.rows; r++) {
-    const rs = r + dy;
-    if (rs < 0 || rs >= c.rows) continue;
-    const m = c.mask[rs]!;
-    for (let col = 0; col < c.cols; col++) {
-      const cs = col + dx;
-      if (cs < 0 || cs >= c.cols || ((m >>> cs) & 1) === 0) continue;
-      let v = 0;
-      for (let p = 0; p < planes; p++) v |= ((c.bits[p * c.rows + rs]! >>> cs) & 1) << p;
-      out[r * c.cols + col] = v;
+/** The plain code from window sums, the grid shifted by (dx, dy). Bit order: window by window, channel by channel. */
+function pooledAt(s: WindowSums, dx: number, dy: number): Uint8Array {
+  const { rows, cols, channels, share, sums } = s;
+  const w = cols + 1;
+  const size = (rows + 1) * w;
+  const count = (o: number, r0: number, r1: number, c0: number, c1: number): number =>
+    sums[o + r1 * w + c1]! - sums[o + r0 * w + c1]! - sums[o + r1 * w + c0]! + sums[o + r0 * w + c0]!;
+  const out = new Uint8Array(CODE_BYTES);
+  let bit = 0;
+  for (let r0 = 0; r0 + WINDOW <= rows; r0 += STRIDE) {
+    const ra = Math.min(rows, Math.max(0, r0 + dy));
+    const rb = Math.min(rows, Math.max(0, r0 + dy + WINDOW));
+    for (let c0 = 0; c0 + WINDOW <= cols; c0 += STRIDE) {
+      const ca = Math.min(cols, Math.max(0, c0 + dx));
+      const cb = Math.min(cols, Math.max(0, c0 + dx + WINDOW));
+      const valid = count(channels * size, ra, rb, ca, cb);
+      for (let ch = 0; ch < channels; ch++, bit++) {
+        if (bit >= CODE_BYTES * 8) return out; // grids larger than 32 × 32: the first 512 bits
+        if (valid > 0 && count(ch * size, ra, rb, ca, cb) * share >= valid) out[bit >> 3]! |= 1 << (bit & 7);
+      }
     }
   }
   return out;

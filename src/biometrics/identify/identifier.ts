@@ -3,9 +3,9 @@
 // Generic over the template type so the index does not depend on one coder (palm.ts plugs in the recogniser's).
 import { PalmPayError } from '../../util/errors.ts';
 import type { Hand } from '../types.ts';
-import { CoarseIndex, type Candidate } from './coarse-index.ts';
+import { CoarseIndex, type Candidate, type ScreenPolicy } from './coarse-index.ts';
 import { decide, type Decision, type DecisionPolicy, type ScoredEntry } from './decision.ts';
-import { MAX_K } from './kernel/kernel.ts';
+import { BLOCK_SLOTS, CODE_BYTES, MAX_K } from './kernel/kernel.ts';
 
 export interface Enrolment<T> {
   /** One entry per enrolled hand: both hands of a person are two entries with the same personId. */
@@ -16,9 +16,9 @@ export interface Enrolment<T> {
 }
 
 export interface IdentifierOptions<T> {
-  /** Template → CODE_BYTES-byte coarse code (see coarse-code.ts). */
+  /** Template → ENTRY_CODE_BYTES-byte entry code: plain code, then unstable mask (see coarse-code.ts). */
   coarse: (t: T) => Uint8Array;
-  /** The probe's codes for stage 1 (e.g. shifted variants); default: [coarse(probe)]. */
+  /** The probe's plain codes for stage 1, the unshifted one first (e.g. shifted variants); default: [plain part of coarse(probe)]. */
   coarseProbes?: (t: T) => Uint8Array[];
   /** Fine distance in [0, 1], lower is more similar; may throw for a template it cannot read. */
   fine: (probe: T, enrolled: T) => number;
@@ -26,6 +26,10 @@ export interface IdentifierOptions<T> {
   k: number;
   policy: DecisionPolicy;
   initialCapacity?: number;
+  /** How much of the gallery the screening pass keeps for exact stage-1 scoring (default: DEFAULT_SCREEN). */
+  screen?: ScreenPolicy;
+  /** Slots per screening block and chunk (default BLOCK_SLOTS; smaller only in tests of interleaving). */
+  blockSlots?: number;
 }
 
 export interface Skipped {
@@ -56,7 +60,7 @@ export class Identifier<T> {
 
   constructor(private readonly opts: IdentifierOptions<T>) {
     if (!(Number.isInteger(opts.k) && opts.k >= 1 && opts.k <= MAX_K)) throw new RangeError(`k must be an integer in 1..${MAX_K}`);
-    this.index = new CoarseIndex(opts.initialCapacity);
+    this.index = new CoarseIndex(opts.initialCapacity, opts.screen, opts.blockSlots);
   }
 
   get size(): number {
@@ -109,7 +113,7 @@ export class Identifier<T> {
 
   /** The probe's stage-1 codes. */
   probeCodes(probe: T): Uint8Array[] {
-    return this.opts.coarseProbes ? this.opts.coarseProbes(probe) : [this.opts.coarse(probe)];
+    return this.opts.coarseProbes ? this.opts.coarseProbes(probe) : [this.opts.coarse(probe).slice(0, CODE_BYTES)];
   }
 
   /** Stage 1 only: the k nearest entries by coarse distance. */
@@ -121,12 +125,18 @@ export class Identifier<T> {
     return this.finish(probe, this.candidates(probe));
   }
 
+  /** The same two stages with an unscreened stage 1 (every entry's exact coarse distance): the screen's reference. */
+  identifyUnscreened(probe: T): IdentifyResult {
+    return this.finish(probe, this.index.nearestExact(this.probeCodes(probe), this.opts.k));
+  }
+
   /**
-   * The same search, scanning `chunk` slots at a time and yielding to the event loop in between, so enrolments
-   * and revocations can arrive while it runs (removed entries are never returned; entries added meanwhile may
-   * be missed). The result equals identify() on the entries live at the end that were present at the start.
+   * The same search, scanning about `chunk` slots (whole screening blocks) at a time and yielding to the event
+   * loop in between, so enrolments and revocations can arrive while it runs (removed entries are never returned;
+   * entries added meanwhile may be missed). The result equals identify() on the entries live at the end that were
+   * present at the start, up to the screen: its per-block cut-offs are taken over the slots as they were.
    */
-  async identifyChunked(probe: T, chunk = 65536): Promise<IdentifyResult> {
+  async identifyChunked(probe: T, chunk = BLOCK_SLOTS): Promise<IdentifyResult> {
     const search = this.index.begin(this.probeCodes(probe), this.opts.k);
     try {
       while (!search.step(chunk)) await new Promise<void>((resolve) => setImmediate(resolve));

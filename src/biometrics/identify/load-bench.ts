@@ -10,7 +10,7 @@ import nacl from 'tweetnacl';
 import { crc32, decodeTemplate, encodeTemplate } from '../template.ts';
 import type { Template } from '../types.ts';
 import { type Skipped, skipReport } from './identifier.ts';
-import { CODE_BYTES } from './kernel/kernel.ts';
+import { ENTRY_CODE_BYTES } from './kernel/kernel.ts';
 import { lazyPalmIdentifier, palmIdentifier, type SealedTemplate } from './palm.ts';
 import { rng } from './random.ts';
 import { openSnapshot, sealSnapshot } from './snapshot.ts';
@@ -89,8 +89,8 @@ export async function benchLoad(n: number, model: SyntheticModel, progress: (pha
 
     // The snapshot, written once (as the store would after a change), then loaded.
     const entries = decoded.map(([entryId, personId, t]) => ({ entryId, personId, hand: t.hand }));
-    const codes = new Uint8Array(entries.length * CODE_BYTES);
-    entries.forEach((e, i) => codes.set(eager.coarseIndex.codeOf(e.entryId)!, i * CODE_BYTES));
+    const codes = new Uint8Array(entries.length * ENTRY_CODE_BYTES);
+    entries.forEach((e, i) => codes.set(eager.coarseIndex.codeOf(e.entryId)!, i * ENTRY_CODE_BYTES));
     db.prepare('INSERT INTO index_snapshot VALUES (1, ?)').run(sealSnapshot(entries, codes, key));
     progress('load: per-row', 1, 1);
     const byId = db.prepare('SELECT nonce, box FROM enrolment WHERE entry_id = ?').raw();

@@ -7,6 +7,7 @@ import type { Hand, Template } from '../types.ts';
 import { coarseCode, coarseProbes } from './coarse-code.ts';
 import { Identifier, skipReport, type Skipped } from './identifier.ts';
 import type { DecisionPolicy } from './decision.ts';
+import type { ScreenPolicy } from './coarse-index.ts';
 
 export { coarseCode } from './coarse-code.ts';
 export { openSnapshot, sealSnapshot, SnapshotError, type SnapshotEntry } from './snapshot.ts';
@@ -23,7 +24,15 @@ export const DEFAULT_POLICY: DecisionPolicy = {
   gallery: { impostorMean: IMPOSTOR_TAIL.mean, impostorTailSd: IMPOSTOR_TAIL.sd, targetFpir: TARGET_FPIR },
 };
 
-export function palmIdentifier(opts: { k?: number; policy?: DecisionPolicy; initialCapacity?: number } = {}): Identifier<Template> {
+export interface PalmIdentifierOptions {
+  k?: number;
+  policy?: DecisionPolicy;
+  initialCapacity?: number;
+  screen?: ScreenPolicy;
+  blockSlots?: number;
+}
+
+export function palmIdentifier(opts: PalmIdentifierOptions = {}): Identifier<Template> {
   return new Identifier<Template>({
     coarse: coarseCode,
     coarseProbes,
@@ -31,6 +40,8 @@ export function palmIdentifier(opts: { k?: number; policy?: DecisionPolicy; init
     k: opts.k ?? DEFAULT_K,
     policy: opts.policy ?? DEFAULT_POLICY,
     initialCapacity: opts.initialCapacity,
+    screen: opts.screen,
+    blockSlots: opts.blockSlots,
   });
 }
 
@@ -79,7 +90,7 @@ function isSealed(t: PalmRef): t is SealedTemplate {
 }
 
 /** The identifier over lazily opened templates: probes are plain templates, enrolments may be sealed references. */
-export function lazyPalmIdentifier(opts: { k?: number; policy?: DecisionPolicy; initialCapacity?: number } = {}): Identifier<PalmRef> {
+export function lazyPalmIdentifier(opts: PalmIdentifierOptions = {}): Identifier<PalmRef> {
   const plain = (t: PalmRef) => (isSealed(t) ? t.open() : t);
   return new Identifier<PalmRef>({
     coarse: (t) => coarseCode(plain(t)),
@@ -88,5 +99,7 @@ export function lazyPalmIdentifier(opts: { k?: number; policy?: DecisionPolicy; 
     k: opts.k ?? DEFAULT_K,
     policy: opts.policy ?? DEFAULT_POLICY,
     initialCapacity: opts.initialCapacity,
+    screen: opts.screen,
+    blockSlots: opts.blockSlots,
   });
 }

@@ -9,9 +9,13 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { PalmPayError } from '../../util/errors.ts';
 import type { Hand } from '../types.ts';
-import { CODE_BYTES } from './kernel/kernel.ts';
+import { ENTRY_CODE_BYTES } from './kernel/kernel.ts';
 
-export const SNAPSHOT_VERSION = 1;
+/**
+ * 2: entry codes are plain code + unstable mask (128 bytes, like version 1's codes but not their meaning): a
+ * version-1 snapshot is refused, and the kiosk rebuilds it from the rows.
+ */
+export const SNAPSHOT_VERSION = 2;
 const MAGIC = [0x50, 0x56, 0x49, 0x58];
 const HEADER = 4 + 4 + 12 + 16;
 
@@ -36,13 +40,13 @@ function snapshotKey(storeKey: Uint8Array): Buffer {
 }
 
 export function sealSnapshot(entries: readonly SnapshotEntry[], codes: Uint8Array, key: Uint8Array): Uint8Array {
-  if (codes.length !== entries.length * CODE_BYTES) throw new RangeError('codes do not match the entries');
+  if (codes.length !== entries.length * ENTRY_CODE_BYTES) throw new RangeError('codes do not match the entries');
   const meta = new TextEncoder().encode(JSON.stringify(entries.map((e) => (e.digest === undefined ? [e.entryId, e.personId, e.hand] : [e.entryId, e.personId, e.hand, e.digest]))));
   const plain = new Uint8Array(16 + codes.length + meta.length);
   const pv = new DataView(plain.buffer);
   pv.setUint32(0, plain.length, true);
   pv.setUint32(4, entries.length, true);
-  pv.setUint32(8, CODE_BYTES, true);
+  pv.setUint32(8, ENTRY_CODE_BYTES, true);
   plain.set(codes, 12);
   pv.setUint32(12 + codes.length, meta.length, true);
   plain.set(meta, 16 + codes.length);
@@ -75,13 +79,13 @@ export function openSnapshot(bytes: Uint8Array, key: Uint8Array): { entries: Sna
   const pv = new DataView(plain.buffer, plain.byteOffset, plain.byteLength);
   if (total < 16 || pv.getUint32(0, true) !== total) throw new SnapshotError('truncated or padded');
   const count = pv.getUint32(4, true);
-  if (pv.getUint32(8, true) !== CODE_BYTES || 16 + count * CODE_BYTES > total) throw new SnapshotError('code size mismatch');
-  const codes = plain.subarray(12, 12 + count * CODE_BYTES);
-  const metaLen = pv.getUint32(12 + count * CODE_BYTES, true);
-  if (16 + count * CODE_BYTES + metaLen !== total) throw new SnapshotError('length mismatch');
+  if (pv.getUint32(8, true) !== ENTRY_CODE_BYTES || 16 + count * ENTRY_CODE_BYTES > total) throw new SnapshotError('code size mismatch');
+  const codes = plain.subarray(12, 12 + count * ENTRY_CODE_BYTES);
+  const metaLen = pv.getUint32(12 + count * ENTRY_CODE_BYTES, true);
+  if (16 + count * ENTRY_CODE_BYTES + metaLen !== total) throw new SnapshotError('length mismatch');
   let meta: unknown;
   try {
-    meta = JSON.parse(new TextDecoder().decode(plain.subarray(16 + count * CODE_BYTES)));
+    meta = JSON.parse(new TextDecoder().decode(plain.subarray(16 + count * ENTRY_CODE_BYTES)));
   } catch {
     throw new SnapshotError('bad entry list');
   }

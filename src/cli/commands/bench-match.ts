@@ -11,6 +11,7 @@ interface BenchMatchCli {
   kSweep: string;
   seed: string;
   load: string;
+  screenFraction?: string;
   json?: string;
 }
 
@@ -18,6 +19,12 @@ function positiveInt(name: string, v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new PalmPayError('BENCH_USAGE', `${name} must be a non-negative integer, got ${v}`);
   return n;
+}
+
+function fraction(name: string, v: string): number {
+  const f = Number(v);
+  if (!(f > 0 && f <= 1)) throw new PalmPayError('BENCH_USAGE', `${name} must be a number in (0, 1], got ${v}`);
+  return f;
 }
 
 export function registerBenchMatch(bench: Command): void {
@@ -31,6 +38,7 @@ export function registerBenchMatch(bench: Command): void {
     .option('--usearch-max <count>', 'build usearch HNSW only up to this N (slow on one core)', '100000')
     .option('--k-sweep <list>', 'K values whose cost in accuracy is reported', '4,8,16,32,64,128,256')
     .option('--seed <int>', 'random seed of the synthetic gallery', '1')
+    .option('--screen-fraction <f>', 'fraction of each block the screening pass keeps for exact scoring (default 1/128)')
     .option('--load <count>', 'also time loading this many sealed templates from SQLite (0 = skip)', '100000')
     .option('--json <file>', 'write every figure as JSON')
     .action(async (o: BenchMatchCli) => {
@@ -53,6 +61,7 @@ export function registerBenchMatch(bench: Command): void {
         kSweep: o.kSweep.split(',').map((v) => positiveInt('--k-sweep', v.trim())),
         seed: positiveInt('--seed', o.seed),
         load: positiveInt('--load', o.load),
+        ...(o.screenFraction !== undefined ? { screen: { ...(await import('../../biometrics/identify/coarse-index.ts')).DEFAULT_SCREEN, fraction: fraction('--screen-fraction', o.screenFraction) } } : {}),
         progress: (p, done, total) => {
           if (p !== phase) {
             if (phase) bar.stop();

@@ -10,7 +10,7 @@ import { coarseCode, openSnapshot, sealSnapshot, SnapshotError, type SnapshotEnt
 import type { SealedTemplate } from '../../biometrics/identify/palm.ts';
 import type { Skipped } from '../../biometrics/identify/identifier.ts';
 import { skipReport } from '../../biometrics/identify/identifier.ts';
-import { CODE_BYTES } from '../../biometrics/identify/kernel/kernel.ts';
+import { ENTRY_CODE_BYTES } from '../../biometrics/identify/kernel/kernel.ts';
 import { decodeTemplate } from '../../biometrics/template.ts';
 import type { Template } from '../../biometrics/types.ts';
 import type { Sealer } from '../../ledger/sealer.ts';
@@ -92,18 +92,18 @@ export function loadPalmIndex(identifier: PalmIdentifier, deps: PalmIndexDeps): 
   let dropped = 0;
   if (snap) {
     const keep: Array<{ entryId: string; personId: string; hand: SnapshotEntry['hand']; template: StoredTemplate }> = [];
-    const codes = new Uint8Array(snap.entries.length * CODE_BYTES);
+    const codes = new Uint8Array(snap.entries.length * ENTRY_CODE_BYTES);
     snap.entries.forEach((e, i) => {
       const r = byId.get(e.entryId);
       if (!r || r.personId !== e.personId || r.digest !== e.digest || covered.has(e.entryId)) {
         dropped++;
         return;
       }
-      codes.set(snap.codes.subarray(i * CODE_BYTES, (i + 1) * CODE_BYTES), keep.length * CODE_BYTES);
+      codes.set(snap.codes.subarray(i * ENTRY_CODE_BYTES, (i + 1) * ENTRY_CODE_BYTES), keep.length * ENTRY_CODE_BYTES);
       keep.push({ entryId: e.entryId, personId: e.personId, hand: e.hand, template: new StoredTemplate(deps, e.entryId) });
       covered.add(e.entryId);
     });
-    identifier.loadWithCodes(keep, codes.subarray(0, keep.length * CODE_BYTES));
+    identifier.loadWithCodes(keep, codes.subarray(0, keep.length * ENTRY_CODE_BYTES));
   }
   let opened = 0;
   const skipped: Skipped[] = [];
@@ -143,7 +143,7 @@ export function writePalmSnapshot(identifier: PalmIdentifier, deps: PalmIndexDep
   const t0 = performance.now();
   const rows = deps.store.templates.listIndex();
   const entries: SnapshotEntry[] = [];
-  const codes = new Uint8Array(rows.length * CODE_BYTES);
+  const codes = new Uint8Array(rows.length * ENTRY_CODE_BYTES);
   for (const r of rows) {
     let code = identifier.has(r.templateId) ? identifier.codeOf(r.templateId) : undefined;
     if (!code) {
@@ -154,10 +154,10 @@ export function writePalmSnapshot(identifier: PalmIdentifier, deps: PalmIndexDep
         continue;
       }
     }
-    codes.set(code, entries.length * CODE_BYTES);
+    codes.set(code, entries.length * ENTRY_CODE_BYTES);
     entries.push({ entryId: r.templateId, personId: r.personId, hand: r.hand, digest: r.digest });
   }
-  const blob = sealSnapshot(entries, codes.subarray(0, entries.length * CODE_BYTES), deps.sealer.deriveKey(SNAPSHOT_PURPOSE));
+  const blob = sealSnapshot(entries, codes.subarray(0, entries.length * ENTRY_CODE_BYTES), deps.sealer.deriveKey(SNAPSHOT_PURPOSE));
   const tmp = `${deps.file}.tmp`;
   writeFileSync(tmp, blob, { mode: 0o600 });
   renameSync(tmp, deps.file);

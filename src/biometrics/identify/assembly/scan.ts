@@ -1,24 +1,10 @@
 // Stage-1 kernel of the 1:N search (AssemblyScript → WebAssembly; built by `npm run build:wasm`).
-// Every coarse code is CODE_BYTES = 128 bytes (1024 bits) in one contiguous run of linear memory; JS owns the
-// layout and passes byte offsets. No allocator, no static data: the module only reads and writes what it is given.
+// One slot of SLOT_BYTES = 128 per enrolled entry in one contiguous run of linear memory: the plain coarse code
+// (CODE_BYTES = 64, 512 bits), then its `unstable` mask. JS owns the layout and passes byte offsets. No allocator,
+// no static data: the module only reads and writes what it is given.
 
-const CODE_BYTES: usize = 128;
-
-/** Hamming distance between the probe and one code: 8 × (xor, byte popcount), summed once at the end. */
-// @ts-ignore: decorator
-@inline function dist(code: usize, probe: usize): u32 {
-  // Each byte lane gains at most 8 per step, 8 steps → at most 64: no u8 overflow.
-  let acc = i8x16.popcnt(v128.xor(v128.load(code), v128.load(probe)));
-  acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 16), v128.load(probe, 16))));
-  acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 32), v128.load(probe, 32))));
-  acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 48), v128.load(probe, 48))));
-  acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 64), v128.load(probe, 64))));
-  acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 80), v128.load(probe, 80))));
-  acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 96), v128.load(probe, 96))));
-  acc = i8x16.add(acc, i8x16.popcnt(v128.xor(v128.load(code, 112), v128.load(probe, 112))));
-  const s = i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(acc));
-  return i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3);
-}
+const CODE_BYTES: usize = 64;
+const SLOT_BYTES: usize = 128;
 
 /** Is slot `i` dead (tombstoned)? One bit per slot. */
 // @ts-ignore: decorator
@@ -73,20 +59,13 @@ function siftUp(heap: usize, n: u32, key: u64): void {
   return n;
 }
 
-/** Byte-lane popcounts of (code xor probe p), the code held in g0…g7; a narrow scan uses only the first 4 vectors. */
+/** Byte-lane popcounts of (code xor probe p), the code held in g0…g3 (64 bytes). */
 // @ts-ignore: decorator
-@inline function lanes(g0: v128, g1: v128, g2: v128, g3: v128, g4: v128, g5: v128, g6: v128, g7: v128, p: usize, wide: bool): v128 {
-  // Each byte lane gains at most 8 per vector, 8 vectors → at most 64: no u8 overflow.
+@inline function lanes(g0: v128, g1: v128, g2: v128, g3: v128, p: usize): v128 {
+  // Each byte lane gains at most 8 per vector, 4 vectors → at most 32: no u8 overflow.
   let a = i8x16.add(i8x16.popcnt(v128.xor(g0, v128.load(p))), i8x16.popcnt(v128.xor(g1, v128.load(p, 16))));
   a = i8x16.add(a, i8x16.popcnt(v128.xor(g2, v128.load(p, 32))));
-  a = i8x16.add(a, i8x16.popcnt(v128.xor(g3, v128.load(p, 48))));
-  if (wide) {
-    a = i8x16.add(a, i8x16.popcnt(v128.xor(g4, v128.load(p, 64))));
-    a = i8x16.add(a, i8x16.popcnt(v128.xor(g5, v128.load(p, 80))));
-    a = i8x16.add(a, i8x16.popcnt(v128.xor(g6, v128.load(p, 96))));
-    a = i8x16.add(a, i8x16.popcnt(v128.xor(g7, v128.load(p, 112))));
-  }
-  return a;
+  return i8x16.add(a, i8x16.popcnt(v128.xor(g3, v128.load(p, 48))));
 }
 
 /** Byte lanes → 4 partial sums (i32 lanes): two multiply-adds (pmaddubsw, pmaddwd on x64). */
@@ -95,7 +74,7 @@ function siftUp(heap: usize, n: u32, key: u64): void {
   return i32x4.dot_i16x8_s(i16x8.extadd_pairwise_i8x16_u(a), i16x8.splat(1));
 }
 
-/** Four probes' partial sums → their four distances, one per lane (a 4 × 4 transpose-add; no lane extraction). */
+/** Four vectors of 4 partial sums → their four totals, one per lane (a 4 × 4 transpose-add; no lane extraction). */
 // @ts-ignore: decorator
 @inline function sum4x4(d0: v128, d1: v128, d2: v128, d3: v128): v128 {
   const t0 = i32x4.add(i32x4.shuffle(d0, d1, 0, 4, 1, 5), i32x4.shuffle(d0, d1, 2, 6, 3, 7));
@@ -104,34 +83,29 @@ function siftUp(heap: usize, n: u32, key: u64): void {
 }
 
 /**
- * Smallest distance from the code at `c` to any of `np` probes stored back to back (the probe's shifted variants).
- * The code is read from memory once and held in registers for all probes (the probes stay in L1), and the
- * minimum is taken in SIMD over groups of 4 probes: per-probe cost is the xor-popcounts and little else.
+ * Smallest distance from the plain code at `c` to any of `np` probes stored back to back (the probe's shifted
+ * variants). The code is read once and held in registers for all probes (the probes stay in L1), and the minimum
+ * is taken in SIMD over groups of 4 probes.
  */
 // @ts-ignore: decorator
-@inline function minDist(c: usize, probes: usize, np: u32, wide: bool): u32 {
-  const zero = i64x2.splat(0);
+@inline function minDist(c: usize, probes: usize, np: u32): u32 {
   const g0 = v128.load(c);
   const g1 = v128.load(c, 16);
   const g2 = v128.load(c, 32);
   const g3 = v128.load(c, 48);
-  const g4 = wide ? v128.load(c, 64) : zero;
-  const g5 = wide ? v128.load(c, 80) : zero;
-  const g6 = wide ? v128.load(c, 96) : zero;
-  const g7 = wide ? v128.load(c, 112) : zero;
   let m = i32x4.splat(-1); // u32 max in every lane
   let p = probes;
   let j: u32 = 0;
   for (; j + 4 <= np; j += 4, p += 4 * CODE_BYTES) {
-    const d0 = quarter(lanes(g0, g1, g2, g3, g4, g5, g6, g7, p, wide));
-    const d1 = quarter(lanes(g0, g1, g2, g3, g4, g5, g6, g7, p + CODE_BYTES, wide));
-    const d2 = quarter(lanes(g0, g1, g2, g3, g4, g5, g6, g7, p + 2 * CODE_BYTES, wide));
-    const d3 = quarter(lanes(g0, g1, g2, g3, g4, g5, g6, g7, p + 3 * CODE_BYTES, wide));
+    const d0 = quarter(lanes(g0, g1, g2, g3, p));
+    const d1 = quarter(lanes(g0, g1, g2, g3, p + CODE_BYTES));
+    const d2 = quarter(lanes(g0, g1, g2, g3, p + 2 * CODE_BYTES));
+    const d3 = quarter(lanes(g0, g1, g2, g3, p + 3 * CODE_BYTES));
     m = i32x4.min_u(m, sum4x4(d0, d1, d2, d3));
   }
   for (; j < np; j++, p += CODE_BYTES) {
     // One probe: fold its 4 partial sums into every lane.
-    let d = quarter(lanes(g0, g1, g2, g3, g4, g5, g6, g7, p, wide));
+    let d = quarter(lanes(g0, g1, g2, g3, p));
     d = i32x4.add(d, i32x4.shuffle(d, d, 2, 3, 0, 1));
     m = i32x4.min_u(m, i32x4.add(d, i32x4.shuffle(d, d, 1, 0, 3, 2)));
   }
@@ -140,54 +114,115 @@ function siftUp(heap: usize, n: u32, key: u64): void {
   return i32x4.extract_lane(m, 0);
 }
 
-/** The scan loop of topKMulti, specialised by `wide` (a constant after inlining). */
-// @ts-ignore: decorator
-@inline function scan(codes: usize, from: u32, to: u32, probes: usize, np: u32, wide: bool, dead: usize, k: u32, heap: usize, n: u32): u32 {
-  const q = (to - from) >> 2;
-  const s1 = from + q;
-  const s3 = s1 + 2 * q;
-  const stride = (<usize>q) * CODE_BYTES;
-  for (let i = from; i < s1; i++) {
-    const c0 = codes + (<usize>i) * CODE_BYTES;
-    const d0 = minDist(c0, probes, np, wide);
-    const d1 = minDist(c0 + stride, probes, np, wide);
-    const d2 = minDist(c0 + 2 * stride, probes, np, wide);
-    const d3 = minDist(c0 + 3 * stride, probes, np, wide);
-    n = offer(d0, i, dead, k, heap, n);
-    n = offer(d1, i + q, dead, k, heap, n);
-    n = offer(d2, i + 2 * q, dead, k, heap, n);
-    n = offer(d3, i + 3 * q, dead, k, heap, n);
-  }
-  for (let i = s3 + q; i < to; i++) n = offer(minDist(codes + (<usize>i) * CODE_BYTES, probes, np, wide), i, dead, k, heap, n);
+/**
+ * Exact search: merges slots [from, to) into a max-heap of the `k` smallest keys (distance << 32 | slot), which
+ * already holds `n` keys; returns the new count. A slot's distance is the smallest over the `np` probe codes.
+ * Keys are unique, so the result is exactly the first k of sorting all (distance, slot) pairs whatever the
+ * visiting order. The tombstone bitmap is read only for a slot that would enter the heap.
+ */
+export function topKMulti(codes: usize, from: u32, to: u32, probes: usize, np: u32, dead: usize, k: u32, heap: usize, n: u32): u32 {
+  for (let i = from; i < to; i++) n = offer(minDist(codes + (<usize>i) * SLOT_BYTES, probes, np), i, dead, k, heap, n);
   return n;
 }
 
 /**
- * Scans slots [from, to) and merges them into a max-heap of the `k` smallest keys (distance << 32 | slot), which
- * already holds `n` keys; returns the new count. A slot's distance is the smallest over the `np` probes (shifted
- * variants of one capture). Keys are unique, so the result is exactly the first k of sorting all (distance, slot)
- * pairs whatever the visiting order. The tombstone bitmap is read only for a slot that would enter the heap, so
- * dead slots cost nothing in the hot loop.
- *
- * `wide` = 0 when every code and probe is zero past byte 64 (BOCV: 486 bits): the scan then reads only the slot's
- * first cache line and skips the last 4 of the 8 vectors, whose xor is zero, so it is exact all the same. JS tracks
- * this (kernel.ts).
- *
- * The range is walked as four interleaved streams (its four quarters side by side): with one stream the core
- * waits on memory between codes; four independent streams keep enough cache misses in flight to approach the
- * sequential-read floor (measured here: one stream ≈ 0.55 × floor, four ≈ 0.8 ×).
+ * Screening distance of one slot: the bits where the probe differs from the entry on a bit that is the same in all
+ * of the entry's shifted variants. The unshifted variant is the plain code, so where they all agree its bit is
+ * theirs: a mismatch is (probe ^ plain) & ~unstable. Byte lanes, at most 32 each.
  */
-export function topKMulti(codes: usize, from: u32, to: u32, probes: usize, np: u32, wide: u32, dead: usize, k: u32, heap: usize, n: u32): u32 {
-  return wide != 0
-    ? scan(codes, from, to, probes, np, true, dead, k, heap, n)
-    : scan(codes, from, to, probes, np, false, dead, k, heap, n);
+// @ts-ignore: decorator
+@inline function screenLanes(c: usize, p0: v128, p1: v128, p2: v128, p3: v128): v128 {
+  let a = i8x16.add(i8x16.popcnt(v128.andnot(v128.xor(v128.load(c), p0), v128.load(c, 64))), i8x16.popcnt(v128.andnot(v128.xor(v128.load(c, 16), p1), v128.load(c, 80))));
+  a = i8x16.add(a, i8x16.popcnt(v128.andnot(v128.xor(v128.load(c, 32), p2), v128.load(c, 96))));
+  return i8x16.add(a, i8x16.popcnt(v128.andnot(v128.xor(v128.load(c, 48), p3), v128.load(c, 112))));
 }
 
-/** Writes the distance of every slot in [from, to) as u16 to `out` (for tests and recall measurements). */
-export function distances(codes: usize, from: u32, to: u32, probe: usize, out: usize): void {
-  for (let i = from; i < to; i++) {
-    store<u16>(out + (<usize>(i - from) << 1), <u16>dist(codes + (<usize>i) * CODE_BYTES, probe));
+/**
+ * Pass 1 of the screened search: the screening distance of every slot in [from, to) (to − from a multiple of 4;
+ * the caller pads) as u16 to `out` (slot i at out + 2 (i − from)). The range is walked as four interleaved
+ * streams (its four quarters side by side): one slot from each per step, so four independent streams of cache
+ * misses are in flight. With one stream this loop waits on memory (measured here: ≈ 0.5 × the read floor); with
+ * four it runs near the floor.
+ */
+export function screen(codes: usize, from: u32, to: u32, probe: usize, out: usize): void {
+  const p0 = v128.load(probe);
+  const p1 = v128.load(probe, 16);
+  const p2 = v128.load(probe, 32);
+  const p3 = v128.load(probe, 48);
+  const q = (to - from) >> 2;
+  const stride = (<usize>q) * SLOT_BYTES;
+  const ostride = (<usize>q) << 1;
+  let c = codes + (<usize>from) * SLOT_BYTES;
+  let o = out;
+  for (let i: u32 = 0; i < q; i++, c += SLOT_BYTES, o += 2) {
+    const d = sum4x4(
+      quarter(screenLanes(c, p0, p1, p2, p3)),
+      quarter(screenLanes(c + stride, p0, p1, p2, p3)),
+      quarter(screenLanes(c + 2 * stride, p0, p1, p2, p3)),
+      quarter(screenLanes(c + 3 * stride, p0, p1, p2, p3)),
+    );
+    const d0 = i32x4.extract_lane(d, 0);
+    const d1 = i32x4.extract_lane(d, 1);
+    const d2 = i32x4.extract_lane(d, 2);
+    const d3 = i32x4.extract_lane(d, 3);
+    store<u16>(o, <u16>d0);
+    store<u16>(o + ostride, <u16>d1);
+    store<u16>(o + 2 * ostride, <u16>d2);
+    store<u16>(o + 3 * ostride, <u16>d3);
   }
+}
+
+/**
+ * Counts every `step`-th of `n` u16 distances into `hist` (u32 bins, zeroed by the caller): the sample the screen's
+ * cut-off is taken from. Kept out of the screening loop, where four histogram updates per step cost ≈ 15 %.
+ */
+export function histogram(dists: usize, n: u32, step: u32, hist: usize): void {
+  for (let i: u32 = 0; i < n; i += step) {
+    const h = hist + (<usize>load<u16>(dists + (<usize>i << 1)) << 2);
+    store<u32>(h, load<u32>(h) + 1);
+  }
+}
+
+/**
+ * Pass 2 of the screened search: every slot of [from, to) whose screening distance (in `dists`, from `screen`)
+ * is at most `tau` is scored exactly (topKMulti's distance on its plain code) and offered to the heap. First the
+ * kept slots are listed (eight distances tested at a time, branch-free inside a hit), then scored from the list:
+ * with no unpredictable branch between them, the core has several of their cache misses in flight at once (scored
+ * straight from the test, each miss waited alone: ≈ 200 ns a slot). `list` has room for to − from u32; the count of
+ * slots scored goes to `stats` (u32 × 2).
+ */
+export function refine(codes: usize, from: u32, to: u32, dists: usize, tau: u32, probes: usize, np: u32, dead: usize, k: u32, heap: usize, n: u32, list: usize, stats: usize): u32 {
+  const t = i16x8.splat(<i16>tau);
+  let m: usize = 0;
+  let i = from;
+  for (; i + 8 <= to; i += 8) {
+    const o = dists + (<usize>(i - from) << 1);
+    if (!v128.any_true(i16x8.le_u(v128.load(o), t))) continue;
+    for (let j: u32 = 0; j < 8; j++) {
+      store<u32>(list + (m << 2), i + j);
+      m += <usize>(<u32>load<u16>(o + (<usize>j << 1)) <= tau);
+    }
+  }
+  for (; i < to; i++) {
+    store<u32>(list + (m << 2), i);
+    m += <usize>(<u32>load<u16>(dists + (<usize>(i - from) << 1)) <= tau);
+  }
+  // Touch every listed code first: a loop of independent loads keeps many misses in flight (wasm has no prefetch),
+  // so the scoring below finds the codes in cache. The xor keeps the loads from being optimised away.
+  let touched: u32 = 0;
+  for (let e: usize = 0; e < m; e++) touched ^= load<u8>(codes + (<usize>load<u32>(list + (e << 2))) * SLOT_BYTES);
+  for (let e: usize = 0; e < m; e++) {
+    const slot = load<u32>(list + (e << 2));
+    n = offer(minDist(codes + (<usize>slot) * SLOT_BYTES, probes, np), slot, dead, k, heap, n);
+  }
+  store<u32>(stats, <u32>m);
+  store<u32>(stats, touched, 4);
+  return n;
+}
+
+/** Writes the distance of every slot in [from, to) to the first probe as u16 to `out` (for tests). */
+export function distances(codes: usize, from: u32, to: u32, probe: usize, out: usize): void {
+  for (let i = from; i < to; i++) store<u16>(out + (<usize>(i - from) << 1), <u16>minDist(codes + (<usize>i) * SLOT_BYTES, probe, 1));
 }
 
 /** The floor, one stream: reads `bytes` (a multiple of 64) from `ptr` with the cheapest work per byte. */

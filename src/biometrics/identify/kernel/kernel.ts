@@ -1,30 +1,42 @@
 // The stage-1 kernel instance and the linear memory it scans. Layout (byte offsets):
 //   [0, 64 KiB)            reserved (the kernel has no static data; kept free for safety)
-//   PROBE                  the probe's coarse codes (up to MAX_PROBES × CODE_BYTES: shifted variants)
+//   PROBE                  the probe's plain coarse codes (up to MAX_PROBES × CODE_BYTES: shifted variants)
 //   HEAP                   the top-K heap, MAX_K u64 keys (distance << 32 | slot)
-//   CODES                  capacity × CODE_BYTES, slot i at CODES + i × CODE_BYTES
-//   CODES + cap × CODE     the tombstone bitmap, one bit per slot
+//   HIST, STATS            the cut-off sample's histogram, HIST_BINS u32; two u32 of refine() results
+//   DISTS                  the screening distances of one block, BLOCK_SLOTS u16
+//   LIST                   the slots of one block the screen keeps, up to BLOCK_SLOTS u32
+//   CODES                  capacity × ENTRY_CODE_BYTES, slot i's entry code (plain | unstable) at CODES + i × 128
+//   CODES + cap × 128      the tombstone bitmap, one bit per slot
 // Growing keeps the codes where they are (memory.grow extends in place) and moves only the small bitmap, so a
 // grow costs O(capacity / 8) bytes of copying. Views are re-derived after every grow (the old buffer detaches).
 import { PalmPayError } from '../../../util/errors.ts';
 import { SCAN_WASM_BASE64 } from './scan-wasm.generated.ts';
 
-export const CODE_BYTES = 128;
+/** A plain coarse code (the probe's, and each entry's exact stage-1 code): 512 bits. */
+export const CODE_BYTES = 64;
 export const CODE_BITS = CODE_BYTES * 8;
+/**
+ * What the index stores per entry, one slot: the plain code, then the `unstable` mask (1 where the entry's shifted
+ * variants disagree, coarse-code.ts). The screen reads both halves, the exact distance only the first.
+ */
+export const ENTRY_CODE_BYTES = 2 * CODE_BYTES;
 export const MAX_K = 1024;
 export const MAX_PROBES = 16;
-/**
- * Codes and probes that are all zero past this byte (BOCV: 486 bits = 61 bytes) let the kernel skip the last 4 of
- * its 8 vectors: their xor is zero, so the distances are the same, the 5-probe scan does half the popcounts and
- * reads one cache line per slot.
- */
-export const NARROW_BYTES = 64;
+/** The screened search works block by block (its histogram and distances are per block). */
+export const BLOCK_SLOTS = 16384;
+const HIST_BINS = 1024;
 const PAGE = 65536;
 const PROBE = PAGE;
 const HEAP = PROBE + MAX_PROBES * CODE_BYTES;
-const CODES = PAGE * 2;
+const HIST = HEAP + MAX_K * 8;
+const STATS = HIST + HIST_BINS * 4;
+/** The cut-off is taken from every SAMPLE_STEP-th screening distance of a block. */
+const SAMPLE_STEP = 4;
+const DISTS = PAGE * 2;
+const LIST = DISTS + BLOCK_SLOTS * 2;
+const CODES = LIST + BLOCK_SLOTS * 4;
 /** wasm32 limit is 4 GiB; stay below it with room for the bitmap. */
-const MAX_CAPACITY = 12_000_000;
+const MAX_CAPACITY = 16_000_000;
 
 export class KernelUnavailableError extends PalmPayError {
   constructor(message: string) {
@@ -39,11 +51,22 @@ export class IndexFullError extends PalmPayError {
 }
 
 interface Exports {
-  topKMulti(codes: number, from: number, to: number, probes: number, np: number, wide: number, dead: number, k: number, heap: number, n: number): number;
+  topKMulti(codes: number, from: number, to: number, probes: number, np: number, dead: number, k: number, heap: number, n: number): number;
+  screen(codes: number, from: number, to: number, probe: number, out: number): void;
+  histogram(dists: number, n: number, step: number, hist: number): void;
+  refine(codes: number, from: number, to: number, dists: number, tau: number, probes: number, np: number, dead: number, k: number, heap: number, n: number, list: number, stats: number): number;
   distances(codes: number, from: number, to: number, probe: number, out: number): void;
   sum1(ptr: number, bytes: number): bigint;
   sum4(ptr: number, bytes: number): bigint;
   copyBytes(dst: number, src: number, bytes: number): void;
+}
+
+/** How much of each block the screen keeps for exact scoring. */
+export interface ScreenPolicy {
+  /** Keep about this fraction of a block's slots: those at or below the fraction's quantile of screening distance. */
+  fraction: number;
+  /** …and about this many over the whole search (a gallery this small or smaller is scored exactly in full). */
+  minKeep: number;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -64,6 +87,7 @@ export class ScanKernel {
   private readonly x: Exports;
   private cap: number;
   private u8: Uint8Array;
+  private probes = 1;
 
   constructor(initialCapacity = 1024) {
     this.cap = Math.max(64, Math.ceil(initialCapacity / 64) * 64);
@@ -83,11 +107,11 @@ export class ScanKernel {
   }
 
   private bytesFor(cap: number): number {
-    return CODES + cap * CODE_BYTES + cap / 8 + 64;
+    return CODES + cap * ENTRY_CODE_BYTES + cap / 8 + 64;
   }
 
   private get deadPtr(): number {
-    return CODES + this.cap * CODE_BYTES;
+    return CODES + this.cap * ENTRY_CODE_BYTES;
   }
 
   /** Makes room for at least `n` slots, doubling; codes stay in place, only the bitmap moves. */
@@ -108,27 +132,31 @@ export class ScanKernel {
     this.u8.set(bitmap, this.deadPtr);
   }
 
-  /** A view of slot i's code (valid until the next grow). */
+  /** A view of slot i's entry code (plain | unstable; valid until the next grow). */
   code(slot: number): Uint8Array {
-    const o = CODES + slot * CODE_BYTES;
+    const o = CODES + slot * ENTRY_CODE_BYTES;
+    return this.u8.subarray(o, o + ENTRY_CODE_BYTES);
+  }
+
+  /** A view of slot i's plain code (valid until the next grow). */
+  plain(slot: number): Uint8Array {
+    const o = CODES + slot * ENTRY_CODE_BYTES;
     return this.u8.subarray(o, o + CODE_BYTES);
   }
 
   setCode(slot: number, code: Uint8Array): void {
-    if (code.length !== CODE_BYTES) throw new RangeError(`coarse code must be ${CODE_BYTES} bytes, got ${code.length}`);
-    if (!this.codesWide) this.codesWide = anyWide(code);
-    this.u8.set(code, CODES + slot * CODE_BYTES);
+    if (code.length !== ENTRY_CODE_BYTES) throw new RangeError(`entry code must be ${ENTRY_CODE_BYTES} bytes, got ${code.length}`);
+    this.u8.set(code, CODES + slot * ENTRY_CODE_BYTES);
   }
 
-  /** Writes consecutive codes from slot `at` (their tombstone bits must be clear: fresh slots are). */
+  /** Writes consecutive entry codes from slot `at` (their tombstone bits must be clear: fresh slots are). */
   setCodes(at: number, codes: Uint8Array): void {
-    if (codes.length % CODE_BYTES !== 0 || at + codes.length / CODE_BYTES > this.cap) throw new RangeError('codes do not fit');
-    if (!this.codesWide) this.codesWide = anyWide(codes);
-    this.u8.set(codes, CODES + at * CODE_BYTES);
+    if (codes.length % ENTRY_CODE_BYTES !== 0 || at + codes.length / ENTRY_CODE_BYTES > this.cap) throw new RangeError('codes do not fit');
+    this.u8.set(codes, CODES + at * ENTRY_CODE_BYTES);
   }
 
   moveCode(from: number, to: number): void {
-    this.u8.copyWithin(CODES + to * CODE_BYTES, CODES + from * CODE_BYTES, CODES + (from + 1) * CODE_BYTES);
+    this.u8.copyWithin(CODES + to * ENTRY_CODE_BYTES, CODES + from * ENTRY_CODE_BYTES, CODES + (from + 1) * ENTRY_CODE_BYTES);
   }
 
   setDead(slot: number, dead: boolean): void {
@@ -140,7 +168,7 @@ export class ScanKernel {
     return ((this.u8[this.deadPtr + (slot >> 3)]! >> (slot & 7)) & 1) === 1;
   }
 
-  /** The probe's codes (shifted variants of one capture): a slot's distance is the smallest over them. */
+  /** The probe's plain codes (shifted variants of one capture, the unshifted one first): a slot's exact distance is the smallest over them. */
   setProbes(codes: readonly Uint8Array[]): void {
     if (codes.length < 1 || codes.length > MAX_PROBES) throw new RangeError(`1..${MAX_PROBES} probe codes`);
     codes.forEach((code, j) => {
@@ -148,23 +176,47 @@ export class ScanKernel {
       this.u8.set(code, PROBE + j * CODE_BYTES);
     });
     this.probes = codes.length;
-    this.probesWide = codes.some(anyWide);
   }
 
-  private probes = 1;
-  /** Some stored code has bits past NARROW_BYTES. Sticky (a removal does not clear it): the wide scan is always exact. */
-  private codesWide = false;
-  private probesWide = false;
-
-  /**
-   * Scans slots [from, to) against the probes set by setProbes and merges them into the heap, which holds `n` keys
-   * already; returns the new count. Call with n = 0 to start a search.
-   */
-  scan(from: number, to: number, k: number, n: number): number {
+  private checkScan(from: number, to: number, k: number): void {
     if (!(k >= 1 && k <= MAX_K)) throw new RangeError(`k must be in 1..${MAX_K}`);
     if (!(from >= 0 && from <= to && to <= this.cap)) throw new RangeError('scan range outside the index');
-    const wide = this.codesWide || this.probesWide ? 1 : 0;
-    return this.x.topKMulti(CODES, from, to, PROBE, this.probes, wide, this.deadPtr, k, HEAP, n);
+  }
+
+  /**
+   * Exact scan: slots [from, to) against every probe code set by setProbes, merged into the heap, which holds `n`
+   * keys already; returns the new count. Call with n = 0 to start a search.
+   */
+  scan(from: number, to: number, k: number, n: number): number {
+    this.checkScan(from, to, k);
+    return this.x.topKMulti(CODES, from, to, PROBE, this.probes, this.deadPtr, k, HEAP, n);
+  }
+
+  /**
+   * Screened scan of one block [from, to) (at most BLOCK_SLOTS, `from` a multiple of 4) of a search over `total`
+   * slots: every slot's screening distance to the first probe code, then the exact distance of only the slots
+   * nearest by screening (`policy`), merged into the heap like scan(). Returns the new heap count and how many
+   * slots were scored exactly.
+   */
+  screenedScan(from: number, to: number, total: number, k: number, n: number, policy: ScreenPolicy): { n: number; refined: number } {
+    this.checkScan(from, to, k);
+    const len = to - from;
+    if (len > BLOCK_SLOTS || from % 4 !== 0) throw new RangeError(`a screened scan covers at most ${BLOCK_SLOTS} slots from a multiple of 4`);
+    const keep = Math.ceil(len * Math.max(policy.fraction, policy.minKeep / Math.max(1, total)));
+    if (keep >= len) return { n: this.scan(from, to, k, n), refined: len };
+    // The kernel screens 4 slots a step: the padding slots past `to` (inside the capacity, a multiple of 64) are
+    // screened too, and never sampled or refined.
+    const end4 = from + Math.ceil(len / 4) * 4;
+    this.x.screen(CODES, from, end4, PROBE, DISTS);
+    const hist = new Uint32Array(this.memory.buffer, HIST, HIST_BINS);
+    hist.fill(0);
+    this.x.histogram(DISTS, len, SAMPLE_STEP, HIST);
+    // The cut-off: the smallest distance at or below which the sample holds its share of `keep`.
+    const want = Math.ceil((keep * Math.ceil(len / SAMPLE_STEP)) / len);
+    let tau = 0;
+    for (let seen = hist[0]!; seen < want && tau < HIST_BINS - 1; ) seen += hist[++tau]!;
+    n = this.x.refine(CODES, from, to, DISTS, tau, PROBE, this.probes, this.deadPtr, k, HEAP, n, LIST, STATS);
+    return { n, refined: new Uint32Array(this.memory.buffer, STATS, 1)[0]! };
   }
 
   /** A copy of the heap's first n keys. */
@@ -177,21 +229,30 @@ export class ScanKernel {
     new BigUint64Array(this.memory.buffer, HEAP, keys.length).set(keys);
   }
 
-  /** Distances of slots [from, to) to the first probe (tests and recall measurements; needs to − from ≤ 32768). */
+  /** Exact distances of slots [from, to) to the first probe (tests; needs to − from ≤ 32768). */
   distances(from: number, to: number): Uint16Array {
     if (to - from > 32768) throw new RangeError('at most 32768 distances per call');
-    const scratch = this.scratch((to - from) * 2);
-    this.x.distances(CODES, from, to, PROBE, scratch);
-    return new Uint16Array(this.memory.buffer, scratch, to - from).slice();
+    this.x.distances(CODES, from, to, PROBE, DISTS);
+    return new Uint16Array(this.memory.buffer, DISTS, to - from).slice();
   }
 
-  /** Floor peers over the codes of slots [0, n): a plain read of every byte (best of 1 and 4 streams) and a bulk copy. */
+  /** Screening distances of slots [from, to) to the first probe (tests; from and to multiples of 4, to − from ≤ BLOCK_SLOTS). */
+  screenDistances(from: number, to: number): Uint16Array {
+    if (from % 4 !== 0 || to % 4 !== 0 || to - from > BLOCK_SLOTS || to > this.cap) throw new RangeError('screen range must be 4-aligned and at most one block');
+    this.x.screen(CODES, from, to, PROBE, DISTS);
+    return new Uint16Array(this.memory.buffer, DISTS, to - from).slice();
+  }
+
+  /**
+   * Floor peers over the entry codes of slots [0, n), the bytes a screened search streams: a plain read of every
+   * byte (best of 1 and 4 streams) and a bulk copy.
+   */
   readFloor(n: number): { sum1: () => void; sum4: () => void; bytes: number } {
-    const bytes = Math.floor((n * CODE_BYTES) / 256) * 256;
+    const bytes = Math.floor((n * ENTRY_CODE_BYTES) / 256) * 256;
     return { sum1: () => void this.x.sum1(CODES, bytes), sum4: () => void this.x.sum4(CODES, bytes), bytes };
   }
 
-  /** Copies `bytes` of the code region into scratch memory past the bitmap: the memcpy peer of the floor. */
+  /** Copies `bytes` of the entry codes into scratch memory past the bitmap: the memcpy peer of the floor. */
   copyPeer(bytes: number): () => void {
     const dst = this.scratch(bytes);
     return () => this.x.copyBytes(dst, CODES, bytes);
@@ -207,12 +268,4 @@ export class ScanKernel {
     }
     return at;
   }
-}
-
-/** Does any of the codes (back to back, CODE_BYTES each) have a bit set past NARROW_BYTES? */
-function anyWide(codes: Uint8Array): boolean {
-  for (let o = 0; o < codes.length; o += CODE_BYTES) {
-    for (let b = o + NARROW_BYTES; b < o + CODE_BYTES; b++) if (codes[b] !== 0) return true;
-  }
-  return false;
 }
