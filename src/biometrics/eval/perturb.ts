@@ -3,6 +3,7 @@
 // another angle and height. Pure: no I/O.
 import { PalmPayError } from '../../util/errors.ts';
 import { mulberry32 } from '../../util/random.ts';
+import { bilinear } from '../image.ts';
 import type { GreyFrame, RoiGeometry } from '../types.ts';
 
 /** What to draw per image: rotation uniform in ±rotateDeg, scale uniform in [scaleMin, scaleMax]. */
@@ -99,20 +100,8 @@ export function warpSimilarity(f: GreyFrame, t: Similarity, fill = backgroundLev
     for (let x = 0; x < w; x++) {
       const dx = x - t.cx;
       // Inverse of forwardPoint.
-      const sx = t.cx + c * dx - s * dy;
-      const sy = t.cy + s * dx + c * dy;
-      if (sx < 0 || sy < 0 || sx > w - 1 || sy > h - 1) {
-        out[y * w + x] = fill;
-        continue;
-      }
-      const x0 = Math.min(Math.floor(sx), w - 2);
-      const y0 = Math.min(Math.floor(sy), h - 2);
-      const fx = sx - x0;
-      const fy = sy - y0;
-      const i = y0 * w + x0;
-      const a = src[i]! + (src[i + 1]! - src[i]!) * fx;
-      const b = src[i + w]! + (src[i + w + 1]! - src[i + w]!) * fx;
-      out[y * w + x] = Math.round(a + (b - a) * fy);
+      const v = bilinear(src, w, h, t.cx + c * dx - s * dy, t.cy + s * dx + c * dy);
+      out[y * w + x] = v < 0 ? fill : Math.round(v);
     }
   }
   return { width: w, height: h, pixels: out };
