@@ -1,6 +1,7 @@
 // The same stage-1 search in plain JavaScript: the peer the benchmark compares the WebAssembly kernel against,
 // and the tests' reference for the screened search (same blocks, same sample, same cut-off, same result).
-import { BLOCK_SLOTS, CODE_BYTES, ENTRY_CODE_BYTES, type ScreenPolicy } from './kernel/kernel.ts';
+import { BLOCK_SLOTS, CODE_BYTES, ENTRY_CODE_BYTES } from './kernel/kernel.ts';
+import { cutoff, HIST_BINS, keepCount, SAMPLE_STEP, type ScreenPolicy } from './kernel/screen-cutoff.ts';
 
 const POP16 = Uint8Array.from({ length: 65536 }, (_, i) => {
   let c = 0;
@@ -10,8 +11,6 @@ const POP16 = Uint8Array.from({ length: 65536 }, (_, i) => {
 
 const WORDS = CODE_BYTES / 4;
 const SLOT_WORDS = ENTRY_CODE_BYTES / 4;
-/** The kernel's cut-off sample: every SAMPLE_STEP-th screening distance of a block (kernel.ts). */
-const SAMPLE_STEP = 4;
 
 /** The gallery as the index lays it out: per slot the plain code's words, then the unstable mask's. */
 export interface JsGallery {
@@ -61,18 +60,16 @@ export function jsTopK(g: JsGallery, probes: Uint32Array[], k: number, screen: S
   for (let from = 0; from < g.count; from += BLOCK_SLOTS) {
     const to = Math.min(g.count, from + BLOCK_SLOTS);
     const len = to - from;
-    const keep = screen ? Math.ceil(len * Math.max(screen.fraction, screen.minKeep / Math.max(1, g.count))) : len;
+    const keep = screen ? keepCount(len, g.count, screen) : len;
     if (keep >= len) {
       for (let s = from; s < to; s++) offer(best, k, exact(g, s, probes), s);
       continue;
     }
     const d = new Uint16Array(len);
     for (let s = from; s < to; s++) d[s - from] = screenDistance(g, s, probes[0]!);
-    const hist = new Uint32Array(1024);
+    const hist = new Uint32Array(HIST_BINS);
     for (let i = 0; i < len; i += SAMPLE_STEP) hist[d[i]!]!++;
-    const want = Math.ceil((keep * Math.ceil(len / SAMPLE_STEP)) / len);
-    let tau = 0;
-    for (let seen = hist[0]!; seen < want && tau < 1023; ) seen += hist[++tau]!;
+    const tau = cutoff(hist, keep, len);
     for (let s = from; s < to; s++) if (d[s - from]! <= tau) offer(best, k, exact(g, s, probes), s);
   }
   return best;

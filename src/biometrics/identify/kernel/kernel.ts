@@ -11,6 +11,9 @@
 // grow costs O(capacity / 8) bytes of copying. Views are re-derived after every grow (the old buffer detaches).
 import { PalmPayError } from '../../../util/errors.ts';
 import { SCAN_WASM_BASE64 } from './scan-wasm.generated.ts';
+import { cutoff, HIST_BINS, keepCount, SAMPLE_STEP, type ScreenPolicy } from './screen-cutoff.ts';
+
+export type { ScreenPolicy } from './screen-cutoff.ts';
 
 /** A plain coarse code (the probe's, and each entry's exact stage-1 code): 512 bits. */
 export const CODE_BYTES = 64;
@@ -24,14 +27,11 @@ export const MAX_K = 1024;
 export const MAX_PROBES = 16;
 /** The screened search works block by block (its histogram and distances are per block). */
 export const BLOCK_SLOTS = 16384;
-const HIST_BINS = 1024;
 const PAGE = 65536;
 const PROBE = PAGE;
 const HEAP = PROBE + MAX_PROBES * CODE_BYTES;
 const HIST = HEAP + MAX_K * 8;
 const STATS = HIST + HIST_BINS * 4;
-/** The cut-off is taken from every SAMPLE_STEP-th screening distance of a block. */
-const SAMPLE_STEP = 4;
 const DISTS = PAGE * 2;
 const LIST = DISTS + BLOCK_SLOTS * 2;
 const CODES = LIST + BLOCK_SLOTS * 4;
@@ -59,14 +59,6 @@ interface Exports {
   sum1(ptr: number, bytes: number): bigint;
   sum4(ptr: number, bytes: number): bigint;
   copyBytes(dst: number, src: number, bytes: number): void;
-}
-
-/** How much of each block the screen keeps for exact scoring. */
-export interface ScreenPolicy {
-  /** Keep about this fraction of a block's slots: those at or below the fraction's quantile of screening distance. */
-  fraction: number;
-  /** …and about this many over the whole search (a gallery this small or smaller is scored exactly in full). */
-  minKeep: number;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -202,7 +194,7 @@ export class ScanKernel {
     this.checkScan(from, to, k);
     const len = to - from;
     if (len > BLOCK_SLOTS || from % 4 !== 0) throw new RangeError(`a screened scan covers at most ${BLOCK_SLOTS} slots from a multiple of 4`);
-    const keep = Math.ceil(len * Math.max(policy.fraction, policy.minKeep / Math.max(1, total)));
+    const keep = keepCount(len, total, policy);
     if (keep >= len) return { n: this.scan(from, to, k, n), refined: len };
     // The kernel screens 4 slots a step: the padding slots past `to` (inside the capacity, a multiple of 64) are
     // screened too, and never sampled or refined.
@@ -211,10 +203,7 @@ export class ScanKernel {
     const hist = new Uint32Array(this.memory.buffer, HIST, HIST_BINS);
     hist.fill(0);
     this.x.histogram(DISTS, len, SAMPLE_STEP, HIST);
-    // The cut-off: the smallest distance at or below which the sample holds its share of `keep`.
-    const want = Math.ceil((keep * Math.ceil(len / SAMPLE_STEP)) / len);
-    let tau = 0;
-    for (let seen = hist[0]!; seen < want && tau < HIST_BINS - 1; ) seen += hist[++tau]!;
+    const tau = cutoff(hist, keep, len);
     n = this.x.refine(CODES, from, to, DISTS, tau, PROBE, this.probes, this.deadPtr, k, HEAP, n, LIST, STATS);
     return { n, refined: new Uint32Array(this.memory.buffer, STATS, 1)[0]! };
   }
