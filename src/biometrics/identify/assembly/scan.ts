@@ -220,11 +220,6 @@ export function refine(codes: usize, from: u32, to: u32, dists: usize, tau: u32,
   return n;
 }
 
-/** Writes the distance of every slot in [from, to) to the first probe as u16 to `out` (for tests). */
-export function distances(codes: usize, from: u32, to: u32, probe: usize, out: usize): void {
-  for (let i = from; i < to; i++) store<u16>(out + (<usize>(i - from) << 1), <u16>minDist(codes + (<usize>i) * SLOT_BYTES, probe, 1));
-}
-
 /** The floor, one stream: reads `bytes` (a multiple of 64) from `ptr` with the cheapest work per byte. */
 export function sum1(ptr: usize, bytes: usize): u64 {
   let a = i64x2.splat(0);

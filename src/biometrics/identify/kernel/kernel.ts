@@ -55,7 +55,6 @@ interface Exports {
   screen(codes: number, from: number, to: number, probe: number, out: number): void;
   histogram(dists: number, n: number, step: number, hist: number): void;
   refine(codes: number, from: number, to: number, dists: number, tau: number, probes: number, np: number, dead: number, k: number, heap: number, n: number, list: number, stats: number): number;
-  distances(codes: number, from: number, to: number, probe: number, out: number): void;
   sum1(ptr: number, bytes: number): bigint;
   sum4(ptr: number, bytes: number): bigint;
   copyBytes(dst: number, src: number, bytes: number): void;
@@ -216,13 +215,6 @@ export class ScanKernel {
   loadHeap(keys: BigUint64Array): void {
     if (keys.length > MAX_K) throw new RangeError('heap too large');
     new BigUint64Array(this.memory.buffer, HEAP, keys.length).set(keys);
-  }
-
-  /** Exact distances of slots [from, to) to the first probe (tests; needs to − from ≤ 32768). */
-  distances(from: number, to: number): Uint16Array {
-    if (to - from > 32768) throw new RangeError('at most 32768 distances per call');
-    this.x.distances(CODES, from, to, PROBE, DISTS);
-    return new Uint16Array(this.memory.buffer, DISTS, to - from).slice();
   }
 
   /** Screening distances of slots [from, to) to the first probe (tests; from and to multiples of 4, to − from ≤ BLOCK_SLOTS). */
