@@ -33,6 +33,22 @@ export const boundaries = {
   },
 };
 
+/** A src/ layer's rule: the core's boundary plus the layers it must not reach (`regex` on the import path). */
+function layer(message, forbidden) {
+  return { paths: boundaries.core.paths, patterns: [...boundaries.core.patterns, { regex: forbidden, message }] };
+}
+/**
+ * The layers inside src/ (lowest first): util → protocol → store, ledger → sync; server beside them.
+ * Benchmarks (bench/) are reached only from the command line (src/cli).
+ */
+export const layers = {
+  protocol: layer('src/protocol/ is what terminal and centre agree on: it imports only src/util and node packages.', '^\\.\\./(?!util/)[^./][^/]*/|(^|/)bench/'),
+  store: layer('src/store/ is the SQLite layer: it imports src/protocol and src/util only.', '(^|/)(ledger|sync|server|host|cli|api|flows|biometrics|bench)/'),
+  sync: layer('src/sync/ talks to the centre through src/protocol only, never src/server (or host, cli, bench).', '(^|/)(server|host|cli|bench)/'),
+  server: layer('src/server/ (the centre) never imports the terminal side: sync, host, store, ledger, cli, bench.', '(^|/)(sync|host|store|ledger|cli|bench)/'),
+  product: layer('product code never imports bench/ (only src/cli dispatches to it).', '(^|/)bench/'),
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'test-results/**', '**/assembly/**', 'build/wasm/**', 'coverage/**'] },
   js.configs.recommended,
@@ -44,7 +60,12 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
-  { files: ['src/**/*.{ts,tsx}'], rules: { 'no-restricted-imports': ['error', boundaries.core] } },
+  { files: ['src/**/*.{ts,tsx}'], rules: { 'no-restricted-imports': ['error', layers.product] } },
+  { files: ['src/cli/**/*.{ts,tsx}'], rules: { 'no-restricted-imports': ['error', boundaries.core] } },
+  { files: ['src/protocol/**/*.{ts,tsx}'], rules: { 'no-restricted-imports': ['error', layers.protocol] } },
+  { files: ['src/store/**/*.{ts,tsx}'], rules: { 'no-restricted-imports': ['error', layers.store] } },
+  { files: ['src/sync/**/*.{ts,tsx}'], rules: { 'no-restricted-imports': ['error', layers.sync] } },
+  { files: ['src/server/**/*.{ts,tsx}'], rules: { 'no-restricted-imports': ['error', layers.server] } },
   { files: ['drivers/**/*.{ts,tsx}'], rules: { 'no-restricted-imports': ['error', boundaries.drivers] } },
   {
     files: ['renderer/**/*.{ts,tsx}'],

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import nacl from 'tweetnacl';
 import { provisionTerminal, openTerminal } from './open.ts';
 import { filePermissionsProtector } from './keyprotect.ts';
-import { signerFromSecretKey } from './sign.ts';
+import { signerFromSecretKey } from '../protocol/sign.ts';
 
 export interface LedgerBenchOptions {
   appends: number;

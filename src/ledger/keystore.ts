@@ -6,8 +6,8 @@ import { dirname, join } from 'node:path';
 import nacl from 'tweetnacl';
 import { z } from 'zod';
 import { PalmPayError } from '../util/errors.ts';
-import { Id } from './record.ts';
-import { signerFromSecretKey, type Signer } from './sign.ts';
+import { Id } from '../protocol/record.ts';
+import { signerFromSecretKey, type Signer } from '../protocol/sign.ts';
 import { secretboxSealer, type Sealer, type SealFormat } from './sealer.ts';
 import { KeyUnsealError, type KeyProtector, type ProtectorKind } from './keyprotect.ts';
 

@@ -14,9 +14,9 @@ import {
   type RecordDraft,
   type ServerTime,
   type SignedRecord,
-} from './record.ts';
-import { sealWithCanonical, recordHash, makeVerifier } from './sign.ts';
-import { HLC_ZERO, hlcNext } from './hlc.ts';
+} from '../protocol/record.ts';
+import { sealWithCanonical, recordHash, makeVerifier } from '../protocol/sign.ts';
+import { HLC_ZERO, hlcNext } from '../protocol/hlc.ts';
 import { decideOffline, DEFAULT_OFFLINE_LIMITS, isOverridable, type OfflineDecision, type OfflineLimits, type OfflineState, type OverridableLimit } from './limits.ts';
 import type { KeyStore } from './keystore.ts';
 

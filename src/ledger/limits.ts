@@ -1,5 +1,5 @@
 // Offline limits (DESIGN §5): may this purchase be accepted without the link? Pure: the caller gathers the state.
-import type { Currency } from './record.ts';
+import type { Currency } from '../protocol/record.ts';
 
 export interface OfflineLimits {
   /** largest single offline purchase, per currency (minor units) */

@@ -3,8 +3,8 @@
 // journals of millions of records.
 import type { Store } from '../store/store.ts';
 import type { JournalRow } from '../store/journal.ts';
-import { GENESIS_HASH, idempotencyKey, parseBody, type RecordBody } from './record.ts';
-import { verifyChain, type ChainResult } from './chain.ts';
+import { GENESIS_HASH, idempotencyKey, parseBody, type RecordBody } from '../protocol/record.ts';
+import { verifyChain, type ChainResult } from '../protocol/chain.ts';
 
 /** The first column that disagrees with the signed body, or null. */
 function columnMismatch(row: JournalRow, b: RecordBody): string | null {

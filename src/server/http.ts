@@ -8,7 +8,7 @@ import { ServerError, type Central } from './service.ts';
 import {
   BODY_LIMIT, ErrorResponse, FeedQuery, FeedResponse, HealthResponse, jsonSchema, PersonParams, RegisterRequest, RegisterResponse,
   StatementResponse, TemplatesRequest, TemplatesResponse, UploadRequest, UploadResponse,
-} from './schemas.ts';
+} from '../protocol/schemas.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -5,7 +5,7 @@ import { buildApp, REDACT } from './http.ts';
 import { Central, type CentralOptions } from './service.ts';
 
 export { Central, ServerError } from './service.ts';
-export type { RecordResult, RecordStatus } from './ingest.ts';
+export type { RecordResult, RecordStatus } from '../protocol/schemas.ts';
 
 export interface StartServerOptions extends CentralOptions {
   /** `sqlite:FILE` (default embedded store), `postgres://…`, or an already open Central. */

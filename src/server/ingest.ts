@@ -1,30 +1,14 @@
 // Ingestion of signed records: structural checks, chain and sequence decisions (pure), then each record's
 // business effect (ledger postings, voucher redemption, registry entry) inside the caller's transaction.
-import { parseSignedRecord, bodyOf, type RecordBody, type SignedRecord } from '../ledger/record.ts';
-import { canonicalJson } from '../ledger/canonical.ts';
+import { type RecordResult } from '../protocol/schemas.ts';
+import { parseSignedRecord, bodyOf, type RecordBody, type SignedRecord } from '../protocol/record.ts';
+import { canonicalJson } from '../protocol/canonical.ts';
 import { createHash } from 'node:crypto';
-import { makeVerifier, SIGNING_DOMAIN } from '../ledger/sign.ts';
+import { makeVerifier, SIGNING_DOMAIN } from '../protocol/sign.ts';
 import type { VerifyPool } from './verify-pool.ts';
 import type { PersonRow, RepoTx, RecordRow, TerminalRow } from './repo.ts';
 import { payoutPostings, purchasePostings, refundPostings, reversal, account } from './postings.ts';
 
-/**
- * Per-record outcome.
- * - accepted / review: stored now (review = stored and in the supervisor's queue, no money moved);
- * - duplicate: stored earlier; `original` is the result it got then (a retry, even a year later);
- * - conflict: a DIFFERENT record under an already stored (terminal, seq): refused;
- * - gap: earlier sequence numbers are missing: retry after them;
- * - invalid: malformed, edited, wrongly signed, or breaking the chain: refused.
- */
-export type RecordStatus = 'accepted' | 'review' | 'duplicate' | 'conflict' | 'gap' | 'invalid';
-export interface RecordResult {
-  seq: number | null;
-  status: RecordStatus;
-  reason?: string;
-  original?: { status: 'accepted' | 'review'; reason?: string };
-}
-/** Outcomes after which the terminal may drop the record from its outbox. */
-export const FINAL_STATUSES: ReadonlySet<RecordStatus> = new Set(['accepted', 'review', 'duplicate']);
 
 type Verifier = (body: RecordBody, sig: string) => boolean;
 const verifiers = new Map<string, Verifier>();

@@ -1,14 +1,15 @@
 // The centre's application service: registration, ingestion, registry, payroll and leases, feeds, statements.
 // Each public method is one transaction over the repository; HTTP and the CLI are thin layers over this.
 import { randomBytes, randomUUID, verify as edVerify } from 'node:crypto';
-import { GENESIS_HASH } from '../ledger/record.ts';
-import { publicKeyObject } from '../ledger/sign.ts';
+import { GENESIS_HASH } from '../protocol/record.ts';
+import { publicKeyObject } from '../protocol/sign.ts';
 import { PalmPayError } from '../util/errors.ts';
 import {
   issueCertificate, newServerKeyPkcs8, parseAuthorization, requestMessage, sealFor, serverIdentity, sha256Hex, signTime,
   type Certificate, type ServerIdentity, type SignedTime,
-} from './crypto.ts';
-import { ingestRecords, prepareRecords, type RecordResult } from './ingest.ts';
+} from '../protocol/crypto.ts';
+import { ingestRecords, prepareRecords } from './ingest.ts';
+import type { RecordResult } from '../protocol/schemas.ts';
 import { VerifyPool } from './verify-pool.ts';
 import { leaseMoveRefusal, parsePayrollCsv, PayrollImportError, pickLeaseHolder } from './payroll.ts';
 import { account, fundingPostings, payrollPostings } from './postings.ts';

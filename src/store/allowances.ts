@@ -1,7 +1,7 @@
 // Offline allowances: how much each customer may spend offline on this terminal, granted by the centre.
 // `used_minor` grows inside the append transaction of every offline purchase.
 import type Database from 'better-sqlite3';
-import type { Currency } from '../ledger/record.ts';
+import type { Currency } from '../protocol/record.ts';
 
 export interface Allowance {
   customerId: string;

@@ -3,7 +3,7 @@
 // deleted: the journal keeps the record) or failed (back to pending with a retry time).
 // Claims follow seq order and stop at the first row still backing off, so the centre receives the chain in order.
 import type Database from 'better-sqlite3';
-import type { SignedRecord } from '../ledger/record.ts';
+import type { SignedRecord } from '../protocol/record.ts';
 
 export type OutboxState = 'pending' | 'in_flight';
 export interface OutboxItem {

@@ -1,6 +1,6 @@
 // People and their accounts, cached from the centre (the feeds write them; flows read them).
 import type Database from 'better-sqlite3';
-import type { Currency } from '../ledger/record.ts';
+import type { Currency } from '../protocol/record.ts';
 
 export type PersonStatus = 'active' | 'provisional' | 'blocked';
 export interface Person {

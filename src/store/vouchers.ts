@@ -1,7 +1,7 @@
 // Salary vouchers (one per person and period, from the centre) and their leases: a voucher leased to this
 // terminal may be redeemed here offline; no other terminal holds the same lease, so it is never paid twice.
 import type Database from 'better-sqlite3';
-import type { Currency } from '../ledger/record.ts';
+import type { Currency } from '../protocol/record.ts';
 
 export type VoucherStatus = 'open' | 'paid' | 'cancelled';
 export interface Voucher {

@@ -1,7 +1,7 @@
 // HTTP client of a terminal towards the centre: every request signed with the terminal key, every call bounded
 // by a timeout, every failure typed (network vs refusal) so the uploader can tell a dead link from a bad record.
-import { authorizationHeader } from '../server/crypto.ts';
-import type { FeedResponse, RegisterResponse, StatementResponse, UploadResponse } from '../server/schemas.ts';
+import { authorizationHeader } from '../protocol/crypto.ts';
+import type { FeedResponse, RegisterResponse, StatementResponse, UploadResponse } from '../protocol/schemas.ts';
 import { PalmPayError } from '../util/errors.ts';
 
 /** The link failed: no answer, a reset, a timeout, or a 5xx. Retry later. */

@@ -1,10 +1,10 @@
 // The feed puller: fetches the centre's delta feed page by page and applies each page to the terminal store in
 // one transaction (with the cursor), so a crash or a dropped link never leaves half a page applied.
 import { createHash } from 'node:crypto';
-import { openSealed, verifyTime, type SignedTime } from '../server/crypto.ts';
-import type { FeedResponse } from '../server/schemas.ts';
+import { openSealed, verifyTime, type SignedTime } from '../protocol/crypto.ts';
+import type { FeedResponse } from '../protocol/schemas.ts';
 import type { Sealer } from '../ledger/sealer.ts';
-import type { Currency } from '../ledger/record.ts';
+import type { Currency } from '../protocol/record.ts';
 import type { Store } from '../store/store.ts';
 import type { CentreClient } from './client.ts';
 import { PalmPayError } from '../util/errors.ts';

@@ -2,9 +2,9 @@
 // feed puller and reports status (link up/down, queue length, progress, feed age) for the status bar.
 import { EventEmitter } from 'node:events';
 import type { Sealer } from '../ledger/sealer.ts';
-import type { Signer } from '../ledger/sign.ts';
+import type { Signer } from '../protocol/sign.ts';
 import type { Store } from '../store/store.ts';
-import { newEncKeyPair, verifyCertificate, type Certificate } from '../server/crypto.ts';
+import { newEncKeyPair, verifyCertificate, type Certificate } from '../protocol/crypto.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { SETTING as LEDGER_SETTING } from '../ledger/ledger.ts';
 import type { BackoffPolicy, LinkState } from './backoff.ts';

@@ -3,8 +3,7 @@
 // rows a crash left in flight are recovered at start. Batches go up in seq order, one at a time per terminal.
 import { EventEmitter } from 'node:events';
 import type { OutboxItem, OutboxStats } from '../store/outbox.ts';
-import { FINAL_STATUSES } from '../server/ingest.ts';
-import { MAX_BATCH } from '../server/schemas.ts';
+import { FINAL_STATUSES, MAX_BATCH } from '../protocol/schemas.ts';
 import { backoffDelay, DEFAULT_BACKOFF, nextLinkState, type BackoffPolicy, type LinkState, type Outcome } from './backoff.ts';
 import { CentreRefusal, LinkError, type CentreClient } from './client.ts';
 

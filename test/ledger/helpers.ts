@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { provisionTerminal, openTerminal, type Terminal, type OpenTerminalOptions } from '../../src/ledger/open.ts';
 import { filePermissionsProtector } from '../../src/ledger/keyprotect.ts';
-import type { RecordDraft } from '../../src/ledger/record.ts';
+import type { RecordDraft } from '../../src/protocol/record.ts';
 
 export function tempDir(prefix = 'palmpay-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));

@@ -5,8 +5,8 @@ import Database from 'better-sqlite3';
 import nacl from 'tweetnacl';
 import { main } from '../../src/cli/main.ts';
 import { tempDir, makeTerminal, purchase } from './helpers.ts';
-import { signingMessage } from '../../src/ledger/sign.ts';
-import { parseBody } from '../../src/ledger/record.ts';
+import { signingMessage } from '../../src/protocol/sign.ts';
+import { parseBody } from '../../src/protocol/record.ts';
 
 let dir: string;
 let cleanup: () => void;

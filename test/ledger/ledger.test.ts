@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir, makeTerminal, reopen, purchase } from './helpers.ts';
 import type { Terminal } from '../../src/ledger/open.ts';
-import { GENESIS_HASH } from '../../src/ledger/record.ts';
+import { GENESIS_HASH } from '../../src/protocol/record.ts';
 import { verifyJournal } from '../../src/ledger/verify-journal.ts';
 
 let t: Terminal;

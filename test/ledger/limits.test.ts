@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideOffline, DEFAULT_OFFLINE_LIMITS as L, SUPERVISOR_OVERRIDABLE, type OfflineState } from '../../src/ledger/limits.ts';
-import { hlcCompare, hlcNext, hlcReceive } from '../../src/ledger/hlc.ts';
+import { hlcCompare, hlcNext, hlcReceive } from '../../src/protocol/hlc.ts';
 
 const now = 1_800_000_000_000;
 const ok: OfflineState = { nowMs: now, lastSyncMs: now - 1000, oldestUnsyncedMs: now - 1000, terminalUnsyncedMinor: { SYP: 0 }, allowance: { limitMinor: 10_000, usedMinor: 2_000, expiresAtMs: now + 1 } };

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { signerFromSecretKey } from '../../src/ledger/sign.ts';
+import { signerFromSecretKey } from '../../src/protocol/sign.ts';
 import { DB_FILE_NAME, openStore } from '../../src/store/store.ts';
 import { Central } from '../../src/server/service.ts';
-import { appendToStore, ChainWriter, purchaseDraft } from '../../src/sync/loadgen.ts';
+import { appendToStore, ChainWriter, purchaseDraft } from '../../bench/sync/loadgen.ts';
 import { enrolCustomer, registeredTerminal } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'palmpay-cli-'));

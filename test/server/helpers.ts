@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { signerFromSecretKey, type Signer } from '../../src/ledger/sign.ts';
-import { newEncKeyPair } from '../../src/server/crypto.ts';
+import { signerFromSecretKey, type Signer } from '../../src/protocol/sign.ts';
+import { newEncKeyPair } from '../../src/protocol/crypto.ts';
 import type { Central } from '../../src/server/service.ts';
-import { ChainWriter } from '../../src/sync/loadgen.ts';
+import { ChainWriter } from '../../bench/sync/loadgen.ts';
 import { CentreClient } from '../../src/sync/client.ts';
 
 export const PG_URL = process.env.PALMPAY_TEST_PG;

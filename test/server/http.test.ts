@@ -36,7 +36,7 @@ it('logs requests and refusals without names, ID numbers, phones, templates or k
 it('finishes requests in flight when it shuts down, then refuses connections', async () => {
   const srv = await startServer({ db: `sqlite:${join(dir, 'b.db')}`, port: 0 });
   const t = await registeredTerminal(srv.central, 'T1', { url: srv.url });
-  const { purchaseDraft } = await import('../../src/sync/loadgen.ts');
+  const { purchaseDraft } = await import('../../bench/sync/loadgen.ts');
   await enrolCustomer(srv.central, await registeredTerminal(srv.central, 'T0'), 'P1', 'A1');
   await srv.central.creditAccount('A1', 1e9, 'SYP');
   const batch = Array.from({ length: 1500 }, (_, i) => t.chain.next(purchaseDraft('T1', i, 'P1', 'A1', 1)));

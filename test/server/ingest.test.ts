@@ -1,11 +1,11 @@
 // Ingestion over real HTTP on loopback: every kind of bad input is refused with a clear reason.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signerFromSecretKey, sealRecord } from '../../src/ledger/sign.ts';
-import { bodyOf, type RecordDraft } from '../../src/ledger/record.ts';
+import { signerFromSecretKey, sealRecord } from '../../src/protocol/sign.ts';
+import { bodyOf, type RecordDraft } from '../../src/protocol/record.ts';
 import { randomBytes } from 'node:crypto';
 import { startServer, type RunningServer } from '../../src/server/index.ts';
 import { CentreClient, CentreRefusal } from '../../src/sync/client.ts';
-import { ChainWriter, purchaseDraft } from '../../src/sync/loadgen.ts';
+import { ChainWriter, purchaseDraft } from '../../bench/sync/loadgen.ts';
 import { enrolCustomer, registeredTerminal, tempDb, type TestTerminal } from './helpers.ts';
 
 let srv: RunningServer;

@@ -2,10 +2,10 @@
 // signed record and delivered sealed to the region's terminals; certificates and signed time verify.
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { issueCertificate, newEncKeyPair, newServerKeyPkcs8, openSealed, sealFor, serverIdentity, signTime, verifyCertificate, verifyTime } from '../../src/server/crypto.ts';
+import { issueCertificate, newEncKeyPair, newServerKeyPkcs8, openSealed, sealFor, serverIdentity, signTime, verifyCertificate, verifyTime } from '../../src/protocol/crypto.ts';
 import { biometricDuplicateChecker, exactDuplicateChecker } from '../../src/server/registry.ts';
 import { Central } from '../../src/server/service.ts';
-import { purchaseDraft } from '../../src/sync/loadgen.ts';
+import { purchaseDraft } from '../../bench/sync/loadgen.ts';
 import { enrolCustomer, registeredTerminal, tempDb, type TestTerminal } from './helpers.ts';
 
 describe('centre crypto', () => {

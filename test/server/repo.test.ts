@@ -2,8 +2,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Repo } from '../../src/server/repo.ts';
 import { Central } from '../../src/server/service.ts';
-import { GENESIS_HASH } from '../../src/ledger/record.ts';
-import { purchaseDraft } from '../../src/sync/loadgen.ts';
+import { GENESIS_HASH } from '../../src/protocol/record.ts';
+import { purchaseDraft } from '../../bench/sync/loadgen.ts';
 import { enrolCustomer, PG_URL, registeredTerminal, tempDb } from './helpers.ts';
 
 const backends: Array<'sqlite' | 'postgres'> = ['sqlite', 'postgres'];

@@ -1,6 +1,6 @@
 // The sync bench's plumbing on a small load (the figures themselves come from `npm run bench:sync`).
 import { expect, it } from 'vitest';
-import { runSyncBench } from '../../src/sync/bench.ts';
+import { runSyncBench } from '../../bench/sync/bench.ts';
 
 it('drains every queued record to a centre running as its own process, and reports its figures', async () => {
   const r = await runSyncBench({ records: 1500, batchSize: 500, serverProcess: true });

@@ -9,7 +9,7 @@ import { startServer, type RunningServer } from '../../src/server/index.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { createSync, type Sync } from '../../src/sync/index.ts';
 import { startFaultProxy } from '../../src/sync/fault-proxy.ts';
-import { appendToStore, purchaseDraft } from '../../src/sync/loadgen.ts';
+import { appendToStore, purchaseDraft } from '../../bench/sync/loadgen.ts';
 import { mulberry32 } from '../../src/util/random.ts';
 import { enrolCustomer, PG_URL, registeredTerminal, tempDb, type TestTerminal } from '../server/helpers.ts';
 

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { secretboxSealer } from '../../src/ledger/sealer.ts';
-import { signerFromSecretKey } from '../../src/ledger/sign.ts';
+import { signerFromSecretKey } from '../../src/protocol/sign.ts';
 import { startServer, type RunningServer } from '../../src/server/index.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { createSync, feedFreshness, registerWithCentre, SETTINGS, tightenLimit } from '../../src/sync/index.ts';
-import { appendToStore, ChainWriter, purchaseDraft } from '../../src/sync/loadgen.ts';
+import { appendToStore, ChainWriter, purchaseDraft } from '../../bench/sync/loadgen.ts';
 import { exportOutbox, readExport } from '../../src/sync/sneakernet.ts';
 import { enrolCustomer, registeredTerminal } from '../server/helpers.ts';
 

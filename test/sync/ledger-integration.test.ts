@@ -8,7 +8,7 @@ import { filePermissionsProtector } from '../../src/ledger/keyprotect.ts';
 import { openKeyStore, provisionIdentity } from '../../src/ledger/keystore.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import { startServer, type RunningServer } from '../../src/server/index.ts';
-import { verifyTime } from '../../src/server/crypto.ts';
+import { verifyTime } from '../../src/protocol/crypto.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { createSync, registerWithCentre } from '../../src/sync/index.ts';
 import { enrolCustomer, registeredTerminal } from '../server/helpers.ts';

@@ -9,7 +9,7 @@ import { startServer, type RunningServer } from '../../src/server/index.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { backoffDelay, nextLinkState } from '../../src/sync/backoff.ts';
 import { createSync } from '../../src/sync/index.ts';
-import { appendToStore, purchaseDraft } from '../../src/sync/loadgen.ts';
+import { appendToStore, purchaseDraft } from '../../bench/sync/loadgen.ts';
 import { enrolCustomer, registeredTerminal, type TestTerminal } from '../server/helpers.ts';
 
 describe('backoff and link state (pure)', () => {

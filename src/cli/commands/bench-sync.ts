@@ -10,7 +10,7 @@ export function registerBenchSync(bench: Command): void {
     .option('--in-process', 'run the centre inside the bench process instead of as its own `palmpay server` process')
     .option('--json <file>', 'write the figures as JSON')
     .action(async (opts: { records: string; batch: string; json?: string; inProcess?: boolean }) => {
-      const { runSyncBench } = await import('../../sync/bench.ts');
+      const { runSyncBench } = await import('../../../bench/sync/bench.ts');
       const { SingleBar, Presets } = await import('cli-progress');
       const { writeFileSync } = await import('node:fs');
       let bar: InstanceType<typeof SingleBar> | undefined;

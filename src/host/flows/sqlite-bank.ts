@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { LedgerError, OfflineRefusedError } from '../../ledger/ledger.ts';
 import { isOverridable, type OfflineRefusal } from '../../ledger/limits.ts';
-import type { Currency, RecordBody } from '../../ledger/record.ts';
+import type { Currency, RecordBody } from '../../protocol/record.ts';
 import { checkPin, type PinCheck } from '../../ledger/pin.ts';
 import type { Terminal } from '../../ledger/open.ts';
 import type { OperatorRole } from '../../store/operators.ts';

@@ -12,8 +12,8 @@ import { build } from 'esbuild';
 import { provisionTerminal, openTerminal, dbPath } from '../../../src/ledger/open.ts';
 import { filePermissionsProtector } from '../../../src/ledger/keyprotect.ts';
 import { readPublicIdentity } from '../../../src/ledger/keystore.ts';
-import { verifyChain } from '../../../src/ledger/chain.ts';
-import type { SignedRecord } from '../../../src/ledger/record.ts';
+import { verifyChain } from '../../../src/protocol/chain.ts';
+import type { SignedRecord } from '../../../src/protocol/record.ts';
 import { mulberry32 } from '../../../src/util/random.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));

@@ -1,9 +1,9 @@
 // verifyChain names the first bad record and the kind of tampering.
 import { describe, expect, it } from 'vitest';
 import nacl from 'tweetnacl';
-import { verifyChain } from '../../src/ledger/chain.ts';
-import { GENESIS_HASH, parseBody, type SignedRecord } from '../../src/ledger/record.ts';
-import { recordHash, sealRecord, signerFromSecretKey } from '../../src/ledger/sign.ts';
+import { verifyChain } from '../../src/protocol/chain.ts';
+import { GENESIS_HASH, parseBody, type SignedRecord } from '../../src/protocol/record.ts';
+import { recordHash, sealRecord, signerFromSecretKey } from '../../src/protocol/sign.ts';
 
 const kp = nacl.sign.keyPair.fromSeed(new Uint8Array(32).fill(7));
 const signer = signerFromSecretKey(kp.secretKey);

@@ -1,9 +1,9 @@
 // Synthetic signed records appended to a terminal store (journal + outbox in one transaction), for the sync
 // bench and the fault tests. It writes exactly what the ledger writes (canonical body, hash, signature, outbox row).
-import { canonicalJson } from '../ledger/canonical.ts';
-import { GENESIS_HASH, parseBody, type RecordBody, type RecordDraft, type SignedRecord } from '../ledger/record.ts';
-import { sealRecord, type Signer } from '../ledger/sign.ts';
-import type { Store } from '../store/store.ts';
+import { canonicalJson } from '../../src/protocol/canonical.ts';
+import { GENESIS_HASH, parseBody, type RecordBody, type RecordDraft, type SignedRecord } from '../../src/protocol/record.ts';
+import { sealRecord, type Signer } from '../../src/protocol/sign.ts';
+import type { Store } from '../../src/store/store.ts';
 
 /** Builds one terminal's chain: assigns seq, prevHash, HLC and signs. */
 export class ChainWriter {

@@ -1,14 +1,14 @@
-// The published test vectors (src/ledger/vectors.json, CANONICAL.md) must match what the code produces.
+// The published test vectors (src/protocol/vectors.json, CANONICAL.md) must match what the code produces.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import nacl from 'tweetnacl';
-import { canonicalJson } from '../../src/ledger/canonical.ts';
-import { parseBody, RECORD_TYPES, type RecordBody } from '../../src/ledger/record.ts';
-import { recordHash, sealRecord, signerFromSecretKey, signingMessage, verifyRecordSignature } from '../../src/ledger/sign.ts';
-import { verifyChain } from '../../src/ledger/chain.ts';
+import { canonicalJson } from '../../src/protocol/canonical.ts';
+import { parseBody, RECORD_TYPES, type RecordBody } from '../../src/protocol/record.ts';
+import { recordHash, sealRecord, signerFromSecretKey, signingMessage, verifyRecordSignature } from '../../src/protocol/sign.ts';
+import { verifyChain } from '../../src/protocol/chain.ts';
 
 interface Vector { body: RecordBody; canonical: string; hash: string; sig: string }
-const vectors = JSON.parse(readFileSync(new URL('../../src/ledger/vectors.json', import.meta.url), 'utf8')) as {
+const vectors = JSON.parse(readFileSync(new URL('../../src/protocol/vectors.json', import.meta.url), 'utf8')) as {
   seedHex: string; publicKeyHex: string; signingDomainHex: string; records: Vector[];
 };
 const seed = Buffer.from(vectors.seedHex, 'hex');
@@ -42,7 +42,7 @@ describe('record v1 test vectors', () => {
   });
 
   it('the vector printed in CANONICAL.md is the one in vectors.json', () => {
-    const md = readFileSync(new URL('../../src/ledger/CANONICAL.md', import.meta.url), 'utf8');
+    const md = readFileSync(new URL('../../src/protocol/CANONICAL.md', import.meta.url), 'utf8');
     const v = vectors.records[1]!;
     for (const s of [v.canonical, v.hash, v.sig, vectors.seedHex, vectors.publicKeyHex]) expect(md).toContain(s);
   });

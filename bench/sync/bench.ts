@@ -7,14 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes, createHash } from 'node:crypto';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signerFromSecretKey } from '../ledger/sign.ts';
-import type { SignedRecord } from '../ledger/record.ts';
-import { startServer } from '../server/index.ts';
-import { Central } from '../server/service.ts';
-import { newEncKeyPair } from '../server/crypto.ts';
-import { openStore } from '../store/store.ts';
+import { signerFromSecretKey } from '../../src/protocol/sign.ts';
+import type { SignedRecord } from '../../src/protocol/record.ts';
+import { startServer } from '../../src/server/index.ts';
+import { Central } from '../../src/server/service.ts';
+import { newEncKeyPair } from '../../src/protocol/crypto.ts';
+import { openStore } from '../../src/store/store.ts';
 import { appendToStore, ChainWriter, purchaseDraft } from './loadgen.ts';
-import { createSync } from './index.ts';
+import { createSync } from '../../src/sync/index.ts';
 
 export interface SyncBenchOptions {
   records: number;

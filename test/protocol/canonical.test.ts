@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canonicalJson, CanonicalEncodingError } from '../../src/ledger/canonical.ts';
+import { canonicalJson, CanonicalEncodingError } from '../../src/protocol/canonical.ts';
 
 describe('canonical JSON', () => {
   it('sorts keys at every depth and writes no whitespace', () => {

@@ -4,8 +4,8 @@ import {
   createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync,
   hkdfSync, randomBytes, sign as edSign, verify as edVerify, type KeyObject,
 } from 'node:crypto';
-import { canonicalBytes } from '../ledger/canonical.ts';
-import { publicKeyObject } from '../ledger/sign.ts';
+import { canonicalBytes } from './canonical.ts';
+import { publicKeyObject } from './sign.ts';
 import { PalmPayError } from '../util/errors.ts';
 
 const CERT_DOMAIN = Buffer.from('PalmPay terminal certificate v1\n');

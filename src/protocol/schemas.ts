@@ -77,3 +77,21 @@ export function jsonSchema(s: z.ZodType): Record<string, unknown> {
   const { $schema: _drop, ...rest } = z.toJSONSchema(s, { target: 'draft-7', io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 }
+
+/**
+ * Per-record outcome.
+ * - accepted / review: stored now (review = stored and in the supervisor's queue, no money moved);
+ * - duplicate: stored earlier; `original` is the result it got then (a retry, even a year later);
+ * - conflict: a DIFFERENT record under an already stored (terminal, seq): refused;
+ * - gap: earlier sequence numbers are missing: retry after them;
+ * - invalid: malformed, edited, wrongly signed, or breaking the chain: refused.
+ */
+export type RecordStatus = 'accepted' | 'review' | 'duplicate' | 'conflict' | 'gap' | 'invalid';
+export interface RecordResult {
+  seq: number | null;
+  status: RecordStatus;
+  reason?: string;
+  original?: { status: 'accepted' | 'review'; reason?: string };
+}
+/** Outcomes after which the terminal may drop the record from its outbox. */
+export const FINAL_STATUSES: ReadonlySet<RecordStatus> = new Set(['accepted', 'review', 'duplicate']);
