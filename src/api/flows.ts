@@ -63,17 +63,17 @@ export const FLOW_KINDS = ['payout', 'purchase', 'bill', 'refund', 'void', 'enro
 export const FlowKind = z.enum(FLOW_KINDS);
 export type FlowKind = z.infer<typeof FlowKind>;
 
-export type { AnyFlowState } from '../host/flows/kiosk.ts';
-export type { PayoutState, PayoutRefusal, PayoutFailure } from '../host/flows/payout.ts';
-export type { PurchaseState, PurchaseDecline } from '../host/flows/purchase.ts';
-export type { ReversalState, ReversalRefusal } from '../host/flows/reversal.ts';
-export type { EnrolmentState, Captures, DuplicateCandidate } from '../host/flows/enrolment.ts';
-export type { PersonDraft, FormErrors } from '../host/flows/enrolment-form.ts';
-export type { StatementState } from '../host/flows/statement.ts';
-export type { DayCloseState, DayTotals } from '../host/flows/day-close.ts';
-export type { SessionState } from '../host/flows/session.ts';
-export type { AuthState } from '../host/flows/auth.ts';
-export type { Guidance, Receipt, ReceiptLine, Person } from '../host/flows/types.ts';
+export type { AnyFlowState } from '../flows/kiosk.ts';
+export type { PayoutState, PayoutRefusal, PayoutFailure } from '../flows/payout.ts';
+export type { PurchaseState, PurchaseDecline } from '../flows/purchase.ts';
+export type { ReversalState, ReversalRefusal } from '../flows/reversal.ts';
+export type { EnrolmentState, Captures, DuplicateCandidate } from '../flows/enrolment.ts';
+export type { PersonDraft, FormErrors } from '../flows/enrolment-form.ts';
+export type { StatementState } from '../flows/statement.ts';
+export type { DayCloseState, DayTotals } from '../flows/day-close.ts';
+export type { SessionState } from '../flows/session.ts';
+export type { AuthState } from '../flows/auth.ts';
+export type { Guidance, Receipt, ReceiptLine, Person } from '../flows/types.ts';
 
 /** On the wire a state is checked loosely (a step name plus its fields); its exact shape is the host's type. */
 const State = z.looseObject({ step: z.string().max(64) });

@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../util/log.ts';
 import { prepareDataDir } from '../util/paths.ts';
 import { createDispatcher, type Dispatch } from './dispatch.ts';
 import { createEventHub, type EventHub } from './event-hub.ts';
-import { startKioskPart } from './flows/part.ts';
+import { startKioskPart } from './kiosk-part.ts';
 import { createHostService, type HostService } from './service.ts';
 import { fileSettingsStore } from './settings-file.ts';
 

@@ -4,7 +4,7 @@ import type { Handlers, LinkStatus, QueueStatus, ScannerStatus, Status } from '.
 import type { EventHub } from './event-hub.ts';
 import type { SettingsStore } from './settings-file.ts';
 import type { StatusSource } from './placeholders.ts';
-import type { KioskPart } from './flows/part.ts';
+import type { KioskPart } from './kiosk-part.ts';
 import { PalmPayError } from '../util/errors.ts';
 
 export interface HostDeps {

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { SIM_HOLD_MS } from '../../src/host/flows/handlers.ts';
+import { SIM_HOLD_MS } from '../../src/host/kiosk-handlers.ts';
 import { ROOT, startTerminal, type RunningTerminal } from './spawn-terminal.ts';
 
 const CHROMIUM = process.env.PALMPAY_CHROMIUM ?? '/usr/bin/chromium';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { FlowDriver } from '../../src/host/flows/driver.ts';
-import { createPerformers } from '../../src/host/flows/effects.ts';
-import { EMPTY_DRAFT, normalisePhone, validateDraft } from '../../src/host/flows/enrolment-form.ts';
-import { reduceEnrolment, startEnrolment } from '../../src/host/flows/enrolment.ts';
+import { FlowDriver } from '../../src/flows/driver.ts';
+import { createPerformers } from '../../src/flows/effects.ts';
+import { EMPTY_DRAFT, normalisePhone, validateDraft } from '../../src/flows/enrolment-form.ts';
+import { reduceEnrolment, startEnrolment } from '../../src/flows/enrolment.ts';
 import { testPorts, type TestPorts } from './helpers.ts';
 
 const good = { nameAr: 'زينب حسن', nameLatin: 'Zeynep Hesen', idNumber: '٠١٢٣٤٥٦٧٨٩', phone: '0912 345 678', employer: 'QWB-01', accountId: '' };

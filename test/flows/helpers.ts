@@ -1,8 +1,8 @@
 // Test doubles for the ports the flows depend on: a palm reader that plays a script of presentations, and an
 // identifier over those scripted probes. The store side uses the real MemoryBank (the Bank contract).
-import { MemoryBank } from '../../src/host/flows/memory-bank.ts';
-import type { FlowPorts, PalmRead, PalmReader, Identifier } from '../../src/host/flows/ports.ts';
-import type { PlacementEvent, Receipt } from '../../src/host/flows/types.ts';
+import { MemoryBank } from '../support/memory-bank.ts';
+import type { FlowPorts, PalmRead, PalmReader, Identifier } from '../../src/flows/ports.ts';
+import type { PlacementEvent, Receipt } from '../../src/flows/types.ts';
 
 /** A probe names who laid the palm: a person id, 'stranger' (nobody enrolled), 'twin' (ambiguous) or an FTA. */
 export type Probe = string;

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKiosk, type Kiosk } from '../../src/host/flows/compose.ts';
+import { createKiosk, type Kiosk } from '../../src/host/compose.ts';
 
 const DATA = join(import.meta.dirname, '../../../shared/data/casia-ms-940-dev');
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKiosk, type Kiosk, type KioskOptions } from '../../src/host/flows/compose.ts';
+import { createKiosk, type Kiosk, type KioskOptions } from '../../src/host/compose.ts';
 
 let dir: string;
 let k: Kiosk | undefined;

@@ -7,7 +7,7 @@ import { syntheticPalm } from '../../drivers/sim/synthetic-palm.ts';
 import { DECISION_THRESHOLD } from '../../src/biometrics/config.ts';
 import { matchScore } from '../../src/biometrics/match.ts';
 import { decodeTemplate } from '../../src/biometrics/template.ts';
-import { encodePalm, fuseCaptures, PalmIdentifier, templateFromFrame, type Template } from '../../src/host/flows/palm.ts';
+import { encodePalm, fuseCaptures, PalmIdentifier, templateFromFrame, type Template } from '../../src/host/adapters/palm.ts';
 
 const W = 320;
 const H = 240;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startKioskPart, type KioskEvent } from '../../src/host/flows/part.ts';
+import { startKioskPart, type KioskEvent } from '../../src/host/kiosk-part.ts';
 import { silentLogger } from '../../src/util/log.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'palmpay-part-'));

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { FlowDriver } from '../../src/host/flows/driver.ts';
-import { createPerformers } from '../../src/host/flows/effects.ts';
-import { run } from '../../src/host/flows/machine.ts';
-import { payable, recoverPayout, reducePayout, startPayout, type PayoutEvent, type PayoutState } from '../../src/host/flows/payout.ts';
-import type { Person, Voucher } from '../../src/host/flows/types.ts';
+import { FlowDriver } from '../../src/flows/driver.ts';
+import { createPerformers } from '../../src/flows/effects.ts';
+import { run } from '../../src/flows/machine.ts';
+import { payable, recoverPayout, reducePayout, startPayout, type PayoutEvent, type PayoutState } from '../../src/flows/payout.ts';
+import type { Person, Voucher } from '../../src/flows/types.ts';
 import { SYP, testPorts, type TestPorts } from './helpers.ts';
 
 const person: Person = { id: 'p1', nameAr: 'أحمد', nameLatin: 'Ahmad', status: 'active' };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { FlowDriver } from '../../src/host/flows/driver.ts';
-import { createPerformers } from '../../src/host/flows/effects.ts';
-import { checkOfflineLimits } from '../../src/host/flows/limits.ts';
-import { run } from '../../src/host/flows/machine.ts';
-import { normaliseSubscriber, reducePurchase, startPurchase, type PurchaseKind } from '../../src/host/flows/purchase.ts';
+import { FlowDriver } from '../../src/flows/driver.ts';
+import { createPerformers } from '../../src/flows/effects.ts';
+import { checkOfflineLimits } from '../../src/flows/limits.ts';
+import { run } from '../../src/flows/machine.ts';
+import { normaliseSubscriber, reducePurchase, startPurchase, type PurchaseKind } from '../../src/flows/purchase.ts';
 import { LIMITS, SYP, seedBank, testPorts, type TestPorts } from './helpers.ts';
 
 const DAY = 86_400_000;

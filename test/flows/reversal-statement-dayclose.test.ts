@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { counted, difference, reduceDayClose, startDayClose } from '../../src/host/flows/day-close.ts';
-import { FlowDriver } from '../../src/host/flows/driver.ts';
-import { createPerformers } from '../../src/host/flows/effects.ts';
-import { reduceReversal, startReversal, type ReversalKind } from '../../src/host/flows/reversal.ts';
-import { reduceStatement, startStatement } from '../../src/host/flows/statement.ts';
+import { counted, difference, reduceDayClose, startDayClose } from '../../src/flows/day-close.ts';
+import { FlowDriver } from '../../src/flows/driver.ts';
+import { createPerformers } from '../../src/flows/effects.ts';
+import { reduceReversal, startReversal, type ReversalKind } from '../../src/flows/reversal.ts';
+import { reduceStatement, startStatement } from '../../src/flows/statement.ts';
 import { SYP, testPorts, type TestPorts } from './helpers.ts';
 
 function buy(ports: TestPorts, requestId: string, minor: number) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FlowDriver } from '../../src/host/flows/driver.ts';
-import { createPerformers } from '../../src/host/flows/effects.ts';
-import { initialSession, reduceSession, type SessionEvent, type SessionState } from '../../src/host/flows/session.ts';
+import { FlowDriver } from '../../src/flows/driver.ts';
+import { createPerformers } from '../../src/flows/effects.ts';
+import { initialSession, reduceSession, type SessionEvent, type SessionState } from '../../src/flows/session.ts';
 import { testPorts } from './helpers.ts';
 
 const cfg = { idleMs: 60_000 };

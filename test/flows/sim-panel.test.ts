@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKiosk, type Kiosk } from '../../src/host/flows/compose.ts';
-import { kioskHandlers } from '../../src/host/flows/handlers.ts';
+import { createKiosk, type Kiosk } from '../../src/host/compose.ts';
+import { kioskHandlers } from '../../src/host/kiosk-handlers.ts';
 
 let dir: string;
 let k: Kiosk;

@@ -12,9 +12,9 @@ import { matchScore } from '../../biometrics/match.ts';
 import { decodeTemplate, encodeTemplate, fuseTemplates } from '../../biometrics/template.ts';
 import type { GreyFrame, Hand, Template } from '../../biometrics/types.ts';
 import type { Identifier as PalmIndex } from '../../biometrics/identify/identifier.ts';
-import type { EnrolHand } from './enrolment.ts';
-import type { Identifier, PalmRead, PalmReader } from './ports.ts';
-import type { IdentifyOutcome, PlacementEvent } from './types.ts';
+import type { EnrolHand } from '../../flows/enrolment.ts';
+import type { Identifier, PalmRead, PalmReader } from '../../flows/ports.ts';
+import type { IdentifyOutcome, PlacementEvent } from '../../flows/types.ts';
 
 export type { Template } from '../../biometrics/types.ts';
 

@@ -2,13 +2,13 @@
 // scanner, the link take a moment), forwards its views as host events, and exposes its API handlers and status
 // sources at once — calls made before it is ready wait for it; if it cannot start (a damaged store, a key that
 // does not open) every call answers with that typed error and the terminal refuses to pay, saying why.
-import type { LinkStatus, QueueStatus, ScannerStatus } from '../../api/schemas.ts';
-import type { Logger } from '../../util/log.ts';
-import type { StatusSource } from '../placeholders.ts';
+import type { LinkStatus, QueueStatus, ScannerStatus } from '../api/schemas.ts';
+import type { Logger } from '../util/log.ts';
+import type { StatusSource } from './placeholders.ts';
 import { createKiosk, type Kiosk } from './compose.ts';
-import { kioskHandlers } from './handlers.ts';
-import type { FlowView, SessionView } from './kiosk.ts';
-import { SCANNER_DESCRIPTION } from './palm.ts';
+import { kioskHandlers } from './kiosk-handlers.ts';
+import type { FlowView, SessionView } from '../flows/kiosk.ts';
+import { SCANNER_DESCRIPTION } from './adapters/palm.ts';
 
 export type KioskEvent = { type: 'flow'; view: FlowView } | { type: 'session'; session: SessionView };
 

@@ -2,17 +2,17 @@
 // flow tests and as a stand-in, announced as such, while the SQLite store is not wired. Not durable: a restart
 // loses everything, so it never runs in production mode.
 import { randomUUID } from 'node:crypto';
-import type { PinResult } from './auth.ts';
-import type { DayTotals, TypeTotal } from './day-close.ts';
-import type { DuplicateCandidate } from './enrolment.ts';
-import { checkOfflineLimits, type OfflineLimits } from './limits.ts';
-import { totals } from './payout.ts';
-import type { Bank, DayCloseRequest, EnrolmentRequest, PurchaseRequest, Result } from './ports.ts';
-import type { PurchaseDecline } from './purchase.ts';
-import { dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from './receipts.ts';
-import type { Original, ReversalKind, ReversalRefusal } from './reversal.ts';
-import type { Money, Operator, Person, Receipt, StatementEntry, Voucher } from './types.ts';
-import type { PayoutFailure } from './payout.ts';
+import type { PinResult } from '../../src/flows/auth.ts';
+import type { DayTotals, TypeTotal } from '../../src/flows/day-close.ts';
+import type { DuplicateCandidate } from '../../src/flows/enrolment.ts';
+import { checkOfflineLimits, type OfflineLimits } from '../../src/flows/limits.ts';
+import { totals } from '../../src/flows/payout.ts';
+import type { Bank, DayCloseRequest, EnrolmentRequest, PurchaseRequest, Result } from '../../src/flows/ports.ts';
+import type { PurchaseDecline } from '../../src/flows/purchase.ts';
+import { dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../src/flows/receipts.ts';
+import type { Original, ReversalKind, ReversalRefusal } from '../../src/flows/reversal.ts';
+import type { Money, Operator, Person, Receipt, StatementEntry, Voucher } from '../../src/flows/types.ts';
+import type { PayoutFailure } from '../../src/flows/payout.ts';
 
 export interface MemoryVoucher {
   id: string;

@@ -10,15 +10,15 @@ import { checkPin, type PinCheck } from '../../ledger/pin.ts';
 import type { Terminal } from '../../ledger/open.ts';
 import type { OperatorRole } from '../../store/operators.ts';
 import { PalmPayError } from '../../util/errors.ts';
-import type { PinResult } from './auth.ts';
-import type { DayTotals, TypeTotal } from './day-close.ts';
-import type { DuplicateCandidate } from './enrolment.ts';
-import type { PayoutFailure } from './payout.ts';
-import type { Bank, DayCloseRequest, EnrolmentRequest, PurchaseRequest, Result } from './ports.ts';
-import type { LimitReason, PurchaseDecline } from './purchase.ts';
-import { dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from './receipts.ts';
-import type { Original, ReversalKind, ReversalRefusal } from './reversal.ts';
-import type { Money, Operator, Person, Receipt, Role, StatementEntry, Voucher } from './types.ts';
+import type { PinResult } from '../../flows/auth.ts';
+import type { DayTotals, TypeTotal } from '../../flows/day-close.ts';
+import type { DuplicateCandidate } from '../../flows/enrolment.ts';
+import type { PayoutFailure } from '../../flows/payout.ts';
+import type { Bank, DayCloseRequest, EnrolmentRequest, PurchaseRequest, Result } from '../../flows/ports.ts';
+import type { LimitReason, PurchaseDecline } from '../../flows/purchase.ts';
+import { dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../flows/receipts.ts';
+import type { Original, ReversalKind, ReversalRefusal } from '../../flows/reversal.ts';
+import type { Money, Operator, Person, Receipt, Role, StatementEntry, Voucher } from '../../flows/types.ts';
 
 /** Settings keys this module owns in the store's settings table. */
 export const FLOW_SETTING = {

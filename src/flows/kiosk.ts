@@ -3,7 +3,7 @@
 // out through `onFlow` / `onSession`. Locking (manual or idle) closes every flow: whatever was written stays
 // written, and a payout whose drawer never opened is offered again (recovery), as after a restart.
 import { randomUUID } from 'node:crypto';
-import { PalmPayError } from '../../util/errors.ts';
+import { PalmPayError } from '../util/errors.ts';
 import type { AuthEffect } from './auth.ts';
 import { reduceDayClose, startDayClose, type DayCloseState } from './day-close.ts';
 import { FlowDriver } from './driver.ts';

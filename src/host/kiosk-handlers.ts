@@ -1,11 +1,11 @@
 // The kiosk's API handlers (the calls 'kiosk.*' and the test hooks 'test.*' in src/api/calls.ts), over one
 // composed Kiosk. Test hooks script the simulated scanner and inject faults; they refuse unless the terminal was
 // started with --test-hooks, which production mode never sets.
-import { SETTING } from '../../ledger/ledger.ts';
-import type { OfflineLimits } from '../../ledger/limits.ts';
+import { SETTING } from '../ledger/ledger.ts';
+import type { OfflineLimits } from '../ledger/limits.ts';
 import type { Kiosk } from './compose.ts';
-import { FlowError } from './kiosk.ts';
-import type { FlowKind, SessionUiEvent, UiEvent } from './ui-events.ts';
+import { FlowError } from '../flows/kiosk.ts';
+import type { FlowKind, SessionUiEvent, UiEvent } from '../flows/ui-events.ts';
 
 export interface TestPresent {
   identity: string;

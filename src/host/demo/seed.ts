@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import { hashPin, type ScryptCost } from '../../ledger/pin.ts';
 import type { Terminal } from '../../ledger/open.ts';
-import { encodePalm, fuseCaptures, templateFromFrame, type Template } from './palm.ts';
+import { encodePalm, fuseCaptures, templateFromFrame, type Template } from '../adapters/palm.ts';
 import type { PalmImages } from './palm-images.ts';
-import { FLOW_SETTING, joinName } from './sqlite-bank.ts';
+import { FLOW_SETTING, joinName } from '../adapters/sqlite-bank.ts';
 
 export interface DemoPerson {
   id: string;
