@@ -1,7 +1,6 @@
 // Performs the flows' effects through the ports and turns every outcome — including failures — into events.
 // One performer per flow; they share the palm and operator helpers. Templates captured during an enrolment are
 // held here (by sample id), never in a flow state.
-import { randomUUID } from 'node:crypto';
 import type { AuthEffect, AuthEvent } from './auth.ts';
 import type { DayCloseEffect, DayCloseEvent } from './day-close.ts';
 import type { Perform } from './driver.ts';
@@ -172,7 +171,7 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
       case 'captureSample': {
         const r = await read({ purpose: 'enrol', hand: f.hand, signal });
         if (!r.ok) return [...qualityEvent(r.quality, r.reason), { type: 'capture.result', hand: f.hand, ok: false, reason: r.reason, quality: r.quality }];
-        const sampleId = randomUUID();
+        const sampleId = crypto.randomUUID();
         samples.set(sampleId, { hand: f.hand, template: r.template });
         return [...qualityEvent(r.quality, null), { type: 'capture.result', hand: f.hand, ok: true, sampleId, quality: r.quality }];
       }

@@ -1,6 +1,6 @@
 // The enrolment form's rules, pure: names in Arabic and Latin script, national ID number, phone, and an employer
 // or an account. Digits may be typed as Arabic-Indic; they are stored Latin.
-import { toLatinDigits } from './purchase.ts';
+import { toLatinDigits } from './digits.ts';
 
 export interface PersonDraft {
   nameAr: string;

@@ -2,7 +2,6 @@
 // screen/tab), each a FlowDriver over the shared ports. The API layer calls it; it pushes every state change
 // out through `onFlow` / `onSession`. Locking (manual or idle) closes every flow: whatever was written stays
 // written, and a payout whose drawer never opened is offered again (recovery), as after a restart.
-import { randomUUID } from 'node:crypto';
 import { PalmPayError } from '../util/errors.ts';
 import type { AuthEffect } from './auth.ts';
 import { reduceDayClose, startDayClose, type DayCloseState } from './day-close.ts';
@@ -127,7 +126,7 @@ export class FlowHost<T> {
     if (!s.operator.roles.includes(NEEDS[kind])) throw new FlowError('ROLE_MISSING', `this needs the ${NEEDS[kind]} role`);
     this.activity();
     const op = s.operator.id;
-    const flowId = randomUUID();
+    const flowId = crypto.randomUUID();
     const driver = this.makeDriver(kind, op, flowId);
     this.flows.set(flowId, { kind, driver });
     const view = { flowId, kind, rev: driver.rev, state: driver.state };
@@ -198,7 +197,7 @@ export class FlowHost<T> {
       }
       case 'purchase':
       case 'bill':
-        return make(reducePurchase, startPurchase({ operatorId: op, requestId: randomUUID(), kind, currency: this.cfg.currency, pinThreshold: this.cfg.pinThreshold }), p.purchase);
+        return make(reducePurchase, startPurchase({ operatorId: op, requestId: crypto.randomUUID(), kind, currency: this.cfg.currency, pinThreshold: this.cfg.pinThreshold }), p.purchase);
       case 'refund':
       case 'void':
         return make(reduceReversal, startReversal({ operatorId: op, kind }), p.reversal);

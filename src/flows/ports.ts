@@ -6,7 +6,7 @@ import type { DayTotals, DenominationCount } from './day-close.ts';
 import type { DuplicateCandidate, EnrolHand } from './enrolment.ts';
 import type { PersonDraft } from './enrolment-form.ts';
 import type { PayoutFailure } from './payout.ts';
-import type { Bill, PurchaseDecline, PurchaseKind } from './purchase.ts';
+import type { PurchaseDecline, PurchaseRequest } from './purchase.ts';
 import type { PinResult } from './auth.ts';
 import type { IdentifyOutcome, Money, Operator, Person, PlacementEvent, Receipt, StatementEntry, Voucher } from './types.ts';
 
@@ -31,17 +31,6 @@ export interface Identifier<T> {
 }
 
 export type Result<T, R> = ({ ok: true } & T) | { ok: false; reason: R };
-
-export interface PurchaseRequest {
-  requestId: string;
-  kind: PurchaseKind;
-  personId: string;
-  amount: Money;
-  bill: Bill | null;
-  operatorId: string;
-  overrideBy: string | null;
-  pinVerified: boolean;
-}
 
 export interface EnrolmentRequest<T> {
   draft: PersonDraft;

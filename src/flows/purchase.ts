@@ -4,7 +4,7 @@
 // subscriber number comes first, and the receipt has its own wording. Some limits can be raised by a supervisor.
 import { reduceAuth, startAuth, isPin, type AuthEffect, type AuthEvent, type AuthState, type PinResult } from './auth.ts';
 import { go, stay, type Step } from './machine.ts';
-import type { PurchaseRequest } from './ports.ts';
+import { toLatinDigits } from './digits.ts';
 import {
   applyPlacement, isPlacement, NO_GUIDANCE,
   type Guidance, type IdentifyOutcome, type Money, type Person, type PlacementEvent, type Receipt,
@@ -82,6 +82,18 @@ export type PurchaseEvent =
   | { type: 'cancel' }
   | { type: 'done' };
 
+/** What the purchase flow asks the bank to decide (one signed record, decided once per request id). */
+export interface PurchaseRequest {
+  requestId: string;
+  kind: PurchaseKind;
+  personId: string;
+  amount: Money;
+  bill: Bill | null;
+  operatorId: string;
+  overrideBy: string | null;
+  pinVerified: boolean;
+}
+
 export type PurchaseEffect =
   | AuthEffect
   | { type: 'identifyPalm' }
@@ -102,10 +114,6 @@ export function startPurchase(ctx: Omit<PurchaseContext, 'amount' | 'bill'>): St
 export function normaliseSubscriber(raw: string): string | null {
   const latin = toLatinDigits(raw.trim());
   return /^[0-9]{6,12}$/.test(latin) ? latin : null;
-}
-
-export function toLatinDigits(s: string): string {
-  return s.replace(/[\u0660-\u0669]/g, (d) => String(d.charCodeAt(0) - 0x0660)).replace(/[\u06f0-\u06f9]/g, (d) => String(d.charCodeAt(0) - 0x06f0));
 }
 
 function customerRefusal(p: Person): PurchaseDecline | null {

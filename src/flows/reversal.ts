@@ -4,7 +4,7 @@
 import { reduceAuth, startAuth, type AuthEffect, type AuthEvent, type AuthState } from './auth.ts';
 import { go, stay, type Step } from './machine.ts';
 import { isPlacement, type Money, type Receipt } from './types.ts';
-import { toLatinDigits } from './purchase.ts';
+import { toLatinDigits } from './digits.ts';
 
 export type ReversalKind = 'refund' | 'void';
 
