@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Language } from '../api/index.ts';
-import { ensureBuilt, rendererOutput } from '../cli/app-build.ts';
+import { ensureBuilt, rendererOutput } from './app-build.ts';
 import { prepareDataDir } from '../util/paths.ts';
 import { findChromium, hasDisplay, openKiosk } from './chromium.ts';
 import { electronBinary, tryElectronDownloadOnce } from './electron-binary.ts';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
-import { ensureBuilt } from '../../src/cli/app-build.ts';
+import { ensureBuilt } from '../../src/host/app-build.ts';
 import { START_URL } from '../../electron/security.ts';
 import { ipcChannel } from '../../src/api/index.ts';
 import { createElectronStandIn } from './stand-in.ts';

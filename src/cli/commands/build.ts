@@ -7,7 +7,7 @@ export function registerBuild(program: Command): void {
     .description('build the renderer (dist/renderer) and the Electron main + preload (dist/electron)')
     .option('--renderer-only', 'build only the renderer')
     .action(async (opts: { rendererOnly?: boolean }) => {
-      const { buildAll } = await import('../app-build.ts');
+      const { buildAll } = await import('../../host/app-build.ts');
       const { REPO_ROOT } = await import('../../util/repo-root.ts');
       const started = performance.now();
       await buildAll(REPO_ROOT, { renderer: true, electron: !opts.rendererOnly });
