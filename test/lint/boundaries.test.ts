@@ -39,6 +39,23 @@ describe('import boundaries', () => {
     ["import { openStore } from '../store/store.ts';", 'src/protocol/x.ts'],
     ["import { Ledger } from '../ledger/ledger.ts';", 'src/protocol/x.ts'],
     ["import { runSyncBench } from '../../bench/sync/bench.ts';", 'src/host/x.ts'],
+    // The API is the contract: it takes its state types from the flows, never from the host.
+    ["import type { FlowView } from '../host/kiosk-part.ts';", 'src/api/x.ts'],
+    ["export type { Kiosk } from '../host/compose.ts';", 'src/api/x.ts'],
+    // The flows are pure: no module with I/O, no adapter, no layer that does I/O.
+    ["import { readFileSync } from 'node:fs';", 'src/flows/x.ts'],
+    ["import { randomUUID } from 'node:crypto';", 'src/flows/x.ts'],
+    ["import Database from 'better-sqlite3';", 'src/flows/x.ts'],
+    ["import type { Store } from '../store/store.ts';", 'src/flows/x.ts'],
+    ["import { Ledger } from '../ledger/ledger.ts';", 'src/flows/x.ts'],
+    ["import { createSync } from '../sync/index.ts';", 'src/flows/x.ts'],
+    ["import { SqliteBank } from '../host/adapters/sqlite-bank.ts';", 'src/flows/x.ts'],
+    ["import { ScannerClient } from '../../drivers/client/client.ts';", 'src/flows/x.ts'],
+    ["import { createLogger } from '../util/log.ts';", 'src/flows/x.ts'],
+    ["import { calls } from '../api/index.ts';", 'src/flows/x.ts'],
+    // The host never reaches up into the command line.
+    ["import { ensureBuilt } from '../cli/commands/build.ts';", 'src/host/x.ts'],
+    ["import { program } from '../../cli/main.ts';", 'src/host/adapters/x.ts'],
   ])('refuses %s in %s', async (code, file) => {
     expect((await boundaryErrors(code, file)).length).toBeGreaterThan(0);
   });
@@ -59,12 +76,25 @@ describe('import boundaries', () => {
     ["import { PalmPayError } from '../util/errors.ts';", 'src/protocol/x.ts'],
     ["import { canonicalJson } from './canonical.ts';", 'src/protocol/x.ts'],
     ["import { runSyncBench } from '../../../bench/sync/bench.ts';", 'src/cli/commands/x.ts'],
+    ["import type { PayoutState } from '../flows/payout.ts';", 'src/api/x.ts'],
+    ["import { UiEvent } from '../flows/ui-events.ts';", 'src/api/x.ts'],
+    ["import { go, type Step } from './machine.ts';", 'src/flows/x.ts'],
+    ["import { PalmPayError } from '../util/errors.ts';", 'src/flows/x.ts'],
+    ["import { z } from 'zod';", 'src/flows/x.ts'],
+    ["import { FlowHost } from '../flows/kiosk.ts';", 'src/host/x.ts'],
+    ["import { ensureBuilt } from './app-build.ts';", 'src/host/x.ts'],
+    ["import { ensureBuilt } from '../../host/app-build.ts';", 'src/cli/commands/x.ts'],
   ])('allows %s in %s', async (code, file) => {
     expect(await boundaryErrors(code, file)).toEqual([]);
   });
 
+  it('applies the React hooks rules to the renderer', async () => {
+    const [result] = await eslint.lintText("import { useState } from 'react';\nexport function A({ on }: { on: boolean }) { if (on) { const [x] = useState(0); return x; } return 0; }\n", { filePath: `${ROOT}renderer/x.tsx` });
+    expect(result?.messages.map((m) => m.ruleId)).toContain('react-hooks/rules-of-hooks');
+  });
+
   it('passes on the real tree (lint is clean for the shell folders)', async () => {
-    const results = await eslint.lintFiles(['src/api', 'src/host/*.ts', 'src/util', 'src/protocol', 'src/store', 'src/sync', 'src/server', 'electron', 'renderer', 'build', 'vite.config.ts']);
+    const results = await eslint.lintFiles(['src/api', 'src/flows', 'src/host', 'src/util', 'src/protocol', 'src/store', 'src/sync', 'src/server', 'electron', 'renderer', 'build', 'vite.config.ts']);
     const errors = results.flatMap((r) => r.messages.filter((m) => m.severity === 2).map((m) => `${r.filePath}:${m.line} ${m.message}`));
     expect(errors).toEqual([]);
   });
