@@ -2,10 +2,10 @@
 // same identification results as exhaustive matching — same rank-1 for every probe, same FNIR at FPIR = 1 %.
 // Protocol: identities 001–040 enrolled from session 1, all session-2 captures probe (041–050 are non-mated).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { devDataPresent, loadDevSamples, type DevSample } from '../../src/biometrics/identify/dev-data.ts';
+import { devDataPresent, loadDevSamples, type DevSample } from '../../bench/identify/dev-data.ts';
 import type { IdentifyResult } from '../../src/biometrics/identify/identifier.ts';
 import { palmIdentifier } from '../../src/biometrics/identify/palm.ts';
-import { calibrate } from '../../src/biometrics/identify/calibrate.ts';
+import { calibrate } from '../../bench/identify/calibrate.ts';
 import { rng } from '../../src/biometrics/identify/random.ts';
 import { capture, FieldPool, modelTemplate } from '../../src/biometrics/identify/synthetic.ts';
 import { fuseTemplates } from '../../src/biometrics/template.ts';

@@ -11,7 +11,7 @@ export function registerBenchDrivers(bench: Command): void {
     .option('--chunk <bytes>', 'image chunk size asked per exchange (≤ 4096)', '4096')
     .option('--json <file>', 'write the figures as JSON')
     .action(async (opts: { frames: string; size: string; chunk: string; json?: string }) => {
-      const { runDriversBench } = await import('../../../drivers/bench/drivers-bench.ts');
+      const { runDriversBench } = await import('../../../bench/drivers/bench.ts');
       const { SingleBar, Presets } = await import('cli-progress');
       const { writeFileSync } = await import('node:fs');
       const { PalmPayError } = await import('../../util/errors.ts');

@@ -10,7 +10,7 @@ export function registerBenchLedger(bench: Command): void {
     .option('--template-bytes <n>', 'bytes per template', '1536')
     .option('--json <file>', 'write the figures as JSON')
     .action(async (opts: { appends: string; templates: string; templateBytes: string; json?: string }) => {
-      const { runLedgerBench } = await import('../../ledger/bench.ts');
+      const { runLedgerBench } = await import('../../../bench/ledger/bench.ts');
       const { writeFileSync } = await import('node:fs');
       const r = await runLedgerBench({
         appends: Number(opts.appends),

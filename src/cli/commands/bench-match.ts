@@ -45,7 +45,7 @@ export function registerBenchMatch(bench: Command): void {
       const ns = o.n.length > 0 ? o.n : [100_000];
       const { writeFileSync } = await import('node:fs');
       const { SingleBar, Presets } = await import('cli-progress');
-      const { runBenchMatch, formatBenchMatch } = await import('../../biometrics/identify/bench-run.ts');
+      const { runBenchMatch, formatBenchMatch } = await import('../../../bench/identify/run.ts');
       // Progress also when stderr is not a terminal (CI logs), every few seconds.
       const bar = new SingleBar(
         { format: '{phase} [{bar}] {value}/{total}', hideCursor: true, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 5000 },

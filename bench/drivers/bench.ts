@@ -4,12 +4,12 @@
  * peer measured in the same run, the raw pty throughput (the same bytes, written with no protocol).
  * Images are rendered before timing starts, so the figures are the wire's, not the image generator's.
  */
-import { ScannerClient } from '../client/client.ts';
-import { SimulatedScanner } from '../sim/simulator.ts';
-import { syntheticPalm, type GreyImage } from '../sim/synthetic-palm.ts';
-import { PtyPair } from '../sim/pty.ts';
-import { SerialTransport } from '../transport/serial.ts';
-import { DriverError } from '../errors.ts';
+import { ScannerClient } from '../../drivers/client/client.ts';
+import { SimulatedScanner } from '../../drivers/sim/simulator.ts';
+import { syntheticPalm, type GreyImage } from '../../drivers/sim/synthetic-palm.ts';
+import { PtyPair } from '../../drivers/sim/pty.ts';
+import { SerialTransport } from '../../drivers/transport/serial.ts';
+import { DriverError } from '../../drivers/errors.ts';
 
 export interface DriversBenchOptions {
   frames: number;

@@ -6,9 +6,9 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import nacl from 'tweetnacl';
-import { provisionTerminal, openTerminal } from './open.ts';
-import { filePermissionsProtector } from './keyprotect.ts';
-import { signerFromSecretKey } from '../protocol/sign.ts';
+import { provisionTerminal, openTerminal } from '../../src/ledger/open.ts';
+import { filePermissionsProtector } from '../../src/ledger/keyprotect.ts';
+import { signerFromSecretKey } from '../../src/protocol/sign.ts';
 
 export interface LedgerBenchOptions {
   appends: number;

@@ -1,15 +1,15 @@
 // The 1:N benchmark (`palmpay bench match`): synthetic galleries of N palms, identification latency including
 // stage 2, stage-1 bandwidth against the machine's sequential-read floor measured on the same buffer in the same
 // run, the plain-JS peer, usearch HNSW (b1) and the memory per palm. Pure measurement: the CLI prints and saves.
-import { matchScore } from '../match.ts';
-import type { Template } from '../types.ts';
-import { jsTopK } from './js-scan.ts';
-import { CODE_BYTES, ENTRY_CODE_BYTES, type ScanKernel } from './kernel/kernel.ts';
-import { DEFAULT_SCREEN, type ScreenPolicy } from './coarse-index.ts';
-import { thresholdFor } from './decision.ts';
-import { DEFAULT_POLICY, palmIdentifier } from './palm.ts';
-import { hamming, rng } from './random.ts';
-import { capture, FieldPool, modelTemplate, person, type SyntheticModel } from './synthetic.ts';
+import { matchScore } from '../../src/biometrics/match.ts';
+import type { Template } from '../../src/biometrics/types.ts';
+import { jsTopK } from '../../src/biometrics/identify/js-scan.ts';
+import { CODE_BYTES, ENTRY_CODE_BYTES, type ScanKernel } from '../../src/biometrics/identify/kernel/kernel.ts';
+import { DEFAULT_SCREEN, type ScreenPolicy } from '../../src/biometrics/identify/coarse-index.ts';
+import { thresholdFor } from '../../src/biometrics/identify/decision.ts';
+import { DEFAULT_POLICY, palmIdentifier } from '../../src/biometrics/identify/palm.ts';
+import { hamming, rng } from '../../src/biometrics/identify/random.ts';
+import { capture, FieldPool, modelTemplate, person, type SyntheticModel } from '../../src/biometrics/identify/synthetic.ts';
 
 export interface BenchMatchOptions {
   ns: number[];

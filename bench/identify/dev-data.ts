@@ -3,9 +3,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
-import { extract } from '../extract.ts';
-import { DEFAULT_QUALITY_LIMITS, type QualityLimits } from '../quality.ts';
-import type { Template } from '../types.ts';
+import { extract } from '../../src/biometrics/extract.ts';
+import { DEFAULT_QUALITY_LIMITS, type QualityLimits } from '../../src/biometrics/quality.ts';
+import type { Template } from '../../src/biometrics/types.ts';
 
 export const DEV_DATA_DIR = process.env.PALMPAY_DEV_DATA ?? '/work/shared/data/casia-ms-940-dev';
 

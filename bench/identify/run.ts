@@ -1,10 +1,10 @@
 // Runs `palmpay bench match`: fits the synthetic model (dev data when present), benchmarks each N, times the
 // start-up load, and formats the report.
 import { calibrate, type Calibration, type Distribution } from './calibrate.ts';
-import { benchMatchN, type BenchMatchOptions, type NResult } from './bench-match.ts';
+import { benchMatchN, type BenchMatchOptions, type NResult } from './match.ts';
 import { DEV_DATA_DIR, devDataPresent, loadDevSamples } from './dev-data.ts';
-import { benchLoad, type LoadResult } from './load-bench.ts';
-import { defaultModel } from './synthetic.ts';
+import { benchLoad, type LoadResult } from './load.ts';
+import { defaultModel } from '../../src/biometrics/identify/synthetic.ts';
 
 export interface RunOptions extends Omit<BenchMatchOptions, 'model'> {
   load: number;

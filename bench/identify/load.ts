@@ -7,14 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
-import { crc32, decodeTemplate, encodeTemplate } from '../template.ts';
-import type { Template } from '../types.ts';
-import { type Skipped, skipReport } from './identifier.ts';
-import { ENTRY_CODE_BYTES } from './kernel/kernel.ts';
-import { lazyPalmIdentifier, palmIdentifier, type SealedTemplate } from './palm.ts';
-import { rng } from './random.ts';
-import { openSnapshot, sealSnapshot } from './snapshot.ts';
-import { capture, modelTemplate, person, type SyntheticModel } from './synthetic.ts';
+import { crc32, decodeTemplate, encodeTemplate } from '../../src/biometrics/template.ts';
+import type { Template } from '../../src/biometrics/types.ts';
+import { type Skipped, skipReport } from '../../src/biometrics/identify/identifier.ts';
+import { ENTRY_CODE_BYTES } from '../../src/biometrics/identify/kernel/kernel.ts';
+import { lazyPalmIdentifier, palmIdentifier, type SealedTemplate } from '../../src/biometrics/identify/palm.ts';
+import { rng } from '../../src/biometrics/identify/random.ts';
+import { openSnapshot, sealSnapshot } from '../../src/biometrics/identify/snapshot.ts';
+import { capture, modelTemplate, person, type SyntheticModel } from '../../src/biometrics/identify/synthetic.ts';
 
 export interface LoadResult {
   n: number;

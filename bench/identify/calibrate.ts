@@ -2,10 +2,10 @@
 // genuine shifts are counted; the latent blur is fitted to the impostor distances and the capture-noise
 // distribution to the genuine distances, each by a small grid search. Pure: takes templates, returns the model
 // and a side-by-side comparison of real and synthetic statistics.
-import { matchScore, popcount, shiftedDistance } from '../match.ts';
-import type { FeatureCode, Template } from '../types.ts';
-import { rng, type Rng } from './random.ts';
-import { GRID, capture, person, type SyntheticModel } from './synthetic.ts';
+import { matchScore, popcount, shiftedDistance } from '../../src/biometrics/match.ts';
+import type { FeatureCode, Template } from '../../src/biometrics/types.ts';
+import { rng, type Rng } from '../../src/biometrics/identify/random.ts';
+import { GRID, capture, person, type SyntheticModel } from '../../src/biometrics/identify/synthetic.ts';
 
 export interface Labelled {
   identity: string;
