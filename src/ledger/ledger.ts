@@ -19,6 +19,7 @@ import { sealWithCanonical, recordHash, makeVerifier } from '../protocol/sign.ts
 import { HLC_ZERO, hlcNext } from '../protocol/hlc.ts';
 import { decideOffline, DEFAULT_OFFLINE_LIMITS, isOverridable, type OfflineDecision, type OfflineLimits, type OfflineState, type OverridableLimit } from './limits.ts';
 import type { KeyStore } from './keystore.ts';
+import { voucherRefusal, type VoucherRefusal } from './voucher-rule.ts';
 
 export class LedgerError extends PalmPayError {}
 
@@ -28,6 +29,20 @@ export class OfflineRefusedError extends LedgerError {
     super('OFFLINE_REFUSED', `offline payment refused (${decision.reason}): ${decision.message}`);
   }
 }
+
+/** A salary voucher this terminal may not pay (voucher-rule.ts); `reason` says which part of the rule, typed. */
+export class VoucherRefusedError extends LedgerError {
+  constructor(
+    readonly voucherId: string,
+    readonly reason: VoucherRefusal,
+    why: string,
+  ) {
+    super('VOUCHER_REFUSED', `salary voucher ${voucherId} cannot be paid here: ${why}`);
+  }
+}
+
+/** The lease id a draft names when this terminal holds no lease for the voucher: the rule then refuses it. */
+const NO_LEASE = 'no-lease';
 
 export const SETTING = {
   terminalId: 'terminal.id',
@@ -232,20 +247,30 @@ export class Ledger {
     }
   }
 
+  /**
+   * Pays one salary voucher as stored here: drafts the record from the voucher and the lease this terminal holds,
+   * for the person the caller claims, and appends it. Whether it may be paid is decided by append's rule, once.
+   * Throws VoucherRefusedError (typed reason) or RECORD_DUPLICATE when it was already recorded.
+   */
+  payVoucher(claim: { voucherId: string; personId: string; operatorId: string }): Extract<SignedRecord, { type: 'salary_payout' }> {
+    const v = this.store.vouchers.get(claim.voucherId);
+    if (!v) throw new VoucherRefusedError(claim.voucherId, 'unknown-voucher', 'unknown voucher (sync to receive it)');
+    const lease = this.store.vouchers.lease(claim.voucherId);
+    const record = this.append({
+      type: 'salary_payout', operatorId: claim.operatorId, voucherId: v.voucherId, leaseId: lease?.leaseId ?? NO_LEASE,
+      personId: claim.personId, accountId: v.accountId, period: v.period, amountMinor: v.amountMinor, currency: v.currency,
+    });
+    if (record.type !== 'salary_payout') throw new LedgerError('LEDGER_INVALID', `a salary payout came back as ${record.type}`);
+    return record;
+  }
+
   /** Domain checks and effects of one record, inside the append transaction. Throwing rolls everything back. */
   private applyEffects(b: RecordBody, nowMs: number): void {
     const { store } = this;
     switch (b.type) {
       case 'salary_payout': {
-        const v = store.vouchers.get(b.voucherId);
-        const refuse = (why: string) => new LedgerError('VOUCHER_REFUSED', `salary voucher ${b.voucherId} cannot be paid here: ${why}`);
-        if (!v) throw refuse('unknown voucher (sync to receive it)');
-        if (v.status !== 'open') throw refuse(`it is ${v.status}`);
-        if (v.personId !== b.personId || v.accountId !== b.accountId || v.period !== b.period) throw refuse('it is for another person, account or period');
-        if (v.amountMinor !== b.amountMinor || v.currency !== b.currency) throw refuse(`the amount must be ${v.amountMinor} ${v.currency} minor units`);
-        const lease = store.vouchers.lease(b.voucherId);
-        if (!lease || lease.terminalId !== this.keys.terminalId || lease.leaseId !== b.leaseId) throw refuse('it is not leased to this terminal (moving a lease needs the link)');
-        if (lease.expiresAtMs <= nowMs) throw refuse('its lease has expired (renew it online)');
+        const refusal = voucherRefusal(b, store.vouchers.get(b.voucherId), store.vouchers.lease(b.voucherId), this.keys.terminalId, nowMs);
+        if (refusal) throw new VoucherRefusedError(b.voucherId, refusal.reason, refusal.why);
         store.vouchers.markPaid(b.voucherId, b.seq);
         return;
       }

@@ -80,24 +80,40 @@ describe('salary payout', () => {
   });
 
   it.each([
-    ['unknown voucher', () => {}, /unknown voucher/],
-    ['no lease here', (tt: Terminal) => tt.store.vouchers.upsert(voucher), /not leased to this terminal/],
+    ['unknown voucher', () => {}, /unknown voucher/, 'unknown-voucher'],
+    ['no lease here', (tt: Terminal) => tt.store.vouchers.upsert(voucher), /not leased to this terminal/, 'not-leased-here'],
     ['leased to another terminal', (tt: Terminal) => {
       tt.store.vouchers.upsert(voucher);
       tt.store.vouchers.upsertLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-2', grantedAtMs: 0, expiresAtMs: 9e15 });
-    }, /not leased to this terminal/],
+    }, /not leased to this terminal/, 'not-leased-here'],
     ['expired lease', (tt: Terminal) => {
       tt.store.vouchers.upsert(voucher);
       tt.store.vouchers.upsertLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-1', grantedAtMs: 0, expiresAtMs: clock });
-    }, /expired/],
+    }, /expired/, 'lease-expired'],
     ['wrong amount', (tt: Terminal) => {
       tt.store.vouchers.upsert({ ...voucher, amountMinor: 1 });
       tt.store.vouchers.upsertLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-1', grantedAtMs: 0, expiresAtMs: 9e15 });
-    }, /amount must be 1/],
-  ])('refuses: %s (VOUCHER_REFUSED, nothing written)', (_name, setup, why) => {
+    }, /amount must be 1/, 'claim-mismatch'],
+    ['already paid', (tt: Terminal) => {
+      tt.store.vouchers.upsert({ ...voucher, status: 'paid' });
+      tt.store.vouchers.upsertLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-1', grantedAtMs: 0, expiresAtMs: 9e15 });
+    }, /it is paid/, 'not-open'],
+  ] as const)('refuses: %s (VOUCHER_REFUSED with a typed reason, nothing written)', (_name, setup, why, reason) => {
     setup(t);
     expect(() => t.ledger.append(payout)).toThrow(why);
+    expect(() => t.ledger.append(payout)).toThrow(expect.objectContaining({ code: 'VOUCHER_REFUSED', reason }));
+    // payVoucher drafts from the stored voucher and the lease held here; the same rule decides.
+    if (reason !== 'claim-mismatch') expect(() => t.ledger.payVoucher({ voucherId: 'V-1', personId: 'P-1', operatorId: 'op-1' })).toThrow(expect.objectContaining({ reason }));
     expect(t.store.journal.count()).toBe(0);
+  });
+
+  it('payVoucher pays the voucher leased here for the person claimed, and refuses another person', () => {
+    t.store.vouchers.upsert(voucher);
+    t.store.vouchers.upsertLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-1', grantedAtMs: 0, expiresAtMs: 9e15 });
+    expect(() => t.ledger.payVoucher({ voucherId: 'V-1', personId: 'P-2', operatorId: 'op-1' })).toThrow(expect.objectContaining({ reason: 'claim-mismatch' }));
+    const r = t.ledger.payVoucher({ voucherId: 'V-1', personId: 'P-1', operatorId: 'op-1' });
+    expect(r).toMatchObject({ type: 'salary_payout', leaseId: 'L-1', amountMinor: 750_000, seq: 1 });
+    expect(() => t.ledger.payVoucher({ voucherId: 'V-1', personId: 'P-1', operatorId: 'op-1' })).toThrow(expect.objectContaining({ code: 'RECORD_DUPLICATE' }));
   });
 
   it('a void of the payout reopens the voucher; a second void is refused', () => {

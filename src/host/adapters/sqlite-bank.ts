@@ -3,7 +3,8 @@
 // row, and here also the "drawer not yet opened" marker. The ledger keys a salary payout by voucher id, so a
 // voucher is paid once whatever the screens do: double click, restart mid-flow, a second tab.
 import { createHash, randomUUID } from 'node:crypto';
-import { LedgerError, OfflineRefusedError } from '../../ledger/ledger.ts';
+import { LedgerError, OfflineRefusedError, VoucherRefusedError } from '../../ledger/ledger.ts';
+import type { VoucherRefusal } from '../../ledger/voucher-rule.ts';
 import { isOverridable, type OfflineRefusal } from '../../ledger/limits.ts';
 import type { Currency, RecordBody } from '../../protocol/record.ts';
 import { checkPin, type PinCheck } from '../../ledger/pin.ts';
@@ -13,7 +14,7 @@ import { PalmPayError } from '../../util/errors.ts';
 import type { PinResult } from '../../flows/auth.ts';
 import type { DayTotals, TypeTotal } from '../../flows/day-close.ts';
 import type { DuplicateCandidate } from '../../flows/enrolment.ts';
-import type { PayoutFailure } from '../../flows/payout.ts';
+import { totals, type PayoutFailure } from '../../flows/payout.ts';
 import type { Bank, DayCloseRequest, EnrolmentRequest, Result } from '../../flows/ports.ts';
 import type { LimitReason, PurchaseDecline, PurchaseRequest } from '../../flows/purchase.ts';
 import { dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../flows/receipts.ts';
@@ -47,6 +48,16 @@ const ROLES: Record<OperatorRole, Role[]> = {
   paymaster: ['cashier'],
   enroller: ['enroller'],
   supervisor: ['supervisor', 'cashier', 'enroller'],
+};
+
+/** The ledger's voucher refusals as the payout screen explains them; null: the flow asked for a voucher that is
+ * not this person's (a bug, not a refusal). */
+const PAYOUT_FAILURE: Record<VoucherRefusal, PayoutFailure | null> = {
+  'not-open': 'already-paid',
+  'not-leased-here': 'voucher-not-leased-here',
+  'lease-expired': 'voucher-not-leased-here',
+  'unknown-voucher': null,
+  'claim-mismatch': null,
 };
 
 const LIMIT: Record<OfflineRefusal, LimitReason | null> = {
@@ -149,33 +160,24 @@ export class SqliteBank<T> implements Bank<T> {
       return this.store.transaction(() => {
         const person = this.person(req.personId);
         if (!person || person.status !== 'active') return refusal('person-revoked');
-        const now = this.now();
-        const paid: Voucher[] = [];
-        let first: { seq: number; hash: string; at: number } | null = null;
-        for (const id of req.voucherIds) {
-          const v = this.store.vouchers.get(id);
-          if (!v || v.personId !== req.personId) throw new PalmPayError('VOUCHER_MISMATCH', `voucher ${id} is not this person's`);
-          if (v.status !== 'open') throw new RefusalSignal('already-paid');
-          const lease = this.store.vouchers.lease(id);
-          if (!lease || lease.terminalId !== this.terminalId() || lease.expiresAtMs <= now) throw new RefusalSignal('voucher-not-leased-here');
-          const rec = this.t.ledger.append({
-            type: 'salary_payout', operatorId: req.operatorId, voucherId: id, leaseId: lease.leaseId,
-            personId: v.personId, accountId: v.accountId, period: v.period, amountMinor: v.amountMinor, currency: v.currency,
-          });
-          first ??= { seq: rec.seq, hash: rec.hash, at: rec.hlc.ms };
-          paid.push({ id, period: v.period, amount: { minor: v.amountMinor, currency: v.currency }, leasedHere: true, redeemed: true });
-        }
-        if (!first) throw new PalmPayError('NOTHING_TO_PAY', 'no voucher given');
-        const total = sumMoney(paid.map((p) => p.amount));
-        const receipt = payoutReceipt(this.meta(first, req.operatorId), person, paid, total);
+        if (req.voucherIds.length === 0) throw new PalmPayError('NOTHING_TO_PAY', 'no voucher given');
+        // The ledger decides whether each voucher may be paid here (voucher-rule.ts); all or none are recorded.
+        const records = req.voucherIds.map((voucherId) => this.t.ledger.payVoucher({ voucherId, personId: req.personId, operatorId: req.operatorId }));
+        const paid: Voucher[] = records.map((r) => ({ id: r.voucherId, period: r.period, amount: { minor: r.amountMinor, currency: r.currency }, leasedHere: true, redeemed: true }));
+        const first = records[0]!;
+        const receipt = payoutReceipt(this.meta({ seq: first.seq, hash: first.hash, at: first.hlc.ms }, req.operatorId), person, paid, totals(paid.map((p) => p.amount)));
         // Same transaction: if the power goes before the drawer opens, the restart finds this marker.
         const pending = this.store.settings.get<PendingDrawer[]>(FLOW_SETTING.drawerPending) ?? [];
         this.store.settings.set(FLOW_SETTING.drawerPending, [...pending, { recordId: receipt.recordId, personId: req.personId, operatorId: req.operatorId, receipt }]);
         return { ok: true as const, receipt };
       });
     } catch (err) {
-      if (err instanceof RefusalSignal) return refusal(err.reason as PayoutFailure);
-      if (err instanceof LedgerError && (err.code === 'RECORD_DUPLICATE' || err.code === 'VOUCHER_REFUSED')) return refusal(/not leased|expired/.test(err.message) ? 'voucher-not-leased-here' : 'already-paid');
+      if (err instanceof LedgerError && err.code === 'RECORD_DUPLICATE') return refusal('already-paid');
+      if (err instanceof VoucherRefusedError) {
+        const failure = PAYOUT_FAILURE[err.reason];
+        if (failure) return refusal(failure);
+        throw new PalmPayError('VOUCHER_MISMATCH', `voucher ${err.voucherId} is not this person's to collect here: ${err.message}`, { cause: err });
+      }
       throw err;
     }
   }
@@ -379,15 +381,3 @@ export class SqliteBank<T> implements Bank<T> {
   }
 }
 
-/** Thrown inside a transaction to roll it back with a refusal (not an error). */
-class RefusalSignal extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
-  }
-}
-
-function sumMoney(ms: Money[]): Money[] {
-  const by = new Map<string, number>();
-  for (const m of ms) by.set(m.currency, (by.get(m.currency) ?? 0) + m.minor);
-  return [...by].map(([c, minor]) => ({ currency: c, minor }));
-}
