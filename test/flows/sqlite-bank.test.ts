@@ -114,6 +114,25 @@ describe('payout over SQLite', () => {
     expect(bank.pendingDrawer()).toEqual([]);
   });
 
+  it('recordPayout takes the ledger\'s typed refusal: a lease moved or expired since the screen loaded, a voucher already paid', async () => {
+    const { t } = await terminal();
+    const bank = new SqliteBank<Probe>({ terminal: t, encode: (p) => new TextEncoder().encode(p) });
+    const [far] = t.store.db.prepare(`SELECT voucher_id FROM vouchers WHERE person_id = 'emp-far'`).pluck().all() as string[];
+    // The bank no longer checks the lease itself: the ledger's rule refuses, and its reason reaches the screen.
+    expect(bank.recordPayout({ personId: 'emp-far', voucherIds: [far!], operatorId: 'op-cashier' })).toEqual({ ok: false, reason: 'voucher-not-leased-here' });
+    const [hevi] = t.store.db.prepare(`SELECT voucher_id FROM vouchers WHERE person_id = 'emp-hevi'`).pluck().all() as string[];
+    const lease = t.store.vouchers.lease(hevi!)!;
+    t.store.vouchers.upsertLease({ ...lease, expiresAtMs: Date.now() - 1 });
+    expect(bank.recordPayout({ personId: 'emp-hevi', voucherIds: [hevi!], operatorId: 'op-cashier' })).toEqual({ ok: false, reason: 'voucher-not-leased-here' });
+    t.store.vouchers.upsertLease(lease);
+    expect(bank.recordPayout({ personId: 'emp-hevi', voucherIds: [hevi!], operatorId: 'op-cashier' })).toMatchObject({ ok: true });
+    expect(bank.recordPayout({ personId: 'emp-hevi', voucherIds: [hevi!], operatorId: 'op-cashier' })).toEqual({ ok: false, reason: 'already-paid' });
+    // A voucher that is not this person's is a bug in the caller, not a refusal: typed error, nothing written.
+    const [ahmad] = t.store.db.prepare(`SELECT voucher_id FROM vouchers WHERE person_id = 'emp-ahmad'`).pluck().all() as string[];
+    expect(() => bank.recordPayout({ personId: 'emp-hevi', voucherIds: [ahmad!], operatorId: 'op-cashier' })).toThrow(expect.objectContaining({ code: 'VOUCHER_MISMATCH' }));
+    expect(t.store.journal.count()).toBe(1 + (t.store.db.prepare(`SELECT count(*) FROM journal WHERE type != 'salary_payout'`).pluck().get() as number));
+  });
+
   it('refuses provisional, blocked and leased-elsewhere vouchers with the exact reason', async () => {
     const { t } = await terminal();
     const p = ports(t);
