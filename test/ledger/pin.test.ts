@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { afterAttempt, checkPin, hashPin, verifyPinHash, type AttemptState } from '../../src/ledger/pin.ts';
+import type { Terminal } from '../../src/ledger/open.ts';
 
 const cheap = { N: 1 << 10, r: 8, p: 1 }; // tests only: the default cost is 2^15
 
@@ -34,39 +35,49 @@ describe('PINs', () => {
   });
 });
 
-describe('PIN checks against the store', async () => {
+// The store-backed PIN checks are the terminal's Bank port (SqliteBank.verifyOperatorPin / verifyCustomerPin): the
+// one owner, tested here against a real store with a clock the test moves.
+describe('PIN checks against the store (SqliteBank)', async () => {
   const { tempDir, makeTerminal, reopen } = await import('./helpers.ts');
-  const { checkOperatorPin, checkCustomerPin } = await import('../../src/ledger/auth.ts');
+  const { SqliteBank } = await import('../../src/host/adapters/sqlite-bank.ts');
+  let clock = 0;
+  const bankOf = (t: Terminal) => new SqliteBank({ terminal: t, encode: () => new Uint8Array(), now: () => clock });
 
-  it('operator attempts survive a restart; lockout; unknown operator is typed', async () => {
+  it('operator attempts survive a restart; lockout; an unknown operator cannot pass', async () => {
     const d = tempDir();
     let t = makeTerminal(d.dir);
     try {
+      clock = 0;
       t.store.operators.add({ operatorId: 'op-1', name: 'Cashier', role: 'cashier', pinHash: await hashPin('1357', cheap) });
-      expect(await checkOperatorPin(t.store, 'op-1', '0000', 0)).toMatchObject({ ok: false, attemptsLeft: 4 });
+      expect(await bankOf(t).verifyOperatorPin('op-1', '0000')).toEqual({ ok: false, attemptsLeft: 4 });
       t.close();
       t = reopen(d.dir);
-      for (let i = 0; i < 3; i++) await checkOperatorPin(t.store, 'op-1', '0000', 0);
-      expect(await checkOperatorPin(t.store, 'op-1', '0000', 0)).toMatchObject({ ok: false, reason: 'LOCKED' });
-      expect(await checkOperatorPin(t.store, 'op-1', '1357', 1)).toMatchObject({ ok: false, reason: 'LOCKED' });
-      expect(await checkOperatorPin(t.store, 'op-1', '1357', 15 * 60_000)).toMatchObject({ ok: true });
-      await expect(checkOperatorPin(t.store, 'nobody', '1357')).rejects.toMatchObject({ code: 'OPERATOR_UNKNOWN' });
+      const bank = bankOf(t);
+      for (let i = 0; i < 3; i++) await bank.verifyOperatorPin('op-1', '0000');
+      expect(await bank.verifyOperatorPin('op-1', '0000')).toEqual({ ok: false, locked: true });
+      clock = 1;
+      expect(await bank.verifyOperatorPin('op-1', '1357')).toEqual({ ok: false, locked: true });
+      clock = 15 * 60_000;
+      expect(await bank.verifyOperatorPin('op-1', '1357')).toEqual({ ok: true });
+      expect(await bank.verifyOperatorPin('nobody', '1357')).toEqual({ ok: false, locked: true });
     } finally {
       t.close();
       d.cleanup();
     }
   });
 
-  it('customer PIN: checked, counted; no PIN on file is typed', async () => {
+  it('customer PIN: checked, counted; no PIN on file cannot pass', async () => {
     const d = tempDir();
     const t = makeTerminal(d.dir);
     try {
+      clock = 0;
+      const bank = bankOf(t);
       t.store.people.upsert({ personId: 'P-1', name: 'Ava', idNumber: null, phone: null, employerId: null, status: 'active', updatedAtMs: 1 });
-      await expect(checkCustomerPin(t.store, 'P-1', '1234')).rejects.toMatchObject({ code: 'PIN_NOT_SET' });
+      expect(await bank.verifyCustomerPin('P-1', '1234')).toEqual({ ok: false, locked: true });
       t.store.people.setPinHash('P-1', await hashPin('8642', cheap));
-      expect(await checkCustomerPin(t.store, 'P-1', '1111', 0)).toMatchObject({ ok: false, attemptsLeft: 4 });
+      expect(await bank.verifyCustomerPin('P-1', '1111')).toEqual({ ok: false, attemptsLeft: 4 });
       expect(t.store.people.getPin('P-1')).toMatchObject({ failed: 1 });
-      expect(await checkCustomerPin(t.store, 'P-1', '8642', 0)).toEqual({ ok: true });
+      expect(await bank.verifyCustomerPin('P-1', '8642')).toEqual({ ok: true });
       expect(t.store.people.getPin('P-1')).toMatchObject({ failed: 0 });
     } finally {
       t.close();

@@ -59,7 +59,7 @@ export interface LoadReport {
 }
 
 /** Decodes and enrols every row; a template that fails to decode is skipped and reported, never indexed. */
-export function loadEnrolments(identifier: Identifier<Template>, rows: Iterable<StoredEnrolment>): LoadReport {
+export function loadEnrolments(identifier: Pick<Identifier<Template>, 'enrol'>, rows: Iterable<StoredEnrolment>): LoadReport {
   const report: LoadReport = { loaded: 0, skipped: [] };
   for (const row of rows) {
     let template: Template;

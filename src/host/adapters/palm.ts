@@ -6,10 +6,9 @@ import type { ScannerClient } from '../../../drivers/client/client.ts';
 import type { PalmEvent } from '../../../drivers/client/types.ts';
 import { DECISION_THRESHOLD } from '../../biometrics/config.ts';
 import { extract } from '../../biometrics/extract.ts';
-import { DEFAULT_POLICY, lazyPalmIdentifier, type LoadReport, type PalmRef, type StoredEnrolment } from '../../biometrics/identify/palm.ts';
-import { skipReport } from '../../biometrics/identify/identifier.ts';
+import { DEFAULT_POLICY, lazyPalmIdentifier, loadEnrolments, type LoadReport, type PalmRef, type StoredEnrolment } from '../../biometrics/identify/palm.ts';
 import { matchScore } from '../../biometrics/match.ts';
-import { decodeTemplate, encodeTemplate, fuseTemplates } from '../../biometrics/template.ts';
+import { encodeTemplate, fuseTemplates } from '../../biometrics/template.ts';
 import type { GreyFrame, Hand, Template } from '../../biometrics/types.ts';
 import type { Identifier as PalmIndex } from '../../biometrics/identify/identifier.ts';
 import type { EnrolHand } from '../../flows/enrolment.ts';
@@ -97,22 +96,14 @@ export class PalmIdentifier implements Identifier<Template> {
   /** Called after the enrolled set changed (the kiosk rewrites its index snapshot, debounced). */
   onChange: (() => void) | null = null;
 
-  /** Enrols stored rows (opened template bytes); corrupt or unknown-version templates are skipped and reported. */
+  /** Enrols stored rows (opened template bytes) through the identify module's loader; corrupt or unknown-version
+   * templates are skipped and reported. */
   load(rows: Iterable<StoredEnrolment>): LoadReport {
-    const report: LoadReport = { loaded: 0, skipped: [] };
-    for (const r of rows) {
-      let template: Template;
-      try {
-        template = decodeTemplate(r.bytes);
-      } catch (err) {
-        report.skipped.push(skipReport(r.entryId, err));
-        continue;
-      }
-      this.index.enrol({ entryId: r.entryId, personId: r.personId, hand: template.hand, template });
-      this.track(r.personId, r.entryId);
-      report.loaded++;
-    }
-    return report;
+    const enrol = (e: Parameters<PalmIndex<PalmRef>['enrol']>[0]) => {
+      this.index.enrol(e);
+      this.track(e.personId, e.entryId);
+    };
+    return loadEnrolments({ enrol }, rows);
   }
 
   /** Bulk start-up load: entries whose coarse codes come from the sealed snapshot (templates stay sealed). */
