@@ -134,6 +134,25 @@ export const MIGRATIONS: readonly Migration[] = [
           WHERE currency = (SELECT currency FROM journal WHERE seq = OLD.seq);
       END;`,
   },
+  {
+    version: 4,
+    name: 'payouts recorded whose cash drawer has not opened yet',
+    sql: `
+      -- Written in the payout's own transaction, deleted when the drawer opens: after a power cut in between, the
+      -- restart offers to open the drawer for each row, oldest first. Was a JSON array in settings before.
+      CREATE TABLE drawer_pending (
+        record_id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL UNIQUE REFERENCES journal(seq),
+        person_id TEXT NOT NULL,
+        operator_id TEXT NOT NULL,
+        receipt TEXT NOT NULL CHECK (json_valid(receipt))
+      ) STRICT;
+      INSERT INTO drawer_pending (record_id, seq, person_id, operator_id, receipt)
+        SELECT json_extract(p.value, '$.recordId'), json_extract(p.value, '$.receipt.seq'), json_extract(p.value, '$.personId'),
+               json_extract(p.value, '$.operatorId'), json(json_extract(p.value, '$.receipt'))
+        FROM settings s, json_each(s.value) p WHERE s.key = 'flows.drawerPending';
+      DELETE FROM settings WHERE key = 'flows.drawerPending';`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -9,6 +9,7 @@ import { VouchersRepo } from './vouchers.ts';
 import { AllowancesRepo } from './allowances.ts';
 import { JournalRepo } from './journal.ts';
 import { OutboxRepo } from './outbox.ts';
+import { DrawerPendingRepo } from './drawer-pending.ts';
 import { mappingErrors } from './errors.ts';
 
 export const DB_FILE_NAME = 'terminal.db';
@@ -22,6 +23,7 @@ export class Store {
   readonly allowances: AllowancesRepo;
   readonly journal: JournalRepo;
   readonly outbox: OutboxRepo;
+  readonly drawerPending: DrawerPendingRepo;
 
   constructor(
     readonly db: Database.Database,
@@ -35,6 +37,7 @@ export class Store {
     this.allowances = new AllowancesRepo(db);
     this.journal = new JournalRepo(db);
     this.outbox = new OutboxRepo(db);
+    this.drawerPending = new DrawerPendingRepo(db);
   }
 
   /** Runs fn in one IMMEDIATE transaction (all or nothing); SQLite errors come out typed. */

@@ -49,7 +49,7 @@ describe('migrations', () => {
     let db = openDatabase(file, { migrateTo: 2 });
     db.prepare(`INSERT INTO vouchers (voucher_id, person_id, account_id, period, amount_minor, currency, updated_at_ms) VALUES ('V-1', 'P-1', 'A-1', '2026-11', 100, 'SYP', 1)`).run();
     db.close();
-    db = openDatabase(file);
+    db = openDatabase(file, { migrateTo: 3 });
     expect(db.pragma('user_version', { simple: true })).toBe(3);
     expect(tables(db)).toContain('journal');
     expect(tables(db)).toContain('outbox');
@@ -62,6 +62,30 @@ describe('migrations', () => {
     db.prepare(`DELETE FROM outbox WHERE seq = 1`).run();
     expect(db.prepare(`SELECT total_minor FROM outbox_totals WHERE currency = 'USD'`).pluck().get()).toBe(0);
     db.close();
+  });
+
+  it('4: the drawer-pending queue becomes a table, carrying over the JSON array kept in settings before', () => {
+    const file = fresh();
+    const db = openDatabase(file, { migrateTo: 3 });
+    const row = (seq: number) => db.prepare(`INSERT INTO journal (seq, type, ref_id, amount_minor, currency, hlc_ms, prev_hash, hash, body, sig, created_at_ms)
+      VALUES (?, 'salary_payout', ?, 100, 'SYP', 1, 'x', ?, '{}', 's', 1)`).run(seq, `V-${seq}`, `h${seq}`);
+    row(1);
+    row(2);
+    const pending = [1, 2].map((seq) => ({ recordId: `h${seq}`, personId: `P-${seq}`, operatorId: 'op-1', receipt: { recordId: `h${seq}`, seq, lines: [{ label: 'receipt.payout.period', params: { period: '2026-10' } }] } }));
+    db.prepare(`INSERT INTO settings (key, value) VALUES ('flows.drawerPending', ?)`).run(JSON.stringify(pending));
+    db.close();
+    const store = openStore(file);
+    try {
+      expect(store.db.pragma('user_version', { simple: true })).toBe(4);
+      expect(store.drawerPending.list()).toEqual(pending.map((p) => ({ ...p, seq: p.receipt.seq })));
+      expect(store.settings.get('flows.drawerPending')).toBeUndefined();
+      store.drawerPending.remove('h1');
+      expect(store.drawerPending.list().map((p) => p.recordId)).toEqual(['h2']);
+      // A marker names a real record: one for a seq the journal does not hold is refused.
+      expect(() => store.drawerPending.add({ recordId: 'h9', seq: 9, personId: 'P-9', operatorId: 'op-1', receipt: {} })).toThrow(/FOREIGN KEY/);
+    } finally {
+      store.close();
+    }
   });
 
   it('re-opening an up-to-date database changes nothing', () => {

@@ -23,16 +23,8 @@ import type { Money, Operator, Person, Receipt, Role, StatementEntry, Voucher } 
 
 /** Settings keys this module owns in the store's settings table. */
 export const FLOW_SETTING = {
-  drawerPending: 'flows.drawerPending',
   openingFloat: 'flows.openingFloat',
 } as const;
-
-interface PendingDrawer {
-  recordId: string;
-  personId: string;
-  operatorId: string;
-  receipt: Receipt;
-}
 
 /** The store keeps one `name`; the flows need it in Arabic and Latin script. Stored as "<Arabic> / <Latin>". */
 export function joinName(ar: string, latin: string): string {
@@ -167,8 +159,7 @@ export class SqliteBank<T> implements Bank<T> {
         const first = records[0]!;
         const receipt = payoutReceipt(this.meta({ seq: first.seq, hash: first.hash, at: first.hlc.ms }, req.operatorId), person, paid, totals(paid.map((p) => p.amount)));
         // Same transaction: if the power goes before the drawer opens, the restart finds this marker.
-        const pending = this.store.settings.get<PendingDrawer[]>(FLOW_SETTING.drawerPending) ?? [];
-        this.store.settings.set(FLOW_SETTING.drawerPending, [...pending, { recordId: receipt.recordId, personId: req.personId, operatorId: req.operatorId, receipt }]);
+        this.store.drawerPending.add({ recordId: receipt.recordId, seq: receipt.seq, personId: req.personId, operatorId: req.operatorId, receipt });
         return { ok: true as const, receipt };
       });
     } catch (err) {
@@ -183,15 +174,11 @@ export class SqliteBank<T> implements Bank<T> {
   }
 
   markDrawerOpened(recordId: string): void {
-    this.store.transaction(() => {
-      const pending = this.store.settings.get<PendingDrawer[]>(FLOW_SETTING.drawerPending) ?? [];
-      this.store.settings.set(FLOW_SETTING.drawerPending, pending.filter((p) => p.recordId !== recordId));
-    });
+    this.store.transaction(() => this.store.drawerPending.remove(recordId));
   }
 
   pendingDrawer(): Array<{ person: Person; receipt: Receipt; operatorId: string }> {
-    const pending = this.store.settings.get<PendingDrawer[]>(FLOW_SETTING.drawerPending) ?? [];
-    return pending.flatMap((p) => {
+    return this.store.drawerPending.list<Receipt>().flatMap((p) => {
       const person = this.person(p.personId);
       return person ? [{ person, receipt: p.receipt, operatorId: p.operatorId }] : [];
     });
