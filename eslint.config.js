@@ -60,7 +60,7 @@ export const layers = {
       { regex: '(^|/)(store|ledger|sync|server|host|cli|api|biometrics|bench)/|(^|/)drivers/|(^|/)util/(?!errors\\.ts$)', message: 'src/flows/ is pure: it imports itself, src/protocol and util/errors.ts only (adapters live in src/host/adapters).' },
     ],
   },
-  host: layer('src/host/ wires the terminal; it never imports the command line (src/cli) or benchmarks (bench/).', '(^|/)(cli|bench)/'),
+  host: layer('src/host/ wires the terminal: never the command line (src/cli) or benchmarks (bench/); the recogniser only through src/biometrics/index.ts.', '(^|/)(cli|bench)/|(^|/)biometrics/(?!index\\.ts$)'),
 };
 
 export default tseslint.config(

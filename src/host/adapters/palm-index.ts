@@ -6,13 +6,7 @@
 // written are opened one by one; rows gone or replaced are dropped), rewritten after changes (debounced), and
 // rebuilt from the rows when it is missing or fails authentication (IDENTIFY_SNAPSHOT_INVALID).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { coarseCode, openSnapshot, sealSnapshot, SnapshotError, type SnapshotEntry } from '../../biometrics/identify/palm.ts';
-import type { SealedTemplate } from '../../biometrics/identify/palm.ts';
-import type { Skipped } from '../../biometrics/identify/identifier.ts';
-import { skipReport } from '../../biometrics/identify/identifier.ts';
-import { ENTRY_CODE_BYTES } from '../../biometrics/identify/kernel/kernel.ts';
-import { decodeTemplate } from '../../biometrics/template.ts';
-import type { Template } from '../../biometrics/types.ts';
+import { coarseCode, openSnapshot, sealSnapshot, SnapshotError, skipReport, ENTRY_CODE_BYTES, decodeTemplate, type SnapshotEntry, type SealedTemplate, type Skipped, type Template } from '../../biometrics/index.ts';
 import type { Sealer } from '../../ledger/sealer.ts';
 import type { Store } from '../../store/store.ts';
 import { PalmPayError } from '../../util/errors.ts';

@@ -4,18 +4,12 @@
 // images, and a person is recognised from the veins in them, or not at all.
 import type { ScannerClient } from '../../../drivers/client/client.ts';
 import type { PalmEvent } from '../../../drivers/client/types.ts';
-import { DECISION_THRESHOLD } from '../../biometrics/config.ts';
-import { extract } from '../../biometrics/extract.ts';
-import { DEFAULT_POLICY, lazyPalmIdentifier, loadEnrolments, type LoadReport, type PalmRef, type StoredEnrolment } from '../../biometrics/identify/palm.ts';
-import { matchScore } from '../../biometrics/match.ts';
-import { encodeTemplate, fuseTemplates } from '../../biometrics/template.ts';
-import type { GreyFrame, Hand, Template } from '../../biometrics/types.ts';
-import type { Identifier as PalmIndex } from '../../biometrics/identify/identifier.ts';
+import { DECISION_THRESHOLD, extract, DEFAULT_POLICY, lazyPalmIdentifier, loadEnrolments, matchScore, encodeTemplate, fuseTemplates, type LoadReport, type PalmRef, type StoredEnrolment, type GreyFrame, type Hand, type Template, type PalmIndex } from '../../biometrics/index.ts';
 import type { EnrolHand } from '../../flows/enrolment.ts';
 import type { Identifier, PalmRead, PalmReader } from '../../flows/ports.ts';
 import type { IdentifyOutcome, PlacementEvent } from '../../flows/types.ts';
 
-export type { Template } from '../../biometrics/types.ts';
+export type { Template } from '../../biometrics/index.ts';
 
 /** What the composition shows on screen and logs about its palm side. */
 export const SCANNER_DESCRIPTION =
