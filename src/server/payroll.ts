@@ -1,4 +1,5 @@
 // Payroll CSV: parse and validate every row (pure). The import itself is all-or-nothing (service.ts).
+import { parse } from 'csv-parse/sync';
 import { PalmPayError } from '../util/errors.ts';
 
 export interface PayrollRow {
@@ -23,21 +24,35 @@ export class PayrollImportError extends PalmPayError {
 const HEADER = ['period', 'person', 'amount', 'currency', 'branch'];
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
-/** Parses the CSV text. Returns rows and every error found (by 1-based line number). */
+/** Amounts as spreadsheets write them: plain digits, or digits grouped in threes by commas ("1,500,000"). */
+const AMOUNT = /^(\d{1,15}|\d{1,3}(,\d{3}){1,4})$/;
+
+/**
+ * Parses the CSV text (RFC 4180, as Excel and LibreOffice save it: quoted cells may hold commas, quotes and line
+ * breaks; a byte-order mark is dropped). Returns rows and every error found (by 1-based line number, the line on
+ * which a record starts).
+ */
 export function parsePayrollCsv(text: string): { rows: PayrollRow[]; errors: LineError[] } {
   const rows: PayrollRow[] = [];
   const errors: LineError[] = [];
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const header = (lines[0] ?? '').split(',').map((h) => h.trim().toLowerCase());
-  if (header.join(',') !== HEADER.join(',')) {
+  let records: Array<{ record: string[]; info: { lines: number }; raw: string }>;
+  try {
+    records = parse(text, { bom: true, trim: true, skip_empty_lines: true, skip_records_with_empty_values: true, relax_column_count: true, info: true, raw: true });
+  } catch (err) {
+    const e = err as { lines?: number; message?: string };
+    return { rows, errors: [{ line: e.lines ?? 1, message: `not a CSV file: ${e.message ?? String(err)}` }] };
+  }
+  // info.lines is the line a record ENDS on; a quoted cell with line breaks starts earlier.
+  const startLine = (r: (typeof records)[number]) => r.info.lines - (r.raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0);
+  const [first, ...body] = records;
+  const header = (first?.record ?? []).map((h) => h.toLowerCase());
+  if (!first || startLine(first) !== 1 || header.join(',') !== HEADER.join(',')) {
     return { rows, errors: [{ line: 1, message: `header must be "${HEADER.join(',')}"` }] };
   }
   const seen = new Map<string, number>();
-  for (let i = 1; i < lines.length; i++) {
-    const raw = lines[i]!;
-    const line = i + 1;
-    if (raw.trim() === '') continue;
-    const cells = raw.split(',').map((c) => c.trim());
+  for (const r of body) {
+    const line = startLine(r);
+    const cells = r.record;
     if (cells.length !== HEADER.length) {
       errors.push({ line, message: `expected ${HEADER.length} fields, found ${cells.length}` });
       continue;
@@ -47,7 +62,7 @@ export function parsePayrollCsv(text: string): { rows: PayrollRow[]; errors: Lin
     const m = /^(\d{4})-(\d{2})$/.exec(period);
     if (!m || Number(m[2]) < 1 || Number(m[2]) > 12) problems.push(`period "${period}" is not YYYY-MM`);
     if (!ID.test(personId)) problems.push('person id is not a valid id');
-    const amount = /^\d{1,15}$/.test(amountText) ? Number(amountText) : NaN;
+    const amount = AMOUNT.test(amountText) ? Number(amountText.replaceAll(',', '')) : NaN;
     if (!Number.isSafeInteger(amount) || amount <= 0) problems.push(`amount "${amountText}" is not a positive integer in minor units`);
     if (currency !== 'SYP' && currency !== 'USD') problems.push(`currency "${currency}" is not SYP or USD`);
     if (!ID.test(branch)) problems.push('branch is not a valid id');

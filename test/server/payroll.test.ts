@@ -17,6 +17,22 @@ describe('payroll CSV (pure)', () => {
     expect(errors[3]!.message).toMatch(/repeat line 2/);
     expect(errors[4]!.message).toMatch(/expected 5 fields/);
   });
+  it('reads a file saved by Excel: BOM, CRLF, quoted cells with commas (grouped amounts), quotes and line breaks', () => {
+    const csv = '\uFEFFperiod,person,amount,currency,branch\r\n2026-11,P1,"1,500,000",SYP,B1\r\n"2026-11","P2",250000,"USD","B1"\r\n   \r\n2026-11,"P3, Jr",10,SYP,B1\r\n2026-11,"P4\nX",10,SYP,B1\r\n2026-11,P5,"1,50",SYP,B1\r\n2026-11,P6,"10,SYP,B1\r\n';
+    const { rows, errors } = parsePayrollCsv(csv.slice(0, csv.lastIndexOf('2026-11,P6')));
+    expect(rows).toEqual([
+      { line: 2, period: '2026-11', personId: 'P1', amount: 1_500_000, currency: 'SYP', branch: 'B1' },
+      { line: 3, period: '2026-11', personId: 'P2', amount: 250_000, currency: 'USD', branch: 'B1' },
+    ]);
+    // A comma inside quotes stays in its cell: the columns do not shift; the id itself is then refused, by line.
+    expect(errors.map((e) => e.line)).toEqual([5, 6, 8]);
+    expect(errors[0]!.message).toMatch(/person id is not a valid id/);
+    expect(errors[1]!.message).toMatch(/person id is not a valid id/);
+    expect(errors[2]!.message).toMatch(/amount "1,50"/);
+    // An unclosed quote is one clear error, not a misread row.
+    expect(parsePayrollCsv(csv).errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/not a CSV file: .*[Qq]uote/) })]);
+    expect(parsePayrollCsv(csv).rows).toEqual([]);
+  });
   it('refuses a wrong header and an empty file', () => {
     expect(parsePayrollCsv('a,b\n1,2').errors[0]).toMatchObject({ line: 1 });
     expect(parsePayrollCsv('period,person,amount,currency,branch\n').errors[0]!.message).toBe('no rows');
