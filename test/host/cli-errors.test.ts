@@ -51,4 +51,12 @@ describe('palmpay terminal: startup errors', () => {
     expect(result.stderr).toMatch(/a port is a whole number/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('--help shows the options a person uses, not the test-only --test-hooks', async () => {
+    const result = await runCli(['terminal', '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/--demo/);
+    expect(result.stdout).toMatch(/--sim-images/);
+    expect(result.stdout).not.toMatch(/test-hooks/);
+  });
 });

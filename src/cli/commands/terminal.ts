@@ -13,7 +13,8 @@ export function registerTerminal(program: Command): void {
     .addOption(new Option('--lang <code>', 'start in this language').choices(LANGUAGES))
     .option('--demo', 'seed a demo branch (operators, employees, a customer) into an empty data folder')
     .option('--sim-images <dir>', 'the simulated scanner shows real palm images from this folder (CASIA layout <id>_l_940_<NN>.jpg) instead of synthetic palms')
-    .option('--test-hooks', 'TESTS ONLY: let the API script the simulated scanner and inject faults')
+    // Tests only (script the simulated scanner, inject faults): accepted but not shown in --help.
+    .addOption(new Option('--test-hooks', 'TESTS ONLY: let the API script the simulated scanner and inject faults').hideHelp())
     .action(async (opts: { data?: string; port: number; open: boolean; browser?: boolean; lang?: Language; demo?: boolean; testHooks?: boolean; simImages?: string }) => {
       const { runTerminal } = await import('../../host/terminal.ts');
       const { REPO_ROOT } = await import('../../util/repo-root.ts');
