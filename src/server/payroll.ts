@@ -35,15 +35,17 @@ const AMOUNT = /^(\d{1,15}|\d{1,3}(,\d{3}){1,4})$/;
 export function parsePayrollCsv(text: string): { rows: PayrollRow[]; errors: LineError[] } {
   const rows: PayrollRow[] = [];
   const errors: LineError[] = [];
-  let records: Array<{ record: string[]; info: { lines: number }; raw: string }>;
+  type CsvRecord = { record: string[]; info: { lines: number }; raw: string };
+  let records: CsvRecord[];
   try {
-    records = parse(text, { bom: true, trim: true, skip_empty_lines: true, skip_records_with_empty_values: true, relax_column_count: true, info: true, raw: true });
+    // With info and raw, csv-parse returns { record, info, raw } per record (its typings model only string[][]).
+    records = parse(text, { bom: true, trim: true, skip_empty_lines: true, skip_records_with_empty_values: true, relax_column_count: true, info: true, raw: true }) as unknown as CsvRecord[];
   } catch (err) {
     const e = err as { lines?: number; message?: string };
     return { rows, errors: [{ line: e.lines ?? 1, message: `not a CSV file: ${e.message ?? String(err)}` }] };
   }
   // info.lines is the line a record ENDS on; a quoted cell with line breaks starts earlier.
-  const startLine = (r: (typeof records)[number]) => r.info.lines - (r.raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0);
+  const startLine = (r: CsvRecord) => r.info.lines - (r.raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0);
   const [first, ...body] = records;
   const header = (first?.record ?? []).map((h) => h.toLowerCase());
   if (!first || startLine(first) !== 1 || header.join(',') !== HEADER.join(',')) {
