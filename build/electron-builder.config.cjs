@@ -28,7 +28,20 @@ module.exports = {
     'node_modules/usearch/**',
   ],
   extraResources: [{ from: 'build/linux/99-palmpay.rules', to: 'udev/99-palmpay.rules' }],
-  afterPack: './build/after-pack.cjs',
+  // Electron fuses, flipped by electron-builder in the packed binary right before signing. Fuses are compiled into
+  // the binary: flipping them removes whole attack classes no runtime setting can.
+  electronFuses: {
+    // ELECTRON_RUN_AS_NODE would turn the signed kiosk binary into a general Node interpreter.
+    runAsNode: false,
+    enableCookieEncryption: true,
+    // NODE_OPTIONS / --inspect would let anyone with a shell inject code into the main process.
+    enableNodeOptionsEnvironmentVariable: false,
+    enableNodeCliInspectArguments: false,
+    // Validate app.asar against the hash electron-builder embeds (enforced on Windows and macOS).
+    enableEmbeddedAsarIntegrityValidation: true,
+    onlyLoadAppFromAsar: true,
+    grantFileProtocolExtraPrivileges: false,
+  },
   npmRebuild: true, // rebuild native modules against Electron's ABI
   linux: {
     target: ['deb', 'AppImage'],
