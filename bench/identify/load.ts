@@ -2,7 +2,7 @@
 //   per-row:  open every template (secretbox), decode, coarse-code, enrol;
 //   snapshot: open one sealed index snapshot (snapshot.ts), bulk-load the codes; templates stay sealed in SQLite
 //             and stage 2 opens only its K candidates.
-// I/O at the edge (a temporary SQLite file); the store of issue 6 owns the real schema.
+// I/O at the edge (a temporary SQLite file); src/store owns the real schema.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -22,7 +22,7 @@ export const calls = {
     z.strictObject({ nonce: z.string(), hostTime: z.iso.datetime() }),
     'round trip to the host (liveness check)',
   ),
-  // Kiosk flows (issue 8): the operator session, then one flow per screen.
+  // Kiosk flows: the operator session, then one flow per screen.
   'kiosk.session': call(NoInput, SessionView, 'the operator session (locked, signing in, active) and recovery work'),
   'kiosk.sessionSend': call(SessionSendInput, SessionView, 'sign in (palm + PIN), cancel, lock'),
   'kiosk.start': call(FlowStartInput, FlowView, 'start a flow (payout, purchase, bill, refund, void, enrolment, statement, day close)'),

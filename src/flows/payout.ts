@@ -1,7 +1,8 @@
 // Salary payout at a branch counter: palm → person, periods owed and amount → the cashier confirms the cash is
 // counted → the record is written (BEFORE the drawer opens) → drawer → the person confirms with the palm again →
-// receipt. Refusals say exactly why. Paying twice is impossible in the store (see bank.ts `recordPayout`); the
-// guards here only keep the screen honest (a double click in 'recording' does nothing).
+// receipt. Refusals say exactly why. Paying twice is impossible in the store: the Bank port's `recordPayout`
+// (src/host/adapters/sqlite-bank.ts) appends through the ledger, whose voucher rule (src/ledger/voucher-rule.ts)
+// decides once; the guards here only keep the screen honest (a double click in 'recording' does nothing).
 import { go, stay, type Step } from './machine.ts';
 import {
   applyPlacement, isPlacement, NO_GUIDANCE,

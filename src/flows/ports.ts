@@ -1,5 +1,5 @@
 // What the flows need from the outside world, as small interfaces. The runtime plugs in the real scanner
-// client + biometrics (issues 3–5), the SQLite store + signed ledger (issue 6), a cash drawer and a printer;
+// client + biometrics (src/host/adapters/palm.ts), the SQLite store + signed ledger (adapters/sqlite-bank.ts), a cash drawer and a printer;
 // tests plug in the same real parts or the simulator. Nothing here knows about React or WebSockets.
 import type { Original, ReversalKind, ReversalRefusal } from './reversal.ts';
 import type { DayTotals, DenominationCount } from './day-close.ts';

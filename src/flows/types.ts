@@ -50,7 +50,7 @@ export interface Guidance {
 
 export const NO_GUIDANCE: Guidance = { present: false, distance: 'unknown', quality: null, hint: null };
 
-/** What 1:N identification decided (issue 5): never a guess when the margin is thin. */
+/** What 1:N identification decided: never a guess when the margin is thin. */
 export type IdentifyOutcome =
   | { kind: 'match'; personId: string }
   | { kind: 'ambiguous' }

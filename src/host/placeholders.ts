@@ -1,6 +1,6 @@
-// Stand-ins for the parts later issues build: the simulated scanner (drivers, issue 3), the in-process
-// reference server and its link (server + sync, issue 7), the outbox queue (store, issue 6).
-// Each says what it is, on screen (status.placeholders) and in the log at start.
+// What the host needs from a part that reports status (StatusSource), and fixed stand-ins for the scanner, the
+// link and the outbox queue, for hosts composed without the kiosk (the transport and dispatcher tests). Each
+// stand-in says what it is, on screen (status.placeholders) and in the log at start.
 import type { LinkStatus, Placeholder, QueueStatus, ScannerStatus } from '../api/index.ts';
 
 /** What the host needs from a part that reports status. Real implementations replace the placeholders. */

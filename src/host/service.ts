@@ -1,5 +1,5 @@
 // The host service: one handler per API call. Business logic lives here (and in the modules it calls),
-// never in a transport. Flows (salary, purchase, enrolment) add their handlers here in later issues.
+// never in a transport. The kiosk flows' calls come from the kiosk part (kiosk-part.ts).
 import type { Handlers, LinkStatus, QueueStatus, ScannerStatus, Status } from '../api/index.ts';
 import type { EventHub } from './event-hub.ts';
 import type { SettingsStore } from './settings-file.ts';

@@ -76,7 +76,7 @@ export const PurchaseBody = z.strictObject({
   offline: z.boolean(),
   biller: z.strictObject({ billerId: Id, billRef: z.string().min(1).max(64) }).optional(),
   /**
-   * (issue 8) A supervisor (operator id; palm + PIN at the counter, never the cashier `operatorId`) approved this
+   * A supervisor (operator id; palm + PIN at the counter, never the cashier `operatorId`) approved this
    * offline purchase above `overriddenLimits`. Both present or both absent; absent ⇒ the v1 bytes as before.
    */
   approvedBy: Id.optional(),
@@ -161,12 +161,12 @@ export const DayCloseBody = z.strictObject({
   lastSeq: z.number().int().min(0),
   /** one entry per currency seen, sorted by currency code */
   totals: z.array(DayCloseTotal).max(Object.keys(CURRENCIES).length),
-  /** (added by the kiosk flows, issue 8) cash in the drawer per currency: expected from the records, and counted. */
+  /** cash in the drawer per currency: expected from the records, and counted. */
   cash: z
     .array(z.strictObject({ currency: CurrencyCode, expectedMinor: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER), countedMinor: Count }))
     .max(Object.keys(CURRENCIES).length)
     .optional(),
-  /** (issue 8) why the cash counted differs from the cash expected; the day-close flow requires it then. */
+  /** why the cash counted differs from the cash expected; the day-close flow requires it then. */
   differenceReason: Text.optional(),
 });
 

@@ -1,5 +1,5 @@
 // The palm side of the flows, for real: frames from the scanner (the simulated one over the HID protocol, through
-// the real ScannerClient) → src/biometrics' extractor → templates; 1:N and 1:1 by the identify module (issue 5)
+// the real ScannerClient) → src/biometrics' extractor → templates; 1:N and 1:1 by the identify module
 // over every template enrolled in the store. Nothing here knows who is on the glass: the simulator only renders
 // images, and a person is recognised from the veins in them, or not at all.
 import type { ScannerClient } from '../../../drivers/client/client.ts';

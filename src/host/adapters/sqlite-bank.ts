@@ -1,4 +1,4 @@
-// The Bank over the real terminal store and signed ledger (issue 6). Every money write is ONE IMMEDIATE SQLite
+// The Bank over the real terminal store and signed ledger. Every money write is ONE IMMEDIATE SQLite
 // transaction: the checks, the signed record(s), the domain change (voucher paid, allowance used), the outbox
 // row, and here also the "drawer not yet opened" marker. The ledger keys a salary payout by voucher id, so a
 // voucher is paid once whatever the screens do: double click, restart mid-flow, a second tab.
