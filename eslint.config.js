@@ -60,7 +60,8 @@ export const layers = {
       { regex: '(^|/)(store|ledger|sync|server|host|cli|api|biometrics|bench)/|(^|/)drivers/|(^|/)util/(?!errors\\.ts$)', message: 'src/flows/ is pure: it imports itself, src/protocol and util/errors.ts only (adapters live in src/host/adapters).' },
     ],
   },
-  host: layer('src/host/ wires the terminal: never the command line (src/cli) or benchmarks (bench/); the recogniser only through src/biometrics/index.ts.', '(^|/)(cli|bench)/|(^|/)biometrics/(?!index\\.ts$)'),
+  host: layer('src/host/ wires the terminal: never the command line (src/cli), benchmarks (bench/) or the centre (src/server: only host/demo/ embeds it); the recogniser only through src/biometrics/index.ts.', '(^|/)(cli|bench|server)/|(^|/)biometrics/(?!index\\.ts$)'),
+  hostDemo: layer('src/host/demo/ (demo seed, embedded centre) never imports the command line (src/cli) or benchmarks (bench/); the recogniser only through src/biometrics/index.ts.', '(^|/)(cli|bench)/|(^|/)biometrics/(?!index\\.ts$)'),
 };
 
 export default tseslint.config(
@@ -83,6 +84,7 @@ export default tseslint.config(
   { files: ['src/api/**/*.{ts,tsx}'], rules: { 'no-restricted-imports': ['error', layers.api] } },
   { files: ['src/flows/**/*.{ts,tsx}'], rules: { 'no-restricted-imports': ['error', layers.flows] } },
   { files: ['src/host/**/*.{ts,tsx}'], rules: { 'no-restricted-imports': ['error', layers.host] } },
+  { files: ['src/host/demo/**/*.{ts,tsx}'], rules: { 'no-restricted-imports': ['error', layers.hostDemo] } },
   { files: ['drivers/**/*.{ts,tsx}'], rules: { 'no-restricted-imports': ['error', boundaries.drivers] } },
   {
     files: ['renderer/**/*.{ts,tsx}'],
