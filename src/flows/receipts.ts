@@ -1,4 +1,5 @@
 // Receipt wording, as translation keys plus values: each language renders its own text from the same receipt.
+import type { DayTotals } from './day-close.ts';
 import type { Bill } from './purchase.ts';
 import type { Money, Person, Receipt, ReceiptLine, Voucher } from './types.ts';
 
@@ -54,6 +55,14 @@ export function enrolmentReceipt(m: RecordMeta, person: Person, captures: { left
   };
 }
 
-export function dayCloseReceipt(m: RecordMeta, lines: ReceiptLine[]): Receipt {
+/** The Z-report: counts and totals by type, cash expected, counted and the difference, and the reason given. */
+export function dayCloseReceipt(m: RecordMeta, z: { totals: DayTotals; counted: Money[]; difference: Money[]; reason: string }): Receipt {
+  const lines: ReceiptLine[] = [
+    ...z.totals.byType.map((t) => ({ label: `receipt.z.${t.kind}`, params: { count: String(t.count) }, ...(t.totals[0] ? { amount: t.totals[0] } : {}) })),
+    ...z.totals.expectedCash.map((amount) => ({ label: 'receipt.z.expected', amount })),
+    ...z.counted.map((amount) => ({ label: 'receipt.z.counted', amount })),
+    ...z.difference.map((amount) => ({ label: 'receipt.z.difference', amount })),
+    ...(z.reason ? [{ label: 'receipt.z.reason', params: { reason: z.reason } }] : []),
+  ];
   return { kind: 'day-close', ...m, lines };
 }

@@ -234,14 +234,7 @@ export class MemoryBank<T> implements Bank<T> {
     return { fromSeq: this.lastCloseSeq + 1, toSeq: this.records.length, byType, expectedCash };
   }
   recordDayClose(req: DayCloseRequest): Receipt {
-    const lines = [
-      ...req.totals.byType.map((t) => ({ label: `receipt.z.${t.kind}`, params: { count: String(t.count) }, ...(t.totals[0] ? { amount: t.totals[0] } : {}) })),
-      ...req.totals.expectedCash.map((m) => ({ label: 'receipt.z.expected', amount: m })),
-      ...req.counted.map((m) => ({ label: 'receipt.z.counted', amount: m })),
-      ...req.difference.map((m) => ({ label: 'receipt.z.difference', amount: m })),
-      ...(req.reason ? [{ label: 'receipt.z.reason', params: { reason: req.reason } }] : []),
-    ];
-    const rec = this.append({ kind: 'day-close', personId: null, amount: null, operatorId: req.operatorId }, (m) => dayCloseReceipt(m, lines));
+    const rec = this.append({ kind: 'day-close', personId: null, amount: null, operatorId: req.operatorId }, (m) => dayCloseReceipt(m, req));
     this.lastCloseSeq = rec.seq;
     return rec.receipt;
   }

@@ -352,14 +352,7 @@ export class SqliteBank<T> implements Bank<T> {
       });
       // The next day starts with what was counted in the drawer.
       this.store.settings.set(FLOW_SETTING.openingFloat, req.counted);
-      const lines = [
-        ...req.totals.byType.map((t) => ({ label: `receipt.z.${t.kind}`, params: { count: String(t.count) }, ...(t.totals[0] ? { amount: t.totals[0] } : {}) })),
-        ...req.totals.expectedCash.map((m) => ({ label: 'receipt.z.expected', amount: m })),
-        ...req.counted.map((m) => ({ label: 'receipt.z.counted', amount: m })),
-        ...req.difference.map((m) => ({ label: 'receipt.z.difference', amount: m })),
-        ...(req.reason ? [{ label: 'receipt.z.reason', params: { reason: req.reason } }] : []),
-      ];
-      return dayCloseReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), lines);
+      return dayCloseReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), req);
     });
   }
 
