@@ -1,6 +1,7 @@
 // The centre's HTTP layer (Fastify): routes, request validation, terminal authentication, health and metrics.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyRequest, type RawServerDefault } from 'fastify';
+import { createServer as createHttpsServer } from 'node:https';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerFactory, type RawServerDefault } from 'fastify';
 import type { z } from 'zod';
 import type { Logger } from '../util/log.ts';
 import { PalmPayError } from '../util/errors.ts';
@@ -31,8 +32,25 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.
   return r.data;
 }
 
-export function buildApp(central: Central, log: Logger): FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger> {
-  const app = Fastify({ loggerInstance: log, bodyLimit: BODY_LIMIT, return503OnClosing: true });
+/** PEM certificate chain and private key for native TLS (or leave TLS to a reverse proxy in front). */
+export interface TlsMaterial {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+function httpsFactory(tls: TlsMaterial): FastifyServerFactory<RawServerDefault> {
+  return (handler) => createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, handler);
+}
+
+export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMaterial } = {}): FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger> {
+  const { tls } = opts;
+  const app = Fastify({
+    loggerInstance: log,
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: true,
+    // https.Server is an http.Server to Fastify: one app, served plain (loopback, or behind a proxy) or over TLS.
+    ...(tls ? { serverFactory: httpsFactory(tls) } : {}),
+  });
   const started = Date.now();
   let inFlight = 0;
   const byRoute = new Map<string, number>();

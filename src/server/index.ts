@@ -1,7 +1,9 @@
-// Entry point of the central server: `startServer({db, port, host})` → {url, close()}. Loopback only.
+// Entry point of the central server: `startServer({db, port, host, tls})` → {url, close()}.
+// Plain http only on loopback (behind a TLS reverse proxy, or tests), unless the operator explicitly says
+// `insecureHttp`; any other address needs native TLS.
 import type { Logger } from '../util/log.ts';
 import { PalmPayError } from '../util/errors.ts';
-import { buildApp, REDACT } from './http.ts';
+import { buildApp, REDACT, type TlsMaterial } from './http.ts';
 import { Central, type CentralOptions } from './service.ts';
 
 export { Central, ServerError } from './service.ts';
@@ -11,8 +13,12 @@ export interface StartServerOptions extends CentralOptions {
   /** `sqlite:FILE` (default embedded store), `postgres://…`, or an already open Central. */
   db: string | Central;
   port?: number;
-  /** Loopback only (a TLS reverse proxy fronts the centre in a deployment). */
-  host?: '127.0.0.1' | 'localhost' | '::1';
+  /** Address to bind (default 127.0.0.1). Anything but loopback needs `tls`, or `insecureHttp`. */
+  host?: string;
+  /** Native TLS (PEM); without it the server speaks plain http. */
+  tls?: TlsMaterial;
+  /** Allow plain http on a non-loopback address (a private link you trust); refused otherwise. */
+  insecureHttp?: boolean;
   log?: Logger;
   /** Longest wait for requests in flight at shutdown before connections are cut. Default 10 s. */
   shutdownGraceMs?: number;
@@ -28,12 +34,14 @@ export interface RunningServer {
 
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
-  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new PalmPayError('SERVER_HOST', `the server binds loopback only, not ${host}`);
+  if (!opts.tls && !opts.insecureHttp && !isLoopback(host)) {
+    throw new PalmPayError('SERVER_INSECURE', `plain http on ${host} would expose terminals' traffic: give a TLS certificate and key (--tls-cert, --tls-key), put a TLS reverse proxy in front and bind 127.0.0.1, or say --insecure-http`);
+  }
   const ownsCentral = typeof opts.db === 'string';
   const central = typeof opts.db === 'string' ? await Central.open(opts.db, opts) : opts.db;
   const { default: pino } = await import('pino');
   const log = opts.log ?? pino({ level: process.env.PALMPAY_LOG_LEVEL ?? 'warn', redact: { paths: REDACT, censor: '[redacted]' } }, pino.destination({ fd: 2, sync: false }));
-  const app = buildApp(central, log);
+  const app = buildApp(central, log, { tls: opts.tls });
   try {
     await app.listen({ port: opts.port ?? 0, host });
   } catch (err) {
@@ -44,7 +52,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? 0);
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host === '::1' ? '[::1]' : host}:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     central,
     close: () =>
@@ -62,4 +70,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         if (ownsCentral) await central.close();
       })()),
   };
+}
+
+/** Loopback addresses: plain http there never leaves the machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }

@@ -1,4 +1,4 @@
-// The HTTP layer's duties beyond ingestion: no PII in the logs, graceful shutdown, loopback only.
+// The HTTP layer's duties beyond ingestion: no PII in the logs, graceful shutdown, plain http on loopback only.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,7 @@ it('finishes requests in flight when it shuts down, then refuses connections', a
   await expect(fetch(`${srv.url}/health`)).rejects.toThrow();
 });
 
-it('refuses to bind anything but loopback', async () => {
-  await expect(startServer({ db: `sqlite:${join(dir, 'c.db')}`, host: '0.0.0.0' as never })).rejects.toMatchObject({ code: 'SERVER_HOST' });
+it('refuses plain http on anything but loopback', async () => {
+  await expect(startServer({ db: `sqlite:${join(dir, 'c.db')}`, host: '0.0.0.0' })).rejects.toMatchObject({ code: 'SERVER_INSECURE' });
+  await expect(startServer({ db: `sqlite:${join(dir, 'c.db')}`, host: '192.0.2.7' })).rejects.toMatchObject({ code: 'SERVER_INSECURE' });
 });

@@ -22,16 +22,44 @@ async function withCentral<T>(opts: { db?: string; data?: string }, fn: (c: impo
   }
 }
 
+/** Reads the TLS pair; both or neither, each a readable PEM file. */
+async function readTls(certFile: string | undefined, keyFile: string | undefined): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new PalmPayError('BAD_ARGUMENT', '--tls-cert and --tls-key go together');
+  const { readFileSync } = await import('node:fs');
+  const read = (file: string, what: string) => {
+    try {
+      const pem = readFileSync(file);
+      if (!pem.includes('-----BEGIN ')) throw new PalmPayError('TLS_FILE', `${what} ${file} is not a PEM file`);
+      return pem;
+    } catch (err) {
+      if (err instanceof PalmPayError) throw err;
+      throw new PalmPayError('TLS_FILE', `cannot read ${what} ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  return { cert: read(certFile, 'certificate'), key: read(keyFile, 'private key') };
+}
+
 export function registerServer(program: Command): void {
   const server = program
     .command('server')
-    .description('the central reference server (loopback only) and its admin commands')
+    .description('the central server and its admin commands')
     .option('--db <url>', DB_HELP)
     .option('--data <dir>', 'data folder for the default SQLite database')
-    .option('--port <n>', 'port to listen on (127.0.0.1)', '8470')
-    .action(async (opts: { db?: string; data?: string; port: string }) => {
+    .option('--port <n>', 'port to listen on', '8470')
+    .option('--host <address>', 'address to bind: loopback by default; any other needs --tls-cert/--tls-key or --insecure-http', '127.0.0.1')
+    .option('--tls-cert <file>', 'PEM certificate chain: serve https natively')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert (keep it 0600)')
+    .option('--insecure-http', 'serve plain http on a non-loopback address (only on a link you trust; terminals show it)')
+    .action(async (opts: { db?: string; data?: string; port: string; host: string; tlsCert?: string; tlsKey?: string; insecureHttp?: boolean }) => {
       const { startServer } = await import('../../server/index.ts');
-      const running = await startServer({ db: await defaultDb(opts.db, opts.data), port: Number(opts.port), host: '127.0.0.1' });
+      const running = await startServer({
+        db: await defaultDb(opts.db, opts.data),
+        port: Number(opts.port),
+        host: opts.host,
+        tls: await readTls(opts.tlsCert, opts.tlsKey),
+        insecureHttp: Boolean(opts.insecureHttp),
+      });
       console.log(`palmpay server listening on ${running.url} (${running.central.repo.db.dialect})`);
       await new Promise<void>((resolve) => {
         const stop = () => {
