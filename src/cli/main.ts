@@ -2,10 +2,18 @@
 import { Command, CommanderError } from 'commander';
 import { PalmPayError } from '../util/errors.ts';
 import { commands } from './commands/index.ts';
+import { readFileSync } from 'node:fs';
+import { REPO_ROOT } from '../util/repo-root.ts';
+
+/** The installed version (package.json), for `palmpay --version` and support calls. */
+export function palmpayVersion(): string {
+  return (JSON.parse(readFileSync(`${REPO_ROOT}/package.json`, 'utf8')) as { version: string }).version;
+}
 
 export function buildProgram(): Command {
   const program = new Command('palmpay')
     .description('PalmPay: offline-first palm-vein payment terminal')
+    .version(palmpayVersion(), '-V, --version', 'print the version')
     .option('--debug', 'print stack traces on error')
     .showHelpAfterError()
     .exitOverride();

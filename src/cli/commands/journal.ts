@@ -26,7 +26,8 @@ export function registerJournal(program: Command): void {
     .description('check the file (quick_check), every signature, the hash chain and the gapless sequence; name the first bad record')
     .option('--data <dir>', 'data folder (default: the platform user-data folder)')
     .option('--public-key <hex>', 'verify against this public key (default: the one in the terminal’s key file)')
-    .action(async (opts: { data?: string; publicKey?: string }) => {
+    .option('--json', 'print the verdict as JSON (a bad journal still exits 1)')
+    .action(async (opts: { data?: string; publicKey?: string; json?: boolean }) => {
       const { existsSync } = await import('node:fs');
       const { resolve } = await import('node:path');
       const { defaultDataDir } = await import('../../util/paths.ts');
@@ -46,8 +47,14 @@ export function registerJournal(program: Command): void {
       const store = openStore(file, { quickCheck: true }); // damaged pages: STORE_CORRUPT before any record is read
       try {
         const r = verifyJournal(store, publicKey, identity.terminalId);
+        if (opts.json) {
+          const verdict = r.ok
+            ? { ok: true, terminal_id: identity.terminalId, record_count: r.count, head_seq: r.lastSeq, head_hash: r.lastHash }
+            : { ok: false, terminal_id: identity.terminalId, kind: r.kind, first_bad_seq: r.seq, verified_count: r.verifiedCount, message: r.message };
+          console.log(JSON.stringify(verdict, null, 2));
+        }
         if (!r.ok) throw new PalmPayError('JOURNAL_TAMPERED', `journal BAD (${r.kind}): ${r.message}; ${r.verifiedCount} record(s) before it verified`);
-        console.log(`journal OK: ${r.count} record(s) of terminal ${identity.terminalId}, head seq ${r.lastSeq} hash ${r.lastHash}`);
+        if (!opts.json) console.log(`journal OK: ${r.count} record(s) of terminal ${identity.terminalId}, head seq ${r.lastSeq} hash ${r.lastHash}`);
       } finally {
         store.close();
       }

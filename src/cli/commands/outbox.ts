@@ -29,10 +29,14 @@ export function registerOutbox(program: Command): void {
     .command('status')
     .description('how many records wait for the centre')
     .option('--data <dir>', 'terminal data folder')
-    .action(async (opts: { data?: string }) => {
+    .option('--json', 'print JSON')
+    .action(async (opts: { data?: string; json?: boolean }) => {
       const store = await openTerminalStore(opts.data);
       try {
         const s = store.outbox.stats();
+        if (opts.json) {
+          return console.log(JSON.stringify({ pending: s.pending, in_flight: s.inFlight, journal_records: store.journal.count(), next_attempt_ms: s.nextAttemptAtMs ?? null }, null, 2));
+        }
         console.log(`pending=${s.pending} in_flight=${s.inFlight} journal=${store.journal.count()}${s.nextAttemptAtMs ? ` next_attempt=${new Date(s.nextAttemptAtMs).toISOString()}` : ''}`);
       } finally {
         store.close();

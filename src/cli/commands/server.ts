@@ -22,6 +22,10 @@ async function withCentral<T>(opts: { db?: string; data?: string }, fn: (c: impo
   }
 }
 
+function printJson(value: unknown): void {
+  console.log(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2));
+}
+
 /** Reads the TLS pair; both or neither, each a readable PEM file. */
 async function readTls(certFile: string | undefined, keyFile: string | undefined): Promise<{ cert: Buffer; key: Buffer } | undefined> {
   if (!certFile && !keyFile) return undefined;
@@ -93,8 +97,10 @@ export function registerServer(program: Command): void {
     });
   terminal.command('list')
     .description('list terminals')
-    .action(async (_opts: unknown, cmd: Command) => {
+    .option('--json', 'print JSON (one object per terminal)')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
       const rows = await withCentral(g(cmd), (c) => c.listTerminals());
+      if (opts.json) return printJson(rows.map((t) => ({ id: t.id, status: t.status, branch: t.branch, region: t.region, head_seq: t.head_seq, last_seen_ms: t.last_seen === null ? null : Number(t.last_seen) })));
       for (const t of rows) {
         console.log(`${t.id}\t${t.status}\tbranch=${t.branch}\tregion=${t.region}\thead=${t.head_seq}\tlast_seen=${t.last_seen ? new Date(Number(t.last_seen)).toISOString() : '-'}`);
       }
@@ -128,8 +134,10 @@ export function registerServer(program: Command): void {
   review.command('list')
     .description('records and enrolments waiting for a supervisor')
     .option('--all', 'include resolved items')
-    .action(async (opts: { all?: boolean }, cmd: Command) => {
+    .option('--json', 'print JSON (one object per item)')
+    .action(async (opts: { all?: boolean; json?: boolean }, cmd: Command) => {
       const rows = await withCentral(g(cmd), (c) => c.reviewList(Boolean(opts.all)));
+      if (opts.json) return printJson(rows);
       for (const r of rows) console.log(`#${r.id}\t${r.kind}\t${r.terminal_id ?? '-'}#${r.seq ?? '-'}\t${r.reason}${r.resolved_at ? '\t(resolved)' : ''}`);
       if (rows.length === 0) console.log('review queue is empty');
     });

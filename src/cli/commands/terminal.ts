@@ -18,8 +18,8 @@ export function registerTerminal(program: Command): void {
     .action(async (opts: { data?: string; port: number; open: boolean; browser?: boolean; lang?: Language; demo?: boolean; testHooks?: boolean; simImages?: string }) => {
       const { runTerminal } = await import('../../host/terminal.ts');
       const { REPO_ROOT } = await import('../../util/repo-root.ts');
-      const { readFileSync } = await import('node:fs');
-      const { version } = JSON.parse(readFileSync(`${REPO_ROOT}/package.json`, 'utf8')) as { version: string };
+      const { palmpayVersion } = await import('../main.ts');
+      const version = palmpayVersion();
       const code = await runTerminal({
         root: REPO_ROOT,
         version,
