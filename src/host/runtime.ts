@@ -37,7 +37,7 @@ export interface Runtime {
 /** Async so parts that need I/O to start (SQLite, the scanner, the local server) can be awaited here. */
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const dataDir = prepareDataDir(opts.dataDir); // throws one clear PalmPayError when unusable
-  const log = opts.log ?? createLogger({ dataDir });
+  const log = opts.log ?? (await createLogger({ dataDir }));
   const events = createEventHub((err) => log.warn({ err }, 'event listener failed'));
   const settings = fileSettingsStore(dataDir, log);
   if (opts.language && settings.get().language !== opts.language) settings.update({ language: opts.language });

@@ -76,7 +76,7 @@ export async function runTerminal(opts: TerminalOptions): Promise<number> {
     await runtime.close();
     throw err;
   }
-  say(`data folder: ${dataDir} (log: ${join(dataDir, 'logs', 'palmpay.log')})`);
+  say(`data folder: ${dataDir} (log: ${join(dataDir, 'logs', 'current.log')})`);
   for (const p of runtime.service.status().placeholders) say(`PLACEHOLDER ${p.part}: ${p.description}`);
   runtime.log.info({ origin: server.origin }, 'browser kiosk listening');
   say(`url: ${server.url}`);
