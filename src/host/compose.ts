@@ -23,6 +23,7 @@ import { encodePalm, fuseCaptures, PalmIdentifier, SCANNER_DESCRIPTION, ScannerP
 import { folderPalms, syntheticPalms } from './demo/palm-images.ts';
 import { enrolStoredRow, loadPalmIndex, PALM_SNAPSHOT_FILE, SnapshotKeeper, writePalmSnapshot } from './adapters/palm-index.ts';
 import { SqliteBank } from './adapters/sqlite-bank.ts';
+import { scheduleBackups } from '../store/backup.ts';
 import type { Receipt } from '../flows/types.ts';
 
 export interface KioskOptions {
@@ -42,6 +43,8 @@ export interface KioskOptions {
   link?: boolean | { fastRetry: boolean };
   /** How long after an enrolment change the palm index snapshot is rewritten (debounce). Default 2 s. */
   palmSnapshotDelayMs?: number;
+  /** Where the daily database backups go (default $PALMPAY_BACKUP_DIR, else <data>/backups); `false`: none. */
+  backupDir?: string | false;
 }
 
 export interface Kiosk {
@@ -165,6 +168,9 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   if (!link) placeholders.push({ part: 'server', description: 'no link to a centre: records stay in the outbox' });
   for (const p of placeholders) log(`PLACEHOLDER ${p.part}: ${p.description}`);
   const status = statusSources(scanner, link, terminal);
+  // Once the counter is ready: today's backup if missing, then one a day (src/store/backup.ts).
+  const backupDir = opts.backupDir ?? process.env.PALMPAY_BACKUP_DIR ?? join(opts.dataDir, 'backups');
+  const backups = backupDir === false ? null : scheduleBackups(store.db, backupDir, log);
 
   return {
     host,
@@ -181,6 +187,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     setLinkUp: (up) => link?.setUp(up),
     drawerOpens: () => opens,
     async close() {
+      await backups?.stop(); // a backup in progress finishes before the database closes
       host.dispose();
       await link?.close();
       await scanner.close();
