@@ -3,7 +3,7 @@ import { CommanderError, InvalidArgumentError, Option, type Command } from 'comm
 import { LANGUAGES, type Language } from '../../api/schemas.ts';
 
 export function registerTerminal(program: Command): void {
-  program
+  const terminal = program
     .command('terminal')
     .description('run the counter terminal (Electron when installed, otherwise the browser kiosk)')
     .option('--data <dir>', 'data folder (default: the platform user-data folder)')
@@ -36,10 +36,28 @@ export function registerTerminal(program: Command): void {
       // Pass Electron's exit code through: main() returns a CommanderError's exitCode without printing.
       if (code !== 0) throw new CommanderError(code, 'palmpay.terminal.exit', '');
     });
+  registerTerminalStatus(terminal);
 }
 
 function parsePort(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
   return n;
+}
+
+/** `palmpay terminal status`: read-only, safe while the terminal runs. */
+export function registerTerminalStatus(terminal: Command): void {
+  terminal
+    .command('status')
+    .description("the counter's health from its data folder: identity, key protection, queue, feed age, backups, disk")
+    .option('--json', 'print JSON')
+    // --data is the parent's option (`palmpay terminal status --data DIR` parses it there).
+    .action(async (_opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ data?: string; json?: boolean }>();
+      const { resolve } = await import('node:path');
+      const { defaultDataDir } = await import('../../util/paths.ts');
+      const { readTerminalStatus, formatTerminalStatus } = await import('../../host/terminal-status.ts');
+      const s = readTerminalStatus(resolve(opts.data ?? defaultDataDir()));
+      console.log(opts.json ? JSON.stringify(s, null, 2) : formatTerminalStatus(s).join('\n'));
+    });
 }
