@@ -27,7 +27,11 @@ module.exports = {
     'node_modules/@serialport/**',
     'node_modules/usearch/**',
   ],
-  extraResources: [{ from: 'build/linux/99-palmpay.rules', to: 'udev/99-palmpay.rules' }],
+  extraResources: [
+    { from: 'build/linux/99-palmpay.rules', to: 'udev/99-palmpay.rules' },
+    { from: 'build/linux/palmpay-kiosk.desktop', to: 'autostart/palmpay-kiosk.desktop' },
+    { from: 'build/linux/palmpay-kiosk.service', to: 'autostart/palmpay-kiosk.service' },
+  ],
   // Electron fuses, flipped by electron-builder in the packed binary right before signing. Fuses are compiled into
   // the binary: flipping them removes whole attack classes no runtime setting can.
   electronFuses: {
