@@ -28,13 +28,30 @@ export interface Shell {
   window(): ElectronNS.BrowserWindow | null;
 }
 
-export function parseArgs(argv: string[]): { data?: string; lang?: Language } {
+export interface ShellArgs {
+  data?: string;
+  lang?: Language;
+  demo?: boolean;
+  /** Over `<data>/terminal-config.json`, as `palmpay terminal` passes them. */
+  scanner?: string;
+  centre?: string;
+  insecureHttp?: boolean;
+}
+
+export function parseArgs(argv: string[]): ShellArgs {
   const value = (flag: string) => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const lang = value('--lang');
-  return { data: value('--data'), lang: LANGUAGES.find((l) => l === lang) };
+  return {
+    data: value('--data'),
+    lang: LANGUAGES.find((l) => l === lang),
+    ...(argv.includes('--demo') ? { demo: true } : {}),
+    ...(value('--scanner') ? { scanner: value('--scanner') } : {}),
+    ...(value('--centre') ? { centre: value('--centre') } : {}),
+    ...(argv.includes('--insecure-http') ? { insecureHttp: true } : {}),
+  };
 }
 
 export function startShell(electron: ElectronModule, opts: ShellOptions): Shell {
@@ -71,7 +88,10 @@ export function startShell(electron: ElectronModule, opts: ShellOptions): Shell 
     const args = parseArgs(opts.argv);
     let runtime: Runtime;
     try {
-      runtime = await (opts.startRuntime ?? realStartRuntime)({ mode: 'electron', version: app.getVersion(), dataDir: args.data, language: args.lang });
+      runtime = await (opts.startRuntime ?? realStartRuntime)({
+        mode: 'electron', version: app.getVersion(), dataDir: args.data, language: args.lang, demo: args.demo,
+        config: { scanner: args.scanner, centre: args.centre, insecureHttp: args.insecureHttp },
+      });
     } catch (err) {
       fail(`palmpay: ${err instanceof PalmPayError ? err.message : (err as Error).message}`);
       app.exit(1);

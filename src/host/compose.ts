@@ -1,14 +1,14 @@
 // Composes the kiosk's flows for one data folder: the terminal store + signed ledger (provisioned on first
-// start), the simulated scanner in-process over the HID image-scanner protocol (synthetic palm images), real
-// palm-vein recognition over the templates in the store (palm.ts), a simulated cash drawer and receipt printer,
-// and the FlowHost. The runtime (src/host/runtime.ts)
-// calls createKiosk and wires its views into the API events.
+// start), the configured scanner (terminal-config.ts: a real serial/HID scanner, or the demo's simulator
+// in-process over the HID image-scanner protocol), real palm-vein recognition over the templates in the store
+// (palm.ts), the configured centre (a remote one by URL, or the demo's embedded one), a simulated cash drawer and
+// receipt printer, and the FlowHost. The runtime (src/host/runtime.ts) calls createKiosk and wires its views into
+// the API events.
 import { appendFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimulatedScanner } from '../../drivers/sim/simulator.ts';
 import type { Presentation } from '../../drivers/sim/stage.ts';
-import type { InProcessScanner } from '../../drivers/sim/simulator.ts';
 import { chooseProtector, filePermissionsProtector } from '../ledger/keyprotect.ts';
 import { keyFilePath } from '../ledger/keystore.ts';
 import { openTerminal, provisionTerminal, type Terminal } from '../ledger/open.ts';
@@ -16,14 +16,18 @@ import type { ScryptCost } from '../ledger/pin.ts';
 import { DEFAULT_KIOSK_CONFIG, FlowHost, type KioskConfig, type KioskHooks } from '../flows/kiosk.ts';
 import type { LinkStatus, Placeholder, QueueStatus, ScannerStatus } from '../api/schemas.ts';
 import type { StatusSource } from './placeholders.ts';
-import { startLink, type Link } from './demo/link.ts';
+import { startEmbeddedLink } from './demo/link.ts';
+import { startRemoteLink, type Link } from './link.ts';
+import { clientScanner, openDeviceScanner, type KioskScanner } from './adapters/scanner.ts';
+import { describeCentre, describeScanner, type CentreChoice, type ScannerChoice } from './terminal-config.ts';
 import type { Drawer, Printer } from '../flows/ports.ts';
 import { DEMO_OPERATORS, DEMO_PEOPLE, seedDemo, seedDemoPalms } from './demo/seed.ts';
-import { encodePalm, fuseCaptures, PalmIdentifier, SCANNER_DESCRIPTION, ScannerPalmReader, type Template } from './adapters/palm.ts';
+import { encodePalm, fuseCaptures, PalmIdentifier, SCANNER_DESCRIPTION, type Template } from './adapters/palm.ts';
 import { folderPalms, syntheticPalms } from './demo/palm-images.ts';
 import { enrolStoredRow, loadPalmIndex, PALM_SNAPSHOT_FILE, SnapshotKeeper, writePalmSnapshot } from './adapters/palm-index.ts';
 import { SqliteBank } from './adapters/sqlite-bank.ts';
 import { scheduleBackups } from '../store/backup.ts';
+import { PalmPayError } from '../util/errors.ts';
 import type { Receipt } from '../flows/types.ts';
 
 export interface KioskOptions {
@@ -39,7 +43,11 @@ export interface KioskOptions {
   plainKeyFile?: boolean;
   /** Show real palm images from this folder (CASIA layout) instead of synthetic palms (`--sim-images DIR`). */
   simImages?: string;
-  /** Start the in-process reference server and the sync engine (default true); fastRetry for tests. */
+  /** Which scanner (default: the in-process simulator). */
+  scanner?: ScannerChoice;
+  /** Which centre (default: the embedded one, as `--demo`); `link: false` is the same as `{ kind: 'none' }`. */
+  centre?: CentreChoice;
+  /** Start the sync engine with the centre (default true); fastRetry for tests. */
   link?: boolean | { fastRetry: boolean };
   /** How long after an enrolment change the palm index snapshot is rewritten (debounce). Default 2 s. */
   palmSnapshotDelayMs?: number;
@@ -52,8 +60,9 @@ export interface Kiosk {
   /** The 1:N index over the enrolled templates (loaded at start, updated on enrolment). */
   identifier: PalmIdentifier;
   terminal: Terminal;
-  sim: SimulatedScanner;
-  scanner: InProcessScanner;
+  /** The in-process simulator when the scanner is simulated (the demo's panel and the tests script it), else null. */
+  sim: SimulatedScanner | null;
+  scanner: KioskScanner;
   link: Link | null;
   /** Placeholders in this composition, one English sentence each (logs, status). */
   placeholders: Placeholder[];
@@ -117,9 +126,17 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   if (loaded.stale) writeSnapshot();
   identifier.onChange = () => snapshots.schedule();
 
-  const sim = new SimulatedScanner({ protocol: 'hid', ...FRAME, ...(images.source ? { source: images.source } : {}) });
-  const scanner = await sim.connectInProcess();
-  const palm = new ScannerPalmReader(scanner.client);
+  const scannerChoice = opts.scanner ?? { kind: 'sim' };
+  let sim: SimulatedScanner | null = null;
+  let scanner: KioskScanner;
+  if (scannerChoice.kind === 'sim') {
+    sim = new SimulatedScanner({ protocol: 'hid', ...FRAME, ...(images.source ? { source: images.source } : {}) });
+    const inProcess = await sim.connectInProcess();
+    scanner = clientScanner(inProcess.client, 'simulated', 'simulated scanner (in-process, HID profile)');
+  } else {
+    scanner = openDeviceScanner(scannerChoice, { log });
+  }
+  const palm = scanner.palm;
 
   let drawerFails = false;
   let opens = 0;
@@ -137,7 +154,13 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     },
   };
 
-  const link = opts.link === false ? null : await startLink(terminal, opts.dataDir, { fastRetry: typeof opts.link === 'object' && opts.link.fastRetry });
+  const centre: CentreChoice = opts.link === false ? { kind: 'none' } : (opts.centre ?? { kind: 'embedded' });
+  const fastRetry = typeof opts.link === 'object' && opts.link.fastRetry;
+  const link =
+    centre.kind === 'embedded' ? await startEmbeddedLink(terminal, opts.dataDir, { fastRetry })
+    : centre.kind === 'remote' ? startRemoteLink(terminal, centre.url, { fastRetry })
+    : null;
+  log(`scanner: ${describeScanner(scannerChoice)}; centre: ${describeCentre(centre)}`);
   // The feed's enrolments and revocations reach the running index (the store already holds them).
   link?.sync.on('palms', (c) => {
     for (const personId of c.revoked) {
@@ -163,11 +186,15 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   };
   const host = new FlowHost<Template>({ palm, identifier, bank, drawer, printer }, { ...DEFAULT_KIOSK_CONFIG, ...opts.config }, hooks);
   const placeholders: Placeholder[] = [
-    { part: 'scanner', description: `${SCANNER_DESCRIPTION}; images: ${images.description}; cash drawer and receipt printer simulated (receipts go to receipts.log)` },
+    sim
+      ? { part: 'scanner', description: `${SCANNER_DESCRIPTION}; images: ${images.description}; cash drawer and receipt printer simulated (receipts go to receipts.log)` }
+      : { part: 'scanner', description: 'cash drawer and receipt printer simulated (receipts go to receipts.log)' },
   ];
-  if (!link) placeholders.push({ part: 'server', description: 'no link to a centre: records stay in the outbox' });
+  if (centre.kind === 'embedded') placeholders.push({ part: 'server', description: 'embedded demo centre inside this terminal (not a regional centre)' });
+  if (!link) placeholders.push({ part: 'server', description: `no link to a centre: records stay in the outbox (${describeCentre(centre)})` });
+  if (centre.kind === 'remote' && centre.insecureHttp) placeholders.push({ part: 'server', description: `INSECURE: plain http to ${centre.url} (--insecure-http)` });
   for (const p of placeholders) log(`PLACEHOLDER ${p.part}: ${p.description}`);
-  const status = statusSources(scanner, link, terminal);
+  const status = statusSources(scanner, link, terminal, Boolean(sim));
   // Once the counter is ready: today's backup if missing, then one a day (src/store/backup.ts).
   const backupDir = opts.backupDir ?? process.env.PALMPAY_BACKUP_DIR ?? join(opts.dataDir, 'backups');
   const backups = backupDir === false ? null : scheduleBackups(store.db, backupDir, log);
@@ -182,7 +209,10 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     placeholders,
     status,
     simPalms: [...new Set(demoPalms.map((p) => p.palm)), 'stranger'],
-    present: (...p) => sim.enqueue(...p),
+    present: (...p) => {
+      if (!sim) throw new PalmPayError('SIM_PANEL_OFF', 'this terminal reads palms from a real scanner: nothing to script');
+      sim.enqueue(...p);
+    },
     setDrawerFails: (f) => void (drawerFails = f),
     setLinkUp: (up) => link?.setUp(up),
     drawerOpens: () => opens,
@@ -199,17 +229,12 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
 }
 
 /** The scanner's device state, the link and the outbox queue as the status bar shows them. */
-function statusSources(scanner: InProcessScanner, link: Link | null, terminal: Terminal): Kiosk['status'] {
+function statusSources(scanner: KioskScanner, link: Link | null, terminal: Terminal, simulated: boolean): Kiosk['status'] {
   const source = <T>(get: () => T, subscribe: (fire: () => void) => () => void, placeholder?: Placeholder): StatusSource<T> => ({
     status: get,
     onChange: (listener) => subscribe(() => listener(get())),
     ...(placeholder ? { placeholder } : {}),
   });
-  const client = scanner.client;
-  const scannerState = (): ScannerStatus['state'] => {
-    const s = client.state;
-    return s === 'ready' || s === 'connected' ? 'ready' : s === 'busy' ? 'busy' : s === 'unresponsive' ? 'error' : 'disconnected';
-  };
   const onSync = (fire: () => void) => {
     if (!link) return () => {};
     link.sync.on('status', fire);
@@ -221,14 +246,11 @@ function statusSources(scanner: InProcessScanner, link: Link | null, terminal: T
   };
   return {
     scanner: source<ScannerStatus>(
-      () => ({ state: scannerState(), kind: 'simulated', placeholder: true }),
-      (fire) => {
-        client.on('state', fire);
-        return () => void client.off('state', fire);
-      },
-      { part: 'scanner', description: SCANNER_DESCRIPTION },
+      () => ({ state: scanner.state(), kind: scanner.kind, placeholder: simulated }),
+      (fire) => scanner.onChange(fire),
+      simulated ? { part: 'scanner', description: SCANNER_DESCRIPTION } : undefined,
     ),
-    link: source<LinkStatus>(() => ({ state: link ? link.status().link : 'down', server: 'in-process', placeholder: false, lastSyncAt: lastSync() }), onSync),
+    link: source<LinkStatus>(() => ({ state: link ? link.status().link : 'down', server: link?.server ?? 'none', placeholder: false, lastSyncAt: lastSync() }), onSync),
     queue: source<QueueStatus>(() => {
       const s = link ? link.status() : null;
       return { length: s ? s.pending + s.inFlight : terminal.store.outbox.stats().pending };

@@ -31,6 +31,8 @@ export function kioskHandlers(k: Kiosk, opts: { testHooks: boolean; demo: boolea
   // The simulator panel is for people trying the demo (and tests); a production terminal has neither flag.
   const simPanel = () => {
     if (!opts.demo && !opts.testHooks) throw new FlowError('SIM_PANEL_OFF', 'the simulator panel is off (start the terminal with --demo)');
+    if (!k.sim) throw new FlowError('SIM_PANEL_OFF', 'this terminal reads palms from a real scanner: there is no simulator to script');
+    return k.sim;
   };
   return {
     'sim.palms': () => {
@@ -38,11 +40,11 @@ export function kioskHandlers(k: Kiosk, opts: { testHooks: boolean; demo: boolea
       return { palms: k.simPalms };
     },
     'sim.present': ({ palm }: { palm: string }) => {
-      simPanel();
+      const sim = simPanel();
       if (!k.simPalms.includes(palm)) throw new FlowError('SIM_UNKNOWN_PALM', `the simulator has no palm called ${palm}`);
       // Like a real hand: laid now (replacing any), captured once, lifted after a moment. Queued, a double click
       // or a click while nothing asks left a palm on the glass that paid the next transaction on its own.
-      k.sim.present({ identity: palm, captures: 1, holdMs: SIM_HOLD_MS });
+      sim.present({ identity: palm, captures: 1, holdMs: SIM_HOLD_MS });
       return { ok: true as const };
     },
     'kiosk.session': () => k.host.session(),

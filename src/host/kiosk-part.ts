@@ -9,6 +9,7 @@ import { createKiosk, type Kiosk } from './compose.ts';
 import { kioskHandlers } from './kiosk-handlers.ts';
 import type { FlowView, SessionView } from '../flows/kiosk.ts';
 import { SCANNER_DESCRIPTION } from './adapters/palm.ts';
+import { describeCentre, type TerminalConfig } from './terminal-config.ts';
 
 export type KioskEvent = { type: 'flow'; view: FlowView } | { type: 'session'; session: SessionView };
 
@@ -22,6 +23,8 @@ export interface KioskPartOptions {
   testHooks?: boolean;
   /** Real palm images for the simulated scanner (`--sim-images DIR`); synthetic palms otherwise. */
   simImages?: string;
+  /** The scanner and centre to use (terminal-config.ts); default the demo's: simulator and embedded centre. */
+  config?: TerminalConfig;
 }
 
 type Handlers = ReturnType<typeof kioskHandlers>;
@@ -34,12 +37,15 @@ export interface KioskPart {
   close(): Promise<void>;
 }
 
-export function startKioskPart(o: KioskPartOptions): KioskPart {
+export function startKioskPart(opts: KioskPartOptions): KioskPart {
+  const o = { ...opts, config: opts.config ?? { scanner: { kind: 'sim' }, centre: { kind: 'embedded' } } satisfies TerminalConfig };
   const logMsg = (msg: string, err?: unknown) => (err ? o.log.warn({ err }, msg) : o.log.info(msg));
   const ready = createKiosk({
     dataDir: o.dataDir,
     demo: o.demo ?? false,
     ...(o.simImages ? { simImages: o.simImages } : {}),
+    scanner: o.config.scanner,
+    centre: o.config.centre,
     link: o.testHooks ? { fastRetry: true } : true,
     hooks: {
       log: logMsg,
@@ -52,6 +58,10 @@ export function startKioskPart(o: KioskPartOptions): KioskPart {
     (err: unknown) => o.log.error({ err }, 'kiosk flows could not start: payments refused'),
   );
   if (o.testHooks) o.log.warn('TEST HOOKS ENABLED: the simulated scanner can be scripted over the API (tests only)');
+
+  const simulated = o.config.scanner.kind === 'sim';
+  const scannerKind: ScannerStatus['kind'] = simulated ? 'simulated' : o.config.scanner.kind === 'hid' ? 'hid' : 'serial';
+  const serverName = o.config.centre.kind === 'embedded' ? 'in-process' : o.config.centre.kind === 'remote' ? o.config.centre.url : describeCentre(o.config.centre).slice(0, 200);
 
   let handlers: Handlers | undefined;
   const call =
@@ -67,11 +77,11 @@ export function startKioskPart(o: KioskPartOptions): KioskPart {
   return {
     handlers: asyncHandlers,
     status: {
-      scanner: late<ScannerStatus>(ready, (k) => k.status.scanner, { state: 'connecting', kind: 'simulated', placeholder: true }, {
+      scanner: late<ScannerStatus>(ready, (k) => k.status.scanner, { state: 'connecting', kind: scannerKind, placeholder: simulated }, simulated ? {
         part: 'scanner',
         description: SCANNER_DESCRIPTION,
-      }, { state: 'error', kind: 'simulated', placeholder: true }),
-      link: late<LinkStatus>(ready, (k) => k.status.link, { state: 'unknown', server: 'in-process', placeholder: false, lastSyncAt: null }, undefined, { state: 'down', server: 'in-process', placeholder: false, lastSyncAt: null }),
+      } : undefined, { state: 'error', kind: scannerKind, placeholder: simulated }),
+      link: late<LinkStatus>(ready, (k) => k.status.link, { state: 'unknown', server: serverName, placeholder: false, lastSyncAt: null }, undefined, { state: 'down', server: serverName, placeholder: false, lastSyncAt: null }),
       queue: late<QueueStatus>(ready, (k) => k.status.queue, { length: 0 }),
     },
     ready,

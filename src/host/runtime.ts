@@ -6,6 +6,7 @@ import { prepareDataDir } from '../util/paths.ts';
 import { createDispatcher, type Dispatch } from './dispatch.ts';
 import { createEventHub, type EventHub } from './event-hub.ts';
 import { startKioskPart } from './kiosk-part.ts';
+import { describeCentre, describeScanner, readConfigFile, resolveConfig, type ConfigFlags, type TerminalConfig } from './terminal-config.ts';
 import { createHostService, type HostService } from './service.ts';
 import { fileSettingsStore } from './settings-file.ts';
 
@@ -23,10 +24,14 @@ export interface RuntimeOptions {
   testHooks?: boolean;
   /** Real palm images for the simulated scanner (`--sim-images DIR`). */
   simImages?: string;
+  /** Flags over `<data>/terminal-config.json` (`--scanner`, `--centre`, `--insecure-http`). */
+  config?: Omit<ConfigFlags, 'demo'>;
 }
 
 export interface Runtime {
   dataDir: string;
+  /** The scanner and centre this terminal runs on. */
+  config: TerminalConfig;
   log: Logger;
   service: HostService;
   dispatch: Dispatch;
@@ -42,8 +47,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const settings = fileSettingsStore(dataDir, log);
   if (opts.language && settings.get().language !== opts.language) settings.update({ language: opts.language });
 
-  // The kiosk flows: store + signed ledger, simulated scanner, in-process centre and sync (src/host/flows).
-  const kiosk = startKioskPart({ dataDir, log, emit: (e) => events.emit(e as HostEvent), demo: opts.demo, testHooks: opts.testHooks, simImages: opts.simImages });
+  // What this counter runs on: the file in the data folder, with the flags over it (a bad spec stops the start).
+  const config = resolveConfig(readConfigFile(dataDir), { ...opts.config, demo: opts.demo });
+  log.info({ scanner: describeScanner(config.scanner), centre: describeCentre(config.centre) }, 'terminal configuration');
+  // The kiosk flows: store + signed ledger, the configured scanner and centre, sync.
+  const kiosk = startKioskPart({ dataDir, log, emit: (e) => events.emit(e as HostEvent), demo: opts.demo, testHooks: opts.testHooks, simImages: opts.simImages, config });
   const service = createHostService({
     mode: opts.mode,
     version: opts.version,
@@ -60,6 +68,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
   return {
     dataDir,
+    config,
     log,
     service,
     dispatch: createDispatcher(service.handlers, log),

@@ -10,6 +10,7 @@ import { findChromium, hasDisplay, openKiosk } from './chromium.ts';
 import { electronBinary, tryElectronDownloadOnce } from './electron-binary.ts';
 import { startKioskServer } from './kiosk-server.ts';
 import { startRuntime } from './runtime.ts';
+import { describeCentre, describeScanner, type ConfigFlags } from './terminal-config.ts';
 
 export interface TerminalOptions {
   root: string;
@@ -27,6 +28,8 @@ export interface TerminalOptions {
   testHooks?: boolean;
   /** Real palm images for the simulated scanner (`--sim-images DIR`). */
   simImages?: string;
+  /** `--scanner`, `--centre`, `--insecure-http`: over the data folder's terminal-config.json. */
+  config?: Omit<ConfigFlags, 'demo'>;
   /** One line for the person at the console. */
   say(line: string): void;
 }
@@ -58,11 +61,11 @@ export async function runTerminal(opts: TerminalOptions): Promise<number> {
 
   if (electron) {
     say('Electron mode');
-    return runElectron(electron, opts.root, dataDir, opts.lang);
+    return runElectron(electron, opts.root, dataDir, opts.lang, shellFlags(opts));
   }
 
   say(`browser mode (${why})`);
-  const runtime = await startRuntime({ mode: 'browser', version: opts.version, dataDir, language: opts.lang, demo: opts.demo, testHooks: opts.testHooks, simImages: opts.simImages });
+  const runtime = await startRuntime({ mode: 'browser', version: opts.version, dataDir, language: opts.lang, demo: opts.demo, testHooks: opts.testHooks, simImages: opts.simImages, config: opts.config });
   let server;
   try {
     server = await startKioskServer({
@@ -77,6 +80,7 @@ export async function runTerminal(opts: TerminalOptions): Promise<number> {
     throw err;
   }
   say(`data folder: ${dataDir} (log: ${join(dataDir, 'logs', 'current.log')})`);
+  say(`scanner: ${describeScanner(runtime.config.scanner)}; centre: ${describeCentre(runtime.config.centre)}`);
   for (const p of runtime.service.status().placeholders) say(`PLACEHOLDER ${p.part}: ${p.description}`);
   runtime.log.info({ origin: server.origin }, 'browser kiosk listening');
   say(`url: ${server.url}`);
@@ -105,8 +109,19 @@ export async function runTerminal(opts: TerminalOptions): Promise<number> {
   return 0;
 }
 
-function runElectron(binary: string, root: string, dataDir: string, lang?: Language): Promise<number> {
-  const args = [join(root, 'dist', 'electron', 'main.cjs'), '--data', dataDir, ...(lang ? ['--lang', lang] : [])];
+/** The flags the Electron shell reads again (electron/shell.ts parseArgs). */
+function shellFlags(opts: TerminalOptions): string[] {
+  const c = opts.config ?? {};
+  return [
+    ...(opts.demo ? ['--demo'] : []),
+    ...(c.scanner ? ['--scanner', c.scanner] : []),
+    ...(c.centre ? ['--centre', c.centre] : []),
+    ...(c.insecureHttp ? ['--insecure-http'] : []),
+  ];
+}
+
+function runElectron(binary: string, root: string, dataDir: string, lang: Language | undefined, flags: string[]): Promise<number> {
+  const args = [join(root, 'dist', 'electron', 'main.cjs'), '--data', dataDir, ...(lang ? ['--lang', lang] : []), ...flags];
   // Chromium's sandbox will not start as root; a kiosk should never run as root, this is for development.
   if (typeof process.getuid === 'function' && process.getuid() === 0) args.push('--no-sandbox');
   const env = { ...process.env };

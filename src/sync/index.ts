@@ -17,11 +17,19 @@ export { Uploader } from './uploader.ts';
 export { CentreClient, LinkError, CentreRefusal } from './client.ts';
 
 /** Trades a one-time code for a certificate; keeps the certificate, the centre's key and the X25519 key (sealed when a sealer is given) in settings. */
-export async function registerWithCentre(o: { store: Store; serverUrl: string; code: string; signer: Signer; sealer?: Sealer }): Promise<Certificate> {
+export async function registerWithCentre(o: { store: Store; serverUrl: string; code: string; signer: Signer; sealer?: Sealer; expectTerminalId?: string }): Promise<Certificate> {
   const enc = newEncKeyPair();
   const res = await new CentreClient({ baseUrl: o.serverUrl }).register(o.code, Buffer.from(o.signer.publicKey).toString('hex'), enc.publicHex);
   if (!verifyCertificate(res.serverPublicKey, res.certificate) || res.certificate.body.publicKey !== Buffer.from(o.signer.publicKey).toString('hex')) {
     throw new PalmPayError('SYNC_CERT_INVALID', 'the certificate from the centre does not verify or is not for this terminal’s key');
+  }
+  // A centre key pinned by an earlier registration is never silently replaced (lose nothing, change nothing).
+  const pinned = o.store.settings.get<string>(SETTINGS.serverPublicKey);
+  if (pinned !== undefined && pinned !== res.serverPublicKey) {
+    throw new PalmPayError('CENTRE_KEY_CHANGED', `the centre at ${o.serverUrl} signs with another key (${res.serverPublicKey.slice(0, 16)}…) than the one pinned here (${pinned.slice(0, 16)}…): refused. If the region really moved to a new centre, start from a fresh data folder after every record is uploaded or exported.`);
+  }
+  if (o.expectTerminalId !== undefined && res.certificate.body.terminalId !== o.expectTerminalId) {
+    throw new PalmPayError('TERMINAL_ID_MISMATCH', `that code registers terminal ${res.certificate.body.terminalId} at the centre, but this counter is ${o.expectTerminalId}: use the code printed for ${o.expectTerminalId}`);
   }
   o.store.transaction(() => {
     o.store.settings.set(SETTINGS.terminalId, res.certificate.body.terminalId);
@@ -134,6 +142,7 @@ export function createSync(opts: SyncOptions): Sync {
     (pulling ??= (async () => {
       try {
         const r = await pullFeed({ store: o.store, client, terminalId, sealer: o.sealer, now, onPalms: (c) => em.emit('palms', c) }, (p) => em.emit('feed', p));
+        uploader.noteReachable();
         if (r.time) {
           skew = r.time.ms - now();
           o.ledger?.noteServerTime({ ms: r.time.ms, ref: r.time.sig });

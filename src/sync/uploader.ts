@@ -75,6 +75,11 @@ export class Uploader extends EventEmitter<UploaderEvents> {
     return this.link;
   }
 
+  /** Another exchange with the centre (a feed pull) answered: the link is up, even with nothing to upload. */
+  noteReachable(): void {
+    this.observe({ kind: 'ok' }, 'the centre answered');
+  }
+
   /** Recovers in-flight rows left by a crash, then uploads until stopped. */
   start(): void {
     if (this.running) return;

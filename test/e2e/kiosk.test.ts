@@ -33,7 +33,8 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'palmpay-e2e-data-'));
   profileDir = mkdtempSync(join(tmpdir(), 'palmpay-e2e-profile-'));
   mkdirSync(SHOTS, { recursive: true });
-  terminal = await startTerminal(['--no-open', '--port', '0', '--data', dataDir]);
+  // No --demo: the simulated scanner and the embedded centre run only because they are named.
+  terminal = await startTerminal(['--no-open', '--port', '0', '--data', dataDir, '--scanner', 'sim', '--centre', 'embedded']);
   context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,

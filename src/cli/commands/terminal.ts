@@ -12,10 +12,13 @@ export function registerTerminal(program: Command): void {
     .option('--browser', 'use the browser kiosk even if Electron is installed')
     .addOption(new Option('--lang <code>', 'start in this language').choices(LANGUAGES))
     .option('--demo', 'seed a demo branch (operators, employees, a customer) into an empty data folder')
+    .option('--scanner <spec>', 'auto | sim | serial:PATH | hid:VID:PID (over the data folder\'s terminal-config.json; --demo: sim)')
+    .option('--centre <url>', 'the centre\'s URL, or embedded (over terminal-config.json, written at provisioning; --demo: embedded)')
+    .option('--insecure-http', 'allow plain http to a centre that is not on this machine (shown on the status bar)')
     .option('--sim-images <dir>', 'the simulated scanner shows real palm images from this folder (CASIA layout <id>_l_940_<NN>.jpg) instead of synthetic palms')
     // Tests only (script the simulated scanner, inject faults): accepted but not shown in --help.
     .addOption(new Option('--test-hooks', 'TESTS ONLY: let the API script the simulated scanner and inject faults').hideHelp())
-    .action(async (opts: { data?: string; port: number; open: boolean; browser?: boolean; lang?: Language; demo?: boolean; testHooks?: boolean; simImages?: string }) => {
+    .action(async (opts: { data?: string; port: number; open: boolean; browser?: boolean; lang?: Language; demo?: boolean; testHooks?: boolean; simImages?: string; scanner?: string; centre?: string; insecureHttp?: boolean }) => {
       const { runTerminal } = await import('../../host/terminal.ts');
       const { REPO_ROOT } = await import('../../util/repo-root.ts');
       const { palmpayVersion } = await import('../main.ts');
@@ -31,12 +34,51 @@ export function registerTerminal(program: Command): void {
         demo: Boolean(opts.demo),
         testHooks: Boolean(opts.testHooks),
         simImages: opts.simImages,
+        config: { scanner: opts.scanner, centre: opts.centre, insecureHttp: opts.insecureHttp },
         say: (line) => console.log(line),
       });
       // Pass Electron's exit code through: main() returns a CommanderError's exitCode without printing.
       if (code !== 0) throw new CommanderError(code, 'palmpay.terminal.exit', '');
     });
   registerTerminalStatus(terminal);
+  registerTerminalProvision(terminal);
+}
+
+/** `palmpay terminal provision`: a technician's first start of a counter for its regional centre. */
+export function registerTerminalProvision(terminal: Command): void {
+  terminal
+    .command('provision')
+    .description('register this counter with its centre (one-time code from `palmpay server terminal add`), pin the centre key, pull the first feed')
+    .requiredOption('--code <code>', 'the one-time registration code')
+    .requiredOption('--terminal-id <id>', 'the terminal id printed with the code')
+    .addHelpText('after', "\n--centre URL (required: the centre's https URL; http only to this machine), --data DIR and --insecure-http\nare `palmpay terminal` options: `palmpay terminal provision --centre URL --code CODE --terminal-id ID`.")
+    // --centre, --data and --insecure-http are the parent's options (commander parses them there).
+    .action(async (_opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ data?: string; centre?: string; code: string; terminalId: string; insecureHttp?: boolean }>();
+      const { PalmPayError } = await import('../../util/errors.ts');
+      if (!opts.centre) throw new PalmPayError('BAD_ARGUMENT', "provisioning needs --centre URL (the centre's https address)");
+      const centreUrl = opts.centre;
+      const { resolve } = await import('node:path');
+      const { prepareDataDir } = await import('../../util/paths.ts');
+      const { provisionWithCentre } = await import('../../host/provision.ts');
+      const dataDir = prepareDataDir(opts.data ? resolve(opts.data) : undefined);
+      let last = '';
+      const r = await provisionWithCentre({
+        dataDir,
+        centre: centreUrl,
+        code: opts.code,
+        terminalId: opts.terminalId,
+        insecureHttp: Boolean(opts.insecureHttp),
+        onProgress: (p) => {
+          const line = p.phase === 'register' ? `registering with ${centreUrl}…` : `first feed: ${p.events} event(s)`;
+          if (line !== last) process.stderr.write(`${line}\n`);
+          last = line;
+        },
+      });
+      console.log(`terminal ${r.terminalId} provisioned${r.createdIdentity ? ' (new identity)' : ''}: key ${r.publicKeyFingerprint}`);
+      console.log(`centre ${r.centreUrl}, key ${r.centreKeyFingerprint} pinned; first feed: ${r.feedEvents} event(s)`);
+      console.log(`start it with: palmpay terminal${opts.data ? ` --data ${dataDir}` : ''}`);
+    });
 }
 
 function parsePort(value: string): number {

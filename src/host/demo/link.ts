@@ -5,18 +5,11 @@ import { join } from 'node:path';
 import type { Terminal } from '../../ledger/open.ts';
 import { startServer, type RunningServer } from '../../server/index.ts';
 import { startFaultProxy, type FaultProxy } from '../../sync/fault-proxy.ts';
-import { createSync, registerWithCentre, SETTINGS, type Sync, type SyncStatus } from '../../sync/index.ts';
+import { createSync, registerWithCentre, SETTINGS } from '../../sync/index.ts';
+import type { Link } from '../link.ts';
 
-export interface Link {
-  sync: Sync;
-  server: RunningServer;
-  status(): SyncStatus;
-  /** Test hook: cut or restore the link (every request is dropped while down). */
-  setUp(up: boolean): void;
-  close(): Promise<void>;
-}
-
-export async function startLink(terminal: Terminal, dataDir: string, opts: { fastRetry?: boolean } = {}): Promise<Link> {
+/** The demo's link: the centre runs inside this process; `setUp(false)` cuts the loopback proxy. */
+export async function startEmbeddedLink(terminal: Terminal, dataDir: string, opts: { fastRetry?: boolean } = {}): Promise<Link & { centre: RunningServer }> {
   const server = await startServer({ db: `sqlite:${join(dataDir, 'centre.db')}` });
   let proxy: FaultProxy | undefined;
   try {
@@ -34,7 +27,8 @@ export async function startLink(terminal: Terminal, dataDir: string, opts: { fas
     const p = proxy;
     return {
       sync,
-      server,
+      server: 'in-process',
+      centre: server,
       status: () => sync.status(),
       setUp: (up) => p.setFaultRate(up ? 0 : 1),
       async close() {

@@ -1,0 +1,98 @@
+// Provisioning a counter for its regional centre (`palmpay terminal provision`, once, by a technician): the
+// terminal's identity (created here if new), registration with the one-time code from `palmpay server terminal
+// add`, the centre's key pinned (every later feed page must be signed by it), the first feed pulled, and the
+// centre's URL written to terminal-config.json. Each failure is a typed error that leaves the counter as it was.
+import { existsSync } from 'node:fs';
+import { chooseProtector } from '../ledger/keyprotect.ts';
+import { keyFilePath, readPublicIdentity } from '../ledger/keystore.ts';
+import { openTerminal, provisionTerminal, type Terminal } from '../ledger/open.ts';
+import { createSync, registerWithCentre, SETTINGS } from '../sync/index.ts';
+import { PalmPayError } from '../util/errors.ts';
+import { parseCentre, writeConfigFile } from './terminal-config.ts';
+
+export interface ProvisionOptions {
+  dataDir: string;
+  centre: string;
+  code: string;
+  /** The id printed by `palmpay server terminal add` with the code. */
+  terminalId: string;
+  insecureHttp?: boolean;
+  onProgress?: (p: { phase: 'register' | 'feed'; events: number }) => void;
+}
+
+export interface ProvisionResult {
+  terminalId: string;
+  /** Hex SHA-256-free fingerprint: the first and last bytes of the public key, as `terminal status` prints it. */
+  publicKeyFingerprint: string;
+  centreUrl: string;
+  centreKeyFingerprint: string;
+  feedEvents: number;
+  createdIdentity: boolean;
+}
+
+const fingerprint = (hex: string) => `${hex.slice(0, 16)}…${hex.slice(-8)}`;
+
+export async function provisionWithCentre(o: ProvisionOptions): Promise<ProvisionResult> {
+  const centre = parseCentre(o.centre, o.insecureHttp);
+  if (centre.kind !== 'remote') throw new PalmPayError('CONFIG_INVALID', 'provisioning needs the centre\'s URL (https://…)');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(o.terminalId)) throw new PalmPayError('CONFIG_INVALID', `'${o.terminalId}' is not a terminal id`);
+
+  let createdIdentity = false;
+  if (existsSync(keyFilePath(o.dataDir))) {
+    const id = readPublicIdentity(o.dataDir);
+    if (id.terminalId !== o.terminalId) {
+      throw new PalmPayError('TERMINAL_ID_MISMATCH', `this counter is terminal ${id.terminalId}, not ${o.terminalId}: a counter keeps its identity (use the code for ${id.terminalId}, or a fresh data folder)`);
+    }
+  } else {
+    provisionTerminal(o.dataDir, o.terminalId, { protector: chooseProtector() });
+    createdIdentity = true;
+  }
+  const terminal = openTerminal(o.dataDir);
+  try {
+    refuseUnsafeReprovision(terminal);
+    o.onProgress?.({ phase: 'register', events: 0 });
+    const cert = await registerWithCentre({ store: terminal.store, serverUrl: centre.url, code: o.code, signer: terminal.keys.signer, sealer: terminal.keys.sealer, expectTerminalId: o.terminalId })
+      .catch((err: unknown) => {
+        throw explainRegistrationError(err, centre.url);
+      });
+    const centreKey = terminal.store.settings.get<string>(SETTINGS.serverPublicKey)!;
+    const sync = createSync({ store: terminal.store, serverUrl: centre.url, signer: terminal.keys.signer, ledger: terminal.ledger, sealer: terminal.keys.sealer });
+    let events = 0;
+    sync.on('feed', (f) => {
+      events += f.events;
+      o.onProgress?.({ phase: 'feed', events });
+    });
+    try {
+      await sync.pullFeed();
+    } finally {
+      await sync.stop();
+    }
+    writeConfigFile(o.dataDir, { centre: centre.url, ...(centre.insecureHttp ? { insecureHttp: true } : {}) });
+    return {
+      terminalId: cert.body.terminalId,
+      publicKeyFingerprint: fingerprint(Buffer.from(terminal.keys.publicKey).toString('hex')),
+      centreUrl: centre.url,
+      centreKeyFingerprint: fingerprint(centreKey),
+      feedEvents: events,
+      createdIdentity,
+    };
+  } finally {
+    terminal.close();
+  }
+}
+
+/** A counter already registered somewhere must not lose records: re-provisioning waits until they are sent. */
+function refuseUnsafeReprovision(t: Terminal): void {
+  if (!t.store.settings.get(SETTINGS.certificate)) return;
+  const q = t.store.outbox.stats();
+  if (q.pending + q.inFlight > 0) {
+    throw new PalmPayError('REPROVISION_UNSENT', `${q.pending + q.inFlight} signed record(s) have not reached the centre yet: upload them (connect the link) or export them (palmpay outbox export FILE) before provisioning again`);
+  }
+}
+
+function explainRegistrationError(err: unknown, url: string): Error {
+  if (!(err instanceof PalmPayError)) return new PalmPayError('PROVISION_FAILED', `registration with ${url} failed: ${(err as Error).message}`, { cause: err });
+  if (err.code === 'SYNC_LINK') return new PalmPayError('CENTRE_UNREACHABLE', `cannot reach the centre at ${url} (${err.message}): check the URL, the cable or the network, and try again`, { cause: err });
+  if (err.code === 'SYNC_REFUSED') return new PalmPayError('CODE_REFUSED', `the centre at ${url} refused the code (${err.message}): a code works once and expires; print a new one with palmpay server terminal add`, { cause: err });
+  return err;
+}
