@@ -190,7 +190,6 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
       ? { part: 'scanner', description: `${SCANNER_DESCRIPTION}; images: ${images.description}; cash drawer and receipt printer simulated (receipts go to receipts.log)` }
       : { part: 'scanner', description: 'cash drawer and receipt printer simulated (receipts go to receipts.log)' },
   ];
-  if (centre.kind === 'embedded') placeholders.push({ part: 'server', description: 'embedded demo centre inside this terminal (not a regional centre)' });
   if (!link) placeholders.push({ part: 'server', description: `no link to a centre: records stay in the outbox (${describeCentre(centre)})` });
   if (centre.kind === 'remote' && centre.insecureHttp) placeholders.push({ part: 'server', description: `INSECURE: plain http to ${centre.url} (--insecure-http)` });
   for (const p of placeholders) log(`PLACEHOLDER ${p.part}: ${p.description}`);

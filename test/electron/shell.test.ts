@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { API_CALL_NAMES, IPC_EVENT_CHANNEL, ipcChannel } from '../../src/api/index.ts';
 import { ELECTRON_CSP, START_URL, windowOptions } from '../../electron/security.ts';
-import { startShell } from '../../electron/shell.ts';
+import { parseArgs, startShell } from '../../electron/shell.ts';
 import { createElectronStandIn, type ElectronStandIn } from './stand-in.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'palmpay-electron-'));
@@ -21,7 +21,8 @@ beforeAll(async () => {
   writeFileSync(join(scratch, 'app', 'renderer', 'index.html'), '<!doctype html><title>kiosk</title>');
   writeFileSync(join(scratch, 'secret.txt'), 'do not serve');
   e = createElectronStandIn();
-  shell = startShell(e.asElectron, { argv: ['electron', 'main.cjs', '--data', join(scratch, 'data'), '--lang', 'en'], baseDir, say: (l) => said.push(l) });
+  // `palmpay terminal --demo` passes --demo through: the simulated scanner and the embedded centre.
+  shell = startShell(e.asElectron, { argv: ['electron', 'main.cjs', '--data', join(scratch, 'data'), '--lang', 'en', '--demo'], baseDir, say: (l) => said.push(l) });
   await shell.ready;
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -157,5 +158,14 @@ describe('Electron start-up', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^palmpay: cannot use data folder .*part of the path is a file/);
     expect(other.BrowserWindow.instances).toHaveLength(0);
+  });
+});
+
+describe('the shell reads the flags palmpay terminal passes through', () => {
+  it('data, language, demo, scanner, centre, insecure http', () => {
+    expect(parseArgs(['e', 'main.cjs', '--data', '/d', '--lang', 'ku', '--demo', '--scanner', 'serial:/dev/ttyACM0', '--centre', 'https://c.example', '--insecure-http'])).toEqual({
+      data: '/d', lang: 'ku', demo: true, scanner: 'serial:/dev/ttyACM0', centre: 'https://c.example', insecureHttp: true,
+    });
+    expect(parseArgs(['e', 'main.cjs', '--lang', 'fr'])).toEqual({ data: undefined, lang: undefined });
   });
 });
