@@ -309,8 +309,9 @@ export class SerialModuleDriver implements ProtocolDriver {
         await this.familySnap(opts);
         return { kind: 'feature', bytes: await this.getFeature(M.LAST_SNAP_USER, opts) };
       } catch (err) {
-        // Redo the capture only when the module's copy may have been lost or the bytes were bad.
-        const redo = isDriverError(err) && (err.code === 'PROTO_CRC' || err.code === 'MODULE_IMAGE_INVALID' || err.code === 'DEVICE_RESTARTED' || err.code === 'MODULE_INVALID_PARAM');
+        // Redo the capture only when the module's copy may have been lost (a restart forgets snaps and
+        // saved images) or the bytes were bad.
+        const redo = isDriverError(err) && (['PROTO_CRC', 'MODULE_IMAGE_INVALID', 'DEVICE_RESTARTED', 'MODULE_INVALID_PARAM', 'MODULE_FILE_READ_FAILED'] as string[]).includes(err.code);
         if (!redo || opts.signal?.aborted) throw err;
         if (err.code !== 'DEVICE_RESTARTED') this.sink.fault(err);
         last = err;
@@ -380,6 +381,7 @@ export class SerialModuleDriver implements ProtocolDriver {
     const size = await this.req('GETSAVEDIMAGE', F.FAMILY.GETSAVEDIMAGE, F.encodeGetSavedImage(0), opts, { parse: (p) => this.fields('GETSAVEDIMAGE', F.parseImageSize(p)) });
     const file = new Uint8Array(size); // size capped by parseImageSize
     const step = Math.min(this.o.chunkBytes, F.MAX_UPLOAD_CHUNK);
+    let previous: Uint8Array | null = null;
     for (let off = 0; off < size; ) {
       const length = Math.min(step, size - off);
       const at = off;
@@ -391,12 +393,15 @@ export class SerialModuleDriver implements ProtocolDriver {
         retryable: (e) => e.code !== 'DEVICE_RESTARTED',
         match: (m) => {
           if (m.kind === 'reply') return m.reply.cmd === F.FAMILY.UPLOADIMAGE && m.reply.result !== F.R.SUCCESS ? F.resultError('UPLOADIMAGE', m.reply.result) : false;
+          // A second copy of the previous chunk (a duplicated or late frame) is not this one.
+          if (previous && Buffer.compare(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.length), Buffer.from(previous.buffer, previous.byteOffset, previous.length)) === 0) return false;
           if (m.bytes.length !== length) return new DriverError('PROTO_BAD_MESSAGE', `UPLOADIMAGE @${at}: ${m.bytes.length} bytes, asked for ${length}`);
           return true;
         },
       });
       if (bytes.kind !== 'image') throw new DriverError('PROTO_BAD_MESSAGE', 'UPLOADIMAGE: answered without image data');
       file.set(bytes.bytes, at);
+      previous = bytes.bytes;
       off += length;
       if (this.retries > retriesBefore) await sleep(this.o.exchangeTimeoutMs, opts.signal); // drain late duplicates
     }
