@@ -97,7 +97,9 @@ interface ReqOptions<T> {
 
 /** Answers that show a probed message exists even though this call failed. */
 const UNDERSTOOD: Partial<Record<string, DriverErrorCode[]>> = {
-  feature: ['MODULE_UNKNOWN_USER', 'MODULE_INVALID_PARAM'],
+  // No capture yet / no such user: the module knows the message. `invalid parameter` does not count: a
+  // vendor's 0xFA with another payload is of no use to us, and a module that lacks it may answer so.
+  feature: ['MODULE_UNKNOWN_USER'],
   images: ['MODULE_FILE_READ_FAILED', 'MODULE_INVALID_PARAM'],
 };
 
@@ -386,6 +388,7 @@ export class SerialModuleDriver implements ProtocolDriver {
       const length = Math.min(step, size - off);
       const at = off;
       const retriesBefore = this.retries;
+      let passedOver = false;
       const bytes = await this.slot.request(`UPLOADIMAGE @${at}`, encodeMessage(F.FAMILY.UPLOADIMAGE, F.encodeUploadImage(at, length)), {
         signal: opts.signal,
         timeoutMs: this.o.exchangeTimeoutMs,
@@ -393,8 +396,12 @@ export class SerialModuleDriver implements ProtocolDriver {
         retryable: (e) => e.code !== 'DEVICE_RESTARTED',
         match: (m) => {
           if (m.kind === 'reply') return m.reply.cmd === F.FAMILY.UPLOADIMAGE && m.reply.result !== F.R.SUCCESS ? F.resultError('UPLOADIMAGE', m.reply.result) : false;
-          // A second copy of the previous chunk (a duplicated or late frame) is not this one.
-          if (previous && Buffer.compare(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.length), Buffer.from(previous.buffer, previous.byteOffset, previous.length)) === 0) return false;
+          // A second copy of the previous chunk (a duplicated or late frame) is not this one; passed over
+          // once only, as an image may really hold two equal chunks (the re-read then brings it again).
+          if (!passedOver && previous && Buffer.compare(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.length), Buffer.from(previous.buffer, previous.byteOffset, previous.length)) === 0) {
+            passedOver = true;
+            return false;
+          }
           if (m.bytes.length !== length) return new DriverError('PROTO_BAD_MESSAGE', `UPLOADIMAGE @${at}: ${m.bytes.length} bytes, asked for ${length}`);
           return true;
         },

@@ -34,8 +34,12 @@ export async function startModule(dialect: SerialDialect, size = { width: 320, h
       remove: () => proc.stdin!.write('remove\n'),
       sim: null,
       stop: async () => {
-        proc.kill('SIGTERM');
-        await new Promise((r) => proc.once('exit', r));
+        proc.stdin!.end();
+        if (proc.exitCode === null) {
+          proc.kill('SIGTERM');
+          await new Promise((r) => proc.once('exit', r));
+        }
+        proc.stdout!.destroy();
       },
     };
   }
