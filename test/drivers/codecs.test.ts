@@ -232,3 +232,24 @@ describe('frame reassembly', () => {
     expect(r.push({ type: 'frame_begin', seq: 1, width: 2000, height: 2000, total: 4e6, crc: 0 }, 0)).toMatchObject({ kind: 'error', error: { code: 'PROTO_LENGTH' } });
   });
 });
+
+describe('module table vs store (planReconcile)', () => {
+  it('matches, adopts, flags orphans and duplicates, lists the missing', async () => {
+    const { planReconcile } = await import('../../drivers/client/module-users.ts');
+    const moduleUsers = [
+      { userId: 1, name: 'pp-a', admin: false },
+      { userId: 2, name: 'pp-b', admin: false },
+      { userId: 3, name: 'pp-b', admin: false }, // a second entry for one name (a lost enrol repeated by hand)
+      { userId: 7, name: 'pp-revoked', admin: false },
+    ];
+    const plan = planReconcile(moduleUsers, [{ name: 'pp-a', userId: 1 }, { name: 'pp-b', userId: 3 }, { name: 'pp-c' }]);
+    expect(plan.matched).toEqual([
+      { name: 'pp-a', userId: 1 },
+      { name: 'pp-b', userId: 3 },
+    ]);
+    expect(plan.adopt).toEqual([]);
+    expect(plan.orphans.map((u) => u.userId).sort()).toEqual([2, 7]);
+    expect(plan.missing).toEqual([{ name: 'pp-c' }]);
+    expect(planReconcile(moduleUsers.slice(0, 1), [{ name: 'pp-a' }]).adopt).toEqual([{ name: 'pp-a', userId: 1 }]);
+  });
+});

@@ -107,6 +107,19 @@ describe.each(['family', 'palm', 'extended'] as const)('%s module over a pty', (
     await expect(client.verify({ palmTimeoutS: 1 })).rejects.toMatchObject({ code: 'NO_PALM' });
   });
 
+  it("reconciles the module's table with the store's at start-up: orphans deleted, missing and adoptable listed", async () => {
+    const a = await enrol('alice', 'pp-r1');
+    const b = await enrol('bob', 'pp-r2');
+    const c = await enrol('carol', 'pp-r4');
+    const plan = await client.reconcileUsers([{ name: 'pp-r1', userId: a.userId }, { name: 'pp-r3' }, { name: 'pp-r4', userId: 999 }], { deleteOrphans: true });
+    expect(plan.matched).toEqual([{ name: 'pp-r1', userId: a.userId }]);
+    expect(plan.adopt).toEqual([{ name: 'pp-r4', userId: c.userId, storeHad: 999 }]);
+    expect(plan.missing).toEqual([{ name: 'pp-r3' }]);
+    expect(plan.orphans.map((u) => u.userId)).toEqual([b.userId]);
+    expect(plan.deleted).toEqual([b.userId]);
+    expect((await client.users()).map((u) => u.name).sort()).toEqual(['pp-r1', 'pp-r4']);
+  });
+
   it('accepts a reply with extra trailing bytes, counts them and says so once', async () => {
     const a = await enrol('alice', 'pp-0003');
     proxy.rewrite = (m) => (isReplyTo(m, FAMILY.VERIFY) && m.data[1] === R.SUCCESS ? [encodeMessage(FAMILY.REPLY, Uint8Array.from([...m.data, 1, 2, 3, 4, 5]))] : undefined);
