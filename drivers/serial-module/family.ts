@@ -6,7 +6,7 @@
  * own typed error and a message a technician can act on.
  */
 import { DriverError, type DriverErrorCode } from '../errors.ts';
-import { Writer } from '../util/bytes.ts';
+import { Reader, Writer } from '../util/bytes.ts';
 
 /** The family's message ids that PalmPay sends or receives. */
 export const FAMILY = {
@@ -94,47 +94,10 @@ export function resultError(what: string, result: number): DriverError {
 
 // ---------- lenient field reading ----------
 
-/** Reads a reply's fields; `extra` is what lies beyond them. Short → MODULE_REPLY_SHORT. */
-export class Fields {
-  private off = 0;
-  constructor(
-    private readonly b: Uint8Array,
-    private readonly what: string,
-  ) {}
-  private need(n: number): number {
-    if (this.off + n > this.b.length) throw new DriverError('MODULE_REPLY_SHORT', `${this.what}: ${this.b.length} byte(s), shorter than the family's fields`);
-    const o = this.off;
-    this.off += n;
-    return o;
-  }
-  u8(): number {
-    return this.b[this.need(1)]!;
-  }
-  u16(): number {
-    const o = this.need(2);
-    return (this.b[o]! << 8) | this.b[o + 1]!;
-  }
-  i16(): number {
-    const v = this.u16();
-    return v >= 0x8000 ? v - 0x10000 : v;
-  }
-  u32(): number {
-    const o = this.need(4);
-    return ((this.b[o]! << 24) | (this.b[o + 1]! << 16) | (this.b[o + 2]! << 8) | this.b[o + 3]!) >>> 0;
-  }
-  /** A fixed-width text field up to its first NUL; bytes outside printable ASCII shown as '?'. */
-  text(n: number): string {
-    const o = this.need(n);
-    let s = '';
-    for (let i = o; i < o + n; i++) {
-      const c = this.b[i]!;
-      if (c === 0) break;
-      s += c >= 0x20 && c <= 0x7e ? String.fromCharCode(c) : '?';
-    }
-    return s;
-  }
-  get extra(): number {
-    return this.b.length - this.off;
+/** Reads a reply's fields; `remaining` is what lies beyond them. Short → MODULE_REPLY_SHORT (not retried). */
+export class Fields extends Reader {
+  constructor(b: Uint8Array, what: string) {
+    super(b, what, 'MODULE_REPLY_SHORT');
   }
 }
 
@@ -145,7 +108,7 @@ export interface Parsed<T> {
 }
 
 function done<T>(value: T, f: Fields): Parsed<T> {
-  return { value, extra: f.extra };
+  return { value, extra: f.remaining };
 }
 
 // ---------- requests ----------

@@ -74,6 +74,14 @@ describe('palmpay scanner … against a family-only module', () => {
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('NO_PALM');
 
+    say('present bob');
+    const png = join(mkdtempSync(join(tmpdir(), 'palmpay-cli-')), 'palm.png');
+    const capture = await palmpay('scanner', 'capture', '--port', port, '--out', png, '--timeout', '20000');
+    say('remove');
+    expect(capture.code, capture.stderr).toBe(0);
+    expect(capture.stdout).toMatch(/frame 320×240/);
+    expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
+
     expect((await palmpay('scanner', 'delete', '--port', port, '--user', String(id))).code).toBe(0);
     expect(JSON.parse((await palmpay('scanner', 'users', '--port', port, '--json')).stdout)).toEqual([]);
     const bad = await palmpay('scanner', 'delete', '--port', port);

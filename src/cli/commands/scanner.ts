@@ -112,43 +112,33 @@ export function registerScanner(program: Command): void {
     .option('--wait <ms>', 'how long to wait for a palm', '30000')
     .option('--feature', 'ask a serial module for its feature instead of the image')
     .action(async (t: Target & { out?: string; wait: string; feature?: boolean }) => {
-      const { PalmPayError } = await import('../../util/errors.ts');
       const { writeFileSync } = await import('node:fs');
-      try {
-        const s = await open(t);
-        try {
-          console.error('lay a palm on the scanner…');
-          // A module without our status extension reports a palm only during a task: its snap waits itself.
-          await s.client.waitForPalm({ timeoutMs: Number(t.wait) }).catch((err: unknown) => {
-            if ((err as { code?: string }).code !== 'CAPABILITY_MISSING') throw err;
-          });
-          const t0 = performance.now();
-          const cap = await s.client.capture({ timeoutMs: Number(t.timeout), want: t.feature ? 'feature' : undefined });
-          const ms = Math.round(performance.now() - t0);
-          if (cap.kind === 'frame') {
-            console.log(`frame ${cap.width}×${cap.height} in ${ms} ms`);
-            if (t.out) {
-              const { PNG } = await import('pngjs');
-              const png = new PNG({ width: cap.width, height: cap.height });
-              for (let i = 0; i < cap.pixels.length; i++) {
-                png.data[i * 4] = png.data[i * 4 + 1] = png.data[i * 4 + 2] = cap.pixels[i]!;
-                png.data[i * 4 + 3] = 255;
-              }
-              writeFileSync(t.out, PNG.sync.write(png));
+      await withScanner(t, async (s) => {
+        console.error('lay a palm on the scanner…');
+        // A module without our status extension reports a palm only during a task: its snap waits itself.
+        await s.client.waitForPalm({ timeoutMs: Number(t.wait) }).catch((err: unknown) => {
+          if ((err as { code?: string }).code !== 'CAPABILITY_MISSING') throw err;
+        });
+        const t0 = performance.now();
+        const cap = await s.client.capture({ timeoutMs: Number(t.timeout), want: t.feature ? 'feature' : undefined });
+        const ms = Math.round(performance.now() - t0);
+        if (cap.kind === 'frame') {
+          console.log(`frame ${cap.width}×${cap.height} in ${ms} ms`);
+          if (t.out) {
+            const { PNG } = await import('pngjs');
+            const png = new PNG({ width: cap.width, height: cap.height });
+            for (let i = 0; i < cap.pixels.length; i++) {
+              png.data[i * 4] = png.data[i * 4 + 1] = png.data[i * 4 + 2] = cap.pixels[i]!;
+              png.data[i * 4 + 3] = 255;
             }
-          } else {
-            console.log(`feature of ${cap.bytes.length} bytes in ${ms} ms`);
-            if (t.out) writeFileSync(t.out, cap.bytes);
+            writeFileSync(t.out, PNG.sync.write(png));
           }
-          if (t.out) console.log(`wrote ${t.out}`);
-          const faults = Object.entries(s.client.stats.faults);
-          if (faults.length) console.error(`wire faults recovered: ${faults.map(([k, v]) => `${k}×${v}`).join(', ')}; retries ${s.client.stats.retries}`);
-        } finally {
-          await s.close();
+        } else {
+          console.log(`feature of ${cap.bytes.length} bytes in ${ms} ms`);
+          if (t.out) writeFileSync(t.out, cap.bytes);
         }
-      } catch (err) {
-        throw toCliError(err, PalmPayError);
-      }
+        if (t.out) console.log(`wrote ${t.out}`);
+      });
     });
 }
 
