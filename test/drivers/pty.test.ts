@@ -28,7 +28,7 @@ describe.each(SERIAL_DIALECTS)('serial scanner over a socat pty (%s dialect)', (
   let client: ScannerClient;
   const produced = new Map<number, Uint8Array>(); // crc → every image the simulator ever sent
   const lossless = dialect === 'extended';
-  const FRAMES = lossless ? 200 : 60;
+  const FRAMES = lossless ? 200 : 40;
 
   beforeAll(async () => {
     const base = syntheticSource({ width: W, height: H });
