@@ -17,7 +17,29 @@ export const DRIVER_ERROR_CODES = [
   'PROTO_TRANSFER_TIMEOUT', // a chunked transfer stalled
   'PROTO_STALE_REPLY', // a well-formed answer nobody is waiting for (late, duplicated)
   // device said no
-  'DEVICE_REJECTED', // the module answered with a non-success result code
+  'DEVICE_REJECTED', // a HID scanner refused a command (serial modules: the MODULE_* codes below)
+  // a serial module's result code (the EF AA family's list; drivers/serial-module/family.ts RESULTS)
+  'MODULE_REJECTED', // 1
+  'MODULE_ABORTED', // 2
+  'MODULE_CAMERA_FAILED', // 4
+  'MODULE_FAILED', // 5 unknown reason
+  'MODULE_INVALID_PARAM', // 6
+  'MODULE_NO_MEMORY', // 7
+  'MODULE_UNKNOWN_USER', // 8
+  'MODULE_TABLE_FULL', // 9
+  'MODULE_ALREADY_ENROLLED', // 10
+  'MODULE_LIVENESS_FAILED', // 12
+  'MODULE_AUTH_FAILED', // 14
+  'MODULE_FILE_READ_FAILED', // 19
+  'MODULE_FILE_WRITE_FAILED', // 20
+  'MODULE_ENCRYPTION_REQUIRED', // 21
+  'MODULE_RESULT_UNKNOWN', // a result code outside the family's list
+  'MODULE_REPLY_SHORT', // a well-framed reply shorter than the family's fields (not retried: the module means it)
+  'MODULE_IMAGE_INVALID', // an uploaded image that does not match its announced size or does not decode
+  'CAPABILITY_MISSING', // the module does not have what the call needs (discovered, not assumed)
+  'ENROL_UNCERTAIN', // an enrolment's outcome could not be established even after reconciling
+  'VERDICT_UNCONFIRMED', // a module's verify verdict was not confirmed on the host (ask for the PIN)
+  'CONFIG_BAD_PSEUDONYM', // a user_name that is not a pseudonymous id
   'DEVICE_RESTARTED', // a power-up note arrived in the middle of an exchange
   'NO_PALM', // the device waited for a palm and none came
   // exchange / transport

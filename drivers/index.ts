@@ -2,7 +2,8 @@
  * The drivers' public surface. The host creates a scanner from configuration:
  *   createScanner({ kind: 'serial', path: '/dev/ttyACM0' })
  *   createScanner({ kind: 'hid', usbId: '1d50:6150' })
- *   createScanner({ kind: 'sim', protocol: 'hid' })      // in-process simulator, scriptable via .sim
+ * It never imports the simulator: product entry points that choose a simulated scanner import
+ * `drivers/sim/index.ts` (createSimScanner) where they choose it, so a kiosk build carries no simulator.
  */
 import { ScannerClient, type ScannerClientOptions } from './client/client.ts';
 import { DriverError } from './errors.ts';
@@ -10,30 +11,18 @@ import { parseUsbId, formatUsbId, findSerialByUsbId } from './transport/discover
 import { HidTransport, nodeHidOpener, type HidOpener } from './transport/hid.ts';
 import { usbHotplug } from './transport/hotplug.ts';
 import { SerialTransport } from './transport/serial.ts';
-import { SimulatedScanner, type SimOptions } from './sim/simulator.ts';
 
 export type ScannerConfig =
   | { kind: 'serial'; path?: string; usbId?: string; baudRate?: number }
-  | { kind: 'hid'; usbId?: string; path?: string; open?: HidOpener }
-  | { kind: 'sim'; sim?: SimOptions };
+  | { kind: 'hid'; usbId?: string; path?: string; open?: HidOpener };
 
 export interface Scanner {
   client: ScannerClient;
-  /** Present for kind 'sim': script palms, inject faults, unplug. */
-  sim?: SimulatedScanner;
-  unplug?: () => void;
-  plug?: () => void;
-  unplugMidFrame?: (opts?: { afterBytes?: number; downMs?: number }) => void;
   close(): Promise<void>;
 }
 
 /** Builds and opens a scanner. Real devices reconnect by themselves after an unplug. */
 export async function createScanner(config: ScannerConfig, opts: ScannerClientOptions & { openTimeoutMs?: number } = {}): Promise<Scanner> {
-  if (config.kind === 'sim') {
-    const sim = new SimulatedScanner(config.sim);
-    const s = await sim.connectInProcess(opts);
-    return { client: s.client, sim, unplug: s.unplug, plug: s.plug, unplugMidFrame: s.unplugMidFrame, close: s.close };
-  }
   const withHotplug = { ...opts, connection: { hotplug: usbHotplug(), ...opts.connection } };
   let client: ScannerClient;
   if (config.kind === 'serial') {
@@ -62,9 +51,8 @@ export { ScannerClient } from './client/client.ts';
 export type { ScannerClientOptions } from './client/client.ts';
 export type * from './client/types.ts';
 export { DriverError, isDriverError, DRIVER_ERROR_CODES, type DriverErrorCode } from './errors.ts';
-export { SimulatedScanner, type SimOptions } from './sim/simulator.ts';
-export type { Presentation } from './sim/stage.ts';
-export { syntheticSource, folderSource } from './sim/sources.ts';
-export { syntheticPalm, type GreyImage } from './sim/synthetic-palm.ts';
-export { PtyPair } from './sim/pty.ts';
+export { judgeVerdict, type ModuleVerdict, type VerdictChecks, type VerdictDecision } from './client/verdict.ts';
+export { planReconcile, type ExpectedUser, type ReconcilePlan } from './client/module-users.ts';
+export { capabilityNames, type ModuleCapabilities, type ModuleUser, type EnrolRequest, type EnrolResult } from './client/serial-driver.ts';
+export { checkPseudonym, RESULTS as MODULE_RESULTS } from './serial-module/family.ts';
 export { listSerialPorts, listHidDevices, parseUsbId } from './transport/discovery.ts';

@@ -14,9 +14,11 @@ import type { Transport } from '../transport/transport.ts';
 import { anySignal, sleep, type CallOptions } from '../util/abort.ts';
 import { Emitter } from '../util/emitter.ts';
 import { HidImageDriver, type HidDriverOptions } from './hid-driver.ts';
-import { SerialModuleDriver, type SerialDriverOptions } from './serial-driver.ts';
+import { SerialModuleDriver, type EnrolRequest, type EnrolResult, type ModuleCapabilities, type ModuleUser, type SerialDriverOptions } from './serial-driver.ts';
+import { planReconcile, type ExpectedUser, type ReconcilePlan } from './module-users.ts';
+import type { ModuleVerdict } from './verdict.ts';
+import type { ModuleStatusCode } from '../serial-module/family.ts';
 import type { Capture, CaptureOptions, DeviceState, Indicator, IndicatorOptions, PalmEvent, ProtocolDriver, ScannerInfo, ScannerStats } from './types.ts';
-import type { EnrollRequest, VerifyResult } from '../serial-module/messages.ts';
 
 export interface ScannerClientOptions {
   connection?: ConnectionOptions;
@@ -36,6 +38,8 @@ export interface ScannerEvents extends Record<string, unknown> {
   palm: PalmEvent;
   fault: DriverError;
   retry: { what: string; error: DriverError };
+  /** Something a technician should know that is not a fault (e.g. a module's replies grew). */
+  notice: string;
 }
 
 const DEFAULT_TIMEOUTS = { info: 3000, waitForPalm: 60_000, capture: 15_000, setIndicator: 2000, reset: 3000, module: 15_000 };
@@ -48,7 +52,7 @@ export class ScannerClient extends Emitter<ScannerEvents> {
   private readonly timeouts: typeof DEFAULT_TIMEOUTS;
   private settledAt = 0;
   private readonly settleMs: number;
-  readonly stats: ScannerStats = { exchanges: 0, faults: {}, retries: 0, failedCalls: 0 };
+  readonly stats: ScannerStats = { exchanges: 0, faults: {}, retries: 0, failedCalls: 0, trailingBytes: {} };
 
   constructor(
     readonly transport: Transport,
@@ -71,6 +75,10 @@ export class ScannerClient extends Emitter<ScannerEvents> {
         if (this.connection.connected && !this.running) this.setState('ready');
       },
       unresponsive: () => this.setState('unresponsive'),
+      trailingBytes: (what: string, bytes: number, first: boolean) => {
+        this.stats.trailingBytes[what] = (this.stats.trailingBytes[what] ?? 0) + bytes;
+        if (first) this.emit('notice', `${what}: the module's reply carries ${bytes} byte(s) beyond the family's fields (newer firmware?); accepted and ignored`);
+      },
     };
     const send = (bytes: Uint8Array, o: CallOptions) => this.transport.write(bytes, o);
     this.driver = transport.kind === 'serial' ? new SerialModuleDriver(send, sink, opts.serial) : new HidImageDriver(send, sink, opts.hid);
@@ -179,21 +187,51 @@ export class ScannerClient extends Emitter<ScannerEvents> {
     return this.run('setExposure', this.timeouts.setIndicator, opts, (o) => d.setExposure(exposureUs, o));
   }
 
-  // ----- serial palm modules only: the module's own user store -----
+  // ----- serial palm modules only: discovery and the module's own user table -----
 
   private module(name: string): SerialModuleDriver {
     if (!(this.driver instanceof SerialModuleDriver)) throw new DriverError('CONFIG_INVALID', `${name}: only serial palm modules keep users`);
     return this.driver;
   }
 
-  /** Identify the palm on the module (module-side matching). */
-  verify(opts: CallOptions & { palmTimeoutS?: number } = {}): Promise<VerifyResult> {
-    const m = this.module('verify');
-    return this.run('verify', this.timeouts.module, opts, (o) => m.verify(opts.palmTimeoutS ?? 5, o));
+  /** What the last discovery found (null before the first info() or module call): for the status bar. */
+  get moduleCapabilities(): ModuleCapabilities | null {
+    return this.driver instanceof SerialModuleDriver ? this.driver.capabilities : null;
   }
-  enrollSingle(req: EnrollRequest, opts: CallOptions = {}): Promise<number> {
-    const m = this.module('enrollSingle');
-    return this.run('enrollSingle', this.timeouts.module, opts, (o) => m.enrollSingle(req, o));
+
+  /** GET_VERSION, then each extension tried once (cached; `refresh` asks again). */
+  capabilities(opts: CallOptions & { refresh?: boolean } = {}): Promise<ModuleCapabilities> {
+    const m = this.module('capabilities');
+    return this.run('capabilities', this.timeouts.info, opts, (o) => m.discover(o, opts.refresh));
+  }
+  /** The family's GETSTATUS: idle, busy, error or invalid. */
+  moduleStatus(opts: CallOptions = {}): Promise<ModuleStatusCode> {
+    const m = this.module('moduleStatus');
+    return this.run('moduleStatus', this.timeouts.info, opts, (o) => m.status(o));
+  }
+  /** The module's table: GET_ALL_USERID, then GETUSERINFO for each. */
+  users(opts: CallOptions = {}): Promise<ModuleUser[]> {
+    const m = this.module('users');
+    return this.run('users', this.timeouts.module, opts, (o) => m.users(o));
+  }
+  /**
+   * Identify the palm on the module. The answer is a claim (verdict.ts): pass it to judgeVerdict()
+   * with the host's feature matcher or the PIN check before anything depends on it.
+   */
+  verify(opts: CallOptions & { palmTimeoutS?: number } = {}): Promise<ModuleVerdict> {
+    const m = this.module('verify');
+    const palmS = opts.palmTimeoutS ?? 5;
+    return this.run('verify', Math.max(this.timeouts.module, palmS * 1000 + 5000), opts, (o) => m.verify(palmS, o));
+  }
+  /** ENROLL_SINGLE under a pseudonymous id, never repeated blindly (a lost reply is reconciled). */
+  enrol(req: EnrolRequest, opts: CallOptions = {}): Promise<EnrolResult> {
+    const m = this.module('enrol');
+    return this.run('enrol', Math.max(this.timeouts.module, req.timeoutS * 1000 + 10_000), opts, (o) => m.enrol(req, o));
+  }
+  /** ENROLL_ITG (the family's integrated enrolment). Not reconciled: prefer enrol(). */
+  enrolIntegrated(req: EnrolRequest & { enrollType?: number; allowDuplicate?: boolean }, opts: CallOptions = {}): Promise<number> {
+    const m = this.module('enrolIntegrated');
+    return this.run('enrolIntegrated', Math.max(this.timeouts.module, req.timeoutS * 1000 + 5000), opts, (o) => m.enrolIntegrated(req, o));
   }
   deleteUser(userId: number, opts: CallOptions = {}): Promise<void> {
     const m = this.module('deleteUser');
@@ -203,6 +241,25 @@ export class ScannerClient extends Emitter<ScannerEvents> {
     const m = this.module('deleteAll');
     return this.run('deleteAll', this.timeouts.module, opts, (o) => m.deleteAll(o));
   }
+  /**
+   * Start-up check: the module's table against the store's. Orphans are deleted when `deleteOrphans`;
+   * `adopt` and `missing` are for the host's store to act on (re-enrolment needs the person or a feature).
+   */
+  reconcileUsers(expected: readonly ExpectedUser[], opts: CallOptions & { deleteOrphans?: boolean } = {}): Promise<ReconcilePlan & { deleted: number[] }> {
+    const m = this.module('reconcileUsers');
+    return this.run('reconcileUsers', this.timeouts.module, opts, async (o) => {
+      const plan = planReconcile(await m.users(o), expected);
+      const deleted: number[] = [];
+      if (opts.deleteOrphans) {
+        for (const u of plan.orphans) {
+          await m.deleteUser(u.userId, o);
+          deleted.push(u.userId);
+        }
+      }
+      return { ...plan, deleted };
+    });
+  }
+  /** Palm variants: a stored user's feature, or the last capture's (user 0xFFFF). */
   getFeature(userId: number, opts: CallOptions = {}): Promise<Uint8Array> {
     const m = this.module('getFeature');
     return this.run('getFeature', this.timeouts.module, opts, (o) => m.getFeature(userId, o));

@@ -14,8 +14,14 @@ export interface ScannerInfo {
   firmware: string;
   width: number;
   height: number;
-  /** What capture() returns by default. */
-  captures: 'frame' | 'feature';
+  /** What capture() returns by default ('none': a module that only verifies and enrols on itself). */
+  captures: 'frame' | 'feature' | 'none';
+  /** Serial modules: the family's GET_VERSION text. */
+  version?: string;
+  /** Serial modules: what discovery found (drivers/PROTOCOL.md table 2), e.g. ['family_images', 'feature_transfer']. */
+  capabilities?: string[];
+  /** Serial modules: users in the module's table (GET_ALL_USERID), when it answered. */
+  users?: number;
 }
 
 export type Capture =
@@ -60,6 +66,8 @@ export interface DriverSink {
   deviceReady(): void;
   /** Retries exhausted without an answer. */
   unresponsive(error: DriverError): void;
+  /** A reply carried `bytes` beyond the fields we know (later firmware); `first`: first time for this module and message. */
+  trailingBytes(what: string, bytes: number, first: boolean): void;
 }
 
 export interface ScannerStats {
@@ -68,4 +76,6 @@ export interface ScannerStats {
   retries: number;
   /** Faults per call name that ended in a typed error for the caller. */
   failedCalls: number;
+  /** Bytes beyond the known fields, per reply kind (accepted: later firmware grows replies). */
+  trailingBytes: Record<string, number>;
 }

@@ -1,46 +1,36 @@
 /**
- * Our payload layouts inside EF AA messages (drivers/PROTOCOL.md). The message ids are the public ones
- * of the L015-type family; payloads, the indicator/status commands and the chunked image upload are ours.
- * Every parser validates lengths and ranges and throws only DriverError('PROTO_BAD_MESSAGE').
+ * PalmPay's extensions to the EF AA family (drivers/PROTOCOL.md, table 2): message ids the family does not
+ * use (0xC0–0xC4, checked against family.ts FAMILY_IDS by a test), plus our payloads for the palm
+ * variants' feature transfer (0xF9/0xFA, whose payloads the family does not publish). A module has each
+ * extension only if it answers it (discovery in client/serial-driver.ts). Every parser validates lengths
+ * and ranges and throws only DriverError('PROTO_BAD_MESSAGE'); replies may carry trailing bytes.
  */
 import { DriverError } from '../errors.ts';
 import { Reader, Writer } from '../util/bytes.ts';
+import { FAMILY } from './family.ts';
 
 export const MID = {
-  REPLY: 0x00,
-  NOTE: 0x01,
-  RESET: 0x10,
-  GET_STATUS: 0x11,
-  VERIFY: 0x12,
-  SNAP_IMAGE: 0x16,
-  UPLOAD_IMAGE: 0x18,
-  ENROLL_SINGLE: 0x1d,
-  DELUSER: 0x20,
-  DELALL: 0x21,
-  SET_INDICATOR: 0x60,
-  MODULE_ID: 0xac,
-  ENROLL_PALM_FEATURE: 0xf9,
-  GET_PALM_FEATURE: 0xfa,
+  REPLY: FAMILY.REPLY,
+  NOTE: FAMILY.NOTE,
+  /** Ours: module id, capability bits, image size, chunk cap. */
+  PP_INFO: 0xc0,
+  /** Ours: busy flag and palm placement. */
+  PP_STATUS: 0xc1,
+  /** Ours: LED and beeper. */
+  PP_INDICATOR: 0xc2,
+  /** Ours: take a picture and keep it under a sequence number, with its CRC-32 and its feature's. */
+  PP_SNAP: 0xc3,
+  /** Ours: read a chunk of a snap, addressed by sequence number and offset. */
+  PP_UPLOAD: 0xc4,
+  ENROLL_PALM_FEATURE: FAMILY.ENROLL_PALM_FEATURE,
+  GET_PALM_FEATURE: FAMILY.GET_PALM_FEATURE,
 } as const;
 
-export const NID = { READY: 0x00, PALM_STATE: 0x01, ERROR: 0x02 } as const;
+/** Our note id (the family's are 0–3): palm placement with distance, sent on every change. */
+export const PP_NOTE_PALM = 0xc1;
 
-/** Result codes (the family's MR_ values). */
-export const RESULT = {
-  SUCCESS: 0,
-  REJECTED: 1,
-  ABORTED: 2,
-  FAILED_CAMERA: 4,
-  FAILED_UNKNOWN: 5,
-  INVALID_PARAM: 6,
-  NO_MEMORY: 7,
-  UNKNOWN_USER: 8,
-  MAX_USER: 9,
-  ALREADY_ENROLLED: 10,
-  LIVENESS: 12,
-  TIMEOUT: 13,
-} as const;
-export const RESULT_NAMES: Record<number, string> = Object.fromEntries(Object.entries(RESULT).map(([k, v]) => [v, k.toLowerCase()]));
+/** PP_INFO capability bits. */
+export const CAP = { CRC_IMAGES: 1, FEATURES: 2, INDICATOR: 4, STATUS: 8 } as const;
 
 export const PALM_STATES = ['none', 'present', 'too_far', 'too_close', 'off_center'] as const;
 export type PalmState = (typeof PALM_STATES)[number];
@@ -48,19 +38,18 @@ export type PalmState = (typeof PALM_STATES)[number];
 export const INDICATORS = ['off', 'idle', 'busy', 'ok', 'error'] as const;
 export type Indicator = (typeof INDICATORS)[number];
 
-/** user id meaning "the palm of the last SNAP_IMAGE", for GET_PALM_FEATURE. */
+/** user id meaning "the palm of the last capture" (snap, verify or enrol), for GET_PALM_FEATURE. */
 export const LAST_SNAP_USER = 0xffff;
 /** Data bytes per UPLOAD_IMAGE / feature chunk the host asks for by default (socat-friendly, < MAX_DATA). */
 export const DEFAULT_CHUNK = 4096;
 export const MAX_CHUNK = 4096;
 export const MAX_IMAGE_SIDE = 2048;
 export const MAX_FEATURE_BYTES = 65536;
-const NAME_BYTES = 32;
 const MODULE_ID_BYTES = 32;
 
 const bad = (what: string) => new DriverError('PROTO_BAD_MESSAGE', what);
 
-// ---------- replies and notes ----------
+// ---------- replies and our palm note ----------
 
 export interface Reply {
   cmd: number;
@@ -77,38 +66,33 @@ export function parseReply(data: Uint8Array): Reply {
   return { cmd: data[0]!, result: data[1]!, payload: data.subarray(2) };
 }
 
-export type Note = { nid: 'ready' } | { nid: 'palm_state'; state: PalmState; distanceMm: number } | { nid: 'error'; code: number };
-
-export function encodeNote(note: Note): Uint8Array {
-  const w = new Writer();
-  if (note.nid === 'ready') return w.u8(NID.READY).build();
-  if (note.nid === 'palm_state') return w.u8(NID.PALM_STATE).u8(PALM_STATES.indexOf(note.state)).u16(note.distanceMm).build();
-  return w.u8(NID.ERROR).u8(note.code).build();
+export interface PalmNote {
+  state: PalmState;
+  distanceMm: number;
 }
 
-export function parseNote(data: Uint8Array): Note {
-  const r = new Reader(data, 'note');
-  const nid = r.u8();
-  let note: Note;
-  if (nid === NID.READY) note = { nid: 'ready' };
-  else if (nid === NID.PALM_STATE) {
-    const s = r.u8();
-    const state = PALM_STATES[s];
-    if (!state) throw bad(`palm-state note with unknown state ${s}`);
-    note = { nid: 'palm_state', state, distanceMm: r.u16() };
-  } else if (nid === NID.ERROR) note = { nid: 'error', code: r.u8() };
-  else throw bad(`unknown note id 0x${nid.toString(16)}`);
-  r.end();
-  return note;
+export function encodePalmNote(n: PalmNote): Uint8Array {
+  return new Writer().u8(PP_NOTE_PALM).u8(PALM_STATES.indexOf(n.state)).u16(n.distanceMm).build();
+}
+
+/** Our palm note's body (after the nid). */
+export function parsePalmNote(body: Uint8Array): PalmNote {
+  const r = new Reader(body, 'palm note');
+  const s = r.u8();
+  const state = PALM_STATES[s];
+  if (!state) throw bad(`palm note with unknown state ${s}`);
+  return { state, distanceMm: r.u16() };
 }
 
 // ---------- module id ----------
 
 export interface ModuleInfo {
   moduleId: string;
-  /** bit 0: can upload images; bit 1: can give features. */
+  /** Capability bits (CAP): our CRC-checked image upload, feature transfer, indicator, status. */
   canImage: boolean;
   canFeature: boolean;
+  canIndicator: boolean;
+  canStatus: boolean;
   width: number;
   height: number;
   maxChunk: number;
@@ -117,7 +101,7 @@ export interface ModuleInfo {
 export function encodeModuleInfo(i: ModuleInfo): Uint8Array {
   return new Writer()
     .ascii(i.moduleId, MODULE_ID_BYTES)
-    .u8((i.canImage ? 1 : 0) | (i.canFeature ? 2 : 0))
+    .u8((i.canImage ? CAP.CRC_IMAGES : 0) | (i.canFeature ? CAP.FEATURES : 0) | (i.canIndicator ? CAP.INDICATOR : 0) | (i.canStatus ? CAP.STATUS : 0))
     .u16(i.width)
     .u16(i.height)
     .u16(i.maxChunk)
@@ -131,10 +115,9 @@ export function parseModuleInfo(p: Uint8Array): ModuleInfo {
   const width = r.u16();
   const height = r.u16();
   const maxChunk = r.u16();
-  r.end();
   if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) throw bad(`module reports impossible image size ${width}×${height}`);
   if (maxChunk < 16 || maxChunk > MAX_CHUNK) throw bad(`module reports impossible chunk size ${maxChunk}`);
-  return { moduleId, canImage: (caps & 1) !== 0, canFeature: (caps & 2) !== 0, width, height, maxChunk };
+  return { moduleId, canImage: (caps & CAP.CRC_IMAGES) !== 0, canFeature: (caps & CAP.FEATURES) !== 0, canIndicator: (caps & CAP.INDICATOR) !== 0, canStatus: (caps & CAP.STATUS) !== 0, width, height, maxChunk };
 }
 
 // ---------- status ----------
@@ -150,7 +133,6 @@ export function parseStatus(p: Uint8Array): ModuleStatus {
   const r = new Reader(p, 'status reply');
   const busy = r.u8();
   const palm = PALM_STATES[r.u8()];
-  r.end();
   if (busy > 1 || !palm) throw bad('status reply out of range');
   return { busy: busy === 1, palm };
 }
@@ -173,7 +155,7 @@ export function parseIndicator(p: Uint8Array): IndicatorRequest {
   return { led, beepMs };
 }
 
-// ---------- verify / enrol / delete ----------
+// ---------- timeouts and user ids ----------
 
 export function encodeTimeoutRequest(timeoutS: number): Uint8Array {
   return new Writer().u8(Math.max(1, Math.min(255, Math.round(timeoutS)))).build();
@@ -185,47 +167,11 @@ export function parseTimeoutRequest(p: Uint8Array): number {
   return t;
 }
 
-export interface VerifyResult {
-  userId: number;
-  name: string;
-}
-export function encodeVerifyResult(v: VerifyResult): Uint8Array {
-  return new Writer().u16(v.userId).ascii(v.name, NAME_BYTES).build();
-}
-export function parseVerifyResult(p: Uint8Array): VerifyResult {
-  const r = new Reader(p, 'verify reply');
-  const userId = r.u16();
-  const name = r.ascii(NAME_BYTES);
-  r.end();
-  return { userId, name };
-}
-
-export interface EnrollRequest {
-  admin: boolean;
-  name: string;
-  timeoutS: number;
-}
-export function encodeEnrollRequest(e: EnrollRequest): Uint8Array {
-  return new Writer().u8(e.admin ? 1 : 0).ascii(e.name, NAME_BYTES).u8(Math.max(1, Math.min(255, e.timeoutS))).build();
-}
-export function parseEnrollRequest(p: Uint8Array): EnrollRequest {
-  const r = new Reader(p, 'enrol request');
-  const admin = r.u8();
-  const name = r.ascii(NAME_BYTES);
-  const timeoutS = r.u8();
-  r.end();
-  if (admin > 1) throw bad('enrol request: admin flag out of range');
-  return { admin: admin === 1, name, timeoutS };
-}
-
 export function encodeUserId(id: number): Uint8Array {
   return new Writer().u16(id).build();
 }
 export function parseUserId(p: Uint8Array): number {
-  const r = new Reader(p, 'user id');
-  const id = r.u16();
-  r.end();
-  return id;
+  return new Reader(p, 'user id').u16();
 }
 
 // ---------- snap + chunked image upload ----------
@@ -244,7 +190,6 @@ export function encodeSnapResult(s: SnapResult): Uint8Array {
 export function parseSnapResult(p: Uint8Array): SnapResult {
   const r = new Reader(p, 'snap reply');
   const s = { seq: r.u16(), width: r.u16(), height: r.u16(), imageCrc: r.u32(), featureBytes: r.u16(), featureCrc: r.u32() };
-  r.end();
   if (s.width > MAX_IMAGE_SIDE || s.height > MAX_IMAGE_SIDE) throw bad(`snap reply: impossible image size ${s.width}×${s.height}`);
   return s;
 }

@@ -1,24 +1,36 @@
 /**
- * The device side of the serial palm-module protocol (drivers/PROTOCOL.md), for tests, the bench and
- * `palmpay sim serial`. One task at a time like the real module; RESET interrupts a task waiting for
- * a palm. Faults from the FaultInjector are applied to each reply.
+ * The device side of the serial palm-module protocol, for tests, the bench and `palmpay sim serial`, in
+ * three dialects (drivers/PROTOCOL.md):
+ *  - 'family':   only the EF AA family's published messages (a module bought off the shelf);
+ *  - 'palm':     the family plus palm feature transfer (0xF9/0xFA);
+ *  - 'extended': the family plus every PalmPay extension (info, status, indicator, CRC-checked snaps).
+ * One task at a time like the real module; RESET interrupts a task waiting for a palm. Messages a dialect
+ * does not have are answered `rejected`, as the family's modules do. Faults are applied to each answer.
  */
 import { DriverError, isDriverError } from '../errors.ts';
 import { SerialDecoder, encodeMessage } from '../serial-module/codec.ts';
+import * as F from '../serial-module/family.ts';
 import * as M from '../serial-module/messages.ts';
 import type { Transport } from '../transport/transport.ts';
 import { sleep } from '../util/abort.ts';
 import { crc32 } from '../util/crc32.ts';
+import { encodeGreyJpeg } from '../util/image-file.ts';
 import { serveTransport, simFeature, waitPalm } from './device-common.ts';
 import { FaultInjector, SERIAL_FAULTS, type FaultPlan } from './faults.ts';
 import { atDistance, type ImageSource } from './sources.ts';
 import type { Stage } from './stage.ts';
+import type { GreyImage } from './synthetic-palm.ts';
+
+export const SERIAL_DIALECTS = ['family', 'palm', 'extended'] as const;
+export type SerialDialect = (typeof SERIAL_DIALECTS)[number];
 
 export interface SimSerialOptions {
   stage: Stage;
   source: ImageSource;
   width: number;
   height: number;
+  /** Default 'extended' (every PalmPay extension). */
+  dialect?: SerialDialect;
   model?: string;
   serial?: string;
   firmware?: string;
@@ -33,11 +45,23 @@ interface Snap {
   feature: Uint8Array;
 }
 
+/** How long the family's SNAPIMAGE waits for a palm before it photographs the empty glass. */
+const FAMILY_SNAP_WAIT_MS = 3000;
+/** Saved-image slots of the family's SNAPIMAGE. */
+const SAVED_SLOTS = 8;
+
 export class SimSerialModule {
   readonly faults: FaultInjector;
+  readonly dialect: SerialDialect;
   /** When true the module answers nothing (a hung module). */
   silent = false;
   indicator: M.IndicatorRequest = { led: 'off', beepMs: 0 };
+  /** The family's saved images (JPEG files), by number. */
+  private readonly saved = new Map<number, Uint8Array>();
+  /** The feature of the last capture (snap, verify or enrol), for GET_PALM_FEATURE(0xFFFF). */
+  private lastFeature: Uint8Array | null = null;
+  /** True while a task waits for a palm (the family sends state notes only then). */
+  private inTask = false;
   /** Called before serving each image chunk (tests use it to pull the cable mid-frame). */
   onUploadChunk: ((offset: number, total: number) => void) | null = null;
   readonly users = new Map<number, { name: string; admin: boolean; identity: string; feature: Uint8Array }>();
@@ -53,8 +77,10 @@ export class SimSerialModule {
 
   constructor(private readonly o: SimSerialOptions) {
     this.faults = new FaultInjector(o.faults ?? { rate: 0 }, SERIAL_FAULTS);
+    this.dialect = o.dialect ?? 'extended';
     o.stage.on('change', (p) => {
-      this.note({ nid: 'palm_state', state: p ? 'present' : 'none', distanceMm: p?.distanceMm ?? 0 });
+      if (this.dialect === 'extended') this.note(M.encodePalmNote({ state: p ? 'present' : 'none', distanceMm: p?.distanceMm ?? 0 }));
+      else if (this.inTask) this.note(F.encodeStateNote({ state: p ? 0 : 1, left: 0, top: 0, right: p ? this.o.width : 0, bottom: p ? this.o.height : 0, yaw: 0, pitch: 0, roll: 0 }));
     });
   }
 
@@ -72,13 +98,15 @@ export class SimSerialModule {
   /** Restarts the module: forgets snaps and sends NID_READY (a power-up note mid-session). */
   powerUp(): void {
     this.snaps.length = 0;
+    this.saved.clear();
+    this.lastFeature = null;
     this.decoder.reset();
     this.task?.abort();
-    this.write(encodeMessage(M.MID.NOTE, M.encodeNote({ nid: 'ready' })));
+    this.write(encodeMessage(F.FAMILY.NOTE, Uint8Array.of(F.NOTE_ID.READY)));
   }
 
-  private note(n: M.Note): void {
-    if (this.transport?.isOpen && !this.silent) this.write(encodeMessage(M.MID.NOTE, M.encodeNote(n)));
+  private note(data: Uint8Array): void {
+    if (this.transport?.isOpen && !this.silent) this.write(encodeMessage(F.FAMILY.NOTE, data));
   }
 
   private write(bytes: Uint8Array): void {
@@ -90,14 +118,18 @@ export class SimSerialModule {
     for (const ev of this.decoder.push(d)) {
       if (ev.type !== 'message') continue; // the module ignores what it cannot parse, like real ones
       const { mid, data } = ev.message;
-      if (mid === M.MID.RESET) this.task?.abort(); // interrupts the running task at once
+      if (mid === F.FAMILY.RESET) this.task?.abort(); // interrupts the running task at once
       this.queue = this.queue.then(() => this.handle(mid, data)).catch(() => undefined);
     }
   }
 
-  private async reply(cmd: number, result: number, payload?: Uint8Array): Promise<void> {
+  private reply(cmd: number, result: number, payload?: Uint8Array): Promise<void> {
+    return this.send(encodeMessage(F.FAMILY.REPLY, M.encodeReply(cmd, result, result === F.R.SUCCESS ? payload : undefined)));
+  }
+
+  /** Sends one answer (a REPLY or an IMAGE), with the fault plan applied. */
+  private async send(bytes: Uint8Array): Promise<void> {
     if (this.silent) return;
-    const bytes = encodeMessage(M.MID.REPLY, M.encodeReply(cmd, result, payload));
     const fault = this.faults.next();
     this.served.replies++;
     switch (fault) {
@@ -135,16 +167,19 @@ export class SimSerialModule {
     try {
       await this.dispatch(mid, data, task.signal);
     } catch (err) {
-      if (isDriverError(err) && err.code === 'SCANNER_ABORTED') return this.reply(mid, M.RESULT.ABORTED);
-      if (isDriverError(err) && err.code === 'PROTO_BAD_MESSAGE') return this.reply(mid, M.RESULT.INVALID_PARAM);
-      return this.reply(mid, M.RESULT.FAILED_UNKNOWN);
+      if (isDriverError(err) && err.code === 'SCANNER_ABORTED') return this.reply(mid, F.R.ABORTED);
+      if (isDriverError(err) && (err.code === 'PROTO_BAD_MESSAGE' || err.code === 'MODULE_REPLY_SHORT')) return this.reply(mid, F.R.INVALID_PARAM);
+      return this.reply(mid, F.R.FAILED);
     } finally {
+      this.inTask = false;
       if (this.task === task) this.task = null;
     }
   }
 
   private async shoot(timeoutS: number, signal: AbortSignal) {
+    this.inTask = true;
     const palm = await waitPalm(this.o.stage, timeoutS * 1000, signal);
+    this.inTask = false;
     if (!palm) return null;
     const shot = this.o.stage.shoot();
     const img = atDistance(await this.o.source.image(palm.identity, palm.sample, shot), palm.distanceMm);
@@ -152,74 +187,147 @@ export class SimSerialModule {
     return { palm, img };
   }
 
-  private async dispatch(mid: number, data: Uint8Array, signal: AbortSignal): Promise<void> {
+  private has(mid: number): boolean {
+    if (mid === M.MID.ENROLL_PALM_FEATURE || mid === M.MID.GET_PALM_FEATURE) return this.dialect !== 'family';
+    if (mid >= M.MID.PP_INFO && mid <= M.MID.PP_UPLOAD) return this.dialect === 'extended';
+    return true;
+  }
+
+  private version(): string {
     const o = this.o;
+    return `${o.model ?? 'PalmSim-L015'} ${this.dialect} ${o.firmware ?? '1.0'}`;
+  }
+
+  private async dispatch(mid: number, data: Uint8Array, signal: AbortSignal): Promise<void> {
+    if (!this.has(mid)) return this.reply(mid, F.R.REJECTED);
+    return mid === M.MID.GET_PALM_FEATURE || mid === M.MID.ENROLL_PALM_FEATURE || mid >= M.MID.PP_INFO ? this.extension(mid, data, signal) : this.family(mid, data, signal);
+  }
+
+  /** The family's messages, in the family's layouts. */
+  private async family(mid: number, data: Uint8Array, signal: AbortSignal): Promise<void> {
     switch (mid) {
-      case M.MID.MODULE_ID:
-        return this.reply(mid, 0, M.encodeModuleInfo({ moduleId: `${o.model ?? 'PalmSim-L015'}/${o.serial ?? 'SIM0001'}/${o.firmware ?? '1.0'}`, canImage: o.canImage ?? true, canFeature: true, width: o.width, height: o.height, maxChunk: o.maxChunk ?? M.MAX_CHUNK }));
-      case M.MID.RESET:
+      case F.FAMILY.GET_VERSION:
+        return this.reply(mid, 0, F.encodeVersion(this.version()));
+      case F.FAMILY.RESET:
         this.snaps.length = 0;
         return this.reply(mid, 0);
-      case M.MID.GET_STATUS:
+      case F.FAMILY.FACERESET:
+        return this.reply(mid, 0);
+      case F.FAMILY.GETSTATUS:
+        return this.reply(mid, 0, F.encodeStatus('idle'));
+      case F.FAMILY.VERIFY: {
+        const req = F.parseVerifyRequest(data);
+        const got = await this.shoot(req.timeoutS, signal);
+        if (!got) return this.reply(mid, F.R.TIMEOUT);
+        this.lastFeature = simFeature(got.img);
+        const hit = [...this.users].find(([, u]) => u.identity === got.palm.identity);
+        if (!hit) return this.reply(mid, F.R.UNKNOWN_USER);
+        return this.reply(mid, 0, F.encodeVerifyReply({ userId: hit[0], name: hit[1].name, admin: hit[1].admin, unlockStatus: 0 }));
+      }
+      case F.FAMILY.ENROLL:
+      case F.FAMILY.ENROLL_SINGLE:
+      case F.FAMILY.ENROLL_ITG: {
+        const req = mid === F.FAMILY.ENROLL_ITG ? F.parseEnrollItgRequest(data) : F.parseEnrollRequest(data);
+        if (!F.PSEUDONYM.test(req.name) && req.name !== '') return this.reply(mid, F.R.INVALID_PARAM);
+        const got = await this.shoot(req.timeoutS, signal);
+        if (!got) return this.reply(mid, F.R.TIMEOUT);
+        this.lastFeature = simFeature(got.img);
+        const duplicateOk = 'enableDuplicate' in req && req.enableDuplicate;
+        if (!duplicateOk && [...this.users.values()].some((u) => u.identity === got.palm.identity)) return this.reply(mid, F.R.ALREADY_ENROLLED);
+        let id = 1;
+        while (this.users.has(id)) id++;
+        if (id > 1000 || this.users.size >= 255) return this.reply(mid, F.R.TABLE_FULL);
+        this.users.set(id, { name: req.name, admin: req.admin, identity: got.palm.identity, feature: this.lastFeature });
+        return this.reply(mid, 0, F.encodeEnrollReply({ userId: id, direction: req.direction }));
+      }
+      case F.FAMILY.DELUSER:
+        return this.reply(mid, this.users.delete(F.parseUserIdRequest(data)) ? 0 : F.R.UNKNOWN_USER);
+      case F.FAMILY.DELALL:
+        this.users.clear();
+        return this.reply(mid, 0);
+      case F.FAMILY.GETUSERINFO: {
+        const id = F.parseUserIdRequest(data);
+        const u = this.users.get(id);
+        if (!u) return this.reply(mid, F.R.UNKNOWN_USER);
+        return this.reply(mid, 0, F.encodeUserInfo({ userId: id, name: u.name, admin: u.admin }));
+      }
+      case F.FAMILY.GET_ALL_USERID:
+        return this.reply(mid, 0, F.encodeAllUserIds([...this.users.keys()].sort((a, b) => a - b).slice(0, 255)));
+      case F.FAMILY.SNAPIMAGE: {
+        const { count, start } = F.parseSnapImageRequest(data);
+        if (count < 1 || start + count > SAVED_SLOTS) return this.reply(mid, F.R.INVALID_PARAM);
+        for (let i = 0; i < count; i++) {
+          const got = await this.shoot(FAMILY_SNAP_WAIT_MS / 1000, signal);
+          const img = got?.img ?? emptyGlass(this.o.width, this.o.height);
+          this.lastFeature = simFeature(img);
+          this.saved.set(start + i, encodeGreyJpeg(img));
+        }
+        return this.reply(mid, 0);
+      }
+      case F.FAMILY.GETSAVEDIMAGE: {
+        const img = this.saved.get(new F.Fields(data, 'GETSAVEDIMAGE request').u8());
+        if (!img) return this.reply(mid, F.R.FILE_READ_FAILED);
+        return this.reply(mid, 0, F.encodeImageSize(img.length));
+      }
+      case F.FAMILY.UPLOADIMAGE: {
+        const { offset, size } = F.parseUploadImageRequest(data);
+        const img = [...this.saved.values()].at(-1);
+        if (!img) return this.reply(mid, F.R.FILE_READ_FAILED);
+        if (size < 1 || size > F.MAX_UPLOAD_CHUNK || offset >= img.length) return this.reply(mid, F.R.INVALID_PARAM);
+        this.onUploadChunk?.(offset, img.length);
+        return this.send(encodeMessage(F.FAMILY.IMAGE, img.subarray(offset, offset + size)));
+      }
+      default:
+        return this.reply(mid, F.R.REJECTED);
+    }
+  }
+
+  /** Palm feature transfer and PalmPay's extensions. */
+  private async extension(mid: number, data: Uint8Array, signal: AbortSignal): Promise<void> {
+    const o = this.o;
+    switch (mid) {
+      case M.MID.PP_INFO:
+        return this.reply(
+          mid,
+          0,
+          M.encodeModuleInfo({ moduleId: `${o.model ?? 'PalmSim-L015'}/${o.serial ?? 'SIM0001'}/${o.firmware ?? '1.0'}`, canImage: o.canImage ?? true, canFeature: true, canIndicator: true, canStatus: true, width: o.width, height: o.height, maxChunk: o.maxChunk ?? M.MAX_CHUNK }),
+        );
+      case M.MID.PP_STATUS:
         return this.reply(mid, 0, M.encodeStatus({ busy: false, palm: this.o.stage.ensurePalm() ? 'present' : 'none' }));
-      case M.MID.SET_INDICATOR:
+      case M.MID.PP_INDICATOR:
         this.indicator = M.parseIndicator(data);
         return this.reply(mid, 0);
-      case M.MID.SNAP_IMAGE: {
+      case M.MID.PP_SNAP: {
         const got = await this.shoot(M.parseTimeoutRequest(data), signal);
-        if (!got) return this.reply(mid, M.RESULT.TIMEOUT);
+        if (!got) return this.reply(mid, F.R.TIMEOUT);
         const seq = (this.seq = (this.seq + 1) & 0xffff);
         const feature = simFeature(got.img);
+        this.lastFeature = feature;
         this.snaps.push({ seq, image: got.img.pixels, feature });
         if (this.snaps.length > 4) this.snaps.shift(); // a late host may still read the previous snap
         return this.reply(mid, 0, M.encodeSnapResult({ seq, width: got.img.width, height: got.img.height, imageCrc: crc32(got.img.pixels), featureBytes: feature.length, featureCrc: crc32(feature) }));
       }
-      case M.MID.UPLOAD_IMAGE: {
+      case M.MID.PP_UPLOAD: {
         const req = M.parseChunkRequest(data);
         const snap = this.snaps.find((s) => s.seq === req.seq);
-        if (!snap || req.offset >= snap.image.length) return this.reply(mid, M.RESULT.INVALID_PARAM);
+        if (!snap || req.offset >= snap.image.length) return this.reply(mid, F.R.INVALID_PARAM);
         this.onUploadChunk?.(req.offset, snap.image.length);
         const bytes = snap.image.subarray(req.offset, req.offset + Math.min(req.length, o.maxChunk ?? M.MAX_CHUNK));
         return this.reply(mid, 0, M.encodeChunkReply({ seq: req.seq, total: snap.image.length, offset: req.offset, bytes }));
       }
       case M.MID.GET_PALM_FEATURE: {
         const req = M.parseChunkRequest(data);
-        const feature = req.seq === M.LAST_SNAP_USER ? this.snaps.at(-1)?.feature : this.users.get(req.seq)?.feature;
-        if (!feature) return this.reply(mid, req.seq === M.LAST_SNAP_USER ? M.RESULT.INVALID_PARAM : M.RESULT.UNKNOWN_USER);
-        if (req.offset >= feature.length) return this.reply(mid, M.RESULT.INVALID_PARAM);
+        const feature = req.seq === M.LAST_SNAP_USER ? this.lastFeature : this.users.get(req.seq)?.feature;
+        if (!feature) return this.reply(mid, F.R.UNKNOWN_USER);
+        if (req.offset >= feature.length) return this.reply(mid, F.R.INVALID_PARAM);
         const bytes = feature.subarray(req.offset, req.offset + req.length);
         return this.reply(mid, 0, M.encodeChunkReply({ seq: req.seq, total: feature.length, offset: req.offset, bytes }));
       }
-      case M.MID.VERIFY: {
-        const got = await this.shoot(M.parseTimeoutRequest(data), signal);
-        if (!got) return this.reply(mid, M.RESULT.TIMEOUT);
-        const hit = [...this.users].find(([, u]) => u.identity === got.palm.identity);
-        if (!hit) return this.reply(mid, M.RESULT.UNKNOWN_USER);
-        return this.reply(mid, 0, M.encodeVerifyResult({ userId: hit[0], name: hit[1].name }));
-      }
-      case M.MID.ENROLL_SINGLE: {
-        const req = M.parseEnrollRequest(data);
-        const got = await this.shoot(req.timeoutS, signal);
-        if (!got) return this.reply(mid, M.RESULT.TIMEOUT);
-        if ([...this.users.values()].some((u) => u.identity === got.palm.identity)) return this.reply(mid, M.RESULT.ALREADY_ENROLLED);
-        let id = 1;
-        while (this.users.has(id)) id++;
-        if (id >= M.LAST_SNAP_USER) return this.reply(mid, M.RESULT.MAX_USER);
-        this.users.set(id, { name: req.name, admin: req.admin, identity: got.palm.identity, feature: simFeature(got.img) });
-        return this.reply(mid, 0, M.encodeUserId(id));
-      }
-      case M.MID.DELUSER: {
-        const id = M.parseUserId(data);
-        return this.reply(mid, this.users.delete(id) ? 0 : M.RESULT.UNKNOWN_USER);
-      }
-      case M.MID.DELALL:
-        this.users.clear();
-        return this.reply(mid, 0);
       case M.MID.ENROLL_PALM_FEATURE: {
         const c = M.parsePutFeature(data);
         let up = this.uploads.get(c.userId);
         if (c.offset === 0 || !up || up.total !== c.total) this.uploads.set(c.userId, (up = { total: c.total, buf: new Uint8Array(c.total), next: 0 }));
-        if (c.offset > up.next) return this.reply(mid, M.RESULT.INVALID_PARAM);
+        if (c.offset > up.next) return this.reply(mid, F.R.INVALID_PARAM);
         up.buf.set(c.bytes, c.offset);
         up.next = Math.max(up.next, c.offset + c.bytes.length);
         if (up.next === up.total) {
@@ -229,9 +337,20 @@ export class SimSerialModule {
         return this.reply(mid, 0, M.encodeUserId(c.userId));
       }
       default:
-        return this.reply(mid, M.RESULT.INVALID_PARAM);
+        return this.reply(mid, F.R.REJECTED);
     }
   }
+}
+
+/** What the camera sees with nothing on the glass: dark, with sensor noise. */
+function emptyGlass(width: number, height: number): GreyImage {
+  const pixels = new Uint8Array(width * height);
+  let x = 12345;
+  for (let i = 0; i < pixels.length; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    pixels[i] = 8 + (x >> 27);
+  }
+  return { width, height, pixels };
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -17,7 +17,7 @@ import { FakeHidBus } from './fake-hid.ts';
 import type { FaultPlan, FaultKind } from './faults.ts';
 import { SimHidScanner } from './hid-scanner.ts';
 import { PtyPair } from './pty.ts';
-import { SimSerialModule } from './serial-module.ts';
+import { SimSerialModule, type SerialDialect } from './serial-module.ts';
 import { syntheticSource, type ImageSource } from './sources.ts';
 import { Stage, type Presentation } from './stage.ts';
 
@@ -29,8 +29,10 @@ export interface SimOptions {
   /** Default: synthetic palms of width×height. */
   source?: ImageSource;
   faults?: FaultPlan;
-  /** Serial modules: whether the module uploads images (else it gives features only). */
+  /** Serial modules: whether the module uploads images our way (else it gives features only). */
   canImage?: boolean;
+  /** Serial modules: 'family' (published messages only), 'palm' (+ feature transfer), 'extended' (default: + every PalmPay extension). */
+  dialect?: SerialDialect;
 }
 
 export interface InProcessScanner {
@@ -57,7 +59,7 @@ export class SimulatedScanner {
     this.height = opts.height ?? 480;
     const source = opts.source ?? syntheticSource({ width: this.width, height: this.height });
     const common = { stage: this.stage, source, width: this.width, height: this.height, faults: opts.faults };
-    this.device = this.protocol === 'serial' ? new SimSerialModule({ ...common, canImage: opts.canImage }) : new SimHidScanner(common);
+    this.device = this.protocol === 'serial' ? new SimSerialModule({ ...common, canImage: opts.canImage, dialect: opts.dialect }) : new SimHidScanner(common);
   }
 
   // ----- scripting the glass -----

@@ -2,6 +2,7 @@
  * Where the simulator's images come from: the synthetic generator (default, no data needed) or a
  * folder of real NIR images named `<id>_l_940_<NN>.jpg|png` (the CASIA layout), resized if asked.
  */
+import { decodeImageBytes } from '../util/image-file.ts';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DriverError } from '../errors.ts';
@@ -47,22 +48,7 @@ export function resize(img: GreyImage, width: number, height: number): GreyImage
 
 /** Decodes a JPEG or PNG file to 8-bit grey. */
 export async function decodeImageFile(path: string): Promise<GreyImage> {
-  const buf = await readFile(path);
-  let w: number;
-  let h: number;
-  let rgba: Uint8Array;
-  if (buf[0] === 0x89 && buf[1] === 0x50) {
-    const { PNG } = await import('pngjs');
-    const png = PNG.sync.read(buf);
-    [w, h, rgba] = [png.width, png.height, png.data];
-  } else {
-    const jpeg = (await import('jpeg-js')).default;
-    const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 256 });
-    [w, h, rgba] = [img.width, img.height, img.data];
-  }
-  const px = new Uint8Array(w * h);
-  for (let i = 0; i < px.length; i++) px[i] = Math.round(0.299 * rgba[i * 4]! + 0.587 * rgba[i * 4 + 1]! + 0.114 * rgba[i * 4 + 2]!);
-  return { width: w, height: h, pixels: px };
+  return decodeImageBytes(await readFile(path), path);
 }
 
 /**

@@ -21,6 +21,10 @@ export class Reader {
     const o = this.need(2);
     return (this.b[o]! << 8) | this.b[o + 1]!;
   }
+  i16(): number {
+    const v = this.u16();
+    return v >= 0x8000 ? v - 0x10000 : v;
+  }
   u32(): number {
     const o = this.need(4);
     return ((this.b[o]! << 24) | (this.b[o + 1]! << 16) | (this.b[o + 2]! << 8) | this.b[o + 3]!) >>> 0;
@@ -37,6 +41,15 @@ export class Reader {
       if (c === 0) break;
       if (c < 0x20 || c > 0x7e) throw new DriverError(this.code, `${this.what}: non-ASCII byte in text field`);
       s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  /** Fixed-width text up to its first NUL, leniently: bytes outside printable ASCII read as '?'. */
+  text(n: number): string {
+    let s = '';
+    for (const c of this.bytes(n)) {
+      if (c === 0) break;
+      s += c >= 0x20 && c <= 0x7e ? String.fromCharCode(c) : '?';
     }
     return s;
   }

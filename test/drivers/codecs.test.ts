@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DriverError } from '../../drivers/errors.ts';
 import { SerialDecoder, encodeMessage, MAX_DATA, MAX_FRAME } from '../../drivers/serial-module/codec.ts';
+import * as F from '../../drivers/serial-module/family.ts';
 import * as M from '../../drivers/serial-module/messages.ts';
 import { CHUNK_DATA, encodeDeviceReport, encodeHostReport, parseDeviceReport, parseHostReport, REPORT_BYTES, type DeviceReport } from '../../drivers/hid-profile/reports.ts';
 import { FrameReassembler } from '../../drivers/hid-profile/reassembly.ts';
@@ -13,19 +14,19 @@ const errors = (evs: ReturnType<SerialDecoder['push']>) => evs.filter((e) => e.t
 
 describe('EF AA framing', () => {
   it('encodes the power-up note exactly as the modules send it', () => {
-    expect(hex(encodeMessage(M.MID.NOTE, M.encodeNote({ nid: 'ready' })))).toBe('efaa0100010000');
+    expect(hex(encodeMessage(F.FAMILY.NOTE, Uint8Array.of(F.NOTE_ID.READY)))).toBe('efaa0100010000');
   });
 
   it('decodes byte by byte, and a whole stream at once, to the same messages', () => {
-    const a = encodeMessage(0x00, M.encodeReply(M.MID.MODULE_ID, 0, new Uint8Array([1, 2, 3])));
-    const b = encodeMessage(0x01, M.encodeNote({ nid: 'palm_state', state: 'present', distanceMm: 55 }));
+    const a = encodeMessage(0x00, M.encodeReply(F.FAMILY.GET_VERSION, 0, new Uint8Array([1, 2, 3])));
+    const b = encodeMessage(0x01, M.encodePalmNote({ state: 'present', distanceMm: 55 }));
     const all = Buffer.concat([a, b]);
     const d1 = new SerialDecoder();
     const one = [...all].flatMap((x) => messages(d1.push(new Uint8Array([x]))));
     const two = messages(new SerialDecoder().push(all));
     expect(one).toEqual(two);
     expect(two.map((m) => m.mid)).toEqual([0, 1]);
-    expect(M.parseNote(two[1]!.data)).toEqual({ nid: 'palm_state', state: 'present', distanceMm: 55 });
+    expect(M.parsePalmNote(two[1]!.data.subarray(1))).toEqual({ state: 'present', distanceMm: 55 });
   });
 
   it('resynchronises after garbage and reports it', () => {
@@ -72,15 +73,13 @@ describe('EF AA framing', () => {
 
 describe('serial payload layouts', () => {
   it('round-trips every layout', () => {
-    const info = { moduleId: 'PalmSim/SN1/1.2', canImage: true, canFeature: false, width: 640, height: 480, maxChunk: 4096 };
+    const info = { moduleId: 'PalmSim/SN1/1.2', canImage: true, canFeature: false, canIndicator: true, canStatus: false, width: 640, height: 480, maxChunk: 4096 };
     expect(M.parseModuleInfo(M.encodeModuleInfo(info))).toEqual(info);
     const snap = { seq: 7, width: 640, height: 480, imageCrc: 0xdeadbeef, featureBytes: 1024, featureCrc: 1 };
     expect(M.parseSnapResult(M.encodeSnapResult(snap))).toEqual(snap);
     expect(M.parseChunkRequest(M.encodeChunkRequest({ seq: 1, offset: 4096, length: 4096 }))).toEqual({ seq: 1, offset: 4096, length: 4096 });
     const cr = M.parseChunkReply(M.encodeChunkReply({ seq: 1, total: 10, offset: 8, bytes: new Uint8Array([1, 2]) }));
     expect([cr.seq, cr.total, cr.offset, [...cr.bytes]]).toEqual([1, 10, 8, [1, 2]]);
-    expect(M.parseEnrollRequest(M.encodeEnrollRequest({ admin: true, name: 'Hêlîn', timeoutS: 5 }))).toEqual({ admin: true, name: 'H?l?n', timeoutS: 5 });
-    expect(M.parseVerifyResult(M.encodeVerifyResult({ userId: 3, name: 'x' }))).toEqual({ userId: 3, name: 'x' });
     expect(M.parseStatus(M.encodeStatus({ busy: true, palm: 'too_far' }))).toEqual({ busy: true, palm: 'too_far' });
     expect(M.parseIndicator(M.encodeIndicator({ led: 'ok', beepMs: 120 }))).toEqual({ led: 'ok', beepMs: 120 });
   });
@@ -90,8 +89,69 @@ describe('serial payload layouts', () => {
     expect(() => M.parseSnapResult(M.encodeSnapResult({ seq: 1, width: 9000, height: 1, imageCrc: 0, featureBytes: 0, featureCrc: 0 }))).toThrow(DriverError);
     expect(() => M.parseChunkReply(M.encodeChunkReply({ seq: 1, total: 4, offset: 3, bytes: new Uint8Array(2) }))).toThrow(DriverError);
     expect(() => M.parseChunkRequest(M.encodeChunkRequest({ seq: 1, offset: 0, length: 0 }))).toThrow(DriverError);
-    expect(() => M.parseNote(new Uint8Array([0x09]))).toThrow(DriverError);
+    expect(() => M.parsePalmNote(new Uint8Array([0x09, 0, 0]))).toThrow(DriverError);
     expect(() => M.parseReply(new Uint8Array([1]))).toThrow(DriverError);
+  });
+});
+
+describe("the EF AA family's published layouts", () => {
+  it('sends requests exactly as the family publishes them', () => {
+    expect(hex(F.encodeVerify({ powerDownAfter: false, timeoutS: 10 }))).toBe('000a');
+    const enrol = F.encodeEnroll({ admin: false, name: 'pp-7f3a', direction: F.DIRECTION_STRAIGHT, timeoutS: 10 });
+    expect(enrol.length).toBe(35);
+    expect([enrol[0], enrol[33], enrol[34]]).toEqual([0, 0x01, 10]);
+    expect(Buffer.from(enrol.subarray(1, 33)).toString('latin1').replace(/\0+$/, '')).toBe('pp-7f3a');
+    expect(F.encodeEnrollItg({ admin: false, name: 'pp-1', enrollType: 1, direction: 1, enableDuplicate: false, timeoutS: 9 }).length).toBe(40);
+    expect(hex(F.encodeSnapImage(1, 0))).toBe('0100');
+    expect(hex(F.encodeGetSavedImage(0))).toBe('00');
+    expect(hex(F.encodeUploadImage(4000, 4000))).toBe('00000fa000000fa0');
+    expect(() => F.encodeUploadImage(0, 4001)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(hex(F.encodeUserId(0x1234))).toBe('1234');
+  });
+
+  it('parses replies by their fields, accepts and counts trailing bytes, refuses short ones', () => {
+    const v = F.encodeVerifyReply({ userId: 17, name: 'pp-17', admin: false, unlockStatus: 1 });
+    expect(v.length).toBe(36);
+    expect(F.parseVerifyReply(v)).toEqual({ value: { userId: 17, name: 'pp-17', admin: false, unlockStatus: 1 }, extra: 0 });
+    expect(F.parseVerifyReply(Buffer.concat([v, Buffer.from([9, 9, 9])])).extra).toBe(3);
+    expect(() => F.parseVerifyReply(v.subarray(0, 34))).toThrow(expect.objectContaining({ code: 'MODULE_REPLY_SHORT' }));
+    expect(F.parseEnrollReply(Uint8Array.of(0, 5, 1))).toEqual({ value: { userId: 5, direction: 1 }, extra: 0 });
+    expect(() => F.parseEnrollReply(Uint8Array.of(0, 5))).toThrow(expect.objectContaining({ code: 'MODULE_REPLY_SHORT' }));
+    expect(F.parseAllUserIds(Uint8Array.of(2, 0, 1, 0, 9, 0xee))).toEqual({ value: [1, 9], extra: 1 });
+    expect(() => F.parseAllUserIds(Uint8Array.of(3, 0, 1, 0, 9))).toThrow(expect.objectContaining({ code: 'MODULE_REPLY_SHORT' }));
+    expect(F.parseUserInfo(F.encodeUserInfo({ userId: 4, name: 'pp-4', admin: true })).value).toEqual({ userId: 4, name: 'pp-4', admin: true });
+    expect(F.parseVersion(F.encodeVersion('L015 v2.1')).value).toBe('L015 v2.1');
+    expect(F.parseStatus(Uint8Array.of(1)).value).toBe('busy');
+    expect(() => F.parseStatus(Uint8Array.of(7))).toThrow(expect.objectContaining({ code: 'PROTO_BAD_MESSAGE' }));
+    expect(F.parseImageSize(Uint8Array.of(0, 0, 0x9c, 0x40)).value).toBe(40000);
+    expect(() => F.parseImageSize(Uint8Array.of(0xff, 0, 0, 0))).toThrow(expect.objectContaining({ code: 'PROTO_LENGTH' }));
+  });
+
+  it('parses the READY note and the 16-byte state note', () => {
+    expect(F.parseFamilyNote(Uint8Array.of(0)).value).toEqual({ nid: 'ready' });
+    const st = F.encodeStateNote({ state: 0, left: 10, top: 20, right: -1, bottom: 40, yaw: -5, pitch: 3, roll: 0 });
+    expect(st.length).toBe(17);
+    expect(F.parseFamilyNote(st)).toEqual({ value: { nid: 'state', state: { state: 0, left: 10, top: 20, right: -1, bottom: 40, yaw: -5, pitch: 3, roll: 0 } }, extra: 0 });
+    expect(() => F.parseFamilyNote(st.subarray(0, 10))).toThrow(expect.objectContaining({ code: 'MODULE_REPLY_SHORT' }));
+  });
+
+  it('gives every result code of the family its own typed error and message', () => {
+    const codes = [1, 2, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 19, 20, 21].map((r) => F.resultError('VERIFY', r));
+    expect(new Set(codes.map((e) => e.code)).size).toBe(codes.length);
+    for (const e of codes) expect(e.message.length).toBeGreaterThan(30);
+    expect(F.resultError('VERIFY', 13).code).toBe('NO_PALM');
+    expect(F.resultError('VERIFY', 21).code).toBe('MODULE_ENCRYPTION_REQUIRED');
+    expect(F.resultError('VERIFY', 77).code).toBe('MODULE_RESULT_UNKNOWN');
+  });
+
+  it("puts PalmPay's own messages only on ids the family does not use", () => {
+    for (const id of [M.MID.PP_INFO, M.MID.PP_STATUS, M.MID.PP_INDICATOR, M.MID.PP_SNAP, M.MID.PP_UPLOAD]) expect(F.FAMILY_IDS.has(id), `0x${id.toString(16)}`).toBe(false);
+    expect([0, 1, 2, 3]).not.toContain(M.PP_NOTE_PALM);
+  });
+
+  it('refuses a person-like user_name: only pseudonymous ids go to the module', () => {
+    expect(() => F.encodeEnroll({ admin: false, name: 'Amira Haddad', direction: 1, timeoutS: 5 })).toThrow(expect.objectContaining({ code: 'CONFIG_BAD_PSEUDONYM' }));
+    expect(() => F.checkPseudonym('x'.repeat(33))).toThrow(expect.objectContaining({ code: 'CONFIG_BAD_PSEUDONYM' }));
   });
 });
 
@@ -170,5 +230,26 @@ describe('frame reassembly', () => {
   it('refuses a begin over the caps before allocating', () => {
     const r = new FrameReassembler({ timeoutMs: 100, maxWidth: 100, maxHeight: 100 });
     expect(r.push({ type: 'frame_begin', seq: 1, width: 2000, height: 2000, total: 4e6, crc: 0 }, 0)).toMatchObject({ kind: 'error', error: { code: 'PROTO_LENGTH' } });
+  });
+});
+
+describe('module table vs store (planReconcile)', () => {
+  it('matches, adopts, flags orphans and duplicates, lists the missing', async () => {
+    const { planReconcile } = await import('../../drivers/client/module-users.ts');
+    const moduleUsers = [
+      { userId: 1, name: 'pp-a', admin: false },
+      { userId: 2, name: 'pp-b', admin: false },
+      { userId: 3, name: 'pp-b', admin: false }, // a second entry for one name (a lost enrol repeated by hand)
+      { userId: 7, name: 'pp-revoked', admin: false },
+    ];
+    const plan = planReconcile(moduleUsers, [{ name: 'pp-a', userId: 1 }, { name: 'pp-b', userId: 3 }, { name: 'pp-c' }]);
+    expect(plan.matched).toEqual([
+      { name: 'pp-a', userId: 1 },
+      { name: 'pp-b', userId: 3 },
+    ]);
+    expect(plan.adopt).toEqual([]);
+    expect(plan.orphans.map((u) => u.userId).sort()).toEqual([2, 7]);
+    expect(plan.missing).toEqual([{ name: 'pp-c' }]);
+    expect(planReconcile(moduleUsers.slice(0, 1), [{ name: 'pp-a' }]).adopt).toEqual([{ name: 'pp-a', userId: 1 }]);
   });
 });

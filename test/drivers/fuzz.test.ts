@@ -11,6 +11,7 @@ import { DRIVER_ERROR_CODES, DriverError } from '../../drivers/errors.ts';
 import { CHUNK_DATA, encodeDeviceReport, parseDeviceReport, REPORT_BYTES, type DeviceReport } from '../../drivers/hid-profile/reports.ts';
 import { FrameReassembler } from '../../drivers/hid-profile/reassembly.ts';
 import { MAX_FRAME, SerialDecoder, encodeMessage } from '../../drivers/serial-module/codec.ts';
+import * as F from '../../drivers/serial-module/family.ts';
 import * as M from '../../drivers/serial-module/messages.ts';
 import { rng } from '../../drivers/sim/rng.ts';
 import { crc32 } from '../../drivers/util/crc32.ts';
@@ -106,7 +107,11 @@ function serialStream(r: R, kind: number): { bytes: Uint8Array; mustFind?: Uint8
   }
 }
 
-const PARSERS: Array<(p: Uint8Array) => unknown> = [M.parseModuleInfo, M.parseStatus, M.parseIndicator, M.parseTimeoutRequest, M.parseVerifyResult, M.parseEnrollRequest, M.parseUserId, M.parseSnapResult, M.parseChunkRequest, M.parseChunkReply, M.parsePutFeature];
+const PARSERS: Array<(p: Uint8Array) => unknown> = [
+  M.parseModuleInfo, M.parseStatus, M.parseIndicator, M.parseTimeoutRequest, M.parseUserId, M.parseSnapResult, M.parseChunkRequest, M.parseChunkReply, M.parsePutFeature, M.parsePalmNote,
+  // the family's layouts
+  F.parseVerifyReply, F.parseEnrollReply, F.parseUserInfo, F.parseAllUserIds, F.parseVersion, F.parseStatus, F.parseImageSize, F.parseFamilyNote, F.parseEnrollRequest, F.parseEnrollItgRequest, F.parseVerifyRequest, F.parseUploadImageRequest, F.parseSnapImageRequest,
+];
 
 function checkSerial(dec: SerialDecoder, r: R, bytes: Uint8Array, mustFind?: Uint8Array): void {
   dec.reset();
@@ -124,7 +129,7 @@ function checkSerial(dec: SerialDecoder, r: R, bytes: Uint8Array, mustFind?: Uin
         found.push(enc);
         const data = ev.message.data;
         typedOnly(() => M.parseReply(data));
-        typedOnly(() => M.parseNote(data));
+        typedOnly(() => F.parseFamilyNote(data));
         const parse = PARSERS[int(r, PARSERS.length)]!;
         typedOnly(() => parse(data.subarray(2)));
       }

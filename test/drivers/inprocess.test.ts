@@ -101,16 +101,16 @@ describe('serial module user store', () => {
   it('enrols, verifies, moves features and deletes on the module', async () => {
     const { sim, client } = await setup('serial');
     sim.present('carol');
-    const id = await client.enrollSingle({ admin: false, name: 'Carol', timeoutS: 2 });
-    await expect(client.verify()).resolves.toEqual({ userId: id, name: 'Carol' });
+    const { userId: id } = await client.enrol({ name: 'pp-carol', timeoutS: 2 });
+    await expect(client.verify()).resolves.toMatchObject({ userId: id, name: 'pp-carol', verdictUnconfirmed: true, evidence: { kind: 'capture_feature' } });
     const feat = await client.getFeature(id);
     expect(feat.length).toBe(1024);
     await client.putFeature(77, feat);
     await expect(client.getFeature(77)).resolves.toEqual(feat);
     await client.deleteUser(id);
-    await expect(client.verify()).rejects.toMatchObject({ code: 'DEVICE_REJECTED' });
+    await expect(client.verify()).rejects.toMatchObject({ code: 'MODULE_UNKNOWN_USER' });
     await client.deleteAll();
-    await expect(client.getFeature(77)).rejects.toMatchObject({ code: 'DEVICE_REJECTED' });
+    await expect(client.getFeature(77)).rejects.toMatchObject({ code: 'MODULE_UNKNOWN_USER' });
     const cap = await client.capture({ want: 'feature' });
     expect(cap.kind).toBe('feature');
   });

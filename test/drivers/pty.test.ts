@@ -1,5 +1,7 @@
-// Acceptance over a real socat pty with the real SerialPort on both ends: 200 frames with faults in
-// 5 % of exchanges (no corrupt frame accepted, every fault typed or retried), and unplug/replug.
+// Acceptance over a real socat pty with the real SerialPort on both ends, for each simulator dialect:
+// frames with faults in 5 % of exchanges (no corrupt frame accepted, every fault typed or retried), and
+// unplug/replug. The family and palm dialects upload JPEG files the family's way (no CRC): an accepted
+// frame must be the picture the module took, up to JPEG's loss.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScannerClient } from '../../drivers/client/client.ts';
 import { DriverError } from '../../drivers/errors.ts';
@@ -8,16 +10,25 @@ import { syntheticSource } from '../../drivers/sim/sources.ts';
 import { SerialTransport } from '../../drivers/transport/serial.ts';
 import { crc32 } from '../../drivers/util/crc32.ts';
 import type { PtyPair } from '../../drivers/sim/pty.ts';
-import type { SimSerialModule } from '../../drivers/sim/serial-module.ts';
+import { SERIAL_DIALECTS, type SimSerialModule } from '../../drivers/sim/serial-module.ts';
 
 const W = 320;
 const H = 240;
 
-describe('serial scanner over a socat pty', () => {
+/** Mean absolute difference of two equal-sized frames. */
+function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! - b[i]!);
+  return s / a.length;
+}
+
+describe.each(SERIAL_DIALECTS)('serial scanner over a socat pty (%s dialect)', (dialect) => {
   let sim: SimulatedScanner;
   let pty: PtyPair;
   let client: ScannerClient;
   const produced = new Map<number, Uint8Array>(); // crc → every image the simulator ever sent
+  const lossless = dialect === 'extended';
+  const FRAMES = lossless ? 200 : 40;
 
   beforeAll(async () => {
     const base = syntheticSource({ width: W, height: H });
@@ -29,12 +40,12 @@ describe('serial scanner over a socat pty', () => {
         return img;
       },
     };
-    sim = new SimulatedScanner({ protocol: 'serial', width: W, height: H, source, faults: { rate: 0.05, seed: 42 } });
+    sim = new SimulatedScanner({ protocol: 'serial', dialect, width: W, height: H, source, faults: { rate: 0.05, seed: 42 } });
     let n = 0;
     sim.autoPresent(() => ({ identity: `id${n % 7}`, sample: 1 + (n++ % 3) }));
     pty = await sim.startPty();
     client = new ScannerClient(new SerialTransport({ path: pty.hostPath }), {
-      serial: { exchangeTimeoutMs: 200 },
+      serial: { exchangeTimeoutMs: 200, familySnapTimeoutMs: 1500 },
       connection: { backoff: { initialMs: 25, maxMs: 200 } },
     });
     await client.open({ timeoutMs: 5000 });
@@ -45,19 +56,24 @@ describe('serial scanner over a socat pty', () => {
     await sim?.stop();
   });
 
-  it('captures 200 frames with 5 % faulty exchanges; no corrupt frame is ever accepted', async () => {
+  it('captures frames with 5 % faulty exchanges; no corrupt frame is ever accepted', async () => {
     let ok = 0;
     let calls = 0;
     const failures: Record<string, number> = {};
-    while (ok < 200 && calls < 260) {
+    while (ok < FRAMES && calls < FRAMES * 1.3) {
       calls++;
       try {
         const cap = await client.capture({ timeoutMs: 10_000 });
         if (cap.kind !== 'frame') throw new Error('expected a frame');
         expect([cap.width, cap.height]).toEqual([W, H]);
-        const sent = produced.get(crc32(cap.pixels));
-        expect(sent, 'an accepted frame must be byte-identical to one the simulator sent').toBeDefined();
-        expect(Buffer.compare(Buffer.from(sent!), Buffer.from(cap.pixels))).toBe(0);
+        if (lossless) {
+          const sent = produced.get(crc32(cap.pixels));
+          expect(sent, 'an accepted frame must be byte-identical to one the simulator sent').toBeDefined();
+          expect(Buffer.compare(Buffer.from(sent!), Buffer.from(cap.pixels))).toBe(0);
+        } else {
+          const best = Math.min(...[...produced.values()].slice(-6).map((p) => meanAbsDiff(p, cap.pixels)));
+          expect(best, 'an accepted frame must be a picture the module took (up to JPEG loss)').toBeLessThan(2.5);
+        }
         ok++;
       } catch (err) {
         expect(err, 'every failure is typed').toBeInstanceOf(DriverError);
@@ -70,9 +86,9 @@ describe('serial scanner over a socat pty', () => {
     const injectedTotal = device.faults.injected;
     const observed = Object.values(client.stats.faults).reduce((a, b) => a + (b ?? 0), 0);
     console.log(
-      JSON.stringify({ frames_ok: ok, capture_calls: calls, exchanges_served: device.faults.exchanges, faults_injected: injected, faults_injected_total: injectedTotal, typed_faults_seen: client.stats.faults, retries: client.stats.retries, failed_captures_by_code: failures }, null, 1),
+      JSON.stringify({ dialect, frames_ok: ok, capture_calls: calls, exchanges_served: device.faults.exchanges, faults_injected: injected, faults_injected_total: injectedTotal, typed_faults_seen: client.stats.faults, retries: client.stats.retries, failed_captures_by_code: failures }, null, 1),
     );
-    expect(ok).toBe(200);
+    expect(ok).toBe(FRAMES);
     expect(injectedTotal / device.faults.exchanges).toBeGreaterThan(0.03);
     expect(injectedTotal / device.faults.exchanges).toBeLessThan(0.07);
     // Every injected fault other than a short delay is visible as a typed fault event.
@@ -87,8 +103,8 @@ describe('serial scanner over a socat pty', () => {
     client.on('state', (s) => states.push(s));
     let replugAt = 0;
     let pulled = false;
-    device.onUploadChunk = (offset) => {
-      if (pulled || offset < 30_000) return;
+    device.onUploadChunk = (offset, total) => {
+      if (pulled || offset < total / 2) return;
       pulled = true;
       void pty.unplug().then(async () => {
         await new Promise((r) => setTimeout(r, 300));

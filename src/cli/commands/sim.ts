@@ -16,26 +16,29 @@ export function registerSim(program: Command): void {
     .option('--seed <n>', 'fault plan seed', '1')
     .option('--identities <list>', 'identities presented in turn, one per capture (auto mode)', 'alice,bob,carol')
     .option('--no-auto', 'do not present palms by themselves; script them on stdin')
-    .action(async (opts: { size: string; images?: string; faults: string; seed: string; identities: string; auto: boolean }) => {
-      const { SimulatedScanner } = await import('../../../drivers/sim/simulator.ts');
+    .option('--dialect <d>', 'family (published EF AA messages only) | palm (+ feature transfer) | extended (+ every PalmPay extension)', 'extended')
+    .action(async (opts: { size: string; images?: string; faults: string; seed: string; identities: string; auto: boolean; dialect: string }) => {
+      const { SimulatedScanner, SERIAL_DIALECTS } = await import('../../../drivers/sim/index.ts');
       const { folderSource } = await import('../../../drivers/sim/sources.ts');
+      const dialect = SERIAL_DIALECTS.find((d) => d === opts.dialect);
       const { PalmPayError } = await import('../../util/errors.ts');
       const { createInterface } = await import('node:readline');
       const m = /^(\d+)x(\d+)$/.exec(opts.size);
       if (!m) throw new PalmPayError('CONFIG_INVALID', `--size wants WxH, got '${opts.size}'`);
       const [width, height] = [Number(m[1]), Number(m[2])];
+      if (!dialect) throw new PalmPayError('CONFIG_INVALID', `--dialect wants one of ${SERIAL_DIALECTS.join(', ')}, got '${opts.dialect}'`);
       const rate = Number(opts.faults);
       if (!(rate >= 0 && rate <= 1)) throw new PalmPayError('CONFIG_INVALID', '--faults is a fraction from 0 to 1');
       try {
         const folder = opts.images ? await folderSource(opts.images, { width, height }) : undefined;
         const ids = folder ? folder.identities : opts.identities.split(',').map((s) => s.trim()).filter(Boolean);
-        const s = new SimulatedScanner({ protocol: 'serial', width, height, source: folder, faults: { rate, seed: Number(opts.seed) } });
+        const s = new SimulatedScanner({ protocol: 'serial', dialect, width, height, source: folder, faults: { rate, seed: Number(opts.seed) } });
         let n = 0;
         const auto = () => ({ identity: ids[n++ % ids.length]!, sample: 1 + Math.floor(n / ids.length) });
         if (opts.auto) s.autoPresent(auto);
         const pty = await s.startPty();
         console.log(pty.hostPath);
-        console.error(`sim serial: ${width}×${height} ${folder ? folder.name : 'synthetic palms'}, faults ${rate}; open ${pty.hostPath} (socat pid ${pty.pid}). Ctrl-C to stop.`);
+        console.error(`sim serial (${dialect} dialect): ${width}×${height} ${folder ? folder.name : 'synthetic palms'}, faults ${rate}; open ${pty.hostPath} (socat pid ${pty.pid}). Ctrl-C to stop.`);
         const rl = createInterface({ input: process.stdin, terminal: false });
         rl.on('line', (line) => {
           const [cmd, a, b] = line.trim().split(/\s+/);
