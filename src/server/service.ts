@@ -5,7 +5,7 @@ import { GENESIS_HASH } from '../protocol/record.ts';
 import { publicKeyObject } from '../protocol/sign.ts';
 import { PalmPayError } from '../util/errors.ts';
 import {
-  issueCertificate, newServerKeyPkcs8, parseAuthorization, requestMessage, sealFor, serverIdentity, sha256Hex, signTime,
+  issueCertificate, newServerKeyPkcs8, parseAuthorization, requestMessage, sealFor, serverIdentity, sha256Hex, signTime, verifyTime,
   type Certificate, type ServerIdentity, type SignedTime,
 } from '../protocol/crypto.ts';
 import { ingestRecords, prepareRecords } from './ingest.ts';
@@ -155,7 +155,7 @@ export class Central {
       if (t.public_key !== key) throw new ServerError('TERMINAL_KEY_CHANGED', 'terminal key changed during the upload: retry', 409);
       const now = this.now();
       const touched = new Set<string>();
-      const out = await ingestRecords(r, { now, terminal: t, touchedAccounts: touched, onEnrolment: (rr, pid) => this.checkEnrolment(rr, pid) }, prepared);
+      const out = await ingestRecords(r, { now, terminal: t, touchedAccounts: touched, onEnrolment: (rr, pid) => this.checkEnrolment(rr, pid), verifyServerTime: (st) => verifyTime(this.identity.publicKeyHex, st) }, prepared);
       await r.touchTerminal(t.id, now);
       await this.publishAllowances(r, touched);
       return out;

@@ -108,6 +108,9 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
     case 'person': {
       const p = (d.person ?? {}) as { name?: string; idNumber?: string; phone?: string; employerId?: string; accountId?: string };
       const personId = String(d.personId);
+      // An account has one owner: an event binding an already bound account to someone else is ignored whole.
+      const bound = typeof d.accountId === 'string' ? s.people.getAccount(d.accountId) : undefined;
+      if (bound && bound.personId !== personId) return;
       s.people.upsert({ personId, name: p.name ?? personId, idNumber: p.idNumber ?? null, phone: p.phone ?? null, employerId: p.employerId ?? null, status: 'active', updatedAtMs: nowMs });
       if (typeof d.accountId === 'string') s.people.upsertAccountRow({ accountId: d.accountId, personId, currency: 'SYP', status: 'active', updatedAtMs: nowMs });
       const stored = s.settings.get<string | { sealed: string }>(SETTINGS.encKey);
