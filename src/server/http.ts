@@ -5,9 +5,10 @@ import type { z } from 'zod';
 import type { Logger } from '../util/log.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { ServerError, type Central } from './service.ts';
+import { parseAuthorization } from '../protocol/crypto.ts';
 import {
   BODY_LIMIT, ErrorResponse, FeedQuery, FeedResponse, HealthResponse, jsonSchema, PersonParams, RegisterRequest, RegisterResponse,
-  StatementResponse, TemplatesRequest, TemplatesResponse, UploadRequest, UploadResponse,
+  StatementResponse, TemplatesRequest, TemplatesResponse, TimeQuery, TimeResponse, UploadRequest, UploadResponse,
 } from '../protocol/schemas.ts';
 
 declare module 'fastify' {
@@ -96,7 +97,10 @@ export function buildApp(central: Central, log: Logger): FastifyInstance<RawServ
     return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
   });
 
-  app.get('/v1/time', async () => central.signedTime());
+  app.get('/v1/time', { schema: { response: { 200: jsonSchema(TimeResponse), ...errors } } }, async (req) => {
+    const { nonce } = parse(TimeQuery, req.query, 'time query');
+    return nonce ? { ...central.signedTime(), bound: central.boundTime(nonce) } : central.signedTime();
+  });
 
   app.post('/v1/register', { schema: { response: { 200: jsonSchema(RegisterResponse), ...errors } } }, async (req) => {
     const body = parse(RegisterRequest, req.body, 'registration');
@@ -120,7 +124,8 @@ export function buildApp(central: Central, log: Logger): FastifyInstance<RawServ
   app.get('/v1/feed', { schema: { response: { 200: jsonSchema(FeedResponse), ...errors } } }, async (req) => {
     const q = parse(FeedQuery, req.query, 'feed query');
     const t = await auth(req);
-    return central.feed(t, q.cursor, q.limit);
+    // The page is signed together with this request's signature: it answers this request and no other.
+    return central.feed(t, q.cursor, q.limit, parseAuthorization(req.headers.authorization)?.sig ?? '');
   });
 
   // A person's statement, for the counter (an employee asks for past payouts). Terminals only.

@@ -9,6 +9,7 @@ import {
   type Certificate, type ServerIdentity, type SignedTime,
 } from '../protocol/crypto.ts';
 import { ingestRecords, prepareRecords } from './ingest.ts';
+import { eventsDigest, signBoundTime, signFeedPage, type BoundTime, type FeedPageProof } from '../protocol/feed-page.ts';
 import type { RecordResult } from '../protocol/schemas.ts';
 import { VerifyPool } from './verify-pool.ts';
 import { leaseMoveRefusal, parsePayrollCsv, PayrollImportError, pickLeaseHolder } from './payroll.ts';
@@ -78,6 +79,11 @@ export class Central {
 
   signedTime(): SignedTime {
     return signTime(this.identity, this.now());
+  }
+
+  /** The time signed together with a caller's nonce: a terminal correcting its clock believes only this. */
+  boundTime(nonce: string): BoundTime {
+    return signBoundTime(this.identity.privateKey, this.now(), nonce);
   }
 
   // ---- terminals ----
@@ -313,7 +319,7 @@ export class Central {
 
   // ---- feeds ----
   /** The delta feed for one terminal after `cursor`: up to FEED_PAGE events, templates sealed for that terminal. */
-  async feed(terminal: TerminalRow, cursor: number, limit = FEED_PAGE): Promise<{ events: FeedEvent[]; cursor: number; more: boolean; time: SignedTime }> {
+  async feed(terminal: TerminalRow, cursor: number, limit = FEED_PAGE, request = ''): Promise<{ events: FeedEvent[]; cursor: number; more: boolean; time: SignedTime; proof: FeedPageProof }> {
     const rows = await this.repo.tx(async (r) => {
       await r.touchTerminal(terminal.id, this.now());
       const page = await r.feedSince(['all', `region:${terminal.region}`, `terminal:${terminal.id}`], cursor, limit + 1);
@@ -336,7 +342,11 @@ export class Central {
       }
       return { out, more: page.length > limit, last: page.length ? Number(page[Math.min(page.length, limit) - 1]!.seq) : cursor };
     });
-    return { events: rows.out, cursor: rows.last, more: rows.more, time: this.signedTime() };
+    const time = this.signedTime();
+    // Signed over what the terminal will apply: the events as they go on the wire (JSON), the range, the request.
+    const events = JSON.parse(JSON.stringify(rows.out)) as FeedEvent[];
+    const proof = signFeedPage(this.identity.privateKey, { terminalId: terminal.id, from: cursor, to: rows.last, more: rows.more, eventsSha256: eventsDigest(events), timeMs: time.ms, request });
+    return { events, cursor: rows.last, more: rows.more, time, proof };
   }
 
   /** Supervisor: a review item has been handled. */
