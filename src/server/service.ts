@@ -1,7 +1,7 @@
 // The centre's application service: registration, ingestion, registry, payroll and leases, feeds, statements.
 // Each public method is one transaction over the repository; HTTP and the CLI are thin layers over this.
 import { randomBytes, randomUUID, verify as edVerify } from 'node:crypto';
-import { GENESIS_HASH } from '../protocol/record.ts';
+import { CURRENCIES, GENESIS_HASH, Id } from '../protocol/record.ts';
 import { publicKeyObject } from '../protocol/sign.ts';
 import { PalmPayError } from '../util/errors.ts';
 import {
@@ -264,6 +264,9 @@ export class Central {
   // ---- money in ----
   /** Admin: a deposit into a customer account (made at the bank, outside the terminals). */
   async creditAccount(accountId: string, amountMinor: number, currency: string): Promise<void> {
+    if (!Object.hasOwn(CURRENCIES, currency)) throw new ServerError('CREDIT_INVALID', `currency must be one of ${Object.keys(CURRENCIES).join(', ')} (ISO 4217, upper case), got ${JSON.stringify(currency)}`, 422);
+    if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0) throw new ServerError('CREDIT_INVALID', `a credit is a positive whole number of minor units, got ${amountMinor}`, 422);
+    if (!Id.safeParse(accountId).success) throw new ServerError('CREDIT_INVALID', `account id ${JSON.stringify(accountId)} is not a valid id`, 422);
     await this.repo.tx(async (r) => {
       await r.postTxn({ source: 'admin', terminalId: null, seq: null, ref: `credit:${randomUUID()}`, memo: `deposit to ${accountId}`, at: this.now(), postings: fundingPostings(accountId, amountMinor, currency) });
       await this.publishAllowances(r, new Set([accountId]));
