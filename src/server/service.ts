@@ -31,7 +31,8 @@ export interface CentralOptions {
   onlineWindowMs?: number;
   /** Offline allowance ceiling per customer and currency, in minor units. */
   allowanceCap?: Record<string, number>;
-  /** Largest request clock skew accepted on terminal requests. Default 24 h (offline terminals drift). */
+  /** Largest request clock skew accepted on terminal requests. Default 5 minutes (a terminal corrects its
+   * clock from the centre's nonce-bound signed time when refused). */
   maxSkewMs?: number;
   /** Threads verifying signatures of large batches (default: min(4, cores)). */
   verifyThreads?: number;
@@ -126,17 +127,36 @@ export class Central {
     return this.repo.tx((r) => r.listTerminals());
   }
 
-  /** Checks a terminal request's signature header; returns the active terminal. */
+  /**
+   * Checks a terminal request's signature header; returns the active terminal. An unknown, unregistered or
+   * wrongly signed request gets one uniform AUTH_FAILED (no enumerating terminal ids); only a request the
+   * terminal's key really signed learns more (clock off, revoked, replayed). Each signature is accepted once
+   * within the time window (the request's time is its nonce; the window is minutes, not a day).
+   */
   async authenticate(header: string | undefined, method: string, path: string, body: Buffer | string): Promise<TerminalRow> {
     const a = parseAuthorization(header);
     if (!a) return this.authFail('AUTH_MISSING', 'missing or malformed Authorization header (PalmPay <terminal>:<ms>:<sig>)', 401);
     const t = await this.repo.tx((r) => r.getTerminal(a.terminalId));
-    if (!t || t.status === 'pending' || !t.public_key) return this.authFail('TERMINAL_UNKNOWN', `terminal ${a.terminalId} is not registered`, 401);
-    if (t.status === 'revoked') return this.authFail('TERMINAL_REVOKED', `terminal ${t.id} is revoked`, 403);
-    if (Math.abs(this.now() - a.ms) > (this.opts.maxSkewMs ?? 24 * 3600_000)) return this.authFail('AUTH_CLOCK', 'request time is too far from the server time', 401);
+    const failed = () => this.authFail('AUTH_FAILED', 'request authentication failed', 401);
+    if (!t || t.status === 'pending' || !t.public_key) return failed();
     const ok = edVerify(null, requestMessage(method, path, a.ms, body), publicKeyObject(Buffer.from(t.public_key, 'hex')), Buffer.from(a.sig, 'hex'));
-    if (!ok) return this.authFail('AUTH_SIGNATURE', 'request signature does not verify', 401);
+    if (!ok) return failed();
+    if (t.status === 'revoked') return this.authFail('TERMINAL_REVOKED', `terminal ${t.id} is revoked`, 403);
+    const window = this.opts.maxSkewMs ?? 5 * 60_000;
+    const now = this.now();
+    if (Math.abs(now - a.ms) > window) return this.authFail('AUTH_CLOCK', 'request time is too far from the server time', 401);
+    if (!this.seenRequests.add(a.sig, now + 2 * window, now)) return this.authFail('AUTH_REPLAYED', 'this signed request was already received (a replay)', 401);
     return t;
+  }
+
+  /** Signatures of requests accepted within the window (a replay of one is refused). */
+  private readonly seenRequests = new ReplayCache();
+  /** Whether a terminal request could be one: a well-formed header naming an active terminal (checked before the body is read). */
+  async plausibleRequest(header: string | undefined): Promise<boolean> {
+    const a = parseAuthorization(header);
+    if (!a) return false;
+    const t = await this.repo.tx((r) => r.getTerminal(a.terminalId));
+    return Boolean(t && t.status !== 'pending' && t.public_key);
   }
 
   private authFail(code: string, message: string, status: number): never {
@@ -363,9 +383,12 @@ export class Central {
   }
 
   /** A person's statement: salary credited and paid out, purchases and refunds, with the record behind each line. */
-  async statement(personId: string) {
+  async statement(personId: string, asker?: TerminalRow) {
     return this.repo.tx(async (r) => {
       const p = await r.getPerson(personId);
+      // A terminal sees the statements of its own region's people only; anything else is one uniform "not found"
+      // (so a terminal cannot learn who is enrolled elsewhere). The admin CLI passes no terminal.
+      if (asker && (!p || p.region !== asker.region)) throw new ServerError('STATEMENT_NOT_FOUND', `no statement for ${personId} in this region`, 404);
       const salary = await r.accountHistory(account.salary(personId));
       const acct = p?.account_id ? await r.accountHistory(account.customer(p.account_id)) : [];
       const balances = [...(await r.listBalances(account.salary(personId))), ...(p?.account_id ? await r.listBalances(account.customer(p.account_id)) : [])];
@@ -379,6 +402,25 @@ export class Central {
         balances: balances.map((b) => ({ account: b.account, currency: b.currency, balanceMinor: Number(b.balance) })),
       };
     });
+  }
+}
+
+/** Request signatures seen, each until it expires; bounded (the oldest go first when full). */
+class ReplayCache {
+  private readonly until = new Map<string, number>();
+  constructor(private readonly max = 1_000_000) {}
+  /** False when `sig` was seen and has not expired. */
+  add(sig: string, expiresAt: number, now: number): boolean {
+    const seen = this.until.get(sig);
+    if (seen !== undefined && seen > now) return false;
+    if (this.until.size >= this.max) {
+      for (const [k, exp] of this.until) {
+        if (exp <= now || this.until.size >= this.max) this.until.delete(k);
+        else break;
+      }
+    }
+    this.until.set(sig, expiresAt);
+    return true;
   }
 }
 

@@ -99,6 +99,8 @@ export class CentreClient {
     }
     if (res.status >= 400) {
       const err = (json as { error?: { code?: string; message?: string } }).error;
+      // The link delivered this request twice (the centre takes each signed request once): a retry signs anew.
+      if (err?.code === 'AUTH_REPLAYED') throw new LinkError(`${method} ${path}: the centre had already received this signed request`);
       throw new CentreRefusal(res.status, err?.code ?? 'UNKNOWN', err?.message ?? text.slice(0, 200));
     }
     return json as T;
