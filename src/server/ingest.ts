@@ -219,7 +219,7 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
     case 'enrolment': {
       ctx.people?.clear(); // the registry changes under this batch
       const existing = await r.getPerson(rec.personId);
-      const owner = rec.person.accountId !== undefined ? await r.personByAccount(rec.person.accountId) : undefined;
+      const owner = rec.person.accountId !== undefined ? await r.accountOwner(rec.person.accountId) : undefined;
       const no = refused(checkEnrolment(rec, existing, owner));
       if (no) return no;
       await r.insertPerson({

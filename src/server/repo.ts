@@ -283,6 +283,10 @@ export class RepoTx {
   personByAccount(accountId: string): Promise<PersonRow | undefined> {
     return this.c.get<PersonRow>('SELECT * FROM persons WHERE account_id = ?', [accountId]);
   }
+  /** The person an account is bound to now (revoked enrolments release their account). One owner per account. */
+  accountOwner(accountId: string): Promise<PersonRow | undefined> {
+    return this.c.get<PersonRow>("SELECT * FROM persons WHERE account_id = ? AND status <> 'revoked' ORDER BY created_at, id LIMIT 1", [accountId]);
+  }
 
   // ---- vouchers ----
   async insertVoucher(v: VoucherRow): Promise<void> {
