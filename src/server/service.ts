@@ -5,10 +5,11 @@ import { CURRENCIES, GENESIS_HASH, Id } from '../protocol/record.ts';
 import { publicKeyObject } from '../protocol/sign.ts';
 import { PalmPayError } from '../util/errors.ts';
 import {
-  issueCertificate, newServerKeyPkcs8, parseAuthorization, requestMessage, sealFor, serverIdentity, sha256Hex, signTime, verifyTime,
+  issueCertificate, parseAuthorization, requestMessage, sealFor, serverIdentity, sha256Hex, signTime, verifyTime,
   type Certificate, type ServerIdentity, type SignedTime,
 } from '../protocol/crypto.ts';
 import { ingestRecords, prepareRecords } from './ingest.ts';
+import { isSealed, keyDirFor, loadCentreKeys, openTemplates, sealTemplates, secureSqliteFile } from './keys.ts';
 import { eventsDigest, signBoundTime, signFeedPage, type BoundTime, type FeedPageProof } from '../protocol/feed-page.ts';
 import type { RecordResult } from '../protocol/schemas.ts';
 import { VerifyPool } from './verify-pool.ts';
@@ -36,6 +37,8 @@ export interface CentralOptions {
   maxSkewMs?: number;
   /** Threads verifying signatures of large batches (default: min(4, cores)). */
   verifyThreads?: number;
+  /** Folder of the centre's key file (default: next to the SQLite file; see keys.ts for PostgreSQL). */
+  keyDir?: string;
 }
 
 export interface Counters {
@@ -55,22 +58,37 @@ export class Central {
   private constructor(
     readonly repo: Repo,
     readonly identity: ServerIdentity,
+    /** Seals templates at rest; kept in the key file, never in the database. */
+    private readonly templateKey: Buffer,
     private readonly opts: CentralOptions,
   ) {
     this.now = opts.now ?? Date.now;
   }
 
   static async open(db: string, opts: CentralOptions = {}): Promise<Central> {
+    secureSqliteFile(db); // 0600 in a 0700 folder, before SQLite creates it
     const repo = await Repo.open(db);
-    const key = await repo.tx(async (r) => {
-      let k = await r.getMeta('server_key');
-      if (!k) {
-        k = newServerKeyPkcs8();
-        await r.setMeta('server_key', k);
+    // The keys live in a 0600 file outside the database (src/server/keys.ts). An older centre kept its signing key
+    // in the meta table and templates in plaintext: both move out / get sealed here, once.
+    const keys = await repo.tx(async (r) => {
+      const legacy = await r.getMeta('server_key');
+      const k = loadCentreKeys(keyDirFor(db, opts.keyDir), legacy);
+      if (legacy !== undefined) {
+        if (legacy !== k.serverKey) throw new ServerError('CENTRE_KEYS_MISMATCH', 'the database holds another centre key than the key file: refusing to guess which is right', 500);
+        await r.deleteMeta('server_key');
       }
-      return k;
+      const templateKey = Buffer.from(k.templateKey, 'base64');
+      for (const p of await r.personsWithPlainTemplates()) if (!isSealed(p.templates!)) await r.setPersonTemplates(p.id, sealTemplates(templateKey, p.id, JSON.parse(p.templates!) as string[]), Number(p.updated_at));
+      return { identity: serverIdentity(k.serverKey), templateKey, migrated: legacy !== undefined };
     });
-    return new Central(repo, serverIdentity(key), opts);
+    // The old key and plaintext templates would otherwise linger in SQLite's free pages.
+    if (keys.migrated && repo.db.dialect === 'sqlite') await repo.db.exec('VACUUM');
+    return new Central(repo, keys.identity, keys.templateKey, opts);
+  }
+
+  /** A person's plaintext templates from the stored (sealed) column. */
+  private templatesOf(p: { id: string; templates: string | null }): Buffer[] {
+    return p.templates === null ? [] : openTemplates(this.templateKey, p.id, p.templates);
   }
 
   async close(): Promise<void> {
@@ -240,7 +258,7 @@ export class Central {
         throw new ServerError('TEMPLATE_DIGEST_MISMATCH', 'templates do not match the digests in the signed enrolment record', 422);
       }
       if (p.templates === null) {
-        await r.setPersonTemplates(personId, JSON.stringify(templatesB64), this.now());
+        await r.setPersonTemplates(personId, sealTemplates(this.templateKey, personId, templatesB64), this.now());
         await this.checkEnrolment(r, personId);
       }
       const after = (await r.getPerson(personId))!;
@@ -252,8 +270,8 @@ export class Central {
   private async checkEnrolment(r: RepoTx, personId: string): Promise<void> {
     const p = await r.getPerson(personId);
     if (!p || p.status !== 'provisional' || p.templates === null) return;
-    const candidate = (JSON.parse(p.templates) as string[]).map((t) => Buffer.from(t, 'base64'));
-    const gallery = (await r.galleryPersons(personId)).map((g) => ({ personId: g.id, templates: (JSON.parse(g.templates!) as string[]).map((t) => Buffer.from(t, 'base64')) }));
+    const candidate = this.templatesOf(p);
+    const gallery = (await r.galleryPersons(personId)).map((g) => ({ personId: g.id, templates: this.templatesOf(g) }));
     const dup = await (this.opts.duplicateChecker ?? (this.defaultChecker ??= biometricDuplicateChecker())).findDuplicate(candidate, gallery);
     const now = this.now();
     if (dup) {
@@ -357,7 +375,7 @@ export class Central {
           const body = enrolment ? (JSON.parse(enrolment.body) as { person: Record<string, unknown>; hands: string[] }) : undefined;
           data.person = body?.person ?? {};
           data.hands = body?.hands ?? [];
-          data.templates = (JSON.parse(p.templates) as string[]).map((t) => sealFor(terminal.enc_key!, Buffer.from(t, 'base64')));
+          data.templates = this.templatesOf(p).map((t) => sealFor(terminal.enc_key!, t));
         }
         if (f.kind === 'voucher') data.accountId = (await r.getPerson(String(data.personId)))?.account_id ?? data.personId;
         if (f.kind === 'allowance') data.asOfSeq = Number(terminal.head_seq); // the grant counts this terminal's records up to here
