@@ -47,6 +47,11 @@ export function registerJournal(program: Command): void {
       try {
         const r = verifyJournal(store, publicKey, identity.terminalId);
         if (!r.ok) throw new PalmPayError('JOURNAL_TAMPERED', `journal BAD (${r.kind}): ${r.message}; ${r.verifiedCount} record(s) before it verified`);
+        // The newest records deleted leave a valid but shorter chain: the signed head anchor outside the database says so.
+        const { anchorProblem, readAnchor } = await import('../../ledger/anchor.ts');
+        const anchor = readAnchor(dir, identity.terminalId, publicKey);
+        const problem = anchor && anchorProblem(anchor, { seq: r.lastSeq, hash: r.lastHash }, (seq) => store.journal.get(seq)?.hash);
+        if (problem) throw new PalmPayError('JOURNAL_TAMPERED', `journal BAD (truncated): ${problem}`);
         console.log(`journal OK: ${r.count} record(s) of terminal ${identity.terminalId}, head seq ${r.lastSeq} hash ${r.lastHash}`);
       } finally {
         store.close();
