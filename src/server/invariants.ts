@@ -11,7 +11,7 @@
 //   6. a record's customer, account and terminal agree with what the centre knows;
 //   7. a record's clocks are plausible and its server time really was signed by the centre.
 import type { EnrolmentBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
-import type { Posting } from './repo.ts';
+import type { PersonRow, Posting, PurchaseRow, VoucherRow } from './repo.ts';
 
 export const REFUSAL_CODES = [
   'VOUCHER_UNKNOWN', 'VOUCHER_NOT_LEASED_HERE', 'VOUCHER_ALREADY_PAID', 'PAYOUT_MISMATCH', 'PERSON_REVOKED',
@@ -42,34 +42,10 @@ export function refusalCodeOf(reason: string | null | undefined): RefusalCode | 
 }
 
 // ---- facts the centre knows (the few columns each rule reads) ----
-export interface VoucherFacts {
-  id: string;
-  person_id: string;
-  period: string;
-  amount: number;
-  currency: string;
-  lease_terminal: string;
-  lease_id: string;
-  status: 'open' | 'redeemed';
-  redeemed_by: string | null;
-}
-export interface PersonFacts {
-  id: string;
-  status: string;
-  account_id: string | null;
-}
-export interface PurchaseFacts {
-  purchase_id: string;
-  terminal_id: string;
-  seq: number;
-  account: string;
-  amount: number;
-  currency: string;
-  /** Sum already reversed (refunds, and the whole remainder once voided). */
-  refunded: number;
-  /** The customer named by the signed purchase record. */
-  customerId: string;
-}
+export type VoucherFacts = Pick<VoucherRow, 'id' | 'person_id' | 'period' | 'amount' | 'currency' | 'lease_terminal' | 'lease_id' | 'status' | 'redeemed_by'>;
+export type PersonFacts = Pick<PersonRow, 'id' | 'status' | 'account_id'>;
+/** A purchase as booked (`refunded`: sum already reversed), with the customer its signed record names. */
+export type PurchaseFacts = PurchaseRow & { customerId: string };
 /** A stored record a void names. */
 export interface StoredRecordFacts {
   terminal_id: string;

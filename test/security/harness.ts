@@ -1,5 +1,7 @@
 // Shared by the attack tests: a real centre (SQLite, or PostgreSQL when PALMPAY_TEST_PG is set), registered
 // terminals with their own keys, and a snapshot of every balance so a test can prove that no money moved.
+import { vi } from 'vitest';
+import { main } from '../../src/cli/main.ts';
 import { Central } from '../../src/server/service.ts';
 import { enrolCustomer, registeredTerminal, tempDb, type TestTerminal } from '../server/helpers.ts';
 
@@ -31,3 +33,18 @@ export async function balances(central: Central): Promise<Record<string, number>
 }
 
 export const balanceOf = (central: Central, account: string, currency = 'SYP') => central.repo.tx((r) => r.balance(account, currency));
+
+/** Runs `palmpay …` through the real CLI entry, capturing what it prints. */
+export async function runCli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  try {
+    const code = await main(['node', 'palmpay', ...args]);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}

@@ -4,24 +4,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from './harness.ts';
 import { ANCHOR_FILE } from '../../src/ledger/anchor.ts';
 import { dbPath } from '../../src/ledger/open.ts';
 import { makeTerminal, purchase, reopen, tempDir } from '../ledger/helpers.ts';
 
-async function verify(dir: string): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    return { code: await main(['node', 'palmpay', 'journal', 'verify', '--data', dir]), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const verify = (dir: string) => runCli('journal', 'verify', '--data', dir);
 
 describe('journal truncation', () => {
   let dir: string;
