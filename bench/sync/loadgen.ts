@@ -19,11 +19,12 @@ export class ChainWriter {
     this.prevHash = head?.hash ?? GENESIS_HASH;
   }
 
-  next(draft: RecordDraft, nowMs = Date.now()): SignedRecord {
+  /** `header` overrides the clocks (tests of what the centre does with implausible or forged times). */
+  next(draft: RecordDraft, nowMs = Date.now(), header: Partial<Pick<RecordBody, 'hlc' | 'serverTime'>> = {}): SignedRecord {
     const ms = Math.max(nowMs, this.lastMs);
     const c = ms === this.lastMs ? this.seq : 0;
     this.lastMs = ms;
-    const body = parseBody({ ...draft, v: 1, terminalId: this.terminalId, seq: this.seq + 1, prevHash: this.prevHash, hlc: { ms, c }, serverTime: { ms: 0, ref: '' } } as RecordBody);
+    const body = parseBody({ ...draft, v: 1, terminalId: this.terminalId, seq: this.seq + 1, prevHash: this.prevHash, hlc: { ms, c }, serverTime: { ms: 0, ref: '' }, ...header } as RecordBody);
     const rec = sealRecord(body, this.signer);
     this.seq = rec.seq;
     this.prevHash = rec.hash;

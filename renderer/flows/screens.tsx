@@ -161,7 +161,7 @@ export function PayoutScreen({ state: s, send, locale }: FlowProps<PayoutState>)
             </p>
           )}
         </>,
-        <Btn id="confirm-skip" onClick={() => send({ type: 'confirm.skip' })}>{t('k.payout.skip')}</Btn>,
+        s.skippable === true && <Btn id="confirm-skip" onClick={() => send({ type: 'confirm.skip' })}>{t('k.payout.skip')}</Btn>,
       );
     case 'receipt':
       return f(

@@ -30,7 +30,8 @@ type Body =
   | { step: 'failed'; reason: PayoutFailure; person: Person }
   /** Recorded; the drawer is being opened. `recovered`: found after a restart, waiting for the cashier. */
   | { step: 'drawer'; person: Person; receipt: Receipt; opening: boolean; drawerError: boolean; recovered: boolean }
-  | { step: 'confirm'; person: Person; receipt: Receipt; guidance: Guidance; attempts: number }
+  /** `skippable`: the cashier may finish without the payee's palm, only after CONFIRM_ATTEMPTS failed palms. */
+  | { step: 'confirm'; person: Person; receipt: Receipt; guidance: Guidance; attempts: number; skippable?: boolean }
   | { step: 'receipt'; person: Person; receipt: Receipt; confirmed: boolean }
   | { step: 'finished' };
 
@@ -154,10 +155,11 @@ export function reducePayout(s: PayoutState, e: PayoutEvent): Step<PayoutState, 
       if (e.type === 'palm.verified') {
         if (e.ok) return to({ step: 'receipt', person: s.person, receipt: s.receipt, confirmed: true });
         const attempts = s.attempts + 1;
-        if (attempts >= CONFIRM_ATTEMPTS) return to({ ...s, attempts });
+        if (attempts >= CONFIRM_ATTEMPTS) return to({ ...s, attempts, skippable: true });
         return to({ ...s, attempts, guidance: NO_GUIDANCE }, { type: 'verifyPalm', personId: s.person.id });
       }
-      if (e.type === 'confirm.skip') return to({ step: 'receipt', person: s.person, receipt: s.receipt, confirmed: false });
+      // Skipping the payee's confirmation is allowed only once their palm has failed CONFIRM_ATTEMPTS times.
+      if (e.type === 'confirm.skip' && s.attempts >= CONFIRM_ATTEMPTS) return to({ step: 'receipt', person: s.person, receipt: s.receipt, confirmed: false });
       return stay(s);
     case 'receipt':
       if (e.type === 'print') return go(s, { type: 'print', receipt: s.receipt });

@@ -56,12 +56,6 @@ export async function startKioskServer(opts: KioskServerOptions): Promise<KioskS
 
   const app = Fastify({ loggerInstance: opts.log.child({ part: 'kiosk' }), logController: new LogController({ disableRequestLogging: true }), bodyLimit: MAX_MESSAGE_BYTES });
 
-  // DNS rebinding: a page on evil.example resolving to 127.0.0.1 would send Host: evil.example.
-  app.addHook('onRequest', async (req, reply) => {
-    if (req.headers.host !== hostHeader && req.headers.host !== hostHeader.replace(LOOPBACK, 'localhost')) {
-      return reply.code(421).type('text/plain').send('misdirected request');
-    }
-  });
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('Content-Security-Policy', contentSecurityPolicy({ connectSrc: [`ws://${hostHeader}`] }));
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
@@ -69,6 +63,16 @@ export async function startKioskServer(opts: KioskServerOptions): Promise<KioskS
   });
 
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_MESSAGE_BYTES } });
+  // DNS rebinding: a page on evil.example resolving to 127.0.0.1 would send Host: evil.example.
+  // Registered AFTER the websocket plugin: its onRequest hook must first mark an upgrade request as such, so that
+  // its onResponse hook destroys the socket of a refused upgrade (otherwise each refusal left a CLOSE-WAIT socket
+  // behind, and close() — SIGTERM — waited for them forever).
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.headers.host !== hostHeader && req.headers.host !== hostHeader.replace(LOOPBACK, 'localhost')) {
+      if (req.headers.upgrade) reply.header('connection', 'close');
+      return reply.code(421).type('text/plain').send('misdirected request');
+    }
+  });
   await app.register(fastifyStatic, { root: opts.rendererDir, prefix: '/', index: 'index.html', cacheControl: false, dotfiles: 'deny' });
 
   const authorised = (supplied: unknown): boolean => {

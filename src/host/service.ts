@@ -16,7 +16,7 @@ export interface HostDeps {
   queue: StatusSource<QueueStatus>;
   events: EventHub;
   now?: () => Date;
-  /** The kiosk flows (src/host/flows); without them their calls answer KIOSK_OFF. */
+  /** The kiosk flows (src/flows, wired by src/host/compose.ts); without them their calls answer KIOSK_OFF. */
   kiosk?: KioskPart['handlers'];
 }
 

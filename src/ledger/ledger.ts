@@ -20,6 +20,7 @@ import { HLC_ZERO, hlcNext } from '../protocol/hlc.ts';
 import { decideOffline, DEFAULT_OFFLINE_LIMITS, isOverridable, type OfflineDecision, type OfflineLimits, type OfflineState, type OverridableLimit } from './limits.ts';
 import type { KeyStore } from './keystore.ts';
 import { voucherRefusal, type VoucherRefusal } from './voucher-rule.ts';
+import { anchorProblem, readAnchor, writeAnchor } from './anchor.ts';
 
 export class LedgerError extends PalmPayError {}
 
@@ -55,6 +56,8 @@ export const SETTING = {
 export interface LedgerOptions {
   /** wall clock (ms); tests pass a fake one */
   now?: () => number;
+  /** Folder of the signed journal-head anchor (anchor.ts); openTerminal passes the data folder. */
+  anchorDir?: string;
 }
 
 export class Ledger {
@@ -68,6 +71,25 @@ export class Ledger {
   ) {
     this.now = opts.now ?? Date.now;
     this.serverTime = store.settings.get<ServerTime>(SETTING.serverTime) ?? { ms: 0, ref: '' };
+    this.anchorDir = opts.anchorDir;
+  }
+
+  private readonly anchorDir: string | undefined;
+  /** Set when the journal is behind its anchor: nothing more is signed onto it. */
+  private truncated: string | undefined;
+
+  /** Compares the journal with its anchor (writes the first anchor of a journal that has none). */
+  private checkAnchor(): void {
+    if (!this.anchorDir) return;
+    const anchor = readAnchor(this.anchorDir, this.keys.terminalId, this.keys.publicKey);
+    const head = this.head();
+    if (!anchor) return writeAnchor(this.anchorDir, this.keys.terminalId, this.keys.signer, head);
+    this.truncated = anchorProblem(anchor, head, (seq) => this.store.journal.get(seq)?.hash);
+  }
+
+  /** Why the journal may not be appended to (it is behind its anchor), or undefined. */
+  get truncation(): string | undefined {
+    return this.truncated;
   }
 
   /**
@@ -89,6 +111,7 @@ export class Ledger {
     }
     const ledger = new Ledger(store, keys, opts);
     ledger.checkHead();
+    ledger.checkAnchor();
     return ledger;
   }
 
@@ -107,7 +130,22 @@ export class Ledger {
    * id, a voucher that may not be paid here, an offline limit, or storage failure (e.g. STORE_FULL).
    */
   append(draft: RecordDraft): SignedRecord {
+    if (this.truncated) throw new LedgerError('JOURNAL_TRUNCATED', `journal truncated: ${this.truncated}; nothing is signed onto it (run palmpay journal verify, restore the data folder)`);
     const nowMs = this.now();
+    const record = this.appendInTransaction(draft, nowMs);
+    // After the commit (the record stands whatever happens next): an anchor that could not be written lags
+    // behind, which is allowed, and catches up with the next append.
+    if (this.anchorDir) {
+      try {
+        writeAnchor(this.anchorDir, this.keys.terminalId, this.keys.signer, { seq: record.seq, hash: record.hash });
+      } catch {
+        /* disk full or read-only: the journal is ahead of its anchor, never behind */
+      }
+    }
+    return record;
+  }
+
+  private appendInTransaction(draft: RecordDraft, nowMs: number): SignedRecord {
     const { store } = this;
     return store.transaction(() => {
       const head = store.journal.head();

@@ -41,7 +41,7 @@ export function openTerminal(dataDir: string, opts: OpenTerminalOptions = {}): T
   const keys = openKeyStore(dataDir, protector, opts.sealFormat);
   const store = openStore(dbPath(dataDir), opts.store);
   try {
-    const ledger = Ledger.open(store, keys, opts);
+    const ledger = Ledger.open(store, keys, { anchorDir: dataDir, ...opts });
     return { store, keys, ledger, close: () => store.close() };
   } catch (err) {
     store.close();

@@ -49,12 +49,21 @@ export const RecordResultSchema = z.object({
 });
 export const UploadResponse = z.object({ results: z.array(RecordResultSchema), time: SignedTime });
 export const TemplatesResponse = z.object({ status: z.string(), duplicateOf: z.string().optional() });
+/** The centre's signature over a feed page (src/protocol/feed-page.ts); a terminal applies no page without it. */
+export const FeedPageProof = z.object({
+  terminalId: z.string(), from: z.number().int(), to: z.number().int(), more: z.boolean(), eventsSha256: z.string(),
+  timeMs: z.number().int(), request: z.string(), sig: z.string(),
+});
 export const FeedResponse = z.object({
   events: z.array(z.object({ seq: z.number().int(), kind: z.string(), key: z.string(), data: z.record(z.string(), z.unknown()) })),
   cursor: z.number().int(),
   more: z.boolean(),
   time: SignedTime,
+  proof: FeedPageProof.optional(),
 });
+/** `GET /v1/time?nonce=…`: the signed time, and the same time signed together with the caller's nonce. */
+export const TimeQuery = z.strictObject({ nonce: z.string().regex(/^[0-9a-f]{32,64}$/).optional() });
+export const TimeResponse = z.object({ ms: z.number().int(), sig: z.string(), bound: z.object({ ms: z.number().int(), nonce: z.string(), sig: z.string() }).optional() });
 
 const StatementLine = z.object({ at: z.number(), memo: z.string(), currency: z.string(), amountMinor: z.number().int(), record: z.string().nullable(), source: z.string() });
 export const StatementResponse = z.object({

@@ -6,9 +6,10 @@ import type { z } from 'zod';
 import type { Logger } from '../util/log.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { ServerError, type Central } from './service.ts';
+import { parseAuthorization } from '../protocol/crypto.ts';
 import {
   BODY_LIMIT, ErrorResponse, FeedQuery, FeedResponse, HealthResponse, jsonSchema, PersonParams, RegisterRequest, RegisterResponse,
-  StatementResponse, TemplatesRequest, TemplatesResponse, UploadRequest, UploadResponse,
+  StatementResponse, TemplatesRequest, TemplatesResponse, TimeQuery, TimeResponse, UploadRequest, UploadResponse,
 } from '../protocol/schemas.ts';
 
 declare module 'fastify' {
@@ -16,6 +17,8 @@ declare module 'fastify' {
     rawBody?: Buffer;
   }
 }
+
+export const REGISTER_FAILURES_PER_MINUTE = 10;
 
 /** Paths whose values never reach the log: names, ID numbers, phones, templates, keys. */
 export const REDACT = [
@@ -84,7 +87,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal server error' } });
   });
 
-  const errors = { 400: jsonSchema(ErrorResponse), 401: jsonSchema(ErrorResponse), 403: jsonSchema(ErrorResponse) };
+  const errors = { 400: jsonSchema(ErrorResponse), 401: jsonSchema(ErrorResponse), 403: jsonSchema(ErrorResponse), 404: jsonSchema(ErrorResponse) };
   const auth = (req: FastifyRequest) => central.authenticate(req.headers.authorization, req.method, req.url, req.rawBody ?? Buffer.alloc(0));
 
   app.get('/health', { schema: { response: { 200: jsonSchema(HealthResponse) } } }, async () => ({
@@ -114,21 +117,46 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
   });
 
-  app.get('/v1/time', async () => central.signedTime());
-
-  app.post('/v1/register', { schema: { response: { 200: jsonSchema(RegisterResponse), ...errors } } }, async (req) => {
-    const body = parse(RegisterRequest, req.body, 'registration');
-    return central.registerTerminal(body);
+  app.get('/v1/time', { schema: { response: { 200: jsonSchema(TimeResponse), ...errors } } }, async (req) => {
+    const { nonce } = parse(TimeQuery, req.query, 'time query');
+    return nonce ? { ...central.signedTime(), bound: central.boundTime(nonce) } : central.signedTime();
   });
 
-  app.post('/v1/records', { schema: { response: { 200: jsonSchema(UploadResponse), ...errors } } }, async (req) => {
+  // Registration codes are 72 bits, but guessing is still throttled: after REGISTER_FAILURES_PER_MINUTE failed
+  // attempts from one address, every attempt from it is refused until the minute is over.
+  const registerFailures = new Map<string, { n: number; until: number }>();
+  app.post('/v1/register', { bodyLimit: 4096, schema: { response: { 200: jsonSchema(RegisterResponse), ...errors, 429: jsonSchema(ErrorResponse) } } }, async (req) => {
+    const now = Date.now();
+    const f = registerFailures.get(req.ip);
+    if (f && f.until > now && f.n >= REGISTER_FAILURES_PER_MINUTE) throw new ServerError('REGISTER_THROTTLED', 'too many failed registrations from this address: wait a minute', 429);
+    try {
+      const body = parse(RegisterRequest, req.body, 'registration');
+      return await central.registerTerminal(body);
+    } catch (err) {
+      if (registerFailures.size > 100_000) registerFailures.clear();
+      const cur = f && f.until > now ? f : { n: 0, until: now + 60_000 };
+      cur.n++;
+      registerFailures.set(req.ip, cur);
+      throw err;
+    }
+  });
+
+  // A body is read only for a request that could be a terminal's (well-formed header, active terminal id):
+  // anyone else is refused before up to BODY_LIMIT bytes are buffered and parsed.
+  const plausible = async (req: FastifyRequest) => {
+    if (!(await central.plausibleRequest(req.headers.authorization))) {
+      throw new ServerError(req.headers.authorization ? 'AUTH_FAILED' : 'AUTH_MISSING', req.headers.authorization ? 'request authentication failed' : 'missing or malformed Authorization header (PalmPay <terminal>:<ms>:<sig>)', 401);
+    }
+  };
+
+  app.post('/v1/records', { onRequest: plausible, schema: { response: { 200: jsonSchema(UploadResponse), ...errors } } }, async (req) => {
     const body = parse(UploadRequest, req.body, 'upload');
     const t = await auth(req);
     const results = await central.ingest(t.id, body.records);
     return { results, time: central.signedTime() };
   });
 
-  app.put('/v1/enrolments/:personId/templates', { schema: { response: { 200: jsonSchema(TemplatesResponse), ...errors } } }, async (req) => {
+  app.put('/v1/enrolments/:personId/templates', { onRequest: plausible, schema: { response: { 200: jsonSchema(TemplatesResponse), ...errors } } }, async (req) => {
     const { personId } = parse(PersonParams, req.params, 'path');
     const body = parse(TemplatesRequest, req.body, 'templates');
     const t = await auth(req);
@@ -138,14 +166,15 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
   app.get('/v1/feed', { schema: { response: { 200: jsonSchema(FeedResponse), ...errors } } }, async (req) => {
     const q = parse(FeedQuery, req.query, 'feed query');
     const t = await auth(req);
-    return central.feed(t, q.cursor, q.limit);
+    // The page is signed together with this request's signature: it answers this request and no other.
+    return central.feed(t, q.cursor, q.limit, parseAuthorization(req.headers.authorization)?.sig ?? '');
   });
 
   // A person's statement, for the counter (an employee asks for past payouts). Terminals only.
   app.get('/v1/statements/:personId', { schema: { response: { 200: jsonSchema(StatementResponse), ...errors } } }, async (req) => {
     const { personId } = parse(PersonParams, req.params, 'path');
-    await auth(req);
-    return central.statement(personId);
+    const t = await auth(req);
+    return central.statement(personId, t);
   });
 
   return app;

@@ -8,6 +8,8 @@ import { makeVerifier, SIGNING_DOMAIN } from '../protocol/sign.ts';
 import type { VerifyPool } from './verify-pool.ts';
 import type { PersonRow, RepoTx, RecordRow, TerminalRow } from './repo.ts';
 import { payoutPostings, purchasePostings, refundPostings, reversal, account } from './postings.ts';
+import type { Posting } from './repo.ts';
+import { checkEnrolment, checkPayout, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkVoid, reviewReason, type PurchaseFacts, type Refusal } from './invariants.ts';
 
 
 type Verifier = (body: RecordBody, sig: string) => boolean;
@@ -67,6 +69,8 @@ export interface IngestContext {
   touchedAccounts: Set<string>;
   /** People looked up during this batch (a batch names the same customers again and again). */
   people?: Map<string, PersonRow | undefined>;
+  /** Whether the centre signed this time (records carry the last signed time their terminal saw). */
+  verifyServerTime?: (t: { ms: number; sig: string }) => boolean;
 }
 
 async function personOf(ctx: IngestContext, r: RepoTx, id: string): Promise<PersonRow | undefined> {
@@ -149,73 +153,75 @@ export async function ingestRecords(r: RepoTx, ctx: IngestContext, prepared: Pre
 
 /** The business effect of one verified, in-chain record. Returns a review reason when it cannot be applied. */
 async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Promise<{ review?: string }> {
+  const refused = (x: Refusal | undefined) => (x ? { review: reviewReason(x) } : undefined);
+  const clock = refused(checkRecordTime(rec, ctx.now, (st) => ctx.verifyServerTime?.(st) ?? false));
+  if (clock) return clock;
   const t = ctx.terminal;
   const ref = `${t.id}#${rec.seq}`;
-  const post = (memo: string, postings: ReturnType<typeof payoutPostings>) =>
-    r.postTxn({ source: 'record', terminalId: t.id, seq: rec.seq, ref: rec.hash, memo, at: ctx.now, postings });
+  /** Every money move goes through here: the invariants see the postings and the balances before they apply. */
+  const post = async (memo: string, postings: Posting[]): Promise<{ review?: string } | undefined> => {
+    const before = new Map<string, number>();
+    for (const p of postings) before.set(`${p.account}\u0000${p.currency}`, await r.balance(p.account, p.currency));
+    const no = refused(checkPostings(postings, (a, c) => before.get(`${a}\u0000${c}`) ?? 0));
+    if (no) return no;
+    await r.postTxn({ source: 'record', terminalId: t.id, seq: rec.seq, ref: rec.hash, memo, at: ctx.now, postings });
+    return undefined;
+  };
   switch (rec.type) {
     case 'salary_payout': {
       const v = await r.getVoucher(rec.voucherId);
-      if (!v) return { review: `voucher ${rec.voucherId} is unknown` };
-      if (v.lease_terminal !== t.id || v.lease_id !== rec.leaseId) return { review: `voucher ${rec.voucherId} is not leased to this terminal (lease ${rec.leaseId})` };
-      if (v.status !== 'open') return { review: `voucher ${rec.voucherId} was already redeemed by ${v.redeemed_by}` };
-      if (v.person_id !== rec.personId || v.period !== rec.period || Number(v.amount) !== rec.amountMinor || v.currency !== rec.currency) {
-        return { review: `payout does not match voucher ${rec.voucherId} (person, period, amount or currency)` };
-      }
-      const p = await r.getPerson(rec.personId);
-      if (p && p.status === 'revoked') return { review: `person ${rec.personId} is revoked` };
-      await r.redeemVoucher(v.id, ref);
-      await post(`salary payout ${v.period} voucher ${v.id}`, payoutPostings(rec.personId, t.id, rec.amountMinor, rec.currency));
+      const no = refused(checkPayout(rec, t.id, v, await r.getPerson(rec.personId)));
+      if (no) return no;
+      const postings = payoutPostings(rec.personId, t.id, rec.amountMinor, rec.currency);
+      const moved = await post(`salary payout ${v!.period} voucher ${v!.id}`, postings);
+      if (moved) return moved;
+      await r.redeemVoucher(v!.id, ref);
       return {};
     }
     case 'purchase': {
       const p = await personOf(ctx, r, rec.customerId);
-      if (!p) return { review: `customer ${rec.customerId} is not enrolled` };
-      if (p.status === 'revoked') return { review: `customer ${rec.customerId} is revoked` };
-      if (p.status !== 'confirmed') return { review: `customer ${rec.customerId} is not confirmed (${p.status})` };
-      const funds = await r.balance(account.customer(rec.accountId), rec.currency);
-      if (funds < rec.amountMinor) return { review: `insufficient funds after the fact: ${funds} < ${rec.amountMinor} ${rec.currency}` };
-      const fresh = await r.insertPurchase({ purchase_id: rec.purchaseId, terminal_id: t.id, seq: rec.seq, account: rec.accountId, amount: rec.amountMinor, currency: rec.currency, refunded: 0 });
-      if (!fresh) return { review: `purchase id ${rec.purchaseId} was already used` };
-      await post(`purchase ${rec.purchaseId}`, purchasePostings(rec.accountId, t.id, rec.amountMinor, rec.currency));
+      const no = refused(checkPurchase(rec, p, await r.balance(account.customer(rec.accountId), rec.currency)));
+      if (no) return no;
+      if (await r.getPurchase(rec.purchaseId)) return { review: reviewReason({ code: 'PURCHASE_ID_USED', message: `purchase id ${rec.purchaseId} was already used` }) };
+      const moved = await post(`purchase ${rec.purchaseId}`, purchasePostings(rec.accountId, t.id, rec.amountMinor, rec.currency));
+      if (moved) return moved;
+      await r.insertPurchase({ purchase_id: rec.purchaseId, terminal_id: t.id, seq: rec.seq, account: rec.accountId, amount: rec.amountMinor, currency: rec.currency, refunded: 0 });
       ctx.touchedAccounts.add(rec.accountId);
       return {};
     }
     case 'refund': {
-      const orig = await r.getPurchase(rec.originalPurchaseId);
-      if (!orig) return { review: `refund of unknown purchase ${rec.originalPurchaseId}` };
-      if (orig.account !== rec.accountId || orig.currency !== rec.currency) return { review: 'refund account or currency differs from the purchase' };
-      if (Number(orig.refunded) + rec.amountMinor > Number(orig.amount)) return { review: `refund exceeds what remains of purchase ${orig.purchase_id}` };
-      await r.addRefunded(orig.purchase_id, rec.amountMinor);
-      await post(`refund ${rec.refundId} of ${orig.purchase_id}`, refundPostings(rec.accountId, orig.terminal_id, rec.amountMinor, rec.currency));
+      const orig = await purchaseFacts(r, rec.originalPurchaseId);
+      const no = refused(checkRefund(rec, t.id, orig));
+      if (no) return no;
+      const moved = await post(`refund ${rec.refundId} of ${orig!.purchase_id}`, refundPostings(rec.accountId, orig!.terminal_id, rec.amountMinor, rec.currency));
+      if (moved) return moved;
+      await r.addRefunded(orig!.purchase_id, rec.amountMinor);
       ctx.touchedAccounts.add(rec.accountId);
       return {};
     }
     case 'void': {
-      if (rec.targetTerminalId !== t.id) return { review: 'a void may only cancel a record of the same terminal' };
-      const target = await r.getRecord(t.id, rec.targetSeq);
-      if (!target || target.status !== 'accepted') return { review: `void target ${t.id}#${rec.targetSeq} is not an accepted record` };
-      const txn = await r.txnOfRecord(t.id, rec.targetSeq);
-      if (!txn) return { review: `void target ${t.id}#${rec.targetSeq} moved no money` };
-      if (txn.voided_by) return { review: `void target ${t.id}#${rec.targetSeq} was already voided by ${txn.voided_by}` };
+      const stored = rec.targetTerminalId === t.id ? await r.getRecord(t.id, rec.targetSeq) : undefined;
+      const targetBody = stored ? (JSON.parse(stored.body) as RecordBody) : undefined;
+      const target = stored && targetBody ? { terminal_id: stored.terminal_id, seq: Number(stored.seq), type: stored.type, status: stored.status, body: targetBody } : undefined;
+      const txn = stored ? await r.txnOfRecord(t.id, rec.targetSeq) : undefined;
+      const purchase = targetBody?.type === 'purchase' ? await purchaseFacts(r, targetBody.purchaseId) : undefined;
+      const no = refused(checkVoid(rec, t.id, target, purchase, txn?.voided_by ?? null));
+      if (no) return no;
+      if (!txn) return { review: reviewReason({ code: 'VOID_TARGET_UNKNOWN', message: `void target ${ref} moved no money` }) };
       const postings = await r.postingsOf(Number(txn.id));
+      const moved = await post(`void of ${t.id}#${rec.targetSeq}`, reversal(postings.map((p) => ({ account: p.account, currency: p.currency, amount: Number(p.amount) }))));
+      if (moved) return moved;
       await r.markVoided(Number(txn.id), ref);
-      if (target.type === 'salary_payout') {
-        const body = JSON.parse(target.body) as { voucherId: string };
-        await r.reopenVoucher(body.voucherId);
-      }
-      if (target.type === 'purchase') {
-        const body = JSON.parse(target.body) as { purchaseId: string; amountMinor: number };
-        await r.addRefunded(body.purchaseId, body.amountMinor);
-      }
-      await post(`void of ${t.id}#${rec.targetSeq}`, reversal(postings.map((p) => ({ account: p.account, currency: p.currency, amount: Number(p.amount) }))));
+      await r.addRefunded(purchase!.purchase_id, Number(purchase!.amount)); // nothing is left to refund or void
       for (const p of postings) if (p.account.startsWith('acct:')) ctx.touchedAccounts.add(p.account.slice(5));
       return {};
     }
     case 'enrolment': {
       ctx.people?.clear(); // the registry changes under this batch
       const existing = await r.getPerson(rec.personId);
-      if (existing) return { review: `person ${rec.personId} is already registered (enrolled at ${existing.terminal_id}#${existing.seq})` };
+      const owner = rec.person.accountId !== undefined ? await r.accountOwner(rec.person.accountId) : undefined;
+      const no = refused(checkEnrolment(rec, existing, owner));
+      if (no) return no;
       await r.insertPerson({
         id: rec.personId, region: t.region, status: 'provisional', account_id: rec.person.accountId ?? null, terminal_id: t.id, seq: rec.seq,
         digests: JSON.stringify(rec.templateDigests), templates: null, duplicate_of: null, created_at: ctx.now, updated_at: ctx.now,
@@ -225,4 +231,13 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
     case 'day_close':
       return {}; // the Z-report is kept as signed evidence; the postings already came with each record
   }
+}
+
+/** A purchase as the centre booked it, with the customer its signed record names. */
+async function purchaseFacts(r: RepoTx, purchaseId: string): Promise<PurchaseFacts | undefined> {
+  const p = await r.getPurchase(purchaseId);
+  if (!p) return undefined;
+  const rec = await r.getRecord(p.terminal_id, Number(p.seq));
+  const body = rec ? (JSON.parse(rec.body) as RecordBody) : undefined;
+  return { ...p, seq: Number(p.seq), amount: Number(p.amount), refunded: Number(p.refunded), customerId: body?.type === 'purchase' ? body.customerId : '' };
 }

@@ -111,6 +111,9 @@ export class RepoTx {
   async getMeta(k: string): Promise<string | undefined> {
     return (await this.c.get<{ v: string }>('SELECT v FROM meta WHERE k = ?', [k]))?.v;
   }
+  async deleteMeta(k: string): Promise<void> {
+    await this.c.run('DELETE FROM meta WHERE k = ?', [k]);
+  }
   async setMeta(k: string, v: string): Promise<void> {
     await this.c.run('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v', [k, v]);
   }
@@ -276,12 +279,20 @@ export class RepoTx {
   async setPersonStatus(id: string, status: PersonStatus, duplicateOf: string | null, at: number): Promise<void> {
     await this.c.run('UPDATE persons SET status = ?, duplicate_of = ?, updated_at = ? WHERE id = ?', [status, duplicateOf, at, id]);
   }
+  /** People whose templates an older centre stored in plaintext (sealed ones start with ["s1:). */
+  personsWithPlainTemplates(): Promise<PersonRow[]> {
+    return this.c.all<PersonRow>(`SELECT * FROM persons WHERE templates IS NOT NULL AND templates NOT LIKE '["s1:%'`);
+  }
   /** Everyone whose templates a new enrolment is checked against (all but the rejected). */
   galleryPersons(excludeId: string): Promise<PersonRow[]> {
     return this.c.all<PersonRow>("SELECT * FROM persons WHERE id <> ? AND templates IS NOT NULL AND status IN ('confirmed', 'provisional', 'duplicate_review')", [excludeId]);
   }
   personByAccount(accountId: string): Promise<PersonRow | undefined> {
     return this.c.get<PersonRow>('SELECT * FROM persons WHERE account_id = ?', [accountId]);
+  }
+  /** The person an account is bound to now (revoked enrolments release their account). One owner per account. */
+  accountOwner(accountId: string): Promise<PersonRow | undefined> {
+    return this.c.get<PersonRow>("SELECT * FROM persons WHERE account_id = ? AND status <> 'revoked' ORDER BY created_at, id LIMIT 1", [accountId]);
   }
 
   // ---- vouchers ----

@@ -1,14 +1,16 @@
 // The centre's application service: registration, ingestion, registry, payroll and leases, feeds, statements.
 // Each public method is one transaction over the repository; HTTP and the CLI are thin layers over this.
 import { randomBytes, randomUUID, verify as edVerify } from 'node:crypto';
-import { GENESIS_HASH } from '../protocol/record.ts';
+import { CURRENCIES, GENESIS_HASH, Id } from '../protocol/record.ts';
 import { publicKeyObject } from '../protocol/sign.ts';
 import { PalmPayError } from '../util/errors.ts';
 import {
-  issueCertificate, newServerKeyPkcs8, parseAuthorization, requestMessage, sealFor, serverIdentity, sha256Hex, signTime,
+  issueCertificate, parseAuthorization, requestMessage, sealFor, serverIdentity, sha256Hex, signTime, verifyTime,
   type Certificate, type ServerIdentity, type SignedTime,
 } from '../protocol/crypto.ts';
 import { ingestRecords, prepareRecords } from './ingest.ts';
+import { isSealed, keyDirFor, loadCentreKeys, openTemplates, sealTemplates, secureSqliteFile } from './keys.ts';
+import { eventsDigest, signBoundTime, signFeedPage, type BoundTime, type FeedPageProof } from '../protocol/feed-page.ts';
 import type { RecordResult } from '../protocol/schemas.ts';
 import { VerifyPool } from './verify-pool.ts';
 import { leaseMoveRefusal, parsePayrollCsv, PayrollImportError, pickLeaseHolder } from './payroll.ts';
@@ -30,10 +32,13 @@ export interface CentralOptions {
   onlineWindowMs?: number;
   /** Offline allowance ceiling per customer and currency, in minor units. */
   allowanceCap?: Record<string, number>;
-  /** Largest request clock skew accepted on terminal requests. Default 24 h (offline terminals drift). */
+  /** Largest request clock skew accepted on terminal requests. Default 5 minutes (a terminal corrects its
+   * clock from the centre's nonce-bound signed time when refused). */
   maxSkewMs?: number;
   /** Threads verifying signatures of large batches (default: min(4, cores)). */
   verifyThreads?: number;
+  /** Folder of the centre's key file (default: next to the SQLite file; see keys.ts for PostgreSQL). */
+  keyDir?: string;
 }
 
 export interface Counters {
@@ -53,22 +58,37 @@ export class Central {
   private constructor(
     readonly repo: Repo,
     readonly identity: ServerIdentity,
+    /** Seals templates at rest; kept in the key file, never in the database. */
+    private readonly templateKey: Buffer,
     private readonly opts: CentralOptions,
   ) {
     this.now = opts.now ?? Date.now;
   }
 
   static async open(db: string, opts: CentralOptions = {}): Promise<Central> {
+    secureSqliteFile(db); // 0600 in a 0700 folder, before SQLite creates it
     const repo = await Repo.open(db);
-    const key = await repo.tx(async (r) => {
-      let k = await r.getMeta('server_key');
-      if (!k) {
-        k = newServerKeyPkcs8();
-        await r.setMeta('server_key', k);
+    // The keys live in a 0600 file outside the database (src/server/keys.ts). An older centre kept its signing key
+    // in the meta table and templates in plaintext: both move out / get sealed here, once.
+    const keys = await repo.tx(async (r) => {
+      const legacy = await r.getMeta('server_key');
+      const k = loadCentreKeys(keyDirFor(db, opts.keyDir), legacy);
+      if (legacy !== undefined) {
+        if (legacy !== k.serverKey) throw new ServerError('CENTRE_KEYS_MISMATCH', 'the database holds another centre key than the key file: refusing to guess which is right', 500);
+        await r.deleteMeta('server_key');
       }
-      return k;
+      const templateKey = Buffer.from(k.templateKey, 'base64');
+      for (const p of await r.personsWithPlainTemplates()) if (!isSealed(p.templates!)) await r.setPersonTemplates(p.id, sealTemplates(templateKey, p.id, JSON.parse(p.templates!) as string[]), Number(p.updated_at));
+      return { identity: serverIdentity(k.serverKey), templateKey, migrated: legacy !== undefined };
     });
-    return new Central(repo, serverIdentity(key), opts);
+    // The old key and plaintext templates would otherwise linger in SQLite's free pages.
+    if (keys.migrated && repo.db.dialect === 'sqlite') await repo.db.exec('VACUUM');
+    return new Central(repo, keys.identity, keys.templateKey, opts);
+  }
+
+  /** A person's plaintext templates from the stored (sealed) column. */
+  private templatesOf(p: { id: string; templates: string | null }): Buffer[] {
+    return p.templates === null ? [] : openTemplates(this.templateKey, p.id, p.templates);
   }
 
   async close(): Promise<void> {
@@ -78,6 +98,11 @@ export class Central {
 
   signedTime(): SignedTime {
     return signTime(this.identity, this.now());
+  }
+
+  /** The time signed together with a caller's nonce: a terminal correcting its clock believes only this. */
+  boundTime(nonce: string): BoundTime {
+    return signBoundTime(this.identity.privateKey, this.now(), nonce);
   }
 
   // ---- terminals ----
@@ -120,17 +145,36 @@ export class Central {
     return this.repo.tx((r) => r.listTerminals());
   }
 
-  /** Checks a terminal request's signature header; returns the active terminal. */
+  /**
+   * Checks a terminal request's signature header; returns the active terminal. An unknown, unregistered or
+   * wrongly signed request gets one uniform AUTH_FAILED (no enumerating terminal ids); only a request the
+   * terminal's key really signed learns more (clock off, revoked, replayed). Each signature is accepted once
+   * within the time window (the request's time is its nonce; the window is minutes, not a day).
+   */
   async authenticate(header: string | undefined, method: string, path: string, body: Buffer | string): Promise<TerminalRow> {
     const a = parseAuthorization(header);
     if (!a) return this.authFail('AUTH_MISSING', 'missing or malformed Authorization header (PalmPay <terminal>:<ms>:<sig>)', 401);
     const t = await this.repo.tx((r) => r.getTerminal(a.terminalId));
-    if (!t || t.status === 'pending' || !t.public_key) return this.authFail('TERMINAL_UNKNOWN', `terminal ${a.terminalId} is not registered`, 401);
-    if (t.status === 'revoked') return this.authFail('TERMINAL_REVOKED', `terminal ${t.id} is revoked`, 403);
-    if (Math.abs(this.now() - a.ms) > (this.opts.maxSkewMs ?? 24 * 3600_000)) return this.authFail('AUTH_CLOCK', 'request time is too far from the server time', 401);
+    const failed = () => this.authFail('AUTH_FAILED', 'request authentication failed', 401);
+    if (!t || t.status === 'pending' || !t.public_key) return failed();
     const ok = edVerify(null, requestMessage(method, path, a.ms, body), publicKeyObject(Buffer.from(t.public_key, 'hex')), Buffer.from(a.sig, 'hex'));
-    if (!ok) return this.authFail('AUTH_SIGNATURE', 'request signature does not verify', 401);
+    if (!ok) return failed();
+    if (t.status === 'revoked') return this.authFail('TERMINAL_REVOKED', `terminal ${t.id} is revoked`, 403);
+    const window = this.opts.maxSkewMs ?? 5 * 60_000;
+    const now = this.now();
+    if (Math.abs(now - a.ms) > window) return this.authFail('AUTH_CLOCK', 'request time is too far from the server time', 401);
+    if (!this.seenRequests.add(a.sig, now + 2 * window, now)) return this.authFail('AUTH_REPLAYED', 'this signed request was already received (a replay)', 401);
     return t;
+  }
+
+  /** Signatures of requests accepted within the window (a replay of one is refused). */
+  private readonly seenRequests = new ReplayCache();
+  /** Whether a terminal request could be one: a well-formed header naming an active terminal (checked before the body is read). */
+  async plausibleRequest(header: string | undefined): Promise<boolean> {
+    const a = parseAuthorization(header);
+    if (!a) return false;
+    const t = await this.repo.tx((r) => r.getTerminal(a.terminalId));
+    return Boolean(t && t.status !== 'pending' && t.public_key);
   }
 
   private authFail(code: string, message: string, status: number): never {
@@ -155,7 +199,7 @@ export class Central {
       if (t.public_key !== key) throw new ServerError('TERMINAL_KEY_CHANGED', 'terminal key changed during the upload: retry', 409);
       const now = this.now();
       const touched = new Set<string>();
-      const out = await ingestRecords(r, { now, terminal: t, touchedAccounts: touched, onEnrolment: (rr, pid) => this.checkEnrolment(rr, pid) }, prepared);
+      const out = await ingestRecords(r, { now, terminal: t, touchedAccounts: touched, onEnrolment: (rr, pid) => this.checkEnrolment(rr, pid), verifyServerTime: (st) => verifyTime(this.identity.publicKeyHex, st) }, prepared);
       await r.touchTerminal(t.id, now);
       await this.publishAllowances(r, touched);
       return out;
@@ -214,7 +258,7 @@ export class Central {
         throw new ServerError('TEMPLATE_DIGEST_MISMATCH', 'templates do not match the digests in the signed enrolment record', 422);
       }
       if (p.templates === null) {
-        await r.setPersonTemplates(personId, JSON.stringify(templatesB64), this.now());
+        await r.setPersonTemplates(personId, sealTemplates(this.templateKey, personId, templatesB64), this.now());
         await this.checkEnrolment(r, personId);
       }
       const after = (await r.getPerson(personId))!;
@@ -226,8 +270,8 @@ export class Central {
   private async checkEnrolment(r: RepoTx, personId: string): Promise<void> {
     const p = await r.getPerson(personId);
     if (!p || p.status !== 'provisional' || p.templates === null) return;
-    const candidate = (JSON.parse(p.templates) as string[]).map((t) => Buffer.from(t, 'base64'));
-    const gallery = (await r.galleryPersons(personId)).map((g) => ({ personId: g.id, templates: (JSON.parse(g.templates!) as string[]).map((t) => Buffer.from(t, 'base64')) }));
+    const candidate = this.templatesOf(p);
+    const gallery = (await r.galleryPersons(personId)).map((g) => ({ personId: g.id, templates: this.templatesOf(g) }));
     const dup = await (this.opts.duplicateChecker ?? (this.defaultChecker ??= biometricDuplicateChecker())).findDuplicate(candidate, gallery);
     const now = this.now();
     if (dup) {
@@ -258,6 +302,9 @@ export class Central {
   // ---- money in ----
   /** Admin: a deposit into a customer account (made at the bank, outside the terminals). */
   async creditAccount(accountId: string, amountMinor: number, currency: string): Promise<void> {
+    if (!Object.hasOwn(CURRENCIES, currency)) throw new ServerError('CREDIT_INVALID', `currency must be one of ${Object.keys(CURRENCIES).join(', ')} (ISO 4217, upper case), got ${JSON.stringify(currency)}`, 422);
+    if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0) throw new ServerError('CREDIT_INVALID', `a credit is a positive whole number of minor units, got ${amountMinor}`, 422);
+    if (!Id.safeParse(accountId).success) throw new ServerError('CREDIT_INVALID', `account id ${JSON.stringify(accountId)} is not a valid id`, 422);
     await this.repo.tx(async (r) => {
       await r.postTxn({ source: 'admin', terminalId: null, seq: null, ref: `credit:${randomUUID()}`, memo: `deposit to ${accountId}`, at: this.now(), postings: fundingPostings(accountId, amountMinor, currency) });
       await this.publishAllowances(r, new Set([accountId]));
@@ -313,7 +360,7 @@ export class Central {
 
   // ---- feeds ----
   /** The delta feed for one terminal after `cursor`: up to FEED_PAGE events, templates sealed for that terminal. */
-  async feed(terminal: TerminalRow, cursor: number, limit = FEED_PAGE): Promise<{ events: FeedEvent[]; cursor: number; more: boolean; time: SignedTime }> {
+  async feed(terminal: TerminalRow, cursor: number, limit = FEED_PAGE, request = ''): Promise<{ events: FeedEvent[]; cursor: number; more: boolean; time: SignedTime; proof: FeedPageProof }> {
     const rows = await this.repo.tx(async (r) => {
       await r.touchTerminal(terminal.id, this.now());
       const page = await r.feedSince(['all', `region:${terminal.region}`, `terminal:${terminal.id}`], cursor, limit + 1);
@@ -328,7 +375,7 @@ export class Central {
           const body = enrolment ? (JSON.parse(enrolment.body) as { person: Record<string, unknown>; hands: string[] }) : undefined;
           data.person = body?.person ?? {};
           data.hands = body?.hands ?? [];
-          data.templates = (JSON.parse(p.templates) as string[]).map((t) => sealFor(terminal.enc_key!, Buffer.from(t, 'base64')));
+          data.templates = this.templatesOf(p).map((t) => sealFor(terminal.enc_key!, t));
         }
         if (f.kind === 'voucher') data.accountId = (await r.getPerson(String(data.personId)))?.account_id ?? data.personId;
         if (f.kind === 'allowance') data.asOfSeq = Number(terminal.head_seq); // the grant counts this terminal's records up to here
@@ -336,7 +383,11 @@ export class Central {
       }
       return { out, more: page.length > limit, last: page.length ? Number(page[Math.min(page.length, limit) - 1]!.seq) : cursor };
     });
-    return { events: rows.out, cursor: rows.last, more: rows.more, time: this.signedTime() };
+    const time = this.signedTime();
+    // Signed over what the terminal will apply: the events as they go on the wire (JSON), the range, the request.
+    const events = JSON.parse(JSON.stringify(rows.out)) as FeedEvent[];
+    const proof = signFeedPage(this.identity.privateKey, { terminalId: terminal.id, from: cursor, to: rows.last, more: rows.more, eventsSha256: eventsDigest(events), timeMs: time.ms, request });
+    return { events, cursor: rows.last, more: rows.more, time, proof };
   }
 
   /** Supervisor: a review item has been handled. */
@@ -350,9 +401,12 @@ export class Central {
   }
 
   /** A person's statement: salary credited and paid out, purchases and refunds, with the record behind each line. */
-  async statement(personId: string) {
+  async statement(personId: string, asker?: TerminalRow) {
     return this.repo.tx(async (r) => {
       const p = await r.getPerson(personId);
+      // A terminal sees the statements of its own region's people only; anything else is one uniform "not found"
+      // (so a terminal cannot learn who is enrolled elsewhere). The admin CLI passes no terminal.
+      if (asker && (!p || p.region !== asker.region)) throw new ServerError('STATEMENT_NOT_FOUND', `no statement for ${personId} in this region`, 404);
       const salary = await r.accountHistory(account.salary(personId));
       const acct = p?.account_id ? await r.accountHistory(account.customer(p.account_id)) : [];
       const balances = [...(await r.listBalances(account.salary(personId))), ...(p?.account_id ? await r.listBalances(account.customer(p.account_id)) : [])];
@@ -366,6 +420,25 @@ export class Central {
         balances: balances.map((b) => ({ account: b.account, currency: b.currency, balanceMinor: Number(b.balance) })),
       };
     });
+  }
+}
+
+/** Request signatures seen, each until it expires; bounded (the oldest go first when full). */
+class ReplayCache {
+  private readonly until = new Map<string, number>();
+  constructor(private readonly max = 1_000_000) {}
+  /** False when `sig` was seen and has not expired. */
+  add(sig: string, expiresAt: number, now: number): boolean {
+    const seen = this.until.get(sig);
+    if (seen !== undefined && seen > now) return false;
+    if (this.until.size >= this.max) {
+      for (const [k, exp] of this.until) {
+        if (exp <= now || this.until.size >= this.max) this.until.delete(k);
+        else break;
+      }
+    }
+    this.until.set(sig, expiresAt);
+    return true;
   }
 }
 

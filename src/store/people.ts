@@ -44,8 +44,9 @@ export class PeopleRepo {
     this.getPerson = db.prepare('SELECT * FROM people WHERE person_id = ?');
     this.upsertAccount = db.prepare(`INSERT INTO accounts (account_id, person_id, currency, status, updated_at_ms)
       VALUES (@accountId, @personId, @currency, @status, @updatedAtMs)
-      ON CONFLICT(account_id) DO UPDATE SET person_id = excluded.person_id, currency = excluded.currency,
-        status = excluded.status, updated_at_ms = excluded.updated_at_ms`);
+      ON CONFLICT(account_id) DO UPDATE SET currency = excluded.currency,
+        status = excluded.status, updated_at_ms = excluded.updated_at_ms
+      WHERE accounts.person_id = excluded.person_id`);
     this.getAccountStmt = db.prepare('SELECT * FROM accounts WHERE account_id = ?');
     this.accountsOf = db.prepare('SELECT * FROM accounts WHERE person_id = ? ORDER BY account_id');
     this.pinGet = db.prepare('SELECT pin_hash, pin_failed, pin_locked_until_ms FROM people WHERE person_id = ?');
@@ -70,8 +71,12 @@ export class PeopleRepo {
     };
   }
 
-  upsertAccountRow(a: Account): void {
-    this.upsertAccount.run(a);
+  /**
+   * Stores an account row. An account has exactly one owner: a row naming another person than the one it is bound
+   * to changes nothing and returns false (the caller reports it; only the centre could ever re-bind an account).
+   */
+  upsertAccountRow(a: Account): boolean {
+    return this.upsertAccount.run(a).changes === 1;
   }
 
   getAccount(accountId: string): Account | undefined {

@@ -1,6 +1,8 @@
 // HTTP client of a terminal towards the centre: every request signed with the terminal key, every call bounded
 // by a timeout, every failure typed (network vs refusal) so the uploader can tell a dead link from a bad record.
+import { randomBytes } from 'node:crypto';
 import { authorizationHeader } from '../protocol/crypto.ts';
+import { verifyBoundTime, type BoundTime } from '../protocol/feed-page.ts';
 import type { FeedResponse, RegisterResponse, StatementResponse, UploadResponse } from '../protocol/schemas.ts';
 import { PalmPayError } from '../util/errors.ts';
 
@@ -28,27 +30,47 @@ export interface CentreClientOptions {
   timeoutMs?: number;
   /** The terminal's best idea of the time (server-corrected); signs requests. */
   now?: () => number;
+  /** The centre key pinned at registration: a clock correction is believed only when signed with it. */
+  serverPublicKey?: string;
+}
+
+/** Plain http only on this machine (the embedded centre, tests); anything that crosses a network needs https. */
+export function checkCentreUrl(baseUrl: string): URL {
+  let u: URL;
+  try {
+    u = new URL(baseUrl);
+  } catch {
+    throw new PalmPayError('SYNC_URL_INVALID', `not a URL: ${baseUrl}`);
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname) || /^127\.\d+\.\d+\.\d+$/.test(u.hostname);
+  if (u.protocol === 'https:' || (u.protocol === 'http:' && loopback)) return u;
+  throw new PalmPayError('SYNC_INSECURE_URL', `the centre must be reached over https (plain http only on loopback): ${u.protocol}//${u.host}`);
 }
 
 export class CentreClient {
   /** Learnt offset of the centre's clock; requests are stamped with it (a terminal's clock may be days off). */
   private skewMs = 0;
 
-  constructor(private readonly o: CentreClientOptions) {}
+  constructor(private readonly o: CentreClientOptions) {
+    checkCentreUrl(o.baseUrl);
+  }
 
-  private async call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, signed = true): Promise<T> {
+  private async call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, signed = true, onSigned?: (sig: string) => void): Promise<T> {
     try {
-      return await this.callOnce<T>(method, path, body, signed);
+      return await this.callOnce<T>(method, path, body, signed, onSigned);
     } catch (err) {
-      // Refused for clock skew: read the centre's time (unauthenticated), correct the stamp, try once more.
-      if (!(err instanceof CentreRefusal) || err.remoteCode !== 'AUTH_CLOCK') throw err;
-      const t = await this.callOnce<{ ms: number }>('GET', '/v1/time', undefined, false);
-      this.skewMs = t.ms - (this.o.now ?? Date.now)();
-      return this.callOnce<T>(method, path, body, signed);
+      // Refused for clock skew: ask the centre's time with a fresh nonce, believe it only if it is signed together
+      // with that nonce by the pinned centre key (an unsigned or replayed time could move the clock anywhere).
+      if (!(err instanceof CentreRefusal) || err.remoteCode !== 'AUTH_CLOCK' || !this.o.serverPublicKey) throw err;
+      const nonce = randomBytes(16).toString('hex');
+      const t = await this.callOnce<{ bound?: BoundTime }>('GET', `/v1/time?nonce=${nonce}`, undefined, false);
+      if (!t.bound || !verifyBoundTime(this.o.serverPublicKey, t.bound, nonce)) throw new PalmPayError('SYNC_TIME_FORGED', 'the centre’s time is not signed with the pinned centre key for this request');
+      this.skewMs = t.bound.ms - (this.o.now ?? Date.now)();
+      return this.callOnce<T>(method, path, body, signed, onSigned);
     }
   }
 
-  private async callOnce<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, signed = true): Promise<T> {
+  private async callOnce<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, signed = true, onSigned?: (sig: string) => void): Promise<T> {
     const payload = body === undefined ? '' : JSON.stringify(body);
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -56,6 +78,7 @@ export class CentreClient {
       const c = this.o.credentials;
       if (!c) throw new PalmPayError('SYNC_NOT_REGISTERED', 'this terminal is not registered with the centre');
       headers.authorization = authorizationHeader(c.terminalId, Math.trunc((this.o.now ?? Date.now)() + this.skewMs), (m) => c.sign(m), method, path, payload);
+      onSigned?.(headers.authorization.slice(headers.authorization.lastIndexOf(':') + 1));
     }
     let res: Response;
     let text: string;
@@ -76,6 +99,8 @@ export class CentreClient {
     }
     if (res.status >= 400) {
       const err = (json as { error?: { code?: string; message?: string } }).error;
+      // The link delivered this request twice (the centre takes each signed request once): a retry signs anew.
+      if (err?.code === 'AUTH_REPLAYED') throw new LinkError(`${method} ${path}: the centre had already received this signed request`);
       throw new CentreRefusal(res.status, err?.code ?? 'UNKNOWN', err?.message ?? text.slice(0, 200));
     }
     return json as T;
@@ -90,8 +115,11 @@ export class CentreClient {
   uploadTemplates(personId: string, templatesB64: string[]): Promise<{ status: string; duplicateOf?: string }> {
     return this.call('PUT', `/v1/enrolments/${encodeURIComponent(personId)}/templates`, { templates: templatesB64 });
   }
-  feed(cursor: number, limit = 500): Promise<FeedResponse> {
-    return this.call('GET', `/v1/feed?cursor=${cursor}&limit=${limit}`);
+  /** A feed page and the signature of the request it answers (the page's proof must name it). */
+  async feed(cursor: number, limit = 500): Promise<FeedResponse & { request: string }> {
+    let request = '';
+    const page = await this.call<FeedResponse>('GET', `/v1/feed?cursor=${cursor}&limit=${limit}`, undefined, true, (sig) => (request = sig));
+    return { ...page, request };
   }
   statement(personId: string): Promise<StatementResponse> {
     return this.call('GET', `/v1/statements/${encodeURIComponent(personId)}`);

@@ -2,6 +2,7 @@
 // one transaction (with the cursor), so a crash or a dropped link never leaves half a page applied.
 import { createHash } from 'node:crypto';
 import { openSealed, verifyTime, type SignedTime } from '../protocol/crypto.ts';
+import { verifyFeedPage } from '../protocol/feed-page.ts';
 import type { FeedResponse } from '../protocol/schemas.ts';
 import type { Sealer } from '../ledger/sealer.ts';
 import type { Currency } from '../protocol/record.ts';
@@ -23,6 +24,7 @@ export const SETTINGS = {
 
 export interface FeedOptions {
   store: Store;
+  /** `feed` answers a page and the signature of the request it sent (the page's proof is bound to it). */
   client: Pick<CentreClient, 'feed'>;
   terminalId: string;
   /** Re-seals templates under the terminal's data key (src/ledger/sealer.ts); without it templates are not stored. */
@@ -57,8 +59,11 @@ export async function pullFeed(o: FeedOptions, onPage?: (p: { events: number; cu
   let time: SignedTime | undefined;
   for (;;) {
     const page = await o.client.feed(cursor);
+    // Nothing in a page is applied unless the centre key pinned at registration signed it, for this terminal,
+    // in answer to this very request, continuing our cursor (src/protocol/feed-page.ts).
     const serverKey = o.store.settings.get<string>(SETTINGS.serverPublicKey);
-    if (serverKey && !verifyTime(serverKey, page.time)) throw new PalmPayError('SYNC_TIME_FORGED', 'the feed’s server time is not signed by the centre');
+    verifyFeedPage(serverKey, page, { terminalId: o.terminalId, cursor, request: page.request });
+    if (!verifyTime(serverKey!, page.time)) throw new PalmPayError('SYNC_TIME_FORGED', 'the feed’s server time is not signed by the centre');
     const palms: PalmChanges = { added: [], revoked: [] };
     o.store.transaction(() => {
       for (const e of page.events) applyEvent(o, e, now(), palms);
@@ -108,6 +113,9 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
     case 'person': {
       const p = (d.person ?? {}) as { name?: string; idNumber?: string; phone?: string; employerId?: string; accountId?: string };
       const personId = String(d.personId);
+      // An account has one owner: an event binding an already bound account to someone else is ignored whole.
+      const bound = typeof d.accountId === 'string' ? s.people.getAccount(d.accountId) : undefined;
+      if (bound && bound.personId !== personId) return;
       s.people.upsert({ personId, name: p.name ?? personId, idNumber: p.idNumber ?? null, phone: p.phone ?? null, employerId: p.employerId ?? null, status: 'active', updatedAtMs: nowMs });
       if (typeof d.accountId === 'string') s.people.upsertAccountRow({ accountId: d.accountId, personId, currency: 'SYP', status: 'active', updatedAtMs: nowMs });
       const stored = s.settings.get<string | { sealed: string }>(SETTINGS.encKey);

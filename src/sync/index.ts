@@ -106,7 +106,8 @@ export function createSync(opts: SyncOptions): Sync {
   // Sign requests with the centre's clock when known: an offline terminal's clock may be far off.
   let skew = 0;
   const serverNow = () => now() + skew;
-  const client = new CentreClient({ baseUrl: o.serverUrl, credentials: { terminalId, sign: (m) => signer.sign(m) }, now: serverNow, timeoutMs: o.requestTimeoutMs });
+  const serverPublicKey = o.store.settings.get<string>(SETTINGS.serverPublicKey);
+  const client = new CentreClient({ baseUrl: o.serverUrl, credentials: { terminalId, sign: (m) => signer.sign(m) }, now: serverNow, timeoutMs: o.requestTimeoutMs, serverPublicKey });
   const uploader = new Uploader({ outbox: o.store.outbox, client, batchSize: o.batchSize, backoff: o.backoff, now, random: o.random });
   const em = new EventEmitter<SyncEvents>() as Sync;
   let sent = 0;

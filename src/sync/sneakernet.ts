@@ -2,6 +2,8 @@
 // outbox untouched: the centre de-duplicates on (terminal, seq), so import and later upload apply each record once.
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import type { Store } from '../store/store.ts';
+import { z } from 'zod';
+import { Id } from '../protocol/record.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { SETTINGS } from './feed.ts';
 
@@ -16,6 +18,16 @@ export interface ExportHeader {
   firstSeq: number | null;
   lastSeq: number | null;
 }
+
+const ExportHeaderSchema = z.strictObject({
+  format: z.literal(EXPORT_FORMAT),
+  v: z.literal(1),
+  terminalId: Id,
+  exportedAtMs: z.number().int().min(0).max(8.64e15),
+  count: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  firstSeq: z.number().int().min(1).nullable(),
+  lastSeq: z.number().int().min(1).nullable(),
+});
 
 export class SneakernetError extends PalmPayError {}
 
@@ -43,13 +55,20 @@ export function readExport(file: string): { header: ExportHeader; records: unkno
     throw new SneakernetError('SNEAKERNET_READ', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
   const lines = text.split('\n').filter((l) => l.trim() !== '');
-  let header: ExportHeader;
+  let raw: unknown;
   try {
-    header = JSON.parse(lines[0] ?? '') as ExportHeader;
+    raw = JSON.parse(lines[0] ?? '');
   } catch {
     throw new SneakernetError('SNEAKERNET_FORMAT', `${file} is not a PalmPay outbox export (bad header)`);
   }
-  if (header.format !== EXPORT_FORMAT || header.v !== 1) throw new SneakernetError('SNEAKERNET_FORMAT', `${file} is not a PalmPay outbox export v1`);
+  if ((raw as { format?: unknown })?.format !== EXPORT_FORMAT || (raw as { v?: unknown }).v !== 1) throw new SneakernetError('SNEAKERNET_FORMAT', `${file} is not a PalmPay outbox export v1`);
+  // The whole header is checked before anything is handed on (nothing is stored from a file that is not right).
+  const parsed = ExportHeaderSchema.safeParse(raw);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new SneakernetError('SNEAKERNET_FORMAT', `${file}: header field ${i.path.join('.') || '(root)'}: ${i.message}`);
+  }
+  const header = parsed.data as ExportHeader;
   const records = lines.slice(1).map((l, i) => {
     try {
       return JSON.parse(l) as unknown;
@@ -58,5 +77,7 @@ export function readExport(file: string): { header: ExportHeader; records: unkno
     }
   });
   if (records.length !== header.count) throw new SneakernetError('SNEAKERNET_TRUNCATED', `${file} holds ${records.length} records, its header says ${header.count}: copy it again`);
+  const foreign = records.findIndex((r) => (r as { terminalId?: unknown })?.terminalId !== header.terminalId);
+  if (foreign >= 0) throw new SneakernetError('SNEAKERNET_FORMAT', `${file}: line ${foreign + 2} is not a record of terminal ${header.terminalId}, whose export this is`);
   return { header, records };
 }

@@ -221,6 +221,10 @@ describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
     expect(await loser.getByTestId('reason').getAttribute('data-reason')).toBe('already-paid');
     expect(paid('emp-rojin')).toBe(1);
     const winner = loser === page ? second : page;
+    // The cashier may finish without the payee's palm only after it failed three times (issue 13, item 12).
+    // Presentations queue on the simulated scanner: exactly three, each consumed by one failed verification.
+    expect(await winner.getByTestId('confirm-skip').count()).toBe(0);
+    for (let i = 0; i < 3; i++) await api.present('stranger');
     await winner.getByTestId('confirm-skip').click();
     await winner.locator('[data-testid="flow"][data-step="receipt"]').waitFor();
     expect(await winner.getByTestId('confirmed').getAttribute('data-confirmed')).toBe('false');

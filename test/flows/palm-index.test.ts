@@ -1,4 +1,4 @@
-// The kiosk's 1:N index at rest (src/host/flows/palm-index.ts): a terminal restarts and identifies through the
+// The kiosk's 1:N index at rest (src/host/adapters/palm-index.ts): a terminal restarts and identifies through the
 // sealed index snapshot; a tampered snapshot is rebuilt from the rows and still identifies; a template stored
 // after the snapshot was written is found; a revocation from the centre's feed drops the person's entries.
 import { createHash } from 'node:crypto';
@@ -11,7 +11,9 @@ import { encodePalm, fuseCaptures, PalmIdentifier, templateFromFrame, type Templ
 import { enrolStoredRow, loadPalmIndex, PALM_SNAPSHOT_FILE, SnapshotKeeper, writePalmSnapshot } from '../../src/host/adapters/palm-index.ts';
 import { filePermissionsProtector } from '../../src/ledger/keyprotect.ts';
 import { openTerminal, provisionTerminal, type Terminal } from '../../src/ledger/open.ts';
-import { pullFeed } from '../../src/sync/feed.ts';
+import { pullFeed, SETTINGS } from '../../src/sync/feed.ts';
+import { newServerKeyPkcs8, serverIdentity, signTime } from '../../src/protocol/crypto.ts';
+import { eventsDigest, signFeedPage } from '../../src/protocol/feed-page.ts';
 
 const IDS = ['a', 'b', 'c', 'd', 'e'];
 
@@ -146,7 +148,13 @@ describe('revocation from the centre', () => {
     expect(idf.identify(probe('c'))).toEqual({ kind: 'match', personId: 'p-c' });
     let written = 0;
     idf.onChange = () => written++;
-    const page = { events: [{ seq: 1, kind: 'person_revoked', key: 'p-c', data: { personId: 'p-c' } }], cursor: 1, more: false, time: { ms: Date.now(), sig: 'unsigned' } };
+    // A page the centre signed (feed pages are applied only when signed by the pinned centre key).
+    const centre = serverIdentity(newServerKeyPkcs8());
+    t.store.settings.set(SETTINGS.serverPublicKey, centre.publicKeyHex);
+    const events = [{ seq: 1, kind: 'person_revoked', key: 'p-c', data: { personId: 'p-c' } }];
+    const time = signTime(centre, Date.now());
+    const proof = signFeedPage(centre.privateKey, { terminalId: 'T-PI', from: 0, to: 1, more: false, eventsSha256: eventsDigest(events), timeMs: time.ms, request: 'r1' });
+    const page = { events, cursor: 1, more: false, time, proof, request: 'r1' };
     const client = { feed: async () => page } as unknown as Parameters<typeof pullFeed>[0]['client'];
     const seen: string[][] = [];
     await pullFeed({

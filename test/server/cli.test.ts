@@ -3,31 +3,19 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { afterAll, expect, it } from 'vitest';
 import { signerFromSecretKey } from '../../src/protocol/sign.ts';
 import { DB_FILE_NAME, openStore } from '../../src/store/store.ts';
 import { Central } from '../../src/server/service.ts';
 import { appendToStore, ChainWriter, purchaseDraft } from '../../bench/sync/loadgen.ts';
 import { enrolCustomer, registeredTerminal } from './helpers.ts';
+import { runCli } from '../security/harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'palmpay-cli-'));
 const db = `sqlite:${join(dir, 'centre.db')}`;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await main(['node', 'palmpay', ...args]);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const run = runCli;
 
 const signer = signerFromSecretKey(randomBytes(32));
 

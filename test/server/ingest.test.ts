@@ -5,6 +5,7 @@ import { bodyOf, type RecordDraft } from '../../src/protocol/record.ts';
 import { randomBytes } from 'node:crypto';
 import { startServer, type RunningServer } from '../../src/server/index.ts';
 import { CentreClient, CentreRefusal } from '../../src/sync/client.ts';
+import { authorizationHeader } from '../../src/protocol/crypto.ts';
 import { ChainWriter, purchaseDraft } from '../../bench/sync/loadgen.ts';
 import { enrolCustomer, registeredTerminal, tempDb, type TestTerminal } from './helpers.ts';
 
@@ -102,7 +103,7 @@ describe('record ingestion', () => {
 
   it('refuses an unknown terminal', async () => {
     const ghost = new CentreClient({ baseUrl: srv.url, credentials: { terminalId: 'GHOST', sign: (m) => t.signer.sign(m) } });
-    await expect(ghost.upload([purchase(20)])).rejects.toMatchObject({ status: 401, remoteCode: 'TERMINAL_UNKNOWN' });
+    await expect(ghost.upload([purchase(20)])).rejects.toMatchObject({ status: 401, remoteCode: 'AUTH_FAILED' });
     const noAuth = await fetch(`${srv.url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ records: [{}] }) });
     expect(noAuth.status).toBe(401);
     expect(((await noAuth.json()) as { error: { code: string } }).error.code).toBe('AUTH_MISSING');
@@ -111,11 +112,12 @@ describe('record ingestion', () => {
   it('refuses a request whose signature does not cover its body', async () => {
     const other = signerFromSecretKey(randomBytes(32));
     const c = new CentreClient({ baseUrl: srv.url, credentials: { terminalId: 'T1', sign: (m) => other.sign(m) } });
-    await expect(c.upload([purchase(21)])).rejects.toMatchObject({ remoteCode: 'AUTH_SIGNATURE' });
+    await expect(c.upload([purchase(21)])).rejects.toMatchObject({ remoteCode: 'AUTH_FAILED' });
   });
 
   it('refuses malformed JSON, malformed bodies and malformed records, each with a reason', async () => {
-    const bad = await fetch(`${srv.url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"records": [' });
+    const authorization = authorizationHeader('T1', Date.now(), (m) => t.signer.sign(m), 'POST', '/v1/records', '{"records": [');
+    const bad = await fetch(`${srv.url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: '{"records": [' });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('MALFORMED_JSON');
     await expect(t.client!.upload([])).rejects.toMatchObject({ status: 400, remoteCode: 'BAD_REQUEST' });
@@ -126,7 +128,11 @@ describe('record ingestion', () => {
 
   it('refuses an oversized body with 413', async () => {
     const big = JSON.stringify({ records: [{ pad: 'x'.repeat(9 * 1024 * 1024) }] });
-    const res = await fetch(`${srv.url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+    // anonymous: refused before the body is read; a registered terminal: read up to the limit, then 413
+    const anon = await fetch(`${srv.url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+    expect(anon.status).toBe(401);
+    const authorization = authorizationHeader('T1', Date.now(), (m) => t.signer.sign(m), 'POST', '/v1/records', big);
+    const res = await fetch(`${srv.url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: big });
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('BODY_TOO_LARGE');
     const many = Array.from({ length: 2001 }, () => ({}));
@@ -163,7 +169,7 @@ describe('terminal clocks', () => {
   it('a terminal whose clock is days off learns the centre time and is served', async () => {
     const days = 5 * 24 * 3600_000;
     const t9 = await registeredTerminal(srv.central, 'T9', { url: srv.url });
-    const c = new CentreClient({ baseUrl: srv.url, credentials: { terminalId: 'T9', sign: (m) => t9.signer.sign(m) }, now: () => Date.now() - days });
+    const c = new CentreClient({ baseUrl: srv.url, credentials: { terminalId: 'T9', sign: (m) => t9.signer.sign(m) }, now: () => Date.now() - days, serverPublicKey: srv.central.identity.publicKeyHex });
     const res = await c.upload([t9.chain.next(purchaseDraft('T9', 1, 'P1', 'A1', 1))]);
     expect(res.results[0]!.status).toBe('accepted');
   });

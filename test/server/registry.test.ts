@@ -108,7 +108,7 @@ describe('enrolment registry', () => {
     const a = await central.ingest('T1', [t.chain.next(purchaseDraft('T1', 3, 'P1', 'A1', 10))]);
     const b = await central.ingest('T2', [t2.chain.next(purchaseDraft('T1', 3, 'P1', 'A1', 10))]);
     expect(a[0]!.status).toBe('accepted');
-    expect(b[0]).toMatchObject({ status: 'review', reason: 'purchase id T1-p3 was already used' });
+    expect(b[0]).toMatchObject({ status: 'review', reason: 'PURCHASE_ID_USED: purchase id T1-p3 was already used' });
     expect(await central.repo.tx((r) => r.balance('acct:A1', 'SYP'))).toBe(1040);
   });
 });

@@ -47,13 +47,20 @@ export function registerJournal(program: Command): void {
       const store = openStore(file, { quickCheck: true }); // damaged pages: STORE_CORRUPT before any record is read
       try {
         const r = verifyJournal(store, publicKey, identity.terminalId);
+        // The newest records deleted leave a valid but shorter chain: the signed head anchor outside the database says so.
+        const { anchorProblem, readAnchor } = await import('../../ledger/anchor.ts');
+        const anchor = r.ok ? readAnchor(dir, identity.terminalId, publicKey) : undefined;
+        const truncated = r.ok && anchor ? anchorProblem(anchor, { seq: r.lastSeq, hash: r.lastHash }, (seq) => store.journal.get(seq)?.hash) : undefined;
         if (opts.json) {
-          const verdict = r.ok
+          const verdict = r.ok && !truncated
             ? { ok: true, terminal_id: identity.terminalId, record_count: r.count, head_seq: r.lastSeq, head_hash: r.lastHash }
-            : { ok: false, terminal_id: identity.terminalId, kind: r.kind, first_bad_seq: r.seq, verified_count: r.verifiedCount, message: r.message };
+            : r.ok
+              ? { ok: false, terminal_id: identity.terminalId, kind: 'truncated', verified_count: r.count, message: truncated }
+              : { ok: false, terminal_id: identity.terminalId, kind: r.kind, first_bad_seq: r.seq, verified_count: r.verifiedCount, message: r.message };
           console.log(JSON.stringify(verdict, null, 2));
         }
         if (!r.ok) throw new PalmPayError('JOURNAL_TAMPERED', `journal BAD (${r.kind}): ${r.message}; ${r.verifiedCount} record(s) before it verified`);
+        if (truncated) throw new PalmPayError('JOURNAL_TAMPERED', `journal BAD (truncated): ${truncated}`);
         if (!opts.json) console.log(`journal OK: ${r.count} record(s) of terminal ${identity.terminalId}, head seq ${r.lastSeq} hash ${r.lastHash}`);
       } finally {
         store.close();

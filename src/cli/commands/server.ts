@@ -126,6 +126,8 @@ export function registerServer(program: Command): void {
         const counts: Record<string, number> = {};
         for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
         console.log(`${tid}: ${Object.entries(counts).map(([s, n]) => `${s}=${n}`).join(' ')}`);
+        // Every record not applied as it stands, with why: refused (invalid, conflict, gap) or sent to review.
+        for (const r of results) if (r.status !== 'accepted' && r.status !== 'duplicate') console.log(`${tid}#${r.seq ?? '?'}\t${r.status}\t${r.reason ?? ''}`);
       }
       console.log(`imported ${records.length} records exported by ${header.terminalId} at ${new Date(header.exportedAtMs).toISOString()}`);
     });
@@ -178,6 +180,7 @@ export function registerServer(program: Command): void {
   server.command('credit <accountId> <amountMinor> <currency>')
     .description('record a deposit into a customer account (minor units)')
     .action(async (accountId: string, amount: string, currency: string, _opts: unknown, cmd: Command) => {
+      if (!/^-?\d+$/.test(amount)) throw new PalmPayError('CREDIT_INVALID', `amount must be an integer in minor units, got ${JSON.stringify(amount)}`);
       await withCentral(g(cmd), (c) => c.creditAccount(accountId, Number(amount), currency));
       console.log(`credited ${amount} ${currency} to ${accountId}`);
     });

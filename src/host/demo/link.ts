@@ -17,7 +17,7 @@ export async function startEmbeddedLink(terminal: Terminal, dataDir: string, opt
     const { store, keys, ledger } = terminal;
     if (!store.settings.get(SETTINGS.certificate)) {
       const { code } = await server.central.addTerminal({ id: ledger.terminalId, name: 'this counter', branch: 'local', region: 'local' });
-      await registerWithCentre({ store, serverUrl: proxy.url, code, signer: keys.signer });
+      await registerWithCentre({ store, serverUrl: proxy.url, code, signer: keys.signer, sealer: keys.sealer }); // X25519 key sealed at rest
     }
     const sync = createSync({
       store, serverUrl: proxy.url, signer: keys.signer, ledger, sealer: keys.sealer,

@@ -1,0 +1,171 @@
+// The centre's money invariants: the ONE place that says whether a terminal's record may move money. Pure.
+// ingest.ts looks the facts up (voucher, person, original purchase, balances) and asks here before it applies
+// anything; a refusal sends the record to review with its typed reason and moves no money.
+//
+//   1. a voucher is paid at most once, by the terminal that holds its lease, for exactly its person/period/amount;
+//   2. the reversals of a record never exceed it: only a purchase is reversible, a void cancels the whole of what
+//      is left of it, once, on its own terminal; refunds sum to at most the purchase; nothing reverses a reversal;
+//   3. an account has exactly one owner: an enrolment naming an account that is already bound is refused;
+//   4. a balance never goes below its floor (a customer's funds, an employee's unpaid salary: 0);
+//   5. every transaction's postings balance per currency;
+//   6. a record's customer, account and terminal agree with what the centre knows;
+//   7. a record's clocks are plausible and its server time really was signed by the centre.
+import type { EnrolmentBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
+import type { PersonRow, Posting, PurchaseRow, VoucherRow } from './repo.ts';
+
+export const REFUSAL_CODES = [
+  'VOUCHER_UNKNOWN', 'VOUCHER_NOT_LEASED_HERE', 'VOUCHER_ALREADY_PAID', 'PAYOUT_MISMATCH', 'PERSON_REVOKED',
+  'CUSTOMER_UNKNOWN', 'CUSTOMER_NOT_CONFIRMED', 'ACCOUNT_NOT_CUSTOMERS', 'INSUFFICIENT_FUNDS', 'PURCHASE_ID_USED',
+  'REFUND_ORIGINAL_UNKNOWN', 'REFUND_OTHER_TERMINAL', 'REFUND_MISMATCH', 'REFUND_EXCEEDS_ORIGINAL',
+  'VOID_OTHER_TERMINAL', 'VOID_TARGET_UNKNOWN', 'VOID_TARGET_NOT_PURCHASE', 'VOID_MISMATCH', 'VOID_ALREADY', 'VOID_EXCEEDS_REMAINING',
+  'PERSON_EXISTS', 'ACCOUNT_ALREADY_OWNED',
+  'POSTINGS_UNBALANCED', 'BALANCE_BELOW_FLOOR',
+  'RECORD_TIME_IMPLAUSIBLE', 'SERVER_TIME_FORGED',
+] as const;
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
+
+/** Why a record moves no money: a stable code and one line for the supervisor. */
+export interface Refusal {
+  code: RefusalCode;
+  message: string;
+}
+const refuse = (code: RefusalCode, message: string): Refusal => ({ code, message });
+
+/** The review reason stored with the record and returned to the terminal: `CODE: message`. */
+export function reviewReason(r: Refusal): string {
+  return `${r.code}: ${r.message}`;
+}
+/** The code at the start of a stored review reason (undefined for reasons written before codes existed). */
+export function refusalCodeOf(reason: string | null | undefined): RefusalCode | undefined {
+  const code = /^([A-Z_]+):/.exec(reason ?? '')?.[1];
+  return (REFUSAL_CODES as readonly string[]).includes(code ?? '') ? (code as RefusalCode) : undefined;
+}
+
+// ---- facts the centre knows (the few columns each rule reads) ----
+export type VoucherFacts = Pick<VoucherRow, 'id' | 'person_id' | 'period' | 'amount' | 'currency' | 'lease_terminal' | 'lease_id' | 'status' | 'redeemed_by'>;
+export type PersonFacts = Pick<PersonRow, 'id' | 'status' | 'account_id'>;
+/** A purchase as booked (`refunded`: sum already reversed), with the customer its signed record names. */
+export type PurchaseFacts = PurchaseRow & { customerId: string };
+/** A stored record a void names. */
+export interface StoredRecordFacts {
+  terminal_id: string;
+  seq: number;
+  type: string;
+  status: string;
+  body: RecordBody;
+}
+
+// ---- per record type ----
+export function checkPayout(rec: SalaryPayoutBody, terminalId: string, v: VoucherFacts | undefined, person: PersonFacts | undefined): Refusal | undefined {
+  if (!v) return refuse('VOUCHER_UNKNOWN', `voucher ${rec.voucherId} is unknown`);
+  if (v.lease_terminal !== terminalId || v.lease_id !== rec.leaseId) return refuse('VOUCHER_NOT_LEASED_HERE', `voucher ${rec.voucherId} is not leased to this terminal (lease ${rec.leaseId})`);
+  if (v.status !== 'open') return refuse('VOUCHER_ALREADY_PAID', `voucher ${rec.voucherId} was already redeemed by ${v.redeemed_by}`);
+  if (v.person_id !== rec.personId || v.period !== rec.period || Number(v.amount) !== rec.amountMinor || v.currency !== rec.currency) {
+    return refuse('PAYOUT_MISMATCH', `payout does not match voucher ${rec.voucherId} (person, period, amount or currency)`);
+  }
+  if (person?.status === 'revoked') return refuse('PERSON_REVOKED', `person ${rec.personId} is revoked`);
+  return undefined;
+}
+
+export function checkPurchase(rec: PurchaseBody, customer: PersonFacts | undefined, funds: number): Refusal | undefined {
+  if (!customer) return refuse('CUSTOMER_UNKNOWN', `customer ${rec.customerId} is not enrolled`);
+  if (customer.status === 'revoked') return refuse('PERSON_REVOKED', `customer ${rec.customerId} is revoked`);
+  if (customer.status !== 'confirmed') return refuse('CUSTOMER_NOT_CONFIRMED', `customer ${rec.customerId} is not confirmed (${customer.status})`);
+  if (customer.account_id !== rec.accountId) return refuse('ACCOUNT_NOT_CUSTOMERS', `account ${rec.accountId} does not belong to customer ${rec.customerId}`);
+  if (funds < rec.amountMinor) return refuse('INSUFFICIENT_FUNDS', `insufficient funds after the fact: ${funds} < ${rec.amountMinor} ${rec.currency}`);
+  return undefined;
+}
+
+export function checkRefund(rec: RefundBody, terminalId: string, orig: PurchaseFacts | undefined): Refusal | undefined {
+  if (!orig) return refuse('REFUND_ORIGINAL_UNKNOWN', `refund of unknown purchase ${rec.originalPurchaseId}`);
+  if (rec.originalTerminalId !== orig.terminal_id || rec.originalSeq !== Number(orig.seq)) {
+    return refuse('REFUND_MISMATCH', `refund names ${rec.originalTerminalId}#${rec.originalSeq}, but purchase ${orig.purchase_id} is ${orig.terminal_id}#${orig.seq}`);
+  }
+  // The counter refunds only purchases in its own journal (a supervisor approves each one there).
+  if (orig.terminal_id !== terminalId) return refuse('REFUND_OTHER_TERMINAL', `purchase ${orig.purchase_id} was made at ${orig.terminal_id}, not at this terminal`);
+  if (orig.customerId !== rec.customerId || orig.account !== rec.accountId || orig.currency !== rec.currency) {
+    return refuse('REFUND_MISMATCH', 'refund customer, account or currency differs from the purchase');
+  }
+  if (Number(orig.refunded) + rec.amountMinor > Number(orig.amount)) {
+    return refuse('REFUND_EXCEEDS_ORIGINAL', `refund of ${rec.amountMinor} exceeds what remains of purchase ${orig.purchase_id} (${Number(orig.amount) - Number(orig.refunded)})`);
+  }
+  return undefined;
+}
+
+/**
+ * A void cancels a purchase of the same terminal, whole and once: the counter allows nothing else (a payout is
+ * never voided, nor is a refund or a void), so a void-of-void chain that would reopen a voucher cannot exist.
+ */
+export function checkVoid(rec: VoidBody, terminalId: string, target: StoredRecordFacts | undefined, purchase: PurchaseFacts | undefined, alreadyVoidedBy: string | null): Refusal | undefined {
+  const at = `${rec.targetTerminalId}#${rec.targetSeq}`;
+  if (rec.targetTerminalId !== terminalId) return refuse('VOID_OTHER_TERMINAL', 'a void may only cancel a record of the same terminal');
+  if (!target || target.status !== 'accepted') return refuse('VOID_TARGET_UNKNOWN', `void target ${at} is not an accepted record`);
+  if (target.type !== 'purchase' || target.body.type !== 'purchase' || rec.targetType !== 'purchase') return refuse('VOID_TARGET_NOT_PURCHASE', `void target ${at} is a ${target.type}: only a purchase can be voided`);
+  const b = target.body;
+  if (rec.targetId !== b.purchaseId || rec.amountMinor !== b.amountMinor || rec.currency !== b.currency) {
+    return refuse('VOID_MISMATCH', `void does not match ${at} (id, amount or currency)`);
+  }
+  if (alreadyVoidedBy) return refuse('VOID_ALREADY', `void target ${at} was already voided by ${alreadyVoidedBy}`);
+  if (!purchase) return refuse('VOID_TARGET_UNKNOWN', `purchase ${b.purchaseId} is not on the centre's books`);
+  if (Number(purchase.refunded) > 0) return refuse('VOID_EXCEEDS_REMAINING', `purchase ${b.purchaseId} was already refunded ${purchase.refunded}: a void would pay back more than is left`);
+  return undefined;
+}
+
+/** One owner per account: `accountOwner` is whoever the centre has bound the account to (any status but revoked). */
+export function checkEnrolment(rec: EnrolmentBody, existing: PersonFacts | undefined, accountOwner: PersonFacts | undefined): Refusal | undefined {
+  if (existing) return refuse('PERSON_EXISTS', `person ${rec.personId} is already registered`);
+  if (rec.person.accountId !== undefined && accountOwner && accountOwner.id !== rec.personId && accountOwner.status !== 'revoked') {
+    return refuse('ACCOUNT_ALREADY_OWNED', `account ${rec.person.accountId} already belongs to person ${accountOwner.id}`);
+  }
+  return undefined;
+}
+
+// ---- every transaction ----
+/** The lowest balance an account may reach; undefined = no floor (the centre's own books: cash, payroll, funding, merchant). */
+export function balanceFloor(account: string): number | undefined {
+  return account.startsWith('acct:') || account.startsWith('salary:') ? 0 : undefined;
+}
+
+/** Postings balance per currency, and no account they touch ends below its floor. `balanceOf` = balance before. */
+export function checkPostings(postings: readonly Posting[], balanceOf: (account: string, currency: string) => number): Refusal | undefined {
+  const sums = new Map<string, number>();
+  const moves = new Map<string, { account: string; currency: string; delta: number }>();
+  for (const p of postings) {
+    if (!Number.isSafeInteger(p.amount)) return refuse('POSTINGS_UNBALANCED', `posting of ${p.amount} is not a safe integer`);
+    sums.set(p.currency, (sums.get(p.currency) ?? 0) + p.amount);
+    const k = `${p.account}\u0000${p.currency}`;
+    const m = moves.get(k) ?? { account: p.account, currency: p.currency, delta: 0 };
+    m.delta += p.amount;
+    moves.set(k, m);
+  }
+  for (const [currency, s] of sums) if (s !== 0) return refuse('POSTINGS_UNBALANCED', `postings in ${currency} sum to ${s}, not 0`);
+  for (const m of moves.values()) {
+    const floor = balanceFloor(m.account);
+    if (floor === undefined || m.delta >= 0) continue;
+    const after = balanceOf(m.account, m.currency) + m.delta;
+    if (after < floor) return refuse('BALANCE_BELOW_FLOOR', `${m.account} would end at ${after} ${m.currency}, below its floor ${floor}`);
+  }
+  return undefined;
+}
+
+// ---- clocks ----
+/** No PalmPay record predates this (2024-01-01T00:00:00Z). */
+export const EARLIEST_RECORD_MS = Date.UTC(2024, 0, 1);
+/** How far ahead of the centre a terminal's clock may be. */
+export const MAX_CLOCK_AHEAD_MS = 24 * 3600_000;
+
+/**
+ * The record's HLC is within [2024, now + a day], and its serverTime is either "none yet" ({ms: 0, ref: ''}) or a
+ * time the centre really signed (`verifyTime`), not later than the HLC.
+ */
+export function checkRecordTime(rec: RecordBody, nowMs: number, verifyTime: (t: { ms: number; sig: string }) => boolean): Refusal | undefined {
+  const ms = rec.hlc.ms;
+  if (ms < EARLIEST_RECORD_MS || ms > nowMs + MAX_CLOCK_AHEAD_MS) {
+    return refuse('RECORD_TIME_IMPLAUSIBLE', `record time ${ms} is outside [${EARLIEST_RECORD_MS}, centre time + ${MAX_CLOCK_AHEAD_MS / 3600_000} h]`);
+  }
+  const st = rec.serverTime;
+  if (st.ms === 0 && st.ref === '') return undefined;
+  if (!/^[0-9a-f]{128}$/.test(st.ref) || !verifyTime({ ms: st.ms, sig: st.ref })) return refuse('SERVER_TIME_FORGED', 'serverTime.ref is not the centre’s signature of serverTime.ms');
+  if (st.ms > nowMs + MAX_CLOCK_AHEAD_MS) return refuse('RECORD_TIME_IMPLAUSIBLE', `serverTime ${st.ms} is in the future`);
+  return undefined;
+}

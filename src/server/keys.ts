@@ -1,0 +1,106 @@
+// The centre's secrets, kept OUT of its database: its Ed25519 signing key and the data key that seals every
+// enrolled template at rest. A copy of the database (a backup, a dump, a world-readable file) then holds no key
+// and no template in the clear. The key file is 0600 in a 0700 folder; the SQLite database gets the same modes.
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { newServerKeyPkcs8 } from '../protocol/crypto.ts';
+import { PalmPayError } from '../util/errors.ts';
+
+export const KEY_FILE = 'centre-keys.json';
+const KeyFile = z.strictObject({ v: z.literal(1), serverKey: z.string().min(40), templateKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/) });
+export type CentreKeys = z.infer<typeof KeyFile>;
+
+export class CentreKeyError extends PalmPayError {}
+
+/** The SQLite file of a `sqlite:FILE` URL (undefined for PostgreSQL or memory). */
+export function sqliteFileOf(url: string): string | undefined {
+  if (/^postgres(ql)?:\/\//.test(url)) return undefined;
+  const file = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
+  return file && file !== ':memory:' ? resolve(file) : undefined;
+}
+
+/** Where the key file lives: given, next to the SQLite file, PALMPAY_CENTRE_KEY_DIR, or a per-database folder in the user's config. */
+export function keyDirFor(url: string, given?: string): string {
+  if (given) return given;
+  const file = sqliteFileOf(url);
+  if (file) return dirname(file);
+  if (process.env.PALMPAY_CENTRE_KEY_DIR) return process.env.PALMPAY_CENTRE_KEY_DIR;
+  return join(homedir(), '.config', 'PalmPay', 'centre-keys', createHash('sha256').update(url).digest('hex').slice(0, 16));
+}
+
+/** A folder that only this user may enter (created 0700; an existing one is left as it is). */
+function privateDir(dir: string): void {
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+/** Creates the SQLite file 0600 before SQLite opens it (SQLite gives its -wal and -shm files the same mode), and tightens an existing one. */
+export function secureSqliteFile(url: string): void {
+  const file = sqliteFileOf(url);
+  if (!file) return;
+  privateDir(dirname(file));
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f) && (statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600);
+}
+
+/**
+ * Reads the key file, or creates it (taking over a centre key an older version kept in the database:
+ * `legacyServerKey`, which the caller then deletes from the database).
+ */
+export function loadCentreKeys(dir: string, legacyServerKey?: string): CentreKeys {
+  const file = join(dir, KEY_FILE);
+  if (existsSync(file)) {
+    if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      throw new CentreKeyError('CENTRE_KEYS_CORRUPT', `${file} is not readable JSON`);
+    }
+    const r = KeyFile.safeParse(parsed);
+    if (!r.success) throw new CentreKeyError('CENTRE_KEYS_CORRUPT', `${file} is not a PalmPay centre key file`);
+    return r.data;
+  }
+  privateDir(dir);
+  const keys: CentreKeys = { v: 1, serverKey: legacyServerKey ?? newServerKeyPkcs8(), templateKey: randomBytes(32).toString('base64') };
+  const tmp = `${file}.part`;
+  writeFileSync(tmp, JSON.stringify(keys), { mode: 0o600 });
+  renameSync(tmp, file);
+  return keys;
+}
+
+// ---- templates at rest ----
+const SEALED = 's1:';
+
+/** Seals a person's templates for the database: AES-256-GCM per template, bound to the person and position. */
+export function sealTemplates(key: Buffer, personId: string, templatesB64: string[]): string {
+  return JSON.stringify(templatesB64.map((t, i) => {
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', key, iv);
+    c.setAAD(Buffer.from(`${personId}#${i}`));
+    const ct = Buffer.concat([c.update(Buffer.from(t, 'base64')), c.final()]);
+    return SEALED + Buffer.concat([iv, c.getAuthTag(), ct]).toString('base64');
+  }));
+}
+
+/** The plaintext templates of a stored column (also reads the plaintext base64 an older version stored). */
+export function openTemplates(key: Buffer, personId: string, stored: string): Buffer[] {
+  return (JSON.parse(stored) as string[]).map((s, i) => {
+    if (!s.startsWith(SEALED)) return Buffer.from(s, 'base64');
+    const buf = Buffer.from(s.slice(SEALED.length), 'base64');
+    const d = createDecipheriv('aes-256-gcm', key, buf.subarray(0, 12));
+    d.setAAD(Buffer.from(`${personId}#${i}`));
+    d.setAuthTag(buf.subarray(12, 28));
+    try {
+      return Buffer.concat([d.update(buf.subarray(28)), d.final()]);
+    } catch (err) {
+      throw new CentreKeyError('TEMPLATE_SEAL_BROKEN', `templates of ${personId} fail authentication (edited, or another key)`, { cause: err });
+    }
+  });
+}
+
+export function isSealed(stored: string): boolean {
+  return (JSON.parse(stored) as string[]).every((s) => s.startsWith(SEALED));
+}

@@ -1,0 +1,61 @@
+// A local user deletes the newest records from the terminal's journal (issue 13, item 7): the chain that is left
+// is valid, so only the signed head anchor outside the database tells. `journal verify` must say BAD, and the
+// ledger must refuse to sign a new record onto the truncated chain (an offline payout cannot silently vanish).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from './harness.ts';
+import { ANCHOR_FILE } from '../../src/ledger/anchor.ts';
+import { dbPath } from '../../src/ledger/open.ts';
+import { makeTerminal, purchase, reopen, tempDir } from '../ledger/helpers.ts';
+
+const verify = (dir: string) => runCli('journal', 'verify', '--data', dir);
+
+describe('journal truncation', () => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDir());
+    const t = makeTerminal(dir);
+    for (let i = 0; i < 5; i++) t.ledger.append(purchase());
+    t.close();
+  });
+  afterEach(() => cleanup());
+
+  const deleteNewest = (n: number) => {
+    const db = new Database(dbPath(dir));
+    db.prepare('DELETE FROM outbox WHERE seq > ?').run(5 - n);
+    db.prepare('DELETE FROM journal WHERE seq > ?').run(5 - n);
+    db.close();
+  };
+
+  it('an intact journal verifies and appends', async () => {
+    expect((await verify(dir)).out).toMatch(/journal OK: 5 record/);
+    const t = reopen(dir);
+    expect(t.ledger.append(purchase()).seq).toBe(6);
+    t.close();
+  });
+
+  it('after the last two records are deleted, verify says BAD and the ledger refuses to append', async () => {
+    deleteNewest(2);
+    const v = await verify(dir);
+    expect(v.code).toBe(1);
+    expect(v.err).toMatch(/journal BAD \(truncated\): the journal ends at seq 3, but seq 5 was written: 2 newest record\(s\) were deleted/);
+    const t = reopen(dir);
+    try {
+      expect(t.ledger.truncation).toMatch(/ends at seq 3/);
+      expect(() => t.ledger.append(purchase())).toThrow(expect.objectContaining({ code: 'JOURNAL_TRUNCATED' }));
+      expect(t.store.journal.count()).toBe(3); // nothing signed onto the truncated chain
+    } finally {
+      t.close();
+    }
+  });
+
+  it('a forged anchor (a lower head, not signed by the terminal) is refused, not believed', async () => {
+    deleteNewest(2);
+    writeFileSync(join(dir, ANCHOR_FILE), JSON.stringify({ terminalId: 'T-1', seq: 3, hash: 'a'.repeat(64), sig: 'b'.repeat(128) }));
+    expect(await verify(dir)).toMatchObject({ code: 1, err: expect.stringMatching(/not signed by terminal T-1/) });
+    expect(() => reopen(dir)).toThrow(expect.objectContaining({ code: 'JOURNAL_ANCHOR_BAD' }));
+  });
+});
