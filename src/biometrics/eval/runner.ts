@@ -3,8 +3,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { extract, type ExtractOptions } from '../extract.ts';
-import { matchScore } from '../match.ts';
+import { extract, extractRoi, type ExtractOptions } from '../extract.ts';
+import { ELASTIC, matchScore } from '../match.ts';
 import type { FtaReason, GreyFrame, Template } from '../types.ts';
 import { listDataSet, loadFrame, type Sample } from './dataset.ts';
 import { drawSimilarity, geometryError, warpGeometry, warpSimilarity, type PerturbSpec } from './perturb.ts';
@@ -122,6 +122,16 @@ export interface ExtractedSet {
   perturbation?: PerturbationReport;
 }
 
+/** The 1:1 distances `palmpay eval --matcher` can use, each with the data it was chosen on. */
+export const EVAL_MATCHERS = {
+  rigid: { name: 'rigid (matchScore: masked Hamming, ±4-cell global shift)', chosenOn: 'all 50 CASIA-940 dev identities (issue 4)', score: (a: Template, b: Template) => matchScore(a, b) },
+  elastic: {
+    name: 'elastic (global shift, then 4 × 4 blocks of 8 × 8 cells each ±1 cell)',
+    chosenOn: 'held folds of CASIA-940 (5 person-disjoint folds, seeds 1–3), against rigid: block size and reach fixed before measuring, not tuned',
+    score: (a: Template, b: Template) => matchScore(a, b, ELASTIC),
+  },
+} as const;
+
 export async function runEvaluation(opts: EvalOptions): Promise<EvalReport> {
   return evaluateProtocol(await extractDataSet(opts), opts.protocol, opts.crossValidation);
 }
@@ -142,7 +152,7 @@ export async function extractDataSet(opts: Omit<EvalOptions, 'protocol'>): Promi
     const warp = opts.perturb ? drawSimilarity(opts.perturb, `${s.identity}/${s.sample}`, original.width, original.height) : null;
     const frame = warp ? warpSimilarity(original, warp) : original;
     const t0 = performance.now();
-    const r = extract(frame, { ...opts.extract, hand: s.hand, wantRoi: !!opts.dumpRoi });
+    const r = opts.roi ? extractRoi(frame, { ...opts.extract, hand: s.hand }) : extract(frame, { ...opts.extract, hand: s.hand, wantRoi: !!opts.dumpRoi });
     extractMs += performance.now() - t0;
     if (warp) {
       // Diagnostics: the unwarped image's ROI carried through the known warp is the ROI a perfect landmark

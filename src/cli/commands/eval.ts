@@ -38,7 +38,7 @@ export function registerEval(program: Command): void {
     .option('--seed <n>', 'seed of the fold split and the bootstrap', '1')
     .option('--bootstrap <n>', 'bootstrap replicates (people resampled) for the 90 % intervals', '1000')
     .option('--roi', 'the images are pre-cropped palm ROIs (e.g. PolyU 128×128): no landmark step, straight to the coder')
-    .option('--matcher <name>', 'rigid (1:1 distance for every pair)', 'rigid')
+    .option('--matcher <name>', 'rigid | elastic (blocks refined after the global shift): the 1:1 distance for every pair', 'rigid')
     .action(async (o: EvalCliOptions) => {
       if (o.protocol !== 'all-pairs' && o.protocol !== 'cross-session') {
         throw new PalmPayError('EVAL_USAGE', `unknown protocol ${o.protocol} (all-pairs or cross-session)`);
@@ -48,13 +48,13 @@ export function registerEval(program: Command): void {
       if (folds === 1) throw new PalmPayError('EVAL_USAGE', '--folds must be 0 (off) or at least 2');
       const seed = intOption('--seed', o.seed, 0);
       const bootstrap = intOption('--bootstrap', o.bootstrap, 0);
-      if (o.matcher !== 'rigid') throw new PalmPayError('EVAL_USAGE', `unknown matcher ${o.matcher} (rigid)`);
+      if (o.matcher !== 'rigid' && o.matcher !== 'elastic') throw new PalmPayError('EVAL_USAGE', `unknown matcher ${o.matcher} (rigid or elastic)`);
       if (o.roi && (o.perturb || o.dumpRoi)) throw new PalmPayError('EVAL_USAGE', '--roi images have no landmarks to perturb or ROI to dump');
       const { parsePerturb } = await import('../../biometrics/eval/perturb.ts');
       const perturb = o.perturb !== undefined ? parsePerturb(o.perturb) : undefined;
       const { writeFileSync } = await import('node:fs');
       const { SingleBar, Presets } = await import('cli-progress');
-      const { runEvaluation } = await import('../../biometrics/eval/runner.ts');
+      const { runEvaluation, EVAL_MATCHERS } = await import('../../biometrics/eval/runner.ts');
       const { formatReport } = await import('../../biometrics/eval/report.ts');
       const { detSvg } = await import('../../biometrics/eval/det-svg.ts');
       const bar = new SingleBar({ format: '{phase} [{bar}] {value}/{total}', hideCursor: true, stream: process.stderr }, Presets.shades_classic);
@@ -66,6 +66,7 @@ export function registerEval(program: Command): void {
         ...(perturb ? { perturb } : {}),
         ...(o.roi ? { roi: true } : {}),
         ...(folds ? { crossValidation: { folds, seed, bootstrap } } : {}),
+        matcher: EVAL_MATCHERS[o.matcher],
         extract: o.coder ? { coder: o.coder as 'compcode' | 'bocv' | 'ordinal' } : {},
         onProgress: (p, done, total) => {
           if (p !== phase) {
