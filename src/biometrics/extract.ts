@@ -2,7 +2,7 @@
 import { DEFAULT_EXTRACT } from './config.ts';
 import { assertFrame, boxBlur, downsample, resampleArea } from './image.ts';
 import { findValleys, palmCentre, pickValleys, refineCentre, refineValley, segmentHand, traceContour } from './landmarks.ts';
-import { DEFAULT_QUALITY_LIMITS, ftaMessage, ramp, type QualityLimits } from './quality.ts';
+import { DEFAULT_QUALITY_LIMITS, ftaMessage, guidanceFor, ramp, type QualityLimits } from './quality.ts';
 import { DEFAULT_ROI_LAYOUT, roiGeometry, sampleRoi, toFrame, type RoiLayout } from './roi.ts';
 import { CODE_COLS, encodeResponses, filterBank, gridResponses, normaliseLocal } from './features.ts';
 import { TEMPLATE_FORMAT_VERSION } from './template.ts';
@@ -47,6 +47,7 @@ export function extract(frame: GreyFrame, opts: ExtractOptions = {}): ExtractRes
   const fail = (reason: FtaReason, extra: { quality?: Quality; geometry?: RoiGeometry; roi?: GreyFrame } = {}): ExtractResult => ({
     ok: false,
     reason,
+    guidance: guidanceFor(reason),
     message: ftaMessage(reason),
     ...extra,
   });
@@ -130,7 +131,7 @@ export function extractRoi(crop: GreyFrame, opts: Pick<ExtractOptions, 'coder' |
     score: 0,
   };
   quality.score = Math.min(quality.exposure, quality.sharpness, quality.veinContrast);
-  const fail = (reason: FtaReason): ExtractResult => ({ ok: false, reason, message: ftaMessage(reason), quality });
+  const fail = (reason: FtaReason): ExtractResult => ({ ok: false, reason, guidance: guidanceFor(reason), message: ftaMessage(reason), quality });
   if (m.mean < limits.minMean) return fail('too-dark');
   if (m.mean > limits.maxMean || m.saturated > limits.maxSaturated) return fail('too-bright');
   if (m.sharpness < limits.minSharpness) return fail('blurred');

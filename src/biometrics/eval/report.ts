@@ -12,6 +12,7 @@ export function formatReport(r: EvalReport): string {
     `comparisons ${r.genuine_comparisons} genuine, ${r.impostor_comparisons} impostor`,
     `FTE         ${pct(r.fte)} (${r.fte_count} identities)`,
     `FTA         ${pct(r.fta)} (${r.fta_count} images${r.fta_samples.length ? ': ' + r.fta_samples.map((f) => `${f.sample} ${f.reason}`).join(', ') : ''})`,
+    `GFNMR       ${r.generalised_fnmr_at_fmr.map((g) => `${pct(g.gfnmr)} at FMR ${pct(g.fmr)}`).join(', ')} (generalised: FTA counted as non-match)`,
     `EER         ${pct(r.eer)} (threshold ${r.eer_threshold.toFixed(4)})`,
     ...r.fnmr_at_fmr.map(
       (p) =>
@@ -32,6 +33,7 @@ export function formatReport(r: EvalReport): string {
       ...h.fnmr_at_fmr.map(
         (p) => `  FNMR        ${ci(p.fnmr)} at target FMR ${pct(p.target_fmr)} (held FMR ${pct(p.fmr)}, ${p.false_matches} false matches; thresholds ${p.thresholds.map((t) => t.toFixed(4)).join(' / ')})`,
       ),
+      `  GFNMR       ${h.fnmr_at_fmr.map((p) => `${pct(r.fta + (1 - r.fta) * p.fnmr.value)} @ ${pct(p.target_fmr)}`).join(', ')} (held FNMR with this run's FTA ${pct(r.fta)} counted as non-matches)`,
       `  tail model  predicted FMR ${pct(h.impostor_tail_check.predicted_fmr)} vs measured ${pct(h.impostor_tail_check.measured_fmr)} at the strictest fitted threshold`,
       `  rank-1      ${ci(h.identification.rank1)} (${h.identification.searches} searches; ${h.identification.gallery})`,
       `  FNIR        ${ci(h.identification.fnir_at_fpir)} at FPIR ${pct(h.identification.fpir_target)} (held FPIR ${pct(h.identification.fpir_measured)}, ${h.identification.nonmated_searches} non-mated searches)`,

@@ -43,6 +43,10 @@ export interface EvalReport {
   fta: number;
   fta_count: number;
   fta_samples: Array<{ sample: string; reason: FtaReason }>;
+  /** Failures to acquire per cause (each cause has its own guidance for the person, quality.ts). */
+  fta_by_reason: Partial<Record<FtaReason, number>>;
+  /** ISO/IEC 19795-1 generalised FNMR: a failure to acquire counts as a false non-match, GFNMR = FTA + (1 − FTA) · FNMR. */
+  generalised_fnmr_at_fmr: Array<{ fmr: number; gfnmr: number }>;
   fte: number;
   fte_count: number;
   genuine_comparisons: number;
@@ -291,6 +295,8 @@ export function evaluateProtocol(set: ExtractedSet, protocol: Protocol, cv?: Cro
     fta: fails.length / samples.length,
     fta_count: fails.length,
     fta_samples: fails,
+    fta_by_reason: fails.reduce<Partial<Record<FtaReason, number>>>((m, f) => ({ ...m, [f.reason]: (m[f.reason] ?? 0) + 1 }), {}),
+    generalised_fnmr_at_fmr: v.at.map((p) => ({ fmr: p.target_fmr, gfnmr: fails.length / samples.length + (1 - fails.length / samples.length) * p.fnmr })),
     fte: trials.fteCount / identities,
     fte_count: trials.fteCount,
     genuine_comparisons: v.genuine,
