@@ -120,6 +120,8 @@ export interface ExtractedSet {
   fails: EvalReport['fta_samples'];
   dist: Float32Array;
   extractMs: number;
+  /** Pre-cropped ROIs (--roi): no landmark step. */
+  roi: boolean;
   /** Name of the 1:1 distance used, and the data it was chosen on. */
   matcher: string;
   matcherChosenOn: string;
@@ -206,7 +208,7 @@ export async function extractDataSet(opts: Omit<EvalOptions, 'protocol'>): Promi
   }
   const perturbation = opts.perturb ? summarisePerturbation(opts.perturb, perturbed, unwarpedFails) : undefined;
   const matcher = opts.matcher ? { matcher: opts.matcher.name, matcherChosenOn: opts.matcher.chosenOn } : { matcher: 'rigid (matchScore)', matcherChosenOn: 'all 50 CASIA-940 dev identities (issue 4)' };
-  return { data: opts.data, layout: ds.layout, samples, duplicates: ds.duplicates, extracted, fails, dist, extractMs: extractMs / Math.max(1, n), ...matcher, ...(perturbation ? { perturbation } : {}) };
+  return { data: opts.data, layout: ds.layout, samples, duplicates: ds.duplicates, extracted, fails, dist, extractMs: extractMs / Math.max(1, n), roi: !!opts.roi, ...matcher, ...(perturbation ? { perturbation } : {}) };
 }
 
 function spread(values: Array<number | null>, f: (v: number) => number = (v) => v): Spread {
@@ -242,7 +244,7 @@ function withFixedSettings(h: CrossValReport, set: ExtractedSet): CrossValReport
   const t = set.extracted.find((e) => e.template)?.template;
   const coder = t ? `${t.coder}, λ ${t.coderParams.wavelength10 / 10} px, ${t.coderParams.orientations} orientations, ROI ${t.coderParams.roiSize} px` : 'coder';
   const fixed = [
-    { setting: `${coder}; ROI layout (1.4 R square, 0.15 R below the valleys); ±4-cell shift search, 35 % overlap`, chosen_on: 'all 50 CASIA-940 dev identities (issues 4 and 5, before this protocol existed): NOT held out' },
+    { setting: `${coder}; ${set.roi ? 'each pre-cropped ROI resampled whole to the ROI plus the filter margin (its central part coded)' : 'ROI layout (1.4 R square, 0.15 R below the valleys)'}; ±4-cell shift search, 35 % overlap`, chosen_on: 'all 50 CASIA-940 dev identities (issues 4 and 5, before this protocol existed): NOT held out' },
     { setting: 'quality limits (failure to acquire)', chosen_on: 'outside the range of all 299 CASIA-940 dev frames (issue 4): NOT held out' },
     { setting: `matcher: ${set.matcher}`, chosen_on: set.matcherChosenOn },
   ];
