@@ -1,5 +1,6 @@
 // 1:1 matcher: masked, normalised Hamming distance between feature codes, minimised over small shifts of the
-// code grid (the ROI's residual misalignment) and over the sub-codes of both templates.
+// code grid (the ROI's residual misalignment), refined block by block (elastic: the palm deforms between
+// captures), and minimised over the sub-codes of both templates.
 import { DEFAULT_ELASTIC, elasticDistance, prepareCode, rigidDistance, type ElasticOptions, type PackedCode } from './packed.ts';
 import { sameParams } from './template.ts';
 import { TemplateMismatchError, type FeatureCode, type Template } from './types.ts';
@@ -9,7 +10,7 @@ export interface MatchOptions {
   maxShift?: number;
   /** Fewest jointly valid cells, as a fraction of the grid, for a shift to count (default 0.35). */
   minOverlap?: number;
-  /** Refine blocks of the grid after the global shift (packed.ts); false or absent: rigid. */
+  /** Refine blocks of the grid after the global shift (packed.ts; default DEFAULT_ELASTIC); false: rigid. */
   elastic?: ElasticOptions | false;
 }
 
@@ -40,15 +41,17 @@ export function codeDistance(a: FeatureCode, b: FeatureCode, opts: MatchOptions 
   if (a.rows !== b.rows || a.cols !== b.cols || a.planes !== b.planes) throw new TemplateMismatchError('different code grids');
   const maxShift = opts.maxShift ?? DEFAULT_MAX_SHIFT;
   const minValid = (opts.minOverlap ?? DEFAULT_MIN_OVERLAP) * a.rows * a.cols;
-  const e = opts.elastic;
+  const e = opts.elastic ?? DEFAULT_ELASTIC;
   const reach = e ? e.reach : 0;
   const pa = packed(a, maxShift + reach);
   const pb = packed(b, maxShift + reach);
   return e ? elasticDistance(pa, pb, maxShift, minValid, e) : rigidDistance(pa, pb, maxShift, minValid).distance;
 }
 
-/** Elastic matching with the default blocks (4 × 4 blocks of 8 × 8 cells, ±1 cell each). */
+/** Elastic matching with the default blocks (4 × 4 blocks of 8 × 8 cells, ±1 cell each): the default. */
 export const ELASTIC: MatchOptions = { elastic: DEFAULT_ELASTIC };
+/** The global shift search alone (the matcher before issue 19). */
+export const RIGID: MatchOptions = { elastic: false };
 
 const prepared = new WeakMap<FeatureCode, PackedCode>();
 

@@ -1,7 +1,7 @@
 // The packed matcher gives exactly the reference shift search; elastic matching recovers a code whose blocks
 // moved independently (a non-rigid deformation), which the rigid matcher loses.
 import { describe, expect, it } from 'vitest';
-import { codeDistance, ELASTIC, shiftedDistance } from '../../src/biometrics/match.ts';
+import { codeDistance, ELASTIC, RIGID, shiftedDistance } from '../../src/biometrics/match.ts';
 import { THRESHOLDS } from '../../src/biometrics/config.ts';
 import type { FeatureCode } from '../../src/biometrics/types.ts';
 import { mulberry32 } from '../../src/util/random.ts';
@@ -50,8 +50,9 @@ describe('packed and elastic matching', () => {
       const planes = s % 3 === 0 ? 3 : 6;
       const a = randomCode(100 + s, planes, 0.3);
       const b = s % 2 ? randomCode(200 + s, planes, 0.3) : deformed(a, () => [(s % 5) - 2, (s % 7) - 3]);
-      expect(codeDistance(a, b)).toBe(reference(a, b));
-      expect(codeDistance(b, a, { maxShift: 2 })).toBe(reference(b, a, 2));
+      expect(codeDistance(a, b, RIGID)).toBe(reference(a, b));
+      expect(codeDistance(b, a, { maxShift: 2, elastic: false })).toBe(reference(b, a, 2));
+      expect(codeDistance(a, b)).toBe(codeDistance(a, b, ELASTIC)); // elastic is the default
     }
   });
 
@@ -68,7 +69,7 @@ describe('packed and elastic matching', () => {
     for (let s = 0; s < patterns.length; s++) {
       const enrolled = randomCode(300 + s);
       const probe = deformed(enrolled, patterns[s]!);
-      const rigid = codeDistance(enrolled, probe);
+      const rigid = codeDistance(enrolled, probe, RIGID);
       const elastic = codeDistance(enrolled, probe, ELASTIC);
       expect(rigid, 'rigid').toBeGreaterThan(THRESHOLDS.fmr1e4); // most blocks misaligned: rejected at the payment threshold
       expect(elastic, 'elastic').toBeLessThan(0.1); // only cells at the block seams differ
@@ -79,7 +80,7 @@ describe('packed and elastic matching', () => {
     for (let s = 0; s < 10; s++) {
       const a = randomCode(400 + s);
       const b = randomCode(500 + s);
-      const rigid = codeDistance(a, b);
+      const rigid = codeDistance(a, b, RIGID);
       const elastic = codeDistance(a, b, ELASTIC);
       expect(elastic).toBeLessThanOrEqual(rigid);
       expect(elastic).toBeGreaterThan(0.4);

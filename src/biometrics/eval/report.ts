@@ -39,7 +39,7 @@ export function formatReport(r: EvalReport): string {
       `  FNIR        ${ci(h.identification.fnir_at_fpir)} at FPIR ${pct(h.identification.fpir_target)} (held FPIR ${pct(h.identification.fpir_measured)}, ${h.identification.nonmated_searches} non-mated searches)`,
       ...h.by_session.map((b) => `  ${b.kind.padEnd(13)} ${b.genuine} genuine: EER ${pct(b.eer)}, FNMR ${b.fnmr_at_fmr.map((p) => `${pct(p.fnmr)} @ ${pct(p.target_fmr)}`).join(', ')}`),
       `  worst people ${worst.length ? worst.map((p) => `${p.person} (${p.rejected_at_strictest}/${p.genuine} rejected, worst ${p.worst_genuine.toFixed(3)})`).join(', ') : 'none rejected at the strictest threshold'}`,
-      ...h.settings.map((x) => `  setting     ${x.setting}: chosen on ${x.chosen_on}`),
+      ...h.settings.map((x) => `  setting     ${x.setting} — chosen on: ${x.chosen_on}`),
     );
   }
   const p = r.perturbation;

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { extract, extractRoi, type ExtractOptions } from '../extract.ts';
-import { ELASTIC, matchScore } from '../match.ts';
+import { ELASTIC, matchScore, RIGID } from '../match.ts';
 import type { FtaReason, GreyFrame, Template } from '../types.ts';
 import { listDataSet, loadFrame, type Sample } from './dataset.ts';
 import { drawSimilarity, geometryError, warpGeometry, warpSimilarity, type PerturbSpec } from './perturb.ts';
@@ -130,7 +130,7 @@ export interface ExtractedSet {
 
 /** The 1:1 distances `palmpay eval --matcher` can use, each with the data it was chosen on. */
 export const EVAL_MATCHERS = {
-  rigid: { name: 'rigid (matchScore: masked Hamming, ±4-cell global shift)', chosenOn: 'all 50 CASIA-940 dev identities (issue 4)', score: (a: Template, b: Template) => matchScore(a, b) },
+  rigid: { name: 'rigid (matchScore: masked Hamming, ±4-cell global shift)', chosenOn: 'all 50 CASIA-940 dev identities (issue 4)', score: (a: Template, b: Template) => matchScore(a, b, RIGID) },
   elastic: {
     name: 'elastic (global shift, then 4 × 4 blocks of 8 × 8 cells each ±1 cell)',
     chosenOn: 'held folds of CASIA-940 (5 person-disjoint folds, seeds 1–3), against rigid: block size and reach fixed before measuring, not tuned',
@@ -207,7 +207,7 @@ export async function extractDataSet(opts: Omit<EvalOptions, 'protocol'>): Promi
     if (i % 10 === 9) await new Promise((res) => setImmediate(res));
   }
   const perturbation = opts.perturb ? summarisePerturbation(opts.perturb, perturbed, unwarpedFails) : undefined;
-  const matcher = opts.matcher ? { matcher: opts.matcher.name, matcherChosenOn: opts.matcher.chosenOn } : { matcher: 'rigid (matchScore)', matcherChosenOn: 'all 50 CASIA-940 dev identities (issue 4)' };
+  const matcher = opts.matcher ? { matcher: opts.matcher.name, matcherChosenOn: opts.matcher.chosenOn } : { matcher: EVAL_MATCHERS.elastic.name, matcherChosenOn: EVAL_MATCHERS.elastic.chosenOn };
   return { data: opts.data, layout: ds.layout, samples, duplicates: ds.duplicates, extracted, fails, dist, extractMs: extractMs / Math.max(1, n), roi: !!opts.roi, ...matcher, ...(perturbation ? { perturbation } : {}) };
 }
 

@@ -38,7 +38,7 @@ export function registerEval(program: Command): void {
     .option('--seed <n>', 'seed of the fold split and the bootstrap', '1')
     .option('--bootstrap <n>', 'bootstrap replicates (people resampled) for the 90 % intervals', '1000')
     .option('--roi', 'the images are pre-cropped palm ROIs (e.g. PolyU 128×128): no landmark step, straight to the coder')
-    .option('--matcher <name>', 'rigid | elastic (blocks refined after the global shift): the 1:1 distance for every pair', 'rigid')
+    .option('--matcher <name>', 'elastic (blocks refined after the global shift; the production matcher) | rigid (global shift only)', 'elastic')
     .action(async (o: EvalCliOptions) => {
       if (o.protocol !== 'all-pairs' && o.protocol !== 'cross-session') {
         throw new PalmPayError('EVAL_USAGE', `unknown protocol ${o.protocol} (all-pairs or cross-session)`);
