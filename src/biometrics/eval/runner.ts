@@ -21,6 +21,8 @@ export interface EvalOptions {
   dumpRoi?: string;
   /** Warp every image once by a seeded random similarity before extraction (robustness to hand placement). */
   perturb?: PerturbSpec;
+  /** Only the first N identities (sorted by name): a quick, reproducible subsample. */
+  identities?: number;
   /** The images are pre-cropped ROIs: no landmark step, each image goes straight to the coder (extractRoi). */
   roi?: boolean;
   /** 1:1 distance used for every pair (default matchScore), with its name and the data it was chosen on. */
@@ -145,7 +147,8 @@ export async function runEvaluation(opts: EvalOptions): Promise<EvalReport> {
 /** Decodes and extracts every sample, then compares every pair once (the matrix all protocols draw from). */
 export async function extractDataSet(opts: Omit<EvalOptions, 'protocol'>): Promise<ExtractedSet> {
   const ds = listDataSet(opts.data);
-  const samples = ds.samples;
+  const kept = opts.identities ? new Set([...new Set(ds.samples.map((x) => x.identity))].sort().slice(0, opts.identities)) : null;
+  const samples = kept ? ds.samples.filter((x) => kept.has(x.identity)) : ds.samples;
   const extracted: Extracted[] = [];
   const fails: EvalReport['fta_samples'] = [];
   let extractMs = 0;

@@ -15,6 +15,7 @@ interface EvalCliOptions {
   bootstrap: string;
   roi?: boolean;
   matcher: string;
+  identities?: string;
 }
 
 function intOption(name: string, v: string, min: number): number {
@@ -37,6 +38,7 @@ export function registerEval(program: Command): void {
     .option('--folds <k>', 'person-disjoint folds: thresholds fitted on the other folds, figures from the held folds (0: off)', '5')
     .option('--seed <n>', 'seed of the fold split and the bootstrap', '1')
     .option('--bootstrap <n>', 'bootstrap replicates (people resampled) for the 90 % intervals', '1000')
+    .option('--identities <n>', 'only the first N identities (sorted): a quick subsample')
     .option('--roi', 'the images are pre-cropped palm ROIs (e.g. PolyU 128×128): no landmark step, straight to the coder')
     .option('--matcher <name>', 'elastic (blocks refined after the global shift; the production matcher) | rigid (global shift only)', 'elastic')
     .action(async (o: EvalCliOptions) => {
@@ -65,6 +67,7 @@ export function registerEval(program: Command): void {
         dumpRoi: o.dumpRoi,
         ...(perturb ? { perturb } : {}),
         ...(o.roi ? { roi: true } : {}),
+        ...(o.identities !== undefined ? { identities: intOption('--identities', o.identities, 2) } : {}),
         ...(folds ? { crossValidation: { folds, seed, bootstrap } } : {}),
         matcher: EVAL_MATCHERS[o.matcher],
         extract: o.coder ? { coder: o.coder as 'compcode' | 'bocv' | 'ordinal' } : {},
