@@ -7,7 +7,7 @@
 // its fold was given); a resampled person brings all its comparisons.
 import { mulberry32 } from '../../util/random.ts';
 import { PalmPayError } from '../../util/errors.ts';
-import { normalUpperTail } from '../identify/decision.ts';
+import { normalUpperTail, upperQuantile } from '../identify/decision.ts';
 import { verification } from './metrics.ts';
 import type { Trials } from './trials.ts';
 
@@ -125,18 +125,6 @@ export function assignFolds(people: readonly string[], k: number, seed = 1): Map
   return new Map(order.map((p, i) => [p, i % k]));
 }
 
-/** z with Q(z) = p (upper tail of the standard normal), by bisection. */
-function zUpper(p: number): number {
-  let lo = 0;
-  let hi = 40;
-  for (let i = 0; i < 80; i++) {
-    const mid = (lo + hi) / 2;
-    if (normalUpperTail(mid) > p) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
-}
-
 function percentile(sorted: Float64Array, q: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))]!;
@@ -205,7 +193,7 @@ export function crossValidate(trials: Trials, opts: CrossValOptions = {}): Cross
     }
     const v = verification(tg, ti, targets);
     const mean = ti.reduce((x, y) => x + y, 0) / Math.max(1, ti.length);
-    const sd = Math.max(...v.at.map((p) => (mean - p.threshold) / zUpper(p.target_fmr)));
+    const sd = Math.max(...v.at.map((p) => (mean - p.threshold) / upperQuantile(p.target_fmr)));
     // Identification threshold: training searches, each against its own fold's gallery (the held galleries' size).
     const nonMated: number[] = [];
     forEachSearch(s, P, fold, (probe, pf, row) => {
