@@ -1,7 +1,7 @@
 // The 1:N benchmark (`palmpay bench match`): synthetic galleries of N palms, identification latency including
 // stage 2, stage-1 bandwidth against the machine's sequential-read floor measured on the same buffer in the same
 // run, the plain-JS peer, usearch HNSW (b1) and the memory per palm. Pure measurement: the CLI prints and saves.
-import { matchScore } from '../../src/biometrics/match.ts';
+import { matchScore, RIGID } from '../../src/biometrics/match.ts';
 import type { Template } from '../../src/biometrics/types.ts';
 import { jsTopK } from '../../src/biometrics/identify/js-scan.ts';
 import { CODE_BYTES, ENTRY_CODE_BYTES, type ScanKernel } from '../../src/biometrics/identify/kernel/kernel.ts';
@@ -71,6 +71,8 @@ export interface NResult {
    */
   compute_ceiling: { slots_in_cache: number; screen_bytes_per_s: number; screen_ratio_to_floor: number };
   stage2: { p50_ms: number };
+  /** One probe against one 3-capture enrolment (stage 2's unit of work in production), elastic and rigid, same pairs. */
+  one_to_one: OneToOne;
   floor: { sum_1_stream_bytes_per_s: number; sum_4_streams_bytes_per_s: number; bytes_per_s: number; memcpy_bytes_per_s: number };
   /** Stage 1 as identification runs it: stage1.bytes_per_s / floor.bytes_per_s (= floor time / stage-1 time, same slots). */
   ratio_to_floor: number;
@@ -100,6 +102,36 @@ function time(f: () => void): number {
 
 function template(model: SyntheticModel, codes: Template['codes']): Template {
   return modelTemplate(model, codes);
+}
+
+export interface OneToOne {
+  captures_per_enrolment: number;
+  pairs: number;
+  elastic_p50_us: number;
+  rigid_p50_us: number;
+  /** elastic / rigid on the same pairs in the same run. */
+  elastic_to_rigid_ratio: number;
+  /** K × the elastic p50: stage 2 when every candidate holds a 3-capture enrolment. */
+  stage2_three_capture_ms: number;
+}
+
+/** Times matchScore of a fresh probe against 3-capture enrolments of synthetic people (mates and others). */
+export function benchOneToOne(model: SyntheticModel, r: ReturnType<typeof rng>, k: number, pairs = 200): OneToOne {
+  const people = Array.from({ length: 20 }, () => person(model, r));
+  const enrolled = people.map((p) => template(model, [capture(model, p, r), capture(model, p, r), capture(model, p, r)]));
+  const probes = people.map((p) => template(model, [capture(model, p, r, { shift: true })]));
+  const el: number[] = [];
+  const ri: number[] = [];
+  for (let i = 0; i < pairs + 20; i++) {
+    const a = probes[i % probes.length]!;
+    const b = enrolled[(i * 7) % enrolled.length]!;
+    const te = time(() => matchScore(a, b)) * 1000;
+    const tr = time(() => matchScore(a, b, RIGID)) * 1000;
+    if (i >= 20) { el.push(te); ri.push(tr); } // the first 20: warm-up
+  }
+  const e = quantile(el, 0.5);
+  const g = quantile(ri, 0.5);
+  return { captures_per_enrolment: 3, pairs, elastic_p50_us: e, rigid_p50_us: g, elastic_to_rigid_ratio: e / g, stage2_three_capture_ms: (k * e) / 1000 };
 }
 
 export async function benchMatchN(n: number, o: BenchMatchOptions): Promise<NResult> {
@@ -249,6 +281,7 @@ export async function benchMatchN(n: number, o: BenchMatchOptions): Promise<NRes
     },
     exact_scan: { p50_ms: exactP50, bytes_per_s: (slots * ENTRY_CODE_BYTES) / (exactP50 / 1000), screened_speedup: exactP50 / stage1P50 },
     stage2: { p50_ms: quantile(stage2, 0.5) },
+    one_to_one: benchOneToOne(o.model, rng(o.seed + 7), o.k),
     floor: { sum_1_stream_bytes_per_s: bps(sum1), sum_4_streams_bytes_per_s: bps(sum4), bytes_per_s: floorBps, memcpy_bytes_per_s: bps(copyMs) },
     compute_ceiling: { slots_in_cache: ceiling.slots, screen_bytes_per_s: ceiling.screen, screen_ratio_to_floor: ceiling.screen / floorBps },
     ratio_to_floor: bytesScanned / (stage1P50 / 1000) / floorBps,

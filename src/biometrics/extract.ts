@@ -1,12 +1,12 @@
 // extract(): frame → landmarks → ROI → quality → feature code → template. Pure and synchronous.
 import { DEFAULT_EXTRACT } from './config.ts';
-import { assertFrame, boxBlur, downsample } from './image.ts';
+import { assertFrame, boxBlur, downsample, resampleArea } from './image.ts';
 import { findValleys, palmCentre, pickValleys, refineCentre, refineValley, segmentHand, traceContour } from './landmarks.ts';
-import { DEFAULT_QUALITY_LIMITS, ftaMessage, ramp, type QualityLimits } from './quality.ts';
+import { DEFAULT_QUALITY_LIMITS, ftaMessage, guidanceFor, ramp, type QualityLimits } from './quality.ts';
 import { DEFAULT_ROI_LAYOUT, roiGeometry, sampleRoi, toFrame, type RoiLayout } from './roi.ts';
 import { CODE_COLS, encodeResponses, filterBank, gridResponses, normaliseLocal } from './features.ts';
 import { TEMPLATE_FORMAT_VERSION } from './template.ts';
-import type { CoderId, CoderParams, ExtractResult, FtaReason, GreyFrame, Hand, Quality, RoiGeometry } from './types.ts';
+import type { CoderId, CoderParams, ExtractResult, FeatureCode, FtaReason, GreyFrame, Hand, Quality, RoiGeometry } from './types.ts';
 
 export interface ExtractOptions {
   coder?: CoderId;
@@ -47,6 +47,7 @@ export function extract(frame: GreyFrame, opts: ExtractOptions = {}): ExtractRes
   const fail = (reason: FtaReason, extra: { quality?: Quality; geometry?: RoiGeometry; roi?: GreyFrame } = {}): ExtractResult => ({
     ok: false,
     reason,
+    guidance: guidanceFor(reason),
     message: ftaMessage(reason),
     ...extra,
   });
@@ -85,18 +86,63 @@ export function extract(frame: GreyFrame, opts: ExtractOptions = {}): ExtractRes
   if (m.sharpness < limits.minSharpness) return fail('blurred', extra);
   if (m.contrast < limits.minVeinContrast) return fail('low-contrast', extra);
 
-  const norm = normaliseLocal(roi.image, roi.size, Math.max(4, Math.round(params.roiSize / 8)));
-  const bank = filterBank(params);
-  const rows = CODE_COLS;
-  const resp = gridResponses(norm, roi.size, margin, bank, rows, CODE_COLS);
-  const cellValid = cellMask(roi.valid, roi.size, margin, params, rows);
-  const code = encodeResponses(coder, resp, params.orientations, rows, cellValid);
+  const code = codeRoi(roi.image, roi.valid, roi.size, margin, coder, params);
   return {
     ok: true,
     template: { formatVersion: TEMPLATE_FORMAT_VERSION, coder, coderParams: params, hand, quality: quality.score, codes: [code] },
     quality,
     geometry,
     roi: view ?? { width: 0, height: 0, pixels: new Uint8Array(0) },
+  };
+}
+
+/** The coder on a sampled ROI (size × size with a filter margin): local normalisation, filters at the grid, bits. */
+function codeRoi(image: Float32Array, valid: Uint8Array, size: number, margin: number, coder: CoderId, params: CoderParams): FeatureCode {
+  const norm = normaliseLocal(image, size, Math.max(4, Math.round(params.roiSize / 8)));
+  const bank = filterBank(params);
+  const rows = CODE_COLS;
+  const resp = gridResponses(norm, size, margin, bank, rows, CODE_COLS);
+  return encodeResponses(coder, resp, params.orientations, rows, cellMask(valid, size, margin, params, rows));
+}
+
+/**
+ * A pre-cropped palm ROI (e.g. PolyU's 128 × 128 crops) straight to the coder: no hand, no landmarks. The whole
+ * crop is resampled (area average) to the coder's ROI plus its filter margin, so the coded square is the crop's
+ * central (roiSize / (roiSize + 2 · margin)) part. Exposure, sharpness and vein contrast are checked as in
+ * extract(); hand size, landmarks and coverage do not apply.
+ */
+export function extractRoi(crop: GreyFrame, opts: Pick<ExtractOptions, 'coder' | 'params' | 'hand' | 'limits' | 'onMeasure'> = {}): ExtractResult {
+  assertFrame(crop);
+  const coder = opts.coder ?? DEFAULT_EXTRACT.coder;
+  const params = opts.params ?? DEFAULT_EXTRACT.params;
+  const limits = opts.limits ?? DEFAULT_QUALITY_LIMITS;
+  const margin = params.kernelRadius + 1;
+  const size = params.roiSize + 2 * margin;
+  const image = resampleArea(crop, size);
+  const valid = new Uint8Array(size * size).fill(1);
+  const m = measure(image, valid, size, margin);
+  if (opts.onMeasure) opts.onMeasure(m);
+  const quality: Quality = {
+    handArea: 1,
+    landmarks: 1,
+    exposure: Math.min(ramp(m.mean, limits.minMean, limits.minMean + 30), ramp(m.mean, limits.maxMean, limits.maxMean - 30), ramp(m.saturated, limits.maxSaturated, 0)),
+    sharpness: ramp(m.sharpness, limits.minSharpness, limits.minSharpness * 2),
+    veinContrast: ramp(m.contrast, limits.minVeinContrast, limits.minVeinContrast * 3),
+    score: 0,
+  };
+  quality.score = Math.min(quality.exposure, quality.sharpness, quality.veinContrast);
+  const fail = (reason: FtaReason): ExtractResult => ({ ok: false, reason, guidance: guidanceFor(reason), message: ftaMessage(reason), quality });
+  if (m.mean < limits.minMean) return fail('too-dark');
+  if (m.mean > limits.maxMean || m.saturated > limits.maxSaturated) return fail('too-bright');
+  if (m.sharpness < limits.minSharpness) return fail('blurred');
+  if (m.contrast < limits.minVeinContrast) return fail('low-contrast');
+  const code = codeRoi(image, valid, size, margin, coder, params);
+  return {
+    ok: true,
+    template: { formatVersion: TEMPLATE_FORMAT_VERSION, coder, coderParams: params, hand: opts.hand ?? 'unknown', quality: quality.score, codes: [code] },
+    quality,
+    geometry: { valleyA: { x: 0, y: 0 }, valleyB: { x: crop.width, y: 0 }, centre: { x: crop.width / 2, y: crop.height / 2 }, side: crop.width, angle: 0 },
+    roi: { width: 0, height: 0, pixels: new Uint8Array(0) },
   };
 }
 

@@ -77,3 +77,34 @@ export function bilinear(px: Uint8Array | Float32Array, w: number, h: number, x:
   const b = px[i + w]! + (px[i + w + 1]! - px[i + w]!) * fx;
   return a + (b - a) * fy;
 }
+
+/**
+ * The whole frame resampled to size × size by area averaging (each output pixel is the mean of the source area it
+ * covers, partial pixels weighted), as floats. For pre-cropped ROIs of any size.
+ */
+export function resampleArea(f: GreyFrame, size: number): Float32Array {
+  const sx = f.width / size;
+  const sy = f.height / size;
+  // Separable: columns first into a (size × height) buffer, then rows.
+  const tmp = new Float32Array(size * f.height);
+  for (let x = 0; x < size; x++) {
+    const a = x * sx;
+    const b = a + sx;
+    for (let y = 0; y < f.height; y++) {
+      let acc = 0;
+      for (let k = Math.floor(a); k < Math.min(f.width, Math.ceil(b)); k++) acc += f.pixels[y * f.width + k]! * (Math.min(b, k + 1) - Math.max(a, k));
+      tmp[y * size + x] = acc / sx;
+    }
+  }
+  const out = new Float32Array(size * size);
+  for (let y = 0; y < size; y++) {
+    const a = y * sy;
+    const b = a + sy;
+    for (let x = 0; x < size; x++) {
+      let acc = 0;
+      for (let k = Math.floor(a); k < Math.min(f.height, Math.ceil(b)); k++) acc += tmp[k * size + x]! * (Math.min(b, k + 1) - Math.max(a, k));
+      out[y * size + x] = acc / sy;
+    }
+  }
+  return out;
+}

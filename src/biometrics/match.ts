@@ -1,5 +1,7 @@
 // 1:1 matcher: masked, normalised Hamming distance between feature codes, minimised over small shifts of the
-// code grid (the ROI's residual misalignment) and over the sub-codes of both templates.
+// code grid (the ROI's residual misalignment), refined block by block (elastic: the palm deforms between
+// captures), and minimised over the sub-codes of both templates.
+import { DEFAULT_ELASTIC, elasticDistance, prepareCode, rigidDistance, type ElasticOptions, type PackedCode } from './packed.ts';
 import { sameParams } from './template.ts';
 import { TemplateMismatchError, type FeatureCode, type Template } from './types.ts';
 
@@ -8,6 +10,8 @@ export interface MatchOptions {
   maxShift?: number;
   /** Fewest jointly valid cells, as a fraction of the grid, for a shift to count (default 0.35). */
   minOverlap?: number;
+  /** Refine blocks of the grid after the global shift (packed.ts; default DEFAULT_ELASTIC); false: rigid. */
+  elastic?: ElasticOptions | false;
 }
 
 export const DEFAULT_MAX_SHIFT = 4;
@@ -29,19 +33,35 @@ export function matchScore(a: Template, b: Template, opts: MatchOptions = {}): n
   return best;
 }
 
-/** Masked normalised Hamming distance of two codes, minimised over shifts (see the bit layout in types.ts). */
+/**
+ * Masked normalised Hamming distance of two codes, minimised over shifts (see the bit layout in types.ts), and
+ * with `elastic`, refined block by block (packed.ts). Runs on packed codes prepared once per code and cached.
+ */
 export function codeDistance(a: FeatureCode, b: FeatureCode, opts: MatchOptions = {}): number {
   if (a.rows !== b.rows || a.cols !== b.cols || a.planes !== b.planes) throw new TemplateMismatchError('different code grids');
   const maxShift = opts.maxShift ?? DEFAULT_MAX_SHIFT;
   const minValid = (opts.minOverlap ?? DEFAULT_MIN_OVERLAP) * a.rows * a.cols;
-  let best = 1;
-  for (let dy = -maxShift; dy <= maxShift; dy++) {
-    for (let dx = -maxShift; dx <= maxShift; dx++) {
-      const d = shiftedDistance(a, b, dx, dy, minValid);
-      if (d < best) best = d;
-    }
-  }
-  return best;
+  const e = opts.elastic ?? DEFAULT_ELASTIC;
+  const reach = e ? e.reach : 0;
+  const pa = packed(a, maxShift + reach);
+  const pb = packed(b, maxShift + reach);
+  return e ? elasticDistance(pa, pb, maxShift, minValid, e) : rigidDistance(pa, pb, maxShift, minValid).distance;
+}
+
+/** Elastic matching with the default blocks (4 × 4 blocks of 8 × 8 cells, ±1 cell each): the default. */
+export const ELASTIC: MatchOptions = { elastic: DEFAULT_ELASTIC };
+/** The global shift search alone (the matcher before issue 19). */
+export const RIGID: MatchOptions = { elastic: false };
+
+const prepared = new WeakMap<FeatureCode, PackedCode>();
+
+/** The code's packed form with at least `shifts` horizontal shifts (cached; codes are never mutated after extraction). */
+function packed(c: FeatureCode, shifts: number): PackedCode {
+  const hit = prepared.get(c);
+  if (hit && hit.maxShift >= shifts) return hit;
+  const p = prepareCode(c, shifts);
+  prepared.set(c, p);
+  return p;
 }
 
 /** Distance comparing cell (r, c) of `a` with cell (r + dy, c + dx) of `b`; 1 when fewer than minValid cells overlap. */

@@ -1,5 +1,5 @@
 // Capture quality: measurable components, the failure-to-acquire decision and the message the UI shows.
-import type { FtaReason } from './types.ts';
+import type { CaptureGuidance, FtaReason } from './types.ts';
 
 /**
  * Limits below/above which a capture is a failure to acquire, set well outside the range measured on the dev
@@ -43,6 +43,23 @@ const MESSAGES: Record<FtaReason, string> = {
 
 export function ftaMessage(reason: FtaReason): string {
   return MESSAGES[reason];
+}
+
+const GUIDANCE: Record<FtaReason, CaptureGuidance> = {
+  'no-hand': 'place-hand',
+  'hand-partial': 'centre-hand',
+  'fingers-closed': 'open-fingers',
+  'too-far': 'move-closer',
+  'too-close': 'move-back',
+  'too-dark': 'adjust-light',
+  'too-bright': 'adjust-light',
+  blurred: 'hold-still',
+  'low-contrast': 'hold-flat',
+};
+
+/** The one correction the screen should ask for after a failure to acquire. */
+export function guidanceFor(reason: FtaReason): CaptureGuidance {
+  return GUIDANCE[reason];
 }
 
 /** Maps a measured value onto [0, 1]: 0 at `bad`, 1 at `good` (either order), clamped. */

@@ -90,6 +90,20 @@ export type FtaReason =
   | 'blurred'
   | 'low-contrast';
 
+/**
+ * What the person should do after a failed capture: one code per kind of correction, for the screens to show
+ * (quality.ts `guidanceFor` maps each FtaReason to one).
+ */
+export type CaptureGuidance =
+  | 'place-hand' // no hand seen
+  | 'centre-hand' // partly outside the view
+  | 'open-fingers' // finger valleys not found
+  | 'move-closer'
+  | 'move-back'
+  | 'hold-still' // blurred
+  | 'hold-flat' // little vein detail, uneven light
+  | 'adjust-light'; // too dark or too bright
+
 /** Landmarks and the palm coordinate system found by the ROI stage, in frame pixels. */
 export interface RoiGeometry {
   /** The two outer valleys (index–middle and ring–little), in contour order. */
@@ -103,7 +117,7 @@ export interface RoiGeometry {
 
 export type ExtractResult =
   | { ok: true; template: Template; quality: Quality; geometry: RoiGeometry; roi: GreyFrame }
-  | { ok: false; reason: FtaReason; message: string; quality?: Quality; geometry?: RoiGeometry; roi?: GreyFrame };
+  | { ok: false; reason: FtaReason; guidance: CaptureGuidance; message: string; quality?: Quality; geometry?: RoiGeometry; roi?: GreyFrame };
 
 /** A template whose bytes are not a valid template (bad magic, truncated, CRC mismatch, inconsistent fields). */
 export class TemplateCorruptError extends PalmPayError {

@@ -61,7 +61,7 @@ describe('evaluation data sets', () => {
       registerEval(p);
       return p;
     };
-    await program().parseAsync(['node', 'palmpay', 'eval', '--data', root, '--protocol', 'cross-session', '--json', json, '--det', det, '--dump-roi', rois]);
+    await program().parseAsync(['node', 'palmpay', 'eval', '--data', root, '--protocol', 'cross-session', '--json', json, '--det', det, '--dump-roi', rois, '--folds', '0']);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     expect(report.protocol).toBe('cross-session');
     expect(report.identities).toBe(3);
@@ -70,6 +70,9 @@ describe('evaluation data sets', () => {
     expect(readFileSync(det, 'utf8')).toMatch(/^<svg/);
     expect(existsSync(join(rois, 'person2__s1.png'))).toBe(true);
     await expect(program().parseAsync(['node', 'palmpay', 'eval', '--data', root, '--protocol', 'sideways'])).rejects.toMatchObject({ code: 'EVAL_USAGE' });
+    // Three people cannot fill the default 5 person-disjoint folds: a clear error, not a figure.
+    await expect(program().parseAsync(['node', 'palmpay', 'eval', '--data', root])).rejects.toMatchObject({ code: 'EVAL_FOLDS' });
+    await expect(program().parseAsync(['node', 'palmpay', 'eval', '--data', root, '--folds', '1'])).rejects.toMatchObject({ code: 'EVAL_USAGE' });
   }, 60_000);
 
   it('parses CASIA names into identity, sample and session', () => {

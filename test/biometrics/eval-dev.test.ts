@@ -58,6 +58,24 @@ describe.skipIf(!present)('evaluation on the CASIA 940 nm dev data (issue 4 targ
     expect(r.identification.fnir_at_fpir).toBeLessThanOrEqual(0.05);
   });
 
+  it('held-out folds (issue 19 floors, people never used to fit a threshold): all pairs EER ≤ 0.5 %, FNMR ≤ 2 % at FMR 0.01 %, rank-1 ≥ 99.5 %', () => {
+    const r = evaluateProtocol(set, 'all-pairs', { folds: 5, seed: 1, bootstrap: 200 });
+    const h = r.held_out!;
+    expect(h.people).toBe(50);
+    expect(h.held_genuine).toBe(r.genuine_comparisons); // every genuine pair lies within one person, so within one fold
+    expect(h.eer.value).toBeLessThanOrEqual(0.005);
+    expect(h.fnmr_at_fmr.find((p) => p.target_fmr === 1e-4)!.fnmr.value).toBeLessThanOrEqual(0.02);
+    expect(h.identification.rank1.value).toBeGreaterThanOrEqual(0.995);
+    expect(r.fta).toBeLessThanOrEqual(0.02);
+  });
+
+  it('held-out folds, cross-session: FNIR ≤ 1 % at FPIR 1 %', () => {
+    const h = evaluateProtocol(set, 'cross-session', { folds: 5, seed: 1, bootstrap: 200 }).held_out!;
+    expect(h.by_session.map((b) => b.kind)).toEqual(['cross-session']);
+    expect(h.identification.fnir_at_fpir.value).toBeLessThanOrEqual(0.01);
+    expect(h.identification.rank1.value).toBeGreaterThanOrEqual(0.995);
+  });
+
   it('real hands turned by 90° match themselves; mirrored (right-hand) images give the mirrored ROI', () => {
     for (const sample of set.samples.filter((_, i) => i % 30 === 7)) {
       const frame = loadFrame(sample.path);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { extract } from '../../src/biometrics/extract.ts';
 import { boxBlur } from '../../src/biometrics/image.ts';
-import { ftaMessage } from '../../src/biometrics/quality.ts';
+import { ftaMessage, guidanceFor } from '../../src/biometrics/quality.ts';
 import { synthHand } from '../../src/biometrics/synth.ts';
 import { BadFrameError, type GreyFrame } from '../../src/biometrics/types.ts';
 
@@ -19,6 +19,11 @@ function scaled(f: GreyFrame, k: number): GreyFrame {
 function reason(f: GreyFrame): string {
   const r = extract(f);
   return r.ok ? 'ok' : r.reason;
+}
+
+function guidance(f: GreyFrame): string {
+  const r = extract(f);
+  return r.ok ? 'ok' : r.guidance;
 }
 
 describe('quality and failure to acquire', () => {
@@ -55,6 +60,21 @@ describe('quality and failure to acquire', () => {
 
   it('a capture without visible veins is low-contrast', () => {
     expect(reason(synthHand({ seed: 4, veinDepth: 0 }).frame)).toMatch(/low-contrast|blurred/);
+  });
+
+  it('each kind of failure asks for its own correction (guidance code for the screens)', () => {
+    expect(guidance(synthHand({ fingerGap: 0 }).frame)).toBe('open-fingers');
+    expect(guidance(synthHand({ scale: 0.4 }).frame)).toBe('move-closer');
+    expect(guidance(blurred(synthHand({ seed: 3 }).frame, 4))).toBe('hold-still');
+    expect(guidance(scaled(synthHand({ seed: 3 }).frame, 0.18))).toBe('adjust-light');
+    const f = synthHand().frame;
+    expect(guidance({ ...f, pixels: new Uint8Array(f.pixels.length).fill(20) })).toBe('place-hand');
+    // Distinct corrections never share a code; the two exposure failures share "adjust the light".
+    expect(guidanceFor('low-contrast')).toBe('hold-flat');
+    expect(guidanceFor('too-close')).toBe('move-back');
+    expect(guidanceFor('hand-partial')).toBe('centre-hand');
+    const reasons = ['no-hand', 'hand-partial', 'fingers-closed', 'too-far', 'too-close', 'blurred', 'low-contrast', 'too-dark'] as const;
+    expect(new Set(reasons.map(guidanceFor)).size).toBe(reasons.length);
   });
 
   it('rejects malformed frames with a typed error', () => {

@@ -12,6 +12,7 @@ export function formatReport(r: EvalReport): string {
     `comparisons ${r.genuine_comparisons} genuine, ${r.impostor_comparisons} impostor`,
     `FTE         ${pct(r.fte)} (${r.fte_count} identities)`,
     `FTA         ${pct(r.fta)} (${r.fta_count} images${r.fta_samples.length ? ': ' + r.fta_samples.map((f) => `${f.sample} ${f.reason}`).join(', ') : ''})`,
+    `GFNMR       ${r.generalised_fnmr_at_fmr.map((g) => `${pct(g.gfnmr)} at FMR ${pct(g.fmr)}`).join(', ')} (generalised: FTA counted as non-match)`,
     `EER         ${pct(r.eer)} (threshold ${r.eer_threshold.toFixed(4)})`,
     ...r.fnmr_at_fmr.map(
       (p) =>
@@ -21,6 +22,26 @@ export function formatReport(r: EvalReport): string {
     `FNIR        ${pct(r.identification.fnir_at_fpir)} at FPIR ${pct(r.identification.fpir_target)} (threshold ${r.identification.threshold.toFixed(4)}, ${r.identification.nonmated_searches} non-mated searches against gallery ${r.identification.gallery_size - 1})`,
     `extraction  ${r.extract_ms_mean.toFixed(1)} ms per frame (mean, ROI + features, during the evaluation)`,
   ];
+  const h = r.held_out;
+  if (h) {
+    const ci = (e: { value: number; ci90: [number, number] }): string => `${pct(e.value)} [90 % CI ${pct(e.ci90[0])} – ${pct(e.ci90[1])}]`;
+    const worst = h.by_person.filter((p) => p.rejected_at_strictest > 0).slice(0, 8);
+    lines.push(
+      `HELD-OUT    ${h.folds} person-disjoint folds, seed ${h.seed}, ${h.bootstrap} bootstrap replicates (people resampled); ${h.people} people`,
+      `  comparisons ${h.held_genuine} genuine, ${h.held_impostor} impostor (among each held fold's own people)`,
+      `  EER         ${ci(h.eer)}; at each fold's fitted EER threshold ${pct(h.error_at_fitted_eer_threshold)}`,
+      ...h.fnmr_at_fmr.map(
+        (p) => `  FNMR        ${ci(p.fnmr)} at target FMR ${pct(p.target_fmr)} (held FMR ${pct(p.fmr)}, ${p.false_matches} false matches; thresholds ${p.thresholds.map((t) => t.toFixed(4)).join(' / ')})`,
+      ),
+      `  GFNMR       ${h.fnmr_at_fmr.map((p) => `${pct(r.fta + (1 - r.fta) * p.fnmr.value)} @ ${pct(p.target_fmr)}`).join(', ')} (held FNMR with this run's FTA ${pct(r.fta)} counted as non-matches)`,
+      `  tail model  predicted FMR ${pct(h.impostor_tail_check.predicted_fmr)} vs measured ${pct(h.impostor_tail_check.measured_fmr)} at the strictest fitted threshold`,
+      `  rank-1      ${ci(h.identification.rank1)} (${h.identification.searches} searches; ${h.identification.gallery})`,
+      `  FNIR        ${ci(h.identification.fnir_at_fpir)} at FPIR ${pct(h.identification.fpir_target)} (held FPIR ${pct(h.identification.fpir_measured)}, ${h.identification.nonmated_searches} non-mated searches)`,
+      ...h.by_session.map((b) => `  ${b.kind.padEnd(13)} ${b.genuine} genuine: EER ${pct(b.eer)}, FNMR ${b.fnmr_at_fmr.map((p) => `${pct(p.fnmr)} @ ${pct(p.target_fmr)}`).join(', ')}`),
+      `  worst people ${worst.length ? worst.map((p) => `${p.person} (${p.rejected_at_strictest}/${p.genuine} rejected, worst ${p.worst_genuine.toFixed(3)})`).join(', ') : 'none rejected at the strictest threshold'}`,
+      ...h.settings.map((x) => `  setting     ${x.setting} — chosen on: ${x.chosen_on}`),
+    );
+  }
   const p = r.perturbation;
   if (p) {
     const sp = (s: { p50: number; p95: number; max: number }, d = 2): string => `median ${s.p50.toFixed(d)}, p95 ${s.p95.toFixed(d)}, max ${s.max.toFixed(d)}`;

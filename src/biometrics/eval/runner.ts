@@ -1,24 +1,18 @@
-// Evaluation runner (I/O edge): decode every sample, extract templates, compare by protocol, compute metrics.
-//
-// Protocols (which samples are enrolled and which are probed):
-// - all-pairs: every sample is compared once with every other sample (unordered pairs); genuine = same
-//   identity. Identification is leave-one-out: each sample searches a gallery holding, per identity, all
-//   other samples of that identity as one multi-capture template.
-// - cross-session: each identity enrols its session-1 samples (CASIA 01–03) as one multi-capture template and
-//   is probed with its session-2 samples (04–06); identification uses the same gallery and probes.
-// A multi-capture template's score is the minimum over its captures (matchScore), so every score is derived
-// from one matrix of capture-against-capture distances.
+// Evaluation runner (I/O edge): decode every sample, extract templates, compare every pair once, then apply a
+// protocol (trials.ts) and, with folds, the person-disjoint validation (folds.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { extract, type ExtractOptions } from '../extract.ts';
-import { matchScore } from '../match.ts';
+import { extract, extractRoi, type ExtractOptions } from '../extract.ts';
+import { ELASTIC, matchScore, RIGID } from '../match.ts';
 import type { FtaReason, GreyFrame, Template } from '../types.ts';
 import { listDataSet, loadFrame, type Sample } from './dataset.ts';
 import { drawSimilarity, geometryError, warpGeometry, warpSimilarity, type PerturbSpec } from './perturb.ts';
 import { identification, verification, type IdentificationResult, type Search, type VerificationResult } from './metrics.ts';
+import { buildTrials, type Protocol } from './trials.ts';
+import { crossValidate, type CrossValOptions, type CrossValReport } from './folds.ts';
 
-export type Protocol = 'all-pairs' | 'cross-session';
+export type { Protocol } from './trials.ts';
 
 export interface EvalOptions {
   data: string;
@@ -27,6 +21,14 @@ export interface EvalOptions {
   dumpRoi?: string;
   /** Warp every image once by a seeded random similarity before extraction (robustness to hand placement). */
   perturb?: PerturbSpec;
+  /** Only the first N identities (sorted by name): a quick, reproducible subsample. */
+  identities?: number;
+  /** The images are pre-cropped ROIs: no landmark step, each image goes straight to the coder (extractRoi). */
+  roi?: boolean;
+  /** 1:1 distance used for every pair (default matchScore), with its name and the data it was chosen on. */
+  matcher?: { name: string; chosenOn: string; score: (a: Template, b: Template) => number };
+  /** Person-disjoint folds (folds.ts); absent = no held-out figures. */
+  crossValidation?: CrossValOptions;
   onProgress?: (phase: 'extract' | 'match', done: number, total: number) => void;
 }
 
@@ -43,6 +45,10 @@ export interface EvalReport {
   fta: number;
   fta_count: number;
   fta_samples: Array<{ sample: string; reason: FtaReason }>;
+  /** Failures to acquire per cause (each cause has its own guidance for the person, quality.ts). */
+  fta_by_reason: Partial<Record<FtaReason, number>>;
+  /** ISO/IEC 19795-1 generalised FNMR: a failure to acquire counts as a false non-match, GFNMR = FTA + (1 − FTA) · FNMR. */
+  generalised_fnmr_at_fmr: Array<{ fmr: number; gfnmr: number }>;
   fte: number;
   fte_count: number;
   genuine_comparisons: number;
@@ -55,6 +61,8 @@ export interface EvalReport {
   verification: VerificationResult;
   /** Present when the images were warped (--perturb): the warp and how each stage's output moved. */
   perturbation?: PerturbationReport;
+  /** Present with --folds: the held-fold figures (the ones to quote), see folds.ts. */
+  held_out?: CrossValReport;
 }
 
 /** Summary of a quantity over the images: median, 95th percentile, largest. */
@@ -114,17 +122,33 @@ export interface ExtractedSet {
   fails: EvalReport['fta_samples'];
   dist: Float32Array;
   extractMs: number;
+  /** Pre-cropped ROIs (--roi): no landmark step. */
+  roi: boolean;
+  /** Name of the 1:1 distance used, and the data it was chosen on. */
+  matcher: string;
+  matcherChosenOn: string;
   perturbation?: PerturbationReport;
 }
 
+/** The 1:1 distances `palmpay eval --matcher` can use, each with the data it was chosen on. */
+export const EVAL_MATCHERS = {
+  rigid: { name: 'rigid (matchScore: masked Hamming, ±4-cell global shift)', chosenOn: 'all 50 CASIA-940 dev identities (issue 4)', score: (a: Template, b: Template) => matchScore(a, b, RIGID) },
+  elastic: {
+    name: 'elastic (global shift, then 4 × 4 blocks of 8 × 8 cells each ±1 cell)',
+    chosenOn: 'held folds of CASIA-940 (5 person-disjoint folds, seeds 1–3), against rigid: block size and reach fixed before measuring, not tuned',
+    score: (a: Template, b: Template) => matchScore(a, b, ELASTIC),
+  },
+} as const;
+
 export async function runEvaluation(opts: EvalOptions): Promise<EvalReport> {
-  return evaluateProtocol(await extractDataSet(opts), opts.protocol);
+  return evaluateProtocol(await extractDataSet(opts), opts.protocol, opts.crossValidation);
 }
 
 /** Decodes and extracts every sample, then compares every pair once (the matrix all protocols draw from). */
 export async function extractDataSet(opts: Omit<EvalOptions, 'protocol'>): Promise<ExtractedSet> {
   const ds = listDataSet(opts.data);
-  const samples = ds.samples;
+  const kept = opts.identities ? new Set([...new Set(ds.samples.map((x) => x.identity))].sort().slice(0, opts.identities)) : null;
+  const samples = kept ? ds.samples.filter((x) => kept.has(x.identity)) : ds.samples;
   const extracted: Extracted[] = [];
   const fails: EvalReport['fta_samples'] = [];
   let extractMs = 0;
@@ -137,7 +161,7 @@ export async function extractDataSet(opts: Omit<EvalOptions, 'protocol'>): Promi
     const warp = opts.perturb ? drawSimilarity(opts.perturb, `${s.identity}/${s.sample}`, original.width, original.height) : null;
     const frame = warp ? warpSimilarity(original, warp) : original;
     const t0 = performance.now();
-    const r = extract(frame, { ...opts.extract, hand: s.hand, wantRoi: !!opts.dumpRoi });
+    const r = opts.roi ? extractRoi(frame, { ...opts.extract, hand: s.hand }) : extract(frame, { ...opts.extract, hand: s.hand, wantRoi: !!opts.dumpRoi });
     extractMs += performance.now() - t0;
     if (warp) {
       // Diagnostics: the unwarped image's ROI carried through the known warp is the ROI a perfect landmark
@@ -169,6 +193,7 @@ export async function extractDataSet(opts: Omit<EvalOptions, 'protocol'>): Promi
   }
 
   const n = extracted.length;
+  const score = opts.matcher?.score ?? matchScore;
   const dist = new Float32Array(n * n).fill(1);
   const total = (n * (n - 1)) / 2;
   let done = 0;
@@ -176,7 +201,7 @@ export async function extractDataSet(opts: Omit<EvalOptions, 'protocol'>): Promi
     const a = extracted[i]!.template;
     for (let j = i + 1; j < n; j++) {
       const b = extracted[j]!.template;
-      const d = a && b ? matchScore(a, b) : 1;
+      const d = a && b ? score(a, b) : 1;
       dist[i * n + j] = d;
       dist[j * n + i] = d;
     }
@@ -185,7 +210,8 @@ export async function extractDataSet(opts: Omit<EvalOptions, 'protocol'>): Promi
     if (i % 10 === 9) await new Promise((res) => setImmediate(res));
   }
   const perturbation = opts.perturb ? summarisePerturbation(opts.perturb, perturbed, unwarpedFails) : undefined;
-  return { data: opts.data, layout: ds.layout, samples, duplicates: ds.duplicates, extracted, fails, dist, extractMs: extractMs / Math.max(1, n), ...(perturbation ? { perturbation } : {}) };
+  const matcher = opts.matcher ? { matcher: opts.matcher.name, matcherChosenOn: opts.matcher.chosenOn } : { matcher: EVAL_MATCHERS.elastic.name, matcherChosenOn: EVAL_MATCHERS.elastic.chosenOn };
+  return { data: opts.data, layout: ds.layout, samples, duplicates: ds.duplicates, extracted, fails, dist, extractMs: extractMs / Math.max(1, n), roi: !!opts.roi, ...matcher, ...(perturbation ? { perturbation } : {}) };
 }
 
 function spread(values: Array<number | null>, f: (v: number) => number = (v) => v): Spread {
@@ -216,87 +242,78 @@ export function summarisePerturbation(spec: PerturbSpec, images: PerturbedImage[
   };
 }
 
-/** Applies a protocol to an extracted set: who is enrolled, who probes, and the resulting figures. */
-export function evaluateProtocol(set: ExtractedSet, protocol: Protocol): EvalReport {
-  const { samples, extracted, fails, dist } = set;
-  const n = extracted.length;
-  const identities = [...new Set(samples.map((s) => s.identity))];
-  const ok = (i: number): boolean => extracted[i]!.template !== null;
-  const byId = new Map<string, number[]>();
-  extracted.forEach((e, i) => byId.set(e.sample.identity, [...(byId.get(e.sample.identity) ?? []), i]));
-  const minOver = (idx: readonly number[], j: number): number => idx.reduce((m, i) => Math.min(m, dist[i * n + j]!), 1);
+/** Adds the settings the folds do not refit, and where they were chosen, to the held-out report. */
+function withFixedSettings(h: CrossValReport, set: ExtractedSet): CrossValReport {
+  const t = set.extracted.find((e) => e.template)?.template;
+  const coder = t ? `${t.coder}, λ ${t.coderParams.wavelength10 / 10} px, ${t.coderParams.orientations} orientations, ROI ${t.coderParams.roiSize} px` : 'coder';
+  const fixed = [
+    { setting: `${coder}; ${set.roi ? 'each pre-cropped ROI resampled whole to the ROI plus the filter margin (its central part coded)' : 'ROI layout (1.4 R square, 0.15 R below the valleys)'}; ±4-cell shift search, 35 % overlap`, chosen_on: 'all 50 CASIA-940 dev identities (issues 4 and 5, before this protocol existed): NOT held out' },
+    { setting: 'quality limits (failure to acquire)', chosen_on: 'outside the range of all 299 CASIA-940 dev frames (issue 4): NOT held out' },
+    { setting: `matcher: ${set.matcher}`, chosen_on: set.matcherChosenOn },
+  ];
+  return { ...h, settings: [...h.settings, ...fixed] };
+}
 
+/** FMR 1 %, 0.1 %, 0.01 %, and the lower ones the impostor count can measure (at least 10 impostors per 1 / FMR). */
+export function fmrTargetsFor(impostors: number): number[] {
+  const out = [1e-2, 1e-3, 1e-4];
+  for (const t of [1e-5, 1e-6]) if (impostors * t >= 10) out.push(t);
+  return out;
+}
+
+/** Applies a protocol to an extracted set: who is enrolled, who probes, and the resulting figures. */
+export function evaluateProtocol(set: ExtractedSet, protocol: Protocol, cv?: CrossValOptions): EvalReport {
+  const { samples, extracted, fails, dist } = set;
+  const trials = buildTrials(
+    extracted.map((e) => ({ sample: e.sample, ok: e.template !== null })),
+    dist,
+    protocol,
+  );
+  const c = trials.comparisons;
   const genuine: number[] = [];
   const impostor: number[] = [];
+  for (let k = 0; k < c.score.length; k++) (c.a[k] === c.b[k] ? genuine : impostor).push(c.score[k]!);
+  const P = trials.people.length;
   const searches: Search[] = [];
-  let fteCount = 0;
-  let enrolled: string;
-  let probed: string;
-  let galleryNote: string;
-  if (protocol === 'all-pairs') {
-    enrolled = 'every sample, in turn';
-    probed = 'every other sample (each unordered pair once)';
-    galleryNote = 'leave-one-out: per identity, all its other samples as one template';
-    for (let i = 0; i < n; i++) {
-      if (!ok(i)) continue;
-      for (let j = i + 1; j < n; j++) {
-        if (!ok(j)) continue;
-        (extracted[i]!.sample.identity === extracted[j]!.sample.identity ? genuine : impostor).push(dist[i * n + j]!);
-      }
-      const scores = new Map<string, number>();
-      for (const [id, idx] of byId) {
-        const refs = idx.filter((k) => k !== i && ok(k));
-        if (refs.length) scores.set(id, minOver(refs, i));
-      }
-      searches.push({ probeId: extracted[i]!.sample.identity, scores });
+  for (let i = 0; i < trials.searches.probe.length; i++) {
+    const scores = new Map<string, number>();
+    for (let p = 0; p < P; p++) {
+      const v = trials.searches.scores[i * P + p]!;
+      if (!Number.isNaN(v)) scores.set(trials.people[p]!, v);
     }
-  } else {
-    enrolled = 'session 1 of each identity (CASIA samples 01–03), fused as one multi-capture template';
-    probed = 'session 2 of each identity (CASIA samples 04–06), each probe against every enrolled identity';
-    galleryNote = 'one multi-capture template per identity enrolled from session 1';
-    const gallery = new Map<string, number[]>();
-    for (const [id, idx] of byId) {
-      const refs = idx.filter((k) => extracted[k]!.sample.session === 1 && ok(k));
-      if (refs.length) gallery.set(id, refs);
-      else fteCount++;
-    }
-    for (let j = 0; j < n; j++) {
-      if (extracted[j]!.sample.session !== 2 || !ok(j)) continue;
-      const scores = new Map<string, number>();
-      for (const [id, refs] of gallery) {
-        const d = minOver(refs, j);
-        scores.set(id, d);
-        (id === extracted[j]!.sample.identity ? genuine : impostor).push(d);
-      }
-      searches.push({ probeId: extracted[j]!.sample.identity, scores });
-    }
+    searches.push({ probeId: trials.people[trials.searches.probe[i]!]!, scores });
   }
-  const v = verification(genuine, impostor);
+  const targets = fmrTargetsFor(impostor.length);
+  const v = verification(genuine, impostor, targets);
   const id = identification(searches, 0.01);
+  const identities = trials.people.length;
   return {
     data: set.data,
     layout: set.layout,
     protocol,
     coder: extracted.find((e) => e.template)?.template?.coder ?? 'unknown',
-    identities: identities.length,
+    identities,
     images: samples.length,
     duplicates_dropped: set.duplicates,
-    enrolled,
-    probed,
+    enrolled: trials.enrolled,
+    probed: trials.probed,
     fta: fails.length / samples.length,
     fta_count: fails.length,
     fta_samples: fails,
-    fte: fteCount / identities.length,
-    fte_count: fteCount,
+    fta_by_reason: fails.reduce<Partial<Record<FtaReason, number>>>((m, f) => ({ ...m, [f.reason]: (m[f.reason] ?? 0) + 1 }), {}),
+    generalised_fnmr_at_fmr: v.at.map((p) => ({ fmr: p.target_fmr, gfnmr: fails.length / samples.length + (1 - fails.length / samples.length) * p.fnmr })),
+    fte: trials.fteCount / identities,
+    fte_count: trials.fteCount,
     genuine_comparisons: v.genuine,
     impostor_comparisons: v.impostor,
     eer: v.eer,
     eer_threshold: v.eer_threshold,
     fnmr_at_fmr: v.at.map((p) => ({ fmr: p.target_fmr, fnmr: p.fnmr, threshold: p.threshold, measured_fmr: p.fmr, below_resolution: p.below_resolution })),
-    identification: { ...id, gallery_note: galleryNote },
+    identification: { ...id, gallery_note: trials.galleryNote },
     extract_ms_mean: set.extractMs,
     verification: v,
     ...(set.perturbation ? { perturbation: set.perturbation } : {}),
+    ...(cv ? { held_out: withFixedSettings(crossValidate(trials, { fmrTargets: targets, ...cv }), set) } : {}),
   };
 }
 

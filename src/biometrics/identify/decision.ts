@@ -33,7 +33,7 @@ export function thresholdFor(policy: DecisionPolicy, entries: number): number {
 }
 
 /** z with Q(z) = p, for the upper tail Q of the standard normal (bisection; p in (0, 0.5]). */
-function upperQuantile(p: number): number {
+export function upperQuantile(p: number): number {
   let lo = 0;
   let hi = 40;
   for (let i = 0; i < 80; i++) {

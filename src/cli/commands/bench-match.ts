@@ -1,4 +1,4 @@
-// `palmpay bench match`: 1:N identification at branch scale (src/biometrics/identify/bench-match.ts does the work).
+// `palmpay bench match`: 1:N identification at branch scale (bench/identify/match.ts does the work).
 import type { Command } from 'commander';
 import { PalmPayError } from '../../util/errors.ts';
 

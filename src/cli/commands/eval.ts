@@ -10,6 +10,18 @@ interface EvalCliOptions {
   dumpRoi?: string;
   coder?: string;
   perturb?: string;
+  folds: string;
+  seed: string;
+  bootstrap: string;
+  roi?: boolean;
+  matcher: string;
+  identities?: string;
+}
+
+function intOption(name: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new PalmPayError('EVAL_USAGE', `${name} must be an integer ≥ ${min} (got ${v})`);
+  return n;
 }
 
 export function registerEval(program: Command): void {
@@ -23,16 +35,28 @@ export function registerEval(program: Command): void {
     .option('--dump-roi <dir>', 'write every ROI as PNG for inspection')
     .option('--coder <id>', 'compcode | bocv | ordinal (default: the configured coder)')
     .option('--perturb <spec>', 'warp each image once by a seeded random similarity, e.g. rotate=30,scale=0.85-1.1,seed=1 (rotation ±degrees about the frame centre)')
+    .option('--folds <k>', 'person-disjoint folds: thresholds fitted on the other folds, figures from the held folds (0: off)', '5')
+    .option('--seed <n>', 'seed of the fold split and the bootstrap', '1')
+    .option('--bootstrap <n>', 'bootstrap replicates (people resampled) for the 90 % intervals', '1000')
+    .option('--identities <n>', 'only the first N identities (sorted): a quick subsample')
+    .option('--roi', 'the images are pre-cropped palm ROIs (e.g. PolyU 128×128): no landmark step, straight to the coder')
+    .option('--matcher <name>', 'elastic (blocks refined after the global shift; the production matcher) | rigid (global shift only)', 'elastic')
     .action(async (o: EvalCliOptions) => {
       if (o.protocol !== 'all-pairs' && o.protocol !== 'cross-session') {
         throw new PalmPayError('EVAL_USAGE', `unknown protocol ${o.protocol} (all-pairs or cross-session)`);
       }
       if (o.coder && !['compcode', 'bocv', 'ordinal'].includes(o.coder)) throw new PalmPayError('EVAL_USAGE', `unknown coder ${o.coder}`);
+      const folds = intOption('--folds', o.folds, 0);
+      if (folds === 1) throw new PalmPayError('EVAL_USAGE', '--folds must be 0 (off) or at least 2');
+      const seed = intOption('--seed', o.seed, 0);
+      const bootstrap = intOption('--bootstrap', o.bootstrap, 0);
+      if (o.matcher !== 'rigid' && o.matcher !== 'elastic') throw new PalmPayError('EVAL_USAGE', `unknown matcher ${o.matcher} (rigid or elastic)`);
+      if (o.roi && (o.perturb || o.dumpRoi)) throw new PalmPayError('EVAL_USAGE', '--roi images have no landmarks to perturb or ROI to dump');
       const { parsePerturb } = await import('../../biometrics/eval/perturb.ts');
       const perturb = o.perturb !== undefined ? parsePerturb(o.perturb) : undefined;
       const { writeFileSync } = await import('node:fs');
       const { SingleBar, Presets } = await import('cli-progress');
-      const { runEvaluation } = await import('../../biometrics/eval/runner.ts');
+      const { runEvaluation, EVAL_MATCHERS } = await import('../../biometrics/eval/runner.ts');
       const { formatReport } = await import('../../biometrics/eval/report.ts');
       const { detSvg } = await import('../../biometrics/eval/det-svg.ts');
       const bar = new SingleBar({ format: '{phase} [{bar}] {value}/{total}', hideCursor: true, stream: process.stderr }, Presets.shades_classic);
@@ -42,6 +66,10 @@ export function registerEval(program: Command): void {
         protocol: o.protocol,
         dumpRoi: o.dumpRoi,
         ...(perturb ? { perturb } : {}),
+        ...(o.roi ? { roi: true } : {}),
+        ...(o.identities !== undefined ? { identities: intOption('--identities', o.identities, 2) } : {}),
+        ...(folds ? { crossValidation: { folds, seed, bootstrap } } : {}),
+        matcher: EVAL_MATCHERS[o.matcher],
         extract: o.coder ? { coder: o.coder as 'compcode' | 'bocv' | 'ordinal' } : {},
         onProgress: (p, done, total) => {
           if (p !== phase) {

@@ -1,0 +1,130 @@
+// Which samples are enrolled and which probe, per protocol: the one place the protocols are defined. Pure.
+//
+// - all-pairs: every sample is compared once with every other sample (unordered pairs); genuine = same
+//   identity. Identification is leave-one-out: each sample searches a gallery holding, per identity, all
+//   other samples of that identity as one multi-capture template.
+// - cross-session: each identity enrols its session-1 samples (CASIA 01–03) as one multi-capture template and
+//   is probed with its session-2 samples (04–06); identification uses the same gallery and probes.
+// A multi-capture template's score is the minimum over its captures (matchScore), so every score is derived
+// from one matrix of capture-against-capture distances.
+import type { Sample } from './dataset.ts';
+
+export type Protocol = 'all-pairs' | 'cross-session';
+
+/**
+ * Every comparison of a protocol, by person index (`people[i]`). Genuine when `a[k] === b[k]`. `crossSession[k]`
+ * is 1 when the two sides come from different sessions.
+ */
+export interface Comparisons {
+  score: Float32Array;
+  a: Int32Array;
+  b: Int32Array;
+  crossSession: Uint8Array;
+}
+
+/** 1:N searches: row s of `scores` holds probe s's distance to each enrolled person (NaN: not in the gallery). */
+export interface Searches {
+  probe: Int32Array;
+  /** searches × people, row-major. */
+  scores: Float32Array;
+}
+
+export interface Trials {
+  protocol: Protocol;
+  people: string[];
+  comparisons: Comparisons;
+  searches: Searches;
+  enrolled: string;
+  probed: string;
+  galleryNote: string;
+  /** Identities with no usable enrolment sample (failure to enrol). */
+  fteCount: number;
+}
+
+export interface TrialSample {
+  sample: Sample;
+  /** False when the capture failed to acquire (it takes part in no comparison). */
+  ok: boolean;
+}
+
+/** Builds a protocol's comparisons and searches from the capture-against-capture distance matrix `dist` (n × n). */
+export function buildTrials(items: readonly TrialSample[], dist: Float32Array, protocol: Protocol): Trials {
+  const n = items.length;
+  const people = [...new Set(items.map((e) => e.sample.identity))];
+  const personOf = new Map(people.map((p, i) => [p, i]));
+  const pid = items.map((e) => personOf.get(e.sample.identity)!);
+  const byPerson: number[][] = people.map(() => []);
+  items.forEach((_, i) => byPerson[pid[i]!]!.push(i));
+  const ok = (i: number): boolean => items[i]!.ok;
+  const minOver = (idx: readonly number[], j: number): number => idx.reduce((m, i) => Math.min(m, dist[i * n + j]!), 1);
+  const score: number[] = [];
+  const a: number[] = [];
+  const b: number[] = [];
+  const cross: number[] = [];
+  const probe: number[] = [];
+  const rows: Float32Array[] = [];
+  const P = people.length;
+  let fteCount = 0;
+  let enrolled: string;
+  let probed: string;
+  let galleryNote: string;
+  if (protocol === 'all-pairs') {
+    enrolled = 'every sample, in turn';
+    probed = 'every other sample (each unordered pair once)';
+    galleryNote = 'leave-one-out: per identity, all its other samples as one template';
+    for (let i = 0; i < n; i++) {
+      if (!ok(i)) continue;
+      for (let j = i + 1; j < n; j++) {
+        if (!ok(j)) continue;
+        score.push(dist[i * n + j]!);
+        a.push(pid[i]!);
+        b.push(pid[j]!);
+        cross.push(items[i]!.sample.session !== items[j]!.sample.session ? 1 : 0);
+      }
+      const row = new Float32Array(P).fill(NaN);
+      for (let p = 0; p < P; p++) {
+        const refs = byPerson[p]!.filter((k) => k !== i && ok(k));
+        if (refs.length) row[p] = minOver(refs, i);
+      }
+      probe.push(pid[i]!);
+      rows.push(row);
+    }
+  } else {
+    enrolled = 'session 1 of each identity (CASIA samples 01–03), fused as one multi-capture template';
+    probed = 'session 2 of each identity (CASIA samples 04–06), each probe against every enrolled identity';
+    galleryNote = 'one multi-capture template per identity enrolled from session 1';
+    const gallery: Array<number[] | null> = byPerson.map((idx) => {
+      const refs = idx.filter((k) => items[k]!.sample.session === 1 && ok(k));
+      return refs.length ? refs : null;
+    });
+    fteCount = gallery.filter((g) => g === null).length;
+    for (let j = 0; j < n; j++) {
+      if (items[j]!.sample.session !== 2 || !ok(j)) continue;
+      const row = new Float32Array(P).fill(NaN);
+      for (let p = 0; p < P; p++) {
+        const refs = gallery[p];
+        if (!refs) continue;
+        const d = minOver(refs, j);
+        row[p] = d;
+        score.push(d);
+        a.push(pid[j]!);
+        b.push(p);
+        cross.push(1);
+      }
+      probe.push(pid[j]!);
+      rows.push(row);
+    }
+  }
+  const scores = new Float32Array(rows.length * P);
+  rows.forEach((r, s) => scores.set(r, s * P));
+  return {
+    protocol,
+    people,
+    comparisons: { score: Float32Array.from(score), a: Int32Array.from(a), b: Int32Array.from(b), crossSession: Uint8Array.from(cross) },
+    searches: { probe: Int32Array.from(probe), scores },
+    enrolled,
+    probed,
+    galleryNote,
+    fteCount,
+  };
+}
