@@ -14,7 +14,8 @@ import { VerifyPool } from './verify-pool.ts';
 import { leaseMoveRefusal, parsePayrollCsv, PayrollImportError, pickLeaseHolder } from './payroll.ts';
 import { account, fundingPostings, payrollPostings } from './postings.ts';
 import { biometricDuplicateChecker, type DuplicateChecker } from './registry.ts';
-import { Repo, type RepoTx, type TerminalRow } from './repo.ts';
+import { Repo, type RepoOptions, type RepoTx, type TerminalRow } from './repo.ts';
+import { balancesTouched } from './lock-plan.ts';
 
 /** A refusal with its HTTP status; `code` is stable for clients and tests. */
 export class ServerError extends PalmPayError {
@@ -34,6 +35,8 @@ export interface CentralOptions {
   maxSkewMs?: number;
   /** Threads verifying signatures of large batches (default: min(4, cores)). */
   verifyThreads?: number;
+  /** Pool size, pool error hook, whether to migrate on open. */
+  storage?: RepoOptions;
 }
 
 export interface Counters {
@@ -59,14 +62,11 @@ export class Central {
   }
 
   static async open(db: string, opts: CentralOptions = {}): Promise<Central> {
-    const repo = await Repo.open(db);
+    const repo = await Repo.open(db, opts.storage);
     const key = await repo.tx(async (r) => {
-      let k = await r.getMeta('server_key');
-      if (!k) {
-        k = newServerKeyPkcs8();
-        await r.setMeta('server_key', k);
-      }
-      return k;
+      // Insert-if-absent, then read: server processes starting together agree on one key.
+      await r.insertMetaIfAbsent('server_key', newServerKeyPkcs8());
+      return (await r.getMeta('server_key'))!;
     });
     return new Central(repo, serverIdentity(key), opts);
   }
@@ -151,10 +151,12 @@ export class Central {
     if (records.length >= 64) this.pool ??= new VerifyPool(this.opts.verifyThreads);
     const prepared = await prepareRecords(records, terminalId, key, this.pool);
     const results = await this.repo.tx(async (r) => {
-      const t = usable(await r.getTerminal(terminalId)); // re-read inside the transaction: the head may have moved
+      // Locked and re-read inside the transaction: this terminal's batches run one at a time, other terminals' in parallel.
+      const t = usable(await r.lockTerminal(terminalId));
       if (t.public_key !== key) throw new ServerError('TERMINAL_KEY_CHANGED', 'terminal key changed during the upload: retry', 409);
       const now = this.now();
       const touched = new Set<string>();
+      await r.lockBalances(balancesTouched(prepared, t.id));
       const out = await ingestRecords(r, { now, terminal: t, touchedAccounts: touched, onEnrolment: (rr, pid) => this.checkEnrolment(rr, pid) }, prepared);
       await r.touchTerminal(t.id, now);
       await this.publishAllowances(r, touched);
@@ -314,6 +316,7 @@ export class Central {
   // ---- feeds ----
   /** The delta feed for one terminal after `cursor`: up to FEED_PAGE events, templates sealed for that terminal. */
   async feed(terminal: TerminalRow, cursor: number, limit = FEED_PAGE): Promise<{ events: FeedEvent[]; cursor: number; more: boolean; time: SignedTime }> {
+    await this.repo.catchUp('feed');
     const rows = await this.repo.tx(async (r) => {
       await r.touchTerminal(terminal.id, this.now());
       const page = await r.feedSince(['all', `region:${terminal.region}`, `terminal:${terminal.id}`], cursor, limit + 1);
