@@ -67,11 +67,14 @@ export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
     // Why: a sequence value is taken when a row is written, but transactions commit in another order, so a reader
     // paging by it could pass a row that commits later. Rows are now written with a NULL position, and positions are
     // handed out after commit, in order, under the row lock of their counter (sequencer.ts).
-    statements: () => [
+    statements: (d) => [
       'CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)',
       'ALTER TABLE feed ADD COLUMN pos BIGINT',
       'UPDATE feed SET pos = seq',
-      "INSERT INTO counters (name, value) SELECT 'feed', COALESCE(MAX(seq), 0) FROM feed",
+      // From the last number ever handed out, not the largest left: a terminal may hold the number of a deleted row.
+      d === 'sqlite'
+        ? "INSERT INTO counters (name, value) SELECT 'feed', COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'feed'), 0)"
+        : "INSERT INTO counters (name, value) SELECT 'feed', CASE WHEN is_called THEN last_value ELSE 0 END FROM feed_seq_seq",
       'CREATE UNIQUE INDEX feed_pos ON feed (pos)',
       'CREATE INDEX feed_audience_pos ON feed (audience, pos)',
       'CREATE INDEX feed_unpublished ON feed (seq) WHERE pos IS NULL',
