@@ -30,9 +30,11 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const host = opts.host ?? '127.0.0.1';
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new PalmPayError('SERVER_HOST', `the server binds loopback only, not ${host}`);
   const ownsCentral = typeof opts.db === 'string';
-  const central = typeof opts.db === 'string' ? await Central.open(opts.db, opts) : opts.db;
   const { default: pino } = await import('pino');
   const log = opts.log ?? pino({ level: process.env.PALMPAY_LOG_LEVEL ?? 'warn', redact: { paths: REDACT, censor: '[redacted]' } }, pino.destination({ fd: 2, sync: false }));
+  // A pooled connection that fails while idle is replaced by the pool; it is logged here and counted in /metrics.
+  const onPoolError = (err: Error) => log.error({ err: { message: err.message, code: (err as { code?: string }).code } }, 'database pool: idle connection failed');
+  const central = typeof opts.db === 'string' ? await Central.open(opts.db, { ...opts, storage: { onPoolError, ...opts.storage } }) : opts.db;
   const app = buildApp(central, log);
   try {
     await app.listen({ port: opts.port ?? 0, host });
