@@ -87,6 +87,16 @@ export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
       'CREATE INDEX persons_account ON persons (account_id)',
     ],
   },
+  {
+    version: 3,
+    name: "the palm index's snapshot: each person's stage-1 entry codes, made once when the templates arrive",
+    // Why: at 10⁶ people, decoding and coarse-coding every template at start-up takes minutes; the 128-byte codes
+    // load in seconds (palm-index.ts). Derived data: NULL for templates that do not decode (exact match only).
+    statements: (d) => [
+      `ALTER TABLE persons ADD COLUMN codes ${d === 'sqlite' ? 'BLOB' : 'BYTEA'}`,
+      'ALTER TABLE persons ADD COLUMN code_hands TEXT',
+    ],
+  },
 ];
 
 /** The newest schema this build knows. */

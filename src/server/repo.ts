@@ -112,6 +112,11 @@ export class RepoTx {
   readonly written = new Set<Published>();
   constructor(private readonly c: SqlConn) {}
 
+  /** The connection, for modules that own their own queries (enrolment-check.ts). */
+  get conn(): SqlConn {
+    return this.c;
+  }
+
   // ---- meta ----
   async getMeta(k: string): Promise<string | undefined> {
     return (await this.c.get<{ v: string }>(sql`SELECT v FROM meta WHERE k = ${k}`))?.v;
@@ -290,9 +295,11 @@ export class RepoTx {
     await this.c.run(sql`INSERT INTO persons (id, region, status, account_id, terminal_id, seq, digests, templates, duplicate_of, created_at, updated_at)
        VALUES (${p.id}, ${p.region}, ${p.status}, ${p.account_id}, ${p.terminal_id}, ${p.seq}, ${p.digests}, ${p.templates}, ${p.duplicate_of}, ${p.created_at}, ${p.updated_at})`);
   }
-  async setPersonTemplates(id: string, templates: string, at: number): Promise<void> {
+  /** Stores the templates, and the palm index's stage-1 codes made from them (null when they do not decode). */
+  async setPersonTemplates(id: string, templates: string, at: number, index: { codes: Uint8Array; hands: string[] } | null = null): Promise<void> {
     this.written.add('persons');
-    await this.c.run(sql`UPDATE persons SET templates = ${templates}, updated_at = ${at}, change_pos = NULL WHERE id = ${id}`);
+    await this.c.run(sql`UPDATE persons SET templates = ${templates}, codes = ${index?.codes ?? null}, code_hands = ${index ? JSON.stringify(index.hands) : null},
+      updated_at = ${at}, change_pos = NULL WHERE id = ${id}`);
   }
   async setPersonStatus(id: string, status: PersonStatus, duplicateOf: string | null, at: number): Promise<void> {
     this.written.add('persons');

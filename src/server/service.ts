@@ -13,7 +13,8 @@ import type { RecordResult } from '../protocol/schemas.ts';
 import { VerifyPool } from './verify-pool.ts';
 import { leaseMoveRefusal, parsePayrollCsv, PayrollImportError, pickLeaseHolder } from './payroll.ts';
 import { account, fundingPostings, payrollPostings } from './postings.ts';
-import { biometricDuplicateChecker, type DuplicateChecker } from './registry.ts';
+import { CentreIndex, entryCodes } from './palm-index.ts';
+import { decideEnrolment } from './enrolment-check.ts';
 import { Repo, type RepoOptions, type RepoTx, type TerminalRow } from './repo.ts';
 import { balancesTouched } from './lock-plan.ts';
 
@@ -25,7 +26,6 @@ export class ServerError extends PalmPayError {
 }
 
 export interface CentralOptions {
-  duplicateChecker?: DuplicateChecker;
   now?: () => number;
   /** A terminal heard from within this window counts as online (lease moves). Default 2 minutes. */
   onlineWindowMs?: number;
@@ -51,7 +51,9 @@ export class Central {
   readonly counters: Counters = { batches: 0, records: {}, authFailures: 0 };
   private readonly now: () => number;
   private pool: VerifyPool | undefined;
-  private defaultChecker: DuplicateChecker | undefined;
+  /** This process's 1:N index of everyone enrolled (palm-index.ts), kept current by polling the change log. */
+  readonly palmIndex: CentreIndex;
+  private poller: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly repo: Repo,
@@ -59,6 +61,16 @@ export class Central {
     private readonly opts: CentralOptions,
   ) {
     this.now = opts.now ?? Date.now;
+    this.palmIndex = new CentreIndex(repo);
+  }
+
+  /**
+   * Loads the palm index from its snapshot and keeps following the change log every `pollMs` (default 1 s), so
+   * every process sees every enrolment; a duplicate check also catches up first. Resolves once loaded.
+   */
+  async startIndex(pollMs = 1000): Promise<void> {
+    await this.palmIndex.catchUp();
+    this.poller ??= setInterval(() => void this.palmIndex.catchUp().catch(() => undefined), pollMs).unref();
   }
 
   static async open(db: string, opts: CentralOptions = {}): Promise<Central> {
@@ -72,6 +84,8 @@ export class Central {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.poller);
+    await this.palmIndex.idle(); // not while a page of the change log is being read
     await this.pool?.close();
     await this.repo.close();
   }
@@ -206,7 +220,7 @@ export class Central {
   // ---- enrolment registry ----
   /** Terminal: the templates of an enrolment it uploaded; each must hash to the digest its signed record pinned. */
   async uploadTemplates(terminal: TerminalRow, personId: string, templatesB64: string[]): Promise<{ status: string; duplicateOf?: string }> {
-    return this.repo.tx(async (r) => {
+    const stored = await this.repo.tx(async (r) => {
       const p = await r.getPerson(personId);
       if (!p) throw new ServerError('PERSON_UNKNOWN', `no enrolment record for person ${personId} yet: upload the record first`, 409);
       if (p.terminal_id !== terminal.id) throw new ServerError('PERSON_NOT_YOURS', `person ${personId} was enrolled by another terminal`, 403);
@@ -215,30 +229,33 @@ export class Central {
       if (got.length !== digests.length || got.some((d, i) => d !== digests[i])) {
         throw new ServerError('TEMPLATE_DIGEST_MISMATCH', 'templates do not match the digests in the signed enrolment record', 422);
       }
-      if (p.templates === null) {
-        await r.setPersonTemplates(personId, JSON.stringify(templatesB64), this.now());
-        await this.checkEnrolment(r, personId);
-      }
-      const after = (await r.getPerson(personId))!;
-      return after.duplicate_of ? { status: after.status, duplicateOf: after.duplicate_of } : { status: after.status };
+      if (p.templates !== null) return false;
+      await r.setPersonTemplates(personId, JSON.stringify(templatesB64), this.now(), entryCodes(templatesB64.map((t) => Buffer.from(t, 'base64'))));
+      return true;
     });
+    if (stored) {
+      // The 1:N check outside any transaction, on this process's index; then the decision, with its re-check on commit.
+      await this.palmIndex.catchUp();
+      const since = this.palmIndex.position;
+      const found = await this.palmIndex.findDuplicate(personId, templatesB64.map((t) => Buffer.from(t, 'base64')));
+      await this.repo.tx((r) => decideEnrolment(r, personId, found, since, this.now(), (region, id, accountId) => this.publishPerson(r, region, id, accountId)));
+    }
+    const after = (await this.repo.tx((r) => r.getPerson(personId)))!;
+    return after.duplicate_of ? { status: after.status, duplicateOf: after.duplicate_of } : { status: after.status };
   }
 
-  /** Runs the 1:N duplicate check once both the record and the templates are in: confirm, or flag for review. */
+  private publishPerson(r: RepoTx, region: string, personId: string, accountId: string | null): Promise<void> {
+    return r.appendFeed(`region:${region}`, 'person', personId, { personId, accountId }, this.now());
+  }
+
+  /**
+   * Called for an enrolment record as it is stored. Its templates come later (uploadTemplates runs the check), so
+   * this finds none and returns; were they already there, the decision re-checks every stored person (since -1).
+   */
   private async checkEnrolment(r: RepoTx, personId: string): Promise<void> {
     const p = await r.getPerson(personId);
     if (!p || p.status !== 'provisional' || p.templates === null) return;
-    const candidate = (JSON.parse(p.templates) as string[]).map((t) => Buffer.from(t, 'base64'));
-    const gallery = (await r.galleryPersons(personId)).map((g) => ({ personId: g.id, templates: (JSON.parse(g.templates!) as string[]).map((t) => Buffer.from(t, 'base64')) }));
-    const dup = await (this.opts.duplicateChecker ?? (this.defaultChecker ??= biometricDuplicateChecker())).findDuplicate(candidate, gallery);
-    const now = this.now();
-    if (dup) {
-      await r.setPersonStatus(personId, 'duplicate_review', dup.personId, now);
-      await r.addReview({ terminalId: p.terminal_id, seq: Number(p.seq), kind: 'enrolment', reason: `possible duplicate of person ${dup.personId} (distance ${dup.score.toFixed(3)})`, at: now });
-    } else {
-      await r.setPersonStatus(personId, 'confirmed', null, now);
-      await r.appendFeed(`region:${p.region}`, 'person', personId, { personId, accountId: p.account_id }, now);
-    }
+    await decideEnrolment(r, personId, undefined, -1, this.now(), (region, id, accountId) => this.publishPerson(r, region, id, accountId));
   }
 
   /** Supervisor: settles a possible duplicate (confirm as a distinct person, or revoke). */

@@ -202,3 +202,43 @@ describe.skipIf(!PG_URL)('races the global lock used to hide (PostgreSQL)', () =
     }
   });
 });
+
+describe.skipIf(!PG_URL)('the palm index across server processes (PostgreSQL)', () => {
+  it('a process sees enrolments another confirmed, and two enrolments of one palm at once both go to review', async () => {
+    const db = await tempDb('postgres');
+    const a = await Central.open(db.url);
+    const b = await Central.open(db.url);
+    try {
+      await Promise.all([a.startIndex(50), b.startIndex(50)]);
+      const ta = await registeredTerminal(a, 'TA');
+      const tb = await registeredTerminal(a, 'TB');
+      const { randomBytes } = await import('node:crypto');
+      await enrolCustomer(a, ta, 'P1', 'A1', randomBytes(64));
+      // Process B learns of P1 from the change log alone.
+      for (let i = 0; i < 100 && b.palmIndex.stats().persons < 1; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(b.palmIndex.stats().persons).toBe(1);
+      // The same palm enrolled at two counters, each upload reaching another process, at the same moment.
+      const palm = randomBytes(64);
+      // Both signed records are in; the templates then arrive at the two processes together.
+      const { createHash } = await import('node:crypto');
+      const record = (t: TestTerminal, personId: string) => t.chain.next({
+        type: 'enrolment', operatorId: 'op-1', enrolmentId: `E-${personId}`, personId, person: { name: 'N', idNumber: 'X', accountId: `A-${personId}` },
+        templateDigests: [createHash('sha256').update(palm).digest('hex')], hands: ['left'], consent: { given: true, method: 'signature', textVersion: 'c1' }, provisional: true,
+      });
+      await a.ingest('TA', [record(ta, 'P2')]);
+      await b.ingest('TB', [record(tb, 'P3')]);
+      const rowA = (await a.repo.tx((r) => r.getTerminal('TA')))!;
+      const rowB = (await b.repo.tx((r) => r.getTerminal('TB')))!;
+      const [x, y] = await Promise.all([a.uploadTemplates(rowA, 'P2', [palm.toString('base64')]), b.uploadTemplates(rowB, 'P3', [palm.toString('base64')])]);
+      const p2 = (await a.repo.tx((r) => r.getPerson('P2')))!;
+      const p3 = (await a.repo.tx((r) => r.getPerson('P3')))!;
+      expect([p2.status, p3.status], JSON.stringify([x, y])).toEqual(['duplicate_review', 'duplicate_review']);
+      expect([p2.duplicate_of, p3.duplicate_of].sort()).toEqual(['P2', 'P3']);
+      expect((await a.reviewList()).filter((r) => r.kind === 'enrolment').length).toBe(2);
+    } finally {
+      await a.close();
+      await b.close();
+      await db.cleanup();
+    }
+  }, 60_000);
+});

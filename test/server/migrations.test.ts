@@ -50,7 +50,8 @@ describe.each(backends)('centre migrations on %s', (kind) => {
       await c.run(sql`DELETE FROM feed WHERE key = 'c'`); // the newest row gone: its number must not be handed out again
       await c.run(sql`INSERT INTO persons (id, region, status, terminal_id, seq, digests, created_at, updated_at) VALUES ('P1', 'R', 'confirmed', 'T', 1, '[]', 1, 1)`);
     });
-    expect(await migrate(db)).toMatchObject({ from: 1, to: SCHEMA_VERSION, applied: [2] });
+    expect(await migrate(db, { upTo: 2 })).toMatchObject({ from: 1, to: 2, applied: [2] });
+    await migrate(db);
     await db.close();
     const repo = await Repo.open(url);
     open.push(repo);
@@ -61,6 +62,21 @@ describe.each(backends)('centre migrations on %s', (kind) => {
     expect(after.map((f) => f.key)).toEqual(['d']);
     expect(Number(after[0]!.seq)).toBeGreaterThan(3);
     expect(Number((await repo.tx((r) => r.getPerson('P1')))?.change_pos)).toBe(0);
+  });
+
+  it.skipIf(skip)('migration 3: stage-1 codes stored with the templates feed the palm index at start', async () => {
+    const { db, url } = await fresh();
+    await migrate(db, { upTo: 2 });
+    await db.tx((c) => c.run(sql`INSERT INTO persons (id, region, status, terminal_id, seq, digests, templates, created_at, updated_at, change_pos)
+      VALUES ('P1', 'R', 'confirmed', 'T', 1, '["d1"]', '["AAAA"]', 1, 1, 0)`));
+    expect(await migrate(db)).toMatchObject({ from: 2, applied: [3] });
+    const code = new Uint8Array(128).fill(7);
+    await db.tx((c) => c.run(sql`UPDATE persons SET codes = ${code}, code_hands = '["left"]', change_pos = NULL`));
+    await db.close();
+    const central = await Central.open(url);
+    open.push(central);
+    await central.startIndex();
+    expect(central.palmIndex.stats()).toMatchObject({ persons: 1, entries: 1 });
   });
 
   it.skipIf(skip)('refuses a database newer than this server, and a server told not to migrate refuses an old one', async () => {
