@@ -9,7 +9,7 @@ import { signerFromSecretKey, type Signer } from '../../src/protocol/sign.ts';
 import type { SignedRecord } from '../../src/protocol/record.ts';
 import { Central } from '../../src/server/service.ts';
 import { openSqlDb, join, sql } from '../../src/server/sql.ts';
-import { CentreClient } from '../../src/sync/client.ts';
+import { CentreClient, LinkError } from '../../src/sync/client.ts';
 import { ChainWriter, purchaseDraft } from '../sync/loadgen.ts';
 import { quantile, round } from './db.ts';
 
@@ -33,6 +33,8 @@ export interface IngestResult {
   batch_p50_ms: number;
   batch_p99_ms: number;
   accepted: number;
+  /** Requests that lost their connection (retried: uploads are idempotent). */
+  link_errors: number;
   peer_bare_insert_records_per_s: number;
   ratio_to_peer: number;
   reads: { feed_p50_ms: number; feed_p99_ms: number; statement_p50_ms: number; statement_p99_ms: number; count: number };
@@ -121,6 +123,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
   const reads = { feed: [] as number[], statement: [] as number[] };
   let accepted = 0;
   let seconds = 0;
+  let linkErrors = 0;
   try {
     for (const t of terminals) t.client = new CentreClient({ baseUrl: base, credentials: { terminalId: t.id, sign: (m) => t.signer.sign(m) }, timeoutMs: 120_000 });
     const total = terminals.length * o.recordsPerTerminal;
@@ -132,13 +135,18 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
       const cursors = new Map<string, number>();
       while (running) {
         const t = terminals[n % terminals.length]!;
-        let s = performance.now();
-        const page = await t.client!.feed(cursors.get(t.id) ?? 0, 100);
-        reads.feed.push(performance.now() - s);
-        cursors.set(t.id, page.cursor);
-        s = performance.now();
-        await t.client!.statement(customers[n % customers.length]!);
-        reads.statement.push(performance.now() - s);
+        try {
+          let s = performance.now();
+          const page = await t.client!.feed(cursors.get(t.id) ?? 0, 100);
+          reads.feed.push(performance.now() - s);
+          cursors.set(t.id, page.cursor);
+          s = performance.now();
+          await t.client!.statement(customers[n % customers.length]!);
+          reads.statement.push(performance.now() - s);
+        } catch (err) {
+          if (!(err instanceof LinkError)) throw err;
+          linkErrors++;
+        }
         n++;
       }
     })();
@@ -148,7 +156,16 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
         for (let i = 0; i < t.records.length; i += o.batch) {
           const batch = t.records.slice(i, i + o.batch);
           const s = performance.now();
-          const res = await t.client!.upload(batch);
+          let res: Awaited<ReturnType<CentreClient['upload']>> | undefined;
+          // An upload may be retried forever and is applied once: a dropped connection is retried, and counted.
+          for (let attempt = 0; !res; attempt++) {
+            try {
+              res = await t.client!.upload(batch);
+            } catch (err) {
+              if (!(err instanceof LinkError) || attempt >= 5) throw err;
+              linkErrors++;
+            }
+          }
           latencies.push(performance.now() - s);
           accepted += res.results.filter((r) => r.status === 'accepted').length;
           done += batch.length;
@@ -203,6 +220,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
     batch_p50_ms: round(quantile(latencies, 0.5)),
     batch_p99_ms: round(quantile(latencies, 0.99)),
     accepted,
+    link_errors: linkErrors,
     peer_bare_insert_records_per_s: Math.round(peer),
     ratio_to_peer: round(rate / peer, 2),
     reads: {

@@ -35,6 +35,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   // A pooled connection that fails while idle is replaced by the pool; it is logged here and counted in /metrics.
   const onPoolError = (err: Error) => log.error({ err: { message: err.message, code: (err as { code?: string }).code } }, 'database pool: idle connection failed');
   const central = typeof opts.db === 'string' ? await Central.open(opts.db, { ...opts, storage: { onPoolError, ...opts.storage } }) : opts.db;
+  // The palm index loads in the background; /ready answers 503 until it has.
+  void central.startIndex().catch((err: unknown) => log.error({ err: { message: (err as Error).message } }, 'palm index: load failed'));
   const app = buildApp(central, log);
   try {
     await app.listen({ port: opts.port ?? 0, host });
