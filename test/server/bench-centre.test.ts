@@ -5,6 +5,7 @@ import { PG_URL } from './helpers.ts';
 
 it('runs the centre bench small: ingest through 2 processes, reads, the duplicate check', async () => {
   const r = await runCentreBench({ db: PG_URL, workers: PG_URL ? 2 : 1, terminals: 3, recordsPerTerminal: 10, batch: 5, customers: 3, persons: 300, enrolments: 4 });
+  if (!r.ingest || !r.dedup) throw new Error('both halves run by default');
   expect(r.ingest.records).toBe(30);
   expect(r.ingest.accepted).toBe(30);
   expect(r.ingest.ingest_records_per_s).toBeGreaterThan(0);

@@ -8,6 +8,10 @@ function count(name: string, v: string, min = 1): number {
   return n;
 }
 
+function usage(message: string): never {
+  throw new PalmPayError('BENCH_USAGE', message);
+}
+
 export function registerBenchCentre(bench: Command): void {
   bench
     .command('centre')
@@ -17,11 +21,12 @@ export function registerBenchCentre(bench: Command): void {
     .option('--terminals <n>', 'terminals uploading at once', '200')
     .option('--records <n>', 'signed records per terminal', '250')
     .option('--batch <n>', 'records per upload', '50')
-    .option('--customers <n>', 'customers the purchases are spread over', '200')
+    .option('--customers <n>', 'customers the purchases are spread over (seeded in bulk)', '50000')
+    .option('--only <part>', 'run only ingest or dedup')
     .option('--persons <n>', 'people enrolled for the duplicate check', '100000')
     .option('--enrolments <n>', 'new enrolments checked (half re-enrolments)', '40')
     .option('--json <file>', 'write the figures as JSON')
-    .action(async (o: { db?: string; workers: string; terminals: string; records: string; batch: string; customers: string; persons: string; enrolments: string; json?: string }) => {
+    .action(async (o: { db?: string; workers: string; terminals: string; records: string; batch: string; customers: string; persons: string; enrolments: string; only?: string; json?: string }) => {
       const { runCentreBench, formatCentreBench } = await import('../../../bench/centre/bench.ts');
       const { SingleBar, Presets } = await import('cli-progress');
       const { writeFileSync } = await import('node:fs');
@@ -36,6 +41,7 @@ export function registerBenchCentre(bench: Command): void {
         customers: count('--customers', o.customers),
         persons: count('--persons', o.persons),
         enrolments: count('--enrolments', o.enrolments, 2),
+        only: o.only === undefined ? undefined : o.only === 'ingest' || o.only === 'dedup' ? o.only : usage(`--only must be ingest or dedup, got ${o.only}`),
         progress: (p, done, total) => {
           if (p !== phase) {
             if (phase) bar.stop();
