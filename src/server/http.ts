@@ -7,6 +7,7 @@ import type { Logger } from '../util/log.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { ServerError, type Central } from './service.ts';
 import { parseAuthorization } from '../protocol/crypto.ts';
+import { serverMetrics } from './metrics.ts';
 import {
   BODY_LIMIT, ErrorResponse, FeedQuery, FeedResponse, HealthResponse, jsonSchema, PersonParams, RegisterRequest, RegisterResponse,
   StatementResponse, TemplatesRequest, TemplatesResponse, TimeQuery, TimeResponse, UploadRequest, UploadResponse,
@@ -54,9 +55,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     // https.Server is an http.Server to Fastify: one app, served plain (loopback, or behind a proxy) or over TLS.
     ...(tls ? { serverFactory: httpsFactory(tls) } : {}),
   });
-  const started = Date.now();
-  let inFlight = 0;
-  const byRoute = new Map<string, number>();
+  const metrics = serverMetrics(central);
 
   // Keep the raw bytes: terminal requests are signed over the exact body.
   app.removeContentTypeParser('application/json');
@@ -69,11 +68,10 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     }
   });
 
-  app.addHook('onRequest', async () => void inFlight++);
+  app.addHook('onRequest', async () => void metrics.inFlight.inc());
   app.addHook('onResponse', async (req, reply) => {
-    inFlight--;
-    const key = `${req.routeOptions.url ?? 'unknown'} ${reply.statusCode}`;
-    byRoute.set(key, (byRoute.get(key) ?? 0) + 1);
+    metrics.inFlight.dec();
+    metrics.responses.inc({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
     if (reply.statusCode >= 400) req.log.info({ url: req.routeOptions.url, status: reply.statusCode }, 'request refused');
   });
 
@@ -97,24 +95,18 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     time: central.signedTime(),
   }));
 
-  app.get('/metrics', async (_req, reply) => {
-    const c = central.counters;
-    const cpu = process.cpuUsage();
-    const lines = [
-      '# TYPE process_cpu_seconds_total counter', `process_cpu_seconds_total ${((cpu.user + cpu.system) / 1e6).toFixed(6)}`,
-      '# TYPE palmpay_uptime_seconds gauge', `palmpay_uptime_seconds ${((Date.now() - started) / 1000).toFixed(0)}`,
-      '# TYPE palmpay_http_in_flight gauge', `palmpay_http_in_flight ${inFlight}`,
-      '# TYPE palmpay_batches_total counter', `palmpay_batches_total ${c.batches}`,
-      '# TYPE palmpay_auth_failures_total counter', `palmpay_auth_failures_total ${c.authFailures}`,
-      '# TYPE palmpay_records_total counter',
-      ...Object.entries(c.records).map(([s, n]) => `palmpay_records_total{status="${s}"} ${n}`),
-      '# TYPE palmpay_http_responses_total counter',
-      ...[...byRoute].map(([k, n]) => {
-        const [route, status] = k.split(' ');
-        return `palmpay_http_responses_total{route="${route}",status="${status}"} ${n}`;
-      }),
-    ];
-    return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+
+  // Readiness (for a load balancer): the database answers and this process's palm index is loaded. /health is liveness.
+  app.get('/ready', async (_req, reply) => {
+    const index = central.palmIndex.stats();
+    try {
+      await central.repo.tx((r) => r.getMeta('schema_version'));
+    } catch {
+      return reply.code(503).send({ ready: false, reason: 'database unreachable' });
+    }
+    if (index.loadSeconds === null) return reply.code(503).send({ ready: false, reason: 'palm index loading' });
+    return { ready: true, indexEntries: index.entries };
   });
 
   app.get('/v1/time', { schema: { response: { 200: jsonSchema(TimeResponse), ...errors } } }, async (req) => {

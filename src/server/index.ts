@@ -38,9 +38,13 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     throw new PalmPayError('SERVER_INSECURE', `plain http on ${host} would expose terminals' traffic: give a TLS certificate and key (--tls-cert, --tls-key), put a TLS reverse proxy in front and bind 127.0.0.1, or say --insecure-http`);
   }
   const ownsCentral = typeof opts.db === 'string';
-  const central = typeof opts.db === 'string' ? await Central.open(opts.db, opts) : opts.db;
   const { default: pino } = await import('pino');
   const log = opts.log ?? pino({ level: process.env.PALMPAY_LOG_LEVEL ?? 'warn', redact: { paths: REDACT, censor: '[redacted]' } }, pino.destination({ fd: 2, sync: false }));
+  // A pooled connection that fails while idle is replaced by the pool; it is logged here and counted in /metrics.
+  const onPoolError = (err: Error) => log.error({ err: { message: err.message, code: (err as { code?: string }).code } }, 'database pool: idle connection failed');
+  const central = typeof opts.db === 'string' ? await Central.open(opts.db, { ...opts, storage: { onPoolError, ...opts.storage } }) : opts.db;
+  // The palm index loads in the background; /ready answers 503 until it has.
+  void central.startIndex().catch((err: unknown) => log.error({ err: { message: (err as Error).message } }, 'palm index: load failed'));
   const app = buildApp(central, log, { tls: opts.tls });
   try {
     await app.listen({ port: opts.port ?? 0, host });

@@ -2,7 +2,7 @@
 // enrolled template at rest. A copy of the database (a backup, a dump, a world-readable file) then holds no key
 // and no template in the clear. The key file is 0600 in a 0700 folder; the SQLite database gets the same modes.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -65,9 +65,18 @@ export function loadCentreKeys(dir: string, legacyServerKey?: string): CentreKey
   }
   privateDir(dir);
   const keys: CentreKeys = { v: 1, serverKey: legacyServerKey ?? newServerKeyPkcs8(), templateKey: randomBytes(32).toString('base64') };
-  const tmp = `${file}.part`;
+  // Written whole under a private name, then linked into place: link fails if another server process starting at the
+  // same moment won, and then both use the winner's keys (a rename would let the loser overwrite them).
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.part`;
   writeFileSync(tmp, JSON.stringify(keys), { mode: 0o600 });
-  renameSync(tmp, file);
+  try {
+    linkSync(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return loadCentreKeys(dir);
+  } finally {
+    unlinkSync(tmp);
+  }
   return keys;
 }
 

@@ -1,7 +1,8 @@
 // The ONE repository interface of the centre, implemented once in SQL over either backend (see sql.ts).
 // Every method runs inside the caller's transaction: `repo.tx(async (r) => …)`.
-import { migrate } from './schema.ts';
-import { openSqlDb, type SqlConn, type SqlDb } from './sql.ts';
+import { assertCurrent, migrate } from './migrations.ts';
+import { hasUnpublished, publish, type Published } from './sequencer.ts';
+import { FOR_UPDATE, join, list, openSqlDb, sql, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';
 
 export type TerminalStatus = 'pending' | 'active' | 'revoked';
 export interface TerminalRow {
@@ -71,6 +72,8 @@ export interface PersonRow {
   duplicate_of: string | null;
   created_at: number;
   updated_at: number;
+  /** Commit-ordered position of the row's last change (NULL until published): the palm index follows it. */
+  change_pos?: number | null;
 }
 export interface VoucherRow {
   id: string;
@@ -105,67 +108,79 @@ export interface FeedRow {
 
 /** Repository operations, all within one transaction. */
 export class RepoTx {
+  /** Tables this transaction wrote rows to that wait for a commit-ordered position (see sequencer.ts). */
+  readonly written = new Set<Published>();
   constructor(private readonly c: SqlConn) {}
+
+  /** The connection, for modules that own their own queries (enrolment-check.ts). */
+  get conn(): SqlConn {
+    return this.c;
+  }
 
   // ---- meta ----
   async getMeta(k: string): Promise<string | undefined> {
-    return (await this.c.get<{ v: string }>('SELECT v FROM meta WHERE k = ?', [k]))?.v;
+    return (await this.c.get<{ v: string }>(sql`SELECT v FROM meta WHERE k = ${k}`))?.v;
+  }
+  async insertMetaIfAbsent(k: string, v: string): Promise<void> {
+    await this.c.run(sql`INSERT INTO meta (k, v) VALUES (${k}, ${v}) ON CONFLICT (k) DO NOTHING`);
   }
   async deleteMeta(k: string): Promise<void> {
-    await this.c.run('DELETE FROM meta WHERE k = ?', [k]);
+    await this.c.run(sql`DELETE FROM meta WHERE k = ${k}`);
   }
   async setMeta(k: string, v: string): Promise<void> {
-    await this.c.run('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v', [k, v]);
+    await this.c.run(sql`INSERT INTO meta (k, v) VALUES (${k}, ${v}) ON CONFLICT (k) DO UPDATE SET v = excluded.v`);
   }
 
   // ---- terminals ----
   async insertTerminal(t: Pick<TerminalRow, 'id' | 'name' | 'branch' | 'region' | 'code_hash' | 'code_expires' | 'created_at' | 'head_hash'>): Promise<void> {
-    await this.c.run(
-      `INSERT INTO terminals (id, name, branch, region, status, code_hash, code_expires, created_at, head_seq, head_hash)
-       VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, 0, ?)`,
-      [t.id, t.name, t.branch, t.region, t.code_hash, t.code_expires, t.created_at, t.head_hash],
-    );
+    await this.c.run(sql`INSERT INTO terminals (id, name, branch, region, status, code_hash, code_expires, created_at, head_seq, head_hash)
+       VALUES (${t.id}, ${t.name}, ${t.branch}, ${t.region}, 'pending', ${t.code_hash}, ${t.code_expires}, ${t.created_at}, 0, ${t.head_hash})`);
   }
   getTerminal(id: string): Promise<TerminalRow | undefined> {
-    return this.c.get<TerminalRow>('SELECT * FROM terminals WHERE id = ?', [id]);
+    return this.c.get<TerminalRow>(sql`SELECT * FROM terminals WHERE id = ${id}`);
   }
+  /** Locked: two registrations racing with one code cannot both activate the terminal (the second finds none). */
   getTerminalByCode(codeHash: string): Promise<TerminalRow | undefined> {
-    return this.c.get<TerminalRow>("SELECT * FROM terminals WHERE code_hash = ? AND status = 'pending'", [codeHash]);
+    return this.c.get<TerminalRow>(sql`SELECT * FROM terminals WHERE code_hash = ${codeHash} AND status = 'pending'${FOR_UPDATE}`);
+  }
+  /**
+   * The terminal's row, locked until commit: each terminal's chain is independent, so ingestion serialises per
+   * terminal on this lock, not on one lock for the whole centre. Revocation waits for the batch in progress.
+   */
+  lockTerminal(id: string): Promise<TerminalRow | undefined> {
+    return this.c.get<TerminalRow>(sql`SELECT * FROM terminals WHERE id = ${id}${FOR_UPDATE}`);
   }
   listTerminals(): Promise<TerminalRow[]> {
-    return this.c.all<TerminalRow>('SELECT * FROM terminals ORDER BY id');
+    return this.c.all<TerminalRow>(sql`SELECT * FROM terminals ORDER BY id`);
   }
   async activateTerminal(id: string, publicKey: string, encKey: string, cert: string): Promise<void> {
-    await this.c.run("UPDATE terminals SET status = 'active', public_key = ?, enc_key = ?, cert = ?, code_hash = NULL WHERE id = ?", [publicKey, encKey, cert, id]);
+    await this.c.run(sql`UPDATE terminals SET status = 'active', public_key = ${publicKey}, enc_key = ${encKey}, cert = ${cert}, code_hash = NULL WHERE id = ${id}`);
   }
   async revokeTerminal(id: string, at: number): Promise<boolean> {
-    const r = await this.c.run("UPDATE terminals SET status = 'revoked', revoked_at = ?, code_hash = NULL WHERE id = ? AND status <> 'revoked'", [at, id]);
+    const r = await this.c.run(sql`UPDATE terminals SET status = 'revoked', revoked_at = ${at}, code_hash = NULL WHERE id = ${id} AND status <> 'revoked'`);
     return r.changes > 0;
   }
   async touchTerminal(id: string, at: number): Promise<void> {
-    await this.c.run('UPDATE terminals SET last_seen = ? WHERE id = ?', [at, id]);
+    await this.c.run(sql`UPDATE terminals SET last_seen = ${at} WHERE id = ${id}`);
   }
   async setHead(id: string, seq: number, hash: string): Promise<void> {
-    await this.c.run('UPDATE terminals SET head_seq = ?, head_hash = ? WHERE id = ?', [seq, hash, id]);
+    await this.c.run(sql`UPDATE terminals SET head_seq = ${seq}, head_hash = ${hash} WHERE id = ${id}`);
   }
 
   // ---- records ----
   getRecord(terminalId: string, seq: number): Promise<RecordRow | undefined> {
-    return this.c.get<RecordRow>('SELECT * FROM records WHERE terminal_id = ? AND seq = ?', [terminalId, seq]);
+    return this.c.get<RecordRow>(sql`SELECT * FROM records WHERE terminal_id = ${terminalId} AND seq = ${seq}`);
   }
   async insertRecord(r: RecordRow): Promise<void> {
-    await this.c.run(
-      'INSERT INTO records (terminal_id, seq, hash, type, body, sig, status, reason, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [r.terminal_id, r.seq, r.hash, r.type, r.body, r.sig, r.status, r.reason, r.received_at],
-    );
+    await this.c.run(sql`INSERT INTO records (terminal_id, seq, hash, type, body, sig, status, reason, received_at) VALUES (${r.terminal_id}, ${r.seq}, ${r.hash}, ${r.type}, ${r.body}, ${r.sig}, ${r.status}, ${r.reason}, ${r.received_at})`);
   }
   listRecords(terminalId?: string): Promise<RecordRow[]> {
     return terminalId === undefined
-      ? this.c.all<RecordRow>('SELECT * FROM records ORDER BY terminal_id, seq')
-      : this.c.all<RecordRow>('SELECT * FROM records WHERE terminal_id = ? ORDER BY seq', [terminalId]);
+      ? this.c.all<RecordRow>(sql`SELECT * FROM records ORDER BY terminal_id, seq`)
+      : this.c.all<RecordRow>(sql`SELECT * FROM records WHERE terminal_id = ${terminalId} ORDER BY seq`);
   }
   async countRecords(): Promise<{ accepted: number; review: number }> {
-    const rows = await this.c.all<{ status: string; n: number }>('SELECT status, COUNT(*) AS n FROM records GROUP BY status');
+    const rows = await this.c.all<{ status: string; n: number }>(sql`SELECT status, COUNT(*) AS n FROM records GROUP BY status`);
     const out = { accepted: 0, review: 0 };
     for (const r of rows) if (r.status === 'accepted' || r.status === 'review') out[r.status] = Number(r.n);
     return out;
@@ -180,14 +195,11 @@ export class RepoTx {
 
   /** Writes one balanced transaction and moves the balances. Returns its id. */
   async postTxn(t: { source: string; terminalId: string | null; seq: number | null; ref: string; memo: string; at: number; postings: Posting[] }): Promise<number> {
-    const row = await this.c.get<{ id: number }>(
-      'INSERT INTO txns (source, terminal_id, seq, ref, memo, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
-      [t.source, t.terminalId, t.seq, t.ref, t.memo, t.at],
-    );
+    const row = await this.c.get<{ id: number }>(sql`INSERT INTO txns (source, terminal_id, seq, ref, memo, created_at) VALUES (${t.source}, ${t.terminalId}, ${t.seq}, ${t.ref}, ${t.memo}, ${t.at}) RETURNING id`);
     const id = Number(row!.id);
     if (t.postings.length > 0) {
-      const values = t.postings.map(() => '(?, ?, ?, ?)').join(', ');
-      await this.c.run(`INSERT INTO postings (txn_id, account, currency, amount) VALUES ${values}`, t.postings.flatMap((p) => [id, p.account, p.currency, p.amount]));
+      const values = join(t.postings.map((p) => sql`(${id}, ${p.account}, ${p.currency}, ${p.amount})`));
+      await this.c.run(sql`INSERT INTO postings (txn_id, account, currency, amount) VALUES ${values}`);
     }
     for (const p of t.postings) {
       const key = `${p.account}\u0000${p.currency}`;
@@ -199,13 +211,13 @@ export class RepoTx {
   }
   /** Writes the summed balance moves (called by Repo.tx before commit, and before whole-table reads). */
   async flush(): Promise<void> {
-    for (const [key, b] of this.pendingBalances) {
+    // In a fixed order (account, currency), so two transactions never wait on each other's balance rows crosswise.
+    for (const [key, b] of [...this.pendingBalances].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const cached = this.storedBalances.get(key);
       if (cached !== undefined) this.storedBalances.set(key, cached + b.delta);
       if (b.delta === 0) continue;
       await this.c.run(
-        'INSERT INTO balances (account, currency, balance) VALUES (?, ?, ?) ON CONFLICT (account, currency) DO UPDATE SET balance = balances.balance + excluded.balance',
-        [b.account, b.currency, b.delta],
+        sql`INSERT INTO balances (account, currency, balance) VALUES (${b.account}, ${b.currency}, ${b.delta}) ON CONFLICT (account, currency) DO UPDATE SET balance = balances.balance + excluded.balance`,
       );
     }
     this.pendingBalances.clear();
@@ -216,157 +228,182 @@ export class RepoTx {
     const key = `${account}\u0000${currency}`;
     let stored = this.storedBalances.get(key);
     if (stored === undefined) {
-      stored = Number((await this.c.get<{ balance: number }>('SELECT balance FROM balances WHERE account = ? AND currency = ?', [account, currency]))?.balance ?? 0);
+      // FOR UPDATE: a check against this balance (funds for a purchase) holds until commit; see lockBalances.
+      stored = Number((await this.c.get<{ balance: number }>(sql`SELECT balance FROM balances WHERE account = ${account} AND currency = ${currency}${FOR_UPDATE}`))?.balance ?? 0);
       this.storedBalances.set(key, stored);
     }
     return stored + (this.pendingBalances.get(key)?.delta ?? 0);
   }
+  /**
+   * Locks the balance rows a transaction is about to check and move, all at once and sorted by (account,
+   * currency): concurrent batches then queue on them in one order instead of deadlocking crosswise. Rows that do
+   * not exist yet are not created (a missing balance is 0). Later `balance()` reads of these rows cost nothing.
+   */
+  async lockBalances(keys: Array<{ account: string; currency: string }>): Promise<void> {
+    const wanted = [...new Map(keys.map((k) => [`${k.account}\u0000${k.currency}`, k])).entries()]
+      .filter(([key]) => !this.storedBalances.has(key))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    if (wanted.length === 0) return;
+    const accounts = [...new Set(wanted.map(([, k]) => k.account))];
+    const rows = await this.c.all<{ account: string; currency: string; balance: number }>(
+      sql`SELECT account, currency, balance FROM balances WHERE account IN (${list(accounts)}) ORDER BY account, currency${FOR_UPDATE}`,
+    );
+    for (const [key] of wanted) this.storedBalances.set(key, 0);
+    for (const r of rows) this.storedBalances.set(`${r.account}\u0000${r.currency}`, Number(r.balance));
+  }
   async listBalances(prefix = ''): Promise<Array<{ account: string; currency: string; balance: number }>> {
     await this.flush();
-    return this.c.all('SELECT account, currency, balance FROM balances WHERE account LIKE ? ORDER BY account, currency', [`${prefix}%`]);
+    return this.c.all(sql`SELECT account, currency, balance FROM balances WHERE account LIKE ${`${prefix}%`} ORDER BY account, currency`);
   }
   txnOfRecord(terminalId: string, seq: number): Promise<TxnRow | undefined> {
-    return this.c.get<TxnRow>("SELECT * FROM txns WHERE source = 'record' AND terminal_id = ? AND seq = ?", [terminalId, seq]);
+    return this.c.get<TxnRow>(sql`SELECT * FROM txns WHERE source = 'record' AND terminal_id = ${terminalId} AND seq = ${seq}`);
   }
   postingsOf(txnId: number): Promise<Array<Posting & { id: number }>> {
-    return this.c.all('SELECT id, account, currency, amount FROM postings WHERE txn_id = ? ORDER BY id', [txnId]);
+    return this.c.all(sql`SELECT id, account, currency, amount FROM postings WHERE txn_id = ${txnId} ORDER BY id`);
   }
   async markVoided(txnId: number, by: string): Promise<void> {
-    await this.c.run('UPDATE txns SET voided_by = ? WHERE id = ?', [by, txnId]);
+    await this.c.run(sql`UPDATE txns SET voided_by = ${by} WHERE id = ${txnId}`);
   }
   /** Postings of an account with the record each comes from (the audit trail). */
   accountHistory(account: string): Promise<Array<{ txn_id: number; source: string; terminal_id: string | null; seq: number | null; ref: string; memo: string; currency: string; amount: number; created_at: number }>> {
     return this.c.all(
-      `SELECT p.txn_id, t.source, t.terminal_id, t.seq, t.ref, t.memo, p.currency, p.amount, t.created_at
-       FROM postings p JOIN txns t ON t.id = p.txn_id WHERE p.account = ? ORDER BY p.id`,
-      [account],
+      sql`SELECT p.txn_id, t.source, t.terminal_id, t.seq, t.ref, t.memo, p.currency, p.amount, t.created_at
+       FROM postings p JOIN txns t ON t.id = p.txn_id WHERE p.account = ${account} ORDER BY p.id`,
     );
   }
   async ledgerTotals(): Promise<{ txns: number; postings: number; unbalanced: number }> {
-    const t = await this.c.get<{ n: number }>('SELECT COUNT(*) AS n FROM txns');
-    const p = await this.c.get<{ n: number }>('SELECT COUNT(*) AS n FROM postings');
-    const u = await this.c.get<{ n: number }>(
-      'SELECT COUNT(*) AS n FROM (SELECT txn_id, currency FROM postings GROUP BY txn_id, currency HAVING SUM(amount) <> 0) x',
-    );
+    const t = await this.c.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM txns`);
+    const p = await this.c.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM postings`);
+    const u = await this.c.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM (SELECT txn_id, currency FROM postings GROUP BY txn_id, currency HAVING SUM(amount) <> 0) x`);
     return { txns: Number(t?.n ?? 0), postings: Number(p?.n ?? 0), unbalanced: Number(u?.n ?? 0) };
   }
 
   // ---- review queue ----
   async addReview(r: { terminalId: string | null; seq: number | null; kind: string; reason: string; at: number }): Promise<void> {
-    await this.c.run('INSERT INTO review (terminal_id, seq, kind, reason, created_at) VALUES (?, ?, ?, ?, ?)', [r.terminalId, r.seq, r.kind, r.reason, r.at]);
+    await this.c.run(sql`INSERT INTO review (terminal_id, seq, kind, reason, created_at) VALUES (${r.terminalId}, ${r.seq}, ${r.kind}, ${r.reason}, ${r.at})`);
   }
   listReview(includeResolved = false): Promise<ReviewRow[]> {
-    return this.c.all<ReviewRow>(`SELECT * FROM review ${includeResolved ? '' : 'WHERE resolved_at IS NULL'} ORDER BY id`);
+    return includeResolved ? this.c.all<ReviewRow>(sql`SELECT * FROM review ORDER BY id`) : this.c.all<ReviewRow>(sql`SELECT * FROM review WHERE resolved_at IS NULL ORDER BY id`);
   }
   async resolveReview(id: number, at: number): Promise<boolean> {
-    return (await this.c.run('UPDATE review SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL', [at, id])).changes > 0;
+    return (await this.c.run(sql`UPDATE review SET resolved_at = ${at} WHERE id = ${id} AND resolved_at IS NULL`)).changes > 0;
   }
 
   // ---- persons (enrolment registry) ----
   getPerson(id: string): Promise<PersonRow | undefined> {
-    return this.c.get<PersonRow>('SELECT * FROM persons WHERE id = ?', [id]);
+    return this.c.get<PersonRow>(sql`SELECT * FROM persons WHERE id = ${id}`);
   }
-  async insertPerson(p: PersonRow): Promise<void> {
-    await this.c.run(
-      `INSERT INTO persons (id, region, status, account_id, terminal_id, seq, digests, templates, duplicate_of, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [p.id, p.region, p.status, p.account_id, p.terminal_id, p.seq, p.digests, p.templates, p.duplicate_of, p.created_at, p.updated_at],
-    );
+  async insertPerson(p: Omit<PersonRow, 'change_pos'>): Promise<void> {
+    this.written.add('persons');
+    await this.c.run(sql`INSERT INTO persons (id, region, status, account_id, terminal_id, seq, digests, templates, duplicate_of, created_at, updated_at)
+       VALUES (${p.id}, ${p.region}, ${p.status}, ${p.account_id}, ${p.terminal_id}, ${p.seq}, ${p.digests}, ${p.templates}, ${p.duplicate_of}, ${p.created_at}, ${p.updated_at})`);
   }
-  async setPersonTemplates(id: string, templates: string, at: number): Promise<void> {
-    await this.c.run('UPDATE persons SET templates = ?, updated_at = ? WHERE id = ?', [templates, at, id]);
+  /** Stores the templates, and the palm index's stage-1 codes made from them (null when they do not decode). */
+  async setPersonTemplates(id: string, templates: string, at: number, index: { codes: Uint8Array; hands: string[] } | null = null): Promise<void> {
+    this.written.add('persons');
+    await this.c.run(sql`UPDATE persons SET templates = ${templates}, codes = ${index?.codes ?? null}, code_hands = ${index ? JSON.stringify(index.hands) : null},
+      updated_at = ${at}, change_pos = NULL WHERE id = ${id}`);
+  }
+  /** Replaces the stored templates column by its sealed form (same templates: codes, digests and positions stay). */
+  async resealPersonTemplates(id: string, sealed: string): Promise<void> {
+    await this.c.run(sql`UPDATE persons SET templates = ${sealed} WHERE id = ${id}`);
   }
   async setPersonStatus(id: string, status: PersonStatus, duplicateOf: string | null, at: number): Promise<void> {
-    await this.c.run('UPDATE persons SET status = ?, duplicate_of = ?, updated_at = ? WHERE id = ?', [status, duplicateOf, at, id]);
+    this.written.add('persons');
+    await this.c.run(sql`UPDATE persons SET status = ${status}, duplicate_of = ${duplicateOf}, updated_at = ${at}, change_pos = NULL WHERE id = ${id}`);
   }
   /** People whose templates an older centre stored in plaintext (sealed ones start with ["s1:). */
   personsWithPlainTemplates(): Promise<PersonRow[]> {
-    return this.c.all<PersonRow>(`SELECT * FROM persons WHERE templates IS NOT NULL AND templates NOT LIKE '["s1:%'`);
+    return this.c.all<PersonRow>(sql`SELECT * FROM persons WHERE templates IS NOT NULL AND templates NOT LIKE '["s1:%'`);
   }
   /** Everyone whose templates a new enrolment is checked against (all but the rejected). */
   galleryPersons(excludeId: string): Promise<PersonRow[]> {
-    return this.c.all<PersonRow>("SELECT * FROM persons WHERE id <> ? AND templates IS NOT NULL AND status IN ('confirmed', 'provisional', 'duplicate_review')", [excludeId]);
+    return this.c.all<PersonRow>(sql`SELECT * FROM persons WHERE id <> ${excludeId} AND templates IS NOT NULL AND status IN ('confirmed', 'provisional', 'duplicate_review')`);
   }
   personByAccount(accountId: string): Promise<PersonRow | undefined> {
-    return this.c.get<PersonRow>('SELECT * FROM persons WHERE account_id = ?', [accountId]);
+    return this.c.get<PersonRow>(sql`SELECT * FROM persons WHERE account_id = ${accountId}`);
   }
   /** The person an account is bound to now (revoked enrolments release their account). One owner per account. */
   accountOwner(accountId: string): Promise<PersonRow | undefined> {
-    return this.c.get<PersonRow>("SELECT * FROM persons WHERE account_id = ? AND status <> 'revoked' ORDER BY created_at, id LIMIT 1", [accountId]);
+    return this.c.get<PersonRow>(sql`SELECT * FROM persons WHERE account_id = ${accountId} AND status <> 'revoked' ORDER BY created_at, id LIMIT 1`);
   }
 
   // ---- vouchers ----
   async insertVoucher(v: VoucherRow): Promise<void> {
-    await this.c.run(
-      `INSERT INTO vouchers (id, period, person_id, amount, currency, branch, lease_terminal, lease_id, status, redeemed_by, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [v.id, v.period, v.person_id, v.amount, v.currency, v.branch, v.lease_terminal, v.lease_id, v.status, v.redeemed_by, v.created_at],
-    );
+    await this.c.run(sql`INSERT INTO vouchers (id, period, person_id, amount, currency, branch, lease_terminal, lease_id, status, redeemed_by, created_at)
+       VALUES (${v.id}, ${v.period}, ${v.person_id}, ${v.amount}, ${v.currency}, ${v.branch}, ${v.lease_terminal}, ${v.lease_id}, ${v.status}, ${v.redeemed_by}, ${v.created_at})`);
   }
   getVoucher(id: string): Promise<VoucherRow | undefined> {
-    return this.c.get<VoucherRow>('SELECT * FROM vouchers WHERE id = ?', [id]);
+    // Locked: a payout and a lease move of the same voucher run one after the other.
+    return this.c.get<VoucherRow>(sql`SELECT * FROM vouchers WHERE id = ${id}${FOR_UPDATE}`);
   }
   voucherFor(personId: string, period: string): Promise<VoucherRow | undefined> {
-    return this.c.get<VoucherRow>('SELECT * FROM vouchers WHERE person_id = ? AND period = ?', [personId, period]);
+    return this.c.get<VoucherRow>(sql`SELECT * FROM vouchers WHERE person_id = ${personId} AND period = ${period}`);
   }
   async setLease(id: string, terminalId: string, leaseId: string): Promise<void> {
-    await this.c.run('UPDATE vouchers SET lease_terminal = ?, lease_id = ? WHERE id = ?', [terminalId, leaseId, id]);
+    await this.c.run(sql`UPDATE vouchers SET lease_terminal = ${terminalId}, lease_id = ${leaseId} WHERE id = ${id}`);
   }
   async redeemVoucher(id: string, by: string): Promise<void> {
-    await this.c.run("UPDATE vouchers SET status = 'redeemed', redeemed_by = ? WHERE id = ?", [by, id]);
+    await this.c.run(sql`UPDATE vouchers SET status = 'redeemed', redeemed_by = ${by} WHERE id = ${id}`);
   }
   async reopenVoucher(id: string): Promise<void> {
-    await this.c.run("UPDATE vouchers SET status = 'open', redeemed_by = NULL WHERE id = ?", [id]);
+    await this.c.run(sql`UPDATE vouchers SET status = 'open', redeemed_by = NULL WHERE id = ${id}`);
   }
   async leaseCounts(branch: string): Promise<Map<string, number>> {
-    const rows = await this.c.all<{ t: string; n: number }>("SELECT lease_terminal AS t, COUNT(*) AS n FROM vouchers WHERE branch = ? AND status = 'open' GROUP BY lease_terminal", [branch]);
+    const rows = await this.c.all<{ t: string; n: number }>(sql`SELECT lease_terminal AS t, COUNT(*) AS n FROM vouchers WHERE branch = ${branch} AND status = 'open' GROUP BY lease_terminal`);
     return new Map(rows.map((r) => [r.t, Number(r.n)]));
   }
   async payrollImported(fileSha256: string, rows: number, at: number): Promise<void> {
-    await this.c.run('INSERT INTO payroll_imports (file_sha256, rows, created_at) VALUES (?, ?, ?)', [fileSha256, rows, at]);
+    await this.c.run(sql`INSERT INTO payroll_imports (file_sha256, rows, created_at) VALUES (${fileSha256}, ${rows}, ${at})`);
   }
 
   // ---- purchases (for refunds) ----
   getPurchase(purchaseId: string): Promise<PurchaseRow | undefined> {
-    return this.c.get<PurchaseRow>('SELECT * FROM purchases WHERE purchase_id = ?', [purchaseId]);
+    // Locked: refunds from two terminals (or a refund and a void) of one purchase check what remains one at a time.
+    return this.c.get<PurchaseRow>(sql`SELECT * FROM purchases WHERE purchase_id = ${purchaseId}${FOR_UPDATE}`);
   }
   /** False when the purchase id is already taken (nothing written). */
   async insertPurchase(p: PurchaseRow): Promise<boolean> {
-    return (await this.c.run('INSERT INTO purchases (purchase_id, terminal_id, seq, account, amount, currency, refunded) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (purchase_id) DO NOTHING', [
-      p.purchase_id, p.terminal_id, p.seq, p.account, p.amount, p.currency, p.refunded,
-    ])).changes === 1;
+    return (await this.c.run(sql`INSERT INTO purchases (purchase_id, terminal_id, seq, account, amount, currency, refunded) VALUES (${p.purchase_id}, ${p.terminal_id}, ${p.seq}, ${p.account}, ${p.amount}, ${p.currency}, ${p.refunded}) ON CONFLICT (purchase_id) DO NOTHING`)).changes === 1;
   }
   async addRefunded(purchaseId: string, amount: number): Promise<void> {
-    await this.c.run('UPDATE purchases SET refunded = refunded + ? WHERE purchase_id = ?', [amount, purchaseId]);
+    await this.c.run(sql`UPDATE purchases SET refunded = refunded + ${amount} WHERE purchase_id = ${purchaseId}`);
   }
 
   // ---- feed ----
   /** Appends a feed event. The feed carries latest state: an older event of the same audience, kind and key is
    * dropped (a terminal that had not read it reads this one, which comes later), so the feed does not grow per batch. */
-  async appendFeed(audience: string, kind: string, key: string, data: unknown, at: number): Promise<number> {
-    await this.c.run('DELETE FROM feed WHERE audience = ? AND kind = ? AND key = ?', [audience, kind, key]);
-    const row = await this.c.get<{ seq: number }>('INSERT INTO feed (audience, kind, key, data, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq', [
-      audience, kind, key, JSON.stringify(data), at,
-    ]);
-    return Number(row!.seq);
+  async appendFeed(audience: string, kind: string, key: string, data: unknown, at: number): Promise<void> {
+    await this.c.run(sql`DELETE FROM feed WHERE audience = ${audience} AND kind = ${kind} AND key = ${key}`);
+    // No position yet: it is given after commit, in commit order (sequencer.ts), and only then can a terminal read it.
+    await this.c.run(sql`INSERT INTO feed (audience, kind, key, data, created_at) VALUES (${audience}, ${kind}, ${key}, ${JSON.stringify(data)}, ${at})`);
+    this.written.add('feed');
   }
+  /** Published events after position `since` (`seq` is the position terminals page by). */
   feedSince(audiences: string[], since: number, limit: number): Promise<FeedRow[]> {
-    const marks = audiences.map(() => '?').join(', ');
-    return this.c.all<FeedRow>(`SELECT * FROM feed WHERE seq > ? AND audience IN (${marks}) ORDER BY seq LIMIT ?`, [since, ...audiences, limit]);
+    return this.c.all<FeedRow>(
+      sql`SELECT pos AS seq, audience, kind, key, data, created_at FROM feed WHERE pos > ${since} AND audience IN (${list(audiences)}) ORDER BY pos LIMIT ${limit}`,
+    );
   }
   async feedHead(): Promise<number> {
-    return Number((await this.c.get<{ s: number | null }>('SELECT MAX(seq) AS s FROM feed'))?.s ?? 0);
+    return Number((await this.c.get<{ s: number | null }>(sql`SELECT MAX(pos) AS s FROM feed`))?.s ?? 0);
   }
+}
+
+export interface RepoOptions extends OpenSqlOptions {
+  /** Apply pending migrations on open (default). When false, a database that is not current is refused. */
+  migrate?: boolean;
 }
 
 /** The repository: a database plus the transaction entry point. */
 export class Repo {
   private constructor(readonly db: SqlDb) {}
 
-  static async open(url: string): Promise<Repo> {
-    const db = await openSqlDb(url);
+  static async open(url: string, opts: RepoOptions = {}): Promise<Repo> {
+    const db = await openSqlDb(url, opts);
     try {
-      await migrate(db);
+      if (opts.migrate === false) await assertCurrent(db);
+      else await migrate(db);
     } catch (err) {
       await db.close();
       throw err;
@@ -374,12 +411,30 @@ export class Repo {
     return new Repo(db);
   }
 
-  tx<T>(fn: (r: RepoTx) => Promise<T>): Promise<T> {
-    return this.db.tx(async (c) => {
+  /** One transaction. Rows it wrote that need a commit-ordered position get one after it commits (sequencer.ts). */
+  async tx<T>(fn: (r: RepoTx) => Promise<T>): Promise<T> {
+    let written: Published[] = [];
+    const out = await this.db.tx(async (c) => {
       const r = new RepoTx(c);
-      const out = await fn(r);
+      const res = await fn(r);
       await r.flush();
-      return out;
+      written = [...r.written];
+      // SQLite runs one writer at a time, so its commit order is this order: publish inside the transaction.
+      if (c.dialect === 'sqlite') for (const w of written) await publish(c, w);
+      return res;
+    });
+    if (this.db.dialect === 'postgres' && written.length > 0) await this.publish(written);
+    return out;
+  }
+
+  /** Publishes rows left without a position (by a process that died between its commit and its publish). */
+  async catchUp(what: Published): Promise<void> {
+    if (await this.db.tx((c) => hasUnpublished(c, what))) await this.publish([what]);
+  }
+
+  private publish(what: Published[]): Promise<void> {
+    return this.db.tx(async (c) => {
+      for (const w of what) await publish(c, w);
     });
   }
 

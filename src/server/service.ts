@@ -15,8 +15,10 @@ import type { RecordResult } from '../protocol/schemas.ts';
 import { VerifyPool } from './verify-pool.ts';
 import { leaseMoveRefusal, parsePayrollCsv, PayrollImportError, pickLeaseHolder } from './payroll.ts';
 import { account, fundingPostings, payrollPostings } from './postings.ts';
-import { biometricDuplicateChecker, type DuplicateChecker } from './registry.ts';
-import { Repo, type RepoTx, type TerminalRow } from './repo.ts';
+import { CentreIndex, entryCodes, type OpenTemplates } from './palm-index.ts';
+import { decideEnrolment } from './enrolment-check.ts';
+import { Repo, type RepoOptions, type RepoTx, type TerminalRow } from './repo.ts';
+import { balancesTouched } from './lock-plan.ts';
 
 /** A refusal with its HTTP status; `code` is stable for clients and tests. */
 export class ServerError extends PalmPayError {
@@ -26,7 +28,6 @@ export class ServerError extends PalmPayError {
 }
 
 export interface CentralOptions {
-  duplicateChecker?: DuplicateChecker;
   now?: () => number;
   /** A terminal heard from within this window counts as online (lease moves). Default 2 minutes. */
   onlineWindowMs?: number;
@@ -39,6 +40,8 @@ export interface CentralOptions {
   verifyThreads?: number;
   /** Folder of the centre's key file (default: next to the SQLite file; see keys.ts for PostgreSQL). */
   keyDir?: string;
+  /** Pool size, pool error hook, whether to migrate on open. */
+  storage?: RepoOptions;
 }
 
 export interface Counters {
@@ -53,7 +56,11 @@ export class Central {
   readonly counters: Counters = { batches: 0, records: {}, authFailures: 0 };
   private readonly now: () => number;
   private pool: VerifyPool | undefined;
-  private defaultChecker: DuplicateChecker | undefined;
+  /** This process's 1:N index of everyone enrolled (palm-index.ts), kept current by polling the change log. */
+  readonly palmIndex: CentreIndex;
+  /** A person's plaintext templates from the stored (sealed) column. */
+  private readonly openStored: OpenTemplates;
+  private poller: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly repo: Repo,
@@ -63,11 +70,22 @@ export class Central {
     private readonly opts: CentralOptions,
   ) {
     this.now = opts.now ?? Date.now;
+    this.openStored = (id, stored) => openTemplates(templateKey, id, stored);
+    this.palmIndex = new CentreIndex(repo, this.openStored);
+  }
+
+  /**
+   * Loads the palm index from its snapshot and keeps following the change log every `pollMs` (default 1 s), so
+   * every process sees every enrolment; a duplicate check also catches up first. Resolves once loaded.
+   */
+  async startIndex(pollMs = 1000): Promise<void> {
+    await this.palmIndex.catchUp();
+    this.poller ??= setInterval(() => void this.palmIndex.catchUp().catch(() => undefined), pollMs).unref();
   }
 
   static async open(db: string, opts: CentralOptions = {}): Promise<Central> {
     secureSqliteFile(db); // 0600 in a 0700 folder, before SQLite creates it
-    const repo = await Repo.open(db);
+    const repo = await Repo.open(db, opts.storage);
     // The keys live in a 0600 file outside the database (src/server/keys.ts). An older centre kept its signing key
     // in the meta table and templates in plaintext: both move out / get sealed here, once.
     const keys = await repo.tx(async (r) => {
@@ -78,7 +96,7 @@ export class Central {
         await r.deleteMeta('server_key');
       }
       const templateKey = Buffer.from(k.templateKey, 'base64');
-      for (const p of await r.personsWithPlainTemplates()) if (!isSealed(p.templates!)) await r.setPersonTemplates(p.id, sealTemplates(templateKey, p.id, JSON.parse(p.templates!) as string[]), Number(p.updated_at));
+      for (const p of await r.personsWithPlainTemplates()) if (!isSealed(p.templates!)) await r.resealPersonTemplates(p.id, sealTemplates(templateKey, p.id, JSON.parse(p.templates!) as string[]));
       return { identity: serverIdentity(k.serverKey), templateKey, migrated: legacy !== undefined };
     });
     // The old key and plaintext templates would otherwise linger in SQLite's free pages.
@@ -88,10 +106,12 @@ export class Central {
 
   /** A person's plaintext templates from the stored (sealed) column. */
   private templatesOf(p: { id: string; templates: string | null }): Buffer[] {
-    return p.templates === null ? [] : openTemplates(this.templateKey, p.id, p.templates);
+    return p.templates === null ? [] : this.openStored(p.id, p.templates);
   }
 
   async close(): Promise<void> {
+    clearInterval(this.poller);
+    await this.palmIndex.idle(); // not while a page of the change log is being read
     await this.pool?.close();
     await this.repo.close();
   }
@@ -195,10 +215,12 @@ export class Central {
     if (records.length >= 64) this.pool ??= new VerifyPool(this.opts.verifyThreads);
     const prepared = await prepareRecords(records, terminalId, key, this.pool);
     const results = await this.repo.tx(async (r) => {
-      const t = usable(await r.getTerminal(terminalId)); // re-read inside the transaction: the head may have moved
+      // Locked and re-read inside the transaction: this terminal's batches run one at a time, other terminals' in parallel.
+      const t = usable(await r.lockTerminal(terminalId));
       if (t.public_key !== key) throw new ServerError('TERMINAL_KEY_CHANGED', 'terminal key changed during the upload: retry', 409);
       const now = this.now();
       const touched = new Set<string>();
+      await r.lockBalances(balancesTouched(prepared, t.id));
       const out = await ingestRecords(r, { now, terminal: t, touchedAccounts: touched, onEnrolment: (rr, pid) => this.checkEnrolment(rr, pid), verifyServerTime: (st) => verifyTime(this.identity.publicKeyHex, st) }, prepared);
       await r.touchTerminal(t.id, now);
       await this.publishAllowances(r, touched);
@@ -248,7 +270,7 @@ export class Central {
   // ---- enrolment registry ----
   /** Terminal: the templates of an enrolment it uploaded; each must hash to the digest its signed record pinned. */
   async uploadTemplates(terminal: TerminalRow, personId: string, templatesB64: string[]): Promise<{ status: string; duplicateOf?: string }> {
-    return this.repo.tx(async (r) => {
+    const stored = await this.repo.tx(async (r) => {
       const p = await r.getPerson(personId);
       if (!p) throw new ServerError('PERSON_UNKNOWN', `no enrolment record for person ${personId} yet: upload the record first`, 409);
       if (p.terminal_id !== terminal.id) throw new ServerError('PERSON_NOT_YOURS', `person ${personId} was enrolled by another terminal`, 403);
@@ -257,30 +279,33 @@ export class Central {
       if (got.length !== digests.length || got.some((d, i) => d !== digests[i])) {
         throw new ServerError('TEMPLATE_DIGEST_MISMATCH', 'templates do not match the digests in the signed enrolment record', 422);
       }
-      if (p.templates === null) {
-        await r.setPersonTemplates(personId, sealTemplates(this.templateKey, personId, templatesB64), this.now());
-        await this.checkEnrolment(r, personId);
-      }
-      const after = (await r.getPerson(personId))!;
-      return after.duplicate_of ? { status: after.status, duplicateOf: after.duplicate_of } : { status: after.status };
+      if (p.templates !== null) return false;
+      await r.setPersonTemplates(personId, sealTemplates(this.templateKey, personId, templatesB64), this.now(), entryCodes(templatesB64.map((t) => Buffer.from(t, 'base64'))));
+      return true;
     });
+    if (stored) {
+      // The 1:N check outside any transaction, on this process's index; then the decision, with its re-check on commit.
+      await this.palmIndex.catchUp();
+      const since = this.palmIndex.position;
+      const found = await this.palmIndex.findDuplicate(personId, templatesB64.map((t) => Buffer.from(t, 'base64')));
+      await this.repo.tx((r) => decideEnrolment(r, personId, found, since, this.now(), (region, id, accountId) => this.publishPerson(r, region, id, accountId), this.openStored));
+    }
+    const after = (await this.repo.tx((r) => r.getPerson(personId)))!;
+    return after.duplicate_of ? { status: after.status, duplicateOf: after.duplicate_of } : { status: after.status };
   }
 
-  /** Runs the 1:N duplicate check once both the record and the templates are in: confirm, or flag for review. */
+  private publishPerson(r: RepoTx, region: string, personId: string, accountId: string | null): Promise<void> {
+    return r.appendFeed(`region:${region}`, 'person', personId, { personId, accountId }, this.now());
+  }
+
+  /**
+   * Called for an enrolment record as it is stored. Its templates come later (uploadTemplates runs the check), so
+   * this finds none and returns; were they already there, the decision re-checks every stored person (since -1).
+   */
   private async checkEnrolment(r: RepoTx, personId: string): Promise<void> {
     const p = await r.getPerson(personId);
     if (!p || p.status !== 'provisional' || p.templates === null) return;
-    const candidate = this.templatesOf(p);
-    const gallery = (await r.galleryPersons(personId)).map((g) => ({ personId: g.id, templates: this.templatesOf(g) }));
-    const dup = await (this.opts.duplicateChecker ?? (this.defaultChecker ??= biometricDuplicateChecker())).findDuplicate(candidate, gallery);
-    const now = this.now();
-    if (dup) {
-      await r.setPersonStatus(personId, 'duplicate_review', dup.personId, now);
-      await r.addReview({ terminalId: p.terminal_id, seq: Number(p.seq), kind: 'enrolment', reason: `possible duplicate of person ${dup.personId} (distance ${dup.score.toFixed(3)})`, at: now });
-    } else {
-      await r.setPersonStatus(personId, 'confirmed', null, now);
-      await r.appendFeed(`region:${p.region}`, 'person', personId, { personId, accountId: p.account_id }, now);
-    }
+    await decideEnrolment(r, personId, undefined, -1, this.now(), (region, id, accountId) => this.publishPerson(r, region, id, accountId), this.openStored);
   }
 
   /** Supervisor: settles a possible duplicate (confirm as a distinct person, or revoke). */
@@ -361,6 +386,7 @@ export class Central {
   // ---- feeds ----
   /** The delta feed for one terminal after `cursor`: up to FEED_PAGE events, templates sealed for that terminal. */
   async feed(terminal: TerminalRow, cursor: number, limit = FEED_PAGE, request = ''): Promise<{ events: FeedEvent[]; cursor: number; more: boolean; time: SignedTime; proof: FeedPageProof }> {
+    await this.repo.catchUp('feed');
     const rows = await this.repo.tx(async (r) => {
       await r.touchTerminal(terminal.id, this.now());
       const page = await r.feedSince(['all', `region:${terminal.region}`, `terminal:${terminal.id}`], cursor, limit + 1);

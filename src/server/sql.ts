@@ -1,23 +1,131 @@
 // The two storage drivers behind one small SQL connection interface: embedded SQLite (default) and PostgreSQL.
-// SQL is written once with `?` placeholders; the PostgreSQL driver rewrites them to $1, $2, …
+// SQL is written once as a tagged template (`sql\`… WHERE id = ${id}\``): the values never enter the text, and the
+// query layer writes each driver's native placeholder (`?` for SQLite, `$n` for PostgreSQL) where a value was
+// interpolated. Nothing rewrites SQL text, so a `?` inside a literal or a JSONB operator stays what it is.
 import { PalmPayError } from '../util/errors.ts';
 
-export type SqlValue = string | number | null;
+export type SqlValue = string | number | null | Uint8Array;
 export type Row = Record<string, SqlValue>;
+export type Dialect = 'sqlite' | 'postgres';
+
+const FRAGMENT = Symbol('sql fragment');
+/** A piece of SQL (from `sql`, `raw`, `list`, `dialect`), composable inside another `sql` template. */
+export interface Fragment {
+  readonly [FRAGMENT]: true;
+  /** Appends this fragment's text to `out`, pushing its values and writing one placeholder per value. */
+  render(d: Dialect, out: { text: string; params: SqlValue[] }): void;
+}
+
+function isFragment(v: unknown): v is Fragment {
+  return typeof v === 'object' && v !== null && (v as Fragment)[FRAGMENT] === true;
+}
+
+function placeholder(d: Dialect, params: SqlValue[]): string {
+  return d === 'postgres' ? `$${params.length}` : '?';
+}
+
+/** The query builder: every `${value}` becomes a bound parameter; a `${fragment}` is spliced in. */
+export function sql(strings: TemplateStringsArray, ...values: Array<SqlValue | Fragment>): Fragment {
+  return {
+    [FRAGMENT]: true,
+    render(d, out) {
+      out.text += strings[0];
+      values.forEach((v, i) => {
+        if (isFragment(v)) v.render(d, out);
+        else {
+          out.params.push(v);
+          out.text += placeholder(d, out.params);
+        }
+        out.text += strings[i + 1];
+      });
+    },
+  };
+}
+
+/** Trusted SQL text (identifiers, keywords) written by the programmer, never data. */
+export function raw(text: string): Fragment {
+  return { [FRAGMENT]: true, render: (_d, out) => void (out.text += text) };
+}
+
+/** `a, b, c` as bound parameters (for `IN (…)` and multi-row VALUES). */
+export function list(values: readonly SqlValue[]): Fragment {
+  if (values.length === 0) throw new RangeError('sql list(): empty list');
+  return {
+    [FRAGMENT]: true,
+    render(d, out) {
+      values.forEach((v, i) => {
+        if (i > 0) out.text += ', ';
+        out.params.push(v);
+        out.text += placeholder(d, out.params);
+      });
+    },
+  };
+}
+
+/** Fragments joined by a separator (e.g. several `(?, ?)` rows). */
+export function join(parts: readonly Fragment[], separator = ', '): Fragment {
+  return {
+    [FRAGMENT]: true,
+    render(d, out) {
+      parts.forEach((p, i) => {
+        if (i > 0) out.text += separator;
+        p.render(d, out);
+      });
+    },
+  };
+}
+
+/** A fragment that differs by dialect (e.g. `FOR UPDATE`, which SQLite has no use for: its writers are serialised). */
+export function dialect(by: Record<Dialect, Fragment | string>): Fragment {
+  return {
+    [FRAGMENT]: true,
+    render(d, out) {
+      const f = by[d];
+      if (typeof f === 'string') out.text += f;
+      else f.render(d, out);
+    },
+  };
+}
+
+/** Row locks: PostgreSQL takes them; SQLite needs none (one writer holds the whole database). */
+export const FOR_UPDATE = dialect({ postgres: ' FOR UPDATE', sqlite: '' });
+
+export function render(q: Fragment, d: Dialect): { text: string; params: SqlValue[] } {
+  const out = { text: '', params: [] as SqlValue[] };
+  q.render(d, out);
+  return out;
+}
 
 /** One connection inside (or outside) a transaction. */
 export interface SqlConn {
-  all<T = Row>(sql: string, params?: SqlValue[]): Promise<T[]>;
-  get<T = Row>(sql: string, params?: SqlValue[]): Promise<T | undefined>;
-  run(sql: string, params?: SqlValue[]): Promise<{ changes: number }>;
+  readonly dialect: Dialect;
+  all<T = Row>(q: Fragment): Promise<T[]>;
+  get<T = Row>(q: Fragment): Promise<T | undefined>;
+  run(q: Fragment): Promise<{ changes: number }>;
+}
+
+export interface PoolStats {
+  /** Connections open now, idle now, and requests waiting for one (PostgreSQL; 1/1/0 for SQLite). */
+  total: number;
+  idle: number;
+  waiting: number;
+  /** Errors the pool reported on idle connections since start (a dropped connection, a restarted server). */
+  errors: number;
+  /** Transactions retried after a serialisation failure or a deadlock. */
+  retries: number;
 }
 
 export interface SqlDb {
-  readonly dialect: 'sqlite' | 'postgres';
-  /** Runs fn in one transaction (serialised: one writer at a time), committing on success, rolling back on throw. */
+  readonly dialect: Dialect;
+  /**
+   * Runs fn in one transaction, committing on success, rolling back on throw. On PostgreSQL a transaction that
+   * fails with a serialisation failure or a deadlock is run again from the start (fn must have no effect outside
+   * the transaction); on SQLite one writer runs at a time.
+   */
   tx<T>(fn: (c: SqlConn) => Promise<T>): Promise<T>;
   /** Runs DDL (several statements). */
   exec(sql: string): Promise<void>;
+  stats(): PoolStats;
   close(): Promise<void>;
 }
 
@@ -27,9 +135,18 @@ export class StorageError extends PalmPayError {
   }
 }
 
+export interface OpenSqlOptions {
+  /** Largest number of PostgreSQL connections this process opens (default 10). */
+  poolMax?: number;
+  /** Called for each error an idle pooled connection reports (logged by the server; counted in stats()). */
+  onPoolError?: (err: Error) => void;
+  /** Attempts of a transaction that keeps meeting serialisation failures or deadlocks (default 8). */
+  maxAttempts?: number;
+}
+
 /** `sqlite:FILE`, `sqlite::memory:`, a bare file path, or `postgres://…`. */
-export async function openSqlDb(url: string): Promise<SqlDb> {
-  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url);
+export async function openSqlDb(url: string, opts: OpenSqlOptions = {}): Promise<SqlDb> {
+  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, opts);
   const file = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
   if (!file) throw new StorageError(`no database file in "${url}" (use sqlite:FILE or postgres://…)`);
   return openSqlite(file);
@@ -64,18 +181,29 @@ async function openSqlite(file: string): Promise<SqlDb> {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   const cache = new Map<string, import('better-sqlite3').Statement>();
-  const prep = (sql: string) => {
-    let s = cache.get(sql);
+  const prep = (q: Fragment) => {
+    const { text, params } = render(q, 'sqlite');
+    let s = cache.get(text);
     if (!s) {
-      s = db.prepare(sql);
-      cache.set(sql, s);
+      s = db.prepare(text);
+      cache.set(text, s);
     }
-    return s;
+    return { s, params: params.map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p)) };
   };
   const conn: SqlConn = {
-    all: async <T>(sql: string, params: SqlValue[] = []) => prep(sql).all(...params) as T[],
-    get: async <T>(sql: string, params: SqlValue[] = []) => prep(sql).get(...params) as T | undefined,
-    run: async (sql, params = []) => ({ changes: prep(sql).run(...params).changes }),
+    dialect: 'sqlite',
+    all: async <T>(q: Fragment) => {
+      const { s, params } = prep(q);
+      return s.all(...params) as T[];
+    },
+    get: async <T>(q: Fragment) => {
+      const { s, params } = prep(q);
+      return s.get(...params) as T | undefined;
+    },
+    run: async (q) => {
+      const { s, params } = prep(q);
+      return { changes: s.run(...params).changes };
+    },
   };
   const mutex = new Mutex();
   return {
@@ -92,20 +220,32 @@ async function openSqlite(file: string): Promise<SqlDb> {
           throw err;
         }
       }),
-    exec: async (sql) => void db.exec(sql),
+    exec: async (text) => void db.exec(text),
+    stats: () => ({ total: 1, idle: 1, waiting: 0, errors: 0, retries: 0 }),
     close: async () => mutex.lock(async () => void db.close()),
   };
 }
 
-async function openPostgres(url: string): Promise<SqlDb> {
+/** SQLSTATEs after which the whole transaction is safely run again: serialization_failure, deadlock_detected. */
+const RETRYABLE = new Set(['40001', '40P01']);
+
+async function openPostgres(url: string, opts: OpenSqlOptions): Promise<SqlDb> {
   const { default: pg } = await import('pg');
   // BIGINT (int8) and NUMERIC come back as JS numbers: amounts are safe integers by contract.
   const types = {
     getTypeParser: (oid: number, format?: string) =>
       oid === 20 || oid === 1700 ? (v: string) => Number(v) : (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format),
   } as unknown as import('pg').CustomTypesConfig;
-  const pool = new pg.Pool({ connectionString: url, max: 4, types });
-  pool.on('error', () => undefined); // an idle client dying is not fatal; the next query reconnects
+  const poolMax = opts.poolMax ?? 10;
+  if (!Number.isInteger(poolMax) || poolMax < 1) throw new StorageError(`pool size must be a positive integer, got ${poolMax}`);
+  const pool = new pg.Pool({ connectionString: url, max: poolMax, types });
+  let poolErrors = 0;
+  let retries = 0;
+  // An idle client dying is not fatal (the next query opens a new connection), but it is logged and counted.
+  pool.on('error', (err) => {
+    poolErrors++;
+    opts.onPoolError?.(err);
+  });
   try {
     const c = await pool.connect();
     c.release();
@@ -113,43 +253,53 @@ async function openPostgres(url: string): Promise<SqlDb> {
     await pool.end().catch(() => undefined);
     throw new StorageError(`cannot connect to PostgreSQL: ${(err as Error).message}`, { cause: err });
   }
-  const rewrite = new Map<string, string>();
-  const toPg = (sql: string) => {
-    let s = rewrite.get(sql);
-    if (s === undefined) {
-      let n = 0;
-      s = sql.replace(/\?/g, () => `$${++n}`);
-      rewrite.set(sql, s);
-    }
-    return s;
+  const connOf = (client: import('pg').PoolClient): SqlConn => {
+    const q = async (f: Fragment) => {
+      const { text, params } = render(f, 'postgres');
+      return client.query(text, params);
+    };
+    return {
+      dialect: 'postgres',
+      all: async <T>(f: Fragment) => (await q(f)).rows as T[],
+      get: async <T>(f: Fragment) => (await q(f)).rows[0] as T | undefined,
+      run: async (f) => ({ changes: (await q(f)).rowCount ?? 0 }),
+    };
   };
-  const connOf = (client: import('pg').PoolClient): SqlConn => ({
-    all: async <T>(sql: string, params: SqlValue[] = []) => (await client.query(toPg(sql), params)).rows as T[],
-    get: async <T>(sql: string, params: SqlValue[] = []) => (await client.query(toPg(sql), params)).rows[0] as T | undefined,
-    run: async (sql, params = []) => ({ changes: (await client.query(toPg(sql), params)).rowCount ?? 0 }),
-  });
+  const maxAttempts = opts.maxAttempts ?? 8;
+  const once = async <T>(fn: (c: SqlConn) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const out = await fn(connOf(client));
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  };
   return {
     dialect: 'postgres',
     tx: async (fn) => {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        // One writer at a time: ingestion reads balances and chain heads, then writes; serialising keeps that simple
-        // and correct (no lost updates, no deadlocks). Throughput stays well above what the terminals produce.
-        await client.query('SELECT pg_advisory_xact_lock(727001)');
-        const out = await fn(connOf(client));
-        await client.query('COMMIT');
-        return out;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await once(fn);
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (!code || !RETRYABLE.has(code) || attempt >= maxAttempts) throw err;
+          retries++;
+          // Back off a little, with jitter, so the transactions that collided do not collide again at once.
+          await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+        }
       }
     },
-    exec: async (sql) => {
-      await pool.query(sql);
+    exec: async (text) => {
+      await pool.query(text);
     },
+    stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, errors: poolErrors, retries }),
     close: async () => {
       await pool.end();
     },

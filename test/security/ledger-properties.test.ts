@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { purchaseDraft } from '../../bench/sync/loadgen.ts';
 import type { RecordDraft, SignedRecord } from '../../src/protocol/record.ts';
-import { exactDuplicateChecker } from '../../src/server/registry.ts';
+import { raw } from '../../src/server/sql.ts';
 import { Central } from '../../src/server/service.ts';
 import { enrolCustomer, PG_URL, registeredTerminal, tempDb, type TestTerminal } from '../server/helpers.ts';
 
@@ -50,7 +50,7 @@ interface World {
 }
 
 async function newWorld(url: string): Promise<World> {
-  const central = await Central.open(url, { duplicateChecker: exactDuplicateChecker });
+  const central = await Central.open(url);
   const terminals = new Map<string, TestTerminal>();
   for (const [id, branch] of [['T1', 'B1'], ['T2', 'B1'], ['EVIL', 'B2']] as const) terminals.set(id, await registeredTerminal(central, id, { branch, region: 'R1' }));
   const w: World = { central, terminals, sent: [], people: [], n: 0 };
@@ -113,7 +113,7 @@ async function apply(w: World, s: Step): Promise<void> {
       });
     }
     case 'payout': {
-      const vs = await c.repo.db.tx((q) => q.all<{ id: string; person_id: string; period: string; amount: number; lease_id: string }>('SELECT * FROM vouchers ORDER BY id'));
+      const vs = await c.repo.db.tx((q) => q.all<{ id: string; person_id: string; period: string; amount: number; lease_id: string }>(raw('SELECT * FROM vouchers ORDER BY id')));
       if (vs.length === 0) return;
       const v = vs[s.voucher % vs.length]!;
       return send(s.t, {
@@ -142,32 +142,32 @@ async function apply(w: World, s: Step): Promise<void> {
 async function violations(c: Central): Promise<string[]> {
   return c.repo.db.tx(async (q) => {
     const out: string[] = [];
-    const num = async (sql: string) => Number((await q.get<{ n: number }>(sql))?.n ?? 0);
+    const num = async (query: string) => Number((await q.get<{ n: number }>(raw(query)))?.n ?? 0);
     if (await num('SELECT COUNT(*) AS n FROM (SELECT txn_id, currency FROM postings GROUP BY txn_id, currency HAVING SUM(amount) <> 0) x')) out.push('unbalanced transaction');
-    for (const b of await q.all<{ account: string; balance: number }>("SELECT account, balance FROM balances WHERE (account LIKE 'acct:%' OR account LIKE 'salary:%') AND balance < 0")) out.push(`${b.account} below 0: ${b.balance}`);
-    const payouts = await q.all<{ body: string; terminal_id: string; seq: number }>("SELECT r.body, r.terminal_id, r.seq FROM records r JOIN txns t ON t.terminal_id = r.terminal_id AND t.seq = r.seq WHERE r.type = 'salary_payout' AND t.voided_by IS NULL");
+    for (const b of await q.all<{ account: string; balance: number }>(raw("SELECT account, balance FROM balances WHERE (account LIKE 'acct:%' OR account LIKE 'salary:%') AND balance < 0"))) out.push(`${b.account} below 0: ${b.balance}`);
+    const payouts = await q.all<{ body: string; terminal_id: string; seq: number }>(raw("SELECT r.body, r.terminal_id, r.seq FROM records r JOIN txns t ON t.terminal_id = r.terminal_id AND t.seq = r.seq WHERE r.type = 'salary_payout' AND t.voided_by IS NULL"));
     const paid = new Map<string, number>();
     for (const p of payouts) {
       const v = (JSON.parse(p.body) as { voucherId: string }).voucherId;
       paid.set(v, (paid.get(v) ?? 0) + 1);
     }
     for (const [v, k] of paid) if (k > 1) out.push(`voucher ${v} paid ${k} times`);
-    for (const p of await q.all<{ purchase_id: string; amount: number; refunded: number }>('SELECT purchase_id, amount, refunded FROM purchases WHERE refunded > amount OR refunded < 0')) out.push(`purchase ${p.purchase_id} reversed ${p.refunded} > ${p.amount}`);
+    for (const p of await q.all<{ purchase_id: string; amount: number; refunded: number }>(raw('SELECT purchase_id, amount, refunded FROM purchases WHERE refunded > amount OR refunded < 0'))) out.push(`purchase ${p.purchase_id} reversed ${p.refunded} > ${p.amount}`);
     // money actually moved back to customers per purchase: refunds + voids never exceed the purchase
     const back = await q.all<{ purchase_id: string; amount: number; back: number }>(
-      `SELECT pu.purchase_id, pu.amount, COALESCE(SUM(po.amount), 0) AS back FROM purchases pu
+      raw(`SELECT pu.purchase_id, pu.amount, COALESCE(SUM(po.amount), 0) AS back FROM purchases pu
        JOIN records r ON r.status = 'accepted' AND (r.type = 'refund' OR r.type = 'void')
        JOIN txns t ON t.terminal_id = r.terminal_id AND t.seq = r.seq
        JOIN postings po ON po.txn_id = t.id AND po.account = 'acct:' || pu.account AND po.amount > 0
        WHERE r.body LIKE '%"' || pu.purchase_id || '"%'
-       GROUP BY pu.purchase_id, pu.amount HAVING COALESCE(SUM(po.amount), 0) > pu.amount`,
+       GROUP BY pu.purchase_id, pu.amount HAVING COALESCE(SUM(po.amount), 0) > pu.amount`),
     );
     for (const b of back) out.push(`purchase ${b.purchase_id} paid back ${b.back} > ${b.amount}`);
-    for (const a of await q.all<{ account_id: string; n: number }>("SELECT account_id, COUNT(*) AS n FROM persons WHERE account_id IS NOT NULL AND status <> 'revoked' GROUP BY account_id HAVING COUNT(*) > 1")) out.push(`account ${a.account_id} has ${a.n} owners`);
+    for (const a of await q.all<{ account_id: string; n: number }>(raw("SELECT account_id, COUNT(*) AS n FROM persons WHERE account_id IS NOT NULL AND status <> 'revoked' GROUP BY account_id HAVING COUNT(*) > 1"))) out.push(`account ${a.account_id} has ${a.n} owners`);
     if (await num("SELECT COUNT(*) AS n FROM records r JOIN txns t ON t.terminal_id = r.terminal_id AND t.seq = r.seq WHERE r.status = 'review'")) out.push('a record in review moved money');
     const drift = await q.all<{ account: string }>(
-      `SELECT b.account FROM balances b LEFT JOIN (SELECT account, currency, SUM(amount) AS s FROM postings GROUP BY account, currency) p
-       ON p.account = b.account AND p.currency = b.currency WHERE b.balance <> COALESCE(p.s, 0)`,
+      raw(`SELECT b.account FROM balances b LEFT JOIN (SELECT account, currency, SUM(amount) AS s FROM postings GROUP BY account, currency) p
+       ON p.account = b.account AND p.currency = b.currency WHERE b.balance <> COALESCE(p.s, 0)`),
     );
     for (const d of drift) out.push(`balance of ${d.account} differs from its postings`);
     return out;
@@ -233,7 +233,7 @@ describe('named regressions (counter-examples kept)', () => {
       { k: 'enrol', t: 'T2', account: 1 },
       { k: 'enrol', t: 'T2', account: 1 },
     ] as Step[], async (c) => {
-      const owners = await c.repo.db.tx((q) => q.all<{ id: string }>("SELECT id FROM persons WHERE account_id = 'A1' AND status <> 'revoked'"));
+      const owners = await c.repo.db.tx((q) => q.all<{ id: string }>(raw("SELECT id FROM persons WHERE account_id = 'A1' AND status <> 'revoked'")));
       expect(owners).toHaveLength(1);
     });
   });

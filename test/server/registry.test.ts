@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { issueCertificate, newEncKeyPair, newServerKeyPkcs8, openSealed, sealFor, serverIdentity, signTime, verifyCertificate, verifyTime } from '../../src/protocol/crypto.ts';
-import { biometricDuplicateChecker, exactDuplicateChecker } from '../../src/server/registry.ts';
+import { biometricDuplicateChecker } from '../../src/server/registry.ts';
 import { Central } from '../../src/server/service.ts';
 import { purchaseDraft } from '../../bench/sync/loadgen.ts';
 import { enrolCustomer, registeredTerminal, tempDb, type TestTerminal } from './helpers.ts';
@@ -39,7 +39,7 @@ describe('enrolment registry', () => {
   beforeEach(async () => {
     const db = await tempDb('sqlite');
     cleanup = db.cleanup;
-    central = await Central.open(db.url, { duplicateChecker: exactDuplicateChecker });
+    central = await Central.open(db.url);
     t = await registeredTerminal(central, 'T1', { region: 'R1' });
   });
   afterEach(async () => {

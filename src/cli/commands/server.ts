@@ -4,6 +4,14 @@ import { PalmPayError } from '../../util/errors.ts';
 
 const DB_HELP = 'database: sqlite:FILE (default <data>/centre.db) or postgres://…';
 
+function poolSize(flag: string | undefined): number | undefined {
+  const v = flag ?? process.env.PALMPAY_PG_POOL;
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new PalmPayError('BAD_ARGUMENT', `pool size must be 1…1000, got ${v}`);
+  return n;
+}
+
 async function defaultDb(db: string | undefined, data: string | undefined): Promise<string> {
   if (db) return db;
   const { prepareDataDir } = await import('../../util/paths.ts');
@@ -55,15 +63,24 @@ export function registerServer(program: Command): void {
     .option('--tls-cert <file>', 'PEM certificate chain: serve https natively')
     .option('--tls-key <file>', 'PEM private key of --tls-cert (keep it 0600)')
     .option('--insecure-http', 'serve plain http on a non-loopback address (only on a link you trust; terminals show it)')
-    .action(async (opts: { db?: string; data?: string; port: string; host: string; tlsCert?: string; tlsKey?: string; insecureHttp?: boolean }) => {
-      const { startServer } = await import('../../server/index.ts');
-      const running = await startServer({
-        db: await defaultDb(opts.db, opts.data),
+    .option('--workers <n>', 'server processes sharing the port and the database (PostgreSQL)', '1')
+    .option('--pool <n>', 'PostgreSQL connections per process (default 10; env PALMPAY_PG_POOL)')
+    .action(async (opts: { db?: string; data?: string; port: string; host: string; tlsCert?: string; tlsKey?: string; insecureHttp?: boolean; workers: string; pool?: string }) => {
+      const listen = {
         port: Number(opts.port),
         host: opts.host,
         tls: await readTls(opts.tlsCert, opts.tlsKey),
         insecureHttp: Boolean(opts.insecureHttp),
-      });
+        storage: { poolMax: poolSize(opts.pool) },
+      };
+      const workers = Number(opts.workers);
+      if (workers !== 1) {
+        const { runCluster } = await import('../../server/cluster.ts');
+        await runCluster({ db: await defaultDb(opts.db, opts.data), workers, ...listen });
+        return;
+      }
+      const { startServer } = await import('../../server/index.ts');
+      const running = await startServer({ db: await defaultDb(opts.db, opts.data), ...listen });
       console.log(`palmpay server listening on ${running.url} (${running.central.repo.db.dialect})`);
       await new Promise<void>((resolve) => {
         const stop = () => {
@@ -77,6 +94,26 @@ export function registerServer(program: Command): void {
 
   // --db and --data belong to `server` and reach every admin subcommand through optsWithGlobals().
   const g = (cmd: Command) => cmd.optsWithGlobals<{ db?: string; data?: string }>();
+
+  server.command('migrate')
+    .description('apply the pending numbered schema migrations (the server also applies them when it starts)')
+    .option('--dry-run', 'list what would be applied, change nothing')
+    .action(async (opts: { dryRun?: boolean }, cmd: Command) => {
+      const { openSqlDb } = await import('../../server/sql.ts');
+      const { migrate, pendingMigrations, SCHEMA_VERSION } = await import('../../server/migrations.ts');
+      const db = await openSqlDb(await defaultDb(g(cmd).db, g(cmd).data), { poolMax: 1 });
+      try {
+        const { current, pending } = await pendingMigrations(db);
+        console.log(`schema version ${current}; this server: ${SCHEMA_VERSION}`);
+        if (pending.length === 0) return console.log('nothing to migrate');
+        for (const m of pending) console.log(`${opts.dryRun ? 'would apply' : 'applying'} ${m.version}: ${m.name}`);
+        if (opts.dryRun) return;
+        const r = await migrate(db);
+        console.log(`migrated ${r.from} → ${r.to}`);
+      } finally {
+        await db.close();
+      }
+    });
 
   const terminal = server.command('terminal').description('terminals: add (one-time registration code), revoke, list');
   terminal.command('add')

@@ -1,0 +1,104 @@
+// `palmpay bench centre`: the centre at regional scale (issue 16). Three measurements, each on its own scratch
+// schema of the given PostgreSQL database (or a temporary SQLite file without --db): ingest through N processes
+// against a bare batched INSERT peer, feed and statement reads under that load, and the enrolment duplicate check
+// with P people enrolled (index start-up load included).
+import { availableParallelism, loadavg } from 'node:os';
+import { scratchDb } from './db.ts';
+import { runDedup, type DedupResult } from './dedup.ts';
+import { runIngest, type IngestResult } from './ingest.ts';
+
+export interface CentreBenchOptions {
+  db?: string;
+  workers: number;
+  terminals: number;
+  recordsPerTerminal: number;
+  batch: number;
+  customers: number;
+  persons: number;
+  enrolments: number;
+  /** Run only one half (default both). */
+  only?: 'ingest' | 'dedup';
+  progress?: (phase: string, done: number, total: number) => void;
+}
+
+export interface CentreBenchResult {
+  storage: 'sqlite' | 'postgres';
+  cores: number;
+  load_average_1m: number;
+  ingest: IngestResult | null;
+  dedup: DedupResult | null;
+  targets: {
+    ingest_records_per_s: 5000;
+    ratio_to_peer: 0.5;
+    check_p95_ms: 100;
+    index_load_seconds_at_1e6: 10;
+    read_p99_ms: 200;
+    ingest_met: boolean;
+    ratio_met: boolean;
+    check_met: boolean;
+    reads_met: boolean;
+  };
+}
+
+export async function runCentreBench(o: CentreBenchOptions): Promise<CentreBenchResult> {
+  let ingest: IngestResult | null = null;
+  let dedup: DedupResult | null = null;
+  let storage: 'sqlite' | 'postgres' = o.db ? 'postgres' : 'sqlite';
+  if (o.only !== 'dedup') {
+    const a = await scratchDb(o.db);
+    storage = a.dialect;
+    try {
+      ingest = await runIngest({ url: a.url, workers: o.workers, terminals: o.terminals, recordsPerTerminal: o.recordsPerTerminal, batch: o.batch, customers: o.customers, progress: o.progress });
+    } finally {
+      await a.drop();
+    }
+  }
+  if (o.only !== 'ingest') {
+    const b = await scratchDb(o.db);
+    try {
+      dedup = await runDedup({ url: b.url, persons: o.persons, enrolments: o.enrolments, progress: o.progress });
+    } finally {
+      await b.drop();
+    }
+  }
+  return {
+    storage,
+    cores: availableParallelism(),
+    load_average_1m: Math.round(loadavg()[0]! * 100) / 100,
+    ingest,
+    dedup,
+    targets: {
+      ingest_records_per_s: 5000,
+      ratio_to_peer: 0.5,
+      check_p95_ms: 100,
+      index_load_seconds_at_1e6: 10,
+      read_p99_ms: 200,
+      ingest_met: ingest !== null && ingest.ingest_records_per_s >= 5000,
+      ratio_met: ingest !== null && ingest.ratio_to_peer >= 0.5,
+      check_met: dedup !== null && dedup.check_p95_ms <= 100,
+      reads_met: ingest !== null && Math.max(ingest.reads.feed_p99_ms, ingest.reads.statement_p99_ms) <= 200,
+    },
+  };
+}
+
+export function formatCentreBench(r: CentreBenchResult): string {
+  const i = r.ingest;
+  const d = r.dedup;
+  const lines = [`bench centre (${r.storage}, ${r.cores} cores, load ${r.load_average_1m})`];
+  if (i) {
+    lines.push(
+    `ingest: ${i.records} records from ${i.terminals} terminals through ${i.workers} processes: ${i.ingest_records_per_s} records/s ` +
+      `(batch of ${i.batch_size}: p50 ${i.batch_p50_ms} ms, p99 ${i.batch_p99_ms} ms); bare batched INSERT peer ${i.peer_bare_insert_records_per_s} records/s, ratio ${i.ratio_to_peer} ` +
+      `(targets ≥ 5,000: ${r.targets.ingest_met ? 'met' : 'NOT met'}; ≥ 0.5: ${r.targets.ratio_met ? 'met' : 'NOT met'}); accepted ${i.accepted}, dropped connections retried ${i.link_errors}`,
+    `reads under ingest: feed p50 ${i.reads.feed_p50_ms} / p99 ${i.reads.feed_p99_ms} ms, statement p50 ${i.reads.statement_p50_ms} / p99 ${i.reads.statement_p99_ms} ms (${i.reads.count} each; target p99 ≤ 200: ${r.targets.reads_met ? 'met' : 'NOT met'})`,
+    );
+  }
+  if (d) {
+    lines.push(
+    `enrolment duplicate check with ${d.persons} people: index start-up load ${d.index_load_seconds} s (${d.index_entries} entries); ` +
+      `per enrolment p50 ${d.check_p50_ms} ms, p95 ${d.check_p95_ms} ms incl. the re-check on commit (target p95 ≤ 100: ${r.targets.check_met ? 'met' : 'NOT met'}); ` +
+      `re-enrolments flagged ${d.duplicates_flagged_of_mated}, false alarms on new people ${d.false_alarms_of_new}`,
+    );
+  }
+  return lines.join('\n');
+}

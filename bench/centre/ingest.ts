@@ -1,0 +1,231 @@
+// Ingest through N server processes (`palmpay server --workers N`) from T terminals uploading signed purchase
+// batches at once, with feed and statement reads running beside it; the peer, in the same run and database, is a
+// bare batched INSERT of the same rows through N connections.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { newEncKeyPair } from '../../src/protocol/crypto.ts';
+import { signerFromSecretKey, type Signer } from '../../src/protocol/sign.ts';
+import type { SignedRecord } from '../../src/protocol/record.ts';
+import { Central } from '../../src/server/service.ts';
+import { openSqlDb, join, sql } from '../../src/server/sql.ts';
+import { CentreClient, LinkError } from '../../src/sync/client.ts';
+import { ChainWriter, purchaseDraft } from '../sync/loadgen.ts';
+import { quantile, round } from './db.ts';
+
+export interface IngestOptions {
+  url: string;
+  workers: number;
+  terminals: number;
+  recordsPerTerminal: number;
+  batch: number;
+  customers: number;
+  progress?: (phase: string, done: number, total: number) => void;
+}
+
+export interface IngestResult {
+  workers: number;
+  terminals: number;
+  records: number;
+  batch_size: number;
+  ingest_seconds: number;
+  ingest_records_per_s: number;
+  batch_p50_ms: number;
+  batch_p99_ms: number;
+  accepted: number;
+  /** Requests that lost their connection (retried: uploads are idempotent). */
+  link_errors: number;
+  peer_bare_insert_records_per_s: number;
+  ratio_to_peer: number;
+  reads: { feed_p50_ms: number; feed_p99_ms: number; statement_p50_ms: number; statement_p99_ms: number; count: number };
+}
+
+interface BenchTerminal {
+  id: string;
+  signer: Signer;
+  records: SignedRecord[];
+  client?: CentreClient;
+}
+
+async function startCluster(url: string, workers: number): Promise<{ child: ChildProcess; base: string }> {
+  const bin = fileURLToPath(new URL('../../bin/palmpay.js', import.meta.url));
+  const child = spawn(process.execPath, [bin, 'server', '--db', url, '--workers', String(workers), '--port', '0', '--pool', '6'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const base = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in 180 s: ${log}`)), 180_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      log += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => void (log += d.toString()));
+    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${log}`)));
+  });
+  return { child, base };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+export async function runIngest(o: IngestOptions): Promise<IngestResult> {
+  const progress = o.progress ?? (() => undefined);
+  // Set-up in this process: terminals, customers enrolled through the real path, and funds.
+  const central = await Central.open(o.url);
+  const terminals: BenchTerminal[] = [];
+  const customers: string[] = [];
+  try {
+    for (let i = 0; i < o.terminals; i++) {
+      const id = `BT${String(i).padStart(4, '0')}`;
+      const { code } = await central.addTerminal({ id, name: id, branch: `B${i % 20}`, region: 'R1' });
+      const signer = signerFromSecretKey(randomBytes(32));
+      await central.registerTerminal({ code, publicKey: Buffer.from(signer.publicKey).toString('hex'), encKey: newEncKeyPair().publicHex });
+      terminals.push({ id, signer, records: [] });
+      progress('terminals', i + 1, o.terminals);
+    }
+    // Customers and their funds, seeded in bulk (set-up, not measured): confirmed people with an account each. A
+    // region has far more customers than counters, so a batch's purchases rarely share a customer's balance row.
+    for (let i = 0; i < o.customers; i += 1000) {
+      const ids = Array.from({ length: Math.min(1000, o.customers - i) }, (_, k) => i + k);
+      await central.repo.db.tx(async (c) => {
+        await c.run(sql`INSERT INTO persons (id, region, status, account_id, terminal_id, seq, digests, created_at, updated_at, change_pos)
+          VALUES ${join(ids.map((n) => sql`(${`BC${n}`}, 'R1', 'confirmed', ${`BA${n}`}, 'SEED', ${n}, '[]', 1, 1, ${n + 1})`))}`);
+        await c.run(sql`INSERT INTO balances (account, currency, balance) VALUES ${join(ids.map((n) => sql`(${`acct:BA${n}`}, 'SYP', 1000000000)`))}`);
+      });
+      for (const n of ids) customers.push(`BC${n}`);
+      progress('customers', customers.length, o.customers);
+    }
+    await central.repo.db.tx((c) => c.run(sql`UPDATE counters SET value = ${o.customers} WHERE name = 'persons'`));
+    // Every terminal's records, signed before the clock starts (signing is the terminals' work, not the centre's).
+    for (const [ti, t] of terminals.entries()) {
+      const w = new ChainWriter(t.id, t.signer);
+      for (let k = 0; k < o.recordsPerTerminal; k++) {
+        const c = (ti * 7919 + k * 104729) % customers.length;
+        t.records.push(w.next(purchaseDraft(t.id, k, customers[c]!, `BA${c}`, 1 + ((ti + k) % 500))));
+      }
+      progress('signing', ti + 1, o.terminals);
+    }
+  } finally {
+    await central.close();
+  }
+
+  const { child, base } = await startCluster(o.url, o.workers);
+  const latencies: number[] = [];
+  const reads = { feed: [] as number[], statement: [] as number[] };
+  let accepted = 0;
+  let seconds = 0;
+  let linkErrors = 0;
+  try {
+    for (const t of terminals) t.client = new CentreClient({ baseUrl: base, credentials: { terminalId: t.id, sign: (m) => t.signer.sign(m) }, timeoutMs: 120_000 });
+    const total = terminals.length * o.recordsPerTerminal;
+    let done = 0;
+    let running = true;
+    // Reads under load: one terminal after another pages its feed, and asks for a customer's statement.
+    const reader = (async () => {
+      let n = 0;
+      const cursors = new Map<string, number>();
+      while (running) {
+        const t = terminals[n % terminals.length]!;
+        try {
+          let s = performance.now();
+          const page = await t.client!.feed(cursors.get(t.id) ?? 0, 100);
+          reads.feed.push(performance.now() - s);
+          cursors.set(t.id, page.cursor);
+          s = performance.now();
+          await t.client!.statement(customers[n % customers.length]!);
+          reads.statement.push(performance.now() - s);
+        } catch (err) {
+          if (!(err instanceof LinkError)) throw err;
+          linkErrors++;
+        }
+        n++;
+      }
+    })();
+    const t0 = performance.now();
+    await Promise.all(
+      terminals.map(async (t) => {
+        for (let i = 0; i < t.records.length; i += o.batch) {
+          const batch = t.records.slice(i, i + o.batch);
+          const s = performance.now();
+          let res: Awaited<ReturnType<CentreClient['upload']>> | undefined;
+          // An upload may be retried forever and is applied once: a dropped connection is retried, and counted.
+          for (let attempt = 0; !res; attempt++) {
+            try {
+              res = await t.client!.upload(batch);
+            } catch (err) {
+              if (!(err instanceof LinkError) || attempt >= 5) throw err;
+              linkErrors++;
+            }
+          }
+          latencies.push(performance.now() - s);
+          accepted += res.results.filter((r) => r.status === 'accepted').length;
+          done += batch.length;
+          progress('ingest', done, total);
+        }
+      }),
+    );
+    seconds = (performance.now() - t0) / 1000;
+    running = false;
+    await reader;
+  } finally {
+    await stop(child);
+  }
+
+  // The peer: the same rows, bare batched INSERTs through as many connections as there were workers.
+  const db = await openSqlDb(o.url, { poolMax: o.workers });
+  let peerSeconds = 0;
+  try {
+    await db.exec(`CREATE TABLE peer_records (terminal_id TEXT NOT NULL, seq BIGINT NOT NULL, hash TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL,
+      sig TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, received_at BIGINT NOT NULL, PRIMARY KEY (terminal_id, seq))`);
+    const queue = terminals.flatMap((t) => Array.from({ length: Math.ceil(t.records.length / o.batch) }, (_, i) => t.records.slice(i * o.batch, (i + 1) * o.batch)));
+    const p0 = performance.now();
+    await Promise.all(
+      Array.from({ length: o.workers }, async () => {
+        for (let b = queue.shift(); b; b = queue.shift()) {
+          const rows = b;
+          await db.tx((c) =>
+            c.run(sql`INSERT INTO peer_records (terminal_id, seq, hash, type, body, sig, status, reason, received_at) VALUES ${join(
+              rows.map((r) => {
+                const { hash, sig, ...body } = r;
+                return sql`(${r.terminalId}, ${r.seq}, ${hash}, ${r.type}, ${JSON.stringify(body)}, ${sig}, 'accepted', ${null}, ${Date.now()})`;
+              }),
+            )}`),
+          );
+        }
+      }),
+    );
+    peerSeconds = (performance.now() - p0) / 1000;
+  } finally {
+    await db.close();
+  }
+  const records = terminals.length * o.recordsPerTerminal;
+  const rate = records / seconds;
+  const peer = records / peerSeconds;
+  return {
+    workers: o.workers,
+    terminals: o.terminals,
+    records,
+    batch_size: o.batch,
+    ingest_seconds: round(seconds, 2),
+    ingest_records_per_s: Math.round(rate),
+    batch_p50_ms: round(quantile(latencies, 0.5)),
+    batch_p99_ms: round(quantile(latencies, 0.99)),
+    accepted,
+    link_errors: linkErrors,
+    peer_bare_insert_records_per_s: Math.round(peer),
+    ratio_to_peer: round(rate / peer, 2),
+    reads: {
+      feed_p50_ms: round(quantile(reads.feed, 0.5)),
+      feed_p99_ms: round(quantile(reads.feed, 0.99)),
+      statement_p50_ms: round(quantile(reads.statement, 0.5)),
+      statement_p99_ms: round(quantile(reads.statement, 0.99)),
+      count: reads.feed.length,
+    },
+  };
+}

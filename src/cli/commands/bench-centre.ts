@@ -1,0 +1,58 @@
+// `palmpay bench centre`: the centre at regional scale (bench/centre does the work).
+import type { Command } from 'commander';
+import { PalmPayError } from '../../util/errors.ts';
+
+function count(name: string, v: string, min = 1): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new PalmPayError('BENCH_USAGE', `${name} must be an integer ≥ ${min}, got ${v}`);
+  return n;
+}
+
+function usage(message: string): never {
+  throw new PalmPayError('BENCH_USAGE', message);
+}
+
+export function registerBenchCentre(bench: Command): void {
+  bench
+    .command('centre')
+    .description('the centre at scale: ingest through N processes vs a bare INSERT peer, reads under load, enrolment duplicate check with P people')
+    .option('--db <url>', 'PostgreSQL to run on (a scratch schema, dropped after); default PALMPAY_TEST_PG, else a temporary SQLite file')
+    .option('--workers <n>', 'server processes', '4')
+    .option('--terminals <n>', 'terminals uploading at once', '200')
+    .option('--records <n>', 'signed records per terminal', '250')
+    .option('--batch <n>', 'records per upload', '50')
+    .option('--customers <n>', 'customers the purchases are spread over (seeded in bulk)', '50000')
+    .option('--only <part>', 'run only ingest or dedup')
+    .option('--persons <n>', 'people enrolled for the duplicate check', '100000')
+    .option('--enrolments <n>', 'new enrolments checked (half re-enrolments)', '40')
+    .option('--json <file>', 'write the figures as JSON')
+    .action(async (o: { db?: string; workers: string; terminals: string; records: string; batch: string; customers: string; persons: string; enrolments: string; only?: string; json?: string }) => {
+      const { runCentreBench, formatCentreBench } = await import('../../../bench/centre/bench.ts');
+      const { SingleBar, Presets } = await import('cli-progress');
+      const { writeFileSync } = await import('node:fs');
+      const bar = new SingleBar({ format: '{phase} [{bar}] {value}/{total}', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 5000 }, Presets.shades_classic);
+      let phase = '';
+      const result = await runCentreBench({
+        db: o.db ?? process.env.PALMPAY_TEST_PG,
+        workers: count('--workers', o.workers),
+        terminals: count('--terminals', o.terminals),
+        recordsPerTerminal: count('--records', o.records),
+        batch: count('--batch', o.batch),
+        customers: count('--customers', o.customers),
+        persons: count('--persons', o.persons),
+        enrolments: count('--enrolments', o.enrolments, 2),
+        only: o.only === undefined ? undefined : o.only === 'ingest' || o.only === 'dedup' ? o.only : usage(`--only must be ingest or dedup, got ${o.only}`),
+        progress: (p, done, total) => {
+          if (p !== phase) {
+            if (phase) bar.stop();
+            phase = p;
+            bar.start(total, 0, { phase: p });
+          }
+          bar.update(done, { phase: p });
+        },
+      });
+      bar.stop();
+      console.log(formatCentreBench(result));
+      if (o.json) writeFileSync(o.json, `${JSON.stringify(result, null, 2)}\n`);
+    });
+}

@@ -1,0 +1,84 @@
+// `palmpay server --workers N`: N server processes on one database and one port (node:cluster shares the listening
+// socket). The primary migrates the database and creates the server key once, before any worker starts, then only
+// supervises: a worker that dies is replaced, and SIGTERM/SIGINT are passed on so each worker finishes the batches
+// it has in flight (startServer's graceful close) before it exits. The workers share nothing but the database:
+// per-terminal row locks and sorted balance locks (repo.ts) keep them correct together.
+import cluster, { type Worker } from 'node:cluster';
+import { PalmPayError } from '../util/errors.ts';
+import { Central } from './service.ts';
+import { startServer, type StartServerOptions } from './index.ts';
+
+export interface ClusterOptions extends Omit<StartServerOptions, 'db'> {
+  db: string;
+  workers: number;
+  /** Called once every worker listens (primary only). */
+  onListening?: (url: string) => void;
+  /** Printed by the primary (default console.log). */
+  say?: (line: string) => void;
+}
+
+/** Runs in both the primary and the workers (cluster.fork re-runs the same command). Resolves at shutdown. */
+export async function runCluster(opts: ClusterOptions): Promise<void> {
+  if (!Number.isInteger(opts.workers) || opts.workers < 1 || opts.workers > 64) throw new PalmPayError('BAD_ARGUMENT', `--workers must be 1…64, got ${opts.workers}`);
+  if (cluster.isPrimary) return runPrimary(opts);
+  return runWorker(opts);
+}
+
+async function runPrimary(opts: ClusterOptions): Promise<void> {
+  const say = opts.say ?? console.log;
+  // Migrate and create the key once, so the workers start on a current database and agree on one key.
+  const central = await Central.open(opts.db, { storage: { ...opts.storage, poolMax: 1 } });
+  const dialect = central.repo.db.dialect;
+  await central.close();
+  if (dialect === 'sqlite' && opts.workers > 1) say('palmpay server: several workers on SQLite queue on its one write lock; PostgreSQL is the backend for --workers');
+  let stopping = false;
+  const listening = new Set<number>();
+  let url = '';
+  const fork = (): Worker => {
+    const w = cluster.fork();
+    w.on('message', (m: { listening?: string }) => {
+      if (!m?.listening) return;
+      listening.add(w.id);
+      url = m.listening;
+      if (listening.size === opts.workers) {
+        say(`palmpay server listening on ${url} (${dialect}, ${opts.workers} worker processes)`);
+        opts.onListening?.(url);
+      }
+    });
+    return w;
+  };
+  for (let i = 0; i < opts.workers; i++) fork();
+  cluster.on('exit', (w, code, signal) => {
+    listening.delete(w.id);
+    if (stopping) return;
+    say(`palmpay server: worker ${w.process.pid} exited (${signal ?? code}); starting another`);
+    fork();
+  });
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      say('palmpay server: shutting down (each worker finishes its requests in flight)');
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+      const check = setInterval(() => {
+        if (Object.values(cluster.workers ?? {}).every((w) => !w || w.isDead())) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 50);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+async function runWorker(opts: ClusterOptions): Promise<void> {
+  const running = await startServer({ ...opts, storage: { ...opts.storage, migrate: false } });
+  process.send?.({ listening: running.url });
+  await new Promise<void>((resolve) => {
+    const stop = () => void running.close().then(resolve);
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', () => undefined); // the primary decides (a terminal's Ctrl-C reaches every process)
+  });
+  process.exit(0);
+}

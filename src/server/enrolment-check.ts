@@ -1,0 +1,76 @@
+// The decision on a new enrolment, taken in one short transaction after the 1:N check ran outside it (on the
+// in-memory index, palm-index.ts). The re-check on commit: with the person's row locked, every person stored or
+// changed since the position the index had reached is matched too, so an enrolment of the same palm that another
+// server process stored meanwhile is not missed. If that other enrolment is itself still undecided, the two raced:
+// both go to review. Runs inside the caller's transaction.
+import { decodeTemplate } from '../biometrics/template.ts';
+import type { Template } from '../biometrics/types.ts';
+import { bestMatch, GALLERY_STATUSES, type Duplicate, type OpenTemplates } from './palm-index.ts';
+import type { RepoTx } from './repo.ts';
+import { FOR_UPDATE, list, sql, type SqlConn } from './sql.ts';
+
+export type EnrolmentOutcome = { kind: 'skipped' } | { kind: 'confirmed' } | { kind: 'duplicate'; duplicateOf: string; race: boolean };
+
+/** Persons stored or changed after `since` (or not yet given a position), except `excludeId`. */
+async function changedSince(c: SqlConn, excludeId: string, since: number): Promise<Array<{ id: string; templates: string; digests: string }>> {
+  return c.all(sql`SELECT id, templates, digests FROM persons
+    WHERE id <> ${excludeId} AND templates IS NOT NULL AND status IN (${list([...GALLERY_STATUSES])}) AND (change_pos IS NULL OR change_pos > ${since})`);
+}
+
+function decodeAll(templates: readonly Buffer[]): Template[] | null {
+  try {
+    return templates.map((t) => decodeTemplate(t));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Confirms the provisional person, or flags it (and a racing undecided twin) for review.
+ * `found` is what the index check found; `since` the index position it had reached.
+ */
+export async function decideEnrolment(
+  r: RepoTx,
+  personId: string,
+  found: Duplicate | undefined,
+  since: number,
+  now: number,
+  publishPerson: (region: string, personId: string, accountId: string | null) => Promise<void>,
+  open: OpenTemplates,
+): Promise<EnrolmentOutcome> {
+  const c = r.conn;
+  const me = await c.get<{ status: string; templates: string | null; digests: string; region: string; account_id: string | null; terminal_id: string; seq: number }>(
+    sql`SELECT status, templates, digests, region, account_id, terminal_id, seq FROM persons WHERE id = ${personId}${FOR_UPDATE}`,
+  );
+  if (!me || me.status !== 'provisional' || me.templates === null) return { kind: 'skipped' };
+  const mine = open(personId, me.templates);
+  const myDigests = new Set(JSON.parse(me.digests) as string[]);
+  // The re-check on commit: whatever the index could not have seen yet.
+  const delta = await changedSince(c, personId, since);
+  let dup: Duplicate | undefined;
+  const exact = delta.find((d) => (JSON.parse(d.digests) as string[]).some((x) => myDigests.has(x)));
+  if (exact) dup = { personId: exact.id, score: 0 };
+  const probes = decodeAll(mine);
+  if (!dup && probes) dup = bestMatch(probes, delta.map((d) => ({ id: d.id, templates: open(d.id, d.templates) })));
+  if (!dup || (found && found.score < dup.score)) dup = found ?? dup;
+  let other: { status: string } | undefined;
+  if (dup) {
+    // The one found by the index may have been revoked since; and a twin still undecided has raced with us.
+    other = await c.get<{ status: string }>(sql`SELECT status FROM persons WHERE id = ${dup.personId}${FOR_UPDATE}`);
+    if (!other || !(GALLERY_STATUSES as readonly string[]).includes(other.status)) dup = undefined;
+  }
+  if (!dup) {
+    await r.setPersonStatus(personId, 'confirmed', null, now);
+    await publishPerson(me.region, personId, me.account_id);
+    return { kind: 'confirmed' };
+  }
+  await r.setPersonStatus(personId, 'duplicate_review', dup.personId, now);
+  await r.addReview({ terminalId: me.terminal_id, seq: Number(me.seq), kind: 'enrolment', reason: `possible duplicate of person ${dup.personId} (distance ${dup.score.toFixed(3)})`, at: now });
+  const race = other?.status === 'provisional';
+  if (race) {
+    const twin = (await r.getPerson(dup.personId))!;
+    await r.setPersonStatus(dup.personId, 'duplicate_review', personId, now);
+    await r.addReview({ terminalId: twin.terminal_id, seq: Number(twin.seq), kind: 'enrolment', reason: `possible duplicate of person ${personId}, enrolled at the same time (distance ${dup.score.toFixed(3)})`, at: now });
+  }
+  return { kind: 'duplicate', duplicateOf: dup.personId, race };
+}

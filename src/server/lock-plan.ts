@@ -1,0 +1,34 @@
+// Which balance rows an upload batch will check and move, known before it runs, so the batch can lock them all at
+// once in a fixed order (RepoTx.lockBalances). Two batches of different terminals that pay from the same customers
+// then queue on those rows in the same order instead of deadlocking crosswise. Rows found only while applying
+// (a refund's shop, a void's target) are locked when met; a rare deadlock among those is retried by sql.ts. Pure.
+import type { Prepared } from './ingest.ts';
+import { account } from './postings.ts';
+
+export interface BalanceKey {
+  account: string;
+  currency: string;
+}
+
+export function balancesTouched(prepared: readonly Prepared[], terminalId: string): BalanceKey[] {
+  const keys: BalanceKey[] = [];
+  for (const s of prepared) {
+    if (!s.ok) continue;
+    const rec = s.p.rec;
+    switch (rec.type) {
+      // The accounts of purchasePostings and payoutPostings (postings.ts).
+      case 'purchase':
+        keys.push({ account: account.customer(rec.accountId), currency: rec.currency }, { account: account.merchant(terminalId), currency: rec.currency });
+        break;
+      case 'salary_payout':
+        keys.push({ account: account.salary(rec.personId), currency: rec.currency }, { account: account.cash(terminalId), currency: rec.currency });
+        break;
+      case 'refund':
+        keys.push({ account: account.customer(rec.accountId), currency: rec.currency });
+        break;
+      default:
+        break;
+    }
+  }
+  return keys;
+}

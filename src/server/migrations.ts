@@ -1,0 +1,164 @@
+// The centre's schema as numbered, forward-only migrations for both backends (the terminal's pattern, see
+// src/store/migrations.ts, and README "Migrations" for why not a migration library). `meta.schema_version` holds
+// the number of the last one applied. Never edit a shipped migration: add a new one at the end.
+import { PalmPayError } from '../util/errors.ts';
+import { raw, sql, type Dialect, type SqlConn, type SqlDb } from './sql.ts';
+
+export interface CentreMigration {
+  version: number;
+  name: string;
+  /** The statements, one per entry, for each backend (DDL is transactional on both). */
+  statements: (d: Dialect) => string[];
+}
+
+const serial = (d: Dialect) => (d === 'sqlite' ? 'INTEGER PRIMARY KEY AUTOINCREMENT' : 'BIGSERIAL PRIMARY KEY');
+
+export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
+  {
+    version: 1,
+    name: 'terminals, records, double-entry ledger, review queue, registry, vouchers, purchases, feed, payroll imports',
+    // IF NOT EXISTS: databases made before numbered migrations already hold these tables and schema_version 1.
+    statements: (d) => [
+      'CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)',
+      `CREATE TABLE IF NOT EXISTS terminals (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, branch TEXT NOT NULL, region TEXT NOT NULL,
+        status TEXT NOT NULL, code_hash TEXT, code_expires BIGINT,
+        public_key TEXT, enc_key TEXT, cert TEXT,
+        created_at BIGINT NOT NULL, revoked_at BIGINT, last_seen BIGINT,
+        head_seq BIGINT NOT NULL DEFAULT 0, head_hash TEXT NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS records (
+        terminal_id TEXT NOT NULL, seq BIGINT NOT NULL, hash TEXT NOT NULL, type TEXT NOT NULL,
+        body TEXT NOT NULL, sig TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, received_at BIGINT NOT NULL,
+        PRIMARY KEY (terminal_id, seq))`,
+      `CREATE TABLE IF NOT EXISTS txns (
+        id ${serial(d)}, source TEXT NOT NULL, terminal_id TEXT, seq BIGINT, ref TEXT NOT NULL, memo TEXT NOT NULL,
+        voided_by TEXT, created_at BIGINT NOT NULL)`,
+      'CREATE INDEX IF NOT EXISTS txns_record ON txns (terminal_id, seq)',
+      `CREATE TABLE IF NOT EXISTS postings (
+        id ${serial(d)}, txn_id BIGINT NOT NULL, account TEXT NOT NULL, currency TEXT NOT NULL, amount BIGINT NOT NULL)`,
+      'CREATE INDEX IF NOT EXISTS postings_txn ON postings (txn_id)',
+      'CREATE INDEX IF NOT EXISTS postings_account ON postings (account)',
+      'CREATE TABLE IF NOT EXISTS balances (account TEXT NOT NULL, currency TEXT NOT NULL, balance BIGINT NOT NULL, PRIMARY KEY (account, currency))',
+      `CREATE TABLE IF NOT EXISTS review (
+        id ${serial(d)}, terminal_id TEXT, seq BIGINT, kind TEXT NOT NULL, reason TEXT NOT NULL,
+        created_at BIGINT NOT NULL, resolved_at BIGINT)`,
+      `CREATE TABLE IF NOT EXISTS persons (
+        id TEXT PRIMARY KEY, region TEXT NOT NULL, status TEXT NOT NULL,
+        account_id TEXT, terminal_id TEXT NOT NULL, seq BIGINT NOT NULL,
+        digests TEXT NOT NULL, templates TEXT, duplicate_of TEXT,
+        created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS vouchers (
+        id TEXT PRIMARY KEY, period TEXT NOT NULL, person_id TEXT NOT NULL, amount BIGINT NOT NULL, currency TEXT NOT NULL,
+        branch TEXT NOT NULL, lease_terminal TEXT NOT NULL, lease_id TEXT NOT NULL, status TEXT NOT NULL,
+        redeemed_by TEXT, created_at BIGINT NOT NULL, UNIQUE (person_id, period))`,
+      `CREATE TABLE IF NOT EXISTS purchases (
+        purchase_id TEXT PRIMARY KEY, terminal_id TEXT NOT NULL, seq BIGINT NOT NULL, account TEXT NOT NULL,
+        amount BIGINT NOT NULL, currency TEXT NOT NULL, refunded BIGINT NOT NULL DEFAULT 0)`,
+      `CREATE TABLE IF NOT EXISTS feed (
+        seq ${serial(d)}, audience TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL, created_at BIGINT NOT NULL)`,
+      'CREATE INDEX IF NOT EXISTS feed_audience ON feed (audience, seq)',
+      'CREATE INDEX IF NOT EXISTS feed_key ON feed (audience, kind, key)',
+      `CREATE TABLE IF NOT EXISTS payroll_imports (id ${serial(d)}, file_sha256 TEXT NOT NULL, rows BIGINT NOT NULL, created_at BIGINT NOT NULL)`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'commit-ordered positions for the feed and for person changes (no global lock); persons by account',
+    // Why: a sequence value is taken when a row is written, but transactions commit in another order, so a reader
+    // paging by it could pass a row that commits later. Rows are now written with a NULL position, and positions are
+    // handed out after commit, in order, under the row lock of their counter (sequencer.ts).
+    statements: (d) => [
+      'CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)',
+      'ALTER TABLE feed ADD COLUMN pos BIGINT',
+      'UPDATE feed SET pos = seq',
+      // From the last number ever handed out, not the largest left: a terminal may hold the number of a deleted row.
+      d === 'sqlite'
+        ? "INSERT INTO counters (name, value) SELECT 'feed', COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'feed'), 0)"
+        : "INSERT INTO counters (name, value) SELECT 'feed', CASE WHEN is_called THEN last_value ELSE 0 END FROM feed_seq_seq",
+      'CREATE UNIQUE INDEX feed_pos ON feed (pos)',
+      'CREATE INDEX feed_audience_pos ON feed (audience, pos)',
+      'CREATE INDEX feed_unpublished ON feed (seq) WHERE pos IS NULL',
+      'DROP INDEX feed_audience',
+      'ALTER TABLE persons ADD COLUMN change_pos BIGINT',
+      'UPDATE persons SET change_pos = 0',
+      "INSERT INTO counters (name, value) VALUES ('persons', 0)",
+      'CREATE INDEX persons_change ON persons (change_pos)',
+      'CREATE INDEX persons_unpublished ON persons (id) WHERE change_pos IS NULL',
+      'CREATE INDEX persons_account ON persons (account_id)',
+    ],
+  },
+  {
+    version: 3,
+    name: "the palm index's snapshot: each person's stage-1 entry codes, made once when the templates arrive",
+    // Why: at 10⁶ people, decoding and coarse-coding every template at start-up takes minutes; the 128-byte codes
+    // load in seconds (palm-index.ts). Derived data: NULL for templates that do not decode (exact match only).
+    statements: (d) => [
+      `ALTER TABLE persons ADD COLUMN codes ${d === 'sqlite' ? 'BLOB' : 'BYTEA'}`,
+      'ALTER TABLE persons ADD COLUMN code_hands TEXT',
+    ],
+  },
+];
+
+/** The newest schema this build knows. */
+export const SCHEMA_VERSION = CENTRE_MIGRATIONS[CENTRE_MIGRATIONS.length - 1]!.version;
+
+export class SchemaTooNewError extends PalmPayError {
+  constructor(found: number) {
+    super('SERVER_SCHEMA_TOO_NEW', `the centre database is at schema version ${found}, newer than this server (${SCHEMA_VERSION}): upgrade the server, never the other way round`);
+  }
+}
+
+/** A key for the PostgreSQL advisory lock that serialises migrations across processes (not used elsewhere). */
+const MIGRATION_LOCK = 727_100;
+
+async function versionOf(c: SqlConn): Promise<number> {
+  const exists = c.dialect === 'sqlite'
+    ? await c.get(sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'`)
+    : await c.get(sql`SELECT to_regclass('meta') AS t`).then((r) => (r?.t ? r : undefined));
+  if (!exists) return 0;
+  const row = await c.get<{ v: string }>(sql`SELECT v FROM meta WHERE k = 'schema_version'`);
+  return row ? Number(row.v) : 0;
+}
+
+/** The version the database is at, and the migrations it still needs (throws when it is newer than this build). */
+export async function pendingMigrations(db: SqlDb): Promise<{ current: number; pending: CentreMigration[] }> {
+  const current = await db.tx(versionOf);
+  if (current > SCHEMA_VERSION) throw new SchemaTooNewError(current);
+  return { current, pending: CENTRE_MIGRATIONS.filter((m) => m.version > current) };
+}
+
+/**
+ * Applies every pending migration, each in its own transaction with its version bump, so a failure leaves the
+ * database at the last complete version. Several server processes may start at once: PostgreSQL serialises them on
+ * an advisory lock, SQLite on its write lock, and each re-reads the version once it holds the lock.
+ */
+export async function migrate(db: SqlDb, opts: { upTo?: number; onApply?: (m: CentreMigration) => void } = {}): Promise<{ from: number; to: number; applied: number[] }> {
+  const { current: from } = await pendingMigrations(db);
+  const applied: number[] = [];
+  for (const m of CENTRE_MIGRATIONS) {
+    if (m.version <= from || m.version > (opts.upTo ?? SCHEMA_VERSION)) continue;
+    const did = await db.tx(async (c) => {
+      if (c.dialect === 'postgres') await c.run(sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+      const now = await versionOf(c);
+      if (now > SCHEMA_VERSION) throw new SchemaTooNewError(now);
+      if (now >= m.version) return false; // another process got here first
+      if (now !== m.version - 1) throw new PalmPayError('SERVER_SCHEMA_GAP', `cannot apply migration ${m.version} to a database at version ${now}`);
+      for (const stmt of m.statements(c.dialect)) await c.run(raw(stmt));
+      await c.run(sql`INSERT INTO meta (k, v) VALUES ('schema_version', ${String(m.version)}) ON CONFLICT (k) DO UPDATE SET v = excluded.v`);
+      return true;
+    });
+    if (did) {
+      applied.push(m.version);
+      opts.onApply?.(m);
+    }
+  }
+  return { from, to: await db.tx(versionOf), applied };
+}
+
+/** Refuses a database this build cannot serve: newer than it knows, or not yet migrated. */
+export async function assertCurrent(db: SqlDb): Promise<void> {
+  const { current } = await pendingMigrations(db);
+  if (current < SCHEMA_VERSION) {
+    throw new PalmPayError('SERVER_SCHEMA_OLD', `the centre database is at schema version ${current}; this server needs ${SCHEMA_VERSION}: run \`palmpay server migrate\``);
+  }
+}

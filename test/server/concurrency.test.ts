@@ -1,0 +1,244 @@
+// Several server processes on one PostgreSQL database (`palmpay server --workers 3`), terminals uploading at once,
+// each batch sent twice at the same moment, customers paying at several counters, a forged payout, and a feed
+// reader paging while it all happens. Afterwards the money invariants hold: no voucher paid twice, no account
+// overdrawn, every transaction's postings balance, balances equal their postings, every chain intact and gapless,
+// each record applied once, and the reader that paged during the load saw every event a fresh reader sees.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Central } from '../../src/server/service.ts';
+import { sql } from '../../src/server/sql.ts';
+import { CentreClient } from '../../src/sync/client.ts';
+import type { SignedRecord } from '../../src/protocol/record.ts';
+import type { RecordResult } from '../../src/protocol/schemas.ts';
+import { purchaseDraft } from '../../bench/sync/loadgen.ts';
+import { enrolCustomer, PG_URL, registeredTerminal, tempDb, type TestTerminal } from './helpers.ts';
+
+const TERMINALS = 4;
+const FUNDS = 1_000;
+const PRICE = 400;
+
+describe.skipIf(!PG_URL)('several server processes on one PostgreSQL database', () => {
+  let central: Central;
+  let cleanup: () => Promise<void>;
+  let server: ChildProcess | undefined;
+  let url = '';
+  const terminals: TestTerminal[] = [];
+
+  beforeAll(async () => {
+    const db = await tempDb('postgres');
+    cleanup = db.cleanup;
+    central = await Central.open(db.url);
+    for (let i = 1; i <= TERMINALS; i++) terminals.push(await registeredTerminal(central, `T${i}`, { branch: 'B1' }));
+    for (const c of ['C1', 'C2', 'C3']) await enrolCustomer(central, terminals[0]!, c, `A-${c}`);
+    await central.creditAccount('A-C1', FUNDS, 'SYP');
+    await central.creditAccount('A-C2', FUNDS, 'SYP');
+    const rows = Array.from({ length: 12 }, (_, i) => `2026-11,E${i + 1},${1000 + i},SYP,B1`);
+    await central.importPayroll(['period,person,amount,currency,branch', ...rows].join('\n'));
+    server = spawn(process.execPath, [join(import.meta.dirname, '../../bin/palmpay.js'), 'server', '--db', db.url, '--workers', '3', '--port', '0', '--pool', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`server did not start: ${log}`)), 90_000);
+      server!.stdout!.on('data', (d: Buffer) => {
+        log += d.toString();
+        const m = /listening on (http:\/\/\S+)/.exec(log);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      server!.stderr!.on('data', (d: Buffer) => void (log += d.toString()));
+      server!.on('exit', (code) => reject(new Error(`server exited ${code}: ${log}`)));
+    });
+    for (const t of terminals) t.client = new CentreClient({ baseUrl: url, credentials: { terminalId: t.id, sign: (m) => t.signer.sign(m) } });
+  }, 120_000);
+
+  afterAll(async () => {
+    if (server && server.exitCode === null) {
+      const exited = new Promise((r) => server!.once('exit', r));
+      server.kill('SIGTERM');
+      await exited;
+    }
+    await central?.close();
+    await cleanup?.();
+  }, 60_000);
+
+  it('keeps the money invariants with terminals interleaved across processes', async () => {
+    const vouchers = await central.repo.db.tx((c) => c.all<{ id: string; lease_terminal: string; lease_id: string; person_id: string; amount: number }>(sql`SELECT * FROM vouchers ORDER BY id`));
+    // Each terminal: a purchase by C1 (only two of four fit its funds), one by C3 (no funds), its own payouts,
+    // a payout of a voucher leased elsewhere (forged: review), purchases by C2 spread over all counters.
+    const chains = new Map<string, SignedRecord[]>();
+    terminals.forEach((t, i) => {
+      const recs: SignedRecord[] = [];
+      recs.push(t.chain.next(purchaseDraft(t.id, 1, 'C1', 'A-C1', PRICE)));
+      recs.push(t.chain.next(purchaseDraft(t.id, 2, 'C3', 'A-C3', 10)));
+      for (const v of vouchers.filter((x) => x.lease_terminal === t.id)) {
+        recs.push(t.chain.next({ type: 'salary_payout', operatorId: 'op', voucherId: v.id, leaseId: v.lease_id, personId: v.person_id, accountId: v.person_id, period: '2026-11', amountMinor: Number(v.amount), currency: 'SYP' }));
+      }
+      const foreign = vouchers.find((x) => x.lease_terminal !== t.id)!;
+      recs.push(t.chain.next({ type: 'salary_payout', operatorId: 'op', voucherId: foreign.id, leaseId: foreign.lease_id, personId: foreign.person_id, accountId: foreign.person_id, period: '2026-11', amountMinor: Number(foreign.amount), currency: 'SYP' }));
+      for (let k = 0; k < 5; k++) recs.push(t.chain.next(purchaseDraft(t.id, 10 + k, 'C2', 'A-C2', 30 + i)));
+      chains.set(t.id, recs);
+    });
+
+    // A feed reader pages while the load runs.
+    const reader = terminals[0]!;
+    let stop = false;
+    const seen = new Map<string, { seq: number; data: unknown }>();
+    let cursor = 0;
+    const readAll = async (from: number, into: Map<string, { seq: number; data: unknown }>) => {
+      let c = from;
+      for (;;) {
+        const page = await reader.client!.feed(c, 50);
+        // Templates are sealed afresh on every read and asOfSeq is the reader's head then: compare everything else.
+        for (const e of page.events) into.set(`${e.kind}|${e.key}`, { seq: e.seq, data: { ...e.data, templates: undefined, asOfSeq: undefined } });
+        c = page.cursor;
+        if (!page.more) return c;
+      }
+    };
+    const polling = (async () => {
+      while (!stop) cursor = await readAll(cursor, seen);
+    })();
+
+    const results = new Map<string, RecordResult[]>();
+    await Promise.all(
+      terminals.map(async (t) => {
+        const recs = chains.get(t.id)!;
+        const out: RecordResult[] = [];
+        for (let i = 0; i < recs.length; i += 3) {
+          const batch = recs.slice(i, i + 3);
+          // The same batch twice at once (a retry racing the original): each record is applied once.
+          const [a, b] = await Promise.all([t.client!.upload(batch), t.client!.upload(batch)]);
+          out.push(...a.results, ...b.results);
+        }
+        results.set(t.id, out);
+      }),
+    );
+    stop = true;
+    await polling;
+    cursor = await readAll(cursor, seen);
+
+    // Each record: exactly one applied outcome, the twin a duplicate of it.
+    for (const [tid, out] of results) {
+      const bySeq = new Map<number, string[]>();
+      for (const r of out) bySeq.set(r.seq!, [...(bySeq.get(r.seq!) ?? []), r.status]);
+      expect(bySeq.size, tid).toBe(chains.get(tid)!.length);
+      for (const [seq, statuses] of bySeq) {
+        expect(statuses.filter((s) => s === 'duplicate').length, `${tid}#${seq} ${statuses.join(',')}`).toBe(1);
+        expect(statuses.filter((s) => s === 'accepted' || s === 'review').length, `${tid}#${seq}`).toBe(1);
+      }
+    }
+
+    const q = <T>(f: ReturnType<typeof sql>) => central.repo.db.tx((c) => c.all<T>(f));
+    // C1 could pay at two counters only; nobody is overdrawn.
+    const c1 = await q<{ n: number }>(sql`SELECT COUNT(*) AS n FROM purchases WHERE account = 'A-C1'`);
+    expect(Number(c1[0]!.n)).toBe(Math.floor(FUNDS / PRICE));
+    const negative = await q(sql`SELECT account FROM balances WHERE account LIKE 'acct:%' AND balance < 0`);
+    expect(negative).toEqual([]);
+    expect(await central.repo.tx((r) => r.balance('acct:A-C3', 'SYP'))).toBe(0);
+    // Every voucher paid exactly once, by its holder; the forged payouts moved nothing.
+    const paid = await q<{ voucher: string; n: number }>(sql`SELECT redeemed_by AS voucher, COUNT(*) AS n FROM vouchers WHERE status = 'redeemed' GROUP BY redeemed_by`);
+    expect(paid.length).toBe(vouchers.length);
+    const payoutTxns = await q<{ memo: string; n: number }>(sql`SELECT memo, COUNT(*) AS n FROM txns WHERE memo LIKE 'salary payout%' GROUP BY memo`);
+    expect(payoutTxns.length).toBe(vouchers.length);
+    expect(payoutTxns.every((r) => Number(r.n) === 1)).toBe(true);
+    // Postings balance per transaction, and each balance is the sum of its postings.
+    expect((await central.repo.tx((r) => r.ledgerTotals())).unbalanced).toBe(0);
+    const drift = await q(sql`
+      SELECT b.account FROM balances b LEFT JOIN (SELECT account, currency, SUM(amount) AS s FROM postings GROUP BY account, currency) p
+        ON p.account = b.account AND p.currency = b.currency WHERE b.balance <> COALESCE(p.s, 0)`);
+    expect(drift).toEqual([]);
+    // Every chain intact: gapless, each record linked to the one before, the head at the last.
+    for (const t of terminals) {
+      const rows = await central.repo.tx((r) => r.listRecords(t.id));
+      const head = (await central.repo.tx((r) => r.getTerminal(t.id)))!;
+      expect(rows.map((r) => Number(r.seq))).toEqual(rows.map((_, i) => i + 1));
+      rows.forEach((r, i) => {
+        if (i > 0) expect((JSON.parse(r.body) as { prevHash: string }).prevHash).toBe(rows[i - 1]!.hash);
+      });
+      expect(Number(head.head_seq)).toBe(rows.length);
+      expect(head.head_hash).toBe(rows[rows.length - 1]!.hash);
+    }
+    // The reader that paged during the load holds the same latest state as one reading everything now.
+    const fresh = new Map<string, { seq: number; data: unknown }>();
+    await readAll(0, fresh);
+    expect(fresh.size).toBeGreaterThan(0);
+    for (const [k, v] of fresh) expect(seen.get(k), k).toEqual(v);
+  }, 120_000);
+});
+
+describe.skipIf(!PG_URL)('races the global lock used to hide (PostgreSQL)', () => {
+  it('one registration code activates one key, however many registrations race with it', async () => {
+    const db = await tempDb('postgres');
+    const central = await Central.open(db.url, { storage: { poolMax: 8 } });
+    try {
+      const { code } = await central.addTerminal({ id: 'T9', name: 'n', branch: 'B', region: 'R' });
+      const { newEncKeyPair } = await import('../../src/protocol/crypto.ts');
+      const { randomBytes } = await import('node:crypto');
+      const { signerFromSecretKey } = await import('../../src/protocol/sign.ts');
+      const keys = Array.from({ length: 6 }, () => Buffer.from(signerFromSecretKey(randomBytes(32)).publicKey).toString('hex'));
+      const outcomes = await Promise.allSettled(keys.map((publicKey) => central.registerTerminal({ code, publicKey, encKey: newEncKeyPair().publicHex })));
+      const won = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [keys[i]] : []));
+      expect(won.length).toBe(1);
+      expect(outcomes.filter((o) => o.status === 'rejected').every((o) => (o as PromiseRejectedResult).reason.code === 'REGISTRATION_CODE_INVALID')).toBe(true);
+      expect((await central.repo.tx((r) => r.getTerminal('T9')))?.public_key).toBe(won[0]);
+      // The same race, held open: the first registration waits between its read and its write.
+      const { sha256Hex } = await import('../../src/protocol/crypto.ts');
+      const second = await central.addTerminal({ id: 'T10', name: 'n', branch: 'B', region: 'R' });
+      const claim = (key: string, pause: number) =>
+        central.repo.tx(async (r) => {
+          const t = await r.getTerminalByCode(sha256Hex(second.code));
+          if (!t) return false;
+          await new Promise((res) => setTimeout(res, pause));
+          await r.activateTerminal(t.id, key, 'enc', '{}');
+          return true;
+        });
+      const slow = claim('key-a', 300);
+      await new Promise((res) => setTimeout(res, 100));
+      expect(await Promise.all([slow, claim('key-b', 0)])).toEqual([true, false]);
+    } finally {
+      await central.close();
+      await db.cleanup();
+    }
+  });
+});
+
+describe.skipIf(!PG_URL)('the palm index across server processes (PostgreSQL)', () => {
+  it('a process sees enrolments another confirmed, and two enrolments of one palm at once both go to review', async () => {
+    const db = await tempDb('postgres');
+    const a = await Central.open(db.url);
+    const b = await Central.open(db.url);
+    try {
+      await Promise.all([a.startIndex(50), b.startIndex(50)]);
+      const ta = await registeredTerminal(a, 'TA');
+      const tb = await registeredTerminal(a, 'TB');
+      const { randomBytes } = await import('node:crypto');
+      await enrolCustomer(a, ta, 'P1', 'A1', randomBytes(64));
+      // Process B learns of P1 from the change log alone.
+      for (let i = 0; i < 100 && b.palmIndex.stats().persons < 1; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(b.palmIndex.stats().persons).toBe(1);
+      // The same palm enrolled at two counters, each upload reaching another process, at the same moment.
+      const palm = randomBytes(64);
+      // Both signed records are in; the templates then arrive at the two processes together.
+      const { createHash } = await import('node:crypto');
+      const record = (t: TestTerminal, personId: string) => t.chain.next({
+        type: 'enrolment', operatorId: 'op-1', enrolmentId: `E-${personId}`, personId, person: { name: 'N', idNumber: 'X', accountId: `A-${personId}` },
+        templateDigests: [createHash('sha256').update(palm).digest('hex')], hands: ['left'], consent: { given: true, method: 'signature', textVersion: 'c1' }, provisional: true,
+      });
+      await a.ingest('TA', [record(ta, 'P2')]);
+      await b.ingest('TB', [record(tb, 'P3')]);
+      const rowA = (await a.repo.tx((r) => r.getTerminal('TA')))!;
+      const rowB = (await b.repo.tx((r) => r.getTerminal('TB')))!;
+      const [x, y] = await Promise.all([a.uploadTemplates(rowA, 'P2', [palm.toString('base64')]), b.uploadTemplates(rowB, 'P3', [palm.toString('base64')])]);
+      const p2 = (await a.repo.tx((r) => r.getPerson('P2')))!;
+      const p3 = (await a.repo.tx((r) => r.getPerson('P3')))!;
+      expect([p2.status, p3.status], JSON.stringify([x, y])).toEqual(['duplicate_review', 'duplicate_review']);
+      expect([p2.duplicate_of, p3.duplicate_of].sort()).toEqual(['P2', 'P3']);
+      expect((await a.reviewList()).filter((r) => r.kind === 'enrolment').length).toBe(2);
+    } finally {
+      await a.close();
+      await b.close();
+      await db.cleanup();
+    }
+  }, 60_000);
+});
