@@ -6,8 +6,15 @@ import { useTranslation } from 'react-i18next';
 import type { DayCloseState, EnrolmentState, FlowKind, HostApi, PayoutState, PurchaseState, ReversalState, SessionState, StatementState } from '@api/index.ts';
 import type { Transport } from '../api-client.ts';
 import { AuthPanel } from './parts.tsx';
-import { DayCloseScreen, EnrolmentScreen, PayoutScreen, PurchaseScreen, ReversalScreen, StatementScreen } from './screens.tsx';
+import { DayCloseScreen } from './day-close.tsx';
+import { EnrolmentScreen } from './enrolment.tsx';
+import { PayoutScreen } from './payout.tsx';
+import { PurchaseScreen } from './purchase.tsx';
+import { ReversalScreen } from './reversal.tsx';
+import { StatementScreen } from './statement.tsx';
 import { useKiosk } from './useKiosk.ts';
+import { kEn } from './i18n/en.ts';
+import { oneOf } from './i18n/keys.ts';
 
 /** Tiles of the home screen: testids keep the shell's role names for the three main roles. */
 const TILES: Array<{ kind: FlowKind; testId: string; main?: boolean }> = [
@@ -84,14 +91,14 @@ export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Tra
           </button>
         </>
       ) : (
-        <span data-testid="locked">{t(`k.session.locked.${session?.step === 'locked' ? session.reason : 'start'}`, { defaultValue: t('k.session.locked.start') })}</span>
+        <span data-testid="locked">{t(`k.session.locked.${session?.step === 'locked' && oneOf(kEn.session.locked, session.reason) ? session.reason : 'start'}`)}</span>
       )}
     </div>
   );
 
   const error = k.error && (
     <p className="notice warn" role="alert" data-testid="error" data-code={k.error}>
-      {t(`k.error.${k.error}`, { defaultValue: t('k.error.INTERNAL') })}
+      {oneOf(kEn.error, k.error) ? t(`k.error.${k.error}`) : t('k.error.INTERNAL')}
     </p>
   );
 

@@ -5,6 +5,8 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AuthState, Guidance, Money, Receipt } from '@api/index.ts';
 import { formatMoney, formatNumber } from '../format.ts';
+import { kEn } from './i18n/en.ts';
+import { oneOf, receiptLineKey } from './i18n/keys.ts';
 
 export function digitText(s: string, locale: string): string {
   const fmt = new Intl.NumberFormat(locale, { useGrouping: false });
@@ -110,7 +112,7 @@ export function PalmPanel({ guidance, prompt, locale, testId = 'palm' }: { guida
       </p>
       {guidance.hint && (
         <p className="palm-hint" role="alert" data-testid={`${testId}-hint`}>
-          {t(`k.fta.${guidance.hint}`, { defaultValue: t('k.fta.other') })}
+          {oneOf(kEn.fta, guidance.hint) ? t(`k.fta.${guidance.hint}`) : t('k.fta.other')}
         </p>
       )}
       {guidance.quality !== null && (
@@ -171,6 +173,11 @@ export function AuthPanel({ auth, purpose, locale, onPin, testId }: { auth: Auth
 
 export function ReceiptView({ receipt, locale }: { receipt: Receipt; locale: string }) {
   const { t } = useTranslation();
+  const receiptLine = (label: string, params: Record<string, string>) => {
+    const key = receiptLineKey(label);
+    // The key was checked against the catalogue just above; i18next cannot type a union of keys with parameters.
+    return key ? (t as unknown as (k: string, o: object) => string)(key, params) : '';
+  };
   return (
     <article className="receipt" data-testid="receipt" aria-label={t('k.receipt.title')}>
       <h2>{t(`k.receipt.kind.${receipt.kind}`)}</h2>
@@ -195,7 +202,7 @@ export function ReceiptView({ receipt, locale }: { receipt: Receipt; locale: str
       <ul className="receipt-lines">
         {receipt.lines.map((l, i) => (
           <li key={i}>
-            <span>{t(`k.${l.label}`, translateParams(l.params, locale))}</span>
+            <span>{receiptLine(l.label, translateParams(l.params, locale))}</span>
             {l.amount && <MoneyText money={l.amount} locale={locale} />}
           </li>
         ))}
