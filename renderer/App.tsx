@@ -69,16 +69,6 @@ export function App({ api, transport, initialSettings, initialStatus }: Props) {
           {t('status.host.lost')}
         </div>
       )}
-      {status.placeholders.length > 0 && (
-        <aside className="placeholders" data-testid="placeholders">
-          {t('placeholders.heading')}
-          <ul>
-            {status.placeholders.map((p) => (
-              <li key={p.part}>{t(`placeholders.${p.part}`)}</li>
-            ))}
-          </ul>
-        </aside>
-      )}
       <main>
         <Kiosk api={api} transport={transport} locale={locale} />
       </main>

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { type EnrolmentState, type PersonDraft } from '@api/index.ts';
 import { formatNumber } from '../format.ts';
 import { AuthPanel, PalmPanel, ReceiptView, useFocusHeading } from './parts.tsx';
+import { useNameInScript } from './names.tsx';
 import { Btn, Busy, Frame, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
 
 const FIELDS: Array<{ key: keyof PersonDraft; dir?: 'rtl' | 'ltr'; lang?: string; inputMode?: 'numeric' | 'tel' | 'text'; autoComplete: string }> = [
@@ -17,6 +18,7 @@ const FIELDS: Array<{ key: keyof PersonDraft; dir?: 'rtl' | 'ltr'; lang?: string
 
 export function EnrolmentScreen({ state: s, send, locale }: FlowProps<EnrolmentState>) {
   const { t } = useTranslation();
+  const nameOf = useNameInScript();
   const ref = useFocusHeading(s.step);
   const [draft, setDraft] = useState<PersonDraft>(s.step === 'form' ? s.draft : { nameAr: '', nameLatin: '', idNumber: '', phone: '', employer: '', accountId: '' });
   const f = (children: ReactNode, actions?: ReactNode) => (
@@ -40,6 +42,7 @@ export function EnrolmentScreen({ state: s, send, locale }: FlowProps<EnrolmentS
     case 'form':
       return f(
         <form
+          id="enrol-form"
           className="form"
           data-testid="enrol-form"
           onSubmit={(e) => {
@@ -72,18 +75,18 @@ export function EnrolmentScreen({ state: s, send, locale }: FlowProps<EnrolmentS
               </div>
             );
           })}
-          <div className="actions">
-            {cancel}
-            <button type="submit" className="primary" data-testid="form-submit">
-              {t('k.action.next')}
-            </button>
-          </div>
         </form>,
+        <>
+          {cancel}
+          <button type="submit" form="enrol-form" className="primary" data-testid="form-submit">
+            {t('k.action.next')}
+          </button>
+        </>,
       );
     case 'consent':
       return f(
         <>
-          <p className="consent" data-testid="consent-text">{t('k.enrolment.consentText', { name: s.draft.nameLatin })}</p>
+          <p className="consent" data-testid="consent-text">{t('k.enrolment.consentText', { name: nameOf({ ar: s.draft.nameAr, latin: s.draft.nameLatin }) })}</p>
         </>,
         <>
           <Btn id="back" onClick={() => send({ type: 'back' })}>{t('k.action.back')}</Btn>

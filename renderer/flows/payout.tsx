@@ -2,8 +2,8 @@
 import { type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { type PayoutState } from '@api/index.ts';
-import { formatNumber } from '../format.ts';
-import { digitText, MoneyText, PalmPanel, ReceiptView, useFocusHeading } from './parts.tsx';
+import { formatNumber, formatPeriod } from '../format.ts';
+import { MoneyText, PalmPanel, ReceiptView, useFocusHeading } from './parts.tsx';
 import { Btn, Busy, Frame, PersonCard, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
 
 export function PayoutScreen({ state: s, send, locale }: FlowProps<PayoutState>) {
@@ -39,7 +39,7 @@ export function PayoutScreen({ state: s, send, locale }: FlowProps<PayoutState>)
           <ul className="lines" data-testid="periods">
             {s.vouchers.map((v) => (
               <li key={v.id}>
-                <span>{t('k.payout.period', { period: digitText(v.period, locale) })}</span>
+                <span>{t('k.payout.period', { period: formatPeriod(v.period, locale) })}</span>
                 <MoneyText money={v.amount} locale={locale} />
               </li>
             ))}

@@ -1,6 +1,7 @@
 // A person's statement after a palm.
 import { type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { formatDateTime } from '../format.ts';
 import { type StatementState } from '@api/index.ts';
 import { digitText, MoneyText, PalmPanel, useFocusHeading } from './parts.tsx';
 import { Btn, Busy, Frame, PersonCard, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
@@ -41,7 +42,7 @@ export function StatementScreen({ state: s, send, locale }: FlowProps<StatementS
               <tbody>
                 {s.entries.map((e) => (
                   <tr key={e.ref}>
-                    <td>{new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(e.at))}</td>
+                    <td>{formatDateTime(new Date(e.at), locale)}</td>
                     <td>{t(`k.receipt.kind.${e.kind}`)}</td>
                     <td><MoneyText money={e.amount} locale={locale} /></td>
                     <td>{digitText(e.ref, locale)}</td>

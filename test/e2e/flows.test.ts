@@ -100,16 +100,19 @@ async function language(lng: 'ar' | 'en') {
   await expect.poll(() => page.getAttribute('html', 'lang')).toBe(lng);
 }
 
-/** Opens a tile; signs in first (palm + PIN) when the counter is locked. */
+/** Signs in on the lock screen (palm, then PIN) when `as` is given, then opens a tile. */
 async function open(tile: string, as?: { operator: string; pin: string }) {
+  if (as) await signIn(as);
   await tid(tile).click();
-  if (as) {
-    await tid('signin').waitFor();
-    await api.present(as.operator);
-    await tid('login-pin-ok').waitFor();
-    await keypad('login-pin', as.pin);
-  }
   await page.locator('[data-testid="flow"]').waitFor();
+}
+
+async function signIn(as: { operator: string; pin: string }) {
+  await tid('signin').waitFor();
+  await api.present(as.operator);
+  await tid('login-pin-ok').waitFor();
+  await keypad('login-pin', as.pin);
+  await tid('role-salary').waitFor();
 }
 
 async function lock() {
@@ -138,7 +141,7 @@ beforeAll(async () => {
   page.setDefaultTimeout(30_000); // generous: CI shares two cores with the other suites
   page.on('pageerror', (err) => pageErrors.push(err.message));
   await page.goto(terminal.url);
-  await tid('role-salary').waitFor();
+  await tid('signin').waitFor();
 }, 240_000);
 
 afterAll(async () => {
@@ -153,14 +156,15 @@ afterAll(async () => {
 describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
   it('ar: sign in with palm + PIN; a salary is paid once despite a double click', async () => {
     expect(await page.getAttribute('html', 'dir')).toBe('rtl');
-    await shot('ar-home');
-    await tid('role-salary').click();
     await tid('signin').waitFor();
     await shot('ar-signin-palm');
     await api.present('op-cashier');
     await tid('login-pin-ok').waitFor();
     await shot('ar-signin-pin');
     await keypad('login-pin', '1234');
+    await tid('role-salary').waitFor();
+    await shot('ar-home');
+    await tid('role-salary').click();
     await flowStep('palm', 'payout');
     await shot('ar-payout-palm');
     await api.present('emp-ahmad');
@@ -349,7 +353,7 @@ describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
     await shot('en-purchase-override-pin');
     await keypad('override-pin', '9999');
     await flowStep('approved');
-    expect(await tid('receipt').innerText()).toContain('Approved by supervisor op-super');
+    expect(await tid('receipt').innerText()).toContain('Approved by supervisor Sara');
     await shot('en-purchase-override-approved');
     await tid('done').click();
     expect(JSON.parse(db<string>(`SELECT body FROM journal WHERE type = 'purchase' ORDER BY seq DESC LIMIT 1`))).toMatchObject({
@@ -490,9 +494,9 @@ describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
   });
 
   it('en + ar: a statement after a palm (with placement guidance)', async () => {
-    await tid('role-statement').click();
-    await tid('error').waitFor(); // the enroller may not: ROLE_MISSING, said on screen
-    expect(await tid('error').getAttribute('data-code')).toBe('ROLE_MISSING');
+    // The enroller may not: the tile is greyed and says who can, before any tap.
+    expect(await tid('role-statement').isDisabled()).toBe(true);
+    expect(await tid('role-statement').innerText()).toContain('Only a cashier');
     await lock();
     await open('role-statement', SUPER);
     await flowStep('palm', 'statement');

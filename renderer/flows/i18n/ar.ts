@@ -196,6 +196,7 @@ export const kAr: KMessages = {
     closedSigned: 'أُغلق اليوم؛ تقرير Z سجل موقّع.',
   },
   session: {
+    lockedTitle: 'الصندوق مقفل',
     signedIn: 'مسجل الدخول: {{name}}',
     lock: 'قفل',
     locked: {
@@ -221,6 +222,7 @@ export const kAr: KMessages = {
     INTERNAL: 'حدث خطأ. حاول مجدداً.',
   },
   tile: {
+    onlyFor: { cashier: 'للصرّاف فقط', enroller: 'لموظف التسجيل فقط', supervisor: 'للمشرف فقط' },
     payout: { title: 'صرف الراتب', hint: 'دفع راتب موظف' },
     purchase: { title: 'شراء', hint: 'استلام دفعة في متجر' },
     enrolment: { title: 'تسجيل', hint: 'تسجيل شخص جديد' },

@@ -195,6 +195,7 @@ export const kEn = {
     closedSigned: 'The day is closed; the Z-report is a signed record.',
   },
   session: {
+    lockedTitle: 'Counter locked',
     signedIn: 'Signed in: {{name}}',
     lock: 'Lock',
     locked: {
@@ -220,6 +221,7 @@ export const kEn = {
     INTERNAL: 'Something went wrong. Try again.',
   },
   tile: {
+    onlyFor: { cashier: 'Only a cashier can do this', enroller: 'Only an enroller can do this', supervisor: 'Only a supervisor can do this' },
     payout: { title: 'Salary', hint: 'Pay an employee’s salary' },
     purchase: { title: 'Purchase', hint: 'Take a payment in a shop' },
     enrolment: { title: 'Enrolment', hint: 'Register a new person' },

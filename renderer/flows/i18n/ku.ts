@@ -196,6 +196,7 @@ export const kKu: KMessages = {
     closedSigned: 'Roj hat girtin; rapora Z tomareke îmzekirî ye.',
   },
   session: {
+    lockedTitle: 'Kase kilîtkirî ye',
     signedIn: 'Têketî: {{name}}',
     lock: 'Kilît bike',
     locked: {
@@ -221,6 +222,7 @@ export const kKu: KMessages = {
     INTERNAL: 'Tiştek xelet çû. Dîsa biceribîne.',
   },
   tile: {
+    onlyFor: { cashier: 'Tenê kasiyer dikare', enroller: 'Tenê karmendê tomarkirinê dikare', supervisor: 'Tenê serpereştyar dikare' },
     payout: { title: 'Meaş', hint: 'Meaşê karmendekî bide' },
     purchase: { title: 'Kirîn', hint: 'Li dikanê pere werbigire' },
     enrolment: { title: 'Tomarkirin', hint: 'Kesekî nû tomar bike' },
