@@ -49,8 +49,10 @@ export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Tra
   const nameOf = useNameInScript();
   // The last reason the counter locked, kept while the next sign-in runs (the lock screen says it).
   const [lockReason, setLockReason] = useState<string>('start');
+  const idleLock = useRef(false); // the screen's own idle lock reaches the host as a plain 'lock'
   useEffect(() => {
-    if (session?.step === 'locked') setLockReason(session.reason);
+    if (session?.step === 'active') idleLock.current = false; // signed in again: the next lock has its own reason
+    if (session?.step === 'locked') setLockReason(idleLock.current ? 'idle' : session.reason);
   }, [session]);
 
   // Locked with no screen open: start the sign-in at once, so a palm laid on the lock screen signs in.
@@ -76,6 +78,7 @@ export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Tra
       const { k: kk, active: signedIn, idleMs: toHome, lockMs: toLock } = latest.current;
       const quiet = Date.now() - last;
       if (signedIn && quiet >= toLock) {
+        idleLock.current = true;
         kk.sessionSend({ type: 'lock' });
         last = Date.now();
       } else if (!left && quiet >= toHome && kk.flow && LEAVABLE.has(kk.flow.state.step)) {

@@ -65,6 +65,9 @@ export function DayCloseScreen({ state: s, send, locale }: FlowProps<DayCloseSta
                     id={id}
                     data-testid={id}
                     inputMode="numeric"
+                    // Select the count on focus: typing 5 into a box showing ٠ gives 5 notes, not 50.
+                    onFocus={(e) => e.currentTarget.select()}
+                    onClick={(e) => e.currentTarget.select()}
                     value={digitText(String(c.count), locale)}
                     onChange={(e) => {
                       const n = Number(e.target.value.replace(/[\u0660-\u0669]/g, (d) => String(d.charCodeAt(0) - 0x660)).replace(/\D/g, '') || '0');

@@ -1,6 +1,6 @@
 // The parts every flow screen shares: the frame (heading, body, and the footer with the step's actions, kept in
 // view at every screen size), the busy indicator, buttons, the refusal box and the person card.
-import type { ReactNode, RefObject } from 'react';
+import { useState, type ReactNode, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { UiEvent } from '@api/index.ts';
 import { kEn } from './i18n/en.ts';
@@ -54,8 +54,35 @@ export function useFlowButtons(send: (e: UiEvent) => void) {
   return {
     cancel: <Btn id="cancel" onClick={() => send({ type: 'cancel' })}>{t('k.action.cancel')}</Btn>,
     done: <Btn id="done" kind="primary" onClick={() => send({ type: 'done' })}>{t('k.action.done')}</Btn>,
-    print: <Btn id="print" onClick={() => send({ type: 'print' })}>{t('k.action.print')}</Btn>,
+    print: <PrintButton onPrint={() => send({ type: 'print' })} />,
   };
+}
+
+/**
+ * Print, with feedback: after the first print the screen says it went to the printer, and the button prints a copy
+ * (the printer marks every reprint of a record "COPY" / "نسخة", so a reprint never passes for a second original).
+ */
+function PrintButton({ onPrint }: { onPrint(): void }) {
+  const { t } = useTranslation();
+  const [prints, setPrints] = useState(0);
+  return (
+    <>
+      {prints > 0 && (
+        <span className="print-note" role="status" data-testid="print-note" data-prints={prints}>
+          {prints === 1 ? t('k.print.sent') : t('k.print.copySent')}
+        </span>
+      )}
+      <Btn
+        id="print"
+        onClick={() => {
+          setPrints((n) => n + 1);
+          onPrint();
+        }}
+      >
+        {prints === 0 ? t('k.action.print') : t('k.print.again')}
+      </Btn>
+    </>
+  );
 }
 
 /** Every reason code the host may send, as the message catalogue names them (the English file is the shape). */

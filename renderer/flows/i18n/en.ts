@@ -49,6 +49,7 @@ export const kEn = {
     refundOf: 'Refund of receipt no. {{seq}}',
     voidOf: 'Void of receipt no. {{seq}}',
     enrolled: 'Palms captured: left {{left}}, right {{right}}',
+    unconfirmed: 'NOT confirmed by the employee’s palm (continued without confirmation)',
     provisional: 'Provisional until the centre confirms it',
     z: {
       payout: 'Salary payouts: {{count}}',
@@ -63,7 +64,8 @@ export const kEn = {
       reason: 'Reason: {{reason}}',
     },
   },
-  action: { cancel: 'Cancel', done: 'Done', retry: 'Try again', print: 'Print receipt', next: 'Next', back: 'Back' },
+  print: { sent: 'Sent to the printer.', copySent: 'A copy, marked COPY, was sent to the printer.', again: 'Print a copy' },
+  action: { cancel: 'Back', done: 'Done', retry: 'Try again', print: 'Print receipt', next: 'Next', back: 'Back' },
   busy: {
     lookup: 'Looking up…',
     recording: 'Recording and signing…',
@@ -228,7 +230,7 @@ export const kEn = {
     bill: { title: 'Electricity bill', hint: 'Pay a bill by subscriber number' },
     statement: { title: 'Statement', hint: 'A person’s recent payments' },
     refund: { title: 'Refund', hint: 'Needs a supervisor' },
-    void: { title: 'Void', hint: 'Cancel today’s payment (supervisor)' },
+    void: { title: 'Void', hint: 'Void one of today’s payments (supervisor)' },
     dayClose: { title: 'Day close', hint: 'Z-report and cash count' },
   },
 };

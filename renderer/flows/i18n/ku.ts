@@ -2,7 +2,7 @@
 import type { KMessages } from './en.ts';
 
 export const kKu: KMessages = {
-  keypad: { empty: 'Li ser klavyeya hejmaran binivîse', back: 'Hejmara dawî jê bibe', clear: 'Paqij bike', clearShort: 'P' },
+  keypad: { empty: 'Li ser klavyeya hejmaran binivîse', back: 'Hejmara dawî jê bibe', clear: 'Paqij bike', clearShort: 'Paqij' },
   palm: { absent: 'Hêj dest li ser skanerê nîne', unknown: 'Dest hat dîtin', closer: 'Dest nêzîk bike', farther: 'Dest hinekî dûr bike', ok: 'Baş e — bêlive bimîne', quality: 'Kalîte' },
   fta: {
     'no-hand': 'Dest nehat dîtin. Tevahiya destê xwe rast deyne ser skanerê.',
@@ -50,6 +50,7 @@ export const kKu: KMessages = {
     refundOf: 'Vegerandina meqbûza hejmar {{seq}}',
     voidOf: 'Betalkirina meqbûza hejmar {{seq}}',
     enrolled: 'Wêneyên kefê: çep {{left}}, rast {{right}}',
+    unconfirmed: 'Karmend bi kefê wergirtin piştrast NEKIR (bê piştrastkirin berdewam kir)',
     provisional: 'Demkî ye heta ku navend piştrast bike',
     z: {
       payout: 'Dayîna meaşan: {{count}}',
@@ -64,7 +65,8 @@ export const kKu: KMessages = {
       reason: 'Sedem: {{reason}}',
     },
   },
-  action: { cancel: 'Betal bike', done: 'Qediya', retry: 'Dîsa biceribîne', print: 'Meqbûzê çap bike', next: 'Pêş de', back: 'Vegere' },
+  print: { sent: 'Ji çaperê re hat şandin.', copySent: 'Kopiyek, bi nîşana KOPÎ, ji çaperê re hat şandin.', again: 'Kopiyekê çap bike' },
+  action: { cancel: 'Paşve', done: 'Qediya', retry: 'Dîsa biceribîne', print: 'Meqbûzê çap bike', next: 'Pêş de', back: 'Paşve' },
   busy: {
     lookup: 'Tê gerandin…',
     recording: 'Tê tomarkirin û îmzekirin…',

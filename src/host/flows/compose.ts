@@ -3,7 +3,7 @@
 // palm-vein recognition over the templates in the store (palm.ts), a simulated cash drawer and receipt printer,
 // and the FlowHost. The runtime (src/host/runtime.ts)
 // calls createKiosk and wires its views into the API events.
-import { appendFileSync } from 'node:fs';
+import { receiptLogPrinter } from './receipt-log.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimulatedScanner } from '../../../drivers/sim/simulator.ts';
@@ -23,7 +23,6 @@ import { encodePalm, fuseCaptures, PalmIdentifier, SCANNER_DESCRIPTION, ScannerP
 import { folderPalms, syntheticPalms } from './palm-images.ts';
 import { enrolStoredRow, loadPalmIndex, PALM_SNAPSHOT_FILE, SnapshotKeeper, writePalmSnapshot } from './palm-index.ts';
 import { SqliteBank } from './sqlite-bank.ts';
-import type { Receipt } from './types.ts';
 
 export interface KioskOptions {
   dataDir: string;
@@ -127,12 +126,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
       log('cash drawer opened (simulated)');
     },
   };
-  const printer: Printer = {
-    async print(receipt: Receipt) {
-      // A stand-in printer: one JSON line per receipt in <data>/receipts.log.
-      appendFileSync(join(opts.dataDir, 'receipts.log'), `${JSON.stringify(receipt)}\n`);
-    },
-  };
+  const printer: Printer = receiptLogPrinter(opts.dataDir);
 
   const link = opts.link === false ? null : await startLink(terminal, opts.dataDir, { fastRetry: typeof opts.link === 'object' && opts.link.fastRetry });
   // The feed's enrolments and revocations reach the running index (the store already holds them).
@@ -175,7 +169,8 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     link,
     placeholders,
     status,
-    simPalms: [...new Set(demoPalms.map((p) => p.palm)), 'stranger'],
+    // 'stranger' is never enrolled (the unknown-palm demo); the new-hand-N palms are fresh hands for enrolment demos.
+    simPalms: [...new Set(demoPalms.map((p) => p.palm)), 'stranger', 'new-hand-1', 'new-hand-2', 'new-hand-3'],
     present: (...p) => sim.enqueue(...p),
     setDrawerFails: (f) => void (drawerFails = f),
     setLinkUp: (up) => link?.setUp(up),

@@ -2,6 +2,7 @@
 // counted → the record is written (BEFORE the drawer opens) → drawer → the person confirms with the palm again →
 // receipt. Refusals say exactly why. Paying twice is impossible in the store (see bank.ts `recordPayout`); the
 // guards here only keep the screen honest (a double click in 'recording' does nothing).
+import { markUnconfirmed } from './receipts.ts';
 import { go, stay, type Step } from './machine.ts';
 import {
   applyPlacement, isPlacement, NO_GUIDANCE,
@@ -156,7 +157,7 @@ export function reducePayout(s: PayoutState, e: PayoutEvent): Step<PayoutState, 
         if (attempts >= CONFIRM_ATTEMPTS) return to({ ...s, attempts });
         return to({ ...s, attempts, guidance: NO_GUIDANCE }, { type: 'verifyPalm', personId: s.person.id });
       }
-      if (e.type === 'confirm.skip') return to({ step: 'receipt', person: s.person, receipt: s.receipt, confirmed: false });
+      if (e.type === 'confirm.skip') return to({ step: 'receipt', person: s.person, receipt: markUnconfirmed(s.receipt), confirmed: false });
       return stay(s);
     case 'receipt':
       if (e.type === 'print') return go(s, { type: 'print', receipt: s.receipt });

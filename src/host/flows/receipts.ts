@@ -65,3 +65,9 @@ export function enrolmentReceipt(m: RecordMeta, person: Person, captures: { left
 export function dayCloseReceipt(m: RecordMeta, lines: ReceiptLine[]): Receipt {
   return { kind: 'day-close', ...m, lines };
 }
+
+/** A payout the employee did not confirm by palm: the receipt says so, on screen and on paper. */
+export function markUnconfirmed(receipt: Receipt): Receipt {
+  if (receipt.lines.some((l) => l.label === 'receipt.unconfirmed')) return receipt;
+  return { ...receipt, lines: [...receipt.lines, { label: 'receipt.unconfirmed' }] };
+}
