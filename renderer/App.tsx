@@ -9,6 +9,7 @@ import { SimPanel } from './components/SimPanel.tsx';
 import { formatDateTime } from './format.ts';
 import { intlLocale, textDirection } from './i18n/index.ts';
 import { Kiosk } from './flows/Kiosk.tsx';
+import { LinkContext } from './flows/link-context.ts';
 
 interface Props {
   api: HostApi;
@@ -70,7 +71,9 @@ export function App({ api, transport, initialSettings, initialStatus }: Props) {
         </div>
       )}
       <main>
-        <Kiosk api={api} transport={transport} locale={locale} />
+        <LinkContext.Provider value={status.link.state}>
+          <Kiosk api={api} transport={transport} locale={locale} />
+        </LinkContext.Provider>
       </main>
       <SimPanel api={api} />
       <StatusBar status={status} locale={locale} />

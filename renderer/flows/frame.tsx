@@ -4,6 +4,8 @@ import { useState, type ReactNode, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { UiEvent } from '@api/index.ts';
 import { kEn } from './i18n/en.ts';
+import { oneOf } from './i18n/keys.ts';
+import { useLinkState } from './link-context.ts';
 import { PersonIcon } from './parts.tsx';
 import { PersonName } from './names.tsx';
 
@@ -93,13 +95,15 @@ export function isReasonCode(reason: string): reason is ReasonCode {
   return Object.hasOwn(kEn.reason, reason);
 }
 
+/** Why, and what to do next; the advice follows the link state the status bar shows. */
 export function Reason({ reason }: { reason: ReasonCode }) {
   const { t } = useTranslation();
+  const link = useLinkState();
   const known = isReasonCode(reason);
   return (
     <div className="reason" role="alert" data-testid="reason" data-reason={reason}>
       <p className="reason-title">{known ? t(`k.reason.${reason}.title`) : t('k.error.INTERNAL')}</p>
-      {known && <p className="reason-todo">{t(`k.reason.${reason}.todo`)}</p>}
+      {known && <p className="reason-todo" data-link={link}>{link === 'up' && oneOf(kEn.reasonOnline, reason) ? t(`k.reasonOnline.${reason}`) : t(`k.reason.${reason}.todo`)}</p>}
     </div>
   );
 }

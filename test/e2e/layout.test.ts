@@ -211,6 +211,21 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     await tid('done').click();
     await api.fault({ limits: { perTransactionMaxMinor: 50_000_000 } });
 
+    // A decline agrees with the status bar: with the link up it does not say "connect to the centre".
+    const online = async () => {
+      const text = await tid('status-link').innerText();
+      return text.includes('متصل') && !text.includes('غير متصل');
+    };
+    await expect.poll(online, { timeout: 15_000 }).toBe(true);
+    await tid('role-purchase').click();
+    await keypad('amount', '1000');
+    await api.present('cust-old');
+    await flowStep('declined');
+    expect(await tid('reason').getAttribute('data-reason')).toBe('limit-allowance-expired');
+    expect(await page.locator('.reason-todo').getAttribute('data-link')).toBe('up');
+    expect(await page.locator('.reason-todo').innerText()).toContain('الاتصال قائم');
+    await tid('done').click();
+
     await tid('role-bill').click();
     await flowStep('subscriber');
     await fits('ar-bill-subscriber');

@@ -103,6 +103,15 @@ export const kEn = {
     'consent-refused': { title: 'The person did not consent.', todo: 'Nothing was stored.' },
     'nothing-to-close': { title: 'Nothing to close.', todo: 'There are no records since the last close.' },
   },
+  reasonOnline: {
+    'limit-transaction-cap': 'Pay a smaller amount, or ask a supervisor to raise the limit.',
+    'limit-customer-allowance': 'Pay a smaller amount, or ask a supervisor to raise the allowance.',
+    'limit-no-allowance': 'The centre gave this customer no allowance at this terminal. Send them to the branch office.',
+    'limit-allowance-expired': 'The link is up; the centre renews the allowance at the next sync. Try again in a minute.',
+    'limit-terminal-total': 'The link is up; the stored payments are being uploaded. Try again in a minute.',
+    'limit-record-age': 'The link is up; the stored payments are being uploaded. Try again in a minute.',
+    'limit-sync-age': 'The link is up; the terminal is syncing now. Try again in a minute.',
+  },
   payout: {
     step: { palm: 'Salary payout', loading: 'Salary payout', refused: 'Cannot pay', review: 'Salary owed', recording: 'Recording the payout', failed: 'Not paid', drawer: 'Cash drawer', confirm: 'Confirm receipt of the cash', receipt: 'Paid', finished: 'Salary payout' },
     palmPrompt: 'Ask the employee to lay their palm on the scanner.',

@@ -104,6 +104,15 @@ export const kKu: KMessages = {
     'consent-refused': { title: 'Kes razî nebû.', todo: 'Tiştek nehat parastin.' },
     'nothing-to-close': { title: 'Tiştek ji bo girtinê tune.', todo: 'Ji girtina dawî ve tu tomar tune.' },
   },
+  reasonOnline: {
+    'limit-transaction-cap': 'Mîqdarek piçûktir bide, an ji serpereştyar bixwaze ku sînorê bilind bike.',
+    'limit-customer-allowance': 'Mîqdarek piçûktir bide, an ji serpereştyar bixwaze ku destûrê bilind bike.',
+    'limit-no-allowance': 'Navendê li vê termînalê destûr neda vî xerîdarî. Wî bişîne ofîsa şaxê.',
+    'limit-allowance-expired': 'Girêdan heye; navend di senkronîzasyona bê de destûrê nû dike. Piştî deqeyekê dîsa biceribîne.',
+    'limit-terminal-total': 'Girêdan heye; dayînên tomarkirî tên şandin. Piştî deqeyekê dîsa biceribîne.',
+    'limit-record-age': 'Girêdan heye; dayînên tomarkirî tên şandin. Piştî deqeyekê dîsa biceribîne.',
+    'limit-sync-age': 'Girêdan heye; termînal niha senkronîze dike. Piştî deqeyekê dîsa biceribîne.',
+  },
   payout: {
     step: { palm: 'Dayîna meaşê', loading: 'Dayîna meaşê', refused: 'Nayê dayîn', review: 'Meaşê deyndar', recording: 'Dayîn tê tomarkirin', failed: 'Nehat dayîn', drawer: 'Çekmeceya pereyan', confirm: 'Wergirtina pereyan piştrast bike', receipt: 'Hat dayîn', finished: 'Dayîna meaşê' },
     palmPrompt: 'Ji karmend bixwaze ku kefa xwe deyne ser skanerê.',
