@@ -9,6 +9,7 @@ import { SimPanel } from './components/SimPanel.tsx';
 import { formatDateTime } from './format.ts';
 import { intlLocale, textDirection } from './i18n/index.ts';
 import { Kiosk } from './flows/Kiosk.tsx';
+import { LinkContext } from './flows/link-context.ts';
 
 interface Props {
   api: HostApi;
@@ -69,18 +70,10 @@ export function App({ api, transport, initialSettings, initialStatus }: Props) {
           {t('status.host.lost')}
         </div>
       )}
-      {status.placeholders.length > 0 && (
-        <aside className="placeholders" data-testid="placeholders">
-          {t('placeholders.heading')}
-          <ul>
-            {status.placeholders.map((p) => (
-              <li key={p.part}>{t(`placeholders.${p.part}`)}</li>
-            ))}
-          </ul>
-        </aside>
-      )}
       <main>
-        <Kiosk api={api} transport={transport} locale={locale} />
+        <LinkContext.Provider value={status.link.state}>
+          <Kiosk api={api} transport={transport} locale={locale} />
+        </LinkContext.Provider>
       </main>
       <SimPanel api={api} />
       <StatusBar status={status} locale={locale} />

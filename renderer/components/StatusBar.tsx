@@ -1,4 +1,5 @@
-// The bottom bar: scanner, link and queue, each flagged when it is still a placeholder.
+// The bottom bar: scanner, link and queue, each flagged when it is still a placeholder, and one small badge
+// counting the placeholder parts in use (their names in its tooltip), instead of a block on every screen.
 import { useTranslation } from 'react-i18next';
 import type { Status } from '@api/index.ts';
 import { formatNumber } from '../format.ts';
@@ -28,6 +29,12 @@ export function StatusBar({ status, locale }: { status: Status; locale: string }
         <span>{formatNumber(status.queue.length, locale)}</span>
         {badge(status.placeholders.some((p) => p.part === 'queue'))}
       </div>
+      <span className="spacer" />
+      {status.placeholders.length > 0 && (
+        <span className="badge" data-testid="placeholders" title={status.placeholders.map((p) => t(`placeholders.${p.part}`)).join(' · ')}>
+          {t('placeholders.badge', { n: formatNumber(status.placeholders.length, locale) })}
+        </span>
+      )}
     </footer>
   );
 }

@@ -1,13 +1,22 @@
-// The kiosk's main area: the home tiles (the attract screen), the operator sign-in (palm + PIN), and the running
-// flow's screen. After a quiet spell it returns to the home screen by itself; the host locks the session too.
+// The kiosk's main area: the lock screen (which is the sign-in: a palm laid on it signs in, then the PIN), the
+// home tiles once signed in (a task the operator's role cannot do is greyed, saying who can), and the running
+// flow's screen. After a quiet spell it returns to the home screen, and locks after the documented idle time.
 import './flows.css';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { DayCloseState, EnrolmentState, FlowKind, HostApi, PayoutState, PurchaseState, ReversalState, SessionState, StatementState } from '@api/index.ts';
+import type { DayCloseState, EnrolmentState, FlowKind, HostApi, PayoutState, PurchaseState, ReversalState, SessionState, SessionView, StatementState } from '@api/index.ts';
 import type { Transport } from '../api-client.ts';
 import { AuthPanel } from './parts.tsx';
-import { DayCloseScreen, EnrolmentScreen, PayoutScreen, PurchaseScreen, ReversalScreen, StatementScreen } from './screens.tsx';
+import { DayCloseScreen } from './day-close.tsx';
+import { EnrolmentScreen } from './enrolment.tsx';
+import { PayoutScreen } from './payout.tsx';
+import { PurchaseScreen } from './purchase.tsx';
+import { ReversalScreen } from './reversal.tsx';
+import { StatementScreen } from './statement.tsx';
 import { useKiosk } from './useKiosk.ts';
+import { useNameInScript } from './names.tsx';
+import { kEn } from './i18n/en.ts';
+import { oneOf } from './i18n/keys.ts';
 
 /** Tiles of the home screen: testids keep the shell's role names for the three main roles. */
 const TILES: Array<{ kind: FlowKind; testId: string; main?: boolean }> = [
@@ -24,78 +33,109 @@ const TILES: Array<{ kind: FlowKind; testId: string; main?: boolean }> = [
 /** Steps a quiet screen may leave on its own (nothing is half-written there). */
 const LEAVABLE = new Set(['palm', 'refused', 'review', 'subscriber', 'amount', 'pin', 'declined', 'lookup', 'found', 'form', 'consent', 'shown', 'count', 'failed', 'receipt', 'approved', 'done', 'enrolled', 'closed']);
 
-/** Inactivity before the attract screen; `#…&idleMs=N` in the URL shortens it (tests). */
-function idleSetting(fallback: number): number {
-  const n = Number(new URLSearchParams(window.location.hash.slice(1)).get('idleMs'));
+/** A duration from the URL fragment (`#…&idleMs=N&lockMs=N`, tests only), else the fallback. */
+function msSetting(name: string, fallback: number): number {
+  const n = Number(new URLSearchParams(window.location.hash.slice(1)).get(name));
   return Number.isSafeInteger(n) && n >= 1000 ? n : fallback;
 }
 
 export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Transport; locale: string }) {
-  const [idleMs] = useState(() => idleSetting(90_000));
   const { t } = useTranslation();
   const k = useKiosk(api, transport);
-  const [wanted, setWanted] = useState<FlowKind | null>(null);
+  const [idleMs] = useState(() => msSetting('idleMs', 90_000));
+  const lockMs = msSetting('lockMs', k.session?.lockAfterMs ?? 120_000);
   const session = k.session?.state as SessionState | undefined;
   const active = session?.step === 'active';
-
-  // Signed in while a tile was waiting: open it.
+  const nameOf = useNameInScript();
+  // The last reason the counter locked, kept while the next sign-in runs (the lock screen says it).
+  const [lockReason, setLockReason] = useState<string>('start');
+  const idleLock = useRef(false); // the screen's own idle lock reaches the host as a plain 'lock'
   useEffect(() => {
-    if (active && wanted) {
-      k.start(wanted);
-      setWanted(null);
-    }
-  }, [active, wanted, k]);
+    if (session?.step === 'active') idleLock.current = false; // signed in again: the next lock has its own reason
+    if (session?.step === 'locked') setLockReason(idleLock.current ? 'idle' : session.reason);
+  }, [session]);
 
-  // Back to the attract screen after inactivity (touch, click or key). The ref keeps one timer for the page.
-  const latest = useRef({ k, loginOpen: session?.step === 'login' });
-  latest.current = { k, loginOpen: session?.step === 'login' };
+  // Locked with no screen open: start the sign-in at once, so a palm laid on the lock screen signs in.
+  const locked = session?.step === 'locked';
+  useEffect(() => {
+    if (locked && !k.flow) k.sessionSend({ type: 'login.start' });
+  }, [locked, k.flow, k]);
+
+  // Inactivity (no touch, click or key): back to the home screen after idleMs, and the counter locks after
+  // lockMs, counted from the same last touch (leaving a screen is not activity). One timer for the page.
+  const latest = useRef({ k, active, idleMs, lockMs });
+  latest.current = { k, active, idleMs, lockMs };
   useEffect(() => {
     let last = Date.now();
-    const touch = () => (last = Date.now());
+    let left = false;
+    const touch = () => {
+      last = Date.now();
+      left = false;
+    };
     const events = ['pointerdown', 'keydown'] as const;
     events.forEach((e) => window.addEventListener(e, touch));
     const timer = setInterval(() => {
-      if (Date.now() - last < idleMs) return;
-      last = Date.now();
-      const { k: kk, loginOpen } = latest.current;
-      if (kk.flow && LEAVABLE.has(kk.flow.state.step)) kk.leave();
-      if (loginOpen) kk.sessionSend({ type: 'login.cancel' });
-      setWanted(null);
-    }, 1000);
+      const { k: kk, active: signedIn, idleMs: toHome, lockMs: toLock } = latest.current;
+      const quiet = Date.now() - last;
+      if (signedIn && quiet >= toLock) {
+        idleLock.current = true;
+        kk.sessionSend({ type: 'lock' });
+        last = Date.now();
+      } else if (!left && quiet >= toHome && kk.flow && LEAVABLE.has(kk.flow.state.step)) {
+        left = true;
+        kk.leave();
+      }
+    }, 500);
     return () => {
       events.forEach((e) => window.removeEventListener(e, touch));
       clearInterval(timer);
     };
-  }, [idleMs]);
+  }, []);
 
-  const open = (kind: FlowKind) => {
-    if (active) return k.start(kind);
-    setWanted(kind);
-    k.sessionSend({ type: 'login.start' });
-  };
+  const error = k.error && (
+    <p className="notice warn" role="alert" data-testid="error" data-code={k.error}>
+      {oneOf(kEn.error, k.error) ? t(`k.error.${k.error}`) : t('k.error.INTERNAL')}
+    </p>
+  );
+
+  if (!active && !k.flow) {
+    const auth = session?.step === 'login' ? session.auth : null;
+    return (
+      <section className="lockscreen" data-testid="signin" data-lock-after-ms={lockMs} aria-labelledby="lock-title">
+        <div className="lock-badge" aria-hidden="true">
+          <LockIcon />
+        </div>
+        <h1 id="lock-title" data-testid="locked">
+          {t('k.session.lockedTitle')}
+        </h1>
+        <p className="lock-reason" data-testid="lock-reason" data-reason={lockReason}>
+          {t(`k.session.locked.${oneOf(kEn.session.locked, lockReason) ? lockReason : 'start'}`)}
+        </p>
+        {error}
+        {(k.session?.pendingDrawer ?? 0) > 0 && (
+          <p className="notice warn" role="alert" data-testid="pending-drawer">
+            {t('k.session.pendingDrawer')}
+          </p>
+        )}
+        <div className="lock-signin">{auth && <AuthPanel auth={auth} purpose="login" locale={locale} onPin={(pin) => k.sessionSend({ type: 'auth.submit', pin })} testId="login" />}</div>
+      </section>
+    );
+  }
 
   const bar = (
-    <div className="sessionbar" data-testid="session">
-      {active ? (
+    <div className="sessionbar" data-testid="session" data-lock-after-ms={lockMs}>
+      {active && (
         <>
-          <span data-testid="operator">{t('k.session.signedIn', { name: session.operator.name })}</span>
+          <span data-testid="operator">{t('k.session.signedIn', { name: nameOf({ ar: session.operator.nameAr ?? session.operator.name, latin: session.operator.name }) })}</span>
           <button type="button" className="secondary" data-testid="lock" onClick={() => k.sessionSend({ type: 'lock' })}>
             {t('k.session.lock')}
           </button>
         </>
-      ) : (
-        <span data-testid="locked">{t(`k.session.locked.${session?.step === 'locked' ? session.reason : 'start'}`, { defaultValue: t('k.session.locked.start') })}</span>
       )}
     </div>
   );
 
-  const error = k.error && (
-    <p className="notice warn" role="alert" data-testid="error" data-code={k.error}>
-      {t(`k.error.${k.error}`, { defaultValue: t('k.error.INTERNAL') })}
-    </p>
-  );
-
-  if (k.flow) {
+  if (k.flow && k.flow.state.step !== 'finished') {
     const props = { send: k.send, locale };
     const s = k.flow.state;
     let screen;
@@ -125,32 +165,7 @@ export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Tra
       <>
         {bar}
         {error}
-        {s.step === 'finished' ? <Home onOpen={open} pending={k.session?.pendingDrawer ?? 0} /> : screen}
-      </>
-    );
-  }
-
-  if (session?.step === 'login') {
-    return (
-      <>
-        {bar}
-        <section className="flow" data-testid="signin" aria-labelledby="signin-title">
-          <h1 id="signin-title">{t('k.session.signIn')}</h1>
-          <AuthPanel auth={session.auth} purpose="login" locale={locale} onPin={(pin) => k.sessionSend({ type: 'auth.submit', pin })} testId="login" />
-          <div className="actions">
-            <button
-              type="button"
-              className="secondary back"
-              data-testid="back"
-              onClick={() => {
-                setWanted(null);
-                k.sessionSend({ type: 'login.cancel' });
-              }}
-            >
-              {t('screen.back')}
-            </button>
-          </div>
-        </section>
+        {screen}
       </>
     );
   }
@@ -159,29 +174,43 @@ export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Tra
     <>
       {bar}
       {error}
-      <Home onOpen={open} pending={k.session?.pendingDrawer ?? 0} />
+      <Home onOpen={(kind) => k.start(kind)} pending={k.session?.pendingDrawer ?? 0} tasks={k.session?.tasks ?? []} />
     </>
   );
 }
 
-function Home({ onOpen, pending }: { onOpen(kind: FlowKind): void; pending: number }) {
+function Home({ onOpen, pending, tasks }: { onOpen(kind: FlowKind): void; pending: number; tasks: SessionView['tasks'] }) {
   const { t } = useTranslation();
+  const allowed = new Map(tasks.map((x) => [x.kind, x]));
   return (
-    <>
-      <h1>{t('home.heading')}</h1>
+    <section className="home" aria-labelledby="home-title">
+      <h1 id="home-title">{t('home.heading')}</h1>
       {pending > 0 && (
         <p className="notice warn" role="alert" data-testid="pending-drawer">
           {t('k.session.pendingDrawer')}
         </p>
       )}
       <div className="roles">
-        {TILES.map((tile) => (
-          <button key={tile.kind} type="button" className={`role${tile.main ? '' : ' role-small'}`} data-testid={tile.testId} onClick={() => onOpen(tile.kind)}>
-            <span className="role-title">{t(`k.tile.${tile.kind}.title`)}</span>
-            <span className="role-hint">{t(`k.tile.${tile.kind}.hint`)}</span>
-          </button>
-        ))}
+        {TILES.map((tile) => {
+          const task = allowed.get(tile.kind);
+          const can = task?.allowed ?? false;
+          return (
+            <button key={tile.kind} type="button" className={`role${tile.main ? '' : ' role-small'}`} data-testid={tile.testId} data-allowed={String(can)} disabled={!can} onClick={() => onOpen(tile.kind)}>
+              <span className="role-title">{t(`k.tile.${tile.kind}.title`)}</span>
+              <span className="role-hint">{can || !task ? t(`k.tile.${tile.kind}.hint`) : t(`k.tile.onlyFor.${task.needs}`)}</span>
+            </button>
+          );
+        })}
       </div>
-    </>
+    </section>
+  );
+}
+
+function LockIcon() {
+  return (
+    <svg viewBox="0 0 64 64" fill="none" stroke="currentColor" strokeWidth="5" strokeLinecap="round" strokeLinejoin="round">
+      <rect x="12" y="28" width="40" height="30" rx="5" fill="currentColor" />
+      <path d="M20 28v-8a12 12 0 0 1 24 0v8" />
+    </svg>
   );
 }

@@ -4,7 +4,10 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AuthState, Guidance, Money, Receipt } from '@api/index.ts';
-import { formatMoney, formatNumber } from '../format.ts';
+import { formatDateTime, formatMoney, formatNumber, formatPeriod } from '../format.ts';
+import { kEn } from './i18n/en.ts';
+import { oneOf, receiptLineKey } from './i18n/keys.ts';
+import { useNameInScript } from './names.tsx';
 
 export function digitText(s: string, locale: string): string {
   const fmt = new Intl.NumberFormat(locale, { useGrouping: false });
@@ -110,7 +113,7 @@ export function PalmPanel({ guidance, prompt, locale, testId = 'palm' }: { guida
       </p>
       {guidance.hint && (
         <p className="palm-hint" role="alert" data-testid={`${testId}-hint`}>
-          {t(`k.fta.${guidance.hint}`, { defaultValue: t('k.fta.other') })}
+          {oneOf(kEn.fta, guidance.hint) ? t(`k.fta.${guidance.hint}`) : t('k.fta.other')}
         </p>
       )}
       {guidance.quality !== null && (
@@ -126,6 +129,7 @@ export function PalmPanel({ guidance, prompt, locale, testId = 'palm' }: { guida
 /** Palm then PIN for an operator (sign-in) or a supervisor (override). */
 export function AuthPanel({ auth, purpose, locale, onPin, testId }: { auth: AuthState; purpose: 'login' | 'override'; locale: string; onPin(pin: string): void; testId: string }) {
   const { t } = useTranslation();
+  const nameOf = useNameInScript();
   const [pin, setPin] = useState('');
   const step = auth.step;
   useEffect(() => setPin(''), [step]);
@@ -145,7 +149,7 @@ export function AuthPanel({ auth, purpose, locale, onPin, testId }: { auth: Auth
   if (auth.step === 'pin' || auth.step === 'checking-pin') {
     return (
       <div data-testid={testId}>
-        <p className="who">{t('k.auth.hello', { name: auth.operator.name })}</p>
+        <p className="who">{t('k.auth.hello', { name: nameOf({ ar: auth.operator.nameAr ?? auth.operator.name, latin: auth.operator.name }) })}</p>
         {auth.step === 'pin' && auth.wrong && (
           <p className="notice warn" role="alert" data-testid={`${testId}-wrong`}>
             {t('k.auth.wrongPin', { left: formatNumber(auth.attemptsLeft ?? 0, locale) })}
@@ -171,6 +175,11 @@ export function AuthPanel({ auth, purpose, locale, onPin, testId }: { auth: Auth
 
 export function ReceiptView({ receipt, locale }: { receipt: Receipt; locale: string }) {
   const { t } = useTranslation();
+  const receiptLine = (label: string, params: Record<string, string>) => {
+    const key = receiptLineKey(label);
+    // The key was checked against the catalogue just above; i18next cannot type a union of keys with parameters.
+    return key ? (t as unknown as (k: string, o: object) => string)(key, params) : '';
+  };
   return (
     <article className="receipt" data-testid="receipt" aria-label={t('k.receipt.title')}>
       <h2>{t(`k.receipt.kind.${receipt.kind}`)}</h2>
@@ -182,7 +191,7 @@ export function ReceiptView({ receipt, locale }: { receipt: Receipt; locale: str
           <bdi>{receipt.terminalId}</bdi>
         </dd>
         <dt>{t('k.receipt.time')}</dt>
-        <dd>{new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(receipt.at))}</dd>
+        <dd>{formatDateTime(new Date(receipt.at), locale)}</dd>
         {receipt.personName && (
           <>
             <dt>{t('k.receipt.person')}</dt>
@@ -195,7 +204,7 @@ export function ReceiptView({ receipt, locale }: { receipt: Receipt; locale: str
       <ul className="receipt-lines">
         {receipt.lines.map((l, i) => (
           <li key={i}>
-            <span>{t(`k.${l.label}`, translateParams(l.params, locale))}</span>
+            <span>{receiptLine(l.label, translateParams(l.params, locale))}</span>
             {l.amount && <MoneyText money={l.amount} locale={locale} />}
           </li>
         ))}
@@ -209,10 +218,17 @@ export function ReceiptView({ receipt, locale }: { receipt: Receipt; locale: str
   );
 }
 
-/** Numbers inside receipt parameters follow the chosen digits; names and codes stay as they are. */
+/**
+ * Receipt parameters as the screen shows them: a pay period as month and year, numbers in the chosen digits, the
+ * approver's name in the screen's script; other names and codes stay as they are.
+ */
 function translateParams(params: Record<string, string> | undefined, locale: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(params ?? {})) out[k] = /^[0-9-]+$/.test(v) ? digitText(v, locale) : v;
+  for (const [k, v] of Object.entries(params ?? {})) {
+    if (k === 'period') out[k] = formatPeriod(v, locale);
+    else out[k] = /^[0-9-]+$/.test(v) ? digitText(v, locale) : v;
+  }
+  if (params?.supervisorAr && locale.startsWith('ar')) out.supervisor = params.supervisorAr;
   return out;
 }
 

@@ -4,7 +4,7 @@ import type { Messages } from './en.ts';
 export const ar: Messages = {
   app: { title: 'بالم باي', tagline: 'الدفع بأوردة الكف' },
   language: { self: 'العربية', label: 'اللغة' },
-  digits: { label: 'الأرقام', arab: 'هندية', latn: 'لاتينية' },
+  digits: { label: 'الأرقام', arab: '١٢٣', latn: '123' },
   home: { heading: 'اختر المهمة' },
   role: {
     salary: { title: 'صرف الراتب', hint: 'دفع راتب موظف' },
@@ -17,7 +17,7 @@ export const ar: Messages = {
     scanner: 'الماسح',
     link: 'الاتصال',
     queue: 'قائمة الانتظار',
-    scannerState: { disconnected: 'غير متصل', connecting: 'جارٍ الاتصال', ready: 'جاهز', busy: 'مشغول', error: 'عطل' },
+    scannerState: { disconnected: 'غير متصل', connecting: 'جارٍ الاتصال', ready: 'جاهز', busy: 'بانتظار يد', error: 'عطل' },
     scannerKind: { simulated: 'محاكى', serial: 'وحدة تسلسلية', hid: 'ماسح USB' },
     linkState: { up: 'متصل', down: 'غير متصل', unknown: 'غير معروف' },
     inProcess: 'خادم مرجعي محلي',
@@ -26,6 +26,7 @@ export const ar: Messages = {
   },
   sim: { title: 'ماسح محاكى (عرض تجريبي)', who: 'كفّ', lay: 'ضع هذه الكف' },
   placeholders: {
+    badge: 'أجزاء تجريبية: {{n}}',
     heading: 'أجزاء مؤقتة (ليست حقيقية بعد):',
     scanner: 'ماسح محاكى',
     server: 'خادم مرجعي داخل العملية',

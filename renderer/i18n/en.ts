@@ -15,7 +15,7 @@ export const en = {
     scanner: 'Scanner',
     link: 'Link',
     queue: 'Queue',
-    scannerState: { disconnected: 'disconnected', connecting: 'connecting', ready: 'ready', busy: 'busy', error: 'fault' },
+    scannerState: { disconnected: 'disconnected', connecting: 'connecting', ready: 'ready', busy: 'waiting for a hand', error: 'fault' },
     scannerKind: { simulated: 'simulated', serial: 'serial module', hid: 'USB scanner' },
     linkState: { up: 'online', down: 'offline', unknown: 'unknown' },
     inProcess: 'local reference server',
@@ -24,6 +24,7 @@ export const en = {
   },
   sim: { title: 'Simulated scanner (demo)', who: 'Palm of', lay: 'Lay this palm' },
   placeholders: {
+    badge: 'Demo parts: {{n}}',
     heading: 'Placeholder parts (not real yet):',
     scanner: 'simulated scanner',
     server: 'in-process reference server',

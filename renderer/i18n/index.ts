@@ -25,6 +25,7 @@ export async function initI18n(language: Language = 'ar'): Promise<i18n> {
     interpolation: { escapeValue: false }, // React escapes
     returnNull: false,
     showSupportNotice: false, // no console chatter in a kiosk
+    contextSeparator: '§', // error codes contain '_' (see i18next.d.ts)
   });
   return instance;
 }

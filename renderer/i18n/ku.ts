@@ -17,7 +17,7 @@ export const ku: Messages = {
     scanner: 'Skaner',
     link: 'Girêdan',
     queue: 'Rêz',
-    scannerState: { disconnected: 'ne girêdayî', connecting: 'tê girêdan', ready: 'amade', busy: 'mijûl', error: 'xeletî' },
+    scannerState: { disconnected: 'ne girêdayî', connecting: 'tê girêdan', ready: 'amade', busy: 'li benda destekê', error: 'xeletî' },
     scannerKind: { simulated: 'simulekirî', serial: 'modula rêzeyî', hid: 'skanera USB' },
     linkState: { up: 'serhêl', down: 'derhêl', unknown: 'nenas' },
     inProcess: 'servera referansê ya herêmî',
@@ -26,6 +26,7 @@ export const ku: Messages = {
   },
   sim: { title: 'Skanera simulekirî (demo)', who: 'Kefa destê', lay: 'Vê kefê deyne' },
   placeholders: {
+    badge: 'Beşên demo: {{n}}',
     heading: 'Beşên cihgir (hîn ne rast in):',
     scanner: 'skanera simulekirî',
     server: 'servera referansê ya hundirîn',

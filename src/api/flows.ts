@@ -22,7 +22,13 @@ const State = z.looseObject({ step: z.string().max(64) });
 export const FlowView = z.strictObject({ flowId: z.string().max(64), kind: FlowKind, rev: z.number().int().nonnegative(), state: State });
 export type FlowView = z.infer<typeof FlowView>;
 
-export const SessionView = z.strictObject({ rev: z.number().int().nonnegative(), state: State, pendingDrawer: z.number().int().nonnegative() });
+export const SessionView = z.strictObject({
+  rev: z.number().int().nonnegative(),
+  state: State,
+  pendingDrawer: z.number().int().nonnegative(),
+  lockAfterMs: z.number().int().positive(),
+  tasks: z.array(z.strictObject({ kind: FlowKind, needs: z.enum(['cashier', 'enroller', 'supervisor']), allowed: z.boolean() })).max(32),
+});
 export type SessionView = z.infer<typeof SessionView>;
 
 export const FlowStartInput = z.strictObject({ kind: FlowKind });

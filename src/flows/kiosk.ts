@@ -36,6 +36,10 @@ export interface SessionView {
   state: SessionState;
   /** Payouts recorded whose drawer never opened: the payout screen offers to open it first. */
   pendingDrawer: number;
+  /** The idle time after which the counter locks (the screen counts it from the last touch). */
+  lockAfterMs: number;
+  /** Every task, the role it needs, and whether the signed-in operator has it (the home screen greys the rest). */
+  tasks: Array<{ kind: FlowKind; needs: Role; allowed: boolean }>;
 }
 
 export interface KioskConfig {
@@ -106,7 +110,10 @@ export class FlowHost<T> {
   }
 
   session(): SessionView {
-    return { rev: this.sessionDriver.rev, state: this.sessionDriver.state, pendingDrawer: this.ports.bank.pendingDrawer().length };
+    const s = this.sessionDriver.state;
+    const roles = s.step === 'active' ? s.operator.roles : [];
+    const tasks = (Object.keys(NEEDS) as FlowKind[]).map((kind) => ({ kind, needs: NEEDS[kind], allowed: roles.includes(NEEDS[kind]) }));
+    return { rev: this.sessionDriver.rev, state: s, pendingDrawer: this.ports.bank.pendingDrawer().length, lockAfterMs: this.cfg.idleMs, tasks };
   }
 
   sessionSend(e: SessionUiEvent): SessionView {

@@ -3,6 +3,7 @@
 // receipt. Refusals say exactly why. Paying twice is impossible in the store: the Bank port's `recordPayout`
 // (src/host/adapters/sqlite-bank.ts) appends through the ledger, whose voucher rule (src/ledger/voucher-rule.ts)
 // decides once; the guards here only keep the screen honest (a double click in 'recording' does nothing).
+import { markUnconfirmed } from './receipts.ts';
 import { go, stay, type Step } from './machine.ts';
 import {
   applyPlacement, isPlacement, NO_GUIDANCE,
@@ -159,7 +160,7 @@ export function reducePayout(s: PayoutState, e: PayoutEvent): Step<PayoutState, 
         return to({ ...s, attempts, guidance: NO_GUIDANCE }, { type: 'verifyPalm', personId: s.person.id });
       }
       // Skipping the payee's confirmation is allowed only once their palm has failed CONFIRM_ATTEMPTS times.
-      if (e.type === 'confirm.skip' && s.attempts >= CONFIRM_ATTEMPTS) return to({ step: 'receipt', person: s.person, receipt: s.receipt, confirmed: false });
+      if (e.type === 'confirm.skip' && s.attempts >= CONFIRM_ATTEMPTS) return to({ step: 'receipt', person: s.person, receipt: markUnconfirmed(s.receipt), confirmed: false });
       return stay(s);
     case 'receipt':
       if (e.type === 'print') return go(s, { type: 'print', receipt: s.receipt });

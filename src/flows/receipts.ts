@@ -13,12 +13,20 @@ interface RecordMeta {
 
 const names = (p: Person) => ({ ar: p.nameAr, latin: p.nameLatin });
 
+/** An approver as a receipt names them: a person's name in both scripts, never an operator id (issue 18). */
+export interface ApproverName {
+  ar: string;
+  latin: string;
+}
+
+const approved = (by: ApproverName): ReceiptLine => ({ label: 'receipt.approvedBy', params: { supervisor: by.latin, supervisorAr: by.ar } });
+
 export function payoutReceipt(m: RecordMeta, person: Person, vouchers: Voucher[], total: Money[]): Receipt {
   const lines: ReceiptLine[] = vouchers.map((v) => ({ label: 'receipt.salaryFor', params: { period: v.period }, amount: v.amount }));
   return { kind: 'payout', ...m, personName: names(person), lines, ...(total.length === 1 ? { total: total[0] } : {}) };
 }
 
-export function purchaseReceipt(m: RecordMeta, person: Person, amount: Money, bill: Bill | null, overrideBy: string | null): Receipt {
+export function purchaseReceipt(m: RecordMeta, person: Person, amount: Money, bill: Bill | null, overrideBy: ApproverName | null): Receipt {
   const lines: ReceiptLine[] = bill
     ? [
         { label: 'receipt.biller', params: { biller: bill.biller } },
@@ -26,18 +34,18 @@ export function purchaseReceipt(m: RecordMeta, person: Person, amount: Money, bi
         { label: 'receipt.billPaid', amount },
       ]
     : [{ label: 'receipt.purchase', amount }];
-  if (overrideBy) lines.push({ label: 'receipt.approvedBy', params: { supervisor: overrideBy } });
+  if (overrideBy) lines.push(approved(overrideBy));
   return { kind: bill ? 'bill' : 'purchase', ...m, personName: names(person), lines, total: amount };
 }
 
-export function reversalReceipt(m: RecordMeta, kind: 'refund' | 'void', originalSeq: number, amount: Money, supervisorId: string, person: Person | null): Receipt {
+export function reversalReceipt(m: RecordMeta, kind: 'refund' | 'void', originalSeq: number, amount: Money, supervisor: ApproverName, person: Person | null): Receipt {
   return {
     kind,
     ...m,
     ...(person ? { personName: names(person) } : {}),
     lines: [
       { label: kind === 'refund' ? 'receipt.refundOf' : 'receipt.voidOf', params: { seq: String(originalSeq) }, amount },
-      { label: 'receipt.approvedBy', params: { supervisor: supervisorId } },
+      approved(supervisor),
     ],
     total: amount,
   };
@@ -65,4 +73,10 @@ export function dayCloseReceipt(m: RecordMeta, z: { totals: DayTotals; counted: 
     ...(z.reason ? [{ label: 'receipt.z.reason', params: { reason: z.reason } }] : []),
   ];
   return { kind: 'day-close', ...m, lines };
+}
+
+/** A payout the employee did not confirm by palm: the receipt says so, on screen and on paper. */
+export function markUnconfirmed(receipt: Receipt): Receipt {
+  if (receipt.lines.some((l) => l.label === 'receipt.unconfirmed')) return receipt;
+  return { ...receipt, lines: [...receipt.lines, { label: 'receipt.unconfirmed' }] };
 }

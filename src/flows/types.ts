@@ -11,7 +11,9 @@ export type Role = 'cashier' | 'enroller' | 'supervisor';
 
 export interface Operator {
   id: string;
+  /** Name in Latin script; `nameAr` in Arabic script, when the store has it (screens greet in their own script). */
   name: string;
+  nameAr?: string;
   roles: Role[];
 }
 

@@ -4,7 +4,7 @@
 // (palm.ts), the configured centre (a remote one by URL, or the demo's embedded one), a simulated cash drawer and
 // receipt printer, and the FlowHost. The runtime (src/host/runtime.ts) calls createKiosk and wires its views into
 // the API events.
-import { appendFileSync } from 'node:fs';
+import { receiptLogPrinter } from './adapters/receipt-log.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimulatedScanner } from '../../drivers/sim/simulator.ts';
@@ -28,7 +28,6 @@ import { enrolStoredRow, loadPalmIndex, PALM_SNAPSHOT_FILE, SnapshotKeeper, writ
 import { SqliteBank } from './adapters/sqlite-bank.ts';
 import { scheduleBackups } from '../store/backup.ts';
 import { PalmPayError } from '../util/errors.ts';
-import type { Receipt } from '../flows/types.ts';
 
 export interface KioskOptions {
   dataDir: string;
@@ -147,12 +146,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
       log('cash drawer opened (simulated)');
     },
   };
-  const printer: Printer = {
-    async print(receipt: Receipt) {
-      // A stand-in printer: one JSON line per receipt in <data>/receipts.log.
-      appendFileSync(join(opts.dataDir, 'receipts.log'), `${JSON.stringify(receipt)}\n`);
-    },
-  };
+  const printer: Printer = receiptLogPrinter(opts.dataDir);
 
   const centre: CentreChoice = opts.link === false ? { kind: 'none' } : (opts.centre ?? { kind: 'embedded' });
   const fastRetry = typeof opts.link === 'object' && opts.link.fastRetry;
@@ -207,7 +201,8 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     link,
     placeholders,
     status,
-    simPalms: [...new Set(demoPalms.map((p) => p.palm)), 'stranger'],
+    // 'stranger' is never enrolled (the unknown-palm demo); the new-hand-N palms are fresh hands for enrolment demos.
+    simPalms: [...new Set(demoPalms.map((p) => p.palm)), 'stranger', 'new-hand-1', 'new-hand-2', 'new-hand-3'],
     present: (...p) => {
       if (!sim) throw new PalmPayError('SIM_PANEL_OFF', 'this terminal reads palms from a real scanner: nothing to script');
       sim.enqueue(...p);

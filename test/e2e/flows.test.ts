@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { HookClient } from './hooks.ts';
 import { ROOT, startTerminal, type RunningTerminal } from './spawn-terminal.ts';
 
 const CHROMIUM = process.env.PALMPAY_CHROMIUM ?? '/usr/bin/chromium';
@@ -27,41 +27,6 @@ let api: HookClient;
 const pageErrors: string[] = [];
 const axeFindings: string[] = [];
 const shots: string[] = [];
-
-/** The test hooks over the terminal's own WebSocket API (token-guarded, like the page). */
-class HookClient {
-  private next = 1;
-  private readonly pending = new Map<number, (r: { ok: boolean; error?: { code: string; message: string } }) => void>();
-  private constructor(private readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      const msg = JSON.parse(String(data)) as { kind: string; id?: number; result?: { ok: boolean; error?: { code: string; message: string } } };
-      if (msg.kind === 'result' && msg.id !== undefined) this.pending.get(msg.id)?.(msg.result!);
-    });
-  }
-  static open(t: RunningTerminal): Promise<HookClient> {
-    const ws = new WebSocket(`${t.origin.replace('http', 'ws')}/api?token=${encodeURIComponent(t.token)}`);
-    return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new HookClient(ws)));
-      ws.once('error', reject);
-    });
-  }
-  call(name: string, input: unknown): Promise<void> {
-    const id = this.next++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, (r) => (r.ok ? resolve() : reject(new Error(`${name}: ${r.error?.code} ${r.error?.message}`))));
-      this.ws.send(JSON.stringify({ id, call: name, input }));
-    });
-  }
-  present(identity: string, more: { distanceMm?: number; sample?: number } = {}) {
-    return this.call('test.present', { identity, ...more });
-  }
-  fault(f: Record<string, unknown>) {
-    return this.call('test.fault', f);
-  }
-  close() {
-    this.ws.close();
-  }
-}
 
 /** Reads the terminal's database (read-only, beside the running terminal: WAL allows it). */
 function db<T>(sql: string, ...args: unknown[]): T {
@@ -100,16 +65,19 @@ async function language(lng: 'ar' | 'en') {
   await expect.poll(() => page.getAttribute('html', 'lang')).toBe(lng);
 }
 
-/** Opens a tile; signs in first (palm + PIN) when the counter is locked. */
+/** Signs in on the lock screen (palm, then PIN) when `as` is given, then opens a tile. */
 async function open(tile: string, as?: { operator: string; pin: string }) {
+  if (as) await signIn(as);
   await tid(tile).click();
-  if (as) {
-    await tid('signin').waitFor();
-    await api.present(as.operator);
-    await tid('login-pin-ok').waitFor();
-    await keypad('login-pin', as.pin);
-  }
   await page.locator('[data-testid="flow"]').waitFor();
+}
+
+async function signIn(as: { operator: string; pin: string }) {
+  await tid('signin').waitFor();
+  await api.present(as.operator);
+  await tid('login-pin-ok').waitFor();
+  await keypad('login-pin', as.pin);
+  await tid('role-salary').waitFor();
 }
 
 async function lock() {
@@ -138,7 +106,7 @@ beforeAll(async () => {
   page.setDefaultTimeout(30_000); // generous: CI shares two cores with the other suites
   page.on('pageerror', (err) => pageErrors.push(err.message));
   await page.goto(terminal.url);
-  await tid('role-salary').waitFor();
+  await tid('signin').waitFor();
 }, 240_000);
 
 afterAll(async () => {
@@ -153,14 +121,15 @@ afterAll(async () => {
 describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
   it('ar: sign in with palm + PIN; a salary is paid once despite a double click', async () => {
     expect(await page.getAttribute('html', 'dir')).toBe('rtl');
-    await shot('ar-home');
-    await tid('role-salary').click();
     await tid('signin').waitFor();
     await shot('ar-signin-palm');
     await api.present('op-cashier');
     await tid('login-pin-ok').waitFor();
     await shot('ar-signin-pin');
     await keypad('login-pin', '1234');
+    await tid('role-salary').waitFor();
+    await shot('ar-home');
+    await tid('role-salary').click();
     await flowStep('palm', 'payout');
     await shot('ar-payout-palm');
     await api.present('emp-ahmad');
@@ -353,7 +322,7 @@ describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
     await shot('en-purchase-override-pin');
     await keypad('override-pin', '9999');
     await flowStep('approved');
-    expect(await tid('receipt').innerText()).toContain('Approved by supervisor op-super');
+    expect(await tid('receipt').innerText()).toContain('Approved by supervisor Sara');
     await shot('en-purchase-override-approved');
     await tid('done').click();
     expect(JSON.parse(db<string>(`SELECT body FROM journal WHERE type = 'purchase' ORDER BY seq DESC LIMIT 1`))).toMatchObject({
@@ -494,9 +463,9 @@ describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
   });
 
   it('en + ar: a statement after a palm (with placement guidance)', async () => {
-    await tid('role-statement').click();
-    await tid('error').waitFor(); // the enroller may not: ROLE_MISSING, said on screen
-    expect(await tid('error').getAttribute('data-code')).toBe('ROLE_MISSING');
+    // The enroller may not: the tile is greyed and says who can, before any tap.
+    expect(await tid('role-statement').isDisabled()).toBe(true);
+    expect(await tid('role-statement').innerText()).toContain('Only a cashier');
     await lock();
     await open('role-statement', SUPER);
     await flowStep('palm', 'statement');

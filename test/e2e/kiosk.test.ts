@@ -67,12 +67,13 @@ describe('browser kiosk', () => {
     });
     const response = await page.goto(terminal.url);
     expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
-    await page.getByTestId('role-salary').waitFor();
+    await page.getByTestId('signin').waitFor();
     expect(await page.getAttribute('html', 'dir')).toBe('rtl');
     expect(await page.getAttribute('html', 'lang')).toBe('ar');
-    expect(await page.getByTestId('role-salary').innerText()).toContain('صرف الراتب');
-    expect(await page.getByTestId('role-purchase').innerText()).toContain('شراء');
-    expect(await page.getByTestId('role-enrolment').innerText()).toContain('تسجيل');
+    // Locked at start: the lock screen, unmistakably, which is also the sign-in (no task before it).
+    expect(await page.getByTestId('locked').innerText()).toContain('مقفل');
+    expect(await page.getByTestId('login-palm').innerText()).toContain('ضع كفك');
+    expect(await page.getByTestId('role-salary').count()).toBe(0);
     // The simulated scanner is labelled as such, and as a placeholder.
     const scanner = await page.getByTestId('status-scanner').innerText();
     expect(scanner).toContain('محاكى');
@@ -95,20 +96,20 @@ describe('browser kiosk', () => {
     await page.getByTestId('lang-en').click();
     await expect.poll(() => page.getAttribute('html', 'dir')).toBe('ltr');
     expect(await page.getAttribute('html', 'lang')).toBe('en');
-    expect(await page.getByTestId('role-salary').innerText()).toContain('Salary');
+    expect(await page.getByTestId('locked').innerText()).toContain('Counter locked');
     expect(await page.getByTestId('status-scanner').innerText()).toContain('simulated');
     await page.screenshot({ path: join(SHOTS, 'kiosk-home-en.png') });
 
     await page.getByTestId('lang-ku').click();
-    await expect.poll(() => page.getByTestId('role-salary').innerText()).toContain('Meaş');
+    await expect.poll(() => page.getByTestId('locked').innerText()).toContain('kilîtkirî');
     expect(await page.getAttribute('html', 'dir')).toBe('ltr');
     expect(await page.getByTestId('clock').innerText()).not.toMatch(/January|February|March|April|May|June|July|August|September|October|November|December|day,/);
     await page.screenshot({ path: join(SHOTS, 'kiosk-home-ku.png') });
 
     // The host stored the setting: a reload comes back in Kurmanji.
     await page.reload();
-    await page.getByTestId('role-salary').waitFor();
-    expect(await page.getByTestId('role-salary').innerText()).toContain('Meaş');
+    await page.getByTestId('signin').waitFor();
+    expect(await page.getByTestId('locked').innerText()).toContain('kilîtkirî');
     await page.getByTestId('lang-ar').click();
     await expect.poll(() => page.getAttribute('html', 'dir')).toBe('rtl');
   });
@@ -122,12 +123,11 @@ describe('browser kiosk', () => {
     await expect.poll(() => page.getAttribute('html', 'dir')).toBe('rtl');
   });
 
-  it('opens a role and comes back', async () => {
-    await page.getByTestId('role-purchase').click();
-    await page.getByTestId('back').waitFor();
-    await page.screenshot({ path: join(SHOTS, 'kiosk-purchase-ar.png') });
-    await page.getByTestId('back').click();
-    await page.getByTestId('role-salary').waitFor();
+  it('offers no task until an operator signs in', async () => {
+    await page.getByTestId('signin').waitFor();
+    expect(await page.getByTestId('role-purchase').count()).toBe(0);
+    expect(await page.getByTestId('lock-reason').getAttribute('data-reason')).toBe('start');
+    await page.screenshot({ path: join(SHOTS, 'kiosk-locked-ar.png') });
   });
 
   it('refuses the API without the token', async () => {
@@ -137,12 +137,12 @@ describe('browser kiosk', () => {
     await noToken.getByTestId('connecting').waitFor();
     await noToken.waitForTimeout(1500);
     expect(await noToken.getByTestId('connecting').innerText()).toContain('جارٍ الاتصال');
-    expect(await noToken.getByTestId('role-salary').count()).toBe(0);
+    expect(await noToken.getByTestId('signin').count()).toBe(0);
     const wrong = await context.newPage();
     await wrong.goto(`${terminal.origin}/#token=${'A'.repeat(terminal.token.length)}`);
     await wrong.getByTestId('connecting').waitFor();
     await wrong.waitForTimeout(1000);
-    expect(await wrong.getByTestId('role-salary').count()).toBe(0);
+    expect(await wrong.getByTestId('signin').count()).toBe(0);
     await wrong.close();
     await noToken.close();
   });

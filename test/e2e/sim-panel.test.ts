@@ -164,11 +164,11 @@ describe('simulator panel in the browser (--demo, no test hooks)', { timeout: 60
   it('en: the cashier signs in and sells to the customer whose palm the panel laid', async () => {
     expect(await page.getAttribute('html', 'dir')).toBe('ltr');
     await shot('en-home');
-    await tid('role-purchase').click();
-    await tid('signin').waitFor();
+    await tid('signin').waitFor(); // locked: the lock screen is the sign-in
     expect(await lay('op-cashier')).toBe('op-cashier');
     await tid('login-pin-ok').waitFor();
     await keypad('login-pin', '1234');
+    await tid('role-purchase').click();
     await flowStep('amount', 'purchase');
     await keypad('amount', '5000');
     await flowStep('palm');
@@ -294,9 +294,6 @@ describe('simulator panel in the browser (--demo, no test hooks)', { timeout: 60
     expect(await page.getAttribute('html', 'dir')).toBe('rtl');
     expect(await tid('sim-lay').innerText()).toBe('ضع هذه الكف');
     expect(await tid('sim-panel').evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
-    await panelClear('ar home');
-    await shot('ar-home');
-    await tid('role-purchase').click();
     await tid('signin').waitFor();
     await panelClear('ar sign-in', { inView: true });
     await lay('op-cashier');
@@ -304,6 +301,9 @@ describe('simulator panel in the browser (--demo, no test hooks)', { timeout: 60
     await panelClear('ar sign-in PIN');
     await shot('ar-signin-pin');
     await keypad('login-pin', '1234');
+    await panelClear('ar home');
+    await shot('ar-home');
+    await tid('role-purchase').click();
     await flowStep('amount', 'purchase');
     await panelClear('ar amount');
     await shot('ar-purchase-amount');
@@ -330,7 +330,7 @@ describe('simulator panel in the browser (--demo, no test hooks)', { timeout: 60
       p.on('websocket', (ws) => ws.on('framereceived', (f) => void (typeof f.payload === 'string' && f.payload.includes('SIM_PANEL_OFF') && resolve()))),
     );
     await p.goto(plain.url);
-    await tid('role-salary', p).waitFor();
+    await tid('signin', p).waitFor();
     await refused;
     expect(await tid('sim-panel', p).count()).toBe(0);
     expect(await tid('sim-lay', p).count()).toBe(0);

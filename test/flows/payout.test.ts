@@ -84,7 +84,10 @@ describe('payout reducer', () => {
       s = reducePayout(s, { type: 'palm.verified', ok: false }).state;
     }
     expect(s).toMatchObject({ step: 'confirm', attempts: 3, skippable: true });
-    expect(reducePayout(s, { type: 'confirm.skip' }).state).toMatchObject({ step: 'receipt', confirmed: false });
+    const skipped = reducePayout(s, { type: 'confirm.skip' }).state;
+    expect(skipped).toMatchObject({ step: 'receipt', confirmed: false });
+    // "Noted on the receipt" is true: the receipt on screen and on paper carries the line, once.
+    expect(skipped.step === 'receipt' && skipped.receipt.lines).toEqual([{ label: 'receipt.unconfirmed' }]);
   });
 
   it('a recovered payout waits for the cashier to open the drawer', () => {

@@ -208,7 +208,7 @@ describe('supervisor override of a purchase limit over SQLite (approvedBy in the
     d.dispatch({ type: 'auth.submit', pin: '9999' });
     const s = await d.waitFor((x) => x.step === 'approved' || x.step === 'declined');
     expect(s).toMatchObject({ step: 'approved', overrideBy: 'op-super' });
-    expect(s.step === 'approved' && s.receipt.lines).toContainEqual(expect.objectContaining({ label: 'receipt.approvedBy', params: { supervisor: 'op-super' } }));
+    expect(s.step === 'approved' && s.receipt.lines).toContainEqual(expect.objectContaining({ label: 'receipt.approvedBy', params: { supervisor: 'Sara', supervisorAr: 'سارة' } }));
     const rec = JSON.parse(t.store.journal.byRef('purchase', 'req-cap')!.body);
     expect(rec).toMatchObject({ operatorId: 'op-cashier', approvedBy: 'op-super', overriddenLimits: ['PER_TRANSACTION_CAP'], amountMinor: 1_200_000 });
     expect(t.store.allowances.get('cust-zin', 'SYP')?.usedMinor).toBe(1_200_000);

@@ -6,7 +6,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { API_CALL_NAMES, minorToDecimalString, type CallName, type CallResult } from '../../src/api/index.ts';
 import { ApiCallError, createApi, type Transport } from '../../renderer/api-client.ts';
-import { formatDateTime, formatMoney, formatNumber } from '../../renderer/format.ts';
+import { AR_SY_MONTHS, formatDateTime, formatMoney, formatNumber, formatPeriod, KU_MONTHS, numericDateTime } from '../../renderer/format.ts';
 import { initI18n, intlLocale, resources, textDirection } from '../../renderer/i18n/index.ts';
 
 const RENDERER = fileURLToPath(new URL('../../renderer/', import.meta.url));
@@ -30,11 +30,31 @@ describe('money and numbers', () => {
     expect(formatNumber(7, intlLocale('ku', 'arab'))).toBe('7'); // Arabic-Indic digits are an Arabic-only option
   });
 
-  it('formats dates in the locale, or numerically where the engine lacks the locale', () => {
+  it('formats dates with Syrian Arabic and Kurmanji month names, and salary periods as month and year', () => {
     const d = new Date(2026, 10, 22, 9, 5);
     expect(formatDateTime(d, intlLocale('en', 'latn'))).toMatch(/November 22, 2026/);
-    expect(formatDateTime(d, intlLocale('ar', 'arab'))).toMatch(/٢٠٢٦/);
-    expect(formatDateTime(d, 'zz-u-nu-latn')).toBe('22.11.2026 09:05');
+    expect(formatDateTime(d, intlLocale('ar', 'arab'))).toBe('٢٢ تشرين الثاني ٢٠٢٦، ٠٩:٠٥');
+    expect(formatDateTime(d, intlLocale('ar', 'latn'))).toBe('22 تشرين الثاني 2026، 09:05');
+    expect(formatDateTime(d, intlLocale('ku', 'arab'))).toBe('22 Mijdar 2026, 09:05');
+    expect(formatDateTime(new Date(2026, 11, 5, 9, 5), intlLocale('ar', 'arab'))).not.toMatch(/ديسمبر/);
+    expect(formatPeriod('2026-09', intlLocale('ar', 'arab'))).toBe('أيلول ٢٠٢٦');
+    expect(formatPeriod('2026-01', intlLocale('ar', 'latn'))).toBe('كانون الثاني 2026');
+    expect(formatPeriod('2026-12', intlLocale('ku', 'latn'))).toBe('Berfanbar 2026');
+    expect(formatPeriod('2026-09', intlLocale('en', 'latn'))).toBe('September 2026');
+    expect(formatPeriod('2026-13', intlLocale('en', 'latn'))).toBe('2026-13'); // not a month: shown as it came
+    expect(AR_SY_MONTHS).toHaveLength(12);
+    expect(KU_MONTHS).toHaveLength(12);
+    expect(numericDateTime(d)).toBe('22.11.2026 09:05');
+  });
+
+  it('shows Syrian pounds without piastres, Kurmanji with the Arabic digit grouping', () => {
+    expect(formatMoney({ minor: 500_000, currency: 'SYP' }, intlLocale('ar', 'arab'))).toMatch(/^\u200f?٥٬٠٠٠\sل\.س\.\u200f?$/);
+    expect(formatMoney({ minor: 1_250_000, currency: 'SYP' }, intlLocale('ku', 'latn'))).toBe('12\u066C500 SYP');
+    expect(formatMoney({ minor: 1_250_050, currency: 'SYP' }, intlLocale('ku', 'latn'))).toBe('12\u066C500,50 SYP'); // real piastres are kept
+    expect(formatMoney({ minor: -1_250_000, currency: 'SYP' }, intlLocale('ku', 'latn'))).toBe('-12\u066C500 SYP');
+    expect(formatMoney({ minor: 1_250_000, currency: 'SYP' }, intlLocale('en', 'latn'))).not.toContain('.00');
+    expect(formatMoney({ minor: 1_250_000, currency: 'USD' }, intlLocale('en', 'latn'))).toBe('$12,500.00'); // other currencies keep cents
+    expect(formatNumber(12500, intlLocale('ku', 'latn'))).toBe('12\u066C500');
   });
 });
 

@@ -75,6 +75,11 @@ export class MemoryBank<T> implements Bank<T> {
   addVoucher(v: Omit<MemoryVoucher, 'redeemedBy'>): void {
     this.vouchersById.set(v.id, { ...v, redeemedBy: null });
   }
+  private operatorName(operatorId: string): { ar: string; latin: string } {
+    const o = this.operators.get(operatorId);
+    return o ? { ar: o.nameAr ?? o.name, latin: o.name } : { ar: operatorId, latin: operatorId };
+  }
+
   addOperator(o: Operator & { personId: string; pin: string }): void {
     this.operators.set(o.id, { ...o, wrong: 0 });
   }
@@ -168,7 +173,7 @@ export class MemoryBank<T> implements Bank<T> {
     });
     if (!d.ok) return d;
     const rec = this.append({ kind: req.bill ? 'bill' : 'purchase', personId: req.personId, amount: req.amount, operatorId: req.operatorId, requestId: req.requestId }, (m) =>
-      purchaseReceipt(m, person, req.amount, req.bill, req.overrideBy),
+      purchaseReceipt(m, person, req.amount, req.bill, req.overrideBy === null ? null : this.operatorName(req.overrideBy)),
     );
     return { ok: true, receipt: rec.receipt };
   }
@@ -187,7 +192,7 @@ export class MemoryBank<T> implements Bank<T> {
     if (req.kind === 'void' && o.seq <= this.lastCloseSeq) return { ok: false, reason: 'void-after-close' };
     const p = o.personId ? (this.people.get(o.personId) ?? null) : null;
     const rec = this.append({ kind: req.kind, personId: o.personId, amount: o.amount, operatorId: req.operatorId, reverses: o.id }, (m) =>
-      reversalReceipt(m, req.kind, o.seq, o.amount!, req.supervisorId, p),
+      reversalReceipt(m, req.kind, o.seq, o.amount!, this.operatorName(req.supervisorId), p),
     );
     return { ok: true, receipt: rec.receipt };
   }

@@ -49,6 +49,7 @@ export const kEn = {
     refundOf: 'Refund of receipt no. {{seq}}',
     voidOf: 'Void of receipt no. {{seq}}',
     enrolled: 'Palms captured: left {{left}}, right {{right}}',
+    unconfirmed: 'NOT confirmed by the employee’s palm (continued without confirmation)',
     provisional: 'Provisional until the centre confirms it',
     z: {
       payout: 'Salary payouts: {{count}}',
@@ -63,7 +64,8 @@ export const kEn = {
       reason: 'Reason: {{reason}}',
     },
   },
-  action: { cancel: 'Cancel', done: 'Done', retry: 'Try again', print: 'Print receipt', next: 'Next', back: 'Back' },
+  print: { sent: 'Sent to the printer.', copySent: 'A copy, marked COPY, was sent to the printer.', again: 'Print a copy' },
+  action: { cancel: 'Back', done: 'Done', retry: 'Try again', print: 'Print receipt', next: 'Next', back: 'Back' },
   busy: {
     lookup: 'Looking up…',
     recording: 'Recording and signing…',
@@ -100,6 +102,15 @@ export const kEn = {
     'override-refused': { title: 'The supervisor approval failed.', todo: 'Nothing was recorded.' },
     'consent-refused': { title: 'The person did not consent.', todo: 'Nothing was stored.' },
     'nothing-to-close': { title: 'Nothing to close.', todo: 'There are no records since the last close.' },
+  },
+  reasonOnline: {
+    'limit-transaction-cap': 'Pay a smaller amount, or ask a supervisor to raise the limit.',
+    'limit-customer-allowance': 'Pay a smaller amount, or ask a supervisor to raise the allowance.',
+    'limit-no-allowance': 'The centre gave this customer no allowance at this terminal. Send them to the branch office.',
+    'limit-allowance-expired': 'The link is up; the centre renews the allowance at the next sync. Try again in a minute.',
+    'limit-terminal-total': 'The link is up; the stored payments are being uploaded. Try again in a minute.',
+    'limit-record-age': 'The link is up; the stored payments are being uploaded. Try again in a minute.',
+    'limit-sync-age': 'The link is up; the terminal is syncing now. Try again in a minute.',
   },
   payout: {
     step: { palm: 'Salary payout', loading: 'Salary payout', refused: 'Cannot pay', review: 'Salary owed', recording: 'Recording the payout', failed: 'Not paid', drawer: 'Cash drawer', confirm: 'Confirm receipt of the cash', receipt: 'Paid', finished: 'Salary payout' },
@@ -195,6 +206,7 @@ export const kEn = {
     closedSigned: 'The day is closed; the Z-report is a signed record.',
   },
   session: {
+    lockedTitle: 'Counter locked',
     signedIn: 'Signed in: {{name}}',
     lock: 'Lock',
     locked: {
@@ -220,13 +232,14 @@ export const kEn = {
     INTERNAL: 'Something went wrong. Try again.',
   },
   tile: {
+    onlyFor: { cashier: 'Only a cashier can do this', enroller: 'Only an enroller can do this', supervisor: 'Only a supervisor can do this' },
     payout: { title: 'Salary', hint: 'Pay an employee’s salary' },
     purchase: { title: 'Purchase', hint: 'Take a payment in a shop' },
     enrolment: { title: 'Enrolment', hint: 'Register a new person' },
     bill: { title: 'Electricity bill', hint: 'Pay a bill by subscriber number' },
     statement: { title: 'Statement', hint: 'A person’s recent payments' },
     refund: { title: 'Refund', hint: 'Needs a supervisor' },
-    void: { title: 'Void', hint: 'Cancel today’s payment (supervisor)' },
+    void: { title: 'Void', hint: 'Void one of today’s payments (supervisor)' },
     dayClose: { title: 'Day close', hint: 'Z-report and cash count' },
   },
 };

@@ -2,7 +2,7 @@
 import type { KMessages } from './en.ts';
 
 export const kKu: KMessages = {
-  keypad: { empty: 'Li ser klavyeya hejmaran binivîse', back: 'Hejmara dawî jê bibe', clear: 'Paqij bike', clearShort: 'P' },
+  keypad: { empty: 'Li ser klavyeya hejmaran binivîse', back: 'Hejmara dawî jê bibe', clear: 'Paqij bike', clearShort: 'Paqij' },
   palm: { absent: 'Hêj dest li ser skanerê nîne', unknown: 'Dest hat dîtin', closer: 'Dest nêzîk bike', farther: 'Dest hinekî dûr bike', ok: 'Baş e — bêlive bimîne', quality: 'Kalîte' },
   fta: {
     'no-hand': 'Dest nehat dîtin. Tevahiya destê xwe rast deyne ser skanerê.',
@@ -50,6 +50,7 @@ export const kKu: KMessages = {
     refundOf: 'Vegerandina meqbûza hejmar {{seq}}',
     voidOf: 'Betalkirina meqbûza hejmar {{seq}}',
     enrolled: 'Wêneyên kefê: çep {{left}}, rast {{right}}',
+    unconfirmed: 'Karmend bi kefê wergirtin piştrast NEKIR (bê piştrastkirin berdewam kir)',
     provisional: 'Demkî ye heta ku navend piştrast bike',
     z: {
       payout: 'Dayîna meaşan: {{count}}',
@@ -64,7 +65,8 @@ export const kKu: KMessages = {
       reason: 'Sedem: {{reason}}',
     },
   },
-  action: { cancel: 'Betal bike', done: 'Qediya', retry: 'Dîsa biceribîne', print: 'Meqbûzê çap bike', next: 'Pêş de', back: 'Vegere' },
+  print: { sent: 'Ji çaperê re hat şandin.', copySent: 'Kopiyek, bi nîşana KOPÎ, ji çaperê re hat şandin.', again: 'Kopiyekê çap bike' },
+  action: { cancel: 'Paşve', done: 'Qediya', retry: 'Dîsa biceribîne', print: 'Meqbûzê çap bike', next: 'Pêş de', back: 'Paşve' },
   busy: {
     lookup: 'Tê gerandin…',
     recording: 'Tê tomarkirin û îmzekirin…',
@@ -101,6 +103,15 @@ export const kKu: KMessages = {
     'override-refused': { title: 'Erêkirina serpereştyar pêk nehat.', todo: 'Tiştek nehat tomarkirin.' },
     'consent-refused': { title: 'Kes razî nebû.', todo: 'Tiştek nehat parastin.' },
     'nothing-to-close': { title: 'Tiştek ji bo girtinê tune.', todo: 'Ji girtina dawî ve tu tomar tune.' },
+  },
+  reasonOnline: {
+    'limit-transaction-cap': 'Mîqdarek piçûktir bide, an ji serpereştyar bixwaze ku sînorê bilind bike.',
+    'limit-customer-allowance': 'Mîqdarek piçûktir bide, an ji serpereştyar bixwaze ku destûrê bilind bike.',
+    'limit-no-allowance': 'Navendê li vê termînalê destûr neda vî xerîdarî. Wî bişîne ofîsa şaxê.',
+    'limit-allowance-expired': 'Girêdan heye; navend di senkronîzasyona bê de destûrê nû dike. Piştî deqeyekê dîsa biceribîne.',
+    'limit-terminal-total': 'Girêdan heye; dayînên tomarkirî tên şandin. Piştî deqeyekê dîsa biceribîne.',
+    'limit-record-age': 'Girêdan heye; dayînên tomarkirî tên şandin. Piştî deqeyekê dîsa biceribîne.',
+    'limit-sync-age': 'Girêdan heye; termînal niha senkronîze dike. Piştî deqeyekê dîsa biceribîne.',
   },
   payout: {
     step: { palm: 'Dayîna meaşê', loading: 'Dayîna meaşê', refused: 'Nayê dayîn', review: 'Meaşê deyndar', recording: 'Dayîn tê tomarkirin', failed: 'Nehat dayîn', drawer: 'Çekmeceya pereyan', confirm: 'Wergirtina pereyan piştrast bike', receipt: 'Hat dayîn', finished: 'Dayîna meaşê' },
@@ -196,6 +207,7 @@ export const kKu: KMessages = {
     closedSigned: 'Roj hat girtin; rapora Z tomareke îmzekirî ye.',
   },
   session: {
+    lockedTitle: 'Kase kilîtkirî ye',
     signedIn: 'Têketî: {{name}}',
     lock: 'Kilît bike',
     locked: {
@@ -221,6 +233,7 @@ export const kKu: KMessages = {
     INTERNAL: 'Tiştek xelet çû. Dîsa biceribîne.',
   },
   tile: {
+    onlyFor: { cashier: 'Tenê kasiyer dikare', enroller: 'Tenê karmendê tomarkirinê dikare', supervisor: 'Tenê serpereştyar dikare' },
     payout: { title: 'Meaş', hint: 'Meaşê karmendekî bide' },
     purchase: { title: 'Kirîn', hint: 'Li dikanê pere werbigire' },
     enrolment: { title: 'Tomarkirin', hint: 'Kesekî nû tomar bike' },

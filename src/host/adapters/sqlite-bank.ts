@@ -126,10 +126,18 @@ export class SqliteBank<T> implements Bank<T> {
     });
   }
 
+  /** An operator's name in both scripts, for receipts (the id when the store has no name). */
+  private operatorName(operatorId: string): { ar: string; latin: string } {
+    const o = this.store.operators.get(operatorId);
+    return o ? splitName(o.name) : { ar: operatorId, latin: operatorId };
+  }
+
   operatorForPerson(personId: string): Operator | null {
     // An operator's palm is enrolled under their operator id.
     const o = this.store.operators.get(personId);
-    return o && o.active ? { id: o.operatorId, name: o.name, roles: ROLES[o.role] } : null;
+    if (!o || !o.active) return null;
+    const n = splitName(o.name);
+    return { id: o.operatorId, name: n.latin, nameAr: n.ar, roles: ROLES[o.role] };
   }
 
   async verifyOperatorPin(operatorId: string, pin: string): Promise<PinResult> {
@@ -206,7 +214,7 @@ export class SqliteBank<T> implements Bank<T> {
         ...(req.bill ? { biller: { billerId: req.bill.biller, billRef: req.bill.subscriber } } : {}),
         ...override,
       });
-      return { ok: true, receipt: purchaseReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), person, req.amount, req.bill, approvedBy) };
+      return { ok: true, receipt: purchaseReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), person, req.amount, req.bill, approvedBy === null ? null : this.operatorName(approvedBy)) };
     } catch (err) {
       if (err instanceof OfflineRefusedError) {
         const reason = LIMIT[err.decision.reason];
@@ -253,7 +261,7 @@ export class SqliteBank<T> implements Bank<T> {
           ? this.t.ledger.append({ type: 'refund', refundId: randomUUID(), originalPurchaseId: b.purchaseId, originalTerminalId: b.terminalId, originalSeq: b.seq, customerId: b.customerId, accountId: b.accountId, ...common })
           : this.t.ledger.append({ type: 'void', voidId: randomUUID(), targetTerminalId: b.terminalId, targetSeq: b.seq, targetType: 'purchase', targetId: b.purchaseId, ...common });
       const person = this.person(b.customerId);
-      const receipt = reversalReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), req.kind, b.seq, { minor: b.amountMinor, currency: b.currency }, req.supervisorId, person);
+      const receipt = reversalReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), req.kind, b.seq, { minor: b.amountMinor, currency: b.currency }, this.operatorName(req.supervisorId), person);
       return { ok: true, receipt };
     } catch (err) {
       if (err instanceof LedgerError && (err.code === 'REFUND_REFUSED' || err.code === 'VOID_REFUSED')) return { ok: false, reason: 'already-reversed' };

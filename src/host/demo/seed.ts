@@ -26,14 +26,15 @@ export interface DemoPerson {
 export interface DemoOperator {
   id: string;
   name: string;
+  nameAr: string;
   role: 'cashier' | 'enroller' | 'supervisor';
   pin: string;
 }
 
 export const DEMO_OPERATORS: DemoOperator[] = [
-  { id: 'op-cashier', name: 'Rojda', role: 'cashier', pin: '1234' },
-  { id: 'op-super', name: 'Sara', role: 'supervisor', pin: '9999' },
-  { id: 'op-enrol', name: 'Kawa', role: 'enroller', pin: '5555' },
+  { id: 'op-cashier', name: 'Rojda', nameAr: 'روجدا', role: 'cashier', pin: '1234' },
+  { id: 'op-super', name: 'Sara', nameAr: 'سارة', role: 'supervisor', pin: '9999' },
+  { id: 'op-enrol', name: 'Kawa', nameAr: 'كاوا', role: 'enroller', pin: '5555' },
 ];
 
 export const DEMO_PEOPLE: DemoPerson[] = [
@@ -63,7 +64,7 @@ export async function seedDemo(
   for (const x of [...people, ...operators]) if (x.pin) hashes.set(x.id, await hashPin(x.pin, opts.pinCost));
   const { store, ledger } = t;
   store.transaction(() => {
-    for (const o of operators) if (!store.operators.get(o.id)) store.operators.add({ operatorId: o.id, name: o.name, role: o.role, pinHash: hashes.get(o.id)! });
+    for (const o of operators) if (!store.operators.get(o.id)) store.operators.add({ operatorId: o.id, name: joinName(o.nameAr, o.name), role: o.role, pinHash: hashes.get(o.id)! });
     for (const p of people) {
       store.people.upsert({ personId: p.id, name: joinName(p.nameAr, p.nameLatin), idNumber: null, phone: null, employerId: null, status: p.status, updatedAtMs: now });
       const accountId = `acc-${p.id}`;

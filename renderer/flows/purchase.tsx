@@ -1,0 +1,114 @@
+// The purchase and electricity bill screen: (subscriber) → amount → customer palm → limits → PIN → approved or declined.
+import { useEffect, useState, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { currencyExponent, type PurchaseState } from '@api/index.ts';
+import { formatNumber } from '../format.ts';
+import { AuthPanel, digitText, Keypad, MoneyText, PalmPanel, ReceiptView, useFocusHeading } from './parts.tsx';
+import { kEn } from './i18n/en.ts';
+import { oneOf } from './i18n/keys.ts';
+import { Btn, Busy, Frame, PersonCard, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
+
+export function PurchaseScreen({ state: s, send, locale }: FlowProps<PurchaseState>) {
+  const { t } = useTranslation();
+  const ref = useFocusHeading(s.step);
+  const [digits, setDigits] = useState('');
+  const [pin, setPin] = useState('');
+  useEffect(() => {
+    setDigits('');
+    setPin('');
+  }, [s.step]);
+  const kind = s.kind;
+  const f = (children: ReactNode, actions?: ReactNode) => (
+    <Frame title={kind === 'bill' && oneOf(kEn.bill.step, s.step) ? t(`k.bill.step.${s.step}`) : t(`k.purchase.step.${s.step}`)} step={s.step} kind={kind} headingRef={ref} actions={actions}>
+      {s.amount && s.step !== 'approved' && (
+        <p className="amount-line">
+          {s.bill && <span>{t('k.bill.subscriberIs', { n: digitText(s.bill.subscriber, locale) })} · </span>}
+          {t('k.purchase.amountIs')} <MoneyText money={s.amount} locale={locale} testId="amount" />
+        </p>
+      )}
+      {children}
+    </Frame>
+  );
+  const { cancel, done, print } = useFlowButtons(send);
+  const exp = currencyExponent(s.currency);
+  switch (s.step) {
+    case 'subscriber':
+      return f(
+        <>
+          {s.error && <p className="notice warn" role="alert" data-testid="input-error">{t('k.bill.subscriberInvalid')}</p>}
+          <Keypad label={t('k.bill.subscriber')} value={digits} onChange={setDigits} onSubmit={() => send({ type: 'subscriber.set', subscriber: digits })} submitLabel={t('k.action.next')} locale={locale} testId="subscriber" />
+        </>,
+        cancel,
+      );
+    case 'amount':
+      return f(
+        <>
+          {s.error && <p className="notice warn" role="alert" data-testid="input-error">{t('k.purchase.amountInvalid')}</p>}
+          <Keypad
+            label={t('k.purchase.amount')}
+            value={digits}
+            onChange={setDigits}
+            onSubmit={() => send({ type: 'amount.set', minor: Number(digits) * 10 ** exp })}
+            submitLabel={t('k.action.next')}
+            locale={locale}
+            maxLength={9}
+            display={<MoneyText money={{ minor: Number(digits || '0') * 10 ** exp, currency: s.currency }} locale={locale} />}
+            testId="amount"
+          />
+        </>,
+        cancel,
+      );
+    case 'palm':
+      return f(<PalmPanel guidance={s.guidance} prompt={t('k.purchase.palmPrompt')} locale={locale} />, cancel);
+    case 'loading':
+      return f(<Busy label={t('k.busy.lookup')} />);
+    case 'pin':
+      return f(
+        <>
+          <PersonCard nameAr={s.person.nameAr} nameLatin={s.person.nameLatin} />
+          {s.wrong && <p className="notice warn" role="alert" data-testid="pin-wrong">{t('k.auth.wrongPin', { left: formatNumber(s.attemptsLeft ?? 0, locale) })}</p>}
+          <Keypad label={t('k.purchase.customerPin')} value={pin} onChange={setPin} onSubmit={() => send({ type: 'pin.submit', pin })} submitLabel={t('k.auth.submit')} locale={locale} maxLength={8} masked testId="pin" />
+        </>,
+        cancel,
+      );
+    case 'checking-pin':
+      return f(<Busy label={t('k.busy.pin')} />);
+    case 'authorizing':
+      return f(<Busy label={t('k.busy.limits')} />);
+    case 'declined':
+      return f(
+        <>
+          {s.person && <PersonCard nameAr={s.person.nameAr} nameLatin={s.person.nameLatin} />}
+          <Reason reason={s.reason} />
+          {s.overrideRefused && <p className="notice warn">{t('k.override.refused')}</p>}
+        </>,
+        <>
+          {(s.reason === 'unknown-palm' || s.reason === 'ambiguous') && <Btn id="retry" onClick={() => send({ type: 'retry' })}>{t('k.action.retry')}</Btn>}
+          {s.overridable && <Btn id="override-start" onClick={() => send({ type: 'override.start' })}>{t('k.override.ask')}</Btn>}
+          {done}
+        </>,
+      );
+    case 'override':
+      return f(
+        <>
+          <Reason reason={s.reason} />
+          <AuthPanel auth={s.auth} purpose="override" locale={locale} onPin={(p) => send({ type: 'auth.submit', pin: p })} testId="override" />
+        </>,
+        cancel,
+      );
+    case 'approved':
+      return f(
+        <>
+          <p className="notice ok" role="status" data-testid="approved">{t(`k.${kind}.approved`)}</p>
+          <ReceiptView receipt={s.receipt} locale={locale} />
+        </>,
+        <>
+          {print}
+          {done}
+        </>,
+      );
+    case 'finished':
+      return null;
+  }
+}
+
