@@ -1,7 +1,6 @@
 // The kiosk's API handlers (the calls 'kiosk.*' and the test hooks 'test.*' in src/api/calls.ts), over one
 // composed Kiosk. Test hooks script the simulated scanner and inject faults; they refuse unless the terminal was
 // started with --test-hooks, which production mode never sets.
-import { SETTING } from '../ledger/ledger.ts';
 import type { OfflineLimits } from '../ledger/limits.ts';
 import type { Kiosk } from './compose.ts';
 import { FlowError } from '../flows/kiosk.ts';
@@ -62,7 +61,7 @@ export function kioskHandlers(k: Kiosk, opts: { testHooks: boolean; demo: boolea
       if (f.drawerFails !== undefined) k.setDrawerFails(f.drawerFails);
       if (f.linkUp !== undefined) k.setLinkUp(f.linkUp);
       if (f.limits) {
-        const { store, ledger } = k.terminal;
+        const { ledger } = k.terminal;
         const cur = ledger.limits();
         const l = f.limits;
         const next: OfflineLimits = {
@@ -71,7 +70,7 @@ export function kioskHandlers(k: Kiosk, opts: { testHooks: boolean; demo: boolea
           maxStoredRecordAgeMs: l.maxStoredRecordAgeMs ?? cur.maxStoredRecordAgeMs,
           maxSinceLastSyncMs: l.maxSinceLastSyncMs ?? cur.maxSinceLastSyncMs,
         };
-        store.transaction(() => store.settings.set(SETTING.offlineLimits, next));
+        ledger.setLimits(next);
       }
       return { ok: true as const };
     },

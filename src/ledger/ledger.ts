@@ -21,6 +21,7 @@ import { decideOffline, DEFAULT_OFFLINE_LIMITS, isOverridable, type OfflineDecis
 import type { KeyStore } from './keystore.ts';
 import { voucherRefusal, type VoucherRefusal } from './voucher-rule.ts';
 import { anchorProblem, readAnchor, writeAnchor } from './anchor.ts';
+import { LocalStateTamperedError, LocalTrust, TrustedOperators } from './local-trust.ts';
 
 export class LedgerError extends PalmPayError {}
 
@@ -71,10 +72,15 @@ export class Ledger {
   ) {
     this.now = opts.now ?? Date.now;
     this.serverTime = store.settings.get<ServerTime>(SETTING.serverTime) ?? { ms: 0, ref: '' };
+    this.trust = new LocalTrust(keys);
+    this.operators = new TrustedOperators(store, this.trust);
     this.anchorDir = opts.anchorDir;
   }
 
   private readonly anchorDir: string | undefined;
+  private readonly trust: LocalTrust;
+  /** Operators, read and written with their seal checked (local-trust.ts): the only way product code reaches them. */
+  readonly operators: TrustedOperators;
   /** Set when the journal is behind its anchor: nothing more is signed onto it. */
   private truncated: string | undefined;
 
@@ -197,8 +203,17 @@ export class Ledger {
     this.store.transaction(() => this.store.settings.set(SETTING.lastSyncMs, atMs));
   }
 
+  /** The offline limits: the defaults, or limits set on this terminal (sealed; an edited row throws LOCAL_STATE_TAMPERED). */
   limits(): OfflineLimits {
-    return this.store.settings.get<OfflineLimits>(SETTING.offlineLimits) ?? DEFAULT_OFFLINE_LIMITS;
+    const stored = this.store.settings.get<{ limits: OfflineLimits; seal: string }>(SETTING.offlineLimits);
+    if (stored === undefined) return DEFAULT_OFFLINE_LIMITS;
+    if (!this.trust.verify('setting', SETTING.offlineLimits, stored.limits, stored.seal)) throw new LocalStateTamperedError('the offline limits');
+    return stored.limits;
+  }
+
+  /** Sets the offline limits, sealed so that only this terminal's key store can have written them. */
+  setLimits(limits: OfflineLimits): void {
+    this.store.transaction(() => this.store.settings.set(SETTING.offlineLimits, { limits, seal: this.trust.mac('setting', SETTING.offlineLimits, limits) }));
   }
 
   /** Everything decideOffline needs, read from the store now. */
@@ -316,7 +331,7 @@ export class Ledger {
         if (!b.offline) return;
         if (b.approvedBy !== undefined) {
           // Re-checked here, not trusted from the screen: an active supervisor who is not the cashier.
-          const sup = store.operators.get(b.approvedBy);
+          const sup = this.operators.get(b.approvedBy);
           if (!sup || !sup.active || sup.role !== 'supervisor' || b.approvedBy === b.operatorId) {
             throw new LedgerError('OVERRIDE_REFUSED', `purchase ${b.purchaseId}: ${b.approvedBy} is not a supervisor who may approve it (an active supervisor, not the cashier)`);
           }

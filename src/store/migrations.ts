@@ -153,6 +153,14 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM settings s, json_each(s.value) p WHERE s.key = 'flows.drawerPending';
       DELETE FROM settings WHERE key = 'flows.drawerPending';`,
   },
+  {
+    version: 5,
+    name: "operators carry the terminal's seal",
+    sql: `
+      -- A MAC under a key-store subkey over the row (src/ledger/local-trust.ts). Rows from before have none and are
+      -- refused until re-added: trusting them on upgrade would also trust a row a local user slipped in.
+      ALTER TABLE operators ADD COLUMN seal TEXT;`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

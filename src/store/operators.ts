@@ -1,5 +1,6 @@
 // Operators (cashiers, paymasters, enrollers, supervisors) with their scrypt PIN hashes and attempt counters.
-// The hashing and the lockout policy live in src/ledger/pin.ts; this only stores.
+// The hashing and the lockout policy live in src/ledger/pin.ts, the seal that makes a row trusted in
+// src/ledger/local-trust.ts (product code reads and writes operators through Ledger.operators); this only stores.
 import type Database from 'better-sqlite3';
 
 export type OperatorRole = 'cashier' | 'paymaster' | 'enroller' | 'supervisor';
@@ -11,26 +12,27 @@ export interface Operator {
   failedAttempts: number;
   lockedUntilMs: number;
   active: boolean;
+  /** MAC over the other fields under a key-store subkey (src/ledger/local-trust.ts); null on rows written before it. */
+  seal: string | null;
 }
 
 export class OperatorsRepo {
   private readonly insertStmt: Database.Statement;
   private readonly getStmt: Database.Statement<[string], Record<string, unknown>>;
   private readonly listStmt: Database.Statement<[], Record<string, unknown>>;
-  private readonly attemptsStmt: Database.Statement;
-  private readonly pinStmt: Database.Statement;
-  private readonly activeStmt: Database.Statement;
+  private readonly replaceStmt: Database.Statement;
+  private readonly deleteStmt: Database.Statement;
 
   constructor(db: Database.Database) {
-    this.insertStmt = db.prepare(`INSERT INTO operators (operator_id, name, role, pin_hash, active) VALUES (@operatorId, @name, @role, @pinHash, 1)`);
+    this.insertStmt = db.prepare(`INSERT INTO operators (operator_id, name, role, pin_hash, active, seal) VALUES (@operatorId, @name, @role, @pinHash, 1, @seal)`);
     this.getStmt = db.prepare('SELECT * FROM operators WHERE operator_id = ?');
     this.listStmt = db.prepare('SELECT * FROM operators ORDER BY operator_id');
-    this.attemptsStmt = db.prepare('UPDATE operators SET failed_attempts = ?, locked_until_ms = ? WHERE operator_id = ?');
-    this.pinStmt = db.prepare('UPDATE operators SET pin_hash = ?, failed_attempts = 0, locked_until_ms = 0 WHERE operator_id = ?');
-    this.activeStmt = db.prepare('UPDATE operators SET active = ? WHERE operator_id = ?');
+    this.deleteStmt = db.prepare('DELETE FROM operators WHERE operator_id = ?');
+    this.replaceStmt = db.prepare(`UPDATE operators SET name = @name, role = @role, pin_hash = @pinHash, failed_attempts = @failedAttempts,
+      locked_until_ms = @lockedUntilMs, active = @active, seal = @seal WHERE operator_id = @operatorId`);
   }
 
-  add(op: { operatorId: string; name: string; role: OperatorRole; pinHash: string }): void {
+  add(op: { operatorId: string; name: string; role: OperatorRole; pinHash: string; seal: string | null }): void {
     this.insertStmt.run(op);
   }
 
@@ -43,16 +45,13 @@ export class OperatorsRepo {
     return this.listStmt.all().map(toOperator);
   }
 
-  setAttempts(operatorId: string, failedAttempts: number, lockedUntilMs: number): void {
-    this.attemptsStmt.run(failedAttempts, lockedUntilMs, operatorId);
+  delete(operatorId: string): void {
+    this.deleteStmt.run(operatorId);
   }
 
-  setPinHash(operatorId: string, pinHash: string): void {
-    this.pinStmt.run(pinHash, operatorId);
-  }
-
-  setActive(operatorId: string, active: boolean): void {
-    this.activeStmt.run(active ? 1 : 0, operatorId);
+  /** Writes every field of an existing operator (the ledger renews the seal with each change). */
+  replace(op: Operator): void {
+    this.replaceStmt.run({ ...op, active: op.active ? 1 : 0 });
   }
 }
 
@@ -65,5 +64,6 @@ function toOperator(r: Record<string, unknown>): Operator {
     failedAttempts: r.failed_attempts as number,
     lockedUntilMs: r.locked_until_ms as number,
     active: r.active === 1,
+    seal: (r.seal as string | null) ?? null,
   };
 }

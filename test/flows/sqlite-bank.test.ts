@@ -195,7 +195,7 @@ describe('supervisor override of a purchase limit over SQLite (approvedBy in the
 
   it('a cap decline is offered to a supervisor (palm + PIN, not the cashier); the record names the approver and the limit', async () => {
     const { t } = await terminal();
-    t.store.settings.set('offline.limits', { ...DEFAULT_OFFLINE_LIMITS, perTransactionMaxMinor: { SYP: 1_000_000, USD: 10_000 } });
+    t.ledger.setLimits({ ...DEFAULT_OFFLINE_LIMITS, perTransactionMaxMinor: { SYP: 1_000_000, USD: 10_000 } });
     const p = ports(t);
     const d = buyer(p, 1_200_000, 'req-cap');
     expect(await d.waitFor((s) => s.step === 'declined')).toMatchObject({ reason: 'limit-transaction-cap', overridable: true });
@@ -217,7 +217,7 @@ describe('supervisor override of a purchase limit over SQLite (approvedBy in the
 
   it('over the cap and the allowance at once: one approval raises both; the terminal total is never offered', async () => {
     const { t } = await terminal();
-    t.store.settings.set('offline.limits', { ...DEFAULT_OFFLINE_LIMITS, perTransactionMaxMinor: { SYP: 1_000_000, USD: 10_000 } });
+    t.ledger.setLimits({ ...DEFAULT_OFFLINE_LIMITS, perTransactionMaxMinor: { SYP: 1_000_000, USD: 10_000 } });
     const p = ports(t);
     const d = buyer(p, 12_000_000, 'req-both');
     expect(await d.waitFor((s) => s.step === 'declined')).toMatchObject({ reason: 'limit-transaction-cap', overridable: true });
@@ -228,7 +228,7 @@ describe('supervisor override of a purchase limit over SQLite (approvedBy in the
     expect(await d.waitFor((x) => x.step === 'approved' || x.step === 'declined')).toMatchObject({ step: 'approved' });
     expect(JSON.parse(t.store.journal.byRef('purchase', 'req-both')!.body)).toMatchObject({ approvedBy: 'op-super', overriddenLimits: ['CUSTOMER_ALLOWANCE', 'PER_TRANSACTION_CAP'] });
 
-    t.store.settings.set('offline.limits', { ...DEFAULT_OFFLINE_LIMITS, terminalStoredMaxMinor: { SYP: 12_500_000, USD: 10_000 } });
+    t.ledger.setLimits({ ...DEFAULT_OFFLINE_LIMITS, terminalStoredMaxMinor: { SYP: 12_500_000, USD: 10_000 } });
     const e = buyer(p, 1_000_000, 'req-total');
     expect(await e.waitFor((s) => s.step === 'declined')).toMatchObject({ reason: 'limit-terminal-total', overridable: false });
     expect(t.store.journal.count()).toBe(1);

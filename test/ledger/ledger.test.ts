@@ -129,7 +129,7 @@ describe('salary payout', () => {
 
 describe('offline purchases, refunds', () => {
   it('consumes the allowance in the same transaction and refuses past it with the reason', () => {
-    t.store.settings.set('offline.limits', generous);
+    t.ledger.setLimits(generous);
     t.ledger.noteSync(clock);
     t.store.allowances.grant({ customerId: 'cust-1', currency: 'SYP', limitMinor: 1000, grantedAtMs: 0, expiresAtMs: 9e15, asOfSeq: 0 });
     t.ledger.append(purchase({ offline: true, amountMinor: 600 }));
@@ -156,12 +156,12 @@ describe('offline purchases, refunds', () => {
 describe('supervisor override of offline limits (approvedBy)', () => {
   const limits = { ...generous, perTransactionMaxMinor: { SYP: 1000, USD: 1000 }, terminalStoredMaxMinor: { SYP: 5000, USD: 5000 } };
   beforeEach(() => {
-    t.store.settings.set('offline.limits', limits);
+    t.ledger.setLimits(limits);
     t.ledger.noteSync(clock);
     t.store.allowances.grant({ customerId: 'cust-1', currency: 'SYP', limitMinor: 3000, grantedAtMs: 0, expiresAtMs: 9e15, asOfSeq: 0 });
-    t.store.operators.add({ operatorId: 'sup-1', name: 'Sara', role: 'supervisor', pinHash: 'x' });
-    t.store.operators.add({ operatorId: 'sup-2', name: 'Rami', role: 'supervisor', pinHash: 'x' });
-    t.store.operators.add({ operatorId: 'cash-2', name: 'Lina', role: 'cashier', pinHash: 'x' });
+    t.ledger.operators.add({ operatorId: 'sup-1', name: 'Sara', role: 'supervisor', pinHash: 'x' });
+    t.ledger.operators.add({ operatorId: 'sup-2', name: 'Rami', role: 'supervisor', pinHash: 'x' });
+    t.ledger.operators.add({ operatorId: 'cash-2', name: 'Lina', role: 'cashier', pinHash: 'x' });
   });
   const over = (approvedBy: string, overriddenLimits: Array<'CUSTOMER_ALLOWANCE' | 'PER_TRANSACTION_CAP'>, amountMinor = 1500) =>
     purchase({ offline: true, amountMinor, approvedBy, overriddenLimits });
@@ -188,7 +188,7 @@ describe('supervisor override of offline limits (approvedBy)', () => {
     expect(() => t.ledger.append(purchase({ offline: true, amountMinor: 1500, operatorId: 'sup-1', approvedBy: 'sup-1', overriddenLimits: ['PER_TRANSACTION_CAP'] }))).toThrow(expect.objectContaining({ code: 'RECORD_MALFORMED' }));
     expect(() => t.ledger.append(over('cash-2', ['PER_TRANSACTION_CAP']))).toThrow(expect.objectContaining({ code: 'OVERRIDE_REFUSED' }));
     expect(() => t.ledger.append(over('nobody', ['PER_TRANSACTION_CAP']))).toThrow(expect.objectContaining({ code: 'OVERRIDE_REFUSED' }));
-    t.store.operators.setActive('sup-2', false);
+    t.ledger.operators.setActive('sup-2', false);
     expect(() => t.ledger.append(over('sup-2', ['PER_TRANSACTION_CAP']))).toThrow(expect.objectContaining({ code: 'OVERRIDE_REFUSED' }));
     expect(t.store.journal.count()).toBe(0);
   });
@@ -199,7 +199,7 @@ describe('supervisor override of offline limits (approvedBy)', () => {
     for (let i = 0; i < 4; i++) t.ledger.append(purchase({ offline: true, amountMinor: 1000 }));
     expect(t.ledger.limitsToOverride('cust-1', 500, 'SYP')).toBeNull();
     expect(() => t.ledger.append(over('sup-1', ['CUSTOMER_ALLOWANCE', 'PER_TRANSACTION_CAP'], 500))).toThrow(/TERMINAL_STORED_TOTAL/);
-    t.store.settings.set('offline.limits', { ...limits, terminalStoredMaxMinor: { SYP: 1e12, USD: 1e12 }, maxStoredRecordAgeMs: 1 });
+    t.ledger.setLimits({ ...limits, terminalStoredMaxMinor: { SYP: 1e12, USD: 1e12 }, maxStoredRecordAgeMs: 1 });
     clock += 10;
     expect(() => t.ledger.append(over('sup-1', ['CUSTOMER_ALLOWANCE', 'PER_TRANSACTION_CAP'], 500))).toThrow(/STORED_RECORD_TOO_OLD/);
     const bad = (o: Record<string, unknown>) => () => t.ledger.append({ ...purchase({ offline: true }), ...o } as never);

@@ -48,7 +48,7 @@ describe('PIN checks against the store (SqliteBank)', async () => {
     let t = makeTerminal(d.dir);
     try {
       clock = 0;
-      t.store.operators.add({ operatorId: 'op-1', name: 'Cashier', role: 'cashier', pinHash: await hashPin('1357', cheap) });
+      t.ledger.operators.add({ operatorId: 'op-1', name: 'Cashier', role: 'cashier', pinHash: await hashPin('1357', cheap) });
       expect(await bankOf(t).verifyOperatorPin('op-1', '0000')).toEqual({ ok: false, attemptsLeft: 4 });
       t.close();
       t = reopen(d.dir);

@@ -1,12 +1,17 @@
-// A local user reads or edits the terminal's store (issue 13, items 1 and 11, the parts done): the X25519 key that
-// opens templates from the feed is stored sealed, and an account already bound to one person is never re-bound
-// to another by a feed event.
+// A local user reads or edits the terminal's store (SQLite, no access to the key store): the X25519 key that opens
+// templates from the feed is stored sealed; an account already bound to one person is never re-bound to another by
+// a feed event; and editing an operator's role, PIN hash or lockout, or the offline limits, makes the row refused
+// (LOCAL_STATE_TAMPERED), never trusted.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Link } from '../../src/host/link.ts';
 import { startEmbeddedLink } from '../../src/host/demo/link.ts';
 import type { Terminal } from '../../src/ledger/open.ts';
 import { SETTINGS } from '../../src/sync/index.ts';
-import { makeTerminal, tempDir } from '../ledger/helpers.ts';
+import Database from 'better-sqlite3';
+import { DEFAULT_OFFLINE_LIMITS } from '../../src/ledger/limits.ts';
+import { SETTING } from '../../src/ledger/ledger.ts';
+import { dbPath } from '../../src/ledger/open.ts';
+import { makeTerminal, reopen, tempDir } from '../ledger/helpers.ts';
 
 describe('the terminal store', () => {
   let dir: string;
@@ -38,5 +43,57 @@ describe('the terminal store', () => {
     expect(t.store.people.getAccount('A1')?.personId).toBe('P1');
     expect(t.store.people.upsertAccountRow({ accountId: 'A1', personId: 'P1', currency: 'SYP', status: 'blocked', updatedAtMs: now + 2 })).toBe(true);
     expect(t.store.people.getAccount('A1')).toMatchObject({ personId: 'P1', status: 'blocked' });
+  });
+
+  /** What a local user does: edit the SQLite file directly while the kiosk is stopped. */
+  function editStore(sql: string, ...params: unknown[]): void {
+    t.close();
+    const db = new Database(dbPath(dir));
+    db.prepare(sql).run(...params);
+    db.close();
+    t = reopen(dir);
+  }
+
+  it('a cashier who edits their own role to supervisor is refused, not promoted', () => {
+    t.ledger.operators.add({ operatorId: 'cash-1', name: 'Lina', role: 'cashier', pinHash: 'scrypt$x' });
+    expect(t.ledger.operators.get('cash-1')).toMatchObject({ role: 'cashier' });
+    editStore(`UPDATE operators SET role = 'supervisor' WHERE operator_id = ?`, 'cash-1');
+    expect(() => t.ledger.operators.get('cash-1')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+  });
+
+  it('an operator row slipped into the table, or a PIN hash swapped in, or a lockout reset, is refused', () => {
+    t.ledger.operators.add({ operatorId: 'cash-1', name: 'Lina', role: 'cashier', pinHash: 'scrypt$x' });
+    t.ledger.operators.setAttempts('cash-1', 5, Date.now() + 60_000);
+    const sealed = t.store.operators.get('cash-1')!.seal;
+    editStore(`INSERT INTO operators (operator_id, name, role, pin_hash, active, seal) VALUES ('mallory', 'M', 'supervisor', 'scrypt$y', 1, ?)`, sealed);
+    expect(() => t.ledger.operators.get('mallory')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+    editStore(`UPDATE operators SET failed_attempts = 0, locked_until_ms = 0 WHERE operator_id = 'cash-1'`);
+    expect(() => t.ledger.operators.get('cash-1')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+    editStore(`UPDATE operators SET failed_attempts = 5, locked_until_ms = ?, pin_hash = 'scrypt$y' WHERE operator_id = 'cash-1'`, 0);
+    expect(() => t.ledger.operators.get('cash-1')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+  });
+
+  it('raised offline limits written into settings are refused; limits the terminal set itself hold', () => {
+    const lower = { ...DEFAULT_OFFLINE_LIMITS, perTransactionMaxMinor: { ...DEFAULT_OFFLINE_LIMITS.perTransactionMaxMinor, SYP: 1_000 } };
+    t.ledger.setLimits(lower);
+    expect(t.ledger.limits().perTransactionMaxMinor.SYP).toBe(1_000);
+    const stored = t.store.settings.get<{ limits: typeof lower; seal: string }>(SETTING.offlineLimits)!;
+    const raised = { ...stored, limits: { ...lower, perTransactionMaxMinor: { ...lower.perTransactionMaxMinor, SYP: 10 ** 12 } } };
+    editStore('UPDATE settings SET value = ? WHERE key = ?', JSON.stringify(raised), SETTING.offlineLimits);
+    expect(() => t.ledger.limits()).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+  });
+
+  it("another terminal's sealed operator row does not verify here (the seal is bound to the terminal)", () => {
+    const other = tempDir();
+    const t2 = makeTerminal(other.dir, 'T-2');
+    try {
+      t2.ledger.operators.add({ operatorId: 'sup-x', name: 'S', role: 'supervisor', pinHash: 'scrypt$z' });
+      const row = t2.store.operators.get('sup-x')!;
+      editStore(`INSERT INTO operators (operator_id, name, role, pin_hash, active, seal) VALUES (?, ?, ?, ?, 1, ?)`, row.operatorId, row.name, row.role, row.pinHash, row.seal);
+      expect(() => t.ledger.operators.get('sup-x')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+    } finally {
+      t2.close();
+      other.cleanup();
+    }
   });
 });

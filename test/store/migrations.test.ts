@@ -76,7 +76,7 @@ describe('migrations', () => {
     db.close();
     const store = openStore(file);
     try {
-      expect(store.db.pragma('user_version', { simple: true })).toBe(4);
+      expect(store.db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
       expect(store.drawerPending.list()).toEqual(pending.map((p) => ({ ...p, seq: p.receipt.seq })));
       expect(store.settings.get('flows.drawerPending')).toBeUndefined();
       store.drawerPending.remove('h1');

@@ -81,7 +81,7 @@ describe('vouchers and leases', () => {
 
 describe('allowances', () => {
   it('a grant counts offline purchases the centre had not seen (after asOfSeq)', () => {
-    t.store.settings.set('offline.limits', { perTransactionMaxMinor: { SYP: 1e9, USD: 1e9 }, terminalStoredMaxMinor: { SYP: 1e12, USD: 1e12 }, maxStoredRecordAgeMs: 1e12, maxSinceLastSyncMs: 1e12 });
+    t.ledger.setLimits({ perTransactionMaxMinor: { SYP: 1e9, USD: 1e9 }, terminalStoredMaxMinor: { SYP: 1e12, USD: 1e12 }, maxStoredRecordAgeMs: 1e12, maxSinceLastSyncMs: 1e12 });
     t.ledger.noteSync(Date.now());
     t.store.allowances.grant({ customerId: 'cust-1', currency: 'SYP', limitMinor: 10_000, grantedAtMs: 0, expiresAtMs: 9e15, asOfSeq: 0 });
     t.ledger.append(purchase({ offline: true, amountMinor: 300 }));
@@ -102,8 +102,8 @@ describe('settings, people, operators', () => {
     t.store.people.upsertAccountRow({ accountId: 'A-1', personId: 'P-1', currency: 'USD', status: 'active', updatedAtMs: 1 });
     expect(t.store.people.get('P-1')).toMatchObject({ name: 'Ava', employerId: 'E-1' });
     expect(t.store.people.accounts('P-1').map((a) => a.accountId)).toEqual(['A-1']);
-    t.store.operators.add({ operatorId: 'op-1', name: 'Cashier', role: 'cashier', pinHash: 'scrypt$x' });
-    t.store.operators.setAttempts('op-1', 3, 0);
-    expect(t.store.operators.get('op-1')).toMatchObject({ role: 'cashier', failedAttempts: 3, active: true });
+    t.store.operators.add({ operatorId: 'op-1', name: 'Cashier', role: 'cashier', pinHash: 'scrypt$x', seal: 'mac' });
+    t.store.operators.replace({ ...t.store.operators.get('op-1')!, failedAttempts: 3, seal: 'mac2' });
+    expect(t.store.operators.get('op-1')).toMatchObject({ role: 'cashier', failedAttempts: 3, active: true, seal: 'mac2' });
   });
 });

@@ -128,22 +128,22 @@ export class SqliteBank<T> implements Bank<T> {
 
   /** An operator's name in both scripts, for receipts (the id when the store has no name). */
   private operatorName(operatorId: string): { ar: string; latin: string } {
-    const o = this.store.operators.get(operatorId);
+    const o = this.t.ledger.operators.get(operatorId);
     return o ? splitName(o.name) : { ar: operatorId, latin: operatorId };
   }
 
   operatorForPerson(personId: string): Operator | null {
     // An operator's palm is enrolled under their operator id.
-    const o = this.store.operators.get(personId);
+    const o = this.t.ledger.operators.get(personId);
     if (!o || !o.active) return null;
     const n = splitName(o.name);
     return { id: o.operatorId, name: n.latin, nameAr: n.ar, roles: ROLES[o.role] };
   }
 
   async verifyOperatorPin(operatorId: string, pin: string): Promise<PinResult> {
-    const o = this.store.operators.get(operatorId);
+    const o = this.t.ledger.operators.get(operatorId);
     if (!o || !o.active) return { ok: false, locked: true };
-    const save = (s: { failed: number; lockedUntilMs: number }) => this.store.operators.setAttempts(operatorId, s.failed, s.lockedUntilMs);
+    const save = (s: { failed: number; lockedUntilMs: number }) => this.t.ledger.operators.setAttempts(operatorId, s.failed, s.lockedUntilMs);
     return pinResult(await checkPin(pin, o.pinHash, { failed: o.failedAttempts, lockedUntilMs: o.lockedUntilMs }, save, this.now()));
   }
 

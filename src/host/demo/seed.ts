@@ -64,7 +64,11 @@ export async function seedDemo(
   for (const x of [...people, ...operators]) if (x.pin) hashes.set(x.id, await hashPin(x.pin, opts.pinCost));
   const { store, ledger } = t;
   store.transaction(() => {
-    for (const o of operators) if (!store.operators.get(o.id)) store.operators.add({ operatorId: o.id, name: joinName(o.nameAr, o.name), role: o.role, pinHash: hashes.get(o.id)! });
+    // A demo folder from before operators were sealed has unsealed rows: the demo's own operators are written again.
+    for (const o of operators) {
+      if (ledger.operators.isUnsealed(o.id)) store.operators.delete(o.id);
+      if (!store.operators.get(o.id)) ledger.operators.add({ operatorId: o.id, name: joinName(o.nameAr, o.name), role: o.role, pinHash: hashes.get(o.id)! });
+    }
     for (const p of people) {
       store.people.upsert({ personId: p.id, name: joinName(p.nameAr, p.nameLatin), idNumber: null, phone: null, employerId: null, status: p.status, updatedAtMs: now });
       const accountId = `acc-${p.id}`;
