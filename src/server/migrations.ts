@@ -97,6 +97,28 @@ export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
       'ALTER TABLE persons ADD COLUMN code_hands TEXT',
     ],
   },
+  {
+    version: 4,
+    name: 'bills: the biller registry, imported bills, subscriber links, bill imports',
+    // Why: a bill payment pays one bill the biller issued, exactly and once (billing/); the kiosk no longer decides
+    // what a subscriber owes. A bill is unique per biller; paid_by names the record that paid it.
+    statements: (d) => [
+      `CREATE TABLE billers (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, region TEXT NOT NULL, created_at BIGINT NOT NULL)`,
+      `CREATE TABLE bills (
+        biller_id TEXT NOT NULL, bill_id TEXT NOT NULL, subscriber TEXT NOT NULL, cycle TEXT NOT NULL,
+        amount BIGINT NOT NULL, currency TEXT NOT NULL, due_date TEXT NOT NULL,
+        previous_reading BIGINT NOT NULL, current_reading BIGINT NOT NULL,
+        status TEXT NOT NULL, paid_by TEXT, paid_at BIGINT, import_id BIGINT NOT NULL, created_at BIGINT NOT NULL,
+        PRIMARY KEY (biller_id, bill_id))`,
+      'CREATE INDEX bills_subscriber ON bills (biller_id, subscriber, status)',
+      `CREATE TABLE subscriber_links (
+        biller_id TEXT NOT NULL, subscriber TEXT NOT NULL, payer_kind TEXT NOT NULL, payer_id TEXT NOT NULL, created_at BIGINT NOT NULL,
+        PRIMARY KEY (biller_id, subscriber, payer_kind, payer_id))`,
+      `CREATE TABLE bill_imports (
+        id ${serial(d)}, biller_ids TEXT NOT NULL, file_sha256 TEXT NOT NULL, bills BIGINT NOT NULL, created_at BIGINT NOT NULL)`,
+    ],
+  },
 ];
 
 /** The newest schema this build knows. */

@@ -1,0 +1,98 @@
+// `palmpay server biller|bills|subscriber …`: the centre's bill registry (src/server/billing).
+import type { Command } from 'commander';
+import { PalmPayError } from '../../util/errors.ts';
+import { printJson, withCentral } from './server.ts';
+
+type Globals = { db?: string; data?: string };
+const g = (cmd: Command) => cmd.optsWithGlobals<Globals>();
+
+async function withBilling<T>(cmd: Command, fn: (b: import('../../server/billing/billing.ts').Billing) => Promise<T>): Promise<T> {
+  const { Billing } = await import('../../server/billing/billing.ts');
+  return withCentral(g(cmd), (c) => fn(new Billing(c.repo)));
+}
+
+/** `--person P` or `--account A`, exactly one. */
+function payerOf(opts: { person?: string; account?: string }): { payerKind: 'person' | 'account'; payerId: string } {
+  if (Boolean(opts.person) === Boolean(opts.account)) throw new PalmPayError('BAD_ARGUMENT', 'give exactly one of --person or --account');
+  return opts.person ? { payerKind: 'person', payerId: opts.person } : { payerKind: 'account', payerId: opts.account! };
+}
+
+export function registerServerBilling(server: Command): void {
+  const biller = server.command('biller').description('billers (e.g. the electricity company of a region): add, list');
+  biller.command('add')
+    .description('register a biller; its bills go to the terminals of its region')
+    .requiredOption('--id <id>', 'biller id, e.g. elec-hasakah')
+    .requiredOption('--name <name>', 'name shown on receipts and statements')
+    .requiredOption('--region <id>', 'region whose terminals receive its bills')
+    .action(async (opts: { id: string; name: string; region: string }, cmd: Command) => {
+      const b = await withBilling(cmd, (x) => x.addBiller(opts));
+      console.log(`biller ${b.id} (${b.name}) registered for region ${b.region}`);
+    });
+  biller.command('list')
+    .description('list billers')
+    .option('--json', 'print JSON (one object per biller)')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const rows = await withBilling(cmd, (x) => x.listBillers());
+      if (opts.json) return printJson(rows.map((b) => ({ id: b.id, name: b.name, region: b.region, created_at_ms: b.created_at })));
+      for (const b of rows) console.log(`${b.id}\tregion=${b.region}\t${b.name}`);
+      if (rows.length === 0) console.log('no billers');
+    });
+
+  const bills = server.command('bills').description("the billers' bills: import, list");
+  bills.command('import <file>')
+    .description('import a bill CSV (biller,subscriber,bill,cycle,amount,currency,due,previous_reading,current_reading; amounts in minor units), all or nothing')
+    .action(async (file: string, _opts: unknown, cmd: Command) => {
+      const { readFileSync } = await import('node:fs');
+      const csv = readFileSync(file, 'utf8');
+      const r = await withBilling(cmd, (x) => x.importBills(csv));
+      console.log(`imported ${r.bills} bills (import #${r.importId}): ${Object.entries(r.byBiller).map(([b, n]) => `${b}=${n}`).join(' ')}`);
+    });
+  bills.command('list')
+    .description('list bills, optionally of one biller, subscriber or status')
+    .option('--biller <id>', 'only this biller')
+    .option('--subscriber <number>', 'only this subscriber')
+    .option('--status <status>', 'open or paid')
+    .option('--json', 'print JSON (one object per bill)')
+    .action(async (opts: { biller?: string; subscriber?: string; status?: string; json?: boolean }, cmd: Command) => {
+      if (opts.status !== undefined && opts.status !== 'open' && opts.status !== 'paid') throw new PalmPayError('BAD_ARGUMENT', '--status is open or paid');
+      const rows = await withBilling(cmd, (x) => x.listBills({ billerId: opts.biller, subscriber: opts.subscriber, status: opts.status as 'open' | 'paid' | undefined }));
+      if (opts.json) {
+        return printJson(rows.map((b) => ({
+          biller: b.biller_id, bill: b.bill_id, subscriber: b.subscriber, cycle: b.cycle, amount_minor: b.amount, currency: b.currency, due_date: b.due_date,
+          previous_reading: b.previous_reading, current_reading: b.current_reading, status: b.status, paid_by: b.paid_by, paid_at_ms: b.paid_at,
+        })));
+      }
+      for (const b of rows) console.log(`${b.biller_id}\t${b.bill_id}\tsubscriber=${b.subscriber}\tcycle=${b.cycle}\t${b.amount} ${b.currency}\tdue=${b.due_date}\treading ${b.previous_reading}→${b.current_reading}\t${b.status}${b.paid_by ? ` by ${b.paid_by}` : ''}`);
+      if (rows.length === 0) console.log('no bills');
+    });
+
+  const subscriber = server.command('subscriber').description('who may pay which subscriber number: link, unlink, list');
+  const linkOptions = (c: Command) => c
+    .requiredOption('--biller <id>', 'biller id')
+    .requiredOption('--subscriber <number>', "the biller's subscriber number")
+    .option('--person <id>', 'an enrolled person (pays by palm and PIN)')
+    .option('--account <id>', 'an account (its owner pays)');
+  linkOptions(subscriber.command('link').description("let a person or an account pay a subscriber's bills"))
+    .action(async (opts: { biller: string; subscriber: string; person?: string; account?: string }, cmd: Command) => {
+      const p = payerOf(opts);
+      const added = await withBilling(cmd, (x) => x.link({ billerId: opts.biller, subscriber: opts.subscriber, ...p }));
+      console.log(`${p.payerKind} ${p.payerId} ${added ? 'may now pay' : 'already pays'} subscriber ${opts.subscriber} of ${opts.biller}`);
+    });
+  linkOptions(subscriber.command('unlink').description('remove a link'))
+    .action(async (opts: { biller: string; subscriber: string; person?: string; account?: string }, cmd: Command) => {
+      const p = payerOf(opts);
+      const removed = await withBilling(cmd, (x) => x.unlink({ billerId: opts.biller, subscriber: opts.subscriber, ...p }));
+      console.log(removed ? `link removed` : `no such link`);
+    });
+  subscriber.command('list')
+    .description('list subscriber links')
+    .option('--biller <id>', 'only this biller')
+    .option('--subscriber <number>', 'only this subscriber')
+    .option('--json', 'print JSON (one object per link)')
+    .action(async (opts: { biller?: string; subscriber?: string; json?: boolean }, cmd: Command) => {
+      const rows = await withBilling(cmd, (x) => x.listLinks({ billerId: opts.biller, subscriber: opts.subscriber }));
+      if (opts.json) return printJson(rows.map((l) => ({ biller: l.biller_id, subscriber: l.subscriber, payer_kind: l.payer_kind, payer_id: l.payer_id })));
+      for (const l of rows) console.log(`${l.biller_id}\t${l.subscriber}\t${l.payer_kind}=${l.payer_id}`);
+      if (rows.length === 0) console.log('no links');
+    });
+}
