@@ -119,6 +119,18 @@ export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
         id ${serial(d)}, biller_ids TEXT NOT NULL, file_sha256 TEXT NOT NULL, bills BIGINT NOT NULL, created_at BIGINT NOT NULL)`,
     ],
   },
+  {
+    version: 5,
+    name: 'settlement: each ledger transaction belongs to the one day it was settled in; the signed settlement of each day',
+    // Why: a day is settled once. Its transactions are marked with the day at settlement, so one that commits later
+    // (a late upload, a record in flight at midnight) is never lost and never counted twice: it goes to the next day.
+    statements: () => [
+      'ALTER TABLE txns ADD COLUMN settlement_date TEXT',
+      'CREATE INDEX txns_unsettled ON txns (created_at) WHERE settlement_date IS NULL',
+      'CREATE INDEX txns_settlement ON txns (settlement_date)',
+      'CREATE TABLE settlements (date TEXT PRIMARY KEY, body TEXT NOT NULL, sig TEXT NOT NULL, created_at BIGINT NOT NULL)',
+    ],
+  },
 ];
 
 /** The newest schema this build knows. */

@@ -1,4 +1,5 @@
-// `palmpay server biller|bills|subscriber …`: the centre's bill registry (src/server/billing).
+// `palmpay server biller|bills|subscriber|settlement …`: the centre's bill registry (src/server/billing) and the
+// daily clearing and settlement (src/server/clearing).
 import type { Command } from 'commander';
 import { PalmPayError } from '../../util/errors.ts';
 import { printJson, withCentral } from './server.ts';
@@ -94,5 +95,48 @@ export function registerServerBilling(server: Command): void {
       if (opts.json) return printJson(rows.map((l) => ({ biller: l.biller_id, subscriber: l.subscriber, payer_kind: l.payer_kind, payer_id: l.payer_id })));
       for (const l of rows) console.log(`${l.biller_id}\t${l.subscriber}\t${l.payer_kind}=${l.payer_id}`);
       if (rows.length === 0) console.log('no links');
+    });
+}
+
+export function registerServerSettlement(server: Command): void {
+  const settlement = server.command('settlement')
+    .description("settle a UTC day: each participant's net position from the ledger, a signed settlement file and a CSV per participant")
+    .option('--date <YYYY-MM-DD>', 'the day to settle (it must have ended; earlier days with transactions first)')
+    .option('--out <dir>', 'write the signed settlement file and the participant CSVs here')
+    .option('--json <file>', 'write the positions as JSON to FILE')
+    .action(async (opts: { date?: string; out?: string; json?: string }, cmd: Command) => {
+      if (!opts.date) throw new PalmPayError('BAD_ARGUMENT', '--date YYYY-MM-DD is required');
+      const { settleDay } = await import('../../server/clearing/settlement.ts');
+      const s = await withCentral(g(cmd), (c) => settleDay(c.repo, c.identity, opts.date!, Date.now()));
+      const b = s.file.body;
+      console.log(`settlement of ${b.date} ${s.fresh ? 'made' : 'as settled before'} (${new Date(b.settled_at_ms).toISOString()}): ${b.txns} transactions, centre key ${b.centre_key}`);
+      for (const p of b.positions) console.log(`${p.participant}\t${p.kind}\t${p.currency}\tcredit=${p.credit_minor}\tdebit=${p.debit_minor}\tnet=${p.net_minor}`);
+      for (const t of b.totals) console.log(`total ${t.currency}: net ${t.net_minor}`);
+      for (const l of b.late) console.log(`late: txn ${l.txn} ${l.note}`);
+      if (opts.out) {
+        const { writeSettlement } = await import('../../server/clearing/files.ts');
+        const paths = writeSettlement(opts.out, s);
+        console.log(`wrote ${paths.length} files to ${opts.out}`);
+      }
+      if (opts.json) {
+        const { writeFileSync } = await import('node:fs');
+        writeFileSync(opts.json, `${JSON.stringify({ ...b, fresh: s.fresh }, null, 2)}\n`);
+      }
+    });
+  settlement.command('verify <file>')
+    .description("a participant's check: the settlement file is signed by the centre's key, and each CSV given is the one it signed")
+    .requiredOption('--key <hex>', "the centre's public key, as you received it from the centre (palmpay server settlement key)")
+    .option('--csv <files...>', 'participant CSV files to check against the settlement')
+    .action(async (file: string, opts: { key: string; csv?: string[] }) => {
+      const { readFileSync } = await import('node:fs');
+      const { basename } = await import('node:path');
+      const { verifySettlement } = await import('../../server/clearing/settlement.ts');
+      const body = verifySettlement(readFileSync(file, 'utf8'), opts.key.toLowerCase(), (opts.csv ?? []).map((f) => ({ name: basename(f), text: readFileSync(f, 'utf8') })));
+      console.log(`settlement of ${body.date}: signature valid (centre key ${opts.key.slice(0, 16)}…); ${(opts.csv ?? []).length} CSV file(s) match`);
+    });
+  settlement.command('key')
+    .description("print the centre's public key (hex), to give to participants for `settlement verify`")
+    .action(async (_opts: unknown, cmd: Command) => {
+      console.log(await withCentral(g(cmd), async (c) => c.identity.publicKeyHex));
     });
 }
