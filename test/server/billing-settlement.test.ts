@@ -103,6 +103,10 @@ describe.each(backends)('settlement on %s', (kind) => {
     // Each participant's CSV holds exactly its postings, and they add up to its net.
     const merchantCsv = s.csvs.find((c) => c.participant === 'merchant:T1')!.text.trim().split('\r\n');
     expect(merchantCsv[0]).toBe('txn,time_utc,terminal,seq,record_hash,account,memo,currency,amount_minor');
+    // The biller's payment file: the bill, the amount, the counter, the time and the receipt.
+    const billFile = s.csvs.find((c) => c.name.endsWith('-biller_elec-bill-payments.csv'))!;
+    expect(billFile.text.trim().split('\r\n')).toEqual(['bill,kind,amount_minor,currency,terminal,seq,time_utc,receipt,record_hash', expect.stringMatching(/^B-1,payment,70000,SYP,T1,7,[0-9T:.-]+Z,PU-B1,[0-9a-f]{64}$/)]);
+    expect(s.file.body.files.map((f) => f.name)).toContain(billFile.name);
     expect(merchantCsv.slice(1).filter((l) => l.endsWith(',SYP,120000') || l.endsWith(',SYP,-20000') || l.endsWith(',SYP,30000') || l.endsWith(',SYP,-30000')).length).toBe(4);
   });
 

@@ -1,7 +1,7 @@
 // Clearing and settlement of one day: every ledger transaction not yet settled and made before the day's end is
 // given to the day, once; each participant's net position comes from those postings; the result is signed with
-// the centre's Ed25519 key so a participant can verify it (verifySettlement), with a CSV of its postings whose
-// SHA-256 the signed file pins. A settled day is stored: settling it again gives the same files.
+// the centre's Ed25519 key so a participant can verify it (verifySettlement), with a CSV of its postings (and, for
+// a biller, its bill payment file) whose SHA-256 the signed file pins. A settled day is stored: settling it again gives the same files.
 import { createHash, sign as edSign, verify as edVerify } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalBytes, canonicalJson } from '../../protocol/canonical.ts';
@@ -11,6 +11,7 @@ import { PalmPayError } from '../../util/errors.ts';
 import { isIsoDate } from '../csv.ts';
 import type { Repo } from '../repo.ts';
 import { fileSafe, netPositions, participantCsv, participantOf, totals } from './positions.ts';
+import { billExportCsv, billPaymentLines } from './bill-export.ts';
 import { ClearingStore } from './store.ts';
 
 export class SettlementError extends PalmPayError {}
@@ -68,13 +69,19 @@ export async function settleDay(repo: Repo, identity: ServerIdentity, date: stri
     const branches = await store.terminalBranches();
     const branchOf = (t: string) => branches.get(t);
     const lines = async () => store.postingsOfDay(date);
-    const csvsOf = (all: Awaited<ReturnType<typeof lines>>) => {
+    /** A CSV of each participant's postings, and each biller's bill payment file. */
+    const csvsOf = async (all: Awaited<ReturnType<typeof lines>>) => {
       const ids = [...new Set(all.map((l) => participantOf(l.account, branchOf).id))].sort();
-      return ids.map((participant) => ({ participant, name: `${date}-${fileSafe(participant)}.csv`, text: participantCsv(all.filter((l) => participantOf(l.account, branchOf).id === participant)) }));
+      const out = ids.map((participant) => ({ participant, name: `${date}-${fileSafe(participant)}.csv`, text: participantCsv(all.filter((l) => participantOf(l.account, branchOf).id === participant)) }));
+      const bills = await billPaymentLines(r, all);
+      for (const biller of [...new Set(bills.map((b) => b.billerId))].sort()) {
+        out.push({ participant: `biller:${biller}`, name: `${date}-${fileSafe(`biller:${biller}`)}-bill-payments.csv`, text: billExportCsv(bills.filter((b) => b.billerId === biller)) });
+      }
+      return out;
     };
     if (stored) {
       const file: SettlementFile = { body: SettlementBody.parse(JSON.parse(stored.body)), sig: stored.sig };
-      const csvs = csvsOf(await lines());
+      const csvs = await csvsOf(await lines());
       // The day's postings are immutable once settled; if they differ from what was signed, say so, never re-sign.
       const signed = new Map(file.body.files.map((f) => [f.name, f.sha256]));
       if (csvs.length !== signed.size || csvs.some((c) => signed.get(c.name) !== sha256(c.text))) {
@@ -96,7 +103,7 @@ export async function settleDay(repo: Repo, identity: ServerIdentity, date: stri
     const late = [...new Map(all.filter((l) => l.at < from).map((l) => [l.txn, l])).values()].map((l) => ({
       txn: l.txn, ref: l.ref, recorded_on: isoDay(l.at), note: `recorded on ${isoDay(l.at)} after that day was settled: settled with ${date}`,
     }));
-    const csvs = csvsOf(all);
+    const csvs = await csvsOf(all);
     const body: SettlementBody = {
       v: 1, type: 'palmpay.settlement', date, from_ms: from, to_ms: to, settled_at_ms: now, centre_key: identity.publicKeyHex,
       txns: new Set(all.map((l) => l.txn)).size, positions, totals: sums, late,
