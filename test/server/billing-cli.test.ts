@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { Central } from '../../src/server/service.ts';
 import { runCli as run } from '../security/harness.ts';
+import { registeredTerminal } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'palmpay-billing-cli-'));
 const db = `sqlite:${join(dir, 'centre.db')}`;
@@ -54,4 +55,19 @@ it('settles a past day into signed files a participant verifies with the centre 
   expect(files.map((f) => readFileSync(join(out, f), 'utf8'))).toEqual(before);
   writeFileSync(join(out, files[1]!), before[1]!.replace('12345', '12346'));
   expect(await run('server', 'settlement', 'verify', join(out, files[1]!), '--key', key)).toMatchObject({ code: 1, err: expect.stringMatching(/not signed by centre key/) });
+});
+
+it("prints a person's monthly report and writes its JSON and right-to-left HTML", async () => {
+  const central = await Central.open(db);
+  await registeredTerminal(central, 'T7', { branch: 'B7' });
+  await central.importPayroll(['period,person,amount,currency,branch', '2026-11,E7,150000,SYP,B7'].join('\n'));
+  await central.close();
+  const json = join(dir, 'report.json');
+  const html = join(dir, 'report.html');
+  const month = new Date().toISOString().slice(0, 7);
+  const r = await run('server', 'report', 'E7', '--db', db, '--month', month, '--json', json, '--html', html, '--lang', 'ar');
+  expect(r).toMatchObject({ code: 0, out: expect.stringMatching(/salary:E7 SYP: opening 0.00\n.*salary 2026-11\t\+1,500.00/s) });
+  expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ person: 'E7', month, accounts: [{ account: 'salary:E7', opening_minor: 0, closing_minor: 150000, fees_minor: 0 }] });
+  expect(readFileSync(html, 'utf8')).toMatch(/dir="rtl"/);
+  expect(await run('server', 'report', 'E7', '--db', db, '--month', month, '--lang', 'fr')).toMatchObject({ code: 1, err: expect.stringMatching(/--lang is one of en, ar, ku/) });
 });

@@ -1,5 +1,5 @@
-// `palmpay server biller|bills|subscriber|settlement …`: the centre's bill registry (src/server/billing) and the
-// daily clearing and settlement (src/server/clearing).
+// `palmpay server biller|bills|subscriber|settlement|report …`: the centre's bill registry (src/server/billing),
+// the daily clearing and settlement (src/server/clearing) and each person's financial report (src/server/report).
 import type { Command } from 'commander';
 import { PalmPayError } from '../../util/errors.ts';
 import { printJson, withCentral } from './server.ts';
@@ -138,5 +138,29 @@ export function registerServerSettlement(server: Command): void {
     .description("print the centre's public key (hex), to give to participants for `settlement verify`")
     .action(async (_opts: unknown, cmd: Command) => {
       console.log(await withCentral(g(cmd), async (c) => c.identity.publicKeyHex));
+    });
+}
+
+export function registerServerReport(server: Command): void {
+  server.command('report <personId>')
+    .description("a person's electronic financial report for a month: opening balance, every movement signed, fees 0, closing balance")
+    .requiredOption('--month <YYYY-MM>', 'the month (UTC)')
+    .option('--json <file>', 'write the report as JSON to FILE')
+    .option('--html <file>', 'write the printable HTML to FILE (print it, or print it to PDF in a browser)')
+    .option('--lang <lang>', 'language of the HTML: en, ar (right to left) or ku', 'en')
+    .action(async (personId: string, opts: { month: string; json?: string; html?: string; lang: string }, cmd: Command) => {
+      const { REPORT_LANGUAGES, reportHtml, formatMinor } = await import('../../server/report/html.ts');
+      if (!(REPORT_LANGUAGES as readonly string[]).includes(opts.lang)) throw new PalmPayError('BAD_ARGUMENT', `--lang is one of ${REPORT_LANGUAGES.join(', ')}`);
+      const { personReport } = await import('../../server/report/report.ts');
+      const rep = await withCentral(g(cmd), (c) => personReport(c.repo, personId, opts.month));
+      console.log(`financial report of ${rep.person} (${rep.status}) for ${rep.month}`);
+      for (const a of rep.accounts) {
+        console.log(`${a.account} ${a.currency}: opening ${formatMinor(a.opening_minor)}`);
+        for (const m of a.movements) console.log(`  ${new Date(m.at).toISOString()}\t${m.kind}${m.period ? ` ${m.period}` : ''}\t${formatMinor(m.amount_minor, true)}\t${m.reference}\tbalance ${formatMinor(m.balance_after_minor)}`);
+        console.log(`  fees ${formatMinor(a.fees_minor)}; closing ${formatMinor(a.closing_minor)}`);
+      }
+      const { writeFileSync } = await import('node:fs');
+      if (opts.json) writeFileSync(opts.json, `${JSON.stringify(rep, null, 2)}\n`, { mode: 0o600 });
+      if (opts.html) writeFileSync(opts.html, reportHtml(rep, opts.lang as (typeof REPORT_LANGUAGES)[number]), { mode: 0o600 });
     });
 }

@@ -1,7 +1,7 @@
 // `palmpay server …`: run the central reference server, and its admin commands (terminals, payroll, review, import).
 import type { Command } from 'commander';
 import { PalmPayError } from '../../util/errors.ts';
-import { registerServerBilling, registerServerSettlement } from './server-billing.ts';
+import { registerServerBilling, registerServerReport, registerServerSettlement } from './server-billing.ts';
 
 const DB_HELP = 'database: sqlite:FILE (default <data>/centre.db) or postgres://…';
 
@@ -217,6 +217,7 @@ export function registerServer(program: Command): void {
 
   registerServerBilling(server);
   registerServerSettlement(server);
+  registerServerReport(server);
 
   server.command('credit <accountId> <amountMinor> <currency>')
     .description('record a deposit into a customer account (minor units)')
