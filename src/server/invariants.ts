@@ -10,7 +10,8 @@
 //   5. every transaction's postings balance per currency;
 //   6. a record's customer, account and terminal agree with what the centre knows;
 //   7. a record's clocks are plausible and its server time really was signed by the centre;
-//   8. a bill is paid once, for exactly its amount, by a payer linked to its subscriber; it is undone only by a void.
+//   8. a bill is paid once, for exactly its amount, by a payer linked to its subscriber; it is undone only by a void;
+//   9. a direct debit pays a bill only under an active mandate, never above its maximum, from its owner's funds.
 import type { EnrolmentBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
 import type { PersonRow, Posting, PurchaseRow, VoucherRow } from './repo.ts';
 
@@ -23,6 +24,7 @@ export const REFUSAL_CODES = [
   'POSTINGS_UNBALANCED', 'BALANCE_BELOW_FLOOR',
   'RECORD_TIME_IMPLAUSIBLE', 'SERVER_TIME_FORGED',
   'BILLER_UNKNOWN', 'BILL_UNKNOWN', 'BILL_ALREADY_PAID', 'BILL_AMOUNT_MISMATCH', 'BILL_PAYER_NOT_LINKED', 'REFUND_OF_BILL',
+  'MANDATE_INACTIVE', 'MANDATE_MAX_EXCEEDED', 'MANDATE_CURRENCY',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -103,6 +105,30 @@ export function checkBillPayment(rec: PurchaseBody, billerKnown: boolean, bill: 
     return refuse('BILL_AMOUNT_MISMATCH', `bill ${billRef} is ${bill.amount} ${bill.currency}, the payment ${rec.amountMinor} ${rec.currency}`);
   }
   if (!payerLinked) return refuse('BILL_PAYER_NOT_LINKED', `customer ${rec.customerId} (account ${rec.accountId}) is not linked to subscriber ${bill.subscriber} of ${billerId}`);
+  return undefined;
+}
+
+/** A direct-debit mandate as the centre holds it. */
+export interface MandateFacts {
+  id: string;
+  person_id: string;
+  account_id: string;
+  max_minor: number;
+  currency: string;
+  status: 'active' | 'cancelled';
+}
+
+/**
+ * A bill paid automatically under a mandate: the mandate is active and in the bill's currency, the bill is open and
+ * not above the mandate's maximum, the account still belongs to the person who signed it, and its funds cover it.
+ */
+export function checkDirectDebit(m: MandateFacts, bill: BillFacts, owner: PersonFacts | undefined, funds: number): Refusal | undefined {
+  if (m.status !== 'active') return refuse('MANDATE_INACTIVE', `mandate ${m.id} is ${m.status}`);
+  if (bill.status !== 'open') return refuse('BILL_ALREADY_PAID', `bill ${bill.bill_id} of ${bill.biller_id} was already paid by ${bill.paid_by}`);
+  if (bill.currency !== m.currency) return refuse('MANDATE_CURRENCY', `bill ${bill.bill_id} is in ${bill.currency}, mandate ${m.id} in ${m.currency}`);
+  if (Number(bill.amount) > Number(m.max_minor)) return refuse('MANDATE_MAX_EXCEEDED', `bill ${bill.bill_id} of ${bill.amount} ${bill.currency} is above the mandate's maximum ${m.max_minor}`);
+  if (!owner || owner.id !== m.person_id || owner.status === 'revoked') return refuse('ACCOUNT_NOT_CUSTOMERS', `account ${m.account_id} no longer belongs to ${m.person_id}`);
+  if (funds < Number(bill.amount)) return refuse('INSUFFICIENT_FUNDS', `account ${m.account_id} holds ${funds} ${bill.currency}, the bill is ${bill.amount}`);
   return undefined;
 }
 

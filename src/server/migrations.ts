@@ -131,6 +131,23 @@ export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
       'CREATE TABLE settlements (date TEXT PRIMARY KEY, body TEXT NOT NULL, sig TEXT NOT NULL, created_at BIGINT NOT NULL)',
     ],
   },
+  {
+    version: 6,
+    name: "direct debit: mandates (a person's account pays a subscriber's bills up to a maximum) and each debit tried",
+    // Why: a bill import pays the bills of mandated subscribers at once; a debit that cannot be made is recorded
+    // (never retried silently) so the person sees it on their report and at the next counter visit.
+    statements: (d) => [
+      `CREATE TABLE mandates (
+        id TEXT PRIMARY KEY, person_id TEXT NOT NULL, account_id TEXT NOT NULL, biller_id TEXT NOT NULL, subscriber TEXT NOT NULL,
+        max_minor BIGINT NOT NULL, currency TEXT NOT NULL, status TEXT NOT NULL, created_at BIGINT NOT NULL, cancelled_at BIGINT)`,
+      'CREATE INDEX mandates_subscriber ON mandates (biller_id, subscriber, status)',
+      `CREATE TABLE direct_debits (
+        id ${serial(d)}, mandate_id TEXT NOT NULL, biller_id TEXT NOT NULL, bill_id TEXT NOT NULL, account_id TEXT NOT NULL,
+        amount BIGINT NOT NULL, currency TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, txn_id BIGINT, created_at BIGINT NOT NULL)`,
+      'CREATE INDEX direct_debits_account ON direct_debits (account_id, created_at)',
+      'CREATE INDEX direct_debits_txn ON direct_debits (txn_id)',
+    ],
+  },
 ];
 
 /** The newest schema this build knows. */

@@ -29,6 +29,10 @@ it('registers and lists billers (--json), imports bills all or nothing with line
   expect(await run('server', 'subscriber', 'link', '--db', db, '--biller', 'elec-hasakah', '--subscriber', '001', '--account', 'A1')).toMatchObject({ code: 0, out: expect.stringMatching(/may now pay/) });
   expect(await run('server', 'subscriber', 'link', '--db', db, '--biller', 'elec-hasakah', '--subscriber', '001', '--account', 'A1', '--person', 'P1')).toMatchObject({ code: 1, err: expect.stringMatching(/exactly one of --person or --account/) });
   expect(JSON.parse((await run('server', 'subscriber', 'list', '--db', db, '--json')).out)).toEqual([{ biller: 'elec-hasakah', subscriber: '001', payer_kind: 'account', payer_id: 'A1' }]);
+  expect(await run('server', 'mandate', 'add', '--db', db, '--person', 'P404', '--biller', 'elec-hasakah', '--subscriber', '001', '--max', '100', '--currency', 'SYP')).toMatchObject({ code: 1, err: expect.stringMatching(/not a confirmed customer/) });
+  expect(await run('server', 'mandate', 'add', '--db', db, '--person', 'P1', '--biller', 'elec-hasakah', '--subscriber', '001', '--max', '1.5', '--currency', 'SYP')).toMatchObject({ code: 1, err: expect.stringMatching(/--max is a whole number/) });
+  expect(JSON.parse((await run('server', 'mandate', 'list', '--db', db, '--json')).out)).toEqual([]);
+  expect(JSON.parse((await run('server', 'mandate', 'debits', '--db', db, '--json')).out)).toEqual([]);
 });
 
 it('settles a past day into signed files a participant verifies with the centre key; an edited file fails', async () => {

@@ -98,7 +98,7 @@ describe.each(backends)('financial report on %s', (kind) => {
   });
 
   it.skipIf(skip)('escapes what it prints (a memo or id is text, never markup)', async () => {
-    const html = reportHtml({ person: '<script>x</script>', status: 'confirmed', account_id: null, month: '2026-11', from_ms: 0, to_ms: 1, accounts: [] }, 'ku');
+    const html = reportHtml({ person: '<script>x</script>', status: 'confirmed', account_id: null, month: '2026-11', from_ms: 0, to_ms: 1, accounts: [], failed_direct_debits: [] }, 'ku');
     expect(html).not.toContain('<script>x');
     expect(html).toContain('&#60;script&#62;');
   });

@@ -1,4 +1,4 @@
-// `palmpay server biller|bills|subscriber|settlement|report …`: the centre's bill registry (src/server/billing),
+// `palmpay server biller|bills|mandate|subscriber|settlement|report …`: the centre's bill registry (src/server/billing),
 // the daily clearing and settlement (src/server/clearing) and each person's financial report (src/server/report).
 import type { Command } from 'commander';
 import { PalmPayError } from '../../util/errors.ts';
@@ -46,7 +46,7 @@ export function registerServerBilling(server: Command): void {
       const { readFileSync } = await import('node:fs');
       const csv = readFileSync(file, 'utf8');
       const r = await withBilling(cmd, (x) => x.importBills(csv));
-      console.log(`imported ${r.bills} bills (import #${r.importId}): ${Object.entries(r.byBiller).map(([b, n]) => `${b}=${n}`).join(' ')}`);
+      console.log(`imported ${r.bills} bills (import #${r.importId}): ${Object.entries(r.byBiller).map(([b, n]) => `${b}=${n}`).join(' ')}; direct debits: ${r.debited} paid, ${r.debitsFailed} failed`);
     });
   bills.command('list')
     .description('list bills, optionally of one biller, subscriber or status')
@@ -65,6 +65,51 @@ export function registerServerBilling(server: Command): void {
       }
       for (const b of rows) console.log(`${b.biller_id}\t${b.bill_id}\tsubscriber=${b.subscriber}\tcycle=${b.cycle}\t${b.amount} ${b.currency}\tdue=${b.due_date}\treading ${b.previous_reading}→${b.current_reading}\t${b.status}${b.paid_by ? ` by ${b.paid_by}` : ''}`);
       if (rows.length === 0) console.log('no bills');
+    });
+
+  const mandate = server.command('mandate').description("direct debit: a person's account pays a subscriber's bills on import, up to a maximum per bill");
+  mandate.command('add')
+    .description('register a mandate signed at the centre (the person must be linked to the subscriber)')
+    .requiredOption('--person <id>', 'the confirmed customer whose account pays')
+    .requiredOption('--biller <id>', 'biller id')
+    .requiredOption('--subscriber <number>', "the biller's subscriber number")
+    .requiredOption('--max <minor>', 'largest bill paid automatically, in minor units')
+    .requiredOption('--currency <code>', 'SYP or USD')
+    .option('--id <id>', 'mandate id (default: generated)')
+    .action(async (opts: { person: string; biller: string; subscriber: string; max: string; currency: string; id?: string }, cmd: Command) => {
+      if (!/^\d+$/.test(opts.max)) throw new PalmPayError('BAD_ARGUMENT', `--max is a whole number of minor units, got ${JSON.stringify(opts.max)}`);
+      const { Mandates } = await import('../../server/billing/mandates.ts');
+      const m = await withCentral(g(cmd), (c) => new Mandates(c.repo).add({ personId: opts.person, billerId: opts.biller, subscriber: opts.subscriber, maxMinor: Number(opts.max), currency: opts.currency, id: opts.id }));
+      console.log(`mandate ${m.id}: account ${m.account_id} pays bills of subscriber ${m.subscriber} of ${m.biller_id} up to ${m.max_minor} ${m.currency}`);
+    });
+  mandate.command('cancel <id>')
+    .description('cancel a mandate (no automatic debit from now on)')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const { Mandates } = await import('../../server/billing/mandates.ts');
+      const ok = await withCentral(g(cmd), (c) => new Mandates(c.repo).cancel(id));
+      console.log(ok ? `mandate ${id} cancelled` : `mandate ${id} is unknown or already cancelled`);
+    });
+  mandate.command('list')
+    .description('list mandates')
+    .option('--person <id>', 'only this person')
+    .option('--json', 'print JSON (one object per mandate)')
+    .action(async (opts: { person?: string; json?: boolean }, cmd: Command) => {
+      const { Mandates } = await import('../../server/billing/mandates.ts');
+      const rows = await withCentral(g(cmd), (c) => new Mandates(c.repo).list({ personId: opts.person }));
+      if (opts.json) return printJson(rows.map((m) => ({ id: m.id, person: m.person_id, account: m.account_id, biller: m.biller_id, subscriber: m.subscriber, max_minor: m.max_minor, currency: m.currency, status: m.status })));
+      for (const m of rows) console.log(`${m.id}\t${m.status}\t${m.person_id}/${m.account_id}\t${m.biller_id} ${m.subscriber}\tmax ${m.max_minor} ${m.currency}`);
+      if (rows.length === 0) console.log('no mandates');
+    });
+  mandate.command('debits')
+    .description('direct debits made and failed (with why)')
+    .option('--account <id>', 'only this account')
+    .option('--json', 'print JSON (one object per debit)')
+    .action(async (opts: { account?: string; json?: boolean }, cmd: Command) => {
+      const { Mandates } = await import('../../server/billing/mandates.ts');
+      const rows = await withCentral(g(cmd), (c) => new Mandates(c.repo).debits({ accountId: opts.account }));
+      if (opts.json) return printJson(rows.map((d) => ({ mandate: d.mandate_id, biller: d.biller_id, bill: d.bill_id, account: d.account_id, amount_minor: d.amount, currency: d.currency, status: d.status, reason: d.reason, at_ms: d.created_at })));
+      for (const d of rows) console.log(`${new Date(d.created_at).toISOString()}\t${d.mandate_id}\t${d.biller_id} ${d.bill_id}\t${d.amount} ${d.currency}\t${d.status}${d.reason ? `\t${d.reason}` : ''}`);
+      if (rows.length === 0) console.log('no direct debits');
     });
 
   const subscriber = server.command('subscriber').description('who may pay which subscriber number: link, unlink, list');

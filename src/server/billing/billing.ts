@@ -3,13 +3,13 @@
 // (payments.ts, through ingest.ts).
 import { sha256Hex } from '../../protocol/crypto.ts';
 import { Id } from '../../protocol/record.ts';
-import { PalmPayError } from '../../util/errors.ts';
 import type { Repo } from '../repo.ts';
-import { BillImportError, parseBillsCsv, SUBSCRIBER } from './bills-csv.ts';
+import { BillImportError, BillingError, parseBillsCsv, SUBSCRIBER } from './bills-csv.ts';
+import { debitUnderMandate } from './mandates.ts';
 import { billFeed, billFeedKey } from './payments.ts';
 import { BillingStore, type BillerRow, type BillRecordRow, type BillStatus, type PayerKind, type SubscriberLinkRow } from './store.ts';
 
-export class BillingError extends PalmPayError {}
+export { BillingError } from './bills-csv.ts';
 
 const validId = (v: string, what: string) => {
   if (!Id.safeParse(v).success) throw new BillingError('BILLING_INVALID', `${what} ${JSON.stringify(v)} is not a valid id (1-64 of A-Z a-z 0-9 . _ : -)`);
@@ -39,9 +39,10 @@ export class Billing {
 
   /**
    * Imports a biller's bill file, all or nothing: every line valid, every biller registered, no bill already
-   * imported (a bill id is the biller's, once). Each bill goes to its biller's region feed.
+   * imported (a bill id is the biller's, once). Each bill goes to its biller's region feed; a mandated
+   * subscriber's bill is paid at once, or its failure recorded (mandates.ts).
    */
-  async importBills(csv: string): Promise<{ bills: number; byBiller: Record<string, number>; importId: number }> {
+  async importBills(csv: string): Promise<{ bills: number; byBiller: Record<string, number>; importId: number; debited: number; debitsFailed: number }> {
     const { rows, errors } = parseBillsCsv(csv);
     return this.repo.tx(async (r) => {
       const store = new BillingStore(r.conn);
@@ -55,6 +56,8 @@ export class Billing {
       const now = this.now();
       const byBiller: Record<string, number> = {};
       for (const row of rows) byBiller[row.billerId] = (byBiller[row.billerId] ?? 0) + 1;
+      let debited = 0;
+      let debitsFailed = 0;
       const importId = await store.insertImport(Object.keys(byBiller).sort(), sha256Hex(csv), rows.length, now);
       for (const row of rows) {
         const bill: BillRecordRow = {
@@ -64,8 +67,11 @@ export class Billing {
         };
         await store.insertBill(bill);
         await r.appendFeed(`region:${billers.get(row.billerId)!.region}`, 'bill', billFeedKey(row.billerId, row.billId), billFeed(bill), now);
+        const debit = await debitUnderMandate(r, billers.get(row.billerId)!, bill, now);
+        if (debit === 'paid') debited++;
+        if (debit === 'failed') debitsFailed++;
       }
-      return { bills: rows.length, byBiller, importId };
+      return { bills: rows.length, byBiller, importId, debited, debitsFailed };
     });
   }
 

@@ -19,6 +19,9 @@ export interface BillRow {
   currentReading: number;
 }
 
+/** A refused billing request (registry, links, mandates): `code` says which rule. */
+export class BillingError extends PalmPayError {}
+
 export class BillImportError extends PalmPayError {
   constructor(readonly errors: LineError[]) {
     super('BILLS_INVALID', `bill file refused, nothing imported ${describeLineErrors(errors)}`);

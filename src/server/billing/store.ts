@@ -48,6 +48,35 @@ const where = (conds: Array<Fragment | false>): Fragment => {
 };
 const billRow = (b: BillRecordRow) => num(b, ['amount', 'previous_reading', 'current_reading', 'paid_at', 'import_id', 'created_at']);
 
+export interface MandateRow {
+  id: string;
+  person_id: string;
+  account_id: string;
+  biller_id: string;
+  subscriber: string;
+  max_minor: number;
+  currency: string;
+  status: 'active' | 'cancelled';
+  created_at: number;
+  cancelled_at: number | null;
+}
+export interface DirectDebitRow {
+  id: number;
+  mandate_id: string;
+  biller_id: string;
+  bill_id: string;
+  account_id: string;
+  amount: number;
+  currency: string;
+  status: 'paid' | 'failed';
+  /** Why it failed: `CODE: message` (invariants.ts). */
+  reason: string | null;
+  txn_id: number | null;
+  created_at: number;
+}
+const mandateRow = (m: MandateRow) => num(m, ['max_minor', 'created_at', 'cancelled_at']);
+const debitRow = (d: DirectDebitRow) => num(d, ['id', 'amount', 'txn_id', 'created_at']);
+
 export class BillingStore {
   constructor(private readonly c: SqlConn) {}
 
@@ -106,5 +135,38 @@ export class BillingStore {
     const filter = where([f.billerId !== undefined && sql`biller_id = ${f.billerId}`, f.subscriber !== undefined && sql`subscriber = ${f.subscriber}`]);
     const rows = await this.c.all<SubscriberLinkRow>(sql`SELECT * FROM subscriber_links ${filter} ORDER BY biller_id, subscriber, payer_kind, payer_id`);
     return rows.map((l) => num(l, ['created_at']));
+  }
+
+  // ---- direct debit ----
+  async insertMandate(m: MandateRow): Promise<void> {
+    await this.c.run(sql`INSERT INTO mandates (id, person_id, account_id, biller_id, subscriber, max_minor, currency, status, created_at, cancelled_at)
+      VALUES (${m.id}, ${m.person_id}, ${m.account_id}, ${m.biller_id}, ${m.subscriber}, ${m.max_minor}, ${m.currency}, ${m.status}, ${m.created_at}, ${m.cancelled_at})`);
+  }
+  /** The active mandate of a subscriber (at most one), locked: a debit and a cancellation decide one after the other. */
+  async activeMandate(billerId: string, subscriber: string): Promise<MandateRow | undefined> {
+    const m = await this.c.get<MandateRow>(sql`SELECT * FROM mandates WHERE biller_id = ${billerId} AND subscriber = ${subscriber} AND status = 'active'${FOR_UPDATE}`);
+    return m && mandateRow(m);
+  }
+  async cancelMandate(id: string, at: number): Promise<boolean> {
+    return (await this.c.run(sql`UPDATE mandates SET status = 'cancelled', cancelled_at = ${at} WHERE id = ${id} AND status = 'active'`)).changes === 1;
+  }
+  async listMandates(f: { personId?: string; billerId?: string } = {}): Promise<MandateRow[]> {
+    const filter = where([f.personId !== undefined && sql`person_id = ${f.personId}`, f.billerId !== undefined && sql`biller_id = ${f.billerId}`]);
+    return (await this.c.all<MandateRow>(sql`SELECT * FROM mandates ${filter} ORDER BY created_at, id`)).map(mandateRow);
+  }
+  async insertDebit(d: Omit<DirectDebitRow, 'id'>): Promise<void> {
+    await this.c.run(sql`INSERT INTO direct_debits (mandate_id, biller_id, bill_id, account_id, amount, currency, status, reason, txn_id, created_at)
+      VALUES (${d.mandate_id}, ${d.biller_id}, ${d.bill_id}, ${d.account_id}, ${d.amount}, ${d.currency}, ${d.status}, ${d.reason}, ${d.txn_id}, ${d.created_at})`);
+  }
+  async listDebits(f: { accountId?: string; fromMs?: number; toMs?: number } = {}): Promise<DirectDebitRow[]> {
+    const filter = where([
+      f.accountId !== undefined && sql`account_id = ${f.accountId}`, f.fromMs !== undefined && sql`created_at >= ${f.fromMs}`, f.toMs !== undefined && sql`created_at < ${f.toMs}`,
+    ]);
+    return (await this.c.all<DirectDebitRow>(sql`SELECT * FROM direct_debits ${filter} ORDER BY id`)).map(debitRow);
+  }
+  /** The bill a direct-debit transaction paid (for the biller's payment file). */
+  async debitOfTxn(txnId: number): Promise<DirectDebitRow | undefined> {
+    const d = await this.c.get<DirectDebitRow>(sql`SELECT * FROM direct_debits WHERE txn_id = ${txnId}`);
+    return d && debitRow(d);
   }
 }

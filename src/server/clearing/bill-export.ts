@@ -1,20 +1,25 @@
 // The payment file each biller receives with a settled day: one line per bill paid (or a payment voided) that
 // day, with the bill id, the amount, the counter, the time and the receipt (the purchase id and the signed
-// record's hash). Built from the day's postings to `biller:<id>` and the signed records behind them.
+// record's hash, or the mandate of a direct debit). Built from the day's postings to `biller:<id>` and the signed
+// records (or direct debits) behind them.
 import { stringify } from 'csv-stringify/sync';
 import type { RecordBody } from '../../protocol/record.ts';
 import type { RepoTx } from '../repo.ts';
+import { BillingStore } from '../billing/store.ts';
 import type { SettledPosting } from './positions.ts';
 
 export interface BillPaymentLine {
   billerId: string;
   billId: string;
-  kind: 'payment' | 'void';
+  /** Paid at a counter, a counter's payment voided, or paid by direct debit under a mandate. */
+  kind: 'payment' | 'void' | 'direct_debit';
   amount: number;
   currency: string;
+  /** The counter (empty for a direct debit). */
   terminal: string;
-  seq: number;
+  seq: number | null;
   at: number;
+  /** The receipt: the purchase id, or the mandate. */
   purchaseId: string;
   recordHash: string;
 }
@@ -28,8 +33,15 @@ export async function billPaymentLines(r: RepoTx, lines: readonly SettledPosting
     const rec = await r.getRecord(terminal, seq);
     return rec ? (JSON.parse(rec.body) as RecordBody) : undefined;
   };
+  const billing = new BillingStore(r.conn);
   for (const l of lines) {
-    if (!l.account.startsWith('biller:') || l.terminal === null || l.seq === null) continue;
+    if (!l.account.startsWith('biller:')) continue;
+    if (l.source === 'mandate') {
+      const d = await billing.debitOfTxn(l.txn);
+      if (d) out.push({ billerId: d.biller_id, billId: d.bill_id, kind: 'direct_debit', amount: l.amount, currency: l.currency, terminal: '', seq: null, at: l.at, purchaseId: `mandate:${d.mandate_id}`, recordHash: '' });
+      continue;
+    }
+    if (l.terminal === null || l.seq === null) continue;
     const own = await bodyOf(l.terminal, l.seq);
     const paid = own?.type === 'void' ? await bodyOf(own.targetTerminalId, own.targetSeq) : own;
     if (paid?.type !== 'purchase' || !paid.biller) continue;
@@ -42,5 +54,5 @@ export async function billPaymentLines(r: RepoTx, lines: readonly SettledPosting
 }
 
 export function billExportCsv(lines: readonly BillPaymentLine[]): string {
-  return stringify([BILL_EXPORT_HEADER, ...lines.map((l) => [l.billId, l.kind, l.amount, l.currency, l.terminal, l.seq, new Date(l.at).toISOString(), l.purchaseId, l.recordHash])], { record_delimiter: '\r\n' });
+  return stringify([BILL_EXPORT_HEADER, ...lines.map((l) => [l.billId, l.kind, l.amount, l.currency, l.terminal, l.seq ?? '', new Date(l.at).toISOString(), l.purchaseId, l.recordHash])], { record_delimiter: '\r\n' });
 }

@@ -21,23 +21,24 @@ interface Labels {
   balance: string;
   period: string;
   none: string;
+  failedDebits: string;
   kinds: Record<MovementKind, string>;
 }
 
 const LABELS: Record<ReportLanguage, Labels> = {
   en: {
     title: 'Financial report', person: 'Person', month: 'Month', salaryAccount: 'Salary owed', customerAccount: 'Account', opening: 'Opening balance',
-    closing: 'Closing balance', fees: 'Fees', date: 'Date', what: 'Movement', reference: 'Reference', amount: 'Amount', balance: 'Balance', period: 'period', none: 'No movements this month',
+    closing: 'Closing balance', fees: 'Fees', date: 'Date', what: 'Movement', reference: 'Reference', amount: 'Amount', balance: 'Balance', period: 'period', none: 'No movements this month', failedDebits: 'Direct debits not made (the bill is still due)',
     kinds: { salary: 'Salary', salary_paid_out: 'Salary paid out in cash', deposit: 'Deposit', purchase: 'Purchase', refund: 'Refund', void: 'Cancelled purchase', bill: 'Bill paid', direct_debit: 'Direct debit', other: 'Other' },
   },
   ar: {
     title: 'الكشف المالي', person: 'الشخص', month: 'الشهر', salaryAccount: 'الراتب المستحق', customerAccount: 'الحساب', opening: 'الرصيد الافتتاحي',
-    closing: 'الرصيد الختامي', fees: 'الرسوم', date: 'التاريخ', what: 'الحركة', reference: 'المرجع', amount: 'المبلغ', balance: 'الرصيد', period: 'الفترة', none: 'لا حركات في هذا الشهر',
+    closing: 'الرصيد الختامي', fees: 'الرسوم', date: 'التاريخ', what: 'الحركة', reference: 'المرجع', amount: 'المبلغ', balance: 'الرصيد', period: 'الفترة', none: 'لا حركات في هذا الشهر', failedDebits: 'اقتطاعات مباشرة لم تتم (الفاتورة ما زالت مستحقة)',
     kinds: { salary: 'راتب', salary_paid_out: 'راتب مصروف نقداً', deposit: 'إيداع', purchase: 'شراء', refund: 'استرداد', void: 'شراء ملغى', bill: 'فاتورة مدفوعة', direct_debit: 'اقتطاع مباشر', other: 'أخرى' },
   },
   ku: {
     title: 'Rapora darayî', person: 'Kes', month: 'Meh', salaryAccount: 'Meaşê deyndar', customerAccount: 'Hesab', opening: 'Bilançoya destpêkê',
-    closing: 'Bilançoya dawiyê', fees: 'Xerc', date: 'Dîrok', what: 'Tevger', reference: 'Referans', amount: 'Mîqdar', balance: 'Bilanço', period: 'dem', none: 'Vê mehê tu tevger tune',
+    closing: 'Bilançoya dawiyê', fees: 'Xerc', date: 'Dîrok', what: 'Tevger', reference: 'Referans', amount: 'Mîqdar', balance: 'Bilanço', period: 'dem', none: 'Vê mehê tu tevger tune', failedDebits: 'Dayînên rasterast ên nehatine kirin (fatûre hîn deyn e)',
     kinds: { salary: 'Meaş', salary_paid_out: 'Meaş bi pere hat dayîn', deposit: 'Danîn', purchase: 'Kirîn', refund: 'Vegerandin', void: 'Kirîna betalkirî', bill: 'Fatûre hat dayîn', direct_debit: 'Dayîna rasterast', other: 'Yên din' },
   },
 };
@@ -66,12 +67,16 @@ ${rows.length ? rows.join('\n') : `<tr><td colspan="5">${escapeHtml(L.none)}</td
 <tr class="total"><td colspan="4">${escapeHtml(L.closing)}</td><td class="num">${ltr(formatMinor(a.closing_minor))}</td></tr>
 </tbody></table></section>`;
   });
+  const failed = rep.failed_direct_debits.length
+    ? `<section><h2>${escapeHtml(L.failedDebits)}</h2><table><tbody>${rep.failed_direct_debits.map((d) => `<tr><td>${ltr(new Date(d.at).toISOString().slice(0, 16).replace('T', ' '))}</td><td>${ltr(`${d.biller} ${d.bill}`)}</td><td class="num">${ltr(formatMinor(d.amount_minor))} ${ltr(d.currency)}</td><td>${ltr(d.reason.split(':')[0] ?? '')}</td></tr>`).join('\n')}</tbody></table></section>`
+    : '';
   return `<!doctype html>
 <html lang="${lang}" dir="${dir}"><head><meta charset="utf-8"><title>${escapeHtml(L.title)} ${escapeHtml(rep.person)} ${escapeHtml(rep.month)}</title>
 <style>body{font-family:"DejaVu Sans",sans-serif;margin:2em}table{border-collapse:collapse;width:100%;margin-bottom:1.5em}td,th{border-bottom:1px solid #ccc;padding:.3em .5em;text-align:start}.num{text-align:end;white-space:nowrap}.total td{font-weight:bold}.out .num:first-of-type{color:#a00}@media print{body{margin:0}}</style>
 </head><body><h1>${escapeHtml(L.title)}</h1>
 <p>${escapeHtml(L.person)}: ${ltr(rep.person)} · ${escapeHtml(L.month)}: ${ltr(rep.month)}</p>
 ${sections.join('\n')}
+${failed}
 </body></html>
 `;
 }

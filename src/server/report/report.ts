@@ -4,6 +4,7 @@
 // closing by construction, and the test checks both ends against the ledger. Times are the centre's booking times.
 import { PalmPayError } from '../../util/errors.ts';
 import type { RecordBody } from '../../protocol/record.ts';
+import { BillingStore } from '../billing/store.ts';
 import { account } from '../postings.ts';
 import type { Repo, RepoTx } from '../repo.ts';
 import { sql } from '../sql.ts';
@@ -40,6 +41,8 @@ export interface PersonReport {
   from_ms: number;
   to_ms: number;
   accounts: AccountReport[];
+  /** Direct debits that could not be made this month (the bill stays due), with why. */
+  failed_direct_debits: Array<{ at: number; biller: string; bill: string; amount_minor: number; currency: string; reason: string }>;
 }
 
 export class ReportError extends PalmPayError {}
@@ -126,6 +129,10 @@ export async function personReport(repo: Repo, personId: string, month: string):
       ...(await accountReports(r, account.salary(personId), 'salary', from, to)),
       ...(p?.account_id ? await accountReports(r, account.customer(p.account_id), 'customer', from, to) : []),
     ];
-    return { person: personId, status: p?.status ?? 'payroll only', account_id: p?.account_id ?? null, month, from_ms: from, to_ms: to, accounts };
+    const failed = p?.account_id ? (await new BillingStore(r.conn).listDebits({ accountId: p.account_id, fromMs: from, toMs: to })).filter((d) => d.status === 'failed') : [];
+    return {
+      person: personId, status: p?.status ?? 'payroll only', account_id: p?.account_id ?? null, month, from_ms: from, to_ms: to, accounts,
+      failed_direct_debits: failed.map((d) => ({ at: d.created_at, biller: d.biller_id, bill: d.bill_id, amount_minor: d.amount, currency: d.currency, reason: d.reason ?? '' })),
+    };
   });
 }
