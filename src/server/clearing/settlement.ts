@@ -1,7 +1,7 @@
 // Clearing and settlement of one day: every ledger transaction not yet settled and made before the day's end is
 // given to the day, once; each participant's net position comes from those postings; the result is signed with
-// the centre's Ed25519 key so a participant can verify it (verifySettlement), with a CSV of its postings (and, for
-// a biller, its bill payment file) whose SHA-256 the signed file pins. A settled day is stored: settling it again gives the same files.
+// the centre's Ed25519 key so a participant can verify it (verifySettlement), with a CSV of its postings, a camt.053
+// statement for its bank (and, for a biller, its bill payment file) whose SHA-256 the signed file pins. A settled day is stored: settling it again gives the same files.
 import { createHash, sign as edSign, verify as edVerify } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalBytes, canonicalJson } from '../../protocol/canonical.ts';
@@ -10,7 +10,8 @@ import { publicKeyObject } from '../../protocol/sign.ts';
 import { PalmPayError } from '../../util/errors.ts';
 import { isIsoDate } from '../csv.ts';
 import type { Repo } from '../repo.ts';
-import { fileSafe, netPositions, participantCsv, participantOf, totals } from './positions.ts';
+import { camt053 } from './camt053.ts';
+import { fileSafe, netPositions, participantCsv, participantOf, totals, type Position } from './positions.ts';
 import { billExportCsv, billPaymentLines } from './bill-export.ts';
 import { ClearingStore } from './store.ts';
 
@@ -31,7 +32,8 @@ const SettlementBody = z.strictObject({
   settled_at_ms: Int,
   centre_key: z.string().regex(/^[0-9a-f]{64}$/),
   txns: Int,
-  positions: z.array(z.strictObject({ participant: z.string(), kind: z.string(), currency: z.string(), credit_minor: Int, debit_minor: Int, net_minor: Int, postings: Int })),
+  /** Per participant and currency: opening (all days settled before), the day's credits, debits and net, closing. */
+  positions: z.array(z.strictObject({ participant: z.string(), kind: z.string(), currency: z.string(), opening_minor: Int, credit_minor: Int, debit_minor: Int, net_minor: Int, closing_minor: Int, postings: Int })),
   totals: z.array(z.strictObject({ currency: z.string(), credit_minor: Int, debit_minor: Int, net_minor: Int })),
   /** Transactions made on an earlier day that reached the ledger after that day was settled. */
   late: z.array(z.strictObject({ txn: Int, ref: z.string(), recorded_on: z.string(), note: z.string() })),
@@ -70,18 +72,24 @@ export async function settleDay(repo: Repo, identity: ServerIdentity, date: stri
     const branchOf = (t: string) => branches.get(t);
     const lines = async () => store.postingsOfDay(date);
     /** A CSV of each participant's postings, and each biller's bill payment file. */
-    const csvsOf = async (all: Awaited<ReturnType<typeof lines>>) => {
+    const csvsOf = async (all: Awaited<ReturnType<typeof lines>>, body: Pick<SettlementBody, 'positions' | 'settled_at_ms'>) => {
       const ids = [...new Set(all.map((l) => participantOf(l.account, branchOf).id))].sort();
       const out = ids.map((participant) => ({ participant, name: `${date}-${fileSafe(participant)}.csv`, text: participantCsv(all.filter((l) => participantOf(l.account, branchOf).id === participant)) }));
       const bills = await billPaymentLines(r, all);
       for (const biller of [...new Set(bills.map((b) => b.billerId))].sort()) {
         out.push({ participant: `biller:${biller}`, name: `${date}-${fileSafe(`biller:${biller}`)}-bill-payments.csv`, text: billExportCsv(bills.filter((b) => b.billerId === biller)) });
       }
+      // The banks' statements (camt.053) of every participant but the centre itself.
+      for (const participant of ids.filter((id) => id !== 'centre')) {
+        const mine = body.positions.filter((p) => p.participant === participant) as Array<Position & { opening_minor: number; closing_minor: number }>;
+        const text = camt053({ date, fromMs: from, toMs: to, settledAtMs: body.settled_at_ms, participant, positions: mine, lines: all.filter((l) => participantOf(l.account, branchOf).id === participant) });
+        out.push({ participant, name: `${date}-${fileSafe(participant)}.camt053.xml`, text });
+      }
       return out;
     };
     if (stored) {
       const file: SettlementFile = { body: SettlementBody.parse(JSON.parse(stored.body)), sig: stored.sig };
-      const csvs = await csvsOf(await lines());
+      const csvs = await csvsOf(await lines(), file.body);
       // The day's postings are immutable once settled; if they differ from what was signed, say so, never re-sign.
       const signed = new Map(file.body.files.map((f) => [f.name, f.sha256]));
       if (csvs.length !== signed.size || csvs.some((c) => signed.get(c.name) !== sha256(c.text))) {
@@ -96,14 +104,22 @@ export async function settleDay(repo: Repo, identity: ServerIdentity, date: stri
     }
     await store.assignDay(date, to);
     const all = await lines();
-    const positions = netPositions(all, branchOf);
+    const opening = new Map<string, number>();
+    for (const b of await store.settledBefore(date)) {
+      const key = `${participantOf(b.account, branchOf).id}\u0000${b.currency}`;
+      opening.set(key, (opening.get(key) ?? 0) + b.amount);
+    }
+    const positions = netPositions(all, branchOf).map((p) => {
+      const open = opening.get(`${p.participant}\u0000${p.currency}`) ?? 0;
+      return { participant: p.participant, kind: p.kind, currency: p.currency, opening_minor: open, credit_minor: p.credit_minor, debit_minor: p.debit_minor, net_minor: p.net_minor, closing_minor: open + p.net_minor, postings: p.postings };
+    });
     const sums = totals(positions);
     const off = sums.find((t) => t.net_minor !== 0);
     if (off) throw new SettlementError('SETTLEMENT_UNBALANCED', `net positions of ${date} sum to ${off.net_minor} ${off.currency}, not 0: the ledger is unbalanced`);
     const late = [...new Map(all.filter((l) => l.at < from).map((l) => [l.txn, l])).values()].map((l) => ({
       txn: l.txn, ref: l.ref, recorded_on: isoDay(l.at), note: `recorded on ${isoDay(l.at)} after that day was settled: settled with ${date}`,
     }));
-    const csvs = await csvsOf(all);
+    const csvs = await csvsOf(all, { positions, settled_at_ms: now });
     const body: SettlementBody = {
       v: 1, type: 'palmpay.settlement', date, from_ms: from, to_ms: to, settled_at_ms: now, centre_key: identity.publicKeyHex,
       txns: new Set(all.map((l) => l.txn)).size, positions, totals: sums, late,

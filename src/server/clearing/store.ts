@@ -36,10 +36,10 @@ export class ClearingStore {
   async terminalBranches(): Promise<Map<string, string>> {
     return new Map((await this.c.all<{ id: string; branch: string }>(sql`SELECT id, branch FROM terminals`)).map((t) => [t.id, t.branch]));
   }
-  /** Net of every account over all settled days up to and including `date` (for the ledger cross-check). */
-  async settledBalances(date: string): Promise<Array<{ account: string; currency: string; amount: number }>> {
+  /** Net of every account over the days settled before `date` (its opening balance in the settlement). */
+  async settledBefore(date: string): Promise<Array<{ account: string; currency: string; amount: number }>> {
     const rows = await this.c.all<{ account: string; currency: string; amount: number }>(sql`SELECT p.account, p.currency, SUM(p.amount) AS amount
-      FROM txns t JOIN postings p ON p.txn_id = t.id WHERE t.settlement_date IS NOT NULL AND t.settlement_date <= ${date} GROUP BY p.account, p.currency ORDER BY p.account, p.currency`);
+      FROM txns t JOIN postings p ON p.txn_id = t.id WHERE t.settlement_date IS NOT NULL AND t.settlement_date < ${date} GROUP BY p.account, p.currency`);
     return rows.map((r) => ({ ...r, amount: Number(r.amount) }));
   }
 }
