@@ -1,6 +1,7 @@
 // A bill payment as ingestion meets it: a signed purchase naming a biller pays one imported bill (invariants.ts,
 // rule 8). Looks the facts up and locks the bill; ingest.ts asks checkBillPayment, posts, then marks the bill paid.
 import type { PurchaseBody, RecordBody } from '../../protocol/record.ts';
+import { PalmPayError } from '../../util/errors.ts';
 import { checkBillPayment, type Refusal } from '../invariants.ts';
 import { billPaymentPostings } from '../postings.ts';
 import type { Posting, RepoTx } from '../repo.ts';
@@ -30,7 +31,8 @@ export async function billPayment(r: RepoTx, rec: PurchaseBody & { biller: NonNu
     memo: `bill ${billRef} of ${billerId} (subscriber ${bill!.subscriber}, cycle ${bill!.cycle})`,
     postings: billPaymentPostings(rec.accountId, billerId, rec.amountMinor, rec.currency),
     async markPaid(ref, at) {
-      await store.markPaid(billerId, billRef, ref, at);
+      // The bill row is locked since lockBill, so it is still open; were it not, fail the batch rather than pay twice.
+      if (!(await store.markPaid(billerId, billRef, ref, at))) throw new PalmPayError('BILL_STATE_CHANGED', `bill ${billRef} of ${billerId} changed under its lock`);
       await r.appendFeed(`region:${biller!.region}`, 'bill', billFeedKey(billerId, billRef), billFeed({ ...bill!, status: 'paid', paid_by: ref, paid_at: at }), at);
     },
   };
