@@ -9,6 +9,7 @@ import type { VerifyPool } from './verify-pool.ts';
 import type { PersonRow, RepoTx, RecordRow, TerminalRow } from './repo.ts';
 import { payoutPostings, purchasePostings, refundPostings, reversal, account } from './postings.ts';
 import type { Posting } from './repo.ts';
+import { billPayment, billPaymentVoided } from './billing/payments.ts';
 import { checkEnrolment, checkPayout, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkVoid, reviewReason, type PurchaseFacts, type Refusal } from './invariants.ts';
 
 
@@ -183,9 +184,13 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
       const no = refused(checkPurchase(rec, p, await r.balance(account.customer(rec.accountId), rec.currency)));
       if (no) return no;
       if (await r.getPurchase(rec.purchaseId)) return { review: reviewReason({ code: 'PURCHASE_ID_USED', message: `purchase id ${rec.purchaseId} was already used` }) };
-      const moved = await post(`purchase ${rec.purchaseId}`, purchasePostings(rec.accountId, t.id, rec.amountMinor, rec.currency));
+      // With a biller it pays one imported bill (billing/payments.ts): to the biller, exactly, once.
+      const bill = rec.biller ? await billPayment(r, { ...rec, biller: rec.biller }) : undefined;
+      if (bill && 'refusal' in bill) return { review: reviewReason(bill.refusal) };
+      const moved = await post(bill ? bill.memo : `purchase ${rec.purchaseId}`, bill ? bill.postings : purchasePostings(rec.accountId, t.id, rec.amountMinor, rec.currency));
       if (moved) return moved;
       await r.insertPurchase({ purchase_id: rec.purchaseId, terminal_id: t.id, seq: rec.seq, account: rec.accountId, amount: rec.amountMinor, currency: rec.currency, refunded: 0 });
+      await bill?.markPaid(ref, ctx.now);
       ctx.touchedAccounts.add(rec.accountId);
       return {};
     }
@@ -213,6 +218,7 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
       if (moved) return moved;
       await r.markVoided(Number(txn.id), ref);
       await r.addRefunded(purchase!.purchase_id, Number(purchase!.amount)); // nothing is left to refund or void
+      await billPaymentVoided(r, targetBody!, `${t.id}#${rec.targetSeq}`, ctx.now);
       for (const p of postings) if (p.account.startsWith('acct:')) ctx.touchedAccounts.add(p.account.slice(5));
       return {};
     }
@@ -239,5 +245,6 @@ async function purchaseFacts(r: RepoTx, purchaseId: string): Promise<PurchaseFac
   if (!p) return undefined;
   const rec = await r.getRecord(p.terminal_id, Number(p.seq));
   const body = rec ? (JSON.parse(rec.body) as RecordBody) : undefined;
-  return { ...p, seq: Number(p.seq), amount: Number(p.amount), refunded: Number(p.refunded), customerId: body?.type === 'purchase' ? body.customerId : '' };
+  const purchase = body?.type === 'purchase' ? body : undefined;
+  return { ...p, seq: Number(p.seq), amount: Number(p.amount), refunded: Number(p.refunded), customerId: purchase?.customerId ?? '', ...(purchase?.biller ? { billerId: purchase.biller.billerId } : {}) };
 }

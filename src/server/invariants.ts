@@ -9,7 +9,9 @@
 //   4. a balance never goes below its floor (a customer's funds, an employee's unpaid salary: 0);
 //   5. every transaction's postings balance per currency;
 //   6. a record's customer, account and terminal agree with what the centre knows;
-//   7. a record's clocks are plausible and its server time really was signed by the centre.
+//   7. a record's clocks are plausible and its server time really was signed by the centre;
+//   8. a bill is paid once, for exactly its amount, by a payer linked to its subscriber; it is undone only by a void;
+//   9. a direct debit pays a bill only under an active mandate, never above its maximum, from its owner's funds.
 import type { EnrolmentBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
 import type { PersonRow, Posting, PurchaseRow, VoucherRow } from './repo.ts';
 
@@ -21,6 +23,8 @@ export const REFUSAL_CODES = [
   'PERSON_EXISTS', 'ACCOUNT_ALREADY_OWNED',
   'POSTINGS_UNBALANCED', 'BALANCE_BELOW_FLOOR',
   'RECORD_TIME_IMPLAUSIBLE', 'SERVER_TIME_FORGED',
+  'BILLER_UNKNOWN', 'BILL_UNKNOWN', 'BILL_ALREADY_PAID', 'BILL_AMOUNT_MISMATCH', 'BILL_PAYER_NOT_LINKED', 'REFUND_OF_BILL',
+  'MANDATE_INACTIVE', 'MANDATE_MAX_EXCEEDED', 'MANDATE_CURRENCY',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -44,8 +48,18 @@ export function refusalCodeOf(reason: string | null | undefined): RefusalCode | 
 // ---- facts the centre knows (the few columns each rule reads) ----
 export type VoucherFacts = Pick<VoucherRow, 'id' | 'person_id' | 'period' | 'amount' | 'currency' | 'lease_terminal' | 'lease_id' | 'status' | 'redeemed_by'>;
 export type PersonFacts = Pick<PersonRow, 'id' | 'status' | 'account_id'>;
-/** A purchase as booked (`refunded`: sum already reversed), with the customer its signed record names. */
-export type PurchaseFacts = PurchaseRow & { customerId: string };
+/** A purchase as booked (`refunded`: sum already reversed), with the customer (and biller, for a bill) its signed record names. */
+export type PurchaseFacts = PurchaseRow & { customerId: string; billerId?: string };
+/** A bill as the biller issued it, and whether it is still due. */
+export interface BillFacts {
+  biller_id: string;
+  bill_id: string;
+  subscriber: string;
+  amount: number;
+  currency: string;
+  status: 'open' | 'paid';
+  paid_by: string | null;
+}
 /** A stored record a void names. */
 export interface StoredRecordFacts {
   terminal_id: string;
@@ -76,8 +90,52 @@ export function checkPurchase(rec: PurchaseBody, customer: PersonFacts | undefin
   return undefined;
 }
 
+/**
+ * A purchase naming a biller pays one bill the biller issued (`billRef` = its bill id): the biller is registered,
+ * the bill is still due, the amount and currency are exactly the bill's (never a typed amount), and the payer —
+ * the person or the account — is linked to the bill's subscriber. Checked after checkPurchase (funds, owner).
+ */
+export function checkBillPayment(rec: PurchaseBody, billerKnown: boolean, bill: BillFacts | undefined, payerLinked: boolean): Refusal | undefined {
+  if (!rec.biller) return undefined;
+  const { billerId, billRef } = rec.biller;
+  if (!billerKnown) return refuse('BILLER_UNKNOWN', `biller ${billerId} is not registered`);
+  if (!bill) return refuse('BILL_UNKNOWN', `bill ${billRef} was not issued by ${billerId}`);
+  if (bill.status !== 'open') return refuse('BILL_ALREADY_PAID', `bill ${billRef} of ${billerId} was already paid by ${bill.paid_by}`);
+  if (Number(bill.amount) !== rec.amountMinor || bill.currency !== rec.currency) {
+    return refuse('BILL_AMOUNT_MISMATCH', `bill ${billRef} is ${bill.amount} ${bill.currency}, the payment ${rec.amountMinor} ${rec.currency}`);
+  }
+  if (!payerLinked) return refuse('BILL_PAYER_NOT_LINKED', `customer ${rec.customerId} (account ${rec.accountId}) is not linked to subscriber ${bill.subscriber} of ${billerId}`);
+  return undefined;
+}
+
+/** A direct-debit mandate as the centre holds it. */
+export interface MandateFacts {
+  id: string;
+  person_id: string;
+  account_id: string;
+  max_minor: number;
+  currency: string;
+  status: 'active' | 'cancelled';
+}
+
+/**
+ * A bill paid automatically under a mandate: the mandate is active and in the bill's currency, the bill is open and
+ * not above the mandate's maximum, the account still belongs to the person who signed it, and its funds cover it.
+ */
+export function checkDirectDebit(m: MandateFacts, bill: BillFacts, owner: PersonFacts | undefined, funds: number): Refusal | undefined {
+  if (m.status !== 'active') return refuse('MANDATE_INACTIVE', `mandate ${m.id} is ${m.status}`);
+  if (bill.status !== 'open') return refuse('BILL_ALREADY_PAID', `bill ${bill.bill_id} of ${bill.biller_id} was already paid by ${bill.paid_by}`);
+  if (bill.currency !== m.currency) return refuse('MANDATE_CURRENCY', `bill ${bill.bill_id} is in ${bill.currency}, mandate ${m.id} in ${m.currency}`);
+  if (Number(bill.amount) > Number(m.max_minor)) return refuse('MANDATE_MAX_EXCEEDED', `bill ${bill.bill_id} of ${bill.amount} ${bill.currency} is above the mandate's maximum ${m.max_minor}`);
+  if (!owner || owner.id !== m.person_id || owner.status === 'revoked') return refuse('ACCOUNT_NOT_CUSTOMERS', `account ${m.account_id} no longer belongs to ${m.person_id}`);
+  if (funds < Number(bill.amount)) return refuse('INSUFFICIENT_FUNDS', `account ${m.account_id} holds ${funds} ${bill.currency}, the bill is ${bill.amount}`);
+  return undefined;
+}
+
 export function checkRefund(rec: RefundBody, terminalId: string, orig: PurchaseFacts | undefined): Refusal | undefined {
   if (!orig) return refuse('REFUND_ORIGINAL_UNKNOWN', `refund of unknown purchase ${rec.originalPurchaseId}`);
+  // The money went to the biller, not to this shop: a bill payment is undone whole by a void, which reopens the bill.
+  if (orig.billerId !== undefined) return refuse('REFUND_OF_BILL', `purchase ${orig.purchase_id} paid a bill of ${orig.billerId}: only a void undoes it`);
   if (rec.originalTerminalId !== orig.terminal_id || rec.originalSeq !== Number(orig.seq)) {
     return refuse('REFUND_MISMATCH', `refund names ${rec.originalTerminalId}#${rec.originalSeq}, but purchase ${orig.purchase_id} is ${orig.terminal_id}#${orig.seq}`);
   }

@@ -16,9 +16,9 @@ export function balancesTouched(prepared: readonly Prepared[], terminalId: strin
     if (!s.ok) continue;
     const rec = s.p.rec;
     switch (rec.type) {
-      // The accounts of purchasePostings and payoutPostings (postings.ts).
+      // The accounts of purchasePostings (billPaymentPostings with a biller) and payoutPostings (postings.ts).
       case 'purchase':
-        keys.push({ account: account.customer(rec.accountId), currency: rec.currency }, { account: account.merchant(terminalId), currency: rec.currency });
+        keys.push({ account: account.customer(rec.accountId), currency: rec.currency }, { account: rec.biller ? account.biller(rec.biller.billerId) : account.merchant(terminalId), currency: rec.currency });
         break;
       case 'salary_payout':
         keys.push({ account: account.salary(rec.personId), currency: rec.currency }, { account: account.cash(terminalId), currency: rec.currency });

@@ -97,6 +97,57 @@ export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
       'ALTER TABLE persons ADD COLUMN code_hands TEXT',
     ],
   },
+  {
+    version: 4,
+    name: 'bills: the biller registry, imported bills, subscriber links, bill imports',
+    // Why: a bill payment pays one bill the biller issued, exactly and once (billing/); the kiosk no longer decides
+    // what a subscriber owes. A bill is unique per biller; paid_by names the record that paid it.
+    statements: (d) => [
+      `CREATE TABLE billers (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, region TEXT NOT NULL, created_at BIGINT NOT NULL)`,
+      `CREATE TABLE bills (
+        biller_id TEXT NOT NULL, bill_id TEXT NOT NULL, subscriber TEXT NOT NULL, cycle TEXT NOT NULL,
+        amount BIGINT NOT NULL, currency TEXT NOT NULL, due_date TEXT NOT NULL,
+        previous_reading BIGINT NOT NULL, current_reading BIGINT NOT NULL,
+        status TEXT NOT NULL, paid_by TEXT, paid_at BIGINT, import_id BIGINT NOT NULL, created_at BIGINT NOT NULL,
+        PRIMARY KEY (biller_id, bill_id))`,
+      'CREATE INDEX bills_subscriber ON bills (biller_id, subscriber, status)',
+      `CREATE TABLE subscriber_links (
+        biller_id TEXT NOT NULL, subscriber TEXT NOT NULL, payer_kind TEXT NOT NULL, payer_id TEXT NOT NULL, created_at BIGINT NOT NULL,
+        PRIMARY KEY (biller_id, subscriber, payer_kind, payer_id))`,
+      `CREATE TABLE bill_imports (
+        id ${serial(d)}, biller_ids TEXT NOT NULL, file_sha256 TEXT NOT NULL, bills BIGINT NOT NULL, created_at BIGINT NOT NULL)`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'settlement: each ledger transaction belongs to the one day it was settled in; the signed settlement of each day',
+    // Why: a day is settled once. Its transactions are marked with the day at settlement, so one that commits later
+    // (a late upload, a record in flight at midnight) is never lost and never counted twice: it goes to the next day.
+    statements: () => [
+      'ALTER TABLE txns ADD COLUMN settlement_date TEXT',
+      'CREATE INDEX txns_unsettled ON txns (created_at) WHERE settlement_date IS NULL',
+      'CREATE INDEX txns_settlement ON txns (settlement_date)',
+      'CREATE TABLE settlements (date TEXT PRIMARY KEY, body TEXT NOT NULL, sig TEXT NOT NULL, created_at BIGINT NOT NULL)',
+    ],
+  },
+  {
+    version: 6,
+    name: "direct debit: mandates (a person's account pays a subscriber's bills up to a maximum) and each debit tried",
+    // Why: a bill import pays the bills of mandated subscribers at once; a debit that cannot be made is recorded
+    // (never retried silently) so the person sees it on their report and at the next counter visit.
+    statements: (d) => [
+      `CREATE TABLE mandates (
+        id TEXT PRIMARY KEY, person_id TEXT NOT NULL, account_id TEXT NOT NULL, biller_id TEXT NOT NULL, subscriber TEXT NOT NULL,
+        max_minor BIGINT NOT NULL, currency TEXT NOT NULL, status TEXT NOT NULL, created_at BIGINT NOT NULL, cancelled_at BIGINT)`,
+      'CREATE INDEX mandates_subscriber ON mandates (biller_id, subscriber, status)',
+      `CREATE TABLE direct_debits (
+        id ${serial(d)}, mandate_id TEXT NOT NULL, biller_id TEXT NOT NULL, bill_id TEXT NOT NULL, account_id TEXT NOT NULL,
+        amount BIGINT NOT NULL, currency TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, txn_id BIGINT, created_at BIGINT NOT NULL)`,
+      'CREATE INDEX direct_debits_account ON direct_debits (account_id, created_at)',
+      'CREATE INDEX direct_debits_txn ON direct_debits (txn_id)',
+    ],
+  },
 ];
 
 /** The newest schema this build knows. */

@@ -11,6 +11,7 @@ export const account = {
   cash: (terminalId: string) => `cash:${terminalId}`,
   merchant: (terminalId: string) => `merchant:${terminalId}`,
   funding: () => 'funding:admin',
+  biller: (billerId: string) => `biller:${billerId}`,
 };
 
 /** Moves `amount` from one holder (debited) to another (credited). */
@@ -28,6 +29,8 @@ export const payrollPostings = (branch: string, personId: string, amount: number
 export const payoutPostings = (personId: string, terminalId: string, amount: number, currency: string) => transfer(account.salary(personId), account.cash(terminalId), amount, currency);
 /** Purchase: customer's funds to the shop. */
 export const purchasePostings = (accountId: string, terminalId: string, amount: number, currency: string) => transfer(account.customer(accountId), account.merchant(terminalId), amount, currency);
+/** Bill payment: customer's funds to the biller (cleared through the centre; no fee). */
+export const billPaymentPostings = (accountId: string, billerId: string, amount: number, currency: string) => transfer(account.customer(accountId), account.biller(billerId), amount, currency);
 /** Refund: back from the shop to the customer. */
 export const refundPostings = (accountId: string, terminalId: string, amount: number, currency: string) => transfer(account.merchant(terminalId), account.customer(accountId), amount, currency);
 /** Admin credit of a customer account (deposit made at the bank). */

@@ -1,6 +1,7 @@
 // `palmpay server …`: run the central reference server, and its admin commands (terminals, payroll, review, import).
 import type { Command } from 'commander';
 import { PalmPayError } from '../../util/errors.ts';
+import { registerServerBilling, registerServerReport, registerServerSettlement } from './server-billing.ts';
 
 const DB_HELP = 'database: sqlite:FILE (default <data>/centre.db) or postgres://…';
 
@@ -20,7 +21,7 @@ async function defaultDb(db: string | undefined, data: string | undefined): Prom
 }
 
 /** Opens the centre's database for one admin command, closing it afterwards. */
-async function withCentral<T>(opts: { db?: string; data?: string }, fn: (c: import('../../server/service.ts').Central) => Promise<T>): Promise<T> {
+export async function withCentral<T>(opts: { db?: string; data?: string }, fn: (c: import('../../server/service.ts').Central) => Promise<T>): Promise<T> {
   const { Central } = await import('../../server/service.ts');
   const central = await Central.open(await defaultDb(opts.db, opts.data));
   try {
@@ -30,7 +31,7 @@ async function withCentral<T>(opts: { db?: string; data?: string }, fn: (c: impo
   }
 }
 
-function printJson(value: unknown): void {
+export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2));
 }
 
@@ -213,6 +214,10 @@ export function registerServer(program: Command): void {
       const r = await withCentral(g(cmd), (c) => c.moveLease(voucherId, terminalId));
       console.log(`voucher ${voucherId} leased to ${terminalId} (lease ${r.leaseId})`);
     });
+
+  registerServerBilling(server);
+  registerServerSettlement(server);
+  registerServerReport(server);
 
   server.command('credit <accountId> <amountMinor> <currency>')
     .description('record a deposit into a customer account (minor units)')

@@ -1,0 +1,101 @@
+// The centre's bill registry: billers, bill imports (all or nothing), and who may pay which subscriber. Each
+// method is one transaction; the CLI is a thin layer over it. Payment itself arrives as a signed record
+// (payments.ts, through ingest.ts).
+import { sha256Hex } from '../../protocol/crypto.ts';
+import { Id } from '../../protocol/record.ts';
+import type { Repo } from '../repo.ts';
+import { BillImportError, BillingError, parseBillsCsv, SUBSCRIBER } from './bills-csv.ts';
+import { debitUnderMandate } from './mandates.ts';
+import { billFeed, billFeedKey } from './payments.ts';
+import { BillingStore, type BillerRow, type BillRecordRow, type BillStatus, type PayerKind, type SubscriberLinkRow } from './store.ts';
+
+export { BillingError } from './bills-csv.ts';
+
+const validId = (v: string, what: string) => {
+  if (!Id.safeParse(v).success) throw new BillingError('BILLING_INVALID', `${what} ${JSON.stringify(v)} is not a valid id (1-64 of A-Z a-z 0-9 . _ : -)`);
+};
+
+export class Billing {
+  constructor(
+    private readonly repo: Repo,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async addBiller(b: { id: string; name: string; region: string }): Promise<BillerRow> {
+    validId(b.id, 'biller id');
+    validId(b.region, 'region');
+    const name = b.name.trim();
+    if (name.length < 1 || name.length > 200) throw new BillingError('BILLING_INVALID', 'a biller name is 1-200 characters');
+    const row = { id: b.id, name, region: b.region, created_at: this.now() };
+    await this.repo.tx(async (r) => {
+      if (!(await new BillingStore(r.conn).insertBiller(row))) throw new BillingError('BILLER_EXISTS', `biller ${b.id} already exists`);
+    });
+    return row;
+  }
+
+  listBillers(): Promise<BillerRow[]> {
+    return this.repo.tx((r) => new BillingStore(r.conn).listBillers());
+  }
+
+  /**
+   * Imports a biller's bill file, all or nothing: every line valid, every biller registered, no bill already
+   * imported (a bill id is the biller's, once). Each bill goes to its biller's region feed; a mandated
+   * subscriber's bill is paid at once, or its failure recorded (mandates.ts).
+   */
+  async importBills(csv: string): Promise<{ bills: number; byBiller: Record<string, number>; importId: number; debited: number; debitsFailed: number }> {
+    const { rows, errors } = parseBillsCsv(csv);
+    return this.repo.tx(async (r) => {
+      const store = new BillingStore(r.conn);
+      const billers = new Map<string, BillerRow | undefined>();
+      for (const row of rows) {
+        if (!billers.has(row.billerId)) billers.set(row.billerId, await store.getBiller(row.billerId));
+        if (!billers.get(row.billerId)) errors.push({ line: row.line, message: `biller ${row.billerId} is not registered` });
+        else if (await store.lockBill(row.billerId, row.billId)) errors.push({ line: row.line, message: `bill ${row.billId} of ${row.billerId} was already imported` });
+      }
+      if (errors.length) throw new BillImportError(errors.sort((a, b) => a.line - b.line));
+      const now = this.now();
+      const byBiller: Record<string, number> = {};
+      for (const row of rows) byBiller[row.billerId] = (byBiller[row.billerId] ?? 0) + 1;
+      let debited = 0;
+      let debitsFailed = 0;
+      const importId = await store.insertImport(Object.keys(byBiller).sort(), sha256Hex(csv), rows.length, now);
+      for (const row of rows) {
+        const bill: BillRecordRow = {
+          biller_id: row.billerId, bill_id: row.billId, subscriber: row.subscriber, cycle: row.cycle, amount: row.amount, currency: row.currency,
+          due_date: row.due, previous_reading: row.previousReading, current_reading: row.currentReading, status: 'open', paid_by: null, paid_at: null,
+          import_id: importId, created_at: now,
+        };
+        await store.insertBill(bill);
+        await r.appendFeed(`region:${billers.get(row.billerId)!.region}`, 'bill', billFeedKey(row.billerId, row.billId), billFeed(bill), now);
+        const debit = await debitUnderMandate(r, billers.get(row.billerId)!, bill, now);
+        if (debit === 'paid') debited++;
+        if (debit === 'failed') debitsFailed++;
+      }
+      return { bills: rows.length, byBiller, importId, debited, debitsFailed };
+    });
+  }
+
+  listBills(f: { billerId?: string; subscriber?: string; status?: BillStatus } = {}): Promise<BillRecordRow[]> {
+    return this.repo.tx((r) => new BillingStore(r.conn).listBills(f));
+  }
+
+  /** Lets a person (palm at the counter) or an account pay a subscriber's bills. */
+  async link(l: { billerId: string; subscriber: string; payerKind: PayerKind; payerId: string }): Promise<boolean> {
+    validId(l.payerId, l.payerKind === 'person' ? 'person id' : 'account id');
+    if (!SUBSCRIBER.test(l.subscriber)) throw new BillingError('BILLING_INVALID', `subscriber ${JSON.stringify(l.subscriber)} is not a subscriber number`);
+    return this.repo.tx(async (r) => {
+      const store = new BillingStore(r.conn);
+      if (!(await store.getBiller(l.billerId))) throw new BillingError('BILLER_UNKNOWN', `biller ${l.billerId} is not registered`);
+      if (l.payerKind === 'person' && !(await r.getPerson(l.payerId))) throw new BillingError('PERSON_UNKNOWN', `person ${l.payerId} is not enrolled`);
+      return store.addLink({ biller_id: l.billerId, subscriber: l.subscriber, payer_kind: l.payerKind, payer_id: l.payerId, created_at: this.now() });
+    });
+  }
+
+  unlink(l: { billerId: string; subscriber: string; payerKind: PayerKind; payerId: string }): Promise<boolean> {
+    return this.repo.tx((r) => new BillingStore(r.conn).removeLink({ biller_id: l.billerId, subscriber: l.subscriber, payer_kind: l.payerKind, payer_id: l.payerId }));
+  }
+
+  listLinks(f: { billerId?: string; subscriber?: string } = {}): Promise<SubscriberLinkRow[]> {
+    return this.repo.tx((r) => new BillingStore(r.conn).listLinks(f));
+  }
+}
