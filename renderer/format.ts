@@ -1,7 +1,7 @@
 // Numbers, money and dates in the terminal's locale (language + digits). Money is integer minor units + currency;
 // the decimal string is built exactly (see @api/money.ts), never via a float.
 //
-// North-East Syria conventions (issue 18): Syrian pounds have no cents in practice, so SYP shows whole pounds
+// North-East Syria conventions: Syrian pounds have no cents in practice, so SYP shows whole pounds
 // ("٥٬٠٠٠ ل.س.") unless an amount really has piastres; the ledger keeps minor units. Arabic uses the Syrian
 // month names (كانون الثاني … كانون الأول) and Kurmanji its own (Rêbendan … Berfanbar), from our own tables:
 // Chromium ships no Kurmanji locale data and picks Egyptian month names for plain "ar". Kurmanji groups digits as

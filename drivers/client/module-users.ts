@@ -1,7 +1,8 @@
 /**
  * The module's user table against the table the terminal's store expects (pure planning). The host
  * calls ScannerClient.reconcileUsers() at start-up; keeping the table equal as the feed enrols and revokes
- * people is the host's sync (a later issue) calling enrol / deleteUser / this reconcile.
+ * people would be the host's sync calling enrol / deleteUser / this reconcile; it is not built yet, because the
+ * terminal identifies palms with its own recogniser (src/biometrics), not the module's table.
  */
 import type { ModuleUser } from './serial-driver.ts';
 

@@ -9,6 +9,9 @@
  * Retries: reads (version, status, images, features, user table, verify, reset, delete) are safe to
  * repeat and are retried on wire errors. ENROLL_SINGLE is never repeated: after a lost or unreadable
  * reply the host reconciles with the module's user table, then adopts the id or deletes the orphan.
+ *
+ * Over 400 lines because it is one method per module operation (about twenty, each its request, retry rule and reply
+ * check) sharing one exchange slot and one capability table; the pure parts (codec, layouts, verdicts) live apart.
  */
 import { DriverError, isDriverError, type DriverErrorCode } from '../errors.ts';
 import { SerialDecoder, encodeMessage, type DecodeEvent, type SerialMessage } from '../serial-module/codec.ts';

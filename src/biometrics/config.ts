@@ -9,7 +9,7 @@ export const DEFAULT_EXTRACT: { coder: CoderId; params: CoderParams } = {
 
 /**
  * Decision thresholds on matchScore (elastic matcher; accept when score <= threshold): for each target FMR, the
- * most lenient threshold whose measured FMR stays within it, the strictest over the runs below (issue 19):
+ * most lenient threshold whose measured FMR stays within it, the strictest over the runs below (re-measured when the elastic matcher replaced the rigid one):
  *   palmpay eval --data ../shared/data/casia-ms-940-dev --protocol all-pairs       (43 806 impostor comparisons)
  *     → 1 %: 0.3383, 0.1 %: 0.3249, 0.01 %: 0.3130
  *   palmpay eval --data ../shared/data/casia-ms-940-dev --protocol cross-session   (7 350; 3-capture enrolments)
@@ -20,7 +20,7 @@ export const DEFAULT_EXTRACT: { coder: CoderId; params: CoderParams } = {
  * The same procedure, fitted on 4 of 5 person-disjoint folds and applied to the 5th (--folds 5), gave fold thresholds
  * 0.3127–0.3187 at FMR 0.01 % and, on the held people, FNMR 0.134 % [90 % CI 0–0.40 %] at a measured FMR of
  * 0.025 % (2 of 8 046 held impostor comparisons): the procedure generalises to new people within these intervals.
- * Before issue 19 (rigid matcher) the FMR 0.01 % threshold was 0.3609 on a different score scale: elastic
+ * With the rigid matcher (before elastic matching) the FMR 0.01 % threshold was 0.3609 on a different score scale: elastic
  * matching lowers impostor scores too (mean 0.434 → 0.377), so thresholds of the two matchers never mix.
  */
 export const THRESHOLDS = {

@@ -1,7 +1,8 @@
 // extract(): frame → landmarks → ROI → quality → feature code → template. Pure and synchronous.
 import { DEFAULT_EXTRACT } from './config.ts';
 import { assertFrame, boxBlur, downsample, resampleArea } from './image.ts';
-import { findValleys, palmCentre, pickValleys, refineCentre, refineValley, segmentHand, traceContour } from './landmarks.ts';
+import { palmCentre, refineCentre, segmentHand, traceContour } from './landmarks.ts';
+import { findValleys, pickValleys, refineValley } from './valleys.ts';
 import { DEFAULT_QUALITY_LIMITS, ftaMessage, guidanceFor, ramp, type QualityLimits } from './quality.ts';
 import { DEFAULT_ROI_LAYOUT, roiGeometry, sampleRoi, toFrame, type RoiLayout } from './roi.ts';
 import { CODE_COLS, encodeResponses, filterBank, gridResponses, normaliseLocal } from './features.ts';

@@ -50,7 +50,7 @@ export function codeDistance(a: FeatureCode, b: FeatureCode, opts: MatchOptions 
 
 /** Elastic matching with the default blocks (4 × 4 blocks of 8 × 8 cells, ±1 cell each): the default. */
 export const ELASTIC: MatchOptions = { elastic: DEFAULT_ELASTIC };
-/** The global shift search alone (the matcher before issue 19). */
+/** The global shift search alone (the matcher before elastic matching; kept for `palmpay eval --matcher rigid`). */
 export const RIGID: MatchOptions = { elastic: false };
 
 const prepared = new WeakMap<FeatureCode, PackedCode>();

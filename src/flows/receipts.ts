@@ -13,7 +13,7 @@ interface RecordMeta {
 
 const names = (p: Person) => ({ ar: p.nameAr, latin: p.nameLatin });
 
-/** An approver as a receipt names them: a person's name in both scripts, never an operator id (issue 18). */
+/** An approver as a receipt names them: a person's name in both scripts, never an operator id, which means nothing to the person holding the receipt. */
 export interface ApproverName {
   ar: string;
   latin: string;

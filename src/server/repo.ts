@@ -1,5 +1,7 @@
 // The ONE repository interface of the centre, implemented once in SQL over either backend (see sql.ts).
 // Every method runs inside the caller's transaction: `repo.tx(async (r) => …)`.
+// Over 400 lines because it is every query of the centre in one place (each a few lines of SQL), so a schema change
+// and the queries it touches are read and reviewed together, next to migrations.ts.
 import { assertCurrent, migrate } from './migrations.ts';
 import { hasUnpublished, publish, type Published } from './sequencer.ts';
 import { FOR_UPDATE, join, list, openSqlDb, sql, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';

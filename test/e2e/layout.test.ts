@@ -159,7 +159,7 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     await tid('cash-confirmed').click();
     await flowStep('confirm');
     await fits('ar-payout-confirm');
-    // Continuing without the payee's palm is offered only after it failed three times (one failed palm each).
+    // Continuing without the payee's palm is offered only after it failed three times (the payout flow's rule).
     for (let i = 0; i < 3; i++) await api.present('stranger');
     await tid('confirm-skip').click();
     await flowStep('receipt');

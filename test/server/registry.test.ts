@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { issueCertificate, newEncKeyPair, newServerKeyPkcs8, openSealed, sealFor, serverIdentity, signTime, verifyCertificate, verifyTime } from '../../src/protocol/crypto.ts';
-import { biometricDuplicateChecker } from '../../src/server/registry.ts';
+import { bestMatch } from '../../src/server/palm-index.ts';
 import { Central } from '../../src/server/service.ts';
 import { purchaseDraft } from '../../bench/sync/loadgen.ts';
 import { enrolCustomer, registeredTerminal, tempDb, type TestTerminal } from './helpers.ts';
@@ -113,17 +113,8 @@ describe('enrolment registry', () => {
   });
 });
 
-describe('biometric duplicate checker', () => {
-  it('falls back to exact comparison when templates are not biometric templates', async () => {
-    const a = randomBytes(40);
-    const c = biometricDuplicateChecker();
-    expect(await c.findDuplicate([a], [{ personId: 'X', templates: [Buffer.from(a)] }])).toEqual({ personId: 'X', score: 0 });
-    expect(await c.findDuplicate([a], [{ personId: 'X', templates: [randomBytes(40)] }])).toBeUndefined();
-  });
-});
-
-describe('biometric duplicate check on palm templates', () => {
-  it('flags a second enrolment of the same palm and passes a different palm', async () => {
+describe('the full matcher behind the duplicate check (palm-index bestMatch)', () => {
+  it('flags a second enrolment of the same palm, passes a different palm, and skips stored bytes that are no template', async () => {
     const { defaultModel, person, syntheticTemplate } = await import('../../src/biometrics/identify/synthetic.ts');
     const { rng } = await import('../../src/biometrics/identify/random.ts');
     const { encodeTemplate } = await import('../../src/biometrics/template.ts');
@@ -131,12 +122,13 @@ describe('biometric duplicate check on palm templates', () => {
     const r = rng(11);
     const alice = person(model, r);
     const bob = person(model, r);
-    const bytes = (t: Parameters<typeof encodeTemplate>[0]) => Buffer.from(encodeTemplate(t));
-    const gallery = [{ personId: 'ALICE', templates: [bytes(syntheticTemplate(model, alice, r, 'enrol', 3))] }];
-    const checker = biometricDuplicateChecker();
-    const again = await checker.findDuplicate([bytes(syntheticTemplate(model, alice, r, 'enrol', 3))], gallery);
+    const gallery = [
+      { id: 'JUNK', templates: [randomBytes(40)] },
+      { id: 'ALICE', templates: [encodeTemplate(syntheticTemplate(model, alice, r, 'enrol', 3))] },
+    ];
+    const again = bestMatch([syntheticTemplate(model, alice, r, 'enrol', 3)], gallery);
     expect(again?.personId).toBe('ALICE');
     expect(again!.score).toBeLessThan(0.3);
-    expect(await checker.findDuplicate([bytes(syntheticTemplate(model, bob, r, 'enrol', 3))], gallery)).toBeUndefined();
+    expect(bestMatch([syntheticTemplate(model, bob, r, 'enrol', 3)], gallery)).toBeUndefined();
   });
 });

@@ -1,4 +1,6 @@
 // Person-disjoint cross-validation of the decision thresholds. Pure.
+// Over 400 lines because `crossValidate` is one pass whose fitting, held scoring and bootstrap share the fold arrays,
+// and the report it fills (the types below) is what `palmpay eval --json` writes, so both stay beside it.
 //
 // People (never samples) are split into K folds. For each held fold, every data-driven choice is fitted on the
 // comparisons among the OTHER folds' people only, then applied to the comparisons among the held fold's people

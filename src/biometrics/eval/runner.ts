@@ -132,7 +132,7 @@ export interface ExtractedSet {
 
 /** The 1:1 distances `palmpay eval --matcher` can use, each with the data it was chosen on. */
 export const EVAL_MATCHERS = {
-  rigid: { name: 'rigid (matchScore: masked Hamming, ±4-cell global shift)', chosenOn: 'all 50 CASIA-940 dev identities (issue 4)', score: (a: Template, b: Template) => matchScore(a, b, RIGID) },
+  rigid: { name: 'rigid (matchScore: masked Hamming, ±4-cell global shift)', chosenOn: 'all 50 CASIA-940 dev identities (when the recogniser was first built)', score: (a: Template, b: Template) => matchScore(a, b, RIGID) },
   elastic: {
     name: 'elastic (global shift, then 4 × 4 blocks of 8 × 8 cells each ±1 cell)',
     chosenOn: 'held folds of CASIA-940 (5 person-disjoint folds, seeds 1–3), against rigid: block size and reach fixed before measuring, not tuned',
@@ -247,8 +247,8 @@ function withFixedSettings(h: CrossValReport, set: ExtractedSet): CrossValReport
   const t = set.extracted.find((e) => e.template)?.template;
   const coder = t ? `${t.coder}, λ ${t.coderParams.wavelength10 / 10} px, ${t.coderParams.orientations} orientations, ROI ${t.coderParams.roiSize} px` : 'coder';
   const fixed = [
-    { setting: `${coder}; ${set.roi ? 'each pre-cropped ROI resampled whole to the ROI plus the filter margin (its central part coded)' : 'ROI layout (1.4 R square, 0.15 R below the valleys)'}; ±4-cell shift search, 35 % overlap`, chosen_on: 'all 50 CASIA-940 dev identities (issues 4 and 5, before this protocol existed): NOT held out' },
-    { setting: 'quality limits (failure to acquire)', chosen_on: 'outside the range of all 299 CASIA-940 dev frames (issue 4): NOT held out' },
+    { setting: `${coder}; ${set.roi ? 'each pre-cropped ROI resampled whole to the ROI plus the filter margin (its central part coded)' : 'ROI layout (1.4 R square, 0.15 R below the valleys)'}; ±4-cell shift search, 35 % overlap`, chosen_on: 'all 50 CASIA-940 dev identities (when the recogniser and its 1:N search were built, before this protocol existed): NOT held out' },
+    { setting: 'quality limits (failure to acquire)', chosen_on: 'outside the range of all 299 CASIA-940 dev frames (when the recogniser was first built): NOT held out' },
     { setting: `matcher: ${set.matcher}`, chosen_on: set.matcherChosenOn },
   ];
   return { ...h, settings: [...h.settings, ...fixed] };

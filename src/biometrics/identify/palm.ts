@@ -1,4 +1,4 @@
-// The identifier wired to the recogniser (issue 4): coarse codes from templates, matchScore as stage 2, and the
+// The identifier wired to the 1:1 recogniser (extract, template, match): coarse codes from templates, matchScore as stage 2, and the
 // loader that turns stored template bytes into enrolments, skipping (and reporting) what does not decode.
 import { DECISION_THRESHOLD, IMPOSTOR_TAIL, TARGET_FPIR } from '../config.ts';
 import { matchScore } from '../match.ts';

@@ -1,0 +1,61 @@
+// What every part of the centre's service shares: the repository, the centre's identity, its clock, options and
+// counters, and the key that seals templates at rest. Built once by `Central.open` (service.ts).
+import { signTime, type ServerIdentity, type SignedTime } from '../../protocol/crypto.ts';
+import { openTemplates, sealTemplates } from '../keys.ts';
+import type { OpenTemplates } from '../palm-index.ts';
+import type { Repo, RepoOptions } from '../repo.ts';
+
+export interface CentralOptions {
+  now?: () => number;
+  /** A terminal heard from within this window counts as online (lease moves). Default 2 minutes. */
+  onlineWindowMs?: number;
+  /** Offline allowance ceiling per customer and currency, in minor units. */
+  allowanceCap?: Record<string, number>;
+  /** Largest request clock skew accepted on terminal requests. Default 5 minutes (a terminal corrects its
+   * clock from the centre's nonce-bound signed time when refused). */
+  maxSkewMs?: number;
+  /** Threads verifying signatures of large batches (default: min(4, cores)). */
+  verifyThreads?: number;
+  /** Folder of the centre's key file (default: next to the SQLite file; see keys.ts for PostgreSQL). */
+  keyDir?: string;
+  /** Pool size, pool error hook, whether to migrate on open. */
+  storage?: RepoOptions;
+}
+
+export interface Counters {
+  batches: number;
+  records: Record<string, number>;
+  authFailures: number;
+}
+
+export class CentreContext {
+  readonly counters: Counters = { batches: 0, records: {}, authFailures: 0 };
+  readonly now: () => number;
+  /** A person's plaintext templates from the stored (sealed) column. */
+  readonly openStored: OpenTemplates;
+
+  constructor(
+    readonly repo: Repo,
+    readonly identity: ServerIdentity,
+    /** Seals templates at rest; kept in the key file, never in the database. */
+    private readonly templateKey: Buffer,
+    readonly opts: CentralOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.openStored = (id, stored) => openTemplates(templateKey, id, stored);
+  }
+
+  /** A person's plaintext templates, none when they have not arrived yet. */
+  templatesOf(p: { id: string; templates: string | null }): Buffer[] {
+    return p.templates === null ? [] : this.openStored(p.id, p.templates);
+  }
+
+  /** Templates as stored at rest: sealed under the template key, bound to the person. */
+  seal(personId: string, templatesB64: string[]): string {
+    return sealTemplates(this.templateKey, personId, templatesB64);
+  }
+
+  signedTime(): SignedTime {
+    return signTime(this.identity, this.now());
+  }
+}

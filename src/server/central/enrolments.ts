@@ -1,0 +1,87 @@
+// The enrolment registry: templates a terminal uploads for the enrolment record it signed, the 1:N duplicate
+// check on this process's palm index (outside the write transaction, re-checked on commit), and the supervisor's
+// settling of a possible duplicate.
+import { sha256Hex } from '../../protocol/crypto.ts';
+import { decideEnrolment } from '../enrolment-check.ts';
+import { ServerError } from '../errors.ts';
+import { CentreIndex, entryCodes } from '../palm-index.ts';
+import type { RepoTx, TerminalRow } from '../repo.ts';
+import type { CentreContext } from './context.ts';
+import type { Feed } from './feed.ts';
+
+export class Enrolments {
+  /** This process's 1:N index of everyone enrolled (palm-index.ts), kept current by polling the change log. */
+  readonly palmIndex: CentreIndex;
+  private poller: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ctx: CentreContext, private readonly feed: Feed) {
+    this.palmIndex = new CentreIndex(ctx.repo, ctx.openStored);
+  }
+
+  /**
+   * Loads the palm index from its snapshot and keeps following the change log every `pollMs` (default 1 s), so
+   * every process sees every enrolment; a duplicate check also catches up first. Resolves once loaded.
+   */
+  async startIndex(pollMs = 1000): Promise<void> {
+    await this.palmIndex.catchUp();
+    this.poller ??= setInterval(() => void this.palmIndex.catchUp().catch(() => undefined), pollMs).unref();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.poller);
+    await this.palmIndex.idle(); // not while a page of the change log is being read
+  }
+
+  /** Terminal: the templates of an enrolment it uploaded; each must hash to the digest its signed record pinned. */
+  async uploadTemplates(terminal: TerminalRow, personId: string, templatesB64: string[]): Promise<{ status: string; duplicateOf?: string }> {
+    const { repo, now } = this.ctx;
+    const stored = await repo.tx(async (r) => {
+      const p = await r.getPerson(personId);
+      if (!p) throw new ServerError('PERSON_UNKNOWN', `no enrolment record for person ${personId} yet: upload the record first`, 409);
+      if (p.terminal_id !== terminal.id) throw new ServerError('PERSON_NOT_YOURS', `person ${personId} was enrolled by another terminal`, 403);
+      const digests = JSON.parse(p.digests) as string[];
+      const got = templatesB64.map((t) => sha256Hex(Buffer.from(t, 'base64')));
+      if (got.length !== digests.length || got.some((d, i) => d !== digests[i])) {
+        throw new ServerError('TEMPLATE_DIGEST_MISMATCH', 'templates do not match the digests in the signed enrolment record', 422);
+      }
+      if (p.templates !== null) return false;
+      await r.setPersonTemplates(personId, this.ctx.seal(personId, templatesB64), now(), entryCodes(templatesB64.map((t) => Buffer.from(t, 'base64'))));
+      return true;
+    });
+    if (stored) {
+      // The 1:N check outside any transaction, on this process's index; then the decision, with its re-check on commit.
+      await this.palmIndex.catchUp();
+      const since = this.palmIndex.position;
+      const found = await this.palmIndex.findDuplicate(personId, templatesB64.map((t) => Buffer.from(t, 'base64')));
+      await repo.tx((r) => decideEnrolment(r, personId, found, since, now(), (region, id, accountId) => this.feed.publishPerson(r, region, id, accountId), this.ctx.openStored));
+    }
+    const after = (await repo.tx((r) => r.getPerson(personId)))!;
+    return after.duplicate_of ? { status: after.status, duplicateOf: after.duplicate_of } : { status: after.status };
+  }
+
+  /**
+   * Called for an enrolment record as it is stored. Its templates come later (uploadTemplates runs the check), so
+   * this finds none and returns; were they already there, the decision re-checks every stored person (since -1).
+   */
+  async onEnrolmentRecord(r: RepoTx, personId: string): Promise<void> {
+    const p = await r.getPerson(personId);
+    if (!p || p.status !== 'provisional' || p.templates === null) return;
+    await decideEnrolment(r, personId, undefined, -1, this.ctx.now(), (region, id, accountId) => this.feed.publishPerson(r, region, id, accountId), this.ctx.openStored);
+  }
+
+  /** Supervisor: settles a possible duplicate (confirm as a distinct person, or revoke). */
+  async settle(personId: string, decision: 'confirm' | 'revoke'): Promise<void> {
+    await this.ctx.repo.tx(async (r) => {
+      const p = await r.getPerson(personId);
+      if (!p) throw new ServerError('PERSON_UNKNOWN', `person ${personId} is unknown`, 404);
+      const now = this.ctx.now();
+      if (decision === 'confirm') {
+        await r.setPersonStatus(personId, 'confirmed', null, now);
+        await r.appendFeed(`region:${p.region}`, 'person', personId, { personId, accountId: p.account_id }, now);
+      } else {
+        await r.setPersonStatus(personId, 'revoked', p.duplicate_of, now);
+        await r.appendFeed('all', 'person_revoked', personId, { personId }, now);
+      }
+    });
+  }
+}

@@ -1,0 +1,83 @@
+// The delta feed: what the centre publishes to terminals (people, vouchers, allowances, revocations) and the
+// signed page a terminal pulls, with templates sealed for that terminal alone.
+import { sealFor, type SignedTime } from '../../protocol/crypto.ts';
+import { eventsDigest, signFeedPage, type FeedPageProof } from '../../protocol/feed-page.ts';
+import { account } from '../postings.ts';
+import type { RepoTx, TerminalRow } from '../repo.ts';
+import type { CentreContext } from './context.ts';
+
+export const FEED_PAGE = 500;
+
+export interface FeedEvent {
+  seq: number;
+  kind: string;
+  key: string;
+  data: Record<string, unknown>;
+}
+
+export interface FeedPage {
+  events: FeedEvent[];
+  cursor: number;
+  more: boolean;
+  time: SignedTime;
+  proof: FeedPageProof;
+}
+
+export class Feed {
+  constructor(private readonly ctx: CentreContext) {}
+
+  /** The delta feed for one terminal after `cursor`: up to FEED_PAGE events, templates sealed for that terminal. */
+  async page(terminal: TerminalRow, cursor: number, limit = FEED_PAGE, request = ''): Promise<FeedPage> {
+    const { repo, now } = this.ctx;
+    await repo.catchUp('feed');
+    const rows = await repo.tx(async (r) => {
+      await r.touchTerminal(terminal.id, now());
+      const page = await r.feedSince(['all', `region:${terminal.region}`, `terminal:${terminal.id}`], cursor, limit + 1);
+      const out: FeedEvent[] = [];
+      for (const f of page.slice(0, limit)) {
+        const data = JSON.parse(f.data) as Record<string, unknown>;
+        if (f.kind === 'person') {
+          const p = await r.getPerson(f.key);
+          if (!p || p.status !== 'confirmed' || !p.templates) continue; // superseded since
+          // Who the person is comes from the signed enrolment record; templates are sealed for this terminal only.
+          const enrolment = await r.getRecord(p.terminal_id, Number(p.seq));
+          const body = enrolment ? (JSON.parse(enrolment.body) as { person: Record<string, unknown>; hands: string[] }) : undefined;
+          data.person = body?.person ?? {};
+          data.hands = body?.hands ?? [];
+          data.templates = this.ctx.templatesOf(p).map((t) => sealFor(terminal.enc_key!, t));
+        }
+        if (f.kind === 'voucher') data.accountId = (await r.getPerson(String(data.personId)))?.account_id ?? data.personId;
+        if (f.kind === 'allowance') data.asOfSeq = Number(terminal.head_seq); // the grant counts this terminal's records up to here
+        out.push({ seq: Number(f.seq), kind: f.kind, key: f.key, data });
+      }
+      return { out, more: page.length > limit, last: page.length ? Number(page[Math.min(page.length, limit) - 1]!.seq) : cursor };
+    });
+    const time = this.ctx.signedTime();
+    // Signed over what the terminal will apply: the events as they go on the wire (JSON), the range, the request.
+    const events = JSON.parse(JSON.stringify(rows.out)) as FeedEvent[];
+    const proof = signFeedPage(this.ctx.identity.privateKey, { terminalId: terminal.id, from: cursor, to: rows.last, more: rows.more, eventsSha256: eventsDigest(events), timeMs: time.ms, request });
+    return { events, cursor: rows.last, more: rows.more, time, proof };
+  }
+
+  /** A person the terminals of a region may now recognise (its templates go out when the page is read). */
+  publishPerson(r: RepoTx, region: string, personId: string, accountId: string | null): Promise<void> {
+    return r.appendFeed(`region:${region}`, 'person', personId, { personId, accountId }, this.ctx.now());
+  }
+
+  /** Each account's offline allowance per currency: its balance, capped (`allowanceCap`, default 5,000,000). */
+  async publishAllowances(r: RepoTx, accounts: Set<string>): Promise<void> {
+    for (const accountId of accounts) {
+      for (const cur of ['SYP', 'USD']) {
+        const bal = await r.balance(account.customer(accountId), cur);
+        const cap = this.ctx.opts.allowanceCap?.[cur] ?? 5_000_000;
+        const customerId = (await r.personByAccount(accountId))?.id ?? accountId;
+        await r.appendFeed('all', 'allowance', `${accountId}:${cur}`, { accountId, customerId, currency: cur, amountMinor: Math.max(0, Math.min(bal, cap)) }, this.ctx.now());
+      }
+    }
+  }
+}
+
+/** A voucher as its lease holder receives it. */
+export function voucherFeed(v: { id: string; person_id: string; period: string; amount: number; currency: string; lease_id: string }) {
+  return { voucherId: v.id, personId: v.person_id, accountId: v.person_id, period: v.period, amountMinor: Number(v.amount), currency: v.currency, leaseId: v.lease_id };
+}

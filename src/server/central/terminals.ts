@@ -1,0 +1,112 @@
+// Terminals at the centre: the admin's registration codes, a terminal trading its code for a certificate,
+// revocation, and the authentication of every terminal request (signature, clock window, replay).
+import { randomBytes, verify as edVerify } from 'node:crypto';
+import { GENESIS_HASH } from '../../protocol/record.ts';
+import { publicKeyObject } from '../../protocol/sign.ts';
+import { issueCertificate, parseAuthorization, requestMessage, sha256Hex, type Certificate, type SignedTime } from '../../protocol/crypto.ts';
+import { ServerError } from '../errors.ts';
+import type { TerminalRow } from '../repo.ts';
+import type { CentreContext } from './context.ts';
+
+export class Terminals {
+  /** Signatures of requests accepted within the window (a replay of one is refused). */
+  private readonly seenRequests = new ReplayCache();
+
+  constructor(private readonly ctx: CentreContext) {}
+
+  /** Admin: creates a pending terminal and its one-time registration code (shown once, stored hashed). */
+  async add(t: { id?: string; name: string; branch: string; region: string; codeTtlMs?: number }): Promise<{ terminalId: string; code: string; expiresAt: number }> {
+    const { repo, now } = this.ctx;
+    const terminalId = t.id ?? `T-${randomBytes(4).toString('hex')}`;
+    const code = randomBytes(9).toString('base64url'); // 12 chars, 72 bits
+    const expiresAt = now() + (t.codeTtlMs ?? 7 * 24 * 3600_000);
+    await repo.tx(async (r) => {
+      if (await r.getTerminal(terminalId)) throw new ServerError('TERMINAL_EXISTS', `terminal ${terminalId} already exists`, 409);
+      await r.insertTerminal({ id: terminalId, name: t.name, branch: t.branch, region: t.region, code_hash: sha256Hex(code), code_expires: expiresAt, created_at: now(), head_hash: GENESIS_HASH });
+    });
+    return { terminalId, code, expiresAt };
+  }
+
+  /** Terminal: trades the one-time code and its public keys for a server-signed certificate. */
+  async register(req: { code: string; publicKey: string; encKey: string }): Promise<{ certificate: Certificate; serverPublicKey: string; time: SignedTime }> {
+    const { repo, now, identity } = this.ctx;
+    const cert = await repo.tx(async (r) => {
+      const t = await r.getTerminalByCode(sha256Hex(req.code));
+      if (!t) throw new ServerError('REGISTRATION_CODE_INVALID', 'registration code is unknown or already used', 403);
+      if (t.code_expires !== null && Number(t.code_expires) < now()) throw new ServerError('REGISTRATION_CODE_EXPIRED', 'registration code has expired', 403);
+      const certificate = issueCertificate(identity, {
+        v: 1, terminalId: t.id, name: t.name, branch: t.branch, region: t.region, publicKey: req.publicKey, encKey: req.encKey, issuedAt: now(),
+      });
+      await r.activateTerminal(t.id, req.publicKey, req.encKey, JSON.stringify(certificate));
+      await r.touchTerminal(t.id, now());
+      return certificate;
+    });
+    return { certificate: cert, serverPublicKey: identity.publicKeyHex, time: this.ctx.signedTime() };
+  }
+
+  async revoke(id: string): Promise<void> {
+    const { repo, now } = this.ctx;
+    await repo.tx(async (r) => {
+      if (!(await r.getTerminal(id))) throw new ServerError('TERMINAL_UNKNOWN', `terminal ${id} is unknown`, 404);
+      if (await r.revokeTerminal(id, now())) await r.appendFeed('all', 'terminal_revoked', id, { terminalId: id }, now());
+    });
+  }
+
+  list(): Promise<TerminalRow[]> {
+    return this.ctx.repo.tx((r) => r.listTerminals());
+  }
+
+  /**
+   * Checks a terminal request's signature header; returns the active terminal. An unknown, unregistered or
+   * wrongly signed request gets one uniform AUTH_FAILED (no enumerating terminal ids); only a request the
+   * terminal's key really signed learns more (clock off, revoked, replayed). Each signature is accepted once
+   * within the time window (the request's time is its nonce; the window is minutes, not a day).
+   */
+  async authenticate(header: string | undefined, method: string, path: string, body: Buffer | string): Promise<TerminalRow> {
+    const a = parseAuthorization(header);
+    if (!a) return this.authFail('AUTH_MISSING', 'missing or malformed Authorization header (PalmPay <terminal>:<ms>:<sig>)', 401);
+    const t = await this.ctx.repo.tx((r) => r.getTerminal(a.terminalId));
+    const failed = () => this.authFail('AUTH_FAILED', 'request authentication failed', 401);
+    if (!t || t.status === 'pending' || !t.public_key) return failed();
+    const ok = edVerify(null, requestMessage(method, path, a.ms, body), publicKeyObject(Buffer.from(t.public_key, 'hex')), Buffer.from(a.sig, 'hex'));
+    if (!ok) return failed();
+    if (t.status === 'revoked') return this.authFail('TERMINAL_REVOKED', `terminal ${t.id} is revoked`, 403);
+    const window = this.ctx.opts.maxSkewMs ?? 5 * 60_000;
+    const now = this.ctx.now();
+    if (Math.abs(now - a.ms) > window) return this.authFail('AUTH_CLOCK', 'request time is too far from the server time', 401);
+    if (!this.seenRequests.add(a.sig, now + 2 * window, now)) return this.authFail('AUTH_REPLAYED', 'this signed request was already received (a replay)', 401);
+    return t;
+  }
+
+  /** Whether a terminal request could be one: a well-formed header naming an active terminal (checked before the body is read). */
+  async plausibleRequest(header: string | undefined): Promise<boolean> {
+    const a = parseAuthorization(header);
+    if (!a) return false;
+    const t = await this.ctx.repo.tx((r) => r.getTerminal(a.terminalId));
+    return Boolean(t && t.status !== 'pending' && t.public_key);
+  }
+
+  private authFail(code: string, message: string, status: number): never {
+    this.ctx.counters.authFailures++;
+    throw new ServerError(code, message, status);
+  }
+}
+
+/** Request signatures seen, each until it expires; bounded (the oldest go first when full). */
+class ReplayCache {
+  private readonly until = new Map<string, number>();
+  constructor(private readonly max = 1_000_000) {}
+  /** False when `sig` was seen and has not expired. */
+  add(sig: string, expiresAt: number, now: number): boolean {
+    const seen = this.until.get(sig);
+    if (seen !== undefined && seen > now) return false;
+    if (this.until.size >= this.max) {
+      for (const [k, exp] of this.until) {
+        if (exp <= now || this.until.size >= this.max) this.until.delete(k);
+        else break;
+      }
+    }
+    this.until.set(sig, expiresAt);
+    return true;
+  }
+}
