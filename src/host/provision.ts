@@ -5,8 +5,10 @@
 import { existsSync } from 'node:fs';
 import { chooseProtector } from '../ledger/keyprotect.ts';
 import { keyFilePath, readPublicIdentity } from '../ledger/keystore.ts';
-import { openTerminal, provisionTerminal, type Terminal } from '../ledger/open.ts';
-import { createSync, registerWithCentre, SETTINGS } from '../sync/index.ts';
+import { openTerminal, provisionTerminal } from '../ledger/open.ts';
+import type { Store } from '../store/store.ts';
+import { CentreRefusal, createSync, registerWithCentre, SETTINGS } from '../sync/index.ts';
+import { EXPORTED_THROUGH_SEQ } from '../sync/sneakernet.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { parseCentre, writeConfigFile } from './terminal-config.ts';
 
@@ -49,7 +51,7 @@ export async function provisionWithCentre(o: ProvisionOptions): Promise<Provisio
   }
   const terminal = openTerminal(o.dataDir);
   try {
-    refuseUnsafeReprovision(terminal);
+    assertNothingUnsent(terminal.store);
     o.onProgress?.({ phase: 'register', events: 0 });
     const cert = await registerWithCentre({ store: terminal.store, serverUrl: centre.url, code: o.code, signer: terminal.keys.signer, sealer: terminal.keys.sealer, expectTerminalId: o.terminalId })
       .catch((err: unknown) => {
@@ -81,18 +83,29 @@ export async function provisionWithCentre(o: ProvisionOptions): Promise<Provisio
   }
 }
 
-/** A counter already registered somewhere must not lose records: re-provisioning waits until they are sent. */
-function refuseUnsafeReprovision(t: Terminal): void {
-  if (!t.store.settings.get(SETTINGS.certificate)) return;
-  const q = t.store.outbox.stats();
-  if (q.pending + q.inFlight > 0) {
-    throw new PalmPayError('REPROVISION_UNSENT', `${q.pending + q.inFlight} signed record(s) have not reached the centre yet: upload them (connect the link) or export them (palmpay outbox export FILE) before provisioning again`);
+/**
+ * A counter already registered must not strand records: re-provisioning waits until every signed record has reached
+ * the centre or been written to an export file (the queue is kept either way; the centre applies each record once).
+ */
+export function assertNothingUnsent(store: Store): void {
+  if (!store.settings.get(SETTINGS.certificate)) return;
+  const exportedThrough = store.settings.get<number>(EXPORTED_THROUGH_SEQ) ?? 0;
+  const n = store.outbox.countAbove(exportedThrough);
+  if (n > 0) {
+    throw new PalmPayError('REPROVISION_UNSENT', `${n} signed record(s) have neither reached the centre nor been exported: upload them (connect the link) or export them (palmpay outbox export FILE) before provisioning again`);
   }
 }
 
 function explainRegistrationError(err: unknown, url: string): Error {
   if (!(err instanceof PalmPayError)) return new PalmPayError('PROVISION_FAILED', `registration with ${url} failed: ${(err as Error).message}`, { cause: err });
   if (err.code === 'SYNC_LINK') return new PalmPayError('CENTRE_UNREACHABLE', `cannot reach the centre at ${url} (${err.message}): check the URL, the cable or the network, and try again`, { cause: err });
-  if (err.code === 'SYNC_REFUSED') return new PalmPayError('CODE_REFUSED', `the centre at ${url} refused the code (${err.message}): a code works once and expires; print a new one with palmpay server terminal add`, { cause: err });
+  if (err instanceof CentreRefusal) {
+    if (err.remoteCode === 'REGISTRATION_CODE_INVALID' || err.remoteCode === 'REGISTRATION_CODE_EXPIRED') {
+      return new PalmPayError('CODE_REFUSED', `the centre at ${url} refused the code (${err.message}): a code works once and expires; print a new one with palmpay server terminal add`, { cause: err });
+    }
+    if (err.remoteCode === 'REGISTER_THROTTLED') return new PalmPayError('CODE_THROTTLED', `the centre at ${url} refuses registrations from here for a minute after too many wrong codes: wait, then try again`, { cause: err });
+    // Anything else answering 4xx at that address is not a PalmPay centre's registration (a wrong port or path).
+    return new PalmPayError('CENTRE_NOT_PALMPAY', `${url} answered, but not as a PalmPay centre (${err.message}): check the address and port`, { cause: err });
+  }
   return err;
 }
