@@ -2,11 +2,13 @@
 // terminal's identity (created here if new), registration with the one-time code from `palmpay server terminal
 // add`, the centre's key pinned (every later feed page must be signed by it), the first feed pulled, and the
 // centre's URL written to terminal-config.json. Each failure is a typed error that leaves the counter as it was.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Certificate } from '../protocol/crypto.ts';
 import { chooseProtector } from '../ledger/keyprotect.ts';
-import { keyFilePath, readPublicIdentity } from '../ledger/keystore.ts';
+import { KEY_FILE_NAME, keyFilePath, readPublicIdentity } from '../ledger/keystore.ts';
 import { openTerminal, provisionTerminal } from '../ledger/open.ts';
-import type { Store } from '../store/store.ts';
+import { DB_FILE_NAME, type Store } from '../store/store.ts';
 import { CentreRefusal, createSync, registerWithCentre, SETTINGS } from '../sync/index.ts';
 import { EXPORTED_THROUGH_SEQ } from '../sync/sneakernet.ts';
 import { PalmPayError } from '../util/errors.ts';
@@ -29,6 +31,8 @@ export interface ProvisionResult {
   centreUrl: string;
   centreKeyFingerprint: string;
   feedEvents: number;
+  /** Why the first feed did not complete (the running counter keeps pulling it), or null. */
+  feedError: string | null;
   createdIdentity: boolean;
 }
 
@@ -39,48 +43,77 @@ export async function provisionWithCentre(o: ProvisionOptions): Promise<Provisio
   if (centre.kind !== 'remote') throw new PalmPayError('CONFIG_INVALID', 'provisioning needs the centre\'s URL (https://…)');
   if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(o.terminalId)) throw new PalmPayError('CONFIG_INVALID', `'${o.terminalId}' is not a terminal id`);
 
-  let createdIdentity = false;
-  if (existsSync(keyFilePath(o.dataDir))) {
+  const fresh = !existsSync(keyFilePath(o.dataDir));
+  if (!fresh) {
     const id = readPublicIdentity(o.dataDir);
     if (id.terminalId !== o.terminalId) {
       throw new PalmPayError('TERMINAL_ID_MISMATCH', `this counter is terminal ${id.terminalId}, not ${o.terminalId}: a counter keeps its identity (use the code for ${id.terminalId}, or a fresh data folder)`);
     }
-  } else {
-    provisionTerminal(o.dataDir, o.terminalId, { protector: chooseProtector() });
-    createdIdentity = true;
+  } else if (existsSync(join(o.dataDir, DB_FILE_NAME))) {
+    throw new PalmPayError('DATA_DIR_INCONSISTENT', `${o.dataDir} holds a terminal database but no terminal key: refusing to guess; use a fresh data folder`);
   }
-  const terminal = openTerminal(o.dataDir);
+  // A new counter's identity is made in a staging folder and adopted only once the centre has registered it: a
+  // refused attempt (a typo in the id, a wrong address) leaves the data folder exactly as it was.
+  const staging = fresh ? mkdtempSync(join(o.dataDir, '.provisioning-')) : null;
+  let cert: Certificate;
   try {
-    assertNothingUnsent(terminal.store);
-    o.onProgress?.({ phase: 'register', events: 0 });
-    const cert = await registerWithCentre({ store: terminal.store, serverUrl: centre.url, code: o.code, signer: terminal.keys.signer, sealer: terminal.keys.sealer, expectTerminalId: o.terminalId })
-      .catch((err: unknown) => {
+    const dir = staging ?? o.dataDir;
+    if (staging) provisionTerminal(staging, o.terminalId, { protector: chooseProtector() });
+    const terminal = openTerminal(dir);
+    try {
+      assertNothingUnsent(terminal.store);
+      o.onProgress?.({ phase: 'register', events: 0 });
+      cert = await registerWithCentre({ store: terminal.store, serverUrl: centre.url, code: o.code, signer: terminal.keys.signer, sealer: terminal.keys.sealer, expectTerminalId: o.terminalId }).catch((err: unknown) => {
         throw explainRegistrationError(err, centre.url);
       });
+    } finally {
+      terminal.close();
+    }
+    if (staging) adopt(staging, o.dataDir);
+  } finally {
+    if (staging) rmSync(staging, { recursive: true, force: true });
+  }
+  // Registered: the counter now belongs to this centre, whatever happens to the first feed.
+  writeConfigFile(o.dataDir, { centre: centre.url, ...(centre.insecureHttp ? { insecureHttp: true } : {}) });
+
+  const terminal = openTerminal(o.dataDir);
+  try {
     const centreKey = terminal.store.settings.get<string>(SETTINGS.serverPublicKey)!;
     const sync = createSync({ store: terminal.store, serverUrl: centre.url, signer: terminal.keys.signer, ledger: terminal.ledger, sealer: terminal.keys.sealer });
     let events = 0;
+    let feedError: string | null = null;
     sync.on('feed', (f) => {
       events += f.events;
       o.onProgress?.({ phase: 'feed', events });
     });
+    o.onProgress?.({ phase: 'feed', events });
     try {
       await sync.pullFeed();
+    } catch (err) {
+      feedError = (err as Error).message; // the running counter keeps pulling it
     } finally {
       await sync.stop();
     }
-    writeConfigFile(o.dataDir, { centre: centre.url, ...(centre.insecureHttp ? { insecureHttp: true } : {}) });
     return {
       terminalId: cert.body.terminalId,
       publicKeyFingerprint: fingerprint(Buffer.from(terminal.keys.publicKey).toString('hex')),
       centreUrl: centre.url,
       centreKeyFingerprint: fingerprint(centreKey),
       feedEvents: events,
-      createdIdentity,
+      feedError,
+      createdIdentity: fresh,
     };
   } finally {
     terminal.close();
   }
+}
+
+/** Moves a staged identity into the data folder, the key file last (its presence is what makes a counter). */
+function adopt(staging: string, dataDir: string): void {
+  const names = readdirSync(staging).sort((a, b) => Number(a === KEY_FILE_NAME) - Number(b === KEY_FILE_NAME));
+  const taken = names.filter((n) => existsSync(join(dataDir, n)));
+  if (taken.length) throw new PalmPayError('DATA_DIR_INCONSISTENT', `${dataDir} already holds ${taken.join(', ')}: refusing to overwrite`);
+  for (const n of names) renameSync(join(staging, n), join(dataDir, n));
 }
 
 /**

@@ -3,7 +3,8 @@
 // once every one of them has. Real SQLite, real keys, the real export.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { assertNothingUnsent } from '../../src/host/provision.ts';
+import { readdirSync } from 'node:fs';
+import { assertNothingUnsent, provisionWithCentre } from '../../src/host/provision.ts';
 import { SETTINGS } from '../../src/sync/index.ts';
 import { exportOutbox } from '../../src/sync/sneakernet.ts';
 import type { Terminal } from '../../src/ledger/open.ts';
@@ -65,5 +66,26 @@ describe('re-provisioning with unsent records', () => {
     t.ledger.append(purchase());
     expect(() => exportOutbox(t.store, join(dir, 'no-such-folder', 'stick.jsonl'))).toThrow();
     expect(() => assertNothingUnsent(t.store)).toThrow(expect.objectContaining({ code: 'REPROVISION_UNSENT' }));
+  });
+});
+
+describe('a refused first provisioning changes nothing', () => {
+  it('leaves a fresh data folder empty, so a mistyped terminal id can be corrected on the next attempt', async () => {
+    const { dir, cleanup } = tempDir('palmpay-prov-');
+    done.push(cleanup);
+    const attempt = (terminalId: string) => provisionWithCentre({ dataDir: dir, centre: 'http://127.0.0.1:1', code: 'abc', terminalId });
+    await expect(attempt('T-TYPO')).rejects.toMatchObject({ code: 'CENTRE_UNREACHABLE' });
+    expect(readdirSync(dir)).toEqual([]);
+    // Not TERMINAL_ID_MISMATCH: the typo left no identity behind.
+    await expect(attempt('T-RIGHT')).rejects.toMatchObject({ code: 'CENTRE_UNREACHABLE' });
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a wrong address is refused before anything is made', async () => {
+    const { dir, cleanup } = tempDir('palmpay-prov-');
+    done.push(cleanup);
+    await expect(provisionWithCentre({ dataDir: dir, centre: 'centre.example', code: 'abc', terminalId: 'T-1' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(provisionWithCentre({ dataDir: dir, centre: 'http://192.0.2.1:8470', code: 'abc', terminalId: 'T-1' })).rejects.toMatchObject({ code: 'CENTRE_INSECURE' });
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
