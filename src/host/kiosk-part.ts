@@ -10,7 +10,7 @@ import { createKiosk, type Kiosk } from './compose.ts';
 import { kioskHandlers } from './kiosk-handlers.ts';
 import type { FlowView, SessionView } from '../flows/kiosk.ts';
 import { SCANNER_DESCRIPTION } from './adapters/palm.ts';
-import { describeCentre, type TerminalConfig } from './terminal-config.ts';
+import type { TerminalConfig } from './terminal-config.ts';
 
 export type KioskEvent = { type: 'flow'; view: FlowView } | { type: 'session'; session: SessionView };
 
@@ -69,7 +69,8 @@ export function startKioskPart(opts: KioskPartOptions): KioskPart {
 
   const simulated = o.config.scanner.kind === 'sim';
   const scannerKind: ScannerStatus['kind'] = simulated ? 'simulated' : o.config.scanner.kind === 'hid' ? 'hid' : 'serial';
-  const serverName = o.config.centre.kind === 'embedded' ? 'in-process' : o.config.centre.kind === 'remote' ? o.config.centre.url : describeCentre(o.config.centre).slice(0, 200);
+  // What the status bar names: 'in-process', the centre's URL, or 'none' (translated on screen).
+  const serverName = o.config.centre.kind === 'embedded' ? 'in-process' : o.config.centre.kind === 'remote' ? o.config.centre.url : 'none';
 
   let handlers: Handlers | undefined;
   const call =
@@ -86,7 +87,8 @@ export function startKioskPart(opts: KioskPartOptions): KioskPart {
   return {
     handlers: asyncHandlers,
     status: {
-      scanner: late<ScannerStatus>(ready, (k) => k.status.scanner, { state: 'connecting', kind: scannerKind, placeholder: simulated }, simulated ? {
+      // During setup no scanner is open yet: 'disconnected', not 'connecting'.
+      scanner: late<ScannerStatus>(ready, (k) => k.status.scanner, { state: o.waitFor ? 'disconnected' : 'connecting', kind: scannerKind, placeholder: simulated }, simulated ? {
         part: 'scanner',
         description: SCANNER_DESCRIPTION,
       } : undefined, { state: 'error', kind: scannerKind, placeholder: simulated }),

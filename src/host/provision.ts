@@ -63,7 +63,7 @@ export async function provisionWithCentre(o: ProvisionOptions): Promise<Provisio
     try {
       assertNothingUnsent(terminal.store);
       o.onProgress?.({ phase: 'register', events: 0 });
-      cert = await registerWithCentre({ store: terminal.store, serverUrl: centre.url, code: o.code, signer: terminal.keys.signer, sealer: terminal.keys.sealer, expectTerminalId: o.terminalId }).catch((err: unknown) => {
+      cert = await registerWithCentre({ store: terminal.store, serverUrl: centre.url, code: o.code, signer: terminal.keys.signer, sealer: terminal.keys.sealer, expectTerminalId: o.terminalId, insecureHttp: centre.insecureHttp }).catch((err: unknown) => {
         throw explainRegistrationError(err, centre.url);
       });
     } finally {
@@ -79,7 +79,7 @@ export async function provisionWithCentre(o: ProvisionOptions): Promise<Provisio
   const terminal = openTerminal(o.dataDir);
   try {
     const centreKey = terminal.store.settings.get<string>(SETTINGS.serverPublicKey)!;
-    const sync = createSync({ store: terminal.store, serverUrl: centre.url, signer: terminal.keys.signer, ledger: terminal.ledger, sealer: terminal.keys.sealer });
+    const sync = createSync({ store: terminal.store, serverUrl: centre.url, signer: terminal.keys.signer, ledger: terminal.ledger, sealer: terminal.keys.sealer, insecureHttp: centre.insecureHttp });
     let events = 0;
     let feedError: string | null = null;
     sync.on('feed', (f) => {
