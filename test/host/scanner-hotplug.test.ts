@@ -25,25 +25,25 @@ async function until<T>(what: string, get: () => T, ok: (v: T) => boolean, timeo
   }
 }
 
-beforeAll(async () => {
-  sim = new SimulatedScanner({ protocol: 'serial', dialect: 'extended', width: 320, height: 240 });
-  pty = await sim.startPty();
-  const dir = tempDir('palmpay-hotplug-');
-  cleanup = dir.cleanup;
-  kiosk = await createKiosk({ dataDir: dir.dir, demo: true, plainKeyFile: true, pinCost: { N: 1 << 10, r: 8, p: 1 }, scanner: { kind: 'serial', path: pty.hostPath }, link: false, backupDir: false });
-  kiosk.status.scanner.onChange((s) => states.push(s.state));
-}, 60_000);
-
-afterAll(async () => {
-  await kiosk?.close();
-  await sim?.stop();
-  cleanup?.();
-});
-
 // OPEN (issue 14): passes alone, but in the full suite under load it failed 3 of 8 runs with states
 // "ready, disconnected, busy": an early reconnect, after which the unplug was not seen and the capture stayed busy.
 // Skipped until that race is found, so CI is not flaky; run it with PALMPAY_HOTPLUG_TEST=1.
 describe.skipIf(!process.env.PALMPAY_HOTPLUG_TEST)('a serial scanner unplugged and replugged in the kiosk', () => {
+  beforeAll(async () => {
+    sim = new SimulatedScanner({ protocol: 'serial', dialect: 'extended', width: 320, height: 240 });
+    pty = await sim.startPty();
+    const dir = tempDir('palmpay-hotplug-');
+    cleanup = dir.cleanup;
+    kiosk = await createKiosk({ dataDir: dir.dir, demo: true, plainKeyFile: true, pinCost: { N: 1 << 10, r: 8, p: 1 }, scanner: { kind: 'serial', path: pty.hostPath }, link: false, backupDir: false });
+    kiosk.status.scanner.onChange((s) => states.push(s.state));
+  }, 60_000);
+
+  afterAll(async () => {
+    await kiosk?.close();
+    await sim?.stop();
+    cleanup?.();
+  });
+
   it('says disconnected, keeps the sign-in waiting, recovers, and the palm laid after the replug signs in', async () => {
     const scanner = () => kiosk.status.scanner.status();
     await until('scanner at start', scanner, (s) => s.state === 'ready' || s.state === 'busy');
