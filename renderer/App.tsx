@@ -1,7 +1,8 @@
-// The shell: top bar (brand, clock, language), placeholder notice, the current screen, the status bar.
+// The shell: top bar (brand, clock, language), placeholder notice, the current screen (the setup screen on a counter
+// not yet provisioned, else the kiosk), the status bar.
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Digits, HostApi, HostEvent, Language, Settings, Status } from '@api/index.ts';
+import type { Digits, HostApi, HostEvent, Language, Settings, SetupView, Status } from '@api/index.ts';
 import type { Transport } from './api-client.ts';
 import { LanguageSwitch } from './components/LanguageSwitch.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
@@ -9,6 +10,7 @@ import { SimPanel } from './components/SimPanel.tsx';
 import { formatDateTime } from './format.ts';
 import { intlLocale, textDirection } from './i18n/index.ts';
 import { Kiosk } from './flows/Kiosk.tsx';
+import { SetupScreen } from './flows/setup.tsx';
 import { LinkContext } from './flows/link-context.ts';
 
 interface Props {
@@ -16,13 +18,16 @@ interface Props {
   transport: Transport;
   initialSettings: Settings;
   initialStatus: Status;
+  /** A counter without a centre shows the technician's setup screen until it is provisioned. */
+  initialSetup: SetupView;
 }
 
-export function App({ api, transport, initialSettings, initialStatus }: Props) {
+export function App({ api, transport, initialSettings, initialStatus, initialSetup }: Props) {
   const { t, i18n } = useTranslation();
   const [settings, setSettings] = useState(initialSettings);
   const [status, setStatus] = useState(initialStatus);
   const [connected, setConnected] = useState(true);
+  const [inSetup, setInSetup] = useState(initialSetup.needed);
   const [now, setNow] = useState(() => new Date());
   const locale = intlLocale(settings.language, settings.digits);
 
@@ -72,7 +77,11 @@ export function App({ api, transport, initialSettings, initialStatus }: Props) {
       )}
       <main>
         <LinkContext.Provider value={status.link.state}>
-          <Kiosk api={api} transport={transport} locale={locale} />
+          {inSetup ? (
+            <SetupScreen api={api} transport={transport} initial={initialSetup} locale={locale} onStarted={() => setInSetup(false)} />
+          ) : (
+            <Kiosk api={api} transport={transport} locale={locale} />
+          )}
         </LinkContext.Provider>
       </main>
       <SimPanel api={api} />

@@ -1,4 +1,4 @@
-// Entry: pick the transport (Electron bridge or WebSocket), load settings and status, start i18n, render.
+// Entry: pick the transport (Electron bridge or WebSocket), load settings, status and whether setup is needed, start i18n, render.
 // Until the host answers (or if it refuses us: a wrong or missing token), a translated notice shows instead.
 import { StrictMode, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -31,11 +31,11 @@ async function boot(): Promise<void> {
 
   const transport = defaultTransport();
   const api = createApi(transport);
-  const [settings, status] = await Promise.all([api['settings.get'](), api['status.get']()]);
+  const [settings, status, setup] = await Promise.all([api['settings.get'](), api['status.get'](), api['setup.get']()]);
   await i18n.changeLanguage(settings.language);
   document.documentElement.lang = settings.language;
   document.documentElement.dir = textDirection(settings.language);
-  render(<App api={api} transport={transport} initialSettings={settings} initialStatus={status} />);
+  render(<App api={api} transport={transport} initialSettings={settings} initialStatus={status} initialSetup={setup} />);
 }
 
 void boot();

@@ -1,4 +1,5 @@
 /** SerialTransport: a serial port (UART, USB CDC or a socat pty) through the `serialport` package. */
+import { access } from 'node:fs';
 import type { SerialPort as SerialPortType } from 'serialport';
 import { DriverError, asDriverError } from '../errors.ts';
 import { waitFor, type CallOptions } from '../util/abort.ts';
@@ -9,12 +10,15 @@ export interface SerialTransportOptions {
   baudRate?: number;
   /** Default timeout for open and write, ms. */
   timeoutMs?: number;
+  /** How often an open port checks that its device node still exists, ms (default 500). */
+  presenceCheckMs?: number;
 }
 
 export class SerialTransport extends BaseTransport {
   readonly kind = 'serial' as const;
   readonly description: string;
   private port: SerialPortType | null = null;
+  private presence: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: SerialTransportOptions) {
     super();
@@ -42,14 +46,38 @@ export class SerialTransport extends BaseTransport {
     port.on('error', () => undefined); // errors are followed by close or fail the write that caused them
     port.on('close', (err?: Error) => {
       if (this.port === port) this.port = null;
+      this.stopPresenceCheck();
       this.markClosed(err ? new DriverError('TRANSPORT_DISCONNECTED', `${this.opts.path} went away: ${err.message}`, { cause: err }) : null);
     });
     this.markOpen();
+    // A pulled USB-serial adapter (or a socat pty that ended) takes its device node with it, but a port waiting
+    // for a reply may never hear of it: no data, no error. Watching the node makes an unplug a prompt disconnect,
+    // never a silent wait (the connection then reconnects when the node comes back).
+    this.presence = setInterval(() => {
+      access(this.opts.path, (err) => {
+        if (!err || this.port !== port) return;
+        this.port = null;
+        this.stopPresenceCheck();
+        this.markClosed(new DriverError('TRANSPORT_DISCONNECTED', `${this.opts.path} was unplugged (the device node is gone)`));
+        try {
+          if (port.isOpen) port.close(() => undefined);
+        } catch {
+          // already closed by the driver underneath
+        }
+      });
+    }, this.opts.presenceCheckMs ?? 500);
+    this.presence.unref();
+  }
+
+  private stopPresenceCheck(): void {
+    clearInterval(this.presence);
+    this.presence = undefined;
   }
 
   async close(): Promise<void> {
     const port = this.port;
     this.port = null;
+    this.stopPresenceCheck();
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
     this.markClosed(null);
   }

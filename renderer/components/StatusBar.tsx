@@ -7,7 +7,7 @@ import { formatNumber } from '../format.ts';
 export function StatusBar({ status, locale }: { status: Status; locale: string }) {
   const { t } = useTranslation();
   const badge = (on: boolean) => (on ? <span className="badge">{t('status.placeholder')}</span> : null);
-  const server = status.link.server === 'in-process' ? t('status.inProcess') : status.link.server;
+  const server = status.link.server === 'in-process' ? t('status.inProcess') : status.link.server === 'none' ? t('status.noCentre') : status.link.server;
   return (
     <footer className="statusbar" aria-label={t('status.label')}>
       <div className="item" data-testid="status-scanner">
@@ -23,6 +23,11 @@ export function StatusBar({ status, locale }: { status: Status; locale: string }
           {t(`status.linkState.${status.link.state}`)} · {server}
         </span>
         {badge(status.link.placeholder)}
+        {status.link.insecure && (
+          <span className="badge warn" data-testid="status-insecure">
+            {t('status.insecure')}
+          </span>
+        )}
       </div>
       <div className="item" data-testid="status-queue">
         <span className="key">{t('status.queue')}</span>

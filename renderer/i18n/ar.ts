@@ -21,6 +21,8 @@ export const ar: Messages = {
     scannerKind: { simulated: 'محاكى', serial: 'وحدة تسلسلية', hid: 'ماسح USB' },
     linkState: { up: 'متصل', down: 'غير متصل', unknown: 'غير معروف' },
     inProcess: 'خادم مرجعي محلي',
+    noCentre: 'لا مركز: الجهاز غير مُعدّ',
+    insecure: 'http غير مشفّر',
     placeholder: 'مؤقت',
     host: { connecting: 'جارٍ الاتصال بالجهاز…', lost: 'الجهاز لا يستجيب. إعادة المحاولة…' },
   },

@@ -19,6 +19,8 @@ export const en = {
     scannerKind: { simulated: 'simulated', serial: 'serial module', hid: 'USB scanner' },
     linkState: { up: 'online', down: 'offline', unknown: 'unknown' },
     inProcess: 'local reference server',
+    noCentre: 'none: not set up',
+    insecure: 'plain http: not encrypted',
     placeholder: 'placeholder',
     host: { connecting: 'Connecting to the terminal…', lost: 'The terminal is not answering. Retrying…' },
   },

@@ -21,6 +21,8 @@ export const ku: Messages = {
     scannerKind: { simulated: 'simulekirî', serial: 'modula rêzeyî', hid: 'skanera USB' },
     linkState: { up: 'serhêl', down: 'derhêl', unknown: 'nenas' },
     inProcess: 'servera referansê ya herêmî',
+    noCentre: 'tune: nehatiye sazkirin',
+    insecure: 'http bê şîfre',
     placeholder: 'cihgir',
     host: { connecting: 'Bi termînalê re tê girêdan…', lost: 'Termînal bersiv nade. Dîsa tê ceribandin…' },
   },

@@ -4,6 +4,7 @@
 // entry here, add its handler in the host. Nothing else.
 import { z } from 'zod';
 import { Digits, Language, Settings, Status } from './schemas.ts';
+import { SetupProvisionInput, SetupResult, SetupView } from './setup.ts';
 import { FlowGetInput, FlowSendInput, FlowStartInput, FlowView, SessionSendInput, SessionView, TestFaultInput, TestPresentInput } from './flows.ts';
 
 function call<I extends z.ZodType, O extends z.ZodType>(input: I, output: O, summary: string) {
@@ -22,6 +23,9 @@ export const calls = {
     z.strictObject({ nonce: z.string(), hostTime: z.iso.datetime() }),
     'round trip to the host (liveness check)',
   ),
+  // The technician's setup screen (a counter started without a centre): the same provisioning as the command.
+  'setup.get': call(NoInput, SetupView, 'whether this counter still needs provisioning, and the identity it already has'),
+  'setup.provision': call(SetupProvisionInput, SetupResult, 'register with the centre (one-time code), pin its key, pull the first feed; then the kiosk starts'),
   // Kiosk flows: the operator session, then one flow per screen.
   'kiosk.session': call(NoInput, SessionView, 'the operator session (locked, signing in, active) and recovery work'),
   'kiosk.sessionSend': call(SessionSendInput, SessionView, 'sign in (palm + PIN), cancel, lock'),

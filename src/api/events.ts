@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { LinkStatus, QueueStatus, ScannerStatus, Settings } from './schemas.ts';
 import { FlowView, SessionView } from './flows.ts';
+import { SetupProgress } from './setup.ts';
 
 export const HostEvent = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('scanner'), scanner: ScannerStatus }),
@@ -10,6 +11,7 @@ export const HostEvent = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('settings'), settings: Settings }),
   z.strictObject({ type: z.literal('flow'), view: FlowView }),
   z.strictObject({ type: z.literal('session'), session: SessionView }),
+  z.strictObject({ type: z.literal('setup'), progress: SetupProgress }),
 ]);
 export type HostEvent = z.infer<typeof HostEvent>;
 export type HostEventType = HostEvent['type'];

@@ -5,3 +5,4 @@ export * from './events.ts';
 export * from './wire.ts';
 export * from './money.ts';
 export * from './flows.ts';
+export * from './setup.ts';

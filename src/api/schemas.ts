@@ -37,6 +37,8 @@ export const LinkStatus = z.strictObject({
   server: z.string().max(2048),
   placeholder: z.boolean(),
   lastSyncAt: z.iso.datetime().nullable(),
+  /** Plain http to a centre off this machine (`--insecure-http`): the status bar says so. */
+  insecure: z.boolean().optional(),
 });
 export type LinkStatus = z.infer<typeof LinkStatus>;
 

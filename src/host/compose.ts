@@ -152,7 +152,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   const fastRetry = typeof opts.link === 'object' && opts.link.fastRetry;
   const link =
     centre.kind === 'embedded' ? await startEmbeddedLink(terminal, opts.dataDir, { fastRetry })
-    : centre.kind === 'remote' ? startRemoteLink(terminal, centre.url, { fastRetry })
+    : centre.kind === 'remote' ? startRemoteLink(terminal, centre.url, { fastRetry, insecureHttp: centre.insecureHttp })
     : null;
   log(`scanner: ${describeScanner(scannerChoice)}; centre: ${describeCentre(centre)}`);
   // The feed's enrolments and revocations reach the running index (the store already holds them).
@@ -187,7 +187,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   if (!link) placeholders.push({ part: 'server', description: `no link to a centre: records stay in the outbox (${describeCentre(centre)})` });
   if (centre.kind === 'remote' && centre.insecureHttp) placeholders.push({ part: 'server', description: `INSECURE: plain http to ${centre.url} (--insecure-http)` });
   for (const p of placeholders) log(`PLACEHOLDER ${p.part}: ${p.description}`);
-  const status = statusSources(scanner, link, terminal, Boolean(sim));
+  const status = statusSources(scanner, link, terminal, Boolean(sim), centre.kind === 'remote' && centre.insecureHttp);
   // Once the counter is ready: today's backup if missing, then one a day (src/store/backup.ts).
   const backupDir = opts.backupDir ?? process.env.PALMPAY_BACKUP_DIR ?? join(opts.dataDir, 'backups');
   const backups = backupDir === false ? null : scheduleBackups(store.db, backupDir, log);
@@ -223,7 +223,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
 }
 
 /** The scanner's device state, the link and the outbox queue as the status bar shows them. */
-function statusSources(scanner: KioskScanner, link: Link | null, terminal: Terminal, simulated: boolean): Kiosk['status'] {
+function statusSources(scanner: KioskScanner, link: Link | null, terminal: Terminal, simulated: boolean, insecure: boolean): Kiosk['status'] {
   const source = <T>(get: () => T, subscribe: (fire: () => void) => () => void, placeholder?: Placeholder): StatusSource<T> => ({
     status: get,
     onChange: (listener) => subscribe(() => listener(get())),
@@ -244,7 +244,7 @@ function statusSources(scanner: KioskScanner, link: Link | null, terminal: Termi
       (fire) => scanner.onChange(fire),
       simulated ? { part: 'scanner', description: SCANNER_DESCRIPTION } : undefined,
     ),
-    link: source<LinkStatus>(() => ({ state: link ? link.status().link : 'down', server: link?.server ?? 'none', placeholder: false, lastSyncAt: lastSync() }), onSync),
+    link: source<LinkStatus>(() => ({ state: link ? link.status().link : 'down', server: link?.server ?? 'none', placeholder: false, lastSyncAt: lastSync(), ...(insecure ? { insecure: true } : {}) }), onSync),
     queue: source<QueueStatus>(() => {
       const s = link ? link.status() : null;
       return { length: s ? s.pending + s.inFlight : terminal.store.outbox.stats().pending };

@@ -4,12 +4,13 @@
 // does not open) every call answers with that typed error and the terminal refuses to pay, saying why.
 import type { LinkStatus, QueueStatus, ScannerStatus } from '../api/schemas.ts';
 import type { Logger } from '../util/log.ts';
+import { PalmPayError } from '../util/errors.ts';
 import type { StatusSource } from './placeholders.ts';
 import { createKiosk, type Kiosk } from './compose.ts';
 import { kioskHandlers } from './kiosk-handlers.ts';
 import type { FlowView, SessionView } from '../flows/kiosk.ts';
 import { SCANNER_DESCRIPTION } from './adapters/palm.ts';
-import { describeCentre, type TerminalConfig } from './terminal-config.ts';
+import type { TerminalConfig } from './terminal-config.ts';
 
 export type KioskEvent = { type: 'flow'; view: FlowView } | { type: 'session'; session: SessionView };
 
@@ -25,6 +26,9 @@ export interface KioskPartOptions {
   simImages?: string;
   /** The scanner and centre to use (terminal-config.ts); default the demo's: simulator and embedded centre. */
   config?: TerminalConfig;
+  /** The setup screen runs first (setup.ts): the kiosk is composed once it resolves, on the configuration it gives;
+   * until then every kiosk call answers SETUP_NEEDED. */
+  waitFor?: Promise<TerminalConfig>;
 }
 
 type Handlers = ReturnType<typeof kioskHandlers>;
@@ -40,18 +44,22 @@ export interface KioskPart {
 export function startKioskPart(opts: KioskPartOptions): KioskPart {
   const o = { ...opts, config: opts.config ?? { scanner: { kind: 'sim' }, centre: { kind: 'embedded' } } satisfies TerminalConfig };
   const logMsg = (msg: string, err?: unknown) => (err ? o.log.warn({ err }, msg) : o.log.info(msg));
-  const ready = createKiosk({
-    dataDir: o.dataDir,
-    demo: o.demo ?? false,
-    ...(o.simImages ? { simImages: o.simImages } : {}),
-    scanner: o.config.scanner,
-    centre: o.config.centre,
-    link: o.testHooks ? { fastRetry: true } : true,
-    hooks: {
-      log: logMsg,
-      onFlow: (view) => o.emit({ type: 'flow', view }),
-      onSession: (session) => o.emit({ type: 'session', session }),
-    },
+  let composing = !o.waitFor;
+  const ready = (o.waitFor ?? Promise.resolve(o.config)).then((config) => {
+    composing = true;
+    return createKiosk({
+      dataDir: o.dataDir,
+      demo: o.demo ?? false,
+      ...(o.simImages ? { simImages: o.simImages } : {}),
+      scanner: config.scanner,
+      centre: config.centre,
+      link: o.testHooks ? { fastRetry: true } : true,
+      hooks: {
+        log: logMsg,
+        onFlow: (view) => o.emit({ type: 'flow', view }),
+        onSession: (session) => o.emit({ type: 'session', session }),
+      },
+    });
   });
   ready.then(
     (k) => o.log.info({ terminalId: k.terminal.ledger.terminalId, demo: !!o.demo, testHooks: !!o.testHooks }, 'kiosk flows ready'),
@@ -61,12 +69,14 @@ export function startKioskPart(opts: KioskPartOptions): KioskPart {
 
   const simulated = o.config.scanner.kind === 'sim';
   const scannerKind: ScannerStatus['kind'] = simulated ? 'simulated' : o.config.scanner.kind === 'hid' ? 'hid' : 'serial';
-  const serverName = o.config.centre.kind === 'embedded' ? 'in-process' : o.config.centre.kind === 'remote' ? o.config.centre.url : describeCentre(o.config.centre).slice(0, 200);
+  // What the status bar names: 'in-process', the centre's URL, or 'none' (translated on screen).
+  const serverName = o.config.centre.kind === 'embedded' ? 'in-process' : o.config.centre.kind === 'remote' ? o.config.centre.url : 'none';
 
   let handlers: Handlers | undefined;
   const call =
     <K extends keyof Handlers>(name: K) =>
     async (...args: Parameters<Handlers[K]>) => {
+      if (!composing) throw new PalmPayError('SETUP_NEEDED', 'this counter is not provisioned yet: finish the setup screen (or palmpay terminal provision)');
       const k = await ready;
       handlers ??= kioskHandlers(k, { testHooks: !!o.testHooks, demo: !!o.demo });
       return (handlers[name] as (...a: Parameters<Handlers[K]>) => ReturnType<Handlers[K]>)(...args);
@@ -77,7 +87,8 @@ export function startKioskPart(opts: KioskPartOptions): KioskPart {
   return {
     handlers: asyncHandlers,
     status: {
-      scanner: late<ScannerStatus>(ready, (k) => k.status.scanner, { state: 'connecting', kind: scannerKind, placeholder: simulated }, simulated ? {
+      // During setup no scanner is open yet: 'disconnected', not 'connecting'.
+      scanner: late<ScannerStatus>(ready, (k) => k.status.scanner, { state: o.waitFor ? 'disconnected' : 'connecting', kind: scannerKind, placeholder: simulated }, simulated ? {
         part: 'scanner',
         description: SCANNER_DESCRIPTION,
       } : undefined, { state: 'error', kind: scannerKind, placeholder: simulated }),
@@ -86,6 +97,7 @@ export function startKioskPart(opts: KioskPartOptions): KioskPart {
     },
     ready,
     async close() {
+      if (!composing) return;
       const k = await ready.catch(() => null);
       await k?.close();
     },

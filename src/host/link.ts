@@ -16,13 +16,13 @@ export interface Link {
 }
 
 /** Starts syncing with a remote centre this terminal was provisioned for. */
-export function startRemoteLink(terminal: Terminal, url: string, opts: { fastRetry?: boolean } = {}): Link {
+export function startRemoteLink(terminal: Terminal, url: string, opts: { fastRetry?: boolean; insecureHttp?: boolean } = {}): Link {
   const { store, keys, ledger } = terminal;
   if (!store.settings.get(SETTINGS.certificate)) {
     throw new PalmPayError('NOT_PROVISIONED', `this terminal is not registered with ${url}: run palmpay terminal provision --centre ${url} --code CODE`);
   }
   const sync = createSync({
-    store, serverUrl: url, signer: keys.signer, ledger, sealer: keys.sealer,
+    store, serverUrl: url, signer: keys.signer, ledger, sealer: keys.sealer, insecureHttp: opts.insecureHttp,
     ...(opts.fastRetry ? { backoff: { baseMs: 200, maxMs: 1500, factor: 2 }, requestTimeoutMs: 2000 } : {}),
   });
   sync.start();

@@ -9,6 +9,7 @@ import { startKioskPart } from './kiosk-part.ts';
 import { describeCentre, describeScanner, readConfigFile, resolveConfig, type ConfigFlags, type TerminalConfig } from './terminal-config.ts';
 import { createHostService, type HostService } from './service.ts';
 import { fileSettingsStore } from './settings-file.ts';
+import { startSetupPart } from './setup.ts';
 
 export interface RuntimeOptions {
   mode: Status['mode'];
@@ -50,8 +51,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   // What this counter runs on: the file in the data folder, with the flags over it (a bad spec stops the start).
   const config = resolveConfig(readConfigFile(dataDir), { ...opts.config, demo: opts.demo });
   log.info({ scanner: describeScanner(config.scanner), centre: describeCentre(config.centre) }, 'terminal configuration');
+  // No centre configured (and not the demo): the technician's setup screen first, then the kiosk on what it wrote.
+  const setup = !opts.demo && config.centre.kind === 'none' ? startSetupPart({ dataDir, log, emit: (progress) => events.emit({ type: 'setup', progress }), flags: opts.config ?? {} }) : null;
   // The kiosk flows: store + signed ledger, the configured scanner and centre, sync.
-  const kiosk = startKioskPart({ dataDir, log, emit: (e) => events.emit(e as HostEvent), demo: opts.demo, testHooks: opts.testHooks, simImages: opts.simImages, config });
+  const kiosk = startKioskPart({ dataDir, log, emit: (e) => events.emit(e as HostEvent), demo: opts.demo, testHooks: opts.testHooks, simImages: opts.simImages, config, ...(setup ? { waitFor: setup.provisioned } : {}) });
   const service = createHostService({
     mode: opts.mode,
     version: opts.version,
@@ -61,6 +64,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     queue: kiosk.status.queue,
     events,
     kiosk: kiosk.handlers,
+    ...(setup ? { setup: setup.handlers } : {}),
   });
   const placeholders = service.status().placeholders;
   log.info({ dataDir, mode: opts.mode, version: opts.version }, 'terminal starting');

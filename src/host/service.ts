@@ -5,6 +5,7 @@ import type { EventHub } from './event-hub.ts';
 import type { SettingsStore } from './settings-file.ts';
 import type { StatusSource } from './placeholders.ts';
 import type { KioskPart } from './kiosk-part.ts';
+import type { SetupPart } from './setup.ts';
 import { PalmPayError } from '../util/errors.ts';
 
 export interface HostDeps {
@@ -18,6 +19,8 @@ export interface HostDeps {
   now?: () => Date;
   /** The kiosk flows (src/flows, wired by src/host/compose.ts); without them their calls answer KIOSK_OFF. */
   kiosk?: KioskPart['handlers'];
+  /** The technician's setup screen (a counter started without a centre); without it the counter needs none. */
+  setup?: SetupPart['handlers'];
 }
 
 export interface HostService {
@@ -58,6 +61,7 @@ export function createHostService(deps: HostDeps): HostService {
     'settings.setLanguage': ({ language }) => setSettings({ language }),
     'settings.setDigits': ({ digits }) => setSettings({ digits }),
     'session.ping': ({ nonce }) => ({ nonce, hostTime: now().toISOString() }),
+    ...(deps.setup ?? setupClosed),
     // The flow states are the machines' own interfaces; on the wire they are checked as loose objects.
     ...((deps.kiosk ?? kioskOff) as unknown as Pick<Handlers, KioskCall>),
   };
@@ -71,6 +75,13 @@ export function createHostService(deps: HostDeps): HostService {
     },
   };
 }
+
+const setupClosed: SetupPart['handlers'] = {
+  'setup.get': () => ({ needed: false, terminalId: null, busy: false }),
+  'setup.provision': async () => {
+    throw new PalmPayError('SETUP_DONE', 'this counter runs on its configuration: re-provision with palmpay terminal provision');
+  },
+};
 
 type KioskCall = keyof KioskPart['handlers'];
 const off = async (): Promise<never> => {

@@ -80,6 +80,11 @@ export class OutboxRepo {
     return this.recoverStmt.run().changes;
   }
 
+  /** Rows (pending or in flight) with a seq above `seq`. */
+  countAbove(seq: number): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM outbox WHERE seq > ?').get(seq) as { n: number }).n;
+  }
+
   stats(): OutboxStats {
     const s: OutboxStats = { pending: 0, inFlight: 0, nextAttemptAtMs: null };
     for (const r of this.statsStmt.all()) {

@@ -32,10 +32,12 @@ export interface CentreClientOptions {
   now?: () => number;
   /** The centre key pinned at registration: a clock correction is believed only when signed with it. */
   serverPublicKey?: string;
+  /** Plain http to a centre off this machine, because the technician said so (`--insecure-http`; shown on screen). */
+  insecureHttp?: boolean;
 }
 
 /** Plain http only on this machine (the embedded centre, tests); anything that crosses a network needs https. */
-export function checkCentreUrl(baseUrl: string): URL {
+export function checkCentreUrl(baseUrl: string, insecureHttp = false): URL {
   let u: URL;
   try {
     u = new URL(baseUrl);
@@ -43,7 +45,7 @@ export function checkCentreUrl(baseUrl: string): URL {
     throw new PalmPayError('SYNC_URL_INVALID', `not a URL: ${baseUrl}`);
   }
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname) || /^127\.\d+\.\d+\.\d+$/.test(u.hostname);
-  if (u.protocol === 'https:' || (u.protocol === 'http:' && loopback)) return u;
+  if (u.protocol === 'https:' || (u.protocol === 'http:' && (loopback || insecureHttp))) return u;
   throw new PalmPayError('SYNC_INSECURE_URL', `the centre must be reached over https (plain http only on loopback): ${u.protocol}//${u.host}`);
 }
 
@@ -52,7 +54,7 @@ export class CentreClient {
   private skewMs = 0;
 
   constructor(private readonly o: CentreClientOptions) {
-    checkCentreUrl(o.baseUrl);
+    checkCentreUrl(o.baseUrl, o.insecureHttp);
   }
 
   private async call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, signed = true, onSigned?: (sig: string) => void): Promise<T> {

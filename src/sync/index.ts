@@ -17,9 +17,9 @@ export { Uploader } from './uploader.ts';
 export { CentreClient, LinkError, CentreRefusal } from './client.ts';
 
 /** Trades a one-time code for a certificate; keeps the certificate, the centre's key and the X25519 key (sealed when a sealer is given) in settings. */
-export async function registerWithCentre(o: { store: Store; serverUrl: string; code: string; signer: Signer; sealer?: Sealer; expectTerminalId?: string }): Promise<Certificate> {
+export async function registerWithCentre(o: { store: Store; serverUrl: string; code: string; signer: Signer; sealer?: Sealer; expectTerminalId?: string; insecureHttp?: boolean }): Promise<Certificate> {
   const enc = newEncKeyPair();
-  const res = await new CentreClient({ baseUrl: o.serverUrl }).register(o.code, Buffer.from(o.signer.publicKey).toString('hex'), enc.publicHex);
+  const res = await new CentreClient({ baseUrl: o.serverUrl, insecureHttp: o.insecureHttp }).register(o.code, Buffer.from(o.signer.publicKey).toString('hex'), enc.publicHex);
   if (!verifyCertificate(res.serverPublicKey, res.certificate) || res.certificate.body.publicKey !== Buffer.from(o.signer.publicKey).toString('hex')) {
     throw new PalmPayError('SYNC_CERT_INVALID', 'the certificate from the centre does not verify or is not for this terminal’s key');
   }
@@ -60,6 +60,8 @@ export interface SyncOptions {
   /** Feed older than this tightens the offline limits. Default 24 h. */
   maxFeedAgeMs?: number;
   requestTimeoutMs?: number;
+  /** Plain http to a centre off this machine (`--insecure-http`). */
+  insecureHttp?: boolean;
   backoff?: BackoffPolicy;
   now?: () => number;
   random?: () => number;
@@ -107,7 +109,7 @@ export function createSync(opts: SyncOptions): Sync {
   let skew = 0;
   const serverNow = () => now() + skew;
   const serverPublicKey = o.store.settings.get<string>(SETTINGS.serverPublicKey);
-  const client = new CentreClient({ baseUrl: o.serverUrl, credentials: { terminalId, sign: (m) => signer.sign(m) }, now: serverNow, timeoutMs: o.requestTimeoutMs, serverPublicKey });
+  const client = new CentreClient({ baseUrl: o.serverUrl, credentials: { terminalId, sign: (m) => signer.sign(m) }, now: serverNow, timeoutMs: o.requestTimeoutMs, serverPublicKey, insecureHttp: o.insecureHttp });
   const uploader = new Uploader({ outbox: o.store.outbox, client, batchSize: o.batchSize, backoff: o.backoff, now, random: o.random });
   const em = new EventEmitter<SyncEvents>() as Sync;
   let sent = 0;

@@ -1,6 +1,6 @@
 // Sneakernet: signed records carried on a USB stick when the link is down for days. The export leaves the
 // outbox untouched: the centre de-duplicates on (terminal, seq), so import and later upload apply each record once.
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import type { Store } from '../store/store.ts';
 import { z } from 'zod';
 import { Id } from '../protocol/record.ts';
@@ -8,6 +8,8 @@ import { PalmPayError } from '../util/errors.ts';
 import { SETTINGS } from './feed.ts';
 
 export const EXPORT_FORMAT = 'palmpay-outbox-export';
+/** The highest seq written to a completed export file: records up to it are safe on a stick even if not yet uploaded. */
+export const EXPORTED_THROUGH_SEQ = 'outbox.exportedThroughSeq';
 
 export interface ExportHeader {
   format: typeof EXPORT_FORMAT;
@@ -41,8 +43,16 @@ export function exportOutbox(store: Store, file: string, opts: { all?: boolean; 
   // The body column is the signed canonical JSON: splice hash and sig in without re-encoding it.
   const lines = [JSON.stringify(header), ...rows.map((r) => `${r.body.slice(0, -1)},"hash":"${r.hash}","sig":"${r.sig}"}`)];
   const tmp = `${file}.part`;
-  writeFileSync(tmp, `${lines.join('\n')}\n`);
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, `${lines.join('\n')}\n`);
+    fsyncSync(fd); // on the stick before it counts as exported
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, file); // a pulled USB stick never holds half a file under the final name
+  // Only a complete file counts: re-provisioning may then go ahead (src/host/provision.ts), the queue is kept.
+  if (header.lastSeq !== null && header.lastSeq > (store.settings.get<number>(EXPORTED_THROUGH_SEQ) ?? 0)) store.settings.set(EXPORTED_THROUGH_SEQ, header.lastSeq);
   return header;
 }
 

@@ -74,3 +74,14 @@ describe('--json at the centre', () => {
     expect(JSON.parse(review.out)).toEqual([]);
   });
 });
+
+describe('palmpay scanner list --json', () => {
+  it('prints the serial ports and HID devices found, and what --scanner auto would take', async () => {
+    const r = await run('scanner', 'list', '--json');
+    expect(r.code, r.err).toBe(0);
+    const l = JSON.parse(r.out) as Record<string, unknown>;
+    expect(Object.keys(l).sort()).toEqual(['auto_would_pick', 'hid_devices', 'hid_error', 'serial_ports']);
+    expect(Array.isArray(l.serial_ports) && Array.isArray(l.hid_devices)).toBe(true);
+    for (const p of l.serial_ports as Array<Record<string, unknown>>) expect(Object.keys(p).sort()).toEqual(['known_bridge', 'manufacturer', 'path', 'serial_number', 'usb_id']);
+  });
+});

@@ -146,6 +146,12 @@ describe('a provisioned counter runs on what it was configured with', () => {
     const code = await addTerminal(centre.data, 'T-DEP2');
     const r = await provision(centre.url, code);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/1 signed record\(s\) have not reached the centre yet/);
+    expect(r.stderr).toMatch(/1 signed record\(s\) have neither reached the centre nor been exported/);
+    // Exported to a stick: the records are safe, so provisioning goes on (and stops at the next check: that code is for T-DEP2).
+    const exported = await runCli(['outbox', 'export', join(scratch, 'stick.jsonl'), '--data', counter]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const after = await provision(centre.url, code);
+    expect(after.stderr).not.toMatch(/neither reached/);
+    expect(after.stderr).toMatch(/registers terminal T-DEP2 at the centre, but this counter is T-DEP/);
   }, 60_000);
 });

@@ -122,7 +122,8 @@ beforeAll(async () => {
   // No --test-hooks: the API cannot script the scanner; only the panel lays palms.
   [demo, plain] = await Promise.all([
     startTerminal(['--no-open', '--port', '0', '--data', demoData, '--demo', '--lang', 'en'], 120_000),
-    startTerminal(['--no-open', '--port', '0', '--data', plainData, '--lang', 'en'], 120_000),
+    // Named parts without --demo (a counter with no centre at all shows the setup screen instead: deploy-setup.test.ts).
+    startTerminal(['--no-open', '--port', '0', '--data', plainData, '--lang', 'en', '--scanner', 'sim', '--centre', 'embedded'], 120_000),
   ]);
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

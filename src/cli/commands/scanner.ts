@@ -25,16 +25,17 @@ export function registerScanner(program: Command): void {
 
   scanner
     .command('list')
-    .description('list serial ports and HID devices')
-    .action(async () => {
-      const { listSerialPorts, listHidDevices } = await import('../../../drivers/index.ts');
-      const hex = (n?: number) => (n === undefined ? '----' : n.toString(16).padStart(4, '0'));
-      for (const p of await listSerialPorts()) console.log(`serial ${p.path} ${hex(p.vendorId)}:${hex(p.productId)} ${p.manufacturer ?? ''}`.trim());
-      const hid = await listHidDevices().catch((err: unknown) => {
-        console.error(`HID: ${err instanceof Error ? err.message : String(err)}`);
-        return [];
-      });
-      for (const d of hid) console.log(`hid ${hex(d.vendorId)}:${hex(d.productId)} ${d.product ?? ''} ${d.path ?? ''}`.trim());
+    .description('list serial ports and HID devices, marking the ones PalmPay knows and what --scanner auto would take')
+    .option('--json', 'print JSON to stdout')
+    .action(async (opts: { json?: boolean }) => {
+      const { listScanners } = await import('../../host/adapters/scanner.ts');
+      const l = await listScanners();
+      if (opts.json) return console.log(JSON.stringify(l, null, 2));
+      const known = (k: boolean) => (k ? ' (known)' : '');
+      for (const p of l.serial_ports) console.log(`serial ${p.path} ${p.usb_id ?? '----:----'} ${p.manufacturer ?? ''}${known(p.known_bridge)}`.trim());
+      if (l.hid_error) console.error(`HID: ${l.hid_error}`);
+      for (const d of l.hid_devices) console.log(`hid ${d.usb_id} ${d.product ?? ''} ${d.path ?? ''}${known(d.known_vendor)}`.trim());
+      console.log(`--scanner auto would take: ${l.auto_would_pick ?? 'nothing yet (no known scanner plugged in)'}`);
     });
 
   withTarget(scanner.command('info').description('print what the scanner says about itself: version, capabilities, user count'))

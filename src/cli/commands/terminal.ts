@@ -76,7 +76,7 @@ export function registerTerminalProvision(terminal: Command): void {
         },
       });
       console.log(`terminal ${r.terminalId} provisioned${r.createdIdentity ? ' (new identity)' : ''}: key ${r.publicKeyFingerprint}`);
-      console.log(`centre ${r.centreUrl}, key ${r.centreKeyFingerprint} pinned; first feed: ${r.feedEvents} event(s)`);
+      console.log(`centre ${r.centreUrl}, key ${r.centreKeyFingerprint} pinned; first feed: ${r.feedEvents} event(s)${r.feedError ? ` (incomplete: ${r.feedError}; the terminal keeps pulling it)` : ''}`);
       console.log(`start it with: palmpay terminal${opts.data ? ` --data ${dataDir}` : ''}`);
     });
 }

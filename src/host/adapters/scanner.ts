@@ -3,7 +3,7 @@
 // background and reconnect after an unplug (the drivers' connection loop, with USB hot-plug hints): the counter
 // shows "scanner disconnected" meanwhile, a flow waiting for a palm keeps its state and goes on after the replug.
 import { ScannerClient, type ScannerClientOptions } from '../../../drivers/client/client.ts';
-import { formatUsbId, listHidDevices, listSerialPorts, parseUsbId } from '../../../drivers/transport/discovery.ts';
+import { formatUsbId, listHidDevices, listSerialPorts, parseUsbId, type HidDeviceInfo, type SerialPortInfo } from '../../../drivers/transport/discovery.ts';
 import { HidTransport, nodeHidOpener } from '../../../drivers/transport/hid.ts';
 import { usbHotplug } from '../../../drivers/transport/hotplug.ts';
 import { SerialTransport } from '../../../drivers/transport/serial.ts';
@@ -105,14 +105,45 @@ export function openDeviceScanner(choice: Exclude<ScannerChoice, { kind: 'sim' }
   };
 }
 
-/** The first known scanner: a HID device of a known vendor, else a serial port behind a known USB bridge. */
+/** What is plugged in, as `palmpay scanner list` shows it, and which device `--scanner auto` would take. */
+export interface ScannerListing {
+  serial_ports: Array<{ path: string; usb_id: string | null; manufacturer: string | null; serial_number: string | null; known_bridge: boolean }>;
+  hid_devices: Array<{ usb_id: string; product: string | null; path: string | null; serial_number: string | null; known_vendor: boolean }>;
+  /** Why HID devices could not be listed (e.g. libusb missing), or null. */
+  hid_error: string | null;
+  /** The `--scanner` spec auto would pick now (a known HID vendor first, then a known serial bridge), or null. */
+  auto_would_pick: string | null;
+}
+
+/** Pure: the listing from what discovery found. */
+export function summariseDevices(serial: SerialPortInfo[], hid: HidDeviceInfo[], hidError: string | null = null): ScannerListing {
+  const serialPorts = serial.map((p) => {
+    const usbId = p.vendorId !== undefined && p.productId !== undefined ? formatUsbId({ vendorId: p.vendorId, productId: p.productId }) : null;
+    return { path: p.path, usb_id: usbId, manufacturer: p.manufacturer ?? null, serial_number: p.serialNumber ?? null, known_bridge: usbId !== null && KNOWN_SERIAL_BRIDGES.includes(usbId) };
+  });
+  const hidDevices = hid.map((d) => ({ usb_id: formatUsbId(d), product: d.product ?? null, path: d.path ?? null, serial_number: d.serialNumber ?? null, known_vendor: KNOWN_HID_VENDORS.includes(d.vendorId) }));
+  const h = hidDevices.find((d) => d.known_vendor);
+  const p = serialPorts.find((x) => x.known_bridge);
+  return { serial_ports: serialPorts, hid_devices: hidDevices, hid_error: hidError, auto_would_pick: h ? `hid:${h.usb_id}` : p ? `serial:${p.path}` : null };
+}
+
+export async function listScanners(): Promise<ScannerListing> {
+  let hidError: string | null = null;
+  const hid = await listHidDevices().catch((err: unknown) => {
+    hidError = err instanceof Error ? err.message : String(err);
+    return [];
+  });
+  return summariseDevices(await listSerialPorts().catch(() => []), hid, hidError);
+}
+
+/** The first known scanner, as the listing picks it. */
 async function discover(): Promise<{ kind: 'hid'; usbId: { vendorId: number; productId: number }; where: string } | { kind: 'serial'; where: string } | null> {
-  const hid = await listHidDevices().catch(() => []);
-  const h = hid.find((d) => KNOWN_HID_VENDORS.includes(d.vendorId));
-  if (h) return { kind: 'hid', usbId: { vendorId: h.vendorId, productId: h.productId }, where: formatUsbId(h) };
-  const ports = await listSerialPorts().catch(() => []);
-  const p = ports.find((x) => x.vendorId !== undefined && x.productId !== undefined && KNOWN_SERIAL_BRIDGES.includes(formatUsbId({ vendorId: x.vendorId, productId: x.productId })));
-  return p ? { kind: 'serial', where: p.path } : null;
+  const pick = (await listScanners()).auto_would_pick;
+  if (pick?.startsWith('hid:')) {
+    const where = pick.slice('hid:'.length);
+    return { kind: 'hid', usbId: parseUsbId(where), where };
+  }
+  return pick ? { kind: 'serial', where: pick.slice('serial:'.length) } : null;
 }
 
 function stateOf(client: ScannerClient): ScannerStatus['state'] {
