@@ -12,6 +12,18 @@ import {
   type GreyPicture, type PrinterStatus, type StatusKind,
 } from './escpos.ts';
 
+/** A fault the printer reported; `sent`: the receipt had already been sent (it may be printed in part). */
+export class PrinterFault extends DriverError {
+  constructor(
+    code: DriverError['code'],
+    message: string,
+    readonly sent: boolean,
+  ) {
+    super(code, message);
+    this.name = 'PrinterFault';
+  }
+}
+
 export type PrinterLink = { kind: 'serial'; path: string; baudRate?: number } | { kind: 'tcp'; host: string; port: number };
 
 export interface EscPosPrinterOptions {
@@ -64,10 +76,10 @@ export class EscPosPrinter {
     const job = encodeReceiptJob(picture, { paperDots: this.paperDots });
     return this.exclusive(async () => {
       const before = statusError(await this.readStatus(signal));
-      if (before) throw before;
+      if (before) throw new PrinterFault(before.code, before.message, false);
       await this.write(job, signal, this.writeTimeoutMs);
-      const after = statusError(await this.readStatus(signal));
-      if (after) throw new DriverError(after.code, `${after.message} (the receipt was sent and may be cut short)`);
+      const after = statusError(await this.readStatus(signal).catch((err: unknown) => Promise.reject(new PrinterFault(asDriverError(err, 'PRINTER_TIMEOUT', 'status after printing').code, (err as Error).message, true))));
+      if (after) throw new PrinterFault(after.code, `${after.message} (the receipt was sent and may be cut short)`, true);
       return { bytes: job.length };
     });
   }

@@ -2,9 +2,9 @@
 // scanner, the link take a moment), forwards its views as host events, and exposes its API handlers and status
 // sources at once — calls made before it is ready wait for it; if it cannot start (a damaged store, a key that
 // does not open) every call answers with that typed error and the terminal refuses to pay, saying why.
-import type { LinkStatus, QueueStatus, ScannerStatus } from '../api/schemas.ts';
+import type { Digits, Language, LinkStatus, PrinterStatus, QueueStatus, ScannerStatus } from '../api/schemas.ts';
 import type { Logger } from '../util/log.ts';
-import type { StatusSource } from './placeholders.ts';
+import { placeholderPrinter, type StatusSource } from './placeholders.ts';
 import { createKiosk, type Kiosk } from './compose.ts';
 import { kioskHandlers } from './kiosk-handlers.ts';
 import type { FlowView, SessionView } from '../flows/kiosk.ts';
@@ -25,6 +25,8 @@ export interface KioskPartOptions {
   simImages?: string;
   /** The scanner and centre to use (terminal-config.ts); default the demo's: simulator and embedded centre. */
   config?: TerminalConfig;
+  /** The counter's language and digits now (receipts print in them). */
+  printSettings?: () => { language: Language; digits: Digits };
 }
 
 type Handlers = ReturnType<typeof kioskHandlers>;
@@ -32,13 +34,13 @@ type Async<H> = { [K in keyof H]: H[K] extends (...a: infer A) => infer R ? (...
 
 export interface KioskPart {
   handlers: Async<Handlers>;
-  status: { scanner: StatusSource<ScannerStatus>; link: StatusSource<LinkStatus>; queue: StatusSource<QueueStatus> };
+  status: { scanner: StatusSource<ScannerStatus>; link: StatusSource<LinkStatus>; queue: StatusSource<QueueStatus>; printer: StatusSource<PrinterStatus> };
   ready: Promise<Kiosk>;
   close(): Promise<void>;
 }
 
 export function startKioskPart(opts: KioskPartOptions): KioskPart {
-  const o = { ...opts, config: opts.config ?? { scanner: { kind: 'sim' }, centre: { kind: 'embedded' } } satisfies TerminalConfig };
+  const o = { ...opts, config: opts.config ?? ({ scanner: { kind: 'sim' }, centre: { kind: 'embedded' }, printer: { kind: 'none' } } satisfies TerminalConfig) };
   const logMsg = (msg: string, err?: unknown) => (err ? o.log.warn({ err }, msg) : o.log.info(msg));
   const ready = createKiosk({
     dataDir: o.dataDir,
@@ -46,6 +48,8 @@ export function startKioskPart(opts: KioskPartOptions): KioskPart {
     ...(o.simImages ? { simImages: o.simImages } : {}),
     scanner: o.config.scanner,
     centre: o.config.centre,
+    printer: o.config.printer,
+    ...(o.printSettings ? { printSettings: o.printSettings } : {}),
     link: o.testHooks ? { fastRetry: true } : true,
     hooks: {
       log: logMsg,
@@ -83,6 +87,11 @@ export function startKioskPart(opts: KioskPartOptions): KioskPart {
       } : undefined, { state: 'error', kind: scannerKind, placeholder: simulated }),
       link: late<LinkStatus>(ready, (k) => k.status.link, { state: 'unknown', server: serverName, placeholder: false, lastSyncAt: null }, undefined, { state: 'down', server: serverName, placeholder: false, lastSyncAt: null }),
       queue: late<QueueStatus>(ready, (k) => k.status.queue, { length: 0 }),
+      printer: (() => {
+        const logOnly = o.config.printer.kind === 'none';
+        const name = o.config.printer.kind === 'serial' ? o.config.printer.path : o.config.printer.kind === 'tcp' ? `${o.config.printer.host}:${o.config.printer.port}` : 'auto';
+        return logOnly ? placeholderPrinter() : late<PrinterStatus>(ready, (k) => k.status.printer, { kind: 'escpos', name, state: 'unknown' }, undefined, { kind: 'escpos', name, state: 'error' });
+      })(),
     },
     ready,
     async close() {

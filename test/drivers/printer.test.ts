@@ -93,7 +93,7 @@ describe.each(['pty', 'tcp'] as const)('ESC/POS printer over %s', (link) => {
     const before = vp.receipts.length;
     const err = await printer.print(testPicture()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DriverError);
-    expect((err as DriverError).code).toBe('PRINTER_PAPER_OUT');
+    expect(err).toMatchObject({ code: 'PRINTER_PAPER_OUT', sent: false });
     expect(vp.receipts.length).toBe(before);
     vp.paperOut = false;
     await printer.print(testPicture());
@@ -110,7 +110,7 @@ describe.each(['pty', 'tcp'] as const)('ESC/POS printer over %s', (link) => {
 
   it('paper that runs out during the receipt is reported after sending (the receipt may be cut short)', async () => {
     vp.runOutDuringNextReceipt = true;
-    await expect(printer.print(testPicture())).rejects.toMatchObject({ code: 'PRINTER_PAPER_OUT', message: expect.stringMatching(/cut short/) });
+    await expect(printer.print(testPicture())).rejects.toMatchObject({ code: 'PRINTER_PAPER_OUT', sent: true, message: expect.stringMatching(/cut short/) });
     vp.paperOut = false;
   });
 

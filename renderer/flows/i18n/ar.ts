@@ -35,6 +35,7 @@ export const kAr: KMessages = {
   },
   receipt: {
     title: 'إيصال',
+    copy: 'نسخة',
     number: 'رقم الإيصال',
     terminal: 'الجهاز',
     time: 'الوقت',

@@ -34,6 +34,7 @@ export const kEn = {
   },
   receipt: {
     title: 'Receipt',
+    copy: 'COPY',
     number: 'Receipt no.',
     terminal: 'Terminal',
     time: 'Time',

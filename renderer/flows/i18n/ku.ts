@@ -35,6 +35,7 @@ export const kKu: KMessages = {
   },
   receipt: {
     title: 'Meqbûz',
+    copy: 'KOPÎ',
     number: 'Hejmara meqbûzê',
     terminal: 'Termînal',
     time: 'Dem',
