@@ -244,8 +244,13 @@ export class VirtualPrinter {
     return this.decoder.pulses;
   }
 
+  /** Called as the pulse's bytes arrive (before the driver hears back). */
   onPulse(fn: (p: Pulse) => void): void {
     this.pulseListeners.push(fn);
+  }
+
+  offPulse(fn: (p: Pulse) => void): void {
+    this.pulseListeners = this.pulseListeners.filter((l) => l !== fn);
   }
 
   /** Resolves with the next receipt cut (or rejects after `timeoutMs`). */
