@@ -93,6 +93,8 @@ export function startShell(electron: ElectronModule, opts: ShellOptions): Shell 
       runtime = await (opts.startRuntime ?? realStartRuntime)({
         mode: 'electron', version: app.getVersion(), dataDir: args.data, language: args.lang, demo: args.demo,
         config: { scanner: args.scanner, centre: args.centre, insecureHttp: args.insecureHttp, printer: args.printer },
+        // The receipt page paints printed receipts (in the system's Chromium; Electron's own is not used for it yet).
+        rendererDir: join(opts.baseDir, '..', 'renderer'),
       });
     } catch (err) {
       fail(`palmpay: ${err instanceof PalmPayError ? err.message : (err as Error).message}`);

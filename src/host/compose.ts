@@ -55,6 +55,8 @@ export interface KioskOptions {
   printer?: PrinterChoice;
   /** The counter's language and digits now (receipts print in them). */
   printSettings?: () => { language: Language; digits: Digits };
+  /** The built renderer (dist/renderer): its receipt page paints the printed receipts. */
+  rendererDir?: string;
   /** Tests only: how receipts become pictures (default: the renderer's receipt page in headless Chromium). */
   receiptPainter?: ReceiptPainter;
   /** Where the daily database backups go (default $PALMPAY_BACKUP_DIR, else <data>/backups); `false`: none. */
@@ -159,6 +161,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     log,
     ...(opts.printSettings ? { settings: opts.printSettings } : {}),
     ...(opts.receiptPainter ? { painter: opts.receiptPainter } : {}),
+    ...(opts.rendererDir ? { rendererDir: opts.rendererDir } : {}),
   });
   const printer = printing.printer;
   // The real drawer hangs on the printer's drawer port; with no printer it stays simulated (a test hook can fail it).

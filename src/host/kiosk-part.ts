@@ -27,6 +27,8 @@ export interface KioskPartOptions {
   config?: TerminalConfig;
   /** The counter's language and digits now (receipts print in them). */
   printSettings?: () => { language: Language; digits: Digits };
+  /** The built renderer (its receipt page paints the printed receipts). */
+  rendererDir?: string;
 }
 
 type Handlers = ReturnType<typeof kioskHandlers>;
@@ -50,6 +52,7 @@ export function startKioskPart(opts: KioskPartOptions): KioskPart {
     centre: o.config.centre,
     printer: o.config.printer,
     ...(o.printSettings ? { printSettings: o.printSettings } : {}),
+    ...(o.rendererDir ? { rendererDir: o.rendererDir } : {}),
     link: o.testHooks ? { fastRetry: true } : true,
     hooks: {
       log: logMsg,

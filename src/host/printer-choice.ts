@@ -7,12 +7,11 @@ import type { PrinterLink } from '../../drivers/printer/printer.ts';
 import { DEFAULT_SETTINGS, type Digits, type Language, type PrinterStatus } from '../api/schemas.ts';
 import type { Drawer, Printer } from '../flows/ports.ts';
 import { printFailure } from '../flows/printing.ts';
-import { REPO_ROOT } from '../util/repo-root.ts';
 import { escposPrinterParts } from './adapters/escpos-printer.ts';
 import { receiptLogPrinter } from './adapters/receipt-log.ts';
 import { chromiumReceiptPainter, type ReceiptPainter } from './adapters/receipt-picture.ts';
-import { rendererOutput } from './app-build.ts';
 import { findChromium } from './chromium.ts';
+import { PalmPayError } from '../util/errors.ts';
 import { placeholderPrinter, type StatusSource } from './placeholders.ts';
 import type { PrinterChoice } from './terminal-config.ts';
 
@@ -32,6 +31,8 @@ export interface PrinterPartsOptions {
   settings?: () => { language: Language; digits: Digits };
   /** How receipts become pictures (default: the renderer's receipt page in headless Chromium). */
   painter?: ReceiptPainter;
+  /** The built renderer (dist/renderer), whose receipt.html paints receipts. */
+  rendererDir?: string;
   log: (msg: string, err?: unknown) => void;
 }
 
@@ -54,7 +55,7 @@ export async function openPrinter(opts: PrinterPartsOptions): Promise<PrinterPar
     };
   }
 
-  const painter = opts.painter ?? defaultPainter(opts.log);
+  const painter = opts.painter ?? defaultPainter(opts.rendererDir, opts.log);
   const parts = escposPrinterParts({ link, dataDir: opts.dataDir, painter, settings: opts.settings ?? (() => DEFAULT_SETTINGS), log: opts.log });
   const name = parts.device.description;
   let current: PrinterStatus = { kind: 'escpos', name, state: 'unknown' };
@@ -96,11 +97,12 @@ export async function openPrinter(opts: PrinterPartsOptions): Promise<PrinterPar
   };
 }
 
-function defaultPainter(log: (msg: string, err?: unknown) => void): ReceiptPainter {
+function defaultPainter(rendererDir: string | undefined, log: (msg: string, err?: unknown) => void): ReceiptPainter {
   const browser = findChromium();
-  if (!browser) {
-    log('printer: no Chromium found to paint receipts (set PALMPAY_BROWSER): printing will fail with RECEIPT_RENDER_FAILED');
-    return { paint: async () => Promise.reject(Object.assign(new Error('no Chromium to paint the receipt'), { code: 'RECEIPT_RENDER_FAILED' })) };
+  const missing = !browser ? 'no Chromium found to paint receipts (set PALMPAY_BROWSER)' : !rendererDir ? 'no renderer folder to paint receipts from' : null;
+  if (missing) {
+    log(`printer: ${missing}: printing will fail with RECEIPT_RENDER_FAILED`);
+    return { paint: async () => Promise.reject(new PalmPayError('RECEIPT_RENDER_FAILED', missing)) };
   }
-  return chromiumReceiptPainter({ browser, rendererDir: rendererOutput(REPO_ROOT), paperDots: 576 });
+  return chromiumReceiptPainter({ browser: browser!, rendererDir: rendererDir!, paperDots: 576 });
 }

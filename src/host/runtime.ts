@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   simImages?: string;
   /** Flags over `<data>/terminal-config.json` (`--scanner`, `--centre`, `--insecure-http`). */
   config?: Omit<ConfigFlags, 'demo'>;
+  /** The built renderer (dist/renderer): its receipt page paints the printed receipts. */
+  rendererDir?: string;
 }
 
 export interface Runtime {
@@ -51,7 +53,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const config = resolveConfig(readConfigFile(dataDir), { ...opts.config, demo: opts.demo });
   log.info({ scanner: describeScanner(config.scanner), centre: describeCentre(config.centre), printer: describePrinter(config.printer) }, 'terminal configuration');
   // The kiosk flows: store + signed ledger, the configured scanner and centre, sync.
-  const kiosk = startKioskPart({ dataDir, log, emit: (e) => events.emit(e as HostEvent), demo: opts.demo, testHooks: opts.testHooks, simImages: opts.simImages, config, printSettings: () => settings.get() });
+  const kiosk = startKioskPart({ dataDir, log, emit: (e) => events.emit(e as HostEvent), demo: opts.demo, testHooks: opts.testHooks, simImages: opts.simImages, config, printSettings: () => settings.get(), ...(opts.rendererDir ? { rendererDir: opts.rendererDir } : {}) });
   const service = createHostService({
     mode: opts.mode,
     version: opts.version,

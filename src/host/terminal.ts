@@ -65,7 +65,7 @@ export async function runTerminal(opts: TerminalOptions): Promise<number> {
   }
 
   say(`browser mode (${why})`);
-  const runtime = await startRuntime({ mode: 'browser', version: opts.version, dataDir, language: opts.lang, demo: opts.demo, testHooks: opts.testHooks, simImages: opts.simImages, config: opts.config });
+  const runtime = await startRuntime({ mode: 'browser', version: opts.version, dataDir, language: opts.lang, demo: opts.demo, testHooks: opts.testHooks, simImages: opts.simImages, config: opts.config, rendererDir: rendererOutput(opts.root) });
   let server;
   try {
     server = await startKioskServer({

@@ -167,7 +167,7 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     await expect.poll(() => lastPrint().copy ?? false).toBe(false);
     await tid('print').click();
     await expect.poll(() => tid('print-note').getAttribute('data-prints')).toBe('2');
-    expect(await tid('print-note').innerText()).toContain('نسخة');
+    await expect.poll(() => tid('print-note').innerText()).toContain('نسخة');
     await expect.poll(() => lastPrint().copy ?? false).toBe(true);
     await fits('ar-payout-receipt');
     await tid('done').click();
