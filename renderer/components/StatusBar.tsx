@@ -31,10 +31,10 @@ export function StatusBar({ status, locale }: { status: Status; locale: string }
       </div>
       <div className="item" data-testid="status-printer" data-state={status.printer.state}>
         <span className="key">{t('status.printer')}</span>
+        {/* Without a printer only "file" shows (the demo-parts badge counts it); a real one shows where it is and its state. */}
         <span>
-          {status.printer.kind === 'log' ? t('status.printerLog') : <bdi>{status.printer.name}</bdi>} · {t(`status.printerState.${status.printer.state}`)}
+          {status.printer.kind === 'log' ? t('status.printerLog') : <><bdi>{status.printer.name}</bdi> · {t(`status.printerState.${status.printer.state}`)}</>}
         </span>
-        {badge(status.printer.kind === 'log')}
       </div>
       <span className="spacer" />
       {status.placeholders.length > 0 && (

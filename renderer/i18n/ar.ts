@@ -20,7 +20,7 @@ export const ar: Messages = {
     scannerState: { disconnected: 'غير متصل', connecting: 'جارٍ الاتصال', ready: 'جاهز', busy: 'بانتظار يد', error: 'عطل' },
     scannerKind: { simulated: 'محاكى', serial: 'وحدة تسلسلية', hid: 'ماسح USB' },
     printer: 'الطابعة',
-    printerLog: 'الإيصالات إلى ملف',
+    printerLog: 'ملف فقط',
     printerState: { ready: 'جاهزة', 'paper-out': 'نفد الورق', 'cover-open': 'الغطاء مفتوح', offline: 'غير متصلة', unreachable: 'لا تستجيب', error: 'عطل', unknown: 'جارٍ الفحص' },
     linkState: { up: 'متصل', down: 'غير متصل', unknown: 'غير معروف' },
     inProcess: 'خادم مرجعي محلي',

@@ -18,7 +18,7 @@ export const en = {
     scannerState: { disconnected: 'disconnected', connecting: 'connecting', ready: 'ready', busy: 'waiting for a hand', error: 'fault' },
     scannerKind: { simulated: 'simulated', serial: 'serial module', hid: 'USB scanner' },
     printer: 'Printer',
-    printerLog: 'receipts to a file',
+    printerLog: 'file only',
     printerState: { ready: 'ready', 'paper-out': 'out of paper', 'cover-open': 'cover open', offline: 'offline', unreachable: 'not answering', error: 'fault', unknown: 'checking' },
     linkState: { up: 'online', down: 'offline', unknown: 'unknown' },
     inProcess: 'local reference server',

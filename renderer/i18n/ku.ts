@@ -20,7 +20,7 @@ export const ku: Messages = {
     scannerState: { disconnected: 'ne girêdayî', connecting: 'tê girêdan', ready: 'amade', busy: 'li benda destekê', error: 'xeletî' },
     scannerKind: { simulated: 'simulekirî', serial: 'modula rêzeyî', hid: 'skanera USB' },
     printer: 'Çaper',
-    printerLog: 'meqbûz li pelê',
+    printerLog: 'tenê pel',
     printerState: { ready: 'amade', 'paper-out': 'kaxez qediya', 'cover-open': 'qapak vekirî ye', offline: 'ne girêdayî', unreachable: 'bersiv nade', error: 'xeletî', unknown: 'tê kontrolkirin' },
     linkState: { up: 'serhêl', down: 'derhêl', unknown: 'nenas' },
     inProcess: 'servera referansê ya herêmî',

@@ -4,7 +4,7 @@
 // in Arabic (left to right in English). The drawer pulse comes only after the payout record is committed; paper out
 // is reported to the screen as the printer reported it, the payout stays recorded, and printing again works once
 // paper is loaded (marked as a copy).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -193,4 +193,19 @@ describe.skipIf(!browser)('ESC/POS receipt printer and cash drawer on a pty (vir
     expect(await k.host.waitFor(flowId, (s) => s.step === 'receipt' && s.print?.state === 'failed', 30_000)).toMatchObject({ print: { state: 'failed', reason: 'cover-open' } });
     vp.coverOpen = false;
   }, 90_000);
+});
+
+describe.skipIf(!browser)('receipt painter', () => {
+  it('a receipt page that paints nothing is RECEIPT_RENDER_FAILED, never a blank receipt', async () => {
+    const blank = mkdtempSync(join(tmpdir(), 'palmpay-blank-renderer-'));
+    try {
+      writeFileSync(join(blank, 'receipt.html'), '<!doctype html><html><body></body></html>');
+      const painter = chromiumReceiptPainter({ browser: browser!, rendererDir: blank, paperDots: 576 });
+      const receipt = { kind: 'payout' as const, recordId: 'r', seq: 1, terminalId: 'T', at: '2026-12-05T10:00:00.000Z', operatorId: 'op', lines: [] };
+      await expect(painter.paint(receipt, { language: 'ar', digits: 'arab', copy: false })).rejects.toMatchObject({ code: 'RECEIPT_RENDER_FAILED' });
+      await expect(chromiumReceiptPainter({ browser: browser!, rendererDir: join(blank, 'nope'), paperDots: 576 }).paint(receipt, { language: 'ar', digits: 'arab', copy: false })).rejects.toMatchObject({ code: 'RENDERER_NOT_BUILT' });
+    } finally {
+      rmSync(blank, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -107,6 +107,8 @@ function trim(p: GreyPicture, paperDots: number): GreyPicture {
       }
     }
   }
+  // A blank page means the receipt page did not render (not built, a script error): never print blank paper.
+  if (last < 0) throw new PalmPayError('RECEIPT_RENDER_FAILED', 'the receipt page painted nothing');
   const height = Math.min(p.height, last + 1 + BOTTOM_MARGIN);
   const pixels = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) pixels.set(p.pixels.subarray(y * p.width, y * p.width + width), y * width);
