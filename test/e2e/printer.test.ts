@@ -69,11 +69,12 @@ describe('receipt printer and cash drawer (ESC/POS on a pty)', () => {
   it('the console and the status bar name the printer', async () => {
     expect(terminal.output()).toContain(`printer: ESC/POS serial ${vp.spec.slice('serial:'.length)}`);
     expect(terminal.output()).not.toMatch(/PLACEHOLDER printer/);
-    await expect.poll(() => tid('status-printer').getAttribute('data-state')).toBe('ready');
+    await expect.poll(() => tid('status-printer').getAttribute('data-state'), { timeout: 60_000 }).toBe('ready');
     expect(await tid('status-printer').innerText()).toContain('الطابعة');
   });
 
   it('Arabic: paid, drawer after the record, paper out said on screen, printed once paper is loaded', async () => {
+    await tid('signin').waitFor();
     await api.present('op-cashier');
     await tid('login-pin-ok').waitFor();
     await keypad('login-pin', '1234');
@@ -86,18 +87,18 @@ describe('receipt printer and cash drawer (ESC/POS on a pty)', () => {
     vp.onPulse(() => atPulse.push(paid('emp-hevi')));
     await tid('cash-confirmed').click();
     await flowStep('confirm');
-    expect(vp.pulses.length).toBe(pulses + 1);
+    await expect.poll(() => vp.pulses.length, { timeout: 10_000 }).toBe(pulses + 1);
     expect(atPulse).toEqual([1]); // the payout was recorded when the drawer pulse reached the printer
     await api.present('emp-hevi');
     await flowStep('receipt');
 
     vp.paperOut = true;
     await tid('print').click();
-    await expect.poll(() => tid('print-note').getAttribute('data-reason')).toBe('paper-out');
+    await expect.poll(() => tid('print-note').getAttribute('data-reason'), { timeout: 30_000 }).toBe('paper-out');
     const note = await tid('print-note').innerText();
     expect(note).toContain('نفد ورق الطابعة');
     expect(note).toContain('مسجّلة');
-    await expect.poll(() => tid('status-printer').getAttribute('data-state')).toBe('paper-out');
+    await expect.poll(() => tid('status-printer').getAttribute('data-state'), { timeout: 10_000 }).toBe('paper-out');
     expect(await tid('print').innerText()).toContain('اطبع مجدداً');
     await page.screenshot({ path: join(SHOTS, 'ar-paper-out.png') });
     expect(paid('emp-hevi')).toBe(1);
@@ -110,7 +111,7 @@ describe('receipt printer and cash drawer (ESC/POS on a pty)', () => {
     expect(printed.picture.width).toBe(576);
     await expect.poll(() => tid('print-note').getAttribute('data-state'), { timeout: 30_000 }).toBe('printed');
     expect(await tid('print-note').innerText()).toContain('أُرسل إلى الطابعة');
-    await expect.poll(() => tid('status-printer').getAttribute('data-state')).toBe('ready');
+    await expect.poll(() => tid('status-printer').getAttribute('data-state'), { timeout: 60_000 }).toBe('ready');
     await tid('done').click();
   }, 180_000);
 
@@ -127,9 +128,9 @@ describe('receipt printer and cash drawer (ESC/POS on a pty)', () => {
     await flowStep('receipt');
     vp.coverOpen = true;
     await tid('print').click();
-    await expect.poll(() => tid('print-note').getAttribute('data-reason')).toBe('cover-open');
+    await expect.poll(() => tid('print-note').getAttribute('data-reason'), { timeout: 30_000 }).toBe('cover-open');
     expect(await tid('print-note').innerText()).toContain('The printer cover is open');
-    await expect.poll(() => tid('status-printer').getAttribute('data-state')).toBe('cover-open');
+    await expect.poll(() => tid('status-printer').getAttribute('data-state'), { timeout: 10_000 }).toBe('cover-open');
     await page.screenshot({ path: join(SHOTS, 'en-cover-open.png') });
     expect(paid('emp-karim')).toBe(1);
     vp.coverOpen = false;

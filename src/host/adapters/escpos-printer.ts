@@ -3,6 +3,7 @@
 // printer's drawer port, opens with the printer's pulse. The flows open the drawer only after the payout record is
 // committed (src/flows/payout.ts), so a pulse always follows a durable record. A printer fault (paper out, cover
 // open, no answer) rejects with its typed code: the record stands, and the screen offers to print again.
+import { statusError } from '../../../drivers/printer/escpos.ts';
 import { EscPosPrinter, PrinterFault, type PrinterLink } from '../../../drivers/printer/printer.ts';
 import type { Digits, Language } from '../../api/schemas.ts';
 import type { Drawer, Printer } from '../../flows/ports.ts';
@@ -31,6 +32,9 @@ export function escposPrinterParts(opts: {
   const printer: Printer = {
     async print(receipt: Receipt, signal: AbortSignal) {
       const copy = printed.printed(receipt.recordId);
+      // Ask the printer first: paper out or an open cover is said at once, not after painting the receipt.
+      const fault = statusError(await device.status(signal));
+      if (fault) throw new PrinterFault(fault.code, fault.message, false);
       const picture = await opts.painter.paint(receipt, { ...opts.settings(), copy }, signal);
       try {
         await device.print(picture, signal);
