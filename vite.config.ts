@@ -19,6 +19,8 @@ export default defineConfig({
     assetsInlineLimit: 0,
     chunkSizeWarningLimit: 2048, // one kiosk bundle, loaded from disk: size matters little
     target: 'chrome120',
+    // Two pages: the kiosk, and the printed receipt the host's printer renders (renderer/receipt-print.tsx).
+    rollupOptions: { input: { main: here('./renderer/index.html'), receipt: here('./renderer/receipt.html') } },
   },
   logLevel: 'warn',
 });

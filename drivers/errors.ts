@@ -58,6 +58,11 @@ export const DRIVER_ERROR_CODES = [
   'REPLAY_UNEXPECTED',
   'REPLAY_UNCONSUMED',
   'REPLAY_BAD_FIXTURE',
+  // receipt printer (ESC/POS): what the printer's real-time status (DLE EOT) says, or that it said nothing
+  'PRINTER_PAPER_OUT', // the roll is empty (paper-end sensor)
+  'PRINTER_COVER_OPEN', // the cover is open
+  'PRINTER_OFFLINE', // offline for another reason (an error, paper being fed by hand)
+  'PRINTER_TIMEOUT', // no status byte in time: unplugged, switched off, or not an ESC/POS printer
   // simulator
   'SIM_FAILED',
 ] as const;

@@ -36,6 +36,7 @@ export interface ShellArgs {
   scanner?: string;
   centre?: string;
   insecureHttp?: boolean;
+  printer?: string;
 }
 
 export function parseArgs(argv: string[]): ShellArgs {
@@ -51,6 +52,7 @@ export function parseArgs(argv: string[]): ShellArgs {
     ...(value('--scanner') ? { scanner: value('--scanner') } : {}),
     ...(value('--centre') ? { centre: value('--centre') } : {}),
     ...(argv.includes('--insecure-http') ? { insecureHttp: true } : {}),
+    ...(value('--printer') ? { printer: value('--printer') } : {}),
   };
 }
 
@@ -90,7 +92,9 @@ export function startShell(electron: ElectronModule, opts: ShellOptions): Shell 
     try {
       runtime = await (opts.startRuntime ?? realStartRuntime)({
         mode: 'electron', version: app.getVersion(), dataDir: args.data, language: args.lang, demo: args.demo,
-        config: { scanner: args.scanner, centre: args.centre, insecureHttp: args.insecureHttp },
+        config: { scanner: args.scanner, centre: args.centre, insecureHttp: args.insecureHttp, printer: args.printer },
+        // The receipt page paints printed receipts (in the system's Chromium; Electron's own is not used for it yet).
+        rendererDir: join(opts.baseDir, '..', 'renderer'),
       });
     } catch (err) {
       fail(`palmpay: ${err instanceof PalmPayError ? err.message : (err as Error).message}`);

@@ -39,6 +39,7 @@ export function App({ api, transport, initialSettings, initialStatus, initialSet
         else if (event.type === 'scanner') setStatus((s) => ({ ...s, scanner: event.scanner }));
         else if (event.type === 'link') setStatus((s) => ({ ...s, link: event.link }));
         else if (event.type === 'queue') setStatus((s) => ({ ...s, queue: event.queue }));
+        else if (event.type === 'printer') setStatus((s) => ({ ...s, printer: event.printer }));
       }),
     [transport],
   );

@@ -1,4 +1,4 @@
-// The bottom bar: scanner, link and queue, each flagged when it is still a placeholder, and one small badge
+// The bottom bar: scanner, link, queue and receipt printer, each flagged when it is still a placeholder, and one small badge
 // counting the placeholder parts in use (their names in its tooltip), instead of a block on every screen.
 import { useTranslation } from 'react-i18next';
 import type { Status } from '@api/index.ts';
@@ -33,6 +33,13 @@ export function StatusBar({ status, locale }: { status: Status; locale: string }
         <span className="key">{t('status.queue')}</span>
         <span>{formatNumber(status.queue.length, locale)}</span>
         {badge(status.placeholders.some((p) => p.part === 'queue'))}
+      </div>
+      <div className="item" data-testid="status-printer" data-state={status.printer.state}>
+        <span className="key">{t('status.printer')}</span>
+        {/* Without a printer only "file" shows (the demo-parts badge counts it); a real one shows where it is and its state. */}
+        <span>
+          {status.printer.kind === 'log' ? t('status.printerLog') : <><bdi>{status.printer.name}</bdi> · {t(`status.printerState.${status.printer.state}`)}</>}
+        </span>
       </div>
       <span className="spacer" />
       {status.placeholders.length > 0 && (

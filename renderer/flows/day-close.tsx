@@ -15,7 +15,7 @@ export function DayCloseScreen({ state: s, send, locale }: FlowProps<DayCloseSta
       {children}
     </Frame>
   );
-  const { cancel, done, print } = useFlowButtons(send);
+  const { cancel, done, print } = useFlowButtons(send, 'print' in s ? s.print : undefined);
   switch (s.step) {
     case 'loading':
       return f(<Busy label={t('k.busy.totals')} />);

@@ -26,7 +26,7 @@ export function EnrolmentScreen({ state: s, send, locale }: FlowProps<EnrolmentS
       {children}
     </Frame>
   );
-  const { cancel, done, print } = useFlowButtons(send);
+  const { cancel, done, print } = useFlowButtons(send, 'print' in s ? s.print : undefined);
   const counts = 'captures' in s ? s.captures : null;
   const progress = counts && (
     <div className="capture-progress">

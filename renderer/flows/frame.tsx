@@ -2,7 +2,7 @@
 // view at every screen size), the busy indicator, buttons, the refusal box and the person card.
 import { useState, type ReactNode, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { UiEvent } from '@api/index.ts';
+import type { PrintStatus, UiEvent } from '@api/index.ts';
 import { kEn } from './i18n/en.ts';
 import { oneOf } from './i18n/keys.ts';
 import { useLinkState } from './link-context.ts';
@@ -51,37 +51,41 @@ export function Btn({ id, onClick, children, kind = 'secondary', disabled }: { i
 }
 
 /** The back and done buttons every flow has ("رجوع" is back/cancel; it is never the word for a void). */
-export function useFlowButtons(send: (e: UiEvent) => void) {
+export function useFlowButtons(send: (e: UiEvent) => void, printStatus?: PrintStatus) {
   const { t } = useTranslation();
   return {
     cancel: <Btn id="cancel" onClick={() => send({ type: 'cancel' })}>{t('k.action.cancel')}</Btn>,
     done: <Btn id="done" kind="primary" onClick={() => send({ type: 'done' })}>{t('k.action.done')}</Btn>,
-    print: <PrintButton onPrint={() => send({ type: 'print' })} />,
+    print: <PrintButton status={printStatus} onPrint={() => send({ type: 'print' })} />,
   };
 }
 
 /**
- * Print, with feedback: after the first print the screen says it went to the printer, and the button prints a copy
- * (the printer marks every reprint of a record "COPY" / "نسخة", so a reprint never passes for a second original).
+ * Print, with feedback from the printer: "printing…", then sent (or a copy sent: the printer marks every reprint of
+ * a record "COPY" / "نسخة"), or what stopped it — paper out, cover open, offline, not answering — with what to do,
+ * saying the payment is recorded; the button then prints again.
  */
-function PrintButton({ onPrint }: { onPrint(): void }) {
+function PrintButton({ status, onPrint }: { status: PrintStatus | undefined; onPrint(): void }) {
   const { t } = useTranslation();
-  const [prints, setPrints] = useState(0);
+  const [taps, setTaps] = useState(0);
+  const failed = status?.state === 'failed' ? status.reason : null;
   return (
     <>
-      {prints > 0 && (
-        <span className="print-note" role="status" data-testid="print-note" data-prints={prints}>
-          {prints === 1 ? t('k.print.sent') : t('k.print.copySent')}
+      {status && (
+        <span className="print-note" role={failed ? 'alert' : 'status'} data-testid="print-note" data-prints={taps} data-state={status.state} data-reason={failed ?? undefined}>
+          {status.state === 'printing' && t('k.print.printing')}
+          {status.state === 'printed' && (status.copy ? t('k.print.copySent') : t('k.print.sent'))}
+          {failed && `${t(`k.print.failed.${oneOf(kEn.print.failed, failed) ? failed : 'printer-error'}`)} ${t('k.print.recorded')}`}
         </span>
       )}
       <Btn
         id="print"
         onClick={() => {
-          setPrints((n) => n + 1);
+          setTaps((n) => n + 1);
           onPrint();
         }}
       >
-        {prints === 0 ? t('k.action.print') : t('k.print.again')}
+        {!status ? t('k.action.print') : failed ? t('k.print.retry') : t('k.print.again')}
       </Btn>
     </>
   );

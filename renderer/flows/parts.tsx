@@ -173,7 +173,8 @@ export function AuthPanel({ auth, purpose, locale, onPin, testId }: { auth: Auth
   return null;
 }
 
-export function ReceiptView({ receipt, locale }: { receipt: Receipt; locale: string }) {
+/** A receipt as the screen shows it and the printer prints it (renderer/receipt-print.tsx); `copy`: a reprint. */
+export function ReceiptView({ receipt, locale, copy = false }: { receipt: Receipt; locale: string; copy?: boolean }) {
   const { t } = useTranslation();
   const receiptLine = (label: string, params: Record<string, string>) => {
     const key = receiptLineKey(label);
@@ -183,6 +184,11 @@ export function ReceiptView({ receipt, locale }: { receipt: Receipt; locale: str
   return (
     <article className="receipt" data-testid="receipt" aria-label={t('k.receipt.title')}>
       <h2>{t(`k.receipt.kind.${receipt.kind}`)}</h2>
+      {copy && (
+        <strong className="receipt-copy" data-testid="receipt-copy">
+          {t('k.receipt.copy')}
+        </strong>
+      )}
       <dl>
         <dt>{t('k.receipt.number')}</dt>
         <dd data-testid="receipt-seq">{formatNumber(receipt.seq, locale)}</dd>

@@ -14,7 +14,7 @@ export function PayoutScreen({ state: s, send, locale }: FlowProps<PayoutState>)
       {children}
     </Frame>
   );
-  const { cancel, done, print } = useFlowButtons(send);
+  const { cancel, done, print } = useFlowButtons(send, 'print' in s ? s.print : undefined);
   switch (s.step) {
     case 'palm':
       return f(<PalmPanel guidance={s.guidance} prompt={t('k.payout.palmPrompt')} locale={locale} />, cancel);

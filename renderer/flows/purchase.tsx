@@ -29,7 +29,7 @@ export function PurchaseScreen({ state: s, send, locale }: FlowProps<PurchaseSta
       {children}
     </Frame>
   );
-  const { cancel, done, print } = useFlowButtons(send);
+  const { cancel, done, print } = useFlowButtons(send, 'print' in s ? s.print : undefined);
   const exp = currencyExponent(s.currency);
   switch (s.step) {
     case 'subscriber':

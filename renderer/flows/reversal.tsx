@@ -15,7 +15,7 @@ export function ReversalScreen({ state: s, send, locale }: FlowProps<ReversalSta
       {children}
     </Frame>
   );
-  const { cancel, done, print } = useFlowButtons(send);
+  const { cancel, done, print } = useFlowButtons(send, 'print' in s ? s.print : undefined);
   const original = 'original' in s && s.original ? s.original : null;
   const details = original && (
     <dl className="details" data-testid="original">

@@ -19,6 +19,9 @@ export const ar: Messages = {
     queue: 'قائمة الانتظار',
     scannerState: { disconnected: 'غير متصل', connecting: 'جارٍ الاتصال', ready: 'جاهز', busy: 'بانتظار يد', error: 'عطل' },
     scannerKind: { simulated: 'محاكى', serial: 'وحدة تسلسلية', hid: 'ماسح USB' },
+    printer: 'الطابعة',
+    printerLog: 'ملف فقط',
+    printerState: { ready: 'جاهزة', 'paper-out': 'نفد الورق', 'cover-open': 'الغطاء مفتوح', offline: 'غير متصلة', unreachable: 'لا تستجيب', error: 'عطل', unknown: 'جارٍ الفحص' },
     linkState: { up: 'متصل', down: 'غير متصل', unknown: 'غير معروف' },
     inProcess: 'خادم مرجعي محلي',
     noCentre: 'لا مركز: الجهاز غير مُعدّ',
@@ -33,5 +36,6 @@ export const ar: Messages = {
     scanner: 'ماسح محاكى',
     server: 'خادم مرجعي داخل العملية',
     queue: 'قائمة الإرسال',
+    printer: 'لا طابعة إيصالات (الإيصالات إلى ملف، والدرج محاكى)',
   },
 };

@@ -17,6 +17,9 @@ export const en = {
     queue: 'Queue',
     scannerState: { disconnected: 'disconnected', connecting: 'connecting', ready: 'ready', busy: 'waiting for a hand', error: 'fault' },
     scannerKind: { simulated: 'simulated', serial: 'serial module', hid: 'USB scanner' },
+    printer: 'Printer',
+    printerLog: 'file only',
+    printerState: { ready: 'ready', 'paper-out': 'out of paper', 'cover-open': 'cover open', offline: 'offline', unreachable: 'not answering', error: 'fault', unknown: 'checking' },
     linkState: { up: 'online', down: 'offline', unknown: 'unknown' },
     inProcess: 'local reference server',
     noCentre: 'none: not set up',
@@ -31,6 +34,7 @@ export const en = {
     scanner: 'simulated scanner',
     server: 'in-process reference server',
     queue: 'outbox queue',
+    printer: 'no receipt printer (receipts to a file, drawer simulated)',
   },
 } as const;
 

@@ -19,6 +19,9 @@ export const ku: Messages = {
     queue: 'Rêz',
     scannerState: { disconnected: 'ne girêdayî', connecting: 'tê girêdan', ready: 'amade', busy: 'li benda destekê', error: 'xeletî' },
     scannerKind: { simulated: 'simulekirî', serial: 'modula rêzeyî', hid: 'skanera USB' },
+    printer: 'Çaper',
+    printerLog: 'tenê pel',
+    printerState: { ready: 'amade', 'paper-out': 'kaxez qediya', 'cover-open': 'qapak vekirî ye', offline: 'ne girêdayî', unreachable: 'bersiv nade', error: 'xeletî', unknown: 'tê kontrolkirin' },
     linkState: { up: 'serhêl', down: 'derhêl', unknown: 'nenas' },
     inProcess: 'servera referansê ya herêmî',
     noCentre: 'tune: nehatiye sazkirin',
@@ -33,5 +36,6 @@ export const ku: Messages = {
     scanner: 'skanera simulekirî',
     server: 'servera referansê ya hundirîn',
     queue: 'rêza şandinê',
+    printer: 'çapera meqbûzê tune (meqbûz li pelê, berkêş simulekirî)',
   },
 };

@@ -12,6 +12,7 @@ export type { EnrolmentState, Captures, DuplicateCandidate } from '../flows/enro
 export type { PersonDraft, FormErrors } from '../flows/enrolment-form.ts';
 export type { StatementState } from '../flows/statement.ts';
 export type { DayCloseState, DayTotals } from '../flows/day-close.ts';
+export type { PrintStatus, PrintFailure } from '../flows/printing.ts';
 export type { SessionState } from '../flows/session.ts';
 export type { AuthState } from '../flows/auth.ts';
 export type { Guidance, Receipt, ReceiptLine, Person } from '../flows/types.ts';

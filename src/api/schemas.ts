@@ -48,7 +48,16 @@ export const QueueStatus = z.strictObject({
 });
 export type QueueStatus = z.infer<typeof QueueStatus>;
 
-export const PlaceholderPart = z.enum(['scanner', 'server', 'queue']);
+/** The receipt printer (the cash drawer hangs on it): `log` is the stand-in that writes receipts.log. */
+export const PrinterStatus = z.strictObject({
+  kind: z.enum(['log', 'escpos']),
+  /** Where it is: a serial path, host:port, or receipts.log. */
+  name: z.string().max(300),
+  state: z.enum(['ready', 'paper-out', 'cover-open', 'offline', 'unreachable', 'error', 'unknown']),
+});
+export type PrinterStatus = z.infer<typeof PrinterStatus>;
+
+export const PlaceholderPart = z.enum(['scanner', 'server', 'queue', 'printer']);
 export const Placeholder = z.strictObject({
   part: PlaceholderPart,
   /** One English sentence for logs and support; the screen shows a translated label keyed by `part`. */
@@ -62,6 +71,7 @@ export const Status = z.strictObject({
   scanner: ScannerStatus,
   link: LinkStatus,
   queue: QueueStatus,
+  printer: PrinterStatus,
   placeholders: z.array(Placeholder).max(16),
 });
 export type Status = z.infer<typeof Status>;

@@ -2,6 +2,7 @@
 // the cash counted by denomination; a difference needs a written reason. The report is a signed record, then
 // shown and printable. Expected cash comes from the store (opening float − salary paid out; palm purchases move
 // no cash).
+import { printStep, type PrintResult, type PrintStatus } from './printing.ts';
 import { go, stay, type Step } from './machine.ts';
 import type { Money, Receipt } from './types.ts';
 
@@ -34,7 +35,7 @@ type Body =
   | { step: 'loading' }
   | { step: 'count'; totals: DayTotals; counts: DenominationCount[]; reason: string; error: 'reason-required' | null }
   | { step: 'recording'; totals: DayTotals; counts: DenominationCount[]; reason: string }
-  | { step: 'closed'; receipt: Receipt; totals: DayTotals; counted: Money[]; difference: Money[]; reason: string }
+  | { step: 'closed'; receipt: Receipt; totals: DayTotals; counted: Money[]; difference: Money[]; reason: string; print?: PrintStatus }
   | { step: 'failed'; reason: DayCloseFailure }
   | { step: 'finished' };
 
@@ -55,6 +56,7 @@ export type DayCloseEvent =
   | { type: 'dayclose.recorded'; receipt: Receipt }
   | { type: 'dayclose.failed' }
   | { type: 'print' }
+  | PrintResult
   | { type: 'cancel' }
   | { type: 'done' };
 
@@ -117,7 +119,10 @@ export function reduceDayClose(s: DayCloseState, e: DayCloseEvent): Step<DayClos
       return to({ step: 'closed', receipt: e.receipt, totals: s.totals, counted: count, difference: difference(s.totals.expectedCash, count), reason: s.reason });
     }
     case 'closed':
-      if (e.type === 'print') return go(s, { type: 'print', receipt: s.receipt });
+      {
+        const printed = printStep(s, e);
+        if (printed) return printed;
+      }
       if (e.type === 'done') return to({ step: 'finished' });
       return stay(s);
     case 'failed':

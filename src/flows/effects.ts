@@ -6,6 +6,7 @@ import type { DayCloseEffect, DayCloseEvent } from './day-close.ts';
 import type { Perform } from './driver.ts';
 import type { EnrolHand, EnrolmentEffect, EnrolmentEvent } from './enrolment.ts';
 import type { PayoutEffect, PayoutEvent } from './payout.ts';
+import { printFailure, type PrintResult } from './printing.ts';
 import type { FlowPorts } from './ports.ts';
 import type { PurchaseEffect, PurchaseEvent } from './purchase.ts';
 import type { ReversalEffect, ReversalEvent } from './reversal.ts';
@@ -67,11 +68,15 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
     return { type: 'auth.pin-result', result: await bank.verifyOperatorPin(f.operatorId, f.pin) };
   };
 
-  const print = async (receipt: Parameters<FlowPorts<T>['printer']['print']>[0], signal: AbortSignal) => {
+  /** Prints, and tells the flow how it went: the receipt stays on screen and printing again is one tap. */
+  const print = async (receipt: Parameters<FlowPorts<T>['printer']['print']>[0], signal: AbortSignal): Promise<PrintResult> => {
     try {
-      await ports.printer.print(receipt, signal);
+      const r = await ports.printer.print(receipt, signal);
+      return { type: 'print.result', ok: true, copy: r?.copy ?? false };
     } catch (err) {
-      log('printing failed', err); // the receipt stays on screen; printing again is one tap
+      if (signal.aborted) throw err;
+      log('printing failed', err);
+      return { type: 'print.result', ok: false, reason: printFailure((err as { code?: unknown } | null)?.code) };
     }
   };
 
@@ -107,8 +112,7 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
         return [...qualityEvent(r.quality, null), { type: 'palm.verified', ok: await identifier.verify(f.personId, r.template) }];
       }
       case 'print':
-        await print(f.receipt, signal);
-        return;
+        return print(f.receipt, signal);
     }
   };
 
@@ -136,8 +140,7 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
         }
       }
       case 'print':
-        await print(f.receipt, signal);
-        return;
+        return print(f.receipt, signal);
     }
   };
 
@@ -158,8 +161,7 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
           return { type: 'reversal.failed', reason: 'store-error' };
         }
       case 'print':
-        await print(f.receipt, signal);
-        return;
+        return print(f.receipt, signal);
     }
   };
 
@@ -197,8 +199,7 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
         }
       }
       case 'print':
-        await print(f.receipt, signal);
-        return;
+        return print(f.receipt, signal);
     }
   };
 
@@ -228,8 +229,7 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
           return { type: 'dayclose.failed' };
         }
       case 'print':
-        await print(f.receipt, signal);
-        return;
+        return print(f.receipt, signal);
     }
   };
 

@@ -2,6 +2,7 @@
 // feedback and retakes → local duplicate check (a likely duplicate is blocked until a supervisor approves) →
 // saved PROVISIONAL: not payable until the centre confirms it is not a duplicate.
 // Templates never enter the state: captures are referenced by sample id, the service keeps the bytes.
+import { printStep, type PrintResult, type PrintStatus } from './printing.ts';
 import { reduceAuth, startAuth, type AuthEffect, type AuthEvent, type AuthState } from './auth.ts';
 import { validateDraft, EMPTY_DRAFT, type FormErrors, type PersonDraft } from './enrolment-form.ts';
 import { go, stay, type Step } from './machine.ts';
@@ -36,7 +37,7 @@ type Body =
   | { step: 'duplicate'; draft: PersonDraft; captures: Captures; candidates: DuplicateCandidate[] }
   | { step: 'override'; draft: PersonDraft; captures: Captures; candidates: DuplicateCandidate[]; auth: AuthState }
   | { step: 'saving'; draft: PersonDraft; captures: Captures; overrideBy: string | null }
-  | { step: 'enrolled'; personId: string; receipt: Receipt; overrideBy: string | null }
+  | { step: 'enrolled'; personId: string; receipt: Receipt; overrideBy: string | null; print?: PrintStatus }
   | { step: 'failed'; reason: EnrolmentFailure }
   | { step: 'finished' };
 
@@ -64,6 +65,7 @@ export type EnrolmentEvent =
   | { type: 'enrolment.failed' }
   | { type: 'back' }
   | { type: 'print' }
+  | PrintResult
   | { type: 'cancel' }
   | { type: 'done' };
 
@@ -158,7 +160,10 @@ export function reduceEnrolment(s: EnrolmentState, e: EnrolmentEvent): Step<Enro
       if (e.type === 'enrolment.failed') return to({ step: 'failed', reason: 'store-error' });
       return stay(s);
     case 'enrolled':
-      if (e.type === 'print') return go(s, { type: 'print', receipt: s.receipt });
+      {
+        const printed = printStep(s, e);
+        if (printed) return printed;
+      }
       if (e.type === 'done') return to({ step: 'finished' });
       return stay(s);
     case 'failed':

@@ -3,6 +3,7 @@
 // receipt. Refusals say exactly why. Paying twice is impossible in the store: the Bank port's `recordPayout`
 // (src/host/adapters/sqlite-bank.ts) appends through the ledger, whose voucher rule (src/ledger/voucher-rule.ts)
 // decides once; the guards here only keep the screen honest (a double click in 'recording' does nothing).
+import { printStep, type PrintResult, type PrintStatus } from './printing.ts';
 import { markUnconfirmed } from './receipts.ts';
 import { go, stay, type Step } from './machine.ts';
 import {
@@ -33,7 +34,7 @@ type Body =
   | { step: 'drawer'; person: Person; receipt: Receipt; opening: boolean; drawerError: boolean; recovered: boolean }
   /** `skippable`: the cashier may finish without the payee's palm, only after CONFIRM_ATTEMPTS failed palms. */
   | { step: 'confirm'; person: Person; receipt: Receipt; guidance: Guidance; attempts: number; skippable?: boolean }
-  | { step: 'receipt'; person: Person; receipt: Receipt; confirmed: boolean }
+  | { step: 'receipt'; person: Person; receipt: Receipt; confirmed: boolean; print?: PrintStatus }
   | { step: 'finished' };
 
 export type PayoutState = Body & { operatorId: string };
@@ -51,6 +52,7 @@ export type PayoutEvent =
   | { type: 'palm.verified'; ok: boolean }
   | { type: 'confirm.skip' }
   | { type: 'print' }
+  | PrintResult
   | { type: 'retry' }
   | { type: 'cancel' }
   | { type: 'done' };
@@ -163,7 +165,10 @@ export function reducePayout(s: PayoutState, e: PayoutEvent): Step<PayoutState, 
       if (e.type === 'confirm.skip' && s.attempts >= CONFIRM_ATTEMPTS) return to({ step: 'receipt', person: s.person, receipt: markUnconfirmed(s.receipt), confirmed: false });
       return stay(s);
     case 'receipt':
-      if (e.type === 'print') return go(s, { type: 'print', receipt: s.receipt });
+      {
+        const printed = printStep(s, e);
+        if (printed) return printed;
+      }
       if (e.type === 'done') return to({ step: 'finished' });
       return stay(s);
     case 'finished':

@@ -89,7 +89,11 @@ export interface Drawer {
 }
 
 export interface Printer {
-  print(receipt: Receipt, signal: AbortSignal): Promise<void>;
+  /**
+   * Prints the receipt; `copy`: it had been printed before, so this one says COPY. Rejects with the printer's typed
+   * error (a `code` such as PRINTER_PAPER_OUT, PRINTER_COVER_OPEN, PRINTER_TIMEOUT) when it could not.
+   */
+  print(receipt: Receipt, signal: AbortSignal): Promise<{ copy: boolean } | void>;
 }
 
 export interface FlowPorts<T> {

@@ -2,6 +2,7 @@
 // offline limits (checked and recorded in ONE store transaction, so two purchases cannot both squeeze under a
 // limit) → approved or declined with the reason → receipt. A bill payment is a purchase to a biller: the
 // subscriber number comes first, and the receipt has its own wording. Some limits can be raised by a supervisor.
+import { printStep, type PrintResult, type PrintStatus } from './printing.ts';
 import { reduceAuth, startAuth, isPin, type AuthEffect, type AuthEvent, type AuthState, type PinResult } from './auth.ts';
 import { go, stay, type Step } from './machine.ts';
 import { toLatinDigits } from './digits.ts';
@@ -48,7 +49,7 @@ type Body =
   | { step: 'authorizing'; person: Person; overrideBy: string | null; pinVerified: boolean }
   | { step: 'declined'; reason: PurchaseDecline; person: Person | null; overridable: boolean; overrideRefused: boolean; pinVerified?: boolean }
   | { step: 'override'; person: Person; reason: PurchaseDecline; auth: AuthState; pinVerified: boolean }
-  | { step: 'approved'; person: Person; receipt: Receipt; overrideBy: string | null }
+  | { step: 'approved'; person: Person; receipt: Receipt; overrideBy: string | null; print?: PrintStatus }
   | { step: 'finished' };
 
 export interface PurchaseContext {
@@ -78,6 +79,7 @@ export type PurchaseEvent =
   | { type: 'purchase.declined'; reason: PurchaseDecline; overridable: boolean }
   | { type: 'override.start' }
   | { type: 'print' }
+  | PrintResult
   | { type: 'retry' }
   | { type: 'cancel' }
   | { type: 'done' };
@@ -204,7 +206,10 @@ export function reducePurchase(s: PurchaseState, e: PurchaseEvent): Step<Purchas
       if (e.type === 'done') return to({ step: 'finished' });
       return stay(s);
     case 'approved':
-      if (e.type === 'print') return go(s, { type: 'print', receipt: s.receipt });
+      {
+        const printed = printStep(s, e);
+        if (printed) return printed;
+      }
       if (e.type === 'done') return to({ step: 'finished' });
       return stay(s);
     case 'finished':

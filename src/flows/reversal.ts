@@ -1,6 +1,7 @@
 // Refund and void of a purchase or bill payment. Both need a supervisor (palm + PIN) before anything is written.
 // A void cancels a purchase of the current, not yet closed day; a refund returns money later. The store refuses
 // a second reversal of the same record (keyed by the original record id), whatever the screens do.
+import { printStep, type PrintResult, type PrintStatus } from './printing.ts';
 import { reduceAuth, startAuth, type AuthEffect, type AuthEvent, type AuthState } from './auth.ts';
 import { go, stay, type Step } from './machine.ts';
 import { isPlacement, type Money, type Receipt } from './types.ts';
@@ -33,7 +34,7 @@ type Body =
   | { step: 'override'; original: Original; auth: AuthState }
   | { step: 'recording'; original: Original; supervisorId: string }
   | { step: 'refused'; reason: ReversalRefusal; original: Original | null }
-  | { step: 'done'; receipt: Receipt }
+  | { step: 'done'; receipt: Receipt; print?: PrintStatus }
   | { step: 'finished' };
 
 export interface ReversalContext {
@@ -51,6 +52,7 @@ export type ReversalEvent =
   | { type: 'reversal.recorded'; receipt: Receipt }
   | { type: 'reversal.failed'; reason: ReversalRefusal }
   | { type: 'print' }
+  | PrintResult
   | { type: 'cancel' }
   | { type: 'done' };
 
@@ -109,7 +111,10 @@ export function reduceReversal(s: ReversalState, e: ReversalEvent): Step<Reversa
       if (e.type === 'done') return to({ step: 'finished' });
       return stay(s);
     case 'done':
-      if (e.type === 'print') return go(s, { type: 'print', receipt: s.receipt });
+      {
+        const printed = printStep(s, e);
+        if (printed) return printed;
+      }
       if (e.type === 'done') return to({ step: 'finished' });
       return stay(s);
     case 'finished':

@@ -1,10 +1,9 @@
 // Composes the kiosk's flows for one data folder: the terminal store + signed ledger (provisioned on first
 // start), the configured scanner (terminal-config.ts: a real serial/HID scanner, or the demo's simulator
 // in-process over the HID image-scanner protocol), real palm-vein recognition over the templates in the store
-// (palm.ts), the configured centre (a remote one by URL, or the demo's embedded one), a simulated cash drawer and
-// receipt printer, and the FlowHost. The runtime (src/host/runtime.ts) calls createKiosk and wires its views into
+// (palm.ts), the configured centre (a remote one by URL, or the demo's embedded one), the configured receipt printer
+// and cash drawer (printer-choice.ts: ESC/POS, or receipts.log with a simulated drawer), and the FlowHost. The runtime (src/host/runtime.ts) calls createKiosk and wires its views into
 // the API events.
-import { receiptLogPrinter } from './adapters/receipt-log.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimulatedScanner } from '../../drivers/sim/simulator.ts';
@@ -14,13 +13,15 @@ import { keyFilePath } from '../ledger/keystore.ts';
 import { openTerminal, provisionTerminal, type Terminal } from '../ledger/open.ts';
 import type { ScryptCost } from '../ledger/pin.ts';
 import { DEFAULT_KIOSK_CONFIG, FlowHost, type KioskConfig, type KioskHooks } from '../flows/kiosk.ts';
-import type { LinkStatus, Placeholder, QueueStatus, ScannerStatus } from '../api/schemas.ts';
+import type { Digits, Language, LinkStatus, Placeholder, PrinterStatus, QueueStatus, ScannerStatus } from '../api/schemas.ts';
 import type { StatusSource } from './placeholders.ts';
 import { startEmbeddedLink } from './demo/link.ts';
 import { startRemoteLink, type Link } from './link.ts';
 import { clientScanner, openDeviceScanner, type KioskScanner } from './adapters/scanner.ts';
-import { describeCentre, describeScanner, type CentreChoice, type ScannerChoice } from './terminal-config.ts';
-import type { Drawer, Printer } from '../flows/ports.ts';
+import { describeCentre, describePrinter, describeScanner, type CentreChoice, type PrinterChoice, type ScannerChoice } from './terminal-config.ts';
+import { openPrinter } from './printer-choice.ts';
+import type { ReceiptPainter } from './adapters/receipt-picture.ts';
+import type { Drawer } from '../flows/ports.ts';
 import { DEMO_OPERATORS, DEMO_PEOPLE, seedDemo, seedDemoPalms } from './demo/seed.ts';
 import { encodePalm, fuseCaptures, PalmIdentifier, SCANNER_DESCRIPTION, type Template } from './adapters/palm.ts';
 import { folderPalms, syntheticPalms } from './demo/palm-images.ts';
@@ -50,6 +51,14 @@ export interface KioskOptions {
   link?: boolean | { fastRetry: boolean };
   /** How long after an enrolment change the palm index snapshot is rewritten (debounce). Default 2 s. */
   palmSnapshotDelayMs?: number;
+  /** Which receipt printer (default none: receipts.log and a simulated drawer). */
+  printer?: PrinterChoice;
+  /** The counter's language and digits now (receipts print in them). */
+  printSettings?: () => { language: Language; digits: Digits };
+  /** The built renderer (dist/renderer): its receipt page paints the printed receipts. */
+  rendererDir?: string;
+  /** Tests only: how receipts become pictures (default: the renderer's receipt page in headless Chromium). */
+  receiptPainter?: ReceiptPainter;
   /** Where the daily database backups go (default $PALMPAY_BACKUP_DIR, else <data>/backups); `false`: none. */
   backupDir?: string | false;
 }
@@ -66,7 +75,7 @@ export interface Kiosk {
   /** Placeholders in this composition, one English sentence each (logs, status). */
   placeholders: Placeholder[];
   /** Status sources for the status bar (the host service forwards their changes as events). */
-  status: { scanner: StatusSource<ScannerStatus>; link: StatusSource<LinkStatus>; queue: StatusSource<QueueStatus> };
+  status: { scanner: StatusSource<ScannerStatus>; link: StatusSource<LinkStatus>; queue: StatusSource<QueueStatus>; printer: StatusSource<PrinterStatus> };
   /** The palms the simulated scanner can present: every demo hand, plus one that was never enrolled. */
   simPalms: string[];
   /** Test hooks: lay a palm on the simulated scanner; make the drawer fail. */
@@ -139,14 +148,24 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
 
   let drawerFails = false;
   let opens = 0;
-  const drawer: Drawer = {
+  const simulatedDrawer: Drawer = {
     async open() {
       if (drawerFails) throw new Error('simulated drawer does not answer');
       opens++;
       log('cash drawer opened (simulated)');
     },
   };
-  const printer: Printer = receiptLogPrinter(opts.dataDir);
+  const printing = await openPrinter({
+    choice: opts.printer ?? { kind: 'none' },
+    dataDir: opts.dataDir,
+    log,
+    ...(opts.printSettings ? { settings: opts.printSettings } : {}),
+    ...(opts.receiptPainter ? { painter: opts.receiptPainter } : {}),
+    ...(opts.rendererDir ? { rendererDir: opts.rendererDir } : {}),
+  });
+  const printer = printing.printer;
+  // The real drawer hangs on the printer's drawer port; with no printer it stays simulated (a test hook can fail it).
+  const drawer: Drawer = printing.drawer ?? simulatedDrawer;
 
   const centre: CentreChoice = opts.link === false ? { kind: 'none' } : (opts.centre ?? { kind: 'embedded' });
   const fastRetry = typeof opts.link === 'object' && opts.link.fastRetry;
@@ -154,7 +173,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     centre.kind === 'embedded' ? await startEmbeddedLink(terminal, opts.dataDir, { fastRetry })
     : centre.kind === 'remote' ? startRemoteLink(terminal, centre.url, { fastRetry, insecureHttp: centre.insecureHttp })
     : null;
-  log(`scanner: ${describeScanner(scannerChoice)}; centre: ${describeCentre(centre)}`);
+  log(`scanner: ${describeScanner(scannerChoice)}; centre: ${describeCentre(centre)}; printer: ${describePrinter(opts.printer ?? { kind: 'none' })}`);
   // The feed's enrolments and revocations reach the running index (the store already holds them).
   link?.sync.on('palms', (c) => {
     for (const personId of c.revoked) {
@@ -179,15 +198,13 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     },
   };
   const host = new FlowHost<Template>({ palm, identifier, bank, drawer, printer }, { ...DEFAULT_KIOSK_CONFIG, ...opts.config }, hooks);
-  const placeholders: Placeholder[] = [
-    sim
-      ? { part: 'scanner', description: `${SCANNER_DESCRIPTION}; images: ${images.description}; cash drawer and receipt printer simulated (receipts go to receipts.log)` }
-      : { part: 'scanner', description: 'cash drawer and receipt printer simulated (receipts go to receipts.log)' },
-  ];
+  const placeholders: Placeholder[] = [];
+  if (sim) placeholders.push({ part: 'scanner', description: `${SCANNER_DESCRIPTION}; images: ${images.description}` });
+  if (printing.placeholder) placeholders.push({ part: 'printer', description: printing.placeholder });
   if (!link) placeholders.push({ part: 'server', description: `no link to a centre: records stay in the outbox (${describeCentre(centre)})` });
   if (centre.kind === 'remote' && centre.insecureHttp) placeholders.push({ part: 'server', description: `INSECURE: plain http to ${centre.url} (--insecure-http)` });
   for (const p of placeholders) log(`PLACEHOLDER ${p.part}: ${p.description}`);
-  const status = statusSources(scanner, link, terminal, Boolean(sim), centre.kind === 'remote' && centre.insecureHttp);
+  const status = { ...statusSources(scanner, link, terminal, Boolean(sim), centre.kind === 'remote' && centre.insecureHttp), printer: printing.status };
   // Once the counter is ready: today's backup if missing, then one a day (src/store/backup.ts).
   const backupDir = opts.backupDir ?? process.env.PALMPAY_BACKUP_DIR ?? join(opts.dataDir, 'backups');
   const backups = backupDir === false ? null : scheduleBackups(store.db, backupDir, log);
@@ -215,6 +232,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
       host.dispose();
       await link?.close();
       await scanner.close();
+      await printing.close();
       identifier.onChange = null;
       snapshots.flush(); // a pending rewrite is written before the store closes
       terminal.close();
@@ -223,7 +241,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
 }
 
 /** The scanner's device state, the link and the outbox queue as the status bar shows them. */
-function statusSources(scanner: KioskScanner, link: Link | null, terminal: Terminal, simulated: boolean, insecure: boolean): Kiosk['status'] {
+function statusSources(scanner: KioskScanner, link: Link | null, terminal: Terminal, simulated: boolean, insecure: boolean): Omit<Kiosk['status'], 'printer'> {
   const source = <T>(get: () => T, subscribe: (fire: () => void) => () => void, placeholder?: Placeholder): StatusSource<T> => ({
     status: get,
     onChange: (listener) => subscribe(() => listener(get())),

@@ -2,10 +2,10 @@
 // scanner, the link take a moment), forwards its views as host events, and exposes its API handlers and status
 // sources at once — calls made before it is ready wait for it; if it cannot start (a damaged store, a key that
 // does not open) every call answers with that typed error and the terminal refuses to pay, saying why.
-import type { LinkStatus, QueueStatus, ScannerStatus } from '../api/schemas.ts';
+import type { Digits, Language, LinkStatus, PrinterStatus, QueueStatus, ScannerStatus } from '../api/schemas.ts';
 import type { Logger } from '../util/log.ts';
 import { PalmPayError } from '../util/errors.ts';
-import type { StatusSource } from './placeholders.ts';
+import { placeholderPrinter, type StatusSource } from './placeholders.ts';
 import { createKiosk, type Kiosk } from './compose.ts';
 import { kioskHandlers } from './kiosk-handlers.ts';
 import type { FlowView, SessionView } from '../flows/kiosk.ts';
@@ -29,6 +29,10 @@ export interface KioskPartOptions {
   /** The setup screen runs first (setup.ts): the kiosk is composed once it resolves, on the configuration it gives;
    * until then every kiosk call answers SETUP_NEEDED. */
   waitFor?: Promise<TerminalConfig>;
+  /** The counter's language and digits now (receipts print in them). */
+  printSettings?: () => { language: Language; digits: Digits };
+  /** The built renderer (its receipt page paints the printed receipts). */
+  rendererDir?: string;
 }
 
 type Handlers = ReturnType<typeof kioskHandlers>;
@@ -36,13 +40,13 @@ type Async<H> = { [K in keyof H]: H[K] extends (...a: infer A) => infer R ? (...
 
 export interface KioskPart {
   handlers: Async<Handlers>;
-  status: { scanner: StatusSource<ScannerStatus>; link: StatusSource<LinkStatus>; queue: StatusSource<QueueStatus> };
+  status: { scanner: StatusSource<ScannerStatus>; link: StatusSource<LinkStatus>; queue: StatusSource<QueueStatus>; printer: StatusSource<PrinterStatus> };
   ready: Promise<Kiosk>;
   close(): Promise<void>;
 }
 
 export function startKioskPart(opts: KioskPartOptions): KioskPart {
-  const o = { ...opts, config: opts.config ?? { scanner: { kind: 'sim' }, centre: { kind: 'embedded' } } satisfies TerminalConfig };
+  const o = { ...opts, config: opts.config ?? ({ scanner: { kind: 'sim' }, centre: { kind: 'embedded' }, printer: { kind: 'none' } } satisfies TerminalConfig) };
   const logMsg = (msg: string, err?: unknown) => (err ? o.log.warn({ err }, msg) : o.log.info(msg));
   let composing = !o.waitFor;
   const ready = (o.waitFor ?? Promise.resolve(o.config)).then((config) => {
@@ -53,6 +57,9 @@ export function startKioskPart(opts: KioskPartOptions): KioskPart {
       ...(o.simImages ? { simImages: o.simImages } : {}),
       scanner: config.scanner,
       centre: config.centre,
+      printer: config.printer,
+      ...(o.printSettings ? { printSettings: o.printSettings } : {}),
+      ...(o.rendererDir ? { rendererDir: o.rendererDir } : {}),
       link: o.testHooks ? { fastRetry: true } : true,
       hooks: {
         log: logMsg,
@@ -94,6 +101,11 @@ export function startKioskPart(opts: KioskPartOptions): KioskPart {
       } : undefined, { state: 'error', kind: scannerKind, placeholder: simulated }),
       link: late<LinkStatus>(ready, (k) => k.status.link, { state: 'unknown', server: serverName, placeholder: false, lastSyncAt: null }, undefined, { state: 'down', server: serverName, placeholder: false, lastSyncAt: null }),
       queue: late<QueueStatus>(ready, (k) => k.status.queue, { length: 0 }),
+      printer: (() => {
+        const logOnly = o.config.printer.kind === 'none';
+        const name = o.config.printer.kind === 'serial' ? o.config.printer.path : o.config.printer.kind === 'tcp' ? `${o.config.printer.host}:${o.config.printer.port}` : 'auto';
+        return logOnly ? placeholderPrinter() : late<PrinterStatus>(ready, (k) => k.status.printer, { kind: 'escpos', name, state: 'unknown' }, undefined, { kind: 'escpos', name, state: 'error' });
+      })(),
     },
     ready,
     async close() {

@@ -1,7 +1,7 @@
 // What the host needs from a part that reports status (StatusSource), and fixed stand-ins for the scanner, the
 // link and the outbox queue, for hosts composed without the kiosk (the transport and dispatcher tests). Each
 // stand-in says what it is, on screen (status.placeholders) and in the log at start.
-import type { LinkStatus, Placeholder, QueueStatus, ScannerStatus } from '../api/index.ts';
+import type { LinkStatus, Placeholder, PrinterStatus, QueueStatus, ScannerStatus } from '../api/index.ts';
 
 /** What the host needs from a part that reports status. Real implementations replace the placeholders. */
 export interface StatusSource<T> {
@@ -33,4 +33,9 @@ export function placeholderReferenceServer(): StatusSource<LinkStatus> {
 
 export function placeholderQueue(): StatusSource<QueueStatus> {
   return fixed<QueueStatus>({ length: 0 }, { part: 'queue', description: 'outbox queue (placeholder until the store lands: always empty)' });
+}
+
+/** Receipts to <data>/receipts.log and a simulated cash drawer (`--printer none`, the default). */
+export function placeholderPrinter(): StatusSource<PrinterStatus> {
+  return fixed<PrinterStatus>({ kind: 'log', name: 'receipts.log', state: 'ready' }, { part: 'printer', description: 'no receipt printer: receipts go to receipts.log and the cash drawer is simulated' });
 }

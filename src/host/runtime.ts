@@ -6,7 +6,7 @@ import { prepareDataDir } from '../util/paths.ts';
 import { createDispatcher, type Dispatch } from './dispatch.ts';
 import { createEventHub, type EventHub } from './event-hub.ts';
 import { startKioskPart } from './kiosk-part.ts';
-import { describeCentre, describeScanner, readConfigFile, resolveConfig, type ConfigFlags, type TerminalConfig } from './terminal-config.ts';
+import { describeCentre, describePrinter, describeScanner, readConfigFile, resolveConfig, type ConfigFlags, type TerminalConfig } from './terminal-config.ts';
 import { createHostService, type HostService } from './service.ts';
 import { fileSettingsStore } from './settings-file.ts';
 import { startSetupPart } from './setup.ts';
@@ -27,6 +27,8 @@ export interface RuntimeOptions {
   simImages?: string;
   /** Flags over `<data>/terminal-config.json` (`--scanner`, `--centre`, `--insecure-http`). */
   config?: Omit<ConfigFlags, 'demo'>;
+  /** The built renderer (dist/renderer): its receipt page paints the printed receipts. */
+  rendererDir?: string;
 }
 
 export interface Runtime {
@@ -50,11 +52,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
   // What this counter runs on: the file in the data folder, with the flags over it (a bad spec stops the start).
   const config = resolveConfig(readConfigFile(dataDir), { ...opts.config, demo: opts.demo });
-  log.info({ scanner: describeScanner(config.scanner), centre: describeCentre(config.centre) }, 'terminal configuration');
+  log.info({ scanner: describeScanner(config.scanner), centre: describeCentre(config.centre), printer: describePrinter(config.printer) }, 'terminal configuration');
   // No centre configured (and not the demo): the technician's setup screen first, then the kiosk on what it wrote.
   const setup = !opts.demo && config.centre.kind === 'none' ? startSetupPart({ dataDir, log, emit: (progress) => events.emit({ type: 'setup', progress }), flags: opts.config ?? {} }) : null;
   // The kiosk flows: store + signed ledger, the configured scanner and centre, sync.
-  const kiosk = startKioskPart({ dataDir, log, emit: (e) => events.emit(e as HostEvent), demo: opts.demo, testHooks: opts.testHooks, simImages: opts.simImages, config, ...(setup ? { waitFor: setup.provisioned } : {}) });
+  const kiosk = startKioskPart({ dataDir, log, emit: (e) => events.emit(e as HostEvent), demo: opts.demo, testHooks: opts.testHooks, simImages: opts.simImages, config, printSettings: () => settings.get(), ...(opts.rendererDir ? { rendererDir: opts.rendererDir } : {}), ...(setup ? { waitFor: setup.provisioned } : {}) });
   const service = createHostService({
     mode: opts.mode,
     version: opts.version,
@@ -62,6 +64,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     scanner: kiosk.status.scanner,
     link: kiosk.status.link,
     queue: kiosk.status.queue,
+    printer: kiosk.status.printer,
     events,
     kiosk: kiosk.handlers,
     ...(setup ? { setup: setup.handlers } : {}),

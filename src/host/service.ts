@@ -1,9 +1,9 @@
 // The host service: one handler per API call. Business logic lives here (and in the modules it calls),
 // never in a transport. The kiosk flows' calls come from the kiosk part (kiosk-part.ts).
-import type { Handlers, LinkStatus, QueueStatus, ScannerStatus, Status } from '../api/index.ts';
+import type { Handlers, LinkStatus, PrinterStatus, QueueStatus, ScannerStatus, Status } from '../api/index.ts';
 import type { EventHub } from './event-hub.ts';
 import type { SettingsStore } from './settings-file.ts';
-import type { StatusSource } from './placeholders.ts';
+import { placeholderPrinter, type StatusSource } from './placeholders.ts';
 import type { KioskPart } from './kiosk-part.ts';
 import type { SetupPart } from './setup.ts';
 import { PalmPayError } from '../util/errors.ts';
@@ -15,6 +15,8 @@ export interface HostDeps {
   scanner: StatusSource<ScannerStatus>;
   link: StatusSource<LinkStatus>;
   queue: StatusSource<QueueStatus>;
+  /** The receipt printer (default: the receipts.log stand-in). */
+  printer?: StatusSource<PrinterStatus>;
   events: EventHub;
   now?: () => Date;
   /** The kiosk flows (src/flows, wired by src/host/compose.ts); without them their calls answer KIOSK_OFF. */
@@ -31,13 +33,15 @@ export interface HostService {
 
 export function createHostService(deps: HostDeps): HostService {
   const now = deps.now ?? (() => new Date());
-  const parts = [deps.scanner, deps.link, deps.queue] as const;
+  const printer = deps.printer ?? placeholderPrinter();
+  const parts = [deps.scanner, deps.link, deps.queue, printer] as const;
 
   // Forward every part's changes to the event stream.
   const unsubscribe = [
     deps.scanner.onChange((scanner) => deps.events.emit({ type: 'scanner', scanner })),
     deps.link.onChange((link) => deps.events.emit({ type: 'link', link })),
     deps.queue.onChange((queue) => deps.events.emit({ type: 'queue', queue })),
+    printer.onChange((p) => deps.events.emit({ type: 'printer', printer: p })),
   ];
 
   const status = (): Status => ({
@@ -46,6 +50,7 @@ export function createHostService(deps: HostDeps): HostService {
     scanner: deps.scanner.status(),
     link: deps.link.status(),
     queue: deps.queue.status(),
+    printer: printer.status(),
     placeholders: parts.flatMap((p) => (p.placeholder ? [p.placeholder] : [])),
   });
 

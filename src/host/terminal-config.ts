@@ -1,4 +1,4 @@
-// What a terminal runs on: which scanner and which centre. A file in the data folder (`terminal-config.json`,
+// What a terminal runs on: which scanner, which centre and which receipt printer. A file in the data folder (`terminal-config.json`,
 // written at provisioning or by a technician) with command-line flags over it. `--demo` means the simulated
 // scanner and the embedded centre; without it nothing simulated or embedded starts unless it is named.
 // Pure parsing here; reading and writing the file at the bottom.
@@ -18,9 +18,17 @@ export type CentreChoice =
   | { kind: 'embedded' }
   | { kind: 'remote'; url: string; insecureHttp: boolean };
 
+/** The receipt printer (with the cash drawer on its drawer port); `none`: receipts go to <data>/receipts.log. */
+export type PrinterChoice =
+  | { kind: 'none' }
+  | { kind: 'auto' }
+  | { kind: 'serial'; path: string; baudRate?: number }
+  | { kind: 'tcp'; host: string; port: number };
+
 export interface TerminalConfig {
   scanner: ScannerChoice;
   centre: CentreChoice;
+  printer: PrinterChoice;
 }
 
 export const CONFIG_FILE = 'terminal-config.json';
@@ -33,6 +41,17 @@ export function parseScanner(spec: string): ScannerChoice {
   const hid = /^hid:([0-9a-f]{1,4}:[0-9a-f]{1,4})$/i.exec(s);
   if (hid) return { kind: 'hid', usbId: hid[1]!.toLowerCase() };
   throw new PalmPayError('CONFIG_INVALID', `--scanner '${spec}': use auto, sim, serial:PATH or hid:VID:PID (hex, e.g. hid:04c5:1234)`);
+}
+
+/** `auto`, `none`, `serial:PATH[@BAUD]`, `tcp:HOST:PORT` (a network printer's raw port, usually 9100). */
+export function parsePrinter(spec: string): PrinterChoice {
+  const s = spec.trim();
+  if (s === 'auto' || s === 'none') return { kind: s };
+  const serial = /^serial:([^@]+)(?:@(\d{3,7}))?$/.exec(s);
+  if (serial) return { kind: 'serial', path: serial[1]!, ...(serial[2] ? { baudRate: Number(serial[2]) } : {}) };
+  const tcp = /^tcp:(\[[0-9a-f:.]+\]|[a-z0-9.-]+):(\d{1,5})$/i.exec(s);
+  if (tcp && Number(tcp[2]) >= 1 && Number(tcp[2]) <= 65535) return { kind: 'tcp', host: tcp[1]!.replace(/^\[|\]$/g, ''), port: Number(tcp[2]) };
+  throw new PalmPayError('CONFIG_INVALID', `--printer '${spec}': use auto, none, serial:PATH[@BAUD] or tcp:HOST:PORT (e.g. tcp:192.168.1.50:9100)`);
 }
 
 /** Loopback hosts: plain http there never leaves the machine. */
@@ -64,6 +83,10 @@ export function describeScanner(s: ScannerChoice): string {
   return s.kind === 'serial' ? `serial ${s.path}` : s.kind === 'hid' ? `HID ${s.usbId}` : s.kind === 'sim' ? 'simulated scanner' : 'the first scanner found (auto)';
 }
 
+export function describePrinter(p: PrinterChoice): string {
+  return p.kind === 'serial' ? `ESC/POS serial ${p.path}${p.baudRate ? ` @${p.baudRate}` : ''}` : p.kind === 'tcp' ? `ESC/POS tcp ${p.host}:${p.port}` : p.kind === 'auto' ? 'the first ESC/POS printer found (auto)' : 'none: receipts go to receipts.log';
+}
+
 export function describeCentre(c: CentreChoice): string {
   return c.kind === 'remote' ? `${c.url}${c.insecureHttp ? ' (INSECURE plain http)' : ''}` : c.kind === 'embedded' ? 'embedded centre (demo)' : 'none: not provisioned (palmpay terminal provision --centre URL --code CODE)';
 }
@@ -73,6 +96,7 @@ const ConfigFile = z.strictObject({
   scanner: z.string().max(300).optional(),
   centre: z.string().max(2048).optional(),
   insecureHttp: z.boolean().optional(),
+  printer: z.string().max(300).optional(),
 });
 export type ConfigFile = z.infer<typeof ConfigFile>;
 
@@ -80,15 +104,17 @@ export interface ConfigFlags {
   scanner?: string;
   centre?: string;
   insecureHttp?: boolean;
+  printer?: string;
   demo?: boolean;
 }
 
-/** Flags over the file over the defaults (`--demo`: sim + embedded; otherwise auto + none). Pure. */
+/** Flags over the file over the defaults (`--demo`: sim + embedded; otherwise auto + none; the printer: none). Pure. */
 export function resolveConfig(file: ConfigFile, flags: ConfigFlags): TerminalConfig {
   const insecure = Boolean(flags.insecureHttp ?? file.insecureHttp);
   const scanner = flags.scanner ?? (flags.demo ? 'sim' : file.scanner) ?? 'auto';
   const centre = flags.centre ?? (flags.demo ? 'embedded' : file.centre) ?? 'none';
-  return { scanner: parseScanner(scanner), centre: parseCentre(centre, insecure) };
+  const printer = flags.printer ?? file.printer ?? 'none';
+  return { scanner: parseScanner(scanner), centre: parseCentre(centre, insecure), printer: parsePrinter(printer) };
 }
 
 export function readConfigFile(dataDir: string): ConfigFile {

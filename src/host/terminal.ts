@@ -10,7 +10,7 @@ import { findChromium, hasDisplay, openKiosk } from './chromium.ts';
 import { electronBinary, tryElectronDownloadOnce } from './electron-binary.ts';
 import { startKioskServer } from './kiosk-server.ts';
 import { startRuntime } from './runtime.ts';
-import { describeCentre, describeScanner, type ConfigFlags } from './terminal-config.ts';
+import { describeCentre, describePrinter, describeScanner, type ConfigFlags } from './terminal-config.ts';
 
 export interface TerminalOptions {
   root: string;
@@ -65,7 +65,7 @@ export async function runTerminal(opts: TerminalOptions): Promise<number> {
   }
 
   say(`browser mode (${why})`);
-  const runtime = await startRuntime({ mode: 'browser', version: opts.version, dataDir, language: opts.lang, demo: opts.demo, testHooks: opts.testHooks, simImages: opts.simImages, config: opts.config });
+  const runtime = await startRuntime({ mode: 'browser', version: opts.version, dataDir, language: opts.lang, demo: opts.demo, testHooks: opts.testHooks, simImages: opts.simImages, config: opts.config, rendererDir: rendererOutput(opts.root) });
   let server;
   try {
     server = await startKioskServer({
@@ -80,7 +80,7 @@ export async function runTerminal(opts: TerminalOptions): Promise<number> {
     throw err;
   }
   say(`data folder: ${dataDir} (log: ${join(dataDir, 'logs', 'current.log')})`);
-  say(`scanner: ${describeScanner(runtime.config.scanner)}; centre: ${describeCentre(runtime.config.centre)}`);
+  say(`scanner: ${describeScanner(runtime.config.scanner)}; centre: ${describeCentre(runtime.config.centre)}; printer: ${describePrinter(runtime.config.printer)}`);
   for (const p of runtime.service.status().placeholders) say(`PLACEHOLDER ${p.part}: ${p.description}`);
   runtime.log.info({ origin: server.origin }, 'browser kiosk listening');
   say(`url: ${server.url}`);
@@ -117,6 +117,7 @@ function shellFlags(opts: TerminalOptions): string[] {
     ...(c.scanner ? ['--scanner', c.scanner] : []),
     ...(c.centre ? ['--centre', c.centre] : []),
     ...(c.insecureHttp ? ['--insecure-http'] : []),
+    ...(c.printer ? ['--printer', c.printer] : []),
   ];
 }
 

@@ -130,7 +130,7 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     expect(await tid('signin').getAttribute('data-lock-after-ms')).toBe('120000');
     expect(await page.locator('.statusbar [data-testid="placeholders"]').count()).toBe(1);
     expect(await page.locator('aside.placeholders').count()).toBe(0);
-    await expect.poll(() => tid('status-scanner').innerText()).toContain('بانتظار يد'); // the sign-in waits for a palm
+    await expect.poll(() => tid('status-scanner').innerText(), { timeout: 30_000 }).toContain('بانتظار يد'); // the sign-in waits for a palm (the kiosk may still be starting)
     await fits('ar-lock');
     await api.present('op-cashier'); // a palm on the lock screen signs in
     await tid('login-pin-ok').waitFor();
@@ -169,7 +169,7 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     await expect.poll(() => lastPrint().copy ?? false).toBe(false);
     await tid('print').click();
     await expect.poll(() => tid('print-note').getAttribute('data-prints')).toBe('2');
-    expect(await tid('print-note').innerText()).toContain('نسخة');
+    await expect.poll(() => tid('print-note').innerText()).toContain('نسخة');
     await expect.poll(() => lastPrint().copy ?? false).toBe(true);
     await fits('ar-payout-receipt');
     await tid('done').click();

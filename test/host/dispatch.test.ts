@@ -32,7 +32,7 @@ describe('host service', () => {
 
   it('flags every placeholder part in its status', () => {
     const status = service().host.status();
-    expect(status.placeholders.map((p) => p.part).sort()).toEqual(['queue', 'scanner', 'server']);
+    expect(status.placeholders.map((p) => p.part).sort()).toEqual(['printer', 'queue', 'scanner', 'server']);
     expect(status.scanner).toMatchObject({ kind: 'simulated', placeholder: true });
     expect(status.link).toMatchObject({ server: 'in-process', placeholder: true });
   });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CONFIG_FILE, parseCentre, parseScanner, readConfigFile, resolveConfig, writeConfigFile } from '../../src/host/terminal-config.ts';
+import { CONFIG_FILE, parseCentre, parsePrinter, parseScanner, readConfigFile, resolveConfig, writeConfigFile } from '../../src/host/terminal-config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'palmpay-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,18 +37,38 @@ describe('centre specs', () => {
   });
 });
 
+describe('printer specs', () => {
+  it('auto, none, serial:PATH[@BAUD], tcp:HOST:PORT', () => {
+    expect(parsePrinter('auto')).toEqual({ kind: 'auto' });
+    expect(parsePrinter('none')).toEqual({ kind: 'none' });
+    expect(parsePrinter('serial:/dev/ttyUSB1')).toEqual({ kind: 'serial', path: '/dev/ttyUSB1' });
+    expect(parsePrinter('serial:/dev/ttyS0@9600')).toEqual({ kind: 'serial', path: '/dev/ttyS0', baudRate: 9600 });
+    expect(parsePrinter('tcp:192.168.1.50:9100')).toEqual({ kind: 'tcp', host: '192.168.1.50', port: 9100 });
+    expect(parsePrinter('tcp:[fe80::1]:9100')).toEqual({ kind: 'tcp', host: 'fe80::1', port: 9100 });
+  });
+  it('anything else is CONFIG_INVALID, naming the forms', () => {
+    for (const bad of ['', 'usb', 'serial:', 'tcp:host', 'tcp:host:0', 'tcp:host:70000', 'tcp:a b:9100', 'lp0']) {
+      expect(() => parsePrinter(bad)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/serial:PATH/) }));
+    }
+  });
+  it('the flag over the file; none by default', () => {
+    expect(resolveConfig({ printer: 'tcp:10.0.0.9:9100' }, {}).printer).toEqual({ kind: 'tcp', host: '10.0.0.9', port: 9100 });
+    expect(resolveConfig({ printer: 'tcp:10.0.0.9:9100' }, { printer: 'none' }).printer).toEqual({ kind: 'none' });
+  });
+});
+
 describe('resolveConfig', () => {
   it('--demo: the simulator and the embedded centre', () => {
-    expect(resolveConfig({}, { demo: true })).toEqual({ scanner: { kind: 'sim' }, centre: { kind: 'embedded' } });
+    expect(resolveConfig({}, { demo: true })).toEqual({ scanner: { kind: 'sim' }, centre: { kind: 'embedded' }, printer: { kind: 'none' } });
   });
   it('without --demo nothing simulated or embedded starts unless named: auto scanner, no centre until provisioned', () => {
-    expect(resolveConfig({}, {})).toEqual({ scanner: { kind: 'auto' }, centre: { kind: 'none' } });
+    expect(resolveConfig({}, {})).toEqual({ scanner: { kind: 'auto' }, centre: { kind: 'none' }, printer: { kind: 'none' } });
   });
   it('the file, and flags over it', () => {
     const file = { scanner: 'serial:/dev/ttyUSB0', centre: 'https://c.example' };
-    expect(resolveConfig(file, {})).toEqual({ scanner: { kind: 'serial', path: '/dev/ttyUSB0' }, centre: { kind: 'remote', url: 'https://c.example', insecureHttp: false } });
+    expect(resolveConfig(file, {})).toEqual({ scanner: { kind: 'serial', path: '/dev/ttyUSB0' }, centre: { kind: 'remote', url: 'https://c.example', insecureHttp: false }, printer: { kind: 'none' } });
     expect(resolveConfig(file, { scanner: 'hid:04c5:0001' }).scanner).toEqual({ kind: 'hid', usbId: '04c5:0001' });
-    expect(resolveConfig(file, { demo: true, centre: 'https://d.example' })).toEqual({ scanner: { kind: 'sim' }, centre: { kind: 'remote', url: 'https://d.example', insecureHttp: false } });
+    expect(resolveConfig(file, { demo: true, centre: 'https://d.example' })).toEqual({ scanner: { kind: 'sim' }, centre: { kind: 'remote', url: 'https://d.example', insecureHttp: false }, printer: { kind: 'none' } });
   });
 });
 

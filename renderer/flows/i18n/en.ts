@@ -34,6 +34,7 @@ export const kEn = {
   },
   receipt: {
     title: 'Receipt',
+    copy: 'COPY',
     number: 'Receipt no.',
     terminal: 'Terminal',
     time: 'Time',
@@ -64,7 +65,21 @@ export const kEn = {
       reason: 'Reason: {{reason}}',
     },
   },
-  print: { sent: 'Sent to the printer.', copySent: 'A copy, marked COPY, was sent to the printer.', again: 'Print a copy' },
+  print: {
+    sent: 'Sent to the printer.',
+    copySent: 'A copy, marked COPY, was sent to the printer.',
+    again: 'Print a copy',
+    printing: 'Printing…',
+    retry: 'Print again',
+    recorded: 'The payment is recorded; only the paper is missing.',
+    failed: {
+      'paper-out': 'The printer is out of paper. Load a new roll, then print again.',
+      'cover-open': 'The printer cover is open. Close it, then print again.',
+      'printer-offline': 'The printer is offline. Check its lights and buttons, then print again.',
+      'printer-unreachable': 'The printer does not answer. Check its cable and power, then print again.',
+      'printer-error': 'The receipt could not be printed. Print again, or call a supervisor.',
+    },
+  },
   action: { cancel: 'Back', done: 'Done', retry: 'Try again', print: 'Print receipt', next: 'Next', back: 'Back' },
   busy: {
     lookup: 'Looking up…',

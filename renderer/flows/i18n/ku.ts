@@ -35,6 +35,7 @@ export const kKu: KMessages = {
   },
   receipt: {
     title: 'Meqbûz',
+    copy: 'KOPÎ',
     number: 'Hejmara meqbûzê',
     terminal: 'Termînal',
     time: 'Dem',
@@ -65,7 +66,21 @@ export const kKu: KMessages = {
       reason: 'Sedem: {{reason}}',
     },
   },
-  print: { sent: 'Ji çaperê re hat şandin.', copySent: 'Kopiyek, bi nîşana KOPÎ, ji çaperê re hat şandin.', again: 'Kopiyekê çap bike' },
+  print: {
+    sent: 'Ji çaperê re hat şandin.',
+    copySent: 'Kopiyek, bi nîşana KOPÎ, ji çaperê re hat şandin.',
+    again: 'Kopiyekê çap bike',
+    printing: 'Tê çapkirin…',
+    retry: 'Dîsa çap bike',
+    recorded: 'Kirin hatiye tomarkirin; tenê meqbûza kaxezî kêm e.',
+    failed: {
+      'paper-out': 'Kaxeza çaperê qediya. Rûleke nû bixe, paşê dîsa çap bike.',
+      'cover-open': 'Qapaxa çaperê vekirî ye. Bigire, paşê dîsa çap bike.',
+      'printer-offline': 'Çaper ne girêdayî ye. Ronahî û bişkokên wê kontrol bike, paşê dîsa çap bike.',
+      'printer-unreachable': 'Çaper bersiv nade. Kabl û elektrîkê kontrol bike, paşê dîsa çap bike.',
+      'printer-error': 'Meqbûz nehat çapkirin. Dîsa çap bike an gazî serperişt bike.',
+    },
+  },
   action: { cancel: 'Paşve', done: 'Qediya', retry: 'Dîsa biceribîne', print: 'Meqbûzê çap bike', next: 'Pêş de', back: 'Paşve' },
   busy: {
     lookup: 'Tê gerandin…',

@@ -14,11 +14,12 @@ export function registerTerminal(program: Command): void {
     .option('--demo', 'seed a demo branch (operators, employees, a customer) into an empty data folder')
     .option('--scanner <spec>', 'auto | sim | serial:PATH | hid:VID:PID (over the data folder\'s terminal-config.json; --demo: sim)')
     .option('--centre <url>', 'the centre\'s URL, or embedded (over terminal-config.json, written at provisioning; --demo: embedded)')
+    .option('--printer <spec>', 'receipt printer with the cash drawer: auto | none | serial:PATH[@BAUD] | tcp:HOST:PORT (ESC/POS; over terminal-config.json; default none: receipts.log)')
     .option('--insecure-http', 'allow plain http to a centre that is not on this machine (shown on the status bar)')
     .option('--sim-images <dir>', 'the simulated scanner shows real palm images from this folder (CASIA layout <id>_l_940_<NN>.jpg) instead of synthetic palms')
     // Tests only (script the simulated scanner, inject faults): accepted but not shown in --help.
     .addOption(new Option('--test-hooks', 'TESTS ONLY: let the API script the simulated scanner and inject faults').hideHelp())
-    .action(async (opts: { data?: string; port: number; open: boolean; browser?: boolean; lang?: Language; demo?: boolean; testHooks?: boolean; simImages?: string; scanner?: string; centre?: string; insecureHttp?: boolean }) => {
+    .action(async (opts: { data?: string; port: number; open: boolean; browser?: boolean; lang?: Language; demo?: boolean; testHooks?: boolean; simImages?: string; scanner?: string; centre?: string; insecureHttp?: boolean; printer?: string }) => {
       const { runTerminal } = await import('../../host/terminal.ts');
       const { REPO_ROOT } = await import('../../util/repo-root.ts');
       const { palmpayVersion } = await import('../main.ts');
@@ -34,7 +35,7 @@ export function registerTerminal(program: Command): void {
         demo: Boolean(opts.demo),
         testHooks: Boolean(opts.testHooks),
         simImages: opts.simImages,
-        config: { scanner: opts.scanner, centre: opts.centre, insecureHttp: opts.insecureHttp },
+        config: { scanner: opts.scanner, centre: opts.centre, insecureHttp: opts.insecureHttp, printer: opts.printer },
         say: (line) => console.log(line),
       });
       // Pass Electron's exit code through: main() returns a CommanderError's exitCode without printing.
