@@ -4,7 +4,8 @@
 // real-time status requests (DLE EOT n) from its own state, so a test can open the cover or run it out of paper.
 // A byte it does not understand is recorded as an error: the tests fail on it rather than guess.
 import { createServer, type Server, type Socket } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { PNG } from 'pngjs';
 import { PtyPair } from '../../drivers/sim/pty.ts';
 import { SerialTransport } from '../../drivers/transport/serial.ts';
@@ -171,6 +172,7 @@ export function writePicturePng(file: string, p: MonoPicture): void {
     png.data[i * 4] = png.data[i * 4 + 1] = png.data[i * 4 + 2] = v;
     png.data[i * 4 + 3] = 255;
   }
+  mkdirSync(dirname(file), { recursive: true }); // a clean clone has no test-results/ yet
   writeFileSync(file, PNG.sync.write(png));
 }
 
