@@ -2,7 +2,7 @@
 import { DEFAULT_EXTRACT } from './config.ts';
 import { assertFrame, boxBlur, downsample, resampleArea } from './image.ts';
 import { findValleys, palmCentre, pickValleys, refineCentre, refineValley, segmentHand, traceContour } from './landmarks.ts';
-import { ftaMessage, guidanceFor, QUALITY_LIMITS, qualityScore, qualityVerdict, type CapturePurpose, type QualityLimits } from './quality.ts';
+import { cropLimits, ftaMessage, guidanceFor, QUALITY_LIMITS, qualityScore, qualityVerdict, type CapturePurpose, type QualityLimits } from './quality.ts';
 import { DEFAULT_ROI_LAYOUT, roiGeometry, sampleRoi, toFrame, type RoiLayout } from './roi.ts';
 import { CODE_COLS, encodeResponses, filterBank, gridResponses, normaliseLocal } from './features.ts';
 import { TEMPLATE_FORMAT_VERSION } from './template.ts';
@@ -124,7 +124,7 @@ export function extractRoi(crop: GreyFrame, opts: Pick<ExtractOptions, 'coder' |
   assertFrame(crop);
   const coder = opts.coder ?? DEFAULT_EXTRACT.coder;
   const params = opts.params ?? DEFAULT_EXTRACT.params;
-  const limits = opts.limits ?? QUALITY_LIMITS[opts.purpose ?? 'verify'];
+  const limits = cropLimits(opts.limits ?? QUALITY_LIMITS[opts.purpose ?? 'verify']);
   const margin = params.kernelRadius + 1;
   const size = params.roiSize + 2 * margin;
   const image = resampleArea(crop, size);

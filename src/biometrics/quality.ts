@@ -83,6 +83,15 @@ export type CapturePurpose = keyof typeof QUALITY_LIMITS;
 export const DEFAULT_QUALITY_LIMITS: QualityLimits = VERIFY_LIMITS;
 
 /**
+ * The limits that apply to a pre-cropped ROI (extractRoi): no hand, so no palm size or valley group; and no
+ * uniformity, which judges how a hand is held over a contactless sensor: the PolyU contact sensor's crops have their
+ * own fixed illumination fall-off (uniformity median 0.76, 3.5 % of a sample below the CASIA-fitted cut-off).
+ */
+export function cropLimits(l: QualityLimits): QualityLimits {
+  return { ...l, minPalmSize: 0, minPlausibility: 0, minUniformity: 0 };
+}
+
+/**
  * The first limit a capture's ROI measurements break, or null. Order: the framing (coverage, palm size, the
  * valley group), the light (exposure, then uniformity: a tilted hand is also dark and blurred on one side), then
  * detail and contrast, so each failure names the correction that fixes its cause.

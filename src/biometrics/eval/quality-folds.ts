@@ -72,6 +72,8 @@ export function heldQuality(
   base: QualityLimits,
   targets: readonly number[],
   thresholds: ReadonlyArray<readonly number[]>,
+  /** Narrows the fitted limits to those that apply (quality.ts cropLimits for pre-cropped ROIs). */
+  applies: (l: QualityLimits) => QualityLimits = (l) => l,
 ): HeldQualityReport {
   const K = thresholds.length;
   const n = samples.length;
@@ -85,7 +87,7 @@ export function heldQuality(
     folds.push({ fold: f, verify, enrol });
     samples.forEach((s, i) => {
       if (foldOf.get(s.person) !== f) return;
-      const judge = (cut: FittedCutoffs): FtaReason | null => s.earlyFailure ?? (s.measured ? qualityVerdict(s.measured, { ...base, ...cut }) : 'no-hand');
+      const judge = (cut: FittedCutoffs): FtaReason | null => s.earlyFailure ?? (s.measured ? qualityVerdict(s.measured, applies({ ...base, ...cut })) : 'no-hand');
       reason[i] = judge(verify);
       enrolReason[i] = judge(enrol);
     });

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { extract, extractRoi, type ExtractOptions, type RoiMeasurements } from '../extract.ts';
-import { QUALITY_LIMITS, qualityVerdict, type QualityLimits } from '../quality.ts';
+import { cropLimits, QUALITY_LIMITS, qualityVerdict, type QualityLimits } from '../quality.ts';
 import { ELASTIC, matchScore, RIGID } from '../match.ts';
 import type { FtaReason, GreyFrame, Template } from '../types.ts';
 import { listDataSet, loadFrame, type Sample } from './dataset.ts';
@@ -164,7 +164,8 @@ export async function extractDataSet(opts: Omit<EvalOptions, 'protocol'>): Promi
   const earlyFailures: Array<FtaReason | null> = [];
   const fails: EvalReport['fta_samples'] = [];
   // Extract with the image-quality limits off and judge the measurements afterwards, so the folds can refit them.
-  const limits = opts.extract?.limits ?? QUALITY_LIMITS.verify;
+  const configured = opts.extract?.limits ?? QUALITY_LIMITS.verify;
+  const limits = opts.roi ? cropLimits(configured) : configured;
   const measureOnly: QualityLimits = { ...limits, minRoiCoverage: 0, minMean: 0, maxMean: Infinity, maxSaturated: Infinity, minDetail: 0, minVeinContrast: 0, minUniformity: 0, minPalmSize: 0, minPlausibility: 0 };
   let extractMs = 0;
   const perturbed: PerturbedImage[] = [];
@@ -345,7 +346,7 @@ function heldOut(set: ExtractedSet, trials: ReturnType<typeof buildTrials>, targ
   const foldOf = assignFolds(trials.people, cv.folds ?? DEFAULT_FOLDS, cv.seed ?? 1);
   const thresholds = h.fold_details.map((d) => d.thresholds.map((t) => t.threshold));
   const samples = set.samples.map((s, i) => ({ person: s.identity, measured: set.measured[i]!, earlyFailure: set.earlyFailures[i]! }));
-  return { ...h, quality: heldQuality(samples, foldOf, set.dist, set.limits, targets, thresholds) };
+  return { ...h, quality: heldQuality(samples, foldOf, set.dist, set.limits, targets, thresholds, set.roi ? cropLimits : undefined) };
 }
 
 function writePng(path: string, f: GreyFrame): void {
