@@ -188,9 +188,10 @@ export async function extractDataSet(opts: Omit<EvalOptions, 'protocol'>): Promi
     if (warp) {
       // Diagnostics: the unwarped image's ROI carried through the known warp is the ROI a perfect landmark
       // stage would find; compare each stage against it.
-      const ref = extract(original, { ...opts.extract, hand: s.hand });
+      // Geometry diagnostics: judged without the image-quality limits, like the main extraction.
+      const ref = extract(original, { ...opts.extract, limits: measureOnly, hand: s.hand });
       if (!ref.ok) unwarpedFails++;
-      const exact = ref.ok ? extract(frame, { ...opts.extract, hand: s.hand, geometry: warpGeometry(ref.geometry, warp) }) : null;
+      const exact = ref.ok ? extract(frame, { ...opts.extract, limits: measureOnly, hand: s.hand, geometry: warpGeometry(ref.geometry, warp) }) : null;
       const e = ref.ok && r.ok ? geometryError(ref.geometry, r.geometry, warp) : null;
       perturbed.push({
         sample: s.sample,
