@@ -25,9 +25,9 @@ export function devDataPresent(dir = DEV_DATA_DIR): boolean {
 
 /**
  * Image-quality gates are the recogniser's business (and still being tuned): identification is calibrated and
- * tested on every palm the extractor can code, so sharpness and contrast do not gate here. Geometry still does.
+ * tested on every palm the extractor can code, so detail, contrast, uniformity, palm size and valley plausibility do not gate here. Geometry still does.
  */
-export const DEV_LIMITS: QualityLimits = { ...DEFAULT_QUALITY_LIMITS, minSharpness: 0, minVeinContrast: 0, minMean: 0, maxMean: 255, maxSaturated: 1 };
+export const DEV_LIMITS: QualityLimits = { ...DEFAULT_QUALITY_LIMITS, minDetail: 0, minVeinContrast: 0, minUniformity: 0, minPalmSize: 0, minPlausibility: 0, minMean: 0, maxMean: 255, maxSaturated: 1 };
 
 /** Every dev image, extracted. Skips 001_l_940_03 (byte-identical to _02, see the data README). */
 export function loadDevSamples(dir = DEV_DATA_DIR, onProgress?: (done: number, total: number) => void, limits = DEV_LIMITS): DevSample[] {

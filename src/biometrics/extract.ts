@@ -3,7 +3,7 @@ import { DEFAULT_EXTRACT } from './config.ts';
 import { assertFrame, boxBlur, downsample, resampleArea } from './image.ts';
 import { palmCentre, refineCentre, segmentHand, traceContour } from './landmarks.ts';
 import { findValleys, pickValleys, refineValley } from './valleys.ts';
-import { DEFAULT_QUALITY_LIMITS, ftaMessage, guidanceFor, ramp, type QualityLimits } from './quality.ts';
+import { cropLimits, ftaMessage, guidanceFor, QUALITY_LIMITS, qualityScore, qualityVerdict, type CapturePurpose, type QualityLimits } from './quality.ts';
 import { DEFAULT_ROI_LAYOUT, roiGeometry, sampleRoi, toFrame, type RoiLayout } from './roi.ts';
 import { CODE_COLS, encodeResponses, filterBank, gridResponses, normaliseLocal } from './features.ts';
 import { TEMPLATE_FORMAT_VERSION } from './template.ts';
@@ -14,6 +14,9 @@ export interface ExtractOptions {
   params?: CoderParams;
   hand?: Hand;
   layout?: RoiLayout;
+  /** Which quality limits apply (QUALITY_LIMITS): enrolment is stricter than verification. Default 'verify'. */
+  purpose?: CapturePurpose;
+  /** Explicit limits (overrides `purpose`): evaluation and tests. */
   limits?: QualityLimits;
   /** Return the ROI image (8-bit, normalised for viewing) in the result, for dumps. */
   wantRoi?: boolean;
@@ -23,12 +26,28 @@ export interface ExtractOptions {
   onMeasure?: (m: RoiMeasurements) => void;
 }
 
+/** Raw quality measurements of one capture (quality.ts turns them into limits, a score and a reason). */
 export interface RoiMeasurements {
+  /** Fraction of the inner ROI on the hand and inside the frame. */
   coverage: number;
+  /** Mean grey level of the ROI (0–255) and the fraction of saturated pixels. */
   mean: number;
   saturated: number;
+  /** Finest detail, mean |I − 3×3 mean| relative to the level: mostly sensor noise (reported, not a limit). */
   sharpness: number;
+  /** The 3×3 − 9×9 band relative to the level. */
   contrast: number;
+  /**
+   * Vein detail at the coder's own scale: RMS response of the coder's Gabor filters (its wavelength and
+   * orientations) on the raw ROI, relative to the level. Blur removes it; noise barely adds to it.
+   */
+  detail: number;
+  /** Lighting uniformity: darkest over brightest mean of the ROI's four quadrants (1 = even; a tilted hand is dark on one side). */
+  uniformity: number;
+  /** ROI side in frame pixels over the frame's shorter side (how large the palm is in the frame; 1 for pre-cropped ROIs). */
+  palmSize: number;
+  /** Plausibility of the finger-valley group in [0, 1] (evenness, straightness, finger length; 1 for pre-cropped ROIs). */
+  plausibility: number;
 }
 
 /** Width of the small image used for segmentation and landmarks. */
@@ -38,7 +57,7 @@ export function extract(frame: GreyFrame, opts: ExtractOptions = {}): ExtractRes
   assertFrame(frame);
   const coder = opts.coder ?? DEFAULT_EXTRACT.coder;
   const params = opts.params ?? DEFAULT_EXTRACT.params;
-  const limits = opts.limits ?? DEFAULT_QUALITY_LIMITS;
+  const limits = opts.limits ?? QUALITY_LIMITS[opts.purpose ?? 'verify'];
   const hand = opts.hand ?? 'unknown';
 
   const scale = Math.max(1, Math.round(frame.width / SMALL_WIDTH));
@@ -68,24 +87,14 @@ export function extract(frame: GreyFrame, opts: ExtractOptions = {}): ExtractRes
   const geometry = opts.geometry ?? roiGeometry({ a: refine(pair.a), b: refine(pair.b) }, centre, scale, opts.layout ?? DEFAULT_ROI_LAYOUT);
   const margin = params.kernelRadius + 1;
   const roi = sampleRoi(frame, geometry, params.roiSize, margin, hm, scale);
-  const m = measure(roi.image, roi.valid, roi.size, margin);
+  const palmSize = geometry.side / Math.min(frame.width, frame.height);
+  const m = measure(roi.image, roi.valid, roi.size, margin, params, { palmSize, plausibility: pair.plausibility });
   if (opts.onMeasure) opts.onMeasure(m);
-  const quality: Quality = {
-    handArea: ramp(areaFrac, limits.minHandArea, limits.minHandArea * 2),
-    landmarks: pair.plausibility,
-    exposure: Math.min(ramp(m.mean, limits.minMean, limits.minMean + 30), ramp(m.mean, limits.maxMean, limits.maxMean - 30), ramp(m.saturated, limits.maxSaturated, 0)),
-    sharpness: ramp(m.sharpness, limits.minSharpness, limits.minSharpness * 2),
-    veinContrast: ramp(m.contrast, limits.minVeinContrast, limits.minVeinContrast * 3),
-    score: 0,
-  };
-  quality.score = Math.min(quality.handArea, quality.exposure, quality.sharpness, quality.veinContrast) * (0.5 + 0.5 * quality.landmarks);
+  const quality = qualityScore(m, limits, areaFrac);
   const view = opts.wantRoi ? roiView(roi.image, roi.size, margin) : undefined;
   const extra = { quality, geometry, ...(view ? { roi: view } : {}) };
-  if (m.coverage < limits.minRoiCoverage) return fail('hand-partial', extra);
-  if (m.mean < limits.minMean) return fail('too-dark', extra);
-  if (m.mean > limits.maxMean || m.saturated > limits.maxSaturated) return fail('too-bright', extra);
-  if (m.sharpness < limits.minSharpness) return fail('blurred', extra);
-  if (m.contrast < limits.minVeinContrast) return fail('low-contrast', extra);
+  const verdict = qualityVerdict(m, limits);
+  if (verdict) return fail(verdict, extra);
 
   const code = codeRoi(roi.image, roi.valid, roi.size, margin, coder, params);
   return {
@@ -112,31 +121,20 @@ function codeRoi(image: Float32Array, valid: Uint8Array, size: number, margin: n
  * central (roiSize / (roiSize + 2 · margin)) part. Exposure, sharpness and vein contrast are checked as in
  * extract(); hand size, landmarks and coverage do not apply.
  */
-export function extractRoi(crop: GreyFrame, opts: Pick<ExtractOptions, 'coder' | 'params' | 'hand' | 'limits' | 'onMeasure'> = {}): ExtractResult {
+export function extractRoi(crop: GreyFrame, opts: Pick<ExtractOptions, 'coder' | 'params' | 'hand' | 'purpose' | 'limits' | 'onMeasure'> = {}): ExtractResult {
   assertFrame(crop);
   const coder = opts.coder ?? DEFAULT_EXTRACT.coder;
   const params = opts.params ?? DEFAULT_EXTRACT.params;
-  const limits = opts.limits ?? DEFAULT_QUALITY_LIMITS;
+  const limits = cropLimits(opts.limits ?? QUALITY_LIMITS[opts.purpose ?? 'verify']);
   const margin = params.kernelRadius + 1;
   const size = params.roiSize + 2 * margin;
   const image = resampleArea(crop, size);
   const valid = new Uint8Array(size * size).fill(1);
-  const m = measure(image, valid, size, margin);
+  const m = measure(image, valid, size, margin, params, { palmSize: 1, plausibility: 1 });
   if (opts.onMeasure) opts.onMeasure(m);
-  const quality: Quality = {
-    handArea: 1,
-    landmarks: 1,
-    exposure: Math.min(ramp(m.mean, limits.minMean, limits.minMean + 30), ramp(m.mean, limits.maxMean, limits.maxMean - 30), ramp(m.saturated, limits.maxSaturated, 0)),
-    sharpness: ramp(m.sharpness, limits.minSharpness, limits.minSharpness * 2),
-    veinContrast: ramp(m.contrast, limits.minVeinContrast, limits.minVeinContrast * 3),
-    score: 0,
-  };
-  quality.score = Math.min(quality.exposure, quality.sharpness, quality.veinContrast);
-  const fail = (reason: FtaReason): ExtractResult => ({ ok: false, reason, guidance: guidanceFor(reason), message: ftaMessage(reason), quality });
-  if (m.mean < limits.minMean) return fail('too-dark');
-  if (m.mean > limits.maxMean || m.saturated > limits.maxSaturated) return fail('too-bright');
-  if (m.sharpness < limits.minSharpness) return fail('blurred');
-  if (m.contrast < limits.minVeinContrast) return fail('low-contrast');
+  const quality = qualityScore(m, limits, null);
+  const verdict = qualityVerdict(m, limits);
+  if (verdict) return { ok: false, reason: verdict, guidance: guidanceFor(verdict), message: ftaMessage(verdict), quality };
   const code = codeRoi(image, valid, size, margin, coder, params);
   return {
     ok: true,
@@ -148,12 +146,15 @@ export function extractRoi(crop: GreyFrame, opts: Pick<ExtractOptions, 'coder' |
 }
 
 /**
- * Raw measurements on the inner ROI: coverage, exposure, sharpness (finest detail, |I − 3×3 mean|, relative to the
- * mean level), vein contrast (the 3×3 − 9×9 band, relative to the mean level).
+ * Raw measurements on the inner ROI: coverage, exposure, finest detail (noise), vein contrast, vein detail at the
+ * coder's scale and lighting uniformity. `palmSize` and `plausibility` come from the landmarks (the caller's).
  */
-export function measure(img: Float32Array, valid: Uint8Array, size: number, margin: number): RoiMeasurements {
+export function measure(img: Float32Array, valid: Uint8Array, size: number, margin: number, params: CoderParams, landmarks: { palmSize: number; plausibility: number }): RoiMeasurements {
   const fine = boxBlur(img, size, size, 1);
   const coarse = boxBlur(img, size, size, 4);
+  const half = size >> 1;
+  const qSum = [0, 0, 0, 0];
+  const qN = [0, 0, 0, 0];
   let n = 0;
   let cov = 0;
   let sum = 0;
@@ -167,33 +168,61 @@ export function measure(img: Float32Array, valid: Uint8Array, size: number, marg
       if (!valid[i]) continue;
       cov++;
       sum += img[i]!;
+      const q = (y < half ? 0 : 2) + (x < half ? 0 : 1);
+      qSum[q]! += img[i]!;
+      qN[q]!++;
       if (img[i]! >= 250) sat++;
       eFine += Math.abs(img[i]! - fine[i]!);
       eBand += Math.abs(fine[i]! - coarse[i]!);
     }
   }
   const mean = cov ? sum / cov : 0;
+  // Quadrants with at least a quarter of their pixels on the hand (coverage judges the rest).
+  const quadrantMeans = qSum.flatMap((s, q) => (qN[q]! >= (n / 4) * 0.25 ? [s / qN[q]!] : []));
+  const brightest = Math.max(...quadrantMeans);
   return {
     coverage: cov / n,
     mean,
     saturated: cov ? sat / cov : 1,
     sharpness: cov && mean > 0 ? eFine / cov / mean : 0,
     contrast: cov && mean > 0 ? eBand / cov / mean : 0,
+    detail: mean > 0 ? veinDetail(img, valid, size, margin, params) / mean : 0,
+    uniformity: quadrantMeans.length && brightest > 0 ? Math.min(...quadrantMeans) / brightest : 0,
+    ...landmarks,
   };
 }
 
+/** Cells of the coarse grid on which vein detail is measured (every other code cell: a quarter of the coder's cost). */
+const DETAIL_GRID = CODE_COLS / 2;
+
+/** RMS of the coder's filter responses on the raw ROI over the valid cells of a 16 × 16 grid (grey levels). */
+function veinDetail(img: Float32Array, valid: Uint8Array, size: number, margin: number, params: CoderParams): number {
+  const bank = filterBank(params);
+  const resp = gridResponses(img, size, margin, bank, DETAIL_GRID, DETAIL_GRID);
+  const cells = cellMask(valid, size, margin, params, DETAIL_GRID, DETAIL_GRID);
+  const n = params.orientations;
+  let acc = 0;
+  let count = 0;
+  for (let c = 0; c < cells.length; c++) {
+    if (!cells[c]) continue;
+    for (let k = 0; k < n; k++) acc += resp[c * n + k]! ** 2;
+    count += n;
+  }
+  return count ? Math.sqrt(acc / count) : 0;
+}
+
 /** A cell is valid when the whole central part of its filter support lies on the hand. */
-function cellMask(valid: Uint8Array, size: number, margin: number, params: CoderParams, rows: number): Uint8Array {
-  const stride = params.roiSize / CODE_COLS;
+function cellMask(valid: Uint8Array, size: number, margin: number, params: CoderParams, rows: number, cols = CODE_COLS): Uint8Array {
+  const stride = params.roiSize / cols;
   const h = Math.max(1, Math.round(params.kernelRadius / 2));
-  const out = new Uint8Array(rows * CODE_COLS);
+  const out = new Uint8Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     const cy = margin + Math.floor(stride * r + stride / 2);
-    for (let c = 0; c < CODE_COLS; c++) {
+    for (let c = 0; c < cols; c++) {
       const cx = margin + Math.floor(stride * c + stride / 2);
       let ok = 1;
       for (let y = cy - h; y <= cy + h && ok; y += h) for (let x = cx - h; x <= cx + h && ok; x += h) ok = valid[y * size + x]!;
-      out[r * CODE_COLS + c] = ok;
+      out[r * cols + c] = ok;
     }
   }
   return out;

@@ -87,8 +87,10 @@ export type FtaReason =
   | 'too-close' // hand too large: move back
   | 'too-dark'
   | 'too-bright'
-  | 'blurred'
-  | 'low-contrast';
+  | 'blurred' // little vein detail at the coder's wavelength: hold still
+  | 'low-contrast'
+  | 'uneven-light' // one side of the palm dark (a tilted hand): hold flat
+  | 'palm-small'; // the palm fills too little of the frame for vein detail: move closer
 
 /**
  * What the person should do after a failed capture: one code per kind of correction, for the screens to show

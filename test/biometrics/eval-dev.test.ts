@@ -112,7 +112,9 @@ describe.skipIf(!present)('dev data with every image turned by up to ±30° and 
 
   it('all pairs: accuracy as without the warp (EER ≤ 1 %, FNMR ≤ 5 % at FMR 0.01 %, rank-1 ≥ 99 %)', () => {
     const r = evaluateProtocol(set, 'all-pairs');
-    expect(r.fta).toBeLessThanOrEqual(0.01);
+    // Issue 19's FTA floor (2 %): the valley-plausibility cut-off rejects 022_l_940_06 and 023_l_940_01 (nearly
+    // closed fingers) warped or not.
+    expect(r.fta).toBeLessThanOrEqual(0.02);
     expect(r.eer).toBeLessThanOrEqual(0.01);
     expect(r.fnmr_at_fmr.find((q) => q.fmr === 1e-4)!.fnmr).toBeLessThanOrEqual(0.05);
     expect(r.identification.rank1).toBeGreaterThanOrEqual(0.99);

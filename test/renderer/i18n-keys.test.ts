@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { resources } from '../../renderer/i18n/index.ts';
 import { oneOf, receiptLineKey } from '../../renderer/flows/i18n/keys.ts';
 import { kEn } from '../../renderer/flows/i18n/en.ts';
+import { FTA_REASONS } from '../../src/biometrics/quality.ts';
 
 const leaves = (o: object, prefix = ''): Array<[string, string]> =>
   Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' ? leaves(v as object, `${prefix}${k}.`) : [[`${prefix}${k}`, String(v)] as [string, string]]));
@@ -33,6 +34,12 @@ describe('translation keys', () => {
         expect(params(text), `${lng} ${key}`).toEqual(params(en.get(key)!));
       }
     }
+  });
+
+  it('every failure-to-acquire reason of the extractor has its own recapture message on screen', () => {
+    // The palm panel shows k.fta.<reason> (renderer/flows/parts.tsx); a reason without one would fall back to "other".
+    expect(FTA_REASONS.length).toBeGreaterThanOrEqual(11);
+    for (const reason of FTA_REASONS) expect(oneOf(kEn.fta, reason), reason).toBe(true);
   });
 
   it('codes from the wire become keys only when the catalogue has them', () => {

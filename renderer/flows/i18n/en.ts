@@ -13,6 +13,8 @@ export const kEn = {
     'too-bright': 'Too bright: shade the scanner from the sun.',
     blurred: 'Blurred: hold the hand still.',
     'low-contrast': 'Veins not clear: warm the hand and try again.',
+    'uneven-light': 'One side of the palm is dark: hold the hand flat, parallel to the scanner.',
+    'palm-small': 'The palm looks too small: move the hand closer to the scanner.',
     'scanner-error': 'The scanner did not answer. Check its cable; trying again…',
     other: 'That capture was not usable. Lay the palm again.',
   },

@@ -14,6 +14,8 @@ export const kKu: KMessages = {
     'too-bright': 'Pir ronî ye: skanerê ji rojê biparêze.',
     blurred: 'Ne zelal e: dest bêlive bihêle.',
     'low-contrast': 'Damar ne zelal in: destê xwe germ bike û dîsa biceribîne.',
+    'uneven-light': 'Aliyek ji kefê tarî ye: destê xwe rast û paralelî skanerê bigire.',
+    'palm-small': 'Kef pir biçûk xuya dike: destê xwe nêzîkî skanerê bike.',
     'scanner-error': 'Skaner bersiv nade. Kabloyê kontrol bike; dîsa tê ceribandin…',
     other: 'Ev wêne ne bi kêr hat. Kefa destê xwe dîsa deyne.',
   },

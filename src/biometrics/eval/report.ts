@@ -2,6 +2,10 @@
 import type { EvalReport } from './runner.ts';
 
 const pct = (v: number): string => `${(v * 100).toFixed(3)} %`;
+const byCause = (m: Partial<Record<string, number>>): string => {
+  const e = Object.entries(m);
+  return e.length ? `: ${e.map(([k, v]) => `${k} ${v}`).join(', ')}` : '';
+};
 
 export function formatReport(r: EvalReport): string {
   const lines = [
@@ -11,7 +15,7 @@ export function formatReport(r: EvalReport): string {
     `probed      ${r.probed}`,
     `comparisons ${r.genuine_comparisons} genuine, ${r.impostor_comparisons} impostor`,
     `FTE         ${pct(r.fte)} (${r.fte_count} identities)`,
-    `FTA         ${pct(r.fta)} (${r.fta_count} images${r.fta_samples.length ? ': ' + r.fta_samples.map((f) => `${f.sample} ${f.reason}`).join(', ') : ''})`,
+    `FTA         ${pct(r.fta)} (${r.fta_count} images${r.fta_samples.length ? ': ' + r.fta_samples.map((f) => `${f.sample} ${f.reason}`).join(', ') : ''}) at the configured verification limits${byCause(r.fta_by_reason)}`,
     `GFNMR       ${r.generalised_fnmr_at_fmr.map((g) => `${pct(g.gfnmr)} at FMR ${pct(g.fmr)}`).join(', ')} (generalised: FTA counted as non-match)`,
     `EER         ${pct(r.eer)} (threshold ${r.eer_threshold.toFixed(4)})`,
     ...r.fnmr_at_fmr.map(
@@ -33,7 +37,9 @@ export function formatReport(r: EvalReport): string {
       ...h.fnmr_at_fmr.map(
         (p) => `  FNMR        ${ci(p.fnmr)} at target FMR ${pct(p.target_fmr)} (held FMR ${pct(p.fmr)}, ${p.false_matches} false matches; thresholds ${p.thresholds.map((t) => t.toFixed(4)).join(' / ')})`,
       ),
-      `  GFNMR       ${h.fnmr_at_fmr.map((p) => `${pct(r.fta + (1 - r.fta) * p.fnmr.value)} @ ${pct(p.target_fmr)}`).join(', ')} (held FNMR with this run's FTA ${pct(r.fta)} counted as non-matches)`,
+      `  FTA         ${pct(h.quality.fta)} (${h.quality.fta_count} of ${h.quality.captures} held captures at their fold's fitted verification cut-offs${byCause(h.quality.fta_by_reason)}); at the enrolment cut-offs ${pct(h.quality.enrol_fta)}${byCause(h.quality.enrol_fta_by_reason)}`,
+      `  GFNMR       ${h.quality.fnmr_at_fmr.map((p) => `${pct(p.gfnmr)} (FNMR ${pct(p.fnmr)}) @ ${pct(p.target_fmr)}`).join(', ')} (generalised, ISO/IEC 19795-1: held FTA counted as non-match; FNMR over ${h.quality.genuine_pairs} genuine capture pairs acquired at the fold cut-offs)`,
+      `  cut-offs    ${h.quality.folds.map((f) => Object.entries(f.verify).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')).join(' | ')} (verification, per fold)`,
       `  tail model  predicted FMR ${pct(h.impostor_tail_check.predicted_fmr)} vs measured ${pct(h.impostor_tail_check.measured_fmr)} at the strictest fitted threshold`,
       `  rank-1      ${ci(h.identification.rank1)} (${h.identification.searches} searches; ${h.identification.gallery})`,
       `  FNIR        ${ci(h.identification.fnir_at_fpir)} at FPIR ${pct(h.identification.fpir_target)} (held FPIR ${pct(h.identification.fpir_measured)}, ${h.identification.nonmated_searches} non-mated searches)`,

@@ -3,14 +3,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { extract, extractRoi, type ExtractOptions } from '../extract.ts';
+import { extract, extractRoi, type ExtractOptions, type RoiMeasurements } from '../extract.ts';
+import { cropLimits, QUALITY_LIMITS, qualityVerdict, type QualityLimits } from '../quality.ts';
 import { ELASTIC, matchScore, RIGID } from '../match.ts';
 import type { FtaReason, GreyFrame, Template } from '../types.ts';
 import { listDataSet, loadFrame, type Sample } from './dataset.ts';
 import { drawSimilarity, geometryError, warpGeometry, warpSimilarity, type PerturbSpec } from './perturb.ts';
 import { identification, verification, type IdentificationResult, type Search, type VerificationResult } from './metrics.ts';
 import { buildTrials, type Protocol } from './trials.ts';
-import { crossValidate, type CrossValOptions, type CrossValReport } from './folds.ts';
+import { assignFolds, crossValidate, DEFAULT_FOLDS, type CrossValOptions, type CrossValReport } from './folds.ts';
+import { heldQuality, type HeldQualityReport } from './quality-folds.ts';
 
 export type { Protocol } from './trials.ts';
 
@@ -62,7 +64,7 @@ export interface EvalReport {
   /** Present when the images were warped (--perturb): the warp and how each stage's output moved. */
   perturbation?: PerturbationReport;
   /** Present with --folds: the held-fold figures (the ones to quote), see folds.ts. */
-  held_out?: CrossValReport;
+  held_out?: CrossValReport & { quality: HeldQualityReport };
 }
 
 /** Summary of a quantity over the images: median, 95th percentile, largest. */
@@ -118,8 +120,15 @@ export interface ExtractedSet {
   layout: string;
   samples: Sample[];
   duplicates: Array<{ kept: string; dropped: string }>;
+  /** `template` is null where the capture failed to acquire at `limits`. */
   extracted: Extracted[];
   fails: EvalReport['fta_samples'];
+  /** The quality limits the FTA above was judged at (the production verification limits unless told). */
+  limits: QualityLimits;
+  /** Each sample's ROI measurements (null: failed before its ROI was measured) and that early failure. */
+  measured: Array<RoiMeasurements | null>;
+  earlyFailures: Array<FtaReason | null>;
+  /** Capture × capture distances over every capture that could be coded, whatever its quality (1 otherwise). */
   dist: Float32Array;
   extractMs: number;
   /** Pre-cropped ROIs (--roi): no landmark step. */
@@ -150,7 +159,14 @@ export async function extractDataSet(opts: Omit<EvalOptions, 'protocol'>): Promi
   const kept = opts.identities ? new Set([...new Set(ds.samples.map((x) => x.identity))].sort().slice(0, opts.identities)) : null;
   const samples = kept ? ds.samples.filter((x) => kept.has(x.identity)) : ds.samples;
   const extracted: Extracted[] = [];
+  const coded: Array<Template | null> = [];
+  const measured: Array<RoiMeasurements | null> = [];
+  const earlyFailures: Array<FtaReason | null> = [];
   const fails: EvalReport['fta_samples'] = [];
+  // Extract with the image-quality limits off and judge the measurements afterwards, so the folds can refit them.
+  const configured = opts.extract?.limits ?? QUALITY_LIMITS.verify;
+  const limits = opts.roi ? cropLimits(configured) : configured;
+  const measureOnly: QualityLimits = { ...limits, minRoiCoverage: 0, minMean: 0, maxMean: Infinity, maxSaturated: Infinity, minDetail: 0, minVeinContrast: 0, minUniformity: 0, minPalmSize: 0, minPlausibility: 0 };
   let extractMs = 0;
   const perturbed: PerturbedImage[] = [];
   let unwarpedFails = 0;
@@ -160,15 +176,22 @@ export async function extractDataSet(opts: Omit<EvalOptions, 'protocol'>): Promi
     const original = loadFrame(s.path);
     const warp = opts.perturb ? drawSimilarity(opts.perturb, `${s.identity}/${s.sample}`, original.width, original.height) : null;
     const frame = warp ? warpSimilarity(original, warp) : original;
+    let m: RoiMeasurements | null = null;
+    const onMeasure = (x: RoiMeasurements): void => void (m = x);
     const t0 = performance.now();
-    const r = opts.roi ? extractRoi(frame, { ...opts.extract, hand: s.hand }) : extract(frame, { ...opts.extract, hand: s.hand, wantRoi: !!opts.dumpRoi });
+    const r = opts.roi ? extractRoi(frame, { ...opts.extract, limits: measureOnly, hand: s.hand, onMeasure }) : extract(frame, { ...opts.extract, limits: measureOnly, hand: s.hand, wantRoi: !!opts.dumpRoi, onMeasure });
     extractMs += performance.now() - t0;
+    measured.push(m);
+    earlyFailures.push(r.ok ? null : r.reason);
+    coded.push(r.ok ? r.template : null);
+    const verdict = r.ok ? qualityVerdict(m!, limits) : r.reason;
     if (warp) {
       // Diagnostics: the unwarped image's ROI carried through the known warp is the ROI a perfect landmark
       // stage would find; compare each stage against it.
-      const ref = extract(original, { ...opts.extract, hand: s.hand });
+      // Geometry diagnostics: judged without the image-quality limits, like the main extraction.
+      const ref = extract(original, { ...opts.extract, limits: measureOnly, hand: s.hand });
       if (!ref.ok) unwarpedFails++;
-      const exact = ref.ok ? extract(frame, { ...opts.extract, hand: s.hand, geometry: warpGeometry(ref.geometry, warp) }) : null;
+      const exact = ref.ok ? extract(frame, { ...opts.extract, limits: measureOnly, hand: s.hand, geometry: warpGeometry(ref.geometry, warp) }) : null;
       const e = ref.ok && r.ok ? geometryError(ref.geometry, r.geometry, warp) : null;
       perturbed.push({
         sample: s.sample,
@@ -182,12 +205,12 @@ export async function extractDataSet(opts: Omit<EvalOptions, 'protocol'>): Promi
         self_distance_exact_roi: ref.ok && exact?.ok ? matchScore(ref.template, exact.template) : null,
       });
     }
-    if (r.ok) extracted.push({ sample: s, template: r.template });
+    if (r.ok && !verdict) extracted.push({ sample: s, template: r.template });
     else {
       extracted.push({ sample: s, template: null });
-      fails.push({ sample: s.sample, reason: r.reason });
+      fails.push({ sample: s.sample, reason: verdict! });
     }
-    if (opts.dumpRoi && r.roi && r.roi.width > 0) writePng(join(opts.dumpRoi, `${s.identity}__${s.sample}${r.ok ? '' : '_FTA'}.png`), r.roi);
+    if (opts.dumpRoi && r.roi && r.roi.width > 0) writePng(join(opts.dumpRoi, `${s.identity}__${s.sample}${verdict ? '_FTA' : ''}.png`), r.roi);
     opts.onProgress?.('extract', i + 1, samples.length);
     if (i % 10 === 9) await new Promise((res) => setImmediate(res)); // let the progress bar draw
   }
@@ -198,9 +221,9 @@ export async function extractDataSet(opts: Omit<EvalOptions, 'protocol'>): Promi
   const total = (n * (n - 1)) / 2;
   let done = 0;
   for (let i = 0; i < n; i++) {
-    const a = extracted[i]!.template;
+    const a = coded[i]!;
     for (let j = i + 1; j < n; j++) {
-      const b = extracted[j]!.template;
+      const b = coded[j]!;
       const d = a && b ? score(a, b) : 1;
       dist[i * n + j] = d;
       dist[j * n + i] = d;
@@ -211,7 +234,7 @@ export async function extractDataSet(opts: Omit<EvalOptions, 'protocol'>): Promi
   }
   const perturbation = opts.perturb ? summarisePerturbation(opts.perturb, perturbed, unwarpedFails) : undefined;
   const matcher = opts.matcher ? { matcher: opts.matcher.name, matcherChosenOn: opts.matcher.chosenOn } : { matcher: EVAL_MATCHERS.elastic.name, matcherChosenOn: EVAL_MATCHERS.elastic.chosenOn };
-  return { data: opts.data, layout: ds.layout, samples, duplicates: ds.duplicates, extracted, fails, dist, extractMs: extractMs / Math.max(1, n), roi: !!opts.roi, ...matcher, ...(perturbation ? { perturbation } : {}) };
+  return { data: opts.data, layout: ds.layout, samples, duplicates: ds.duplicates, extracted, fails, limits, measured, earlyFailures, dist, extractMs: extractMs / Math.max(1, n), roi: !!opts.roi, ...matcher, ...(perturbation ? { perturbation } : {}) };
 }
 
 function spread(values: Array<number | null>, f: (v: number) => number = (v) => v): Spread {
@@ -248,7 +271,8 @@ function withFixedSettings(h: CrossValReport, set: ExtractedSet): CrossValReport
   const coder = t ? `${t.coder}, λ ${t.coderParams.wavelength10 / 10} px, ${t.coderParams.orientations} orientations, ROI ${t.coderParams.roiSize} px` : 'coder';
   const fixed = [
     { setting: `${coder}; ${set.roi ? 'each pre-cropped ROI resampled whole to the ROI plus the filter margin (its central part coded)' : 'ROI layout (1.4 R square, 0.15 R below the valleys)'}; ±4-cell shift search, 35 % overlap`, chosen_on: 'all 50 CASIA-940 dev identities (when the recogniser and its 1:N search were built, before this protocol existed): NOT held out' },
-    { setting: 'quality limits (failure to acquire)', chosen_on: 'outside the range of all 299 CASIA-940 dev frames (when the recogniser was first built): NOT held out' },
+    { setting: 'quality cut-offs on vein detail, lighting uniformity, palm size and valley plausibility (held FTA and GFNMR below)', chosen_on: 'for each held fold, the other folds\' captures (quality-folds.ts rule, fixed before fitting)' },
+    { setting: 'quality limits on hand area, coverage, exposure and vein contrast', chosen_on: 'outside the range of all 299 CASIA-940 dev frames (when the recogniser was first built): NOT held out' },
     { setting: `matcher: ${set.matcher}`, chosen_on: set.matcherChosenOn },
   ];
   return { ...h, settings: [...h.settings, ...fixed] };
@@ -313,8 +337,17 @@ export function evaluateProtocol(set: ExtractedSet, protocol: Protocol, cv?: Cro
     extract_ms_mean: set.extractMs,
     verification: v,
     ...(set.perturbation ? { perturbation: set.perturbation } : {}),
-    ...(cv ? { held_out: withFixedSettings(crossValidate(trials, { fmrTargets: targets, ...cv }), set) } : {}),
+    ...(cv ? { held_out: heldOut(set, trials, targets, cv) } : {}),
   };
+}
+
+/** The held-fold figures: thresholds (folds.ts) and the quality cut-offs with FTA and GFNMR (quality-folds.ts), on the same folds. */
+function heldOut(set: ExtractedSet, trials: ReturnType<typeof buildTrials>, targets: number[], cv: CrossValOptions): CrossValReport & { quality: HeldQualityReport } {
+  const h = withFixedSettings(crossValidate(trials, { fmrTargets: targets, ...cv }), set);
+  const foldOf = assignFolds(trials.people, cv.folds ?? DEFAULT_FOLDS, cv.seed ?? 1);
+  const thresholds = h.fold_details.map((d) => d.thresholds.map((t) => t.threshold));
+  const samples = set.samples.map((s, i) => ({ person: s.identity, measured: set.measured[i]!, earlyFailure: set.earlyFailures[i]! }));
+  return { ...h, quality: heldQuality(samples, foldOf, set.dist, set.limits, targets, thresholds, set.roi ? cropLimits : undefined) };
 }
 
 function writePng(path: string, f: GreyFrame): void {

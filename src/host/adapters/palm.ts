@@ -23,9 +23,12 @@ export function distanceHint(mm: number): PlacementEvent & { type: 'scanner.dist
   return { type: 'scanner.distance', distance: mm <= 0 ? 'unknown' : mm < NEAR_MM ? 'farther' : mm > FAR_MM ? 'closer' : 'ok' };
 }
 
-/** One frame → template, or the extractor's failure-to-acquire reason (shown as placement guidance). */
-export function templateFromFrame(frame: GreyFrame, hand: Hand = 'unknown'): PalmRead<Template> {
-  const r = extract(frame, { hand });
+/**
+ * One frame → template, or the extractor's failure-to-acquire reason (shown as placement guidance). Enrolment
+ * captures meet the stricter enrolment quality limits.
+ */
+export function templateFromFrame(frame: GreyFrame, hand: Hand = 'unknown', purpose: 'enrol' | 'verify' = 'verify'): PalmRead<Template> {
+  const r = extract(frame, { hand, purpose });
   if (!r.ok) return { ok: false, reason: r.reason, quality: r.quality?.score ?? 0 };
   return { ok: true, template: r.template, quality: r.quality.score };
 }
@@ -54,17 +57,18 @@ export class ScannerPalmReader implements PalmReader<Template> {
 
   /** One read at a time: the scanner runs one exchange at a time, and two screens wait their turn. */
   read(opts: { purpose: 'identify' | 'verify' | 'enrol'; hand?: EnrolHand; signal: AbortSignal }): Promise<PalmRead<Template>> {
-    const run = this.chain.then(() => this.readOnce(opts.signal, opts.purpose === 'enrol' && opts.hand ? opts.hand : 'unknown'));
+    const enrol = opts.purpose === 'enrol';
+    const run = this.chain.then(() => this.readOnce(opts.signal, enrol && opts.hand ? opts.hand : 'unknown', enrol ? 'enrol' : 'verify'));
     this.chain = run.catch(() => undefined);
     return run;
   }
 
-  private async readOnce(signal: AbortSignal, hand: Hand): Promise<PalmRead<Template>> {
+  private async readOnce(signal: AbortSignal, hand: Hand, purpose: 'enrol' | 'verify'): Promise<PalmRead<Template>> {
     signal.throwIfAborted();
     await this.client.waitForPalm({ signal, timeoutMs: 24 * 3600_000 });
     const cap = await this.client.capture({ signal, want: 'frame' });
     if (cap.kind !== 'frame') return { ok: false, reason: 'no-hand', quality: null };
-    return templateFromFrame({ width: cap.width, height: cap.height, pixels: cap.pixels }, hand);
+    return templateFromFrame({ width: cap.width, height: cap.height, pixels: cap.pixels }, hand, purpose);
   }
 }
 
