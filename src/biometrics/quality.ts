@@ -42,7 +42,7 @@ export interface Measured {
  * Hand area, coverage, exposure and vein contrast: set well outside the range of the 299 CASIA 940 nm dev frames
  * (issue 4; ROI mean 80–135, vein contrast 0.0063–0.021), not held out.
  *
- * Vein detail, uniformity, palm size and valley plausibility (issue 19): fitted with the person-disjoint folds,
+ * Vein detail, uniformity, palm size and valley plausibility: fitted with the person-disjoint folds,
  * never on the whole set. Rule (eval/quality-folds.ts, fixed before fitting): verification cut-off = 0.75 × the
  * 1 % percentile of the training folds' captures, enrolment = 0.9 ×. Each value below is the median of the five
  * training-fold fits (each on 40 of the 50 CASIA people; range in brackets), from
