@@ -139,14 +139,18 @@ export class Ledger {
     if (this.truncated) throw new LedgerError('JOURNAL_TRUNCATED', `journal truncated: ${this.truncated}; nothing is signed onto it (run palmpay journal verify, restore the data folder)`);
     const nowMs = this.now();
     const record = this.appendInTransaction(draft, nowMs);
-    // After the commit (the record stands whatever happens next): an anchor that could not be written lags
-    // behind, which is allowed, and catches up with the next append.
-    if (this.anchorDir) {
-      try {
-        writeAnchor(this.anchorDir, this.keys.terminalId, this.keys.signer, { seq: record.seq, hash: record.hash });
-      } catch {
-        /* disk full or read-only: the journal is ahead of its anchor, never behind */
-      }
+    // After the commit, including a caller's outer transaction (the record stands whatever happens next); never
+    // for a record rolled back, which would look like a truncation at the next start. An anchor that could not be
+    // written lags behind, which is allowed, and catches up with the next append.
+    const { anchorDir } = this;
+    if (anchorDir) {
+      this.store.afterCommit(() => {
+        try {
+          writeAnchor(anchorDir, this.keys.terminalId, this.keys.signer, { seq: record.seq, hash: record.hash });
+        } catch {
+          /* disk full or read-only: the journal is ahead of its anchor, never behind */
+        }
+      });
     }
     return record;
   }

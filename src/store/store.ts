@@ -40,9 +40,38 @@ export class Store {
     this.drawerPending = new DrawerPendingRepo(db);
   }
 
-  /** Runs fn in one IMMEDIATE transaction (all or nothing); SQLite errors come out typed. */
+  /** Callbacks waiting for a commit, one list per open transaction level (innermost last). */
+  private readonly pendingAfterCommit: (() => void)[][] = [];
+
+  /**
+   * Runs fn in one IMMEDIATE transaction (all or nothing); SQLite errors come out typed. Nested calls are
+   * savepoints of the outer one.
+   */
   transaction<T>(fn: () => T): T {
-    return mappingErrors(this.file, () => this.db.transaction(fn).immediate());
+    this.pendingAfterCommit.push([]);
+    let result: T;
+    try {
+      result = mappingErrors(this.file, () => this.db.transaction(fn).immediate());
+    } catch (err) {
+      this.pendingAfterCommit.pop(); // rolled back: what it queued never happened
+      throw err;
+    }
+    const done = this.pendingAfterCommit.pop() ?? [];
+    const outer = this.pendingAfterCommit.at(-1);
+    if (outer) outer.push(...done); // a savepoint released: it still depends on the outer commit
+    else for (const cb of done) cb();
+    return result;
+  }
+
+  /**
+   * Runs cb once what has been written so far is committed: at once outside a transaction, after the outermost
+   * commit inside one, and never if that transaction rolls back. For side effects outside the database (the
+   * journal-head anchor file) that must not run ahead of it.
+   */
+  afterCommit(cb: () => void): void {
+    const level = this.pendingAfterCommit.at(-1);
+    if (level) level.push(cb);
+    else cb();
   }
 
   close(): void {

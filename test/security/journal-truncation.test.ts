@@ -23,12 +23,13 @@ describe('journal truncation', () => {
   });
   afterEach(() => cleanup());
 
-  const deleteNewest = (n: number) => {
+  const deleteAbove = (seq: number) => {
     const db = new Database(dbPath(dir));
-    db.prepare('DELETE FROM outbox WHERE seq > ?').run(5 - n);
-    db.prepare('DELETE FROM journal WHERE seq > ?').run(5 - n);
+    db.prepare('DELETE FROM outbox WHERE seq > ?').run(seq);
+    db.prepare('DELETE FROM journal WHERE seq > ?').run(seq);
     db.close();
   };
+  const deleteNewest = (n: number) => deleteAbove(5 - n);
 
   it('an intact journal verifies and appends', async () => {
     expect((await verify(dir)).out).toMatch(/journal OK: 5 record/);
@@ -50,6 +51,40 @@ describe('journal truncation', () => {
     } finally {
       t.close();
     }
+  });
+
+  it('a record rolled back by an outer transaction does not move the anchor (no false truncation at restart)', async () => {
+    const t = reopen(dir);
+    try {
+      expect(() =>
+        t.store.transaction(() => {
+          t.ledger.append(purchase());
+          throw new Error('the caller failed after the append');
+        }),
+      ).toThrow('the caller failed');
+      expect(t.store.journal.count()).toBe(5);
+    } finally {
+      t.close();
+    }
+    expect((await verify(dir)).out).toMatch(/journal OK: 5 record/);
+    const again = reopen(dir);
+    try {
+      expect(again.ledger.truncation).toBeUndefined();
+      expect(again.ledger.append(purchase()).seq).toBe(6);
+    } finally {
+      again.close();
+    }
+  });
+
+  it('a record committed by an outer transaction moves the anchor with it', async () => {
+    const t = reopen(dir);
+    try {
+      t.store.transaction(() => t.ledger.append(purchase()));
+    } finally {
+      t.close();
+    }
+    deleteAbove(5);
+    expect((await verify(dir)).err).toMatch(/the journal ends at seq 5, but seq 6 was written/);
   });
 
   it('a forged anchor (a lower head, not signed by the terminal) is refused, not believed', async () => {
