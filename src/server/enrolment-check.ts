@@ -2,7 +2,10 @@
 // in-memory index, palm-index.ts). The re-check on commit: with the person's row locked, every person stored or
 // changed since the position the index had reached is matched too, so an enrolment of the same palm that another
 // server process stored meanwhile is not missed. If that other enrolment is itself still undecided, the two raced:
-// both go to review. Runs inside the caller's transaction.
+// both go to review. Why two enrolments of one palm are never both confirmed: each decision's re-check reads after
+// its own templates were committed, so of two racing enrolments the later reader sees the other's stored row
+// (provisional: both to review; already confirmed, after waiting on its row lock: held as its duplicate), whatever
+// its index had reached. Runs inside the caller's transaction.
 import { decodeTemplate } from '../biometrics/template.ts';
 import type { Template } from '../biometrics/types.ts';
 import { bestMatch, GALLERY_STATUSES, type Duplicate, type OpenTemplates } from './palm-index.ts';

@@ -1,7 +1,8 @@
-// Which balance rows an upload batch will check and move, known before it runs, so the batch can lock them all at
-// once in a fixed order (RepoTx.lockBalances). Two batches of different terminals that pay from the same customers
-// then queue on those rows in the same order instead of deadlocking crosswise. Rows found only while applying
-// (a refund's shop, a void's target) are locked when met; a rare deadlock among those is retried by sql.ts. Pure.
+// Which rows an upload batch will check and move, known before it runs, so the batch can lock them all at once in a
+// fixed order: first the bills it pays (BillingStore.lockBills), then the balances (RepoTx.lockBalances). Two
+// batches of different terminals that pay the same bills or from the same customers then queue on those rows in
+// the same order instead of deadlocking crosswise. Rows found only while applying (a refund's shop, a void's target
+// and the bill it reopens) are locked when met; a rare deadlock among those is retried by sql.ts. Pure.
 import type { Prepared } from './ingest.ts';
 import { account } from './postings.ts';
 
@@ -29,6 +30,20 @@ export function balancesTouched(prepared: readonly Prepared[], terminalId: strin
       default:
         break;
     }
+  }
+  return keys;
+}
+
+export interface BillKey {
+  billerId: string;
+  billId: string;
+}
+
+/** The bills the batch's bill payments name (billing/payments.ts locks each again as it applies: already held). */
+export function billsTouched(prepared: readonly Prepared[]): BillKey[] {
+  const keys: BillKey[] = [];
+  for (const s of prepared) {
+    if (s.ok && s.p.rec.type === 'purchase' && s.p.rec.biller) keys.push({ billerId: s.p.rec.biller.billerId, billId: s.p.rec.biller.billRef });
   }
   return keys;
 }

@@ -1,6 +1,6 @@
 // The billing tables (migration 4): billers, their imported bills, who may pay which subscriber, bill imports.
 // Queries only, inside the caller's transaction (`new BillingStore(r.conn)`).
-import { FOR_UPDATE, join, raw, sql, type Fragment, type SqlConn } from '../sql.ts';
+import { FOR_UPDATE, join, list, raw, sql, type Fragment, type SqlConn } from '../sql.ts';
 
 export interface BillerRow {
   id: string;
@@ -100,6 +100,17 @@ export class BillingStore {
   async lockBill(billerId: string, billId: string): Promise<BillRecordRow | undefined> {
     const b = await this.c.get<BillRecordRow>(sql`SELECT * FROM bills WHERE biller_id = ${billerId} AND bill_id = ${billId}${FOR_UPDATE}`);
     return b && billRow(b);
+  }
+  /**
+   * Locks these bills all at once, sorted by (biller, bill id): batches paying overlapping bills in any order then
+   * queue in one order instead of deadlocking (lock-plan.ts). Unknown bills lock nothing (the payment is refused).
+   */
+  async lockBills(keys: ReadonlyArray<{ billerId: string; billId: string }>): Promise<void> {
+    const byBiller = new Map<string, Set<string>>();
+    for (const k of keys) byBiller.set(k.billerId, (byBiller.get(k.billerId) ?? new Set()).add(k.billId));
+    if (byBiller.size === 0) return;
+    const which = join([...byBiller].map(([biller, ids]) => sql`(biller_id = ${biller} AND bill_id IN (${list([...ids])}))`), ' OR ');
+    await this.c.all(sql`SELECT biller_id, bill_id FROM bills WHERE ${which} ORDER BY biller_id, bill_id${FOR_UPDATE}`);
   }
   async listBills(f: { billerId?: string; subscriber?: string; status?: BillStatus } = {}): Promise<BillRecordRow[]> {
     const filter = where([f.billerId !== undefined && sql`biller_id = ${f.billerId}`, f.subscriber !== undefined && sql`subscriber = ${f.subscriber}`, f.status !== undefined && sql`status = ${f.status}`]);

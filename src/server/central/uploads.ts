@@ -5,7 +5,8 @@ import { verifyTime } from '../../protocol/crypto.ts';
 import type { RecordResult } from '../../protocol/schemas.ts';
 import { ServerError } from '../errors.ts';
 import { ingestRecords, prepareRecords } from '../ingest.ts';
-import { balancesTouched } from '../lock-plan.ts';
+import { BillingStore } from '../billing/store.ts';
+import { balancesTouched, billsTouched } from '../lock-plan.ts';
 import type { TerminalRow } from '../repo.ts';
 import { VerifyPool } from '../verify-pool.ts';
 import type { CentreContext } from './context.ts';
@@ -39,6 +40,8 @@ export class Uploads {
       if (t.public_key !== key) throw new ServerError('TERMINAL_KEY_CHANGED', 'terminal key changed during the upload: retry', 409);
       const now = this.ctx.now();
       const touched = new Set<string>();
+      // Lock order (lock-plan.ts, SCALING.md): terminal, the bills the batch pays, then the balances, each sorted.
+      await new BillingStore(r.conn).lockBills(billsTouched(prepared));
       await r.lockBalances(balancesTouched(prepared, t.id));
       const out = await ingestRecords(r, { now, terminal: t, touchedAccounts: touched, onEnrolment: (rr, pid) => this.enrolments.onEnrolmentRecord(rr, pid), verifyServerTime: (st) => verifyTime(identity.publicKeyHex, st) }, prepared);
       await r.touchTerminal(t.id, now);
