@@ -11,7 +11,7 @@ import type { TerminalRow } from '../repo.ts';
 import { VerifyPool } from '../verify-pool.ts';
 import type { CentreContext } from './context.ts';
 import type { Enrolments } from './enrolments.ts';
-import type { Feed } from './feed.ts';
+import { allowanceBalances, type Feed } from './feed.ts';
 
 export class Uploads {
   private pool: VerifyPool | undefined;
@@ -42,7 +42,8 @@ export class Uploads {
       const touched = new Set<string>();
       // Lock order (lock-plan.ts, SCALING.md): terminal, the bills the batch pays, then the balances, each sorted.
       await new BillingStore(r.conn).lockBills(billsTouched(prepared));
-      await r.lockBalances(balancesTouched(prepared, t.id));
+      const balances = balancesTouched(prepared, t.id);
+      await r.lockBalances([...balances, ...allowanceBalances(balances)]);
       const out = await ingestRecords(r, { now, terminal: t, touchedAccounts: touched, onEnrolment: (rr, pid) => this.enrolments.onEnrolmentRecord(rr, pid), verifyServerTime: (st) => verifyTime(identity.publicKeyHex, st) }, prepared);
       await r.touchTerminal(t.id, now);
       await this.feed.publishAllowances(r, touched);
