@@ -533,6 +533,11 @@ export class Repo {
     return out;
   }
 
+  /** A terminal's row, read in one statement outside a transaction (request authentication, before a batch's transaction). */
+  getTerminal(id: string): Promise<TerminalRow | undefined> {
+    return this.db.get<TerminalRow>(sql`SELECT * FROM terminals WHERE id = ${id}`);
+  }
+
   /** Publishes rows left without a position (by a process that died between its commit and its publish). */
   async catchUp(what: Published): Promise<void> {
     if (await this.db.tx((c) => hasUnpublished(c, what))) await this.publish([what]);

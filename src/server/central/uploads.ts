@@ -22,10 +22,14 @@ export class Uploads {
     await this.pool?.close();
   }
 
-  /** Ingests one terminal's batch in one transaction. Statuses are per record, in input order. */
-  async ingest(terminalId: string, records: unknown[]): Promise<RecordResult[]> {
+  /**
+   * Ingests one terminal's batch in one transaction. Statuses are per record, in input order. `known` is the
+   * terminal's row as the request's authentication just read it (its key checks the signatures; the transaction
+   * re-reads the row under its lock and refuses the batch if the key changed or the terminal was revoked meanwhile).
+   */
+  async ingest(terminalId: string, records: unknown[], known?: TerminalRow): Promise<RecordResult[]> {
     const { repo, counters, identity } = this.ctx;
-    const before = await repo.tx((r) => r.getTerminal(terminalId));
+    const before = known?.id === terminalId ? known : await repo.getTerminal(terminalId);
     const usable = (t: TerminalRow | undefined): TerminalRow => {
       if (!t || !t.public_key || t.status === 'pending') throw new ServerError('TERMINAL_UNKNOWN', `terminal ${terminalId} is not registered`, 401);
       if (t.status === 'revoked') throw new ServerError('TERMINAL_REVOKED', `terminal ${terminalId} is revoked: uploads refused`, 403);
