@@ -144,7 +144,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
   app.post('/v1/records', { onRequest: plausible, schema: { response: { 200: jsonSchema(UploadResponse), ...errors } } }, async (req) => {
     const body = parse(UploadRequest, req.body, 'upload');
     const t = await auth(req);
-    const results = await central.ingest(t.id, body.records);
+    const results = await central.ingest(t.id, body.records, t);
     return { results, time: central.signedTime() };
   });
 

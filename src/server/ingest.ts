@@ -3,8 +3,8 @@
 import { type RecordResult } from '../protocol/schemas.ts';
 import { parseSignedRecord, bodyOf, type RecordBody, type SignedRecord } from '../protocol/record.ts';
 import { canonicalJson } from '../protocol/canonical.ts';
-import { createHash } from 'node:crypto';
-import { makeVerifier, SIGNING_DOMAIN } from '../protocol/sign.ts';
+import { createHash, verify as edVerify } from 'node:crypto';
+import { publicKeyObject, SIGNING_DOMAIN } from '../protocol/sign.ts';
 import type { VerifyPool } from './verify-pool.ts';
 import type { PersonRow, RepoTx, RecordRow, TerminalRow } from './repo.ts';
 import { payoutPostings, purchasePostings, refundPostings, reversal, account } from './postings.ts';
@@ -13,12 +13,14 @@ import { billPayment, billPaymentVoided } from './billing/payments.ts';
 import { checkEnrolment, checkPayout, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkVoid, reviewReason, type PurchaseFacts, type Refusal } from './invariants.ts';
 
 
-type Verifier = (body: RecordBody, sig: string) => boolean;
+/** Verifies a signature over the signed message (SIGNING_DOMAIN ‖ the canonical bytes checkStructure made once). */
+type Verifier = (message: Buffer, sigHex: string) => boolean;
 const verifiers = new Map<string, Verifier>();
 function verifierFor(publicKeyHex: string): Verifier {
   let v = verifiers.get(publicKeyHex);
   if (!v) {
-    v = makeVerifier(Buffer.from(publicKeyHex, 'hex'));
+    const key = publicKeyObject(Buffer.from(publicKeyHex, 'hex'));
+    v = (message, sigHex) => /^[0-9a-f]{128}$/.test(sigHex) && edVerify(null, message, key, Buffer.from(sigHex, 'hex'));
     if (verifiers.size > 10_000) verifiers.clear();
     verifiers.set(publicKeyHex, v);
   }
@@ -70,6 +72,8 @@ export interface IngestContext {
   touchedAccounts: Set<string>;
   /** People looked up during this batch (a batch names the same customers again and again). */
   people?: Map<string, PersonRow | undefined>;
+  /** Purchase ids of this batch's purchases, checked at once before it runs: whether each is taken (kept current). */
+  purchaseIds?: Map<string, boolean>;
   /** Whether the centre signed this time (records carry the last signed time their terminal saw). */
   verifyServerTime?: (t: { ms: number; sig: string }) => boolean;
 }
@@ -89,12 +93,13 @@ export type Prepared = Structural;
 export async function prepareRecords(inputs: unknown[], terminalId: string, publicKeyHex: string, pool?: VerifyPool): Promise<Prepared[]> {
   const prepared = inputs.map((input) => checkStructure(input, terminalId));
   const ok = prepared.filter((s): s is { ok: true; p: Parsed } => s.ok);
+  const message = (p: Parsed) => Buffer.concat([SIGNING_DOMAIN, Buffer.from(p.canonical, 'utf8')]);
   if (pool && ok.length >= 64) {
-    const verdicts = await pool.verify(publicKeyHex, ok.map((s) => ({ message: Buffer.concat([SIGNING_DOMAIN, Buffer.from(s.p.canonical, 'utf8')]), signature: Buffer.from(s.p.rec.sig, 'hex') })));
+    const verdicts = await pool.verify(publicKeyHex, ok.map((s) => ({ message: message(s.p), signature: Buffer.from(s.p.rec.sig, 'hex') })));
     ok.forEach((s, i) => (s.p.sigOk = verdicts[i] === true));
   } else {
     const verify = verifierFor(publicKeyHex);
-    for (const s of ok) s.p.sigOk = verify(s.p.body, s.p.rec.sig);
+    for (const s of ok) s.p.sigOk = verify(message(s.p), s.p.rec.sig);
   }
   return prepared;
 }
@@ -110,6 +115,13 @@ export async function ingestRecords(r: RepoTx, ctx: IngestContext, prepared: Pre
   });
   order.sort((a, b) => a.p.rec.seq - b.p.rec.seq);
   const head = { seq: Number(t.head_seq), hash: t.head_hash };
+  // What the batch's purchases look up, in two queries instead of two per record (the checks are the same).
+  const purchases = order.flatMap(({ p }) => (p.rec.type === 'purchase' && p.rec.seq > head.seq ? [p.rec] : []));
+  if (purchases.length > 1) {
+    ctx.people = new Map([...(ctx.people ?? []), ...(await r.getPersons(purchases.map((x) => x.customerId)))]);
+    const taken = await r.takenPurchaseIds(purchases.map((x) => x.purchaseId));
+    ctx.purchaseIds = new Map(purchases.map((x) => [x.purchaseId, taken.has(x.purchaseId)]));
+  }
   let advanced = false;
   for (const { i, p } of order) {
     const { rec } = p;
@@ -140,7 +152,7 @@ export async function ingestRecords(r: RepoTx, ctx: IngestContext, prepared: Pre
       terminal_id: t.id, seq: rec.seq, hash: rec.hash, type: rec.type, body: p.canonical, sig: rec.sig,
       status: effect.review ? 'review' : 'accepted', reason: effect.review ?? null, received_at: ctx.now,
     };
-    await r.insertRecord(row);
+    r.queueRecord(row);
     if (effect.review) await r.addReview({ terminalId: t.id, seq: rec.seq, kind: rec.type, reason: effect.review, at: ctx.now });
     if (rec.type === 'enrolment' && !effect.review && ctx.onEnrolment) await ctx.onEnrolment(r, rec.personId);
     head.seq = rec.seq;
@@ -165,7 +177,7 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
     for (const p of postings) before.set(`${p.account}\u0000${p.currency}`, await r.balance(p.account, p.currency));
     const no = refused(checkPostings(postings, (a, c) => before.get(`${a}\u0000${c}`) ?? 0));
     if (no) return no;
-    await r.postTxn({ source: 'record', terminalId: t.id, seq: rec.seq, ref: rec.hash, memo, at: ctx.now, postings });
+    r.queueTxn({ terminalId: t.id, seq: rec.seq, ref: rec.hash, memo, at: ctx.now, postings });
     return undefined;
   };
   switch (rec.type) {
@@ -183,13 +195,14 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
       const p = await personOf(ctx, r, rec.customerId);
       const no = refused(checkPurchase(rec, p, await r.balance(account.customer(rec.accountId), rec.currency)));
       if (no) return no;
-      if (await r.getPurchase(rec.purchaseId)) return { review: reviewReason({ code: 'PURCHASE_ID_USED', message: `purchase id ${rec.purchaseId} was already used` }) };
+      if (ctx.purchaseIds?.get(rec.purchaseId) ?? (await r.getPurchase(rec.purchaseId))) return { review: reviewReason({ code: 'PURCHASE_ID_USED', message: `purchase id ${rec.purchaseId} was already used` }) };
       // With a biller it pays one imported bill (billing/payments.ts): to the biller, exactly, once.
       const bill = rec.biller ? await billPayment(r, { ...rec, biller: rec.biller }) : undefined;
       if (bill && 'refusal' in bill) return { review: reviewReason(bill.refusal) };
       const moved = await post(bill ? bill.memo : `purchase ${rec.purchaseId}`, bill ? bill.postings : purchasePostings(rec.accountId, t.id, rec.amountMinor, rec.currency));
       if (moved) return moved;
-      await r.insertPurchase({ purchase_id: rec.purchaseId, terminal_id: t.id, seq: rec.seq, account: rec.accountId, amount: rec.amountMinor, currency: rec.currency, refunded: 0 });
+      r.queuePurchase({ purchase_id: rec.purchaseId, terminal_id: t.id, seq: rec.seq, account: rec.accountId, amount: rec.amountMinor, currency: rec.currency, refunded: 0 });
+      ctx.purchaseIds?.set(rec.purchaseId, true);
       await bill?.markPaid(ref, ctx.now);
       ctx.touchedAccounts.add(rec.accountId);
       return {};

@@ -4,7 +4,7 @@
 // and the queries it touches are read and reviewed together, next to migrations.ts.
 import { assertCurrent, migrate } from './migrations.ts';
 import { hasUnpublished, publish, type Published } from './sequencer.ts';
-import { FOR_UPDATE, join, list, openSqlDb, sql, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';
+import { FOR_UPDATE, join, list, openSqlDb, sql, type Fragment, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';
 
 export type TerminalStatus = 'pending' | 'active' | 'revoked';
 export interface TerminalRow {
@@ -108,11 +108,64 @@ export interface FeedRow {
   created_at: number;
 }
 
+/** A record's ledger transaction, queued (queueTxn) to be written with the batch's others in one statement. */
+type QueuedTxn = { terminalId: string; seq: number; ref: string; memo: string; at: number; postings: Posting[] };
+/** Rows per multi-row INSERT (well under both backends' limits on bound values). */
+const CHUNK = 500;
+const chunks = <T>(rows: readonly T[]): T[][] => Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, i) => rows.slice(i * CHUNK, (i + 1) * CHUNK));
+
 /** Repository operations, all within one transaction. */
 export class RepoTx {
   /** Tables this transaction wrote rows to that wait for a commit-ordered position (see sequencer.ts). */
   readonly written = new Set<Published>();
-  constructor(private readonly c: SqlConn) {}
+  /**
+   * Every query goes through this connection, which first writes the queued rows (queueRecord, queueTxn,
+   * queuePurchase): a read of any table, by any module, sees every write before it, as if nothing were queued.
+   * A batch of purchases reads nothing between its records, so their rows go in a few multi-row INSERTs at the end.
+   */
+  private readonly c: SqlConn;
+  private queued = { records: [] as RecordRow[], txns: [] as QueuedTxn[], purchases: [] as PurchaseRow[] };
+  constructor(private readonly raw: SqlConn) {
+    const first = async () => {
+      if (this.queued.records.length + this.queued.txns.length + this.queued.purchases.length > 0) await this.writeQueued();
+    };
+    this.c = {
+      dialect: raw.dialect,
+      all: async <T>(q: Fragment) => {
+        await first();
+        return raw.all<T>(q);
+      },
+      get: async <T>(q: Fragment) => {
+        await first();
+        return raw.get<T>(q);
+      },
+      run: async (q: Fragment) => {
+        await first();
+        return raw.run(q);
+      },
+    };
+  }
+
+  /** Writes the queued rows: ledger transactions (then their postings), purchases, records; a few statements. */
+  private async writeQueued(): Promise<void> {
+    const { records, txns, purchases } = this.queued;
+    this.queued = { records: [], txns: [], purchases: [] };
+    for (const part of chunks(txns)) {
+      const ids = await this.raw.all<{ id: number; terminal_id: string; seq: number }>(sql`INSERT INTO txns (source, terminal_id, seq, ref, memo, created_at)
+        VALUES ${join(part.map((t) => sql`('record', ${t.terminalId}, ${t.seq}, ${t.ref}, ${t.memo}, ${t.at})`))} RETURNING id, terminal_id, seq`);
+      const idOf = new Map(ids.map((r) => [`${r.terminal_id}\u0000${Number(r.seq)}`, Number(r.id)]));
+      const postings = part.flatMap((t) => t.postings.map((p) => sql`(${idOf.get(`${t.terminalId}\u0000${t.seq}`)!}, ${p.account}, ${p.currency}, ${p.amount})`));
+      for (const values of chunks(postings)) await this.raw.run(sql`INSERT INTO postings (txn_id, account, currency, amount) VALUES ${join(values)}`);
+    }
+    for (const part of chunks(purchases)) {
+      await this.raw.run(sql`INSERT INTO purchases (purchase_id, terminal_id, seq, account, amount, currency, refunded)
+        VALUES ${join(part.map((p) => sql`(${p.purchase_id}, ${p.terminal_id}, ${p.seq}, ${p.account}, ${p.amount}, ${p.currency}, ${p.refunded})`))} ON CONFLICT (purchase_id) DO NOTHING`);
+    }
+    for (const part of chunks(records)) {
+      await this.raw.run(sql`INSERT INTO records (terminal_id, seq, hash, type, body, sig, status, reason, received_at)
+        VALUES ${join(part.map((r) => sql`(${r.terminal_id}, ${r.seq}, ${r.hash}, ${r.type}, ${r.body}, ${r.sig}, ${r.status}, ${r.reason}, ${r.received_at})`))}`);
+    }
+  }
 
   /** The connection, for modules that own their own queries (enrolment-check.ts). */
   get conn(): SqlConn {
@@ -173,6 +226,10 @@ export class RepoTx {
   getRecord(terminalId: string, seq: number): Promise<RecordRow | undefined> {
     return this.c.get<RecordRow>(sql`SELECT * FROM records WHERE terminal_id = ${terminalId} AND seq = ${seq}`);
   }
+  /** insertRecord, written with the batch's other queued rows before the next query (or at commit). */
+  queueRecord(r: RecordRow): void {
+    this.queued.records.push(r);
+  }
   async insertRecord(r: RecordRow): Promise<void> {
     await this.c.run(sql`INSERT INTO records (terminal_id, seq, hash, type, body, sig, status, reason, received_at) VALUES (${r.terminal_id}, ${r.seq}, ${r.hash}, ${r.type}, ${r.body}, ${r.sig}, ${r.status}, ${r.reason}, ${r.received_at})`);
   }
@@ -203,26 +260,38 @@ export class RepoTx {
       const values = join(t.postings.map((p) => sql`(${id}, ${p.account}, ${p.currency}, ${p.amount})`));
       await this.c.run(sql`INSERT INTO postings (txn_id, account, currency, amount) VALUES ${values}`);
     }
-    for (const p of t.postings) {
+    this.moveBalances(t.postings);
+    return id;
+  }
+  /** A record's balanced transaction (postTxn without the id): written with the batch's other queued rows. */
+  queueTxn(t: QueuedTxn): void {
+    this.queued.txns.push(t);
+    this.moveBalances(t.postings);
+  }
+  private moveBalances(postings: readonly Posting[]): void {
+    for (const p of postings) {
       const key = `${p.account}\u0000${p.currency}`;
       const cur = this.pendingBalances.get(key);
       if (cur) cur.delta += p.amount;
       else this.pendingBalances.set(key, { account: p.account, currency: p.currency, delta: p.amount });
     }
-    return id;
   }
-  /** Writes the summed balance moves (called by Repo.tx before commit, and before whole-table reads). */
+  /** Writes the queued rows and the summed balance moves (called by Repo.tx before commit, and before whole-table reads). */
   async flush(): Promise<void> {
-    // In a fixed order (account, currency), so two transactions never wait on each other's balance rows crosswise.
+    await this.writeQueued();
+    // In a fixed order (account, currency), so two transactions never wait on each other's balance rows crosswise;
+    // one multi-row upsert (its rows are distinct, and PostgreSQL takes their locks in this order).
+    const moves: Array<{ account: string; currency: string; delta: number }> = [];
     for (const [key, b] of [...this.pendingBalances].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const cached = this.storedBalances.get(key);
       if (cached !== undefined) this.storedBalances.set(key, cached + b.delta);
-      if (b.delta === 0) continue;
-      await this.c.run(
-        sql`INSERT INTO balances (account, currency, balance) VALUES (${b.account}, ${b.currency}, ${b.delta}) ON CONFLICT (account, currency) DO UPDATE SET balance = balances.balance + excluded.balance`,
-      );
+      if (b.delta !== 0) moves.push(b);
     }
     this.pendingBalances.clear();
+    for (const part of chunks(moves)) {
+      await this.c.run(sql`INSERT INTO balances (account, currency, balance) VALUES ${join(part.map((b) => sql`(${b.account}, ${b.currency}, ${b.delta})`))}
+        ON CONFLICT (account, currency) DO UPDATE SET balance = balances.balance + excluded.balance`);
+    }
   }
   /** Stored balances read in this transaction (safe to keep: every change inside it goes through pendingBalances). */
   private readonly storedBalances = new Map<string, number>();
@@ -295,6 +364,23 @@ export class RepoTx {
   getPerson(id: string): Promise<PersonRow | undefined> {
     return this.c.get<PersonRow>(sql`SELECT * FROM persons WHERE id = ${id}`);
   }
+  /** getPerson for many at once (a batch's customers): id → row, undefined for the unknown. */
+  async getPersons(ids: readonly string[]): Promise<Map<string, PersonRow | undefined>> {
+    const out = new Map<string, PersonRow | undefined>(ids.map((id) => [id, undefined]));
+    for (const part of chunks([...out.keys()])) {
+      for (const p of await this.c.all<PersonRow>(sql`SELECT * FROM persons WHERE id IN (${list(part)})`)) out.set(p.id, p);
+    }
+    return out;
+  }
+  /** personByAccount for many at once: account → the id of its (earliest) person. */
+  async personIdsByAccount(accountIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const part of chunks([...new Set(accountIds)])) {
+      const rows = await this.c.all<{ id: string; account_id: string }>(sql`SELECT id, account_id FROM persons WHERE account_id IN (${list(part)}) ORDER BY account_id, created_at, id`);
+      for (const r of rows) if (!out.has(r.account_id)) out.set(r.account_id, r.id);
+    }
+    return out;
+  }
   async insertPerson(p: Omit<PersonRow, 'change_pos'>): Promise<void> {
     this.written.add('persons');
     await this.c.run(sql`INSERT INTO persons (id, region, status, account_id, terminal_id, seq, digests, templates, duplicate_of, created_at, updated_at)
@@ -364,6 +450,18 @@ export class RepoTx {
     // Locked: refunds from two terminals (or a refund and a void) of one purchase check what remains one at a time.
     return this.c.get<PurchaseRow>(sql`SELECT * FROM purchases WHERE purchase_id = ${purchaseId}${FOR_UPDATE}`);
   }
+  /** Which of these purchase ids are taken (a batch's purchases, checked at once). */
+  async takenPurchaseIds(ids: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const part of chunks([...new Set(ids)])) {
+      for (const r of await this.c.all<{ purchase_id: string }>(sql`SELECT purchase_id FROM purchases WHERE purchase_id IN (${list(part)})`)) out.add(r.purchase_id);
+    }
+    return out;
+  }
+  /** insertPurchase, written with the batch's other queued rows (a purchase id taken meanwhile is left as it was). */
+  queuePurchase(p: PurchaseRow): void {
+    this.queued.purchases.push(p);
+  }
   /** False when the purchase id is already taken (nothing written). */
   async insertPurchase(p: PurchaseRow): Promise<boolean> {
     return (await this.c.run(sql`INSERT INTO purchases (purchase_id, terminal_id, seq, account, amount, currency, refunded) VALUES (${p.purchase_id}, ${p.terminal_id}, ${p.seq}, ${p.account}, ${p.amount}, ${p.currency}, ${p.refunded}) ON CONFLICT (purchase_id) DO NOTHING`)).changes === 1;
@@ -376,10 +474,16 @@ export class RepoTx {
   /** Appends a feed event. The feed carries latest state: an older event of the same audience, kind and key is
    * dropped (a terminal that had not read it reads this one, which comes later), so the feed does not grow per batch. */
   async appendFeed(audience: string, kind: string, key: string, data: unknown, at: number): Promise<void> {
-    await this.c.run(sql`DELETE FROM feed WHERE audience = ${audience} AND kind = ${kind} AND key = ${key}`);
-    // No position yet: it is given after commit, in commit order (sequencer.ts), and only then can a terminal read it.
-    await this.c.run(sql`INSERT INTO feed (audience, kind, key, data, created_at) VALUES (${audience}, ${kind}, ${key}, ${JSON.stringify(data)}, ${at})`);
-    this.written.add('feed');
+    await this.appendFeedMany(audience, kind, [{ key, data }], at);
+  }
+  /** appendFeed for many keys of one audience and kind, in two statements. */
+  async appendFeedMany(audience: string, kind: string, events: ReadonlyArray<{ key: string; data: unknown }>, at: number): Promise<void> {
+    for (const part of chunks(events)) {
+      await this.c.run(sql`DELETE FROM feed WHERE audience = ${audience} AND kind = ${kind} AND key IN (${list(part.map((e) => e.key))})`);
+      // No position yet: it is given after commit, in commit order (sequencer.ts), and only then can a terminal read it.
+      await this.c.run(sql`INSERT INTO feed (audience, kind, key, data, created_at) VALUES ${join(part.map((e) => sql`(${audience}, ${kind}, ${e.key}, ${JSON.stringify(e.data)}, ${at})`))}`);
+    }
+    if (events.length > 0) this.written.add('feed');
   }
   /** Published events after position `since` (`seq` is the position terminals page by). */
   feedSince(audiences: string[], since: number, limit: number): Promise<FeedRow[]> {
@@ -427,6 +531,11 @@ export class Repo {
     });
     if (this.db.dialect === 'postgres' && written.length > 0) await this.publish(written);
     return out;
+  }
+
+  /** A terminal's row, read in one statement outside a transaction (request authentication, before a batch's transaction). */
+  getTerminal(id: string): Promise<TerminalRow | undefined> {
+    return this.db.get<TerminalRow>(sql`SELECT * FROM terminals WHERE id = ${id}`);
   }
 
   /** Publishes rows left without a position (by a process that died between its commit and its publish). */

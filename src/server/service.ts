@@ -112,8 +112,8 @@ export class Central {
   }
 
   // ---- uploads (central/uploads.ts) ----
-  ingest(terminalId: string, records: unknown[]): Promise<RecordResult[]> {
-    return this.uploads.ingest(terminalId, records);
+  ingest(terminalId: string, records: unknown[], known?: TerminalRow): Promise<RecordResult[]> {
+    return this.uploads.ingest(terminalId, records, known);
   }
   importRecords(records: unknown[]): Promise<Map<string, RecordResult[]>> {
     return this.uploads.importRecords(records);

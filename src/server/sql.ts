@@ -123,6 +123,8 @@ export interface SqlDb {
    * the transaction); on SQLite one writer runs at a time.
    */
   tx<T>(fn: (c: SqlConn) => Promise<T>): Promise<T>;
+  /** One row of one read, outside any explicit transaction (a statement is atomic on its own): one round trip. */
+  get<T = Row>(q: Fragment): Promise<T | undefined>;
   /** Runs DDL (several statements). */
   exec(sql: string): Promise<void>;
   stats(): PoolStats;
@@ -220,6 +222,8 @@ async function openSqlite(file: string): Promise<SqlDb> {
           throw err;
         }
       }),
+    // Under the writers' lock: on the one connection, a read between a transaction's statements would see its writes.
+    get: <T>(q: Fragment) => mutex.lock(async () => conn.get<T>(q)),
     exec: async (text) => void db.exec(text),
     stats: () => ({ total: 1, idle: 1, waiting: 0, errors: 0, retries: 0 }),
     close: async () => mutex.lock(async () => void db.close()),
@@ -295,6 +299,10 @@ async function openPostgres(url: string, opts: OpenSqlOptions): Promise<SqlDb> {
           await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
         }
       }
+    },
+    get: async <T>(q: Fragment) => {
+      const { text, params } = render(q, 'postgres');
+      return (await pool.query(text, params)).rows[0] as T | undefined;
     },
     exec: async (text) => {
       await pool.query(text);

@@ -6,6 +6,7 @@ import { Central } from '../../src/server/service.ts';
 import { GENESIS_HASH } from '../../src/protocol/record.ts';
 import { purchaseDraft } from '../../bench/sync/loadgen.ts';
 import { enrolCustomer, PG_URL, registeredTerminal, tempDb } from './helpers.ts';
+import { sql } from '../../src/server/sql.ts';
 
 const backends: Array<'sqlite' | 'postgres'> = ['sqlite', 'postgres'];
 if (!PG_URL) console.warn('PALMPAY_TEST_PG is unset: the PostgreSQL half of the repository suite is SKIPPED (export PALMPAY_TEST_PG=postgres://… to run it)');
@@ -159,6 +160,53 @@ describe.each(backends)('repository on %s', (kind) => {
     } finally {
       await central.close();
       repo = await Repo.open(url);
+    }
+  });
+});
+
+// A batch's rows are queued and written in a few statements (repo.ts); every read in the batch must still see the
+// writes before it. One batch that reads its own writes at every step: a replay of a record in the same batch, a
+// purchase id reused, a refund and a void of purchases made earlier in the batch, a refund of the voided one.
+describe.each(backends)('one batch reading its own writes on %s', (kind) => {
+  const skip = kind === 'postgres' && !PG_URL;
+  it.skipIf(skip)('decides each record as if it came alone', async () => {
+    const db = await tempDb(kind);
+    const central = await Central.open(db.url);
+    try {
+      const t = await registeredTerminal(central, 'T1');
+      await enrolCustomer(central, t, 'P1', 'A1');
+      await enrolCustomer(central, t, 'P2', 'A2');
+      await central.creditAccount('A1', 1_000, 'SYP');
+      await central.creditAccount('A2', 1_000, 'SYP');
+      const sup = { approvedBy: 'sup', reason: 'returned' };
+      const buy = (purchaseId: string, customerId: string, accountId: string, amountMinor: number) =>
+        t.chain.next({ type: 'purchase', operatorId: 'op-1', purchaseId, customerId, accountId, amountMinor, currency: 'SYP', pinVerified: false, offline: true });
+      const a = buy('PU-A', 'P1', 'A1', 100);
+      const reused = buy('PU-A', 'P2', 'A2', 50);
+      const refund = t.chain.next({ type: 'refund', operatorId: 'op', refundId: 'RF-1', originalPurchaseId: 'PU-A', originalTerminalId: 'T1', originalSeq: a.seq, customerId: 'P1', accountId: 'A1', amountMinor: 40, currency: 'SYP', ...sup });
+      const b = buy('PU-B', 'P2', 'A2', 200);
+      const voided = t.chain.next({ type: 'void', operatorId: 'op', voidId: 'VD-1', targetTerminalId: 'T1', targetSeq: b.seq, targetType: 'purchase', targetId: 'PU-B', amountMinor: 200, currency: 'SYP', ...sup });
+      const late = t.chain.next({ type: 'refund', operatorId: 'op', refundId: 'RF-2', originalPurchaseId: 'PU-B', originalTerminalId: 'T1', originalSeq: b.seq, customerId: 'P2', accountId: 'A2', amountMinor: 10, currency: 'SYP', ...sup });
+      const overdraw = buy('PU-C', 'P2', 'A2', 1_001);
+      const res = await central.ingest('T1', [a, a, reused, refund, b, voided, late, overdraw]);
+      expect(res.map((r) => r.status)).toEqual(['accepted', 'duplicate', 'review', 'accepted', 'accepted', 'accepted', 'review', 'review']);
+      expect(res[1]!.original).toEqual({ status: 'accepted' });
+      expect(res[2]!.reason).toMatch(/^PURCHASE_ID_USED/);
+      expect(res[7]!.reason).toMatch(/^INSUFFICIENT_FUNDS/);
+      const bal = (acct: string) => central.repo.tx((r) => r.balance(acct, 'SYP'));
+      expect([await bal('acct:A1'), await bal('acct:A2'), await bal('merchant:T1')]).toEqual([1_000 - 60, 1_000, 60]);
+      expect(await central.repo.tx((r) => r.ledgerTotals())).toMatchObject({ unbalanced: 0 });
+      const rows = await central.repo.tx((r) => r.listRecords('T1'));
+      expect(rows.map((r) => Number(r.seq))).toEqual(rows.map((_, i) => i + 1));
+      expect((await central.repo.tx((r) => r.getTerminal('T1')))!.head_hash).toBe(overdraw.hash);
+      // Each applied record has its one transaction, with its postings; the allowances show the balances after the batch.
+      for (const rec of [a, refund, b, voided]) expect((await central.repo.tx((r) => r.txnOfRecord('T1', rec.seq)))?.ref, `#${rec.seq}`).toBe(rec.hash);
+      expect(await central.repo.tx((r) => r.getPurchase('PU-A'))).toMatchObject({ account: 'A1', refunded: 40 });
+      const allowance = await central.repo.db.tx((c) => c.all<{ key: string; data: string }>(sql`SELECT key, data FROM feed WHERE kind = 'allowance' AND key LIKE ${'%:SYP'} ORDER BY key`));
+      expect(allowance.map((f) => [f.key, (JSON.parse(f.data) as { amountMinor: number; customerId: string }).amountMinor, (JSON.parse(f.data) as { customerId: string }).customerId])).toEqual([['A1:SYP', 940, 'P1'], ['A2:SYP', 1_000, 'P2']]);
+    } finally {
+      await central.close();
+      await db.cleanup();
     }
   });
 });

@@ -66,15 +66,28 @@ export class Feed {
 
   /** Each account's offline allowance per currency: its balance, capped (`allowanceCap`, default 5,000,000). */
   async publishAllowances(r: RepoTx, accounts: Set<string>): Promise<void> {
+    if (accounts.size === 0) return;
+    const owners = await r.personIdsByAccount([...accounts]);
+    const events: Array<{ key: string; data: unknown }> = [];
     for (const accountId of accounts) {
-      for (const cur of ['SYP', 'USD']) {
-        const bal = await r.balance(account.customer(accountId), cur);
+      for (const cur of ALLOWANCE_CURRENCIES) {
+        const bal = await r.balance(account.customer(accountId), cur); // read at once by the batch's lockBalances
         const cap = this.ctx.opts.allowanceCap?.[cur] ?? 5_000_000;
-        const customerId = (await r.personByAccount(accountId))?.id ?? accountId;
-        await r.appendFeed('all', 'allowance', `${accountId}:${cur}`, { accountId, customerId, currency: cur, amountMinor: Math.max(0, Math.min(bal, cap)) }, this.ctx.now());
+        const customerId = owners.get(accountId) ?? accountId;
+        events.push({ key: `${accountId}:${cur}`, data: { accountId, customerId, currency: cur, amountMinor: Math.max(0, Math.min(bal, cap)) } });
       }
     }
+    await r.appendFeedMany('all', 'allowance', events, this.ctx.now());
   }
+}
+
+/** The currencies an offline allowance is published in. */
+export const ALLOWANCE_CURRENCIES = ['SYP', 'USD'] as const;
+
+/** The balance rows publishAllowances will read for the customer accounts among these (so a batch locks them up front). */
+export function allowanceBalances(keys: ReadonlyArray<{ account: string }>): Array<{ account: string; currency: string }> {
+  const customers = new Set(keys.filter((k) => k.account.startsWith('acct:')).map((k) => k.account));
+  return [...customers].flatMap((a) => ALLOWANCE_CURRENCIES.map((currency) => ({ account: a, currency })));
 }
 
 /** A voucher as its lease holder receives it. */

@@ -65,7 +65,7 @@ export class Terminals {
   async authenticate(header: string | undefined, method: string, path: string, body: Buffer | string): Promise<TerminalRow> {
     const a = parseAuthorization(header);
     if (!a) return this.authFail('AUTH_MISSING', 'missing or malformed Authorization header (PalmPay <terminal>:<ms>:<sig>)', 401);
-    const t = await this.ctx.repo.tx((r) => r.getTerminal(a.terminalId));
+    const t = await this.ctx.repo.getTerminal(a.terminalId);
     const failed = () => this.authFail('AUTH_FAILED', 'request authentication failed', 401);
     if (!t || t.status === 'pending' || !t.public_key) return failed();
     const ok = edVerify(null, requestMessage(method, path, a.ms, body), publicKeyObject(Buffer.from(t.public_key, 'hex')), Buffer.from(a.sig, 'hex'));
@@ -82,7 +82,7 @@ export class Terminals {
   async plausibleRequest(header: string | undefined): Promise<boolean> {
     const a = parseAuthorization(header);
     if (!a) return false;
-    const t = await this.ctx.repo.tx((r) => r.getTerminal(a.terminalId));
+    const t = await this.ctx.repo.getTerminal(a.terminalId);
     return Boolean(t && t.status !== 'pending' && t.public_key);
   }
 

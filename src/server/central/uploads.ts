@@ -11,7 +11,7 @@ import type { TerminalRow } from '../repo.ts';
 import { VerifyPool } from '../verify-pool.ts';
 import type { CentreContext } from './context.ts';
 import type { Enrolments } from './enrolments.ts';
-import type { Feed } from './feed.ts';
+import { allowanceBalances, type Feed } from './feed.ts';
 
 export class Uploads {
   private pool: VerifyPool | undefined;
@@ -22,10 +22,14 @@ export class Uploads {
     await this.pool?.close();
   }
 
-  /** Ingests one terminal's batch in one transaction. Statuses are per record, in input order. */
-  async ingest(terminalId: string, records: unknown[]): Promise<RecordResult[]> {
+  /**
+   * Ingests one terminal's batch in one transaction. Statuses are per record, in input order. `known` is the
+   * terminal's row as the request's authentication just read it (its key checks the signatures; the transaction
+   * re-reads the row under its lock and refuses the batch if the key changed or the terminal was revoked meanwhile).
+   */
+  async ingest(terminalId: string, records: unknown[], known?: TerminalRow): Promise<RecordResult[]> {
     const { repo, counters, identity } = this.ctx;
-    const before = await repo.tx((r) => r.getTerminal(terminalId));
+    const before = known?.id === terminalId ? known : await repo.getTerminal(terminalId);
     const usable = (t: TerminalRow | undefined): TerminalRow => {
       if (!t || !t.public_key || t.status === 'pending') throw new ServerError('TERMINAL_UNKNOWN', `terminal ${terminalId} is not registered`, 401);
       if (t.status === 'revoked') throw new ServerError('TERMINAL_REVOKED', `terminal ${terminalId} is revoked: uploads refused`, 403);
@@ -42,7 +46,8 @@ export class Uploads {
       const touched = new Set<string>();
       // Lock order (lock-plan.ts, SCALING.md): terminal, the bills the batch pays, then the balances, each sorted.
       await new BillingStore(r.conn).lockBills(billsTouched(prepared));
-      await r.lockBalances(balancesTouched(prepared, t.id));
+      const balances = balancesTouched(prepared, t.id);
+      await r.lockBalances([...balances, ...allowanceBalances(balances)]);
       const out = await ingestRecords(r, { now, terminal: t, touchedAccounts: touched, onEnrolment: (rr, pid) => this.enrolments.onEnrolmentRecord(rr, pid), verifyServerTime: (st) => verifyTime(identity.publicKeyHex, st) }, prepared);
       await r.touchTerminal(t.id, now);
       await this.feed.publishAllowances(r, touched);
