@@ -161,6 +161,14 @@ export const MIGRATIONS: readonly Migration[] = [
       -- refused until re-added: trusting them on upgrade would also trust a row a local user slipped in.
       ALTER TABLE operators ADD COLUMN seal TEXT;`,
   },
+  {
+    version: 6,
+    name: "customers' PIN state carries the terminal's seal",
+    sql: `
+      -- A MAC over the PIN hash and lockout (src/ledger/local-trust.ts): a hash swapped in or a lockout reset by a
+      -- local user is refused. A PIN from before has no seal and is refused until set again.
+      ALTER TABLE people ADD COLUMN pin_seal TEXT;`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -10,6 +10,7 @@ import type { Store } from '../store/store.ts';
 import type { CentreClient } from './client.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { SETTING as LEDGER_SETTING } from '../ledger/ledger.ts';
+import { LocalTrust, noteTrustedSync } from '../ledger/local-trust.ts';
 
 export const SETTINGS = {
   terminalId: 'sync.terminalId',
@@ -74,7 +75,9 @@ export async function pullFeed(o: FeedOptions, onPage?: (p: { events: number; cu
       if (!seen || seen.ms <= page.time.ms) o.store.settings.set(LEDGER_SETTING.serverTime, { ms: page.time.ms, ref: page.time.sig });
       if (!page.more) {
         o.store.settings.set(SETTINGS.feedAt, now());
-        o.store.settings.set(LEDGER_SETTING.lastSyncMs, now());
+        // Sealed under the data key: offline limits believe no other last-sync time (local-trust.ts).
+        if (o.sealer) noteTrustedSync(o.store, new LocalTrust({ sealer: o.sealer, terminalId: o.terminalId }), now());
+        else o.store.settings.set(LEDGER_SETTING.lastSyncMs, now());
       }
     });
     if (o.onPalms && (palms.added.length > 0 || palms.revoked.length > 0)) o.onPalms(palms);

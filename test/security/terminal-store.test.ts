@@ -11,7 +11,8 @@ import Database from 'better-sqlite3';
 import { DEFAULT_OFFLINE_LIMITS } from '../../src/ledger/limits.ts';
 import { SETTING } from '../../src/ledger/ledger.ts';
 import { dbPath } from '../../src/ledger/open.ts';
-import { makeTerminal, reopen, tempDir } from '../ledger/helpers.ts';
+import { makeTerminal, purchase, reopen, tempDir } from '../ledger/helpers.ts';
+import { runCli } from './harness.ts';
 
 describe('the terminal store', () => {
   let dir: string;
@@ -95,5 +96,65 @@ describe('the terminal store', () => {
       t2.close();
       other.cleanup();
     }
+  });
+
+  const lower = { ...DEFAULT_OFFLINE_LIMITS, perTransactionMaxMinor: { ...DEFAULT_OFFLINE_LIMITS.perTransactionMaxMinor, SYP: 1_000 } };
+
+  it('deleting the limits row is detected (LOCAL_STATE_TAMPERED), never a silent fall-back to the defaults; journal verify says BAD', async () => {
+    t.ledger.setLimits(lower);
+    editStore('DELETE FROM settings WHERE key = ?', SETTING.offlineLimits);
+    expect(() => t.ledger.limits()).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+    expect(() => t.ledger.append(purchase({ amountMinor: 900_000, offline: true }))).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+    expect(t.store.journal.count()).toBe(0);
+    t.close();
+    const v = await runCli('journal', 'verify', '--data', dir);
+    t = reopen(dir);
+    expect(v.code).toBe(1);
+    expect(v.err).toMatch(/journal BAD \(local state\): the sealed offline limits or operators differ/);
+  });
+
+  it('an older sealed limits row put back (higher limits) is detected', () => {
+    t.ledger.setLimits(DEFAULT_OFFLINE_LIMITS);
+    const older = t.store.settings.get<unknown>(SETTING.offlineLimits);
+    t.ledger.setLimits(lower);
+    editStore('UPDATE settings SET value = ? WHERE key = ?', JSON.stringify(older), SETTING.offlineLimits);
+    expect(() => t.ledger.limits()).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+  });
+
+  it('an older sealed operator row put back (before a lockout, or while still active) is detected', () => {
+    t.ledger.operators.add({ operatorId: 'sup-1', name: 'S', role: 'supervisor', pinHash: 'scrypt$x' });
+    const before = t.store.operators.get('sup-1')!;
+    t.ledger.operators.setActive('sup-1', false);
+    editStore('UPDATE operators SET active = 1, seal = ? WHERE operator_id = ?', before.seal, 'sup-1');
+    expect(() => t.ledger.operators.get('sup-1')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+  });
+
+  it('the state a change left half-anchored by a crash is accepted on restart (no false alarm)', () => {
+    t.ledger.setLimits(lower);
+    t.close();
+    t = reopen(dir);
+    expect(t.ledger.limits().perTransactionMaxMinor.SYP).toBe(1_000);
+    expect(t.ledger.append(purchase()).seq).toBe(1);
+  });
+
+  it("a customer's PIN hash swapped (or its lockout reset) in the people table is refused (LOCAL_STATE_TAMPERED)", () => {
+    const now = Date.now();
+    t.store.people.upsert({ personId: 'C1', name: 'C', idNumber: null, phone: null, employerId: null, status: 'active', updatedAtMs: now });
+    t.ledger.customerPins.setHash('C1', 'scrypt$genuine');
+    expect(t.ledger.customerPins.get('C1')).toMatchObject({ pinHash: 'scrypt$genuine' });
+    t.ledger.customerPins.setAttempts('C1', 5, now + 60_000);
+    editStore(`UPDATE people SET pin_failed = 0, pin_locked_until_ms = 0 WHERE person_id = 'C1'`);
+    expect(() => t.ledger.customerPins.get('C1')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+    editStore(`UPDATE people SET pin_failed = 5, pin_locked_until_ms = ?, pin_hash = 'scrypt$attacker' WHERE person_id = 'C1'`, now + 60_000);
+    expect(() => t.ledger.customerPins.get('C1')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+  });
+
+  it('the time of the last sync edited forward (to keep offline payments going) is refused', () => {
+    t.ledger.noteSync(Date.now() - 10 * 24 * 3600_000);
+    expect(t.ledger.checkOffline('C1', 100, 'SYP')).toMatchObject({ allow: false, reason: 'SYNC_TOO_OLD' });
+    const stored = t.store.settings.get<unknown>(SETTING.lastSyncMs);
+    const forged = typeof stored === 'number' ? Date.now() : { ...(stored as object), ms: Date.now() };
+    editStore('UPDATE settings SET value = ? WHERE key = ?', JSON.stringify(forged), SETTING.lastSyncMs);
+    expect(() => t.ledger.checkOffline('C1', 100, 'SYP')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
   });
 });
