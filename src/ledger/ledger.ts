@@ -20,7 +20,7 @@ import { HLC_ZERO, hlcNext } from '../protocol/hlc.ts';
 import { decideOffline, DEFAULT_OFFLINE_LIMITS, isOverridable, type OfflineDecision, type OfflineLimits, type OfflineState, type OverridableLimit } from './limits.ts';
 import type { KeyStore } from './keystore.ts';
 import { voucherRefusal, type VoucherRefusal } from './voucher-rule.ts';
-import { AnchoredState, LAST_SYNC_SETTING, LIMITS_SETTING, LocalStateTamperedError, LocalTrust, noteTrustedSync, TrustedCustomerPins, TrustedOperators, trustedLastSync } from './local-trust.ts';
+import { AnchoredState, LAST_SYNC_SETTING, LIMITS_SETTING, LocalStateTamperedError, LocalTrust, noteTrustedSync, TrustedCentreCopies, TrustedCustomerPins, TrustedOperators, trustedLastSync } from './local-trust.ts';
 
 export class LedgerError extends PalmPayError {}
 
@@ -75,6 +75,7 @@ export class Ledger {
     this.anchored = new AnchoredState(store, keys, opts.anchorDir, () => this.head());
     this.operators = new TrustedOperators(store, this.trust, this.anchored);
     this.customerPins = new TrustedCustomerPins(store, this.trust);
+    this.centreCopies = new TrustedCentreCopies(store, this.trust);
   }
 
   private readonly trust: LocalTrust;
@@ -84,6 +85,8 @@ export class Ledger {
   readonly operators: TrustedOperators;
   /** Customers' PIN hashes and lockouts, read and written with their seal checked. */
   readonly customerPins: TrustedCustomerPins;
+  /** Vouchers, leases and allowances from the signed feed, stored sealed and used only when the seal holds. */
+  readonly centreCopies: TrustedCentreCopies;
 
   /** Why the journal may not be appended to (behind its anchor, or the anchor gone), or undefined. */
   get truncation(): string | undefined {
@@ -205,7 +208,7 @@ export class Ledger {
 
   /** Everything decideOffline needs, read from the store now. */
   offlineState(customerId: string, currency: Currency, nowMs = this.now()): OfflineState {
-    const a = this.store.allowances.get(customerId, currency);
+    const a = this.centreCopies.allowance(customerId, currency);
     return {
       nowMs,
       lastSyncMs: trustedLastSync(this.store, this.trust), // sealed: an edit forward is LOCAL_STATE_TAMPERED
@@ -293,9 +296,9 @@ export class Ledger {
    * Throws VoucherRefusedError (typed reason) or RECORD_DUPLICATE when it was already recorded.
    */
   payVoucher(claim: { voucherId: string; personId: string; operatorId: string }): Extract<SignedRecord, { type: 'salary_payout' }> {
-    const v = this.store.vouchers.get(claim.voucherId);
+    const v = this.centreCopies.voucher(claim.voucherId);
     if (!v) throw new VoucherRefusedError(claim.voucherId, 'unknown-voucher', 'unknown voucher (sync to receive it)');
-    const lease = this.store.vouchers.lease(claim.voucherId);
+    const lease = this.centreCopies.lease(claim.voucherId);
     const record = this.append({
       type: 'salary_payout', operatorId: claim.operatorId, voucherId: v.voucherId, leaseId: lease?.leaseId ?? NO_LEASE,
       personId: claim.personId, accountId: v.accountId, period: v.period, amountMinor: v.amountMinor, currency: v.currency,
@@ -309,7 +312,7 @@ export class Ledger {
     const { store } = this;
     switch (b.type) {
       case 'salary_payout': {
-        const refusal = voucherRefusal(b, store.vouchers.get(b.voucherId), store.vouchers.lease(b.voucherId), this.keys.terminalId, nowMs);
+        const refusal = voucherRefusal(b, this.centreCopies.voucher(b.voucherId), this.centreCopies.lease(b.voucherId), this.keys.terminalId, nowMs);
         if (refusal) throw new VoucherRefusedError(b.voucherId, refusal.reason, refusal.why);
         store.vouchers.markPaid(b.voucherId, b.seq);
         return;

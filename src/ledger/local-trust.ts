@@ -10,6 +10,9 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Operator, OperatorRole } from '../store/operators.ts';
 import type { CustomerPin } from '../store/people.ts';
+import type { Lease, Voucher } from '../store/vouchers.ts';
+import type { Allowance } from '../store/allowances.ts';
+import type { Currency } from '../protocol/record.ts';
 import type { Store } from '../store/store.ts';
 import { canonicalBytes } from '../protocol/canonical.ts';
 import { PalmPayError } from '../util/errors.ts';
@@ -277,5 +280,57 @@ export class AnchoredState {
     } catch {
       /* disk full or read-only: the anchor lags; the next write catches up */
     }
+  }
+}
+
+/**
+ * What the centre said that lets this terminal hand out money offline: salary vouchers, their leases here and
+ * customers' offline allowances. They arrive in feed pages the centre signed (checked before they are applied);
+ * the feed seals each row as it stores it, and the ledger uses a row only when its seal holds, so a voucher
+ * "leased here" or an allowance raised by a local user in the SQLite file is LOCAL_STATE_TAMPERED, never paid.
+ * Sealed: what the centre decides (who, how much, which lease, until when); not the counters this terminal
+ * moves in its append transaction (paid status, allowance used), which the journal and the centre re-check.
+ */
+export class TrustedCentreCopies {
+  constructor(
+    private readonly store: Store,
+    private readonly trust: LocalTrust,
+  ) {}
+
+  private static voucherFields(v: Pick<Voucher, 'personId' | 'accountId' | 'period' | 'amountMinor' | 'currency'>) {
+    return { personId: v.personId, accountId: v.accountId, period: v.period, amountMinor: v.amountMinor, currency: v.currency };
+  }
+  private static leaseFields(l: Pick<Lease, 'leaseId' | 'terminalId' | 'expiresAtMs'>) {
+    return { leaseId: l.leaseId, terminalId: l.terminalId, expiresAtMs: l.expiresAtMs };
+  }
+  private static allowanceFields(a: { limitMinor: number; expiresAtMs: number }) {
+    return { limitMinor: a.limitMinor, expiresAtMs: a.expiresAtMs };
+  }
+
+  putVoucher(v: Omit<Voucher, 'paidSeq' | 'seal'>): void {
+    this.store.vouchers.upsert({ ...v, seal: this.trust.mac('voucher', v.voucherId, TrustedCentreCopies.voucherFields(v)) });
+  }
+  putLease(l: Omit<Lease, 'seal'>): void {
+    this.store.vouchers.upsertLease({ ...l, seal: this.trust.mac('lease', l.voucherId, TrustedCentreCopies.leaseFields(l)) });
+  }
+  grantAllowance(g: { customerId: string; currency: Currency; limitMinor: number; grantedAtMs: number; expiresAtMs: number; asOfSeq: number }): void {
+    this.store.allowances.grant({ ...g, seal: this.trust.mac('allowance', `${g.customerId}/${g.currency}`, TrustedCentreCopies.allowanceFields(g)) });
+  }
+
+  /** The stored voucher, or undefined; LOCAL_STATE_TAMPERED when it does not carry this terminal's seal. */
+  voucher(voucherId: string): Voucher | undefined {
+    const v = this.store.vouchers.get(voucherId);
+    if (v && !this.trust.verify('voucher', voucherId, TrustedCentreCopies.voucherFields(v), v.seal)) throw new LocalStateTamperedError(`salary voucher ${voucherId}`);
+    return v;
+  }
+  lease(voucherId: string): Lease | undefined {
+    const l = this.store.vouchers.lease(voucherId);
+    if (l && !this.trust.verify('lease', voucherId, TrustedCentreCopies.leaseFields(l), l.seal)) throw new LocalStateTamperedError(`the lease of voucher ${voucherId}`);
+    return l;
+  }
+  allowance(customerId: string, currency: Currency): Allowance | undefined {
+    const a = this.store.allowances.get(customerId, currency);
+    if (a && !this.trust.verify('allowance', `${customerId}/${currency}`, TrustedCentreCopies.allowanceFields(a), a.seal)) throw new LocalStateTamperedError(`the offline allowance of customer ${customerId}`);
+    return a;
   }
 }

@@ -169,6 +169,18 @@ export const MIGRATIONS: readonly Migration[] = [
       -- local user is refused. A PIN from before has no seal and is refused until set again.
       ALTER TABLE people ADD COLUMN pin_seal TEXT;`,
   },
+  {
+    version: 7,
+    name: "the centre's vouchers, leases and offline allowances carry the terminal's seal",
+    sql: `
+      -- A MAC written when the signed feed page is applied (src/ledger/local-trust.ts): a voucher, a lease or an
+      -- allowance a local user inserts or raises in the file is refused. Rows from before have none: the feed
+      -- cursor is reset so the centre sends the latest state again and it is stored sealed.
+      ALTER TABLE vouchers ADD COLUMN seal TEXT;
+      ALTER TABLE voucher_leases ADD COLUMN seal TEXT;
+      ALTER TABLE offline_allowances ADD COLUMN seal TEXT;
+      DELETE FROM settings WHERE key = 'sync.cursor';`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -10,7 +10,7 @@ import type { Store } from '../store/store.ts';
 import type { CentreClient } from './client.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { SETTING as LEDGER_SETTING } from '../ledger/ledger.ts';
-import { LocalTrust, noteTrustedSync } from '../ledger/local-trust.ts';
+import { LocalTrust, noteTrustedSync, TrustedCentreCopies } from '../ledger/local-trust.ts';
 
 export const SETTINGS = {
   terminalId: 'sync.terminalId',
@@ -96,19 +96,22 @@ type Event = FeedResponse['events'][number];
 function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges): void {
   const s = o.store;
   const d = e.data as Record<string, unknown>;
+  // Stored sealed under the data key: the ledger pays and allows only rows with this terminal's seal. Without
+  // a sealer (tests of the feed alone) rows are stored unsealed, and the ledger refuses them.
+  const copies = o.sealer ? new TrustedCentreCopies(s, new LocalTrust({ sealer: o.sealer, terminalId: o.terminalId })) : undefined;
   switch (e.kind) {
     case 'voucher':
-      s.vouchers.upsert({
+      (copies ? copies.putVoucher.bind(copies) : s.vouchers.upsert.bind(s.vouchers))({
         voucherId: String(d.voucherId), personId: String(d.personId), accountId: String(d.accountId ?? d.personId), period: String(d.period),
         amountMinor: Number(d.amountMinor), currency: d.currency as Currency, status: 'open', updatedAtMs: nowMs,
       });
-      s.vouchers.upsertLease({ voucherId: String(d.voucherId), leaseId: String(d.leaseId), terminalId: o.terminalId, grantedAtMs: nowMs, expiresAtMs: nowMs + (o.leaseTtlMs ?? 90 * 86_400_000) });
+      (copies ? copies.putLease.bind(copies) : s.vouchers.upsertLease.bind(s.vouchers))({ voucherId: String(d.voucherId), leaseId: String(d.leaseId), terminalId: o.terminalId, grantedAtMs: nowMs, expiresAtMs: nowMs + (o.leaseTtlMs ?? 90 * 86_400_000) });
       return;
     case 'voucher_withdrawn':
       s.vouchers.dropLease(String(d.voucherId));
       return;
     case 'allowance':
-      s.allowances.grant({
+      (copies ? copies.grantAllowance.bind(copies) : s.allowances.grant.bind(s.allowances))({
         customerId: String(d.customerId ?? d.accountId), currency: d.currency as Currency, limitMinor: Number(d.amountMinor),
         grantedAtMs: nowMs, expiresAtMs: nowMs + (o.allowanceTtlMs ?? 7 * 86_400_000), asOfSeq: Number(d.asOfSeq ?? 0),
       });

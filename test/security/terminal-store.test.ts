@@ -157,4 +157,38 @@ describe('the terminal store', () => {
     editStore('UPDATE settings SET value = ? WHERE key = ?', JSON.stringify(forged), SETTING.lastSyncMs);
     expect(() => t.ledger.checkOffline('C1', 100, 'SYP')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
   });
+
+  /** A voucher of 90,000,000 SYP "leased here", as a local user would slip it into the file. */
+  function slipVoucher(amount = 90_000_000_00): void {
+    const now = Date.now();
+    t.store.people.upsert({ personId: 'MAL', name: 'M', idNumber: null, phone: null, employerId: null, status: 'active', updatedAtMs: now });
+    t.store.people.upsertAccountRow({ accountId: 'A-MAL', personId: 'MAL', currency: 'SYP', status: 'active', updatedAtMs: now });
+    editStore(`INSERT INTO vouchers (voucher_id, person_id, account_id, period, amount_minor, currency, status, updated_at_ms) VALUES ('V-X', 'MAL', 'A-MAL', '2026-10', ?, 'SYP', 'open', ?)`, amount, now);
+    editStore(`INSERT INTO voucher_leases (voucher_id, lease_id, terminal_id, granted_at_ms, expires_at_ms) VALUES ('V-X', 'L-X', ?, ?, ?)`, t.ledger.terminalId, now, now + 86_400_000);
+  }
+
+  it('a salary voucher "leased here" slipped into the file is never paid out (LOCAL_STATE_TAMPERED)', () => {
+    slipVoucher();
+    expect(() => t.ledger.payVoucher({ voucherId: 'V-X', personId: 'MAL', operatorId: 'op-1' })).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+    expect(t.store.journal.count()).toBe(0);
+  });
+
+  it("a genuine voucher's amount raised in the file, or its lease moved here, is refused", () => {
+    const now = Date.now();
+    t.ledger.centreCopies.putVoucher({ voucherId: 'V-1', personId: 'P1', accountId: 'A1', period: '2026-10', amountMinor: 100, currency: 'SYP', status: 'open', updatedAtMs: now });
+    t.ledger.centreCopies.putLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-OTHER', grantedAtMs: now, expiresAtMs: now + 86_400_000 });
+    editStore(`UPDATE voucher_leases SET terminal_id = ? WHERE voucher_id = 'V-1'`, t.ledger.terminalId);
+    expect(() => t.ledger.payVoucher({ voucherId: 'V-1', personId: 'P1', operatorId: 'op-1' })).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+    editStore(`UPDATE vouchers SET amount_minor = 100000000 WHERE voucher_id = 'V-1'`);
+    expect(() => t.ledger.payVoucher({ voucherId: 'V-1', personId: 'P1', operatorId: 'op-1' })).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+    expect(t.store.journal.count()).toBe(0);
+  });
+
+  it("a customer's offline allowance raised in the file is refused", () => {
+    t.ledger.noteSync(Date.now());
+    t.ledger.centreCopies.grantAllowance({ customerId: 'C1', currency: 'SYP', limitMinor: 1_000, grantedAtMs: Date.now(), expiresAtMs: Date.now() + 86_400_000, asOfSeq: 0 });
+    expect(t.ledger.checkOffline('C1', 5_000, 'SYP')).toMatchObject({ allow: false, reason: 'CUSTOMER_ALLOWANCE' });
+    editStore(`UPDATE offline_allowances SET limit_minor = 1000000000 WHERE customer_id = 'C1'`);
+    expect(() => t.ledger.checkOffline('C1', 5_000, 'SYP')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+  });
 });
