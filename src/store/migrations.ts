@@ -179,7 +179,7 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE vouchers ADD COLUMN seal TEXT;
       ALTER TABLE voucher_leases ADD COLUMN seal TEXT;
       ALTER TABLE offline_allowances ADD COLUMN seal TEXT;
-      DELETE FROM settings WHERE key = 'sync.cursor';`,
+      DELETE FROM settings WHERE key = 'sync.feedCursor';`,
   },
 ];
 
