@@ -191,4 +191,15 @@ describe('the terminal store', () => {
     editStore(`UPDATE offline_allowances SET limit_minor = 1000000000 WHERE customer_id = 'C1'`);
     expect(() => t.ledger.checkOffline('C1', 5_000, 'SYP')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
   });
+
+  it('a paid voucher set back to open in the file is not paid again (the journal holds the payout)', () => {
+    const now = Date.now();
+    t.store.people.upsert({ personId: 'P1', name: 'P', idNumber: null, phone: null, employerId: null, status: 'active', updatedAtMs: now });
+    t.ledger.centreCopies.putVoucher({ voucherId: 'V-1', personId: 'P1', accountId: 'A1', period: '2026-10', amountMinor: 100, currency: 'SYP', status: 'open', updatedAtMs: now });
+    t.ledger.centreCopies.putLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: t.ledger.terminalId, grantedAtMs: now, expiresAtMs: now + 86_400_000 });
+    expect(t.ledger.payVoucher({ voucherId: 'V-1', personId: 'P1', operatorId: 'op-1' }).seq).toBe(1);
+    editStore(`UPDATE vouchers SET status = 'open', paid_seq = NULL WHERE voucher_id = 'V-1'`);
+    expect(() => t.ledger.payVoucher({ voucherId: 'V-1', personId: 'P1', operatorId: 'op-1' })).toThrow(expect.objectContaining({ code: 'RECORD_DUPLICATE' }));
+    expect(t.store.journal.count()).toBe(1);
+  });
 });
