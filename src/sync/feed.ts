@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import { openSealed, verifyTime, type SignedTime } from '../protocol/crypto.ts';
 import { verifyFeedPage } from '../protocol/feed-page.ts';
-import type { FeedResponse } from '../protocol/schemas.ts';
+import { TerminalLimits, type FeedResponse } from '../protocol/schemas.ts';
+import type { OfflineLimits } from '../ledger/limits.ts';
 import type { Sealer } from '../ledger/sealer.ts';
 import type { Currency } from '../protocol/record.ts';
 import type { Store } from '../store/store.ts';
@@ -34,6 +35,8 @@ export interface FeedOptions {
   /** Lease and allowance lifetimes written locally (the centre moves leases explicitly; this is a safety net). */
   leaseTtlMs?: number;
   allowanceTtlMs?: number;
+  /** Applies the offline limits the centre set for this terminal (the ledger seals and anchors them); without it they are ignored. */
+  onLimits?: (limits: OfflineLimits) => void;
   /** Told after each page commits which enrolled palms it changed (the kiosk's 1:N index follows the store). */
   onPalms?: (c: PalmChanges) => void;
 }
@@ -107,6 +110,13 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
       });
       (copies ? copies.putLease.bind(copies) : s.vouchers.upsertLease.bind(s.vouchers))({ voucherId: String(d.voucherId), leaseId: String(d.leaseId), terminalId: o.terminalId, grantedAtMs: nowMs, expiresAtMs: nowMs + (o.leaseTtlMs ?? 90 * 86_400_000) });
       return;
+    case 'terminal_limits': {
+      // Inside the page's transaction: the limits are stored with the rest of the page or not at all.
+      const limits = TerminalLimits.safeParse(d.limits);
+      if (d.terminalId !== o.terminalId || !limits.success) throw new PalmPayError('FEED_LIMITS_INVALID', `the centre's offline limits for ${String(d.terminalId)} are not for this terminal or malformed`);
+      o.onLimits?.(limits.data);
+      return;
+    }
     case 'voucher_withdrawn':
       s.vouchers.dropLease(String(d.voucherId));
       return;

@@ -5,6 +5,7 @@ import { GENESIS_HASH } from '../../protocol/record.ts';
 import { publicKeyObject } from '../../protocol/sign.ts';
 import { issueCertificate, outdatedRequestMessage, parseAuthorization, requestMessage, sha256Hex, type Certificate, type SignedTime } from '../../protocol/crypto.ts';
 import { ServerError } from '../errors.ts';
+import { TerminalLimits } from '../../protocol/schemas.ts';
 import type { TerminalRow } from '../repo.ts';
 import type { CentreContext } from './context.ts';
 
@@ -52,6 +53,25 @@ export class Terminals {
     await repo.tx(async (r) => {
       if (!(await r.getTerminal(id))) throw new ServerError('TERMINAL_UNKNOWN', `terminal ${id} is unknown`, 404);
       if (await r.revokeTerminal(id, now())) await r.appendFeed('all', 'terminal_revoked', id, { terminalId: id }, now());
+    });
+  }
+
+  /**
+   * Admin: a terminal's offline limits. They travel only in the feed page the centre signs for that terminal, which
+   * stores them sealed and anchored (src/ledger/local-trust.ts): a limit is the centre's decision, not the counter's.
+   */
+  async setLimits(id: string, limits: unknown): Promise<void> {
+    const parsed = TerminalLimits.safeParse(limits);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0]!;
+      throw new ServerError('LIMITS_INVALID', `offline limits: ${i.path.join('.') || '(root)'}: ${i.message}`, 400);
+    }
+    const { repo, now } = this.ctx;
+    await repo.tx(async (r) => {
+      const t = await r.getTerminal(id);
+      if (!t) throw new ServerError('TERMINAL_UNKNOWN', `terminal ${id} is unknown`, 404);
+      if (t.status === 'revoked') throw new ServerError('TERMINAL_REVOKED', `terminal ${id} is revoked`, 403);
+      await r.appendFeed(`terminal:${id}`, 'terminal_limits', id, { terminalId: id, limits: parsed.data }, now());
     });
   }
 
