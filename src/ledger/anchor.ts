@@ -2,6 +2,9 @@
 // hash), signed with the terminal key, to a small file next to the store. Deleting the newest records from the
 // database then no longer goes unnoticed: start-up and `palmpay journal verify` compare the journal with the
 // anchor, and the ledger refuses to sign onto a truncated chain (an offline payout cannot silently vanish).
+// The anchor also holds a digest of the sealed local state (offline limits, operators; local-trust.ts): a sealed
+// row deleted, or put back from an older copy, verifies on its own but no longer matches the anchor. A journal
+// with records and no anchor at all is refused too (deleting the file must not reset the anchor to a short chain).
 // Limit: someone who can write the data folder and kept an OLD anchor file can roll both back together; the
 // centre then sees the re-used sequence numbers as conflicts (its stored records are the external anchor).
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -14,25 +17,36 @@ import { PalmPayError } from '../util/errors.ts';
 
 export const ANCHOR_FILE = 'journal-head.json';
 const DOMAIN = Buffer.from('PalmPay journal head v1\n');
-const AnchorFile = z.strictObject({ terminalId: z.string(), seq: z.number().int().min(0), hash: z.string().regex(/^[0-9a-f]{64}$/), sig: z.string().regex(/^[0-9a-f]{128}$/) });
+const HEX64 = z.string().regex(/^[0-9a-f]{64}$/);
+const AnchorFile = z.strictObject({
+  terminalId: z.string(), seq: z.number().int().min(0), hash: HEX64, state: HEX64.optional(), nextState: HEX64.optional(), sig: z.string().regex(/^[0-9a-f]{128}$/),
+});
 
 export interface Head {
   seq: number;
   hash: string;
 }
+/** The head, and the digest of the sealed local state; `nextState` while a change of it is being committed. */
+export interface Anchor extends Head {
+  state?: string;
+  nextState?: string;
+}
 
-const message = (terminalId: string, h: Head) => Buffer.concat([DOMAIN, canonicalBytes({ terminalId, seq: h.seq, hash: h.hash })]);
+// Anchors from before the state digest have neither field and keep verifying.
+const message = (terminalId: string, a: Anchor) =>
+  Buffer.concat([DOMAIN, canonicalBytes({ terminalId, seq: a.seq, hash: a.hash, ...(a.state ? { state: a.state } : {}), ...(a.nextState ? { nextState: a.nextState } : {}) })]);
 
 /** Writes the anchor (temp file + rename: a crash leaves the old or the new one, never half). */
-export function writeAnchor(dir: string, terminalId: string, signer: Signer, head: Head): void {
-  const sig = Buffer.from(signer.sign(message(terminalId, head))).toString('hex');
+export function writeAnchor(dir: string, terminalId: string, signer: Signer, a: Anchor): void {
+  const sig = Buffer.from(signer.sign(message(terminalId, a))).toString('hex');
   const file = join(dir, ANCHOR_FILE);
-  writeFileSync(`${file}.part`, JSON.stringify({ terminalId, seq: head.seq, hash: head.hash, sig }), { mode: 0o600 });
+  const body = { terminalId, seq: a.seq, hash: a.hash, ...(a.state ? { state: a.state } : {}), ...(a.nextState ? { nextState: a.nextState } : {}), sig };
+  writeFileSync(`${file}.part`, JSON.stringify(body), { mode: 0o600 });
   renameSync(`${file}.part`, file);
 }
 
-/** The anchored head, or undefined when there is no anchor yet. A forged or unreadable anchor is a typed error. */
-export function readAnchor(dir: string, terminalId: string, publicKey: Uint8Array): Head | undefined {
+/** The anchor, or undefined when there is no anchor file. A forged or unreadable anchor is a typed error. */
+export function readAnchor(dir: string, terminalId: string, publicKey: Uint8Array): Anchor | undefined {
   const file = join(dir, ANCHOR_FILE);
   if (!existsSync(file)) return undefined;
   let a: z.infer<typeof AnchorFile>;
@@ -43,7 +57,15 @@ export function readAnchor(dir: string, terminalId: string, publicKey: Uint8Arra
   }
   const ok = a.terminalId === terminalId && edVerify(null, message(terminalId, a), publicKeyObject(Buffer.from(publicKey)), Buffer.from(a.sig, 'hex'));
   if (!ok) throw new PalmPayError('JOURNAL_ANCHOR_BAD', `${file} is not signed by terminal ${terminalId}'s key`);
-  return { seq: a.seq, hash: a.hash };
+  return { seq: a.seq, hash: a.hash, ...(a.state ? { state: a.state } : {}), ...(a.nextState ? { nextState: a.nextState } : {}) };
+}
+
+/** Why a journal with records but no anchor file is refused. */
+export const ANCHOR_MISSING = `the journal has records but its signed head anchor (${ANCHOR_FILE}) is gone: the newest records may have been deleted with it`;
+
+/** Whether the sealed local state matches the anchor: its state, or the change being committed when it was written. */
+export function stateMatches(anchor: Anchor, digest: string): boolean {
+  return anchor.state === undefined || anchor.state === digest || anchor.nextState === digest;
 }
 
 /**

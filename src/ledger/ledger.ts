@@ -20,8 +20,7 @@ import { HLC_ZERO, hlcNext } from '../protocol/hlc.ts';
 import { decideOffline, DEFAULT_OFFLINE_LIMITS, isOverridable, type OfflineDecision, type OfflineLimits, type OfflineState, type OverridableLimit } from './limits.ts';
 import type { KeyStore } from './keystore.ts';
 import { voucherRefusal, type VoucherRefusal } from './voucher-rule.ts';
-import { anchorProblem, readAnchor, writeAnchor } from './anchor.ts';
-import { LocalStateTamperedError, LocalTrust, TrustedOperators } from './local-trust.ts';
+import { AnchoredState, LAST_SYNC_SETTING, LIMITS_SETTING, LocalStateTamperedError, LocalTrust, noteTrustedSync, TrustedCentreCopies, TrustedCustomerPins, TrustedOperators, trustedLastSync } from './local-trust.ts';
 
 export class LedgerError extends PalmPayError {}
 
@@ -50,8 +49,8 @@ export const SETTING = {
   terminalId: 'terminal.id',
   publicKey: 'terminal.publicKeyHex',
   serverTime: 'sync.lastServerTime',
-  lastSyncMs: 'sync.lastSyncMs',
-  offlineLimits: 'offline.limits',
+  lastSyncMs: LAST_SYNC_SETTING,
+  offlineLimits: LIMITS_SETTING,
 } as const;
 
 export interface LedgerOptions {
@@ -73,29 +72,25 @@ export class Ledger {
     this.now = opts.now ?? Date.now;
     this.serverTime = store.settings.get<ServerTime>(SETTING.serverTime) ?? { ms: 0, ref: '' };
     this.trust = new LocalTrust(keys);
-    this.operators = new TrustedOperators(store, this.trust);
-    this.anchorDir = opts.anchorDir;
+    this.anchored = new AnchoredState(store, keys, opts.anchorDir, () => this.head());
+    this.operators = new TrustedOperators(store, this.trust, this.anchored);
+    this.customerPins = new TrustedCustomerPins(store, this.trust);
+    this.centreCopies = new TrustedCentreCopies(store, this.trust);
   }
 
-  private readonly anchorDir: string | undefined;
   private readonly trust: LocalTrust;
+  /** The signed anchor outside the database: the journal's head and the digest of the sealed local state. */
+  private readonly anchored: AnchoredState;
   /** Operators, read and written with their seal checked (local-trust.ts): the only way product code reaches them. */
   readonly operators: TrustedOperators;
-  /** Set when the journal is behind its anchor: nothing more is signed onto it. */
-  private truncated: string | undefined;
+  /** Customers' PIN hashes and lockouts, read and written with their seal checked. */
+  readonly customerPins: TrustedCustomerPins;
+  /** Vouchers, leases and allowances from the signed feed, stored sealed and used only when the seal holds. */
+  readonly centreCopies: TrustedCentreCopies;
 
-  /** Compares the journal with its anchor (writes the first anchor of a journal that has none). */
-  private checkAnchor(): void {
-    if (!this.anchorDir) return;
-    const anchor = readAnchor(this.anchorDir, this.keys.terminalId, this.keys.publicKey);
-    const head = this.head();
-    if (!anchor) return writeAnchor(this.anchorDir, this.keys.terminalId, this.keys.signer, head);
-    this.truncated = anchorProblem(anchor, head, (seq) => this.store.journal.get(seq)?.hash);
-  }
-
-  /** Why the journal may not be appended to (it is behind its anchor), or undefined. */
+  /** Why the journal may not be appended to (behind its anchor, or the anchor gone), or undefined. */
   get truncation(): string | undefined {
-    return this.truncated;
+    return this.anchored.truncated;
   }
 
   /**
@@ -117,7 +112,7 @@ export class Ledger {
     }
     const ledger = new Ledger(store, keys, opts);
     ledger.checkHead();
-    ledger.checkAnchor();
+    ledger.anchored.open();
     return ledger;
   }
 
@@ -136,22 +131,13 @@ export class Ledger {
    * id, a voucher that may not be paid here, an offline limit, or storage failure (e.g. STORE_FULL).
    */
   append(draft: RecordDraft): SignedRecord {
-    if (this.truncated) throw new LedgerError('JOURNAL_TRUNCATED', `journal truncated: ${this.truncated}; nothing is signed onto it (run palmpay journal verify, restore the data folder)`);
+    this.anchored.assertAppendable();
     const nowMs = this.now();
     const record = this.appendInTransaction(draft, nowMs);
     // After the commit, including a caller's outer transaction (the record stands whatever happens next); never
     // for a record rolled back, which would look like a truncation at the next start. An anchor that could not be
     // written lags behind, which is allowed, and catches up with the next append.
-    const { anchorDir } = this;
-    if (anchorDir) {
-      this.store.afterCommit(() => {
-        try {
-          writeAnchor(anchorDir, this.keys.terminalId, this.keys.signer, { seq: record.seq, hash: record.hash });
-        } catch {
-          /* disk full or read-only: the journal is ahead of its anchor, never behind */
-        }
-      });
-    }
+    this.store.afterCommit(() => this.anchored.appended({ seq: record.seq, hash: record.hash }));
     return record;
   }
 
@@ -204,11 +190,12 @@ export class Ledger {
 
   /** The sync engine completed a sync with the centre. */
   noteSync(atMs: number): void {
-    this.store.transaction(() => this.store.settings.set(SETTING.lastSyncMs, atMs));
+    this.store.transaction(() => noteTrustedSync(this.store, this.trust, atMs));
   }
 
-  /** The offline limits: the defaults, or limits set on this terminal (sealed; an edited row throws LOCAL_STATE_TAMPERED). */
+  /** The offline limits: the defaults, or limits set on this terminal (sealed and anchored; an edited, deleted or older row throws LOCAL_STATE_TAMPERED). */
   limits(): OfflineLimits {
+    this.anchored.assertIntact(); // a deleted row (defaults!) or an older sealed one put back
     const stored = this.store.settings.get<{ limits: OfflineLimits; seal: string }>(SETTING.offlineLimits);
     if (stored === undefined) return DEFAULT_OFFLINE_LIMITS;
     if (!this.trust.verify('setting', SETTING.offlineLimits, stored.limits, stored.seal)) throw new LocalStateTamperedError('the offline limits');
@@ -217,15 +204,15 @@ export class Ledger {
 
   /** Sets the offline limits, sealed so that only this terminal's key store can have written them. */
   setLimits(limits: OfflineLimits): void {
-    this.store.transaction(() => this.store.settings.set(SETTING.offlineLimits, { limits, seal: this.trust.mac('setting', SETTING.offlineLimits, limits) }));
+    this.anchored.change(() => this.store.settings.set(SETTING.offlineLimits, { limits, seal: this.trust.mac('setting', SETTING.offlineLimits, limits) }));
   }
 
   /** Everything decideOffline needs, read from the store now. */
   offlineState(customerId: string, currency: Currency, nowMs = this.now()): OfflineState {
-    const a = this.store.allowances.get(customerId, currency);
+    const a = this.centreCopies.allowance(customerId, currency);
     return {
       nowMs,
-      lastSyncMs: this.store.settings.get<number>(SETTING.lastSyncMs) ?? null,
+      lastSyncMs: trustedLastSync(this.store, this.trust), // sealed: an edit forward is LOCAL_STATE_TAMPERED
       oldestUnsyncedMs: this.store.journal.oldestUnsyncedMs(),
       terminalUnsyncedMinor: this.store.journal.unsyncedTotals(),
       allowance: a ? { limitMinor: a.limitMinor, usedMinor: a.usedMinor, expiresAtMs: a.expiresAtMs } : null,
@@ -310,9 +297,9 @@ export class Ledger {
    * Throws VoucherRefusedError (typed reason) or RECORD_DUPLICATE when it was already recorded.
    */
   payVoucher(claim: { voucherId: string; personId: string; operatorId: string }): Extract<SignedRecord, { type: 'salary_payout' }> {
-    const v = this.store.vouchers.get(claim.voucherId);
+    const v = this.centreCopies.voucher(claim.voucherId);
     if (!v) throw new VoucherRefusedError(claim.voucherId, 'unknown-voucher', 'unknown voucher (sync to receive it)');
-    const lease = this.store.vouchers.lease(claim.voucherId);
+    const lease = this.centreCopies.lease(claim.voucherId);
     const record = this.append({
       type: 'salary_payout', operatorId: claim.operatorId, voucherId: v.voucherId, leaseId: lease?.leaseId ?? NO_LEASE,
       personId: claim.personId, accountId: v.accountId, period: v.period, amountMinor: v.amountMinor, currency: v.currency,
@@ -326,7 +313,7 @@ export class Ledger {
     const { store } = this;
     switch (b.type) {
       case 'salary_payout': {
-        const refusal = voucherRefusal(b, store.vouchers.get(b.voucherId), store.vouchers.lease(b.voucherId), this.keys.terminalId, nowMs);
+        const refusal = voucherRefusal(b, this.centreCopies.voucher(b.voucherId), this.centreCopies.lease(b.voucherId), this.keys.terminalId, nowMs);
         if (refusal) throw new VoucherRefusedError(b.voucherId, refusal.reason, refusal.why);
         store.vouchers.markPaid(b.voucherId, b.seq);
         return;

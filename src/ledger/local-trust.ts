@@ -4,12 +4,44 @@
 // Each such row carries a MAC (HMAC-SHA256 under a subkey of the data key, which stays in the key store) over the
 // row's fields and the terminal id; a row whose MAC is missing or wrong is refused with LOCAL_STATE_TAMPERED and
 // never used. The ledger is the one writer and reader of these rows (Ledger.operators, Ledger.limits).
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// A MAC proves who wrote a row, not that it is the newest one: a row deleted, or put back from an older copy,
+// would still verify. So the digest of the sealed limits and operator rows is also held in the signed anchor
+// outside the database (AnchoredState below, anchor.ts), and a difference is LOCAL_STATE_TAMPERED too.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Operator, OperatorRole } from '../store/operators.ts';
+import type { CustomerPin } from '../store/people.ts';
+import type { Lease, Voucher } from '../store/vouchers.ts';
+import type { Allowance } from '../store/allowances.ts';
+import type { Currency } from '../protocol/record.ts';
 import type { Store } from '../store/store.ts';
 import { canonicalBytes } from '../protocol/canonical.ts';
 import { PalmPayError } from '../util/errors.ts';
+import { ANCHOR_MISSING, anchorProblem, readAnchor, stateMatches, writeAnchor, type Head } from './anchor.ts';
 import type { KeyStore } from './keystore.ts';
+
+/** Settings rows that decide money and carry the terminal's seal. */
+export const LIMITS_SETTING = 'offline.limits';
+export const LAST_SYNC_SETTING = 'sync.lastSyncMs';
+/** The MAC over the last sync's time, beside it (the time itself stays a plain number for the status readers). */
+export const LAST_SYNC_SEAL_SETTING = 'sync.lastSyncMs.seal';
+
+/**
+ * The time of the last sync, as far as offline limits may believe it: null when it was never sealed here (then the
+ * terminal must sync before paying offline again, the safe side); LOCAL_STATE_TAMPERED when edited.
+ */
+export function trustedLastSync(store: Store, trust: LocalTrust): number | null {
+  const ms = store.settings.get<unknown>(LAST_SYNC_SETTING);
+  const seal = store.settings.get<unknown>(LAST_SYNC_SEAL_SETTING);
+  if (ms === undefined || seal === undefined) return null;
+  if (typeof ms !== 'number' || typeof seal !== 'string' || !trust.verify('setting', LAST_SYNC_SETTING, ms, seal)) throw new LocalStateTamperedError('the time of the last sync');
+  return ms;
+}
+
+/** Records a completed sync, sealed (the feed calls this inside its page's transaction). */
+export function noteTrustedSync(store: Store, trust: LocalTrust, ms: number): void {
+  store.settings.set(LAST_SYNC_SETTING, ms);
+  store.settings.set(LAST_SYNC_SEAL_SETTING, trust.mac('setting', LAST_SYNC_SETTING, ms));
+}
 
 export class LocalStateTamperedError extends PalmPayError {
   constructor(what: string) {
@@ -22,7 +54,7 @@ const PURPOSE = 'palmpay/local-trust/v1';
 
 export class LocalTrust {
   private readonly key: Uint8Array;
-  constructor(private readonly keys: KeyStore) {
+  constructor(private readonly keys: Pick<KeyStore, 'sealer' | 'terminalId'>) {
     this.key = keys.sealer.deriveKey(PURPOSE);
   }
 
@@ -49,6 +81,7 @@ export class TrustedOperators {
   constructor(
     private readonly store: Store,
     private readonly trust: LocalTrust,
+    private readonly anchored: Pick<AnchoredState, 'change' | 'assertIntact'>,
   ) {}
 
   private seal(o: Omit<Operator, 'seal'>): string {
@@ -57,11 +90,12 @@ export class TrustedOperators {
 
   add(op: { operatorId: string; name: string; role: OperatorRole; pinHash: string }): void {
     const row = { ...op, failedAttempts: 0, lockedUntilMs: 0, active: true };
-    this.store.operators.add({ ...op, seal: this.seal(row) });
+    this.anchored.change(() => this.store.operators.add({ ...op, seal: this.seal(row) }));
   }
 
   /** The operator, or undefined when unknown. A row whose seal does not verify throws LOCAL_STATE_TAMPERED. */
   get(operatorId: string): Operator | undefined {
+    this.anchored.assertIntact();
     const o = this.store.operators.get(operatorId);
     if (!o) return undefined;
     if (o.operatorId !== operatorId || !this.trust.verify('operator', operatorId, operatorFields(o), o.seal)) throw new LocalStateTamperedError(`operator ${operatorId}`);
@@ -78,7 +112,7 @@ export class TrustedOperators {
     const o = this.get(operatorId);
     if (!o) throw new PalmPayError('OPERATOR_UNKNOWN', `operator ${operatorId} is unknown`);
     const next = { ...o, ...change };
-    this.store.operators.replace({ ...next, seal: this.seal(next) });
+    this.anchored.change(() => this.store.operators.replace({ ...next, seal: this.seal(next) }));
   }
 
   setAttempts(operatorId: string, failedAttempts: number, lockedUntilMs: number): void {
@@ -91,5 +125,212 @@ export class TrustedOperators {
 
   setActive(operatorId: string, active: boolean): void {
     this.update(operatorId, { active });
+  }
+}
+
+/** A customer's PIN state (hash from the centre or the enrolment, attempts counted here), sealed like an operator's. */
+export class TrustedCustomerPins {
+  constructor(
+    private readonly store: Store,
+    private readonly trust: LocalTrust,
+  ) {}
+
+  private seal(personId: string, p: Omit<CustomerPin, 'seal'>): string {
+    return this.trust.mac('customer-pin', personId, { pinHash: p.pinHash ?? '', failed: p.failed, lockedUntilMs: p.lockedUntilMs });
+  }
+
+  /** The PIN state, or undefined when the person is unknown. A hash or lockout not sealed here throws LOCAL_STATE_TAMPERED. */
+  get(personId: string): CustomerPin | undefined {
+    const p = this.store.people.getPin(personId);
+    if (!p || (p.pinHash === null && p.seal === null && p.failed === 0 && p.lockedUntilMs === 0)) return p; // no PIN was ever set
+    if (!this.trust.verify('customer-pin', personId, { pinHash: p.pinHash ?? '', failed: p.failed, lockedUntilMs: p.lockedUntilMs }, p.seal)) {
+      throw new LocalStateTamperedError(`the PIN of customer ${personId}`);
+    }
+    return p;
+  }
+
+  setHash(personId: string, pinHash: string | null): void {
+    const next = { pinHash, failed: 0, lockedUntilMs: 0 };
+    this.store.people.setPin(personId, { ...next, seal: this.seal(personId, next) });
+  }
+
+  setAttempts(personId: string, failed: number, lockedUntilMs: number): void {
+    const cur = this.get(personId);
+    if (!cur) throw new PalmPayError('PERSON_UNKNOWN', `person ${personId} is unknown`);
+    const next = { pinHash: cur.pinHash, failed, lockedUntilMs };
+    this.store.people.setPin(personId, { ...next, seal: this.seal(personId, next) });
+  }
+}
+
+/** The digest of the sealed limits and operator rows (their seals): what the anchor holds. Needs no key. */
+export function localStateDigest(store: Store): string {
+  const limits = store.settings.get<{ seal?: unknown }>(LIMITS_SETTING);
+  const limitsSeal = limits === undefined ? '' : typeof limits.seal === 'string' ? limits.seal : 'unsealed';
+  const operators = store.operators.list().map((o) => [o.operatorId, o.seal ?? '']);
+  return createHash('sha256').update(canonicalBytes({ limits: limitsSeal, operators })).digest('hex');
+}
+
+const STATE_TAMPERED = 'the offline limits or operators (a sealed row deleted, or put back from an older copy)';
+
+/**
+ * The signed anchor outside the database (anchor.ts), kept by the ledger: the journal's head and the digest of
+ * the sealed local state. A change of that state is two-phase (the anchor names the state before and after while
+ * it commits), so a crash in between is never taken for tampering. Without a folder (a bare Ledger in tests) it
+ * does nothing.
+ */
+export class AnchoredState {
+  /** The state digest the anchor holds as committed. */
+  private state: string | undefined;
+  /** A change's digest, anchored but committed only with an outer transaction (picked up by reconcile). */
+  private next: string | undefined;
+  private tampered = false;
+  /** Why the journal may not be appended to: behind its anchor, or its anchor gone. */
+  truncated: string | undefined;
+  private missing = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly keys: KeyStore,
+    private readonly dir: string | undefined,
+    private readonly head: () => Head,
+  ) {}
+
+  /** At open: compares the journal and the local state with the anchor (writes the first anchor of an empty journal). */
+  open(): void {
+    if (!this.dir) return;
+    const a = readAnchor(this.dir, this.keys.terminalId, this.keys.publicKey);
+    const head = this.head();
+    const cur = localStateDigest(this.store);
+    if (!a) {
+      if (head.seq > 0) {
+        this.missing = true;
+        this.truncated = ANCHOR_MISSING;
+        return;
+      }
+      this.state = cur;
+      return this.write(head);
+    }
+    this.truncated = anchorProblem(a, head, (seq) => this.store.journal.get(seq)?.hash);
+    if (!stateMatches(a, cur)) {
+      this.tampered = true;
+      return;
+    }
+    this.state = cur;
+    if (!this.truncated && (a.state !== cur || a.nextState)) this.tryWrite(head);
+  }
+
+  /** Refuses (typed) a money move on a journal that lost its newest records, or on local state not as sealed. */
+  assertAppendable(): void {
+    if (this.missing) throw new PalmPayError('JOURNAL_ANCHOR_MISSING', `${ANCHOR_MISSING}; nothing is signed onto it (run palmpay journal verify, restore the data folder)`);
+    if (this.truncated) throw new PalmPayError('JOURNAL_TRUNCATED', `journal truncated: ${this.truncated}; nothing is signed onto it (run palmpay journal verify, restore the data folder)`);
+    this.assertIntact();
+  }
+
+  /** Throws LOCAL_STATE_TAMPERED when the sealed state is not what this terminal last anchored (checked now). */
+  assertIntact(): void {
+    if (!this.dir || this.state === undefined) {
+      if (this.tampered) throw new LocalStateTamperedError(STATE_TAMPERED);
+      return;
+    }
+    const cur = localStateDigest(this.store);
+    if (cur === this.next) {
+      this.state = cur;
+      this.next = undefined;
+      this.tryWrite(this.head());
+    } else if (cur !== this.state) {
+      this.tampered = true;
+    }
+    if (this.tampered) throw new LocalStateTamperedError(STATE_TAMPERED);
+  }
+
+  /** Runs a change of the sealed state in a transaction, anchoring the state before and after while it commits. */
+  change<T>(body: () => T): T {
+    if (!this.dir) return this.store.transaction(body);
+    this.assertIntact();
+    const outer = this.store.db.inTransaction;
+    const result = this.store.transaction(() => {
+      const r = body();
+      const next = localStateDigest(this.store);
+      if (next !== this.state) {
+        this.write(this.head(), next); // fails → the change is rolled back, never committed unanchored
+        this.next = next;
+      }
+      return r;
+    });
+    if (!outer && this.next !== undefined) {
+      this.state = this.next;
+      this.next = undefined;
+      this.tryWrite(this.head());
+    }
+    return result;
+  }
+
+  /** After an append has committed: the new head (an anchor that cannot be written lags, which is allowed). */
+  appended(head: Head): void {
+    if (this.dir) this.tryWrite(head);
+  }
+
+  private write(head: Head, nextState?: string): void {
+    writeAnchor(this.dir!, this.keys.terminalId, this.keys.signer, { ...head, ...(this.state ? { state: this.state } : {}), ...(nextState ? { nextState } : {}) });
+  }
+
+  private tryWrite(head: Head): void {
+    try {
+      this.write(head);
+    } catch {
+      /* disk full or read-only: the anchor lags; the next write catches up */
+    }
+  }
+}
+
+/**
+ * What the centre said that lets this terminal hand out money offline: salary vouchers, their leases here and
+ * customers' offline allowances. They arrive in feed pages the centre signed (checked before they are applied);
+ * the feed seals each row as it stores it, and the ledger uses a row only when its seal holds, so a voucher
+ * "leased here" or an allowance raised by a local user in the SQLite file is LOCAL_STATE_TAMPERED, never paid.
+ * Sealed: what the centre decides (who, how much, which lease, until when); not the counters this terminal
+ * moves in its append transaction (paid status, allowance used), which the journal and the centre re-check.
+ */
+export class TrustedCentreCopies {
+  constructor(
+    private readonly store: Store,
+    private readonly trust: LocalTrust,
+  ) {}
+
+  private static voucherFields(v: Pick<Voucher, 'personId' | 'accountId' | 'period' | 'amountMinor' | 'currency'>) {
+    return { personId: v.personId, accountId: v.accountId, period: v.period, amountMinor: v.amountMinor, currency: v.currency };
+  }
+  private static leaseFields(l: Pick<Lease, 'leaseId' | 'terminalId' | 'expiresAtMs'>) {
+    return { leaseId: l.leaseId, terminalId: l.terminalId, expiresAtMs: l.expiresAtMs };
+  }
+  private static allowanceFields(a: { limitMinor: number; expiresAtMs: number }) {
+    return { limitMinor: a.limitMinor, expiresAtMs: a.expiresAtMs };
+  }
+
+  putVoucher(v: Omit<Voucher, 'paidSeq' | 'seal'>): void {
+    this.store.vouchers.upsert({ ...v, seal: this.trust.mac('voucher', v.voucherId, TrustedCentreCopies.voucherFields(v)) });
+  }
+  putLease(l: Omit<Lease, 'seal'>): void {
+    this.store.vouchers.upsertLease({ ...l, seal: this.trust.mac('lease', l.voucherId, TrustedCentreCopies.leaseFields(l)) });
+  }
+  grantAllowance(g: { customerId: string; currency: Currency; limitMinor: number; grantedAtMs: number; expiresAtMs: number; asOfSeq: number }): void {
+    this.store.allowances.grant({ ...g, seal: this.trust.mac('allowance', `${g.customerId}/${g.currency}`, TrustedCentreCopies.allowanceFields(g)) });
+  }
+
+  /** The stored voucher, or undefined; LOCAL_STATE_TAMPERED when it does not carry this terminal's seal. */
+  voucher(voucherId: string): Voucher | undefined {
+    const v = this.store.vouchers.get(voucherId);
+    if (v && !this.trust.verify('voucher', voucherId, TrustedCentreCopies.voucherFields(v), v.seal)) throw new LocalStateTamperedError(`salary voucher ${voucherId}`);
+    return v;
+  }
+  lease(voucherId: string): Lease | undefined {
+    const l = this.store.vouchers.lease(voucherId);
+    if (l && !this.trust.verify('lease', voucherId, TrustedCentreCopies.leaseFields(l), l.seal)) throw new LocalStateTamperedError(`the lease of voucher ${voucherId}`);
+    return l;
+  }
+  allowance(customerId: string, currency: Currency): Allowance | undefined {
+    const a = this.store.allowances.get(customerId, currency);
+    if (a && !this.trust.verify('allowance', `${customerId}/${currency}`, TrustedCentreCopies.allowanceFields(a), a.seal)) throw new LocalStateTamperedError(`the offline allowance of customer ${customerId}`);
+    return a;
   }
 }

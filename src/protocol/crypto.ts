@@ -10,7 +10,8 @@ import { PalmPayError } from '../util/errors.ts';
 
 const CERT_DOMAIN = Buffer.from('PalmPay terminal certificate v1\n');
 const TIME_DOMAIN = Buffer.from('PalmPay server time v1\n');
-const REQUEST_DOMAIN = Buffer.from('PalmPay request v1\n');
+const REQUEST_DOMAIN_V1 = Buffer.from('PalmPay request v1\n');
+const REQUEST_DOMAIN = Buffer.from('PalmPay request v2\n');
 const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
@@ -84,17 +85,38 @@ export function verifyTime(serverPublicKeyHex: string, t: SignedTime): boolean {
 }
 
 // ---- request authentication (terminal → centre) ----
-/** Header value: `PalmPay <terminalId>:<ms>:<sig hex>`; sig covers method, path, time and the body's SHA-256. */
-export function requestMessage(method: string, path: string, ms: number, body: Buffer | string): Buffer {
+/**
+ * Header value: `PalmPay <terminalId>:<ms>:<nonce>:<sig hex>`; the signature covers method, path, time, a random
+ * 128-bit nonce and the body's SHA-256. The centre accepts each nonce once (its request_nonces table), so a
+ * captured request never replays, not even after a restart or at another centre process.
+ */
+export function requestMessage(method: string, path: string, ms: number, nonce: string, body: Buffer | string): Buffer {
   const bodyHash = createHash('sha256').update(body).digest('hex');
-  return Buffer.concat([REQUEST_DOMAIN, Buffer.from(`${method.toUpperCase()}\n${path}\n${ms}\n${bodyHash}`)]);
+  return Buffer.concat([REQUEST_DOMAIN, Buffer.from(`${method.toUpperCase()}\n${path}\n${ms}\n${nonce}\n${bodyHash}`)]);
 }
-export function authorizationHeader(terminalId: string, ms: number, sign: (m: Uint8Array) => Uint8Array, method: string, path: string, body: Buffer | string): string {
-  return `PalmPay ${terminalId}:${ms}:${Buffer.from(sign(requestMessage(method, path, ms, body))).toString('hex')}`;
+/** What terminals before the nonce signed (`PalmPay <id>:<ms>:<sig>`): the centre only recognises it to say AUTH_OUTDATED. */
+export function outdatedRequestMessage(method: string, path: string, ms: number, body: Buffer | string): Buffer {
+  const bodyHash = createHash('sha256').update(body).digest('hex');
+  return Buffer.concat([REQUEST_DOMAIN_V1, Buffer.from(`${method.toUpperCase()}\n${path}\n${ms}\n${bodyHash}`)]);
 }
-export function parseAuthorization(h: string | undefined): { terminalId: string; ms: number; sig: string } | undefined {
-  const m = /^PalmPay ([A-Za-z0-9][A-Za-z0-9._:-]{0,63}):(\d{1,16}):([0-9a-f]{128})$/.exec(h ?? '');
-  return m ? { terminalId: m[1]!, ms: Number(m[2]), sig: m[3]! } : undefined;
+export function newRequestNonce(): string {
+  return randomBytes(16).toString('hex');
+}
+export function authorizationHeader(terminalId: string, ms: number, sign: (m: Uint8Array) => Uint8Array, method: string, path: string, body: Buffer | string, nonce = newRequestNonce()): string {
+  return `PalmPay ${terminalId}:${ms}:${nonce}:${Buffer.from(sign(requestMessage(method, path, ms, nonce, body))).toString('hex')}`;
+}
+export interface ParsedAuthorization {
+  terminalId: string;
+  ms: number;
+  /** Absent in the header of a terminal too old to send one (refused with AUTH_OUTDATED). */
+  nonce?: string;
+  sig: string;
+}
+export function parseAuthorization(h: string | undefined): ParsedAuthorization | undefined {
+  const m = /^PalmPay ([A-Za-z0-9][A-Za-z0-9._:-]{0,63}):(\d{1,16}):([0-9a-f]{32}):([0-9a-f]{128})$/.exec(h ?? '');
+  if (m) return { terminalId: m[1]!, ms: Number(m[2]), nonce: m[3]!, sig: m[4]! };
+  const old = /^PalmPay ([A-Za-z0-9][A-Za-z0-9._:-]{0,63}):(\d{1,16}):([0-9a-f]{128})$/.exec(h ?? '');
+  return old ? { terminalId: old[1]!, ms: Number(old[2]), sig: old[3]! } : undefined;
 }
 
 // ---- X25519 keys and template encryption ----

@@ -49,6 +49,14 @@ export const RecordResultSchema = z.object({
 });
 export const UploadResponse = z.object({ results: z.array(RecordResultSchema), time: SignedTime });
 export const TemplatesResponse = z.object({ status: z.string(), duplicateOf: z.string().optional() });
+/** A terminal's offline limits, as the centre sets them (`terminal_limits` feed event; src/ledger/limits.ts OfflineLimits). */
+const MinorPerCurrency = z.strictObject({ SYP: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), USD: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
+export const TerminalLimits = z.strictObject({
+  perTransactionMaxMinor: MinorPerCurrency,
+  terminalStoredMaxMinor: MinorPerCurrency,
+  maxStoredRecordAgeMs: z.number().int().positive().max(365 * 86_400_000),
+  maxSinceLastSyncMs: z.number().int().positive().max(365 * 86_400_000),
+});
 /** The centre's signature over a feed page (src/protocol/feed-page.ts); a terminal applies no page without it. */
 export const FeedPageProof = z.object({
   terminalId: z.string(), from: z.number().int(), to: z.number().int(), more: z.boolean(), eventsSha256: z.string(),

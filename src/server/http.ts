@@ -27,6 +27,17 @@ export const REDACT = [
   '*.*.name', '*.*.idNumber', '*.*.phone', '*.*.templates',
 ];
 
+/** The request's JSON body (undefined when empty); MALFORMED_JSON when it is not JSON. */
+function jsonBody(req: FastifyRequest): unknown {
+  const raw = req.rawBody;
+  if (!raw?.length) return undefined;
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new ServerError('MALFORMED_JSON', 'request body is not valid JSON', 400);
+  }
+}
+
 function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
   const r = schema.safeParse(value);
   if (!r.success) {
@@ -57,15 +68,12 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
   });
   const metrics = serverMetrics(central);
 
-  // Keep the raw bytes: terminal requests are signed over the exact body.
+  // Keep the raw bytes: terminal requests are signed over the exact body. The JSON is parsed only once the
+  // signature holds (jsonBody), so a malformed body tells nobody whether the terminal id it names exists.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     (req as FastifyRequest).rawBody = body as Buffer;
-    try {
-      done(null, (body as Buffer).length ? JSON.parse((body as Buffer).toString('utf8')) : undefined);
-    } catch {
-      done(new ServerError('MALFORMED_JSON', 'request body is not valid JSON', 400), undefined);
-    }
+    done(null, undefined);
   });
 
   app.addHook('onRequest', async () => void metrics.inFlight.inc());
@@ -85,7 +93,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal server error' } });
   });
 
-  const errors = { 400: jsonSchema(ErrorResponse), 401: jsonSchema(ErrorResponse), 403: jsonSchema(ErrorResponse), 404: jsonSchema(ErrorResponse) };
+  const errors = { 400: jsonSchema(ErrorResponse), 401: jsonSchema(ErrorResponse), 403: jsonSchema(ErrorResponse), 404: jsonSchema(ErrorResponse), 411: jsonSchema(ErrorResponse), 413: jsonSchema(ErrorResponse) };
   const auth = (req: FastifyRequest) => central.authenticate(req.headers.authorization, req.method, req.url, req.rawBody ?? Buffer.alloc(0));
 
   app.get('/health', { schema: { response: { 200: jsonSchema(HealthResponse) } } }, async () => ({
@@ -122,7 +130,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     const f = registerFailures.get(req.ip);
     if (f && f.until > now && f.n >= REGISTER_FAILURES_PER_MINUTE) throw new ServerError('REGISTER_THROTTLED', 'too many failed registrations from this address: wait a minute', 429);
     try {
-      const body = parse(RegisterRequest, req.body, 'registration');
+      const body = parse(RegisterRequest, jsonBody(req), 'registration');
       return await central.registerTerminal(body);
     } catch (err) {
       if (registerFailures.size > 100_000) registerFailures.clear();
@@ -134,24 +142,28 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
   });
 
   // A body is read only for a request that could be a terminal's (well-formed header, active terminal id):
-  // anyone else is refused before up to BODY_LIMIT bytes are buffered and parsed.
+  // anyone else is refused before up to BODY_LIMIT bytes are buffered. Its size is judged from Content-Length
+  // first, for every caller alike, so a too-large body does not tell a known terminal id from an unknown one.
   const plausible = async (req: FastifyRequest) => {
+    const length = req.headers['content-length'];
+    if (length === undefined) throw new ServerError('LENGTH_REQUIRED', 'a terminal request with a body states its Content-Length', 411);
+    if (Number(length) > BODY_LIMIT) throw new ServerError('BODY_TOO_LARGE', `request body exceeds ${BODY_LIMIT} bytes`, 413);
     if (!(await central.plausibleRequest(req.headers.authorization))) {
-      throw new ServerError(req.headers.authorization ? 'AUTH_FAILED' : 'AUTH_MISSING', req.headers.authorization ? 'request authentication failed' : 'missing or malformed Authorization header (PalmPay <terminal>:<ms>:<sig>)', 401);
+      throw new ServerError(req.headers.authorization ? 'AUTH_FAILED' : 'AUTH_MISSING', req.headers.authorization ? 'request authentication failed' : 'missing or malformed Authorization header (PalmPay <terminal>:<ms>:<nonce>:<sig>)', 401);
     }
   };
 
   app.post('/v1/records', { onRequest: plausible, schema: { response: { 200: jsonSchema(UploadResponse), ...errors } } }, async (req) => {
-    const body = parse(UploadRequest, req.body, 'upload');
     const t = await auth(req);
+    const body = parse(UploadRequest, jsonBody(req), 'upload');
     const results = await central.ingest(t.id, body.records, t);
     return { results, time: central.signedTime() };
   });
 
   app.put('/v1/enrolments/:personId/templates', { onRequest: plausible, schema: { response: { 200: jsonSchema(TemplatesResponse), ...errors } } }, async (req) => {
     const { personId } = parse(PersonParams, req.params, 'path');
-    const body = parse(TemplatesRequest, req.body, 'templates');
     const t = await auth(req);
+    const body = parse(TemplatesRequest, jsonBody(req), 'templates');
     return central.uploadTemplates(t, personId, body.templates);
   });
 

@@ -148,6 +148,17 @@ export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
       'CREATE INDEX direct_debits_txn ON direct_debits (txn_id)',
     ],
   },
+  {
+    version: 7,
+    name: 'request nonces: each signed terminal request is accepted once, by whichever centre process, until its window closes',
+    // Why: an in-memory cache of seen requests forgets them on restart and is not shared by `--workers N`, so a
+    // captured request replayed after a restart or to another worker was accepted. The nonce is claimed in the
+    // database (a primary key: two processes cannot both claim it) and forgotten once the time window has closed.
+    statements: () => [
+      'CREATE TABLE request_nonces (terminal_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at BIGINT NOT NULL, PRIMARY KEY (terminal_id, nonce))',
+      'CREATE INDEX request_nonces_expiry ON request_nonces (expires_at)',
+    ],
+  },
 ];
 
 /** The newest schema this build knows. */

@@ -218,6 +218,18 @@ export class RepoTx {
   async touchTerminal(id: string, at: number): Promise<void> {
     await this.c.run(sql`UPDATE terminals SET last_seen = ${at} WHERE id = ${id}`);
   }
+  /** Claims a signed request's nonce: false when it was claimed before and has not expired (a replay). */
+  async claimRequestNonce(terminalId: string, nonce: string, expiresAt: number): Promise<boolean> {
+    const r = await this.c.run(sql`INSERT INTO request_nonces (terminal_id, nonce, expires_at) VALUES (${terminalId}, ${nonce}, ${expiresAt}) ON CONFLICT (terminal_id, nonce) DO NOTHING`);
+    return r.changes === 1;
+  }
+  /** Forgets nonces whose window has closed (a request that old is refused for its time anyway); how many went. */
+  async purgeRequestNonces(now: number): Promise<number> {
+    return (await this.c.run(sql`DELETE FROM request_nonces WHERE expires_at <= ${now}`)).changes;
+  }
+  async countRequestNonces(): Promise<number> {
+    return Number((await this.c.get<{ n: number | string }>(sql`SELECT COUNT(*) AS n FROM request_nonces`))!.n);
+  }
   async setHead(id: string, seq: number, hash: string): Promise<void> {
     await this.c.run(sql`UPDATE terminals SET head_seq = ${seq}, head_hash = ${hash} WHERE id = ${id}`);
   }

@@ -101,6 +101,9 @@ export class Central {
   revokeTerminal(id: string): Promise<void> {
     return this.terminals.revoke(id);
   }
+  setTerminalLimits(id: string, limits: unknown): Promise<void> {
+    return this.terminals.setLimits(id, limits);
+  }
   listTerminals(): Promise<TerminalRow[]> {
     return this.terminals.list();
   }

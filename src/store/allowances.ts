@@ -10,6 +10,8 @@ export interface Allowance {
   usedMinor: number;
   grantedAtMs: number;
   expiresAtMs: number;
+  /** The terminal's MAC over the grant (src/ledger/local-trust.ts); null when written unsealed. */
+  seal: string | null;
 }
 
 export class AllowancesRepo {
@@ -20,9 +22,9 @@ export class AllowancesRepo {
 
   constructor(db: Database.Database) {
     this.getStmt = db.prepare('SELECT * FROM offline_allowances WHERE customer_id = ? AND currency = ?');
-    this.grantStmt = db.prepare(`INSERT INTO offline_allowances (customer_id, currency, limit_minor, used_minor, granted_at_ms, expires_at_ms)
-      VALUES (@customerId, @currency, @limitMinor, @usedMinor, @grantedAtMs, @expiresAtMs)
-      ON CONFLICT(customer_id, currency) DO UPDATE SET limit_minor = excluded.limit_minor, used_minor = excluded.used_minor,
+    this.grantStmt = db.prepare(`INSERT INTO offline_allowances (customer_id, currency, limit_minor, used_minor, granted_at_ms, expires_at_ms, seal)
+      VALUES (@customerId, @currency, @limitMinor, @usedMinor, @grantedAtMs, @expiresAtMs, @seal)
+      ON CONFLICT(customer_id, currency) DO UPDATE SET limit_minor = excluded.limit_minor, used_minor = excluded.used_minor, seal = excluded.seal,
         granted_at_ms = excluded.granted_at_ms, expires_at_ms = excluded.expires_at_ms`);
     this.useStmt = db.prepare('UPDATE offline_allowances SET used_minor = used_minor + ? WHERE customer_id = ? AND currency = ?');
     this.unsyncedStmt = db.prepare(`SELECT sum(amount_minor) AS s FROM journal
@@ -38,6 +40,7 @@ export class AllowancesRepo {
       usedMinor: r.used_minor as number,
       grantedAtMs: r.granted_at_ms as number,
       expiresAtMs: r.expires_at_ms as number,
+      seal: (r.seal as string | null) ?? null,
     };
   }
 
@@ -46,9 +49,9 @@ export class AllowancesRepo {
    * computed the grant: offline purchases after it are still counted as used, so a grant never forgets them.
    * (A range scan from asOfSeq on the journal's key: the unsynced tail is short.)
    */
-  grant(g: { customerId: string; currency: Currency; limitMinor: number; grantedAtMs: number; expiresAtMs: number; asOfSeq: number }): void {
+  grant(g: { customerId: string; currency: Currency; limitMinor: number; grantedAtMs: number; expiresAtMs: number; asOfSeq: number; seal?: string | null }): void {
     const usedMinor = this.unsyncedStmt.get(g.asOfSeq, g.customerId, g.currency)?.s ?? 0;
-    this.grantStmt.run({ ...g, usedMinor });
+    this.grantStmt.run({ ...g, usedMinor, seal: g.seal ?? null });
   }
 
   /** Adds an offline purchase to the customer's use. Called inside the append transaction. */

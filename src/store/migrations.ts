@@ -161,6 +161,26 @@ export const MIGRATIONS: readonly Migration[] = [
       -- refused until re-added: trusting them on upgrade would also trust a row a local user slipped in.
       ALTER TABLE operators ADD COLUMN seal TEXT;`,
   },
+  {
+    version: 6,
+    name: "customers' PIN state carries the terminal's seal",
+    sql: `
+      -- A MAC over the PIN hash and lockout (src/ledger/local-trust.ts): a hash swapped in or a lockout reset by a
+      -- local user is refused. A PIN from before has no seal and is refused until set again.
+      ALTER TABLE people ADD COLUMN pin_seal TEXT;`,
+  },
+  {
+    version: 7,
+    name: "the centre's vouchers, leases and offline allowances carry the terminal's seal",
+    sql: `
+      -- A MAC written when the signed feed page is applied (src/ledger/local-trust.ts): a voucher, a lease or an
+      -- allowance a local user inserts or raises in the file is refused. Rows from before have none: the feed
+      -- cursor is reset so the centre sends the latest state again and it is stored sealed.
+      ALTER TABLE vouchers ADD COLUMN seal TEXT;
+      ALTER TABLE voucher_leases ADD COLUMN seal TEXT;
+      ALTER TABLE offline_allowances ADD COLUMN seal TEXT;
+      DELETE FROM settings WHERE key = 'sync.feedCursor';`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

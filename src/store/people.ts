@@ -24,6 +24,8 @@ export interface CustomerPin {
   pinHash: string | null;
   failed: number;
   lockedUntilMs: number;
+  /** The terminal's MAC over the other fields (src/ledger/local-trust.ts); only the ledger writes and checks it. */
+  seal: string | null;
 }
 
 export class PeopleRepo {
@@ -32,9 +34,8 @@ export class PeopleRepo {
   private readonly upsertAccount: Database.Statement;
   private readonly getAccountStmt: Database.Statement<[string], Record<string, unknown>>;
   private readonly accountsOf: Database.Statement<[string], Record<string, unknown>>;
-  private readonly pinGet: Database.Statement<[string], { pin_hash: string | null; pin_failed: number; pin_locked_until_ms: number }>;
+  private readonly pinGet: Database.Statement<[string], { pin_hash: string | null; pin_failed: number; pin_locked_until_ms: number; pin_seal: string | null }>;
   private readonly pinSet: Database.Statement;
-  private readonly pinState: Database.Statement;
 
   constructor(db: Database.Database) {
     this.upsertPerson = db.prepare(`INSERT INTO people (person_id, name, id_number, phone, employer_id, status, updated_at_ms)
@@ -49,9 +50,8 @@ export class PeopleRepo {
       WHERE accounts.person_id = excluded.person_id`);
     this.getAccountStmt = db.prepare('SELECT * FROM accounts WHERE account_id = ?');
     this.accountsOf = db.prepare('SELECT * FROM accounts WHERE person_id = ? ORDER BY account_id');
-    this.pinGet = db.prepare('SELECT pin_hash, pin_failed, pin_locked_until_ms FROM people WHERE person_id = ?');
-    this.pinSet = db.prepare('UPDATE people SET pin_hash = ?, pin_failed = 0, pin_locked_until_ms = 0 WHERE person_id = ?');
-    this.pinState = db.prepare('UPDATE people SET pin_failed = ?, pin_locked_until_ms = ? WHERE person_id = ?');
+    this.pinGet = db.prepare('SELECT pin_hash, pin_failed, pin_locked_until_ms, pin_seal FROM people WHERE person_id = ?');
+    this.pinSet = db.prepare('UPDATE people SET pin_hash = ?, pin_failed = ?, pin_locked_until_ms = ?, pin_seal = ? WHERE person_id = ?');
   }
 
   upsert(p: Person): void {
@@ -90,16 +90,12 @@ export class PeopleRepo {
 
   getPin(personId: string): CustomerPin | undefined {
     const r = this.pinGet.get(personId);
-    return r && { pinHash: r.pin_hash, failed: r.pin_failed, lockedUntilMs: r.pin_locked_until_ms };
+    return r && { pinHash: r.pin_hash, failed: r.pin_failed, lockedUntilMs: r.pin_locked_until_ms, seal: r.pin_seal };
   }
 
-  /** Stores a new PIN hash (from the centre) and clears the attempt counter. */
-  setPinHash(personId: string, pinHash: string | null): void {
-    this.pinSet.run(pinHash, personId);
-  }
-
-  setPinAttempts(personId: string, failed: number, lockedUntilMs: number): void {
-    this.pinState.run(failed, lockedUntilMs, personId);
+  /** Writes a customer's whole PIN state with its seal (the ledger's TrustedCustomerPins computes the seal). */
+  setPin(personId: string, pin: CustomerPin): void {
+    this.pinSet.run(pin.pinHash, pin.failed, pin.lockedUntilMs, pin.seal, personId);
   }
 }
 

@@ -14,6 +14,8 @@ export interface Voucher {
   status: VoucherStatus;
   paidSeq: number | null;
   updatedAtMs: number;
+  /** The terminal's MAC over what the centre said (src/ledger/local-trust.ts); null when written unsealed. */
+  seal?: string | null;
 }
 export interface Lease {
   voucherId: string;
@@ -21,6 +23,7 @@ export interface Lease {
   terminalId: string;
   grantedAtMs: number;
   expiresAtMs: number;
+  seal?: string | null;
 }
 
 export class VouchersRepo {
@@ -35,25 +38,25 @@ export class VouchersRepo {
 
   constructor(db: Database.Database) {
     // A feed never reopens a voucher this terminal has paid: the local payout wins until the centre has it.
-    this.upsertStmt = db.prepare(`INSERT INTO vouchers (voucher_id, person_id, account_id, period, amount_minor, currency, status, updated_at_ms)
-      VALUES (@voucherId, @personId, @accountId, @period, @amountMinor, @currency, @status, @updatedAtMs)
-      ON CONFLICT(voucher_id) DO UPDATE SET person_id = excluded.person_id, account_id = excluded.account_id,
+    this.upsertStmt = db.prepare(`INSERT INTO vouchers (voucher_id, person_id, account_id, period, amount_minor, currency, status, updated_at_ms, seal)
+      VALUES (@voucherId, @personId, @accountId, @period, @amountMinor, @currency, @status, @updatedAtMs, @seal)
+      ON CONFLICT(voucher_id) DO UPDATE SET person_id = excluded.person_id, account_id = excluded.account_id, seal = excluded.seal,
         period = excluded.period, amount_minor = excluded.amount_minor, currency = excluded.currency,
         status = CASE WHEN vouchers.status = 'paid' THEN 'paid' ELSE excluded.status END, updated_at_ms = excluded.updated_at_ms`);
     this.getStmt = db.prepare('SELECT * FROM vouchers WHERE voucher_id = ?');
     this.openForStmt = db.prepare(`SELECT * FROM vouchers WHERE person_id = ? AND status = 'open' ORDER BY period, voucher_id`);
     this.paidStmt = db.prepare(`UPDATE vouchers SET status = 'paid', paid_seq = ? WHERE voucher_id = ? AND status = 'open'`);
     this.reopenStmt = db.prepare(`UPDATE vouchers SET status = 'open', paid_seq = NULL WHERE voucher_id = ? AND status = 'paid'`);
-    this.leaseUpsert = db.prepare(`INSERT INTO voucher_leases (voucher_id, lease_id, terminal_id, granted_at_ms, expires_at_ms)
-      VALUES (@voucherId, @leaseId, @terminalId, @grantedAtMs, @expiresAtMs)
-      ON CONFLICT(voucher_id) DO UPDATE SET lease_id = excluded.lease_id, terminal_id = excluded.terminal_id,
+    this.leaseUpsert = db.prepare(`INSERT INTO voucher_leases (voucher_id, lease_id, terminal_id, granted_at_ms, expires_at_ms, seal)
+      VALUES (@voucherId, @leaseId, @terminalId, @grantedAtMs, @expiresAtMs, @seal)
+      ON CONFLICT(voucher_id) DO UPDATE SET lease_id = excluded.lease_id, terminal_id = excluded.terminal_id, seal = excluded.seal,
         granted_at_ms = excluded.granted_at_ms, expires_at_ms = excluded.expires_at_ms`);
     this.leaseGet = db.prepare('SELECT * FROM voucher_leases WHERE voucher_id = ?');
     this.leaseDelete = db.prepare('DELETE FROM voucher_leases WHERE voucher_id = ?');
   }
 
   upsert(v: Omit<Voucher, 'paidSeq'>): void {
-    this.upsertStmt.run(v);
+    this.upsertStmt.run({ ...v, seal: v.seal ?? null });
   }
 
   get(voucherId: string): Voucher | undefined {
@@ -76,7 +79,7 @@ export class VouchersRepo {
   }
 
   upsertLease(l: Lease): void {
-    this.leaseUpsert.run(l);
+    this.leaseUpsert.run({ ...l, seal: l.seal ?? null });
   }
 
   lease(voucherId: string): Lease | undefined {
@@ -87,6 +90,7 @@ export class VouchersRepo {
       terminalId: r.terminal_id as string,
       grantedAtMs: r.granted_at_ms as number,
       expiresAtMs: r.expires_at_ms as number,
+      seal: (r.seal as string | null) ?? null,
     };
   }
 
@@ -107,5 +111,6 @@ function toVoucher(r: Record<string, unknown>): Voucher {
     status: r.status as VoucherStatus,
     paidSeq: r.paid_seq as number | null,
     updatedAtMs: r.updated_at_ms as number,
+    seal: (r.seal as string | null) ?? null,
   };
 }

@@ -3,13 +3,15 @@
 import { createHash } from 'node:crypto';
 import { openSealed, verifyTime, type SignedTime } from '../protocol/crypto.ts';
 import { verifyFeedPage } from '../protocol/feed-page.ts';
-import type { FeedResponse } from '../protocol/schemas.ts';
+import { TerminalLimits, type FeedResponse } from '../protocol/schemas.ts';
+import type { OfflineLimits } from '../ledger/limits.ts';
 import type { Sealer } from '../ledger/sealer.ts';
 import type { Currency } from '../protocol/record.ts';
 import type { Store } from '../store/store.ts';
 import type { CentreClient } from './client.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { SETTING as LEDGER_SETTING } from '../ledger/ledger.ts';
+import { LocalTrust, noteTrustedSync, TrustedCentreCopies } from '../ledger/local-trust.ts';
 
 export const SETTINGS = {
   terminalId: 'sync.terminalId',
@@ -33,6 +35,8 @@ export interface FeedOptions {
   /** Lease and allowance lifetimes written locally (the centre moves leases explicitly; this is a safety net). */
   leaseTtlMs?: number;
   allowanceTtlMs?: number;
+  /** Applies the offline limits the centre set for this terminal (the ledger seals and anchors them); without it they are ignored. */
+  onLimits?: (limits: OfflineLimits) => void;
   /** Told after each page commits which enrolled palms it changed (the kiosk's 1:N index follows the store). */
   onPalms?: (c: PalmChanges) => void;
 }
@@ -74,7 +78,9 @@ export async function pullFeed(o: FeedOptions, onPage?: (p: { events: number; cu
       if (!seen || seen.ms <= page.time.ms) o.store.settings.set(LEDGER_SETTING.serverTime, { ms: page.time.ms, ref: page.time.sig });
       if (!page.more) {
         o.store.settings.set(SETTINGS.feedAt, now());
-        o.store.settings.set(LEDGER_SETTING.lastSyncMs, now());
+        // Sealed under the data key: offline limits believe no other last-sync time (local-trust.ts).
+        if (o.sealer) noteTrustedSync(o.store, new LocalTrust({ sealer: o.sealer, terminalId: o.terminalId }), now());
+        else o.store.settings.set(LEDGER_SETTING.lastSyncMs, now());
       }
     });
     if (o.onPalms && (palms.added.length > 0 || palms.revoked.length > 0)) o.onPalms(palms);
@@ -93,19 +99,29 @@ type Event = FeedResponse['events'][number];
 function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges): void {
   const s = o.store;
   const d = e.data as Record<string, unknown>;
+  // Stored sealed under the data key: the ledger pays and allows only rows with this terminal's seal. Without
+  // a sealer (tests of the feed alone) rows are stored unsealed, and the ledger refuses them.
+  const copies = o.sealer ? new TrustedCentreCopies(s, new LocalTrust({ sealer: o.sealer, terminalId: o.terminalId })) : undefined;
   switch (e.kind) {
     case 'voucher':
-      s.vouchers.upsert({
+      (copies ? copies.putVoucher.bind(copies) : s.vouchers.upsert.bind(s.vouchers))({
         voucherId: String(d.voucherId), personId: String(d.personId), accountId: String(d.accountId ?? d.personId), period: String(d.period),
         amountMinor: Number(d.amountMinor), currency: d.currency as Currency, status: 'open', updatedAtMs: nowMs,
       });
-      s.vouchers.upsertLease({ voucherId: String(d.voucherId), leaseId: String(d.leaseId), terminalId: o.terminalId, grantedAtMs: nowMs, expiresAtMs: nowMs + (o.leaseTtlMs ?? 90 * 86_400_000) });
+      (copies ? copies.putLease.bind(copies) : s.vouchers.upsertLease.bind(s.vouchers))({ voucherId: String(d.voucherId), leaseId: String(d.leaseId), terminalId: o.terminalId, grantedAtMs: nowMs, expiresAtMs: nowMs + (o.leaseTtlMs ?? 90 * 86_400_000) });
       return;
+    case 'terminal_limits': {
+      // Inside the page's transaction: the limits are stored with the rest of the page or not at all.
+      const limits = TerminalLimits.safeParse(d.limits);
+      if (d.terminalId !== o.terminalId || !limits.success) throw new PalmPayError('FEED_LIMITS_INVALID', `the centre's offline limits for ${String(d.terminalId)} are not for this terminal or malformed`);
+      o.onLimits?.(limits.data);
+      return;
+    }
     case 'voucher_withdrawn':
       s.vouchers.dropLease(String(d.voucherId));
       return;
     case 'allowance':
-      s.allowances.grant({
+      (copies ? copies.grantAllowance.bind(copies) : s.allowances.grant.bind(s.allowances))({
         customerId: String(d.customerId ?? d.accountId), currency: d.currency as Currency, limitMinor: Number(d.amountMinor),
         grantedAtMs: nowMs, expiresAtMs: nowMs + (o.allowanceTtlMs ?? 7 * 86_400_000), asOfSeq: Number(d.asOfSeq ?? 0),
       });

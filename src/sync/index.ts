@@ -2,6 +2,7 @@
 // feed puller and reports status (link up/down, queue length, progress, feed age) for the status bar.
 import { EventEmitter } from 'node:events';
 import type { Sealer } from '../ledger/sealer.ts';
+import type { OfflineLimits } from '../ledger/limits.ts';
 import type { Signer } from '../protocol/sign.ts';
 import type { Store } from '../store/store.ts';
 import { newEncKeyPair, verifyCertificate, type Certificate } from '../protocol/crypto.ts';
@@ -51,8 +52,8 @@ export interface SyncOptions {
   signer?: Signer;
   /** Defaults to the id in the certificate saved by registerWithCentre (or the ledger's terminal id). */
   terminalId?: string;
-  /** The running ledger, told of each server-signed time so the next record carries it (src/ledger/ledger.ts). */
-  ledger?: { noteServerTime(st: { ms: number; ref: string }): void };
+  /** The running ledger, told of each server-signed time so the next record carries it, and of the offline limits the centre set (src/ledger/ledger.ts). */
+  ledger?: { noteServerTime(st: { ms: number; ref: string }): void; setLimits?(limits: OfflineLimits): void };
   sealer?: Sealer;
   batchSize?: number;
   /** How often the feed is pulled while the link is up. Default 60 s. */
@@ -144,7 +145,8 @@ export function createSync(opts: SyncOptions): Sync {
   em.pullFeed = () =>
     (pulling ??= (async () => {
       try {
-        const r = await pullFeed({ store: o.store, client, terminalId, sealer: o.sealer, now, onPalms: (c) => em.emit('palms', c) }, (p) => em.emit('feed', p));
+        const onLimits = o.ledger?.setLimits ? (l: OfflineLimits) => o.ledger!.setLimits!(l) : undefined;
+        const r = await pullFeed({ store: o.store, client, terminalId, sealer: o.sealer, now, onLimits, onPalms: (c) => em.emit('palms', c) }, (p) => em.emit('feed', p));
         uploader.noteReachable();
         if (r.time) {
           skew = r.time.ms - now();

@@ -122,9 +122,9 @@ describe('payout over SQLite', () => {
     expect(bank.recordPayout({ personId: 'emp-far', voucherIds: [far!], operatorId: 'op-cashier' })).toEqual({ ok: false, reason: 'voucher-not-leased-here' });
     const [hevi] = t.store.db.prepare(`SELECT voucher_id FROM vouchers WHERE person_id = 'emp-hevi'`).pluck().all() as string[];
     const lease = t.store.vouchers.lease(hevi!)!;
-    t.store.vouchers.upsertLease({ ...lease, expiresAtMs: Date.now() - 1 });
+    t.ledger.centreCopies.putLease({ ...lease, expiresAtMs: Date.now() - 1 });
     expect(bank.recordPayout({ personId: 'emp-hevi', voucherIds: [hevi!], operatorId: 'op-cashier' })).toEqual({ ok: false, reason: 'voucher-not-leased-here' });
-    t.store.vouchers.upsertLease(lease);
+    t.ledger.centreCopies.putLease(lease);
     expect(bank.recordPayout({ personId: 'emp-hevi', voucherIds: [hevi!], operatorId: 'op-cashier' })).toMatchObject({ ok: true });
     expect(bank.recordPayout({ personId: 'emp-hevi', voucherIds: [hevi!], operatorId: 'op-cashier' })).toEqual({ ok: false, reason: 'already-paid' });
     // A voucher that is not this person's is a bug in the caller, not a refusal: typed error, nothing written.

@@ -72,8 +72,8 @@ describe('salary payout', () => {
   const payout = { type: 'salary_payout' as const, operatorId: 'op-1', voucherId: 'V-1', leaseId: 'L-1', personId: 'P-1', accountId: 'A-1', period: '2026-11', amountMinor: 750_000, currency: 'SYP' as const };
 
   it('pays a voucher leased here once, and marks it paid in the same transaction', () => {
-    t.store.vouchers.upsert(voucher);
-    t.store.vouchers.upsertLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-1', grantedAtMs: 0, expiresAtMs: clock + 1 });
+    t.ledger.centreCopies.putVoucher(voucher);
+    t.ledger.centreCopies.putLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-1', grantedAtMs: 0, expiresAtMs: clock + 1 });
     const r = t.ledger.append(payout);
     expect(t.store.vouchers.get('V-1')).toMatchObject({ status: 'paid', paidSeq: r.seq });
     expect(() => t.ledger.append(payout)).toThrow(expect.objectContaining({ code: 'RECORD_DUPLICATE' }));
@@ -81,22 +81,22 @@ describe('salary payout', () => {
 
   it.each([
     ['unknown voucher', () => {}, /unknown voucher/, 'unknown-voucher'],
-    ['no lease here', (tt: Terminal) => tt.store.vouchers.upsert(voucher), /not leased to this terminal/, 'not-leased-here'],
+    ['no lease here', (tt: Terminal) => tt.ledger.centreCopies.putVoucher(voucher), /not leased to this terminal/, 'not-leased-here'],
     ['leased to another terminal', (tt: Terminal) => {
-      tt.store.vouchers.upsert(voucher);
-      tt.store.vouchers.upsertLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-2', grantedAtMs: 0, expiresAtMs: 9e15 });
+      tt.ledger.centreCopies.putVoucher(voucher);
+      tt.ledger.centreCopies.putLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-2', grantedAtMs: 0, expiresAtMs: 9e15 });
     }, /not leased to this terminal/, 'not-leased-here'],
     ['expired lease', (tt: Terminal) => {
-      tt.store.vouchers.upsert(voucher);
-      tt.store.vouchers.upsertLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-1', grantedAtMs: 0, expiresAtMs: clock });
+      tt.ledger.centreCopies.putVoucher(voucher);
+      tt.ledger.centreCopies.putLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-1', grantedAtMs: 0, expiresAtMs: clock });
     }, /expired/, 'lease-expired'],
     ['wrong amount', (tt: Terminal) => {
-      tt.store.vouchers.upsert({ ...voucher, amountMinor: 1 });
-      tt.store.vouchers.upsertLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-1', grantedAtMs: 0, expiresAtMs: 9e15 });
+      tt.ledger.centreCopies.putVoucher({ ...voucher, amountMinor: 1 });
+      tt.ledger.centreCopies.putLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-1', grantedAtMs: 0, expiresAtMs: 9e15 });
     }, /amount must be 1/, 'claim-mismatch'],
     ['already paid', (tt: Terminal) => {
-      tt.store.vouchers.upsert({ ...voucher, status: 'paid' });
-      tt.store.vouchers.upsertLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-1', grantedAtMs: 0, expiresAtMs: 9e15 });
+      tt.ledger.centreCopies.putVoucher({ ...voucher, status: 'paid' });
+      tt.ledger.centreCopies.putLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-1', grantedAtMs: 0, expiresAtMs: 9e15 });
     }, /it is paid/, 'not-open'],
   ] as const)('refuses: %s (VOUCHER_REFUSED with a typed reason, nothing written)', (_name, setup, why, reason) => {
     setup(t);
@@ -108,8 +108,8 @@ describe('salary payout', () => {
   });
 
   it('payVoucher pays the voucher leased here for the person claimed, and refuses another person', () => {
-    t.store.vouchers.upsert(voucher);
-    t.store.vouchers.upsertLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-1', grantedAtMs: 0, expiresAtMs: 9e15 });
+    t.ledger.centreCopies.putVoucher(voucher);
+    t.ledger.centreCopies.putLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-1', grantedAtMs: 0, expiresAtMs: 9e15 });
     expect(() => t.ledger.payVoucher({ voucherId: 'V-1', personId: 'P-2', operatorId: 'op-1' })).toThrow(expect.objectContaining({ reason: 'claim-mismatch' }));
     const r = t.ledger.payVoucher({ voucherId: 'V-1', personId: 'P-1', operatorId: 'op-1' });
     expect(r).toMatchObject({ type: 'salary_payout', leaseId: 'L-1', amountMinor: 750_000, seq: 1 });
@@ -117,8 +117,8 @@ describe('salary payout', () => {
   });
 
   it('a void of the payout reopens the voucher; a second void is refused', () => {
-    t.store.vouchers.upsert(voucher);
-    t.store.vouchers.upsertLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-1', grantedAtMs: 0, expiresAtMs: 9e15 });
+    t.ledger.centreCopies.putVoucher(voucher);
+    t.ledger.centreCopies.putLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-1', grantedAtMs: 0, expiresAtMs: 9e15 });
     const r = t.ledger.append(payout);
     const v = { type: 'void' as const, operatorId: 'op-1', voidId: 'X-1', targetTerminalId: 'T-1', targetSeq: r.seq, targetType: 'salary_payout' as const, targetId: 'V-1', amountMinor: 750_000, currency: 'SYP' as const, approvedBy: 'sup-1', reason: 'cash not handed over' };
     t.ledger.append(v);
@@ -131,7 +131,7 @@ describe('offline purchases, refunds', () => {
   it('consumes the allowance in the same transaction and refuses past it with the reason', () => {
     t.ledger.setLimits(generous);
     t.ledger.noteSync(clock);
-    t.store.allowances.grant({ customerId: 'cust-1', currency: 'SYP', limitMinor: 1000, grantedAtMs: 0, expiresAtMs: 9e15, asOfSeq: 0 });
+    t.ledger.centreCopies.grantAllowance({ customerId: 'cust-1', currency: 'SYP', limitMinor: 1000, grantedAtMs: 0, expiresAtMs: 9e15, asOfSeq: 0 });
     t.ledger.append(purchase({ offline: true, amountMinor: 600 }));
     expect(t.ledger.checkOffline('cust-1', 500, 'SYP')).toMatchObject({ allow: false, reason: 'CUSTOMER_ALLOWANCE' });
     expect(() => t.ledger.append(purchase({ offline: true, amountMinor: 500 }))).toThrow(expect.objectContaining({ code: 'OFFLINE_REFUSED' }));
@@ -158,7 +158,7 @@ describe('supervisor override of offline limits (approvedBy)', () => {
   beforeEach(() => {
     t.ledger.setLimits(limits);
     t.ledger.noteSync(clock);
-    t.store.allowances.grant({ customerId: 'cust-1', currency: 'SYP', limitMinor: 3000, grantedAtMs: 0, expiresAtMs: 9e15, asOfSeq: 0 });
+    t.ledger.centreCopies.grantAllowance({ customerId: 'cust-1', currency: 'SYP', limitMinor: 3000, grantedAtMs: 0, expiresAtMs: 9e15, asOfSeq: 0 });
     t.ledger.operators.add({ operatorId: 'sup-1', name: 'Sara', role: 'supervisor', pinHash: 'x' });
     t.ledger.operators.add({ operatorId: 'sup-2', name: 'Rami', role: 'supervisor', pinHash: 'x' });
     t.ledger.operators.add({ operatorId: 'cash-2', name: 'Lina', role: 'cashier', pinHash: 'x' });
@@ -195,7 +195,7 @@ describe('supervisor override of offline limits (approvedBy)', () => {
 
   it('never raises the terminal total or the ages; malformed overrides are refused', () => {
     t.ledger.append(over('sup-1', ['CUSTOMER_ALLOWANCE'], 900));
-    t.store.allowances.grant({ customerId: 'cust-1', currency: 'SYP', limitMinor: 1e9, grantedAtMs: 0, expiresAtMs: 9e15, asOfSeq: 1 });
+    t.ledger.centreCopies.grantAllowance({ customerId: 'cust-1', currency: 'SYP', limitMinor: 1e9, grantedAtMs: 0, expiresAtMs: 9e15, asOfSeq: 1 });
     for (let i = 0; i < 4; i++) t.ledger.append(purchase({ offline: true, amountMinor: 1000 }));
     expect(t.ledger.limitsToOverride('cust-1', 500, 'SYP')).toBeNull();
     expect(() => t.ledger.append(over('sup-1', ['CUSTOMER_ALLOWANCE', 'PER_TRANSACTION_CAP'], 500))).toThrow(/TERMINAL_STORED_TOTAL/);

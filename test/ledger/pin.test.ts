@@ -74,7 +74,7 @@ describe('PIN checks against the store (SqliteBank)', async () => {
       const bank = bankOf(t);
       t.store.people.upsert({ personId: 'P-1', name: 'Ava', idNumber: null, phone: null, employerId: null, status: 'active', updatedAtMs: 1 });
       expect(await bank.verifyCustomerPin('P-1', '1234')).toEqual({ ok: false, locked: true });
-      t.store.people.setPinHash('P-1', await hashPin('8642', cheap));
+      t.ledger.customerPins.setHash('P-1', await hashPin('8642', cheap));
       expect(await bank.verifyCustomerPin('P-1', '1111')).toEqual({ ok: false, attemptsLeft: 4 });
       expect(t.store.people.getPin('P-1')).toMatchObject({ failed: 1 });
       expect(await bank.verifyCustomerPin('P-1', '8642')).toEqual({ ok: true });

@@ -1,7 +1,7 @@
 // A local user deletes the newest records from the terminal's journal (issue 13, item 7): the chain that is left
 // is valid, so only the signed head anchor outside the database tells. `journal verify` must say BAD, and the
 // ledger must refuse to sign a new record onto the truncated chain (an offline payout cannot silently vanish).
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -92,5 +92,20 @@ describe('journal truncation', () => {
     writeFileSync(join(dir, ANCHOR_FILE), JSON.stringify({ terminalId: 'T-1', seq: 3, hash: 'a'.repeat(64), sig: 'b'.repeat(128) }));
     expect(await verify(dir)).toMatchObject({ code: 1, err: expect.stringMatching(/not signed by terminal T-1/) });
     expect(() => reopen(dir)).toThrow(expect.objectContaining({ code: 'JOURNAL_ANCHOR_BAD' }));
+  });
+
+  it('deleting the anchor file together with the newest records is detected, not re-anchored on the short chain', async () => {
+    deleteNewest(2);
+    rmSync(join(dir, ANCHOR_FILE));
+    const v = await verify(dir);
+    expect(v.code).toBe(1);
+    expect(v.err).toMatch(/JOURNAL_ANCHOR_MISSING|journal BAD \(anchor missing\)/);
+    const t = reopen(dir);
+    try {
+      expect(() => t.ledger.append(purchase())).toThrow(expect.objectContaining({ code: 'JOURNAL_ANCHOR_MISSING' }));
+      expect(t.store.journal.count()).toBe(3);
+    } finally {
+      t.close();
+    }
   });
 });

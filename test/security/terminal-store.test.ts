@@ -11,7 +11,8 @@ import Database from 'better-sqlite3';
 import { DEFAULT_OFFLINE_LIMITS } from '../../src/ledger/limits.ts';
 import { SETTING } from '../../src/ledger/ledger.ts';
 import { dbPath } from '../../src/ledger/open.ts';
-import { makeTerminal, reopen, tempDir } from '../ledger/helpers.ts';
+import { makeTerminal, purchase, reopen, tempDir } from '../ledger/helpers.ts';
+import { runCli } from './harness.ts';
 
 describe('the terminal store', () => {
   let dir: string;
@@ -95,5 +96,110 @@ describe('the terminal store', () => {
       t2.close();
       other.cleanup();
     }
+  });
+
+  const lower = { ...DEFAULT_OFFLINE_LIMITS, perTransactionMaxMinor: { ...DEFAULT_OFFLINE_LIMITS.perTransactionMaxMinor, SYP: 1_000 } };
+
+  it('deleting the limits row is detected (LOCAL_STATE_TAMPERED), never a silent fall-back to the defaults; journal verify says BAD', async () => {
+    t.ledger.setLimits(lower);
+    editStore('DELETE FROM settings WHERE key = ?', SETTING.offlineLimits);
+    expect(() => t.ledger.limits()).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+    expect(() => t.ledger.append(purchase({ amountMinor: 900_000, offline: true }))).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+    expect(t.store.journal.count()).toBe(0);
+    t.close();
+    const v = await runCli('journal', 'verify', '--data', dir);
+    t = reopen(dir);
+    expect(v.code).toBe(1);
+    expect(v.err).toMatch(/journal BAD \(local state\): the sealed offline limits or operators differ/);
+  });
+
+  it('an older sealed limits row put back (higher limits) is detected', () => {
+    t.ledger.setLimits(DEFAULT_OFFLINE_LIMITS);
+    const older = t.store.settings.get<unknown>(SETTING.offlineLimits);
+    t.ledger.setLimits(lower);
+    editStore('UPDATE settings SET value = ? WHERE key = ?', JSON.stringify(older), SETTING.offlineLimits);
+    expect(() => t.ledger.limits()).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+  });
+
+  it('an older sealed operator row put back (before a lockout, or while still active) is detected', () => {
+    t.ledger.operators.add({ operatorId: 'sup-1', name: 'S', role: 'supervisor', pinHash: 'scrypt$x' });
+    const before = t.store.operators.get('sup-1')!;
+    t.ledger.operators.setActive('sup-1', false);
+    editStore('UPDATE operators SET active = 1, seal = ? WHERE operator_id = ?', before.seal, 'sup-1');
+    expect(() => t.ledger.operators.get('sup-1')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+  });
+
+  it('the state a change left half-anchored by a crash is accepted on restart (no false alarm)', () => {
+    t.ledger.setLimits(lower);
+    t.close();
+    t = reopen(dir);
+    expect(t.ledger.limits().perTransactionMaxMinor.SYP).toBe(1_000);
+    expect(t.ledger.append(purchase()).seq).toBe(1);
+  });
+
+  it("a customer's PIN hash swapped (or its lockout reset) in the people table is refused (LOCAL_STATE_TAMPERED)", () => {
+    const now = Date.now();
+    t.store.people.upsert({ personId: 'C1', name: 'C', idNumber: null, phone: null, employerId: null, status: 'active', updatedAtMs: now });
+    t.ledger.customerPins.setHash('C1', 'scrypt$genuine');
+    expect(t.ledger.customerPins.get('C1')).toMatchObject({ pinHash: 'scrypt$genuine' });
+    t.ledger.customerPins.setAttempts('C1', 5, now + 60_000);
+    editStore(`UPDATE people SET pin_failed = 0, pin_locked_until_ms = 0 WHERE person_id = 'C1'`);
+    expect(() => t.ledger.customerPins.get('C1')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+    editStore(`UPDATE people SET pin_failed = 5, pin_locked_until_ms = ?, pin_hash = 'scrypt$attacker' WHERE person_id = 'C1'`, now + 60_000);
+    expect(() => t.ledger.customerPins.get('C1')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+  });
+
+  it('the time of the last sync edited forward (to keep offline payments going) is refused', () => {
+    t.ledger.noteSync(Date.now() - 10 * 24 * 3600_000);
+    expect(t.ledger.checkOffline('C1', 100, 'SYP')).toMatchObject({ allow: false, reason: 'SYNC_TOO_OLD' });
+    const stored = t.store.settings.get<unknown>(SETTING.lastSyncMs);
+    const forged = typeof stored === 'number' ? Date.now() : { ...(stored as object), ms: Date.now() };
+    editStore('UPDATE settings SET value = ? WHERE key = ?', JSON.stringify(forged), SETTING.lastSyncMs);
+    expect(() => t.ledger.checkOffline('C1', 100, 'SYP')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+  });
+
+  /** A voucher of 90,000,000 SYP "leased here", as a local user would slip it into the file. */
+  function slipVoucher(amount = 90_000_000_00): void {
+    const now = Date.now();
+    t.store.people.upsert({ personId: 'MAL', name: 'M', idNumber: null, phone: null, employerId: null, status: 'active', updatedAtMs: now });
+    t.store.people.upsertAccountRow({ accountId: 'A-MAL', personId: 'MAL', currency: 'SYP', status: 'active', updatedAtMs: now });
+    editStore(`INSERT INTO vouchers (voucher_id, person_id, account_id, period, amount_minor, currency, status, updated_at_ms) VALUES ('V-X', 'MAL', 'A-MAL', '2026-10', ?, 'SYP', 'open', ?)`, amount, now);
+    editStore(`INSERT INTO voucher_leases (voucher_id, lease_id, terminal_id, granted_at_ms, expires_at_ms) VALUES ('V-X', 'L-X', ?, ?, ?)`, t.ledger.terminalId, now, now + 86_400_000);
+  }
+
+  it('a salary voucher "leased here" slipped into the file is never paid out (LOCAL_STATE_TAMPERED)', () => {
+    slipVoucher();
+    expect(() => t.ledger.payVoucher({ voucherId: 'V-X', personId: 'MAL', operatorId: 'op-1' })).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+    expect(t.store.journal.count()).toBe(0);
+  });
+
+  it("a genuine voucher's amount raised in the file, or its lease moved here, is refused", () => {
+    const now = Date.now();
+    t.ledger.centreCopies.putVoucher({ voucherId: 'V-1', personId: 'P1', accountId: 'A1', period: '2026-10', amountMinor: 100, currency: 'SYP', status: 'open', updatedAtMs: now });
+    t.ledger.centreCopies.putLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-OTHER', grantedAtMs: now, expiresAtMs: now + 86_400_000 });
+    editStore(`UPDATE voucher_leases SET terminal_id = ? WHERE voucher_id = 'V-1'`, t.ledger.terminalId);
+    expect(() => t.ledger.payVoucher({ voucherId: 'V-1', personId: 'P1', operatorId: 'op-1' })).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+    editStore(`UPDATE vouchers SET amount_minor = 100000000 WHERE voucher_id = 'V-1'`);
+    expect(() => t.ledger.payVoucher({ voucherId: 'V-1', personId: 'P1', operatorId: 'op-1' })).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+    expect(t.store.journal.count()).toBe(0);
+  });
+
+  it("a customer's offline allowance raised in the file is refused", () => {
+    t.ledger.noteSync(Date.now());
+    t.ledger.centreCopies.grantAllowance({ customerId: 'C1', currency: 'SYP', limitMinor: 1_000, grantedAtMs: Date.now(), expiresAtMs: Date.now() + 86_400_000, asOfSeq: 0 });
+    expect(t.ledger.checkOffline('C1', 5_000, 'SYP')).toMatchObject({ allow: false, reason: 'CUSTOMER_ALLOWANCE' });
+    editStore(`UPDATE offline_allowances SET limit_minor = 1000000000 WHERE customer_id = 'C1'`);
+    expect(() => t.ledger.checkOffline('C1', 5_000, 'SYP')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+  });
+
+  it('a paid voucher set back to open in the file is not paid again (the journal holds the payout)', () => {
+    const now = Date.now();
+    t.store.people.upsert({ personId: 'P1', name: 'P', idNumber: null, phone: null, employerId: null, status: 'active', updatedAtMs: now });
+    t.ledger.centreCopies.putVoucher({ voucherId: 'V-1', personId: 'P1', accountId: 'A1', period: '2026-10', amountMinor: 100, currency: 'SYP', status: 'open', updatedAtMs: now });
+    t.ledger.centreCopies.putLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: t.ledger.terminalId, grantedAtMs: now, expiresAtMs: now + 86_400_000 });
+    expect(t.ledger.payVoucher({ voucherId: 'V-1', personId: 'P1', operatorId: 'op-1' }).seq).toBe(1);
+    editStore(`UPDATE vouchers SET status = 'open', paid_seq = NULL WHERE voucher_id = 'V-1'`);
+    expect(() => t.ledger.payVoucher({ voucherId: 'V-1', personId: 'P1', operatorId: 'op-1' })).toThrow(expect.objectContaining({ code: 'RECORD_DUPLICATE' }));
+    expect(t.store.journal.count()).toBe(1);
   });
 });

@@ -32,6 +32,19 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('7: vouchers, leases and allowances get a seal column; the feed cursor is reset so the centre resends them sealed', () => {
+    const file = fresh();
+    let db = openDatabase(file, { migrateTo: 6 });
+    db.prepare(`INSERT INTO settings (key, value) VALUES ('sync.feedCursor', '42'), ('sync.lastServerTime', '{}')`).run();
+    db.prepare(`INSERT INTO vouchers (voucher_id, person_id, account_id, period, amount_minor, currency, status, updated_at_ms) VALUES ('V-1', 'P-1', 'A-1', '2026-10', 5, 'SYP', 'open', 1)`).run();
+    db.close();
+    db = openDatabase(file, { migrateTo: 7 });
+    expect(db.prepare(`SELECT key FROM settings ORDER BY key`).pluck().all()).toEqual(['sync.lastServerTime']);
+    expect(db.prepare(`SELECT voucher_id, seal FROM vouchers`).all()).toEqual([{ voucher_id: 'V-1', seal: null }]);
+    for (const t of ['voucher_leases', 'offline_allowances']) expect(db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(t)).toContain('seal');
+    db.close();
+  });
+
   it('2: templates, vouchers, leases, allowances — keeping version-1 data', () => {
     const file = fresh();
     let db = openDatabase(file, { migrateTo: 1 });

@@ -83,12 +83,12 @@ describe('allowances', () => {
   it('a grant counts offline purchases the centre had not seen (after asOfSeq)', () => {
     t.ledger.setLimits({ perTransactionMaxMinor: { SYP: 1e9, USD: 1e9 }, terminalStoredMaxMinor: { SYP: 1e12, USD: 1e12 }, maxStoredRecordAgeMs: 1e12, maxSinceLastSyncMs: 1e12 });
     t.ledger.noteSync(Date.now());
-    t.store.allowances.grant({ customerId: 'cust-1', currency: 'SYP', limitMinor: 10_000, grantedAtMs: 0, expiresAtMs: 9e15, asOfSeq: 0 });
+    t.ledger.centreCopies.grantAllowance({ customerId: 'cust-1', currency: 'SYP', limitMinor: 10_000, grantedAtMs: 0, expiresAtMs: 9e15, asOfSeq: 0 });
     t.ledger.append(purchase({ offline: true, amountMinor: 300 }));
     t.ledger.append(purchase({ offline: true, amountMinor: 200 }));
     t.ledger.append(purchase({ offline: false, amountMinor: 999 }));
     expect(t.store.allowances.get('cust-1', 'SYP')?.usedMinor).toBe(500);
-    t.store.allowances.grant({ customerId: 'cust-1', currency: 'SYP', limitMinor: 20_000, grantedAtMs: 1, expiresAtMs: 9e15, asOfSeq: 1 });
+    t.ledger.centreCopies.grantAllowance({ customerId: 'cust-1', currency: 'SYP', limitMinor: 20_000, grantedAtMs: 1, expiresAtMs: 9e15, asOfSeq: 1 });
     expect(t.store.allowances.get('cust-1', 'SYP')).toMatchObject({ limitMinor: 20_000, usedMinor: 200 });
   });
 });

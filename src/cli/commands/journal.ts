@@ -23,7 +23,7 @@ export function registerJournal(program: Command): void {
 
   journal
     .command('verify')
-    .description('check the file (quick_check), every signature, the hash chain and the gapless sequence; name the first bad record')
+    .description('check the file (quick_check), every signature, the hash chain and the gapless sequence (name the first bad record), and compare the head and the sealed limits and operators with the signed anchor')
     .option('--data <dir>', 'data folder (default: the platform user-data folder)')
     .option('--public-key <hex>', 'verify against this public key (default: the one in the terminal’s key file)')
     .option('--json', 'print the verdict as JSON (a bad journal still exits 1)')
@@ -48,19 +48,24 @@ export function registerJournal(program: Command): void {
       try {
         const r = verifyJournal(store, publicKey, identity.terminalId);
         // The newest records deleted leave a valid but shorter chain: the signed head anchor outside the database says so.
-        const { anchorProblem, readAnchor } = await import('../../ledger/anchor.ts');
+        // It also holds the digest of the sealed limits and operators: a sealed row deleted or put back from an older copy.
+        const { ANCHOR_MISSING, anchorProblem, readAnchor, stateMatches } = await import('../../ledger/anchor.ts');
+        const { localStateDigest } = await import('../../ledger/local-trust.ts');
         const anchor = r.ok ? readAnchor(dir, identity.terminalId, publicKey) : undefined;
-        const truncated = r.ok && anchor ? anchorProblem(anchor, { seq: r.lastSeq, hash: r.lastHash }, (seq) => store.journal.get(seq)?.hash) : undefined;
+        const truncated = !r.ok ? undefined : anchor ? anchorProblem(anchor, { seq: r.lastSeq, hash: r.lastHash }, (seq) => store.journal.get(seq)?.hash) : r.count > 0 ? ANCHOR_MISSING : undefined;
+        const stateBad = r.ok && anchor !== undefined && !stateMatches(anchor, localStateDigest(store));
         if (opts.json) {
-          const verdict = r.ok && !truncated
+          const verdict = r.ok && !truncated && !stateBad
             ? { ok: true, terminal_id: identity.terminalId, record_count: r.count, head_seq: r.lastSeq, head_hash: r.lastHash }
             : r.ok
-              ? { ok: false, terminal_id: identity.terminalId, kind: 'truncated', verified_count: r.count, message: truncated }
+              ? { ok: false, terminal_id: identity.terminalId, kind: truncated ? (anchor ? 'truncated' : 'anchor-missing') : 'local-state', verified_count: r.count, message: truncated ?? 'the sealed offline limits or operators differ from the anchored state' }
               : { ok: false, terminal_id: identity.terminalId, kind: r.kind, first_bad_seq: r.seq, verified_count: r.verifiedCount, message: r.message };
           console.log(JSON.stringify(verdict, null, 2));
         }
         if (!r.ok) throw new PalmPayError('JOURNAL_TAMPERED', `journal BAD (${r.kind}): ${r.message}; ${r.verifiedCount} record(s) before it verified`);
+        if (truncated && !anchor) throw new PalmPayError('JOURNAL_ANCHOR_MISSING', `journal BAD (anchor missing): ${truncated}`);
         if (truncated) throw new PalmPayError('JOURNAL_TAMPERED', `journal BAD (truncated): ${truncated}`);
+        if (stateBad) throw new PalmPayError('LOCAL_STATE_TAMPERED', 'journal BAD (local state): the sealed offline limits or operators differ from the anchored state (a row deleted, or put back from an older copy)');
         if (!opts.json) console.log(`journal OK: ${r.count} record(s) of terminal ${identity.terminalId}, head seq ${r.lastSeq} hash ${r.lastHash}`);
       } finally {
         store.close();

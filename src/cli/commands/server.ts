@@ -116,7 +116,7 @@ export function registerServer(program: Command): void {
       }
     });
 
-  const terminal = server.command('terminal').description('terminals: add (one-time registration code), revoke, list');
+  const terminal = server.command('terminal').description('terminals: add (one-time registration code), revoke, offline limits, list');
   terminal.command('add')
     .description('create a terminal and print its one-time registration code')
     .requiredOption('--name <name>', 'human name of the counter')
@@ -132,6 +132,25 @@ export function registerServer(program: Command): void {
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       await withCentral(g(cmd), (c) => c.revokeTerminal(id));
       console.log(`terminal ${id} revoked`);
+    });
+  terminal.command('limits <id>')
+    .description("set a terminal's offline limits (minor units); they reach it in its signed feed, sealed and anchored there")
+    .requiredOption('--per-transaction <list>', 'largest single offline purchase per currency, e.g. SYP=50000000,USD=10000')
+    .requiredOption('--stored <list>', 'largest total of unsynced money records the terminal may hold, e.g. SYP=5000000000,USD=1000000')
+    .requiredOption('--max-record-age-hours <h>', 'oldest an unsynced record may be before offline purchases stop')
+    .requiredOption('--max-sync-age-hours <h>', 'longest time since the last sync before offline purchases stop')
+    .action(async (id: string, opts: { perTransaction: string; stored: string; maxRecordAgeHours: string; maxSyncAgeHours: string }, cmd: Command) => {
+      const perCurrency = (list: string) => Object.fromEntries(list.split(',').map((kv) => {
+        const [k, v] = kv.split('=');
+        return [k ?? '', /^\d+$/.test(v ?? '') ? Number(v) : Number.NaN];
+      }));
+      const hours = (h: string) => (/^\d+(\.\d+)?$/.test(h) ? Math.round(Number(h) * 3_600_000) : Number.NaN);
+      const limits = {
+        perTransactionMaxMinor: perCurrency(opts.perTransaction), terminalStoredMaxMinor: perCurrency(opts.stored),
+        maxStoredRecordAgeMs: hours(opts.maxRecordAgeHours), maxSinceLastSyncMs: hours(opts.maxSyncAgeHours),
+      };
+      await withCentral(g(cmd), (c) => c.setTerminalLimits(id, limits));
+      console.log(`limits of terminal ${id} set: they apply when it next pulls its feed`);
     });
   terminal.command('list')
     .description('list terminals')

@@ -148,9 +148,9 @@ export class SqliteBank<T> implements Bank<T> {
   }
 
   async verifyCustomerPin(personId: string, pin: string): Promise<PinResult> {
-    const p = this.store.people.getPin(personId);
+    const p = this.t.ledger.customerPins.get(personId); // a hash or lockout edited in the store: LOCAL_STATE_TAMPERED
     if (!p || !p.pinHash) return { ok: false, locked: true }; // no PIN from the centre: cannot pass the PIN step
-    const save = (s: { failed: number; lockedUntilMs: number }) => this.store.people.setPinAttempts(personId, s.failed, s.lockedUntilMs);
+    const save = (s: { failed: number; lockedUntilMs: number }) => this.t.ledger.customerPins.setAttempts(personId, s.failed, s.lockedUntilMs);
     return pinResult(await checkPin(pin, p.pinHash, { failed: p.failed, lockedUntilMs: p.lockedUntilMs }, save, this.now()));
   }
 

@@ -73,15 +73,15 @@ export async function seedDemo(
       store.people.upsert({ personId: p.id, name: joinName(p.nameAr, p.nameLatin), idNumber: null, phone: null, employerId: null, status: p.status, updatedAtMs: now });
       const accountId = `acc-${p.id}`;
       store.people.upsertAccountRow({ accountId, personId: p.id, currency: 'SYP', status: 'active', updatedAtMs: now });
-      if (p.pin) store.people.setPinHash(p.id, hashes.get(p.id)!);
+      if (p.pin) ledger.customerPins.setHash(p.id, hashes.get(p.id)!);
       if (p.allowance) {
         const expiresAtMs = p.allowanceExpired ? now - DAY : now + 30 * DAY;
-        store.allowances.grant({ customerId: p.id, currency: 'SYP', limitMinor: p.allowance, grantedAtMs: p.allowanceExpired ? now - 31 * DAY : now, expiresAtMs, asOfSeq: ledger.head().seq });
+        ledger.centreCopies.grantAllowance({ customerId: p.id, currency: 'SYP', limitMinor: p.allowance, grantedAtMs: p.allowanceExpired ? now - 31 * DAY : now, expiresAtMs, asOfSeq: ledger.head().seq });
       }
       for (const v of p.vouchers ?? []) {
         const voucherId = `v-${p.id}-${v.period}`;
-        store.vouchers.upsert({ voucherId, personId: p.id, accountId, period: v.period, amountMinor: v.minor, currency: 'SYP', status: 'open', updatedAtMs: now });
-        store.vouchers.upsertLease({ voucherId, leaseId: `lease-${voucherId}`, terminalId: v.here ? ledger.terminalId : 'T-OTHER', grantedAtMs: now, expiresAtMs: now + 60 * DAY });
+        ledger.centreCopies.putVoucher({ voucherId, personId: p.id, accountId, period: v.period, amountMinor: v.minor, currency: 'SYP', status: 'open', updatedAtMs: now });
+        ledger.centreCopies.putLease({ voucherId, leaseId: `lease-${voucherId}`, terminalId: v.here ? ledger.terminalId : 'T-OTHER', grantedAtMs: now, expiresAtMs: now + 60 * DAY });
       }
     }
     if (opts.openingFloat !== undefined) store.settings.set(FLOW_SETTING.openingFloat, [{ currency: 'SYP', minor: opts.openingFloat }]);

@@ -3,14 +3,18 @@
 import { randomBytes, verify as edVerify } from 'node:crypto';
 import { GENESIS_HASH } from '../../protocol/record.ts';
 import { publicKeyObject } from '../../protocol/sign.ts';
-import { issueCertificate, parseAuthorization, requestMessage, sha256Hex, type Certificate, type SignedTime } from '../../protocol/crypto.ts';
+import { issueCertificate, outdatedRequestMessage, parseAuthorization, requestMessage, sha256Hex, type Certificate, type SignedTime } from '../../protocol/crypto.ts';
 import { ServerError } from '../errors.ts';
+import { TerminalLimits } from '../../protocol/schemas.ts';
 import type { TerminalRow } from '../repo.ts';
 import type { CentreContext } from './context.ts';
 
+/** How often a centre process forgets the nonces whose window has closed. */
+const PURGE_EVERY_MS = 60_000;
+
 export class Terminals {
-  /** Signatures of requests accepted within the window (a replay of one is refused). */
-  private readonly seenRequests = new ReplayCache();
+  /** When this process last forgot expired nonces. */
+  private lastPurge = 0;
 
   constructor(private readonly ctx: CentreContext) {}
 
@@ -52,6 +56,25 @@ export class Terminals {
     });
   }
 
+  /**
+   * Admin: a terminal's offline limits. They travel only in the feed page the centre signs for that terminal, which
+   * stores them sealed and anchored (src/ledger/local-trust.ts): a limit is the centre's decision, not the counter's.
+   */
+  async setLimits(id: string, limits: unknown): Promise<void> {
+    const parsed = TerminalLimits.safeParse(limits);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0]!;
+      throw new ServerError('LIMITS_INVALID', `offline limits: ${i.path.join('.') || '(root)'}: ${i.message}`, 400);
+    }
+    const { repo, now } = this.ctx;
+    await repo.tx(async (r) => {
+      const t = await r.getTerminal(id);
+      if (!t) throw new ServerError('TERMINAL_UNKNOWN', `terminal ${id} is unknown`, 404);
+      if (t.status === 'revoked') throw new ServerError('TERMINAL_REVOKED', `terminal ${id} is revoked`, 403);
+      await r.appendFeed(`terminal:${id}`, 'terminal_limits', id, { terminalId: id, limits: parsed.data }, now());
+    });
+  }
+
   list(): Promise<TerminalRow[]> {
     return this.ctx.repo.tx((r) => r.listTerminals());
   }
@@ -59,22 +82,33 @@ export class Terminals {
   /**
    * Checks a terminal request's signature header; returns the active terminal. An unknown, unregistered or
    * wrongly signed request gets one uniform AUTH_FAILED (no enumerating terminal ids); only a request the
-   * terminal's key really signed learns more (clock off, revoked, replayed). Each signature is accepted once
-   * within the time window (the request's time is its nonce; the window is minutes, not a day).
+   * terminal's key really signed learns more (revoked, outdated, clock off, replayed). Each request's nonce is
+   * claimed once in the database, shared by every centre process and kept across restarts, until the time
+   * window (minutes, not a day) has closed and the request would be refused for its time anyway.
    */
   async authenticate(header: string | undefined, method: string, path: string, body: Buffer | string): Promise<TerminalRow> {
     const a = parseAuthorization(header);
-    if (!a) return this.authFail('AUTH_MISSING', 'missing or malformed Authorization header (PalmPay <terminal>:<ms>:<sig>)', 401);
+    if (!a) return this.authFail('AUTH_MISSING', 'missing or malformed Authorization header (PalmPay <terminal>:<ms>:<nonce>:<sig>)', 401);
     const t = await this.ctx.repo.getTerminal(a.terminalId);
     const failed = () => this.authFail('AUTH_FAILED', 'request authentication failed', 401);
     if (!t || t.status === 'pending' || !t.public_key) return failed();
-    const ok = edVerify(null, requestMessage(method, path, a.ms, body), publicKeyObject(Buffer.from(t.public_key, 'hex')), Buffer.from(a.sig, 'hex'));
-    if (!ok) return failed();
+    const message = a.nonce === undefined ? outdatedRequestMessage(method, path, a.ms, body) : requestMessage(method, path, a.ms, a.nonce, body);
+    if (!edVerify(null, message, publicKeyObject(Buffer.from(t.public_key, 'hex')), Buffer.from(a.sig, 'hex'))) return failed();
     if (t.status === 'revoked') return this.authFail('TERMINAL_REVOKED', `terminal ${t.id} is revoked`, 403);
+    if (a.nonce === undefined) return this.authFail('AUTH_OUTDATED', 'this terminal signs requests without a nonce (a replayable format the centre no longer takes): update the terminal software', 401);
     const window = this.ctx.opts.maxSkewMs ?? 5 * 60_000;
     const now = this.ctx.now();
     if (Math.abs(now - a.ms) > window) return this.authFail('AUTH_CLOCK', 'request time is too far from the server time', 401);
-    if (!this.seenRequests.add(a.sig, now + 2 * window, now)) return this.authFail('AUTH_REPLAYED', 'this signed request was already received (a replay)', 401);
+    // Kept past a.ms + window (refused for its time from then on), with a window's margin for the clocks of other processes.
+    const nonce = a.nonce;
+    const fresh = await this.ctx.repo.tx(async (r) => {
+      if (now - this.lastPurge > PURGE_EVERY_MS) {
+        this.lastPurge = now;
+        await r.purgeRequestNonces(now - window);
+      }
+      return r.claimRequestNonce(t.id, nonce, a.ms + 2 * window);
+    });
+    if (!fresh) return this.authFail('AUTH_REPLAYED', 'this signed request was already received (a replay)', 401);
     return t;
   }
 
@@ -89,24 +123,5 @@ export class Terminals {
   private authFail(code: string, message: string, status: number): never {
     this.ctx.counters.authFailures++;
     throw new ServerError(code, message, status);
-  }
-}
-
-/** Request signatures seen, each until it expires; bounded (the oldest go first when full). */
-class ReplayCache {
-  private readonly until = new Map<string, number>();
-  constructor(private readonly max = 1_000_000) {}
-  /** False when `sig` was seen and has not expired. */
-  add(sig: string, expiresAt: number, now: number): boolean {
-    const seen = this.until.get(sig);
-    if (seen !== undefined && seen > now) return false;
-    if (this.until.size >= this.max) {
-      for (const [k, exp] of this.until) {
-        if (exp <= now || this.until.size >= this.max) this.until.delete(k);
-        else break;
-      }
-    }
-    this.until.set(sig, expiresAt);
-    return true;
   }
 }

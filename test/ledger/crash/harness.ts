@@ -67,7 +67,7 @@ export function setUpCrashTerminal(dir: string): void {
   const big = { SYP: 1e15, USD: 1e15 };
   t.ledger.setLimits({ perTransactionMaxMinor: big, terminalStoredMaxMinor: big, maxStoredRecordAgeMs: 1e13, maxSinceLastSyncMs: 1e13 });
   t.ledger.noteSync(Date.now());
-  t.store.allowances.grant({ customerId: 'cust-1', currency: 'SYP', limitMinor: 1e15, grantedAtMs: 0, expiresAtMs: 8e15, asOfSeq: 0 });
+  t.ledger.centreCopies.grantAllowance({ customerId: 'cust-1', currency: 'SYP', limitMinor: 1e15, grantedAtMs: 0, expiresAtMs: 8e15, asOfSeq: 0 });
   t.close();
 }
 
