@@ -78,3 +78,12 @@ export function numericDateTime(date: Date): string {
   const two = (n: number) => String(n).padStart(2, '0');
   return `${two(date.getDate())}.${two(date.getMonth() + 1)}.${date.getFullYear()} ${two(date.getHours())}:${two(date.getMinutes())}`;
 }
+
+/** A calendar date "2026-12-15" as day, month name and year (a bill's due date): "١٥ كانون الأول ٢٠٢٦". */
+export function formatDate(iso: string, locale: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+  if (!m) return iso; // not a date: shown as it came
+  const [year, month0, day] = [Number(m[1]), Number(m[2]) - 1, Number(m[3])];
+  if (script(locale) === 'other') return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(Date.UTC(year, month0, day)));
+  return `${plain(day, locale)} ${monthName(month0, locale)} ${plain(year, locale)}`;
+}

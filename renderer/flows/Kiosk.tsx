@@ -4,9 +4,10 @@
 import './flows.css';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { DayCloseState, EnrolmentState, FlowKind, HostApi, PayoutState, PurchaseState, ReversalState, SessionState, SessionView, StatementState } from '@api/index.ts';
+import type { BillState, DayCloseState, EnrolmentState, FlowKind, HostApi, PayoutState, PurchaseState, ReversalState, SessionState, SessionView, StatementState } from '@api/index.ts';
 import type { Transport } from '../api-client.ts';
 import { AuthPanel } from './parts.tsx';
+import { BillScreen } from './bill.tsx';
 import { DayCloseScreen } from './day-close.tsx';
 import { EnrolmentScreen } from './enrolment.tsx';
 import { PayoutScreen } from './payout.tsx';
@@ -31,7 +32,7 @@ const TILES: Array<{ kind: FlowKind; testId: string; main?: boolean }> = [
 ];
 
 /** Steps a quiet screen may leave on its own (nothing is half-written there). */
-const LEAVABLE = new Set(['palm', 'refused', 'review', 'subscriber', 'amount', 'pin', 'declined', 'lookup', 'found', 'form', 'consent', 'shown', 'count', 'failed', 'receipt', 'approved', 'done', 'enrolled', 'closed']);
+const LEAVABLE = new Set(['palm', 'refused', 'bills', 'paid', 'review', 'subscriber', 'amount', 'pin', 'declined', 'lookup', 'found', 'form', 'consent', 'shown', 'count', 'failed', 'receipt', 'approved', 'done', 'enrolled', 'closed']);
 
 /** A duration from the URL fragment (`#…&idleMs=N&lockMs=N`, tests only), else the fallback. */
 function msSetting(name: string, fallback: number): number {
@@ -143,8 +144,10 @@ export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Tra
       case 'payout':
         screen = <PayoutScreen state={s as PayoutState} {...props} />;
         break;
-      case 'purchase':
       case 'bill':
+        screen = <BillScreen state={s as BillState} {...props} />;
+        break;
+      case 'purchase':
         screen = <PurchaseScreen state={s as PurchaseState} {...props} />;
         break;
       case 'refund':

@@ -1,11 +1,9 @@
-// The purchase and electricity bill screen: (subscriber) → amount → customer palm → limits → PIN → approved or declined.
+// The purchase screen: amount → customer palm → limits → PIN → approved or declined (bills: bill.tsx).
 import { useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { currencyExponent, type PurchaseState } from '@api/index.ts';
 import { formatNumber } from '../format.ts';
-import { AuthPanel, digitText, Keypad, MoneyText, PalmPanel, ReceiptView, useFocusHeading } from './parts.tsx';
-import { kEn } from './i18n/en.ts';
-import { oneOf } from './i18n/keys.ts';
+import { AuthPanel, Keypad, MoneyText, PalmPanel, ReceiptView, useFocusHeading } from './parts.tsx';
 import { Btn, Busy, Frame, PersonCard, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
 
 export function PurchaseScreen({ state: s, send, locale }: FlowProps<PurchaseState>) {
@@ -19,10 +17,9 @@ export function PurchaseScreen({ state: s, send, locale }: FlowProps<PurchaseSta
   }, [s.step]);
   const kind = s.kind;
   const f = (children: ReactNode, actions?: ReactNode) => (
-    <Frame title={kind === 'bill' && oneOf(kEn.bill.step, s.step) ? t(`k.bill.step.${s.step}`) : t(`k.purchase.step.${s.step}`)} step={s.step} kind={kind} headingRef={ref} actions={actions}>
+    <Frame title={t(`k.purchase.step.${s.step}`)} step={s.step} kind={kind} headingRef={ref} actions={actions}>
       {s.amount && s.step !== 'approved' && (
         <p className="amount-line">
-          {s.bill && <span>{t('k.bill.subscriberIs', { n: digitText(s.bill.subscriber, locale) })} · </span>}
           {t('k.purchase.amountIs')} <MoneyText money={s.amount} locale={locale} testId="amount" />
         </p>
       )}
@@ -32,14 +29,6 @@ export function PurchaseScreen({ state: s, send, locale }: FlowProps<PurchaseSta
   const { cancel, done, print } = useFlowButtons(send, 'print' in s ? s.print : undefined);
   const exp = currencyExponent(s.currency);
   switch (s.step) {
-    case 'subscriber':
-      return f(
-        <>
-          {s.error && <p className="notice warn" role="alert" data-testid="input-error">{t('k.bill.subscriberInvalid')}</p>}
-          <Keypad label={t('k.bill.subscriber')} value={digits} onChange={setDigits} onSubmit={() => send({ type: 'subscriber.set', subscriber: digits })} submitLabel={t('k.action.next')} locale={locale} testId="subscriber" />
-        </>,
-        cancel,
-      );
     case 'amount':
       return f(
         <>
@@ -99,7 +88,7 @@ export function PurchaseScreen({ state: s, send, locale }: FlowProps<PurchaseSta
     case 'approved':
       return f(
         <>
-          <p className="notice ok" role="status" data-testid="approved">{t(`k.${kind}.approved`)}</p>
+          <p className="notice ok" role="status" data-testid="approved">{t('k.purchase.approved')}</p>
           <ReceiptView receipt={s.receipt} locale={locale} />
         </>,
         <>

@@ -7,6 +7,8 @@ export { FLOW_KINDS, FlowKind, PersonDraftSchema, SessionUiEvent, UiEvent } from
 export type { AnyFlowState } from '../flows/kiosk.ts';
 export type { PayoutState, PayoutRefusal, PayoutFailure } from '../flows/payout.ts';
 export type { PurchaseState, PurchaseDecline } from '../flows/purchase.ts';
+export type { BillState, BillDecline, BillRefusal, DueBill } from '../flows/bill.ts';
+export { billKey } from '../flows/bill.ts';
 export type { ReversalState, ReversalRefusal } from '../flows/reversal.ts';
 export type { EnrolmentState, Captures, DuplicateCandidate } from '../flows/enrolment.ts';
 export type { PersonDraft, FormErrors } from '../flows/enrolment-form.ts';

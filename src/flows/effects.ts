@@ -2,6 +2,7 @@
 // One performer per flow; they share the palm and operator helpers. Templates captured during an enrolment are
 // held here (by sample id), never in a flow state.
 import type { AuthEffect, AuthEvent } from './auth.ts';
+import type { BillEffect, BillEvent } from './bill.ts';
 import type { DayCloseEffect, DayCloseEvent } from './day-close.ts';
 import type { Perform } from './driver.ts';
 import type { EnrolHand, EnrolmentEffect, EnrolmentEvent } from './enrolment.ts';
@@ -17,6 +18,7 @@ export interface Performers {
   auth: Perform<AuthEvent, AuthEffect>;
   payout: Perform<PayoutEvent, PayoutEffect>;
   purchase: Perform<PurchaseEvent, PurchaseEffect>;
+  bill: Perform<BillEvent, BillEffect>;
   reversal: Perform<ReversalEvent, ReversalEffect>;
   enrolment: Perform<EnrolmentEvent, EnrolmentEffect>;
   statement: Perform<StatementEvent, StatementEffect>;
@@ -144,6 +146,35 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
     }
   };
 
+  const bill: Perform<BillEvent, BillEffect> = async (f, signal) => {
+    switch (f.type) {
+      case 'lookupBills':
+        return { type: 'bills.found', lookup: bank.lookupBills(f.subscriber) };
+      case 'identifyPalm': {
+        const [q, outcome] = await identify(signal);
+        return [...q, { type: 'palm.identified', outcome }];
+      }
+      case 'loadPayer': {
+        const person = bank.person(f.personId);
+        return { type: 'payer.loaded', person, pinSet: person ? bank.hasPin(f.personId) : false };
+      }
+      case 'verifyCustomerPin':
+        return { type: 'pin.result', result: await bank.verifyCustomerPin(f.personId, f.pin) };
+      case 'payBills': {
+        try {
+          const { type: _t, ...req } = f;
+          const r = bank.payBills(req);
+          return r.ok ? { type: 'bills.paid', receipt: r.receipt } : { type: 'bills.declined', reason: r.reason };
+        } catch (err) {
+          log('bill payment could not be recorded', err);
+          return { type: 'bills.declined', reason: 'store-error' };
+        }
+      }
+      case 'print':
+        return print(f.receipt, signal);
+    }
+  };
+
   const reversal: Perform<ReversalEvent, ReversalEffect> = async (f, signal) => {
     switch (f.type) {
       case 'identifyOperator':
@@ -233,5 +264,5 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
     }
   };
 
-  return { auth, payout, purchase, reversal, enrolment, statement, dayClose, discardSamples: () => samples.clear() };
+  return { auth, payout, purchase, bill, reversal, enrolment, statement, dayClose, discardSamples: () => samples.clear() };
 }

@@ -4,6 +4,7 @@
 // written, and a payout whose drawer never opened is offered again (recovery), as after a restart.
 import { PalmPayError } from '../util/errors.ts';
 import type { AuthEffect } from './auth.ts';
+import { reduceBill, startBill, type BillState } from './bill.ts';
 import { reduceDayClose, startDayClose, type DayCloseState } from './day-close.ts';
 import { FlowDriver } from './driver.ts';
 import { createPerformers, type Performers } from './effects.ts';
@@ -20,7 +21,7 @@ import type { FlowKind, SessionUiEvent, UiEvent } from './ui-events.ts';
 
 export class FlowError extends PalmPayError {}
 
-export type AnyFlowState = PayoutState | PurchaseState | ReversalState | EnrolmentState | StatementState | DayCloseState;
+export type AnyFlowState = PayoutState | PurchaseState | BillState | ReversalState | EnrolmentState | StatementState | DayCloseState;
 
 export interface FlowView {
   flowId: string;
@@ -202,8 +203,9 @@ export class FlowHost<T> {
           : startPayout(op);
         return make(reducePayout, start, p.payout);
       }
-      case 'purchase':
       case 'bill':
+        return make(reduceBill, startBill({ operatorId: op, requestId: crypto.randomUUID() }), p.bill);
+      case 'purchase':
         return make(reducePurchase, startPurchase({ operatorId: op, requestId: crypto.randomUUID(), kind, currency: this.cfg.currency, pinThreshold: this.cfg.pinThreshold }), p.purchase);
       case 'refund':
       case 'void':

@@ -7,6 +7,7 @@ import type { DuplicateCandidate, EnrolHand } from './enrolment.ts';
 import type { PersonDraft } from './enrolment-form.ts';
 import type { PayoutFailure } from './payout.ts';
 import type { PurchaseDecline, PurchaseRequest } from './purchase.ts';
+import type { BillDecline, BillLookup, BillPaymentRequest } from './bill.ts';
 import type { PinResult } from './auth.ts';
 import type { IdentifyOutcome, Money, Operator, Person, PlacementEvent, Receipt, StatementEntry, Voucher } from './types.ts';
 
@@ -56,6 +57,8 @@ export interface DayCloseRequest {
  * - authorizePurchase: limits are checked and the record appended in the same transaction; a request id is
  *   decided once.
  * - recordReversal: one reversal per original record.
+ * - payBills: every chosen bill, at its cached exact amount, or none; a request id is decided once, and a bill
+ *   paid here is never offered again.
  */
 export interface Bank<T> {
   terminalId(): string;
@@ -70,6 +73,12 @@ export interface Bank<T> {
   markDrawerOpened(recordId: string): void;
   /** Payouts recorded whose drawer never opened (power cut in between), oldest first. */
   pendingDrawer(): Array<{ person: Person; receipt: Receipt; operatorId: string }>;
+
+  /** The bills due for a subscriber number from the feed's cache, and how old that picture is. */
+  lookupBills(subscriber: string): BillLookup;
+  /** Whether the person has a PIN (a bill is always paid with the payer's PIN). */
+  hasPin(personId: string): boolean;
+  payBills(req: BillPaymentRequest): { ok: true; receipt: Receipt } | { ok: false; reason: BillDecline };
 
   authorizePurchase(req: PurchaseRequest): { ok: true; receipt: Receipt } | { ok: false; reason: PurchaseDecline; overridable: boolean };
   findRecord(seq: number): Original | null;

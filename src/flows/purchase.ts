@@ -1,11 +1,10 @@
-// Shop purchase and bill payment: amount on the keypad → the customer's palm → PIN above the threshold →
-// offline limits (checked and recorded in ONE store transaction, so two purchases cannot both squeeze under a
-// limit) → approved or declined with the reason → receipt. A bill payment is a purchase to a biller: the
-// subscriber number comes first, and the receipt has its own wording. Some limits can be raised by a supervisor.
+// Shop purchase: amount on the keypad → the customer's palm → PIN above the threshold → offline limits (checked
+// and recorded in ONE store transaction, so two purchases cannot both squeeze under a limit) → approved or
+// declined with the reason → receipt. Some limits can be raised by a supervisor. A bill is paid in bill.ts:
+// from the bills the feed carries, never a typed amount.
 import { printStep, type PrintResult, type PrintStatus } from './printing.ts';
 import { reduceAuth, startAuth, isPin, type AuthEffect, type AuthEvent, type AuthState, type PinResult } from './auth.ts';
 import { go, stay, type Step } from './machine.ts';
-import { toLatinDigits } from './digits.ts';
 import {
   applyPlacement, isPlacement, NO_GUIDANCE,
   type Guidance, type IdentifyOutcome, type Money, type Person, type PlacementEvent, type Receipt,
@@ -32,15 +31,9 @@ export type PurchaseDecline =
   | 'duplicate-request' // this very request was already decided (restart, second tab)
   | 'store-error';
 
-export interface Bill {
-  biller: 'electricity';
-  subscriber: string;
-}
-
-export type PurchaseKind = 'purchase' | 'bill';
+export type PurchaseKind = 'purchase';
 
 type Body =
-  | { step: 'subscriber'; error: 'subscriber-invalid' | null }
   | { step: 'amount'; error: 'amount-invalid' | null }
   | { step: 'palm'; guidance: Guidance; ftaReason: string | null }
   | { step: 'loading'; personId: string }
@@ -61,7 +54,6 @@ export interface PurchaseContext {
   /** A PIN is asked when the amount is at or above this (minor units). */
   pinThreshold: number;
   amount: Money | null;
-  bill: Bill | null;
 }
 
 export type PurchaseState = Body & PurchaseContext;
@@ -69,7 +61,6 @@ export type PurchaseState = Body & PurchaseContext;
 export type PurchaseEvent =
   | PlacementEvent
   | AuthEvent
-  | { type: 'subscriber.set'; subscriber: string }
   | { type: 'amount.set'; minor: number }
   | { type: 'palm.identified'; outcome: IdentifyOutcome }
   | { type: 'customer.loaded'; person: Person | null }
@@ -90,7 +81,6 @@ export interface PurchaseRequest {
   kind: PurchaseKind;
   personId: string;
   amount: Money;
-  bill: Bill | null;
   operatorId: string;
   overrideBy: string | null;
   pinVerified: boolean;
@@ -107,15 +97,8 @@ export type PurchaseEffect =
 /** Largest amount the keypad accepts (minor units): a typo guard, not a limit (limits live in the store). */
 export const MAX_AMOUNT_MINOR = 1_000_000_000_00;
 
-export function startPurchase(ctx: Omit<PurchaseContext, 'amount' | 'bill'>): Step<PurchaseState, PurchaseEffect> {
-  const first: Body = ctx.kind === 'bill' ? { step: 'subscriber', error: null } : { step: 'amount', error: null };
-  return go({ ...first, ...ctx, amount: null, bill: null });
-}
-
-/** Electricity subscriber numbers: 6 to 12 digits (Arabic-Indic digits are accepted and normalised). */
-export function normaliseSubscriber(raw: string): string | null {
-  const latin = toLatinDigits(raw.trim());
-  return /^[0-9]{6,12}$/.test(latin) ? latin : null;
+export function startPurchase(ctx: Omit<PurchaseContext, 'amount'>): Step<PurchaseState, PurchaseEffect> {
+  return go({ step: 'amount', error: null, ...ctx, amount: null });
 }
 
 function customerRefusal(p: Person): PurchaseDecline | null {
@@ -126,13 +109,13 @@ function customerRefusal(p: Person): PurchaseDecline | null {
 }
 
 export function reducePurchase(s: PurchaseState, e: PurchaseEvent): Step<PurchaseState, PurchaseEffect> {
-  const ctx: PurchaseContext = { operatorId: s.operatorId, requestId: s.requestId, kind: s.kind, currency: s.currency, pinThreshold: s.pinThreshold, amount: s.amount, bill: s.bill };
+  const ctx: PurchaseContext = { operatorId: s.operatorId, requestId: s.requestId, kind: s.kind, currency: s.currency, pinThreshold: s.pinThreshold, amount: s.amount };
   const to = (b: Body, patch: Partial<PurchaseContext> = {}, ...fx: PurchaseEffect[]): Step<PurchaseState, PurchaseEffect> =>
     go({ ...b, ...ctx, ...patch }, ...fx);
   const authorize = (person: Person, overrideBy: string | null, pinVerified: boolean) =>
     to({ step: 'authorizing', person, overrideBy, pinVerified }, {}, {
       type: 'authorizePurchase', requestId: ctx.requestId, kind: ctx.kind, personId: person.id,
-      amount: ctx.amount as Money, bill: ctx.bill, operatorId: ctx.operatorId, overrideBy, pinVerified,
+      amount: ctx.amount as Money, operatorId: ctx.operatorId, overrideBy, pinVerified,
     });
 
   if (s.step === 'override') {
@@ -150,12 +133,6 @@ export function reducePurchase(s: PurchaseState, e: PurchaseEvent): Step<Purchas
   }
 
   switch (s.step) {
-    case 'subscriber': {
-      if (e.type !== 'subscriber.set') return stay(s);
-      const subscriber = normaliseSubscriber(e.subscriber);
-      if (!subscriber) return to({ step: 'subscriber', error: 'subscriber-invalid' });
-      return to({ step: 'amount', error: null }, { bill: { biller: 'electricity', subscriber } });
-    }
     case 'amount': {
       if (e.type !== 'amount.set') return stay(s);
       if (!Number.isSafeInteger(e.minor) || e.minor <= 0 || e.minor > MAX_AMOUNT_MINOR) return to({ step: 'amount', error: 'amount-invalid' });

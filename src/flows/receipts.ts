@@ -1,6 +1,5 @@
 // Receipt wording, as translation keys plus values: each language renders its own text from the same receipt.
 import type { DayTotals } from './day-close.ts';
-import type { Bill } from './purchase.ts';
 import type { Money, Person, Receipt, ReceiptLine, Voucher } from './types.ts';
 
 interface RecordMeta {
@@ -26,16 +25,20 @@ export function payoutReceipt(m: RecordMeta, person: Person, vouchers: Voucher[]
   return { kind: 'payout', ...m, personName: names(person), lines, ...(total.length === 1 ? { total: total[0] } : {}) };
 }
 
-export function purchaseReceipt(m: RecordMeta, person: Person, amount: Money, bill: Bill | null, overrideBy: ApproverName | null): Receipt {
-  const lines: ReceiptLine[] = bill
-    ? [
-        { label: 'receipt.biller', params: { biller: bill.biller } },
-        { label: 'receipt.subscriber', params: { subscriber: bill.subscriber } },
-        { label: 'receipt.billPaid', amount },
-      ]
-    : [{ label: 'receipt.purchase', amount }];
+export function purchaseReceipt(m: RecordMeta, person: Person, amount: Money, overrideBy: ApproverName | null): Receipt {
+  const lines: ReceiptLine[] = [{ label: 'receipt.purchase', amount }];
   if (overrideBy) lines.push(approved(overrideBy));
-  return { kind: bill ? 'bill' : 'purchase', ...m, personName: names(person), lines, total: amount };
+  return { kind: 'purchase', ...m, personName: names(person), lines, total: amount };
+}
+
+/** A bill payment: the subscriber, each bill paid (biller, bill id, cycle, its exact amount), and the fee, always 0. */
+export function billReceipt(m: RecordMeta, person: Person, subscriber: string, bills: Array<{ billerId: string; billId: string; cycle: string; amount: Money }>, total: Money): Receipt {
+  const lines: ReceiptLine[] = [
+    { label: 'receipt.subscriber', params: { subscriber } },
+    ...bills.map((b) => ({ label: 'receipt.billLine', params: { biller: b.billerId, bill: b.billId, cycle: b.cycle }, amount: b.amount })),
+    { label: 'receipt.fee', amount: { minor: 0, currency: total.currency } },
+  ];
+  return { kind: 'bill', ...m, personName: names(person), lines, total };
 }
 
 export function reversalReceipt(m: RecordMeta, kind: 'refund' | 'void', originalSeq: number, amount: Money, supervisor: ApproverName, person: Person | null): Receipt {

@@ -32,6 +32,8 @@ export const UiEvent = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('amount.set'), minor: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }),
   z.strictObject({ type: z.literal('subscriber.set'), subscriber: Digits }),
   z.strictObject({ type: z.literal('pin.submit'), pin: Digits }),
+  // bill: the bills chosen among those shown (biller:bill keys), never an amount
+  z.strictObject({ type: z.literal('bills.choose'), billIds: z.array(z.string().min(1).max(130)).min(1).max(50) }),
   // refund, void
   z.strictObject({ type: z.literal('reference.set'), reference: Digits }),
   z.strictObject({ type: z.literal('confirm') }),

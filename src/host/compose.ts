@@ -170,7 +170,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   const centre: CentreChoice = opts.link === false ? { kind: 'none' } : (opts.centre ?? { kind: 'embedded' });
   const fastRetry = typeof opts.link === 'object' && opts.link.fastRetry;
   const link =
-    centre.kind === 'embedded' ? await startEmbeddedLink(terminal, opts.dataDir, { fastRetry })
+    centre.kind === 'embedded' ? await startEmbeddedLink(terminal, opts.dataDir, { fastRetry, demo: opts.demo })
     : centre.kind === 'remote' ? startRemoteLink(terminal, centre.url, { fastRetry, insecureHttp: centre.insecureHttp })
     : null;
   log(`scanner: ${describeScanner(scannerChoice)}; centre: ${describeCentre(centre)}; printer: ${describePrinter(opts.printer ?? { kind: 'none' })}`);

@@ -181,6 +181,35 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE offline_allowances ADD COLUMN seal TEXT;
       DELETE FROM settings WHERE key = 'sync.feedCursor';`,
   },
+  {
+    version: 8,
+    name: "the region's open bills, cached from the signed feed",
+    sql: `
+      -- A bill stays here while the feed says it is open; the feed's 'paid' removes it. paid_seq: this counter paid
+      -- it (the journal holds the signed record) and the centre has not said so yet: never offered again.
+      CREATE TABLE bills (
+        biller_id TEXT NOT NULL,
+        bill_id TEXT NOT NULL,
+        subscriber TEXT NOT NULL,
+        cycle TEXT NOT NULL,
+        amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+        currency TEXT NOT NULL CHECK (currency IN ('SYP', 'USD')),
+        due_date TEXT NOT NULL,
+        previous_reading INTEGER NOT NULL,
+        current_reading INTEGER NOT NULL,
+        paid_seq INTEGER REFERENCES journal(seq),
+        received_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (biller_id, bill_id)
+      ) STRICT;
+      CREATE INDEX bills_by_subscriber ON bills(subscriber);
+      -- Subscriber numbers the feed has named (kept after their bills are paid): "nothing due" vs "unknown number".
+      CREATE TABLE bill_subscribers (
+        biller_id TEXT NOT NULL,
+        subscriber TEXT NOT NULL,
+        seen_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (biller_id, subscriber)
+      ) STRICT;`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

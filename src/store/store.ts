@@ -10,6 +10,7 @@ import { AllowancesRepo } from './allowances.ts';
 import { JournalRepo } from './journal.ts';
 import { OutboxRepo } from './outbox.ts';
 import { DrawerPendingRepo } from './drawer-pending.ts';
+import { BillsRepo } from './bills.ts';
 import { mappingErrors } from './errors.ts';
 
 export const DB_FILE_NAME = 'terminal.db';
@@ -24,6 +25,7 @@ export class Store {
   readonly journal: JournalRepo;
   readonly outbox: OutboxRepo;
   readonly drawerPending: DrawerPendingRepo;
+  readonly bills: BillsRepo;
 
   constructor(
     readonly db: Database.Database,
@@ -38,6 +40,7 @@ export class Store {
     this.journal = new JournalRepo(db);
     this.outbox = new OutboxRepo(db);
     this.drawerPending = new DrawerPendingRepo(db);
+    this.bills = new BillsRepo(db);
   }
 
   /** Callbacks waiting for a commit, one list per open transaction level (innermost last). */

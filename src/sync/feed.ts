@@ -1,6 +1,7 @@
 // The feed puller: fetches the centre's delta feed page by page and applies each page to the terminal store in
 // one transaction (with the cursor), so a crash or a dropped link never leaves half a page applied.
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import { openSealed, verifyTime, type SignedTime } from '../protocol/crypto.ts';
 import { verifyFeedPage } from '../protocol/feed-page.ts';
 import { TerminalLimits, type FeedResponse } from '../protocol/schemas.ts';
@@ -12,6 +13,21 @@ import type { CentreClient } from './client.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { SETTING as LEDGER_SETTING } from '../ledger/ledger.ts';
 import { LocalTrust, noteTrustedSync, TrustedCentreCopies } from '../ledger/local-trust.ts';
+import { AmountMinor, CurrencyCode, Id } from '../protocol/record.ts';
+
+/** A bill event's data as the centre publishes it (billFeed in src/server/billing/payments.ts). */
+const BillEvent = z.object({
+  billerId: Id,
+  billId: z.string().min(1).max(64),
+  subscriber: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9/-]{0,31}$/),
+  cycle: z.string().min(1).max(64),
+  amountMinor: AmountMinor,
+  currency: CurrencyCode,
+  dueDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  previousReading: z.number().int().min(0),
+  currentReading: z.number().int().min(0),
+  status: z.enum(['open', 'paid', 'cancelled']),
+});
 
 export const SETTINGS = {
   terminalId: 'sync.terminalId',
@@ -157,6 +173,19 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
       // restart: its templates leave the store in the same transaction, and the index is told after the commit.
       s.templates.deletePerson(String(d.personId));
       palms.revoked.push(String(d.personId));
+      return;
+    }
+    case 'bill': {
+      // A bill the region's biller issued (open), or its end (paid anywhere, or withdrawn): see src/server/billing.
+      const b = BillEvent.safeParse(d);
+      if (!b.success) return; // signed, yet not a bill this terminal understands: skipped like an unknown kind
+      const x = b.data;
+      if (x.status === 'open') {
+        s.bills.upsertOpen({
+          billerId: x.billerId, billId: x.billId, subscriber: x.subscriber, cycle: x.cycle, amountMinor: x.amountMinor, currency: x.currency,
+          dueDate: x.dueDate, previousReading: x.previousReading, currentReading: x.currentReading, receivedAtMs: nowMs,
+        });
+      } else s.bills.remove(x.billerId, x.billId, x.subscriber, nowMs);
       return;
     }
     case 'terminal_revoked': {

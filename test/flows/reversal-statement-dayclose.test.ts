@@ -7,7 +7,7 @@ import { reduceStatement, startStatement } from '../../src/flows/statement.ts';
 import { SYP, testPorts, type TestPorts } from './helpers.ts';
 
 function buy(ports: TestPorts, requestId: string, minor: number) {
-  const r = ports.bank.authorizePurchase({ requestId, kind: 'purchase', personId: 'ahmad', amount: SYP(minor), bill: null, operatorId: 'cashier-1', overrideBy: null, pinVerified: false });
+  const r = ports.bank.authorizePurchase({ requestId, kind: 'purchase', personId: 'ahmad', amount: SYP(minor), operatorId: 'cashier-1', overrideBy: null, pinVerified: false });
   if (!r.ok) throw new Error(r.reason);
   return r.receipt;
 }

@@ -9,7 +9,8 @@ import { checkOfflineLimits, type OfflineLimits } from '../../src/flows/limits.t
 import { totals } from '../../src/flows/payout.ts';
 import type { Bank, DayCloseRequest, EnrolmentRequest, Result } from '../../src/flows/ports.ts';
 import type { PurchaseDecline, PurchaseRequest } from '../../src/flows/purchase.ts';
-import { dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../src/flows/receipts.ts';
+import { billKey, billsStale, type BillDecline, type BillLookup, type BillPaymentRequest, type DueBill } from '../../src/flows/bill.ts';
+import { billReceipt, dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../src/flows/receipts.ts';
 import type { Original, ReversalKind, ReversalRefusal } from '../../src/flows/reversal.ts';
 import type { Money, Operator, Person, Receipt, StatementEntry, Voucher } from '../../src/flows/types.ts';
 import type { PayoutFailure } from '../../src/flows/payout.ts';
@@ -58,12 +59,47 @@ export class MemoryBank<T> implements Bank<T> {
   readonly templates = new Map<string, T[]>();
   readonly records: MemoryRecord[] = [];
   lastSyncAt: number | null;
+  /** The feed's bill cache: bills by biller:bill, with the subscriber and whether paid here. */
+  readonly bills = new Map<string, DueBill & { subscriber: string; paid: boolean }>();
+  /** When the last complete feed arrived (null: never). */
+  feedAt: number | null;
+  billMaxAgeMs = 3 * 86_400_000;
   private lastCloseSeq = 0;
   private readonly now: () => number;
 
   constructor(private readonly opts: MemoryBankOptions) {
     this.now = opts.now ?? Date.now;
     this.lastSyncAt = this.now();
+    this.feedAt = this.now();
+  }
+
+  addBill(subscriber: string, b: DueBill): void {
+    this.bills.set(billKey(b), { ...b, subscriber, paid: false });
+  }
+  lookupBills(subscriber: string): BillLookup {
+    const mine = [...this.bills.values()].filter((b) => b.subscriber === subscriber);
+    const due = mine.filter((b) => !b.paid).map(({ subscriber: _s, paid: _p, ...b }) => b);
+    return { known: mine.length > 0, bills: due, ageMs: this.feedAt === null ? null : this.now() - this.feedAt, maxAgeMs: this.billMaxAgeMs };
+  }
+  hasPin(personId: string): boolean {
+    return this.customerPins.has(personId);
+  }
+  payBills(req: BillPaymentRequest): { ok: true; receipt: Receipt } | { ok: false; reason: BillDecline } {
+    if (this.records.some((r) => r.requestId === req.requestId)) return { ok: false, reason: 'duplicate-request' };
+    const person = this.people.get(req.personId);
+    if (!person || person.status === 'revoked') return { ok: false, reason: 'person-revoked' };
+    if (!this.customerPins.has(req.personId)) return { ok: false, reason: 'pin-not-set' };
+    if (billsStale(this.feedAt === null ? null : this.now() - this.feedAt, this.billMaxAgeMs)) return { ok: false, reason: 'bills-stale' };
+    const chosen = req.bills.map((b) => this.bills.get(billKey(b)));
+    for (const [i, c] of chosen.entries()) {
+      const b = req.bills[i]!;
+      if (!c || c.paid || c.subscriber !== req.subscriber || c.amount.minor !== b.amount.minor || c.amount.currency !== b.amount.currency) return { ok: false, reason: 'bill-changed' };
+    }
+    const list = chosen as Array<DueBill & { paid: boolean }>;
+    const total = { minor: list.reduce((n, b) => n + b.amount.minor, 0), currency: list[0]!.amount.currency };
+    const rec = this.append({ kind: 'bill', personId: req.personId, amount: total, operatorId: req.operatorId, requestId: req.requestId }, (m) => billReceipt(m, person, req.subscriber, list, total));
+    for (const b of list) b.paid = true;
+    return { ok: true, receipt: rec.receipt };
   }
 
   // --- seeding (tests, demo) ---
@@ -172,8 +208,8 @@ export class MemoryBank<T> implements Bank<T> {
       override: req.overrideBy !== null,
     });
     if (!d.ok) return d;
-    const rec = this.append({ kind: req.bill ? 'bill' : 'purchase', personId: req.personId, amount: req.amount, operatorId: req.operatorId, requestId: req.requestId }, (m) =>
-      purchaseReceipt(m, person, req.amount, req.bill, req.overrideBy === null ? null : this.operatorName(req.overrideBy)),
+    const rec = this.append({ kind: 'purchase', personId: req.personId, amount: req.amount, operatorId: req.operatorId, requestId: req.requestId }, (m) =>
+      purchaseReceipt(m, person, req.amount, req.overrideBy === null ? null : this.operatorName(req.overrideBy)),
     );
     return { ok: true, receipt: rec.receipt };
   }

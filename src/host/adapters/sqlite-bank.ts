@@ -17,6 +17,8 @@ import type { DuplicateCandidate } from '../../flows/enrolment.ts';
 import { totals, type PayoutFailure } from '../../flows/payout.ts';
 import type { Bank, DayCloseRequest, EnrolmentRequest, Result } from '../../flows/ports.ts';
 import type { LimitReason, PurchaseDecline, PurchaseRequest } from '../../flows/purchase.ts';
+import type { BillDecline, BillLookup, BillPaymentRequest } from '../../flows/bill.ts';
+import { lookupBills, payBills, type BillPaymentDeps } from './bill-payments.ts';
 import { dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../flows/receipts.ts';
 import type { Original, ReversalKind, ReversalRefusal } from '../../flows/reversal.ts';
 import type { Money, Operator, Person, Receipt, Role, StatementEntry, Voucher } from '../../flows/types.ts';
@@ -192,6 +194,22 @@ export class SqliteBank<T> implements Bank<T> {
     });
   }
 
+  lookupBills(subscriber: string): BillLookup {
+    return lookupBills(this.billDeps, subscriber);
+  }
+
+  hasPin(personId: string): boolean {
+    return Boolean(this.store.people.getPin(personId)?.pinHash);
+  }
+
+  payBills(req: BillPaymentRequest): { ok: true; receipt: Receipt } | { ok: false; reason: BillDecline } {
+    return payBills(this.billDeps, this.person(req.personId), req);
+  }
+
+  private get billDeps(): BillPaymentDeps {
+    return { terminal: this.t, now: this.now, limitReason: (r) => LIMIT[r], meta: (r, op) => this.meta(r, op) };
+  }
+
   authorizePurchase(req: PurchaseRequest): { ok: true; receipt: Receipt } | { ok: false; reason: PurchaseDecline; overridable: boolean } {
     const no = (reason: PurchaseDecline) => ({ ok: false as const, reason, overridable: false });
     if (this.store.journal.byRef('purchase', req.requestId)) return no('duplicate-request');
@@ -211,10 +229,9 @@ export class SqliteBank<T> implements Bank<T> {
       const rec = this.t.ledger.append({
         type: 'purchase', operatorId: req.operatorId, purchaseId: req.requestId, customerId: req.personId, accountId: account.accountId,
         amountMinor: req.amount.minor, currency: cur, pinVerified: req.pinVerified, offline: true,
-        ...(req.bill ? { biller: { billerId: req.bill.biller, billRef: req.bill.subscriber } } : {}),
         ...override,
       });
-      return { ok: true, receipt: purchaseReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), person, req.amount, req.bill, approvedBy === null ? null : this.operatorName(approvedBy)) };
+      return { ok: true, receipt: purchaseReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), person, req.amount, approvedBy === null ? null : this.operatorName(approvedBy)) };
     } catch (err) {
       if (err instanceof OfflineRefusedError) {
         const reason = LIMIT[err.decision.reason];

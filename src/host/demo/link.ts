@@ -7,9 +7,10 @@ import { startServer, type RunningServer } from '../../server/index.ts';
 import { startFaultProxy, type FaultProxy } from '../../sync/fault-proxy.ts';
 import { createSync, registerWithCentre, SETTINGS } from '../../sync/index.ts';
 import type { Link } from '../link.ts';
+import { seedDemoCentre } from './centre-seed.ts';
 
 /** The demo's link: the centre runs inside this process; `setUp(false)` cuts the loopback proxy. */
-export async function startEmbeddedLink(terminal: Terminal, dataDir: string, opts: { fastRetry?: boolean } = {}): Promise<Link & { centre: RunningServer }> {
+export async function startEmbeddedLink(terminal: Terminal, dataDir: string, opts: { fastRetry?: boolean; demo?: boolean } = {}): Promise<Link & { centre: RunningServer }> {
   const server = await startServer({ db: `sqlite:${join(dataDir, 'centre.db')}` });
   let proxy: FaultProxy | undefined;
   try {
@@ -19,6 +20,8 @@ export async function startEmbeddedLink(terminal: Terminal, dataDir: string, opt
       const { code } = await server.central.addTerminal({ id: ledger.terminalId, name: 'this counter', branch: 'local', region: 'local' });
       await registerWithCentre({ store, serverUrl: proxy.url, code, signer: keys.signer, sealer: keys.sealer }); // X25519 key sealed at rest
     }
+    // The demo's biller, subscribers and bills (centre-seed.ts): they reach the counter in the first feed.
+    if (opts.demo) await seedDemoCentre(server.central, ledger.terminalId, 'local');
     const sync = createSync({
       store, serverUrl: proxy.url, signer: keys.signer, ledger, sealer: keys.sealer,
       ...(opts.fastRetry ? { backoff: { baseMs: 200, maxMs: 1500, factor: 2 }, requestTimeoutMs: 2000 } : {}),

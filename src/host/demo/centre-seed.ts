@@ -1,0 +1,50 @@
+// The demo's bills at its embedded centre, so `npm start` shows the bill flow working end to end: an electricity
+// biller for this counter's region, demo people known to the centre as customers with funds, subscriber numbers
+// linked to them, and open bills — which reach the counter through the signed feed like any real bill. One
+// subscriber pays by direct debit, so its bill is paid at import: a number known here with nothing due.
+// Runs once per centre database (the biller's presence says it ran).
+import { randomUUID } from 'node:crypto';
+import { Billing } from '../../server/billing/billing.ts';
+import { Mandates } from '../../server/billing/mandates.ts';
+import { fundingPostings } from '../../server/postings.ts';
+import type { Central } from '../../server/service.ts';
+
+export const DEMO_BILLER = { id: 'elec-hasakah', name: 'كهرباء الحسكة / Electricity, Hasakah' };
+
+/** Demo subscriber numbers: who pays them, and the bills imported for them (SYP minor units). */
+export const DEMO_SUBSCRIBERS = [
+  {
+    subscriber: '00123456', personId: 'emp-ahmad',
+    bills: [
+      { bill: 'EH-2026-10-00123456', cycle: '2026-10', amount: 1_800_000, due: '2026-11-15', previous: 10_200, current: 10_480 },
+      { bill: 'EH-2026-11-00123456', cycle: '2026-11', amount: 2_500_000, due: '2026-12-15', previous: 10_480, current: 10_830 },
+    ],
+  },
+  { subscriber: '00654321', personId: 'emp-hevi', bills: [{ bill: 'EH-2026-11-00654321', cycle: '2026-11', amount: 950_000, due: '2026-12-20', previous: 4_310, current: 4_420 }] },
+  // Paid by direct debit at import: known to the counter, nothing due.
+  { subscriber: '00555555', personId: 'emp-karim', mandate: true, bills: [{ bill: 'EH-2026-11-00555555', cycle: '2026-11', amount: 1_200_000, due: '2026-12-15', previous: 800, current: 950 }] },
+] as const;
+
+/** Funds each payer holds at the centre: above the allowance cap, so their offline allowance stays the demo's. */
+const DEMO_FUNDS = 100_000_000;
+
+export async function seedDemoCentre(central: Central, terminalId: string, region: string, now = Date.now()): Promise<void> {
+  const billing = new Billing(central.repo);
+  if ((await billing.listBillers()).some((b) => b.id === DEMO_BILLER.id)) return;
+  await central.repo.tx(async (r) => {
+    for (const s of DEMO_SUBSCRIBERS) {
+      if (await r.getPerson(s.personId)) continue;
+      // The demo people were enrolled at this counter before the centre existed: the centre knows them as confirmed
+      // customers (no templates: the counter already holds their palms, so nothing goes out in the feed).
+      await r.insertPerson({ id: s.personId, region, status: 'confirmed', account_id: `acc-${s.personId}`, terminal_id: terminalId, seq: 0, digests: '[]', templates: null, duplicate_of: null, created_at: now, updated_at: now });
+      await r.postTxn({ source: 'admin', terminalId: null, seq: null, ref: `credit:demo:${randomUUID()}`, memo: `demo deposit to acc-${s.personId}`, at: now, postings: fundingPostings(`acc-${s.personId}`, DEMO_FUNDS, 'SYP') });
+    }
+  });
+  await billing.addBiller({ id: DEMO_BILLER.id, name: DEMO_BILLER.name, region });
+  for (const s of DEMO_SUBSCRIBERS) {
+    await billing.link({ billerId: DEMO_BILLER.id, subscriber: s.subscriber, payerKind: 'person', payerId: s.personId });
+    if ('mandate' in s) await new Mandates(central.repo).add({ personId: s.personId, billerId: DEMO_BILLER.id, subscriber: s.subscriber, maxMinor: 5_000_000, currency: 'SYP' });
+  }
+  const rows = DEMO_SUBSCRIBERS.flatMap((s) => s.bills.map((b) => [DEMO_BILLER.id, s.subscriber, b.bill, b.cycle, b.amount, 'SYP', b.due, b.previous, b.current].join(',')));
+  await billing.importBills(['biller,subscriber,bill,cycle,amount,currency,due,previous_reading,current_reading', ...rows].join('\n'));
+}

@@ -1,0 +1,93 @@
+// The region's open bills, cached from the centre's signed feed (src/sync/feed.ts applies the 'bill' events),
+// and the subscriber numbers the feed has named. A bill paid here is marked with its record's seq in the
+// payment's own transaction, so it is never offered twice while the centre has not yet said "paid".
+import type Database from 'better-sqlite3';
+import type { Currency } from '../protocol/record.ts';
+
+export interface CachedBill {
+  billerId: string;
+  billId: string;
+  subscriber: string;
+  cycle: string;
+  amountMinor: number;
+  currency: Currency;
+  dueDate: string;
+  previousReading: number;
+  currentReading: number;
+  /** The seq of this counter's record that paid it, or null while it is due. */
+  paidSeq: number | null;
+  /** When the feed last delivered this bill (terminal clock). */
+  receivedAtMs: number;
+}
+
+const row = (r: Record<string, unknown>): CachedBill => ({
+  billerId: r.biller_id as string,
+  billId: r.bill_id as string,
+  subscriber: r.subscriber as string,
+  cycle: r.cycle as string,
+  amountMinor: r.amount_minor as number,
+  currency: r.currency as Currency,
+  dueDate: r.due_date as string,
+  previousReading: r.previous_reading as number,
+  currentReading: r.current_reading as number,
+  paidSeq: (r.paid_seq as number | null) ?? null,
+  receivedAtMs: r.received_at_ms as number,
+});
+
+export class BillsRepo {
+  private readonly upsertStmt: Database.Statement;
+  private readonly deleteStmt: Database.Statement;
+  private readonly seenStmt: Database.Statement;
+  private readonly dueStmt: Database.Statement<[string], Record<string, unknown>>;
+  private readonly getStmt: Database.Statement<[string, string], Record<string, unknown>>;
+  private readonly knownStmt: Database.Statement<[string], { n: number }>;
+  private readonly paidStmt: Database.Statement;
+
+  constructor(db: Database.Database) {
+    // A feed that repeats an open bill never clears this counter's own payment (the centre has not seen it yet).
+    this.upsertStmt = db.prepare(`INSERT INTO bills (biller_id, bill_id, subscriber, cycle, amount_minor, currency, due_date, previous_reading, current_reading, received_at_ms)
+      VALUES (@billerId, @billId, @subscriber, @cycle, @amountMinor, @currency, @dueDate, @previousReading, @currentReading, @receivedAtMs)
+      ON CONFLICT(biller_id, bill_id) DO UPDATE SET subscriber = excluded.subscriber, cycle = excluded.cycle, amount_minor = excluded.amount_minor,
+        currency = excluded.currency, due_date = excluded.due_date, previous_reading = excluded.previous_reading,
+        current_reading = excluded.current_reading, received_at_ms = excluded.received_at_ms`);
+    this.deleteStmt = db.prepare('DELETE FROM bills WHERE biller_id = ? AND bill_id = ?');
+    this.seenStmt = db.prepare(`INSERT INTO bill_subscribers (biller_id, subscriber, seen_at_ms) VALUES (?, ?, ?)
+      ON CONFLICT(biller_id, subscriber) DO UPDATE SET seen_at_ms = excluded.seen_at_ms`);
+    this.dueStmt = db.prepare('SELECT * FROM bills WHERE subscriber = ? AND paid_seq IS NULL ORDER BY due_date, biller_id, bill_id');
+    this.getStmt = db.prepare('SELECT * FROM bills WHERE biller_id = ? AND bill_id = ?');
+    this.knownStmt = db.prepare('SELECT count(*) AS n FROM bill_subscribers WHERE subscriber = ?');
+    this.paidStmt = db.prepare('UPDATE bills SET paid_seq = ? WHERE biller_id = ? AND bill_id = ? AND paid_seq IS NULL');
+  }
+
+  /** An open bill as the feed delivered it (the subscriber becomes known). */
+  upsertOpen(b: Omit<CachedBill, 'paidSeq'>): void {
+    this.upsertStmt.run(b);
+    this.seenStmt.run(b.billerId, b.subscriber, b.receivedAtMs);
+  }
+
+  /** The feed says the bill is no longer due (paid anywhere, or withdrawn): it leaves the cache. */
+  remove(billerId: string, billId: string, subscriber: string, atMs: number): void {
+    this.deleteStmt.run(billerId, billId);
+    this.seenStmt.run(billerId, subscriber, atMs);
+  }
+
+  /** The bills still due for a subscriber number (every biller of the region), oldest due date first. */
+  dueFor(subscriber: string): CachedBill[] {
+    return this.dueStmt.all(subscriber).map(row);
+  }
+
+  get(billerId: string, billId: string): CachedBill | undefined {
+    const r = this.getStmt.get(billerId, billId);
+    return r && row(r);
+  }
+
+  /** Whether the feed ever named this subscriber number. */
+  known(subscriber: string): boolean {
+    return (this.knownStmt.get(subscriber)?.n ?? 0) > 0;
+  }
+
+  /** Marks a bill paid by this counter's record; false when it was not due (already paid here). */
+  markPaid(billerId: string, billId: string, seq: number): boolean {
+    return this.paidStmt.run(seq, billerId, billId).changes === 1;
+  }
+}
