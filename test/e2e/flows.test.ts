@@ -475,6 +475,12 @@ describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
     await api.present('emp-ahmad');
     await flowStep('shown');
     expect(await tid('statement').locator('tbody tr').count()).toBe(2);
+    // Every salary row names its period, with a plus; what is left of the offline allowance is shown.
+    for (const row of await tid('statement').locator('[data-kind="payout"]').all()) {
+      expect(await row.innerText()).toMatch(/Salary for (January|February|March|April|May|June|July|August|September|October|November|December) 2026/);
+      expect(await row.getAttribute('data-sign')).toBe('1');
+    }
+    expect(await tid('statement-allowance').innerText()).toMatch(/^Left to spend offline here: /);
     await shot('en-statement-shown');
     await tid('done').click();
     await language('ar');
