@@ -1,10 +1,12 @@
-// An ESC/POS receipt printer with a cash drawer on its drawer port, over a byte transport (serial, USB CDC, TCP).
+// An ESC/POS receipt printer with a cash drawer on its drawer port, over a byte transport (serial, USB CDC,
+// a Linux USB printer-class node /dev/usb/lpN, TCP).
 // Before printing or kicking the drawer it asks the printer's real-time status (DLE EOT), so a closed-off printer,
 // an open cover or an empty roll is a typed error, never a silent loss; after printing it asks again, so paper
 // that ran out during the receipt is reported too. One job at a time, in order.
 import { DriverError, asDriverError } from '../errors.ts';
 import { SerialTransport } from '../transport/serial.ts';
 import { TcpTransport } from '../transport/tcp.ts';
+import { UsbLpTransport } from '../transport/usblp.ts';
 import type { Transport } from '../transport/transport.ts';
 import { waitFor } from '../util/abort.ts';
 import {
@@ -24,7 +26,7 @@ export class PrinterFault extends DriverError {
   }
 }
 
-export type PrinterLink = { kind: 'serial'; path: string; baudRate?: number } | { kind: 'tcp'; host: string; port: number };
+export type PrinterLink = { kind: 'serial'; path: string; baudRate?: number } | { kind: 'usblp'; path: string } | { kind: 'tcp'; host: string; port: number };
 
 export interface EscPosPrinterOptions {
   /** Dots across the paper (576 for 80 mm, 384 for 58 mm). */
@@ -55,7 +57,8 @@ export class EscPosPrinter {
   }
 
   static open(link: PrinterLink, opts: EscPosPrinterOptions = {}): EscPosPrinter {
-    const transport = link.kind === 'serial' ? new SerialTransport({ path: link.path, baudRate: link.baudRate ?? 38400 }) : new TcpTransport({ host: link.host, port: link.port });
+    const transport =
+      link.kind === 'serial' ? new SerialTransport({ path: link.path, baudRate: link.baudRate ?? 38400 }) : link.kind === 'usblp' ? new UsbLpTransport({ path: link.path }) : new TcpTransport({ host: link.host, port: link.port });
     return new EscPosPrinter(transport, opts);
   }
 

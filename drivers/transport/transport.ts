@@ -6,7 +6,7 @@ import { DriverError } from '../errors.ts';
 import type { CallOptions } from '../util/abort.ts';
 import { Emitter } from '../util/emitter.ts';
 
-export type TransportKind = 'serial' | 'hid' | 'tcp';
+export type TransportKind = 'serial' | 'hid' | 'tcp' | 'usblp';
 
 export interface TransportEvents extends Record<string, unknown> {
   /** Bytes (serial) or one report (HID). The buffer belongs to the listener. */

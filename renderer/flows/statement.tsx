@@ -1,9 +1,9 @@
 // A person's statement after a palm.
 import { type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { formatDateTime } from '../format.ts';
+import { formatDateTime, formatMoney, formatPeriod } from '../format.ts';
 import { type StatementState } from '@api/index.ts';
-import { digitText, MoneyText, PalmPanel, useFocusHeading } from './parts.tsx';
+import { digitText, PalmPanel, useFocusHeading } from './parts.tsx';
 import { Btn, Busy, Frame, PersonCard, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
 
 export function StatementScreen({ state: s, send, locale }: FlowProps<StatementState>) {
@@ -41,16 +41,27 @@ export function StatementScreen({ state: s, send, locale }: FlowProps<StatementS
               </thead>
               <tbody>
                 {s.entries.map((e) => (
-                  <tr key={e.ref}>
+                  <tr key={e.ref} data-testid="statement-row" data-ref={e.ref} data-kind={e.kind} data-sign={e.sign} data-voided={e.voided ? 'true' : undefined} className={e.voided ? 'voided' : undefined}>
                     <td>{formatDateTime(new Date(e.at), locale)}</td>
-                    <td>{t(`k.receipt.kind.${e.kind}`)}</td>
-                    <td><MoneyText money={e.amount} locale={locale} /></td>
+                    <td>
+                      {e.kind === 'payout' && e.period ? t('k.receipt.salaryFor', { period: formatPeriod(e.period, locale) }) : e.kind === 'void' && e.voidOf ? t('k.receipt.voidOf', { seq: digitText(e.voidOf, locale) }) : t(`k.receipt.kind.${e.kind}`)}
+                      {e.voided && <strong className="voided-mark"> · {t('k.statement.voided')}</strong>}
+                    </td>
+                    <td><bdi className="money">{e.sign > 0 ? '+' : '\u2212'}{formatMoney(e.amount, locale)}</bdi></td>
                     <td>{digitText(e.ref, locale)}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
           )}
+          <p data-testid="statement-allowance" data-expired={s.allowance?.expired ? 'true' : undefined}>
+            {!s.allowance
+              ? t('k.statement.noAllowance')
+              : s.allowance.expired
+                ? t('k.statement.allowanceExpired', { date: formatDateTime(new Date(s.allowance.expiresAt), locale) })
+                : t('k.statement.allowanceLeft', { amount: formatMoney(s.allowance.left, locale), date: formatDateTime(new Date(s.allowance.expiresAt), locale) })}
+          </p>
+          <p className="note" data-testid="statement-balance-note">{t('k.statement.balanceAtCentre')}</p>
         </>,
         done,
       );

@@ -239,7 +239,7 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
       const [q, outcome] = await identify(signal);
       return [...q, { type: 'palm.identified', outcome }];
     }
-    return { type: 'statement.loaded', person: bank.person(f.personId), entries: bank.statement(f.personId, STATEMENT_LINES) };
+    return { type: 'statement.loaded', person: bank.person(f.personId), entries: bank.statement(f.personId, STATEMENT_LINES), allowance: bank.allowanceLeft(f.personId) };
   };
 
   const dayClose: Perform<DayCloseEvent, DayCloseEffect> = async (f, signal) => {

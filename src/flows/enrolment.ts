@@ -1,6 +1,8 @@
 // Enrolment by field staff: person form → consent → at least MIN captures of each hand with live quality
-// feedback and retakes → local duplicate check (a likely duplicate is blocked until a supervisor approves) →
-// saved PROVISIONAL: not payable until the centre confirms it is not a duplicate.
+// feedback and retakes → saved PROVISIONAL: not payable until the centre confirms it is not a duplicate.
+// The local duplicate check runs on the first good capture of each hand (a known person is stopped before five more
+// captures) and on all captures at the end; a likely duplicate is blocked until a supervisor approves, and people a
+// supervisor has already seen and approved are not asked about again.
 // Templates never enter the state: captures are referenced by sample id, the service keeps the bytes.
 import { printStep, type PrintResult, type PrintStatus } from './printing.ts';
 import { reduceAuth, startAuth, type AuthEffect, type AuthEvent, type AuthState } from './auth.ts';
@@ -28,14 +30,23 @@ export interface DuplicateCandidate {
 
 export type EnrolmentFailure = 'consent-refused' | 'override-refused' | 'store-error';
 
+/** A supervisor who approved enrolling despite likely duplicates, and the people they were shown. */
+export interface DuplicateApproval {
+  by: string;
+  personIds: string[];
+}
+
+/** After a duplicate check: go on capturing (an early check) or save (the check at the end). */
+type AfterCheck = 'capture' | 'save';
+
 type Body =
   | { step: 'form'; draft: PersonDraft; errors: FormErrors }
   | { step: 'consent'; draft: PersonDraft }
-  | { step: 'capture'; draft: PersonDraft; hand: EnrolHand; captures: Captures; guidance: Guidance; lastError: string | null }
-  | { step: 'review'; draft: PersonDraft; captures: Captures }
-  | { step: 'checking'; draft: PersonDraft; captures: Captures }
-  | { step: 'duplicate'; draft: PersonDraft; captures: Captures; candidates: DuplicateCandidate[] }
-  | { step: 'override'; draft: PersonDraft; captures: Captures; candidates: DuplicateCandidate[]; auth: AuthState }
+  | { step: 'capture'; draft: PersonDraft; hand: EnrolHand; captures: Captures; guidance: Guidance; lastError: string | null; approval: DuplicateApproval | null }
+  | { step: 'review'; draft: PersonDraft; captures: Captures; approval: DuplicateApproval | null }
+  | { step: 'checking'; draft: PersonDraft; captures: Captures; approval: DuplicateApproval | null; then: AfterCheck }
+  | { step: 'duplicate'; draft: PersonDraft; captures: Captures; candidates: DuplicateCandidate[]; approval: DuplicateApproval | null; then: AfterCheck }
+  | { step: 'override'; draft: PersonDraft; captures: Captures; candidates: DuplicateCandidate[]; auth: AuthState; approval: DuplicateApproval | null; then: AfterCheck }
   | { step: 'saving'; draft: PersonDraft; captures: Captures; overrideBy: string | null }
   | { step: 'enrolled'; personId: string; receipt: Receipt; overrideBy: string | null; print?: PrintStatus }
   | { step: 'failed'; reason: EnrolmentFailure }
@@ -86,12 +97,14 @@ const allIds = (c: Captures) => [...c.left, ...c.right].map((x) => x.sampleId);
 export function reduceEnrolment(s: EnrolmentState, e: EnrolmentEvent): Step<EnrolmentState, EnrolmentEffect> {
   const ctx: EnrolmentContext = { operatorId: s.operatorId, minCaptures: s.minCaptures };
   const to = (b: Body, ...fx: EnrolmentEffect[]): Step<EnrolmentState, EnrolmentEffect> => go({ ...b, ...ctx }, ...fx);
-  const capture = (draft: PersonDraft, captures: Captures): Step<EnrolmentState, EnrolmentEffect> => {
+  const capture = (draft: PersonDraft, captures: Captures, approval: DuplicateApproval | null): Step<EnrolmentState, EnrolmentEffect> => {
     // The next hand still short of captures, left first; none: the enroller reviews.
     const hand: EnrolHand | null = captures.left.length < ctx.minCaptures ? 'left' : captures.right.length < ctx.minCaptures ? 'right' : null;
-    if (!hand) return to({ step: 'review', draft, captures });
-    return to({ step: 'capture', draft, hand, captures, guidance: NO_GUIDANCE, lastError: null }, { type: 'captureSample', hand });
+    if (!hand) return to({ step: 'review', draft, captures, approval });
+    return to({ step: 'capture', draft, hand, captures, guidance: NO_GUIDANCE, lastError: null, approval }, { type: 'captureSample', hand });
   };
+  const check = (draft: PersonDraft, captures: Captures, approval: DuplicateApproval | null, then: AfterCheck, sampleIds: string[]) =>
+    to({ step: 'checking', draft, captures, approval, then }, { type: 'checkDuplicate', sampleIds });
   const save = (draft: PersonDraft, captures: Captures, overrideBy: string | null) =>
     to({ step: 'saving', draft, captures, overrideBy }, { type: 'saveEnrolment', draft, captures, operatorId: ctx.operatorId, overrideBy });
 
@@ -103,8 +116,11 @@ export function reduceEnrolment(s: EnrolmentState, e: EnrolmentEvent): Step<Enro
   if (s.step === 'override') {
     if (!(e.type.startsWith('auth.') || isPlacement(e))) return stay(s);
     const a = reduceAuth(s.auth, e as AuthEvent);
-    if (a.state.step === 'granted') return save(s.draft, s.captures, a.state.operator.id);
-    if (a.state.step === 'refused') return to({ step: 'duplicate', draft: s.draft, captures: s.captures, candidates: s.candidates });
+    if (a.state.step === 'granted') {
+      const approval = { by: a.state.operator.id, personIds: [...(s.approval?.personIds ?? []), ...s.candidates.map((c) => c.personId)] };
+      return s.then === 'save' ? save(s.draft, s.captures, approval.by) : capture(s.draft, s.captures, approval);
+    }
+    if (a.state.step === 'refused') return to({ step: 'duplicate', draft: s.draft, captures: s.captures, candidates: s.candidates, approval: s.approval, then: s.then });
     return to({ ...s, auth: a.state }, ...a.effects);
   }
   if (isPlacement(e)) return s.step === 'capture' ? stay({ ...s, guidance: applyPlacement(s.guidance, e) }) : stay(s);
@@ -117,7 +133,7 @@ export function reduceEnrolment(s: EnrolmentState, e: EnrolmentEvent): Step<Enro
       return to({ step: 'consent', draft: v.draft });
     }
     case 'consent':
-      if (e.type === 'consent.given') return capture(s.draft, { left: [], right: [] });
+      if (e.type === 'consent.given') return capture(s.draft, { left: [], right: [] }, null);
       if (e.type === 'consent.refused') return to({ step: 'failed', reason: 'consent-refused' });
       if (e.type === 'back') return to({ step: 'form', draft: s.draft, errors: {} });
       return stay(s);
@@ -128,7 +144,9 @@ export function reduceEnrolment(s: EnrolmentState, e: EnrolmentEvent): Step<Enro
         return to({ ...s, guidance, lastError: e.reason }, { type: 'captureSample', hand: s.hand });
       }
       const captures = { ...s.captures, [s.hand]: [...s.captures[s.hand], { sampleId: e.sampleId, quality: e.quality }] };
-      const next = capture(s.draft, captures);
+      // The first good capture of a hand is enough to find a known person: check now, not after all of them.
+      if (captures[s.hand].length === 1) return check(s.draft, captures, s.approval, 'capture', [e.sampleId]);
+      const next = capture(s.draft, captures, s.approval);
       if (next.state.step === 'capture' && next.state.hand === s.hand) {
         // Same hand again: keep showing the quality just reached.
         return go({ ...next.state, guidance: { ...s.guidance, quality: e.quality, hint: null } }, ...next.effects);
@@ -140,19 +158,21 @@ export function reduceEnrolment(s: EnrolmentState, e: EnrolmentEvent): Step<Enro
         const list = s.captures[e.hand];
         if (!list.some((c) => c.sampleId === e.sampleId)) return stay(s);
         const captures = { ...s.captures, [e.hand]: list.filter((c) => c.sampleId !== e.sampleId) };
-        const next = capture(s.draft, captures);
+        const next = capture(s.draft, captures, s.approval);
         return go(next.state, { type: 'discardSample', sampleId: e.sampleId }, ...next.effects);
       }
-      if (e.type === 'capture.finish') return to({ step: 'checking', draft: s.draft, captures: s.captures }, { type: 'checkDuplicate', sampleIds: allIds(s.captures) });
+      if (e.type === 'capture.finish') return check(s.draft, s.captures, s.approval, 'save', allIds(s.captures));
       return stay(s);
-    case 'checking':
+    case 'checking': {
       if (e.type !== 'duplicate.result') return stay(s);
-      if (e.candidates.length === 0) return save(s.draft, s.captures, null);
-      return to({ step: 'duplicate', draft: s.draft, captures: s.captures, candidates: e.candidates });
+      const fresh = e.candidates.filter((c) => !s.approval?.personIds.includes(c.personId));
+      if (fresh.length > 0) return to({ step: 'duplicate', draft: s.draft, captures: s.captures, candidates: fresh, approval: s.approval, then: s.then });
+      return s.then === 'save' ? save(s.draft, s.captures, s.approval?.by ?? null) : capture(s.draft, s.captures, s.approval);
+    }
     case 'duplicate':
       if (e.type === 'override.start') {
         const a = startAuth('supervisor', ctx.operatorId);
-        return to({ step: 'override', draft: s.draft, captures: s.captures, candidates: s.candidates, auth: a.state }, ...a.effects);
+        return to({ step: 'override', draft: s.draft, captures: s.captures, candidates: s.candidates, auth: a.state, approval: s.approval, then: s.then }, ...a.effects);
       }
       return stay(s);
     case 'saving':

@@ -9,7 +9,7 @@ import type { PayoutFailure } from './payout.ts';
 import type { PurchaseDecline, PurchaseRequest } from './purchase.ts';
 import type { BillDecline, BillLookup, BillPaymentRequest } from './bill.ts';
 import type { PinResult } from './auth.ts';
-import type { IdentifyOutcome, Money, Operator, Person, PlacementEvent, Receipt, StatementEntry, Voucher } from './types.ts';
+import type { AllowanceLeft, IdentifyOutcome, Money, Operator, Person, PlacementEvent, Receipt, StatementEntry, Voucher } from './types.ts';
 
 /** A palm read: waits for a hand, captures, extracts. `T` is the biometric template (opaque to the flows). */
 export type PalmRead<T> = { ok: true; template: T; quality: number } | { ok: false; reason: string; quality: number | null };
@@ -88,6 +88,8 @@ export interface Bank<T> {
   duplicateCandidates(personIds: string[]): DuplicateCandidate[];
 
   statement(personId: string, limit: number): StatementEntry[];
+  /** What is left of the person's offline allowance here (null: none granted). */
+  allowanceLeft(personId: string): AllowanceLeft | null;
   dayTotals(): DayTotals;
   recordDayClose(req: DayCloseRequest): Receipt;
 }

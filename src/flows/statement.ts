@@ -1,13 +1,14 @@
-// Statement: after a palm, the person sees their recent payouts and purchases. Read-only.
+// Statement: after a palm, the person sees their recent payouts, purchases, refunds and voids (each with its sign,
+// salaries with their period, voided records marked) and what is left of their offline allowance. Read-only.
 import { go, stay, type Step } from './machine.ts';
-import { applyPlacement, isPlacement, NO_GUIDANCE, type Guidance, type IdentifyOutcome, type Person, type PlacementEvent, type StatementEntry } from './types.ts';
+import { applyPlacement, isPlacement, NO_GUIDANCE, type Guidance, type IdentifyOutcome, type Person, type PlacementEvent, type StatementEntry, type AllowanceLeft } from './types.ts';
 
 export type StatementRefusal = 'unknown-palm' | 'ambiguous' | 'person-revoked';
 
 type Body =
   | { step: 'palm'; guidance: Guidance; ftaReason: string | null }
   | { step: 'loading'; personId: string }
-  | { step: 'shown'; person: Person; entries: StatementEntry[] }
+  | { step: 'shown'; person: Person; entries: StatementEntry[]; allowance: AllowanceLeft | null }
   | { step: 'refused'; reason: StatementRefusal }
   | { step: 'finished' };
 
@@ -16,7 +17,7 @@ export type StatementState = Body & { operatorId: string };
 export type StatementEvent =
   | PlacementEvent
   | { type: 'palm.identified'; outcome: IdentifyOutcome }
-  | { type: 'statement.loaded'; person: Person | null; entries: StatementEntry[] }
+  | { type: 'statement.loaded'; person: Person | null; entries: StatementEntry[]; allowance?: AllowanceLeft | null }
   | { type: 'retry' }
   | { type: 'cancel' }
   | { type: 'done' };
@@ -44,7 +45,7 @@ export function reduceStatement(s: StatementState, e: StatementEvent): Step<Stat
       if (e.type !== 'statement.loaded') return stay(s);
       if (!e.person) return to({ step: 'refused', reason: 'unknown-palm' });
       if (e.person.status === 'revoked') return to({ step: 'refused', reason: 'person-revoked' });
-      return to({ step: 'shown', person: e.person, entries: e.entries });
+      return to({ step: 'shown', person: e.person, entries: e.entries, allowance: e.allowance ?? null });
     case 'refused':
       if (e.type === 'retry') return startStatement(s.operatorId);
       return stay(s);

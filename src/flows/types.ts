@@ -103,10 +103,25 @@ export interface Receipt {
   total?: Money;
 }
 
-/** Recent activity of one person, newest first. */
+/** Recent activity of one person, newest first. `ref` is the receipt number the person was given (the record's seq). */
 export interface StatementEntry {
   kind: 'payout' | 'purchase' | 'bill' | 'refund' | 'void';
   at: string;
   amount: Money;
   ref: string;
+  /** +1: money to the person (salary, a refund, a void that gives a purchase back); -1: money from them. */
+  sign: 1 | -1;
+  /** A salary's pay period ("2026-09"). */
+  period?: string;
+  /** Voided later (the void is its own row). */
+  voided?: boolean;
+  /** A void: the receipt number of the record it undoes. */
+  voidOf?: string;
+}
+
+/** What is left of a customer's offline allowance on this terminal (null: none granted). */
+export interface AllowanceLeft {
+  left: Money;
+  expiresAt: string;
+  expired: boolean;
 }

@@ -1,9 +1,12 @@
 // Opens the browser kiosk in an installed Chromium (or Chrome/Edge): app + kiosk mode, a throw-away
-// profile, and the flags that keep the browser from calling home (DESIGN §7).
-import { spawn, type ChildProcess } from 'node:child_process';
+// profile, and the flags that keep the browser from calling home (DESIGN §7). The tokened URL never goes on the
+// browser's command line (any local user reads /proc/PID/cmdline): the app window opens on an empty page and is
+// sent to the kiosk over the DevTools pipe only this process holds (devtools-pipe.ts).
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { spawnWithPipe } from './devtools-pipe.ts';
 
 const POSIX_NAMES = ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome', 'microsoft-edge'];
 const WINDOWS_PATHS = [
@@ -42,9 +45,13 @@ export function hasDisplay(env: NodeJS.ProcessEnv = process.env, platform: NodeJ
   return platform !== 'linux' || Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
 }
 
-export function kioskArgs(url: string, profileDir: string, asRoot: boolean): string[] {
+/** The empty page the app window opens on (an app window needs a URL; about:blank is refused as one). */
+export const BLANK_APP_PAGE = 'data:text/html,';
+
+/** The kiosk browser's switches: nothing secret in them (the page comes over the DevTools pipe). */
+export function kioskArgs(profileDir: string, asRoot: boolean): string[] {
   return [
-    `--app=${url}`,
+    `--app=${BLANK_APP_PAGE}`,
     '--kiosk',
     `--user-data-dir=${profileDir}`,
     ...NO_NETWORK_FLAGS,
@@ -59,15 +66,26 @@ export interface OpenedBrowser {
   close(): void;
 }
 
-export function openKiosk(browser: string, url: string): OpenedBrowser {
+/** Starts the kiosk browser and sends it to `url`; rejects (and closes it) when the page cannot be opened. */
+export async function openKiosk(browser: string, url: string, opts: { timeoutMs?: number } = {}): Promise<OpenedBrowser> {
   const profile = mkdtempSync(join(tmpdir(), 'palmpay-kiosk-'));
   const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const child = spawn(browser, kioskArgs(url, profile, asRoot), { stdio: 'ignore' });
+  const { child, devtools } = spawnWithPipe(browser, kioskArgs(profile, asRoot));
   const exited = new Promise<number | null>((resolve) => {
     child.on('error', () => resolve(null));
     child.on('exit', (code) => resolve(code));
   }).finally(() => rmSync(profile, { recursive: true, force: true }));
-  return { child, exited, close: () => void child.kill() };
+  const opened: OpenedBrowser = { child, exited, close: () => void child.kill() };
+  try {
+    const page = await devtools.attachFirstPage(opts.timeoutMs ?? 30_000);
+    await devtools.navigate(page, url);
+    // The pipe stays open while the kiosk runs: Chromium closes when it does.
+    return opened;
+  } catch (err) {
+    opened.close();
+    await exited;
+    throw err;
+  }
 }
 
 function isExecutable(path: string): boolean {

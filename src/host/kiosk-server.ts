@@ -54,7 +54,10 @@ export async function startKioskServer(opts: KioskServerOptions): Promise<KioskS
   let origin = ''; // known once listening
   let hostHeader = '';
 
-  const app = Fastify({ loggerInstance: opts.log.child({ part: 'kiosk' }), logController: new LogController({ disableRequestLogging: true }), bodyLimit: MAX_MESSAGE_BYTES });
+  // The API socket's URL carries the token in its query: a logged request (Fastify logs one with a 5xx) shows only
+  // the path.
+  const log = opts.log.child({ part: 'kiosk' }, { serializers: { req: (req: { method?: string; url?: string }) => ({ method: req.method, path: req.url?.split('?')[0] }) } });
+  const app = Fastify({ loggerInstance: log, logController: new LogController({ disableRequestLogging: true }), bodyLimit: MAX_MESSAGE_BYTES });
 
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('Content-Security-Policy', contentSecurityPolicy({ connectSrc: [`ws://${hostHeader}`] }));

@@ -1,8 +1,10 @@
 // Which receipt printer and cash drawer a counter uses (`--printer`, terminal-config.ts): the ESC/POS printer on a
-// serial port or a TCP address with the drawer on its drawer port, the first one found (`auto`), or none — receipts
+// serial port, a USB printer node (/dev/usb/lpN, or usb:VID:PID resolved to it) or a TCP address with the drawer on
+// its drawer port, the one `auto` finds (drivers/printer/discover.ts choosePrinter), or none — receipts
 // then go to <data>/receipts.log and the drawer is simulated, which the status bar and the log say. The printer's
 // last reported state (paper out, cover open, …) is kept for the status bar.
-import { findSerialPrinter } from '../../drivers/printer/discover.ts';
+import { choosePrinter, findPrinter, listPrinterCandidates, RECEIPT_PRINTER_VENDORS, resolveUsbPrinter, type DiscoveryRoots } from '../../drivers/printer/discover.ts';
+import { formatUsbId, parseUsbId } from '../../drivers/transport/discovery.ts';
 import type { PrinterLink } from '../../drivers/printer/printer.ts';
 import { DEFAULT_SETTINGS, type Digits, type Language, type PrinterStatus } from '../api/schemas.ts';
 import type { Drawer, Printer } from '../flows/ports.ts';
@@ -36,15 +38,32 @@ export interface PrinterPartsOptions {
   log: (msg: string, err?: unknown) => void;
 }
 
-export async function openPrinter(opts: PrinterPartsOptions): Promise<PrinterParts> {
-  let link: PrinterLink | null = null;
-  if (opts.choice.kind === 'serial') link = { kind: 'serial', path: opts.choice.path, ...(opts.choice.baudRate ? { baudRate: opts.choice.baudRate } : {}) };
-  if (opts.choice.kind === 'tcp') link = { kind: 'tcp', host: opts.choice.host, port: opts.choice.port };
-  if (opts.choice.kind === 'auto') {
-    const found = await findSerialPrinter();
-    if (found) link = { kind: 'serial', path: found.path };
-    opts.log(found ? `printer: ${found.vendor} printer found on ${found.path}` : 'printer: none found (auto); receipts go to receipts.log');
+/** The link a choice names; `auto` and `usb:VID:PID` look at what is plugged in (discover.ts owns the rule). */
+export async function printerLink(choice: PrinterChoice, log: (msg: string) => void, roots: DiscoveryRoots = {}): Promise<PrinterLink | null> {
+  switch (choice.kind) {
+    case 'none':
+      return null;
+    case 'serial':
+      return { kind: 'serial', path: choice.path, ...(choice.baudRate ? { baudRate: choice.baudRate } : {}) };
+    case 'usblp':
+      return { kind: 'usblp', path: choice.path };
+    case 'tcp':
+      return { kind: 'tcp', host: choice.host, port: choice.port };
+    case 'usb': {
+      const link = resolveUsbPrinter(parseUsbId(choice.usbId), await listPrinterCandidates(roots));
+      log(`printer: USB ${choice.usbId} is ${link.path}`);
+      return link;
+    }
+    case 'auto': {
+      const found = await findPrinter(roots);
+      log(found ? `printer: ${found.why} (auto)` : 'printer: none found (auto); receipts go to receipts.log');
+      return found?.link ?? null;
+    }
   }
+}
+
+export async function openPrinter(opts: PrinterPartsOptions): Promise<PrinterParts> {
+  const link = await printerLink(opts.choice, (m) => opts.log(m));
   if (!link) {
     return {
       printer: receiptLogPrinter(opts.dataDir),
@@ -105,4 +124,17 @@ function defaultPainter(rendererDir: string | undefined, log: (msg: string, err?
     return { paint: async () => Promise.reject(new PalmPayError('RECEIPT_RENDER_FAILED', missing)) };
   }
   return chromiumReceiptPainter({ browser: browser!, rendererDir: rendererDir!, paperDots: 576 });
+}
+
+/** `palmpay printer list`: what is plugged in that could be a receipt printer, and what `auto` would take. */
+export async function listPrinters(roots: DiscoveryRoots = {}) {
+  const c = await listPrinterCandidates(roots);
+  const id = (x: { vendorId?: number; productId?: number }) => (x.vendorId === undefined ? null : formatUsbId({ vendorId: x.vendorId, productId: x.productId ?? 0 }));
+  const pick = choosePrinter(c);
+  return {
+    usb_printer_nodes: c.usblp.map((l) => ({ path: l.path, usb_id: id(l), receipt_printer_maker: RECEIPT_PRINTER_VENDORS.get(l.vendorId ?? -1) ?? null })),
+    serial_ports: c.serial.map((p) => ({ path: p.path, usb_id: id(p), manufacturer: p.manufacturer ?? null, receipt_printer_maker: RECEIPT_PRINTER_VENDORS.get(p.vendorId ?? -1) ?? null })),
+    usb_printer_devices: c.usb.map((d) => ({ usb_id: id(d)!, bus: d.bus, address: d.address, node: c.usblp.find((l) => l.vendorId === d.vendorId && l.productId === d.productId)?.path ?? null })),
+    auto_would_pick: pick ? { printer: pick.link.kind === 'tcp' ? `tcp:${pick.link.host}:${pick.link.port}` : pick.link.kind === 'serial' ? `serial:${pick.link.path}` : pick.link.path, why: pick.why } : null,
+  };
 }

@@ -23,6 +23,10 @@ export type PrinterChoice =
   | { kind: 'none' }
   | { kind: 'auto' }
   | { kind: 'serial'; path: string; baudRate?: number }
+  /** A Linux USB printer-class node (/dev/usb/lpN, the usblp driver). */
+  | { kind: 'usblp'; path: string }
+  /** A USB printer by its id: its /dev/usb/lpN, or the serial port it offers (resolved at start). */
+  | { kind: 'usb'; usbId: string }
   | { kind: 'tcp'; host: string; port: number };
 
 export interface TerminalConfig {
@@ -43,15 +47,22 @@ export function parseScanner(spec: string): ScannerChoice {
   throw new PalmPayError('CONFIG_INVALID', `--scanner '${spec}': use auto, sim, serial:PATH or hid:VID:PID (hex, e.g. hid:04c5:1234)`);
 }
 
-/** `auto`, `none`, `serial:PATH[@BAUD]`, `tcp:HOST:PORT` (a network printer's raw port, usually 9100). */
+/** What --printer takes (said in every refusal). */
+export const PRINTER_SPECS = 'auto, none, serial:PATH[@BAUD], /dev/usb/lpN (or usblp:PATH), usb:VID:PID or tcp:HOST:PORT';
+
+/** `auto`, `none`, `serial:PATH[@BAUD]`, `/dev/usb/lpN` or `usblp:PATH`, `usb:VID:PID`, `tcp:HOST:PORT` (a network printer's raw port, usually 9100). */
 export function parsePrinter(spec: string): PrinterChoice {
   const s = spec.trim();
   if (s === 'auto' || s === 'none') return { kind: s };
+  if (/^\/dev\/usb\/lp\d+$/.test(s)) return { kind: 'usblp', path: s };
+  if (s.startsWith('usblp:') && s.length > 'usblp:'.length) return { kind: 'usblp', path: s.slice('usblp:'.length) };
+  const usb = /^usb:([0-9a-f]{1,4}:[0-9a-f]{1,4})$/i.exec(s);
+  if (usb) return { kind: 'usb', usbId: usb[1]!.toLowerCase() };
   const serial = /^serial:([^@]+)(?:@(\d{3,7}))?$/.exec(s);
   if (serial) return { kind: 'serial', path: serial[1]!, ...(serial[2] ? { baudRate: Number(serial[2]) } : {}) };
   const tcp = /^tcp:(\[[0-9a-f:.]+\]|[a-z0-9.-]+):(\d{1,5})$/i.exec(s);
   if (tcp && Number(tcp[2]) >= 1 && Number(tcp[2]) <= 65535) return { kind: 'tcp', host: tcp[1]!.replace(/^\[|\]$/g, ''), port: Number(tcp[2]) };
-  throw new PalmPayError('CONFIG_INVALID', `--printer '${spec}': use auto, none, serial:PATH[@BAUD] or tcp:HOST:PORT (e.g. tcp:192.168.1.50:9100)`);
+  throw new PalmPayError('CONFIG_INVALID', `--printer '${spec}': use ${PRINTER_SPECS} (e.g. /dev/usb/lp0, usb:04b8:0202, tcp:192.168.1.50:9100)`);
 }
 
 /** Loopback hosts: plain http there never leaves the machine. */
@@ -84,7 +95,20 @@ export function describeScanner(s: ScannerChoice): string {
 }
 
 export function describePrinter(p: PrinterChoice): string {
-  return p.kind === 'serial' ? `ESC/POS serial ${p.path}${p.baudRate ? ` @${p.baudRate}` : ''}` : p.kind === 'tcp' ? `ESC/POS tcp ${p.host}:${p.port}` : p.kind === 'auto' ? 'the first ESC/POS printer found (auto)' : 'none: receipts go to receipts.log';
+  switch (p.kind) {
+    case 'serial':
+      return `ESC/POS serial ${p.path}${p.baudRate ? ` @${p.baudRate}` : ''}`;
+    case 'usblp':
+      return `ESC/POS USB printer ${p.path}`;
+    case 'usb':
+      return `ESC/POS USB printer ${p.usbId}`;
+    case 'tcp':
+      return `ESC/POS tcp ${p.host}:${p.port}`;
+    case 'auto':
+      return 'the first ESC/POS printer found (auto)';
+    case 'none':
+      return 'none: receipts go to receipts.log';
+  }
 }
 
 export function describeCentre(c: CentreChoice): string {

@@ -1,12 +1,14 @@
 // `palmpay terminal`: picks the mode and runs until stopped. Electron when its binary is present (and a
 // window is wanted); otherwise the browser kiosk: the host serves on 127.0.0.1 with a per-start token and
-// opens Chromium in kiosk mode if one is installed and a display exists, else prints the URL.
+// opens Chromium in kiosk mode if one is installed and a display exists, else writes the address (with the token)
+// to an owner-only file in the data folder.
 import { spawn } from 'node:child_process';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Language } from '../api/index.ts';
 import { ensureBuilt, rendererOutput } from './app-build.ts';
 import { prepareDataDir } from '../util/paths.ts';
-import { findChromium, hasDisplay, openKiosk } from './chromium.ts';
+import { findChromium, hasDisplay, openKiosk, type OpenedBrowser } from './chromium.ts';
 import { electronBinary, tryElectronDownloadOnce } from './electron-binary.ts';
 import { startKioskServer } from './kiosk-server.ts';
 import { startRuntime } from './runtime.ts';
@@ -83,30 +85,51 @@ export async function runTerminal(opts: TerminalOptions): Promise<number> {
   say(`scanner: ${describeScanner(runtime.config.scanner)}; centre: ${describeCentre(runtime.config.centre)}; printer: ${describePrinter(runtime.config.printer)}`);
   for (const p of runtime.service.status().placeholders) say(`PLACEHOLDER ${p.part}: ${p.description}`);
   runtime.log.info({ origin: server.origin }, 'browser kiosk listening');
-  say(`url: ${server.url}`);
 
   const stopped = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  if (opts.open) {
-    const browser = hasDisplay() ? findChromium() : null;
-    if (browser) {
-      say(`opened in ${browser} (kiosk mode); close it or press Ctrl+C to stop`);
-      const kiosk = openKiosk(browser, server.url);
-      await Promise.race([stopped, kiosk.exited]);
-      kiosk.close();
-    } else {
-      say(hasDisplay() ? 'no Chromium found: open the url above in a browser; Ctrl+C stops' : 'no display: open the url above in a browser; Ctrl+C stops');
-      await stopped;
+  // The address with its token is never printed or logged (a console log, a journal, a screen share would keep
+  // it): our own kiosk browser gets it over its DevTools pipe; anyone else reads the owner-only file.
+  const browser = opts.open && hasDisplay() ? findChromium() : null;
+  let kiosk: OpenedBrowser | null = null;
+  if (browser) {
+    try {
+      kiosk = await openKiosk(browser, server.url);
+      say(`listening on ${server.origin}; opened in ${browser} (kiosk mode); close it or press Ctrl+C to stop`);
+    } catch (err) {
+      say(`could not open ${browser}: ${(err as Error).message}`);
     }
+  }
+  let addressFile: string | null = null;
+  if (!kiosk) {
+    addressFile = writeAddressFile(dataDir, server.url);
+    say(`listening on ${server.origin}; the address to open (with its access token) is in ${addressFile}, readable only by this user`);
+    if (opts.open) say(!hasDisplay() ? 'no display: open that address in a browser; Ctrl+C stops' : browser ? 'open that address in a browser; Ctrl+C stops' : 'no Chromium found: open that address in a browser; Ctrl+C stops');
+  }
+  if (kiosk) {
+    await Promise.race([stopped, kiosk.exited]);
+    kiosk.close();
   } else {
     await stopped;
   }
+  if (addressFile) rmSync(addressFile, { force: true });
   await server.close();
   await runtime.close();
   say('stopped');
   return 0;
+}
+
+/** `<data>/kiosk-address`: the kiosk's address with its token, readable by the terminal's user only (0600). */
+export const ADDRESS_FILE = 'kiosk-address';
+
+function writeAddressFile(dataDir: string, url: string): string {
+  const file = join(dataDir, ADDRESS_FILE);
+  rmSync(file, { force: true }); // a file left by a killed run may have other permissions: write a fresh one
+  writeFileSync(file, `${url}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600); // exactly owner read-write, whatever the umask
+  return file;
 }
 
 /** The flags the Electron shell reads again (electron/shell.ts parseArgs). */

@@ -448,9 +448,8 @@ describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
     await tid('f-employer').fill('QWB-01');
     await tid('form-submit').click();
     await tid('consent-given').click();
-    for (let i = 0; i < 6; i++) await api.present('emp-yusuf');
-    await flowStep('review');
-    await tid('capture-finish').click();
+    // The duplicate check runs on the first good capture of the hand: a known person is stopped at once.
+    await api.present('emp-yusuf');
     await flowStep('duplicate');
     expect(await tid('candidates').innerText()).toContain('Yusuf Bekir');
     await shot('en-enrol-duplicate');
@@ -459,6 +458,10 @@ describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
     await tid('override-pin-ok').waitFor();
     await shot('en-enrol-override-pin');
     await keypad('override-pin', '9999');
+    await flowStep('capture');
+    for (let i = 0; i < 5; i++) await api.present('emp-yusuf');
+    await flowStep('review');
+    await tid('capture-finish').click();
     await flowStep('enrolled');
     await shot('en-enrol-enrolled');
     await tid('done').click();
@@ -479,6 +482,12 @@ describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
     await api.present('emp-ahmad');
     await flowStep('shown');
     expect(await tid('statement').locator('tbody tr').count()).toBe(2);
+    // Every salary row names its period, with a plus; what is left of the offline allowance is shown.
+    for (const row of await tid('statement').locator('[data-kind="payout"]').all()) {
+      expect(await row.innerText()).toMatch(/Salary for (January|February|March|April|May|June|July|August|September|October|November|December) 2026/);
+      expect(await row.getAttribute('data-sign')).toBe('1');
+    }
+    expect(await tid('statement-allowance').innerText()).toMatch(/^Left to spend offline here: /);
     await shot('en-statement-shown');
     await tid('done').click();
     await language('ar');

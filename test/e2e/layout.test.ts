@@ -266,6 +266,19 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     await fits('ar-statement-palm');
     await api.present('cust-zin');
     await flowStep('shown');
+    // The statement tells the truth: the voided purchase is marked and keeps the number on its receipt, the void is
+    // its own row naming that number with its sign, purchases carry a minus, and what is left to spend is shown.
+    const voided = page.locator(`[data-testid="statement-row"][data-ref="${voidSeq}"]`);
+    expect(await voided.getAttribute('data-voided')).toBe('true');
+    expect(await voided.getAttribute('data-sign')).toBe('-1');
+    expect(await voided.innerText()).toContain('مُبطَلة');
+    const voidRow = page.locator('[data-testid="statement-row"][data-kind="void"]');
+    expect(await voidRow.count()).toBe(1);
+    expect(await voidRow.getAttribute('data-sign')).toBe('1');
+    expect(await voidRow.innerText()).toContain(`إبطال الإيصال رقم ${voidSeq.replace(/\d/g, (d) => String.fromCharCode(0x660 + Number(d)))}`);
+    expect(await voidRow.locator('.money').innerText()).toMatch(/^\+/);
+    for (const m of await page.locator('[data-testid="statement-row"][data-kind="purchase"] .money').allInnerTexts()) expect(m).toMatch(/^\u2212/);
+    expect(await tid('statement-allowance').innerText()).toContain('المتبقي من الرصيد المسموح دون اتصال');
     await fits('ar-statement-shown');
     await tid('done').click();
 
@@ -319,8 +332,12 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
 
   it('ku: the same screens in Kurmanji: month names, Arabic digit grouping, a worded clear key', async () => {
     await language('ku');
+    // The locked sign-in waits for a hand, and says so in Kurmanji; the tiles a cashier cannot do say who can.
+    await expect.poll(() => tid('status-scanner').innerText(), { timeout: 15_000 }).toContain('li benda destekê');
     await fits('ku-lock');
     await signIn('op-cashier', '1234');
+    expect(await tid('role-enrolment').isDisabled()).toBe(true);
+    expect(await tid('role-enrolment').innerText()).toContain('Tenê karmendê tomarkirinê dikare');
     await fits('ku-home');
     await tid('role-purchase').click();
     await flowStep('amount', 'purchase');

@@ -1,5 +1,7 @@
-// Starts the real `palmpay terminal` CLI as a child process and waits for its url line.
+// Starts the real `palmpay terminal` CLI as a child process and waits for its listening line; the address with the
+// token is in the owner-only file that line names (the console never shows the token).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -21,13 +23,22 @@ export function startTerminal(args: string[], timeoutMs = 60_000): Promise<Runni
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`no url line within ${timeoutMs} ms:\n${out}`));
+      reject(new Error(`no listening line within ${timeoutMs} ms:\n${out}`));
     }, timeoutMs);
+    let found = false;
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
-      const m = /^palmpay terminal: url: (http:\/\/127\.0\.0\.1:\d+)\/#token=([\w-]+)$/m.exec(out);
-      if (!m) return;
+      if (found) return;
+      const line = /^palmpay terminal: listening on (http:\/\/127\.0\.0\.1:\d+); the address to open \(with its access token\) is in (.+), readable only by this user$/m.exec(out);
+      if (!line) return;
+      found = true;
+      const m = /^(http:\/\/127\.0\.0\.1:\d+)\/#token=([\w-]+)$/.exec(readFileSync(line[2]!, 'utf8').trim());
       clearTimeout(timer);
+      if (!m || m[1] !== line[1]) {
+        child.kill('SIGKILL');
+        reject(new Error(`the address file ${line[2]} does not hold ${line[1]}/#token=…`));
+        return;
+      }
       resolve({
         child,
         origin: m[1]!,
@@ -44,7 +55,7 @@ export function startTerminal(args: string[], timeoutMs = 60_000): Promise<Runni
     child.stderr!.on('data', onData);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`terminal exited (${code}) before printing its url:\n${out}`));
+      reject(new Error(`terminal exited (${code}) before printing its listening line:\n${out}`));
     });
   });
 }

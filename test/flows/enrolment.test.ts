@@ -65,22 +65,25 @@ describe('enrolment through the driver', () => {
     expect(ports.bank.records).toHaveLength(0);
   });
 
-  it('a duplicate of an enrolled person names them; the supervisor override saves with the approver', async () => {
+  it('a duplicate of an enrolled person is stopped at the first good capture, names them; the supervisor override goes on and saves with the approver', async () => {
     const ports = testPorts(undefined, { duplicatesOf: new Set(['ahmad']) });
     const d = enrolDriver(ports);
     d.dispatch({ type: 'form.submit', draft: good });
     d.dispatch({ type: 'consent.given' });
-    for (let i = 0; i < 6; i++) ports.palm.present('ahmad');
-    await d.waitFor((s) => s.step === 'review');
-    d.dispatch({ type: 'capture.finish' });
+    ports.palm.present('ahmad');
     const blocked = await d.waitFor((s) => s.step === 'duplicate');
-    expect(blocked.step === 'duplicate' && blocked.candidates.map((c) => c.personId)).toEqual(['ahmad']);
+    expect(blocked.step === 'duplicate' && [blocked.candidates.map((c) => c.personId), blocked.captures.left.length, blocked.captures.right.length]).toEqual([['ahmad'], 1, 0]);
     d.dispatch({ type: 'capture.finish' }); // no way around it but the override
     expect(d.state.step).toBe('duplicate');
     d.dispatch({ type: 'override.start' });
     ports.palm.present('op-sara');
     await d.waitFor((s) => s.step === 'override' && s.auth.step === 'pin');
     d.dispatch({ type: 'auth.submit', pin: '9999' });
+    await d.waitFor((s) => s.step === 'capture');
+    // The right hand's first capture is checked too; the person the supervisor already approved is not asked again.
+    for (let i = 0; i < 5; i++) ports.palm.present('ahmad');
+    await d.waitFor((s) => s.step === 'review');
+    d.dispatch({ type: 'capture.finish' });
     expect(await d.waitFor((s) => s.step === 'enrolled')).toMatchObject({ overrideBy: 'super-1' });
   });
 

@@ -68,6 +68,21 @@ describe('statement', () => {
     const s = await d.waitFor((x) => x.step === 'shown');
     expect(s.step === 'shown' && s.entries.map((e) => [e.kind, e.amount.minor])).toEqual([['purchase', 700], ['payout', 150_000]]);
   });
+  it('a voided purchase is marked, the void is its own row with its sign, and the allowance left is carried', async () => {
+    const ports = testPorts();
+    const sale = buy(ports, 'r1', 700);
+    const v = reversalDriver(ports, 'void');
+    v.dispatch({ type: 'reference.set', reference: String(sale.seq) });
+    await v.waitFor((s) => s.step === 'found');
+    await approve(v, ports);
+    await v.waitFor((s) => s.step === 'done');
+    const d = new FlowDriver(reduceStatement, startStatement('cashier-1'), createPerformers(ports).statement);
+    ports.palm.present('ahmad');
+    const s = await d.waitFor((x) => x.step === 'shown');
+    if (s.step !== 'shown') throw new Error(s.step);
+    expect(s.entries.map((e) => [e.kind, e.sign, e.voided ?? false, e.voidOf ?? null])).toEqual([['void', 1, false, String(sale.seq)], ['purchase', -1, true, null]]);
+    expect(s.allowance).toEqual(ports.bank.allowanceLeft('ahmad'));
+  });
   it('refuses an unknown palm and a revoked person', async () => {
     const ports = testPorts();
     for (const [who, reason] of [['stranger', 'unknown-palm'], ['omar', 'person-revoked'], ['twin', 'ambiguous']]) {

@@ -1,11 +1,12 @@
 // How `palmpay terminal` picks its mode: Electron when its binary is present, the browser kiosk otherwise;
-// and how the kiosk browser is found and started.
+// and how the kiosk browser is found and started (the real Chromium and its secrets: kiosk-secrets.test.ts).
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findChromium, hasDisplay, kioskArgs } from '../../src/host/chromium.ts';
+import { BLANK_APP_PAGE, findChromium, hasDisplay, kioskArgs } from '../../src/host/chromium.ts';
+import { ADDRESS_FILE } from '../../src/host/terminal.ts';
 import { CLI, ROOT } from '../e2e/spawn-terminal.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'palmpay-launch-'));
@@ -29,13 +30,13 @@ describe('kiosk browser', () => {
   });
 
   it('opens the app in kiosk mode with a fresh profile and without background networking', () => {
-    const args = kioskArgs('http://127.0.0.1:1/#token=t', '/tmp/p', false);
-    expect(args).toContain('--app=http://127.0.0.1:1/#token=t');
+    const args = kioskArgs('/tmp/p', false);
+    expect(args).toContain(`--app=${BLANK_APP_PAGE}`); // the page itself comes over the DevTools pipe
     expect(args).toContain('--kiosk');
     expect(args).toContain('--user-data-dir=/tmp/p');
     for (const flag of ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run']) expect(args).toContain(flag);
     expect(args).not.toContain('--no-sandbox');
-    expect(kioskArgs('u', '/tmp/p', true)).toContain('--no-sandbox');
+    expect(kioskArgs('/tmp/p', true)).toContain('--no-sandbox');
   });
 });
 
@@ -69,32 +70,39 @@ describe('palmpay terminal: mode choice', () => {
 });
 
 describe('palmpay terminal: browser kiosk launch', () => {
-  it('opens the kiosk browser with the tokened url and a throw-away profile, and stops when it closes', async () => {
+  it('a browser that cannot be driven: the address goes to an owner-only file (never the console), removed at stop', async () => {
     const argsFile = join(scratch, 'browser-args');
     const browser = join(scratch, 'kiosk-browser');
-    // Stand-in browser: records its arguments, checks its profile folder exists, then "closes".
+    // Stand-in browser: records its arguments, checks its profile folder exists, then closes without opening a page.
     writeFileSync(browser, `#!/bin/sh\nprintf '%s\\n' "$@" > '${argsFile}'\nfor a in "$@"; do case "$a" in --user-data-dir=*) [ -d "\${a#--user-data-dir=}" ] && echo profile-ok >> '${argsFile}';; esac; done\nsleep 1\n`);
     chmodSync(browser, 0o755);
-    const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn(process.execPath, [CLI, 'terminal', '--browser', '--data', join(scratch, 'data-kiosk')], {
-        cwd: ROOT,
-        env: { ...process.env, PALMPAY_BROWSER: browser, DISPLAY: ':99' },
-      });
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-      child.on('exit', (code) => resolve({ code, out }));
+    const data = join(scratch, 'data-kiosk');
+    const child = spawn(process.execPath, [CLI, 'terminal', '--browser', '--data', data], {
+      cwd: ROOT,
+      env: { ...process.env, PALMPAY_BROWSER: browser, DISPLAY: ':99' },
     });
-    expect(result.out).toContain('browser mode (--browser)');
-    expect(result.out).toContain(`opened in ${browser}`);
-    expect(result.out).toContain('palmpay terminal: stopped');
-    expect(result.code).toBe(0);
-    const url = /^palmpay terminal: url: (\S+)$/m.exec(result.out)![1]!;
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await expect.poll(() => out, { timeout: 60_000 }).toContain('readable only by this user');
+    const file = join(data, ADDRESS_FILE);
+    expect(out).toContain(`could not open ${browser}`);
+    expect(out).toContain(file);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const token = /#token=([\w-]+)/.exec(readFileSync(file, 'utf8'))![1]!;
+    expect(out).not.toContain(token);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toContain('palmpay terminal: stopped');
+    expect(existsSync(file)).toBe(false);
     const args = readFileSync(argsFile, 'utf8').trim().split('\n');
-    expect(args).toContain(`--app=${url}`);
+    expect(args).toContain(`--app=${BLANK_APP_PAGE}`);
+    expect(args).toContain('--remote-debugging-pipe');
     expect(args).toContain('--kiosk');
     expect(args).toContain('profile-ok');
+    expect(args.join(' ')).not.toContain(token);
     const profile = args.find((a) => a.startsWith('--user-data-dir='))!.slice('--user-data-dir='.length);
     expect(existsSync(profile)).toBe(false); // removed after the browser closed
-  });
+  }, 90_000);
 });

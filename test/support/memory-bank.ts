@@ -12,7 +12,7 @@ import type { PurchaseDecline, PurchaseRequest } from '../../src/flows/purchase.
 import { billKey, billsStale, type BillDecline, type BillLookup, type BillPaymentRequest, type DueBill } from '../../src/flows/bill.ts';
 import { billReceipt, dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../src/flows/receipts.ts';
 import type { Original, ReversalKind, ReversalRefusal } from '../../src/flows/reversal.ts';
-import type { Money, Operator, Person, Receipt, StatementEntry, Voucher } from '../../src/flows/types.ts';
+import type { AllowanceLeft, Money, Operator, Person, Receipt, StatementEntry, Voucher } from '../../src/flows/types.ts';
 import type { PayoutFailure } from '../../src/flows/payout.ts';
 
 export interface MemoryVoucher {
@@ -255,7 +255,19 @@ export class MemoryBank<T> implements Bank<T> {
       .filter((r) => r.personId === personId && r.amount && r.kind !== 'enrolment' && r.kind !== 'day-close')
       .slice(-limit)
       .reverse()
-      .map((r) => ({ kind: r.kind as StatementEntry['kind'], at: new Date(r.at).toISOString(), amount: r.amount!, ref: String(r.seq) }));
+      .map((r) => {
+        const target = r.reverses ? this.records.find((x) => x.id === r.reverses) : undefined;
+        const sign: 1 | -1 = r.kind === 'purchase' || r.kind === 'bill' ? -1 : r.kind === 'void' ? (target?.kind === 'purchase' || target?.kind === 'bill' ? 1 : -1) : 1;
+        const voided = this.records.some((x) => x.kind === 'void' && x.reverses === r.id);
+        return { kind: r.kind as StatementEntry['kind'], at: new Date(r.at).toISOString(), amount: r.amount!, ref: String(r.seq), sign, ...(voided ? { voided } : {}), ...(target ? { voidOf: String(target.seq) } : {}) };
+      });
+  }
+
+  allowanceLeft(personId: string): AllowanceLeft | null {
+    const granted = this.allowances.get(personId);
+    if (granted === undefined) return null;
+    const spent = this.records.filter((r) => !r.uploaded && r.personId === personId && (r.kind === 'purchase' || r.kind === 'bill')).reduce((a, r) => a + (r.amount?.minor ?? 0), 0);
+    return { left: { minor: Math.max(0, granted - spent), currency: 'SYP' }, expiresAt: new Date(this.now() + 86_400_000).toISOString(), expired: false };
   }
 
   dayTotals(): DayTotals {

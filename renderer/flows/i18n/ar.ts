@@ -226,6 +226,11 @@ export const kAr: KMessages = {
     empty: 'لا توجد دفعات بعد.',
     caption: 'آخر الرواتب والمشتريات، الأحدث أولاً',
     what: 'العملية',
+    voided: 'مُبطَلة',
+    allowanceLeft: 'المتبقي من الرصيد المسموح دون اتصال هنا: {{amount}} (حتى {{date}})',
+    allowanceExpired: 'انتهت صلاحية الرصيد المسموح دون اتصال هنا في {{date}}',
+    noAllowance: 'لا رصيد مسموحاً دون اتصال على هذا الجهاز',
+    balanceAtCentre: 'رصيد الحساب محفوظ في المركز؛ هذه القائمة تعرض سجلات هذا الجهاز.',
   },
   dayClose: {
     step: { loading: 'إغلاق اليوم', count: 'إغلاق اليوم: عدّ النقد', recording: 'إغلاق اليوم', closed: 'تقرير Z', failed: 'فشل إغلاق اليوم', finished: 'انتهى' },

@@ -225,6 +225,11 @@ export const kEn = {
     empty: 'No payments yet.',
     caption: 'Recent payouts and purchases, newest first',
     what: 'What',
+    voided: 'voided',
+    allowanceLeft: 'Left to spend offline here: {{amount}} (until {{date}})',
+    allowanceExpired: 'The offline allowance here expired on {{date}}',
+    noAllowance: 'No offline allowance on this counter',
+    balanceAtCentre: 'The account balance is kept at the centre; this list shows this counter’s records.',
   },
   dayClose: {
     step: { loading: 'Day close', count: 'Day close: count the cash', recording: 'Day close', closed: 'Z-report', failed: 'Day close failed', finished: 'Finished' },

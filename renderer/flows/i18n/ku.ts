@@ -226,6 +226,11 @@ export const kKu: KMessages = {
     empty: 'Hêj dayîn tune.',
     caption: 'Meaş û kirînên dawî, yên nû pêşî',
     what: 'Çi',
+    voided: 'betalkirî',
+    allowanceLeft: 'Ji destûra bê girêdan li vir maye: {{amount}} (heta {{date}})',
+    allowanceExpired: 'Destûra bê girêdan li vir di {{date}} de qediya',
+    noAllowance: 'Li ser vê termînalê destûra bê girêdan tune',
+    balanceAtCentre: 'Bermayiya hesabê li navendê tê girtin; ev lîste tomarên vê termînalê nîşan dide.',
   },
   dayClose: {
     step: { loading: 'Girtina rojê', count: 'Girtina rojê: pereyan bijmêre', recording: 'Girtina rojê', closed: 'Rapora Z', failed: 'Girtina rojê pêk nehat', finished: 'Qediya' },

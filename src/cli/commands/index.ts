@@ -8,6 +8,7 @@ import { registerEval } from './eval.ts';
 import { registerServer } from './server.ts';
 import { registerOutbox } from './outbox.ts';
 import { registerSim } from './sim.ts';
+import { registerPrinter } from './printer.ts';
 import { registerScanner } from './scanner.ts';
 
-export const commands: Array<(program: Command) => void> = [registerTerminal, registerBuild, registerBench, registerJournal, registerEval, registerServer, registerOutbox, registerSim, registerScanner];
+export const commands: Array<(program: Command) => void> = [registerTerminal, registerBuild, registerBench, registerJournal, registerEval, registerServer, registerOutbox, registerSim, registerScanner, registerPrinter];

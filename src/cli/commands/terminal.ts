@@ -14,7 +14,7 @@ export function registerTerminal(program: Command): void {
     .option('--demo', 'seed a demo branch (operators, employees, a customer) into an empty data folder')
     .option('--scanner <spec>', 'auto | sim | serial:PATH | hid:VID:PID (over the data folder\'s terminal-config.json; --demo: sim)')
     .option('--centre <url>', 'the centre\'s URL, or embedded (over terminal-config.json, written at provisioning; --demo: embedded)')
-    .option('--printer <spec>', 'receipt printer with the cash drawer: auto | none | serial:PATH[@BAUD] | tcp:HOST:PORT (ESC/POS; over terminal-config.json; default none: receipts.log)')
+    .option('--printer <spec>', 'receipt printer with the cash drawer: auto | none | serial:PATH[@BAUD] | /dev/usb/lpN | usb:VID:PID | tcp:HOST:PORT (ESC/POS; over terminal-config.json; default none: receipts.log; see palmpay printer list)')
     .option('--insecure-http', 'allow plain http to a centre that is not on this machine (shown on the status bar)')
     .option('--sim-images <dir>', 'the simulated scanner shows real palm images from this folder (CASIA layout <id>_l_940_<NN>.jpg) instead of synthetic palms')
     // Tests only (script the simulated scanner, inject faults): accepted but not shown in --help.

@@ -3,9 +3,8 @@
 // CSS pixel per printer dot, and photographed. The browser shapes Arabic and lays it right to left (HarfBuzz and
 // the DejaVu fonts), which printer code pages cannot; a canvas library would need its own copy of the layout and
 // wording, and Chromium is already what the kiosk runs on. One short-lived browser per receipt (about 1–3 s here),
-// with a throw-away profile and no network.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// with a throw-away profile and no network; the receipt reaches it over the DevTools pipe, not its command line.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +14,7 @@ import type { Digits, Language } from '../../api/schemas.ts';
 import type { Receipt } from '../../flows/types.ts';
 import { PalmPayError } from '../../util/errors.ts';
 import { NO_NETWORK_FLAGS } from '../chromium.ts';
+import { spawnWithPipe } from '../devtools-pipe.ts';
 
 export interface PaintOptions {
   language: Language;
@@ -40,25 +40,8 @@ export function chromiumReceiptPainter(opts: { browser: string; rendererDir: str
       const fragment = Buffer.from(JSON.stringify({ receipt, ...paint, paperDots: opts.paperDots }), 'utf8').toString('base64url');
       const work = mkdtempSync(join(tmpdir(), 'palmpay-receipt-'));
       try {
-        const shot = join(work, 'receipt.png');
-        const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-        const args = [
-          '--headless',
-          '--disable-gpu',
-          '--hide-scrollbars',
-          '--force-device-scale-factor=1',
-          `--window-size=${opts.paperDots},${MAX_HEIGHT}`,
-          '--virtual-time-budget=10000', // the page renders before the picture is taken
-          '--allow-file-access-from-files', // its module scripts load from file://
-          `--user-data-dir=${join(work, 'profile')}`,
-          `--screenshot=${shot}`,
-          ...NO_NETWORK_FLAGS,
-          ...(asRoot ? ['--no-sandbox'] : []),
-          `${pathToFileURL(page).href}#${fragment}`,
-        ];
-        await run(opts.browser, args, opts.timeoutMs ?? 30_000, signal);
-        if (!existsSync(shot)) throw new PalmPayError('RECEIPT_RENDER_FAILED', 'the browser took no picture of the receipt');
-        return trim(toGrey(PNG.sync.read(readFileSync(shot))), opts.paperDots);
+        const png = await photograph(opts.browser, work, `${pathToFileURL(page).href}#${fragment}`, opts.paperDots, opts.timeoutMs ?? 30_000, signal);
+        return trim(toGrey(PNG.sync.read(png)), opts.paperDots);
       } finally {
         rmSync(work, { recursive: true, force: true });
       }
@@ -66,24 +49,65 @@ export function chromiumReceiptPainter(opts: { browser: string; rendererDir: str
   };
 }
 
-function run(browser: string, args: string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    signal?.throwIfAborted();
-    const child = spawn(browser, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => void (stderr = (stderr + d.toString()).slice(-2000)));
-    const kill = () => child.kill('SIGKILL');
-    const timer = setTimeout(kill, timeoutMs);
-    signal?.addEventListener('abort', kill, { once: true });
-    child.on('error', (err) => reject(new PalmPayError('RECEIPT_RENDER_FAILED', `cannot start ${browser}: ${err.message}`, { cause: err })));
-    child.on('exit', (code, sig) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', kill);
-      if (signal?.aborted) return reject(signal.reason);
-      if (code === 0) return resolve();
-      reject(new PalmPayError('RECEIPT_RENDER_FAILED', `the browser painting the receipt ${sig ? `was stopped (${sig})` : `exited ${code}`}: ${stderr.trim().split('\n').pop() ?? ''}`));
-    });
+/** Waits for the receipt page to render (receipt-print.tsx sets data-ready) and its fonts, at most READY_MS: a page
+ * that never gets ready is photographed as it is, and a blank picture is refused (trim). */
+const READY_MS = 10_000;
+const READY = `new Promise((resolve) => {
+  const started = Date.now();
+  const check = () => {
+    if (document.body && document.body.dataset.ready === 'true') document.fonts.ready.then(() => requestAnimationFrame(() => resolve(true)));
+    else if (Date.now() - started > ${READY_MS}) resolve(false);
+    else setTimeout(check, 20);
+  };
+  check();
+})`;
+
+/**
+ * Opens `url` in a short-lived headless Chromium and returns a PNG of the page at `width` CSS pixels. The URL (the
+ * receipt is in its fragment) goes over the DevTools pipe, never on the command line, which other users can read.
+ */
+async function photograph(browser: string, work: string, url: string, width: number, timeoutMs: number, signal?: AbortSignal): Promise<Buffer> {
+  signal?.throwIfAborted();
+  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const args = [
+    '--headless',
+    '--disable-gpu',
+    '--hide-scrollbars',
+    '--force-device-scale-factor=1',
+    `--window-size=${width},${MAX_HEIGHT}`,
+    '--allow-file-access-from-files', // its module scripts load from file://
+    `--user-data-dir=${join(work, 'profile')}`,
+    ...NO_NETWORK_FLAGS,
+    ...(asRoot ? ['--no-sandbox'] : []),
+    'about:blank',
+  ];
+  const { child, devtools } = spawnWithPipe(browser, args, { stderr: true });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => void (stderr = (stderr + d.toString()).slice(-2000)));
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve()); // never started: no exit follows
   });
+  const kill = () => child.kill('SIGKILL');
+  const timer = setTimeout(kill, timeoutMs);
+  signal?.addEventListener('abort', kill, { once: true });
+  try {
+    const session = await devtools.attachFirstPage(timeoutMs);
+    await devtools.send('Emulation.setDeviceMetricsOverride', { width, height: MAX_HEIGHT, deviceScaleFactor: 1, mobile: false }, session);
+    await devtools.navigate(session, url);
+    await devtools.send('Runtime.evaluate', { expression: READY, awaitPromise: true }, session);
+    const shot = (await devtools.send('Page.captureScreenshot', { format: 'png', clip: { x: 0, y: 0, width, height: MAX_HEIGHT, scale: 1 } }, session)) as { data: string };
+    return Buffer.from(shot.data, 'base64');
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason;
+    const last = stderr.trim().split('\n').pop() ?? '';
+    throw new PalmPayError('RECEIPT_RENDER_FAILED', `the browser painting the receipt failed: ${(err as Error).message}${last ? ` (${last})` : ''}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', kill);
+    kill();
+    await exited;
+  }
 }
 
 function toGrey(png: PNG): GreyPicture {

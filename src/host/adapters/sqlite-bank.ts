@@ -21,7 +21,7 @@ import type { BillDecline, BillLookup, BillPaymentRequest } from '../../flows/bi
 import { lookupBills, payBills, type BillPaymentDeps } from './bill-payments.ts';
 import { dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../flows/receipts.ts';
 import type { Original, ReversalKind, ReversalRefusal } from '../../flows/reversal.ts';
-import type { Money, Operator, Person, Receipt, Role, StatementEntry, Voucher } from '../../flows/types.ts';
+import type { AllowanceLeft, Money, Operator, Person, Receipt, Role, StatementEntry, Voucher } from '../../flows/types.ts';
 
 /** Settings keys this module owns in the store's settings table. */
 export const FLOW_SETTING = {
@@ -329,15 +329,40 @@ export class SqliteBank<T> implements Bank<T> {
   }
 
   statement(personId: string, limit: number): StatementEntry[] {
+    // The person's records, and the voids of any of them (a void names its target by seq, not by person).
     const rows = this.store.db
-      .prepare(`SELECT seq, body, hlc_ms FROM journal WHERE party_id = ? AND type IN ('salary_payout', 'purchase', 'refund') ORDER BY seq DESC LIMIT ?`)
-      .all(personId, limit) as Array<{ seq: number; body: string; hlc_ms: number }>;
-    return rows.flatMap((r) => {
-      const b = JSON.parse(r.body) as RecordBody;
-      if (b.type !== 'salary_payout' && b.type !== 'purchase' && b.type !== 'refund') return [];
-      const kind = b.type === 'salary_payout' ? 'payout' : b.type === 'purchase' ? (b.biller ? 'bill' : 'purchase') : 'refund';
-      return [{ kind, at: new Date(r.hlc_ms).toISOString(), amount: { minor: b.amountMinor, currency: b.currency }, ref: String(r.seq) }];
+      .prepare(
+        `SELECT seq, body, hlc_ms FROM journal WHERE party_id = ? AND type IN ('salary_payout', 'purchase', 'refund')
+         UNION ALL
+         SELECT seq, body, hlc_ms FROM journal WHERE type = 'void' AND json_extract(body, '$.targetSeq') IN (SELECT seq FROM journal WHERE party_id = ?)
+         ORDER BY seq DESC LIMIT ?`,
+      )
+      .all(personId, personId, limit) as Array<{ seq: number; body: string; hlc_ms: number }>;
+    const bodies = rows.map((r) => ({ seq: r.seq, at: new Date(r.hlc_ms).toISOString(), b: JSON.parse(r.body) as RecordBody }));
+    const voided = new Set(bodies.flatMap(({ b }) => (b.type === 'void' ? [b.targetSeq] : [])));
+    return bodies.flatMap(({ seq, at, b }): StatementEntry[] => {
+      const common = { at, ref: String(seq), ...(voided.has(seq) ? { voided: true } : {}) };
+      switch (b.type) {
+        case 'salary_payout':
+          return [{ ...common, kind: 'payout', sign: 1, period: b.period, amount: { minor: b.amountMinor, currency: b.currency } }];
+        case 'purchase':
+          return [{ ...common, kind: b.biller ? 'bill' : 'purchase', sign: -1, amount: { minor: b.amountMinor, currency: b.currency } }];
+        case 'refund':
+          return [{ ...common, kind: 'refund', sign: 1, amount: { minor: b.amountMinor, currency: b.currency } }];
+        case 'void':
+          // Undoing a purchase gives the money back; undoing a payout or a refund takes it back.
+          return [{ ...common, kind: 'void', sign: b.targetType === 'purchase' ? 1 : -1, voidOf: String(b.targetSeq), amount: { minor: b.amountMinor, currency: b.currency } }];
+        default:
+          return [];
+      }
     });
+  }
+
+  allowanceLeft(personId: string): AllowanceLeft | null {
+    const cur = this.store.people.accounts(personId).find((a) => a.status === 'active')?.currency ?? 'SYP';
+    const a = this.t.ledger.offlineState(personId, currency(cur)).allowance;
+    if (!a) return null;
+    return { left: { minor: Math.max(0, a.limitMinor - a.usedMinor), currency: cur }, expiresAt: new Date(a.expiresAtMs).toISOString(), expired: this.now() > a.expiresAtMs };
   }
 
   dayTotals(): DayTotals {
