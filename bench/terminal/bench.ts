@@ -202,7 +202,7 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
       n: folder.enrolled,
       scans: o.scans,
       frame: { ...frame, bytes: o.width * o.height },
-      serial: { link: 'socat pty, 115200 8N1 set on both ends (a pty moves bytes at memory speed: the baud rate is not enforced)', capabilities: info.capabilities ?? [], chunk_bytes: caps?.info?.maxChunk ?? 0, window: 1 },
+      serial: { link: 'socat pty, 115200 8N1 set on both ends (a pty moves bytes at memory speed: the baud rate is not enforced)', capabilities: info.capabilities ?? [], chunk_bytes: caps?.info?.maxChunk ?? 0, window: caps?.info?.window ?? 1 },
       outcomes: { ...outcomes, ...(stats.retries ? { 'driver retries': stats.retries } : {}) },
       over_pty: { transfer: pp(P.transfer), extract: pp(P.extract), identify: pp(P.identify), decide: pp(P.decide), transfer_extract_identify: tei, total },
       in_memory: { extract: pp(M.extract), identify: pp(M.identify), decide: pp(M.decide), extract_identify: ei, total: pp(M.total) },
