@@ -1,8 +1,8 @@
 /**
  * `palmpay bench terminal`: the whole path from a palm on the glass to a decision, on a terminal data folder with
  * N people enrolled (folder.ts). Per scan, timed stage by stage:
- *   transfer  – the frame (640×480 by default) from the simulated serial module over a socat pty, through the real
- *               SerialPort and ScannerClient (snap + chunked upload, CRC-checked);
+ *   transfer  – the frame (640×480 by default) from the simulated serial module (its own process) over a socat pty,
+ *               through the real SerialPort and ScannerClient (snap + chunked upload, CRC-checked);
  *   extract   – the kiosk's extractor (templateFromFrame);
  *   identify  – 1:N against the N enrolled, through the kiosk's PalmIdentifier loaded from the sealed snapshot;
  *   decide    – the purchase decision and the signed, durable record (SqliteBank.authorizePurchase: offline limits,
@@ -15,7 +15,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScannerClient } from '../../drivers/client/client.ts';
-import { SimulatedScanner } from '../../drivers/sim/simulator.ts';
 import { syntheticPalm, type GreyImage } from '../../drivers/sim/synthetic-palm.ts';
 import { SerialTransport } from '../../drivers/transport/serial.ts';
 import { encodePalm, fuseCaptures, templateFromFrame, type Template } from '../../src/host/adapters/palm.ts';
@@ -23,6 +22,7 @@ import { SqliteBank } from '../../src/host/adapters/sqlite-bank.ts';
 import { PalmPayError } from '../../src/util/errors.ts';
 import { BENCH_CUSTOMER, prepareFolder } from './folder.ts';
 import { measureColdStart, type ColdStartResult } from './cold-start.ts';
+import { startModuleProcess, type ModuleProcess } from './module-process.ts';
 
 export interface TerminalBenchOptions {
   n: number;
@@ -74,7 +74,7 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
   const { registerWithCentre } = await import('../../src/sync/index.ts');
   const centre = await startServer({ db: `sqlite:${join(dir, 'centre.db')}` });
   const t0 = performance.now();
-  let sim: SimulatedScanner | null = null;
+  let module: ModuleProcess | null = null;
   let client: ScannerClient | null = null;
   try {
     // Registered with a real centre (its own SQLite), so the cold start runs as a provisioned counter would.
@@ -95,11 +95,9 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
     // The customer's live captures, rendered before timing (the simulator's own sample/shot numbering for live palms).
     const shots: GreyImage[] = [];
     for (let i = 0; i < 8; i++) shots.push(syntheticPalm(BENCH_CUSTOMER, 1 + (i % 3), i, o.width, o.height));
-    let shot = 0;
-    sim = new SimulatedScanner({ protocol: 'serial', width: o.width, height: o.height, source: { name: 'pre-rendered', image: async () => shots[shot++ % shots.length]! } });
-    sim.autoPresent(() => ({ identity: BENCH_CUSTOMER }));
-    const pty = await sim.startPty();
-    client = new ScannerClient(new SerialTransport({ path: pty.hostPath }));
+    // The module is its own process (module.ts), as a real one is its own device, with the same pre-rendered captures.
+    module = await startModuleProcess({ identity: BENCH_CUSTOMER, width: o.width, height: o.height });
+    client = new ScannerClient(new SerialTransport({ path: module.path }));
     await client.open();
     const info = await client.info();
     await client.capture({ want: 'frame' }); // warm-up
@@ -186,8 +184,8 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
     const stats = client.stats;
     await client.close();
     client = null;
-    await sim.stop();
-    sim = null;
+    await module.stop();
+    module = null;
     terminal.close();
 
     let cold: ColdStartResult | null = null;
@@ -222,7 +220,7 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
     };
   } finally {
     await client?.close().catch(() => undefined);
-    await sim?.stop().catch(() => undefined);
+    await module?.stop().catch(() => undefined);
     await centre.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SimulatedScanner } from '../../drivers/sim/simulator.ts';
+import { startModuleProcess } from './module-process.ts';
 import { REPO_ROOT } from '../../src/util/repo-root.ts';
 import { PalmPayError } from '../../src/util/errors.ts';
 import type { Percentiles } from './bench.ts';
@@ -39,9 +39,8 @@ export async function measureColdStart(o: {
   log: (line: string) => void;
 }): Promise<ColdStartResult> {
   const { chromium } = await import('playwright-core');
-  const sim = new SimulatedScanner({ protocol: 'serial', ...o.frame });
-  const pty = await sim.startPty();
-  writeFileSync(join(o.dataDir, 'terminal-config.json'), JSON.stringify({ scanner: `serial:${pty.hostPath}`, centre: o.centreUrl, printer: 'none' }), { mode: 0o600 });
+  const module = await startModuleProcess({ identity: 'nobody', ...o.frame });
+  writeFileSync(join(o.dataDir, 'terminal-config.json'), JSON.stringify({ scanner: `serial:${module.path}`, centre: o.centreUrl, printer: 'none' }), { mode: 0o600 });
   const profile = mkdtempSync(join(tmpdir(), 'palmpay-cold-chromium-'));
   const browser = await chromium.launchPersistentContext(profile, { executablePath: process.env.PALMPAY_CHROMIUM ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
   const cli = join(REPO_ROOT, 'bin', 'palmpay.js');
@@ -87,7 +86,7 @@ export async function measureColdStart(o: {
   } finally {
     await browser.close();
     rmSync(profile, { recursive: true, force: true });
-    await sim.stop();
+    await module.stop();
   }
   // The kiosk logs how its palm index was loaded (last start).
   let indexMs: number | null = null;

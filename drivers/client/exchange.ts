@@ -150,7 +150,12 @@ export class ExchangeSlot<M> {
         sent[item]!++;
         outstanding.delete(item);
         outstanding.add(item);
-        this.send(o.encode(item), { signal: o.signal, timeoutMs: o.timeoutMs }).catch((e: unknown) => finish(e));
+        this.send(o.encode(item), { signal: o.signal, timeoutMs: o.timeoutMs }).catch((e: unknown) => {
+          // A write still queued when its time ran out (a busy machine): the request counts as lost and the idle
+          // timer asks again; a link that failed ends the request.
+          if (e instanceof DriverError && e.code === 'SCANNER_TIMEOUT' && !finished) this.sink.fault(e);
+          else finish(e);
+        });
       };
       const fill = () => {
         while (!finished && outstanding.size < o.window && next < o.count) send(next++, null);

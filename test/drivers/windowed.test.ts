@@ -78,6 +78,25 @@ describe('windowed exchanges', () => {
     expect(h.got).toHaveLength(20);
   });
 
+  it('a write that timed out counts as a lost request, asked again; a failed link ends the request', async () => {
+    let slow = true;
+    const h = harness((item, answer) => {
+      if (item === 4 && slow) {
+        slow = false;
+        throw new DriverError('SCANNER_TIMEOUT', 'write: no answer within 50 ms');
+      }
+      answer({ item });
+    });
+    await h.run();
+    expect(h.got).toHaveLength(20);
+    const broken = harness((item, answer) => {
+      if (item === 4) throw new DriverError('TRANSPORT_WRITE_FAILED', 'the port went away');
+      answer({ item });
+    });
+    await expect(broken.run()).rejects.toMatchObject({ code: 'TRANSPORT_WRITE_FAILED' });
+    expect(broken.slot.busy).toBe(false);
+  });
+
   it('gives up typed when an item is never answered', async () => {
     const h = harness((item, answer) => (item === 2 ? undefined : answer({ item })));
     await expect(h.run()).rejects.toMatchObject({ code: 'SCANNER_UNRESPONSIVE' });
