@@ -13,6 +13,27 @@ interface Pending<M> {
   match: Matcher<M>;
   resolve: (m: M) => void;
   reject: (e: unknown) => void;
+  /** A windowed request takes damage on the wire in its stride (asks again) instead of failing: true = handled. */
+  onWireError?: (err: DriverError) => boolean;
+}
+
+/** What a windowed request's matcher says of a message: the item it answers, not ours, or an invalid answer. */
+export type ItemMatcher<M> = (msg: M) => { item: number } | false | DriverError;
+
+export interface WindowedOptions<M> extends CallOptions {
+  /** Requests in all (items 0 … count − 1), answered in any order. */
+  count: number;
+  /** At most this many requests in flight. */
+  window: number;
+  /** Sends per item (1 = no re-send). */
+  attempts: number;
+  /** The request for an item. */
+  encode(item: number): Uint8Array;
+  match: ItemMatcher<M>;
+  /** Called once per item with its first valid answer. */
+  accept(item: number, msg: M): void;
+  /** Which wire errors may be answered by asking again (default: all of them). */
+  retryable?: (err: DriverError) => boolean;
 }
 
 export interface RequestOptions<M> extends CallOptions {
@@ -44,15 +65,17 @@ export class ExchangeSlot<M> {
     if (!p) return false;
     const verdict = p.match(msg);
     if (verdict === false) return false;
+    if (p.onWireError && verdict === true) return true; // a windowed request consumed it and goes on
     this.pending = null;
     if (verdict === true) p.resolve(msg);
     else p.reject(verdict);
     return true;
   }
 
-  /** Fails the pending request (device restarted, link lost). */
+  /** Fails the pending request (device restarted, link lost); a windowed one asks again where it can. */
   fail(err: DriverError): void {
     const p = this.pending;
+    if (p?.onWireError?.(err)) return;
     this.pending = null;
     p?.reject(err);
   }
@@ -88,5 +111,109 @@ export class ExchangeSlot<M> {
     const error = new DriverError('SCANNER_UNRESPONSIVE', `${name}: no valid answer after ${opts.attempts} attempt(s) (last: ${last?.code})`, { cause: last });
     this.sink.unresponsive(error);
     throw error;
+  }
+
+  /**
+   * Several requests in flight at once, each answer matched to its item (an answer names what it answers, e.g. a
+   * chunk's offset). The next request goes out as each answer arrives, keeping `window` in flight. Nothing heard for
+   * `timeoutMs` sends every outstanding item again; damage on the wire sends the oldest outstanding one again (answers
+   * come in order, so it is the one most likely destroyed). An item sent `attempts` times without a valid answer
+   * ends the request (SCANNER_UNRESPONSIVE); a module restart, a lost link or an invalid answer that is not a wire
+   * error ends it at once. A second answer for an item is not consumed (the driver reports it as stale).
+   */
+  windowed(name: string, o: WindowedOptions<M>): Promise<void> {
+    if (this.pending) return Promise.reject(new DriverError('SCANNER_BUSY', `${name}: another exchange is in flight`));
+    if (o.count === 0) return Promise.resolve();
+    const sent = new Uint16Array(o.count);
+    const done = new Uint8Array(o.count);
+    const outstanding = new Set<number>(); // insertion order = the order sent
+    let next = 0;
+    let received = 0;
+    return waitFor<void>(name, { signal: o.signal }, (resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let finished = false;
+      const finish = (err?: unknown) => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        if (this.pending === me) this.pending = null;
+        if (err) reject(err);
+        else resolve();
+      };
+      const send = (item: number, why: DriverError | null) => {
+        if (sent[item]! >= o.attempts) {
+          const error = new DriverError('SCANNER_UNRESPONSIVE', `${name}: item ${item}: no valid answer after ${o.attempts} attempt(s) (last: ${why?.code})`, { cause: why });
+          this.sink.unresponsive(error);
+          return finish(error);
+        }
+        if (why) this.sink.retry(`${name} #${item}`, why);
+        sent[item]!++;
+        outstanding.delete(item);
+        outstanding.add(item);
+        this.send(o.encode(item), { signal: o.signal, timeoutMs: o.timeoutMs }).catch((e: unknown) => {
+          // A write still queued when its time ran out (a busy machine): the request counts as lost and the idle
+          // timer asks again; a link that failed ends the request.
+          if (e instanceof DriverError && e.code === 'SCANNER_TIMEOUT' && !finished) this.sink.fault(e);
+          else finish(e);
+        });
+      };
+      const fill = () => {
+        while (!finished && outstanding.size < o.window && next < o.count) send(next++, null);
+      };
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          const err = new DriverError('SCANNER_TIMEOUT', `${name}: no answer within ${o.timeoutMs} ms (${outstanding.size} in flight)`);
+          this.sink.fault(err);
+          this.onTimeout?.();
+          if (o.retryable && !o.retryable(err)) return finish(err);
+          for (const item of [...outstanding]) if (!finished) send(item, err);
+          if (!finished) arm();
+        }, o.timeoutMs ?? 400);
+      };
+      const me: Pending<M> = {
+        match: (msg) => {
+          const v = o.match(msg);
+          if (v === false) return false;
+          if (v instanceof DriverError) {
+            if (!isWireError(v) || v.code === 'DEVICE_RESTARTED' || (o.retryable && !o.retryable(v))) {
+              finish(v);
+              return true;
+            }
+            this.sink.fault(v);
+            const oldest = outstanding.values().next().value;
+            if (oldest !== undefined) send(oldest, v);
+            return true;
+          }
+          if (done[v.item] || !outstanding.has(v.item)) return false;
+          done[v.item] = 1;
+          outstanding.delete(v.item);
+          o.accept(v.item, msg);
+          if (++received === o.count) {
+            finish();
+            return true;
+          }
+          fill();
+          arm();
+          return true;
+        },
+        resolve: () => finish(),
+        reject: (e) => finish(e),
+        onWireError: (err) => {
+          if (finished || err.code === 'DEVICE_RESTARTED' || !isWireError(err) || (o.retryable && !o.retryable(err))) return false;
+          const oldest = outstanding.values().next().value;
+          if (oldest !== undefined) send(oldest, err);
+          return true;
+        },
+      };
+      this.pending = me;
+      fill();
+      arm();
+      return () => {
+        clearTimeout(timer);
+        finished = true;
+        if (this.pending === me) this.pending = null;
+      };
+    });
   }
 }

@@ -40,6 +40,8 @@ export interface SerialDriverOptions {
   familySnapTimeoutMs?: number;
   /** Status poll period while waiting for a palm, in case a palm note is lost. */
   pollMs?: number;
+  /** Most image chunk requests in flight at once (used only up to the module's own PP_INFO window; 1 = one at a time). */
+  window?: number;
 }
 
 /** What discovery found. `info` is our PP_INFO answer (module id, image size, chunk cap), if any. */
@@ -122,7 +124,7 @@ export class SerialModuleDriver implements ProtocolDriver {
     sink: DriverSink,
     opts: SerialDriverOptions = {},
   ) {
-    this.o = { exchangeTimeoutMs: 400, attempts: 4, captureAttempts: 3, chunkBytes: M.DEFAULT_CHUNK, snapTimeoutS: 2, familySnapTimeoutMs: 8000, pollMs: 300, ...opts };
+    this.o = { exchangeTimeoutMs: 400, attempts: 4, captureAttempts: 3, chunkBytes: M.DEFAULT_CHUNK, snapTimeoutS: 2, familySnapTimeoutMs: 8000, pollMs: 300, window: M.MAX_WINDOW, ...opts };
     this.sink = {
       ...sink,
       retry: (what, error) => {
@@ -240,12 +242,14 @@ export class SerialModuleDriver implements ProtocolDriver {
 
   /**
    * Tries one of our messages once: its parsed answer, or null when the module does not have it
-   * (rejected, invalid parameter, a short or foreign answer, or silence). Wire damage is retried.
+   * (rejected, invalid parameter, a short or foreign answer, or silence twice). Wire damage and silence are retried once.
    * Codes in `understood` mean the module knows the message though this call failed.
    */
   private async probe<T>(name: string, cmd: number, data: Uint8Array, opts: CallOptions, parse: (p: Uint8Array) => T, understood: DriverErrorCode[] = []): Promise<T | true | null> {
     try {
-      return await this.req(name, cmd, data, opts, { attempts: 2, parse, retryable: (e) => e.code.startsWith('PROTO_') });
+      // Silence is asked once more too: a busy host (or module) that misses one exchange timeout must not decide, for
+      // the whole connection, that the module lacks the extension (it would then upload JPEGs the family's way).
+      return await this.req(name, cmd, data, opts, { attempts: 2, parse, retryable: (e) => e.code.startsWith('PROTO_') || e.code === 'SCANNER_TIMEOUT' });
     } catch (err) {
       if (!isDriverError(err) || opts.signal?.aborted) throw err;
       if (understood.includes(err.code)) return true;
@@ -350,7 +354,10 @@ export class SerialModuleDriver implements ProtocolDriver {
   private async download(name: string, cmd: number, seq: number, total: number, crc: number, info: M.ModuleInfo, opts: CallOptions): Promise<Uint8Array> {
     const buf = new Uint8Array(total); // total ≤ 2048×2048 (checked by parseSnapResult) or ≤ 65535 (feature)
     const step = Math.max(1, Math.min(this.o.chunkBytes, info.maxChunk, M.MAX_CHUNK));
-    for (let off = 0; off < total; ) {
+    // The module's window is for its image chunks (PP_UPLOAD); features are read one request at a time.
+    const window = cmd === M.MID.PP_UPLOAD ? Math.min(this.o.window, info.window ?? 1) : 1;
+    if (window > 1) await this.downloadWindowed(name, cmd, seq, total, step, window, buf, opts);
+    else for (let off = 0; off < total; ) {
       const length = Math.min(step, total - off);
       const at = off;
       const chunk = await this.req(`${name} chunk @${at}`, cmd, M.encodeChunkRequest({ seq, offset: at, length }), opts, {
@@ -368,6 +375,42 @@ export class SerialModuleDriver implements ProtocolDriver {
     const got = crc32(buf);
     if (got !== crc) throw new DriverError('PROTO_CRC', `${name} ${seq}: CRC-32 ${got.toString(16)} ≠ announced ${crc.toString(16)}`);
     return buf;
+  }
+
+  /**
+   * The same chunks with up to `window` requests in flight (the module said it takes that many: PP_INFO's
+   * max_outstanding). Each answer is placed by its (seq, offset), so answers may come late, twice or out of order;
+   * a lost one is asked again (ExchangeSlot.windowed). The caller checks the CRC-32 over the whole.
+   */
+  private downloadWindowed(name: string, cmd: number, seq: number, total: number, step: number, window: number, buf: Uint8Array, opts: CallOptions): Promise<void> {
+    const count = Math.ceil(total / step);
+    const lengthOf = (item: number) => Math.min(step, total - item * step);
+    return this.slot.windowed(`${name} chunks`, {
+      signal: opts.signal,
+      timeoutMs: this.o.exchangeTimeoutMs,
+      attempts: this.o.attempts,
+      count,
+      window,
+      retryable: (e) => e.code !== 'DEVICE_RESTARTED',
+      encode: (item) => encodeMessage(cmd, M.encodeChunkRequest({ seq, offset: item * step, length: lengthOf(item) })),
+      match: (m) => {
+        if (m.kind !== 'reply' || m.reply.cmd !== cmd) return false;
+        if (m.reply.result !== F.R.SUCCESS) return F.resultError(name, m.reply.result);
+        let c: ReturnType<typeof M.parseChunkReply>;
+        try {
+          c = M.parseChunkReply(m.reply.payload);
+        } catch (err) {
+          return isDriverError(err) ? err : new DriverError('PROTO_BAD_MESSAGE', `${name} chunk: ${String(err)}`);
+        }
+        const item = c.offset / step;
+        if (c.seq !== seq || !Number.isInteger(item) || item >= count) return false; // another capture's, or not asked for
+        if (c.total !== total || c.bytes.length !== lengthOf(item)) return new DriverError('PROTO_BAD_MESSAGE', `${name} chunk @${c.offset}: ${c.bytes.length} of ${c.total} bytes, want ${lengthOf(item)} of ${total}`);
+        return { item };
+      },
+      accept: (item, m) => {
+        if (m.kind === 'reply') buf.set(M.parseChunkReply(m.reply.payload).bytes, item * step);
+      },
+    });
   }
 
   /** The family's SNAPIMAGE(1 image, into slot 0). */

@@ -96,16 +96,24 @@ export interface ModuleInfo {
   width: number;
   height: number;
   maxChunk: number;
+  /**
+   * How many PP_UPLOAD requests the module takes in flight at once (a trailing `max_outstanding u8`; absent: 1, one
+   * at a time, as modules before it). The host keeps at most this many chunk requests outstanding.
+   */
+  window?: number;
 }
 
+/** The most chunk requests a module may take in flight (its receive buffer holds them: 16 × 14 bytes). */
+export const MAX_WINDOW = 16;
+
 export function encodeModuleInfo(i: ModuleInfo): Uint8Array {
-  return new Writer()
+  const w = new Writer()
     .ascii(i.moduleId, MODULE_ID_BYTES)
     .u8((i.canImage ? CAP.CRC_IMAGES : 0) | (i.canFeature ? CAP.FEATURES : 0) | (i.canIndicator ? CAP.INDICATOR : 0) | (i.canStatus ? CAP.STATUS : 0))
     .u16(i.width)
     .u16(i.height)
-    .u16(i.maxChunk)
-    .build();
+    .u16(i.maxChunk);
+  return (i.window !== undefined && i.window > 1 ? w.u8(i.window) : w).build();
 }
 
 export function parseModuleInfo(p: Uint8Array): ModuleInfo {
@@ -117,7 +125,10 @@ export function parseModuleInfo(p: Uint8Array): ModuleInfo {
   const maxChunk = r.u16();
   if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) throw bad(`module reports impossible image size ${width}×${height}`);
   if (maxChunk < 16 || maxChunk > MAX_CHUNK) throw bad(`module reports impossible chunk size ${maxChunk}`);
-  return { moduleId, canImage: (caps & CAP.CRC_IMAGES) !== 0, canFeature: (caps & CAP.FEATURES) !== 0, canIndicator: (caps & CAP.INDICATOR) !== 0, canStatus: (caps & CAP.STATUS) !== 0, width, height, maxChunk };
+  // Older modules end here (one chunk request at a time); a window beyond what we allow is used at our cap.
+  const window = r.remaining >= 1 ? r.u8() : 1;
+  if (window < 1) throw bad('module reports a window of 0 chunk requests');
+  return { moduleId, canImage: (caps & CAP.CRC_IMAGES) !== 0, canFeature: (caps & CAP.FEATURES) !== 0, canIndicator: (caps & CAP.INDICATOR) !== 0, canStatus: (caps & CAP.STATUS) !== 0, width, height, maxChunk, window: Math.min(window, MAX_WINDOW) };
 }
 
 // ---------- status ----------

@@ -35,6 +35,8 @@ export interface SimSerialOptions {
   serial?: string;
   firmware?: string;
   maxChunk?: number;
+  /** Chunk requests it takes in flight (PP_INFO's max_outstanding; default 8; 1 = an older module, one at a time). */
+  window?: number;
   canImage?: boolean;
   faults?: FaultPlan;
 }
@@ -290,7 +292,7 @@ export class SimSerialModule {
         return this.reply(
           mid,
           0,
-          M.encodeModuleInfo({ moduleId: `${o.model ?? 'PalmSim-L015'}/${o.serial ?? 'SIM0001'}/${o.firmware ?? '1.0'}`, canImage: o.canImage ?? true, canFeature: true, canIndicator: true, canStatus: true, width: o.width, height: o.height, maxChunk: o.maxChunk ?? M.MAX_CHUNK }),
+          M.encodeModuleInfo({ moduleId: `${o.model ?? 'PalmSim-L015'}/${o.serial ?? 'SIM0001'}/${o.firmware ?? '1.0'}`, canImage: o.canImage ?? true, canFeature: true, canIndicator: true, canStatus: true, width: o.width, height: o.height, maxChunk: o.maxChunk ?? M.MAX_CHUNK, window: o.window ?? 8 }),
         );
       case M.MID.PP_STATUS:
         return this.reply(mid, 0, M.encodeStatus({ busy: false, palm: this.o.stage.ensurePalm() ? 'present' : 'none' }));

@@ -33,6 +33,8 @@ export interface SimOptions {
   canImage?: boolean;
   /** Serial modules: 'family' (published messages only), 'palm' (+ feature transfer), 'extended' (default: + every PalmPay extension). */
   dialect?: SerialDialect;
+  /** Serial modules, extended dialect: image chunk requests taken in flight (default 8; 1 = one at a time, as older modules). */
+  window?: number;
 }
 
 export interface InProcessScanner {
@@ -59,7 +61,7 @@ export class SimulatedScanner {
     this.height = opts.height ?? 480;
     const source = opts.source ?? syntheticSource({ width: this.width, height: this.height });
     const common = { stage: this.stage, source, width: this.width, height: this.height, faults: opts.faults };
-    this.device = this.protocol === 'serial' ? new SimSerialModule({ ...common, canImage: opts.canImage, dialect: opts.dialect }) : new SimHidScanner(common);
+    this.device = this.protocol === 'serial' ? new SimSerialModule({ ...common, canImage: opts.canImage, dialect: opts.dialect, ...(opts.window ? { window: opts.window } : {}) }) : new SimHidScanner(common);
   }
 
   // ----- scripting the glass -----

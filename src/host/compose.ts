@@ -21,11 +21,11 @@ import { clientScanner, openDeviceScanner, type KioskScanner } from './adapters/
 import { describeCentre, describePrinter, describeScanner, type CentreChoice, type PrinterChoice, type ScannerChoice } from './terminal-config.ts';
 import { openPrinter } from './printer-choice.ts';
 import type { ReceiptPainter } from './adapters/receipt-picture.ts';
-import type { Drawer } from '../flows/ports.ts';
+import type { Drawer, PalmReader } from '../flows/ports.ts';
 import { DEMO_OPERATORS, DEMO_PEOPLE, seedDemo, seedDemoPalms } from './demo/seed.ts';
 import { encodePalm, fuseCaptures, PalmIdentifier, SCANNER_DESCRIPTION, type Template } from './adapters/palm.ts';
 import { folderPalms, syntheticPalms } from './demo/palm-images.ts';
-import { enrolStoredRow, loadPalmIndex, PALM_SNAPSHOT_FILE, SnapshotKeeper, writePalmSnapshot } from './adapters/palm-index.ts';
+import { enrolStoredRow, loadPalmIndexInSlices, PALM_SNAPSHOT_FILE, SnapshotKeeper, writePalmSnapshot } from './adapters/palm-index.ts';
 import { SqliteBank } from './adapters/sqlite-bank.ts';
 import { scheduleBackups } from '../store/backup.ts';
 import { PalmPayError } from '../util/errors.ts';
@@ -113,15 +113,23 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
 
   // The 1:N index from the sealed index snapshot (palm-index.ts): coarse codes in bulk, templates left sealed until
   // stage 2 opens its K candidates. Missing or failing authentication → rebuilt from the rows (logged).
+  // Loaded in slices, so the first screen (sign-in) is served while 10⁵ entries go in; the store's rows are listed
+  // now, before the link starts, and a palm read waits for the index (below), as do the feed's palm changes.
   const identifier = new PalmIdentifier();
+  let indexLoaded = false;
   const palmDeps = { store, sealer: keys.sealer, file: join(opts.dataDir, PALM_SNAPSHOT_FILE) };
-  const loaded = loadPalmIndex(identifier, palmDeps);
-  log(
-    loaded.path === 'snapshot'
-      ? `palm index: loaded from the snapshot (${loaded.fromSnapshot} templates; ${loaded.opened} added since opened, ${loaded.dropped} gone dropped) in ${loaded.ms.toFixed(0)} ms`
-      : `palm index: snapshot ${loaded.reason}; rebuilt from the rows (${loaded.opened} templates opened) in ${loaded.ms.toFixed(0)} ms`,
-  );
-  for (const s of loaded.skipped) log(`palm index: template ${s.entryId} skipped (${s.code}: ${s.message})`);
+  const indexReady = loadPalmIndexInSlices(identifier, palmDeps).then((loaded) => {
+    log(
+      loaded.path === 'snapshot'
+        ? `palm index: loaded from the snapshot (${loaded.fromSnapshot} templates; ${loaded.opened} added since opened, ${loaded.dropped} gone dropped) in ${loaded.ms.toFixed(0)} ms`
+        : `palm index: snapshot ${loaded.reason}; rebuilt from the rows (${loaded.opened} templates opened) in ${loaded.ms.toFixed(0)} ms`,
+    );
+    for (const s of loaded.skipped) log(`palm index: template ${s.entryId} skipped (${s.code}: ${s.message})`);
+    if (loaded.stale) writeSnapshot();
+    identifier.onChange = () => snapshots.schedule();
+    indexLoaded = true;
+  });
+  indexReady.catch((err: unknown) => log(`palm index: could not be loaded (${(err as Error).message}); palms are not read`));
   const writeSnapshot = () => {
     try {
       const w = writePalmSnapshot(identifier, palmDeps);
@@ -131,8 +139,6 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     }
   };
   const snapshots = new SnapshotKeeper(writeSnapshot, opts.palmSnapshotDelayMs ?? 2000);
-  if (loaded.stale) writeSnapshot();
-  identifier.onChange = () => snapshots.schedule();
 
   const scannerChoice = opts.scanner ?? { kind: 'sim' };
   let sim: SimulatedScanner | null = null;
@@ -144,7 +150,15 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   } else {
     scanner = openDeviceScanner(scannerChoice, { log });
   }
-  const palm = scanner.palm;
+  // A palm is read at once (the hand is on the glass) but handed to the flows only once the index is loaded.
+  const palm: PalmReader<Template> = {
+    read: async (o) => {
+      const r = await scanner.palm.read(o);
+      await indexReady;
+      return r;
+    },
+    onPlacement: (listener) => scanner.palm.onPlacement(listener),
+  };
 
   let drawerFails = false;
   let opens = 0;
@@ -175,7 +189,10 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     : null;
   log(`scanner: ${describeScanner(scannerChoice)}; centre: ${describeCentre(centre)}; printer: ${describePrinter(opts.printer ?? { kind: 'none' })}`);
   // The feed's enrolments and revocations reach the running index (the store already holds them).
-  link?.sync.on('palms', (c) => {
+  // During the load the feed's changes wait (in order) for it: a revocation applied before the load reached the
+  // person would be undone by the load.
+  link?.sync.on('palms', (c) => (indexLoaded ? applyPalmChanges(c) : void indexReady.then(() => applyPalmChanges(c))));
+  const applyPalmChanges = (c: { revoked: string[]; added: Array<{ templateId: string; personId: string }> }) => {
     for (const personId of c.revoked) {
       const n = identifier.revoke(personId);
       log(`palm index: person ${personId} revoked by the centre (${n} templates dropped)`);
@@ -187,7 +204,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
         log(`palm index: template ${a.templateId} from the centre skipped (${(err as Error).message})`);
       }
     }
-  });
+  };
   const bank = new SqliteBank<Template>({ terminal, encode: encodePalm, fuse: fuseCaptures });
   const hooks: KioskHooks = {
     ...opts.hooks,
@@ -233,6 +250,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
       await link?.close();
       await scanner.close();
       await printing.close();
+      await indexReady.catch(() => undefined); // its last slices may still open rows from the store
       identifier.onChange = null;
       snapshots.flush(); // a pending rewrite is written before the store closes
       terminal.close();

@@ -74,7 +74,11 @@ describe('EF AA framing', () => {
 describe('serial payload layouts', () => {
   it('round-trips every layout', () => {
     const info = { moduleId: 'PalmSim/SN1/1.2', canImage: true, canFeature: false, canIndicator: true, canStatus: false, width: 640, height: 480, maxChunk: 4096 };
-    expect(M.parseModuleInfo(M.encodeModuleInfo(info))).toEqual(info);
+    // A module without the trailing window byte takes one chunk request at a time.
+    expect(M.parseModuleInfo(M.encodeModuleInfo(info))).toEqual({ ...info, window: 1 });
+    expect(M.parseModuleInfo(M.encodeModuleInfo({ ...info, window: 8 }))).toEqual({ ...info, window: 8 });
+    expect(M.parseModuleInfo(M.encodeModuleInfo({ ...info, window: 200 })).window).toBe(M.MAX_WINDOW);
+    expect(() => M.parseModuleInfo(new Uint8Array([...M.encodeModuleInfo(info), 0]))).toThrow(DriverError);
     const snap = { seq: 7, width: 640, height: 480, imageCrc: 0xdeadbeef, featureBytes: 1024, featureCrc: 1 };
     expect(M.parseSnapResult(M.encodeSnapResult(snap))).toEqual(snap);
     expect(M.parseChunkRequest(M.encodeChunkRequest({ seq: 1, offset: 4096, length: 4096 }))).toEqual({ seq: 1, offset: 4096, length: 4096 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticPalm } from '../../drivers/sim/synthetic-palm.ts';
 import { encodePalm, fuseCaptures, PalmIdentifier, templateFromFrame, type Template } from '../../src/host/adapters/palm.ts';
-import { enrolStoredRow, loadPalmIndex, PALM_SNAPSHOT_FILE, SnapshotKeeper, writePalmSnapshot } from '../../src/host/adapters/palm-index.ts';
+import { enrolStoredRow, loadPalmIndex, loadPalmIndexInSlices, PALM_SNAPSHOT_FILE, SnapshotKeeper, writePalmSnapshot } from '../../src/host/adapters/palm-index.ts';
 import { filePermissionsProtector } from '../../src/ledger/keyprotect.ts';
 import { openTerminal, provisionTerminal, type Terminal } from '../../src/ledger/open.ts';
 import { pullFeed, SETTINGS } from '../../src/sync/feed.ts';
@@ -122,6 +122,25 @@ describe('palm index snapshot', () => {
     const again = restart();
     expect(again.load).toMatchObject({ path: 'snapshot', fromSnapshot: 5, opened: 0 });
     expect(again.idf.identify(probe('d'))).toEqual({ kind: 'match', personId: 'p-d' });
+  });
+
+  it('loaded in slices (the counter serves its first screen meanwhile): the same index, with the event loop given back between slices', async () => {
+    writePalmSnapshot(restart().idf, deps());
+    for (const path of ['snapshot', 'rebuilt'] as const) {
+      if (path === 'rebuilt') rmSync(join(dir, PALM_SNAPSHOT_FILE));
+      const whole = restart();
+      const idf = new PalmIdentifier();
+      let turns = 0;
+      const tick = setInterval(() => turns++, 0);
+      const load = await loadPalmIndexInSlices(idf, deps(), 1);
+      clearInterval(tick);
+      expect(load.path).toBe(path);
+      expect([load.fromSnapshot, load.opened, load.dropped, load.skipped]).toEqual([whole.load.fromSnapshot, whole.load.opened, whole.load.dropped, whole.load.skipped]);
+      expect(turns).toBeGreaterThan(0); // timers ran during the load
+      expect(idf.size).toBe(whole.idf.size);
+      for (const id of IDS) expect(idf.identify(probe(id))).toEqual(whole.idf.identify(probe(id)));
+    }
+    writePalmSnapshot(restart().idf, deps());
   });
 
   it('rewrites are debounced: many changes, one write', async () => {

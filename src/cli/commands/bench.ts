@@ -7,11 +7,12 @@ import { registerBenchExtract } from './bench-extract.ts';
 import { registerBenchDrivers } from './bench-drivers.ts';
 import { registerBenchLedger } from './bench-ledger.ts';
 import { registerBenchCentre } from './bench-centre.ts';
+import { registerBenchTerminal } from './bench-terminal.ts';
 
 type BenchRegistrar = (bench: Command) => void;
 
 /** Add one line here per benchmark module. */
-const benches: BenchRegistrar[] = [registerBenchSync, registerBenchMatch, registerBenchDrivers, registerBenchExtract, registerBenchLedger, registerBenchCentre];
+const benches: BenchRegistrar[] = [registerBenchSync, registerBenchMatch, registerBenchDrivers, registerBenchExtract, registerBenchLedger, registerBenchCentre, registerBenchTerminal];
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks (ratios against a peer measured in the same run)');

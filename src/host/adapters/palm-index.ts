@@ -70,6 +70,28 @@ export interface PalmIndexLoad {
 
 /** Loads the index at start: the snapshot if it opens, checked against the rows; else every row, one by one. */
 export function loadPalmIndex(identifier: PalmIdentifier, deps: PalmIndexDeps): PalmIndexLoad {
+  const steps = loadSteps(identifier, deps, Infinity);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The same load, giving the event loop back every `slice` entries, so that a counter can serve its first screen
+ * (and answer its API) while 10⁵ entries go into the index. The store's rows are listed in the first, synchronous
+ * step: changes made after it (the feed's enrolments and revocations) must be applied only once this resolves.
+ */
+export async function loadPalmIndexInSlices(identifier: PalmIdentifier, deps: PalmIndexDeps, slice = 8192): Promise<PalmIndexLoad> {
+  const steps = loadSteps(identifier, deps, slice);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+function* loadSteps(identifier: PalmIdentifier, deps: PalmIndexDeps, slice: number): Generator<void, PalmIndexLoad> {
   const t0 = performance.now();
   const rows = deps.store.templates.listIndex();
   let snap: { entries: SnapshotEntry[]; codes: Uint8Array } | null = null;
@@ -85,27 +107,35 @@ export function loadPalmIndex(identifier: PalmIdentifier, deps: PalmIndexDeps): 
   const covered = new Set<string>();
   let dropped = 0;
   if (snap) {
-    const keep: Array<{ entryId: string; personId: string; hand: SnapshotEntry['hand']; template: StoredTemplate }> = [];
-    const codes = new Uint8Array(snap.entries.length * ENTRY_CODE_BYTES);
-    snap.entries.forEach((e, i) => {
-      const r = byId.get(e.entryId);
-      if (!r || r.personId !== e.personId || r.digest !== e.digest || covered.has(e.entryId)) {
-        dropped++;
-        return;
-      }
-      codes.set(snap.codes.subarray(i * ENTRY_CODE_BYTES, (i + 1) * ENTRY_CODE_BYTES), keep.length * ENTRY_CODE_BYTES);
-      keep.push({ entryId: e.entryId, personId: e.personId, hand: e.hand, template: new StoredTemplate(deps, e.entryId) });
-      covered.add(e.entryId);
-    });
-    identifier.loadWithCodes(keep, codes.subarray(0, keep.length * ENTRY_CODE_BYTES));
+    const step = Math.min(slice, snap.entries.length);
+    for (let from = 0; from < snap.entries.length; from += step) {
+      if (from > 0) yield;
+      const part = snap.entries.slice(from, from + step);
+      const keep: Array<{ entryId: string; personId: string; hand: SnapshotEntry['hand']; template: StoredTemplate }> = [];
+      const codes = new Uint8Array(part.length * ENTRY_CODE_BYTES);
+      part.forEach((e, j) => {
+        const i = from + j;
+        const r = byId.get(e.entryId);
+        if (!r || r.personId !== e.personId || r.digest !== e.digest || covered.has(e.entryId)) {
+          dropped++;
+          return;
+        }
+        codes.set(snap.codes.subarray(i * ENTRY_CODE_BYTES, (i + 1) * ENTRY_CODE_BYTES), keep.length * ENTRY_CODE_BYTES);
+        keep.push({ entryId: e.entryId, personId: e.personId, hand: e.hand, template: new StoredTemplate(deps, e.entryId) });
+        covered.add(e.entryId);
+      });
+      identifier.loadWithCodes(keep, codes.subarray(0, keep.length * ENTRY_CODE_BYTES));
+    }
   }
   let opened = 0;
   const skipped: Skipped[] = [];
   const onChange = identifier.onChange;
   identifier.onChange = null;
   try {
+    let n = 0;
     for (const r of rows) {
       if (covered.has(r.templateId)) continue;
+      if (++n % Math.max(1, Math.floor(slice / 64)) === 0) yield; // opening a row costs ~64 snapshot entries
       try {
         enrolStoredRow(identifier, deps, r.templateId, r.personId);
         opened++;

@@ -1,0 +1,106 @@
+/**
+ * Cold start of a counter: `palmpay terminal` (browser kiosk, serving only) started as its own process on a data
+ * folder with N people enrolled, its scanner a simulated serial module on a socat pty and its centre a real one on
+ * loopback; timed from the spawn to (a) its url line and (b) the first interactive screen in headless Chromium —
+ * the sign-in screen with the operator's PIN pad, which the kiosk sends only once its flows (store, palm index,
+ * scanner, link) are up. Chromium is started before the clock (a kiosk's browser or Electron window starts
+ * alongside the host). The palm index's own load time is read from the terminal's log.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startModuleProcess } from './module-process.ts';
+import { REPO_ROOT } from '../../src/util/repo-root.ts';
+import { PalmPayError } from '../../src/util/errors.ts';
+import type { Percentiles } from './bench.ts';
+
+export interface ColdStartResult {
+  runs: number;
+  command: string;
+  to_url: Percentiles;
+  to_screen: Percentiles;
+  palm_index_load_ms: number | null;
+  palm_index_path: string | null;
+}
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+export async function measureColdStart(o: {
+  dataDir: string;
+  centreUrl: string;
+  runs: number;
+  frame: { width: number; height: number };
+  progress: (phase: string, done: number, total: number) => void;
+  log: (line: string) => void;
+}): Promise<ColdStartResult> {
+  const { chromium } = await import('playwright-core');
+  const module = await startModuleProcess({ identity: 'nobody', ...o.frame });
+  writeFileSync(join(o.dataDir, 'terminal-config.json'), JSON.stringify({ scanner: `serial:${module.path}`, centre: o.centreUrl, printer: 'none' }), { mode: 0o600 });
+  const profile = mkdtempSync(join(tmpdir(), 'palmpay-cold-chromium-'));
+  const browser = await chromium.launchPersistentContext(profile, { executablePath: process.env.PALMPAY_CHROMIUM ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+  const cli = join(REPO_ROOT, 'bin', 'palmpay.js');
+  const toUrl: number[] = [];
+  const toScreen: number[] = [];
+  try {
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    for (let run = 0; run < o.runs; run++) {
+      o.progress('cold start', run, o.runs);
+      const t0 = performance.now();
+      const child = spawn(process.execPath, [cli, 'terminal', '--browser', '--no-open', '--data', o.dataDir, '--port', '0'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      try {
+        let out = '';
+        const url = await new Promise<string>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new PalmPayError('BENCH_FAILED', `cold start: no url line within 120 s:\n${out}`)), 120_000);
+          const onData = (chunk: Buffer) => {
+            out += chunk.toString();
+            const m = /^palmpay terminal: url: (http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+)$/m.exec(out);
+            if (m) {
+              clearTimeout(timer);
+              resolve(m[1]!);
+            }
+          };
+          child.stdout!.on('data', onData);
+          child.stderr!.on('data', onData);
+          void exited.then((code) => {
+            clearTimeout(timer);
+            reject(new PalmPayError('BENCH_FAILED', `cold start: the terminal exited (${code}) before its url line:\n${out}`));
+          });
+        });
+        toUrl.push(performance.now() - t0);
+        await page.goto(url);
+        await page.getByTestId('login').waitFor({ timeout: 120_000 });
+        toScreen.push(performance.now() - t0);
+      } finally {
+        if (child.exitCode === null) child.kill('SIGTERM');
+        await exited;
+      }
+      await page.goto('about:blank');
+    }
+    o.progress('cold start', o.runs, o.runs);
+  } finally {
+    await browser.close();
+    rmSync(profile, { recursive: true, force: true });
+    await module.stop();
+  }
+  // The kiosk logs how its palm index was loaded (last start).
+  let indexMs: number | null = null;
+  let indexPath: string | null = null;
+  try {
+    const log = readFileSync(join(o.dataDir, 'logs', 'current.log'), 'utf8');
+    const all = [...log.matchAll(/palm index: (loaded from the snapshot|snapshot [^;]*; rebuilt from the rows)[^"]*? in (\d+) ms/g)];
+    const last = all.at(-1);
+    if (last) {
+      indexPath = last[1]!.startsWith('loaded') ? 'snapshot' : 'rebuilt';
+      indexMs = Number(last[2]);
+    }
+  } catch {
+    o.log('cold start: the terminal log could not be read (palm index load time not reported)');
+  }
+  return { runs: o.runs, command: 'node bin/palmpay.js terminal --browser --no-open', to_url: { p50_ms: r2(pct(toUrl, 50)), p95_ms: r2(pct(toUrl, 95)) }, to_screen: { p50_ms: r2(pct(toScreen, 50)), p95_ms: r2(pct(toScreen, 95)) }, palm_index_load_ms: indexMs, palm_index_path: indexPath };
+}

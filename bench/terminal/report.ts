@@ -1,0 +1,26 @@
+// The text report of `palmpay bench terminal` (the JSON is the result object itself).
+import type { Percentiles, TerminalBenchResult } from './bench.ts';
+
+const f = (p: Percentiles) => `p50 ${p.p50_ms.toFixed(1)} / p95 ${p.p95_ms.toFixed(1)} ms`;
+
+export function formatTerminalBench(r: TerminalBenchResult): string {
+  const out: string[] = [];
+  out.push(`bench terminal: N = ${r.n} enrolled, ${r.scans} scans of ${r.frame.width}×${r.frame.height} (${r.frame.bytes} B); load ${r.machine.loadavg_1m} on ${r.machine.cpu_cores} cores`);
+  out.push(`  serial: ${r.serial.link}; module ${r.serial.capabilities.join(', ')}; chunk ${r.serial.chunk_bytes} B, window ${r.serial.window}`);
+  const p = r.over_pty;
+  out.push(`  over the pty:  transfer ${f(p.transfer)} | extract ${f(p.extract)} | identify ${f(p.identify)} | decide + signed record ${f(p.decide)}`);
+  out.push(`                 transfer+extract+identify ${f(p.transfer_extract_identify)}; scan to decision ${f(p.total)}`);
+  const m = r.in_memory;
+  out.push(`  frame in memory (peer): extract ${f(m.extract)} | identify ${f(m.identify)} | decide ${f(m.decide)}; extract+identify ${f(m.extract_identify)}; total ${f(m.total)}`);
+  const a = r.stages_alone;
+  out.push(`  stages alone (peer): transfer ${a.transfer_p50_ms} + extract ${a.extract_p50_ms} + identify ${a.identify_p50_ms} + decide ${a.decide_p50_ms} = ${a.sum_p50_ms} ms (p50s)`);
+  out.push(`  ratios: transfer+extract+identify / in-memory peer = ${r.ratios.transfer_extract_identify_p50_to_in_memory} (p50), ${r.ratios.transfer_extract_identify_p95_to_in_memory} (p95); scan-to-decision p50 / stage sum = ${r.ratios.total_p50_to_stage_sum}`);
+  out.push(`  outcomes: ${Object.entries(r.outcomes).map(([k, v]) => `${k} ×${v}`).join('; ')}`);
+  if (r.cold_start) {
+    const c = r.cold_start;
+    out.push(`  cold start (${c.runs} runs, ${c.command}): url line ${f(c.to_url)}; first interactive screen ${f(c.to_screen)}; palm index ${c.palm_index_path ?? '?'} ${c.palm_index_load_ms ?? '?'} ms`);
+  }
+  const t = r.targets;
+  out.push(`  targets: scan-to-decision p95 ≤ ${t.scan_to_decision_p95_ms} ms ${t.meets_p95 ? 'MET' : 'MISSED'}; ratio ≤ ${t.ratio_max} ${t.meets_ratio ? 'MET' : 'MISSED'}; cold start ≤ ${t.cold_start_ms} ms ${t.meets_cold_start === null ? 'not measured' : t.meets_cold_start ? 'MET' : 'MISSED'}`);
+  return out.join('\n');
+}
