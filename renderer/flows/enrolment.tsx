@@ -18,6 +18,10 @@ const FIELDS: Array<{ key: keyof PersonDraft; dir?: 'rtl' | 'ltr'; lang?: string
 
 export function EnrolmentScreen({ state: s, send, locale }: FlowProps<EnrolmentState>) {
   const { t } = useTranslation();
+  // A hand's captures should span a little pose (a small lift and turn between them): sub-codes laid at slightly
+  // different poses cover more of how the hand will be laid at later payments.
+  const capturePrompt = (hand: 'left' | 'right', taken: number): string =>
+    taken === 0 ? t(`k.enrolment.capturePrompt.${hand}`) : t(taken === 1 ? 'k.enrolment.capturePose.second' : 'k.enrolment.capturePose.third');
   const nameOf = useNameInScript();
   const ref = useFocusHeading(s.step);
   const [draft, setDraft] = useState<PersonDraft>(s.step === 'form' ? s.draft : { nameAr: '', nameLatin: '', idNumber: '', phone: '', employer: '', accountId: '' });
@@ -98,7 +102,7 @@ export function EnrolmentScreen({ state: s, send, locale }: FlowProps<EnrolmentS
       return f(
         <>
           {progress}
-          <PalmPanel guidance={s.guidance} prompt={t(`k.enrolment.capturePrompt.${s.hand}`)} locale={locale} />
+          <PalmPanel guidance={s.guidance} prompt={capturePrompt(s.hand, s.captures[s.hand].length)} locale={locale} />
         </>,
         cancel,
       );

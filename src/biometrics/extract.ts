@@ -1,9 +1,9 @@
 // extract(): frame → landmarks → ROI → quality → feature code → template. Pure and synchronous.
 import { DEFAULT_EXTRACT } from './config.ts';
 import { assertFrame, boxBlur, downsample, resampleArea } from './image.ts';
-import { palmCentre, refineCentre, segmentHand, traceContour } from './landmarks.ts';
+import { palmCentre, refineCentre, segmentHand, traceContour, type HandMask } from './landmarks.ts';
 import { findValleys, pickValleys, refineValley } from './valleys.ts';
-import { cropLimits, ftaMessage, guidanceFor, QUALITY_LIMITS, qualityScore, qualityVerdict, type CapturePurpose, type QualityLimits } from './quality.ts';
+import { cropLimits, ftaMessage, guidanceFor, QUALITY_LIMITS, qualityScore, qualityVerdict, spectralSlope, valleyFailure, type CapturePurpose, type QualityLimits } from './quality.ts';
 import { DEFAULT_ROI_LAYOUT, roiGeometry, sampleRoi, toFrame, type RoiLayout } from './roi.ts';
 import { CODE_COLS, encodeResponses, filterBank, gridResponses, normaliseLocal } from './features.ts';
 import { TEMPLATE_FORMAT_VERSION } from './template.ts';
@@ -42,6 +42,8 @@ export interface RoiMeasurements {
    * orientations) on the raw ROI, relative to the level. Blur removes it; noise barely adds to it.
    */
   detail: number;
+  /** Blur: energy at the coder's wavelength over the octave below it (quality.ts spectralSlope); independent of the level. */
+  spectralSlope: number;
   /** Lighting uniformity: darkest over brightest mean of the ROI's four quadrants (1 = even; a tilted hand is dark on one side). */
   uniformity: number;
   /** ROI side in frame pixels over the frame's shorter side (how large the palm is in the frame; 1 for pre-cropped ROIs). */
@@ -64,7 +66,7 @@ export function extract(frame: GreyFrame, opts: ExtractOptions = {}): ExtractRes
   const small = downsample(frame, scale);
   const hm = segmentHand(small);
   const areaFrac = hm.area / (hm.width * hm.height);
-  const fail = (reason: FtaReason, extra: { quality?: Quality; geometry?: RoiGeometry; roi?: GreyFrame } = {}): ExtractResult => ({
+  const fail = (reason: FtaReason, extra: { quality?: Quality; geometry?: RoiGeometry; roi?: GreyFrame; spectralSlope?: number } = {}): ExtractResult => ({
     ok: false,
     reason,
     guidance: guidanceFor(reason),
@@ -80,7 +82,10 @@ export function extract(frame: GreyFrame, opts: ExtractOptions = {}): ExtractRes
   const valleys = findValleys(contour, hm.width, hm.height, centre);
   // Cyclic: a group of valleys that wraps across the arm has no fingertip there (peakAfter 0) and is rejected.
   const pair = pickValleys(valleys, true, centre.radius);
-  if (!pair) return fail('fingers-closed');
+  // Blur is judged on a palm square known before the valleys: a blurred hand also loses its valleys, and the
+  // person should be told to hold still, not to open the fingers.
+  const slope = palmSquareSlope(frame, centre, scale, hm, params);
+  if (!pair) return fail(valleyFailure(slope, limits), { spectralSlope: slope });
 
   const c = toFrame(centre, scale);
   const refine = (v: { x: number; y: number }): { x: number; y: number } => refineValley(frame, toFrame(v, scale), c, hm.threshold, scale * 2.5);
@@ -88,7 +93,7 @@ export function extract(frame: GreyFrame, opts: ExtractOptions = {}): ExtractRes
   const margin = params.kernelRadius + 1;
   const roi = sampleRoi(frame, geometry, params.roiSize, margin, hm, scale);
   const palmSize = geometry.side / Math.min(frame.width, frame.height);
-  const m = measure(roi.image, roi.valid, roi.size, margin, params, { palmSize, plausibility: pair.plausibility });
+  const m = measure(roi.image, roi.valid, roi.size, margin, params, { palmSize, plausibility: pair.plausibility, spectralSlope: slope });
   if (opts.onMeasure) opts.onMeasure(m);
   const quality = qualityScore(m, limits, areaFrac);
   const view = opts.wantRoi ? roiView(roi.image, roi.size, margin) : undefined;
@@ -130,7 +135,7 @@ export function extractRoi(crop: GreyFrame, opts: Pick<ExtractOptions, 'coder' |
   const size = params.roiSize + 2 * margin;
   const image = resampleArea(crop, size);
   const valid = new Uint8Array(size * size).fill(1);
-  const m = measure(image, valid, size, margin, params, { palmSize: 1, plausibility: 1 });
+  const m = measure(image, valid, size, margin, params, { palmSize: 1, plausibility: 1, spectralSlope: spectralSlope(image, valid, size, margin, params.wavelength10 / 10) });
   if (opts.onMeasure) opts.onMeasure(m);
   const quality = qualityScore(m, limits, null);
   const verdict = qualityVerdict(m, limits);
@@ -147,9 +152,9 @@ export function extractRoi(crop: GreyFrame, opts: Pick<ExtractOptions, 'coder' |
 
 /**
  * Raw measurements on the inner ROI: coverage, exposure, finest detail (noise), vein contrast, vein detail at the
- * coder's scale and lighting uniformity. `palmSize` and `plausibility` come from the landmarks (the caller's).
+ * coder's scale and lighting uniformity. `palmSize`, `plausibility` and the spectral slope (blur) are the caller's.
  */
-export function measure(img: Float32Array, valid: Uint8Array, size: number, margin: number, params: CoderParams, landmarks: { palmSize: number; plausibility: number }): RoiMeasurements {
+export function measure(img: Float32Array, valid: Uint8Array, size: number, margin: number, params: CoderParams, landmarks: { palmSize: number; plausibility: number; spectralSlope: number }): RoiMeasurements {
   const fine = boxBlur(img, size, size, 1);
   const coarse = boxBlur(img, size, size, 4);
   const half = size >> 1;
@@ -190,6 +195,19 @@ export function measure(img: Float32Array, valid: Uint8Array, size: number, marg
     uniformity: quadrantMeans.length && brightest > 0 ? Math.min(...quadrantMeans) / brightest : 0,
     ...landmarks,
   };
+}
+
+/**
+ * The spectral slope (quality.ts) of a square of the ROI's side and sampling centred on the palm centre, axis
+ * aligned (the measure is rotation-invariant): inside the inscribed circle, so all on the palm, and known before
+ * the valleys are.
+ */
+function palmSquareSlope(frame: GreyFrame, centre: { x: number; y: number; radius: number }, scale: number, hm: HandMask, params: CoderParams): number {
+  const c = toFrame(centre, scale);
+  const side = DEFAULT_ROI_LAYOUT.sideRatio * centre.radius * scale;
+  const square: RoiGeometry = { valleyA: { x: c.x - 1, y: c.y - side }, valleyB: { x: c.x + 1, y: c.y - side }, centre: c, side, angle: 0 };
+  const s = sampleRoi(frame, square, params.roiSize, 0, hm, scale);
+  return spectralSlope(s.image, s.valid, s.size, 0, params.wavelength10 / 10);
 }
 
 /** Cells of the coarse grid on which vein detail is measured (every other code cell: a quarter of the coder's cost). */

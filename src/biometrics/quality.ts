@@ -15,6 +15,8 @@ export interface QualityLimits {
   maxSaturated: number;
   /** Vein detail at the coder's wavelength relative to the level (RoiMeasurements.detail): below = 'blurred'. */
   minDetail: number;
+  /** Spectral slope (spectralSlope below: energy at the coder's wavelength over the octave below): under = 'blurred'. */
+  minSpectralSlope: number;
   minVeinContrast: number;
   /** Darkest / brightest ROI quadrant: below = 'uneven-light' (a tilted hand). */
   minUniformity: number;
@@ -30,6 +32,7 @@ export interface Measured {
   mean: number;
   saturated: number;
   detail: number;
+  spectralSlope: number;
   contrast: number;
   uniformity: number;
   palmSize: number;
@@ -54,6 +57,12 @@ export interface Measured {
  * of σ ≈ 12 frame pixels that makes a capture unmatchable (distance to its sharp self above the decision
  * threshold) brings its detail to 0.0024–0.0028; the old |I − 3×3 mean| measure passed it once sensor noise was
  * added back (test/biometrics/quality.test.ts).
+ *
+ * Spectral slope (blur, quality.ts spectralSlope on the palm square), same rule and folds, from
+ *   palmpay eval --data ../shared/data/casia-ms-940-dev --folds 5 --seed 1 --bootstrap 200 --blur   (2026-12-06)
+ * fold fits 0.0729 / 0.1031 / 0.0740 / 0.0729 / 0.0729, median 0.0729. Sharp dev captures: 0.081–2.42, median 0.42
+ * (one person, 029, at 0.081–0.099: held out, fold 1's cut-off 0.1031 rejected 3 of its captures). Blurred copies
+ * (σ 1 / 2 / 3 / 4 ROI pixels, noise added back): median 0.31 / 0.15 / 0.070 / 0.038.
  */
 const VERIFY_LIMITS: QualityLimits = {
   minHandArea: 0.06,
@@ -63,6 +72,7 @@ const VERIFY_LIMITS: QualityLimits = {
   maxMean: 235,
   maxSaturated: 0.25,
   minDetail: 0.0026,
+  minSpectralSlope: 0.0729,
   minVeinContrast: 0.003,
   minUniformity: 0.572,
   minPalmSize: 0.185,
@@ -75,8 +85,9 @@ const VERIFY_LIMITS: QualityLimits = {
  * uniformity 0.686 [0.679–0.705], plausibility 0.481 [0.481–0.649]. Palm size is NOT made stricter: its fitted
  * enrolment value (0.222 [0.222–0.227]) is a property of CASIA's field of view and rejected 20 of 96 frames of the
  * simulated scanner, whose palms fill less of the frame; a palm-size limit per sensor model is left open.
+ * Spectral slope: 0.0875 [0.0875–0.1237] (the 2026-12-06 run above).
  */
-const ENROL_LIMITS: QualityLimits = { ...VERIFY_LIMITS, minDetail: 0.00315, minUniformity: 0.686, minPlausibility: 0.481 };
+const ENROL_LIMITS: QualityLimits = { ...VERIFY_LIMITS, minDetail: 0.00315, minSpectralSlope: 0.0875, minUniformity: 0.686, minPlausibility: 0.481 };
 
 export const QUALITY_LIMITS = { verify: VERIFY_LIMITS, enrol: ENROL_LIMITS } as const;
 export type CapturePurpose = keyof typeof QUALITY_LIMITS;
@@ -92,11 +103,13 @@ export function cropLimits(l: QualityLimits): QualityLimits {
 }
 
 /**
- * The first limit a capture's ROI measurements break, or null. Order: the framing (coverage, palm size, the
- * valley group), the light (exposure, then uniformity: a tilted hand is also dark and blurred on one side), then
- * detail and contrast, so each failure names the correction that fixes its cause.
+ * The first limit a capture's ROI measurements break, or null. Order: blur first (the spectral slope: a moving
+ * hand also spoils the framing measures), then the framing (coverage, palm size, the valley group), the light
+ * (exposure, then uniformity: a tilted hand is also dark and blurred on one side), then vein detail and contrast,
+ * so each failure names the correction that fixes its cause.
  */
 export function qualityVerdict(m: Measured, l: QualityLimits): FtaReason | null {
+  if (m.spectralSlope < l.minSpectralSlope) return 'blurred';
   if (m.coverage < l.minRoiCoverage) return 'hand-partial';
   if (m.palmSize < l.minPalmSize) return 'palm-small';
   if (m.plausibility < l.minPlausibility) return 'fingers-closed';
@@ -109,13 +122,21 @@ export function qualityVerdict(m: Measured, l: QualityLimits): FtaReason | null 
 }
 
 /**
+ * Why a capture whose palm was found has no plausible valley group: a blurred palm (which also smooths the
+ * valleys away) asks to hold still, otherwise the fingers are too closed.
+ */
+export function valleyFailure(spectralSlope: number, l: QualityLimits): FtaReason {
+  return spectralSlope < l.minSpectralSlope ? 'blurred' : 'fingers-closed';
+}
+
+/**
  * Quality components in [0, 1] (0 at a limit, 1 well inside it) and the overall score; `handArea` is the hand's
  * fraction of the (small) frame, null for a pre-cropped ROI.
  */
 export function qualityScore(m: Measured, l: QualityLimits, handArea: number | null): Quality {
   const hand = handArea === null ? 1 : ramp(handArea, l.minHandArea, l.minHandArea * 2);
   const exposure = Math.min(ramp(m.mean, l.minMean, l.minMean + 30), ramp(m.mean, l.maxMean, l.maxMean - 30), ramp(m.saturated, l.maxSaturated, 0), ramp(m.uniformity, l.minUniformity, (1 + l.minUniformity) / 2));
-  const sharpness = ramp(m.detail, l.minDetail, Math.max(l.minDetail * 2, 1e-6));
+  const sharpness = Math.min(ramp(m.detail, l.minDetail, Math.max(l.minDetail * 2, 1e-6)), ramp(m.spectralSlope, l.minSpectralSlope, Math.max(l.minSpectralSlope * 2, 1e-6)));
   const veinContrast = ramp(m.contrast, l.minVeinContrast, l.minVeinContrast * 3);
   const landmarks = m.plausibility;
   return { handArea: hand, landmarks, exposure, sharpness, veinContrast, score: Math.min(hand, exposure, sharpness, veinContrast) * (0.5 + 0.5 * landmarks) };
@@ -159,6 +180,70 @@ const GUIDANCE: Record<FtaReason, CaptureGuidance> = {
 /** The one correction the screen should ask for after a failure to acquire. */
 export function guidanceFor(reason: FtaReason): CaptureGuidance {
   return GUIDANCE[reason];
+}
+
+/**
+ * The blur measure: how steeply the ROI's radial power spectrum falls from the octave below the coder's wavelength
+ * to the octave at it, as E(octave centred on 1/λ) / E(octave centred on 1/(2λ)), on the inner ROI (mean
+ * removed, off-hand pixels filled with the on-hand mean, Hann window). Defocus and motion blur attenuate the
+ * higher band far more than the lower one, so the ratio falls steeply; a brighter or darker capture, or a person
+ * with fainter veins, scales both bands alike and leaves it unchanged (unlike vein detail, which is relative to
+ * the level and varies 3× between people). Only the ≈ 200 needed frequencies are computed (separable DFT).
+ */
+export function spectralSlope(img: Float32Array, valid: Uint8Array, size: number, margin: number, wavelength: number): number {
+  const n = size - 2 * margin;
+  const f0 = 1 / wavelength;
+  const hiLo = f0 / Math.SQRT2;
+  const hiHi = f0 * Math.SQRT2;
+  const midLo = hiLo / 2;
+  const kMax = Math.min(n >> 1, Math.ceil(hiHi * n));
+  let sum = 0;
+  let count = 0;
+  for (let y = margin; y < size - margin; y++) for (let x = margin; x < size - margin; x++) if (valid[y * size + x]) { sum += img[y * size + x]!; count++; }
+  if (!count) return 0;
+  const mean = sum / count;
+  const hann = Float64Array.from({ length: n }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / n));
+  const cos = Float64Array.from({ length: n }, (_, i) => Math.cos((2 * Math.PI * i) / n));
+  const sin = Float64Array.from({ length: n }, (_, i) => Math.sin((2 * Math.PI * i) / n));
+  // Row transforms for kx = 0..kMax.
+  const kx1 = kMax + 1;
+  const rowRe = new Float64Array(n * kx1);
+  const rowIm = new Float64Array(n * kx1);
+  for (let y = 0; y < n; y++) {
+    const src = (y + margin) * size + margin;
+    for (let x = 0; x < n; x++) {
+      const v = ((valid[src + x] ? img[src + x]! : mean) - mean) * hann[x]! * hann[y]!;
+      for (let kx = 0; kx <= kMax; kx++) {
+        const a = (kx * x) % n;
+        rowRe[y * kx1 + kx]! += v * cos[a]!;
+        rowIm[y * kx1 + kx]! -= v * sin[a]!;
+      }
+    }
+  }
+  let high = 0;
+  let mid = 0;
+  for (let ky = -kMax; ky <= kMax; ky++) {
+    const kyi = ((ky % n) + n) % n;
+    for (let kx = 0; kx <= kMax; kx++) {
+      const f = Math.hypot(kx, ky) / n;
+      const inHigh = f >= hiLo && f < hiHi;
+      if (!inHigh && !(f >= midLo && f < hiLo)) continue;
+      let re = 0;
+      let im = 0;
+      for (let y = 0; y < n; y++) {
+        const a = (kyi * y) % n;
+        const r = rowRe[y * kx1 + kx]!;
+        const i = rowIm[y * kx1 + kx]!;
+        re += r * cos[a]! + i * sin[a]!;
+        im += i * cos[a]! - r * sin[a]!;
+      }
+      // The spectrum of a real image is symmetric: kx > 0 stands for ±kx.
+      const power = (re * re + im * im) * (kx > 0 ? 2 : 1);
+      if (inHigh) high += power;
+      else mid += power;
+    }
+  }
+  return mid > 0 ? high / mid : 0;
 }
 
 /** Maps a measured value onto [0, 1]: 0 at `bad`, 1 at `good` (either order), clamped. */

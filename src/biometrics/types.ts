@@ -87,7 +87,7 @@ export type FtaReason =
   | 'too-close' // hand too large: move back
   | 'too-dark'
   | 'too-bright'
-  | 'blurred' // little vein detail at the coder's wavelength: hold still
+  | 'blurred' // a steep spectral slope or little vein detail at the coder's wavelength: hold still
   | 'low-contrast'
   | 'uneven-light' // one side of the palm dark (a tilted hand): hold flat
   | 'palm-small'; // the palm fills too little of the frame for vein detail: move closer
@@ -119,7 +119,17 @@ export interface RoiGeometry {
 
 export type ExtractResult =
   | { ok: true; template: Template; quality: Quality; geometry: RoiGeometry; roi: GreyFrame }
-  | { ok: false; reason: FtaReason; guidance: CaptureGuidance; message: string; quality?: Quality; geometry?: RoiGeometry; roi?: GreyFrame };
+  | {
+      ok: false;
+      reason: FtaReason;
+      guidance: CaptureGuidance;
+      message: string;
+      quality?: Quality;
+      geometry?: RoiGeometry;
+      roi?: GreyFrame;
+      /** The blur measure, where the palm was found but the capture failed before its ROI was measured. */
+      spectralSlope?: number;
+    };
 
 /** A template whose bytes are not a valid template (bad magic, truncated, CRC mismatch, inconsistent fields). */
 export class TemplateCorruptError extends PalmPayError {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fitCutoffs, heldQuality, QUALITY_FIT_RULE, type QualitySample } from '../../src/biometrics/eval/quality-folds.ts';
 import { QUALITY_LIMITS, type Measured } from '../../src/biometrics/quality.ts';
 
-const good: Measured = { coverage: 1, mean: 110, saturated: 0, detail: 0.005, contrast: 0.01, uniformity: 0.9, palmSize: 0.3, plausibility: 0.9 };
+const good: Measured = { coverage: 1, mean: 110, saturated: 0, detail: 0.005, spectralSlope: 0.8, contrast: 0.01, uniformity: 0.9, palmSize: 0.3, plausibility: 0.9 };
 
 /** Ten people × 4 captures; person p sits in fold p % 2; person `odd` has one blurred capture. */
 function sampleSet(oddDetail: number): QualitySample[] {

@@ -7,6 +7,7 @@ import { extract, type RoiMeasurements } from '../../src/biometrics/extract.ts';
 import { matchScore } from '../../src/biometrics/match.ts';
 import { ftaMessage, guidanceFor, QUALITY_LIMITS } from '../../src/biometrics/quality.ts';
 import { synthHand } from '../../src/biometrics/synth.ts';
+import { defocus } from '../../src/biometrics/eval/blur.ts';
 import { BadFrameError, type GreyFrame } from '../../src/biometrics/types.ts';
 
 function scaled(f: GreyFrame, k: number): GreyFrame {
@@ -18,28 +19,9 @@ function reason(f: GreyFrame, purpose: 'verify' | 'enrol' = 'verify'): string {
   return r.ok ? 'ok' : r.reason;
 }
 
-/** Separable Gaussian blur (edges clamped), then sensor-like noise added back (seeded): an out-of-focus capture. */
+/** An out-of-focus capture: Gaussian blur of σ frame pixels, sensor-like noise added back (seeded; eval/blur.ts). */
 function defocused(f: GreyFrame, sigma: number, noiseSd: number): GreyFrame {
-  const r = Math.ceil(3 * sigma);
-  const k = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
-  const sum = k.reduce((a, b) => a + b, 0);
-  const { width: w, height: h } = f;
-  const tmp = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    let a = 0;
-    for (let d = -r; d <= r; d++) a += k[d + r]! * f.pixels[y * w + Math.min(w - 1, Math.max(0, x + d))]!;
-    tmp[y * w + x] = a / sum;
-  }
-  let seed = 12345;
-  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed / 0x7fffffff);
-  const out = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    let a = 0;
-    for (let d = -r; d <= r; d++) a += k[d + r]! * tmp[Math.min(h - 1, Math.max(0, y + d)) * w + x]!;
-    const g = Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
-    out[y * w + x] = Math.max(0, Math.min(255, Math.round(a / sum + noiseSd * g)));
-  }
-  return { width: w, height: h, pixels: out };
+  return defocus(f, sigma, noiseSd, `test/${sigma}`);
 }
 
 /**
@@ -115,10 +97,10 @@ describe('quality and failure to acquire', () => {
     expect(reason(mild, 'enrol')).toBe('uneven-light');
   });
 
-  it('enrolment limits are at least as strict as verification limits, and stricter on detail, uniformity and the valley group', () => {
+  it('enrolment limits are at least as strict as verification limits, and stricter on blur, detail, uniformity and the valley group', () => {
     const v = QUALITY_LIMITS.verify;
     const e = QUALITY_LIMITS.enrol;
-    for (const k of ['minDetail', 'minUniformity', 'minPlausibility'] as const) expect(e[k], k).toBeGreaterThan(v[k]);
+    for (const k of ['minDetail', 'minSpectralSlope', 'minUniformity', 'minPlausibility'] as const) expect(e[k], k).toBeGreaterThan(v[k]);
     for (const k of ['minHandArea', 'minRoiCoverage', 'minMean', 'minVeinContrast', 'minPalmSize'] as const) expect(e[k], k).toBeGreaterThanOrEqual(v[k]);
     for (const k of ['maxHandArea', 'maxMean', 'maxSaturated'] as const) expect(e[k], k).toBeLessThanOrEqual(v[k]);
   });
@@ -133,11 +115,59 @@ describe('quality and failure to acquire', () => {
     expect(r.ok ? 'ok' : [r.reason, r.guidance]).toEqual(['blurred', 'hold-still']);
     // The capture really is useless: coded anyway, it no longer matches its own sharp self.
     let m: RoiMeasurements | null = null;
-    const coded = extract(blur, { limits: { ...QUALITY_LIMITS.verify, minDetail: 0 }, onMeasure: (x) => (m = x) });
+    const coded = extract(blur, { limits: { ...QUALITY_LIMITS.verify, minDetail: 0, minSpectralSlope: 0 }, onMeasure: (x) => (m = x) });
     expect(coded.ok && s.ok).toBe(true);
     if (coded.ok && s.ok) expect(matchScore(s.template, coded.template)).toBeGreaterThan(DECISION_THRESHOLD);
     // The old measure (|I − 3×3 mean| over the level, limit 0.0025) sees the sensor noise and would have passed it.
     expect((m as RoiMeasurements | null)!.sharpness).toBeGreaterThan(0.0025);
+  });
+
+  it('the spectral slope ignores brightness and falls steeply with blur', () => {
+    const f = synthHand({ seed: 2 }).frame;
+    const slope = (g: GreyFrame): number => {
+      let v = NaN;
+      const r = extract(g, { limits: { ...QUALITY_LIMITS.verify, minSpectralSlope: 0, minDetail: 0 }, onMeasure: (m) => (v = m.spectralSlope) });
+      return r.ok ? v : (r.spectralSlope ?? NaN);
+    };
+    const sharp = slope(f);
+    expect(slope(scaled(f, 0.6)) / sharp).toBeGreaterThan(0.9);
+    expect(slope(scaled(f, 0.6)) / sharp).toBeLessThan(1.1);
+    // σ in ROI pixels (≈ 2.3 frame pixels each here): the slope falls by more than half per ROI pixel of blur.
+    const s2 = slope(defocused(f, 2 * 2.3, 2));
+    const s4 = slope(defocused(f, 4 * 2.3, 2));
+    expect(s2).toBeLessThan(sharp / 2);
+    expect(s4).toBeLessThan(s2 / 2);
+  });
+
+  it('a blur that hides the finger valleys still asks to hold still, not to open the fingers', () => {
+    const f = synthHand({ seed: 2 }).frame;
+    const r = extract(defocused(f, 4 * 2.3, 2));
+    expect(r.ok ? 'ok' : [r.reason, r.guidance]).toEqual(['blurred', 'hold-still']);
+    // The same capture judged without the blur limit: its valleys are gone.
+    const off = extract(defocused(f, 4 * 2.3, 2), { limits: { ...QUALITY_LIMITS.verify, minSpectralSlope: 0 } });
+    expect(off.ok ? 'ok' : off.reason).toBe('fingers-closed');
+  });
+
+  it.skipIf(!existsSync(CASIA))('real captures blurred until they no longer match are rejected as blurred; their sharp originals are kept', () => {
+    let unmatched = 0;
+    for (const name of ['013_l_940_04', '024_l_940_01', '040_l_940_02', '023_l_940_05', '029_l_940_01']) {
+      const sharp = casiaFrame(name);
+      const s = extract(sharp);
+      expect(s.ok ? 'ok' : s.reason, name).toBe('ok');
+      if (!s.ok) continue;
+      const perRoiPx = s.geometry.side / 64;
+      for (const sigma of [3, 4]) {
+        const blur = defocused(sharp, sigma * perRoiPx, 2);
+        const coded = extract(blur, { limits: { ...QUALITY_LIMITS.verify, minSpectralSlope: 0, minDetail: 0, minPlausibility: 0 } });
+        const r = extract(blur);
+        // Either it no longer matches and is rejected as blurred, or it still matches.
+        if (!coded.ok || matchScore(s.template, coded.template) > DECISION_THRESHOLD) {
+          unmatched++;
+          expect(r.ok ? 'ok' : [r.reason, r.guidance], `${name} σ ${sigma}`).toEqual(['blurred', 'hold-still']);
+        }
+      }
+    }
+    expect(unmatched).toBeGreaterThanOrEqual(4);
   });
 
   it.skipIf(!existsSync(CASIA))('a real capture with a barely plausible valley group (nearly closed fingers) asks to open the fingers', () => {

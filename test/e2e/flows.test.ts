@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HookClient } from './hooks.ts';
+import { kAr } from '../../renderer/flows/i18n/ar.ts';
 import { ROOT, startTerminal, type RunningTerminal } from './spawn-terminal.ts';
 
 const CHROMIUM = process.env.PALMPAY_CHROMIUM ?? '/usr/bin/chromium';
@@ -425,7 +426,14 @@ describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
     await api.present('new-helin', { distanceMm: 150 });
     await tid('palm-hint').waitFor();
     await shot('ar-enrol-capture-hint');
-    for (let i = 0; i < 6; i++) await api.present('new-helin');
+    // Captures of one hand span a little pose: after the first, the prompt asks for a small lift and turn.
+    const prompt = () => page.locator('[data-testid="palm"] .palm-prompt').textContent();
+    expect(await prompt()).toBe(kAr.enrolment.capturePrompt.left);
+    await api.present('new-helin');
+    await expect.poll(prompt).toBe(kAr.enrolment.capturePose.second);
+    await api.present('new-helin');
+    await expect.poll(prompt).toBe(kAr.enrolment.capturePose.third);
+    for (let i = 0; i < 4; i++) await api.present('new-helin');
     await flowStep('review');
     await shot('ar-enrol-review');
     await tid('retake-right-1').click();

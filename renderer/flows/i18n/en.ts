@@ -211,6 +211,7 @@ export const kEn = {
     consentYes: 'Agrees',
     hand: { left: 'Left hand', right: 'Right hand' },
     capturePrompt: { left: 'Lay the LEFT palm on the scanner, fingers a little apart.', right: 'Now the RIGHT palm, fingers a little apart.' },
+    capturePose: { second: 'Lift the palm a little, turn it slightly, and lay it again.', third: 'Once more: lift the palm a little and lay it turned slightly the other way.' },
     captureN: 'Capture {{n}}',
     retake: 'Retake',
     finish: 'Check and save',

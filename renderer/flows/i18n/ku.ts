@@ -212,6 +212,7 @@ export const kKu: KMessages = {
     consentYes: 'Razî ye',
     hand: { left: 'Destê çep', right: 'Destê rast' },
     capturePrompt: { left: 'Kefa CEP deyne ser skanerê, tiliyan hinekî ji hev veke.', right: 'Niha kefa RAST, tiliyan hinekî ji hev veke.' },
+    capturePose: { second: 'Kefê hinekî bilind bike, hinekî bizivirîne û dîsa deyne.', third: 'Carek din: kefê hinekî bilind bike û hinekî ber bi aliyê din ve zivirandî deyne.' },
     captureN: 'Wêne {{n}}',
     retake: 'Dîsa bikişîne',
     finish: 'Kontrol bike û biparêze',

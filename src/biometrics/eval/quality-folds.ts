@@ -4,12 +4,13 @@
 // VERIFY_FACTOR × the 1st percentile of the training captures' values, and the enrolment cut-off is ENROL_FACTOR ×
 // that percentile (stricter). For each held fold the cut-offs are fitted on the other folds' people's captures only
 // and applied to the held fold's captures; a held capture below one fails to acquire with that measure's reason.
-import { qualityVerdict, type Measured, type QualityLimits } from '../quality.ts';
+import { qualityVerdict, valleyFailure, type Measured, type QualityLimits } from '../quality.ts';
 import type { FtaReason } from '../types.ts';
 
 /** The measures whose cut-offs are fitted, with the limit each sets. */
 export const FITTED_MEASURES = [
   { measure: 'detail', limit: 'minDetail' },
+  { measure: 'spectralSlope', limit: 'minSpectralSlope' },
   { measure: 'uniformity', limit: 'minUniformity' },
   { measure: 'palmSize', limit: 'minPalmSize' },
   { measure: 'plausibility', limit: 'minPlausibility' },
@@ -36,6 +37,14 @@ export interface QualitySample {
   measured: Measured | null;
   /** The failure that happened before measuring, if any. */
   earlyFailure: FtaReason | null;
+  /** The blur measure where the palm was found but the valley group was not (then blur or closed fingers). */
+  earlySlope?: number | null;
+}
+
+/** A capture's failure to acquire at these limits, or null (one rule for held captures and blurred copies). */
+export function judgeCapture(s: Omit<QualitySample, 'person'>, l: QualityLimits): FtaReason | null {
+  if (s.earlyFailure) return s.earlyFailure === 'fingers-closed' && typeof s.earlySlope === 'number' ? valleyFailure(s.earlySlope, l) : s.earlyFailure;
+  return s.measured ? qualityVerdict(s.measured, l) : 'no-hand';
 }
 
 export interface HeldQualityFold {
@@ -87,7 +96,7 @@ export function heldQuality(
     folds.push({ fold: f, verify, enrol });
     samples.forEach((s, i) => {
       if (foldOf.get(s.person) !== f) return;
-      const judge = (cut: FittedCutoffs): FtaReason | null => s.earlyFailure ?? (s.measured ? qualityVerdict(s.measured, applies({ ...base, ...cut })) : 'no-hand');
+      const judge = (cut: FittedCutoffs): FtaReason | null => judgeCapture(s, applies({ ...base, ...cut }));
       reason[i] = judge(verify);
       enrolReason[i] = judge(enrol);
     });

@@ -47,6 +47,24 @@ export function formatReport(r: EvalReport): string {
       `  worst people ${worst.length ? worst.map((p) => `${p.person} (${p.rejected_at_strictest}/${p.genuine} rejected, worst ${p.worst_genuine.toFixed(3)})`).join(', ') : 'none rejected at the strictest threshold'}`,
       ...h.settings.map((x) => `  setting     ${x.setting} — chosen on: ${x.chosen_on}`),
     );
+    if (h.enrolment_captures) {
+      lines.push(
+        ...h.enrolment_captures.map(
+          (e) => `  enrol ${e.captures} capture(s) ${e.genuine} genuine: EER ${ci(e.eer)}, FNMR @ 0.010 % ${ci(e.fnmr_at_fmr_1e4)}, rank-1 ${ci(e.rank1)}, FNIR @ FPIR 1 % ${ci(e.fnir_at_fpir)}`,
+        ),
+      );
+    }
+    const b = h.quality && h.blur;
+    if (b) {
+      lines.push(
+        `  BLUR CHECK  ${b.protocol}`,
+        ...b.by_sigma.map(
+          (s) =>
+            `  σ ${String(s.sigma_roi_px).padEnd(4)} ROI px ${s.copies} copies: ${s.no_longer_match} no longer match, of which rejected as blurred ${s.rejected_blurred} (spectral slope alone ${s.rejected_by_spectral_slope}, any reason ${s.rejected_any}); ${s.still_match} still match, ${s.still_match_rejected_blurred} of them rejected as blurred`,
+        ),
+        `  blur total  ${pct(b.unmatched_rejected_blurred)} of ${b.unmatched_copies} no-longer-matching copies rejected as blurred; sharp held captures kept ${pct(b.sharp_kept_blur)} by the blur limits, ${pct(b.sharp_kept_all)} by every limit (${b.sharp_captures} captures)`,
+      );
+    }
   }
   const p = r.perturbation;
   if (p) {

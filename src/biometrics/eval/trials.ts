@@ -48,7 +48,7 @@ export interface TrialSample {
 }
 
 /** Builds a protocol's comparisons and searches from the capture-against-capture distance matrix `dist` (n × n). */
-export function buildTrials(items: readonly TrialSample[], dist: Float32Array, protocol: Protocol): Trials {
+export function buildTrials(items: readonly TrialSample[], dist: Float32Array, protocol: Protocol, enrolCaptures = Infinity): Trials {
   const n = items.length;
   const people = [...new Set(items.map((e) => e.sample.identity))];
   const personOf = new Map(people.map((p, i) => [p, i]));
@@ -90,11 +90,12 @@ export function buildTrials(items: readonly TrialSample[], dist: Float32Array, p
       rows.push(row);
     }
   } else {
-    enrolled = 'session 1 of each identity (CASIA samples 01–03), fused as one multi-capture template';
+    enrolled = `session 1 of each identity (CASIA samples 01–03${Number.isFinite(enrolCaptures) ? `, the first ${enrolCaptures}` : ''}), kept as sub-codes of one template`;
     probed = 'session 2 of each identity (CASIA samples 04–06), each probe against every enrolled identity';
     galleryNote = 'one multi-capture template per identity enrolled from session 1';
     const gallery: Array<number[] | null> = byPerson.map((idx) => {
-      const refs = idx.filter((k) => items[k]!.sample.session === 1 && ok(k));
+      // The first `enrolCaptures` acquired session-1 captures (in sample order), as sub-codes.
+      const refs = idx.filter((k) => items[k]!.sample.session === 1 && ok(k)).sort((x, y) => items[x]!.sample.index - items[y]!.sample.index).slice(0, enrolCaptures);
       return refs.length ? refs : null;
     });
     fteCount = gallery.filter((g) => g === null).length;

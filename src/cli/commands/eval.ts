@@ -1,6 +1,7 @@
 // `palmpay eval`: ISO/IEC 19795-1 style evaluation of the palm-vein recogniser on a folder of images.
 import type { Command } from 'commander';
 import { PalmPayError } from '../../util/errors.ts';
+import { DEFAULT_BLUR_SIGMAS } from '../../biometrics/eval/blur.ts';
 
 interface EvalCliOptions {
   data: string;
@@ -16,12 +17,22 @@ interface EvalCliOptions {
   roi?: boolean;
   matcher: string;
   identities?: string;
+  blur?: string | boolean;
 }
 
 function intOption(name: string, v: string, min: number): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) throw new PalmPayError('EVAL_USAGE', `${name} must be an integer ≥ ${min} (got ${v})`);
   return n;
+}
+
+/** `--blur` alone = the default widths; `--blur 1,2.5` = these (each in (0, 16] ROI pixels). */
+function parseSigmas(v: string | boolean): number[] {
+  if (v === true) return [...DEFAULT_BLUR_SIGMAS];
+  const parts = String(v).split(',').map((x) => x.trim());
+  const sigmas = parts.map((x) => (/^\d+(?:\.\d+)?$/.test(x) ? Number(x) : NaN));
+  if (!sigmas.length || sigmas.some((x) => !(x > 0 && x <= 16))) throw new PalmPayError('EVAL_USAGE', `--blur ${String(v)}: comma-separated σ in ROI pixels, each in (0, 16]`);
+  return sigmas;
 }
 
 export function registerEval(program: Command): void {
@@ -40,6 +51,7 @@ export function registerEval(program: Command): void {
     .option('--bootstrap <n>', 'bootstrap replicates (people resampled) for the 90 % intervals', '1000')
     .option('--identities <n>', 'only the first N identities (sorted): a quick subsample')
     .option('--roi', 'the images are pre-cropped palm ROIs (e.g. PolyU 128×128): no landmark step, straight to the coder')
+    .option('--blur [sigmas]', 'blur check (needs --folds): blur each acquired capture by Gaussians of these σ in ROI pixels (default 1,2,3,4), noise added back, and report how many copies that no longer match are rejected and how many sharp captures are kept')
     .option('--matcher <name>', 'elastic (blocks refined after the global shift; the production matcher) | rigid (global shift only)', 'elastic')
     .action(async (o: EvalCliOptions) => {
       if (o.protocol !== 'all-pairs' && o.protocol !== 'cross-session') {
@@ -52,6 +64,8 @@ export function registerEval(program: Command): void {
       const bootstrap = intOption('--bootstrap', o.bootstrap, 0);
       if (o.matcher !== 'rigid' && o.matcher !== 'elastic') throw new PalmPayError('EVAL_USAGE', `unknown matcher ${o.matcher} (rigid or elastic)`);
       if (o.roi && (o.perturb || o.dumpRoi)) throw new PalmPayError('EVAL_USAGE', '--roi images have no landmarks to perturb or ROI to dump');
+      const blurSigmas = o.blur === undefined ? undefined : parseSigmas(o.blur);
+      if (blurSigmas && !folds) throw new PalmPayError('EVAL_USAGE', '--blur is judged on the held folds: it needs --folds ≥ 2');
       const { parsePerturb } = await import('../../biometrics/eval/perturb.ts');
       const perturb = o.perturb !== undefined ? parsePerturb(o.perturb) : undefined;
       const { writeFileSync } = await import('node:fs');
@@ -70,6 +84,7 @@ export function registerEval(program: Command): void {
         ...(o.identities !== undefined ? { identities: intOption('--identities', o.identities, 2) } : {}),
         ...(folds ? { crossValidation: { folds, seed, bootstrap } } : {}),
         matcher: EVAL_MATCHERS[o.matcher],
+        ...(blurSigmas ? { blurSigmas } : {}),
         extract: o.coder ? { coder: o.coder as 'compcode' | 'bocv' | 'ordinal' } : {},
         onProgress: (p, done, total) => {
           if (p !== phase) {
