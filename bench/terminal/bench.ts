@@ -106,7 +106,7 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
     const outcomes: Record<string, number> = {};
     const decide = (personId: string | null): string => {
       if (!personId) return 'no-decision';
-      const r = bank.authorizePurchase({ requestId: `bench-${process.pid}-${++req}`, kind: 'purchase', personId, amount: { currency: 'SYP', minor: 100 }, bill: null, operatorId: folder.operator, overrideBy: null, pinVerified: false });
+      const r = bank.authorizePurchase({ requestId: `bench-${process.pid}-${++req}`, kind: 'purchase', personId, amount: { currency: 'SYP', minor: 100 }, operatorId: folder.operator, overrideBy: null, pinVerified: false });
       return r.ok ? 'approved' : `declined:${r.reason}`;
     };
     const scan = async (pixels: (() => Promise<GreyImage>) | GreyImage) => {
