@@ -59,6 +59,9 @@ function refIdOf(r: SignedRecord): string {
     case 'void': return r.voidId;
     case 'enrolment': return r.enrolmentId;
     case 'day_close': return r.dayCloseId;
+    case 'meter_reading': return r.readingId;
+    case 'mandate': return r.mandateId;
+    case 'mandate_cancel': return r.cancelId;
   }
 }
 function partyOf(r: SignedRecord): string | null {

@@ -91,7 +91,7 @@ export interface ReceiptLine {
 
 /** What a receipt shows and a printer prints. The wording is keyed so each language renders its own. */
 export interface Receipt {
-  kind: 'payout' | 'purchase' | 'bill' | 'refund' | 'void' | 'enrolment' | 'day-close';
+  kind: 'payout' | 'purchase' | 'bill' | 'refund' | 'void' | 'enrolment' | 'day-close' | 'meter-reading' | 'mandate' | 'mandate-cancel';
   recordId: string;
   /** The terminal's gapless sequence number of the record. */
   seq: number;

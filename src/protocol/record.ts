@@ -13,7 +13,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 export const CURRENCIES = { SYP: { minorUnits: 2 }, USD: { minorUnits: 2 } } as const;
 export type Currency = keyof typeof CURRENCIES;
 
-export const RECORD_TYPES = ['salary_payout', 'purchase', 'refund', 'void', 'enrolment', 'day_close'] as const;
+export const RECORD_TYPES = ['salary_payout', 'purchase', 'refund', 'void', 'enrolment', 'day_close', 'meter_reading', 'mandate', 'mandate_cancel'] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
 
 // ---- building blocks -------------------------------------------------------------------------------------------
@@ -170,7 +170,54 @@ export const DayCloseBody = z.strictObject({
   differenceReason: Text.optional(),
 });
 
-export const RecordBody = z.discriminatedUnion('type', [SalaryPayoutBody, PurchaseBody, RefundBody, VoidBody, EnrolmentBody, DayCloseBody]);
+// ---- issue 17: meter readings and direct-debit mandates signed at the counter (no money moves) ----------------
+/** An electricity subscriber's meter reading, typed at the counter after the palm of a payer linked to the subscriber. */
+export const MeterReadingBody = z.strictObject({
+  ...header,
+  type: z.literal('meter_reading'),
+  readingId: Id,
+  personId: Id,
+  billerId: Id,
+  subscriber: z.string().regex(/^[0-9]{6,12}$/),
+  reading: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /** The last reading the counter knew (from the feed's bills or its own readings); evidence, the centre uses its own. */
+  lastReading: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  /** A supervisor (palm + PIN, never the cashier) approved a reading below the last one. */
+  approvedBy: Id.optional(),
+});
+
+/** A person (palm + PIN) lets their account pay a biller's bills for a subscriber, up to maxMinor per bill. */
+export const MandateBody = z.strictObject({
+  ...header,
+  type: z.literal('mandate'),
+  /** The mandate's id at the centre, too. */
+  mandateId: Id,
+  personId: Id,
+  accountId: Id,
+  billerId: Id,
+  subscriber: z.string().regex(/^[0-9]{6,12}$/),
+  maxMinor: AmountMinor,
+  currency: CurrencyCode,
+  pinVerified: z.literal(true),
+});
+
+/** The person (palm + PIN) cancels their own active mandate for a subscriber. */
+export const MandateCancelBody = z.strictObject({
+  ...header,
+  type: z.literal('mandate_cancel'),
+  cancelId: Id,
+  personId: Id,
+  billerId: Id,
+  subscriber: z.string().regex(/^[0-9]{6,12}$/),
+  pinVerified: z.literal(true),
+});
+
+export const RecordBody = z.discriminatedUnion('type', [
+  SalaryPayoutBody, PurchaseBody, RefundBody, VoidBody, EnrolmentBody, DayCloseBody, MeterReadingBody, MandateBody, MandateCancelBody,
+]);
+export type MeterReadingBody = z.infer<typeof MeterReadingBody>;
+export type MandateBody = z.infer<typeof MandateBody>;
+export type MandateCancelBody = z.infer<typeof MandateCancelBody>;
 export type RecordBody = z.infer<typeof RecordBody>;
 export type SalaryPayoutBody = z.infer<typeof SalaryPayoutBody>;
 export type PurchaseBody = z.infer<typeof PurchaseBody>;
@@ -243,6 +290,12 @@ export function idempotencyKey(b: RecordBody): string {
       return b.enrolmentId;
     case 'day_close':
       return b.dayCloseId;
+    case 'meter_reading':
+      return b.readingId;
+    case 'mandate':
+      return b.mandateId;
+    case 'mandate_cancel':
+      return b.cancelId;
   }
 }
 
@@ -261,6 +314,9 @@ function checkInvariants(b: RecordBody): RecordBody {
     if (!b.offline) throw bad('only raises offline limits');
     const l = b.overriddenLimits;
     if (l.some((x, i) => i > 0 && x <= l[i - 1]!)) throw bad('limits must be sorted, without repeats');
+  }
+  if (b.type === 'meter_reading' && b.approvedBy !== undefined && b.approvedBy === b.operatorId) {
+    throw new MalformedRecordError('malformed record: meter_reading approver must not be the cashier');
   }
   if (b.type === 'enrolment' && new Set(b.hands).size !== b.hands.length) throw new MalformedRecordError('malformed record: enrolment hands repeat');
   return b;

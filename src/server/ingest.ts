@@ -10,6 +10,8 @@ import type { PersonRow, RepoTx, RecordRow, TerminalRow } from './repo.ts';
 import { payoutPostings, purchasePostings, refundPostings, reversal, account } from './postings.ts';
 import type { Posting } from './repo.ts';
 import { billPayment, billPaymentVoided } from './billing/payments.ts';
+import { mandateCancelled, mandateSigned } from './billing/mandates.ts';
+import { meterReading } from './billing/readings.ts';
 import { checkEnrolment, checkPayout, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkVoid, reviewReason, type PurchaseFacts, type Refusal } from './invariants.ts';
 
 
@@ -249,6 +251,13 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
     }
     case 'day_close':
       return {}; // the Z-report is kept as signed evidence; the postings already came with each record
+    // Issue 17, rule 10: signed at a counter, no money moves; re-checked against what the centre knows.
+    case 'meter_reading':
+      return refused(await meterReading(r, rec, await r.getPerson(rec.personId), t.id, ctx.now)) ?? {};
+    case 'mandate':
+      return refused(await mandateSigned(r, rec, await r.getPerson(rec.personId), ctx.now)) ?? {};
+    case 'mandate_cancel':
+      return refused(await mandateCancelled(r, rec, await r.getPerson(rec.personId), ctx.now)) ?? {};
   }
 }
 

@@ -12,7 +12,10 @@
 //   7. a record's clocks are plausible and its server time really was signed by the centre;
 //   8. a bill is paid once, for exactly its amount, by a payer linked to its subscriber; it is undone only by a void;
 //   9. a direct debit pays a bill only under an active mandate, never above its maximum, from its owner's funds.
-import type { EnrolmentBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
+//  10. a counter's meter reading or mandate names a confirmed person linked to a registered biller's subscriber; a
+//      reading below the last one carries a supervisor's approval; a mandate binds that person's own account, and
+//      only its owner cancels it.
+import type { EnrolmentBody, MandateBody, MandateCancelBody, MeterReadingBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
 import type { PersonRow, Posting, PurchaseRow, VoucherRow } from './repo.ts';
 
 export const REFUSAL_CODES = [
@@ -25,6 +28,7 @@ export const REFUSAL_CODES = [
   'RECORD_TIME_IMPLAUSIBLE', 'SERVER_TIME_FORGED',
   'BILLER_UNKNOWN', 'BILL_UNKNOWN', 'BILL_ALREADY_PAID', 'BILL_AMOUNT_MISMATCH', 'BILL_PAYER_NOT_LINKED', 'REFUND_OF_BILL',
   'MANDATE_INACTIVE', 'MANDATE_MAX_EXCEEDED', 'MANDATE_CURRENCY',
+  'READING_BELOW_LAST', 'MANDATE_EXISTS', 'MANDATE_UNKNOWN', 'MANDATE_NOT_OWNER',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -175,6 +179,50 @@ export function checkEnrolment(rec: EnrolmentBody, existing: PersonFacts | undef
   if (rec.person.accountId !== undefined && accountOwner && accountOwner.id !== rec.personId && accountOwner.status !== 'revoked') {
     return refuse('ACCOUNT_ALREADY_OWNED', `account ${rec.person.accountId} already belongs to person ${accountOwner.id}`);
   }
+  return undefined;
+}
+
+// ---- rule 10: meter readings and mandates signed at a counter (no money moves) ----
+/** The person a counter's reading or mandate names: known, confirmed, linked to the subscriber of a registered biller. */
+function checkLinkedPerson(rec: { personId: string; billerId: string; subscriber: string }, billerKnown: boolean, person: PersonFacts | undefined, linked: boolean): Refusal | undefined {
+  if (!billerKnown) return refuse('BILLER_UNKNOWN', `biller ${rec.billerId} is not registered`);
+  if (!person) return refuse('CUSTOMER_UNKNOWN', `person ${rec.personId} is unknown`);
+  if (person.status === 'revoked') return refuse('PERSON_REVOKED', `person ${rec.personId} is revoked`);
+  if (person.status !== 'confirmed') return refuse('CUSTOMER_NOT_CONFIRMED', `person ${rec.personId} is not confirmed`);
+  if (!linked) return refuse('BILL_PAYER_NOT_LINKED', `${rec.personId} is not linked to subscriber ${rec.subscriber} of ${rec.billerId}`);
+  return undefined;
+}
+
+/**
+ * A meter reading: by a linked person, never below the centre's last reading of the meter (`last`: the newer of
+ * the last bill's reading and the last accepted reading) unless a supervisor approved it at the counter.
+ */
+export function checkMeterReading(rec: MeterReadingBody, billerKnown: boolean, person: PersonFacts | undefined, linked: boolean, last: number | undefined): Refusal | undefined {
+  const who = checkLinkedPerson(rec, billerKnown, person, linked);
+  if (who) return who;
+  // The approver is never the cashier (record.ts refuses that shape); the counter's ledger checked the supervisor.
+  if (last !== undefined && rec.reading < last && rec.approvedBy === undefined) {
+    return refuse('READING_BELOW_LAST', `reading ${rec.reading} of subscriber ${rec.subscriber} is below the last reading ${last} and no supervisor approved it`);
+  }
+  return undefined;
+}
+
+/** A mandate signed at a counter: the person's own account, a positive maximum, no other active mandate for the subscriber. */
+export function checkMandateSigned(rec: Pick<MandateBody, 'personId' | 'accountId' | 'billerId' | 'subscriber' | 'maxMinor'>, billerKnown: boolean, person: PersonFacts | undefined, linked: boolean, active: MandateFacts | undefined, idTaken: boolean): Refusal | undefined {
+  const who = checkLinkedPerson(rec, billerKnown, person, linked);
+  if (who) return who;
+  if (person!.account_id !== rec.accountId) return refuse('ACCOUNT_NOT_CUSTOMERS', `account ${rec.accountId} is not the account of ${rec.personId}`);
+  if (!Number.isSafeInteger(rec.maxMinor) || rec.maxMinor <= 0) return refuse('MANDATE_MAX_EXCEEDED', `a mandate's maximum is a positive whole number of minor units, got ${rec.maxMinor}`);
+  if (idTaken) return refuse('MANDATE_EXISTS', 'this mandate id is already used');
+  if (active) return refuse('MANDATE_EXISTS', `subscriber ${rec.subscriber} of ${rec.billerId} already has an active mandate`);
+  return undefined;
+}
+
+/** A cancellation at a counter: only the person who owns the subscriber's active mandate. */
+export function checkMandateCancel(rec: MandateCancelBody, person: PersonFacts | undefined, active: MandateFacts | undefined): Refusal | undefined {
+  if (!person) return refuse('CUSTOMER_UNKNOWN', `person ${rec.personId} is unknown`);
+  if (!active) return refuse('MANDATE_UNKNOWN', `subscriber ${rec.subscriber} of ${rec.billerId} has no active mandate`);
+  if (active.person_id !== rec.personId) return refuse('MANDATE_NOT_OWNER', `the active mandate of subscriber ${rec.subscriber} belongs to another person`);
   return undefined;
 }
 

@@ -112,6 +112,40 @@ export function registerServerBilling(server: Command): void {
       if (rows.length === 0) console.log('no direct debits');
     });
 
+  // ---- issue 17d: meter readings typed at the counters, forwarded to their biller ----
+  const readings = server.command('readings').description('meter readings typed at the counters (re-checked at the centre): list, export to the biller');
+  const readingJson = (x: import('../../server/billing/readings.ts').MeterReadingRow) => ({
+    biller: x.biller_id, subscriber: x.subscriber, reading: x.reading, last_reading: x.last_reading, read_at: new Date(x.read_at).toISOString(),
+    record: `${x.terminal_id}#${x.seq}`, person: x.person_id, approved_by: x.approved_by, exported_at: x.exported_at === null ? null : new Date(x.exported_at).toISOString(),
+  });
+  readings.command('list')
+    .description('accepted readings (a reading below the last one was approved by a supervisor: approved_by)')
+    .option('--biller <id>', 'only this biller')
+    .option('--subscriber <number>', 'only this subscriber')
+    .option('--json', 'print JSON (one object per reading)')
+    .action(async (opts: { biller?: string; subscriber?: string; json?: boolean }, cmd: Command) => {
+      const { Readings } = await import('../../server/billing/readings.ts');
+      const rows = await withCentral(g(cmd), (c) => new Readings(c.repo).list({ billerId: opts.biller, subscriber: opts.subscriber }));
+      if (opts.json) return printJson(rows.map(readingJson));
+      for (const x of rows) console.log(`${x.biller_id}	${x.subscriber}	${x.last_reading ?? '?'}→${x.reading}	${new Date(x.read_at).toISOString()}	${x.terminal_id}#${x.seq}	${x.person_id}${x.approved_by ? `	approved by ${x.approved_by}` : ''}	${x.exported_at === null ? 'not exported' : 'exported'}`);
+      if (rows.length === 0) console.log('no readings');
+    });
+  readings.command('export')
+    .description("the biller's readings not yet exported, as CSV (biller,subscriber,reading,last_reading,read_at,record,person,approved_by); each reading is exported once")
+    .requiredOption('--biller <id>', 'biller id')
+    .option('--out <file>', 'write the CSV here (default: standard output)')
+    .option('--json', 'print JSON instead of CSV')
+    .action(async (opts: { biller: string; out?: string; json?: boolean }, cmd: Command) => {
+      const { Readings, readingsCsv } = await import('../../server/billing/readings.ts');
+      const rows = await withCentral(g(cmd), (c) => new Readings(c.repo).export(opts.biller));
+      if (opts.json) return printJson(rows.map(readingJson));
+      if (opts.out) {
+        const { writeFileSync } = await import('node:fs');
+        writeFileSync(opts.out, readingsCsv(rows));
+        console.log(`${rows.length} readings of ${opts.biller} written to ${opts.out}`);
+      } else process.stdout.write(readingsCsv(rows));
+    });
+
   const subscriber = server.command('subscriber').description('who may pay which subscriber number: link, unlink, list');
   const linkOptions = (c: Command) => c
     .requiredOption('--biller <id>', 'biller id')

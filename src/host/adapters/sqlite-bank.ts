@@ -251,7 +251,7 @@ export class SqliteBank<T> implements Bank<T> {
     if (!row) return null;
     const b = JSON.parse(row.body) as RecordBody;
     const kind: Original['kind'] =
-      b.type === 'salary_payout' ? 'payout' : b.type === 'purchase' ? (b.biller ? 'bill' : 'purchase') : b.type === 'day_close' ? 'day-close' : b.type;
+      b.type === 'salary_payout' ? 'payout' : b.type === 'purchase' ? (b.biller ? 'bill' : 'purchase') : b.type === 'day_close' ? 'day-close' : b.type === 'meter_reading' ? 'meter-reading' : b.type === 'mandate_cancel' ? 'mandate-cancel' : b.type;
     const p = row.partyId ? this.person(row.partyId) : null;
     return {
       recordId: row.refId,

@@ -3,9 +3,10 @@
 // (invariants.ts, rule 9) allows; otherwise the failure is recorded with its reason and the bill stays due.
 import { randomUUID } from 'node:crypto';
 import { CURRENCIES, Id } from '../../protocol/record.ts';
-import { checkDirectDebit, checkPostings, reviewReason } from '../invariants.ts';
+import type { MandateBody, MandateCancelBody } from '../../protocol/record.ts';
+import { checkDirectDebit, checkMandateCancel, checkMandateSigned, checkPostings, reviewReason, type Refusal } from '../invariants.ts';
 import { billPaymentPostings } from '../postings.ts';
-import type { Repo, RepoTx } from '../repo.ts';
+import type { PersonRow, Repo, RepoTx } from '../repo.ts';
 import { BillingError, SUBSCRIBER } from './bills-csv.ts';
 import { billFeed, billFeedKey } from './payments.ts';
 import { BillingStore, type BillerRow, type BillRecordRow, type DirectDebitRow, type MandateRow } from './store.ts';
@@ -35,6 +36,28 @@ export async function debitUnderMandate(r: RepoTx, biller: BillerRow, bill: Bill
   return 'paid';
 }
 
+/** A mandate signed at a counter (palm + PIN; ingest.ts): stored under its record's mandate id, or why not (rule 10). */
+export async function mandateSigned(r: RepoTx, rec: MandateBody, person: PersonRow | undefined, now: number): Promise<Refusal | undefined> {
+  const store = new BillingStore(r.conn);
+  const biller = await store.getBiller(rec.billerId);
+  const linked = person?.account_id ? await store.mayPay(rec.billerId, rec.subscriber, rec.personId, person.account_id) : false;
+  const taken = (await store.listMandates({ id: rec.mandateId })).length > 0;
+  const refusal = checkMandateSigned(rec, Boolean(biller), person, linked, await store.activeMandate(rec.billerId, rec.subscriber), taken);
+  if (refusal) return refusal;
+  await store.insertMandate({ id: rec.mandateId, person_id: rec.personId, account_id: rec.accountId, biller_id: rec.billerId, subscriber: rec.subscriber, max_minor: rec.maxMinor, currency: rec.currency, status: 'active', created_at: now, cancelled_at: null });
+  return undefined;
+}
+
+/** A cancellation at a counter: the subscriber's active mandate, only when it is this person's own (rule 10). */
+export async function mandateCancelled(r: RepoTx, rec: MandateCancelBody, person: PersonRow | undefined, now: number): Promise<Refusal | undefined> {
+  const store = new BillingStore(r.conn);
+  const active = await store.activeMandate(rec.billerId, rec.subscriber);
+  const refusal = checkMandateCancel(rec, person, active);
+  if (refusal) return refusal;
+  await store.cancelMandate(active!.id, now);
+  return undefined;
+}
+
 export class Mandates {
   constructor(
     private readonly repo: Repo,
@@ -52,9 +75,11 @@ export class Mandates {
       const store = new BillingStore(r.conn);
       const p = await r.getPerson(m.personId);
       if (!p || p.status !== 'confirmed' || !p.account_id) throw new BillingError('PERSON_UNKNOWN', `person ${m.personId} is not a confirmed customer with an account`);
-      if (!(await store.getBiller(m.billerId))) throw new BillingError('BILLER_UNKNOWN', `biller ${m.billerId} is not registered`);
-      if (!(await store.mayPay(m.billerId, m.subscriber, p.id, p.account_id))) throw new BillingError('BILL_PAYER_NOT_LINKED', `${p.id} is not linked to subscriber ${m.subscriber} of ${m.billerId}`);
-      if (await store.activeMandate(m.billerId, m.subscriber)) throw new BillingError('MANDATE_EXISTS', `subscriber ${m.subscriber} of ${m.billerId} already has an active mandate`);
+      // The same rule as a mandate signed at a counter (invariants.ts, rule 10).
+      const linked = await store.mayPay(m.billerId, m.subscriber, p.id, p.account_id);
+      const taken = (await store.listMandates({ id })).length > 0;
+      const no = checkMandateSigned({ ...m, accountId: p.account_id }, Boolean(await store.getBiller(m.billerId)), p, linked, await store.activeMandate(m.billerId, m.subscriber), taken);
+      if (no) throw new BillingError(no.code, no.message);
       const row: MandateRow = { id, person_id: p.id, account_id: p.account_id, biller_id: m.billerId, subscriber: m.subscriber, max_minor: m.maxMinor, currency: m.currency, status: 'active', created_at: this.now(), cancelled_at: null };
       await store.insertMandate(row);
       return row;

@@ -161,8 +161,8 @@ export class BillingStore {
   async cancelMandate(id: string, at: number): Promise<boolean> {
     return (await this.c.run(sql`UPDATE mandates SET status = 'cancelled', cancelled_at = ${at} WHERE id = ${id} AND status = 'active'`)).changes === 1;
   }
-  async listMandates(f: { personId?: string; billerId?: string } = {}): Promise<MandateRow[]> {
-    const filter = where([f.personId !== undefined && sql`person_id = ${f.personId}`, f.billerId !== undefined && sql`biller_id = ${f.billerId}`]);
+  async listMandates(f: { personId?: string; billerId?: string; id?: string } = {}): Promise<MandateRow[]> {
+    const filter = where([f.personId !== undefined && sql`person_id = ${f.personId}`, f.billerId !== undefined && sql`biller_id = ${f.billerId}`, f.id !== undefined && sql`id = ${f.id}`]);
     return (await this.c.all<MandateRow>(sql`SELECT * FROM mandates ${filter} ORDER BY created_at, id`)).map(mandateRow);
   }
   async insertDebit(d: Omit<DirectDebitRow, 'id'>): Promise<void> {
