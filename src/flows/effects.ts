@@ -11,6 +11,8 @@ import { printFailure, type PrintResult } from './printing.ts';
 import type { FlowPorts } from './ports.ts';
 import type { PurchaseEffect, PurchaseEvent } from './purchase.ts';
 import type { ReversalEffect, ReversalEvent } from './reversal.ts';
+import type { ReadingEffect, ReadingEvent } from './meter-reading.ts';
+import type { MandateEffect, MandateEvent } from './mandate.ts';
 import type { StatementEffect, StatementEvent } from './statement.ts';
 import type { IdentifyOutcome, PlacementEvent } from './types.ts';
 
@@ -19,6 +21,8 @@ export interface Performers {
   payout: Perform<PayoutEvent, PayoutEffect>;
   purchase: Perform<PurchaseEvent, PurchaseEffect>;
   bill: Perform<BillEvent, BillEffect>;
+  reading: Perform<ReadingEvent, ReadingEffect>;
+  mandate: Perform<MandateEvent, MandateEffect>;
   reversal: Perform<ReversalEvent, ReversalEffect>;
   enrolment: Perform<EnrolmentEvent, EnrolmentEffect>;
   statement: Perform<StatementEvent, StatementEffect>;
@@ -175,6 +179,62 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
     }
   };
 
+  // ---- issue 17d: meter readings and mandates ----
+  const reading: Perform<ReadingEvent, ReadingEffect> = async (f, signal) => {
+    switch (f.type) {
+      case 'identifyOperator':
+      case 'verifyOperatorPin':
+        return auth(f, signal);
+      case 'lookupMeters':
+        return { type: 'meters.found', lookup: bank.lookupMeters(f.subscriber) };
+      case 'identifyPalm': {
+        const [q, outcome] = await identify(signal);
+        return [...q, { type: 'palm.identified', outcome }];
+      }
+      case 'loadReader':
+        return { type: 'reader.loaded', person: bank.person(f.personId) };
+      case 'recordReading':
+        try {
+          const { type: _t, ...req } = f;
+          const r = bank.recordReading(req);
+          return r.ok ? { type: 'reading.recorded', receipt: r.receipt } : { type: 'reading.declined', reason: r.reason };
+        } catch (err) {
+          log('meter reading could not be recorded', err);
+          return { type: 'reading.declined', reason: 'store-error' };
+        }
+      case 'print':
+        return print(f.receipt, signal);
+    }
+  };
+
+  const mandate: Perform<MandateEvent, MandateEffect> = async (f, signal) => {
+    switch (f.type) {
+      case 'lookupMeters':
+        return { type: 'meters.found', lookup: bank.lookupMeters(f.subscriber) };
+      case 'identifyPalm': {
+        const [q, outcome] = await identify(signal);
+        return [...q, { type: 'palm.identified', outcome }];
+      }
+      case 'loadSigner': {
+        const person = bank.person(f.personId);
+        return { type: 'signer.loaded', person, pinSet: person ? bank.hasPin(f.personId) : false };
+      }
+      case 'verifyCustomerPin':
+        return { type: 'pin.result', result: await bank.verifyCustomerPin(f.personId, f.pin) };
+      case 'recordMandate':
+        try {
+          const { type: _t, ...req } = f;
+          const r = bank.recordMandate(req);
+          return r.ok ? { type: 'mandate.recorded', receipt: r.receipt } : { type: 'mandate.declined', reason: r.reason };
+        } catch (err) {
+          log('mandate could not be recorded', err);
+          return { type: 'mandate.declined', reason: 'store-error' };
+        }
+      case 'print':
+        return print(f.receipt, signal);
+    }
+  };
+
   const reversal: Perform<ReversalEvent, ReversalEffect> = async (f, signal) => {
     switch (f.type) {
       case 'identifyOperator':
@@ -264,5 +324,5 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
     }
   };
 
-  return { auth, payout, purchase, bill, reversal, enrolment, statement, dayClose, discardSamples: () => samples.clear() };
+  return { auth, payout, purchase, bill, reading, mandate, reversal, enrolment, statement, dayClose, discardSamples: () => samples.clear() };
 }

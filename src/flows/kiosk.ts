@@ -5,6 +5,8 @@
 import { PalmPayError } from '../util/errors.ts';
 import type { AuthEffect } from './auth.ts';
 import { reduceBill, startBill, type BillState } from './bill.ts';
+import { reduceMandate, startMandate, type MandateState } from './mandate.ts';
+import { reduceReading, startReading, type ReadingState } from './meter-reading.ts';
 import { reduceDayClose, startDayClose, type DayCloseState } from './day-close.ts';
 import { FlowDriver } from './driver.ts';
 import { createPerformers, type Performers } from './effects.ts';
@@ -21,7 +23,7 @@ import type { FlowKind, SessionUiEvent, UiEvent } from './ui-events.ts';
 
 export class FlowError extends PalmPayError {}
 
-export type AnyFlowState = PayoutState | PurchaseState | BillState | ReversalState | EnrolmentState | StatementState | DayCloseState;
+export type AnyFlowState = PayoutState | PurchaseState | BillState | ReadingState | MandateState | ReversalState | EnrolmentState | StatementState | DayCloseState;
 
 export interface FlowView {
   flowId: string;
@@ -61,7 +63,7 @@ export const DEFAULT_KIOSK_CONFIG: KioskConfig = {
 };
 
 const NEEDS: Record<FlowKind, Role> = {
-  payout: 'cashier', purchase: 'cashier', bill: 'cashier', refund: 'cashier', void: 'cashier', statement: 'cashier', dayClose: 'cashier',
+  payout: 'cashier', purchase: 'cashier', bill: 'cashier', reading: 'cashier', mandate: 'cashier', refund: 'cashier', void: 'cashier', statement: 'cashier', dayClose: 'cashier',
   enrolment: 'enroller',
 };
 
@@ -205,6 +207,10 @@ export class FlowHost<T> {
       }
       case 'bill':
         return make(reduceBill, startBill({ operatorId: op, requestId: crypto.randomUUID() }), p.bill);
+      case 'reading':
+        return make(reduceReading, startReading({ operatorId: op, requestId: crypto.randomUUID() }), p.reading);
+      case 'mandate':
+        return make(reduceMandate, startMandate({ operatorId: op, requestId: crypto.randomUUID(), currency: this.cfg.currency }), p.mandate);
       case 'purchase':
         return make(reducePurchase, startPurchase({ operatorId: op, requestId: crypto.randomUUID(), kind, currency: this.cfg.currency, pinThreshold: this.cfg.pinThreshold }), p.purchase);
       case 'refund':

@@ -9,6 +9,8 @@ import type { PayoutFailure } from './payout.ts';
 import type { PurchaseDecline, PurchaseRequest } from './purchase.ts';
 import type { BillDecline, BillLookup, BillPaymentRequest } from './bill.ts';
 import type { PinResult } from './auth.ts';
+import type { MeterLookup, ReadingDecline, ReadingRequest } from './meter-reading.ts';
+import type { MandateDecline, MandateRequest } from './mandate.ts';
 import type { AllowanceLeft, IdentifyOutcome, Money, Operator, Person, PlacementEvent, Receipt, StatementEntry, Voucher } from './types.ts';
 
 /** A palm read: waits for a hand, captures, extracts. `T` is the biometric template (opaque to the flows). */
@@ -79,6 +81,14 @@ export interface Bank<T> {
   /** Whether the person has a PIN (a bill is always paid with the payer's PIN). */
   hasPin(personId: string): boolean;
   payBills(req: BillPaymentRequest): { ok: true; receipt: Receipt } | { ok: false; reason: BillDecline };
+
+  // ---- issue 17d: meter readings and mandates (signed records that move no money) ----
+  /** The meters the feed named for a subscriber number and their last readings. */
+  lookupMeters(subscriber: string): MeterLookup;
+  /** One signed meter_reading; a reading below the meter's last one only with a supervisor's approval (re-checked). */
+  recordReading(req: ReadingRequest): { ok: true; receipt: Receipt } | { ok: false; reason: ReadingDecline };
+  /** One signed mandate or mandate_cancel for the person identified, naming their own account. */
+  recordMandate(req: MandateRequest): { ok: true; receipt: Receipt } | { ok: false; reason: MandateDecline };
 
   authorizePurchase(req: PurchaseRequest): { ok: true; receipt: Receipt } | { ok: false; reason: PurchaseDecline; overridable: boolean };
   findRecord(seq: number): Original | null;

@@ -41,6 +41,24 @@ export function billReceipt(m: RecordMeta, person: Person, subscriber: string, b
   return { kind: 'bill', ...m, personName: names(person), lines, total };
 }
 
+/** A meter reading (issue 17d): the subscriber, the biller, the last reading and the new one, and who approved it when lower. */
+export function readingReceipt(m: RecordMeta, person: Person, r: { billerId: string; subscriber: string; reading: number; lastReading: number | null }, approvedBy: ApproverName | null): Receipt {
+  const lines: ReceiptLine[] = [
+    { label: 'receipt.subscriber', params: { subscriber: r.subscriber } },
+    { label: 'receipt.meterReading', params: { biller: r.billerId, reading: String(r.reading), last: r.lastReading === null ? '—' : String(r.lastReading) } },
+  ];
+  if (approvedBy) lines.push(approved(approvedBy));
+  return { kind: 'meter-reading', ...m, personName: names(person), lines };
+}
+
+/** A mandate signed (with its maximum per bill) or cancelled at the counter. */
+export function mandateReceipt(m: RecordMeta, person: Person, r: { billerId: string; subscriber: string; max: Money | null }): Receipt {
+  const lines: ReceiptLine[] = [{ label: 'receipt.subscriber', params: { subscriber: r.subscriber } }];
+  if (r.max) lines.push({ label: 'receipt.mandateMax', params: { biller: r.billerId }, amount: r.max });
+  else lines.push({ label: 'receipt.mandateCancelled', params: { biller: r.billerId } });
+  return { kind: r.max ? 'mandate' : 'mandate-cancel', ...m, personName: names(person), lines };
+}
+
 export function reversalReceipt(m: RecordMeta, kind: 'refund' | 'void', originalSeq: number, amount: Money, supervisor: ApproverName, person: Person | null): Receipt {
   return {
     kind,

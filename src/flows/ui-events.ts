@@ -34,6 +34,11 @@ export const UiEvent = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('pin.submit'), pin: Digits }),
   // bill: the bills chosen among those shown (biller:bill keys), never an amount
   z.strictObject({ type: z.literal('bills.choose'), billIds: z.array(z.string().min(1).max(130)).min(1).max(50) }),
+  // meter reading (issue 17d): the meter chosen among those shown and the reading typed
+  z.strictObject({ type: z.literal('reading.set'), billerId: z.string().min(1).max(64), reading: Digits }),
+  // mandate (issue 17d): sign or cancel, then the biller and (to sign) the maximum per bill
+  z.strictObject({ type: z.literal('mandate.mode'), mode: z.enum(['sign', 'cancel']) }),
+  z.strictObject({ type: z.literal('mandate.terms'), billerId: z.string().min(1).max(64), maxMinor: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional() }),
   // refund, void
   z.strictObject({ type: z.literal('reference.set'), reference: Digits }),
   z.strictObject({ type: z.literal('confirm') }),
@@ -59,6 +64,6 @@ export const SessionUiEvent = z.discriminatedUnion('type', [
 ]);
 export type SessionUiEvent = z.infer<typeof SessionUiEvent>;
 
-export const FLOW_KINDS = ['payout', 'purchase', 'bill', 'refund', 'void', 'enrolment', 'statement', 'dayClose'] as const;
+export const FLOW_KINDS = ['payout', 'purchase', 'bill', 'reading', 'mandate', 'refund', 'void', 'enrolment', 'statement', 'dayClose'] as const;
 export const FlowKind = z.enum(FLOW_KINDS);
 export type FlowKind = z.infer<typeof FlowKind>;

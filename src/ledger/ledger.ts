@@ -320,13 +320,7 @@ export class Ledger {
       }
       case 'purchase': {
         if (!b.offline) return;
-        if (b.approvedBy !== undefined) {
-          // Re-checked here, not trusted from the screen: an active supervisor who is not the cashier.
-          const sup = this.operators.get(b.approvedBy);
-          if (!sup || !sup.active || sup.role !== 'supervisor' || b.approvedBy === b.operatorId) {
-            throw new LedgerError('OVERRIDE_REFUSED', `purchase ${b.purchaseId}: ${b.approvedBy} is not a supervisor who may approve it (an active supervisor, not the cashier)`);
-          }
-        }
+        if (b.approvedBy !== undefined) this.checkApprover(b.approvedBy, b.operatorId, `purchase ${b.purchaseId}`);
         const d = decideOffline(b, this.limits(), this.offlineState(b.customerId, b.currency, nowMs), b.overriddenLimits ?? []);
         if (!d.allow) throw new OfflineRefusedError(d);
         store.allowances.use(b.customerId, b.currency, b.amountMinor);
@@ -358,6 +352,25 @@ export class Ledger {
       case 'enrolment':
       case 'day_close':
         return;
+      case 'meter_reading': {
+        // A reading below the meter's last one (from the feed's bills or this counter's readings) needs a supervisor.
+        const last = store.bills.meters(b.subscriber).find((m) => m.billerId === b.billerId)?.lastReading ?? null;
+        if (b.approvedBy !== undefined) this.checkApprover(b.approvedBy, b.operatorId, `reading ${b.readingId}`);
+        else if (last !== null && b.reading < last) throw new LedgerError('READING_NEEDS_SUPERVISOR', `reading ${b.reading} is below the last reading ${last}: a supervisor must approve it`);
+        store.bills.noteReading(b.billerId, b.subscriber, b.reading);
+        return;
+      }
+      case 'mandate':
+      case 'mandate_cancel':
+        return; // the person's palm and PIN were checked by the flow; the centre re-checks the person and the account
+    }
+  }
+
+  /** The one check of a supervisor's approval at this counter, re-done here, never trusted from the screen: an active supervisor who is not the cashier. */
+  private checkApprover(approvedBy: string, operatorId: string, what: string): void {
+    const sup = this.operators.get(approvedBy);
+    if (!sup || !sup.active || sup.role !== 'supervisor' || approvedBy === operatorId) {
+      throw new LedgerError('OVERRIDE_REFUSED', `${what}: ${approvedBy} is not a supervisor who may approve it (an active supervisor, not the cashier)`);
     }
   }
 }
@@ -366,6 +379,9 @@ function partyOf(b: RecordBody): string | null {
   switch (b.type) {
     case 'salary_payout':
     case 'enrolment':
+    case 'meter_reading':
+    case 'mandate':
+    case 'mandate_cancel':
       return b.personId;
     case 'purchase':
     case 'refund':

@@ -42,6 +42,9 @@ export class BillsRepo {
   private readonly getStmt: Database.Statement<[string, string], Record<string, unknown>>;
   private readonly knownStmt: Database.Statement<[string], { n: number }>;
   private readonly paidStmt: Database.Statement;
+  private readonly billReadingStmt: Database.Statement;
+  private readonly readingStmt: Database.Statement;
+  private readonly metersStmt: Database.Statement<[string], { biller_id: string; last_reading: number | null }>;
 
   constructor(db: Database.Database) {
     // A feed that repeats an open bill never clears this counter's own payment (the centre has not seen it yet).
@@ -53,6 +56,11 @@ export class BillsRepo {
     this.deleteStmt = db.prepare('DELETE FROM bills WHERE biller_id = ? AND bill_id = ?');
     this.seenStmt = db.prepare(`INSERT INTO bill_subscribers (biller_id, subscriber, seen_at_ms) VALUES (?, ?, ?)
       ON CONFLICT(biller_id, subscriber) DO UPDATE SET seen_at_ms = excluded.seen_at_ms`);
+    // A bill's reading counts when its cycle is newer than the one the last reading came from (or none is known).
+    this.billReadingStmt = db.prepare(`UPDATE bill_subscribers SET last_reading = @reading, last_cycle = @cycle
+      WHERE biller_id = @billerId AND subscriber = @subscriber AND (last_cycle IS NULL OR @cycle > last_cycle)`);
+    this.readingStmt = db.prepare('UPDATE bill_subscribers SET last_reading = ? WHERE biller_id = ? AND subscriber = ?');
+    this.metersStmt = db.prepare('SELECT biller_id, last_reading FROM bill_subscribers WHERE subscriber = ? ORDER BY biller_id');
     this.dueStmt = db.prepare('SELECT * FROM bills WHERE subscriber = ? AND paid_seq IS NULL ORDER BY due_date, biller_id, bill_id');
     this.getStmt = db.prepare('SELECT * FROM bills WHERE biller_id = ? AND bill_id = ?');
     this.knownStmt = db.prepare('SELECT count(*) AS n FROM bill_subscribers WHERE subscriber = ?');
@@ -63,12 +71,24 @@ export class BillsRepo {
   upsertOpen(b: Omit<CachedBill, 'paidSeq'>): void {
     this.upsertStmt.run(b);
     this.seenStmt.run(b.billerId, b.subscriber, b.receivedAtMs);
+    this.billReadingStmt.run({ billerId: b.billerId, subscriber: b.subscriber, cycle: b.cycle, reading: b.currentReading });
   }
 
-  /** The feed says the bill is no longer due (paid anywhere, or withdrawn): it leaves the cache. */
-  remove(billerId: string, billId: string, subscriber: string, atMs: number): void {
+  /** The feed says the bill is no longer due (paid anywhere, or withdrawn): it leaves the cache (its reading stays known). */
+  remove(billerId: string, billId: string, subscriber: string, atMs: number, reading?: { cycle: string; currentReading: number }): void {
     this.deleteStmt.run(billerId, billId);
     this.seenStmt.run(billerId, subscriber, atMs);
+    if (reading) this.billReadingStmt.run({ billerId, subscriber, cycle: reading.cycle, reading: reading.currentReading });
+  }
+
+  /** The meters the feed named for a subscriber number (one per biller) and their last known reading. */
+  meters(subscriber: string): Array<{ billerId: string; lastReading: number | null }> {
+    return this.metersStmt.all(subscriber).map((r) => ({ billerId: r.biller_id, lastReading: r.last_reading }));
+  }
+
+  /** A reading recorded here (in its record's transaction) is the meter's last reading from now on. */
+  noteReading(billerId: string, subscriber: string, reading: number): void {
+    this.readingStmt.run(reading, billerId, subscriber);
   }
 
   /** The bills still due for a subscriber number (every biller of the region), oldest due date first. */

@@ -210,6 +210,16 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (biller_id, subscriber)
       ) STRICT;`,
   },
+  {
+    // Issue 17d; the lead asked for 10 (renumbered at merge): versions must be contiguous, so 9 on this branch.
+    version: 9,
+    name: "each subscriber's last meter reading, from the feed's bills and this counter's own readings",
+    sql: `
+      -- The counter shows it before a reading is typed, and a reading below it needs a supervisor. A bill of a newer
+      -- cycle replaces it; a reading typed here replaces it (the centre re-checks against its own last reading).
+      ALTER TABLE bill_subscribers ADD COLUMN last_reading INTEGER;
+      ALTER TABLE bill_subscribers ADD COLUMN last_cycle TEXT;`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -185,7 +185,7 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
           billerId: x.billerId, billId: x.billId, subscriber: x.subscriber, cycle: x.cycle, amountMinor: x.amountMinor, currency: x.currency,
           dueDate: x.dueDate, previousReading: x.previousReading, currentReading: x.currentReading, receivedAtMs: nowMs,
         });
-      } else s.bills.remove(x.billerId, x.billId, x.subscriber, nowMs);
+      } else s.bills.remove(x.billerId, x.billId, x.subscriber, nowMs, { cycle: x.cycle, currentReading: x.currentReading });
       return;
     }
     case 'terminal_revoked': {

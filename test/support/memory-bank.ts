@@ -10,10 +10,12 @@ import { totals } from '../../src/flows/payout.ts';
 import type { Bank, DayCloseRequest, EnrolmentRequest, Result } from '../../src/flows/ports.ts';
 import type { PurchaseDecline, PurchaseRequest } from '../../src/flows/purchase.ts';
 import { billKey, billsStale, type BillDecline, type BillLookup, type BillPaymentRequest, type DueBill } from '../../src/flows/bill.ts';
-import { billReceipt, dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../src/flows/receipts.ts';
+import { billReceipt, mandateReceipt, readingReceipt, dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../src/flows/receipts.ts';
 import type { Original, ReversalKind, ReversalRefusal } from '../../src/flows/reversal.ts';
 import type { AllowanceLeft, Money, Operator, Person, Receipt, StatementEntry, Voucher } from '../../src/flows/types.ts';
 import type { PayoutFailure } from '../../src/flows/payout.ts';
+import type { Meter, MeterLookup, ReadingDecline, ReadingRequest } from '../../src/flows/meter-reading.ts';
+import type { MandateDecline, MandateRequest } from '../../src/flows/mandate.ts';
 
 export interface MemoryVoucher {
   id: string;
@@ -99,6 +101,38 @@ export class MemoryBank<T> implements Bank<T> {
     const total = { minor: list.reduce((n, b) => n + b.amount.minor, 0), currency: list[0]!.amount.currency };
     const rec = this.append({ kind: 'bill', personId: req.personId, amount: total, operatorId: req.operatorId, requestId: req.requestId }, (m) => billReceipt(m, person, req.subscriber, list, total));
     for (const b of list) b.paid = true;
+    return { ok: true, receipt: rec.receipt };
+  }
+
+  // --- meter readings and mandates (issue 17d) ---
+  /** The meters the feed named, by subscriber number. */
+  readonly meters = new Map<string, Meter[]>();
+  lookupMeters(subscriber: string): MeterLookup {
+    const meters = this.meters.get(subscriber) ?? [];
+    return { known: meters.length > 0, meters };
+  }
+  recordReading(req: ReadingRequest): { ok: true; receipt: Receipt } | { ok: false; reason: ReadingDecline } {
+    if (this.records.some((r) => r.requestId === req.requestId)) return { ok: false, reason: 'duplicate-request' };
+    const person = this.people.get(req.personId);
+    if (!person || person.status === 'revoked') return { ok: false, reason: 'person-revoked' };
+    const meter = (this.meters.get(req.subscriber) ?? []).find((m) => m.billerId === req.billerId);
+    if (!meter) return { ok: false, reason: 'store-error' };
+    const sup = req.approvedBy === null ? null : this.operators.get(req.approvedBy);
+    if (req.approvedBy !== null && (!sup || !sup.roles.includes('supervisor') || req.approvedBy === req.operatorId)) return { ok: false, reason: 'override-refused' };
+    if (sup === null && meter.lastReading !== null && req.reading < meter.lastReading) return { ok: false, reason: 'needs-supervisor' };
+    const rec = this.append({ kind: 'meter-reading', personId: req.personId, amount: null, operatorId: req.operatorId, requestId: req.requestId },
+      (m) => readingReceipt(m, person, req, sup ? { ar: sup.name, latin: sup.name } : null));
+    meter.lastReading = req.reading;
+    return { ok: true, receipt: rec.receipt };
+  }
+  recordMandate(req: MandateRequest): { ok: true; receipt: Receipt } | { ok: false; reason: MandateDecline } {
+    if (this.records.some((r) => r.requestId === req.requestId)) return { ok: false, reason: 'duplicate-request' };
+    const person = this.people.get(req.personId);
+    if (!person || person.status === 'revoked') return { ok: false, reason: 'person-revoked' };
+    if (!person.accountId) return { ok: false, reason: 'no-account' };
+    if (!this.customerPins.has(req.personId)) return { ok: false, reason: 'pin-not-set' };
+    const rec = this.append({ kind: req.mode === 'sign' ? 'mandate' : 'mandate-cancel', personId: req.personId, amount: null, operatorId: req.operatorId, requestId: req.requestId },
+      (m) => mandateReceipt(m, person, { billerId: req.billerId, subscriber: req.subscriber, max: req.mode === 'sign' ? req.max : null }));
     return { ok: true, receipt: rec.receipt };
   }
 

@@ -19,6 +19,9 @@ import type { Bank, DayCloseRequest, EnrolmentRequest, Result } from '../../flow
 import type { LimitReason, PurchaseDecline, PurchaseRequest } from '../../flows/purchase.ts';
 import type { BillDecline, BillLookup, BillPaymentRequest } from '../../flows/bill.ts';
 import { lookupBills, payBills, type BillPaymentDeps } from './bill-payments.ts';
+import { lookupMeters, recordMandate, recordReading, type CounterRecordDeps } from './counter-records.ts';
+import type { MeterLookup, ReadingDecline, ReadingRequest } from '../../flows/meter-reading.ts';
+import type { MandateDecline, MandateRequest } from '../../flows/mandate.ts';
 import { dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../flows/receipts.ts';
 import type { Original, ReversalKind, ReversalRefusal } from '../../flows/reversal.ts';
 import type { AllowanceLeft, Money, Operator, Person, Receipt, Role, StatementEntry, Voucher } from '../../flows/types.ts';
@@ -204,6 +207,23 @@ export class SqliteBank<T> implements Bank<T> {
 
   payBills(req: BillPaymentRequest): { ok: true; receipt: Receipt } | { ok: false; reason: BillDecline } {
     return payBills(this.billDeps, this.person(req.personId), req);
+  }
+
+  // ---- issue 17d: meter readings and mandates ----
+  lookupMeters(subscriber: string): MeterLookup {
+    return lookupMeters(this.counterDeps, subscriber);
+  }
+
+  recordReading(req: ReadingRequest): { ok: true; receipt: Receipt } | { ok: false; reason: ReadingDecline } {
+    return recordReading(this.counterDeps, this.person(req.personId), req);
+  }
+
+  recordMandate(req: MandateRequest): { ok: true; receipt: Receipt } | { ok: false; reason: MandateDecline } {
+    return recordMandate(this.counterDeps, this.person(req.personId), req);
+  }
+
+  private get counterDeps(): CounterRecordDeps {
+    return { terminal: this.t, meta: (r, op) => this.meta(r, op), operatorName: (id) => this.operatorName(id) };
   }
 
   private get billDeps(): BillPaymentDeps {
