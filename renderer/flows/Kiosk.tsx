@@ -4,10 +4,12 @@
 import './flows.css';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { BillState, DayCloseState, EnrolmentState, FlowKind, HostApi, PayoutState, PurchaseState, ReversalState, SessionState, SessionView, StatementState } from '@api/index.ts';
+import type { BillState, MandateState, ReadingState, DayCloseState, EnrolmentState, FlowKind, HostApi, PayoutState, PurchaseState, ReversalState, SessionState, SessionView, StatementState } from '@api/index.ts';
 import type { Transport } from '../api-client.ts';
 import { AuthPanel } from './parts.tsx';
 import { BillScreen } from './bill.tsx';
+import { MandateScreen } from './mandate.tsx';
+import { ReadingScreen } from './reading.tsx';
 import { DayCloseScreen } from './day-close.tsx';
 import { EnrolmentScreen } from './enrolment.tsx';
 import { PayoutScreen } from './payout.tsx';
@@ -25,6 +27,8 @@ const TILES: Array<{ kind: FlowKind; testId: string; main?: boolean }> = [
   { kind: 'purchase', testId: 'role-purchase', main: true },
   { kind: 'enrolment', testId: 'role-enrolment', main: true },
   { kind: 'bill', testId: 'role-bill' },
+  { kind: 'reading', testId: 'role-reading' },
+  { kind: 'mandate', testId: 'role-mandate' },
   { kind: 'statement', testId: 'role-statement' },
   { kind: 'refund', testId: 'role-refund' },
   { kind: 'void', testId: 'role-void' },
@@ -32,7 +36,7 @@ const TILES: Array<{ kind: FlowKind; testId: string; main?: boolean }> = [
 ];
 
 /** Steps a quiet screen may leave on its own (nothing is half-written there). */
-const LEAVABLE = new Set(['palm', 'refused', 'bills', 'paid', 'review', 'subscriber', 'amount', 'pin', 'declined', 'lookup', 'found', 'form', 'consent', 'shown', 'count', 'failed', 'receipt', 'approved', 'done', 'enrolled', 'closed']);
+const LEAVABLE = new Set(['palm', 'refused', 'bills', 'reading', 'terms', 'mode', 'paid', 'review', 'subscriber', 'amount', 'pin', 'declined', 'lookup', 'found', 'form', 'consent', 'shown', 'count', 'failed', 'receipt', 'approved', 'done', 'enrolled', 'closed']);
 
 /** A duration from the URL fragment (`#…&idleMs=N&lockMs=N`, tests only), else the fallback. */
 function msSetting(name: string, fallback: number): number {
@@ -146,6 +150,12 @@ export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Tra
         break;
       case 'bill':
         screen = <BillScreen state={s as BillState} {...props} />;
+        break;
+      case 'reading':
+        screen = <ReadingScreen state={s as ReadingState} {...props} />;
+        break;
+      case 'mandate':
+        screen = <MandateScreen state={s as MandateState} {...props} />;
         break;
       case 'purchase':
         screen = <PurchaseScreen state={s as PurchaseState} {...props} />;

@@ -10,6 +10,8 @@ export type { PurchaseState, PurchaseDecline } from '../flows/purchase.ts';
 export type { BillState, BillDecline, BillRefusal, DueBill } from '../flows/bill.ts';
 export { billKey } from '../flows/bill.ts';
 export type { ReversalState, ReversalRefusal } from '../flows/reversal.ts';
+export type { ReadingState, ReadingDecline, Meter } from '../flows/meter-reading.ts';
+export type { MandateState, MandateDecline, MandateMode } from '../flows/mandate.ts';
 export type { EnrolmentState, Captures, DuplicateCandidate } from '../flows/enrolment.ts';
 export type { PersonDraft, FormErrors } from '../flows/enrolment-form.ts';
 export type { StatementState } from '../flows/statement.ts';
