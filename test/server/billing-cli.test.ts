@@ -75,3 +75,12 @@ it("prints a person's monthly report and writes its JSON and right-to-left HTML"
   expect(readFileSync(html, 'utf8')).toMatch(/dir="rtl"/);
   expect(await run('server', 'report', 'E7', '--db', db, '--month', month, '--lang', 'fr')).toMatchObject({ code: 1, err: expect.stringMatching(/--lang is one of en, ar, ku/) });
 });
+
+it('readings list and export (issue 17d): --json, and the CSV header for the biller even when nothing is new', async () => {
+  expect(JSON.parse((await run('server', 'readings', 'list', '--db', db, '--biller', 'elec-hasakah', '--json')).out)).toEqual([]);
+  expect(await run('server', 'readings', 'list', '--db', db)).toMatchObject({ code: 0, out: expect.stringMatching(/no readings/) });
+  const out = join(dir, 'readings.csv');
+  expect(await run('server', 'readings', 'export', '--db', db, '--biller', 'elec-hasakah', '--out', out)).toMatchObject({ code: 0, out: expect.stringMatching(/0 readings of elec-hasakah written/) });
+  expect(readFileSync(out, 'utf8')).toBe('biller,subscriber,reading,last_reading,read_at,record,person,approved_by\n');
+  expect(await run('server', 'readings', 'export', '--db', db)).toMatchObject({ code: 1 }); // --biller is required
+});
