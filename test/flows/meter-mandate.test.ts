@@ -9,7 +9,7 @@ import type { Operator, Person } from '../../src/flows/types.ts';
 const AHMAD: Person = { id: 'ahmad', nameAr: 'أحمد', nameLatin: 'Ahmad', status: 'active', accountId: 'A-1' };
 const SARA: Operator = { id: 'super-1', name: 'Sara', roles: ['supervisor', 'cashier'] } as Operator;
 const CASHIER: Operator = { id: 'cashier-1', name: 'Ali', roles: ['cashier', 'supervisor'] } as Operator;
-const found = { type: 'meters.found', lookup: { known: true, meters: [{ billerId: 'elec', lastReading: 1500 }] } } as const;
+const found: ReadingEvent & MandateEvent = { type: 'meters.found', lookup: { known: true, meters: [{ billerId: 'elec', lastReading: 1500 }] } };
 const reading = (events: ReadingEvent[]) => run(reduceReading, startReading({ operatorId: 'cashier-1', requestId: 'rq-1' }).state, events);
 const mandate = (events: MandateEvent[]) => run(reduceMandate, startMandate({ operatorId: 'cashier-1', requestId: 'rq-2', currency: 'SYP' }).state, events);
 
