@@ -5,10 +5,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HookClient } from './hooks.ts';
+import { kioskPage } from './kiosk-page.ts';
 import { startTerminal, type RunningTerminal } from './spawn-terminal.ts';
 
 const CHROMIUM = process.env.PALMPAY_CHROMIUM ?? '/usr/bin/chromium';
@@ -22,21 +22,11 @@ let page: Page;
 let api: HookClient;
 const pageErrors: string[] = [];
 
-/** One value from a database beside the running terminal (read-only; WAL allows it). */
-function query<T>(file: string, sql: string, ...args: unknown[]): T {
-  const d = new Database(join(dataDir, file), { readonly: true, fileMustExist: true });
-  try {
-    return d.prepare(sql).pluck().get(...args) as T;
-  } finally {
-    d.close();
-  }
-}
-const tid = (id: string) => page.getByTestId(id);
-const flowStep = (step: string) => page.locator(`[data-testid="flow"][data-kind="bill"][data-step="${step}"]`).waitFor();
-async function keypad(id: string, digits: string) {
-  for (const d of digits) await tid(`${id}-key-${d}`).click();
-  await tid(`${id}-ok`).click();
-}
+let k: ReturnType<typeof kioskPage>;
+const tid = (id: string) => k.tid(id);
+const query = <T,>(file: string, sql: string, ...args: unknown[]) => k.query<T>(file, sql, ...args);
+const flowStep = (step: string) => k.flowStep('bill', step);
+const keypad = (id: string, digits: string) => k.keypad(id, digits);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'palmpay-e2e-bills-'));
@@ -47,6 +37,7 @@ beforeAll(async () => {
   page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(30_000);
   page.on('pageerror', (err) => pageErrors.push(err.message));
+  k = kioskPage(page, api, dataDir);
   await page.goto(terminal.url);
   await tid('signin').waitFor();
 }, 240_000);
@@ -62,9 +53,7 @@ afterAll(async () => {
 describe('bill payment at the counter', () => {
   it('looks up a subscriber, pays one bill by palm + PIN, and the centre has it paid once', { timeout: 180_000 }, async () => {
     await tid('lang-en').click();
-    await api.present('op-cashier');
-    await tid('login-pin-ok').waitFor();
-    await keypad('login-pin', '1234');
+    await k.signIn('op-cashier', '1234');
     // The bills arrive with the first feed from the demo centre.
     await expect.poll(() => query<number>('terminal.db', 'SELECT count(*) FROM bills'), { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
     await tid('role-bill').click();
