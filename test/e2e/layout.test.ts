@@ -233,6 +233,31 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     await fits('ar-bill-subscriber');
     await tid('cancel').click();
 
+    // Issue 17d: the meter reading and mandate screens fit too (the feed's meters arrive with the first sync).
+    await tid('role-reading').click();
+    await flowStep('subscriber', 'reading');
+    await fits('ar-reading-subscriber');
+    await expect.poll(async () => {
+      await keypad('subscriber', '00123456');
+      await page.locator('[data-testid="flow"][data-kind="reading"]:is([data-step="reading"], [data-step="refused"])').waitFor();
+      if ((await page.locator('[data-testid="flow"][data-step="reading"]').count()) === 1) return true;
+      await tid('retry').click();
+      return false;
+    }, { timeout: 60_000 }).toBe(true);
+    await fits('ar-reading');
+    await tid('back').click();
+    await tid('cancel').click();
+    await tid('role-mandate').click();
+    await flowStep('mode', 'mandate');
+    await fits('ar-mandate-mode');
+    await tid('mode-sign').click();
+    await keypad('subscriber', '00123456');
+    await flowStep('terms', 'mandate');
+    await fits('ar-mandate-terms');
+    await tid('back').click();
+    await tid('back').click();
+    await tid('cancel').click();
+
     // Void is "إبطال"; back is "رجوع"; "إلغاء" appears nowhere.
     await tid('role-purchase').click();
     await keypad('amount', '2500');
