@@ -1,8 +1,9 @@
-// The purchase screen: amount → customer palm → limits → PIN → approved or declined (bills: bill.tsx).
+// The purchase screen: amount → customer palm → limits (before the PIN) → PIN → approved or declined, a decline
+// saying what is left to pay offline (bills: bill.tsx).
 import { useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { currencyExponent, type PurchaseState } from '@api/index.ts';
-import { formatNumber } from '../format.ts';
+import { formatMoney, formatNumber } from '../format.ts';
 import { AuthPanel, Keypad, MoneyText, PalmPanel, ReceiptView, useFocusHeading } from './parts.tsx';
 import { Btn, Busy, Frame, PersonCard, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
 
@@ -62,6 +63,7 @@ export function PurchaseScreen({ state: s, send, locale }: FlowProps<PurchaseSta
       );
     case 'checking-pin':
       return f(<Busy label={t('k.busy.pin')} />);
+    case 'checking-limits':
     case 'authorizing':
       return f(<Busy label={t('k.busy.limits')} />);
     case 'declined':
@@ -69,6 +71,7 @@ export function PurchaseScreen({ state: s, send, locale }: FlowProps<PurchaseSta
         <>
           {s.person && <PersonCard nameAr={s.person.nameAr} nameLatin={s.person.nameLatin} />}
           <Reason reason={s.reason} />
+          {s.canSpend && <p className="notice" data-testid="can-spend" data-minor={s.canSpend.minor}>{t('k.purchase.canSpend', { amount: formatMoney(s.canSpend, locale) })}</p>}
           {s.overrideRefused && <p className="notice warn">{t('k.override.refused')}</p>}
         </>,
         <>

@@ -61,7 +61,19 @@ export function StatementScreen({ state: s, send, locale }: FlowProps<StatementS
                 ? t('k.statement.allowanceExpired', { date: formatDateTime(new Date(s.allowance.expiresAt), locale) })
                 : t('k.statement.allowanceLeft', { amount: formatMoney(s.allowance.left, locale), date: formatDateTime(new Date(s.allowance.expiresAt), locale) })}
           </p>
-          <p className="note" data-testid="statement-balance-note">{t('k.statement.balanceAtCentre')}</p>
+          {s.allowance?.balance ? (
+            <p data-testid="statement-balance" data-minor={s.allowance.balance.amount.minor} data-as-of={s.allowance.balance.asOf}>
+              {t('k.statement.balance', { amount: formatMoney(s.allowance.balance.amount, locale), date: formatDateTime(new Date(s.allowance.balance.asOf), locale) })}
+              {s.allowance.balance.unsentHere.minor > 0 && (
+                <>
+                  <br />
+                  <span data-testid="statement-unsent">{t('k.statement.unsentHere', { amount: formatMoney(s.allowance.balance.unsentHere, locale) })}</span>
+                </>
+              )}
+            </p>
+          ) : (
+            <p className="note" data-testid="statement-balance-note">{t('k.statement.balanceAtCentre')}</p>
+          )}
         </>,
         done,
       );

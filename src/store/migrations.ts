@@ -210,6 +210,15 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (biller_id, subscriber)
       ) STRICT;`,
   },
+  {
+    // 12, not 9: migrations 9–11 belong to other work merged alongside (issue 17, 13, 14).
+    version: 12,
+    name: "the account balance the centre sent with each offline allowance",
+    sql: `
+      -- Shown on the statement with its age (granted_at_ms). NULL: a grant from before, or a centre that sends none.
+      -- Sealed with the grant when present (src/ledger/local-trust.ts).
+      ALTER TABLE offline_allowances ADD COLUMN balance_minor INTEGER;`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
