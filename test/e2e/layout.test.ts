@@ -99,7 +99,7 @@ async function language(lng: 'ar' | 'ku') {
   await expect.poll(() => page.getAttribute('html', 'lang')).toBe(lng);
 }
 
-const lastPrint = () => JSON.parse(readFileSync(join(dataDir, 'receipts.log'), 'utf8').trim().split('\n').pop()!) as { recordId: string; copy?: boolean };
+const lastPrint = () => JSON.parse(readFileSync(join(dataDir, 'receipts.log'), 'utf8').trim().split('\n').pop()!) as { recordId: string; copy?: boolean; lines: Array<{ label: string }> };
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'palmpay-e2e-layout-'));
@@ -167,6 +167,7 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     await tid('print').click();
     await tid('print-note').waitFor();
     await expect.poll(() => lastPrint().copy ?? false).toBe(false);
+    expect(lastPrint().lines.map((l) => l.label)).toContain('receipt.unconfirmed'); // on the printed receipt too
     await tid('print').click();
     await expect.poll(() => tid('print-note').getAttribute('data-prints')).toBe('2');
     await expect.poll(() => tid('print-note').innerText()).toContain('نسخة');
@@ -190,14 +191,15 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     await fits('ar-purchase-approved');
     await tid('done').click();
 
-    // A limit a supervisor raises: declined, supervisor palm + PIN, approved; the receipt names her, not her id.
+    // A limit a supervisor raises: declined before the customer's PIN, saying what is left (the cap, 10,000 SYP, in
+    // Arabic digits); supervisor palm + PIN, then the customer's PIN, approved; the receipt names her, not her id.
     await api.fault({ limits: { perTransactionMaxMinor: 1_000_000 } });
     await tid('role-purchase').click();
     await keypad('amount', '12000');
     await api.present('cust-zin');
-    await flowStep('pin');
-    await keypad('pin', '1357');
     await flowStep('declined');
+    expect(await tid('reason').getAttribute('data-reason')).toBe('limit-transaction-cap');
+    expect(await tid('can-spend').innerText()).toMatch(/^المتبقي للدفع دون اتصال هنا: \u200f?١٠٬٠٠٠ ل\.س\.\u200f?$/);
     await fits('ar-purchase-declined');
     await tid('override-start').click();
     await flowStep('override');
@@ -206,6 +208,9 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     await tid('override-pin-ok').waitFor();
     await fits('ar-purchase-override-pin');
     await keypad('override-pin', '9999');
+    await flowStep('pin');
+    await fits('ar-purchase-pin-after-override');
+    await keypad('pin', '1357');
     await flowStep('approved');
     const receipt = await tid('receipt').innerText();
     expect(receipt).toContain('سارة');
@@ -219,11 +224,14 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
       return text.includes('متصل') && !text.includes('غير متصل');
     };
     await expect.poll(online, { timeout: 15_000 }).toBe(true);
+    // Above the PIN threshold: the expired allowance is said before any PIN is typed, with nothing left to pay.
     await tid('role-purchase').click();
-    await keypad('amount', '1000');
+    await keypad('amount', '15000');
     await api.present('cust-old');
     await flowStep('declined');
     expect(await tid('reason').getAttribute('data-reason')).toBe('limit-allowance-expired');
+    expect(await tid('can-spend').innerText()).toMatch(/^المتبقي للدفع دون اتصال هنا: \u200f?٠ ل\.س\.\u200f?$/);
+    await fits('ar-purchase-declined-expired');
     expect(await page.locator('.reason-todo').getAttribute('data-link')).toBe('up');
     expect(await page.locator('.reason-todo').innerText()).toContain('الاتصال قائم');
     await tid('done').click();
@@ -279,6 +287,8 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     expect(await voidRow.locator('.money').innerText()).toMatch(/^\+/);
     for (const m of await page.locator('[data-testid="statement-row"][data-kind="purchase"] .money').allInnerTexts()) expect(m).toMatch(/^\u2212/);
     expect(await tid('statement-allowance').innerText()).toContain('المتبقي من الرصيد المسموح دون اتصال');
+    // The account balance the centre sent, with its date, in Arabic digits.
+    expect(await tid('statement-balance').innerText()).toMatch(/^رصيد الحساب في المركز بتاريخ .*[٠-٩].*: \u200f?[٠-٩٬]+ ل\.س\./);
     await fits('ar-statement-shown');
     await tid('done').click();
 
@@ -303,6 +313,23 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     expect(await tid('role-salary').isDisabled()).toBe(true);
     expect(await tid('role-salary').innerText()).toContain('للصرّاف فقط');
     await fits('ar-home-enroller');
+    // The duplicate check runs on the first good capture of a hand: a person enrolled here is stopped at once.
+    await tid('role-enrolment').click();
+    await flowStep('form');
+    await tid('f-nameAr').fill('نادية عيسى');
+    await tid('f-nameLatin').fill('Nadia Isa');
+    await tid('f-idNumber').fill('87654321');
+    await tid('f-phone').fill('+963 955 111 222');
+    await tid('f-employer').fill('QWB-01');
+    await tid('form-submit').click();
+    await tid('consent-given').click();
+    await flowStep('capture');
+    await api.present('emp-nadia');
+    await flowStep('duplicate');
+    expect(await tid('candidates').innerText()).toContain('نادية عيسى');
+    await fits('ar-enrol-duplicate');
+    await tid('cancel').click();
+    await tid('role-enrolment').waitFor();
     await tid('role-enrolment').click();
     await flowStep('form');
     await fits('ar-enrol-form');
@@ -338,6 +365,9 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     await signIn('op-cashier', '1234');
     expect(await tid('role-enrolment').isDisabled()).toBe(true);
     expect(await tid('role-enrolment').innerText()).toContain('Tenê karmendê tomarkirinê dikare');
+    // The demo parts are one badge in the status bar, in Kurmanji too (no block on the screen).
+    expect(await page.locator('.statusbar [data-testid="placeholders"]').count()).toBe(1);
+    expect(await page.locator('aside.placeholders').count()).toBe(0);
     await fits('ku-home');
     await tid('role-purchase').click();
     await flowStep('amount', 'purchase');
@@ -348,6 +378,38 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     await flowStep('approved');
     expect(await tid('receipt-total').innerText()).toBe('5\u066C000 SYP');
     await fits('ku-purchase-approved');
+    const seq = await tid('receipt-seq').innerText();
+    await tid('done').click();
+
+    // An expired allowance is said before any PIN, with what is left to pay (nothing), in Kurmanji.
+    await tid('role-purchase').click();
+    await keypad('amount', '15000');
+    await api.present('cust-old');
+    await flowStep('declined');
+    expect(await tid('reason').getAttribute('data-reason')).toBe('limit-allowance-expired');
+    expect(await tid('can-spend').innerText()).toBe('Ji bo dayîna bê girêdan li vir maye: 0 SYP');
+    await fits('ku-purchase-declined');
+    await tid('done').click();
+
+    // Void is "Betalkirin", back is "Paşve": never one word for both.
+    await tid('role-void').click();
+    await flowStep('lookup', 'void');
+    expect(await tid('flow').locator('h1').innerText()).toContain('Betalkirin');
+    expect(await tid('cancel').innerText()).toBe('Paşve');
+    await keypad('reference', seq);
+    await flowStep('found');
+    expect(await tid('confirm').innerText()).toContain('Betal bike');
+    expect(await tid('cancel').innerText()).toBe('Paşve');
+    expect(await page.locator('main').innerText()).not.toContain('Vegere');
+    await fits('ku-void-found');
+    await tid('cancel').click();
+
+    // The statement: the account balance with the date the centre sent it.
+    await tid('role-statement').click();
+    await api.present('cust-zin');
+    await flowStep('shown');
+    expect(await tid('statement-balance').innerText()).toMatch(/^Bermayiya hesabê li navendê di .*\d.* de: [\d\u066C]+ SYP/);
+    await fits('ku-statement-shown');
     await tid('done').click();
     await tid('role-salary').click();
     await api.present('emp-hevi');
@@ -359,6 +421,12 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     await tid('role-dayClose').click();
     await flowStep('count');
     await fits('ku-dayclose-count');
+    // A count box showing 0 selects on focus: typing 5 gives 5 notes, not 50.
+    const box = tid('d-SYP-500000');
+    expect(await box.inputValue()).toBe('0');
+    await box.click();
+    await page.keyboard.type('5');
+    await expect.poll(() => box.inputValue()).toBe('5');
     await tid('cancel').click();
     await tid('role-salary').waitFor();
     await language('ar');

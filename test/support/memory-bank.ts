@@ -8,7 +8,7 @@ import type { DuplicateCandidate } from '../../src/flows/enrolment.ts';
 import { checkOfflineLimits, spendableOffline, type OfflineLimits } from '../../src/flows/limits.ts';
 import { totals } from '../../src/flows/payout.ts';
 import type { Bank, DayCloseRequest, EnrolmentRequest, Result } from '../../src/flows/ports.ts';
-import type { PurchaseDecline, PurchaseRefusal, PurchaseRequest } from '../../src/flows/purchase.ts';
+import type { PurchaseRefusal, PurchaseRequest } from '../../src/flows/purchase.ts';
 import { billKey, billsStale, type BillDecline, type BillLookup, type BillPaymentRequest, type DueBill } from '../../src/flows/bill.ts';
 import { billReceipt, dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../src/flows/receipts.ts';
 import type { Original, ReversalKind, ReversalRefusal } from '../../src/flows/reversal.ts';
