@@ -170,6 +170,21 @@ describe('purchase through the driver and the bank', () => {
   });
 
 
+  it('a check passed before the PIN decides nothing: a second tab spending the allowance meanwhile still declines it', async () => {
+    const ports = testPorts();
+    ports.bank.allowances.set('ahmad', 300_000);
+    const d = purchaseDriver(ports);
+    d.dispatch({ type: 'amount.set', minor: 200_000 });
+    ports.palm.present('ahmad');
+    await d.waitFor((s) => s.step === 'pin'); // passed the check before the PIN
+    expect(ports.bank.authorizePurchase({ requestId: 'other-tab', kind: 'purchase', personId: 'ahmad', amount: SYP(250_000), operatorId: 'c', overrideBy: null, pinVerified: true }).ok).toBe(true);
+    d.dispatch({ type: 'pin.submit', pin: '4321' });
+    expect(await d.waitFor((s) => s.step === 'declined' || s.step === 'approved')).toMatchObject({
+      step: 'declined', reason: 'limit-customer-allowance', canSpend: { minor: 50_000, currency: 'SYP' },
+    });
+    expect(ports.bank.records).toHaveLength(1);
+  });
+
   it('the same request id is decided once (restart, second tab)', () => {
     const bank = seedBank();
     const req = { requestId: 'same', kind: 'purchase' as const, personId: 'ahmad', amount: SYP(1000), operatorId: 'c', overrideBy: null, pinVerified: false };
