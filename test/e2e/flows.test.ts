@@ -517,7 +517,7 @@ describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
     await flowStep('shown');
     // In Arabic: the balance with its date, and what was paid here since that the centre has not yet counted.
     expect(await tid('statement-balance').innerText()).toContain('رصيد الحساب في المركز بتاريخ');
-    expect(await tid('statement-balance').innerText()).toMatch(/[٠-٩]+٬[٠-٩]{3} ل\.س\./);
+    expect(await tid('statement-balance').innerText()).toMatch(/[٠-٩]+٬[٠-٩]{3}\sل\.س\./);
     expect(await tid('statement-unsent').innerText()).toContain('ولم يحتسبه المركز بعد');
     await shot('ar-statement-shown');
     await tid('done').click();

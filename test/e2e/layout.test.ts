@@ -210,7 +210,7 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     await api.present('cust-zin');
     await flowStep('declined');
     expect(await tid('reason').getAttribute('data-reason')).toBe('limit-transaction-cap');
-    expect(await tid('can-spend').innerText()).toMatch(/^المتبقي للدفع دون اتصال هنا: \u200f?١٠٬٠٠٠ ل\.س\.\u200f?$/);
+    expect(await tid('can-spend').innerText()).toMatch(/^المتبقي للدفع دون اتصال هنا: \u200f?١٠٬٠٠٠\sل\.س\.\u200f?$/);
     await fits('ar-purchase-declined');
     await tid('override-start').click();
     await flowStep('override');
@@ -241,7 +241,7 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     await api.present('cust-old');
     await flowStep('declined');
     expect(await tid('reason').getAttribute('data-reason')).toBe('limit-allowance-expired');
-    expect(await tid('can-spend').innerText()).toMatch(/^المتبقي للدفع دون اتصال هنا: \u200f?٠ ل\.س\.\u200f?$/);
+    expect(await tid('can-spend').innerText()).toMatch(/^المتبقي للدفع دون اتصال هنا: \u200f?٠\sل\.س\.\u200f?$/);
     await fits('ar-purchase-declined-expired');
     expect(await page.locator('.reason-todo').getAttribute('data-link')).toBe('up');
     expect(await page.locator('.reason-todo').innerText()).toContain('الاتصال قائم');
@@ -314,7 +314,7 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     for (const m of await page.locator('[data-testid="statement-row"][data-kind="purchase"] .money').allInnerTexts()) expect(m).toMatch(/^\u2212/);
     expect(await tid('statement-allowance').innerText()).toContain('المتبقي من الرصيد المسموح دون اتصال');
     // The account balance the centre sent, with its date, in Arabic digits.
-    expect(await tid('statement-balance').innerText()).toMatch(/^رصيد الحساب في المركز بتاريخ .*[٠-٩].*: \u200f?[٠-٩٬]+ ل\.س\./);
+    expect(await tid('statement-balance').innerText()).toMatch(/^رصيد الحساب في المركز بتاريخ .*[٠-٩].*: \u200f?[٠-٩٬]+\sل\.س\./);
     await fits('ar-statement-shown');
     await tid('done').click();
 
