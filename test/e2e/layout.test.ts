@@ -316,6 +316,8 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     // The account balance the centre sent, with its date, in Arabic digits.
     expect(await tid('statement-balance').innerText()).toMatch(/^رصيد الحساب في المركز بتاريخ .*[٠-٩].*: \u200f?[٠-٩٬]+\sل\.س\./);
     await fits('ar-statement-shown');
+    const balanceBox = await tid('statement-balance').boundingBox(); // in view at 1024×768, above the list
+    expect(balanceBox!.y + balanceBox!.height).toBeLessThanOrEqual(768);
     await tid('done').click();
 
     // Day close: a count box showing ٠ selects on focus, so typing 5 in Arabic gives 5 notes, not 50.
