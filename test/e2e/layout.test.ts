@@ -445,7 +445,23 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     expect(await tid('periods').innerText()).toContain('Cotmeh 2026');
     expect(await tid('person').locator('p').first().innerText()).toBe('Hêvî Elî'); // the Latin form first
     await fits('ku-payout-review');
-    await tid('cancel').click();
+    // Continuing without the payee's palm is said on the screen and on the printed receipt; the reprint is a KOPÎ.
+    await tid('cash-confirmed').click();
+    await flowStep('confirm');
+    for (let i = 0; i < 3; i++) await api.present('stranger');
+    await tid('confirm-skip').click();
+    await flowStep('receipt');
+    expect(await tid('confirmed').innerText()).toContain('Bi kefê nehat piştrastkirin');
+    expect(await tid('receipt').innerText()).toContain('NEKIR');
+    await tid('print').click();
+    await tid('print-note').waitFor();
+    await expect.poll(() => lastPrint().copy ?? false).toBe(false);
+    expect(lastPrint().lines.map((l) => l.label)).toContain('receipt.unconfirmed');
+    await tid('print').click();
+    await expect.poll(() => tid('print-note').innerText()).toContain('KOPÎ');
+    await expect.poll(() => lastPrint().copy ?? false).toBe(true);
+    await fits('ku-payout-receipt');
+    await tid('done').click();
     await tid('role-dayClose').click();
     await flowStep('count');
     await fits('ku-dayclose-count');
