@@ -5,8 +5,9 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { billKey, type BillState } from '@api/index.ts';
 import { formatDate, formatNumber, formatPeriod } from '../format.ts';
-import { digitText, Keypad, MoneyText, PalmPanel, ReceiptView, useFocusHeading } from './parts.tsx';
-import { Btn, Busy, Frame, PersonCard, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
+import { digitText, Keypad, MoneyText, PalmPanel, useFocusHeading } from './parts.tsx';
+import { Btn, Busy, Frame, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
+import { DeclineStep, PinStep, ReceiptStep } from './tail.tsx';
 
 const HOUR = 3600_000;
 
@@ -95,11 +96,7 @@ export function BillScreen({ state: s, send, locale }: FlowProps<BillState>) {
       return f(<Busy label={t('k.busy.lookup')} />);
     case 'pin':
       return f(
-        <>
-          <PersonCard nameAr={s.person.nameAr} nameLatin={s.person.nameLatin} />
-          {s.wrong && <p className="notice warn" role="alert" data-testid="pin-wrong">{t('k.auth.wrongPin', { left: formatNumber(s.attemptsLeft ?? 0, locale) })}</p>}
-          <Keypad label={t('k.bill.payerPin')} value={pin} onChange={setPin} onSubmit={() => send({ type: 'pin.submit', pin })} submitLabel={t('k.auth.submit')} locale={locale} maxLength={8} masked testId="pin" />
-        </>,
+        <PinStep person={s.person} wrong={s.wrong} attemptsLeft={s.attemptsLeft} label={t('k.bill.payerPin')} pin={pin} setPin={setPin} onSubmit={() => send({ type: 'pin.submit', pin })} locale={locale} />,
         cancel,
       );
     case 'checking-pin':
@@ -108,10 +105,7 @@ export function BillScreen({ state: s, send, locale }: FlowProps<BillState>) {
       return f(<Busy label={t('k.busy.recording')} />);
     case 'declined':
       return f(
-        <>
-          {s.person && <PersonCard nameAr={s.person.nameAr} nameLatin={s.person.nameLatin} />}
-          <Reason reason={s.reason} />
-        </>,
+        <DeclineStep person={s.person} reason={s.reason} />,
         <>
           {(s.reason === 'unknown-palm' || s.reason === 'ambiguous' || s.reason === 'bill-changed') && <Btn id="retry" onClick={() => send({ type: 'retry' })}>{t('k.action.retry')}</Btn>}
           {done}
@@ -119,10 +113,7 @@ export function BillScreen({ state: s, send, locale }: FlowProps<BillState>) {
       );
     case 'paid':
       return f(
-        <>
-          <p className="notice ok" role="status" data-testid="approved">{t('k.bill.paid')}</p>
-          <ReceiptView receipt={s.receipt} locale={locale} />
-        </>,
+        <ReceiptStep notice={t('k.bill.paid')} receipt={s.receipt} locale={locale} />,
         <>
           {print}
           {done}

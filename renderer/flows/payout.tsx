@@ -3,8 +3,9 @@ import { type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { type PayoutState } from '@api/index.ts';
 import { formatNumber, formatPeriod } from '../format.ts';
-import { MoneyText, PalmPanel, ReceiptView, useFocusHeading } from './parts.tsx';
+import { MoneyText, PalmPanel, useFocusHeading } from './parts.tsx';
 import { Btn, Busy, Frame, PersonCard, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
+import { ReceiptStep } from './tail.tsx';
 
 export function PayoutScreen({ state: s, send, locale }: FlowProps<PayoutState>) {
   const { t } = useTranslation();
@@ -97,12 +98,14 @@ export function PayoutScreen({ state: s, send, locale }: FlowProps<PayoutState>)
       );
     case 'receipt':
       return f(
-        <>
-          <p className={`notice ${s.confirmed ? 'ok' : 'warn'}`} data-testid="confirmed" data-confirmed={String(s.confirmed)}>
-            {t(s.confirmed ? 'k.payout.confirmed' : 'k.payout.unconfirmed')}
-          </p>
-          <ReceiptView receipt={s.receipt} locale={locale} />
-        </>,
+        <ReceiptStep
+          notice={t(s.confirmed ? 'k.payout.confirmed' : 'k.payout.unconfirmed')}
+          tone={s.confirmed ? 'ok' : 'warn'}
+          testId="confirmed"
+          extra={{ 'data-confirmed': String(s.confirmed) }}
+          receipt={s.receipt}
+          locale={locale}
+        />,
         <>
           {print}
           {done}

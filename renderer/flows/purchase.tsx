@@ -1,10 +1,12 @@
-// The purchase screen: amount → customer palm → limits → PIN → approved or declined (bills: bill.tsx).
+// The purchase screen: amount → customer palm → limits (before the PIN) → PIN → approved or declined, a decline
+// saying what is left to pay offline (bills: bill.tsx).
 import { useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { currencyExponent, type PurchaseState } from '@api/index.ts';
-import { formatNumber } from '../format.ts';
-import { AuthPanel, Keypad, MoneyText, PalmPanel, ReceiptView, useFocusHeading } from './parts.tsx';
-import { Btn, Busy, Frame, PersonCard, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
+import { formatMoney } from '../format.ts';
+import { AuthPanel, Keypad, MoneyText, PalmPanel, useFocusHeading } from './parts.tsx';
+import { Btn, Busy, Frame, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
+import { DeclineStep, PinStep, ReceiptStep } from './tail.tsx';
 
 export function PurchaseScreen({ state: s, send, locale }: FlowProps<PurchaseState>) {
   const { t } = useTranslation();
@@ -53,24 +55,20 @@ export function PurchaseScreen({ state: s, send, locale }: FlowProps<PurchaseSta
       return f(<Busy label={t('k.busy.lookup')} />);
     case 'pin':
       return f(
-        <>
-          <PersonCard nameAr={s.person.nameAr} nameLatin={s.person.nameLatin} />
-          {s.wrong && <p className="notice warn" role="alert" data-testid="pin-wrong">{t('k.auth.wrongPin', { left: formatNumber(s.attemptsLeft ?? 0, locale) })}</p>}
-          <Keypad label={t('k.purchase.customerPin')} value={pin} onChange={setPin} onSubmit={() => send({ type: 'pin.submit', pin })} submitLabel={t('k.auth.submit')} locale={locale} maxLength={8} masked testId="pin" />
-        </>,
+        <PinStep person={s.person} wrong={s.wrong} attemptsLeft={s.attemptsLeft} label={t('k.purchase.customerPin')} pin={pin} setPin={setPin} onSubmit={() => send({ type: 'pin.submit', pin })} locale={locale} />,
         cancel,
       );
     case 'checking-pin':
       return f(<Busy label={t('k.busy.pin')} />);
+    case 'checking-limits':
     case 'authorizing':
       return f(<Busy label={t('k.busy.limits')} />);
     case 'declined':
       return f(
-        <>
-          {s.person && <PersonCard nameAr={s.person.nameAr} nameLatin={s.person.nameLatin} />}
-          <Reason reason={s.reason} />
+        <DeclineStep person={s.person} reason={s.reason}>
+          {s.canSpend && <p className="notice" data-testid="can-spend" data-minor={s.canSpend.minor}>{t('k.purchase.canSpend', { amount: formatMoney(s.canSpend, locale) })}</p>}
           {s.overrideRefused && <p className="notice warn">{t('k.override.refused')}</p>}
-        </>,
+        </DeclineStep>,
         <>
           {(s.reason === 'unknown-palm' || s.reason === 'ambiguous') && <Btn id="retry" onClick={() => send({ type: 'retry' })}>{t('k.action.retry')}</Btn>}
           {s.overridable && <Btn id="override-start" onClick={() => send({ type: 'override.start' })}>{t('k.override.ask')}</Btn>}
@@ -87,10 +85,7 @@ export function PurchaseScreen({ state: s, send, locale }: FlowProps<PurchaseSta
       );
     case 'approved':
       return f(
-        <>
-          <p className="notice ok" role="status" data-testid="approved">{t('k.purchase.approved')}</p>
-          <ReceiptView receipt={s.receipt} locale={locale} />
-        </>,
+        <ReceiptStep notice={t('k.purchase.approved')} receipt={s.receipt} locale={locale} />,
         <>
           {print}
           {done}

@@ -26,6 +26,29 @@ export function StatementScreen({ state: s, send, locale }: FlowProps<StatementS
       return f(
         <>
           <PersonCard nameAr={s.person.nameAr} nameLatin={s.person.nameLatin} />
+          {/* The balance and what is left first: they stay in view above a long list. */}
+          <div className="statement-summary">
+            <p data-testid="statement-allowance" data-expired={s.allowance?.expired ? 'true' : undefined}>
+              {!s.allowance
+                ? t('k.statement.noAllowance')
+                : s.allowance.expired
+                  ? t('k.statement.allowanceExpired', { date: formatDateTime(new Date(s.allowance.expiresAt), locale) })
+                  : t('k.statement.allowanceLeft', { amount: formatMoney(s.allowance.left, locale), date: formatDateTime(new Date(s.allowance.expiresAt), locale) })}
+            </p>
+            {s.allowance?.balance ? (
+              <p data-testid="statement-balance" data-minor={s.allowance.balance.amount.minor} data-as-of={s.allowance.balance.asOf}>
+                {t('k.statement.balance', { amount: formatMoney(s.allowance.balance.amount, locale), date: formatDateTime(new Date(s.allowance.balance.asOf), locale) })}
+                {s.allowance.balance.unsentHere.minor > 0 && (
+                  <>
+                    <br />
+                    <span data-testid="statement-unsent">{t('k.statement.unsentHere', { amount: formatMoney(s.allowance.balance.unsentHere, locale) })}</span>
+                  </>
+                )}
+              </p>
+            ) : (
+              <p className="note" data-testid="statement-balance-note">{t('k.statement.balanceAtCentre')}</p>
+            )}
+          </div>
           {s.entries.length === 0 ? (
             <p data-testid="statement-empty">{t('k.statement.empty')}</p>
           ) : (
@@ -54,14 +77,6 @@ export function StatementScreen({ state: s, send, locale }: FlowProps<StatementS
               </tbody>
             </table>
           )}
-          <p data-testid="statement-allowance" data-expired={s.allowance?.expired ? 'true' : undefined}>
-            {!s.allowance
-              ? t('k.statement.noAllowance')
-              : s.allowance.expired
-                ? t('k.statement.allowanceExpired', { date: formatDateTime(new Date(s.allowance.expiresAt), locale) })
-                : t('k.statement.allowanceLeft', { amount: formatMoney(s.allowance.left, locale), date: formatDateTime(new Date(s.allowance.expiresAt), locale) })}
-          </p>
-          <p className="note" data-testid="statement-balance-note">{t('k.statement.balanceAtCentre')}</p>
         </>,
         done,
       );

@@ -135,11 +135,18 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
         return { type: 'customer.loaded', person: bank.person(f.personId) };
       case 'verifyCustomerPin':
         return { type: 'pin.result', result: await bank.verifyCustomerPin(f.personId, f.pin) };
+      case 'checkPurchaseLimits':
+        try {
+          return { type: 'limits.checked', result: bank.checkPurchase(f) };
+        } catch (err) {
+          log('purchase limits could not be checked', err);
+          return { type: 'limits.checked', result: { ok: false, reason: 'store-error', overridable: false } };
+        }
       case 'authorizePurchase': {
         try {
           const { type: _t, ...req } = f;
           const r = bank.authorizePurchase(req);
-          return r.ok ? { type: 'purchase.approved', receipt: r.receipt } : { type: 'purchase.declined', reason: r.reason, overridable: r.overridable };
+          return r.ok ? { type: 'purchase.approved', receipt: r.receipt } : { type: 'purchase.declined', reason: r.reason, overridable: r.overridable, canSpend: r.canSpend ?? null };
         } catch (err) {
           log('purchase could not be recorded', err);
           return { type: 'purchase.declined', reason: 'store-error', overridable: false };

@@ -39,3 +39,10 @@ export function checkOfflineLimits(l: OfflineLimits, i: LimitInput): { ok: true 
   if (!i.override && i.amount > i.allowanceLeft) return refuse('limit-customer-allowance');
   return { ok: true };
 }
+
+/** The most the customer can pay offline now without a supervisor: 0 when the link is needed first (the ledger's spendableOffline). */
+export function spendableOffline(l: OfflineLimits, i: Omit<LimitInput, 'amount' | 'override'>): number {
+  if (i.lastSyncAt === null || i.now - i.lastSyncAt > l.maxSyncAgeMs) return 0;
+  if (i.oldestUnsentAt !== null && i.now - i.oldestUnsentAt > l.maxRecordAgeMs) return 0;
+  return Math.max(0, Math.min(l.transactionCap, l.terminalTotal - i.terminalUnsynced, i.allowanceLeft));
+}

@@ -6,7 +6,7 @@ import type { DayTotals, DenominationCount } from './day-close.ts';
 import type { DuplicateCandidate, EnrolHand } from './enrolment.ts';
 import type { PersonDraft } from './enrolment-form.ts';
 import type { PayoutFailure } from './payout.ts';
-import type { PurchaseDecline, PurchaseRequest } from './purchase.ts';
+import type { PurchaseRefusal, PurchaseRequest } from './purchase.ts';
 import type { BillDecline, BillLookup, BillPaymentRequest } from './bill.ts';
 import type { PinResult } from './auth.ts';
 import type { MeterLookup, ReadingDecline, ReadingRequest } from './meter-reading.ts';
@@ -57,7 +57,8 @@ export interface DayCloseRequest {
  * - recordPayout: the voucher redemptions and the payout record commit together; a voucher already redeemed
  *   refuses the whole payout ('already-paid'), whoever asks (double click, restart, second tab, other flow).
  * - authorizePurchase: limits are checked and the record appended in the same transaction; a request id is
- *   decided once.
+ *   decided once. checkPurchase is the same decision without the record (before the customer's PIN is asked).
+ *   A limit decline says what the customer can still pay offline here (`canSpend`).
  * - recordReversal: one reversal per original record.
  * - payBills: every chosen bill, at its cached exact amount, or none; a request id is decided once, and a bill
  *   paid here is never offered again.
@@ -90,7 +91,9 @@ export interface Bank<T> {
   /** One signed mandate or mandate_cancel for the person identified, naming their own account. */
   recordMandate(req: MandateRequest): { ok: true; receipt: Receipt } | { ok: false; reason: MandateDecline };
 
-  authorizePurchase(req: PurchaseRequest): { ok: true; receipt: Receipt } | { ok: false; reason: PurchaseDecline; overridable: boolean };
+  /** Would this purchase pass now (customer, account, offline limits)? Writes nothing; authorizePurchase decides. */
+  checkPurchase(req: { requestId: string; personId: string; amount: Money }): { ok: true } | PurchaseRefusal;
+  authorizePurchase(req: PurchaseRequest): { ok: true; receipt: Receipt } | PurchaseRefusal;
   findRecord(seq: number): Original | null;
   recordReversal(req: { kind: ReversalKind; originalId: string; operatorId: string; supervisorId: string }): Result<{ receipt: Receipt }, ReversalRefusal>;
 

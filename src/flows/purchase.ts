@@ -1,6 +1,7 @@
-// Shop purchase: amount on the keypad → the customer's palm → PIN above the threshold → offline limits (checked
+// Shop purchase: amount on the keypad → the customer's palm → above the PIN threshold, the offline limits are
+// checked first (so nobody types a PIN for a purchase that will be declined) → PIN → offline limits again (checked
 // and recorded in ONE store transaction, so two purchases cannot both squeeze under a limit) → approved or
-// declined with the reason → receipt. Some limits can be raised by a supervisor. A bill is paid in bill.ts:
+// declined with the reason and what the customer can still pay → receipt. Some limits can be raised by a supervisor. A bill is paid in bill.ts:
 // from the bills the feed carries, never a typed amount.
 import { printStep, type PrintResult, type PrintStatus } from './printing.ts';
 import { reduceAuth, startAuth, isPin, type AuthEffect, type AuthEvent, type AuthState, type PinResult } from './auth.ts';
@@ -33,14 +34,24 @@ export type PurchaseDecline =
 
 export type PurchaseKind = 'purchase';
 
+/** A decline from the bank; `canSpend`: the most this customer can pay offline here now (limit declines only). */
+export interface PurchaseRefusal {
+  ok: false;
+  reason: PurchaseDecline;
+  overridable: boolean;
+  canSpend?: Money | null;
+}
+
 type Body =
   | { step: 'amount'; error: 'amount-invalid' | null }
   | { step: 'palm'; guidance: Guidance; ftaReason: string | null }
   | { step: 'loading'; personId: string }
-  | { step: 'pin'; person: Person; wrong: boolean; attemptsLeft: number | null }
-  | { step: 'checking-pin'; person: Person }
+  | { step: 'checking-limits'; person: Person }
+  // overrideBy: a supervisor already raised a limit before the PIN was asked (kept for the record).
+  | { step: 'pin'; person: Person; wrong: boolean; attemptsLeft: number | null; overrideBy?: string | null }
+  | { step: 'checking-pin'; person: Person; overrideBy?: string | null }
   | { step: 'authorizing'; person: Person; overrideBy: string | null; pinVerified: boolean }
-  | { step: 'declined'; reason: PurchaseDecline; person: Person | null; overridable: boolean; overrideRefused: boolean; pinVerified?: boolean }
+  | { step: 'declined'; reason: PurchaseDecline; person: Person | null; overridable: boolean; overrideRefused: boolean; pinVerified?: boolean; canSpend?: Money | null }
   | { step: 'override'; person: Person; reason: PurchaseDecline; auth: AuthState; pinVerified: boolean }
   | { step: 'approved'; person: Person; receipt: Receipt; overrideBy: string | null; print?: PrintStatus }
   | { step: 'finished' };
@@ -64,10 +75,11 @@ export type PurchaseEvent =
   | { type: 'amount.set'; minor: number }
   | { type: 'palm.identified'; outcome: IdentifyOutcome }
   | { type: 'customer.loaded'; person: Person | null }
+  | { type: 'limits.checked'; result: { ok: true } | PurchaseRefusal }
   | { type: 'pin.submit'; pin: string }
   | { type: 'pin.result'; result: PinResult }
   | { type: 'purchase.approved'; receipt: Receipt }
-  | { type: 'purchase.declined'; reason: PurchaseDecline; overridable: boolean }
+  | { type: 'purchase.declined'; reason: PurchaseDecline; overridable: boolean; canSpend?: Money | null }
   | { type: 'override.start' }
   | { type: 'print' }
   | PrintResult
@@ -90,6 +102,7 @@ export type PurchaseEffect =
   | AuthEffect
   | { type: 'identifyPalm' }
   | { type: 'loadCustomer'; personId: string }
+  | { type: 'checkPurchaseLimits'; requestId: string; personId: string; amount: Money }
   | { type: 'verifyCustomerPin'; personId: string; pin: string }
   | ({ type: 'authorizePurchase' } & PurchaseRequest)
   | { type: 'print'; receipt: Receipt };
@@ -117,18 +130,25 @@ export function reducePurchase(s: PurchaseState, e: PurchaseEvent): Step<Purchas
       type: 'authorizePurchase', requestId: ctx.requestId, kind: ctx.kind, personId: person.id,
       amount: ctx.amount as Money, operatorId: ctx.operatorId, overrideBy, pinVerified,
     });
+  const needsPin = () => (ctx.amount as Money).minor >= ctx.pinThreshold;
+  const declined = (person: Person, r: PurchaseRefusal, overridable: boolean, pinVerified: boolean) =>
+    to({ step: 'declined', reason: r.reason, person, overridable, overrideRefused: false, pinVerified, canSpend: r.canSpend ?? null });
 
   if (s.step === 'override') {
     if (e.type === 'cancel') return to({ step: 'declined', reason: s.reason, person: s.person, overridable: true, overrideRefused: true });
     if (!(e.type.startsWith('auth.') || isPlacement(e))) return stay(s);
     const a = reduceAuth(s.auth, e as AuthEvent);
-    if (a.state.step === 'granted') return authorize(s.person, a.state.operator.id, s.pinVerified);
+    if (a.state.step === 'granted') {
+      // Declined before the PIN was asked: the supervisor raised the limit, now the customer confirms with the PIN.
+      if (!s.pinVerified && needsPin()) return to({ step: 'pin', person: s.person, wrong: false, attemptsLeft: null, overrideBy: a.state.operator.id });
+      return authorize(s.person, a.state.operator.id, s.pinVerified);
+    }
     if (a.state.step === 'refused') return to({ step: 'declined', reason: s.reason, person: s.person, overridable: true, overrideRefused: true });
     return to({ step: 'override', person: s.person, reason: s.reason, auth: a.state, pinVerified: s.pinVerified }, {}, ...a.effects);
   }
   if (isPlacement(e)) return s.step === 'palm' ? stay({ ...s, guidance: applyPlacement(s.guidance, e) }) : stay(s);
   if (e.type === 'cancel') {
-    if (s.step === 'authorizing' || s.step === 'checking-pin' || s.step === 'approved') return stay(s);
+    if (s.step === 'authorizing' || s.step === 'checking-pin' || s.step === 'checking-limits' || s.step === 'approved') return stay(s);
     return to({ step: 'finished' });
   }
 
@@ -151,25 +171,29 @@ export function reducePurchase(s: PurchaseState, e: PurchaseEvent): Step<Purchas
       if (!e.person) return to({ step: 'declined', reason: 'unknown-palm', person: null, overridable: false, overrideRefused: false });
       const refusal = customerRefusal(e.person);
       if (refusal) return to({ step: 'declined', reason: refusal, person: e.person, overridable: false, overrideRefused: false });
-      if ((ctx.amount as Money).minor >= ctx.pinThreshold) return to({ step: 'pin', person: e.person, wrong: false, attemptsLeft: null });
-      return authorize(e.person, null, false);
+      if (!needsPin()) return authorize(e.person, null, false); // authorizing checks the limits anyway
+      return to({ step: 'checking-limits', person: e.person }, {}, { type: 'checkPurchaseLimits', requestId: ctx.requestId, personId: e.person.id, amount: ctx.amount as Money });
+    }
+    case 'checking-limits': {
+      if (e.type !== 'limits.checked') return stay(s);
+      if (!e.result.ok) return declined(s.person, e.result, e.result.overridable, false);
+      return to({ step: 'pin', person: s.person, wrong: false, attemptsLeft: null });
     }
     case 'pin':
       if (e.type !== 'pin.submit' || !isPin(e.pin)) return stay(s);
-      return to({ step: 'checking-pin', person: s.person }, {}, { type: 'verifyCustomerPin', personId: s.person.id, pin: e.pin });
+      return to({ step: 'checking-pin', person: s.person, overrideBy: s.overrideBy ?? null }, {}, { type: 'verifyCustomerPin', personId: s.person.id, pin: e.pin });
     case 'checking-pin': {
       if (e.type !== 'pin.result') return stay(s);
       const r = e.result;
-      if (r.ok) return authorize(s.person, null, true);
+      if (r.ok) return authorize(s.person, s.overrideBy ?? null, true);
       if ('locked' in r) return to({ step: 'declined', reason: 'pin-locked', person: s.person, overridable: false, overrideRefused: false });
-      return to({ step: 'pin', person: s.person, wrong: true, attemptsLeft: r.attemptsLeft });
+      return to({ step: 'pin', person: s.person, wrong: true, attemptsLeft: r.attemptsLeft, overrideBy: s.overrideBy ?? null });
     }
     case 'authorizing':
       if (e.type === 'purchase.approved') return to({ step: 'approved', person: s.person, receipt: e.receipt, overrideBy: s.overrideBy });
       if (e.type === 'purchase.declined') {
         // An override is offered once: a decline that comes back after an override is final.
-        const overridable = e.overridable && s.overrideBy === null;
-        return to({ step: 'declined', reason: e.reason, person: s.person, overridable, overrideRefused: false, pinVerified: s.pinVerified });
+        return declined(s.person, { ok: false, reason: e.reason, overridable: e.overridable, canSpend: e.canSpend ?? null }, e.overridable && s.overrideBy === null, s.pinVerified);
       }
       return stay(s);
     case 'declined':

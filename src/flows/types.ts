@@ -124,4 +124,9 @@ export interface AllowanceLeft {
   left: Money;
   expiresAt: string;
   expired: boolean;
+  /**
+   * The account's balance as the centre last sent it (at `asOf`), and what was paid here since that the centre had
+   * not yet counted: the statement shows both, so an old balance is never shown as today's. Null: none was sent.
+   */
+  balance?: { amount: Money; asOf: string; unsentHere: Money } | null;
 }

@@ -17,7 +17,7 @@ import {
 } from '../protocol/record.ts';
 import { sealWithCanonical, recordHash, makeVerifier } from '../protocol/sign.ts';
 import { HLC_ZERO, hlcNext } from '../protocol/hlc.ts';
-import { decideOffline, DEFAULT_OFFLINE_LIMITS, isOverridable, type OfflineDecision, type OfflineLimits, type OfflineState, type OverridableLimit } from './limits.ts';
+import { decideOffline, DEFAULT_OFFLINE_LIMITS, isOverridable, spendableOffline, type OfflineDecision, type OfflineLimits, type OfflineState, type OverridableLimit } from './limits.ts';
 import type { KeyStore } from './keystore.ts';
 import { voucherRefusal, type VoucherRefusal } from './voucher-rule.ts';
 import { AnchoredState, LAST_SYNC_SETTING, LIMITS_SETTING, LocalStateTamperedError, LocalTrust, noteTrustedSync, TrustedCentreCopies, TrustedCustomerPins, TrustedOperators, trustedLastSync } from './local-trust.ts';
@@ -222,6 +222,11 @@ export class Ledger {
   /** May this customer pay this much offline now (with `waived` limits raised by a supervisor)? append re-checks inside its transaction. */
   checkOffline(customerId: string, amountMinor: number, currency: Currency, waived: readonly OverridableLimit[] = []): OfflineDecision {
     return decideOffline({ amountMinor, currency }, this.limits(), this.offlineState(customerId, currency), waived);
+  }
+
+  /** The most this customer can pay offline here now without a supervisor (what a decline says is left). */
+  spendableOffline(customerId: string, currency: Currency): number {
+    return spendableOffline(currency, this.limits(), this.offlineState(customerId, currency));
   }
 
   /**

@@ -89,3 +89,17 @@ export function decideOffline(req: OfflineRequest, limits: OfflineLimits, s: Off
   if (req.amountMinor > left && !waived.includes('CUSTOMER_ALLOWANCE')) return no('CUSTOMER_ALLOWANCE', `this customer may spend ${Math.max(0, left)} ${req.currency} minor units more offline: connect, or pay less`);
   return { allow: true, allowanceLeftMinor: Math.max(0, left - req.amountMinor) };
 }
+
+/**
+ * The most this customer can pay offline here now without a supervisor (minor units): what a decline tells the
+ * customer is left. 0 when a condition refuses any amount (no recent sync, a stored record too old, no allowance,
+ * an expired one).
+ */
+export function spendableOffline(currency: Currency, limits: OfflineLimits, s: OfflineState): number {
+  if (s.lastSyncMs === null || s.nowMs - s.lastSyncMs > limits.maxSinceLastSyncMs) return 0;
+  if (s.oldestUnsyncedMs !== null && s.nowMs - s.oldestUnsyncedMs > limits.maxStoredRecordAgeMs) return 0;
+  if (!s.allowance || s.nowMs >= s.allowance.expiresAtMs) return 0;
+  const stored = s.terminalUnsyncedMinor[currency] ?? 0;
+  const left = Math.min(limits.perTransactionMaxMinor[currency], limits.terminalStoredMaxMinor[currency] - stored, s.allowance.limitMinor - s.allowance.usedMinor);
+  return Math.max(0, left);
+}

@@ -303,8 +303,10 @@ export class TrustedCentreCopies {
   private static leaseFields(l: Pick<Lease, 'leaseId' | 'terminalId' | 'expiresAtMs'>) {
     return { leaseId: l.leaseId, terminalId: l.terminalId, expiresAtMs: l.expiresAtMs };
   }
-  private static allowanceFields(a: { limitMinor: number; expiresAtMs: number }) {
-    return { limitMinor: a.limitMinor, expiresAtMs: a.expiresAtMs };
+  private static allowanceFields(a: { limitMinor: number; expiresAtMs: number; grantedAtMs: number; balanceMinor?: number | null }) {
+    // The balance and its time are sealed when the centre sent one; a grant without one keeps its earlier seal.
+    const balance = a.balanceMinor === null || a.balanceMinor === undefined ? {} : { balanceMinor: a.balanceMinor, balanceAtMs: a.grantedAtMs };
+    return { limitMinor: a.limitMinor, expiresAtMs: a.expiresAtMs, ...balance };
   }
 
   putVoucher(v: Omit<Voucher, 'paidSeq' | 'seal'>): void {
@@ -313,7 +315,7 @@ export class TrustedCentreCopies {
   putLease(l: Omit<Lease, 'seal'>): void {
     this.store.vouchers.upsertLease({ ...l, seal: this.trust.mac('lease', l.voucherId, TrustedCentreCopies.leaseFields(l)) });
   }
-  grantAllowance(g: { customerId: string; currency: Currency; limitMinor: number; grantedAtMs: number; expiresAtMs: number; asOfSeq: number }): void {
+  grantAllowance(g: { customerId: string; currency: Currency; limitMinor: number; grantedAtMs: number; expiresAtMs: number; asOfSeq: number; balanceMinor?: number | null }): void {
     this.store.allowances.grant({ ...g, seal: this.trust.mac('allowance', `${g.customerId}/${g.currency}`, TrustedCentreCopies.allowanceFields(g)) });
   }
 

@@ -211,7 +211,7 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;`,
   },
   {
-    // Issue 17d; the lead asked for 10 (renumbered at merge): versions must be contiguous, so 9 on this branch.
+    // Issue 17d.
     version: 9,
     name: "each subscriber's last meter reading, from the feed's bills and this counter's own readings",
     sql: `
@@ -219,6 +219,14 @@ export const MIGRATIONS: readonly Migration[] = [
       -- cycle replaces it; a reading typed here replaces it (the centre re-checks against its own last reading).
       ALTER TABLE bill_subscribers ADD COLUMN last_reading INTEGER;
       ALTER TABLE bill_subscribers ADD COLUMN last_cycle TEXT;`,
+  },
+  {
+    version: 10,
+    name: "the account balance the centre sent with each offline allowance",
+    sql: `
+      -- Shown on the statement with its age (granted_at_ms). NULL: a grant from before, or a centre that sends none.
+      -- Sealed with the grant when present (src/ledger/local-trust.ts).
+      ALTER TABLE offline_allowances ADD COLUMN balance_minor INTEGER;`,
   },
 ];
 

@@ -140,6 +140,7 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
       (copies ? copies.grantAllowance.bind(copies) : s.allowances.grant.bind(s.allowances))({
         customerId: String(d.customerId ?? d.accountId), currency: d.currency as Currency, limitMinor: Number(d.amountMinor),
         grantedAtMs: nowMs, expiresAtMs: nowMs + (o.allowanceTtlMs ?? 7 * 86_400_000), asOfSeq: Number(d.asOfSeq ?? 0),
+        balanceMinor: Number.isSafeInteger(d.balanceMinor) ? (d.balanceMinor as number) : null, // shown on the statement
       });
       return;
     case 'person': {

@@ -286,34 +286,40 @@ describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
     expect(axeFindings).toEqual([]);
   });
 
-  it('en: a decline for every offline limit, with the reason', async () => {
-    const buy = async (who: string, amount: string, reason: string, pin?: string) => {
+  it('en: a decline for every offline limit, with the reason, before any PIN, saying what is left to pay', async () => {
+    /** What the terminal's store says this customer may still pay offline (the allowance left, within the cap). */
+    const left = (who: string, cap: number) => Math.max(0, Math.min(cap, db<number>(`SELECT limit_minor - used_minor FROM offline_allowances WHERE customer_id = ?`, who) ?? 0));
+    const buy = async (who: string, amount: string, reason: string) => {
       await open('role-purchase');
       await keypad('amount', amount);
       await api.present(who);
-      if (pin) {
-        await flowStep('pin');
-        await keypad('pin', pin);
-      }
-      await flowStep('declined');
+      // Above the PIN threshold too, the customer is never asked for a PIN for a purchase that is declined.
+      const first = await Promise.race([flowStep('pin').then(() => 'pin', () => 'none'), flowStep('declined').then(() => 'declined', () => 'none')]);
+      expect(first, `${who} ${amount}: a PIN was asked before the decline`).toBe('declined');
       expect(await tid('reason').getAttribute('data-reason')).toBe(reason);
       await shot(`en-purchase-declined-${reason}`);
+      const canSpend = Number(await tid('can-spend').getAttribute('data-minor'));
+      expect(await tid('can-spend').innerText()).toMatch(/^Left to pay offline here: SYP\s[\d,]+$/);
       await tid('done').click();
+      return canSpend;
     };
-    await buy('cust-zin', '90000', 'limit-customer-allowance', '1357');
-    await buy('emp-far', '1000', 'limit-no-allowance');
-    await buy('cust-old', '1000', 'limit-allowance-expired');
+    const zinLeft = left('cust-zin', DEFAULT_LIMITS.perTransactionMaxMinor);
+    expect(zinLeft).toBeGreaterThan(0);
+    expect(await buy('cust-zin', '90000', 'limit-customer-allowance')).toBe(zinLeft);
+    expect(await buy('emp-far', '1000', 'limit-no-allowance')).toBe(0);
+    expect(await buy('cust-old', '15000', 'limit-allowance-expired')).toBe(0);
     await api.fault({ limits: { perTransactionMaxMinor: 1_000_000 } });
-    await buy('cust-zin', '12000', 'limit-transaction-cap', '1357');
+    await buy('cust-zin', '12000', 'limit-transaction-cap');
     // The per-transaction cap is a limit a supervisor may raise: "Ask a supervisor" → supervisor palm + PIN
     // (the cashier's own palm is refused) → approved, with the approver on the receipt and in the signed record.
     await open('role-purchase');
     await keypad('amount', '12000');
     await api.present('cust-zin');
-    await flowStep('pin');
-    await keypad('pin', '1357');
     await flowStep('declined');
     expect(await tid('reason').getAttribute('data-reason')).toBe('limit-transaction-cap');
+    // What is left: the cap (10,000 SYP), below what is left of the allowance.
+    expect(await tid('can-spend').getAttribute('data-minor')).toBe(String(Math.min(1_000_000, zinLeft)));
+    expect(await tid('can-spend').innerText()).toMatch(/^Left to pay offline here: SYP\s10,000$/);
     await tid('override-start').click();
     await flowStep('override');
     await api.present('op-cashier');
@@ -322,6 +328,10 @@ describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
     await tid('override-pin-ok').waitFor();
     await shot('en-purchase-override-pin');
     await keypad('override-pin', '9999');
+    // The supervisor raised the cap before the PIN was asked: now the customer confirms with theirs.
+    await flowStep('pin');
+    await shot('en-purchase-pin-after-override');
+    await keypad('pin', '1357');
     await flowStep('approved');
     expect(await tid('receipt').innerText()).toContain('Approved by supervisor Sara');
     await shot('en-purchase-override-approved');
@@ -496,12 +506,19 @@ describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
       expect(await row.getAttribute('data-sign')).toBe('1');
     }
     expect(await tid('statement-allowance').innerText()).toMatch(/^Left to spend offline here: /);
+    // The balance is the one the centre last sent, with its date (never shown as today's without one).
+    expect(await tid('statement-balance').innerText()).toMatch(/^Account balance at the centre on .+\d.*: SYP\s[\d,]+/);
+    expect(Number(await tid('statement-balance').getAttribute('data-minor'))).toBe(db<number>(`SELECT balance_minor FROM offline_allowances WHERE customer_id = 'emp-ahmad' AND currency = 'SYP'`));
     await shot('en-statement-shown');
     await tid('done').click();
     await language('ar');
     await open('role-statement');
     await api.present('cust-zin');
     await flowStep('shown');
+    // In Arabic: the balance with its date, and what was paid here since that the centre has not yet counted.
+    expect(await tid('statement-balance').innerText()).toContain('رصيد الحساب في المركز بتاريخ');
+    expect(await tid('statement-balance').innerText()).toMatch(/[٠-٩]+٬[٠-٩]{3}\sل\.س\./);
+    expect(await tid('statement-unsent').innerText()).toContain('ولم يحتسبه المركز بعد');
     await shot('ar-statement-shown');
     await tid('done').click();
     expect(axeFindings).toEqual([]);

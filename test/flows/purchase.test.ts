@@ -27,13 +27,29 @@ describe('purchase reducer', () => {
       { type: 'palm.identified', outcome: { kind: 'match', personId: 'p' } },
       { type: 'customer.loaded', person },
     ]);
-    expect(at.state.step).toBe('pin');
+    // The limits first, then the PIN.
+    expect(at.state.step).toBe('checking-limits');
+    expect(at.effects).toContainEqual({ type: 'checkPurchaseLimits', requestId: 'r', personId: 'p', amount: { minor: 1000, currency: 'SYP' } });
+    expect(reducePurchase(at.state, { type: 'limits.checked', result: { ok: true } }).state.step).toBe('pin');
     const below = run(reducePurchase, start.state, [
       { type: 'amount.set', minor: 999 },
       { type: 'palm.identified', outcome: { kind: 'match', personId: 'p' } },
       { type: 'customer.loaded', person },
     ]);
     expect(below.state.step).toBe('authorizing');
+  });
+  it('a purchase that the limits refuse is declined before the PIN, with what is left to pay', () => {
+    const person = { id: 'p', nameAr: 'ب', nameLatin: 'B', status: 'active' as const, accountId: 'A' };
+    const at = run(reducePurchase, start.state, [
+      { type: 'amount.set', minor: 5000 },
+      { type: 'palm.identified', outcome: { kind: 'match', personId: 'p' } },
+      { type: 'customer.loaded', person },
+      { type: 'limits.checked', result: { ok: false, reason: 'limit-allowance-expired', overridable: false, canSpend: { minor: 0, currency: 'SYP' } } },
+    ]);
+    expect(at.state).toMatchObject({ step: 'declined', reason: 'limit-allowance-expired', overridable: false, canSpend: { minor: 0, currency: 'SYP' } });
+    expect(at.effects.some((f) => f.type === 'verifyCustomerPin')).toBe(false);
+    // Nothing the screen sends from here asks for a PIN.
+    expect(reducePurchase(at.state, { type: 'pin.submit', pin: '1234' }).effects).toEqual([]);
   });
   it('declines a salary-only person (no account)', () => {
     const r = run(reducePurchase, start.state, [
@@ -104,17 +120,21 @@ describe('purchase through the driver and the bank', () => {
     const d = purchaseDriver(ports);
     d.dispatch({ type: 'amount.set', minor: 600_000 });
     ports.palm.present('ahmad');
-    await d.waitFor((s) => s.step === 'pin');
-    d.dispatch({ type: 'pin.submit', pin: '4321' });
-    expect(await d.waitFor((s) => s.step === 'declined')).toMatchObject({ reason: 'limit-transaction-cap', overridable: true });
+    // Declined before the PIN is asked, saying what can still be paid (the cap, 500,000).
+    const declined = await d.waitFor((s) => s.step === 'declined' || s.step === 'pin');
+    expect(declined).toMatchObject({ step: 'declined', reason: 'limit-transaction-cap', overridable: true, canSpend: { minor: LIMITS.transactionCap, currency: 'SYP' } });
     d.dispatch({ type: 'override.start' });
     ports.palm.present('op-ali'); // the cashier cannot approve their own sale
     await d.waitFor((s) => s.step === 'override' && s.auth.step === 'palm' && s.auth.retry === 'role-missing');
     ports.palm.present('op-sara');
     await d.waitFor((s) => s.step === 'override' && s.auth.step === 'pin');
     d.dispatch({ type: 'auth.submit', pin: '9999' });
+    // The supervisor raised the cap; now the customer confirms with the PIN.
+    expect(await d.waitFor((s) => s.step === 'pin')).toMatchObject({ overrideBy: 'super-1' });
+    d.dispatch({ type: 'pin.submit', pin: '4321' });
     const s = await d.waitFor((x) => x.step === 'approved');
     expect(s).toMatchObject({ overrideBy: 'super-1' });
+    expect(ports.bank.records).toHaveLength(1);
   });
 
   it('declines for each limit with its reason and writes nothing', async () => {
@@ -149,6 +169,21 @@ describe('purchase through the driver and the bank', () => {
     expect(await e.waitFor((x) => x.step === 'declined')).toMatchObject({ reason: 'limit-record-age' });
   });
 
+
+  it('a check passed before the PIN decides nothing: a second tab spending the allowance meanwhile still declines it', async () => {
+    const ports = testPorts();
+    ports.bank.allowances.set('ahmad', 300_000);
+    const d = purchaseDriver(ports);
+    d.dispatch({ type: 'amount.set', minor: 200_000 });
+    ports.palm.present('ahmad');
+    await d.waitFor((s) => s.step === 'pin'); // passed the check before the PIN
+    expect(ports.bank.authorizePurchase({ requestId: 'other-tab', kind: 'purchase', personId: 'ahmad', amount: SYP(250_000), operatorId: 'c', overrideBy: null, pinVerified: true }).ok).toBe(true);
+    d.dispatch({ type: 'pin.submit', pin: '4321' });
+    expect(await d.waitFor((s) => s.step === 'declined' || s.step === 'approved')).toMatchObject({
+      step: 'declined', reason: 'limit-customer-allowance', canSpend: { minor: 50_000, currency: 'SYP' },
+    });
+    expect(ports.bank.records).toHaveLength(1);
+  });
 
   it('the same request id is decided once (restart, second tab)', () => {
     const bank = seedBank();

@@ -155,13 +155,19 @@ describe('purchase, reversal and day close over SQLite', () => {
       p.palm.present('cust-zin');
       return d;
     };
+    // Above the allowance: declined before the customer's PIN is asked, with what is left (the demo's 100,000 SYP).
     const over = buy(12_000_000, 'req-over');
-    await over.waitFor((s) => s.step === 'pin');
-    over.dispatch({ type: 'pin.submit', pin: '1357' });
-    expect(await over.waitFor((s) => s.step === 'declined')).toMatchObject({ reason: 'limit-customer-allowance' });
+    expect(await over.waitFor((s) => s.step === 'pin' || s.step === 'declined')).toMatchObject({
+      step: 'declined', reason: 'limit-customer-allowance', overridable: true, canSpend: { minor: 10_000_000, currency: 'SYP' },
+    });
     const ok = buy(50_000, 'req-ok');
     const approved = await ok.waitFor((s) => s.step === 'approved');
     const seq = approved.step === 'approved' ? approved.receipt.seq : 0;
+    // The statement's balance is the one the centre sent (the demo's), with its time, and what was paid here since.
+    expect(p.bank.allowanceLeft('cust-zin')).toMatchObject({
+      left: { minor: 9_950_000 }, balance: { amount: { minor: 24_500_000, currency: 'SYP' }, unsentHere: { minor: 50_000, currency: 'SYP' } },
+    });
+    expect(p.bank.checkPurchase({ requestId: 'req-more', personId: 'cust-zin', amount: { minor: 9_950_001, currency: 'SYP' } })).toMatchObject({ ok: false, canSpend: { minor: 9_950_000 } });
 
     const v = new FlowDriver(reduceReversal, startReversal({ operatorId: 'op-cashier', kind: 'void' }), createPerformers(p).reversal);
     v.dispatch({ type: 'reference.set', reference: String(seq) });

@@ -192,6 +192,19 @@ describe('the terminal store', () => {
     expect(() => t.ledger.checkOffline('C1', 5_000, 'SYP')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
   });
 
+  it("the account balance shown on the statement, raised or made to look fresh in the file, is refused", () => {
+    const at = Date.now();
+    t.ledger.noteSync(at);
+    t.ledger.centreCopies.grantAllowance({ customerId: 'C1', currency: 'SYP', limitMinor: 1_000, grantedAtMs: at, expiresAtMs: at + 86_400_000, asOfSeq: 0, balanceMinor: 1_000 });
+    expect(t.ledger.centreCopies.allowance('C1', 'SYP')).toMatchObject({ balanceMinor: 1_000, grantedAtMs: at });
+    editStore(`UPDATE offline_allowances SET balance_minor = 900000000 WHERE customer_id = 'C1'`);
+    expect(() => t.ledger.centreCopies.allowance('C1', 'SYP')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+    editStore(`UPDATE offline_allowances SET balance_minor = 1000, granted_at_ms = granted_at_ms + 86400000 WHERE customer_id = 'C1'`);
+    expect(() => t.ledger.centreCopies.allowance('C1', 'SYP')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+    editStore(`UPDATE offline_allowances SET granted_at_ms = granted_at_ms - 86400000 WHERE customer_id = 'C1'`);
+    expect(t.ledger.centreCopies.allowance('C1', 'SYP')).toMatchObject({ balanceMinor: 1_000 });
+  });
+
   it('a paid voucher set back to open in the file is not paid again (the journal holds the payout)', () => {
     const now = Date.now();
     t.store.people.upsert({ personId: 'P1', name: 'P', idNumber: null, phone: null, employerId: null, status: 'active', updatedAtMs: now });

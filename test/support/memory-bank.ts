@@ -5,10 +5,10 @@ import { randomUUID } from 'node:crypto';
 import type { PinResult } from '../../src/flows/auth.ts';
 import type { DayTotals, TypeTotal } from '../../src/flows/day-close.ts';
 import type { DuplicateCandidate } from '../../src/flows/enrolment.ts';
-import { checkOfflineLimits, type OfflineLimits } from '../../src/flows/limits.ts';
+import { checkOfflineLimits, spendableOffline, type OfflineLimits } from '../../src/flows/limits.ts';
 import { totals } from '../../src/flows/payout.ts';
 import type { Bank, DayCloseRequest, EnrolmentRequest, Result } from '../../src/flows/ports.ts';
-import type { PurchaseDecline, PurchaseRequest } from '../../src/flows/purchase.ts';
+import type { PurchaseRefusal, PurchaseRequest } from '../../src/flows/purchase.ts';
 import { billKey, billsStale, type BillDecline, type BillLookup, type BillPaymentRequest, type DueBill } from '../../src/flows/bill.ts';
 import { billReceipt, mandateReceipt, readingReceipt, dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../src/flows/receipts.ts';
 import type { Original, ReversalKind, ReversalRefusal } from '../../src/flows/reversal.ts';
@@ -224,24 +224,42 @@ export class MemoryBank<T> implements Bank<T> {
       .map((r) => ({ person: this.people.get(r.personId!)!, receipt: r.receipt, operatorId: r.operatorId }));
   }
 
-  authorizePurchase(req: PurchaseRequest): { ok: true; receipt: Receipt } | { ok: false; reason: PurchaseDecline; overridable: boolean } {
-    if (this.records.some((r) => r.requestId === req.requestId)) return { ok: false, reason: 'duplicate-request', overridable: false };
-    const person = this.people.get(req.personId);
-    if (!person || person.status === 'revoked') return { ok: false, reason: 'person-revoked', overridable: false };
-    if (person.status === 'provisional') return { ok: false, reason: 'person-provisional', overridable: false };
+  /** The limit inputs for this customer now, as the flows' model of the ledger's check sees them. */
+  private limitInput(personId: string, amount: number, override: boolean) {
     const unsynced = this.records.filter((r) => !r.uploaded && (r.kind === 'purchase' || r.kind === 'bill'));
-    const spent = unsynced.filter((r) => r.personId === req.personId).reduce((a, r) => a + (r.amount?.minor ?? 0), 0);
+    const spent = unsynced.filter((r) => r.personId === personId).reduce((a, r) => a + (r.amount?.minor ?? 0), 0);
     const oldest = this.records.find((r) => !r.uploaded);
-    const d = checkOfflineLimits(this.opts.limits, {
-      amount: req.amount.minor,
-      allowanceLeft: (this.allowances.get(req.personId) ?? 0) - spent,
+    return {
+      amount,
+      allowanceLeft: (this.allowances.get(personId) ?? 0) - spent,
       terminalUnsynced: unsynced.reduce((a, r) => a + (r.amount?.minor ?? 0), 0),
       oldestUnsentAt: oldest ? oldest.at : null,
       lastSyncAt: this.lastSyncAt,
       now: this.now(),
-      override: req.overrideBy !== null,
-    });
+      override,
+    };
+  }
+
+  private decidePurchase(req: { requestId: string; personId: string; amount: Money }, override: boolean): { ok: true; person: Person } | PurchaseRefusal {
+    if (this.records.some((r) => r.requestId === req.requestId)) return { ok: false, reason: 'duplicate-request', overridable: false };
+    const person = this.people.get(req.personId);
+    if (!person || person.status === 'revoked') return { ok: false, reason: 'person-revoked', overridable: false };
+    if (person.status === 'provisional') return { ok: false, reason: 'person-provisional', overridable: false };
+    const input = this.limitInput(req.personId, req.amount.minor, override);
+    const d = checkOfflineLimits(this.opts.limits, input);
+    if (!d.ok) return { ...d, canSpend: { minor: spendableOffline(this.opts.limits, input), currency: req.amount.currency } };
+    return { ok: true, person };
+  }
+
+  checkPurchase(req: { requestId: string; personId: string; amount: Money }): { ok: true } | PurchaseRefusal {
+    const d = this.decidePurchase(req, false);
+    return d.ok ? { ok: true } : d;
+  }
+
+  authorizePurchase(req: PurchaseRequest): { ok: true; receipt: Receipt } | PurchaseRefusal {
+    const d = this.decidePurchase(req, req.overrideBy !== null);
     if (!d.ok) return d;
+    const person = d.person;
     const rec = this.append({ kind: 'purchase', personId: req.personId, amount: req.amount, operatorId: req.operatorId, requestId: req.requestId }, (m) =>
       purchaseReceipt(m, person, req.amount, req.overrideBy === null ? null : this.operatorName(req.overrideBy)),
     );

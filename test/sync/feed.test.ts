@@ -63,7 +63,7 @@ describe('terminal ↔ centre', () => {
     expect(Buffer.from(sealer.open(tpl!.sealed, tpl!.templateId)).equals(e.template)).toBe(true);
     expect(store.vouchers.get('V-2026-11-P1')).toMatchObject({ amountMinor: 250000, status: 'open', accountId: 'A1' });
     expect(store.vouchers.lease('V-2026-11-P1')?.terminalId).toBe('T1');
-    expect(store.allowances.get('P1', 'SYP')).toMatchObject({ limitMinor: 5_000_000 }); // capped
+    expect(store.allowances.get('P1', 'SYP')).toMatchObject({ limitMinor: 5_000_000, balanceMinor: 7_000_000 }); // capped; the balance itself for the statement
     expect(store.settings.get<string[]>(SETTINGS.revoked)).toEqual(['T0']);
     expect(sync.status().feed).toMatchObject({ stale: false });
     // pulling again brings nothing new: the cursor was stored with the page

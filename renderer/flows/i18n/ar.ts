@@ -160,13 +160,15 @@ export const kAr: KMessages = {
     unconfirmed: 'لم يؤكَّد بالكف — مذكور على الإيصال.',
   },
   purchase: {
-    step: { amount: 'شراء: المبلغ', palm: 'كف الزبون', loading: 'كف الزبون', pin: 'الرمز السري للزبون', 'checking-pin': 'الرمز السري للزبون', authorizing: 'جارٍ الاعتماد', declined: 'مرفوض', override: 'موافقة المشرف', approved: 'مقبول', finished: 'شراء' },
+    step: { 'checking-limits': 'التحقق من حدود الدفع دون اتصال', amount: 'شراء: المبلغ', palm: 'كف الزبون', loading: 'كف الزبون', pin: 'الرمز السري للزبون', 'checking-pin': 'الرمز السري للزبون', authorizing: 'جارٍ الاعتماد', declined: 'مرفوض', override: 'موافقة المشرف', approved: 'مقبول', finished: 'شراء' },
     amountIs: 'المبلغ:',
     amountInvalid: 'أدخل مبلغاً أكبر من صفر.',
     amount: 'المبلغ',
     palmPrompt: 'اطلب من الزبون أن يضع كفه على الماسح.',
     customerPin: 'الرمز السري للزبون',
     approved: 'تم قبول الدفعة.',
+    // issue 18 (12): a decline says what the customer can still pay
+    canSpend: 'المتبقي للدفع دون اتصال هنا: {{amount}}',
   },
   bill: {
     step: { subscriber: 'دفع فاتورة: رقم المشترك', 'looking-up': 'البحث عن الفواتير', refused: 'لا فاتورة للدفع', bills: 'الفواتير المستحقة', palm: 'كف الدافع', loading: 'كف الدافع', pin: 'الرمز السري للدافع', 'checking-pin': 'الرمز السري للدافع', paying: 'جارٍ تسجيل الدفع', declined: 'لم تُدفع', paid: 'تم دفع الفاتورة', finished: 'دفع فاتورة' },
@@ -264,6 +266,9 @@ export const kAr: KMessages = {
     allowanceExpired: 'انتهت صلاحية الرصيد المسموح دون اتصال هنا في {{date}}',
     noAllowance: 'لا رصيد مسموحاً دون اتصال على هذا الجهاز',
     balanceAtCentre: 'رصيد الحساب محفوظ في المركز؛ هذه القائمة تعرض سجلات هذا الجهاز.',
+    // issue 18 (13): the balance the centre last sent, with its age
+    balance: 'رصيد الحساب في المركز بتاريخ {{date}}: {{amount}}',
+    unsentHere: 'المدفوع هنا منذ ذلك ولم يحتسبه المركز بعد: {{amount}}',
   },
   dayClose: {
     step: { loading: 'إغلاق اليوم', count: 'إغلاق اليوم: عدّ النقد', recording: 'إغلاق اليوم', closed: 'تقرير Z', failed: 'فشل إغلاق اليوم', finished: 'انتهى' },

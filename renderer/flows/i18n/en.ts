@@ -159,13 +159,15 @@ export const kEn = {
     unconfirmed: 'Not confirmed by palm — noted on the receipt.',
   },
   purchase: {
-    step: { amount: 'Purchase: amount', palm: 'Customer palm', loading: 'Customer palm', pin: 'Customer PIN', 'checking-pin': 'Customer PIN', authorizing: 'Approving', declined: 'Declined', override: 'Supervisor approval', approved: 'Approved', finished: 'Purchase' },
+    step: { 'checking-limits': 'Checking the offline limits', amount: 'Purchase: amount', palm: 'Customer palm', loading: 'Customer palm', pin: 'Customer PIN', 'checking-pin': 'Customer PIN', authorizing: 'Approving', declined: 'Declined', override: 'Supervisor approval', approved: 'Approved', finished: 'Purchase' },
     amountIs: 'Amount:',
     amountInvalid: 'Enter an amount above zero.',
     amount: 'Amount',
     palmPrompt: 'Ask the customer to lay their palm on the scanner.',
     customerPin: 'Customer PIN',
     approved: 'Payment approved.',
+    // issue 18 (12): a decline says what the customer can still pay
+    canSpend: 'Left to pay offline here: {{amount}}',
   },
   bill: {
     step: { subscriber: 'Bill payment: subscriber number', 'looking-up': 'Looking up the bills', refused: 'No bill to pay', bills: 'Bills due', palm: 'Payer palm', loading: 'Payer palm', pin: 'Payer PIN', 'checking-pin': 'Payer PIN', paying: 'Recording the payment', declined: 'Not paid', paid: 'Bill paid', finished: 'Bill payment' },
@@ -263,6 +265,9 @@ export const kEn = {
     allowanceExpired: 'The offline allowance here expired on {{date}}',
     noAllowance: 'No offline allowance on this counter',
     balanceAtCentre: 'The account balance is kept at the centre; this list shows this counter’s records.',
+    // issue 18 (13): the balance the centre last sent, with its age
+    balance: 'Account balance at the centre on {{date}}: {{amount}}',
+    unsentHere: 'Paid here since then, not yet counted by the centre: {{amount}}',
   },
   dayClose: {
     step: { loading: 'Day close', count: 'Day close: count the cash', recording: 'Day close', closed: 'Z-report', failed: 'Day close failed', finished: 'Finished' },

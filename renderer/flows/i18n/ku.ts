@@ -160,13 +160,15 @@ export const kKu: KMessages = {
     unconfirmed: 'Bi kefê nehat piştrastkirin — li ser meqbûzê hatiye nivîsandin.',
   },
   purchase: {
-    step: { amount: 'Kirîn: mîqdar', palm: 'Kefa xerîdar', loading: 'Kefa xerîdar', pin: 'PIN-a xerîdar', 'checking-pin': 'PIN-a xerîdar', authorizing: 'Tê erêkirin', declined: 'Hat redkirin', override: 'Erêkirina serpereştyar', approved: 'Hat erêkirin', finished: 'Kirîn' },
+    step: { 'checking-limits': 'Sînorên bê girêdan tên kontrolkirin', amount: 'Kirîn: mîqdar', palm: 'Kefa xerîdar', loading: 'Kefa xerîdar', pin: 'PIN-a xerîdar', 'checking-pin': 'PIN-a xerîdar', authorizing: 'Tê erêkirin', declined: 'Hat redkirin', override: 'Erêkirina serpereştyar', approved: 'Hat erêkirin', finished: 'Kirîn' },
     amountIs: 'Mîqdar:',
     amountInvalid: 'Mîqdarekî ji sifirê mezintir binivîse.',
     amount: 'Mîqdar',
     palmPrompt: 'Ji xerîdar bixwaze ku kefa xwe deyne ser skanerê.',
     customerPin: 'PIN-a xerîdar',
     approved: 'Dayîn hat erêkirin.',
+    // issue 18 (12): a decline says what the customer can still pay
+    canSpend: 'Ji bo dayîna bê girêdan li vir maye: {{amount}}',
   },
   bill: {
     step: { subscriber: 'Dayîna fatûreyê: hejmara abonetiyê', 'looking-up': 'Li fatûreyan tê gerîn', refused: 'Fatûre tune ye ku were dayîn', bills: 'Fatûreyên li benda dayînê', palm: 'Kefa dayîner', loading: 'Kefa dayîner', pin: 'PIN-a dayîner', 'checking-pin': 'PIN-a dayîner', paying: 'Dayîn tê tomarkirin', declined: 'Nehat dayîn', paid: 'Fatûre hat dayîn', finished: 'Dayîna fatûreyê' },
@@ -264,6 +266,9 @@ export const kKu: KMessages = {
     allowanceExpired: 'Destûra bê girêdan li vir di {{date}} de qediya',
     noAllowance: 'Li ser vê termînalê destûra bê girêdan tune',
     balanceAtCentre: 'Bermayiya hesabê li navendê tê girtin; ev lîste tomarên vê termînalê nîşan dide.',
+    // issue 18 (13): the balance the centre last sent, with its age
+    balance: 'Bermayiya hesabê li navendê di {{date}} de: {{amount}}',
+    unsentHere: 'Ji hingê ve li vir hatiye dayîn, navendê hê nehesibandiye: {{amount}}',
   },
   dayClose: {
     step: { loading: 'Girtina rojê', count: 'Girtina rojê: pereyan bijmêre', recording: 'Girtina rojê', closed: 'Rapora Z', failed: 'Girtina rojê pêk nehat', finished: 'Qediya' },

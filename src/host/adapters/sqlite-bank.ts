@@ -16,7 +16,7 @@ import type { DayTotals, TypeTotal } from '../../flows/day-close.ts';
 import type { DuplicateCandidate } from '../../flows/enrolment.ts';
 import { totals, type PayoutFailure } from '../../flows/payout.ts';
 import type { Bank, DayCloseRequest, EnrolmentRequest, Result } from '../../flows/ports.ts';
-import type { LimitReason, PurchaseDecline, PurchaseRequest } from '../../flows/purchase.ts';
+import type { LimitReason, PurchaseDecline, PurchaseRefusal, PurchaseRequest } from '../../flows/purchase.ts';
 import type { BillDecline, BillLookup, BillPaymentRequest } from '../../flows/bill.ts';
 import { lookupBills, payBills, type BillPaymentDeps } from './bill-payments.ts';
 import { lookupMeters, recordMandate, recordReading, type CounterRecordDeps } from './counter-records.ts';
@@ -230,7 +230,8 @@ export class SqliteBank<T> implements Bank<T> {
     return { terminal: this.t, now: this.now, limitReason: (r) => LIMIT[r], meta: (r, op) => this.meta(r, op) };
   }
 
-  authorizePurchase(req: PurchaseRequest): { ok: true; receipt: Receipt } | { ok: false; reason: PurchaseDecline; overridable: boolean } {
+  /** The refusals that come before any limit (a decided request, the customer, the account), or the account to pay from. */
+  private purchaseParty(req: { requestId: string; personId: string; amount: Money }): { ok: true; person: Person; accountId: string; cur: Currency } | PurchaseRefusal {
     const no = (reason: PurchaseDecline) => ({ ok: false as const, reason, overridable: false });
     if (this.store.journal.byRef('purchase', req.requestId)) return no('duplicate-request');
     const person = this.person(req.personId);
@@ -239,6 +240,28 @@ export class SqliteBank<T> implements Bank<T> {
     const cur = currency(req.amount.currency);
     const account = this.store.people.accounts(req.personId).find((a) => a.status === 'active' && a.currency === cur);
     if (!account) return no('no-account');
+    return { ok: true, person, accountId: account.accountId, cur };
+  }
+
+  /** A limit decline, with what the customer can still pay offline here. */
+  private limitRefusal(r: OfflineRefusal, personId: string, cur: Currency): PurchaseRefusal {
+    const reason = LIMIT[r];
+    if (!reason) return { ok: false, reason: 'store-error', overridable: false };
+    return { ok: false, reason, overridable: isOverridable(r), canSpend: { minor: this.t.ledger.spendableOffline(personId, cur), currency: cur } };
+  }
+
+  checkPurchase(req: { requestId: string; personId: string; amount: Money }): { ok: true } | PurchaseRefusal {
+    const p = this.purchaseParty(req);
+    if (!p.ok) return p;
+    const d = this.t.ledger.checkOffline(req.personId, req.amount.minor, p.cur);
+    return d.allow ? { ok: true } : this.limitRefusal(d.reason, req.personId, p.cur);
+  }
+
+  authorizePurchase(req: PurchaseRequest): { ok: true; receipt: Receipt } | PurchaseRefusal {
+    const no = (reason: PurchaseDecline) => ({ ok: false as const, reason, overridable: false });
+    const p = this.purchaseParty(req);
+    if (!p.ok) return p;
+    const { person, cur } = p;
     // A supervisor's approval (req.overrideBy) goes into the signed record as approvedBy + the limits it raised;
     // the ledger re-checks the approver (active supervisor, not the cashier) and waives only those limits.
     const waived = req.overrideBy !== null ? this.t.ledger.limitsToOverride(req.personId, req.amount.minor, cur) : null;
@@ -247,16 +270,13 @@ export class SqliteBank<T> implements Bank<T> {
     try {
       // The ledger checks the offline limits inside its append transaction.
       const rec = this.t.ledger.append({
-        type: 'purchase', operatorId: req.operatorId, purchaseId: req.requestId, customerId: req.personId, accountId: account.accountId,
+        type: 'purchase', operatorId: req.operatorId, purchaseId: req.requestId, customerId: req.personId, accountId: p.accountId,
         amountMinor: req.amount.minor, currency: cur, pinVerified: req.pinVerified, offline: true,
         ...override,
       });
       return { ok: true, receipt: purchaseReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), person, req.amount, approvedBy === null ? null : this.operatorName(approvedBy)) };
     } catch (err) {
-      if (err instanceof OfflineRefusedError) {
-        const reason = LIMIT[err.decision.reason];
-        return reason ? { ok: false, reason, overridable: isOverridable(err.decision.reason) } : no('store-error');
-      }
+      if (err instanceof OfflineRefusedError) return this.limitRefusal(err.decision.reason, req.personId, cur);
       if (err instanceof LedgerError && err.code === 'RECORD_DUPLICATE') return no('duplicate-request');
       if (err instanceof LedgerError && err.code === 'OVERRIDE_REFUSED') {
         const d = this.t.ledger.checkOffline(req.personId, req.amount.minor, cur);
@@ -380,9 +400,10 @@ export class SqliteBank<T> implements Bank<T> {
 
   allowanceLeft(personId: string): AllowanceLeft | null {
     const cur = this.store.people.accounts(personId).find((a) => a.status === 'active')?.currency ?? 'SYP';
-    const a = this.t.ledger.offlineState(personId, currency(cur)).allowance;
+    const a = this.t.ledger.centreCopies.allowance(personId, currency(cur)); // sealed: a raised balance is refused
     if (!a) return null;
-    return { left: { minor: Math.max(0, a.limitMinor - a.usedMinor), currency: cur }, expiresAt: new Date(a.expiresAtMs).toISOString(), expired: this.now() > a.expiresAtMs };
+    const balance = a.balanceMinor === null ? null : { amount: { minor: a.balanceMinor, currency: cur }, asOf: new Date(a.grantedAtMs).toISOString(), unsentHere: { minor: a.usedMinor, currency: cur } };
+    return { left: { minor: Math.max(0, a.limitMinor - a.usedMinor), currency: cur }, expiresAt: new Date(a.expiresAtMs).toISOString(), expired: this.now() > a.expiresAtMs, balance };
   }
 
   dayTotals(): DayTotals {

@@ -19,6 +19,8 @@ export interface DemoPerson {
   allowance?: number;
   /** The allowance expired yesterday (a customer who has not been seen by the centre for long). */
   allowanceExpired?: boolean;
+  /** The account balance the centre sent with the allowance (SYP minor units; as old as the allowance). */
+  balance?: number;
   /** Vouchers: period, amount (SYP minor), leased to this terminal or to another. */
   vouchers?: Array<{ period: string; minor: number; here: boolean }>;
 }
@@ -38,8 +40,8 @@ export const DEMO_OPERATORS: DemoOperator[] = [
 ];
 
 export const DEMO_PEOPLE: DemoPerson[] = [
-  { id: 'emp-ahmad', nameAr: 'أحمد خليل', nameLatin: 'Ahmad Khalil', status: 'active', pin: '4321', allowance: 5_000_000, vouchers: [{ period: '2026-09', minor: 15_000_000, here: true }, { period: '2026-10', minor: 15_000_000, here: true }] },
-  { id: 'emp-hevi', nameAr: 'هيفي علي', nameLatin: 'Hêvî Elî', status: 'active', pin: '2468', allowance: 5_000_000, vouchers: [{ period: '2026-10', minor: 12_000_000, here: true }] },
+  { id: 'emp-ahmad', nameAr: 'أحمد خليل', nameLatin: 'Ahmad Khalil', status: 'active', pin: '4321', allowance: 5_000_000, balance: 100_000_000, vouchers: [{ period: '2026-09', minor: 15_000_000, here: true }, { period: '2026-10', minor: 15_000_000, here: true }] },
+  { id: 'emp-hevi', nameAr: 'هيفي علي', nameLatin: 'Hêvî Elî', status: 'active', pin: '2468', allowance: 5_000_000, balance: 100_000_000, vouchers: [{ period: '2026-10', minor: 12_000_000, here: true }] },
   { id: 'emp-far', nameAr: 'دلشاد حسن', nameLatin: 'Dilşad Hesen', status: 'active', vouchers: [{ period: '2026-10', minor: 9_000_000, here: false }] },
   { id: 'emp-layla', nameAr: 'ليلى يوسف', nameLatin: 'Layla Yusuf', status: 'provisional', vouchers: [{ period: '2026-10', minor: 9_000_000, here: true }] },
   { id: 'emp-omar', nameAr: 'عمر سليمان', nameLatin: 'Omar Sileman', status: 'blocked', vouchers: [{ period: '2026-10', minor: 9_000_000, here: true }] },
@@ -47,8 +49,8 @@ export const DEMO_PEOPLE: DemoPerson[] = [
   { id: 'emp-karim', nameAr: 'كريم داود', nameLatin: 'Karim Dawud', status: 'active', vouchers: [{ period: '2026-10', minor: 10_500_000, here: true }] },
   { id: 'emp-nadia', nameAr: 'نادية عيسى', nameLatin: 'Nadia Îsa', status: 'active', vouchers: [{ period: '2026-10', minor: 9_500_000, here: true }] },
   { id: 'emp-yusuf', nameAr: 'يوسف بكر', nameLatin: 'Yusuf Bekir', status: 'active', vouchers: [{ period: '2026-10', minor: 13_000_000, here: true }] },
-  { id: 'cust-zin', nameAr: 'زين محمد', nameLatin: 'Zîn Mihemed', status: 'active', pin: '1357', allowance: 10_000_000 },
-  { id: 'cust-old', nameAr: 'سلمى حداد', nameLatin: 'Selma Heddad', status: 'active', pin: '8642', allowance: 5_000_000, allowanceExpired: true },
+  { id: 'cust-zin', nameAr: 'زين محمد', nameLatin: 'Zîn Mihemed', status: 'active', pin: '1357', allowance: 10_000_000, balance: 24_500_000 },
+  { id: 'cust-old', nameAr: 'سلمى حداد', nameLatin: 'Selma Heddad', status: 'active', pin: '8642', allowance: 5_000_000, allowanceExpired: true, balance: 7_300_000 },
 ];
 
 const DAY = 86_400_000;
@@ -76,7 +78,7 @@ export async function seedDemo(
       if (p.pin) ledger.customerPins.setHash(p.id, hashes.get(p.id)!);
       if (p.allowance) {
         const expiresAtMs = p.allowanceExpired ? now - DAY : now + 30 * DAY;
-        ledger.centreCopies.grantAllowance({ customerId: p.id, currency: 'SYP', limitMinor: p.allowance, grantedAtMs: p.allowanceExpired ? now - 31 * DAY : now, expiresAtMs, asOfSeq: ledger.head().seq });
+        ledger.centreCopies.grantAllowance({ customerId: p.id, currency: 'SYP', limitMinor: p.allowance, grantedAtMs: p.allowanceExpired ? now - 31 * DAY : now, expiresAtMs, asOfSeq: ledger.head().seq, balanceMinor: p.balance ?? null });
       }
       for (const v of p.vouchers ?? []) {
         const voucherId = `v-${p.id}-${v.period}`;

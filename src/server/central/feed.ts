@@ -64,7 +64,10 @@ export class Feed {
     return r.appendFeed(`region:${region}`, 'person', personId, { personId, accountId }, this.ctx.now());
   }
 
-  /** Each account's offline allowance per currency: its balance, capped (`allowanceCap`, default 5,000,000). */
+  /**
+   * Each account's offline allowance per currency: its balance, capped (`allowanceCap`, default 5,000,000); with
+   * the balance itself, which the customer's statement shows with its age.
+   */
   async publishAllowances(r: RepoTx, accounts: Set<string>): Promise<void> {
     if (accounts.size === 0) return;
     const owners = await r.personIdsByAccount([...accounts]);
@@ -74,7 +77,7 @@ export class Feed {
         const bal = await r.balance(account.customer(accountId), cur); // read at once by the batch's lockBalances
         const cap = this.ctx.opts.allowanceCap?.[cur] ?? 5_000_000;
         const customerId = owners.get(accountId) ?? accountId;
-        events.push({ key: `${accountId}:${cur}`, data: { accountId, customerId, currency: cur, amountMinor: Math.max(0, Math.min(bal, cap)) } });
+        events.push({ key: `${accountId}:${cur}`, data: { accountId, customerId, currency: cur, amountMinor: Math.max(0, Math.min(bal, cap)), balanceMinor: bal } });
       }
     }
     await r.appendFeedMany('all', 'allowance', events, this.ctx.now());
