@@ -159,6 +159,16 @@ export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
       'CREATE INDEX request_nonces_expiry ON request_nonces (expires_at)',
     ],
   },
+  {
+    version: 8,
+    name: "registration throttle: failed registrations per address, counted in the database for every centre process",
+    // Why: a count kept in one process's memory gave an attacker the limit once per `--workers` process (and anew
+    // after each restart). The row is counted with one upsert, so two processes cannot both take the last attempt.
+    statements: () => [
+      'CREATE TABLE register_failures (address TEXT PRIMARY KEY, failures BIGINT NOT NULL, window_until BIGINT NOT NULL)',
+      'CREATE INDEX register_failures_window ON register_failures (window_until)',
+    ],
+  },
 ];
 
 /** The newest schema this build knows. */

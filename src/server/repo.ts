@@ -227,6 +227,23 @@ export class RepoTx {
   async purgeRequestNonces(now: number): Promise<number> {
     return (await this.c.run(sql`DELETE FROM request_nonces WHERE expires_at <= ${now}`)).changes;
   }
+  /** Failed registrations from an address in its current window (0 when none, or the window has closed). */
+  async registerFailures(address: string, now: number): Promise<number> {
+    const r = await this.c.get<{ failures: number | string }>(sql`SELECT failures FROM register_failures WHERE address = ${address} AND window_until > ${now}`);
+    return r ? Number(r.failures) : 0;
+  }
+  /** Counts one failed registration from an address (a closed window starts anew); the count after it. */
+  async noteRegisterFailure(address: string, now: number, windowMs: number): Promise<number> {
+    await this.c.run(sql`INSERT INTO register_failures (address, failures, window_until) VALUES (${address}, 1, ${now + windowMs})
+      ON CONFLICT (address) DO UPDATE SET
+        failures = CASE WHEN register_failures.window_until > ${now} THEN register_failures.failures + 1 ELSE 1 END,
+        window_until = CASE WHEN register_failures.window_until > ${now} THEN register_failures.window_until ELSE ${now + windowMs} END`);
+    return this.registerFailures(address, now);
+  }
+  /** Forgets the addresses whose window has closed. */
+  async purgeRegisterFailures(now: number): Promise<number> {
+    return (await this.c.run(sql`DELETE FROM register_failures WHERE window_until <= ${now}`)).changes;
+  }
   async countRequestNonces(): Promise<number> {
     return Number((await this.c.get<{ n: number | string }>(sql`SELECT COUNT(*) AS n FROM request_nonces`))!.n);
   }

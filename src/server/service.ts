@@ -98,6 +98,13 @@ export class Central {
   registerTerminal(req: { code: string; publicKey: string; encKey: string }): Promise<{ certificate: Certificate; serverPublicKey: string; time: SignedTime }> {
     return this.terminals.register(req);
   }
+  /** REGISTER_THROTTLED when this address failed to register too often this minute (counted in the database). */
+  assertRegistrationAllowed(from: string): Promise<void> {
+    return this.terminals.assertRegistrationAllowed(from);
+  }
+  noteRegistrationFailure(from: string): Promise<void> {
+    return this.terminals.noteRegistrationFailure(from);
+  }
   revokeTerminal(id: string): Promise<void> {
     return this.terminals.revoke(id);
   }

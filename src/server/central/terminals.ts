@@ -12,9 +12,19 @@ import type { CentreContext } from './context.ts';
 /** How often a centre process forgets the nonces whose window has closed. */
 const PURGE_EVERY_MS = 60_000;
 
+/**
+ * Registration codes are 72 bits, but guessing is still throttled: after this many failed registrations from one
+ * address within a minute, every attempt from it is refused until the minute is over. Counted in the database, so
+ * every `--workers` process and a restarted one see the same count.
+ */
+export const REGISTER_FAILURES_PER_MINUTE = 10;
+const REGISTER_WINDOW_MS = 60_000;
+
 export class Terminals {
   /** When this process last forgot expired nonces. */
   private lastPurge = 0;
+  /** When this process last forgot addresses whose registration window has closed. */
+  private lastRegisterPurge = 0;
 
   constructor(private readonly ctx: CentreContext) {}
 
@@ -29,6 +39,25 @@ export class Terminals {
       await r.insertTerminal({ id: terminalId, name: t.name, branch: t.branch, region: t.region, code_hash: sha256Hex(code), code_expires: expiresAt, created_at: now(), head_hash: GENESIS_HASH });
     });
     return { terminalId, code, expiresAt };
+  }
+
+  /** REGISTER_THROTTLED when the address has failed too often this minute (every centre process sees the same count). */
+  async assertRegistrationAllowed(from: string): Promise<void> {
+    if ((await this.ctx.repo.tx((r) => r.registerFailures(from, this.ctx.now()))) >= REGISTER_FAILURES_PER_MINUTE) {
+      throw new ServerError('REGISTER_THROTTLED', 'too many failed registrations from this address: wait a minute', 429);
+    }
+  }
+
+  /** Counts a failed registration from an address, in the database. */
+  async noteRegistrationFailure(from: string): Promise<void> {
+    const now = this.ctx.now();
+    await this.ctx.repo.tx(async (r) => {
+      if (now - this.lastRegisterPurge > PURGE_EVERY_MS) {
+        this.lastRegisterPurge = now;
+        await r.purgeRegisterFailures(now);
+      }
+      await r.noteRegisterFailure(from, now, REGISTER_WINDOW_MS);
+    });
   }
 
   /** Terminal: trades the one-time code and its public keys for a server-signed certificate. */
