@@ -10,7 +10,7 @@ import { parseAuthorization } from '../protocol/crypto.ts';
 import { serverMetrics } from './metrics.ts';
 import {
   BODY_LIMIT, ErrorResponse, FeedQuery, FeedResponse, HealthResponse, jsonSchema, PersonParams, RegisterRequest, RegisterResponse,
-  StatementResponse, TemplatesRequest, TemplatesResponse, TimeQuery, TimeResponse, UploadRequest, UploadResponse,
+  TemplatesRequest, TemplatesResponse, TimeQuery, TimeResponse, UploadRequest, UploadResponse,
 } from '../protocol/schemas.ts';
 
 declare module 'fastify' {
@@ -168,12 +168,8 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     return central.feed(t, q.cursor, q.limit, parseAuthorization(req.headers.authorization)?.sig ?? '');
   });
 
-  // A person's statement, for the counter (an employee asks for past payouts). Terminals only.
-  app.get('/v1/statements/:personId', { schema: { response: { 200: jsonSchema(StatementResponse), ...errors } } }, async (req) => {
-    const { personId } = parse(PersonParams, req.params, 'path');
-    const t = await auth(req);
-    return central.statement(personId, t);
-  });
+  // No statement route for terminals: a terminal could only name the person by a typed id, and a statement is for
+  // the person present. The counter builds it from its own journal after the palm; the admin uses the CLI.
 
   return app;
 }

@@ -154,8 +154,8 @@ export class Central {
   }
 
   // ---- statements and review (central/statements.ts) ----
-  statement(personId: string, asker?: TerminalRow) {
-    return this.statements.statement(personId, asker);
+  statement(personId: string) {
+    return this.statements.statement(personId);
   }
   reviewList(includeResolved = false) {
     return this.statements.reviewList(includeResolved);
