@@ -74,7 +74,7 @@ export class Ledger {
     this.trust = new LocalTrust(keys);
     this.anchored = new AnchoredState(store, keys, opts.anchorDir, () => this.head());
     this.operators = new TrustedOperators(store, this.trust, this.anchored);
-    this.customerPins = new TrustedCustomerPins(store, this.trust);
+    this.customerPins = new TrustedCustomerPins(store, this.trust, this.anchored);
     this.centreCopies = new TrustedCentreCopies(store, this.trust);
   }
 
@@ -329,8 +329,7 @@ export class Ledger {
         }
         const d = decideOffline(b, this.limits(), this.offlineState(b.customerId, b.currency, nowMs), b.overriddenLimits ?? []);
         if (!d.allow) throw new OfflineRefusedError(d);
-        store.allowances.use(b.customerId, b.currency, b.amountMinor);
-        return;
+        return; // the journal row this append writes is the allowance's use (store/allowances.ts)
       }
       case 'refund': {
         const refuse = (why: string) => new LedgerError('REFUND_REFUSED', `refund ${b.refundId} refused: ${why}`);

@@ -128,11 +128,16 @@ export class TrustedOperators {
   }
 }
 
-/** A customer's PIN state (hash from the centre or the enrolment, attempts counted here), sealed like an operator's. */
+/**
+ * A customer's PIN state (hash from the centre or the enrolment, attempts counted here), sealed like an operator's.
+ * The attempts and lockout are also in the anchored state (only customers not at rest), so a lockout undone by
+ * putting back an older sealed row, or the whole older store, is LOCAL_STATE_TAMPERED.
+ */
 export class TrustedCustomerPins {
   constructor(
     private readonly store: Store,
     private readonly trust: LocalTrust,
+    private readonly anchored: Pick<AnchoredState, 'change' | 'assertIntact'>,
   ) {}
 
   private seal(personId: string, p: Omit<CustomerPin, 'seal'>): string {
@@ -141,6 +146,7 @@ export class TrustedCustomerPins {
 
   /** The PIN state, or undefined when the person is unknown. A hash or lockout not sealed here throws LOCAL_STATE_TAMPERED. */
   get(personId: string): CustomerPin | undefined {
+    this.anchored.assertIntact();
     const p = this.store.people.getPin(personId);
     if (!p || (p.pinHash === null && p.seal === null && p.failed === 0 && p.lockedUntilMs === 0)) return p; // no PIN was ever set
     if (!this.trust.verify('customer-pin', personId, { pinHash: p.pinHash ?? '', failed: p.failed, lockedUntilMs: p.lockedUntilMs }, p.seal)) {
@@ -151,26 +157,31 @@ export class TrustedCustomerPins {
 
   setHash(personId: string, pinHash: string | null): void {
     const next = { pinHash, failed: 0, lockedUntilMs: 0 };
-    this.store.people.setPin(personId, { ...next, seal: this.seal(personId, next) });
+    this.anchored.change(() => this.store.people.setPin(personId, { ...next, seal: this.seal(personId, next) }));
   }
 
   setAttempts(personId: string, failed: number, lockedUntilMs: number): void {
     const cur = this.get(personId);
     if (!cur) throw new PalmPayError('PERSON_UNKNOWN', `person ${personId} is unknown`);
     const next = { pinHash: cur.pinHash, failed, lockedUntilMs };
-    this.store.people.setPin(personId, { ...next, seal: this.seal(personId, next) });
+    this.anchored.change(() => this.store.people.setPin(personId, { ...next, seal: this.seal(personId, next) }));
   }
 }
 
-/** The digest of the sealed limits and operator rows (their seals): what the anchor holds. Needs no key. */
-export function localStateDigest(store: Store): string {
+/**
+ * The digest of the sealed limits and operator rows and of the customers' PIN states not at rest (their seals):
+ * what the anchor holds. Needs no key. `pins` is left out while no customer has attempts, so an anchor written
+ * before it was added still matches (and `legacy` computes that older digest for the upgrade, see open()).
+ */
+export function localStateDigest(store: Store, legacy = false): string {
   const limits = store.settings.get<{ seal?: unknown }>(LIMITS_SETTING);
   const limitsSeal = limits === undefined ? '' : typeof limits.seal === 'string' ? limits.seal : 'unsealed';
   const operators = store.operators.list().map((o) => [o.operatorId, o.seal ?? '']);
-  return createHash('sha256').update(canonicalBytes({ limits: limitsSeal, operators })).digest('hex');
+  const pins = legacy ? [] : store.people.pinAttempts();
+  return createHash('sha256').update(canonicalBytes({ limits: limitsSeal, operators, ...(pins.length ? { pins } : {}) })).digest('hex');
 }
 
-const STATE_TAMPERED = 'the offline limits or operators (a sealed row deleted, or put back from an older copy)';
+const STATE_TAMPERED = 'the offline limits, operators or PIN lockouts (a sealed row deleted, or put back from an older copy)';
 
 /**
  * The signed anchor outside the database (anchor.ts), kept by the ledger: the journal's head and the digest of
@@ -211,7 +222,11 @@ export class AnchoredState {
       return this.write(head);
     }
     this.truncated = anchorProblem(a, head, (seq) => this.store.journal.get(seq)?.hash);
-    if (!stateMatches(a, cur)) {
+    // An anchor written before PIN lockouts were anchored holds the digest without them: taken once, then rewritten.
+    // (It only ever matches a store whose other sealed rows are as anchored and that has more customers in
+    // attempts than the anchor knew of: never a lockout undone.)
+    const legacy = a.state !== undefined && a.nextState === undefined && a.state === localStateDigest(this.store, true);
+    if (!stateMatches(a, cur) && !legacy) {
       this.tampered = true;
       return;
     }
@@ -288,8 +303,9 @@ export class AnchoredState {
  * customers' offline allowances. They arrive in feed pages the centre signed (checked before they are applied);
  * the feed seals each row as it stores it, and the ledger uses a row only when its seal holds, so a voucher
  * "leased here" or an allowance raised by a local user in the SQLite file is LOCAL_STATE_TAMPERED, never paid.
- * Sealed: what the centre decides (who, how much, which lease, until when); not the counters this terminal
- * moves in its append transaction (paid status, allowance used), which the journal and the centre re-check.
+ * Sealed: what the centre decides (who, how much, which lease, until when, from which record on); not what this
+ * terminal moves in its append transaction: a voucher's paid status (the journal's payout refuses a second one)
+ * and an allowance's use, which is read from the journal itself (store/allowances.ts).
  */
 export class TrustedCentreCopies {
   constructor(
@@ -303,8 +319,8 @@ export class TrustedCentreCopies {
   private static leaseFields(l: Pick<Lease, 'leaseId' | 'terminalId' | 'expiresAtMs'>) {
     return { leaseId: l.leaseId, terminalId: l.terminalId, expiresAtMs: l.expiresAtMs };
   }
-  private static allowanceFields(a: { limitMinor: number; expiresAtMs: number }) {
-    return { limitMinor: a.limitMinor, expiresAtMs: a.expiresAtMs };
+  private static allowanceFields(a: { limitMinor: number; expiresAtMs: number; asOfSeq: number }) {
+    return { limitMinor: a.limitMinor, expiresAtMs: a.expiresAtMs, asOfSeq: a.asOfSeq };
   }
 
   putVoucher(v: Omit<Voucher, 'paidSeq' | 'seal'>): void {
