@@ -19,6 +19,7 @@ import { sealWithCanonical, recordHash, makeVerifier } from '../protocol/sign.ts
 import { HLC_ZERO, hlcNext } from '../protocol/hlc.ts';
 import { decideOffline, DEFAULT_OFFLINE_LIMITS, isOverridable, type OfflineDecision, type OfflineLimits, type OfflineState, type OverridableLimit } from './limits.ts';
 import type { KeyStore } from './keystore.ts';
+import type { OperatorGrant } from '../protocol/schemas.ts';
 import { voucherRefusal, type VoucherRefusal } from './voucher-rule.ts';
 import { AnchoredState, LAST_SYNC_SETTING, LIMITS_SETTING, LocalStateTamperedError, LocalTrust, noteTrustedSync, TrustedCentreCopies, TrustedCustomerPins, TrustedOperators, trustedLastSync } from './local-trust.ts';
 
@@ -205,6 +206,11 @@ export class Ledger {
   /** Sets the offline limits, sealed so that only this terminal's key store can have written them. */
   setLimits(limits: OfflineLimits): void {
     this.anchored.change(() => this.store.settings.set(SETTING.offlineLimits, { limits, seal: this.trust.mac('setting', SETTING.offlineLimits, limits) }));
+  }
+
+  /** An operator's role as the centre granted it in this terminal's signed feed page (sealed and anchored). */
+  applyOperatorGrant(grant: OperatorGrant): void {
+    this.operators.applyGrant(grant);
   }
 
   /** Everything decideOffline needs, read from the store now. */

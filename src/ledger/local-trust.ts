@@ -108,6 +108,23 @@ export class TrustedOperators {
     return o !== undefined && !this.trust.verify('operator', operatorId, operatorFields(o), o.seal);
   }
 
+  /**
+   * The centre's grant for this terminal (from its signed feed page): the operator's name, role and whether active,
+   * and the PIN hash when the centre set one (attempts then start again). A new operator without a PIN hash has an
+   * empty one and cannot sign in until the centre sends it. Sealed and anchored like every operator row.
+   */
+  applyGrant(g: { operatorId: string; name: string; role: OperatorRole; active: boolean; pinHash?: string }): void {
+    this.anchored.change(() => {
+      const cur = this.store.operators.get(g.operatorId);
+      if (cur && !this.trust.verify('operator', g.operatorId, operatorFields(cur), cur.seal)) this.store.operators.delete(g.operatorId); // a row not sealed here is replaced
+      const o = cur && this.store.operators.get(g.operatorId);
+      const pin = g.pinHash !== undefined ? { pinHash: g.pinHash, failedAttempts: 0, lockedUntilMs: 0 } : {};
+      const next = o ? { ...o, name: g.name, role: g.role, active: g.active, ...pin } : { operatorId: g.operatorId, name: g.name, role: g.role, pinHash: g.pinHash ?? '', failedAttempts: 0, lockedUntilMs: 0, active: g.active };
+      if (!o) this.store.operators.add({ operatorId: next.operatorId, name: next.name, role: next.role, pinHash: next.pinHash, seal: null });
+      this.store.operators.replace({ ...next, seal: this.seal(next) });
+    });
+  }
+
   private update(operatorId: string, change: Partial<Pick<Operator, 'pinHash' | 'failedAttempts' | 'lockedUntilMs' | 'active'>>): void {
     const o = this.get(operatorId);
     if (!o) throw new PalmPayError('OPERATOR_UNKNOWN', `operator ${operatorId} is unknown`);

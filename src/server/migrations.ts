@@ -161,12 +161,17 @@ export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
   },
   {
     version: 8,
-    name: "registration throttle: failed registrations per address, counted in the database for every centre process",
+    name: "registration throttle counted in the database for every centre process; operators' roles granted per terminal",
     // Why: a count kept in one process's memory gave an attacker the limit once per `--workers` process (and anew
     // after each restart). The row is counted with one upsert, so two processes cannot both take the last attempt.
     statements: () => [
       'CREATE TABLE register_failures (address TEXT PRIMARY KEY, failures BIGINT NOT NULL, window_until BIGINT NOT NULL)',
       'CREATE INDEX register_failures_window ON register_failures (window_until)',
+      // Operators and their role at each terminal, granted at the centre: they reach the terminal in its signed feed,
+      // and ingest checks that a supervisor's approval on a record is by an operator granted that role there.
+      `CREATE TABLE operator_grants (
+        terminal_id TEXT NOT NULL, operator_id TEXT NOT NULL, name TEXT NOT NULL, role TEXT NOT NULL, active BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL, PRIMARY KEY (terminal_id, operator_id))`,
     ],
   },
 ];

@@ -8,7 +8,7 @@ import type { RecordResult } from '../protocol/schemas.ts';
 import { ServerError } from './errors.ts';
 import { isSealed, keyDirFor, loadCentreKeys, sealTemplates, secureSqliteFile } from './keys.ts';
 import type { CentreIndex } from './palm-index.ts';
-import { Repo, type TerminalRow } from './repo.ts';
+import { Repo, type OperatorGrantRow, type TerminalRow } from './repo.ts';
 import { CentreContext, type CentralOptions, type Counters } from './central/context.ts';
 import { Enrolments } from './central/enrolments.ts';
 import { Feed, FEED_PAGE, type FeedPage } from './central/feed.ts';
@@ -110,6 +110,12 @@ export class Central {
   }
   setTerminalLimits(id: string, limits: unknown): Promise<void> {
     return this.terminals.setLimits(id, limits);
+  }
+  grantOperator(terminalId: string, grant: unknown): Promise<void> {
+    return this.terminals.grantOperator(terminalId, grant);
+  }
+  listOperators(): Promise<OperatorGrantRow[]> {
+    return this.terminals.listOperators();
   }
   listTerminals(): Promise<TerminalRow[]> {
     return this.terminals.list();

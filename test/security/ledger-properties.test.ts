@@ -52,7 +52,7 @@ interface World {
 async function newWorld(url: string): Promise<World> {
   const central = await Central.open(url);
   const terminals = new Map<string, TestTerminal>();
-  for (const [id, branch] of [['T1', 'B1'], ['T2', 'B1'], ['EVIL', 'B2']] as const) terminals.set(id, await registeredTerminal(central, id, { branch, region: 'R1' }));
+  for (const [id, branch] of [['T1', 'B1'], ['T2', 'B1'], ['EVIL', 'B2']] as const) terminals.set(id, await registeredTerminal(central, id, { branch, region: 'R1', supervisors: ['sup'] }));
   const w: World = { central, terminals, sent: [], people: [], n: 0 };
   for (const i of [1, 2, 3]) {
     await enrolCustomer(central, terminals.get('T1')!, `P${i}`, `A${i}`);

@@ -189,7 +189,7 @@ describe('statements', () => {
 
 describe('supervisor override on a purchase (issue 8)', () => {
   it('accepts a purchase a supervisor approved above an offline limit, signed with approvedBy + overriddenLimits', async () => {
-    const t8 = await registeredTerminal(srv.central, 'T8', { url: srv.url });
+    const t8 = await registeredTerminal(srv.central, 'T8', { url: srv.url, supervisors: ['sup-1'] });
     const before = await srv.central.repo.tx((r) => r.balance('acct:A1', 'SYP'));
     const draft = purchaseDraft('T8', 1, 'P1', 'A1', 250) as Extract<RecordDraft, { type: 'purchase' }>;
     const rec = t8.chain.next({ ...draft, approvedBy: 'sup-1', overriddenLimits: ['PER_TRANSACTION_CAP'] });

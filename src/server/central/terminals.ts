@@ -5,8 +5,8 @@ import { GENESIS_HASH } from '../../protocol/record.ts';
 import { publicKeyObject } from '../../protocol/sign.ts';
 import { issueCertificate, outdatedRequestMessage, parseAuthorization, requestMessage, sha256Hex, type Certificate, type SignedTime } from '../../protocol/crypto.ts';
 import { ServerError } from '../errors.ts';
-import { TerminalLimits } from '../../protocol/schemas.ts';
-import type { TerminalRow } from '../repo.ts';
+import { OperatorGrant, TerminalLimits } from '../../protocol/schemas.ts';
+import type { OperatorGrantRow, TerminalRow } from '../repo.ts';
 import type { CentreContext } from './context.ts';
 
 /** How often a centre process forgets the nonces whose window has closed. */
@@ -102,6 +102,32 @@ export class Terminals {
       if (t.status === 'revoked') throw new ServerError('TERMINAL_REVOKED', `terminal ${id} is revoked`, 403);
       await r.appendFeed(`terminal:${id}`, 'terminal_limits', id, { terminalId: id, limits: parsed.data }, now());
     });
+  }
+
+  /**
+   * Admin: an operator's role at a terminal (or the operator withdrawn: active false). Like the limits, it travels
+   * only in the feed page the centre signs for that terminal, which stores it sealed and anchored; and ingest
+   * accepts a supervisor's approval only from an operator granted that role at the record's terminal.
+   */
+  async grantOperator(terminalId: string, grant: unknown): Promise<void> {
+    const parsed = OperatorGrant.safeParse(grant);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0]!;
+      throw new ServerError('OPERATOR_INVALID', `operator grant: ${i.path.join('.') || '(root)'}: ${i.message}`, 400);
+    }
+    const g = parsed.data;
+    const { repo, now } = this.ctx;
+    await repo.tx(async (r) => {
+      const t = await r.getTerminal(terminalId);
+      if (!t) throw new ServerError('TERMINAL_UNKNOWN', `terminal ${terminalId} is unknown`, 404);
+      if (t.status === 'revoked') throw new ServerError('TERMINAL_REVOKED', `terminal ${terminalId} is revoked`, 403);
+      await r.putOperatorGrant({ terminal_id: terminalId, operator_id: g.operatorId, name: g.name, role: g.role, active: g.active ? 1 : 0, updated_at: now() });
+      await r.appendFeed(`terminal:${terminalId}`, 'operator_grant', g.operatorId, { terminalId, ...g }, now());
+    });
+  }
+
+  listOperators(): Promise<OperatorGrantRow[]> {
+    return this.ctx.repo.tx((r) => r.listOperatorGrants());
   }
 
   list(): Promise<TerminalRow[]> {
