@@ -134,3 +134,22 @@ describe('operator grants reach the terminal only in its signed feed', () => {
     expect(JSON.parse(list.out)).toEqual([expect.objectContaining({ terminalId: 'T9', operatorId: 'sup-9', role: 'supervisor', active: false })]);
   });
 });
+
+describe('the demo (npm start) with its embedded centre', () => {
+  it('grants the demo operators at the centre; the counter keeps their roles and PINs after its feed', async () => {
+    const { createKiosk } = await import('../../src/host/compose.ts');
+    const { dir, cleanup } = tempDir();
+    const k = await createKiosk({ dataDir: dir, demo: true, plainKeyFile: true, pinCost: { N: 1 << 10, r: 8, p: 1 }, link: { fastRetry: true } });
+    try {
+      const link = k.link as unknown as { centre: RunningServer; sync: { pullFeed(): Promise<unknown> } };
+      const grants = await link.centre.central.listOperators();
+      expect(grants.map((g) => [g.operator_id, g.role, Number(g.active)]).sort()).toEqual([['op-cashier', 'cashier', 1], ['op-enrol', 'enroller', 1], ['op-super', 'supervisor', 1]]);
+      await link.sync.pullFeed();
+      expect(k.terminal.ledger.operators.get('op-super')).toMatchObject({ role: 'supervisor', active: true, pinHash: expect.stringMatching(/^scrypt\$/) });
+      expect(k.terminal.ledger.operators.get('op-cashier')).toMatchObject({ role: 'cashier', active: true, pinHash: expect.stringMatching(/^scrypt\$/) });
+    } finally {
+      await k.close();
+      cleanup();
+    }
+  }, 120_000);
+});
