@@ -16,7 +16,7 @@ import type { Currency } from '../protocol/record.ts';
 import type { Store } from '../store/store.ts';
 import { canonicalBytes } from '../protocol/canonical.ts';
 import { PalmPayError } from '../util/errors.ts';
-import { ANCHOR_MISSING, anchorProblem, readAnchor, stateMatches, writeAnchor, type Head } from './anchor.ts';
+import { ANCHOR_MISSING, anchorProblem, readAnchor, stateMatches, writeAnchor, type Anchor, type Head } from './anchor.ts';
 import type { KeyStore } from './keystore.ts';
 
 /** Settings rows that decide money and carry the terminal's seal. */
@@ -198,6 +198,16 @@ export function localStateDigest(store: Store, legacy = false): string {
   return createHash('sha256').update(canonicalBytes({ limits: limitsSeal, operators, ...(pins.length ? { pins } : {}) })).digest('hex');
 }
 
+/**
+ * Whether the store's sealed state is what the anchor holds. An anchor written before PIN lockouts were anchored
+ * holds the digest without them and is taken (it only ever matches a store whose other sealed rows are as
+ * anchored and that has more customers in attempts than the anchor knew of: never a lockout undone).
+ */
+export function anchoredStateMatches(anchor: Anchor, store: Store): boolean {
+  if (stateMatches(anchor, localStateDigest(store))) return true;
+  return anchor.state !== undefined && anchor.nextState === undefined && anchor.state === localStateDigest(store, true);
+}
+
 const STATE_TAMPERED = 'the offline limits, operators or PIN lockouts (a sealed row deleted, or put back from an older copy)';
 
 /**
@@ -239,11 +249,7 @@ export class AnchoredState {
       return this.write(head);
     }
     this.truncated = anchorProblem(a, head, (seq) => this.store.journal.get(seq)?.hash);
-    // An anchor written before PIN lockouts were anchored holds the digest without them: taken once, then rewritten.
-    // (It only ever matches a store whose other sealed rows are as anchored and that has more customers in
-    // attempts than the anchor knew of: never a lockout undone.)
-    const legacy = a.state !== undefined && a.nextState === undefined && a.state === localStateDigest(this.store, true);
-    if (!stateMatches(a, cur) && !legacy) {
+    if (!anchoredStateMatches(a, this.store)) {
       this.tampered = true;
       return;
     }

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import type { Terminal } from '../../src/ledger/open.ts';
 import { dbPath } from '../../src/ledger/open.ts';
 import { makeTerminal, purchase, reopen, tempDir } from '../ledger/helpers.ts';
+import { runCli } from './harness.ts';
 
 describe('an older copy of the store put back', () => {
   let dir: string;
@@ -48,13 +49,18 @@ describe('an older copy of the store put back', () => {
     t = reopen(dir);
   }
 
-  it("a customer's PIN lockout undone by putting the whole older store back is LOCAL_STATE_TAMPERED", () => {
+  it("a customer's PIN lockout undone by putting the whole older store back is LOCAL_STATE_TAMPERED; journal verify says BAD", async () => {
     t.ledger.customerPins.setHash('C1', 'scrypt$genuine');
     const copy = copyStore();
     t.ledger.customerPins.setAttempts('C1', 0, Date.now() + 15 * 60_000); // locked out after five wrong PINs
     restore(copy);
     expect(t.store.people.getPin('C1')).toMatchObject({ failed: 0, lockedUntilMs: 0 }); // the copy's row, with its genuine seal
     expect(() => t.ledger.customerPins.get('C1')).toThrow(expect.objectContaining({ code: 'LOCAL_STATE_TAMPERED' }));
+    t.close();
+    const verify = await runCli('journal', 'verify', '--data', dir, '--json');
+    t = reopen(dir);
+    expect(verify.code).toBe(1);
+    expect(JSON.parse(verify.out)).toMatchObject({ ok: false, kind: 'local-state' });
   });
 
   it("a customer's attempts counter put back from the older rows is LOCAL_STATE_TAMPERED", () => {
