@@ -19,6 +19,7 @@ import { sealWithCanonical, recordHash, makeVerifier } from '../protocol/sign.ts
 import { HLC_ZERO, hlcNext } from '../protocol/hlc.ts';
 import { decideOffline, DEFAULT_OFFLINE_LIMITS, isOverridable, spendableOffline, type OfflineDecision, type OfflineLimits, type OfflineState, type OverridableLimit } from './limits.ts';
 import type { KeyStore } from './keystore.ts';
+import type { OperatorGrant } from '../protocol/schemas.ts';
 import { voucherRefusal, type VoucherRefusal } from './voucher-rule.ts';
 import { AnchoredState, LAST_SYNC_SETTING, LIMITS_SETTING, LocalStateTamperedError, LocalTrust, noteTrustedSync, TrustedCentreCopies, TrustedCustomerPins, TrustedOperators, trustedLastSync } from './local-trust.ts';
 
@@ -74,7 +75,7 @@ export class Ledger {
     this.trust = new LocalTrust(keys);
     this.anchored = new AnchoredState(store, keys, opts.anchorDir, () => this.head());
     this.operators = new TrustedOperators(store, this.trust, this.anchored);
-    this.customerPins = new TrustedCustomerPins(store, this.trust);
+    this.customerPins = new TrustedCustomerPins(store, this.trust, this.anchored);
     this.centreCopies = new TrustedCentreCopies(store, this.trust);
   }
 
@@ -207,6 +208,11 @@ export class Ledger {
     this.anchored.change(() => this.store.settings.set(SETTING.offlineLimits, { limits, seal: this.trust.mac('setting', SETTING.offlineLimits, limits) }));
   }
 
+  /** An operator's role as the centre granted it in this terminal's signed feed page (sealed and anchored). */
+  applyOperatorGrant(grant: OperatorGrant): void {
+    this.operators.applyGrant(grant);
+  }
+
   /** Everything decideOffline needs, read from the store now. */
   offlineState(customerId: string, currency: Currency, nowMs = this.now()): OfflineState {
     const a = this.centreCopies.allowance(customerId, currency);
@@ -328,8 +334,7 @@ export class Ledger {
         if (b.approvedBy !== undefined) this.checkApprover(b.approvedBy, b.operatorId, `purchase ${b.purchaseId}`);
         const d = decideOffline(b, this.limits(), this.offlineState(b.customerId, b.currency, nowMs), b.overriddenLimits ?? []);
         if (!d.allow) throw new OfflineRefusedError(d);
-        store.allowances.use(b.customerId, b.currency, b.amountMinor);
-        return;
+        return; // the journal row this append writes is the allowance's use (store/allowances.ts)
       }
       case 'refund': {
         const refuse = (why: string) => new LedgerError('REFUND_REFUSED', `refund ${b.refundId} refused: ${why}`);

@@ -16,7 +16,7 @@ import type { Currency } from '../protocol/record.ts';
 import type { Store } from '../store/store.ts';
 import { canonicalBytes } from '../protocol/canonical.ts';
 import { PalmPayError } from '../util/errors.ts';
-import { ANCHOR_MISSING, anchorProblem, readAnchor, stateMatches, writeAnchor, type Head } from './anchor.ts';
+import { ANCHOR_MISSING, anchorProblem, readAnchor, stateMatches, writeAnchor, type Anchor, type Head } from './anchor.ts';
 import type { KeyStore } from './keystore.ts';
 
 /** Settings rows that decide money and carry the terminal's seal. */
@@ -108,6 +108,23 @@ export class TrustedOperators {
     return o !== undefined && !this.trust.verify('operator', operatorId, operatorFields(o), o.seal);
   }
 
+  /**
+   * The centre's grant for this terminal (from its signed feed page): the operator's name, role and whether active,
+   * and the PIN hash when the centre set one (attempts then start again). A new operator without a PIN hash has an
+   * empty one and cannot sign in until the centre sends it. Sealed and anchored like every operator row.
+   */
+  applyGrant(g: { operatorId: string; name: string; role: OperatorRole; active: boolean; pinHash?: string }): void {
+    this.anchored.change(() => {
+      const cur = this.store.operators.get(g.operatorId);
+      if (cur && !this.trust.verify('operator', g.operatorId, operatorFields(cur), cur.seal)) this.store.operators.delete(g.operatorId); // a row not sealed here is replaced
+      const o = cur && this.store.operators.get(g.operatorId);
+      const pin = g.pinHash !== undefined ? { pinHash: g.pinHash, failedAttempts: 0, lockedUntilMs: 0 } : {};
+      const next = o ? { ...o, name: g.name, role: g.role, active: g.active, ...pin } : { operatorId: g.operatorId, name: g.name, role: g.role, pinHash: g.pinHash ?? '', failedAttempts: 0, lockedUntilMs: 0, active: g.active };
+      if (!o) this.store.operators.add({ operatorId: next.operatorId, name: next.name, role: next.role, pinHash: next.pinHash, seal: null });
+      this.store.operators.replace({ ...next, seal: this.seal(next) });
+    });
+  }
+
   private update(operatorId: string, change: Partial<Pick<Operator, 'pinHash' | 'failedAttempts' | 'lockedUntilMs' | 'active'>>): void {
     const o = this.get(operatorId);
     if (!o) throw new PalmPayError('OPERATOR_UNKNOWN', `operator ${operatorId} is unknown`);
@@ -128,11 +145,16 @@ export class TrustedOperators {
   }
 }
 
-/** A customer's PIN state (hash from the centre or the enrolment, attempts counted here), sealed like an operator's. */
+/**
+ * A customer's PIN state (hash from the centre or the enrolment, attempts counted here), sealed like an operator's.
+ * The attempts and lockout are also in the anchored state (only customers not at rest), so a lockout undone by
+ * putting back an older sealed row, or the whole older store, is LOCAL_STATE_TAMPERED.
+ */
 export class TrustedCustomerPins {
   constructor(
     private readonly store: Store,
     private readonly trust: LocalTrust,
+    private readonly anchored: Pick<AnchoredState, 'change' | 'assertIntact'>,
   ) {}
 
   private seal(personId: string, p: Omit<CustomerPin, 'seal'>): string {
@@ -141,6 +163,7 @@ export class TrustedCustomerPins {
 
   /** The PIN state, or undefined when the person is unknown. A hash or lockout not sealed here throws LOCAL_STATE_TAMPERED. */
   get(personId: string): CustomerPin | undefined {
+    this.anchored.assertIntact();
     const p = this.store.people.getPin(personId);
     if (!p || (p.pinHash === null && p.seal === null && p.failed === 0 && p.lockedUntilMs === 0)) return p; // no PIN was ever set
     if (!this.trust.verify('customer-pin', personId, { pinHash: p.pinHash ?? '', failed: p.failed, lockedUntilMs: p.lockedUntilMs }, p.seal)) {
@@ -151,26 +174,41 @@ export class TrustedCustomerPins {
 
   setHash(personId: string, pinHash: string | null): void {
     const next = { pinHash, failed: 0, lockedUntilMs: 0 };
-    this.store.people.setPin(personId, { ...next, seal: this.seal(personId, next) });
+    this.anchored.change(() => this.store.people.setPin(personId, { ...next, seal: this.seal(personId, next) }));
   }
 
   setAttempts(personId: string, failed: number, lockedUntilMs: number): void {
     const cur = this.get(personId);
     if (!cur) throw new PalmPayError('PERSON_UNKNOWN', `person ${personId} is unknown`);
     const next = { pinHash: cur.pinHash, failed, lockedUntilMs };
-    this.store.people.setPin(personId, { ...next, seal: this.seal(personId, next) });
+    this.anchored.change(() => this.store.people.setPin(personId, { ...next, seal: this.seal(personId, next) }));
   }
 }
 
-/** The digest of the sealed limits and operator rows (their seals): what the anchor holds. Needs no key. */
-export function localStateDigest(store: Store): string {
+/**
+ * The digest of the sealed limits and operator rows and of the customers' PIN states not at rest (their seals):
+ * what the anchor holds. Needs no key. `pins` is left out while no customer has attempts, so an anchor written
+ * before it was added still matches (and `legacy` computes that older digest for the upgrade, see open()).
+ */
+export function localStateDigest(store: Store, legacy = false): string {
   const limits = store.settings.get<{ seal?: unknown }>(LIMITS_SETTING);
   const limitsSeal = limits === undefined ? '' : typeof limits.seal === 'string' ? limits.seal : 'unsealed';
   const operators = store.operators.list().map((o) => [o.operatorId, o.seal ?? '']);
-  return createHash('sha256').update(canonicalBytes({ limits: limitsSeal, operators })).digest('hex');
+  const pins = legacy ? [] : store.people.pinAttempts();
+  return createHash('sha256').update(canonicalBytes({ limits: limitsSeal, operators, ...(pins.length ? { pins } : {}) })).digest('hex');
 }
 
-const STATE_TAMPERED = 'the offline limits or operators (a sealed row deleted, or put back from an older copy)';
+/**
+ * Whether the store's sealed state is what the anchor holds. An anchor written before PIN lockouts were anchored
+ * holds the digest without them and is taken (it only ever matches a store whose other sealed rows are as
+ * anchored and that has more customers in attempts than the anchor knew of: never a lockout undone).
+ */
+export function anchoredStateMatches(anchor: Anchor, store: Store): boolean {
+  if (stateMatches(anchor, localStateDigest(store))) return true;
+  return anchor.state !== undefined && anchor.nextState === undefined && anchor.state === localStateDigest(store, true);
+}
+
+const STATE_TAMPERED = 'the offline limits, operators or PIN lockouts (a sealed row deleted, or put back from an older copy)';
 
 /**
  * The signed anchor outside the database (anchor.ts), kept by the ledger: the journal's head and the digest of
@@ -211,7 +249,7 @@ export class AnchoredState {
       return this.write(head);
     }
     this.truncated = anchorProblem(a, head, (seq) => this.store.journal.get(seq)?.hash);
-    if (!stateMatches(a, cur)) {
+    if (!anchoredStateMatches(a, this.store)) {
       this.tampered = true;
       return;
     }
@@ -288,8 +326,9 @@ export class AnchoredState {
  * customers' offline allowances. They arrive in feed pages the centre signed (checked before they are applied);
  * the feed seals each row as it stores it, and the ledger uses a row only when its seal holds, so a voucher
  * "leased here" or an allowance raised by a local user in the SQLite file is LOCAL_STATE_TAMPERED, never paid.
- * Sealed: what the centre decides (who, how much, which lease, until when); not the counters this terminal
- * moves in its append transaction (paid status, allowance used), which the journal and the centre re-check.
+ * Sealed: what the centre decides (who, how much, which lease, until when, from which record on); not what this
+ * terminal moves in its append transaction: a voucher's paid status (the journal's payout refuses a second one)
+ * and an allowance's use, which is read from the journal itself (store/allowances.ts).
  */
 export class TrustedCentreCopies {
   constructor(
@@ -303,10 +342,10 @@ export class TrustedCentreCopies {
   private static leaseFields(l: Pick<Lease, 'leaseId' | 'terminalId' | 'expiresAtMs'>) {
     return { leaseId: l.leaseId, terminalId: l.terminalId, expiresAtMs: l.expiresAtMs };
   }
-  private static allowanceFields(a: { limitMinor: number; expiresAtMs: number; grantedAtMs: number; balanceMinor?: number | null }) {
+  private static allowanceFields(a: { limitMinor: number; expiresAtMs: number; asOfSeq: number; grantedAtMs: number; balanceMinor?: number | null }) {
     // The balance and its time are sealed when the centre sent one; a grant without one keeps its earlier seal.
     const balance = a.balanceMinor === null || a.balanceMinor === undefined ? {} : { balanceMinor: a.balanceMinor, balanceAtMs: a.grantedAtMs };
-    return { limitMinor: a.limitMinor, expiresAtMs: a.expiresAtMs, ...balance };
+    return { limitMinor: a.limitMinor, expiresAtMs: a.expiresAtMs, asOfSeq: a.asOfSeq, ...balance };
   }
 
   putVoucher(v: Omit<Voucher, 'paidSeq' | 'seal'>): void {

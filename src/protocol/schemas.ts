@@ -57,6 +57,18 @@ export const TerminalLimits = z.strictObject({
   maxStoredRecordAgeMs: z.number().int().positive().max(365 * 86_400_000),
   maxSinceLastSyncMs: z.number().int().positive().max(365 * 86_400_000),
 });
+/**
+ * An operator's role at one terminal, as the centre grants it (`operator_grant` feed event, sent only in the page
+ * the centre signs for that terminal). `pinHash` (scrypt, src/ledger/pin.ts) when the centre sets the PIN.
+ */
+export const OperatorGrant = z.strictObject({
+  operatorId: Id,
+  name: z.string().min(1).max(200),
+  role: z.enum(['cashier', 'paymaster', 'enroller', 'supervisor']),
+  active: z.boolean(),
+  pinHash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/).optional(),
+});
+export type OperatorGrant = z.infer<typeof OperatorGrant>;
 /** The centre's signature over a feed page (src/protocol/feed-page.ts); a terminal applies no page without it. */
 export const FeedPageProof = z.object({
   terminalId: z.string(), from: z.number().int(), to: z.number().int(), more: z.boolean(), eventsSha256: z.string(),

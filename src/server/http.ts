@@ -10,7 +10,7 @@ import { parseAuthorization } from '../protocol/crypto.ts';
 import { serverMetrics } from './metrics.ts';
 import {
   BODY_LIMIT, ErrorResponse, FeedQuery, FeedResponse, HealthResponse, jsonSchema, PersonParams, RegisterRequest, RegisterResponse,
-  StatementResponse, TemplatesRequest, TemplatesResponse, TimeQuery, TimeResponse, UploadRequest, UploadResponse,
+  TemplatesRequest, TemplatesResponse, TimeQuery, TimeResponse, UploadRequest, UploadResponse,
 } from '../protocol/schemas.ts';
 
 declare module 'fastify' {
@@ -19,7 +19,7 @@ declare module 'fastify' {
   }
 }
 
-export const REGISTER_FAILURES_PER_MINUTE = 10;
+export { REGISTER_FAILURES_PER_MINUTE } from './central/terminals.ts';
 
 /** Paths whose values never reach the log: names, ID numbers, phones, templates, keys. */
 export const REDACT = [
@@ -122,21 +122,15 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     return nonce ? { ...central.signedTime(), bound: central.boundTime(nonce) } : central.signedTime();
   });
 
-  // Registration codes are 72 bits, but guessing is still throttled: after REGISTER_FAILURES_PER_MINUTE failed
-  // attempts from one address, every attempt from it is refused until the minute is over.
-  const registerFailures = new Map<string, { n: number; until: number }>();
+  // Registration guessing is throttled per address, counted in the database (central/terminals.ts): every
+  // `--workers` process and a restarted one share the count.
   app.post('/v1/register', { bodyLimit: 4096, schema: { response: { 200: jsonSchema(RegisterResponse), ...errors, 429: jsonSchema(ErrorResponse) } } }, async (req) => {
-    const now = Date.now();
-    const f = registerFailures.get(req.ip);
-    if (f && f.until > now && f.n >= REGISTER_FAILURES_PER_MINUTE) throw new ServerError('REGISTER_THROTTLED', 'too many failed registrations from this address: wait a minute', 429);
+    await central.assertRegistrationAllowed(req.ip);
     try {
       const body = parse(RegisterRequest, jsonBody(req), 'registration');
       return await central.registerTerminal(body);
     } catch (err) {
-      if (registerFailures.size > 100_000) registerFailures.clear();
-      const cur = f && f.until > now ? f : { n: 0, until: now + 60_000 };
-      cur.n++;
-      registerFailures.set(req.ip, cur);
+      await central.noteRegistrationFailure(req.ip);
       throw err;
     }
   });
@@ -174,12 +168,8 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     return central.feed(t, q.cursor, q.limit, parseAuthorization(req.headers.authorization)?.sig ?? '');
   });
 
-  // A person's statement, for the counter (an employee asks for past payouts). Terminals only.
-  app.get('/v1/statements/:personId', { schema: { response: { 200: jsonSchema(StatementResponse), ...errors } } }, async (req) => {
-    const { personId } = parse(PersonParams, req.params, 'path');
-    const t = await auth(req);
-    return central.statement(personId, t);
-  });
+  // No statement route for terminals: a terminal could only name the person by a typed id, and a statement is for
+  // the person present. The counter builds it from its own journal after the palm; the admin uses the CLI.
 
   return app;
 }

@@ -12,7 +12,7 @@ import type { Posting } from './repo.ts';
 import { billPayment, billPaymentVoided } from './billing/payments.ts';
 import { mandateCancelled, mandateSigned } from './billing/mandates.ts';
 import { meterReading } from './billing/readings.ts';
-import { checkEnrolment, checkPayout, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkVoid, reviewReason, type PurchaseFacts, type Refusal } from './invariants.ts';
+import { checkApproval, checkEnrolment, checkPayout, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkVoid, reviewReason, type PurchaseFacts, type Refusal } from './invariants.ts';
 
 
 /** Verifies a signature over the signed message (SIGNING_DOMAIN ‖ the canonical bytes checkStructure made once). */
@@ -172,6 +172,10 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
   const clock = refused(checkRecordTime(rec, ctx.now, (st) => ctx.verifyServerTime?.(st) ?? false));
   if (clock) return clock;
   const t = ctx.terminal;
+  if ('approvedBy' in rec && rec.approvedBy !== undefined) {
+    const approval = refused(checkApproval(rec, await r.getOperatorGrant(t.id, rec.approvedBy)));
+    if (approval) return approval;
+  }
   const ref = `${t.id}#${rec.seq}`;
   /** Every money move goes through here: the invariants see the postings and the balances before they apply. */
   const post = async (memo: string, postings: Posting[]): Promise<{ review?: string } | undefined> => {

@@ -11,12 +11,14 @@
 //   6. a record's customer, account and terminal agree with what the centre knows;
 //   7. a record's clocks are plausible and its server time really was signed by the centre;
 //   8. a bill is paid once, for exactly its amount, by a payer linked to its subscriber; it is undone only by a void;
-//   9. a direct debit pays a bill only under an active mandate, never above its maximum, from its owner's funds.
+//   9. a direct debit pays a bill only under an active mandate, never above its maximum, from its owner's funds;
 //  10. a counter's meter reading or mandate names a confirmed person linked to a registered biller's subscriber; a
 //      reading below the last one carries a supervisor's approval; a mandate binds that person's own account, and
-//      only its owner cancels it.
+//      only its owner cancels it;
+//  11. a supervisor's approval (a limit raised, a refund, a void, a reading below the last) is by an operator the
+//      centre granted the supervisor role at the record's terminal, still active, and not the operator who made the record.
 import type { EnrolmentBody, MandateBody, MandateCancelBody, MeterReadingBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
-import type { PersonRow, Posting, PurchaseRow, VoucherRow } from './repo.ts';
+import type { OperatorGrantRow, PersonRow, Posting, PurchaseRow, VoucherRow } from './repo.ts';
 
 export const REFUSAL_CODES = [
   'VOUCHER_UNKNOWN', 'VOUCHER_NOT_LEASED_HERE', 'VOUCHER_ALREADY_PAID', 'PAYOUT_MISMATCH', 'PERSON_REVOKED',
@@ -28,7 +30,7 @@ export const REFUSAL_CODES = [
   'RECORD_TIME_IMPLAUSIBLE', 'SERVER_TIME_FORGED',
   'BILLER_UNKNOWN', 'BILL_UNKNOWN', 'BILL_ALREADY_PAID', 'BILL_AMOUNT_MISMATCH', 'BILL_PAYER_NOT_LINKED', 'REFUND_OF_BILL',
   'MANDATE_INACTIVE', 'MANDATE_MAX_EXCEEDED', 'MANDATE_CURRENCY',
-  'READING_BELOW_LAST', 'MANDATE_EXISTS', 'MANDATE_UNKNOWN', 'MANDATE_NOT_OWNER',
+  'READING_BELOW_LAST', 'MANDATE_EXISTS', 'MANDATE_UNKNOWN', 'MANDATE_NOT_OWNER', 'APPROVER_NOT_SUPERVISOR',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -71,6 +73,21 @@ export interface StoredRecordFacts {
   type: string;
   status: string;
   body: RecordBody;
+}
+
+/**
+ * A record a supervisor approved (an offline limit raised, a refund, a void): the approver must be an operator the
+ * centre granted the supervisor role at this terminal, still active, and not the record's own operator. A role the
+ * terminal gave itself (its store edited, its key misused) approves nothing.
+ */
+export function checkApproval(rec: RecordBody, grant: Pick<OperatorGrantRow, 'role' | 'active'> | undefined): Refusal | undefined {
+  const approver = 'approvedBy' in rec ? rec.approvedBy : undefined;
+  if (approver === undefined) return undefined;
+  if (approver === rec.operatorId) return refuse('APPROVER_NOT_SUPERVISOR', `${approver} approved their own ${rec.type}`);
+  if (!grant || grant.role !== 'supervisor' || Number(grant.active) !== 1) {
+    return refuse('APPROVER_NOT_SUPERVISOR', `${approver} is not a supervisor the centre granted at terminal ${rec.terminalId}`);
+  }
+  return undefined;
 }
 
 // ---- per record type ----

@@ -160,7 +160,7 @@ export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
     ],
   },
   {
-    // Issue 17d; the lead asked for 10 (renumbered at merge): versions must be contiguous, so 8 on this branch.
+    // Issue 17d.
     version: 8,
     name: "meter readings typed at a counter: each accepted reading, the last one it was checked against, and when it was forwarded to its biller",
     // Why: a subscriber's reading reaches the biller only through the centre, which re-checks it (linked payer,
@@ -172,6 +172,21 @@ export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
         person_id TEXT NOT NULL, reading BIGINT NOT NULL, last_reading BIGINT, approved_by TEXT, read_at BIGINT NOT NULL,
         received_at BIGINT NOT NULL, exported_at BIGINT, PRIMARY KEY (terminal_id, seq))`,
       'CREATE INDEX meter_readings_subscriber ON meter_readings (biller_id, subscriber, received_at)',
+      ],
+    },
+    {
+    version: 9,
+    name: "registration throttle counted in the database for every centre process; operators' roles granted per terminal",
+    // Why: a count kept in one process's memory gave an attacker the limit once per `--workers` process (and anew
+    // after each restart). The row is counted with one upsert, so two processes cannot both take the last attempt.
+    statements: () => [
+      'CREATE TABLE register_failures (address TEXT PRIMARY KEY, failures BIGINT NOT NULL, window_until BIGINT NOT NULL)',
+      'CREATE INDEX register_failures_window ON register_failures (window_until)',
+      // Operators and their role at each terminal, granted at the centre: they reach the terminal in its signed feed,
+      // and ingest checks that a supervisor's approval on a record is by an operator granted that role there.
+      `CREATE TABLE operator_grants (
+        terminal_id TEXT NOT NULL, operator_id TEXT NOT NULL, name TEXT NOT NULL, role TEXT NOT NULL, active BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL, PRIMARY KEY (terminal_id, operator_id))`,
     ],
   },
 ];

@@ -115,6 +115,16 @@ const CHUNK = 500;
 const chunks = <T>(rows: readonly T[]): T[][] => Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, i) => rows.slice(i * CHUNK, (i + 1) * CHUNK));
 
 /** Repository operations, all within one transaction. */
+/** An operator's role at one terminal (operator_grants, centre migration 8); active is 1 or 0. */
+export interface OperatorGrantRow {
+  terminal_id: string;
+  operator_id: string;
+  name: string;
+  role: string;
+  active: number;
+  updated_at: number;
+}
+
 export class RepoTx {
   /** Tables this transaction wrote rows to that wait for a commit-ordered position (see sequencer.ts). */
   readonly written = new Set<Published>();
@@ -226,6 +236,35 @@ export class RepoTx {
   /** Forgets nonces whose window has closed (a request that old is refused for its time anyway); how many went. */
   async purgeRequestNonces(now: number): Promise<number> {
     return (await this.c.run(sql`DELETE FROM request_nonces WHERE expires_at <= ${now}`)).changes;
+  }
+  /** An operator's role at a terminal, as the centre granted it. */
+  async putOperatorGrant(g: OperatorGrantRow): Promise<void> {
+    await this.c.run(sql`INSERT INTO operator_grants (terminal_id, operator_id, name, role, active, updated_at)
+      VALUES (${g.terminal_id}, ${g.operator_id}, ${g.name}, ${g.role}, ${g.active}, ${g.updated_at})
+      ON CONFLICT (terminal_id, operator_id) DO UPDATE SET name = excluded.name, role = excluded.role, active = excluded.active, updated_at = excluded.updated_at`);
+  }
+  getOperatorGrant(terminalId: string, operatorId: string): Promise<OperatorGrantRow | undefined> {
+    return this.c.get<OperatorGrantRow>(sql`SELECT * FROM operator_grants WHERE terminal_id = ${terminalId} AND operator_id = ${operatorId}`);
+  }
+  listOperatorGrants(): Promise<OperatorGrantRow[]> {
+    return this.c.all<OperatorGrantRow>(sql`SELECT * FROM operator_grants ORDER BY terminal_id, operator_id`);
+  }
+  /** Failed registrations from an address in its current window (0 when none, or the window has closed). */
+  async registerFailures(address: string, now: number): Promise<number> {
+    const r = await this.c.get<{ failures: number | string }>(sql`SELECT failures FROM register_failures WHERE address = ${address} AND window_until > ${now}`);
+    return r ? Number(r.failures) : 0;
+  }
+  /** Counts one failed registration from an address (a closed window starts anew); the count after it. */
+  async noteRegisterFailure(address: string, now: number, windowMs: number): Promise<number> {
+    await this.c.run(sql`INSERT INTO register_failures (address, failures, window_until) VALUES (${address}, 1, ${now + windowMs})
+      ON CONFLICT (address) DO UPDATE SET
+        failures = CASE WHEN register_failures.window_until > ${now} THEN register_failures.failures + 1 ELSE 1 END,
+        window_until = CASE WHEN register_failures.window_until > ${now} THEN register_failures.window_until ELSE ${now + windowMs} END`);
+    return this.registerFailures(address, now);
+  }
+  /** Forgets the addresses whose window has closed. */
+  async purgeRegisterFailures(now: number): Promise<number> {
+    return (await this.c.run(sql`DELETE FROM register_failures WHERE window_until <= ${now}`)).changes;
   }
   async countRequestNonces(): Promise<number> {
     return Number((await this.c.get<{ n: number | string }>(sql`SELECT COUNT(*) AS n FROM request_nonces`))!.n);

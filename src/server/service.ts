@@ -8,7 +8,7 @@ import type { RecordResult } from '../protocol/schemas.ts';
 import { ServerError } from './errors.ts';
 import { isSealed, keyDirFor, loadCentreKeys, sealTemplates, secureSqliteFile } from './keys.ts';
 import type { CentreIndex } from './palm-index.ts';
-import { Repo, type TerminalRow } from './repo.ts';
+import { Repo, type OperatorGrantRow, type TerminalRow } from './repo.ts';
 import { CentreContext, type CentralOptions, type Counters } from './central/context.ts';
 import { Enrolments } from './central/enrolments.ts';
 import { Feed, FEED_PAGE, type FeedPage } from './central/feed.ts';
@@ -98,11 +98,24 @@ export class Central {
   registerTerminal(req: { code: string; publicKey: string; encKey: string }): Promise<{ certificate: Certificate; serverPublicKey: string; time: SignedTime }> {
     return this.terminals.register(req);
   }
+  /** REGISTER_THROTTLED when this address failed to register too often this minute (counted in the database). */
+  assertRegistrationAllowed(from: string): Promise<void> {
+    return this.terminals.assertRegistrationAllowed(from);
+  }
+  noteRegistrationFailure(from: string): Promise<void> {
+    return this.terminals.noteRegistrationFailure(from);
+  }
   revokeTerminal(id: string): Promise<void> {
     return this.terminals.revoke(id);
   }
   setTerminalLimits(id: string, limits: unknown): Promise<void> {
     return this.terminals.setLimits(id, limits);
+  }
+  grantOperator(terminalId: string, grant: unknown): Promise<void> {
+    return this.terminals.grantOperator(terminalId, grant);
+  }
+  listOperators(): Promise<OperatorGrantRow[]> {
+    return this.terminals.listOperators();
   }
   listTerminals(): Promise<TerminalRow[]> {
     return this.terminals.list();
@@ -147,8 +160,8 @@ export class Central {
   }
 
   // ---- statements and review (central/statements.ts) ----
-  statement(personId: string, asker?: TerminalRow) {
-    return this.statements.statement(personId, asker);
+  statement(personId: string) {
+    return this.statements.statement(personId);
   }
   reviewList(includeResolved = false) {
     return this.statements.reviewList(includeResolved);

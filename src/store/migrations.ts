@@ -228,6 +228,20 @@ export const MIGRATIONS: readonly Migration[] = [
       -- Sealed with the grant when present (src/ledger/local-trust.ts).
       ALTER TABLE offline_allowances ADD COLUMN balance_minor INTEGER;`,
   },
+  {
+    version: 11,
+    name: 'allowance used counted from the journal; customers in a PIN lockout found by index (anchored state)',
+    sql: `
+      -- An allowance's use is the sum of this terminal's offline purchases after the grant's as_of_seq, read from
+      -- the signed journal (src/store/allowances.ts): a used_minor put back from an older copy moved money again.
+      -- as_of_seq is sealed with the grant, so rows from before are dropped and the feed cursor reset: the centre
+      -- sends the grants again (until then the customer has no offline allowance, the safe side).
+      ALTER TABLE offline_allowances ADD COLUMN as_of_seq INTEGER NOT NULL DEFAULT 0;
+      DELETE FROM offline_allowances;
+      DELETE FROM settings WHERE key = 'sync.feedCursor';
+      -- The customers whose PIN attempts or lockout are not at rest: their seals are in the anchored state digest.
+      CREATE INDEX people_pin_attempts ON people(person_id, pin_seal) WHERE pin_failed > 0 OR pin_locked_until_ms > 0;`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -36,6 +36,7 @@ export class PeopleRepo {
   private readonly accountsOf: Database.Statement<[string], Record<string, unknown>>;
   private readonly pinGet: Database.Statement<[string], { pin_hash: string | null; pin_failed: number; pin_locked_until_ms: number; pin_seal: string | null }>;
   private readonly pinSet: Database.Statement;
+  private readonly pinAttemptsStmt: Database.Statement<[], { person_id: string; pin_seal: string | null }>;
 
   constructor(db: Database.Database) {
     this.upsertPerson = db.prepare(`INSERT INTO people (person_id, name, id_number, phone, employer_id, status, updated_at_ms)
@@ -52,6 +53,8 @@ export class PeopleRepo {
     this.accountsOf = db.prepare('SELECT * FROM accounts WHERE person_id = ? ORDER BY account_id');
     this.pinGet = db.prepare('SELECT pin_hash, pin_failed, pin_locked_until_ms, pin_seal FROM people WHERE person_id = ?');
     this.pinSet = db.prepare('UPDATE people SET pin_hash = ?, pin_failed = ?, pin_locked_until_ms = ?, pin_seal = ? WHERE person_id = ?');
+    // Served by the partial index people_pin_attempts (store migration 9): only customers not at rest.
+    this.pinAttemptsStmt = db.prepare('SELECT person_id, pin_seal FROM people WHERE pin_failed > 0 OR pin_locked_until_ms > 0 ORDER BY person_id');
   }
 
   upsert(p: Person): void {
@@ -91,6 +94,11 @@ export class PeopleRepo {
   getPin(personId: string): CustomerPin | undefined {
     const r = this.pinGet.get(personId);
     return r && { pinHash: r.pin_hash, failed: r.pin_failed, lockedUntilMs: r.pin_locked_until_ms, seal: r.pin_seal };
+  }
+
+  /** The customers with failed PIN attempts or a lockout, and the seal of that state (for the anchored state digest). */
+  pinAttempts(): Array<[personId: string, seal: string]> {
+    return this.pinAttemptsStmt.all().map((r) => [r.person_id, r.pin_seal ?? '']);
   }
 
   /** Writes a customer's whole PIN state with its seal (the ledger's TrustedCustomerPins computes the seal). */

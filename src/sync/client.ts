@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { authorizationHeader } from '../protocol/crypto.ts';
 import { verifyBoundTime, type BoundTime } from '../protocol/feed-page.ts';
-import type { FeedResponse, RegisterResponse, StatementResponse, UploadResponse } from '../protocol/schemas.ts';
+import type { FeedResponse, RegisterResponse, UploadResponse } from '../protocol/schemas.ts';
 import { PalmPayError } from '../util/errors.ts';
 
 /** The link failed: no answer, a reset, a timeout, or a 5xx. Retry later. */
@@ -122,9 +122,6 @@ export class CentreClient {
     let request = '';
     const page = await this.call<FeedResponse>('GET', `/v1/feed?cursor=${cursor}&limit=${limit}`, undefined, true, (sig) => (request = sig));
     return { ...page, request };
-  }
-  statement(personId: string): Promise<StatementResponse> {
-    return this.call('GET', `/v1/statements/${encodeURIComponent(personId)}`);
   }
   health(): Promise<{ status: string; serverPublicKey: string }> {
     return this.call('GET', '/health', undefined, false);

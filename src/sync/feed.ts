@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { openSealed, verifyTime, type SignedTime } from '../protocol/crypto.ts';
 import { verifyFeedPage } from '../protocol/feed-page.ts';
-import { TerminalLimits, type FeedResponse } from '../protocol/schemas.ts';
+import { OperatorGrant, TerminalLimits, type FeedResponse } from '../protocol/schemas.ts';
 import type { OfflineLimits } from '../ledger/limits.ts';
 import type { Sealer } from '../ledger/sealer.ts';
 import type { Currency } from '../protocol/record.ts';
@@ -53,6 +53,8 @@ export interface FeedOptions {
   allowanceTtlMs?: number;
   /** Applies the offline limits the centre set for this terminal (the ledger seals and anchors them); without it they are ignored. */
   onLimits?: (limits: OfflineLimits) => void;
+  /** Applies an operator's role the centre granted here (the ledger seals and anchors it); without it, ignored. */
+  onOperatorGrant?: (grant: OperatorGrant) => void;
   /** Told after each page commits which enrolled palms it changed (the kiosk's 1:N index follows the store). */
   onPalms?: (c: PalmChanges) => void;
 }
@@ -131,6 +133,14 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
       const limits = TerminalLimits.safeParse(d.limits);
       if (d.terminalId !== o.terminalId || !limits.success) throw new PalmPayError('FEED_LIMITS_INVALID', `the centre's offline limits for ${String(d.terminalId)} are not for this terminal or malformed`);
       o.onLimits?.(limits.data);
+      return;
+    }
+    case 'operator_grant': {
+      // Like the limits: inside the page's transaction, only from a page the centre signed for this terminal.
+      const { terminalId, ...rest } = d as Record<string, unknown>;
+      const grant = OperatorGrant.safeParse(rest);
+      if (terminalId !== o.terminalId || !grant.success) throw new PalmPayError('FEED_OPERATOR_INVALID', `the centre's operator grant for ${String(terminalId)} is not for this terminal or malformed`);
+      o.onOperatorGrant?.(grant.data);
       return;
     }
     case 'voucher_withdrawn':

@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { Sealer } from '../ledger/sealer.ts';
 import type { OfflineLimits } from '../ledger/limits.ts';
+import type { OperatorGrant } from '../protocol/schemas.ts';
 import type { Signer } from '../protocol/sign.ts';
 import type { Store } from '../store/store.ts';
 import { newEncKeyPair, verifyCertificate, type Certificate } from '../protocol/crypto.ts';
@@ -53,7 +54,7 @@ export interface SyncOptions {
   /** Defaults to the id in the certificate saved by registerWithCentre (or the ledger's terminal id). */
   terminalId?: string;
   /** The running ledger, told of each server-signed time so the next record carries it, and of the offline limits the centre set (src/ledger/ledger.ts). */
-  ledger?: { noteServerTime(st: { ms: number; ref: string }): void; setLimits?(limits: OfflineLimits): void };
+  ledger?: { noteServerTime(st: { ms: number; ref: string }): void; setLimits?(limits: OfflineLimits): void; applyOperatorGrant?(grant: OperatorGrant): void };
   sealer?: Sealer;
   batchSize?: number;
   /** How often the feed is pulled while the link is up. Default 60 s. */
@@ -146,7 +147,8 @@ export function createSync(opts: SyncOptions): Sync {
     (pulling ??= (async () => {
       try {
         const onLimits = o.ledger?.setLimits ? (l: OfflineLimits) => o.ledger!.setLimits!(l) : undefined;
-        const r = await pullFeed({ store: o.store, client, terminalId, sealer: o.sealer, now, onLimits, onPalms: (c) => em.emit('palms', c) }, (p) => em.emit('feed', p));
+        const onOperatorGrant = o.ledger?.applyOperatorGrant ? (g: OperatorGrant) => o.ledger!.applyOperatorGrant!(g) : undefined;
+        const r = await pullFeed({ store: o.store, client, terminalId, sealer: o.sealer, now, onLimits, onOperatorGrant, onPalms: (c) => em.emit('palms', c) }, (p) => em.emit('feed', p));
         uploader.noteReachable();
         if (r.time) {
           skew = r.time.ms - now();

@@ -32,8 +32,8 @@ const Step = fc.oneof(
   fc.record({ k: fc.constant('payroll' as const), person: fc.integer({ min: 1, max: 6 }), amount, month: fc.integer({ min: 1, max: 12 }) }),
   fc.record({ k: fc.constant('enrol' as const), t: term, account: fc.integer({ min: 1, max: 6 }) }),
   fc.record({ k: fc.constant('purchase' as const), t: term, customer: fc.integer({ min: 1, max: 6 }), account: fc.integer({ min: 1, max: 6 }), amount }),
-  fc.record({ k: fc.constant('refund' as const), t: term, target: pick, amount, lie: fc.constantFrom('none', 'none', 'seq', 'customer', 'id') }),
-  fc.record({ k: fc.constant('void' as const), t: term, target: pick, lie: fc.constantFrom('none', 'none', 'amount', 'type') }),
+  fc.record({ k: fc.constant('refund' as const), t: term, target: pick, amount, lie: fc.constantFrom('none', 'none', 'seq', 'customer', 'id', 'approver') }),
+  fc.record({ k: fc.constant('void' as const), t: term, target: pick, lie: fc.constantFrom('none', 'none', 'amount', 'type', 'approver') }),
   fc.record({ k: fc.constant('payout' as const), t: term, voucher: pick, lie: fc.constantFrom('none', 'none', 'amount', 'lease') }),
   fc.record({ k: fc.constant('revoke' as const), person: pick }),
   fc.record({ k: fc.constant('replay' as const), record: pick }),
@@ -52,7 +52,7 @@ interface World {
 async function newWorld(url: string): Promise<World> {
   const central = await Central.open(url);
   const terminals = new Map<string, TestTerminal>();
-  for (const [id, branch] of [['T1', 'B1'], ['T2', 'B1'], ['EVIL', 'B2']] as const) terminals.set(id, await registeredTerminal(central, id, { branch, region: 'R1' }));
+  for (const [id, branch] of [['T1', 'B1'], ['T2', 'B1'], ['EVIL', 'B2']] as const) terminals.set(id, await registeredTerminal(central, id, { branch, region: 'R1', supervisors: ['sup'] }));
   const w: World = { central, terminals, sent: [], people: [], n: 0 };
   for (const i of [1, 2, 3]) {
     await enrolCustomer(central, terminals.get('T1')!, `P${i}`, `A${i}`);
@@ -99,7 +99,7 @@ async function apply(w: World, s: Step): Promise<void> {
       return send(s.t, {
         type: 'refund', operatorId: 'op', refundId: `R${n}`, originalPurchaseId: s.lie === 'id' ? `${p.purchaseId}x` : p.purchaseId, originalTerminalId: p.terminalId,
         originalSeq: s.lie === 'seq' ? 999 : p.seq, customerId: s.lie === 'customer' ? 'P2' : p.customerId, accountId: s.lie === 'customer' ? 'A2' : p.accountId,
-        amountMinor: Math.min(s.amount, p.amountMinor), currency: 'SYP', approvedBy: 'sup', reason: 'r',
+        amountMinor: Math.min(s.amount, p.amountMinor), currency: 'SYP', approvedBy: s.lie === 'approver' ? 'self-made-sup' : 'sup', reason: 'r',
       });
     }
     case 'void': {
@@ -109,7 +109,7 @@ async function apply(w: World, s: Step): Promise<void> {
       return send(s.t, {
         type: 'void', operatorId: 'op', voidId: `X${n}`, targetTerminalId: s.t, targetSeq: target.seq,
         targetType: s.lie === 'type' || target.type !== 'salary_payout' ? 'purchase' : 'salary_payout', targetId: target.purchaseId ?? target.voucherId ?? 'x',
-        amountMinor: s.lie === 'amount' ? 1 : (target.amountMinor ?? 1), currency: 'SYP', approvedBy: 'sup', reason: 'v',
+        amountMinor: s.lie === 'amount' ? 1 : (target.amountMinor ?? 1), currency: 'SYP', approvedBy: s.lie === 'approver' ? 'self-made-sup' : 'sup', reason: 'v',
       });
     }
     case 'payout': {
@@ -170,6 +170,13 @@ async function violations(c: Central): Promise<string[]> {
        ON p.account = b.account AND p.currency = b.currency WHERE b.balance <> COALESCE(p.s, 0)`),
     );
     for (const d of drift) out.push(`balance of ${d.account} differs from its postings`);
+    // an approval moves money only when the centre granted its approver the supervisor role at that terminal
+    const approved = await q.all<{ terminal_id: string; seq: number; body: string }>(raw("SELECT r.terminal_id, r.seq, r.body FROM records r JOIN txns t ON t.terminal_id = r.terminal_id AND t.seq = r.seq WHERE r.type IN ('refund', 'void', 'purchase')"));
+    const grants = new Set((await q.all<{ terminal_id: string; operator_id: string }>(raw("SELECT terminal_id, operator_id FROM operator_grants WHERE role = 'supervisor' AND active = 1"))).map((g) => `${g.terminal_id}/${g.operator_id}`));
+    for (const a of approved) {
+      const by = (JSON.parse(a.body) as { approvedBy?: string }).approvedBy;
+      if (by !== undefined && !grants.has(`${a.terminal_id}/${by}`)) out.push(`${a.terminal_id}#${a.seq} approved by ${by}, no supervisor here, moved money`);
+    }
     return out;
   });
 }

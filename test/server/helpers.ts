@@ -47,7 +47,11 @@ export interface TestTerminal {
 }
 
 /** Creates and registers a terminal directly on the service. */
-export async function registeredTerminal(central: Central, id: string, opts: { branch?: string; region?: string; url?: string } = {}): Promise<TestTerminal> {
+/**
+ * A terminal registered at the centre. `supervisors`: operator ids the centre grants the supervisor role there
+ * (a refund, a void or a raised limit is accepted only when approved by one of them).
+ */
+export async function registeredTerminal(central: Central, id: string, opts: { branch?: string; region?: string; url?: string; supervisors?: string[] } = {}): Promise<TestTerminal> {
   const { code } = await central.addTerminal({ id, name: `counter ${id}`, branch: opts.branch ?? 'B1', region: opts.region ?? 'R1' });
   const signer = signerFromSecretKey(randomBytes(32));
   const enc = newEncKeyPair();
@@ -57,6 +61,7 @@ export async function registeredTerminal(central: Central, id: string, opts: { b
   } else {
     await central.registerTerminal({ code, publicKey, encKey: enc.publicHex });
   }
+  for (const operatorId of opts.supervisors ?? []) await central.grantOperator(id, { operatorId, name: operatorId, role: 'supervisor', active: true });
   const t: TestTerminal = { id, signer, enc, chain: new ChainWriter(id, signer) };
   if (opts.url) t.client = new CentreClient({ baseUrl: opts.url, credentials: { terminalId: id, sign: (m) => signer.sign(m) } });
   return t;

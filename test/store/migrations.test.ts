@@ -45,6 +45,21 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('9: allowances get as_of_seq and are dropped with the feed cursor (the centre resends them); PIN attempts indexed', () => {
+    const file = fresh();
+    let db = openDatabase(file, { migrateTo: 8 });
+    db.prepare(`INSERT INTO settings (key, value) VALUES ('sync.feedCursor', '42'), ('sync.lastServerTime', '{}')`).run();
+    db.prepare(`INSERT INTO offline_allowances (customer_id, currency, limit_minor, used_minor, granted_at_ms, expires_at_ms, seal) VALUES ('C-1', 'SYP', 9, 3, 1, 2, 'x')`).run();
+    db.close();
+    db = openDatabase(file, { migrateTo: 9 });
+    expect(db.prepare(`SELECT key FROM settings ORDER BY key`).pluck().all()).toEqual(['sync.lastServerTime']);
+    expect(db.prepare(`SELECT count(*) FROM offline_allowances`).pluck().get()).toBe(0);
+    expect(db.prepare(`SELECT name FROM pragma_table_info('offline_allowances')`).pluck().all()).toContain('as_of_seq');
+    const plan = db.prepare(`EXPLAIN QUERY PLAN SELECT person_id, pin_seal FROM people WHERE pin_failed > 0 OR pin_locked_until_ms > 0 ORDER BY person_id`).all() as Array<{ detail: string }>;
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/people_pin_attempts/);
+    db.close();
+  });
+
   it('2: templates, vouchers, leases, allowances — keeping version-1 data', () => {
     const file = fresh();
     let db = openDatabase(file, { migrateTo: 1 });

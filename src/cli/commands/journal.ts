@@ -48,12 +48,12 @@ export function registerJournal(program: Command): void {
       try {
         const r = verifyJournal(store, publicKey, identity.terminalId);
         // The newest records deleted leave a valid but shorter chain: the signed head anchor outside the database says so.
-        // It also holds the digest of the sealed limits and operators: a sealed row deleted or put back from an older copy.
-        const { ANCHOR_MISSING, anchorProblem, readAnchor, stateMatches } = await import('../../ledger/anchor.ts');
-        const { localStateDigest } = await import('../../ledger/local-trust.ts');
+        // It also holds the digest of the sealed limits, operators and PIN lockouts: a sealed row deleted or put back from an older copy.
+        const { ANCHOR_MISSING, anchorProblem, readAnchor } = await import('../../ledger/anchor.ts');
+        const { anchoredStateMatches } = await import('../../ledger/local-trust.ts');
         const anchor = r.ok ? readAnchor(dir, identity.terminalId, publicKey) : undefined;
         const truncated = !r.ok ? undefined : anchor ? anchorProblem(anchor, { seq: r.lastSeq, hash: r.lastHash }, (seq) => store.journal.get(seq)?.hash) : r.count > 0 ? ANCHOR_MISSING : undefined;
-        const stateBad = r.ok && anchor !== undefined && !stateMatches(anchor, localStateDigest(store));
+        const stateBad = r.ok && anchor !== undefined && !anchoredStateMatches(anchor, store);
         if (opts.json) {
           const verdict = r.ok && !truncated && !stateBad
             ? { ok: true, terminal_id: identity.terminalId, record_count: r.count, head_seq: r.lastSeq, head_hash: r.lastHash }

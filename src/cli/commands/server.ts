@@ -164,6 +164,44 @@ export function registerServer(program: Command): void {
       if (rows.length === 0) console.log('no terminals');
     });
 
+  const operator = server.command('operator').description("operators' roles at a terminal, granted here: they reach it in its signed feed; approvals are checked against them");
+  operator.command('grant <terminal> <operator>')
+    .description("grant an operator a role at a terminal (a supervisor's approvals are accepted only from a granted supervisor)")
+    .requiredOption('--name <name>', "the operator's name as the counter shows it")
+    .requiredOption('--role <role>', 'cashier, paymaster, enroller or supervisor')
+    .option('--pin-stdin', "read the operator's PIN (4-12 digits) from the first line of standard input; it is sent only as a scrypt hash")
+    .action(async (terminalId: string, operatorId: string, opts: { name: string; role: string; pinStdin?: boolean }, cmd: Command) => {
+      let pinHash: string | undefined;
+      if (opts.pinStdin) {
+        const { hashPin } = await import('../../ledger/pin.ts');
+        const chunks: Buffer[] = [];
+        for await (const c of process.stdin) chunks.push(c as Buffer);
+        pinHash = await hashPin(Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '');
+      }
+      await withCentral(g(cmd), (c) => c.grantOperator(terminalId, { operatorId, name: opts.name, role: opts.role, active: true, ...(pinHash ? { pinHash } : {}) }));
+      console.log(`operator ${operatorId} granted ${opts.role} at terminal ${terminalId}: it applies when the terminal next pulls its feed`);
+    });
+  operator.command('revoke <terminal> <operator>')
+    .description('withdraw an operator from a terminal (signs in and approves nothing there once its feed is pulled)')
+    .action(async (terminalId: string, operatorId: string, _opts: unknown, cmd: Command) => {
+      await withCentral(g(cmd), async (c) => {
+        const cur = (await c.listOperators()).find((o) => o.terminal_id === terminalId && o.operator_id === operatorId);
+        if (!cur) throw new PalmPayError('OPERATOR_UNKNOWN', `operator ${operatorId} has no grant at terminal ${terminalId}`);
+        await c.grantOperator(terminalId, { operatorId, name: cur.name, role: cur.role, active: false });
+      });
+      console.log(`operator ${operatorId} withdrawn from terminal ${terminalId}`);
+    });
+  operator.command('list')
+    .description('list the operators granted at each terminal')
+    .option('--json', 'print JSON (one object per grant)')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const rows = await withCentral(g(cmd), (c) => c.listOperators());
+      const out = rows.map((o) => ({ terminalId: o.terminal_id, operatorId: o.operator_id, name: o.name, role: o.role, active: Number(o.active) === 1 }));
+      if (opts.json) return printJson(out);
+      for (const o of out) console.log(`${o.terminalId}\t${o.operatorId}\t${o.role}\t${o.active ? 'active' : 'withdrawn'}\t${o.name}`);
+      if (out.length === 0) console.log('no operators granted');
+    });
+
   server.command('payroll').command('import <file>')
     .description('import a payroll CSV (period,person,amount,currency,branch; amounts in minor units), all or nothing')
     .action(async (file: string, _opts: unknown, cmd: Command) => {

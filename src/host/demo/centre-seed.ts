@@ -8,6 +8,8 @@ import { Billing } from '../../server/billing/billing.ts';
 import { Mandates } from '../../server/billing/mandates.ts';
 import { fundingPostings } from '../../server/postings.ts';
 import type { Central } from '../../server/service.ts';
+import { joinName } from '../adapters/sqlite-bank.ts';
+import { DEMO_OPERATORS } from './seed.ts';
 
 export const DEMO_BILLER = { id: 'elec-hasakah', name: 'كهرباء الحسكة / Electricity, Hasakah' };
 
@@ -29,6 +31,13 @@ export const DEMO_SUBSCRIBERS = [
 const DEMO_FUNDS = 100_000_000;
 
 export async function seedDemoCentre(central: Central, terminalId: string, region: string, now = Date.now()): Promise<void> {
+  // The demo's operators are granted their roles here, at the centre, like any real counter's: the centre then
+  // accepts the demo supervisor's approvals (refunds, voids, raised limits) and the grants reach the counter in its
+  // signed feed. The counter's own seed already holds their PINs, which the grants leave as they are.
+  const granted = new Set((await central.listOperators()).filter((o) => o.terminal_id === terminalId).map((o) => o.operator_id));
+  for (const o of DEMO_OPERATORS) {
+    if (!granted.has(o.id)) await central.grantOperator(terminalId, { operatorId: o.id, name: joinName(o.nameAr, o.name), role: o.role, active: true });
+  }
   const billing = new Billing(central.repo);
   if ((await billing.listBillers()).some((b) => b.id === DEMO_BILLER.id)) return;
   await central.repo.tx(async (r) => {

@@ -1,19 +1,18 @@
 // What supervisors and terminals read back: a person's statement, and the supervisor's review queue.
-import { ServerError } from '../errors.ts';
 import { account } from '../postings.ts';
-import type { TerminalRow } from '../repo.ts';
 import type { CentreContext } from './context.ts';
 
 export class Statements {
   constructor(private readonly ctx: CentreContext) {}
 
-  /** A person's statement: salary credited and paid out, purchases and refunds, with the record behind each line. */
-  async statement(personId: string, asker?: TerminalRow) {
+  /**
+   * Admin: a person's statement: salary credited and paid out, purchases and refunds, with the record behind each
+   * line. Never served to a terminal: a terminal could only name the person by a typed id, and a statement is for
+   * the person present (the counter shows one from its own journal after the person's palm).
+   */
+  async statement(personId: string) {
     return this.ctx.repo.tx(async (r) => {
       const p = await r.getPerson(personId);
-      // A terminal sees the statements of its own region's people only; anything else is one uniform "not found"
-      // (so a terminal cannot learn who is enrolled elsewhere). The admin CLI passes no terminal.
-      if (asker && (!p || p.region !== asker.region)) throw new ServerError('STATEMENT_NOT_FOUND', `no statement for ${personId} in this region`, 404);
       const salary = await r.accountHistory(account.salary(personId));
       const acct = p?.account_id ? await r.accountHistory(account.customer(p.account_id)) : [];
       const balances = [...(await r.listBalances(account.salary(personId))), ...(p?.account_id ? await r.listBalances(account.customer(p.account_id)) : [])];

@@ -5,16 +5,26 @@ import { GENESIS_HASH } from '../../protocol/record.ts';
 import { publicKeyObject } from '../../protocol/sign.ts';
 import { issueCertificate, outdatedRequestMessage, parseAuthorization, requestMessage, sha256Hex, type Certificate, type SignedTime } from '../../protocol/crypto.ts';
 import { ServerError } from '../errors.ts';
-import { TerminalLimits } from '../../protocol/schemas.ts';
-import type { TerminalRow } from '../repo.ts';
+import { OperatorGrant, TerminalLimits } from '../../protocol/schemas.ts';
+import type { OperatorGrantRow, TerminalRow } from '../repo.ts';
 import type { CentreContext } from './context.ts';
 
 /** How often a centre process forgets the nonces whose window has closed. */
 const PURGE_EVERY_MS = 60_000;
 
+/**
+ * Registration codes are 72 bits, but guessing is still throttled: after this many failed registrations from one
+ * address within a minute, every attempt from it is refused until the minute is over. Counted in the database, so
+ * every `--workers` process and a restarted one see the same count.
+ */
+export const REGISTER_FAILURES_PER_MINUTE = 10;
+const REGISTER_WINDOW_MS = 60_000;
+
 export class Terminals {
   /** When this process last forgot expired nonces. */
   private lastPurge = 0;
+  /** When this process last forgot addresses whose registration window has closed. */
+  private lastRegisterPurge = 0;
 
   constructor(private readonly ctx: CentreContext) {}
 
@@ -29,6 +39,25 @@ export class Terminals {
       await r.insertTerminal({ id: terminalId, name: t.name, branch: t.branch, region: t.region, code_hash: sha256Hex(code), code_expires: expiresAt, created_at: now(), head_hash: GENESIS_HASH });
     });
     return { terminalId, code, expiresAt };
+  }
+
+  /** REGISTER_THROTTLED when the address has failed too often this minute (every centre process sees the same count). */
+  async assertRegistrationAllowed(from: string): Promise<void> {
+    if ((await this.ctx.repo.tx((r) => r.registerFailures(from, this.ctx.now()))) >= REGISTER_FAILURES_PER_MINUTE) {
+      throw new ServerError('REGISTER_THROTTLED', 'too many failed registrations from this address: wait a minute', 429);
+    }
+  }
+
+  /** Counts a failed registration from an address, in the database. */
+  async noteRegistrationFailure(from: string): Promise<void> {
+    const now = this.ctx.now();
+    await this.ctx.repo.tx(async (r) => {
+      if (now - this.lastRegisterPurge > PURGE_EVERY_MS) {
+        this.lastRegisterPurge = now;
+        await r.purgeRegisterFailures(now);
+      }
+      await r.noteRegisterFailure(from, now, REGISTER_WINDOW_MS);
+    });
   }
 
   /** Terminal: trades the one-time code and its public keys for a server-signed certificate. */
@@ -73,6 +102,32 @@ export class Terminals {
       if (t.status === 'revoked') throw new ServerError('TERMINAL_REVOKED', `terminal ${id} is revoked`, 403);
       await r.appendFeed(`terminal:${id}`, 'terminal_limits', id, { terminalId: id, limits: parsed.data }, now());
     });
+  }
+
+  /**
+   * Admin: an operator's role at a terminal (or the operator withdrawn: active false). Like the limits, it travels
+   * only in the feed page the centre signs for that terminal, which stores it sealed and anchored; and ingest
+   * accepts a supervisor's approval only from an operator granted that role at the record's terminal.
+   */
+  async grantOperator(terminalId: string, grant: unknown): Promise<void> {
+    const parsed = OperatorGrant.safeParse(grant);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0]!;
+      throw new ServerError('OPERATOR_INVALID', `operator grant: ${i.path.join('.') || '(root)'}: ${i.message}`, 400);
+    }
+    const g = parsed.data;
+    const { repo, now } = this.ctx;
+    await repo.tx(async (r) => {
+      const t = await r.getTerminal(terminalId);
+      if (!t) throw new ServerError('TERMINAL_UNKNOWN', `terminal ${terminalId} is unknown`, 404);
+      if (t.status === 'revoked') throw new ServerError('TERMINAL_REVOKED', `terminal ${terminalId} is revoked`, 403);
+      await r.putOperatorGrant({ terminal_id: terminalId, operator_id: g.operatorId, name: g.name, role: g.role, active: g.active ? 1 : 0, updated_at: now() });
+      await r.appendFeed(`terminal:${terminalId}`, 'operator_grant', g.operatorId, { terminalId, ...g }, now());
+    });
+  }
+
+  listOperators(): Promise<OperatorGrantRow[]> {
+    return this.ctx.repo.tx((r) => r.listOperatorGrants());
   }
 
   list(): Promise<TerminalRow[]> {
