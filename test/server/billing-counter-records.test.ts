@@ -31,7 +31,7 @@ describe.each(backends)('counter readings and mandates on %s', (kind) => {
     billing = new Billing(central.repo, () => clock);
     mandates = new Mandates(central.repo, () => clock);
     readings = new Readings(central.repo, () => clock);
-    t1 = await registeredTerminal(central, 'T1', { region: 'R1' });
+    t1 = await registeredTerminal(central, 'T1', { region: 'R1', supervisors: ['op-super'] });
     await enrolCustomer(central, t1, 'P1', 'A1');
     await enrolCustomer(central, t1, 'P2', 'A2');
     await central.creditAccount('A1', 100_000, 'SYP');

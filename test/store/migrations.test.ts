@@ -45,13 +45,13 @@ describe('migrations', () => {
     db.close();
   });
 
-  it('9: allowances get as_of_seq and are dropped with the feed cursor (the centre resends them); PIN attempts indexed', () => {
+  it('11: allowances get as_of_seq and are dropped with the feed cursor (the centre resends them); PIN attempts indexed', () => {
     const file = fresh();
-    let db = openDatabase(file, { migrateTo: 8 });
+    let db = openDatabase(file, { migrateTo: 10 });
     db.prepare(`INSERT INTO settings (key, value) VALUES ('sync.feedCursor', '42'), ('sync.lastServerTime', '{}')`).run();
     db.prepare(`INSERT INTO offline_allowances (customer_id, currency, limit_minor, used_minor, granted_at_ms, expires_at_ms, seal) VALUES ('C-1', 'SYP', 9, 3, 1, 2, 'x')`).run();
     db.close();
-    db = openDatabase(file, { migrateTo: 9 });
+    db = openDatabase(file, { migrateTo: 11 });
     expect(db.prepare(`SELECT key FROM settings ORDER BY key`).pluck().all()).toEqual(['sync.lastServerTime']);
     expect(db.prepare(`SELECT count(*) FROM offline_allowances`).pluck().get()).toBe(0);
     expect(db.prepare(`SELECT name FROM pragma_table_info('offline_allowances')`).pluck().all()).toContain('as_of_seq');
