@@ -3,7 +3,7 @@
 // Over 400 lines because it is every query of the centre in one place (each a few lines of SQL), so a schema change
 // and the queries it touches are read and reviewed together, next to migrations.ts.
 import { assertCurrent, migrate } from './migrations.ts';
-import { hasUnpublished, publish, type Published } from './sequencer.ts';
+import { hasUnpublished, publish, Publisher, type Published } from './sequencer.ts';
 import { FOR_UPDATE, join, list, openSqlDb, sql, type Fragment, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';
 
 export type TerminalStatus = 'pending' | 'active' | 'revoked';
@@ -114,6 +114,17 @@ type QueuedTxn = { terminalId: string; seq: number; ref: string; memo: string; a
 const CHUNK = 500;
 const chunks = <T>(rows: readonly T[]): T[][] => Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, i) => rows.slice(i * CHUNK, (i + 1) * CHUNK));
 
+/**
+ * A purchase id taken by a transaction that committed after this one looked it up. SQLSTATE 40001 (serialisation
+ * failure), so `SqlDb.tx` runs the whole transaction again from the start, where it sees the id as taken.
+ */
+export class PurchaseIdTakenMeanwhile extends Error {
+  readonly code = '40001';
+  constructor() {
+    super('a purchase id of this batch was booked by another transaction meanwhile: retry');
+  }
+}
+
 /** Repository operations, all within one transaction. */
 export class RepoTx {
   /** Tables this transaction wrote rows to that wait for a commit-ordered position (see sequencer.ts). */
@@ -158,8 +169,11 @@ export class RepoTx {
       for (const values of chunks(postings)) await this.raw.run(sql`INSERT INTO postings (txn_id, account, currency, amount) VALUES ${join(values)}`);
     }
     for (const part of chunks(purchases)) {
-      await this.raw.run(sql`INSERT INTO purchases (purchase_id, terminal_id, seq, account, amount, currency, refunded)
-        VALUES ${join(part.map((p) => sql`(${p.purchase_id}, ${p.terminal_id}, ${p.seq}, ${p.account}, ${p.amount}, ${p.currency}, ${p.refunded})`))} ON CONFLICT (purchase_id) DO NOTHING`);
+      const wrote = await this.raw.all<{ purchase_id: string }>(sql`INSERT INTO purchases (purchase_id, terminal_id, seq, account, amount, currency, refunded)
+        VALUES ${join(part.map((p) => sql`(${p.purchase_id}, ${p.terminal_id}, ${p.seq}, ${p.account}, ${p.amount}, ${p.currency}, ${p.refunded})`))} ON CONFLICT (purchase_id) DO NOTHING RETURNING purchase_id`);
+      // The batch looked its purchase ids up before another terminal's batch with the same id committed: its
+      // money would move for a purchase that is not booked. Run the batch again; it then finds the id taken.
+      if (wrote.length !== part.length) throw new PurchaseIdTakenMeanwhile();
     }
     for (const part of chunks(records)) {
       await this.raw.run(sql`INSERT INTO records (terminal_id, seq, hash, type, body, sig, status, reason, received_at)
@@ -515,7 +529,15 @@ export interface RepoOptions extends OpenSqlOptions {
 
 /** The repository: a database plus the transaction entry point. */
 export class Repo {
-  private constructor(readonly db: SqlDb) {}
+  /** Hands out commit-ordered positions after commit, one run at a time per process, shared by the commits waiting. */
+  private readonly publisher: Publisher;
+  private constructor(readonly db: SqlDb) {
+    this.publisher = new Publisher((what) =>
+      this.db.tx(async (c) => {
+        for (const w of what) await publish(c, w);
+      }),
+    );
+  }
 
   static async open(url: string, opts: RepoOptions = {}): Promise<Repo> {
     const db = await openSqlDb(url, opts);
@@ -541,7 +563,7 @@ export class Repo {
       if (c.dialect === 'sqlite') for (const w of written) await publish(c, w);
       return res;
     });
-    if (this.db.dialect === 'postgres' && written.length > 0) await this.publish(written);
+    if (this.db.dialect === 'postgres' && written.length > 0) await this.publisher.request(written);
     return out;
   }
 
@@ -552,13 +574,7 @@ export class Repo {
 
   /** Publishes rows left without a position (by a process that died between its commit and its publish). */
   async catchUp(what: Published): Promise<void> {
-    if (await this.db.tx((c) => hasUnpublished(c, what))) await this.publish([what]);
-  }
-
-  private publish(what: Published[]): Promise<void> {
-    return this.db.tx(async (c) => {
-      for (const w of what) await publish(c, w);
-    });
+    if (await hasUnpublished(this.db, what)) await this.publisher.request([what]);
   }
 
   close(): Promise<void> {
