@@ -4,7 +4,7 @@
 // and the queries it touches are read and reviewed together, next to migrations.ts.
 import { assertCurrent, migrate } from './migrations.ts';
 import { hasUnpublished, publish, Publisher, type Published } from './sequencer.ts';
-import { FOR_UPDATE, join, list, openSqlDb, sql, type Fragment, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';
+import { dialect, FOR_UPDATE, join, list, openSqlDb, sql, type Fragment, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';
 
 export type TerminalStatus = 'pending' | 'active' | 'revoked';
 export interface TerminalRow {
@@ -231,6 +231,13 @@ export class RepoTx {
   }
   async touchTerminal(id: string, at: number): Promise<void> {
     await this.c.run(sql`UPDATE terminals SET last_seen = ${at} WHERE id = ${id}`);
+  }
+  /**
+   * touchTerminal for a read (a feed page): skipped while the terminal's upload holds its row (which sets last_seen
+   * itself), so a read never waits behind a batch in progress.
+   */
+  async touchTerminalUnlessBusy(id: string, at: number): Promise<void> {
+    await this.c.run(sql`UPDATE terminals SET last_seen = ${at} WHERE id = ${id}${dialect({ postgres: sql` AND id IN (SELECT id FROM terminals WHERE id = ${id} FOR UPDATE SKIP LOCKED)`, sqlite: '' })}`);
   }
   /** Claims a signed request's nonce: false when it was claimed before and has not expired (a replay). */
   async claimRequestNonce(terminalId: string, nonce: string, expiresAt: number): Promise<boolean> {
@@ -570,6 +577,16 @@ export class Repo {
   /** A terminal's row, read in one statement outside a transaction (request authentication, before a batch's transaction). */
   getTerminal(id: string): Promise<TerminalRow | undefined> {
     return this.db.get<TerminalRow>(sql`SELECT * FROM terminals WHERE id = ${id}`);
+  }
+
+  /**
+   * Claims a signed request's nonce in one statement outside a transaction (committed on its own: one round trip
+   * instead of three before every request); false when it was claimed before and has not expired (a replay).
+   */
+  async claimRequestNonce(terminalId: string, nonce: string, expiresAt: number): Promise<boolean> {
+    const row = await this.db.get(sql`INSERT INTO request_nonces (terminal_id, nonce, expires_at) VALUES (${terminalId}, ${nonce}, ${expiresAt})
+      ON CONFLICT (terminal_id, nonce) DO NOTHING RETURNING 1 AS claimed`);
+    return row !== undefined;
   }
 
   /** Publishes rows left without a position (by a process that died between its commit and its publish). */

@@ -31,7 +31,7 @@ export class Feed {
     const { repo, now } = this.ctx;
     await repo.catchUp('feed');
     const rows = await repo.tx(async (r) => {
-      await r.touchTerminal(terminal.id, now());
+      await r.touchTerminalUnlessBusy(terminal.id, now());
       const page = await r.feedSince(['all', `region:${terminal.region}`, `terminal:${terminal.id}`], cursor, limit + 1);
       const out: FeedEvent[] = [];
       for (const f of page.slice(0, limit)) {
