@@ -3,6 +3,7 @@
 // Over 400 lines because it is every query of the centre in one place (each a few lines of SQL), so a schema change
 // and the queries it touches are read and reviewed together, next to migrations.ts.
 import { assertCurrent, migrate } from './migrations.ts';
+import { ensureRecordMonths } from './record-months.ts';
 import { hasUnpublished, publish, Publisher, type Published } from './sequencer.ts';
 import { dialect, FOR_UPDATE, join, list, openSqlDb, sql, type Fragment, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';
 
@@ -161,6 +162,10 @@ export class RepoTx {
   private async writeQueued(): Promise<void> {
     const { records, txns, purchases } = this.queued;
     this.queued = { records: [], txns: [], purchases: [] };
+    const postingCount = txns.reduce((n, t) => n + t.postings.length, 0);
+    if (this.raw.dialect === 'postgres' && records.length + txns.length + purchases.length > 0 && Math.max(records.length, txns.length, purchases.length, postingCount) <= CHUNK) {
+      return this.writeQueuedAtOnce(records, txns, purchases);
+    }
     for (const part of chunks(txns)) {
       const ids = await this.raw.all<{ id: number; terminal_id: string; seq: number }>(sql`INSERT INTO txns (source, terminal_id, seq, ref, memo, created_at)
         VALUES ${join(part.map((t) => sql`('record', ${t.terminalId}, ${t.seq}, ${t.ref}, ${t.memo}, ${t.at})`))} RETURNING id, terminal_id, seq`);
@@ -179,6 +184,36 @@ export class RepoTx {
       await this.raw.run(sql`INSERT INTO records (terminal_id, seq, hash, type, body, sig, status, reason, received_at)
         VALUES ${join(part.map((r) => sql`(${r.terminal_id}, ${r.seq}, ${r.hash}, ${r.type}, ${r.body}, ${r.sig}, ${r.status}, ${r.reason}, ${r.received_at})`))}`);
     }
+  }
+
+  /**
+   * writeQueued in ONE statement on PostgreSQL (a batch's usual size): data-modifying CTEs insert the ledger
+   * transactions, their postings (joined to the new ids), the purchases and the records in one round trip.
+   */
+  private async writeQueuedAtOnce(records: RecordRow[], txns: QueuedTxn[], purchases: PurchaseRow[]): Promise<void> {
+    const parts: Fragment[] = [];
+    if (txns.length > 0) {
+      parts.push(sql`t AS (INSERT INTO txns (source, terminal_id, seq, ref, memo, created_at)
+        VALUES ${join(txns.map((t) => sql`('record', ${t.terminalId}, ${t.seq}, ${t.ref}, ${t.memo}, ${t.at})`))} RETURNING id, terminal_id, seq)`);
+      const postings = txns.flatMap((t) => t.postings.map((p) => ({ t, p })));
+      if (postings.length > 0) {
+        // In the order the postings were made (their ids order a statement's lines), each joined to its transaction's new id.
+        parts.push(sql`p AS (INSERT INTO postings (txn_id, account, currency, amount)
+          SELECT t.id, v.account, v.currency, v.amount FROM (VALUES ${join(postings.map(({ t, p }, i) => sql`(${i}::bigint, ${t.terminalId}::text, ${t.seq}::bigint, ${p.account}::text, ${p.currency}::text, ${p.amount}::bigint)`))})
+            AS v(ord, terminal_id, seq, account, currency, amount) JOIN t ON t.terminal_id = v.terminal_id AND t.seq = v.seq ORDER BY v.ord)`);
+      }
+    }
+    if (purchases.length > 0) {
+      parts.push(sql`u AS (INSERT INTO purchases (purchase_id, terminal_id, seq, account, amount, currency, refunded)
+        VALUES ${join(purchases.map((p) => sql`(${p.purchase_id}, ${p.terminal_id}, ${p.seq}, ${p.account}, ${p.amount}, ${p.currency}, ${p.refunded})`))} ON CONFLICT (purchase_id) DO NOTHING RETURNING 1)`);
+    }
+    if (records.length > 0) {
+      parts.push(sql`r AS (INSERT INTO records (terminal_id, seq, hash, type, body, sig, status, reason, received_at)
+        VALUES ${join(records.map((r) => sql`(${r.terminal_id}, ${r.seq}, ${r.hash}, ${r.type}, ${r.body}, ${r.sig}, ${r.status}, ${r.reason}, ${r.received_at})`))})`);
+    }
+    const row = await this.raw.get<{ purchases: number }>(sql`WITH ${join(parts)} SELECT ${purchases.length > 0 ? sql`(SELECT COUNT(*) FROM u)` : sql`0`} AS purchases`);
+    // As in writeQueued: a purchase id another batch booked meanwhile runs this batch again.
+    if (Number(row?.purchases ?? 0) !== purchases.length) throw new PurchaseIdTakenMeanwhile();
   }
 
   /** The connection, for modules that own their own queries (enrolment-check.ts). */
@@ -512,9 +547,15 @@ export class RepoTx {
   /** appendFeed for many keys of one audience and kind, in two statements. */
   async appendFeedMany(audience: string, kind: string, events: ReadonlyArray<{ key: string; data: unknown }>, at: number): Promise<void> {
     for (const part of chunks(events)) {
-      await this.c.run(sql`DELETE FROM feed WHERE audience = ${audience} AND kind = ${kind} AND key IN (${list(part.map((e) => e.key))})`);
+      const drop = sql`DELETE FROM feed WHERE audience = ${audience} AND kind = ${kind} AND key IN (${list(part.map((e) => e.key))})`;
       // No position yet: it is given after commit, in commit order (sequencer.ts), and only then can a terminal read it.
-      await this.c.run(sql`INSERT INTO feed (audience, kind, key, data, created_at) VALUES ${join(part.map((e) => sql`(${audience}, ${kind}, ${e.key}, ${JSON.stringify(e.data)}, ${at})`))}`);
+      const add = sql`INSERT INTO feed (audience, kind, key, data, created_at) VALUES ${join(part.map((e) => sql`(${audience}, ${kind}, ${e.key}, ${JSON.stringify(e.data)}, ${at})`))}`;
+      if (this.c.dialect === 'postgres') {
+        await this.c.run(sql`WITH d AS (${drop}) ${add}`); // one round trip; the DELETE sees only the older rows
+      } else {
+        await this.c.run(drop);
+        await this.c.run(add);
+      }
     }
     if (events.length > 0) this.written.add('feed');
   }
@@ -555,7 +596,21 @@ export class Repo {
       await db.close();
       throw err;
     }
-    return new Repo(db);
+    const repo = new Repo(db);
+    await repo.keepRecordMonths();
+    return repo;
+  }
+
+  private monthsCheckedAt = 0;
+  /**
+   * Makes the coming months' partitions of `records` (PostgreSQL; record-months.ts) at open and then twice a day,
+   * by the wall clock (not a centre's test clock), so a long-running server never writes into the default one.
+   */
+  async keepRecordMonths(): Promise<void> {
+    const now = Date.now();
+    if (now - this.monthsCheckedAt < 12 * 3_600_000) return;
+    this.monthsCheckedAt = now;
+    await ensureRecordMonths(this.db, now);
   }
 
   /** One transaction. Rows it wrote that need a commit-ordered position get one after it commits (sequencer.ts). */
