@@ -200,10 +200,10 @@ describe.runIf(PG_URL)('a purchase id reused by two terminals at the same time (
       await hold.query(`SELECT 1 FROM feed WHERE audience = 'all' AND kind = 'allowance' AND key = 'A1:SYP' FOR UPDATE`);
       const shared = { purchaseId: 'SHARED-1' };
       const first = c.central.ingest('T1', [t1.chain.next({ ...purchaseDraft('T1', 2, 'P1', 'A1', 1_000), ...shared } as RecordDraft)]);
-      await waitingOn(probe, 'DELETE FROM feed%');
+      await waitingOn(probe, '%DELETE FROM feed%');
       // T2 books the same id while T1 has not committed: its lookup cannot see T1's row yet.
       const second = c.central.ingest('T2', [t2.chain.next({ ...purchaseDraft('T2', 1, 'P2', 'A2', 1_000), ...shared } as RecordDraft)]);
-      await waitingOn(probe, 'INSERT INTO purchases%');
+      await waitingOn(probe, '%INSERT INTO purchases%');
       await hold.query('COMMIT');
       const [a, b] = await Promise.all([first, second]);
       expect(a![0]).toMatchObject({ status: 'accepted' });
