@@ -111,6 +111,8 @@ export interface FeedRow {
 
 /** A record's ledger transaction, queued (queueTxn) to be written with the batch's others in one statement. */
 type QueuedTxn = { terminalId: string; seq: number; ref: string; memo: string; at: number; postings: Posting[] };
+/** Connections of a process's side pool (PostgreSQL): the publisher's one, and two for terminals' reads. */
+const SIDE_POOL = 3;
 /** Rows per multi-row INSERT (well under both backends' limits on bound values). */
 const CHUNK = 500;
 const chunks = <T>(rows: readonly T[]): T[][] => Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, i) => rows.slice(i * CHUNK, (i + 1) * CHUNK));
@@ -579,9 +581,14 @@ export interface RepoOptions extends OpenSqlOptions {
 export class Repo {
   /** Hands out commit-ordered positions after commit, one run at a time per process, shared by the commits waiting. */
   private readonly publisher: Publisher;
-  private constructor(readonly db: SqlDb) {
+  /**
+   * @param side On PostgreSQL, a few connections of their own for the publisher and for a terminal's reads (feed
+   *   page, statement): under an upload burst the main pool's queue is long, and neither the step every commit waits
+   *   for nor a read should wait in it. On SQLite the same database (one writer anyway).
+   */
+  private constructor(readonly db: SqlDb, private readonly side: SqlDb) {
     this.publisher = new Publisher((what) =>
-      this.db.tx(async (c) => {
+      this.side.tx(async (c) => {
         for (const w of what) await publish(c, w);
       }),
     );
@@ -589,14 +596,16 @@ export class Repo {
 
   static async open(url: string, opts: RepoOptions = {}): Promise<Repo> {
     const db = await openSqlDb(url, opts);
+    let side = db;
     try {
       if (opts.migrate === false) await assertCurrent(db);
       else await migrate(db);
+      if (db.dialect === 'postgres') side = await openSqlDb(url, { ...opts, poolMax: SIDE_POOL });
     } catch (err) {
       await db.close();
       throw err;
     }
-    const repo = new Repo(db);
+    const repo = new Repo(db, side);
     await repo.keepRecordMonths();
     return repo;
   }
@@ -613,10 +622,18 @@ export class Repo {
     await ensureRecordMonths(this.db, now);
   }
 
+  /**
+   * A terminal's read (feed page, statement) on the side connections, so it does not queue behind an upload burst
+   * for a pooled connection. The same transaction as `tx` otherwise (it may write, e.g. a terminal's last_seen).
+   */
+  readTx<T>(fn: (r: RepoTx) => Promise<T>): Promise<T> {
+    return this.tx(fn, this.side);
+  }
+
   /** One transaction. Rows it wrote that need a commit-ordered position get one after it commits (sequencer.ts). */
-  async tx<T>(fn: (r: RepoTx) => Promise<T>): Promise<T> {
+  async tx<T>(fn: (r: RepoTx) => Promise<T>, db: SqlDb = this.db): Promise<T> {
     let written: Published[] = [];
-    const out = await this.db.tx(async (c) => {
+    const out = await db.tx(async (c) => {
       const r = new RepoTx(c);
       const res = await fn(r);
       await r.flush();
@@ -646,10 +663,11 @@ export class Repo {
 
   /** Publishes rows left without a position (by a process that died between its commit and its publish). */
   async catchUp(what: Published): Promise<void> {
-    if (await hasUnpublished(this.db, what)) await this.publisher.request([what]);
+    if (await hasUnpublished(this.side, what)) await this.publisher.request([what]);
   }
 
-  close(): Promise<void> {
-    return this.db.close();
+  async close(): Promise<void> {
+    if (this.side !== this.db) await this.side.close();
+    await this.db.close();
   }
 }

@@ -30,7 +30,7 @@ export class Feed {
   async page(terminal: TerminalRow, cursor: number, limit = FEED_PAGE, request = ''): Promise<FeedPage> {
     const { repo, now } = this.ctx;
     await repo.catchUp('feed');
-    const rows = await repo.tx(async (r) => {
+    const rows = await repo.readTx(async (r) => {
       await r.touchTerminalUnlessBusy(terminal.id, now());
       const page = await r.feedSince(['all', `region:${terminal.region}`, `terminal:${terminal.id}`], cursor, limit + 1);
       const out: FeedEvent[] = [];

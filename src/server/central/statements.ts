@@ -9,7 +9,7 @@ export class Statements {
 
   /** A person's statement: salary credited and paid out, purchases and refunds, with the record behind each line. */
   async statement(personId: string, asker?: TerminalRow) {
-    return this.ctx.repo.tx(async (r) => {
+    return this.ctx.repo.readTx(async (r) => {
       const p = await r.getPerson(personId);
       // A terminal sees the statements of its own region's people only; anything else is one uniform "not found"
       // (so a terminal cannot learn who is enrolled elsewhere). The admin CLI passes no terminal.
