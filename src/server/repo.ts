@@ -3,8 +3,9 @@
 // Over 400 lines because it is every query of the centre in one place (each a few lines of SQL), so a schema change
 // and the queries it touches are read and reviewed together, next to migrations.ts.
 import { assertCurrent, migrate } from './migrations.ts';
-import { hasUnpublished, publish, type Published } from './sequencer.ts';
-import { FOR_UPDATE, join, list, openSqlDb, sql, type Fragment, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';
+import { ensureRecordMonths } from './record-months.ts';
+import { hasUnpublished, publish, Publisher, type Published } from './sequencer.ts';
+import { dialect, FOR_UPDATE, join, list, openSqlDb, sql, type Fragment, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';
 
 export type TerminalStatus = 'pending' | 'active' | 'revoked';
 export interface TerminalRow {
@@ -110,9 +111,22 @@ export interface FeedRow {
 
 /** A record's ledger transaction, queued (queueTxn) to be written with the batch's others in one statement. */
 type QueuedTxn = { terminalId: string; seq: number; ref: string; memo: string; at: number; postings: Posting[] };
+/** Connections of a process's side pool (PostgreSQL): the publisher's one, and two for terminals' reads. */
+const SIDE_POOL = 3;
 /** Rows per multi-row INSERT (well under both backends' limits on bound values). */
 const CHUNK = 500;
 const chunks = <T>(rows: readonly T[]): T[][] => Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, i) => rows.slice(i * CHUNK, (i + 1) * CHUNK));
+
+/**
+ * A purchase id taken by a transaction that committed after this one looked it up. SQLSTATE 40001 (serialisation
+ * failure), so `SqlDb.tx` runs the whole transaction again from the start, where it sees the id as taken.
+ */
+export class PurchaseIdTakenMeanwhile extends Error {
+  readonly code = '40001';
+  constructor() {
+    super('a purchase id of this batch was booked by another transaction meanwhile: retry');
+  }
+}
 
 /** Repository operations, all within one transaction. */
 /** An operator's role at one terminal (operator_grants, centre migration 8); active is 1 or 0. */
@@ -160,6 +174,10 @@ export class RepoTx {
   private async writeQueued(): Promise<void> {
     const { records, txns, purchases } = this.queued;
     this.queued = { records: [], txns: [], purchases: [] };
+    const postingCount = txns.reduce((n, t) => n + t.postings.length, 0);
+    if (this.raw.dialect === 'postgres' && records.length + txns.length + purchases.length > 0 && Math.max(records.length, txns.length, purchases.length, postingCount) <= CHUNK) {
+      return this.writeQueuedAtOnce(records, txns, purchases);
+    }
     for (const part of chunks(txns)) {
       const ids = await this.raw.all<{ id: number; terminal_id: string; seq: number }>(sql`INSERT INTO txns (source, terminal_id, seq, ref, memo, created_at)
         VALUES ${join(part.map((t) => sql`('record', ${t.terminalId}, ${t.seq}, ${t.ref}, ${t.memo}, ${t.at})`))} RETURNING id, terminal_id, seq`);
@@ -168,13 +186,46 @@ export class RepoTx {
       for (const values of chunks(postings)) await this.raw.run(sql`INSERT INTO postings (txn_id, account, currency, amount) VALUES ${join(values)}`);
     }
     for (const part of chunks(purchases)) {
-      await this.raw.run(sql`INSERT INTO purchases (purchase_id, terminal_id, seq, account, amount, currency, refunded)
-        VALUES ${join(part.map((p) => sql`(${p.purchase_id}, ${p.terminal_id}, ${p.seq}, ${p.account}, ${p.amount}, ${p.currency}, ${p.refunded})`))} ON CONFLICT (purchase_id) DO NOTHING`);
+      const wrote = await this.raw.all<{ purchase_id: string }>(sql`INSERT INTO purchases (purchase_id, terminal_id, seq, account, amount, currency, refunded)
+        VALUES ${join(part.map((p) => sql`(${p.purchase_id}, ${p.terminal_id}, ${p.seq}, ${p.account}, ${p.amount}, ${p.currency}, ${p.refunded})`))} ON CONFLICT (purchase_id) DO NOTHING RETURNING purchase_id`);
+      // The batch looked its purchase ids up before another terminal's batch with the same id committed: its
+      // money would move for a purchase that is not booked. Run the batch again; it then finds the id taken.
+      if (wrote.length !== part.length) throw new PurchaseIdTakenMeanwhile();
     }
     for (const part of chunks(records)) {
       await this.raw.run(sql`INSERT INTO records (terminal_id, seq, hash, type, body, sig, status, reason, received_at)
         VALUES ${join(part.map((r) => sql`(${r.terminal_id}, ${r.seq}, ${r.hash}, ${r.type}, ${r.body}, ${r.sig}, ${r.status}, ${r.reason}, ${r.received_at})`))}`);
     }
+  }
+
+  /**
+   * writeQueued in ONE statement on PostgreSQL (a batch's usual size): data-modifying CTEs insert the ledger
+   * transactions, their postings (joined to the new ids), the purchases and the records in one round trip.
+   */
+  private async writeQueuedAtOnce(records: RecordRow[], txns: QueuedTxn[], purchases: PurchaseRow[]): Promise<void> {
+    const parts: Fragment[] = [];
+    if (txns.length > 0) {
+      parts.push(sql`t AS (INSERT INTO txns (source, terminal_id, seq, ref, memo, created_at)
+        VALUES ${join(txns.map((t) => sql`('record', ${t.terminalId}, ${t.seq}, ${t.ref}, ${t.memo}, ${t.at})`))} RETURNING id, terminal_id, seq)`);
+      const postings = txns.flatMap((t) => t.postings.map((p) => ({ t, p })));
+      if (postings.length > 0) {
+        // In the order the postings were made (their ids order a statement's lines), each joined to its transaction's new id.
+        parts.push(sql`p AS (INSERT INTO postings (txn_id, account, currency, amount)
+          SELECT t.id, v.account, v.currency, v.amount FROM (VALUES ${join(postings.map(({ t, p }, i) => sql`(${i}::bigint, ${t.terminalId}::text, ${t.seq}::bigint, ${p.account}::text, ${p.currency}::text, ${p.amount}::bigint)`))})
+            AS v(ord, terminal_id, seq, account, currency, amount) JOIN t ON t.terminal_id = v.terminal_id AND t.seq = v.seq ORDER BY v.ord)`);
+      }
+    }
+    if (purchases.length > 0) {
+      parts.push(sql`u AS (INSERT INTO purchases (purchase_id, terminal_id, seq, account, amount, currency, refunded)
+        VALUES ${join(purchases.map((p) => sql`(${p.purchase_id}, ${p.terminal_id}, ${p.seq}, ${p.account}, ${p.amount}, ${p.currency}, ${p.refunded})`))} ON CONFLICT (purchase_id) DO NOTHING RETURNING 1)`);
+    }
+    if (records.length > 0) {
+      parts.push(sql`r AS (INSERT INTO records (terminal_id, seq, hash, type, body, sig, status, reason, received_at)
+        VALUES ${join(records.map((r) => sql`(${r.terminal_id}, ${r.seq}, ${r.hash}, ${r.type}, ${r.body}, ${r.sig}, ${r.status}, ${r.reason}, ${r.received_at})`))})`);
+    }
+    const row = await this.raw.get<{ purchases: number }>(sql`WITH ${join(parts)} SELECT ${purchases.length > 0 ? sql`(SELECT COUNT(*) FROM u)` : sql`0`} AS purchases`);
+    // As in writeQueued: a purchase id another batch booked meanwhile runs this batch again.
+    if (Number(row?.purchases ?? 0) !== purchases.length) throw new PurchaseIdTakenMeanwhile();
   }
 
   /** The connection, for modules that own their own queries (enrolment-check.ts). */
@@ -227,6 +278,13 @@ export class RepoTx {
   }
   async touchTerminal(id: string, at: number): Promise<void> {
     await this.c.run(sql`UPDATE terminals SET last_seen = ${at} WHERE id = ${id}`);
+  }
+  /**
+   * touchTerminal for a read (a feed page): skipped while the terminal's upload holds its row (which sets last_seen
+   * itself), so a read never waits behind a batch in progress.
+   */
+  async touchTerminalUnlessBusy(id: string, at: number): Promise<void> {
+    await this.c.run(sql`UPDATE terminals SET last_seen = ${at} WHERE id = ${id}${dialect({ postgres: sql` AND id IN (SELECT id FROM terminals WHERE id = ${id} FOR UPDATE SKIP LOCKED)`, sqlite: '' })}`);
   }
   /** Claims a signed request's nonce: false when it was claimed before and has not expired (a replay). */
   async claimRequestNonce(terminalId: string, nonce: string, expiresAt: number): Promise<boolean> {
@@ -530,9 +588,15 @@ export class RepoTx {
   /** appendFeed for many keys of one audience and kind, in two statements. */
   async appendFeedMany(audience: string, kind: string, events: ReadonlyArray<{ key: string; data: unknown }>, at: number): Promise<void> {
     for (const part of chunks(events)) {
-      await this.c.run(sql`DELETE FROM feed WHERE audience = ${audience} AND kind = ${kind} AND key IN (${list(part.map((e) => e.key))})`);
+      const drop = sql`DELETE FROM feed WHERE audience = ${audience} AND kind = ${kind} AND key IN (${list(part.map((e) => e.key))})`;
       // No position yet: it is given after commit, in commit order (sequencer.ts), and only then can a terminal read it.
-      await this.c.run(sql`INSERT INTO feed (audience, kind, key, data, created_at) VALUES ${join(part.map((e) => sql`(${audience}, ${kind}, ${e.key}, ${JSON.stringify(e.data)}, ${at})`))}`);
+      const add = sql`INSERT INTO feed (audience, kind, key, data, created_at) VALUES ${join(part.map((e) => sql`(${audience}, ${kind}, ${e.key}, ${JSON.stringify(e.data)}, ${at})`))}`;
+      if (this.c.dialect === 'postgres') {
+        await this.c.run(sql`WITH d AS (${drop}) ${add}`); // one round trip; the DELETE sees only the older rows
+      } else {
+        await this.c.run(drop);
+        await this.c.run(add);
+      }
     }
     if (events.length > 0) this.written.add('feed');
   }
@@ -554,24 +618,61 @@ export interface RepoOptions extends OpenSqlOptions {
 
 /** The repository: a database plus the transaction entry point. */
 export class Repo {
-  private constructor(readonly db: SqlDb) {}
+  /** Hands out commit-ordered positions after commit, one run at a time per process, shared by the commits waiting. */
+  private readonly publisher: Publisher;
+  /**
+   * @param side On PostgreSQL, a few connections of their own for the publisher and for a terminal's reads (feed
+   *   page, statement): under an upload burst the main pool's queue is long, and neither the step every commit waits
+   *   for nor a read should wait in it. On SQLite the same database (one writer anyway).
+   */
+  private constructor(readonly db: SqlDb, private readonly side: SqlDb) {
+    this.publisher = new Publisher((what) =>
+      this.side.tx(async (c) => {
+        for (const w of what) await publish(c, w);
+      }),
+    );
+  }
 
   static async open(url: string, opts: RepoOptions = {}): Promise<Repo> {
     const db = await openSqlDb(url, opts);
+    let side = db;
     try {
       if (opts.migrate === false) await assertCurrent(db);
       else await migrate(db);
+      if (db.dialect === 'postgres') side = await openSqlDb(url, { ...opts, poolMax: SIDE_POOL });
     } catch (err) {
       await db.close();
       throw err;
     }
-    return new Repo(db);
+    const repo = new Repo(db, side);
+    await repo.keepRecordMonths();
+    return repo;
+  }
+
+  private monthsCheckedAt = 0;
+  /**
+   * Makes the coming months' partitions of `records` (PostgreSQL; record-months.ts) at open and then twice a day,
+   * by the wall clock (not a centre's test clock), so a long-running server never writes into the default one.
+   */
+  async keepRecordMonths(): Promise<void> {
+    const now = Date.now();
+    if (now - this.monthsCheckedAt < 12 * 3_600_000) return;
+    this.monthsCheckedAt = now;
+    await ensureRecordMonths(this.db, now);
+  }
+
+  /**
+   * A terminal's read (feed page, statement) on the side connections, so it does not queue behind an upload burst
+   * for a pooled connection. The same transaction as `tx` otherwise (it may write, e.g. a terminal's last_seen).
+   */
+  readTx<T>(fn: (r: RepoTx) => Promise<T>): Promise<T> {
+    return this.tx(fn, this.side);
   }
 
   /** One transaction. Rows it wrote that need a commit-ordered position get one after it commits (sequencer.ts). */
-  async tx<T>(fn: (r: RepoTx) => Promise<T>): Promise<T> {
+  async tx<T>(fn: (r: RepoTx) => Promise<T>, db: SqlDb = this.db): Promise<T> {
     let written: Published[] = [];
-    const out = await this.db.tx(async (c) => {
+    const out = await db.tx(async (c) => {
       const r = new RepoTx(c);
       const res = await fn(r);
       await r.flush();
@@ -580,7 +681,7 @@ export class Repo {
       if (c.dialect === 'sqlite') for (const w of written) await publish(c, w);
       return res;
     });
-    if (this.db.dialect === 'postgres' && written.length > 0) await this.publish(written);
+    if (this.db.dialect === 'postgres' && written.length > 0) await this.publisher.request(written);
     return out;
   }
 
@@ -589,18 +690,23 @@ export class Repo {
     return this.db.get<TerminalRow>(sql`SELECT * FROM terminals WHERE id = ${id}`);
   }
 
+  /**
+   * Claims a signed request's nonce in one statement outside a transaction (committed on its own: one round trip
+   * instead of three before every request); false when it was claimed before and has not expired (a replay).
+   */
+  async claimRequestNonce(terminalId: string, nonce: string, expiresAt: number): Promise<boolean> {
+    const row = await this.db.get(sql`INSERT INTO request_nonces (terminal_id, nonce, expires_at) VALUES (${terminalId}, ${nonce}, ${expiresAt})
+      ON CONFLICT (terminal_id, nonce) DO NOTHING RETURNING 1 AS claimed`);
+    return row !== undefined;
+  }
+
   /** Publishes rows left without a position (by a process that died between its commit and its publish). */
   async catchUp(what: Published): Promise<void> {
-    if (await this.db.tx((c) => hasUnpublished(c, what))) await this.publish([what]);
+    if (await hasUnpublished(this.side, what)) await this.publisher.request([what]);
   }
 
-  private publish(what: Published[]): Promise<void> {
-    return this.db.tx(async (c) => {
-      for (const w of what) await publish(c, w);
-    });
-  }
-
-  close(): Promise<void> {
-    return this.db.close();
+  async close(): Promise<void> {
+    if (this.side !== this.db) await this.side.close();
+    await this.db.close();
   }
 }

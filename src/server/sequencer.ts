@@ -31,8 +31,40 @@ export async function publish(c: SqlConn, what: Published): Promise<number> {
   return rows.length;
 }
 
-/** True when rows of `what` wait for a position (cheap: a partial index holds only those). */
-export async function hasUnpublished(c: SqlConn, what: Published): Promise<boolean> {
+/** True when rows of `what` wait for a position (cheap: a partial index holds only those; one statement, no transaction). */
+export async function hasUnpublished(c: Pick<SqlConn, 'get'>, what: Published): Promise<boolean> {
   const t = TABLES[what];
   return (await c.get(sql`SELECT 1 AS x FROM ${raw(t.table)} WHERE ${raw(t.pos)} IS NULL LIMIT 1`)) !== undefined;
+}
+
+/**
+ * One publisher per process: a write that committed asks for a run that starts after its commit, and every write
+ * that asks while a run is in progress shares the one next run. So the counter's row lock is wanted by at most one
+ * run per process at a time, not by every connection after every commit (which queued all writes and reads of the
+ * centre behind it), and one run publishes the rows of many commits in one short transaction.
+ */
+export class Publisher {
+  private running: Promise<void> | undefined;
+  private next: Promise<void> | undefined;
+  private wanted = new Set<Published>();
+
+  constructor(private readonly run: (what: Published[]) => Promise<void>) {}
+
+  /** Resolves once a run that started after this call has published `what` (rejects if that run failed). */
+  request(what: Iterable<Published>): Promise<void> {
+    for (const w of what) this.wanted.add(w);
+    this.next ??= (async () => {
+      await this.running?.catch(() => undefined);
+      this.next = undefined;
+      const batch = [...this.wanted];
+      this.wanted = new Set();
+      this.running = this.run(batch);
+      try {
+        await this.running;
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.next;
+  }
 }

@@ -230,6 +230,23 @@ async function openSqlite(file: string): Promise<SqlDb> {
   };
 }
 
+/**
+ * Prepared statements on PostgreSQL: each distinct SQL text gets a name, so a connection parses and plans it once
+ * and later sends only its values (a batch's multi-row INSERTs are long texts, parsed again at every batch before).
+ * The names are capped per process (texts differ with the number of rows), and so per connection. Only writes
+ * (INSERT, WITH … INSERT): their result shape never changes with a migration, unlike a prepared `SELECT *`.
+ */
+const statementNames = new Map<string, string>();
+const MAX_STATEMENTS = 400;
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_STATEMENTS && /^\s*(INSERT|WITH)\b/.test(text) && !text.includes(';')) {
+    name = `pp${statementNames.size}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 /** SQLSTATEs after which the whole transaction is safely run again: serialization_failure, deadlock_detected. */
 const RETRYABLE = new Set(['40001', '40P01']);
 
@@ -260,7 +277,7 @@ async function openPostgres(url: string, opts: OpenSqlOptions): Promise<SqlDb> {
   const connOf = (client: import('pg').PoolClient): SqlConn => {
     const q = async (f: Fragment) => {
       const { text, params } = render(f, 'postgres');
-      return client.query(text, params);
+      return client.query({ text, values: params, name: statementName(text) });
     };
     return {
       dialect: 'postgres',

@@ -9,6 +9,8 @@ export { enrolCustomer, registeredTerminal, type TestTerminal };
 
 export interface Centre {
   central: Central;
+  /** The database URL (PostgreSQL: pinned to this centre's own schema). */
+  url: string;
   close(): Promise<void>;
 }
 
@@ -17,6 +19,7 @@ export async function openCentre(kind: 'sqlite' | 'postgres' = 'sqlite'): Promis
   const central = await Central.open(db.url);
   return {
     central,
+    url: db.url,
     close: async () => {
       await central.close();
       await db.cleanup();

@@ -154,3 +154,66 @@ describe.each(backends)('money attacks on the centre (%s)', (kind) => {
 });
 
 // Statements (item 8): test/security/statement-scope.test.ts (the person present, at the counter; none by a typed id at the centre).
+
+// A purchase id is booked once. Two terminals uploading the same purchase id at the same moment each look it up
+// before the other has committed; the row written second must not silently drop its purchase while its money moves.
+describe.runIf(PG_URL)('a purchase id reused by two terminals at the same time (postgres)', () => {
+  it('books it once: the second goes to review as PURCHASE_ID_USED and moves nothing', async () => {
+    const { default: pg } = await import('pg');
+    const c = await openCentre('postgres');
+    const hold = new pg.Client({ connectionString: c.url });
+    // Its own session: pg_stat_activity is one snapshot per transaction, and `hold` stays in one.
+    const probe = new pg.Client({ connectionString: c.url });
+    try {
+      const t1 = await registeredTerminal(c.central, 'T1', { branch: 'B1', region: 'R1' });
+      const t2 = await registeredTerminal(c.central, 'T2', { branch: 'B2', region: 'R1' });
+      await enrolCustomer(c.central, t1, 'P1', 'A1');
+      await enrolCustomer(c.central, t2, 'P2', 'A2');
+      await c.central.creditAccount('A1', 100_000, 'SYP');
+      await c.central.creditAccount('A2', 100_000, 'SYP');
+      // A first purchase on A1 publishes A1's allowance row, which T1's next batch will replace.
+      await accepted(c, t1, t1.chain.next(purchaseDraft('T1', 1, 'P1', 'A1', 10)));
+      const before = await balances(c.central);
+
+      // T1's batch is held after it wrote its purchase row and before it commits: a lock on A1's allowance row.
+      await hold.connect();
+      await probe.connect();
+      await hold.query('BEGIN');
+      await hold.query(`SELECT 1 FROM feed WHERE audience = 'all' AND kind = 'allowance' AND key = 'A1:SYP' FOR UPDATE`);
+      const shared = { purchaseId: 'SHARED-1' };
+      const first = c.central.ingest('T1', [t1.chain.next({ ...purchaseDraft('T1', 2, 'P1', 'A1', 1_000), ...shared } as RecordDraft)]);
+      await waitingOn(probe, '%DELETE FROM feed%');
+      // T2 books the same id while T1 has not committed: its lookup cannot see T1's row yet.
+      const second = c.central.ingest('T2', [t2.chain.next({ ...purchaseDraft('T2', 1, 'P2', 'A2', 1_000), ...shared } as RecordDraft)]);
+      await waitingOn(probe, '%INSERT INTO purchases%');
+      await hold.query('COMMIT');
+      const [a, b] = await Promise.all([first, second]);
+      expect(a![0]).toMatchObject({ status: 'accepted' });
+      expect(b![0]).toMatchObject({ status: 'review' });
+      expect(refusalCodeOf(b![0]!.reason)).toBe('PURCHASE_ID_USED');
+      const after = await balances(c.central);
+      expect(after['acct:A2 SYP']).toBe(before['acct:A2 SYP']);
+      expect(after['merchant:T2 SYP'] ?? 0).toBe(before['merchant:T2 SYP'] ?? 0);
+      expect(after['acct:A1 SYP']).toBe(before['acct:A1 SYP']! - 1_000);
+      expect(await c.central.repo.tx((r) => r.txnOfRecord('T2', 2))).toBeUndefined();
+      expect((await c.central.repo.tx((r) => r.ledgerTotals())).unbalanced).toBe(0);
+    } finally {
+      await hold.end().catch(() => undefined);
+      await probe.end().catch(() => undefined);
+      await c.close();
+    }
+  });
+});
+
+const accepted = async (c: Centre, t: TestTerminal, rec: SignedRecord) => expect((await c.central.ingest(t.id, [rec]))[0]).toEqual({ seq: rec.seq, status: 'accepted' });
+
+/** Waits until some other session of this database waits on a lock in a statement like `pattern`. */
+async function waitingOn(probe: { query: (q: string, v: unknown[]) => Promise<{ rows: unknown[] }> }, pattern: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const { rows } = await probe.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1 AND datname = current_database()`, [pattern]);
+    if (rows.length > 0) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const { rows } = await probe.query(`SELECT wait_event_type, state, left(query, 80) AS q FROM pg_stat_activity WHERE datname = current_database()`, []);
+  throw new Error(`no session came to wait in ${pattern}: ${JSON.stringify(rows)}`);
+}

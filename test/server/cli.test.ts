@@ -82,3 +82,14 @@ it('lists and resolves review items, and settles a possible duplicate', async ()
   expect((await run('server', 'review', 'list', '--db', db)).out).toBe('review queue is empty');
   expect((await run('server', 'person', 'settle', 'Q2', 'maybe', '--db', db)).err).toMatch(/decision must be confirm or revoke/);
 });
+
+it('records months and detach: PostgreSQL partitions only; SQLite says so and detaches nothing', async () => {
+  const months = await run('server', 'records', 'months', '--db', db);
+  expect(months.code).toBe(0);
+  expect(months.out).toMatch(/not partitioned here/);
+  const detach = await run('server', 'records', 'detach', '2020-01', '--db', db);
+  expect(detach.code).not.toBe(0);
+  expect(detach.err).toMatch(/PostgreSQL only/);
+  const bad = await run('server', 'records', 'detach', '2020-13', '--db', db);
+  expect(bad.err).toMatch(/YYYY-MM/);
+});

@@ -3,9 +3,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CENTRE_MIGRATIONS, migrate, pendingMigrations, SCHEMA_VERSION } from '../../src/server/migrations.ts';
 import { Repo } from '../../src/server/repo.ts';
-import { openSqlDb, raw, sql, type SqlDb } from '../../src/server/sql.ts';
+import { detachRecordMonth, ensureRecordMonths, listRecordMonths, monthOf, monthPartition, monthsAhead } from '../../src/server/record-months.ts';
+import { join, openSqlDb, raw, sql, type SqlDb } from '../../src/server/sql.ts';
+import { purchaseDraft } from '../../bench/sync/loadgen.ts';
 import { Central } from '../../src/server/service.ts';
-import { PG_URL, tempDb } from './helpers.ts';
+import { enrolCustomer, PG_URL, registeredTerminal, tempDb } from './helpers.ts';
 
 const backends: Array<'sqlite' | 'postgres'> = ['sqlite', 'postgres'];
 
@@ -99,6 +101,44 @@ describe.each(backends)('centre migrations on %s', (kind) => {
     open.push(...centrals);
     expect(new Set(centrals.map((c) => c.identity.publicKeyHex)).size).toBe(1);
     expect(await centrals[0]!.repo.tx((r) => r.getMeta('schema_version'))).toBe(String(SCHEMA_VERSION));
+  });
+
+  it.skipIf(kind !== 'postgres' || !PG_URL)('migration 8: records partitioned by month keep what they held; an old month is detached and archived', async () => {
+    const { db, url } = await fresh();
+    await migrate(db, { upTo: 7 });
+    const d = new Date();
+    const monthAgo = (n: number, day = 15) => Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - n, day);
+    const row = (tid: string, seq: number, at: number) => sql`(${tid}, ${seq}, 'h', 'purchase', '{}', 's', 'accepted', ${null}, ${at})`;
+    await db.tx((c) => c.run(sql`INSERT INTO records (terminal_id, seq, hash, type, body, sig, status, reason, received_at)
+      VALUES ${join([row('T0', 1, monthAgo(5)), row('T0', 2, monthAgo(5, 20)), row('T0', 3, monthAgo(4)), row('T0', 4, 5)])}`));
+    expect(await migrate(db, { upTo: 8 })).toMatchObject({ from: 7, applied: [8] });
+    await db.close();
+    const where = async (c: Central) =>
+      c.repo.db.tx((x) => x.all<{ seq: number; part: string }>(sql`SELECT seq, tableoid::regclass::text AS part FROM records ORDER BY terminal_id, seq`));
+    const central = await Central.open(url);
+    open.push(central);
+    const old = monthPartition(monthOf(monthAgo(5)));
+    // Each row in its month; a row from a clock decades off in the default partition.
+    expect((await where(central)).map((r) => [Number(r.seq), r.part])).toEqual([[1, old.table], [2, old.table], [3, monthPartition(monthOf(monthAgo(4))).table], [4, 'records_default']]);
+    // New records go to this month's partition, made in advance, as do the next months'.
+    const t = await registeredTerminal(central, 'T1');
+    await central.creditAccount('A1', 10_000, 'SYP');
+    await enrolCustomer(central, t, 'P1', 'A1');
+    expect((await central.ingest('T1', [t.chain.next(purchaseDraft('T1', 1, 'P1', 'A1', 100))]))[0]).toMatchObject({ status: 'accepted' });
+    const now = monthPartition(monthOf(Date.now())).table;
+    expect((await where(central)).filter((r) => r.part === now)).toHaveLength(2);
+    expect(await ensureRecordMonths(central.repo.db, Date.now())).toEqual({ made: [], blocked: [] });
+    expect((await listRecordMonths(central.repo.db)).map((m) => m.month)).toEqual(expect.arrayContaining(monthsAhead(Date.now())));
+    // Detach: recent months are refused; an old one leaves records and stays whole as a plain table to archive.
+    await expect(detachRecordMonth(central.repo.db, monthOf(Date.now()), Date.now())).rejects.toMatchObject({ code: 'RECORDS_MONTH_IN_USE' });
+    await expect(detachRecordMonth(central.repo.db, monthOf(monthAgo(1)), Date.now())).rejects.toMatchObject({ code: 'RECORDS_MONTH_IN_USE' });
+    expect(await detachRecordMonth(central.repo.db, monthOf(monthAgo(5)), Date.now())).toEqual({ table: old.table, rows: 2 });
+    expect((await where(central)).map((r) => Number(r.seq))).toEqual([3, 4, 1, 2]);
+    const archived = await central.repo.db.tx((x) => x.get<{ n: number }>(raw(`SELECT COUNT(*) AS n FROM ${old.table}`)));
+    expect(Number(archived!.n)).toBe(2);
+    await expect(detachRecordMonth(central.repo.db, monthOf(monthAgo(5)), Date.now())).rejects.toMatchObject({ code: 'RECORDS_MONTH_UNKNOWN' });
+    // The centre goes on: the terminal's next record is accepted, and its chain is intact.
+    expect((await central.ingest('T1', [t.chain.next(purchaseDraft('T1', 2, 'P1', 'A1', 100))]))[0]).toMatchObject({ status: 'accepted' });
   });
 
   it.skipIf(skip)('binds values with the native placeholder; a ? in a literal is left alone', async () => {

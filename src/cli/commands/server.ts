@@ -116,6 +116,28 @@ export function registerServer(program: Command): void {
       }
     });
 
+  const records = server.command('records').description('the monthly partitions of records on PostgreSQL: list, make the coming months, detach an old month to archive');
+  records.command('months')
+    .description('list the attached month partitions and their record counts (making the coming months first)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { ensureRecordMonths, listRecordMonths } = await import('../../server/record-months.ts');
+      const months = await withCentral(g(cmd), async (c) => {
+        await ensureRecordMonths(c.repo.db, Date.now());
+        return listRecordMonths(c.repo.db);
+      });
+      if (opts.json) return console.log(JSON.stringify(months, null, 2));
+      if (months.length === 0) return console.log('records are not partitioned here (SQLite keeps one table)');
+      for (const m of months) console.log(`${m.month}  ${m.table}  ${m.rows} records`);
+    });
+  records.command('detach <month>')
+    .description('detach one month (YYYY-MM, older than the last 3) into a plain table of the same name, to dump and drop')
+    .action(async (month: string, _opts: unknown, cmd: Command) => {
+      const { detachRecordMonth } = await import('../../server/record-months.ts');
+      const r = await withCentral(g(cmd), (c) => detachRecordMonth(c.repo.db, month, Date.now()));
+      console.log(`detached ${month}: table ${r.table} (${r.rows} records) is no longer part of records; archive it (pg_dump -t ${r.table}) and drop it`);
+    });
+
   const terminal = server.command('terminal').description('terminals: add (one-time registration code), revoke, offline limits, list');
   terminal.command('add')
     .description('create a terminal and print its one-time registration code')

@@ -30,8 +30,8 @@ export class Feed {
   async page(terminal: TerminalRow, cursor: number, limit = FEED_PAGE, request = ''): Promise<FeedPage> {
     const { repo, now } = this.ctx;
     await repo.catchUp('feed');
-    const rows = await repo.tx(async (r) => {
-      await r.touchTerminal(terminal.id, now());
+    const rows = await repo.readTx(async (r) => {
+      await r.touchTerminalUnlessBusy(terminal.id, now());
       const page = await r.feedSince(['all', `region:${terminal.region}`, `terminal:${terminal.id}`], cursor, limit + 1);
       const out: FeedEvent[] = [];
       for (const f of page.slice(0, limit)) {

@@ -11,7 +11,7 @@ export class Statements {
    * the person present (the counter shows one from its own journal after the person's palm).
    */
   async statement(personId: string) {
-    return this.ctx.repo.tx(async (r) => {
+    return this.ctx.repo.readTx(async (r) => {
       const p = await r.getPerson(personId);
       const salary = await r.accountHistory(account.salary(personId));
       const acct = p?.account_id ? await r.accountHistory(account.customer(p.account_id)) : [];

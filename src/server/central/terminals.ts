@@ -156,13 +156,11 @@ export class Terminals {
     if (Math.abs(now - a.ms) > window) return this.authFail('AUTH_CLOCK', 'request time is too far from the server time', 401);
     // Kept past a.ms + window (refused for its time from then on), with a window's margin for the clocks of other processes.
     const nonce = a.nonce;
-    const fresh = await this.ctx.repo.tx(async (r) => {
-      if (now - this.lastPurge > PURGE_EVERY_MS) {
-        this.lastPurge = now;
-        await r.purgeRequestNonces(now - window);
-      }
-      return r.claimRequestNonce(t.id, nonce, a.ms + 2 * window);
-    });
+    if (now - this.lastPurge > PURGE_EVERY_MS) {
+      this.lastPurge = now;
+      await this.ctx.repo.tx((r) => r.purgeRequestNonces(now - window));
+    }
+    const fresh = await this.ctx.repo.claimRequestNonce(t.id, nonce, a.ms + 2 * window);
     if (!fresh) return this.authFail('AUTH_REPLAYED', 'this signed request was already received (a replay)', 401);
     return t;
   }

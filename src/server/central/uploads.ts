@@ -38,6 +38,7 @@ export class Uploads {
     const key = usable(before).public_key!;
     if (records.length >= 64) this.pool ??= new VerifyPool(this.ctx.opts.verifyThreads);
     const prepared = await prepareRecords(records, terminalId, key, this.pool);
+    await repo.keepRecordMonths();
     const results = await repo.tx(async (r) => {
       // Locked and re-read inside the transaction: this terminal's batches run one at a time, other terminals' in parallel.
       const t = usable(await r.lockTerminal(terminalId));
