@@ -156,7 +156,7 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
       }
       case 'loadPayer': {
         const person = bank.person(f.personId);
-        return { type: 'payer.loaded', person, pinSet: person ? bank.hasPin(f.personId) : false };
+        return { type: 'payer.loaded', person, pinSet: person ? bank.hasPin(f.personId) : false, linked: person ? bank.mayPayBills(f.personId, f.subscriber, f.billerIds) : false };
       }
       case 'verifyCustomerPin':
         return { type: 'pin.result', result: await bank.verifyCustomerPin(f.personId, f.pin) };

@@ -78,6 +78,8 @@ export interface Bank<T> {
   lookupBills(subscriber: string): BillLookup;
   /** Whether the person has a PIN (a bill is always paid with the payer's PIN). */
   hasPin(personId: string): boolean;
+  /** Whether the centre's subscriber links (cached from the signed feed) let this person pay the number for each biller. */
+  mayPayBills(personId: string, subscriber: string, billerIds: readonly string[]): boolean;
   payBills(req: BillPaymentRequest): { ok: true; receipt: Receipt } | { ok: false; reason: BillDecline };
 
   authorizePurchase(req: PurchaseRequest): { ok: true; receipt: Receipt } | { ok: false; reason: PurchaseDecline; overridable: boolean };

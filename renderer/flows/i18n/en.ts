@@ -122,6 +122,7 @@ export const kEn = {
     'nothing-due': { title: 'No bill is due for this subscriber.', todo: 'Every bill is paid. Do not pay again.' },
     'bills-stale': { title: 'The bills here are too old to trust.', todo: 'They may have been paid elsewhere. Connect to the centre to sync, then try again.' },
     'bill-changed': { title: 'The bill changed since it was shown.', todo: 'Nothing was paid. Look the number up again.' },
+    'not-linked': { title: 'This payer is not linked to this subscriber number.', todo: 'The payments centre links payers to subscriber numbers; the subscriber’s own payer can pay.' },
     'pin-not-set': { title: 'This payer has no PIN yet.', todo: 'A PIN is set at enrolment, or at a counter with a supervisor.' },
     'nothing-to-close': { title: 'Nothing to close.', todo: 'There are no records since the last close.' },
   },

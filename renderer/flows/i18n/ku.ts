@@ -123,6 +123,7 @@ export const kKu: KMessages = {
     'nothing-due': { title: 'Ji bo vê aboneyê tu fatûre ne li benda dayînê ye.', todo: 'Hemû fatûre hatine dayîn. Dîsa nede.' },
     'bills-stale': { title: 'Agahiyên fatûreyan li vir pir kevn in.', todo: 'Dibe ku li cihekî din hatibin dayîn. Bi navendê ve girêbide, hevdem bike û dîsa biceribîne.' },
     'bill-changed': { title: 'Fatûre ji dema ku hat nîşandan guheriye.', todo: 'Tiştek nehat dayîn. Hejmarê dîsa bigere.' },
+    'not-linked': { title: 'Ev dayîner bi vê hejmara aboneyê ve ne girêdayî ye.', todo: 'Navenda dayînan dayîneran bi hejmarên aboneyan ve girê dide; dayînerê xwedî dikare bide.' },
     'pin-not-set': { title: 'Ev dayîner hêj PIN-a wî tune ye.', todo: 'PIN di tomarkirinê de, an li kaseyekê bi serpereştyar tê danîn.' },
     'nothing-to-close': { title: 'Tiştek ji bo girtinê tune.', todo: 'Ji girtina dawî ve tu tomar tune.' },
   },

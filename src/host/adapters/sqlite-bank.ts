@@ -18,7 +18,7 @@ import { totals, type PayoutFailure } from '../../flows/payout.ts';
 import type { Bank, DayCloseRequest, EnrolmentRequest, Result } from '../../flows/ports.ts';
 import type { LimitReason, PurchaseDecline, PurchaseRequest } from '../../flows/purchase.ts';
 import type { BillDecline, BillLookup, BillPaymentRequest } from '../../flows/bill.ts';
-import { lookupBills, payBills, type BillPaymentDeps } from './bill-payments.ts';
+import { lookupBills, payBills, payerLinked, type BillPaymentDeps } from './bill-payments.ts';
 import { dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../flows/receipts.ts';
 import type { Original, ReversalKind, ReversalRefusal } from '../../flows/reversal.ts';
 import type { AllowanceLeft, Money, Operator, Person, Receipt, Role, StatementEntry, Voucher } from '../../flows/types.ts';
@@ -200,6 +200,10 @@ export class SqliteBank<T> implements Bank<T> {
 
   hasPin(personId: string): boolean {
     return Boolean(this.store.people.getPin(personId)?.pinHash);
+  }
+
+  mayPayBills(personId: string, subscriber: string, billerIds: readonly string[]): boolean {
+    return payerLinked(this.billDeps, personId, subscriber, billerIds);
   }
 
   payBills(req: BillPaymentRequest): { ok: true; receipt: Receipt } | { ok: false; reason: BillDecline } {
