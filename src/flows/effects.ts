@@ -12,6 +12,7 @@ import type { FlowPorts } from './ports.ts';
 import type { PurchaseEffect, PurchaseEvent } from './purchase.ts';
 import type { ReversalEffect, ReversalEvent } from './reversal.ts';
 import type { StatementEffect, StatementEvent } from './statement.ts';
+import type { ReportEffect, ReportEvent } from './report.ts';
 import type { IdentifyOutcome, PlacementEvent } from './types.ts';
 
 export interface Performers {
@@ -22,6 +23,7 @@ export interface Performers {
   reversal: Perform<ReversalEvent, ReversalEffect>;
   enrolment: Perform<EnrolmentEvent, EnrolmentEffect>;
   statement: Perform<StatementEvent, StatementEffect>;
+  report: Perform<ReportEvent, ReportEffect>;
   dayClose: Perform<DayCloseEvent, DayCloseEffect>;
   /** Drops the templates of an enrolment that will not be saved. */
   discardSamples(): void;
@@ -264,5 +266,31 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
     }
   };
 
-  return { auth, payout, purchase, bill, reversal, enrolment, statement, dayClose, discardSamples: () => samples.clear() };
+  const report: Perform<ReportEvent, ReportEffect> = async (f, signal) => {
+    switch (f.type) {
+      case 'identifyPalm': {
+        const [q, outcome] = await identify(signal);
+        return [...q, { type: 'palm.identified', outcome }];
+      }
+      case 'loadPerson': {
+        const person = bank.person(f.personId);
+        return { type: 'person.loaded', person, pinSet: person ? bank.hasPin(f.personId) : false };
+      }
+      case 'verifyCustomerPin':
+        return { type: 'pin.result', result: await bank.verifyCustomerPin(f.personId, f.pin) };
+      case 'fetchReport': {
+        if (!ports.centre) return { type: 'report.fetched', result: { ok: false, reason: 'centre-unreachable' } };
+        try {
+          return { type: 'report.fetched', result: await ports.centre.report({ personId: f.personId, month: f.month, person: f.person, operatorId: f.operatorId }, signal) };
+        } catch (err) {
+          log('the report could not be fetched', err);
+          return { type: 'report.fetched', result: { ok: false, reason: 'centre-unreachable' } };
+        }
+      }
+      case 'print':
+        return print(f.receipt, signal);
+    }
+  };
+
+  return { auth, payout, purchase, bill, reversal, enrolment, statement, report, dayClose, discardSamples: () => samples.clear() };
 }

@@ -8,6 +8,7 @@ import type { PersonDraft } from './enrolment-form.ts';
 import type { PayoutFailure } from './payout.ts';
 import type { PurchaseDecline, PurchaseRequest } from './purchase.ts';
 import type { BillDecline, BillLookup, BillPaymentRequest } from './bill.ts';
+import type { ReportFetch } from './report.ts';
 import type { PinResult } from './auth.ts';
 import type { AllowanceLeft, IdentifyOutcome, Money, Operator, Person, PlacementEvent, Receipt, StatementEntry, Voucher } from './types.ts';
 
@@ -109,10 +110,18 @@ export interface Printer {
   print(receipt: Receipt, signal: AbortSignal): Promise<{ copy: boolean } | void>;
 }
 
+/** What the counter asks the centre while the person waits (issue 17: the financial report). */
+export interface CentreReports {
+  /** The person's report for the month as the centre answers it now, with its printable receipt; why not otherwise. */
+  report(req: { personId: string; month: string; person: Person; operatorId: string }, signal: AbortSignal): Promise<ReportFetch>;
+}
+
 export interface FlowPorts<T> {
   palm: PalmReader<T>;
   identifier: Identifier<T>;
   bank: Bank<T>;
   drawer: Drawer;
   printer: Printer;
+  /** Absent without a centre link: the report then says the centre cannot be reached. */
+  centre?: CentreReports;
 }

@@ -83,6 +83,28 @@ export const StatementResponse = z.object({
   balances: z.array(z.object({ account: z.string(), currency: z.string(), balanceMinor: z.number().int() })),
 });
 
+/** A person's financial report for a month (src/server/report/report.ts), as a counter receives it. */
+export const ReportMovementKind = z.enum(['salary', 'salary_paid_out', 'deposit', 'purchase', 'refund', 'void', 'bill', 'direct_debit', 'other']);
+export const ReportResponse = z.object({
+  person: z.string(),
+  status: z.string(),
+  month: z.string().regex(/^\d{4}-\d{2}$/),
+  accounts: z.array(z.object({
+    account: z.string(),
+    role: z.enum(['salary', 'customer']),
+    currency: z.string(),
+    opening_minor: z.number().int(),
+    movements: z.array(z.object({ at: z.number().int(), kind: ReportMovementKind, amount_minor: z.number().int(), currency: z.string(), reference: z.string(), period: z.string().optional(), balance_after_minor: z.number().int() })),
+    fees_minor: z.number().int(),
+    closing_minor: z.number().int(),
+  })),
+  failed_direct_debits: z.array(z.object({ at: z.number().int(), biller: z.string(), bill: z.string(), amount_minor: z.number().int(), currency: z.string(), reason: z.string() })),
+  /** The centre's time when it made the report. */
+  asOfMs: z.number().int(),
+});
+export const ReportQuery = z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/) });
+export type ReportResponse = z.infer<typeof ReportResponse>;
+
 export type UploadResponse = z.infer<typeof UploadResponse>;
 export type StatementResponse = z.infer<typeof StatementResponse>;
 export type FeedResponse = z.infer<typeof FeedResponse>;

@@ -126,6 +126,10 @@ export class CentreClient {
   statement(personId: string): Promise<StatementResponse> {
     return this.call('GET', `/v1/statements/${encodeURIComponent(personId)}`);
   }
+  /** A person's financial report for a month (the counter asks after palm + PIN). */
+  report(personId: string, month: string): Promise<unknown> {
+    return this.call('GET', `/v1/reports/${encodeURIComponent(personId)}?month=${encodeURIComponent(month)}`);
+  }
   health(): Promise<{ status: string; serverPublicKey: string }> {
     return this.call('GET', '/health', undefined, false);
   }

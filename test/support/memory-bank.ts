@@ -27,7 +27,7 @@ export interface MemoryVoucher {
 interface MemoryRecord {
   id: string;
   seq: number;
-  kind: Receipt['kind'];
+  kind: Exclude<Receipt['kind'], 'report'>; // a printed report is no record
   at: number;
   personId: string | null;
   amount: Money | null;

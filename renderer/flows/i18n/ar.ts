@@ -43,7 +43,7 @@ export const kAr: KMessages = {
     time: 'الوقت',
     person: 'الاسم',
     total: 'المبلغ',
-    kind: { payout: 'صرف راتب', purchase: 'شراء', bill: 'دفع فاتورة كهرباء', refund: 'استرداد', void: 'إبطال', enrolment: 'تسجيل', 'day-close': 'إغلاق اليوم (تقرير Z)' },
+    kind: { payout: 'صرف راتب', purchase: 'شراء', bill: 'دفع فاتورة كهرباء', refund: 'استرداد', void: 'إبطال', enrolment: 'تسجيل', 'day-close': 'إغلاق اليوم (تقرير Z)', report: 'الكشف المالي' },
     salaryFor: 'راتب {{period}}',
     subscriber: 'رقم المشترك {{subscriber}}',
     billLine: 'فاتورة {{bill}} ({{biller}}، الدورة {{cycle}})',
@@ -55,6 +55,18 @@ export const kAr: KMessages = {
     enrolled: 'صور الكف: اليسرى {{left}}، اليمنى {{right}}',
     unconfirmed: 'لم يؤكّد الموظف الاستلام بكفّه (تمت المتابعة دون تأكيد)',
     provisional: 'مؤقت حتى يؤكده المركز',
+    // issue 17: the person's financial report, printed at the counter
+    report: {
+      month: 'الشهر {{month}} · من المركز في {{asOf}} بالتوقيت العالمي',
+      salaryAccount: 'الراتب المستحق ({{account}})',
+      account: 'الحساب {{account}}',
+      opening: 'الرصيد الافتتاحي',
+      closing: 'الرصيد الختامي',
+      kind: {
+        salary: 'راتب {{period}} · {{date}}', salary_paid_out: 'راتب مصروف نقداً · {{date}}', deposit: 'إيداع · {{date}}', purchase: 'شراء · {{date}}',
+        refund: 'استرداد · {{date}}', void: 'شراء ملغى · {{date}}', bill: 'فاتورة مدفوعة · {{date}}', direct_debit: 'اقتطاع مباشر · {{date}}', other: 'أخرى · {{date}}',
+      },
+    },
     z: {
       payout: 'صرف رواتب: {{count}}',
       purchase: 'مشتريات: {{count}}',
@@ -125,6 +137,8 @@ export const kAr: KMessages = {
     'bill-changed': { title: 'تغيّرت الفاتورة منذ عرضها.', todo: 'لم يُدفع شيء. ابحث عن الرقم مجدداً.' },
     'not-linked': { title: 'هذا الدافع غير مرتبط برقم المشترك هذا.', todo: 'يربط مركز المدفوعات الدافعين بأرقام المشتركين؛ يمكن لصاحب الرقم أن يدفع.' },
     'pin-not-set': { title: 'ليس لهذا الدافع رمز سري بعد.', todo: 'يُعطى الرمز السري عند التسجيل أو عند صرّاف بحضور مشرف.' },
+    'centre-unreachable': { title: 'لا يمكن الوصول إلى المركز الآن.', todo: 'الكشف يأتي من المركز فقط. حاول مجدداً عند عودة الاتصال، أو اسأل في مكتب الفرع.' },
+    'report-not-found': { title: 'ليس لدى المركز كشف لهذا الشخص هنا.', todo: 'اسأل في مكتب الفرع.' },
     'nothing-to-close': { title: 'لا شيء لإغلاقه.', todo: 'لا توجد سجلات منذ آخر إغلاق.' },
   },
   reasonOnline: {
@@ -234,6 +248,23 @@ export const kAr: KMessages = {
     noAllowance: 'لا رصيد مسموحاً دون اتصال على هذا الجهاز',
     balanceAtCentre: 'رصيد الحساب محفوظ في المركز؛ هذه القائمة تعرض سجلات هذا الجهاز.',
   },
+  // issue 17: the person's financial report at the counter (palm + PIN, then a month)
+  report: {
+    step: { palm: 'الكشف المالي', loading: 'الكشف المالي', pin: 'رمزك السري', 'checking-pin': 'رمزك السري', month: 'أي شهر؟', fetching: 'جارٍ سؤال المركز', shown: 'الكشف المالي', refused: 'لا يوجد كشف', finished: 'انتهى' },
+    palmPrompt: 'ضع كفّك على الماسح لرؤية كشفك المالي.',
+    pinPrompt: 'اكتب رمزك السري بنفسك.',
+    monthPrompt: 'اختر شهر الكشف.',
+    asOf: 'من المركز، حتى {{date}}.',
+    salaryAccount: 'الراتب المستحق',
+    account: 'الحساب',
+    opening: 'الرصيد الافتتاحي',
+    closing: 'الرصيد الختامي',
+    fees: 'الرسوم',
+    none: 'لا حركات في هذا الشهر.',
+    failedDebits: 'اقتطاعات مباشرة لم تتم (الفاتورة ما زالت مستحقة)',
+    otherMonth: 'شهر آخر',
+    kind: { salary: 'راتب', salary_paid_out: 'راتب مصروف نقداً', deposit: 'إيداع', purchase: 'شراء', refund: 'استرداد', void: 'شراء ملغى', bill: 'فاتورة مدفوعة', direct_debit: 'اقتطاع مباشر', other: 'أخرى' },
+  },
   dayClose: {
     step: { loading: 'إغلاق اليوم', count: 'إغلاق اليوم: عدّ النقد', recording: 'إغلاق اليوم', closed: 'تقرير Z', failed: 'فشل إغلاق اليوم', finished: 'انتهى' },
     totals: 'الإيصالات من {{from}} إلى {{to}}',
@@ -321,6 +352,7 @@ export const kAr: KMessages = {
     enrolment: { title: 'تسجيل', hint: 'تسجيل شخص جديد' },
     bill: { title: 'فاتورة الكهرباء', hint: 'دفع فاتورة برقم المشترك' },
     statement: { title: 'كشف الحساب', hint: 'آخر دفعات الشخص' },
+    report: { title: 'الكشف المالي', hint: 'الكشف الشهري للشخص (الكف + الرمز السري)' },
     refund: { title: 'استرداد', hint: 'يحتاج مشرفاً' },
     void: { title: 'إبطال', hint: 'إبطال دفعة من اليوم (مشرف)' },
     dayClose: { title: 'إغلاق اليوم', hint: 'تقرير Z وعدّ النقد' },

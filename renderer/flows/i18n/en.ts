@@ -42,7 +42,7 @@ export const kEn = {
     time: 'Time',
     person: 'Name',
     total: 'Amount',
-    kind: { payout: 'Salary payout', purchase: 'Purchase', bill: 'Electricity bill payment', refund: 'Refund', void: 'Void', enrolment: 'Enrolment', 'day-close': 'Day close (Z-report)' },
+    kind: { payout: 'Salary payout', purchase: 'Purchase', bill: 'Electricity bill payment', refund: 'Refund', void: 'Void', enrolment: 'Enrolment', 'day-close': 'Day close (Z-report)', report: 'Financial report' },
     salaryFor: 'Salary for {{period}}',
     subscriber: 'Subscriber no. {{subscriber}}',
     billLine: 'Bill {{bill}} ({{biller}}, cycle {{cycle}})',
@@ -54,6 +54,18 @@ export const kEn = {
     enrolled: 'Palms captured: left {{left}}, right {{right}}',
     unconfirmed: 'NOT confirmed by the employee’s palm (continued without confirmation)',
     provisional: 'Provisional until the centre confirms it',
+    // issue 17: the person's financial report, printed at the counter
+    report: {
+      month: 'Month {{month}} · from the centre at {{asOf}} UTC',
+      salaryAccount: 'Salary owed ({{account}})',
+      account: 'Account {{account}}',
+      opening: 'Opening balance',
+      closing: 'Closing balance',
+      kind: {
+        salary: 'Salary {{period}} · {{date}}', salary_paid_out: 'Salary paid out in cash · {{date}}', deposit: 'Deposit · {{date}}', purchase: 'Purchase · {{date}}',
+        refund: 'Refund · {{date}}', void: 'Cancelled purchase · {{date}}', bill: 'Bill paid · {{date}}', direct_debit: 'Direct debit · {{date}}', other: 'Other · {{date}}',
+      },
+    },
     z: {
       payout: 'Salary payouts: {{count}}',
       purchase: 'Purchases: {{count}}',
@@ -124,6 +136,8 @@ export const kEn = {
     'bill-changed': { title: 'The bill changed since it was shown.', todo: 'Nothing was paid. Look the number up again.' },
     'not-linked': { title: 'This payer is not linked to this subscriber number.', todo: 'The payments centre links payers to subscriber numbers; the subscriber’s own payer can pay.' },
     'pin-not-set': { title: 'This payer has no PIN yet.', todo: 'A PIN is set at enrolment, or at a counter with a supervisor.' },
+    'centre-unreachable': { title: 'The centre cannot be reached now.', todo: 'The report comes from the centre only. Try again when the link is back, or ask at the branch office.' },
+    'report-not-found': { title: 'The centre has no report for this person here.', todo: 'Ask at the branch office.' },
     'nothing-to-close': { title: 'Nothing to close.', todo: 'There are no records since the last close.' },
   },
   reasonOnline: {
@@ -233,6 +247,23 @@ export const kEn = {
     noAllowance: 'No offline allowance on this counter',
     balanceAtCentre: 'The account balance is kept at the centre; this list shows this counter’s records.',
   },
+  // issue 17: the person's financial report at the counter (palm + PIN, then a month)
+  report: {
+    step: { palm: 'Financial report', loading: 'Financial report', pin: 'Your PIN', 'checking-pin': 'Your PIN', month: 'Which month?', fetching: 'Asking the centre', shown: 'Financial report', refused: 'No report', finished: 'Finished' },
+    palmPrompt: 'Lay your palm on the scanner to see your financial report.',
+    pinPrompt: 'Type your own PIN.',
+    monthPrompt: 'Choose the month of the report.',
+    asOf: 'From the centre, as of {{date}}.',
+    salaryAccount: 'Salary owed',
+    account: 'Account',
+    opening: 'Opening balance',
+    closing: 'Closing balance',
+    fees: 'Fees',
+    none: 'No movements this month.',
+    failedDebits: 'Direct debits not made (the bill is still due)',
+    otherMonth: 'Another month',
+    kind: { salary: 'Salary', salary_paid_out: 'Salary paid out in cash', deposit: 'Deposit', purchase: 'Purchase', refund: 'Refund', void: 'Cancelled purchase', bill: 'Bill paid', direct_debit: 'Direct debit', other: 'Other' },
+  },
   dayClose: {
     step: { loading: 'Day close', count: 'Day close: count the cash', recording: 'Day close', closed: 'Z-report', failed: 'Day close failed', finished: 'Finished' },
     totals: 'Receipts {{from}} to {{to}}',
@@ -320,6 +351,7 @@ export const kEn = {
     enrolment: { title: 'Enrolment', hint: 'Register a new person' },
     bill: { title: 'Electricity bill', hint: 'Pay a bill by subscriber number' },
     statement: { title: 'Statement', hint: 'A person’s recent payments' },
+    report: { title: 'Financial report', hint: 'A person’s monthly report (palm + PIN)' },
     refund: { title: 'Refund', hint: 'Needs a supervisor' },
     void: { title: 'Void', hint: 'Void one of today’s payments (supervisor)' },
     dayClose: { title: 'Day close', hint: 'Z-report and cash count' },

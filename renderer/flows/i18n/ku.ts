@@ -43,7 +43,7 @@ export const kKu: KMessages = {
     time: 'Dem',
     person: 'Nav',
     total: 'Mîqdar',
-    kind: { payout: 'Dayîna meaşê', purchase: 'Kirîn', bill: 'Dayîna fatûreya elektrîkê', refund: 'Vegerandin', void: 'Betalkirin', enrolment: 'Tomarkirin', 'day-close': 'Girtina rojê (rapora Z)' },
+    kind: { payout: 'Dayîna meaşê', purchase: 'Kirîn', bill: 'Dayîna fatûreya elektrîkê', refund: 'Vegerandin', void: 'Betalkirin', enrolment: 'Tomarkirin', 'day-close': 'Girtina rojê (rapora Z)', report: 'Rapora darayî' },
     salaryFor: 'Meaşê {{period}}',
     subscriber: 'Hejmara abonetiyê {{subscriber}}',
     billLine: 'Fatûre {{bill}} ({{biller}}, çerx {{cycle}})',
@@ -55,6 +55,18 @@ export const kKu: KMessages = {
     enrolled: 'Wêneyên kefê: çep {{left}}, rast {{right}}',
     unconfirmed: 'Karmend bi kefê wergirtin piştrast NEKIR (bê piştrastkirin berdewam kir)',
     provisional: 'Demkî ye heta ku navend piştrast bike',
+    // issue 17: the person's financial report, printed at the counter
+    report: {
+      month: 'Meh {{month}} · ji navendê di {{asOf}} UTC de',
+      salaryAccount: 'Meaşê deyndar ({{account}})',
+      account: 'Hesab {{account}}',
+      opening: 'Bilançoya destpêkê',
+      closing: 'Bilançoya dawiyê',
+      kind: {
+        salary: 'Meaş {{period}} · {{date}}', salary_paid_out: 'Meaş bi pere hat dayîn · {{date}}', deposit: 'Danîn · {{date}}', purchase: 'Kirîn · {{date}}',
+        refund: 'Vegerandin · {{date}}', void: 'Kirîna betalkirî · {{date}}', bill: 'Fatûre hat dayîn · {{date}}', direct_debit: 'Dayîna rasterast · {{date}}', other: 'Yên din · {{date}}',
+      },
+    },
     z: {
       payout: 'Dayîna meaşan: {{count}}',
       purchase: 'Kirîn: {{count}}',
@@ -125,6 +137,8 @@ export const kKu: KMessages = {
     'bill-changed': { title: 'Fatûre ji dema ku hat nîşandan guheriye.', todo: 'Tiştek nehat dayîn. Hejmarê dîsa bigere.' },
     'not-linked': { title: 'Ev dayîner bi vê hejmara aboneyê ve ne girêdayî ye.', todo: 'Navenda dayînan dayîneran bi hejmarên aboneyan ve girê dide; dayînerê xwedî dikare bide.' },
     'pin-not-set': { title: 'Ev dayîner hêj PIN-a wî tune ye.', todo: 'PIN di tomarkirinê de, an li kaseyekê bi serpereştyar tê danîn.' },
+    'centre-unreachable': { title: 'Niha nayê gihîştin navendê.', todo: 'Rapor tenê ji navendê tê. Dema girêdan vegere dîsa biceribîne, an li ofîsa şaxê bipirse.' },
+    'report-not-found': { title: 'Navend li vir ji bo vî kesî rapor tune ye.', todo: 'Li ofîsa şaxê bipirse.' },
     'nothing-to-close': { title: 'Tiştek ji bo girtinê tune.', todo: 'Ji girtina dawî ve tu tomar tune.' },
   },
   reasonOnline: {
@@ -234,6 +248,23 @@ export const kKu: KMessages = {
     noAllowance: 'Li ser vê termînalê destûra bê girêdan tune',
     balanceAtCentre: 'Bermayiya hesabê li navendê tê girtin; ev lîste tomarên vê termînalê nîşan dide.',
   },
+  // issue 17: the person's financial report at the counter (palm + PIN, then a month)
+  report: {
+    step: { palm: 'Rapora darayî', loading: 'Rapora darayî', pin: 'PIN-a te', 'checking-pin': 'PIN-a te', month: 'Kîjan meh?', fetching: 'Ji navendê tê pirsîn', shown: 'Rapora darayî', refused: 'Rapor tune', finished: 'Qediya' },
+    palmPrompt: 'Ji bo dîtina rapora xwe ya darayî kefa xwe deyne ser skenerê.',
+    pinPrompt: 'PIN-a xwe bi xwe binivîse.',
+    monthPrompt: 'Meha raporê hilbijêre.',
+    asOf: 'Ji navendê, heta {{date}}.',
+    salaryAccount: 'Meaşê deyndar',
+    account: 'Hesab',
+    opening: 'Bilançoya destpêkê',
+    closing: 'Bilançoya dawiyê',
+    fees: 'Xerc',
+    none: 'Vê mehê tu tevger tune.',
+    failedDebits: 'Dayînên rasterast ên nehatine kirin (fatûre hîn deyn e)',
+    otherMonth: 'Mehek din',
+    kind: { salary: 'Meaş', salary_paid_out: 'Meaş bi pere hat dayîn', deposit: 'Danîn', purchase: 'Kirîn', refund: 'Vegerandin', void: 'Kirîna betalkirî', bill: 'Fatûre hat dayîn', direct_debit: 'Dayîna rasterast', other: 'Yên din' },
+  },
   dayClose: {
     step: { loading: 'Girtina rojê', count: 'Girtina rojê: pereyan bijmêre', recording: 'Girtina rojê', closed: 'Rapora Z', failed: 'Girtina rojê pêk nehat', finished: 'Qediya' },
     totals: 'Meqbûz ji {{from}} heta {{to}}',
@@ -321,6 +352,7 @@ export const kKu: KMessages = {
     enrolment: { title: 'Tomarkirin', hint: 'Kesekî nû tomar bike' },
     bill: { title: 'Fatûreya elektrîkê', hint: 'Bi hejmara abonetiyê fatûreyê bide' },
     statement: { title: 'Daxuyanî', hint: 'Dayînên dawî yên kesekî' },
+    report: { title: 'Rapora darayî', hint: 'Rapora mehane ya kesî (kef + PIN)' },
     refund: { title: 'Vegerandin', hint: 'Serpereştyar pêwîst e' },
     void: { title: 'Betalkirin', hint: 'Dayîna îro betal bike (serpereştyar)' },
     dayClose: { title: 'Girtina rojê', hint: 'Rapora Z û hejmartina pereyan' },
