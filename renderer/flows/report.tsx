@@ -4,7 +4,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ReportState } from '@api/index.ts';
-import { formatDateTime, formatNumber, formatPeriod } from '../format.ts';
+import { formatDateTime, formatMoney, formatNumber, formatPeriod } from '../format.ts';
 import { digitText, Keypad, MoneyText, PalmPanel, useFocusHeading } from './parts.tsx';
 import { Btn, Busy, Frame, PersonCard, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
 
@@ -94,7 +94,8 @@ export function ReportScreen({ state: s, send, locale }: FlowProps<ReportState>)
                       {m.period ? ` · ${formatPeriod(m.period, locale)}` : ''}
                     </td>
                     <td>
-                      <bdi className="money">{m.amount_minor > 0 ? '+' : ''}<MoneyText money={{ minor: m.amount_minor, currency: a.currency as 'SYP' }} locale={locale} /></bdi>
+                      {/* As on the statement: the sign, then the amount, one isolated run. */}
+                      <bdi className="money">{m.amount_minor < 0 ? '\u2212' : '+'}{formatMoney({ minor: Math.abs(m.amount_minor), currency: a.currency as 'SYP' }, locale)}</bdi>
                     </td>
                   </tr>
                 ))}

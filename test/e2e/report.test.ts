@@ -88,6 +88,7 @@ describe('the financial report at the counter', () => {
     expect(text).toContain('الرصيد الافتتاحي');
     expect(text).toContain('إيداع'); // the demo deposit, a movement with its kind in Arabic
     expect(await tid('report-row').first().getAttribute('data-sign')).toBe('1');
+    expect(await tid('report-row').first().locator('.money').innerText()).toMatch(/^\+/);
 
     await tid('print').click();
     await expect.poll(async () => tid('print-note').getAttribute('data-state'), { timeout: 60_000 }).toBe('printed');
