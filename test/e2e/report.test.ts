@@ -4,7 +4,7 @@
 // is the centre's ledger balance; it prints on the receipt printer; with the link cut it says the centre cannot be
 // reached, and comes back with the link. Also the subscriber links in the feed: a payer not linked to a subscriber
 // number is refused at the counter before the PIN.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -92,6 +92,9 @@ describe('the financial report at the counter', () => {
 
     await tid('print').click();
     await expect.poll(async () => tid('print-note').getAttribute('data-state'), { timeout: 60_000 }).toBe('printed');
+    // The demo's printer is receipts.log: the report went to it, named by person and month (no record number).
+    const printed = readFileSync(join(dataDir, 'receipts.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { recordId: string });
+    expect(printed.at(-1)?.recordId).toBe(`report:emp-ahmad:${month}`);
 
     // The link cut: the report comes from the centre only, and the screen says so; back with the link.
     await api.fault({ linkUp: false });
