@@ -116,7 +116,7 @@ describe('subscriber links in the signed feed', () => {
     expect(mayPay('P1')).toBe(true);
   });
 
-  it('the counter refuses an unlinked payer offline even when the screen is bypassed; the centre refuses it too', async () => {
+  it('the counter refuses an unlinked payer offline even when the screen is bypassed (the centre re-checks: BILL_PAYER_NOT_LINKED, test/server/billing.test.ts)', async () => {
     await billing.link({ billerId: 'elec', subscriber: SUB, payerKind: 'person', payerId: 'P1' });
     await pull();
     const pin = await hashPin('4321', { N: 1 << 10, r: 8, p: 1 });
