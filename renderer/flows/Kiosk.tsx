@@ -4,7 +4,7 @@
 import './flows.css';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { BillState, MandateState, ReadingState, DayCloseState, EnrolmentState, FlowKind, HostApi, PayoutState, PurchaseState, ReversalState, SessionState, SessionView, StatementState } from '@api/index.ts';
+import type { BillState, MandateState, ReadingState, DayCloseState, EnrolmentState, FlowKind, HostApi, PayoutState, PurchaseState, ReversalState, SessionState, SessionView, StatementState, ReportState } from '@api/index.ts';
 import type { Transport } from '../api-client.ts';
 import { AuthPanel } from './parts.tsx';
 import { BillScreen } from './bill.tsx';
@@ -16,6 +16,7 @@ import { PayoutScreen } from './payout.tsx';
 import { PurchaseScreen } from './purchase.tsx';
 import { ReversalScreen } from './reversal.tsx';
 import { StatementScreen } from './statement.tsx';
+import { ReportScreen } from './report.tsx';
 import { useKiosk } from './useKiosk.ts';
 import { useNameInScript } from './names.tsx';
 import { kEn } from './i18n/en.ts';
@@ -30,13 +31,14 @@ const TILES: Array<{ kind: FlowKind; testId: string; main?: boolean }> = [
   { kind: 'reading', testId: 'role-reading' },
   { kind: 'mandate', testId: 'role-mandate' },
   { kind: 'statement', testId: 'role-statement' },
+  { kind: 'report', testId: 'role-report' },
   { kind: 'refund', testId: 'role-refund' },
   { kind: 'void', testId: 'role-void' },
   { kind: 'dayClose', testId: 'role-dayClose' },
 ];
 
 /** Steps a quiet screen may leave on its own (nothing is half-written there). */
-const LEAVABLE = new Set(['palm', 'refused', 'bills', 'reading', 'terms', 'mode', 'paid', 'review', 'subscriber', 'amount', 'pin', 'declined', 'lookup', 'found', 'form', 'consent', 'shown', 'count', 'failed', 'receipt', 'approved', 'done', 'enrolled', 'closed']);
+const LEAVABLE = new Set(['palm', 'refused', 'bills', 'reading', 'terms', 'mode', 'paid', 'review', 'subscriber', 'amount', 'pin', 'declined', 'lookup', 'found', 'form', 'consent', 'shown', 'count', 'failed', 'receipt', 'approved', 'done', 'enrolled', 'closed', 'month']);
 
 /** A duration from the URL fragment (`#…&idleMs=N&lockMs=N`, tests only), else the fallback. */
 function msSetting(name: string, fallback: number): number {
@@ -169,6 +171,9 @@ export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Tra
         break;
       case 'statement':
         screen = <StatementScreen state={s as StatementState} {...props} />;
+        break;
+      case 'report':
+        screen = <ReportScreen state={s as ReportState} {...props} />;
         break;
       case 'dayClose':
         screen = <DayCloseScreen state={s as DayCloseState} {...props} />;

@@ -190,8 +190,12 @@ export function ReceiptView({ receipt, locale, copy = false }: { receipt: Receip
         </strong>
       )}
       <dl>
-        <dt>{t('k.receipt.number')}</dt>
-        <dd data-testid="receipt-seq">{formatNumber(receipt.seq, locale)}</dd>
+        {receipt.kind !== 'report' && (
+          <>
+            <dt>{t('k.receipt.number')}</dt>
+            <dd data-testid="receipt-seq">{formatNumber(receipt.seq, locale)}</dd>
+          </>
+        )}
         <dt>{t('k.receipt.terminal')}</dt>
         <dd>
           <bdi>{receipt.terminalId}</bdi>

@@ -46,6 +46,7 @@ export type BillDecline =
   | 'person-provisional'
   | 'person-revoked'
   | 'no-account'
+  | 'not-linked' // the centre has not linked this payer (nor their account) to the subscriber number
   | 'pin-not-set' // the payer has no PIN yet: set at enrolment or at a supervised counter
   | 'pin-locked'
   | 'bills-stale' // the feed grew too old between the lookup and the payment
@@ -90,7 +91,8 @@ export type BillEvent =
   | { type: 'bills.found'; lookup: BillLookup }
   | { type: 'bills.choose'; billIds: string[] }
   | { type: 'palm.identified'; outcome: IdentifyOutcome }
-  | { type: 'payer.loaded'; person: Person | null; pinSet: boolean }
+  /** linked: the centre's subscriber links (signed feed) let this payer pay every chosen bill's subscriber number. */
+  | { type: 'payer.loaded'; person: Person | null; pinSet: boolean; linked: boolean }
   | { type: 'pin.submit'; pin: string }
   | { type: 'pin.result'; result: PinResult }
   | { type: 'bills.paid'; receipt: Receipt }
@@ -114,7 +116,7 @@ export interface BillPaymentRequest {
 export type BillEffect =
   | { type: 'lookupBills'; subscriber: string }
   | { type: 'identifyPalm' }
-  | { type: 'loadPayer'; personId: string }
+  | { type: 'loadPayer'; personId: string; subscriber: string; billerIds: string[] }
   | { type: 'verifyCustomerPin'; personId: string; pin: string }
   | ({ type: 'payBills' } & BillPaymentRequest)
   | { type: 'print'; receipt: Receipt };
@@ -129,10 +131,11 @@ export function startBill(ctx: { operatorId: string; requestId: string }): Step<
   return go({ step: 'subscriber', error: null, ...ctx, subscriber: null, chosen: [], total: null });
 }
 
-function payerRefusal(p: Person, pinSet: boolean): BillDecline | null {
+function payerRefusal(p: Person, pinSet: boolean, linked: boolean): BillDecline | null {
   if (p.status === 'revoked') return 'person-revoked';
   if (p.status === 'provisional') return 'person-provisional';
   if (!p.accountId) return 'no-account';
+  if (!linked) return 'not-linked';
   if (!pinSet) return 'pin-not-set';
   return null;
 }
@@ -196,12 +199,13 @@ export function reduceBill(s: BillState, e: BillEvent): Step<BillState, BillEffe
       if (o.kind === 'fta') return to({ step: 'palm', guidance: { ...s.guidance, hint: o.reason }, ftaReason: o.reason }, {}, { type: 'identifyPalm' });
       if (o.kind === 'ambiguous') return decline('ambiguous', null);
       if (o.kind === 'no-match') return decline('unknown-palm', null);
-      return to({ step: 'loading', personId: o.personId }, {}, { type: 'loadPayer', personId: o.personId });
+      const billerIds = [...new Set(ctx.chosen.map((b) => b.billerId))].sort();
+      return to({ step: 'loading', personId: o.personId }, {}, { type: 'loadPayer', personId: o.personId, subscriber: ctx.subscriber ?? '', billerIds });
     }
     case 'loading': {
       if (e.type !== 'payer.loaded') return stay(s);
       if (!e.person) return decline('unknown-palm', null);
-      const refusal = payerRefusal(e.person, e.pinSet);
+      const refusal = payerRefusal(e.person, e.pinSet, e.linked);
       if (refusal) return decline(refusal, e.person);
       return to({ step: 'pin', person: e.person, wrong: false, attemptsLeft: null });
     }

@@ -14,6 +14,7 @@ import type { ReversalEffect, ReversalEvent } from './reversal.ts';
 import type { ReadingEffect, ReadingEvent } from './meter-reading.ts';
 import type { MandateEffect, MandateEvent } from './mandate.ts';
 import type { StatementEffect, StatementEvent } from './statement.ts';
+import type { ReportEffect, ReportEvent } from './report.ts';
 import type { IdentifyOutcome, PlacementEvent } from './types.ts';
 
 export interface Performers {
@@ -26,6 +27,7 @@ export interface Performers {
   reversal: Perform<ReversalEvent, ReversalEffect>;
   enrolment: Perform<EnrolmentEvent, EnrolmentEffect>;
   statement: Perform<StatementEvent, StatementEffect>;
+  report: Perform<ReportEvent, ReportEffect>;
   dayClose: Perform<DayCloseEvent, DayCloseEffect>;
   /** Drops the templates of an enrolment that will not be saved. */
   discardSamples(): void;
@@ -167,7 +169,7 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
       }
       case 'loadPayer': {
         const person = bank.person(f.personId);
-        return { type: 'payer.loaded', person, pinSet: person ? bank.hasPin(f.personId) : false };
+        return { type: 'payer.loaded', person, pinSet: person ? bank.hasPin(f.personId) : false, linked: person ? bank.mayPayBills(f.personId, f.subscriber, f.billerIds) : false };
       }
       case 'verifyCustomerPin':
         return { type: 'pin.result', result: await bank.verifyCustomerPin(f.personId, f.pin) };
@@ -331,5 +333,31 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
     }
   };
 
-  return { auth, payout, purchase, bill, reading, mandate, reversal, enrolment, statement, dayClose, discardSamples: () => samples.clear() };
+  const report: Perform<ReportEvent, ReportEffect> = async (f, signal) => {
+    switch (f.type) {
+      case 'identifyPalm': {
+        const [q, outcome] = await identify(signal);
+        return [...q, { type: 'palm.identified', outcome }];
+      }
+      case 'loadPerson': {
+        const person = bank.person(f.personId);
+        return { type: 'person.loaded', person, pinSet: person ? bank.hasPin(f.personId) : false };
+      }
+      case 'verifyCustomerPin':
+        return { type: 'pin.result', result: await bank.verifyCustomerPin(f.personId, f.pin) };
+      case 'fetchReport': {
+        if (!ports.centre) return { type: 'report.fetched', result: { ok: false, reason: 'centre-unreachable' } };
+        try {
+          return { type: 'report.fetched', result: await ports.centre.report({ personId: f.personId, month: f.month, person: f.person, operatorId: f.operatorId }, signal) };
+        } catch (err) {
+          log('the report could not be fetched', err);
+          return { type: 'report.fetched', result: { ok: false, reason: 'centre-unreachable' } };
+        }
+      }
+      case 'print':
+        return print(f.receipt, signal);
+    }
+  };
+
+  return { auth, payout, purchase, bill, reading, mandate, reversal, enrolment, statement, report, dayClose, discardSamples: () => samples.clear() };
 }

@@ -18,12 +18,13 @@ import { reducePurchase, startPurchase, type PurchaseState } from './purchase.ts
 import { reduceReversal, startReversal, type ReversalState } from './reversal.ts';
 import { initialSession, reduceSession, type SessionEvent, type SessionState } from './session.ts';
 import { reduceStatement, startStatement, type StatementState } from './statement.ts';
+import { reduceReport, startReport, type ReportState } from './report.ts';
 import type { Role } from './types.ts';
 import type { FlowKind, SessionUiEvent, UiEvent } from './ui-events.ts';
 
 export class FlowError extends PalmPayError {}
 
-export type AnyFlowState = PayoutState | PurchaseState | BillState | ReadingState | MandateState | ReversalState | EnrolmentState | StatementState | DayCloseState;
+export type AnyFlowState = PayoutState | PurchaseState | BillState | ReadingState | MandateState | ReversalState | EnrolmentState | StatementState | DayCloseState | ReportState;
 
 export interface FlowView {
   flowId: string;
@@ -65,6 +66,7 @@ export const DEFAULT_KIOSK_CONFIG: KioskConfig = {
 const NEEDS: Record<FlowKind, Role> = {
   payout: 'cashier', purchase: 'cashier', bill: 'cashier', reading: 'cashier', mandate: 'cashier', refund: 'cashier', void: 'cashier', statement: 'cashier', dayClose: 'cashier',
   enrolment: 'enroller',
+  report: 'cashier',
 };
 
 export interface KioskHooks {
@@ -220,6 +222,8 @@ export class FlowHost<T> {
         return make(reduceEnrolment, startEnrolment({ operatorId: op, minCaptures: this.cfg.minCaptures }), p.enrolment);
       case 'statement':
         return make(reduceStatement, startStatement(op), p.statement);
+      case 'report':
+        return make(reduceReport, startReport({ operatorId: op, thisMonth: new Date(this.now()).toISOString().slice(0, 7) }), p.report);
       case 'dayClose':
         return make(reduceDayClose, startDayClose({ operatorId: op, denominations: this.cfg.denominations }), p.dayClose);
     }

@@ -8,6 +8,7 @@ import type { PersonDraft } from './enrolment-form.ts';
 import type { PayoutFailure } from './payout.ts';
 import type { PurchaseRefusal, PurchaseRequest } from './purchase.ts';
 import type { BillDecline, BillLookup, BillPaymentRequest } from './bill.ts';
+import type { ReportFetch } from './report.ts';
 import type { PinResult } from './auth.ts';
 import type { MeterLookup, ReadingDecline, ReadingRequest } from './meter-reading.ts';
 import type { MandateDecline, MandateRequest } from './mandate.ts';
@@ -81,6 +82,8 @@ export interface Bank<T> {
   lookupBills(subscriber: string): BillLookup;
   /** Whether the person has a PIN (a bill is always paid with the payer's PIN). */
   hasPin(personId: string): boolean;
+  /** Whether the centre's subscriber links (cached from the signed feed) let this person pay the number for each biller. */
+  mayPayBills(personId: string, subscriber: string, billerIds: readonly string[]): boolean;
   payBills(req: BillPaymentRequest): { ok: true; receipt: Receipt } | { ok: false; reason: BillDecline };
 
   // ---- issue 17d: meter readings and mandates (signed records that move no money) ----
@@ -120,10 +123,18 @@ export interface Printer {
   print(receipt: Receipt, signal: AbortSignal): Promise<{ copy: boolean } | void>;
 }
 
+/** What the counter asks the centre while the person waits (issue 17: the financial report). */
+export interface CentreReports {
+  /** The person's report for the month as the centre answers it now, with its printable receipt; why not otherwise. */
+  report(req: { personId: string; month: string; person: Person; operatorId: string }, signal: AbortSignal): Promise<ReportFetch>;
+}
+
 export interface FlowPorts<T> {
   palm: PalmReader<T>;
   identifier: Identifier<T>;
   bank: Bank<T>;
   drawer: Drawer;
   printer: Printer;
+  /** Absent without a centre link: the report then says the centre cannot be reached. */
+  centre?: CentreReports;
 }

@@ -1,6 +1,7 @@
 // Receipt wording, as translation keys plus values: each language renders its own text from the same receipt.
 import type { DayTotals } from './day-close.ts';
 import type { Money, Person, Receipt, ReceiptLine, Voucher } from './types.ts';
+import type { CounterReport } from './report.ts';
 
 interface RecordMeta {
   recordId: string;
@@ -100,4 +101,23 @@ export function dayCloseReceipt(m: RecordMeta, z: { totals: DayTotals; counted: 
 export function markUnconfirmed(receipt: Receipt): Receipt {
   if (receipt.lines.some((l) => l.label === 'receipt.unconfirmed')) return receipt;
   return { ...receipt, lines: [...receipt.lines, { label: 'receipt.unconfirmed' }] };
+}
+
+/**
+ * A person's monthly financial report as the receipt printer prints it: per account the opening balance, each
+ * movement signed (+ in, − out) with its date, fees (always 0) and the closing balance, and the centre's time.
+ */
+export function reportReceipt(m: { terminalId: string; operatorId: string; at: string }, person: Person, rep: CounterReport): Receipt {
+  const lines: ReceiptLine[] = [{ label: 'receipt.report.month', params: { month: rep.month, asOf: new Date(rep.asOfMs).toISOString().slice(0, 16).replace('T', ' ') } }];
+  for (const a of rep.accounts) {
+    const money = (minor: number) => ({ minor, currency: a.currency as Money['currency'] });
+    lines.push({ label: a.role === 'salary' ? 'receipt.report.salaryAccount' : 'receipt.report.account', params: { account: a.account } });
+    lines.push({ label: 'receipt.report.opening', amount: money(a.opening_minor) });
+    for (const x of a.movements) {
+      lines.push({ label: `receipt.report.kind.${x.kind}`, params: { date: new Date(x.at).toISOString().slice(0, 10), ...(x.period ? { period: x.period } : {}) }, amount: money(x.amount_minor) });
+    }
+    lines.push({ label: 'receipt.fee', amount: money(a.fees_minor) });
+    lines.push({ label: 'receipt.report.closing', amount: money(a.closing_minor) });
+  }
+  return { kind: 'report', recordId: `report:${rep.person}:${rep.month}`, seq: 0, ...m, personName: names(person), lines };
 }

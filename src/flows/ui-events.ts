@@ -48,6 +48,8 @@ export const UiEvent = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('consent.refused') }),
   z.strictObject({ type: z.literal('capture.retake'), hand: z.enum(['left', 'right']), sampleId: z.string().max(64) }),
   z.strictObject({ type: z.literal('capture.finish') }),
+  // the financial report (issue 17): a month the screen offered
+  z.strictObject({ type: z.literal('month.choose'), month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/) }),
   // day close
   z.strictObject({ type: z.literal('count.set'), currency: z.string().regex(/^[A-Z]{3}$/), value: z.number().int().positive().max(Number.MAX_SAFE_INTEGER), count: z.number().int().min(0).max(1_000_000) }),
   z.strictObject({ type: z.literal('reason.set'), reason: z.string().max(500) }),
@@ -64,6 +66,6 @@ export const SessionUiEvent = z.discriminatedUnion('type', [
 ]);
 export type SessionUiEvent = z.infer<typeof SessionUiEvent>;
 
-export const FLOW_KINDS = ['payout', 'purchase', 'bill', 'reading', 'mandate', 'refund', 'void', 'enrolment', 'statement', 'dayClose'] as const;
+export const FLOW_KINDS = ['payout', 'purchase', 'bill', 'reading', 'mandate', 'refund', 'void', 'enrolment', 'statement', 'dayClose', 'report'] as const;
 export const FlowKind = z.enum(FLOW_KINDS);
 export type FlowKind = z.infer<typeof FlowKind>;

@@ -27,6 +27,7 @@ import { encodePalm, fuseCaptures, PalmIdentifier, SCANNER_DESCRIPTION, type Tem
 import { folderPalms, syntheticPalms } from './demo/palm-images.ts';
 import { enrolStoredRow, loadPalmIndexInSlices, PALM_SNAPSHOT_FILE, SnapshotKeeper, writePalmSnapshot } from './adapters/palm-index.ts';
 import { SqliteBank } from './adapters/sqlite-bank.ts';
+import { centreReports } from './adapters/centre-reports.ts';
 import { scheduleBackups } from '../store/backup.ts';
 import { PalmPayError } from '../util/errors.ts';
 
@@ -214,7 +215,8 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
       opts.hooks?.onFlow?.(v);
     },
   };
-  const host = new FlowHost<Template>({ palm, identifier, bank, drawer, printer }, { ...DEFAULT_KIOSK_CONFIG, ...opts.config }, hooks);
+  const centreReader = link ? centreReports({ sync: link.sync, terminalId: terminal.ledger.terminalId }) : undefined;
+  const host = new FlowHost<Template>({ palm, identifier, bank, drawer, printer, ...(centreReader ? { centre: centreReader } : {}) }, { ...DEFAULT_KIOSK_CONFIG, ...opts.config }, hooks);
   const placeholders: Placeholder[] = [];
   if (sim) placeholders.push({ part: 'scanner', description: `${SCANNER_DESCRIPTION}; images: ${images.description}` });
   if (printing.placeholder) placeholders.push({ part: 'printer', description: printing.placeholder });

@@ -12,6 +12,7 @@ import type { Operator, OperatorRole } from '../store/operators.ts';
 import type { CustomerPin } from '../store/people.ts';
 import type { Lease, Voucher } from '../store/vouchers.ts';
 import type { Allowance } from '../store/allowances.ts';
+import type { CachedLink } from '../store/bills.ts';
 import type { Currency } from '../protocol/record.ts';
 import type { Store } from '../store/store.ts';
 import { canonicalBytes } from '../protocol/canonical.ts';
@@ -356,6 +357,23 @@ export class TrustedCentreCopies {
   }
   grantAllowance(g: { customerId: string; currency: Currency; limitMinor: number; grantedAtMs: number; expiresAtMs: number; asOfSeq: number; balanceMinor?: number | null }): void {
     this.store.allowances.grant({ ...g, seal: this.trust.mac('allowance', `${g.customerId}/${g.currency}`, TrustedCentreCopies.allowanceFields(g)) });
+  }
+
+  private static linkId(l: Pick<CachedLink, 'billerId' | 'subscriber' | 'payerKind' | 'payerId'>): string {
+    return `${l.billerId}/${l.subscriber}/${l.payerKind}/${l.payerId}`;
+  }
+  /** A subscriber link from a verified feed page, stored with this terminal's seal. */
+  putLink(l: Omit<CachedLink, 'seal'>): void {
+    this.store.bills.putLink({ ...l, seal: this.trust.mac('subscriber-link', TrustedCentreCopies.linkId(l), { receivedAtMs: l.receivedAtMs }) });
+  }
+  /**
+   * Whether the centre linked this person (or one of these accounts) to the biller's subscriber number. Only rows
+   * carrying this terminal's seal count: a link a local user inserts into the file links nobody.
+   */
+  mayPay(billerId: string, subscriber: string, personId: string, accountIds: readonly string[]): boolean {
+    return this.store.bills.links(billerId, subscriber).some((l) =>
+      ((l.payerKind === 'person' && l.payerId === personId) || (l.payerKind === 'account' && accountIds.includes(l.payerId))) &&
+      this.trust.verify('subscriber-link', TrustedCentreCopies.linkId(l), { receivedAtMs: l.receivedAtMs }, l.seal));
   }
 
   /** The stored voucher, or undefined; LOCAL_STATE_TAMPERED when it does not carry this terminal's seal. */

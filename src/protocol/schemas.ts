@@ -85,18 +85,29 @@ export const FeedResponse = z.object({
 export const TimeQuery = z.strictObject({ nonce: z.string().regex(/^[0-9a-f]{32,64}$/).optional() });
 export const TimeResponse = z.object({ ms: z.number().int(), sig: z.string(), bound: z.object({ ms: z.number().int(), nonce: z.string(), sig: z.string() }).optional() });
 
-const StatementLine = z.object({ at: z.number(), memo: z.string(), currency: z.string(), amountMinor: z.number().int(), record: z.string().nullable(), source: z.string() });
-export const StatementResponse = z.object({
-  personId: z.string(),
+/** A person's financial report for a month (src/server/report/report.ts), as a counter receives it. */
+export const ReportMovementKind = z.enum(['salary', 'salary_paid_out', 'deposit', 'purchase', 'refund', 'void', 'bill', 'direct_debit', 'other']);
+export const ReportResponse = z.object({
+  person: z.string(),
   status: z.string(),
-  payouts: z.array(StatementLine),
-  salaryCredits: z.array(StatementLine),
-  purchases: z.array(StatementLine),
-  balances: z.array(z.object({ account: z.string(), currency: z.string(), balanceMinor: z.number().int() })),
+  month: z.string().regex(/^\d{4}-\d{2}$/),
+  accounts: z.array(z.object({
+    account: z.string(),
+    role: z.enum(['salary', 'customer']),
+    currency: z.string(),
+    opening_minor: z.number().int(),
+    movements: z.array(z.object({ at: z.number().int(), kind: ReportMovementKind, amount_minor: z.number().int(), currency: z.string(), reference: z.string(), period: z.string().optional(), balance_after_minor: z.number().int() })),
+    fees_minor: z.number().int(),
+    closing_minor: z.number().int(),
+  })),
+  failed_direct_debits: z.array(z.object({ at: z.number().int(), biller: z.string(), bill: z.string(), amount_minor: z.number().int(), currency: z.string(), reason: z.string() })),
+  /** The centre's time when it made the report. */
+  asOfMs: z.number().int(),
 });
+export const ReportQuery = z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/) });
+export type ReportResponse = z.infer<typeof ReportResponse>;
 
 export type UploadResponse = z.infer<typeof UploadResponse>;
-export type StatementResponse = z.infer<typeof StatementResponse>;
 export type FeedResponse = z.infer<typeof FeedResponse>;
 export type RegisterResponse = z.infer<typeof RegisterResponse>;
 export type RecordResultWire = z.infer<typeof RecordResultSchema>;

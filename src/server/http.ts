@@ -10,7 +10,7 @@ import { parseAuthorization } from '../protocol/crypto.ts';
 import { serverMetrics } from './metrics.ts';
 import {
   BODY_LIMIT, ErrorResponse, FeedQuery, FeedResponse, HealthResponse, jsonSchema, PersonParams, RegisterRequest, RegisterResponse,
-  TemplatesRequest, TemplatesResponse, TimeQuery, TimeResponse, UploadRequest, UploadResponse,
+  ReportQuery, ReportResponse, TemplatesRequest, TemplatesResponse, TimeQuery, TimeResponse, UploadRequest, UploadResponse,
 } from '../protocol/schemas.ts';
 
 declare module 'fastify' {
@@ -170,6 +170,14 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
 
   // No statement route for terminals: a terminal could only name the person by a typed id, and a statement is for
   // the person present. The counter builds it from its own journal after the palm; the admin uses the CLI.
+
+  // A person's financial report for a month, for the counter (palm + PIN there). Terminals only, their region.
+  app.get('/v1/reports/:personId', { schema: { response: { 200: jsonSchema(ReportResponse), ...errors } } }, async (req) => {
+    const { personId } = parse(PersonParams, req.params, 'path');
+    const { month } = parse(ReportQuery, req.query, 'report query');
+    const t = await auth(req);
+    return central.counterReport(personId, month, t);
+  });
 
   return app;
 }

@@ -14,6 +14,7 @@ import { Enrolments } from './central/enrolments.ts';
 import { Feed, FEED_PAGE, type FeedPage } from './central/feed.ts';
 import { MoneyIn } from './central/money-in.ts';
 import { Statements } from './central/statements.ts';
+import { personReport } from './report/report.ts';
 import { Terminals } from './central/terminals.ts';
 import { Uploads } from './central/uploads.ts';
 
@@ -157,6 +158,13 @@ export class Central {
   // ---- feed (central/feed.ts) ----
   feed(terminal: TerminalRow, cursor: number, limit = FEED_PAGE, request = ''): Promise<FeedPage> {
     return this.feeds.page(terminal, cursor, limit, request);
+  }
+
+  /** A person's financial report for a month, for a counter: its region's people only (as statements). */
+  async counterReport(personId: string, month: string, asker: TerminalRow) {
+    const p = await this.repo.tx((r) => r.getPerson(personId));
+    if (!p || p.region !== asker.region) throw new ServerError('REPORT_NOT_FOUND', `no report for ${personId} in this region`, 404);
+    return { ...(await personReport(this.repo, personId, month)), asOfMs: this.ctx.now() };
   }
 
   // ---- statements and review (central/statements.ts) ----

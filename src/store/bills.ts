@@ -34,6 +34,17 @@ const row = (r: Record<string, unknown>): CachedBill => ({
   receivedAtMs: r.received_at_ms as number,
 });
 
+/** A subscriber link as the signed feed delivered it: this payer may pay this biller's subscriber number. */
+export interface CachedLink {
+  billerId: string;
+  subscriber: string;
+  payerKind: 'person' | 'account';
+  payerId: string;
+  receivedAtMs: number;
+  /** The terminal's MAC over the row (src/ledger/local-trust.ts); a row without a good one links nobody. */
+  seal: string | null;
+}
+
 export class BillsRepo {
   private readonly upsertStmt: Database.Statement;
   private readonly deleteStmt: Database.Statement;
@@ -45,6 +56,9 @@ export class BillsRepo {
   private readonly billReadingStmt: Database.Statement;
   private readonly readingStmt: Database.Statement;
   private readonly metersStmt: Database.Statement<[string], { biller_id: string; last_reading: number | null }>;
+  private readonly linkPutStmt: Database.Statement;
+  private readonly linkDeleteStmt: Database.Statement;
+  private readonly linksStmt: Database.Statement<[string, string], Record<string, unknown>>;
 
   constructor(db: Database.Database) {
     // A feed that repeats an open bill never clears this counter's own payment (the centre has not seen it yet).
@@ -65,6 +79,29 @@ export class BillsRepo {
     this.getStmt = db.prepare('SELECT * FROM bills WHERE biller_id = ? AND bill_id = ?');
     this.knownStmt = db.prepare('SELECT count(*) AS n FROM bill_subscribers WHERE subscriber = ?');
     this.paidStmt = db.prepare('UPDATE bills SET paid_seq = ? WHERE biller_id = ? AND bill_id = ? AND paid_seq IS NULL');
+    this.linkPutStmt = db.prepare(`INSERT INTO subscriber_links (biller_id, subscriber, payer_kind, payer_id, received_at_ms, seal)
+      VALUES (@billerId, @subscriber, @payerKind, @payerId, @receivedAtMs, @seal)
+      ON CONFLICT(biller_id, subscriber, payer_kind, payer_id) DO UPDATE SET received_at_ms = excluded.received_at_ms, seal = excluded.seal`);
+    this.linkDeleteStmt = db.prepare('DELETE FROM subscriber_links WHERE biller_id = ? AND subscriber = ? AND payer_kind = ? AND payer_id = ?');
+    this.linksStmt = db.prepare('SELECT * FROM subscriber_links WHERE biller_id = ? AND subscriber = ? ORDER BY payer_kind, payer_id');
+  }
+
+  /** A link the feed delivered (the caller seals it: TrustedCentreCopies.putLink). */
+  putLink(l: CachedLink): void {
+    this.linkPutStmt.run(l);
+  }
+
+  /** The feed says the link was removed at the centre. */
+  removeLink(l: Pick<CachedLink, 'billerId' | 'subscriber' | 'payerKind' | 'payerId'>): void {
+    this.linkDeleteStmt.run(l.billerId, l.subscriber, l.payerKind, l.payerId);
+  }
+
+  /** The stored links of one biller's subscriber number, seals unchecked (TrustedCentreCopies.mayPay checks them). */
+  links(billerId: string, subscriber: string): CachedLink[] {
+    return this.linksStmt.all(billerId, subscriber).map((r) => ({
+      billerId: r.biller_id as string, subscriber: r.subscriber as string, payerKind: r.payer_kind as CachedLink['payerKind'],
+      payerId: r.payer_id as string, receivedAtMs: r.received_at_ms as number, seal: (r.seal as string | null) ?? null,
+    }));
   }
 
   /** An open bill as the feed delivered it (the subscriber becomes known). */

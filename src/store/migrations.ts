@@ -242,6 +242,23 @@ export const MIGRATIONS: readonly Migration[] = [
       -- The customers whose PIN attempts or lockout are not at rest: their seals are in the anchored state digest.
       CREATE INDEX people_pin_attempts ON people(person_id, pin_seal) WHERE pin_failed > 0 OR pin_locked_until_ms > 0;`,
   },
+  {
+    version: 12,
+    name: "who may pay which subscriber number, cached from the signed feed",
+    sql: `
+      -- The centre's subscriber links (a person, or an account, may pay a biller's subscriber number). The bill flow
+      -- refuses a payer without one before the PIN; the centre checks again. seal: a MAC written when the signed
+      -- page is applied (src/ledger/local-trust.ts), so a row a local user inserts links nobody.
+      CREATE TABLE subscriber_links (
+        biller_id TEXT NOT NULL,
+        subscriber TEXT NOT NULL,
+        payer_kind TEXT NOT NULL CHECK (payer_kind IN ('person', 'account')),
+        payer_id TEXT NOT NULL,
+        received_at_ms INTEGER NOT NULL,
+        seal TEXT,
+        PRIMARY KEY (biller_id, subscriber, payer_kind, payer_id)
+      ) STRICT;`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

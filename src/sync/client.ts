@@ -123,6 +123,10 @@ export class CentreClient {
     const page = await this.call<FeedResponse>('GET', `/v1/feed?cursor=${cursor}&limit=${limit}`, undefined, true, (sig) => (request = sig));
     return { ...page, request };
   }
+  /** A person's financial report for a month (the counter asks after palm + PIN). */
+  report(personId: string, month: string): Promise<unknown> {
+    return this.call('GET', `/v1/reports/${encodeURIComponent(personId)}?month=${encodeURIComponent(month)}`);
+  }
   health(): Promise<{ status: string; serverPublicKey: string }> {
     return this.call('GET', '/health', undefined, false);
   }

@@ -29,6 +29,15 @@ const BillEvent = z.object({
   status: z.enum(['open', 'paid', 'cancelled']),
 });
 
+/** A subscriber link's data as the centre publishes it (linkFeed in src/server/billing/billing.ts). */
+const LinkEvent = z.object({
+  billerId: Id,
+  subscriber: BillEvent.shape.subscriber,
+  payerKind: z.enum(['person', 'account']),
+  payerId: Id,
+  status: z.enum(['linked', 'unlinked']),
+});
+
 export const SETTINGS = {
   terminalId: 'sync.terminalId',
   certificate: 'sync.certificate',
@@ -197,6 +206,17 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
           dueDate: x.dueDate, previousReading: x.previousReading, currentReading: x.currentReading, receivedAtMs: nowMs,
         });
       } else s.bills.remove(x.billerId, x.billId, x.subscriber, nowMs, { cycle: x.cycle, currentReading: x.currentReading });
+      return;
+    }
+    case 'subscriber_link': {
+      // Who may pay a subscriber number: stored sealed (only a verified page gets here), so the bill flow can refuse
+      // an unlinked payer offline. Without the terminal's sealer the row is kept unsealed and links nobody.
+      const l = LinkEvent.safeParse(d);
+      if (!l.success) return;
+      const { status, ...link } = l.data;
+      if (status === 'unlinked') s.bills.removeLink(link);
+      else if (copies) copies.putLink({ ...link, receivedAtMs: nowMs });
+      else s.bills.putLink({ ...link, receivedAtMs: nowMs, seal: null });
       return;
     }
     case 'terminal_revoked': {

@@ -8,6 +8,7 @@ import type { Signer } from '../protocol/sign.ts';
 import type { Store } from '../store/store.ts';
 import { newEncKeyPair, verifyCertificate, type Certificate } from '../protocol/crypto.ts';
 import { PalmPayError } from '../util/errors.ts';
+import { ReportResponse } from '../protocol/schemas.ts';
 import { SETTING as LEDGER_SETTING } from '../ledger/ledger.ts';
 import type { BackoffPolicy, LinkState } from './backoff.ts';
 import { CentreClient } from './client.ts';
@@ -98,6 +99,8 @@ export interface Sync extends EventEmitter<SyncEvents> {
   pullFeed(): Promise<{ events: number }>;
   /** Resolves when the outbox is empty. */
   drained(timeoutMs?: number): Promise<void>;
+  /** A person's financial report for a month, from the centre now (LinkError when it cannot be reached). */
+  report(personId: string, month: string): Promise<ReportResponse>;
 }
 
 export function createSync(opts: SyncOptions): Sync {
@@ -175,5 +178,10 @@ export function createSync(opts: SyncOptions): Sync {
   em.kick = () => uploader.kick();
   em.status = status;
   em.drained = (t) => uploader.drained(t);
+  em.report = async (personId, month) => {
+    const r = ReportResponse.safeParse(await client.report(personId, month));
+    if (!r.success) throw new PalmPayError('REPORT_MALFORMED', 'the centre’s report is not in the expected form');
+    return r.data;
+  };
   return em;
 }

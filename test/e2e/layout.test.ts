@@ -345,6 +345,19 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     expect(balanceBox!.y + balanceBox!.height).toBeLessThanOrEqual(768);
     await tid('done').click();
 
+    // The financial report (issue 17): the months to choose from and the report from the centre fit too.
+    await tid('role-report').click();
+    await flowStep('palm', 'report');
+    await api.present('emp-ahmad');
+    await flowStep('pin', 'report');
+    await keypad('pin', '4321');
+    await flowStep('month', 'report');
+    await fits('ar-report-month');
+    await tid(`month-${new Date().toISOString().slice(0, 7)}`).click();
+    await flowStep('shown', 'report');
+    await fits('ar-report-shown');
+    await tid('done').click();
+
     // Day close: a count box showing ٠ selects on focus, so typing 5 in Arabic gives 5 notes, not 50.
     await tid('role-dayClose').click();
     await flowStep('count');

@@ -17,7 +17,7 @@ const PAYER: Person = { id: 'ahmad', nameAr: 'أحمد', nameLatin: 'Ahmad', sta
 const start = () => startBill({ operatorId: 'cashier-1', requestId: 'req-1' }).state;
 const steps = (events: BillEvent[], s: BillState = start()) => run(reduceBill, s, events);
 const toBills: BillEvent[] = [{ type: 'subscriber.set', subscriber: '00123456' }, { type: 'bills.found', lookup: LOOKUP }];
-const toPin: BillEvent[] = [...toBills, { type: 'bills.choose', billIds: [billKey(B2)] }, { type: 'palm.identified', outcome: { kind: 'match', personId: 'ahmad' } }, { type: 'payer.loaded', person: PAYER, pinSet: true }];
+const toPin: BillEvent[] = [...toBills, { type: 'bills.choose', billIds: [billKey(B2)] }, { type: 'palm.identified', outcome: { kind: 'match', personId: 'ahmad' } }, { type: 'payer.loaded', person: PAYER, pinSet: true, linked: true }];
 
 describe('bill flow (pure)', () => {
   it('subscriber → bills due → one bill → palm → PIN → one payment at exactly its amount', () => {
@@ -84,12 +84,13 @@ describe('bill flow (pure)', () => {
   });
 
   it.each([
-    ['pin-not-set', PAYER, false],
-    ['no-account', { ...PAYER, accountId: undefined }, true],
-    ['person-provisional', { ...PAYER, status: 'provisional' }, true],
-    ['person-revoked', { ...PAYER, status: 'revoked' }, true],
-  ] as const)('declines a payer: %s, before any PIN is asked', (reason, person, pinSet) => {
-    const r = steps([...toBills, { type: 'bills.choose', billIds: [billKey(B1)] }, { type: 'palm.identified', outcome: { kind: 'match', personId: 'x' } }, { type: 'payer.loaded', person: person as Person, pinSet }]);
+    ['pin-not-set', PAYER, false, true],
+    ['not-linked', PAYER, true, false],
+    ['no-account', { ...PAYER, accountId: undefined }, true, true],
+    ['person-provisional', { ...PAYER, status: 'provisional' }, true, true],
+    ['person-revoked', { ...PAYER, status: 'revoked' }, true, true],
+  ] as const)('declines a payer: %s, before any PIN is asked', (reason, person, pinSet, linked) => {
+    const r = steps([...toBills, { type: 'bills.choose', billIds: [billKey(B1)] }, { type: 'palm.identified', outcome: { kind: 'match', personId: 'x' } }, { type: 'payer.loaded', person: person as Person, pinSet, linked }]);
     expect(r.state).toMatchObject({ step: 'declined', reason });
     expect(r.effects.map((f) => f.type)).not.toContain('verifyCustomerPin');
   });
@@ -128,6 +129,7 @@ describe('bill flow over the memory bank', () => {
     const ports = testPorts();
     ports.bank.addBill('00123456', B1);
     ports.bank.addBill('00123456', B2);
+    for (const b of new Set([B1.billerId, B2.billerId])) ports.bank.link(b, '00123456', 'ahmad');
     const perform = createPerformers(ports).bill;
     return { ports, d: new FlowDriver(reduceBill, startBill({ operatorId: 'cashier-1', requestId: `r-${Math.random()}` }), perform) };
   }

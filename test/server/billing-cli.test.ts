@@ -2,7 +2,9 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
+import { findChromium } from '../../src/host/chromium.ts';
 import { Central } from '../../src/server/service.ts';
 import { runCli as run } from '../security/harness.ts';
 import { registeredTerminal } from './helpers.ts';
@@ -84,3 +86,24 @@ it('readings list and export (issue 17d): --json, and the CSV header for the bil
   expect(readFileSync(out, 'utf8')).toBe('biller,subscriber,reading,last_reading,read_at,record,person,approved_by\n');
   expect(await run('server', 'readings', 'export', '--db', db)).toMatchObject({ code: 1 }); // --biller is required
 });
+
+// The PDF: the same printable page through headless Chromium; read back with pdftotext (poppler-utils) when installed.
+const pdftotext = spawnSync('pdftotext', ['-v']).error ? null : 'pdftotext';
+const browser = findChromium();
+it.skipIf(!browser)("writes the person's report as a PDF in Arabic (right to left) and in English, with the closing balance", async () => {
+  const month = new Date().toISOString().slice(0, 7);
+  for (const lang of ['ar', 'en'] as const) {
+    const pdf = join(dir, `report-${lang}.pdf`);
+    expect(await run('server', 'report', 'E7', '--db', db, '--month', month, '--pdf', pdf, '--lang', lang)).toMatchObject({ code: 0, out: expect.stringMatching(/PDF written to/) });
+    const bytes = readFileSync(pdf);
+    expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(bytes.subarray(-1024).toString('latin1')).toMatch(/%%EOF\s*$/);
+    expect(statSync(pdf).mode & 0o777).toBe(0o600);
+    if (!pdftotext) continue;
+    const text = spawnSync(pdftotext, ['-layout', pdf, '-'], { encoding: 'utf8' }).stdout;
+    expect(text).toContain('1,500.00'); // the closing balance of the salary account
+    // Shaped Arabic words come back out of the PDF as text, in logical order (not isolated letters reversed).
+    if (lang === 'ar') expect(text).toMatch(/الرصيد الختامي/);
+    else expect(text).toMatch(/Closing balance/);
+  }
+}, 120_000);

@@ -29,7 +29,7 @@ export interface MemoryVoucher {
 interface MemoryRecord {
   id: string;
   seq: number;
-  kind: Receipt['kind'];
+  kind: Exclude<Receipt['kind'], 'report'>; // a printed report is no record
   at: number;
   personId: string | null;
   amount: Money | null;
@@ -75,6 +75,15 @@ export class MemoryBank<T> implements Bank<T> {
     this.feedAt = this.now();
   }
 
+  /** The centre's subscriber links as the feed delivered them: `biller:subscriber:person`. */
+  readonly links = new Set<string>();
+  link(billerId: string, subscriber: string, personId: string): void {
+    this.links.add(`${billerId}:${subscriber}:${personId}`);
+  }
+  mayPayBills(personId: string, subscriber: string, billerIds: readonly string[]): boolean {
+    return billerIds.length > 0 && billerIds.every((b) => this.links.has(`${b}:${subscriber}:${personId}`));
+  }
+
   addBill(subscriber: string, b: DueBill): void {
     this.bills.set(billKey(b), { ...b, subscriber, paid: false });
   }
@@ -90,6 +99,7 @@ export class MemoryBank<T> implements Bank<T> {
     if (this.records.some((r) => r.requestId === req.requestId)) return { ok: false, reason: 'duplicate-request' };
     const person = this.people.get(req.personId);
     if (!person || person.status === 'revoked') return { ok: false, reason: 'person-revoked' };
+    if (!this.mayPayBills(req.personId, req.subscriber, [...new Set(req.bills.map((b) => b.billerId))])) return { ok: false, reason: 'not-linked' };
     if (!this.customerPins.has(req.personId)) return { ok: false, reason: 'pin-not-set' };
     if (billsStale(this.feedAt === null ? null : this.now() - this.feedAt, this.billMaxAgeMs)) return { ok: false, reason: 'bills-stale' };
     const chosen = req.bills.map((b) => this.bills.get(billKey(b)));

@@ -143,6 +143,9 @@ describe('bills in the feed', () => {
     a.t.store.people.upsert({ personId: 'P1', name: 'أ / A', idNumber: null, phone: null, employerId: null, status: 'active', updatedAtMs: Date.now() });
     a.t.store.people.upsertAccountRow({ accountId: 'A1', personId: 'P1', currency: 'SYP', status: 'active', updatedAtMs: Date.now() });
     const req = (minor: number) => ({ requestId: `r-${minor}`, operatorId: 'op-1', personId: 'P1', subscriber: '00123456', bills: [{ billerId: 'elec-hasakah', billId: 'B-1', amount: { minor, currency: 'SYP' } }] });
+    expect(a.bank.payBills(req(250000))).toEqual({ ok: false, reason: 'not-linked' }); // the centre linked nobody to this number
+    // The links as a verified feed page stores them (P1 is not known to this test's centre).
+    for (const subscriber of ['00123456', '00999999']) a.t.ledger.centreCopies.putLink({ billerId: 'elec-hasakah', subscriber, payerKind: 'person', payerId: 'P1', receivedAtMs: Date.now() });
     expect(a.bank.payBills(req(250000))).toEqual({ ok: false, reason: 'pin-not-set' });
     a.t.ledger.customerPins.setHash('P1', await hashPin('4321', { N: 1 << 10, r: 8, p: 1 }));
     const before = a.t.store.journal.count();

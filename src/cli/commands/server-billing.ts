@@ -226,8 +226,9 @@ export function registerServerReport(server: Command): void {
     .requiredOption('--month <YYYY-MM>', 'the month (UTC)')
     .option('--json <file>', 'write the report as JSON to FILE')
     .option('--html <file>', 'write the printable HTML to FILE (print it, or print it to PDF in a browser)')
-    .option('--lang <lang>', 'language of the HTML: en, ar (right to left) or ku', 'en')
-    .action(async (personId: string, opts: { month: string; json?: string; html?: string; lang: string }, cmd: Command) => {
+    .option('--pdf <file>', 'write the same printable page as a PDF to FILE (headless Chromium: PALMPAY_BROWSER or an installed one)')
+    .option('--lang <lang>', 'language of the HTML and PDF: en, ar (right to left) or ku', 'en')
+    .action(async (personId: string, opts: { month: string; json?: string; html?: string; pdf?: string; lang: string }, cmd: Command) => {
       const { REPORT_LANGUAGES, reportHtml, formatMinor } = await import('../../server/report/html.ts');
       if (!(REPORT_LANGUAGES as readonly string[]).includes(opts.lang)) throw new PalmPayError('BAD_ARGUMENT', `--lang is one of ${REPORT_LANGUAGES.join(', ')}`);
       const { personReport } = await import('../../server/report/report.ts');
@@ -241,5 +242,10 @@ export function registerServerReport(server: Command): void {
       const { writeFileSync } = await import('node:fs');
       if (opts.json) writeFileSync(opts.json, `${JSON.stringify(rep, null, 2)}\n`, { mode: 0o600 });
       if (opts.html) writeFileSync(opts.html, reportHtml(rep, opts.lang as (typeof REPORT_LANGUAGES)[number]), { mode: 0o600 });
+      if (opts.pdf) {
+        const { htmlToPdf } = await import('../../host/html-pdf.ts');
+        writeFileSync(opts.pdf, await htmlToPdf(reportHtml(rep, opts.lang as (typeof REPORT_LANGUAGES)[number])), { mode: 0o600 });
+        console.log(`PDF written to ${opts.pdf}`);
+      }
     });
 }

@@ -46,6 +46,13 @@ export function lookupBills(d: BillPaymentDeps, subscriber: string): BillLookup 
   };
 }
 
+/** The centre linked this person, or one of their accounts, to the subscriber number of every biller named (sealed rows only). */
+export function payerLinked(d: BillPaymentDeps, personId: string, subscriber: string, billerIds: readonly string[]): boolean {
+  const { store, ledger } = d.terminal;
+  const accounts = store.people.accounts(personId).map((a) => a.accountId);
+  return billerIds.length > 0 && billerIds.every((b) => ledger.centreCopies.mayPay(b, subscriber, personId, accounts));
+}
+
 export function payBills(d: BillPaymentDeps, person: Person | null, req: BillPaymentRequest): { ok: true; receipt: Receipt } | { ok: false; reason: BillDecline } {
   const no = (reason: BillDecline) => ({ ok: false as const, reason });
   const { store, ledger } = d.terminal;
@@ -53,6 +60,8 @@ export function payBills(d: BillPaymentDeps, person: Person | null, req: BillPay
   if (store.journal.byRef('purchase', billPurchaseId(req.requestId, 0))) return no('duplicate-request');
   if (!person || person.status === 'revoked') return no('person-revoked');
   if (person.status === 'provisional') return no('person-provisional');
+  // Checked again here, whatever the screen showed: the links as the signed feed delivered them.
+  if (!payerLinked(d, req.personId, req.subscriber, [...new Set(req.bills.map((b) => b.billerId))])) return no('not-linked');
   if (!ledger.customerPins.get(req.personId)?.pinHash) return no('pin-not-set');
   const look = lookupBills(d, req.subscriber);
   if (billsStale(look.ageMs, look.maxAgeMs)) return no('bills-stale');

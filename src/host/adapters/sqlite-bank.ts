@@ -18,7 +18,7 @@ import { totals, type PayoutFailure } from '../../flows/payout.ts';
 import type { Bank, DayCloseRequest, EnrolmentRequest, Result } from '../../flows/ports.ts';
 import type { LimitReason, PurchaseDecline, PurchaseRefusal, PurchaseRequest } from '../../flows/purchase.ts';
 import type { BillDecline, BillLookup, BillPaymentRequest } from '../../flows/bill.ts';
-import { lookupBills, payBills, type BillPaymentDeps } from './bill-payments.ts';
+import { lookupBills, payBills, payerLinked, type BillPaymentDeps } from './bill-payments.ts';
 import { lookupMeters, recordMandate, recordReading, type CounterRecordDeps } from './counter-records.ts';
 import type { MeterLookup, ReadingDecline, ReadingRequest } from '../../flows/meter-reading.ts';
 import type { MandateDecline, MandateRequest } from '../../flows/mandate.ts';
@@ -203,6 +203,10 @@ export class SqliteBank<T> implements Bank<T> {
 
   hasPin(personId: string): boolean {
     return Boolean(this.store.people.getPin(personId)?.pinHash);
+  }
+
+  mayPayBills(personId: string, subscriber: string, billerIds: readonly string[]): boolean {
+    return payerLinked(this.billDeps, personId, subscriber, billerIds);
   }
 
   payBills(req: BillPaymentRequest): { ok: true; receipt: Receipt } | { ok: false; reason: BillDecline } {

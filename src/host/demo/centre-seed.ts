@@ -39,7 +39,12 @@ export async function seedDemoCentre(central: Central, terminalId: string, regio
     if (!granted.has(o.id)) await central.grantOperator(terminalId, { operatorId: o.id, name: joinName(o.nameAr, o.name), role: o.role, active: true });
   }
   const billing = new Billing(central.repo);
-  if ((await billing.listBillers()).some((b) => b.id === DEMO_BILLER.id)) return;
+  if ((await billing.listBillers()).some((b) => b.id === DEMO_BILLER.id)) {
+    // Seeded before: link again, which re-publishes each link in the feed (a demo folder from before links were in
+    // the feed would otherwise refuse every payer as not linked).
+    for (const s of DEMO_SUBSCRIBERS) await billing.link({ billerId: DEMO_BILLER.id, subscriber: s.subscriber, payerKind: 'person', payerId: s.personId });
+    return;
+  }
   await central.repo.tx(async (r) => {
     for (const s of DEMO_SUBSCRIBERS) {
       if (await r.getPerson(s.personId)) continue;

@@ -11,6 +11,11 @@ import { BillingStore, type BillerRow, type BillRecordRow, type BillStatus, type
 
 export { BillingError } from './bills-csv.ts';
 
+type Link = { billerId: string; subscriber: string; payerKind: PayerKind; payerId: string };
+/** A subscriber link as the region's terminals receive it (latest state per link, in the region's feed). */
+const linkFeed = (l: Link, status: 'linked' | 'unlinked') => ({ billerId: l.billerId, subscriber: l.subscriber, payerKind: l.payerKind, payerId: l.payerId, status });
+const linkFeedKey = (l: Link) => `${l.billerId}:${l.subscriber}:${l.payerKind}:${l.payerId}`;
+
 const validId = (v: string, what: string) => {
   if (!Id.safeParse(v).success) throw new BillingError('BILLING_INVALID', `${what} ${JSON.stringify(v)} is not a valid id (1-64 of A-Z a-z 0-9 . _ : -)`);
 };
@@ -85,14 +90,25 @@ export class Billing {
     if (!SUBSCRIBER.test(l.subscriber)) throw new BillingError('BILLING_INVALID', `subscriber ${JSON.stringify(l.subscriber)} is not a subscriber number`);
     return this.repo.tx(async (r) => {
       const store = new BillingStore(r.conn);
-      if (!(await store.getBiller(l.billerId))) throw new BillingError('BILLER_UNKNOWN', `biller ${l.billerId} is not registered`);
+      const biller = await store.getBiller(l.billerId);
+      if (!biller) throw new BillingError('BILLER_UNKNOWN', `biller ${l.billerId} is not registered`);
       if (l.payerKind === 'person' && !(await r.getPerson(l.payerId))) throw new BillingError('PERSON_UNKNOWN', `person ${l.payerId} is not enrolled`);
-      return store.addLink({ biller_id: l.billerId, subscriber: l.subscriber, payer_kind: l.payerKind, payer_id: l.payerId, created_at: this.now() });
+      const now = this.now();
+      const added = await store.addLink({ biller_id: l.billerId, subscriber: l.subscriber, payer_kind: l.payerKind, payer_id: l.payerId, created_at: now });
+      // Published again even when it existed (a link made before links were in the feed reaches the terminals).
+      await r.appendFeed(`region:${biller.region}`, 'subscriber_link', linkFeedKey(l), linkFeed(l, 'linked'), now);
+      return added;
     });
   }
 
   unlink(l: { billerId: string; subscriber: string; payerKind: PayerKind; payerId: string }): Promise<boolean> {
-    return this.repo.tx((r) => new BillingStore(r.conn).removeLink({ biller_id: l.billerId, subscriber: l.subscriber, payer_kind: l.payerKind, payer_id: l.payerId }));
+    return this.repo.tx(async (r) => {
+      const store = new BillingStore(r.conn);
+      const removed = await store.removeLink({ biller_id: l.billerId, subscriber: l.subscriber, payer_kind: l.payerKind, payer_id: l.payerId });
+      const biller = await store.getBiller(l.billerId);
+      if (removed && biller) await r.appendFeed(`region:${biller.region}`, 'subscriber_link', linkFeedKey(l), linkFeed(l, 'unlinked'), this.now());
+      return removed;
+    });
   }
 
   listLinks(f: { billerId?: string; subscriber?: string } = {}): Promise<SubscriberLinkRow[]> {

@@ -1,0 +1,139 @@
+// The financial report at the counter (issue 17) as a pure reducer: palm → the person's own PIN → a month → the
+// centre's report (or why not), printable; never a typed person id. Then a real centre on loopback answers the
+// counter's signed request: the report of a person of its region, "not found" for another region, and
+// "unreachable" with the link down.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../src/flows/machine.ts';
+import { reduceReport, reportMonths, startReport, type CounterReport, type ReportEvent, type ReportState } from '../../src/flows/report.ts';
+import { reportReceipt } from '../../src/flows/receipts.ts';
+import type { Person } from '../../src/flows/types.ts';
+import { UiEvent } from '../../src/flows/ui-events.ts';
+import { centreReports } from '../../src/host/adapters/centre-reports.ts';
+import { signerFromSecretKey } from '../../src/protocol/sign.ts';
+import { startServer, type RunningServer } from '../../src/server/index.ts';
+import { openStore, type Store } from '../../src/store/store.ts';
+import { createSync, registerWithCentre, type Sync } from '../../src/sync/index.ts';
+import { enrolCustomer, registeredTerminal } from '../server/helpers.ts';
+
+const P: Person = { id: 'P1', nameAr: 'هيفي', nameLatin: 'Hevi', status: 'active', accountId: 'A1' };
+const REPORT: CounterReport = {
+  person: 'P1', status: 'confirmed', month: '2026-11', asOfMs: Date.UTC(2026, 11, 6, 3, 0),
+  accounts: [{ account: 'acct:A1', role: 'customer', currency: 'SYP', opening_minor: 100_000, fees_minor: 0, closing_minor: 70_000, movements: [{ at: Date.UTC(2026, 10, 3), kind: 'bill', amount_minor: -30_000, currency: 'SYP', reference: 'T1#4', balance_after_minor: 70_000 }] }],
+  failed_direct_debits: [],
+};
+const start = () => startReport({ operatorId: 'op-1', thisMonth: '2026-12' }).state;
+const steps = (events: ReportEvent[], s: ReportState = start()) => run(reduceReport, s, events);
+const toMonth: ReportEvent[] = [{ type: 'palm.identified', outcome: { kind: 'match', personId: 'P1' } }, { type: 'person.loaded', person: P, pinSet: true }, { type: 'pin.submit', pin: '4321' }, { type: 'pin.result', result: { ok: true } }];
+
+describe('report flow (pure)', () => {
+  it('palm → own PIN → month → the centre’s report → print; the person comes from the palm, never a typed id', () => {
+    const atMonth = steps(toMonth);
+    expect(atMonth.state).toMatchObject({ step: 'month', months: reportMonths('2026-12') });
+    expect(startReport({ operatorId: 'op-1', thisMonth: '2026-12' }).effects).toEqual([{ type: 'identifyPalm' }]);
+    expect(atMonth.effects).toEqual([{ type: 'loadPerson', personId: 'P1' }, { type: 'verifyCustomerPin', personId: 'P1', pin: '4321' }]);
+    const fetching = reduceReport(atMonth.state, { type: 'month.choose', month: '2026-11' });
+    expect(fetching.effects).toEqual([{ type: 'fetchReport', personId: 'P1', month: '2026-11', person: P, operatorId: 'op-1' }]);
+    const receipt = reportReceipt({ terminalId: 'T1', operatorId: 'op-1', at: '2026-12-06T03:00:00.000Z' }, P, REPORT);
+    const shown = reduceReport(fetching.state, { type: 'report.fetched', result: { ok: true, report: REPORT, receipt } });
+    expect(shown.state).toMatchObject({ step: 'shown', report: REPORT });
+    expect(reduceReport(shown.state, { type: 'print' }).effects).toEqual([{ type: 'print', receipt }]);
+    expect(reduceReport(shown.state, { type: 'back' }).state).toMatchObject({ step: 'month' }); // another month, no palm again
+    // No screen event can name a person: the schema has no such field for any event.
+    expect(UiEvent.safeParse({ type: 'month.choose', month: '2026-11', personId: 'P2' }).success).toBe(false);
+    expect(UiEvent.safeParse({ type: 'month.choose', month: '2026-13' }).success).toBe(false);
+  });
+
+  it('a month that was not offered is ignored', () => {
+    const s = steps(toMonth).state;
+    expect(reduceReport(s, { type: 'month.choose', month: '2020-01' })).toEqual({ state: s, effects: [] });
+  });
+
+  it('reportMonths counts back across the year', () => {
+    expect(reportMonths('2026-02', 4)).toEqual(['2026-02', '2026-01', '2025-12', '2025-11']);
+  });
+
+  it.each([
+    ['pin-not-set', P, false],
+    ['person-revoked', { ...P, status: 'revoked' }, true],
+    ['person-provisional', { ...P, status: 'provisional' }, true],
+  ] as const)('refuses %s before any PIN is asked', (reason, person, pinSet) => {
+    const r = steps([{ type: 'palm.identified', outcome: { kind: 'match', personId: 'P1' } }, { type: 'person.loaded', person: person as Person, pinSet }]);
+    expect(r.state).toMatchObject({ step: 'refused', reason });
+    expect(r.effects.map((f) => f.type)).not.toContain('verifyCustomerPin');
+  });
+
+  it('a wrong PIN asks again; a locked PIN refuses; the report is never fetched without the PIN', () => {
+    const asked = steps(toMonth.slice(0, 3)).state;
+    expect(reduceReport(asked, { type: 'pin.result', result: { ok: false, attemptsLeft: 2 } }).state).toMatchObject({ step: 'pin', wrong: true, attemptsLeft: 2 });
+    const locked = reduceReport(asked, { type: 'pin.result', result: { ok: false, locked: true } });
+    expect(locked.state).toMatchObject({ step: 'refused', reason: 'pin-locked' });
+    expect(reduceReport(steps(toMonth.slice(0, 2)).state, { type: 'month.choose', month: '2026-12' }).effects).toEqual([]); // at the PIN step
+  });
+
+  it('the centre unreachable: said so; "again" returns to the months without the palm and PIN', () => {
+    const f = reduceReport(steps(toMonth).state, { type: 'month.choose', month: '2026-12' }).state;
+    const down = reduceReport(f, { type: 'report.fetched', result: { ok: false, reason: 'centre-unreachable' } });
+    expect(down.state).toMatchObject({ step: 'refused', reason: 'centre-unreachable' });
+    expect(reduceReport(down.state, { type: 'retry' }).state).toMatchObject({ step: 'month' });
+  });
+
+  it('the printed report: opening, each movement signed, fee 0, closing; no receipt number', () => {
+    const r = reportReceipt({ terminalId: 'T1', operatorId: 'op-1', at: '2026-12-06T03:00:00.000Z' }, P, REPORT);
+    expect(r).toMatchObject({ kind: 'report', seq: 0, recordId: 'report:P1:2026-11' });
+    expect(r.lines.map((l) => [l.label, l.amount?.minor])).toEqual([
+      ['receipt.report.month', undefined], ['receipt.report.account', undefined], ['receipt.report.opening', 100_000],
+      ['receipt.report.kind.bill', -30_000], ['receipt.fee', 0], ['receipt.report.closing', 70_000],
+    ]);
+  });
+});
+
+describe('report from a real centre (loopback)', () => {
+  let dir: string;
+  let server: RunningServer;
+  let store: Store;
+  let sync: Sync;
+  const signal = new AbortController().signal;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'palmpay-report-counter-'));
+    server = await startServer({ db: `sqlite:${join(dir, 'centre.db')}`, port: 0 });
+    const enroller = await registeredTerminal(server.central, 'T0', { region: 'R1' });
+    await enrolCustomer(server.central, enroller, 'P1', 'A1');
+    const far = await registeredTerminal(server.central, 'T9', { region: 'R9' });
+    await enrolCustomer(server.central, far, 'P9', 'A9');
+    await server.central.creditAccount('A1', 123_456, 'SYP');
+    store = openStore(join(dir, 'terminal.db'));
+    const signer = signerFromSecretKey(randomBytes(32));
+    const { code } = await server.central.addTerminal({ id: 'T1', name: 'counter', branch: 'B1', region: 'R1' });
+    await registerWithCentre({ store, serverUrl: server.url, code, signer });
+    sync = createSync({ store, serverUrl: server.url, signer });
+  });
+  afterAll(async () => {
+    store.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers the person of its region with the closing balance and the centre’s time; another region is not found', async () => {
+    const month = new Date().toISOString().slice(0, 7);
+    const reader = centreReports({ sync, terminalId: 'T1' });
+    const before = Date.now();
+    const r = await reader.report({ personId: 'P1', month, person: P, operatorId: 'op-1' }, signal);
+    expect(r).toMatchObject({ ok: true, report: { person: 'P1', month, accounts: [{ account: 'acct:A1', opening_minor: 0, closing_minor: 123_456, fees_minor: 0 }] } });
+    expect(r.ok && r.report.asOfMs).toBeGreaterThanOrEqual(before - 5_000);
+    expect(r.ok && r.receipt.lines.at(-1)).toEqual({ label: 'receipt.report.closing', amount: { minor: 123_456, currency: 'SYP' } });
+    expect(await reader.report({ personId: 'P9', month, person: P, operatorId: 'op-1' }, signal)).toEqual({ ok: false, reason: 'report-not-found' });
+    expect(await reader.report({ personId: 'NOBODY', month, person: P, operatorId: 'op-1' }, signal)).toEqual({ ok: false, reason: 'report-not-found' });
+  });
+
+  it('an unsigned request is refused by the centre; the link down is "unreachable"', async () => {
+    const res = await fetch(`${server.url}/v1/reports/P1?month=2026-11`);
+    expect(res.status).toBe(401);
+    const dead = createSync({ store, serverUrl: 'http://127.0.0.1:9', signer: signerFromSecretKey(randomBytes(32)), requestTimeoutMs: 2000 });
+    expect(await centreReports({ sync: dead, terminalId: 'T1' }).report({ personId: 'P1', month: '2026-11', person: P, operatorId: 'op-1' }, signal)).toEqual({ ok: false, reason: 'centre-unreachable' });
+  });
+});
