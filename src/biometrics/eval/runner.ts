@@ -15,6 +15,7 @@ import { assignFolds, crossValidate, DEFAULT_FOLDS, type CrossValOptions, type C
 import { heldQuality, judgeCapture, type HeldQualityReport } from './quality-folds.ts';
 import { BLUR_NOISE_SD, defocus, heldBlurCheck, type BlurredCopy, type HeldBlurReport } from './blur.ts';
 import { DEFAULT_EXTRACT } from '../config.ts';
+import { poseSelectionEval, templateUpdateEval, type PoseSelectionRow, type TemplateUpdateReport } from './enrolment-eval.ts';
 
 export type { Protocol } from './trials.ts';
 
@@ -35,6 +36,8 @@ export interface EvalOptions {
   crossValidation?: CrossValOptions;
   /** Blur check (blur.ts): blur every acquired capture by these σ (ROI pixels) and judge the copies on the held folds. */
   blurSigmas?: readonly number[];
+  /** Cross-session with folds: also the template-update and pose-selection rows (enrolment-eval.ts). */
+  enrolmentStudy?: boolean;
   onProgress?: (phase: 'extract' | 'match', done: number, total: number) => void;
 }
 
@@ -68,7 +71,7 @@ export interface EvalReport {
   /** Present when the images were warped (--perturb): the warp and how each stage's output moved. */
   perturbation?: PerturbationReport;
   /** Present with --folds: the held-fold figures (the ones to quote), see folds.ts. */
-  held_out?: CrossValReport & { quality: HeldQualityReport; blur?: HeldBlurReport; enrolment_captures?: EnrolmentCapturesRow[] };
+  held_out?: CrossValReport & { quality: HeldQualityReport; blur?: HeldBlurReport; enrolment_captures?: EnrolmentCapturesRow[]; template_update?: TemplateUpdateReport; pose_selection?: PoseSelectionRow[] };
 }
 
 /** Cross-session, held folds: the same probes against enrolments of the first 1, 2, … session-1 captures kept as sub-codes. */
@@ -168,7 +171,7 @@ export const EVAL_MATCHERS = {
 } as const;
 
 export async function runEvaluation(opts: EvalOptions): Promise<EvalReport> {
-  return evaluateProtocol(await extractDataSet(opts), opts.protocol, opts.crossValidation);
+  return evaluateProtocol(await extractDataSet(opts), opts.protocol, opts.crossValidation, !!opts.enrolmentStudy);
 }
 
 /** Decodes and extracts every sample, then compares every pair once (the matrix all protocols draw from). */
@@ -319,7 +322,7 @@ export function fmrTargetsFor(impostors: number): number[] {
 }
 
 /** Applies a protocol to an extracted set: who is enrolled, who probes, and the resulting figures. */
-export function evaluateProtocol(set: ExtractedSet, protocol: Protocol, cv?: CrossValOptions): EvalReport {
+export function evaluateProtocol(set: ExtractedSet, protocol: Protocol, cv?: CrossValOptions, enrolmentStudy = false): EvalReport {
   const { samples, extracted, fails, dist } = set;
   const trials = buildTrials(
     extracted.map((e) => ({ sample: e.sample, ok: e.template !== null })),
@@ -370,7 +373,7 @@ export function evaluateProtocol(set: ExtractedSet, protocol: Protocol, cv?: Cro
     extract_ms_mean: set.extractMs,
     verification: v,
     ...(set.perturbation ? { perturbation: set.perturbation } : {}),
-    ...(cv ? { held_out: { ...heldOut(set, trials, targets, cv), ...(protocol === 'cross-session' ? { enrolment_captures: enrolmentCaptures(set, cv) } : {}) } } : {}),
+    ...(cv ? { held_out: { ...heldOut(set, trials, targets, cv), ...(protocol === 'cross-session' ? { enrolment_captures: enrolmentCaptures(set, cv), ...(enrolmentStudy ? enrolmentStudyRows(set, cv) : {}) } : {}) } } : {}),
   };
 }
 
@@ -394,6 +397,17 @@ function enrolmentCaptures(set: ExtractedSet, cv: CrossValOptions): EnrolmentCap
       fnir_at_fpir: h.identification.fnir_at_fpir,
     };
   });
+}
+
+/** Template update and pose selection (enrolment-eval.ts) on the same folds; pose counts from 2 to one below the session-1 captures (at most 3). */
+function enrolmentStudyRows(set: ExtractedSet, cv: CrossValOptions): { template_update: TemplateUpdateReport; pose_selection: PoseSelectionRow[] } {
+  const items = set.extracted.map((e) => ({ sample: e.sample, ok: e.template !== null }));
+  const view = { items, dist: set.dist };
+  const perPerson = new Map<string, number>();
+  for (const e of set.samples) if (e.session === 1) perPerson.set(e.identity, (perPerson.get(e.identity) ?? 0) + 1);
+  const most = Math.min(...perPerson.values());
+  const counts = [2, 3].filter((k) => k < most);
+  return { template_update: templateUpdateEval(view, cv), pose_selection: poseSelectionEval(view, cv, counts) };
 }
 
 /** The held-fold figures: thresholds (folds.ts) and the quality cut-offs with FTA and GFNMR (quality-folds.ts), on the same folds. */
