@@ -182,25 +182,42 @@ export function guidanceFor(reason: FtaReason): CaptureGuidance {
   return GUIDANCE[reason];
 }
 
+/** The band where the spectral slope measures the sensor noise floor, in cycles per ROI pixel (3–5 × the coder's frequency: no vein signal left). */
+export const NOISE_BAND = { lo: 0.3, hi: 0.5 } as const;
+
 /**
  * The blur measure: how steeply the ROI's radial power spectrum falls from the octave below the coder's wavelength
  * to the octave at it, as E(octave centred on 1/λ) / E(octave centred on 1/(2λ)), on the inner ROI (mean
  * removed, off-hand pixels filled with the on-hand mean, Hann window). Defocus and motion blur attenuate the
  * higher band far more than the lower one, so the ratio falls steeply; a brighter or darker capture, or a person
  * with fainter veins, scales both bands alike and leaves it unchanged (unlike vein detail, which is relative to
- * the level and varies 3× between people). Only the ≈ 200 needed frequencies are computed (separable DFT).
+ * the level and varies 3× between people).
+ * Sensor noise is white: it adds the same power to every frequency and so fills the higher octave of a blurred
+ * capture, raising its slope. Its power per frequency is measured in NOISE_BAND (far above the veins' frequencies,
+ * where a palm has no detail left) and subtracted from both octaves before the ratio; a capture whose lower octave
+ * is mostly noise has no measurable detail (0). Separable DFT over the frequencies up to Nyquist.
  */
 export function spectralSlope(img: Float32Array, valid: Uint8Array, size: number, margin: number, wavelength: number): number {
+  const b = spectralBands(img, valid, size, margin, wavelength);
+  const high = b.high - b.noisePerBin * b.highBins;
+  const mid = b.mid - b.noisePerBin * b.midBins;
+  // Less than a tenth of the lower octave above the noise floor: no detail to judge a slope on.
+  if (!(mid > 0.1 * b.mid) || high <= 0) return 0;
+  return high / mid;
+}
+
+/** Power in the two octaves and the noise band (per frequency), with the frequency counts (a kx > 0 bin counts twice). */
+export function spectralBands(img: Float32Array, valid: Uint8Array, size: number, margin: number, wavelength: number): { high: number; mid: number; highBins: number; midBins: number; noisePerBin: number } {
   const n = size - 2 * margin;
   const f0 = 1 / wavelength;
   const hiLo = f0 / Math.SQRT2;
   const hiHi = f0 * Math.SQRT2;
   const midLo = hiLo / 2;
-  const kMax = Math.min(n >> 1, Math.ceil(hiHi * n));
+  const kMax = n >> 1;
   let sum = 0;
   let count = 0;
   for (let y = margin; y < size - margin; y++) for (let x = margin; x < size - margin; x++) if (valid[y * size + x]) { sum += img[y * size + x]!; count++; }
-  if (!count) return 0;
+  if (!count) return { high: 0, mid: 0, highBins: 0, midBins: 0, noisePerBin: 0 };
   const mean = sum / count;
   const hann = Float64Array.from({ length: n }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / n));
   const cos = Float64Array.from({ length: n }, (_, i) => Math.cos((2 * Math.PI * i) / n));
@@ -222,12 +239,16 @@ export function spectralSlope(img: Float32Array, valid: Uint8Array, size: number
   }
   let high = 0;
   let mid = 0;
-  for (let ky = -kMax; ky <= kMax; ky++) {
+  let noise = 0;
+  let highBins = 0;
+  let midBins = 0;
+  let noiseBins = 0;
+  for (let ky = -kMax + 1; ky <= kMax; ky++) {
     const kyi = ((ky % n) + n) % n;
     for (let kx = 0; kx <= kMax; kx++) {
       const f = Math.hypot(kx, ky) / n;
-      const inHigh = f >= hiLo && f < hiHi;
-      if (!inHigh && !(f >= midLo && f < hiLo)) continue;
+      const band = f >= hiLo && f < hiHi ? 1 : f >= midLo && f < hiLo ? 2 : f >= NOISE_BAND.lo && f < NOISE_BAND.hi ? 3 : 0;
+      if (!band) continue;
       let re = 0;
       let im = 0;
       for (let y = 0; y < n; y++) {
@@ -238,12 +259,14 @@ export function spectralSlope(img: Float32Array, valid: Uint8Array, size: number
         im += i * cos[a]! - r * sin[a]!;
       }
       // The spectrum of a real image is symmetric: kx > 0 stands for ±kx.
-      const power = (re * re + im * im) * (kx > 0 ? 2 : 1);
-      if (inHigh) high += power;
-      else mid += power;
+      const w = kx > 0 ? 2 : 1;
+      const power = (re * re + im * im) * w;
+      if (band === 1) [high, highBins] = [high + power, highBins + w];
+      else if (band === 2) [mid, midBins] = [mid + power, midBins + w];
+      else [noise, noiseBins] = [noise + power, noiseBins + w];
     }
   }
-  return mid > 0 ? high / mid : 0;
+  return { high, mid, highBins, midBins, noisePerBin: noiseBins ? noise / noiseBins : 0 };
 }
 
 /** Maps a measured value onto [0, 1]: 0 at `bad`, 1 at `good` (either order), clamped. */

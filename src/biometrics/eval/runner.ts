@@ -13,7 +13,7 @@ import { identification, verification, type IdentificationResult, type Search, t
 import { buildTrials, type Protocol } from './trials.ts';
 import { assignFolds, crossValidate, DEFAULT_FOLDS, type CrossValOptions, type CrossValReport } from './folds.ts';
 import { heldQuality, judgeCapture, type HeldQualityReport } from './quality-folds.ts';
-import { BLUR_NOISE_SD, defocus, heldBlurCheck, type BlurredCopy, type HeldBlurReport } from './blur.ts';
+import { BLUR_NOISE_SD, defocus, fitBlurCutoff, heldBlurCheck, type BlurredCopy, type HeldBlurReport } from './blur.ts';
 import { DEFAULT_EXTRACT } from '../config.ts';
 import { poseSelectionEval, templateUpdateEval, type PoseSelectionRow, type TemplateUpdateReport } from './enrolment-eval.ts';
 
@@ -399,13 +399,13 @@ function enrolmentCaptures(set: ExtractedSet, cv: CrossValOptions): EnrolmentCap
   });
 }
 
-/** Template update and pose selection (enrolment-eval.ts) on the same folds; pose counts from 2 to one below the session-1 captures (at most 3). */
+/** Template update and pose selection (enrolment-eval.ts) on the same folds; pose counts from 2 to one below the most session-1 captures of a person (at most 3; a person with fewer enrols all). */
 function enrolmentStudyRows(set: ExtractedSet, cv: CrossValOptions): { template_update: TemplateUpdateReport; pose_selection: PoseSelectionRow[] } {
   const items = set.extracted.map((e) => ({ sample: e.sample, ok: e.template !== null }));
   const view = { items, dist: set.dist };
   const perPerson = new Map<string, number>();
   for (const e of set.samples) if (e.session === 1) perPerson.set(e.identity, (perPerson.get(e.identity) ?? 0) + 1);
-  const most = Math.min(...perPerson.values());
+  const most = Math.max(...perPerson.values());
   const counts = [2, 3].filter((k) => k < most);
   return { template_update: templateUpdateEval(view, cv), pose_selection: poseSelectionEval(view, cv, counts) };
 }
@@ -416,11 +416,22 @@ function heldOut(set: ExtractedSet, trials: ReturnType<typeof buildTrials>, targ
   const foldOf = assignFolds(trials.people, cv.folds ?? DEFAULT_FOLDS, cv.seed ?? 1);
   const thresholds = h.fold_details.map((d) => d.thresholds.map((t) => t.threshold));
   const samples = set.samples.map((s, i) => ({ person: s.identity, measured: set.measured[i]!, earlyFailure: set.earlyFailures[i]!, earlySlope: set.earlySlopes[i]! }));
-  const quality = heldQuality(samples, foldOf, set.dist, set.limits, targets, thresholds, set.roi ? cropLimits : undefined);
-  if (!set.blurred) return { ...h, quality };
   // Blurred copies are judged at the decision threshold's target, FMR 0.01 %.
   const t = Math.max(0, targets.indexOf(1e-4));
-  const blur = heldBlurCheck(set.blurred, samples, foldOf, quality.folds.map((f) => f.verify), set.limits, thresholds.map((th) => th[t]!), set.roi ? cropLimits : undefined);
+  const blurred = set.blurred;
+  const slopeOf = (x: { measured: { spectralSlope: number } | null; earlySlope: number | null }): number | null => x.measured?.spectralSlope ?? x.earlySlope;
+  // With blurred copies, the spectral-slope cut-off follows the blur rule (blur.ts), fitted on the training folds only.
+  const refit = blurred
+    ? (f: number) => {
+        const sharp = samples.flatMap((x) => (foldOf.get(x.person) !== f && slopeOf(x) !== null ? [slopeOf(x)!] : []));
+        const missed = blurred.flatMap((c) => (foldOf.get(c.person) !== f && (c.selfDistance === null || c.selfDistance > thresholds[f]![t]!) && slopeOf(c) !== null ? [slopeOf(c)!] : []));
+        const fit = fitBlurCutoff(sharp, missed);
+        return { verify: { minSpectralSlope: fit.verify }, enrol: { minSpectralSlope: fit.enrol } };
+      }
+    : undefined;
+  const quality = heldQuality(samples, foldOf, set.dist, set.limits, targets, thresholds, set.roi ? cropLimits : undefined, refit);
+  if (!blurred) return { ...h, quality };
+  const blur = heldBlurCheck(blurred, samples, foldOf, quality.folds.map((f) => f.verify), set.limits, thresholds.map((th) => th[t]!), set.roi ? cropLimits : undefined);
   return { ...h, quality, blur };
 }
 
