@@ -28,11 +28,13 @@ describe.skipIf(!present)('evaluation on the CASIA 940 nm dev data (issue 4 targ
     set = await extractDataSet({ data: DATA });
   }, 240_000);
 
-  it('drops the byte-identical duplicate and acquires ≥ 99 % of the images', () => {
+  it('drops the byte-identical duplicate and acquires ≥ 98 % of the images (issue 19: FTA ≤ 2 %)', () => {
     expect(set.duplicates).toHaveLength(1);
     expect(set.duplicates[0]!.dropped).toMatch(/001_l_940_0[23]\.jpg$/);
     expect(set.samples).toHaveLength(299);
-    expect(set.fails.length / set.samples.length).toBeLessThanOrEqual(0.01);
+    // 3 of 299 since the blur cut-off is fitted on the noise-corrected slope (2 nearly closed hands and one sharp
+    // capture of person 029, whose palm has the least fine detail): issue 19's floor, not issue 4's 1 %.
+    expect(set.fails.length / set.samples.length).toBeLessThanOrEqual(0.02);
   });
 
   it('all pairs: EER ≤ 1 %, FNMR ≤ 5 % at FMR = 0.01 %', () => {
@@ -40,7 +42,7 @@ describe.skipIf(!present)('evaluation on the CASIA 940 nm dev data (issue 4 targ
     const ok = set.samples.length - set.fails.length;
     expect(r.identities).toBe(50);
     expect(r.genuine_comparisons + r.impostor_comparisons).toBe((ok * (ok - 1)) / 2);
-    expect(r.impostor_comparisons).toBeGreaterThan(43_000);
+    expect(r.impostor_comparisons).toBeGreaterThan(42_500);
     expect(r.eer).toBeLessThanOrEqual(0.01);
     const at1e4 = r.fnmr_at_fmr.find((p) => p.fmr === 1e-4)!;
     expect(at1e4.below_resolution).toBe(false);

@@ -86,6 +86,21 @@ describe('palmpay eval --roi (pre-cropped ROIs, generated fixture)', () => {
     }
   }, 60_000);
 
+  it('--enrolment: template update (own capture admitted, no other palm admitted) and pose selection rows, on the held folds', async () => {
+    const json = join(dir, 'enrolment.json');
+    await run(['--roi', '--data', root, '--protocol', 'cross-session', '--folds', '4', '--bootstrap', '20', '--enrolment', '--json', json]);
+    const u = JSON.parse(readFileSync(json, 'utf8')).held_out.template_update;
+    // Samples 01–02 are session 1, 03–04 session 2: 03 is offered as the update, 04 probes.
+    expect(u.rows.map((r: { enrol_captures: number; update: string }) => `${r.enrol_captures}/${r.update}`)).toEqual(['1/none', '1/strong', '1/pin', '3/none', '3/strong', '3/pin']);
+    for (const r of u.rows) {
+      expect(r.held.genuine).toBe(8);
+      expect(r.offered).toBe(r.update === 'none' ? 0 : 8);
+    }
+    expect(u.rows.find((r: { update: string }) => r.update === 'pin').admitted).toBeGreaterThan(0);
+    expect(u.poisoning[0]).toEqual({ enrol_captures: 1, attempts: 8 * 7, admitted: 0 });
+    await expect(run(['--roi', '--data', root, '--protocol', 'all-pairs', '--enrolment'])).rejects.toMatchObject({ code: 'EVAL_USAGE' });
+  }, 60_000);
+
   it('refuses what --roi cannot do, with a usage error', async () => {
     await expect(run(['--roi', '--data', root, '--perturb', 'rotate=10,scale=0.9-1.1,seed=1'])).rejects.toMatchObject({ code: 'EVAL_USAGE' });
     await expect(run(['--roi', '--data', root, '--matcher', 'bendy'])).rejects.toMatchObject({ code: 'EVAL_USAGE' });

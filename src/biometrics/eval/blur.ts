@@ -46,6 +46,40 @@ export function defocus(f: GreyFrame, sigma: number, noiseSd: number, key: strin
   return { width: w, height: h, pixels: out };
 }
 
+/**
+ * The blur cut-off rule (fixed before measuring): on the training folds only, the spectral-slope cut-off t that
+ * minimises missed(t) + SHARP_WEIGHT × rejected(t), where missed = the share of training blurred copies that no
+ * longer match their sharp self yet measure ≥ t, and rejected = the share of training sharp captures below t. A
+ * sharp capture rejected costs a recapture on every visit of that person, a missed blurred one a likely non-match
+ * and one retry, hence the weight. Ties keep the lowest cut-off. Enrolment = ENROL_FACTOR × it (stricter, as before).
+ */
+export const BLUR_FIT_RULE = { sharpWeight: 10, enrolFactor: 0.9 / 0.75 } as const;
+
+export function fitBlurCutoff(sharp: readonly number[], unmatchedBlurred: readonly number[], rule = BLUR_FIT_RULE): { verify: number; enrol: number } {
+  const s = [...sharp].sort((a, b) => a - b);
+  const u = [...unmatchedBlurred].sort((a, b) => a - b);
+  // Candidates: just above each observed value, and 0; count below t by binary search.
+  const below = (v: readonly number[], t: number): number => {
+    let lo = 0;
+    let hi = v.length;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (v[m]! < t) lo = m + 1;
+      else hi = m;
+    }
+    return lo;
+  };
+  let best = 0;
+  let bestCost = Infinity;
+  for (const t of [0, ...u.map((x) => x * (1 + 1e-9) + 1e-12), ...s]) {
+    const missed = u.length ? (u.length - below(u, t)) / u.length : 0;
+    const rejected = s.length ? below(s, t) / s.length : 0;
+    const cost = missed + rule.sharpWeight * rejected;
+    if (cost < bestCost - 1e-12 || (Math.abs(cost - bestCost) <= 1e-12 && t < best)) [best, bestCost] = [t, cost];
+  }
+  return { verify: best, enrol: best * rule.enrolFactor };
+}
+
 /** One blurred copy of an acquired capture, measured with the quality limits off. */
 export interface BlurredCopy {
   /** Index of the sharp capture in the evaluation's sample list. */
@@ -140,7 +174,7 @@ export function heldBlurCheck(
   return {
     protocol:
       `each held capture acquired at the configured limits blurred by a Gaussian of σ ROI pixels (× the capture's frame pixels per ROI pixel), noise sd ${BLUR_NOISE_SD} added back, ` +
-      "extracted again; 'no longer matches' = its distance to its own sharp capture above the fold's strictest threshold (or not coded); judged at the fold's verification cut-offs",
+      `extracted again; 'no longer matches' = its distance to its own sharp capture above the fold's strictest threshold (or not coded); judged at the fold's verification cut-offs (its spectral-slope cut-off fitted on the training folds' captures and copies: missed blurred + ${BLUR_FIT_RULE.sharpWeight} × sharp rejected, minimised)`,
     noise_sd: BLUR_NOISE_SD,
     by_sigma: rows,
     unmatched_rejected_blurred: unmatched ? rows.reduce((a, r) => a + r.rejected_blurred, 0) / unmatched : NaN,

@@ -83,6 +83,8 @@ export function heldQuality(
   thresholds: ReadonlyArray<readonly number[]>,
   /** Narrows the fitted limits to those that apply (quality.ts cropLimits for pre-cropped ROIs). */
   applies: (l: QualityLimits) => QualityLimits = (l) => l,
+  /** Replaces a fold's fitted cut-offs (eval --blur: the spectral slope by the blur rule, fitted on the same training folds). */
+  refit?: (fold: number) => { verify: Partial<FittedCutoffs>; enrol: Partial<FittedCutoffs> },
 ): HeldQualityReport {
   const K = thresholds.length;
   const n = samples.length;
@@ -91,8 +93,9 @@ export function heldQuality(
   const enrolReason: Array<FtaReason | null> = new Array<FtaReason | null>(n).fill(null);
   for (let f = 0; f < K; f++) {
     const train = samples.flatMap((s) => (foldOf.get(s.person) !== f && s.measured ? [s.measured] : []));
-    const verify = fitCutoffs(train, QUALITY_FIT_RULE.verifyFactor);
-    const enrol = fitCutoffs(train, QUALITY_FIT_RULE.enrolFactor);
+    const over = refit?.(f);
+    const verify = { ...fitCutoffs(train, QUALITY_FIT_RULE.verifyFactor), ...over?.verify };
+    const enrol = { ...fitCutoffs(train, QUALITY_FIT_RULE.enrolFactor), ...over?.enrol };
     folds.push({ fold: f, verify, enrol });
     samples.forEach((s, i) => {
       if (foldOf.get(s.person) !== f) return;

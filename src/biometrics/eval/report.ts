@@ -1,5 +1,6 @@
 // Human-readable summary of an evaluation report. Pure.
 import type { EvalReport } from './runner.ts';
+import type { HeldRow } from './enrolment-eval.ts';
 
 const pct = (v: number): string => `${(v * 100).toFixed(3)} %`;
 const byCause = (m: Partial<Record<string, number>>): string => {
@@ -54,6 +55,17 @@ export function formatReport(r: EvalReport): string {
         ),
       );
     }
+    const row = (x: HeldRow): string =>
+      `${x.genuine} genuine: EER ${ci(x.eer)}, FNMR @ 0.010 % ${ci(x.fnmr_at_fmr_1e4)}, rank-1 ${ci(x.rank1)}, FNIR @ FPIR 1 % ${ci(x.fnir_at_fpir)}, genuine mean ${x.genuine_mean.toFixed(4)} worst ${x.genuine_worst.toFixed(4)}`;
+    if (h.template_update) {
+      const u = h.template_update;
+      lines.push(
+        `  TEMPLATE UPDATE  ${u.protocol}`,
+        ...u.rows.map((x) => `  enrol ${x.enrol_captures}, update ${x.update.padEnd(6)} (admitted ${x.admitted}/${x.offered}) ${row(x.held)}`),
+        ...u.poisoning.map((x) => `  poisoning, enrol ${x.enrol_captures}: ${x.admitted} of ${x.attempts} other people's captures admitted (PIN rule, attacker not enrolled)`),
+      );
+    }
+    if (h.pose_selection) lines.push(...h.pose_selection.map((x) => `  pose ${x.selection.padEnd(6)} ${x.enrol_captures} captures${x.draws > 1 ? ` (mean of ${x.draws} draws)` : ''} ${row(x.held)}`));
     const b = h.quality && h.blur;
     if (b) {
       lines.push(

@@ -13,8 +13,9 @@ import { identification, verification, type IdentificationResult, type Search, t
 import { buildTrials, type Protocol } from './trials.ts';
 import { assignFolds, crossValidate, DEFAULT_FOLDS, type CrossValOptions, type CrossValReport } from './folds.ts';
 import { heldQuality, judgeCapture, type HeldQualityReport } from './quality-folds.ts';
-import { BLUR_NOISE_SD, defocus, heldBlurCheck, type BlurredCopy, type HeldBlurReport } from './blur.ts';
+import { BLUR_NOISE_SD, defocus, fitBlurCutoff, heldBlurCheck, type BlurredCopy, type HeldBlurReport } from './blur.ts';
 import { DEFAULT_EXTRACT } from '../config.ts';
+import { poseSelectionEval, templateUpdateEval, type PoseSelectionRow, type TemplateUpdateReport } from './enrolment-eval.ts';
 
 export type { Protocol } from './trials.ts';
 
@@ -35,6 +36,8 @@ export interface EvalOptions {
   crossValidation?: CrossValOptions;
   /** Blur check (blur.ts): blur every acquired capture by these σ (ROI pixels) and judge the copies on the held folds. */
   blurSigmas?: readonly number[];
+  /** Cross-session with folds: also the template-update and pose-selection rows (enrolment-eval.ts). */
+  enrolmentStudy?: boolean;
   onProgress?: (phase: 'extract' | 'match', done: number, total: number) => void;
 }
 
@@ -68,7 +71,7 @@ export interface EvalReport {
   /** Present when the images were warped (--perturb): the warp and how each stage's output moved. */
   perturbation?: PerturbationReport;
   /** Present with --folds: the held-fold figures (the ones to quote), see folds.ts. */
-  held_out?: CrossValReport & { quality: HeldQualityReport; blur?: HeldBlurReport; enrolment_captures?: EnrolmentCapturesRow[] };
+  held_out?: CrossValReport & { quality: HeldQualityReport; blur?: HeldBlurReport; enrolment_captures?: EnrolmentCapturesRow[]; template_update?: TemplateUpdateReport; pose_selection?: PoseSelectionRow[] };
 }
 
 /** Cross-session, held folds: the same probes against enrolments of the first 1, 2, … session-1 captures kept as sub-codes. */
@@ -168,7 +171,7 @@ export const EVAL_MATCHERS = {
 } as const;
 
 export async function runEvaluation(opts: EvalOptions): Promise<EvalReport> {
-  return evaluateProtocol(await extractDataSet(opts), opts.protocol, opts.crossValidation);
+  return evaluateProtocol(await extractDataSet(opts), opts.protocol, opts.crossValidation, !!opts.enrolmentStudy);
 }
 
 /** Decodes and extracts every sample, then compares every pair once (the matrix all protocols draw from). */
@@ -319,7 +322,7 @@ export function fmrTargetsFor(impostors: number): number[] {
 }
 
 /** Applies a protocol to an extracted set: who is enrolled, who probes, and the resulting figures. */
-export function evaluateProtocol(set: ExtractedSet, protocol: Protocol, cv?: CrossValOptions): EvalReport {
+export function evaluateProtocol(set: ExtractedSet, protocol: Protocol, cv?: CrossValOptions, enrolmentStudy = false): EvalReport {
   const { samples, extracted, fails, dist } = set;
   const trials = buildTrials(
     extracted.map((e) => ({ sample: e.sample, ok: e.template !== null })),
@@ -370,7 +373,7 @@ export function evaluateProtocol(set: ExtractedSet, protocol: Protocol, cv?: Cro
     extract_ms_mean: set.extractMs,
     verification: v,
     ...(set.perturbation ? { perturbation: set.perturbation } : {}),
-    ...(cv ? { held_out: { ...heldOut(set, trials, targets, cv), ...(protocol === 'cross-session' ? { enrolment_captures: enrolmentCaptures(set, cv) } : {}) } } : {}),
+    ...(cv ? { held_out: { ...heldOut(set, trials, targets, cv), ...(protocol === 'cross-session' ? { enrolment_captures: enrolmentCaptures(set, cv), ...(enrolmentStudy ? enrolmentStudyRows(set, cv) : {}) } : {}) } } : {}),
   };
 }
 
@@ -396,17 +399,39 @@ function enrolmentCaptures(set: ExtractedSet, cv: CrossValOptions): EnrolmentCap
   });
 }
 
+/** Template update and pose selection (enrolment-eval.ts) on the same folds; pose counts from 2 to one below the most session-1 captures of a person (at most 3; a person with fewer enrols all). */
+function enrolmentStudyRows(set: ExtractedSet, cv: CrossValOptions): { template_update: TemplateUpdateReport; pose_selection: PoseSelectionRow[] } {
+  const items = set.extracted.map((e) => ({ sample: e.sample, ok: e.template !== null }));
+  const view = { items, dist: set.dist };
+  const perPerson = new Map<string, number>();
+  for (const e of set.samples) if (e.session === 1) perPerson.set(e.identity, (perPerson.get(e.identity) ?? 0) + 1);
+  const most = Math.max(...perPerson.values());
+  const counts = [2, 3].filter((k) => k < most);
+  return { template_update: templateUpdateEval(view, cv), pose_selection: poseSelectionEval(view, cv, counts) };
+}
+
 /** The held-fold figures: thresholds (folds.ts) and the quality cut-offs with FTA and GFNMR (quality-folds.ts), on the same folds. */
 function heldOut(set: ExtractedSet, trials: ReturnType<typeof buildTrials>, targets: number[], cv: CrossValOptions): CrossValReport & { quality: HeldQualityReport; blur?: HeldBlurReport } {
   const h = withFixedSettings(crossValidate(trials, { fmrTargets: targets, ...cv }), set);
   const foldOf = assignFolds(trials.people, cv.folds ?? DEFAULT_FOLDS, cv.seed ?? 1);
   const thresholds = h.fold_details.map((d) => d.thresholds.map((t) => t.threshold));
   const samples = set.samples.map((s, i) => ({ person: s.identity, measured: set.measured[i]!, earlyFailure: set.earlyFailures[i]!, earlySlope: set.earlySlopes[i]! }));
-  const quality = heldQuality(samples, foldOf, set.dist, set.limits, targets, thresholds, set.roi ? cropLimits : undefined);
-  if (!set.blurred) return { ...h, quality };
   // Blurred copies are judged at the decision threshold's target, FMR 0.01 %.
   const t = Math.max(0, targets.indexOf(1e-4));
-  const blur = heldBlurCheck(set.blurred, samples, foldOf, quality.folds.map((f) => f.verify), set.limits, thresholds.map((th) => th[t]!), set.roi ? cropLimits : undefined);
+  const blurred = set.blurred;
+  const slopeOf = (x: { measured: { spectralSlope: number } | null; earlySlope: number | null }): number | null => x.measured?.spectralSlope ?? x.earlySlope;
+  // With blurred copies, the spectral-slope cut-off follows the blur rule (blur.ts), fitted on the training folds only.
+  const refit = blurred
+    ? (f: number) => {
+        const sharp = samples.flatMap((x) => (foldOf.get(x.person) !== f && slopeOf(x) !== null ? [slopeOf(x)!] : []));
+        const missed = blurred.flatMap((c) => (foldOf.get(c.person) !== f && (c.selfDistance === null || c.selfDistance > thresholds[f]![t]!) && slopeOf(c) !== null ? [slopeOf(c)!] : []));
+        const fit = fitBlurCutoff(sharp, missed);
+        return { verify: { minSpectralSlope: fit.verify }, enrol: { minSpectralSlope: fit.enrol } };
+      }
+    : undefined;
+  const quality = heldQuality(samples, foldOf, set.dist, set.limits, targets, thresholds, set.roi ? cropLimits : undefined, refit);
+  if (!blurred) return { ...h, quality };
+  const blur = heldBlurCheck(blurred, samples, foldOf, quality.folds.map((f) => f.verify), set.limits, thresholds.map((th) => th[t]!), set.roi ? cropLimits : undefined);
   return { ...h, quality, blur };
 }
 

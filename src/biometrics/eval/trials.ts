@@ -99,22 +99,13 @@ export function buildTrials(items: readonly TrialSample[], dist: Float32Array, p
       return refs.length ? refs : null;
     });
     fteCount = gallery.filter((g) => g === null).length;
-    for (let j = 0; j < n; j++) {
-      if (items[j]!.sample.session !== 2 || !ok(j)) continue;
-      const row = new Float32Array(P).fill(NaN);
-      for (let p = 0; p < P; p++) {
-        const refs = gallery[p];
-        if (!refs) continue;
-        const d = minOver(refs, j);
-        row[p] = d;
-        score.push(d);
-        a.push(pid[j]!);
-        b.push(p);
-        cross.push(1);
-      }
-      probe.push(pid[j]!);
-      rows.push(row);
-    }
+    const g = galleryComparisons(items, dist, pid, P, gallery.map((refs) => (refs ? { refs, score: (j: number) => minOver(refs, j) } : null)), (j) => items[j]!.sample.session === 2);
+    score.push(...g.score);
+    a.push(...g.a);
+    b.push(...g.b);
+    cross.push(...g.cross);
+    probe.push(...g.probe);
+    rows.push(...g.rows);
   }
   const scores = new Float32Array(rows.length * P);
   rows.forEach((r, s) => scores.set(r, s * P));
@@ -127,5 +118,58 @@ export function buildTrials(items: readonly TrialSample[], dist: Float32Array, p
     probed,
     galleryNote,
     fteCount,
+  };
+}
+
+/** One gallery entry of a custom cross-session protocol: its enrolment captures and its distance to a sample. */
+export interface GalleryEntry {
+  refs: readonly number[];
+  score: (j: number) => number;
+}
+
+function galleryComparisons(items: readonly TrialSample[], dist: Float32Array, pid: readonly number[], P: number, gallery: ReadonlyArray<GalleryEntry | null>, isProbe: (j: number) => boolean) {
+  const out = { score: [] as number[], a: [] as number[], b: [] as number[], cross: [] as number[], probe: [] as number[], rows: [] as Float32Array[] };
+  for (let j = 0; j < items.length; j++) {
+    if (!items[j]!.ok || !isProbe(j)) continue;
+    const row = new Float32Array(P).fill(NaN);
+    for (let p = 0; p < P; p++) {
+      const e = gallery[p];
+      if (!e) continue;
+      const d = e.score(j);
+      row[p] = d;
+      out.score.push(d);
+      out.a.push(pid[j]!);
+      out.b.push(p);
+      out.cross.push(1);
+    }
+    out.probe.push(pid[j]!);
+    out.rows.push(row);
+  }
+  return out;
+}
+
+/**
+ * A cross-session protocol with a gallery chosen by the caller (`galleryOf(person's sample indices)`, which may
+ * score with update slots) and probes chosen by `isProbe`: the eval's template-update and pose-selection rows.
+ */
+export function customTrials(items: readonly TrialSample[], dist: Float32Array, galleryOf: (person: string, idx: readonly number[]) => GalleryEntry | null, isProbe: (j: number) => boolean, note: { enrolled: string; probed: string }): Trials {
+  const people = [...new Set(items.map((e) => e.sample.identity))];
+  const personOf = new Map(people.map((p, i) => [p, i]));
+  const pid = items.map((e) => personOf.get(e.sample.identity)!);
+  const byPerson: number[][] = people.map(() => []);
+  items.forEach((_, i) => byPerson[pid[i]!]!.push(i));
+  const gallery = people.map((p, i) => galleryOf(p, byPerson[i]!));
+  const g = galleryComparisons(items, dist, pid, people.length, gallery, isProbe);
+  const scores = new Float32Array(g.rows.length * people.length);
+  g.rows.forEach((r, s) => scores.set(r, s * people.length));
+  return {
+    protocol: 'cross-session',
+    people,
+    comparisons: { score: Float32Array.from(g.score), a: Int32Array.from(g.a), b: Int32Array.from(g.b), crossSession: Uint8Array.from(g.cross) },
+    searches: { probe: Int32Array.from(g.probe), scores },
+    enrolled: note.enrolled,
+    probed: note.probed,
+    galleryNote: 'one multi-capture template per identity',
+    fteCount: gallery.filter((e) => e === null).length,
   };
 }

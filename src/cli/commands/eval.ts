@@ -18,6 +18,7 @@ interface EvalCliOptions {
   matcher: string;
   identities?: string;
   blur?: string | boolean;
+  enrolment?: boolean;
 }
 
 function intOption(name: string, v: string, min: number): number {
@@ -52,6 +53,7 @@ export function registerEval(program: Command): void {
     .option('--identities <n>', 'only the first N identities (sorted): a quick subsample')
     .option('--roi', 'the images are pre-cropped palm ROIs (e.g. PolyU 128×128): no landmark step, straight to the coder')
     .option('--blur [sigmas]', 'blur check (needs --folds): blur each acquired capture by Gaussians of these σ in ROI pixels (default 1,2,3,4), noise added back, and report how many copies that no longer match are rejected and how many sharp captures are kept')
+    .option('--enrolment', 'with --protocol cross-session and --folds: also template update after a confident match (enrol session 1, update with the first session-2 capture, probe the rest; poisoning attempts) and enrolment captures chosen to span pose against random ones')
     .option('--matcher <name>', 'elastic (blocks refined after the global shift; the production matcher) | rigid (global shift only)', 'elastic')
     .action(async (o: EvalCliOptions) => {
       if (o.protocol !== 'all-pairs' && o.protocol !== 'cross-session') {
@@ -66,6 +68,7 @@ export function registerEval(program: Command): void {
       if (o.roi && (o.perturb || o.dumpRoi)) throw new PalmPayError('EVAL_USAGE', '--roi images have no landmarks to perturb or ROI to dump');
       const blurSigmas = o.blur === undefined ? undefined : parseSigmas(o.blur);
       if (blurSigmas && !folds) throw new PalmPayError('EVAL_USAGE', '--blur is judged on the held folds: it needs --folds ≥ 2');
+      if (o.enrolment && (o.protocol !== 'cross-session' || !folds)) throw new PalmPayError('EVAL_USAGE', '--enrolment needs --protocol cross-session and --folds ≥ 2');
       const { parsePerturb } = await import('../../biometrics/eval/perturb.ts');
       const perturb = o.perturb !== undefined ? parsePerturb(o.perturb) : undefined;
       const { writeFileSync } = await import('node:fs');
@@ -85,6 +88,7 @@ export function registerEval(program: Command): void {
         ...(folds ? { crossValidation: { folds, seed, bootstrap } } : {}),
         matcher: EVAL_MATCHERS[o.matcher],
         ...(blurSigmas ? { blurSigmas } : {}),
+        ...(o.enrolment ? { enrolmentStudy: true } : {}),
         extract: o.coder ? { coder: o.coder as 'compcode' | 'bocv' | 'ordinal' } : {},
         onProgress: (p, done, total) => {
           if (p !== phase) {

@@ -1,0 +1,127 @@
+// Template update after a confident match: a fresh capture of a person who was just recognised beyond doubt is kept
+// as an extra sub-code (an "update slot"), so the template follows the hand's slow changes and the poses the
+// enrolment missed. Pure: the terminal proposes, the centre re-decides with the same function on its own copies.
+//
+// Template poisoning is the risk: an attacker who gets their own palm (or a capture between two palms) admitted into
+// someone else's template can then pay as that person. The rules below bound it:
+// - ANCHOR: a capture is judged against the ORIGINAL enrolment captures only, never against earlier updates, so a
+//   chain of borderline matches cannot walk the template away step by step (each step is one step from the originals).
+// - CONFIDENT: only a capture far inside the decision threshold is admitted (`strongScore` alone, `pinScore` when the
+//   customer's PIN was also checked); never a match near the threshold.
+// - UNAMBIGUOUS: the capture must lie farther from every other enrolled person, by `minMargin`, and match none of them.
+// - BOUNDED: at most `slots` updates; the originals are never replaced; a new update replaces the oldest.
+// - GUARDED: an update slot can only help a probe the originals already nearly accept (`guardScore`), so even a
+//   capture admitted by mistake (a morph between two palms, which sits close to both) cannot let in a palm the
+//   originals would reject outright.
+import { matchScore } from './match.ts';
+import { DECISION_THRESHOLD, IMPOSTOR_TAIL, THRESHOLDS } from './config.ts';
+import { fuseTemplates, MAX_CODES } from './template.ts';
+import type { Template } from './types.ts';
+
+export interface TemplateUpdatePolicy {
+  /** Update slots beside the enrolment captures. */
+  slots: number;
+  /** Highest distance to the original captures at which a capture is admitted without a PIN. */
+  strongScore: number;
+  /** The same when the customer's PIN was checked in the same transaction. */
+  pinScore: number;
+  /** The nearest OTHER enrolled person must be at least this much farther than the originals. */
+  minMargin: number;
+  /** An update slot counts in a match only when the originals' own distance is at most this. */
+  guardScore: number;
+  /** The decision threshold: a capture that matches another person at this threshold is never admitted. */
+  decisionScore: number;
+}
+
+/**
+ * Fixed before measuring (not tuned on the eval): the admission scores come from the impostor-tail model of config.ts
+ * (mean 0.3765, sd 0.0183): strongScore at z = 6 (modelled FMR ≈ 10⁻⁹, 0.2667), pinScore at z = 4.75 (≈ 10⁻⁶, 0.2896),
+ * both far below DECISION_THRESHOLD (0.3129); the guard is the FMR 1 % threshold (0.3335); the margin 0.04 is about
+ * two impostor-tail sds; two slots. Held-fold effect: src/biometrics/README.md, *Template update*.
+ */
+export const TEMPLATE_UPDATE_POLICY: TemplateUpdatePolicy = {
+  slots: 2,
+  strongScore: round4(IMPOSTOR_TAIL.mean - 6 * IMPOSTOR_TAIL.sd),
+  pinScore: round4(IMPOSTOR_TAIL.mean - 4.75 * IMPOSTOR_TAIL.sd),
+  minMargin: 0.04,
+  guardScore: THRESHOLDS.fmr1e2,
+  decisionScore: DECISION_THRESHOLD,
+};
+
+/** A person's hand: the enrolment template, never changed, and the update captures, oldest first. */
+export interface UpdatableTemplate {
+  enrolled: Template;
+  updates: Template[];
+}
+
+/** What the matching side knows about the capture beside the capture itself. */
+export interface UpdateEvidence {
+  /** The customer's PIN was checked in the same transaction (the centre takes it from the signed record, not the claim). */
+  pinVerified: boolean;
+  /** Distance of the capture to the nearest other enrolled person; null when the gallery holds nobody else. */
+  nearestOther: number | null;
+  /** The capture passed the (stricter) enrolment quality limits. */
+  enrolQuality: boolean;
+}
+
+export type UpdateRefusal = 'hand' | 'quality' | 'not-confident' | 'ambiguous' | 'full';
+
+export type UpdateDecision =
+  | { ok: true; anchorScore: number; /** index in `updates` replaced (the oldest), or null when a slot was free */ replaces: number | null; next: UpdatableTemplate }
+  | { ok: false; anchorScore: number; reason: UpdateRefusal };
+
+/**
+ * Whether `capture` may join `u` as an update, and the resulting template. The anchor score is computed here from
+ * the original captures; nothing the caller claims about scores is trusted.
+ */
+export function proposeTemplateUpdate(u: UpdatableTemplate, capture: Template, ev: UpdateEvidence, policy: TemplateUpdatePolicy = TEMPLATE_UPDATE_POLICY): UpdateDecision {
+  const anchorScore = matchScore(u.enrolled, capture);
+  const refuse = (reason: UpdateRefusal): UpdateDecision => ({ ok: false, anchorScore, reason });
+  if (capture.hand !== u.enrolled.hand || capture.codes.length !== 1) return refuse('hand');
+  if (!ev.enrolQuality) return refuse('quality');
+  const reason = admission(anchorScore, ev.nearestOther, ev.pinVerified, policy);
+  if (reason) return refuse(reason);
+  if (policy.slots <= 0 || u.enrolled.codes.length >= MAX_CODES) return refuse('full');
+  const room = Math.min(policy.slots, MAX_CODES - u.enrolled.codes.length);
+  const replaces = u.updates.length >= room ? 0 : null;
+  const kept = replaces === null ? u.updates : u.updates.slice(u.updates.length - room + 1);
+  return { ok: true, anchorScore, replaces, next: { enrolled: u.enrolled, updates: [...kept, capture] } };
+}
+
+/** The admission rule on scores alone (shared with the eval, which has the distances but no templates). */
+export function admission(anchorScore: number, nearestOther: number | null, pinVerified: boolean, policy: TemplateUpdatePolicy = TEMPLATE_UPDATE_POLICY): UpdateRefusal | null {
+  if (anchorScore > (pinVerified ? policy.pinScore : policy.strongScore)) return 'not-confident';
+  if (nearestOther !== null && (nearestOther <= policy.decisionScore || nearestOther - anchorScore < policy.minMargin)) return 'ambiguous';
+  return null;
+}
+
+/**
+ * The distance of a probe to an updatable template: the originals' distance, lowered by an update slot only when
+ * the originals already nearly accept the probe (the guard).
+ */
+export function updatedScore(u: UpdatableTemplate, probe: Template, policy: TemplateUpdatePolicy = TEMPLATE_UPDATE_POLICY): number {
+  const original = matchScore(u.enrolled, probe);
+  return guardedScore(original, u.updates.length ? matchScore(fuseTemplates(u.updates), probe) : 1, policy);
+}
+
+export function guardedScore(original: number, update: number, policy: TemplateUpdatePolicy = TEMPLATE_UPDATE_POLICY): number {
+  return original <= policy.guardScore ? Math.min(original, update) : original;
+}
+
+/** The centre's claim check: it re-decides with its own copies and refuses unless it reaches the same slot. */
+export function reviewTemplateUpdate(
+  u: UpdatableTemplate,
+  capture: Template,
+  ev: UpdateEvidence,
+  claim: { replaces: number | null },
+  policy: TemplateUpdatePolicy = TEMPLATE_UPDATE_POLICY,
+): { ok: true; next: UpdatableTemplate; anchorScore: number } | { ok: false; reason: UpdateRefusal | 'claim-mismatch'; anchorScore: number } {
+  const d = proposeTemplateUpdate(u, capture, ev, policy);
+  if (!d.ok) return { ok: false, reason: d.reason, anchorScore: d.anchorScore };
+  if (d.replaces !== claim.replaces) return { ok: false, reason: 'claim-mismatch', anchorScore: d.anchorScore };
+  return { ok: true, next: d.next, anchorScore: d.anchorScore };
+}
+
+function round4(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
