@@ -1,7 +1,7 @@
 /**
  * Cold start of a counter: `palmpay terminal` (browser kiosk, serving only) started as its own process on a data
  * folder with N people enrolled, its scanner a simulated serial module on a socat pty and its centre a real one on
- * loopback; timed from the spawn to (a) its url line and (b) the first interactive screen in headless Chromium —
+ * loopback; timed from the spawn to (a) its listening line (the tokened address read from its file) and (b) the first interactive screen in headless Chromium —
  * the sign-in screen with the operator's PIN pad, which the kiosk sends only once its flows (store, palm index,
  * scanner, link) are up. Chromium is started before the clock (a kiosk's browser or Electron window starts
  * alongside the host). The palm index's own load time is read from the terminal's log.
@@ -56,20 +56,21 @@ export async function measureColdStart(o: {
       try {
         let out = '';
         const url = await new Promise<string>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new PalmPayError('BENCH_FAILED', `cold start: no url line within 120 s:\n${out}`)), 120_000);
+          const timer = setTimeout(() => reject(new PalmPayError('BENCH_FAILED', `cold start: no listening line within 120 s:\n${out}`)), 120_000);
           const onData = (chunk: Buffer) => {
             out += chunk.toString();
-            const m = /^palmpay terminal: url: (http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+)$/m.exec(out);
+            // The console names only the origin; the address with its token is in the owner-only file it names.
+            const m = /^palmpay terminal: listening on http:\/\/127\.0\.0\.1:\d+; the address to open \(with its access token\) is in (.+), readable only by this user$/m.exec(out);
             if (m) {
               clearTimeout(timer);
-              resolve(m[1]!);
+              resolve(readFileSync(m[1]!, 'utf8').trim());
             }
           };
           child.stdout!.on('data', onData);
           child.stderr!.on('data', onData);
           void exited.then((code) => {
             clearTimeout(timer);
-            reject(new PalmPayError('BENCH_FAILED', `cold start: the terminal exited (${code}) before its url line:\n${out}`));
+            reject(new PalmPayError('BENCH_FAILED', `cold start: the terminal exited (${code}) before its listening line:\n${out}`));
           });
         });
         toUrl.push(performance.now() - t0);
