@@ -57,11 +57,14 @@ export async function measureColdStart(o: {
         let out = '';
         const url = await new Promise<string>((resolve, reject) => {
           const timer = setTimeout(() => reject(new PalmPayError('BENCH_FAILED', `cold start: no listening line within 120 s:\n${out}`)), 120_000);
+          let found = false;
           const onData = (chunk: Buffer) => {
             out += chunk.toString();
+            if (found) return; // later output (its stop) still matches, and the file is gone by then
             // The console names only the origin; the address with its token is in the owner-only file it names.
             const m = /^palmpay terminal: listening on http:\/\/127\.0\.0\.1:\d+; the address to open \(with its access token\) is in (.+), readable only by this user$/m.exec(out);
             if (m) {
+              found = true;
               clearTimeout(timer);
               resolve(readFileSync(m[1]!, 'utf8').trim());
             }
