@@ -78,7 +78,7 @@ export async function buildCli(root: string): Promise<void> {
       sourcemap: true, logLevel: 'error', outdir: out, outExtension: { '.js': '.mjs' }, chunkNames: '[name]-[hash]',
       // CommonJS packages inside an ES module bundle still call require() for node's own modules.
       banner: { js: "import { createRequire as __palmpayRequire } from 'node:module'; const require = __palmpayRequire(import.meta.url);" },
-      plugins: [dateFnsSubset(root)],
+      plugins: [dateFnsSubset(root), dynamicPackagesExternal],
     });
   } catch (err) {
     throw new PalmPayError('BUILD_FAILED', `CLI bundle failed: ${(err as Error).message.split('\n')[0]}`, { cause: err });
@@ -100,6 +100,18 @@ const dateFnsSubset = (root: string) => ({
     }));
   },
 });
+
+/**
+ * A package a command loads with import() stays in node_modules: split out of the bundle, a CommonJS package would
+ * keep only its default export (`const { SingleBar } = await import('cli-progress')` would be undefined), while node
+ * itself gives it its named exports. Loaded late anyway, it costs the cold start nothing.
+ */
+const dynamicPackagesExternal = {
+  name: 'dynamic-packages-external',
+  setup(b: { onResolve(o: { filter: RegExp }, cb: (a: { path: string; kind: string }) => { path: string; external: true } | undefined): void }) {
+    b.onResolve({ filter: /^[^./]/ }, (a) => (a.kind === 'dynamic-import' && !a.path.startsWith('node:') ? { path: a.path, external: true } : undefined));
+  },
+};
 
 export async function buildAll(root: string, targets: BuildTargets = { renderer: true, electron: true, cli: true }): Promise<void> {
   if (targets.renderer) await buildRenderer(root);
