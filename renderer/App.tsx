@@ -11,7 +11,7 @@ import { formatDateTime } from './format.ts';
 import { intlLocale, textDirection } from './i18n/index.ts';
 import { Kiosk } from './flows/Kiosk.tsx';
 import { SetupScreen } from './flows/setup.tsx';
-import { LinkContext } from './flows/link-context.ts';
+import { LinkContext, PalmsContext } from './flows/link-context.ts';
 
 interface Props {
   api: HostApi;
@@ -40,6 +40,7 @@ export function App({ api, transport, initialSettings, initialStatus, initialSet
         else if (event.type === 'link') setStatus((s) => ({ ...s, link: event.link }));
         else if (event.type === 'queue') setStatus((s) => ({ ...s, queue: event.queue }));
         else if (event.type === 'printer') setStatus((s) => ({ ...s, printer: event.printer }));
+        else if (event.type === 'palms') setStatus((s) => ({ ...s, palms: event.palms }));
       }),
     [transport],
   );
@@ -78,11 +79,13 @@ export function App({ api, transport, initialSettings, initialStatus, initialSet
       )}
       <main>
         <LinkContext.Provider value={status.link.state}>
+          <PalmsContext.Provider value={status.palms?.state ?? 'none'}>
           {inSetup ? (
             <SetupScreen api={api} transport={transport} initial={initialSetup} locale={locale} onStarted={() => setInSetup(false)} />
           ) : (
             <Kiosk api={api} transport={transport} locale={locale} />
           )}
+          </PalmsContext.Provider>
         </LinkContext.Provider>
       </main>
       <SimPanel api={api} />

@@ -15,10 +15,12 @@ export function formatTerminalBench(r: TerminalBenchResult): string {
   const a = r.stages_alone;
   out.push(`  stages alone (peer): transfer ${a.transfer_p50_ms} + extract ${a.extract_p50_ms} + identify ${a.identify_p50_ms} + decide ${a.decide_p50_ms} = ${a.sum_p50_ms} ms (p50s)`);
   out.push(`  ratios: transfer+extract+identify / in-memory peer = ${r.ratios.transfer_extract_identify_p50_to_in_memory} (p50), ${r.ratios.transfer_extract_identify_p95_to_in_memory} (p95); scan-to-decision p50 / stage sum = ${r.ratios.total_p50_to_stage_sum}`);
+  const c = r.host_cpu;
+  out.push(`  this process's CPU per scan (p50): transfer ${c.transfer_p50_ms} ms, extract+identify ${c.extract_identify_over_pty_p50_ms} ms (in memory ${c.extract_identify_in_memory_p50_ms} ms); CPU ratio ${r.ratios.cpu_transfer_extract_identify_p50_to_in_memory}`);
   out.push(`  outcomes: ${Object.entries(r.outcomes).map(([k, v]) => `${k} ×${v}`).join('; ')}`);
   if (r.cold_start) {
     const c = r.cold_start;
-    out.push(`  cold start (${c.runs} runs, ${c.command}): url line ${f(c.to_url)}; first interactive screen ${f(c.to_screen)}; palm index ${c.palm_index_path ?? '?'} ${c.palm_index_load_ms ?? '?'} ms`);
+    out.push(`  cold start (${c.runs} runs, ${c.command}): url line ${f(c.to_url)}; first interactive screen ${f(c.to_screen)} (terminal CPU by then ${f(c.cpu_to_screen)}); palm index ${c.palm_index_path ?? '?'} ${c.palm_index_load_ms ?? '?'} ms`);
   }
   const t = r.targets;
   out.push(`  targets: scan-to-decision p95 ≤ ${t.scan_to_decision_p95_ms} ms ${t.meets_p95 ? 'MET' : 'MISSED'}; ratio ≤ ${t.ratio_max} ${t.meets_ratio ? 'MET' : 'MISSED'}; cold start ≤ ${t.cold_start_ms} ms ${t.meets_cold_start === null ? 'not measured' : t.meets_cold_start ? 'MET' : 'MISSED'}`);

@@ -132,6 +132,7 @@ export class ExchangeSlot<M> {
     return waitFor<void>(name, { signal: o.signal }, (resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       let finished = false;
+      let lateOnce = false;
       const finish = (err?: unknown) => {
         if (finished) return;
         finished = true;
@@ -140,17 +141,25 @@ export class ExchangeSlot<M> {
         if (err) reject(err);
         else resolve();
       };
-      const send = (item: number, why: DriverError | null) => {
-        if (sent[item]! >= o.attempts) {
-          const error = new DriverError('SCANNER_UNRESPONSIVE', `${name}: item ${item}: no valid answer after ${o.attempts} attempt(s) (last: ${why?.code})`, { cause: why });
-          this.sink.unresponsive(error);
-          return finish(error);
+      // Several requests go out in ONE write (each write is a system call and a drain on the link; over a busy
+      // machine's pty every one of them also waits for the other end to be scheduled).
+      const send = (items: number | number[], why: DriverError | null) => {
+        const list = typeof items === 'number' ? [items] : items;
+        const parts: Uint8Array[] = [];
+        for (const item of list) {
+          if (sent[item]! >= o.attempts) {
+            const error = new DriverError('SCANNER_UNRESPONSIVE', `${name}: item ${item}: no valid answer after ${o.attempts} attempt(s) (last: ${why?.code})`, { cause: why });
+            this.sink.unresponsive(error);
+            return finish(error);
+          }
+          if (why) this.sink.retry(`${name} #${item}`, why);
+          sent[item]!++;
+          outstanding.delete(item);
+          outstanding.add(item);
+          parts.push(o.encode(item));
         }
-        if (why) this.sink.retry(`${name} #${item}`, why);
-        sent[item]!++;
-        outstanding.delete(item);
-        outstanding.add(item);
-        this.send(o.encode(item), { signal: o.signal, timeoutMs: o.timeoutMs }).catch((e: unknown) => {
+        if (!parts.length) return;
+        this.send(parts.length === 1 ? parts[0]! : concatBytes(parts), { signal: o.signal, timeoutMs: o.timeoutMs }).catch((e: unknown) => {
           // A write still queued when its time ran out (a busy machine): the request counts as lost and the idle
           // timer asks again; a link that failed ends the request.
           if (e instanceof DriverError && e.code === 'SCANNER_TIMEOUT' && !finished) this.sink.fault(e);
@@ -158,16 +167,26 @@ export class ExchangeSlot<M> {
         });
       };
       const fill = () => {
-        while (!finished && outstanding.size < o.window && next < o.count) send(next++, null);
+        const batch: number[] = [];
+        while (!finished && outstanding.size + batch.length < o.window && next < o.count) batch.push(next++);
+        send(batch, null);
       };
       const arm = () => {
         clearTimeout(timer);
+        const armedAt = performance.now();
         timer = setTimeout(() => {
+          // Fired long after it was due: this process was not running (a loaded machine), so the answers may be
+          // waiting unread. Give the link one more period before calling them lost and asking for all of them again.
+          if (performance.now() - armedAt > 1.5 * (o.timeoutMs ?? 400) && !lateOnce) {
+            lateOnce = true;
+            return arm();
+          }
+          lateOnce = false;
           const err = new DriverError('SCANNER_TIMEOUT', `${name}: no answer within ${o.timeoutMs} ms (${outstanding.size} in flight)`);
           this.sink.fault(err);
           this.onTimeout?.();
           if (o.retryable && !o.retryable(err)) return finish(err);
-          for (const item of [...outstanding]) if (!finished) send(item, err);
+          send([...outstanding], err);
           if (!finished) arm();
         }, o.timeoutMs ?? 400);
       };
@@ -193,6 +212,7 @@ export class ExchangeSlot<M> {
             finish();
             return true;
           }
+          lateOnce = false;
           fill();
           arm();
           return true;
@@ -216,4 +236,14 @@ export class ExchangeSlot<M> {
       };
     });
   }
+}
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -41,6 +41,18 @@ export function StatusBar({ status, locale }: { status: Status; locale: string }
           {status.printer.kind === 'log' ? t('status.printerLog') : <><bdi>{status.printer.name}</bdi> · {t(`status.printerState.${status.printer.state}`)}</>}
         </span>
       </div>
+      {status.palms && (
+        <div className="item" data-testid="status-palms" data-state={status.palms.state}>
+          <span className="key">{t('status.palms')}</span>
+          <span>
+            {status.palms.state === 'loading'
+              ? t('status.palmsState.loading', { pct: formatNumber(status.palms.total ? Math.floor((100 * status.palms.loaded) / status.palms.total) : 0, locale) })
+              : status.palms.state === 'ready'
+                ? t('status.palmsState.ready', { n: formatNumber(status.palms.loaded, locale) })
+                : t(`status.palmsState.${status.palms.state}`)}
+          </span>
+        </div>
+      )}
       <span className="spacer" />
       {status.placeholders.length > 0 && (
         <span className="badge" data-testid="placeholders" title={status.placeholders.map((p) => t(`placeholders.${p.part}`)).join(' · ')}>

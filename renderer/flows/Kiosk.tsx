@@ -2,7 +2,7 @@
 // home tiles once signed in (a task the operator's role cannot do is greyed, saying who can), and the running
 // flow's screen. After a quiet spell it returns to the home screen, and locks after the documented idle time.
 import './flows.css';
-import { useEffect, useRef, useState } from 'react';
+import { useContext, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { BillState, MandateState, ReadingState, DayCloseState, EnrolmentState, FlowKind, HostApi, PayoutState, PurchaseState, ReversalState, SessionState, SessionView, StatementState, ReportState } from '@api/index.ts';
 import type { Transport } from '../api-client.ts';
@@ -18,6 +18,7 @@ import { ReversalScreen } from './reversal.tsx';
 import { StatementScreen } from './statement.tsx';
 import { ReportScreen } from './report.tsx';
 import { useKiosk } from './useKiosk.ts';
+import { PalmsContext } from './link-context.ts';
 import { useNameInScript } from './names.tsx';
 import { kEn } from './i18n/en.ts';
 import { oneOf } from './i18n/keys.ts';
@@ -49,6 +50,7 @@ function msSetting(name: string, fallback: number): number {
 export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Transport; locale: string }) {
   const { t } = useTranslation();
   const k = useKiosk(api, transport);
+  const palms = useContext(PalmsContext);
   const [idleMs] = useState(() => msSetting('idleMs', 90_000));
   const lockMs = msSetting('lockMs', k.session?.lockAfterMs ?? 120_000);
   const session = k.session?.state as SessionState | undefined;
@@ -119,6 +121,11 @@ export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Tra
           {t(`k.session.locked.${oneOf(kEn.session.locked, lockReason) ? lockReason : 'start'}`)}
         </p>
         {error}
+        {(palms === 'waiting' || palms === 'loading') && (
+          <p className="notice" role="status" data-testid="palms-loading">
+            {t('k.session.palmsLoading')}
+          </p>
+        )}
         {(k.session?.pendingDrawer ?? 0) > 0 && (
           <p className="notice warn" role="alert" data-testid="pending-drawer">
             {t('k.session.pendingDrawer')}

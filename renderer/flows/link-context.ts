@@ -9,3 +9,7 @@ export const LinkContext = createContext<LinkState>('unknown');
 export function useLinkState(): LinkState {
   return useContext(LinkContext);
 }
+
+/** The palm index's load (status bar): the lock screen says a hand is read once the palms are loaded. */
+export type PalmsState = 'waiting' | 'loading' | 'ready' | 'error' | 'none';
+export const PalmsContext = createContext<PalmsState>('none');

@@ -19,6 +19,8 @@ export const ar: Messages = {
     queue: 'قائمة الانتظار',
     scannerState: { disconnected: 'غير متصل', connecting: 'جارٍ الاتصال', ready: 'جاهز', busy: 'بانتظار يد', error: 'عطل' },
     scannerKind: { simulated: 'محاكى', serial: 'وحدة تسلسلية', hid: 'ماسح USB' },
+    palms: 'الأكفّ المسجّلة',
+    palmsState: { waiting: 'بانتظار التحميل', loading: 'جارٍ التحميل {{pct}}٪', ready: 'جاهزة: {{n}}', error: 'لم تُحمَّل: لا تُقرأ الأكفّ' },
     printer: 'الطابعة',
     printerLog: 'ملف فقط',
     printerState: { ready: 'جاهزة', 'paper-out': 'نفد الورق', 'cover-open': 'الغطاء مفتوح', offline: 'غير متصلة', unreachable: 'لا تستجيب', error: 'عطل', unknown: 'جارٍ الفحص' },

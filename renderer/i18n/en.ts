@@ -17,6 +17,8 @@ export const en = {
     queue: 'Queue',
     scannerState: { disconnected: 'disconnected', connecting: 'connecting', ready: 'ready', busy: 'waiting for a hand', error: 'fault' },
     scannerKind: { simulated: 'simulated', serial: 'serial module', hid: 'USB scanner' },
+    palms: 'Palms',
+    palmsState: { waiting: 'waiting to load', loading: 'loading {{pct}} %', ready: 'ready: {{n}}', error: 'not loaded: palms are not read' },
     printer: 'Printer',
     printerLog: 'file only',
     printerState: { ready: 'ready', 'paper-out': 'out of paper', 'cover-open': 'cover open', offline: 'offline', unreachable: 'not answering', error: 'fault', unknown: 'checking' },

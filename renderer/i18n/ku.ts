@@ -19,6 +19,8 @@ export const ku: Messages = {
     queue: 'Rêz',
     scannerState: { disconnected: 'ne girêdayî', connecting: 'tê girêdan', ready: 'amade', busy: 'li benda destekê', error: 'xeletî' },
     scannerKind: { simulated: 'simulekirî', serial: 'modula rêzeyî', hid: 'skanera USB' },
+    palms: 'Kefên tomarkirî',
+    palmsState: { waiting: 'li benda barkirinê', loading: 'tê barkirin {{pct}} %', ready: 'amade: {{n}}', error: 'nehatin barkirin: kef nayên xwendin' },
     printer: 'Çaper',
     printerLog: 'tenê pel',
     printerState: { ready: 'amade', 'paper-out': 'kaxez qediya', 'cover-open': 'qapak vekirî ye', offline: 'ne girêdayî', unreachable: 'bersiv nade', error: 'xeletî', unknown: 'tê kontrolkirin' },

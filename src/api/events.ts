@@ -1,6 +1,6 @@
 // Host → renderer events: pushed whenever a part of the status changes, so the status bar needs no polling.
 import { z } from 'zod';
-import { LinkStatus, PrinterStatus, QueueStatus, ScannerStatus, Settings } from './schemas.ts';
+import { LinkStatus, PalmsStatus, PrinterStatus, QueueStatus, ScannerStatus, Settings } from './schemas.ts';
 import { FlowView, SessionView } from './flows.ts';
 import { SetupProgress } from './setup.ts';
 
@@ -9,6 +9,7 @@ export const HostEvent = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('link'), link: LinkStatus }),
   z.strictObject({ type: z.literal('queue'), queue: QueueStatus }),
   z.strictObject({ type: z.literal('printer'), printer: PrinterStatus }),
+  z.strictObject({ type: z.literal('palms'), palms: PalmsStatus }),
   z.strictObject({ type: z.literal('settings'), settings: Settings }),
   z.strictObject({ type: z.literal('flow'), view: FlowView }),
   z.strictObject({ type: z.literal('session'), session: SessionView }),

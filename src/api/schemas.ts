@@ -57,6 +57,15 @@ export const PrinterStatus = z.strictObject({
 });
 export type PrinterStatus = z.infer<typeof PrinterStatus>;
 
+/** The 1:N palm index: loaded after the first screen is up (a hand laid meanwhile is read once it is loaded). */
+export const PalmsStatus = z.strictObject({
+  state: z.enum(['waiting', 'loading', 'ready', 'error']),
+  /** Enrolled palms in the index so far, of `total` to load. */
+  loaded: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+});
+export type PalmsStatus = z.infer<typeof PalmsStatus>;
+
 export const PlaceholderPart = z.enum(['scanner', 'server', 'queue', 'printer']);
 export const Placeholder = z.strictObject({
   part: PlaceholderPart,
@@ -72,6 +81,8 @@ export const Status = z.strictObject({
   link: LinkStatus,
   queue: QueueStatus,
   printer: PrinterStatus,
+  /** Absent on a host composed without the kiosk. */
+  palms: PalmsStatus.optional(),
   placeholders: z.array(Placeholder).max(16),
 });
 export type Status = z.infer<typeof Status>;

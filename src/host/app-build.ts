@@ -56,9 +56,16 @@ export async function buildElectron(root: string): Promise<void> {
 }
 
 /**
- * The CLI (src/cli/main.ts and everything it imports, packages left to node_modules) as ES modules in dist/cli, split
- * at each command's dynamic import so a command loads only what it runs. Starting from it saves compiling the
- * TypeScript sources at every start (tsx), the larger part of a counter's cold start.
+ * Packages the CLI bundle leaves to node_modules: native addons and the packages that load them (their binaries are
+ * found next to their own files), and the build, test and browser tools only a developer command loads.
+ */
+export const CLI_EXTERNALS = [...ELECTRON_EXTERNALS, 'tsx', 'vite', '@vitejs/*', 'esbuild', 'playwright-core', 'typescript', 'assemblyscript', 'vitest', 'xmllint-wasm', 'electron-builder', '@electron/*', 'fast-check', 'axe-core'];
+
+/**
+ * The CLI (src/cli/main.ts and everything it imports) as ES modules in dist/cli, split at each command's dynamic
+ * import so a command loads only what it runs. Starting from it saves compiling the TypeScript sources at every
+ * start (tsx), and the pure-JavaScript packages are bundled in (a few files instead of hundreds to resolve and
+ * compile: fastify, zod, pino and pino-roll cost a counter's cold start about 1 s each way from node_modules).
  */
 export async function buildCli(root: string): Promise<void> {
   const esbuild = await import('esbuild');
@@ -67,13 +74,44 @@ export async function buildCli(root: string): Promise<void> {
   try {
     await esbuild.build({
       entryPoints: { main: join(root, 'src', 'cli', 'main.ts') },
-      bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external',
+      bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node20', external: CLI_EXTERNALS,
       sourcemap: true, logLevel: 'error', outdir: out, outExtension: { '.js': '.mjs' }, chunkNames: '[name]-[hash]',
+      // CommonJS packages inside an ES module bundle still call require() for node's own modules.
+      banner: { js: "import { createRequire as __palmpayRequire } from 'node:module'; const require = __palmpayRequire(import.meta.url);" },
+      plugins: [dateFnsSubset(root), dynamicPackagesExternal],
     });
   } catch (err) {
     throw new PalmPayError('BUILD_FAILED', `CLI bundle failed: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
 }
+
+/**
+ * pino-roll require()s all of date-fns (hundreds of modules as CommonJS) for five functions: give it the ES module
+ * build, which the bundler trims to those five.
+ */
+const dateFnsSubset = (root: string) => ({
+  name: 'date-fns-subset',
+  setup(b: { onResolve(o: { filter: RegExp }, cb: (a: { path: string; importer: string }) => { path: string; namespace: string } | undefined): void; onLoad(o: { filter: RegExp; namespace: string }, cb: () => { contents: string; resolveDir: string; loader: 'js' }): void }) {
+    b.onResolve({ filter: /^date-fns$/ }, (a) => (/pino-roll/.test(a.importer) ? { path: 'date-fns-subset', namespace: 'palmpay' } : undefined));
+    b.onLoad({ filter: /^date-fns-subset$/, namespace: 'palmpay' }, () => ({
+      contents: "export { format } from 'date-fns/format'; export { addDays } from 'date-fns/addDays'; export { addHours } from 'date-fns/addHours'; export { parse } from 'date-fns/parse'; export { isValid } from 'date-fns/isValid';",
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
+});
+
+/**
+ * A package a command loads with import() stays in node_modules: split out of the bundle, a CommonJS package would
+ * keep only its default export (`const { SingleBar } = await import('cli-progress')` would be undefined), while node
+ * itself gives it its named exports. Loaded late anyway, it costs the cold start nothing.
+ */
+const dynamicPackagesExternal = {
+  name: 'dynamic-packages-external',
+  setup(b: { onResolve(o: { filter: RegExp }, cb: (a: { path: string; kind: string }) => { path: string; external: true } | undefined): void }) {
+    b.onResolve({ filter: /^[^./]/ }, (a) => (a.kind === 'dynamic-import' && !a.path.startsWith('node:') ? { path: a.path, external: true } : undefined));
+  },
+};
 
 export async function buildAll(root: string, targets: BuildTargets = { renderer: true, electron: true, cli: true }): Promise<void> {
   if (targets.renderer) await buildRenderer(root);

@@ -6,25 +6,23 @@
 // the API events.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SimulatedScanner } from '../../drivers/sim/simulator.ts';
+import type { SimulatedScanner } from '../../drivers/sim/simulator.ts';
 import type { Presentation } from '../../drivers/sim/stage.ts';
 import { chooseProtector, filePermissionsProtector } from '../ledger/keyprotect.ts';
 import { keyFilePath } from '../ledger/keystore.ts';
 import { openTerminal, provisionTerminal, type Terminal } from '../ledger/open.ts';
 import type { ScryptCost } from '../ledger/pin.ts';
 import { DEFAULT_KIOSK_CONFIG, FlowHost, type KioskConfig, type KioskHooks } from '../flows/kiosk.ts';
-import type { Digits, Language, LinkStatus, Placeholder, PrinterStatus, QueueStatus, ScannerStatus } from '../api/schemas.ts';
+import type { Digits, Language, LinkStatus, PalmsStatus, Placeholder, PrinterStatus, QueueStatus, ScannerStatus } from '../api/schemas.ts';
 import type { StatusSource } from './placeholders.ts';
-import { startEmbeddedLink } from './demo/link.ts';
 import { startRemoteLink, type Link } from './link.ts';
 import { clientScanner, openDeviceScanner, type KioskScanner } from './adapters/scanner.ts';
 import { describeCentre, describePrinter, describeScanner, type CentreChoice, type PrinterChoice, type ScannerChoice } from './terminal-config.ts';
 import { openPrinter } from './printer-choice.ts';
 import type { ReceiptPainter } from './adapters/receipt-picture.ts';
 import type { Drawer, PalmReader } from '../flows/ports.ts';
-import { DEMO_OPERATORS, DEMO_PEOPLE, seedDemo, seedDemoPalms } from './demo/seed.ts';
 import { encodePalm, fuseCaptures, PalmIdentifier, SCANNER_DESCRIPTION, type Template } from './adapters/palm.ts';
-import { folderPalms, syntheticPalms } from './demo/palm-images.ts';
+import type { PalmImages } from './demo/palm-images.ts';
 import { enrolStoredRow, loadPalmIndexInSlices, PALM_SNAPSHOT_FILE, SnapshotKeeper, writePalmSnapshot } from './adapters/palm-index.ts';
 import { SqliteBank } from './adapters/sqlite-bank.ts';
 import { centreReports } from './adapters/centre-reports.ts';
@@ -60,6 +58,9 @@ export interface KioskOptions {
   rendererDir?: string;
   /** Tests only: how receipts become pictures (default: the renderer's receipt page in headless Chromium). */
   receiptPainter?: ReceiptPainter;
+  /** The palm index starts loading when this resolves (the runtime: once the first screen was answered), or at the
+   * first palm read if that comes sooner. Default: at once. */
+  palmIndexAfter?: Promise<unknown>;
   /** Where the daily database backups go (default $PALMPAY_BACKUP_DIR, else <data>/backups); `false`: none. */
   backupDir?: string | false;
 }
@@ -76,7 +77,7 @@ export interface Kiosk {
   /** Placeholders in this composition, one English sentence each (logs, status). */
   placeholders: Placeholder[];
   /** Status sources for the status bar (the host service forwards their changes as events). */
-  status: { scanner: StatusSource<ScannerStatus>; link: StatusSource<LinkStatus>; queue: StatusSource<QueueStatus>; printer: StatusSource<PrinterStatus> };
+  status: { scanner: StatusSource<ScannerStatus>; link: StatusSource<LinkStatus>; queue: StatusSource<QueueStatus>; printer: StatusSource<PrinterStatus>; palms: StatusSource<PalmsStatus> };
   /** The palms the simulated scanner can present: every demo hand, plus one that was never enrolled. */
   simPalms: string[];
   /** Test hooks: lay a palm on the simulated scanner; make the drawer fail. */
@@ -105,21 +106,52 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   const terminal = openTerminal(opts.dataDir, opts.plainKeyFile ? { protector: filePermissionsProtector() } : {});
   const { store, keys } = terminal;
 
-  const demoPalms = [...[...DEMO_PEOPLE, ...DEMO_OPERATORS].map((p) => ({ personId: p.id, palm: p.id })), ...TWINS.map((t) => ({ personId: t.id, palm: 'twin' }))];
-  const images = opts.simImages ? await folderPalms(opts.simImages, FRAME, demoPalms.map((p) => p.palm)) : syntheticPalms(FRAME);
-  if (opts.demo && store.journal.count() === 0 && !store.people.get(DEMO_PEOPLE[0]!.id)) {
-    await seedDemo(terminal, { openingFloat: 200_000_000, people: [...DEMO_PEOPLE, ...TWINS], ...(opts.pinCost ? { pinCost: opts.pinCost } : {}) });
-    await seedDemoPalms(terminal, demoPalms, images);
+  const scannerChoice = opts.scanner ?? { kind: 'sim' };
+  // The demo's parts (its branch, its palms, the simulator and the embedded centre) are loaded only when named: a
+  // counter on a real scanner and a remote centre starts without them (cold start).
+  const demoParts = opts.demo || scannerChoice.kind === 'sim';
+  let demoPalms: Array<{ personId: string; palm: string }> = [];
+  let images: PalmImages | null = null;
+  if (demoParts) {
+    const [{ DEMO_OPERATORS, DEMO_PEOPLE, seedDemo, seedDemoPalms }, { folderPalms, syntheticPalms }] = await Promise.all([import('./demo/seed.ts'), import('./demo/palm-images.ts')]);
+    demoPalms = [...[...DEMO_PEOPLE, ...DEMO_OPERATORS].map((p) => ({ personId: p.id, palm: p.id })), ...TWINS.map((t) => ({ personId: t.id, palm: 'twin' }))];
+    images = opts.simImages ? await folderPalms(opts.simImages, FRAME, demoPalms.map((p) => p.palm)) : syntheticPalms(FRAME);
+    if (opts.demo && store.journal.count() === 0 && !store.people.get(DEMO_PEOPLE[0]!.id)) {
+      await seedDemo(terminal, { openingFloat: 200_000_000, people: [...DEMO_PEOPLE, ...TWINS], ...(opts.pinCost ? { pinCost: opts.pinCost } : {}) });
+      await seedDemoPalms(terminal, demoPalms, images);
+    }
   }
 
   // The 1:N index from the sealed index snapshot (palm-index.ts): coarse codes in bulk, templates left sealed until
   // stage 2 opens its K candidates. Missing or failing authentication → rebuilt from the rows (logged).
-  // Loaded in slices, so the first screen (sign-in) is served while 10⁵ entries go in; the store's rows are listed
-  // now, before the link starts, and a palm read waits for the index (below), as do the feed's palm changes.
+  // Loaded in slices, and only once the first screen (sign-in) was served (palmIndexAfter) or a palm is read, so
+  // 10⁵ entries never delay it; the status bar and the lock screen say "loading palms" meanwhile. A palm read waits
+  // for the index and for the feed's palm changes that came during the load (below).
   const identifier = new PalmIdentifier();
   let indexLoaded = false;
   const palmDeps = { store, sealer: keys.sealer, file: join(opts.dataDir, PALM_SNAPSHOT_FILE) };
-  const indexReady = loadPalmIndexInSlices(identifier, palmDeps).then((loaded) => {
+  let palmsNow: PalmsStatus = { state: 'waiting', loaded: 0, total: 0 };
+  const palmsListeners = new Set<(s: PalmsStatus) => void>();
+  const setPalms = (s: PalmsStatus) => {
+    palmsNow = s;
+    palmsListeners.forEach((l) => l(s));
+  };
+  let startIndexLoad!: () => void;
+  const loadStarts = new Promise<void>((resolve) => (startIndexLoad = resolve));
+  void (opts.palmIndexAfter ?? Promise.resolve()).then(() => startIndexLoad());
+  let lastProgress = 0;
+  let closing = false;
+  const indexReady = loadStarts.then(() => {
+    if (closing) throw new PalmPayError('KIOSK_CLOSED', 'the kiosk closed before its palm index was loaded');
+    return loadPalmIndexInSlices(identifier, palmDeps, undefined, (loaded, total) => {
+    // At most a few status events a second.
+    const t = performance.now();
+    if (loaded < total && t - lastProgress < 250) return;
+    lastProgress = t;
+    setPalms({ state: 'loading', loaded, total });
+    });
+  }).then((loaded) => {
+    setPalms({ state: 'ready', loaded: identifier.size, total: identifier.size });
     log(
       loaded.path === 'snapshot'
         ? `palm index: loaded from the snapshot (${loaded.fromSnapshot} templates; ${loaded.opened} added since opened, ${loaded.dropped} gone dropped) in ${loaded.ms.toFixed(0)} ms`
@@ -130,7 +162,10 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     identifier.onChange = () => snapshots.schedule();
     indexLoaded = true;
   });
-  indexReady.catch((err: unknown) => log(`palm index: could not be loaded (${(err as Error).message}); palms are not read`));
+  indexReady.catch((err: unknown) => {
+    setPalms({ state: 'error', loaded: 0, total: palmsNow.total });
+    log(`palm index: could not be loaded (${(err as Error).message}); palms are not read`);
+  });
   const writeSnapshot = () => {
     try {
       const w = writePalmSnapshot(identifier, palmDeps);
@@ -141,21 +176,24 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   };
   const snapshots = new SnapshotKeeper(writeSnapshot, opts.palmSnapshotDelayMs ?? 2000);
 
-  const scannerChoice = opts.scanner ?? { kind: 'sim' };
   let sim: SimulatedScanner | null = null;
   let scanner: KioskScanner;
   if (scannerChoice.kind === 'sim') {
-    sim = new SimulatedScanner({ protocol: 'hid', ...FRAME, ...(images.source ? { source: images.source } : {}) });
+    const { SimulatedScanner } = await import('../../drivers/sim/simulator.ts');
+    sim = new SimulatedScanner({ protocol: 'hid', ...FRAME, ...(images?.source ? { source: images.source } : {}) });
     const inProcess = await sim.connectInProcess();
     scanner = clientScanner(inProcess.client, 'simulated', 'simulated scanner (in-process, HID profile)');
   } else {
     scanner = openDeviceScanner(scannerChoice, { log });
   }
-  // A palm is read at once (the hand is on the glass) but handed to the flows only once the index is loaded.
+  // A palm is read at once (the hand is on the glass) but handed to the flows only once the index is loaded and
+  // every palm change the feed brought meanwhile is applied (a revocation during the load must not let a palm pay).
   const palm: PalmReader<Template> = {
     read: async (o) => {
+      startIndexLoad();
       const r = await scanner.palm.read(o);
       await indexReady;
+      await palmChangesDuringLoad;
       return r;
     },
     onPlacement: (listener) => scanner.palm.onPlacement(listener),
@@ -185,14 +223,21 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   const centre: CentreChoice = opts.link === false ? { kind: 'none' } : (opts.centre ?? { kind: 'embedded' });
   const fastRetry = typeof opts.link === 'object' && opts.link.fastRetry;
   const link =
-    centre.kind === 'embedded' ? await startEmbeddedLink(terminal, opts.dataDir, { fastRetry, demo: opts.demo })
+    centre.kind === 'embedded' ? await (await import('./demo/link.ts')).startEmbeddedLink(terminal, opts.dataDir, { fastRetry, demo: opts.demo })
     : centre.kind === 'remote' ? startRemoteLink(terminal, centre.url, { fastRetry, insecureHttp: centre.insecureHttp })
     : null;
   log(`scanner: ${describeScanner(scannerChoice)}; centre: ${describeCentre(centre)}; printer: ${describePrinter(opts.printer ?? { kind: 'none' })}`);
   // The feed's enrolments and revocations reach the running index (the store already holds them).
   // During the load the feed's changes wait (in order) for it: a revocation applied before the load reached the
   // person would be undone by the load.
-  link?.sync.on('palms', (c) => (indexLoaded ? applyPalmChanges(c) : void indexReady.then(() => applyPalmChanges(c))));
+  let palmChangesDuringLoad: Promise<void> = Promise.resolve();
+  link?.sync.on('palms', (c) => {
+    if (indexLoaded) return applyPalmChanges(c);
+    palmChangesDuringLoad = palmChangesDuringLoad.then(() => indexReady).then(
+      () => applyPalmChanges(c),
+      () => undefined, // no index: nothing to apply to (a read fails on indexReady itself)
+    );
+  });
   const applyPalmChanges = (c: { revoked: string[]; added: Array<{ templateId: string; personId: string }> }) => {
     for (const personId of c.revoked) {
       const n = identifier.revoke(personId);
@@ -218,12 +263,13 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   const centreReader = link ? centreReports({ sync: link.sync, terminalId: terminal.ledger.terminalId }) : undefined;
   const host = new FlowHost<Template>({ palm, identifier, bank, drawer, printer, ...(centreReader ? { centre: centreReader } : {}) }, { ...DEFAULT_KIOSK_CONFIG, ...opts.config }, hooks);
   const placeholders: Placeholder[] = [];
-  if (sim) placeholders.push({ part: 'scanner', description: `${SCANNER_DESCRIPTION}; images: ${images.description}` });
+  if (sim) placeholders.push({ part: 'scanner', description: `${SCANNER_DESCRIPTION}; images: ${images?.description ?? 'synthetic'}` });
   if (printing.placeholder) placeholders.push({ part: 'printer', description: printing.placeholder });
   if (!link) placeholders.push({ part: 'server', description: `no link to a centre: records stay in the outbox (${describeCentre(centre)})` });
   if (centre.kind === 'remote' && centre.insecureHttp) placeholders.push({ part: 'server', description: `INSECURE: plain http to ${centre.url} (--insecure-http)` });
   for (const p of placeholders) log(`PLACEHOLDER ${p.part}: ${p.description}`);
-  const status = { ...statusSources(scanner, link, terminal, Boolean(sim), centre.kind === 'remote' && centre.insecureHttp), printer: printing.status };
+  const palmsStatus: StatusSource<PalmsStatus> = { status: () => palmsNow, onChange: (l) => (palmsListeners.add(l), () => void palmsListeners.delete(l)) };
+  const status = { ...statusSources(scanner, link, terminal, Boolean(sim), centre.kind === 'remote' && centre.insecureHttp), printer: printing.status, palms: palmsStatus };
   // Once the counter is ready: today's backup if missing, then one a day (src/store/backup.ts).
   const backupDir = opts.backupDir ?? process.env.PALMPAY_BACKUP_DIR ?? join(opts.dataDir, 'backups');
   const backups = backupDir === false ? null : scheduleBackups(store.db, backupDir, log);
@@ -252,6 +298,8 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
       await link?.close();
       await scanner.close();
       await printing.close();
+      closing = true;
+      startIndexLoad(); // a load not yet started ends at once (KIOSK_CLOSED) instead of waiting forever
       await indexReady.catch(() => undefined); // its last slices may still open rows from the store
       identifier.onChange = null;
       snapshots.flush(); // a pending rewrite is written before the store closes
@@ -261,7 +309,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
 }
 
 /** The scanner's device state, the link and the outbox queue as the status bar shows them. */
-function statusSources(scanner: KioskScanner, link: Link | null, terminal: Terminal, simulated: boolean, insecure: boolean): Omit<Kiosk['status'], 'printer'> {
+function statusSources(scanner: KioskScanner, link: Link | null, terminal: Terminal, simulated: boolean, insecure: boolean): Omit<Kiosk['status'], 'printer' | 'palms'> {
   const source = <T>(get: () => T, subscribe: (fire: () => void) => () => void, placeholder?: Placeholder): StatusSource<T> => ({
     status: get,
     onChange: (listener) => subscribe(() => listener(get())),

@@ -2,7 +2,7 @@
 // scanner, the link take a moment), forwards its views as host events, and exposes its API handlers and status
 // sources at once — calls made before it is ready wait for it; if it cannot start (a damaged store, a key that
 // does not open) every call answers with that typed error and the terminal refuses to pay, saying why.
-import type { Digits, Language, LinkStatus, PrinterStatus, QueueStatus, ScannerStatus } from '../api/schemas.ts';
+import type { Digits, Language, LinkStatus, PalmsStatus, PrinterStatus, QueueStatus, ScannerStatus } from '../api/schemas.ts';
 import type { Logger } from '../util/log.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { placeholderPrinter, type StatusSource } from './placeholders.ts';
@@ -40,15 +40,23 @@ type Async<H> = { [K in keyof H]: H[K] extends (...a: infer A) => infer R ? (...
 
 export interface KioskPart {
   handlers: Async<Handlers>;
-  status: { scanner: StatusSource<ScannerStatus>; link: StatusSource<LinkStatus>; queue: StatusSource<QueueStatus>; printer: StatusSource<PrinterStatus> };
+  status: { scanner: StatusSource<ScannerStatus>; link: StatusSource<LinkStatus>; queue: StatusSource<QueueStatus>; printer: StatusSource<PrinterStatus>; palms: StatusSource<PalmsStatus> };
   ready: Promise<Kiosk>;
   close(): Promise<void>;
 }
+
+/** No screen asked for the session this long after the kiosk was ready: the palm index loads anyway. */
+const FIRST_SCREEN_FALLBACK_MS = 3000;
 
 export function startKioskPart(opts: KioskPartOptions): KioskPart {
   const o = { ...opts, config: opts.config ?? ({ scanner: { kind: 'sim' }, centre: { kind: 'embedded' }, printer: { kind: 'none' } } satisfies TerminalConfig) };
   const logMsg = (msg: string, err?: unknown) => (err ? o.log.warn({ err }, msg) : o.log.info(msg));
   let composing = !o.waitFor;
+  // Cold start: the palm index (10⁵ entries) loads once the first screen has been answered, so its work does not
+  // delay the sign-in screen; a hand laid earlier starts it at once (compose.ts), and no screen at all (an
+  // Electron window still starting) starts it after a few seconds.
+  let firstScreen!: () => void;
+  const firstScreenServed = new Promise<void>((resolve) => (firstScreen = resolve));
   const ready = (o.waitFor ?? Promise.resolve(o.config)).then((config) => {
     composing = true;
     return createKiosk({
@@ -61,6 +69,7 @@ export function startKioskPart(opts: KioskPartOptions): KioskPart {
       ...(o.printSettings ? { printSettings: o.printSettings } : {}),
       ...(o.rendererDir ? { rendererDir: o.rendererDir } : {}),
       link: o.testHooks ? { fastRetry: true } : true,
+      palmIndexAfter: firstScreenServed,
       hooks: {
         log: logMsg,
         onFlow: (view) => o.emit({ type: 'flow', view }),
@@ -68,6 +77,10 @@ export function startKioskPart(opts: KioskPartOptions): KioskPart {
       },
     });
   });
+  ready.then(
+    () => setTimeout(firstScreen, FIRST_SCREEN_FALLBACK_MS).unref(),
+    () => undefined,
+  );
   ready.then(
     (k) => o.log.info({ terminalId: k.terminal.ledger.terminalId, demo: !!o.demo, testHooks: !!o.testHooks }, 'kiosk flows ready'),
     (err: unknown) => o.log.error({ err }, 'kiosk flows could not start: payments refused'),
@@ -86,7 +99,9 @@ export function startKioskPart(opts: KioskPartOptions): KioskPart {
       if (!composing) throw new PalmPayError('SETUP_NEEDED', 'this counter is not provisioned yet: finish the setup screen (or palmpay terminal provision)');
       const k = await ready;
       handlers ??= kioskHandlers(k, { testHooks: !!o.testHooks, demo: !!o.demo });
-      return (handlers[name] as (...a: Parameters<Handlers[K]>) => ReturnType<Handlers[K]>)(...args);
+      const answer = (handlers[name] as (...a: Parameters<Handlers[K]>) => ReturnType<Handlers[K]>)(...args);
+      if (name === 'kiosk.session') setTimeout(firstScreen, 50); // once the answer is on its way
+      return answer;
     };
   const names = ['kiosk.session', 'kiosk.sessionSend', 'kiosk.start', 'kiosk.send', 'kiosk.get', 'sim.palms', 'sim.present', 'test.present', 'test.fault'] as const;
   const asyncHandlers = Object.fromEntries(names.map((n) => [n, call(n)])) as unknown as Async<Handlers>;
@@ -101,6 +116,7 @@ export function startKioskPart(opts: KioskPartOptions): KioskPart {
       } : undefined, { state: 'error', kind: scannerKind, placeholder: simulated }),
       link: late<LinkStatus>(ready, (k) => k.status.link, { state: 'unknown', server: serverName, placeholder: false, lastSyncAt: null }, undefined, { state: 'down', server: serverName, placeholder: false, lastSyncAt: null }),
       queue: late<QueueStatus>(ready, (k) => k.status.queue, { length: 0 }),
+      palms: late<PalmsStatus>(ready, (k) => k.status.palms, { state: 'waiting', loaded: 0, total: 0 }, undefined, { state: 'error', loaded: 0, total: 0 }),
       printer: (() => {
         const logOnly = o.config.printer.kind === 'none';
         const name = o.config.printer.kind === 'serial' ? o.config.printer.path : o.config.printer.kind === 'tcp' ? `${o.config.printer.host}:${o.config.printer.port}` : 'auto';

@@ -9,9 +9,8 @@ import type { PrinterLink } from '../../drivers/printer/printer.ts';
 import { DEFAULT_SETTINGS, type Digits, type Language, type PrinterStatus } from '../api/schemas.ts';
 import type { Drawer, Printer } from '../flows/ports.ts';
 import { printFailure } from '../flows/printing.ts';
-import { escposPrinterParts } from './adapters/escpos-printer.ts';
 import { receiptLogPrinter } from './adapters/receipt-log.ts';
-import { chromiumReceiptPainter, type ReceiptPainter } from './adapters/receipt-picture.ts';
+import type { ReceiptPainter } from './adapters/receipt-picture.ts';
 import { findChromium } from './chromium.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { placeholderPrinter, type StatusSource } from './placeholders.ts';
@@ -74,7 +73,8 @@ export async function openPrinter(opts: PrinterPartsOptions): Promise<PrinterPar
     };
   }
 
-  const painter = opts.painter ?? defaultPainter(opts.rendererDir, opts.log);
+  // Loaded only for a real printer: the ESC/POS encoder and the receipt painter are no part of a log-only counter's start.
+  const [{ escposPrinterParts }, painter] = await Promise.all([import('./adapters/escpos-printer.ts'), opts.painter ?? defaultPainter(opts.rendererDir, opts.log)]);
   const parts = escposPrinterParts({ link, dataDir: opts.dataDir, painter, settings: opts.settings ?? (() => DEFAULT_SETTINGS), log: opts.log });
   const name = parts.device.description;
   let current: PrinterStatus = { kind: 'escpos', name, state: 'unknown' };
@@ -116,13 +116,14 @@ export async function openPrinter(opts: PrinterPartsOptions): Promise<PrinterPar
   };
 }
 
-function defaultPainter(rendererDir: string | undefined, log: (msg: string, err?: unknown) => void): ReceiptPainter {
+async function defaultPainter(rendererDir: string | undefined, log: (msg: string, err?: unknown) => void): Promise<ReceiptPainter> {
   const browser = findChromium();
   const missing = !browser ? 'no Chromium found to paint receipts (set PALMPAY_BROWSER)' : !rendererDir ? 'no renderer folder to paint receipts from' : null;
   if (missing) {
     log(`printer: ${missing}: printing will fail with RECEIPT_RENDER_FAILED`);
     return { paint: async () => Promise.reject(new PalmPayError('RECEIPT_RENDER_FAILED', missing)) };
   }
+  const { chromiumReceiptPainter } = await import('./adapters/receipt-picture.ts');
   return chromiumReceiptPainter({ browser: browser!, rendererDir: rendererDir!, paperDots: 576 });
 }
 

@@ -65,6 +65,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     link: kiosk.status.link,
     queue: kiosk.status.queue,
     printer: kiosk.status.printer,
+    palms: kiosk.status.palms,
     events,
     kiosk: kiosk.handlers,
     ...(setup ? { setup: setup.handlers } : {}),

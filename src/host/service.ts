@@ -1,6 +1,6 @@
 // The host service: one handler per API call. Business logic lives here (and in the modules it calls),
 // never in a transport. The kiosk flows' calls come from the kiosk part (kiosk-part.ts).
-import type { Handlers, LinkStatus, PrinterStatus, QueueStatus, ScannerStatus, Status } from '../api/index.ts';
+import type { Handlers, LinkStatus, PalmsStatus, PrinterStatus, QueueStatus, ScannerStatus, Status } from '../api/index.ts';
 import type { EventHub } from './event-hub.ts';
 import type { SettingsStore } from './settings-file.ts';
 import { placeholderPrinter, type StatusSource } from './placeholders.ts';
@@ -17,6 +17,8 @@ export interface HostDeps {
   queue: StatusSource<QueueStatus>;
   /** The receipt printer (default: the receipts.log stand-in). */
   printer?: StatusSource<PrinterStatus>;
+  /** The palm index's load (absent on a host composed without the kiosk). */
+  palms?: StatusSource<PalmsStatus>;
   events: EventHub;
   now?: () => Date;
   /** The kiosk flows (src/flows, wired by src/host/compose.ts); without them their calls answer KIOSK_OFF. */
@@ -42,6 +44,7 @@ export function createHostService(deps: HostDeps): HostService {
     deps.link.onChange((link) => deps.events.emit({ type: 'link', link })),
     deps.queue.onChange((queue) => deps.events.emit({ type: 'queue', queue })),
     printer.onChange((p) => deps.events.emit({ type: 'printer', printer: p })),
+    ...(deps.palms ? [deps.palms.onChange((palms) => deps.events.emit({ type: 'palms', palms }))] : []),
   ];
 
   const status = (): Status => ({
@@ -51,6 +54,7 @@ export function createHostService(deps: HostDeps): HostService {
     link: deps.link.status(),
     queue: deps.queue.status(),
     printer: printer.status(),
+    ...(deps.palms ? { palms: deps.palms.status() } : {}),
     placeholders: parts.flatMap((p) => (p.placeholder ? [p.placeholder] : [])),
   });
 

@@ -21,6 +21,7 @@ describe.skipIf(!existsSync(DATA))('kiosk over real palm images (--sim-images)',
   });
 
   it('signs in, identifies a payee cross-session, and tells a duplicate and a stranger apart', async () => {
+    await expect.poll(() => k!.status.palms.status().state).toBe('ready'); // loaded after the kiosk is up
     expect(k.identifier.size).toBe(16);
     expect(k.placeholders[0]!.description).toContain('real palm images');
     k.host.sessionSend({ type: 'login.start' });

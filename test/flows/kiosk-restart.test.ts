@@ -26,6 +26,8 @@ afterAll(async () => {
 describe('kiosk restart through the palm index snapshot', () => {
   it('first start rebuilds and writes the snapshot; the restart loads it and identifies palms through it', async () => {
     k = await createKiosk(options());
+    // The index loads after the kiosk is up (cold start: after the first screen, here at once): wait for it.
+    await expect.poll(() => k!.status.palms.status().state).toBe('ready');
     expect(logs.find((m) => m.startsWith('palm index: snapshot missing; rebuilt from the rows'))).toBeDefined();
     expect(logs.find((m) => m.startsWith('palm index: snapshot written (16 templates'))).toBeDefined();
     await k.close();
@@ -33,6 +35,7 @@ describe('kiosk restart through the palm index snapshot', () => {
 
     logs.length = 0;
     k = await createKiosk(options());
+    await expect.poll(() => k!.status.palms.status().state).toBe('ready');
     expect(logs.find((m) => m.startsWith('palm index: loaded from the snapshot (16 templates; 0 added since opened'))).toBeDefined();
     expect(k.identifier.size).toBe(16);
 

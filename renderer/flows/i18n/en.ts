@@ -331,6 +331,7 @@ export const kEn = {
       'pin-locked': 'Locked: too many wrong PINs',
     },
     signIn: 'Operator sign-in',
+    palmsLoading: 'Loading the enrolled palms… a hand laid now is read once they are loaded.',
     pendingDrawer: 'A salary payout was recorded but its drawer never opened. Open Salary to finish it.',
   },
   error: {

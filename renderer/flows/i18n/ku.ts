@@ -332,6 +332,7 @@ export const kKu: KMessages = {
       'pin-locked': 'Kilîtkirî: gelek PIN-ên şaş',
     },
     signIn: 'Têketina karmend',
+    palmsLoading: 'Kefên tomarkirî tên barkirin… destê ku niha tê danîn piştî barkirinê tê xwendin.',
     pendingDrawer: 'Dayîneke meaşê hat tomarkirin lê çekmeceya wê venebû. Ji bo temamkirinê «Meaş» veke.',
   },
   error: {

@@ -82,18 +82,22 @@ export function loadPalmIndex(identifier: PalmIdentifier, deps: PalmIndexDeps): 
  * (and answer its API) while 10⁵ entries go into the index. The store's rows are listed in the first, synchronous
  * step: changes made after it (the feed's enrolments and revocations) must be applied only once this resolves.
  */
-export async function loadPalmIndexInSlices(identifier: PalmIdentifier, deps: PalmIndexDeps, slice = 8192): Promise<PalmIndexLoad> {
+export async function loadPalmIndexInSlices(identifier: PalmIdentifier, deps: PalmIndexDeps, slice = 8192, progress?: (loaded: number, total: number) => void): Promise<PalmIndexLoad> {
+  await new Promise<void>((resolve) => setImmediate(resolve)); // even listing the rows waits for its turn
   const steps = loadSteps(identifier, deps, slice);
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
+    progress?.(identifier.size, r.value);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
-function* loadSteps(identifier: PalmIdentifier, deps: PalmIndexDeps, slice: number): Generator<void, PalmIndexLoad> {
+/** Yields the number of template rows to load (for progress), between slices. */
+function* loadSteps(identifier: PalmIdentifier, deps: PalmIndexDeps, slice: number): Generator<number, PalmIndexLoad> {
   const t0 = performance.now();
   const rows = deps.store.templates.listIndex();
+  yield rows.length; // listing 10⁵ rows and opening the snapshot are the two longest steps: apart
   let snap: { entries: SnapshotEntry[]; codes: Uint8Array } | null = null;
   let reason: string | undefined;
   try {
@@ -109,7 +113,7 @@ function* loadSteps(identifier: PalmIdentifier, deps: PalmIndexDeps, slice: numb
   if (snap) {
     const step = Math.min(slice, snap.entries.length);
     for (let from = 0; from < snap.entries.length; from += step) {
-      if (from > 0) yield;
+      yield rows.length;
       const part = snap.entries.slice(from, from + step);
       const keep: Array<{ entryId: string; personId: string; hand: SnapshotEntry['hand']; template: StoredTemplate }> = [];
       const codes = new Uint8Array(part.length * ENTRY_CODE_BYTES);
@@ -135,7 +139,7 @@ function* loadSteps(identifier: PalmIdentifier, deps: PalmIndexDeps, slice: numb
     let n = 0;
     for (const r of rows) {
       if (covered.has(r.templateId)) continue;
-      if (++n % Math.max(1, Math.floor(slice / 64)) === 0) yield; // opening a row costs ~64 snapshot entries
+      if (++n % Math.max(1, Math.floor(slice / 64)) === 0) yield rows.length; // opening a row costs ~64 snapshot entries
       try {
         enrolStoredRow(identifier, deps, r.templateId, r.personId);
         opened++;
