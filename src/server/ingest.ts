@@ -199,7 +199,7 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
     }
     case 'purchase': {
       const p = await personOf(ctx, r, rec.customerId);
-      const no = refused(checkPurchase(rec, p, await r.balance(account.customer(rec.accountId), rec.currency)));
+      const no = refused(checkPurchase(rec, p, await r.balance(account.customer(rec.accountId), rec.currency), t.region));
       if (no) return no;
       if (ctx.purchaseIds?.get(rec.purchaseId) ?? (await r.getPurchase(rec.purchaseId))) return { review: reviewReason({ code: 'PURCHASE_ID_USED', message: `purchase id ${rec.purchaseId} was already used` }) };
       // With a biller it pays one imported bill (billing/payments.ts): to the biller, exactly, once.
@@ -257,11 +257,11 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
       return {}; // the Z-report is kept as signed evidence; the postings already came with each record
     // Issue 17, rule 10: signed at a counter, no money moves; re-checked against what the centre knows.
     case 'meter_reading':
-      return refused(await meterReading(r, rec, await r.getPerson(rec.personId), t.id, ctx.now)) ?? {};
+      return refused(await meterReading(r, rec, await r.getPerson(rec.personId), t, ctx.now)) ?? {};
     case 'mandate':
-      return refused(await mandateSigned(r, rec, await r.getPerson(rec.personId), ctx.now)) ?? {};
+      return refused(await mandateSigned(r, rec, await r.getPerson(rec.personId), t.region, ctx.now)) ?? {};
     case 'mandate_cancel':
-      return refused(await mandateCancelled(r, rec, await r.getPerson(rec.personId), ctx.now)) ?? {};
+      return refused(await mandateCancelled(r, rec, await r.getPerson(rec.personId), t.region, ctx.now)) ?? {};
   }
 }
 

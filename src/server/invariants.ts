@@ -8,11 +8,11 @@
 //   3. an account has exactly one owner: an enrolment naming an account that is already bound is refused;
 //   4. a balance never goes below its floor (a customer's funds, an employee's unpaid salary: 0);
 //   5. every transaction's postings balance per currency;
-//   6. a record's customer, account and terminal agree with what the centre knows;
+//   6. a record's customer, account and terminal agree with what the centre knows (a customer is of the terminal's region);
 //   7. a record's clocks are plausible and its server time really was signed by the centre;
 //   8. a bill is paid once, for exactly its amount, by a payer linked to its subscriber; it is undone only by a void;
 //   9. a direct debit pays a bill only under an active mandate, never above its maximum, from its owner's funds;
-//  10. a counter's meter reading or mandate names a confirmed person linked to a registered biller's subscriber; a
+//  10. a counter's meter reading or mandate names a confirmed person of its region linked to a registered biller's subscriber; a
 //      reading below the last one carries a supervisor's approval; a mandate binds that person's own account, and
 //      only its owner cancels it;
 //  11. a supervisor's approval (a limit raised, a refund, a void, a reading below the last) is by an operator the
@@ -53,7 +53,7 @@ export function refusalCodeOf(reason: string | null | undefined): RefusalCode | 
 
 // ---- facts the centre knows (the few columns each rule reads) ----
 export type VoucherFacts = Pick<VoucherRow, 'id' | 'person_id' | 'period' | 'amount' | 'currency' | 'lease_terminal' | 'lease_id' | 'status' | 'redeemed_by'>;
-export type PersonFacts = Pick<PersonRow, 'id' | 'status' | 'account_id'>;
+export type PersonFacts = Pick<PersonRow, 'id' | 'status' | 'account_id'> & { region?: string };
 /** A purchase as booked (`refunded`: sum already reversed), with the customer (and biller, for a bill) its signed record names. */
 export type PurchaseFacts = PurchaseRow & { customerId: string; billerId?: string };
 /** A bill as the biller issued it, and whether it is still due. */
@@ -102,8 +102,9 @@ export function checkPayout(rec: SalaryPayoutBody, terminalId: string, v: Vouche
   return undefined;
 }
 
-export function checkPurchase(rec: PurchaseBody, customer: PersonFacts | undefined, funds: number): Refusal | undefined {
-  if (!customer) return refuse('CUSTOMER_UNKNOWN', `customer ${rec.customerId} is not enrolled`);
+export function checkPurchase(rec: PurchaseBody, customer: PersonFacts | undefined, funds: number, region: string): Refusal | undefined {
+  // Only the region's terminals hold the customer's palm: one of another region is refused as if unknown.
+  if (!customer || customer.region !== region) return refuse('CUSTOMER_UNKNOWN', `customer ${rec.customerId} is not enrolled in this terminal's region`);
   if (customer.status === 'revoked') return refuse('PERSON_REVOKED', `customer ${rec.customerId} is revoked`);
   if (customer.status !== 'confirmed') return refuse('CUSTOMER_NOT_CONFIRMED', `customer ${rec.customerId} is not confirmed (${customer.status})`);
   if (customer.account_id !== rec.accountId) return refuse('ACCOUNT_NOT_CUSTOMERS', `account ${rec.accountId} does not belong to customer ${rec.customerId}`);
@@ -200,10 +201,20 @@ export function checkEnrolment(rec: EnrolmentBody, existing: PersonFacts | undef
 }
 
 // ---- rule 10: meter readings and mandates signed at a counter (no money moves) ----
-/** The person a counter's reading or mandate names: known, confirmed, linked to the subscriber of a registered biller. */
-function checkLinkedPerson(rec: { personId: string; billerId: string; subscriber: string }, billerKnown: boolean, person: PersonFacts | undefined, linked: boolean): Refusal | undefined {
+/**
+ * A person a counter names is one of its region's (`region`: the counter's; undefined at the centre itself): only the
+ * region's terminals hold that palm, so no honest counter names anyone else. Refused as if unknown.
+ */
+function unknownHere(personId: string, person: PersonFacts | undefined, region: string | undefined): Refusal | undefined {
+  if (!person || (region !== undefined && person.region !== region)) return refuse('CUSTOMER_UNKNOWN', `person ${personId} is not enrolled in this terminal's region`);
+  return undefined;
+}
+
+/** The person a counter's reading or mandate names: of its region, confirmed, linked to the subscriber of a registered biller. */
+function checkLinkedPerson(rec: { personId: string; billerId: string; subscriber: string }, billerKnown: boolean, person: PersonFacts | undefined, linked: boolean, region: string | undefined): Refusal | undefined {
   if (!billerKnown) return refuse('BILLER_UNKNOWN', `biller ${rec.billerId} is not registered`);
-  if (!person) return refuse('CUSTOMER_UNKNOWN', `person ${rec.personId} is unknown`);
+  const unknown = unknownHere(rec.personId, person, region);
+  if (unknown || !person) return unknown;
   if (person.status === 'revoked') return refuse('PERSON_REVOKED', `person ${rec.personId} is revoked`);
   if (person.status !== 'confirmed') return refuse('CUSTOMER_NOT_CONFIRMED', `person ${rec.personId} is not confirmed`);
   if (!linked) return refuse('BILL_PAYER_NOT_LINKED', `${rec.personId} is not linked to subscriber ${rec.subscriber} of ${rec.billerId}`);
@@ -214,8 +225,8 @@ function checkLinkedPerson(rec: { personId: string; billerId: string; subscriber
  * A meter reading: by a linked person, never below the centre's last reading of the meter (`last`: the newer of
  * the last bill's reading and the last accepted reading) unless a supervisor approved it at the counter.
  */
-export function checkMeterReading(rec: MeterReadingBody, billerKnown: boolean, person: PersonFacts | undefined, linked: boolean, last: number | undefined): Refusal | undefined {
-  const who = checkLinkedPerson(rec, billerKnown, person, linked);
+export function checkMeterReading(rec: MeterReadingBody, billerKnown: boolean, person: PersonFacts | undefined, linked: boolean, last: number | undefined, region: string): Refusal | undefined {
+  const who = checkLinkedPerson(rec, billerKnown, person, linked, region);
   if (who) return who;
   // The approver is never the cashier (record.ts refuses that shape); the counter's ledger checked the supervisor.
   if (last !== undefined && rec.reading < last && rec.approvedBy === undefined) {
@@ -225,8 +236,8 @@ export function checkMeterReading(rec: MeterReadingBody, billerKnown: boolean, p
 }
 
 /** A mandate signed at a counter: the person's own account, a positive maximum, no other active mandate for the subscriber. */
-export function checkMandateSigned(rec: Pick<MandateBody, 'personId' | 'accountId' | 'billerId' | 'subscriber' | 'maxMinor'>, billerKnown: boolean, person: PersonFacts | undefined, linked: boolean, active: MandateFacts | undefined, idTaken: boolean): Refusal | undefined {
-  const who = checkLinkedPerson(rec, billerKnown, person, linked);
+export function checkMandateSigned(rec: Pick<MandateBody, 'personId' | 'accountId' | 'billerId' | 'subscriber' | 'maxMinor'>, billerKnown: boolean, person: PersonFacts | undefined, linked: boolean, active: MandateFacts | undefined, idTaken: boolean, region: string | undefined): Refusal | undefined {
+  const who = checkLinkedPerson(rec, billerKnown, person, linked, region);
   if (who) return who;
   if (person!.account_id !== rec.accountId) return refuse('ACCOUNT_NOT_CUSTOMERS', `account ${rec.accountId} is not the account of ${rec.personId}`);
   if (!Number.isSafeInteger(rec.maxMinor) || rec.maxMinor <= 0) return refuse('MANDATE_MAX_EXCEEDED', `a mandate's maximum is a positive whole number of minor units, got ${rec.maxMinor}`);
@@ -236,8 +247,9 @@ export function checkMandateSigned(rec: Pick<MandateBody, 'personId' | 'accountI
 }
 
 /** A cancellation at a counter: only the person who owns the subscriber's active mandate. */
-export function checkMandateCancel(rec: MandateCancelBody, person: PersonFacts | undefined, active: MandateFacts | undefined): Refusal | undefined {
-  if (!person) return refuse('CUSTOMER_UNKNOWN', `person ${rec.personId} is unknown`);
+export function checkMandateCancel(rec: MandateCancelBody, person: PersonFacts | undefined, active: MandateFacts | undefined, region: string): Refusal | undefined {
+  const unknown = unknownHere(rec.personId, person, region);
+  if (unknown) return unknown;
   if (!active) return refuse('MANDATE_UNKNOWN', `subscriber ${rec.subscriber} of ${rec.billerId} has no active mandate`);
   if (active.person_id !== rec.personId) return refuse('MANDATE_NOT_OWNER', `the active mandate of subscriber ${rec.subscriber} belongs to another person`);
   return undefined;

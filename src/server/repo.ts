@@ -490,6 +490,24 @@ export class RepoTx {
     }
     return out;
   }
+  /**
+   * The regions whose terminals may recognise someone paying from each account (an account is its person's
+   * account_id, or the person id when none was given): account → regions. Revoked persons count for none.
+   */
+  async regionsByAccount(accountIds: readonly string[]): Promise<Map<string, Set<string>>> {
+    const out = new Map<string, Set<string>>();
+    for (const part of chunks([...new Set(accountIds)])) {
+      const rows = await this.c.all<{ id: string; account_id: string | null; region: string }>(
+        sql`SELECT id, account_id, region FROM persons WHERE status <> 'revoked' AND (account_id IN (${list(part)}) OR (account_id IS NULL AND id IN (${list(part)})))`,
+      );
+      for (const r of rows) {
+        const acct = r.account_id ?? r.id;
+        if (!out.has(acct)) out.set(acct, new Set());
+        out.get(acct)!.add(r.region);
+      }
+    }
+    return out;
+  }
   async insertPerson(p: Omit<PersonRow, 'change_pos'>): Promise<void> {
     this.written.add('persons');
     await this.c.run(sql`INSERT INTO persons (id, region, status, account_id, terminal_id, seq, digests, templates, duplicate_of, created_at, updated_at)

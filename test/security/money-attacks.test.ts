@@ -179,7 +179,7 @@ describe.runIf(PG_URL)('a purchase id reused by two terminals at the same time (
       await hold.connect();
       await probe.connect();
       await hold.query('BEGIN');
-      await hold.query(`SELECT 1 FROM feed WHERE audience = 'all' AND kind = 'allowance' AND key = 'A1:SYP' FOR UPDATE`);
+      await hold.query(`SELECT 1 FROM feed WHERE audience = 'region:R1' AND kind = 'allowance' AND key = 'A1:SYP' FOR UPDATE`);
       const shared = { purchaseId: 'SHARED-1' };
       const first = c.central.ingest('T1', [t1.chain.next({ ...purchaseDraft('T1', 2, 'P1', 'A1', 1_000), ...shared } as RecordDraft)]);
       await waitingOn(probe, '%DELETE FROM feed%');

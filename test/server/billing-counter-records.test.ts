@@ -108,4 +108,19 @@ describe.each(backends)('counter readings and mandates on %s', (kind) => {
     const again = t1.chain.next({ type: 'mandate_cancel', operatorId: 'op-cashier', cancelId: 'C-again', personId: 'P1', billerId: 'elec', subscriber: '00123456', pinVerified: true });
     expect((await ingest(again as never)).reason).toMatch(/^MANDATE_UNKNOWN/);
   });
+
+  it.skipIf(skip)('attack: a terminal of another region names a person it can never have identified (their palm is only in R1): review, nothing changes', async () => {
+    // A registered terminal of R2 with a supervisor of its own: everything in its records is well-formed and signed.
+    const far = await registeredTerminal(central, 'T-FAR', { region: 'R2', supervisors: ['op-far-super'] });
+    const at = async (rec: unknown) => (await central.ingest('T-FAR', [rec]))[0]!;
+    const sign = (draft: Record<string, unknown>) => far.chain.next(draft as never);
+    // A mandate on P1's own account (P1 is linked), a cancellation of P1's mandate, a lower reading "approved" there.
+    expect((await at(sign({ type: 'mandate', operatorId: 'op-cashier', mandateId: 'M-far', personId: 'P1', accountId: 'A1', billerId: 'elec', subscriber: '00123456', maxMinor: 5_000_000, currency: 'SYP', pinVerified: true }))).reason).toMatch(/^CUSTOMER_UNKNOWN/);
+    expect(await mandates.list()).toEqual([]);
+    await mandates.add({ personId: 'P1', billerId: 'elec', subscriber: '00123456', maxMinor: 50_000, currency: 'SYP', id: 'M-home' });
+    expect((await at(sign({ type: 'mandate_cancel', operatorId: 'op-cashier', cancelId: 'C-far', personId: 'P1', billerId: 'elec', subscriber: '00123456', pinVerified: true }))).reason).toMatch(/^CUSTOMER_UNKNOWN/);
+    expect(await mandates.list()).toEqual([expect.objectContaining({ id: 'M-home', status: 'active' })]);
+    expect((await at(sign({ type: 'meter_reading', operatorId: 'op-cashier', readingId: 'RD-far', personId: 'P1', billerId: 'elec', subscriber: '00123456', reading: 3, approvedBy: 'op-far-super' }))).reason).toMatch(/^CUSTOMER_UNKNOWN/);
+    expect(await readings.list()).toEqual([]);
+  });
 });

@@ -37,22 +37,22 @@ export async function debitUnderMandate(r: RepoTx, biller: BillerRow, bill: Bill
 }
 
 /** A mandate signed at a counter (palm + PIN; ingest.ts): stored under its record's mandate id, or why not (rule 10). */
-export async function mandateSigned(r: RepoTx, rec: MandateBody, person: PersonRow | undefined, now: number): Promise<Refusal | undefined> {
+export async function mandateSigned(r: RepoTx, rec: MandateBody, person: PersonRow | undefined, region: string, now: number): Promise<Refusal | undefined> {
   const store = new BillingStore(r.conn);
   const biller = await store.getBiller(rec.billerId);
   const linked = person?.account_id ? await store.mayPay(rec.billerId, rec.subscriber, rec.personId, person.account_id) : false;
   const taken = (await store.listMandates({ id: rec.mandateId })).length > 0;
-  const refusal = checkMandateSigned(rec, Boolean(biller), person, linked, await store.activeMandate(rec.billerId, rec.subscriber), taken);
+  const refusal = checkMandateSigned(rec, Boolean(biller), person, linked, await store.activeMandate(rec.billerId, rec.subscriber), taken, region);
   if (refusal) return refusal;
   await store.insertMandate({ id: rec.mandateId, person_id: rec.personId, account_id: rec.accountId, biller_id: rec.billerId, subscriber: rec.subscriber, max_minor: rec.maxMinor, currency: rec.currency, status: 'active', created_at: now, cancelled_at: null });
   return undefined;
 }
 
 /** A cancellation at a counter: the subscriber's active mandate, only when it is this person's own (rule 10). */
-export async function mandateCancelled(r: RepoTx, rec: MandateCancelBody, person: PersonRow | undefined, now: number): Promise<Refusal | undefined> {
+export async function mandateCancelled(r: RepoTx, rec: MandateCancelBody, person: PersonRow | undefined, region: string, now: number): Promise<Refusal | undefined> {
   const store = new BillingStore(r.conn);
   const active = await store.activeMandate(rec.billerId, rec.subscriber);
-  const refusal = checkMandateCancel(rec, person, active);
+  const refusal = checkMandateCancel(rec, person, active, region);
   if (refusal) return refusal;
   await store.cancelMandate(active!.id, now);
   return undefined;
@@ -78,7 +78,7 @@ export class Mandates {
       // The same rule as a mandate signed at a counter (invariants.ts, rule 10).
       const linked = await store.mayPay(m.billerId, m.subscriber, p.id, p.account_id);
       const taken = (await store.listMandates({ id })).length > 0;
-      const no = checkMandateSigned({ ...m, accountId: p.account_id }, Boolean(await store.getBiller(m.billerId)), p, linked, await store.activeMandate(m.billerId, m.subscriber), taken);
+      const no = checkMandateSigned({ ...m, accountId: p.account_id }, Boolean(await store.getBiller(m.billerId)), p, linked, await store.activeMandate(m.billerId, m.subscriber), taken, undefined);
       if (no) throw new BillingError(no.code, no.message);
       const row: MandateRow = { id, person_id: p.id, account_id: p.account_id, biller_id: m.billerId, subscriber: m.subscriber, max_minor: m.maxMinor, currency: m.currency, status: 'active', created_at: this.now(), cancelled_at: null };
       await store.insertMandate(row);

@@ -43,15 +43,15 @@ export async function lastReading(c: SqlConn, billerId: string, subscriber: stri
 }
 
 /** A verified, in-chain reading: stored for the biller, or why not (rule 10). */
-export async function meterReading(r: RepoTx, rec: MeterReadingBody, person: PersonRow | undefined, terminalId: string, now: number): Promise<Refusal | undefined> {
+export async function meterReading(r: RepoTx, rec: MeterReadingBody, person: PersonRow | undefined, terminal: { id: string; region: string }, now: number): Promise<Refusal | undefined> {
   const store = new BillingStore(r.conn);
   const biller = await store.getBiller(rec.billerId);
   const linked = person?.account_id ? await store.mayPay(rec.billerId, rec.subscriber, rec.personId, person.account_id) : false;
   const last = biller ? await lastReading(r.conn, rec.billerId, rec.subscriber) : undefined;
-  const refusal = checkMeterReading(rec, Boolean(biller), person, linked, last);
+  const refusal = checkMeterReading(rec, Boolean(biller), person, linked, last, terminal.region);
   if (refusal) return refusal;
   await r.conn.run(sql`INSERT INTO meter_readings (terminal_id, seq, reading_id, biller_id, subscriber, person_id, reading, last_reading, approved_by, read_at, received_at, exported_at)
-    VALUES (${terminalId}, ${rec.seq}, ${rec.readingId}, ${rec.billerId}, ${rec.subscriber}, ${rec.personId}, ${rec.reading}, ${last ?? null}, ${rec.approvedBy ?? null}, ${rec.hlc.ms}, ${now}, ${null})`);
+    VALUES (${terminal.id}, ${rec.seq}, ${rec.readingId}, ${rec.billerId}, ${rec.subscriber}, ${rec.personId}, ${rec.reading}, ${last ?? null}, ${rec.approvedBy ?? null}, ${rec.hlc.ms}, ${now}, ${null})`);
   return undefined;
 }
 

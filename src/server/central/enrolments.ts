@@ -7,7 +7,8 @@ import { ServerError } from '../errors.ts';
 import { CentreIndex, entryCodes } from '../palm-index.ts';
 import type { RepoTx, TerminalRow } from '../repo.ts';
 import type { CentreContext } from './context.ts';
-import type { Feed } from './feed.ts';
+import { allowanceBalances, type Feed } from './feed.ts';
+import { account } from '../postings.ts';
 
 export class Enrolments {
   /** This process's 1:N index of everyone enrolled (palm-index.ts), kept current by polling the change log. */
@@ -53,7 +54,8 @@ export class Enrolments {
       await this.palmIndex.catchUp();
       const since = this.palmIndex.position;
       const found = await this.palmIndex.findDuplicate(personId, templatesB64.map((t) => Buffer.from(t, 'base64')));
-      await repo.tx((r) => decideEnrolment(r, personId, found, since, now(), (region, id, accountId) => this.feed.publishPerson(r, region, id, accountId), this.ctx.openStored));
+      const outcome = await repo.tx((r) => decideEnrolment(r, personId, found, since, now(), (region, id, accountId) => this.feed.publishPerson(r, region, id, accountId), this.ctx.openStored));
+      if (outcome.kind === 'confirmed') await this.publishAllowanceOf(personId);
     }
     const after = (await repo.tx((r) => r.getPerson(personId)))!;
     return after.duplicate_of ? { status: after.status, duplicateOf: after.duplicate_of } : { status: after.status };
@@ -66,7 +68,22 @@ export class Enrolments {
   async onEnrolmentRecord(r: RepoTx, personId: string): Promise<void> {
     const p = await r.getPerson(personId);
     if (!p || p.status !== 'provisional' || p.templates === null) return;
-    await decideEnrolment(r, personId, undefined, -1, this.ctx.now(), (region, id, accountId) => this.feed.publishPerson(r, region, id, accountId), this.ctx.openStored);
+    const outcome = await decideEnrolment(r, personId, undefined, -1, this.ctx.now(), (region, id, accountId) => this.feed.publishPerson(r, region, id, accountId), this.ctx.openStored);
+    if (outcome.kind === 'confirmed') await this.feed.publishAllowances(r, new Set([p.account_id ?? p.id]));
+  }
+
+  /**
+   * A person just confirmed: their account's allowance goes to their region (allowances go only where someone on
+   * the account is enrolled). Its own transaction, balances locked first as every batch does (lock-plan.ts).
+   */
+  private async publishAllowanceOf(personId: string): Promise<void> {
+    await this.ctx.repo.tx(async (r) => {
+      const p = await r.getPerson(personId);
+      if (!p || p.status !== 'confirmed') return;
+      const accountId = p.account_id ?? p.id;
+      await r.lockBalances(allowanceBalances([{ account: account.customer(accountId) }]));
+      await this.feed.publishAllowances(r, new Set([accountId]));
+    });
   }
 
   /** Supervisor: settles a possible duplicate (confirm as a distinct person, or revoke). */
@@ -78,6 +95,8 @@ export class Enrolments {
       if (decision === 'confirm') {
         await r.setPersonStatus(personId, 'confirmed', null, now);
         await r.appendFeed(`region:${p.region}`, 'person', personId, { personId, accountId: p.account_id }, now);
+        await r.lockBalances(allowanceBalances([{ account: account.customer(p.account_id ?? p.id) }]));
+        await this.feed.publishAllowances(r, new Set([p.account_id ?? p.id]));
       } else {
         await r.setPersonStatus(personId, 'revoked', p.duplicate_of, now);
         await r.appendFeed('all', 'person_revoked', personId, { personId }, now);

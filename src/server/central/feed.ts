@@ -66,21 +66,30 @@ export class Feed {
 
   /**
    * Each account's offline allowance per currency: its balance, capped (`allowanceCap`, default 5,000,000); with
-   * the balance itself, which the customer's statement shows with its age.
+   * the balance itself, which the customer's statement shows with its age. Sent only to the regions where the
+   * account's person is enrolled (only their terminals hold the palm that spends it): a balance is nobody else's
+   * business. An account nobody is enrolled on yet goes out when its person is confirmed (enrolments.ts).
    */
   async publishAllowances(r: RepoTx, accounts: Set<string>): Promise<void> {
     if (accounts.size === 0) return;
     const owners = await r.personIdsByAccount([...accounts]);
-    const events: Array<{ key: string; data: unknown }> = [];
+    const regions = await r.regionsByAccount([...accounts]);
+    const byRegion = new Map<string, Array<{ key: string; data: unknown }>>();
     for (const accountId of accounts) {
+      const to = regions.get(accountId);
+      if (!to) continue;
       for (const cur of ALLOWANCE_CURRENCIES) {
         const bal = await r.balance(account.customer(accountId), cur); // read at once by the batch's lockBalances
         const cap = this.ctx.opts.allowanceCap?.[cur] ?? 5_000_000;
         const customerId = owners.get(accountId) ?? accountId;
-        events.push({ key: `${accountId}:${cur}`, data: { accountId, customerId, currency: cur, amountMinor: Math.max(0, Math.min(bal, cap)), balanceMinor: bal } });
+        const event = { key: `${accountId}:${cur}`, data: { accountId, customerId, currency: cur, amountMinor: Math.max(0, Math.min(bal, cap)), balanceMinor: bal } };
+        for (const region of to) {
+          if (!byRegion.has(region)) byRegion.set(region, []);
+          byRegion.get(region)!.push(event);
+        }
       }
     }
-    await r.appendFeedMany('all', 'allowance', events, this.ctx.now());
+    for (const [region, events] of byRegion) await r.appendFeedMany(`region:${region}`, 'allowance', events, this.ctx.now());
   }
 }
 
