@@ -8,10 +8,10 @@ import { go, stay, type Step } from './machine.ts';
 import { isPin, type PinResult } from './auth.ts';
 import { printStep, type PrintEffect, type PrintResult, type PrintStatus } from './printing.ts';
 import { applyPlacement, isPlacement, NO_GUIDANCE, type Guidance, type IdentifyOutcome, type Person, type PlacementEvent, type Receipt } from './types.ts';
-import type { ReportResponse } from '../protocol/schemas.ts';
+import type { ReportBody } from '../protocol/schemas.ts';
 
 /** The report as the centre answers it (src/server/report/report.ts), with the centre's time. */
-export type CounterReport = ReportResponse;
+export type CounterReport = ReportBody;
 
 export type ReportRefusal =
   | 'unknown-palm'

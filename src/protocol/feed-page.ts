@@ -81,6 +81,46 @@ export function verifyFeedPage(
   return p;
 }
 
+// ---- a person's report, bound to the request it answers ----
+const REPORT_DOMAIN = Buffer.from('PalmPay report v1\n');
+
+/**
+ * What the centre signs about a report it answers (GET /v1/reports): the terminal, a digest of the report as it
+ * goes on the wire, and the terminal's request signature (which covers the person and the month in its path).
+ * TLS alone is not enough: the terminal trusts the system's CAs, and `--insecure-http` exists; the printed report
+ * is a financial document.
+ */
+export interface ReportProof {
+  terminalId: string;
+  reportSha256: string;
+  request: string;
+  sig: string;
+}
+
+function reportMessage(p: Omit<ReportProof, 'sig'>): Buffer {
+  const { terminalId, reportSha256, request } = p;
+  return Buffer.concat([REPORT_DOMAIN, canonicalBytes({ terminalId, reportSha256, request })]);
+}
+
+export function signReport(privateKey: KeyObject, terminalId: string, report: unknown, request: string): ReportProof {
+  const p = { terminalId, reportSha256: eventsDigest([report]), request };
+  return { ...p, sig: edSign(null, reportMessage(p), privateKey).toString('hex') };
+}
+
+/** Throws REPORT_UNSIGNED, REPORT_FORGED (signature or digest), REPORT_NOT_OURS or REPORT_REPLAYED (another request). */
+export function verifyReport(serverPublicKeyHex: string | undefined, report: unknown, proof: ReportProof | undefined, expected: { terminalId: string; request: string }): void {
+  if (!serverPublicKeyHex || !proof || typeof proof.sig !== 'string') throw new FeedPageError('REPORT_UNSIGNED', 'the report carries no centre signature (or no centre key is pinned here)');
+  let ok = false;
+  try {
+    ok = edVerify(null, reportMessage(proof), publicKeyObject(Buffer.from(serverPublicKeyHex, 'hex')), Buffer.from(proof.sig, 'hex'));
+  } catch {
+    ok = false;
+  }
+  if (!ok || proof.reportSha256 !== eventsDigest([report])) throw new FeedPageError('REPORT_FORGED', 'the report is not what the centre key pinned at registration signed');
+  if (proof.terminalId !== expected.terminalId) throw new FeedPageError('REPORT_NOT_OURS', `the report was signed for terminal ${proof.terminalId}`);
+  if (proof.request !== expected.request) throw new FeedPageError('REPORT_REPLAYED', 'the report answers another request (a replay)');
+}
+
 // ---- time bound to a request ----
 /** The centre's time for a terminal that must correct its clock: signed together with the terminal's nonce. */
 export interface BoundTime {

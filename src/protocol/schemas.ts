@@ -87,7 +87,7 @@ export const TimeResponse = z.object({ ms: z.number().int(), sig: z.string(), bo
 
 /** A person's financial report for a month (src/server/report/report.ts), as a counter receives it. */
 export const ReportMovementKind = z.enum(['salary', 'salary_paid_out', 'deposit', 'purchase', 'refund', 'void', 'bill', 'direct_debit', 'other']);
-export const ReportResponse = z.object({
+export const ReportBody = z.object({
   person: z.string(),
   status: z.string(),
   month: z.string().regex(/^\d{4}-\d{2}$/),
@@ -104,8 +104,13 @@ export const ReportResponse = z.object({
   /** The centre's time when it made the report. */
   asOfMs: z.number().int(),
 });
+/** The report with the centre's signature over it and the request it answers (protocol/feed-page.ts verifyReport). */
+export const ReportResponse = ReportBody.extend({
+  proof: z.object({ terminalId: z.string(), reportSha256: z.string(), request: z.string(), sig: z.string() }),
+});
 export const ReportQuery = z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/) });
 export type ReportResponse = z.infer<typeof ReportResponse>;
+export type ReportBody = z.infer<typeof ReportBody>;
 
 export type UploadResponse = z.infer<typeof UploadResponse>;
 export type FeedResponse = z.infer<typeof FeedResponse>;

@@ -176,7 +176,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     const { personId } = parse(PersonParams, req.params, 'path');
     const { month } = parse(ReportQuery, req.query, 'report query');
     const t = await auth(req);
-    return central.counterReport(personId, month, t);
+    return central.counterReport(personId, month, t, parseAuthorization(req.headers.authorization)?.sig ?? '');
   });
 
   return app;

@@ -3,8 +3,8 @@
 // money in (payroll, leases, deposits), the feed, statements and review. Each public method is one transaction
 // over the repository; HTTP and the CLI are thin layers over this. Opening it loads (or migrates) the keys.
 import { serverIdentity, type Certificate, type ServerIdentity, type SignedTime } from '../protocol/crypto.ts';
-import { signBoundTime, type BoundTime } from '../protocol/feed-page.ts';
-import type { RecordResult } from '../protocol/schemas.ts';
+import { signBoundTime, signReport, type BoundTime } from '../protocol/feed-page.ts';
+import { ReportBody, type RecordResult, type ReportResponse } from '../protocol/schemas.ts';
 import { ServerError } from './errors.ts';
 import { isSealed, keyDirFor, loadCentreKeys, sealTemplates, secureSqliteFile } from './keys.ts';
 import type { CentreIndex } from './palm-index.ts';
@@ -161,10 +161,12 @@ export class Central {
   }
 
   /** A person's financial report for a month, for a counter: its region's people only (as statements). */
-  async counterReport(personId: string, month: string, asker: TerminalRow) {
+  async counterReport(personId: string, month: string, asker: TerminalRow, request: string): Promise<ReportResponse> {
     const p = await this.repo.tx((r) => r.getPerson(personId));
     if (!p || p.region !== asker.region) throw new ServerError('REPORT_NOT_FOUND', `no report for ${personId} in this region`, 404);
-    return { ...(await personReport(this.repo, personId, month)), asOfMs: this.ctx.now() };
+    // Signed as it goes on the wire (the schema's fields only), for this terminal and this request.
+    const body = ReportBody.parse({ ...(await personReport(this.repo, personId, month)), asOfMs: this.ctx.now() });
+    return { ...body, proof: signReport(this.identity.privateKey, asker.id, body, request) };
   }
 
   // ---- statements and review (central/statements.ts) ----

@@ -123,9 +123,11 @@ export class CentreClient {
     const page = await this.call<FeedResponse>('GET', `/v1/feed?cursor=${cursor}&limit=${limit}`, undefined, true, (sig) => (request = sig));
     return { ...page, request };
   }
-  /** A person's financial report for a month (the counter asks after palm + PIN). */
-  report(personId: string, month: string): Promise<unknown> {
-    return this.call('GET', `/v1/reports/${encodeURIComponent(personId)}?month=${encodeURIComponent(month)}`);
+  /** A person's financial report for a month (the counter asks after palm + PIN), and the signature of the request it answers. */
+  async report(personId: string, month: string): Promise<{ response: unknown; request: string }> {
+    let request = '';
+    const response = await this.call<unknown>('GET', `/v1/reports/${encodeURIComponent(personId)}?month=${encodeURIComponent(month)}`, undefined, true, (sig) => (request = sig));
+    return { response, request };
   }
   health(): Promise<{ status: string; serverPublicKey: string }> {
     return this.call('GET', '/health', undefined, false);

@@ -8,7 +8,8 @@ import type { Signer } from '../protocol/sign.ts';
 import type { Store } from '../store/store.ts';
 import { newEncKeyPair, verifyCertificate, type Certificate } from '../protocol/crypto.ts';
 import { PalmPayError } from '../util/errors.ts';
-import { ReportResponse } from '../protocol/schemas.ts';
+import { ReportResponse, type ReportBody } from '../protocol/schemas.ts';
+import { verifyReport } from '../protocol/feed-page.ts';
 import { SETTING as LEDGER_SETTING } from '../ledger/ledger.ts';
 import type { BackoffPolicy, LinkState } from './backoff.ts';
 import { CentreClient } from './client.ts';
@@ -100,7 +101,7 @@ export interface Sync extends EventEmitter<SyncEvents> {
   /** Resolves when the outbox is empty. */
   drained(timeoutMs?: number): Promise<void>;
   /** A person's financial report for a month, from the centre now (LinkError when it cannot be reached). */
-  report(personId: string, month: string): Promise<ReportResponse>;
+  report(personId: string, month: string): Promise<ReportBody>;
 }
 
 export function createSync(opts: SyncOptions): Sync {
@@ -179,9 +180,13 @@ export function createSync(opts: SyncOptions): Sync {
   em.status = status;
   em.drained = (t) => uploader.drained(t);
   em.report = async (personId, month) => {
-    const r = ReportResponse.safeParse(await client.report(personId, month));
+    const { response, request } = await client.report(personId, month);
+    const r = ReportResponse.safeParse(response);
     if (!r.success) throw new PalmPayError('REPORT_MALFORMED', 'the centre’s report is not in the expected form');
-    return r.data;
+    // Believed only when the pinned centre key signed it for this terminal, in answer to this very request.
+    const { proof, ...body } = r.data;
+    verifyReport(o.store.settings.get<string>(SETTINGS.serverPublicKey), body, proof, { terminalId, request });
+    return body;
   };
   return em;
 }
