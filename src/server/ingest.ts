@@ -262,6 +262,10 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
       return refused(await mandateSigned(r, rec, await r.getPerson(rec.personId), ctx.now)) ?? {};
     case 'mandate_cancel':
       return refused(await mandateCancelled(r, rec, await r.getPerson(rec.personId), ctx.now)) ?? {};
+    // Issue 19: the centre does not yet re-decide a template update on its own copies (reviewTemplateUpdate), so it
+    // keeps the signed record and changes nothing: the update stays on the terminal that made it.
+    case 'template_update':
+      return { review: reviewReason({ code: 'TEMPLATE_UPDATE_NOT_APPLIED', message: `template update ${rec.updateId} of ${rec.personId} is kept as evidence; the centre does not apply terminal updates yet` }) };
   }
 }
 
