@@ -74,8 +74,8 @@ beforeEach(() => {
   operator = 'op-1';
 });
 
-/** A capture of `id` the rule finds confident: a repeat of an enrolment shot (the sim's genuine pairs vary). */
-const confident = (id: string, shot: number) => capture(`tu-${id}`, 1, shot);
+/** A capture of `id` the rule finds confident: a repeat of an enrolment shot (sample 1, shot 0 or 2). */
+const confident = (id: string, shot: 0 | 2) => capture(`tu-${id}`, 1, shot);
 
 describe('template update: attacks', () => {
   it("another person's palm presented as an update of A (poisoning) is refused: nothing stored, nothing signed", () => {
@@ -108,6 +108,7 @@ describe('template update: attacks', () => {
     // Without the guard the planted slot alone would accept the stranger: the test can fail.
     expect(matchScore(strangerProbe, strangerEnrol)).toBeLessThanOrEqual(DECISION_THRESHOLD);
     plantSlot('tpl-c', 'p-c', { ...strangerEnrol, hand: 'left' }, 'planted-1');
+    operator = null; // C's own match below must not add a slot of its own
     try {
       expect(idf.identify(strangerProbe)).toEqual({ kind: 'no-match' });
       expect(idf.identify(capture('tu-c', 2, 7))).toEqual({ kind: 'match', personId: 'p-c' }); // C still C
@@ -157,7 +158,7 @@ describe('template update: a confident genuine match', () => {
   });
 
   it('is bounded: two slots, a third admitted capture replaces the oldest and the record says so', () => {
-    for (const shot of [1, 2]) idf.identify(confident('a', shot));
+    for (const probe of [capture('tu-a', 2, 1), capture('tu-a', 1, 2)]) expect(idf.identify(probe)).toEqual({ kind: 'match', personId: 'p-a' });
     const applied = outcomes.filter((o): o is Extract<UpdateOutcome, { applied: true }> => o.applied);
     expect(applied).toHaveLength(2);
     const slots = t.store.templateUpdates.byTemplate('tpl-a');
