@@ -62,6 +62,7 @@ function refIdOf(r: SignedRecord): string {
     case 'meter_reading': return r.readingId;
     case 'mandate': return r.mandateId;
     case 'mandate_cancel': return r.cancelId;
+    case 'template_update': return r.updateId;
   }
 }
 function partyOf(r: SignedRecord): string | null {
