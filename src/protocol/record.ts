@@ -13,7 +13,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 export const CURRENCIES = { SYP: { minorUnits: 2 }, USD: { minorUnits: 2 } } as const;
 export type Currency = keyof typeof CURRENCIES;
 
-export const RECORD_TYPES = ['salary_payout', 'purchase', 'refund', 'void', 'enrolment', 'day_close', 'meter_reading', 'mandate', 'mandate_cancel'] as const;
+export const RECORD_TYPES = ['salary_payout', 'purchase', 'refund', 'void', 'enrolment', 'day_close', 'meter_reading', 'mandate', 'mandate_cancel', 'pin_set'] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
 
 // ---- building blocks -------------------------------------------------------------------------------------------
@@ -212,9 +212,27 @@ export const MandateCancelBody = z.strictObject({
   pinVerified: z.literal(true),
 });
 
+/** A customer PIN's scrypt verifier (src/ledger/pin.ts hashPin): salt and hash, never the PIN. */
+export const PinVerifier = z.string().max(300).regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'expected a scrypt PIN verifier');
+
+/**
+ * A supervisor (palm + PIN, never the cashier) set a confirmed person's PIN at the counter, the person's own palm
+ * identifying them (issue 17: a payer without a PIN gets one at a supervised counter). Carries the verifier only.
+ */
+export const PinSetBody = z.strictObject({
+  ...header,
+  type: z.literal('pin_set'),
+  pinSetId: Id,
+  personId: Id,
+  pinHash: PinVerifier,
+  /** Required: a PIN is never set without a supervisor's approval. */
+  approvedBy: Id,
+});
+
 export const RecordBody = z.discriminatedUnion('type', [
-  SalaryPayoutBody, PurchaseBody, RefundBody, VoidBody, EnrolmentBody, DayCloseBody, MeterReadingBody, MandateBody, MandateCancelBody,
+  SalaryPayoutBody, PurchaseBody, RefundBody, VoidBody, EnrolmentBody, DayCloseBody, MeterReadingBody, MandateBody, MandateCancelBody, PinSetBody,
 ]);
+export type PinSetBody = z.infer<typeof PinSetBody>;
 export type MeterReadingBody = z.infer<typeof MeterReadingBody>;
 export type MandateBody = z.infer<typeof MandateBody>;
 export type MandateCancelBody = z.infer<typeof MandateCancelBody>;
@@ -296,6 +314,8 @@ export function idempotencyKey(b: RecordBody): string {
       return b.mandateId;
     case 'mandate_cancel':
       return b.cancelId;
+    case 'pin_set':
+      return b.pinSetId;
   }
 }
 
@@ -318,6 +338,7 @@ function checkInvariants(b: RecordBody): RecordBody {
   if (b.type === 'meter_reading' && b.approvedBy !== undefined && b.approvedBy === b.operatorId) {
     throw new MalformedRecordError('malformed record: meter_reading approver must not be the cashier');
   }
+  if (b.type === 'pin_set' && b.approvedBy === b.operatorId) throw new MalformedRecordError('malformed record: pin_set approver must not be the cashier');
   if (b.type === 'enrolment' && new Set(b.hands).size !== b.hands.length) throw new MalformedRecordError('malformed record: enrolment hands repeat');
   return b;
 }

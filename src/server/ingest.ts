@@ -12,6 +12,7 @@ import type { Posting } from './repo.ts';
 import { billPayment, billPaymentVoided } from './billing/payments.ts';
 import { mandateCancelled, mandateSigned } from './billing/mandates.ts';
 import { meterReading } from './billing/readings.ts';
+import { pinSet } from './customer-pins.ts';
 import { checkApproval, checkEnrolment, checkPayout, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkVoid, reviewReason, type PurchaseFacts, type Refusal } from './invariants.ts';
 
 
@@ -262,6 +263,9 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
       return refused(await mandateSigned(r, rec, await r.getPerson(rec.personId), ctx.now)) ?? {};
     case 'mandate_cancel':
       return refused(await mandateCancelled(r, rec, await r.getPerson(rec.personId), ctx.now)) ?? {};
+    // Issue 17f: the approval was re-checked above (a supervisor granted here, not the cashier); now the person.
+    case 'pin_set':
+      return refused(await pinSet(r, rec, await r.getPerson(rec.personId), t.id, ctx.now)) ?? {};
   }
 }
 

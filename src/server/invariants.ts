@@ -17,7 +17,7 @@
 //      only its owner cancels it;
 //  11. a supervisor's approval (a limit raised, a refund, a void, a reading below the last) is by an operator the
 //      centre granted the supervisor role at the record's terminal, still active, and not the operator who made the record.
-import type { EnrolmentBody, MandateBody, MandateCancelBody, MeterReadingBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
+import type { EnrolmentBody, MandateBody, PinSetBody, MandateCancelBody, MeterReadingBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
 import type { OperatorGrantRow, PersonRow, Posting, PurchaseRow, VoucherRow } from './repo.ts';
 
 export const REFUSAL_CODES = [
@@ -31,6 +31,7 @@ export const REFUSAL_CODES = [
   'BILLER_UNKNOWN', 'BILL_UNKNOWN', 'BILL_ALREADY_PAID', 'BILL_AMOUNT_MISMATCH', 'BILL_PAYER_NOT_LINKED', 'REFUND_OF_BILL',
   'MANDATE_INACTIVE', 'MANDATE_MAX_EXCEEDED', 'MANDATE_CURRENCY',
   'READING_BELOW_LAST', 'MANDATE_EXISTS', 'MANDATE_UNKNOWN', 'MANDATE_NOT_OWNER', 'APPROVER_NOT_SUPERVISOR',
+  'PIN_SET_UNAPPROVED',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -221,6 +222,19 @@ export function checkMeterReading(rec: MeterReadingBody, billerKnown: boolean, p
   if (last !== undefined && rec.reading < last && rec.approvedBy === undefined) {
     return refuse('READING_BELOW_LAST', `reading ${rec.reading} of subscriber ${rec.subscriber} is below the last reading ${last} and no supervisor approved it`);
   }
+  return undefined;
+}
+
+/**
+ * A customer's PIN set at a supervised counter: always approved (the approver, a supervisor granted at that
+ * terminal and not the cashier, is checked by checkApproval before this), for a confirmed person.
+ */
+export function checkPinSet(rec: Pick<PinSetBody, 'personId' | 'approvedBy'>, person: PersonFacts | undefined): Refusal | undefined {
+  // The record shape requires the approver; this guards a body that reached here without one.
+  if (!rec.approvedBy) return refuse('PIN_SET_UNAPPROVED', `the PIN of ${rec.personId} was set without a supervisor's approval`);
+  if (!person) return refuse('CUSTOMER_UNKNOWN', `person ${rec.personId} is unknown`);
+  if (person.status === 'revoked') return refuse('PERSON_REVOKED', `person ${rec.personId} is revoked`);
+  if (person.status !== 'confirmed') return refuse('CUSTOMER_NOT_CONFIRMED', `person ${rec.personId} is not confirmed`);
   return undefined;
 }
 

@@ -23,6 +23,8 @@ export const DEMO_SUBSCRIBERS = [
     ],
   },
   { subscriber: '00654321', personId: 'emp-hevi', bills: [{ bill: 'EH-2026-11-00654321', cycle: '2026-11', amount: 950_000, due: '2026-12-20', previous: 4_310, current: 4_420 }] },
+  // A payer without a PIN (issue 17f): the bill flow sends them to a supervised counter's "Set PIN" first.
+  { subscriber: '00246810', personId: 'emp-rojin', bills: [{ bill: 'EH-2026-11-00246810', cycle: '2026-11', amount: 700_000, due: '2026-12-20', previous: 2_100, current: 2_180 }] },
   // Paid by direct debit at import: known to the counter, nothing due.
   { subscriber: '00555555', personId: 'emp-karim', mandate: true, bills: [{ bill: 'EH-2026-11-00555555', cycle: '2026-11', amount: 1_200_000, due: '2026-12-15', previous: 800, current: 950 }] },
 ] as const;
