@@ -38,7 +38,7 @@ describe('record v1 test vectors', () => {
 
   it('form a valid chain', () => {
     const recs = vectors.records.map((v) => ({ ...v.body, hash: v.hash, sig: v.sig }));
-    expect(verifyChain(recs, kp.publicKey)).toMatchObject({ ok: true, count: 7, lastSeq: 7, lastHash: vectors.records[6]!.hash });
+    expect(verifyChain(recs, kp.publicKey)).toMatchObject({ ok: true, count: recs.length, lastSeq: recs.length, lastHash: vectors.records.at(-1)!.hash });
   });
 
   it('the vector printed in CANONICAL.md is the one in vectors.json', () => {
