@@ -5,6 +5,9 @@ export { extract } from './extract.ts';
 export { decodeTemplate, encodeTemplate, fuseTemplates } from './template.ts';
 export { matchScore } from './match.ts';
 export { DECISION_THRESHOLD } from './config.ts';
+export { meetsEnrolQuality } from './quality.ts';
+export type { RoiMeasurements } from './extract.ts';
+export { proposeTemplateUpdate, TEMPLATE_UPDATE_POLICY, type UpdatableTemplate, type UpdateDecision } from './template-update.ts';
 export type { GreyFrame, Hand, Template } from './types.ts';
 export {
   coarseCode,
@@ -14,6 +17,7 @@ export {
   openSnapshot,
   sealSnapshot,
   SnapshotError,
+  stage2Score,
   type LoadReport,
   type PalmRef,
   type SealedTemplate,

@@ -123,6 +123,11 @@ export function qualityVerdict(m: Measured, l: QualityLimits): FtaReason | null 
   return null;
 }
 
+/** Whether a capture taken for verification would also pass the stricter enrolment limits (template update needs it). */
+export function meetsEnrolQuality(m: Measured): boolean {
+  return qualityVerdict(m, ENROL_LIMITS) === null;
+}
+
 /**
  * Why a capture whose palm was found has no plausible valley group: a blurred palm (which also smooths the
  * valleys away) asks to hold still, otherwise the fingers are too closed.

@@ -105,7 +105,12 @@ export function updatedScore(u: UpdatableTemplate, probe: Template, policy: Temp
 }
 
 export function guardedScore(original: number, update: number, policy: TemplateUpdatePolicy = TEMPLATE_UPDATE_POLICY): number {
-  return original <= policy.guardScore ? Math.min(original, update) : original;
+  return guardOpen(original, policy) ? Math.min(original, update) : original;
+}
+
+/** Whether update slots may count for a probe at this distance from the originals (a caller can skip scoring them). */
+export function guardOpen(original: number, policy: TemplateUpdatePolicy = TEMPLATE_UPDATE_POLICY): boolean {
+  return original <= policy.guardScore;
 }
 
 /** The centre's claim check: it re-decides with its own copies and refuses unless it reaches the same slot. */

@@ -25,6 +25,7 @@ import { encodePalm, fuseCaptures, PalmIdentifier, SCANNER_DESCRIPTION, type Tem
 import type { PalmImages } from './demo/palm-images.ts';
 import { enrolStoredRow, loadPalmIndexInSlices, PALM_SNAPSHOT_FILE, SnapshotKeeper, writePalmSnapshot } from './adapters/palm-index.ts';
 import { SqliteBank } from './adapters/sqlite-bank.ts';
+import { TemplateUpdater } from './adapters/template-updates.ts';
 import { centreReports } from './adapters/centre-reports.ts';
 import { scheduleBackups } from '../store/backup.ts';
 import { PalmPayError } from '../util/errors.ts';
@@ -63,6 +64,12 @@ export interface KioskOptions {
   palmIndexAfter?: Promise<unknown>;
   /** Where the daily database backups go (default $PALMPAY_BACKUP_DIR, else <data>/backups); `false`: none. */
   backupDir?: string | false;
+  /**
+   * Template update after a confident match (issue 19; adapters/template-updates.ts): a capture the rule admits is
+   * kept as an update slot and a signed template_update record goes to the centre. Default off while the centre
+   * only keeps such records for review (see src/biometrics/README.md, *Template update*).
+   */
+  templateUpdates?: boolean;
 }
 
 export interface Kiosk {
@@ -262,6 +269,18 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   };
   const centreReader = link ? centreReports({ sync: link.sync, terminalId: terminal.ledger.terminalId }) : undefined;
   const host = new FlowHost<Template>({ palm, identifier, bank, drawer, printer, ...(centreReader ? { centre: centreReader } : {}) }, { ...DEFAULT_KIOSK_CONFIG, ...opts.config }, hooks);
+  if (opts.templateUpdates) {
+    // Signed by the operator at the counter; an operator's own sign-in (no session yet) updates nothing.
+    const updater = new TemplateUpdater({ terminal, operator: () => { const s = host.session().state; return s.step === 'active' ? s.operator.id : null; } });
+    identifier.onMatch = (m) => {
+      try {
+        const u = updater.consider(m);
+        if (u.applied) log(`template update: ${m.personId} slot ${u.replaces === null ? 'new' : `replaces ${u.replaces}`} (anchor ${u.anchorScore.toFixed(4)}, record seq ${u.seq})`);
+      } catch (err) {
+        log(`template update of ${m.personId} not made (${(err as Error).message})`); // never changes the identification
+      }
+    };
+  }
   const placeholders: Placeholder[] = [];
   if (sim) placeholders.push({ part: 'scanner', description: `${SCANNER_DESCRIPTION}; images: ${images?.description ?? 'synthetic'}` });
   if (printing.placeholder) placeholders.push({ part: 'printer', description: printing.placeholder });

@@ -376,6 +376,8 @@ export class Ledger {
         store.bills.noteReading(b.billerId, b.subscriber, b.reading);
         return;
       }
+      case 'template_update':
+        return; // the slot is written with the record, in the same transaction (host/adapters/template-updates.ts)
       case 'mandate':
       case 'mandate_cancel':
         return; // the person's palm and PIN were checked by the flow; the centre re-checks the person and the account
@@ -408,6 +410,7 @@ function partyOf(b: RecordBody): string | null {
     case 'mandate':
     case 'mandate_cancel':
     case 'pin_set':
+    case 'template_update':
       return b.personId;
     case 'purchase':
     case 'refund':

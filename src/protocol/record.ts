@@ -13,7 +13,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 export const CURRENCIES = { SYP: { minorUnits: 2 }, USD: { minorUnits: 2 } } as const;
 export type Currency = keyof typeof CURRENCIES;
 
-export const RECORD_TYPES = ['salary_payout', 'purchase', 'refund', 'void', 'enrolment', 'day_close', 'meter_reading', 'mandate', 'mandate_cancel', 'pin_set'] as const;
+export const RECORD_TYPES = ['salary_payout', 'purchase', 'refund', 'void', 'enrolment', 'day_close', 'meter_reading', 'mandate', 'mandate_cancel', 'template_update', 'pin_set'] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
 
 // ---- building blocks -------------------------------------------------------------------------------------------
@@ -212,6 +212,30 @@ export const MandateCancelBody = z.strictObject({
   pinVerified: z.literal(true),
 });
 
+/**
+ * A fresh capture joined a person's template as an update slot after a confident match (issue 19, the rule in
+ * src/biometrics/template-update.ts). No money moves. Like an enrolment, the capture travels separately and the
+ * record pins its digest; the centre re-decides with its own copies and may refuse (review, nothing changes).
+ */
+export const TemplateUpdateBody = z.strictObject({
+  ...header,
+  type: z.literal('template_update'),
+  updateId: Id,
+  personId: Id,
+  hand: z.enum(['left', 'right']),
+  /** SHA-256 (hex) of the enrolled template this update extends (the one the enrolment record pinned). */
+  enrolledDigest: Hex32,
+  /** SHA-256 (hex) of the plaintext capture (one sub-code). */
+  captureDigest: Hex32,
+  /** Which existing update slot (0 = oldest) the capture replaced; absent when a slot was free. */
+  replaces: z.number().int().min(0).max(31).optional(),
+  /** The terminal's distance of the capture to the enrolment captures, in 1/10 000 (the centre recomputes it). */
+  anchorScore: z.number().int().min(0).max(10_000),
+  /** The customer's PIN was checked for this person: then `pinSeq` names this terminal's record that checked it. */
+  pinVerified: z.boolean(),
+  pinSeq: z.number().int().min(1).optional(),
+});
+
 /** A customer PIN's scrypt verifier (src/ledger/pin.ts hashPin): salt and hash, never the PIN. */
 export const PinVerifier = z.string().max(300).regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'expected a scrypt PIN verifier');
 
@@ -230,12 +254,13 @@ export const PinSetBody = z.strictObject({
 });
 
 export const RecordBody = z.discriminatedUnion('type', [
-  SalaryPayoutBody, PurchaseBody, RefundBody, VoidBody, EnrolmentBody, DayCloseBody, MeterReadingBody, MandateBody, MandateCancelBody, PinSetBody,
+  SalaryPayoutBody, PurchaseBody, RefundBody, VoidBody, EnrolmentBody, DayCloseBody, MeterReadingBody, MandateBody, MandateCancelBody, TemplateUpdateBody, PinSetBody,
 ]);
 export type PinSetBody = z.infer<typeof PinSetBody>;
 export type MeterReadingBody = z.infer<typeof MeterReadingBody>;
 export type MandateBody = z.infer<typeof MandateBody>;
 export type MandateCancelBody = z.infer<typeof MandateCancelBody>;
+export type TemplateUpdateBody = z.infer<typeof TemplateUpdateBody>;
 export type RecordBody = z.infer<typeof RecordBody>;
 export type SalaryPayoutBody = z.infer<typeof SalaryPayoutBody>;
 export type PurchaseBody = z.infer<typeof PurchaseBody>;
@@ -314,6 +339,8 @@ export function idempotencyKey(b: RecordBody): string {
       return b.mandateId;
     case 'mandate_cancel':
       return b.cancelId;
+    case 'template_update':
+      return b.updateId;
     case 'pin_set':
       return b.pinSetId;
   }
@@ -337,6 +364,9 @@ function checkInvariants(b: RecordBody): RecordBody {
   }
   if (b.type === 'meter_reading' && b.approvedBy !== undefined && b.approvedBy === b.operatorId) {
     throw new MalformedRecordError('malformed record: meter_reading approver must not be the cashier');
+  }
+  if (b.type === 'template_update' && (b.pinVerified !== (b.pinSeq !== undefined) || (b.pinSeq !== undefined && b.pinSeq >= b.seq))) {
+    throw new MalformedRecordError('malformed record: template_update pinSeq names an earlier record exactly when pinVerified');
   }
   if (b.type === 'pin_set' && b.approvedBy === b.operatorId) throw new MalformedRecordError('malformed record: pin_set approver must not be the cashier');
   if (b.type === 'enrolment' && new Set(b.hands).size !== b.hands.length) throw new MalformedRecordError('malformed record: enrolment hands repeat');

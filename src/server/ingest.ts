@@ -13,7 +13,7 @@ import { billPayment, billPaymentVoided } from './billing/payments.ts';
 import { mandateCancelled, mandateSigned } from './billing/mandates.ts';
 import { meterReading } from './billing/readings.ts';
 import { pinSet } from './customer-pins.ts';
-import { checkApproval, checkEnrolment, checkPayout, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkVoid, reviewReason, type PurchaseFacts, type Refusal } from './invariants.ts';
+import { checkApproval, checkEnrolment, checkPayout, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkTemplateUpdate, checkVoid, reviewReason, type PurchaseFacts, type Refusal } from './invariants.ts';
 
 
 /** Verifies a signature over the signed message (SIGNING_DOMAIN ‖ the canonical bytes checkStructure made once). */
@@ -263,6 +263,15 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
       return refused(await mandateSigned(r, rec, await r.getPerson(rec.personId), ctx.now)) ?? {};
     case 'mandate_cancel':
       return refused(await mandateCancelled(r, rec, await r.getPerson(rec.personId), ctx.now)) ?? {};
+    // Issue 19: the claims checkable without the capture first (rule 12); then, as the centre does not yet re-decide
+    // the update on its own copies (reviewTemplateUpdate), it keeps the signed record and changes nothing: the
+    // update stays on the terminal that made it.
+    case 'template_update': {
+      const pinRec = rec.pinSeq !== undefined ? await r.getRecord(t.id, rec.pinSeq) : undefined;
+      const no = refused(checkTemplateUpdate(rec, await r.getPerson(rec.personId), pinRec ? (JSON.parse(pinRec.body) as RecordBody) : undefined));
+      if (no) return no;
+      return { review: reviewReason({ code: 'TEMPLATE_UPDATE_NOT_APPLIED', message: `template update ${rec.updateId} of ${rec.personId} is kept as evidence; the centre does not apply terminal updates yet` }) };
+    }
     // Issue 17f: the approval was re-checked above (a supervisor granted here, not the cashier); now the person.
     case 'pin_set':
       return refused(await pinSet(r, rec, await r.getPerson(rec.personId), t.id, ctx.now)) ?? {};

@@ -17,7 +17,9 @@
 //      only its owner cancels it;
 //  11. a supervisor's approval (a limit raised, a refund, a void, a reading below the last) is by an operator the
 //      centre granted the supervisor role at the record's terminal, still active, and not the operator who made the record.
-import type { EnrolmentBody, MandateBody, PinSetBody, MandateCancelBody, MeterReadingBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
+//  12. a template update (issue 19) names a confirmed person and one of the templates their enrolment pinned, and a
+//      PIN it claims is proven by an earlier record of the same terminal that checked that person's PIN.
+import type { EnrolmentBody, PinSetBody, TemplateUpdateBody, MandateBody, MandateCancelBody, MeterReadingBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
 import type { OperatorGrantRow, PersonRow, Posting, PurchaseRow, VoucherRow } from './repo.ts';
 
 export const REFUSAL_CODES = [
@@ -31,6 +33,7 @@ export const REFUSAL_CODES = [
   'BILLER_UNKNOWN', 'BILL_UNKNOWN', 'BILL_ALREADY_PAID', 'BILL_AMOUNT_MISMATCH', 'BILL_PAYER_NOT_LINKED', 'REFUND_OF_BILL',
   'MANDATE_INACTIVE', 'MANDATE_MAX_EXCEEDED', 'MANDATE_CURRENCY',
   'READING_BELOW_LAST', 'MANDATE_EXISTS', 'MANDATE_UNKNOWN', 'MANDATE_NOT_OWNER', 'APPROVER_NOT_SUPERVISOR',
+  'TEMPLATE_UPDATE_WRONG_TEMPLATE', 'TEMPLATE_UPDATE_PIN_UNPROVEN', 'TEMPLATE_UPDATE_NOT_APPLIED',
   'PIN_SET_UNAPPROVED',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
@@ -281,6 +284,28 @@ export function checkPostings(postings: readonly Posting[], balanceOf: (account:
     if (floor === undefined || m.delta >= 0) continue;
     const after = balanceOf(m.account, m.currency) + m.delta;
     if (after < floor) return refuse('BALANCE_BELOW_FLOOR', `${m.account} would end at ${after} ${m.currency}, below its floor ${floor}`);
+  }
+  return undefined;
+}
+
+// ---- template update (rule 12) ----
+/**
+ * The terminal's claims in a template_update record the centre can check without the capture: the person, the
+ * template it extends, and the PIN (`pinRecord`: the body of this terminal's record at `pinSeq`). A PIN claim
+ * matters because it loosens the admission score (template-update.ts pinScore), so it must be backed by a record
+ * in which the PIN was checked for this person.
+ */
+export function checkTemplateUpdate(rec: TemplateUpdateBody, person: PersonRow | undefined, pinRecord: RecordBody | undefined): Refusal | undefined {
+  if (!person) return refuse('CUSTOMER_UNKNOWN', `person ${rec.personId} is not enrolled`);
+  if (person.status === 'revoked') return refuse('PERSON_REVOKED', `person ${rec.personId} is revoked`);
+  if (person.status !== 'confirmed') return refuse('CUSTOMER_NOT_CONFIRMED', `person ${rec.personId} is ${person.status}`);
+  if (!(JSON.parse(person.digests) as string[]).includes(rec.enrolledDigest)) {
+    return refuse('TEMPLATE_UPDATE_WRONG_TEMPLATE', `template ${rec.enrolledDigest.slice(0, 12)}… is not one ${rec.personId}'s enrolment pinned`);
+  }
+  if (rec.pinVerified) {
+    const p = pinRecord;
+    const checked = p !== undefined && ((p.type === 'purchase' && p.pinVerified && p.customerId === rec.personId) || ((p.type === 'mandate' || p.type === 'mandate_cancel') && p.personId === rec.personId));
+    if (!checked) return refuse('TEMPLATE_UPDATE_PIN_UNPROVEN', `record ${rec.pinSeq} of this terminal did not check ${rec.personId}'s PIN`);
   }
   return undefined;
 }

@@ -259,6 +259,24 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (biller_id, subscriber, payer_kind, payer_id)
       ) STRICT;`,
   },
+  {
+    version: 13,
+    name: 'template update slots: fresh captures kept beside an enrolled template (issue 19)',
+    sql: `
+      -- A capture admitted by the template-update rule (src/biometrics/template-update.ts) after a confident match:
+      -- sealed like the enrolment templates (bound to update_id), never replacing them; at most the policy's slots
+      -- per template, the oldest replaced. digest: SHA-256 of the plaintext, pinned by the signed template_update
+      -- record. Gone with the template (a revoked person's updates go with their palms).
+      CREATE TABLE template_updates (
+        update_id TEXT PRIMARY KEY,
+        template_id TEXT NOT NULL REFERENCES templates(template_id) ON DELETE CASCADE,
+        person_id TEXT NOT NULL,
+        sealed BLOB NOT NULL,
+        digest TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX template_updates_by_template ON template_updates(template_id, created_at_ms);`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

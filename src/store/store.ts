@@ -4,7 +4,7 @@ import { openDatabase, type OpenOptions } from './db.ts';
 import { SettingsRepo } from './settings.ts';
 import { PeopleRepo } from './people.ts';
 import { OperatorsRepo } from './operators.ts';
-import { TemplatesRepo } from './templates.ts';
+import { TemplatesRepo, TemplateUpdatesRepo } from './templates.ts';
 import { VouchersRepo } from './vouchers.ts';
 import { AllowancesRepo } from './allowances.ts';
 import { JournalRepo } from './journal.ts';
@@ -20,6 +20,7 @@ export class Store {
   readonly people: PeopleRepo;
   readonly operators: OperatorsRepo;
   readonly templates: TemplatesRepo;
+  readonly templateUpdates: TemplateUpdatesRepo;
   readonly vouchers: VouchersRepo;
   readonly allowances: AllowancesRepo;
   readonly journal: JournalRepo;
@@ -35,6 +36,7 @@ export class Store {
     this.people = new PeopleRepo(db);
     this.operators = new OperatorsRepo(db);
     this.templates = new TemplatesRepo(db);
+    this.templateUpdates = new TemplateUpdatesRepo(db);
     this.vouchers = new VouchersRepo(db);
     this.allowances = new AllowancesRepo(db);
     this.journal = new JournalRepo(db);

@@ -94,6 +94,64 @@ export class TemplatesRepo {
   }
 }
 
+/** One update slot of an enrolled template (migration 13): a capture admitted by the template-update rule, sealed. */
+export interface SealedUpdateRow {
+  updateId: string;
+  templateId: string;
+  personId: string;
+  /** Sealed bound to `updateId` (like a template to its id). */
+  sealed: Uint8Array;
+  /** SHA-256 hex of the plaintext capture (the signed template_update record pins it). */
+  digest: string;
+  createdAtMs: number;
+}
+
+/**
+ * The update slots. The rule (src/biometrics/template-update.ts) decides which slot a capture takes; this keeps
+ * the result: `replace` writes a template's new slot list in one go, so a crash never leaves three slots or none.
+ */
+export class TemplateUpdatesRepo {
+  private readonly byTemplateStmt: Database.Statement<[string], Record<string, unknown>>;
+  private readonly insertStmt: Database.Statement;
+  private readonly deleteStmt: Database.Statement<[string]>;
+  private readonly countStmt: Database.Statement<[], { n: number }>;
+
+  constructor(private readonly db: Database.Database) {
+    this.byTemplateStmt = db.prepare('SELECT * FROM template_updates WHERE template_id = ? ORDER BY created_at_ms, rowid');
+    this.insertStmt = db.prepare(`INSERT INTO template_updates (update_id, template_id, person_id, sealed, digest, created_at_ms)
+      VALUES (@updateId, @templateId, @personId, @sealed, @digest, @createdAtMs)`);
+    this.deleteStmt = db.prepare('DELETE FROM template_updates WHERE template_id = ?');
+    this.countStmt = db.prepare('SELECT count(*) AS n FROM template_updates');
+  }
+
+  /** A template's update slots, oldest first (the order the rule's `updates` takes). */
+  byTemplate(templateId: string): SealedUpdateRow[] {
+    return this.byTemplateStmt.all(templateId).map((r) => ({
+      updateId: r.update_id as string,
+      templateId: r.template_id as string,
+      personId: r.person_id as string,
+      sealed: r.sealed as Buffer,
+      digest: r.digest as string,
+      createdAtMs: r.created_at_ms as number,
+    }));
+  }
+
+  /** Sets a template's slots to `rows` (oldest first), in one transaction. */
+  replace(templateId: string, rows: readonly SealedUpdateRow[]): void {
+    this.db.transaction(() => {
+      this.deleteStmt.run(templateId);
+      for (const r of rows) {
+        if (r.templateId !== templateId) throw new RangeError(`update ${r.updateId} belongs to template ${r.templateId}, not ${templateId}`);
+        this.insertStmt.run({ ...r, sealed: Buffer.from(r.sealed) });
+      }
+    })();
+  }
+
+  count(): number {
+    return this.countStmt.get()!.n;
+  }
+}
+
 function toRow(r: Record<string, unknown>): SealedTemplateRow {
   return {
     templateId: r.template_id as string,

@@ -288,7 +288,10 @@ describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
 
   it('en: a decline for every offline limit, with the reason, before any PIN, saying what is left to pay', async () => {
     /** What the terminal's store says this customer may still pay offline (the allowance left, within the cap). */
-    const left = (who: string, cap: number) => Math.max(0, Math.min(cap, db<number>(`SELECT limit_minor - used_minor FROM offline_allowances WHERE customer_id = ?`, who) ?? 0));
+    // The use is this terminal's offline purchases after the grant's as_of_seq, read from the journal (never a stored counter).
+    const left = (who: string, cap: number) => Math.max(0, Math.min(cap, db<number>(`SELECT a.limit_minor - (SELECT coalesce(sum(j.amount_minor), 0) FROM journal j
+      WHERE j.seq > a.as_of_seq AND j.party_id = a.customer_id AND j.type = 'purchase' AND j.offline = 1 AND j.currency = a.currency)
+      FROM offline_allowances a WHERE a.customer_id = ?`, who) ?? 0));
     const buy = async (who: string, amount: string, reason: string) => {
       await open('role-purchase');
       await keypad('amount', amount);

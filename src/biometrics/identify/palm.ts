@@ -2,7 +2,8 @@
 // loader that turns stored template bytes into enrolments, skipping (and reporting) what does not decode.
 import { DECISION_THRESHOLD, IMPOSTOR_TAIL, TARGET_FPIR } from '../config.ts';
 import { matchScore } from '../match.ts';
-import { decodeTemplate } from '../template.ts';
+import { decodeTemplate, fuseTemplates } from '../template.ts';
+import { guardedScore, guardOpen } from '../template-update.ts';
 import type { Hand, Template } from '../types.ts';
 import { coarseCode, coarseProbes } from './coarse-code.ts';
 import { Identifier, skipReport, type Skipped } from './identifier.ts';
@@ -81,6 +82,12 @@ export interface SealedTemplate {
   readonly kind: 'sealed';
   /** Opens and decodes; throws a typed error (TemplateCorruptError, …) if the stored bytes are bad. */
   open(): Template;
+  /**
+   * The template's update slots (template-update.ts), oldest first, opened; none when absent. Stage 2 scores them
+   * under the rule's guard; stage 1 screens on the enrolled codes alone, which the guard makes sufficient (an update
+   * only counts for a probe the originals nearly accept, and such a probe is near the enrolled coarse code).
+   */
+  updates?(): Template[];
 }
 
 export type PalmRef = Template | SealedTemplate;
@@ -95,11 +102,23 @@ export function lazyPalmIdentifier(opts: PalmIdentifierOptions = {}): Identifier
   return new Identifier<PalmRef>({
     coarse: (t) => coarseCode(plain(t)),
     coarseProbes: (t) => coarseProbes(plain(t)),
-    fine: (probe, enrolled) => matchScore(plain(probe), plain(enrolled)),
+    fine: (probe, enrolled) => stage2Score(plain(probe), enrolled),
     k: opts.k ?? DEFAULT_K,
     policy: opts.policy ?? DEFAULT_POLICY,
     initialCapacity: opts.initialCapacity,
     screen: opts.screen,
     blockSlots: opts.blockSlots,
   });
+}
+
+/**
+ * Stage 2's distance to one enrolled entry: the enrolled template's, lowered by its update slots only under the
+ * template-update guard (guardedScore), so an update never admits a probe the enrolment captures would reject.
+ */
+export function stage2Score(probe: Template, enrolled: PalmRef): number {
+  if (!isSealed(enrolled)) return matchScore(probe, enrolled);
+  const original = matchScore(probe, enrolled.open());
+  if (!guardOpen(original)) return original; // the slots cannot count: not even opened
+  const updates = enrolled.updates?.() ?? [];
+  return updates.length ? guardedScore(original, matchScore(probe, fuseTemplates(updates))) : original;
 }

@@ -5,6 +5,8 @@
 // The snapshot is derived data: checked against the template rows at every start (rows added since it was
 // written are opened one by one; rows gone or replaced are dropped), rewritten after changes (debounced), and
 // rebuilt from the rows when it is missing or fails authentication (IDENTIFY_SNAPSHOT_INVALID).
+// Template update slots (issue 19) are not in it: stage 1 screens on the enrolled codes, and stage 2 reads a
+// template's slots from the store when it scores that template (StoredTemplate.updates).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { coarseCode, openSnapshot, sealSnapshot, SnapshotError, skipReport, ENTRY_CODE_BYTES, decodeTemplate, type SnapshotEntry, type SealedTemplate, type Skipped, type Template } from '../../biometrics/index.ts';
 import type { Sealer } from '../../ledger/sealer.ts';
@@ -41,6 +43,11 @@ class StoredTemplate implements SealedTemplate {
     const row = this.deps.store.templates.get(this.templateId);
     if (!row) throw new PalmPayError('TEMPLATE_MISSING', `template ${this.templateId} is no longer in the store`);
     return decodeTemplate(this.deps.sealer.open(row.sealed, this.templateId));
+  }
+  /** The template's update slots (store migration 13), read when stage 2 asks: they are not in the snapshot, whose
+   * coarse codes are the enrolled template's alone (stage 1 screens on those; see identify/palm.ts stage2Score). */
+  updates(): Template[] {
+    return this.deps.store.templateUpdates.byTemplate(this.templateId).map((u) => decodeTemplate(this.deps.sealer.open(u.sealed, u.updateId)));
   }
 }
 

@@ -4,10 +4,11 @@
 // images, and a person is recognised from the veins in them, or not at all.
 import type { ScannerClient } from '../../../drivers/client/client.ts';
 import type { PalmEvent } from '../../../drivers/client/types.ts';
-import { DECISION_THRESHOLD, extract, DEFAULT_POLICY, lazyPalmIdentifier, loadEnrolments, matchScore, encodeTemplate, fuseTemplates, type LoadReport, type PalmRef, type StoredEnrolment, type GreyFrame, type Hand, type Template, type PalmIndex } from '../../biometrics/index.ts';
+import { DECISION_THRESHOLD, extract, DEFAULT_POLICY, meetsEnrolQuality, type RoiMeasurements, lazyPalmIdentifier, loadEnrolments, matchScore, encodeTemplate, fuseTemplates, type LoadReport, type PalmRef, type StoredEnrolment, type GreyFrame, type Hand, type Template, type PalmIndex } from '../../biometrics/index.ts';
 import type { EnrolHand } from '../../flows/enrolment.ts';
 import type { Identifier, PalmRead, PalmReader } from '../../flows/ports.ts';
 import type { IdentifyOutcome, PlacementEvent } from '../../flows/types.ts';
+import type { MatchForUpdate } from './template-updates.ts';
 
 export type { Template } from '../../biometrics/index.ts';
 
@@ -28,9 +29,17 @@ export function distanceHint(mm: number): PlacementEvent & { type: 'scanner.dist
  * captures meet the stricter enrolment quality limits.
  */
 export function templateFromFrame(frame: GreyFrame, hand: Hand = 'unknown', purpose: 'enrol' | 'verify' = 'verify'): PalmRead<Template> {
-  const r = extract(frame, { hand, purpose });
+  let measured: RoiMeasurements | null = null;
+  const r = extract(frame, { hand, purpose, onMeasure: (m) => (measured = m) });
   if (!r.ok) return { ok: false, reason: r.reason, quality: r.quality?.score ?? 0 };
+  if (purpose === 'enrol' || (measured !== null && meetsEnrolQuality(measured))) ENROL_GRADE.add(r.template);
   return { ok: true, template: r.template, quality: r.quality.score };
+}
+
+/** Captures that passed the enrolment quality limits (only those may become template updates). */
+const ENROL_GRADE = new WeakSet<Template>();
+export function isEnrolGrade(t: Template): boolean {
+  return ENROL_GRADE.has(t);
 }
 
 /** Reads palms through a ScannerClient: wait for a hand, capture a frame, extract. */
@@ -136,9 +145,30 @@ export class PalmIdentifier implements Identifier<Template> {
     this.byPerson.set(personId, set);
   }
 
+  /**
+   * Called after a confident match (template update, issue 19: the composition's TemplateUpdater). Its failures are
+   * its own: they never change the identification.
+   */
+  onMatch: ((m: MatchForUpdate) => void) | null = null;
+
   identify(probe: Template): IdentifyOutcome {
-    const d = this.index.identify(probe).decision;
-    if (d.kind === 'match') return { kind: 'match', personId: d.personId };
+    const r = this.index.identify(probe);
+    const d = r.decision;
+    if (d.kind === 'match') {
+      if (this.onMatch) {
+        const others = r.scored.filter((s) => s.personId !== d.personId);
+        const mine = this.byPerson.get(d.personId)?.size ?? 0;
+        this.onMatch({
+          personId: d.personId,
+          entryId: d.entryId,
+          probe,
+          nearestOther: others.length ? Math.min(...others.map((s) => s.score)) : null,
+          othersUnscored: others.length === 0 && this.index.size > mine,
+          enrolQuality: isEnrolGrade(probe),
+        });
+      }
+      return { kind: 'match', personId: d.personId };
+    }
     if (d.kind === 'ambiguous') return { kind: 'ambiguous' };
     return { kind: 'no-match' };
   }
