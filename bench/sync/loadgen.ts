@@ -1,7 +1,7 @@
 // Synthetic signed records appended to a terminal store (journal + outbox in one transaction), for the sync
 // bench and the fault tests. It writes exactly what the ledger writes (canonical body, hash, signature, outbox row).
 import { canonicalJson } from '../../src/protocol/canonical.ts';
-import { GENESIS_HASH, parseBody, type RecordBody, type RecordDraft, type SignedRecord } from '../../src/protocol/record.ts';
+import { GENESIS_HASH, idempotencyKey, parseBody, type RecordBody, type RecordDraft, type SignedRecord } from '../../src/protocol/record.ts';
 import { sealRecord, type Signer } from '../../src/protocol/sign.ts';
 import type { Store } from '../../src/store/store.ts';
 
@@ -51,19 +51,9 @@ export function appendToStore(store: Store, records: readonly SignedRecord[], ch
   }
 }
 
+/** The ledger's own key (record.ts): one owner of which field makes a record unique. */
 function refIdOf(r: SignedRecord): string {
-  switch (r.type) {
-    case 'salary_payout': return r.voucherId;
-    case 'purchase': return r.purchaseId;
-    case 'refund': return r.refundId;
-    case 'void': return r.voidId;
-    case 'enrolment': return r.enrolmentId;
-    case 'day_close': return r.dayCloseId;
-    case 'meter_reading': return r.readingId;
-    case 'mandate': return r.mandateId;
-    case 'mandate_cancel': return r.cancelId;
-    case 'template_update': return r.updateId;
-  }
+  return idempotencyKey(r);
 }
 function partyOf(r: SignedRecord): string | null {
   switch (r.type) {

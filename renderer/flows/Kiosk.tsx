@@ -4,11 +4,12 @@
 import './flows.css';
 import { useContext, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { BillState, MandateState, ReadingState, DayCloseState, EnrolmentState, FlowKind, HostApi, PayoutState, PurchaseState, ReversalState, SessionState, SessionView, StatementState, ReportState } from '@api/index.ts';
+import type { BillState, MandateState, PinSetState, ReadingState, DayCloseState, EnrolmentState, FlowKind, HostApi, PayoutState, PurchaseState, ReversalState, SessionState, SessionView, StatementState, ReportState } from '@api/index.ts';
 import type { Transport } from '../api-client.ts';
 import { AuthPanel } from './parts.tsx';
 import { BillScreen } from './bill.tsx';
 import { MandateScreen } from './mandate.tsx';
+import { PinSetScreen } from './pin-set.tsx';
 import { ReadingScreen } from './reading.tsx';
 import { DayCloseScreen } from './day-close.tsx';
 import { EnrolmentScreen } from './enrolment.tsx';
@@ -31,6 +32,7 @@ const TILES: Array<{ kind: FlowKind; testId: string; main?: boolean }> = [
   { kind: 'bill', testId: 'role-bill' },
   { kind: 'reading', testId: 'role-reading' },
   { kind: 'mandate', testId: 'role-mandate' },
+  { kind: 'pinSet', testId: 'role-pinSet' },
   { kind: 'statement', testId: 'role-statement' },
   { kind: 'report', testId: 'role-report' },
   { kind: 'refund', testId: 'role-refund' },
@@ -165,6 +167,9 @@ export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Tra
         break;
       case 'mandate':
         screen = <MandateScreen state={s as MandateState} {...props} />;
+        break;
+      case 'pinSet':
+        screen = <PinSetScreen state={s as PinSetState} {...props} />;
         break;
       case 'purchase':
         screen = <PurchaseScreen state={s as PurchaseState} {...props} />;

@@ -11,6 +11,7 @@ export type { BillState, BillDecline, BillRefusal, DueBill } from '../flows/bill
 export { billKey } from '../flows/bill.ts';
 export type { ReversalState, ReversalRefusal } from '../flows/reversal.ts';
 export type { ReadingState, ReadingDecline, Meter } from '../flows/meter-reading.ts';
+export type { PinSetState, PinSetDecline, NewPinError } from '../flows/pin-set.ts';
 export type { MandateState, MandateDecline, MandateMode } from '../flows/mandate.ts';
 export type { EnrolmentState, Captures, DuplicateCandidate } from '../flows/enrolment.ts';
 export type { PersonDraft, FormErrors } from '../flows/enrolment-form.ts';

@@ -13,6 +13,7 @@ import type { PurchaseEffect, PurchaseEvent } from './purchase.ts';
 import type { ReversalEffect, ReversalEvent } from './reversal.ts';
 import type { ReadingEffect, ReadingEvent } from './meter-reading.ts';
 import type { MandateEffect, MandateEvent } from './mandate.ts';
+import type { PinSetEffect, PinSetEvent } from './pin-set.ts';
 import type { StatementEffect, StatementEvent } from './statement.ts';
 import type { ReportEffect, ReportEvent } from './report.ts';
 import type { IdentifyOutcome, PlacementEvent } from './types.ts';
@@ -24,6 +25,7 @@ export interface Performers {
   bill: Perform<BillEvent, BillEffect>;
   reading: Perform<ReadingEvent, ReadingEffect>;
   mandate: Perform<MandateEvent, MandateEffect>;
+  pinSet: Perform<PinSetEvent, PinSetEffect>;
   reversal: Perform<ReversalEvent, ReversalEffect>;
   enrolment: Perform<EnrolmentEvent, EnrolmentEffect>;
   statement: Perform<StatementEvent, StatementEffect>;
@@ -244,6 +246,34 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
     }
   };
 
+  // ---- issue 17f: a customer's PIN set at a supervised counter ----
+  const pinSet: Perform<PinSetEvent, PinSetEffect> = async (f, signal) => {
+    switch (f.type) {
+      case 'identifyOperator':
+      case 'verifyOperatorPin':
+        return auth(f, signal);
+      case 'identifyPalm': {
+        const [q, outcome] = await identify(signal);
+        return [...q, { type: 'palm.identified', outcome }];
+      }
+      case 'loadHolder': {
+        const person = bank.person(f.personId);
+        return { type: 'holder.loaded', person, pinSet: person ? bank.hasPin(f.personId) : false };
+      }
+      case 'setPin':
+        try {
+          const { type: _t, ...req } = f;
+          const r = await bank.setCustomerPin(req);
+          return r.ok ? { type: 'pin.recorded', receipt: r.receipt } : { type: 'pin.declined', reason: r.reason };
+        } catch (err) {
+          log('the PIN could not be set', err);
+          return { type: 'pin.declined', reason: 'store-error' };
+        }
+      case 'print':
+        return print(f.receipt, signal);
+    }
+  };
+
   const reversal: Perform<ReversalEvent, ReversalEffect> = async (f, signal) => {
     switch (f.type) {
       case 'identifyOperator':
@@ -359,5 +389,5 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
     }
   };
 
-  return { auth, payout, purchase, bill, reading, mandate, reversal, enrolment, statement, report, dayClose, discardSamples: () => samples.clear() };
+  return { auth, payout, purchase, bill, reading, mandate, pinSet, reversal, enrolment, statement, report, dayClose, discardSamples: () => samples.clear() };
 }

@@ -7,6 +7,7 @@ import type { AuthEffect } from './auth.ts';
 import { reduceBill, startBill, type BillState } from './bill.ts';
 import { reduceMandate, startMandate, type MandateState } from './mandate.ts';
 import { reduceReading, startReading, type ReadingState } from './meter-reading.ts';
+import { reducePinSet, startPinSet, type PinSetState } from './pin-set.ts';
 import { reduceDayClose, startDayClose, type DayCloseState } from './day-close.ts';
 import { FlowDriver } from './driver.ts';
 import { createPerformers, type Performers } from './effects.ts';
@@ -24,7 +25,7 @@ import type { FlowKind, SessionUiEvent, UiEvent } from './ui-events.ts';
 
 export class FlowError extends PalmPayError {}
 
-export type AnyFlowState = PayoutState | PurchaseState | BillState | ReadingState | MandateState | ReversalState | EnrolmentState | StatementState | DayCloseState | ReportState;
+export type AnyFlowState = PayoutState | PurchaseState | BillState | ReadingState | MandateState | ReversalState | EnrolmentState | StatementState | DayCloseState | ReportState | PinSetState;
 
 export interface FlowView {
   flowId: string;
@@ -67,6 +68,7 @@ const NEEDS: Record<FlowKind, Role> = {
   payout: 'cashier', purchase: 'cashier', bill: 'cashier', reading: 'cashier', mandate: 'cashier', refund: 'cashier', void: 'cashier', statement: 'cashier', dayClose: 'cashier',
   enrolment: 'enroller',
   report: 'cashier',
+  pinSet: 'cashier', // with a supervisor's palm + PIN inside the flow
 };
 
 export interface KioskHooks {
@@ -211,6 +213,8 @@ export class FlowHost<T> {
         return make(reduceBill, startBill({ operatorId: op, requestId: crypto.randomUUID() }), p.bill);
       case 'reading':
         return make(reduceReading, startReading({ operatorId: op, requestId: crypto.randomUUID() }), p.reading);
+      case 'pinSet':
+        return make(reducePinSet, startPinSet({ operatorId: op, requestId: crypto.randomUUID() }), p.pinSet);
       case 'mandate':
         return make(reduceMandate, startMandate({ operatorId: op, requestId: crypto.randomUUID(), currency: this.cfg.currency }), p.mandate);
       case 'purchase':

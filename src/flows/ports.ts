@@ -11,6 +11,7 @@ import type { BillDecline, BillLookup, BillPaymentRequest } from './bill.ts';
 import type { ReportFetch } from './report.ts';
 import type { PinResult } from './auth.ts';
 import type { MeterLookup, ReadingDecline, ReadingRequest } from './meter-reading.ts';
+import type { PinSetDecline, PinSetRequest } from './pin-set.ts';
 import type { MandateDecline, MandateRequest } from './mandate.ts';
 import type { AllowanceLeft, IdentifyOutcome, Money, Operator, Person, PlacementEvent, Receipt, StatementEntry, Voucher } from './types.ts';
 
@@ -91,6 +92,11 @@ export interface Bank<T> {
   lookupMeters(subscriber: string): MeterLookup;
   /** One signed meter_reading; a reading below the meter's last one only with a supervisor's approval (re-checked). */
   recordReading(req: ReadingRequest): { ok: true; receipt: Receipt } | { ok: false; reason: ReadingDecline };
+  /**
+   * Issue 17f: one signed pin_set for the person identified, approved by a supervisor (re-checked by the ledger).
+   * The PIN is hashed here (scrypt) and only its verifier is stored and signed.
+   */
+  setCustomerPin(req: PinSetRequest): Promise<{ ok: true; receipt: Receipt } | { ok: false; reason: PinSetDecline }>;
   /** One signed mandate or mandate_cancel for the person identified, naming their own account. */
   recordMandate(req: MandateRequest): { ok: true; receipt: Receipt } | { ok: false; reason: MandateDecline };
 

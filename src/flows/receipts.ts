@@ -52,6 +52,11 @@ export function readingReceipt(m: RecordMeta, person: Person, r: { billerId: str
   return { kind: 'meter-reading', ...m, personName: names(person), lines };
 }
 
+/** A PIN set at a supervised counter (issue 17f): who approved it; never the PIN. */
+export function pinSetReceipt(m: RecordMeta, person: Person, approvedBy: ApproverName): Receipt {
+  return { kind: 'pin-set', ...m, personName: names(person), lines: [{ label: 'receipt.pinSet' }, approved(approvedBy)] };
+}
+
 /** A mandate signed (with its maximum per bill) or cancelled at the counter. */
 export function mandateReceipt(m: RecordMeta, person: Person, r: { billerId: string; subscriber: string; max: Money | null }): Receipt {
   const lines: ReceiptLine[] = [{ label: 'receipt.subscriber', params: { subscriber: r.subscriber } }];

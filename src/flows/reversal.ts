@@ -21,7 +21,7 @@ export type ReversalRefusal =
 export interface Original {
   recordId: string;
   seq: number;
-  kind: 'purchase' | 'bill' | 'payout' | 'refund' | 'void' | 'enrolment' | 'day-close' | 'meter-reading' | 'mandate' | 'mandate-cancel';
+  kind: 'purchase' | 'bill' | 'payout' | 'refund' | 'void' | 'enrolment' | 'day-close' | 'meter-reading' | 'mandate' | 'mandate-cancel' | 'pin-set';
   at: string;
   amount: Money | null;
   personName: { ar: string; latin: string } | null;

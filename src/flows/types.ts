@@ -92,7 +92,7 @@ export interface ReceiptLine {
 /** What a receipt shows and a printer prints. The wording is keyed so each language renders its own. */
 export interface Receipt {
   /** 'report': a person's financial report printed at the counter (no record: seq 0, recordId names person and month). */
-  kind: 'payout' | 'purchase' | 'bill' | 'refund' | 'void' | 'enrolment' | 'day-close' | 'meter-reading' | 'mandate' | 'mandate-cancel' | 'report';
+  kind: 'payout' | 'purchase' | 'bill' | 'refund' | 'void' | 'enrolment' | 'day-close' | 'meter-reading' | 'mandate' | 'mandate-cancel' | 'pin-set' | 'report';
   recordId: string;
   /** The terminal's gapless sequence number of the record. */
   seq: number;

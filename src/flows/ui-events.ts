@@ -39,6 +39,8 @@ export const UiEvent = z.discriminatedUnion('type', [
   // mandate (issue 17d): sign or cancel, then the biller and (to sign) the maximum per bill
   z.strictObject({ type: z.literal('mandate.mode'), mode: z.enum(['sign', 'cancel']) }),
   z.strictObject({ type: z.literal('mandate.terms'), billerId: z.string().min(1).max(64), maxMinor: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional() }),
+  // setting a customer's PIN at a supervised counter (issue 17f): the new PIN and the same again
+  z.strictObject({ type: z.literal('pin.new'), pin: Digits, again: Digits }),
   // refund, void
   z.strictObject({ type: z.literal('reference.set'), reference: Digits }),
   z.strictObject({ type: z.literal('confirm') }),
@@ -66,6 +68,6 @@ export const SessionUiEvent = z.discriminatedUnion('type', [
 ]);
 export type SessionUiEvent = z.infer<typeof SessionUiEvent>;
 
-export const FLOW_KINDS = ['payout', 'purchase', 'bill', 'reading', 'mandate', 'refund', 'void', 'enrolment', 'statement', 'dayClose', 'report'] as const;
+export const FLOW_KINDS = ['payout', 'purchase', 'bill', 'reading', 'mandate', 'refund', 'void', 'enrolment', 'statement', 'dayClose', 'report', 'pinSet'] as const;
 export const FlowKind = z.enum(FLOW_KINDS);
 export type FlowKind = z.infer<typeof FlowKind>;

@@ -213,6 +213,12 @@ export class Ledger {
     this.operators.applyGrant(grant);
   }
 
+  /** A customer PIN verifier from the centre's signed feed (`customer_pin`): stored sealed, for a person known here. */
+  applyCustomerPin(personId: string, pinHash: string): void {
+    // The same verifier again (a person event re-sent) keeps the attempt count: a lockout is never undone by the feed.
+    if (this.store.people.get(personId) && this.customerPins.get(personId)?.pinHash !== pinHash) this.customerPins.setHash(personId, pinHash);
+  }
+
   /** Everything decideOffline needs, read from the store now. */
   offlineState(customerId: string, currency: Currency, nowMs = this.now()): OfflineState {
     const a = this.centreCopies.allowance(customerId, currency);
@@ -375,6 +381,15 @@ export class Ledger {
       case 'mandate':
       case 'mandate_cancel':
         return; // the person's palm and PIN were checked by the flow; the centre re-checks the person and the account
+      case 'pin_set': {
+        // A supervisor's approval re-checked here, for a person confirmed on this terminal; the verifier is stored
+        // sealed in this transaction, so the person pays with it at once (the centre sends it to the region).
+        this.checkApprover(b.approvedBy, b.operatorId, `PIN of ${b.personId}`);
+        const p = store.people.get(b.personId);
+        if (!p || p.status !== 'active') throw new LedgerError('PERSON_NOT_CONFIRMED', `person ${b.personId} is not a confirmed person here: no PIN is set`);
+        this.customerPins.setHash(b.personId, b.pinHash);
+        return;
+      }
     }
   }
 
@@ -394,6 +409,7 @@ function partyOf(b: RecordBody): string | null {
     case 'meter_reading':
     case 'mandate':
     case 'mandate_cancel':
+    case 'pin_set':
     case 'template_update':
       return b.personId;
     case 'purchase':

@@ -13,7 +13,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 export const CURRENCIES = { SYP: { minorUnits: 2 }, USD: { minorUnits: 2 } } as const;
 export type Currency = keyof typeof CURRENCIES;
 
-export const RECORD_TYPES = ['salary_payout', 'purchase', 'refund', 'void', 'enrolment', 'day_close', 'meter_reading', 'mandate', 'mandate_cancel', 'template_update'] as const;
+export const RECORD_TYPES = ['salary_payout', 'purchase', 'refund', 'void', 'enrolment', 'day_close', 'meter_reading', 'mandate', 'mandate_cancel', 'template_update', 'pin_set'] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
 
 // ---- building blocks -------------------------------------------------------------------------------------------
@@ -236,9 +236,27 @@ export const TemplateUpdateBody = z.strictObject({
   pinSeq: z.number().int().min(1).optional(),
 });
 
+/** A customer PIN's scrypt verifier (src/ledger/pin.ts hashPin): salt and hash, never the PIN. */
+export const PinVerifier = z.string().max(300).regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'expected a scrypt PIN verifier');
+
+/**
+ * A supervisor (palm + PIN, never the cashier) set a confirmed person's PIN at the counter, the person's own palm
+ * identifying them (issue 17: a payer without a PIN gets one at a supervised counter). Carries the verifier only.
+ */
+export const PinSetBody = z.strictObject({
+  ...header,
+  type: z.literal('pin_set'),
+  pinSetId: Id,
+  personId: Id,
+  pinHash: PinVerifier,
+  /** Required: a PIN is never set without a supervisor's approval. */
+  approvedBy: Id,
+});
+
 export const RecordBody = z.discriminatedUnion('type', [
-  SalaryPayoutBody, PurchaseBody, RefundBody, VoidBody, EnrolmentBody, DayCloseBody, MeterReadingBody, MandateBody, MandateCancelBody, TemplateUpdateBody,
+  SalaryPayoutBody, PurchaseBody, RefundBody, VoidBody, EnrolmentBody, DayCloseBody, MeterReadingBody, MandateBody, MandateCancelBody, TemplateUpdateBody, PinSetBody,
 ]);
+export type PinSetBody = z.infer<typeof PinSetBody>;
 export type MeterReadingBody = z.infer<typeof MeterReadingBody>;
 export type MandateBody = z.infer<typeof MandateBody>;
 export type MandateCancelBody = z.infer<typeof MandateCancelBody>;
@@ -323,6 +341,8 @@ export function idempotencyKey(b: RecordBody): string {
       return b.cancelId;
     case 'template_update':
       return b.updateId;
+    case 'pin_set':
+      return b.pinSetId;
   }
 }
 
@@ -348,6 +368,7 @@ function checkInvariants(b: RecordBody): RecordBody {
   if (b.type === 'template_update' && (b.pinVerified !== (b.pinSeq !== undefined) || (b.pinSeq !== undefined && b.pinSeq >= b.seq))) {
     throw new MalformedRecordError('malformed record: template_update pinSeq names an earlier record exactly when pinVerified');
   }
+  if (b.type === 'pin_set' && b.approvedBy === b.operatorId) throw new MalformedRecordError('malformed record: pin_set approver must not be the cashier');
   if (b.type === 'enrolment' && new Set(b.hands).size !== b.hands.length) throw new MalformedRecordError('malformed record: enrolment hands repeat');
   return b;
 }

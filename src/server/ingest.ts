@@ -12,6 +12,7 @@ import type { Posting } from './repo.ts';
 import { billPayment, billPaymentVoided } from './billing/payments.ts';
 import { mandateCancelled, mandateSigned } from './billing/mandates.ts';
 import { meterReading } from './billing/readings.ts';
+import { pinSet } from './customer-pins.ts';
 import { checkApproval, checkEnrolment, checkPayout, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkTemplateUpdate, checkVoid, reviewReason, type PurchaseFacts, type Refusal } from './invariants.ts';
 
 
@@ -271,6 +272,9 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
       if (no) return no;
       return { review: reviewReason({ code: 'TEMPLATE_UPDATE_NOT_APPLIED', message: `template update ${rec.updateId} of ${rec.personId} is kept as evidence; the centre does not apply terminal updates yet` }) };
     }
+    // Issue 17f: the approval was re-checked above (a supervisor granted here, not the cashier); now the person.
+    case 'pin_set':
+      return refused(await pinSet(r, rec, await r.getPerson(rec.personId), t.id, ctx.now)) ?? {};
   }
 }
 

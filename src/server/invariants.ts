@@ -19,7 +19,7 @@
 //      centre granted the supervisor role at the record's terminal, still active, and not the operator who made the record.
 //  12. a template update (issue 19) names a confirmed person and one of the templates their enrolment pinned, and a
 //      PIN it claims is proven by an earlier record of the same terminal that checked that person's PIN.
-import type { EnrolmentBody, TemplateUpdateBody, MandateBody, MandateCancelBody, MeterReadingBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
+import type { EnrolmentBody, PinSetBody, TemplateUpdateBody, MandateBody, MandateCancelBody, MeterReadingBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
 import type { OperatorGrantRow, PersonRow, Posting, PurchaseRow, VoucherRow } from './repo.ts';
 
 export const REFUSAL_CODES = [
@@ -34,6 +34,7 @@ export const REFUSAL_CODES = [
   'MANDATE_INACTIVE', 'MANDATE_MAX_EXCEEDED', 'MANDATE_CURRENCY',
   'READING_BELOW_LAST', 'MANDATE_EXISTS', 'MANDATE_UNKNOWN', 'MANDATE_NOT_OWNER', 'APPROVER_NOT_SUPERVISOR',
   'TEMPLATE_UPDATE_WRONG_TEMPLATE', 'TEMPLATE_UPDATE_PIN_UNPROVEN', 'TEMPLATE_UPDATE_NOT_APPLIED',
+  'PIN_SET_UNAPPROVED',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -235,6 +236,19 @@ export function checkMeterReading(rec: MeterReadingBody, billerKnown: boolean, p
   if (last !== undefined && rec.reading < last && rec.approvedBy === undefined) {
     return refuse('READING_BELOW_LAST', `reading ${rec.reading} of subscriber ${rec.subscriber} is below the last reading ${last} and no supervisor approved it`);
   }
+  return undefined;
+}
+
+/**
+ * A customer's PIN set at a supervised counter: always approved (the approver, a supervisor granted at that
+ * terminal and not the cashier, is checked by checkApproval before this), for a confirmed person.
+ */
+export function checkPinSet(rec: Pick<PinSetBody, 'personId' | 'approvedBy'>, person: PersonFacts | undefined): Refusal | undefined {
+  // The record shape requires the approver; this guards a body that reached here without one.
+  if (!rec.approvedBy) return refuse('PIN_SET_UNAPPROVED', `the PIN of ${rec.personId} was set without a supervisor's approval`);
+  if (!person) return refuse('CUSTOMER_UNKNOWN', `person ${rec.personId} is unknown`);
+  if (person.status === 'revoked') return refuse('PERSON_REVOKED', `person ${rec.personId} is revoked`);
+  if (person.status !== 'confirmed') return refuse('CUSTOMER_NOT_CONFIRMED', `person ${rec.personId} is not confirmed`);
   return undefined;
 }
 

@@ -226,6 +226,19 @@ export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
             'DROP TABLE records_unpartitioned',
           ],
   },
+  {
+    // Issue 17f.
+    version: 11,
+    name: "customers' PINs set at a supervised counter: the scrypt verifier of each person's PIN, who set it and who approved it",
+    // Why: a payer without a PIN gets one at a counter (signed `pin_set`, a supervisor's approval re-checked here);
+    // the centre keeps the verifier (never the PIN) and sends it in the region's feed, so it works at every counter.
+    // `set_at` is the record's own time: of two PINs set offline at two counters, the later one stands.
+    statements: () => [
+      `CREATE TABLE customer_pins (
+        person_id TEXT PRIMARY KEY, pin_hash TEXT NOT NULL, terminal_id TEXT NOT NULL, seq BIGINT NOT NULL,
+        approved_by TEXT NOT NULL, set_at BIGINT NOT NULL, received_at BIGINT NOT NULL)`,
+    ],
+  },
 ];
 
 /** The newest schema this build knows. */

@@ -13,7 +13,7 @@ import type { CentreClient } from './client.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { SETTING as LEDGER_SETTING } from '../ledger/ledger.ts';
 import { LocalTrust, noteTrustedSync, TrustedCentreCopies } from '../ledger/local-trust.ts';
-import { AmountMinor, CurrencyCode, Id } from '../protocol/record.ts';
+import { AmountMinor, CurrencyCode, Id, PinVerifier } from '../protocol/record.ts';
 
 /** A bill event's data as the centre publishes it (billFeed in src/server/billing/payments.ts). */
 const BillEvent = z.object({
@@ -64,6 +64,8 @@ export interface FeedOptions {
   onLimits?: (limits: OfflineLimits) => void;
   /** Applies an operator's role the centre granted here (the ledger seals and anchors it); without it, ignored. */
   onOperatorGrant?: (grant: OperatorGrant) => void;
+  /** A customer's PIN verifier (`customer_pin`, or with a `person`): the ledger stores it sealed (Ledger.applyCustomerPin). */
+  onCustomerPin?: (personId: string, pinHash: string) => void;
   /** Told after each page commits which enrolled palms it changed (the kiosk's 1:N index follows the store). */
   onPalms?: (c: PalmChanges) => void;
 }
@@ -170,6 +172,7 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
       if (bound && bound.personId !== personId) return;
       s.people.upsert({ personId, name: p.name ?? personId, idNumber: p.idNumber ?? null, phone: p.phone ?? null, employerId: p.employerId ?? null, status: 'active', updatedAtMs: nowMs });
       if (typeof d.accountId === 'string') s.people.upsertAccountRow({ accountId: d.accountId, personId, currency: 'SYP', status: 'active', updatedAtMs: nowMs });
+      if (typeof d.pinHash === 'string' && PinVerifier.safeParse(d.pinHash).success) o.onCustomerPin?.(personId, d.pinHash);
       const stored = s.settings.get<string | { sealed: string }>(SETTINGS.encKey);
       if (!o.sealer || !stored) return;
       const encKey = typeof stored === 'string' ? stored : Buffer.from(o.sealer.open(Buffer.from(stored.sealed, 'base64'), SETTINGS.encKey)).toString('base64');
@@ -217,6 +220,12 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
       if (status === 'unlinked') s.bills.removeLink(link);
       else if (copies) copies.putLink({ ...link, receivedAtMs: nowMs });
       else s.bills.putLink({ ...link, receivedAtMs: nowMs, seal: null });
+      return;
+    }
+    case 'customer_pin': {
+      // A PIN set at a supervised counter (issue 17f), from a page the centre signed: only a verifier, never a PIN.
+      const pinHash = PinVerifier.safeParse(d.pinHash);
+      if (typeof d.personId === 'string' && pinHash.success) o.onCustomerPin?.(d.personId, pinHash.data);
       return;
     }
     case 'terminal_revoked': {

@@ -56,7 +56,7 @@ export interface SyncOptions {
   /** Defaults to the id in the certificate saved by registerWithCentre (or the ledger's terminal id). */
   terminalId?: string;
   /** The running ledger, told of each server-signed time so the next record carries it, and of the offline limits the centre set (src/ledger/ledger.ts). */
-  ledger?: { noteServerTime(st: { ms: number; ref: string }): void; setLimits?(limits: OfflineLimits): void; applyOperatorGrant?(grant: OperatorGrant): void };
+  ledger?: { noteServerTime(st: { ms: number; ref: string }): void; setLimits?(limits: OfflineLimits): void; applyOperatorGrant?(grant: OperatorGrant): void; applyCustomerPin?(personId: string, pinHash: string): void };
   sealer?: Sealer;
   batchSize?: number;
   /** How often the feed is pulled while the link is up. Default 60 s. */
@@ -152,7 +152,8 @@ export function createSync(opts: SyncOptions): Sync {
       try {
         const onLimits = o.ledger?.setLimits ? (l: OfflineLimits) => o.ledger!.setLimits!(l) : undefined;
         const onOperatorGrant = o.ledger?.applyOperatorGrant ? (g: OperatorGrant) => o.ledger!.applyOperatorGrant!(g) : undefined;
-        const r = await pullFeed({ store: o.store, client, terminalId, sealer: o.sealer, now, onLimits, onOperatorGrant, onPalms: (c) => em.emit('palms', c) }, (p) => em.emit('feed', p));
+        const onCustomerPin = o.ledger?.applyCustomerPin ? (personId: string, pinHash: string) => o.ledger!.applyCustomerPin!(personId, pinHash) : undefined;
+        const r = await pullFeed({ store: o.store, client, terminalId, sealer: o.sealer, now, onLimits, onOperatorGrant, onCustomerPin, onPalms: (c) => em.emit('palms', c) }, (p) => em.emit('feed', p));
         uploader.noteReachable();
         if (r.time) {
           skew = r.time.ms - now();

@@ -12,6 +12,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HookClient } from './hooks.ts';
 import { startTerminal, type RunningTerminal } from './spawn-terminal.ts';
+import { DEMO_SUBSCRIBERS } from '../../src/host/demo/centre-seed.ts';
 
 const CHROMIUM = process.env.PALMPAY_CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -68,7 +69,7 @@ describe('the financial report at the counter', () => {
     await tid('login-pin-ok').waitFor();
     await keypad('login-pin', '1234');
     // The subscriber links arrive with the first feed from the demo centre (one per demo subscriber).
-    await expect.poll(() => query<number>('terminal.db', 'SELECT count(*) FROM subscriber_links WHERE seal IS NOT NULL'), { timeout: 60_000 }).toBe(3);
+    await expect.poll(() => query<number>('terminal.db', 'SELECT count(*) FROM subscriber_links WHERE seal IS NOT NULL'), { timeout: 60_000 }).toBe(DEMO_SUBSCRIBERS.length);
 
     await tid('role-report').click();
     await flowStep('report', 'palm');

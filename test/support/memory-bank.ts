@@ -10,12 +10,13 @@ import { totals } from '../../src/flows/payout.ts';
 import type { Bank, DayCloseRequest, EnrolmentRequest, Result } from '../../src/flows/ports.ts';
 import type { PurchaseRefusal, PurchaseRequest } from '../../src/flows/purchase.ts';
 import { billKey, billsStale, type BillDecline, type BillLookup, type BillPaymentRequest, type DueBill } from '../../src/flows/bill.ts';
-import { billReceipt, mandateReceipt, readingReceipt, dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../src/flows/receipts.ts';
+import { billReceipt, mandateReceipt, pinSetReceipt, readingReceipt, dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../src/flows/receipts.ts';
 import type { Original, ReversalKind, ReversalRefusal } from '../../src/flows/reversal.ts';
 import type { AllowanceLeft, Money, Operator, Person, Receipt, StatementEntry, Voucher } from '../../src/flows/types.ts';
 import type { PayoutFailure } from '../../src/flows/payout.ts';
 import type { Meter, MeterLookup, ReadingDecline, ReadingRequest } from '../../src/flows/meter-reading.ts';
 import type { MandateDecline, MandateRequest } from '../../src/flows/mandate.ts';
+import type { PinSetDecline, PinSetRequest } from '../../src/flows/pin-set.ts';
 
 export interface MemoryVoucher {
   id: string;
@@ -134,6 +135,18 @@ export class MemoryBank<T> implements Bank<T> {
       (m) => readingReceipt(m, person, req, sup ? { ar: sup.name, latin: sup.name } : null));
     meter.lastReading = req.reading;
     return { ok: true, receipt: rec.receipt };
+  }
+  setCustomerPin(req: PinSetRequest): Promise<{ ok: true; receipt: Receipt } | { ok: false; reason: PinSetDecline }> {
+    const no = (reason: PinSetDecline) => Promise.resolve({ ok: false as const, reason });
+    if (this.records.some((r) => r.requestId === req.requestId)) return no('duplicate-request');
+    const person = this.people.get(req.personId);
+    if (!person || person.status === 'revoked') return no('person-revoked');
+    if (person.status === 'provisional') return no('person-provisional');
+    const sup = this.operators.get(req.approvedBy);
+    if (!sup || !sup.roles.includes('supervisor') || req.approvedBy === req.operatorId) return no('override-refused');
+    const rec = this.append({ kind: 'pin-set', personId: req.personId, amount: null, operatorId: req.operatorId, requestId: req.requestId }, (m) => pinSetReceipt(m, person, { ar: sup.name, latin: sup.name }));
+    this.customerPins.set(req.personId, { pin: req.pin, wrong: 0 });
+    return Promise.resolve({ ok: true, receipt: rec.receipt });
   }
   recordMandate(req: MandateRequest): { ok: true; receipt: Receipt } | { ok: false; reason: MandateDecline } {
     if (this.records.some((r) => r.requestId === req.requestId)) return { ok: false, reason: 'duplicate-request' };

@@ -42,7 +42,7 @@ export const kEn = {
     time: 'Time',
     person: 'Name',
     total: 'Amount',
-    kind: { payout: 'Salary payout', purchase: 'Purchase', bill: 'Electricity bill payment', refund: 'Refund', void: 'Void', enrolment: 'Enrolment', 'day-close': 'Day close (Z-report)', 'meter-reading': 'Meter reading', mandate: 'Direct debit mandate', 'mandate-cancel': 'Direct debit mandate ended', report: 'Financial report' },
+    kind: { payout: 'Salary payout', purchase: 'Purchase', bill: 'Electricity bill payment', refund: 'Refund', void: 'Void', enrolment: 'Enrolment', 'day-close': 'Day close (Z-report)', 'meter-reading': 'Meter reading', mandate: 'Direct debit mandate', 'mandate-cancel': 'Direct debit mandate ended', 'pin-set': 'PIN set', report: 'Financial report' },
     salaryFor: 'Salary for {{period}}',
     subscriber: 'Subscriber no. {{subscriber}}',
     billLine: 'Bill {{bill}} ({{biller}}, cycle {{cycle}})',
@@ -58,6 +58,7 @@ export const kEn = {
     meterReading: 'Meter reading {{reading}} ({{biller}}; last {{last}})',
     mandateMax: 'Direct debit for {{biller}}, at most per bill',
     mandateCancelled: 'Direct debit for {{biller}} ended',
+    pinSet: 'A new PIN is set (it is never printed)',
     // issue 17: the person's financial report, printed at the counter
     report: {
       month: 'Month {{month}} · from the centre at {{asOf}} UTC',
@@ -139,7 +140,7 @@ export const kEn = {
     'bills-stale': { title: 'The bills here are too old to trust.', todo: 'They may have been paid elsewhere. Connect to the centre to sync, then try again.' },
     'bill-changed': { title: 'The bill changed since it was shown.', todo: 'Nothing was paid. Look the number up again.' },
     'not-linked': { title: 'This payer is not linked to this subscriber number.', todo: 'The payments centre links payers to subscriber numbers; the subscriber’s own payer can pay.' },
-    'pin-not-set': { title: 'This payer has no PIN yet.', todo: 'A PIN is set at enrolment, or at a counter with a supervisor.' },
+    'pin-not-set': { title: 'This payer has no PIN yet.', todo: 'Nothing was paid. Ask for a PIN at a supervised counter (“Set PIN”: a supervisor, then the payer’s palm), then pay.' },
     'needs-supervisor': { title: 'The reading is below the last one.', todo: 'Nothing was recorded. A supervisor must approve a lower reading.' },
     'centre-unreachable': { title: 'The centre cannot be reached now.', todo: 'The report comes from the centre only. Try again when the link is back, or ask at the branch office.' },
     'report-not-found': { title: 'The centre has no report for this person here.', todo: 'Ask at the branch office.' },
@@ -230,6 +231,18 @@ export const kEn = {
     pin: 'Account holder PIN',
     signed: 'The mandate is signed. The centre confirms it at the next sync.',
     cancelled: 'The mandate is ended. The centre confirms it at the next sync.',
+  },
+  // ---- issue 17f: a customer's PIN set at a supervised counter ----
+  pinSet: {
+    step: { override: 'Supervisor approval', palm: 'Payer palm', loading: 'Payer palm', pin: 'The new PIN', recording: 'Setting the PIN', declined: 'PIN not set', done: 'PIN set', finished: 'Set PIN' },
+    explain: 'A supervisor approves first (palm and PIN, never the cashier); then the payer lays a palm and types a new PIN twice.',
+    palmPrompt: 'Ask the payer to lay a palm on the scanner.',
+    hadPin: 'This person already has a PIN: the new one replaces it.',
+    noPin: 'This person has no PIN yet.',
+    pin: 'New PIN (4 to 6 digits)',
+    again: 'The same PIN again',
+    error: { 'pin-invalid': 'A PIN is 4 to 6 digits.', 'pin-trivial': 'Too easy to guess (like 0000 or 1234): choose another PIN.', 'pin-mismatch': 'The two PINs differ: type them again.' },
+    done: 'The PIN is set: the person can pay with it now, here and, after the next sync, at every counter of the region.',
   },
   override: { refused: 'The supervisor did not approve.', ask: 'Ask a supervisor' },
   refund: { title: 'Refund', confirm: 'Refund (needs a supervisor)' },
@@ -395,6 +408,7 @@ export const kEn = {
     refund: { title: 'Refund', hint: 'Needs a supervisor' },
     void: { title: 'Void', hint: 'Void one of today’s payments (supervisor)' },
     dayClose: { title: 'Day close', hint: 'Z-report and cash count' },
+    pinSet: { title: 'Set PIN', hint: 'A payer’s PIN (with a supervisor)' },
   },
 };
 

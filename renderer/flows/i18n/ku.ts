@@ -43,7 +43,7 @@ export const kKu: KMessages = {
     time: 'Dem',
     person: 'Nav',
     total: 'Mîqdar',
-    kind: { payout: 'Dayîna meaşê', purchase: 'Kirîn', bill: 'Dayîna fatûreya elektrîkê', refund: 'Vegerandin', void: 'Betalkirin', enrolment: 'Tomarkirin', 'day-close': 'Girtina rojê (rapora Z)', 'meter-reading': 'Xwendina saetê', mandate: 'Destûra dayîna rasterast', 'mandate-cancel': 'Dawîanîna destûra dayîna rasterast', report: 'Rapora darayî' },
+    kind: { payout: 'Dayîna meaşê', purchase: 'Kirîn', bill: 'Dayîna fatûreya elektrîkê', refund: 'Vegerandin', void: 'Betalkirin', enrolment: 'Tomarkirin', 'day-close': 'Girtina rojê (rapora Z)', 'meter-reading': 'Xwendina saetê', mandate: 'Destûra dayîna rasterast', 'mandate-cancel': 'Dawîanîna destûra dayîna rasterast', 'pin-set': 'Danîna PIN-ê', report: 'Rapora darayî' },
     salaryFor: 'Meaşê {{period}}',
     subscriber: 'Hejmara abonetiyê {{subscriber}}',
     billLine: 'Fatûre {{bill}} ({{biller}}, çerx {{cycle}})',
@@ -59,6 +59,7 @@ export const kKu: KMessages = {
     meterReading: 'Xwendina saetê {{reading}} ({{biller}}; ya berê {{last}})',
     mandateMax: 'Dayîna rasterast ji bo {{biller}}, herî zêde ji bo her fatûreyê',
     mandateCancelled: 'Dayîna rasterast ji bo {{biller}} bi dawî bû',
+    pinSet: 'PIN-eke nû hat danîn (qet nayê çapkirin)',
     // issue 17: the person's financial report, printed at the counter
     report: {
       month: 'Meh {{month}} · ji navendê di {{asOf}} UTC de',
@@ -140,7 +141,7 @@ export const kKu: KMessages = {
     'bills-stale': { title: 'Agahiyên fatûreyan li vir pir kevn in.', todo: 'Dibe ku li cihekî din hatibin dayîn. Bi navendê ve girêbide, hevdem bike û dîsa biceribîne.' },
     'bill-changed': { title: 'Fatûre ji dema ku hat nîşandan guheriye.', todo: 'Tiştek nehat dayîn. Hejmarê dîsa bigere.' },
     'not-linked': { title: 'Ev dayîner bi vê hejmara aboneyê ve ne girêdayî ye.', todo: 'Navenda dayînan dayîneran bi hejmarên aboneyan ve girê dide; dayînerê xwedî dikare bide.' },
-    'pin-not-set': { title: 'Ev dayîner hêj PIN-a wî tune ye.', todo: 'PIN di tomarkirinê de, an li kaseyekê bi serpereştyar tê danîn.' },
+    'pin-not-set': { title: 'Ev dayîner hêj PIN-a wî tune ye.', todo: 'Tiştek nehat dayîn. Li kaseyekê bi serpereştyar PIN bixwaze (“Danîna PIN-ê”: serpereştyar, paşê destê dayîner), paşê bide.' },
     'needs-supervisor': { title: 'Xwendin ji ya berê kêmtir e.', todo: 'Tiştek nehat tomarkirin. Xwendineke kêmtir pejirandina serpereştyarekî dixwaze.' },
     'centre-unreachable': { title: 'Niha nayê gihîştin navendê.', todo: 'Rapor tenê ji navendê tê. Dema girêdan vegere dîsa biceribîne, an li ofîsa şaxê bipirse.' },
     'report-not-found': { title: 'Navend li vir ji bo vî kesî rapor tune ye.', todo: 'Li ofîsa şaxê bipirse.' },
@@ -231,6 +232,18 @@ export const kKu: KMessages = {
     pin: 'PINa xwediyê hesabê',
     signed: 'Destûr hat îmzekirin. Navend di hevdemkirina din de wê piştrast dike.',
     cancelled: 'Destûr bi dawî bû. Navend di hevdemkirina din de wê piştrast dike.',
+  },
+  // ---- issue 17f: danîna PIN-a xerîdar li kaseyekê bi serpereştyar ----
+  pinSet: {
+    step: { override: 'Pejirandina serpereştyar', palm: 'Destê dayîner', loading: 'Destê dayîner', pin: 'PIN-a nû', recording: 'PIN tê danîn', declined: 'PIN nehat danîn', done: 'PIN hat danîn', finished: 'Danîna PIN-ê' },
+    explain: 'Pêşî serpereştyar erê dike (dest û PIN, qet ne kasiyer); paşê dayîner destê xwe datîne û PIN-eke nû du caran dinivîse.',
+    palmPrompt: 'Ji dayîner bixwaze ku destê xwe deyne ser skanerê.',
+    hadPin: 'PIN-a vî kesî heye: ya nû şûna wê digire.',
+    noPin: 'PIN-a vî kesî hêj tune ye.',
+    pin: 'PIN-a nû (4 heta 6 reqem)',
+    again: 'Heman PIN dîsa',
+    error: { 'pin-invalid': 'PIN 4 heta 6 reqem e.', 'pin-trivial': 'Pir hêsan e ku were texmînkirin (wek 0000 an 1234): PIN-eke din hilbijêre.', 'pin-mismatch': 'Her du PIN ne wek hev in: dîsa binivîse.' },
+    done: 'PIN hat danîn: kes niha dikare pê bide, li vir û piştî senkronkirina din li hemû kaseyên herêmê.',
   },
   override: { refused: 'Serpereştyar erê nekir.', ask: 'Serpereştyar bang bike' },
   refund: { title: 'Vegerandin', confirm: 'Vegerîne (serpereştyar pêwîst e)' },
@@ -396,5 +409,6 @@ export const kKu: KMessages = {
     refund: { title: 'Vegerandin', hint: 'Serpereştyar pêwîst e' },
     void: { title: 'Betalkirin', hint: 'Dayîna îro betal bike (serpereştyar)' },
     dayClose: { title: 'Girtina rojê', hint: 'Rapora Z û hejmartina pereyan' },
+    pinSet: { title: 'Danîna PIN-ê', hint: 'PIN-a dayîner (bi serpereştyar)' },
   },
 };

@@ -6,7 +6,9 @@ import { LedgerError } from '../../ledger/ledger.ts';
 import type { Terminal } from '../../ledger/open.ts';
 import type { MandateDecline, MandateRequest } from '../../flows/mandate.ts';
 import type { MeterLookup, ReadingDecline, ReadingRequest } from '../../flows/meter-reading.ts';
-import { mandateReceipt, readingReceipt, type ApproverName } from '../../flows/receipts.ts';
+import { mandateReceipt, pinSetReceipt, readingReceipt, type ApproverName } from '../../flows/receipts.ts';
+import type { PinSetDecline, PinSetRequest } from '../../flows/pin-set.ts';
+import { hashPin } from '../../ledger/pin.ts';
 import type { Person, Receipt } from '../../flows/types.ts';
 import type { Currency } from '../../protocol/record.ts';
 
@@ -40,6 +42,27 @@ export function recordReading(d: CounterRecordDeps, person: Person | null, req: 
     if (err instanceof LedgerError && err.code === 'RECORD_DUPLICATE') return no('duplicate-request');
     if (err instanceof LedgerError && err.code === 'OVERRIDE_REFUSED') return no('override-refused');
     if (err instanceof LedgerError && err.code === 'READING_NEEDS_SUPERVISOR') return no('needs-supervisor');
+    throw err;
+  }
+}
+
+/**
+ * A customer's PIN set at a supervised counter (issue 17f): the PIN hashed (scrypt, src/ledger/pin.ts) here, and
+ * only the verifier signed in a `pin_set`; the ledger re-checks the supervisor and stores the verifier sealed in
+ * the same transaction, so the person pays with it at once.
+ */
+export async function setCustomerPin(d: CounterRecordDeps, person: Person | null, req: PinSetRequest): Promise<{ ok: true; receipt: Receipt } | { ok: false; reason: PinSetDecline }> {
+  const no = (reason: PinSetDecline) => ({ ok: false as const, reason });
+  if (!person || person.status === 'revoked') return no('person-revoked');
+  if (person.status === 'provisional') return no('person-provisional');
+  const pinHash = await hashPin(req.pin);
+  try {
+    const rec = d.terminal.ledger.append({ type: 'pin_set', operatorId: req.operatorId, pinSetId: recordId(req.requestId), personId: req.personId, pinHash, approvedBy: req.approvedBy });
+    return { ok: true, receipt: pinSetReceipt(d.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), person, d.operatorName(req.approvedBy)) };
+  } catch (err) {
+    if (err instanceof LedgerError && err.code === 'RECORD_DUPLICATE') return no('duplicate-request');
+    if (err instanceof LedgerError && err.code === 'OVERRIDE_REFUSED') return no('override-refused');
+    if (err instanceof LedgerError && err.code === 'PERSON_NOT_CONFIRMED') return no('person-provisional');
     throw err;
   }
 }

@@ -19,7 +19,8 @@ import type { Bank, DayCloseRequest, EnrolmentRequest, Result } from '../../flow
 import type { LimitReason, PurchaseDecline, PurchaseRefusal, PurchaseRequest } from '../../flows/purchase.ts';
 import type { BillDecline, BillLookup, BillPaymentRequest } from '../../flows/bill.ts';
 import { lookupBills, payBills, payerLinked, type BillPaymentDeps } from './bill-payments.ts';
-import { lookupMeters, recordMandate, recordReading, type CounterRecordDeps } from './counter-records.ts';
+import { lookupMeters, recordMandate, recordReading, setCustomerPin, type CounterRecordDeps } from './counter-records.ts';
+import type { PinSetDecline, PinSetRequest } from '../../flows/pin-set.ts';
 import type { MeterLookup, ReadingDecline, ReadingRequest } from '../../flows/meter-reading.ts';
 import type { MandateDecline, MandateRequest } from '../../flows/mandate.ts';
 import { dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../flows/receipts.ts';
@@ -222,6 +223,10 @@ export class SqliteBank<T> implements Bank<T> {
     return recordReading(this.counterDeps, this.person(req.personId), req);
   }
 
+  setCustomerPin(req: PinSetRequest): Promise<{ ok: true; receipt: Receipt } | { ok: false; reason: PinSetDecline }> {
+    return setCustomerPin(this.counterDeps, this.person(req.personId), req);
+  }
+
   recordMandate(req: MandateRequest): { ok: true; receipt: Receipt } | { ok: false; reason: MandateDecline } {
     return recordMandate(this.counterDeps, this.person(req.personId), req);
   }
@@ -296,7 +301,7 @@ export class SqliteBank<T> implements Bank<T> {
     const b = JSON.parse(row.body) as RecordBody;
     if (b.type === 'template_update') return null; // no money, nothing to reverse: not offered
     const kind: Original['kind'] =
-      b.type === 'salary_payout' ? 'payout' : b.type === 'purchase' ? (b.biller ? 'bill' : 'purchase') : b.type === 'day_close' ? 'day-close' : b.type === 'meter_reading' ? 'meter-reading' : b.type === 'mandate_cancel' ? 'mandate-cancel' : b.type;
+      b.type === 'salary_payout' ? 'payout' : b.type === 'purchase' ? (b.biller ? 'bill' : 'purchase') : b.type === 'day_close' ? 'day-close' : b.type === 'meter_reading' ? 'meter-reading' : b.type === 'mandate_cancel' ? 'mandate-cancel' : b.type === 'pin_set' ? 'pin-set' : b.type;
     const p = row.partyId ? this.person(row.partyId) : null;
     return {
       recordId: row.refId,

@@ -23,6 +23,8 @@ export const DEMO_SUBSCRIBERS = [
     ],
   },
   { subscriber: '00654321', personId: 'emp-hevi', bills: [{ bill: 'EH-2026-11-00654321', cycle: '2026-11', amount: 950_000, due: '2026-12-20', previous: 4_310, current: 4_420 }] },
+  // A payer without a PIN (issue 17f): the bill flow sends them to a supervised counter's "Set PIN" first.
+  { subscriber: '00246810', personId: 'emp-rojin', bills: [{ bill: 'EH-2026-11-00246810', cycle: '2026-11', amount: 700_000, due: '2026-12-20', previous: 2_100, current: 2_180 }] },
   // Paid by direct debit at import: known to the counter, nothing due.
   { subscriber: '00555555', personId: 'emp-karim', mandate: true, bills: [{ bill: 'EH-2026-11-00555555', cycle: '2026-11', amount: 1_200_000, due: '2026-12-15', previous: 800, current: 950 }] },
 ] as const;
@@ -38,13 +40,7 @@ export async function seedDemoCentre(central: Central, terminalId: string, regio
   for (const o of DEMO_OPERATORS) {
     if (!granted.has(o.id)) await central.grantOperator(terminalId, { operatorId: o.id, name: joinName(o.nameAr, o.name), role: o.role, active: true });
   }
-  const billing = new Billing(central.repo);
-  if ((await billing.listBillers()).some((b) => b.id === DEMO_BILLER.id)) {
-    // Seeded before: link again, which re-publishes each link in the feed (a demo folder from before links were in
-    // the feed would otherwise refuse every payer as not linked).
-    for (const s of DEMO_SUBSCRIBERS) await billing.link({ billerId: DEMO_BILLER.id, subscriber: s.subscriber, payerKind: 'person', payerId: s.personId });
-    return;
-  }
+  // Every demo payer is a customer at the centre (also in a demo folder seeded before a payer was added).
   await central.repo.tx(async (r) => {
     for (const s of DEMO_SUBSCRIBERS) {
       if (await r.getPerson(s.personId)) continue;
@@ -54,11 +50,24 @@ export async function seedDemoCentre(central: Central, terminalId: string, regio
       await r.postTxn({ source: 'admin', terminalId: null, seq: null, ref: `credit:demo:${randomUUID()}`, memo: `demo deposit to acc-${s.personId}`, at: now, postings: fundingPostings(`acc-${s.personId}`, DEMO_FUNDS, 'SYP') });
     }
   });
+  const billing = new Billing(central.repo);
+  const billRows = (subs: ReadonlyArray<(typeof DEMO_SUBSCRIBERS)[number]>) => [
+    'biller,subscriber,bill,cycle,amount,currency,due,previous_reading,current_reading',
+    ...subs.flatMap((s) => s.bills.map((b) => [DEMO_BILLER.id, s.subscriber, b.bill, b.cycle, b.amount, 'SYP', b.due, b.previous, b.current].join(','))),
+  ].join('\n');
+  if ((await billing.listBillers()).some((b) => b.id === DEMO_BILLER.id)) {
+    // Seeded before: link again, which re-publishes each link in the feed (a demo folder from before links were in
+    // the feed would otherwise refuse every payer as not linked). A subscriber added to the demo since (its payer
+    // made a customer above, linked now for the first time) gets its bills too.
+    const added = [];
+    for (const s of DEMO_SUBSCRIBERS) if (await billing.link({ billerId: DEMO_BILLER.id, subscriber: s.subscriber, payerKind: 'person', payerId: s.personId })) added.push(s);
+    if (added.length > 0) await billing.importBills(billRows(added));
+    return;
+  }
   await billing.addBiller({ id: DEMO_BILLER.id, name: DEMO_BILLER.name, region });
   for (const s of DEMO_SUBSCRIBERS) {
     await billing.link({ billerId: DEMO_BILLER.id, subscriber: s.subscriber, payerKind: 'person', payerId: s.personId });
     if ('mandate' in s) await new Mandates(central.repo).add({ personId: s.personId, billerId: DEMO_BILLER.id, subscriber: s.subscriber, maxMinor: 5_000_000, currency: 'SYP' });
   }
-  const rows = DEMO_SUBSCRIBERS.flatMap((s) => s.bills.map((b) => [DEMO_BILLER.id, s.subscriber, b.bill, b.cycle, b.amount, 'SYP', b.due, b.previous, b.current].join(',')));
-  await billing.importBills(['biller,subscriber,bill,cycle,amount,currency,due,previous_reading,current_reading', ...rows].join('\n'));
+  await billing.importBills(billRows(DEMO_SUBSCRIBERS));
 }

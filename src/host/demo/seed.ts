@@ -1,5 +1,6 @@
 // A demo branch for a fresh terminal (`--demo`) and for the tests: operators, employees owed salary, a shop
-// customer with an offline allowance and PIN, a provisional and a blocked person, a voucher leased elsewhere.
+// customer with an offline allowance and PIN, a payer with an allowance but no PIN yet (emp-rojin: "Set PIN"), a
+// provisional and a blocked person, a voucher leased elsewhere.
 // Palms (seedDemoPalms): each demo person's palm is a synthetic hand of the simulator's generator (the palm
 // identity, by default the person id), enrolled like any other: captures → extractor → fused template, sealed.
 import { createHash } from 'node:crypto';
@@ -45,7 +46,7 @@ export const DEMO_PEOPLE: DemoPerson[] = [
   { id: 'emp-far', nameAr: 'دلشاد حسن', nameLatin: 'Dilşad Hesen', status: 'active', vouchers: [{ period: '2026-10', minor: 9_000_000, here: false }] },
   { id: 'emp-layla', nameAr: 'ليلى يوسف', nameLatin: 'Layla Yusuf', status: 'provisional', vouchers: [{ period: '2026-10', minor: 9_000_000, here: true }] },
   { id: 'emp-omar', nameAr: 'عمر سليمان', nameLatin: 'Omar Sileman', status: 'blocked', vouchers: [{ period: '2026-10', minor: 9_000_000, here: true }] },
-  { id: 'emp-rojin', nameAr: 'روجين أحمد', nameLatin: 'Rojîn Ehmed', status: 'active', vouchers: [{ period: '2026-10', minor: 11_000_000, here: true }] },
+  { id: 'emp-rojin', nameAr: 'روجين أحمد', nameLatin: 'Rojîn Ehmed', status: 'active', allowance: 5_000_000, balance: 100_000_000, vouchers: [{ period: '2026-10', minor: 11_000_000, here: true }] },
   { id: 'emp-karim', nameAr: 'كريم داود', nameLatin: 'Karim Dawud', status: 'active', vouchers: [{ period: '2026-10', minor: 10_500_000, here: true }] },
   { id: 'emp-nadia', nameAr: 'نادية عيسى', nameLatin: 'Nadia Îsa', status: 'active', vouchers: [{ period: '2026-10', minor: 9_500_000, here: true }] },
   { id: 'emp-yusuf', nameAr: 'يوسف بكر', nameLatin: 'Yusuf Bekir', status: 'active', vouchers: [{ period: '2026-10', minor: 13_000_000, here: true }] },

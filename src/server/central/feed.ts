@@ -3,6 +3,7 @@
 import { sealFor, type SignedTime } from '../../protocol/crypto.ts';
 import { eventsDigest, signFeedPage, type FeedPageProof } from '../../protocol/feed-page.ts';
 import { account } from '../postings.ts';
+import { CUSTOMER_PIN_FEED, customerPinOf } from '../customer-pins.ts';
 import type { RepoTx, TerminalRow } from '../repo.ts';
 import type { CentreContext } from './context.ts';
 
@@ -45,7 +46,11 @@ export class Feed {
           data.person = body?.person ?? {};
           data.hands = body?.hands ?? [];
           data.templates = this.ctx.templatesOf(p).map((t) => sealFor(terminal.enc_key!, t));
+          // The PIN set at a counter, if any: a terminal that learns of the person after the PIN's own event gets it here.
+          const pinHash = await customerPinOf(r.conn, p.id);
+          if (pinHash) data.pinHash = pinHash;
         }
+        if (f.kind === CUSTOMER_PIN_FEED && (await r.getPerson(f.key))?.status !== 'confirmed') continue; // revoked since
         if (f.kind === 'voucher') data.accountId = (await r.getPerson(String(data.personId)))?.account_id ?? data.personId;
         if (f.kind === 'allowance') data.asOfSeq = Number(terminal.head_seq); // the grant counts this terminal's records up to here
         out.push({ seq: Number(f.seq), kind: f.kind, key: f.key, data });

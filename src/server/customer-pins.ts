@@ -1,0 +1,31 @@
+// Customers' PINs set at a supervised counter (a signed `pin_set` record, through ingest.ts; centre migration 11):
+// the verifier is kept (never the PIN) and published to the person's region, so the PIN works at every counter.
+import { checkPinSet, type Refusal } from './invariants.ts';
+import type { PersonRow, RepoTx } from './repo.ts';
+import { sql, type SqlConn } from './sql.ts';
+import type { PinSetBody } from '../protocol/record.ts';
+
+/** The feed event kind that carries a person's PIN verifier to the region's terminals. */
+export const CUSTOMER_PIN_FEED = 'customer_pin';
+
+/** A person's PIN verifier at the centre, or undefined when none was set. */
+export async function customerPinOf(c: SqlConn, personId: string): Promise<string | undefined> {
+  return (await c.get<{ pin_hash: string }>(sql`SELECT pin_hash FROM customer_pins WHERE person_id = ${personId}`))?.pin_hash;
+}
+
+/**
+ * A verified, in-chain `pin_set` (its approval already re-checked by ingest): stored and published, or why not.
+ * Of two PINs set offline at two counters the later record (its own clock) stands, whichever arrives last.
+ */
+export async function pinSet(r: RepoTx, rec: PinSetBody, person: PersonRow | undefined, terminalId: string, now: number): Promise<Refusal | undefined> {
+  const refusal = checkPinSet(rec, person);
+  if (refusal) return refusal;
+  const at = rec.hlc.ms;
+  const { changes } = await r.conn.run(sql`INSERT INTO customer_pins (person_id, pin_hash, terminal_id, seq, approved_by, set_at, received_at)
+    VALUES (${rec.personId}, ${rec.pinHash}, ${terminalId}, ${rec.seq}, ${rec.approvedBy}, ${at}, ${now})
+    ON CONFLICT (person_id) DO UPDATE SET pin_hash = excluded.pin_hash, terminal_id = excluded.terminal_id, seq = excluded.seq,
+      approved_by = excluded.approved_by, set_at = excluded.set_at, received_at = excluded.received_at
+    WHERE customer_pins.set_at <= excluded.set_at`);
+  if (changes === 1) await r.appendFeed(`region:${person!.region}`, CUSTOMER_PIN_FEED, rec.personId, { personId: rec.personId, pinHash: rec.pinHash }, now);
+  return undefined;
+}
