@@ -17,8 +17,9 @@ export async function customerPinOf(c: SqlConn, personId: string): Promise<strin
  * A verified, in-chain `pin_set` (its approval already re-checked by ingest): stored and published, or why not.
  * Of two PINs set offline at two counters the later record (its own clock) stands, whichever arrives last.
  */
-export async function pinSet(r: RepoTx, rec: PinSetBody, person: PersonRow | undefined, terminalId: string, now: number): Promise<Refusal | undefined> {
-  const refusal = checkPinSet(rec, person);
+export async function pinSet(r: RepoTx, rec: PinSetBody, person: PersonRow | undefined, terminal: { id: string; region: string }, now: number): Promise<Refusal | undefined> {
+  const terminalId = terminal.id;
+  const refusal = checkPinSet(rec, person, terminal.region);
   if (refusal) return refusal;
   const at = rec.hlc.ms;
   const { changes } = await r.conn.run(sql`INSERT INTO customer_pins (person_id, pin_hash, terminal_id, seq, approved_by, set_at, received_at)

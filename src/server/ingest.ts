@@ -274,7 +274,7 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
     }
     // Issue 17f: the approval was re-checked above (a supervisor granted here, not the cashier); now the person.
     case 'pin_set':
-      return refused(await pinSet(r, rec, await r.getPerson(rec.personId), t.id, ctx.now)) ?? {};
+      return refused(await pinSet(r, rec, await r.getPerson(rec.personId), t, ctx.now)) ?? {};
   }
 }
 

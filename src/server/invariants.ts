@@ -243,10 +243,12 @@ export function checkMeterReading(rec: MeterReadingBody, billerKnown: boolean, p
  * A customer's PIN set at a supervised counter: always approved (the approver, a supervisor granted at that
  * terminal and not the cashier, is checked by checkApproval before this), for a confirmed person.
  */
-export function checkPinSet(rec: Pick<PinSetBody, 'personId' | 'approvedBy'>, person: PersonFacts | undefined): Refusal | undefined {
+export function checkPinSet(rec: Pick<PinSetBody, 'personId' | 'approvedBy'>, person: PersonFacts | undefined, region: string): Refusal | undefined {
   // The record shape requires the approver; this guards a body that reached here without one.
   if (!rec.approvedBy) return refuse('PIN_SET_UNAPPROVED', `the PIN of ${rec.personId} was set without a supervisor's approval`);
-  if (!person) return refuse('CUSTOMER_UNKNOWN', `person ${rec.personId} is unknown`);
+  // A counter can only have identified a person whose palm it holds: one of its own region.
+  const unknown = unknownHere(rec.personId, person, region);
+  if (unknown || !person) return unknown;
   if (person.status === 'revoked') return refuse('PERSON_REVOKED', `person ${rec.personId} is revoked`);
   if (person.status !== 'confirmed') return refuse('CUSTOMER_NOT_CONFIRMED', `person ${rec.personId} is not confirmed`);
   return undefined;

@@ -80,6 +80,14 @@ describe.each(backends)('customer PINs set at a counter, on %s', (kind) => {
     await expectNothingChanged();
   });
 
+  it.skipIf(skip)("attack: a terminal of another region (with its own granted supervisor) sets the PIN of a person it cannot have identified: review, nothing changes", async () => {
+    const t3 = await registeredTerminal(central, 'T3', { region: 'R2', supervisors: ['op-far'] });
+    const far = await ingest(t3, pinSet(t3, 'P1', 'op-far'));
+    expect(far).toMatchObject({ status: 'review' });
+    expect(far.reason).toMatch(/^CUSTOMER_UNKNOWN/);
+    await expectNothingChanged();
+  });
+
   it.skipIf(skip)('attack: for an unknown or a revoked person: review, nothing changes', async () => {
     expect((await ingest(t1, pinSet(t1, 'P404', 'op-super'))).reason).toMatch(/^CUSTOMER_UNKNOWN/);
     expect((await ingest(t1, pinSet(t1, 'P2', 'op-super'))).reason).toMatch(/^PERSON_REVOKED/);
