@@ -51,8 +51,14 @@ export async function htmlToPdf(html: string, opts: HtmlPdfOptions = {}): Promis
     throw new PalmPayError('PDF_RENDER_FAILED', `the browser printing the PDF failed: ${(err as Error).message}${last ? ` (${last})` : ''}`, { cause: err });
   } finally {
     clearTimeout(timer);
+    // Close the browser in order first, so its helper processes stop writing to the profile; kill only if it hangs.
+    const grace = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+    await Promise.race([devtools.send('Browser.close', {}).catch(() => undefined), grace(5_000)]);
+    await Promise.race([exited, grace(5_000)]);
     kill();
     await exited;
-    rmSync(work, { recursive: true, force: true });
+    // Chromium's helper processes can still be writing to the profile for a moment after the browser exits
+    // (ENOTEMPTY under load): retry, since the folder holds the person's report page.
+    rmSync(work, { recursive: true, force: true, maxRetries: 30, retryDelay: 100 });
   }
 }

@@ -94,7 +94,8 @@ it.skipIf(!browser)("writes the person's report as a PDF in Arabic (right to lef
   const month = new Date().toISOString().slice(0, 7);
   for (const lang of ['ar', 'en'] as const) {
     const pdf = join(dir, `report-${lang}.pdf`);
-    expect(await run('server', 'report', 'E7', '--db', db, '--month', month, '--pdf', pdf, '--lang', lang)).toMatchObject({ code: 0, out: expect.stringMatching(/PDF written to/) });
+    const printed = await run('server', 'report', 'E7', '--db', db, '--month', month, '--pdf', pdf, '--lang', lang);
+    expect(printed, printed.err).toMatchObject({ code: 0, out: expect.stringMatching(/PDF written to/) });
     const bytes = readFileSync(pdf);
     expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     expect(bytes.subarray(-1024).toString('latin1')).toMatch(/%%EOF\s*$/);
