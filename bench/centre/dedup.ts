@@ -113,7 +113,9 @@ export async function runDedup(o: DedupOptions): Promise<DedupResult> {
   const mated = built.probes.filter((p) => p.mate !== null);
   const fresh = built.probes.filter((p) => p.mate === null);
   const probes: GalleryProbe[] = [];
-  for (let i = 0; i < Math.max(mated.length, fresh.length); i++) probes.push(...(mated[i] ? [mated[i]] : []), ...(fresh[i] ? [fresh[i]] : []));
+  for (let i = 0; i < Math.max(mated.length, fresh.length); i++) {
+    for (const p of [mated[i], fresh[i]]) if (p) probes.push(p);
+  }
   const mates = mated.length;
   // The linear scan peer is slow at large P: only the first few enrolments are also checked by it.
   const peerCount = Math.min(probes.length, o.peerEnrolments ?? (o.persons <= 20_000 ? probes.length : 10));
