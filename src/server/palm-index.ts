@@ -19,6 +19,12 @@ import type { Repo, RepoTx } from './repo.ts';
 /** Slots scanned between yields to the event loop: 8 screening blocks, 16 MB of codes, a few ms of stage 1. */
 const SCAN_CHUNK = 8 * BLOCK_SLOTS;
 
+/**
+ * Stage-1 candidates the duplicate check scores exactly: more than the terminal's DEFAULT_K, because a miss here is
+ * a second identity, and at 10⁵ the terminal's 32 let one re-enrolment in 10 through (bench centre, 2026-12-06).
+ */
+export const CENTRE_K = 4 * DEFAULT_K;
+
 /** Who a new enrolment is checked against (as RepoTx.galleryPersons). */
 export const GALLERY_STATUSES = ['confirmed', 'provisional', 'duplicate_review'] as const;
 
@@ -74,7 +80,7 @@ export class CentreIndex {
     fine: () => {
       throw new Error('stage 2 runs in CentreIndex on templates read for the check');
     },
-    k: DEFAULT_K,
+    k: CENTRE_K,
     policy: DEFAULT_POLICY,
   });
   /** Template digest → the people holding that exact template (two, when one palm was enrolled twice). */
