@@ -8,13 +8,22 @@ import { DECISION_THRESHOLD } from '../biometrics/config.ts';
 import { coarseCode, coarseProbes } from '../biometrics/identify/coarse-code.ts';
 import { DEFAULT_K, DEFAULT_POLICY } from '../biometrics/identify/palm.ts';
 import { Identifier } from '../biometrics/identify/identifier.ts';
-import { ENTRY_CODE_BYTES } from '../biometrics/identify/kernel/kernel.ts';
+import { BLOCK_SLOTS, ENTRY_CODE_BYTES } from '../biometrics/identify/kernel/kernel.ts';
 import { matchScore } from '../biometrics/match.ts';
 import { decodeTemplate } from '../biometrics/template.ts';
 import type { Hand, Template } from '../biometrics/types.ts';
 import { sha256Hex } from '../protocol/crypto.ts';
 import { list, sql, type SqlConn } from './sql.ts';
-import type { Repo } from './repo.ts';
+import type { Repo, RepoTx } from './repo.ts';
+
+/** Slots scanned between yields to the event loop: 8 screening blocks, 16 MB of codes, a few ms of stage 1. */
+const SCAN_CHUNK = 8 * BLOCK_SLOTS;
+
+/**
+ * Stage-1 candidates the duplicate check scores exactly: more than the terminal's DEFAULT_K, because a miss here is
+ * a second identity, and at 10⁵ the terminal's 32 let one re-enrolment in 10 through (bench centre, 2026-12-06).
+ */
+export const CENTRE_K = 4 * DEFAULT_K;
 
 /** Who a new enrolment is checked against (as RepoTx.galleryPersons). */
 export const GALLERY_STATUSES = ['confirmed', 'provisional', 'duplicate_review'] as const;
@@ -71,7 +80,7 @@ export class CentreIndex {
     fine: () => {
       throw new Error('stage 2 runs in CentreIndex on templates read for the check');
     },
-    k: DEFAULT_K,
+    k: CENTRE_K,
     policy: DEFAULT_POLICY,
   });
   /** Template digest → the people holding that exact template (two, when one palm was enrolled twice). */
@@ -163,7 +172,14 @@ export class CentreIndex {
     const probes = decodeAll(templates);
     if (!probes || this.identifier.size === 0) return undefined;
     const persons = new Set<string>();
-    for (const p of probes) for (const c of this.identifier.candidates(p)) persons.add(this.identifier.entry(c.id)!.personId);
+    // Chunked, so a scan of 10⁶ codes does not hold up this process's other requests; an entry the poller removed
+    // meanwhile is skipped, one it added is after `since` and so in the re-check on commit.
+    for (const p of probes) {
+      for (const c of await this.identifier.candidatesChunked(p, SCAN_CHUNK)) {
+        const e = this.identifier.entry(c.id);
+        if (e) persons.add(e.personId);
+      }
+    }
     persons.delete(excludeId);
     if (persons.size === 0) return undefined;
     const rows = await this.repo.db.tx((c) => storedTemplates(c, [...persons]));
@@ -178,6 +194,20 @@ export type OpenTemplates = (personId: string, stored: string) => Buffer[];
 export async function storedTemplates(c: SqlConn, ids: string[]): Promise<Array<{ id: string; templates: string }>> {
   if (ids.length === 0) return [];
   return c.all(sql`SELECT id, templates FROM persons WHERE id IN (${list(ids)}) AND templates IS NOT NULL AND status IN (${list([...GALLERY_STATUSES])})`);
+}
+
+/**
+ * The linear scan the index replaced: every gallery person's templates read, opened and decoded, the probes matched
+ * against all of them (byte-identical templates by digest first, as findDuplicate). Not on the enrolment path: it is
+ * the reference the index's decision must equal (test/server/palm-index.test.ts) and the bench's in-run peer.
+ */
+export async function linearDuplicate(r: RepoTx, open: OpenTemplates, excludeId: string, templates: readonly Uint8Array[]): Promise<Duplicate | undefined> {
+  const rows = (await r.galleryPersons(excludeId)).map((p) => ({ id: p.id, digests: JSON.parse(p.digests) as string[], templates: open(p.id, p.templates!) }));
+  const mine = new Set(templates.map((t) => sha256Hex(Buffer.from(t.buffer, t.byteOffset, t.byteLength))));
+  const exact = rows.find((row) => row.digests.some((d) => mine.has(d)));
+  if (exact) return { personId: exact.id, score: 0 };
+  const probes = decodeAll(templates);
+  return probes ? bestMatch(probes, rows) : undefined;
 }
 
 /** The closest of these people to the probes by the full matcher, at or under the 1:1 threshold. */

@@ -15,4 +15,8 @@ it('runs the centre bench small: ingest through 2 processes, reads, the duplicat
   // Re-enrolments of a stored palm are caught; new people are not flagged.
   expect(r.dedup.duplicates_flagged_of_mated).toBe('2/2');
   expect(r.dedup.false_alarms_of_new).toBe('0/2');
+  // The linear scan peer ran on each enrolment and decided as the index path did.
+  expect(r.dedup.peer_linear_enrolments).toBe(4);
+  expect(r.dedup.decisions_identical_to_linear).toBe('4/4');
+  expect(r.dedup.peer_linear_p50_ms).toBeGreaterThan(0);
 }, 300_000);

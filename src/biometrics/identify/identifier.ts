@@ -121,6 +121,21 @@ export class Identifier<T> {
     return this.index.nearest(this.probeCodes(probe), k);
   }
 
+  /**
+   * Stage 1 only, scanning about `chunk` slots at a time and yielding to the event loop in between (as
+   * identifyChunked): for a caller that scores the candidates itself (the centre's duplicate check) on a large index.
+   */
+  async candidatesChunked(probe: T, chunk = BLOCK_SLOTS, k = this.opts.k): Promise<Candidate[]> {
+    const search = this.index.begin(this.probeCodes(probe), k);
+    try {
+      while (!search.step(chunk)) await new Promise<void>((resolve) => setImmediate(resolve));
+    } catch (err) {
+      search.finish();
+      throw err;
+    }
+    return search.finish();
+  }
+
   identify(probe: T): IdentifyResult {
     return this.finish(probe, this.candidates(probe));
   }

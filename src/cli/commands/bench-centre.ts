@@ -22,11 +22,12 @@ export function registerBenchCentre(bench: Command): void {
     .option('--records <n>', 'signed records per terminal', '250')
     .option('--batch <n>', 'records per upload', '50')
     .option('--customers <n>', 'customers the purchases are spread over (seeded in bulk)', '50000')
-    .option('--only <part>', 'run only ingest or dedup')
+    .option('--only <part>', 'run only ingest, or dedup (alias duplicate)')
     .option('--persons <n>', 'people enrolled for the duplicate check', '100000')
     .option('--enrolments <n>', 'new enrolments checked (half re-enrolments)', '40')
+    .option('--peer-enrolments <n>', 'enrolments the linear scan peer also checks (default all up to 20,000 people, else 10)')
     .option('--json <file>', 'write the figures as JSON')
-    .action(async (o: { db?: string; workers: string; terminals: string; records: string; batch: string; customers: string; persons: string; enrolments: string; only?: string; json?: string }) => {
+    .action(async (o: { db?: string; workers: string; terminals: string; records: string; batch: string; customers: string; persons: string; enrolments: string; peerEnrolments?: string; only?: string; json?: string }) => {
       const { runCentreBench, formatCentreBench } = await import('../../../bench/centre/bench.ts');
       const { SingleBar, Presets } = await import('cli-progress');
       const { writeFileSync } = await import('node:fs');
@@ -41,7 +42,8 @@ export function registerBenchCentre(bench: Command): void {
         customers: count('--customers', o.customers),
         persons: count('--persons', o.persons),
         enrolments: count('--enrolments', o.enrolments, 2),
-        only: o.only === undefined ? undefined : o.only === 'ingest' || o.only === 'dedup' ? o.only : usage(`--only must be ingest or dedup, got ${o.only}`),
+        peerEnrolments: o.peerEnrolments === undefined ? undefined : count('--peer-enrolments', o.peerEnrolments, 0),
+        only: o.only === undefined ? undefined : o.only === 'ingest' || o.only === 'dedup' ? o.only : o.only === 'duplicate' ? 'dedup' : usage(`--only must be ingest, dedup or duplicate, got ${o.only}`),
         progress: (p, done, total) => {
           if (p !== phase) {
             if (phase) bar.stop();

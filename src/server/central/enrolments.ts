@@ -4,7 +4,7 @@
 import { sha256Hex } from '../../protocol/crypto.ts';
 import { decideEnrolment } from '../enrolment-check.ts';
 import { ServerError } from '../errors.ts';
-import { CentreIndex, entryCodes } from '../palm-index.ts';
+import { CentreIndex, entryCodes, linearDuplicate, type Duplicate } from '../palm-index.ts';
 import type { RepoTx, TerminalRow } from '../repo.ts';
 import type { CentreContext } from './context.ts';
 import { allowanceBalances, type Feed } from './feed.ts';
@@ -59,6 +59,11 @@ export class Enrolments {
     }
     const after = (await repo.tx((r) => r.getPerson(personId)))!;
     return after.duplicate_of ? { status: after.status, duplicateOf: after.duplicate_of } : { status: after.status };
+  }
+
+  /** The linear scan the index replaced (palm-index.ts linearDuplicate): the reference and the bench's peer. */
+  linearCheck(personId: string, templatesB64: string[]): Promise<Duplicate | undefined> {
+    return this.ctx.repo.tx((r) => linearDuplicate(r, this.ctx.openStored, personId, templatesB64.map((t) => Buffer.from(t, 'base64'))));
   }
 
   /**

@@ -1,0 +1,122 @@
+// The centre's palm index (palm-index.ts) against the linear scan it replaced (linearDuplicate: every person's
+// templates opened, decoded and matched). The index screens with stage 1 and runs the full matcher on K candidates
+// only, so it could miss a duplicate the scan finds: these tests hold its decision equal to the scan's on the same
+// gallery, on synthetic palms and on the real dev data (skipped when absent). And across two processes on one
+// PostgreSQL database: a check begun after another process committed an enrolment sees that enrolment.
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { buildGallery, galleryRow, insertGallery } from '../../bench/centre/dedup.ts';
+import { devDataPresent, loadDevSamples } from '../../bench/identify/dev-data.ts';
+import { rng } from '../../src/biometrics/identify/random.ts';
+import { capture, defaultModel, modelTemplate, person } from '../../src/biometrics/identify/synthetic.ts';
+import { encodeTemplate } from '../../src/biometrics/template.ts';
+import type { Template } from '../../src/biometrics/types.ts';
+import type { Duplicate } from '../../src/server/palm-index.ts';
+import { Central } from '../../src/server/service.ts';
+import { openSqlDb } from '../../src/server/sql.ts';
+import { enrolCustomer, PG_URL, registeredTerminal, tempDb } from './helpers.ts';
+
+const NO_POLL = 1e9; // the index catches up only when a check asks it to
+
+/** The index's decision and the linear scan's for one probe (as a new enrolment that is not stored yet). */
+async function bothDecisions(central: Central, t: Template): Promise<{ index: Duplicate | undefined; linear: Duplicate | undefined }> {
+  const bytes = Buffer.from(encodeTemplate(t));
+  await central.palmIndex.catchUp();
+  const index = await central.palmIndex.findDuplicate('PROBE', [bytes]);
+  const linear = await central.enrolments.linearCheck('PROBE', [bytes.toString('base64')]);
+  return { index, linear };
+}
+
+describe('the palm index decides as the linear scan', () => {
+  it('on synthetic palms: 2,000 stored, 20 re-enrolments and 20 new people', async () => {
+    const db = await tempDb('sqlite');
+    const { probes } = await buildGallery(db.url, 2000, 40, 7);
+    const central = await Central.open(db.url);
+    try {
+      await central.startIndex(NO_POLL);
+      expect(central.palmIndex.stats().entries).toBe(2000);
+      let found = 0;
+      for (const [i, p] of probes.entries()) {
+        const { index, linear } = await bothDecisions(central, p.t);
+        expect(index?.personId, `probe ${i} (mate ${p.mate})`).toBe(linear?.personId);
+        if (linear) expect(index!.score).toBeCloseTo(linear.score, 9);
+        if (p.mate !== null && linear?.personId === p.mate) found++;
+      }
+      // Not vacuous: the scan does find the re-enrolments (so the index had to as well).
+      expect(found).toBeGreaterThanOrEqual(18);
+    } finally {
+      await central.close();
+      await db.cleanup();
+    }
+  }, 300_000);
+
+  // CASIA MS 940 nm: identities 001–040, each session-1 capture stored as its own person, among 2,000 synthetic
+  // people (so stage 1 screens: K = 32 of 2,120); every session-2 capture (041–050 not enrolled) is a probe.
+  it.skipIf(!devDataPresent())('on the real dev data among 2,000 synthetic people', async () => {
+    const samples = loadDevSamples();
+    const db = await tempDb('sqlite');
+    await buildGallery(db.url, 2000, 0, 3);
+    const stored = samples.filter((s) => s.template && s.sample <= 3 && Number(s.identity) <= 40);
+    const conn = await openSqlDb(db.url, { poolMax: 1 });
+    // No change position yet: the index's catch-up publishes them, as it does for live enrolments.
+    await conn.tx((c) => c.run(insertGallery(stored.map((s, i) => galleryRow(`C${s.identity}-${s.sample}`, 10_000 + i, s.template!, null)))));
+    await conn.close();
+    const central = await Central.open(db.url);
+    try {
+      await central.startIndex(NO_POLL);
+      expect(central.palmIndex.stats().entries).toBe(2000 + stored.length);
+      let mated = 0;
+      let found = 0;
+      for (const s of samples.filter((x) => x.template && x.sample >= 4)) {
+        const { index, linear } = await bothDecisions(central, s.template!);
+        expect(index?.personId, s.file).toBe(linear?.personId);
+        if (Number(s.identity) <= 40) {
+          mated++;
+          if (linear?.personId.startsWith(`C${s.identity}-`)) found++;
+        }
+      }
+      console.log(`dev data: ${mated} mated probes, ${found} flagged by both the index and the linear scan; index = linear on every probe`);
+      expect(found).toBeGreaterThan(mated / 2);
+    } finally {
+      await central.close();
+      await db.cleanup();
+    }
+  }, 600_000);
+});
+
+describe.skipIf(!PG_URL)('the palm index across two processes on one PostgreSQL database', () => {
+  // Neither process polls: each learns of the other's enrolments only by the catch-up a check makes first. A
+  // person committed by one process before a check on the other began must be found by that check's index search
+  // itself (not only by the re-check on commit): a second capture of the same palm, so not found by digest.
+  it('a check begun after the other process committed an enrolment finds it, in both directions', async () => {
+    const db = await tempDb('postgres');
+    await buildGallery(db.url, 500, 0, 5);
+    const a = await Central.open(db.url);
+    const b = await Central.open(db.url);
+    try {
+      await Promise.all([a.startIndex(NO_POLL), b.startIndex(NO_POLL)]);
+      const ta = await registeredTerminal(a, 'TA');
+      const tb = await registeredTerminal(b, 'TB');
+      const model = defaultModel();
+      const r = rng(99);
+      for (let round = 0; round < 6; round++) {
+        const [first, second] = round % 2 === 0 ? [{ c: a, t: ta }, { c: b, t: tb }] : [{ c: b, t: tb }, { c: a, t: ta }];
+        const palm = person(model, r);
+        const one = Buffer.from(encodeTemplate(modelTemplate(model, [capture(model, palm, r)])));
+        const two = Buffer.from(encodeTemplate(modelTemplate(model, [capture(model, palm, r, { shift: true })])));
+        expect(createHash('sha256').update(one).digest('hex')).not.toBe(createHash('sha256').update(two).digest('hex'));
+        const enrolled = await enrolCustomer(first.c, first.t, `P${round}`, `A${round}`, one);
+        expect(enrolled.registry.status, `round ${round}`).toBe('confirmed');
+        // The other process's index has not seen P yet; its check's catch-up must bring it in.
+        await second.c.palmIndex.catchUp();
+        expect((await second.c.palmIndex.findDuplicate(`Q${round}`, [two]))?.personId, `round ${round}: index search`).toBe(`P${round}`);
+        const again = await enrolCustomer(second.c, second.t, `Q${round}`, `B${round}`, two);
+        expect(again.registry, `round ${round}: upload`).toEqual({ status: 'duplicate_review', duplicateOf: `P${round}` });
+      }
+    } finally {
+      await a.close();
+      await b.close();
+      await db.cleanup();
+    }
+  }, 300_000);
+});
