@@ -69,6 +69,18 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
     return [qualityEvent(r.quality, null), await identifier.identify(r.template)];
   }
 
+  /** A customer's palm for any flow: the placement events, then who it is. */
+  async function identifiedPalm(signal: AbortSignal) {
+    const [q, outcome] = await identify(signal);
+    return [...q, { type: 'palm.identified' as const, outcome }];
+  }
+
+  /** The person a palm named, and whether they have a PIN to confirm with. */
+  function personWithPin(personId: string) {
+    const person = bank.person(personId);
+    return { person, pinSet: person ? bank.hasPin(personId) : false };
+  }
+
   const auth: Perform<AuthEvent, AuthEffect> = async (f, signal) => {
     if (f.type === 'identifyOperator') {
       const [q, outcome] = await identify(signal);
@@ -92,10 +104,8 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
 
   const payout: Perform<PayoutEvent, PayoutEffect> = async (f, signal) => {
     switch (f.type) {
-      case 'identifyPalm': {
-        const [q, outcome] = await identify(signal);
-        return [...q, { type: 'palm.identified', outcome }];
-      }
+      case 'identifyPalm':
+        return identifiedPalm(signal);
       case 'loadPayee':
         return { type: 'payee.loaded', person: bank.person(f.personId), vouchers: bank.vouchers(f.personId) };
       case 'recordPayout': {
@@ -131,10 +141,8 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
       case 'identifyOperator':
       case 'verifyOperatorPin':
         return auth(f, signal);
-      case 'identifyPalm': {
-        const [q, outcome] = await identify(signal);
-        return [...q, { type: 'palm.identified', outcome }];
-      }
+      case 'identifyPalm':
+        return identifiedPalm(signal);
       case 'loadCustomer':
         return { type: 'customer.loaded', person: bank.person(f.personId) };
       case 'verifyCustomerPin':
@@ -165,13 +173,11 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
     switch (f.type) {
       case 'lookupBills':
         return { type: 'bills.found', lookup: bank.lookupBills(f.subscriber) };
-      case 'identifyPalm': {
-        const [q, outcome] = await identify(signal);
-        return [...q, { type: 'palm.identified', outcome }];
-      }
+      case 'identifyPalm':
+        return identifiedPalm(signal);
       case 'loadPayer': {
-        const person = bank.person(f.personId);
-        return { type: 'payer.loaded', person, pinSet: person ? bank.hasPin(f.personId) : false, linked: person ? bank.mayPayBills(f.personId, f.subscriber, f.billerIds) : false };
+        const payer = personWithPin(f.personId);
+        return { type: 'payer.loaded', ...payer, linked: payer.person ? bank.mayPayBills(f.personId, f.subscriber, f.billerIds) : false };
       }
       case 'verifyCustomerPin':
         return { type: 'pin.result', result: await bank.verifyCustomerPin(f.personId, f.pin) };
@@ -198,10 +204,8 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
         return auth(f, signal);
       case 'lookupMeters':
         return { type: 'meters.found', lookup: bank.lookupMeters(f.subscriber) };
-      case 'identifyPalm': {
-        const [q, outcome] = await identify(signal);
-        return [...q, { type: 'palm.identified', outcome }];
-      }
+      case 'identifyPalm':
+        return identifiedPalm(signal);
       case 'loadReader':
         return { type: 'reader.loaded', person: bank.person(f.personId) };
       case 'recordReading':
@@ -222,14 +226,10 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
     switch (f.type) {
       case 'lookupMeters':
         return { type: 'meters.found', lookup: bank.lookupMeters(f.subscriber) };
-      case 'identifyPalm': {
-        const [q, outcome] = await identify(signal);
-        return [...q, { type: 'palm.identified', outcome }];
-      }
-      case 'loadSigner': {
-        const person = bank.person(f.personId);
-        return { type: 'signer.loaded', person, pinSet: person ? bank.hasPin(f.personId) : false };
-      }
+      case 'identifyPalm':
+        return identifiedPalm(signal);
+      case 'loadSigner':
+        return { type: 'signer.loaded', ...personWithPin(f.personId) };
       case 'verifyCustomerPin':
         return { type: 'pin.result', result: await bank.verifyCustomerPin(f.personId, f.pin) };
       case 'recordMandate':
@@ -252,14 +252,10 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
       case 'identifyOperator':
       case 'verifyOperatorPin':
         return auth(f, signal);
-      case 'identifyPalm': {
-        const [q, outcome] = await identify(signal);
-        return [...q, { type: 'palm.identified', outcome }];
-      }
-      case 'loadHolder': {
-        const person = bank.person(f.personId);
-        return { type: 'holder.loaded', person, pinSet: person ? bank.hasPin(f.personId) : false };
-      }
+      case 'identifyPalm':
+        return identifiedPalm(signal);
+      case 'loadHolder':
+        return { type: 'holder.loaded', ...personWithPin(f.personId) };
       case 'setPin':
         try {
           const { type: _t, ...req } = f;
@@ -334,10 +330,7 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
   };
 
   const statement: Perform<StatementEvent, StatementEffect> = async (f, signal) => {
-    if (f.type === 'identifyPalm') {
-      const [q, outcome] = await identify(signal);
-      return [...q, { type: 'palm.identified', outcome }];
-    }
+    if (f.type === 'identifyPalm') return identifiedPalm(signal);
     return { type: 'statement.loaded', person: bank.person(f.personId), entries: bank.statement(f.personId, STATEMENT_LINES), allowance: bank.allowanceLeft(f.personId) };
   };
 
@@ -365,14 +358,10 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
 
   const report: Perform<ReportEvent, ReportEffect> = async (f, signal) => {
     switch (f.type) {
-      case 'identifyPalm': {
-        const [q, outcome] = await identify(signal);
-        return [...q, { type: 'palm.identified', outcome }];
-      }
-      case 'loadPerson': {
-        const person = bank.person(f.personId);
-        return { type: 'person.loaded', person, pinSet: person ? bank.hasPin(f.personId) : false };
-      }
+      case 'identifyPalm':
+        return identifiedPalm(signal);
+      case 'loadPerson':
+        return { type: 'person.loaded', ...personWithPin(f.personId) };
       case 'verifyCustomerPin':
         return { type: 'pin.result', result: await bank.verifyCustomerPin(f.personId, f.pin) };
       case 'fetchReport': {
