@@ -6,7 +6,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { PalmPayError } from '../util/errors.ts';
 import { Central } from './service.ts';
-import { startServer, type StartServerOptions } from './index.ts';
+import { checkTrustProxy, startServer, type StartServerOptions } from './index.ts';
 
 export interface ClusterOptions extends Omit<StartServerOptions, 'db'> {
   db: string;
@@ -26,6 +26,7 @@ export async function runCluster(opts: ClusterOptions): Promise<void> {
 
 async function runPrimary(opts: ClusterOptions): Promise<void> {
   const say = opts.say ?? console.log;
+  checkTrustProxy(opts.trustProxy ?? []); // refused here once, not by every worker in a restart loop
   // Migrate and create the key once, so the workers start on a current database and agree on one key.
   const central = await Central.open(opts.db, { storage: { ...opts.storage, poolMax: 1 } });
   const dialect = central.repo.db.dialect;

@@ -57,12 +57,14 @@ function httpsFactory(tls: TlsMaterial): FastifyServerFactory<RawServerDefault> 
   return (handler) => createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, handler);
 }
 
-export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMaterial } = {}): FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger> {
+export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMaterial; trustProxy?: string[] } = {}): FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger> {
   const { tls } = opts;
   const app = Fastify({
     loggerInstance: log,
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
+    // req.ip is the client named by X-Forwarded-For only when the request comes from a listed proxy (index.ts).
+    trustProxy: opts.trustProxy?.length ? opts.trustProxy : false,
     // https.Server is an http.Server to Fastify: one app, served plain (loopback, or behind a proxy) or over TLS.
     ...(tls ? { serverFactory: httpsFactory(tls) } : {}),
   });

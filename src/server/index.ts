@@ -1,6 +1,7 @@
 // Entry point of the central server: `startServer({db, port, host, tls})` → {url, close()}.
 // Plain http only on loopback (behind a TLS reverse proxy, or tests), unless the operator explicitly says
 // `insecureHttp`; any other address needs native TLS.
+import { isIP } from 'node:net';
 import type { Logger } from '../util/log.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { buildApp, REDACT, type TlsMaterial } from './http.ts';
@@ -19,6 +20,8 @@ export interface StartServerOptions extends CentralOptions {
   tls?: TlsMaterial;
   /** Allow plain http on a non-loopback address (a private link you trust); refused otherwise. */
   insecureHttp?: boolean;
+  /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client; nobody else's is believed. */
+  trustProxy?: string[];
   log?: Logger;
   /** Longest wait for requests in flight at shutdown before connections are cut. Default 10 s. */
   shutdownGraceMs?: number;
@@ -37,6 +40,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   if (!opts.tls && !opts.insecureHttp && !isLoopback(host)) {
     throw new PalmPayError('SERVER_INSECURE', `plain http on ${host} would expose terminals' traffic: give a TLS certificate and key (--tls-cert, --tls-key), put a TLS reverse proxy in front and bind 127.0.0.1, or say --insecure-http`);
   }
+  const trustProxy = checkTrustProxy(opts.trustProxy ?? []);
   const ownsCentral = typeof opts.db === 'string';
   const { default: pino } = await import('pino');
   const log = opts.log ?? pino({ level: process.env.PALMPAY_LOG_LEVEL ?? 'warn', redact: { paths: REDACT, censor: '[redacted]' } }, pino.destination({ fd: 2, sync: false }));
@@ -45,7 +49,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const central = typeof opts.db === 'string' ? await Central.open(opts.db, { ...opts, storage: { onPoolError, ...opts.storage } }) : opts.db;
   // The palm index loads in the background; /ready answers 503 until it has.
   void central.startIndex().catch((err: unknown) => log.error({ err: { message: (err as Error).message } }, 'palm index: load failed'));
-  const app = buildApp(central, log, { tls: opts.tls });
+  const app = buildApp(central, log, { tls: opts.tls, trustProxy });
   try {
     await app.listen({ port: opts.port ?? 0, host });
   } catch (err) {
@@ -79,4 +83,23 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
 /** Loopback addresses: plain http there never leaves the machine. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * The proxies whose X-Forwarded-For is believed (the registration throttle counts per client address). A list
+ * that takes in every sender would let any caller choose its own address, so a catch-all range is refused.
+ */
+export function checkTrustProxy(list: string[]): string[] {
+  for (const entry of list) {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits);
+    if (!family || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 6 ? 128 : 32) || (bits !== undefined && !/^\d+$/.test(bits))) {
+      throw new PalmPayError('BAD_ARGUMENT', `--trust-proxy: "${entry}" is not an address or CIDR range of a reverse proxy`);
+    }
+    if (prefix < (family === 6 ? 64 : 8)) {
+      throw new PalmPayError('BAD_ARGUMENT', `--trust-proxy: "${entry}" would believe X-Forwarded-For from almost anyone; name the proxy's own address`);
+    }
+  }
+  return list;
 }

@@ -57,3 +57,50 @@ describe.each(backends)('registration throttle shared by every centre process on
     expect((await errorOf(res)).code).toBe('REGISTER_THROTTLED');
   });
 });
+
+// Behind a reverse proxy (README "Deploying"), every request comes from the proxy's address. Unless the centre is told
+// which proxies to believe, one guesser locks registration for every technician of the region (they share the proxy's
+// bucket); and believing X-Forwarded-For from anyone would let a guesser pick a fresh bucket per request.
+describe('registration throttle behind a reverse proxy (--trust-proxy)', () => {
+  const open: RunningServer[] = [];
+  let cleanup: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+    await cleanup?.();
+    cleanup = undefined;
+  });
+  const guessAs = (srv: RunningServer, client: string) =>
+    fetch(`${srv.url}/v1/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': client },
+      body: JSON.stringify({ code: randomBytes(9).toString('base64url'), publicKey: 'ab'.repeat(32), encKey: 'cd'.repeat(32) }),
+    });
+
+  it('with the proxy trusted, one guesser behind it does not lock out another technician', async () => {
+    const db = await tempDb('sqlite');
+    cleanup = db.cleanup;
+    const srv = await startServer({ db: db.url, port: 0, trustProxy: ['127.0.0.1'] });
+    open.push(srv);
+    for (let i = 0; i < REGISTER_FAILURES_PER_MINUTE; i++) expect((await guessAs(srv, '198.51.100.7')).status).toBe(403);
+    expect((await guessAs(srv, '198.51.100.7')).status).toBe(429);
+    // Another client behind the same proxy still gets an answer on its merits (403: wrong code), not 429.
+    expect((await guessAs(srv, '203.0.113.9')).status).toBe(403);
+  });
+
+  it('without --trust-proxy a forged X-Forwarded-For does not buy a fresh bucket', async () => {
+    const db = await tempDb('sqlite');
+    cleanup = db.cleanup;
+    const srv = await startServer({ db: db.url, port: 0 });
+    open.push(srv);
+    for (let i = 0; i < REGISTER_FAILURES_PER_MINUTE; i++) expect((await guessAs(srv, `198.51.100.${i + 1}`)).status).toBe(403);
+    const res = await guessAs(srv, '198.51.100.250');
+    expect(res.status).toBe(429);
+  });
+
+  it('a trust list that would believe every sender is refused at start', async () => {
+    const db = await tempDb('sqlite');
+    cleanup = db.cleanup;
+    await expect(startServer({ db: db.url, port: 0, trustProxy: ['0.0.0.0/0'] })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    await expect(startServer({ db: db.url, port: 0, trustProxy: ['not-an-address'] })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+  });
+});

@@ -64,14 +64,16 @@ export function registerServer(program: Command): void {
     .option('--tls-cert <file>', 'PEM certificate chain: serve https natively')
     .option('--tls-key <file>', 'PEM private key of --tls-cert (keep it 0600)')
     .option('--insecure-http', 'serve plain http on a non-loopback address (only on a link you trust; terminals show it)')
+    .option('--trust-proxy <addresses>', "reverse proxies (comma-separated addresses or CIDR ranges) whose X-Forwarded-For names the client")
     .option('--workers <n>', 'server processes sharing the port and the database (PostgreSQL)', '1')
     .option('--pool <n>', 'PostgreSQL connections per process (default 10; env PALMPAY_PG_POOL)')
-    .action(async (opts: { db?: string; data?: string; port: string; host: string; tlsCert?: string; tlsKey?: string; insecureHttp?: boolean; workers: string; pool?: string }) => {
+    .action(async (opts: { db?: string; data?: string; port: string; host: string; tlsCert?: string; tlsKey?: string; insecureHttp?: boolean; trustProxy?: string; workers: string; pool?: string }) => {
       const listen = {
         port: Number(opts.port),
         host: opts.host,
         tls: await readTls(opts.tlsCert, opts.tlsKey),
         insecureHttp: Boolean(opts.insecureHttp),
+        trustProxy: opts.trustProxy ? opts.trustProxy.split(',').map((a) => a.trim()).filter(Boolean) : [],
         storage: { poolMax: poolSize(opts.pool) },
       };
       const workers = Number(opts.workers);
