@@ -20,6 +20,10 @@ export interface IngestOptions {
   recordsPerTerminal: number;
   batch: number;
   customers: number;
+  /** Pause between two feed reads (0: one after another). */
+  readEveryMs: number;
+  /** Folder for each server process's CPU profile (node --cpu-prof), written when it exits. */
+  profileDir?: string;
   progress?: (phase: string, done: number, total: number) => void;
 }
 
@@ -37,7 +41,7 @@ export interface IngestResult {
   link_errors: number;
   peer_bare_insert_records_per_s: number;
   ratio_to_peer: number;
-  reads: { feed_p50_ms: number; feed_p99_ms: number; count: number };
+  reads: { feed_p50_ms: number; feed_p99_ms: number; count: number; every_ms: number };
 }
 
 interface BenchTerminal {
@@ -47,9 +51,11 @@ interface BenchTerminal {
   client?: CentreClient;
 }
 
-async function startCluster(url: string, workers: number): Promise<{ child: ChildProcess; base: string }> {
+async function startCluster(url: string, workers: number, profileDir?: string): Promise<{ child: ChildProcess; base: string }> {
   const bin = fileURLToPath(new URL('../../bin/palmpay.js', import.meta.url));
-  const child = spawn(process.execPath, [bin, 'server', '--db', url, '--workers', String(workers), '--port', '0', '--pool', '6'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // node:cluster forks the workers with the primary's node flags, so each worker writes its own profile.
+  const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const child = spawn(process.execPath, [...profile, bin, 'server', '--db', url, '--workers', String(workers), '--port', '0', '--pool', '6'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const base = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 180 s: ${log}`)), 180_000);
@@ -115,7 +121,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
     await central.close();
   }
 
-  const { child, base } = await startCluster(o.url, o.workers);
+  const { child, base } = await startCluster(o.url, o.workers, o.profileDir);
   const latencies: number[] = [];
   const reads = { feed: [] as number[] };
   let accepted = 0;
@@ -142,6 +148,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
           linkErrors++;
         }
         n++;
+        if (o.readEveryMs > 0) await new Promise((r) => setTimeout(r, o.readEveryMs));
       }
     })();
     const t0 = performance.now();
@@ -221,6 +228,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
       feed_p50_ms: round(quantile(reads.feed, 0.5)),
       feed_p99_ms: round(quantile(reads.feed, 0.99)),
       count: reads.feed.length,
+      every_ms: o.readEveryMs,
     },
   };
 }

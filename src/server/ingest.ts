@@ -3,8 +3,9 @@
 import { type RecordResult } from '../protocol/schemas.ts';
 import { parseSignedRecord, bodyOf, type RecordBody, type SignedRecord } from '../protocol/record.ts';
 import { canonicalJson } from '../protocol/canonical.ts';
-import { createHash, verify as edVerify } from 'node:crypto';
-import { publicKeyObject, SIGNING_DOMAIN } from '../protocol/sign.ts';
+import { createHash } from 'node:crypto';
+import { SIGNING_DOMAIN } from '../protocol/sign.ts';
+import { verifyAll } from './sign.ts';
 import type { VerifyPool } from './verify-pool.ts';
 import type { PersonRow, RepoTx, RecordRow, TerminalRow } from './repo.ts';
 import { payoutPostings, purchasePostings, refundPostings, reversal, account } from './postings.ts';
@@ -15,20 +16,6 @@ import { meterReading } from './billing/readings.ts';
 import { pinSet } from './customer-pins.ts';
 import { checkApproval, checkEnrolment, checkPayout, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkTemplateUpdate, checkVoid, reviewReason, type PurchaseFacts, type Refusal } from './invariants.ts';
 
-
-/** Verifies a signature over the signed message (SIGNING_DOMAIN ‖ the canonical bytes checkStructure made once). */
-type Verifier = (message: Buffer, sigHex: string) => boolean;
-const verifiers = new Map<string, Verifier>();
-function verifierFor(publicKeyHex: string): Verifier {
-  let v = verifiers.get(publicKeyHex);
-  if (!v) {
-    const key = publicKeyObject(Buffer.from(publicKeyHex, 'hex'));
-    v = (message, sigHex) => /^[0-9a-f]{128}$/.test(sigHex) && edVerify(null, message, key, Buffer.from(sigHex, 'hex'));
-    if (verifiers.size > 10_000) verifiers.clear();
-    verifiers.set(publicKeyHex, v);
-  }
-  return v;
-}
 
 /** A record that passed structural checks, with its canonical bytes and whether its signature holds. */
 interface Parsed {
@@ -97,13 +84,10 @@ export async function prepareRecords(inputs: unknown[], terminalId: string, publ
   const prepared = inputs.map((input) => checkStructure(input, terminalId));
   const ok = prepared.filter((s): s is { ok: true; p: Parsed } => s.ok);
   const message = (p: Parsed) => Buffer.concat([SIGNING_DOMAIN, Buffer.from(p.canonical, 'utf8')]);
-  if (pool && ok.length >= 64) {
-    const verdicts = await pool.verify(publicKeyHex, ok.map((s) => ({ message: message(s.p), signature: Buffer.from(s.p.rec.sig, 'hex') })));
-    ok.forEach((s, i) => (s.p.sigOk = verdicts[i] === true));
-  } else {
-    const verify = verifierFor(publicKeyHex);
-    for (const s of ok) s.p.sigOk = verify(message(s.p), s.p.rec.sig);
-  }
+  // Signed message: SIGNING_DOMAIN ‖ the canonical bytes checkStructure made once. sign.ts owns the checks.
+  const items = ok.map((s) => ({ message: message(s.p), sig: s.p.rec.sig }));
+  const verdicts = await verifyAll(publicKeyHex, items, pool && ok.length >= 64 ? (key, screened) => pool.verify(key, screened) : undefined);
+  ok.forEach((s, i) => (s.p.sigOk = verdicts[i] === true));
   return prepared;
 }
 

@@ -1,10 +1,10 @@
 // Terminals at the centre: the admin's registration codes, a terminal trading its code for a certificate,
 // revocation, and the authentication of every terminal request (signature, clock window, replay).
-import { randomBytes, verify as edVerify } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { GENESIS_HASH } from '../../protocol/record.ts';
-import { publicKeyObject } from '../../protocol/sign.ts';
 import { issueCertificate, outdatedRequestMessage, parseAuthorization, requestMessage, sha256Hex, type Certificate, type SignedTime } from '../../protocol/crypto.ts';
 import { ServerError } from '../errors.ts';
+import { publicKeyProblem, verifySignature } from '../sign.ts';
 import { OperatorGrant, TerminalLimits } from '../../protocol/schemas.ts';
 import type { OperatorGrantRow, TerminalRow } from '../repo.ts';
 import type { CentreContext } from './context.ts';
@@ -67,6 +67,10 @@ export class Terminals {
       const t = await r.getTerminalByCode(sha256Hex(req.code));
       if (!t) throw new ServerError('REGISTRATION_CODE_INVALID', 'registration code is unknown or already used', 403);
       if (t.code_expires !== null && Number(t.code_expires) < now()) throw new ServerError('REGISTRATION_CODE_EXPIRED', 'registration code has expired', 403);
+      // A key signatures can be checked under (canonical, not of small order: under such a key a constant signature
+      // verifies for every message, and the terminal could disown its records). Refused before the code is used up.
+      const keyProblem = publicKeyProblem(/^[0-9a-f]{64}$/.test(req.publicKey) ? Buffer.from(req.publicKey, 'hex') : Buffer.alloc(0));
+      if (keyProblem) throw new ServerError('PUBLIC_KEY_UNUSABLE', `terminal public key refused: ${keyProblem}`, 400);
       const certificate = issueCertificate(identity, {
         v: 1, terminalId: t.id, name: t.name, branch: t.branch, region: t.region, publicKey: req.publicKey, encKey: req.encKey, issuedAt: now(),
       });
@@ -148,7 +152,7 @@ export class Terminals {
     const failed = () => this.authFail('AUTH_FAILED', 'request authentication failed', 401);
     if (!t || t.status === 'pending' || !t.public_key) return failed();
     const message = a.nonce === undefined ? outdatedRequestMessage(method, path, a.ms, body) : requestMessage(method, path, a.ms, a.nonce, body);
-    if (!edVerify(null, message, publicKeyObject(Buffer.from(t.public_key, 'hex')), Buffer.from(a.sig, 'hex'))) return failed();
+    if (!verifySignature(t.public_key, message, a.sig)) return failed();
     if (t.status === 'revoked') return this.authFail('TERMINAL_REVOKED', `terminal ${t.id} is revoked`, 403);
     if (a.nonce === undefined) return this.authFail('AUTH_OUTDATED', 'this terminal signs requests without a nonce (a replayable format the centre no longer takes): update the terminal software', 401);
     const window = this.ctx.opts.maxSkewMs ?? 5 * 60_000;
