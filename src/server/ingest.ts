@@ -147,7 +147,8 @@ export async function ingestRecords(r: RepoTx, ctx: IngestContext, prepared: Pre
     advanced = true;
     results[i] = effect.review ? { seq: rec.seq, status: 'review', reason: effect.review } : { seq: rec.seq, status: 'accepted' };
   }
-  if (advanced) await r.setHead(t.id, head.seq, head.hash);
+  // The head and the terminal's last contact in one statement (the caller touches the terminal only when no record moved it).
+  if (advanced) await r.setHead(t.id, head.seq, head.hash, ctx.now);
   return results;
 }
 

@@ -111,8 +111,8 @@ export interface FeedRow {
 
 /** A record's ledger transaction, queued (queueTxn) to be written with the batch's others in one statement. */
 type QueuedTxn = { terminalId: string; seq: number; ref: string; memo: string; at: number; postings: Posting[] };
-/** Connections of a process's side pool (PostgreSQL): the publisher's one, and two for terminals' reads. */
-const SIDE_POOL = 3;
+/** Connections of a process's side pool (PostgreSQL): the publisher's one, and three for terminals' reads (their authentication included). */
+const SIDE_POOL = 4;
 /** Rows per multi-row INSERT (well under both backends' limits on bound values). */
 const CHUNK = 500;
 const chunks = <T>(rows: readonly T[]): T[][] => Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, i) => rows.slice(i * CHUNK, (i + 1) * CHUNK));
@@ -327,8 +327,10 @@ export class RepoTx {
   async countRequestNonces(): Promise<number> {
     return Number((await this.c.get<{ n: number | string }>(sql`SELECT COUNT(*) AS n FROM request_nonces`))!.n);
   }
-  async setHead(id: string, seq: number, hash: string): Promise<void> {
-    await this.c.run(sql`UPDATE terminals SET head_seq = ${seq}, head_hash = ${hash} WHERE id = ${id}`);
+  /** The chain head after a batch; with `lastSeen`, the terminal's last contact in the same statement (one round trip). */
+  async setHead(id: string, seq: number, hash: string, lastSeen?: number): Promise<void> {
+    if (lastSeen === undefined) await this.c.run(sql`UPDATE terminals SET head_seq = ${seq}, head_hash = ${hash} WHERE id = ${id}`);
+    else await this.c.run(sql`UPDATE terminals SET head_seq = ${seq}, head_hash = ${hash}, last_seen = ${lastSeen} WHERE id = ${id}`);
   }
 
   // ---- records ----
@@ -703,17 +705,20 @@ export class Repo {
     return out;
   }
 
-  /** A terminal's row, read in one statement outside a transaction (request authentication, before a batch's transaction). */
-  getTerminal(id: string): Promise<TerminalRow | undefined> {
-    return this.db.get<TerminalRow>(sql`SELECT * FROM terminals WHERE id = ${id}`);
+  /**
+   * A terminal's row, read in one statement outside a transaction (request authentication, before a batch's
+   * transaction). `on: 'side'` for a read request's authentication, which must not queue behind an upload burst.
+   */
+  getTerminal(id: string, on: 'main' | 'side' = 'main'): Promise<TerminalRow | undefined> {
+    return (on === 'side' ? this.side : this.db).get<TerminalRow>(sql`SELECT * FROM terminals WHERE id = ${id}`);
   }
 
   /**
    * Claims a signed request's nonce in one statement outside a transaction (committed on its own: one round trip
    * instead of three before every request); false when it was claimed before and has not expired (a replay).
    */
-  async claimRequestNonce(terminalId: string, nonce: string, expiresAt: number): Promise<boolean> {
-    const row = await this.db.get(sql`INSERT INTO request_nonces (terminal_id, nonce, expires_at) VALUES (${terminalId}, ${nonce}, ${expiresAt})
+  async claimRequestNonce(terminalId: string, nonce: string, expiresAt: number, on: 'main' | 'side' = 'main'): Promise<boolean> {
+    const row = await (on === 'side' ? this.side : this.db).get(sql`INSERT INTO request_nonces (terminal_id, nonce, expires_at) VALUES (${terminalId}, ${nonce}, ${expiresAt})
       ON CONFLICT (terminal_id, nonce) DO NOTHING RETURNING 1 AS claimed`);
     return row !== undefined;
   }

@@ -25,12 +25,30 @@ export interface FeedPage {
 }
 
 export class Feed {
+  /** The background catch-up in progress, and when the last one started (wall clock). */
+  private catchingUp: Promise<void> | undefined;
+  private caughtUpAt = 0;
+
   constructor(private readonly ctx: CentreContext) {}
+
+  /**
+   * Publishes rows a process left without a position (it died between its commit and its publish), in the
+   * background and at most once a second: a reader never waits for it (under an upload burst it waited behind the
+   * publisher's queue). Such rows get positions after every cursor handed out, so a later page still has them.
+   */
+  private catchUpInBackground(): void {
+    if (this.catchingUp || Date.now() - this.caughtUpAt < 1000) return;
+    this.caughtUpAt = Date.now();
+    this.catchingUp = this.ctx.repo
+      .catchUp('feed')
+      .catch(() => undefined)
+      .finally(() => (this.catchingUp = undefined));
+  }
 
   /** The delta feed for one terminal after `cursor`: up to FEED_PAGE events, templates sealed for that terminal. */
   async page(terminal: TerminalRow, cursor: number, limit = FEED_PAGE, request = ''): Promise<FeedPage> {
     const { repo, now } = this.ctx;
-    await repo.catchUp('feed');
+    this.catchUpInBackground();
     const rows = await repo.readTx(async (r) => {
       await r.touchTerminalUnlessBusy(terminal.id, now());
       const page = await r.feedSince(['all', `region:${terminal.region}`, `terminal:${terminal.id}`], cursor, limit + 1);

@@ -50,7 +50,8 @@ export class Uploads {
       const balances = balancesTouched(prepared, t.id);
       await r.lockBalances([...balances, ...allowanceBalances(balances)]);
       const out = await ingestRecords(r, { now, terminal: t, touchedAccounts: touched, onEnrolment: (rr, pid) => this.enrolments.onEnrolmentRecord(rr, pid), verifyServerTime: (st) => verifyCentreTime(identity.publicKeyHex, st) }, prepared);
-      await r.touchTerminal(t.id, now);
+      // A batch that moved the chain head set last_seen with it (ingest.ts); a batch of duplicates only touches it.
+      if (!out.some((res) => res.status === 'accepted' || res.status === 'review')) await r.touchTerminal(t.id, now);
       await this.feed.publishAllowances(r, touched);
       return out;
     });
