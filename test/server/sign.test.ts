@@ -85,6 +85,10 @@ describe('strict checks on top of the library', () => {
     expect(publicKeyProblem(toLe(P + 1n))).toMatch(/canonical/); // the identity again, written as y = p + 1
     expect(publicKeyProblem(toLe(P - 1n))).toMatch(/small order/); // y = −1, order 2
     expect(publicKeyProblem(Buffer.alloc(32))).toMatch(/small order/); // y = 0, order 4
+    // The two order-8 y values (libsodium's blocklist), with either sign bit.
+    for (const h of ['26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05', 'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85']) {
+      expect(publicKeyProblem(Buffer.from(h, 'hex'))).toMatch(/small order/);
+    }
     expect(publicKeyProblem(toLe(2n))).toMatch(/not a canonical encoding of a curve point/); // y = 2 is on no point
     expect(publicKeyProblem(kp.publicKey)).toBeUndefined();
     expect(publicKeyProblem(randomBytes(31))).toMatch(/32 bytes/);
