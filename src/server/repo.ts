@@ -689,6 +689,20 @@ export class Repo {
     return this.tx(fn, this.side);
   }
 
+  /**
+   * A terminal's read of published rows (a feed page) on the side connections, each statement on its own: no
+   * BEGIN/COMMIT and no connection held between statements, so a read makes the fewest trips through an event loop
+   * busy with uploads. Only for reads whose statements need no common snapshot (PostgreSQL's READ COMMITTED gives
+   * each statement its own snapshot inside a transaction too). Writes that wait for a position are refused.
+   */
+  async read<T>(fn: (r: RepoTx) => Promise<T>): Promise<T> {
+    const r = new RepoTx(this.side.autocommit());
+    const out = await fn(r);
+    await r.flush();
+    if (r.written.size > 0) throw new Error('Repo.read wrote rows that need a commit-ordered position: use tx');
+    return out;
+  }
+
   /** One transaction. Rows it wrote that need a commit-ordered position get one after it commits (sequencer.ts). */
   async tx<T>(fn: (r: RepoTx) => Promise<T>, db: SqlDb = this.db): Promise<T> {
     let written: Published[] = [];
