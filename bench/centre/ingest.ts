@@ -20,6 +20,8 @@ export interface IngestOptions {
   recordsPerTerminal: number;
   batch: number;
   customers: number;
+  /** PostgreSQL connections per server process. */
+  pool: number;
   /** Pause between two feed reads (0: one after another). */
   readEveryMs: number;
   /** Folder for each server process's CPU profile (node --cpu-prof), written when it exits. */
@@ -29,6 +31,7 @@ export interface IngestOptions {
 
 export interface IngestResult {
   workers: number;
+  pool: number;
   terminals: number;
   records: number;
   batch_size: number;
@@ -51,11 +54,11 @@ interface BenchTerminal {
   client?: CentreClient;
 }
 
-async function startCluster(url: string, workers: number, profileDir?: string): Promise<{ child: ChildProcess; base: string }> {
+async function startCluster(url: string, workers: number, pool: number, profileDir?: string): Promise<{ child: ChildProcess; base: string }> {
   const bin = fileURLToPath(new URL('../../bin/palmpay.js', import.meta.url));
   // node:cluster forks the workers with the primary's node flags, so each worker writes its own profile.
   const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const child = spawn(process.execPath, [...profile, bin, 'server', '--db', url, '--workers', String(workers), '--port', '0', '--pool', '6'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...profile, bin, 'server', '--db', url, '--workers', String(workers), '--port', '0', '--pool', String(pool)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const base = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 180 s: ${log}`)), 180_000);
@@ -132,7 +135,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
     await central.close();
   }
 
-  const { child, base } = await startCluster(o.url, o.workers, o.profileDir);
+  const { child, base } = await startCluster(o.url, o.workers, o.pool, o.profileDir);
   const latencies: number[] = [];
   const reads = { feed: [] as number[] };
   let accepted = 0;
@@ -224,6 +227,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
   const peer = records / peerSeconds;
   return {
     workers: o.workers,
+    pool: o.pool,
     terminals: o.terminals,
     records,
     batch_size: o.batch,
