@@ -80,13 +80,19 @@ export type Prepared = Structural;
  * Everything that does not depend on the chain state, done before the transaction: structure, ownership,
  * hash, and the signature (on worker threads when a pool is given and the batch is large).
  */
+/**
+ * From this many records a batch's signatures are checked on the verify pool's threads: off the event loop that
+ * also serves the terminals' reads (a batch's verification was one block of milliseconds in it).
+ */
+export const POOL_FROM_RECORDS = 16;
+
 export async function prepareRecords(inputs: unknown[], terminalId: string, publicKeyHex: string, pool?: VerifyPool): Promise<Prepared[]> {
   const prepared = inputs.map((input) => checkStructure(input, terminalId));
   const ok = prepared.filter((s): s is { ok: true; p: Parsed } => s.ok);
   const message = (p: Parsed) => Buffer.concat([SIGNING_DOMAIN, Buffer.from(p.canonical, 'utf8')]);
   // Signed message: SIGNING_DOMAIN ‖ the canonical bytes checkStructure made once. sign.ts owns the checks.
   const items = ok.map((s) => ({ message: message(s.p), sig: s.p.rec.sig }));
-  const verdicts = await verifyAll(publicKeyHex, items, pool && ok.length >= 64 ? (key, screened) => pool.verify(key, screened) : undefined);
+  const verdicts = await verifyAll(publicKeyHex, items, pool && ok.length >= POOL_FROM_RECORDS ? (key, screened) => pool.verify(key, screened) : undefined);
   ok.forEach((s, i) => (s.p.sigOk = verdicts[i] === true));
   return prepared;
 }

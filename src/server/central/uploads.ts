@@ -3,7 +3,7 @@
 // allowances of the accounts they touched.
 import type { RecordResult } from '../../protocol/schemas.ts';
 import { ServerError } from '../errors.ts';
-import { ingestRecords, prepareRecords } from '../ingest.ts';
+import { ingestRecords, POOL_FROM_RECORDS, prepareRecords } from '../ingest.ts';
 import { BillingStore } from '../billing/store.ts';
 import { balancesTouched, billsTouched } from '../lock-plan.ts';
 import type { TerminalRow } from '../repo.ts';
@@ -36,7 +36,7 @@ export class Uploads {
       return t;
     };
     const key = usable(before).public_key!;
-    if (records.length >= 64) this.pool ??= new VerifyPool(this.ctx.opts.verifyThreads);
+    if (records.length >= POOL_FROM_RECORDS) this.pool ??= new VerifyPool(this.ctx.opts.verifyThreads);
     const prepared = await prepareRecords(records, terminalId, key, this.pool);
     await repo.keepRecordMonths();
     const results = await repo.tx(async (r) => {
