@@ -483,32 +483,28 @@ export class RepoTx {
     }
     return out;
   }
-  /** personByAccount for many at once: account → the id of its (earliest) person. */
-  async personIdsByAccount(accountIds: readonly string[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    for (const part of chunks([...new Set(accountIds)])) {
-      const rows = await this.c.all<{ id: string; account_id: string }>(sql`SELECT id, account_id FROM persons WHERE account_id IN (${list(part)}) ORDER BY account_id, created_at, id`);
-      for (const r of rows) if (!out.has(r.account_id)) out.set(r.account_id, r.id);
-    }
-    return out;
-  }
   /**
-   * The regions whose terminals may recognise someone paying from each account (an account is its person's
-   * account_id, or the person id when none was given): account → regions. Revoked persons count for none.
+   * For an upload's allowance republication, in one statement (two before: one round trip per batch fewer):
+   * `owners`, account → the id of its earliest person; `regions`, account → the regions whose terminals may
+   * recognise someone paying from it (an account is its person's account_id, or the person id when none was
+   * given). Revoked persons count for no region.
    */
-  async regionsByAccount(accountIds: readonly string[]): Promise<Map<string, Set<string>>> {
-    const out = new Map<string, Set<string>>();
+  async ownersAndRegionsByAccount(accountIds: readonly string[]): Promise<{ owners: Map<string, string>; regions: Map<string, Set<string>> }> {
+    const owners = new Map<string, string>();
+    const regions = new Map<string, Set<string>>();
     for (const part of chunks([...new Set(accountIds)])) {
-      const rows = await this.c.all<{ id: string; account_id: string | null; region: string }>(
-        sql`SELECT id, account_id, region FROM persons WHERE status <> 'revoked' AND (account_id IN (${list(part)}) OR (account_id IS NULL AND id IN (${list(part)})))`,
+      const rows = await this.c.all<{ id: string; account_id: string | null; region: string; status: string }>(
+        sql`SELECT id, account_id, region, status FROM persons WHERE account_id IN (${list(part)}) OR (account_id IS NULL AND id IN (${list(part)})) ORDER BY account_id, created_at, id`,
       );
       for (const r of rows) {
+        if (r.account_id !== null && !owners.has(r.account_id)) owners.set(r.account_id, r.id);
+        if (r.status === 'revoked') continue;
         const acct = r.account_id ?? r.id;
-        if (!out.has(acct)) out.set(acct, new Set());
-        out.get(acct)!.add(r.region);
+        if (!regions.has(acct)) regions.set(acct, new Set());
+        regions.get(acct)!.add(r.region);
       }
     }
-    return out;
+    return { owners, regions };
   }
   async insertPerson(p: Omit<PersonRow, 'change_pos'>): Promise<void> {
     this.written.add('persons');

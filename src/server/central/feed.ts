@@ -97,8 +97,7 @@ export class Feed {
    */
   async publishAllowances(r: RepoTx, accounts: Set<string>): Promise<void> {
     if (accounts.size === 0) return;
-    const owners = await r.personIdsByAccount([...accounts]);
-    const regions = await r.regionsByAccount([...accounts]);
+    const { owners, regions } = await r.ownersAndRegionsByAccount([...accounts]);
     const byRegion = new Map<string, Array<{ key: string; data: unknown }>>();
     for (const accountId of accounts) {
       const to = regions.get(accountId);
