@@ -15,8 +15,9 @@
 //   originals would reject outright.
 import { matchScore } from './match.ts';
 import { DECISION_THRESHOLD, IMPOSTOR_TAIL, THRESHOLDS } from './config.ts';
-import { fuseTemplates, MAX_CODES } from './template.ts';
-import type { Template } from './types.ts';
+import { fuseTemplates, MAX_CODES, sameParams } from './template.ts';
+import { QUALITY_LIMITS } from './quality.ts';
+import type { FeatureCode, Template } from './types.ts';
 
 export interface TemplateUpdatePolicy {
   /** Update slots beside the enrolment captures. */
@@ -125,6 +126,31 @@ export function reviewTemplateUpdate(
   if (!d.ok) return { ok: false, reason: d.reason, anchorScore: d.anchorScore };
   if (d.replaces !== claim.replaces) return { ok: false, reason: 'claim-mismatch', anchorScore: d.anchorScore };
   return { ok: true, next: d.next, anchorScore: d.anchorScore };
+}
+
+/** Fraction of a code's cells that lie on the palm and were coded (its validity mask). */
+export function codeCoverage(c: FeatureCode): number {
+  let n = 0;
+  for (const w of c.mask) {
+    let v = w >>> 0;
+    while (v) {
+      v &= v - 1;
+      n++;
+    }
+  }
+  return n / (c.rows * c.cols);
+}
+
+/**
+ * What a party holding only the capture's code (the centre: it never sees the frame) can check of its quality: one
+ * sub-code of the enrolled hand, made by the same coder with the same parameters, and covering at least the
+ * enrolment limits' share of the palm square (`minRoiCoverage`; a partial or off-centre hand codes fewer cells).
+ * The image measures (blur, light, valleys) stay the capturing terminal's, which the centre cannot re-measure.
+ */
+export function captureCodeRefusal(enrolled: Template, capture: Template): 'hand' | 'quality' | null {
+  if (capture.hand !== enrolled.hand || capture.codes.length !== 1) return 'hand';
+  if (capture.coder !== enrolled.coder || !sameParams(capture.coderParams, enrolled.coderParams) || capture.codes[0]!.rows !== enrolled.codes[0]!.rows) return 'quality';
+  return codeCoverage(capture.codes[0]!) < QUALITY_LIMITS.enrol.minRoiCoverage ? 'quality' : null;
 }
 
 function round4(x: number): number {
