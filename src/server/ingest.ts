@@ -271,9 +271,9 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
       const pinRec = rec.pinSeq !== undefined ? await r.getRecord(t.id, rec.pinSeq) : undefined;
       const prior = await templateUpdatePrior(r.conn, rec);
       const no = refused(checkTemplateUpdate(rec, await r.getPerson(rec.personId), pinRec ? (JSON.parse(pinRec.body) as RecordBody) : undefined, t.region, prior));
-      if (no) return no;
-      await recordTemplateUpdate(r, rec, t.id, ctx.now);
-      return {};
+      // Kept either way (but for a replay, whose id or capture is taken): its capture, if sent, gets the same answer.
+      if (!prior.updateIdTaken && !prior.captureUsed) await recordTemplateUpdate(r, rec, t.id, ctx.now, no?.review);
+      return no ?? {};
     }
     // Issue 17f: the approval was re-checked above (a supervisor granted here, not the cashier); now the person.
     case 'pin_set':

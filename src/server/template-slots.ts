@@ -50,10 +50,14 @@ export async function templateUpdatePrior(c: SqlConn, rec: Pick<TemplateUpdateBo
   return { updateIdTaken: rows.some((r) => r.update_id === rec.updateId), captureUsed: rows.some((r) => r.capture_digest === rec.captureDigest) };
 }
 
-/** A record that passed rule 12: kept, waiting for its capture. */
-export async function recordTemplateUpdate(r: RepoTx, rec: TemplateUpdateBody, terminalId: string, now: number): Promise<void> {
+/**
+ * A record that passed rule 12: kept, waiting for its capture; or refused by it (`refusal`, the review reason):
+ * kept refused, so its capture, when the counter sends it, is answered with that reason and judged no further.
+ */
+export async function recordTemplateUpdate(r: RepoTx, rec: TemplateUpdateBody, terminalId: string, now: number, refusal?: string): Promise<void> {
+  const status: TemplateUpdateStatus = refusal ? 'refused' : 'awaiting-capture';
   await r.conn.run(sql`INSERT INTO template_updates (update_id, terminal_id, seq, person_id, enrolled_digest, capture_digest, pin_verified, status, reason, received_at, decided_at)
-    VALUES (${rec.updateId}, ${terminalId}, ${rec.seq}, ${rec.personId}, ${rec.enrolledDigest}, ${rec.captureDigest}, ${rec.pinVerified ? 1 : 0}, ${'awaiting-capture'}, ${null}, ${now}, ${null})`);
+    VALUES (${rec.updateId}, ${terminalId}, ${rec.seq}, ${rec.personId}, ${rec.enrolledDigest}, ${rec.captureDigest}, ${rec.pinVerified ? 1 : 0}, ${status}, ${refusal ?? null}, ${now}, ${refusal ? now : null})`);
 }
 
 export function getTemplateUpdate(c: SqlConn, updateId: string, lock = false): Promise<TemplateUpdateRow | undefined> {
