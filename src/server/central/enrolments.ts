@@ -9,6 +9,7 @@ import type { RepoTx, TerminalRow } from '../repo.ts';
 import type { CentreContext } from './context.ts';
 import { allowanceBalances, type Feed } from './feed.ts';
 import { account } from '../postings.ts';
+import { sql } from '../sql.ts';
 import { decodeTemplate } from '../../biometrics/template.ts';
 import { decideTemplateCapture, getTemplateUpdate, type CaptureOutcome } from '../template-slots.ts';
 
@@ -86,6 +87,22 @@ export class Enrolments {
     }
     const keys = { openStored: this.ctx.openStored, openSlot: (p: string, id: string, s: string) => this.ctx.openSlot(p, id, s), sealSlot: (p: string, id: string, c: Uint8Array) => this.ctx.sealSlot(p, id, c) };
     return repo.tx((r) => decideTemplateCapture(r, keys, updateId, bytes, nearest, now()));
+  }
+
+  /**
+   * Admin (the demo's centre seed): the templates of a person the centre already holds as confirmed without any
+   * (enrolled at a counter before the centre existed), stored sealed with their digests and stage-1 codes, so the
+   * centre can judge that person's template updates. No duplicate check and nothing published: the counter that
+   * enrolled them already holds these palms.
+   */
+  async adoptTemplates(personId: string, templatesB64: string[]): Promise<void> {
+    const bytes = templatesB64.map((t) => Buffer.from(t, 'base64'));
+    await this.ctx.repo.tx(async (r) => {
+      const p = await r.getPerson(personId);
+      if (!p || p.status !== 'confirmed' || p.templates !== null) throw new ServerError('PERSON_UNKNOWN', `person ${personId} is not a confirmed person without templates`, 409);
+      await r.conn.run(sql`UPDATE persons SET digests = ${JSON.stringify(bytes.map((b) => sha256Hex(b)))} WHERE id = ${personId}`);
+      await r.setPersonTemplates(personId, this.ctx.seal(personId, templatesB64), this.ctx.now(), entryCodes(bytes));
+    });
   }
 
   /** The linear scan the index replaced (palm-index.ts linearDuplicate): the reference and the bench's peer. */
