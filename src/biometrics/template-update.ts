@@ -3,7 +3,8 @@
 // enrolment missed. Pure: the terminal proposes, the centre re-decides with the same function on its own copies.
 //
 // Template poisoning is the risk: an attacker who gets their own palm (or a capture between two palms) admitted into
-// someone else's template can then pay as that person. The rules below bound it:
+// someone else's template can then pay as that person. The centre re-runs proposeTemplateUpdate on its own copies
+// with the distance to everyone it holds (src/server/template-slots.ts). The rules below bound it:
 // - ANCHOR: a capture is judged against the ORIGINAL enrolment captures only, never against earlier updates, so a
 //   chain of borderline matches cannot walk the template away step by step (each step is one step from the originals).
 // - CONFIDENT: only a capture far inside the decision threshold is admitted (`strongScore` alone, `pinScore` when the
@@ -112,20 +113,6 @@ export function guardedScore(original: number, update: number, policy: TemplateU
 /** Whether update slots may count for a probe at this distance from the originals (a caller can skip scoring them). */
 export function guardOpen(original: number, policy: TemplateUpdatePolicy = TEMPLATE_UPDATE_POLICY): boolean {
   return original <= policy.guardScore;
-}
-
-/** The centre's claim check: it re-decides with its own copies and refuses unless it reaches the same slot. */
-export function reviewTemplateUpdate(
-  u: UpdatableTemplate,
-  capture: Template,
-  ev: UpdateEvidence,
-  claim: { replaces: number | null },
-  policy: TemplateUpdatePolicy = TEMPLATE_UPDATE_POLICY,
-): { ok: true; next: UpdatableTemplate; anchorScore: number } | { ok: false; reason: UpdateRefusal | 'claim-mismatch'; anchorScore: number } {
-  const d = proposeTemplateUpdate(u, capture, ev, policy);
-  if (!d.ok) return { ok: false, reason: d.reason, anchorScore: d.anchorScore };
-  if (d.replaces !== claim.replaces) return { ok: false, reason: 'claim-mismatch', anchorScore: d.anchorScore };
-  return { ok: true, next: d.next, anchorScore: d.anchorScore };
 }
 
 /** Fraction of a code's cells that lie on the palm and were coded (its validity mask). */
