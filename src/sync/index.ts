@@ -15,7 +15,7 @@ import type { BackoffPolicy, LinkState } from './backoff.ts';
 import { CentreClient } from './client.ts';
 import { feedFreshness, pullFeed, SETTINGS, type FeedFreshness, type PalmChanges } from './feed.ts';
 import { Uploader, type UploadProgress } from './uploader.ts';
-import { sendCaptures } from './captures.ts';
+import { pendingCaptures, sendCaptures } from './captures.ts';
 
 export { SETTINGS, feedFreshness, tightenLimit, type PalmChanges } from './feed.ts';
 export { Uploader } from './uploader.ts';
@@ -139,6 +139,8 @@ export function createSync(opts: SyncOptions): Sync {
     sent = p.sent;
     em.emit('progress', p);
     em.emit('status', status());
+    // Records went up: a template update's capture can follow now, not at the next periodic pull.
+    if (o.sealer && pendingCaptures(o.store).length > 0) void em.pullFeed().catch(() => undefined);
   });
   uploader.on('rejected', (items) => {
     lastError = `${items.length} record(s) refused: ${items[0]?.reason ?? ''}`;
