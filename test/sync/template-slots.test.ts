@@ -181,4 +181,16 @@ describe('template update slots through the link', () => {
     // The slot never lets in a palm the enrolment rejects outright (the guard).
     expect(identifierOf(c2).identify(tpl(capture(palmB, 0.1, 93))).kind).toBe('no-match');
   });
+
+  it('a counter registered after the update gets the slot with the person at its first pull', async () => {
+    const late = await counter('SHOP-3');
+    try {
+      await createSync({ store: late.store, serverUrl: server.url, keys: late.keys, ledger: late.ledger }).pullFeed();
+      const [row] = late.store.templates.byPerson('PA');
+      expect(late.store.templateUpdates.byTemplate(row!.templateId).map((s) => s.digest)).toEqual([sha(bytesOf({ ...update, hand: 'left' }))]);
+      expect(identifierOf(late).identify(probe)).toEqual({ kind: 'match', personId: 'PA' });
+    } finally {
+      late.store.close();
+    }
+  });
 });
