@@ -11,7 +11,7 @@ import type { AuthOptions } from './central/terminals.ts';
 import { parseAuthorization } from '../protocol/crypto.ts';
 import { serverMetrics } from './metrics.ts';
 import {
-  BODY_LIMIT, ErrorResponse, FeedQuery, FeedResponse, HealthResponse, jsonSchema, PersonParams, RegisterRequest, RegisterResponse,
+  BODY_LIMIT, ErrorResponse, FeedQuery, FeedResponse, HealthResponse, jsonSchema, PersonParams, UpdateParams, CaptureRequest, CaptureResponse, RegisterRequest, RegisterResponse,
   ReportQuery, ReportResponse, TemplatesRequest, TemplatesResponse, TimeQuery, TimeResponse, UploadRequest, UploadResponse,
 } from '../protocol/schemas.ts';
 
@@ -167,6 +167,15 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     const t = await auth(req);
     const body = parse(TemplatesRequest, jsonBody(req), 'templates');
     return central.uploadTemplates(t, personId, body.templates);
+  });
+
+  // Issue 19: the capture of a template update this terminal signed; the centre re-decides it (template-slots.ts).
+  app.put('/v1/template-updates/:updateId/capture', { onRequest: plausible, schema: { response: { 200: jsonSchema(CaptureResponse), ...errors } } }, async (req) => {
+    const { updateId } = parse(UpdateParams, req.params, 'path');
+    const t = await auth(req);
+    const body = parse(CaptureRequest, jsonBody(req), 'capture');
+    const out = await central.uploadTemplateCapture(t, updateId, body.capture);
+    return out.status === 'refused' ? { status: out.status, reason: out.reason } : { status: out.status };
   });
 
   app.get('/v1/feed', { schema: { response: { 200: jsonSchema(FeedResponse), ...errors } } }, async (req) => {

@@ -14,6 +14,7 @@ import { billPayment, billPaymentVoided } from './billing/payments.ts';
 import { mandateCancelled, mandateSigned } from './billing/mandates.ts';
 import { meterReading } from './billing/readings.ts';
 import { pinSet } from './customer-pins.ts';
+import { recordTemplateUpdate, templateUpdatePrior } from './template-slots.ts';
 import { checkApproval, checkEnrolment, checkPayout, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkTemplateUpdate, checkVoid, reviewReason, type PurchaseFacts, type Refusal } from './invariants.ts';
 
 
@@ -255,14 +256,16 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
       return refused(await mandateSigned(r, rec, await r.getPerson(rec.personId), t.region, ctx.now)) ?? {};
     case 'mandate_cancel':
       return refused(await mandateCancelled(r, rec, await r.getPerson(rec.personId), t.region, ctx.now)) ?? {};
-    // Issue 19: the claims checkable without the capture first (rule 12); then, as the centre does not yet re-decide
-    // the update on its own copies (reviewTemplateUpdate), it keeps the signed record and changes nothing: the
-    // update stays on the terminal that made it.
+    // Issue 19, rule 12: the claims checkable without the capture (a person of this region, a template their
+    // enrolment pinned, a proven PIN, no replay); then the update waits for its capture, which the centre judges on
+    // its own copies when it arrives (template-slots.ts). No money moves.
     case 'template_update': {
       const pinRec = rec.pinSeq !== undefined ? await r.getRecord(t.id, rec.pinSeq) : undefined;
-      const no = refused(checkTemplateUpdate(rec, await r.getPerson(rec.personId), pinRec ? (JSON.parse(pinRec.body) as RecordBody) : undefined));
-      if (no) return no;
-      return { review: reviewReason({ code: 'TEMPLATE_UPDATE_NOT_APPLIED', message: `template update ${rec.updateId} of ${rec.personId} is kept as evidence; the centre does not apply terminal updates yet` }) };
+      const prior = await templateUpdatePrior(r.conn, rec);
+      const no = refused(checkTemplateUpdate(rec, await r.getPerson(rec.personId), pinRec ? (JSON.parse(pinRec.body) as RecordBody) : undefined, t.region, prior));
+      // Kept either way (but for a replay, whose id or capture is taken): its capture, if sent, gets the same answer.
+      if (!prior.updateIdTaken && !prior.captureUsed) await recordTemplateUpdate(r, rec, t.id, ctx.now, no?.review);
+      return no ?? {};
     }
     // Issue 17f: the approval was re-checked above (a supervisor granted here, not the cashier); now the person.
     case 'pin_set':

@@ -137,6 +137,10 @@ export class Central {
   }
 
   // ---- enrolment registry (central/enrolments.ts) ----
+  /** Terminal: the capture of a template update it signed (issue 19; decided by template-slots.ts). */
+  uploadTemplateCapture(terminal: TerminalRow, updateId: string, captureB64: string): ReturnType<Enrolments['uploadTemplateCapture']> {
+    return this.enrolments.uploadTemplateCapture(terminal, updateId, captureB64);
+  }
   uploadTemplates(terminal: TerminalRow, personId: string, templatesB64: string[]): Promise<{ status: string; duplicateOf?: string }> {
     return this.enrolments.uploadTemplates(terminal, personId, templatesB64);
   }

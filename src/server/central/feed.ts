@@ -4,6 +4,7 @@ import { sealFor, type SignedTime } from '../../protocol/crypto.ts';
 import { eventsDigest, signFeedPage, type FeedPageProof } from '../../protocol/feed-page.ts';
 import { account } from '../postings.ts';
 import { CUSTOMER_PIN_FEED, customerPinOf } from '../customer-pins.ts';
+import { slotsOf, TEMPLATE_SLOTS_FEED } from '../template-slots.ts';
 import type { RepoTx, TerminalRow } from '../repo.ts';
 import type { CentreContext } from './context.ts';
 
@@ -69,6 +70,20 @@ export class Feed {
           // The PIN set at a counter, if any: a terminal that learns of the person after the PIN's own event gets it here.
           const pinHash = await customerPinOf(r.conn, p.id);
           if (pinHash) data.pinHash = pinHash;
+          // Update slots admitted before this terminal learnt of the person: with the templates, not lost behind them.
+          const digests = JSON.parse(p.digests) as string[];
+          const slots = [];
+          for (const enrolledDigest of digests) {
+            const s = await this.slotsFor(r, terminal, p.id, enrolledDigest);
+            if (s.length) slots.push({ enrolledDigest, slots: s });
+          }
+          if (slots.length) data.templateSlots = slots;
+        }
+        if (f.kind === TEMPLATE_SLOTS_FEED) {
+          // A template's current slots, read now and sealed for this terminal alone (issue 19; template-slots.ts).
+          const p = await r.getPerson(String(data.personId));
+          if (!p || p.status !== 'confirmed') continue; // revoked since: its person_revoked event removes the palm
+          data.slots = await this.slotsFor(r, terminal, p.id, String(data.enrolledDigest));
         }
         if (f.kind === CUSTOMER_PIN_FEED && (await r.getPerson(f.key))?.status !== 'confirmed') continue; // revoked since
         if (f.kind === 'voucher') data.accountId = (await r.getPerson(String(data.personId)))?.account_id ?? data.personId;
@@ -82,6 +97,11 @@ export class Feed {
     const events = JSON.parse(JSON.stringify(rows.out)) as FeedEvent[];
     const proof = signFeedPage(this.ctx.identity.privateKey, { terminalId: terminal.id, from: cursor, to: rows.last, more: rows.more, eventsSha256: eventsDigest(events), timeMs: time.ms, request });
     return { events, cursor: rows.last, more: rows.more, time, proof };
+  }
+
+  /** One enrolled template's update slots as a terminal receives them: each capture sealed for that terminal. */
+  private async slotsFor(r: RepoTx, terminal: TerminalRow, personId: string, enrolledDigest: string): Promise<Array<{ updateId: string; digest: string; sealed: string }>> {
+    return (await slotsOf(r.conn, personId, enrolledDigest)).map((s) => ({ updateId: s.update_id, digest: s.digest, sealed: sealFor(terminal.enc_key!, this.ctx.openSlot(personId, s.update_id, s.sealed)) }));
   }
 
   /** A person the terminals of a region may now recognise (its templates go out when the page is read). */
