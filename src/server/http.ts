@@ -6,6 +6,8 @@ import type { z } from 'zod';
 import type { Logger } from '../util/log.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { ServerError, type Central } from './service.ts';
+import type { TerminalRow } from './repo.ts';
+import type { AuthOptions } from './central/terminals.ts';
 import { parseAuthorization } from '../protocol/crypto.ts';
 import { serverMetrics } from './metrics.ts';
 import {
@@ -16,6 +18,8 @@ import {
 declare module 'fastify' {
   interface FastifyRequest {
     rawBody?: Buffer;
+    /** The terminal row the `plausible` check read for this request (before its body). */
+    plausibleTerminal?: TerminalRow;
   }
 }
 
@@ -96,7 +100,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
   });
 
   const errors = { 400: jsonSchema(ErrorResponse), 401: jsonSchema(ErrorResponse), 403: jsonSchema(ErrorResponse), 404: jsonSchema(ErrorResponse), 411: jsonSchema(ErrorResponse), 413: jsonSchema(ErrorResponse) };
-  const auth = (req: FastifyRequest) => central.authenticate(req.headers.authorization, req.method, req.url, req.rawBody ?? Buffer.alloc(0));
+  const auth = (req: FastifyRequest, opts?: AuthOptions) => central.authenticate(req.headers.authorization, req.method, req.url, req.rawBody ?? Buffer.alloc(0), opts);
 
   app.get('/health', { schema: { response: { 200: jsonSchema(HealthResponse) } } }, async () => ({
     status: 'ok' as const,
@@ -144,13 +148,15 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     const length = req.headers['content-length'];
     if (length === undefined) throw new ServerError('LENGTH_REQUIRED', 'a terminal request with a body states its Content-Length', 411);
     if (Number(length) > BODY_LIMIT) throw new ServerError('BODY_TOO_LARGE', `request body exceeds ${BODY_LIMIT} bytes`, 413);
-    if (!(await central.plausibleRequest(req.headers.authorization))) {
+    req.plausibleTerminal = await central.plausibleRequest(req.headers.authorization);
+    if (!req.plausibleTerminal) {
       throw new ServerError(req.headers.authorization ? 'AUTH_FAILED' : 'AUTH_MISSING', req.headers.authorization ? 'request authentication failed' : 'missing or malformed Authorization header (PalmPay <terminal>:<ms>:<nonce>:<sig>)', 401);
     }
   };
 
   app.post('/v1/records', { onRequest: plausible, schema: { response: { 200: jsonSchema(UploadResponse), ...errors } } }, async (req) => {
-    const t = await auth(req);
+    // The row the plausible check read: the batch's transaction re-reads it under its lock (uploads.ts).
+    const t = await auth(req, { known: req.plausibleTerminal });
     const body = parse(UploadRequest, jsonBody(req), 'upload');
     const results = await central.ingest(t.id, body.records, t);
     return { results, time: central.signedTime() };
@@ -174,7 +180,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
 
   app.get('/v1/feed', { schema: { response: { 200: jsonSchema(FeedResponse), ...errors } } }, async (req) => {
     const q = parse(FeedQuery, req.query, 'feed query');
-    const t = await auth(req);
+    const t = await auth(req, { read: true });
     // The page is signed together with this request's signature: it answers this request and no other.
     return central.feed(t, q.cursor, q.limit, parseAuthorization(req.headers.authorization)?.sig ?? '');
   });
@@ -186,7 +192,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
   app.get('/v1/reports/:personId', { schema: { response: { 200: jsonSchema(ReportResponse), ...errors } } }, async (req) => {
     const { personId } = parse(PersonParams, req.params, 'path');
     const { month } = parse(ReportQuery, req.query, 'report query');
-    const t = await auth(req);
+    const t = await auth(req, { read: true });
     return central.counterReport(personId, month, t, parseAuthorization(req.headers.authorization)?.sig ?? '');
   });
 

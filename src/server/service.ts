@@ -15,7 +15,7 @@ import { Feed, FEED_PAGE, type FeedPage } from './central/feed.ts';
 import { MoneyIn } from './central/money-in.ts';
 import { Statements } from './central/statements.ts';
 import { personReport } from './report/report.ts';
-import { Terminals } from './central/terminals.ts';
+import { Terminals, type AuthOptions } from './central/terminals.ts';
 import { Uploads } from './central/uploads.ts';
 
 export { ServerError } from './errors.ts';
@@ -121,10 +121,10 @@ export class Central {
   listTerminals(): Promise<TerminalRow[]> {
     return this.terminals.list();
   }
-  authenticate(header: string | undefined, method: string, path: string, body: Buffer | string): Promise<TerminalRow> {
-    return this.terminals.authenticate(header, method, path, body);
+  authenticate(header: string | undefined, method: string, path: string, body: Buffer | string, opts?: AuthOptions): Promise<TerminalRow> {
+    return this.terminals.authenticate(header, method, path, body, opts);
   }
-  plausibleRequest(header: string | undefined): Promise<boolean> {
+  plausibleRequest(header: string | undefined): Promise<TerminalRow | undefined> {
     return this.terminals.plausibleRequest(header);
   }
 

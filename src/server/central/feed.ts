@@ -26,14 +26,34 @@ export interface FeedPage {
 }
 
 export class Feed {
+  /** The background catch-up in progress, and when the last one started (wall clock). */
+  private catchingUp: Promise<void> | undefined;
+  private caughtUpAt = 0;
+
   constructor(private readonly ctx: CentreContext) {}
+
+  /**
+   * Publishes rows a process left without a position (it died between its commit and its publish), in the
+   * background and at most once a second: a reader never waits for it (under an upload burst it waited behind the
+   * publisher's queue). Such rows get positions after every cursor handed out, so a later page still has them.
+   */
+  private catchUpInBackground(): void {
+    if (this.catchingUp || Date.now() - this.caughtUpAt < 1000) return;
+    this.caughtUpAt = Date.now();
+    this.catchingUp = this.ctx.repo
+      .catchUp('feed')
+      .catch(() => undefined)
+      .finally(() => (this.catchingUp = undefined));
+  }
 
   /** The delta feed for one terminal after `cursor`: up to FEED_PAGE events, templates sealed for that terminal. */
   async page(terminal: TerminalRow, cursor: number, limit = FEED_PAGE, request = ''): Promise<FeedPage> {
     const { repo, now } = this.ctx;
-    await repo.catchUp('feed');
-    const rows = await repo.readTx(async (r) => {
-      await r.touchTerminalUnlessBusy(terminal.id, now());
+    this.catchUpInBackground();
+    // The terminal's last contact, beside the read, not in its path (skipped while its upload holds the row).
+    void repo.read((r) => r.touchTerminalUnlessBusy(terminal.id, now())).catch(() => undefined);
+    // Statement by statement (Repo.read): a person superseded between the page and its lookup is skipped, as before.
+    const rows = await repo.read(async (r) => {
       const page = await r.feedSince(['all', `region:${terminal.region}`, `terminal:${terminal.id}`], cursor, limit + 1);
       const out: FeedEvent[] = [];
       for (const f of page.slice(0, limit)) {
@@ -97,8 +117,7 @@ export class Feed {
    */
   async publishAllowances(r: RepoTx, accounts: Set<string>): Promise<void> {
     if (accounts.size === 0) return;
-    const owners = await r.personIdsByAccount([...accounts]);
-    const regions = await r.regionsByAccount([...accounts]);
+    const { owners, regions } = await r.ownersAndRegionsByAccount([...accounts]);
     const byRegion = new Map<string, Array<{ key: string; data: unknown }>>();
     for (const accountId of accounts) {
       const to = regions.get(accountId);
