@@ -42,6 +42,8 @@ export interface EnrolmentRequest<T> {
   templates: Record<EnrolHand, T[]>;
   operatorId: string;
   overrideBy: string | null;
+  /** The PIN the person chose (hashed by the bank: only its scrypt verifier is stored and signed), or null: deferred. */
+  pin: string | null;
 }
 
 export interface DayCloseRequest {
@@ -106,7 +108,7 @@ export interface Bank<T> {
   findRecord(seq: number): Original | null;
   recordReversal(req: { kind: ReversalKind; originalId: string; operatorId: string; supervisorId: string }): Result<{ receipt: Receipt }, ReversalRefusal>;
 
-  saveEnrolment(req: EnrolmentRequest<T>): { personId: string; receipt: Receipt };
+  saveEnrolment(req: EnrolmentRequest<T>): Promise<{ personId: string; receipt: Receipt }>;
   duplicateCandidates(personIds: string[]): DuplicateCandidate[];
 
   statement(personId: string, limit: number): StatementEntry[];

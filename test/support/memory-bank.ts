@@ -308,12 +308,13 @@ export class MemoryBank<T> implements Bank<T> {
     return { ok: true, receipt: rec.receipt };
   }
 
-  saveEnrolment(req: EnrolmentRequest<T>): { personId: string; receipt: Receipt } {
+  async saveEnrolment(req: EnrolmentRequest<T>): Promise<{ personId: string; receipt: Receipt }> {
     const person: Person = { id: randomUUID(), nameAr: req.draft.nameAr, nameLatin: req.draft.nameLatin, status: 'provisional', ...(req.draft.accountId ? { accountId: req.draft.accountId } : {}) };
     this.people.set(person.id, person);
     this.templates.set(person.id, [...req.templates.left, ...req.templates.right]);
+    if (req.pin !== null) this.customerPins.set(person.id, { pin: req.pin, wrong: 0 });
     const rec = this.append({ kind: 'enrolment', personId: person.id, amount: null, operatorId: req.operatorId }, (m) =>
-      enrolmentReceipt(m, person, { left: req.templates.left.length, right: req.templates.right.length }),
+      enrolmentReceipt(m, person, { left: req.templates.left.length, right: req.templates.right.length }, req.pin !== null),
     );
     return { personId: person.id, receipt: rec.receipt };
   }

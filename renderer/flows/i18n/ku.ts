@@ -60,6 +60,8 @@ export const kKu: KMessages = {
     mandateMax: 'Dayîna rasterast ji bo {{biller}}, herî zêde ji bo her fatûreyê',
     mandateCancelled: 'Dayîna rasterast ji bo {{biller}} bi dawî bû',
     pinSet: 'PIN-eke nû hat danîn (qet nayê çapkirin)',
+    enrolPinChosen: 'Kesê PIN-ek hilbijart (qet nayê çapkirin)',
+    enrolPinDeferred: 'Hêj PIN tune: li kaseyek bi serpereştyar tê danîn',
     // issue 17: the person's financial report, printed at the counter
     report: {
       month: 'Meh {{month}} · ji navendê di {{asOf}} UTC de',
@@ -257,7 +259,7 @@ export const kKu: KMessages = {
     needsSupervisor: 'Divê serpereştyarek bi kef û PIN-a xwe erê bike.',
   },
   enrolment: {
-    step: { form: 'Kesekî nû', consent: 'Razîbûn', capture: 'Wêneyên kefê', review: 'Wêneyan kontrol bike', checking: 'Kontrola ducarî', duplicate: 'Dibe ku ducarî be', override: 'Erêkirina serpereştyar', saving: 'Tê parastin', enrolled: 'Hat tomarkirin (demkî)', failed: 'Nehat tomarkirin', finished: 'Qediya' },
+    step: { form: 'Kesekî nû', consent: 'Razîbûn', capture: 'Wêneyên kefê', review: 'Wêneyan kontrol bike', checking: 'Kontrola ducarî', duplicate: 'Dibe ku ducarî be', override: 'Erêkirina serpereştyar', pin: 'PIN-a kesê', saving: 'Tê parastin', enrolled: 'Hat tomarkirin (demkî)', failed: 'Nehat tomarkirin', finished: 'Qediya' },
     field: { nameAr: 'Navê tevahî (bi tîpên erebî)', nameLatin: 'Navê tevahî (bi tîpên latînî)', idNumber: 'Hejmara nasnameyê', phone: 'Telefona destan', employer: 'Koda kardêr', accountId: 'Koda hesabê' },
     error: {
       required: 'Pêwîst e.',
@@ -281,6 +283,10 @@ export const kKu: KMessages = {
     duplicateTitle: 'Ev kef dişibe kesekî ku berê hatiye tomarkirin.',
     duplicateTodo: 'Tomarkirin hatiye rawestandin. Divê serpereştyarek nasnameya kesê kontrol bike û erê bike.',
     unnamed: 'kesekî tomarkirî (nav li vir nayê parastin)',
+    pinExplain: 'Klavyeyê ber bi kesê ve bizivirîne: ew PIN-eke xwe (4 heta 6 reqem) du caran dinivîse, bêyî ku kesek din binêre. Ji bo fatûre, wekalet û raporan tê xwestin. Ew dikare wê paşê jî li kaseyek bi serpereştyar deyne.',
+    pinDefer: 'PIN-ê paşê deyne',
+    pinChosen: 'PIN hat parastin (tenê kontrola wê ya yekalî tê hilanîn): kes piştî ku navend tomarkirinê piştrast bike pê dide.',
+    pinDeferred: 'Hêj PIN tune: kes berî dayîna fatûreyan li kaseyek bi serpereştyar (PIN deyne) wê datîne.',
     provisional: 'Wek DEMKÎ hat tomarkirin: heta ku navend piştrast neke ku ne ducarî ye, pere nayê dayîn.',
   },
   statement: {

@@ -7,7 +7,7 @@ import { LedgerError, OfflineRefusedError, VoucherRefusedError } from '../../led
 import type { VoucherRefusal } from '../../ledger/voucher-rule.ts';
 import { isOverridable, type OfflineRefusal } from '../../ledger/limits.ts';
 import type { Currency, RecordBody } from '../../protocol/record.ts';
-import { checkPin, type PinCheck } from '../../ledger/pin.ts';
+import { checkPin, hashPin, type PinCheck } from '../../ledger/pin.ts';
 import type { Terminal } from '../../ledger/open.ts';
 import type { OperatorRole } from '../../store/operators.ts';
 import { PalmPayError } from '../../util/errors.ts';
@@ -336,10 +336,12 @@ export class SqliteBank<T> implements Bank<T> {
     }
   }
 
-  saveEnrolment(req: EnrolmentRequest<T>): { personId: string; receipt: Receipt } {
+  async saveEnrolment(req: EnrolmentRequest<T>): Promise<{ personId: string; receipt: Receipt }> {
     const personId = randomUUID();
     const d = req.draft;
     const name = joinName(d.nameAr, d.nameLatin);
+    // The PIN the person chose: hashed here (scrypt), before the transaction; only the verifier is stored and signed.
+    const pin = req.pin === null ? { pinDeferred: true as const } : { pinHash: await hashPin(req.pin) };
     return this.store.transaction(() => {
       const now = this.now();
       this.store.people.upsert({ personId, name, idNumber: d.idNumber, phone: d.phone || null, employerId: d.employer || null, status: 'provisional', updatedAtMs: now });
@@ -363,9 +365,10 @@ export class SqliteBank<T> implements Bank<T> {
         templateDigests: digests.slice(0, 32), hands,
         consent: { given: true, method: 'verbal', textVersion: 'consent-v1' },
         provisional: true,
+        ...pin,
       });
       const person: Person = { id: personId, nameAr: d.nameAr, nameLatin: d.nameLatin, status: 'provisional' };
-      const receipt = enrolmentReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), person, { left: req.templates.left.length, right: req.templates.right.length });
+      const receipt = enrolmentReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), person, { left: req.templates.left.length, right: req.templates.right.length }, req.pin !== null);
       return { personId, receipt };
     });
   }
