@@ -232,6 +232,8 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
         return { type: 'signer.loaded', ...personWithPin(f.personId) };
       case 'verifyCustomerPin':
         return { type: 'pin.result', result: await bank.verifyCustomerPin(f.personId, f.pin) };
+      case 'loadMandates':
+        return { type: 'mandates.loaded', mandates: bank.mandatesOf(f.personId) };
       case 'recordMandate':
         try {
           const { type: _t, ...req } = f;

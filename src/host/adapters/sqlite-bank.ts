@@ -19,10 +19,10 @@ import type { Bank, DayCloseRequest, EnrolmentRequest, Result } from '../../flow
 import type { LimitReason, PurchaseDecline, PurchaseRefusal, PurchaseRequest } from '../../flows/purchase.ts';
 import type { BillDecline, BillLookup, BillPaymentRequest } from '../../flows/bill.ts';
 import { lookupBills, payBills, payerLinked, type BillPaymentDeps } from './bill-payments.ts';
-import { lookupMeters, recordMandate, recordReading, setCustomerPin, type CounterRecordDeps } from './counter-records.ts';
+import { lookupMeters, mandatesOf, recordMandate, recordReading, setCustomerPin, type CounterRecordDeps } from './counter-records.ts';
 import type { PinSetDecline, PinSetRequest } from '../../flows/pin-set.ts';
 import type { MeterLookup, ReadingDecline, ReadingRequest } from '../../flows/meter-reading.ts';
-import type { MandateDecline, MandateRequest } from '../../flows/mandate.ts';
+import type { HeldMandate, MandateDecline, MandateRequest } from '../../flows/mandate.ts';
 import { dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../flows/receipts.ts';
 import type { Original, ReversalKind, ReversalRefusal } from '../../flows/reversal.ts';
 import type { AllowanceLeft, Money, Operator, Person, Receipt, Role, StatementEntry, Voucher } from '../../flows/types.ts';
@@ -229,6 +229,10 @@ export class SqliteBank<T> implements Bank<T> {
 
   recordMandate(req: MandateRequest): { ok: true; receipt: Receipt } | { ok: false; reason: MandateDecline } {
     return recordMandate(this.counterDeps, this.person(req.personId), req);
+  }
+
+  mandatesOf(personId: string): HeldMandate[] {
+    return mandatesOf(this.counterDeps, personId);
   }
 
   private get counterDeps(): CounterRecordDeps {
