@@ -34,6 +34,12 @@ export class Enrolments {
     await this.palmIndex.idle(); // not while a page of the change log is being read
   }
 
+  /** A person confirmed: sent to their region, with the PIN they chose while enrolling (customer-pins.ts). */
+  private async publishConfirmed(r: RepoTx, region: string, personId: string, accountId: string | null): Promise<void> {
+    await this.feed.publishPerson(r, region, personId, accountId);
+    await enrolmentPinConfirmed(r, personId, this.ctx.now());
+  }
+
   /** Terminal: the templates of an enrolment it uploaded; each must hash to the digest its signed record pinned. */
   async uploadTemplates(terminal: TerminalRow, personId: string, templatesB64: string[]): Promise<{ status: string; duplicateOf?: string }> {
     const { repo, now } = this.ctx;
@@ -60,12 +66,6 @@ export class Enrolments {
     }
     const after = (await repo.tx((r) => r.getPerson(personId)))!;
     return after.duplicate_of ? { status: after.status, duplicateOf: after.duplicate_of } : { status: after.status };
-  }
-
-  /** A person confirmed: sent to their region, with the PIN they chose while enrolling (customer-pins.ts). */
-  private async publishConfirmed(r: RepoTx, region: string, personId: string, accountId: string | null): Promise<void> {
-    await this.feed.publishPerson(r, region, personId, accountId);
-    await enrolmentPinConfirmed(r, personId, this.ctx.now());
   }
 
   /** The linear scan the index replaced (palm-index.ts linearDuplicate): the reference and the bench's peer. */
