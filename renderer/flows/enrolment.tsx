@@ -1,9 +1,11 @@
-// Enrolment: form → consent → captures of each hand with live quality → duplicate check → provisional record.
+// Enrolment: form → consent → captures of each hand with live quality → duplicate check → the person's PIN twice
+// (or later, at a supervised counter) → provisional record.
 import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { type EnrolmentState, type PersonDraft } from '@api/index.ts';
 import { formatNumber } from '../format.ts';
 import { AuthPanel, PalmPanel, ReceiptView, useFocusHeading } from './parts.tsx';
+import { NewPinEntry } from './new-pin.tsx';
 import { useNameInScript } from './names.tsx';
 import { Btn, Busy, Frame, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
 
@@ -153,12 +155,21 @@ export function EnrolmentScreen({ state: s, send, locale }: FlowProps<EnrolmentS
         </>,
         <>{cancel}{s.step === 'duplicate' && <Btn id="override-start" onClick={() => send({ type: 'override.start' })}>{t('k.override.ask')}</Btn>}</>,
       );
+    case 'pin':
+      return f(
+        <>
+          <p className="notice" data-testid="enrol-pin-explain">{t('k.enrolment.pinExplain')}</p>
+          <NewPinEntry error={s.error} locale={locale} onChoose={(pin, again) => send({ type: 'pin.new', pin, again })} />
+        </>,
+        <>{cancel}<Btn id="pin-defer" onClick={() => send({ type: 'pin.defer' })}>{t('k.enrolment.pinDefer')}</Btn></>,
+      );
     case 'saving':
       return f(<Busy label={t('k.busy.saving')} />);
     case 'enrolled':
       return f(
         <>
           <p className="notice warn" data-testid="provisional">{t('k.enrolment.provisional')}</p>
+          <p className="notice" data-testid="enrol-pin" data-chosen={s.pinChosen ? '1' : '0'}>{t(s.pinChosen ? 'k.enrolment.pinChosen' : 'k.enrolment.pinDeferred')}</p>
           <ReceiptView receipt={s.receipt} locale={locale} />
         </>,
         <>{print}{done}</>,

@@ -1,5 +1,6 @@
 // The direct-debit mandate screen (issue 17d): sign a mandate or cancel one's own → subscriber number → the biller
-// and (to sign) the maximum per bill → the person's palm → their PIN → receipt.
+// and (to sign) the maximum per bill → the person's palm → their PIN → receipt. "My mandates": palm → PIN → the
+// person's mandates this counter signed (biller, subscriber, maximum per bill), each with "End".
 import { useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { currencyExponent, type MandateState } from '@api/index.ts';
@@ -38,6 +39,7 @@ export function MandateScreen({ state: s, send, locale }: FlowProps<MandateState
           <div className="tiles">
             <Btn id="mode-sign" kind="primary" onClick={() => send({ type: 'mandate.mode', mode: 'sign' })}>{t('k.mandate.mode.sign')}</Btn>
             <Btn id="mode-cancel" onClick={() => send({ type: 'mandate.mode', mode: 'cancel' })}>{t('k.mandate.mode.cancel')}</Btn>
+            <Btn id="mode-mine" onClick={() => send({ type: 'mandate.mode', mode: 'mine' })}>{t('k.mandate.mode.mine')}</Btn>
           </div>
         </>,
         cancel,
@@ -96,6 +98,33 @@ export function MandateScreen({ state: s, send, locale }: FlowProps<MandateState
       );
     case 'checking-pin':
       return f(<Busy label={t('k.busy.pin')} />);
+    case 'listing':
+      return f(<Busy label={t('k.busy.lookup')} />);
+    case 'list':
+      return f(
+        <>
+          <PersonCard nameAr={s.person.nameAr} nameLatin={s.person.nameLatin} />
+          {s.mandates.length === 0 ? (
+            <p className="notice" data-testid="mandates-empty">{t('k.mandate.mineEmpty')}</p>
+          ) : (
+            <table className="statement" data-testid="mandates">
+              <caption>{t('k.mandate.mineCaption')}</caption>
+              <tbody>
+                {s.mandates.map((m) => (
+                  <tr key={`${m.billerId}:${m.subscriber}`} data-testid={`held-${m.subscriber}`} data-biller={m.billerId}>
+                    <td>{t('k.mandate.biller', { biller: m.billerId })}</td>
+                    <td>{t('k.bill.subscriberIs', { n: digitText(m.subscriber, locale) })}</td>
+                    <td>{t('k.mandate.maxIs')} <MoneyText money={m.max} locale={locale} /></td>
+                    <td><Btn id={`end-${m.subscriber}`} kind="danger" onClick={() => send({ type: 'mandate.end', billerId: m.billerId, subscriber: m.subscriber })}>{t('k.mandate.end')}</Btn></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <p className="notice">{t('k.mandate.mineNote')}</p>
+        </>,
+        done,
+      );
     case 'recording':
       return f(<Busy label={t('k.busy.recording')} />);
     case 'declined':

@@ -1,24 +1,15 @@
 // Setting a payer's PIN at a supervised counter (issue 17f): a supervisor's palm and PIN (never the cashier) → the
-// payer's palm → the new PIN twice (masked) → receipt. The PIN is sent once, in the one event that sets it.
-import { useState, type ReactNode } from 'react';
+// payer's palm → the new PIN twice (masked, new-pin.tsx) → receipt. The PIN is sent once, in the one event that sets it.
+import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { PinSetState } from '@api/index.ts';
-import { AuthPanel, Keypad, PalmPanel, ReceiptView, useFocusHeading } from './parts.tsx';
+import { AuthPanel, PalmPanel, ReceiptView, useFocusHeading } from './parts.tsx';
+import { NewPinEntry } from './new-pin.tsx';
 import { Btn, Busy, Frame, PersonCard, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
 
 export function PinSetScreen({ state: s, send, locale }: FlowProps<PinSetState>) {
   const { t } = useTranslation();
   const ref = useFocusHeading(s.step);
-  const [pin, setPin] = useState('');
-  const [again, setAgain] = useState('');
-  const [first, setFirst] = useState(false);
-  // Sent once, then cleared: nothing typed lingers on the screen, and a refused entry starts again from the first.
-  const submit = () => {
-    send({ type: 'pin.new', pin, again });
-    setPin('');
-    setAgain('');
-    setFirst(false);
-  };
   const f = (children: ReactNode, actions?: ReactNode) => (
     <Frame title={t(`k.pinSet.step.${s.step}`)} step={s.step} kind="pinSet" headingRef={ref} actions={actions}>
       {children}
@@ -43,13 +34,7 @@ export function PinSetScreen({ state: s, send, locale }: FlowProps<PinSetState>)
         <>
           <PersonCard nameAr={s.person.nameAr} nameLatin={s.person.nameLatin} />
           <p className="notice" data-testid="pin-had" data-had={s.hadPin ? '1' : '0'}>{s.hadPin ? t('k.pinSet.hadPin') : t('k.pinSet.noPin')}</p>
-          {s.error && <p className="notice warn" role="alert" data-testid="input-error" data-error={s.error}>{t(`k.pinSet.error.${s.error}`)}</p>}
-          {/* The PIN, then the same again: the screen holds both until the one event that sends them. */}
-          {!first ? (
-            <Keypad label={t('k.pinSet.pin')} value={pin} onChange={setPin} onSubmit={() => setFirst(true)} submitLabel={t('k.action.next')} locale={locale} maxLength={6} masked testId="new-pin" />
-          ) : (
-            <Keypad label={t('k.pinSet.again')} value={again} onChange={setAgain} onSubmit={submit} submitLabel={t('k.action.next')} locale={locale} maxLength={6} masked testId="new-pin-again" />
-          )}
+          <NewPinEntry error={s.error} locale={locale} onChoose={(pin, again) => send({ type: 'pin.new', pin, again })} />
         </>,
         cancel,
       );

@@ -11,7 +11,8 @@ export type { BillState, BillDecline, BillRefusal, DueBill } from '../flows/bill
 export { billKey } from '../flows/bill.ts';
 export type { ReversalState, ReversalRefusal } from '../flows/reversal.ts';
 export type { ReadingState, ReadingDecline, Meter } from '../flows/meter-reading.ts';
-export type { PinSetState, PinSetDecline, NewPinError } from '../flows/pin-set.ts';
+export type { PinSetState, PinSetDecline } from '../flows/pin-set.ts';
+export type { NewPinError } from '../flows/pin-policy.ts';
 export type { MandateState, MandateDecline, MandateMode } from '../flows/mandate.ts';
 export type { EnrolmentState, Captures, DuplicateCandidate } from '../flows/enrolment.ts';
 export type { PersonDraft, FormErrors } from '../flows/enrolment-form.ts';

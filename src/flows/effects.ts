@@ -232,6 +232,8 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
         return { type: 'signer.loaded', ...personWithPin(f.personId) };
       case 'verifyCustomerPin':
         return { type: 'pin.result', result: await bank.verifyCustomerPin(f.personId, f.pin) };
+      case 'loadMandates':
+        return { type: 'mandates.loaded', mandates: bank.mandatesOf(f.personId) };
       case 'recordMandate':
         try {
           const { type: _t, ...req } = f;
@@ -315,7 +317,7 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
         const pick = (hand: EnrolHand) => f.captures[hand].flatMap((c) => (samples.has(c.sampleId) ? [samples.get(c.sampleId)!.template] : []));
         try {
           const templates = { left: pick('left'), right: pick('right') };
-          const r = bank.saveEnrolment({ draft: f.draft, templates, operatorId: f.operatorId, overrideBy: f.overrideBy });
+          const r = await bank.saveEnrolment({ draft: f.draft, templates, operatorId: f.operatorId, overrideBy: f.overrideBy, pin: f.pin });
           samples.clear();
           identifier.add?.(r.personId, [...templates.left, ...templates.right]);
           return { type: 'enrolment.saved', personId: r.personId, receipt: r.receipt };

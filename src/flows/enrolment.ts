@@ -1,5 +1,7 @@
 // Enrolment by field staff: person form → consent → at least MIN captures of each hand with live quality
-// feedback and retakes → saved PROVISIONAL: not payable until the centre confirms it is not a duplicate.
+// feedback and retakes → the person types a PIN twice, or defers it (issue 17; pin-policy.ts) → saved PROVISIONAL:
+// not payable until the centre confirms it is not a duplicate. The PIN is never in a state (broadcast to the
+// screen): only in the one `saveEnrolment` effect, where the bank hashes it (scrypt) before anything is stored or signed.
 // The local duplicate check runs on the first good capture of each hand (a known person is stopped before five more
 // captures) and on all captures at the end; a likely duplicate is blocked until a supervisor approves, and people a
 // supervisor has already seen and approved are not asked about again.
@@ -8,6 +10,7 @@ import { printStep, type PrintResult, type PrintStatus } from './printing.ts';
 import { reduceAuth, startAuth, type AuthEffect, type AuthEvent, type AuthState } from './auth.ts';
 import { validateDraft, EMPTY_DRAFT, type FormErrors, type PersonDraft } from './enrolment-form.ts';
 import { go, stay, type Step } from './machine.ts';
+import { chosenPin, type NewPinError } from './pin-policy.ts';
 import { applyPlacement, isPlacement, NO_GUIDANCE, type Guidance, type PlacementEvent, type Receipt } from './types.ts';
 
 export type EnrolHand = 'left' | 'right';
@@ -47,8 +50,9 @@ type Body =
   | { step: 'checking'; draft: PersonDraft; captures: Captures; approval: DuplicateApproval | null; then: AfterCheck }
   | { step: 'duplicate'; draft: PersonDraft; captures: Captures; candidates: DuplicateCandidate[]; approval: DuplicateApproval | null; then: AfterCheck }
   | { step: 'override'; draft: PersonDraft; captures: Captures; candidates: DuplicateCandidate[]; auth: AuthState; approval: DuplicateApproval | null; then: AfterCheck }
-  | { step: 'saving'; draft: PersonDraft; captures: Captures; overrideBy: string | null }
-  | { step: 'enrolled'; personId: string; receipt: Receipt; overrideBy: string | null; print?: PrintStatus }
+  | { step: 'pin'; draft: PersonDraft; captures: Captures; overrideBy: string | null; error: NewPinError | null }
+  | { step: 'saving'; draft: PersonDraft; captures: Captures; overrideBy: string | null; pinChosen: boolean }
+  | { step: 'enrolled'; personId: string; receipt: Receipt; overrideBy: string | null; pinChosen: boolean; print?: PrintStatus }
   | { step: 'failed'; reason: EnrolmentFailure }
   | { step: 'finished' };
 
@@ -70,6 +74,8 @@ export type EnrolmentEvent =
   | { type: 'capture.result'; hand: EnrolHand; ok: false; reason: string; quality: number | null }
   | { type: 'capture.retake'; hand: EnrolHand; sampleId: string }
   | { type: 'capture.finish' }
+  | { type: 'pin.new'; pin: string; again: string }
+  | { type: 'pin.defer' }
   | { type: 'duplicate.result'; candidates: DuplicateCandidate[] }
   | { type: 'override.start' }
   | { type: 'enrolment.saved'; personId: string; receipt: Receipt }
@@ -85,7 +91,8 @@ export type EnrolmentEffect =
   | { type: 'captureSample'; hand: EnrolHand }
   | { type: 'discardSample'; sampleId: string }
   | { type: 'checkDuplicate'; sampleIds: string[] }
-  | { type: 'saveEnrolment'; draft: PersonDraft; captures: Captures; operatorId: string; overrideBy: string | null }
+  /** `pin`: the PIN the person chose (only in this effect; the bank hashes it), or null when they deferred it. */
+  | { type: 'saveEnrolment'; draft: PersonDraft; captures: Captures; operatorId: string; overrideBy: string | null; pin: string | null }
   | { type: 'print'; receipt: Receipt };
 
 export function startEnrolment(ctx: EnrolmentContext): Step<EnrolmentState, EnrolmentEffect> {
@@ -105,8 +112,10 @@ export function reduceEnrolment(s: EnrolmentState, e: EnrolmentEvent): Step<Enro
   };
   const check = (draft: PersonDraft, captures: Captures, approval: DuplicateApproval | null, then: AfterCheck, sampleIds: string[]) =>
     to({ step: 'checking', draft, captures, approval, then }, { type: 'checkDuplicate', sampleIds });
-  const save = (draft: PersonDraft, captures: Captures, overrideBy: string | null) =>
-    to({ step: 'saving', draft, captures, overrideBy }, { type: 'saveEnrolment', draft, captures, operatorId: ctx.operatorId, overrideBy });
+  // Not a duplicate (or a supervisor approved): the person chooses their PIN before anything is saved.
+  const askPin = (draft: PersonDraft, captures: Captures, overrideBy: string | null) => to({ step: 'pin', draft, captures, overrideBy, error: null });
+  const save = (draft: PersonDraft, captures: Captures, overrideBy: string | null, pin: string | null) =>
+    to({ step: 'saving', draft, captures, overrideBy, pinChosen: pin !== null }, { type: 'saveEnrolment', draft, captures, operatorId: ctx.operatorId, overrideBy, pin });
 
   if (e.type === 'cancel') {
     if (s.step === 'saving' || s.step === 'enrolled') return stay(s);
@@ -118,7 +127,7 @@ export function reduceEnrolment(s: EnrolmentState, e: EnrolmentEvent): Step<Enro
     const a = reduceAuth(s.auth, e as AuthEvent);
     if (a.state.step === 'granted') {
       const approval = { by: a.state.operator.id, personIds: [...(s.approval?.personIds ?? []), ...s.candidates.map((c) => c.personId)] };
-      return s.then === 'save' ? save(s.draft, s.captures, approval.by) : capture(s.draft, s.captures, approval);
+      return s.then === 'save' ? askPin(s.draft, s.captures, approval.by) : capture(s.draft, s.captures, approval);
     }
     if (a.state.step === 'refused') return to({ step: 'duplicate', draft: s.draft, captures: s.captures, candidates: s.candidates, approval: s.approval, then: s.then });
     return to({ ...s, auth: a.state }, ...a.effects);
@@ -167,7 +176,7 @@ export function reduceEnrolment(s: EnrolmentState, e: EnrolmentEvent): Step<Enro
       if (e.type !== 'duplicate.result') return stay(s);
       const fresh = e.candidates.filter((c) => !s.approval?.personIds.includes(c.personId));
       if (fresh.length > 0) return to({ step: 'duplicate', draft: s.draft, captures: s.captures, candidates: fresh, approval: s.approval, then: s.then });
-      return s.then === 'save' ? save(s.draft, s.captures, s.approval?.by ?? null) : capture(s.draft, s.captures, s.approval);
+      return s.then === 'save' ? askPin(s.draft, s.captures, s.approval?.by ?? null) : capture(s.draft, s.captures, s.approval);
     }
     case 'duplicate':
       if (e.type === 'override.start') {
@@ -175,8 +184,15 @@ export function reduceEnrolment(s: EnrolmentState, e: EnrolmentEvent): Step<Enro
         return to({ step: 'override', draft: s.draft, captures: s.captures, candidates: s.candidates, auth: a.state, approval: s.approval, then: s.then }, ...a.effects);
       }
       return stay(s);
+    case 'pin': {
+      if (e.type === 'pin.defer') return save(s.draft, s.captures, s.overrideBy, null);
+      if (e.type !== 'pin.new') return stay(s);
+      const chosen = chosenPin(e.pin, e.again);
+      if (!chosen.ok) return to({ ...s, error: chosen.error });
+      return save(s.draft, s.captures, s.overrideBy, chosen.pin);
+    }
     case 'saving':
-      if (e.type === 'enrolment.saved') return to({ step: 'enrolled', personId: e.personId, receipt: e.receipt, overrideBy: s.overrideBy });
+      if (e.type === 'enrolment.saved') return to({ step: 'enrolled', personId: e.personId, receipt: e.receipt, overrideBy: s.overrideBy, pinChosen: s.pinChosen });
       if (e.type === 'enrolment.failed') return to({ step: 'failed', reason: 'store-error' });
       return stay(s);
     case 'enrolled':

@@ -3,6 +3,8 @@
 // PIN (always: the mandate binds their account) → one signed `mandate` or `mandate_cancel` record naming the
 // person identified and their own account. The centre re-checks the person, the account, the subscriber link
 // and, for a cancellation, that the active mandate is theirs (src/server/billing/mandates.ts).
+// "My mandates" (issue 17): palm, then PIN first → the person's mandates this counter knows (biller, subscriber,
+// maximum per bill) → ending one of them is the same signed `mandate_cancel`, with no number typed.
 import { isPin, type PinResult } from './auth.ts';
 import { normaliseSubscriber } from './bill.ts';
 import { go, stay, type Step } from './machine.ts';
@@ -10,7 +12,16 @@ import type { Meter, MeterLookup } from './meter-reading.ts';
 import { printStep, type PrintResult, type PrintStatus } from './printing.ts';
 import { applyPlacement, isPlacement, NO_GUIDANCE, type Guidance, type IdentifyOutcome, type Money, type Person, type PlacementEvent, type Receipt } from './types.ts';
 
-export type MandateMode = 'sign' | 'cancel';
+export type MandateMode = 'sign' | 'cancel' | 'mine';
+
+/** A mandate of the person shown at the counter: signed here and not ended here since (the bank's journal). */
+export interface HeldMandate {
+  billerId: string;
+  subscriber: string;
+  max: Money;
+  /** When it was signed (ISO time of the record). */
+  at: string;
+}
 
 export type MandateDecline =
   | 'unknown-palm'
@@ -33,6 +44,8 @@ type Body =
   | { step: 'loading'; personId: string }
   | { step: 'pin'; person: Person; wrong: boolean; attemptsLeft: number | null }
   | { step: 'checking-pin'; person: Person }
+  | { step: 'listing'; person: Person }
+  | { step: 'list'; person: Person; mandates: HeldMandate[] }
   | { step: 'recording'; person: Person }
   | { step: 'declined'; reason: MandateDecline; person: Person | null }
   | { step: 'done'; person: Person; receipt: Receipt; print?: PrintStatus }
@@ -61,6 +74,8 @@ export type MandateEvent =
   | { type: 'signer.loaded'; person: Person | null; pinSet: boolean }
   | { type: 'pin.submit'; pin: string }
   | { type: 'pin.result'; result: PinResult }
+  | { type: 'mandates.loaded'; mandates: HeldMandate[] }
+  | { type: 'mandate.end'; billerId: string; subscriber: string }
   | { type: 'mandate.recorded'; receipt: Receipt }
   | { type: 'mandate.declined'; reason: MandateDecline }
   | { type: 'print' }
@@ -86,6 +101,7 @@ export type MandateEffect =
   | { type: 'identifyPalm' }
   | { type: 'loadSigner'; personId: string }
   | { type: 'verifyCustomerPin'; personId: string; pin: string }
+  | { type: 'loadMandates'; personId: string }
   | ({ type: 'recordMandate' } & MandateRequest)
   | { type: 'print'; receipt: Receipt };
 
@@ -101,12 +117,13 @@ export function reduceMandate(s: MandateState, e: MandateEvent): Step<MandateSta
 
   if (isPlacement(e)) return s.step === 'palm' ? stay({ ...s, guidance: applyPlacement(s.guidance, e) }) : stay(s);
   if (e.type === 'cancel') {
-    if (s.step === 'recording' || s.step === 'checking-pin' || s.step === 'done' || s.step === 'looking-up') return stay(s);
+    if (s.step === 'recording' || s.step === 'checking-pin' || s.step === 'done' || s.step === 'looking-up' || s.step === 'listing') return stay(s);
     return to({ step: 'finished' });
   }
   switch (s.step) {
     case 'mode':
       if (e.type !== 'mandate.mode') return stay(s);
+      if (e.mode === 'mine') return toPalm({ mode: 'mine' }); // the person first: no number typed
       return to({ step: 'subscriber', error: null }, { mode: e.mode });
     case 'subscriber': {
       if (e.type === 'back') return to({ step: 'mode' }, { mode: null });
@@ -157,6 +174,7 @@ export function reduceMandate(s: MandateState, e: MandateEvent): Step<MandateSta
     case 'checking-pin': {
       if (e.type !== 'pin.result') return stay(s);
       const r = e.result;
+      if (r.ok && ctx.mode === 'mine') return to({ step: 'listing', person: s.person }, {}, { type: 'loadMandates', personId: s.person.id });
       if (r.ok) {
         return to({ step: 'recording', person: s.person }, {}, {
           type: 'recordMandate', requestId: ctx.requestId, operatorId: ctx.operatorId, mode: ctx.mode as MandateMode, personId: s.person.id,
@@ -165,6 +183,20 @@ export function reduceMandate(s: MandateState, e: MandateEvent): Step<MandateSta
       }
       if ('locked' in r) return decline('pin-locked', s.person);
       return to({ step: 'pin', person: s.person, wrong: true, attemptsLeft: r.attemptsLeft });
+    }
+    case 'listing':
+      if (e.type !== 'mandates.loaded') return stay(s);
+      return to({ step: 'list', person: s.person, mandates: e.mandates });
+    case 'list': {
+      if (e.type === 'done') return to({ step: 'finished' });
+      if (e.type !== 'mandate.end') return stay(s);
+      // Only one of those shown: the palm and PIN were checked for this very person a moment ago.
+      const m = s.mandates.find((x) => x.billerId === e.billerId && x.subscriber === e.subscriber);
+      if (!m) return stay(s);
+      const patch = { mode: 'cancel' as const, billerId: m.billerId, subscriber: m.subscriber, max: null };
+      return to({ step: 'recording', person: s.person }, patch, {
+        type: 'recordMandate', requestId: ctx.requestId, operatorId: ctx.operatorId, mode: 'cancel', personId: s.person.id, billerId: m.billerId, subscriber: m.subscriber, max: null,
+      });
     }
     case 'recording':
       if (e.type === 'mandate.recorded') return to({ step: 'done', person: s.person, receipt: e.receipt });

@@ -4,14 +4,11 @@
 // signed `pin_set` record carrying the PIN's scrypt verifier (made by the bank, never kept in this state) and the
 // approver. The ledger re-checks the approval and stores the verifier sealed, so the person pays at once; the
 // centre re-checks both and sends the verifier to the region's counters (src/server/customer-pins.ts).
-import { PIN_MIN, reduceAuth, startAuth, type AuthEffect, type AuthEvent, type AuthState } from './auth.ts';
-import { toLatinDigits } from './digits.ts';
+import { reduceAuth, startAuth, type AuthEffect, type AuthEvent, type AuthState } from './auth.ts';
+import { chosenPin, type NewPinError } from './pin-policy.ts';
 import { go, stay, type Step } from './machine.ts';
 import { printStep, type PrintResult, type PrintStatus } from './printing.ts';
 import { applyPlacement, isPlacement, NO_GUIDANCE, type Guidance, type IdentifyOutcome, type Person, type PlacementEvent, type Receipt } from './types.ts';
-
-/** A customer PIN set at the counter: 4 to 6 digits (what a payer types at the bill and mandate PIN steps). */
-export const CUSTOMER_PIN_MAX = 6;
 
 export type PinSetDecline =
   | 'unknown-palm'
@@ -21,9 +18,6 @@ export type PinSetDecline =
   | 'override-refused' // the supervisor's approval failed, or the ledger found no supervisor who may approve it
   | 'duplicate-request'
   | 'store-error';
-
-/** Why a new PIN is not taken: not 4-6 digits, one too easy to guess, or the two entries differ. */
-export type NewPinError = 'pin-invalid' | 'pin-trivial' | 'pin-mismatch';
 
 type Body =
   | { step: 'override'; auth: AuthState }
@@ -74,19 +68,6 @@ export type PinSetEffect =
   | ({ type: 'setPin' } & PinSetRequest)
   | { type: 'print'; receipt: Receipt };
 
-/**
- * Pure: why a new customer PIN is refused, or null. 4 to 6 digits (Arabic-Indic digits read as Latin), not one
- * digit repeated (0000) and not a run up or down (1234, 6543): the first PINs anyone tries.
- */
-export function newPinProblem(raw: string): 'pin-invalid' | 'pin-trivial' | null {
-  const pin = toLatinDigits(raw.trim());
-  if (!new RegExp(`^[0-9]{${PIN_MIN},${CUSTOMER_PIN_MAX}}$`).test(pin)) return 'pin-invalid';
-  const d = [...pin].map(Number);
-  const steps = new Set(d.slice(1).map((x, i) => x - d[i]!));
-  if (steps.size === 1 && [0, 1, -1].includes([...steps][0]!)) return 'pin-trivial';
-  return null;
-}
-
 export function startPinSet(ctx: { operatorId: string; requestId: string }): Step<PinSetState, PinSetEffect> {
   // The supervisor first: no palm of the person is read, and no PIN typed, before the approval.
   const a = startAuth('supervisor', ctx.operatorId);
@@ -131,11 +112,10 @@ export function reducePinSet(s: PinSetState, e: PinSetEvent): Step<PinSetState, 
     }
     case 'pin': {
       if (e.type !== 'pin.new') return stay(s);
-      const problem = newPinProblem(e.pin);
-      if (problem) return to({ ...s, error: problem });
-      if (toLatinDigits(e.pin.trim()) !== toLatinDigits(e.again.trim())) return to({ ...s, error: 'pin-mismatch' });
+      const chosen = chosenPin(e.pin, e.again);
+      if (!chosen.ok) return to({ ...s, error: chosen.error });
       return to({ step: 'recording', person: s.person, hadPin: s.hadPin }, {}, {
-        type: 'setPin', requestId: ctx.requestId, operatorId: ctx.operatorId, personId: s.person.id, pin: toLatinDigits(e.pin.trim()), approvedBy: ctx.approvedBy as string,
+        type: 'setPin', requestId: ctx.requestId, operatorId: ctx.operatorId, personId: s.person.id, pin: chosen.pin, approvedBy: ctx.approvedBy as string,
       });
     }
     case 'recording':

@@ -12,7 +12,7 @@ import type { ReportFetch } from './report.ts';
 import type { PinResult } from './auth.ts';
 import type { MeterLookup, ReadingDecline, ReadingRequest } from './meter-reading.ts';
 import type { PinSetDecline, PinSetRequest } from './pin-set.ts';
-import type { MandateDecline, MandateRequest } from './mandate.ts';
+import type { HeldMandate, MandateDecline, MandateRequest } from './mandate.ts';
 import type { AllowanceLeft, IdentifyOutcome, Money, Operator, Person, PlacementEvent, Receipt, StatementEntry, Voucher } from './types.ts';
 
 /** A palm read: waits for a hand, captures, extracts. `T` is the biometric template (opaque to the flows). */
@@ -42,6 +42,8 @@ export interface EnrolmentRequest<T> {
   templates: Record<EnrolHand, T[]>;
   operatorId: string;
   overrideBy: string | null;
+  /** The PIN the person chose (hashed by the bank: only its scrypt verifier is stored and signed), or null: deferred. */
+  pin: string | null;
 }
 
 export interface DayCloseRequest {
@@ -99,6 +101,8 @@ export interface Bank<T> {
   setCustomerPin(req: PinSetRequest): Promise<{ ok: true; receipt: Receipt } | { ok: false; reason: PinSetDecline }>;
   /** One signed mandate or mandate_cancel for the person identified, naming their own account. */
   recordMandate(req: MandateRequest): { ok: true; receipt: Receipt } | { ok: false; reason: MandateDecline };
+  /** The person's mandates this counter signed and has not seen ended (its journal), oldest first. */
+  mandatesOf(personId: string): HeldMandate[];
 
   /** Would this purchase pass now (customer, account, offline limits)? Writes nothing; authorizePurchase decides. */
   checkPurchase(req: { requestId: string; personId: string; amount: Money }): { ok: true } | PurchaseRefusal;
@@ -106,7 +110,7 @@ export interface Bank<T> {
   findRecord(seq: number): Original | null;
   recordReversal(req: { kind: ReversalKind; originalId: string; operatorId: string; supervisorId: string }): Result<{ receipt: Receipt }, ReversalRefusal>;
 
-  saveEnrolment(req: EnrolmentRequest<T>): { personId: string; receipt: Receipt };
+  saveEnrolment(req: EnrolmentRequest<T>): Promise<{ personId: string; receipt: Receipt }>;
   duplicateCandidates(personIds: string[]): DuplicateCandidate[];
 
   statement(personId: string, limit: number): StatementEntry[];

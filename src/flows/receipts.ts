@@ -78,7 +78,8 @@ export function reversalReceipt(m: RecordMeta, kind: 'refund' | 'void', original
   };
 }
 
-export function enrolmentReceipt(m: RecordMeta, person: Person, captures: { left: number; right: number }): Receipt {
+/** `pinChosen`: the person chose their PIN while enrolling (never printed); false: to be set at a supervised counter. */
+export function enrolmentReceipt(m: RecordMeta, person: Person, captures: { left: number; right: number }, pinChosen: boolean): Receipt {
   return {
     kind: 'enrolment',
     ...m,
@@ -86,6 +87,7 @@ export function enrolmentReceipt(m: RecordMeta, person: Person, captures: { left
     lines: [
       { label: 'receipt.enrolled', params: { left: String(captures.left), right: String(captures.right) } },
       { label: 'receipt.provisional' },
+      { label: pinChosen ? 'receipt.enrolPinChosen' : 'receipt.enrolPinDeferred' },
     ],
   };
 }

@@ -37,10 +37,14 @@ export const UiEvent = z.discriminatedUnion('type', [
   // meter reading (issue 17d): the meter chosen among those shown and the reading typed
   z.strictObject({ type: z.literal('reading.set'), billerId: z.string().min(1).max(64), reading: Digits }),
   // mandate (issue 17d): sign or cancel, then the biller and (to sign) the maximum per bill
-  z.strictObject({ type: z.literal('mandate.mode'), mode: z.enum(['sign', 'cancel']) }),
+  z.strictObject({ type: z.literal('mandate.mode'), mode: z.enum(['sign', 'cancel', 'mine']) }),
+  // "My mandates": end one of those listed for the person identified
+  z.strictObject({ type: z.literal('mandate.end'), billerId: z.string().min(1).max(64), subscriber: Digits }),
   z.strictObject({ type: z.literal('mandate.terms'), billerId: z.string().min(1).max(64), maxMinor: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional() }),
-  // setting a customer's PIN at a supervised counter (issue 17f): the new PIN and the same again
+  // a customer's new PIN and the same again: at a supervised counter (issue 17f) or while enrolling (issue 17)
   z.strictObject({ type: z.literal('pin.new'), pin: Digits, again: Digits }),
+  // enrolment: the person sets their PIN later, at a supervised counter
+  z.strictObject({ type: z.literal('pin.defer') }),
   // refund, void
   z.strictObject({ type: z.literal('reference.set'), reference: Digits }),
   z.strictObject({ type: z.literal('confirm') }),

@@ -365,7 +365,13 @@ export class Ledger {
         if (t.type === 'salary_payout') store.vouchers.reopen(t.refId);
         return;
       }
-      case 'enrolment':
+      case 'enrolment': {
+        // The PIN the person chose while enrolling (its verifier only): stored sealed for the new, provisional person
+        // (who cannot pay until the centre confirms them), never over anyone's PIN.
+        const p = store.people.get(b.personId);
+        if (b.pinHash !== undefined && p?.status === 'provisional' && !this.customerPins.get(b.personId)?.pinHash) this.customerPins.setHash(b.personId, b.pinHash);
+        return;
+      }
       case 'day_close':
         return;
       case 'meter_reading': {

@@ -134,6 +134,12 @@ export const EnrolmentBody = z.strictObject({
   hands: z.array(z.enum(['left', 'right'])).min(1).max(2),
   consent: z.strictObject({ given: z.literal(true), method: z.enum(['signature', 'thumbprint', 'verbal']), textVersion: Id }),
   provisional: z.boolean(),
+  /**
+   * The PIN the person chose while enrolling: its scrypt verifier only (the PIN never leaves the keypad side), or
+   * `pinDeferred` when they chose to set it later at a supervised counter. At most one; neither in older records.
+   */
+  pinHash: z.lazy(() => PinVerifier).optional(), // the schema pin_set uses, declared with it below
+  pinDeferred: z.literal(true).optional(),
 });
 
 /** Totals of one currency in a day close (the Z-report). */
@@ -370,6 +376,7 @@ function checkInvariants(b: RecordBody): RecordBody {
   }
   if (b.type === 'pin_set' && b.approvedBy === b.operatorId) throw new MalformedRecordError('malformed record: pin_set approver must not be the cashier');
   if (b.type === 'enrolment' && new Set(b.hands).size !== b.hands.length) throw new MalformedRecordError('malformed record: enrolment hands repeat');
+  if (b.type === 'enrolment' && b.pinHash !== undefined && b.pinDeferred !== undefined) throw new MalformedRecordError('malformed record: enrolment carries a PIN verifier or defers the PIN, not both');
   return b;
 }
 

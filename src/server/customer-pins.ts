@@ -1,9 +1,11 @@
-// Customers' PINs set at a supervised counter (a signed `pin_set` record, through ingest.ts; centre migration 11):
-// the verifier is kept (never the PIN) and published to the person's region, so the PIN works at every counter.
+// Customers' PINs set at a supervised counter (a signed `pin_set` record, through ingest.ts; centre migration 11),
+// or chosen while enrolling (the enrolment record's `pinHash`, stored once the enrolment is confirmed): the verifier
+// is kept (never the PIN) and published to the person's region, so the PIN works at every counter.
 import { checkPinSet, type Refusal } from './invariants.ts';
 import type { PersonRow, RepoTx } from './repo.ts';
 import { sql, type SqlConn } from './sql.ts';
-import type { PinSetBody } from '../protocol/record.ts';
+import { pinVerifierProblem } from '../protocol/pin-verifier.ts';
+import type { EnrolmentBody, PinSetBody } from '../protocol/record.ts';
 
 /** The feed event kind that carries a person's PIN verifier to the region's terminals. */
 export const CUSTOMER_PIN_FEED = 'customer_pin';
@@ -29,4 +31,22 @@ export async function pinSet(r: RepoTx, rec: PinSetBody, person: PersonRow | und
     WHERE customer_pins.set_at <= excluded.set_at`);
   if (changes === 1) await r.appendFeed(`region:${person!.region}`, CUSTOMER_PIN_FEED, rec.personId, { personId: rec.personId, pinHash: rec.pinHash }, now);
   return undefined;
+}
+
+/**
+ * A person's enrolment was just confirmed (no duplicate, or a supervisor settled it): the PIN they chose while
+ * enrolling, if any, is stored and published like a pin_set's. Never over a PIN already stored (an enrolment
+ * replaces nobody's PIN); `approved_by` is the enroller who took it. Inside the confirming transaction.
+ */
+export async function enrolmentPinConfirmed(r: RepoTx, personId: string, now: number): Promise<void> {
+  const person = await r.getPerson(personId);
+  if (!person || person.status !== 'confirmed') return;
+  const stored = await r.getRecord(person.terminal_id, Number(person.seq));
+  const rec = stored ? (JSON.parse(stored.body) as EnrolmentBody) : undefined;
+  // Judged at ingest already (checkEnrolment); judged again as it is about to reach every counter of the region.
+  if (rec?.type !== 'enrolment' || rec.personId !== personId || rec.pinHash === undefined || pinVerifierProblem(rec.pinHash)) return;
+  const { changes } = await r.conn.run(sql`INSERT INTO customer_pins (person_id, pin_hash, terminal_id, seq, approved_by, set_at, received_at)
+    VALUES (${personId}, ${rec.pinHash}, ${person.terminal_id}, ${rec.seq}, ${rec.operatorId}, ${rec.hlc.ms}, ${now})
+    ON CONFLICT (person_id) DO NOTHING`);
+  if (changes === 1) await r.appendFeed(`region:${person.region}`, CUSTOMER_PIN_FEED, personId, { personId, pinHash: rec.pinHash }, now);
 }

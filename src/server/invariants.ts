@@ -19,7 +19,10 @@
 //      centre granted the supervisor role at the record's terminal, still active, and not the operator who made the record.
 //  12. a template update (issue 19) names a confirmed person and one of the templates their enrolment pinned, and a
 //      PIN it claims is proven by an earlier record of the same terminal that checked that person's PIN.
+//  13. a customer PIN's verifier (a pin_set, or the one chosen at enrolment) is well-formed scrypt, slow enough and
+//      not too costly to check (src/protocol/pin-verifier.ts), and an enrolment never replaces anyone's PIN.
 import type { EnrolmentBody, PinSetBody, TemplateUpdateBody, MandateBody, MandateCancelBody, MeterReadingBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
+import { pinVerifierProblem } from '../protocol/pin-verifier.ts';
 import type { OperatorGrantRow, PersonRow, Posting, PurchaseRow, VoucherRow } from './repo.ts';
 
 export const REFUSAL_CODES = [
@@ -37,6 +40,7 @@ export const REFUSAL_CODES = [
   // when the capture is judged (template-slots.ts): the rule's refusals on the centre's own copies
   'TEMPLATE_UPDATE_WRONG_HAND', 'TEMPLATE_UPDATE_QUALITY', 'TEMPLATE_UPDATE_NOT_CONFIDENT', 'TEMPLATE_UPDATE_AMBIGUOUS', 'TEMPLATE_UPDATE_FULL', 'TEMPLATE_UPDATE_MALFORMED',
   'PIN_SET_UNAPPROVED',
+  'PIN_VERIFIER_MALFORMED', 'PIN_VERIFIER_WEAK', 'PIN_VERIFIER_TOO_COSTLY',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -200,6 +204,8 @@ export function checkVoid(rec: VoidBody, terminalId: string, target: StoredRecor
 /** One owner per account: `accountOwner` is whoever the centre has bound the account to (any status but revoked). */
 export function checkEnrolment(rec: EnrolmentBody, existing: PersonFacts | undefined, accountOwner: PersonFacts | undefined): Refusal | undefined {
   if (existing) return refuse('PERSON_EXISTS', `person ${rec.personId} is already registered`);
+  const weak = rec.pinHash !== undefined ? pinVerifierProblem(rec.pinHash) : null;
+  if (weak) return refuse(weak.code, weak.message);
   if (rec.person.accountId !== undefined && accountOwner && accountOwner.id !== rec.personId && accountOwner.status !== 'revoked') {
     return refuse('ACCOUNT_ALREADY_OWNED', `account ${rec.person.accountId} already belongs to person ${accountOwner.id}`);
   }
@@ -245,9 +251,11 @@ export function checkMeterReading(rec: MeterReadingBody, billerKnown: boolean, p
  * A customer's PIN set at a supervised counter: always approved (the approver, a supervisor granted at that
  * terminal and not the cashier, is checked by checkApproval before this), for a confirmed person.
  */
-export function checkPinSet(rec: Pick<PinSetBody, 'personId' | 'approvedBy'>, person: PersonFacts | undefined, region: string): Refusal | undefined {
+export function checkPinSet(rec: Pick<PinSetBody, 'personId' | 'approvedBy' | 'pinHash'>, person: PersonFacts | undefined, region: string): Refusal | undefined {
   // The record shape requires the approver; this guards a body that reached here without one.
   if (!rec.approvedBy) return refuse('PIN_SET_UNAPPROVED', `the PIN of ${rec.personId} was set without a supervisor's approval`);
+  const weak = pinVerifierProblem(rec.pinHash);
+  if (weak) return refuse(weak.code, weak.message);
   // A counter can only have identified a person whose palm it holds: one of its own region.
   const unknown = unknownHere(rec.personId, person, region);
   if (unknown || !person) return unknown;

@@ -6,6 +6,7 @@ import type { OfflineLimits } from '../ledger/limits.ts';
 import type { OperatorGrant } from '../protocol/schemas.ts';
 import type { Signer } from '../protocol/sign.ts';
 import type { Store } from '../store/store.ts';
+import { uploadEnrolmentTemplates } from './templates.ts';
 import { newEncKeyPair, verifyCertificate, type Certificate } from '../protocol/crypto.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { ReportResponse, type ReportBody } from '../protocol/schemas.ts';
@@ -124,6 +125,15 @@ export function createSync(opts: SyncOptions): Sync {
   let lastError: string | null = null;
   let timer: NodeJS.Timeout | undefined;
   let pulling: Promise<{ events: number }> | undefined;
+  let sendingTemplates: Promise<void> | undefined;
+  // Enrolments' templates follow their records (templates.ts): then the centre confirms, and the feed brings the person.
+  const sendTemplates = () =>
+    o.sealer
+      ? (sendingTemplates ??= uploadEnrolmentTemplates({ store: o.store, client, sealer: o.sealer })
+          .then((n) => (n > 0 ? em.pullFeed().then(() => undefined) : undefined))
+          .catch((err: Error) => void (lastError = err.message))
+          .finally(() => (sendingTemplates = undefined)))
+      : undefined;
 
   const status = (): SyncStatus => {
     const s = uploader.stats();
@@ -137,6 +147,7 @@ export function createSync(opts: SyncOptions): Sync {
   });
   uploader.on('progress', (p) => {
     sent = p.sent;
+    void sendTemplates();
     em.emit('progress', p);
     em.emit('status', status());
     // Records went up: a template update's capture can follow now, not at the next periodic pull.
@@ -174,7 +185,10 @@ export function createSync(opts: SyncOptions): Sync {
     })());
   em.start = () => {
     uploader.start();
-    const tick = () => void em.pullFeed().catch((err: Error) => void (lastError = err.message));
+    const tick = () => {
+      void sendTemplates();
+      void em.pullFeed().catch((err: Error) => void (lastError = err.message));
+    };
     tick();
     timer = setInterval(tick, o.feedIntervalMs ?? 60_000);
     timer.unref();
@@ -182,6 +196,7 @@ export function createSync(opts: SyncOptions): Sync {
   em.stop = async () => {
     if (timer) clearInterval(timer);
     await uploader.stop();
+    await sendingTemplates;
     await pulling?.catch(() => undefined);
   };
   em.kick = () => uploader.kick();

@@ -48,8 +48,18 @@ describe('enrolment through the driver', () => {
     ports.palm.present('new-again');
     await d.waitFor((s) => s.step === 'review');
     d.dispatch({ type: 'capture.finish' });
+    // Not a duplicate: the person chooses a PIN under the one policy (pin-policy.ts), typed twice.
+    await d.waitFor((x) => x.step === 'pin');
+    d.dispatch({ type: 'pin.new', pin: '1234', again: '1234' });
+    expect(d.state).toMatchObject({ step: 'pin', error: 'pin-trivial' });
+    d.dispatch({ type: 'pin.new', pin: '2580', again: '2581' });
+    expect(d.state).toMatchObject({ step: 'pin', error: 'pin-mismatch' });
+    expect(JSON.stringify(d.state)).not.toContain('2580'); // a PIN is never in a state (broadcast to the screen)
+    d.dispatch({ type: 'pin.new', pin: '٢٥٨٠', again: '2580' }); // Arabic-Indic digits read as Latin
     const s = await d.waitFor((x) => x.step === 'enrolled');
+    expect(s).toMatchObject({ pinChosen: true });
     const personId = s.step === 'enrolled' ? s.personId : '';
+    expect(ports.bank.customerPins.get(personId)?.pin).toBe('2580');
     expect(ports.bank.person(personId)).toMatchObject({ status: 'provisional', nameLatin: 'Zeynep Hesen' });
     expect(ports.bank.templates.get(personId)).toHaveLength(6);
     expect(ports.bank.templates.get(personId)).not.toContain(retake);
@@ -84,7 +94,11 @@ describe('enrolment through the driver', () => {
     for (let i = 0; i < 5; i++) ports.palm.present('ahmad');
     await d.waitFor((s) => s.step === 'review');
     d.dispatch({ type: 'capture.finish' });
-    expect(await d.waitFor((s) => s.step === 'enrolled')).toMatchObject({ overrideBy: 'super-1' });
+    await d.waitFor((s) => s.step === 'pin');
+    d.dispatch({ type: 'pin.defer' }); // the person sets it later, at a supervised counter
+    const s = await d.waitFor((x) => x.step === 'enrolled');
+    expect(s).toMatchObject({ overrideBy: 'super-1', pinChosen: false });
+    expect(ports.bank.customerPins.has(s.step === 'enrolled' ? s.personId : '')).toBe(false);
   });
 
   it('consent refused ends the enrolment without capturing', () => {

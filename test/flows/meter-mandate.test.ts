@@ -67,4 +67,26 @@ describe('mandate flow', () => {
     const r = mandate([{ type: 'mandate.mode', mode: 'cancel' }, { type: 'subscriber.set', subscriber: '00123456' }, found, { type: 'mandate.terms', billerId: 'elec' }, { type: 'palm.identified', outcome: { kind: 'match', personId: 'ahmad' } }, { type: 'signer.loaded', person: AHMAD, pinSet: true }, { type: 'pin.submit', pin: '4321' }, { type: 'pin.result', result: { ok: true } }]);
     expect(r.effects.at(-1)).toEqual({ type: 'recordMandate', requestId: 'rq-2', operatorId: 'cashier-1', mode: 'cancel', personId: 'ahmad', billerId: 'elec', subscriber: '00123456', max: null });
   });
+
+  describe('my mandates (issue 17): palm + PIN first, then the list, then end one of those shown', () => {
+    const held = [{ billerId: 'elec', subscriber: '00123456', max: { minor: 3_000_000, currency: 'SYP' }, at: '2026-11-01T10:00:00.000Z' }];
+    const toList: MandateEvent[] = [
+      { type: 'mandate.mode', mode: 'mine' }, { type: 'palm.identified', outcome: { kind: 'match', personId: 'ahmad' } }, { type: 'signer.loaded', person: AHMAD, pinSet: true },
+      { type: 'pin.submit', pin: '4321' }, { type: 'pin.result', result: { ok: true } },
+    ];
+    it('no number typed; the list is loaded only after the PIN holds', () => {
+      const wrong = mandate([...toList.slice(0, -1), { type: 'pin.result', result: { ok: false, attemptsLeft: 2 } }]);
+      expect(wrong.effects.some((f) => f.type === 'loadMandates')).toBe(false);
+      const r = mandate(toList);
+      expect(r.effects.at(-1)).toEqual({ type: 'loadMandates', personId: 'ahmad' });
+      expect(mandate([...toList, { type: 'mandates.loaded', mandates: held }]).state).toMatchObject({ step: 'list', mandates: held });
+    });
+    it('ending one records the cancellation for the person identified; one not shown is ignored', () => {
+      const listed = [...toList, { type: 'mandates.loaded', mandates: held } as MandateEvent];
+      expect(mandate([...listed, { type: 'mandate.end', billerId: 'elec', subscriber: '00999999' }]).state).toMatchObject({ step: 'list' });
+      const r = mandate([...listed, { type: 'mandate.end', billerId: 'elec', subscriber: '00123456' }]);
+      expect(r.state).toMatchObject({ step: 'recording', mode: 'cancel' });
+      expect(r.effects.at(-1)).toEqual({ type: 'recordMandate', requestId: 'rq-2', operatorId: 'cashier-1', mode: 'cancel', personId: 'ahmad', billerId: 'elec', subscriber: '00123456', max: null });
+    });
+  });
 });

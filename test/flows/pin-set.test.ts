@@ -3,7 +3,8 @@
 // (4-6 digits, not trivial, the same both times); the PIN goes only into the one effect that sets it.
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/flows/machine.ts';
-import { newPinProblem, reducePinSet, startPinSet, type PinSetEvent } from '../../src/flows/pin-set.ts';
+import { reducePinSet, startPinSet, type PinSetEvent } from '../../src/flows/pin-set.ts';
+import { newPinProblem } from '../../src/flows/pin-policy.ts';
 import type { Operator, Person } from '../../src/flows/types.ts';
 
 const ROJIN: Person = { id: 'rojin', nameAr: 'روجين', nameLatin: 'Rojîn', status: 'active', accountId: 'A-1' };

@@ -70,3 +70,27 @@ describe('purchase with a supervisor override (approvedBy + overriddenLimits)', 
     expect(nacl.sign.detached.verify(signingMessage(body), Buffer.from(sig, 'hex'), kp.publicKey)).toBe(true);
   });
 });
+
+// CANONICAL.md §8: an enrolment where the person chose their PIN (`pinHash`, its scrypt verifier) or deferred it
+// (`pinDeferred`). Without either the body is byte-for-byte the published seq 6 vector (the chain still verifies).
+describe('enrolment with the PIN chosen (pinHash) or deferred (pinDeferred)', () => {
+  const base = vectors.records.find((r) => r.body.type === 'enrolment')!;
+  const variants = (vectors as unknown as { enrolmentPinVariants: Vector[] }).enrolmentPinVariants;
+
+  it('absent fields give the unchanged v1 bytes', () => {
+    expect(canonicalJson(parseBody({ ...base.body, pinHash: undefined, pinDeferred: undefined } as RecordBody))).toBe(base.canonical);
+  });
+
+  it.each(variants.map((v) => [Object.keys(v.body).find((k) => k.startsWith('pin'))!, v] as const))('%s: canonical bytes, hash and signature match the published vector', (_field, v) => {
+    const body = parseBody(v.body);
+    expect(canonicalJson(body)).toBe(v.canonical);
+    expect(recordHash(body)).toBe(v.hash);
+    expect(sealRecord(body, signerFromSecretKey(kp.secretKey)).sig).toBe(v.sig);
+    expect(nacl.sign.detached.verify(signingMessage(body), Buffer.from(v.sig, 'hex'), kp.publicKey)).toBe(true);
+  });
+
+  it('both at once is malformed: a PIN is chosen or deferred', () => {
+    const [chosen] = variants;
+    expect(() => parseBody({ ...chosen!.body, pinDeferred: true })).toThrow(/not both/);
+  });
+});

@@ -15,7 +15,7 @@ import type { Original, ReversalKind, ReversalRefusal } from '../../src/flows/re
 import type { AllowanceLeft, Money, Operator, Person, Receipt, StatementEntry, Voucher } from '../../src/flows/types.ts';
 import type { PayoutFailure } from '../../src/flows/payout.ts';
 import type { Meter, MeterLookup, ReadingDecline, ReadingRequest } from '../../src/flows/meter-reading.ts';
-import type { MandateDecline, MandateRequest } from '../../src/flows/mandate.ts';
+import type { HeldMandate, MandateDecline, MandateRequest } from '../../src/flows/mandate.ts';
 import type { PinSetDecline, PinSetRequest } from '../../src/flows/pin-set.ts';
 
 export interface MemoryVoucher {
@@ -156,7 +156,16 @@ export class MemoryBank<T> implements Bank<T> {
     if (!this.customerPins.has(req.personId)) return { ok: false, reason: 'pin-not-set' };
     const rec = this.append({ kind: req.mode === 'sign' ? 'mandate' : 'mandate-cancel', personId: req.personId, amount: null, operatorId: req.operatorId, requestId: req.requestId },
       (m) => mandateReceipt(m, person, { billerId: req.billerId, subscriber: req.subscriber, max: req.mode === 'sign' ? req.max : null }));
+    const key = `${req.billerId}:${req.subscriber}`;
+    const held = (this.mandates.get(req.personId) ?? []).filter((x) => `${x.billerId}:${x.subscriber}` !== key);
+    if (req.mode === 'sign' && req.max) held.push({ billerId: req.billerId, subscriber: req.subscriber, max: req.max, at: new Date(rec.at).toISOString() });
+    this.mandates.set(req.personId, held);
     return { ok: true, receipt: rec.receipt };
+  }
+  /** Mandates signed and not ended, per person. */
+  readonly mandates = new Map<string, HeldMandate[]>();
+  mandatesOf(personId: string): HeldMandate[] {
+    return this.mandates.get(personId) ?? [];
   }
 
   // --- seeding (tests, demo) ---
@@ -308,12 +317,13 @@ export class MemoryBank<T> implements Bank<T> {
     return { ok: true, receipt: rec.receipt };
   }
 
-  saveEnrolment(req: EnrolmentRequest<T>): { personId: string; receipt: Receipt } {
+  async saveEnrolment(req: EnrolmentRequest<T>): Promise<{ personId: string; receipt: Receipt }> {
     const person: Person = { id: randomUUID(), nameAr: req.draft.nameAr, nameLatin: req.draft.nameLatin, status: 'provisional', ...(req.draft.accountId ? { accountId: req.draft.accountId } : {}) };
     this.people.set(person.id, person);
     this.templates.set(person.id, [...req.templates.left, ...req.templates.right]);
+    if (req.pin !== null) this.customerPins.set(person.id, { pin: req.pin, wrong: 0 });
     const rec = this.append({ kind: 'enrolment', personId: person.id, amount: null, operatorId: req.operatorId }, (m) =>
-      enrolmentReceipt(m, person, { left: req.templates.left.length, right: req.templates.right.length }),
+      enrolmentReceipt(m, person, { left: req.templates.left.length, right: req.templates.right.length }, req.pin !== null),
     );
     return { personId: person.id, receipt: rec.receipt };
   }

@@ -59,6 +59,8 @@ export const kEn = {
     mandateMax: 'Direct debit for {{biller}}, at most per bill',
     mandateCancelled: 'Direct debit for {{biller}} ended',
     pinSet: 'A new PIN is set (it is never printed)',
+    enrolPinChosen: 'The person chose a PIN (it is never printed)',
+    enrolPinDeferred: 'No PIN yet: it is set at a supervised counter',
     // issue 17: the person's financial report, printed at the counter
     report: {
       month: 'Month {{month}} · from the centre at {{asOf}} UTC',
@@ -219,8 +221,12 @@ export const kEn = {
     recorded: 'The reading is recorded and goes to the electricity company.',
   },
   mandate: {
-    step: { mode: 'Direct debit mandate', subscriber: 'Mandate: subscriber number', 'looking-up': 'Looking up the subscriber', refused: 'No subscriber', terms: 'Mandate terms', palm: 'Account holder palm', loading: 'Account holder palm', pin: 'Account holder PIN', 'checking-pin': 'Account holder PIN', recording: 'Recording the mandate', declined: 'Not recorded', done: 'Mandate recorded', finished: 'Direct debit mandate' },
-    mode: { sign: 'Sign a mandate', cancel: 'End a mandate' },
+    step: { mode: 'Direct debit mandate', subscriber: 'Mandate: subscriber number', 'looking-up': 'Looking up the subscriber', refused: 'No subscriber', terms: 'Mandate terms', palm: 'Account holder palm', loading: 'Account holder palm', pin: 'Account holder PIN', 'checking-pin': 'Account holder PIN', listing: 'Your mandates', list: 'Your mandates', recording: 'Recording the mandate', declined: 'Not recorded', done: 'Mandate recorded', finished: 'Direct debit mandate' },
+    mode: { sign: 'Sign a mandate', cancel: 'End a mandate', mine: 'My mandates' },
+    mineEmpty: 'No mandate signed at this counter is active for this person.',
+    mineCaption: 'Mandates signed at this counter, still active: biller, subscriber, maximum per bill',
+    mineNote: 'A mandate signed at another counter or at the centre is not listed here; end it with “End a mandate”.',
+    end: 'End',
     explain: 'With a mandate, each new bill of the subscriber is paid from the account automatically, never above the maximum per bill. Fee: 0.',
     biller: 'Biller: {{biller}}',
     max: 'Maximum per bill',
@@ -256,7 +262,7 @@ export const kEn = {
     needsSupervisor: 'A supervisor must approve with palm and PIN.',
   },
   enrolment: {
-    step: { form: 'New person', consent: 'Consent', capture: 'Palm captures', review: 'Check the captures', checking: 'Duplicate check', duplicate: 'Possible duplicate', override: 'Supervisor approval', saving: 'Saving', enrolled: 'Enrolled (provisional)', failed: 'Not enrolled', finished: 'Finished' },
+    step: { form: 'New person', consent: 'Consent', capture: 'Palm captures', review: 'Check the captures', checking: 'Duplicate check', duplicate: 'Possible duplicate', override: 'Supervisor approval', pin: 'The person’s PIN', saving: 'Saving', enrolled: 'Enrolled (provisional)', failed: 'Not enrolled', finished: 'Finished' },
     field: { nameAr: 'Full name (Arabic script)', nameLatin: 'Full name (Latin script)', idNumber: 'National ID number', phone: 'Mobile phone', employer: 'Employer code', accountId: 'Account code' },
     error: {
       required: 'Required.',
@@ -280,6 +286,10 @@ export const kEn = {
     duplicateTitle: 'This palm looks like someone already enrolled.',
     duplicateTodo: 'Enrolment is blocked. A supervisor must check the person’s ID and approve.',
     unnamed: 'an enrolled person (name not stored here)',
+    pinExplain: 'Turn the keypad to the person: they type a PIN of their own (4 to 6 digits) twice. Nobody else looks. It is asked for bills, mandates and reports. They may also set it later at a supervised counter.',
+    pinDefer: 'Set the PIN later',
+    pinChosen: 'The PIN is kept (only a one-way check of it is stored): the person pays with it once the centre confirms the enrolment.',
+    pinDeferred: 'No PIN yet: the person sets one at a supervised counter (Set PIN) before paying bills.',
     provisional: 'Enrolled as PROVISIONAL: not payable until the centre confirms it is not a duplicate.',
   },
   statement: {

@@ -60,6 +60,8 @@ export const kKu: KMessages = {
     mandateMax: 'Dayîna rasterast ji bo {{biller}}, herî zêde ji bo her fatûreyê',
     mandateCancelled: 'Dayîna rasterast ji bo {{biller}} bi dawî bû',
     pinSet: 'PIN-eke nû hat danîn (qet nayê çapkirin)',
+    enrolPinChosen: 'Kesê PIN-ek hilbijart (qet nayê çapkirin)',
+    enrolPinDeferred: 'Hêj PIN tune: li kaseyek bi serpereştyar tê danîn',
     // issue 17: the person's financial report, printed at the counter
     report: {
       month: 'Meh {{month}} · ji navendê di {{asOf}} UTC de',
@@ -220,8 +222,12 @@ export const kKu: KMessages = {
     recorded: 'Xwendin hat tomarkirin û diçe şirketa elektrîkê.',
   },
   mandate: {
-    step: { mode: 'Destûra dayîna rasterast', subscriber: 'Destûr: hejmara abone', 'looking-up': 'Li abone tê gerandin', refused: 'Abone tune', terms: 'Şertên destûrê', palm: 'Destê xwediyê hesabê', loading: 'Destê xwediyê hesabê', pin: 'PINa xwediyê hesabê', 'checking-pin': 'PINa xwediyê hesabê', recording: 'Destûr tê tomarkirin', declined: 'Nehat tomarkirin', done: 'Destûr hat tomarkirin', finished: 'Destûra dayîna rasterast' },
-    mode: { sign: 'Destûrê îmze bike', cancel: 'Destûrê bi dawî bîne' },
+    step: { mode: 'Destûra dayîna rasterast', subscriber: 'Destûr: hejmara abone', 'looking-up': 'Li abone tê gerandin', refused: 'Abone tune', terms: 'Şertên destûrê', palm: 'Destê xwediyê hesabê', loading: 'Destê xwediyê hesabê', pin: 'PINa xwediyê hesabê', 'checking-pin': 'PINa xwediyê hesabê', listing: 'Destûrên te', list: 'Destûrên te', recording: 'Destûr tê tomarkirin', declined: 'Nehat tomarkirin', done: 'Destûr hat tomarkirin', finished: 'Destûra dayîna rasterast' },
+    mode: { sign: 'Destûrê îmze bike', cancel: 'Destûrê bi dawî bîne', mine: 'Destûrên min' },
+    mineEmpty: 'Ji bo vî kesî destûreke çalak ku li vê kaseyê hatiye îmzekirin tune.',
+    mineCaption: 'Destûrên li vê kaseyê hatine îmzekirin û hêj çalak in: derxer, abone, herî zêde ji bo her fatûreyê',
+    mineNote: 'Destûreke li kaseyek din an li navendê hatiye îmzekirin li vir nayê nîşandan; bi “Destûrê bi dawî bîne” bi dawî bîne.',
+    end: 'Bi dawî bîne',
     explain: 'Bi destûrê re her fatûreya nû ya abone bixweber ji hesabê tê dayîn, qet ji herî zêdeyê her fatûreyê zêdetir nabe. Heq: 0.',
     biller: 'Derxerê fatûreyê: {{biller}}',
     max: 'Herî zêde ji bo her fatûreyê',
@@ -257,7 +263,7 @@ export const kKu: KMessages = {
     needsSupervisor: 'Divê serpereştyarek bi kef û PIN-a xwe erê bike.',
   },
   enrolment: {
-    step: { form: 'Kesekî nû', consent: 'Razîbûn', capture: 'Wêneyên kefê', review: 'Wêneyan kontrol bike', checking: 'Kontrola ducarî', duplicate: 'Dibe ku ducarî be', override: 'Erêkirina serpereştyar', saving: 'Tê parastin', enrolled: 'Hat tomarkirin (demkî)', failed: 'Nehat tomarkirin', finished: 'Qediya' },
+    step: { form: 'Kesekî nû', consent: 'Razîbûn', capture: 'Wêneyên kefê', review: 'Wêneyan kontrol bike', checking: 'Kontrola ducarî', duplicate: 'Dibe ku ducarî be', override: 'Erêkirina serpereştyar', pin: 'PIN-a kesê', saving: 'Tê parastin', enrolled: 'Hat tomarkirin (demkî)', failed: 'Nehat tomarkirin', finished: 'Qediya' },
     field: { nameAr: 'Navê tevahî (bi tîpên erebî)', nameLatin: 'Navê tevahî (bi tîpên latînî)', idNumber: 'Hejmara nasnameyê', phone: 'Telefona destan', employer: 'Koda kardêr', accountId: 'Koda hesabê' },
     error: {
       required: 'Pêwîst e.',
@@ -281,6 +287,10 @@ export const kKu: KMessages = {
     duplicateTitle: 'Ev kef dişibe kesekî ku berê hatiye tomarkirin.',
     duplicateTodo: 'Tomarkirin hatiye rawestandin. Divê serpereştyarek nasnameya kesê kontrol bike û erê bike.',
     unnamed: 'kesekî tomarkirî (nav li vir nayê parastin)',
+    pinExplain: 'Klavyeyê ber bi kesê ve bizivirîne: ew PIN-eke xwe (4 heta 6 reqem) du caran dinivîse, bêyî ku kesek din binêre. Ji bo fatûre, wekalet û raporan tê xwestin. Ew dikare wê paşê jî li kaseyek bi serpereştyar deyne.',
+    pinDefer: 'PIN-ê paşê deyne',
+    pinChosen: 'PIN hat parastin (tenê kontrola wê ya yekalî tê hilanîn): kes piştî ku navend tomarkirinê piştrast bike pê dide.',
+    pinDeferred: 'Hêj PIN tune: kes berî dayîna fatûreyan li kaseyek bi serpereştyar (PIN deyne) wê datîne.',
     provisional: 'Wek DEMKÎ hat tomarkirin: heta ku navend piştrast neke ku ne ducarî ye, pere nayê dayîn.',
   },
   statement: {

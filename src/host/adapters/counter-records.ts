@@ -4,7 +4,8 @@
 // palm and PIN identified and that person's own account. The centre re-checks both (src/server/billing).
 import { LedgerError } from '../../ledger/ledger.ts';
 import type { Terminal } from '../../ledger/open.ts';
-import type { MandateDecline, MandateRequest } from '../../flows/mandate.ts';
+import type { HeldMandate, MandateDecline, MandateRequest } from '../../flows/mandate.ts';
+import type { RecordBody } from '../../protocol/record.ts';
 import type { MeterLookup, ReadingDecline, ReadingRequest } from '../../flows/meter-reading.ts';
 import { mandateReceipt, pinSetReceipt, readingReceipt, type ApproverName } from '../../flows/receipts.ts';
 import type { PinSetDecline, PinSetRequest } from '../../flows/pin-set.ts';
@@ -93,4 +94,23 @@ export function recordMandate(d: CounterRecordDeps, person: Person | null, req: 
     if (err instanceof LedgerError && err.code === 'RECORD_DUPLICATE') return no('duplicate-request');
     throw err;
   }
+}
+
+/**
+ * "My mandates": the person's mandates signed at this counter, less those ended here since (both signed records in
+ * its journal, in order). The feed does not carry mandates yet: one signed elsewhere or at the centre is not shown.
+ */
+export function mandatesOf(d: CounterRecordDeps, personId: string): HeldMandate[] {
+  const rows = d.terminal.store.db
+    .prepare(`SELECT body, hlc_ms FROM journal WHERE party_id = ? AND type IN ('mandate', 'mandate_cancel') ORDER BY seq`)
+    .all(personId) as Array<{ body: string; hlc_ms: number }>;
+  const held = new Map<string, HeldMandate>();
+  for (const r of rows) {
+    const b = JSON.parse(r.body) as RecordBody;
+    if (b.type !== 'mandate' && b.type !== 'mandate_cancel') continue;
+    const key = `${b.billerId}:${b.subscriber}`;
+    if (b.type === 'mandate_cancel') held.delete(key);
+    else held.set(key, { billerId: b.billerId, subscriber: b.subscriber, max: { minor: b.maxMinor, currency: b.currency }, at: new Date(r.hlc_ms).toISOString() });
+  }
+  return [...held.values()];
 }

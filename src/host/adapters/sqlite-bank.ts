@@ -7,7 +7,7 @@ import { LedgerError, OfflineRefusedError, VoucherRefusedError } from '../../led
 import type { VoucherRefusal } from '../../ledger/voucher-rule.ts';
 import { isOverridable, type OfflineRefusal } from '../../ledger/limits.ts';
 import type { Currency, RecordBody } from '../../protocol/record.ts';
-import { checkPin, type PinCheck } from '../../ledger/pin.ts';
+import { checkPin, hashPin, type PinCheck } from '../../ledger/pin.ts';
 import type { Terminal } from '../../ledger/open.ts';
 import type { OperatorRole } from '../../store/operators.ts';
 import { PalmPayError } from '../../util/errors.ts';
@@ -19,10 +19,10 @@ import type { Bank, DayCloseRequest, EnrolmentRequest, Result } from '../../flow
 import type { LimitReason, PurchaseDecline, PurchaseRefusal, PurchaseRequest } from '../../flows/purchase.ts';
 import type { BillDecline, BillLookup, BillPaymentRequest } from '../../flows/bill.ts';
 import { lookupBills, payBills, payerLinked, type BillPaymentDeps } from './bill-payments.ts';
-import { lookupMeters, recordMandate, recordReading, setCustomerPin, type CounterRecordDeps } from './counter-records.ts';
+import { lookupMeters, mandatesOf, recordMandate, recordReading, setCustomerPin, type CounterRecordDeps } from './counter-records.ts';
 import type { PinSetDecline, PinSetRequest } from '../../flows/pin-set.ts';
 import type { MeterLookup, ReadingDecline, ReadingRequest } from '../../flows/meter-reading.ts';
-import type { MandateDecline, MandateRequest } from '../../flows/mandate.ts';
+import type { HeldMandate, MandateDecline, MandateRequest } from '../../flows/mandate.ts';
 import { dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../flows/receipts.ts';
 import type { Original, ReversalKind, ReversalRefusal } from '../../flows/reversal.ts';
 import type { AllowanceLeft, Money, Operator, Person, Receipt, Role, StatementEntry, Voucher } from '../../flows/types.ts';
@@ -231,6 +231,10 @@ export class SqliteBank<T> implements Bank<T> {
     return recordMandate(this.counterDeps, this.person(req.personId), req);
   }
 
+  mandatesOf(personId: string): HeldMandate[] {
+    return mandatesOf(this.counterDeps, personId);
+  }
+
   private get counterDeps(): CounterRecordDeps {
     return { terminal: this.t, meta: (r, op) => this.meta(r, op), operatorName: (id) => this.operatorName(id) };
   }
@@ -336,10 +340,12 @@ export class SqliteBank<T> implements Bank<T> {
     }
   }
 
-  saveEnrolment(req: EnrolmentRequest<T>): { personId: string; receipt: Receipt } {
+  async saveEnrolment(req: EnrolmentRequest<T>): Promise<{ personId: string; receipt: Receipt }> {
     const personId = randomUUID();
     const d = req.draft;
     const name = joinName(d.nameAr, d.nameLatin);
+    // The PIN the person chose: hashed here (scrypt), before the transaction; only the verifier is stored and signed.
+    const pin = req.pin === null ? { pinDeferred: true as const } : { pinHash: await hashPin(req.pin) };
     return this.store.transaction(() => {
       const now = this.now();
       this.store.people.upsert({ personId, name, idNumber: d.idNumber, phone: d.phone || null, employerId: d.employer || null, status: 'provisional', updatedAtMs: now });
@@ -363,9 +369,10 @@ export class SqliteBank<T> implements Bank<T> {
         templateDigests: digests.slice(0, 32), hands,
         consent: { given: true, method: 'verbal', textVersion: 'consent-v1' },
         provisional: true,
+        ...pin,
       });
       const person: Person = { id: personId, nameAr: d.nameAr, nameLatin: d.nameLatin, status: 'provisional' };
-      const receipt = enrolmentReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), person, { left: req.templates.left.length, right: req.templates.right.length });
+      const receipt = enrolmentReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), person, { left: req.templates.left.length, right: req.templates.right.length }, req.pin !== null);
       return { personId, receipt };
     });
   }

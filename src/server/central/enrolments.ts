@@ -2,6 +2,7 @@
 // check on this process's palm index (outside the write transaction, re-checked on commit), and the supervisor's
 // settling of a possible duplicate.
 import { sha256Hex } from '../../protocol/crypto.ts';
+import { enrolmentPinConfirmed } from '../customer-pins.ts';
 import { decideEnrolment } from '../enrolment-check.ts';
 import { ServerError } from '../errors.ts';
 import { CentreIndex, entryCodes, linearDuplicate, type Duplicate } from '../palm-index.ts';
@@ -36,6 +37,12 @@ export class Enrolments {
     await this.palmIndex.idle(); // not while a page of the change log is being read
   }
 
+  /** A person confirmed: sent to their region, with the PIN they chose while enrolling (customer-pins.ts). */
+  private async publishConfirmed(r: RepoTx, region: string, personId: string, accountId: string | null): Promise<void> {
+    await this.feed.publishPerson(r, region, personId, accountId);
+    await enrolmentPinConfirmed(r, personId, this.ctx.now());
+  }
+
   /** Terminal: the templates of an enrolment it uploaded; each must hash to the digest its signed record pinned. */
   async uploadTemplates(terminal: TerminalRow, personId: string, templatesB64: string[]): Promise<{ status: string; duplicateOf?: string }> {
     const { repo, now } = this.ctx;
@@ -57,7 +64,7 @@ export class Enrolments {
       await this.palmIndex.catchUp();
       const since = this.palmIndex.position;
       const found = await this.palmIndex.findDuplicate(personId, templatesB64.map((t) => Buffer.from(t, 'base64')));
-      const outcome = await repo.tx((r) => decideEnrolment(r, personId, found, since, now(), (region, id, accountId) => this.feed.publishPerson(r, region, id, accountId), this.ctx.openStored));
+      const outcome = await repo.tx((r) => decideEnrolment(r, personId, found, since, now(), (region, id, accountId) => this.publishConfirmed(r, region, id, accountId), this.ctx.openStored));
       if (outcome.kind === 'confirmed') await this.publishAllowanceOf(personId);
     }
     const after = (await repo.tx((r) => r.getPerson(personId)))!;
@@ -117,7 +124,7 @@ export class Enrolments {
   async onEnrolmentRecord(r: RepoTx, personId: string): Promise<void> {
     const p = await r.getPerson(personId);
     if (!p || p.status !== 'provisional' || p.templates === null) return;
-    const outcome = await decideEnrolment(r, personId, undefined, -1, this.ctx.now(), (region, id, accountId) => this.feed.publishPerson(r, region, id, accountId), this.ctx.openStored);
+    const outcome = await decideEnrolment(r, personId, undefined, -1, this.ctx.now(), (region, id, accountId) => this.publishConfirmed(r, region, id, accountId), this.ctx.openStored);
     if (outcome.kind === 'confirmed') await this.feed.publishAllowances(r, new Set([p.account_id ?? p.id]));
   }
 
@@ -144,6 +151,7 @@ export class Enrolments {
       if (decision === 'confirm') {
         await r.setPersonStatus(personId, 'confirmed', null, now);
         await r.appendFeed(`region:${p.region}`, 'person', personId, { personId, accountId: p.account_id }, now);
+        await enrolmentPinConfirmed(r, personId, now);
         await r.lockBalances(allowanceBalances([{ account: account.customer(p.account_id ?? p.id) }]));
         await this.feed.publishAllowances(r, new Set([p.account_id ?? p.id]));
       } else {
