@@ -19,6 +19,7 @@ import { createSync, registerWithCentre, type Sync } from '../../src/sync/index.
 import { enrolCustomer, registeredTerminal } from '../server/helpers.ts';
 import { ChainWriter } from '../../bench/sync/loadgen.ts';
 import { hashPin } from '../../src/protocol/pin.ts';
+import { newEncKeyPair } from '../../src/protocol/crypto.ts';
 
 const P: Person = { id: 'P1', nameAr: 'هيفي', nameLatin: 'Hevi', status: 'active', accountId: 'A1' };
 
@@ -69,6 +70,14 @@ describe('a report changed or replayed on the way is not believed', () => {
     proxy.close();
     await server.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the report-PIN key swapped on the way (so the attacker could open the PIN) is REPORT_PIN_KEY_FORGED: no PIN leaves the counter', async () => {
+    const attacker = newEncKeyPair().publicHex;
+    tamper = (b) => (b.includes('"key"') ? JSON.stringify({ ...(JSON.parse(b) as object), key: attacker }) : b);
+    const before = await server.central.reports.accessLog('P1');
+    await expect(ask()).rejects.toMatchObject({ code: 'REPORT_PIN_KEY_FORGED' });
+    expect(await server.central.reports.accessLog('P1')).toEqual(before); // the request was never sent
   });
 
   it('untouched, the signed report is shown', async () => {
