@@ -20,11 +20,18 @@ export interface IngestOptions {
   recordsPerTerminal: number;
   batch: number;
   customers: number;
+  /** PostgreSQL connections per server process. */
+  pool: number;
+  /** Pause between two feed reads (0: one after another). */
+  readEveryMs: number;
+  /** Folder for each server process's CPU profile (node --cpu-prof), written when it exits. */
+  profileDir?: string;
   progress?: (phase: string, done: number, total: number) => void;
 }
 
 export interface IngestResult {
   workers: number;
+  pool: number;
   terminals: number;
   records: number;
   batch_size: number;
@@ -37,7 +44,7 @@ export interface IngestResult {
   link_errors: number;
   peer_bare_insert_records_per_s: number;
   ratio_to_peer: number;
-  reads: { feed_p50_ms: number; feed_p99_ms: number; count: number };
+  reads: { feed_p50_ms: number; feed_p99_ms: number; count: number; every_ms: number };
 }
 
 interface BenchTerminal {
@@ -47,9 +54,11 @@ interface BenchTerminal {
   client?: CentreClient;
 }
 
-async function startCluster(url: string, workers: number): Promise<{ child: ChildProcess; base: string }> {
+async function startCluster(url: string, workers: number, pool: number, profileDir?: string): Promise<{ child: ChildProcess; base: string }> {
   const bin = fileURLToPath(new URL('../../bin/palmpay.js', import.meta.url));
-  const child = spawn(process.execPath, [bin, 'server', '--db', url, '--workers', String(workers), '--port', '0', '--pool', '6'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // node:cluster forks the workers with the primary's node flags, so each worker writes its own profile.
+  const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const child = spawn(process.execPath, [...profile, bin, 'server', '--db', url, '--workers', String(workers), '--port', '0', '--pool', String(pool)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const base = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 180 s: ${log}`)), 180_000);
@@ -97,11 +106,22 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
         await c.run(sql`INSERT INTO persons (id, region, status, account_id, terminal_id, seq, digests, created_at, updated_at, change_pos)
           VALUES ${join(ids.map((n) => sql`(${`BC${n}`}, 'R1', 'confirmed', ${`BA${n}`}, 'SEED', ${n}, '[]', 1, 1, ${n + 1})`))}`);
         await c.run(sql`INSERT INTO balances (account, currency, balance) VALUES ${join(ids.map((n) => sql`(${`acct:BA${n}`}, 'SYP', 1000000000)`))}`);
+        // Their offline allowances, as a running centre has published them (feed.ts publishAllowances' rows; positions below).
+        const allowance = (n: number, currency: string, balance: number) =>
+          sql`('region:R1', 'allowance', ${`BA${n}:${currency}`}, ${JSON.stringify({ accountId: `BA${n}`, customerId: `BC${n}`, currency, amountMinor: Math.min(balance, 5_000_000), balanceMinor: balance })}, 1)`;
+        await c.run(sql`INSERT INTO feed (audience, kind, key, data, created_at) VALUES ${join(ids.flatMap((n) => [allowance(n, 'SYP', 1_000_000_000), allowance(n, 'USD', 0)]))}`);
       });
       for (const n of ids) customers.push(`BC${n}`);
       progress('customers', customers.length, o.customers);
     }
     await central.repo.db.tx((c) => c.run(sql`UPDATE counters SET value = ${o.customers} WHERE name = 'persons'`));
+    // Statistics for the seeded tables, as a centre that has been running has them (autovacuum's analyse) and as
+    // PostgreSQL asks after a bulk load: without them the planner guessed thousands of rows for a batch's 50 and
+    // scanned balances and persons whole at every batch, and with an empty feed it judged the region's allowances
+    // one row and scanned them all at each batch's republication (found with EXPLAIN and pg_stat_activity samples;
+    // PostgreSQL used twice the CPU of the server processes).
+    await central.repo.catchUp('feed');
+    if (central.repo.db.dialect === 'postgres') await central.repo.db.exec('ANALYZE');
     // Every terminal's records, signed before the clock starts (signing is the terminals' work, not the centre's).
     for (const [ti, t] of terminals.entries()) {
       const w = new ChainWriter(t.id, t.signer);
@@ -115,7 +135,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
     await central.close();
   }
 
-  const { child, base } = await startCluster(o.url, o.workers);
+  const { child, base } = await startCluster(o.url, o.workers, o.pool, o.profileDir);
   const latencies: number[] = [];
   const reads = { feed: [] as number[] };
   let accepted = 0;
@@ -142,6 +162,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
           linkErrors++;
         }
         n++;
+        if (o.readEveryMs > 0) await new Promise((r) => setTimeout(r, o.readEveryMs));
       }
     })();
     const t0 = performance.now();
@@ -206,6 +227,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
   const peer = records / peerSeconds;
   return {
     workers: o.workers,
+    pool: o.pool,
     terminals: o.terminals,
     records,
     batch_size: o.batch,
@@ -221,6 +243,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
       feed_p50_ms: round(quantile(reads.feed, 0.5)),
       feed_p99_ms: round(quantile(reads.feed, 0.99)),
       count: reads.feed.length,
+      every_ms: o.readEveryMs,
     },
   };
 }

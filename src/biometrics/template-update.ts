@@ -3,7 +3,8 @@
 // enrolment missed. Pure: the terminal proposes, the centre re-decides with the same function on its own copies.
 //
 // Template poisoning is the risk: an attacker who gets their own palm (or a capture between two palms) admitted into
-// someone else's template can then pay as that person. The rules below bound it:
+// someone else's template can then pay as that person. The centre re-runs proposeTemplateUpdate on its own copies
+// with the distance to everyone it holds (src/server/template-slots.ts). The rules below bound it:
 // - ANCHOR: a capture is judged against the ORIGINAL enrolment captures only, never against earlier updates, so a
 //   chain of borderline matches cannot walk the template away step by step (each step is one step from the originals).
 // - CONFIDENT: only a capture far inside the decision threshold is admitted (`strongScore` alone, `pinScore` when the
@@ -15,8 +16,9 @@
 //   originals would reject outright.
 import { matchScore } from './match.ts';
 import { DECISION_THRESHOLD, IMPOSTOR_TAIL, THRESHOLDS } from './config.ts';
-import { fuseTemplates, MAX_CODES } from './template.ts';
-import type { Template } from './types.ts';
+import { fuseTemplates, MAX_CODES, sameParams } from './template.ts';
+import { QUALITY_LIMITS } from './quality.ts';
+import type { FeatureCode, Template } from './types.ts';
 
 export interface TemplateUpdatePolicy {
   /** Update slots beside the enrolment captures. */
@@ -113,18 +115,29 @@ export function guardOpen(original: number, policy: TemplateUpdatePolicy = TEMPL
   return original <= policy.guardScore;
 }
 
-/** The centre's claim check: it re-decides with its own copies and refuses unless it reaches the same slot. */
-export function reviewTemplateUpdate(
-  u: UpdatableTemplate,
-  capture: Template,
-  ev: UpdateEvidence,
-  claim: { replaces: number | null },
-  policy: TemplateUpdatePolicy = TEMPLATE_UPDATE_POLICY,
-): { ok: true; next: UpdatableTemplate; anchorScore: number } | { ok: false; reason: UpdateRefusal | 'claim-mismatch'; anchorScore: number } {
-  const d = proposeTemplateUpdate(u, capture, ev, policy);
-  if (!d.ok) return { ok: false, reason: d.reason, anchorScore: d.anchorScore };
-  if (d.replaces !== claim.replaces) return { ok: false, reason: 'claim-mismatch', anchorScore: d.anchorScore };
-  return { ok: true, next: d.next, anchorScore: d.anchorScore };
+/** Fraction of a code's cells that lie on the palm and were coded (its validity mask). */
+export function codeCoverage(c: FeatureCode): number {
+  let n = 0;
+  for (const w of c.mask) {
+    let v = w >>> 0;
+    while (v) {
+      v &= v - 1;
+      n++;
+    }
+  }
+  return n / (c.rows * c.cols);
+}
+
+/**
+ * What a party holding only the capture's code (the centre: it never sees the frame) can check of its quality: one
+ * sub-code of the enrolled hand, made by the same coder with the same parameters, and covering at least the
+ * enrolment limits' share of the palm square (`minRoiCoverage`; a partial or off-centre hand codes fewer cells).
+ * The image measures (blur, light, valleys) stay the capturing terminal's, which the centre cannot re-measure.
+ */
+export function captureCodeRefusal(enrolled: Template, capture: Template): 'hand' | 'quality' | null {
+  if (capture.hand !== enrolled.hand || capture.codes.length !== 1) return 'hand';
+  if (capture.coder !== enrolled.coder || !sameParams(capture.coderParams, enrolled.coderParams) || capture.codes[0]!.rows !== enrolled.codes[0]!.rows) return 'quality';
+  return codeCoverage(capture.codes[0]!) < QUALITY_LIMITS.enrol.minRoiCoverage ? 'quality' : null;
 }
 
 function round4(x: number): number {

@@ -66,8 +66,9 @@ export interface KioskOptions {
   backupDir?: string | false;
   /**
    * Template update after a confident match (issue 19; adapters/template-updates.ts): a capture the rule admits is
-   * kept as an update slot and a signed template_update record goes to the centre. Default off while the centre
-   * only keeps such records for review (see src/biometrics/README.md, *Template update*).
+   * kept as an update slot, a signed template_update record and the capture go to the centre, which re-decides it
+   * and sends the admitted slots to the region's counters. Default on; off with `false` or the environment
+   * `PALMPAY_TEMPLATE_UPDATES=off` (templateUpdatesEnabled).
    */
   templateUpdates?: boolean;
 }
@@ -269,7 +270,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   };
   const centreReader = link ? centreReports({ sync: link.sync, terminalId: terminal.ledger.terminalId, append: (d) => terminal.ledger.append(d) }) : undefined;
   const host = new FlowHost<Template>({ palm, identifier, bank, drawer, printer, ...(centreReader ? { centre: centreReader } : {}) }, { ...DEFAULT_KIOSK_CONFIG, ...opts.config }, hooks);
-  if (opts.templateUpdates) {
+  if (templateUpdatesEnabled(opts.templateUpdates, process.env.PALMPAY_TEMPLATE_UPDATES)) {
     // Signed by the operator at the counter; an operator's own sign-in (no session yet) updates nothing.
     const updater = new TemplateUpdater({ terminal, operator: () => { const s = host.session().state; return s.step === 'active' ? s.operator.id : null; } });
     identifier.onMatch = (m) => {
@@ -325,6 +326,17 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
       terminal.close();
     },
   };
+}
+
+/**
+ * Whether the counter makes template updates: the kiosk option when given, else the environment's
+ * `PALMPAY_TEMPLATE_UPDATES` (`on` / `off`; unset: on). Any other value is refused, not guessed at.
+ */
+export function templateUpdatesEnabled(option: boolean | undefined, env: string | undefined): boolean {
+  if (option !== undefined) return option;
+  if (env === undefined || env === '' || env === 'on') return true;
+  if (env === 'off') return false;
+  throw new PalmPayError('CONFIG_INVALID', `PALMPAY_TEMPLATE_UPDATES is "${env}": expected on or off`);
 }
 
 /** The scanner's device state, the link and the outbox queue as the status bar shows them. */

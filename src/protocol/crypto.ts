@@ -73,12 +73,16 @@ export interface SignedTime {
   /** Ed25519 signature (hex) over the time; terminals put it in records as serverTime.ref. */
   sig: string;
 }
+/** The bytes the centre signs for a time (the centre's own checks of it: src/server/sign.ts verifyCentreTime). */
+export function timeMessage(ms: number): Buffer {
+  return Buffer.concat([TIME_DOMAIN, Buffer.from(String(ms))]);
+}
 export function signTime(id: ServerIdentity, ms: number): SignedTime {
-  return { ms, sig: edSign(null, Buffer.concat([TIME_DOMAIN, Buffer.from(String(ms))]), id.privateKey).toString('hex') };
+  return { ms, sig: edSign(null, timeMessage(ms), id.privateKey).toString('hex') };
 }
 export function verifyTime(serverPublicKeyHex: string, t: SignedTime): boolean {
   try {
-    return edVerify(null, Buffer.concat([TIME_DOMAIN, Buffer.from(String(t.ms))]), publicKeyObject(Buffer.from(serverPublicKeyHex, 'hex')), Buffer.from(t.sig, 'hex'));
+    return edVerify(null, timeMessage(t.ms), publicKeyObject(Buffer.from(serverPublicKeyHex, 'hex')), Buffer.from(t.sig, 'hex'));
   } catch {
     return false;
   }

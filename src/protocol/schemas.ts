@@ -25,6 +25,10 @@ export const FeedQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(2000).default(500),
 });
 export const PersonParams = z.strictObject({ personId: Id });
+/** A template update's capture (issue 19): one encoded template of one sub-code, whose SHA-256 the signed record pins. */
+export const UpdateParams = z.strictObject({ updateId: Id });
+export const CaptureRequest = z.strictObject({ capture: z.string().min(1).max(20_000).regex(/^[A-Za-z0-9+/]*={0,2}$/) });
+export const CaptureResponse = z.object({ status: z.enum(['applied', 'refused', 'awaiting-capture']), reason: z.string().optional() });
 
 const SignedTime = z.object({ ms: z.number().int(), sig: z.string() });
 /** `attemptsLeft`: with REPORT_PIN_WRONG, how many more tries before the person's PIN locks at the centre. */

@@ -6,17 +6,21 @@ import type { z } from 'zod';
 import type { Logger } from '../util/log.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { ServerError, type Central } from './service.ts';
+import type { TerminalRow } from './repo.ts';
+import type { AuthOptions } from './central/terminals.ts';
 import { parseAuthorization } from '../protocol/crypto.ts';
 import { serverMetrics } from './metrics.ts';
 import { ReportPinKey } from '../protocol/report-pin.ts';
 import {
-  BODY_LIMIT, ErrorResponse, FeedQuery, FeedResponse, HealthResponse, jsonSchema, PersonParams, RegisterRequest, RegisterResponse,
+  BODY_LIMIT, ErrorResponse, FeedQuery, FeedResponse, HealthResponse, jsonSchema, PersonParams, UpdateParams, CaptureRequest, CaptureResponse, RegisterRequest, RegisterResponse,
   ReportResponse, TemplatesRequest, TemplatesResponse, TimeQuery, TimeResponse, UploadRequest, UploadResponse,
 } from '../protocol/schemas.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     rawBody?: Buffer;
+    /** The terminal row the `plausible` check read for this request (before its body). */
+    plausibleTerminal?: TerminalRow;
   }
 }
 
@@ -97,7 +101,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
   });
 
   const errors = { 400: jsonSchema(ErrorResponse), 401: jsonSchema(ErrorResponse), 403: jsonSchema(ErrorResponse), 404: jsonSchema(ErrorResponse), 411: jsonSchema(ErrorResponse), 413: jsonSchema(ErrorResponse) };
-  const auth = (req: FastifyRequest) => central.authenticate(req.headers.authorization, req.method, req.url, req.rawBody ?? Buffer.alloc(0));
+  const auth = (req: FastifyRequest, opts?: AuthOptions) => central.authenticate(req.headers.authorization, req.method, req.url, req.rawBody ?? Buffer.alloc(0), opts);
 
   app.get('/health', { schema: { response: { 200: jsonSchema(HealthResponse) } } }, async () => ({
     status: 'ok' as const,
@@ -145,13 +149,15 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     const length = req.headers['content-length'];
     if (length === undefined) throw new ServerError('LENGTH_REQUIRED', 'a terminal request with a body states its Content-Length', 411);
     if (Number(length) > BODY_LIMIT) throw new ServerError('BODY_TOO_LARGE', `request body exceeds ${BODY_LIMIT} bytes`, 413);
-    if (!(await central.plausibleRequest(req.headers.authorization))) {
+    req.plausibleTerminal = await central.plausibleRequest(req.headers.authorization);
+    if (!req.plausibleTerminal) {
       throw new ServerError(req.headers.authorization ? 'AUTH_FAILED' : 'AUTH_MISSING', req.headers.authorization ? 'request authentication failed' : 'missing or malformed Authorization header (PalmPay <terminal>:<ms>:<nonce>:<sig>)', 401);
     }
   };
 
   app.post('/v1/records', { onRequest: plausible, schema: { response: { 200: jsonSchema(UploadResponse), ...errors } } }, async (req) => {
-    const t = await auth(req);
+    // The row the plausible check read: the batch's transaction re-reads it under its lock (uploads.ts).
+    const t = await auth(req, { known: req.plausibleTerminal });
     const body = parse(UploadRequest, jsonBody(req), 'upload');
     const results = await central.ingest(t.id, body.records, t);
     return { results, time: central.signedTime() };
@@ -164,9 +170,18 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     return central.uploadTemplates(t, personId, body.templates);
   });
 
+  // Issue 19: the capture of a template update this terminal signed; the centre re-decides it (template-slots.ts).
+  app.put('/v1/template-updates/:updateId/capture', { onRequest: plausible, schema: { response: { 200: jsonSchema(CaptureResponse), ...errors } } }, async (req) => {
+    const { updateId } = parse(UpdateParams, req.params, 'path');
+    const t = await auth(req);
+    const body = parse(CaptureRequest, jsonBody(req), 'capture');
+    const out = await central.uploadTemplateCapture(t, updateId, body.capture);
+    return out.status === 'refused' ? { status: out.status, reason: out.reason } : { status: out.status };
+  });
+
   app.get('/v1/feed', { schema: { response: { 200: jsonSchema(FeedResponse), ...errors } } }, async (req) => {
     const q = parse(FeedQuery, req.query, 'feed query');
-    const t = await auth(req);
+    const t = await auth(req, { read: true });
     // The page is signed together with this request's signature: it answers this request and no other.
     return central.feed(t, q.cursor, q.limit, parseAuthorization(req.headers.authorization)?.sig ?? '');
   });

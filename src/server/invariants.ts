@@ -33,7 +33,9 @@ export const REFUSAL_CODES = [
   'BILLER_UNKNOWN', 'BILL_UNKNOWN', 'BILL_ALREADY_PAID', 'BILL_AMOUNT_MISMATCH', 'BILL_PAYER_NOT_LINKED', 'REFUND_OF_BILL',
   'MANDATE_INACTIVE', 'MANDATE_MAX_EXCEEDED', 'MANDATE_CURRENCY',
   'READING_BELOW_LAST', 'MANDATE_EXISTS', 'MANDATE_UNKNOWN', 'MANDATE_NOT_OWNER', 'APPROVER_NOT_SUPERVISOR',
-  'TEMPLATE_UPDATE_WRONG_TEMPLATE', 'TEMPLATE_UPDATE_PIN_UNPROVEN', 'TEMPLATE_UPDATE_NOT_APPLIED',
+  'TEMPLATE_UPDATE_WRONG_TEMPLATE', 'TEMPLATE_UPDATE_PIN_UNPROVEN', 'TEMPLATE_UPDATE_REPLAYED',
+  // when the capture is judged (template-slots.ts): the rule's refusals on the centre's own copies
+  'TEMPLATE_UPDATE_WRONG_HAND', 'TEMPLATE_UPDATE_QUALITY', 'TEMPLATE_UPDATE_NOT_CONFIDENT', 'TEMPLATE_UPDATE_AMBIGUOUS', 'TEMPLATE_UPDATE_FULL', 'TEMPLATE_UPDATE_MALFORMED',
   'PIN_SET_UNAPPROVED',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
@@ -307,10 +309,23 @@ export function checkPostings(postings: readonly Posting[], balanceOf: (account:
  * The terminal's claims in a template_update record the centre can check without the capture: the person, the
  * template it extends, and the PIN (`pinRecord`: the body of this terminal's record at `pinSeq`). A PIN claim
  * matters because it loosens the admission score (template-update.ts pinScore), so it must be backed by a record
- * in which the PIN was checked for this person.
+ * in which the PIN was checked for this person. The person must be of the terminal's `region`; `prior` says whether
+ * the update id or the capture's digest was recorded before (a replay). The capture itself is judged later, when it
+ * arrives (src/server/template-slots.ts: the rule re-run on the centre's own copies).
  */
-export function checkTemplateUpdate(rec: TemplateUpdateBody, person: PersonRow | undefined, pinRecord: RecordBody | undefined): Refusal | undefined {
-  if (!person) return refuse('CUSTOMER_UNKNOWN', `person ${rec.personId} is not enrolled`);
+export function checkTemplateUpdate(
+  rec: TemplateUpdateBody,
+  person: PersonRow | undefined,
+  pinRecord: RecordBody | undefined,
+  region: string,
+  prior: { updateIdTaken: boolean; captureUsed: boolean },
+): Refusal | undefined {
+  // A counter holds only its own region's palms: another region's person reads as unknown (nothing revealed).
+  const unknown = unknownHere(rec.personId, person, region);
+  if (unknown || !person) return unknown;
+  // Each update and each capture once: an old capture re-signed under a new id would re-add a slot the rule replaced.
+  if (prior.updateIdTaken) return refuse('TEMPLATE_UPDATE_REPLAYED', `template update ${rec.updateId} was already recorded`);
+  if (prior.captureUsed) return refuse('TEMPLATE_UPDATE_REPLAYED', `the capture ${rec.captureDigest.slice(0, 12)}… was already offered as a template update`);
   if (person.status === 'revoked') return refuse('PERSON_REVOKED', `person ${rec.personId} is revoked`);
   if (person.status !== 'confirmed') return refuse('CUSTOMER_NOT_CONFIRMED', `person ${rec.personId} is ${person.status}`);
   if (!(JSON.parse(person.digests) as string[]).includes(rec.enrolledDigest)) {

@@ -110,6 +110,31 @@ export function openTemplates(key: Buffer, personId: string, stored: string): Bu
   });
 }
 
+/**
+ * One template update slot's capture for the database (issue 19): AES-256-GCM under the template key, bound to the
+ * person and the update id, so a slot copied to another person or another update does not open.
+ */
+export function sealSlot(key: Buffer, personId: string, updateId: string, capture: Uint8Array): string {
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', key, iv);
+  c.setAAD(Buffer.from(`${personId}#slot:${updateId}`));
+  const ct = Buffer.concat([c.update(capture), c.final()]);
+  return SEALED + Buffer.concat([iv, c.getAuthTag(), ct]).toString('base64');
+}
+
+export function openSlot(key: Buffer, personId: string, updateId: string, stored: string): Buffer {
+  if (!stored.startsWith(SEALED)) throw new CentreKeyError('TEMPLATE_SEAL_BROKEN', `update slot ${updateId} of ${personId} is not sealed`);
+  const buf = Buffer.from(stored.slice(SEALED.length), 'base64');
+  const d = createDecipheriv('aes-256-gcm', key, buf.subarray(0, 12));
+  d.setAAD(Buffer.from(`${personId}#slot:${updateId}`));
+  d.setAuthTag(buf.subarray(12, 28));
+  try {
+    return Buffer.concat([d.update(buf.subarray(28)), d.final()]);
+  } catch (err) {
+    throw new CentreKeyError('TEMPLATE_SEAL_BROKEN', `update slot ${updateId} of ${personId} fails authentication (edited, moved, or another key)`, { cause: err });
+  }
+}
+
 export function isSealed(stored: string): boolean {
   return (JSON.parse(stored) as string[]).every((s) => s.startsWith(SEALED));
 }

@@ -258,6 +258,26 @@ export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
       'CREATE INDEX report_access_person_at ON report_access (person_id, at)',
     ],
   },
+  {
+    // Issue 19.
+    version: 13,
+    name: 'template updates at the centre: each terminal update awaiting or judged, and the admitted captures as sealed slots per enrolled template',
+    // Why: a counter may add a confident capture to a person's template (signed `template_update`); the centre
+    // re-decides it on its own copies once the capture arrives, keeps the admitted capture sealed at rest (like
+    // the enrolled templates) and sends the template's slots to the region's terminals. A capture is used once:
+    // its digest is unique, so an old capture re-signed under a new update id is refused as a replay.
+    statements: () => [
+      `CREATE TABLE template_updates (
+        update_id TEXT PRIMARY KEY, terminal_id TEXT NOT NULL, seq BIGINT NOT NULL, person_id TEXT NOT NULL,
+        enrolled_digest TEXT NOT NULL, capture_digest TEXT NOT NULL UNIQUE, pin_verified BIGINT NOT NULL,
+        status TEXT NOT NULL, reason TEXT, received_at BIGINT NOT NULL, decided_at BIGINT)`,
+      'CREATE INDEX template_updates_person ON template_updates (person_id, status)',
+      `CREATE TABLE template_slots (
+        update_id TEXT PRIMARY KEY, person_id TEXT NOT NULL, enrolled_digest TEXT NOT NULL, ord BIGINT NOT NULL,
+        sealed TEXT NOT NULL, digest TEXT NOT NULL, created_at BIGINT NOT NULL)`,
+      'CREATE INDEX template_slots_template ON template_slots (person_id, enrolled_digest, ord)',
+    ],
+  },
 ];
 
 /** The newest schema this build knows. */

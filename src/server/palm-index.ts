@@ -185,6 +185,24 @@ export class CentreIndex {
     const rows = await this.repo.db.tx((c) => storedTemplates(c, [...persons]));
     return bestMatch(probes, rows.map((r) => ({ id: r.id, templates: this.open(r.id, r.templates) })));
   }
+
+  /**
+   * The gallery person other than `personId` closest to one capture, at any distance (issue 19's drift guard: a
+   * template update must stay farther from everyone else than the rule's margin). Stage 1 over everyone, then the
+   * full matcher on the candidates' stored templates: every region's people, not only the terminal's.
+   */
+  async nearestOther(personId: string, capture: Template): Promise<Duplicate | undefined> {
+    if (this.identifier.size === 0) return undefined;
+    const persons = new Set<string>();
+    for (const c of await this.identifier.candidatesChunked(capture, SCAN_CHUNK)) {
+      const e = this.identifier.entry(c.id);
+      if (e) persons.add(e.personId);
+    }
+    persons.delete(personId);
+    if (persons.size === 0) return undefined;
+    const rows = await this.repo.db.tx((c) => storedTemplates(c, [...persons]));
+    return bestMatch([capture], rows.map((r) => ({ id: r.id, templates: this.open(r.id, r.templates) })), Infinity);
+  }
 }
 
 /** A person's plaintext templates from the stored (sealed at rest) column. */
@@ -211,7 +229,7 @@ export async function linearDuplicate(r: RepoTx, open: OpenTemplates, excludeId:
 }
 
 /** The closest of these people to the probes by the full matcher, at or under the 1:1 threshold. */
-export function bestMatch(probes: readonly Template[], rows: ReadonlyArray<{ id: string; templates: readonly Uint8Array[] }>, threshold = DECISION_THRESHOLD): Duplicate | undefined {
+export function bestMatch(probes: readonly Template[], rows: ReadonlyArray<{ id: string; templates: readonly Uint8Array[] }>, threshold: number = DECISION_THRESHOLD): Duplicate | undefined {
   let best: Duplicate | undefined;
   for (const row of rows) {
     const gallery = decodeAll(row.templates);

@@ -111,8 +111,8 @@ export interface FeedRow {
 
 /** A record's ledger transaction, queued (queueTxn) to be written with the batch's others in one statement. */
 type QueuedTxn = { terminalId: string; seq: number; ref: string; memo: string; at: number; postings: Posting[] };
-/** Connections of a process's side pool (PostgreSQL): the publisher's one, and two for terminals' reads. */
-const SIDE_POOL = 3;
+/** Connections of a process's side pool (PostgreSQL): the publisher's one, and three for terminals' reads (their authentication included). */
+const SIDE_POOL = 4;
 /** Rows per multi-row INSERT (well under both backends' limits on bound values). */
 const CHUNK = 500;
 const chunks = <T>(rows: readonly T[]): T[][] => Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, i) => rows.slice(i * CHUNK, (i + 1) * CHUNK));
@@ -327,8 +327,10 @@ export class RepoTx {
   async countRequestNonces(): Promise<number> {
     return Number((await this.c.get<{ n: number | string }>(sql`SELECT COUNT(*) AS n FROM request_nonces`))!.n);
   }
-  async setHead(id: string, seq: number, hash: string): Promise<void> {
-    await this.c.run(sql`UPDATE terminals SET head_seq = ${seq}, head_hash = ${hash} WHERE id = ${id}`);
+  /** The chain head after a batch; with `lastSeen`, the terminal's last contact in the same statement (one round trip). */
+  async setHead(id: string, seq: number, hash: string, lastSeen?: number): Promise<void> {
+    if (lastSeen === undefined) await this.c.run(sql`UPDATE terminals SET head_seq = ${seq}, head_hash = ${hash} WHERE id = ${id}`);
+    else await this.c.run(sql`UPDATE terminals SET head_seq = ${seq}, head_hash = ${hash}, last_seen = ${lastSeen} WHERE id = ${id}`);
   }
 
   // ---- records ----
@@ -481,32 +483,28 @@ export class RepoTx {
     }
     return out;
   }
-  /** personByAccount for many at once: account → the id of its (earliest) person. */
-  async personIdsByAccount(accountIds: readonly string[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    for (const part of chunks([...new Set(accountIds)])) {
-      const rows = await this.c.all<{ id: string; account_id: string }>(sql`SELECT id, account_id FROM persons WHERE account_id IN (${list(part)}) ORDER BY account_id, created_at, id`);
-      for (const r of rows) if (!out.has(r.account_id)) out.set(r.account_id, r.id);
-    }
-    return out;
-  }
   /**
-   * The regions whose terminals may recognise someone paying from each account (an account is its person's
-   * account_id, or the person id when none was given): account → regions. Revoked persons count for none.
+   * For an upload's allowance republication, in one statement (two before: one round trip per batch fewer):
+   * `owners`, account → the id of its earliest person; `regions`, account → the regions whose terminals may
+   * recognise someone paying from it (an account is its person's account_id, or the person id when none was
+   * given). Revoked persons count for no region.
    */
-  async regionsByAccount(accountIds: readonly string[]): Promise<Map<string, Set<string>>> {
-    const out = new Map<string, Set<string>>();
+  async ownersAndRegionsByAccount(accountIds: readonly string[]): Promise<{ owners: Map<string, string>; regions: Map<string, Set<string>> }> {
+    const owners = new Map<string, string>();
+    const regions = new Map<string, Set<string>>();
     for (const part of chunks([...new Set(accountIds)])) {
-      const rows = await this.c.all<{ id: string; account_id: string | null; region: string }>(
-        sql`SELECT id, account_id, region FROM persons WHERE status <> 'revoked' AND (account_id IN (${list(part)}) OR (account_id IS NULL AND id IN (${list(part)})))`,
+      const rows = await this.c.all<{ id: string; account_id: string | null; region: string; status: string }>(
+        sql`SELECT id, account_id, region, status FROM persons WHERE account_id IN (${list(part)}) OR (account_id IS NULL AND id IN (${list(part)})) ORDER BY account_id, created_at, id`,
       );
       for (const r of rows) {
+        if (r.account_id !== null && !owners.has(r.account_id)) owners.set(r.account_id, r.id);
+        if (r.status === 'revoked') continue;
         const acct = r.account_id ?? r.id;
-        if (!out.has(acct)) out.set(acct, new Set());
-        out.get(acct)!.add(r.region);
+        if (!regions.has(acct)) regions.set(acct, new Set());
+        regions.get(acct)!.add(r.region);
       }
     }
-    return out;
+    return { owners, regions };
   }
   async insertPerson(p: Omit<PersonRow, 'change_pos'>): Promise<void> {
     this.written.add('persons');
@@ -687,6 +685,20 @@ export class Repo {
     return this.tx(fn, this.side);
   }
 
+  /**
+   * A terminal's read of published rows (a feed page) on the side connections, each statement on its own: no
+   * BEGIN/COMMIT and no connection held between statements, so a read makes the fewest trips through an event loop
+   * busy with uploads. Only for reads whose statements need no common snapshot (PostgreSQL's READ COMMITTED gives
+   * each statement its own snapshot inside a transaction too). Writes that wait for a position are refused.
+   */
+  async read<T>(fn: (r: RepoTx) => Promise<T>): Promise<T> {
+    const r = new RepoTx(this.side.autocommit());
+    const out = await fn(r);
+    await r.flush();
+    if (r.written.size > 0) throw new Error('Repo.read wrote rows that need a commit-ordered position: use tx');
+    return out;
+  }
+
   /** One transaction. Rows it wrote that need a commit-ordered position get one after it commits (sequencer.ts). */
   async tx<T>(fn: (r: RepoTx) => Promise<T>, db: SqlDb = this.db): Promise<T> {
     let written: Published[] = [];
@@ -703,17 +715,20 @@ export class Repo {
     return out;
   }
 
-  /** A terminal's row, read in one statement outside a transaction (request authentication, before a batch's transaction). */
-  getTerminal(id: string): Promise<TerminalRow | undefined> {
-    return this.db.get<TerminalRow>(sql`SELECT * FROM terminals WHERE id = ${id}`);
+  /**
+   * A terminal's row, read in one statement outside a transaction (request authentication, before a batch's
+   * transaction). `on: 'side'` for a read request's authentication, which must not queue behind an upload burst.
+   */
+  getTerminal(id: string, on: 'main' | 'side' = 'main'): Promise<TerminalRow | undefined> {
+    return (on === 'side' ? this.side : this.db).get<TerminalRow>(sql`SELECT * FROM terminals WHERE id = ${id}`);
   }
 
   /**
    * Claims a signed request's nonce in one statement outside a transaction (committed on its own: one round trip
    * instead of three before every request); false when it was claimed before and has not expired (a replay).
    */
-  async claimRequestNonce(terminalId: string, nonce: string, expiresAt: number): Promise<boolean> {
-    const row = await this.db.get(sql`INSERT INTO request_nonces (terminal_id, nonce, expires_at) VALUES (${terminalId}, ${nonce}, ${expiresAt})
+  async claimRequestNonce(terminalId: string, nonce: string, expiresAt: number, on: 'main' | 'side' = 'main'): Promise<boolean> {
+    const row = await (on === 'side' ? this.side : this.db).get(sql`INSERT INTO request_nonces (terminal_id, nonce, expires_at) VALUES (${terminalId}, ${nonce}, ${expiresAt})
       ON CONFLICT (terminal_id, nonce) DO NOTHING RETURNING 1 AS claimed`);
     return row !== undefined;
   }

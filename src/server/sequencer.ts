@@ -21,6 +21,15 @@ export async function publish(c: SqlConn, what: Published): Promise<number> {
   const counter = await c.get<{ value: number }>(sql`UPDATE counters SET value = value WHERE name = ${what} RETURNING value`);
   if (!counter) throw new Error(`counter ${what} is missing (schema not migrated?)`);
   const base = Number(counter.value);
+  if (c.dialect === 'postgres') {
+    // One statement, so one snapshot (taken after the lock is held): rows committed after it started wait for the
+    // next run. The positions and the counter's new value in one round trip, so the lock is held one trip shorter.
+    const done = await c.get<{ n: number }>(sql`
+      WITH s AS (SELECT ${raw(t.key)} AS k, row_number() OVER (ORDER BY ${raw(t.key)}) AS rn FROM ${raw(t.table)} WHERE ${raw(t.pos)} IS NULL),
+      u AS (UPDATE ${raw(t.table)} SET ${raw(t.pos)} = ${base} + s.rn FROM s WHERE ${raw(t.table)}.${raw(t.key)} = s.k RETURNING ${raw(t.table)}.${raw(t.pos)} AS p)
+      UPDATE counters SET value = GREATEST(value, COALESCE((SELECT MAX(p) FROM u), value)) WHERE name = ${what} RETURNING (SELECT COUNT(*) FROM u) AS n`);
+    return Number(done?.n ?? 0);
+  }
   // One statement, so one snapshot: rows committed after it started wait for the next run.
   const rows = await c.all<{ p: number }>(sql`
     WITH s AS (SELECT ${raw(t.key)} AS k, row_number() OVER (ORDER BY ${raw(t.key)}) AS rn FROM ${raw(t.table)} WHERE ${raw(t.pos)} IS NULL)

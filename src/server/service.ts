@@ -15,7 +15,7 @@ import { Feed, FEED_PAGE, type FeedPage } from './central/feed.ts';
 import { MoneyIn } from './central/money-in.ts';
 import { Statements } from './central/statements.ts';
 import { ReportAccess } from './report/access.ts';
-import { Terminals } from './central/terminals.ts';
+import { Terminals, type AuthOptions } from './central/terminals.ts';
 import { Uploads } from './central/uploads.ts';
 
 export { ServerError } from './errors.ts';
@@ -124,10 +124,10 @@ export class Central {
   listTerminals(): Promise<TerminalRow[]> {
     return this.terminals.list();
   }
-  authenticate(header: string | undefined, method: string, path: string, body: Buffer | string): Promise<TerminalRow> {
-    return this.terminals.authenticate(header, method, path, body);
+  authenticate(header: string | undefined, method: string, path: string, body: Buffer | string, opts?: AuthOptions): Promise<TerminalRow> {
+    return this.terminals.authenticate(header, method, path, body, opts);
   }
-  plausibleRequest(header: string | undefined): Promise<boolean> {
+  plausibleRequest(header: string | undefined): Promise<TerminalRow | undefined> {
     return this.terminals.plausibleRequest(header);
   }
 
@@ -140,6 +140,10 @@ export class Central {
   }
 
   // ---- enrolment registry (central/enrolments.ts) ----
+  /** Terminal: the capture of a template update it signed (issue 19; decided by template-slots.ts). */
+  uploadTemplateCapture(terminal: TerminalRow, updateId: string, captureB64: string): ReturnType<Enrolments['uploadTemplateCapture']> {
+    return this.enrolments.uploadTemplateCapture(terminal, updateId, captureB64);
+  }
   uploadTemplates(terminal: TerminalRow, personId: string, templatesB64: string[]): Promise<{ status: string; duplicateOf?: string }> {
     return this.enrolments.uploadTemplates(terminal, personId, templatesB64);
   }

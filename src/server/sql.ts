@@ -125,6 +125,12 @@ export interface SqlDb {
   tx<T>(fn: (c: SqlConn) => Promise<T>): Promise<T>;
   /** One row of one read, outside any explicit transaction (a statement is atomic on its own): one round trip. */
   get<T = Row>(q: Fragment): Promise<T | undefined>;
+  /**
+   * A connection whose every statement commits on its own (PostgreSQL: each from the pool, no BEGIN/COMMIT round
+   * trips and no connection held between statements; SQLite: each under the writers' lock). For reads that need no
+   * snapshot across statements (PostgreSQL's READ COMMITTED gives each statement its own snapshot anyway).
+   */
+  autocommit(): SqlConn;
   /** Runs DDL (several statements). */
   exec(sql: string): Promise<void>;
   stats(): PoolStats;
@@ -224,6 +230,12 @@ async function openSqlite(file: string): Promise<SqlDb> {
       }),
     // Under the writers' lock: on the one connection, a read between a transaction's statements would see its writes.
     get: <T>(q: Fragment) => mutex.lock(async () => conn.get<T>(q)),
+    autocommit: () => ({
+      dialect: 'sqlite',
+      all: <T>(q: Fragment) => mutex.lock(async () => conn.all<T>(q)),
+      get: <T>(q: Fragment) => mutex.lock(async () => conn.get<T>(q)),
+      run: (q: Fragment) => mutex.lock(async () => conn.run(q)),
+    }),
     exec: async (text) => void db.exec(text),
     stats: () => ({ total: 1, idle: 1, waiting: 0, errors: 0, retries: 0 }),
     close: async () => mutex.lock(async () => void db.close()),
@@ -320,6 +332,18 @@ async function openPostgres(url: string, opts: OpenSqlOptions): Promise<SqlDb> {
     get: async <T>(q: Fragment) => {
       const { text, params } = render(q, 'postgres');
       return (await pool.query(text, params)).rows[0] as T | undefined;
+    },
+    autocommit: () => {
+      const q = (f: Fragment) => {
+        const { text, params } = render(f, 'postgres');
+        return pool.query(text, params);
+      };
+      return {
+        dialect: 'postgres',
+        all: async <T>(f: Fragment) => (await q(f)).rows as T[],
+        get: async <T>(f: Fragment) => (await q(f)).rows[0] as T | undefined,
+        run: async (f: Fragment) => ({ changes: (await q(f)).rowCount ?? 0 }),
+      };
     },
     exec: async (text) => {
       await pool.query(text);

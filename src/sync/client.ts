@@ -119,6 +119,10 @@ export class CentreClient {
   uploadTemplates(personId: string, templatesB64: string[]): Promise<{ status: string; duplicateOf?: string }> {
     return this.call('PUT', `/v1/enrolments/${encodeURIComponent(personId)}/templates`, { templates: templatesB64 });
   }
+  /** The capture of a template update this terminal signed (issue 19): the centre answers its decision. */
+  uploadCapture(updateId: string, captureB64: string): Promise<{ status: 'applied' | 'refused' | 'awaiting-capture'; reason?: string }> {
+    return this.call('PUT', `/v1/template-updates/${encodeURIComponent(updateId)}/capture`, { capture: captureB64 });
+  }
   /** A feed page and the signature of the request it answers (the page's proof must name it). */
   async feed(cursor: number, limit = 500): Promise<FeedResponse & { request: string }> {
     let request = '';

@@ -13,7 +13,15 @@ import type { CentreClient } from './client.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { SETTING as LEDGER_SETTING } from '../ledger/ledger.ts';
 import { LocalTrust, noteTrustedSync, TrustedCentreCopies } from '../ledger/local-trust.ts';
-import { AmountMinor, CurrencyCode, Id, PinVerifier } from '../protocol/record.ts';
+import { AmountMinor, CurrencyCode, Hex32, Id, PinVerifier } from '../protocol/record.ts';
+
+/** One enrolled template's update slots as the centre sends them (issue 19; src/server/template-slots.ts). */
+const TemplateSlots = z.object({
+  personId: Id,
+  enrolledDigest: Hex32,
+  /** Oldest first; each capture sealed for this terminal's X25519 key, with the SHA-256 of its plaintext. */
+  slots: z.array(z.object({ updateId: Id, digest: Hex32, sealed: z.string().max(40_000) })).max(8),
+});
 
 /** A bill event's data as the centre publishes it (billFeed in src/server/billing/payments.ts). */
 const BillEvent = z.object({
@@ -177,6 +185,7 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
       if (!o.sealer || !stored) return;
       const encKey = typeof stored === 'string' ? stored : Buffer.from(o.sealer.open(Buffer.from(stored.sealed, 'base64'), SETTINGS.encKey)).toString('base64');
       const hands = (d.hands ?? []) as Array<'left' | 'right'>;
+      const templateSlots = Array.isArray(d.templateSlots) ? (d.templateSlots as Array<Record<string, unknown>>) : [];
       ((d.templates ?? []) as string[]).forEach((sealed, i) => {
         const templateId = `${personId}#${i}`;
         if (s.templates.get(templateId)) return; // delivered before
@@ -187,6 +196,17 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
         });
         palms.added.push({ templateId, personId });
       });
+      // Update slots the centre admitted before this terminal learnt of the person come with the templates.
+      for (const t of templateSlots) applyTemplateSlots(o, encKey, { ...t, personId }, nowMs);
+      return;
+    }
+    case 'template_slots': {
+      // A template's update slots, re-decided and admitted by the centre (issue 19): they replace this terminal's
+      // own slots of that template, so every counter of the region matches against the same ones.
+      const stored = s.settings.get<string | { sealed: string }>(SETTINGS.encKey);
+      if (!o.sealer || !stored) return;
+      const encKey = typeof stored === 'string' ? stored : Buffer.from(o.sealer.open(Buffer.from(stored.sealed, 'base64'), SETTINGS.encKey)).toString('base64');
+      applyTemplateSlots(o, encKey, d, nowMs);
       return;
     }
     case 'person_revoked': {
@@ -237,6 +257,26 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
     default:
       return; // an event kind from a newer centre: skipped, the cursor still moves
   }
+}
+
+/**
+ * Stores one template's slots from a verified page: each capture opened with the terminal's X25519 key, checked
+ * against its digest, and sealed under the data key bound to its update id (as the counter's own slots are). A
+ * malformed event, or a capture that is not what its digest says, stops the page (typed): the centre signed it, so
+ * it is a fault to look at, never something to half-apply. A template this terminal does not hold is skipped.
+ */
+function applyTemplateSlots(o: FeedOptions, encKey: string, data: unknown, nowMs: number): void {
+  const parsed = TemplateSlots.safeParse(data);
+  if (!parsed.success) throw new PalmPayError('FEED_SLOTS_INVALID', `a template_slots event is malformed: ${parsed.error.issues[0]?.message ?? ''}`);
+  const { personId, enrolledDigest, slots } = parsed.data;
+  const row = o.store.templates.byPerson(personId).find((t) => t.digest === enrolledDigest);
+  if (!row || !o.sealer) return;
+  const rows = slots.map((x) => {
+    const plain = openSealed(encKey, x.sealed);
+    if (createHash('sha256').update(plain).digest('hex') !== x.digest) throw new PalmPayError('FEED_SLOTS_INVALID', `update slot ${x.updateId} of ${personId} does not match its digest`);
+    return { updateId: x.updateId, templateId: row.templateId, personId, sealed: o.sealer!.seal(plain, x.updateId), digest: x.digest, createdAtMs: nowMs };
+  });
+  o.store.templateUpdates.replace(row.templateId, rows);
 }
 
 export interface FeedFreshness {

@@ -18,9 +18,11 @@ import type { BackoffPolicy, LinkState } from './backoff.ts';
 import { CentreClient } from './client.ts';
 import { feedFreshness, pullFeed, SETTINGS, type FeedFreshness, type PalmChanges } from './feed.ts';
 import { Uploader, type UploadProgress } from './uploader.ts';
+import { pendingCaptures, sendCaptures } from './captures.ts';
 
 export { SETTINGS, feedFreshness, tightenLimit, type PalmChanges } from './feed.ts';
 export { Uploader } from './uploader.ts';
+export { queueCapture, pendingCaptures, sendCaptures, type PendingCapture } from './captures.ts';
 export { CentreClient, LinkError, CentreRefusal } from './client.ts';
 
 /** Trades a one-time code for a certificate; keeps the certificate, the centre's key and the X25519 key (sealed when a sealer is given) in settings. */
@@ -152,6 +154,8 @@ export function createSync(opts: SyncOptions): Sync {
     sent = p.sent;
     em.emit('progress', p);
     em.emit('status', status());
+    // Records went up: a template update's capture can follow now, not at the next periodic pull.
+    if (o.sealer && pendingCaptures(o.store).length > 0) void em.pullFeed().catch(() => undefined);
   });
   uploader.on('rejected', (items) => {
     lastError = `${items.length} record(s) refused: ${items[0]?.reason ?? ''}`;
@@ -168,6 +172,9 @@ export function createSync(opts: SyncOptions): Sync {
         const onLimits = o.ledger?.setLimits ? (l: OfflineLimits) => o.ledger!.setLimits!(l) : undefined;
         const onOperatorGrant = o.ledger?.applyOperatorGrant ? (g: OperatorGrant) => o.ledger!.applyOperatorGrant!(g) : undefined;
         const onCustomerPin = o.ledger?.applyCustomerPin ? (personId: string, pinHash: string) => o.ledger!.applyCustomerPin!(personId, pinHash) : undefined;
+        // Template update captures first (their records went up with the outbox): the centre's decision then
+        // comes down in this very pull when it applied one.
+        if (o.sealer) await sendCaptures({ store: o.store, client, sealer: o.sealer }).catch((err: Error) => void (lastError = `template update captures: ${err.message}`));
         const r = await pullFeed({ store: o.store, client, terminalId, sealer: o.sealer, now, onLimits, onOperatorGrant, onCustomerPin, onPalms: (c) => em.emit('palms', c) }, (p) => em.emit('feed', p));
         uploader.noteReachable();
         if (r.time) {

@@ -95,6 +95,14 @@ describe('palmpay eval --roi (pre-cropped ROIs, generated fixture)', () => {
     for (const r of u.rows) {
       expect(r.held.genuine).toBe(8);
       expect(r.offered).toBe(r.update === 'none' ? 0 : 8);
+      // False accepts are counted for every row (the README's "updates on vs off" figure): every impostor pair counted.
+      expect(r.held.false_accepts.impostors).toBe(8 * 7);
+      expect(r.held.false_accepts.at_decision_threshold).toBeGreaterThanOrEqual(0);
+    }
+    // On this fixture, turning updates on changes no false-accept count (what the README measures on the full sets).
+    for (const k of [1, 3]) {
+      const rows = u.rows.filter((r: { enrol_captures: number }) => r.enrol_captures === k);
+      for (const r of rows) expect(r.held.false_accepts.at_decision_threshold).toBe(rows[0].held.false_accepts.at_decision_threshold);
     }
     expect(u.rows.find((r: { update: string }) => r.update === 'pin').admitted).toBeGreaterThan(0);
     expect(u.poisoning[0]).toEqual({ enrol_captures: 1, attempts: 8 * 7, admitted: 0 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DECISION_THRESHOLD } from '../../src/biometrics/config.ts';
 import { matchScore } from '../../src/biometrics/match.ts';
 import { fuseTemplates, TEMPLATE_FORMAT_VERSION } from '../../src/biometrics/template.ts';
-import { proposeTemplateUpdate, reviewTemplateUpdate, TEMPLATE_UPDATE_POLICY as P, updatedScore, type UpdatableTemplate } from '../../src/biometrics/template-update.ts';
+import { captureCodeRefusal, proposeTemplateUpdate, TEMPLATE_UPDATE_POLICY as P, updatedScore, type UpdatableTemplate } from '../../src/biometrics/template-update.ts';
 import type { FeatureCode, Template } from '../../src/biometrics/types.ts';
 import { mulberry32 } from '../../src/util/random.ts';
 
@@ -156,15 +156,28 @@ describe('template update: the rules', () => {
     expect(updatedScore(u, probe)).toBeLessThanOrEqual(DECISION_THRESHOLD);
   });
 
-  it('the centre re-decides on its own copies: a false PIN claim or a different slot is refused', () => {
+  it('the centre re-decides on its own copies: the PIN rule only when the signed record proved the PIN', () => {
     const u = enrolA();
     const c = tpl(capture(palmA, 0.56, 90));
     const s = matchScore(u.enrolled, c);
     expect(s).toBeGreaterThan(P.strongScore);
     expect(s).toBeLessThanOrEqual(P.pinScore);
     // The terminal said the PIN was checked; the signed record the centre holds says it was not.
-    expect(reviewTemplateUpdate(u, c, { pinVerified: false, enrolQuality: true, nearestOther: null }, { replaces: null })).toMatchObject({ ok: false, reason: 'not-confident' });
-    expect(reviewTemplateUpdate(u, c, { pinVerified: true, enrolQuality: true, nearestOther: null }, { replaces: 0 })).toMatchObject({ ok: false, reason: 'claim-mismatch' });
-    expect(reviewTemplateUpdate(u, c, { pinVerified: true, enrolQuality: true, nearestOther: null }, { replaces: null })).toMatchObject({ ok: true });
+    expect(proposeTemplateUpdate(u, c, { pinVerified: false, enrolQuality: true, nearestOther: null })).toMatchObject({ ok: false, reason: 'not-confident' });
+    expect(proposeTemplateUpdate(u, c, { pinVerified: true, enrolQuality: true, nearestOther: null })).toMatchObject({ ok: true, replaces: null });
+  });
+
+  it('what the centre can check of a capture without its frame: one sub-code of the hand, same coder, enough of the palm coded', () => {
+    const enrolled = enrolA().enrolled;
+    const c = tpl(capture(palmA, 0.1, 95));
+    expect(captureCodeRefusal(enrolled, c)).toBeNull();
+    expect(captureCodeRefusal(enrolled, { ...c, hand: 'right' })).toBe('hand');
+    expect(captureCodeRefusal(enrolled, tpl(c.codes[0]!, c.codes[0]!))).toBe('hand');
+    expect(captureCodeRefusal(enrolled, { ...c, coderParams: { ...c.coderParams, wavelength10: 80 } })).toBe('quality');
+    // A hand half off the sensor: only 60 % of the cells coded (below the enrolment limit minRoiCoverage 0.8).
+    const code = c.codes[0]!;
+    const mask = code.mask.map((m, r) => (r < 13 ? 0 : m));
+    const partial = { ...code, mask, bits: code.bits.map((b, i) => (i % ROWS < 13 ? 0 : b)) };
+    expect(captureCodeRefusal(enrolled, tpl(partial))).toBe('quality');
   });
 });

@@ -6,6 +6,7 @@
 //   the most different views of the palm) against N chosen at random, same probes.
 // Thresholds are fitted on the training folds (folds.ts); the update rule's scores are fixed constants, not fitted.
 import { mulberry32 } from '../../util/random.ts';
+import { DECISION_THRESHOLD } from '../config.ts';
 import { admission, guardedScore, TEMPLATE_UPDATE_POLICY, type TemplateUpdatePolicy } from '../template-update.ts';
 import { crossValidate, type CrossValOptions, type Estimate } from './folds.ts';
 import { customTrials, type GalleryEntry, type TrialSample } from './trials.ts';
@@ -19,6 +20,11 @@ export interface HeldRow {
   /** Mean held genuine distance (lower = enrolment closer to later captures), for differences below the error counts' resolution. */
   genuine_mean: number;
   genuine_worst: number;
+  /**
+   * False accepts: impostor comparisons at or under the production threshold (DECISION_THRESHOLD, fixed, not fitted)
+   * of all impostor comparisons; held false matches at the folds' FMR 0.01 % thresholds; the closest impostor score.
+   */
+  false_accepts: { impostors: number; at_decision_threshold: number; held_at_fmr_1e4: number; held_impostors: number; best_impostor: number };
 }
 
 export interface TemplateUpdateRow {
@@ -57,7 +63,17 @@ function held(t: ReturnType<typeof customTrials>, cv: CrossValOptions): HeldRow 
   const targets = [1e-2, 1e-3, 1e-4, ...(impostors * 1e-5 >= 10 ? [1e-5] : [])];
   const h = crossValidate(t, { fmrTargets: targets, ...cv });
   const gen: number[] = [];
-  for (let k = 0; k < t.comparisons.a.length; k++) if (t.comparisons.a[k] === t.comparisons.b[k]) gen.push(t.comparisons.score[k]!);
+  let atDecision = 0;
+  let bestImpostor = 1;
+  for (let k = 0; k < t.comparisons.a.length; k++) {
+    const sc = t.comparisons.score[k]!;
+    if (t.comparisons.a[k] === t.comparisons.b[k]) gen.push(sc);
+    else {
+      if (sc <= DECISION_THRESHOLD) atDecision++;
+      bestImpostor = Math.min(bestImpostor, sc);
+    }
+  }
+  const at1e4 = h.fnmr_at_fmr.find((p) => p.target_fmr === 1e-4)!;
   return {
     genuine: h.held_genuine,
     eer: h.eer,
@@ -66,6 +82,7 @@ function held(t: ReturnType<typeof customTrials>, cv: CrossValOptions): HeldRow 
     fnir_at_fpir: h.identification.fnir_at_fpir,
     genuine_mean: gen.reduce((a, b) => a + b, 0) / Math.max(1, gen.length),
     genuine_worst: Math.max(...gen),
+    false_accepts: { impostors, at_decision_threshold: atDecision, held_at_fmr_1e4: at1e4.false_matches, held_impostors: h.held_impostor, best_impostor: bestImpostor },
   };
 }
 
@@ -187,7 +204,7 @@ export function poseSelectionEval(s: SetView, cv: CrossValOptions, counts: reado
       enrol_captures: k,
       selection: 'random',
       draws,
-      held: { genuine: rs[0]!.genuine, eer: avg((r) => r.eer), fnmr_at_fmr_1e4: avg((r) => r.fnmr_at_fmr_1e4), rank1: avg((r) => r.rank1), fnir_at_fpir: avg((r) => r.fnir_at_fpir), genuine_mean: mean((r) => r.genuine_mean), genuine_worst: mean((r) => r.genuine_worst) },
+      held: { genuine: rs[0]!.genuine, eer: avg((r) => r.eer), fnmr_at_fmr_1e4: avg((r) => r.fnmr_at_fmr_1e4), rank1: avg((r) => r.rank1), fnir_at_fpir: avg((r) => r.fnir_at_fpir), genuine_mean: mean((r) => r.genuine_mean), genuine_worst: mean((r) => r.genuine_worst), false_accepts: rs[0]!.false_accepts },
     });
   }
   return out;

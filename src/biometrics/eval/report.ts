@@ -56,7 +56,7 @@ export function formatReport(r: EvalReport): string {
       );
     }
     const row = (x: HeldRow): string =>
-      `${x.genuine} genuine: EER ${ci(x.eer)}, FNMR @ 0.010 % ${ci(x.fnmr_at_fmr_1e4)}, rank-1 ${ci(x.rank1)}, FNIR @ FPIR 1 % ${ci(x.fnir_at_fpir)}, genuine mean ${x.genuine_mean.toFixed(4)} worst ${x.genuine_worst.toFixed(4)}`;
+      `${x.genuine} genuine: EER ${ci(x.eer)}, FNMR @ 0.010 % ${ci(x.fnmr_at_fmr_1e4)}, rank-1 ${ci(x.rank1)}, FNIR @ FPIR 1 % ${ci(x.fnir_at_fpir)}, genuine mean ${x.genuine_mean.toFixed(4)} worst ${x.genuine_worst.toFixed(4)}, false accepts ${x.false_accepts.at_decision_threshold} of ${x.false_accepts.impostors} at the decision threshold and ${x.false_accepts.held_at_fmr_1e4} of ${x.false_accepts.held_impostors} held at the FMR 0.01 % thresholds (closest impostor ${x.false_accepts.best_impostor.toFixed(4)})`;
     if (h.template_update) {
       const u = h.template_update;
       lines.push(

@@ -1,12 +1,15 @@
 // Template update at the counter (issue 19): after a confident 1:N match, the capture may join the matched template
 // as an update slot. The rule is the recogniser's (src/biometrics/template-update.ts: anchored on the enrolment
 // captures, confident, unambiguous, bounded); this applies it to the stored rows and keeps the result: the sealed
-// slot (store migration 13) and the signed `template_update` record in the journal/outbox, in ONE transaction, so a
-// slot never exists without the record that the centre re-checks, nor the other way round.
+// slot (store migration 13), the signed `template_update` record in the journal/outbox and the capture queued for
+// the centre (src/sync/captures.ts), in ONE transaction, so a slot never exists without the record that the
+// centre re-checks, nor the other way round. The centre's decision comes back in the feed (`template_slots`),
+// whose slots then replace this terminal's own for that template.
 import { createHash, randomUUID } from 'node:crypto';
 import { decodeTemplate, encodeTemplate, proposeTemplateUpdate, type Hand, type Template } from '../../biometrics/index.ts';
 import type { Terminal } from '../../ledger/open.ts';
 import type { SealedUpdateRow } from '../../store/templates.ts';
+import { queueCapture } from '../../sync/captures.ts';
 
 /** What the 1:N search knows about a confident match (PalmIdentifier.identify hands it over). */
 export interface MatchForUpdate {
@@ -76,6 +79,8 @@ export class TemplateUpdater {
     const anchorScore = Math.round(d.anchorScore * 10_000);
     const rec = store.transaction(() => {
       store.templateUpdates.replace(row.templateId, next);
+      // The capture goes to the centre after its record (src/sync/captures.ts), which re-decides the update.
+      queueCapture(store, { updateId, sealed: Buffer.from(fresh.sealed).toString('base64') });
       return ledger.append({
         type: 'template_update', operatorId, updateId, personId: m.personId, hand: row.hand, enrolledDigest: row.digest, captureDigest,
         ...(d.replaces === null ? {} : { replaces: d.replaces }), anchorScore, pinVerified: false,

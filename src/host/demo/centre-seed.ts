@@ -35,7 +35,11 @@ export const DEMO_SUBSCRIBERS = [
 /** Funds each payer holds at the centre: above the allowance cap, so their offline allowance stays the demo's. */
 const DEMO_FUNDS = 100_000_000;
 
-export async function seedDemoCentre(central: Central, terminalId: string, region: string, now = Date.now()): Promise<void> {
+/**
+ * `palmsOf`: the counter's enrolled templates of a demo person (plaintext), handed to the centre with the person so
+ * it can judge their template updates (issue 19) as it would for a person enrolled through it.
+ */
+export async function seedDemoCentre(central: Central, terminalId: string, region: string, now = Date.now(), palmsOf?: (personId: string) => Uint8Array[]): Promise<void> {
   // The demo's operators are granted their roles here, at the centre, like any real counter's: the centre then
   // accepts the demo supervisor's approvals (refunds, voids, raised limits) and the grants reach the counter in its
   // signed feed. The counter's own seed already holds their PINs, which the grants leave as they are.
@@ -48,11 +52,16 @@ export async function seedDemoCentre(central: Central, terminalId: string, regio
     for (const s of DEMO_SUBSCRIBERS) {
       if (await r.getPerson(s.personId)) continue;
       // The demo people were enrolled at this counter before the centre existed: the centre knows them as confirmed
-      // customers (no templates: the counter already holds their palms, so nothing goes out in the feed).
+      // customers; their templates follow below (not published: the counter already holds their palms).
       await r.insertPerson({ id: s.personId, region, status: 'confirmed', account_id: `acc-${s.personId}`, terminal_id: terminalId, seq: 0, digests: '[]', templates: null, duplicate_of: null, created_at: now, updated_at: now });
       await r.postTxn({ source: 'admin', terminalId: null, seq: null, ref: `credit:demo:${randomUUID()}`, memo: `demo deposit to acc-${s.personId}`, at: now, postings: fundingPostings(`acc-${s.personId}`, DEMO_FUNDS, 'SYP') });
     }
   });
+  for (const s of DEMO_SUBSCRIBERS) {
+    const palms = palmsOf?.(s.personId) ?? [];
+    const p = await central.repo.tx((r) => r.getPerson(s.personId));
+    if (palms.length && p?.templates === null) await central.enrolments.adoptTemplates(s.personId, palms.map((t) => Buffer.from(t).toString('base64')));
+  }
   // Their PINs too: the centre checks a person's PIN itself before it serves a report (issue 17). The counter's seed
   // holds the same PINs; a PIN set later at a counter (a signed pin_set, a later time) replaces these.
   for (const s of DEMO_SUBSCRIBERS) {

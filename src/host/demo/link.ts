@@ -21,7 +21,10 @@ export async function startEmbeddedLink(terminal: Terminal, dataDir: string, opt
       await registerWithCentre({ store, serverUrl: proxy.url, code, signer: keys.signer, sealer: keys.sealer }); // X25519 key sealed at rest
     }
     // The demo's biller, subscribers and bills (centre-seed.ts): they reach the counter in the first feed.
-    if (opts.demo) await seedDemoCentre(server.central, ledger.terminalId, 'local');
+    if (opts.demo) {
+      const palmsOf = (personId: string) => store.templates.byPerson(personId).map((r) => keys.sealer.open(r.sealed, r.templateId));
+      await seedDemoCentre(server.central, ledger.terminalId, 'local', Date.now(), palmsOf);
+    }
     const sync = createSync({
       store, serverUrl: proxy.url, signer: keys.signer, ledger, sealer: keys.sealer,
       ...(opts.fastRetry ? { backoff: { baseMs: 200, maxMs: 1500, factor: 2 }, requestTimeoutMs: 2000 } : {}),

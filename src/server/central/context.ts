@@ -1,7 +1,7 @@
 // What every part of the centre's service shares: the repository, the centre's identity, its clock, options and
 // counters, and the key that seals templates at rest. Built once by `Central.open` (service.ts).
 import { signTime, type ServerIdentity, type SignedTime } from '../../protocol/crypto.ts';
-import { openTemplates, sealTemplates } from '../keys.ts';
+import { openSlot, openTemplates, sealSlot, sealTemplates } from '../keys.ts';
 import type { OpenTemplates } from '../palm-index.ts';
 import type { Repo, RepoOptions } from '../repo.ts';
 
@@ -56,6 +56,15 @@ export class CentreContext {
   /** Templates as stored at rest: sealed under the template key, bound to the person. */
   seal(personId: string, templatesB64: string[]): string {
     return sealTemplates(this.templateKey, personId, templatesB64);
+  }
+
+  /** A template update slot's capture at rest (issue 19): sealed under the template key, bound to person and update. */
+  sealSlot(personId: string, updateId: string, capture: Uint8Array): string {
+    return sealSlot(this.templateKey, personId, updateId, capture);
+  }
+
+  openSlot(personId: string, updateId: string, stored: string): Buffer {
+    return openSlot(this.templateKey, personId, updateId, stored);
   }
 
   signedTime(): SignedTime {

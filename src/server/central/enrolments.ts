@@ -9,6 +9,9 @@ import type { RepoTx, TerminalRow } from '../repo.ts';
 import type { CentreContext } from './context.ts';
 import { allowanceBalances, type Feed } from './feed.ts';
 import { account } from '../postings.ts';
+import { sql } from '../sql.ts';
+import { decodeTemplate } from '../../biometrics/template.ts';
+import { decideTemplateCapture, getTemplateUpdate, type CaptureOutcome } from '../template-slots.ts';
 
 export class Enrolments {
   /** This process's 1:N index of everyone enrolled (palm-index.ts), kept current by polling the change log. */
@@ -59,6 +62,47 @@ export class Enrolments {
     }
     const after = (await repo.tx((r) => r.getPerson(personId)))!;
     return after.duplicate_of ? { status: after.status, duplicateOf: after.duplicate_of } : { status: after.status };
+  }
+
+  /**
+   * Terminal: the capture of a template update it signed (issue 19). It must hash to the digest the signed record
+   * pinned; then the rule is re-run on the centre's copies (template-slots.ts), with the distance to the nearest
+   * other person from this process's palm index, searched outside any transaction. Idempotent: once decided, the
+   * same answer again and nothing more changes. Another terminal's update id answers as unknown.
+   */
+  async uploadTemplateCapture(terminal: TerminalRow, updateId: string, captureB64: string): Promise<CaptureOutcome> {
+    const { repo, now } = this.ctx;
+    const u = await repo.tx((r) => getTemplateUpdate(r.conn, updateId));
+    if (!u || u.terminal_id !== terminal.id) throw new ServerError('TEMPLATE_UPDATE_UNKNOWN', `no template update ${updateId} from this terminal: upload its record first`, 409);
+    if (u.status === 'applied') return { status: 'applied', replaced: [] };
+    if (u.status === 'refused') return { status: 'refused', reason: u.reason ?? '' };
+    const bytes = Buffer.from(captureB64, 'base64');
+    if (sha256Hex(bytes) !== u.capture_digest) throw new ServerError('TEMPLATE_DIGEST_MISMATCH', 'the capture does not match the digest in the signed template_update record', 422);
+    let nearest: number | null = null;
+    try {
+      await this.palmIndex.catchUp();
+      nearest = (await this.palmIndex.nearestOther(u.person_id, decodeTemplate(bytes)))?.score ?? null;
+    } catch {
+      nearest = null; // an undecodable capture: the decision below refuses it as malformed
+    }
+    const keys = { openStored: this.ctx.openStored, openSlot: (p: string, id: string, s: string) => this.ctx.openSlot(p, id, s), sealSlot: (p: string, id: string, c: Uint8Array) => this.ctx.sealSlot(p, id, c) };
+    return repo.tx((r) => decideTemplateCapture(r, keys, updateId, bytes, nearest, now()));
+  }
+
+  /**
+   * Admin (the demo's centre seed): the templates of a person the centre already holds as confirmed without any
+   * (enrolled at a counter before the centre existed), stored sealed with their digests and stage-1 codes, so the
+   * centre can judge that person's template updates. No duplicate check and nothing published: the counter that
+   * enrolled them already holds these palms.
+   */
+  async adoptTemplates(personId: string, templatesB64: string[]): Promise<void> {
+    const bytes = templatesB64.map((t) => Buffer.from(t, 'base64'));
+    await this.ctx.repo.tx(async (r) => {
+      const p = await r.getPerson(personId);
+      if (!p || p.status !== 'confirmed' || p.templates !== null) throw new ServerError('PERSON_UNKNOWN', `person ${personId} is not a confirmed person without templates`, 409);
+      await r.conn.run(sql`UPDATE persons SET digests = ${JSON.stringify(bytes.map((b) => sha256Hex(b)))} WHERE id = ${personId}`);
+      await r.setPersonTemplates(personId, this.ctx.seal(personId, templatesB64), this.ctx.now(), entryCodes(bytes));
+    });
   }
 
   /** The linear scan the index replaced (palm-index.ts linearDuplicate): the reference and the bench's peer. */

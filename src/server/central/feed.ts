@@ -4,6 +4,7 @@ import { sealFor, type SignedTime } from '../../protocol/crypto.ts';
 import { eventsDigest, signFeedPage, type FeedPageProof } from '../../protocol/feed-page.ts';
 import { account } from '../postings.ts';
 import { CUSTOMER_PIN_FEED, customerPinOf } from '../customer-pins.ts';
+import { slotsOf, TEMPLATE_SLOTS_FEED } from '../template-slots.ts';
 import type { RepoTx, TerminalRow } from '../repo.ts';
 import type { CentreContext } from './context.ts';
 
@@ -25,14 +26,34 @@ export interface FeedPage {
 }
 
 export class Feed {
+  /** The background catch-up in progress, and when the last one started (wall clock). */
+  private catchingUp: Promise<void> | undefined;
+  private caughtUpAt = 0;
+
   constructor(private readonly ctx: CentreContext) {}
+
+  /**
+   * Publishes rows a process left without a position (it died between its commit and its publish), in the
+   * background and at most once a second: a reader never waits for it (under an upload burst it waited behind the
+   * publisher's queue). Such rows get positions after every cursor handed out, so a later page still has them.
+   */
+  private catchUpInBackground(): void {
+    if (this.catchingUp || Date.now() - this.caughtUpAt < 1000) return;
+    this.caughtUpAt = Date.now();
+    this.catchingUp = this.ctx.repo
+      .catchUp('feed')
+      .catch(() => undefined)
+      .finally(() => (this.catchingUp = undefined));
+  }
 
   /** The delta feed for one terminal after `cursor`: up to FEED_PAGE events, templates sealed for that terminal. */
   async page(terminal: TerminalRow, cursor: number, limit = FEED_PAGE, request = ''): Promise<FeedPage> {
     const { repo, now } = this.ctx;
-    await repo.catchUp('feed');
-    const rows = await repo.readTx(async (r) => {
-      await r.touchTerminalUnlessBusy(terminal.id, now());
+    this.catchUpInBackground();
+    // The terminal's last contact, beside the read, not in its path (skipped while its upload holds the row).
+    void repo.read((r) => r.touchTerminalUnlessBusy(terminal.id, now())).catch(() => undefined);
+    // Statement by statement (Repo.read): a person superseded between the page and its lookup is skipped, as before.
+    const rows = await repo.read(async (r) => {
       const page = await r.feedSince(['all', `region:${terminal.region}`, `terminal:${terminal.id}`], cursor, limit + 1);
       const out: FeedEvent[] = [];
       for (const f of page.slice(0, limit)) {
@@ -49,6 +70,20 @@ export class Feed {
           // The PIN set at a counter, if any: a terminal that learns of the person after the PIN's own event gets it here.
           const pinHash = await customerPinOf(r.conn, p.id);
           if (pinHash) data.pinHash = pinHash;
+          // Update slots admitted before this terminal learnt of the person: with the templates, not lost behind them.
+          const digests = JSON.parse(p.digests) as string[];
+          const slots = [];
+          for (const enrolledDigest of digests) {
+            const s = await this.slotsFor(r, terminal, p.id, enrolledDigest);
+            if (s.length) slots.push({ enrolledDigest, slots: s });
+          }
+          if (slots.length) data.templateSlots = slots;
+        }
+        if (f.kind === TEMPLATE_SLOTS_FEED) {
+          // A template's current slots, read now and sealed for this terminal alone (issue 19; template-slots.ts).
+          const p = await r.getPerson(String(data.personId));
+          if (!p || p.status !== 'confirmed') continue; // revoked since: its person_revoked event removes the palm
+          data.slots = await this.slotsFor(r, terminal, p.id, String(data.enrolledDigest));
         }
         if (f.kind === CUSTOMER_PIN_FEED && (await r.getPerson(f.key))?.status !== 'confirmed') continue; // revoked since
         if (f.kind === 'voucher') data.accountId = (await r.getPerson(String(data.personId)))?.account_id ?? data.personId;
@@ -64,6 +99,11 @@ export class Feed {
     return { events, cursor: rows.last, more: rows.more, time, proof };
   }
 
+  /** One enrolled template's update slots as a terminal receives them: each capture sealed for that terminal. */
+  private async slotsFor(r: RepoTx, terminal: TerminalRow, personId: string, enrolledDigest: string): Promise<Array<{ updateId: string; digest: string; sealed: string }>> {
+    return (await slotsOf(r.conn, personId, enrolledDigest)).map((s) => ({ updateId: s.update_id, digest: s.digest, sealed: sealFor(terminal.enc_key!, this.ctx.openSlot(personId, s.update_id, s.sealed)) }));
+  }
+
   /** A person the terminals of a region may now recognise (its templates go out when the page is read). */
   publishPerson(r: RepoTx, region: string, personId: string, accountId: string | null): Promise<void> {
     return r.appendFeed(`region:${region}`, 'person', personId, { personId, accountId }, this.ctx.now());
@@ -77,8 +117,7 @@ export class Feed {
    */
   async publishAllowances(r: RepoTx, accounts: Set<string>): Promise<void> {
     if (accounts.size === 0) return;
-    const owners = await r.personIdsByAccount([...accounts]);
-    const regions = await r.regionsByAccount([...accounts]);
+    const { owners, regions } = await r.ownersAndRegionsByAccount([...accounts]);
     const byRegion = new Map<string, Array<{ key: string; data: unknown }>>();
     for (const accountId of accounts) {
       const to = regions.get(accountId);

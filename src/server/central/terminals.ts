@@ -1,10 +1,10 @@
 // Terminals at the centre: the admin's registration codes, a terminal trading its code for a certificate,
 // revocation, and the authentication of every terminal request (signature, clock window, replay).
-import { randomBytes, verify as edVerify } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { GENESIS_HASH } from '../../protocol/record.ts';
-import { publicKeyObject } from '../../protocol/sign.ts';
 import { issueCertificate, outdatedRequestMessage, parseAuthorization, requestMessage, sha256Hex, type Certificate, type SignedTime } from '../../protocol/crypto.ts';
 import { ServerError } from '../errors.ts';
+import { publicKeyProblem, verifySignature } from '../sign.ts';
 import { OperatorGrant, TerminalLimits } from '../../protocol/schemas.ts';
 import type { OperatorGrantRow, TerminalRow } from '../repo.ts';
 import type { CentreContext } from './context.ts';
@@ -19,6 +19,20 @@ const PURGE_EVERY_MS = 60_000;
  */
 export const REGISTER_FAILURES_PER_MINUTE = 10;
 const REGISTER_WINDOW_MS = 60_000;
+
+export interface AuthOptions {
+  /**
+   * A terminal's read (feed page, report): its statements run on the side connections (Repo.readTx), so a read is
+   * not queued behind an upload burst waiting for a pooled connection.
+   */
+  read?: boolean;
+  /**
+   * The terminal's row as this request's `plausibleRequest` read it just before (its body was read since). Used by
+   * an upload, whose transaction re-reads the row under its lock and refuses a key changed or a terminal revoked
+   * in between.
+   */
+  known?: TerminalRow;
+}
 
 export class Terminals {
   /** When this process last forgot expired nonces. */
@@ -67,6 +81,10 @@ export class Terminals {
       const t = await r.getTerminalByCode(sha256Hex(req.code));
       if (!t) throw new ServerError('REGISTRATION_CODE_INVALID', 'registration code is unknown or already used', 403);
       if (t.code_expires !== null && Number(t.code_expires) < now()) throw new ServerError('REGISTRATION_CODE_EXPIRED', 'registration code has expired', 403);
+      // A key signatures can be checked under (canonical, not of small order: under such a key a constant signature
+      // verifies for every message, and the terminal could disown its records). Refused before the code is used up.
+      const keyProblem = publicKeyProblem(/^[0-9a-f]{64}$/.test(req.publicKey) ? Buffer.from(req.publicKey, 'hex') : Buffer.alloc(0));
+      if (keyProblem) throw new ServerError('PUBLIC_KEY_UNUSABLE', `terminal public key refused: ${keyProblem}`, 400);
       const certificate = issueCertificate(identity, {
         v: 1, terminalId: t.id, name: t.name, branch: t.branch, region: t.region, publicKey: req.publicKey, encKey: req.encKey, issuedAt: now(),
       });
@@ -141,14 +159,15 @@ export class Terminals {
    * claimed once in the database, shared by every centre process and kept across restarts, until the time
    * window (minutes, not a day) has closed and the request would be refused for its time anyway.
    */
-  async authenticate(header: string | undefined, method: string, path: string, body: Buffer | string): Promise<TerminalRow> {
+  async authenticate(header: string | undefined, method: string, path: string, body: Buffer | string, opts: AuthOptions = {}): Promise<TerminalRow> {
     const a = parseAuthorization(header);
     if (!a) return this.authFail('AUTH_MISSING', 'missing or malformed Authorization header (PalmPay <terminal>:<ms>:<nonce>:<sig>)', 401);
-    const t = await this.ctx.repo.getTerminal(a.terminalId);
+    const on = opts.read ? 'side' : 'main';
+    const t = opts.known?.id === a.terminalId ? opts.known : await this.ctx.repo.getTerminal(a.terminalId, on);
     const failed = () => this.authFail('AUTH_FAILED', 'request authentication failed', 401);
     if (!t || t.status === 'pending' || !t.public_key) return failed();
     const message = a.nonce === undefined ? outdatedRequestMessage(method, path, a.ms, body) : requestMessage(method, path, a.ms, a.nonce, body);
-    if (!edVerify(null, message, publicKeyObject(Buffer.from(t.public_key, 'hex')), Buffer.from(a.sig, 'hex'))) return failed();
+    if (!verifySignature(t.public_key, message, a.sig)) return failed();
     if (t.status === 'revoked') return this.authFail('TERMINAL_REVOKED', `terminal ${t.id} is revoked`, 403);
     if (a.nonce === undefined) return this.authFail('AUTH_OUTDATED', 'this terminal signs requests without a nonce (a replayable format the centre no longer takes): update the terminal software', 401);
     const window = this.ctx.opts.maxSkewMs ?? 5 * 60_000;
@@ -157,20 +176,25 @@ export class Terminals {
     // Kept past a.ms + window (refused for its time from then on), with a window's margin for the clocks of other processes.
     const nonce = a.nonce;
     if (now - this.lastPurge > PURGE_EVERY_MS) {
+      // In the background: housekeeping, not this request's business (it waited for a pooled connection before).
+      // A failed purge is tried again a minute later; the expired nonces it left refuse nothing.
       this.lastPurge = now;
-      await this.ctx.repo.tx((r) => r.purgeRequestNonces(now - window));
+      void this.ctx.repo.tx((r) => r.purgeRequestNonces(now - window)).catch(() => undefined);
     }
-    const fresh = await this.ctx.repo.claimRequestNonce(t.id, nonce, a.ms + 2 * window);
+    const fresh = await this.ctx.repo.claimRequestNonce(t.id, nonce, a.ms + 2 * window, on);
     if (!fresh) return this.authFail('AUTH_REPLAYED', 'this signed request was already received (a replay)', 401);
     return t;
   }
 
-  /** Whether a terminal request could be one: a well-formed header naming an active terminal (checked before the body is read). */
-  async plausibleRequest(header: string | undefined): Promise<boolean> {
+  /**
+   * The terminal a request could be from: a well-formed header naming an active terminal (checked before the body
+   * is read); undefined when it cannot be one. Its row is handed to `authenticate` (one read fewer per upload).
+   */
+  async plausibleRequest(header: string | undefined): Promise<TerminalRow | undefined> {
     const a = parseAuthorization(header);
-    if (!a) return false;
+    if (!a) return undefined;
     const t = await this.ctx.repo.getTerminal(a.terminalId);
-    return Boolean(t && t.status !== 'pending' && t.public_key);
+    return t && t.status !== 'pending' && t.public_key ? t : undefined;
   }
 
   private authFail(code: string, message: string, status: number): never {

@@ -1,13 +1,13 @@
 // Records arriving from terminals, by upload or on a USB stick: signatures checked before the transaction (on
 // worker threads for large batches), then one transaction per batch that applies them and republishes the
 // allowances of the accounts they touched.
-import { verifyTime } from '../../protocol/crypto.ts';
 import type { RecordResult } from '../../protocol/schemas.ts';
 import { ServerError } from '../errors.ts';
-import { ingestRecords, prepareRecords } from '../ingest.ts';
+import { ingestRecords, POOL_FROM_RECORDS, prepareRecords } from '../ingest.ts';
 import { BillingStore } from '../billing/store.ts';
 import { balancesTouched, billsTouched } from '../lock-plan.ts';
 import type { TerminalRow } from '../repo.ts';
+import { verifyCentreTime } from '../sign.ts';
 import { VerifyPool } from '../verify-pool.ts';
 import type { CentreContext } from './context.ts';
 import type { Enrolments } from './enrolments.ts';
@@ -36,7 +36,7 @@ export class Uploads {
       return t;
     };
     const key = usable(before).public_key!;
-    if (records.length >= 64) this.pool ??= new VerifyPool(this.ctx.opts.verifyThreads);
+    if (records.length >= POOL_FROM_RECORDS) this.pool ??= new VerifyPool(this.ctx.opts.verifyThreads);
     const prepared = await prepareRecords(records, terminalId, key, this.pool);
     await repo.keepRecordMonths();
     const results = await repo.tx(async (r) => {
@@ -49,8 +49,9 @@ export class Uploads {
       await new BillingStore(r.conn).lockBills(billsTouched(prepared));
       const balances = balancesTouched(prepared, t.id);
       await r.lockBalances([...balances, ...allowanceBalances(balances)]);
-      const out = await ingestRecords(r, { now, terminal: t, touchedAccounts: touched, onEnrolment: (rr, pid) => this.enrolments.onEnrolmentRecord(rr, pid), verifyServerTime: (st) => verifyTime(identity.publicKeyHex, st) }, prepared);
-      await r.touchTerminal(t.id, now);
+      const out = await ingestRecords(r, { now, terminal: t, touchedAccounts: touched, onEnrolment: (rr, pid) => this.enrolments.onEnrolmentRecord(rr, pid), verifyServerTime: (st) => verifyCentreTime(identity.publicKeyHex, st) }, prepared);
+      // A batch that moved the chain head set last_seen with it (ingest.ts); a batch of duplicates only touches it.
+      if (!out.some((res) => res.status === 'accepted' || res.status === 'review')) await r.touchTerminal(t.id, now);
       await this.feed.publishAllowances(r, touched);
       return out;
     });

@@ -2,11 +2,11 @@
 // given to the day, once; each participant's net position comes from those postings; the result is signed with
 // the centre's Ed25519 key so a participant can verify it (verifySettlement), with a CSV of its postings, a camt.053
 // statement for its bank (and, for a biller, its bill payment file) whose SHA-256 the signed file pins. A settled day is stored: settling it again gives the same files.
-import { createHash, sign as edSign, verify as edVerify } from 'node:crypto';
+import { createHash, sign as edSign } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalBytes, canonicalJson } from '../../protocol/canonical.ts';
 import type { ServerIdentity } from '../../protocol/crypto.ts';
-import { publicKeyObject } from '../../protocol/sign.ts';
+import { verifySignature } from '../sign.ts';
 import { PalmPayError } from '../../util/errors.ts';
 import { isIsoDate } from '../csv.ts';
 import type { Repo } from '../repo.ts';
@@ -143,7 +143,7 @@ export function verifySettlement(fileText: string, centreKeyHex: string, csvs: A
     throw new SettlementError('SETTLEMENT_MALFORMED', `not a PalmPay settlement file: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
   if (!/^[0-9a-f]{64}$/.test(centreKeyHex)) throw new SettlementError('BAD_ARGUMENT', 'the centre key is 64 lowercase hex characters (palmpay server settlement key)');
-  const ok = edVerify(null, Buffer.concat([SETTLEMENT_DOMAIN, canonicalBytes(file.body)]), publicKeyObject(Buffer.from(centreKeyHex, 'hex')), Buffer.from(file.sig, 'hex'));
+  const ok = verifySignature(centreKeyHex, Buffer.concat([SETTLEMENT_DOMAIN, canonicalBytes(file.body)]), file.sig);
   if (!ok || file.body.centre_key !== centreKeyHex) throw new SettlementError('SETTLEMENT_FORGED', `the settlement of ${file.body.date} is not signed by centre key ${centreKeyHex.slice(0, 16)}… (edited after signing, or another key)`);
   for (const c of csvs) {
     const pinned = file.body.files.find((f) => f.name === c.name);
