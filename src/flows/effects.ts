@@ -369,7 +369,7 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
       case 'fetchReport': {
         if (!ports.centre) return { type: 'report.fetched', result: { ok: false, reason: 'centre-unreachable' } };
         try {
-          return { type: 'report.fetched', result: await ports.centre.report({ personId: f.personId, month: f.month, person: f.person, operatorId: f.operatorId }, signal) };
+          return { type: 'report.fetched', result: await ports.centre.report({ personId: f.personId, month: f.month, person: f.person, operatorId: f.operatorId, pin: f.pin }, signal) };
         } catch (err) {
           log('the report could not be fetched', err);
           return { type: 'report.fetched', result: { ok: false, reason: 'centre-unreachable' } };

@@ -135,8 +135,11 @@ export interface Printer {
 
 /** What the counter asks the centre while the person waits (issue 17: the financial report). */
 export interface CentreReports {
-  /** The person's report for the month as the centre answers it now, with its printable receipt; why not otherwise. */
-  report(req: { personId: string; month: string; person: Person; operatorId: string }, signal: AbortSignal): Promise<ReportFetch>;
+  /**
+   * The person's report for the month as the centre answers it now, with its printable receipt; why not otherwise.
+   * `pin`: what the person typed, sent sealed to the centre, which checks it (never kept).
+   */
+  report(req: { personId: string; month: string; person: Person; operatorId: string; pin: string }, signal: AbortSignal): Promise<ReportFetch>;
 }
 
 export interface FlowPorts<T> {

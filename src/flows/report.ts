@@ -4,6 +4,9 @@
 // it, stamped with the centre's time; with the link down the person is told so (no copy is kept at the counter:
 // a shared counter does not hold people's financial history, and an old copy would read as today's). Printing it
 // on the receipt printer is offered, and printing again marks a copy.
+// The PIN is checked here first (a typo costs no round trip) and then again by the centre, which alone decides:
+// each request carries it sealed to the centre (host/adapters/centre-reports.ts), so the flow keeps the PIN the
+// person typed until the flow ends, to ask for another month without typing it again.
 import { go, stay, type Step } from './machine.ts';
 import { isPin, type PinResult } from './auth.ts';
 import { printStep, type PrintEffect, type PrintResult, type PrintStatus } from './printing.ts';
@@ -21,23 +24,33 @@ export type ReportRefusal =
   | 'pin-not-set' // no PIN yet: one is set at a supervised counter
   | 'pin-locked'
   | 'centre-unreachable' // the link is down: the report comes from the centre only
-  | 'report-not-found'; // the centre has no such person in this counter's region
+  | 'report-not-found' // the centre has no such person in this counter's region
+  | 'rate-limited' // this counter asked for more reports than the centre allows a minute or a day
+  | 'request-refused'; // the centre did not accept this counter's signed request (replayed, forged or unbound PIN)
 
-/** What the centre said: the report (and its printable receipt), or why there is none. */
-export type ReportFetch = { ok: true; report: CounterReport; receipt: Receipt } | { ok: false; reason: 'centre-unreachable' | 'report-not-found' };
+/** Why the centre gave no report (REPORT_PIN_WRONG comes back as the PIN step, with the tries it left). */
+export type ReportFetchRefusal = 'centre-unreachable' | 'report-not-found' | 'pin-locked' | 'pin-not-set' | 'rate-limited' | 'request-refused';
+
+/** What the centre said: the report (and its printable receipt), a wrong PIN, or why there is none. */
+export type ReportFetch =
+  | { ok: true; report: CounterReport; receipt: Receipt }
+  | { ok: false; reason: 'pin-wrong'; attemptsLeft: number }
+  | { ok: false; reason: ReportFetchRefusal };
 
 type Body =
   | { step: 'palm'; guidance: Guidance; ftaReason: string | null }
   | { step: 'loading'; personId: string }
-  | { step: 'pin'; person: Person; wrong: boolean; attemptsLeft: number | null }
-  | { step: 'checking-pin'; person: Person }
+  // `month`: the month asked for when the centre found the PIN wrong; asked again at once with the new PIN.
+  | { step: 'pin'; person: Person; wrong: boolean; attemptsLeft: number | null; month: string | null }
+  | { step: 'checking-pin'; person: Person; month: string | null }
   | { step: 'month'; person: Person; months: string[] }
   | { step: 'fetching'; person: Person; month: string }
   | { step: 'shown'; person: Person; report: CounterReport; receipt: Receipt; print?: PrintStatus }
   | { step: 'refused'; reason: ReportRefusal; person: Person | null }
   | { step: 'finished' };
 
-export type ReportState = Body & { operatorId: string; thisMonth: string };
+/** `pin`: what the person typed, checked here; sent sealed to the centre with each request; gone when the flow ends. */
+export type ReportState = Body & { operatorId: string; thisMonth: string; pin: string | null };
 
 export type ReportEvent =
   | PlacementEvent
@@ -58,7 +71,7 @@ export type ReportEffect =
   | { type: 'identifyPalm' }
   | { type: 'loadPerson'; personId: string }
   | { type: 'verifyCustomerPin'; personId: string; pin: string }
-  | { type: 'fetchReport'; personId: string; month: string; person: Person; operatorId: string }
+  | { type: 'fetchReport'; personId: string; month: string; person: Person; operatorId: string; pin: string }
   | PrintEffect;
 
 /** How many months back a person may ask for at the counter (this month included). */
@@ -74,17 +87,21 @@ export function reportMonths(thisMonth: string, n = REPORT_MONTHS): string[] {
 }
 
 export function startReport(ctx: { operatorId: string; thisMonth: string }): Step<ReportState, ReportEffect> {
-  return go({ step: 'palm', guidance: NO_GUIDANCE, ftaReason: null, ...ctx }, { type: 'identifyPalm' });
+  return go({ step: 'palm', guidance: NO_GUIDANCE, ftaReason: null, ...ctx, pin: null }, { type: 'identifyPalm' });
 }
 
 export function reduceReport(s: ReportState, e: ReportEvent): Step<ReportState, ReportEffect> {
   const ctx = { operatorId: s.operatorId, thisMonth: s.thisMonth };
-  const to = (b: Body, ...fx: ReportEffect[]): Step<ReportState, ReportEffect> => go({ ...b, ...ctx }, ...fx);
-  const refuse = (reason: ReportRefusal, person: Person | null) => to({ step: 'refused', reason, person });
+  const to = (b: Body, ...fx: ReportEffect[]): Step<ReportState, ReportEffect> => go({ ...b, ...ctx, pin: s.pin }, ...fx);
+  // The PIN is kept only while it may still be sent: for another month, or again after the link came back.
+  const forget = (b: Body): Step<ReportState, ReportEffect> => go({ ...b, ...ctx, pin: null });
+  const refuse = (reason: ReportRefusal, person: Person | null) => (reason === 'centre-unreachable' ? to : forget)({ step: 'refused', reason, person });
   const toMonth = (person: Person) => to({ step: 'month', person, months: reportMonths(s.thisMonth) });
+  const fetch = (person: Person, month: string, pin: string) =>
+    go<ReportState, ReportEffect>({ step: 'fetching', person, month, ...ctx, pin }, { type: 'fetchReport', personId: person.id, month, person, operatorId: s.operatorId, pin });
 
   if (isPlacement(e)) return s.step === 'palm' ? stay({ ...s, guidance: applyPlacement(s.guidance, e) }) : stay(s);
-  if (e.type === 'cancel') return s.step === 'checking-pin' || s.step === 'finished' ? stay(s) : to({ step: 'finished' });
+  if (e.type === 'cancel') return s.step === 'checking-pin' || s.step === 'finished' ? stay(s) : forget({ step: 'finished' });
 
   switch (s.step) {
     case 'palm': {
@@ -101,38 +118,41 @@ export function reduceReport(s: ReportState, e: ReportEvent): Step<ReportState, 
       if (e.person.status === 'revoked') return refuse('person-revoked', e.person);
       if (e.person.status === 'provisional') return refuse('person-provisional', e.person);
       if (!e.pinSet) return refuse('pin-not-set', e.person);
-      return to({ step: 'pin', person: e.person, wrong: false, attemptsLeft: null });
+      return to({ step: 'pin', person: e.person, wrong: false, attemptsLeft: null, month: null });
     }
     case 'pin':
       if (e.type !== 'pin.submit' || !isPin(e.pin)) return stay(s);
-      return to({ step: 'checking-pin', person: s.person }, { type: 'verifyCustomerPin', personId: s.person.id, pin: e.pin });
+      return go({ step: 'checking-pin', person: s.person, month: s.month, ...ctx, pin: e.pin }, { type: 'verifyCustomerPin', personId: s.person.id, pin: e.pin });
     case 'checking-pin': {
       if (e.type !== 'pin.result') return stay(s);
       const r = e.result;
-      if (r.ok) return toMonth(s.person);
+      if (r.ok) return s.month !== null && s.pin !== null ? fetch(s.person, s.month, s.pin) : toMonth(s.person);
       if ('locked' in r) return refuse('pin-locked', s.person);
-      return to({ step: 'pin', person: s.person, wrong: true, attemptsLeft: r.attemptsLeft });
+      return forget({ step: 'pin', person: s.person, wrong: true, attemptsLeft: r.attemptsLeft, month: s.month });
     }
     case 'month': {
-      if (e.type !== 'month.choose' || !s.months.includes(e.month)) return stay(s);
-      return to({ step: 'fetching', person: s.person, month: e.month }, { type: 'fetchReport', personId: s.person.id, month: e.month, person: s.person, operatorId: s.operatorId });
+      if (e.type !== 'month.choose' || !s.months.includes(e.month) || s.pin === null) return stay(s);
+      return fetch(s.person, e.month, s.pin);
     }
     case 'fetching': {
       if (e.type !== 'report.fetched') return stay(s);
       const r = e.result;
-      return r.ok ? to({ step: 'shown', person: s.person, report: r.report, receipt: r.receipt }) : refuse(r.reason, s.person);
+      if (r.ok) return to({ step: 'shown', person: s.person, report: r.report, receipt: r.receipt });
+      // The centre checked the PIN and found it wrong: asked again, then this month at once.
+      if (r.reason === 'pin-wrong') return forget({ step: 'pin', person: s.person, wrong: true, attemptsLeft: r.attemptsLeft, month: s.month });
+      return refuse(r.reason, s.person);
     }
     case 'shown': {
       const printed = printStep(s, e);
       if (printed) return printed as Step<ReportState, ReportEffect>;
       if (e.type === 'back') return toMonth(s.person); // another month, without the palm and PIN again
-      if (e.type === 'done') return to({ step: 'finished' });
+      if (e.type === 'done') return forget({ step: 'finished' });
       return stay(s);
     }
     case 'refused':
       if (e.type === 'retry' && (s.reason === 'unknown-palm' || s.reason === 'ambiguous')) return startReport(ctx);
-      if (e.type === 'retry' && s.reason === 'centre-unreachable' && s.person) return toMonth(s.person); // the PIN was checked
-      if (e.type === 'done') return to({ step: 'finished' });
+      if (e.type === 'retry' && s.reason === 'centre-unreachable' && s.person && s.pin !== null) return toMonth(s.person); // the PIN was checked here
+      if (e.type === 'done') return forget({ step: 'finished' });
       return stay(s);
     case 'finished':
       return stay(s);

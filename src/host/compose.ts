@@ -268,7 +268,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
       opts.hooks?.onFlow?.(v);
     },
   };
-  const centreReader = link ? centreReports({ sync: link.sync, terminalId: terminal.ledger.terminalId }) : undefined;
+  const centreReader = link ? centreReports({ sync: link.sync, terminalId: terminal.ledger.terminalId, append: (d) => terminal.ledger.append(d) }) : undefined;
   const host = new FlowHost<Template>({ palm, identifier, bank, drawer, printer, ...(centreReader ? { centre: centreReader } : {}) }, { ...DEFAULT_KIOSK_CONFIG, ...opts.config }, hooks);
   if (templateUpdatesEnabled(opts.templateUpdates, process.env.PALMPAY_TEMPLATE_UPDATES)) {
     // Signed by the operator at the counter; an operator's own sign-in (no session yet) updates nothing.

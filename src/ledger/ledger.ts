@@ -384,6 +384,8 @@ export class Ledger {
       }
       case 'template_update':
         return; // the slot is written with the record, in the same transaction (host/adapters/template-updates.ts)
+      case 'report_request':
+        return; // no money: the centre checks the person's PIN and decides (src/server/report-access.ts)
       case 'mandate':
       case 'mandate_cancel':
         return; // the person's palm and PIN were checked by the flow; the centre re-checks the person and the account
@@ -417,6 +419,7 @@ function partyOf(b: RecordBody): string | null {
     case 'mandate_cancel':
     case 'pin_set':
     case 'template_update':
+    case 'report_request':
       return b.personId;
     case 'purchase':
     case 'refund':

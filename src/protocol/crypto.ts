@@ -136,31 +136,33 @@ function x25519Public(hex: string): KeyObject {
   if (raw.length !== 32) throw new CryptoError('ENC_KEY_FORMAT', 'an X25519 public key is 32 bytes');
   return createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
 }
-function aeadKey(shared: Buffer, ephPub: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', shared, ephPub, 'PalmPay template v1', 32));
+/** What a sealed box is for (the HKDF info): a box sealed for one use never opens as another. */
+export const SEAL_TEMPLATE = 'PalmPay template v1';
+function aeadKey(shared: Buffer, ephPub: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', shared, ephPub, purpose, 32));
 }
-/** Sealed box: base64(ephemeral public 32 ‖ iv 12 ‖ tag 16 ‖ ciphertext). Only the holder of the terminal's X25519 key opens it. */
-export function sealFor(recipientPublicHex: string, plaintext: Buffer): string {
+/** Sealed box: base64(ephemeral public 32 ‖ iv 12 ‖ tag 16 ‖ ciphertext). Only the holder of the recipient's X25519 key opens it. */
+export function sealFor(recipientPublicHex: string, plaintext: Buffer, purpose = SEAL_TEMPLATE): string {
   const eph = generateKeyPairSync('x25519');
   const ephPub = eph.publicKey.export({ format: 'der', type: 'spki' }).subarray(X25519_SPKI_PREFIX.length);
-  const key = aeadKey(diffieHellman({ privateKey: eph.privateKey, publicKey: x25519Public(recipientPublicHex) }), ephPub);
+  const key = aeadKey(diffieHellman({ privateKey: eph.privateKey, publicKey: x25519Public(recipientPublicHex) }), ephPub, purpose);
   const iv = randomBytes(12);
   const c = createCipheriv('aes-256-gcm', key, iv);
   const ct = Buffer.concat([c.update(plaintext), c.final()]);
   return Buffer.concat([ephPub, iv, c.getAuthTag(), ct]).toString('base64');
 }
-export function openSealed(privatePkcs8b64: string, sealed: string): Buffer {
+export function openSealed(privatePkcs8b64: string, sealed: string, purpose = SEAL_TEMPLATE): Buffer {
   const buf = Buffer.from(sealed, 'base64');
   if (buf.length < 60) throw new CryptoError('SEALED_FORMAT', 'sealed template is too short');
   const ephPub = buf.subarray(0, 32);
   const priv = createPrivateKey({ key: Buffer.from(privatePkcs8b64, 'base64'), format: 'der', type: 'pkcs8' });
-  const key = aeadKey(diffieHellman({ privateKey: priv, publicKey: x25519Public(ephPub.toString('hex')) }), ephPub);
+  const key = aeadKey(diffieHellman({ privateKey: priv, publicKey: x25519Public(ephPub.toString('hex')) }), ephPub, purpose);
   const d = createDecipheriv('aes-256-gcm', key, buf.subarray(32, 44));
   d.setAuthTag(buf.subarray(44, 60));
   try {
     return Buffer.concat([d.update(buf.subarray(60)), d.final()]);
   } catch (err) {
-    throw new CryptoError('SEALED_AUTH', 'sealed template failed authentication', { cause: err });
+    throw new CryptoError('SEALED_AUTH', 'sealed box failed authentication', { cause: err });
   }
 }
 

@@ -85,7 +85,7 @@ export function verifyFeedPage(
 const REPORT_DOMAIN = Buffer.from('PalmPay report v1\n');
 
 /**
- * What the centre signs about a report it answers (GET /v1/reports): the terminal, a digest of the report as it
+ * What the centre signs about a report it answers (POST /v1/reports): the terminal, a digest of the report as it
  * goes on the wire, and the terminal's request signature (which covers the person and the month in its path).
  * TLS alone is not enough: the terminal trusts the system's CAs, and `--insecure-http` exists; the printed report
  * is a financial document.

@@ -13,7 +13,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 export const CURRENCIES = { SYP: { minorUnits: 2 }, USD: { minorUnits: 2 } } as const;
 export type Currency = keyof typeof CURRENCIES;
 
-export const RECORD_TYPES = ['salary_payout', 'purchase', 'refund', 'void', 'enrolment', 'day_close', 'meter_reading', 'mandate', 'mandate_cancel', 'template_update', 'pin_set'] as const;
+export const RECORD_TYPES = ['salary_payout', 'purchase', 'refund', 'void', 'enrolment', 'day_close', 'meter_reading', 'mandate', 'mandate_cancel', 'template_update', 'pin_set', 'report_request'] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
 
 // ---- building blocks -------------------------------------------------------------------------------------------
@@ -259,9 +259,26 @@ export const PinSetBody = z.strictObject({
   approvedBy: Id,
 });
 
+/**
+ * The counter asks the centre for a person's monthly report (issue 17): signed into the journal and sent with the
+ * request, so the centre re-checks who asked (terminal, operator), for whom and which month, and the request id
+ * is used once. The person's PIN travels beside it sealed to the centre (report-pin.ts); `sealedPinDigest` (SHA-256
+ * hex of the sealed box) binds that very box to this record. No money moves.
+ */
+export const ReportRequestBody = z.strictObject({
+  ...header,
+  type: z.literal('report_request'),
+  requestId: Id,
+  personId: Id,
+  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/),
+  sealedPinDigest: Hex32,
+});
+
 export const RecordBody = z.discriminatedUnion('type', [
   SalaryPayoutBody, PurchaseBody, RefundBody, VoidBody, EnrolmentBody, DayCloseBody, MeterReadingBody, MandateBody, MandateCancelBody, TemplateUpdateBody, PinSetBody,
+  ReportRequestBody,
 ]);
+export type ReportRequestBody = z.infer<typeof ReportRequestBody>;
 export type PinSetBody = z.infer<typeof PinSetBody>;
 export type MeterReadingBody = z.infer<typeof MeterReadingBody>;
 export type MandateBody = z.infer<typeof MandateBody>;
@@ -349,6 +366,8 @@ export function idempotencyKey(b: RecordBody): string {
       return b.updateId;
     case 'pin_set':
       return b.pinSetId;
+    case 'report_request':
+      return b.requestId;
   }
 }
 

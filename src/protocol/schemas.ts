@@ -31,7 +31,8 @@ export const CaptureRequest = z.strictObject({ capture: z.string().min(1).max(20
 export const CaptureResponse = z.object({ status: z.enum(['applied', 'refused', 'awaiting-capture']), reason: z.string().optional() });
 
 const SignedTime = z.object({ ms: z.number().int(), sig: z.string() });
-export const ErrorResponse = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+/** `attemptsLeft`: with REPORT_PIN_WRONG, how many more tries before the person's PIN locks at the centre. */
+export const ErrorResponse = z.object({ error: z.object({ code: z.string(), message: z.string(), attemptsLeft: z.number().int().optional() }) });
 export const HealthResponse = z.object({ status: z.literal('ok'), storage: z.string(), serverPublicKey: z.string(), time: SignedTime });
 export const RegisterResponse = z.object({
   certificate: z.object({
@@ -112,7 +113,15 @@ export const ReportBody = z.object({
 export const ReportResponse = ReportBody.extend({
   proof: z.object({ terminalId: z.string(), reportSha256: z.string(), request: z.string(), sig: z.string() }),
 });
-export const ReportQuery = z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/) });
+/**
+ * `POST /v1/reports/:personId` (issue 17): the signed `report_request` journal record (record.ts) and the person's
+ * PIN sealed to the centre for that very request (report-pin.ts). The centre checks both before it answers.
+ */
+export const ReportRequest = z.strictObject({
+  record: z.record(z.string(), z.unknown()),
+  sealedPin: z.string().min(80).max(1024).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'expected base64'),
+});
+export type ReportRequest = z.infer<typeof ReportRequest>;
 export type ReportResponse = z.infer<typeof ReportResponse>;
 export type ReportBody = z.infer<typeof ReportBody>;
 

@@ -10,9 +10,10 @@ import type { TerminalRow } from './repo.ts';
 import type { AuthOptions } from './central/terminals.ts';
 import { parseAuthorization } from '../protocol/crypto.ts';
 import { serverMetrics } from './metrics.ts';
+import { ReportPinKey } from '../protocol/report-pin.ts';
 import {
   BODY_LIMIT, ErrorResponse, FeedQuery, FeedResponse, HealthResponse, jsonSchema, PersonParams, UpdateParams, CaptureRequest, CaptureResponse, RegisterRequest, RegisterResponse,
-  ReportQuery, ReportResponse, TemplatesRequest, TemplatesResponse, TimeQuery, TimeResponse, UploadRequest, UploadResponse,
+  ReportResponse, TemplatesRequest, TemplatesResponse, TimeQuery, TimeResponse, UploadRequest, UploadResponse,
 } from '../protocol/schemas.ts';
 
 declare module 'fastify' {
@@ -90,7 +91,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
   });
 
   app.setErrorHandler((err, req, reply) => {
-    if (err instanceof ServerError) return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
+    if (err instanceof ServerError) return reply.code(err.status).send({ error: { code: err.code, message: err.message, ...(err.attemptsLeft !== undefined ? { attemptsLeft: err.attemptsLeft } : {}) } });
     if (err instanceof PalmPayError) return reply.code(422).send({ error: { code: err.code, message: err.message } });
     const e = err as { statusCode?: number; code?: string; message?: string };
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ error: { code: 'BODY_TOO_LARGE', message: `request body exceeds ${BODY_LIMIT} bytes` } });
@@ -188,12 +189,16 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
   // No statement route for terminals: a terminal could only name the person by a typed id, and a statement is for
   // the person present. The counter builds it from its own journal after the palm; the admin uses the CLI.
 
-  // A person's financial report for a month, for the counter (palm + PIN there). Terminals only, their region.
-  app.get('/v1/reports/:personId', { schema: { response: { 200: jsonSchema(ReportResponse), ...errors } } }, async (req) => {
+  // The key counters seal a person's PIN to for a report request, signed by the centre key they pinned.
+  app.get('/v1/report-pin-key', { schema: { response: { 200: jsonSchema(ReportPinKey) } } }, async () => central.reports.pinKey());
+
+  // A person's financial report for a month, for the counter (issue 17): the body is the signed report_request and
+  // the PIN sealed to the centre; the centre checks the signature, the request id (once), the region, the PIN
+  // (attempts, lockout) and the terminal's rate before it answers (report/access.ts).
+  app.post('/v1/reports/:personId', { onRequest: plausible, bodyLimit: 16 * 1024, schema: { response: { 200: jsonSchema(ReportResponse), ...errors, 409: jsonSchema(ErrorResponse), 423: jsonSchema(ErrorResponse), 429: jsonSchema(ErrorResponse) } } }, async (req) => {
     const { personId } = parse(PersonParams, req.params, 'path');
-    const { month } = parse(ReportQuery, req.query, 'report query');
-    const t = await auth(req, { read: true });
-    return central.counterReport(personId, month, t, parseAuthorization(req.headers.authorization)?.sig ?? '');
+    const t = await auth(req);
+    return central.counterReport(t, personId, jsonBody(req), parseAuthorization(req.headers.authorization)?.sig ?? '');
   });
 
   return app;

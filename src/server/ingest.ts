@@ -270,6 +270,10 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
     // Issue 17f: the approval was re-checked above (a supervisor granted here, not the cashier); now the person.
     case 'pin_set':
       return refused(await pinSet(r, rec, await r.getPerson(rec.personId), t, ctx.now)) ?? {};
+    // Issue 17: the centre decided this report request online when it was asked (report-access.ts, its access
+    // log); the journal copy arriving later is kept as evidence that the counter asked, and changes nothing.
+    case 'report_request':
+      return {};
   }
 }
 

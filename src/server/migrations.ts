@@ -240,11 +240,23 @@ export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
     ],
   },
   {
-    // Placeholder: version 12 belongs to another branch (issue 16/17 work merged separately); versions must be
-    // contiguous, so until that merge this one does nothing. The merge replaces it with the real migration 12.
     version: 12,
-    name: 'reserved for a migration merged from another branch (no-op here)',
-    statements: () => [],
+    name: "reports served only after the centre checks the person's PIN online: PIN attempts and lockout at the centre, and the report access log",
+    // Why (issue 17): a report was served to any terminal of the region for a typed person id. Now each request
+    // carries a signed `report_request` and the PIN sealed to the centre, checked against `customer_pins` with
+    // attempts counted here (every centre process shares them). `report_access` says who (terminal, operator) asked
+    // for whose report and when, and how it ended; its (terminal, request id) key refuses a replay, and its rows
+    // per terminal in the last minute and day are the rate limit.
+    statements: () => [
+      'ALTER TABLE customer_pins ADD COLUMN failed INTEGER NOT NULL DEFAULT 0',
+      'ALTER TABLE customer_pins ADD COLUMN locked_until BIGINT NOT NULL DEFAULT 0',
+      `CREATE TABLE report_access (
+        terminal_id TEXT NOT NULL, request_id TEXT NOT NULL, seq BIGINT NOT NULL, operator_id TEXT NOT NULL,
+        person_id TEXT NOT NULL, month TEXT NOT NULL, at BIGINT NOT NULL, outcome TEXT NOT NULL,
+        PRIMARY KEY (terminal_id, request_id))`,
+      'CREATE INDEX report_access_terminal_at ON report_access (terminal_id, at)',
+      'CREATE INDEX report_access_person_at ON report_access (person_id, at)',
+    ],
   },
   {
     // Issue 19.

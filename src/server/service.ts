@@ -3,8 +3,8 @@
 // money in (payroll, leases, deposits), the feed, statements and review. Each public method is one transaction
 // over the repository; HTTP and the CLI are thin layers over this. Opening it loads (or migrates) the keys.
 import { serverIdentity, type Certificate, type ServerIdentity, type SignedTime } from '../protocol/crypto.ts';
-import { signBoundTime, signReport, type BoundTime } from '../protocol/feed-page.ts';
-import { ReportBody, type RecordResult, type ReportResponse } from '../protocol/schemas.ts';
+import { signBoundTime, type BoundTime } from '../protocol/feed-page.ts';
+import type { RecordResult, ReportResponse } from '../protocol/schemas.ts';
 import { ServerError } from './errors.ts';
 import { isSealed, keyDirFor, loadCentreKeys, sealTemplates, secureSqliteFile } from './keys.ts';
 import type { CentreIndex } from './palm-index.ts';
@@ -14,7 +14,7 @@ import { Enrolments } from './central/enrolments.ts';
 import { Feed, FEED_PAGE, type FeedPage } from './central/feed.ts';
 import { MoneyIn } from './central/money-in.ts';
 import { Statements } from './central/statements.ts';
-import { personReport } from './report/report.ts';
+import { ReportAccess } from './report/access.ts';
 import { Terminals, type AuthOptions } from './central/terminals.ts';
 import { Uploads } from './central/uploads.ts';
 
@@ -34,6 +34,8 @@ export class Central {
   readonly moneyIn: MoneyIn;
   readonly feeds: Feed;
   readonly statements: Statements;
+  /** Counters' report requests: signed, PIN checked here, rate-limited, logged (report/access.ts). */
+  readonly reports: ReportAccess;
 
   private constructor(private readonly ctx: CentreContext) {
     this.repo = ctx.repo;
@@ -46,6 +48,7 @@ export class Central {
     this.uploads = new Uploads(ctx, this.feeds, this.enrolments);
     this.moneyIn = new MoneyIn(ctx, this.feeds);
     this.statements = new Statements(ctx);
+    this.reports = new ReportAccess(ctx);
   }
 
   static async open(db: string, opts: CentralOptions = {}): Promise<Central> {
@@ -164,13 +167,9 @@ export class Central {
     return this.feeds.page(terminal, cursor, limit, request);
   }
 
-  /** A person's financial report for a month, for a counter: its region's people only (as statements). */
-  async counterReport(personId: string, month: string, asker: TerminalRow, request: string): Promise<ReportResponse> {
-    const p = await this.repo.tx((r) => r.getPerson(personId));
-    if (!p || p.region !== asker.region) throw new ServerError('REPORT_NOT_FOUND', `no report for ${personId} in this region`, 404);
-    // Signed as it goes on the wire (the schema's fields only), for this terminal and this request.
-    const body = ReportBody.parse({ ...(await personReport(this.repo, personId, month)), asOfMs: this.ctx.now() });
-    return { ...body, proof: signReport(this.identity.privateKey, asker.id, body, request) };
+  /** A person's financial report for a month, for a counter: only after the centre checked the request and the PIN. */
+  counterReport(asker: TerminalRow, personId: string, body: unknown, request: string): Promise<ReportResponse> {
+    return this.reports.serve(asker, personId, body, request);
   }
 
   // ---- statements and review (central/statements.ts) ----

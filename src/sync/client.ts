@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { authorizationHeader } from '../protocol/crypto.ts';
 import { verifyBoundTime, type BoundTime } from '../protocol/feed-page.ts';
-import type { FeedResponse, RegisterResponse, UploadResponse } from '../protocol/schemas.ts';
+import type { FeedResponse, RegisterResponse, ReportRequest, UploadResponse } from '../protocol/schemas.ts';
 import { PalmPayError } from '../util/errors.ts';
 
 /** The link failed: no answer, a reset, a timeout, or a 5xx. Retry later. */
@@ -14,7 +14,8 @@ export class LinkError extends PalmPayError {
 }
 /** The centre answered and refused (4xx): retrying the same request will not help. */
 export class CentreRefusal extends PalmPayError {
-  constructor(readonly status: number, readonly remoteCode: string, message: string) {
+  /** `attemptsLeft`: with REPORT_PIN_WRONG, the person's tries left at the centre. */
+  constructor(readonly status: number, readonly remoteCode: string, message: string, readonly attemptsLeft?: number) {
     super('SYNC_REFUSED', `centre refused (${status} ${remoteCode}): ${message}`);
   }
 }
@@ -100,10 +101,11 @@ export class CentreClient {
       throw new LinkError(`${method} ${path}: unreadable response (${text.length} bytes)`);
     }
     if (res.status >= 400) {
-      const err = (json as { error?: { code?: string; message?: string } }).error;
+      const err = (json as { error?: { code?: string; message?: string; attemptsLeft?: unknown } }).error;
       // The link delivered this request twice (the centre takes each signed request once): a retry signs anew.
       if (err?.code === 'AUTH_REPLAYED') throw new LinkError(`${method} ${path}: the centre had already received this signed request`);
-      throw new CentreRefusal(res.status, err?.code ?? 'UNKNOWN', err?.message ?? text.slice(0, 200));
+      const left = typeof err?.attemptsLeft === 'number' ? err.attemptsLeft : undefined;
+      throw new CentreRefusal(res.status, err?.code ?? 'UNKNOWN', err?.message ?? text.slice(0, 200), left);
     }
     return json as T;
   }
@@ -127,10 +129,17 @@ export class CentreClient {
     const page = await this.call<FeedResponse>('GET', `/v1/feed?cursor=${cursor}&limit=${limit}`, undefined, true, (sig) => (request = sig));
     return { ...page, request };
   }
-  /** A person's financial report for a month (the counter asks after palm + PIN), and the signature of the request it answers. */
-  async report(personId: string, month: string): Promise<{ response: unknown; request: string }> {
+  /** The key a person's PIN is sealed to for a report request, as published (the caller checks its signature). */
+  reportPinKey(): Promise<unknown> {
+    return this.call('GET', '/v1/report-pin-key', undefined, false);
+  }
+  /**
+   * A person's financial report for a month: the signed `report_request` record and the PIN sealed for it
+   * (protocol/report-pin.ts), and the signature of the HTTP request the report answers.
+   */
+  async report(personId: string, body: ReportRequest): Promise<{ response: unknown; request: string }> {
     let request = '';
-    const response = await this.call<unknown>('GET', `/v1/reports/${encodeURIComponent(personId)}?month=${encodeURIComponent(month)}`, undefined, true, (sig) => (request = sig));
+    const response = await this.call<unknown>('POST', `/v1/reports/${encodeURIComponent(personId)}`, body, true, (sig) => (request = sig));
     return { response, request };
   }
   health(): Promise<{ status: string; serverPublicKey: string }> {

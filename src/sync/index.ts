@@ -1,6 +1,7 @@
 // The terminal's link to the centre: `registerWithCentre` once, then `createSync` runs the uploader and the
 // feed puller and reports status (link up/down, queue length, progress, feed age) for the status bar.
 import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
 import type { Sealer } from '../ledger/sealer.ts';
 import type { OfflineLimits } from '../ledger/limits.ts';
 import type { OperatorGrant } from '../protocol/schemas.ts';
@@ -11,6 +12,8 @@ import { newEncKeyPair, verifyCertificate, type Certificate } from '../protocol/
 import { PalmPayError } from '../util/errors.ts';
 import { ReportResponse, type ReportBody } from '../protocol/schemas.ts';
 import { verifyReport } from '../protocol/feed-page.ts';
+import { sealedPinDigest, sealReportPin, verifyReportPinKey } from '../protocol/report-pin.ts';
+import type { SignedRecord } from '../protocol/record.ts';
 import { SETTING as LEDGER_SETTING } from '../ledger/ledger.ts';
 import type { BackoffPolicy, LinkState } from './backoff.ts';
 import { CentreClient } from './client.ts';
@@ -103,8 +106,20 @@ export interface Sync extends EventEmitter<SyncEvents> {
   pullFeed(): Promise<{ events: number }>;
   /** Resolves when the outbox is empty. */
   drained(timeoutMs?: number): Promise<void>;
-  /** A person's financial report for a month, from the centre now (LinkError when it cannot be reached). */
-  report(personId: string, month: string): Promise<ReportBody>;
+  /**
+   * A person's financial report for a month, from the centre now (LinkError when it cannot be reached;
+   * CentreRefusal with the centre's code when it refuses). The PIN is sealed to the centre for this request only;
+   * `sign` appends the signed `report_request` record to the journal (the caller's ledger) and returns it.
+   */
+  report(req: ReportAsk): Promise<ReportBody>;
+}
+
+/** What the counter asks the centre for: whose report, which month, the PIN the person typed, and the record signer. */
+export interface ReportAsk {
+  personId: string;
+  month: string;
+  pin: string;
+  sign: (r: { requestId: string; sealedPinDigest: string }) => SignedRecord;
 }
 
 export function createSync(opts: SyncOptions): Sync {
@@ -202,13 +217,20 @@ export function createSync(opts: SyncOptions): Sync {
   em.kick = () => uploader.kick();
   em.status = status;
   em.drained = (t) => uploader.drained(t);
-  em.report = async (personId, month) => {
-    const { response, request } = await client.report(personId, month);
+  let reportPinKey: string | undefined;
+  em.report = async ({ personId, month, pin, sign }) => {
+    const pinned = o.store.settings.get<string>(SETTINGS.serverPublicKey);
+    // The key the PIN is sealed to is believed only under the centre key pinned at registration.
+    reportPinKey ??= verifyReportPinKey(pinned, await client.reportPinKey());
+    const requestId = randomUUID();
+    const sealedPin = sealReportPin(reportPinKey, { terminalId, requestId, personId, month }, pin);
+    const record = sign({ requestId, sealedPinDigest: sealedPinDigest(sealedPin) });
+    const { response, request } = await client.report(personId, { record, sealedPin });
     const r = ReportResponse.safeParse(response);
     if (!r.success) throw new PalmPayError('REPORT_MALFORMED', 'the centre’s report is not in the expected form');
     // Believed only when the pinned centre key signed it for this terminal, in answer to this very request.
     const { proof, ...body } = r.data;
-    verifyReport(o.store.settings.get<string>(SETTINGS.serverPublicKey), body, proof, { terminalId, request });
+    verifyReport(pinned, body, proof, { terminalId, request });
     return body;
   };
   return em;

@@ -110,6 +110,10 @@ describe('the financial report at the counter', () => {
     await tid(`month-${month}`).click();
     await flowStep('report', 'shown');
     await tid('done').click();
+    // The centre checked the PIN for each request that reached it and logged who read the report; every request,
+    // the one the cut link lost too, is a signed record in the counter's journal.
+    expect(query<number>('centre.db', `SELECT count(*) FROM report_access WHERE person_id = 'emp-ahmad' AND operator_id = 'op-cashier' AND outcome = 'served'`)).toBe(2);
+    expect(query<number>('terminal.db', `SELECT count(*) FROM journal WHERE type = 'report_request'`)).toBe(3);
   });
 
   it('a payer the centre did not link to the subscriber number is refused before the PIN', { timeout: 120_000 }, async () => {

@@ -18,6 +18,8 @@ import { startServer, type RunningServer } from '../../src/server/index.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { createSync, registerWithCentre, type Sync } from '../../src/sync/index.ts';
 import { enrolCustomer, registeredTerminal } from '../server/helpers.ts';
+import { ChainWriter } from '../../bench/sync/loadgen.ts';
+import { hashPin } from '../../src/protocol/pin.ts';
 
 const P: Person = { id: 'P1', nameAr: 'هيفي', nameLatin: 'Hevi', status: 'active', accountId: 'A1' };
 const REPORT: CounterReport = {
@@ -36,7 +38,8 @@ describe('report flow (pure)', () => {
     expect(startReport({ operatorId: 'op-1', thisMonth: '2026-12' }).effects).toEqual([{ type: 'identifyPalm' }]);
     expect(atMonth.effects).toEqual([{ type: 'loadPerson', personId: 'P1' }, { type: 'verifyCustomerPin', personId: 'P1', pin: '4321' }]);
     const fetching = reduceReport(atMonth.state, { type: 'month.choose', month: '2026-11' });
-    expect(fetching.effects).toEqual([{ type: 'fetchReport', personId: 'P1', month: '2026-11', person: P, operatorId: 'op-1' }]);
+    // The PIN goes with the request: the centre checks it again (sealed to it by the host adapter).
+    expect(fetching.effects).toEqual([{ type: 'fetchReport', personId: 'P1', month: '2026-11', person: P, operatorId: 'op-1', pin: '4321' }]);
     const receipt = reportReceipt({ terminalId: 'T1', operatorId: 'op-1', at: '2026-12-06T03:00:00.000Z' }, P, REPORT);
     const shown = reduceReport(fetching.state, { type: 'report.fetched', result: { ok: true, report: REPORT, receipt } });
     expect(shown.state).toMatchObject({ step: 'shown', report: REPORT });
@@ -81,6 +84,21 @@ describe('report flow (pure)', () => {
     expect(reduceReport(down.state, { type: 'retry' }).state).toMatchObject({ step: 'month' });
   });
 
+  it('the centre finds the PIN wrong: asked again, then the same month at once; its other refusals end the flow and forget the PIN', () => {
+    const f = reduceReport(steps(toMonth).state, { type: 'month.choose', month: '2026-11' }).state;
+    const wrong = reduceReport(f, { type: 'report.fetched', result: { ok: false, reason: 'pin-wrong', attemptsLeft: 3 } });
+    expect(wrong.state).toMatchObject({ step: 'pin', wrong: true, attemptsLeft: 3, month: '2026-11', pin: null });
+    const again = run(reduceReport, wrong.state, [{ type: 'pin.submit', pin: '1111' }, { type: 'pin.result', result: { ok: true } }]);
+    expect(again.state).toMatchObject({ step: 'fetching', month: '2026-11' });
+    expect(again.effects.at(-1)).toEqual({ type: 'fetchReport', personId: 'P1', month: '2026-11', person: P, operatorId: 'op-1', pin: '1111' });
+    for (const reason of ['pin-locked', 'pin-not-set', 'rate-limited', 'request-refused', 'report-not-found'] as const) {
+      const r = reduceReport(f, { type: 'report.fetched', result: { ok: false, reason } });
+      expect(r.state).toMatchObject({ step: 'refused', reason, pin: null });
+      expect(reduceReport(r.state, { type: 'retry' }).state).toEqual(r.state); // no way back to the months
+    }
+    expect(reduceReport(f, { type: 'cancel' }).state).toMatchObject({ step: 'finished', pin: null });
+  });
+
   it('the printed report: opening, each movement signed, fee 0, closing; no receipt number', () => {
     const r = reportReceipt({ terminalId: 'T1', operatorId: 'op-1', at: '2026-12-06T03:00:00.000Z' }, P, REPORT);
     expect(r).toMatchObject({ kind: 'report', seq: 0, recordId: 'report:P1:2026-11' });
@@ -96,13 +114,16 @@ describe('report from a real centre (loopback)', () => {
   let server: RunningServer;
   let store: Store;
   let sync: Sync;
+  let chain: ChainWriter;
   const signal = new AbortController().signal;
+  const reader = () => centreReports({ sync, terminalId: 'T1', append: (d) => chain.next(d) });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'palmpay-report-counter-'));
     server = await startServer({ db: `sqlite:${join(dir, 'centre.db')}`, port: 0 });
-    const enroller = await registeredTerminal(server.central, 'T0', { region: 'R1' });
+    const enroller = await registeredTerminal(server.central, 'T0', { region: 'R1', supervisors: ['sup-1'] });
     await enrolCustomer(server.central, enroller, 'P1', 'A1');
+    await server.central.ingest('T0', [enroller.chain.next({ type: 'pin_set', operatorId: 'op-cashier', pinSetId: 'PS-1', personId: 'P1', pinHash: await hashPin('4321'), approvedBy: 'sup-1' })]);
     const far = await registeredTerminal(server.central, 'T9', { region: 'R9' });
     await enrolCustomer(server.central, far, 'P9', 'A9');
     await server.central.creditAccount('A1', 123_456, 'SYP');
@@ -111,6 +132,7 @@ describe('report from a real centre (loopback)', () => {
     const { code } = await server.central.addTerminal({ id: 'T1', name: 'counter', branch: 'B1', region: 'R1' });
     await registerWithCentre({ store, serverUrl: server.url, code, signer });
     sync = createSync({ store, serverUrl: server.url, signer });
+    chain = new ChainWriter('T1', signer); // the counter's journal, for the signed report requests
   });
   afterAll(async () => {
     store.close();
@@ -120,20 +142,22 @@ describe('report from a real centre (loopback)', () => {
 
   it('answers the person of its region with the closing balance and the centre’s time; another region is not found', async () => {
     const month = new Date().toISOString().slice(0, 7);
-    const reader = centreReports({ sync, terminalId: 'T1' });
     const before = Date.now();
-    const r = await reader.report({ personId: 'P1', month, person: P, operatorId: 'op-1' }, signal);
+    const r = await reader().report({ personId: 'P1', month, person: P, operatorId: 'op-1', pin: '4321' }, signal);
     expect(r).toMatchObject({ ok: true, report: { person: 'P1', month, accounts: [{ account: 'acct:A1', opening_minor: 0, closing_minor: 123_456, fees_minor: 0 }] } });
     expect(r.ok && r.report.asOfMs).toBeGreaterThanOrEqual(before - 5_000);
     expect(r.ok && r.receipt.lines.at(-1)).toEqual({ label: 'receipt.report.closing', amount: { minor: 123_456, currency: 'SYP' } });
-    expect(await reader.report({ personId: 'P9', month, person: P, operatorId: 'op-1' }, signal)).toEqual({ ok: false, reason: 'report-not-found' });
-    expect(await reader.report({ personId: 'NOBODY', month, person: P, operatorId: 'op-1' }, signal)).toEqual({ ok: false, reason: 'report-not-found' });
+    expect(await reader().report({ personId: 'P9', month, person: P, operatorId: 'op-1', pin: '4321' }, signal)).toEqual({ ok: false, reason: 'report-not-found' });
+    expect(await reader().report({ personId: 'NOBODY', month, person: P, operatorId: 'op-1', pin: '4321' }, signal)).toEqual({ ok: false, reason: 'report-not-found' });
+    // The centre checked the PIN: wrong → the tries it left; each request was appended to the journal as signed.
+    expect(await reader().report({ personId: 'P1', month, person: P, operatorId: 'op-1', pin: '0000' }, signal)).toEqual({ ok: false, reason: 'pin-wrong', attemptsLeft: 4 });
+    expect((await server.central.reports.accessLog('P1')).map((x) => `${x.terminal_id} ${x.operator_id} ${x.outcome}`).sort()).toEqual(['T1 op-1 pin-wrong', 'T1 op-1 served']);
   });
 
   it('an unsigned request is refused by the centre; the link down is "unreachable"', async () => {
-    const res = await fetch(`${server.url}/v1/reports/P1?month=2026-11`);
+    const res = await fetch(`${server.url}/v1/reports/P1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(401);
     const dead = createSync({ store, serverUrl: 'http://127.0.0.1:9', signer: signerFromSecretKey(randomBytes(32)), requestTimeoutMs: 2000 });
-    expect(await centreReports({ sync: dead, terminalId: 'T1' }).report({ personId: 'P1', month: '2026-11', person: P, operatorId: 'op-1' }, signal)).toEqual({ ok: false, reason: 'centre-unreachable' });
+    expect(await centreReports({ sync: dead, terminalId: 'T1', append: (d) => chain.next(d) }).report({ personId: 'P1', month: '2026-11', person: P, operatorId: 'op-1', pin: '4321' }, signal)).toEqual({ ok: false, reason: 'centre-unreachable' });
   });
 });

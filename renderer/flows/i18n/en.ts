@@ -146,6 +146,8 @@ export const kEn = {
     'needs-supervisor': { title: 'The reading is below the last one.', todo: 'Nothing was recorded. A supervisor must approve a lower reading.' },
     'centre-unreachable': { title: 'The centre cannot be reached now.', todo: 'The report comes from the centre only. Try again when the link is back, or ask at the branch office.' },
     'report-not-found': { title: 'The centre has no report for this person here.', todo: 'Ask at the branch office.' },
+    'rate-limited': { title: 'This terminal has asked the centre for too many reports just now.', todo: 'Wait a minute and try again; if it keeps happening, call support.' },
+    'request-refused': { title: 'The centre refused this terminal’s request for the report.', todo: 'Call support: nothing was shown or printed.' },
     'nothing-to-close': { title: 'Nothing to close.', todo: 'There are no records since the last close.' },
   },
   reasonOnline: {

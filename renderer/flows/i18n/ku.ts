@@ -147,6 +147,8 @@ export const kKu: KMessages = {
     'needs-supervisor': { title: 'Xwendin ji ya berê kêmtir e.', todo: 'Tiştek nehat tomarkirin. Xwendineke kêmtir pejirandina serpereştyarekî dixwaze.' },
     'centre-unreachable': { title: 'Niha nayê gihîştin navendê.', todo: 'Rapor tenê ji navendê tê. Dema girêdan vegere dîsa biceribîne, an li ofîsa şaxê bipirse.' },
     'report-not-found': { title: 'Navend li vir ji bo vî kesî rapor tune ye.', todo: 'Li ofîsa şaxê bipirse.' },
+    'rate-limited': { title: 'Vê termînalê di demeke kurt de gelek rapor ji navendê xwestin.', todo: 'Deqeyekê bisekine û dîsa biceribîne; heke dubare bibe, bangî piştgiriyê bike.' },
+    'request-refused': { title: 'Navendê daxwaza raporê ya vê termînalê red kir.', todo: 'Bangî piştgiriyê bike: tiştek nehat nîşandan û nehat çapkirin.' },
     'nothing-to-close': { title: 'Tiştek ji bo girtinê tune.', todo: 'Ji girtina dawî ve tu tomar tune.' },
   },
   reasonOnline: {

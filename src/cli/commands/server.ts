@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { PalmPayError } from '../../util/errors.ts';
 import { registerServerBilling, registerServerReport, registerServerSettlement } from './server-billing.ts';
+import { registerServerReportAccess } from './server-report-access.ts';
 
 const DB_HELP = 'database: sqlite:FILE (default <data>/centre.db) or postgres://…';
 
@@ -29,6 +30,12 @@ export async function withCentral<T>(opts: { db?: string; data?: string }, fn: (
   } finally {
     await central.close();
   }
+}
+
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new PalmPayError('BAD_ARGUMENT', `${flag} must be a positive whole number, got ${v}`);
+  return n;
 }
 
 export function printJson(value: unknown): void {
@@ -67,7 +74,9 @@ export function registerServer(program: Command): void {
     .option('--trust-proxy <addresses>', "reverse proxies (comma-separated addresses or CIDR ranges) whose X-Forwarded-For names the client")
     .option('--workers <n>', 'server processes sharing the port and the database (PostgreSQL)', '1')
     .option('--pool <n>', 'PostgreSQL connections per process (default 10; env PALMPAY_PG_POOL)')
-    .action(async (opts: { db?: string; data?: string; port: string; host: string; tlsCert?: string; tlsKey?: string; insecureHttp?: boolean; trustProxy?: string; workers: string; pool?: string }) => {
+    .option('--reports-per-minute <n>', "financial reports one terminal may ask for per minute, counted in the database (REPORT_RATE_LIMITED past it)", '6')
+    .option('--reports-per-day <n>', 'financial reports one terminal may ask for per day', '200')
+    .action(async (opts: { db?: string; data?: string; port: string; host: string; tlsCert?: string; tlsKey?: string; insecureHttp?: boolean; trustProxy?: string; workers: string; pool?: string; reportsPerMinute: string; reportsPerDay: string }) => {
       const listen = {
         port: Number(opts.port),
         host: opts.host,
@@ -75,6 +84,8 @@ export function registerServer(program: Command): void {
         insecureHttp: Boolean(opts.insecureHttp),
         trustProxy: opts.trustProxy ? opts.trustProxy.split(',').map((a) => a.trim()).filter(Boolean) : [],
         storage: { poolMax: poolSize(opts.pool) },
+        reportsPerMinute: positiveInt(opts.reportsPerMinute, '--reports-per-minute'),
+        reportsPerDay: positiveInt(opts.reportsPerDay, '--reports-per-day'),
       };
       const workers = Number(opts.workers);
       if (workers !== 1) {
@@ -299,6 +310,7 @@ export function registerServer(program: Command): void {
   registerServerBilling(server);
   registerServerSettlement(server);
   registerServerReport(server);
+  registerServerReportAccess(server);
 
   server.command('credit <accountId> <amountMinor> <currency>')
     .description('record a deposit into a customer account (minor units)')

@@ -9,7 +9,10 @@ import { Mandates } from '../../server/billing/mandates.ts';
 import { fundingPostings } from '../../server/postings.ts';
 import type { Central } from '../../server/service.ts';
 import { joinName } from '../adapters/sqlite-bank.ts';
-import { DEMO_OPERATORS } from './seed.ts';
+import { DEMO_OPERATORS, DEMO_PEOPLE } from './seed.ts';
+import { hashPin } from '../../protocol/pin.ts';
+import { sql } from '../../server/sql.ts';
+import { customerPinOf } from '../../server/customer-pins.ts';
 
 export const DEMO_BILLER = { id: 'elec-hasakah', name: 'كهرباء الحسكة / Electricity, Hasakah' };
 
@@ -58,6 +61,15 @@ export async function seedDemoCentre(central: Central, terminalId: string, regio
     const palms = palmsOf?.(s.personId) ?? [];
     const p = await central.repo.tx((r) => r.getPerson(s.personId));
     if (palms.length && p?.templates === null) await central.enrolments.adoptTemplates(s.personId, palms.map((t) => Buffer.from(t).toString('base64')));
+  }
+  // Their PINs too: the centre checks a person's PIN itself before it serves a report (issue 17). The counter's seed
+  // holds the same PINs; a PIN set later at a counter (a signed pin_set, a later time) replaces these.
+  for (const s of DEMO_SUBSCRIBERS) {
+    const pin = DEMO_PEOPLE.find((p) => p.id === s.personId)?.pin;
+    if (!pin || (await central.repo.tx((r) => customerPinOf(r.conn, s.personId))) !== undefined) continue;
+    const pinHash = await hashPin(pin);
+    await central.repo.tx((r) => r.conn.run(sql`INSERT INTO customer_pins (person_id, pin_hash, terminal_id, seq, approved_by, set_at, received_at)
+      VALUES (${s.personId}, ${pinHash}, ${terminalId}, ${0}, ${'demo-seed'}, ${0}, ${now}) ON CONFLICT (person_id) DO NOTHING`));
   }
   const billing = new Billing(central.repo);
   const billRows = (subs: ReadonlyArray<(typeof DEMO_SUBSCRIBERS)[number]>) => [

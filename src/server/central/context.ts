@@ -18,6 +18,9 @@ export interface CentralOptions {
   verifyThreads?: number;
   /** Folder of the centre's key file (default: next to the SQLite file; see keys.ts for PostgreSQL). */
   keyDir?: string;
+  /** Reports one terminal may ask for per minute and per day (report/access.ts; defaults 6 and 200). */
+  reportsPerMinute?: number;
+  reportsPerDay?: number;
   /** Pool size, pool error hook, whether to migrate on open. */
   storage?: RepoOptions;
 }
