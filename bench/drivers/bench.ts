@@ -100,36 +100,55 @@ export async function runDriversBench(o: DriversBenchOptions): Promise<DriversBe
   }
   let shot = 0;
   const chunk = o.chunkBytes ?? 4096;
-  /** Warm-up, then `frames` timed captures with the host's side on the given read path. */
-  const framesOverPty = async (directReads: boolean | undefined, phase: string) => {
+  /** A module on its own pty, the host's side on the given read path, warmed up. */
+  const link = async (directReads: boolean | undefined) => {
     const sim = new SimulatedScanner({ protocol: 'serial', width: o.width, height: o.height, source: { name: 'pre-rendered', image: async () => images[shot++ % images.length]! } });
     sim.autoPresent(() => ({ identity: 'bench' }));
     const pty = await sim.startPty();
     const transport = new SerialTransport({ path: pty.hostPath, directReads });
     const client = new ScannerClient(transport, { serial: { chunkBytes: chunk } });
-    const lat: number[] = [];
-    let bytes = 0;
+    const figures = { lat: [] as number[], bytes: 0, secs: 0, readPath: 'closed' };
+    const close = async () => {
+      await client.close().catch(() => undefined);
+      await sim.stop();
+    };
     try {
       await client.open();
       await client.info();
       await client.capture(); // warm-up, not timed
-      const readPath = transport.readPath ?? 'closed';
-      const t0 = performance.now();
-      for (let f = 0; f < o.frames; f++) {
-        const s = performance.now();
-        const cap = await client.capture();
-        lat.push(performance.now() - s);
-        if (cap.kind === 'frame') bytes += cap.pixels.length;
-        o.onProgress?.(phase, f + 1, o.frames);
-      }
-      return { lat, bytes, secs: (performance.now() - t0) / 1000, readPath };
-    } finally {
-      await client.close();
-      await sim.stop();
+    } catch (err) {
+      await close();
+      throw err;
     }
+    figures.readPath = transport.readPath ?? 'closed';
+    const capture = async () => {
+      const s = performance.now();
+      const cap = await client.capture();
+      const ms = performance.now() - s;
+      figures.lat.push(ms);
+      figures.secs += ms / 1000;
+      if (cap.kind === 'frame') figures.bytes += cap.pixels.length;
+    };
+    return { figures, capture, close };
   };
-  const main = await framesOverPty(undefined, 'frames over the pty');
-  const peer = (o.serialportPeer ?? true) ? await framesOverPty(false, 'serialport reads (peer)') : null;
+  // Captures alternate between the two links, so both see the same machine load.
+  const mainLink = await link(undefined);
+  const peerLink = (o.serialportPeer ?? true) ? await link(false).catch(async (err: unknown) => {
+    await mainLink.close();
+    throw err;
+  }) : null;
+  try {
+    for (let f = 0; f < o.frames; f++) {
+      await mainLink.capture();
+      await peerLink?.capture();
+      o.onProgress?.(peerLink ? 'frames (direct, serialport)' : 'frames over the pty', f + 1, o.frames);
+    }
+  } finally {
+    await mainLink.close();
+    await peerLink?.close();
+  }
+  const main = mainLink.figures;
+  const peer = peerLink?.figures ?? null;
   const { lat, bytes, secs } = main;
   const frameBytes = o.width * o.height;
   const raw = await rawPty(o.frames, frameBytes, o.onProgress);
