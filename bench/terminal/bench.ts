@@ -62,7 +62,7 @@ export interface TerminalBenchResult {
   outcomes: Record<string, number>;
   over_pty: { read_path: string; transfer: Percentiles; extract: Percentiles; identify: Percentiles; decide: Percentiles; transfer_extract_identify: Percentiles; total: Percentiles; ratio_to_in_memory: number };
   /** Peer (3): the terminal reading through serialport; null with `serialportPeer: false`. */
-  serialport_peer: (PathFigures & { transfer_p50_to_peer: number }) | null;
+  serialport_peer: (PathFigures & { transfer_p50_to_peer: number; host_cpu_transfer_p50_ms: number }) | null;
   in_memory: { extract: Percentiles; identify: Percentiles; decide: Percentiles; extract_identify: Percentiles; total: Percentiles };
   stages_alone: { transfer_p50_ms: number; extract_p50_ms: number; identify_p50_ms: number; decide_p50_ms: number; sum_p50_ms: number };
   ratios: { transfer_extract_identify_p50_to_in_memory: number; transfer_extract_identify_p95_to_in_memory: number; total_p50_to_stage_sum: number; cpu_transfer_extract_identify_p50_to_in_memory: number };
@@ -166,7 +166,7 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
 
     const C = { transfer: [] as number[], pty_ei: [] as number[], memory_ei: [] as number[] };
     const P = { transfer: [] as number[], extract: [] as number[], identify: [] as number[], decide: [] as number[], tei: [] as number[], total: [] as number[] };
-    const S = { transfer: [] as number[], tei: [] as number[], total: [] as number[] };
+    const S = { transfer: [] as number[], tei: [] as number[], total: [] as number[], cpuTransfer: [] as number[] };
     const M = { extract: [] as number[], identify: [] as number[], decide: [] as number[], ei: [] as number[], total: [] as number[] };
     for (let i = 0; i < o.scans; i++) {
       const p = await scan(overPty);
@@ -193,6 +193,7 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
         S.transfer.push(sp.transfer);
         S.tei.push(sp.transfer + sp.extract + sp.identify);
         S.total.push(sp.total);
+        S.cpuTransfer.push(sp.cpuTransfer);
         outcomes[`serialport peer: ${sp.key}`] = (outcomes[`serialport peer: ${sp.key}`] ?? 0) + 1;
       }
       o.progress(peerClient ? 'scans (pty, in memory, serialport)' : 'scans (pty + in memory)', i + 1, o.scans);
@@ -256,7 +257,7 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
       outcomes: { ...outcomes, ...(stats.retries ? { 'driver retries': stats.retries } : {}) },
       over_pty: { read_path: readPath, transfer: pp(P.transfer), extract: pp(P.extract), identify: pp(P.identify), decide: pp(P.decide), transfer_extract_identify: tei, total, ratio_to_in_memory: r2(tei.p50_ms / ei.p50_ms) },
       serialport_peer: S.transfer.length
-        ? { read_path: 'serialport', transfer: pp(S.transfer), transfer_extract_identify: pp(S.tei), total: pp(S.total), ratio_to_in_memory: r2(pct(S.tei, 50) / ei.p50_ms), transfer_p50_to_peer: r2(pct(P.transfer, 50) / pct(S.transfer, 50)) }
+        ? { read_path: 'serialport', transfer: pp(S.transfer), transfer_extract_identify: pp(S.tei), total: pp(S.total), ratio_to_in_memory: r2(pct(S.tei, 50) / ei.p50_ms), transfer_p50_to_peer: r2(pct(P.transfer, 50) / pct(S.transfer, 50)), host_cpu_transfer_p50_ms: r2(pct(S.cpuTransfer, 50)) }
         : null,
       in_memory: { extract: pp(M.extract), identify: pp(M.identify), decide: pp(M.decide), extract_identify: ei, total: pp(M.total) },
       stages_alone: { transfer_p50_ms: r2(pct(alone.transfer, 50)), extract_p50_ms: r2(pct(alone.extract, 50)), identify_p50_ms: r2(pct(alone.identify, 50)), decide_p50_ms: r2(pct(alone.decide, 50)), sum_p50_ms: r2(sumAlone) },
