@@ -1,7 +1,9 @@
 /**
- * The drivers bench: frames from the simulated serial module over a socat pty, through the real
- * SerialPort on both ends. Reports frame-transfer throughput and capture-to-frame latency, and as the
- * peer measured in the same run, the raw pty throughput (the same bytes, written with no protocol).
+ * The drivers bench: frames from the simulated serial module over a socat pty, through SerialTransport on both
+ * ends (its default read path: Node's tty stream on Linux). Reports frame-transfer throughput and capture-to-frame
+ * latency, and as peers measured in the same run: the raw pty throughput (the same bytes, written with no
+ * protocol), and unless `serialportPeer` is false, the same frames with the host reading through serialport (the
+ * read path before `directReads`; the module's side unchanged, as a device's would be).
  * Images are rendered before timing starts, so the figures are the wire's, not the image generator's.
  */
 import { ScannerClient } from '../../drivers/client/client.ts';
@@ -16,6 +18,8 @@ export interface DriversBenchOptions {
   width: number;
   height: number;
   chunkBytes?: number;
+  /** Also capture the frames with the host's side on serialport's reads (default on). */
+  serialportPeer?: boolean;
   onProgress?: (phase: string, done: number, total: number) => void;
 }
 
@@ -34,6 +38,14 @@ export interface DriversBenchResult {
   capture_to_frame_max_ms: number;
   raw_pty_frame_p50_ms: number;
   frames_per_s: number;
+  /** The host's read path in the main run. */
+  read_path: string;
+  p50_ms: number;
+  p95_ms: number;
+  /** Peer: the host reading through serialport; null when skipped. */
+  serialport_peer: { p50_ms: number; p95_ms: number; transfer_MB_per_s: number } | null;
+  /** capture-to-frame p50, this run / the serialport peer. */
+  ratio_to_serialport_peer: number | null;
 }
 
 const pct = (xs: number[], p: number) => {
@@ -87,31 +99,57 @@ export async function runDriversBench(o: DriversBenchOptions): Promise<DriversBe
     o.onProgress?.('render images', i + 1, Math.min(o.frames, 8));
   }
   let shot = 0;
-  const sim = new SimulatedScanner({ protocol: 'serial', width: o.width, height: o.height, source: { name: 'pre-rendered', image: async () => images[shot++ % images.length]! } });
-  sim.autoPresent(() => ({ identity: 'bench' }));
-  const pty = await sim.startPty();
   const chunk = o.chunkBytes ?? 4096;
-  const client = new ScannerClient(new SerialTransport({ path: pty.hostPath }), { serial: { chunkBytes: chunk } });
-  const lat: number[] = [];
-  let bytes = 0;
-  let secs = 0;
-  try {
-    await client.open();
-    await client.info();
-    await client.capture(); // warm-up, not timed
-    const t0 = performance.now();
-    for (let f = 0; f < o.frames; f++) {
+  /** A module on its own pty, the host's side on the given read path, warmed up. */
+  const link = async (directReads: boolean | undefined) => {
+    const sim = new SimulatedScanner({ protocol: 'serial', width: o.width, height: o.height, source: { name: 'pre-rendered', image: async () => images[shot++ % images.length]! } });
+    sim.autoPresent(() => ({ identity: 'bench' }));
+    const pty = await sim.startPty();
+    const transport = new SerialTransport({ path: pty.hostPath, directReads });
+    const client = new ScannerClient(transport, { serial: { chunkBytes: chunk } });
+    const figures = { lat: [] as number[], bytes: 0, secs: 0, readPath: 'closed' };
+    const close = async () => {
+      await client.close().catch(() => undefined);
+      await sim.stop();
+    };
+    try {
+      await client.open();
+      await client.info();
+      await client.capture(); // warm-up, not timed
+    } catch (err) {
+      await close();
+      throw err;
+    }
+    figures.readPath = transport.readPath ?? 'closed';
+    const capture = async () => {
       const s = performance.now();
       const cap = await client.capture();
-      lat.push(performance.now() - s);
-      if (cap.kind === 'frame') bytes += cap.pixels.length;
-      o.onProgress?.('frames over the pty', f + 1, o.frames);
+      const ms = performance.now() - s;
+      figures.lat.push(ms);
+      figures.secs += ms / 1000;
+      if (cap.kind === 'frame') figures.bytes += cap.pixels.length;
+    };
+    return { figures, capture, close };
+  };
+  // Captures alternate between the two links, so both see the same machine load.
+  const mainLink = await link(undefined);
+  const peerLink = (o.serialportPeer ?? true) ? await link(false).catch(async (err: unknown) => {
+    await mainLink.close();
+    throw err;
+  }) : null;
+  try {
+    for (let f = 0; f < o.frames; f++) {
+      await mainLink.capture();
+      await peerLink?.capture();
+      o.onProgress?.(peerLink ? 'frames (direct, serialport)' : 'frames over the pty', f + 1, o.frames);
     }
-    secs = (performance.now() - t0) / 1000;
   } finally {
-    await client.close();
-    await sim.stop();
+    await mainLink.close();
+    await peerLink?.close();
   }
+  const main = mainLink.figures;
+  const peer = peerLink?.figures ?? null;
+  const { lat, bytes, secs } = main;
   const frameBytes = o.width * o.height;
   const raw = await rawPty(o.frames, frameBytes, o.onProgress);
   const mbps = bytes / secs / 1e6;
@@ -130,5 +168,10 @@ export async function runDriversBench(o: DriversBenchOptions): Promise<DriversBe
     capture_to_frame_max_ms: r2(Math.max(...lat)),
     raw_pty_frame_p50_ms: r2(raw.p50),
     frames_per_s: r2(o.frames / secs),
+    read_path: main.readPath,
+    p50_ms: r2(pct(lat, 50)),
+    p95_ms: r2(pct(lat, 95)),
+    serialport_peer: peer ? { p50_ms: r2(pct(peer.lat, 50)), p95_ms: r2(pct(peer.lat, 95)), transfer_MB_per_s: r2(peer.bytes / peer.secs / 1e6) } : null,
+    ratio_to_serialport_peer: peer ? r2(pct(lat, 50) / pct(peer.lat, 50)) : null,
   };
 }

@@ -9,7 +9,8 @@
  *               Ed25519-signed journal append with synchronous=FULL).
  * Peers measured in the same run: (1) the same path with the frame handed over in memory (no transfer), scans
  * interleaved with the pty ones so both see the same machine load; (2) the sum of each stage's p50 measured alone
- * (stage loops). Cold start (cold-start.ts): `palmpay terminal` started on the folder, to its first interactive screen.
+ * (stage loops); (3) unless `serialportPeer` is false, the same path over a second module's pty with the terminal's
+ * side reading through serialport (the read path before `directReads`), interleaved too. Cold start (cold-start.ts): `palmpay terminal` started on the folder, to its first interactive screen.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,8 @@ export interface TerminalBenchOptions {
   coldStart: boolean;
   /** How the cold start runs the terminal: `node bin/palmpay.js` (default). */
   coldStartRuns?: number;
+  /** Also time scans with the terminal reading through serialport (the old read path) as an in-run peer (default on). */
+  serialportPeer?: boolean;
   progress: (phase: string, done: number, total: number) => void;
   log: (line: string) => void;
 }
@@ -42,13 +45,24 @@ export interface Percentiles {
   p95_ms: number;
 }
 
+/** A path's figures and its ratio (transfer + extract + identify p50) to the in-memory peer's extract + identify. */
+export interface PathFigures {
+  read_path: string;
+  transfer: Percentiles;
+  transfer_extract_identify: Percentiles;
+  total: Percentiles;
+  ratio_to_in_memory: number;
+}
+
 export interface TerminalBenchResult {
   n: number;
   scans: number;
   frame: { width: number; height: number; bytes: number };
   serial: { link: string; capabilities: string[]; chunk_bytes: number; window: number };
   outcomes: Record<string, number>;
-  over_pty: { transfer: Percentiles; extract: Percentiles; identify: Percentiles; decide: Percentiles; transfer_extract_identify: Percentiles; total: Percentiles };
+  over_pty: { read_path: string; transfer: Percentiles; extract: Percentiles; identify: Percentiles; decide: Percentiles; transfer_extract_identify: Percentiles; total: Percentiles; ratio_to_in_memory: number };
+  /** Peer (3): the terminal reading through serialport; null with `serialportPeer: false`. */
+  serialport_peer: (PathFigures & { transfer_p50_to_peer: number; host_cpu_transfer_p50_ms: number }) | null;
   in_memory: { extract: Percentiles; identify: Percentiles; decide: Percentiles; extract_identify: Percentiles; total: Percentiles };
   stages_alone: { transfer_p50_ms: number; extract_p50_ms: number; identify_p50_ms: number; decide_p50_ms: number; sum_p50_ms: number };
   ratios: { transfer_extract_identify_p50_to_in_memory: number; transfer_extract_identify_p95_to_in_memory: number; total_p50_to_stage_sum: number; cpu_transfer_extract_identify_p50_to_in_memory: number };
@@ -79,6 +93,8 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
   const t0 = performance.now();
   let module: ModuleProcess | null = null;
   let client: ScannerClient | null = null;
+  let peerModule: ModuleProcess | null = null;
+  let peerClient: ScannerClient | null = null;
   try {
     // Registered with a real centre (its own SQLite), so the cold start runs as a provisioned counter would.
     const folder = await prepareFolder(dataDir, {
@@ -100,10 +116,20 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
     for (let i = 0; i < 8; i++) shots.push(syntheticPalm(BENCH_CUSTOMER, 1 + (i % 3), i, o.width, o.height));
     // The module is its own process (module.ts), as a real one is its own device, with the same pre-rendered captures.
     module = await startModuleProcess({ identity: BENCH_CUSTOMER, width: o.width, height: o.height });
-    client = new ScannerClient(new SerialTransport({ path: module.path }));
+    const hostTransport = new SerialTransport({ path: module.path });
+    client = new ScannerClient(hostTransport);
     await client.open();
     const info = await client.info();
     await client.capture({ want: 'frame' }); // warm-up
+    const readPath = hostTransport.readPath ?? 'closed';
+    if (o.serialportPeer ?? true) {
+      // A module of its own (one reader per pty), with the terminal's side on serialport's reads and writes.
+      peerModule = await startModuleProcess({ identity: BENCH_CUSTOMER, width: o.width, height: o.height });
+      peerClient = new ScannerClient(new SerialTransport({ path: peerModule.path, directReads: false }));
+      await peerClient.open();
+      await peerClient.info();
+      await peerClient.capture({ want: 'frame' }); // warm-up
+    }
 
     let req = 0;
     const outcomes: Record<string, number> = {};
@@ -132,17 +158,19 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
       const key = `${read.ok ? outcome.kind : `fta:${read.reason}`}${outcome.kind === 'match' && outcome.personId !== BENCH_CUSTOMER ? ':WRONG-PERSON' : ''} → ${decision}`;
       return { transfer: b - a, extract: c - b, identify: d - c, decide: e - d, total: e - a, key, cpuTransfer: cb - ca, cpuExtractIdentify: cd - cb };
     };
-    const overPty = async (): Promise<GreyImage> => {
-      const cap = await client!.capture({ want: 'frame' });
+    const overPty = async (via: ScannerClient = client!): Promise<GreyImage> => {
+      const cap = await via.capture({ want: 'frame' });
       if (cap.kind !== 'frame') throw new PalmPayError('BENCH_FAILED', 'the module answered without a frame');
       return { width: cap.width, height: cap.height, pixels: cap.pixels };
     };
 
     const C = { transfer: [] as number[], pty_ei: [] as number[], memory_ei: [] as number[] };
     const P = { transfer: [] as number[], extract: [] as number[], identify: [] as number[], decide: [] as number[], tei: [] as number[], total: [] as number[] };
+    const S = { transfer: [] as number[], tei: [] as number[], total: [] as number[], cpuTransfer: [] as number[] };
     const M = { extract: [] as number[], identify: [] as number[], decide: [] as number[], ei: [] as number[], total: [] as number[] };
     for (let i = 0; i < o.scans; i++) {
-      const p = await scan(overPty);
+      let received: GreyImage | null = null;
+      const p = await scan(async () => (received = await overPty()));
       P.transfer.push(p.transfer);
       P.extract.push(p.extract);
       P.identify.push(p.identify);
@@ -152,8 +180,9 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
       C.transfer.push(p.cpuTransfer);
       C.pty_ei.push(p.cpuExtractIdentify);
       outcomes[`pty: ${p.key}`] = (outcomes[`pty: ${p.key}`] ?? 0) + 1;
-      // The in-memory peer: the same frame bytes, handed over without the wire.
-      const m = await scan(shots[i % shots.length]!);
+      // The in-memory peer: the very frame that just crossed the wire (a copy), handed over without the wire. The
+      // module's captures are not the bench's own renders pixel for pixel, and extraction time depends on the picture.
+      const m = await scan({ ...received!, pixels: received!.pixels.slice() });
       M.extract.push(m.extract);
       M.identify.push(m.identify);
       M.decide.push(m.decide);
@@ -161,7 +190,15 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
       M.total.push(m.total);
       C.memory_ei.push(m.cpuExtractIdentify);
       outcomes[`memory: ${m.key}`] = (outcomes[`memory: ${m.key}`] ?? 0) + 1;
-      o.progress('scans (pty + in memory)', i + 1, o.scans);
+      if (peerClient) {
+        const sp = await scan(() => overPty(peerClient!));
+        S.transfer.push(sp.transfer);
+        S.tei.push(sp.transfer + sp.extract + sp.identify);
+        S.total.push(sp.total);
+        S.cpuTransfer.push(sp.cpuTransfer);
+        outcomes[`serialport peer: ${sp.key}`] = (outcomes[`serialport peer: ${sp.key}`] ?? 0) + 1;
+      }
+      o.progress(peerClient ? 'scans (pty, in memory, serialport)' : 'scans (pty + in memory)', i + 1, o.scans);
     }
 
     // Peer 2: each stage alone, in its own loop.
@@ -200,6 +237,10 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
     client = null;
     await module.stop();
     module = null;
+    await peerClient?.close();
+    peerClient = null;
+    await peerModule?.stop();
+    peerModule = null;
     terminal.close();
 
     let cold: ColdStartResult | null = null;
@@ -216,7 +257,10 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
       frame: { ...frame, bytes: o.width * o.height },
       serial: { link: 'socat pty, 115200 8N1 set on both ends (a pty moves bytes at memory speed: the baud rate is not enforced)', capabilities: info.capabilities ?? [], chunk_bytes: caps?.info?.maxChunk ?? 0, window: caps?.info?.window ?? 1 },
       outcomes: { ...outcomes, ...(stats.retries ? { 'driver retries': stats.retries } : {}) },
-      over_pty: { transfer: pp(P.transfer), extract: pp(P.extract), identify: pp(P.identify), decide: pp(P.decide), transfer_extract_identify: tei, total },
+      over_pty: { read_path: readPath, transfer: pp(P.transfer), extract: pp(P.extract), identify: pp(P.identify), decide: pp(P.decide), transfer_extract_identify: tei, total, ratio_to_in_memory: r2(tei.p50_ms / ei.p50_ms) },
+      serialport_peer: S.transfer.length
+        ? { read_path: 'serialport', transfer: pp(S.transfer), transfer_extract_identify: pp(S.tei), total: pp(S.total), ratio_to_in_memory: r2(pct(S.tei, 50) / ei.p50_ms), transfer_p50_to_peer: r2(pct(P.transfer, 50) / pct(S.transfer, 50)), host_cpu_transfer_p50_ms: r2(pct(S.cpuTransfer, 50)) }
+        : null,
       in_memory: { extract: pp(M.extract), identify: pp(M.identify), decide: pp(M.decide), extract_identify: ei, total: pp(M.total) },
       stages_alone: { transfer_p50_ms: r2(pct(alone.transfer, 50)), extract_p50_ms: r2(pct(alone.extract, 50)), identify_p50_ms: r2(pct(alone.identify, 50)), decide_p50_ms: r2(pct(alone.decide, 50)), sum_p50_ms: r2(sumAlone) },
       ratios: {
@@ -241,6 +285,8 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
   } finally {
     await client?.close().catch(() => undefined);
     await module?.stop().catch(() => undefined);
+    await peerClient?.close().catch(() => undefined);
+    await peerModule?.stop().catch(() => undefined);
     await centre.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -9,7 +9,9 @@ export function formatTerminalBench(r: TerminalBenchResult): string {
   out.push(`  serial: ${r.serial.link}; module ${r.serial.capabilities.join(', ')}; chunk ${r.serial.chunk_bytes} B, window ${r.serial.window}`);
   const p = r.over_pty;
   out.push(`  over the pty:  transfer ${f(p.transfer)} | extract ${f(p.extract)} | identify ${f(p.identify)} | decide + signed record ${f(p.decide)}`);
-  out.push(`                 transfer+extract+identify ${f(p.transfer_extract_identify)}; scan to decision ${f(p.total)}`);
+  out.push(`                 transfer+extract+identify ${f(p.transfer_extract_identify)}; scan to decision ${f(p.total)} (reads: ${p.read_path})`);
+  const sp = r.serialport_peer;
+  if (sp) out.push(`  serialport reads (peer): transfer ${f(sp.transfer)} | transfer+extract+identify ${f(sp.transfer_extract_identify)} = ${sp.ratio_to_in_memory} × in memory | total ${f(sp.total)}; transfer p50 ${p.read_path} / serialport = ${sp.transfer_p50_to_peer}; this process's CPU per transfer ${sp.host_cpu_transfer_p50_ms} ms`);
   const m = r.in_memory;
   out.push(`  frame in memory (peer): extract ${f(m.extract)} | identify ${f(m.identify)} | decide ${f(m.decide)}; extract+identify ${f(m.extract_identify)}; total ${f(m.total)}`);
   const a = r.stages_alone;

@@ -11,8 +11,9 @@ export function registerBenchTerminal(bench: Command): void {
     .option('--scans <n>', 'scans timed (each over the pty and in memory)', '40')
     .option('--size <WxH>', 'frame size', '640x480')
     .option('--cold-runs <n>', 'cold starts of `palmpay terminal` (0: none)', '3')
+    .option('--no-serialport-peer', "skip the peer that reads the pty through serialport (the terminal's old read path)")
     .option('--json <file>', 'write the figures as JSON')
-    .action(async (opts: { n: string; scans: string; size: string; coldRuns: string; json?: string }) => {
+    .action(async (opts: { n: string; scans: string; size: string; coldRuns: string; serialportPeer: boolean; json?: string }) => {
       const { runTerminalBench } = await import('../../../bench/terminal/bench.ts');
       const { formatTerminalBench } = await import('../../../bench/terminal/report.ts');
       const { SingleBar, Presets } = await import('cli-progress');
@@ -35,6 +36,7 @@ export function registerBenchTerminal(bench: Command): void {
         height: Number(m[2]),
         coldStart: coldRuns > 0,
         coldStartRuns: coldRuns,
+        serialportPeer: opts.serialportPeer,
         log: (line) => {
           bar?.stop();
           phase = '';
