@@ -18,6 +18,9 @@ export async function customerPinOf(c: SqlConn, personId: string): Promise<strin
 /**
  * A verified, in-chain `pin_set` (its approval already re-checked by ingest): stored and published, or why not.
  * Of two PINs set offline at two counters the later record (its own clock) stands, whichever arrives last.
+ * The attempts and lockout (report/access.ts) belong to the verifier they were counted against: a pin_set that
+ * becomes the stored PIN starts them afresh (a person locked out gets a new PIN at a supervised counter and may use
+ * it at once); one signed before the stored PIN, or the stored PIN's own record again, changes nothing and lifts nothing.
  */
 export async function pinSet(r: RepoTx, rec: PinSetBody, person: PersonRow | undefined, terminal: { id: string; region: string }, now: number): Promise<Refusal | undefined> {
   const terminalId = terminal.id;
@@ -27,8 +30,8 @@ export async function pinSet(r: RepoTx, rec: PinSetBody, person: PersonRow | und
   const { changes } = await r.conn.run(sql`INSERT INTO customer_pins (person_id, pin_hash, terminal_id, seq, approved_by, set_at, received_at)
     VALUES (${rec.personId}, ${rec.pinHash}, ${terminalId}, ${rec.seq}, ${rec.approvedBy}, ${at}, ${now})
     ON CONFLICT (person_id) DO UPDATE SET pin_hash = excluded.pin_hash, terminal_id = excluded.terminal_id, seq = excluded.seq,
-      approved_by = excluded.approved_by, set_at = excluded.set_at, received_at = excluded.received_at
-    WHERE customer_pins.set_at <= excluded.set_at`);
+      approved_by = excluded.approved_by, set_at = excluded.set_at, received_at = excluded.received_at, failed = 0, locked_until = 0
+    WHERE customer_pins.set_at <= excluded.set_at AND NOT (customer_pins.terminal_id = excluded.terminal_id AND customer_pins.seq = excluded.seq)`);
   if (changes === 1) await r.appendFeed(`region:${person!.region}`, CUSTOMER_PIN_FEED, rec.personId, { personId: rec.personId, pinHash: rec.pinHash }, now);
   return undefined;
 }

@@ -67,4 +67,17 @@ describe('setting a customer PIN at the terminal', () => {
     t.ledger.applyCustomerPin('P404', verifier);
     expect(t.store.people.getPin('P404')).toBeUndefined();
   });
+
+  it('a new PIN lifts a lockout: set at this supervised counter, or a new verifier from the feed; never the same verifier again', async () => {
+    t.ledger.applyCustomerPin('P1', verifier);
+    const locked = () => t.ledger.customerPins.get('P1')!.lockedUntilMs > Date.now();
+    t.ledger.customerPins.setAttempts('P1', 0, Date.now() + 60_000);
+    t.ledger.append(pinSet('P1', 'sup-1')); // the same verifier, but a new PIN set under a supervisor's eyes
+    expect(locked()).toBe(false);
+    t.ledger.customerPins.setAttempts('P1', 3, Date.now() + 60_000);
+    t.ledger.applyCustomerPin('P1', verifier);
+    expect(locked()).toBe(true);
+    t.ledger.applyCustomerPin('P1', await hashPin('1470', CHEAP)); // set at another counter, sent by the centre
+    expect(t.ledger.customerPins.get('P1')).toMatchObject({ failed: 0, lockedUntilMs: 0 });
+  });
 });

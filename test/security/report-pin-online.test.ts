@@ -28,18 +28,22 @@ describe.each(backends)('the centre checks every report request and the PIN itse
   let t1: TestTerminal; // region R1: the counter (rooted or honest)
   let t2: TestTerminal; // region R2
   let pinKey: string;
+  let enroller: TestTerminal; // T0: enrols and sets PINs (its supervisor approves)
+  let p5PinSet: SignedRecord; // the pin_set that gave P5 the PIN it has
 
   beforeAll(async () => {
     const db = await tempDb(kind);
     cleanup = db.cleanup;
     a = await startServer({ db: db.url, port: 0, reportsPerMinute: 1000, reportsPerDay: 1000 });
     b = await startServer({ db: db.url, port: 0, reportsPerMinute: 1000, reportsPerDay: 1000 });
-    const enroller = await registeredTerminal(a.central, 'T0', { region: 'R1', supervisors: ['sup-1'] });
+    enroller = await registeredTerminal(a.central, 'T0', { region: 'R1', supervisors: ['sup-1'] });
     const verifier = await hashPin(PIN);
-    for (const p of ['P1', 'P2', 'P3', 'P4']) {
+    for (const p of ['P1', 'P2', 'P3', 'P4', 'P5']) {
       await enrolCustomer(a.central, enroller, p, `A-${p}`);
-      const [set] = await a.central.ingest('T0', [enroller.chain.next({ type: 'pin_set', operatorId: 'op-cashier', pinSetId: `PS-${p}`, personId: p, pinHash: verifier, approvedBy: 'sup-1' })]);
+      const rec = enroller.chain.next({ type: 'pin_set', operatorId: 'op-cashier', pinSetId: `PS-${p}`, personId: p, pinHash: verifier, approvedBy: 'sup-1' });
+      const [set] = await a.central.ingest('T0', [rec]);
       expect(set).toMatchObject({ status: 'accepted' });
+      if (p === 'P5') p5PinSet = rec;
     }
     await a.central.creditAccount('A-P1', 5_000, 'SYP');
     t1 = await registeredTerminal(a.central, 'T1', { region: 'R1', url: a.url });
@@ -103,6 +107,27 @@ describe.each(backends)('the centre checks every report request and the PIN itse
     expect(await refusal(send(t1, 'P2', build(t1, 'P2', PIN), b))).toMatchObject({ status: 423, code: 'REPORT_PIN_LOCKED' });
     const outcomes = (await log('P2')).map((r) => r.outcome).sort();
     expect(outcomes).toEqual(['pin-locked', 'pin-locked', 'pin-wrong', 'pin-wrong', 'pin-wrong', 'pin-wrong']);
+  });
+
+  it('a new PIN set at a supervised counter lifts the lockout; an older or replayed pin_set does not', async () => {
+    for (let i = 0; i < 5; i++) await refusal(send(t1, 'P5', build(t1, 'P5', '9999')));
+    expect(await refusal(send(t1, 'P5', build(t1, 'P5', PIN)))).toMatchObject({ code: 'REPORT_PIN_LOCKED' });
+    const NEW_PIN = '8642';
+    const newVerifier = await hashPin(NEW_PIN);
+    // The very pin_set that set the PIN, sent again: a duplicate, nothing changes.
+    await a.central.ingest('T0', [p5PinSet]);
+    expect(await refusal(send(t1, 'P5', build(t1, 'P5', PIN)))).toMatchObject({ code: 'REPORT_PIN_LOCKED' });
+    // A pin_set signed before the stored one (another counter, offline, arriving late): it does not become the PIN,
+    // so it lifts nothing, whatever verifier it carries.
+    const late = await registeredTerminal(a.central, 'T5', { region: 'R1', supervisors: ['sup-5'] });
+    const older = late.chain.next({ type: 'pin_set', operatorId: 'op-cashier', pinSetId: 'PS-P5-old', personId: 'P5', pinHash: newVerifier, approvedBy: 'sup-5' }, p5PinSet.hlc.ms - 60_000);
+    expect((await a.central.ingest('T5', [older]))[0]).toMatchObject({ status: 'accepted' });
+    expect(await refusal(send(t1, 'P5', build(t1, 'P5', NEW_PIN)))).toMatchObject({ code: 'REPORT_PIN_LOCKED' });
+    // A newer pin_set becomes the PIN: the person may try again at once, with the new PIN only.
+    const newer = enroller.chain.next({ type: 'pin_set', operatorId: 'op-cashier', pinSetId: 'PS-P5-new', personId: 'P5', pinHash: newVerifier, approvedBy: 'sup-1' });
+    expect((await a.central.ingest('T0', [newer]))[0]).toMatchObject({ status: 'accepted' });
+    expect(await refusal(send(t1, 'P5', build(t1, 'P5', PIN), b))).toMatchObject({ code: 'REPORT_PIN_WRONG', attemptsLeft: 4 });
+    expect((await send(t1, 'P5', build(t1, 'P5', NEW_PIN))).response).toMatchObject({ person: 'P5' });
   });
 
   it('attack: a terminal of another region, even with the right PIN → REPORT_NOT_FOUND (as for nobody)', async () => {
