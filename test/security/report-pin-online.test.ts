@@ -170,7 +170,9 @@ describe.each(backends)('the centre checks every report request and the PIN itse
 describe.each(backends)('the report rate per terminal is one count for every centre process (%s)', (kind) => {
   it('past --reports-per-minute, at either process → REPORT_RATE_LIMITED; another terminal is not affected', async () => {
     const db = await tempDb(kind);
-    const opts = { db: db.url, port: 0, reportsPerMinute: 3, reportsPerDay: 200 };
+    // One clock for both processes, 40 s into a minute: the refusals below fall in that minute, then in the next.
+    let clock = Math.floor(Date.now() / 60_000) * 60_000 + 40_000;
+    const opts = { db: db.url, port: 0, reportsPerMinute: 3, reportsPerDay: 200, now: () => clock };
     const a = await startServer(opts);
     const b = await startServer(opts);
     try {
@@ -195,6 +197,16 @@ describe.each(backends)('the report rate per terminal is one count for every cen
       const seen = [await ask(t1, a), await ask(t1, b), await ask(t1, a), await ask(t1, b), await ask(t1, a)];
       expect(seen).toEqual(['served', 'served', 'served', '429 REPORT_RATE_LIMITED', '429 REPORT_RATE_LIMITED']);
       expect(await ask(t3, b)).toBe('served');
+      // The refusals are in the access log, as one row per terminal and minute however many were sent: a rooted
+      // terminal hammering the route cannot grow the table, and the row does not count in the rate (nor out of it).
+      for (let i = 0; i < 10; i++) expect(await ask(t1, i % 2 ? a : b)).toBe('429 REPORT_RATE_LIMITED');
+      const t1Log = () => a.central.reports.accessLog('P1').then((rows) => rows.filter((r) => r.terminal_id === 'T1').map((r) => r.outcome).sort());
+      expect(await t1Log()).toEqual(['rate-limited', 'served', 'served', 'served']);
+      clock += 30_000; // still within a minute of the served ones, but the next minute: its own row
+      expect(await ask(t1, b)).toBe('429 REPORT_RATE_LIMITED');
+      expect(await t1Log()).toEqual(['rate-limited', 'rate-limited', 'served', 'served', 'served']);
+      clock += 31_000; // the served requests are over a minute old: served again
+      expect(await ask(t1, a)).toBe('served');
     } finally {
       await a.close();
       await b.close();

@@ -12,6 +12,10 @@ export function registerServerReportAccess(server: Command): void {
       const rows = await withCentral(cmd.optsWithGlobals<{ db?: string; data?: string }>(), (c) => c.reports.accessLog(personId));
       if (opts.json) return printJson(rows);
       if (rows.length === 0) return console.log(`no report requests for ${personId}`);
-      for (const r of rows) console.log(`${new Date(r.at).toISOString()}\t${r.terminal_id}\t${r.operator_id}\t${r.month}\t${r.outcome}\trequest ${r.request_id} (seq ${r.seq})`);
+      for (const r of rows) {
+        // A rate refusal's row stands for that minute's refusals from the terminal: the first one's record is named.
+        const which = r.outcome === 'rate-limited' ? `first refused that minute: seq ${r.seq}` : `request ${r.request_id} (seq ${r.seq})`;
+        console.log(`${new Date(r.at).toISOString()}\t${r.terminal_id}\t${r.operator_id}\t${r.month}\t${r.outcome}\t${which}`);
+      }
     });
 }

@@ -20,8 +20,11 @@ import { personReport } from './report.ts';
 export const DEFAULT_REPORTS_PER_MINUTE = 6;
 export const DEFAULT_REPORTS_PER_DAY = 200;
 
-/** How a report request ended, as the access log keeps it ('checking': the PIN was being checked). */
-export type ReportOutcome = 'served' | 'pin-wrong' | 'pin-locked' | 'pin-not-set' | 'not-found' | 'checking';
+/**
+ * How a report request ended, as the access log keeps it ('checking': the PIN was being checked; 'rate-limited':
+ * refused for the terminal's rate, one row per terminal and minute, see logRateRefusal).
+ */
+export type ReportOutcome = 'served' | 'pin-wrong' | 'pin-locked' | 'pin-not-set' | 'not-found' | 'rate-limited' | 'checking';
 
 export interface ReportAccessRow {
   terminal_id: string;
@@ -101,9 +104,15 @@ export class ReportAccess {
     await c.get(sql`SELECT id FROM terminals WHERE id = ${asker.id}${FOR_UPDATE}`);
     const perMinute = this.ctx.opts.reportsPerMinute ?? DEFAULT_REPORTS_PER_MINUTE;
     const perDay = this.ctx.opts.reportsPerDay ?? DEFAULT_REPORTS_PER_DAY;
-    const count = async (sinceMs: number) => Number((await c.get<{ n: number | string }>(sql`SELECT COUNT(*) AS n FROM report_access WHERE terminal_id = ${asker.id} AND at > ${now - sinceMs}`))!.n);
-    if ((await count(60_000)) >= perMinute) return { refuse: new ServerError('REPORT_RATE_LIMITED', `more than ${perMinute} reports a minute from this terminal: wait a minute`, 429) };
-    if ((await count(86_400_000)) >= perDay) return { refuse: new ServerError('REPORT_RATE_LIMITED', `more than ${perDay} reports a day from this terminal`, 429) };
+    // The rate counts requests that were decided; the rate refusals logged beside them are not requests served or tried.
+    const count = async (sinceMs: number) =>
+      Number((await c.get<{ n: number | string }>(sql`SELECT COUNT(*) AS n FROM report_access WHERE terminal_id = ${asker.id} AND at > ${now - sinceMs} AND outcome <> ${'rate-limited'}`))!.n);
+    const limited = async (message: string): Promise<Decision> => {
+      await logRateRefusal(r, asker.id, rec, now);
+      return { refuse: new ServerError('REPORT_RATE_LIMITED', message, 429) };
+    };
+    if ((await count(60_000)) >= perMinute) return limited(`more than ${perMinute} reports a minute from this terminal: wait a minute`);
+    if ((await count(86_400_000)) >= perDay) return limited(`more than ${perDay} reports a day from this terminal`);
 
     const claimed = await c.run(sql`INSERT INTO report_access (terminal_id, request_id, seq, operator_id, person_id, month, at, outcome)
       VALUES (${asker.id}, ${rec.requestId}, ${rec.seq}, ${rec.operatorId}, ${rec.personId}, ${rec.month}, ${now}, ${'checking'})
@@ -131,6 +140,21 @@ export class ReportAccess {
 
 function lockedError(untilMs: number): ServerError {
   return new ServerError('REPORT_PIN_LOCKED', `too many wrong PINs: locked until ${new Date(untilMs).toISOString()}`, 423);
+}
+
+/**
+ * A request refused for the rate, in the access log: the first one of each minute from a terminal, under a key no
+ * request id can take (ids start with a letter or digit), so the request id stays unused (the counter may send it
+ * again later). Why one row a minute: a terminal past its rate (a rooted one hammering the route) would otherwise
+ * grow the table by its sending speed; this way at most 1,440 rows a day per terminal, which says that it was
+ * refused, when, and for whom it first asked. The row is not counted in the rate (see decide), so logging neither
+ * lengthens an honest counter's wait nor lets anyone push the count out of the window.
+ */
+async function logRateRefusal(r: RepoTx, terminalId: string, rec: ReportRequestBody, now: number): Promise<void> {
+  const minuteKey = `~rate-limited:${Math.floor(now / 60_000)}`;
+  await r.conn.run(sql`INSERT INTO report_access (terminal_id, request_id, seq, operator_id, person_id, month, at, outcome)
+    VALUES (${terminalId}, ${minuteKey}, ${rec.seq}, ${rec.operatorId}, ${rec.personId}, ${rec.month}, ${now}, ${'rate-limited'})
+    ON CONFLICT (terminal_id, request_id) DO NOTHING`);
 }
 
 async function setOutcome(r: RepoTx, terminalId: string, requestId: string, outcome: ReportOutcome): Promise<void> {
