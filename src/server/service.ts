@@ -69,7 +69,9 @@ export class Central {
     });
     // The old key and plaintext templates would otherwise linger in SQLite's free pages.
     if (keys.migrated && repo.db.dialect === 'sqlite') await repo.db.exec('VACUUM');
-    return new Central(new CentreContext(repo, keys.identity, keys.templateKey, opts));
+    const central = new Central(new CentreContext(repo, keys.identity, keys.templateKey, opts));
+    await central.reports.settleInterrupted(); // report PIN checks a stopped process left half done (report/access.ts)
+    return central;
   }
 
   /**

@@ -214,3 +214,62 @@ describe.each(backends)('the report rate per terminal is one count for every cen
     }
   }, 60_000);
 });
+
+describe.each(backends)('a PIN check the centre never finished (its process died mid-check) is settled (%s)', (kind) => {
+  it('a stale `checking` row becomes `interrupted`, counted as a wrong try, never a pass; a live check at another process is left alone', async () => {
+    const db = await tempDb(kind);
+    const opts = { db: db.url, port: 0, reportsPerMinute: 100, reportsPerDay: 1000 };
+    const a = await startServer(opts);
+    let b: RunningServer | undefined;
+    try {
+      const enroller = await registeredTerminal(a.central, 'T0', { region: 'R1', supervisors: ['sup-1'] });
+      await enrolCustomer(a.central, enroller, 'P1', 'A1');
+      await a.central.ingest('T0', [enroller.chain.next({ type: 'pin_set', operatorId: 'op-cashier', pinSetId: 'PS-1', personId: 'P1', pinHash: await hashPin(PIN), approvedBy: 'sup-1' })]);
+      const t1 = await registeredTerminal(a.central, 'T1', { region: 'R1', url: a.url });
+      const t3 = await registeredTerminal(a.central, 'T3', { region: 'R1', url: a.url });
+      const t4 = await registeredTerminal(a.central, 'T4', { region: 'R1', url: a.url });
+      const key = verifyReportPinKey(a.central.identity.publicKeyHex, await t1.client!.reportPinKey());
+      const request = (t: TestTerminal, pin: string) => {
+        const requestId = randomUUID();
+        const sealedPin = sealReportPin(key, { terminalId: t.id, requestId, personId: 'P1', month }, pin);
+        return { record: t.chain.next({ type: 'report_request', operatorId: 'op-1', requestId, personId: 'P1', month, sealedPinDigest: sealedPinDigest(sealedPin) }), sealedPin };
+      };
+      // What a process that died between the attempt's count and the hash left behind: the real first step
+      // (ReportAccess.decide, one committed transaction) and nothing after it.
+      const crashMidCheck = async (t: TestTerminal, at: number) => {
+        const { record } = request(t, PIN);
+        const { hash: _h, sig: _s, ...body } = record;
+        const asker = (await a.central.repo.tx((r) => r.getTerminal(t.id)))!;
+        const reports = a.central.reports as unknown as { decide: (r: unknown, asker: unknown, rec: unknown, now: number) => Promise<unknown> };
+        await a.central.repo.tx((r) => reports.decide(r, asker, body, at));
+      };
+      const outcomes = async () => (await a.central.reports.accessLog('P1')).map((r) => `${r.terminal_id} ${r.outcome}`).sort();
+      const ask = async (t: TestTerminal, pin: string, srv: RunningServer) => {
+        try {
+          await new CentreClient({ baseUrl: srv.url, credentials: { terminalId: t.id, sign: (m) => t.signer.sign(m) } }).report('P1', request(t, pin));
+          return 'served';
+        } catch (err) {
+          return err instanceof CentreRefusal ? `${err.remoteCode} ${err.attemptsLeft ?? ''}`.trim() : String(err);
+        }
+      };
+
+      const STALE = Date.now() - 11 * 60_000; // older than any check can run
+      await crashMidCheck(t1, STALE);
+      expect(await outcomes()).toEqual(['T1 checking']);
+      // T1's next request settles its own: the interrupted check was a wrong try (the count stays), this one the 2nd.
+      expect(await ask(t1, '9999', a)).toBe('REPORT_PIN_WRONG 3');
+      expect(await outcomes()).toEqual(['T1 interrupted', 'T1 pin-wrong']);
+      // T3 never asks again: the next centre process to start settles it; T4's check, seconds old, may still be
+      // running at another process, and is left as it is.
+      await crashMidCheck(t3, STALE);
+      await crashMidCheck(t4, Date.now() - 10_000);
+      b = await startServer(opts);
+      expect(await outcomes()).toEqual(['T1 interrupted', 'T1 pin-wrong', 'T3 interrupted', 'T4 checking']);
+      expect(await ask(t3, PIN, b)).toBe('served');
+    } finally {
+      await a.close();
+      await b?.close();
+      await db.cleanup();
+    }
+  }, 60_000);
+});

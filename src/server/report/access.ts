@@ -21,10 +21,17 @@ export const DEFAULT_REPORTS_PER_MINUTE = 6;
 export const DEFAULT_REPORTS_PER_DAY = 200;
 
 /**
- * How a report request ended, as the access log keeps it ('checking': the PIN was being checked; 'rate-limited':
- * refused for the terminal's rate, one row per terminal and minute, see logRateRefusal).
+ * How a report request ended, as the access log keeps it ('checking': the PIN is being checked; 'interrupted': the
+ * centre process stopped while checking it, see settleInterrupted; 'rate-limited': refused for the terminal's rate,
+ * one row per terminal and minute, see logRateRefusal).
  */
-export type ReportOutcome = 'served' | 'pin-wrong' | 'pin-locked' | 'pin-not-set' | 'not-found' | 'rate-limited' | 'checking';
+export type ReportOutcome = 'served' | 'pin-wrong' | 'pin-locked' | 'pin-not-set' | 'not-found' | 'rate-limited' | 'checking' | 'interrupted';
+
+/**
+ * A `checking` row older than this was left by a process that stopped mid-check: no check runs this long (one
+ * scrypt hash, at most the cost pin-verifier.ts admits, a second or two), so it is settled as `interrupted`.
+ */
+export const REPORT_CHECK_STALE_MS = 5 * 60_000;
 
 export interface ReportAccessRow {
   terminal_id: string;
@@ -90,6 +97,15 @@ export class ReportAccess {
     return { ...body, proof: signReport(this.ctx.identity.privateKey, asker.id, body, request) };
   }
 
+  /**
+   * Settles the checks a stopped process left `checking` (all of them at start-up; a terminal's own on its next
+   * request): `interrupted`. The attempt was counted before the hash ran and stays counted (a crash buys no guess),
+   * and nothing is served for it; a check young enough to be running at another process is left alone.
+   */
+  async settleInterrupted(terminalId?: string): Promise<number> {
+    return this.ctx.repo.tx((r) => settleStaleChecks(r, this.ctx.now(), terminalId));
+  }
+
   /** Who (terminal, operator) asked for a person's reports, when, for which month, and how it ended; newest first. */
   async accessLog(personId: string): Promise<ReportAccessRow[]> {
     const rows = await this.ctx.repo.tx((r) => r.conn.all<ReportAccessRow>(sql`SELECT terminal_id, operator_id, person_id, month, request_id, seq, at, outcome
@@ -102,6 +118,7 @@ export class ReportAccess {
     const c = r.conn;
     // The terminal's row lock orders its report requests across centre processes: the count and the claim are one step.
     await c.get(sql`SELECT id FROM terminals WHERE id = ${asker.id}${FOR_UPDATE}`);
+    await settleStaleChecks(r, now, asker.id);
     const perMinute = this.ctx.opts.reportsPerMinute ?? DEFAULT_REPORTS_PER_MINUTE;
     const perDay = this.ctx.opts.reportsPerDay ?? DEFAULT_REPORTS_PER_DAY;
     // The rate counts requests that were decided; the rate refusals logged beside them are not requests served or tried.
@@ -155,6 +172,16 @@ async function logRateRefusal(r: RepoTx, terminalId: string, rec: ReportRequestB
   await r.conn.run(sql`INSERT INTO report_access (terminal_id, request_id, seq, operator_id, person_id, month, at, outcome)
     VALUES (${terminalId}, ${minuteKey}, ${rec.seq}, ${rec.operatorId}, ${rec.personId}, ${rec.month}, ${now}, ${'rate-limited'})
     ON CONFLICT (terminal_id, request_id) DO NOTHING`);
+}
+
+/** Within the last day when one terminal's (the rate's own index range: cheap on every request); all at start-up. */
+async function settleStaleChecks(r: RepoTx, now: number, terminalId?: string): Promise<number> {
+  const before = now - REPORT_CHECK_STALE_MS;
+  const { changes } = terminalId === undefined
+    ? await r.conn.run(sql`UPDATE report_access SET outcome = ${'interrupted'} WHERE outcome = ${'checking'} AND at < ${before}`)
+    : await r.conn.run(sql`UPDATE report_access SET outcome = ${'interrupted'}
+        WHERE terminal_id = ${terminalId} AND at > ${now - 86_400_000} AND at < ${before} AND outcome = ${'checking'}`);
+  return changes;
 }
 
 async function setOutcome(r: RepoTx, terminalId: string, requestId: string, outcome: ReportOutcome): Promise<void> {
