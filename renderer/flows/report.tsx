@@ -1,4 +1,4 @@
-// The person's financial report at the counter (issue 17): palm → the person's own PIN → a month → the report as the
+// The person's financial report at the counter (issue 17): palm → a month → the person's own PIN → the report as the
 // centre answers it now (opening balance, every movement signed, fees 0, closing balance, the centre's time), and
 // printing it on the receipt printer. With the link down it says the centre cannot be reached (no copy is kept here).
 import { useEffect, useState, type ReactNode } from 'react';

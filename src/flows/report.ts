@@ -1,12 +1,13 @@
-// The person's electronic financial report at the counter: the person present lays their palm and types their
-// own PIN (never a typed person id: the report is of whoever the palm and PIN prove), chooses a month, and the
+// The person's electronic financial report at the counter: the person present lays their palm, chooses a month
+// and types their own PIN (never a typed person id: the report is of whoever the palm and PIN prove), and the
 // counter asks the centre for it now. The report is the centre's ledger, so it is shown only as the centre answers
 // it, stamped with the centre's time; with the link down the person is told so (no copy is kept at the counter:
 // a shared counter does not hold people's financial history, and an old copy would read as today's). Printing it
 // on the receipt printer is offered, and printing again marks a copy.
 // The PIN is checked here first (a typo costs no round trip) and then again by the centre, which alone decides:
-// each request carries it sealed to the centre (host/adapters/centre-reports.ts), so the flow keeps the PIN the
-// person typed until the flow ends, to ask for another month without typing it again.
+// the request carries it sealed to the centre (host/adapters/centre-reports.ts). The month is chosen before the PIN
+// so that the PIN is in the state only while it is checked here (`checking-pin`, the one step whose type holds it):
+// the step that sends the request drops it, and so do cancel and every answer; another month asks for it again.
 import { go, stay, type Step } from './machine.ts';
 import { isPin, type PinResult } from './auth.ts';
 import { printStep, type PrintEffect, type PrintResult, type PrintStatus } from './printing.ts';
@@ -40,17 +41,17 @@ export type ReportFetch =
 type Body =
   | { step: 'palm'; guidance: Guidance; ftaReason: string | null }
   | { step: 'loading'; personId: string }
-  // `month`: the month asked for when the centre found the PIN wrong; asked again at once with the new PIN.
-  | { step: 'pin'; person: Person; wrong: boolean; attemptsLeft: number | null; month: string | null }
-  | { step: 'checking-pin'; person: Person; month: string | null }
   | { step: 'month'; person: Person; months: string[] }
+  // `wrong`: asked again after a wrong PIN (here, or at the centre), with the tries it left.
+  | { step: 'pin'; person: Person; month: string; wrong: boolean; attemptsLeft: number | null }
+  // `pin`: what the person typed, while the counter checks it; sent (to be sealed) with the request, then forgotten.
+  | { step: 'checking-pin'; person: Person; month: string; pin: string }
   | { step: 'fetching'; person: Person; month: string }
   | { step: 'shown'; person: Person; report: CounterReport; receipt: Receipt; print?: PrintStatus }
   | { step: 'refused'; reason: ReportRefusal; person: Person | null }
   | { step: 'finished' };
 
-/** `pin`: what the person typed, checked here; sent sealed to the centre with each request; gone when the flow ends. */
-export type ReportState = Body & { operatorId: string; thisMonth: string; pin: string | null };
+export type ReportState = Body & { operatorId: string; thisMonth: string };
 
 export type ReportEvent =
   | PlacementEvent
@@ -87,21 +88,20 @@ export function reportMonths(thisMonth: string, n = REPORT_MONTHS): string[] {
 }
 
 export function startReport(ctx: { operatorId: string; thisMonth: string }): Step<ReportState, ReportEffect> {
-  return go({ step: 'palm', guidance: NO_GUIDANCE, ftaReason: null, ...ctx, pin: null }, { type: 'identifyPalm' });
+  return go({ step: 'palm', guidance: NO_GUIDANCE, ftaReason: null, ...ctx }, { type: 'identifyPalm' });
 }
 
 export function reduceReport(s: ReportState, e: ReportEvent): Step<ReportState, ReportEffect> {
   const ctx = { operatorId: s.operatorId, thisMonth: s.thisMonth };
-  const to = (b: Body, ...fx: ReportEffect[]): Step<ReportState, ReportEffect> => go({ ...b, ...ctx, pin: s.pin }, ...fx);
-  // The PIN is kept only while it may still be sent: for another month, or again after the link came back.
-  const forget = (b: Body): Step<ReportState, ReportEffect> => go({ ...b, ...ctx, pin: null });
-  const refuse = (reason: ReportRefusal, person: Person | null) => (reason === 'centre-unreachable' ? to : forget)({ step: 'refused', reason, person });
+  const to = (b: Body, ...fx: ReportEffect[]): Step<ReportState, ReportEffect> => go({ ...b, ...ctx }, ...fx);
+  const refuse = (reason: ReportRefusal, person: Person | null) => to({ step: 'refused', reason, person });
   const toMonth = (person: Person) => to({ step: 'month', person, months: reportMonths(s.thisMonth) });
-  const fetch = (person: Person, month: string, pin: string) =>
-    go<ReportState, ReportEffect>({ step: 'fetching', person, month, ...ctx, pin }, { type: 'fetchReport', personId: person.id, month, person, operatorId: s.operatorId, pin });
+  const askPin = (person: Person, month: string, wrong: { attemptsLeft: number } | null) =>
+    to({ step: 'pin', person, month, wrong: wrong !== null, attemptsLeft: wrong?.attemptsLeft ?? null });
 
   if (isPlacement(e)) return s.step === 'palm' ? stay({ ...s, guidance: applyPlacement(s.guidance, e) }) : stay(s);
-  if (e.type === 'cancel') return s.step === 'checking-pin' || s.step === 'finished' ? stay(s) : forget({ step: 'finished' });
+  // Also while the PIN is checked: the flow ends and forgets it; the check's late answer finds it finished.
+  if (e.type === 'cancel') return s.step === 'finished' ? stay(s) : to({ step: 'finished' });
 
   switch (s.step) {
     case 'palm': {
@@ -118,41 +118,41 @@ export function reduceReport(s: ReportState, e: ReportEvent): Step<ReportState, 
       if (e.person.status === 'revoked') return refuse('person-revoked', e.person);
       if (e.person.status === 'provisional') return refuse('person-provisional', e.person);
       if (!e.pinSet) return refuse('pin-not-set', e.person);
-      return to({ step: 'pin', person: e.person, wrong: false, attemptsLeft: null, month: null });
+      return toMonth(e.person);
     }
+    case 'month':
+      if (e.type !== 'month.choose' || !s.months.includes(e.month)) return stay(s);
+      return askPin(s.person, e.month, null);
     case 'pin':
       if (e.type !== 'pin.submit' || !isPin(e.pin)) return stay(s);
-      return go({ step: 'checking-pin', person: s.person, month: s.month, ...ctx, pin: e.pin }, { type: 'verifyCustomerPin', personId: s.person.id, pin: e.pin });
+      return to({ step: 'checking-pin', person: s.person, month: s.month, pin: e.pin }, { type: 'verifyCustomerPin', personId: s.person.id, pin: e.pin });
     case 'checking-pin': {
       if (e.type !== 'pin.result') return stay(s);
       const r = e.result;
-      if (r.ok) return s.month !== null && s.pin !== null ? fetch(s.person, s.month, s.pin) : toMonth(s.person);
+      // The request goes with the PIN (the host seals it to the centre at once); the state keeps none of it.
+      if (r.ok) return to({ step: 'fetching', person: s.person, month: s.month }, { type: 'fetchReport', personId: s.person.id, month: s.month, person: s.person, operatorId: s.operatorId, pin: s.pin });
       if ('locked' in r) return refuse('pin-locked', s.person);
-      return forget({ step: 'pin', person: s.person, wrong: true, attemptsLeft: r.attemptsLeft, month: s.month });
-    }
-    case 'month': {
-      if (e.type !== 'month.choose' || !s.months.includes(e.month) || s.pin === null) return stay(s);
-      return fetch(s.person, e.month, s.pin);
+      return askPin(s.person, s.month, r);
     }
     case 'fetching': {
       if (e.type !== 'report.fetched') return stay(s);
       const r = e.result;
       if (r.ok) return to({ step: 'shown', person: s.person, report: r.report, receipt: r.receipt });
       // The centre checked the PIN and found it wrong: asked again, then this month at once.
-      if (r.reason === 'pin-wrong') return forget({ step: 'pin', person: s.person, wrong: true, attemptsLeft: r.attemptsLeft, month: s.month });
+      if (r.reason === 'pin-wrong') return askPin(s.person, s.month, r);
       return refuse(r.reason, s.person);
     }
     case 'shown': {
       const printed = printStep(s, e);
       if (printed) return printed as Step<ReportState, ReportEffect>;
-      if (e.type === 'back') return toMonth(s.person); // another month, without the palm and PIN again
-      if (e.type === 'done') return forget({ step: 'finished' });
+      if (e.type === 'back') return toMonth(s.person); // another month, without the palm again (the PIN is asked again)
+      if (e.type === 'done') return to({ step: 'finished' });
       return stay(s);
     }
     case 'refused':
       if (e.type === 'retry' && (s.reason === 'unknown-palm' || s.reason === 'ambiguous')) return startReport(ctx);
-      if (e.type === 'retry' && s.reason === 'centre-unreachable' && s.person && s.pin !== null) return toMonth(s.person); // the PIN was checked here
-      if (e.type === 'done') return forget({ step: 'finished' });
+      if (e.type === 'retry' && s.reason === 'centre-unreachable' && s.person) return toMonth(s.person); // palm and PIN were checked here
+      if (e.type === 'done') return to({ step: 'finished' });
       return stay(s);
     case 'finished':
       return stay(s);

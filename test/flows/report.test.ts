@@ -1,5 +1,6 @@
-// The financial report at the counter (issue 17) as a pure reducer: palm → the person's own PIN → a month → the
-// centre's report (or why not), printable; never a typed person id. Then a real centre on loopback answers the
+// The financial report at the counter (issue 17) as a pure reducer: palm → a month → the person's own PIN → the
+// centre's report (or why not), printable; never a typed person id. The PIN is in the state only while it is checked
+// here: gone once the request (which seals it to the centre) is on its way, and on cancel. Then a real centre on loopback answers the
 // counter's signed request: the report of a person of its region, "not found" for another region, and
 // "unreachable" with the link down.
 import { randomBytes } from 'node:crypto';
@@ -29,29 +30,57 @@ const REPORT: CounterReport = {
 };
 const start = () => startReport({ operatorId: 'op-1', thisMonth: '2026-12' }).state;
 const steps = (events: ReportEvent[], s: ReportState = start()) => run(reduceReport, s, events);
-const toMonth: ReportEvent[] = [{ type: 'palm.identified', outcome: { kind: 'match', personId: 'P1' } }, { type: 'person.loaded', person: P, pinSet: true }, { type: 'pin.submit', pin: '4321' }, { type: 'pin.result', result: { ok: true } }];
+const identified: ReportEvent[] = [{ type: 'palm.identified', outcome: { kind: 'match', personId: 'P1' } }, { type: 'person.loaded', person: P, pinSet: true }];
+const toPin: ReportEvent[] = [...identified, { type: 'month.choose', month: '2026-11' }];
+const toFetch: ReportEvent[] = [...toPin, { type: 'pin.submit', pin: '4321' }, { type: 'pin.result', result: { ok: true } }];
+/** Every string anywhere in a state: the PIN must be none of them. */
+const holdsPin = (s: unknown, pin: string): boolean => JSON.stringify(s).includes(`"${pin}"`);
 
 describe('report flow (pure)', () => {
-  it('palm → own PIN → month → the centre’s report → print; the person comes from the palm, never a typed id', () => {
-    const atMonth = steps(toMonth);
+  it('palm → month → own PIN → the centre’s report → print; the person comes from the palm, never a typed id', () => {
+    const atMonth = steps(identified);
     expect(atMonth.state).toMatchObject({ step: 'month', months: reportMonths('2026-12') });
     expect(startReport({ operatorId: 'op-1', thisMonth: '2026-12' }).effects).toEqual([{ type: 'identifyPalm' }]);
-    expect(atMonth.effects).toEqual([{ type: 'loadPerson', personId: 'P1' }, { type: 'verifyCustomerPin', personId: 'P1', pin: '4321' }]);
-    const fetching = reduceReport(atMonth.state, { type: 'month.choose', month: '2026-11' });
-    // The PIN goes with the request: the centre checks it again (sealed to it by the host adapter).
-    expect(fetching.effects).toEqual([{ type: 'fetchReport', personId: 'P1', month: '2026-11', person: P, operatorId: 'op-1', pin: '4321' }]);
+    expect(steps(toPin).state).toMatchObject({ step: 'pin', month: '2026-11', wrong: false });
+    const fetching = steps(toFetch);
+    expect(fetching.effects).toEqual([{ type: 'loadPerson', personId: 'P1' }, { type: 'verifyCustomerPin', personId: 'P1', pin: '4321' },
+      // The PIN goes with the request: the centre checks it again (sealed to it by the host adapter).
+      { type: 'fetchReport', personId: 'P1', month: '2026-11', person: P, operatorId: 'op-1', pin: '4321' }]);
     const receipt = reportReceipt({ terminalId: 'T1', operatorId: 'op-1', at: '2026-12-06T03:00:00.000Z' }, P, REPORT);
     const shown = reduceReport(fetching.state, { type: 'report.fetched', result: { ok: true, report: REPORT, receipt } });
     expect(shown.state).toMatchObject({ step: 'shown', report: REPORT });
     expect(reduceReport(shown.state, { type: 'print' }).effects).toEqual([{ type: 'print', receipt }]);
-    expect(reduceReport(shown.state, { type: 'back' }).state).toMatchObject({ step: 'month' }); // another month, no palm again
+    // Another month, no palm again; its PIN is asked again (the counter no longer holds it).
+    const other = run(reduceReport, shown.state, [{ type: 'back' }, { type: 'month.choose', month: '2026-10' }]);
+    expect(other.state).toMatchObject({ step: 'pin', month: '2026-10' });
     // No screen event can name a person: the schema has no such field for any event.
     expect(UiEvent.safeParse({ type: 'month.choose', month: '2026-11', personId: 'P2' }).success).toBe(false);
     expect(UiEvent.safeParse({ type: 'month.choose', month: '2026-13' }).success).toBe(false);
   });
 
+  it('the PIN is held only while it is checked here: gone once the sealed request is on its way, after any answer, and on cancel', () => {
+    const checking = steps(toFetch.slice(0, -1)).state;
+    expect(checking).toMatchObject({ step: 'checking-pin', pin: '4321' });
+    const fetching = steps(toFetch).state;
+    expect(fetching.step).toBe('fetching');
+    expect(holdsPin(fetching, '4321')).toBe(false);
+    const receipt = reportReceipt({ terminalId: 'T1', operatorId: 'op-1', at: '2026-12-06T03:00:00.000Z' }, P, REPORT);
+    for (const result of [{ ok: true, report: REPORT, receipt }, { ok: false, reason: 'centre-unreachable' }, { ok: false, reason: 'pin-wrong', attemptsLeft: 3 }] as const) {
+      expect(holdsPin(reduceReport(fetching, { type: 'report.fetched', result }).state, '4321')).toBe(false);
+    }
+    // Cancel at every step that may hold it, the check under way included: the flow ends and forgets it.
+    for (const s of [checking, steps(toPin).state, fetching]) {
+      const cancelled = reduceReport(s, { type: 'cancel' }).state;
+      expect(cancelled.step).toBe('finished');
+      expect(holdsPin(cancelled, '4321')).toBe(false);
+    }
+    // The check's answer arriving after a cancel changes nothing and sends nothing.
+    const late = reduceReport(reduceReport(checking, { type: 'cancel' }).state, { type: 'pin.result', result: { ok: true } });
+    expect(late.effects).toEqual([]);
+  });
+
   it('a month that was not offered is ignored', () => {
-    const s = steps(toMonth).state;
+    const s = steps(identified).state;
     expect(reduceReport(s, { type: 'month.choose', month: '2020-01' })).toEqual({ state: s, effects: [] });
   });
 
@@ -70,33 +99,34 @@ describe('report flow (pure)', () => {
   });
 
   it('a wrong PIN asks again; a locked PIN refuses; the report is never fetched without the PIN', () => {
-    const asked = steps(toMonth.slice(0, 3)).state;
-    expect(reduceReport(asked, { type: 'pin.result', result: { ok: false, attemptsLeft: 2 } }).state).toMatchObject({ step: 'pin', wrong: true, attemptsLeft: 2 });
+    const asked = steps(toFetch.slice(0, -1)).state;
+    const wrong = reduceReport(asked, { type: 'pin.result', result: { ok: false, attemptsLeft: 2 } });
+    expect(wrong.state).toMatchObject({ step: 'pin', wrong: true, attemptsLeft: 2, month: '2026-11' });
+    expect(holdsPin(wrong.state, '4321')).toBe(false);
     const locked = reduceReport(asked, { type: 'pin.result', result: { ok: false, locked: true } });
     expect(locked.state).toMatchObject({ step: 'refused', reason: 'pin-locked' });
-    expect(reduceReport(steps(toMonth.slice(0, 2)).state, { type: 'month.choose', month: '2026-12' }).effects).toEqual([]); // at the PIN step
+    expect(reduceReport(steps(toPin).state, { type: 'month.choose', month: '2026-12' }).effects).toEqual([]); // at the PIN step
   });
 
-  it('the centre unreachable: said so; "again" returns to the months without the palm and PIN', () => {
-    const f = reduceReport(steps(toMonth).state, { type: 'month.choose', month: '2026-12' }).state;
+  it('the centre unreachable: said so; "again" returns to the months without the palm', () => {
+    const f = steps(toFetch).state;
     const down = reduceReport(f, { type: 'report.fetched', result: { ok: false, reason: 'centre-unreachable' } });
     expect(down.state).toMatchObject({ step: 'refused', reason: 'centre-unreachable' });
     expect(reduceReport(down.state, { type: 'retry' }).state).toMatchObject({ step: 'month' });
   });
 
-  it('the centre finds the PIN wrong: asked again, then the same month at once; its other refusals end the flow and forget the PIN', () => {
-    const f = reduceReport(steps(toMonth).state, { type: 'month.choose', month: '2026-11' }).state;
+  it('the centre finds the PIN wrong: asked again, then the same month at once; its other refusals end the flow', () => {
+    const f = steps(toFetch).state;
     const wrong = reduceReport(f, { type: 'report.fetched', result: { ok: false, reason: 'pin-wrong', attemptsLeft: 3 } });
-    expect(wrong.state).toMatchObject({ step: 'pin', wrong: true, attemptsLeft: 3, month: '2026-11', pin: null });
+    expect(wrong.state).toMatchObject({ step: 'pin', wrong: true, attemptsLeft: 3, month: '2026-11' });
     const again = run(reduceReport, wrong.state, [{ type: 'pin.submit', pin: '1111' }, { type: 'pin.result', result: { ok: true } }]);
     expect(again.state).toMatchObject({ step: 'fetching', month: '2026-11' });
     expect(again.effects.at(-1)).toEqual({ type: 'fetchReport', personId: 'P1', month: '2026-11', person: P, operatorId: 'op-1', pin: '1111' });
     for (const reason of ['pin-locked', 'pin-not-set', 'rate-limited', 'request-refused', 'report-not-found'] as const) {
       const r = reduceReport(f, { type: 'report.fetched', result: { ok: false, reason } });
-      expect(r.state).toMatchObject({ step: 'refused', reason, pin: null });
+      expect(r.state).toMatchObject({ step: 'refused', reason });
       expect(reduceReport(r.state, { type: 'retry' }).state).toEqual(r.state); // no way back to the months
     }
-    expect(reduceReport(f, { type: 'cancel' }).state).toMatchObject({ step: 'finished', pin: null });
   });
 
   it('the printed report: opening, each movement signed, fee 0, closing; no receipt number', () => {
