@@ -349,11 +349,11 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     await tid('role-report').click();
     await flowStep('palm', 'report');
     await api.present('emp-ahmad');
-    await flowStep('pin', 'report');
-    await keypad('pin', '4321');
     await flowStep('month', 'report');
     await fits('ar-report-month');
     await tid(`month-${new Date().toISOString().slice(0, 7)}`).click();
+    await flowStep('pin', 'report');
+    await keypad('pin', '4321');
     await flowStep('shown', 'report');
     await fits('ar-report-shown');
     await tid('done').click();
