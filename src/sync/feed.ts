@@ -186,16 +186,19 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
       const encKey = typeof stored === 'string' ? stored : Buffer.from(o.sealer.open(Buffer.from(stored.sealed, 'base64'), SETTINGS.encKey)).toString('base64');
       const hands = (d.hands ?? []) as Array<'left' | 'right'>;
       const templateSlots = Array.isArray(d.templateSlots) ? (d.templateSlots as Array<Record<string, unknown>>) : [];
+      // The counter that enrolled the person already holds these templates (under its own ids): a second copy
+      // would count the person twice in the 1:N index and split their update slots, so only the flag changes.
+      const held = new Set(s.templates.byPerson(personId).map((t) => t.digest));
       ((d.templates ?? []) as string[]).forEach((sealed, i) => {
         const templateId = `${personId}#${i}`;
         if (s.templates.get(templateId)) return; // delivered before
         const plain = openSealed(encKey, sealed);
-        s.templates.add({
-          templateId, personId, hand: hands[i] ?? hands[0] ?? 'left', sealed: o.sealer!.seal(plain, templateId),
-          digest: createHash('sha256').update(plain).digest('hex'), provisional: false, createdAtMs: nowMs,
-        });
+        const digest = createHash('sha256').update(plain).digest('hex');
+        if (held.has(digest)) return;
+        s.templates.add({ templateId, personId, hand: hands[i] ?? hands[0] ?? 'left', sealed: o.sealer!.seal(plain, templateId), digest, provisional: false, createdAtMs: nowMs });
         palms.added.push({ templateId, personId });
       });
+      s.templates.confirm(personId); // the centre's duplicate check passed: none of this person's templates is provisional
       // Update slots the centre admitted before this terminal learnt of the person come with the templates.
       for (const t of templateSlots) applyTemplateSlots(o, encKey, { ...t, personId }, nowMs);
       return;

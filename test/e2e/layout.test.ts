@@ -416,6 +416,10 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     await flowStep('review');
     await fits('ar-enrol-review');
     await tid('capture-finish').click();
+    await flowStep('pin'); // the person's own PIN, typed twice (issue 17)
+    await fits('ar-enrol-pin');
+    await keypad('new-pin', '2580');
+    await keypad('new-pin-again', '2580');
     await flowStep('enrolled');
     await fits('ar-enrol-enrolled');
     await tid('done').click();

@@ -77,6 +77,31 @@ describe('enrolment registry', () => {
     expect(res2!.status).toBe('accepted');
   });
 
+  it('attack: a revoked person is never confirmed again, and a supervisor cannot confirm past the duplicate check', async () => {
+    const template = randomBytes(64);
+    await enrolCustomer(central, t, 'P1', 'A1', template);
+    await enrolCustomer(central, t, 'P2', 'A2', template); // possible duplicate of P1
+    await central.settlePerson('P2', 'revoke');
+    await expect(central.settlePerson('P2', 'confirm')).rejects.toMatchObject({ code: 'PERSON_REVOKED' });
+    await central.settlePerson('P2', 'revoke'); // again: no change, no second feed event
+    const revoked = (await central.feed((await central.repo.tx((r) => r.getTerminal('T1')))!, 0)).events.filter((e) => e.kind === 'person_revoked' && e.key === 'P2');
+    expect(revoked).toHaveLength(1);
+    expect((await central.repo.tx((r) => r.getPerson('P2')))?.status).toBe('revoked');
+    await central.creditAccount('A2', 1000, 'SYP');
+    const [res] = await central.ingest('T1', [t.chain.next(purchaseDraft('T1', 3, 'P2', 'A2', 10))]);
+    expect(res!.status).not.toBe('accepted');
+    // A provisional person (templates not yet at the centre, so never checked) is not the supervisor's to confirm.
+    const rec = t.chain.next({
+      type: 'enrolment', operatorId: 'op', enrolmentId: 'E-P7', personId: 'P7', person: { name: 'N', idNumber: 'I', accountId: 'A7' },
+      templateDigests: [createHash('sha256').update(randomBytes(64)).digest('hex')], hands: ['left'], consent: { given: true, method: 'verbal', textVersion: 'c1' }, provisional: true,
+    });
+    await central.ingest('T1', [rec]);
+    await expect(central.settlePerson('P7', 'confirm')).rejects.toMatchObject({ code: 'PERSON_NOT_IN_REVIEW' });
+    expect((await central.repo.tx((r) => r.getPerson('P7')))?.status).toBe('provisional');
+    await central.settlePerson('P1', 'confirm'); // already confirmed: no change
+    expect((await central.repo.tx((r) => r.getPerson('P1')))?.status).toBe('confirmed');
+  });
+
   it('refuses templates that do not match the digests pinned in the signed record', async () => {
     const template = randomBytes(64);
     const rec = t.chain.next({

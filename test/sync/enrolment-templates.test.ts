@@ -67,6 +67,10 @@ describe('an enrolment signed at a counter is confirmed by the centre, with the 
     await expect.poll(() => t1.store.people.get('P-new')?.status, { timeout: 20_000 }).toBe('active');
     expect(await verifyPinHash('2580', t1.ledger.customerPins.get('P-new')!.pinHash!)).toBe(true);
     expect(t1.ledger.customerPins.get('P-later')?.pinHash ?? null).toBeNull();
+    // The feed's copy of the counter's own templates is not stored a second time: one row per enrolled template,
+    // no longer provisional (a second copy would double this person in the 1:N index and split their update slots).
+    await expect.poll(() => t1.store.templates.byPerson('P-new').every((t) => !t.provisional), { timeout: 20_000 }).toBe(true);
+    expect(t1.store.templates.byPerson('P-new')).toHaveLength(2);
     expect(await server.central.repo.tx(async (r) => Number((await r.conn.get<{ n: number }>(sql`SELECT count(*) AS n FROM records WHERE status = 'review'`))!.n))).toBe(0);
   }, 60_000);
 });

@@ -148,6 +148,17 @@ export class Enrolments {
       const p = await r.getPerson(personId);
       if (!p) throw new ServerError('PERSON_UNKNOWN', `person ${personId} is unknown`, 404);
       const now = this.ctx.now();
+      // A revocation is final: confirming it again would bring back a palm the supervisor (or a duplicate finding)
+      // took out of every gallery. A provisional person has not been through the duplicate check, which a
+      // supervisor's confirm must not skip. Confirming twice, or revoking twice, changes nothing.
+      if (p.status === 'revoked') {
+        if (decision === 'revoke') return;
+        throw new ServerError('PERSON_REVOKED', `person ${personId} is revoked; enrol them again to bring them back`, 409);
+      }
+      if (decision === 'confirm' && p.status === 'confirmed') return;
+      if (decision === 'confirm' && p.status !== 'duplicate_review') {
+        throw new ServerError('PERSON_NOT_IN_REVIEW', `person ${personId} is ${p.status}: only a possible duplicate is confirmed by a supervisor; the centre's duplicate check confirms the others`, 409);
+      }
       if (decision === 'confirm') {
         await r.setPersonStatus(personId, 'confirmed', null, now);
         await r.appendFeed(`region:${p.region}`, 'person', personId, { personId, accountId: p.account_id }, now);
