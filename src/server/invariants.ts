@@ -11,7 +11,8 @@
 //   6. a record's customer, account and terminal agree with what the centre knows (a customer is of the terminal's region);
 //   7. a record's clocks are plausible and its server time really was signed by the centre;
 //   8. a bill is paid once, for exactly its amount, by a payer linked to its subscriber; it is undone only by a void;
-//   9. a direct debit pays a bill only under an active mandate, never above its maximum, from its owner's funds;
+//   9. a direct debit pays a bill only under an active mandate, never above its maximum, from its owner's funds,
+//      while the signer is still linked to the subscriber;
 //  10. a counter's meter reading or mandate names a confirmed person of its region linked to a registered biller's subscriber; a
 //      reading below the last one carries a supervisor's approval; a mandate binds that person's own account, and
 //      only its owner cancels it;
@@ -152,14 +153,17 @@ export interface MandateFacts {
 
 /**
  * A bill paid automatically under a mandate: the mandate is active and in the bill's currency, the bill is open and
- * not above the mandate's maximum, the account still belongs to the person who signed it, and its funds cover it.
+ * not above the mandate's maximum, the account still belongs to the person who signed it, the signer (or the account) is
+ * still linked to the bill's subscriber — a signer who moved out and was unlinked never pays the next occupant's
+ * bills — and its funds cover it.
  */
-export function checkDirectDebit(m: MandateFacts, bill: BillFacts, owner: PersonFacts | undefined, funds: number): Refusal | undefined {
+export function checkDirectDebit(m: MandateFacts, bill: BillFacts, owner: PersonFacts | undefined, linked: boolean, funds: number): Refusal | undefined {
   if (m.status !== 'active') return refuse('MANDATE_INACTIVE', `mandate ${m.id} is ${m.status}`);
   if (bill.status !== 'open') return refuse('BILL_ALREADY_PAID', `bill ${bill.bill_id} of ${bill.biller_id} was already paid by ${bill.paid_by}`);
   if (bill.currency !== m.currency) return refuse('MANDATE_CURRENCY', `bill ${bill.bill_id} is in ${bill.currency}, mandate ${m.id} in ${m.currency}`);
   if (Number(bill.amount) > Number(m.max_minor)) return refuse('MANDATE_MAX_EXCEEDED', `bill ${bill.bill_id} of ${bill.amount} ${bill.currency} is above the mandate's maximum ${m.max_minor}`);
   if (!owner || owner.id !== m.person_id || owner.status === 'revoked') return refuse('ACCOUNT_NOT_CUSTOMERS', `account ${m.account_id} no longer belongs to ${m.person_id}`);
+  if (!linked) return refuse('BILL_PAYER_NOT_LINKED', `${m.person_id} (account ${m.account_id}) is no longer linked to subscriber ${bill.subscriber} of ${bill.biller_id}`);
   if (funds < Number(bill.amount)) return refuse('INSUFFICIENT_FUNDS', `account ${m.account_id} holds ${funds} ${bill.currency}, the bill is ${bill.amount}`);
   return undefined;
 }

@@ -74,6 +74,17 @@ describe.each(backends)('money attacks on the centre (%s)', (kind) => {
     expect(await balanceOf(c.central, 'acct:A1')).toBe(1_000_000);
   });
 
+  it('2e. a purchase voided, then refunded (whole or in part), is not paid back twice', async () => {
+    const p = t1.chain.next(purchaseDraft('T1', 1, 'P1', 'A1', 100_000)) as SignedRecord & { type: 'purchase' };
+    await accepted(t1, p);
+    await accepted(t1, t1.chain.next(voidDraft(p)));
+    const before = await balances(c.central);
+    await refused(t1, t1.chain.next(refundDraft(p, 100_000)), 'REFUND_EXCEEDS_ORIGINAL');
+    await refused(t1, t1.chain.next(refundDraft(p, 1)), 'REFUND_EXCEEDS_ORIGINAL');
+    expect(await balances(c.central)).toEqual(before);
+    expect(await balanceOf(c.central, 'acct:A1')).toBe(1_000_000);
+  });
+
   it('2b. a void of a void is refused', async () => {
     const p = t1.chain.next(purchaseDraft('T1', 1, 'P1', 'A1', 100_000));
     await accepted(t1, p);

@@ -22,7 +22,8 @@ export async function debitUnderMandate(r: RepoTx, biller: BillerRow, bill: Bill
   const account = `acct:${m.account_id}`;
   const funds = await r.balance(account, bill.currency);
   const postings = billPaymentPostings(m.account_id, bill.biller_id, Number(bill.amount), bill.currency);
-  const refusal = checkDirectDebit(m, bill, await r.accountOwner(m.account_id), funds) ?? checkPostings(postings, (a, c) => (a === account && c === bill.currency ? funds : 0));
+  const linked = await store.mayPay(bill.biller_id, bill.subscriber, m.person_id, m.account_id);
+  const refusal = checkDirectDebit(m, bill, await r.accountOwner(m.account_id), linked, funds) ?? checkPostings(postings, (a, c) => (a === account && c === bill.currency ? funds : 0));
   const debit = { mandate_id: m.id, biller_id: bill.biller_id, bill_id: bill.bill_id, account_id: m.account_id, amount: Number(bill.amount), currency: bill.currency, created_at: now };
   if (refusal) {
     await store.insertDebit({ ...debit, status: 'failed', reason: reviewReason(refusal), txn_id: null });
