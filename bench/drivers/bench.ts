@@ -12,6 +12,7 @@ import { syntheticPalm, type GreyImage } from '../../drivers/sim/synthetic-palm.
 import { PtyPair } from '../../drivers/sim/pty.ts';
 import { SerialTransport } from '../../drivers/transport/serial.ts';
 import { DriverError } from '../../drivers/errors.ts';
+import { maxOf } from '../../src/util/arrays.ts';
 
 export interface DriversBenchOptions {
   frames: number;
@@ -165,7 +166,7 @@ export async function runDriversBench(o: DriversBenchOptions): Promise<DriversBe
     ratio_to_raw_pty: r2(mbps / raw.mbps),
     capture_to_frame_p50_ms: r2(pct(lat, 50)),
     capture_to_frame_p95_ms: r2(pct(lat, 95)),
-    capture_to_frame_max_ms: r2(Math.max(...lat)),
+    capture_to_frame_max_ms: r2(maxOf(lat)),
     raw_pty_frame_p50_ms: r2(raw.p50),
     frames_per_s: r2(o.frames / secs),
     read_path: main.readPath,

@@ -10,6 +10,7 @@
 // - CONFIDENT: only a capture far inside the decision threshold is admitted (`strongScore` alone, `pinScore` when the
 //   customer's PIN was also checked); never a match near the threshold.
 // - UNAMBIGUOUS: the capture must lie farther from every other enrolled person, by `minMargin`, and match none of them.
+// - FRESH: a capture that is a copy of a code already held (config.ts COPY_DISTANCE) is refused.
 // - BOUNDED: at most `slots` updates; the originals are never replaced; a new update replaces the oldest.
 // - GUARDED: an update slot can only help a probe the originals already nearly accept (`guardScore`), so even a
 //   capture admitted by mistake (a morph between two palms, which sits close to both) cannot let in a palm the
@@ -18,7 +19,8 @@ import { matchScore } from './match.ts';
 import { DECISION_THRESHOLD, IMPOSTOR_TAIL, THRESHOLDS } from './config.ts';
 import { fuseTemplates, MAX_CODES, sameParams } from './template.ts';
 import { QUALITY_LIMITS } from './quality.ts';
-import type { FeatureCode, Template } from './types.ts';
+import type { Template } from './types.ts';
+import { codeCoverage, isCopy } from './template-audit.ts';
 
 export interface TemplateUpdatePolicy {
   /** Update slots beside the enrolment captures. */
@@ -66,7 +68,7 @@ export interface UpdateEvidence {
   enrolQuality: boolean;
 }
 
-export type UpdateRefusal = 'hand' | 'quality' | 'not-confident' | 'ambiguous' | 'full';
+export type UpdateRefusal = 'hand' | 'copy' | 'quality' | 'not-confident' | 'ambiguous' | 'full';
 
 export type UpdateDecision =
   | { ok: true; anchorScore: number; /** index in `updates` replaced (the oldest), or null when a slot was free */ replaces: number | null; next: UpdatableTemplate }
@@ -80,6 +82,9 @@ export function proposeTemplateUpdate(u: UpdatableTemplate, capture: Template, e
   const anchorScore = matchScore(u.enrolled, capture);
   const refuse = (reason: UpdateRefusal): UpdateDecision => ({ ok: false, anchorScore, reason });
   if (capture.hand !== u.enrolled.hand || capture.codes.length !== 1) return refuse('hand');
+  // A copy of a code already held (an enrolment capture, an earlier update) is no fresh capture: it adds nothing
+  // and would push out a real update, so it is refused however well it scores.
+  if ([...u.enrolled.codes, ...u.updates.flatMap((t) => t.codes)].some((c) => isCopy(capture.codes[0]!, c))) return refuse('copy');
   if (!ev.enrolQuality) return refuse('quality');
   const reason = admission(anchorScore, ev.nearestOther, ev.pinVerified, policy);
   if (reason) return refuse(reason);
@@ -113,19 +118,6 @@ export function guardedScore(original: number, update: number, policy: TemplateU
 /** Whether update slots may count for a probe at this distance from the originals (a caller can skip scoring them). */
 export function guardOpen(original: number, policy: TemplateUpdatePolicy = TEMPLATE_UPDATE_POLICY): boolean {
   return original <= policy.guardScore;
-}
-
-/** Fraction of a code's cells that lie on the palm and were coded (its validity mask). */
-export function codeCoverage(c: FeatureCode): number {
-  let n = 0;
-  for (const w of c.mask) {
-    let v = w >>> 0;
-    while (v) {
-      v &= v - 1;
-      n++;
-    }
-  }
-  return n / (c.rows * c.cols);
 }
 
 /**

@@ -74,6 +74,7 @@ export function slotsOf(c: SqlConn, personId: string, enrolledDigest: string): P
 /** The typed review reason of each refusal of the rule. */
 const REFUSAL_CODES: Record<UpdateRefusal | 'person' | 'template' | 'malformed', RefusalCode> = {
   hand: 'TEMPLATE_UPDATE_WRONG_HAND',
+  copy: 'TEMPLATE_UPDATE_NOT_FRESH',
   quality: 'TEMPLATE_UPDATE_QUALITY',
   'not-confident': 'TEMPLATE_UPDATE_NOT_CONFIDENT',
   ambiguous: 'TEMPLATE_UPDATE_AMBIGUOUS',
@@ -134,7 +135,10 @@ export async function decideTemplateCapture(
   if (codeRefusal === 'hand') return refuse('hand', `the capture is not one sub-code of the enrolled ${enrolled.hand} hand`);
   const d = proposeTemplateUpdate({ enrolled, updates }, capture, { pinVerified: u.pin_verified === true || Number(u.pin_verified) === 1, nearestOther, enrolQuality: codeRefusal === null });
   if (!d.ok) {
-    const detail = d.reason === 'ambiguous' ? `nearest other person at ${nearestOther?.toFixed(4)}, the enrolment at ${d.anchorScore.toFixed(4)}` : `distance to the enrolment ${d.anchorScore.toFixed(4)}`;
+    const detail =
+      d.reason === 'ambiguous' ? `nearest other person at ${nearestOther?.toFixed(4)}, the enrolment at ${d.anchorScore.toFixed(4)}`
+      : d.reason === 'copy' ? `a copy of a code the centre already holds for this hand, distance to the enrolment ${d.anchorScore.toFixed(4)}`
+      : `distance to the enrolment ${d.anchorScore.toFixed(4)}`;
     return refuse(d.reason, `update ${updateId} of ${p.id} refused by the rule (${detail})`);
   }
   // The rule keeps the newest slots: everything before the kept ones goes (normally just the oldest).

@@ -12,6 +12,7 @@ import { OutboxRepo } from './outbox.ts';
 import { DrawerPendingRepo } from './drawer-pending.ts';
 import { BillsRepo } from './bills.ts';
 import { mappingErrors } from './errors.ts';
+import { appendAll } from '../util/arrays.ts';
 
 export const DB_FILE_NAME = 'terminal.db';
 
@@ -63,7 +64,7 @@ export class Store {
     }
     const done = this.pendingAfterCommit.pop() ?? [];
     const outer = this.pendingAfterCommit.at(-1);
-    if (outer) outer.push(...done); // a savepoint released: it still depends on the outer commit
+    if (outer) appendAll(outer, done); // a savepoint released: it still depends on the outer commit
     else for (const cb of done) cb();
     return result;
   }

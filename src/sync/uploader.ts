@@ -6,6 +6,7 @@ import type { OutboxItem, OutboxStats } from '../store/outbox.ts';
 import { FINAL_STATUSES, MAX_BATCH } from '../protocol/schemas.ts';
 import { backoffDelay, DEFAULT_BACKOFF, nextLinkState, type BackoffPolicy, type LinkState, type Outcome } from './backoff.ts';
 import { CentreRefusal, LinkError, type CentreClient } from './client.ts';
+import { maxOf } from '../util/arrays.ts';
 
 /** What the uploader needs of the outbox (src/store/outbox.ts implements it). */
 export interface OutboxPort {
@@ -198,7 +199,7 @@ export class Uploader extends EventEmitter<UploaderEvents> {
     // A gap means an earlier record is not in yet: usually the batch before this one, still on the wire, so
     // retry at once; if it keeps happening (the earlier record is stuck), back off like any failure.
     if (gaps.length) {
-      const tries = Math.max(...items.filter((i) => gaps.includes(i.id)).map((i) => i.attempts + 1));
+      const tries = maxOf(items.filter((i) => gaps.includes(i.id)).map((i) => i.attempts + 1));
       this.o.outbox.markFailed(gaps, 'sequence gap at the centre', tries <= 2 ? now : now + backoffDelay(tries, this.o.backoff ?? DEFAULT_BACKOFF, this.o.random));
     }
     for (const r of refused) this.o.outbox.markFailed([r.seq], `${r.status}: ${r.reason}`, now + (this.o.refusedRetryMs ?? 3600_000));

@@ -124,6 +124,26 @@ describe.each(backends)('template updates applied by the centre on %s', (kind) =
     expect((await centreTemplateOfA()).slots).toHaveLength(0);
   });
 
+  it.skipIf(skip)('attack: an update capture that is an enrolled capture itself (or one bit off it) is refused as not fresh and stores nothing', async () => {
+    // A stolen terminal holds A's enrolled template: it offers one of its sub-codes back as a "fresh" capture. It
+    // scores a perfect 0, so every score rule admits it; it would push out A's real updates.
+    const copied = tpl(palmA);
+    const { rec, res, bytes } = await offer(t1, 'PA', copied);
+    expect(res.status).toBe('accepted');
+    expect(await putCapture(t1, rec, bytes)).toMatchObject({ status: 'refused', reason: expect.stringMatching(/^TEMPLATE_UPDATE_NOT_FRESH/) });
+    const nearCopy = tpl(mix(enrolledA.codes[1]!, randomCode(77), [5]));
+    const second = await offer(t1, 'PA', nearCopy);
+    expect(await putCapture(t1, second.rec, second.bytes)).toMatchObject({ status: 'refused', reason: expect.stringMatching(/^TEMPLATE_UPDATE_NOT_FRESH/) });
+    expect((await centreTemplateOfA()).slots).toHaveLength(0);
+    // A real fresh capture is still admitted, and then a copy of that slot is refused too.
+    const fresh = await offer(t1, 'PA', tpl(capture(palmA, 0.1, 78)));
+    expect(await putCapture(t1, fresh.rec, fresh.bytes)).toMatchObject({ status: 'applied' });
+    const slotCopy = tpl(mix(decodeTemplate(fresh.bytes).codes[0]!, randomCode(79), [9]));
+    const third = await offer(t1, 'PA', slotCopy);
+    expect(await putCapture(t1, third.rec, third.bytes)).toMatchObject({ status: 'refused', reason: expect.stringMatching(/^TEMPLATE_UPDATE_NOT_FRESH/) });
+    expect((await centreTemplateOfA()).slots.map((s) => s.digest)).toEqual([sha(fresh.bytes)]);
+  });
+
   it.skipIf(skip)('attack: a chain of borderline updates pulling A toward B (enrolled in another region) is refused at the centre; B never matches A', async () => {
     const t2 = await registeredTerminal(central, 'T2', { region: 'R2' });
     expect((await enrolCustomer(central, t2, 'PB', 'AB', bytesOf(enrolledB))).registry.status).toBe('confirmed');
@@ -161,7 +181,7 @@ describe.each(backends)('template updates applied by the centre on %s', (kind) =
     // C: A's near twin in region R2 (a morph an attacker enrolled elsewhere): within the decision threshold of A's capture.
     const t2 = await registeredTerminal(central, 'T2', { region: 'R2' });
     const twin = mix(palmA, palmB, permutation(7).slice(0, 300));
-    const c = tpl(capture(palmA, 0.05, 61));
+    const c = tpl(capture(palmA, 0.1, 61)); // 10 % of cells redrawn: as far from A as a live capture (not a copy, COPY_DISTANCE)
     expect(matchScore(enrolledA, c)).toBeLessThanOrEqual(P.strongScore);
     const enrolTwin = await enrolCustomer(central, t2, 'PC', 'AC', bytesOf(tpl(twin)));
     expect(enrolTwin.result.status).toBe('accepted');

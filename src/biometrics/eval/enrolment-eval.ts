@@ -10,6 +10,7 @@ import { DECISION_THRESHOLD } from '../config.ts';
 import { admission, guardedScore, TEMPLATE_UPDATE_POLICY, type TemplateUpdatePolicy } from '../template-update.ts';
 import { crossValidate, type CrossValOptions, type Estimate } from './folds.ts';
 import { customTrials, type GalleryEntry, type TrialSample } from './trials.ts';
+import { maxOf } from '../../util/arrays.ts';
 
 export interface HeldRow {
   genuine: number;
@@ -81,7 +82,7 @@ function held(t: ReturnType<typeof customTrials>, cv: CrossValOptions): HeldRow 
     rank1: h.identification.rank1,
     fnir_at_fpir: h.identification.fnir_at_fpir,
     genuine_mean: gen.reduce((a, b) => a + b, 0) / Math.max(1, gen.length),
-    genuine_worst: Math.max(...gen),
+    genuine_worst: maxOf(gen),
     false_accepts: { impostors, at_decision_threshold: atDecision, held_at_fmr_1e4: at1e4.false_matches, held_impostors: h.held_impostor, best_impostor: bestImpostor },
   };
 }

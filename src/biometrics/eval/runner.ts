@@ -16,6 +16,7 @@ import { heldQuality, judgeCapture, type HeldQualityReport } from './quality-fol
 import { BLUR_NOISE_SD, defocus, fitBlurCutoff, heldBlurCheck, type BlurredCopy, type HeldBlurReport } from './blur.ts';
 import { DEFAULT_EXTRACT } from '../config.ts';
 import { poseSelectionEval, templateUpdateEval, type PoseSelectionRow, type TemplateUpdateReport } from './enrolment-eval.ts';
+import { maxOf } from '../../util/arrays.ts';
 
 export type { Protocol } from './trials.ts';
 
@@ -405,7 +406,7 @@ function enrolmentStudyRows(set: ExtractedSet, cv: CrossValOptions): { template_
   const view = { items, dist: set.dist };
   const perPerson = new Map<string, number>();
   for (const e of set.samples) if (e.session === 1) perPerson.set(e.identity, (perPerson.get(e.identity) ?? 0) + 1);
-  const most = Math.max(...perPerson.values());
+  const most = maxOf(perPerson.values());
   const counts = [2, 3].filter((k) => k < most);
   return { template_update: templateUpdateEval(view, cv), pose_selection: poseSelectionEval(view, cv, counts) };
 }

@@ -8,6 +8,7 @@
 // A multi-capture template's score is the minimum over its captures (matchScore), so every score is derived
 // from one matrix of capture-against-capture distances.
 import type { Sample } from './dataset.ts';
+import { appendAll } from '../../util/arrays.ts';
 
 export type Protocol = 'all-pairs' | 'cross-session';
 
@@ -100,12 +101,14 @@ export function buildTrials(items: readonly TrialSample[], dist: Float32Array, p
     });
     fteCount = gallery.filter((g) => g === null).length;
     const g = galleryComparisons(items, dist, pid, P, gallery.map((refs) => (refs ? { refs, score: (j: number) => minOver(refs, j) } : null)), (j) => items[j]!.sample.session === 2);
-    score.push(...g.score);
-    a.push(...g.a);
-    b.push(...g.b);
-    cross.push(...g.cross);
-    probe.push(...g.probe);
-    rows.push(...g.rows);
+    // Appended element by element: a spread passes one call argument per comparison and overflows the stack
+    // past about 125,000 (PolyU cross-session: 1,500 probes × 250 palms).
+    appendAll(score, g.score);
+    appendAll(a, g.a);
+    appendAll(b, g.b);
+    appendAll(cross, g.cross);
+    appendAll(probe, g.probe);
+    appendAll(rows, g.rows);
   }
   const scores = new Float32Array(rows.length * P);
   rows.forEach((r, s) => scores.set(r, s * P));

@@ -9,6 +9,7 @@ import type { EnrolHand } from '../../flows/enrolment.ts';
 import type { Identifier, PalmRead, PalmReader } from '../../flows/ports.ts';
 import type { IdentifyOutcome, PlacementEvent } from '../../flows/types.ts';
 import type { MatchForUpdate } from './template-updates.ts';
+import { minOf } from '../../util/arrays.ts';
 
 export type { Template } from '../../biometrics/index.ts';
 
@@ -162,7 +163,7 @@ export class PalmIdentifier implements Identifier<Template> {
           personId: d.personId,
           entryId: d.entryId,
           probe,
-          nearestOther: others.length ? Math.min(...others.map((s) => s.score)) : null,
+          nearestOther: others.length ? minOf(others.map((s) => s.score)) : null,
           othersUnscored: others.length === 0 && this.index.size > mine,
           enrolQuality: isEnrolGrade(probe),
         });

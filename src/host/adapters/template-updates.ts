@@ -28,7 +28,7 @@ export interface MatchForUpdate {
 
 export type UpdateOutcome =
   | { applied: true; updateId: string; seq: number; replaces: number | null; anchorScore: number }
-  | { applied: false; reason: 'not-stored' | 'provisional' | 'person-inactive' | 'no-operator' | 'others-unscored' | 'hand' | 'quality' | 'not-confident' | 'ambiguous' | 'full' };
+  | { applied: false; reason: 'not-stored' | 'provisional' | 'person-inactive' | 'no-operator' | 'others-unscored' | 'hand' | 'copy' | 'quality' | 'not-confident' | 'ambiguous' | 'full' };
 
 export interface TemplateUpdaterDeps {
   terminal: Terminal;
