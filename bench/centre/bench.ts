@@ -24,6 +24,8 @@ export interface CentreBenchOptions {
   readEveryMs?: number;
   /** Folder for a CPU profile of each server process (node --cpu-prof). */
   profileDir?: string;
+  /** The `bin/palmpay.js` the server processes run (another checkout's, to compare two builds under one bench). */
+  serverBin?: string;
   /** Run only one half (default both). */
   only?: 'ingest' | 'dedup';
   progress?: (phase: string, done: number, total: number) => void;
@@ -56,7 +58,7 @@ export async function runCentreBench(o: CentreBenchOptions): Promise<CentreBench
     const a = await scratchDb(o.db);
     storage = a.dialect;
     try {
-      ingest = await runIngest({ url: a.url, workers: o.workers, terminals: o.terminals, recordsPerTerminal: o.recordsPerTerminal, batch: o.batch, customers: o.customers, readEveryMs: o.readEveryMs ?? 0, pool: o.pool ?? 6, profileDir: o.profileDir, progress: o.progress });
+      ingest = await runIngest({ url: a.url, workers: o.workers, terminals: o.terminals, recordsPerTerminal: o.recordsPerTerminal, batch: o.batch, customers: o.customers, readEveryMs: o.readEveryMs ?? 0, pool: o.pool ?? 6, profileDir: o.profileDir, serverBin: o.serverBin, progress: o.progress });
     } finally {
       await a.drop();
     }
@@ -98,6 +100,7 @@ export function formatCentreBench(r: CentreBenchResult): string {
     `ingest: ${i.records} records from ${i.terminals} terminals through ${i.workers} processes (pool ${i.pool} each): ${i.ingest_records_per_s} records/s ` +
       `(batch of ${i.batch_size}: p50 ${i.batch_p50_ms} ms, p99 ${i.batch_p99_ms} ms); bare batched INSERT peer ${i.peer_bare_insert_records_per_s} records/s, ratio ${i.ratio_to_peer} ` +
       `(targets ≥ 5,000: ${r.targets.ingest_met ? 'met' : 'NOT met'}; ≥ 0.5: ${r.targets.ratio_met ? 'met' : 'NOT met'}); accepted ${i.accepted}, dropped connections retried ${i.link_errors}`,
+    `CPU per record (utime + stime, ingest phase): server processes ${i.cpu_ms_per_record.server ?? 'n/a'} ms, PostgreSQL (every process on this machine) ${i.cpu_ms_per_record.postgres ?? 'n/a'} ms, bench client ${i.cpu_ms_per_record.client} ms; server ran ${i.server_bin}`,
     `reads under ingest: feed p50 ${i.reads.feed_p50_ms} / p99 ${i.reads.feed_p99_ms} ms (${i.reads.count} reads, one every ${i.reads.every_ms} ms after the last; target p99 ≤ 200: ${r.targets.reads_met ? 'met' : 'NOT met'})`,
     );
   }

@@ -12,6 +12,7 @@ import { openSqlDb, join, sql } from '../../src/server/sql.ts';
 import { CentreClient, LinkError } from '../../src/sync/client.ts';
 import { ChainWriter, purchaseDraft } from '../sync/loadgen.ts';
 import { quantile, round } from './db.ts';
+import { postgresCpuMs, treeCpuMs } from './proc-cpu.ts';
 
 export interface IngestOptions {
   url: string;
@@ -26,6 +27,8 @@ export interface IngestOptions {
   readEveryMs: number;
   /** Folder for each server process's CPU profile (node --cpu-prof), written when it exits. */
   profileDir?: string;
+  /** The `bin/palmpay.js` the server processes run (default this checkout's): another checkout's, to compare two builds under one bench. */
+  serverBin?: string;
   progress?: (phase: string, done: number, total: number) => void;
 }
 
@@ -44,6 +47,13 @@ export interface IngestResult {
   link_errors: number;
   peer_bare_insert_records_per_s: number;
   ratio_to_peer: number;
+  /**
+   * CPU per record during the ingest phase (utime + stime from /proc; null off Linux): the server processes
+   * (primary and workers), every PostgreSQL process on the machine (other sessions' too), and this bench's client.
+   */
+  cpu_ms_per_record: { server: number | null; postgres: number | null; client: number };
+  /** The server processes ran this `bin/palmpay.js`. */
+  server_bin: string;
   reads: { feed_p50_ms: number; feed_p99_ms: number; count: number; every_ms: number };
 }
 
@@ -54,8 +64,9 @@ interface BenchTerminal {
   client?: CentreClient;
 }
 
-async function startCluster(url: string, workers: number, pool: number, profileDir?: string): Promise<{ child: ChildProcess; base: string }> {
-  const bin = fileURLToPath(new URL('../../bin/palmpay.js', import.meta.url));
+const OWN_BIN = fileURLToPath(new URL('../../bin/palmpay.js', import.meta.url));
+
+async function startCluster(url: string, workers: number, pool: number, profileDir?: string, bin = OWN_BIN): Promise<{ child: ChildProcess; base: string }> {
   // node:cluster forks the workers with the primary's node flags, so each worker writes its own profile.
   const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const child = spawn(process.execPath, [...profile, bin, 'server', '--db', url, '--workers', String(workers), '--port', '0', '--pool', String(pool)], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -135,7 +146,8 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
     await central.close();
   }
 
-  const { child, base } = await startCluster(o.url, o.workers, o.pool, o.profileDir);
+  const { child, base } = await startCluster(o.url, o.workers, o.pool, o.profileDir, o.serverBin);
+  const cpu = { server: null as number | null, postgres: null as number | null, client: 0 };
   const latencies: number[] = [];
   const reads = { feed: [] as number[] };
   let accepted = 0;
@@ -166,6 +178,9 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
       }
     })();
     const t0 = performance.now();
+    const server0 = treeCpuMs(child.pid!);
+    const postgres0 = postgresCpuMs();
+    const client0 = process.cpuUsage();
     await Promise.all(
       terminals.map(async (t) => {
         for (let i = 0; i < t.records.length; i += o.batch) {
@@ -189,6 +204,12 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
       }),
     );
     seconds = (performance.now() - t0) / 1000;
+    const server1 = treeCpuMs(child.pid!);
+    const postgres1 = postgresCpuMs();
+    const client = process.cpuUsage(client0);
+    cpu.server = server0 === null || server1 === null ? null : server1 - server0;
+    cpu.postgres = postgres0 === null || postgres1 === null ? null : postgres1 - postgres0;
+    cpu.client = (client.user + client.system) / 1000;
     running = false;
     await reader;
   } finally {
@@ -239,6 +260,12 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
     link_errors: linkErrors,
     peer_bare_insert_records_per_s: Math.round(peer),
     ratio_to_peer: round(rate / peer, 2),
+    cpu_ms_per_record: {
+      server: cpu.server === null ? null : round(cpu.server / records, 3),
+      postgres: cpu.postgres === null ? null : round(cpu.postgres / records, 3),
+      client: round(cpu.client / records, 3),
+    },
+    server_bin: o.serverBin ?? OWN_BIN,
     reads: {
       feed_p50_ms: round(quantile(reads.feed, 0.5)),
       feed_p99_ms: round(quantile(reads.feed, 0.99)),

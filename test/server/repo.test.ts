@@ -63,6 +63,29 @@ describe.each(backends)('repository on %s', (kind) => {
     expect((await repo.tx((r) => r.listTerminals())).map((x) => x.status)).toEqual(['revoked']);
   });
 
+  it.skipIf(skip)('writes a chain head set after queued rows with them: a later read and the commit see it, a rollback drops both', async () => {
+    await repo.tx((r) => r.insertTerminal({ id: 'T1', name: 'n', branch: 'B', region: 'R', code_hash: 'h', code_expires: 5, created_at: 1, head_hash: GENESIS_HASH }));
+    const row = { terminal_id: 'T1', seq: 1, hash: 'h1', type: 'purchase', body: '{}', sig: 's', status: 'accepted' as const, reason: null, received_at: 1 };
+    await repo.tx(async (r) => {
+      r.queueRecord(row);
+      await r.setHead('T1', 1, 'h1', 42);
+      expect(await r.getTerminal('T1')).toMatchObject({ head_seq: 1, head_hash: 'h1', last_seen: 42 }); // read after: written first
+      r.queueRecord({ ...row, seq: 2, hash: 'h2' });
+      await r.setHead('T1', 2, 'h2', 43); // written at commit, with its record
+    });
+    expect(await repo.tx((r) => r.getTerminal('T1'))).toMatchObject({ head_seq: 2, head_hash: 'h2', last_seen: 43 });
+    await expect(
+      repo.tx(async (r) => {
+        r.queueRecord({ ...row, seq: 3, hash: 'h3' });
+        await r.setHead('T1', 3, 'h3');
+        await r.getRecord('T1', 3);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await repo.tx((r) => r.getTerminal('T1'))).toMatchObject({ head_seq: 2, head_hash: 'h2' });
+    expect(await repo.tx((r) => r.getRecord('T1', 3))).toBeUndefined();
+  });
+
   it.skipIf(skip)('keeps one record per (terminal, seq)', async () => {
     const row = { terminal_id: 'T1', seq: 1, hash: 'h', type: 'purchase', body: '{}', sig: 's', status: 'accepted' as const, reason: null, received_at: 1 };
     await repo.tx((r) => r.insertRecord(row));
