@@ -74,8 +74,8 @@ beforeEach(() => {
   operator = 'op-1';
 });
 
-/** A capture of `id` the rule finds confident: a repeat of an enrolment shot (sample 1, shot 0 or 2). */
-const confident = (id: string, shot: 0 | 2) => capture(`tu-${id}`, 1, shot);
+/** A capture of `id` the rule finds confident, and fresh: sample 1, shot 3 or 5 (an enrolment shot again would be a copy, refused). */
+const confident = (id: string, shot: 0 | 2) => capture(`tu-${id}`, 1, shot + 3);
 
 describe('template update: attacks', () => {
   it("another person's palm presented as an update of A (poisoning) is refused: nothing stored, nothing signed", () => {
@@ -127,6 +127,8 @@ describe('template update: attacks', () => {
     expect(u.consider({ personId: 'p-a', entryId: 'tpl-a', probe: confident('a', 0), nearestOther: null, othersUnscored: true, enrolQuality: true })).toEqual({ applied: false, reason: 'others-unscored' });
     expect(u.consider({ personId: 'p-b', entryId: 'tpl-a', probe: confident('a', 0), nearestOther: null, othersUnscored: false, enrolQuality: true })).toEqual({ applied: false, reason: 'not-stored' });
     expect(u.consider({ personId: 'p-a', entryId: 'tpl-a', probe: confident('a', 0), nearestOther: 0.45, othersUnscored: false, enrolQuality: false })).toEqual({ applied: false, reason: 'quality' });
+    // An enrolment shot presented again is that capture copied: it adds nothing and is refused.
+    expect(u.consider({ personId: 'p-a', entryId: 'tpl-a', probe: capture('tu-a', 1, 0), nearestOther: 0.45, othersUnscored: false, enrolQuality: true })).toEqual({ applied: false, reason: 'copy' });
     expect(updateRecords()).toEqual([]);
   });
 });
@@ -158,7 +160,7 @@ describe('template update: a confident genuine match', () => {
   });
 
   it('is bounded: two slots, a third admitted capture replaces the oldest and the record says so', () => {
-    for (const probe of [capture('tu-a', 2, 1), capture('tu-a', 1, 2)]) expect(idf.identify(probe)).toEqual({ kind: 'match', personId: 'p-a' });
+    for (const probe of [capture('tu-a', 2, 4), capture('tu-a', 1, 6)]) expect(idf.identify(probe)).toEqual({ kind: 'match', personId: 'p-a' });
     const applied = outcomes.filter((o): o is Extract<UpdateOutcome, { applied: true }> => o.applied);
     expect(applied).toHaveLength(2);
     const slots = t.store.templateUpdates.byTemplate('tpl-a');
