@@ -8,15 +8,7 @@ import { encodeTemplate, TEMPLATE_FORMAT_VERSION } from '../../src/biometrics/te
 import type { FeatureCode, Hand, Template } from '../../src/biometrics/types.ts';
 import { mulberry32 } from '../../src/util/random.ts';
 
-const ROWS = 32;
-const PLANES = 6;
-function randomCode(seed: number): FeatureCode {
-  const rnd = mulberry32(seed);
-  const bits = new Uint32Array(PLANES * ROWS);
-  for (let i = 0; i < bits.length; i++) bits[i] = Math.floor(rnd() * 2 ** 32) >>> 0;
-  return { rows: ROWS, cols: 32, planes: PLANES, bits, mask: new Uint32Array(ROWS).fill(0xffffffff) };
-}
-/** A live capture of `base`: a fraction `f` of its cells redrawn. */
+import { PLANES, randomCode, ROWS } from '../support/synthetic-codes.ts';
 function capture(base: FeatureCode, f: number, seed: number): FeatureCode {
   const rnd = mulberry32(seed);
   const other = randomCode(seed + 1000);

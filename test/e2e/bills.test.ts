@@ -2,58 +2,19 @@
 // embedded centre issued the bills; they reach the counter in the signed feed. An unknown number and a number with
 // nothing due each get their screen; one bill is paid by palm + PIN; the receipt names the bill id and fee 0; the
 // centre shows the bill paid once, from the payer's account.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HookClient } from './hooks.ts';
-import { kioskPage } from './kiosk-page.ts';
-import { startTerminal, type RunningTerminal } from './spawn-terminal.ts';
+import { describe, expect, it } from 'vitest';
+import { demoKiosk } from './kiosk-page.ts';
 
-const CHROMIUM = process.env.PALMPAY_CHROMIUM ?? '/usr/bin/chromium';
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-let dataDir: string;
-let profileDir: string;
-let terminal: RunningTerminal;
-let context: BrowserContext;
-let page: Page;
-let api: HookClient;
-const pageErrors: string[] = [];
-
-let k: ReturnType<typeof kioskPage>;
-const tid = (id: string) => k.tid(id);
-const query = <T,>(file: string, sql: string, ...args: unknown[]) => k.query<T>(file, sql, ...args);
-const flowStep = (step: string) => k.flowStep('bill', step);
-const keypad = (id: string, digits: string) => k.keypad(id, digits);
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'palmpay-e2e-bills-'));
-  profileDir = mkdtempSync(join(tmpdir(), 'palmpay-e2e-bills-profile-'));
-  terminal = await startTerminal(['--no-open', '--port', '0', '--data', dataDir, '--demo', '--test-hooks'], 150_000);
-  api = await HookClient.open(terminal);
-  context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 900 } });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(30_000);
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  k = kioskPage(page, api, dataDir);
-  await page.goto(terminal.url);
-  await tid('signin').waitFor();
-}, 240_000);
-
-afterAll(async () => {
-  api?.close();
-  await context?.close();
-  await terminal?.stop();
-  for (const dir of [dataDir, profileDir]) if (dir) rmSync(dir, { recursive: true, force: true });
-  expect(pageErrors, 'uncaught errors in the page').toEqual([]);
-});
+const kiosk = demoKiosk('bills');
+const tid = (id: string) => kiosk.k.tid(id);
+const query = <T,>(file: string, sql: string, ...args: unknown[]) => kiosk.k.query<T>(file, sql, ...args);
+const flowStep = (step: string) => kiosk.k.flowStep('bill', step);
+const keypad = (id: string, digits: string) => kiosk.k.keypad(id, digits);
 
 describe('bill payment at the counter', () => {
   it('looks up a subscriber, pays one bill by palm + PIN, and the centre has it paid once', { timeout: 180_000 }, async () => {
     await tid('lang-en').click();
-    await k.signIn('op-cashier', '1234');
+    await kiosk.k.signIn('op-cashier', '1234');
     // The bills arrive with the first feed from the demo centre.
     await expect.poll(() => query<number>('terminal.db', 'SELECT count(*) FROM bills'), { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
     await tid('role-bill').click();
@@ -74,10 +35,10 @@ describe('bill payment at the counter', () => {
     const shown = await tid('bills').innerText();
     expect(shown).toContain('EH-2026-10-00123456');
     expect(shown).toMatch(/10,480/); // the meter reading
-    expect(await page.locator('[data-testid="amount"]').count()).toBe(0); // nothing to type: no amount field
+    expect(await kiosk.page.locator('[data-testid="amount"]').count()).toBe(0); // nothing to type: no amount field
     await tid('pay-EH-2026-10-00123456').click();
     await flowStep('palm');
-    await api.present('emp-ahmad');
+    await kiosk.api.present('emp-ahmad');
     await flowStep('pin');
     await keypad('pin', '4321');
     await flowStep('paid');

@@ -1,9 +1,13 @@
 // Shared steps of the kiosk e2e tests over a Playwright page: the keypad, the sign-in (palm on the lock screen,
 // then the PIN), waiting for a flow's step, and a read-only look at a database beside the running terminal.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Page } from 'playwright-core';
-import type { HookClient } from './hooks.ts';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { HookClient } from './hooks.ts';
+import { startTerminal, type RunningTerminal } from './spawn-terminal.ts';
 
 export function kioskPage(page: Page, api: HookClient, dataDir: string) {
   const tid = (id: string) => page.getByTestId(id);
@@ -32,4 +36,48 @@ export function kioskPage(page: Page, api: HookClient, dataDir: string) {
       }
     },
   };
+}
+
+export interface DemoKiosk {
+  dataDir: string;
+  terminal: RunningTerminal;
+  api: HookClient;
+  page: Page;
+  k: ReturnType<typeof kioskPage>;
+}
+
+const CHROMIUM = process.env.PALMPAY_CHROMIUM ?? '/usr/bin/chromium';
+const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/**
+ * The real `palmpay terminal --demo` (browser mode, test hooks on) in its own data folder, and headless Chromium on
+ * its lock screen: started in the file's beforeAll, stopped in its afterAll (which also fails on an uncaught error
+ * in the page). The fields are set once beforeAll has run.
+ */
+export function demoKiosk(name: string): DemoKiosk {
+  const kiosk = {} as DemoKiosk;
+  let profileDir: string | undefined;
+  let context: BrowserContext | undefined;
+  const pageErrors: string[] = [];
+  beforeAll(async () => {
+    kiosk.dataDir = mkdtempSync(join(tmpdir(), `palmpay-e2e-${name}-`));
+    profileDir = mkdtempSync(join(tmpdir(), `palmpay-e2e-${name}-profile-`));
+    kiosk.terminal = await startTerminal(['--no-open', '--port', '0', '--data', kiosk.dataDir, '--demo', '--test-hooks'], 150_000);
+    kiosk.api = await HookClient.open(kiosk.terminal);
+    context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 900 } });
+    kiosk.page = context.pages()[0] ?? (await context.newPage());
+    kiosk.page.setDefaultTimeout(30_000);
+    kiosk.page.on('pageerror', (err) => pageErrors.push(err.message));
+    kiosk.k = kioskPage(kiosk.page, kiosk.api, kiosk.dataDir);
+    await kiosk.page.goto(kiosk.terminal.url);
+    await kiosk.k.tid('signin').waitFor();
+  }, 240_000);
+  afterAll(async () => {
+    kiosk.api?.close();
+    await context?.close();
+    await kiosk.terminal?.stop();
+    for (const dir of [kiosk.dataDir, profileDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+    expect(pageErrors, 'uncaught errors in the page').toEqual([]);
+  });
+  return kiosk;
 }

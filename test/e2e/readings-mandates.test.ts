@@ -2,146 +2,111 @@
 // mode), driven by Chromium. A reading in Arabic reaches the centre and its biller's export; a reading below the
 // last one passes only with a supervisor's palm and PIN; a mandate signed by palm + PIN makes the centre pay a
 // bill imported afterwards; ended at the counter, the next imported bill stays due.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HookClient } from './hooks.ts';
-import { kioskPage } from './kiosk-page.ts';
-import { runCli, startTerminal, type RunningTerminal } from './spawn-terminal.ts';
+import { describe, expect, it } from 'vitest';
+import { demoKiosk } from './kiosk-page.ts';
+import { runCli } from './spawn-terminal.ts';
 
-const CHROMIUM = process.env.PALMPAY_CHROMIUM ?? '/usr/bin/chromium';
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const BILLER = 'elec-hasakah';
 const HEADER = 'biller,subscriber,bill,cycle,amount,currency,due,previous_reading,current_reading';
-
-let dataDir: string;
-let profileDir: string;
-let terminal: RunningTerminal;
-let context: BrowserContext;
-let page: Page;
-let api: HookClient;
-let k: ReturnType<typeof kioskPage>;
-const pageErrors: string[] = [];
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'palmpay-e2e-readings-'));
-  profileDir = mkdtempSync(join(tmpdir(), 'palmpay-e2e-readings-profile-'));
-  terminal = await startTerminal(['--no-open', '--port', '0', '--data', dataDir, '--demo', '--test-hooks'], 150_000);
-  api = await HookClient.open(terminal);
-  context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 900 } });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(30_000);
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  k = kioskPage(page, api, dataDir);
-  await page.goto(terminal.url);
-  await k.tid('signin').waitFor();
-}, 240_000);
-
-afterAll(async () => {
-  api?.close();
-  await context?.close();
-  await terminal?.stop();
-  for (const dir of [dataDir, profileDir]) if (dir) rmSync(dir, { recursive: true, force: true });
-  expect(pageErrors, 'uncaught errors in the page').toEqual([]);
-});
+const kiosk = demoKiosk('readings');
 
 /** A bill file imported at the (embedded) centre through the real CLI, as the biller's import would be. */
 async function importBill(bill: string, cycle: string, amount: number, previous: number, current: number) {
-  const file = join(dataDir, `${bill}.csv`);
+  const file = join(kiosk.dataDir, `${bill}.csv`);
   writeFileSync(file, `${HEADER}\n${BILLER},00123456,${bill},${cycle},${amount},SYP,2027-01-15,${previous},${current}\n`);
-  const r = await runCli(['server', 'bills', 'import', file, '--db', `sqlite:${join(dataDir, 'centre.db')}`]);
+  const r = await runCli(['server', 'bills', 'import', file, '--db', `sqlite:${join(kiosk.dataDir, 'centre.db')}`]);
   expect(r.code, r.stderr).toBe(0);
   return r.stdout;
 }
 
 describe('meter readings and mandates at the counter', () => {
   it('a meter reading, in Arabic: the last reading from the feed, the reading, the subscriber palm; the centre forwards it', { timeout: 180_000 }, async () => {
-    expect(await page.locator('html').getAttribute('lang')).toBe('ar'); // Arabic is the default
-    await k.signIn('op-cashier', '1234');
-    await expect.poll(() => k.query<number>('terminal.db', 'SELECT count(*) FROM bills'), { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
-    await k.tid('role-reading').click();
-    await k.flowStep('reading', 'subscriber');
-    await k.keypad('subscriber', '00123456');
-    await k.flowStep('reading', 'reading');
+    expect(await kiosk.page.locator('html').getAttribute('lang')).toBe('ar'); // Arabic is the default
+    await kiosk.k.signIn('op-cashier', '1234');
+    await expect.poll(() => kiosk.k.query<number>('terminal.db', 'SELECT count(*) FROM bills'), { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
+    await kiosk.k.tid('role-reading').click();
+    await kiosk.k.flowStep('reading', 'subscriber');
+    await kiosk.k.keypad('subscriber', '00123456');
+    await kiosk.k.flowStep('reading', 'reading');
     // The last reading is the newest bill's (cycle 2026-11: 10,830), shown in Arabic-Indic digits.
-    expect(await k.tid(`last-reading-${BILLER}`).getAttribute('data-last')).toBe('10830');
-    expect(await k.tid(`last-reading-${BILLER}`).innerText()).toMatch(/القراءة السابقة: ١٠٬٨٣٠/);
-    await k.keypad('reading', '10900');
-    await k.flowStep('reading', 'palm');
-    await api.present('emp-ahmad');
-    await k.flowStep('reading', 'done');
-    const receipt = await k.tid('receipt').innerText();
+    expect(await kiosk.k.tid(`last-reading-${BILLER}`).getAttribute('data-last')).toBe('10830');
+    expect(await kiosk.k.tid(`last-reading-${BILLER}`).innerText()).toMatch(/القراءة السابقة: ١٠٬٨٣٠/);
+    await kiosk.k.keypad('reading', '10900');
+    await kiosk.k.flowStep('reading', 'palm');
+    await kiosk.api.present('emp-ahmad');
+    await kiosk.k.flowStep('reading', 'done');
+    const receipt = await kiosk.k.tid('receipt').innerText();
     expect(receipt).toContain('قراءة العداد');
     expect(receipt).toMatch(/١٠٬?٩٠٠|10900/);
-    await k.tid('done').click();
+    await kiosk.k.tid('done').click();
     // At the centre: accepted (not in review), forwarded once through the biller's export.
-    await expect.poll(() => k.query<number>('centre.db', `SELECT count(*) FROM meter_readings WHERE subscriber = '00123456' AND reading = 10900`), { timeout: 60_000 }).toBe(1);
-    expect(k.query<number>('centre.db', `SELECT count(*) FROM records WHERE status = 'review'`)).toBe(0);
-    const listed = await runCli(['server', 'readings', 'list', '--biller', BILLER, '--json', '--db', `sqlite:${join(dataDir, 'centre.db')}`]);
+    await expect.poll(() => kiosk.k.query<number>('centre.db', `SELECT count(*) FROM meter_readings WHERE subscriber = '00123456' AND reading = 10900`), { timeout: 60_000 }).toBe(1);
+    expect(kiosk.k.query<number>('centre.db', `SELECT count(*) FROM records WHERE status = 'review'`)).toBe(0);
+    const listed = await runCli(['server', 'readings', 'list', '--biller', BILLER, '--json', '--db', `sqlite:${join(kiosk.dataDir, 'centre.db')}`]);
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ subscriber: '00123456', reading: 10900, last_reading: 10830, person: 'emp-ahmad', approved_by: null })]);
   });
 
   it('a reading below the last one needs a supervisor: palm and PIN, named on the receipt and at the centre', { timeout: 180_000 }, async () => {
-    await k.tid('lang-en').click();
-    await k.tid('role-reading').click();
-    await k.keypad('subscriber', '00654321');
-    await k.flowStep('reading', 'reading');
-    expect(await k.tid(`last-reading-${BILLER}`).getAttribute('data-last')).toBe('4420');
-    await k.keypad('reading', '4000');
-    await k.flowStep('reading', 'override');
-    await expect.poll(() => k.tid('reading-lower').innerText()).toMatch(/4,000 is below the last reading 4,420/);
-    await api.present('op-super');
-    await k.tid('override-pin-ok').waitFor();
-    await k.keypad('override-pin', '9999');
-    await k.flowStep('reading', 'palm');
-    await api.present('emp-hevi');
-    await k.flowStep('reading', 'done');
-    expect(await k.tid('receipt').innerText()).toMatch(/Approved by supervisor Sara/);
-    await k.tid('done').click();
-    await expect.poll(() => k.query<string | null>('centre.db', `SELECT approved_by FROM meter_readings WHERE subscriber = '00654321'`), { timeout: 60_000 }).toBe('op-super');
-    expect(k.query<number>('centre.db', `SELECT count(*) FROM records WHERE status = 'review'`)).toBe(0);
+    await kiosk.k.tid('lang-en').click();
+    await kiosk.k.tid('role-reading').click();
+    await kiosk.k.keypad('subscriber', '00654321');
+    await kiosk.k.flowStep('reading', 'reading');
+    expect(await kiosk.k.tid(`last-reading-${BILLER}`).getAttribute('data-last')).toBe('4420');
+    await kiosk.k.keypad('reading', '4000');
+    await kiosk.k.flowStep('reading', 'override');
+    await expect.poll(() => kiosk.k.tid('reading-lower').innerText()).toMatch(/4,000 is below the last reading 4,420/);
+    await kiosk.api.present('op-super');
+    await kiosk.k.tid('override-pin-ok').waitFor();
+    await kiosk.k.keypad('override-pin', '9999');
+    await kiosk.k.flowStep('reading', 'palm');
+    await kiosk.api.present('emp-hevi');
+    await kiosk.k.flowStep('reading', 'done');
+    expect(await kiosk.k.tid('receipt').innerText()).toMatch(/Approved by supervisor Sara/);
+    await kiosk.k.tid('done').click();
+    await expect.poll(() => kiosk.k.query<string | null>('centre.db', `SELECT approved_by FROM meter_readings WHERE subscriber = '00654321'`), { timeout: 60_000 }).toBe('op-super');
+    expect(kiosk.k.query<number>('centre.db', `SELECT count(*) FROM records WHERE status = 'review'`)).toBe(0);
   });
 
   it('a mandate signed by palm + PIN: the next imported bill is debited at the centre; ended at the counter, the next one stays due', { timeout: 240_000 }, async () => {
-    await k.tid('role-mandate').click();
-    await k.flowStep('mandate', 'mode');
-    await k.tid('mode-sign').click();
-    await k.keypad('subscriber', '00123456');
-    await k.flowStep('mandate', 'terms');
-    await k.keypad('max', '30000');
-    await k.flowStep('mandate', 'palm');
-    await api.present('emp-ahmad');
-    await k.flowStep('mandate', 'pin');
-    await k.keypad('pin', '4321');
-    await k.flowStep('mandate', 'done');
-    expect(await k.tid('receipt').innerText()).toMatch(/Direct debit for elec-hasakah, at most per bill\s*SYP\s30,000/);
-    await k.tid('done').click();
-    await expect.poll(() => k.query<string | null>('centre.db', `SELECT status FROM mandates WHERE person_id = 'emp-ahmad' AND subscriber = '00123456'`), { timeout: 60_000 }).toBe('active');
-    expect(k.query<number>('centre.db', 'SELECT max_minor FROM mandates WHERE person_id = ? AND subscriber = ?', 'emp-ahmad', '00123456')).toBe(3_000_000);
+    await kiosk.k.tid('role-mandate').click();
+    await kiosk.k.flowStep('mandate', 'mode');
+    await kiosk.k.tid('mode-sign').click();
+    await kiosk.k.keypad('subscriber', '00123456');
+    await kiosk.k.flowStep('mandate', 'terms');
+    await kiosk.k.keypad('max', '30000');
+    await kiosk.k.flowStep('mandate', 'palm');
+    await kiosk.api.present('emp-ahmad');
+    await kiosk.k.flowStep('mandate', 'pin');
+    await kiosk.k.keypad('pin', '4321');
+    await kiosk.k.flowStep('mandate', 'done');
+    expect(await kiosk.k.tid('receipt').innerText()).toMatch(/Direct debit for elec-hasakah, at most per bill\s*SYP\s30,000/);
+    await kiosk.k.tid('done').click();
+    await expect.poll(() => kiosk.k.query<string | null>('centre.db', `SELECT status FROM mandates WHERE person_id = 'emp-ahmad' AND subscriber = '00123456'`), { timeout: 60_000 }).toBe('active');
+    expect(kiosk.k.query<number>('centre.db', 'SELECT max_minor FROM mandates WHERE person_id = ? AND subscriber = ?', 'emp-ahmad', '00123456')).toBe(3_000_000);
 
     // The biller's next bill, imported at the centre: paid at once from Ahmad's account under the mandate.
     expect(await importBill('EH-2026-12-00123456', '2026-12', 2_000_000, 10_900, 11_200)).toMatch(/direct debits: 1 paid, 0 failed/);
-    expect(k.query<string>('centre.db', `SELECT status FROM bills WHERE bill_id = 'EH-2026-12-00123456'`)).toBe('paid');
-    expect(k.query<string>('centre.db', `SELECT paid_by FROM bills WHERE bill_id = 'EH-2026-12-00123456'`)).toMatch(/^mandate:M-/);
+    expect(kiosk.k.query<string>('centre.db', `SELECT status FROM bills WHERE bill_id = 'EH-2026-12-00123456'`)).toBe('paid');
+    expect(kiosk.k.query<string>('centre.db', `SELECT paid_by FROM bills WHERE bill_id = 'EH-2026-12-00123456'`)).toMatch(/^mandate:M-/);
 
     // Ended at the counter by the same person (palm + PIN): the bill after it is not debited.
-    await k.tid('role-mandate').click();
-    await k.tid('mode-cancel').click();
-    await k.keypad('subscriber', '00123456');
-    await k.flowStep('mandate', 'terms');
-    await k.tid('confirm').click();
-    await k.flowStep('mandate', 'palm');
-    await api.present('emp-ahmad');
-    await k.flowStep('mandate', 'pin');
-    await k.keypad('pin', '4321');
-    await k.flowStep('mandate', 'done');
-    expect(await k.tid('receipt').innerText()).toMatch(/Direct debit for elec-hasakah ended/);
-    await k.tid('done').click();
-    await expect.poll(() => k.query<string | null>('centre.db', `SELECT status FROM mandates WHERE person_id = 'emp-ahmad' AND subscriber = '00123456'`), { timeout: 60_000 }).toBe('cancelled');
+    await kiosk.k.tid('role-mandate').click();
+    await kiosk.k.tid('mode-cancel').click();
+    await kiosk.k.keypad('subscriber', '00123456');
+    await kiosk.k.flowStep('mandate', 'terms');
+    await kiosk.k.tid('confirm').click();
+    await kiosk.k.flowStep('mandate', 'palm');
+    await kiosk.api.present('emp-ahmad');
+    await kiosk.k.flowStep('mandate', 'pin');
+    await kiosk.k.keypad('pin', '4321');
+    await kiosk.k.flowStep('mandate', 'done');
+    expect(await kiosk.k.tid('receipt').innerText()).toMatch(/Direct debit for elec-hasakah ended/);
+    await kiosk.k.tid('done').click();
+    await expect.poll(() => kiosk.k.query<string | null>('centre.db', `SELECT status FROM mandates WHERE person_id = 'emp-ahmad' AND subscriber = '00123456'`), { timeout: 60_000 }).toBe('cancelled');
     expect(await importBill('EH-2027-01-00123456', '2027-01', 2_100_000, 11_200, 11_500)).toMatch(/direct debits: 0 paid, 0 failed/);
-    expect(k.query<string>('centre.db', `SELECT status FROM bills WHERE bill_id = 'EH-2027-01-00123456'`)).toBe('open');
-    expect(k.query<number>('centre.db', `SELECT count(*) FROM records WHERE status = 'review'`)).toBe(0);
+    expect(kiosk.k.query<string>('centre.db', `SELECT status FROM bills WHERE bill_id = 'EH-2027-01-00123456'`)).toBe('open');
+    expect(kiosk.k.query<number>('centre.db', `SELECT count(*) FROM records WHERE status = 'review'`)).toBe(0);
   });
 });

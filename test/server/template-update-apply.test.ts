@@ -6,48 +6,17 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DECISION_THRESHOLD } from '../../src/biometrics/config.ts';
-import { encodeTemplate, decodeTemplate, TEMPLATE_FORMAT_VERSION } from '../../src/biometrics/template.ts';
+import { decodeTemplate } from '../../src/biometrics/template.ts';
 import { TEMPLATE_UPDATE_POLICY as P, updatedScore } from '../../src/biometrics/template-update.ts';
 import { matchScore } from '../../src/biometrics/match.ts';
-import type { FeatureCode, Template } from '../../src/biometrics/types.ts';
+import type { Template } from '../../src/biometrics/types.ts';
 import { openSealed } from '../../src/protocol/crypto.ts';
 import { Central } from '../../src/server/service.ts';
 import { slotsOf } from '../../src/server/template-slots.ts';
 import { sql } from '../../src/server/sql.ts';
-import { mulberry32 } from '../../src/util/random.ts';
 import { enrolCustomer, PG_URL, registeredTerminal, tempDb, type TestTerminal } from './helpers.ts';
 
-// Synthetic codes with the production coder's shape (bocv, 6 planes, 32 × 32): a capture of palm X is X with a
-// fraction of its cells redrawn (as test/biometrics/template-update.test.ts).
-const ROWS = 32;
-const PLANES = 6;
-function randomCode(seed: number): FeatureCode {
-  const rnd = mulberry32(seed);
-  const bits = new Uint32Array(PLANES * ROWS);
-  for (let i = 0; i < bits.length; i++) bits[i] = Math.floor(rnd() * 2 ** 32) >>> 0;
-  return { rows: ROWS, cols: 32, planes: PLANES, bits, mask: new Uint32Array(ROWS).fill(0xffffffff) };
-}
-function mix(base: FeatureCode, from: FeatureCode, cells: readonly number[]): FeatureCode {
-  const bits = Uint32Array.from(base.bits);
-  for (const k of cells) {
-    const r = k >> 5;
-    const m = 1 << (k & 31);
-    for (let p = 0; p < PLANES; p++) bits[p * ROWS + r] = ((bits[p * ROWS + r]! & ~m) | (from.bits[p * ROWS + r]! & m)) >>> 0;
-  }
-  return { ...base, bits };
-}
-function permutation(seed: number): number[] {
-  const rnd = mulberry32(seed);
-  const out = Array.from({ length: ROWS * 32 }, (_, i) => i);
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-const capture = (base: FeatureCode, f: number, seed: number): FeatureCode => mix(base, randomCode(seed), permutation(seed + 1).slice(0, Math.round(f * ROWS * 32)));
-const tpl = (...codes: FeatureCode[]): Template => ({ formatVersion: TEMPLATE_FORMAT_VERSION, coder: 'bocv', coderParams: { roiSize: 64, wavelength10: 95, kernelRadius: 9, orientations: 6 }, hand: 'left', quality: 0.9, codes });
-const bytesOf = (t: Template): Buffer<ArrayBuffer> => Buffer.from(encodeTemplate(t).slice().buffer);
+import { bytesOf, capture, mix, permutation, randomCode, tpl } from '../support/synthetic-codes.ts';
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 const palmA = randomCode(1);

@@ -8,10 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeTemplate, TEMPLATE_FORMAT_VERSION } from '../../src/biometrics/template.ts';
 import { matchScore } from '../../src/biometrics/match.ts';
 import { DECISION_THRESHOLD } from '../../src/biometrics/config.ts';
-import type { FeatureCode, Template } from '../../src/biometrics/types.ts';
 import { PalmIdentifier } from '../../src/host/adapters/palm.ts';
 import { enrolStoredRow } from '../../src/host/adapters/palm-index.ts';
 import { TemplateUpdater } from '../../src/host/adapters/template-updates.ts';
@@ -24,39 +22,9 @@ import { slotsOf } from '../../src/server/template-slots.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { CentreClient, createSync, pendingCaptures, registerWithCentre } from '../../src/sync/index.ts';
 import { pullFeed } from '../../src/sync/feed.ts';
-import { mulberry32 } from '../../src/util/random.ts';
 import { enrolCustomer, registeredTerminal } from '../server/helpers.ts';
 
-const ROWS = 32;
-const PLANES = 6;
-function randomCode(seed: number): FeatureCode {
-  const rnd = mulberry32(seed);
-  const bits = new Uint32Array(PLANES * ROWS);
-  for (let i = 0; i < bits.length; i++) bits[i] = Math.floor(rnd() * 2 ** 32) >>> 0;
-  return { rows: ROWS, cols: 32, planes: PLANES, bits, mask: new Uint32Array(ROWS).fill(0xffffffff) };
-}
-function permutation(seed: number): number[] {
-  const rnd = mulberry32(seed);
-  const out = Array.from({ length: ROWS * 32 }, (_, i) => i);
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-/** `base` with a fraction `f` of its cells redrawn: another capture of the same palm. */
-function capture(base: FeatureCode, f: number, seed: number): FeatureCode {
-  const from = randomCode(seed);
-  const bits = Uint32Array.from(base.bits);
-  for (const k of permutation(seed + 1).slice(0, Math.round(f * ROWS * 32))) {
-    const r = k >> 5;
-    const m = 1 << (k & 31);
-    for (let p = 0; p < PLANES; p++) bits[p * ROWS + r] = ((bits[p * ROWS + r]! & ~m) | (from.bits[p * ROWS + r]! & m)) >>> 0;
-  }
-  return { ...base, bits };
-}
-const tpl = (...codes: FeatureCode[]): Template => ({ formatVersion: TEMPLATE_FORMAT_VERSION, coder: 'bocv', coderParams: { roiSize: 64, wavelength10: 95, kernelRadius: 9, orientations: 6 }, hand: 'left', quality: 0.9, codes });
-const bytesOf = (t: Template): Buffer<ArrayBuffer> => Buffer.from(encodeTemplate(t).slice().buffer);
+import { bytesOf, capture, randomCode, tpl } from '../support/synthetic-codes.ts';
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 const palmA = randomCode(1);
