@@ -6,6 +6,7 @@ import type { Store } from '../store/store.ts';
 import {
   GENESIS_HASH,
   RECORD_VERSION,
+  SYSTEM_OPERATOR,
   idempotencyKey,
   parseBody,
   type Currency,
@@ -325,6 +326,23 @@ export class Ledger {
     return record;
   }
 
+  /**
+   * The centre withdrew this voucher's lease (a lease move; the feed's `voucher_withdrawn`, applied inside the page's
+   * transaction). The lease is dropped here, so this counter can no longer pay the voucher, and unless it already
+   * paid it a signed `lease_release` gives it back: it follows every payout this terminal signed, so the centre
+   * grants the lease elsewhere only once no payout from here can still arrive. Returns the release, if signed.
+   */
+  releaseLease(voucherId: string, leaseId: string): SignedRecord | undefined {
+    return this.store.transaction(() => {
+      const held = this.store.vouchers.lease(voucherId);
+      if (held && held.leaseId !== leaseId) return undefined; // an older lease's withdrawal: the one held now stays
+      this.store.vouchers.dropLease(voucherId);
+      if (this.store.journal.byRef('lease_release', leaseId)) return undefined; // given back already
+      if (this.store.vouchers.get(voucherId)?.status === 'paid') return undefined; // the payout, on its way, settles it
+      return this.append({ type: 'lease_release', operatorId: SYSTEM_OPERATOR, voucherId, leaseId });
+    });
+  }
+
   /** Domain checks and effects of one record, inside the append transaction. Throwing rolls everything back. */
   private applyEffects(b: RecordBody, nowMs: number): void {
     const { store } = this;
@@ -386,6 +404,8 @@ export class Ledger {
         return; // the slot is written with the record, in the same transaction (host/adapters/template-updates.ts)
       case 'report_request':
         return; // no money: the centre checks the person's PIN and decides (src/server/report-access.ts)
+      case 'lease_release':
+        return; // signed by releaseLease, which dropped the lease in this transaction
       case 'mandate':
       case 'mandate_cancel':
         return; // the person's palm and PIN were checked by the flow; the centre re-checks the person and the account

@@ -13,7 +13,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 export const CURRENCIES = { SYP: { minorUnits: 2 }, USD: { minorUnits: 2 } } as const;
 export type Currency = keyof typeof CURRENCIES;
 
-export const RECORD_TYPES = ['salary_payout', 'purchase', 'refund', 'void', 'enrolment', 'day_close', 'meter_reading', 'mandate', 'mandate_cancel', 'template_update', 'pin_set', 'report_request'] as const;
+export const RECORD_TYPES = ['salary_payout', 'purchase', 'refund', 'void', 'enrolment', 'day_close', 'meter_reading', 'mandate', 'mandate_cancel', 'template_update', 'pin_set', 'report_request', 'lease_release'] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
 
 // ---- building blocks -------------------------------------------------------------------------------------------
@@ -274,10 +274,28 @@ export const ReportRequestBody = z.strictObject({
   sealedPinDigest: Hex32,
 });
 
+/**
+ * The terminal gives back a salary voucher's lease the centre withdrew (a lease move, DESIGN.md §5), having not
+ * paid it: signed in the same transaction that drops the lease here, so every payout this terminal signed before
+ * comes earlier in its chain, and the centre grants the lease elsewhere only when this record arrives. No money
+ * moves, and no one at the counter acts: `operatorId` is SYSTEM_OPERATOR.
+ */
+export const LeaseReleaseBody = z.strictObject({
+  ...header,
+  type: z.literal('lease_release'),
+  voucherId: Id,
+  /** The lease given back (the one the centre withdrew): unique, so a release is signed once per lease. */
+  leaseId: Id,
+});
+
+/** The operator of records the terminal signs on its own (a lease release), no person at the counter acting. */
+export const SYSTEM_OPERATOR = 'system';
+
 export const RecordBody = z.discriminatedUnion('type', [
   SalaryPayoutBody, PurchaseBody, RefundBody, VoidBody, EnrolmentBody, DayCloseBody, MeterReadingBody, MandateBody, MandateCancelBody, TemplateUpdateBody, PinSetBody,
-  ReportRequestBody,
+  ReportRequestBody, LeaseReleaseBody,
 ]);
+export type LeaseReleaseBody = z.infer<typeof LeaseReleaseBody>;
 export type ReportRequestBody = z.infer<typeof ReportRequestBody>;
 export type PinSetBody = z.infer<typeof PinSetBody>;
 export type MeterReadingBody = z.infer<typeof MeterReadingBody>;
@@ -368,6 +386,8 @@ export function idempotencyKey(b: RecordBody): string {
       return b.pinSetId;
     case 'report_request':
       return b.requestId;
+    case 'lease_release':
+      return b.leaseId;
   }
 }
 

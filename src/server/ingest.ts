@@ -14,6 +14,7 @@ import { billPayment, billPaymentVoided } from './billing/payments.ts';
 import { mandateCancelled, mandateSigned } from './billing/mandates.ts';
 import { meterReading } from './billing/readings.ts';
 import { pinSet } from './customer-pins.ts';
+import { leaseReleased } from './leases.ts';
 import { recordTemplateUpdate, templateUpdatePrior } from './template-slots.ts';
 import { checkApproval, checkEnrolment, checkPayout, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkTemplateUpdate, checkVoid, reviewReason, type PurchaseFacts, type Refusal } from './invariants.ts';
 
@@ -274,6 +275,9 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
     // log); the journal copy arriving later is kept as evidence that the counter asked, and changes nothing.
     case 'report_request':
       return {};
+    // A lease move completes only on the holder's signed release (leases.ts): no money moves.
+    case 'lease_release':
+      return refused(await leaseReleased(r, rec, t.id, ctx.now)) ?? {};
   }
 }
 

@@ -22,7 +22,7 @@
 //      PIN it claims is proven by an earlier record of the same terminal that checked that person's PIN.
 //  13. a customer PIN's verifier (a pin_set, or the one chosen at enrolment) is well-formed scrypt, slow enough and
 //      not too costly to check (src/protocol/pin-verifier.ts), and an enrolment never replaces anyone's PIN.
-import type { EnrolmentBody, PinSetBody, TemplateUpdateBody, MandateBody, MandateCancelBody, MeterReadingBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
+import type { EnrolmentBody, LeaseReleaseBody, PinSetBody, TemplateUpdateBody, MandateBody, MandateCancelBody, MeterReadingBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
 import { pinVerifierProblem } from '../protocol/pin-verifier.ts';
 import type { OperatorGrantRow, PersonRow, Posting, PurchaseRow, VoucherRow } from './repo.ts';
 
@@ -41,6 +41,7 @@ export const REFUSAL_CODES = [
   // when the capture is judged (template-slots.ts): the rule's refusals on the centre's own copies
   'TEMPLATE_UPDATE_WRONG_HAND', 'TEMPLATE_UPDATE_NOT_FRESH', 'TEMPLATE_UPDATE_QUALITY', 'TEMPLATE_UPDATE_NOT_CONFIDENT', 'TEMPLATE_UPDATE_AMBIGUOUS', 'TEMPLATE_UPDATE_FULL', 'TEMPLATE_UPDATE_MALFORMED',
   'PIN_SET_UNAPPROVED',
+  'LEASE_RELEASE_REFUSED',
   'PIN_VERIFIER_MALFORMED', 'PIN_VERIFIER_WEAK', 'PIN_VERIFIER_TOO_COSTLY',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
@@ -110,6 +111,17 @@ export function checkPayout(rec: SalaryPayoutBody, terminalId: string, v: Vouche
     return refuse('PAYOUT_MISMATCH', `payout does not match voucher ${rec.voucherId} (person, period, amount or currency)`);
   }
   if (person?.status === 'revoked') return refuse('PERSON_REVOKED', `person ${rec.personId} is revoked`);
+  return undefined;
+}
+
+/**
+ * A terminal gives a salary lease back (`lease_release`): only the holder, only the lease it holds now, only while
+ * unpaid. Anything else would let a terminal hand itself (or another) a voucher the holder may still pay.
+ */
+export function checkLeaseRelease(rec: LeaseReleaseBody, terminalId: string, v: VoucherFacts | undefined): Refusal | undefined {
+  if (!v) return refuse('LEASE_RELEASE_REFUSED', `voucher ${rec.voucherId} is unknown`);
+  if (v.lease_terminal !== terminalId || v.lease_id !== rec.leaseId) return refuse('LEASE_RELEASE_REFUSED', `lease ${rec.leaseId} of voucher ${rec.voucherId} is not held by this terminal`);
+  if (v.status !== 'open') return refuse('LEASE_RELEASE_REFUSED', `voucher ${rec.voucherId} was already redeemed by ${v.redeemed_by}`);
   return undefined;
 }
 

@@ -278,6 +278,14 @@ export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
       'CREATE INDEX template_slots_template ON template_slots (person_id, enrolled_digest, ord)',
     ],
   },
+  {
+    version: 14,
+    name: 'a lease move waits for the holder to give the lease back: the pending target of each voucher',
+    // Why: a lease moved as soon as the holder had been heard from recently, yet the holder could pay the salary
+    // offline a moment later and the new holder pay it again. A move now only withdraws the lease and notes its
+    // target here; the holder's signed `lease_release` (after every payout it signed before) grants it there.
+    statements: () => ['ALTER TABLE vouchers ADD COLUMN lease_pending TEXT'],
+  },
 ];
 
 /** The newest schema this build knows. */

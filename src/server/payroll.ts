@@ -50,14 +50,18 @@ export function pickLeaseHolder(terminalIds: string[], openCounts: Map<string, n
   return [...terminalIds].sort((a, b) => (openCounts.get(a) ?? 0) - (openCounts.get(b) ?? 0) || (a < b ? -1 : a > b ? 1 : 0))[0];
 }
 
-/** A lease may move only while the holder is online (it hears of the move at once) and only to an active terminal of the same branch. Pure. */
-export function leaseMoveRefusal(v: { status: string; branch: string; lease_terminal: string }, holder: { last_seen: number | null; status: string } | undefined, target: { id: string; branch: string; status: string } | undefined, now: number, onlineWindowMs: number): string | undefined {
-  if (v.status !== 'open') return 'voucher is already redeemed';
-  if (!target || target.status !== 'active') return 'target terminal is not active';
-  if (target.branch !== v.branch) return 'target terminal is in another branch';
-  if (target.id === v.lease_terminal) return 'target terminal already holds the lease';
-  if (holder && holder.status === 'active' && (holder.last_seen === null || now - Number(holder.last_seen) > onlineWindowMs)) {
-    return `holder ${v.lease_terminal} is offline: a lease moves only while its holder is online`;
-  }
-  return undefined;
+/**
+ * What an admin's lease move does (pure). A lease is never granted elsewhere while its holder may still pay it: the
+ * move is `pending` (the lease is withdrawn and the holder's signed `lease_release`, which comes after every payout it
+ * signed, grants it to the target); moving it back to the holder `cancel`s a pending move; a holder that is no longer
+ * active can sign nothing, so its lease moves at once (`now`: revoking it, the admin accepted what it may have paid).
+ */
+export type LeaseMove = { kind: 'pending' | 'cancel' | 'now' } | { kind: 'refused'; why: string };
+export function leaseMove(v: { status: string; branch: string; lease_terminal: string; lease_pending?: string | null }, holder: { status: string } | undefined, target: { id: string; branch: string; status: string } | undefined): LeaseMove {
+  const refused = (why: string): LeaseMove => ({ kind: 'refused', why });
+  if (v.status !== 'open') return refused('voucher is already redeemed');
+  if (!target || target.status !== 'active') return refused('target terminal is not active');
+  if (target.branch !== v.branch) return refused('target terminal is in another branch');
+  if (target.id === v.lease_terminal) return v.lease_pending ? { kind: 'cancel' } : refused('target terminal already holds the lease');
+  return holder?.status === 'active' ? { kind: 'pending' } : { kind: 'now' };
 }

@@ -87,6 +87,8 @@ export interface VoucherRow {
   branch: string;
   lease_terminal: string;
   lease_id: string;
+  /** A lease move waiting for the holder's signed release: the terminal it then goes to (migration 14). */
+  lease_pending?: string | null;
   status: 'open' | 'redeemed';
   redeemed_by: string | null;
   created_at: number;
@@ -570,11 +572,17 @@ export class RepoTx {
   voucherFor(personId: string, period: string): Promise<VoucherRow | undefined> {
     return this.c.get<VoucherRow>(sql`SELECT * FROM vouchers WHERE person_id = ${personId} AND period = ${period}`);
   }
+  /** A new lease (any pending move is done with). */
   async setLease(id: string, terminalId: string, leaseId: string): Promise<void> {
-    await this.c.run(sql`UPDATE vouchers SET lease_terminal = ${terminalId}, lease_id = ${leaseId} WHERE id = ${id}`);
+    await this.c.run(sql`UPDATE vouchers SET lease_terminal = ${terminalId}, lease_id = ${leaseId}, lease_pending = NULL WHERE id = ${id}`);
   }
+  /** Where the lease goes once the holder releases it (null: nowhere, the holder gets it back). */
+  async setLeasePending(id: string, terminalId: string | null): Promise<void> {
+    await this.c.run(sql`UPDATE vouchers SET lease_pending = ${terminalId} WHERE id = ${id}`);
+  }
+  /** Paid: a lease move still waiting is void (the holder paid before it gave the lease back). */
   async redeemVoucher(id: string, by: string): Promise<void> {
-    await this.c.run(sql`UPDATE vouchers SET status = 'redeemed', redeemed_by = ${by} WHERE id = ${id}`);
+    await this.c.run(sql`UPDATE vouchers SET status = 'redeemed', redeemed_by = ${by}, lease_pending = NULL WHERE id = ${id}`);
   }
   async reopenVoucher(id: string): Promise<void> {
     await this.c.run(sql`UPDATE vouchers SET status = 'open', redeemed_by = NULL WHERE id = ${id}`);

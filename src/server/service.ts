@@ -160,7 +160,7 @@ export class Central {
   importPayroll(csv: string): Promise<{ vouchers: number; byTerminal: Record<string, number> }> {
     return this.moneyIn.importPayroll(csv);
   }
-  moveLease(voucherId: string, toTerminal: string): Promise<{ leaseId: string }> {
+  moveLease(voucherId: string, toTerminal: string): ReturnType<MoneyIn['moveLease']> {
     return this.moneyIn.moveLease(voucherId, toTerminal);
   }
 

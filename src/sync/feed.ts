@@ -74,6 +74,12 @@ export interface FeedOptions {
   onOperatorGrant?: (grant: OperatorGrant) => void;
   /** A customer's PIN verifier (`customer_pin`, or with a `person`): the ledger stores it sealed (Ledger.applyCustomerPin). */
   onCustomerPin?: (personId: string, pinHash: string) => void;
+  /**
+   * The centre withdrew a salary lease (a lease move): inside the page's transaction the ledger drops it and, unless
+   * this terminal paid the voucher, signs the `lease_release` that lets the centre grant it elsewhere
+   * (Ledger.releaseLease). Without it the lease is only dropped, and the move waits.
+   */
+  onLeaseWithdrawn?: (voucherId: string, leaseId: string) => void;
   /** Told after each page commits which enrolled palms it changed (the kiosk's 1:N index follows the store). */
   onPalms?: (c: PalmChanges) => void;
 }
@@ -162,9 +168,12 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
       o.onOperatorGrant?.(grant.data);
       return;
     }
-    case 'voucher_withdrawn':
-      s.vouchers.dropLease(String(d.voucherId));
+    case 'voucher_withdrawn': {
+      const leaseId = Id.safeParse(d.leaseId);
+      if (o.onLeaseWithdrawn && leaseId.success) o.onLeaseWithdrawn(String(d.voucherId), leaseId.data);
+      else s.vouchers.dropLease(String(d.voucherId));
       return;
+    }
     case 'allowance':
       (copies ? copies.grantAllowance.bind(copies) : s.allowances.grant.bind(s.allowances))({
         customerId: String(d.customerId ?? d.accountId), currency: d.currency as Currency, limitMinor: Number(d.amountMinor),

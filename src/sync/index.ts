@@ -62,7 +62,7 @@ export interface SyncOptions {
   /** Defaults to the id in the certificate saved by registerWithCentre (or the ledger's terminal id). */
   terminalId?: string;
   /** The running ledger, told of each server-signed time so the next record carries it, and of the offline limits the centre set (src/ledger/ledger.ts). */
-  ledger?: { noteServerTime(st: { ms: number; ref: string }): void; setLimits?(limits: OfflineLimits): void; applyOperatorGrant?(grant: OperatorGrant): void; applyCustomerPin?(personId: string, pinHash: string): void };
+  ledger?: { noteServerTime(st: { ms: number; ref: string }): void; setLimits?(limits: OfflineLimits): void; applyOperatorGrant?(grant: OperatorGrant): void; applyCustomerPin?(personId: string, pinHash: string): void; releaseLease?(voucherId: string, leaseId: string): unknown };
   sealer?: Sealer;
   batchSize?: number;
   /** How often the feed is pulled while the link is up. Default 60 s. */
@@ -183,11 +183,14 @@ export function createSync(opts: SyncOptions): Sync {
         const onLimits = o.ledger?.setLimits ? (l: OfflineLimits) => o.ledger!.setLimits!(l) : undefined;
         const onOperatorGrant = o.ledger?.applyOperatorGrant ? (g: OperatorGrant) => o.ledger!.applyOperatorGrant!(g) : undefined;
         const onCustomerPin = o.ledger?.applyCustomerPin ? (personId: string, pinHash: string) => o.ledger!.applyCustomerPin!(personId, pinHash) : undefined;
+        let released = 0;
+        const onLeaseWithdrawn = o.ledger?.releaseLease ? (voucherId: string, leaseId: string) => void (o.ledger!.releaseLease!(voucherId, leaseId) && released++) : undefined;
         // Template update captures first (their records went up with the outbox): the centre's decision then
         // comes down in this very pull when it applied one.
         if (o.sealer) await sendCaptures({ store: o.store, client, sealer: o.sealer }).catch((err: Error) => void (lastError = `template update captures: ${err.message}`));
-        const r = await pullFeed({ store: o.store, client, terminalId, sealer: o.sealer, now, onLimits, onOperatorGrant, onCustomerPin, onPalms: (c) => em.emit('palms', c) }, (p) => em.emit('feed', p));
+        const r = await pullFeed({ store: o.store, client, terminalId, sealer: o.sealer, now, onLimits, onOperatorGrant, onCustomerPin, onLeaseWithdrawn, onPalms: (c) => em.emit('palms', c) }, (p) => em.emit('feed', p));
         uploader.noteReachable();
+        if (released > 0) uploader.kick(); // a lease given back: the target counter is waiting for it
         if (r.time) {
           skew = r.time.ms - now();
           o.ledger?.noteServerTime({ ms: r.time.ms, ref: r.time.sig });

@@ -107,6 +107,24 @@ describe('salary payout', () => {
     expect(t.store.journal.count()).toBe(0);
   });
 
+  it('a withdrawn lease is dropped and given back once with a signed release; a paid voucher or an older lease signs none', () => {
+    t.ledger.centreCopies.putVoucher(voucher);
+    t.ledger.centreCopies.putLease({ voucherId: 'V-1', leaseId: 'L-2', terminalId: 'T-1', grantedAtMs: 0, expiresAtMs: 9e15 });
+    expect(t.ledger.releaseLease('V-1', 'L-1')).toBeUndefined(); // an older lease's withdrawal: the one held stays
+    expect(t.store.vouchers.lease('V-1')?.leaseId).toBe('L-2');
+    const rel = t.ledger.releaseLease('V-1', 'L-2');
+    expect(rel).toMatchObject({ type: 'lease_release', voucherId: 'V-1', leaseId: 'L-2', operatorId: 'system', seq: 1 });
+    expect(t.store.vouchers.lease('V-1')).toBeUndefined();
+    expect(t.store.outbox.stats()).toMatchObject({ pending: 1 });
+    expect(t.ledger.releaseLease('V-1', 'L-2')).toBeUndefined(); // a page applied again: one release only
+    expect(() => t.ledger.payVoucher({ voucherId: 'V-1', personId: 'P-1', operatorId: 'op-1' })).toThrow(expect.objectContaining({ reason: 'not-leased-here' }));
+    // Paid here before the withdrawal arrived: no release (the payout, ahead in the chain, settles the move).
+    t.ledger.centreCopies.putLease({ voucherId: 'V-1', leaseId: 'L-3', terminalId: 'T-1', grantedAtMs: 0, expiresAtMs: 9e15 });
+    t.ledger.payVoucher({ voucherId: 'V-1', personId: 'P-1', operatorId: 'op-1' });
+    expect(t.ledger.releaseLease('V-1', 'L-3')).toBeUndefined();
+    expect([...t.store.journal.iterate()].map((r) => r.type)).toEqual(['lease_release', 'salary_payout']);
+  });
+
   it('payVoucher pays the voucher leased here for the person claimed, and refuses another person', () => {
     t.ledger.centreCopies.putVoucher(voucher);
     t.ledger.centreCopies.putLease({ voucherId: 'V-1', leaseId: 'L-1', terminalId: 'T-1', grantedAtMs: 0, expiresAtMs: 9e15 });

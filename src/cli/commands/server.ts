@@ -301,10 +301,12 @@ export function registerServer(program: Command): void {
     });
 
   server.command('lease').command('move <voucherId> <terminalId>')
-    .description('move a salary voucher lease to another terminal of its branch (only while the holder is online)')
+    .description("move a salary voucher's lease to another terminal of its branch: withdrawn from the holder, granted to the target once the holder gives it back unpaid (at its next sync); moving it back to the holder cancels a move still waiting")
     .action(async (voucherId: string, terminalId: string, _opts: unknown, cmd: Command) => {
       const r = await withCentral(g(cmd), (c) => c.moveLease(voucherId, terminalId));
-      console.log(`voucher ${voucherId} leased to ${terminalId} (lease ${r.leaseId})`);
+      if (r.status === 'moved') console.log(`voucher ${voucherId} leased to ${terminalId} (lease ${r.leaseId}; the former holder is not active)`);
+      else if (r.status === 'cancelled') console.log(`voucher ${voucherId}: the waiting move is cancelled, ${r.holder} keeps the lease`);
+      else console.log(`voucher ${voucherId}: lease withdrawn from ${r.holder}; it goes to ${terminalId} when ${r.holder} gives it back unpaid at its next sync (if ${r.holder} paid it meanwhile, the move is void)`);
     });
 
   registerServerBilling(server);

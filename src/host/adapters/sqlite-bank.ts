@@ -303,7 +303,7 @@ export class SqliteBank<T> implements Bank<T> {
     const row = this.store.journal.get(seq);
     if (!row) return null;
     const b = JSON.parse(row.body) as RecordBody;
-    if (b.type === 'template_update' || b.type === 'report_request') return null; // no money, nothing to reverse: not offered
+    if (b.type === 'template_update' || b.type === 'report_request' || b.type === 'lease_release') return null; // no money, nothing to reverse: not offered
     const kind: Original['kind'] =
       b.type === 'salary_payout' ? 'payout' : b.type === 'purchase' ? (b.biller ? 'bill' : 'purchase') : b.type === 'day_close' ? 'day-close' : b.type === 'meter_reading' ? 'meter-reading' : b.type === 'mandate_cancel' ? 'mandate-cancel' : b.type === 'pin_set' ? 'pin-set' : b.type;
     const p = row.partyId ? this.person(row.partyId) : null;

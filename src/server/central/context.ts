@@ -7,8 +7,6 @@ import type { Repo, RepoOptions } from '../repo.ts';
 
 export interface CentralOptions {
   now?: () => number;
-  /** A terminal heard from within this window counts as online (lease moves). Default 2 minutes. */
-  onlineWindowMs?: number;
   /** Offline allowance ceiling per customer and currency, in minor units. */
   allowanceCap?: Record<string, number>;
   /** Largest request clock skew accepted on terminal requests. Default 5 minutes (a terminal corrects its

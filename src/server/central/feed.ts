@@ -146,7 +146,3 @@ export function allowanceBalances(keys: ReadonlyArray<{ account: string }>): Arr
   return [...customers].flatMap((a) => ALLOWANCE_CURRENCIES.map((currency) => ({ account: a, currency })));
 }
 
-/** A voucher as its lease holder receives it. */
-export function voucherFeed(v: { id: string; person_id: string; period: string; amount: number; currency: string; lease_id: string }) {
-  return { voucherId: v.id, personId: v.person_id, accountId: v.person_id, period: v.period, amountMinor: Number(v.amount), currency: v.currency, leaseId: v.lease_id };
-}

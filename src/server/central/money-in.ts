@@ -4,10 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { CURRENCIES, Id } from '../../protocol/record.ts';
 import { sha256Hex } from '../../protocol/crypto.ts';
 import { ServerError } from '../errors.ts';
-import { leaseMoveRefusal, parsePayrollCsv, PayrollImportError, pickLeaseHolder } from '../payroll.ts';
+import { leaseMove, parsePayrollCsv, PayrollImportError, pickLeaseHolder } from '../payroll.ts';
 import { fundingPostings, payrollPostings } from '../postings.ts';
 import type { CentreContext } from './context.ts';
-import { voucherFeed, type Feed } from './feed.ts';
+import type { Feed } from './feed.ts';
+import { voucherFeed } from '../leases.ts';
 
 export class MoneyIn {
   constructor(private readonly ctx: CentreContext, private readonly feed: Feed) {}
@@ -54,19 +55,37 @@ export class MoneyIn {
     });
   }
 
-  /** Admin: moves a voucher's lease to another terminal of its branch (only while the holder is online). */
-  async moveLease(voucherId: string, toTerminal: string): Promise<{ leaseId: string }> {
+  /**
+   * Admin: moves a voucher's lease to another terminal of its branch. The holder may have paid it offline a moment
+   * ago, so the lease is only withdrawn (`pending`): the holder's signed release grants it to the target
+   * (leaseReleased below). Moving it back to the holder cancels a pending move; a holder no longer active loses it at once.
+   */
+  async moveLease(voucherId: string, toTerminal: string): Promise<{ status: 'pending' | 'cancelled'; holder: string } | { status: 'moved'; holder: string; leaseId: string }> {
     return this.ctx.repo.tx(async (r) => {
       const v = await r.getVoucher(voucherId);
       if (!v) throw new ServerError('VOUCHER_UNKNOWN', `voucher ${voucherId} is unknown`, 404);
-      const refusal = leaseMoveRefusal(v, await r.getTerminal(v.lease_terminal), await r.getTerminal(toTerminal), this.ctx.now(), this.ctx.opts.onlineWindowMs ?? 120_000);
-      if (refusal) throw new ServerError('LEASE_MOVE_REFUSED', `lease of ${voucherId} not moved: ${refusal}`, 409);
-      const leaseId = randomUUID();
+      const move = leaseMove(v, await r.getTerminal(v.lease_terminal), await r.getTerminal(toTerminal));
       const now = this.ctx.now();
-      await r.setLease(v.id, toTerminal, leaseId);
-      await r.appendFeed(`terminal:${v.lease_terminal}`, 'voucher_withdrawn', v.id, { voucherId: v.id }, now);
-      await r.appendFeed(`terminal:${toTerminal}`, 'voucher', v.id, voucherFeed({ ...v, lease_id: leaseId }), now);
-      return { leaseId };
+      switch (move.kind) {
+        case 'refused':
+          throw new ServerError('LEASE_MOVE_REFUSED', `lease of ${voucherId} not moved: ${move.why}`, 409);
+        case 'cancel':
+          await r.setLeasePending(v.id, null);
+          return { status: 'cancelled', holder: v.lease_terminal };
+        case 'pending':
+          // Told once per lease: a second move while one waits only changes where the lease goes.
+          if (!v.lease_pending) await r.appendFeed(`terminal:${v.lease_terminal}`, 'voucher_withdrawn', v.id, { voucherId: v.id, leaseId: v.lease_id }, now);
+          await r.setLeasePending(v.id, toTerminal);
+          return { status: 'pending', holder: v.lease_terminal };
+        case 'now': {
+          const leaseId = randomUUID();
+          await r.setLease(v.id, toTerminal, leaseId);
+          await r.appendFeed(`terminal:${v.lease_terminal}`, 'voucher_withdrawn', v.id, { voucherId: v.id, leaseId: v.lease_id }, now);
+          await r.appendFeed(`terminal:${toTerminal}`, 'voucher', v.id, voucherFeed({ ...v, lease_id: leaseId }), now);
+          return { status: 'moved', holder: toTerminal, leaseId };
+        }
+      }
     });
   }
+
 }
