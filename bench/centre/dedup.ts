@@ -10,6 +10,7 @@ import { coarseCode } from '../../src/biometrics/identify/coarse-code.ts';
 import { rng } from '../../src/biometrics/identify/random.ts';
 import { capture, defaultModel, FieldPool, modelTemplate, person } from '../../src/biometrics/identify/synthetic.ts';
 import { encodeTemplate } from '../../src/biometrics/template.ts';
+import { CENTRE_TEMPLATE_LIMITS, type TemplateAuditLimits } from '../../src/biometrics/template-audit.ts';
 import type { Template } from '../../src/biometrics/types.ts';
 import { newEncKeyPair } from '../../src/protocol/crypto.ts';
 import { signerFromSecretKey } from '../../src/protocol/sign.ts';
@@ -69,6 +70,14 @@ export function insertGallery(rows: Fragment[]): Fragment {
 }
 
 /**
+ * The centre audits an enrolment's templates (template-audit.ts): the synthetic model codes with its own coder
+ * (compcode, 3 planes), so the bench's centre is told that coder, and each probe names a hand. Every other limit is
+ * the centre's own.
+ */
+const MODEL_LIMITS: TemplateAuditLimits = { ...CENTRE_TEMPLATE_LIMITS, coder: defaultModel().coder, params: defaultModel().coderParams };
+const enrolled = (t: Template): Template => ({ ...t, hand: 'left' });
+
+/**
  * P synthetic people stored as the centre stores them (templates + stage-1 codes; plaintext templates, which
  * `Central.open` seals), and `enrolments` probes: half new captures of the first stored people, half new people.
  * The terminal ENROL is registered to sign the new enrolments.
@@ -93,7 +102,7 @@ export async function buildGallery(url: string, persons: number, enrolments: num
     for (let k = i; k < Math.min(persons, i + CHUNK); k++) {
       const p = k < mates ? person(model, r) : pool.person(model, r);
       const t = modelTemplate(model, [capture(model, p, r, { exact: k >= mates })]);
-      if (k < mates) probes.push({ t: modelTemplate(model, [capture(model, p, r, { shift: true })]), mate: `G${k}` });
+      if (k < mates) probes.push({ t: enrolled(modelTemplate(model, [capture(model, p, r, { shift: true })])), mate: `G${k}` });
       rows.push(galleryRow(`G${k}`, k + 1, t, k + 1));
     }
     await db.tx((c) => c.run(insertGallery(rows)));
@@ -101,7 +110,7 @@ export async function buildGallery(url: string, persons: number, enrolments: num
   }
   await db.tx((c) => c.run(sql`UPDATE counters SET value = ${persons} WHERE name = 'persons'`));
   await db.close();
-  while (probes.length < enrolments) probes.push({ t: modelTemplate(model, [capture(model, person(model, r), r, { shift: true })]), mate: null });
+  while (probes.length < enrolments) probes.push({ t: enrolled(modelTemplate(model, [capture(model, person(model, r), r, { shift: true })])), mate: null });
   return { probes, signer };
 }
 
@@ -123,7 +132,7 @@ export async function runDedup(o: DedupOptions): Promise<DedupResult> {
   let identical = 0;
 
   // A server process starting: the index loads from the stored codes.
-  const central = await Central.open(o.url);
+  const central = await Central.open(o.url, { templateLimits: MODEL_LIMITS });
   const times: number[] = [];
   let flagged = 0;
   let falseAlarms = 0;

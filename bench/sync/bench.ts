@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes, createHash } from 'node:crypto';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { syntheticPalm } from '../../drivers/sim/synthetic-palm.ts';
+import { encodeTemplate, extract, fuseTemplates, type Template } from '../../src/biometrics/index.ts';
 import { signerFromSecretKey } from '../../src/protocol/sign.ts';
 import type { SignedRecord } from '../../src/protocol/record.ts';
 import { startServer } from '../../src/server/index.ts';
@@ -49,6 +51,19 @@ export interface SyncBenchResult {
   cores: number;
 }
 
+/**
+ * The customer's left palm as a counter enrols it: three captures of the simulator's synthetic hand through the
+ * production extractor, fused (the centre audits what it is sent: src/biometrics/template-audit.ts).
+ */
+function enrolledPalm(identity: string): Template {
+  const captures = [0, 1, 2].map((i) => {
+    const r = extract(syntheticPalm(identity, 1 + i, 10_000 + i, 320, 240), { hand: 'left', purpose: 'enrol' });
+    if (!r.ok) throw new Error(`bench palm capture ${i + 1} failed: ${r.reason}`);
+    return r.template;
+  });
+  return fuseTemplates(captures);
+}
+
 async function setupCentre(central: Central, terminalId: string, publicKeyHex: string) {
   // One confirmed, funded customer whose purchases every record carries.
   const enc = newEncKeyPair();
@@ -57,7 +72,7 @@ async function setupCentre(central: Central, terminalId: string, publicKeyHex: s
     const { code } = await central.addTerminal({ id, name: id, branch: 'B1', region: 'R1' });
     await central.registerTerminal({ code, publicKey: pk, encKey: enc.publicHex });
   }
-  const template = randomBytes(64);
+  const template = Buffer.from(encodeTemplate(enrolledPalm('bench-customer')));
   const w = new ChainWriter('SETUP', setupSigner);
   const rec = w.next({
     type: 'enrolment', operatorId: 'op-1', enrolmentId: 'E-C1', personId: 'C1', person: { name: 'Bench Customer', idNumber: 'B1', accountId: 'A1' },

@@ -4,26 +4,10 @@
 // person's palm slipped into a hand. An honest enrolment (three captures per hand, both hands) passes.
 import { describe, expect, it } from 'vitest';
 import { auditEnrolmentTemplates } from '../../src/biometrics/template-audit.ts';
-import { encodeTemplate, TEMPLATE_FORMAT_VERSION } from '../../src/biometrics/template.ts';
-import type { FeatureCode, Hand, Template } from '../../src/biometrics/types.ts';
-import { mulberry32 } from '../../src/util/random.ts';
+import { encodeTemplate } from '../../src/biometrics/template.ts';
+import type { FeatureCode, Template } from '../../src/biometrics/types.ts';
+import { capture, handTemplate as tpl, randomCode, ROWS } from '../support/synthetic-codes.ts';
 
-import { PLANES, randomCode, ROWS } from '../support/synthetic-codes.ts';
-function capture(base: FeatureCode, f: number, seed: number): FeatureCode {
-  const rnd = mulberry32(seed);
-  const other = randomCode(seed + 1000);
-  const bits = Uint32Array.from(base.bits);
-  for (let k = 0; k < ROWS * 32; k++) {
-    if (rnd() >= f) continue;
-    const r = k >> 5;
-    const m = 1 << (k & 31);
-    for (let p = 0; p < PLANES; p++) bits[p * ROWS + r] = ((bits[p * ROWS + r]! & ~m) | (other.bits[p * ROWS + r]! & m)) >>> 0;
-  }
-  return { ...base, bits };
-}
-const tpl = (hand: Hand, codes: FeatureCode[], coder: Template['coder'] = 'bocv'): Template => ({
-  formatVersion: TEMPLATE_FORMAT_VERSION, coder, coderParams: { roiSize: 64, wavelength10: 95, kernelRadius: 9, orientations: 6 }, hand, quality: 0.9, codes,
-});
 const hand = (base: FeatureCode, seed: number) => [capture(base, 0.2, seed), capture(base, 0.2, seed + 1), capture(base, 0.2, seed + 2)];
 const left = randomCode(1);
 const right = randomCode(2);

@@ -1,6 +1,5 @@
 // A local user reads the centre's files (issue 13, item 6): the database must be 0600 in a 0700 folder, and must
 // hold neither the centre's private key nor any template in the clear; the key file (outside the database) is 0600.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Central } from '../../src/server/service.ts';
 import { KEY_FILE } from '../../src/server/keys.ts';
 import { enrolCustomer, registeredTerminal } from '../server/helpers.ts';
+import { enrolmentBytes } from '../support/synthetic-codes.ts';
 
 describe('the centre at rest', () => {
   let root: string;
@@ -18,7 +18,7 @@ describe('the centre at rest', () => {
     const dir = join(root, 'centre-data');
     const file = join(dir, 'centre.db');
     const central = await Central.open(`sqlite:${file}`);
-    const template = randomBytes(64);
+    const template = enrolmentBytes('P1');
     await enrolCustomer(central, await registeredTerminal(central, 'T1'), 'P1', 'A1', template);
     const pkcs8 = central.identity.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
     await central.close();
@@ -45,7 +45,7 @@ describe('the centre at rest', () => {
     const file = join(root, 'old.db');
     const central = await Central.open(`sqlite:${file}`);
     const pkcs8 = central.identity.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
-    const template = randomBytes(64);
+    const template = enrolmentBytes('P1');
     await enrolCustomer(central, await registeredTerminal(central, 'T1'), 'P1', 'A1', template);
     // what an older version left behind: the key in meta, templates as plaintext base64
     await central.repo.tx(async (r) => {

@@ -7,7 +7,7 @@
 //   equal the sum of their postings.
 // CI runs ≥ 10,000 steps on SQLite (and 300 on PostgreSQL when PALMPAY_TEST_PG is set); `npm run fuzz:ledger`
 // runs PALMPAY_FUZZ_STEPS (default 200,000) and PALMPAY_FUZZ_PG_STEPS (default 20,000). Counter-examples found so far are kept as named regressions below.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import type { RecordDraft, SignedRecord } from '../../src/protocol/record.ts';
 import { raw } from '../../src/server/sql.ts';
 import { Central } from '../../src/server/service.ts';
 import { enrolCustomer, PG_URL, registeredTerminal, tempDb, type TestTerminal } from '../server/helpers.ts';
+import { enrolmentBytes } from '../support/synthetic-codes.ts';
 
 const STEPS = Number(process.env.PALMPAY_FUZZ_STEPS ?? 10_000);
 /** The SQLite files live in memory when it can (/dev/shm): each step is several fsync'ed transactions otherwise. */
@@ -81,7 +82,7 @@ async function apply(w: World, s: Step): Promise<void> {
     case 'enrol': {
       // a new palm; the account may be someone else's (the takeover attack of item 1)
       const personId = `N${n}`;
-      const template = randomBytes(64);
+      const template = enrolmentBytes(`palm ${n}`);
       await send(s.t, {
         type: 'enrolment', operatorId: 'op', enrolmentId: `E${n}`, personId, person: { name: 'N', idNumber: `I${n}`, accountId: `A${s.account}` },
         templateDigests: [createHash('sha256').update(template).digest('hex')], hands: ['left'], consent: { given: true, method: 'verbal', textVersion: 'c1' }, provisional: true,

@@ -17,6 +17,7 @@ import { customerPinOf } from '../../src/server/customer-pins.ts';
 import { Central } from '../../src/server/service.ts';
 import { sql } from '../../src/server/sql.ts';
 import { enrolCustomer, PG_URL, registeredTerminal, tempDb, type TestTerminal } from '../server/helpers.ts';
+import { enrolmentBytes } from '../support/synthetic-codes.ts';
 
 /** A verifier whose shape is right but whose cost is N (no real hash: the centre only parses it). */
 const withCost = (N: number, r = 8, p = 1) => `scrypt$${N}$${r}$${p}$${randomBytes(16).toString('base64')}$${randomBytes(32).toString('base64')}`;
@@ -54,7 +55,7 @@ describe.each(backends)('customer PIN verifiers from terminals, on %s', (kind) =
   const pinSet = (t: TestTerminal, personId: string, pinHash: string, approvedBy = 'op-super') =>
     t.chain.next({ type: 'pin_set', operatorId: 'op-cashier', pinSetId: `PS-${++n}`, personId, pinHash, approvedBy });
   /** A signed enrolment record (templates uploaded separately, as a terminal does): with a PIN verifier, deferred, or neither. */
-  const enrolment = (t: TestTerminal, personId: string, pin: { pinHash: string } | { pinDeferred: true } | object, template = randomBytes(64), accountId?: string) => ({
+  const enrolment = (t: TestTerminal, personId: string, pin: { pinHash: string } | { pinDeferred: true } | object, template: Buffer = enrolmentBytes(personId), accountId?: string) => ({
     template,
     rec: t.chain.next({
       type: 'enrolment', operatorId: 'op-enrol', enrolmentId: `E-${++n}`, personId,
@@ -123,7 +124,7 @@ describe.each(backends)('customer PIN verifiers from terminals, on %s', (kind) =
     expect((await ingest(t2, same.rec)).reason).toMatch(/^PERSON_EXISTS/);
     await expect(upload(t2, 'P1', same.template)).rejects.toMatchObject({ code: 'PERSON_NOT_YOURS' });
     // A new id with the same palm: held as a possible duplicate, and its PIN is stored for nobody.
-    const twin = enrolment(t2, 'P1-again', { pinHash: other }, template);
+    const twin = enrolment(t2, 'P1-again', { pinHash: other }, enrolmentBytes('P1', 'left', 1)); // new captures of P1's palm
     expect(await ingest(t2, twin.rec)).toMatchObject({ status: 'accepted' });
     expect(await upload(t2, 'P1-again', twin.template)).toMatchObject({ status: 'duplicate_review', duplicateOf: 'P1' });
     expect(await pinOf('P1')).toBe(strong);

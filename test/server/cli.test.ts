@@ -10,6 +10,7 @@ import { Central } from '../../src/server/service.ts';
 import { appendToStore, ChainWriter, purchaseDraft } from '../../bench/sync/loadgen.ts';
 import { enrolCustomer, registeredTerminal } from './helpers.ts';
 import { runCli } from '../security/harness.ts';
+import { enrolmentBytes } from '../support/synthetic-codes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'palmpay-cli-'));
 const db = `sqlite:${join(dir, 'centre.db')}`;
@@ -70,7 +71,7 @@ it('carries records by USB: outbox export on the terminal, server import at the 
 it('lists and resolves review items, and settles a possible duplicate', async () => {
   const central = await Central.open(db);
   const t = await registeredTerminal(central, 'T5', { branch: 'B5' });
-  const template = randomBytes(64);
+  const template = enrolmentBytes('one palm');
   await enrolCustomer(central, t, 'Q1', 'QA1', template);
   await enrolCustomer(central, t, 'Q2', 'QA2', template);
   await central.close();

@@ -13,6 +13,7 @@ import type { SignedRecord } from '../../src/protocol/record.ts';
 import type { RecordResult } from '../../src/protocol/schemas.ts';
 import { purchaseDraft } from '../../bench/sync/loadgen.ts';
 import { enrolCustomer, PG_URL, registeredTerminal, tempDb, type TestTerminal } from './helpers.ts';
+import { enrolmentBytes } from '../support/synthetic-codes.ts';
 
 const TERMINALS = 4;
 const FUNDS = 1_000;
@@ -218,8 +219,8 @@ describe.skipIf(!PG_URL)('the palm index across server processes (PostgreSQL)', 
       await Promise.all([a.startIndex(50), b.startIndex(50)]);
       const ta = await registeredTerminal(a, 'TA');
       const tb = await registeredTerminal(a, 'TB');
-      const { randomBytes, createHash } = await import('node:crypto');
-      await enrolCustomer(a, ta, 'P1', 'A1', randomBytes(64));
+      const { createHash } = await import('node:crypto');
+      await enrolCustomer(a, ta, 'P1', 'A1');
       // Process B learns of P1 from the change log alone.
       for (let i = 0; i < 100 && b.palmIndex.stats().persons < 1; i++) await new Promise((r) => setTimeout(r, 20));
       expect(b.palmIndex.stats().persons).toBe(1);
@@ -239,18 +240,19 @@ describe.skipIf(!PG_URL)('the palm index across server processes (PostgreSQL)', 
       const rounds: Array<{ delay: number; lag?: true }> = [0, 0, 0, 1, 2, 3, 5, 8, 13, 21, 40, 80].map((delay) => ({ delay }));
       rounds.push({ delay: 0, lag: true }, { delay: 0, lag: true }, { delay: 5, lag: true }, { delay: 40, lag: true });
       for (const [round, { delay, lag }] of rounds.entries()) {
-        const palm = randomBytes(64);
+        // One palm captured at two counters: two sessions' live captures (matched, not byte-equal).
+        const [palmA, palmB] = [enrolmentBytes(`palm ${round}`, 'left', 0), enrolmentBytes(`palm ${round}`, 'left', 1)];
         const [first, second] = [`F${round}`, `S${round}`];
-        const record = (t: TestTerminal, personId: string) => t.chain.next({
+        const record = (t: TestTerminal, personId: string, palm: Buffer) => t.chain.next({
           type: 'enrolment', operatorId: 'op-1', enrolmentId: `E-${personId}`, personId, person: { name: 'N', idNumber: 'X', accountId: `A-${personId}` },
           templateDigests: [createHash('sha256').update(palm).digest('hex')], hands: ['left'], consent: { given: true, method: 'signature', textVersion: 'c1' }, provisional: true,
         });
         // Both signed records are in; the templates then arrive at the two processes (the same palm at two counters).
-        await a.ingest('TA', [record(ta, first)]);
-        await b.ingest('TB', [record(tb, second)]);
+        await a.ingest('TA', [record(ta, first, palmA)]);
+        await b.ingest('TB', [record(tb, second, palmB)]);
         lagging(lag === true);
-        const later = new Promise((r) => setTimeout(r, delay)).then(() => b.uploadTemplates(rowB, second, [palm.toString('base64')]));
-        const [x, y] = await Promise.all([a.uploadTemplates(rowA, first, [palm.toString('base64')]), later]).finally(() => lagging(false));
+        const later = new Promise((r) => setTimeout(r, delay)).then(() => b.uploadTemplates(rowB, second, [palmB.toString('base64')]));
+        const [x, y] = await Promise.all([a.uploadTemplates(rowA, first, [palmA.toString('base64')]), later]).finally(() => lagging(false));
         const pf = (await a.repo.tx((r) => r.getPerson(first)))!;
         const ps = (await a.repo.tx((r) => r.getPerson(second)))!;
         const what = `round ${round} (+${delay} ms${lag ? ', indexes lagging' : ''}): ${JSON.stringify([x, y])}`;

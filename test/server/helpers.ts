@@ -9,6 +9,7 @@ import { newEncKeyPair } from '../../src/protocol/crypto.ts';
 import type { Central } from '../../src/server/service.ts';
 import { ChainWriter } from '../../bench/sync/loadgen.ts';
 import { CentreClient } from '../../src/sync/client.ts';
+import { enrolmentBytes } from '../support/synthetic-codes.ts';
 
 export const PG_URL = process.env.PALMPAY_TEST_PG;
 
@@ -67,8 +68,11 @@ export async function registeredTerminal(central: Central, id: string, opts: { b
   return t;
 }
 
-/** Enrols and confirms a customer through the real path (signed enrolment record + templates). */
-export async function enrolCustomer(central: Central, t: TestTerminal, personId: string, accountId: string, template = randomBytes(64)) {
+/**
+ * Enrols and confirms a customer through the real path (signed enrolment record + templates). The template is, unless
+ * given, the person's own left palm in three live captures (synthetic-codes.ts): the centre audits what it is sent.
+ */
+export async function enrolCustomer(central: Central, t: TestTerminal, personId: string, accountId: string, template: Buffer = enrolmentBytes(personId)) {
   const { createHash } = await import('node:crypto');
   const rec = t.chain.next({
     type: 'enrolment', operatorId: 'op-1', enrolmentId: `E-${personId}`, personId,

@@ -7,14 +7,13 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildGallery, galleryRow, insertGallery } from '../../bench/centre/dedup.ts';
 import { devDataPresent, loadDevSamples } from '../../bench/identify/dev-data.ts';
-import { rng } from '../../src/biometrics/identify/random.ts';
-import { capture, defaultModel, modelTemplate, person } from '../../src/biometrics/identify/synthetic.ts';
 import { encodeTemplate } from '../../src/biometrics/template.ts';
 import type { Template } from '../../src/biometrics/types.ts';
 import type { Duplicate } from '../../src/server/palm-index.ts';
 import { Central } from '../../src/server/service.ts';
 import { openSqlDb } from '../../src/server/sql.ts';
 import { enrolCustomer, PG_URL, registeredTerminal, tempDb } from './helpers.ts';
+import { enrolmentBytes } from '../support/synthetic-codes.ts';
 
 const NO_POLL = 1e9; // the index catches up only when a check asks it to
 
@@ -97,13 +96,11 @@ describe.skipIf(!PG_URL)('the palm index across two processes on one PostgreSQL 
       await Promise.all([a.startIndex(NO_POLL), b.startIndex(NO_POLL)]);
       const ta = await registeredTerminal(a, 'TA');
       const tb = await registeredTerminal(b, 'TB');
-      const model = defaultModel();
-      const r = rng(99);
       for (let round = 0; round < 6; round++) {
         const [first, second] = round % 2 === 0 ? [{ c: a, t: ta }, { c: b, t: tb }] : [{ c: b, t: tb }, { c: a, t: ta }];
-        const palm = person(model, r);
-        const one = Buffer.from(encodeTemplate(modelTemplate(model, [capture(model, palm, r)])));
-        const two = Buffer.from(encodeTemplate(modelTemplate(model, [capture(model, palm, r, { shift: true })])));
+        // Two enrolment sessions of one palm (templates the centre's audit passes: its coder, a named hand).
+        const one = enrolmentBytes(`palm ${round}`, 'left', 0);
+        const two = enrolmentBytes(`palm ${round}`, 'left', 1);
         expect(createHash('sha256').update(one).digest('hex')).not.toBe(createHash('sha256').update(two).digest('hex'));
         const enrolled = await enrolCustomer(first.c, first.t, `P${round}`, `A${round}`, one);
         expect(enrolled.registry.status, `round ${round}`).toBe('confirmed');

@@ -7,6 +7,7 @@ import { bestMatch } from '../../src/server/palm-index.ts';
 import { Central } from '../../src/server/service.ts';
 import { purchaseDraft } from '../../bench/sync/loadgen.ts';
 import { enrolCustomer, registeredTerminal, tempDb, type TestTerminal } from './helpers.ts';
+import { enrolmentBytes } from '../support/synthetic-codes.ts';
 
 describe('centre crypto', () => {
   const id = serverIdentity(newServerKeyPkcs8());
@@ -64,9 +65,9 @@ describe('enrolment registry', () => {
   });
 
   it('flags a possible duplicate for review and keeps that person unpayable', async () => {
-    const template = randomBytes(64);
-    await enrolCustomer(central, t, 'P1', 'A1', template);
-    const dup = await enrolCustomer(central, t, 'P2', 'A2', template);
+    // One palm enrolled again under another name: new live captures of it, not the same bytes.
+    await enrolCustomer(central, t, 'P1', 'A1', enrolmentBytes('one palm'));
+    const dup = await enrolCustomer(central, t, 'P2', 'A2', enrolmentBytes('one palm', 'left', 1));
     expect(dup.registry).toEqual({ status: 'duplicate_review', duplicateOf: 'P1' });
     expect((await central.reviewList()).at(-1)?.reason).toMatch(/possible duplicate of person P1/);
     await central.creditAccount('A2', 1000, 'SYP');
@@ -78,9 +79,9 @@ describe('enrolment registry', () => {
   });
 
   it('attack: a revoked person is never confirmed again, and a supervisor cannot confirm past the duplicate check', async () => {
-    const template = randomBytes(64);
+    const template = enrolmentBytes('one palm');
     await enrolCustomer(central, t, 'P1', 'A1', template);
-    await enrolCustomer(central, t, 'P2', 'A2', template); // possible duplicate of P1
+    await enrolCustomer(central, t, 'P2', 'A2', template); // possible duplicate of P1 (the very same bytes)
     await central.settlePerson('P2', 'revoke');
     await expect(central.settlePerson('P2', 'confirm')).rejects.toMatchObject({ code: 'PERSON_REVOKED' });
     await central.settlePerson('P2', 'revoke'); // again: no change, no second feed event
@@ -93,7 +94,7 @@ describe('enrolment registry', () => {
     // A provisional person (templates not yet at the centre, so never checked) is not the supervisor's to confirm.
     const rec = t.chain.next({
       type: 'enrolment', operatorId: 'op', enrolmentId: 'E-P7', personId: 'P7', person: { name: 'N', idNumber: 'I', accountId: 'A7' },
-      templateDigests: [createHash('sha256').update(randomBytes(64)).digest('hex')], hands: ['left'], consent: { given: true, method: 'verbal', textVersion: 'c1' }, provisional: true,
+      templateDigests: [createHash('sha256').update(enrolmentBytes('P7')).digest('hex')], hands: ['left'], consent: { given: true, method: 'verbal', textVersion: 'c1' }, provisional: true,
     });
     await central.ingest('T1', [rec]);
     await expect(central.settlePerson('P7', 'confirm')).rejects.toMatchObject({ code: 'PERSON_NOT_IN_REVIEW' });
@@ -103,14 +104,15 @@ describe('enrolment registry', () => {
   });
 
   it('refuses templates that do not match the digests pinned in the signed record', async () => {
-    const template = randomBytes(64);
+    const template = enrolmentBytes('P9');
     const rec = t.chain.next({
       type: 'enrolment', operatorId: 'op', enrolmentId: 'E-P9', personId: 'P9', person: { name: 'N', idNumber: 'I' },
       templateDigests: [createHash('sha256').update(template).digest('hex')], hands: ['left'], consent: { given: true, method: 'verbal', textVersion: 'c1' }, provisional: true,
     });
     await central.ingest('T1', [rec]);
     const row = (await central.repo.tx((r) => r.getTerminal('T1')))!;
-    await expect(central.uploadTemplates(row, 'P9', [randomBytes(64).toString('base64')])).rejects.toMatchObject({ code: 'TEMPLATE_DIGEST_MISMATCH' });
+    // Valid templates, of another palm: the digest check refuses them (the audit would pass them).
+    await expect(central.uploadTemplates(row, 'P9', [enrolmentBytes('not P9').toString('base64')])).rejects.toMatchObject({ code: 'TEMPLATE_DIGEST_MISMATCH' });
     expect((await central.repo.tx((r) => r.getPerson('P9')))?.status).toBe('provisional');
   });
 

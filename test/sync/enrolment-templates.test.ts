@@ -3,7 +3,7 @@
 // the centre confirms, stores the PIN the person chose while enrolling, and the feed brings the person and the PIN
 // back to the region's counters. Over real loopback HTTP with a real centre. Before templates.ts the person stayed
 // provisional at the centre for ever, and a PIN chosen at enrolment never took effect anywhere.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashPin, verifyPinHash } from '../../src/ledger/pin.ts';
@@ -13,6 +13,7 @@ import { startServer, type RunningServer } from '../../src/server/index.ts';
 import { sql } from '../../src/server/sql.ts';
 import { createSync, registerWithCentre, type Sync } from '../../src/sync/index.ts';
 import { makeTerminal, tempDir } from '../ledger/helpers.ts';
+import { enrolmentBytes } from '../support/synthetic-codes.ts';
 
 describe('an enrolment signed at a counter is confirmed by the centre, with the PIN chosen', () => {
   let dir: string;
@@ -37,16 +38,18 @@ describe('an enrolment signed at a counter is confirmed by the centre, with the 
 
   /** What SqliteBank.saveEnrolment writes: the provisional person, their sealed templates, the signed record. */
   function enrol(personId: string, pin: { pinHash: string } | { pinDeferred: true }) {
-    const templates = [randomBytes(64), randomBytes(64)];
+    // Both hands, each its own palm in three live captures (the centre audits them: template-audit.ts).
+    const hands = ['left', 'right'] as const;
+    const templates = hands.map((hand) => enrolmentBytes(personId, hand));
     t1.store.transaction(() => {
       t1.store.people.upsert({ personId, name: 'Hêvîn Şêxo', idNumber: '123456', phone: null, employerId: null, status: 'provisional', updatedAtMs: Date.now() });
-      for (const bytes of templates) {
+      for (const [i, bytes] of templates.entries()) {
         const templateId = randomUUID();
-        t1.store.templates.add({ templateId, personId, hand: 'left', sealed: t1.keys.sealer.seal(bytes, templateId), digest: createHash('sha256').update(bytes).digest('hex'), provisional: true, createdAtMs: Date.now() });
+        t1.store.templates.add({ templateId, personId, hand: hands[i]!, sealed: t1.keys.sealer.seal(bytes, templateId), digest: createHash('sha256').update(bytes).digest('hex'), provisional: true, createdAtMs: Date.now() });
       }
       t1.ledger.append({
         type: 'enrolment', operatorId: 'op-enrol', enrolmentId: randomUUID(), personId, person: { name: 'Hêvîn Şêxo', idNumber: '123456', accountId: `acc-${personId}` },
-        templateDigests: templates.map((b) => createHash('sha256').update(b).digest('hex')), hands: ['left'],
+        templateDigests: templates.map((b) => createHash('sha256').update(b).digest('hex')), hands: [...hands],
         consent: { given: true, method: 'verbal', textVersion: 'consent-v1' }, provisional: true, ...pin,
       });
     });

@@ -12,6 +12,7 @@ import { verifyTime } from '../../src/protocol/crypto.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { createSync, registerWithCentre } from '../../src/sync/index.ts';
 import { enrolCustomer, registeredTerminal } from '../server/helpers.ts';
+import { enrolmentBytes } from '../support/synthetic-codes.ts';
 
 let dir: string;
 let server: RunningServer;
@@ -52,7 +53,7 @@ it('uploads what the ledger appended, and stamps later records with the centreâ€
 
   // the X25519 key is kept sealed under the data key, and templates from the feed still open
   expect(JSON.stringify(store.settings.get('sync.encPrivateKey'))).toMatch(/^\{"sealed":/);
-  const template = Buffer.from('a palm template');
+  const template = enrolmentBytes('P7', 'right');
   const { createHash } = await import('node:crypto');
   const t0 = await registeredTerminal(server.central, 'T9', { branch: 'B9', region: 'R1' });
   const enrol = t0.chain.next({

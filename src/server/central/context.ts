@@ -4,6 +4,7 @@ import { signTime, type ServerIdentity, type SignedTime } from '../../protocol/c
 import { openSlot, openTemplates, sealSlot, sealTemplates } from '../keys.ts';
 import type { OpenTemplates } from '../palm-index.ts';
 import type { Repo, RepoOptions } from '../repo.ts';
+import type { TemplateAuditLimits } from '../../biometrics/template-audit.ts';
 
 export interface CentralOptions {
   now?: () => number;
@@ -19,6 +20,11 @@ export interface CentralOptions {
   /** Reports one terminal may ask for per minute and per day (report/access.ts; defaults 6 and 200). */
   reportsPerMinute?: number;
   reportsPerDay?: number;
+  /**
+   * What the audit of an enrolment's templates accepts (template-audit.ts). Default CENTRE_TEMPLATE_LIMITS: the
+   * production coder. Only a bench whose synthetic gallery is of another coder names that coder here.
+   */
+  templateLimits?: TemplateAuditLimits;
   /** Pool size, pool error hook, whether to migrate on open. */
   storage?: RepoOptions;
 }

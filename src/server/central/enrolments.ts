@@ -1,6 +1,6 @@
-// The enrolment registry: templates a terminal uploads for the enrolment record it signed, the 1:N duplicate
-// check on this process's palm index (outside the write transaction, re-checked on commit), and the supervisor's
-// settling of a possible duplicate.
+// The enrolment registry: templates a terminal uploads for the enrolment record it signed (audited before they are
+// believed: template-audit.ts), the 1:N duplicate check on this process's palm index (outside the write
+// transaction, re-checked on commit), and the supervisor's settling of a possible duplicate.
 import { sha256Hex } from '../../protocol/crypto.ts';
 import { enrolmentPinConfirmed } from '../customer-pins.ts';
 import { decideEnrolment } from '../enrolment-check.ts';
@@ -12,6 +12,7 @@ import { allowanceBalances, type Feed } from './feed.ts';
 import { account } from '../postings.ts';
 import { sql } from '../sql.ts';
 import { decodeTemplate } from '../../biometrics/template.ts';
+import { auditEnrolmentTemplates, CENTRE_TEMPLATE_LIMITS, type TemplateAuditRefusal } from '../../biometrics/template-audit.ts';
 import { decideTemplateCapture, getTemplateUpdate, type CaptureOutcome } from '../template-slots.ts';
 
 export class Enrolments {
@@ -43,27 +44,46 @@ export class Enrolments {
     await enrolmentPinConfirmed(r, personId, this.ctx.now());
   }
 
-  /** Terminal: the templates of an enrolment it uploaded; each must hash to the digest its signed record pinned. */
+  /**
+   * Terminal: the templates of an enrolment it uploaded; each must hash to the digest its signed record pinned, and
+   * then pass the centre's own audit (template-audit.ts): a terminal signs whatever it likes, so what the bytes show
+   * (they decode, the centre's coder, one palm per hand, live captures, not copies) is re-checked before the 1:N
+   * check and every counter's matcher rely on them. A refusal stores nothing (the person stays provisional, never
+   * payable) and puts the enrolment in the review queue with its reason, once however often it is sent; the terminal
+   * gets 422 with the audit's code.
+   */
   async uploadTemplates(terminal: TerminalRow, personId: string, templatesB64: string[]): Promise<{ status: string; duplicateOf?: string }> {
     const { repo, now } = this.ctx;
-    const stored = await repo.tx(async (r) => {
+    const bytes = templatesB64.map((t) => Buffer.from(t, 'base64'));
+    // Pure and bounded (two templates of at most MAX_CODES captures get that far): outside the transaction, as the
+    // 1:N check is; its verdict counts only once the digests show the bytes are the ones the record pinned.
+    const audit = auditEnrolmentTemplates(bytes, this.ctx.opts.templateLimits ?? CENTRE_TEMPLATE_LIMITS);
+    const stored = await repo.tx(async (r): Promise<boolean | TemplateAuditRefusal> => {
       const p = await r.getPerson(personId);
       if (!p) throw new ServerError('PERSON_UNKNOWN', `no enrolment record for person ${personId} yet: upload the record first`, 409);
       if (p.terminal_id !== terminal.id) throw new ServerError('PERSON_NOT_YOURS', `person ${personId} was enrolled by another terminal`, 403);
       const digests = JSON.parse(p.digests) as string[];
-      const got = templatesB64.map((t) => sha256Hex(Buffer.from(t, 'base64')));
+      const got = bytes.map((b) => sha256Hex(b));
       if (got.length !== digests.length || got.some((d, i) => d !== digests[i])) {
         throw new ServerError('TEMPLATE_DIGEST_MISMATCH', 'templates do not match the digests in the signed enrolment record', 422);
       }
       if (p.templates !== null) return false;
-      await r.setPersonTemplates(personId, this.ctx.seal(personId, templatesB64), now(), entryCodes(templatesB64.map((t) => Buffer.from(t, 'base64'))));
+      if (!audit.ok) {
+        // Committed, unlike a thrown refusal: a supervisor must see it (a faulty or malicious counter), once.
+        const reason = `${audit.refusal.code}: ${audit.refusal.message} (person ${personId} stays provisional, without templates)`;
+        const seen = await r.conn.get(sql`SELECT id FROM review WHERE terminal_id = ${p.terminal_id} AND seq = ${p.seq} AND kind = ${'enrolment'} AND reason = ${reason}`);
+        if (!seen) await r.addReview({ terminalId: p.terminal_id, seq: Number(p.seq), kind: 'enrolment', reason, at: now() });
+        return audit.refusal;
+      }
+      await r.setPersonTemplates(personId, this.ctx.seal(personId, templatesB64), now(), entryCodes(bytes));
       return true;
     });
+    if (typeof stored === 'object') throw new ServerError(stored.code, stored.message, 422);
     if (stored) {
       // The 1:N check outside any transaction, on this process's index; then the decision, with its re-check on commit.
       await this.palmIndex.catchUp();
       const since = this.palmIndex.position;
-      const found = await this.palmIndex.findDuplicate(personId, templatesB64.map((t) => Buffer.from(t, 'base64')));
+      const found = await this.palmIndex.findDuplicate(personId, bytes);
       const outcome = await repo.tx((r) => decideEnrolment(r, personId, found, since, now(), (region, id, accountId) => this.publishConfirmed(r, region, id, accountId), this.ctx.openStored));
       if (outcome.kind === 'confirmed') await this.publishAllowanceOf(personId);
     }
