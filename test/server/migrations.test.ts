@@ -81,6 +81,18 @@ describe.each(backends)('centre migrations on %s', (kind) => {
     expect(central.palmIndex.stats()).toMatchObject({ persons: 1, entries: 1 });
   });
 
+  it.skipIf(skip)('migration 14: vouchers of an older database keep their lease, with no move pending', async () => {
+    const { db, url } = await fresh();
+    await migrate(db, { upTo: 13 });
+    await db.tx((c) => c.run(sql`INSERT INTO vouchers (id, period, person_id, amount, currency, branch, lease_terminal, lease_id, status, redeemed_by, created_at)
+      VALUES ('V1', '2026-11', 'E1', 100, 'SYP', 'B1', 'T1', 'L1', 'open', NULL, 1)`));
+    expect(await migrate(db, { upTo: 14 })).toMatchObject({ from: 13, applied: [14] });
+    await db.close();
+    const repo = await Repo.open(url);
+    open.push(repo);
+    expect(await repo.tx((r) => r.getVoucher('V1'))).toMatchObject({ lease_terminal: 'T1', lease_id: 'L1', lease_pending: null, status: 'open' });
+  });
+
   it.skipIf(skip)('refuses a database newer than this server, and a server told not to migrate refuses an old one', async () => {
     const { db, url } = await fresh();
     await migrate(db, { upTo: 1 });
