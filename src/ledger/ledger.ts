@@ -348,7 +348,11 @@ export class Ledger {
     const { store } = this;
     switch (b.type) {
       case 'salary_payout': {
-        const refusal = voucherRefusal(b, this.centreCopies.voucher(b.voucherId), this.centreCopies.lease(b.voucherId), this.keys.terminalId, nowMs);
+        // A lease this counter gave back is gone for good, whatever row says otherwise (a copy put back, an older
+        // feed page applied again): the centre may have granted the voucher to another counter since.
+        const lease = this.centreCopies.lease(b.voucherId);
+        const held = lease && !store.journal.byRef('lease_release', lease.leaseId) ? lease : undefined;
+        const refusal = voucherRefusal(b, this.centreCopies.voucher(b.voucherId), held, this.keys.terminalId, nowMs);
         if (refusal) throw new VoucherRefusedError(b.voucherId, refusal.reason, refusal.why);
         store.vouchers.markPaid(b.voucherId, b.seq);
         return;
