@@ -11,6 +11,7 @@ import { filePermissionsProtector } from '../../src/ledger/keyprotect.ts';
 import { openKeyStore, provisionIdentity } from '../../src/ledger/keystore.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import { startServer, type RunningServer } from '../../src/server/index.ts';
+import { voucherFeed } from '../../src/server/leases.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { createSync, registerWithCentre, type Sync } from '../../src/sync/index.ts';
 import { makeTerminal, tempDir } from '../ledger/helpers.ts';
@@ -84,17 +85,20 @@ describe('a withdrawal the counter cannot give back does not stop its feed', () 
   }
 
   it('a voucher whose id is no record id (a person id of 60 characters): its withdrawal is applied, and later events still arrive', async () => {
-    // The payroll file takes person ids up to 64 characters; `V-2026-11-` makes the voucher id longer than a record
-    // id may be, so no record can name it. Giving its lease back threw inside the page: that page, and every one
-    // after it (revocations, limits, new vouchers), was refused for ever.
+    // The payroll file took person ids up to 64 characters; `V-2026-11-` made the voucher id longer than a record id
+    // may be, so no record can name it (an import now refuses such a line). Giving its lease back threw inside the
+    // page: that page, and every one after it (revocations, limits, new vouchers), was refused for ever.
     const person = `E${'x'.repeat(59)}`;
-    const a = await counter('T1');
-    const b = await counter('T2');
-    await server.central.importPayroll(`period,person,amount,currency,branch\n2026-11,${person},150000,SYP,B1`);
     const long = `V-2026-11-${person}`;
-    const v = (await server.central.repo.tx((r) => r.getVoucher(long)))!;
-    const holder = v.lease_terminal === a.id ? a : b;
-    const other = holder === a ? b : a;
+    const holder = await counter('T1');
+    const other = await counter('T2');
+    await expect(server.central.importPayroll(`period,person,amount,currency,branch\n2026-11,${person},150000,SYP,B1`)).rejects.toMatchObject({ code: 'PAYROLL_INVALID' });
+    await server.central.repo.tx(async (r) => {
+      // …as a centre before that check imported it.
+      const v = { id: long, period: '2026-11', person_id: person, amount: 150000, currency: 'SYP', branch: 'B1', lease_terminal: holder.id, lease_id: 'L-long', status: 'open' as const, redeemed_by: null, created_at: Date.now() };
+      await r.insertVoucher(v);
+      await r.appendFeed(`terminal:${holder.id}`, 'voucher', long, voucherFeed(v), Date.now());
+    });
     await holder.sync.pullFeed();
     expect(holder.store.vouchers.lease(long)).toBeDefined();
     await server.central.moveLease(long, other.id);
