@@ -338,7 +338,9 @@ export class Ledger {
       if (held && held.leaseId !== leaseId) return undefined; // an older lease's withdrawal: the one held now stays
       this.store.vouchers.dropLease(voucherId);
       if (this.store.journal.byRef('lease_release', leaseId)) return undefined; // given back already
-      if (this.store.vouchers.get(voucherId)?.status === 'paid') return undefined; // the payout, on its way, settles it
+      // Paid here: the payout, on its way, settles it. Asked of the signed journal, not of the voucher's status, which a
+      // void reopens (the centre still books the payout) and a local user can edit.
+      if (this.store.journal.byRef('salary_payout', voucherId)) return undefined;
       return this.append({ type: 'lease_release', operatorId: SYSTEM_OPERATOR, voucherId, leaseId });
     });
   }

@@ -44,6 +44,19 @@ describe('a counter never pays under a lease it gave back', () => {
     expect([...t.store.journal.iterate()].map((r) => r.type)).toEqual(['lease_release']);
   });
 
+  it('a counter that paid gives no lease back, whatever the voucher row says (edited to "open", or reopened by a void)', () => {
+    // The centre would refuse such a release (the payout comes first in the chain); the counter signs none at all:
+    // what it paid is in its signed journal, not in a column a local user can edit.
+    const db = (t.store as unknown as { db: import('better-sqlite3').Database }).db;
+    const paid = pay();
+    t.ledger.append({ type: 'void', operatorId: 'op-1', approvedBy: 'sup-1', voidId: 'VD-1', targetTerminalId: 'T-1', targetSeq: paid.seq, targetType: 'salary_payout', targetId: 'V-1', amountMinor: 750_000, currency: 'SYP', reason: 'wrong person' });
+    expect(t.store.vouchers.get('V-1')?.status).toBe('open'); // the counter reopened it
+    db.prepare("UPDATE vouchers SET status = 'open', paid_seq = NULL WHERE voucher_id = 'V-1'").run(); // or a local user did
+    expect(t.ledger.releaseLease('V-1', 'L-1')).toBeUndefined();
+    expect(t.store.vouchers.lease('V-1')).toBeUndefined(); // dropped all the same: it cannot pay here any more
+    expect([...t.store.journal.iterate()].map((r) => r.type)).toEqual(['salary_payout', 'void']);
+  });
+
   it('the released lease arriving again from an older feed page pays nothing; a fresh lease pays', () => {
     t.ledger.releaseLease('V-1', 'L-1');
     t.ledger.centreCopies.putLease(lease); // the `voucher` event of L-1 applied again (feed cursor reset)
