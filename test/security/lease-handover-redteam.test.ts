@@ -69,6 +69,19 @@ describe.each(backends)('salary lease handover, red team (%s)', (kind) => {
     expect(ok).toMatchObject({ status: 'accepted' });
   });
 
+  it('a withdrawal the holder consumed without giving the lease back (software from before the release): cancelling and moving again sends it anew', async () => {
+    const v = await voucher();
+    await central.moveLease(v.id, target.id);
+    const row = (await central.repo.tx((r) => r.getTerminal(holder.id)))!;
+    const seen = (await central.feed(row, 0)).cursor; // the holder read the withdrawal, dropped the lease, signed nothing
+    expect(await central.moveLease(v.id, holder.id)).toMatchObject({ status: 'cancelled' });
+    expect(await central.moveLease(v.id, target.id)).toMatchObject({ status: 'pending' });
+    const again = (await central.feed(row, seen)).events.filter((e) => e.key === voucherId);
+    expect(again).toEqual([expect.objectContaining({ kind: 'voucher_withdrawn', data: { voucherId, leaseId: v.lease_id } })]);
+    await central.ingest(holder.id, [release(holder, v.lease_id)]);
+    expect(await voucher()).toMatchObject({ lease_terminal: target.id, lease_pending: null });
+  });
+
   it('a target revoked while the move waits: the release gives the holder a fresh lease, and the admin can move it again', async () => {
     const v = await voucher();
     await central.moveLease(v.id, target.id);
