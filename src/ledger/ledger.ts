@@ -338,7 +338,9 @@ export class Ledger {
       if (held && held.leaseId !== leaseId) return undefined; // an older lease's withdrawal: the one held now stays
       this.store.vouchers.dropLease(voucherId);
       if (this.store.journal.byRef('lease_release', leaseId)) return undefined; // given back already
-      if (this.store.vouchers.get(voucherId)?.status === 'paid') return undefined; // the payout, on its way, settles it
+      // Paid here: the payout, on its way, settles it. Asked of the signed journal, not of the voucher's status, which a
+      // void reopens (the centre still books the payout) and a local user can edit.
+      if (this.store.journal.byRef('salary_payout', voucherId)) return undefined;
       return this.append({ type: 'lease_release', operatorId: SYSTEM_OPERATOR, voucherId, leaseId });
     });
   }
@@ -348,7 +350,11 @@ export class Ledger {
     const { store } = this;
     switch (b.type) {
       case 'salary_payout': {
-        const refusal = voucherRefusal(b, this.centreCopies.voucher(b.voucherId), this.centreCopies.lease(b.voucherId), this.keys.terminalId, nowMs);
+        // A lease this counter gave back is gone for good, whatever row says otherwise (a copy put back, an older
+        // feed page applied again): the centre may have granted the voucher to another counter since.
+        const lease = this.centreCopies.lease(b.voucherId);
+        const held = lease && !store.journal.byRef('lease_release', lease.leaseId) ? lease : undefined;
+        const refusal = voucherRefusal(b, this.centreCopies.voucher(b.voucherId), held, this.keys.terminalId, nowMs);
         if (refusal) throw new VoucherRefusedError(b.voucherId, refusal.reason, refusal.why);
         store.vouchers.markPaid(b.voucherId, b.seq);
         return;

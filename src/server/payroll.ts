@@ -31,6 +31,7 @@ export function parsePayrollCsv(text: string): { rows: PayrollRow[]; errors: Lin
     const m = /^(\d{4})-(\d{2})$/.exec(period);
     if (!m || Number(m[2]) < 1 || Number(m[2]) > 12) problems.push(`period "${period}" is not YYYY-MM`);
     if (!CSV_ID.test(personId)) problems.push('person id is not a valid id');
+    else if (!CSV_ID.test(voucherIdOf(period, personId))) problems.push(`person id is too long: its voucher id ${voucherIdOf(period, personId)} is over 64 characters, and no payout could name it`);
     const amount = parseAmount(amountText);
     if (Number.isNaN(amount)) problems.push(`amount "${amountText}" is not a positive integer in minor units`);
     if (currency !== 'SYP' && currency !== 'USD') problems.push(`currency "${currency}" is not SYP or USD`);
@@ -43,6 +44,11 @@ export function parsePayrollCsv(text: string): { rows: PayrollRow[]; errors: Lin
   }
   errors.sort((a, b) => a.line - b.line);
   return { rows, errors };
+}
+
+/** A salary voucher's id (one per person and period): payouts and lease releases name it, so it is a record id. */
+export function voucherIdOf(period: string, personId: string): string {
+  return `V-${period}-${personId}`;
 }
 
 /** Picks the branch terminal holding the fewest open vouchers (ties by id): spreads the counters' load. Pure. */

@@ -169,8 +169,11 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
       return;
     }
     case 'voucher_withdrawn': {
+      // Given back only when a record can name it: a voucher id no record may carry (no counter can pay it either)
+      // would make the release throw, and with it this page and every page after it, for ever.
       const leaseId = Id.safeParse(d.leaseId);
-      if (o.onLeaseWithdrawn && leaseId.success) o.onLeaseWithdrawn(String(d.voucherId), leaseId.data);
+      const voucherId = Id.safeParse(d.voucherId);
+      if (o.onLeaseWithdrawn && leaseId.success && voucherId.success) o.onLeaseWithdrawn(voucherId.data, leaseId.data);
       else s.vouchers.dropLease(String(d.voucherId));
       return;
     }

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { CURRENCIES, Id } from '../../protocol/record.ts';
 import { sha256Hex } from '../../protocol/crypto.ts';
 import { ServerError } from '../errors.ts';
-import { leaseMove, parsePayrollCsv, PayrollImportError, pickLeaseHolder } from '../payroll.ts';
+import { leaseMove, parsePayrollCsv, PayrollImportError, pickLeaseHolder, voucherIdOf } from '../payroll.ts';
 import { fundingPostings, payrollPostings } from '../postings.ts';
 import type { CentreContext } from './context.ts';
 import type { Feed } from './feed.ts';
@@ -45,7 +45,7 @@ export class MoneyIn {
         const holder = pickLeaseHolder(byBranch.get(row.branch)!, c)!;
         c.set(holder, (c.get(holder) ?? 0) + 1);
         byTerminal[holder] = (byTerminal[holder] ?? 0) + 1;
-        const v = { id: `V-${row.period}-${row.personId}`, period: row.period, person_id: row.personId, amount: row.amount, currency: row.currency, branch: row.branch, lease_terminal: holder, lease_id: randomUUID(), status: 'open' as const, redeemed_by: null, created_at: now };
+        const v = { id: voucherIdOf(row.period, row.personId), period: row.period, person_id: row.personId, amount: row.amount, currency: row.currency, branch: row.branch, lease_terminal: holder, lease_id: randomUUID(), status: 'open' as const, redeemed_by: null, created_at: now };
         await r.insertVoucher(v);
         await r.postTxn({ source: 'payroll', terminalId: null, seq: null, ref: v.id, memo: `salary ${row.period}`, at: now, postings: payrollPostings(row.branch, row.personId, row.amount, row.currency) });
         await r.appendFeed(`terminal:${holder}`, 'voucher', v.id, voucherFeed(v), now);
