@@ -116,12 +116,14 @@ export function checkPayout(rec: SalaryPayoutBody, terminalId: string, v: Vouche
 
 /**
  * A terminal gives a salary lease back (`lease_release`): only the holder, only the lease it holds now, only while
- * unpaid. Anything else would let a terminal hand itself (or another) a voucher the holder may still pay.
+ * unpaid, and not while a payout of it from this terminal awaits a supervisor (put aside, yet its cash may have left
+ * the drawer). Anything else would let a terminal hand another a voucher that it may have paid, or may still pay.
  */
-export function checkLeaseRelease(rec: LeaseReleaseBody, terminalId: string, v: VoucherFacts | undefined): Refusal | undefined {
+export function checkLeaseRelease(rec: LeaseReleaseBody, terminalId: string, v: VoucherFacts | undefined, payoutInReview: boolean): Refusal | undefined {
   if (!v) return refuse('LEASE_RELEASE_REFUSED', `voucher ${rec.voucherId} is unknown`);
   if (v.lease_terminal !== terminalId || v.lease_id !== rec.leaseId) return refuse('LEASE_RELEASE_REFUSED', `lease ${rec.leaseId} of voucher ${rec.voucherId} is not held by this terminal`);
   if (v.status !== 'open') return refuse('LEASE_RELEASE_REFUSED', `voucher ${rec.voucherId} was already redeemed by ${v.redeemed_by}`);
+  if (payoutInReview) return refuse('LEASE_RELEASE_REFUSED', `a payout of voucher ${rec.voucherId} from this terminal awaits a supervisor: the lease stays until it is settled, then \`lease move\` again`);
   return undefined;
 }
 

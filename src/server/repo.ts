@@ -486,6 +486,10 @@ export class RepoTx {
   listReview(includeResolved = false): Promise<ReviewRow[]> {
     return includeResolved ? this.c.all<ReviewRow>(sql`SELECT * FROM review ORDER BY id`) : this.c.all<ReviewRow>(sql`SELECT * FROM review WHERE resolved_at IS NULL ORDER BY id`);
   }
+  /** One terminal's review rows for records of one kind, resolved or not (the review queue is small: exceptions only). */
+  reviewsOf(terminalId: string, kind: string): Promise<ReviewRow[]> {
+    return this.c.all<ReviewRow>(sql`SELECT * FROM review WHERE terminal_id = ${terminalId} AND kind = ${kind} ORDER BY id`);
+  }
   async resolveReview(id: number, at: number): Promise<boolean> {
     return (await this.c.run(sql`UPDATE review SET resolved_at = ${at} WHERE id = ${id} AND resolved_at IS NULL`)).changes > 0;
   }

@@ -22,8 +22,8 @@ describe.each(backends)('salary lease handover, red team (%s)', (kind) => {
   let third: TestTerminal;
   const voucher = async (c = central) => (await c.repo.tx((r) => r.getVoucher(voucherId)))!;
   const feedOf = async (t: TestTerminal) => (await central.feed((await central.repo.tx((r) => r.getTerminal(t.id)))!, 0)).events.filter((e) => e.key === voucherId);
-  const payout = (t: TestTerminal, leaseId: string) =>
-    t.chain.next({ type: 'salary_payout', operatorId: 'op', voucherId, leaseId, personId: 'E1', accountId: 'E1', period: '2026-11', amountMinor: 150000, currency: 'SYP' });
+  const payout = (t: TestTerminal, leaseId: string, nowMs?: number) =>
+    t.chain.next({ type: 'salary_payout', operatorId: 'op', voucherId, leaseId, personId: 'E1', accountId: 'E1', period: '2026-11', amountMinor: 150000, currency: 'SYP' }, nowMs);
   const release = (t: TestTerminal, leaseId: string, nowMs?: number) => t.chain.next({ type: 'lease_release', operatorId: SYSTEM_OPERATOR, voucherId, leaseId }, nowMs);
 
   beforeEach(async () => {
@@ -111,6 +111,27 @@ describe.each(backends)('salary lease handover, red team (%s)', (kind) => {
     expect(late).toMatchObject({ status: 'review' });
     expect(await balanceOf(central, `cash:${holder.id}`)).toBe(150000);
     expect(await balanceOf(central, `cash:${target.id}`)).toBe(0);
+  });
+
+  it('a payout the centre put aside, then a release: the lease stays until a supervisor settles the payout (the cash may have left)', async () => {
+    // A payout may go to review although the cash left the drawer (a clock far off, a tampered counter's claim). A
+    // release after it must not hand the voucher to another counter: that would pay the salary twice.
+    const v = await voucher();
+    await central.moveLease(v.id, target.id);
+    const aside = payout(holder, v.lease_id, Date.now() + 2 * MAX_CLOCK_AHEAD_MS); // put aside: implausible time
+    const res = await central.ingest(holder.id, [aside, release(holder, v.lease_id)]);
+    expect(res.map((r) => r.status)).toEqual(['review', 'review']);
+    expect(res[1]).toMatchObject({ reason: expect.stringMatching(/LEASE_RELEASE_REFUSED: .*awaits a supervisor/) });
+    expect(await voucher()).toMatchObject({ status: 'open', lease_terminal: holder.id, lease_id: v.lease_id, lease_pending: target.id });
+    expect((await feedOf(target)).filter((e) => e.kind === 'voucher')).toEqual([]);
+    // Moving again changes nothing while the payout awaits a supervisor…
+    expect(await central.moveLease(v.id, target.id)).toMatchObject({ status: 'pending' });
+    // …and once it is settled (no cash left after all), the release the holder already signed completes the move.
+    const item = (await central.reviewList()).find((x) => x.terminal_id === holder.id && Number(x.seq) === aside.seq)!;
+    await central.resolveReview(Number(item.id));
+    const moved = await central.moveLease(v.id, target.id);
+    expect(moved).toMatchObject({ status: 'moved', holder: target.id });
+    expect((await feedOf(target)).find((e) => e.kind === 'voucher')!.data.leaseId).toBe((await voucher()).lease_id);
   });
 
   it('a release after a payout (a store edited to say "open"): chain order books the payout and refuses the release', async () => {

@@ -8,7 +8,7 @@ import { leaseMove, parsePayrollCsv, PayrollImportError, pickLeaseHolder, vouche
 import { fundingPostings, payrollPostings } from '../postings.ts';
 import type { CentreContext } from './context.ts';
 import type { Feed } from './feed.ts';
-import { voucherFeed } from '../leases.ts';
+import { grantAfterRelease, releasedEarlier, voucherFeed } from '../leases.ts';
 
 export class MoneyIn {
   constructor(private readonly ctx: CentreContext, private readonly feed: Feed) {}
@@ -72,11 +72,17 @@ export class MoneyIn {
         case 'cancel':
           await r.setLeasePending(v.id, null);
           return { status: 'cancelled', holder: v.lease_terminal };
-        case 'pending':
+        case 'pending': {
+          // The holder gave this lease back already, refused then only for a payout since settled: it moves now.
+          if (await releasedEarlier(r, v)) {
+            const { to, leaseId } = await grantAfterRelease(r, { ...v, lease_pending: toTerminal }, now);
+            return { status: 'moved', holder: to, leaseId };
+          }
           // Told once per lease: a second move while one waits only changes where the lease goes.
           if (!v.lease_pending) await r.appendFeed(`terminal:${v.lease_terminal}`, 'voucher_withdrawn', v.id, { voucherId: v.id, leaseId: v.lease_id }, now);
           await r.setLeasePending(v.id, toTerminal);
           return { status: 'pending', holder: v.lease_terminal };
+        }
         case 'now': {
           const leaseId = randomUUID();
           await r.setLease(v.id, toTerminal, leaseId);
