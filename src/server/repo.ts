@@ -580,6 +580,16 @@ export class RepoTx {
   async setLease(id: string, terminalId: string, leaseId: string): Promise<void> {
     await this.c.run(sql`UPDATE vouchers SET lease_terminal = ${terminalId}, lease_id = ${leaseId}, lease_pending = NULL WHERE id = ${id}`);
   }
+  /** Unpaid vouchers, optionally only those whose lease move waits for the holder's release (oldest period first). */
+  openVouchers(onlyMoving: boolean): Promise<VoucherRow[]> {
+    return onlyMoving
+      ? this.c.all<VoucherRow>(sql`SELECT * FROM vouchers WHERE status = 'open' AND lease_pending IS NOT NULL ORDER BY period, id`)
+      : this.c.all<VoucherRow>(sql`SELECT * FROM vouchers WHERE status = 'open' ORDER BY period, id`);
+  }
+  /** A terminal's unpaid vouchers whose lease is moving away, locked. */
+  leasesMovingFrom(terminalId: string): Promise<VoucherRow[]> {
+    return this.c.all<VoucherRow>(sql`SELECT * FROM vouchers WHERE lease_terminal = ${terminalId} AND lease_pending IS NOT NULL AND status = 'open' ORDER BY id${FOR_UPDATE}`);
+  }
   /** Where the lease goes once the holder releases it (null: nowhere, the holder gets it back). */
   async setLeasePending(id: string, terminalId: string | null): Promise<void> {
     await this.c.run(sql`UPDATE vouchers SET lease_pending = ${terminalId} WHERE id = ${id}`);

@@ -163,6 +163,10 @@ export class Central {
   moveLease(voucherId: string, toTerminal: string): ReturnType<MoneyIn['moveLease']> {
     return this.moneyIn.moveLease(voucherId, toTerminal);
   }
+  /** Admin: unpaid vouchers and who holds each lease; `moving`: only the moves waiting for the holder's release. */
+  openVouchers(moving = false) {
+    return this.repo.tx((r) => r.openVouchers(moving));
+  }
 
   // ---- feed (central/feed.ts) ----
   feed(terminal: TerminalRow, cursor: number, limit = FEED_PAGE, request = ''): Promise<FeedPage> {

@@ -46,6 +46,19 @@ it('imports payroll all or nothing, with errors by line', async () => {
   expect((await run('server', 'payroll', 'import', good, '--db', db)).out).toMatch(/imported 2 vouchers; leases: T1=2/);
 });
 
+it('moves a lease: withdrawn from the holder until it gives it back; the waiting moves are listed', async () => {
+  const central = await Central.open(db);
+  await registeredTerminal(central, 'T2', { branch: 'B1' });
+  await central.close();
+  const move = await run('server', 'lease', 'move', 'V-2026-11-E1', 'T2', '--db', db);
+  expect(move.out).toMatch(/lease withdrawn from T1; it goes to T2 when T1 gives it back unpaid/);
+  const moving = await run('server', 'lease', 'list', '--moving', '--json', '--db', db);
+  expect(JSON.parse(moving.out)).toEqual([{ voucherId: 'V-2026-11-E1', period: '2026-11', personId: 'E1', amountMinor: 100, currency: 'SYP', branch: 'B1', holder: 'T1', movingTo: 'T2' }]);
+  expect((await run('server', 'lease', 'list', '--db', db)).out).toMatch(/^V-2026-11-E2\t150 SYP\tbranch=B1\tholder=T1$/m);
+  expect((await run('server', 'lease', 'move', 'V-2026-11-E1', 'T1', '--db', db)).out).toMatch(/waiting move is cancelled, T1 keeps the lease/);
+  expect((await run('server', 'lease', 'list', '--moving', '--db', db)).out).toBe('no lease moves waiting');
+});
+
 it('carries records by USB: outbox export on the terminal, server import at the centre, idempotently', async () => {
   const central = await Central.open(db);
   await enrolCustomer(central, await registeredTerminal(central, 'T0', { branch: 'B0' }), 'P1', 'A1');

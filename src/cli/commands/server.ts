@@ -300,7 +300,20 @@ export function registerServer(program: Command): void {
       for (const b of s.balances) console.log(`balance ${b.account}: ${b.balanceMinor} ${b.currency}`);
     });
 
-  server.command('lease').command('move <voucherId> <terminalId>')
+  const lease = server.command('lease').description("salary vouchers' leases: which counter may pay each one offline");
+  lease.command('list')
+    .description('unpaid salary vouchers and the terminal holding each lease (with --moving: only the moves waiting for the holder to give the lease back)')
+    .option('--moving', 'only the lease moves that wait for the holder')
+    .option('--json', 'print JSON (one object per voucher)')
+    .action(async (opts: { moving?: boolean; json?: boolean }, cmd: Command) => {
+      const rows = await withCentral(g(cmd), (c) => c.openVouchers(opts.moving === true));
+      const out = rows.map((v) => ({ voucherId: v.id, period: v.period, personId: v.person_id, amountMinor: Number(v.amount), currency: v.currency, branch: v.branch, holder: v.lease_terminal, movingTo: v.lease_pending ?? null }));
+      if (opts.json) return printJson(out);
+      for (const v of out) console.log(`${v.voucherId}	${v.amountMinor} ${v.currency}	branch=${v.branch}	holder=${v.holder}${v.movingTo ? `	moving to ${v.movingTo} (waits for ${v.holder} to give it back)` : ''}`);
+      if (out.length === 0) console.log(opts.moving ? 'no lease moves waiting' : 'no unpaid vouchers');
+    });
+
+  lease.command('move <voucherId> <terminalId>')
     .description("move a salary voucher's lease to another terminal of its branch: withdrawn from the holder, granted to the target once the holder gives it back unpaid (at its next sync); moving it back to the holder cancels a move still waiting")
     .action(async (voucherId: string, terminalId: string, _opts: unknown, cmd: Command) => {
       const r = await withCentral(g(cmd), (c) => c.moveLease(voucherId, terminalId));

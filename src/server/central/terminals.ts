@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { GENESIS_HASH } from '../../protocol/record.ts';
 import { issueCertificate, outdatedRequestMessage, parseAuthorization, requestMessage, sha256Hex, type Certificate, type SignedTime } from '../../protocol/crypto.ts';
 import { ServerError } from '../errors.ts';
+import { grantAfterRelease } from '../leases.ts';
 import { publicKeyProblem, verifySignature } from '../sign.ts';
 import { OperatorGrant, TerminalLimits } from '../../protocol/schemas.ts';
 import type { OperatorGrantRow, TerminalRow } from '../repo.ts';
@@ -99,7 +100,11 @@ export class Terminals {
     const { repo, now } = this.ctx;
     await repo.tx(async (r) => {
       if (!(await r.getTerminal(id))) throw new ServerError('TERMINAL_UNKNOWN', `terminal ${id} is unknown`, 404);
-      if (await r.revokeTerminal(id, now())) await r.appendFeed('all', 'terminal_revoked', id, { terminalId: id }, now());
+      if (!(await r.revokeTerminal(id, now()))) return;
+      await r.appendFeed('all', 'terminal_revoked', id, { terminalId: id }, now());
+      // Its lease moves that wait complete now: a revoked counter can give nothing back, and revoking it the admin
+      // accepted what it may have paid (as a `lease move` from a revoked holder does, payroll.ts leaseMove).
+      for (const v of await r.leasesMovingFrom(id)) await grantAfterRelease(r, v, now());
     });
   }
 
