@@ -6,12 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { filePermissionsProtector } from '../../src/ledger/keyprotect.ts';
-import { openKeyStore, provisionIdentity } from '../../src/ledger/keystore.ts';
-import { Ledger } from '../../src/ledger/ledger.ts';
+import type { Ledger } from '../../src/ledger/ledger.ts';
 import { startServer, type RunningServer } from '../../src/server/index.ts';
-import { openStore, type Store } from '../../src/store/store.ts';
-import { createSync, registerWithCentre, type Sync } from '../../src/sync/index.ts';
+import type { Store } from '../../src/store/store.ts';
+import { createSync, type Sync } from '../../src/sync/index.ts';
+import { realCounter } from '../support/counter.ts';
 
 interface Counter { id: string; store: Store; ledger: Ledger; sync: Sync; link(): Sync }
 let dir: string;
@@ -19,14 +18,7 @@ let server: RunningServer;
 let counters: Counter[];
 
 async function counter(id: string): Promise<Counter> {
-  const protector = filePermissionsProtector();
-  const home = join(dir, id);
-  provisionIdentity(home, id, protector);
-  const keys = openKeyStore(home, protector);
-  const store = openStore(join(home, 'terminal.db'));
-  const ledger = Ledger.open(store, keys);
-  const { code } = await server.central.addTerminal({ id, name: id, branch: 'B1', region: 'R1' });
-  await registerWithCentre({ store, serverUrl: server.url, code, signer: keys.signer, sealer: keys.sealer });
+  const { store, keys, ledger } = await realCounter(server, dir, id);
   const link = () => {
     const s = createSync({ store, serverUrl: server.url, keys, ledger });
     s.start();

@@ -13,18 +13,15 @@ import { DECISION_THRESHOLD } from '../../src/biometrics/config.ts';
 import { PalmIdentifier } from '../../src/host/adapters/palm.ts';
 import { enrolStoredRow } from '../../src/host/adapters/palm-index.ts';
 import { TemplateUpdater } from '../../src/host/adapters/template-updates.ts';
-import { filePermissionsProtector } from '../../src/ledger/keyprotect.ts';
-import { openKeyStore, provisionIdentity, type KeyStore } from '../../src/ledger/keystore.ts';
-import { Ledger } from '../../src/ledger/ledger.ts';
 import { sealFor } from '../../src/protocol/crypto.ts';
 import { startServer, type RunningServer } from '../../src/server/index.ts';
 import { slotsOf } from '../../src/server/template-slots.ts';
-import { openStore, type Store } from '../../src/store/store.ts';
-import { CentreClient, createSync, pendingCaptures, registerWithCentre } from '../../src/sync/index.ts';
+import { CentreClient, createSync, pendingCaptures } from '../../src/sync/index.ts';
 import { pullFeed } from '../../src/sync/feed.ts';
 import { enrolCustomer, registeredTerminal } from '../server/helpers.ts';
 
 import { bytesOf, capture, randomCode, tpl } from '../support/synthetic-codes.ts';
+import { realCounter, type RealCounter } from '../support/counter.ts';
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 const palmA = randomCode(1);
@@ -35,30 +32,14 @@ const enrolledA = tpl(palmA);
 const update = tpl(capture(palmA, 0.5, 31));
 const probe = tpl(capture(update.codes[0]!, 0.3, 41));
 
-interface Counter {
-  id: string;
-  dir: string;
-  store: Store;
-  keys: KeyStore;
-  ledger: Ledger;
-}
+type Counter = RealCounter;
 
 let root: string;
 let server: RunningServer;
 let c1: Counter;
 let c2: Counter;
 
-async function counter(id: string): Promise<Counter> {
-  const dir = mkdtempSync(join(root, `${id}-`));
-  const protector = filePermissionsProtector();
-  provisionIdentity(dir, id, protector);
-  const keys = openKeyStore(dir, protector);
-  const store = openStore(join(dir, 'terminal.db'));
-  const ledger = Ledger.open(store, keys);
-  const { code } = await server.central.addTerminal({ id, name: id, branch: 'B1', region: 'R1' });
-  await registerWithCentre({ store, serverUrl: server.url, code, signer: keys.signer, sealer: keys.sealer });
-  return { id, dir, store, keys, ledger };
-}
+const counter = (id: string): Promise<Counter> => realCounter(server, root, id);
 
 /** A counter's 1:N identifier over its stored rows (as the kiosk's, which reads a template's slots at stage 2). */
 function identifierOf(c: Counter): PalmIdentifier {
