@@ -18,6 +18,7 @@ import {
 } from '../protocol/record.ts';
 import { sealWithCanonical, recordHash, makeVerifier } from '../protocol/sign.ts';
 import { HLC_ZERO, hlcNext } from '../protocol/hlc.ts';
+import { comparePinVersions, type PinVersion } from '../protocol/pin-verifier.ts';
 import { decideOffline, DEFAULT_OFFLINE_LIMITS, isOverridable, spendableOffline, type OfflineDecision, type OfflineLimits, type OfflineState, type OverridableLimit } from './limits.ts';
 import type { KeyStore } from './keystore.ts';
 import type { OperatorGrant } from '../protocol/schemas.ts';
@@ -214,10 +215,14 @@ export class Ledger {
     this.operators.applyGrant(grant);
   }
 
-  /** A customer PIN verifier from the centre's signed feed (`customer_pin`): stored sealed, for a person known here. */
-  applyCustomerPin(personId: string, pinHash: string): void {
-    // The same verifier again (a person event re-sent) keeps the attempt count: a lockout is never undone by the feed.
-    if (this.store.people.get(personId) && this.customerPins.get(personId)?.pinHash !== pinHash) this.customerPins.setHash(personId, pinHash);
+  /**
+   * A customer PIN verifier from the centre's signed feed (`customer_pin`, or with a `person`), with the version of the
+   * record that set it: stored sealed for a person known here, unless the PIN held is as new or newer (one changed at
+   * this counter after the centre built the page). The same verifier again keeps the attempt count: a lockout is never
+   * undone by the feed. The order is TrustedCustomerPins.offer's.
+   */
+  applyCustomerPin(personId: string, pinHash: string, version: PinVersion | null = null): void {
+    this.customerPins.offer(personId, pinHash, version);
   }
 
   /** Everything decideOffline needs, read from the store now. */
@@ -393,7 +398,7 @@ export class Ledger {
         // The PIN the person chose while enrolling (its verifier only): stored sealed for the new, provisional person
         // (who cannot pay until the centre confirms them), never over anyone's PIN.
         const p = store.people.get(b.personId);
-        if (b.pinHash !== undefined && p?.status === 'provisional' && !this.customerPins.get(b.personId)?.pinHash) this.customerPins.setHash(b.personId, b.pinHash);
+        if (b.pinHash !== undefined && p?.status === 'provisional' && !this.customerPins.get(b.personId)?.pinHash) this.customerPins.setHash(b.personId, b.pinHash, pinVersionOf(b));
         return;
       }
       case 'day_close':
@@ -421,7 +426,13 @@ export class Ledger {
         this.checkApprover(b.approvedBy, b.operatorId, `PIN of ${b.personId}`);
         const p = store.people.get(b.personId);
         if (!p || p.status !== 'active') throw new LedgerError('PERSON_NOT_CONFIRMED', `person ${b.personId} is not a confirmed person here: no PIN is set`);
-        this.customerPins.setHash(b.personId, b.pinHash);
+        // The centre keeps the later record (its own time): one signed here before the PIN held would stand here and
+        // nowhere else. Only a clock behind another counter's does that; refused, nothing signed.
+        const held = this.customerPins.get(b.personId)?.version ?? null;
+        if (comparePinVersions(pinVersionOf(b), held) < 0) {
+          throw new LedgerError('PIN_SET_OUT_OF_ORDER', `a later PIN of ${b.personId} is held here (set at ${held!.terminalId} at ${new Date(held!.atMs).toISOString()}): check this terminal's clock`);
+        }
+        this.customerPins.setHash(b.personId, b.pinHash, pinVersionOf(b));
         return;
       }
     }
@@ -434,6 +445,11 @@ export class Ledger {
       throw new LedgerError('OVERRIDE_REFUSED', `${what}: ${approvedBy} is not a supervisor who may approve it (an active supervisor, not the cashier)`);
     }
   }
+}
+
+/** The version of a PIN set by this record (its time, terminal and seq): how it is ordered against the centre's copies. */
+function pinVersionOf(b: Pick<RecordBody, 'hlc' | 'terminalId' | 'seq'>): PinVersion {
+  return { atMs: b.hlc.ms, terminalId: b.terminalId, seq: b.seq };
 }
 
 function partyOf(b: RecordBody): string | null {

@@ -10,6 +10,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Operator, OperatorRole } from '../store/operators.ts';
 import type { CustomerPin } from '../store/people.ts';
+import { comparePinVersions, type PinVersion } from '../protocol/pin-verifier.ts';
 import type { Lease, Voucher } from '../store/vouchers.ts';
 import type { Allowance } from '../store/allowances.ts';
 import type { CachedLink } from '../store/bills.ts';
@@ -149,7 +150,9 @@ export class TrustedOperators {
 /**
  * A customer's PIN state (hash from the centre or the enrolment, attempts counted here), sealed like an operator's.
  * The attempts and lockout are also in the anchored state (only customers not at rest), so a lockout undone by
- * putting back an older sealed row, or the whole older store, is LOCAL_STATE_TAMPERED.
+ * putting back an older sealed row, or the whole older store, is LOCAL_STATE_TAMPERED. The version of the record
+ * that set the hash is sealed with it: the feed's copies are ordered by it (offer), so a local user cannot make the
+ * PIN held look newer (the centre's copies ignored) or older (any copy replaces it).
  */
 export class TrustedCustomerPins {
   constructor(
@@ -158,31 +161,52 @@ export class TrustedCustomerPins {
     private readonly anchored: Pick<AnchoredState, 'change' | 'assertIntact'>,
   ) {}
 
-  private seal(personId: string, p: Omit<CustomerPin, 'seal'>): string {
-    return this.trust.mac('customer-pin', personId, { pinHash: p.pinHash ?? '', failed: p.failed, lockedUntilMs: p.lockedUntilMs });
+  /** What the MAC covers. A PIN stored before versions has none: its seal is over the other fields only, and still holds. */
+  private static fields(p: Omit<CustomerPin, 'seal'>): Record<string, unknown> {
+    return { pinHash: p.pinHash ?? '', failed: p.failed, lockedUntilMs: p.lockedUntilMs, ...(p.version ? { version: p.version } : {}) };
   }
 
-  /** The PIN state, or undefined when the person is unknown. A hash or lockout not sealed here throws LOCAL_STATE_TAMPERED. */
+  private write(personId: string, next: Omit<CustomerPin, 'seal'>): void {
+    this.anchored.change(() => this.store.people.setPin(personId, { ...next, seal: this.trust.mac('customer-pin', personId, TrustedCustomerPins.fields(next)) }));
+  }
+
+  /** The PIN state, or undefined when the person is unknown. A hash, version or lockout not sealed here throws LOCAL_STATE_TAMPERED. */
   get(personId: string): CustomerPin | undefined {
     this.anchored.assertIntact();
     const p = this.store.people.getPin(personId);
-    if (!p || (p.pinHash === null && p.seal === null && p.failed === 0 && p.lockedUntilMs === 0)) return p; // no PIN was ever set
-    if (!this.trust.verify('customer-pin', personId, { pinHash: p.pinHash ?? '', failed: p.failed, lockedUntilMs: p.lockedUntilMs }, p.seal)) {
+    if (!p || (p.pinHash === null && p.seal === null && p.failed === 0 && p.lockedUntilMs === 0 && p.version === null)) return p; // no PIN was ever set
+    if (!this.trust.verify('customer-pin', personId, TrustedCustomerPins.fields(p), p.seal)) {
       throw new LocalStateTamperedError(`the PIN of customer ${personId}`);
     }
     return p;
   }
 
-  setHash(personId: string, pinHash: string | null): void {
-    const next = { pinHash, failed: 0, lockedUntilMs: 0 };
-    this.anchored.change(() => this.store.people.setPin(personId, { ...next, seal: this.seal(personId, next) }));
+  /** A PIN set by a record signed here (a supervised pin_set, an enrolment): its attempts start afresh. */
+  setHash(personId: string, pinHash: string | null, version: PinVersion | null = null): void {
+    this.write(personId, { pinHash, failed: 0, lockedUntilMs: 0, version });
+  }
+
+  /**
+   * A verifier the centre sent (its signed feed), applied in the one order of a person's PINs (comparePinVersions):
+   * one older than the PIN held is ignored (a PIN changed here later stays, and so does its lockout); a newer one
+   * replaces it. Only a new verifier starts the attempts afresh: the same one again (re-sent, or now with its
+   * version) leaves a lockout as it is. Without a version on either side (before versions) a different verifier
+   * replaces the one held, as it always did. Returns whether anything changed.
+   */
+  offer(personId: string, pinHash: string, version: PinVersion | null): boolean {
+    const cur = this.get(personId);
+    if (!cur) return false;
+    const order = comparePinVersions(version, cur.version);
+    if (order < 0 || (order === 0 && (version !== null || cur.pinHash === pinHash))) return false;
+    if (cur.pinHash === pinHash) this.write(personId, { ...cur, version });
+    else this.setHash(personId, pinHash, version);
+    return true;
   }
 
   setAttempts(personId: string, failed: number, lockedUntilMs: number): void {
     const cur = this.get(personId);
     if (!cur) throw new PalmPayError('PERSON_UNKNOWN', `person ${personId} is unknown`);
-    const next = { pinHash: cur.pinHash, failed, lockedUntilMs };
-    this.anchored.change(() => this.store.people.setPin(personId, { ...next, seal: this.seal(personId, next) }));
+    this.write(personId, { pinHash: cur.pinHash, failed, lockedUntilMs, version: cur.version });
   }
 }
 

@@ -3,7 +3,9 @@
 // signs whatever it likes, so the centre judges the verifier here before it is stored and sent to every counter of
 // the region: well-formed, slow enough to resist guessing a 4-6 digit PIN, and not so costly that checking it at a
 // counter (or the centre's own checks) would stall or exhaust memory. Pure: parsing only, no hashing.
+import { z } from 'zod';
 import { PalmPayError } from '../util/errors.ts';
+import { Id } from './record.ts';
 
 /** scrypt's memory-hard cost floor: the terminal's own default (src/ledger/pin.ts DEFAULT_SCRYPT_COST.N). */
 export const PIN_VERIFIER_MIN_N = 1 << 15;
@@ -64,4 +66,24 @@ export function pinVerifierProblem(v: string): PinVerifierProblem | null {
 export function assertPinVerifier(v: string): void {
   const p = pinVerifierProblem(v);
   if (p) throw new PinVerifierError(p);
+}
+
+/**
+ * Which record set a person's PIN: its own time (the record's HLC milliseconds), then its terminal and seq. The one
+ * order of a person's PINs, at the centre (customer-pins.ts, in SQL) and at a counter (Ledger.applyCustomerPin): the
+ * later record stands, whichever arrives last. Sent with each verifier in the feed (`pinVersion`).
+ */
+export const PinVersion = z.strictObject({
+  atMs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  terminalId: Id,
+  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+});
+export type PinVersion = z.infer<typeof PinVersion>;
+
+/** Negative when a PIN set by record `a` is older than one set by `b`. No version (a row or event from before) is the oldest. */
+export function comparePinVersions(a: PinVersion | null, b: PinVersion | null): number {
+  if (!a || !b) return (a ? 1 : 0) - (b ? 1 : 0);
+  if (a.atMs !== b.atMs) return a.atMs - b.atMs;
+  if (a.terminalId !== b.terminalId) return a.terminalId < b.terminalId ? -1 : 1;
+  return a.seq - b.seq;
 }

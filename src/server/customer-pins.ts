@@ -3,8 +3,8 @@
 // is kept (never the PIN) and published to the person's region, so the PIN works at every counter.
 import { checkPinSet, type Refusal } from './invariants.ts';
 import type { PersonRow, RepoTx } from './repo.ts';
-import { sql, type SqlConn } from './sql.ts';
-import { pinVerifierProblem } from '../protocol/pin-verifier.ts';
+import { dialect, sql, type SqlConn } from './sql.ts';
+import { pinVerifierProblem, type PinVersion } from '../protocol/pin-verifier.ts';
 import type { EnrolmentBody, PinSetBody } from '../protocol/record.ts';
 
 /** The feed event kind that carries a person's PIN verifier to the region's terminals. */
@@ -12,12 +12,27 @@ export const CUSTOMER_PIN_FEED = 'customer_pin';
 
 /** A person's PIN verifier at the centre, or undefined when none was set. */
 export async function customerPinOf(c: SqlConn, personId: string): Promise<string | undefined> {
-  return (await c.get<{ pin_hash: string }>(sql`SELECT pin_hash FROM customer_pins WHERE person_id = ${personId}`))?.pin_hash;
+  return (await storedCustomerPin(c, personId))?.pinHash;
+}
+
+/** A person's PIN verifier and the version of the record that set it (what a counter orders it by), or undefined. */
+export async function storedCustomerPin(c: SqlConn, personId: string): Promise<{ pinHash: string; pinVersion: PinVersion } | undefined> {
+  const row = await c.get<{ pin_hash: string; terminal_id: string; seq: number | string; set_at: number | string }>(
+    sql`SELECT pin_hash, terminal_id, seq, set_at FROM customer_pins WHERE person_id = ${personId}`,
+  );
+  return row && { pinHash: row.pin_hash, pinVersion: { atMs: Number(row.set_at), terminalId: row.terminal_id, seq: Number(row.seq) } };
 }
 
 /**
+ * "Later" for two PIN records, as a counter orders them too (comparePinVersions): the record's time, then its
+ * terminal and seq, so two records of one millisecond stand in the same order everywhere. Byte order of the ids.
+ */
+const BYTES = dialect({ postgres: ' COLLATE "C"', sqlite: '' });
+
+/**
  * A verified, in-chain `pin_set` (its approval already re-checked by ingest): stored and published, or why not.
- * Of two PINs set offline at two counters the later record (its own clock) stands, whichever arrives last.
+ * Of two PINs set offline at two counters the later record (its own clock, then terminal and seq: PinVersion) stands,
+ * whichever arrives last; the feed event carries that version, so a counter keeps the same order (Ledger.applyCustomerPin).
  * The attempts and lockout (report/access.ts) belong to the verifier they were counted against: a pin_set that
  * becomes the stored PIN starts them afresh (a person locked out gets a new PIN at a supervised counter and may use
  * it at once); one signed before the stored PIN, or the stored PIN's own record again, changes nothing and lifts nothing.
@@ -27,12 +42,13 @@ export async function pinSet(r: RepoTx, rec: PinSetBody, person: PersonRow | und
   const refusal = checkPinSet(rec, person, terminal.region);
   if (refusal) return refusal;
   const at = rec.hlc.ms;
+  const pinVersion: PinVersion = { atMs: at, terminalId, seq: rec.seq };
   const { changes } = await r.conn.run(sql`INSERT INTO customer_pins (person_id, pin_hash, terminal_id, seq, approved_by, set_at, received_at)
     VALUES (${rec.personId}, ${rec.pinHash}, ${terminalId}, ${rec.seq}, ${rec.approvedBy}, ${at}, ${now})
     ON CONFLICT (person_id) DO UPDATE SET pin_hash = excluded.pin_hash, terminal_id = excluded.terminal_id, seq = excluded.seq,
       approved_by = excluded.approved_by, set_at = excluded.set_at, received_at = excluded.received_at, failed = 0, locked_until = 0
-    WHERE customer_pins.set_at <= excluded.set_at AND NOT (customer_pins.terminal_id = excluded.terminal_id AND customer_pins.seq = excluded.seq)`);
-  if (changes === 1) await r.appendFeed(`region:${person!.region}`, CUSTOMER_PIN_FEED, rec.personId, { personId: rec.personId, pinHash: rec.pinHash }, now);
+    WHERE (customer_pins.set_at, customer_pins.terminal_id${BYTES}, customer_pins.seq) < (excluded.set_at, excluded.terminal_id${BYTES}, excluded.seq)`);
+  if (changes === 1) await r.appendFeed(`region:${person!.region}`, CUSTOMER_PIN_FEED, rec.personId, { personId: rec.personId, pinHash: rec.pinHash, pinVersion }, now);
   return undefined;
 }
 
@@ -51,5 +67,6 @@ export async function enrolmentPinConfirmed(r: RepoTx, personId: string, now: nu
   const { changes } = await r.conn.run(sql`INSERT INTO customer_pins (person_id, pin_hash, terminal_id, seq, approved_by, set_at, received_at)
     VALUES (${personId}, ${rec.pinHash}, ${person.terminal_id}, ${rec.seq}, ${rec.operatorId}, ${rec.hlc.ms}, ${now})
     ON CONFLICT (person_id) DO NOTHING`);
-  if (changes === 1) await r.appendFeed(`region:${person.region}`, CUSTOMER_PIN_FEED, personId, { personId, pinHash: rec.pinHash }, now);
+  const pinVersion: PinVersion = { atMs: rec.hlc.ms, terminalId: person.terminal_id, seq: rec.seq };
+  if (changes === 1) await r.appendFeed(`region:${person.region}`, CUSTOMER_PIN_FEED, personId, { personId, pinHash: rec.pinHash, pinVersion }, now);
 }

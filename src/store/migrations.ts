@@ -277,6 +277,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
       CREATE INDEX template_updates_by_template ON template_updates(template_id, created_at_ms);`,
   },
+  {
+    version: 14,
+    name: "which record set each customer's PIN (its order against the centre's copies)",
+    sql: `
+      -- The PIN's version (src/protocol/pin-verifier.ts PinVersion): the time, terminal and seq of the pin_set or
+      -- enrolment record that set it, sealed with the PIN state (src/ledger/local-trust.ts). A verifier from the
+      -- feed older than it is ignored, so a PIN changed here is not put back by a page built before the centre had
+      -- the change. NULL (a PIN stored before): the oldest, replaced by any verifier the centre sends with a version.
+      ALTER TABLE people ADD COLUMN pin_at_ms INTEGER;
+      ALTER TABLE people ADD COLUMN pin_terminal_id TEXT;
+      ALTER TABLE people ADD COLUMN pin_seq INTEGER;`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,6 +1,7 @@
 // People and their accounts, cached from the centre (the feeds write them; flows read them).
 import type Database from 'better-sqlite3';
 import type { Currency } from '../protocol/record.ts';
+import type { PinVersion } from '../protocol/pin-verifier.ts';
 
 export type PersonStatus = 'active' | 'provisional' | 'blocked';
 export interface Person {
@@ -24,6 +25,8 @@ export interface CustomerPin {
   pinHash: string | null;
   failed: number;
   lockedUntilMs: number;
+  /** Which record set the hash (its order against the centre's copies); null for a PIN stored before versions (the oldest). */
+  version: PinVersion | null;
   /** The terminal's MAC over the other fields (src/ledger/local-trust.ts); only the ledger writes and checks it. */
   seal: string | null;
 }
@@ -34,7 +37,7 @@ export class PeopleRepo {
   private readonly upsertAccount: Database.Statement;
   private readonly getAccountStmt: Database.Statement<[string], Record<string, unknown>>;
   private readonly accountsOf: Database.Statement<[string], Record<string, unknown>>;
-  private readonly pinGet: Database.Statement<[string], { pin_hash: string | null; pin_failed: number; pin_locked_until_ms: number; pin_seal: string | null }>;
+  private readonly pinGet: Database.Statement<[string], { pin_hash: string | null; pin_failed: number; pin_locked_until_ms: number; pin_seal: string | null; pin_at_ms: number | null; pin_terminal_id: string | null; pin_seq: number | null }>;
   private readonly pinSet: Database.Statement;
   private readonly pinAttemptsStmt: Database.Statement<[], { person_id: string; pin_seal: string | null }>;
 
@@ -51,8 +54,8 @@ export class PeopleRepo {
       WHERE accounts.person_id = excluded.person_id`);
     this.getAccountStmt = db.prepare('SELECT * FROM accounts WHERE account_id = ?');
     this.accountsOf = db.prepare('SELECT * FROM accounts WHERE person_id = ? ORDER BY account_id');
-    this.pinGet = db.prepare('SELECT pin_hash, pin_failed, pin_locked_until_ms, pin_seal FROM people WHERE person_id = ?');
-    this.pinSet = db.prepare('UPDATE people SET pin_hash = ?, pin_failed = ?, pin_locked_until_ms = ?, pin_seal = ? WHERE person_id = ?');
+    this.pinGet = db.prepare('SELECT pin_hash, pin_failed, pin_locked_until_ms, pin_seal, pin_at_ms, pin_terminal_id, pin_seq FROM people WHERE person_id = ?');
+    this.pinSet = db.prepare('UPDATE people SET pin_hash = ?, pin_failed = ?, pin_locked_until_ms = ?, pin_seal = ?, pin_at_ms = ?, pin_terminal_id = ?, pin_seq = ? WHERE person_id = ?');
     // Served by the partial index people_pin_attempts (store migration 9): only customers not at rest.
     this.pinAttemptsStmt = db.prepare('SELECT person_id, pin_seal FROM people WHERE pin_failed > 0 OR pin_locked_until_ms > 0 ORDER BY person_id');
   }
@@ -93,7 +96,9 @@ export class PeopleRepo {
 
   getPin(personId: string): CustomerPin | undefined {
     const r = this.pinGet.get(personId);
-    return r && { pinHash: r.pin_hash, failed: r.pin_failed, lockedUntilMs: r.pin_locked_until_ms, seal: r.pin_seal };
+    // A version is whole or absent; a part of one left (edited outside PalmPay) is kept as written, so its seal fails.
+    const version = r && (r.pin_at_ms !== null || r.pin_terminal_id !== null || r.pin_seq !== null) ? { atMs: r.pin_at_ms as number, terminalId: r.pin_terminal_id as string, seq: r.pin_seq as number } : null;
+    return r && { pinHash: r.pin_hash, failed: r.pin_failed, lockedUntilMs: r.pin_locked_until_ms, version, seal: r.pin_seal };
   }
 
   /** The customers with failed PIN attempts or a lockout, and the seal of that state (for the anchored state digest). */
@@ -103,7 +108,7 @@ export class PeopleRepo {
 
   /** Writes a customer's whole PIN state with its seal (the ledger's TrustedCustomerPins computes the seal). */
   setPin(personId: string, pin: CustomerPin): void {
-    this.pinSet.run(pin.pinHash, pin.failed, pin.lockedUntilMs, pin.seal, personId);
+    this.pinSet.run(pin.pinHash, pin.failed, pin.lockedUntilMs, pin.seal, pin.version?.atMs ?? null, pin.version?.terminalId ?? null, pin.version?.seq ?? null, personId);
   }
 }
 

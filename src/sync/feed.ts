@@ -14,6 +14,7 @@ import { PalmPayError } from '../util/errors.ts';
 import { SETTING as LEDGER_SETTING } from '../ledger/ledger.ts';
 import { LocalTrust, noteTrustedSync, TrustedCentreCopies } from '../ledger/local-trust.ts';
 import { AmountMinor, CurrencyCode, Hex32, Id, PinVerifier } from '../protocol/record.ts';
+import { PinVersion } from '../protocol/pin-verifier.ts';
 
 /** One enrolled template's update slots as the centre sends them (issue 19; src/server/template-slots.ts). */
 const TemplateSlots = z.object({
@@ -72,8 +73,11 @@ export interface FeedOptions {
   onLimits?: (limits: OfflineLimits) => void;
   /** Applies an operator's role the centre granted here (the ledger seals and anchors it); without it, ignored. */
   onOperatorGrant?: (grant: OperatorGrant) => void;
-  /** A customer's PIN verifier (`customer_pin`, or with a `person`): the ledger stores it sealed (Ledger.applyCustomerPin). */
-  onCustomerPin?: (personId: string, pinHash: string) => void;
+  /**
+   * A customer's PIN verifier (`customer_pin`, or with a `person`) and the version of the record that set it (null
+   * from a centre that sends none): the ledger stores it sealed unless it holds a later PIN (Ledger.applyCustomerPin).
+   */
+  onCustomerPin?: (personId: string, pinHash: string, version: PinVersion | null) => void;
   /**
    * The centre withdrew a salary lease (a lease move): inside the page's transaction the ledger drops it and, unless
    * this terminal paid the voucher, signs the `lease_release` that lets the centre grant it elsewhere
@@ -192,7 +196,8 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
       if (bound && bound.personId !== personId) return;
       s.people.upsert({ personId, name: p.name ?? personId, idNumber: p.idNumber ?? null, phone: p.phone ?? null, employerId: p.employerId ?? null, status: 'active', updatedAtMs: nowMs });
       if (typeof d.accountId === 'string') s.people.upsertAccountRow({ accountId: d.accountId, personId, currency: 'SYP', status: 'active', updatedAtMs: nowMs });
-      if (typeof d.pinHash === 'string' && PinVerifier.safeParse(d.pinHash).success) o.onCustomerPin?.(personId, d.pinHash);
+      const pin = customerPinOf(d);
+      if (pin) o.onCustomerPin?.(personId, pin.pinHash, pin.version);
       const stored = s.settings.get<string | { sealed: string }>(SETTINGS.encKey);
       if (!o.sealer || !stored) return;
       const encKey = typeof stored === 'string' ? stored : Buffer.from(o.sealer.open(Buffer.from(stored.sealed, 'base64'), SETTINGS.encKey)).toString('base64');
@@ -259,8 +264,8 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
     }
     case 'customer_pin': {
       // A PIN set at a supervised counter (issue 17f), from a page the centre signed: only a verifier, never a PIN.
-      const pinHash = PinVerifier.safeParse(d.pinHash);
-      if (typeof d.personId === 'string' && pinHash.success) o.onCustomerPin?.(d.personId, pinHash.data);
+      const pin = customerPinOf(d);
+      if (typeof d.personId === 'string' && pin) o.onCustomerPin?.(d.personId, pin.pinHash, pin.version);
       return;
     }
     case 'terminal_revoked': {
@@ -315,4 +320,16 @@ export function feedFreshness(lastFeedAtMs: number | undefined, nowMs: number, m
 /** An offline limit after tightening for feed age (minor units, rounded down). Pure. */
 export function tightenLimit(limitMinor: number, f: FeedFreshness): number {
   return Math.floor(limitMinor * f.limitFactor);
+}
+
+/**
+ * The PIN verifier an event carries and its version, or undefined when it carries none or a malformed one. No version
+ * (a centre from before) is null, the oldest; a version that does not parse drops the verifier rather than be taken for it.
+ */
+function customerPinOf(d: Record<string, unknown>): { pinHash: string; version: PinVersion | null } | undefined {
+  const pinHash = PinVerifier.safeParse(d.pinHash);
+  if (!pinHash.success) return undefined;
+  if (d.pinVersion === undefined) return { pinHash: pinHash.data, version: null };
+  const version = PinVersion.safeParse(d.pinVersion);
+  return version.success ? { pinHash: pinHash.data, version: version.data } : undefined;
 }

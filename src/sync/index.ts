@@ -20,6 +20,7 @@ import { CentreClient } from './client.ts';
 import { feedFreshness, pullFeed, SETTINGS, type FeedFreshness, type PalmChanges } from './feed.ts';
 import { Uploader, type UploadProgress } from './uploader.ts';
 import { pendingCaptures, sendCaptures } from './captures.ts';
+import type { PinVersion } from '../protocol/pin-verifier.ts';
 
 export { SETTINGS, feedFreshness, tightenLimit, type PalmChanges } from './feed.ts';
 export { Uploader } from './uploader.ts';
@@ -62,7 +63,7 @@ export interface SyncOptions {
   /** Defaults to the id in the certificate saved by registerWithCentre (or the ledger's terminal id). */
   terminalId?: string;
   /** The running ledger, told of each server-signed time so the next record carries it, and of the offline limits the centre set (src/ledger/ledger.ts). */
-  ledger?: { noteServerTime(st: { ms: number; ref: string }): void; setLimits?(limits: OfflineLimits): void; applyOperatorGrant?(grant: OperatorGrant): void; applyCustomerPin?(personId: string, pinHash: string): void; releaseLease?(voucherId: string, leaseId: string): unknown };
+  ledger?: { noteServerTime(st: { ms: number; ref: string }): void; setLimits?(limits: OfflineLimits): void; applyOperatorGrant?(grant: OperatorGrant): void; applyCustomerPin?(personId: string, pinHash: string, version: PinVersion | null): void; releaseLease?(voucherId: string, leaseId: string): unknown };
   sealer?: Sealer;
   batchSize?: number;
   /** How often the feed is pulled while the link is up. Default 60 s. */
@@ -182,7 +183,7 @@ export function createSync(opts: SyncOptions): Sync {
       try {
         const onLimits = o.ledger?.setLimits ? (l: OfflineLimits) => o.ledger!.setLimits!(l) : undefined;
         const onOperatorGrant = o.ledger?.applyOperatorGrant ? (g: OperatorGrant) => o.ledger!.applyOperatorGrant!(g) : undefined;
-        const onCustomerPin = o.ledger?.applyCustomerPin ? (personId: string, pinHash: string) => o.ledger!.applyCustomerPin!(personId, pinHash) : undefined;
+        const onCustomerPin = o.ledger?.applyCustomerPin ? (personId: string, pinHash: string, version: PinVersion | null) => o.ledger!.applyCustomerPin!(personId, pinHash, version) : undefined;
         let released = 0;
         const onLeaseWithdrawn = o.ledger?.releaseLease ? (voucherId: string, leaseId: string) => void (o.ledger!.releaseLease!(voucherId, leaseId) && released++) : undefined;
         // Template update captures first (their records went up with the outbox): the centre's decision then

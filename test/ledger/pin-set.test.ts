@@ -1,7 +1,8 @@
 // A customer's PIN set at a supervised counter (issue 17f), on the real store and signed ledger: the ledger
 // re-checks the supervisor (active, a supervisor, not the cashier: the one approver check) and that the person is
 // confirmed here, and stores the verifier sealed in the record's own transaction. Attacks first. Then the feed's
-// copy from the centre: applied sealed, and the same verifier again leaves a lockout as it is.
+// copy from the centre: applied sealed, and the same verifier again leaves a lockout as it is; only a later one
+// replaces a PIN set here (test/security/pin-order.test.ts).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Terminal } from '../../src/ledger/open.ts';
 import { hashPin, verifyPinHash } from '../../src/ledger/pin.ts';
@@ -77,7 +78,10 @@ describe('setting a customer PIN at the terminal', () => {
     t.ledger.customerPins.setAttempts('P1', 3, Date.now() + 60_000);
     t.ledger.applyCustomerPin('P1', verifier);
     expect(locked()).toBe(true);
-    t.ledger.applyCustomerPin('P1', await hashPin('1470', CHEAP)); // set at another counter, sent by the centre
-    expect(t.ledger.customerPins.get('P1')).toMatchObject({ failed: 0, lockedUntilMs: 0 });
+    const other = await hashPin('1470', CHEAP);
+    t.ledger.applyCustomerPin('P1', other); // a centre that sends no version: older than the PIN set here, ignored
+    expect(locked()).toBe(true);
+    t.ledger.applyCustomerPin('P1', other, { atMs: Date.now() + 1000, terminalId: 'T-2', seq: 7 }); // set later at another counter, sent by the centre
+    expect(t.ledger.customerPins.get('P1')).toMatchObject({ pinHash: other, failed: 0, lockedUntilMs: 0 });
   });
 });

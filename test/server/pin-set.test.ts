@@ -95,12 +95,15 @@ describe.each(backends)('customer PINs set at a counter, on %s', (kind) => {
 
   it.skipIf(skip)("approved by the terminal's supervisor: stored (the verifier only) and sent to the region's terminals; the later of two PINs stands", async () => {
     const at = Date.now();
-    expect(await ingest(t1, pinSet(t1, 'P1', 'op-super', at))).toMatchObject({ status: 'accepted' });
+    const rec = pinSet(t1, 'P1', 'op-super', at);
+    expect(await ingest(t1, rec)).toMatchObject({ status: 'accepted' });
     expect(await pinOf('P1')).toBe(verifier);
     const feed = await feedOf('T2');
-    expect(feed.filter((e) => e.kind === 'customer_pin')).toEqual([expect.objectContaining({ key: 'P1', data: { personId: 'P1', pinHash: verifier } })]);
+    // With the version of the record that set it: a counter keeps a PIN set there later (Ledger.applyCustomerPin).
+    const pinVersion = { atMs: rec.hlc.ms, terminalId: 'T1', seq: rec.seq };
+    expect(feed.filter((e) => e.kind === 'customer_pin')).toEqual([expect.objectContaining({ key: 'P1', data: { personId: 'P1', pinHash: verifier, pinVersion } })]);
     // A terminal that learns of the person only now gets the PIN with the person too.
-    expect(feed.find((e) => e.kind === 'person' && e.key === 'P1')?.data.pinHash).toBe(verifier);
+    expect(feed.find((e) => e.kind === 'person' && e.key === 'P1')?.data).toMatchObject({ pinHash: verifier, pinVersion });
     // A PIN set earlier (offline) at another counter and uploaded later does not replace the newer one.
     const older = await hashPin('3691');
     expect(await ingest(t2, pinSet(t2, 'P1', 'op-other', at - 60_000, older))).toMatchObject({ status: 'accepted' });

@@ -60,6 +60,17 @@ describe('migrations', () => {
     db.close();
   });
 
+  it("14: a customer PIN's version columns, empty for a PIN stored before (the oldest; its seal still holds: test/security/pin-order.test.ts)", () => {
+    const file = fresh();
+    let db = openDatabase(file, { migrateTo: 13 });
+    db.prepare(`INSERT INTO people (person_id, name, updated_at_ms, pin_hash, pin_seal) VALUES ('P-1', 'Hevî', 1, 'scrypt$h', 'mac')`).run();
+    db.close();
+    db = openDatabase(file, { migrateTo: 14 });
+    expect(db.prepare(`SELECT pin_hash, pin_seal, pin_at_ms, pin_terminal_id, pin_seq FROM people WHERE person_id = 'P-1'`).get())
+      .toEqual({ pin_hash: 'scrypt$h', pin_seal: 'mac', pin_at_ms: null, pin_terminal_id: null, pin_seq: null });
+    db.close();
+  });
+
   it('2: templates, vouchers, leases, allowances — keeping version-1 data', () => {
     const file = fresh();
     let db = openDatabase(file, { migrateTo: 1 });

@@ -76,7 +76,7 @@ export async function seedDemo(
       store.people.upsert({ personId: p.id, name: joinName(p.nameAr, p.nameLatin), idNumber: null, phone: null, employerId: null, status: p.status, updatedAtMs: now });
       const accountId = `acc-${p.id}`;
       store.people.upsertAccountRow({ accountId, personId: p.id, currency: 'SYP', status: 'active', updatedAtMs: now });
-      if (p.pin) ledger.customerPins.setHash(p.id, hashes.get(p.id)!);
+      if (p.pin) ledger.customerPins.setHash(p.id, hashes.get(p.id)!, null); // the demo's PINs: the oldest, any the centre sends replaces them
       if (p.allowance) {
         const expiresAtMs = p.allowanceExpired ? now - DAY : now + 30 * DAY;
         ledger.centreCopies.grantAllowance({ customerId: p.id, currency: 'SYP', limitMinor: p.allowance, grantedAtMs: p.allowanceExpired ? now - 31 * DAY : now, expiresAtMs, asOfSeq: ledger.head().seq, balanceMinor: p.balance ?? null });

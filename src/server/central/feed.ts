@@ -3,7 +3,7 @@
 import { sealFor, type SignedTime } from '../../protocol/crypto.ts';
 import { eventsDigest, signFeedPage, type FeedPageProof } from '../../protocol/feed-page.ts';
 import { account } from '../postings.ts';
-import { CUSTOMER_PIN_FEED, customerPinOf } from '../customer-pins.ts';
+import { CUSTOMER_PIN_FEED, storedCustomerPin } from '../customer-pins.ts';
 import { slotsOf, TEMPLATE_SLOTS_FEED } from '../template-slots.ts';
 import type { RepoTx, TerminalRow } from '../repo.ts';
 import type { CentreContext } from './context.ts';
@@ -67,9 +67,10 @@ export class Feed {
           data.person = body?.person ?? {};
           data.hands = body?.hands ?? [];
           data.templates = this.ctx.templatesOf(p).map((t) => sealFor(terminal.enc_key!, t));
-          // The PIN set at a counter, if any: a terminal that learns of the person after the PIN's own event gets it here.
-          const pinHash = await customerPinOf(r.conn, p.id);
-          if (pinHash) data.pinHash = pinHash;
+          // The PIN set at a counter, if any: a terminal that learns of the person after the PIN's own event gets it
+          // here, with the version it orders it by (a counter keeps a PIN set there later than this one).
+          const pin = await storedCustomerPin(r.conn, p.id);
+          if (pin) Object.assign(data, pin);
           // Update slots admitted before this terminal learnt of the person: with the templates, not lost behind them.
           const digests = JSON.parse(p.digests) as string[];
           const slots = [];
@@ -85,7 +86,16 @@ export class Feed {
           if (!p || p.status !== 'confirmed') continue; // revoked since: its person_revoked event removes the palm
           data.slots = await this.slotsFor(r, terminal, p.id, String(data.enrolledDigest));
         }
-        if (f.kind === CUSTOMER_PIN_FEED && (await r.getPerson(f.key))?.status !== 'confirmed') continue; // revoked since
+        if (f.kind === CUSTOMER_PIN_FEED) {
+          if ((await r.getPerson(f.key))?.status !== 'confirmed') continue; // revoked since
+          if (data.pinVersion === undefined) {
+            // Published before events carried their version: the stored PIN's, when it is still this verifier; an
+            // older verifier is not sent (the event that replaced it follows in the feed).
+            const pin = await storedCustomerPin(r.conn, f.key);
+            if (!pin || pin.pinHash !== data.pinHash) continue;
+            data.pinVersion = pin.pinVersion;
+          }
+        }
         if (f.kind === 'voucher') data.accountId = (await r.getPerson(String(data.personId)))?.account_id ?? data.personId;
         if (f.kind === 'allowance') data.asOfSeq = Number(terminal.head_seq); // the grant counts this terminal's records up to here
         out.push({ seq: Number(f.seq), kind: f.kind, key: f.key, data });
