@@ -17,6 +17,7 @@ export type PinSetDecline =
   | 'person-revoked'
   | 'override-refused' // the supervisor's approval failed, or the ledger found no supervisor who may approve it
   | 'duplicate-request'
+  | 'pin-out-of-order' // a later PIN of this person is held here (set elsewhere after this terminal's clock)
   | 'store-error';
 
 type Body =

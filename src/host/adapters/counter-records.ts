@@ -64,6 +64,7 @@ export async function setCustomerPin(d: CounterRecordDeps, person: Person | null
     if (err instanceof LedgerError && err.code === 'RECORD_DUPLICATE') return no('duplicate-request');
     if (err instanceof LedgerError && err.code === 'OVERRIDE_REFUSED') return no('override-refused');
     if (err instanceof LedgerError && err.code === 'PERSON_NOT_CONFIRMED') return no('person-provisional');
+    if (err instanceof LedgerError && err.code === 'PIN_SET_OUT_OF_ORDER') return no('pin-out-of-order');
     throw err;
   }
 }
