@@ -117,10 +117,11 @@ async function palmAt(c: Counter, palm: string, step: string): Promise<void> {
 }
 
 /** A salary payout on the kiosk: the payee's palm, the cash counted out, the payee's palm again, the receipt. */
-async function payout(c: Counter, palm: string, opts: { afterRecord?: () => Promise<void> } = {}): Promise<void> {
+async function payout(c: Counter, palm: string, opts: { beforeRecord?: () => void; afterRecord?: () => Promise<void> } = {}): Promise<void> {
   await c.k.tid('role-salary').click();
   await c.k.flowStep('payout', 'palm');
   await palmAt(c, palm, 'review');
+  opts.beforeRecord?.();
   await c.k.tid('cash-confirmed').click();
   await c.k.flowStep('payout', 'confirm');
   await opts.afterRecord?.();
@@ -225,13 +226,17 @@ describe.skipIf(skip)('two counters and their centre, each its own process', { t
     expect(counterColumn<string>(A, `SELECT json_extract(body, '$.voucherId') FROM journal WHERE type = 'salary_payout'`)).toEqual([voucherOf(people.e1)]);
 
     await signIn(B);
-    // 4 starts here: the centre is killed (SIGKILL) the moment B has signed the payout, while it goes up.
+    // 4 starts here: the centre freezes (SIGSTOP) before B signs the payout, so the payout's upload goes out and
+    // hangs unanswered; the centre is killed (SIGKILL) while that upload is on the wire.
     await payout(B, 'e2', {
+      beforeRecord: () => void centre.process.child.kill('SIGSTOP'),
       afterRecord: async () => {
-        await expect.poll(() => counterColumn<string>(B, `SELECT json_extract(body, '$.voucherId') FROM journal WHERE type = 'salary_payout'`), { timeout: 10_000, interval: 20 }).toEqual([v]);
+        const payoutInOutbox = () => counterColumn<string>(B, `SELECT o.state FROM outbox o JOIN journal j USING (seq) WHERE j.type = 'salary_payout'`);
+        await expect.poll(payoutInOutbox, { timeout: 15_000, interval: 20 }).toEqual(['in_flight']);
         await centre.process.kill('SIGKILL');
       },
     });
+    expect(await centreRows(`SELECT seq FROM records WHERE terminal_id = 'T-B' AND type = 'salary_payout'`)).toEqual([]); // never reached it
   });
 
   it('4 + 5. with the centre down, A sells offline; restarted, the centre gets every record of both counters once', async () => {
