@@ -134,6 +134,7 @@ export async function stopProcesses(): Promise<void> {
     [...started].map((c) => {
       const gone = new Promise((resolve) => c.once('exit', resolve));
       c.kill('SIGTERM');
+      c.kill('SIGCONT'); // one a test froze (SIGSTOP) handles the SIGTERM only once it runs again
       return gone;
     }),
   );
