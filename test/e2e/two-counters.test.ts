@@ -181,8 +181,11 @@ describe.skipIf(skip)('two counters and their centre, each its own process', { t
   it('1. a payroll import at the centre leases every salary to A; then B is provisioned and both counters start', async () => {
     const csv = join(scratch, 'payroll.csv');
     writeFileSync(csv, ['period,person,amount,currency,branch', ...(['e1', 'e2', 'e3'] as const).map((e) => `${PERIOD},${people[e]},${SALARY[e]},SYP,B1`)].join('\n'));
-    expect(await centre.admin(['payroll', 'import', csv])).toMatch(/3/);
-    for (const e of ['e1', 'e2', 'e3'] as const) expect(await voucherAtCentre(voucherOf(people[e]))).toMatchObject({ status: 'open', lease_terminal: 'T-A', lease_pending: null });
+    expect(await centre.admin(['payroll', 'import', csv])).toMatch(/^imported 3 vouchers; leases: T-A=3$/m);
+    for (const e of ['e1', 'e2', 'e3'] as const) {
+      expect(await voucherAtCentre(voucherOf(people[e]))).toMatchObject({ status: 'open', lease_terminal: 'T-A', lease_pending: null });
+      expect(await balance(`salary:${people[e]}`)).toBe(SALARY[e]); // owed, until a counter pays it
+    }
     await centre.admin(['credit', 'ACC-ZIN', '10000000', 'SYP']);
 
     const dataB = join(scratch, 'B');
@@ -204,7 +207,10 @@ describe.skipIf(skip)('two counters and their centre, each its own process', { t
     await signIn(A);
     await payout(A, 'e1');
     await expect.poll(async () => (await voucherAtCentre(voucherOf(people.e1)))?.status, { timeout: 30_000 }).toBe('redeemed');
+    const [paidAtA] = counterColumn<number>(A, `SELECT seq FROM journal WHERE type = 'salary_payout'`);
+    expect((await voucherAtCentre(voucherOf(people.e1)))?.redeemed_by).toBe(`T-A#${paidAtA}`);
     expect(await balance('cash:T-A')).toBe(SALARY.e1);
+    expect(await balance(`salary:${people.e1}`)).toBe(0);
     await everyRecordOnce(A);
   });
 
@@ -257,9 +263,11 @@ describe.skipIf(skip)('two counters and their centre, each its own process', { t
     centre = await startCentre({ db: db.url }, centre.port);
     for (const c of [A, B]) await everyRecordOnce(c);
     for (const c of [A, B]) await expect.poll(() => c.k.tid('status-link').innerText(), { timeout: 30_000 }).toMatch(/online/);
-    expect(await voucherAtCentre(voucherOf(people.e2))).toMatchObject({ status: 'redeemed', lease_terminal: 'T-B' });
+    const [paidAtB] = counterColumn<number>(B, `SELECT seq FROM journal WHERE type = 'salary_payout'`);
+    expect(await voucherAtCentre(voucherOf(people.e2))).toMatchObject({ status: 'redeemed', lease_terminal: 'T-B', redeemed_by: `T-B#${paidAtB}` });
     expect(await balance('cash:T-B')).toBe(SALARY.e2);
     expect(await balance('cash:T-A')).toBe(SALARY.e1); // the moved salary was paid once, by B
+    expect(await balance(`salary:${people.e2}`)).toBe(0);
     expect(await balance('acct:ACC-ZIN')).toBe(10_000_000 - spent!);
   });
 
