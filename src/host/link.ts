@@ -23,7 +23,9 @@ export function startRemoteLink(terminal: Terminal, url: string, opts: { fastRet
   }
   const sync = createSync({
     store, serverUrl: url, signer: keys.signer, ledger, sealer: keys.sealer, insecureHttp: opts.insecureHttp,
-    ...(opts.fastRetry ? { backoff: { baseMs: 200, maxMs: 1500, factor: 2 }, requestTimeoutMs: 2000 } : {}),
+    // Tests (--test-hooks): quick retries, and the feed pulled every second, so a lease move or an enrolment made
+    // at the centre reaches the counter without waiting for the minute's pull.
+    ...(opts.fastRetry ? { backoff: { baseMs: 200, maxMs: 1500, factor: 2 }, requestTimeoutMs: 2000, feedIntervalMs: 1000 } : {}),
   });
   sync.start();
   return {

@@ -3,59 +3,24 @@
 // Every refusal (a wrong URL, an unreachable centre, a used code, unsent records, a centre whose key differs from
 // the pinned one) gets its own screen, keeps what was typed and changes nothing; then the same screen provisions
 // the counter, shows its id and key fingerprints and the first feed, and the kiosk starts on what it wrote.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTerminal } from '../../src/ledger/open.ts';
 import { purchase } from '../ledger/helpers.ts';
 import { HookClient } from './hooks.ts';
-import { CLI, ROOT, runCli, startTerminal, type RunningTerminal } from './spawn-terminal.ts';
+import { launchChromium } from './kiosk-page.ts';
+import { addTerminal, ROOT, runCli, startCentre, startProcess, startTerminal, stopProcesses, type Centre, type RunningTerminal } from './spawn-terminal.ts';
 
-const CHROMIUM = process.env.PALMPAY_CHROMIUM ?? '/usr/bin/chromium';
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SHOTS = join(ROOT, 'test-results');
 const FINGERPRINT = /^[0-9a-f]{16}…[0-9a-f]{8}$/;
 
 const scratch = mkdtempSync(join(tmpdir(), 'palmpay-setup-'));
-const children: ChildProcess[] = [];
 const terminals: RunningTerminal[] = [];
 let browser: Browser;
 const pageErrors: string[] = [];
-
-function startProcess(args: string[], ready: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${ready} within ${timeoutMs} ms:\n${out}`)), timeoutMs);
-    const onData = (c: Buffer) => {
-      out += c.toString();
-      const m = ready.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`exited ${code} before ${ready}:\n${out}`)));
-  });
-}
-
-async function startCentre(name: string): Promise<{ url: string; data: string }> {
-  const data = join(scratch, name);
-  const m = await startProcess(['server', '--data', data, '--port', '0'], /listening on (http:\/\/127\.0\.0\.1:\d+)/);
-  return { url: m[1]!, data };
-}
-
-async function addTerminal(centreData: string, id: string): Promise<string> {
-  const r = await runCli(['server', '--data', centreData, 'terminal', 'add', '--name', 'Counter', '--branch', 'B1', '--region', 'R1', '--id', id]);
-  expect(r.code, r.stderr).toBe(0);
-  return /registration code (\S+)/.exec(r.stdout)![1]!;
-}
 
 async function newPage(): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -84,21 +49,21 @@ async function refusal(page: Page, shot: string): Promise<string> {
   return code;
 }
 
-let centre: { url: string; data: string };
-let otherCentre: { url: string; data: string };
+let centre: Centre;
+let otherCentre: Centre;
 let modulePath: string;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  [centre, otherCentre] = await Promise.all([startCentre('centre'), startCentre('other-centre')]);
-  modulePath = (await startProcess(['sim', 'serial', '--size', '320x240', '--no-auto'], /; open (\S+) \(socat/))[1]!;
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+  [centre, otherCentre] = await Promise.all([startCentre({ data: join(scratch, 'centre') }), startCentre({ data: join(scratch, 'other-centre') })]);
+  modulePath = (await startProcess(['sim', 'serial', '--size', '320x240', '--no-auto'], /; open (\S+) \(socat/)).match[1]!;
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
   await Promise.all(terminals.map((t) => t.stop()));
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  await stopProcesses();
   rmSync(scratch, { recursive: true, force: true });
   expect(pageErrors, 'uncaught errors in the page').toEqual([]);
 });
@@ -106,7 +71,7 @@ afterAll(async () => {
 describe('a counter already registered, whose configuration was lost (Arabic, the default)', () => {
   it('keeps its identity, refuses while records are unsent, and refuses a centre with another key', async () => {
     const data = join(scratch, 'pinned');
-    const code = await addTerminal(centre.data, 'T-PIN');
+    const code = await addTerminal(centre, 'T-PIN');
     const first = await runCli(['terminal', 'provision', '--data', data, '--centre', centre.url, '--code', code, '--terminal-id', 'T-PIN']);
     expect(first.code, first.stderr).toBe(0);
     rmSync(join(data, 'terminal-config.json'));
@@ -136,7 +101,7 @@ describe('a counter already registered, whose configuration was lost (Arabic, th
     expect(exported.code, exported.stderr).toBe(0);
 
     // Exported: now the other centre answers, with a key that is not the pinned one.
-    const foreign = await addTerminal(otherCentre.data, 'T-PIN');
+    const foreign = await addTerminal(otherCentre, 'T-PIN');
     await submit(page, { centre: otherCentre.url, code: foreign });
     expect(await refusal(page, 'key-changed-ar')).toBe('CENTRE_KEY_CHANGED');
 
@@ -175,7 +140,7 @@ describe('a new counter set up from the screen (English)', () => {
     expect(await refusal(page, 'unreachable')).toBe('CENTRE_UNREACHABLE');
 
     // A code already used (by another counter's provisioning).
-    const used = await addTerminal(centre.data, 'T-USED');
+    const used = await addTerminal(centre, 'T-USED');
     expect((await runCli(['terminal', 'provision', '--data', join(scratch, 'used'), '--centre', centre.url, '--code', used, '--terminal-id', 'T-USED'])).code).toBe(0);
     await submit(page, { centre: centre.url, code: used });
     expect(await refusal(page, 'used-code')).toBe('CODE_REFUSED');
@@ -184,9 +149,9 @@ describe('a new counter set up from the screen (English)', () => {
 
     // The good code, with an event on the feed (a stolen counter the centre revoked, broadcast to every counter):
     // progress, then the id and both fingerprints.
-    await addTerminal(centre.data, 'T-STOLEN');
-    expect((await runCli(['server', '--data', centre.data, 'terminal', 'revoke', 'T-STOLEN'])).code).toBe(0);
-    const code = await addTerminal(centre.data, 'T-SET');
+    await addTerminal(centre, 'T-STOLEN');
+    await centre.admin(['terminal', 'revoke', 'T-STOLEN']);
+    const code = await addTerminal(centre, 'T-SET');
     await submit(page, { centre: centre.url, code });
     await page.getByTestId('setup-done').waitFor({ timeout: 60_000 });
     await page.screenshot({ path: join(SHOTS, 'setup-done-en.png') });

@@ -2,92 +2,52 @@
 // `terminal provision` (one-time code, pinned centre key, first feed), then `palmpay terminal` WITHOUT --demo on
 // a serial palm module (`palmpay sim serial` on a socat pty) and the remote centre: nothing simulated or embedded
 // inside the terminal. Every way provisioning can go wrong is refused with its reason and changes nothing.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { openTerminal } from '../../src/ledger/open.ts';
 import { purchase } from '../ledger/helpers.ts';
-import { CLI, ROOT, runCli, startTerminal, type RunningTerminal } from './spawn-terminal.ts';
+import { HookClient } from './hooks.ts';
+import { addTerminal, runCli, startCentre, startProcess, startTerminal, stopProcesses, type Centre, type RunningTerminal } from './spawn-terminal.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'palmpay-deploy-'));
 const counter = join(scratch, 'counter');
-const children: ChildProcess[] = [];
-
-/** Starts a long-running CLI process and waits for a line matching `ready` (stdout or stderr). */
-function startProcess(args: string[], ready: RegExp, timeoutMs = 60_000): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${ready} within ${timeoutMs} ms:\n${out}`)), timeoutMs);
-    const onData = (c: Buffer) => {
-      out += c.toString();
-      const m = ready.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, match: m });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`exited ${code} before ${ready}:\n${out}`)));
-  });
-}
-
-async function startCentre(name: string): Promise<{ url: string; data: string }> {
-  const data = join(scratch, name);
-  const { match } = await startProcess(['server', '--data', data, '--port', '0'], /listening on (http:\/\/127\.0\.0\.1:\d+)/);
-  return { url: match[1]!, data };
-}
-
-async function addTerminal(centreData: string, id: string): Promise<string> {
-  const r = await runCli(['server', '--data', centreData, 'terminal', 'add', '--name', 'Counter', '--branch', 'B1', '--region', 'R1', '--id', id]);
-  expect(r.code, r.stderr).toBe(0);
-  return /registration code (\S+)/.exec(r.stdout)![1]!;
-}
 
 const provision = (centre: string, code: string, id = 'T-DEP', data = counter) =>
   runCli(['terminal', 'provision', '--data', data, '--centre', centre, '--code', code, '--terminal-id', id]);
 
-function statusOf(t: RunningTerminal): Promise<{ scanner: { state: string; kind: string; placeholder: boolean }; link: { state: string; server: string } }> {
-  const ws = new WebSocket(`${t.origin.replace('http', 'ws')}/api?token=${encodeURIComponent(t.token)}`);
-  return new Promise((resolve, reject) => {
-    ws.once('error', reject);
-    ws.once('open', () => ws.send(JSON.stringify({ id: 1, call: 'status.get', input: {} })));
-    ws.on('message', (data) => {
-      const msg = JSON.parse(String(data)) as { kind: string; id?: number; result?: { ok: boolean; output: never } };
-      if (msg.kind !== 'result' || msg.id !== 1) return;
-      ws.close();
-      resolve(msg.result!.output);
-    });
-  });
+async function statusOf(t: RunningTerminal): Promise<{ scanner: { state: string; kind: string; placeholder: boolean }; link: { state: string; server: string } }> {
+  const api = await HookClient.open(t);
+  try {
+    return await api.call('status.get', {});
+  } finally {
+    api.close();
+  }
 }
 
-let centre: { url: string; data: string };
-let otherCentre: { url: string; data: string };
+let centre: Centre;
+let otherCentre: Centre;
 let modulePath: string;
 
 beforeAll(async () => {
-  [centre, otherCentre] = await Promise.all([startCentre('centre'), startCentre('other-centre')]);
+  [centre, otherCentre] = await Promise.all([startCentre({ data: join(scratch, 'centre') }), startCentre({ data: join(scratch, 'other-centre') })]);
   const sim = await startProcess(['sim', 'serial', '--size', '320x240', '--no-auto'], /; open (\S+) \(socat/);
   modulePath = sim.match[1]!;
 }, 120_000);
 
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+afterAll(async () => {
+  await stopProcesses();
   rmSync(scratch, { recursive: true, force: true });
 });
 
 describe('provisioning a counter', () => {
   it('refuses an unreachable centre, a code for another terminal, and a made-up code, leaving no configuration', async () => {
-    const code = await addTerminal(centre.data, 'T-DEP');
+    const code = await addTerminal(centre, 'T-DEP');
     const unreachable = await provision('http://127.0.0.1:1', code);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/cannot reach the centre at http:\/\/127\.0\.0\.1:1/);
-    const otherCode = await addTerminal(centre.data, 'T-OTHER');
+    const otherCode = await addTerminal(centre, 'T-OTHER');
     const wrongId = await provision(centre.url, otherCode);
     expect(wrongId.stderr).toMatch(/registers terminal T-OTHER at the centre, but this counter is T-DEP/);
     const madeUp = await provision(centre.url, 'not-a-real-code-123');
@@ -104,13 +64,13 @@ describe('provisioning a counter', () => {
   }, 120_000);
 
   it('a used code, and a centre with another key, are refused and change nothing', async () => {
-    const code = await addTerminal(centre.data, 'T-USED');
+    const code = await addTerminal(centre, 'T-USED');
     const used = join(scratch, 'used');
     expect((await provision(centre.url, code, 'T-USED', used)).code).toBe(0);
     const again = await provision(centre.url, code, 'T-USED', used);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/refused the code/);
-    const foreign = await addTerminal(otherCentre.data, 'T-DEP');
+    const foreign = await addTerminal(otherCentre, 'T-DEP');
     const moved = await provision(otherCentre.url, foreign);
     expect(moved.code).toBe(1);
     expect(moved.stderr).toMatch(/signs with another key .* than the one pinned here/);
@@ -143,7 +103,7 @@ describe('a provisioned counter runs on what it was configured with', () => {
     const t = openTerminal(counter);
     t.ledger.append(purchase({ amountMinor: 500 }));
     t.close();
-    const code = await addTerminal(centre.data, 'T-DEP2');
+    const code = await addTerminal(centre, 'T-DEP2');
     const r = await provision(centre.url, code);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/1 signed record\(s\) have neither reached the centre nor been exported/);

@@ -6,10 +6,10 @@ import type { RunningTerminal } from './spawn-terminal.ts';
 /** Token-guarded, like the page. */
 export class HookClient {
   private next = 1;
-  private readonly pending = new Map<number, (r: { ok: boolean; error?: { code: string; message: string } }) => void>();
+  private readonly pending = new Map<number, (r: { ok: boolean; output?: unknown; error?: { code: string; message: string } }) => void>();
   private constructor(private readonly ws: WebSocket) {
     ws.on('message', (data) => {
-      const msg = JSON.parse(String(data)) as { kind: string; id?: number; result?: { ok: boolean; error?: { code: string; message: string } } };
+      const msg = JSON.parse(String(data)) as { kind: string; id?: number; result?: { ok: boolean; output?: unknown; error?: { code: string; message: string } } };
       if (msg.kind === 'result' && msg.id !== undefined) this.pending.get(msg.id)?.(msg.result!);
     });
   }
@@ -20,10 +20,11 @@ export class HookClient {
       ws.once('error', reject);
     });
   }
-  call(name: string, input: unknown): Promise<void> {
+  /** Any API call (the hooks, and e.g. `status.get`); resolves with its output. */
+  call<T = void>(name: string, input: unknown): Promise<T> {
     const id = this.next++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, (r) => (r.ok ? resolve() : reject(new Error(`${name}: ${r.error?.code} ${r.error?.message}`))));
+      this.pending.set(id, (r) => (r.ok ? resolve(r.output as T) : reject(new Error(`${name}: ${r.error?.code} ${r.error?.message}`))));
       this.ws.send(JSON.stringify({ id, call: name, input }));
     });
   }

@@ -1,11 +1,17 @@
 // Shared steps of the kiosk e2e tests over a Playwright page: the keypad, the sign-in (palm on the lock screen,
-// then the PIN), waiting for a flow's step, and a read-only look at a database beside the running terminal.
+// then the PIN), waiting for a flow's step, and a read-only look at a database beside the running terminal; and
+// enrolments signed into a stopped counter's data folder (enrolOffline).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { SqliteBank } from '../../src/host/adapters/sqlite-bank.ts';
+import { encodePalm, fuseCaptures, templateFromFrame, type Template } from '../../src/host/adapters/palm.ts';
+import { syntheticPalms } from '../../src/host/demo/palm-images.ts';
+import { DEMO_CAPTURES } from '../../src/host/demo/seed.ts';
+import { openTerminal } from '../../src/ledger/open.ts';
 import { HookClient } from './hooks.ts';
 import { startTerminal, type RunningTerminal } from './spawn-terminal.ts';
 
@@ -49,6 +55,11 @@ export interface DemoKiosk {
 const CHROMIUM = process.env.PALMPAY_CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
+/** Headless Chromium as the kiosk tests run it (Debian's, or $PALMPAY_CHROMIUM). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+}
+
 /**
  * The real `palmpay terminal --demo` (browser mode, test hooks on) in its own data folder, and headless Chromium on
  * its lock screen: started in the file's beforeAll, stopped in its afterAll (which also fails on an uncaught error
@@ -80,4 +91,45 @@ export function demoKiosk(name: string): DemoKiosk {
     expect(pageErrors, 'uncaught errors in the page').toEqual([]);
   });
   return kiosk;
+}
+
+export interface OfflineEnrolment {
+  /** The synthetic hand (the simulators' identity) the person lays on the glass. */
+  palm: string;
+  nameAr: string;
+  nameLatin: string;
+  employer?: string;
+  accountId?: string;
+  pin?: string;
+}
+
+/**
+ * Enrols people at a counter whose `palmpay terminal` is not running: the same bank call the enrolment screen ends
+ * in (SqliteBank.saveEnrolment: provisional templates, a signed `enrolment` record in the outbox), from three
+ * enrolment captures of each synthetic hand at the simulators' frame size (320×240: `palmpay sim serial --size
+ * 320x240`, and `--scanner sim`). The counter uploads them when it starts; the centre confirms them and sends
+ * them to the region's other counters. Returns the new person ids, in order. (A new counter has no operator whose
+ * palm it knows yet, so its first enrolments cannot be made on its screen.)
+ */
+export async function enrolOffline(dataDir: string, operatorId: string, people: OfflineEnrolment[]): Promise<string[]> {
+  const t = openTerminal(dataDir);
+  try {
+    const bank = new SqliteBank<Template>({ terminal: t, encode: encodePalm, fuse: fuseCaptures });
+    const images = syntheticPalms({ width: 320, height: 240 });
+    const ids: string[] = [];
+    for (const [n, p] of people.entries()) {
+      const captures: Template[] = [];
+      for (let i = 0; i < DEMO_CAPTURES; i++) {
+        const r = templateFromFrame(await images.enrolCapture(p.palm, i), 'left', 'enrol');
+        if (!r.ok) throw new Error(`palm ${p.palm}: enrolment capture ${i + 1} failed (${r.reason})`);
+        captures.push(r.template);
+      }
+      const draft = { nameAr: p.nameAr, nameLatin: p.nameLatin, idNumber: `0100000${n}`, phone: `+96391234567${n % 10}`, employer: p.employer ?? '', accountId: p.accountId ?? '' };
+      const { personId } = await bank.saveEnrolment({ draft, templates: { left: captures, right: [] }, operatorId, overrideBy: null, pin: p.pin ?? null });
+      ids.push(personId);
+    }
+    return ids;
+  } finally {
+    t.close();
+  }
 }
