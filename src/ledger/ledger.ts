@@ -18,7 +18,7 @@ import {
 } from '../protocol/record.ts';
 import { sealWithCanonical, recordHash, makeVerifier } from '../protocol/sign.ts';
 import { HLC_ZERO, hlcNext } from '../protocol/hlc.ts';
-import { comparePinVersions, type PinVersion } from '../protocol/pin-verifier.ts';
+import { comparePinVersions, pinVersionOf, type PinVersion } from '../protocol/pin-verifier.ts';
 import { decideOffline, DEFAULT_OFFLINE_LIMITS, isOverridable, spendableOffline, type OfflineDecision, type OfflineLimits, type OfflineState, type OverridableLimit } from './limits.ts';
 import type { KeyStore } from './keystore.ts';
 import type { OperatorGrant } from '../protocol/schemas.ts';
@@ -445,11 +445,6 @@ export class Ledger {
       throw new LedgerError('OVERRIDE_REFUSED', `${what}: ${approvedBy} is not a supervisor who may approve it (an active supervisor, not the cashier)`);
     }
   }
-}
-
-/** The version of a PIN set by this record (its time, terminal and seq): how it is ordered against the centre's copies. */
-function pinVersionOf(b: Pick<RecordBody, 'hlc' | 'terminalId' | 'seq'>): PinVersion {
-  return { atMs: b.hlc.ms, terminalId: b.terminalId, seq: b.seq };
 }
 
 function partyOf(b: RecordBody): string | null {

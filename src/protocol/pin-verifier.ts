@@ -80,6 +80,11 @@ export const PinVersion = z.strictObject({
 });
 export type PinVersion = z.infer<typeof PinVersion>;
 
+/** The version of a PIN set by this record (a `pin_set`, or an enrolment carrying the chosen PIN). */
+export function pinVersionOf(rec: { hlc: { ms: number }; terminalId: string; seq: number }): PinVersion {
+  return { atMs: rec.hlc.ms, terminalId: rec.terminalId, seq: rec.seq };
+}
+
 /** Negative when a PIN set by record `a` is older than one set by `b`. No version (a row or event from before) is the oldest. */
 export function comparePinVersions(a: PinVersion | null, b: PinVersion | null): number {
   if (!a || !b) return (a ? 1 : 0) - (b ? 1 : 0);

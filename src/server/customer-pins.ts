@@ -4,7 +4,7 @@
 import { checkPinSet, type Refusal } from './invariants.ts';
 import type { PersonRow, RepoTx } from './repo.ts';
 import { dialect, sql, type SqlConn } from './sql.ts';
-import { pinVerifierProblem, type PinVersion } from '../protocol/pin-verifier.ts';
+import { pinVerifierProblem, pinVersionOf, type PinVersion } from '../protocol/pin-verifier.ts';
 import type { EnrolmentBody, PinSetBody } from '../protocol/record.ts';
 
 /** The feed event kind that carries a person's PIN verifier to the region's terminals. */
@@ -42,7 +42,7 @@ export async function pinSet(r: RepoTx, rec: PinSetBody, person: PersonRow | und
   const refusal = checkPinSet(rec, person, terminal.region);
   if (refusal) return refusal;
   const at = rec.hlc.ms;
-  const pinVersion: PinVersion = { atMs: at, terminalId, seq: rec.seq };
+  const pinVersion = pinVersionOf(rec); // rec.terminalId is the uploading terminal (ingest checked it)
   const { changes } = await r.conn.run(sql`INSERT INTO customer_pins (person_id, pin_hash, terminal_id, seq, approved_by, set_at, received_at)
     VALUES (${rec.personId}, ${rec.pinHash}, ${terminalId}, ${rec.seq}, ${rec.approvedBy}, ${at}, ${now})
     ON CONFLICT (person_id) DO UPDATE SET pin_hash = excluded.pin_hash, terminal_id = excluded.terminal_id, seq = excluded.seq,
@@ -67,6 +67,6 @@ export async function enrolmentPinConfirmed(r: RepoTx, personId: string, now: nu
   const { changes } = await r.conn.run(sql`INSERT INTO customer_pins (person_id, pin_hash, terminal_id, seq, approved_by, set_at, received_at)
     VALUES (${personId}, ${rec.pinHash}, ${person.terminal_id}, ${rec.seq}, ${rec.operatorId}, ${rec.hlc.ms}, ${now})
     ON CONFLICT (person_id) DO NOTHING`);
-  const pinVersion: PinVersion = { atMs: rec.hlc.ms, terminalId: person.terminal_id, seq: rec.seq };
+  const pinVersion = pinVersionOf(rec); // the enrolment record of this person's terminal (person.terminal_id)
   if (changes === 1) await r.appendFeed(`region:${person.region}`, CUSTOMER_PIN_FEED, personId, { personId, pinHash: rec.pinHash, pinVersion }, now);
 }

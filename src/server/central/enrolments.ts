@@ -71,7 +71,7 @@ export class Enrolments {
       if (!audit.ok) {
         // Committed, unlike a thrown refusal: a supervisor must see it (a faulty or malicious counter), once.
         const reason = `${audit.refusal.code}: ${audit.refusal.message} (person ${personId} stays provisional, without templates)`;
-        const seen = await r.conn.get(sql`SELECT id FROM review WHERE terminal_id = ${p.terminal_id} AND seq = ${p.seq} AND kind = ${'enrolment'} AND reason = ${reason}`);
+        const seen = (await r.reviewsOf(p.terminal_id, 'enrolment')).some((x) => Number(x.seq) === Number(p.seq) && x.reason === reason);
         if (!seen) await r.addReview({ terminalId: p.terminal_id, seq: Number(p.seq), kind: 'enrolment', reason, at: now() });
         return audit.refusal;
       }

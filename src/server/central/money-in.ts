@@ -84,11 +84,10 @@ export class MoneyIn {
           return { status: 'pending', holder: v.lease_terminal };
         }
         case 'now': {
-          const leaseId = randomUUID();
-          await r.setLease(v.id, toTerminal, leaseId);
+          // The holder can give nothing back: as if it had (leaseMove checked the target).
           await r.appendFeed(`terminal:${v.lease_terminal}`, 'voucher_withdrawn', v.id, { voucherId: v.id, leaseId: v.lease_id }, now);
-          await r.appendFeed(`terminal:${toTerminal}`, 'voucher', v.id, voucherFeed({ ...v, lease_id: leaseId }), now);
-          return { status: 'moved', holder: toTerminal, leaseId };
+          const { to, leaseId } = await grantAfterRelease(r, { ...v, lease_pending: toTerminal }, now);
+          return { status: 'moved', holder: to, leaseId };
         }
       }
     });
