@@ -38,14 +38,7 @@ describe('a PIN chosen at enrolment', () => {
     // The PIN step: the person types their own PIN twice; a trivial one and two different ones are refused.
     await kiosk.k.flowStep('enrolment', 'pin');
     expect(await kiosk.k.tid('enrol-pin-explain').innerText()).toContain('رمزاً سرياً');
-    await kiosk.k.keypad('new-pin', '0000');
-    await kiosk.k.keypad('new-pin-again', '0000');
-    await expect.poll(() => kiosk.k.tid('input-error').getAttribute('data-error')).toBe('pin-trivial');
-    await kiosk.k.keypad('new-pin', '3917');
-    await kiosk.k.keypad('new-pin-again', '3918');
-    await expect.poll(() => kiosk.k.tid('input-error').getAttribute('data-error')).toBe('pin-mismatch');
-    await kiosk.k.keypad('new-pin', '3917');
-    await kiosk.k.keypad('new-pin-again', '3917');
+    await kiosk.k.chooseNewPin('0000', '3917', '3918');
     await kiosk.k.flowStep('enrolment', 'enrolled');
     expect(await kiosk.k.tid('enrol-pin').getAttribute('data-chosen')).toBe('1');
     expect(await kiosk.k.tid('receipt').innerText()).toContain('اختار الشخص رمزاً سرياً');
@@ -80,10 +73,7 @@ describe('a PIN chosen at enrolment', () => {
     await kiosk.k.keypad('subscriber', SUBSCRIBER);
     await kiosk.k.flowStep('bill', 'bills');
     await kiosk.k.tid(`pay-${BILL}`).click();
-    await kiosk.k.flowStep('bill', 'palm');
-    await kiosk.api.present('new-reber');
-    await kiosk.k.flowStep('bill', 'pin');
-    await kiosk.k.keypad('pin', '3917');
+    await kiosk.k.palmThenPin('bill', 'new-reber', '3917');
     await kiosk.page.locator('[data-testid="flow"][data-kind="bill"]:is([data-step="paid"], [data-step="declined"])').waitFor();
     expect((await kiosk.k.tid('reason').count()) ? await kiosk.k.tid('reason').getAttribute('data-reason') : 'paid').toBe('paid');
     expect(await kiosk.k.tid('receipt').innerText()).toContain(BILL);

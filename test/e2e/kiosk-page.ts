@@ -21,9 +21,11 @@ export function kioskPage(page: Page, api: HookClient, dataDir: string) {
     for (const d of digits) await tid(`${id}-key-${d}`).click();
     await tid(`${id}-ok`).click();
   }
+  const flowStep = (kind: string, step: string) => page.locator(`[data-testid="flow"][data-kind="${kind}"][data-step="${step}"]`).waitFor();
   return {
     tid,
     keypad,
+    flowStep,
     /** Signs an operator in: their palm on the lock screen, then their PIN. */
     async signIn(operator: string, pin: string) {
       await api.present(operator);
@@ -31,7 +33,34 @@ export function kioskPage(page: Page, api: HookClient, dataDir: string) {
       await keypad('login-pin', pin);
       await tid('operator').waitFor();
     },
-    flowStep: (kind: string, step: string) => page.locator(`[data-testid="flow"][data-kind="${kind}"][data-step="${step}"]`).waitFor(),
+    /** A supervisor approves on the override step: their palm, then their PIN. */
+    async approveAsSupervisor(operator: string, pin: string) {
+      await api.present(operator);
+      await tid('override-pin-ok').waitFor();
+      await keypad('override-pin', pin);
+    },
+    /** A flow's customer step: the person's palm, then their own PIN. */
+    async palmThenPin(kind: string, person: string, pin: string) {
+      await flowStep(kind, 'palm');
+      await api.present(person);
+      await flowStep(kind, 'pin');
+      await keypad('pin', pin);
+    },
+    /**
+     * The new-PIN step (enrolment, a supervised PIN change): a trivial PIN is refused (`pin-trivial`), then two that
+     * differ (`pin-mismatch`), then `pin` typed twice is taken. `other` differs from `pin`.
+     */
+    async chooseNewPin(trivial: string, pin: string, other: string) {
+      const error = () => tid('input-error').getAttribute('data-error');
+      await keypad('new-pin', trivial);
+      await keypad('new-pin-again', trivial);
+      await expect.poll(error).toBe('pin-trivial');
+      await keypad('new-pin', pin);
+      await keypad('new-pin-again', other);
+      await expect.poll(error).toBe('pin-mismatch');
+      await keypad('new-pin', pin);
+      await keypad('new-pin-again', pin);
+    },
     /** One value from a database beside the running terminal (read-only; WAL allows it). */
     query<T>(file: string, sql: string, ...args: unknown[]): T {
       const d = new Database(join(dataDir, file), { readonly: true, fileMustExist: true });

@@ -13,10 +13,7 @@ async function myMandates() {
   await kiosk.k.tid('role-mandate').click();
   await kiosk.k.flowStep('mandate', 'mode');
   await kiosk.k.tid('mode-mine').click();
-  await kiosk.k.flowStep('mandate', 'palm');
-  await kiosk.api.present('emp-ahmad');
-  await kiosk.k.flowStep('mandate', 'pin');
-  await kiosk.k.keypad('pin', '4321');
+  await kiosk.k.palmThenPin('mandate', 'emp-ahmad', '4321');
   await kiosk.k.flowStep('mandate', 'list');
 }
 
@@ -32,10 +29,7 @@ describe('a person’s mandates at the counter', () => {
     await kiosk.k.keypad('subscriber', SUBSCRIBER);
     await kiosk.k.flowStep('mandate', 'terms');
     await kiosk.k.keypad('max', '30000');
-    await kiosk.k.flowStep('mandate', 'palm');
-    await kiosk.api.present('emp-ahmad');
-    await kiosk.k.flowStep('mandate', 'pin');
-    await kiosk.k.keypad('pin', '4321');
+    await kiosk.k.palmThenPin('mandate', 'emp-ahmad', '4321');
     await kiosk.k.flowStep('mandate', 'done');
     await kiosk.k.tid('done').click();
     await expect.poll(() => kiosk.k.query<string | null>('centre.db', `SELECT status FROM mandates WHERE person_id = 'emp-ahmad' AND subscriber = ?`, SUBSCRIBER), { timeout: 60_000 }).toBe('active');

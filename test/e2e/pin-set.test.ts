@@ -37,22 +37,13 @@ describe('a payer’s PIN set at a supervised counter', () => {
     await kiosk.k.tid('role-pinSet').click();
     await kiosk.k.flowStep('pinSet', 'override');
     expect(await kiosk.k.tid('pin-set-explain').innerText()).toContain('المشرف');
-    await kiosk.api.present('op-super');
-    await kiosk.k.tid('override-pin-ok').waitFor();
-    await kiosk.k.keypad('override-pin', '9999');
+    await kiosk.k.approveAsSupervisor('op-super', '9999');
     await kiosk.k.flowStep('pinSet', 'palm');
     await kiosk.api.present('emp-rojin');
     await kiosk.k.flowStep('pinSet', 'pin');
     expect(await kiosk.k.tid('pin-had').getAttribute('data-had')).toBe('0');
     // A trivial PIN is refused, and so are two different ones.
-    await kiosk.k.keypad('new-pin', '1234');
-    await kiosk.k.keypad('new-pin-again', '1234');
-    await expect.poll(() => kiosk.k.tid('input-error').getAttribute('data-error')).toBe('pin-trivial');
-    await kiosk.k.keypad('new-pin', '2580');
-    await kiosk.k.keypad('new-pin-again', '2581');
-    await expect.poll(() => kiosk.k.tid('input-error').getAttribute('data-error')).toBe('pin-mismatch');
-    await kiosk.k.keypad('new-pin', '2580');
-    await kiosk.k.keypad('new-pin-again', '2580');
+    await kiosk.k.chooseNewPin('1234', '2580', '2581');
     await kiosk.k.flowStep('pinSet', 'done');
     const receipt = await kiosk.k.tid('receipt').innerText();
     expect(receipt).toContain('عُيّن رمز سري جديد');

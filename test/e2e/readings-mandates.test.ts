@@ -57,9 +57,7 @@ describe('meter readings and mandates at the counter', () => {
     await kiosk.k.keypad('reading', '4000');
     await kiosk.k.flowStep('reading', 'override');
     await expect.poll(() => kiosk.k.tid('reading-lower').innerText()).toMatch(/4,000 is below the last reading 4,420/);
-    await kiosk.api.present('op-super');
-    await kiosk.k.tid('override-pin-ok').waitFor();
-    await kiosk.k.keypad('override-pin', '9999');
+    await kiosk.k.approveAsSupervisor('op-super', '9999');
     await kiosk.k.flowStep('reading', 'palm');
     await kiosk.api.present('emp-hevi');
     await kiosk.k.flowStep('reading', 'done');
@@ -76,10 +74,7 @@ describe('meter readings and mandates at the counter', () => {
     await kiosk.k.keypad('subscriber', '00123456');
     await kiosk.k.flowStep('mandate', 'terms');
     await kiosk.k.keypad('max', '30000');
-    await kiosk.k.flowStep('mandate', 'palm');
-    await kiosk.api.present('emp-ahmad');
-    await kiosk.k.flowStep('mandate', 'pin');
-    await kiosk.k.keypad('pin', '4321');
+    await kiosk.k.palmThenPin('mandate', 'emp-ahmad', '4321');
     await kiosk.k.flowStep('mandate', 'done');
     expect(await kiosk.k.tid('receipt').innerText()).toMatch(/Direct debit for elec-hasakah, at most per bill\s*SYP\s30,000/);
     await kiosk.k.tid('done').click();
@@ -97,10 +92,7 @@ describe('meter readings and mandates at the counter', () => {
     await kiosk.k.keypad('subscriber', '00123456');
     await kiosk.k.flowStep('mandate', 'terms');
     await kiosk.k.tid('confirm').click();
-    await kiosk.k.flowStep('mandate', 'palm');
-    await kiosk.api.present('emp-ahmad');
-    await kiosk.k.flowStep('mandate', 'pin');
-    await kiosk.k.keypad('pin', '4321');
+    await kiosk.k.palmThenPin('mandate', 'emp-ahmad', '4321');
     await kiosk.k.flowStep('mandate', 'done');
     expect(await kiosk.k.tid('receipt').innerText()).toMatch(/Direct debit for elec-hasakah ended/);
     await kiosk.k.tid('done').click();

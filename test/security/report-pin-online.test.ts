@@ -14,12 +14,31 @@ import { signerFromSecretKey } from '../../src/protocol/sign.ts';
 import type { SignedRecord } from '../../src/protocol/record.ts';
 import { ChainWriter } from '../../bench/sync/loadgen.ts';
 import { startServer, type RunningServer } from '../../src/server/index.ts';
+import type { Central } from '../../src/server/service.ts';
 import { CentreClient, CentreRefusal } from '../../src/sync/client.ts';
 import { enrolCustomer, PG_URL, registeredTerminal, tempDb, type TestTerminal } from '../server/helpers.ts';
 
 const backends = PG_URL ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const);
 const PIN = '4321';
 const month = new Date().toISOString().slice(0, 7);
+
+/**
+ * T0 of region R1 (its supervisor sup-1 approves) enrols each person (account `A-<person>`) and sets their PIN to
+ * PIN at a supervised counter: the people whose reports are asked for. Returns T0 and each accepted pin_set.
+ */
+async function enrolWithPin(central: Central, people: readonly string[]): Promise<{ enroller: TestTerminal; pinSets: SignedRecord[] }> {
+  const enroller = await registeredTerminal(central, 'T0', { region: 'R1', supervisors: ['sup-1'] });
+  const verifier = await hashPin(PIN);
+  const pinSets: SignedRecord[] = [];
+  for (const p of people) {
+    await enrolCustomer(central, enroller, p, `A-${p}`);
+    const rec = enroller.chain.next({ type: 'pin_set', operatorId: 'op-cashier', pinSetId: `PS-${p}`, personId: p, pinHash: verifier, approvedBy: 'sup-1' });
+    const [set] = await central.ingest('T0', [rec]);
+    expect(set).toMatchObject({ status: 'accepted' });
+    pinSets.push(rec);
+  }
+  return { enroller, pinSets };
+}
 
 describe.each(backends)('the centre checks every report request and the PIN itself (%s)', (kind) => {
   let a: RunningServer;
@@ -36,15 +55,9 @@ describe.each(backends)('the centre checks every report request and the PIN itse
     cleanup = db.cleanup;
     a = await startServer({ db: db.url, port: 0, reportsPerMinute: 1000, reportsPerDay: 1000 });
     b = await startServer({ db: db.url, port: 0, reportsPerMinute: 1000, reportsPerDay: 1000 });
-    enroller = await registeredTerminal(a.central, 'T0', { region: 'R1', supervisors: ['sup-1'] });
-    const verifier = await hashPin(PIN);
-    for (const p of ['P1', 'P2', 'P3', 'P4', 'P5']) {
-      await enrolCustomer(a.central, enroller, p, `A-${p}`);
-      const rec = enroller.chain.next({ type: 'pin_set', operatorId: 'op-cashier', pinSetId: `PS-${p}`, personId: p, pinHash: verifier, approvedBy: 'sup-1' });
-      const [set] = await a.central.ingest('T0', [rec]);
-      expect(set).toMatchObject({ status: 'accepted' });
-      if (p === 'P5') p5PinSet = rec;
-    }
+    const enrolled = await enrolWithPin(a.central, ['P1', 'P2', 'P3', 'P4', 'P5']);
+    enroller = enrolled.enroller;
+    p5PinSet = enrolled.pinSets[4]!;
     await a.central.creditAccount('A-P1', 5_000, 'SYP');
     t1 = await registeredTerminal(a.central, 'T1', { region: 'R1', url: a.url });
     t2 = await registeredTerminal(a.central, 'T2', { region: 'R2', url: a.url });
@@ -176,9 +189,7 @@ describe.each(backends)('the report rate per terminal is one count for every cen
     const a = await startServer(opts);
     const b = await startServer(opts);
     try {
-      const enroller = await registeredTerminal(a.central, 'T0', { region: 'R1', supervisors: ['sup-1'] });
-      await enrolCustomer(a.central, enroller, 'P1', 'A1');
-      await a.central.ingest('T0', [enroller.chain.next({ type: 'pin_set', operatorId: 'op-cashier', pinSetId: 'PS-1', personId: 'P1', pinHash: await hashPin(PIN), approvedBy: 'sup-1' })]);
+      await enrolWithPin(a.central, ['P1']);
       const t1 = await registeredTerminal(a.central, 'T1', { region: 'R1', url: a.url });
       const t3 = await registeredTerminal(a.central, 'T3', { region: 'R1', url: a.url });
       const key = verifyReportPinKey(a.central.identity.publicKeyHex, await t1.client!.reportPinKey());
@@ -222,9 +233,7 @@ describe.each(backends)('a PIN check the centre never finished (its process died
     const a = await startServer(opts);
     let b: RunningServer | undefined;
     try {
-      const enroller = await registeredTerminal(a.central, 'T0', { region: 'R1', supervisors: ['sup-1'] });
-      await enrolCustomer(a.central, enroller, 'P1', 'A1');
-      await a.central.ingest('T0', [enroller.chain.next({ type: 'pin_set', operatorId: 'op-cashier', pinSetId: 'PS-1', personId: 'P1', pinHash: await hashPin(PIN), approvedBy: 'sup-1' })]);
+      await enrolWithPin(a.central, ['P1']);
       const t1 = await registeredTerminal(a.central, 'T1', { region: 'R1', url: a.url });
       const t3 = await registeredTerminal(a.central, 'T3', { region: 'R1', url: a.url });
       const t4 = await registeredTerminal(a.central, 'T4', { region: 'R1', url: a.url });
