@@ -10,6 +10,7 @@
 // a PIN row from before versions (none held) counts as the oldest and is replaced by any versioned verifier.
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { setCustomerPin } from '../../src/host/adapters/counter-records.ts';
 import { LocalTrust } from '../../src/ledger/local-trust.ts';
 import type { Terminal } from '../../src/ledger/open.ts';
 import { hashPin, verifyPinHash } from '../../src/ledger/pin.ts';
@@ -137,6 +138,11 @@ describe('the order of a customer’s PIN verifiers at a counter', () => {
     await expect(setPin(t1, oldPin, false)).rejects.toMatchObject({ code: 'PIN_SET_OUT_OF_ORDER' });
     expect(t1.ledger.head().seq).toBe(head);
     expect(await works(t1, '2580')).toBe(true);
+    // At the counter's screen: its own reason, not a store error (host/adapters/counter-records.ts).
+    const deps = { terminal: t1, meta: () => { throw new Error('nothing is signed'); }, operatorName: () => { throw new Error('nothing is signed'); } };
+    const person = { id: 'P1', nameAr: 'روجين', nameLatin: 'Rojîn', status: 'active' as const };
+    expect(await setCustomerPin(deps, person, { requestId: 'rq-late', operatorId: 'op-cashier', personId: 'P1', pin: '3917', approvedBy: 'sup-T1' })).toEqual({ ok: false, reason: 'pin-out-of-order' });
+    expect(t1.ledger.head().seq).toBe(head);
   });
 
   it('a PIN row from before versions counts as the oldest: a versioned verifier replaces it, keeping attempts when it is the same verifier', async () => {
