@@ -26,6 +26,8 @@ export interface CentreBenchOptions {
   profileDir?: string;
   /** The `bin/palmpay.js` the server processes run (another checkout's, to compare two builds under one bench). */
   serverBin?: string;
+  /** The server's --upload-slots (unset: its default). */
+  uploadSlots?: number;
   /** Run only one half (default both). */
   only?: 'ingest' | 'dedup';
   progress?: (phase: string, done: number, total: number) => void;
@@ -58,7 +60,7 @@ export async function runCentreBench(o: CentreBenchOptions): Promise<CentreBench
     const a = await scratchDb(o.db);
     storage = a.dialect;
     try {
-      ingest = await runIngest({ url: a.url, workers: o.workers, terminals: o.terminals, recordsPerTerminal: o.recordsPerTerminal, batch: o.batch, customers: o.customers, readEveryMs: o.readEveryMs ?? 0, pool: o.pool ?? 6, profileDir: o.profileDir, serverBin: o.serverBin, progress: o.progress });
+      ingest = await runIngest({ url: a.url, workers: o.workers, terminals: o.terminals, recordsPerTerminal: o.recordsPerTerminal, batch: o.batch, customers: o.customers, readEveryMs: o.readEveryMs ?? 0, pool: o.pool ?? 6, profileDir: o.profileDir, serverBin: o.serverBin, ...(o.uploadSlots ? { uploadSlots: o.uploadSlots } : {}), progress: o.progress });
     } finally {
       await a.drop();
     }

@@ -27,6 +27,8 @@ export interface IngestOptions {
   readEveryMs: number;
   /** Folder for each server process's CPU profile (node --cpu-prof), written when it exits. */
   profileDir?: string;
+  /** The server's `--upload-slots` (uploads each process works on at once); unset: the server's default. */
+  uploadSlots?: number;
   /** The `bin/palmpay.js` the server processes run (default this checkout's): another checkout's, to compare two builds under one bench. */
   serverBin?: string;
   progress?: (phase: string, done: number, total: number) => void;
@@ -54,6 +56,8 @@ export interface IngestResult {
   cpu_ms_per_record: { server: number | null; postgres: number | null; client: number };
   /** The server processes ran this `bin/palmpay.js`. */
   server_bin: string;
+  /** The server's --upload-slots for this run (null: its default). */
+  upload_slots: number | null;
   reads: { feed_p50_ms: number; feed_p99_ms: number; count: number; every_ms: number };
 }
 
@@ -66,10 +70,10 @@ interface BenchTerminal {
 
 const OWN_BIN = fileURLToPath(new URL('../../bin/palmpay.js', import.meta.url));
 
-async function startCluster(url: string, workers: number, pool: number, profileDir?: string, bin = OWN_BIN): Promise<{ child: ChildProcess; base: string }> {
+async function startCluster(url: string, workers: number, pool: number, profileDir?: string, bin = OWN_BIN, uploadSlots?: number): Promise<{ child: ChildProcess; base: string }> {
   // node:cluster forks the workers with the primary's node flags, so each worker writes its own profile.
   const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const child = spawn(process.execPath, [...profile, bin, 'server', '--db', url, '--workers', String(workers), '--port', '0', '--pool', String(pool)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...profile, bin, 'server', '--db', url, '--workers', String(workers), '--port', '0', '--pool', String(pool), ...(uploadSlots ? ['--upload-slots', String(uploadSlots)] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const base = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 180 s: ${log}`)), 180_000);
@@ -146,7 +150,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
     await central.close();
   }
 
-  const { child, base } = await startCluster(o.url, o.workers, o.pool, o.profileDir, o.serverBin);
+  const { child, base } = await startCluster(o.url, o.workers, o.pool, o.profileDir, o.serverBin, o.uploadSlots);
   const cpu = { server: null as number | null, postgres: null as number | null, client: 0 };
   const latencies: number[] = [];
   const reads = { feed: [] as number[] };
@@ -266,6 +270,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
       client: round(cpu.client / records, 3),
     },
     server_bin: o.serverBin ?? OWN_BIN,
+    upload_slots: o.uploadSlots ?? null,
     reads: {
       feed_p50_ms: round(quantile(reads.feed, 0.5)),
       feed_p99_ms: round(quantile(reads.feed, 0.99)),

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startModuleProcess } from './module-process.ts';
 import { REPO_ROOT } from '../../src/util/repo-root.ts';
+import { buildAll, cliInputs, cliOutput, isStale } from '../../src/host/app-build.ts';
 import { PalmPayError } from '../../src/util/errors.ts';
 import type { Percentiles } from './bench.ts';
 
@@ -42,6 +43,14 @@ export async function measureColdStart(o: {
   log: (line: string) => void;
 }): Promise<ColdStartResult> {
   const { chromium } = await import('playwright-core');
+  // A counter runs the built CLI (bin/palmpay.js falls back to compiling the sources through tsx, seconds slower):
+  // build it when stale, and never hand the child PALMPAY_FROM_SOURCE, which a bench run from source may carry.
+  if (isStale(join(cliOutput(REPO_ROOT), 'main.mjs'), cliInputs(REPO_ROOT))) {
+    o.log('cold start: dist/cli is older than its sources; building it first');
+    await buildAll(REPO_ROOT, { renderer: true, electron: false, cli: true });
+  }
+  const childEnv = { ...process.env };
+  delete childEnv.PALMPAY_FROM_SOURCE;
   const module = await startModuleProcess({ identity: 'nobody', ...o.frame });
   writeFileSync(join(o.dataDir, 'terminal-config.json'), JSON.stringify({ scanner: `serial:${module.path}`, centre: o.centreUrl, printer: 'none' }), { mode: 0o600 });
   const profile = mkdtempSync(join(tmpdir(), 'palmpay-cold-chromium-'));
@@ -55,7 +64,7 @@ export async function measureColdStart(o: {
     for (let run = 0; run < o.runs; run++) {
       o.progress('cold start', run, o.runs);
       const t0 = performance.now();
-      const child = spawn(process.execPath, [cli, 'terminal', '--browser', '--no-open', '--data', o.dataDir, '--port', '0'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [cli, 'terminal', '--browser', '--no-open', '--data', o.dataDir, '--port', '0'], { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       try {
         let out = '';

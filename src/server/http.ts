@@ -1,6 +1,7 @@
 // The centre's HTTP layer (Fastify): routes, request validation, terminal authentication, health and metrics.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import pLimit from 'p-limit';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerFactory, type RawServerDefault } from 'fastify';
 import type { z } from 'zod';
 import type { Logger } from '../util/log.ts';
@@ -62,8 +63,16 @@ function httpsFactory(tls: TlsMaterial): FastifyServerFactory<RawServerDefault> 
   return (handler) => createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, handler);
 }
 
-export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMaterial; trustProxy?: string[] } = {}): FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger> {
+/** Uploads one server process works on at once (`--upload-slots`); the rest wait their turn without using CPU. */
+export const DEFAULT_UPLOAD_SLOTS = 2;
+
+export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMaterial; trustProxy?: string[]; uploadSlots?: number } = {}): FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger> {
   const { tls } = opts;
+  // Uploads are batch work, CPU-bound in this process (signatures, checks) and holding row locks while they wait for
+  // it; reads (feed, time, reports) are what a counter waits on. With every upload in flight interleaved on one event
+  // loop, a read queued behind all of them (seconds on payroll day). A few at a time keeps the loop's queue short and
+  // the database's transactions short, at the same throughput: the rest wait here, before any work is spent on them.
+  const uploads = pLimit(opts.uploadSlots ?? DEFAULT_UPLOAD_SLOTS);
   const app = Fastify({
     loggerInstance: log,
     bodyLimit: BODY_LIMIT,
@@ -73,7 +82,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     // https.Server is an http.Server to Fastify: one app, served plain (loopback, or behind a proxy) or over TLS.
     ...(tls ? { serverFactory: httpsFactory(tls) } : {}),
   });
-  const metrics = serverMetrics(central);
+  const metrics = serverMetrics(central, uploads);
 
   // Keep the raw bytes: terminal requests are signed over the exact body. The JSON is parsed only once the
   // signature holds (jsonBody), so a malformed body tells nobody whether the terminal id it names exists.
@@ -155,20 +164,24 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     }
   };
 
-  app.post('/v1/records', { onRequest: plausible, schema: { response: { 200: jsonSchema(UploadResponse), ...errors } } }, async (req) => {
-    // The row the plausible check read: the batch's transaction re-reads it under its lock (uploads.ts).
-    const t = await auth(req, { known: req.plausibleTerminal });
-    const body = parse(UploadRequest, jsonBody(req), 'upload');
-    const results = await central.ingest(t.id, body.records, t);
-    return { results, time: central.signedTime() };
-  });
+  app.post('/v1/records', { onRequest: plausible, schema: { response: { 200: jsonSchema(UploadResponse), ...errors } } }, (req) =>
+    uploads(async () => {
+      // The row the plausible check read: the batch's transaction re-reads it under its lock (uploads.ts).
+      const t = await auth(req, { known: req.plausibleTerminal });
+      const body = parse(UploadRequest, jsonBody(req), 'upload');
+      const results = await central.ingest(t.id, body.records, t);
+      return { results, time: central.signedTime() };
+    }),
+  );
 
-  app.put('/v1/enrolments/:personId/templates', { onRequest: plausible, schema: { response: { 200: jsonSchema(TemplatesResponse), ...errors } } }, async (req) => {
-    const { personId } = parse(PersonParams, req.params, 'path');
-    const t = await auth(req);
-    const body = parse(TemplatesRequest, jsonBody(req), 'templates');
-    return central.uploadTemplates(t, personId, body.templates);
-  });
+  app.put('/v1/enrolments/:personId/templates', { onRequest: plausible, schema: { response: { 200: jsonSchema(TemplatesResponse), ...errors } } }, (req) =>
+    uploads(async () => {
+      const { personId } = parse(PersonParams, req.params, 'path');
+      const t = await auth(req);
+      const body = parse(TemplatesRequest, jsonBody(req), 'templates');
+      return central.uploadTemplates(t, personId, body.templates);
+    }),
+  );
 
   // Issue 19: the capture of a template update this terminal signed; the centre re-decides it (template-slots.ts).
   app.put('/v1/template-updates/:updateId/capture', { onRequest: plausible, schema: { response: { 200: jsonSchema(CaptureResponse), ...errors } } }, async (req) => {

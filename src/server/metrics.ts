@@ -10,7 +10,13 @@ export interface ServerMetrics {
   responses: Counter<'route' | 'status'>;
 }
 
-export function serverMetrics(central: Central): ServerMetrics {
+/** The upload gate (http.ts): uploads being worked on, and those waiting their turn. */
+export interface UploadGate {
+  readonly activeCount: number;
+  readonly pendingCount: number;
+}
+
+export function serverMetrics(central: Central, uploads?: UploadGate): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const started = Date.now();
@@ -40,6 +46,12 @@ export function serverMetrics(central: Central): ServerMetrics {
     this.set({ state: 'idle' }, s.idle);
     this.set({ state: 'waiting' }, s.waiting);
   } });
+  if (uploads) {
+    new Gauge({ name: 'palmpay_uploads', help: "uploads in this process: being worked on, or waiting for a slot (--upload-slots)", labelNames: ['state'] as const, registers, collect() {
+      this.set({ state: 'active' }, uploads.activeCount);
+      this.set({ state: 'waiting' }, uploads.pendingCount);
+    } });
+  }
   new Gauge({ name: 'palmpay_palm_index_entries', help: "entries in this process's palm index", registers, collect() {
     this.set(central.palmIndex.stats().entries);
   } });

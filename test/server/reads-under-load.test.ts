@@ -23,7 +23,8 @@ describe.skipIf(!PG_URL)('reads under an upload burst (PostgreSQL)', () => {
     const db = await tempDb('postgres');
     cleanup = db.cleanup;
     url = db.url;
-    srv = await startServer({ db: db.url, port: 0, storage: { poolMax: MAIN_POOL } });
+    // Every upload gets a slot here (no gate in the way): this test is about the pools.
+    srv = await startServer({ db: db.url, port: 0, uploadSlots: UPLOADS, storage: { poolMax: MAIN_POOL } });
     uploader = await registeredTerminal(srv.central, 'T-UP', { url: srv.url });
     reader = await registeredTerminal(srv.central, 'T-READ', { url: srv.url });
     await enrolCustomer(srv.central, uploader, 'P-1', 'A-1');
@@ -66,6 +67,71 @@ describe.skipIf(!PG_URL)('reads under an upload burst (PostgreSQL)', () => {
       }
       const head = (await srv.central.repo.getTerminal('T-UP'))!;
       expect(Number(head.head_seq)).toBe(1 + UPLOADS * BATCH); // the enrolment, then every purchase
+    } finally {
+      await hold.query('ROLLBACK').catch(() => undefined);
+      await hold.end();
+      await watch.end();
+    }
+  });
+});
+
+// The upload gate (http.ts, `--upload-slots`): a process works on a few uploads at once; the rest wait before any
+// work is spent on them (no signature checked, no transaction begun, no connection taken), and /metrics shows them.
+describe.skipIf(!PG_URL)('uploads beyond the slots wait their turn (PostgreSQL)', () => {
+  let srv: RunningServer;
+  let cleanup: () => Promise<void>;
+  let url: string;
+  let uploader: TestTerminal;
+  let reader: TestTerminal;
+  beforeAll(async () => {
+    const db = await tempDb('postgres');
+    cleanup = db.cleanup;
+    url = db.url;
+    srv = await startServer({ db: db.url, port: 0, uploadSlots: 1, storage: { poolMax: 4 } });
+    uploader = await registeredTerminal(srv.central, 'T-UP', { url: srv.url });
+    reader = await registeredTerminal(srv.central, 'T-READ', { url: srv.url });
+    await enrolCustomer(srv.central, uploader, 'P-1', 'A-1');
+    await srv.central.creditAccount('A-1', 10_000_000, 'SYP');
+  });
+  afterAll(async () => {
+    await srv?.close();
+    await cleanup?.();
+  });
+
+  const uploadGauge = async (): Promise<{ active: number; waiting: number }> => {
+    const text = await (await fetch(`${srv.url}/metrics`)).text();
+    const read = (state: string) => Number(new RegExp(`^palmpay_uploads\\{state="${state}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+    return { active: read('active'), waiting: read('waiting') };
+  };
+
+  it('with one slot, one batch is worked on while the others wait outside the database; a feed read is answered meanwhile; all apply after', async () => {
+    const hold = new pg.Client({ connectionString: url });
+    const watch = new pg.Client({ connectionString: url });
+    await hold.connect();
+    await watch.connect();
+    try {
+      await hold.query('BEGIN');
+      await hold.query(`SELECT 1 FROM terminals WHERE id = 'T-UP' FOR UPDATE`);
+      const batches = Array.from({ length: 3 }, () => Array.from({ length: 20 }, (_, k) => uploader.chain.next(purchaseDraft('T-UP', k, 'P-1', 'A-1', 1))));
+      const uploads = batches.map((b) => uploader.client!.upload(b));
+      for (const since = Date.now(); ; ) {
+        const g = await uploadGauge();
+        if (g.active === 1 && g.waiting === 2) break;
+        if (Date.now() - since > 30_000) expect.fail(`the three uploads never stood one at work, two waiting: ${JSON.stringify(g)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // Only the batch holding the slot reached the database: one transaction waits on the terminal's lock, not three.
+      const { rows } = await watch.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT * FROM terminals WHERE id = $1 FOR UPDATE%'`);
+      expect(rows[0].n).toBe(1);
+      await reader.client!.feed(0, 100); // a read takes no slot
+      expect(await uploadGauge()).toEqual({ active: 1, waiting: 2 });
+      await hold.query('COMMIT');
+      const results = await Promise.all(uploads);
+      for (const [i, res] of results.entries()) {
+        if (res.results.some((r) => r.status === 'gap')) await uploader.client!.upload(batches[i]!);
+      }
+      expect(Number((await srv.central.repo.getTerminal('T-UP'))!.head_seq)).toBe(1 + 3 * 20);
+      expect(await uploadGauge()).toEqual({ active: 0, waiting: 0 });
     } finally {
       await hold.query('ROLLBACK').catch(() => undefined);
       await hold.end();

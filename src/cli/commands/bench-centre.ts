@@ -28,10 +28,11 @@ export function registerBenchCentre(bench: Command): void {
     .option('--peer-enrolments <n>', 'enrolments the linear scan peer also checks (default all up to 20,000 people, else 10)')
     .option('--pool <n>', 'PostgreSQL connections per server process (its --pool)', '6')
     .option('--read-every <ms>', 'pause between two feed reads under ingest (default 0: one read after another)', '0')
+    .option('--upload-slots <n>', "the server's --upload-slots (default: the server's own)")
     .option('--profile <dir>', 'write a CPU profile (.cpuprofile) of each server process into this folder')
     .option('--server-bin <path>', "the bin/palmpay.js the server processes run (default this checkout's): another checkout's, to compare two builds in one bench")
     .option('--json <file>', 'write the figures as JSON')
-    .action(async (o: { serverBin?: string; db?: string; workers: string; terminals: string; records: string; batch: string; customers: string; persons: string; enrolments: string; peerEnrolments?: string; only?: string; readEvery: string; pool: string; profile?: string; json?: string }) => {
+    .action(async (o: { serverBin?: string; db?: string; workers: string; terminals: string; records: string; batch: string; customers: string; persons: string; enrolments: string; peerEnrolments?: string; only?: string; readEvery: string; pool: string; uploadSlots?: string; profile?: string; json?: string }) => {
       const { runCentreBench, formatCentreBench } = await import('../../../bench/centre/bench.ts');
       const { SingleBar, Presets } = await import('cli-progress');
       const { writeFileSync } = await import('node:fs');
@@ -51,6 +52,7 @@ export function registerBenchCentre(bench: Command): void {
         pool: count('--pool', o.pool),
         profileDir: o.profile,
         serverBin: o.serverBin,
+        ...(o.uploadSlots !== undefined ? { uploadSlots: count('--upload-slots', o.uploadSlots) } : {}),
         only: o.only === undefined ? undefined : o.only === 'ingest' || o.only === 'dedup' ? o.only : o.only === 'duplicate' ? 'dedup' : usage(`--only must be ingest, dedup or duplicate, got ${o.only}`),
         progress: (p, done, total) => {
           if (p !== phase) {

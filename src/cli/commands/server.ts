@@ -74,9 +74,10 @@ export function registerServer(program: Command): void {
     .option('--trust-proxy <addresses>', "reverse proxies (comma-separated addresses or CIDR ranges) whose X-Forwarded-For names the client")
     .option('--workers <n>', 'server processes sharing the port and the database (PostgreSQL)', '1')
     .option('--pool <n>', 'PostgreSQL connections per process (default 10; env PALMPAY_PG_POOL)')
+    .option('--upload-slots <n>', 'uploads each process works on at once; the rest wait their turn, so feed reads are not queued behind them (default 2)')
     .option('--reports-per-minute <n>', "financial reports one terminal may ask for per minute, counted in the database (REPORT_RATE_LIMITED past it)", '6')
     .option('--reports-per-day <n>', 'financial reports one terminal may ask for per day', '200')
-    .action(async (opts: { db?: string; data?: string; port: string; host: string; tlsCert?: string; tlsKey?: string; insecureHttp?: boolean; trustProxy?: string; workers: string; pool?: string; reportsPerMinute: string; reportsPerDay: string }) => {
+    .action(async (opts: { db?: string; data?: string; port: string; host: string; tlsCert?: string; tlsKey?: string; insecureHttp?: boolean; trustProxy?: string; workers: string; pool?: string; uploadSlots?: string; reportsPerMinute: string; reportsPerDay: string }) => {
       const listen = {
         port: Number(opts.port),
         host: opts.host,
@@ -84,6 +85,7 @@ export function registerServer(program: Command): void {
         insecureHttp: Boolean(opts.insecureHttp),
         trustProxy: opts.trustProxy ? opts.trustProxy.split(',').map((a) => a.trim()).filter(Boolean) : [],
         storage: { poolMax: poolSize(opts.pool) },
+        ...(opts.uploadSlots !== undefined ? { uploadSlots: positiveInt(opts.uploadSlots, '--upload-slots') } : {}),
         reportsPerMinute: positiveInt(opts.reportsPerMinute, '--reports-per-minute'),
         reportsPerDay: positiveInt(opts.reportsPerDay, '--reports-per-day'),
       };
