@@ -4,7 +4,7 @@
 import './flows.css';
 import { useContext, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { BillState, MandateState, PinSetState, ReadingState, DayCloseState, EnrolmentState, FlowKind, HostApi, PayoutState, PurchaseState, ReversalState, SessionState, SessionView, StatementState, ReportState } from '@api/index.ts';
+import type { BillState, MandateState, PinSetState, ReadingState, DayCloseState, EnrolmentState, FlowKind, HostApi, PayoutState, PurchaseState, ReversalState, SessionState, SessionView, StatementState, ReportState, ScannerCheckState } from '@api/index.ts';
 import type { Transport } from '../api-client.ts';
 import { AuthPanel } from './parts.tsx';
 import { BillScreen } from './bill.tsx';
@@ -17,6 +17,7 @@ import { PayoutScreen } from './payout.tsx';
 import { PurchaseScreen } from './purchase.tsx';
 import { ReversalScreen } from './reversal.tsx';
 import { StatementScreen } from './statement.tsx';
+import { ScannerCheckScreen } from './scanner-check.tsx';
 import { ReportScreen } from './report.tsx';
 import { useKiosk } from './useKiosk.ts';
 import { PalmsContext } from './link-context.ts';
@@ -38,10 +39,11 @@ const TILES: Array<{ kind: FlowKind; testId: string; main?: boolean }> = [
   { kind: 'refund', testId: 'role-refund' },
   { kind: 'void', testId: 'role-void' },
   { kind: 'dayClose', testId: 'role-dayClose' },
+  { kind: 'scannerCheck', testId: 'role-scannerCheck' },
 ];
 
 /** Steps a quiet screen may leave on its own (nothing is half-written there). */
-const LEAVABLE = new Set(['palm', 'refused', 'bills', 'reading', 'terms', 'mode', 'paid', 'review', 'subscriber', 'amount', 'pin', 'declined', 'lookup', 'found', 'form', 'consent', 'shown', 'count', 'failed', 'receipt', 'approved', 'done', 'enrolled', 'closed', 'month']);
+const LEAVABLE = new Set(['palm', 'refused', 'bills', 'reading', 'terms', 'mode', 'paid', 'review', 'subscriber', 'amount', 'pin', 'declined', 'lookup', 'found', 'form', 'consent', 'shown', 'count', 'failed', 'receipt', 'approved', 'done', 'enrolled', 'closed', 'month', 'ready', 'unavailable']);
 
 /** A duration from the URL fragment (`#…&idleMs=N&lockMs=N`, tests only), else the fallback. */
 function msSetting(name: string, fallback: number): number {
@@ -189,6 +191,9 @@ export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Tra
         break;
       case 'dayClose':
         screen = <DayCloseScreen state={s as DayCloseState} {...props} />;
+        break;
+      case 'scannerCheck':
+        screen = <ScannerCheckScreen state={s as ScannerCheckState} {...props} />;
         break;
     }
     return (

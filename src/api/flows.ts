@@ -17,6 +17,7 @@ export type { MandateState, MandateDecline, MandateMode } from '../flows/mandate
 export type { EnrolmentState, Captures, DuplicateCandidate } from '../flows/enrolment.ts';
 export type { PersonDraft, FormErrors } from '../flows/enrolment-form.ts';
 export type { StatementState } from '../flows/statement.ts';
+export type { ScannerCheckState, ScannerIdentity, ScannerTest } from '../flows/scanner-check.ts';
 export type { ReportState, CounterReport } from '../flows/report.ts';
 export type { DayCloseState, DayTotals } from '../flows/day-close.ts';
 export type { PrintStatus, PrintFailure } from '../flows/printing.ts';

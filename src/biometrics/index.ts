@@ -2,6 +2,7 @@
 // 1:1 scores and the decision threshold, and the 1:N identifier with its sealed index snapshot. Everything else in
 // this folder is the recogniser's own business; lint keeps the host to this module.
 export { extract } from './extract.ts';
+export { downsample } from './image.ts';
 export { decodeTemplate, encodeTemplate, fuseTemplates } from './template.ts';
 export { matchScore } from './match.ts';
 export { DECISION_THRESHOLD } from './config.ts';

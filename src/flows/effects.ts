@@ -16,6 +16,7 @@ import type { MandateEffect, MandateEvent } from './mandate.ts';
 import type { PinSetEffect, PinSetEvent } from './pin-set.ts';
 import type { StatementEffect, StatementEvent } from './statement.ts';
 import type { ReportEffect, ReportEvent } from './report.ts';
+import type { ScannerCheckEffect, ScannerCheckEvent } from './scanner-check.ts';
 import type { IdentifyOutcome, PlacementEvent } from './types.ts';
 
 export interface Performers {
@@ -31,6 +32,7 @@ export interface Performers {
   statement: Perform<StatementEvent, StatementEffect>;
   report: Perform<ReportEvent, ReportEffect>;
   dayClose: Perform<DayCloseEvent, DayCloseEffect>;
+  scannerCheck: Perform<ScannerCheckEvent, ScannerCheckEffect>;
   /** Drops the templates of an enrolment that will not be saved. */
   discardSamples(): void;
 }
@@ -380,5 +382,25 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
     }
   };
 
-  return { auth, payout, purchase, bill, reading, mandate, pinSet, reversal, enrolment, statement, report, dayClose, discardSamples: () => samples.clear() };
+  // Every failure becomes the screen's answer (unplugged, timed out, refused), never a thrown effect.
+  const scannerCheck: Perform<ScannerCheckEvent, ScannerCheckEffect> = async (f, signal) => {
+    const port = ports.scanner;
+    const why = (err: unknown) => ({ code: (err as { code?: string }).code ?? 'SCANNER_CHECK_FAILED', message: err instanceof Error ? err.message : String(err) });
+    if (f.type === 'identifyScanner') {
+      if (!port) return { type: 'scanner.unavailable', code: 'SCANNER_CHECK_UNAVAILABLE', message: 'this counter has no scanner check' };
+      try {
+        return { type: 'scanner.identified', identity: await port.identify(signal) };
+      } catch (err) {
+        return { type: 'scanner.unavailable', ...why(err) };
+      }
+    }
+    if (!port) return { type: 'scanner.tested', result: { ok: false, code: 'SCANNER_CHECK_UNAVAILABLE', message: 'this counter has no scanner check' } };
+    try {
+      return { type: 'scanner.tested', result: await port.testCapture(signal) };
+    } catch (err) {
+      return { type: 'scanner.tested', result: { ok: false, ...why(err) } };
+    }
+  };
+
+  return { auth, payout, purchase, bill, reading, mandate, pinSet, reversal, enrolment, statement, report, dayClose, scannerCheck, discardSamples: () => samples.clear() };
 }

@@ -20,12 +20,13 @@ import { reduceReversal, startReversal, type ReversalState } from './reversal.ts
 import { initialSession, reduceSession, type SessionEvent, type SessionState } from './session.ts';
 import { reduceStatement, startStatement, type StatementState } from './statement.ts';
 import { reduceReport, startReport, type ReportState } from './report.ts';
+import { reduceScannerCheck, startScannerCheck, type ScannerCheckState } from './scanner-check.ts';
 import type { Role } from './types.ts';
 import type { FlowKind, SessionUiEvent, UiEvent } from './ui-events.ts';
 
 export class FlowError extends PalmPayError {}
 
-export type AnyFlowState = PayoutState | PurchaseState | BillState | ReadingState | MandateState | ReversalState | EnrolmentState | StatementState | DayCloseState | ReportState | PinSetState;
+export type AnyFlowState = PayoutState | PurchaseState | BillState | ReadingState | MandateState | ReversalState | EnrolmentState | StatementState | DayCloseState | ReportState | PinSetState | ScannerCheckState;
 
 export interface FlowView {
   flowId: string;
@@ -69,6 +70,7 @@ const NEEDS: Record<FlowKind, Role> = {
   enrolment: 'enroller',
   report: 'cashier',
   pinSet: 'cashier', // with a supervisor's palm + PIN inside the flow
+  scannerCheck: 'supervisor', // a technician's look at the device, under a supervisor's sign-in
 };
 
 export interface KioskHooks {
@@ -230,6 +232,8 @@ export class FlowHost<T> {
         return make(reduceReport, startReport({ operatorId: op, thisMonth: new Date(this.now()).toISOString().slice(0, 7) }), p.report);
       case 'dayClose':
         return make(reduceDayClose, startDayClose({ operatorId: op, denominations: this.cfg.denominations }), p.dayClose);
+      case 'scannerCheck':
+        return make(reduceScannerCheck, startScannerCheck(op), p.scannerCheck);
     }
   }
 }

@@ -14,6 +14,7 @@ import type { MeterLookup, ReadingDecline, ReadingRequest } from './meter-readin
 import type { PinSetDecline, PinSetRequest } from './pin-set.ts';
 import type { HeldMandate, MandateDecline, MandateRequest } from './mandate.ts';
 import type { AllowanceLeft, IdentifyOutcome, Money, Operator, Person, PlacementEvent, Receipt, StatementEntry, Voucher } from './types.ts';
+import type { ScannerIdentity, ScannerTest } from './scanner-check.ts';
 
 /** A palm read: waits for a hand, captures, extracts. `T` is the biometric template (opaque to the flows). */
 export type PalmRead<T> = { ok: true; template: T; quality: number } | { ok: false; reason: string; quality: number | null };
@@ -142,6 +143,12 @@ export interface CentreReports {
   report(req: { personId: string; month: string; person: Person; operatorId: string; pin: string }, signal: AbortSignal): Promise<ReportFetch>;
 }
 
+/** The technician's scanner check (scanner-check.ts): what is plugged in, and one capture judged, nothing kept. */
+export interface ScannerCheckPort {
+  identify(signal: AbortSignal): Promise<ScannerIdentity>;
+  testCapture(signal: AbortSignal): Promise<ScannerTest>;
+}
+
 export interface FlowPorts<T> {
   palm: PalmReader<T>;
   identifier: Identifier<T>;
@@ -150,4 +157,6 @@ export interface FlowPorts<T> {
   printer: Printer;
   /** Absent without a centre link: the report then says the centre cannot be reached. */
   centre?: CentreReports;
+  /** Absent: the scanner check says it is not available on this counter. */
+  scanner?: ScannerCheckPort;
 }

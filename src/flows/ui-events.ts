@@ -54,6 +54,8 @@ export const UiEvent = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('consent.refused') }),
   z.strictObject({ type: z.literal('capture.retake'), hand: z.enum(['left', 'right']), sampleId: z.string().max(64) }),
   z.strictObject({ type: z.literal('capture.finish') }),
+  // the technician's scanner check: take one test capture
+  z.strictObject({ type: z.literal('capture.test') }),
   // the financial report (issue 17): a month the screen offered
   z.strictObject({ type: z.literal('month.choose'), month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/) }),
   // day close
@@ -72,6 +74,6 @@ export const SessionUiEvent = z.discriminatedUnion('type', [
 ]);
 export type SessionUiEvent = z.infer<typeof SessionUiEvent>;
 
-export const FLOW_KINDS = ['payout', 'purchase', 'bill', 'reading', 'mandate', 'refund', 'void', 'enrolment', 'statement', 'dayClose', 'report', 'pinSet'] as const;
+export const FLOW_KINDS = ['payout', 'purchase', 'bill', 'reading', 'mandate', 'refund', 'void', 'enrolment', 'statement', 'dayClose', 'report', 'pinSet', 'scannerCheck'] as const;
 export const FlowKind = z.enum(FLOW_KINDS);
 export type FlowKind = z.infer<typeof FlowKind>;

@@ -17,6 +17,7 @@ import type { Digits, Language, LinkStatus, PalmsStatus, Placeholder, PrinterSta
 import type { StatusSource } from './placeholders.ts';
 import { startRemoteLink, type Link } from './link.ts';
 import { clientScanner, openDeviceScanner, type KioskScanner } from './adapters/scanner.ts';
+import { scannerCheckPort } from './adapters/scanner-check.ts';
 import { describeCentre, describePrinter, describeScanner, type CentreChoice, type PrinterChoice, type ScannerChoice } from './terminal-config.ts';
 import { openPrinter } from './printer-choice.ts';
 import type { ReceiptPainter } from './adapters/receipt-picture.ts';
@@ -269,7 +270,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     },
   };
   const centreReader = link ? centreReports({ sync: link.sync, terminalId: terminal.ledger.terminalId, append: (d) => terminal.ledger.append(d) }) : undefined;
-  const host = new FlowHost<Template>({ palm, identifier, bank, drawer, printer, ...(centreReader ? { centre: centreReader } : {}) }, { ...DEFAULT_KIOSK_CONFIG, ...opts.config }, hooks);
+  const host = new FlowHost<Template>({ palm, identifier, bank, drawer, printer, scanner: scannerCheckPort(scanner), ...(centreReader ? { centre: centreReader } : {}) }, { ...DEFAULT_KIOSK_CONFIG, ...opts.config }, hooks);
   if (templateUpdatesEnabled(opts.templateUpdates, process.env.PALMPAY_TEMPLATE_UPDATES)) {
     // Signed by the operator at the counter; an operator's own sign-in (no session yet) updates nothing.
     const updater = new TemplateUpdater({ terminal, operator: () => { const s = host.session().state; return s.step === 'active' ? s.operator.id : null; } });

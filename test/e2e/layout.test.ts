@@ -424,6 +424,22 @@ describe('the counter tablet: every step fits 1024×768, 1280×800 and 800×1280
     await fits('ar-enrol-enrolled');
     await tid('done').click();
     await lock();
+
+    // The technician's scanner check, under a supervisor: which scanner, and a capture judged with its preview.
+    await signIn('op-super', '9999');
+    await tid('role-scannerCheck').click();
+    await flowStep('ready', 'scannerCheck');
+    expect(await tid('scanner-transport').innerText()).toBe('محاكاة (عرض تجريبي)');
+    await fits('ar-scanner-check');
+    await tid('capture-test').click();
+    await flowStep('testing');
+    await api.present('emp-ahmad');
+    await tid('scanner-preview').waitFor();
+    expect(await tid('scanner-test').getAttribute('data-verdict')).toBe('ok');
+    expect(await tid('scanner-preview').evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(100); // the CSP lets the data: preview load
+    await fits('ar-scanner-check-tested');
+    await tid('done').click();
+    await lock();
     expect(problems).toEqual([]);
   });
 

@@ -23,6 +23,8 @@ export interface KioskScanner {
   description(): string;
   palm: PalmReader<Template>;
   state(): ScannerStatus['state'];
+  /** The driver client once a device is found (the scanner check asks it who it is), else null. */
+  client(): ScannerClient | null;
   /** Fires on every state change (and when `auto` finds its scanner). */
   onChange(listener: () => void): () => void;
   close(): Promise<void>;
@@ -35,6 +37,7 @@ export function clientScanner(client: ScannerClient, kind: ScannerStatus['kind']
     description: () => description,
     palm: new ScannerPalmReader(client),
     state: () => stateOf(client),
+    client: () => client,
     onChange: (fn) => {
       client.on('state', fn);
       return () => void client.off('state', fn);
@@ -93,6 +96,7 @@ export function openDeviceScanner(choice: Exclude<ScannerChoice, { kind: 'sim' }
     description: () => (client ? `${kind} ${where}` : choice.kind === 'auto' ? 'no scanner found yet (auto)' : `${kind} ${where}`),
     palm: deferredReader(palm),
     state: () => (client ? stateOf(client) : 'disconnected'),
+    client: () => client,
     onChange: (fn) => {
       listeners.add(fn);
       return () => void listeners.delete(fn);
