@@ -13,31 +13,33 @@ const MAIN_POOL = 2;
 const UPLOADS = MAIN_POOL + 2; // more batches than main connections: some wait in the pool's queue too
 const BATCH = 300;
 
-describe.skipIf(!PG_URL)('reads under an upload burst (PostgreSQL)', () => {
-  let srv: RunningServer;
-  let cleanup: () => Promise<void>;
-  let url: string;
-  let uploader: TestTerminal;
-  let reader: TestTerminal;
+/** A centre on a fresh PostgreSQL database with an uploading terminal (its customer funded) and a reading one. */
+function centreUnderTest(opts: { uploadSlots: number; poolMax: number }) {
+  const c = {} as { srv: RunningServer; cleanup: () => Promise<void>; url: string; uploader: TestTerminal; reader: TestTerminal };
   beforeAll(async () => {
     const db = await tempDb('postgres');
-    cleanup = db.cleanup;
-    url = db.url;
-    // Every upload gets a slot here (no gate in the way): this test is about the pools.
-    srv = await startServer({ db: db.url, port: 0, uploadSlots: UPLOADS, storage: { poolMax: MAIN_POOL } });
-    uploader = await registeredTerminal(srv.central, 'T-UP', { url: srv.url });
-    reader = await registeredTerminal(srv.central, 'T-READ', { url: srv.url });
-    await enrolCustomer(srv.central, uploader, 'P-1', 'A-1');
-    await srv.central.creditAccount('A-1', 10_000_000, 'SYP');
+    c.cleanup = db.cleanup;
+    c.url = db.url;
+    c.srv = await startServer({ db: db.url, port: 0, uploadSlots: opts.uploadSlots, storage: { poolMax: opts.poolMax } });
+    c.uploader = await registeredTerminal(c.srv.central, 'T-UP', { url: c.srv.url });
+    c.reader = await registeredTerminal(c.srv.central, 'T-READ', { url: c.srv.url });
+    await enrolCustomer(c.srv.central, c.uploader, 'P-1', 'A-1');
+    await c.srv.central.creditAccount('A-1', 10_000_000, 'SYP');
   });
   afterAll(async () => {
-    await srv?.close();
-    await cleanup?.();
+    await c.srv?.close();
+    await c.cleanup?.();
   });
+  return c;
+}
+
+describe.skipIf(!PG_URL)('reads under an upload burst (PostgreSQL)', () => {
+  // Every upload gets a slot here (no gate in the way): this test is about the pools.
+  const c = centreUnderTest({ uploadSlots: UPLOADS, poolMax: MAIN_POOL });
 
   it('a feed page is answered while long upload batches hold every main connection, and they all apply afterwards', async () => {
-    const hold = new pg.Client({ connectionString: url });
-    const watch = new pg.Client({ connectionString: url });
+    const hold = new pg.Client({ connectionString: c.url });
+    const watch = new pg.Client({ connectionString: c.url });
     await hold.connect();
     await watch.connect();
     const order: string[] = [];
@@ -45,16 +47,16 @@ describe.skipIf(!PG_URL)('reads under an upload burst (PostgreSQL)', () => {
       // The uploading terminal's row is locked from outside: each batch's transaction waits on it, holding its connection.
       await hold.query('BEGIN');
       await hold.query(`SELECT 1 FROM terminals WHERE id = 'T-UP' FOR UPDATE`);
-      const batches = Array.from({ length: UPLOADS }, () => Array.from({ length: BATCH }, (_, k) => uploader.chain.next(purchaseDraft('T-UP', k, 'P-1', 'A-1', 1))));
+      const batches = Array.from({ length: UPLOADS }, () => Array.from({ length: BATCH }, (_, k) => c.uploader.chain.next(purchaseDraft('T-UP', k, 'P-1', 'A-1', 1))));
       // Every batch is sent at once (the chain orders them; any that arrives before its predecessor answers `gap` and is sent again below).
-      const uploads = batches.map((b, i) => uploader.client!.upload(b).then((res) => (order.push(`upload ${i}`), res)));
+      const uploads = batches.map((b, i) => c.uploader.client!.upload(b).then((res) => (order.push(`upload ${i}`), res)));
       // Wait (by state, not by time) until the main pool is exhausted: MAIN_POOL transactions wait on the terminal's lock.
       for (;;) {
         const { rows } = await watch.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT * FROM terminals WHERE id = $1 FOR UPDATE%'`);
         if (rows[0].n >= MAIN_POOL) break;
         await new Promise((r) => setTimeout(r, 20));
       }
-      const page = await reader.client!.feed(0, 100);
+      const page = await c.reader.client!.feed(0, 100);
       order.push('feed read');
       expect(page.events.length).toBeGreaterThanOrEqual(0);
       expect(order).toEqual(['feed read']); // answered while every upload was still in progress
@@ -63,9 +65,9 @@ describe.skipIf(!PG_URL)('reads under an upload burst (PostgreSQL)', () => {
       expect(order).toHaveLength(1 + UPLOADS);
       // Each batch was applied or answered `gap` (sent before its predecessor committed); re-sending the gaps in order applies all.
       for (const [i, res] of results.entries()) {
-        if (res.results.some((r) => r.status === 'gap')) await uploader.client!.upload(batches[i]!);
+        if (res.results.some((r) => r.status === 'gap')) await c.uploader.client!.upload(batches[i]!);
       }
-      const head = (await srv.central.repo.getTerminal('T-UP'))!;
+      const head = (await c.srv.central.repo.getTerminal('T-UP'))!;
       expect(Number(head.head_seq)).toBe(1 + UPLOADS * BATCH); // the enrolment, then every purchase
     } finally {
       await hold.query('ROLLBACK').catch(() => undefined);
@@ -78,42 +80,24 @@ describe.skipIf(!PG_URL)('reads under an upload burst (PostgreSQL)', () => {
 // The upload gate (http.ts, `--upload-slots`): a process works on a few uploads at once; the rest wait before any
 // work is spent on them (no signature checked, no transaction begun, no connection taken), and /metrics shows them.
 describe.skipIf(!PG_URL)('uploads beyond the slots wait their turn (PostgreSQL)', () => {
-  let srv: RunningServer;
-  let cleanup: () => Promise<void>;
-  let url: string;
-  let uploader: TestTerminal;
-  let reader: TestTerminal;
-  beforeAll(async () => {
-    const db = await tempDb('postgres');
-    cleanup = db.cleanup;
-    url = db.url;
-    srv = await startServer({ db: db.url, port: 0, uploadSlots: 1, storage: { poolMax: 4 } });
-    uploader = await registeredTerminal(srv.central, 'T-UP', { url: srv.url });
-    reader = await registeredTerminal(srv.central, 'T-READ', { url: srv.url });
-    await enrolCustomer(srv.central, uploader, 'P-1', 'A-1');
-    await srv.central.creditAccount('A-1', 10_000_000, 'SYP');
-  });
-  afterAll(async () => {
-    await srv?.close();
-    await cleanup?.();
-  });
+  const c = centreUnderTest({ uploadSlots: 1, poolMax: 4 });
 
   const uploadGauge = async (): Promise<{ active: number; waiting: number }> => {
-    const text = await (await fetch(`${srv.url}/metrics`)).text();
+    const text = await (await fetch(`${c.srv.url}/metrics`)).text();
     const read = (state: string) => Number(new RegExp(`^palmpay_uploads\\{state="${state}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
     return { active: read('active'), waiting: read('waiting') };
   };
 
   it('with one slot, one batch is worked on while the others wait outside the database; a feed read is answered meanwhile; all apply after', async () => {
-    const hold = new pg.Client({ connectionString: url });
-    const watch = new pg.Client({ connectionString: url });
+    const hold = new pg.Client({ connectionString: c.url });
+    const watch = new pg.Client({ connectionString: c.url });
     await hold.connect();
     await watch.connect();
     try {
       await hold.query('BEGIN');
       await hold.query(`SELECT 1 FROM terminals WHERE id = 'T-UP' FOR UPDATE`);
-      const batches = Array.from({ length: 3 }, () => Array.from({ length: 20 }, (_, k) => uploader.chain.next(purchaseDraft('T-UP', k, 'P-1', 'A-1', 1))));
-      const uploads = batches.map((b) => uploader.client!.upload(b));
+      const batches = Array.from({ length: 3 }, () => Array.from({ length: 20 }, (_, k) => c.uploader.chain.next(purchaseDraft('T-UP', k, 'P-1', 'A-1', 1))));
+      const uploads = batches.map((b) => c.uploader.client!.upload(b));
       for (const since = Date.now(); ; ) {
         const g = await uploadGauge();
         if (g.active === 1 && g.waiting === 2) break;
@@ -123,14 +107,14 @@ describe.skipIf(!PG_URL)('uploads beyond the slots wait their turn (PostgreSQL)'
       // Only the batch holding the slot reached the database: one transaction waits on the terminal's lock, not three.
       const { rows } = await watch.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT * FROM terminals WHERE id = $1 FOR UPDATE%'`);
       expect(rows[0].n).toBe(1);
-      await reader.client!.feed(0, 100); // a read takes no slot
+      await c.reader.client!.feed(0, 100); // a read takes no slot
       expect(await uploadGauge()).toEqual({ active: 1, waiting: 2 });
       await hold.query('COMMIT');
       const results = await Promise.all(uploads);
       for (const [i, res] of results.entries()) {
-        if (res.results.some((r) => r.status === 'gap')) await uploader.client!.upload(batches[i]!);
+        if (res.results.some((r) => r.status === 'gap')) await c.uploader.client!.upload(batches[i]!);
       }
-      expect(Number((await srv.central.repo.getTerminal('T-UP'))!.head_seq)).toBe(1 + 3 * 20);
+      expect(Number((await c.srv.central.repo.getTerminal('T-UP'))!.head_seq)).toBe(1 + 3 * 20);
       expect(await uploadGauge()).toEqual({ active: 0, waiting: 0 });
     } finally {
       await hold.query('ROLLBACK').catch(() => undefined);
