@@ -17,6 +17,7 @@ import type { Digits, Language, LinkStatus, PalmsStatus, Placeholder, PrinterSta
 import type { StatusSource } from './placeholders.ts';
 import { startRemoteLink, type Link } from './link.ts';
 import { clientScanner, openDeviceScanner, type KioskScanner } from './adapters/scanner.ts';
+import { watchPalmModule, type PalmModuleWatch } from './module-sync.ts';
 import { describeCentre, describePrinter, describeScanner, type CentreChoice, type PrinterChoice, type ScannerChoice } from './terminal-config.ts';
 import { openPrinter } from './printer-choice.ts';
 import type { ReceiptPainter } from './adapters/receipt-picture.ts';
@@ -81,6 +82,8 @@ export interface Kiosk {
   /** The in-process simulator when the scanner is simulated (the demo's panel and the tests script it), else null. */
   sim: SimulatedScanner | null;
   scanner: KioskScanner;
+  /** A real serial module's user-table keeping (module-sync.ts), or null with the simulated scanner. */
+  palmModule: PalmModuleWatch | null;
   link: Link | null;
   /** Placeholders in this composition, one English sentence each (logs, status). */
   placeholders: Placeholder[];
@@ -259,6 +262,10 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
       }
     }
   };
+  // A serial module that matches on its own (no images, feature transfer) has its user table kept equal to the
+  // store: reconciled when it connects, synced after each feed page (module-sync.ts). The flows do not identify
+  // through it yet (README: Deploying).
+  const palmModule = scannerChoice.kind === 'sim' ? null : watchPalmModule({ scanner, store, sealer: keys.sealer, log, feed: link?.sync ?? null });
   const bank = new SqliteBank<Template>({ terminal, encode: encodePalm, fuse: fuseCaptures });
   const hooks: KioskHooks = {
     ...opts.hooks,
@@ -300,6 +307,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     terminal,
     sim,
     scanner,
+    palmModule,
     link,
     placeholders,
     status,
@@ -316,6 +324,8 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
       await backups?.stop(); // a backup in progress finishes before the database closes
       host.dispose();
       await link?.close();
+      palmModule?.close();
+      await palmModule?.idle();
       await scanner.close();
       await printing.close();
       closing = true;

@@ -36,6 +36,7 @@ import { checkFeatureFor, familyOfVersion, featureFormat } from '../../drivers/s
 import type { Sealer } from '../ledger/sealer.ts';
 import { moduleFeatureBinding, type ModuleFeatureRow, type ModuleUserRow } from '../store/module-features.ts';
 import type { Store } from '../store/store.ts';
+import type { Sync } from '../sync/index.ts';
 import { PalmPayError } from '../util/errors.ts';
 
 /** A module the terminal cannot read images from, but can load features into and check verdicts with. */
@@ -342,4 +343,111 @@ function sha256(b: Uint8Array): string {
 /** Seals a module feature read from the module for the store (enrolment on a terminal with such a module). */
 export function sealModuleFeature(sealer: Sealer, personId: string, family: string, feature: Uint8Array, nowMs: number): ModuleFeatureRow {
   return { personId, family, sealed: sealer.seal(feature, moduleFeatureBinding(personId, family)), digest: sha256(feature), createdAtMs: nowMs };
+}
+
+export interface PalmModuleWatch {
+  /** The sync, once the scanner turned out to be a module that matches on its own (else null). */
+  current(): ModuleUserSync | null;
+  /** Resolves when the work started so far (discovery, reconcile, syncs) is done: for tests and the log. */
+  idle(): Promise<void>;
+  close(): void;
+}
+
+/**
+ * The kiosk's side (compose.ts): once the configured serial module is connected, discovery decides whether it
+ * matches on its own (matchesOnItsOwn); if so its table is reconciled, again after every reconnect (the module may
+ * have been swapped or edited while unplugged), and synced after every committed feed page. A module that gives
+ * images is left alone: the terminal matches those palms itself. Failures are logged and kept as the sync's
+ * problem; a call refused because a palm read holds the scanner (SCANNER_BUSY) is tried again shortly.
+ */
+export function watchPalmModule(o: {
+  scanner: { moduleClient(): ScannerClient | null; onChange(listener: () => void): () => void };
+  store: Store;
+  sealer: Sealer;
+  log: (line: string) => void;
+  feed?: Pick<Sync, 'on' | 'off'> | null;
+  busyRetryMs?: number;
+}): PalmModuleWatch {
+  let client: ScannerClient | null = null;
+  let sync: ModuleUserSync | null = null;
+  let connected = false;
+  let closed = false;
+  let work: Promise<void> = Promise.resolve();
+  let syncQueued = false;
+  const retryMs = o.busyRetryMs ?? 500;
+
+  const busyRetried = async <T>(fn: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (closed || attempt >= 20 || !isDriverError(err, 'SCANNER_BUSY')) throw err;
+        await new Promise((r) => setTimeout(r, retryMs));
+      }
+    }
+  };
+  const enqueue = (what: string, fn: () => Promise<unknown>) => {
+    work = work.then(async () => {
+      if (closed) return;
+      try {
+        await busyRetried(fn);
+      } catch (err) {
+        const e = err as { code?: string; message?: string };
+        o.log(`palm module: ${what} failed (${e.code ?? 'error'}: ${e.message ?? String(err)})`);
+      }
+    });
+  };
+  const onConnected = (c: ScannerClient) => {
+    enqueue('discovery and reconcile', async () => {
+      const caps = await c.capabilities({ refresh: true });
+      if (!matchesOnItsOwn(caps)) {
+        if (!sync) o.log('palm module: gives images, the terminal matches its palms itself (no user table to keep)');
+        return;
+      }
+      if (!sync) {
+        sync = new ModuleUserSync({ client: c, store: o.store, sealer: o.sealer, log: o.log });
+        o.log(`palm module: matches on its own (no images, feature transfer): the terminal keeps its user table (family ${familyOfVersion(caps.version)})`);
+      }
+      await sync.reconcile();
+    });
+  };
+  const onScanner = () => {
+    const c = o.scanner.moduleClient();
+    if (!c) return;
+    if (c !== client) {
+      client = c;
+      connected = false;
+    }
+    const up = c.state !== 'disconnected';
+    if (up && !connected) onConnected(c);
+    connected = up;
+  };
+  const onFeed = () => {
+    if (!sync || syncQueued) return;
+    syncQueued = true;
+    enqueue('sync after a feed page', () => {
+      syncQueued = false;
+      return sync!.sync();
+    });
+  };
+  const off = o.scanner.onChange(onScanner);
+  o.feed?.on('palms', onFeed);
+  o.feed?.on('feed', onFeed);
+  onScanner();
+  return {
+    current: () => sync,
+    idle: async () => {
+      let seen: Promise<void>;
+      do {
+        seen = work;
+        await seen;
+      } while (seen !== work);
+    },
+    close() {
+      closed = true;
+      off();
+      o.feed?.off('palms', onFeed);
+      o.feed?.off('feed', onFeed);
+    },
+  };
 }

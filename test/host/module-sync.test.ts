@@ -6,6 +6,7 @@
 // feature of another format are typed errors, never silent.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ import { SIM_FAMILY, checkFeatureFor } from '../../drivers/serial-module/feature
 import { simFeature } from '../../drivers/sim/device-common.ts';
 import { syntheticSource } from '../../drivers/sim/sources.ts';
 import { SerialTransport } from '../../drivers/transport/serial.ts';
-import { ModuleUserSync, sealModuleFeature, type ModuleSyncReport } from '../../src/host/module-sync.ts';
+import { ModuleUserSync, sealModuleFeature, watchPalmModule, type ModuleSyncReport } from '../../src/host/module-sync.ts';
 import { secretboxSealer } from '../../src/ledger/sealer.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { tempDir } from '../ledger/helpers.ts';
@@ -180,5 +181,19 @@ describe('a palm module that matches on its own, over a pty, as its own process'
     expect(sync.problem()).toMatchObject({ code: 'MODULE_FEATURE_FOREIGN' });
     expect((await client.users()).map((u) => u.name)).not.toContain(sync.pseudonymOf('frank'));
     expect(() => checkFeatureFor(SIM_FAMILY, 'ZK-PV20', foreign)).toThrow(expect.objectContaining({ code: 'MODULE_FEATURE_FOREIGN' }));
+  }, 30_000);
+
+  it("driven by the feed: a committed page's revocation reaches the module without anyone calling the sync", async () => {
+    const feed = new EventEmitter();
+    const watch = watchPalmModule({ scanner: { moduleClient: () => client, onChange: () => () => {} }, store, sealer, log: (l) => logs.push(l), feed: feed as never });
+    await watch.idle(); // start-up: discovery and reconcile
+    const sync2 = watch.current()!;
+    const carolName = sync2.pseudonymOf('carol');
+    expect((await client.users()).map((u) => u.name)).toContain(carolName);
+    revoke('carol');
+    feed.emit('palms', { added: [], revoked: ['carol'] });
+    await watch.idle();
+    expect((await client.users()).map((u) => u.name)).not.toContain(carolName);
+    watch.close();
   }, 30_000);
 });
