@@ -17,7 +17,7 @@ import type { Digits, Language, LinkStatus, PalmsStatus, Placeholder, PrinterSta
 import type { StatusSource } from './placeholders.ts';
 import { startRemoteLink, type Link } from './link.ts';
 import { clientScanner, openDeviceScanner, type KioskScanner } from './adapters/scanner.ts';
-import { watchPalmModule, type PalmModuleWatch } from './module-sync.ts';
+import { modulePalmPath, watchPalmModule, type PalmModuleWatch } from './module-sync.ts';
 import { describeCentre, describePrinter, describeScanner, type CentreChoice, type PrinterChoice, type ScannerChoice } from './terminal-config.ts';
 import { openPrinter } from './printer-choice.ts';
 import type { ReceiptPainter } from './adapters/receipt-picture.ts';
@@ -263,8 +263,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     }
   };
   // A serial module that matches on its own (no images, feature transfer) has its user table kept equal to the
-  // store: reconciled when it connects, synced after each feed page (module-sync.ts). The flows do not identify
-  // through it yet (README: Deploying).
+  // store: reconciled when it connects, synced after each feed page (module-sync.ts).
   const palmModule = scannerChoice.kind === 'sim' ? null : watchPalmModule({ scanner, store, sealer: keys.sealer, log, feed: link?.sync ?? null });
   const bank = new SqliteBank<Template>({ terminal, encode: encodePalm, fuse: fuseCaptures });
   const hooks: KioskHooks = {
@@ -276,7 +275,9 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     },
   };
   const centreReader = link ? centreReports({ sync: link.sync, terminalId: terminal.ledger.terminalId, append: (d) => terminal.ledger.append(d) }) : undefined;
-  const host = new FlowHost<Template>({ palm, identifier, bank, drawer, printer, ...(centreReader ? { centre: centreReader } : {}) }, { ...DEFAULT_KIOSK_CONFIG, ...opts.config }, hooks);
+  // With a module that matches on its own, the screens' palm reads are its verdicts, mapped and judged (module-sync.ts).
+  const palmPath = palmModule ? modulePalmPath<Template>({ watch: palmModule, reader: palm, identifier, log }) : { palm, identifier };
+  const host = new FlowHost<Template>({ palm: palmPath.palm, identifier: palmPath.identifier, bank, drawer, printer, ...(centreReader ? { centre: centreReader } : {}) }, { ...DEFAULT_KIOSK_CONFIG, ...opts.config }, hooks);
   if (templateUpdatesEnabled(opts.templateUpdates, process.env.PALMPAY_TEMPLATE_UPDATES)) {
     // Signed by the operator at the counter; an operator's own sign-in (no session yet) updates nothing.
     const updater = new TemplateUpdater({ terminal, operator: () => { const s = host.session().state; return s.step === 'active' ? s.operator.id : null; } });

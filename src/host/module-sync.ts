@@ -33,6 +33,7 @@ import type { ModuleCapabilities, ModuleUser } from '../../drivers/client/serial
 import { judgeVerdict } from '../../drivers/client/verdict.ts';
 import { DriverError, isDriverError } from '../../drivers/errors.ts';
 import { checkFeatureFor, familyOfVersion, featureFormat } from '../../drivers/serial-module/feature-families.ts';
+import type { Identifier, PalmRead, PalmReader } from '../flows/ports.ts';
 import type { Sealer } from '../ledger/sealer.ts';
 import { moduleFeatureBinding, type ModuleFeatureRow, type ModuleUserRow } from '../store/module-features.ts';
 import type { Store } from '../store/store.ts';
@@ -320,9 +321,9 @@ export class ModuleUserSync {
       const row: ModuleUserRow | undefined = this.o.store.moduleFeatures.users(t.moduleKey).find((u) => u.userId === v.userId);
       if (!row) throw new ModuleVerdictError('MODULE_USER_UNKNOWN', `the module answered user ${v.userId}, whom this terminal did not load: its table was changed outside PalmPay (the next start-up reconcile deletes such users)`);
       if (v.name !== row.pseudonym) throw new ModuleVerdictError('VERDICT_CONTRADICTED', `the module names user ${v.userId} '${v.name.slice(0, 32)}', not the pseudonym this terminal loaded: the module's table or the line is not to be trusted`);
-      const person = this.o.store.people.get(row.personId);
-      const feature = this.o.store.moduleFeatures.get(row.personId, t.family);
-      if (person?.status !== 'active' || !feature) throw new ModuleVerdictError('PERSON_NOT_ACTIVE', `module user ${v.userId} belongs to someone no longer enrolled here (revoked or blocked): refused`, row.personId);
+      // Still wanted (an active person or operator with this feature), whatever the module's table says.
+      const feature = this.o.store.moduleFeatures.activeOf(t.family).find((f) => f.personId === row.personId);
+      if (!feature) throw new ModuleVerdictError('PERSON_NOT_ACTIVE', `module user ${v.userId} belongs to someone no longer enrolled here (revoked or blocked): refused`, row.personId);
       const format = featureFormat(t.family);
       const stored = format?.match ? this.openFeature(feature) : null;
       const decision = judgeVerdict(v, {
@@ -450,4 +451,65 @@ export function watchPalmModule(o: {
       o.feed?.off('feed', onFeed);
     },
   };
+}
+
+/** What a palm read through such a module hands the flows in place of a template: whom the host accepted, or nobody. */
+class ModuleProbe {
+  constructor(
+    readonly personId: string | null,
+    readonly why: string,
+  ) {}
+}
+
+/**
+ * The flows' palm port and identifier on a kiosk whose module matches on its own: while `watch` has a sync (the
+ * configured module turned out to be one), a read for identify or verify is the module's VERIFY, mapped and judged
+ * (ModuleUserSync.identify), and the identifier answers from that decision: a match only for the person the host
+ * accepted; a refused verdict (contradicted, unknown user, person no longer active, or a family with no host
+ * matcher) is `no-match`, logged. Otherwise both pass through to the recogniser's. Enrolment through the screens is
+ * not wired for such a module (MODULE_ENROL_NOT_WIRED, the screens' scanner error).
+ */
+export function modulePalmPath<T>(o: { watch: PalmModuleWatch; reader: PalmReader<T>; identifier: Identifier<T>; log: (line: string) => void; palmTimeoutS?: number }): { palm: PalmReader<T>; identifier: Identifier<T> } {
+  const asProbe = (t: T): ModuleProbe | null => ((t as unknown) instanceof ModuleProbe ? (t as unknown as ModuleProbe) : null);
+  const probe = (p: ModuleProbe): PalmRead<T> => ({ ok: true, template: p as unknown as T, quality: 1 });
+  const palm: PalmReader<T> = {
+    async read(opts) {
+      const sync = o.watch.current();
+      if (!sync) return o.reader.read(opts);
+      if (opts.purpose === 'enrol') throw new PalmPayError('MODULE_ENROL_NOT_WIRED', 'enrolment on a palm module that matches on its own is not wired into the screens yet');
+      for (;;) {
+        opts.signal.throwIfAborted();
+        try {
+          const who = await sync.identify({ palmTimeoutS: o.palmTimeoutS ?? 5, signal: opts.signal });
+          return probe(new ModuleProbe(who.personId, who.via));
+        } catch (err) {
+          if (opts.signal.aborted) throw err;
+          if (isDriverError(err, 'NO_PALM')) continue; // nobody laid a palm within the module's wait: ask again
+          const refused = err instanceof ModuleVerdictError ? err.code : isDriverError(err, 'MODULE_UNKNOWN_USER') ? err.code : null;
+          if (!refused) throw err; // a scanner fault: the flows show it and ask again
+          o.log(`palm module: palm refused (${refused}: ${(err as Error).message})`);
+          return probe(new ModuleProbe(null, refused));
+        }
+      }
+    },
+    onPlacement: (listener) => o.reader.onPlacement(listener),
+  };
+  const identifier: Identifier<T> = {
+    identify(t) {
+      const p = asProbe(t);
+      if (!p) return o.identifier.identify(t);
+      return p.personId ? { kind: 'match', personId: p.personId } : { kind: 'no-match' };
+    },
+    verify(personId, t) {
+      const p = asProbe(t);
+      return p ? p.personId === personId : o.identifier.verify(personId, t);
+    },
+    duplicates(samples) {
+      return samples.some((s) => asProbe(s)) ? [] : o.identifier.duplicates(samples);
+    },
+    add(personId, templates) {
+      if (!templates.some((s) => asProbe(s))) o.identifier.add?.(personId, templates);
+    },
+  };
+  return { palm, identifier };
 }

@@ -40,9 +40,12 @@ export class ModuleFeaturesRepo {
     this.putStmt = db.prepare(`INSERT INTO module_features (person_id, family, sealed, digest, created_at_ms) VALUES (@personId, @family, @sealed, @digest, @createdAtMs)
       ON CONFLICT(person_id, family) DO UPDATE SET sealed = excluded.sealed, digest = excluded.digest, created_at_ms = excluded.created_at_ms`);
     this.getStmt = db.prepare('SELECT * FROM module_features WHERE person_id = ? AND family = ?');
-    // The people a module of this family should hold: active here (the feed's people are this terminal's region).
-    this.activeStmt = db.prepare(`SELECT f.* FROM module_features f JOIN people p ON p.person_id = f.person_id
-      WHERE f.family = ? AND p.status = 'active' ORDER BY f.person_id`);
+    // Whom a module of this family should hold: people active here (the feed's people are this terminal's region)
+    // and active operators (an operator's palm is enrolled under their operator id).
+    this.activeStmt = db.prepare(`SELECT f.* FROM module_features f WHERE f.family = ?
+      AND (EXISTS (SELECT 1 FROM people p WHERE p.person_id = f.person_id AND p.status = 'active')
+        OR EXISTS (SELECT 1 FROM operators o WHERE o.operator_id = f.person_id AND o.active = 1))
+      ORDER BY f.person_id`);
     this.deletePersonStmt = db.prepare('DELETE FROM module_features WHERE person_id = ?');
     this.usersStmt = db.prepare('SELECT * FROM module_users WHERE module_key = ? ORDER BY user_id');
     this.userPutStmt = db.prepare(`INSERT INTO module_users (module_key, user_id, person_id, pseudonym, digest) VALUES (@moduleKey, @userId, @personId, @pseudonym, @digest)`);
@@ -59,7 +62,7 @@ export class ModuleFeaturesRepo {
     return r && toFeature(r);
   }
 
-  /** The features a module of `family` should hold: one per active person that has one. */
+  /** The features a module of `family` should hold: one per active person or operator that has one. */
   activeOf(family: string): ModuleFeatureRow[] {
     return this.activeStmt.all(family).map(toFeature);
   }

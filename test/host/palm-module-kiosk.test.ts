@@ -34,6 +34,14 @@ async function kioskOn(dir: string, path: string, logs: string[]): Promise<Kiosk
   return createKiosk({ dataDir: dir, demo: true, plainKeyFile: true, pinCost: { N: 1 << 10, r: 8, p: 1 }, scanner: { kind: 'serial', path }, link: false, backupDir: false, hooks: { log: (l: string) => logs.push(l) } });
 }
 
+async function settledLog(logs: string[], what: RegExp): Promise<void> {
+  const end = Date.now() + 20_000;
+  while (!logs.some((l) => what.test(l))) {
+    if (Date.now() > end) throw new Error(`no log line ${what} in:\n${logs.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function settled(k: Kiosk, logs: string[], what: RegExp): Promise<void> {
   const end = Date.now() + 20_000;
   while (!logs.some((l) => what.test(l))) {
@@ -45,7 +53,7 @@ async function settled(k: Kiosk, logs: string[], what: RegExp): Promise<void> {
 
 describe('the kiosk on a palm module that matches on its own', () => {
   it('reconciles at start: an unknown user deleted, the store\'s people loaded by feature under pseudonyms', async () => {
-    const { module, pty } = await startSim(false);
+    const { sim, module, pty } = await startSim(false);
     const t = tempDir('palmpay-module-kiosk-');
     dirs.push(t.cleanup);
     // Left on the module by someone else (or a lost enrolment): not in the store.
@@ -59,8 +67,8 @@ describe('the kiosk on a palm module that matches on its own', () => {
     // Two people get module features (as the feed or an enrolment here would store them); at the next start they are on the module.
     const store = kiosk.terminal.store;
     const source = syntheticSource({ width: W, height: H });
-    const people = ['emp-ahmad', 'emp-hevi'].filter((p) => store.people.get(p)?.status === 'active');
-    expect(people).toHaveLength(2);
+    const people = ['emp-ahmad', 'emp-hevi', 'op-cashier'].filter((p) => store.people.get(p)?.status === 'active' || store.operators.get(p));
+    expect(people).toHaveLength(3);
     for (const p of people) store.moduleFeatures.put(sealModuleFeature(kiosk.terminal.keys.sealer, p, SIM_FAMILY, simFeature(await source.image(p, 1, 0), p), 1));
     const sync = kiosk.palmModule!.current()!;
     const names = people.map((p) => sync.pseudonymOf(p)).sort();
@@ -70,7 +78,21 @@ describe('the kiosk on a palm module that matches on its own', () => {
     kiosk = await kioskOn(t.dir, pty.hostPath, logs);
     await settled(kiosk, logs, /palm module .* reconciled/);
     expect([...module.users.values()].map((u) => u.name).sort()).toEqual(names);
-    expect(logs.join('\n')).toMatch(/reconciled: loaded 2, deleted 0, kept 0/);
+    expect(logs.join('\n')).toMatch(/reconciled: loaded 3, deleted 0, kept 0/);
+
+    // The screens read palms through the module: a forged verdict (the line claims the customer while the cashier
+    // lays her palm) signs nobody in; the cashier's own verdict, confirmed by the host's match, does.
+    const step = () => (kiosk.host.session().state as { auth?: { step: string } }).auth?.step;
+    await kiosk.host.sessionSend({ type: 'login.start' });
+    const ahmadId = [...module.users].find(([, u]) => u.name === kiosk.palmModule!.current()!.pseudonymOf('emp-ahmad'))![0];
+    module.claimNext = ahmadId;
+    sim.present({ identity: 'op-cashier', captures: 1, holdMs: 3000 });
+    await settledLog(logs, /palm refused \(VERDICT_CONTRADICTED/);
+    expect(step()).not.toBe('pin');
+    sim.present({ identity: 'op-cashier', captures: 1, holdMs: 3000 });
+    const end = Date.now() + 20_000;
+    while (step() !== 'pin' && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(step()).toBe('pin');
     await kiosk.close();
   }, 120_000);
 
