@@ -297,7 +297,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   if (centre.kind === 'remote' && centre.insecureHttp) placeholders.push({ part: 'server', description: `INSECURE: plain http to ${centre.url} (--insecure-http)` });
   for (const p of placeholders) log(`PLACEHOLDER ${p.part}: ${p.description}`);
   const palmsStatus: StatusSource<PalmsStatus> = { status: () => palmsNow, onChange: (l) => (palmsListeners.add(l), () => void palmsListeners.delete(l)) };
-  const status = { ...statusSources(scanner, link, terminal, Boolean(sim), centre.kind === 'remote' && centre.insecureHttp), printer: printing.status, palms: palmsStatus };
+  const status = { ...statusSources(scanner, link, terminal, Boolean(sim), centre.kind === 'remote' && centre.insecureHttp, palmModule), printer: printing.status, palms: palmsStatus };
   // Once the counter is ready: today's backup if missing, then one a day (src/store/backup.ts).
   const backupDir = opts.backupDir ?? process.env.PALMPAY_BACKUP_DIR ?? join(opts.dataDir, 'backups');
   const backups = backupDir === false ? null : scheduleBackups(store.db, backupDir, log);
@@ -351,7 +351,7 @@ export function templateUpdatesEnabled(option: boolean | undefined, env: string 
 }
 
 /** The scanner's device state, the link and the outbox queue as the status bar shows them. */
-function statusSources(scanner: KioskScanner, link: Link | null, terminal: Terminal, simulated: boolean, insecure: boolean): Omit<Kiosk['status'], 'printer' | 'palms'> {
+function statusSources(scanner: KioskScanner, link: Link | null, terminal: Terminal, simulated: boolean, insecure: boolean, palmModule: PalmModuleWatch | null): Omit<Kiosk['status'], 'printer' | 'palms'> {
   const source = <T>(get: () => T, subscribe: (fire: () => void) => () => void, placeholder?: Placeholder): StatusSource<T> => ({
     status: get,
     onChange: (listener) => subscribe(() => listener(get())),
@@ -368,8 +368,18 @@ function statusSources(scanner: KioskScanner, link: Link | null, terminal: Termi
   };
   return {
     scanner: source<ScannerStatus>(
-      () => ({ state: scanner.state(), kind: scanner.kind, placeholder: simulated }),
-      (fire) => scanner.onChange(fire),
+      () => {
+        const module = palmModule?.statusProblem();
+        return { state: scanner.state(), kind: scanner.kind, placeholder: simulated, ...(module ? { module } : {}) };
+      },
+      (fire) => {
+        const offScanner = scanner.onChange(fire);
+        const offModule = palmModule?.onChange(fire);
+        return () => {
+          offScanner();
+          offModule?.();
+        };
+      },
       simulated ? { part: 'scanner', description: SCANNER_DESCRIPTION } : undefined,
     ),
     link: source<LinkStatus>(() => ({ state: link ? link.status().link : 'down', server: link?.server ?? 'none', placeholder: false, lastSyncAt: lastSync(), ...(insecure ? { insecure: true } : {}) }), onSync),

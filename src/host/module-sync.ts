@@ -82,6 +82,8 @@ export interface ModuleSyncOptions {
   store: Store;
   sealer: Sealer;
   log: (line: string) => void;
+  /** Told after each sync whose problem() may have changed (the status bar). */
+  onProblem?: () => void;
 }
 
 interface Target {
@@ -194,6 +196,7 @@ export class ModuleUserSync {
       : r.refused.length
         ? { code: r.refused[0]!.code, message: `${r.refused.length} module feature(s) refused: ${r.refused[0]!.message}` }
         : null;
+    this.o.onProblem?.();
     return r;
   }
 
@@ -201,6 +204,7 @@ export class ModuleUserSync {
     const e = err as { code?: string; message?: string };
     this.problemNow = { code: e.code ?? 'UNKNOWN', message: e.message ?? String(err) };
     this.o.log(`palm module sync failed: ${this.problemNow.code}: ${this.problemNow.message}`);
+    this.o.onProblem?.();
     throw err;
   }
 
@@ -351,6 +355,10 @@ export interface PalmModuleWatch {
   current(): ModuleUserSync | null;
   /** Resolves when the work started so far (discovery, reconcile, syncs) is done: for tests and the log. */
   idle(): Promise<void>;
+  /** The sync's problem as the status bar shows it (undefined: in sync, or no such module). */
+  statusProblem(): 'table-full' | 'feature-refused' | 'sync-failed' | undefined;
+  /** Fires when statusProblem() may have changed; returns an unsubscribe function. */
+  onChange(listener: () => void): () => void;
   close(): void;
 }
 
@@ -376,6 +384,8 @@ export function watchPalmModule(o: {
   let work: Promise<void> = Promise.resolve();
   let syncQueued = false;
   const retryMs = o.busyRetryMs ?? 500;
+  const listeners = new Set<() => void>();
+  const changed = () => listeners.forEach((l) => l());
 
   const busyRetried = async <T>(fn: () => Promise<T>): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
@@ -406,7 +416,7 @@ export function watchPalmModule(o: {
         return;
       }
       if (!sync) {
-        sync = new ModuleUserSync({ client: c, store: o.store, sealer: o.sealer, log: o.log });
+        sync = new ModuleUserSync({ client: c, store: o.store, sealer: o.sealer, log: o.log, onProblem: changed });
         o.log(`palm module: matches on its own (no images, feature transfer): the terminal keeps its user table (family ${familyOfVersion(caps.version)})`);
       }
       await sync.reconcile();
@@ -437,6 +447,16 @@ export function watchPalmModule(o: {
   onScanner();
   return {
     current: () => sync,
+    statusProblem: () => {
+      const code = sync?.problem()?.code;
+      if (code === undefined) return undefined;
+      if (code === 'MODULE_TABLE_FULL') return 'table-full';
+      return code === 'MODULE_FEATURE_FOREIGN' || code === 'MODULE_FEATURE_DIGEST' || code === 'TEMPLATE_UNSEAL_FAILED' ? 'feature-refused' : 'sync-failed';
+    },
+    onChange: (listener) => {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
     idle: async () => {
       let seen: Promise<void>;
       do {

@@ -23,8 +23,8 @@ afterAll(async () => {
   for (const c of dirs) c();
 });
 
-async function startSim(images: boolean): Promise<{ sim: SimulatedScanner; module: SimSerialModule; pty: PtyPair }> {
-  const sim = new SimulatedScanner({ protocol: 'serial', dialect: 'palm', width: W, height: H, images });
+async function startSim(images: boolean, maxUsers?: number): Promise<{ sim: SimulatedScanner; module: SimSerialModule; pty: PtyPair }> {
+  const sim = new SimulatedScanner({ protocol: 'serial', dialect: 'palm', width: W, height: H, images, ...(maxUsers ? { maxUsers } : {}) });
   sims.push(sim);
   const pty = await sim.startPty();
   return { sim, module: sim.device as SimSerialModule, pty };
@@ -79,6 +79,7 @@ describe('the kiosk on a palm module that matches on its own', () => {
     await settled(kiosk, logs, /palm module .* reconciled/);
     expect([...module.users.values()].map((u) => u.name).sort()).toEqual(names);
     expect(logs.join('\n')).toMatch(/reconciled: loaded 3, deleted 0, kept 0/);
+    expect(kiosk.status.scanner.status()).toEqual({ state: 'ready', kind: 'serial', placeholder: false });
 
     // The screens read palms through the module: a forged verdict (the line claims the customer while the cashier
     // lays her palm) signs nobody in; the cashier's own verdict, confirmed by the host's match, does.
@@ -93,6 +94,27 @@ describe('the kiosk on a palm module that matches on its own', () => {
     const end = Date.now() + 20_000;
     while (step() !== 'pin' && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     expect(step()).toBe('pin');
+    await kiosk.close();
+  }, 120_000);
+
+  it('a full table shows on the status bar (table-full) and in the log, with how many are not on the module', async () => {
+    const { pty } = await startSim(false, 1);
+    const t = tempDir('palmpay-module-kiosk-');
+    dirs.push(t.cleanup);
+    const logs: string[] = [];
+    let kiosk = await kioskOn(t.dir, pty.hostPath, logs);
+    await settled(kiosk, logs, /palm module .* reconciled/);
+    const source = syntheticSource({ width: W, height: H });
+    for (const p of ['emp-ahmad', 'emp-hevi']) kiosk.terminal.store.moduleFeatures.put(sealModuleFeature(kiosk.terminal.keys.sealer, p, SIM_FAMILY, simFeature(await source.image(p, 1, 0), p), 1));
+    await kiosk.close();
+    logs.length = 0;
+    kiosk = await kioskOn(t.dir, pty.hostPath, logs);
+    const seen: unknown[] = [];
+    kiosk.status.scanner.onChange((s) => seen.push(s.module));
+    await settled(kiosk, logs, /palm module .* reconciled/);
+    expect(kiosk.status.scanner.status().module).toBe('table-full');
+    expect(seen).toContain('table-full');
+    expect(logs.join('\n')).toMatch(/TABLE FULL: 1 not on the module \(MODULE_TABLE_FULL\)/);
     await kiosk.close();
   }, 120_000);
 
