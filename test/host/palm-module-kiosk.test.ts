@@ -118,6 +118,24 @@ describe('the kiosk on a palm module that matches on its own', () => {
     await kiosk.close();
   }, 120_000);
 
+  it('reconciles again after a reconnect: a user added while the module was unplugged is deleted', async () => {
+    const { module, pty } = await startSim(false);
+    const t = tempDir('palmpay-module-kiosk-');
+    dirs.push(t.cleanup);
+    const logs: string[] = [];
+    const kiosk = await kioskOn(t.dir, pty.hostPath, logs);
+    await settled(kiosk, logs, /palm module .* reconciled/);
+    await pty.unplug();
+    module.users.set(9, { name: 'added-by-hand', admin: false, identity: 'mallory', feature: new Uint8Array(8) });
+    const before = logs.filter((l) => /reconciled/.test(l)).length;
+    await pty.replug();
+    const end = Date.now() + 20_000;
+    while (logs.filter((l) => /reconciled/.test(l)).length === before && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    await kiosk.palmModule!.idle();
+    expect([...module.users.keys()]).toEqual([]);
+    await kiosk.close();
+  }, 120_000);
+
   it('leaves a module that gives images alone (the terminal matches those palms itself)', async () => {
     const { module, pty } = await startSim(true);
     const t = tempDir('palmpay-module-kiosk-');
