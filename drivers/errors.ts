@@ -39,6 +39,8 @@ export const DRIVER_ERROR_CODES = [
   'CAPABILITY_MISSING', // the module does not have what the call needs (discovered, not assumed)
   'ENROL_UNCERTAIN', // an enrolment's outcome could not be established even after reconciling
   'VERDICT_UNCONFIRMED', // a module's verify verdict was not confirmed on the host (ask for the PIN)
+  'VERDICT_CONTRADICTED', // the host's match says the palm on the glass is not the user the module claims
+  'MODULE_FEATURE_FOREIGN', // a feature blob of another module family or format than this module's (never sent)
   'CONFIG_BAD_PSEUDONYM', // a user_name that is not a pseudonymous id
   'DEVICE_RESTARTED', // a power-up note arrived in the middle of an exchange
   'NO_PALM', // the device waited for a palm and none came

@@ -264,8 +264,9 @@ export class ScannerClient extends Emitter<ScannerEvents> {
     const m = this.module('getFeature');
     return this.run('getFeature', this.timeouts.module, opts, (o) => m.getFeature(userId, o));
   }
-  putFeature(userId: number, bytes: Uint8Array, opts: CallOptions = {}): Promise<void> {
+  /** Palm variants: store a feature as user `userId` under the pseudonym `name` (the host's user-table sync). */
+  putFeature(userId: number, name: string, bytes: Uint8Array, opts: CallOptions = {}): Promise<void> {
     const m = this.module('putFeature');
-    return this.run('putFeature', this.timeouts.module, opts, (o) => m.putFeature(userId, bytes, o));
+    return this.run('putFeature', this.timeouts.module, opts, (o) => m.putFeature(userId, name, bytes, o));
   }
 }

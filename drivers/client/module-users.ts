@@ -1,8 +1,7 @@
 /**
- * The module's user table against the table the terminal's store expects (pure planning). The host
- * calls ScannerClient.reconcileUsers() at start-up; keeping the table equal as the feed enrols and revokes
- * people would be the host's sync calling enrol / deleteUser / this reconcile; it is not built yet, because the
- * terminal identifies palms with its own recogniser (src/biometrics), not the module's table.
+ * The module's user table against the table the terminal's store expects (pure planning). The host's
+ * user-table sync for modules that match on their own (src/host/module-sync.ts) plans its start-up reconcile
+ * with it; ScannerClient.reconcileUsers() is the same plan for a technician's tools.
  */
 import type { ModuleUser } from './serial-driver.ts';
 

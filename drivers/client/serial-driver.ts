@@ -605,14 +605,17 @@ export class SerialModuleDriver implements ProtocolDriver {
     return buf;
   }
 
-  async putFeature(userId: number, bytes: Uint8Array, opts: CallOptions): Promise<void> {
+  /** ENROLL_PALM_FEATURE: `bytes` stored as user `userId` under the pseudonym `name` (checked before anything is sent). */
+  async putFeature(userId: number, name: string, bytes: Uint8Array, opts: CallOptions): Promise<void> {
+    F.checkPseudonym(name);
+    if (!Number.isInteger(userId) || userId < 1 || userId >= M.LAST_SNAP_USER) throw new DriverError('CONFIG_INVALID', `module user id ${userId} is out of range 1..65534`);
     if (bytes.length === 0 || bytes.length > M.MAX_FEATURE_BYTES) throw new DriverError('CONFIG_INVALID', `feature of ${bytes.length} bytes`);
     const c = await this.discover(opts);
     if (!c.featureTransfer) throw this.missing('feature transfer');
     const step = Math.min(this.o.chunkBytes, c.info?.maxChunk ?? M.MAX_CHUNK);
     // Chunks are offset-addressed, so re-sending one is harmless.
     for (let off = 0; off < bytes.length; off += step) {
-      await this.req('put feature', M.MID.ENROLL_PALM_FEATURE, M.encodePutFeature({ userId, total: bytes.length, offset: off, bytes: bytes.subarray(off, off + step) }), opts);
+      await this.req('put feature', M.MID.ENROLL_PALM_FEATURE, M.encodePutFeature({ userId, name, total: bytes.length, offset: off, bytes: bytes.subarray(off, off + step) }), opts);
     }
   }
 }

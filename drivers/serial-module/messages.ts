@@ -7,7 +7,7 @@
  */
 import { DriverError } from '../errors.ts';
 import { Reader, Writer } from '../util/bytes.ts';
-import { FAMILY } from './family.ts';
+import { FAMILY, checkPseudonym } from './family.ts';
 
 export const MID = {
   REPLY: FAMILY.REPLY,
@@ -242,21 +242,27 @@ export function parseChunkReply(p: Uint8Array): ChunkReply {
 
 // ---------- put feature (host → module, chunked) ----------
 
+/** user_name's width, as in the family's ENROLL_SINGLE. */
+const FEATURE_NAME_BYTES = 32;
+
 export interface PutFeatureChunk {
   userId: number;
+  /** The pseudonymous id stored as the user's user_name (family.ts checkPseudonym), in every chunk. */
+  name: string;
   total: number;
   offset: number;
   bytes: Uint8Array;
 }
 export function encodePutFeature(c: PutFeatureChunk): Uint8Array {
-  return new Writer().u16(c.userId).u32(c.total).u32(c.offset).bytes(c.bytes).build();
+  return new Writer().u16(c.userId).ascii(checkPseudonym(c.name), FEATURE_NAME_BYTES).u32(c.total).u32(c.offset).bytes(c.bytes).build();
 }
 export function parsePutFeature(p: Uint8Array): PutFeatureChunk {
   const r = new Reader(p, 'put-feature request');
   const userId = r.u16();
+  const name = r.ascii(FEATURE_NAME_BYTES);
   const total = r.u32();
   const offset = r.u32();
   const bytes = r.rest();
   if (total > MAX_FEATURE_BYTES || offset > total || total - offset < bytes.length || bytes.length > MAX_CHUNK) throw bad('put-feature chunk outside the transfer');
-  return { userId, total, offset, bytes };
+  return { userId, name, total, offset, bytes };
 }

@@ -1,5 +1,6 @@
 // What both simulated devices share: serving a (re-openable) transport, waiting for a palm, features.
 import { DriverError } from '../errors.ts';
+import { encodeSimFeature } from '../serial-module/feature-families.ts';
 import { Connection } from '../transport/connection.ts';
 import type { Transport } from '../transport/transport.ts';
 import { waitFor } from '../util/abort.ts';
@@ -27,8 +28,8 @@ export async function waitPalm(stage: Stage, timeoutMs: number, signal?: AbortSi
   }
 }
 
-/** The simulated module's "feature": 32×32 block means of the central palm area (1024 bytes). */
-export function simFeature(img: GreyImage): Uint8Array {
+/** The simulated module's feature (feature-families.ts SIM_FORMAT): whose palm, then 32×32 block means of the central palm area. */
+export function simFeature(img: GreyImage, identity: string | null): Uint8Array {
   const out = new Uint8Array(1024);
   const x0 = Math.floor(img.width * 0.3);
   const y0 = Math.floor(img.height * 0.35);
@@ -40,5 +41,5 @@ export function simFeature(img: GreyImage): Uint8Array {
       for (let y = 0; y < bh; y++) for (let x = 0; x < bw; x++) s += img.pixels[(y0 + by * bh + y) * img.width + x0 + bx * bw + x] ?? 0;
       out[by * 32 + bx] = Math.round(s / (bw * bh));
     }
-  return out;
+  return encodeSimFeature(identity, out);
 }

@@ -17,7 +17,7 @@ export async function createSimScanner(sim: SimOptions = {}, opts: ScannerClient
 }
 
 export { SimulatedScanner, type SimOptions, type InProcessScanner } from './simulator.ts';
-export { SERIAL_DIALECTS, type SerialDialect } from './serial-module.ts';
+export { SERIAL_DIALECTS, SimSerialModule, type SerialDialect } from './serial-module.ts';
 export type { Presentation } from './stage.ts';
 export { syntheticSource, folderSource } from './sources.ts';
 export { syntheticPalm, type GreyImage } from './synthetic-palm.ts';

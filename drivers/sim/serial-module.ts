@@ -15,6 +15,7 @@ import type { Transport } from '../transport/transport.ts';
 import { sleep } from '../util/abort.ts';
 import { crc32 } from '../util/crc32.ts';
 import { encodeGreyJpeg } from '../util/image-file.ts';
+import { SIM_FORMAT } from '../serial-module/feature-families.ts';
 import { serveTransport, simFeature, waitPalm } from './device-common.ts';
 import { FaultInjector, SERIAL_FAULTS, type FaultPlan } from './faults.ts';
 import { atDistance, type ImageSource } from './sources.ts';
@@ -38,6 +39,13 @@ export interface SimSerialOptions {
   /** Chunk requests it takes in flight (PP_INFO's max_outstanding; default 8; 1 = an older module, one at a time). */
   window?: number;
   canImage?: boolean;
+  /**
+   * false: a module that gives no images at all (neither the family's SNAPIMAGE/GETSAVEDIMAGE/UPLOADIMAGE nor
+   * PP_SNAP/PP_UPLOAD; answered `rejected`), only features and its own verdicts: one that matches on its own.
+   */
+  images?: boolean;
+  /** Users the table holds (default 255, the family's GET_ALL_USERID maximum); beyond it enrolment answers `table full` (9). */
+  maxUsers?: number;
   faults?: FaultPlan;
 }
 
@@ -67,6 +75,11 @@ export class SimSerialModule {
   /** Called before serving each image chunk (tests use it to pull the cable mid-frame). */
   onUploadChunk: ((offset: number, total: number) => void) | null = null;
   readonly users = new Map<number, { name: string; admin: boolean; identity: string; feature: Uint8Array }>();
+  /**
+   * A device in the middle of the line (or a module whose table was edited): the next VERIFY answers this user
+   * whatever palm is on the glass, while the capture feature (0xFA) stays the true one. Tests and `claim N` on stdin.
+   */
+  claimNext: number | null = null;
   private readonly decoder = new SerialDecoder();
   private readonly snaps: Snap[] = [];
   private seq = 0;
@@ -189,7 +202,13 @@ export class SimSerialModule {
     return { palm, img };
   }
 
+  private get capacity(): number {
+    return Math.min(255, this.o.maxUsers ?? 255);
+  }
+
   private has(mid: number): boolean {
+    const image = mid === F.FAMILY.SNAPIMAGE || mid === F.FAMILY.GETSAVEDIMAGE || mid === F.FAMILY.UPLOADIMAGE || mid === M.MID.PP_SNAP || mid === M.MID.PP_UPLOAD;
+    if (image && this.o.images === false) return false;
     if (mid === M.MID.ENROLL_PALM_FEATURE || mid === M.MID.GET_PALM_FEATURE) return this.dialect !== 'family';
     if (mid >= M.MID.PP_INFO && mid <= M.MID.PP_UPLOAD) return this.dialect === 'extended';
     return true;
@@ -221,8 +240,13 @@ export class SimSerialModule {
         const req = F.parseVerifyRequest(data);
         const got = await this.shoot(req.timeoutS, signal);
         if (!got) return this.reply(mid, F.R.TIMEOUT);
-        this.lastFeature = simFeature(got.img);
-        const hit = [...this.users].find(([, u]) => u.identity === got.palm.identity);
+        this.lastFeature = simFeature(got.img, got.palm.identity);
+        const forged = this.claimNext;
+        this.claimNext = null;
+        if (forged !== null) return this.reply(mid, 0, F.encodeVerifyReply({ userId: forged, name: this.users.get(forged)?.name ?? '', admin: false, unlockStatus: 0 }));
+        const feature = this.lastFeature;
+        // Users enrolled here are known by the palm drawn; users loaded by feature (0xF9) by the feature's palm code.
+        const hit = [...this.users].find(([, u]) => u.identity === got.palm.identity || (u.identity.startsWith('feature:') && SIM_FORMAT.match!(feature, u.feature)));
         if (!hit) return this.reply(mid, F.R.UNKNOWN_USER);
         return this.reply(mid, 0, F.encodeVerifyReply({ userId: hit[0], name: hit[1].name, admin: hit[1].admin, unlockStatus: 0 }));
       }
@@ -233,12 +257,12 @@ export class SimSerialModule {
         if (!F.PSEUDONYM.test(req.name) && req.name !== '') return this.reply(mid, F.R.INVALID_PARAM);
         const got = await this.shoot(req.timeoutS, signal);
         if (!got) return this.reply(mid, F.R.TIMEOUT);
-        this.lastFeature = simFeature(got.img);
+        this.lastFeature = simFeature(got.img, got.palm.identity);
         const duplicateOk = 'enableDuplicate' in req && req.enableDuplicate;
         if (!duplicateOk && [...this.users.values()].some((u) => u.identity === got.palm.identity)) return this.reply(mid, F.R.ALREADY_ENROLLED);
         let id = 1;
         while (this.users.has(id)) id++;
-        if (id > 1000 || this.users.size >= 255) return this.reply(mid, F.R.TABLE_FULL);
+        if (id > 1000 || this.users.size >= this.capacity) return this.reply(mid, F.R.TABLE_FULL);
         this.users.set(id, { name: req.name, admin: req.admin, identity: got.palm.identity, feature: this.lastFeature });
         return this.reply(mid, 0, F.encodeEnrollReply({ userId: id, direction: req.direction }));
       }
@@ -261,7 +285,7 @@ export class SimSerialModule {
         for (let i = 0; i < count; i++) {
           const got = await this.shoot(FAMILY_SNAP_WAIT_MS / 1000, signal);
           const img = got?.img ?? emptyGlass(this.o.width, this.o.height);
-          this.lastFeature = simFeature(img);
+          this.lastFeature = simFeature(img, got?.palm.identity ?? null);
           this.saved.set(start + i, encodeGreyJpeg(img));
         }
         return this.reply(mid, 0);
@@ -292,7 +316,7 @@ export class SimSerialModule {
         return this.reply(
           mid,
           0,
-          M.encodeModuleInfo({ moduleId: `${o.model ?? 'PalmSim-L015'}/${o.serial ?? 'SIM0001'}/${o.firmware ?? '1.0'}`, canImage: o.canImage ?? true, canFeature: true, canIndicator: true, canStatus: true, width: o.width, height: o.height, maxChunk: o.maxChunk ?? M.MAX_CHUNK, window: o.window ?? 8 }),
+          M.encodeModuleInfo({ moduleId: `${o.model ?? 'PalmSim-L015'}/${o.serial ?? 'SIM0001'}/${o.firmware ?? '1.0'}`, canImage: this.o.images !== false && (o.canImage ?? true), canFeature: true, canIndicator: true, canStatus: true, width: o.width, height: o.height, maxChunk: o.maxChunk ?? M.MAX_CHUNK, window: o.window ?? 8 }),
         );
       case M.MID.PP_STATUS:
         return this.reply(mid, 0, M.encodeStatus({ busy: false, palm: this.o.stage.ensurePalm() ? 'present' : 'none' }));
@@ -303,7 +327,7 @@ export class SimSerialModule {
         const got = await this.shoot(M.parseTimeoutRequest(data), signal);
         if (!got) return this.reply(mid, F.R.TIMEOUT);
         const seq = (this.seq = (this.seq + 1) & 0xffff);
-        const feature = simFeature(got.img);
+        const feature = simFeature(got.img, got.palm.identity);
         this.lastFeature = feature;
         this.snaps.push({ seq, image: got.img.pixels, feature });
         if (this.snaps.length > 4) this.snaps.shift(); // a late host may still read the previous snap
@@ -327,13 +351,15 @@ export class SimSerialModule {
       }
       case M.MID.ENROLL_PALM_FEATURE: {
         const c = M.parsePutFeature(data);
+        if (!F.PSEUDONYM.test(c.name) || c.userId === 0 || c.userId === M.LAST_SNAP_USER) return this.reply(mid, F.R.INVALID_PARAM);
+        if (!this.users.has(c.userId) && this.users.size >= this.capacity) return this.reply(mid, F.R.TABLE_FULL);
         let up = this.uploads.get(c.userId);
         if (c.offset === 0 || !up || up.total !== c.total) this.uploads.set(c.userId, (up = { total: c.total, buf: new Uint8Array(c.total), next: 0 }));
         if (c.offset > up.next) return this.reply(mid, F.R.INVALID_PARAM);
         up.buf.set(c.bytes, c.offset);
         up.next = Math.max(up.next, c.offset + c.bytes.length);
         if (up.next === up.total) {
-          this.users.set(c.userId, { name: '', admin: false, identity: `feature:${crc32(up.buf)}`, feature: up.buf });
+          this.users.set(c.userId, { name: c.name, admin: false, identity: `feature:${crc32(up.buf)}`, feature: up.buf });
           this.uploads.delete(c.userId);
         }
         return this.reply(mid, 0, M.encodeUserId(c.userId));

@@ -16,6 +16,11 @@ export function StatusBar({ status, locale }: { status: Status; locale: string }
           {t(`status.scannerKind.${status.scanner.kind}`)} · {t(`status.scannerState.${status.scanner.state}`)}
         </span>
         {badge(status.scanner.placeholder)}
+        {status.scanner.module && (
+          <span className="badge warn" data-testid="status-scanner-module">
+            {t(`status.scannerModule.${status.scanner.module}`)}
+          </span>
+        )}
       </div>
       <div className="item" data-testid="status-link">
         <span className="key">{t('status.link')}</span>

@@ -19,6 +19,7 @@ export const ar: Messages = {
     queue: 'قائمة الانتظار',
     scannerState: { disconnected: 'غير متصل', connecting: 'جارٍ الاتصال', ready: 'جاهز', busy: 'بانتظار يد', error: 'عطل' },
     scannerKind: { simulated: 'محاكى', serial: 'وحدة تسلسلية', hid: 'ماسح USB' },
+    scannerModule: { 'table-full': 'جدول الوحدة ممتلئ: بعض الأكفّ ليست فيه', 'feature-refused': 'رُفضت بصمة كفّ', 'sync-failed': 'مستخدمو الوحدة غير متزامنين' },
     palms: 'الأكفّ المسجّلة',
     palmsState: { waiting: 'بانتظار التحميل', loading: 'جارٍ التحميل {{pct}}٪', ready: 'جاهزة: {{n}}', error: 'لم تُحمَّل: لا تُقرأ الأكفّ' },
     printer: 'الطابعة',

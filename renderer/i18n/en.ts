@@ -17,6 +17,7 @@ export const en = {
     queue: 'Queue',
     scannerState: { disconnected: 'disconnected', connecting: 'connecting', ready: 'ready', busy: 'waiting for a hand', error: 'fault' },
     scannerKind: { simulated: 'simulated', serial: 'serial module', hid: 'USB scanner' },
+    scannerModule: { 'table-full': "module's table full: some palms not on it", 'feature-refused': 'a palm feature was refused', 'sync-failed': 'module users not in sync' },
     palms: 'Palms',
     palmsState: { waiting: 'waiting to load', loading: 'loading {{pct}} %', ready: 'ready: {{n}}', error: 'not loaded: palms are not read' },
     printer: 'Printer',

@@ -19,6 +19,7 @@ export const ku: Messages = {
     queue: 'Rêz',
     scannerState: { disconnected: 'ne girêdayî', connecting: 'tê girêdan', ready: 'amade', busy: 'li benda destekê', error: 'xeletî' },
     scannerKind: { simulated: 'simulekirî', serial: 'modula rêzeyî', hid: 'skanera USB' },
+    scannerModule: { 'table-full': 'tabloya modulê tije ye: hin kef ne tê de ne', 'feature-refused': 'taybetiyeke kefê hate redkirin', 'sync-failed': 'bikarhênerên modulê ne hevdem in' },
     palms: 'Kefên tomarkirî',
     palmsState: { waiting: 'li benda barkirinê', loading: 'tê barkirin {{pct}} %', ready: 'amade: {{n}}', error: 'nehatin barkirin: kef nayên xwendin' },
     printer: 'Çaper',

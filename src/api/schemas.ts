@@ -28,6 +28,8 @@ export const ScannerStatus = z.strictObject({
   kind: z.enum(['simulated', 'serial', 'hid']),
   /** True while the scanner is a stand-in that does not speak any wire protocol yet. */
   placeholder: z.boolean(),
+  /** A palm module that matches on its own whose user table is not what the store says (src/host/module-sync.ts). */
+  module: z.enum(['table-full', 'feature-refused', 'sync-failed']).optional(),
 });
 export type ScannerStatus = z.infer<typeof ScannerStatus>;
 

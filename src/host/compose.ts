@@ -18,6 +18,7 @@ import type { StatusSource } from './placeholders.ts';
 import { startRemoteLink, type Link } from './link.ts';
 import { clientScanner, openDeviceScanner, type KioskScanner } from './adapters/scanner.ts';
 import { scannerCheckPort } from './adapters/scanner-check.ts';
+import { modulePalmPath, watchPalmModule, type PalmModuleWatch } from './module-sync.ts';
 import { describeCentre, describePrinter, describeScanner, type CentreChoice, type PrinterChoice, type ScannerChoice } from './terminal-config.ts';
 import { openPrinter } from './printer-choice.ts';
 import type { ReceiptPainter } from './adapters/receipt-picture.ts';
@@ -82,6 +83,8 @@ export interface Kiosk {
   /** The in-process simulator when the scanner is simulated (the demo's panel and the tests script it), else null. */
   sim: SimulatedScanner | null;
   scanner: KioskScanner;
+  /** A real serial module's user-table keeping (module-sync.ts), or null with the simulated scanner. */
+  palmModule: PalmModuleWatch | null;
   link: Link | null;
   /** Placeholders in this composition, one English sentence each (logs, status). */
   placeholders: Placeholder[];
@@ -260,6 +263,9 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
       }
     }
   };
+  // A serial module that matches on its own (no images, feature transfer) has its user table kept equal to the
+  // store: reconciled when it connects, synced after each feed page (module-sync.ts).
+  const palmModule = scannerChoice.kind === 'sim' ? null : watchPalmModule({ scanner, store, sealer: keys.sealer, log, feed: link?.sync ?? null });
   const bank = new SqliteBank<Template>({ terminal, encode: encodePalm, fuse: fuseCaptures });
   const hooks: KioskHooks = {
     ...opts.hooks,
@@ -270,7 +276,9 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     },
   };
   const centreReader = link ? centreReports({ sync: link.sync, terminalId: terminal.ledger.terminalId, append: (d) => terminal.ledger.append(d) }) : undefined;
-  const host = new FlowHost<Template>({ palm, identifier, bank, drawer, printer, scanner: scannerCheckPort(scanner), ...(centreReader ? { centre: centreReader } : {}) }, { ...DEFAULT_KIOSK_CONFIG, ...opts.config }, hooks);
+  // With a module that matches on its own, the screens' palm reads are its verdicts, mapped and judged (module-sync.ts).
+  const palmPath = palmModule ? modulePalmPath<Template>({ watch: palmModule, reader: palm, identifier, log }) : { palm, identifier };
+  const host = new FlowHost<Template>({ palm: palmPath.palm, identifier: palmPath.identifier, bank, drawer, printer, scanner: scannerCheckPort(scanner), ...(centreReader ? { centre: centreReader } : {}) }, { ...DEFAULT_KIOSK_CONFIG, ...opts.config }, hooks);
   if (templateUpdatesEnabled(opts.templateUpdates, process.env.PALMPAY_TEMPLATE_UPDATES)) {
     // Signed by the operator at the counter; an operator's own sign-in (no session yet) updates nothing.
     const updater = new TemplateUpdater({ terminal, operator: () => { const s = host.session().state; return s.step === 'active' ? s.operator.id : null; } });
@@ -290,7 +298,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   if (centre.kind === 'remote' && centre.insecureHttp) placeholders.push({ part: 'server', description: `INSECURE: plain http to ${centre.url} (--insecure-http)` });
   for (const p of placeholders) log(`PLACEHOLDER ${p.part}: ${p.description}`);
   const palmsStatus: StatusSource<PalmsStatus> = { status: () => palmsNow, onChange: (l) => (palmsListeners.add(l), () => void palmsListeners.delete(l)) };
-  const status = { ...statusSources(scanner, link, terminal, Boolean(sim), centre.kind === 'remote' && centre.insecureHttp), printer: printing.status, palms: palmsStatus };
+  const status = { ...statusSources(scanner, link, terminal, Boolean(sim), centre.kind === 'remote' && centre.insecureHttp, palmModule), printer: printing.status, palms: palmsStatus };
   // Once the counter is ready: today's backup if missing, then one a day (src/store/backup.ts).
   const backupDir = opts.backupDir ?? process.env.PALMPAY_BACKUP_DIR ?? join(opts.dataDir, 'backups');
   const backups = backupDir === false ? null : scheduleBackups(store.db, backupDir, log);
@@ -301,6 +309,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     terminal,
     sim,
     scanner,
+    palmModule,
     link,
     placeholders,
     status,
@@ -317,6 +326,8 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
       await backups?.stop(); // a backup in progress finishes before the database closes
       host.dispose();
       await link?.close();
+      palmModule?.close();
+      await palmModule?.idle();
       await scanner.close();
       await printing.close();
       closing = true;
@@ -341,7 +352,7 @@ export function templateUpdatesEnabled(option: boolean | undefined, env: string 
 }
 
 /** The scanner's device state, the link and the outbox queue as the status bar shows them. */
-function statusSources(scanner: KioskScanner, link: Link | null, terminal: Terminal, simulated: boolean, insecure: boolean): Omit<Kiosk['status'], 'printer' | 'palms'> {
+function statusSources(scanner: KioskScanner, link: Link | null, terminal: Terminal, simulated: boolean, insecure: boolean, palmModule: PalmModuleWatch | null): Omit<Kiosk['status'], 'printer' | 'palms'> {
   const source = <T>(get: () => T, subscribe: (fire: () => void) => () => void, placeholder?: Placeholder): StatusSource<T> => ({
     status: get,
     onChange: (listener) => subscribe(() => listener(get())),
@@ -358,8 +369,18 @@ function statusSources(scanner: KioskScanner, link: Link | null, terminal: Termi
   };
   return {
     scanner: source<ScannerStatus>(
-      () => ({ state: scanner.state(), kind: scanner.kind, placeholder: simulated }),
-      (fire) => scanner.onChange(fire),
+      () => {
+        const module = palmModule?.statusProblem();
+        return { state: scanner.state(), kind: scanner.kind, placeholder: simulated, ...(module ? { module } : {}) };
+      },
+      (fire) => {
+        const offScanner = scanner.onChange(fire);
+        const offModule = palmModule?.onChange(fire);
+        return () => {
+          offScanner();
+          offModule?.();
+        };
+      },
       simulated ? { part: 'scanner', description: SCANNER_DESCRIPTION } : undefined,
     ),
     link: source<LinkStatus>(() => ({ state: link ? link.status().link : 'down', server: link?.server ?? 'none', placeholder: false, lastSyncAt: lastSync(), ...(insecure ? { insecure: true } : {}) }), onSync),

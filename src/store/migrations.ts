@@ -289,6 +289,32 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE people ADD COLUMN pin_terminal_id TEXT;
       ALTER TABLE people ADD COLUMN pin_seq INTEGER;`,
   },
+  {
+    version: 15,
+    name: "palm modules that match on their own: each person's module feature (sealed) and the module user id it was loaded under",
+    sql: `
+      -- A module's own feature of a person's palm (0xFA), per module family, sealed like a template (bound to
+      -- 'module-feature:<person>:<family>'); digest: SHA-256 of the plaintext. Gone with the person's palms.
+      CREATE TABLE module_features (
+        person_id TEXT NOT NULL,
+        family TEXT NOT NULL,
+        sealed BLOB NOT NULL,
+        digest TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (person_id, family)
+      ) STRICT;
+      -- Which user id a person has in a module's own table (the host's user-table sync keeps it equal to the store),
+      -- so a VERIFY answer maps back to a person. module_key: the module's family and id. digest: the feature loaded.
+      CREATE TABLE module_users (
+        module_key TEXT NOT NULL,
+        user_id INTEGER NOT NULL CHECK (user_id BETWEEN 1 AND 65534),
+        person_id TEXT NOT NULL,
+        pseudonym TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        PRIMARY KEY (module_key, user_id),
+        UNIQUE (module_key, person_id)
+      ) STRICT;`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

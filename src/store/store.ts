@@ -11,6 +11,7 @@ import { JournalRepo } from './journal.ts';
 import { OutboxRepo } from './outbox.ts';
 import { DrawerPendingRepo } from './drawer-pending.ts';
 import { BillsRepo } from './bills.ts';
+import { ModuleFeaturesRepo } from './module-features.ts';
 import { mappingErrors } from './errors.ts';
 import { appendAll } from '../util/arrays.ts';
 
@@ -28,6 +29,7 @@ export class Store {
   readonly outbox: OutboxRepo;
   readonly drawerPending: DrawerPendingRepo;
   readonly bills: BillsRepo;
+  readonly moduleFeatures: ModuleFeaturesRepo;
 
   constructor(
     readonly db: Database.Database,
@@ -44,6 +46,7 @@ export class Store {
     this.outbox = new OutboxRepo(db);
     this.drawerPending = new DrawerPendingRepo(db);
     this.bills = new BillsRepo(db);
+    this.moduleFeatures = new ModuleFeaturesRepo(db);
   }
 
   /** Callbacks waiting for a commit, one list per open transaction level (innermost last). */

@@ -235,6 +235,8 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
       // A revoked enrolment (e.g. a duplicate of another person) must not be identified any more, here or after a
       // restart: its templates leave the store in the same transaction, and the index is told after the commit.
       s.templates.deletePerson(String(d.personId));
+      // Their module features too: a module that matches on its own loses the user at the next sync (host/module-sync.ts).
+      s.moduleFeatures.deletePerson(String(d.personId));
       palms.revoked.push(String(d.personId));
       return;
     }

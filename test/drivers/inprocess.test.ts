@@ -1,5 +1,6 @@
 // The ScannerClient against the in-process simulator, both protocols: capture, palm script, busy,
 // abort, unresponsive device, unplug/replug.
+import { SIM_FEATURE_BYTES } from '../../drivers/serial-module/feature-families.ts';
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeImageFile, folderSource } from '../../drivers/sim/sources.ts';
@@ -104,9 +105,14 @@ describe('serial module user store', () => {
     const { userId: id } = await client.enrol({ name: 'pp-carol', timeoutS: 2 });
     await expect(client.verify()).resolves.toMatchObject({ userId: id, name: 'pp-carol', verdictUnconfirmed: true, evidence: { kind: 'capture_feature' } });
     const feat = await client.getFeature(id);
-    expect(feat.length).toBe(1024);
-    await client.putFeature(77, feat);
+    expect(feat.length).toBe(SIM_FEATURE_BYTES);
+    await client.putFeature(77, 'pp-carol-2', feat);
     await expect(client.getFeature(77)).resolves.toEqual(feat);
+    await expect(client.users()).resolves.toContainEqual({ userId: 77, name: 'pp-carol-2', admin: false });
+    await client.deleteUser(77);
+    await client.putFeature(77, 'pp-carol-2', feat);
+    await expect(client.putFeature(78, 'Carol Haddad', feat)).rejects.toMatchObject({ code: 'CONFIG_BAD_PSEUDONYM' });
+    await client.deleteUser(77);
     await client.deleteUser(id);
     await expect(client.verify()).rejects.toMatchObject({ code: 'MODULE_UNKNOWN_USER' });
     await client.deleteAll();

@@ -71,6 +71,23 @@ describe('migrations', () => {
     db.close();
   });
 
+  it("15: module features and module users, empty; keeping a person's palms; a user id 0 or 0xFFFF and a second id for one person are refused", () => {
+    const file = fresh();
+    let db = openDatabase(file, { migrateTo: 14 });
+    db.prepare(`INSERT INTO people (person_id, name, updated_at_ms) VALUES ('P-1', 'Hevî', 1)`).run();
+    db.close();
+    db = openDatabase(file, { migrateTo: 15 });
+    expect(tables(db)).toEqual(expect.arrayContaining(['module_features', 'module_users']));
+    expect(db.prepare('SELECT count(*) FROM module_features').pluck().get()).toBe(0);
+    expect(db.prepare(`SELECT name FROM people WHERE person_id = 'P-1'`).pluck().get()).toBe('Hevî');
+    const add = db.prepare(`INSERT INTO module_users (module_key, user_id, person_id, pseudonym, digest) VALUES ('M', ?, ?, 'pp.x', 'd')`);
+    add.run(1, 'P-1');
+    expect(() => add.run(2, 'P-1')).toThrow(/UNIQUE/);
+    expect(() => add.run(0, 'P-2')).toThrow(/CHECK/);
+    expect(() => add.run(0xffff, 'P-2')).toThrow(/CHECK/);
+    db.close();
+  });
+
   it('2: templates, vouchers, leases, allowances — keeping version-1 data', () => {
     const file = fresh();
     let db = openDatabase(file, { migrateTo: 1 });

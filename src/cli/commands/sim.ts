@@ -1,6 +1,7 @@
 // `palmpay sim serial`: a simulated serial palm module on a socat pty. Prints the path to open
 // (e.g. `palmpay scanner capture --port PATH`), then runs until Ctrl-C. Commands on stdin script the
-// glass: `present ID [SAMPLE]`, `remove`, `auto on|off`, `restart`, `silent on|off`, `unplug`, `faults RATE`.
+// glass: `present ID [SAMPLE]`, `remove`, `auto on|off`, `restart`, `silent on|off`, `unplug`, `faults RATE`;
+// `claim N` makes the next VERIFY answer user N whatever the palm (a forged verdict, as from a device on the line).
 // (No `sim hid`: there is no virtual HID device here; the HID simulator runs in-process only.)
 import type { Command } from 'commander';
 import { toCliError } from './scanner.ts';
@@ -16,9 +17,11 @@ export function registerSim(program: Command): void {
     .option('--seed <n>', 'fault plan seed', '1')
     .option('--identities <list>', 'identities presented in turn, one per capture (auto mode)', 'alice,bob,carol')
     .option('--no-auto', 'do not present palms by themselves; script them on stdin')
+    .option('--features-only', 'a module that gives no images, only features and its own verdicts (one that matches on its own)')
+    .option('--max-users <n>', "users the module's table holds (1..255; beyond it enrolment answers 'table full')", '255')
     .option('--dialect <d>', 'family (published EF AA messages only) | palm (+ feature transfer) | extended (+ every PalmPay extension)', 'extended')
-    .action(async (opts: { size: string; images?: string; faults: string; seed: string; identities: string; auto: boolean; dialect: string }) => {
-      const { SimulatedScanner, SERIAL_DIALECTS } = await import('../../../drivers/sim/index.ts');
+    .action(async (opts: { size: string; images?: string; faults: string; seed: string; identities: string; auto: boolean; dialect: string; maxUsers: string; featuresOnly?: boolean }) => {
+      const { SimulatedScanner, SERIAL_DIALECTS, SimSerialModule } = await import('../../../drivers/sim/index.ts');
       const { folderSource } = await import('../../../drivers/sim/sources.ts');
       const dialect = SERIAL_DIALECTS.find((d) => d === opts.dialect);
       const { PalmPayError } = await import('../../util/errors.ts');
@@ -27,12 +30,14 @@ export function registerSim(program: Command): void {
       if (!m) throw new PalmPayError('CONFIG_INVALID', `--size wants WxH, got '${opts.size}'`);
       const [width, height] = [Number(m[1]), Number(m[2])];
       if (!dialect) throw new PalmPayError('CONFIG_INVALID', `--dialect wants one of ${SERIAL_DIALECTS.join(', ')}, got '${opts.dialect}'`);
+      const maxUsers = Number(opts.maxUsers);
+      if (!Number.isInteger(maxUsers) || maxUsers < 1 || maxUsers > 255) throw new PalmPayError('CONFIG_INVALID', '--max-users is a whole number from 1 to 255');
       const rate = Number(opts.faults);
       if (!(rate >= 0 && rate <= 1)) throw new PalmPayError('CONFIG_INVALID', '--faults is a fraction from 0 to 1');
       try {
         const folder = opts.images ? await folderSource(opts.images, { width, height }) : undefined;
         const ids = folder ? folder.identities : opts.identities.split(',').map((s) => s.trim()).filter(Boolean);
-        const s = new SimulatedScanner({ protocol: 'serial', dialect, width, height, source: folder, faults: { rate, seed: Number(opts.seed) } });
+        const s = new SimulatedScanner({ protocol: 'serial', dialect, width, height, source: folder, faults: { rate, seed: Number(opts.seed) }, maxUsers, images: !opts.featuresOnly });
         let n = 0;
         const auto = () => ({ identity: ids[n++ % ids.length]!, sample: 1 + Math.floor(n / ids.length) });
         if (opts.auto) s.autoPresent(auto);
@@ -48,8 +53,9 @@ export function registerSim(program: Command): void {
           else if (cmd === 'restart') s.restart();
           else if (cmd === 'silent') s.silent = a !== 'off';
           else if (cmd === 'faults' && a) s.device.faults.plan.rate = Number(a);
+          else if (cmd === 'claim' && a && s.device instanceof SimSerialModule) s.device.claimNext = Number(a);
           else if (cmd === 'unplug') void pty.unplug().then(() => setTimeout(() => void pty.replug(), Number(a ?? 500)));
-          else if (cmd) console.error(`? ${line} (present ID [SAMPLE] | remove | auto on|off | restart | silent on|off | faults RATE | unplug [MS])`);
+          else if (cmd) console.error(`? ${line} (present ID [SAMPLE] | remove | auto on|off | restart | silent on|off | faults RATE | unplug [MS] | claim N)`);
         });
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);

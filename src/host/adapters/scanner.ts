@@ -27,6 +27,8 @@ export interface KioskScanner {
   client(): ScannerClient | null;
   /** Fires on every state change (and when `auto` finds its scanner). */
   onChange(listener: () => void): () => void;
+  /** The serial palm module's client once there is one (a module that matches on its own is kept in sync through it), else null. */
+  moduleClient(): ScannerClient | null;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export function clientScanner(client: ScannerClient, kind: ScannerStatus['kind']
       client.on('state', fn);
       return () => void client.off('state', fn);
     },
+    moduleClient: () => (client.kind === 'serial-module' ? client : null),
     close: () => client.close(),
   };
 }
@@ -101,6 +104,7 @@ export function openDeviceScanner(choice: Exclude<ScannerChoice, { kind: 'sim' }
       listeners.add(fn);
       return () => void listeners.delete(fn);
     },
+    moduleClient: () => (client?.kind === 'serial-module' ? client : null),
     async close() {
       closed = true;
       clearInterval(poll);
