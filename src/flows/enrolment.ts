@@ -123,8 +123,10 @@ export function reduceEnrolment(s: EnrolmentState, e: EnrolmentEvent): Step<Enro
   };
   const check = (draft: PersonDraft, captures: Captures, approval: DuplicateApproval | null, then: AfterCheck, sampleIds: string[]) =>
     to({ step: 'checking', draft, captures, approval, then }, { type: 'checkDuplicate', sampleIds });
-  // Not a duplicate (or a supervisor approved): the person chooses their PIN before anything is saved.
-  const askPin = (draft: PersonDraft, captures: Captures, overrideBy: string | null) => to({ step: 'pin', draft, captures, overrideBy, error: null });
+  // Not a duplicate (or a supervisor approved): the person chooses their PIN before anything is saved. Not an
+  // operator enrolling their own palm: their PIN is the one the centre granted with the role, never chosen here.
+  const askPin = (draft: PersonDraft, captures: Captures, overrideBy: string | null) =>
+    ctx.enrolAs ? save(draft, captures, overrideBy, null) : to({ step: 'pin', draft, captures, overrideBy, error: null });
   const save = (draft: PersonDraft, captures: Captures, overrideBy: string | null, pin: string | null) =>
     to({ step: 'saving', draft, captures, overrideBy, pinChosen: pin !== null }, { type: 'saveEnrolment', draft, captures, operatorId: ctx.operatorId, overrideBy, pin, ...(ctx.enrolAs ? { enrolAs: ctx.enrolAs } : {}) });
 

@@ -111,13 +111,9 @@ export async function enrolOperatorWithCode(o: EnrolOperatorOptions): Promise<En
       const c = (s as Extract<EnrolmentState, { step: 'review' }>).captures;
       captured = { left: c.left.length, right: c.right.length };
       host.send(flowId, { type: 'capture.finish' });
-      s = await until(['pin', 'duplicate', 'failed']);
+      // No PIN step: the operator's PIN is the one the centre granted with the role (enrolment.ts, enrolAs).
+      s = await until(['enrolled', 'duplicate', 'failed']);
       if (enrolStep(s) === 'duplicate') refuseDuplicate(s);
-    }
-    // The operator's PIN is the one the centre granted with the role: none is chosen here.
-    if (enrolStep(s) === 'pin') {
-      host.send(flowId, { type: 'pin.defer' });
-      s = await until(['enrolled', 'failed']);
     }
     if (enrolStep(s) !== 'enrolled') throw new PalmPayError('ENROLMENT_FAILED', `the enrolment was not saved (${(s as { reason?: string }).reason ?? enrolStep(s)})`);
     const done = s as Extract<EnrolmentState, { step: 'enrolled' }>;
