@@ -178,6 +178,19 @@ describe.each(backends)('operator enrolment codes on %s', (kind) => {
     expect(await person('OP-A')).toBeUndefined();
   });
 
+  it('the same rule on a USB import (sneakernet), and a claim must be signed by a registered terminal', async () => {
+    const { t1 } = await centre();
+    await grant('T1', 'OP-BOSS');
+    const forged = operatorEnrolment(t1, 'OP-BOSS', { operatorId: 'technician', palm: 'thief' });
+    const imported = await srv.central.importRecords([forged.rec]);
+    expect(imported.get('T1')?.[0]).toMatchObject({ status: 'review', reason: expect.stringMatching(/^OPERATOR_ENROLMENT_UNAUTHORISED: /) });
+    expect(await person('OP-BOSS')).toBeUndefined();
+    const { code, codeId } = await srv.central.issueOperatorCode('T1', 'OP-BOSS');
+    const unsigned = await fetch(`${srv.url}/v1/operator-codes/claim`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+    expect(unsigned.status).toBe(401);
+    expect((await codeRow(codeId))?.status).toBe('open');
+  });
+
   it('issuing: only for an operator granted there without a palm; a new code replaces the pair’s last; codes expire', async () => {
     const { t1 } = await centre();
     await expect(srv.central.issueOperatorCode('T1', 'OP-NOBODY')).rejects.toMatchObject({ code: 'OPERATOR_UNKNOWN' });
