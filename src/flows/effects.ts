@@ -319,7 +319,7 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
         const pick = (hand: EnrolHand) => f.captures[hand].flatMap((c) => (samples.has(c.sampleId) ? [samples.get(c.sampleId)!.template] : []));
         try {
           const templates = { left: pick('left'), right: pick('right') };
-          const r = await bank.saveEnrolment({ draft: f.draft, templates, operatorId: f.operatorId, overrideBy: f.overrideBy, pin: f.pin });
+          const r = await bank.saveEnrolment({ draft: f.draft, templates, operatorId: f.operatorId, overrideBy: f.overrideBy, pin: f.pin, ...(f.enrolAs ? { enrolAs: f.enrolAs } : {}) });
           samples.clear();
           identifier.add?.(r.personId, [...templates.left, ...templates.right]);
           return { type: 'enrolment.saved', personId: r.personId, receipt: r.receipt };

@@ -56,10 +56,21 @@ type Body =
   | { step: 'failed'; reason: EnrolmentFailure }
   | { step: 'finished' };
 
+/**
+ * An operator's own palm, enrolled with nobody signed in (the first operator, issue 14): the person is the operator
+ * (their id), and the record names the one-time operator enrolment code the centre confirmed for this counter.
+ */
+export interface EnrolAs {
+  personId: string;
+  enrolCodeId: string;
+}
+
 export interface EnrolmentContext {
   operatorId: string;
   /** Captures needed per hand (the issue asks for 3 or more). */
   minCaptures: number;
+  /** Set only for an operator's bootstrap enrolment (operatorId is then that operator's id). */
+  enrolAs?: EnrolAs;
 }
 
 export type EnrolmentState = Body & EnrolmentContext;
@@ -92,7 +103,7 @@ export type EnrolmentEffect =
   | { type: 'discardSample'; sampleId: string }
   | { type: 'checkDuplicate'; sampleIds: string[] }
   /** `pin`: the PIN the person chose (only in this effect; the bank hashes it), or null when they deferred it. */
-  | { type: 'saveEnrolment'; draft: PersonDraft; captures: Captures; operatorId: string; overrideBy: string | null; pin: string | null }
+  | { type: 'saveEnrolment'; draft: PersonDraft; captures: Captures; operatorId: string; overrideBy: string | null; pin: string | null; enrolAs?: EnrolAs }
   | { type: 'print'; receipt: Receipt };
 
 export function startEnrolment(ctx: EnrolmentContext): Step<EnrolmentState, EnrolmentEffect> {
@@ -102,7 +113,7 @@ export function startEnrolment(ctx: EnrolmentContext): Step<EnrolmentState, Enro
 const allIds = (c: Captures) => [...c.left, ...c.right].map((x) => x.sampleId);
 
 export function reduceEnrolment(s: EnrolmentState, e: EnrolmentEvent): Step<EnrolmentState, EnrolmentEffect> {
-  const ctx: EnrolmentContext = { operatorId: s.operatorId, minCaptures: s.minCaptures };
+  const ctx: EnrolmentContext = { operatorId: s.operatorId, minCaptures: s.minCaptures, ...(s.enrolAs ? { enrolAs: s.enrolAs } : {}) };
   const to = (b: Body, ...fx: EnrolmentEffect[]): Step<EnrolmentState, EnrolmentEffect> => go({ ...b, ...ctx }, ...fx);
   const capture = (draft: PersonDraft, captures: Captures, approval: DuplicateApproval | null): Step<EnrolmentState, EnrolmentEffect> => {
     // The next hand still short of captures, left first; none: the enroller reviews.
@@ -112,10 +123,12 @@ export function reduceEnrolment(s: EnrolmentState, e: EnrolmentEvent): Step<Enro
   };
   const check = (draft: PersonDraft, captures: Captures, approval: DuplicateApproval | null, then: AfterCheck, sampleIds: string[]) =>
     to({ step: 'checking', draft, captures, approval, then }, { type: 'checkDuplicate', sampleIds });
-  // Not a duplicate (or a supervisor approved): the person chooses their PIN before anything is saved.
-  const askPin = (draft: PersonDraft, captures: Captures, overrideBy: string | null) => to({ step: 'pin', draft, captures, overrideBy, error: null });
+  // Not a duplicate (or a supervisor approved): the person chooses their PIN before anything is saved. Not an
+  // operator enrolling their own palm: their PIN is the one the centre granted with the role, never chosen here.
+  const askPin = (draft: PersonDraft, captures: Captures, overrideBy: string | null) =>
+    ctx.enrolAs ? save(draft, captures, overrideBy, null) : to({ step: 'pin', draft, captures, overrideBy, error: null });
   const save = (draft: PersonDraft, captures: Captures, overrideBy: string | null, pin: string | null) =>
-    to({ step: 'saving', draft, captures, overrideBy, pinChosen: pin !== null }, { type: 'saveEnrolment', draft, captures, operatorId: ctx.operatorId, overrideBy, pin });
+    to({ step: 'saving', draft, captures, overrideBy, pinChosen: pin !== null }, { type: 'saveEnrolment', draft, captures, operatorId: ctx.operatorId, overrideBy, pin, ...(ctx.enrolAs ? { enrolAs: ctx.enrolAs } : {}) });
 
   if (e.type === 'cancel') {
     if (s.step === 'saving' || s.step === 'enrolled') return stay(s);

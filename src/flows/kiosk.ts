@@ -11,7 +11,7 @@ import { reducePinSet, startPinSet, type PinSetState } from './pin-set.ts';
 import { reduceDayClose, startDayClose, type DayCloseState } from './day-close.ts';
 import { FlowDriver } from './driver.ts';
 import { createPerformers, type Performers } from './effects.ts';
-import { reduceEnrolment, startEnrolment, type EnrolmentState } from './enrolment.ts';
+import { reduceEnrolment, startEnrolment, type EnrolAs, type EnrolmentState } from './enrolment.ts';
 import type { Step } from './machine.ts';
 import { recoverPayout, reducePayout, startPayout, type PayoutState } from './payout.ts';
 import type { FlowPorts } from './ports.ts';
@@ -148,6 +148,32 @@ export class FlowHost<T> {
     const view = { flowId, kind, rev: driver.rev, state: driver.state };
     this.hooks.onFlow?.(view);
     return view;
+  }
+
+  /**
+   * An operator's own palm with nobody signed in (the first operator, issue 14): the enrolment flow, its rules and
+   * ports unchanged, as that operator, for the code the centre has just confirmed (`enrolAs`). The caller proved the
+   * code online first; the centre accepts the record only for that code, terminal and operator (its rule 14).
+   */
+  startOperatorEnrolment(enrolAs: EnrolAs): FlowView {
+    const flowId = crypto.randomUUID();
+    const rev = () => this.flows.get(flowId)?.driver.rev ?? 0;
+    const driver = new FlowDriver(reduceEnrolment, startEnrolment({ operatorId: enrolAs.personId, minCaptures: this.cfg.minCaptures, enrolAs }), this.performers.enrolment, {
+      onChange: (state) => {
+        this.hooks.onFlow?.({ flowId, kind: 'enrolment', rev: rev(), state: state as AnyFlowState });
+        if (state.step === 'finished') this.flows.delete(flowId);
+      },
+      onError: (err: unknown) => this.hooks.log?.('enrolment effect failed', err),
+    }) as unknown as FlowDriver<AnyFlowState, never, never>;
+    this.flows.set(flowId, { kind: 'enrolment', driver });
+    const view = { flowId, kind: 'enrolment' as const, rev: driver.rev, state: driver.state };
+    this.hooks.onFlow?.(view);
+    return view;
+  }
+
+  /** Captures an enrolment takes of each hand. */
+  get minCaptures(): number {
+    return this.cfg.minCaptures;
   }
 
   send(flowId: string, e: UiEvent): FlowView {

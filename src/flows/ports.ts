@@ -3,7 +3,7 @@
 // tests plug in the same real parts or the simulator. Nothing here knows about React or WebSockets.
 import type { Original, ReversalKind, ReversalRefusal } from './reversal.ts';
 import type { DayTotals, DenominationCount } from './day-close.ts';
-import type { DuplicateCandidate, EnrolHand } from './enrolment.ts';
+import type { DuplicateCandidate, EnrolAs, EnrolHand } from './enrolment.ts';
 import type { PersonDraft } from './enrolment-form.ts';
 import type { PayoutFailure } from './payout.ts';
 import type { PurchaseRefusal, PurchaseRequest } from './purchase.ts';
@@ -45,6 +45,8 @@ export interface EnrolmentRequest<T> {
   overrideBy: string | null;
   /** The PIN the person chose (hashed by the bank: only its scrypt verifier is stored and signed), or null: deferred. */
   pin: string | null;
+  /** An operator's bootstrap enrolment: stored and signed under the operator's id, naming the centre's code (enrolment.ts). */
+  enrolAs?: EnrolAs;
 }
 
 export interface DayCloseRequest {

@@ -140,6 +140,13 @@ export const EnrolmentBody = z.strictObject({
    */
   pinHash: z.lazy(() => PinVerifier).optional(), // the schema pin_set uses, declared with it below
   pinDeferred: z.literal(true).optional(),
+  /**
+   * An operator's palm enrolled with nobody signed in (the first operator of a counter): the id of the one-time
+   * operator enrolment code the centre issued for this terminal and this operator, which the counter proved online
+   * before capturing (never the code itself). `personId` and `operatorId` are then the operator's id. Absent in
+   * every other enrolment (the v1 bytes as before).
+   */
+  enrolCodeId: Id.optional(),
 });
 
 /** Totals of one currency in a day close (the Z-report). */

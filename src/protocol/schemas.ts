@@ -20,6 +20,10 @@ export const UploadRequest = z.strictObject({
 export const TemplatesRequest = z.strictObject({
   templates: z.array(z.string().max(200_000).regex(/^[A-Za-z0-9+/]*={0,2}$/)).min(1).max(32),
 });
+/** A counter proves an operator enrolment code (src/server/operator-codes.ts) before it captures that operator's palm. */
+export const OperatorCodeClaimRequest = z.strictObject({ code: z.string().min(8).max(64) });
+export const OperatorCodeClaimResponse = z.object({ codeId: Id, operatorId: Id, name: z.string(), role: z.string() });
+export type OperatorCodeClaimResponse = z.infer<typeof OperatorCodeClaimResponse>;
 export const FeedQuery = z.strictObject({
   cursor: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
   limit: z.coerce.number().int().min(1).max(2000).default(500),

@@ -15,6 +15,7 @@ import { ReportPinKey } from '../protocol/report-pin.ts';
 import {
   BODY_LIMIT, ErrorResponse, FeedQuery, FeedResponse, HealthResponse, jsonSchema, PersonParams, UpdateParams, CaptureRequest, CaptureResponse, RegisterRequest, RegisterResponse,
   ReportResponse, TemplatesRequest, TemplatesResponse, TimeQuery, TimeResponse, UploadRequest, UploadResponse,
+  OperatorCodeClaimRequest, OperatorCodeClaimResponse,
 } from '../protocol/schemas.ts';
 
 declare module 'fastify' {
@@ -190,6 +191,14 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     const body = parse(CaptureRequest, jsonBody(req), 'capture');
     const out = await central.uploadTemplateCapture(t, updateId, body.capture);
     return out.status === 'refused' ? { status: out.status, reason: out.reason } : { status: out.status };
+  });
+
+  // Issue 14: a counter proves a one-time operator enrolment code (operator-codes.ts) before it captures that
+  // operator's palm with nobody signed in; failed claims are throttled per terminal (central/terminals.ts).
+  app.post('/v1/operator-codes/claim', { onRequest: plausible, bodyLimit: 4096, schema: { response: { 200: jsonSchema(OperatorCodeClaimResponse), ...errors, 409: jsonSchema(ErrorResponse), 429: jsonSchema(ErrorResponse) } } }, async (req) => {
+    const t = await auth(req);
+    const body = parse(OperatorCodeClaimRequest, jsonBody(req), 'operator code claim');
+    return central.claimOperatorCode(t, body.code);
   });
 
   app.get('/v1/feed', { schema: { response: { 200: jsonSchema(FeedResponse), ...errors } } }, async (req) => {

@@ -15,6 +15,7 @@ import { mandateCancelled, mandateSigned } from './billing/mandates.ts';
 import { meterReading } from './billing/readings.ts';
 import { pinSet } from './customer-pins.ts';
 import { leaseReleased } from './leases.ts';
+import { operatorEnrolment } from './operator-codes.ts';
 import { recordTemplateUpdate, templateUpdatePrior } from './template-slots.ts';
 import { checkApproval, checkEnrolment, checkPayout, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkTemplateUpdate, checkVoid, reviewReason, type PurchaseFacts, type Refusal } from './invariants.ts';
 
@@ -244,6 +245,9 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
       const owner = rec.person.accountId !== undefined ? await r.accountOwner(rec.person.accountId) : undefined;
       const no = refused(checkEnrolment(rec, existing, owner));
       if (no) return no;
+      // Rule 14: a palm under an operator's id only with the code claimed for it here (uses the code up).
+      const operator = refused(await operatorEnrolment(r, rec, t.id, ref, ctx.now));
+      if (operator) return operator;
       await r.insertPerson({
         id: rec.personId, region: t.region, status: 'provisional', account_id: rec.person.accountId ?? null, terminal_id: t.id, seq: rec.seq,
         digests: JSON.stringify(rec.templateDigests), templates: null, duplicate_of: null, created_at: ctx.now, updated_at: ctx.now,

@@ -22,6 +22,9 @@
 //      PIN it claims is proven by an earlier record of the same terminal that checked that person's PIN.
 //  13. a customer PIN's verifier (a pin_set, or the one chosen at enrolment) is well-formed scrypt, slow enough and
 //      not too costly to check (src/protocol/pin-verifier.ts), and an enrolment never replaces anyone's PIN.
+//  14. a palm goes under an operator's id (an id the centre granted a role at any terminal) only by an enrolment naming
+//      the one-time operator enrolment code the centre issued and this terminal claimed for that operator, once,
+//      signed as the operator themself while their grant there is active (operator-codes.ts).
 import type { EnrolmentBody, LeaseReleaseBody, PinSetBody, TemplateUpdateBody, MandateBody, MandateCancelBody, MeterReadingBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
 import { pinVerifierProblem } from '../protocol/pin-verifier.ts';
 import type { OperatorGrantRow, PersonRow, Posting, PurchaseRow, VoucherRow } from './repo.ts';
@@ -43,6 +46,7 @@ export const REFUSAL_CODES = [
   'PIN_SET_UNAPPROVED',
   'LEASE_RELEASE_REFUSED',
   'PIN_VERIFIER_MALFORMED', 'PIN_VERIFIER_WEAK', 'PIN_VERIFIER_TOO_COSTLY',
+  'OPERATOR_ENROLMENT_UNAUTHORISED', 'OPERATOR_CODE_USED',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -227,6 +231,34 @@ export function checkEnrolment(rec: EnrolmentBody, existing: PersonFacts | undef
   if (rec.person.accountId !== undefined && accountOwner && accountOwner.id !== rec.personId && accountOwner.status !== 'revoked') {
     return refuse('ACCOUNT_ALREADY_OWNED', `account ${rec.person.accountId} already belongs to person ${accountOwner.id}`);
   }
+  return undefined;
+}
+
+// ---- rule 14: an operator's palm (operator-codes.ts) ----
+/** What the centre knows for an enrolment that may put a palm under an operator's id. */
+export interface OperatorEnrolmentFacts {
+  /** The person id is an operator id the centre granted a role at some terminal. */
+  isOperator: boolean;
+  /** The code the record names (its row), if it names one the centre knows. */
+  code: { terminal_id: string; operator_id: string; status: string; used_by: string | null } | undefined;
+  /** The person's grant at the record's terminal. */
+  grantHere: Pick<OperatorGrantRow, 'active'> | undefined;
+}
+
+export function checkOperatorEnrolment(rec: Pick<EnrolmentBody, 'personId' | 'operatorId' | 'enrolCodeId'>, terminalId: string, f: OperatorEnrolmentFacts): Refusal | undefined {
+  const unauthorised = (why: string) => refuse('OPERATOR_ENROLMENT_UNAUTHORISED', `palm of ${rec.personId}: ${why}`);
+  if (rec.enrolCodeId === undefined) {
+    // A terminal's key alone never puts a palm behind an operator's role, whoever it says is signed in.
+    return f.isOperator ? unauthorised(`an operator's palm is enrolled only with the operator enrolment code the centre issued for terminal ${terminalId}`) : undefined;
+  }
+  const c = f.code;
+  if (!c) return unauthorised(`operator enrolment code ${rec.enrolCodeId} is unknown`);
+  if (c.terminal_id !== terminalId) return unauthorised(`operator enrolment code ${rec.enrolCodeId} was issued for another terminal`);
+  if (c.operator_id !== rec.personId) return unauthorised(`operator enrolment code ${rec.enrolCodeId} was issued for another operator`);
+  if (c.status === 'used') return refuse('OPERATOR_CODE_USED', `operator enrolment code ${rec.enrolCodeId} was already used by ${c.used_by}`);
+  if (c.status !== 'claimed') return unauthorised(`operator enrolment code ${rec.enrolCodeId} is ${c.status}, not claimed by this terminal`);
+  if (rec.operatorId !== rec.personId) return unauthorised(`an enrolment by code is signed as the operator it enrols, not ${rec.operatorId}`);
+  if (!f.grantHere || Number(f.grantHere.active) !== 1) return unauthorised(`${rec.personId} has no active grant at terminal ${terminalId}`);
   return undefined;
 }
 

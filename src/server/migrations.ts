@@ -286,6 +286,21 @@ export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
     // target here; the holder's signed `lease_release` (after every payout it signed before) grants it there.
     statements: () => ['ALTER TABLE vouchers ADD COLUMN lease_pending TEXT'],
   },
+  {
+    version: 15,
+    name: "operator enrolment codes: the one-time code that lets a counter enrol a granted operator's palm with nobody signed in",
+    // Why (issue 14): an operator signs in with their palm, and enrolling a palm needs an enroller signed in, so the
+    // first operator of a new region could never sign in. The admin issues a code bound to (terminal, operator),
+    // stored hashed; the counter proves it online (claimed), and the enrolment record that names the code's id is
+    // accepted once (used). Any other enrolment of a granted operator's id goes to review (invariants rule 14).
+    statements: () => [
+      `CREATE TABLE operator_enrol_codes (
+        id TEXT PRIMARY KEY, terminal_id TEXT NOT NULL, operator_id TEXT NOT NULL, code_hash TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, claimed_at BIGINT,
+        used_by TEXT, updated_at BIGINT NOT NULL)`,
+      'CREATE INDEX operator_enrol_codes_pair ON operator_enrol_codes (terminal_id, operator_id)',
+    ],
+  },
 ];
 
 /** The newest schema this build knows. */

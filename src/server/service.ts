@@ -9,6 +9,7 @@ import { ServerError } from './errors.ts';
 import { isSealed, keyDirFor, loadCentreKeys, sealTemplates, secureSqliteFile } from './keys.ts';
 import type { CentreIndex } from './palm-index.ts';
 import { Repo, type OperatorGrantRow, type TerminalRow } from './repo.ts';
+import type { OperatorClaim, OperatorCodeRow } from './operator-codes.ts';
 import { CentreContext, type CentralOptions, type Counters } from './central/context.ts';
 import { Enrolments } from './central/enrolments.ts';
 import { Feed, FEED_PAGE, type FeedPage } from './central/feed.ts';
@@ -122,6 +123,20 @@ export class Central {
   }
   listOperators(): Promise<OperatorGrantRow[]> {
     return this.terminals.listOperators();
+  }
+  /** Admin: a one-time operator enrolment code for (terminal, operator) (operator-codes.ts): shown once, stored hashed. */
+  issueOperatorCode(terminalId: string, operatorId: string, ttlMs?: number): Promise<{ codeId: string; code: string; expiresAt: number }> {
+    return this.terminals.issueOperatorCode(terminalId, operatorId, ttlMs);
+  }
+  listOperatorCodes(): Promise<OperatorCodeRow[]> {
+    return this.terminals.listOperatorCodes();
+  }
+  revokeOperatorCode(codeId: string): Promise<void> {
+    return this.terminals.revokeOperatorCode(codeId);
+  }
+  /** Terminal: proves an operator enrolment code online before it captures the operator's palm (throttled). */
+  claimOperatorCode(terminal: TerminalRow, code: string): Promise<OperatorClaim> {
+    return this.terminals.claimOperatorCode(terminal, code);
   }
   listTerminals(): Promise<TerminalRow[]> {
     return this.terminals.list();

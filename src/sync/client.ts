@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { authorizationHeader } from '../protocol/crypto.ts';
 import { verifyBoundTime, type BoundTime } from '../protocol/feed-page.ts';
-import type { FeedResponse, RegisterResponse, ReportRequest, UploadResponse } from '../protocol/schemas.ts';
+import { OperatorCodeClaimResponse, type FeedResponse, type RegisterResponse, type ReportRequest, type UploadResponse } from '../protocol/schemas.ts';
 import { PalmPayError } from '../util/errors.ts';
 
 /** The link failed: no answer, a reset, a timeout, or a 5xx. Retry later. */
@@ -112,6 +112,10 @@ export class CentreClient {
 
   register(code: string, publicKey: string, encKey: string): Promise<RegisterResponse> {
     return this.call('POST', '/v1/register', { code, publicKey, encKey }, false);
+  }
+  /** Proves a one-time operator enrolment code (this terminal's, claimed once; asking again answers the same). */
+  claimOperatorCode(code: string): Promise<OperatorCodeClaimResponse> {
+    return this.call<unknown>('POST', '/v1/operator-codes/claim', { code }).then((r) => OperatorCodeClaimResponse.parse(r));
   }
   upload(records: unknown[]): Promise<UploadResponse> {
     return this.call('POST', '/v1/records', { records });

@@ -10,7 +10,7 @@ import type { Store } from '../store/store.ts';
 import { uploadEnrolmentTemplates } from './templates.ts';
 import { newEncKeyPair, verifyCertificate, type Certificate } from '../protocol/crypto.ts';
 import { PalmPayError } from '../util/errors.ts';
-import { ReportResponse, type ReportBody } from '../protocol/schemas.ts';
+import { ReportResponse, type OperatorCodeClaimResponse, type ReportBody } from '../protocol/schemas.ts';
 import { verifyReport } from '../protocol/feed-page.ts';
 import { sealedPinDigest, sealReportPin, verifyReportPinKey } from '../protocol/report-pin.ts';
 import type { SignedRecord } from '../protocol/record.ts';
@@ -113,6 +113,10 @@ export interface Sync extends EventEmitter<SyncEvents> {
    * `sign` appends the signed `report_request` record to the journal (the caller's ledger) and returns it.
    */
   report(req: ReportAsk): Promise<ReportBody>;
+  /** Proves a one-time operator enrolment code to the centre now (issue 14; LinkError / CentreRefusal as `report`). */
+  claimOperatorCode(code: string): Promise<OperatorCodeClaimResponse>;
+  /** Sends the templates of enrolments whose records the centre has, now (after `drained`): the centre then decides them. */
+  templatesSent(): Promise<void>;
 }
 
 /** What the counter asks the centre for: whose report, which month, the PIN the person typed, and the record signer. */
@@ -221,6 +225,11 @@ export function createSync(opts: SyncOptions): Sync {
   em.kick = () => uploader.kick();
   em.status = status;
   em.drained = (t) => uploader.drained(t);
+  em.claimOperatorCode = (code) => client.claimOperatorCode(code);
+  em.templatesSent = async () => {
+    await sendingTemplates;
+    if (o.sealer) await uploadEnrolmentTemplates({ store: o.store, client, sealer: o.sealer });
+  };
   let reportPinKey: string | undefined;
   em.report = async ({ personId, month, pin, sign }) => {
     const pinned = o.store.settings.get<string>(SETTINGS.serverPublicKey);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTerminal } from '../../src/ledger/open.ts';
 import { purchase } from '../ledger/helpers.ts';
 import { HookClient } from './hooks.ts';
-import { addTerminal, runCli, startCentre, startProcess, startTerminal, stopProcesses, type Centre, type RunningTerminal } from './spawn-terminal.ts';
+import { addTerminal, runCli, startCentre, startProcess, startTerminal, stopProcesses, type Centre, type CliProcess, type RunningTerminal } from './spawn-terminal.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'palmpay-deploy-'));
 const counter = join(scratch, 'counter');
@@ -29,10 +29,11 @@ async function statusOf(t: RunningTerminal): Promise<{ scanner: { state: string;
 let centre: Centre;
 let otherCentre: Centre;
 let modulePath: string;
+let sim: CliProcess;
 
 beforeAll(async () => {
   [centre, otherCentre] = await Promise.all([startCentre({ data: join(scratch, 'centre') }), startCentre({ data: join(scratch, 'other-centre') })]);
-  const sim = await startProcess(['sim', 'serial', '--size', '320x240', '--no-auto'], /; open (\S+) \(socat/);
+  sim = await startProcess(['sim', 'serial', '--size', '320x240', '--no-auto'], /; open (\S+) \(socat/);
   modulePath = sim.match[1]!;
 }, 120_000);
 
@@ -76,6 +77,32 @@ describe('provisioning a counter', () => {
     expect(moved.stderr).toMatch(/signs with another key .* than the one pinned here/);
     expect(JSON.parse(readFileSync(join(counter, 'terminal-config.json'), 'utf8'))).toEqual({ centre: centre.url });
   }, 120_000);
+});
+
+describe('the first operator of the provisioned counter', () => {
+  // No palm exists anywhere yet, and enrolling one needs an enroller signed in: the centre's one-time operator
+  // enrolment code lets the technician enrol the first operator's palm on the counter's own scanner.
+  const enrolOperator = (code: string) => runCli(['terminal', 'enrol-operator', '--data', counter, '--scanner', `serial:${modulePath}`, '--code', code,
+    '--name-ar', 'روجدا', '--name-latin', 'Rojda Ali', '--id-number', '0100200300', '--phone', '+963912345678', '--employer', 'BRANCH', '--consent'], 120_000);
+
+  it('enrol-code at the centre, enrol-operator at the counter: the palm is enrolled under the operator id, once', async () => {
+    await centre.admin(['operator', 'grant', 'T-DEP', 'OP-ROJDA', '--name', 'Rojda Ali', '--role', 'supervisor', '--pin-stdin'], '2580\n');
+    const issued = await centre.admin(['operator', 'enrol-code', 'T-DEP', 'OP-ROJDA']);
+    const [, code, codeId] = /enrolment code (\S+) \(id (OC-[0-9a-f]+);/.exec(issued)!;
+    sim.send('present rojda'); // the operator's hand on the module's glass for every capture
+    let r;
+    try {
+      r = await enrolOperator(code!);
+    } finally {
+      sim.send('remove');
+    }
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`operator OP-ROJDA \\(Rojda Ali, supervisor\\) enrolled with code ${codeId}: left 3, right 3 captures; confirmed by the centre`));
+    expect(await centre.admin(['operator', 'enrol-codes'])).toMatch(new RegExp(`${codeId}\\tT-DEP\\tOP-ROJDA\\tused\\t\\S+\\tT-DEP#1`));
+    const again = await enrolOperator(code!);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/OPERATOR_CODE_INVALID|refused the code/);
+  }, 240_000);
 });
 
 describe('a provisioned counter runs on what it was configured with', () => {

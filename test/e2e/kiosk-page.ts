@@ -137,8 +137,9 @@ export interface OfflineEnrolment {
  * in (SqliteBank.saveEnrolment: provisional templates, a signed `enrolment` record in the outbox), from three
  * enrolment captures of each synthetic hand at the simulators' frame size (320×240: `palmpay sim serial --size
  * 320x240`, and `--scanner sim`). The counter uploads them when it starts; the centre confirms them and sends
- * them to the region's other counters. Returns the new person ids, in order. (A new counter has no operator whose
- * palm it knows yet, so its first enrolments cannot be made on its screen.)
+ * them to the region's other counters. Returns the new person ids, in order. (Written beside the stopped counter
+ * to keep the e2e short; never an operator's palm: a new counter's first operator is enrolled with the centre's
+ * one-time code, `palmpay terminal enrol-operator`, and the centre refuses any other enrolment of an operator's id.)
  */
 export async function enrolOffline(dataDir: string, operatorId: string, people: OfflineEnrolment[]): Promise<string[]> {
   const t = openTerminal(dataDir);

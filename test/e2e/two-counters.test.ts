@@ -1,6 +1,7 @@
 // Two counters and their centre, each its own process (issue 14 §3): `palmpay server` on PostgreSQL; counter A
 // reads palms over a pty serial link from `palmpay sim serial`, counter B through the simulated HID scanner, both
-// `palmpay terminal` WITHOUT --demo, provisioned with one-time codes, driven in headless Chromium. It walks a payroll
+// `palmpay terminal` WITHOUT --demo, provisioned with one-time codes, driven in headless Chromium; A's first operator
+// enrolled on A's serial module with the centre's one-time operator enrolment code (`palmpay terminal enrol-operator`). It walks a payroll
 // import, a salary payout at A, a lease moved from A to B (A gives it back, then refuses it; B pays it), the centre
 // killed (SIGKILL) with B's payout applied but its answer lost (B reaches the centre through the fault proxy, which
 // stands for the network) and A's purchase, made while the centre was frozen, on the wire; restarted, it has every
@@ -79,7 +80,22 @@ const provision = async (id: string, data: string, via = centre.url) => {
   const r = await runCli(['terminal', 'provision', '--data', data, '--centre', via, '--code', code, '--terminal-id', id]);
   expect(r.code, r.stderr).toBe(0);
 };
-const grant = (terminalId: string) => centre.admin(['operator', 'grant', terminalId, people.op, '--name', 'Rojda', '--role', 'supervisor', '--pin-stdin'], `${PIN}\n`);
+const OPERATOR = 'OP-ROJDA';
+const grant = (terminalId: string, operatorId = people.op) => centre.admin(['operator', 'grant', terminalId, operatorId, '--name', 'Rojda', '--role', 'supervisor', '--pin-stdin'], `${PIN}\n`);
+
+/** The first operator's palm, on the counter's serial module, with the centre's one-time code (the counter stopped). */
+async function enrolFirstOperator(terminalId: string, data: string): Promise<void> {
+  const issued = await centre.admin(['operator', 'enrol-code', terminalId, OPERATOR]);
+  const code = /enrolment code (\S+) \(id /.exec(issued)![1]!;
+  sim.send('present op');
+  try {
+    const r = await runCli(['terminal', 'enrol-operator', '--data', data, '--scanner', `serial:${sim.match[1]}`, '--code', code, '--name-ar', 'روجدا',
+      '--name-latin', 'Rojda', '--id-number', '0100000900', '--phone', '+963912345670', '--employer', 'BRANCH', '--consent'], 120_000);
+    expect(r.code, r.stderr).toBe(0);
+  } finally {
+    sim.send('remove');
+  }
+}
 
 async function startCounter(id: string, data: string, scanner: string): Promise<Counter> {
   const terminal = await startTerminal(['--no-open', '--port', '0', '--data', data, '--lang', 'en', '--scanner', scanner, '--test-hooks'], 150_000);
@@ -157,18 +173,19 @@ describe.skipIf(skip)('two counters and their centre, each its own process', { t
       startProcess(['sim', 'serial', '--size', '320x240', '--no-auto'], /; open (\S+) \(socat/),
       launchChromium(),
     ]);
-    // Counter A is set up first and its first people enrolled there (the operator too: an operator is an enrolled
-    // person the centre grants a role); B is registered after the payroll import, so every voucher is leased to A.
+    // Counter A is set up first. Its first operator is granted a role at the centre and enrolled on A's own serial
+    // module with a one-time operator enrolment code (nobody can sign in yet to enrol anyone); then the first people
+    // are enrolled there. B is registered after the payroll import, so every voucher is leased to A.
     await provision('T-A', DATA_A);
-    const [op, e1, e2, e3, cust] = await enrolOffline(DATA_A, 'technician', [
-      { palm: 'op', nameAr: 'روجدا', nameLatin: 'Rojda', employer: 'BRANCH' },
+    await grant('T-A', OPERATOR);
+    await enrolFirstOperator('T-A', DATA_A);
+    const [e1, e2, e3, cust] = await enrolOffline(DATA_A, 'technician', [
       { palm: 'e1', nameAr: 'أحمد خليل', nameLatin: 'Ahmad Khalil', employer: 'SCHOOL' },
       { palm: 'e2', nameAr: 'هيفي علي', nameLatin: 'Hevi Eli', employer: 'SCHOOL' },
       { palm: 'e3', nameAr: 'كريم داود', nameLatin: 'Karim Dawud', employer: 'SCHOOL' },
       { palm: 'cust', nameAr: 'زين محمد', nameLatin: 'Zin Mihemed', accountId: 'ACC-ZIN' },
     ]);
-    people = { op: op!, e1: e1!, e2: e2!, e3: e3!, cust: cust! };
-    await grant('T-A');
+    people = { op: OPERATOR, e1: e1!, e2: e2!, e3: e3!, cust: cust! };
   }, 240_000);
 
   afterAll(async () => {

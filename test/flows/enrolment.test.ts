@@ -65,6 +65,22 @@ describe('enrolment through the driver', () => {
     expect(ports.bank.templates.get(personId)).not.toContain(retake);
   });
 
+  it("an operator's own palm (the first operator, enrolAs): the same captures and checks, no PIN chosen, saved under the operator's id with the centre's code", async () => {
+    const ports = testPorts();
+    const saved: unknown[] = [];
+    const perform = createPerformers(ports).enrolment;
+    const d = new FlowDriver(reduceEnrolment, startEnrolment({ operatorId: 'OP-ROJDA', minCaptures: 3, enrolAs: { personId: 'OP-ROJDA', enrolCodeId: 'OC-1' } }), (f, sig) => {
+      if (f.type === 'saveEnrolment') saved.push(f);
+      return perform(f, sig);
+    });
+    await captureAll(d, ports, 'rojda');
+    d.dispatch({ type: 'capture.finish' });
+    const s = await d.waitFor((x) => x.step === 'enrolled' || x.step === 'pin');
+    expect(s).toMatchObject({ step: 'enrolled', personId: 'OP-ROJDA', pinChosen: false });
+    expect(saved).toEqual([expect.objectContaining({ operatorId: 'OP-ROJDA', pin: null, enrolAs: { personId: 'OP-ROJDA', enrolCodeId: 'OC-1' } })]);
+    expect(ports.bank.templates.get('OP-ROJDA')).toHaveLength(6);
+  });
+
   it('blocks a likely duplicate even when the cache cannot name the match', async () => {
     const ports = testPorts(undefined, { duplicatesOf: new Set(['dup-2']) });
     const d = enrolDriver(ports);

@@ -318,7 +318,7 @@ export class MemoryBank<T> implements Bank<T> {
   }
 
   async saveEnrolment(req: EnrolmentRequest<T>): Promise<{ personId: string; receipt: Receipt }> {
-    const person: Person = { id: randomUUID(), nameAr: req.draft.nameAr, nameLatin: req.draft.nameLatin, status: 'provisional', ...(req.draft.accountId ? { accountId: req.draft.accountId } : {}) };
+    const person: Person = { id: req.enrolAs?.personId ?? randomUUID(), nameAr: req.draft.nameAr, nameLatin: req.draft.nameLatin, status: 'provisional', ...(req.draft.accountId ? { accountId: req.draft.accountId } : {}) };
     this.people.set(person.id, person);
     this.templates.set(person.id, [...req.templates.left, ...req.templates.right]);
     if (req.pin !== null) this.customerPins.set(person.id, { pin: req.pin, wrong: 0 });

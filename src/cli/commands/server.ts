@@ -239,6 +239,32 @@ export function registerServer(program: Command): void {
       if (out.length === 0) console.log('no operators granted');
     });
 
+  operator.command('enrol-code <terminal> <operator>')
+    .description("a one-time code that lets the counter enrol this granted operator's palm with nobody signed in (`palmpay terminal enrol-operator`); shown once, stored hashed, replaces the pair's earlier code")
+    .option('--ttl-hours <n>', 'hours the code may wait to be claimed (default 24)', '24')
+    .action(async (terminalId: string, operatorId: string, opts: { ttlHours: string }, cmd: Command) => {
+      const hours = Number(opts.ttlHours);
+      if (!Number.isFinite(hours) || hours <= 0 || hours > 24 * 14) throw new PalmPayError('BAD_ARGUMENT', '--ttl-hours is a number of hours, above 0 and at most 336');
+      const r = await withCentral(g(cmd), (c) => c.issueOperatorCode(terminalId, operatorId, Math.round(hours * 3600_000)));
+      console.log(`operator ${operatorId} at terminal ${terminalId}: enrolment code ${r.code} (id ${r.codeId}; one use, expires ${new Date(r.expiresAt).toISOString()})`);
+    });
+  operator.command('enrol-codes')
+    .description('list operator enrolment codes (never the codes themselves): open, claimed, used (by which record) or revoked')
+    .option('--json', 'print JSON (one object per code)')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const rows = await withCentral(g(cmd), (c) => c.listOperatorCodes());
+      const out = rows.map((o) => ({ codeId: o.id, terminalId: o.terminal_id, operatorId: o.operator_id, status: o.status, expiresAt: new Date(Number(o.expires_at)).toISOString(), usedBy: o.used_by }));
+      if (opts.json) return printJson(out);
+      for (const o of out) console.log(`${o.codeId}\t${o.terminalId}\t${o.operatorId}\t${o.status}\t${o.expiresAt}${o.usedBy ? `\t${o.usedBy}` : ''}`);
+      if (out.length === 0) console.log('no operator enrolment codes');
+    });
+  operator.command('enrol-code-revoke <codeId>')
+    .description('withdraw an operator enrolment code not yet used (a claimed one too: its enrolment then goes to review)')
+    .action(async (codeId: string, _opts: unknown, cmd: Command) => {
+      await withCentral(g(cmd), (c) => c.revokeOperatorCode(codeId));
+      console.log(`operator enrolment code ${codeId} revoked`);
+    });
+
   server.command('payroll').command('import <file>')
     .description('import a payroll CSV (period,person,amount,currency,branch; amounts in minor units), all or nothing')
     .action(async (file: string, _opts: unknown, cmd: Command) => {

@@ -43,6 +43,38 @@ export function registerTerminal(program: Command): void {
     });
   registerTerminalStatus(terminal);
   registerTerminalProvision(terminal);
+  registerEnrolOperator(terminal);
+}
+
+/** `palmpay terminal enrol-operator`: the first operator's palm, with the centre's one-time code (the terminal stopped). */
+export function registerEnrolOperator(terminal: Command): void {
+  terminal
+    .command('enrol-operator')
+    .description("enrol a granted operator's palm with nobody signed in (a new counter's first operator), with the one-time code from `palmpay server operator enrol-code`; run with the terminal stopped")
+    .requiredOption('--code <code>', 'the one-time operator enrolment code')
+    .requiredOption('--name-ar <name>', "the operator's name in Arabic script")
+    .requiredOption('--name-latin <name>', "the operator's name in Latin script")
+    .requiredOption('--id-number <digits>', "the operator's ID number")
+    .requiredOption('--phone <+number>', "the operator's phone, +country code")
+    .requiredOption('--employer <code>', "the operator's employer code")
+    .option('--consent', 'the operator has agreed to their palm being enrolled (required)')
+    .addHelpText('after', '\n--data DIR, --scanner and --insecure-http are `palmpay terminal` options; the centre is the one the counter was provisioned for.')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ data?: string; scanner?: string; insecureHttp?: boolean; code: string; nameAr: string; nameLatin: string; idNumber: string; phone: string; employer: string; consent?: boolean }>();
+      const { resolve } = await import('node:path');
+      const { defaultDataDir } = await import('../../util/paths.ts');
+      const { enrolOperatorWithCode } = await import('../../host/enrol-operator.ts');
+      const r = await enrolOperatorWithCode({
+        dataDir: resolve(opts.data ?? defaultDataDir()),
+        code: opts.code,
+        draft: { nameAr: opts.nameAr, nameLatin: opts.nameLatin, idNumber: opts.idNumber, phone: opts.phone, employer: opts.employer, accountId: '' },
+        consent: Boolean(opts.consent),
+        flags: { scanner: opts.scanner, insecureHttp: opts.insecureHttp },
+        say: (line) => process.stderr.write(`${line}\n`),
+      });
+      console.log(`operator ${r.operatorId} (${r.name}, ${r.role}) enrolled with code ${r.codeId}: left ${r.captures.left}, right ${r.captures.right} captures; ${r.uploaded ? (r.confirmed ? 'confirmed by the centre' : 'sent; the centre has not confirmed it yet') : 'queued for the centre'}`);
+      console.log(`start the terminal; ${r.operatorId} signs in with their palm and the PIN the centre granted`);
+    });
 }
 
 /** `palmpay terminal provision`: a technician's first start of a counter for its regional centre. */

@@ -341,7 +341,11 @@ export class SqliteBank<T> implements Bank<T> {
   }
 
   async saveEnrolment(req: EnrolmentRequest<T>): Promise<{ personId: string; receipt: Receipt }> {
-    const personId = randomUUID();
+    // An operator's bootstrap enrolment goes under the operator's id: their palm is how they sign in (operatorForPerson).
+    const personId = req.enrolAs?.personId ?? randomUUID();
+    if (req.enrolAs && (this.store.people.get(personId) || this.store.templates.byPerson(personId).length > 0)) {
+      throw new PalmPayError('OPERATOR_PALM_EXISTS', `a palm is already enrolled here under ${personId}`);
+    }
     const d = req.draft;
     const name = joinName(d.nameAr, d.nameLatin);
     // The PIN the person chose: hashed here (scrypt), before the transaction; only the verifier is stored and signed.
@@ -370,6 +374,7 @@ export class SqliteBank<T> implements Bank<T> {
         consent: { given: true, method: 'verbal', textVersion: 'consent-v1' },
         provisional: true,
         ...pin,
+        ...(req.enrolAs ? { enrolCodeId: req.enrolAs.enrolCodeId } : {}),
       });
       const person: Person = { id: personId, nameAr: d.nameAr, nameLatin: d.nameLatin, status: 'provisional' };
       const receipt = enrolmentReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), person, { left: req.templates.left.length, right: req.templates.right.length }, req.pin !== null);

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { GENESIS_HASH } from '../../protocol/record.ts';
 import { issueCertificate, outdatedRequestMessage, parseAuthorization, requestMessage, sha256Hex, type Certificate, type SignedTime } from '../../protocol/crypto.ts';
 import { ServerError } from '../errors.ts';
+import { claimOperatorCode, issueOperatorCode, listOperatorCodes, revokeOperatorCode, type OperatorClaim, type OperatorCodeRow } from '../operator-codes.ts';
 import { grantAfterRelease } from '../leases.ts';
 import { publicKeyProblem, verifySignature } from '../sign.ts';
 import { OperatorGrant, TerminalLimits } from '../../protocol/schemas.ts';
@@ -151,6 +152,37 @@ export class Terminals {
 
   listOperators(): Promise<OperatorGrantRow[]> {
     return this.ctx.repo.tx((r) => r.listOperatorGrants());
+  }
+
+  /** Admin: a one-time code that lets `terminalId` enrol the palm of `operatorId`, granted there (operator-codes.ts). */
+  issueOperatorCode(terminalId: string, operatorId: string, ttlMs?: number): Promise<{ codeId: string; code: string; expiresAt: number }> {
+    return this.ctx.repo.tx((r) => issueOperatorCode(r, terminalId, operatorId, this.ctx.now(), ttlMs));
+  }
+
+  listOperatorCodes(): Promise<OperatorCodeRow[]> {
+    return this.ctx.repo.tx((r) => listOperatorCodes(r));
+  }
+
+  revokeOperatorCode(codeId: string): Promise<void> {
+    return this.ctx.repo.tx((r) => revokeOperatorCode(r, codeId, this.ctx.now()));
+  }
+
+  /**
+   * Terminal (authenticated): claims an operator enrolment code. Guessing is throttled like registration, but per
+   * terminal (the caller is known): REGISTER_FAILURES_PER_MINUTE failed claims, then every claim is refused for the
+   * rest of the minute, counted in the database for every centre process. A refusal is committed as a failure.
+   */
+  async claimOperatorCode(terminal: TerminalRow, code: string): Promise<OperatorClaim> {
+    const key = `operator-code:${terminal.id}`;
+    if ((await this.ctx.repo.tx((r) => r.registerFailures(key, this.ctx.now()))) >= REGISTER_FAILURES_PER_MINUTE) {
+      throw new ServerError('OPERATOR_CODE_THROTTLED', 'too many failed operator enrolment codes from this terminal: wait a minute', 429);
+    }
+    try {
+      return await this.ctx.repo.tx((r) => claimOperatorCode(r, terminal.id, code, this.ctx.now()));
+    } catch (err) {
+      if (err instanceof ServerError && err.status === 403) await this.noteRegistrationFailure(key);
+      throw err;
+    }
   }
 
   list(): Promise<TerminalRow[]> {
