@@ -10,7 +10,9 @@
 // then again while a second set of enrolments runs; the batch latencies and the event loop's delay of both compared.
 import { createHash, randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { DECISION_THRESHOLD } from '../../src/biometrics/config.ts';
 import { coarseCode } from '../../src/biometrics/identify/coarse-code.ts';
+import { matchScore } from '../../src/biometrics/match.ts';
 import { rng } from '../../src/biometrics/identify/random.ts';
 import { capture, defaultModel, FieldPool, modelTemplate, person } from '../../src/biometrics/identify/synthetic.ts';
 import { encodeTemplate } from '../../src/biometrics/template.ts';
@@ -69,7 +71,7 @@ export interface UploadsResult {
   /** Batch p99 with enrolments / alone: 1 is no stall. */
   batch_p99_ratio: number;
   /** The second set of enrolments, run while the uploads of the second phase were. */
-  enrolments_under_uploads: { enrolments: number; check_p50_ms: number; check_p95_ms: number; duplicates_flagged_of_mated: string; false_alarms_of_new: string };
+  enrolments_under_uploads: { enrolments: number; check_p50_ms: number; check_p95_ms: number; duplicates_flagged_of_mated: string; missed_mates_beyond_matcher_threshold: number; false_alarms_of_new: string };
 }
 
 export interface DedupResult {
@@ -95,6 +97,11 @@ export interface DedupResult {
   /** Enrolments where the index path decided as the linear scan did (same person flagged, or none). */
   decisions_identical_to_linear: string;
   duplicates_flagged_of_mated: string;
+  /** Re-enrolments not flagged that the full matcher itself scores above the threshold against their stored palm
+   * (the linear scan misses them too); the rest of the unflagged ones are stage 1's misses. */
+  missed_mates_beyond_matcher_threshold: number;
+  /** Re-enrolments held as a duplicate of someone other than their stored palm. */
+  mates_flagged_as_other_person: number;
   false_alarms_of_new: string;
   uploads: UploadsResult | null;
 }
@@ -103,6 +110,16 @@ export interface GalleryProbe {
   t: Template;
   /** The stored person this palm was enrolled as, or null for a new person. */
   mate: string | null;
+  /** The mate's stored template (re-enrolments only): a missed re-enrolment is then told apart (see mateScore). */
+  stored?: Template;
+}
+
+/**
+ * The full 1:1 matcher's own score between a re-enrolment and its stored palm: above DECISION_THRESHOLD, the linear
+ * scan misses it too (the matcher's false non-match, not the index's); at or under, only stage 1 can have missed it.
+ */
+function matcherMisses(p: GalleryProbe): boolean {
+  return p.stored !== undefined && matchScore(p.t, p.stored) > DECISION_THRESHOLD;
 }
 
 /**
@@ -160,7 +177,7 @@ export async function buildGallery(url: string, persons: number, enrolments: num
     for (let k = i; k < Math.min(persons, i + CHUNK); k++) {
       const p = k < mates ? person(model, r) : pool.person(model, r);
       const t = modelTemplate(model, [capture(model, p, r, { exact: k >= mates })]);
-      if (k < mates) probes.push({ t: enrolled(modelTemplate(model, [capture(model, p, r, { shift: true })])), mate: `G${k}` });
+      if (k < mates) probes.push({ t: enrolled(modelTemplate(model, [capture(model, p, r, { shift: true })])), mate: `G${k}`, stored: t });
       rows.push(galleryRow(`G${k}`, k + 1, t, k + 1, templateKey));
     }
     await writing;
@@ -277,6 +294,8 @@ export async function runDedup(o: DedupOptions): Promise<DedupResult> {
   const times: number[] = [];
   let flagged = 0;
   let falseAlarms = 0;
+  let beyondMatcher = 0;
+  let flaggedOther = 0;
   let loadSeconds = 0;
   let entries = 0;
   let rssAfterLoad = 0;
@@ -308,6 +327,8 @@ export async function runDedup(o: DedupOptions): Promise<DedupResult> {
       times.push(e.ms);
       if (e.linear !== null && (e.linear?.personId ?? null) === (e.res.duplicateOf ?? null)) identical++;
       if (p.mate !== null && e.res.duplicateOf === p.mate) flagged++;
+      else if (p.mate !== null && matcherMisses(p)) beyondMatcher++;
+      if (p.mate !== null && e.res.duplicateOf !== undefined && e.res.duplicateOf !== p.mate) flaggedOther++;
       if (p.mate === null && e.res.status !== 'confirmed') falseAlarms++;
       progress('enrolments', i + 1, probes.length);
     }
@@ -322,6 +343,7 @@ export async function runDedup(o: DedupOptions): Promise<DedupResult> {
       const under: number[] = [];
       let underFlagged = 0;
       let underFalse = 0;
+      let underBeyond = 0;
       const [withEnrol] = await Promise.all([
         uploadPhase(central, uploaders, u.batch, customers, () => enrolling, () => undefined),
         (async () => {
@@ -330,6 +352,7 @@ export async function runDedup(o: DedupOptions): Promise<DedupResult> {
               const e = await enrolOne(central, chain, `N${enrolled++}`, p, false);
               under.push(e.ms);
               if (p.mate !== null && e.res.duplicateOf === p.mate) underFlagged++;
+              else if (p.mate !== null && matcherMisses(p)) underBeyond++;
               if (p.mate === null && e.res.status !== 'confirmed') underFalse++;
               progress('enrolments beside uploads', under.length, second.length);
             }
@@ -357,6 +380,7 @@ export async function runDedup(o: DedupOptions): Promise<DedupResult> {
           check_p50_ms: round(quantile(under, 0.5)),
           check_p95_ms: round(quantile(under, 0.95)),
           duplicates_flagged_of_mated: `${underFlagged}/${second.filter((p) => p.mate !== null).length}`,
+          missed_mates_beyond_matcher_threshold: underBeyond,
           false_alarms_of_new: `${underFalse}/${second.filter((p) => p.mate === null).length}`,
         },
       };
@@ -383,6 +407,8 @@ export async function runDedup(o: DedupOptions): Promise<DedupResult> {
     speedup_p95: peerCount ? round(quantile(peerTimes, 0.95) / quantile(times.slice(0, peerCount), 0.95), 1) : 0,
     decisions_identical_to_linear: `${identical}/${peerCount}`,
     duplicates_flagged_of_mated: `${flagged}/${mates}`,
+    missed_mates_beyond_matcher_threshold: beyondMatcher,
+    mates_flagged_as_other_person: flaggedOther,
     false_alarms_of_new: `${falseAlarms}/${news}`,
     uploads,
   };

@@ -36,6 +36,8 @@ it('runs the duplicate check with uploads beside it: every row of a gallery over
   expect(r.dedup.gallery_build_seconds).toBeGreaterThan(0);
   expect(r.dedup.peak_rss_mb).toBeGreaterThanOrEqual(r.dedup.rss_after_index_load_mb);
   expect(r.dedup.duplicates_flagged_of_mated).toBe('2/2');
+  expect(r.dedup.missed_mates_beyond_matcher_threshold).toBe(0);
+  expect(r.dedup.mates_flagged_as_other_person).toBe(0);
   expect(r.dedup.false_alarms_of_new).toBe('0/2');
   const u = r.dedup.uploads;
   // Both phases uploaded, every purchase accepted.
