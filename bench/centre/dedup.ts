@@ -80,6 +80,8 @@ export interface DedupResult {
   /** Generating and writing the gallery (set-up, not a product figure). */
   gallery_build_seconds: number;
   index_load_seconds: number;
+  /** This process's CPU (user + system) over the index load: what a loaded machine cannot stretch. */
+  index_load_cpu_seconds: number;
   index_entries: number;
   /** This process's resident memory once the index was loaded, and its peak over the run (gallery build included). */
   rss_after_index_load_mb: number;
@@ -87,6 +89,9 @@ export interface DedupResult {
   enrolments: number;
   check_p50_ms: number;
   check_p95_ms: number;
+  /** This process's CPU per check (user + system; PostgreSQL's not included), p50 and p95. */
+  check_cpu_p50_ms: number;
+  check_cpu_p95_ms: number;
   /** The linear scan the index replaced, on the same gallery, in the same run (the before). */
   peer_linear_enrolments: number;
   peer_linear_p50_ms: number;
@@ -199,7 +204,7 @@ interface UploadTerminal {
 }
 
 /** One enrolment through the real path: the signed record, then its templates (the check, and its re-check on commit). */
-async function enrolOne(central: Central, chain: ChainWriter, personId: string, p: GalleryProbe, linear: boolean): Promise<{ ms: number; linearMs: number | null; linear: Duplicate | undefined | null; res: { status: string; duplicateOf?: string } }> {
+async function enrolOne(central: Central, chain: ChainWriter, personId: string, p: GalleryProbe, linear: boolean): Promise<{ ms: number; cpuMs: number; linearMs: number | null; linear: Duplicate | undefined | null; res: { status: string; duplicateOf?: string } }> {
   const bytes = Buffer.from(encodeTemplate(p.t));
   const rec = chain.next({
     type: 'enrolment', operatorId: 'op', enrolmentId: `E-${personId}`, personId, person: { name: 'New', idNumber: personId },
@@ -216,8 +221,10 @@ async function enrolOne(central: Central, chain: ChainWriter, personId: string, 
     linearMs = performance.now() - s0;
   }
   const s = performance.now();
+  const c0 = process.cpuUsage();
   const res = await central.uploadTemplates(terminal, personId, [bytes.toString('base64')]);
-  return { ms: performance.now() - s, linearMs, linear: found, res };
+  const cpu = process.cpuUsage(c0);
+  return { ms: performance.now() - s, cpuMs: (cpu.user + cpu.system) / 1000, linearMs, linear: found, res };
 }
 
 /**
@@ -297,6 +304,8 @@ export async function runDedup(o: DedupOptions): Promise<DedupResult> {
   let beyondMatcher = 0;
   let flaggedOther = 0;
   let loadSeconds = 0;
+  let loadCpuSeconds = 0;
+  const cpuTimes: number[] = [];
   let entries = 0;
   let rssAfterLoad = 0;
   let uploads: UploadsResult | null = null;
@@ -317,7 +326,10 @@ export async function runDedup(o: DedupOptions): Promise<DedupResult> {
       customers = await seedCustomers(central, o.uploads.customers, o.persons, progress);
     }
     await analyseSeeded(central);
+    const l0 = process.cpuUsage();
     await central.startIndex(60_000);
+    const lc = process.cpuUsage(l0);
+    loadCpuSeconds = (lc.user + lc.system) / 1e6;
     loadSeconds = central.palmIndex.loadSeconds ?? 0;
     entries = central.palmIndex.stats().entries;
     rssAfterLoad = process.memoryUsage().rss;
@@ -325,6 +337,7 @@ export async function runDedup(o: DedupOptions): Promise<DedupResult> {
       const e = await enrolOne(central, chain, `N${enrolled++}`, p, i < peerCount);
       if (e.linearMs !== null) peerTimes.push(e.linearMs);
       times.push(e.ms);
+      cpuTimes.push(e.cpuMs);
       if (e.linear !== null && (e.linear?.personId ?? null) === (e.res.duplicateOf ?? null)) identical++;
       if (p.mate !== null && e.res.duplicateOf === p.mate) flagged++;
       else if (p.mate !== null && matcherMisses(p)) beyondMatcher++;
@@ -394,12 +407,15 @@ export async function runDedup(o: DedupOptions): Promise<DedupResult> {
     gallery: 'synthetic (defaultModel, field pool as bench match), one template per person',
     gallery_build_seconds: round(buildSeconds, 1),
     index_load_seconds: round(loadSeconds, 2),
+    index_load_cpu_seconds: round(loadCpuSeconds, 2),
     index_entries: entries,
     rss_after_index_load_mb: Math.round(rssAfterLoad / 2 ** 20),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     enrolments: probes.length,
     check_p50_ms: round(quantile(times, 0.5)),
     check_p95_ms: round(quantile(times, 0.95)),
+    check_cpu_p50_ms: round(quantile(cpuTimes, 0.5)),
+    check_cpu_p95_ms: round(quantile(cpuTimes, 0.95)),
     peer_linear_enrolments: peerCount,
     peer_linear_p50_ms: round(quantile(peerTimes, 0.5)),
     peer_linear_p95_ms: round(quantile(peerTimes, 0.95)),

@@ -34,6 +34,9 @@ it('runs the duplicate check with uploads beside it: every row of a gallery over
   expect(r.targets.index_load_met).toBeNull();
   expect(r.dedup.index_entries).toBe(4500);
   expect(r.dedup.gallery_build_seconds).toBeGreaterThan(0);
+  expect(r.dedup.index_load_cpu_seconds).toBeGreaterThan(0);
+  expect(r.dedup.check_cpu_p50_ms).toBeGreaterThan(0);
+  expect(r.dedup.check_cpu_p95_ms).toBeGreaterThanOrEqual(r.dedup.check_cpu_p50_ms);
   expect(r.dedup.peak_rss_mb).toBeGreaterThanOrEqual(r.dedup.rss_after_index_load_mb);
   expect(r.dedup.duplicates_flagged_of_mated).toBe('2/2');
   expect(r.dedup.missed_mates_beyond_matcher_threshold).toBe(0);
