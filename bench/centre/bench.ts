@@ -20,6 +20,8 @@ export interface CentreBenchOptions {
   peerEnrolments?: number;
   /** Terminals uploading purchases (batches of `batch`, over `customers`) beside a second set of enrolments, then alone as long (0: none). */
   uploadsDuring?: number;
+  /** Every gallery palm its own latent field (dedup.ts), not the field pool `bench match` draws from. */
+  distinctPalms?: boolean;
   /** PostgreSQL connections per server process (default 6). */
   pool?: number;
   /** Pause between two feed reads under ingest (0: one after another). */
@@ -71,7 +73,7 @@ export async function runCentreBench(o: CentreBenchOptions): Promise<CentreBench
     const b = await scratchDb(o.db);
     try {
       const uploads = o.uploadsDuring ? { terminals: o.uploadsDuring, batch: o.batch, customers: o.customers } : undefined;
-      dedup = await runDedup({ url: b.url, persons: o.persons, enrolments: o.enrolments, peerEnrolments: o.peerEnrolments, uploads, progress: o.progress });
+      dedup = await runDedup({ url: b.url, persons: o.persons, enrolments: o.enrolments, peerEnrolments: o.peerEnrolments, uploads, distinctPalms: o.distinctPalms, progress: o.progress });
     } finally {
       await b.drop();
     }
@@ -113,7 +115,7 @@ export function formatCentreBench(r: CentreBenchResult): string {
   }
   if (d) {
     lines.push(
-    `enrolment duplicate check with ${d.persons} people (gallery built in ${d.gallery_build_seconds} s): index start-up load ${d.index_load_seconds} s (${d.index_load_cpu_seconds} s of this process's CPU; ${d.index_entries} entries${r.targets.index_load_met === null ? '' : `; target ≤ 10 s at 10⁶: ${r.targets.index_load_met ? 'met' : 'NOT met'}`}), ` +
+    `enrolment duplicate check with ${d.persons} people (${d.gallery}; built in ${d.gallery_build_seconds} s): index start-up load ${d.index_load_seconds} s (${d.index_load_cpu_seconds} s of this process's CPU; ${d.index_entries} entries${r.targets.index_load_met === null ? '' : `; target ≤ 10 s at 10⁶: ${r.targets.index_load_met ? 'met' : 'NOT met'}`}), ` +
       `RSS ${d.rss_after_index_load_mb} MB once loaded, peak ${d.peak_rss_mb} MB; ` +
       `per enrolment p50 ${d.check_p50_ms} ms, p95 ${d.check_p95_ms} ms incl. the re-check on commit (CPU p50 ${d.check_cpu_p50_ms} / p95 ${d.check_cpu_p95_ms} ms; target p95 ≤ 100: ${r.targets.check_met ? 'met' : 'NOT met'}); ` +
       `re-enrolments flagged ${d.duplicates_flagged_of_mated} (of those missed, ${d.missed_mates_beyond_matcher_threshold} scored above the 1:1 threshold by the full matcher itself, ${d.mates_flagged_as_other_person} held as someone else's duplicate), false alarms on new people ${d.false_alarms_of_new}`,

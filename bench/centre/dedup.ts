@@ -37,6 +37,11 @@ export interface DedupOptions {
   /** How many of them the linear scan peer also checks (default all up to 20,000 people, else 10). */
   peerEnrolments?: number;
   seed?: number;
+  /**
+   * Every gallery palm its own latent field, not one of the field pool's 2,048 × 8 symmetries (which at 10⁶ puts
+   * about 61 near-copies of each field in the gallery, differing only by mask: clustered impostors for stage 1).
+   */
+  distinctPalms?: boolean;
   /** Uploads beside a second set of enrolments (same count), against the same uploads alone. */
   uploads?: UploadsOptions;
   progress?: (phase: string, done: number, total: number) => void;
@@ -157,10 +162,10 @@ const enrolled = (t: Template): Template => ({ ...t, hand: 'left' });
  * `Central.open` seals), and `enrolments` probes: half new captures of the first stored people, half new people.
  * The terminal ENROL is registered to sign the new enrolments.
  */
-export async function buildGallery(url: string, persons: number, enrolments: number, seed = 1, progress: DedupOptions['progress'] = () => undefined): Promise<{ probes: GalleryProbe[]; signer: ReturnType<typeof signerFromSecretKey> }> {
+export async function buildGallery(url: string, persons: number, enrolments: number, seed = 1, progress: DedupOptions['progress'] = () => undefined, distinctPalms = false): Promise<{ probes: GalleryProbe[]; signer: ReturnType<typeof signerFromSecretKey> }> {
   const model = defaultModel();
   const r = rng(seed);
-  const pool = new FieldPool(model, r);
+  const pool = new FieldPool(model, r); // made even for distinct palms: the same draws, so the same probes
   const mates = Math.ceil(enrolments / 2);
   const probes: GalleryProbe[] = [];
   const central0 = await Central.open(url);
@@ -180,7 +185,7 @@ export async function buildGallery(url: string, persons: number, enrolments: num
   for (let i = 0; i < persons; i += CHUNK) {
     const rows: Fragment[] = [];
     for (let k = i; k < Math.min(persons, i + CHUNK); k++) {
-      const p = k < mates ? person(model, r) : pool.person(model, r);
+      const p = k < mates || distinctPalms ? person(model, r) : pool.person(model, r);
       const t = modelTemplate(model, [capture(model, p, r, { exact: k >= mates })]);
       if (k < mates) probes.push({ t: enrolled(modelTemplate(model, [capture(model, p, r, { shift: true })])), mate: `G${k}`, stored: t });
       rows.push(galleryRow(`G${k}`, k + 1, t, k + 1, templateKey));
@@ -278,7 +283,7 @@ export async function runDedup(o: DedupOptions): Promise<DedupResult> {
   const b0 = performance.now();
   // With uploads, a second set of enrolments (as many) runs beside them.
   const sets = o.uploads ? 2 : 1;
-  const built = await buildGallery(o.url, o.persons, o.enrolments * sets, o.seed ?? 1, progress);
+  const built = await buildGallery(o.url, o.persons, o.enrolments * sets, o.seed ?? 1, progress, o.distinctPalms ?? false);
   const buildSeconds = (performance.now() - b0) / 1000;
   const signer = built.signer;
   // Re-enrolments and new people alternate, so the peer's first few see both.
@@ -404,7 +409,7 @@ export async function runDedup(o: DedupOptions): Promise<DedupResult> {
   const news = probes.filter((p) => p.mate === null).length;
   return {
     persons: o.persons,
-    gallery: 'synthetic (defaultModel, field pool as bench match), one template per person',
+    gallery: o.distinctPalms ? 'synthetic (defaultModel, every palm its own latent field), one template per person' : 'synthetic (defaultModel, field pool as bench match), one template per person',
     gallery_build_seconds: round(buildSeconds, 1),
     index_load_seconds: round(loadSeconds, 2),
     index_load_cpu_seconds: round(loadCpuSeconds, 2),
