@@ -18,6 +18,10 @@ export interface CentreBenchOptions {
   enrolments: number;
   /** How many enrolments the linear scan peer also checks (dedup.ts default). */
   peerEnrolments?: number;
+  /** Terminals uploading purchases (batches of `batch`, over `customers`) beside a second set of enrolments, then alone as long (0: none). */
+  uploadsDuring?: number;
+  /** Every gallery palm its own latent field (dedup.ts), not the field pool `bench match` draws from. */
+  distinctPalms?: boolean;
   /** PostgreSQL connections per server process (default 6). */
   pool?: number;
   /** Pause between two feed reads under ingest (0: one after another). */
@@ -45,10 +49,12 @@ export interface CentreBenchResult {
     check_p95_ms: 100;
     index_load_seconds_at_1e6: 10;
     read_p99_ms: 200;
-    ingest_met: boolean;
-    ratio_met: boolean;
-    check_met: boolean;
-    reads_met: boolean;
+    /** null: that part was not run. */
+    ingest_met: boolean | null;
+    ratio_met: boolean | null;
+    check_met: boolean | null;
+    index_load_met: boolean | null;
+    reads_met: boolean | null;
   };
 }
 
@@ -68,7 +74,8 @@ export async function runCentreBench(o: CentreBenchOptions): Promise<CentreBench
   if (o.only !== 'ingest') {
     const b = await scratchDb(o.db);
     try {
-      dedup = await runDedup({ url: b.url, persons: o.persons, enrolments: o.enrolments, peerEnrolments: o.peerEnrolments, progress: o.progress });
+      const uploads = o.uploadsDuring ? { terminals: o.uploadsDuring, batch: o.batch, customers: o.customers } : undefined;
+      dedup = await runDedup({ url: b.url, persons: o.persons, enrolments: o.enrolments, peerEnrolments: o.peerEnrolments, uploads, distinctPalms: o.distinctPalms, progress: o.progress });
     } finally {
       await b.drop();
     }
@@ -85,10 +92,12 @@ export async function runCentreBench(o: CentreBenchOptions): Promise<CentreBench
       check_p95_ms: 100,
       index_load_seconds_at_1e6: 10,
       read_p99_ms: 200,
-      ingest_met: ingest !== null && ingest.ingest_records_per_s >= 5000,
-      ratio_met: ingest !== null && ingest.ratio_to_peer >= 0.5,
-      check_met: dedup !== null && dedup.check_p95_ms <= 100,
-      reads_met: ingest !== null && ingest.reads.feed_p99_ms <= 200,
+      ingest_met: ingest && ingest.ingest_records_per_s >= 5000,
+      ratio_met: ingest && ingest.ratio_to_peer >= 0.5,
+      check_met: dedup && dedup.check_p95_ms <= 100,
+      // The target is set at 10⁶ people; below, null.
+      index_load_met: dedup && dedup.persons >= 1_000_000 ? dedup.index_load_seconds <= 10 : null,
+      reads_met: ingest && ingest.reads.feed_p99_ms <= 200,
     },
   };
 }
@@ -108,12 +117,24 @@ export function formatCentreBench(r: CentreBenchResult): string {
   }
   if (d) {
     lines.push(
-    `enrolment duplicate check with ${d.persons} people: index start-up load ${d.index_load_seconds} s (${d.index_entries} entries); ` +
-      `per enrolment p50 ${d.check_p50_ms} ms, p95 ${d.check_p95_ms} ms incl. the re-check on commit (target p95 ≤ 100: ${r.targets.check_met ? 'met' : 'NOT met'}); ` +
-      `re-enrolments flagged ${d.duplicates_flagged_of_mated}, false alarms on new people ${d.false_alarms_of_new}`,
+    `enrolment duplicate check with ${d.persons} people (${d.gallery}; built in ${d.gallery_build_seconds} s): index start-up load ${d.index_load_seconds} s (${d.index_load_cpu_seconds} s of this process's CPU; ${d.index_entries} entries${r.targets.index_load_met === null ? '' : `; target ≤ 10 s at 10⁶: ${r.targets.index_load_met ? 'met' : 'NOT met'}`}), ` +
+      `RSS ${d.rss_after_index_load_mb} MB once loaded, peak ${d.peak_rss_mb} MB; ` +
+      `per enrolment p50 ${d.check_p50_ms} ms, p95 ${d.check_p95_ms} ms incl. the re-check on commit (CPU p50 ${d.check_cpu_p50_ms} / p95 ${d.check_cpu_p95_ms} ms; target p95 ≤ 100: ${r.targets.check_met ? 'met' : 'NOT met'}); ` +
+      `re-enrolments flagged ${d.duplicates_flagged_of_mated} (of those missed, ${d.missed_mates_beyond_matcher_threshold} scored above the 1:1 threshold by the full matcher itself, ${d.mates_flagged_as_other_person} held as someone else's duplicate), false alarms on new people ${d.false_alarms_of_new}`,
     `linear scan peer (the check before the index, same gallery, ${d.peer_linear_enrolments} enrolments): p50 ${d.peer_linear_p50_ms} ms, p95 ${d.peer_linear_p95_ms} ms; ` +
       `index ${d.speedup_p50} × faster at p50, ${d.speedup_p95} × at p95; decisions identical to the linear scan ${d.decisions_identical_to_linear}`,
     );
+    const u = d.uploads;
+    if (u) {
+      const phase = (p: typeof u.alone) =>
+        `${p.records} records in ${p.seconds} s (${p.records_per_s}/s), batch p50 ${p.batch_p50_ms} / p99 ${p.batch_p99_ms} / max ${p.batch_max_ms} ms, event loop delay p99 ${p.event_loop_delay_p99_ms} / max ${p.event_loop_delay_max_ms} ms`;
+      const e = u.enrolments_under_uploads;
+      lines.push(
+        `uploads into the same process (${u.terminals} terminals one batch of ${u.batch_size} after another; accepted ${u.accepted}): while enrolling ${phase(u.with_enrolments)}; ` +
+          `alone, as long ${phase(u.alone)}; batch p99 with / alone ${u.batch_p99_ratio}`,
+        `the ${e.enrolments} enrolments beside those uploads: p50 ${e.check_p50_ms} ms, p95 ${e.check_p95_ms} ms; flagged ${e.duplicates_flagged_of_mated} (missed beyond the matcher's threshold ${e.missed_mates_beyond_matcher_threshold}), false alarms ${e.false_alarms_of_new}`,
+      );
+    }
   }
   return lines.join('\n');
 }

@@ -98,12 +98,49 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/**
+ * Customers and their funds, seeded in bulk (set-up, not measured): confirmed people with an account each, without
+ * templates, at change positions after `positionBase` (the people already stored). A region has far more customers
+ * than counters, so a batch's purchases rarely share a customer's balance row. Returns their person ids.
+ */
+export async function seedCustomers(central: Central, count: number, positionBase: number, progress: (phase: string, done: number, total: number) => void = () => undefined): Promise<string[]> {
+  const customers: string[] = [];
+  for (let i = 0; i < count; i += 1000) {
+    const ids = Array.from({ length: Math.min(1000, count - i) }, (_, k) => i + k);
+    await central.repo.db.tx(async (c) => {
+      await c.run(sql`INSERT INTO persons (id, region, status, account_id, terminal_id, seq, digests, created_at, updated_at, change_pos)
+        VALUES ${join(ids.map((n) => sql`(${`BC${n}`}, 'R1', 'confirmed', ${`BA${n}`}, 'SEED', ${n}, '[]', 1, 1, ${positionBase + n + 1})`))}`);
+      await c.run(sql`INSERT INTO balances (account, currency, balance) VALUES ${join(ids.map((n) => sql`(${`acct:BA${n}`}, 'SYP', 1000000000)`))}`);
+      // Their offline allowances, as a running centre has published them (feed.ts publishAllowances' rows; positions below).
+      const allowance = (n: number, currency: string, balance: number) =>
+        sql`('region:R1', 'allowance', ${`BA${n}:${currency}`}, ${JSON.stringify({ accountId: `BA${n}`, customerId: `BC${n}`, currency, amountMinor: Math.min(balance, 5_000_000), balanceMinor: balance })}, 1)`;
+      await c.run(sql`INSERT INTO feed (audience, kind, key, data, created_at) VALUES ${join(ids.flatMap((n) => [allowance(n, 'SYP', 1_000_000_000), allowance(n, 'USD', 0)]))}`);
+    });
+    for (const n of ids) customers.push(`BC${n}`);
+    progress('customers', customers.length, count);
+  }
+  await central.repo.db.tx((c) => c.run(sql`UPDATE counters SET value = ${positionBase + count} WHERE name = 'persons'`));
+  return customers;
+}
+
+/**
+ * Statistics for the seeded tables, as a centre that has been running has them (autovacuum's analyse) and as
+ * PostgreSQL asks after a bulk load: without them the planner guessed thousands of rows for a batch's 50 and
+ * scanned balances and persons whole at every batch, and with an empty feed it judged the region's allowances
+ * one row and scanned them all at each batch's republication (found with EXPLAIN and pg_stat_activity samples;
+ * PostgreSQL used twice the CPU of the server processes).
+ */
+export async function analyseSeeded(central: Central): Promise<void> {
+  await central.repo.catchUp('feed');
+  if (central.repo.db.dialect === 'postgres') await central.repo.db.exec('ANALYZE');
+}
+
 export async function runIngest(o: IngestOptions): Promise<IngestResult> {
   const progress = o.progress ?? (() => undefined);
   // Set-up in this process: terminals, customers enrolled through the real path, and funds.
   const central = await Central.open(o.url);
   const terminals: BenchTerminal[] = [];
-  const customers: string[] = [];
+  let customers: string[] = [];
   try {
     for (let i = 0; i < o.terminals; i++) {
       const id = `BT${String(i).padStart(4, '0')}`;
@@ -113,30 +150,8 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
       terminals.push({ id, signer, records: [] });
       progress('terminals', i + 1, o.terminals);
     }
-    // Customers and their funds, seeded in bulk (set-up, not measured): confirmed people with an account each. A
-    // region has far more customers than counters, so a batch's purchases rarely share a customer's balance row.
-    for (let i = 0; i < o.customers; i += 1000) {
-      const ids = Array.from({ length: Math.min(1000, o.customers - i) }, (_, k) => i + k);
-      await central.repo.db.tx(async (c) => {
-        await c.run(sql`INSERT INTO persons (id, region, status, account_id, terminal_id, seq, digests, created_at, updated_at, change_pos)
-          VALUES ${join(ids.map((n) => sql`(${`BC${n}`}, 'R1', 'confirmed', ${`BA${n}`}, 'SEED', ${n}, '[]', 1, 1, ${n + 1})`))}`);
-        await c.run(sql`INSERT INTO balances (account, currency, balance) VALUES ${join(ids.map((n) => sql`(${`acct:BA${n}`}, 'SYP', 1000000000)`))}`);
-        // Their offline allowances, as a running centre has published them (feed.ts publishAllowances' rows; positions below).
-        const allowance = (n: number, currency: string, balance: number) =>
-          sql`('region:R1', 'allowance', ${`BA${n}:${currency}`}, ${JSON.stringify({ accountId: `BA${n}`, customerId: `BC${n}`, currency, amountMinor: Math.min(balance, 5_000_000), balanceMinor: balance })}, 1)`;
-        await c.run(sql`INSERT INTO feed (audience, kind, key, data, created_at) VALUES ${join(ids.flatMap((n) => [allowance(n, 'SYP', 1_000_000_000), allowance(n, 'USD', 0)]))}`);
-      });
-      for (const n of ids) customers.push(`BC${n}`);
-      progress('customers', customers.length, o.customers);
-    }
-    await central.repo.db.tx((c) => c.run(sql`UPDATE counters SET value = ${o.customers} WHERE name = 'persons'`));
-    // Statistics for the seeded tables, as a centre that has been running has them (autovacuum's analyse) and as
-    // PostgreSQL asks after a bulk load: without them the planner guessed thousands of rows for a batch's 50 and
-    // scanned balances and persons whole at every batch, and with an empty feed it judged the region's allowances
-    // one row and scanned them all at each batch's republication (found with EXPLAIN and pg_stat_activity samples;
-    // PostgreSQL used twice the CPU of the server processes).
-    await central.repo.catchUp('feed');
-    if (central.repo.db.dialect === 'postgres') await central.repo.db.exec('ANALYZE');
+    customers = await seedCustomers(central, o.customers, 0, progress);
+    await analyseSeeded(central);
     // Every terminal's records, signed before the clock starts (signing is the terminals' work, not the centre's).
     for (const [ti, t] of terminals.entries()) {
       const w = new ChainWriter(t.id, t.signer);
