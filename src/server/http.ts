@@ -180,7 +180,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
       const { personId } = parse(PersonParams, req.params, 'path');
       const t = await auth(req);
       const body = parse(TemplatesRequest, jsonBody(req), 'templates');
-      return central.uploadTemplates(t, personId, body.templates);
+      return central.uploadTemplates(t, personId, body.templates, body.moduleFeature);
     }),
   );
 
