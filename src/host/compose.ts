@@ -243,6 +243,7 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   // During the load the feed's changes wait (in order) for it: a revocation applied before the load reached the
   // person would be undone by the load.
   let palmChangesDuringLoad: Promise<void> = Promise.resolve();
+  link?.sync.on('moduleFeatureRefused', (r) => log(`feed: the palm module feature of ${r.personId} refused, not kept (${r.code}: ${r.message})`));
   link?.sync.on('palms', (c) => {
     if (indexLoaded) return applyPalmChanges(c);
     palmChangesDuringLoad = palmChangesDuringLoad.then(() => indexReady).then(

@@ -290,17 +290,20 @@ export class ModuleUserSync {
    * Enrolment on this terminal: the palm enrolled on the module itself (ENROLL_SINGLE under the person's pseudonym;
    * the module refuses a palm it already holds), its feature read back (0xFA), checked against the family's
    * format, sealed and stored with the user id, in one transaction. The stored feature is what other terminals
-   * of the same family would load (see README: carrying it to the centre is not built yet).
+   * of the same family load: the enrolment record pins `{ family, digest }` (`moduleFeature`), the blob goes to the
+   * centre with the templates (src/sync/templates.ts) and the feed brings it to the region's counters.
    */
-  enrol(personId: string, opts: { timeoutS?: number; signal?: AbortSignal; nowMs?: number } = {}): Promise<{ userId: number }> {
+  enrol(personId: string, opts: { timeoutS?: number; signal?: AbortSignal; nowMs?: number } = {}): Promise<{ userId: number; family: string; digest: string }> {
     return this.exclusive(async () => {
       const t = await this.target();
       const name = this.pseudonymOf(personId);
       const { userId } = await this.o.client.enrol({ name, timeoutS: opts.timeoutS ?? 5 }, { signal: opts.signal });
+      let digest: string;
       try {
         const feature = await this.o.client.getFeature(userId);
         checkFeatureFor(t.family, t.family, feature);
         const row = sealModuleFeature(this.o.sealer, personId, t.family, feature, opts.nowMs ?? Date.now());
+        digest = row.digest;
         this.o.store.transaction(() => {
           this.o.store.moduleFeatures.put(row);
           this.o.store.moduleFeatures.setUser({ moduleKey: t.moduleKey, userId, personId, pseudonym: name, digest: row.digest });
@@ -310,7 +313,7 @@ export class ModuleUserSync {
         await this.o.client.deleteUser(userId).catch(() => undefined);
         throw err;
       }
-      return { userId };
+      return { userId, family: t.family, digest };
     });
   }
 

@@ -20,6 +20,8 @@ export type RecordType = (typeof RECORD_TYPES)[number];
 /** Identifiers: 1–64 ASCII letters, digits, `.`, `_`, `:` or `-`, starting with a letter or digit (UUIDs fit). */
 export const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'an id is 1-64 chars of [A-Za-z0-9._:-]');
 export const Hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex chars');
+/** A palm module family: the first word of the module's GET_VERSION (the same rule as drivers/serial-module/feature-families.ts familyOfVersion). */
+export const ModuleFamily = z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'a module family is 1-32 chars of [A-Za-z0-9._-]');
 export const Hex64 = z.string().regex(/^[0-9a-f]{128}$/, 'expected 128 lowercase hex chars');
 const Count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 /** A positive amount in minor units. */
@@ -147,6 +149,13 @@ export const EnrolmentBody = z.strictObject({
    * every other enrolment (the v1 bytes as before).
    */
   enrolCodeId: Id.optional(),
+  /**
+   * Enrolled on a palm module that matches on its own (issue 14 §2): the module family (the first word of its
+   * GET_VERSION, drivers/serial-module/feature-families.ts) and the SHA-256 (hex) of the feature blob the module
+   * gave. The blob travels with the templates (`PUT /v1/enrolments/:person/templates`); the centre stores it only
+   * if it hashes to this digest and is that family's format. Absent in every other enrolment (the v1 bytes as before).
+   */
+  moduleFeature: z.strictObject({ family: ModuleFamily, digest: Hex32 }).optional(),
 });
 
 /** Totals of one currency in a day close (the Z-report). */

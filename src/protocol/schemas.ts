@@ -1,5 +1,6 @@
 // Request and response schemas of the centre's HTTP API (zod: the trust boundary; responses as JSON Schema for Fastify).
 import { z } from 'zod';
+import { ModuleFamily } from './record.ts';
 
 const Hex32 = z.string().regex(/^[0-9a-f]{64}$/);
 const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/);
@@ -19,6 +20,8 @@ export const UploadRequest = z.strictObject({
 });
 export const TemplatesRequest = z.strictObject({
   templates: z.array(z.string().max(200_000).regex(/^[A-Za-z0-9+/]*={0,2}$/)).min(1).max(32),
+  /** The palm module's feature blob, when the enrolment record pins one (`moduleFeature`): its family and bytes. */
+  moduleFeature: z.strictObject({ family: ModuleFamily, feature: z.string().min(1).max(100_000).regex(/^[A-Za-z0-9+/]*={0,2}$/) }).optional(),
 });
 /** A counter proves an operator enrolment code (src/server/operator-codes.ts) before it captures that operator's palm. */
 export const OperatorCodeClaimRequest = z.strictObject({ code: z.string().min(8).max(64) });

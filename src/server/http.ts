@@ -28,10 +28,10 @@ declare module 'fastify' {
 
 export { REGISTER_FAILURES_PER_MINUTE } from './central/terminals.ts';
 
-/** Paths whose values never reach the log: names, ID numbers, phones, templates, keys. */
+/** Paths whose values never reach the log: names, ID numbers, phones, templates, palm module features, keys. */
 export const REDACT = [
-  'req.headers.authorization', '*.name', '*.idNumber', '*.phone', '*.templates', '*.person', '*.code',
-  '*.*.name', '*.*.idNumber', '*.*.phone', '*.*.templates',
+  'req.headers.authorization', '*.name', '*.idNumber', '*.phone', '*.templates', 'moduleFeature', '*.moduleFeature', '*.person', '*.code',
+  '*.*.name', '*.*.idNumber', '*.*.phone', '*.*.templates', '*.*.moduleFeature',
 ];
 
 /** The request's JSON body (undefined when empty); MALFORMED_JSON when it is not JSON. */
@@ -180,7 +180,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
       const { personId } = parse(PersonParams, req.params, 'path');
       const t = await auth(req);
       const body = parse(TemplatesRequest, jsonBody(req), 'templates');
-      return central.uploadTemplates(t, personId, body.templates);
+      return central.uploadTemplates(t, personId, body.templates, body.moduleFeature);
     }),
   );
 

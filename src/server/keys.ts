@@ -115,23 +115,44 @@ export function openTemplates(key: Buffer, personId: string, stored: string): Bu
  * person and the update id, so a slot copied to another person or another update does not open.
  */
 export function sealSlot(key: Buffer, personId: string, updateId: string, capture: Uint8Array): string {
-  const iv = randomBytes(12);
-  const c = createCipheriv('aes-256-gcm', key, iv);
-  c.setAAD(Buffer.from(`${personId}#slot:${updateId}`));
-  const ct = Buffer.concat([c.update(capture), c.final()]);
-  return SEALED + Buffer.concat([iv, c.getAuthTag(), ct]).toString('base64');
+  return sealBound(key, `${personId}#slot:${updateId}`, capture);
 }
 
 export function openSlot(key: Buffer, personId: string, updateId: string, stored: string): Buffer {
-  if (!stored.startsWith(SEALED)) throw new CentreKeyError('TEMPLATE_SEAL_BROKEN', `update slot ${updateId} of ${personId} is not sealed`);
+  return openBound(key, `${personId}#slot:${updateId}`, stored, `update slot ${updateId} of ${personId}`);
+}
+
+/**
+ * A palm module's feature blob for the database (issue 14 §2): like a slot, under the template key, bound to the
+ * person and the module family, so a feature copied to another person or labelled another family does not open.
+ */
+export function sealModuleFeature(key: Buffer, personId: string, family: string, feature: Uint8Array): string {
+  return sealBound(key, `${personId}#module:${family}`, feature);
+}
+
+export function openModuleFeature(key: Buffer, personId: string, family: string, stored: string): Buffer {
+  return openBound(key, `${personId}#module:${family}`, stored, `the ${family} module feature of ${personId}`);
+}
+
+/** AES-256-GCM under `key` with `aad` as the binding: `s1:` + base64(iv ‖ tag ‖ ciphertext). */
+function sealBound(key: Buffer, aad: string, plain: Uint8Array): string {
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', key, iv);
+  c.setAAD(Buffer.from(aad));
+  const ct = Buffer.concat([c.update(plain), c.final()]);
+  return SEALED + Buffer.concat([iv, c.getAuthTag(), ct]).toString('base64');
+}
+
+function openBound(key: Buffer, aad: string, stored: string, what: string): Buffer {
+  if (!stored.startsWith(SEALED)) throw new CentreKeyError('TEMPLATE_SEAL_BROKEN', `${what} is not sealed`);
   const buf = Buffer.from(stored.slice(SEALED.length), 'base64');
   const d = createDecipheriv('aes-256-gcm', key, buf.subarray(0, 12));
-  d.setAAD(Buffer.from(`${personId}#slot:${updateId}`));
+  d.setAAD(Buffer.from(aad));
   d.setAuthTag(buf.subarray(12, 28));
   try {
     return Buffer.concat([d.update(buf.subarray(28)), d.final()]);
   } catch (err) {
-    throw new CentreKeyError('TEMPLATE_SEAL_BROKEN', `update slot ${updateId} of ${personId} fails authentication (edited, moved, or another key)`, { cause: err });
+    throw new CentreKeyError('TEMPLATE_SEAL_BROKEN', `${what} fails authentication (edited, moved, or another key)`, { cause: err });
   }
 }
 

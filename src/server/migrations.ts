@@ -301,6 +301,18 @@ export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
       'CREATE INDEX operator_enrol_codes_pair ON operator_enrol_codes (terminal_id, operator_id)',
     ],
   },
+  {
+    version: 16,
+    name: 'palm module features: the feature blob an enrolment on a module that matches on its own pinned, sealed per person and family',
+    // Why (issue 14 §2): a person enrolled at a counter whose module matches on its own is known to the region's
+    // other counters with such a module only through that module's feature; the signed record pins its digest,
+    // the blob comes with the templates and is kept sealed under the template key (keys.ts sealModuleFeature).
+    statements: () => [
+      `CREATE TABLE person_module_features (
+        person_id TEXT NOT NULL, family TEXT NOT NULL, digest TEXT NOT NULL, sealed TEXT NOT NULL,
+        created_at BIGINT NOT NULL, PRIMARY KEY (person_id, family))`,
+    ],
+  },
 ];
 
 /** The newest schema this build knows. */

@@ -161,8 +161,8 @@ export class Central {
   uploadTemplateCapture(terminal: TerminalRow, updateId: string, captureB64: string): ReturnType<Enrolments['uploadTemplateCapture']> {
     return this.enrolments.uploadTemplateCapture(terminal, updateId, captureB64);
   }
-  uploadTemplates(terminal: TerminalRow, personId: string, templatesB64: string[]): Promise<{ status: string; duplicateOf?: string }> {
-    return this.enrolments.uploadTemplates(terminal, personId, templatesB64);
+  uploadTemplates(terminal: TerminalRow, personId: string, templatesB64: string[], moduleFeature?: { family: string; feature: string }): Promise<{ status: string; duplicateOf?: string }> {
+    return this.enrolments.uploadTemplates(terminal, personId, templatesB64, moduleFeature);
   }
   settlePerson(personId: string, decision: 'confirm' | 'revoke'): Promise<void> {
     return this.enrolments.settle(personId, decision);

@@ -120,8 +120,8 @@ export class CentreClient {
   upload(records: unknown[]): Promise<UploadResponse> {
     return this.call('POST', '/v1/records', { records });
   }
-  uploadTemplates(personId: string, templatesB64: string[]): Promise<{ status: string; duplicateOf?: string }> {
-    return this.call('PUT', `/v1/enrolments/${encodeURIComponent(personId)}/templates`, { templates: templatesB64 });
+  uploadTemplates(personId: string, templatesB64: string[], moduleFeature?: { family: string; feature: string }): Promise<{ status: string; duplicateOf?: string }> {
+    return this.call('PUT', `/v1/enrolments/${encodeURIComponent(personId)}/templates`, { templates: templatesB64, ...(moduleFeature ? { moduleFeature } : {}) });
   }
   /** The capture of a template update this terminal signed (issue 19): the centre answers its decision. */
   uploadCapture(updateId: string, captureB64: string): Promise<{ status: 'applied' | 'refused' | 'awaiting-capture'; reason?: string }> {

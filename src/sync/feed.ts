@@ -13,7 +13,9 @@ import type { CentreClient } from './client.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { SETTING as LEDGER_SETTING } from '../ledger/ledger.ts';
 import { LocalTrust, noteTrustedSync, TrustedCentreCopies } from '../ledger/local-trust.ts';
-import { AmountMinor, CurrencyCode, Hex32, Id, PinVerifier } from '../protocol/record.ts';
+import { AmountMinor, CurrencyCode, Hex32, Id, ModuleFamily, PinVerifier } from '../protocol/record.ts';
+import { moduleFeatureBinding } from '../store/module-features.ts';
+import { checkFeatureFor } from '../../drivers/serial-module/feature-families.ts';
 import { PinVersion } from '../protocol/pin-verifier.ts';
 
 /** One enrolled template's update slots as the centre sends them (issue 19; src/server/template-slots.ts). */
@@ -84,8 +86,31 @@ export interface FeedOptions {
    * (Ledger.releaseLease). Without it the lease is only dropped, and the move waits.
    */
   onLeaseWithdrawn?: (voucherId: string, leaseId: string) => void;
+  /** A palm module feature in the feed refused (its digest, family or format): nothing of it is kept; for the log. */
+  onModuleFeatureRefused?: (personId: string, code: string, message: string) => void;
   /** Told after each page commits which enrolled palms it changed (the kiosk's 1:N index follows the store). */
   onPalms?: (c: PalmChanges) => void;
+}
+
+const FeedModuleFeature = z.object({ family: ModuleFamily, digest: Hex32, sealed: z.string() });
+
+function applyModuleFeature(o: FeedOptions, encKey: string, personId: string, raw: unknown, nowMs: number): void {
+  const refuse = (code: string, message: string) => o.onModuleFeatureRefused?.(personId, code, message);
+  const f = FeedModuleFeature.safeParse(raw);
+  if (!f.success) return refuse('MODULE_FEATURE_MALFORMED', 'a module feature in the feed is malformed');
+  const { family, digest } = f.data;
+  const held = o.store.moduleFeatures.get(personId, family);
+  if (held?.digest === digest) return; // the counter that enrolled the person holds it already (or delivered before)
+  let plain: Uint8Array;
+  try {
+    plain = openSealed(encKey, f.data.sealed);
+    checkFeatureFor(family, family, plain);
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    return refuse(e.code ?? 'MODULE_FEATURE_UNSEAL_FAILED', e.message ?? String(err));
+  }
+  if (createHash('sha256').update(plain).digest('hex') !== digest) return refuse('MODULE_FEATURE_DIGEST_MISMATCH', `the ${family} module feature of ${personId} does not match the digest its enrolment record pinned`);
+  o.store.moduleFeatures.put({ personId, family, sealed: o.sealer!.seal(plain, moduleFeatureBinding(personId, family)), digest, createdAtMs: nowMs });
 }
 
 /** Palm templates a committed feed page changed: rows added, and people whose templates were revoked (rows deleted). */
@@ -216,6 +241,9 @@ function applyEvent(o: FeedOptions, e: Event, nowMs: number, palms: PalmChanges)
         palms.added.push({ templateId, personId });
       });
       s.templates.confirm(personId); // the centre's duplicate check passed: none of this person's templates is provisional
+      // Palm module features (issue 14 §2): each kept only if it hashes to the digest the enrolment record pinned
+      // (the centre sends that digest) and a module of its family could take it; else refused and nothing kept.
+      for (const f of Array.isArray(d.moduleFeatures) ? (d.moduleFeatures as unknown[]) : []) applyModuleFeature(o, encKey, personId, f, nowMs);
       // Update slots the centre admitted before this terminal learnt of the person come with the templates.
       for (const t of templateSlots) applyTemplateSlots(o, encKey, { ...t, personId }, nowMs);
       return;

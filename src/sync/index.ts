@@ -95,6 +95,8 @@ export interface SyncEvents {
   feed: [f: { events: number; cursor: number }];
   /** A committed feed page added enrolled templates or revoked people's templates (the kiosk's 1:N index follows). */
   palms: [c: PalmChanges];
+  /** A palm module feature in a feed page was refused (digest, family or format) and not kept: for the log. */
+  moduleFeatureRefused: [r: { personId: string; code: string; message: string }];
 }
 
 export interface Sync extends EventEmitter<SyncEvents> {
@@ -193,7 +195,7 @@ export function createSync(opts: SyncOptions): Sync {
         // Template update captures first (their records went up with the outbox): the centre's decision then
         // comes down in this very pull when it applied one.
         if (o.sealer) await sendCaptures({ store: o.store, client, sealer: o.sealer }).catch((err: Error) => void (lastError = `template update captures: ${err.message}`));
-        const r = await pullFeed({ store: o.store, client, terminalId, sealer: o.sealer, now, onLimits, onOperatorGrant, onCustomerPin, onLeaseWithdrawn, onPalms: (c) => em.emit('palms', c) }, (p) => em.emit('feed', p));
+        const r = await pullFeed({ store: o.store, client, terminalId, sealer: o.sealer, now, onLimits, onOperatorGrant, onCustomerPin, onLeaseWithdrawn, onPalms: (c) => em.emit('palms', c), onModuleFeatureRefused: (personId, code, message) => em.emit('moduleFeatureRefused', { personId, code, message }) }, (p) => em.emit('feed', p));
         uploader.noteReachable();
         if (released > 0) uploader.kick(); // a lease given back: the target counter is waiting for it
         if (r.time) {

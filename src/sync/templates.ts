@@ -5,6 +5,7 @@
 // request signed with the terminal key, opened from the seal they are kept under only for the call.
 import type { Sealer } from '../ledger/sealer.ts';
 import type { EnrolmentBody } from '../protocol/record.ts';
+import { moduleFeatureBinding } from '../store/module-features.ts';
 import type { Store } from '../store/store.ts';
 import { CentreRefusal, type CentreClient } from './client.ts';
 
@@ -35,8 +36,15 @@ export async function uploadEnrolmentTemplates(o: { store: Store; client: Pick<C
     const inOrder = rec.templateDigests.map((d) => rows.find((r) => r.digest === d));
     if (inOrder.some((r) => r === undefined)) continue; // not all kept here (deleted since): nothing to prove them with
     const b64 = inOrder.map((r) => Buffer.from(o.sealer.open(r!.sealed, r!.templateId)).toString('base64'));
+    // The palm module's feature the record pinned travels with them (the centre checks it against the pin).
+    let moduleFeature: { family: string; feature: string } | undefined;
+    if (rec.moduleFeature) {
+      const row = o.store.moduleFeatures.get(rec.personId, rec.moduleFeature.family);
+      if (!row || row.digest !== rec.moduleFeature.digest) continue; // not kept here (deleted since): nothing to prove it with
+      moduleFeature = { family: row.family, feature: Buffer.from(o.sealer.open(row.sealed, moduleFeatureBinding(row.personId, row.family))).toString('base64') };
+    }
     try {
-      await o.client.uploadTemplates(rec.personId, b64);
+      await o.client.uploadTemplates(rec.personId, b64, moduleFeature);
     } catch (err) {
       if (!(err instanceof CentreRefusal)) throw err;
     }

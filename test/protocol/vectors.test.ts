@@ -94,3 +94,30 @@ describe('enrolment with the PIN chosen (pinHash) or deferred (pinDeferred)', ()
     expect(() => parseBody({ ...chosen!.body, pinDeferred: true })).toThrow(/not both/);
   });
 });
+
+// Issue 14 §2: an enrolment on a palm module that matches on its own pins the module feature's family and digest
+// (`moduleFeature`). Without it the body is byte-for-byte the published seq 6 vector.
+describe('enrolment pinning a palm module feature (moduleFeature)', () => {
+  const base = vectors.records.find((r) => r.body.type === 'enrolment')!;
+  const v = (vectors as unknown as { enrolmentModuleFeatureVariant: Vector }).enrolmentModuleFeatureVariant;
+
+  it('absent gives the unchanged v1 bytes', () => {
+    expect(canonicalJson(parseBody({ ...base.body, moduleFeature: undefined } as RecordBody))).toBe(base.canonical);
+  });
+
+  it('canonical bytes, hash and signature match the published vector', () => {
+    const body = parseBody(v.body);
+    expect(canonicalJson(body)).toBe(v.canonical);
+    expect(recordHash(body)).toBe(v.hash);
+    expect(sealRecord(body, signerFromSecretKey(kp.secretKey)).sig).toBe(v.sig);
+    expect(nacl.sign.detached.verify(signingMessage(body), Buffer.from(v.sig, 'hex'), kp.publicKey)).toBe(true);
+  });
+
+  it('a family that is not a plain name, a digest that is not SHA-256 hex, or an extra key is malformed', () => {
+    const pin = (v.body as { moduleFeature: { family: string; digest: string } }).moduleFeature;
+    expect(() => parseBody({ ...v.body, moduleFeature: { ...pin, family: 'Palm Sim' } } as RecordBody)).toThrow();
+    expect(() => parseBody({ ...v.body, moduleFeature: { ...pin, family: '' } } as RecordBody)).toThrow();
+    expect(() => parseBody({ ...v.body, moduleFeature: { ...pin, digest: pin.digest.toUpperCase() } } as RecordBody)).toThrow();
+    expect(() => parseBody({ ...v.body, moduleFeature: { ...pin, blob: 'AAAA' } } as unknown as RecordBody)).toThrow();
+  });
+});

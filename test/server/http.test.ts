@@ -24,12 +24,15 @@ it('logs requests and refusals without names, ID numbers, phones, templates or k
     await t.client!.upload([e.record]);
     await fetch(`${srv.url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'PalmPay T1:1:' + 'a'.repeat(128) }, body: JSON.stringify({ records: [e.record] }) });
     log.info({ person: { name: 'Test Person', idNumber: 'X123', phone: '+963-PHONE' } }, 'a careless log line');
+    // A palm module's feature is biometric like a template (issue 14 §2), in a body or one level down.
+    log.info({ body: { moduleFeature: { family: 'PalmSim-L015', feature: 'UFNGMQ-FEATURE-BYTES' } } }, 'a careless body');
+    log.info({ moduleFeature: { family: 'PalmSim-L015', feature: 'UFNGMQ-FEATURE-BYTES' } }, 'a careless feature');
   } finally {
     await srv.close();
   }
   const text = lines.join('');
   expect(lines.length).toBeGreaterThan(2); // requests were logged
-  expect(text).not.toMatch(/Test Person|X123|PHONE/);
+  expect(text).not.toMatch(/Test Person|X123|PHONE|FEATURE-BYTES/);
   expect(text).toMatch(/\[redacted\]/);
 });
 

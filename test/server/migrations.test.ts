@@ -107,6 +107,24 @@ describe.each(backends)('centre migrations on %s', (kind) => {
     expect(await repo.tx((r) => r.conn.all(sql`SELECT id, status, claimed_at, used_by FROM operator_enrol_codes`))).toEqual([{ id: 'OC-1', status: 'open', claimed_at: null, used_by: null }]);
   });
 
+  it.skipIf(skip)('migration 16: palm module features start empty, one per person and family', async () => {
+    const { db, url } = await fresh();
+    await migrate(db, { upTo: 15 });
+    expect(await migrate(db, { upTo: 16 })).toMatchObject({ from: 15, applied: [16] });
+    const put = (person: string, family: string) =>
+      db.tx((c) => c.run(sql`INSERT INTO person_module_features (person_id, family, digest, sealed, created_at) VALUES (${person}, ${family}, 'd', 's1:x', 1)`));
+    await put('P-1', 'PalmSim-L015');
+    await put('P-1', 'Other-X');
+    await expect(put('P-1', 'PalmSim-L015')).rejects.toThrow();
+    await db.close();
+    const repo = await Repo.open(url);
+    open.push(repo);
+    expect(await repo.tx((r) => r.conn.all(sql`SELECT person_id, family FROM person_module_features ORDER BY family`))).toEqual([
+      { person_id: 'P-1', family: 'Other-X' },
+      { person_id: 'P-1', family: 'PalmSim-L015' },
+    ]);
+  });
+
   it.skipIf(skip)('refuses a database newer than this server, and a server told not to migrate refuses an old one', async () => {
     const { db, url } = await fresh();
     await migrate(db, { upTo: 1 });

@@ -1,7 +1,7 @@
 // What every part of the centre's service shares: the repository, the centre's identity, its clock, options and
 // counters, and the key that seals templates at rest. Built once by `Central.open` (service.ts).
 import { signTime, type ServerIdentity, type SignedTime } from '../../protocol/crypto.ts';
-import { openSlot, openTemplates, sealSlot, sealTemplates } from '../keys.ts';
+import { openModuleFeature, openSlot, openTemplates, sealModuleFeature, sealSlot, sealTemplates } from '../keys.ts';
 import type { OpenTemplates } from '../palm-index.ts';
 import type { Repo, RepoOptions } from '../repo.ts';
 import type { TemplateAuditLimits } from '../../biometrics/template-audit.ts';
@@ -69,6 +69,15 @@ export class CentreContext {
 
   openSlot(personId: string, updateId: string, stored: string): Buffer {
     return openSlot(this.templateKey, personId, updateId, stored);
+  }
+
+  /** A palm module's feature at rest (issue 14 §2): sealed under the template key, bound to person and family. */
+  sealModuleFeature(personId: string, family: string, feature: Uint8Array): string {
+    return sealModuleFeature(this.templateKey, personId, family, feature);
+  }
+
+  openModuleFeature(personId: string, family: string, stored: string): Buffer {
+    return openModuleFeature(this.templateKey, personId, family, stored);
   }
 
   signedTime(): SignedTime {

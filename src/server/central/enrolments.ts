@@ -1,6 +1,8 @@
 // The enrolment registry: templates a terminal uploads for the enrolment record it signed (audited before they are
 // believed: template-audit.ts), the 1:N duplicate check on this process's palm index (outside the write
 // transaction, re-checked on commit), and the supervisor's settling of a possible duplicate.
+import { DriverError } from '../../../drivers/errors.ts';
+import { checkFeatureFor } from '../../../drivers/serial-module/feature-families.ts';
 import { sha256Hex } from '../../protocol/crypto.ts';
 import { enrolmentPinConfirmed } from '../customer-pins.ts';
 import { decideEnrolment } from '../enrolment-check.ts';
@@ -52,7 +54,7 @@ export class Enrolments {
    * payable) and puts the enrolment in the review queue with its reason, once however often it is sent; the terminal
    * gets 422 with the audit's code.
    */
-  async uploadTemplates(terminal: TerminalRow, personId: string, templatesB64: string[]): Promise<{ status: string; duplicateOf?: string }> {
+  async uploadTemplates(terminal: TerminalRow, personId: string, templatesB64: string[], moduleFeature?: { family: string; feature: string }): Promise<{ status: string; duplicateOf?: string }> {
     const { repo, now } = this.ctx;
     const bytes = templatesB64.map((t) => Buffer.from(t, 'base64'));
     // Pure and bounded (two templates of at most MAX_CODES captures get that far): outside the transaction, as the
@@ -67,6 +69,7 @@ export class Enrolments {
       if (got.length !== digests.length || got.some((d, i) => d !== digests[i])) {
         throw new ServerError('TEMPLATE_DIGEST_MISMATCH', 'templates do not match the digests in the signed enrolment record', 422);
       }
+      const feature = await this.checkModuleFeature(r, p, moduleFeature);
       if (p.templates !== null) return false;
       if (!audit.ok) {
         // Committed, unlike a thrown refusal: a supervisor must see it (a faulty or malicious counter), once.
@@ -76,6 +79,10 @@ export class Enrolments {
         return audit.refusal;
       }
       await r.setPersonTemplates(personId, this.ctx.seal(personId, templatesB64), now(), entryCodes(bytes));
+      if (feature) {
+        await r.conn.run(sql`INSERT INTO person_module_features (person_id, family, digest, sealed, created_at)
+          VALUES (${personId}, ${feature.family}, ${feature.digest}, ${this.ctx.sealModuleFeature(personId, feature.family, feature.blob)}, ${now()})`);
+      }
       return true;
     });
     if (typeof stored === 'object') throw new ServerError(stored.code, stored.message, 422);
@@ -89,6 +96,29 @@ export class Enrolments {
     }
     const after = (await repo.tx((r) => r.getPerson(personId)))!;
     return after.duplicate_of ? { status: after.status, duplicateOf: after.duplicate_of } : { status: after.status };
+  }
+
+  /**
+   * The palm module feature sent with an enrolment's templates (issue 14 §2), checked against what the signed record
+   * pinned: both or neither (an old terminal pins none and sends none), the same family, the bytes hashing to the
+   * pinned digest, and a blob a module of that family can take (feature-families.ts checkFeatureFor, the rule the
+   * terminals load by). Any refusal is thrown, so nothing of the upload is stored.
+   */
+  private async checkModuleFeature(r: RepoTx, p: { terminal_id: string; seq: number | string }, sent: { family: string; feature: string } | undefined): Promise<{ family: string; digest: string; blob: Buffer } | null> {
+    const record = await r.getRecord(p.terminal_id, Number(p.seq));
+    const pinned = record ? (JSON.parse(record.body) as { moduleFeature?: { family: string; digest: string } }).moduleFeature : undefined;
+    if (!pinned && !sent) return null;
+    if (!pinned) throw new ServerError('MODULE_FEATURE_UNPINNED', 'a module feature was sent for an enrolment whose signed record pins none', 422);
+    if (!sent) throw new ServerError('MODULE_FEATURE_MISSING', `the signed enrolment record pins a ${pinned.family} module feature, and none was sent`, 422);
+    const blob = Buffer.from(sent.feature, 'base64');
+    try {
+      checkFeatureFor(pinned.family, sent.family, blob);
+    } catch (err) {
+      if (err instanceof DriverError) throw new ServerError(err.code, err.message, 422);
+      throw err;
+    }
+    if (sha256Hex(blob) !== pinned.digest) throw new ServerError('MODULE_FEATURE_DIGEST_MISMATCH', 'the module feature does not match the digest in the signed enrolment record', 422);
+    return { family: pinned.family, digest: pinned.digest, blob };
   }
 
   /**
