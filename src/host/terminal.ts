@@ -13,6 +13,7 @@ import { electronBinary, tryElectronDownloadOnce } from './electron-binary.ts';
 import { startKioskServer } from './kiosk-server.ts';
 import { startRuntime } from './runtime.ts';
 import { describeCentre, describePrinter, describeScanner, type ConfigFlags } from './terminal-config.ts';
+import { lockDataFolder } from './data-lock.ts';
 
 export interface TerminalOptions {
   root: string;
@@ -39,6 +40,15 @@ export interface TerminalOptions {
 /** Resolves with the process exit code once the terminal stops. */
 export async function runTerminal(opts: TerminalOptions): Promise<number> {
   const dataDir = prepareDataDir(opts.data); // first: an unusable data folder is reported before anything else
+  const release = await lockDataFolder(dataDir, 'palmpay terminal');
+  try {
+    return await runTerminalLocked(opts, dataDir);
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+async function runTerminalLocked(opts: TerminalOptions, dataDir: string): Promise<number> {
   const say = (line: string) => opts.say(`palmpay terminal: ${line}`);
 
   let electron: string | null = null;

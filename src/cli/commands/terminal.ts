@@ -64,14 +64,17 @@ export function registerEnrolOperator(terminal: Command): void {
       const { resolve } = await import('node:path');
       const { defaultDataDir } = await import('../../util/paths.ts');
       const { enrolOperatorWithCode } = await import('../../host/enrol-operator.ts');
+      const { lockDataFolder } = await import('../../host/data-lock.ts');
+      const dataDir = resolve(opts.data ?? defaultDataDir());
+      const release = await lockDataFolder(dataDir, 'palmpay terminal enrol-operator');
       const r = await enrolOperatorWithCode({
-        dataDir: resolve(opts.data ?? defaultDataDir()),
+        dataDir,
         code: opts.code,
         draft: { nameAr: opts.nameAr, nameLatin: opts.nameLatin, idNumber: opts.idNumber, phone: opts.phone, employer: opts.employer, accountId: '' },
         consent: Boolean(opts.consent),
         flags: { scanner: opts.scanner, insecureHttp: opts.insecureHttp },
         say: (line) => process.stderr.write(`${line}\n`),
-      });
+      }).finally(() => release());
       console.log(`operator ${r.operatorId} (${r.name}, ${r.role}) enrolled with code ${r.codeId}: left ${r.captures.left}, right ${r.captures.right} captures; ${r.uploaded ? (r.confirmed ? 'confirmed by the centre' : 'sent; the centre has not confirmed it yet') : 'queued for the centre'}`);
       console.log(`start the terminal; ${r.operatorId} signs in with their palm and the PIN the centre granted`);
     });
@@ -94,7 +97,9 @@ export function registerTerminalProvision(terminal: Command): void {
       const { resolve } = await import('node:path');
       const { prepareDataDir } = await import('../../util/paths.ts');
       const { provisionWithCentre } = await import('../../host/provision.ts');
+      const { lockDataFolder } = await import('../../host/data-lock.ts');
       const dataDir = prepareDataDir(opts.data ? resolve(opts.data) : undefined);
+      const release = await lockDataFolder(dataDir, 'palmpay terminal provision');
       let last = '';
       const r = await provisionWithCentre({
         dataDir,
@@ -107,7 +112,7 @@ export function registerTerminalProvision(terminal: Command): void {
           if (line !== last) process.stderr.write(`${line}\n`);
           last = line;
         },
-      });
+      }).finally(() => release());
       console.log(`terminal ${r.terminalId} provisioned${r.createdIdentity ? ' (new identity)' : ''}: key ${r.publicKeyFingerprint}`);
       console.log(`centre ${r.centreUrl}, key ${r.centreKeyFingerprint} pinned; first feed: ${r.feedEvents} event(s)${r.feedError ? ` (incomplete: ${r.feedError}; the terminal keeps pulling it)` : ''}`);
       console.log(`start it with: palmpay terminal${opts.data ? ` --data ${dataDir}` : ''}`);
