@@ -93,6 +93,8 @@ export class FlowHost<T> {
   private readonly unsubscribe: () => void;
   private readonly timer: NodeJS.Timeout;
   private readonly now: () => number;
+  /** The running operator enrolment with a code, if any (startOperatorEnrolment). */
+  private operatorFlowId: string | null = null;
 
   constructor(
     private readonly ports: FlowPorts<T>,
@@ -126,6 +128,8 @@ export class FlowHost<T> {
   }
 
   sessionSend(e: SessionUiEvent): SessionView {
+    // The scanner is the operator enrolment's until it ends: a sign-in started now would read its palms.
+    if (e.type === 'login.start' && this.operatorFlowId) return this.session();
     this.sessionDriver.dispatch(e);
     this.activity();
     return this.session();
@@ -156,12 +160,22 @@ export class FlowHost<T> {
    * code online first; the centre accepts the record only for that code, terminal and operator (its rule 14).
    */
   startOperatorEnrolment(enrolAs: EnrolAs): FlowView {
+    this.assertNobodySignedIn();
+    // The lock screen's sign-in reads the same scanner: stop it (its read is aborted) while this flow captures;
+    // login.start is ignored until the flow ends (sessionSend), then the lock screen starts the sign-in again.
+    if (this.sessionDriver.state.step === 'login') this.sessionDriver.dispatch({ type: 'login.cancel' });
+    // One operator enrolment at a time: a new code replaces an abandoned screen (its samples are discarded).
+    if (this.operatorFlowId) this.closeFlow(this.operatorFlowId);
     const flowId = crypto.randomUUID();
+    this.operatorFlowId = flowId;
     const rev = () => this.flows.get(flowId)?.driver.rev ?? 0;
     const driver = new FlowDriver(reduceEnrolment, startEnrolment({ operatorId: enrolAs.personId, minCaptures: this.cfg.minCaptures, enrolAs }), this.performers.enrolment, {
       onChange: (state) => {
         this.hooks.onFlow?.({ flowId, kind: 'enrolment', rev: rev(), state: state as AnyFlowState });
-        if (state.step === 'finished') this.flows.delete(flowId);
+        if (state.step === 'finished') {
+          this.flows.delete(flowId);
+          if (this.operatorFlowId === flowId) this.operatorFlowId = null;
+        }
       },
       onError: (err: unknown) => this.hooks.log?.('enrolment effect failed', err),
     }) as unknown as FlowDriver<AnyFlowState, never, never>;
@@ -169,6 +183,16 @@ export class FlowHost<T> {
     const view = { flowId, kind: 'enrolment' as const, rev: driver.rev, state: driver.state };
     this.hooks.onFlow?.(view);
     return view;
+  }
+
+  /** An operator enrolment with a code is for a counter nobody is signed in to (issue 14): refused in a session. */
+  assertNobodySignedIn(): void {
+    if (this.sessionDriver.state.step === 'active') throw new FlowError('SESSION_ACTIVE', 'an operator is signed in: an operator enrolment code is used only on the locked sign-in screen');
+  }
+
+  /** Whether an operator enrolment (with a code) is running: the sign-in does not read the scanner meanwhile. */
+  get operatorEnrolmentRunning(): boolean {
+    return this.operatorFlowId !== null;
   }
 
   /** Captures an enrolment takes of each hand. */
@@ -213,7 +237,17 @@ export class FlowHost<T> {
       f.driver.close();
       this.flows.delete(id);
     }
+    this.operatorFlowId = null;
     this.performers.discardSamples();
+  }
+
+  /** Ends one flow as a cancel would (its held samples are discarded), then drops it. */
+  private closeFlow(flowId: string): void {
+    const f = this.flows.get(flowId);
+    if (!f) return;
+    f.driver.dispatch({ type: 'cancel' } as never);
+    f.driver.close();
+    this.flows.delete(flowId);
   }
 
   private makeDriver(kind: FlowKind, op: string, flowId: string): FlowDriver<AnyFlowState, never, never> {
