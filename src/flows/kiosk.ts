@@ -93,8 +93,9 @@ export class FlowHost<T> {
   private readonly unsubscribe: () => void;
   private readonly timer: NodeJS.Timeout;
   private readonly now: () => number;
-  /** The running operator enrolment with a code, if any (startOperatorEnrolment). */
+  /** The running operator enrolment with a code, if any (startOperatorEnrolment), and when it last moved. */
   private operatorFlowId: string | null = null;
+  private operatorMovedAt = 0;
 
   constructor(
     private readonly ports: FlowPorts<T>,
@@ -116,7 +117,12 @@ export class FlowHost<T> {
       for (const f of this.flows.values()) f.driver.dispatch(e as never);
     });
     // Ticks bring the time to the session (idle lock); unref: a ticking kiosk must not keep a test process alive.
-    this.timer = setInterval(() => this.sessionDriver.dispatch({ type: 'tick', at: this.now() }), 1000);
+    this.timer = setInterval(() => {
+      this.sessionDriver.dispatch({ type: 'tick', at: this.now() });
+      // An operator enrolment left alone (a screen reloaded, the technician gone) would hold the scanner and keep the
+      // sign-in off for good: after the idle time it ends as a cancel would, and the lock screen signs in again.
+      if (this.operatorFlowId && this.now() - this.operatorMovedAt >= this.cfg.idleMs) this.closeFlow(this.operatorFlowId);
+    }, 1000);
     this.timer.unref();
   }
 
@@ -168,9 +174,11 @@ export class FlowHost<T> {
     if (this.operatorFlowId) this.closeFlow(this.operatorFlowId);
     const flowId = crypto.randomUUID();
     this.operatorFlowId = flowId;
+    this.operatorMovedAt = this.now();
     const rev = () => this.flows.get(flowId)?.driver.rev ?? 0;
     const driver = new FlowDriver(reduceEnrolment, startEnrolment({ operatorId: enrolAs.personId, minCaptures: this.cfg.minCaptures, enrolAs }), this.performers.enrolment, {
       onChange: (state) => {
+        if (this.operatorFlowId === flowId) this.operatorMovedAt = this.now(); // a capture is progress too
         this.hooks.onFlow?.({ flowId, kind: 'enrolment', rev: rev(), state: state as AnyFlowState });
         if (state.step === 'finished') {
           this.flows.delete(flowId);
@@ -204,6 +212,7 @@ export class FlowHost<T> {
     const f = this.flows.get(flowId);
     if (!f) throw new FlowError('FLOW_UNKNOWN', 'this screen has ended; start again from the home screen');
     this.activity();
+    if (flowId === this.operatorFlowId) this.operatorMovedAt = this.now();
     const state = f.driver.dispatch(e as never);
     return { flowId, kind: f.kind, rev: f.driver.rev, state };
   }
@@ -241,13 +250,14 @@ export class FlowHost<T> {
     this.performers.discardSamples();
   }
 
-  /** Ends one flow as a cancel would (its held samples are discarded), then drops it. */
+  /** Ends one flow as a cancel would (the screen sees it finish; its held samples are discarded by the cancel's effects). */
   private closeFlow(flowId: string): void {
     const f = this.flows.get(flowId);
     if (!f) return;
-    f.driver.dispatch({ type: 'cancel' } as never);
-    f.driver.close();
+    // A step a cancel cannot end: an enrolled screen is done; a save in progress is closed (what it writes stays).
+    if (f.driver.dispatch({ type: 'cancel' } as never).step !== 'finished' && f.driver.dispatch({ type: 'done' } as never).step !== 'finished') f.driver.close();
     this.flows.delete(flowId);
+    if (this.operatorFlowId === flowId) this.operatorFlowId = null;
   }
 
   private makeDriver(kind: FlowKind, op: string, flowId: string): FlowDriver<AnyFlowState, never, never> {

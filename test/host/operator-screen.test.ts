@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATOR_CODE_PATTERN, type Handlers } from '../../src/api/index.ts';
 import type { EnrolmentState } from '../../src/flows/enrolment.ts';
+import { DEFAULT_KIOSK_CONFIG } from '../../src/flows/kiosk.ts';
 import { createKiosk, type Kiosk } from '../../src/host/compose.ts';
 import { createDispatcher, type Dispatch } from '../../src/host/dispatch.ts';
 import { kioskHandlers } from '../../src/host/kiosk-handlers.ts';
@@ -25,6 +26,7 @@ let srv: RunningServer;
 let k: Kiosk;
 let api: Dispatch;
 const logged: string[] = [];
+let skewMs = 0; // the kiosk's clock, moved on to pass its idle time
 
 const ok = <T>(r: Awaited<ReturnType<Dispatch>>): T => {
   if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
@@ -42,7 +44,10 @@ beforeAll(async () => {
   await provisionWithCentre({ dataDir: data, centre: srv.url, code, terminalId: 'T-SCREEN' });
   await srv.central.grantOperator('T-SCREEN', { operatorId: 'OP-ROJDA', name: 'روجدا / Rojda Ali', role: 'supervisor', active: true, pinHash: await hashPin(PIN) });
   const config = resolveConfig(readConfigFile(data), { scanner: 'sim' });
-  k = await createKiosk({ dataDir: data, scanner: config.scanner, centre: config.centre, link: true, plainKeyFile: true, backupDir: false, hooks: { log: (msg, err) => logged.push(`${msg} ${String(err)} ${JSON.stringify(err ?? null)}`) } });
+  k = await createKiosk({
+    dataDir: data, scanner: config.scanner, centre: config.centre, link: true, plainKeyFile: true, backupDir: false,
+    hooks: { log: (msg, err) => logged.push(`${msg} ${String(err)} ${JSON.stringify(err ?? null)}`), now: () => Date.now() + skewMs },
+  });
   api = createDispatcher(kioskHandlers(k, { testHooks: false, demo: false }) as unknown as Handlers, silentLogger());
 }, 120_000);
 afterAll(async () => {
@@ -62,6 +67,17 @@ describe('enrolling the first operator from the locked sign-in screen', () => {
     expect(await api('kiosk.enrolOperator', { code: expired.code })).toMatchObject({ ok: false, error: { code: 'OPERATOR_CODE_EXPIRED' } });
     expect(k.host.session().state.step).toBe('login'); // a refused code leaves the sign-in as it was
   }, 60_000);
+
+  it('an operator enrolment left alone ends after the idle time, and the sign-in reads the scanner again', async () => {
+    const { code } = await srv.central.issueOperatorCode('T-SCREEN', 'OP-ROJDA');
+    const view = ok<{ flowId: string }>(await api('kiosk.enrolOperator', { code }));
+    expect(k.host.operatorEnrolmentRunning).toBe(true);
+    skewMs += DEFAULT_KIOSK_CONFIG.idleMs; // the screen was reloaded, or the technician walked away
+    await k.host.waitFor(view.flowId, (s) => s.step === 'finished', 5_000).catch(() => {});
+    await expect.poll(() => k.host.operatorEnrolmentRunning, { timeout: 5_000 }).toBe(false);
+    expect(await api('kiosk.get', { flowId: view.flowId })).toMatchObject({ ok: false, error: { code: 'FLOW_UNKNOWN' } });
+    expect(ok<{ state: { step: string } }>(await api('kiosk.sessionSend', { event: { type: 'login.start' } })).state.step).toBe('login');
+  }, 30_000);
 
   it('enrols the operator the centre names while the sign-in waits, then the operator signs in with palm and PIN', async () => {
     const { code, codeId } = await srv.central.issueOperatorCode('T-SCREEN', 'OP-ROJDA');
