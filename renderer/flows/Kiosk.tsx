@@ -120,6 +120,7 @@ export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Tra
       <OperatorCodeScreen
         enrol={(code) => k.enrolOperator(code).then(() => setCodeEntry(false))}
         onBack={() => setCodeEntry(false)}
+        locale={locale}
       />
     );
   }

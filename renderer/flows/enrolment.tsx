@@ -177,7 +177,8 @@ export function EnrolmentScreen({ state: s, send, locale }: FlowProps<EnrolmentS
     case 'enrolled':
       return f(
         <>
-          <p className="notice warn" data-testid="provisional">{t('k.enrolment.provisional')}</p>
+          {/* "Not payable until confirmed" is about a payer; an operator's record goes up with the next sync. */}
+          {!s.enrolAs && <p className="notice warn" data-testid="provisional">{t('k.enrolment.provisional')}</p>}
           {s.enrolAs ? (
             <p className="notice ok" data-testid="enrol-operator-done">{t('k.operatorCode.done')}</p>
           ) : (

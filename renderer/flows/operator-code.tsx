@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { OPERATOR_CODE_PATTERN } from '@api/index.ts';
 import { ApiCallError } from '../api-client.ts';
+import { formatNumber } from '../format.ts';
 import { Btn, Busy, Frame } from './frame.tsx';
 import { useFocusHeading } from './parts.tsx';
 import { kEn } from './i18n/en.ts';
@@ -13,7 +14,10 @@ import { oneOf } from './i18n/keys.ts';
 
 type Step = { step: 'form' } | { step: 'checking' } | { step: 'failed'; code: string };
 
-export function OperatorCodeScreen({ enrol, onBack }: { enrol(code: string): Promise<void>; onBack(): void }) {
+/** Characters in a code (the length OPERATOR_CODE_PATTERN asks for), shown in the screen's digits. */
+const CODE_LENGTH = 12;
+
+export function OperatorCodeScreen({ enrol, onBack, locale }: { enrol(code: string): Promise<void>; onBack(): void; locale: string }) {
   const { t } = useTranslation();
   const [s, setStep] = useState<Step>({ step: 'form' });
   const [code, setCode] = useState('');
@@ -40,7 +44,7 @@ export function OperatorCodeScreen({ enrol, onBack }: { enrol(code: string): Pro
     >
       <p className="notice wide">{t('k.operatorCode.intro')}</p>
       <div className="field wide">
-        <label htmlFor="opcode">{t('k.operatorCode.field')}</label>
+        <label htmlFor="opcode">{t('k.operatorCode.field', { n: formatNumber(CODE_LENGTH, locale) })}</label>
         <input
           id="opcode"
           className="opcode"
@@ -80,7 +84,7 @@ export function OperatorCodeScreen({ enrol, onBack }: { enrol(code: string): Pro
       {reason && s.step === 'failed' && (
         <div className="reason" role="alert" data-testid="opcode-error" data-code={s.code}>
           <p className="reason-title">{t(`k.operatorCode.error.${reason}.title`)}</p>
-          <p className="reason-todo">{t(`k.operatorCode.error.${reason}.todo`)}</p>
+          <p className="reason-todo">{t(`k.operatorCode.error.${reason}.todo`, { n: formatNumber(CODE_LENGTH, locale) })}</p>
         </div>
       )}
       {form}

@@ -5,7 +5,7 @@
 // opens "Enrol an operator with a code", a wrong code is refused with its own screen keeping what was typed, the right
 // one names the operator, the enrolment screens capture the palm, and back on the lock screen the operator signs in
 // with palm and PIN. Each screen fits the counter's sizes; the code appears in no log.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -14,11 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kAr } from '../../renderer/flows/i18n/ar.ts';
 import { HookClient } from './hooks.ts';
 import { kioskPage } from './kiosk-page.ts';
-import { addTerminal, runCli, startCentre, startTerminal, stopProcesses, type Centre, type RunningTerminal } from './spawn-terminal.ts';
+import { addTerminal, ROOT, runCli, startCentre, startTerminal, stopProcesses, type Centre, type RunningTerminal } from './spawn-terminal.ts';
 
 const CHROMIUM = process.env.PALMPAY_CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SIZES: Array<[number, number]> = [[1024, 768], [1280, 800], [800, 1280]];
+const SHOTS = join(ROOT, 'test-results', 'operator-screen');
 const scratch = mkdtempSync(join(tmpdir(), 'palmpay-operator-screen-'));
 const counter = join(scratch, 'counter');
 
@@ -57,11 +58,13 @@ async function fits(name: string): Promise<void> {
     if (r.hScroll) problems.push(`${at}: scrolls horizontally`);
     if (r.outside.length) problems.push(`${at}: action outside the viewport: ${r.outside.join(', ')}`);
     if (r.small.length) problems.push(`${at}: touch targets under 44 px: ${r.small.join(', ')}`);
+    await page.screenshot({ path: join(SHOTS, `${name}-${width}x${height}.png`) });
   }
   await page.setViewportSize({ width: 1280, height: 900 });
 }
 
 beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
   centre = await startCentre({ data: join(scratch, 'centre') });
   const code = await addTerminal(centre, 'T-SCR');
   const p = await runCli(['terminal', 'provision', '--data', counter, '--centre', centre.url, '--code', code, '--terminal-id', 'T-SCR']);
