@@ -106,6 +106,28 @@ describe('the first operator, enrolled from the locked sign-in screen', () => {
 
     const issued = await centre.admin(['operator', 'enrol-code', 'T-SCR', 'OP-ROJDA']);
     const [, code, codeId] = /enrolment code (\S+) \(id (OC-[0-9a-f]+);/.exec(issued)!;
+    // A web page cannot use the code, even holding the kiosk's token: the API socket refuses a foreign origin.
+    const token = new URLSearchParams(new URL(terminal.url).hash.slice(1)).get('token')!;
+    const socketUrl = `${terminal.url.replace(/^http/, 'ws').replace(/\/?#.*$/, '')}/api?token=${encodeURIComponent(token)}`;
+    const callFrom = (p: Page, call: string, input: unknown) =>
+      p.evaluate(
+        ([ws, name, inp]) =>
+          new Promise<string>((resolve) => {
+            const s = new WebSocket(ws as string);
+            s.onopen = () => s.send(JSON.stringify({ id: 1, call: name, input: inp }));
+            s.onmessage = (m) => (resolve(`answered ${String(m.data)}`), s.close());
+            s.onerror = () => resolve('refused');
+            setTimeout(() => resolve('timeout'), 5000);
+          }),
+        [socketUrl, call, input] as const,
+      );
+    expect(await callFrom(page, 'session.ping', { nonce: 'n1' })).toMatch(/^answered .*"ok":true/); // the URL is right: the kiosk's own page is answered
+    const evil = await context.newPage();
+    await evil.goto('data:text/html,<title>elsewhere</title>');
+    expect(await callFrom(evil, 'kiosk.enrolOperator', { code })).toBe('refused');
+    await evil.close();
+    expect(await centre.admin(['operator', 'enrol-codes'])).toMatch(new RegExp(`${codeId}\\tT-SCR\\tOP-ROJDA\\topen`)); // not even claimed
+
     await tid('opcode').fill(code!);
     await tid('opcode-submit').click();
     await flowStep('enrolment', 'form');
