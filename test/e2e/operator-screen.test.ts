@@ -12,6 +12,8 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kAr } from '../../renderer/flows/i18n/ar.ts';
+import { kEn } from '../../renderer/flows/i18n/en.ts';
+import { kKu } from '../../renderer/flows/i18n/ku.ts';
 import { HookClient } from './hooks.ts';
 import { kioskPage } from './kiosk-page.ts';
 import { addTerminal, ROOT, runCli, startCentre, startTerminal, stopProcesses, type Centre, type RunningTerminal } from './spawn-terminal.ts';
@@ -100,6 +102,15 @@ describe('the first operator, enrolled from the locked sign-in screen', () => {
     await tid('opcode').fill('AAAAAAAAAAAA');
     await tid('opcode-submit').click();
     await expect.poll(() => tid('opcode-error').getAttribute('data-code')).toBe('OPERATOR_CODE_INVALID');
+    // In Kurmanji and English too (the screen keeps the code and its refusal across the switch).
+    for (const [lng, msgs] of [['ku', kKu], ['en', kEn]] as const) {
+      await tid(`lang-${lng}`).click();
+      await expect.poll(() => page.getAttribute('html', 'lang')).toBe(lng);
+      expect(await tid('opcode-error').innerText()).toContain(msgs.operatorCode.error.OPERATOR_CODE_INVALID.title);
+      await fits(`code-refused-${lng}`);
+    }
+    await tid('lang-ar').click();
+    await expect.poll(() => page.getAttribute('html', 'lang')).toBe('ar');
     expect(await tid('opcode-error').innerText()).toContain(kAr.operatorCode.error.OPERATOR_CODE_INVALID.title);
     expect(await tid('opcode').inputValue()).toBe('AAAAAAAAAAAA'); // what was typed is kept
     await fits('code-refused');
