@@ -19,6 +19,7 @@ import { ReversalScreen } from './reversal.tsx';
 import { StatementScreen } from './statement.tsx';
 import { ScannerCheckScreen } from './scanner-check.tsx';
 import { ReportScreen } from './report.tsx';
+import { OperatorCodeScreen } from './operator-code.tsx';
 import { useKiosk } from './useKiosk.ts';
 import { PalmsContext } from './link-context.ts';
 import { useNameInScript } from './names.tsx';
@@ -68,11 +69,14 @@ export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Tra
     if (session?.step === 'locked') setLockReason(idleLock.current ? 'idle' : session.reason);
   }, [session]);
 
-  // Locked with no screen open: start the sign-in at once, so a palm laid on the lock screen signs in.
+  // Locked with no screen open: start the sign-in at once, so a palm laid on the lock screen signs in. An operator
+  // enrolment with a code (the first operator) holds the scanner meanwhile; when it ends the sign-in starts again.
   const locked = session?.step === 'locked';
+  const open = k.flow !== null && k.flow.state.step !== 'finished';
+  const [codeEntry, setCodeEntry] = useState(false);
   useEffect(() => {
-    if (locked && !k.flow) k.sessionSend({ type: 'login.start' });
-  }, [locked, k.flow, k]);
+    if (locked && !open) k.sessionSend({ type: 'login.start' });
+  }, [locked, open, k]);
 
   // Inactivity (no touch, click or key): back to the home screen after idleMs, and the counter locks after
   // lockMs, counted from the same last touch (leaving a screen is not activity). One timer for the page.
@@ -111,7 +115,17 @@ export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Tra
     </p>
   );
 
-  if (!active && !k.flow) {
+  if (!active && !open && codeEntry) {
+    return (
+      <OperatorCodeScreen
+        enrol={(code) => k.enrolOperator(code).then(() => setCodeEntry(false))}
+        onBack={() => setCodeEntry(false)}
+        locale={locale}
+      />
+    );
+  }
+
+  if (!active && !open) {
     const auth = session?.step === 'login' ? session.auth : null;
     return (
       <section className="lockscreen" data-testid="signin" data-lock-after-ms={lockMs} aria-labelledby="lock-title">
@@ -136,6 +150,11 @@ export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Tra
           </p>
         )}
         <div className="lock-signin">{auth && <AuthPanel auth={auth} purpose="login" locale={locale} onPin={(pin) => k.sessionSend({ type: 'auth.submit', pin })} testId="login" />}</div>
+        <p className="lock-secondary">
+          <button type="button" className="link" data-testid="enrol-operator-open" onClick={() => setCodeEntry(true)}>
+            {t('k.operatorCode.open')}
+          </button>
+        </p>
       </section>
     );
   }
@@ -153,7 +172,7 @@ export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Tra
     </div>
   );
 
-  if (k.flow && k.flow.state.step !== 'finished') {
+  if (k.flow && open) {
     const props = { send: k.send, locale };
     const s = k.flow.state;
     let screen;

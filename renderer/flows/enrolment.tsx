@@ -8,6 +8,8 @@ import { AuthPanel, PalmPanel, ReceiptView, useFocusHeading } from './parts.tsx'
 import { NewPinEntry } from './new-pin.tsx';
 import { useNameInScript } from './names.tsx';
 import { Btn, Busy, Frame, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
+import { kEn } from './i18n/en.ts';
+import { oneOf } from './i18n/keys.ts';
 
 const FIELDS: Array<{ key: keyof PersonDraft; dir?: 'rtl' | 'ltr'; lang?: string; inputMode?: 'numeric' | 'tel' | 'text'; autoComplete: string }> = [
   { key: 'nameAr', dir: 'rtl', lang: 'ar', autoComplete: 'off' },
@@ -27,8 +29,15 @@ export function EnrolmentScreen({ state: s, send, locale }: FlowProps<EnrolmentS
   const nameOf = useNameInScript();
   const ref = useFocusHeading(s.step);
   const [draft, setDraft] = useState<PersonDraft>(s.step === 'form' ? s.draft : { nameAr: '', nameLatin: '', idNumber: '', phone: '', employer: '', accountId: '' });
+  // The first operator (enrolled with a code on the lock screen): whose palm this is, as the centre answered.
+  const who = s.enrolAs?.who;
   const f = (children: ReactNode, actions?: ReactNode) => (
     <Frame title={t(`k.enrolment.step.${s.step}`)} step={s.step} kind="enrolment" headingRef={ref} actions={actions}>
+      {who && (
+        <p className="notice enrol-as" data-testid="enrol-as" data-operator={s.enrolAs?.personId} data-role={who.role}>
+          {t('k.operatorCode.enrolling', { name: who.name, role: oneOf(kEn.operatorCode.role, who.role) ? t(`k.operatorCode.role.${who.role}`) : who.role })}
+        </p>
+      )}
       {children}
     </Frame>
   );
@@ -168,8 +177,13 @@ export function EnrolmentScreen({ state: s, send, locale }: FlowProps<EnrolmentS
     case 'enrolled':
       return f(
         <>
-          <p className="notice warn" data-testid="provisional">{t('k.enrolment.provisional')}</p>
-          <p className="notice" data-testid="enrol-pin" data-chosen={s.pinChosen ? '1' : '0'}>{t(s.pinChosen ? 'k.enrolment.pinChosen' : 'k.enrolment.pinDeferred')}</p>
+          {/* "Not payable until confirmed" is about a payer; an operator's record goes up with the next sync. */}
+          {!s.enrolAs && <p className="notice warn" data-testid="provisional">{t('k.enrolment.provisional')}</p>}
+          {s.enrolAs ? (
+            <p className="notice ok" data-testid="enrol-operator-done">{t('k.operatorCode.done')}</p>
+          ) : (
+            <p className="notice" data-testid="enrol-pin" data-chosen={s.pinChosen ? '1' : '0'}>{t(s.pinChosen ? 'k.enrolment.pinChosen' : 'k.enrolment.pinDeferred')}</p>
+          )}
           <ReceiptView receipt={s.receipt} locale={locale} />
         </>,
         <>{print}{done}</>,

@@ -11,6 +11,8 @@ export interface Kiosk {
   error: string | null;
   busy: boolean;
   start(kind: FlowKind): void;
+  /** The first operator (lock screen): the code proven online, then this screen runs that operator's enrolment. Rejects with the refusal. */
+  enrolOperator(code: string): Promise<void>;
   send(event: UiEvent): void;
   sessionSend(event: SessionUiEvent): void;
   leave(): void;
@@ -50,10 +52,12 @@ export function useKiosk(api: HostApi, transport: Transport): Kiosk {
     });
   }, [api, transport]);
 
-  // A lock ends every flow on the host: leave the screen too.
+  // A lock ends every flow on the host: leave the screen too. Not an operator enrolment with a code: it runs on the
+  // locked screen, and its start (stopping the sign-in) is itself what locks a sign-in in progress.
   const locked = (session?.state as SessionState | undefined)?.step === 'locked';
+  const operatorFlow = useRef<string | null>(null);
   useEffect(() => {
-    if (locked) {
+    if (locked && (flowId.current === null || flowId.current !== operatorFlow.current)) {
       flowId.current = null;
       setFlow(null);
     }
@@ -72,6 +76,17 @@ export function useKiosk(api: HostApi, transport: Transport): Kiosk {
         }, fail)
         .finally(() => setBusy(false));
     },
+    [api],
+  );
+
+  const enrolOperator = useCallback(
+    (code: string) =>
+      api['kiosk.enrolOperator']({ code }).then((v) => {
+        setError(null);
+        operatorFlow.current = v.flowId;
+        flowId.current = v.flowId;
+        setFlow(newer(recent.current.get(v.flowId) ?? null, typed(v)));
+      }),
     [api],
   );
 
@@ -101,5 +116,5 @@ export function useKiosk(api: HostApi, transport: Transport): Kiosk {
     if (id) void api['kiosk.send']({ flowId: id, event: { type: 'cancel' } }).catch(() => {});
   }, [api]);
 
-  return { session, flow, error, busy, start, send, sessionSend, leave, clearError: () => setError(null) };
+  return { session, flow, error, busy, start, enrolOperator, send, sessionSend, leave, clearError: () => setError(null) };
 }

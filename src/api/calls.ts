@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { Digits, Language, Settings, Status } from './schemas.ts';
 import { SetupProvisionInput, SetupResult, SetupView } from './setup.ts';
-import { FlowGetInput, FlowSendInput, FlowStartInput, FlowView, SessionSendInput, SessionView, TestFaultInput, TestPresentInput } from './flows.ts';
+import { FlowGetInput, FlowSendInput, FlowStartInput, FlowView, OperatorEnrolInput, SessionSendInput, SessionView, TestFaultInput, TestPresentInput } from './flows.ts';
 
 function call<I extends z.ZodType, O extends z.ZodType>(input: I, output: O, summary: string) {
   return { input, output, summary };
@@ -32,6 +32,7 @@ export const calls = {
   'kiosk.start': call(FlowStartInput, FlowView, 'start a flow (payout, purchase, bill, refund, void, enrolment, statement, day close)'),
   'kiosk.send': call(FlowSendInput, FlowView, 'a person’s action in a running flow'),
   'kiosk.get': call(FlowGetInput, FlowView, 'the current state of a running flow'),
+  'kiosk.enrolOperator': call(OperatorEnrolInput, FlowView, 'locked screen only: prove an operator enrolment code online, then enrol that operator\'s palm (the first operator)'),
   // The demo's simulator panel (on with --demo or --test-hooks): which palms the simulated scanner can show, and lay one.
   'sim.palms': call(NoInput, z.strictObject({ palms: z.array(z.string().min(1).max(64)).max(500) }), 'demo: the palms the simulated scanner can present'),
   'sim.present': call(z.strictObject({ palm: z.string().min(1).max(64) }), z.strictObject({ ok: z.literal(true) }), 'demo: lay one of those palms on the simulated scanner'),

@@ -44,6 +44,9 @@ export const FlowStartInput = z.strictObject({ kind: FlowKind });
 export const FlowSendInput = z.strictObject({ flowId: z.string().max(64), event: UiEvent });
 export const FlowGetInput = z.strictObject({ flowId: z.string().max(64) });
 export const SessionSendInput = z.strictObject({ event: SessionUiEvent });
+/** An operator enrolment code as the centre issues it (src/server/operator-codes.ts: 9 random bytes, base64url). */
+export const OPERATOR_CODE_PATTERN = /^[A-Za-z0-9_-]{12}$/;
+export const OperatorEnrolInput = z.strictObject({ code: z.string().regex(OPERATOR_CODE_PATTERN) });
 
 /** Test hooks (only with `palmpay terminal --test-hooks`, never in production): script the simulated scanner. */
 export const TestPresentInput = z.strictObject({

@@ -63,6 +63,8 @@ type Body =
 export interface EnrolAs {
   personId: string;
   enrolCodeId: string;
+  /** Whose palm this is, as the centre answered the code (shown on the screen only; never part of the record). */
+  who?: { name: string; role: string };
 }
 
 export interface EnrolmentContext {

@@ -93,6 +93,9 @@ export class FlowHost<T> {
   private readonly unsubscribe: () => void;
   private readonly timer: NodeJS.Timeout;
   private readonly now: () => number;
+  /** The running operator enrolment with a code, if any (startOperatorEnrolment), and when it last moved. */
+  private operatorFlowId: string | null = null;
+  private operatorMovedAt = 0;
 
   constructor(
     private readonly ports: FlowPorts<T>,
@@ -114,7 +117,12 @@ export class FlowHost<T> {
       for (const f of this.flows.values()) f.driver.dispatch(e as never);
     });
     // Ticks bring the time to the session (idle lock); unref: a ticking kiosk must not keep a test process alive.
-    this.timer = setInterval(() => this.sessionDriver.dispatch({ type: 'tick', at: this.now() }), 1000);
+    this.timer = setInterval(() => {
+      this.sessionDriver.dispatch({ type: 'tick', at: this.now() });
+      // An operator enrolment left alone (a screen reloaded, the technician gone) would hold the scanner and keep the
+      // sign-in off for good: after the idle time it ends as a cancel would, and the lock screen signs in again.
+      if (this.operatorFlowId && this.now() - this.operatorMovedAt >= this.cfg.idleMs) this.closeFlow(this.operatorFlowId);
+    }, 1000);
     this.timer.unref();
   }
 
@@ -126,6 +134,8 @@ export class FlowHost<T> {
   }
 
   sessionSend(e: SessionUiEvent): SessionView {
+    // The scanner is the operator enrolment's until it ends: a sign-in started now would read its palms.
+    if (e.type === 'login.start' && this.operatorFlowId) return this.session();
     this.sessionDriver.dispatch(e);
     this.activity();
     return this.session();
@@ -156,12 +166,24 @@ export class FlowHost<T> {
    * code online first; the centre accepts the record only for that code, terminal and operator (its rule 14).
    */
   startOperatorEnrolment(enrolAs: EnrolAs): FlowView {
+    this.assertNobodySignedIn();
+    // The lock screen's sign-in reads the same scanner: stop it (its read is aborted) while this flow captures;
+    // login.start is ignored until the flow ends (sessionSend), then the lock screen starts the sign-in again.
+    if (this.sessionDriver.state.step === 'login') this.sessionDriver.dispatch({ type: 'login.cancel' });
+    // One operator enrolment at a time: a new code replaces an abandoned screen (its samples are discarded).
+    if (this.operatorFlowId) this.closeFlow(this.operatorFlowId);
     const flowId = crypto.randomUUID();
+    this.operatorFlowId = flowId;
+    this.operatorMovedAt = this.now();
     const rev = () => this.flows.get(flowId)?.driver.rev ?? 0;
     const driver = new FlowDriver(reduceEnrolment, startEnrolment({ operatorId: enrolAs.personId, minCaptures: this.cfg.minCaptures, enrolAs }), this.performers.enrolment, {
       onChange: (state) => {
+        if (this.operatorFlowId === flowId) this.operatorMovedAt = this.now(); // a capture is progress too
         this.hooks.onFlow?.({ flowId, kind: 'enrolment', rev: rev(), state: state as AnyFlowState });
-        if (state.step === 'finished') this.flows.delete(flowId);
+        if (state.step === 'finished') {
+          this.flows.delete(flowId);
+          if (this.operatorFlowId === flowId) this.operatorFlowId = null;
+        }
       },
       onError: (err: unknown) => this.hooks.log?.('enrolment effect failed', err),
     }) as unknown as FlowDriver<AnyFlowState, never, never>;
@@ -169,6 +191,16 @@ export class FlowHost<T> {
     const view = { flowId, kind: 'enrolment' as const, rev: driver.rev, state: driver.state };
     this.hooks.onFlow?.(view);
     return view;
+  }
+
+  /** An operator enrolment with a code is for a counter nobody is signed in to (issue 14): refused in a session. */
+  assertNobodySignedIn(): void {
+    if (this.sessionDriver.state.step === 'active') throw new FlowError('SESSION_ACTIVE', 'an operator is signed in: an operator enrolment code is used only on the locked sign-in screen');
+  }
+
+  /** Whether an operator enrolment (with a code) is running: the sign-in does not read the scanner meanwhile. */
+  get operatorEnrolmentRunning(): boolean {
+    return this.operatorFlowId !== null;
   }
 
   /** Captures an enrolment takes of each hand. */
@@ -180,6 +212,7 @@ export class FlowHost<T> {
     const f = this.flows.get(flowId);
     if (!f) throw new FlowError('FLOW_UNKNOWN', 'this screen has ended; start again from the home screen');
     this.activity();
+    if (flowId === this.operatorFlowId) this.operatorMovedAt = this.now();
     const state = f.driver.dispatch(e as never);
     return { flowId, kind: f.kind, rev: f.driver.rev, state };
   }
@@ -213,7 +246,18 @@ export class FlowHost<T> {
       f.driver.close();
       this.flows.delete(id);
     }
+    this.operatorFlowId = null;
     this.performers.discardSamples();
+  }
+
+  /** Ends one flow as a cancel would (the screen sees it finish; its held samples are discarded by the cancel's effects). */
+  private closeFlow(flowId: string): void {
+    const f = this.flows.get(flowId);
+    if (!f) return;
+    // A step a cancel cannot end: an enrolled screen is done; a save in progress is closed (what it writes stays).
+    if (f.driver.dispatch({ type: 'cancel' } as never).step !== 'finished' && f.driver.dispatch({ type: 'done' } as never).step !== 'finished') f.driver.close();
+    this.flows.delete(flowId);
+    if (this.operatorFlowId === flowId) this.operatorFlowId = null;
   }
 
   private makeDriver(kind: FlowKind, op: string, flowId: string): FlowDriver<AnyFlowState, never, never> {

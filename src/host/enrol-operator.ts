@@ -9,7 +9,8 @@
 import type { PersonDraft } from '../flows/enrolment-form.ts';
 import { validateDraft } from '../flows/enrolment-form.ts';
 import type { EnrolmentState } from '../flows/enrolment.ts';
-import type { AnyFlowState } from '../flows/kiosk.ts';
+import type { AnyFlowState, FlowView } from '../flows/kiosk.ts';
+import type { OperatorCodeClaimResponse } from '../protocol/schemas.ts';
 import { CentreRefusal, LinkError } from '../sync/index.ts';
 import { PalmPayError } from '../util/errors.ts';
 import { createKiosk, type Kiosk } from './compose.ts';
@@ -48,6 +49,34 @@ export interface EnrolOperatorResult {
 
 const enrolStep = (s: AnyFlowState) => (s as EnrolmentState).step;
 
+/**
+ * Proves a code online (the command and the screen alike): the centre's refusal code as the error's code
+ * (OPERATOR_CODE_INVALID, _EXPIRED, _THROTTLED, OPERATOR_PALM_EXISTS), CENTRE_UNREACHABLE when it cannot be asked.
+ * The code itself is never put in an error or a log line.
+ */
+async function claimCode(kiosk: Kiosk, code: string): Promise<OperatorCodeClaimResponse> {
+  const sync = kiosk.link?.sync;
+  if (!sync) throw new PalmPayError('CENTRE_UNREACHABLE', 'this counter has no link to a centre: an operator enrolment code is proven online');
+  const claim = await sync.claimOperatorCode(code).catch((err: unknown) => {
+    if (err instanceof CentreRefusal) throw new PalmPayError(err.remoteCode, `the centre refused the code: ${err.message}`);
+    if (err instanceof LinkError) throw new PalmPayError('CENTRE_UNREACHABLE', `the code is proven online and the centre cannot be reached: ${err.message}`);
+    throw err;
+  });
+  if (kiosk.terminal.store.people.get(claim.operatorId)) throw new PalmPayError('OPERATOR_PALM_EXISTS', `a palm is already enrolled here under ${claim.operatorId}`);
+  return claim;
+}
+
+/**
+ * The same from the counter's own screen (`kiosk.enrolOperator`): only while nobody is signed in (checked before the
+ * code is spent, and again as the flow starts), the code proven online, then the enrolment screens run as that
+ * operator (form, consent, captures, duplicate check; no PIN step) while the lock screen's sign-in waits.
+ */
+export async function startOperatorEnrolmentWithCode(kiosk: Kiosk, code: string): Promise<FlowView> {
+  kiosk.host.assertNobodySignedIn();
+  const claim = await claimCode(kiosk, code);
+  return kiosk.host.startOperatorEnrolment({ personId: claim.operatorId, enrolCodeId: claim.codeId, who: { name: claim.name, role: claim.role } });
+}
+
 export async function enrolOperatorWithCode(o: EnrolOperatorOptions): Promise<EnrolOperatorResult> {
   const say = o.say ?? (() => {});
   if (!o.consent) throw new PalmPayError('CONSENT_REQUIRED', "the operator's consent to enrol their palm is required (--consent, once they have agreed)");
@@ -78,13 +107,8 @@ export async function enrolOperatorWithCode(o: EnrolOperatorOptions): Promise<En
   try {
     const sync = kiosk.link!.sync;
     say('proving the code to the centre…');
-    const claim = await sync.claimOperatorCode(o.code).catch((err: unknown) => {
-      if (err instanceof CentreRefusal) throw new PalmPayError(err.remoteCode, `the centre refused the code: ${err.message}`);
-      if (err instanceof LinkError) throw new PalmPayError('CENTRE_UNREACHABLE', `the code is proven online and the centre cannot be reached: ${err.message}`);
-      throw err;
-    });
+    const claim = await claimCode(kiosk, o.code);
     say(`code accepted: operator ${claim.operatorId} (${claim.name}, ${claim.role}); lay the left hand, then the right, ${kiosk.host.minCaptures} times each`);
-    if (kiosk.terminal.store.people.get(claim.operatorId)) throw new PalmPayError('OPERATOR_PALM_EXISTS', `a palm is already enrolled here under ${claim.operatorId}`);
 
     const { host } = kiosk;
     const { flowId } = host.startOperatorEnrolment({ personId: claim.operatorId, enrolCodeId: claim.codeId });

@@ -3,6 +3,7 @@
 // started with --test-hooks, which production mode never sets.
 import type { OfflineLimits } from '../ledger/limits.ts';
 import type { Kiosk } from './compose.ts';
+import { startOperatorEnrolmentWithCode } from './enrol-operator.ts';
 import { FlowError } from '../flows/kiosk.ts';
 import type { FlowKind, SessionUiEvent, UiEvent } from '../flows/ui-events.ts';
 
@@ -51,6 +52,7 @@ export function kioskHandlers(k: Kiosk, opts: { testHooks: boolean; demo: boolea
     'kiosk.start': ({ kind }: { kind: FlowKind }) => k.host.start(kind),
     'kiosk.send': ({ flowId, event }: { flowId: string; event: UiEvent }) => k.host.send(flowId, event),
     'kiosk.get': ({ flowId }: { flowId: string }) => k.host.get(flowId),
+    'kiosk.enrolOperator': ({ code }: { code: string }) => startOperatorEnrolmentWithCode(k, code),
     'test.present': (p: TestPresent) => {
       hook();
       k.present({ identity: p.identity, ...(p.sample ? { sample: p.sample } : {}), ...(p.distanceMm !== undefined ? { distanceMm: p.distanceMm } : {}), ...(p.afterMs ? { afterMs: p.afterMs } : {}) });

@@ -103,7 +103,7 @@ export function startKioskPart(opts: KioskPartOptions): KioskPart {
       if (name === 'kiosk.session') setTimeout(firstScreen, 50); // once the answer is on its way
       return answer;
     };
-  const names = ['kiosk.session', 'kiosk.sessionSend', 'kiosk.start', 'kiosk.send', 'kiosk.get', 'sim.palms', 'sim.present', 'test.present', 'test.fault'] as const;
+  const names = ['kiosk.session', 'kiosk.sessionSend', 'kiosk.start', 'kiosk.send', 'kiosk.get', 'kiosk.enrolOperator', 'sim.palms', 'sim.present', 'test.present', 'test.fault'] as const;
   const asyncHandlers = Object.fromEntries(names.map((n) => [n, call(n)])) as unknown as Async<Handlers>;
 
   return {

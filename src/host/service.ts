@@ -102,6 +102,7 @@ const kioskOff: KioskPart['handlers'] = {
   'kiosk.start': off,
   'kiosk.send': off,
   'kiosk.get': off,
+  'kiosk.enrolOperator': off,
   'sim.palms': off,
   'sim.present': off,
   'test.present': off,
