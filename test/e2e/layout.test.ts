@@ -12,12 +12,12 @@ import Database from 'better-sqlite3';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HookClient } from './hooks.ts';
+import { checkLayout, SIZES } from './layout-check.ts';
 import { ROOT, startTerminal, type RunningTerminal } from './spawn-terminal.ts';
 
 const CHROMIUM = process.env.PALMPAY_CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SHOTS = join(ROOT, 'test-results', 'layout');
-const SIZES: Array<[number, number]> = [[1024, 768], [1280, 800], [800, 1280]];
 
 let dataDir: string;
 let terminal: RunningTerminal;
@@ -38,48 +38,7 @@ async function keypad(id: string, digits: string) {
 
 /** Checks the screen as it is now at the three sizes (and screenshots it); findings are collected, not thrown. */
 async function fits(name: string): Promise<void> {
-  await page.waitForTimeout(60); // let React paint the step
-  for (const [width, height] of SIZES) {
-    await page.setViewportSize({ width, height });
-    await page.waitForTimeout(60);
-    const r = await page.evaluate(() => {
-      const vw = window.innerWidth;
-      const vh = window.innerHeight;
-      const visible = (el: Element) => {
-        const b = el.getBoundingClientRect();
-        return b.width > 0 && b.height > 0 && getComputedStyle(el).visibility !== 'hidden';
-      };
-      const label = (el: Element) => `${el.tagName.toLowerCase()}[${el.getAttribute('data-testid') ?? el.textContent?.trim().slice(0, 20)}]`;
-      const primary = [...document.querySelectorAll('main button.primary')].filter(visible);
-      const outside = primary.filter((el) => {
-        const b = el.getBoundingClientRect();
-        return b.top < 0 || b.left < 0 || b.bottom > vh + 0.5 || b.right > vw + 0.5;
-      });
-      const small = [...document.querySelectorAll('button, select, input, textarea')].filter(visible).filter((el) => {
-        const b = el.getBoundingClientRect();
-        return b.height < 43.5 || b.width < 43.5;
-      });
-      const brand = document.querySelector('.brand')!.getBoundingClientRect();
-      const topbar = document.querySelector('.topbar')!.getBoundingClientRect();
-      const topItems = [...document.querySelectorAll('.topbar > *, .switches > *')].filter(visible).map((el) => el.getBoundingClientRect());
-      return {
-        hScroll: document.documentElement.scrollWidth > vw + 0.5 || document.body.scrollWidth > vw + 0.5,
-        primaries: primary.length,
-        outside: outside.map(label),
-        small: small.map(label),
-        brandLines: Math.round(brand.height / parseFloat(getComputedStyle(document.querySelector('.brand')!).lineHeight || '30')),
-        headerRows: topItems.some((b) => b.top >= topbar.top + topbar.height / 2) ? 2 : 1,
-      };
-    });
-    const at = `${name} @${width}×${height}`;
-    if (r.hScroll) problems.push(`${at}: scrolls horizontally`);
-    if (r.outside.length) problems.push(`${at}: primary action outside the viewport: ${r.outside.join(', ')}`);
-    if (r.small.length) problems.push(`${at}: touch targets under 44 px: ${r.small.join(', ')}`);
-    if (r.headerRows > 1 || r.brandLines > 1) problems.push(`${at}: the header wraps`);
-    await page.screenshot({ path: join(SHOTS, `${name}-${width}x${height}.png`) });
-    checked++;
-  }
-  await page.setViewportSize({ width: SIZES[0]![0], height: SIZES[0]![1] });
+  checked += await checkLayout(page, name, { shots: SHOTS, problems, restore: SIZES[0]! });
 }
 
 async function signIn(operator: string, pin: string) {

@@ -17,10 +17,10 @@ import { kKu } from '../../renderer/flows/i18n/ku.ts';
 import { HookClient } from './hooks.ts';
 import { kioskPage } from './kiosk-page.ts';
 import { addTerminal, ROOT, runCli, startCentre, startTerminal, stopProcesses, type Centre, type RunningTerminal } from './spawn-terminal.ts';
+import { checkLayout } from './layout-check.ts';
 
 const CHROMIUM = process.env.PALMPAY_CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SIZES: Array<[number, number]> = [[1024, 768], [1280, 800], [800, 1280]];
 const SHOTS = join(ROOT, 'test-results', 'operator-screen');
 const scratch = mkdtempSync(join(tmpdir(), 'palmpay-operator-screen-'));
 const counter = join(scratch, 'counter');
@@ -33,36 +33,8 @@ let api: HookClient;
 const pageErrors: string[] = [];
 const problems: string[] = [];
 
-/** The layout rules of test/e2e/layout.test.ts, for this screen: primary action in view, no sideways scroll, 44 px targets. */
 async function fits(name: string): Promise<void> {
-  for (const [width, height] of SIZES) {
-    await page.setViewportSize({ width, height });
-    await page.waitForTimeout(60);
-    const r = await page.evaluate(() => {
-      const vw = window.innerWidth;
-      const vh = window.innerHeight;
-      const visible = (el: Element) => {
-        const b = el.getBoundingClientRect();
-        return b.width > 0 && b.height > 0 && getComputedStyle(el).visibility !== 'hidden';
-      };
-      const label = (el: Element) => `${el.tagName.toLowerCase()}[${el.getAttribute('data-testid') ?? el.textContent?.trim().slice(0, 20)}]`;
-      const outside = [...document.querySelectorAll('main button.primary, main button.link')].filter(visible).filter((el) => {
-        const b = el.getBoundingClientRect();
-        return b.top < 0 || b.left < 0 || b.bottom > vh + 0.5 || b.right > vw + 0.5;
-      });
-      const small = [...document.querySelectorAll('main button, main input')].filter(visible).filter((el) => {
-        const b = el.getBoundingClientRect();
-        return b.height < 43.5 || b.width < 43.5;
-      });
-      return { hScroll: document.documentElement.scrollWidth > vw + 0.5, outside: outside.map(label), small: small.map(label) };
-    });
-    const at = `${name} @${width}×${height}`;
-    if (r.hScroll) problems.push(`${at}: scrolls horizontally`);
-    if (r.outside.length) problems.push(`${at}: action outside the viewport: ${r.outside.join(', ')}`);
-    if (r.small.length) problems.push(`${at}: touch targets under 44 px: ${r.small.join(', ')}`);
-    await page.screenshot({ path: join(SHOTS, `${name}-${width}x${height}.png`) });
-  }
-  await page.setViewportSize({ width: 1280, height: 900 });
+  await checkLayout(page, name, { shots: SHOTS, problems, restore: [1280, 900] });
 }
 
 beforeAll(async () => {
