@@ -144,8 +144,8 @@ describe('a new counter set up from the screen (English)', () => {
     expect((await runCli(['terminal', 'provision', '--data', join(scratch, 'used'), '--centre', centre.url, '--code', used, '--terminal-id', 'T-USED'])).code).toBe(0);
     await submit(page, { centre: centre.url, code: used });
     expect(await refusal(page, 'used-code')).toBe('CODE_REFUSED');
-    // None of that left anything behind: no identity, no database, no configuration. (kiosk-address: the running kiosk's owner-only address, removed at stop)
-    expect(readdirSync(data).filter((n) => !['logs', 'settings.json', 'receipts.log', 'kiosk-address'].includes(n))).toEqual([]);
+    // None of that left anything behind: no identity, no database, no configuration. (kiosk-address: the running kiosk's owner-only address, removed at stop; palmpay.lock: the running kiosk's hold on its folder)
+    expect(readdirSync(data).filter((n) => !['logs', 'settings.json', 'receipts.log', 'kiosk-address', 'palmpay.lock'].includes(n))).toEqual([]);
 
     // The good code, with an event on the feed (a stolen counter the centre revoked, broadcast to every counter):
     // progress, then the id and both fingerprints.
