@@ -175,18 +175,7 @@ export class FlowHost<T> {
     const flowId = crypto.randomUUID();
     this.operatorFlowId = flowId;
     this.operatorMovedAt = this.now();
-    const rev = () => this.flows.get(flowId)?.driver.rev ?? 0;
-    const driver = new FlowDriver(reduceEnrolment, startEnrolment({ operatorId: enrolAs.personId, minCaptures: this.cfg.minCaptures, enrolAs }), this.performers.enrolment, {
-      onChange: (state) => {
-        if (this.operatorFlowId === flowId) this.operatorMovedAt = this.now(); // a capture is progress too
-        this.hooks.onFlow?.({ flowId, kind: 'enrolment', rev: rev(), state: state as AnyFlowState });
-        if (state.step === 'finished') {
-          this.flows.delete(flowId);
-          if (this.operatorFlowId === flowId) this.operatorFlowId = null;
-        }
-      },
-      onError: (err: unknown) => this.hooks.log?.('enrolment effect failed', err),
-    }) as unknown as FlowDriver<AnyFlowState, never, never>;
+    const driver = new FlowDriver(reduceEnrolment, startEnrolment({ operatorId: enrolAs.personId, minCaptures: this.cfg.minCaptures, enrolAs }), this.performers.enrolment, this.driverOptions('enrolment', flowId) as never) as unknown as FlowDriver<AnyFlowState, never, never>;
     this.flows.set(flowId, { kind: 'enrolment', driver });
     const view = { flowId, kind: 'enrolment' as const, rev: driver.rev, state: driver.state };
     this.hooks.onFlow?.(view);
@@ -260,16 +249,25 @@ export class FlowHost<T> {
     if (this.operatorFlowId === flowId) this.operatorFlowId = null;
   }
 
-  private makeDriver(kind: FlowKind, op: string, flowId: string): FlowDriver<AnyFlowState, never, never> {
+  /** What every flow's driver tells the host: each change goes out (onFlow), a finished flow is forgotten. */
+  private driverOptions(kind: FlowKind, flowId: string) {
     // The driver reports its own revision after the change; read it from the map once it is registered.
     const rev = () => this.flows.get(flowId)?.driver.rev ?? 0;
-    const opts = {
+    return {
       onChange: (state: AnyFlowState) => {
+        if (this.operatorFlowId === flowId) this.operatorMovedAt = this.now(); // an operator enrolment's capture is progress too
         this.hooks.onFlow?.({ flowId, kind, rev: rev(), state });
-        if (state.step === 'finished') this.flows.delete(flowId);
+        if (state.step === 'finished') {
+          this.flows.delete(flowId);
+          if (this.operatorFlowId === flowId) this.operatorFlowId = null;
+        }
       },
       onError: (err: unknown) => this.hooks.log?.(`${kind} effect failed`, err),
     };
+  }
+
+  private makeDriver(kind: FlowKind, op: string, flowId: string): FlowDriver<AnyFlowState, never, never> {
+    const opts = this.driverOptions(kind, flowId);
     const p = this.performers;
     const make = <S extends { step: string }, E, F>(reducer: (s: S, e: E) => Step<S, F>, start: Step<S, F>, perform: (f: F, sig: AbortSignal) => Promise<E | E[] | void>) =>
       new FlowDriver<S, E, F>(reducer, start, perform, opts as never) as unknown as FlowDriver<AnyFlowState, never, never>;

@@ -57,9 +57,14 @@ export class Terminals {
     return { terminalId, code, expiresAt };
   }
 
-  /** REGISTER_THROTTLED when the address has failed too often this minute (every centre process sees the same count). */
+  /** True when `key` (an address, or a terminal's code claims) failed too often this minute (every centre process sees the same count). */
+  private async overFailureLimit(key: string): Promise<boolean> {
+    return (await this.ctx.repo.tx((r) => r.registerFailures(key, this.ctx.now()))) >= REGISTER_FAILURES_PER_MINUTE;
+  }
+
+  /** REGISTER_THROTTLED when the address has failed too often this minute. */
   async assertRegistrationAllowed(from: string): Promise<void> {
-    if ((await this.ctx.repo.tx((r) => r.registerFailures(from, this.ctx.now()))) >= REGISTER_FAILURES_PER_MINUTE) {
+    if (await this.overFailureLimit(from)) {
       throw new ServerError('REGISTER_THROTTLED', 'too many failed registrations from this address: wait a minute', 429);
     }
   }
@@ -174,7 +179,7 @@ export class Terminals {
    */
   async claimOperatorCode(terminal: TerminalRow, code: string): Promise<OperatorClaim> {
     const key = `operator-code:${terminal.id}`;
-    if ((await this.ctx.repo.tx((r) => r.registerFailures(key, this.ctx.now()))) >= REGISTER_FAILURES_PER_MINUTE) {
+    if (await this.overFailureLimit(key)) {
       throw new ServerError('OPERATOR_CODE_THROTTLED', 'too many failed operator enrolment codes from this terminal: wait a minute', 429);
     }
     try {
