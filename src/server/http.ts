@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import pLimit from 'p-limit';
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerFactory, type RawServerDefault } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerFactory, type RawServerDefault } from 'fastify';
 import type { z } from 'zod';
 import type { Logger } from '../util/log.ts';
 import { PalmPayError } from '../util/errors.ts';
@@ -66,14 +66,23 @@ function httpsFactory(tls: TlsMaterial): FastifyServerFactory<RawServerDefault> 
 
 /** Uploads one server process works on at once (`--upload-slots`); the rest wait their turn without using CPU. */
 export const DEFAULT_UPLOAD_SLOTS = 2;
+/** Uploads that may wait for a slot (`--upload-queue`); beyond them a terminal is told to come back later. */
+export const DEFAULT_UPLOAD_QUEUE = 64;
+/** Seconds a terminal turned away by a full upload queue is asked to wait (its outbox backs off on any 5xx). */
+const BUSY_RETRY_AFTER_S = 5;
 
-export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMaterial; trustProxy?: string[]; uploadSlots?: number } = {}): FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger> {
+export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMaterial; trustProxy?: string[]; uploadSlots?: number; uploadQueue?: number } = {}): FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger> {
   const { tls } = opts;
   // Uploads are batch work, CPU-bound in this process (signatures, checks) and holding row locks while they wait for
   // it; reads (feed, time, reports) are what a counter waits on. With every upload in flight interleaved on one event
   // loop, a read queued behind all of them (seconds on payroll day). A few at a time keeps the loop's queue short and
   // the database's transactions short, at the same throughput: the rest wait here, before any work is spent on them.
-  const uploads = pLimit(opts.uploadSlots ?? DEFAULT_UPLOAD_SLOTS);
+  const slots = opts.uploadSlots ?? DEFAULT_UPLOAD_SLOTS;
+  const uploads = pLimit(slots);
+  // Every upload admitted holds its body (up to BODY_LIMIT) in memory from before the gate to its answer, so the
+  // queue has a bound: past it, an upload is turned away before its body is read, and the terminal's outbox keeps
+  // the records and sends them again later. Without it, a burst (or one terminal's stolen key) grows memory unbounded.
+  const admission = { admitted: 0, max: slots + (opts.uploadQueue ?? DEFAULT_UPLOAD_QUEUE), refused: 0 };
   const app = Fastify({
     loggerInstance: log,
     bodyLimit: BODY_LIMIT,
@@ -83,7 +92,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     // https.Server is an http.Server to Fastify: one app, served plain (loopback, or behind a proxy) or over TLS.
     ...(tls ? { serverFactory: httpsFactory(tls) } : {}),
   });
-  const metrics = serverMetrics(central, uploads);
+  const metrics = serverMetrics(central, { get activeCount() { return uploads.activeCount; }, get pendingCount() { return uploads.pendingCount; }, get refusedCount() { return admission.refused; } });
 
   // Keep the raw bytes: terminal requests are signed over the exact body. The JSON is parsed only once the
   // signature holds (jsonBody), so a malformed body tells nobody whether the terminal id it names exists.
@@ -110,7 +119,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal server error' } });
   });
 
-  const errors = { 400: jsonSchema(ErrorResponse), 401: jsonSchema(ErrorResponse), 403: jsonSchema(ErrorResponse), 404: jsonSchema(ErrorResponse), 411: jsonSchema(ErrorResponse), 413: jsonSchema(ErrorResponse) };
+  const errors = { 400: jsonSchema(ErrorResponse), 401: jsonSchema(ErrorResponse), 403: jsonSchema(ErrorResponse), 404: jsonSchema(ErrorResponse), 411: jsonSchema(ErrorResponse), 413: jsonSchema(ErrorResponse), 503: jsonSchema(ErrorResponse) };
   const auth = (req: FastifyRequest, opts?: AuthOptions) => central.authenticate(req.headers.authorization, req.method, req.url, req.rawBody ?? Buffer.alloc(0), opts);
 
   app.get('/health', { schema: { response: { 200: jsonSchema(HealthResponse) } } }, async () => ({
@@ -165,7 +174,18 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     }
   };
 
-  app.post('/v1/records', { onRequest: plausible, schema: { response: { 200: jsonSchema(UploadResponse), ...errors } } }, (req) =>
+  const admit = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (admission.admitted >= admission.max) {
+      admission.refused++;
+      void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
+      throw new ServerError('CENTRE_BUSY', `the centre is working on ${admission.admitted} uploads already: send again in ${BUSY_RETRY_AFTER_S} s`, 503);
+    }
+    admission.admitted++;
+    // 'close' comes once whether the answer was sent or the terminal went away mid-request.
+    reply.raw.once('close', () => void admission.admitted--);
+  };
+
+  app.post('/v1/records', { onRequest: [admit, plausible], schema: { response: { 200: jsonSchema(UploadResponse), ...errors } } }, (req) =>
     uploads(async () => {
       // The row the plausible check read: the batch's transaction re-reads it under its lock (uploads.ts).
       const t = await auth(req, { known: req.plausibleTerminal });
@@ -175,7 +195,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     }),
   );
 
-  app.put('/v1/enrolments/:personId/templates', { onRequest: plausible, schema: { response: { 200: jsonSchema(TemplatesResponse), ...errors } } }, (req) =>
+  app.put('/v1/enrolments/:personId/templates', { onRequest: [admit, plausible], schema: { response: { 200: jsonSchema(TemplatesResponse), ...errors } } }, (req) =>
     uploads(async () => {
       const { personId } = parse(PersonParams, req.params, 'path');
       const t = await auth(req);

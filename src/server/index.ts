@@ -25,6 +25,8 @@ export interface StartServerOptions extends CentralOptions {
   log?: Logger;
   /** Uploads this process works on at once (the rest queue, so reads are not starved); default DEFAULT_UPLOAD_SLOTS. */
   uploadSlots?: number;
+  /** Uploads that may wait for a slot; past them an upload is answered 503 CENTRE_BUSY; default DEFAULT_UPLOAD_QUEUE. */
+  uploadQueue?: number;
   /** Longest wait for requests in flight at shutdown before connections are cut. Default 10 s. */
   shutdownGraceMs?: number;
 }
@@ -51,7 +53,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const central = typeof opts.db === 'string' ? await Central.open(opts.db, { ...opts, storage: { onPoolError, ...opts.storage } }) : opts.db;
   // The palm index loads in the background; /ready answers 503 until it has.
   void central.startIndex().catch((err: unknown) => log.error({ err: { message: (err as Error).message } }, 'palm index: load failed'));
-  const app = buildApp(central, log, { tls: opts.tls, trustProxy, ...(opts.uploadSlots ? { uploadSlots: opts.uploadSlots } : {}) });
+  const app = buildApp(central, log, { tls: opts.tls, trustProxy, ...(opts.uploadSlots ? { uploadSlots: opts.uploadSlots } : {}), ...(opts.uploadQueue !== undefined ? { uploadQueue: opts.uploadQueue } : {}) });
   try {
     await app.listen({ port: opts.port ?? 0, host });
   } catch (err) {

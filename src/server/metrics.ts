@@ -10,10 +10,11 @@ export interface ServerMetrics {
   responses: Counter<'route' | 'status'>;
 }
 
-/** The upload gate (http.ts): uploads being worked on, and those waiting their turn. */
+/** The upload gate (http.ts): uploads being worked on, those waiting their turn, and those turned away (queue full). */
 export interface UploadGate {
   readonly activeCount: number;
   readonly pendingCount: number;
+  readonly refusedCount: number;
 }
 
 export function serverMetrics(central: Central, uploads?: UploadGate): ServerMetrics {
@@ -50,6 +51,10 @@ export function serverMetrics(central: Central, uploads?: UploadGate): ServerMet
     new Gauge({ name: 'palmpay_uploads', help: "uploads in this process: being worked on, or waiting for a slot (--upload-slots)", labelNames: ['state'] as const, registers, collect() {
       this.set({ state: 'active' }, uploads.activeCount);
       this.set({ state: 'waiting' }, uploads.pendingCount);
+    } });
+    new Counter({ name: 'palmpay_uploads_refused_total', help: 'uploads turned away with 503 because the upload queue was full (--upload-queue)', registers, collect() {
+      this.reset();
+      this.inc(uploads.refusedCount);
     } });
   }
   new Gauge({ name: 'palmpay_palm_index_entries', help: "entries in this process's palm index", registers, collect() {
