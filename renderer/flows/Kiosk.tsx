@@ -64,9 +64,11 @@ export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Tra
   // The last reason the counter locked, kept while the next sign-in runs (the lock screen says it).
   const [lockReason, setLockReason] = useState<string>('start');
   const idleLock = useRef(false); // the screen's own idle lock reaches the host as a plain 'lock'
+  const pausedForCode = useRef(false); // the sign-in stopped for the code screen: the lock keeps the reason it had
   useEffect(() => {
     if (session?.step === 'active') idleLock.current = false; // signed in again: the next lock has its own reason
-    if (session?.step === 'locked') setLockReason(idleLock.current ? 'idle' : session.reason);
+    if (session?.step !== 'locked') pausedForCode.current = false; // reading again: the pause is over
+    else if (!pausedForCode.current) setLockReason(idleLock.current ? 'idle' : session.reason);
   }, [session]);
 
   // Locked with no screen open: start the sign-in at once, so a palm laid on the lock screen signs in. An operator
@@ -75,8 +77,16 @@ export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Tra
   const open = k.flow !== null && k.flow.state.step !== 'finished';
   const [codeEntry, setCodeEntry] = useState(false);
   useEffect(() => {
-    if (locked && !open) k.sessionSend({ type: 'login.start' });
-  }, [locked, open, k]);
+    if (locked && !open && !codeEntry) k.sessionSend({ type: 'login.start' });
+  }, [locked, open, codeEntry, k]);
+  // While a code is typed the sign-in does not read the scanner: a hand laid on it meanwhile (someone else's, or the
+  // new operator's own, early) must not sign anyone in behind the code screen.
+  const signingIn = session?.step === 'login';
+  useEffect(() => {
+    if (!codeEntry || !signingIn) return;
+    pausedForCode.current = true;
+    k.sessionSend({ type: 'login.cancel' });
+  }, [codeEntry, signingIn, k]);
 
   // Inactivity (no touch, click or key): back to the home screen after idleMs, and the counter locks after
   // lockMs, counted from the same last touch (leaving a screen is not activity). One timer for the page.

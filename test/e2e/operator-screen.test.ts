@@ -135,9 +135,22 @@ describe('the first operator, enrolled from the locked sign-in screen', () => {
     await fits('operator-enrolled');
     await tid('done').click();
 
-    // Back on the lock screen, whose sign-in reads the scanner again: the operator signs in.
+    // Back on the lock screen, whose sign-in reads the scanner again. While a code is typed it does not: a hand laid
+    // meanwhile signs nobody in behind the code screen (its own PIN pad would be hidden there).
     await tid('signin').waitFor();
-    await k.signIn('rojda', '2580');
+    const sessionStep = async () => (await api.call<{ state: { step: string } }>('kiosk.session', {})).state.step;
+    await tid('enrol-operator-open').click();
+    await tid('opcode').waitFor();
+    await expect.poll(sessionStep).toBe('locked');
+    await api.present('rojda');
+    await new Promise((r) => setTimeout(r, 1500)); // a sign-in still reading would take the palm within this
+    expect(await sessionStep()).toBe('locked');
+    await tid('opcode-back').click();
+    // Back on the lock screen the sign-in reads again, and the hand still on the glass is the operator's: palm, then PIN.
+    expect(await tid('lock-reason').getAttribute('data-reason')).not.toBe('manual'); // the pause is not shown as a lock
+    await tid('login-pin-ok').waitFor();
+    await k.keypad('login-pin', '2580');
+    await tid('operator').waitFor();
     expect(await tid('operator').innerText()).toContain('Rojda');
     await expect.poll(async () => centre.admin(['operator', 'enrol-codes']), { timeout: 60_000 }).toMatch(new RegExp(`${codeId}\\tT-SCR\\tOP-ROJDA\\tused`));
     expect(terminal.output()).not.toContain(code!);
