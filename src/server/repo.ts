@@ -5,7 +5,7 @@
 import { assertCurrent, migrate } from './migrations.ts';
 import { ensureRecordMonths } from './record-months.ts';
 import { hasUnpublished, publish, Publisher, type Published } from './sequencer.ts';
-import { dialect, FOR_UPDATE, join, list, openSqlDb, sql, type Fragment, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';
+import { anyOf, dialect, FOR_UPDATE, join, list, openSqlDb, prepared, raw, sql, type Fragment, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';
 
 export type TerminalStatus = 'pending' | 'active' | 'revoked';
 export interface TerminalRow {
@@ -111,6 +111,10 @@ export interface FeedRow {
   created_at: number;
 }
 
+/** A feed event queued by appendFeedMany (latest state per audience, kind and key), written with the batch's other rows. */
+type QueuedFeed = { audience: string; kind: string; key: string; data: string; at: number };
+/** A balance row's summed move, written at the end of the transaction (flush). */
+type BalanceMove = { account: string; currency: string; delta: number };
 /** A record's ledger transaction, queued (queueTxn) to be written with the batch's others in one statement. */
 type QueuedTxn = { terminalId: string; seq: number; ref: string; memo: string; at: number; postings: Posting[] };
 /** Connections of a process's side pool (PostgreSQL): the publisher's one, and three for terminals' reads (their authentication included). */
@@ -149,21 +153,82 @@ function headUpdate(h: QueuedHead): Fragment {
     : sql`UPDATE terminals SET head_seq = ${h.seq}, head_hash = ${h.hash}, last_seen = ${h.lastSeen} WHERE id = ${h.id}`;
 }
 
+/** The columns of PersonRow (named, so a prepared read's result does not change shape with a migration). */
+const PERSON_COLUMNS = raw('id, region, status, account_id, terminal_id, seq, digests, templates, duplicate_of, created_at, updated_at, change_pos');
+type OwnerRow = { id: string; account_id: string | null; region: string; status: string };
+type OwnersAndRegions = { owners: Map<string, string>; regions: Map<string, Set<string>> };
+/** The persons an account belongs to: its person's account_id, or the person's id when none was given. */
+const ownedBy = (accounts: readonly string[]): Fragment => sql`(${anyOf(raw('account_id'), accounts)} OR (account_id IS NULL AND ${anyOf(raw('id'), accounts)}))`;
+/** ownersAndRegionsByAccount from its rows, ordered by (account_id, created_at, id). */
+function ownersAndRegionsOf(rows: readonly OwnerRow[]): OwnersAndRegions {
+  const owners = new Map<string, string>();
+  const regions = new Map<string, Set<string>>();
+  for (const r of rows) {
+    if (r.account_id !== null && !owners.has(r.account_id)) owners.set(r.account_id, r.id);
+    if (r.status === 'revoked') continue;
+    const acct = r.account_id ?? r.id;
+    if (!regions.has(acct)) regions.set(acct, new Set());
+    regions.get(acct)!.add(r.region);
+  }
+  return { owners, regions };
+}
+function onlyAccounts(all: OwnersAndRegions, ids: readonly string[]): OwnersAndRegions {
+  const owners = new Map<string, string>();
+  const regions = new Map<string, Set<string>>();
+  for (const id of ids) {
+    const owner = all.owners.get(id);
+    if (owner !== undefined) owners.set(id, owner);
+    const to = all.regions.get(id);
+    if (to) regions.set(id, to);
+  }
+  return { owners, regions };
+}
+
+/** Queued feed events by audience and kind (each group's older events are dropped by one DELETE). */
+function feedGroups(feed: readonly QueuedFeed[]): Map<string, QueuedFeed[]> {
+  const groups = new Map<string, QueuedFeed[]>();
+  for (const e of feed) {
+    const g = `${e.audience}\u0000${e.kind}`;
+    if (!groups.has(g)) groups.set(g, []);
+    groups.get(g)!.push(e);
+  }
+  return groups;
+}
+/** Drops the older events of these keys (one audience and kind): the feed carries the latest state per key. */
+function feedDrop(events: readonly QueuedFeed[]): Fragment {
+  return sql`DELETE FROM feed WHERE audience = ${events[0]!.audience} AND kind = ${events[0]!.kind} AND ${anyOf(raw('key'), events.map((e) => e.key))}`;
+}
+/** No position yet: it is given after commit, in commit order (sequencer.ts), and only then can a terminal read it. */
+function feedInsert(events: readonly QueuedFeed[]): Fragment {
+  return sql`INSERT INTO feed (audience, kind, key, data, created_at) VALUES ${join(events.map((e) => sql`(${e.audience}, ${e.kind}, ${e.key}, ${e.data}, ${e.at})`))}`;
+}
+function balanceUpsert(moves: readonly BalanceMove[]): Fragment {
+  return sql`INSERT INTO balances (account, currency, balance) VALUES ${join(moves.map((b) => sql`(${b.account}, ${b.currency}, ${b.delta})`))}
+        ON CONFLICT (account, currency) DO UPDATE SET balance = balances.balance + excluded.balance`;
+}
+
 export class RepoTx {
   /** Tables this transaction wrote rows to that wait for a commit-ordered position (see sequencer.ts). */
   readonly written = new Set<Published>();
   /**
    * Every query goes through this connection, which first writes the queued rows (queueRecord, queueTxn,
-   * queuePurchase): a read of any table, by any module, sees every write before it, as if nothing were queued.
-   * A batch of purchases reads nothing between its records, so their rows go in a few multi-row INSERTs at the end.
+   * queuePurchase, appendFeedMany): a read of any table, by any module, sees every write before it, as if nothing
+   * were queued. A batch of purchases reads nothing between its records, so their rows go in a few multi-row
+   * INSERTs at the end (on PostgreSQL one statement, with the balance moves: see flush).
    */
   private readonly c: SqlConn;
-  private queued = { records: [] as RecordRow[], txns: [] as QueuedTxn[], purchases: [] as PurchaseRow[] };
+  private queued = RepoTx.nothingQueued();
+  private static nothingQueued() {
+    return { records: [] as RecordRow[], txns: [] as QueuedTxn[], purchases: [] as PurchaseRow[], feed: new Map<string, QueuedFeed>() };
+  }
+  private anythingQueued(): boolean {
+    return this.queued.records.length + this.queued.txns.length + this.queued.purchases.length + this.queued.feed.size > 0;
+  }
   /** The chain head a batch moved to (setHead), written with the queued rows: one round trip fewer per batch. */
   private queuedHead: QueuedHead | undefined;
   constructor(private readonly raw: SqlConn) {
     const first = async () => {
-      if (this.queued.records.length + this.queued.txns.length + this.queued.purchases.length > 0 || this.queuedHead) await this.writeQueued();
+      if (this.anythingQueued() || this.queuedHead) await this.writeQueued();
     };
     this.c = {
       dialect: raw.dialect,
@@ -182,15 +247,19 @@ export class RepoTx {
     };
   }
 
-  /** Writes the queued rows: ledger transactions (then their postings), purchases, records; a few statements. */
-  private async writeQueued(): Promise<void> {
+  /**
+   * Writes the queued rows: ledger transactions (then their postings), purchases, records, feed events, and the
+   * balance moves when flush passes them; a few statements.
+   */
+  private async writeQueued(moves: readonly BalanceMove[] = []): Promise<void> {
     const { records, txns, purchases } = this.queued;
+    const feed = [...this.queued.feed.values()];
     const head = this.queuedHead;
-    this.queued = { records: [], txns: [], purchases: [] };
+    this.queued = RepoTx.nothingQueued();
     this.queuedHead = undefined;
     const postingCount = txns.reduce((n, t) => n + t.postings.length, 0);
-    if (this.raw.dialect === 'postgres' && records.length + txns.length + purchases.length > 0 && Math.max(records.length, txns.length, purchases.length, postingCount) <= CHUNK) {
-      return this.writeQueuedAtOnce(records, txns, purchases, head);
+    if (this.raw.dialect === 'postgres' && records.length + txns.length + purchases.length + feed.length + moves.length > 0 && Math.max(records.length, txns.length, purchases.length, postingCount, feed.length, moves.length) <= CHUNK) {
+      return this.writeQueuedAtOnce(records, txns, purchases, feed, moves, head);
     }
     for (const part of chunks(txns)) {
       const ids = await this.raw.all<{ id: number; terminal_id: string; seq: number }>(sql`INSERT INTO txns (source, terminal_id, seq, ref, memo, created_at)
@@ -211,13 +280,27 @@ export class RepoTx {
         VALUES ${join(part.map((r) => sql`(${r.terminal_id}, ${r.seq}, ${r.hash}, ${r.type}, ${r.body}, ${r.sig}, ${r.status}, ${r.reason}, ${r.received_at})`))}`);
     }
     if (head) await this.raw.run(headUpdate(head));
+    for (const [, events] of feedGroups(feed)) {
+      for (const part of chunks(events)) {
+        const drop = feedDrop(part);
+        const add = feedInsert(part);
+        if (this.raw.dialect === 'postgres') {
+          await this.raw.run(sql`WITH d AS (${drop}) ${add}`); // one round trip; the DELETE sees only the older rows
+        } else {
+          await this.raw.run(drop);
+          await this.raw.run(add);
+        }
+      }
+    }
+    for (const part of chunks(moves)) await this.raw.run(balanceUpsert(part));
   }
 
   /**
    * writeQueued in ONE statement on PostgreSQL (a batch's usual size): data-modifying CTEs insert the ledger
-   * transactions, their postings (joined to the new ids), the purchases and the records in one round trip.
+   * transactions, their postings (joined to the new ids), the purchases, the records and the feed events (each
+   * DELETE of an older event sees only the rows before this statement), and move the balances, in one round trip.
    */
-  private async writeQueuedAtOnce(records: RecordRow[], txns: QueuedTxn[], purchases: PurchaseRow[], head?: QueuedHead): Promise<void> {
+  private async writeQueuedAtOnce(records: RecordRow[], txns: QueuedTxn[], purchases: PurchaseRow[], feed: QueuedFeed[], moves: readonly BalanceMove[], head?: QueuedHead): Promise<void> {
     const parts: Fragment[] = [];
     // The terminal's row is this transaction's (locked by lockTerminal); nothing else in the statement reads it.
     if (head) parts.push(sql`h AS (${headUpdate(head)})`);
@@ -240,6 +323,11 @@ export class RepoTx {
       parts.push(sql`r AS (INSERT INTO records (terminal_id, seq, hash, type, body, sig, status, reason, received_at)
         VALUES ${join(records.map((r) => sql`(${r.terminal_id}, ${r.seq}, ${r.hash}, ${r.type}, ${r.body}, ${r.sig}, ${r.status}, ${r.reason}, ${r.received_at})`))})`);
     }
+    if (feed.length > 0) {
+      [...feedGroups(feed).values()].forEach((events, i) => parts.push(sql`${raw(`d${i}`)} AS (${feedDrop(events)})`));
+      parts.push(sql`f AS (${feedInsert(feed)})`);
+    }
+    if (moves.length > 0) parts.push(sql`b AS (${balanceUpsert(moves)})`);
     const row = await this.raw.get<{ purchases: number }>(sql`WITH ${join(parts)} SELECT ${purchases.length > 0 ? sql`(SELECT COUNT(*) FROM u)` : sql`0`} AS purchases`);
     // As in writeQueued: a purchase id another batch booked meanwhile runs this batch again.
     if (Number(row?.purchases ?? 0) !== purchases.length) throw new PurchaseIdTakenMeanwhile();
@@ -348,7 +436,7 @@ export class RepoTx {
   async setHead(id: string, seq: number, hash: string, lastSeen?: number): Promise<void> {
     const head = { id, seq, hash, ...(lastSeen === undefined ? {} : { lastSeen }) };
     // With rows queued (a batch's records) it goes in their statement (before the next query, or at commit).
-    if (this.queued.records.length + this.queued.txns.length + this.queued.purchases.length > 0) this.queuedHead = head;
+    if (this.anythingQueued()) this.queuedHead = head;
     else await this.c.run(headUpdate(head));
   }
 
@@ -408,20 +496,17 @@ export class RepoTx {
   }
   /** Writes the queued rows and the summed balance moves (called by Repo.tx before commit, and before whole-table reads). */
   async flush(): Promise<void> {
-    await this.writeQueued();
     // In a fixed order (account, currency), so two transactions never wait on each other's balance rows crosswise;
-    // one multi-row upsert (its rows are distinct, and PostgreSQL takes their locks in this order).
-    const moves: Array<{ account: string; currency: string; delta: number }> = [];
+    // one multi-row upsert (its rows are distinct, and PostgreSQL takes their locks in this order), written after
+    // the queued rows (on PostgreSQL in their one statement: a batch's writes are one round trip).
+    const moves: BalanceMove[] = [];
     for (const [key, b] of [...this.pendingBalances].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const cached = this.storedBalances.get(key);
       if (cached !== undefined) this.storedBalances.set(key, cached + b.delta);
       if (b.delta !== 0) moves.push(b);
     }
     this.pendingBalances.clear();
-    for (const part of chunks(moves)) {
-      await this.c.run(sql`INSERT INTO balances (account, currency, balance) VALUES ${join(part.map((b) => sql`(${b.account}, ${b.currency}, ${b.delta})`))}
-        ON CONFLICT (account, currency) DO UPDATE SET balance = balances.balance + excluded.balance`);
-    }
+    if (moves.length > 0 || this.anythingQueued() || this.queuedHead) await this.writeQueued(moves);
   }
   /** Stored balances read in this transaction (safe to keep: every change inside it goes through pendingBalances). */
   private readonly storedBalances = new Map<string, number>();
@@ -447,7 +532,7 @@ export class RepoTx {
     if (wanted.length === 0) return;
     const accounts = [...new Set(wanted.map(([, k]) => k.account))];
     const rows = await this.c.all<{ account: string; currency: string; balance: number }>(
-      sql`SELECT account, currency, balance FROM balances WHERE account IN (${list(accounts)}) ORDER BY account, currency${FOR_UPDATE}`,
+      prepared(sql`SELECT account, currency, balance FROM balances WHERE ${anyOf(raw('account'), accounts)} ORDER BY account, currency${FOR_UPDATE}`),
     );
     for (const [key] of wanted) this.storedBalances.set(key, 0);
     for (const r of rows) this.storedBalances.set(`${r.account}\u0000${r.currency}`, Number(r.balance));
@@ -502,7 +587,7 @@ export class RepoTx {
   async getPersons(ids: readonly string[]): Promise<Map<string, PersonRow | undefined>> {
     const out = new Map<string, PersonRow | undefined>(ids.map((id) => [id, undefined]));
     for (const part of chunks([...out.keys()])) {
-      for (const p of await this.c.all<PersonRow>(sql`SELECT * FROM persons WHERE id IN (${list(part)})`)) out.set(p.id, p);
+      for (const p of await this.c.all<PersonRow>(prepared(sql`SELECT ${PERSON_COLUMNS} FROM persons WHERE ${anyOf(raw('id'), part)}`))) out.set(p.id, p);
     }
     return out;
   }
@@ -510,25 +595,44 @@ export class RepoTx {
    * For an upload's allowance republication, in one statement (two before: one round trip per batch fewer):
    * `owners`, account → the id of its earliest person; `regions`, account → the regions whose terminals may
    * recognise someone paying from it (an account is its person's account_id, or the person id when none was
-   * given). Revoked persons count for no region.
+   * given). Revoked persons count for no region. Answered without a query when `purchaseBatchFacts` read these
+   * accounts earlier in this transaction and no person has been written since.
    */
-  async ownersAndRegionsByAccount(accountIds: readonly string[]): Promise<{ owners: Map<string, string>; regions: Map<string, Set<string>> }> {
-    const owners = new Map<string, string>();
-    const regions = new Map<string, Set<string>>();
-    for (const part of chunks([...new Set(accountIds)])) {
-      const rows = await this.c.all<{ id: string; account_id: string | null; region: string; status: string }>(
-        sql`SELECT id, account_id, region, status FROM persons WHERE account_id IN (${list(part)}) OR (account_id IS NULL AND id IN (${list(part)})) ORDER BY account_id, created_at, id`,
-      );
-      for (const r of rows) {
-        if (r.account_id !== null && !owners.has(r.account_id)) owners.set(r.account_id, r.id);
-        if (r.status === 'revoked') continue;
-        const acct = r.account_id ?? r.id;
-        if (!regions.has(acct)) regions.set(acct, new Set());
-        regions.get(acct)!.add(r.region);
-      }
-    }
-    return { owners, regions };
+  async ownersAndRegionsByAccount(accountIds: readonly string[]): Promise<OwnersAndRegions> {
+    const ids = [...new Set(accountIds)];
+    const early = this.earlyOwners;
+    if (early && !this.written.has('persons') && ids.every((id) => early.accounts.has(id))) return onlyAccounts(early, ids);
+    const rows: OwnerRow[] = [];
+    for (const part of chunks(ids)) rows.push(...(await this.c.all<OwnerRow>(prepared(sql`SELECT id, account_id, region, status FROM persons WHERE ${ownedBy(part)} ORDER BY account_id, created_at, id`))));
+    return ownersAndRegionsOf(rows);
   }
+  /**
+   * What a batch of purchases looks up before it applies them, in ONE statement on PostgreSQL (three before): its
+   * customers (getPersons), which of its purchase ids are taken (takenPurchaseIds), and the owners and regions of
+   * its accounts (ownersAndRegionsByAccount, kept for the allowance republication at the end of the batch). Read
+   * after the batch's balance rows are locked, as the three reads were.
+   */
+  async purchaseBatchFacts(customerIds: readonly string[], purchaseIds: readonly string[], accountIds: readonly string[]): Promise<{ people: Map<string, PersonRow | undefined>; taken: Set<string> }> {
+    const customers = [...new Set(customerIds)];
+    const purchases = [...new Set(purchaseIds)];
+    const accounts = [...new Set(accountIds)];
+    if (this.c.dialect !== 'postgres' || Math.max(customers.length, purchases.length, accounts.length) > CHUNK || customers.length * purchases.length === 0) {
+      const people = await this.getPersons(customers);
+      const taken = await this.takenPurchaseIds(purchases);
+      if (accounts.length > 0) this.earlyOwners = { accounts: new Set(accounts), ...(await this.ownersAndRegionsByAccount(accounts)) };
+      return { people, taken };
+    }
+    const row = await this.c.get<{ people: PersonRow[]; taken: string[]; owners: OwnerRow[] }>(prepared(sql`SELECT
+      (SELECT COALESCE(json_agg(p), '[]'::json) FROM (SELECT ${PERSON_COLUMNS} FROM persons WHERE ${anyOf(raw('id'), customers)}) p) AS people,
+      (SELECT COALESCE(json_agg(purchase_id), '[]'::json) FROM purchases WHERE ${anyOf(raw('purchase_id'), purchases)}) AS taken,
+      ${accounts.length === 0 ? sql`'[]'::json` : sql`(SELECT COALESCE(json_agg(o ORDER BY o.account_id, o.created_at, o.id), '[]'::json) FROM (SELECT id, account_id, region, status, created_at FROM persons WHERE ${ownedBy(accounts)}) o)`} AS owners`));
+    const people = new Map<string, PersonRow | undefined>(customers.map((id) => [id, undefined]));
+    for (const p of row!.people) people.set(p.id, p);
+    if (accounts.length > 0) this.earlyOwners = { accounts: new Set(accounts), ...ownersAndRegionsOf(row!.owners) };
+    return { people, taken: new Set(row!.taken) };
+  }
+  /** Owners and regions read by purchaseBatchFacts, for these accounts (see ownersAndRegionsByAccount). */
+  private earlyOwners: (OwnersAndRegions & { accounts: Set<string> }) | undefined;
   async insertPerson(p: Omit<PersonRow, 'change_pos'>): Promise<void> {
     this.written.add('persons');
     await this.c.run(sql`INSERT INTO persons (id, region, status, account_id, terminal_id, seq, digests, templates, duplicate_of, created_at, updated_at)
@@ -618,7 +722,7 @@ export class RepoTx {
   async takenPurchaseIds(ids: readonly string[]): Promise<Set<string>> {
     const out = new Set<string>();
     for (const part of chunks([...new Set(ids)])) {
-      for (const r of await this.c.all<{ purchase_id: string }>(sql`SELECT purchase_id FROM purchases WHERE purchase_id IN (${list(part)})`)) out.add(r.purchase_id);
+      for (const r of await this.c.all<{ purchase_id: string }>(prepared(sql`SELECT purchase_id FROM purchases WHERE ${anyOf(raw('purchase_id'), part)}`))) out.add(r.purchase_id);
     }
     return out;
   }
@@ -640,18 +744,16 @@ export class RepoTx {
   async appendFeed(audience: string, kind: string, key: string, data: unknown, at: number): Promise<void> {
     await this.appendFeedMany(audience, kind, [{ key, data }], at);
   }
-  /** appendFeed for many keys of one audience and kind, in two statements. */
+  /**
+   * appendFeed for many keys of one audience and kind. Queued, and written with the transaction's other queued
+   * rows (before its next read, or at flush); an event queued again for the same key replaces the one queued
+   * before, as the DELETE of its older events would have.
+   */
   async appendFeedMany(audience: string, kind: string, events: ReadonlyArray<{ key: string; data: unknown }>, at: number): Promise<void> {
-    for (const part of chunks(events)) {
-      const drop = sql`DELETE FROM feed WHERE audience = ${audience} AND kind = ${kind} AND key IN (${list(part.map((e) => e.key))})`;
-      // No position yet: it is given after commit, in commit order (sequencer.ts), and only then can a terminal read it.
-      const add = sql`INSERT INTO feed (audience, kind, key, data, created_at) VALUES ${join(part.map((e) => sql`(${audience}, ${kind}, ${e.key}, ${JSON.stringify(e.data)}, ${at})`))}`;
-      if (this.c.dialect === 'postgres') {
-        await this.c.run(sql`WITH d AS (${drop}) ${add}`); // one round trip; the DELETE sees only the older rows
-      } else {
-        await this.c.run(drop);
-        await this.c.run(add);
-      }
+    for (const e of events) {
+      const id = `${audience}\u0000${kind}\u0000${e.key}`;
+      this.queued.feed.delete(id); // re-queued at the end: it comes after everything queued before it
+      this.queued.feed.set(id, { audience, kind, key: e.key, data: JSON.stringify(e.data), at });
     }
     if (events.length > 0) this.written.add('feed');
   }

@@ -5,6 +5,8 @@
 import { PalmPayError } from '../util/errors.ts';
 
 export type SqlValue = string | number | null | Uint8Array;
+/** A bound value as the driver receives it: a scalar, or (PostgreSQL only, from `anyOf`) a text array. */
+export type SqlParam = SqlValue | readonly string[];
 export type Row = Record<string, SqlValue>;
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -13,14 +15,16 @@ const FRAGMENT = Symbol('sql fragment');
 export interface Fragment {
   readonly [FRAGMENT]: true;
   /** Appends this fragment's text to `out`, pushing its values and writing one placeholder per value. */
-  render(d: Dialect, out: { text: string; params: SqlValue[] }): void;
+  render(d: Dialect, out: { text: string; params: SqlParam[] }): void;
+  /** Set by `prepared`: a read worth a named prepared statement on PostgreSQL (see statementName). */
+  readonly prepare?: true;
 }
 
 function isFragment(v: unknown): v is Fragment {
   return typeof v === 'object' && v !== null && (v as Fragment)[FRAGMENT] === true;
 }
 
-function placeholder(d: Dialect, params: SqlValue[]): string {
+function placeholder(d: Dialect, params: SqlParam[]): string {
   return d === 'postgres' ? `$${params.length}` : '?';
 }
 
@@ -62,6 +66,37 @@ export function list(values: readonly SqlValue[]): Fragment {
   };
 }
 
+/**
+ * `column IN (…)` for a set of text values. On PostgreSQL `column = ANY($n::text[])`: one bound array, so the text
+ * is the same whatever the set's size and the statement is parsed and planned once per connection (`statementName`);
+ * an `IN` list's text changes with its length, so each size was parsed and planned anew. SQLite: `IN (?, …)`.
+ */
+export function anyOf(column: Fragment, values: readonly string[]): Fragment {
+  if (values.length === 0) throw new RangeError('sql anyOf(): empty set');
+  return {
+    [FRAGMENT]: true,
+    render(d, out) {
+      column.render(d, out);
+      if (d === 'postgres') {
+        out.params.push(values);
+        out.text += ` = ANY(${placeholder(d, out.params)}::text[])`;
+      } else {
+        out.text += ' IN (';
+        list(values).render(d, out);
+        out.text += ')';
+      }
+    },
+  };
+}
+
+/**
+ * A read run on every batch, whose text does not change with its values (`anyOf`, no `SELECT *`): named on
+ * PostgreSQL, so each connection parses and plans it once.
+ */
+export function prepared(q: Fragment): Fragment {
+  return { [FRAGMENT]: true, render: (d, out) => q.render(d, out), prepare: true };
+}
+
 /** Fragments joined by a separator (e.g. several `(?, ?)` rows). */
 export function join(parts: readonly Fragment[], separator = ', '): Fragment {
   return {
@@ -90,8 +125,8 @@ export function dialect(by: Record<Dialect, Fragment | string>): Fragment {
 /** Row locks: PostgreSQL takes them; SQLite needs none (one writer holds the whole database). */
 export const FOR_UPDATE = dialect({ postgres: ' FOR UPDATE', sqlite: '' });
 
-export function render(q: Fragment, d: Dialect): { text: string; params: SqlValue[] } {
-  const out = { text: '', params: [] as SqlValue[] };
+export function render(q: Fragment, d: Dialect): { text: string; params: SqlParam[] } {
+  const out = { text: '', params: [] as SqlParam[] };
   q.render(d, out);
   return out;
 }
@@ -196,7 +231,8 @@ async function openSqlite(file: string): Promise<SqlDb> {
       s = db.prepare(text);
       cache.set(text, s);
     }
-    return { s, params: params.map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p)) };
+    // anyOf renders an IN list here, so no array reaches SQLite.
+    return { s, params: (params as SqlValue[]).map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p)) };
   };
   const conn: SqlConn = {
     dialect: 'sqlite',
@@ -245,14 +281,15 @@ async function openSqlite(file: string): Promise<SqlDb> {
 /**
  * Prepared statements on PostgreSQL: each distinct SQL text gets a name, so a connection parses and plans it once
  * and later sends only its values (a batch's multi-row INSERTs are long texts, parsed again at every batch before).
- * The names are capped per process (texts differ with the number of rows), and so per connection. Only writes
- * (INSERT, WITH … INSERT): their result shape never changes with a migration, unlike a prepared `SELECT *`.
+ * The names are capped per process (texts differ with the number of rows), and so per connection. Writes (INSERT,
+ * WITH … INSERT), whose result shape never changes with a migration, unlike a prepared `SELECT *`; and the reads
+ * marked `prepared` (named columns, texts of one size).
  */
 const statementNames = new Map<string, string>();
 const MAX_STATEMENTS = 400;
-function statementName(text: string): string | undefined {
+function statementName(text: string, marked: boolean): string | undefined {
   let name = statementNames.get(text);
-  if (name === undefined && statementNames.size < MAX_STATEMENTS && /^\s*(INSERT|WITH)\b/.test(text) && !text.includes(';')) {
+  if (name === undefined && statementNames.size < MAX_STATEMENTS && (marked || /^\s*(INSERT|WITH)\b/.test(text)) && !text.includes(';')) {
     name = `pp${statementNames.size}`;
     statementNames.set(text, name);
   }
@@ -289,7 +326,7 @@ async function openPostgres(url: string, opts: OpenSqlOptions): Promise<SqlDb> {
   const connOf = (client: import('pg').PoolClient): SqlConn => {
     const q = async (f: Fragment) => {
       const { text, params } = render(f, 'postgres');
-      return client.query({ text, values: params, name: statementName(text) });
+      return client.query({ text, values: params, name: statementName(text, f.prepare === true) });
     };
     return {
       dialect: 'postgres',
