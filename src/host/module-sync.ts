@@ -25,6 +25,9 @@
  * identify(): VERIFY → (user_id, user_name) → the person this terminal loaded under that id and name, still
  * active → judgeVerdict with the capture's feature (0xFA) against that person's feature the host holds (where the
  * family's format has a matcher), or the person's PIN. A contradicted verdict is VERDICT_CONTRADICTED.
+ *
+ * Enrolment through the screens (template-less): captureFeature() per capture, duplicatesOf() for the local
+ * duplicate check, enrolmentFeature() for the one feature the record pins (modulePalmPath wires them to the flows).
  */
 import { createHash, createHmac } from 'node:crypto';
 import type { ScannerClient } from '../../drivers/client/client.ts';

@@ -98,8 +98,8 @@ describe('a person enrolled on counter A’s palm module is identified by counte
     const enrolled = await withPalm(a, personId, () => a.modules.enrol(personId, { timeoutS: 3 }));
     expect(enrolled.family).toBe(SIM_FAMILY);
     expect(a.terminal.store.moduleFeatures.get(personId, SIM_FAMILY)?.digest).toBe(enrolled.digest);
-    // The signed record pins the feature. The centre's duplicate check still needs templates (a module that gives
-    // no image gives none: see README, what is left), so this counter's record carries synthetic ones too.
+    // The signed record pins the feature, beside templates (as a module that gives an image and a feature would):
+    // synthetic ones here. The template-less case, a module that gives no image, is the test below.
     const templates = (['left', 'right'] as const).map((hand) => enrolmentBytes(personId, hand));
     a.terminal.store.transaction(() => {
       for (const [i, bytes] of templates.entries()) {
