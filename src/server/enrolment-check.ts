@@ -40,6 +40,7 @@ export async function decideEnrolment(
   now: number,
   publishPerson: (region: string, personId: string, accountId: string | null) => Promise<void>,
   open: OpenTemplates,
+  feature?: FeatureMatcher,
 ): Promise<EnrolmentOutcome> {
   const c = r.conn;
   const me = await c.get<{ status: string; templates: string | null; digests: string; region: string; account_id: string | null; terminal_id: string; seq: number }>(
@@ -56,7 +57,10 @@ export async function decideEnrolment(
   const probes = decodeAll(mine);
   if (!dup && probes) dup = bestMatch(probes, delta.map((d) => ({ id: d.id, templates: open(d.id, d.templates) })));
   if (!dup || (found && found.score < dup.score)) dup = found ?? dup;
-  return settleEnrolment(r, personId, me, dup && { personId: dup.personId, why: `distance ${dup.score.toFixed(3)}` }, now, publishPerson);
+  // The module feature the record pinned too (a module that gives an image and a feature): a palm enrolled
+  // elsewhere by its feature alone has no templates to find above.
+  const byFeature = !dup && feature ? await featureDuplicate(c, personId, feature) : undefined;
+  return settleEnrolment(r, personId, me, dup ? { personId: dup.personId, why: `distance ${dup.score.toFixed(3)}` } : byFeature, now, publishPerson);
 }
 
 type Undecided = { region: string; account_id: string | null; terminal_id: string; seq: number };
@@ -126,11 +130,17 @@ export async function decideFeatureEnrolment(
     sql`SELECT status, templates, region, account_id, terminal_id, seq FROM persons WHERE id = ${personId}${FOR_UPDATE}`,
   );
   if (!me || me.status !== 'provisional' || me.templates !== null) return { kind: 'skipped' };
+  if (!(await c.get(sql`SELECT 1 AS held FROM person_module_features WHERE person_id = ${personId} AND family = ${matcher.family}`))) return { kind: 'skipped' };
+  return settleEnrolment(r, personId, me, await featureDuplicate(c, personId, matcher), now, publishPerson);
+}
+
+/** The first person in the gallery whose stored feature of the family matches this person's (linear, see above). */
+async function featureDuplicate(c: SqlConn, personId: string, matcher: FeatureMatcher): Promise<{ personId: string; why: string } | undefined> {
   const mine = await c.get<{ sealed: string }>(sql`SELECT sealed FROM person_module_features WHERE person_id = ${personId} AND family = ${matcher.family}`);
-  if (!mine) return { kind: 'skipped' };
+  if (!mine) return undefined;
   const probe = matcher.open(personId, mine.sealed);
   const others = await c.all<{ person_id: string; sealed: string }>(sql`SELECT f.person_id, f.sealed FROM person_module_features f JOIN persons p ON p.id = f.person_id
     WHERE f.family = ${matcher.family} AND f.person_id <> ${personId} AND p.status IN (${list([...GALLERY_STATUSES])}) ORDER BY f.person_id`);
   const hit = others.find((o) => matcher.match(probe, matcher.open(o.person_id, o.sealed)));
-  return settleEnrolment(r, personId, me, hit && { personId: hit.person_id, why: `the ${matcher.family} module feature matches` }, now, publishPerson);
+  return hit && { personId: hit.person_id, why: `the ${matcher.family} module feature matches` };
 }

@@ -98,6 +98,14 @@ describe.each(backends)('template-less enrolment on a module feature, on %s', (k
     expect((await enrolByFeature(thief, 'P-img-twin', featureOf('palm-img', 2))).registry).toEqual({ status: 'duplicate_review', duplicateOf: 'P-img' });
   });
 
+  it.skipIf(skip)('attack: the palm was enrolled by feature alone: an enrolment of it with templates and its module feature under a new id is held for review', async () => {
+    await enrolByFeature(t1, 'P-feat', featureOf('palm-feat'));
+    const template = enrolmentBytes('P-feat-twin'); // templates the centre has never seen: only the feature can tell
+    const f = featureOf('palm-feat', 3);
+    await central.ingest('T-stolen', [record(thief, 'P-feat-twin', { pin: { family: SIM_FAMILY, digest: sha(f) }, templateDigests: [sha(template)] })]);
+    expect(await central.uploadTemplates(await row('T-stolen'), 'P-feat-twin', [template.toString('base64')], { family: SIM_FAMILY, feature: f.toString('base64') })).toEqual({ status: 'duplicate_review', duplicateOf: 'P-feat' });
+  });
+
   it.skipIf(skip)('attack: two counters enrol one palm by feature at the same time: never both confirmed (re-check on commit)', async () => {
     const a = record(t1, 'P-race-a', { pin: { family: SIM_FAMILY, digest: sha(featureOf('palm-race')) } });
     const b = record(thief, 'P-race-b', { pin: { family: SIM_FAMILY, digest: sha(featureOf('palm-race', 1)) } });

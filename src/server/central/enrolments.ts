@@ -66,6 +66,7 @@ export class Enrolments {
     // Pure and bounded (two templates of at most MAX_CODES captures get that far): outside the transaction, as the
     // 1:N check is; its verdict counts only once the digests show the bytes are the ones the record pinned.
     const audit = auditEnrolmentTemplates(bytes, this.ctx.opts.templateLimits ?? CENTRE_TEMPLATE_LIMITS);
+    let pinnedFamily: string | null = null; // the module feature's, when the record pins one (its duplicate check too)
     const stored = await repo.tx(async (r): Promise<boolean | { featureOnly: string } | TemplateAuditRefusal> => {
       const p = await r.getPerson(personId);
       if (!p) throw new ServerError('PERSON_UNKNOWN', `no enrolment record for person ${personId} yet: upload the record first`, 409);
@@ -76,6 +77,7 @@ export class Enrolments {
         throw new ServerError('TEMPLATE_DIGEST_MISMATCH', 'templates do not match the digests in the signed enrolment record', 422);
       }
       const feature = await this.checkModuleFeature(r, p, moduleFeature);
+      pinnedFamily = feature?.family ?? null;
       if (bytes.length === 0) {
         // Template-less (a module that gives no image): the feature is the palm. Ingest let in only a family with a
         // host matcher (invariants.ts checkEnrolment); stored once, then decided below (again, if a reply was lost).
@@ -106,7 +108,8 @@ export class Enrolments {
       await this.palmIndex.catchUp();
       const since = this.palmIndex.position;
       const found = await this.palmIndex.findDuplicate(personId, bytes);
-      const outcome = await repo.tx((r) => decideEnrolment(r, personId, found, since, now(), (region, id, accountId) => this.publishConfirmed(r, region, id, accountId), this.ctx.openStored));
+      const byFeature = pinnedFamily === null ? undefined : (featureMatcher(this.ctx, pinnedFamily) ?? undefined);
+      const outcome = await repo.tx((r) => decideEnrolment(r, personId, found, since, now(), (region, id, accountId) => this.publishConfirmed(r, region, id, accountId), this.ctx.openStored, byFeature));
       if (outcome.kind === 'confirmed') await this.publishAllowanceOf(personId);
     }
     const after = (await repo.tx((r) => r.getPerson(personId)))!;
