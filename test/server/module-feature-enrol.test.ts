@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeSimFeature, SIM_FAMILY } from '../../drivers/serial-module/feature-families.ts';
 import { openSealed } from '../../src/protocol/crypto.ts';
+import { startServer } from '../../src/server/index.ts';
 import { Central } from '../../src/server/service.ts';
 import { sql } from '../../src/server/sql.ts';
 import { enrolmentBytes } from '../support/synthetic-codes.ts';
@@ -150,5 +151,27 @@ describe.each(backends)('template-less enrolment on a module feature, on %s', (k
     expect(res!.status).toBe('review');
     expect(res!.reason).toMatch(/^ENROLMENT_WITHOUT_PALM/);
     expect(await person('P-nothing')).toBeUndefined();
+  });
+});
+
+// Over HTTP, as a counter sends it: the request itself must carry templates or a module feature.
+describe('the templates request of a template-less enrolment over HTTP', () => {
+  it('is taken with the feature alone, and refused (400) with neither templates nor a feature', async () => {
+    const db = await tempDb('sqlite');
+    const server = await startServer({ db: db.url, port: 0 });
+    try {
+      const t = await registeredTerminal(server.central, 'T-http', { region: 'R1', url: server.url });
+      const f = featureOf('palm-http');
+      const rec = t.chain.next({
+        type: 'enrolment', operatorId: 'op-1', enrolmentId: 'E-http', personId: 'P-http', person: { name: 'N', idNumber: 'I' }, templateDigests: [],
+        hands: ['left', 'right'], consent: { given: true, method: 'verbal', textVersion: 'c1' }, provisional: true, moduleFeature: { family: SIM_FAMILY, digest: sha(f) },
+      });
+      expect((await t.client!.upload([rec])).results[0]).toMatchObject({ status: 'accepted' });
+      await expect(t.client!.uploadTemplates('P-http', [])).rejects.toMatchObject({ status: 400 });
+      expect(await t.client!.uploadTemplates('P-http', [], { family: SIM_FAMILY, feature: f.toString('base64') })).toEqual({ status: 'confirmed' });
+    } finally {
+      await server.close();
+      await db.cleanup();
+    }
   });
 });
