@@ -267,7 +267,10 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
   // A serial module that matches on its own (no images, feature transfer) has its user table kept equal to the
   // store: reconciled when it connects, synced after each feed page (module-sync.ts).
   const palmModule = scannerChoice.kind === 'sim' ? null : watchPalmModule({ scanner, store, sealer: keys.sealer, log, feed: link?.sync ?? null });
-  const bank = new SqliteBank<Template>({ terminal, encode: encodePalm, fuse: fuseCaptures });
+  // With a module that matches on its own, the screens' palm reads are its verdicts, mapped and judged, and an
+  // enrolment's captures are its features: the bank then pins the module's feature, no templates (module-sync.ts).
+  const palmPath = palmModule ? modulePalmPath<Template>({ watch: palmModule, reader: palm, identifier, log }) : { palm, identifier, moduleFeatureOf: undefined };
+  const bank = new SqliteBank<Template>({ terminal, encode: encodePalm, fuse: fuseCaptures, ...(palmPath.moduleFeatureOf ? { moduleFeatureOf: palmPath.moduleFeatureOf } : {}) });
   const hooks: KioskHooks = {
     ...opts.hooks,
     // A flow that moved may have appended a record: upload now rather than at the next poll.
@@ -277,8 +280,6 @@ export async function createKiosk(opts: KioskOptions): Promise<Kiosk> {
     },
   };
   const centreReader = link ? centreReports({ sync: link.sync, terminalId: terminal.ledger.terminalId, append: (d) => terminal.ledger.append(d) }) : undefined;
-  // With a module that matches on its own, the screens' palm reads are its verdicts, mapped and judged (module-sync.ts).
-  const palmPath = palmModule ? modulePalmPath<Template>({ watch: palmModule, reader: palm, identifier, log }) : { palm, identifier };
   const host = new FlowHost<Template>({ palm: palmPath.palm, identifier: palmPath.identifier, bank, drawer, printer, scanner: scannerCheckPort(scanner), ...(centreReader ? { centre: centreReader } : {}) }, { ...DEFAULT_KIOSK_CONFIG, ...opts.config }, hooks);
   if (templateUpdatesEnabled(opts.templateUpdates, process.env.PALMPAY_TEMPLATE_UPDATES)) {
     // Signed by the operator at the counter; an operator's own sign-in (no session yet) updates nothing.

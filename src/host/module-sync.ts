@@ -25,6 +25,9 @@
  * identify(): VERIFY → (user_id, user_name) → the person this terminal loaded under that id and name, still
  * active → judgeVerdict with the capture's feature (0xFA) against that person's feature the host holds (where the
  * family's format has a matcher), or the person's PIN. A contradicted verdict is VERDICT_CONTRADICTED.
+ *
+ * Enrolment through the screens (template-less): captureFeature() per capture, duplicatesOf() for the local
+ * duplicate check, enrolmentFeature() for the one feature the record pins (modulePalmPath wires them to the flows).
  */
 import { createHash, createHmac } from 'node:crypto';
 import type { ScannerClient } from '../../drivers/client/client.ts';
@@ -33,6 +36,8 @@ import type { ModuleCapabilities, ModuleUser } from '../../drivers/client/serial
 import { judgeVerdict } from '../../drivers/client/verdict.ts';
 import { DriverError, isDriverError } from '../../drivers/errors.ts';
 import { checkFeatureFor, familyOfVersion, featureFormat } from '../../drivers/serial-module/feature-families.ts';
+import { LAST_SNAP_USER } from '../../drivers/serial-module/messages.ts';
+import type { EnrolHand } from '../flows/enrolment.ts';
 import type { Identifier, PalmRead, PalmReader } from '../flows/ports.ts';
 import type { Sealer } from '../ledger/sealer.ts';
 import { moduleFeatureBinding, type ModuleFeatureRow, type ModuleUserRow } from '../store/module-features.ts';
@@ -54,6 +59,42 @@ export class ModuleVerdictError extends PalmPayError {
   ) {
     super(code, message);
   }
+}
+
+/**
+ * One enrolment capture on a module that gives no image (issue 14 §2): the module's feature of the palm laid, and
+ * its family. What the flows hold in place of a template while enrolling on such a module (modulePalmPath).
+ */
+export class ModuleFeatureCapture {
+  constructor(
+    readonly family: string,
+    readonly feature: Uint8Array,
+  ) {}
+}
+
+/**
+ * The one feature an enrolment on such a module pins (the record's `moduleFeature`): every capture of a hand must
+ * agree with every other of that hand by the family's host matcher (a second palm slipped in between captures, or
+ * a capture the module misread, is refused: MODULE_CAPTURES_DISAGREE), all of one family with a host matcher. The
+ * first hand's first capture is kept: one feature per person and family is what the store, the centre, the feed and
+ * the module's user table hold; the other hand's captures serve the duplicate checks.
+ */
+export function enrolmentFeature(captures: Record<EnrolHand, readonly ModuleFeatureCapture[]>): ModuleFeatureCapture {
+  const all = [...captures.left, ...captures.right];
+  const first = all[0];
+  if (!first) throw new PalmPayError('ENROLMENT_WITHOUT_PALM', 'no capture of either hand: nothing to enrol');
+  if (all.some((c) => c.family !== first.family)) throw new PalmPayError('MODULE_FEATURE_FOREIGN', 'the captures of one enrolment come from modules of different families');
+  const match = featureFormat(first.family)?.match;
+  if (!match) throw new PalmPayError('MODULE_FAMILY_UNMATCHED', `the ${first.family} family has no host matcher: the centre could not check this enrolment for duplicates`);
+  for (const hand of ['left', 'right'] as const) {
+    const list = captures[hand];
+    for (let i = 0; i < list.length; i++) {
+      for (let j = i + 1; j < list.length; j++) {
+        if (!match(list[j]!.feature, list[i]!.feature)) throw new PalmPayError('MODULE_CAPTURES_DISAGREE', `captures ${i + 1} and ${j + 1} of the ${hand} hand are not the same palm by the ${first.family} matcher: enrol again`);
+      }
+    }
+  }
+  return first;
 }
 
 export interface ModuleSyncReport {
@@ -318,6 +359,57 @@ export class ModuleUserSync {
   }
 
   /**
+   * One capture for an enrolment through the screens (issue 14 §2): a module that gives no image has no capture but
+   * VERIFY, so VERIFY is sent and the capture's feature read back (0xFA, user 0xFFFF: the last capture), checked
+   * against the family's format. Nothing is enrolled on the module here: the person is loaded by feature (0xF9,
+   * sync()) once the centre has confirmed them, as on every other counter. A palm the module already holds gives
+   * its feature all the same (the duplicate check then finds its owner). The module's own refusals (no palm within
+   * its wait, liveness, a failed capture) are thrown as its DriverErrors: the capture's quality is the module's
+   * accept or reject. Refused up front for a family with no host matcher: its captures could not be checked
+   * against each other or for duplicates (MODULE_FAMILY_UNMATCHED).
+   */
+  captureFeature(opts: { palmTimeoutS?: number; signal?: AbortSignal } = {}): Promise<ModuleFeatureCapture> {
+    return this.exclusive(async () => {
+      const t = await this.target();
+      if (!featureFormat(t.family)?.match) throw new PalmPayError('MODULE_FAMILY_UNMATCHED', `the ${t.family} family has no host matcher: enrolment on this module is refused (the centre could not check it for duplicates)`);
+      let feature: Uint8Array | null = null;
+      try {
+        feature = (await this.o.client.verify({ palmTimeoutS: opts.palmTimeoutS ?? 5, signal: opts.signal })).evidence?.feature ?? null;
+      } catch (err) {
+        if (!isDriverError(err, 'MODULE_UNKNOWN_USER')) throw err; // a palm the module does not hold: the usual case
+      }
+      feature ??= await this.o.client.getFeature(LAST_SNAP_USER, { signal: opts.signal });
+      checkFeatureFor(t.family, t.family, feature);
+      return new ModuleFeatureCapture(t.family, feature);
+    });
+  }
+
+  /**
+   * The local duplicate check on such a module: people kept here (any status, provisional ones enrolled here too)
+   * whose stored feature of the captures' family the host matcher finds in any capture. Linear over the family's
+   * features, from the store only (the module is not asked). A stored feature that does not open is skipped, logged.
+   */
+  duplicatesOf(captures: readonly ModuleFeatureCapture[]): string[] {
+    const found = new Set<string>();
+    for (const family of new Set(captures.map((c) => c.family))) {
+      const match = featureFormat(family)?.match;
+      if (!match) throw new PalmPayError('MODULE_FAMILY_UNMATCHED', `the ${family} family has no host matcher: no duplicate check is possible`);
+      const mine = captures.filter((c) => c.family === family);
+      for (const row of this.o.store.moduleFeatures.allOf(family)) {
+        let stored: Uint8Array;
+        try {
+          stored = this.openFeature(row);
+        } catch (err) {
+          this.o.log(`palm module duplicate check: the feature of ${row.personId} skipped (${(err as Error).message})`);
+          continue;
+        }
+        if (mine.some((c) => match(c.feature, stored))) found.add(row.personId);
+      }
+    }
+    return [...found];
+  }
+
+  /**
    * VERIFY, mapped to a person and judged (see the header). `pinVerified` is asked only when the family's feature
    * cannot be matched on the host: the caller checks the claimed person's PIN and says so.
    */
@@ -484,22 +576,50 @@ class ModuleProbe {
   ) {}
 }
 
+/** Module refusals of one enrolment capture: the capture's quality is the module's own reject, and the hand is asked again. */
+const CAPTURE_REJECTED = new Set(['MODULE_LIVENESS_FAILED', 'MODULE_FAILED', 'MODULE_ABORTED', 'MODULE_FEATURE_FOREIGN']);
+
 /**
  * The flows' palm port and identifier on a kiosk whose module matches on its own: while `watch` has a sync (the
  * configured module turned out to be one), a read for identify or verify is the module's VERIFY, mapped and judged
  * (ModuleUserSync.identify), and the identifier answers from that decision: a match only for the person the host
  * accepted; a refused verdict (contradicted, unknown user, person no longer active, or a family with no host
- * matcher) is `no-match`, logged. Otherwise both pass through to the recogniser's. Enrolment through the screens is
- * not wired for such a module (MODULE_ENROL_NOT_WIRED, the screens' scanner error).
+ * matcher) is `no-match`, logged. Otherwise both pass through to the recogniser's.
+ * Enrolment (issue 14 §2), the flow unchanged (form, consent, captures per hand, duplicate checks, PIN): a capture
+ * is the module's feature (ModuleUserSync.captureFeature, quality = the module's accept or reject), the duplicate
+ * check is the family's host matcher over the features kept here (duplicatesOf), and `moduleFeatureOf` is the seam
+ * for the bank: the one feature the record pins (enrolmentFeature: the captures of each hand checked against each
+ * other), none for templates.
  */
-export function modulePalmPath<T>(o: { watch: PalmModuleWatch; reader: PalmReader<T>; identifier: Identifier<T>; log: (line: string) => void; palmTimeoutS?: number }): { palm: PalmReader<T>; identifier: Identifier<T> } {
+export function modulePalmPath<T>(o: { watch: PalmModuleWatch; reader: PalmReader<T>; identifier: Identifier<T>; log: (line: string) => void; palmTimeoutS?: number }): {
+  palm: PalmReader<T>;
+  identifier: Identifier<T>;
+  moduleFeatureOf: (captures: Record<EnrolHand, T[]>) => ModuleFeatureCapture | null;
+} {
   const asProbe = (t: T): ModuleProbe | null => ((t as unknown) instanceof ModuleProbe ? (t as unknown as ModuleProbe) : null);
+  const asCapture = (t: T): ModuleFeatureCapture | null => ((t as unknown) instanceof ModuleFeatureCapture ? (t as unknown as ModuleFeatureCapture) : null);
+  const ours = (t: T) => asProbe(t) !== null || asCapture(t) !== null;
   const probe = (p: ModuleProbe): PalmRead<T> => ({ ok: true, template: p as unknown as T, quality: 1 });
+  const enrolCapture = async (sync: ModuleUserSync, signal: AbortSignal): Promise<PalmRead<T>> => {
+    for (;;) {
+      signal.throwIfAborted();
+      try {
+        const c = await sync.captureFeature({ palmTimeoutS: o.palmTimeoutS ?? 5, signal });
+        return { ok: true, template: c as unknown as T, quality: 1 };
+      } catch (err) {
+        if (signal.aborted) throw err;
+        if (isDriverError(err, 'NO_PALM')) continue; // nobody laid a palm within the module's wait: ask again
+        if (!(err instanceof DriverError) || !CAPTURE_REJECTED.has(err.code)) throw err; // a scanner fault: the flows show it
+        o.log(`palm module: enrolment capture rejected (${err.code}: ${err.message})`);
+        return { ok: false, reason: 'other', quality: 0 };
+      }
+    }
+  };
   const palm: PalmReader<T> = {
     async read(opts) {
       const sync = o.watch.current();
       if (!sync) return o.reader.read(opts);
-      if (opts.purpose === 'enrol') throw new PalmPayError('MODULE_ENROL_NOT_WIRED', 'enrolment on a palm module that matches on its own is not wired into the screens yet');
+      if (opts.purpose === 'enrol') return enrolCapture(sync, opts.signal);
       for (;;) {
         opts.signal.throwIfAborted();
         try {
@@ -528,11 +648,24 @@ export function modulePalmPath<T>(o: { watch: PalmModuleWatch; reader: PalmReade
       return p ? p.personId === personId : o.identifier.verify(personId, t);
     },
     duplicates(samples) {
+      const captures = samples.flatMap((s) => asCapture(s) ?? []);
+      if (captures.length > 0) {
+        const sync = o.watch.current();
+        if (!sync) throw new PalmPayError('MODULE_NOT_READY', 'the palm module is gone: its captures cannot be checked for duplicates');
+        return sync.duplicatesOf(captures);
+      }
       return samples.some((s) => asProbe(s)) ? [] : o.identifier.duplicates(samples);
     },
     add(personId, templates) {
-      if (!templates.some((s) => asProbe(s))) o.identifier.add?.(personId, templates);
+      // A module's person joins its table by feature once the centre confirmed them (the feed, then sync()).
+      if (!templates.some(ours)) o.identifier.add?.(personId, templates);
     },
   };
-  return { palm, identifier };
+  const moduleFeatureOf = (captures: Record<EnrolHand, T[]>): ModuleFeatureCapture | null => {
+    const all = [...captures.left, ...captures.right];
+    if (!all.some((t) => asCapture(t))) return null;
+    if (!all.every((t) => asCapture(t))) throw new PalmPayError('MODULE_FEATURE_FOREIGN', 'an enrolment mixes module feature captures with templates');
+    return enrolmentFeature({ left: captures.left.map((t) => asCapture(t)!), right: captures.right.map((t) => asCapture(t)!) });
+  };
+  return { palm, identifier, moduleFeatureOf };
 }

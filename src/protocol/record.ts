@@ -131,8 +131,12 @@ export const EnrolmentBody = z.strictObject({
     employerId: Id.optional(),
     accountId: Id.optional(),
   }),
-  /** SHA-256 (hex) of each plaintext template, in capture order. */
-  templateDigests: z.array(Hex32).min(1).max(32),
+  /**
+   * SHA-256 (hex) of each plaintext template, in capture order. Empty only in an enrolment on a palm module that
+   * gives no image (`moduleFeature` below is then its palm): the centre refuses an empty list without one
+   * (ENROLMENT_WITHOUT_PALM, src/server/invariants.ts checkEnrolment).
+   */
+  templateDigests: z.array(Hex32).max(32),
   hands: z.array(z.enum(['left', 'right'])).min(1).max(2),
   consent: z.strictObject({ given: z.literal(true), method: z.enum(['signature', 'thumbprint', 'verbal']), textVersion: Id }),
   provisional: z.boolean(),

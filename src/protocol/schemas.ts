@@ -18,11 +18,14 @@ export const UploadRequest = z.strictObject({
   /** Each record is validated on its own (so one bad record does not sink the batch). */
   records: z.array(z.unknown()).min(1).max(MAX_BATCH),
 });
-export const TemplatesRequest = z.strictObject({
-  templates: z.array(z.string().max(200_000).regex(/^[A-Za-z0-9+/]*={0,2}$/)).min(1).max(32),
-  /** The palm module's feature blob, when the enrolment record pins one (`moduleFeature`): its family and bytes. */
-  moduleFeature: z.strictObject({ family: ModuleFamily, feature: z.string().min(1).max(100_000).regex(/^[A-Za-z0-9+/]*={0,2}$/) }).optional(),
-});
+export const TemplatesRequest = z
+  .strictObject({
+    /** None only for a template-less enrolment (a palm module that gives no image): its feature below is the palm. */
+    templates: z.array(z.string().max(200_000).regex(/^[A-Za-z0-9+/]*={0,2}$/)).max(32),
+    /** The palm module's feature blob, when the enrolment record pins one (`moduleFeature`): its family and bytes. */
+    moduleFeature: z.strictObject({ family: ModuleFamily, feature: z.string().min(1).max(100_000).regex(/^[A-Za-z0-9+/]*={0,2}$/) }).optional(),
+  })
+  .refine((b) => b.templates.length > 0 || b.moduleFeature !== undefined, { message: 'neither templates nor a palm module feature' });
 /** A counter proves an operator enrolment code (src/server/operator-codes.ts) before it captures that operator's palm. */
 export const OperatorCodeClaimRequest = z.strictObject({ code: z.string().min(8).max(64) });
 export const OperatorCodeClaimResponse = z.object({ codeId: Id, operatorId: Id, name: z.string(), role: z.string() });

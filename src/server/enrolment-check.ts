@@ -40,6 +40,7 @@ export async function decideEnrolment(
   now: number,
   publishPerson: (region: string, personId: string, accountId: string | null) => Promise<void>,
   open: OpenTemplates,
+  feature?: FeatureMatcher,
 ): Promise<EnrolmentOutcome> {
   const c = r.conn;
   const me = await c.get<{ status: string; templates: string | null; digests: string; region: string; account_id: string | null; terminal_id: string; seq: number }>(
@@ -56,6 +57,29 @@ export async function decideEnrolment(
   const probes = decodeAll(mine);
   if (!dup && probes) dup = bestMatch(probes, delta.map((d) => ({ id: d.id, templates: open(d.id, d.templates) })));
   if (!dup || (found && found.score < dup.score)) dup = found ?? dup;
+  // The module feature the record pinned too (a module that gives an image and a feature): a palm enrolled
+  // elsewhere by its feature alone has no templates to find above.
+  const byFeature = !dup && feature ? await featureDuplicate(c, personId, feature) : undefined;
+  return settleEnrolment(r, personId, me, dup ? { personId: dup.personId, why: `distance ${dup.score.toFixed(3)}` } : byFeature, now, publishPerson);
+}
+
+type Undecided = { region: string; account_id: string | null; terminal_id: string; seq: number };
+
+/**
+ * The one rule both kinds of enrolment end in: no possible duplicate (or it is no longer in the gallery) → confirmed
+ * and published; else held for review, and a twin still undecided (the two raced) held with it. The person's row is
+ * locked by the caller.
+ */
+async function settleEnrolment(
+  r: RepoTx,
+  personId: string,
+  me: Undecided,
+  found: { personId: string; why: string } | undefined,
+  now: number,
+  publishPerson: (region: string, personId: string, accountId: string | null) => Promise<void>,
+): Promise<EnrolmentOutcome> {
+  const c = r.conn;
+  let dup = found;
   let other: { status: string } | undefined;
   if (dup) {
     // The one found by the index may have been revoked since; and a twin still undecided has raced with us.
@@ -68,12 +92,55 @@ export async function decideEnrolment(
     return { kind: 'confirmed' };
   }
   await r.setPersonStatus(personId, 'duplicate_review', dup.personId, now);
-  await r.addReview({ terminalId: me.terminal_id, seq: Number(me.seq), kind: 'enrolment', reason: `possible duplicate of person ${dup.personId} (distance ${dup.score.toFixed(3)})`, at: now });
+  await r.addReview({ terminalId: me.terminal_id, seq: Number(me.seq), kind: 'enrolment', reason: `possible duplicate of person ${dup.personId} (${dup.why})`, at: now });
   const race = other?.status === 'provisional';
   if (race) {
     const twin = (await r.getPerson(dup.personId))!;
     await r.setPersonStatus(dup.personId, 'duplicate_review', personId, now);
-    await r.addReview({ terminalId: twin.terminal_id, seq: Number(twin.seq), kind: 'enrolment', reason: `possible duplicate of person ${personId}, enrolled at the same time (distance ${dup.score.toFixed(3)})`, at: now });
+    await r.addReview({ terminalId: twin.terminal_id, seq: Number(twin.seq), kind: 'enrolment', reason: `possible duplicate of person ${personId}, enrolled at the same time (${dup.why})`, at: now });
   }
   return { kind: 'duplicate', duplicateOf: dup.personId, race };
+}
+
+/** How the centre opens and compares the module features of one family (its host matcher, feature-families.ts). */
+export interface FeatureMatcher {
+  family: string;
+  open(personId: string, sealed: string): Uint8Array;
+  match(capture: Uint8Array, stored: Uint8Array): boolean;
+}
+
+/**
+ * The decision on a template-less enrolment (a palm module that gives no image, issue 14 §2): the person's module
+ * feature against every stored feature of the same family whose person is in the gallery (people enrolled by
+ * feature alone, and people enrolled with templates on a module that gave its feature too), by the family's host
+ * matcher. A linear scan inside this transaction, with the person's row locked: it reads every feature committed
+ * before it, including one another process stored a moment ago, so it is its own re-check on commit (two racing
+ * enrolments of one palm: the later reader sees the other's row). Linear on purpose for now: a family's features are
+ * few next to the templates; an index per family is the next step if they grow.
+ */
+export async function decideFeatureEnrolment(
+  r: RepoTx,
+  personId: string,
+  matcher: FeatureMatcher,
+  now: number,
+  publishPerson: (region: string, personId: string, accountId: string | null) => Promise<void>,
+): Promise<EnrolmentOutcome> {
+  const c = r.conn;
+  const me = await c.get<Undecided & { status: string; templates: string | null }>(
+    sql`SELECT status, templates, region, account_id, terminal_id, seq FROM persons WHERE id = ${personId}${FOR_UPDATE}`,
+  );
+  if (!me || me.status !== 'provisional' || me.templates !== null) return { kind: 'skipped' };
+  if (!(await c.get(sql`SELECT 1 AS held FROM person_module_features WHERE person_id = ${personId} AND family = ${matcher.family}`))) return { kind: 'skipped' };
+  return settleEnrolment(r, personId, me, await featureDuplicate(c, personId, matcher), now, publishPerson);
+}
+
+/** The first person in the gallery whose stored feature of the family matches this person's (linear, see above). */
+async function featureDuplicate(c: SqlConn, personId: string, matcher: FeatureMatcher): Promise<{ personId: string; why: string } | undefined> {
+  const mine = await c.get<{ sealed: string }>(sql`SELECT sealed FROM person_module_features WHERE person_id = ${personId} AND family = ${matcher.family}`);
+  if (!mine) return undefined;
+  const probe = matcher.open(personId, mine.sealed);
+  const others = await c.all<{ person_id: string; sealed: string }>(sql`SELECT f.person_id, f.sealed FROM person_module_features f JOIN persons p ON p.id = f.person_id
+    WHERE f.family = ${matcher.family} AND f.person_id <> ${personId} AND p.status IN (${list([...GALLERY_STATUSES])}) ORDER BY f.person_id`);
+  const hit = others.find((o) => matcher.match(probe, matcher.open(o.person_id, o.sealed)));
+  return hit && { personId: hit.person_id, why: `the ${matcher.family} module feature matches` };
 }

@@ -25,6 +25,7 @@
 //  14. a palm goes under an operator's id (an id the centre granted a role at any terminal) only by an enrolment naming
 //      the one-time operator enrolment code the centre issued and this terminal claimed for that operator, once,
 //      signed as the operator themself while their grant there is active (operator-codes.ts).
+import { featureFormat } from '../../drivers/serial-module/feature-families.ts';
 import type { EnrolmentBody, LeaseReleaseBody, PinSetBody, TemplateUpdateBody, MandateBody, MandateCancelBody, MeterReadingBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
 import { pinVerifierProblem } from '../protocol/pin-verifier.ts';
 import type { OperatorGrantRow, PersonRow, Posting, PurchaseRow, VoucherRow } from './repo.ts';
@@ -47,6 +48,7 @@ export const REFUSAL_CODES = [
   'LEASE_RELEASE_REFUSED',
   'PIN_VERIFIER_MALFORMED', 'PIN_VERIFIER_WEAK', 'PIN_VERIFIER_TOO_COSTLY',
   'OPERATOR_ENROLMENT_UNAUTHORISED', 'OPERATOR_CODE_USED',
+  'ENROLMENT_WITHOUT_PALM', 'MODULE_FAMILY_UNMATCHED',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -226,6 +228,14 @@ export function checkVoid(rec: VoidBody, terminalId: string, target: StoredRecor
 /** One owner per account: `accountOwner` is whoever the centre has bound the account to (any status but revoked). */
 export function checkEnrolment(rec: EnrolmentBody, existing: PersonFacts | undefined, accountOwner: PersonFacts | undefined): Refusal | undefined {
   if (existing) return refuse('PERSON_EXISTS', `person ${rec.personId} is already registered`);
+  // Template-less (a palm module that gives no image, issue 14 §2): its feature is the only palm the duplicate check
+  // can see, so the family must have a host matcher; a record with no palm at all is never registered.
+  if (rec.templateDigests.length === 0) {
+    if (!rec.moduleFeature) return refuse('ENROLMENT_WITHOUT_PALM', `enrolment of ${rec.personId} pins neither templates nor a palm module feature`);
+    if (!featureFormat(rec.moduleFeature.family)?.match) {
+      return refuse('MODULE_FAMILY_UNMATCHED', `enrolment of ${rec.personId} pins only a feature of the ${rec.moduleFeature.family} family, which the centre has no matcher for: no duplicate check could be run on it`);
+    }
+  }
   const weak = rec.pinHash !== undefined ? pinVerifierProblem(rec.pinHash) : null;
   if (weak) return refuse(weak.code, weak.message);
   if (rec.person.accountId !== undefined && accountOwner && accountOwner.id !== rec.personId && accountOwner.status !== 'revoked') {

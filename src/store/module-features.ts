@@ -30,6 +30,7 @@ export class ModuleFeaturesRepo {
   private readonly putStmt: Database.Statement;
   private readonly getStmt: Database.Statement<[string, string], Record<string, unknown>>;
   private readonly activeStmt: Database.Statement<[string], Record<string, unknown>>;
+  private readonly familyStmt: Database.Statement<[string], Record<string, unknown>>;
   private readonly deletePersonStmt: Database.Statement<[string]>;
   private readonly usersStmt: Database.Statement<[string], Record<string, unknown>>;
   private readonly userPutStmt: Database.Statement;
@@ -46,6 +47,7 @@ export class ModuleFeaturesRepo {
       AND (EXISTS (SELECT 1 FROM people p WHERE p.person_id = f.person_id AND p.status = 'active')
         OR EXISTS (SELECT 1 FROM operators o WHERE o.operator_id = f.person_id AND o.active = 1))
       ORDER BY f.person_id`);
+    this.familyStmt = db.prepare('SELECT * FROM module_features WHERE family = ? ORDER BY person_id');
     this.deletePersonStmt = db.prepare('DELETE FROM module_features WHERE person_id = ?');
     this.usersStmt = db.prepare('SELECT * FROM module_users WHERE module_key = ? ORDER BY user_id');
     this.userPutStmt = db.prepare(`INSERT INTO module_users (module_key, user_id, person_id, pseudonym, digest) VALUES (@moduleKey, @userId, @personId, @pseudonym, @digest)`);
@@ -65,6 +67,14 @@ export class ModuleFeaturesRepo {
   /** The features a module of `family` should hold: one per active person or operator that has one. */
   activeOf(family: string): ModuleFeatureRow[] {
     return this.activeStmt.all(family).map(toFeature);
+  }
+
+  /**
+   * Every feature of `family` kept here, whatever the person's status (provisional ones enrolled here too): what an
+   * enrolment's local duplicate check compares with. A revoked person's features are gone already (deletePerson).
+   */
+  allOf(family: string): ModuleFeatureRow[] {
+    return this.familyStmt.all(family).map(toFeature);
   }
 
   /** A revoked person's features go with their palms (the module users are removed by the sync). */

@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScannerClient } from '../../drivers/client/client.ts';
 import { SIM_FAMILY } from '../../drivers/serial-module/feature-families.ts';
 import { SerialTransport } from '../../drivers/transport/serial.ts';
-import { ModuleUserSync } from '../../src/host/module-sync.ts';
+import { SqliteBank } from '../../src/host/adapters/sqlite-bank.ts';
+import { enrolmentFeature, ModuleFeatureCapture, ModuleUserSync } from '../../src/host/module-sync.ts';
 import type { Terminal } from '../../src/ledger/open.ts';
 import { startServer, type RunningServer } from '../../src/server/index.ts';
 import { createSync, registerWithCentre, type Sync } from '../../src/sync/index.ts';
@@ -97,8 +98,8 @@ describe('a person enrolled on counter A’s palm module is identified by counte
     const enrolled = await withPalm(a, personId, () => a.modules.enrol(personId, { timeoutS: 3 }));
     expect(enrolled.family).toBe(SIM_FAMILY);
     expect(a.terminal.store.moduleFeatures.get(personId, SIM_FAMILY)?.digest).toBe(enrolled.digest);
-    // The signed record pins the feature. The centre's duplicate check still needs templates (a module that gives
-    // no image gives none: see README, what is left), so this counter's record carries synthetic ones too.
+    // The signed record pins the feature, beside templates (as a module that gives an image and a feature would):
+    // synthetic ones here. The template-less case, a module that gives no image, is the test below.
     const templates = (['left', 'right'] as const).map((hand) => enrolmentBytes(personId, hand));
     a.terminal.store.transaction(() => {
       for (const [i, bytes] of templates.entries()) {
@@ -123,6 +124,46 @@ describe('a person enrolled on counter A’s palm module is identified by counte
     expect(r.loaded).toEqual([personId]);
     expect(await withPalm(b, personId, () => b.modules.identify({ palmTimeoutS: 3 }))).toMatchObject({ personId, via: 'host_match' });
     // Another palm on B's module is still nobody.
+    await expect(withPalm(b, 'P-stranger', () => b.modules.identify({ palmTimeoutS: 3 }))).rejects.toMatchObject({ code: 'MODULE_UNKNOWN_USER' });
+  }, 120_000);
+});
+
+// Template-less (issue 14 §2): counter A's module gives no image, so A's enrolment is its module's features alone,
+// through the bank's seam the screens use (captures checked against each other, the local duplicate check, one
+// feature pinned, no templates). The centre confirms it by its feature duplicate check; the feed makes the person
+// active on A, whose module then identifies them, and brings the feature to B, whose module identifies them too.
+describe('a person enrolled by module features alone (no templates) is identified at the same counter and at another', () => {
+  it('A captures features on its module, the bank pins one, the centre confirms it, A and B identify the person after the feed', async () => {
+    const a = await counter('TC');
+    const b = await counter('TD');
+    const personId = 'P-rojin';
+    // Three captures of each hand, each the module's feature of the palm laid (its VERIFY, then the capture's feature).
+    const captures: Record<'left' | 'right', ModuleFeatureCapture[]> = { left: [], right: [] };
+    await withPalm(a, personId, async () => {
+      for (const hand of ['left', 'right'] as const) for (let i = 0; i < 3; i++) captures[hand].push(await a.modules.captureFeature({ palmTimeoutS: 3 }));
+    });
+    expect(captures.left[0]!.family).toBe(SIM_FAMILY);
+    expect(a.modules.duplicatesOf([...captures.left, ...captures.right])).toEqual([]); // nobody here holds this palm
+    expect([...(await a.client.users())]).toEqual([]); // nothing was enrolled on the module by capturing
+    const bank = new SqliteBank<ModuleFeatureCapture>({ terminal: a.terminal, encode: (c) => c.feature, moduleFeatureOf: (c) => enrolmentFeature(c) });
+    const saved = await bank.saveEnrolment({ draft: { nameAr: 'روجين', nameLatin: 'Rojîn Elî', idNumber: 'id-2', phone: '', employer: '', accountId: `acc-${personId}` }, templates: captures, operatorId: 'op-enrol', overrideBy: null, pin: null });
+    const rec = JSON.parse(a.terminal.store.journal.lastOfType('enrolment')!.body) as { personId: string; templateDigests: string[]; moduleFeature: { family: string; digest: string } };
+    expect(rec).toMatchObject({ personId: saved.personId, templateDigests: [], moduleFeature: { family: SIM_FAMILY, digest: sha(captures.left[0]!.feature) } });
+    expect(a.terminal.store.templates.byPerson(saved.personId)).toEqual([]);
+
+    a.sync.start();
+    await expect.poll(async () => (await server.central.repo.tx((r) => r.getPerson(saved.personId)))?.status, { timeout: 20_000 }).toBe('confirmed');
+    // Counter A: the feed makes the person active; the next sync loads the feature onto A's module, which identifies them.
+    await expect.poll(() => a.terminal.store.people.get(saved.personId)?.status, { timeout: 20_000 }).toBe('active');
+    expect((await a.modules.sync()).loaded).toContain(saved.personId); // with the region's earlier module people
+    expect(await withPalm(a, personId, () => a.modules.identify({ palmTimeoutS: 3 }))).toMatchObject({ personId: saved.personId, via: 'host_match' });
+    // Counter B, same family: the feature arrives with the feed (no templates), and B's module identifies the person.
+    await expect(withPalm(b, personId, () => b.modules.identify({ palmTimeoutS: 3 }))).rejects.toMatchObject({ code: 'MODULE_UNKNOWN_USER' });
+    b.sync.start();
+    await expect.poll(() => b.terminal.store.moduleFeatures.get(saved.personId, SIM_FAMILY)?.digest, { timeout: 20_000 }).toBe(rec.moduleFeature.digest);
+    expect(b.terminal.store.templates.byPerson(saved.personId)).toEqual([]);
+    expect((await b.modules.sync()).loaded).toContain(saved.personId); // with the region's earlier module people
+    expect(await withPalm(b, personId, () => b.modules.identify({ palmTimeoutS: 3 }))).toMatchObject({ personId: saved.personId, via: 'host_match' });
     await expect(withPalm(b, 'P-stranger', () => b.modules.identify({ palmTimeoutS: 3 }))).rejects.toMatchObject({ code: 'MODULE_UNKNOWN_USER' });
   }, 120_000);
 });

@@ -31,7 +31,7 @@ async function startSim(images: boolean, maxUsers?: number): Promise<{ sim: Simu
 }
 
 async function kioskOn(dir: string, path: string, logs: string[]): Promise<Kiosk> {
-  return createKiosk({ dataDir: dir, demo: true, plainKeyFile: true, pinCost: { N: 1 << 10, r: 8, p: 1 }, scanner: { kind: 'serial', path }, link: false, backupDir: false, hooks: { log: (l: string) => logs.push(l) } });
+  return createKiosk({ dataDir: dir, demo: true, plainKeyFile: true, pinCost: { N: 1 << 10, r: 8, p: 1 }, scanner: { kind: 'serial', path }, link: false, backupDir: false, hooks: { log: (l: string, err?: unknown) => logs.push(err ? `${l}: ${(err as { code?: string }).code ?? ''} ${(err as Error).message}` : l) } });
 }
 
 async function settledLog(logs: string[], what: RegExp): Promise<void> {
@@ -148,4 +148,52 @@ describe('the kiosk on a palm module that matches on its own', () => {
     expect([...module.users.keys()]).toEqual([3]);
     await kiosk.close();
   }, 120_000);
+});
+
+// Issue 14 §2: enrolment through the screens on such a module, the enrolment flow unchanged (form, consent, three
+// captures of each hand, duplicate checks): each capture is the module's feature, the record pins the feature and
+// no templates, and the feature is kept sealed. The same palm enrolled again is stopped by the local duplicate
+// check (the family's host matcher over the features kept here); another palm slipped in among one hand's
+// captures is refused at the save (the captures of a hand must agree), and nothing is signed.
+describe('enrolment through the screens on a module that gives no image', () => {
+  const draft = { nameAr: 'هيفين', nameLatin: 'Hevin Sexo', idNumber: '0100200301', phone: '+963912345670', employer: 'BRANCH', accountId: '' };
+  type View = { step: string; candidates?: Array<{ personId: string }> };
+  async function enrolOn(kiosk: Kiosk, sim: SimulatedScanner, personId: string, palms: string[]): Promise<View> {
+    const { flowId } = kiosk.host.startOperatorEnrolment({ personId, enrolCodeId: `code-${personId}` });
+    kiosk.host.send(flowId, { type: 'form.submit', draft });
+    kiosk.host.send(flowId, { type: 'consent.given' });
+    sim.enqueue(...palms.map((identity) => ({ identity, captures: 1 })));
+    const settledAt = (steps: string[]) => kiosk.host.waitFor(flowId, (s) => steps.includes(s.step), 60_000) as Promise<View>;
+    const review = await settledAt(['review', 'duplicate', 'failed']);
+    if (review.step !== 'review') return review;
+    kiosk.host.send(flowId, { type: 'capture.finish' });
+    return settledAt(['enrolled', 'duplicate', 'failed']);
+  }
+
+  it('pins the module feature and no templates; the same palm again is a duplicate; captures of two palms in one hand are refused', async () => {
+    const { sim, pty } = await startSim(false);
+    const t = tempDir('palmpay-module-kiosk-');
+    dirs.push(t.cleanup);
+    const logs: string[] = [];
+    const kiosk = await kioskOn(t.dir, pty.hostPath, logs);
+    await settled(kiosk, logs, /palm module .* reconciled/);
+    const store = kiosk.terminal.store;
+
+    expect(await enrolOn(kiosk, sim, 'OP-HEVIN', Array(6).fill('hevin'))).toMatchObject({ step: 'enrolled' });
+    const rec = store.journal.lastOfType('enrolment')!;
+    const body = JSON.parse(rec.body) as { personId: string; templateDigests: string[]; hands: string[]; moduleFeature?: { family: string; digest: string } };
+    expect(body).toMatchObject({ personId: 'OP-HEVIN', templateDigests: [], hands: ['left', 'right'], moduleFeature: { family: SIM_FAMILY } });
+    expect(store.moduleFeatures.get('OP-HEVIN', SIM_FAMILY)?.digest).toBe(body.moduleFeature!.digest);
+    expect(store.templates.byPerson('OP-HEVIN')).toEqual([]);
+
+    // The same palm under another id: the first capture's duplicate check names the person enrolled above.
+    expect(await enrolOn(kiosk, sim, 'OP-TWIN', ['hevin'])).toMatchObject({ step: 'duplicate', candidates: [{ personId: 'OP-HEVIN' }] });
+    // A second palm among the left hand's captures: refused at the save, nothing signed or kept.
+    const seqBefore = rec.seq;
+    expect(await enrolOn(kiosk, sim, 'OP-MIXED', ['rojin', 'rojin', 'someone-else', 'rojin', 'rojin', 'rojin'])).toMatchObject({ step: 'failed' });
+    expect(store.journal.lastOfType('enrolment')!.seq).toBe(seqBefore);
+    expect(store.moduleFeatures.get('OP-MIXED', SIM_FAMILY)).toBeUndefined();
+    expect(logs.join('\n')).toMatch(/MODULE_CAPTURES_DISAGREE/);
+    await kiosk.close();
+  }, 180_000);
 });

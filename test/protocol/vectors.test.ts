@@ -121,3 +121,19 @@ describe('enrolment pinning a palm module feature (moduleFeature)', () => {
     expect(() => parseBody({ ...v.body, moduleFeature: { ...pin, blob: 'AAAA' } } as unknown as RecordBody)).toThrow();
   });
 });
+
+// Issue 14 §2: an enrolment on a palm module that gives no image pins its feature and no templates: the same
+// body with `templateDigests: []` (the centre refuses an empty list without a feature: ENROLMENT_WITHOUT_PALM).
+describe('template-less enrolment on a palm module feature', () => {
+  const v = (vectors as unknown as { enrolmentFeatureOnlyVariant: Vector }).enrolmentFeatureOnlyVariant;
+
+  it('canonical bytes, hash and signature match the published vector', () => {
+    const body = parseBody(v.body);
+    expect((body as { templateDigests: string[] }).templateDigests).toEqual([]);
+    expect(canonicalJson(body)).toBe(v.canonical);
+    expect(v.canonical).toContain('"templateDigests":[]');
+    expect(recordHash(body)).toBe(v.hash);
+    expect(sealRecord(body, signerFromSecretKey(kp.secretKey)).sig).toBe(v.sig);
+    expect(nacl.sign.detached.verify(signingMessage(body), Buffer.from(v.sig, 'hex'), kp.publicKey)).toBe(true);
+  });
+});

@@ -13,7 +13,8 @@ import type { OperatorRole } from '../../store/operators.ts';
 import { PalmPayError } from '../../util/errors.ts';
 import type { PinResult } from '../../flows/auth.ts';
 import type { DayTotals, TypeTotal } from '../../flows/day-close.ts';
-import type { DuplicateCandidate } from '../../flows/enrolment.ts';
+import type { DuplicateCandidate, EnrolHand } from '../../flows/enrolment.ts';
+import { sealModuleFeature } from '../module-sync.ts';
 import { totals, type PayoutFailure } from '../../flows/payout.ts';
 import type { Bank, DayCloseRequest, EnrolmentRequest, Result } from '../../flows/ports.ts';
 import type { LimitReason, PurchaseDecline, PurchaseRefusal, PurchaseRequest } from '../../flows/purchase.ts';
@@ -85,6 +86,11 @@ export interface SqliteBankOptions<T> {
   encode: (t: T) => Uint8Array;
   /** Enrolment: one hand's captures → the one template stored for that hand (e.g. biometrics' fuseTemplates). */
   fuse?: (captures: T[]) => T;
+  /**
+   * Enrolment on a palm module that gives no image (module-sync.ts modulePalmPath): the one module feature the
+   * captures give, or null when they are templates. Throws (typed) when the captures cannot be enrolled.
+   */
+  moduleFeatureOf?: (captures: Record<EnrolHand, T[]>) => { family: string; feature: Uint8Array } | null;
   now?: () => number;
 }
 
@@ -350,14 +356,23 @@ export class SqliteBank<T> implements Bank<T> {
     const name = joinName(d.nameAr, d.nameLatin);
     // The PIN the person chose: hashed here (scrypt), before the transaction; only the verifier is stored and signed.
     const pin = req.pin === null ? { pinDeferred: true as const } : { pinHash: await hashPin(req.pin) };
+    // A module that gives no image: its feature is the palm; the record pins it and no templates (CANONICAL.md §9).
+    const moduleCapture = this.opts.moduleFeatureOf?.(req.templates) ?? null;
     return this.store.transaction(() => {
       const now = this.now();
       this.store.people.upsert({ personId, name, idNumber: d.idNumber, phone: d.phone || null, employerId: d.employer || null, status: 'provisional', updatedAtMs: now });
       const digests: string[] = [];
       const hands: Array<'left' | 'right'> = [];
+      let moduleFeature: { family: string; digest: string } | undefined;
+      if (moduleCapture) {
+        const row = sealModuleFeature(this.t.keys.sealer, personId, moduleCapture.family, moduleCapture.feature, now);
+        this.store.moduleFeatures.put(row);
+        moduleFeature = { family: row.family, digest: row.digest };
+      }
       for (const hand of ['left', 'right'] as const) {
         const captures = req.templates[hand];
         if (captures.length > 0) hands.push(hand);
+        if (moduleCapture) continue;
         const stored = this.opts.fuse && captures.length > 0 ? [this.opts.fuse(captures)] : captures;
         for (const t of stored) {
           const bytes = this.opts.encode(t);
@@ -375,6 +390,7 @@ export class SqliteBank<T> implements Bank<T> {
         provisional: true,
         ...pin,
         ...(req.enrolAs ? { enrolCodeId: req.enrolAs.enrolCodeId } : {}),
+        ...(moduleFeature ? { moduleFeature } : {}),
       });
       const person: Person = { id: personId, nameAr: d.nameAr, nameLatin: d.nameLatin, status: 'provisional' };
       const receipt = enrolmentReceipt(this.meta({ seq: rec.seq, hash: rec.hash, at: rec.hlc.ms }, req.operatorId), person, { left: req.templates.left.length, right: req.templates.right.length }, req.pin !== null);

@@ -2,10 +2,10 @@
 // believed: template-audit.ts), the 1:N duplicate check on this process's palm index (outside the write
 // transaction, re-checked on commit), and the supervisor's settling of a possible duplicate.
 import { DriverError } from '../../../drivers/errors.ts';
-import { checkFeatureFor } from '../../../drivers/serial-module/feature-families.ts';
+import { checkFeatureFor, featureFormat } from '../../../drivers/serial-module/feature-families.ts';
 import { sha256Hex } from '../../protocol/crypto.ts';
 import { enrolmentPinConfirmed } from '../customer-pins.ts';
-import { decideEnrolment } from '../enrolment-check.ts';
+import { decideEnrolment, decideFeatureEnrolment, type FeatureMatcher } from '../enrolment-check.ts';
 import { ServerError } from '../errors.ts';
 import { CentreIndex, entryCodes, linearDuplicate, type Duplicate } from '../palm-index.ts';
 import type { RepoTx, TerminalRow } from '../repo.ts';
@@ -16,6 +16,12 @@ import { sql } from '../sql.ts';
 import { decodeTemplate } from '../../biometrics/template.ts';
 import { auditEnrolmentTemplates, CENTRE_TEMPLATE_LIMITS, type TemplateAuditRefusal } from '../../biometrics/template-audit.ts';
 import { decideTemplateCapture, getTemplateUpdate, type CaptureOutcome } from '../template-slots.ts';
+
+/** The centre's matcher for a module family's features (its host matcher, feature-families.ts), or null: none known. */
+function featureMatcher(ctx: CentreContext, family: string): FeatureMatcher | null {
+  const match = featureFormat(family)?.match;
+  return match ? { family, open: (personId, sealed) => ctx.openModuleFeature(personId, family, sealed), match } : null;
+}
 
 export class Enrolments {
   /** This process's 1:N index of everyone enrolled (palm-index.ts), kept current by polling the change log. */
@@ -60,7 +66,8 @@ export class Enrolments {
     // Pure and bounded (two templates of at most MAX_CODES captures get that far): outside the transaction, as the
     // 1:N check is; its verdict counts only once the digests show the bytes are the ones the record pinned.
     const audit = auditEnrolmentTemplates(bytes, this.ctx.opts.templateLimits ?? CENTRE_TEMPLATE_LIMITS);
-    const stored = await repo.tx(async (r): Promise<boolean | TemplateAuditRefusal> => {
+    let pinnedFamily: string | null = null; // the module feature's, when the record pins one (its duplicate check too)
+    const stored = await repo.tx(async (r): Promise<boolean | { featureOnly: string } | TemplateAuditRefusal> => {
       const p = await r.getPerson(personId);
       if (!p) throw new ServerError('PERSON_UNKNOWN', `no enrolment record for person ${personId} yet: upload the record first`, 409);
       if (p.terminal_id !== terminal.id) throw new ServerError('PERSON_NOT_YOURS', `person ${personId} was enrolled by another terminal`, 403);
@@ -70,6 +77,15 @@ export class Enrolments {
         throw new ServerError('TEMPLATE_DIGEST_MISMATCH', 'templates do not match the digests in the signed enrolment record', 422);
       }
       const feature = await this.checkModuleFeature(r, p, moduleFeature);
+      pinnedFamily = feature?.family ?? null;
+      if (bytes.length === 0) {
+        // Template-less (a module that gives no image): the feature is the palm. Ingest let in only a family with a
+        // host matcher (invariants.ts checkEnrolment); stored once, then decided below (again, if a reply was lost).
+        if (!feature || !featureMatcher(this.ctx, feature.family)) throw new ServerError('ENROLMENT_WITHOUT_PALM', `the enrolment of ${personId} pins no templates and no palm module feature the centre can match`, 422);
+        const held = await r.conn.get<{ digest: string }>(sql`SELECT digest FROM person_module_features WHERE person_id = ${personId} AND family = ${feature.family}`);
+        if (!held) await this.storeModuleFeature(r, personId, feature);
+        return { featureOnly: feature.family };
+      }
       if (p.templates !== null) return false;
       if (!audit.ok) {
         // Committed, unlike a thrown refusal: a supervisor must see it (a faulty or malicious counter), once.
@@ -79,23 +95,30 @@ export class Enrolments {
         return audit.refusal;
       }
       await r.setPersonTemplates(personId, this.ctx.seal(personId, templatesB64), now(), entryCodes(bytes));
-      if (feature) {
-        await r.conn.run(sql`INSERT INTO person_module_features (person_id, family, digest, sealed, created_at)
-          VALUES (${personId}, ${feature.family}, ${feature.digest}, ${this.ctx.sealModuleFeature(personId, feature.family, feature.blob)}, ${now()})`);
-      }
+      if (feature) await this.storeModuleFeature(r, personId, feature);
       return true;
     });
-    if (typeof stored === 'object') throw new ServerError(stored.code, stored.message, 422);
-    if (stored) {
+    if (typeof stored === 'object' && 'code' in stored) throw new ServerError(stored.code, stored.message, 422);
+    if (typeof stored === 'object') {
+      // The feature's 1:N check is a linear scan inside the decision's transaction (enrolment-check.ts).
+      const outcome = await repo.tx((r) => decideFeatureEnrolment(r, personId, featureMatcher(this.ctx, stored.featureOnly)!, now(), (region, id, accountId) => this.publishConfirmed(r, region, id, accountId)));
+      if (outcome.kind === 'confirmed') await this.publishAllowanceOf(personId);
+    } else if (stored) {
       // The 1:N check outside any transaction, on this process's index; then the decision, with its re-check on commit.
       await this.palmIndex.catchUp();
       const since = this.palmIndex.position;
       const found = await this.palmIndex.findDuplicate(personId, bytes);
-      const outcome = await repo.tx((r) => decideEnrolment(r, personId, found, since, now(), (region, id, accountId) => this.publishConfirmed(r, region, id, accountId), this.ctx.openStored));
+      const byFeature = pinnedFamily === null ? undefined : (featureMatcher(this.ctx, pinnedFamily) ?? undefined);
+      const outcome = await repo.tx((r) => decideEnrolment(r, personId, found, since, now(), (region, id, accountId) => this.publishConfirmed(r, region, id, accountId), this.ctx.openStored, byFeature));
       if (outcome.kind === 'confirmed') await this.publishAllowanceOf(personId);
     }
     const after = (await repo.tx((r) => r.getPerson(personId)))!;
     return after.duplicate_of ? { status: after.status, duplicateOf: after.duplicate_of } : { status: after.status };
+  }
+
+  private async storeModuleFeature(r: RepoTx, personId: string, feature: { family: string; digest: string; blob: Buffer }): Promise<void> {
+    await r.conn.run(sql`INSERT INTO person_module_features (person_id, family, digest, sealed, created_at)
+      VALUES (${personId}, ${feature.family}, ${feature.digest}, ${this.ctx.sealModuleFeature(personId, feature.family, feature.blob)}, ${this.ctx.now()})`);
   }
 
   /**

@@ -61,17 +61,18 @@ export class Feed {
         const data = JSON.parse(f.data) as Record<string, unknown>;
         if (f.kind === 'person') {
           const p = await r.getPerson(f.key);
-          if (!p || p.status !== 'confirmed' || !p.templates) continue; // superseded since
+          if (!p || p.status !== 'confirmed') continue; // superseded since
           // Who the person is comes from the signed enrolment record; templates are sealed for this terminal only.
           const enrolment = await r.getRecord(p.terminal_id, Number(p.seq));
           const body = enrolment ? (JSON.parse(enrolment.body) as { person: Record<string, unknown>; hands: string[]; moduleFeature?: { family: string; digest: string } }) : undefined;
-          data.person = body?.person ?? {};
-          data.hands = body?.hands ?? [];
-          data.templates = this.ctx.templatesOf(p).map((t) => sealFor(terminal.enc_key!, t));
           // The palm module feature the record pinned (issue 14 §2), sealed for this terminal like the templates,
           // with the digest the signed record pinned (not the row's), which the terminal checks before keeping it.
           const pinned = body?.moduleFeature;
           const kept = pinned && (await r.conn.get<{ sealed: string }>(sql`SELECT sealed FROM person_module_features WHERE person_id = ${p.id} AND family = ${pinned.family}`));
+          if (!p.templates && !kept) continue; // no palm (yet): nothing a counter could identify them by
+          data.person = body?.person ?? {};
+          data.hands = body?.hands ?? [];
+          data.templates = this.ctx.templatesOf(p).map((t) => sealFor(terminal.enc_key!, t)); // none for a template-less enrolment
           if (pinned && kept) data.moduleFeatures = [{ family: pinned.family, digest: pinned.digest, sealed: sealFor(terminal.enc_key!, this.ctx.openModuleFeature(p.id, pinned.family, kept.sealed)) }];
           // The PIN set at a counter, if any: a terminal that learns of the person after the PIN's own event gets it
           // here, with the version it orders it by (a counter keeps a PIN set there later than this one).
