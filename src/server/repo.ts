@@ -560,8 +560,9 @@ export class RepoTx {
     return this.c.get<PersonRow>(sql`SELECT * FROM persons WHERE account_id = ${accountId}`);
   }
   /** The person an account is bound to now (revoked enrolments release their account). One owner per account. */
+  /** Who holds an account (not revoked): a person naming it, or one naming none whose id it is (ownersAndRegionsByAccount). */
   accountOwner(accountId: string): Promise<PersonRow | undefined> {
-    return this.c.get<PersonRow>(sql`SELECT * FROM persons WHERE account_id = ${accountId} AND status <> 'revoked' ORDER BY created_at, id LIMIT 1`);
+    return this.c.get<PersonRow>(sql`SELECT * FROM persons WHERE (account_id = ${accountId} OR (account_id IS NULL AND id = ${accountId})) AND status <> 'revoked' ORDER BY created_at, id LIMIT 1`);
   }
 
   // ---- vouchers ----
