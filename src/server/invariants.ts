@@ -7,7 +7,8 @@
 //      is left of it, once, on its own terminal; refunds sum to at most the purchase; nothing reverses a reversal;
 //   3. an account has exactly one owner: an enrolment naming an account that is already bound is refused, and so is
 //      one naming none whose person id is an account already bound (its account is its person id); an account is
-//      bound by naming it, or by being the person id of someone enrolled without naming one;
+//      bound by naming it, or by being the person id of someone enrolled without naming one (looked up under a
+//      lock on the account, lock-plan.ts accountsBound, so two batches binding it at once cannot both find it free);
 //   4. a balance never goes below its floor (a customer's funds, an employee's unpaid salary: 0);
 //   5. every transaction's postings balance per currency;
 //   6. a record's customer, account and terminal agree with what the centre knows (a customer is of the terminal's region);

@@ -115,6 +115,8 @@ export interface FeedRow {
 type QueuedTxn = { terminalId: string; seq: number; ref: string; memo: string; at: number; postings: Posting[] };
 /** Connections of a process's side pool (PostgreSQL): the publisher's one, and three for terminals' reads (their authentication included). */
 const SIDE_POOL = 4;
+/** The first key of the advisory locks on account bindings (the two-key space: apart from the migration and partition locks). */
+const ACCOUNT_BINDING_LOCK = 727_102;
 /** Rows per multi-row INSERT (well under both backends' limits on bound values). */
 const CHUNK = 500;
 const chunks = <T>(rows: readonly T[]): T[][] => Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, i) => rows.slice(i * CHUNK, (i + 1) * CHUNK));
@@ -280,6 +282,14 @@ export class RepoTx {
    * The terminal's row, locked until commit: each terminal's chain is independent, so ingestion serialises per
    * terminal on this lock, not on one lock for the whole centre. Revocation waits for the batch in progress.
    */
+  /**
+   * Serialises the transactions that bind these accounts to people (enrolments; rule 3): each then finds the owner
+   * the other committed. PostgreSQL: transaction-scoped advisory locks, taken sorted; SQLite: its write lock does it.
+   */
+  async lockAccountBindings(accounts: readonly string[]): Promise<void> {
+    if (this.c.dialect !== 'postgres') return;
+    for (const a of [...new Set(accounts)].sort()) await this.c.run(sql`SELECT pg_advisory_xact_lock(${ACCOUNT_BINDING_LOCK}, hashtext(${a}))`);
+  }
   lockTerminal(id: string): Promise<TerminalRow | undefined> {
     return this.c.get<TerminalRow>(sql`SELECT * FROM terminals WHERE id = ${id}${FOR_UPDATE}`);
   }
