@@ -17,8 +17,9 @@
 //   9. a direct debit pays a bill only under an active mandate, never above its maximum, from its owner's funds,
 //      while the signer is still linked to the subscriber;
 //  10. a counter's meter reading or mandate names a confirmed person of its region linked to a registered biller's subscriber; a
-//      reading below the last one carries a supervisor's approval; a mandate binds that person's own account, and
-//      only its owner cancels it;
+//      reading below the last one carries a supervisor's approval; a mandate binds that person's own account, a
+//      subscriber has one active mandate (looked up under a lock on the subscriber, lock-plan.ts), and only its
+//      owner cancels it;
 //  11. a supervisor's approval (a limit raised, a refund, a void, a reading below the last) is by an operator the
 //      centre granted the supervisor role at the record's terminal, still active, and not the operator who made the record.
 //  12. a template update (issue 19) names a confirmed person and one of the templates their enrolment pinned, and a

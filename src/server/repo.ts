@@ -5,7 +5,7 @@
 import { assertCurrent, migrate } from './migrations.ts';
 import { ensureRecordMonths } from './record-months.ts';
 import { hasUnpublished, publish, Publisher, type Published } from './sequencer.ts';
-import { dialect, FOR_UPDATE, join, list, openSqlDb, sql, type Fragment, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';
+import { dialect, FOR_UPDATE, join, list, lockNames, openSqlDb, sql, type Fragment, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';
 
 export type TerminalStatus = 'pending' | 'active' | 'revoked';
 export interface TerminalRow {
@@ -115,7 +115,7 @@ export interface FeedRow {
 type QueuedTxn = { terminalId: string; seq: number; ref: string; memo: string; at: number; postings: Posting[] };
 /** Connections of a process's side pool (PostgreSQL): the publisher's one, and three for terminals' reads (their authentication included). */
 const SIDE_POOL = 4;
-/** The first key of the advisory locks on account bindings (the two-key space: apart from the migration and partition locks). */
+/** lockNames' space for account bindings. */
 const ACCOUNT_BINDING_LOCK = 727_102;
 /** Rows per multi-row INSERT (well under both backends' limits on bound values). */
 const CHUNK = 500;
@@ -284,11 +284,10 @@ export class RepoTx {
    */
   /**
    * Serialises the transactions that bind these accounts to people (enrolments; rule 3): each then finds the owner
-   * the other committed. PostgreSQL: transaction-scoped advisory locks, taken sorted; SQLite: its write lock does it.
+   * the other committed (sql.ts lockNames).
    */
-  async lockAccountBindings(accounts: readonly string[]): Promise<void> {
-    if (this.c.dialect !== 'postgres') return;
-    for (const a of [...new Set(accounts)].sort()) await this.c.run(sql`SELECT pg_advisory_xact_lock(${ACCOUNT_BINDING_LOCK}, hashtext(${a}))`);
+  lockAccountBindings(accounts: readonly string[]): Promise<void> {
+    return lockNames(this.c, ACCOUNT_BINDING_LOCK, accounts);
   }
   lockTerminal(id: string): Promise<TerminalRow | undefined> {
     return this.c.get<TerminalRow>(sql`SELECT * FROM terminals WHERE id = ${id}${FOR_UPDATE}`);
