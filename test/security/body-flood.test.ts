@@ -68,6 +68,12 @@ describe('uploads started and never finished, under a forged signature', () => {
     expect((await t1.client!.upload([t1.chain.next(purchaseDraft('T1', 1, 'P404', 'A404', 1))])).results[0]).toMatchObject({ seq: 1, status: 'review' });
   });
 
+  it('the control: a terminal uploading one batch after another on one kept-alive connection is never refused', async () => {
+    for (let i = 1; i <= 3 * BODIES_PER_TERMINAL; i++) {
+      expect((await t1.client!.upload([t1.chain.next(purchaseDraft('T1', i, 'P404', 'A404', 1))])).results[0]).toMatchObject({ seq: i, status: 'review' });
+    }
+  });
+
   it('all terminal ids together get a bounded number of bodies read at once (the upload queue); past it, 503 at once', async () => {
     const first = [...Array.from({ length: BODIES_PER_TERMINAL }, () => hang('T1')), ...Array.from({ length: BODIES_PER_TERMINAL }, () => hang('T2'))];
     expect(await answeredWithin(first, 1000)).toEqual([]); // 8 bodies: within the 10 allowed
