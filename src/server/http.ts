@@ -71,6 +71,15 @@ export const DEFAULT_UPLOAD_QUEUE = 64;
 /** Seconds a terminal turned away by a full upload queue is asked to wait (its outbox backs off on any 5xx). */
 const BUSY_RETRY_AFTER_S = 5;
 
+/**
+ * A body is buffered before its request's signature can be checked (the signature covers it), so anyone who knows a
+ * terminal id, and no key, could fill the upload queue (DEFAULT_UPLOAD_QUEUE) with uploads under a forged signature
+ * that never finish, and every counter would be turned away; before any bound, 40 such uploads held 336 MB. At most
+ * this many bodies per terminal id are read or wait at once (an honest counter sends one or two); past it, 503
+ * before the body is read, which a counter retries like a dead link (src/sync/client.ts).
+ */
+export const BODIES_PER_TERMINAL = 4;
+
 export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMaterial; trustProxy?: string[]; uploadSlots?: number; uploadQueue?: number } = {}): FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger> {
   const { tls } = opts;
   // Uploads are batch work, CPU-bound in this process (signatures, checks) and holding row locks while they wait for
@@ -164,7 +173,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
   // A body is read only for a request that could be a terminal's (well-formed header, active terminal id):
   // anyone else is refused before up to BODY_LIMIT bytes are buffered. Its size is judged from Content-Length
   // first, for every caller alike, so a too-large body does not tell a known terminal id from an unknown one.
-  const plausible = async (req: FastifyRequest) => {
+  const plausible = async (req: FastifyRequest, reply: FastifyReply) => {
     const length = req.headers['content-length'];
     if (length === undefined) throw new ServerError('LENGTH_REQUIRED', 'a terminal request with a body states its Content-Length', 411);
     if (Number(length) > BODY_LIMIT) throw new ServerError('BODY_TOO_LARGE', `request body exceeds ${BODY_LIMIT} bytes`, 413);
@@ -172,6 +181,24 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     if (!req.plausibleTerminal) {
       throw new ServerError(req.headers.authorization ? 'AUTH_FAILED' : 'AUTH_MISSING', req.headers.authorization ? 'request authentication failed' : 'missing or malformed Authorization header (PalmPay <terminal>:<ms>:<nonce>:<sig>)', 401);
     }
+    admitBody(req.plausibleTerminal.id, reply);
+  };
+
+  // The bodies being read or waiting per terminal id (BODIES_PER_TERMINAL); each is let go when its response is sent
+  // or its connection closes ('close' comes once either way).
+  const bodiesOf = new Map<string, number>();
+  const admitBody = (terminalId: string, reply: FastifyReply) => {
+    const held = bodiesOf.get(terminalId) ?? 0;
+    if (held >= BODIES_PER_TERMINAL) {
+      void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
+      throw new ServerError('TERMINAL_BUSY', `${BODIES_PER_TERMINAL} requests of terminal ${terminalId} are already in progress: send again when they are answered`, 503);
+    }
+    bodiesOf.set(terminalId, held + 1);
+    reply.raw.once('close', () => {
+      const left = (bodiesOf.get(terminalId) ?? 1) - 1;
+      if (left > 0) bodiesOf.set(terminalId, left);
+      else bodiesOf.delete(terminalId);
+    });
   };
 
   const admit = async (req: FastifyRequest, reply: FastifyReply) => {

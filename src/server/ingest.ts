@@ -17,7 +17,7 @@ import { pinSet } from './customer-pins.ts';
 import { leaseReleased } from './leases.ts';
 import { operatorEnrolment } from './operator-codes.ts';
 import { recordTemplateUpdate, templateUpdatePrior } from './template-slots.ts';
-import { checkApproval, checkEnrolment, checkPayout, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkTemplateUpdate, checkVoid, reviewReason, type PurchaseFacts, type Refusal } from './invariants.ts';
+import { checkApproval, checkEnrolment, checkPayout, enrolmentAccount, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkTemplateUpdate, checkVoid, reviewReason, type PurchaseFacts, type Refusal } from './invariants.ts';
 
 
 /** A record that passed structural checks, with its canonical bytes and whether its signature holds. */
@@ -245,7 +245,7 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
     case 'enrolment': {
       ctx.people?.clear(); // the registry changes under this batch
       const existing = await r.getPerson(rec.personId);
-      const owner = rec.person.accountId !== undefined ? await r.accountOwner(rec.person.accountId) : undefined;
+      const owner = await r.accountOwner(enrolmentAccount(rec));
       const no = refused(checkEnrolment(rec, existing, owner));
       if (no) return no;
       // Rule 14: a palm under an operator's id only with the code claimed for it here (uses the code up).

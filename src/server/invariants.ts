@@ -5,7 +5,10 @@
 //   1. a voucher is paid at most once, by the terminal that holds its lease, for exactly its person/period/amount;
 //   2. the reversals of a record never exceed it: only a purchase is reversible, a void cancels the whole of what
 //      is left of it, once, on its own terminal; refunds sum to at most the purchase; nothing reverses a reversal;
-//   3. an account has exactly one owner: an enrolment naming an account that is already bound is refused;
+//   3. an account has exactly one owner: an enrolment naming an account that is already bound is refused, and so is
+//      one naming none whose person id is an account already bound (its account is its person id); an account is
+//      bound by naming it, or by being the person id of someone enrolled without naming one (looked up under a
+//      lock on the account, lock-plan.ts accountsBound, so two batches binding it at once cannot both find it free);
 //   4. a balance never goes below its floor (a customer's funds, an employee's unpaid salary: 0);
 //   5. every transaction's postings balance per currency;
 //   6. a record's customer, account and terminal agree with what the centre knows (a customer is of the terminal's region);
@@ -14,8 +17,9 @@
 //   9. a direct debit pays a bill only under an active mandate, never above its maximum, from its owner's funds,
 //      while the signer is still linked to the subscriber;
 //  10. a counter's meter reading or mandate names a confirmed person of its region linked to a registered biller's subscriber; a
-//      reading below the last one carries a supervisor's approval; a mandate binds that person's own account, and
-//      only its owner cancels it;
+//      reading below the last one carries a supervisor's approval; a mandate binds that person's own account, a
+//      subscriber has one active mandate (looked up under a lock on the subscriber, lock-plan.ts), and only its
+//      owner cancels it;
 //  11. a supervisor's approval (a limit raised, a refund, a void, a reading below the last) is by an operator the
 //      centre granted the supervisor role at the record's terminal, still active, and not the operator who made the record.
 //  12. a template update (issue 19) names a confirmed person and one of the templates their enrolment pinned, and a
@@ -225,7 +229,18 @@ export function checkVoid(rec: VoidBody, terminalId: string, target: StoredRecor
   return undefined;
 }
 
-/** One owner per account: `accountOwner` is whoever the centre has bound the account to (any status but revoked). */
+/**
+ * The account an enrolment binds: the one it names, else the one named by the person id (a person enrolled without
+ * an account is sent the allowance of, and owns, that account: repo.ownersAndRegionsByAccount).
+ */
+export function enrolmentAccount(rec: Pick<EnrolmentBody, 'personId' | 'person'>): string {
+  return rec.person.accountId ?? rec.personId;
+}
+
+/**
+ * One owner per account: `accountOwner` is whoever the centre has bound `enrolmentAccount(rec)` to, by naming it or
+ * by a person id with no account named (any status but revoked).
+ */
 export function checkEnrolment(rec: EnrolmentBody, existing: PersonFacts | undefined, accountOwner: PersonFacts | undefined): Refusal | undefined {
   if (existing) return refuse('PERSON_EXISTS', `person ${rec.personId} is already registered`);
   // Template-less (a palm module that gives no image, issue 14 §2): its feature is the only palm the duplicate check
@@ -238,8 +253,8 @@ export function checkEnrolment(rec: EnrolmentBody, existing: PersonFacts | undef
   }
   const weak = rec.pinHash !== undefined ? pinVerifierProblem(rec.pinHash) : null;
   if (weak) return refuse(weak.code, weak.message);
-  if (rec.person.accountId !== undefined && accountOwner && accountOwner.id !== rec.personId && accountOwner.status !== 'revoked') {
-    return refuse('ACCOUNT_ALREADY_OWNED', `account ${rec.person.accountId} already belongs to person ${accountOwner.id}`);
+  if (accountOwner && accountOwner.id !== rec.personId && accountOwner.status !== 'revoked') {
+    return refuse('ACCOUNT_ALREADY_OWNED', `account ${enrolmentAccount(rec)} already belongs to person ${accountOwner.id}`);
   }
   return undefined;
 }

@@ -1,10 +1,13 @@
 // Which rows an upload batch will check and move, known before it runs, so the batch can lock them all at once in a
-// fixed order: first the bills it pays (BillingStore.lockBills), then the balances (RepoTx.lockBalances). Two
+// fixed order: first the accounts its enrolments bind (RepoTx.lockAccountBindings), the subscribers its mandates
+// name (BillingStore.lockMandateSubscribers), then the bills it pays (BillingStore.lockBills), then the balances
+// (RepoTx.lockBalances). Two
 // batches of different terminals that pay the same bills or from the same customers then queue on those rows in
 // the same order instead of deadlocking crosswise. Rows found only while applying (a refund's shop, a void's target
 // and the bill it reopens) are locked when met; a rare deadlock among those is retried by sql.ts. Pure.
 import type { Prepared } from './ingest.ts';
 import { account } from './postings.ts';
+import { enrolmentAccount } from './invariants.ts';
 
 export interface BalanceKey {
   account: string;
@@ -46,4 +49,17 @@ export function billsTouched(prepared: readonly Prepared[]): BillKey[] {
     if (s.ok && s.p.rec.type === 'purchase' && s.p.rec.biller) keys.push({ billerId: s.p.rec.biller.billerId, billId: s.p.rec.biller.billRef });
   }
   return keys;
+}
+
+/**
+ * The accounts the batch's enrolments bind (invariants.ts enrolmentAccount): two batches binding one account must
+ * look for its owner one after the other, or both find none (rule 3; PostgreSQL reads committed rows only).
+ */
+export function accountsBound(prepared: readonly Prepared[]): string[] {
+  return prepared.flatMap((s) => (s.ok && s.p.rec.type === 'enrolment' ? [enrolmentAccount(s.p.rec)] : []));
+}
+
+/** The subscribers the batch's mandates name: two batches must look for a subscriber's active mandate one after the other (rule 10). */
+export function subscribersMandated(prepared: readonly Prepared[]): Array<{ billerId: string; subscriber: string }> {
+  return prepared.flatMap((s) => (s.ok && s.p.rec.type === 'mandate' ? [{ billerId: s.p.rec.billerId, subscriber: s.p.rec.subscriber }] : []));
 }

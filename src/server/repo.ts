@@ -5,7 +5,7 @@
 import { assertCurrent, migrate } from './migrations.ts';
 import { ensureRecordMonths } from './record-months.ts';
 import { hasUnpublished, publish, Publisher, type Published } from './sequencer.ts';
-import { anyOf, dialect, FOR_UPDATE, join, list, openSqlDb, prepared, raw, sql, type Fragment, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';
+import { anyOf, dialect, FOR_UPDATE, join, list, lockNames, openSqlDb, prepared, raw, sql, type Fragment, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';
 
 export type TerminalStatus = 'pending' | 'active' | 'revoked';
 export interface TerminalRow {
@@ -119,6 +119,8 @@ type BalanceMove = { account: string; currency: string; delta: number };
 type QueuedTxn = { terminalId: string; seq: number; ref: string; memo: string; at: number; postings: Posting[] };
 /** Connections of a process's side pool (PostgreSQL): the publisher's one, and three for terminals' reads (their authentication included). */
 const SIDE_POOL = 4;
+/** lockNames' space for account bindings. */
+const ACCOUNT_BINDING_LOCK = 727_102;
 /** Rows per multi-row INSERT (well under both backends' limits on bound values). */
 const CHUNK = 500;
 const chunks = <T>(rows: readonly T[]): T[][] => Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, i) => rows.slice(i * CHUNK, (i + 1) * CHUNK));
@@ -368,6 +370,13 @@ export class RepoTx {
    * The terminal's row, locked until commit: each terminal's chain is independent, so ingestion serialises per
    * terminal on this lock, not on one lock for the whole centre. Revocation waits for the batch in progress.
    */
+  /**
+   * Serialises the transactions that bind these accounts to people (enrolments; rule 3): each then finds the owner
+   * the other committed (sql.ts lockNames).
+   */
+  lockAccountBindings(accounts: readonly string[]): Promise<void> {
+    return lockNames(this.c, ACCOUNT_BINDING_LOCK, accounts);
+  }
   lockTerminal(id: string): Promise<TerminalRow | undefined> {
     return this.c.get<TerminalRow>(sql`SELECT * FROM terminals WHERE id = ${id}${FOR_UPDATE}`);
   }
@@ -664,8 +673,9 @@ export class RepoTx {
     return this.c.get<PersonRow>(sql`SELECT * FROM persons WHERE account_id = ${accountId}`);
   }
   /** The person an account is bound to now (revoked enrolments release their account). One owner per account. */
+  /** Who holds an account (not revoked): a person naming it, or one naming none whose id it is (ownersAndRegionsByAccount). */
   accountOwner(accountId: string): Promise<PersonRow | undefined> {
-    return this.c.get<PersonRow>(sql`SELECT * FROM persons WHERE account_id = ${accountId} AND status <> 'revoked' ORDER BY created_at, id LIMIT 1`);
+    return this.c.get<PersonRow>(sql`SELECT * FROM persons WHERE (account_id = ${accountId} OR (account_id IS NULL AND id = ${accountId})) AND status <> 'revoked' ORDER BY created_at, id LIMIT 1`);
   }
 
   // ---- vouchers ----

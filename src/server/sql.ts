@@ -125,6 +125,17 @@ export function dialect(by: Record<Dialect, Fragment | string>): Fragment {
 /** Row locks: PostgreSQL takes them; SQLite needs none (one writer holds the whole database). */
 export const FOR_UPDATE = dialect({ postgres: ' FOR UPDATE', sqlite: '' });
 
+/**
+ * Locks names that have no row to lock yet (an account nobody holds, a subscriber with no mandate), until the
+ * transaction ends, so two transactions that read "none" and then write one run one after the other. PostgreSQL:
+ * advisory locks in the two-key space (`space`: a constant per use, apart from the single-key migration and partition
+ * locks), taken sorted so two transactions never wait crosswise; SQLite: its write lock already does it.
+ */
+export async function lockNames(c: SqlConn, space: number, names: readonly string[]): Promise<void> {
+  if (c.dialect !== 'postgres') return;
+  for (const n of [...new Set(names)].sort()) await c.run(sql`SELECT pg_advisory_xact_lock(${space}, hashtext(${n}))`);
+}
+
 export function render(q: Fragment, d: Dialect): { text: string; params: SqlParam[] } {
   const out = { text: '', params: [] as SqlParam[] };
   q.render(d, out);

@@ -5,7 +5,7 @@ import type { RecordResult } from '../../protocol/schemas.ts';
 import { ServerError } from '../errors.ts';
 import { ingestRecords, POOL_FROM_RECORDS, prepareRecords } from '../ingest.ts';
 import { BillingStore } from '../billing/store.ts';
-import { balancesTouched, billsTouched } from '../lock-plan.ts';
+import { accountsBound, balancesTouched, billsTouched, subscribersMandated } from '../lock-plan.ts';
 import type { TerminalRow } from '../repo.ts';
 import { verifyCentreTime } from '../sign.ts';
 import { VerifyPool } from '../verify-pool.ts';
@@ -45,8 +45,12 @@ export class Uploads {
       if (t.public_key !== key) throw new ServerError('TERMINAL_KEY_CHANGED', 'terminal key changed during the upload: retry', 409);
       const now = this.ctx.now();
       const touched = new Set<string>();
-      // Lock order (lock-plan.ts, SCALING.md): terminal, the bills the batch pays, then the balances, each sorted.
-      await new BillingStore(r.conn).lockBills(billsTouched(prepared));
+      // Lock order (lock-plan.ts, SCALING.md): terminal, the accounts its enrolments bind, the subscribers its
+      // mandates name, the bills the batch pays, then the balances, each sorted.
+      await r.lockAccountBindings(accountsBound(prepared));
+      const billing = new BillingStore(r.conn);
+      await billing.lockMandateSubscribers(subscribersMandated(prepared));
+      await billing.lockBills(billsTouched(prepared));
       const balances = balancesTouched(prepared, t.id);
       await r.lockBalances([...balances, ...allowanceBalances(balances)]);
       const out = await ingestRecords(r, { now, terminal: t, touchedAccounts: touched, onEnrolment: (rr, pid) => this.enrolments.onEnrolmentRecord(rr, pid), verifyServerTime: (st) => verifyCentreTime(identity.publicKeyHex, st) }, prepared);
