@@ -20,7 +20,20 @@ export interface SerialMessage {
 
 export function parity(mid: number, data: Uint8Array): number {
   let p = mid ^ ((data.length >> 8) & 0xff) ^ (data.length & 0xff);
-  for (let i = 0; i < data.length; i++) p ^= data[i]!;
+  const n = data.length;
+  let i = 0;
+  if (n >= 64) {
+    // Four bytes per step: the XOR of all bytes is the XOR of the four bytes of the XOR of all aligned words (a
+    // 640×480 frame is 300 KB of parity on each side; byte by byte it was most of the decoder's time).
+    while ((data.byteOffset + i) & 3) p ^= data[i++]!;
+    const words = (n - i) >> 2;
+    const w = new Uint32Array(data.buffer, data.byteOffset + i, words);
+    let x = 0;
+    for (let k = 0; k < words; k++) x ^= w[k]!;
+    p ^= x ^ (x >>> 8) ^ (x >>> 16) ^ (x >>> 24);
+    i += words * 4;
+  }
+  for (; i < n; i++) p ^= data[i]!;
   return p & 0xff;
 }
 
