@@ -115,7 +115,7 @@ export class ExchangeSlot<M> {
 
   /**
    * Several requests in flight at once, each answer matched to its item (an answer names what it answers, e.g. a
-   * chunk's offset). The next request goes out as each answer arrives, keeping `window` in flight. Nothing heard for
+   * chunk's offset). Up to `window` are in flight; once half of them are answered, the next half goes out in one write. Nothing heard for
    * `timeoutMs` sends every outstanding item again; damage on the wire sends the oldest outstanding one again (answers
    * come in order, so it is the one most likely destroyed). An item sent `attempts` times without a valid answer
    * ends the request (SCANNER_UNRESPONSIVE); a module restart, a lost link or an invalid answer that is not a wire
@@ -224,7 +224,9 @@ export class ExchangeSlot<M> {
             return true;
           }
           lateOnce = false;
-          fill();
+          // Refill by half windows: each write carries several requests, so the module and the link wake once per
+          // batch instead of once per answer (on a loaded machine every wake-up waits for a core).
+          if (outstanding.size <= o.window >> 1) fill();
           arm();
           return true;
         },

@@ -59,6 +59,13 @@ describe('EF AA framing', () => {
     }
   });
 
+  it('a chunk reply encoded in parts is the same message as the one built whole', () => {
+    const chunk = { seq: 513, total: 307_200, offset: 4096 * 7, bytes: new Uint8Array(4096).map((_, i) => (i * 31) & 0xff) };
+    const whole = encodeMessage(F.FAMILY.REPLY, M.encodeReply(M.MID.PP_UPLOAD, 0, M.encodeChunkReply(chunk)));
+    expect(hex(encodeMessage(F.FAMILY.REPLY, ...M.chunkReplyParts(M.MID.PP_UPLOAD, chunk)))).toBe(hex(whole));
+    expect(hex(encodeMessage(0x10))).toBe(hex(encodeMessage(0x10, new Uint8Array(0))));
+  });
+
   it('rejects bad parity and still finds the next frame', () => {
     const bad = encodeMessage(0x00, M.encodeReply(0x10, 0));
     bad[bad.length - 1]! ^= 0xff;
