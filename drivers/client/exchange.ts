@@ -115,7 +115,7 @@ export class ExchangeSlot<M> {
 
   /**
    * Several requests in flight at once, each answer matched to its item (an answer names what it answers, e.g. a
-   * chunk's offset). The next request goes out as each answer arrives, keeping `window` in flight. Nothing heard for
+   * chunk's offset). Up to `window` are in flight; once half of them are answered, the next half goes out in one write. Nothing heard for
    * `timeoutMs` sends every outstanding item again; damage on the wire sends the oldest outstanding one again (answers
    * come in order, so it is the one most likely destroyed). An item sent `attempts` times without a valid answer
    * ends the request (SCANNER_UNRESPONSIVE); a module restart, a lost link or an invalid answer that is not a wire
@@ -171,24 +171,35 @@ export class ExchangeSlot<M> {
         while (!finished && outstanding.size + batch.length < o.window && next < o.count) batch.push(next++);
         send(batch, null);
       };
+      // One timer for the whole request, not one per answer (a frame is ~75 answers): each answer only moves
+      // `armedAt`, and a timer that fires early for it waits out the rest.
+      const idleMs = o.timeoutMs ?? 400;
+      let armedAt = 0;
+      const onTimer = () => {
+        timer = undefined;
+        if (finished) return;
+        const idle = performance.now() - armedAt;
+        if (idle < idleMs) {
+          timer = setTimeout(onTimer, idleMs - idle);
+          return;
+        }
+        // Fired long after it was due: this process was not running (a loaded machine), so the answers may be
+        // waiting unread. Give the link one more period before calling them lost and asking for all of them again.
+        if (idle > 1.5 * idleMs && !lateOnce) {
+          lateOnce = true;
+          return arm();
+        }
+        lateOnce = false;
+        const err = new DriverError('SCANNER_TIMEOUT', `${name}: no answer within ${o.timeoutMs} ms (${outstanding.size} in flight)`);
+        this.sink.fault(err);
+        this.onTimeout?.();
+        if (o.retryable && !o.retryable(err)) return finish(err);
+        send([...outstanding], err);
+        if (!finished) arm();
+      };
       const arm = () => {
-        clearTimeout(timer);
-        const armedAt = performance.now();
-        timer = setTimeout(() => {
-          // Fired long after it was due: this process was not running (a loaded machine), so the answers may be
-          // waiting unread. Give the link one more period before calling them lost and asking for all of them again.
-          if (performance.now() - armedAt > 1.5 * (o.timeoutMs ?? 400) && !lateOnce) {
-            lateOnce = true;
-            return arm();
-          }
-          lateOnce = false;
-          const err = new DriverError('SCANNER_TIMEOUT', `${name}: no answer within ${o.timeoutMs} ms (${outstanding.size} in flight)`);
-          this.sink.fault(err);
-          this.onTimeout?.();
-          if (o.retryable && !o.retryable(err)) return finish(err);
-          send([...outstanding], err);
-          if (!finished) arm();
-        }, o.timeoutMs ?? 400);
+        armedAt = performance.now();
+        timer ??= setTimeout(onTimer, idleMs);
       };
       const me: Pending<M> = {
         match: (msg) => {
@@ -213,7 +224,9 @@ export class ExchangeSlot<M> {
             return true;
           }
           lateOnce = false;
-          fill();
+          // Refill by half windows: each write carries several requests, so the module and the link wake once per
+          // batch instead of once per answer (on a loaded machine every wake-up waits for a core).
+          if (outstanding.size <= o.window >> 1) fill();
           arm();
           return true;
         },

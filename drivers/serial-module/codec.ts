@@ -20,21 +20,41 @@ export interface SerialMessage {
 
 export function parity(mid: number, data: Uint8Array): number {
   let p = mid ^ ((data.length >> 8) & 0xff) ^ (data.length & 0xff);
-  for (let i = 0; i < data.length; i++) p ^= data[i]!;
+  const n = data.length;
+  let i = 0;
+  if (n >= 64) {
+    // Four bytes per step: the XOR of all bytes is the XOR of the four bytes of the XOR of all aligned words (a
+    // 640×480 frame is 300 KB of parity on each side; byte by byte it was most of the decoder's time).
+    while ((data.byteOffset + i) & 3) p ^= data[i++]!;
+    const words = (n - i) >> 2;
+    const w = new Uint32Array(data.buffer, data.byteOffset + i, words);
+    let x = 0;
+    for (let k = 0; k < words; k++) x ^= w[k]!;
+    p ^= x ^ (x >>> 8) ^ (x >>> 16) ^ (x >>> 24);
+    i += words * 4;
+  }
+  for (; i < n; i++) p ^= data[i]!;
   return p & 0xff;
 }
 
-export function encodeMessage(mid: number, data: Uint8Array = new Uint8Array(0)): Uint8Array {
+/** One message; `data` may come in parts (e.g. a chunk reply's fields, then the chunk), copied once into the frame. */
+export function encodeMessage(mid: number, ...parts: Uint8Array[]): Uint8Array {
   if (!Number.isInteger(mid) || mid < 0 || mid > 0xff) throw new DriverError('CONFIG_INVALID', `message id ${mid} is not a byte`);
-  if (data.length > MAX_DATA) throw new DriverError('CONFIG_INVALID', `message data of ${data.length} bytes exceeds ${MAX_DATA}`);
-  const out = new Uint8Array(HEADER_BYTES + data.length + 1);
+  let size = 0;
+  for (const p of parts) size += p.length;
+  if (size > MAX_DATA) throw new DriverError('CONFIG_INVALID', `message data of ${size} bytes exceeds ${MAX_DATA}`);
+  const out = new Uint8Array(HEADER_BYTES + size + 1);
   out[0] = SYNC0;
   out[1] = SYNC1;
   out[2] = mid;
-  out[3] = (data.length >> 8) & 0xff;
-  out[4] = data.length & 0xff;
-  out.set(data, HEADER_BYTES);
-  out[out.length - 1] = parity(mid, data);
+  out[3] = (size >> 8) & 0xff;
+  out[4] = size & 0xff;
+  let at = HEADER_BYTES;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  out[out.length - 1] = parity(mid, out.subarray(HEADER_BYTES, HEADER_BYTES + size));
   return out;
 }
 

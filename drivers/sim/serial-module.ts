@@ -339,7 +339,7 @@ export class SimSerialModule {
         if (!snap || req.offset >= snap.image.length) return this.reply(mid, F.R.INVALID_PARAM);
         this.onUploadChunk?.(req.offset, snap.image.length);
         const bytes = snap.image.subarray(req.offset, req.offset + Math.min(req.length, o.maxChunk ?? M.MAX_CHUNK));
-        return this.reply(mid, 0, M.encodeChunkReply({ seq: req.seq, total: snap.image.length, offset: req.offset, bytes }));
+        return this.send(encodeMessage(F.FAMILY.REPLY, ...M.chunkReplyParts(mid, { seq: req.seq, total: snap.image.length, offset: req.offset, bytes })));
       }
       case M.MID.GET_PALM_FEATURE: {
         const req = M.parseChunkRequest(data);

@@ -1,11 +1,11 @@
 /**
  * SerialTransport: a serial port (UART, USB CDC or a socat pty). The `serialport` package opens and configures it
  * (baud, 8N1, flow control) and owns its control lines. Where `directReads` is on (Linux, by default), bytes are
- * read through Node's own tty stream on a second descriptor of the same device, and writes go straight to the
- * port's descriptor; see `SerialTransportOptions.directReads` for why.
+ * read through Node's own tty stream on a second descriptor of the same device and written through a non-blocking
+ * tty stream on a third; see `SerialTransportOptions.directReads` for why.
  */
-import { access, closeSync, constants, openSync, writeSync } from 'node:fs';
-import { ReadStream, isatty } from 'node:tty';
+import { access, closeSync, constants, openSync } from 'node:fs';
+import { ReadStream, WriteStream, isatty } from 'node:tty';
 import type { SerialPort as SerialPortType } from 'serialport';
 import { DriverError, asDriverError } from '../errors.ts';
 import { waitFor, type CallOptions } from '../util/abort.ts';
@@ -19,12 +19,15 @@ export interface SerialTransportOptions {
   /** How often an open port checks that its device node still exists, ms (default 500). */
   presenceCheckMs?: number;
   /**
-   * Read through Node's tty stream on a second, non-blocking descriptor of the device, and write straight to the
-   * port's descriptor while the kernel takes the bytes whole. serialport reads a tty from the thread pool, one
-   * read of at most 4 KB (a tty's line-discipline buffer) per round trip, and writes with a write and a tcdrain,
-   * each a thread-pool round trip: a 640×480 frame took ~75 round trips. The tty stream is read on the event loop
-   * itself, which empties the buffer at each wake-up. Default: on for Linux. Off, or where the second descriptor
-   * cannot be opened as a tty, serialport reads and writes as before (`readPath` says which is in use).
+   * Read through Node's tty stream on a second, non-blocking descriptor of the device, and write through a
+   * non-blocking tty stream on a third. serialport reads a tty from the thread pool, one read of at most 4 KB (a
+   * tty's line-discipline buffer) per round trip, and writes with a write and a tcdrain, each a thread-pool round
+   * trip: a 640×480 frame took ~75 round trips. The tty streams work on the event loop itself: reads empty the
+   * buffer at each wake-up; a write the kernel cannot take whole (a busy peer: a module sending a window of 4 KB
+   * chunks) is finished by libuv when the device has room, in order, instead of going through serialport's
+   * write + tcdrain (measured: that fallback was a third of a simulated module's CPU per frame). Default: on for
+   * Linux. Off, or where the descriptors cannot be opened as a non-blocking tty, serialport reads and writes as
+   * before (`readPath` says which is in use).
    */
   directReads?: boolean;
 }
@@ -32,19 +35,14 @@ export interface SerialTransportOptions {
 /** Which read path an open SerialTransport uses. */
 export type SerialReadPath = 'direct' | 'serialport';
 
-/** errno codes that mean the device is gone (a pulled adapter, a pty whose other end ended). */
-const GONE = new Set(['EIO', 'ENXIO', 'ENODEV', 'EBADF', 'EPIPE']);
-
 export class SerialTransport extends BaseTransport {
   readonly kind = 'serial' as const;
   readonly description: string;
   private port: SerialPortType | null = null;
   private reader: ReadStream | null = null;
-  /** The port's own descriptor, written directly (direct mode only). */
-  private writeFd: number | null = null;
-  /** Writes handed to serialport (a direct write the kernel did not take whole) and not finished: while any is
-   * queued, later writes queue behind it there, so bytes never overtake each other. */
-  private queuedWrites = 0;
+  /** Direct mode: a non-blocking tty stream on a third descriptor. libuv writes what the kernel takes at once and
+   * finishes the rest when the device has room, on the event loop, in order (no thread pool, no tcdrain). */
+  private writer: WriteStream | null = null;
   private presence: NodeJS.Timeout | undefined;
   private path_: SerialReadPath | null = null;
 
@@ -81,10 +79,15 @@ export class SerialTransport extends BaseTransport {
       this.goneAway(err ? new DriverError('TRANSPORT_DISCONNECTED', `${this.opts.path} went away: ${err.message}`, { cause: err }) : null);
     });
     const reader = (this.opts.directReads ?? process.platform === 'linux') ? this.openDirectReader() : null;
-    if (reader) {
+    const writer = reader ? this.openDirectWriter() : null;
+    if (reader && !writer) reader.destroy();
+    if (reader && writer) {
       this.reader = reader;
-      this.writeFd = (port.port as { fd?: number | null } | undefined)?.fd ?? null;
+      this.writer = writer;
       this.path_ = 'direct';
+      writer.on('error', (err: Error) => {
+        if (this.writer === writer) this.goneAway(new DriverError('TRANSPORT_DISCONNECTED', `${this.opts.path} went away: ${err.message}`, { cause: err }));
+      });
       reader.on('data', (b: Buffer) => this.deliver(new Uint8Array(b.buffer, b.byteOffset, b.length)));
       const ended = (why: string) => () => {
         if (this.reader === reader) this.goneAway(new DriverError('TRANSPORT_DISCONNECTED', `${this.opts.path} went away: ${why}`));
@@ -128,16 +131,44 @@ export class SerialTransport extends BaseTransport {
     }
   }
 
-  /** Ends this open: stops reading, closes both descriptors, and says why (null: we closed it). */
+  /**
+   * The write side as a tty stream switched to non-blocking writes, or null (then serialport writes). Node makes a tty
+   * WriteStream blocking (for a console); a blocking write to a pty whose reader is this very process (a simulator
+   * in-process) would never return, so without the switch it is not used.
+   */
+  private openDirectWriter(): WriteStream | null {
+    let fd: number;
+    try {
+      fd = openSync(this.opts.path, constants.O_WRONLY | constants.O_NOCTTY | constants.O_NONBLOCK);
+    } catch {
+      return null;
+    }
+    let stream: WriteStream | null = null;
+    try {
+      if (!isatty(fd)) throw new Error('not a tty');
+      stream = new WriteStream(fd);
+      const handle = (stream as unknown as { _handle?: { setBlocking?: (on: boolean) => number } })._handle;
+      if (typeof handle?.setBlocking !== 'function' || handle.setBlocking(false) !== 0) throw new Error('cannot make the tty stream non-blocking');
+      return stream;
+    } catch {
+      if (stream) stream.destroy();
+      else closeSync(fd);
+      return null;
+    }
+  }
+
+  /** Ends this open: stops reading, closes the descriptors, and says why (null: we closed it). */
   private goneAway(err: DriverError | null): void {
     const port = this.port;
     const reader = this.reader;
+    const writer = this.writer;
     this.port = null;
     this.reader = null;
-    this.writeFd = null;
+    this.writer = null;
     this.path_ = null;
     this.stopPresenceCheck();
     reader?.destroy();
+    writer?.destroy();
     this.markClosed(err);
     try {
       if (port?.isOpen) port.close(() => undefined);
@@ -154,56 +185,43 @@ export class SerialTransport extends BaseTransport {
   async close(): Promise<void> {
     const port = this.port;
     const reader = this.reader;
+    const writer = this.writer;
     this.port = null;
     this.reader = null;
-    this.writeFd = null;
+    this.writer = null;
     this.path_ = null;
     this.stopPresenceCheck();
     if (reader && !reader.closed) await new Promise<void>((resolve) => reader.once('close', () => resolve()).destroy());
+    if (writer && !writer.closed) await new Promise<void>((resolve) => writer.once('close', () => resolve()).destroy());
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
     this.markClosed(null);
   }
 
   async write(data: Uint8Array, call: CallOptions = {}): Promise<void> {
     this.assertOpen();
-    const port = this.port!;
-    let rest = data;
-    if (this.writeFd !== null && this.queuedWrites === 0) {
-      const taken = this.writeDirect(this.writeFd, data);
-      if (taken === data.length) return;
-      rest = data.subarray(taken);
+    const what = `write ${this.opts.path}`;
+    const timeoutMs = call.timeoutMs ?? this.opts.timeoutMs ?? 2000;
+    const writer = this.writer;
+    if (writer) {
+      // libuv tries the write at once and queues what the kernel did not take, finishing it in order when the device
+      // has room. Taken whole (nothing left in the stream): done, with no timer. A write that times out stays queued
+      // (its bytes still go out, in order): the caller counts it as lost.
+      let settled: { err: Error | null | undefined } | null = null;
+      let onDone: ((err: Error | null | undefined) => void) | null = null;
+      writer.write(data, (err?: Error | null) => (onDone ? onDone(err) : (settled = { err })));
+      if (writer.writableLength === 0 && !writer.destroyed) return;
+      return waitFor<void>(what, { timeoutMs, signal: call.signal }, (resolve, reject) => {
+        onDone = (err) => (err ? reject(new DriverError('TRANSPORT_WRITE_FAILED', `write to ${this.opts.path} failed: ${err.message}`, { cause: err })) : resolve());
+        if (settled) onDone(settled.err);
+      });
     }
     // serialport's path: its queue keeps the order; it waits for the port to take the bytes, then for tcdrain.
-    this.queuedWrites++;
-    try {
-      await waitFor<void>(`write ${this.opts.path}`, { timeoutMs: call.timeoutMs ?? this.opts.timeoutMs ?? 2000, signal: call.signal }, (resolve, reject) => {
-        port.write(Buffer.from(rest.buffer, rest.byteOffset, rest.length), (err) => {
-          if (err) return reject(new DriverError('TRANSPORT_WRITE_FAILED', `write to ${this.opts.path} failed: ${err.message}`, { cause: err }));
-          port.drain((e) => (e ? reject(new DriverError('TRANSPORT_WRITE_FAILED', `drain ${this.opts.path}: ${e.message}`, { cause: e })) : resolve()));
-        });
+    const port = this.port!;
+    await waitFor<void>(what, { timeoutMs, signal: call.signal }, (resolve, reject) => {
+      port.write(Buffer.from(data.buffer, data.byteOffset, data.length), (err) => {
+        if (err) return reject(new DriverError('TRANSPORT_WRITE_FAILED', `write to ${this.opts.path} failed: ${err.message}`, { cause: err }));
+        port.drain((e) => (e ? reject(new DriverError('TRANSPORT_WRITE_FAILED', `drain ${this.opts.path}: ${e.message}`, { cause: e })) : resolve()));
       });
-    } finally {
-      this.queuedWrites--;
-    }
-  }
-
-  /** Writes what the kernel takes now; returns how many bytes it took (the rest is for serialport's queue). A
-   * device that is gone ends the open (TRANSPORT_DISCONNECTED) and fails this write typed. */
-  private writeDirect(fd: number, data: Uint8Array): number {
-    let taken = 0;
-    try {
-      while (taken < data.length) {
-        const n = writeSync(fd, data, taken, data.length - taken);
-        if (n <= 0) break;
-        taken += n;
-      }
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? '';
-      if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') return taken;
-      const e = new DriverError('TRANSPORT_WRITE_FAILED', `write to ${this.opts.path} failed: ${(err as Error).message}`, { cause: err });
-      if (GONE.has(code)) this.goneAway(new DriverError('TRANSPORT_DISCONNECTED', `${this.opts.path} went away: ${(err as Error).message}`, { cause: err }));
-      throw e;
-    }
-    return taken;
+    });
   }
 }

@@ -1,7 +1,7 @@
 // The pure codecs: EF AA framing, our payload layouts, the 64-byte HID reports and frame reassembly.
 import { describe, expect, it } from 'vitest';
 import { DriverError } from '../../drivers/errors.ts';
-import { SerialDecoder, encodeMessage, MAX_DATA, MAX_FRAME } from '../../drivers/serial-module/codec.ts';
+import { SerialDecoder, encodeMessage, parity, MAX_DATA, MAX_FRAME } from '../../drivers/serial-module/codec.ts';
 import * as F from '../../drivers/serial-module/family.ts';
 import * as M from '../../drivers/serial-module/messages.ts';
 import { CHUNK_DATA, encodeDeviceReport, encodeHostReport, parseDeviceReport, parseHostReport, REPORT_BYTES, type DeviceReport } from '../../drivers/hid-profile/reports.ts';
@@ -34,6 +34,36 @@ describe('EF AA framing', () => {
     const evs = new SerialDecoder().push(Buffer.concat([Buffer.from([1, 2, 3, 0xef, 9]), msg]));
     expect(errors(evs)).toEqual(['PROTO_GARBAGE']);
     expect(messages(evs)).toHaveLength(1);
+  });
+
+  it('parity (four bytes per step) equals the byte-by-byte XOR at every alignment, length and byte value', () => {
+    const byByte = (mid: number, d: Uint8Array) => {
+      let p = mid ^ ((d.length >> 8) & 0xff) ^ (d.length & 0xff);
+      for (const b of d) p ^= b;
+      return p & 0xff;
+    };
+    let x = 7;
+    const big = new Uint8Array(MAX_DATA + 8).map(() => ((x = (x * 1103515245 + 12345) & 0x7fffffff) >> 16) & 0xff);
+    for (let off = 0; off < 8; off++)
+      for (const len of [0, 1, 3, 63, 64, 65, 66, 67, 68, 255, 256, 4095, 4096, 4113, MAX_DATA]) {
+        const d = big.subarray(off, off + len);
+        expect(parity(0x5a, d), `offset ${off}, ${len} bytes`).toBe(byByte(0x5a, d));
+      }
+    // A single flipped bit anywhere in a word-sized run changes it.
+    const d = big.subarray(3, 3 + 4096);
+    const before = parity(0, d);
+    for (const i of [0, 1, 2, 3, 4, 2047, 4092, 4095]) {
+      d[i]! ^= 0x10;
+      expect(parity(0, d)).toBe(before ^ 0x10);
+      d[i]! ^= 0x10;
+    }
+  });
+
+  it('a chunk reply encoded in parts is the same message as the one built whole', () => {
+    const chunk = { seq: 513, total: 307_200, offset: 4096 * 7, bytes: new Uint8Array(4096).map((_, i) => (i * 31) & 0xff) };
+    const whole = encodeMessage(F.FAMILY.REPLY, M.encodeReply(M.MID.PP_UPLOAD, 0, M.encodeChunkReply(chunk)));
+    expect(hex(encodeMessage(F.FAMILY.REPLY, ...M.chunkReplyParts(M.MID.PP_UPLOAD, chunk)))).toBe(hex(whole));
+    expect(hex(encodeMessage(0x10))).toBe(hex(encodeMessage(0x10, new Uint8Array(0))));
   });
 
   it('rejects bad parity and still finds the next frame', () => {

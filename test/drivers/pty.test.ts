@@ -124,3 +124,63 @@ describe.each(SERIAL_DIALECTS)('serial scanner over a socat pty (%s dialect)', (
     expect(states).toContain('disconnected');
   }, 30_000);
 });
+
+// The windowed image upload (PP_UPLOAD, several chunk requests in flight) over the real pty at the edges of its range:
+// one request at a time (a module whose PP_INFO says window 1) and the driver's most (16), each with 5 % of the
+// module's answers dropped, garbled (garbage, a flipped bit, cut short), duplicated or late. Every accepted frame
+// must be byte-identical to one the module took.
+describe.each([1, 16])('windowed image upload over a socat pty (module window %i)', (window) => {
+  let sim: SimulatedScanner;
+  let client: ScannerClient;
+  const produced = new Map<number, Uint8Array>();
+
+  beforeAll(async () => {
+    const base = syntheticSource({ width: W, height: H });
+    const source = {
+      name: 'recorded synthetic',
+      async image(id: string, sample: number, shot: number) {
+        const img = await base.image(id, sample, shot);
+        produced.set(crc32(img.pixels), img.pixels);
+        return img;
+      },
+    };
+    sim = new SimulatedScanner({ protocol: 'serial', dialect: 'extended', window, width: W, height: H, source, faults: { rate: 0.05, seed: 7 + window, kinds: ['drop', 'garbage', 'bitflip', 'truncate', 'duplicate', 'delay'] } });
+    let n = 0;
+    sim.autoPresent(() => ({ identity: `id${n % 5}`, sample: 1 + (n++ % 3) }));
+    const pty = await sim.startPty();
+    client = new ScannerClient(new SerialTransport({ path: pty.hostPath }), { serial: { exchangeTimeoutMs: 200 }, connection: { backoff: { initialMs: 25, maxMs: 200 } } });
+    await client.open({ timeoutMs: 5000 });
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await sim?.stop();
+  });
+
+  it('gets the exact bytes of every frame through dropped and garbled answers', async () => {
+    await client.info();
+    expect(client.moduleCapabilities?.info?.window).toBe(window);
+    const FRAMES = 40;
+    let ok = 0;
+    let calls = 0;
+    while (ok < FRAMES && calls < FRAMES * 1.3) {
+      calls++;
+      const cap = await client.capture({ want: 'frame', timeoutMs: 10_000 }).catch((err: unknown) => {
+        expect(err, 'every failure is typed').toBeInstanceOf(DriverError);
+        return null;
+      });
+      if (!cap) continue;
+      if (cap.kind !== 'frame') throw new Error('expected a frame');
+      const sent = produced.get(crc32(cap.pixels));
+      expect(sent, 'an accepted frame must be byte-identical to one the simulator sent').toBeDefined();
+      expect(Buffer.compare(Buffer.from(sent!), Buffer.from(cap.pixels))).toBe(0);
+      ok++;
+    }
+    const device = sim.device as SimSerialModule;
+    console.log(JSON.stringify({ window, frames_ok: ok, capture_calls: calls, faults_injected: device.faults.counts, retries: client.stats.retries }));
+    expect(ok).toBe(FRAMES);
+    expect(device.faults.counts.drop ?? 0, 'answers were dropped').toBeGreaterThan(0);
+    expect((device.faults.counts.garbage ?? 0) + (device.faults.counts.bitflip ?? 0) + (device.faults.counts.truncate ?? 0), 'answers were garbled').toBeGreaterThan(0);
+    expect(client.stats.retries).toBeGreaterThan(0);
+  }, 120_000);
+});
