@@ -18,6 +18,7 @@ import { Statements } from './central/statements.ts';
 import { ReportAccess } from './report/access.ts';
 import { Terminals, type AuthOptions } from './central/terminals.ts';
 import { Uploads } from './central/uploads.ts';
+import { Billing } from './billing/billing.ts';
 
 export { ServerError } from './errors.ts';
 export type { CentralOptions, Counters } from './central/context.ts';
@@ -181,6 +182,12 @@ export class Central {
   /** Admin: unpaid vouchers and who holds each lease; `moving`: only the moves waiting for the holder's release. */
   openVouchers(moving = false) {
     return this.repo.tx((r) => r.openVouchers(moving));
+  }
+
+  // ---- billing (billing/billing.ts) ----
+  /** Billers, bills and mandates; a direct debit's new allowance goes out on this centre's feed in its transaction. */
+  billing(now?: () => number): Billing {
+    return new Billing(this.repo, this.feeds, now ?? this.ctx.now);
   }
 
   // ---- feed (central/feed.ts) ----

@@ -20,7 +20,7 @@ describe.each(backends)('a mandate after its signer is unlinked from the subscri
     const db = await tempDb(kind);
     cleanup = db.cleanup;
     central = await Central.open(db.url);
-    billing = new Billing(central.repo);
+    billing = central.billing();
     mandates = new Mandates(central.repo);
     const t1 = await registeredTerminal(central, 'T1', { region: 'R1' });
     await enrolCustomer(central, t1, 'P1', 'A1');

@@ -5,7 +5,6 @@
 // cannot stop their account paying. One of the two must be refused (MANDATE_EXISTS).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { purchaseDraft } from '../../bench/sync/loadgen.ts';
-import { Billing } from '../../src/server/billing/billing.ts';
 import { refusalCodeOf } from '../../src/server/invariants.ts';
 import { sql } from '../../src/server/sql.ts';
 import { PG_URL } from '../server/helpers.ts';
@@ -24,7 +23,7 @@ describe.each(backends)('two mandates for one subscriber at once (%s)', (kind) =
     t2 = await registeredTerminal(c.central, 'T2', { branch: 'B2', region: 'R1' });
     await enrolCustomer(c.central, t1, 'P1', 'A1');
     await enrolCustomer(c.central, t1, 'P2', 'A2');
-    const billing = new Billing(c.central.repo);
+    const billing = c.central.billing();
     await billing.addBiller({ id: 'elec', name: 'Electricity', region: 'R1' });
     for (let n = 0; n < ROUNDS; n++) {
       for (const p of ['P1', 'P2']) await billing.link({ billerId: 'elec', subscriber: `0012345${n}`, payerKind: 'person', payerId: p });

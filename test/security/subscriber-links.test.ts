@@ -33,7 +33,7 @@ describe('subscriber links in the signed feed', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'palmpay-links-'));
     server = await startServer({ db: `sqlite:${join(dir, 'centre.db')}`, port: 0 });
-    billing = new Billing(server.central.repo);
+    billing = server.central.billing();
     await billing.addBiller({ id: 'elec', name: 'Electricity', region: 'R1' });
     const enroller = await registeredTerminal(server.central, 'T0', { region: 'R1', branch: 'B0' });
     await enrolCustomer(server.central, enroller, 'P1', 'A1');

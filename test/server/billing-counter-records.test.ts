@@ -28,7 +28,7 @@ describe.each(backends)('counter readings and mandates on %s', (kind) => {
     const db = await tempDb(kind);
     cleanup = db.cleanup;
     central = await Central.open(db.url, { now: () => clock });
-    billing = new Billing(central.repo, () => clock);
+    billing = central.billing(() => clock);
     mandates = new Mandates(central.repo, () => clock);
     readings = new Readings(central.repo, () => clock);
     t1 = await registeredTerminal(central, 'T1', { region: 'R1', supervisors: ['op-super'] });

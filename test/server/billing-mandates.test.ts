@@ -7,6 +7,7 @@ import { Mandates } from '../../src/server/billing/mandates.ts';
 import { settleDay } from '../../src/server/clearing/settlement.ts';
 import { personReport } from '../../src/server/report/report.ts';
 import { Central } from '../../src/server/service.ts';
+import { sql } from '../../src/server/sql.ts';
 import { enrolCustomer, PG_URL, registeredTerminal, tempDb } from './helpers.ts';
 
 const HEADER = 'biller,subscriber,bill,cycle,amount,currency,due,previous_reading,current_reading';
@@ -27,7 +28,7 @@ describe.each(backends)('direct debit on %s', (kind) => {
     const db = await tempDb(kind);
     cleanup = db.cleanup;
     central = await Central.open(db.url, { now: () => clock });
-    billing = new Billing(central.repo, () => clock);
+    billing = central.billing(() => clock);
     mandates = new Mandates(central.repo, () => clock);
     const t1 = await registeredTerminal(central, 'T1', { region: 'R1' });
     await enrolCustomer(central, t1, 'P1', 'A1');
@@ -53,6 +54,23 @@ describe.each(backends)('direct debit on %s', (kind) => {
     expect(await balance('acct:A1')).toBe(60_000);
     expect(await mandates.debits()).toEqual([expect.objectContaining({ bill_id: 'B-1', status: 'paid', amount: 40_000 })]);
     expect(await central.repo.tx((r) => r.ledgerTotals())).toMatchObject({ unbalanced: 0 });
+  });
+
+  // The offline allowance the region's counters approve against follows the debit in the same transaction. Without it
+  // a counter kept approving offline purchases against the balance before the debit (only the next purchase batch on
+  // that account republished it), so the customer could spend the bill's money a second time offline.
+  it.skipIf(skip)("a debit republishes the account's offline allowance to its region, in the import's transaction", async () => {
+    const allowance = async () => {
+      const rows = await central.repo.db.tx((c) => c.all<{ data: string | Record<string, unknown> }>(sql`SELECT data FROM feed WHERE kind = 'allowance' AND key = ${'A1:SYP'}`));
+      return rows.map((r) => (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as { amountMinor: number; balanceMinor: number });
+    };
+    expect(await allowance()).toEqual([expect.objectContaining({ amountMinor: 100_000, balanceMinor: 100_000 })]);
+    await mandates.add({ personId: 'P1', billerId: 'elec', subscriber: '001', maxMinor: 60_000, currency: 'SYP' });
+    expect(await billing.importBills([HEADER, bill('B-1', 40_000)].join('\n'))).toMatchObject({ debited: 1 });
+    expect(await allowance()).toEqual([expect.objectContaining({ amountMinor: 60_000, balanceMinor: 60_000 })]);
+    // A failed debit moves nothing and publishes nothing new.
+    expect(await billing.importBills([HEADER, bill('B-2', 70_000)].join('\n'))).toMatchObject({ debited: 0, debitsFailed: 1 });
+    expect(await allowance()).toEqual([expect.objectContaining({ amountMinor: 60_000 })]);
   });
 
   it.skipIf(skip)('a bill above the maximum, or beyond the funds, is not debited: the failure is recorded and the bill stays due', async () => {

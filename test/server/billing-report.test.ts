@@ -1,7 +1,6 @@
 // A person's monthly financial report on both backends: every kind of movement with its sign, fees 0, and
 // opening + movements = closing, both ends checked against the ledger.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Billing } from '../../src/server/billing/billing.ts';
 import { reportHtml } from '../../src/server/report/html.ts';
 import { personReport } from '../../src/server/report/report.ts';
 import { Central } from '../../src/server/service.ts';
@@ -45,7 +44,7 @@ describe.each(backends)('financial report on %s', (kind) => {
     clock = now;
     await enrolCustomer(central, t1, 'P1', 'A1');
     await central.creditAccount('A1', 100_000, 'SYP');
-    const billing = new Billing(central.repo, () => clock);
+    const billing = central.billing(() => clock);
     await billing.addBiller({ id: 'elec', name: 'Electricity', region: 'R1' });
     await billing.importBills(['biller,subscriber,bill,cycle,amount,currency,due,previous_reading,current_reading', `elec,001,B-1,c1,45000,SYP,2026-12-31,1,2`].join('\n'));
     await billing.link({ billerId: 'elec', subscriber: '001', payerKind: 'account', payerId: 'A1' });

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateXML } from 'xmllint-wasm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Billing } from '../../src/server/billing/billing.ts';
 import { writeSettlement } from '../../src/server/clearing/files.ts';
 import { settleDay, settlementFileName, verifySettlement } from '../../src/server/clearing/settlement.ts';
 import { Central } from '../../src/server/service.ts';
@@ -49,7 +48,7 @@ describe.each(backends)('settlement on %s', (kind) => {
 
   /** A day of every kind of movement: deposits, payroll, a payout, purchases, a refund, a void, a bill payment. */
   async function busyDay(): Promise<void> {
-    const billing = new Billing(central.repo, () => clock);
+    const billing = central.billing(() => clock);
     await enrolCustomer(central, t1, 'P1', 'A1');
     await central.creditAccount('A1', 1_000_000, 'SYP');
     await central.creditAccount('A1', 500, 'USD');
@@ -183,7 +182,7 @@ describe.each(backends)('camt.053 statements on %s', (kind) => {
       const t1 = await registeredTerminal(central, 'T1', { branch: 'B1', region: 'R1', supervisors: ['sup'] });
       await enrolCustomer(central, t1, 'P1', 'A1');
       await central.creditAccount('A1', 1_000_00, 'SYP');
-      const billing = new Billing(central.repo, () => clock);
+      const billing = central.billing(() => clock);
       await billing.addBiller({ id: 'elec', name: 'Electricity & Light <Hasakah>', region: 'R1' });
       await billing.importBills(['biller,subscriber,bill,cycle,amount,currency,due,previous_reading,current_reading', 'elec,001,B-1,c1,12345,SYP,2026-12-31,1,2', 'elec,001,B-2,c2,5,SYP,2026-12-31,2,3'].join('\n'));
       await billing.link({ billerId: 'elec', subscriber: '001', payerKind: 'person', payerId: 'P1' });

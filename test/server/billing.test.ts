@@ -50,7 +50,7 @@ describe.each(backends)('bills at the centre on %s', (kind) => {
     const db = await tempDb(kind);
     cleanup = db.cleanup;
     central = await Central.open(db.url);
-    billing = new Billing(central.repo);
+    billing = central.billing();
     t1 = await registeredTerminal(central, 'T1', { branch: 'B1', region: 'hasakah', supervisors: ['sup'] });
     t2 = await registeredTerminal(central, 'T2', { branch: 'B2', region: 'hasakah' });
     await enrolCustomer(central, t1, 'P1', 'A1');

@@ -294,8 +294,7 @@ describe.skipIf(!PG_URL)('batches paying bills at once (PostgreSQL)', () => {
     const db = await tempDb('postgres');
     const central = await Central.open(db.url, { storage: { poolMax: 6, maxAttempts: 1 } });
     try {
-      const { Billing } = await import('../../src/server/billing/billing.ts');
-      const billing = new Billing(central.repo);
+      const billing = central.billing();
       const t1 = await registeredTerminal(central, 'T1', { branch: 'B1', region: 'R1' });
       const t2 = await registeredTerminal(central, 'T2', { branch: 'B2', region: 'R1' });
       await enrolCustomer(central, t1, 'P1', 'A1');

@@ -28,7 +28,7 @@ describe('bills in the feed', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'palmpay-bills-feed-'));
     server = await startServer({ db: `sqlite:${join(dir, 'centre.db')}`, port: 0 });
-    billing = new Billing(server.central.repo);
+    billing = server.central.billing();
     await billing.addBiller({ id: 'elec-hasakah', name: 'Electricity, Hasakah', region: 'hasakah' });
   });
   afterEach(async () => {

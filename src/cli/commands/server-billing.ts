@@ -9,7 +9,7 @@ const g = (cmd: Command) => cmd.optsWithGlobals<Globals>();
 
 async function withBilling<T>(cmd: Command, fn: (b: import('../../server/billing/billing.ts').Billing) => Promise<T>): Promise<T> {
   const { Billing } = await import('../../server/billing/billing.ts');
-  return withCentral(g(cmd), (c) => fn(new Billing(c.repo)));
+  return withCentral(g(cmd), (c) => fn(c.billing()));
 }
 
 /** `--person P` or `--account A`, exactly one. */

@@ -4,7 +4,6 @@
 // subscriber pays by direct debit, so its bill is paid at import: a number known here with nothing due.
 // Runs once per centre database (the biller's presence says it ran).
 import { randomUUID } from 'node:crypto';
-import { Billing } from '../../server/billing/billing.ts';
 import { Mandates } from '../../server/billing/mandates.ts';
 import { fundingPostings } from '../../server/postings.ts';
 import type { Central } from '../../server/service.ts';
@@ -71,7 +70,7 @@ export async function seedDemoCentre(central: Central, terminalId: string, regio
     await central.repo.tx((r) => r.conn.run(sql`INSERT INTO customer_pins (person_id, pin_hash, terminal_id, seq, approved_by, set_at, received_at)
       VALUES (${s.personId}, ${pinHash}, ${terminalId}, ${0}, ${'demo-seed'}, ${0}, ${now}) ON CONFLICT (person_id) DO NOTHING`));
   }
-  const billing = new Billing(central.repo);
+  const billing = central.billing();
   const billRows = (subs: ReadonlyArray<(typeof DEMO_SUBSCRIBERS)[number]>) => [
     'biller,subscriber,bill,cycle,amount,currency,due,previous_reading,current_reading',
     ...subs.flatMap((s) => s.bills.map((b) => [DEMO_BILLER.id, s.subscriber, b.bill, b.cycle, b.amount, 'SYP', b.due, b.previous, b.current].join(','))),

@@ -3,7 +3,7 @@
 // (payments.ts, through ingest.ts).
 import { sha256Hex } from '../../protocol/crypto.ts';
 import { Id } from '../../protocol/record.ts';
-import type { Repo } from '../repo.ts';
+import type { Repo, RepoTx } from '../repo.ts';
 import { BillImportError, BillingError, parseBillsCsv, SUBSCRIBER } from './bills-csv.ts';
 import { debitUnderMandate } from './mandates.ts';
 import { billFeed, billFeedKey } from './payments.ts';
@@ -20,9 +20,19 @@ const validId = (v: string, what: string) => {
   if (!Id.safeParse(v).success) throw new BillingError('BILLING_INVALID', `${what} ${JSON.stringify(v)} is not a valid id (1-64 of A-Z a-z 0-9 . _ : -)`);
 };
 
+/**
+ * Republishes the offline allowance of accounts whose balance moved, in the same transaction (central/feed.ts).
+ * Required: a direct debit that lowers a balance without it leaves every counter of the region approving offline
+ * purchases against the old, higher balance until something else republishes it.
+ */
+export interface AllowancePublisher {
+  publishAllowances(r: RepoTx, accounts: Set<string>): Promise<void>;
+}
+
 export class Billing {
   constructor(
     private readonly repo: Repo,
+    private readonly allowances: AllowancePublisher,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -63,6 +73,7 @@ export class Billing {
       for (const row of rows) byBiller[row.billerId] = (byBiller[row.billerId] ?? 0) + 1;
       let debited = 0;
       let debitsFailed = 0;
+      const moved = new Set<string>();
       const importId = await store.insertImport(Object.keys(byBiller).sort(), sha256Hex(csv), rows.length, now);
       for (const row of rows) {
         const bill: BillRecordRow = {
@@ -73,9 +84,13 @@ export class Billing {
         await store.insertBill(bill);
         await r.appendFeed(`region:${billers.get(row.billerId)!.region}`, 'bill', billFeedKey(row.billerId, row.billId), billFeed(bill), now);
         const debit = await debitUnderMandate(r, billers.get(row.billerId)!, bill, now);
-        if (debit === 'paid') debited++;
-        if (debit === 'failed') debitsFailed++;
+        if (debit?.status === 'paid') {
+          debited++;
+          moved.add(debit.accountId);
+        }
+        if (debit?.status === 'failed') debitsFailed++;
       }
+      await this.allowances.publishAllowances(r, moved);
       return { bills: rows.length, byBiller, importId, debited, debitsFailed };
     });
   }

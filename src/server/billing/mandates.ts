@@ -15,7 +15,7 @@ import { BillingStore, type BillerRow, type BillRecordRow, type DirectDebitRow, 
  * Pays a just-imported bill under its subscriber's active mandate, in the import's transaction. Returns what
  * happened (nothing when the subscriber has no mandate).
  */
-export async function debitUnderMandate(r: RepoTx, biller: BillerRow, bill: BillRecordRow, now: number): Promise<'paid' | 'failed' | undefined> {
+export async function debitUnderMandate(r: RepoTx, biller: BillerRow, bill: BillRecordRow, now: number): Promise<{ status: 'paid' | 'failed'; accountId: string } | undefined> {
   const store = new BillingStore(r.conn);
   const m = await store.activeMandate(bill.biller_id, bill.subscriber);
   if (!m) return undefined;
@@ -27,14 +27,14 @@ export async function debitUnderMandate(r: RepoTx, biller: BillerRow, bill: Bill
   const debit = { mandate_id: m.id, biller_id: bill.biller_id, bill_id: bill.bill_id, account_id: m.account_id, amount: Number(bill.amount), currency: bill.currency, created_at: now };
   if (refusal) {
     await store.insertDebit({ ...debit, status: 'failed', reason: reviewReason(refusal), txn_id: null });
-    return 'failed';
+    return { status: 'failed', accountId: m.account_id };
   }
   const paidBy = `mandate:${m.id}`;
   const txnId = await r.postTxn({ source: 'mandate', terminalId: null, seq: null, ref: `${paidBy}:${bill.biller_id}:${bill.bill_id}`, memo: `direct debit of bill ${bill.bill_id} of ${bill.biller_id} (subscriber ${bill.subscriber}, cycle ${bill.cycle})`, at: now, postings });
   await store.markPaid(bill.biller_id, bill.bill_id, paidBy, now);
   await store.insertDebit({ ...debit, status: 'paid', reason: null, txn_id: txnId });
   await r.appendFeed(`region:${biller.region}`, 'bill', billFeedKey(bill.biller_id, bill.bill_id), billFeed({ ...bill, status: 'paid', paid_by: paidBy, paid_at: now }), now);
-  return 'paid';
+  return { status: 'paid', accountId: m.account_id }; // its allowance is republished by the caller, once per import
 }
 
 /** A mandate signed at a counter (palm + PIN; ingest.ts): stored under its record's mandate id, or why not (rule 10). */
