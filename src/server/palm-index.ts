@@ -21,9 +21,12 @@ const SCAN_CHUNK = 8 * BLOCK_SLOTS;
 
 /**
  * Stage-1 candidates the duplicate check scores exactly: more than the terminal's DEFAULT_K, because a miss here is
- * a second identity, and at 10⁵ the terminal's 32 let one re-enrolment in 10 through (bench centre, 2026-12-06).
+ * a second identity. The misses are weak genuine pairs (matcher score 0.25–0.29, under the 0.3129 threshold) that
+ * the coarse code ranks low, screened or not: at 10⁵ (200 re-enrolments) K = 32 missed 10 of 193 the matcher
+ * catches, 128 missed 4, 256 missed 2, 1 024 still 2 (README, "The palm index"). 256 is what stage 2 (the full
+ * matcher on the candidates' stored templates) affords within the 100 ms check.
  */
-export const CENTRE_K = 4 * DEFAULT_K;
+export const CENTRE_K = 8 * DEFAULT_K;
 
 /** Who a new enrolment is checked against (as RepoTx.galleryPersons). */
 export const GALLERY_STATUSES = ['confirmed', 'provisional', 'duplicate_review'] as const;
