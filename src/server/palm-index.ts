@@ -7,8 +7,7 @@
 import { DECISION_THRESHOLD } from '../biometrics/config.ts';
 import { coarseCode, coarseProbes } from '../biometrics/identify/coarse-code.ts';
 import { CoarseIndex } from '../biometrics/identify/coarse-index.ts';
-import { DEFAULT_K } from '../biometrics/identify/palm.ts';
-import { BLOCK_SLOTS, ENTRY_CODE_BYTES } from '../biometrics/identify/kernel/kernel.ts';
+import { BLOCK_SLOTS, ENTRY_CODE_BYTES, MAX_K } from '../biometrics/identify/kernel/kernel.ts';
 import { matchScore } from '../biometrics/match.ts';
 import { decodeTemplate } from '../biometrics/template.ts';
 import type { Hand, Template } from '../biometrics/types.ts';
@@ -20,13 +19,13 @@ import type { Repo, RepoTx } from './repo.ts';
 const SCAN_CHUNK = 8 * BLOCK_SLOTS;
 
 /**
- * Stage-1 candidates the duplicate check scores exactly: more than the terminal's DEFAULT_K, because a miss here is
- * a second identity. The misses are weak genuine pairs (matcher score 0.25–0.29, under the 0.3129 threshold) that
- * the coarse code ranks low, screened or not: at 10⁵ (200 re-enrolments) K = 32 missed 10 of 193 the matcher
- * catches, 128 missed 4, 256 missed 2, 1 024 still 2 (README, "The palm index"). 256 is what stage 2 (the full
- * matcher on the candidates' stored templates) affords within the 100 ms check.
+ * Stage-1 candidates the duplicate check scores exactly: the kernel's most (MAX_K, 32 × the terminal's DEFAULT_K),
+ * because a miss here is a second identity and a false hit only a review. The misses are weak genuine pairs (matcher
+ * score 0.25–0.29, under the 0.3129 threshold) that the coarse code ranks low, screened or not, so K only moves
+ * them: at 10⁶ (200 re-enrolments, 193 the matcher catches) K = 128 / 256 / 1 024 missed 13 / 11 / 4, at a check
+ * CPU p95 of 64 / 59 / 150 ms (bench centre, 2026-12-07; README, "The palm index"): recall before the 100 ms target.
  */
-export const CENTRE_K = 8 * DEFAULT_K;
+export const CENTRE_K = MAX_K;
 
 /** Who a new enrolment is checked against (as RepoTx.galleryPersons). */
 export const GALLERY_STATUSES = ['confirmed', 'provisional', 'duplicate_review'] as const;
