@@ -6,9 +6,8 @@
 // Stage 2 (the full 1:1 matcher) runs on the K candidates' templates, read from the database for that one check.
 import { DECISION_THRESHOLD } from '../biometrics/config.ts';
 import { coarseCode, coarseProbes } from '../biometrics/identify/coarse-code.ts';
-import { DEFAULT_K, DEFAULT_POLICY } from '../biometrics/identify/palm.ts';
-import { Identifier } from '../biometrics/identify/identifier.ts';
-import { BLOCK_SLOTS, ENTRY_CODE_BYTES } from '../biometrics/identify/kernel/kernel.ts';
+import { CoarseIndex } from '../biometrics/identify/coarse-index.ts';
+import { BLOCK_SLOTS, ENTRY_CODE_BYTES, MAX_K } from '../biometrics/identify/kernel/kernel.ts';
 import { matchScore } from '../biometrics/match.ts';
 import { decodeTemplate } from '../biometrics/template.ts';
 import type { Hand, Template } from '../biometrics/types.ts';
@@ -20,10 +19,13 @@ import type { Repo, RepoTx } from './repo.ts';
 const SCAN_CHUNK = 8 * BLOCK_SLOTS;
 
 /**
- * Stage-1 candidates the duplicate check scores exactly: more than the terminal's DEFAULT_K, because a miss here is
- * a second identity, and at 10⁵ the terminal's 32 let one re-enrolment in 10 through (bench centre, 2026-12-06).
+ * Stage-1 candidates the duplicate check scores exactly: the kernel's most (MAX_K, 32 × the terminal's DEFAULT_K),
+ * because a miss here is a second identity and a false hit only a review. The misses are weak genuine pairs (matcher
+ * score 0.25–0.29, under the 0.3129 threshold) that the coarse code ranks low, screened or not, so K only moves
+ * them: at 10⁶ (200 re-enrolments, 193 the matcher catches) K = 128 / 256 / 1 024 missed 13 / 11 / 4, at a check
+ * CPU p95 of 64 / 59 / 150 ms (bench centre, 2026-12-07; README, "The palm index"): recall before the 100 ms target.
  */
-export const CENTRE_K = 4 * DEFAULT_K;
+export const CENTRE_K = MAX_K;
 
 /** Who a new enrolment is checked against (as RepoTx.galleryPersons). */
 export const GALLERY_STATUSES = ['confirmed', 'provisional', 'duplicate_review'] as const;
@@ -57,12 +59,11 @@ function decodeAll(templates: readonly Uint8Array[]): Template[] | null {
 
 interface ChangeRow {
   id: string;
-  status: string;
   digests: string;
   codes: Uint8Array | null;
   code_hands: string | null;
-  /** 1/true when the person's templates are stored (SQLite answers 1, PostgreSQL true). */
-  has_templates: number | boolean;
+  /** 1/true when the person is in the gallery: a gallery status and templates stored (SQLite 1, PostgreSQL true). */
+  in_gallery: number | boolean;
   change_pos: number;
 }
 
@@ -73,19 +74,38 @@ export interface IndexStats {
   loadSeconds: number | null;
 }
 
+/**
+ * Templates a person may hold (the protocol's limit on an enrolment's templates): a person's entries in the coarse
+ * index are numbered person × this + i, so an entry names its person without a table.
+ */
+const ENTRIES_PER_PERSON = 32;
+
+/** The first 32 bits of a hex SHA-256 digest: the in-memory key of the exact-duplicate check, confirmed on the row. */
+function digestKey(hex: string): number {
+  return parseInt(hex.slice(0, 8), 16) | 0;
+}
+
+/**
+ * Flat storage, so a snapshot of 10⁶ people loads without 10⁶ maps, sets and objects to build and then to keep
+ * marking at every garbage collection: stage-1 codes in the coarse index's one buffer under integer entry ids; per
+ * person a number (one Map from id to number), its entry count and its first digest's key in typed arrays; digests
+ * by a 32-bit key (Map of numbers), the few persons with more than one template keep their other keys in a side map.
+ */
 export class CentreIndex {
-  private readonly identifier = new Identifier<Template | null>({
-    coarse: (t) => coarseCode(t!),
-    coarseProbes: (t) => coarseProbes(t!),
-    fine: () => {
-      throw new Error('stage 2 runs in CentreIndex on templates read for the check');
-    },
-    k: CENTRE_K,
-    policy: DEFAULT_POLICY,
-  });
-  /** Template digest → the people holding that exact template (two, when one palm was enrolled twice). */
-  private readonly byDigest = new Map<string, Set<string>>();
-  private readonly indexed = new Map<string, { entries: string[]; digests: string[] }>();
+  private readonly coarse = new CoarseIndex<number>();
+  /** Person id → person number (kept for the process's life: a number is never given to another person). */
+  private readonly numberOf = new Map<string, number>();
+  private readonly ids: string[] = [];
+  /** Per person number: coarse-index entries held (0 when out of the gallery or without codes). */
+  private entryCount = new Uint8Array(1024);
+  /** Per person number: 1 while in the gallery. */
+  private inGallery = new Uint8Array(1024);
+  /** Per person number: the key of its first digest (the others, if any, in moreDigestKeys). */
+  private firstDigestKey = new Int32Array(1024);
+  private readonly moreDigestKeys = new Map<number, number[]>();
+  /** Digest key → the person number(s) holding a template with a digest of that key (an array only when shared). */
+  private readonly byDigest = new Map<number, number | number[]>();
+  private galleryPersons = 0;
   /** Last change position applied. */
   position = -1;
   loadSeconds: number | null = null;
@@ -98,7 +118,7 @@ export class CentreIndex {
   ) {}
 
   stats(): IndexStats {
-    return { persons: this.indexed.size, entries: this.identifier.size, position: this.position, loadSeconds: this.loadSeconds };
+    return { persons: this.galleryPersons, entries: this.coarse.size, position: this.position, loadSeconds: this.loadSeconds };
   }
 
   /** Applies every change after the last position seen (the first call is the start-up snapshot). One at a time. */
@@ -119,45 +139,118 @@ export class CentreIndex {
     const PAGE = 20_000;
     for (;;) {
       const rows = await this.repo.db.tx((c) =>
-        c.all<ChangeRow>(sql`SELECT id, status, digests, codes, code_hands, templates IS NOT NULL AS has_templates, change_pos FROM persons
-          WHERE change_pos > ${this.position} ORDER BY change_pos LIMIT ${PAGE}`),
+        c.all<ChangeRow>(sql`SELECT id, digests, codes, code_hands, (templates IS NOT NULL AND status IN (${list([...GALLERY_STATUSES])})) AS in_gallery, change_pos
+          FROM persons WHERE change_pos > ${this.position} ORDER BY change_pos LIMIT ${PAGE}`),
       );
-      for (const r of rows) this.apply(r);
+      this.applyPage(rows);
       if (rows.length > 0) this.position = Number(rows[rows.length - 1]!.change_pos);
       if (rows.length < PAGE) break;
     }
     if (first) this.loadSeconds = (performance.now() - started) / 1000;
   }
 
-  private apply(r: ChangeRow): void {
-    const old = this.indexed.get(r.id);
-    if (old) {
-      for (const e of old.entries) this.identifier.revoke(e);
-      for (const d of old.digests) {
-        const holders = this.byDigest.get(d);
-        holders?.delete(r.id);
-        if (holders?.size === 0) this.byDigest.delete(d);
-      }
-      this.indexed.delete(r.id);
+  private numberFor(id: string): number {
+    let n = this.numberOf.get(id);
+    if (n === undefined) {
+      n = this.ids.length;
+      if (n * ENTRIES_PER_PERSON + ENTRIES_PER_PERSON > 2 ** 31) throw new RangeError('palm index: too many people for integer entry ids');
+      this.ids.push(id);
+      this.numberOf.set(id, n);
+      if (n === this.entryCount.length) this.grow();
     }
-    const inGallery = (GALLERY_STATUSES as readonly string[]).includes(r.status) && r.has_templates !== 0 && r.has_templates !== false;
-    if (!inGallery) return;
-    const digests = JSON.parse(r.digests) as string[];
+    return n;
+  }
+
+  /** Doubles the per-person arrays. */
+  private grow(): void {
+    const cap = this.entryCount.length * 2;
+    const entryCount = new Uint8Array(cap);
+    entryCount.set(this.entryCount);
+    this.entryCount = entryCount;
+    const inGallery = new Uint8Array(cap);
+    inGallery.set(this.inGallery);
+    this.inGallery = inGallery;
+    const firstDigestKey = new Int32Array(cap);
+    firstDigestKey.set(this.firstDigestKey);
+    this.firstDigestKey = firstDigestKey;
+  }
+
+  /** One page of the change log: each person's old entries out, the new ones in; the page's codes added at once. */
+  private applyPage(rows: readonly ChangeRow[]): void {
+    const entryIds: number[] = [];
+    const codes: Uint8Array[] = [];
+    for (const r of rows) {
+      const n = this.numberFor(r.id);
+      this.removePerson(n);
+      if (!r.in_gallery) continue; // 0 (SQLite), false (PostgreSQL)
+      const digests = JSON.parse(r.digests) as string[];
+      digests.forEach((d, i) => {
+        const key = digestKey(d);
+        if (i === 0) this.firstDigestKey[n] = key;
+        this.addHolder(key, n);
+      });
+      if (digests.length > 1) this.moreDigestKeys.set(n, digests.slice(1).map(digestKey));
+      this.inGallery[n] = 1;
+      this.galleryPersons++;
+      if (r.codes && r.code_hands) {
+        const count = (JSON.parse(r.code_hands) as Hand[]).length;
+        if (count <= ENTRIES_PER_PERSON && r.codes.byteLength === count * ENTRY_CODE_BYTES) {
+          for (let i = 0; i < count; i++) entryIds.push(n * ENTRIES_PER_PERSON + i);
+          codes.push(r.codes);
+          this.entryCount[n] = count;
+        }
+      }
+    }
+    if (entryIds.length > 0) this.coarse.upsertMany(entryIds, codes.length === 1 ? codes[0]! : Buffer.concat(codes));
+  }
+
+  private removePerson(n: number): void {
+    for (let i = 0; i < this.entryCount[n]!; i++) this.coarse.remove(n * ENTRIES_PER_PERSON + i);
+    this.entryCount[n] = 0;
+    if (this.inGallery[n] === 0) return;
+    this.inGallery[n] = 0;
+    this.galleryPersons--;
+    this.removeHolder(this.firstDigestKey[n]!, n);
+    for (const key of this.moreDigestKeys.get(n) ?? []) this.removeHolder(key, n);
+    this.moreDigestKeys.delete(n);
+  }
+
+  private addHolder(key: number, n: number): void {
+    const held = this.byDigest.get(key);
+    if (held === undefined) this.byDigest.set(key, n);
+    else if (typeof held === 'number') {
+      if (held !== n) this.byDigest.set(key, [held, n]);
+    } else if (!held.includes(n)) held.push(n);
+  }
+
+  private removeHolder(key: number, n: number): void {
+    const held = this.byDigest.get(key);
+    if (held === n) this.byDigest.delete(key);
+    else if (Array.isArray(held)) {
+      const rest = held.filter((h) => h !== n);
+      this.byDigest.set(key, rest.length === 1 ? rest[0]! : rest);
+    }
+  }
+
+  /** The gallery people (not `excludeId`) holding a template with exactly one of these digests, confirmed on their rows. */
+  private async exactHolders(excludeId: string, digests: readonly string[]): Promise<string | undefined> {
+    const holders = new Set<string>();
     for (const d of digests) {
-      const holders = this.byDigest.get(d) ?? new Set<string>();
-      holders.add(r.id);
-      this.byDigest.set(d, holders);
+      const held = this.byDigest.get(digestKey(d));
+      for (const n of held === undefined ? [] : typeof held === 'number' ? [held] : held) if (this.ids[n] !== excludeId) holders.add(this.ids[n]!);
     }
-    const entries: string[] = [];
-    if (r.codes && r.code_hands) {
-      const hands = JSON.parse(r.code_hands) as Hand[];
-      const codes = new Uint8Array(r.codes.buffer, r.codes.byteOffset, r.codes.byteLength);
-      if (codes.length === hands.length * ENTRY_CODE_BYTES) {
-        hands.forEach((_, i) => entries.push(`${r.id}#${i}`));
-        this.identifier.enrolWithCodes(entries.map((entryId, i) => ({ entryId, personId: r.id, hand: hands[i]!, template: null })), codes);
-      }
-    }
-    this.indexed.set(r.id, { entries, digests });
+    if (holders.size === 0) return undefined;
+    const rows = await this.repo.db.tx((c) =>
+      c.all<{ id: string; digests: string }>(sql`SELECT id, digests FROM persons WHERE id IN (${list([...holders])}) AND templates IS NOT NULL AND status IN (${list([...GALLERY_STATUSES])}) ORDER BY id`),
+    );
+    const mine = new Set(digests);
+    return rows.find((r) => (JSON.parse(r.digests) as string[]).some((d) => mine.has(d)))?.id;
+  }
+
+  /** Stage 1 for one template: the people of its CENTRE_K nearest entries (chunked: other requests run meanwhile). */
+  private async shortlist(t: Template, into: Set<string>): Promise<void> {
+    // An entry the poller removed meanwhile is not returned, one it added is after `since` and so in the re-check on commit.
+    for (const c of await this.coarse.nearestChunked(coarseProbes(t), CENTRE_K, SCAN_CHUNK)) into.add(this.ids[Math.floor(c.id / ENTRIES_PER_PERSON)]!);
   }
 
   /**
@@ -165,21 +258,12 @@ export class CentreIndex {
    * template and the full matcher on the candidates' stored templates. `excludeId` is the enrolment itself.
    */
   async findDuplicate(excludeId: string, templates: readonly Uint8Array[]): Promise<Duplicate | undefined> {
-    for (const t of templates) {
-      const holders = this.byDigest.get(sha256Hex(Buffer.from(t.buffer, t.byteOffset, t.byteLength))) ?? [];
-      for (const other of holders) if (other !== excludeId) return { personId: other, score: 0 };
-    }
+    const exact = await this.exactHolders(excludeId, templates.map((t) => sha256Hex(Buffer.from(t.buffer, t.byteOffset, t.byteLength))));
+    if (exact !== undefined) return { personId: exact, score: 0 };
     const probes = decodeAll(templates);
-    if (!probes || this.identifier.size === 0) return undefined;
+    if (!probes || this.coarse.size === 0) return undefined;
     const persons = new Set<string>();
-    // Chunked, so a scan of 10⁶ codes does not hold up this process's other requests; an entry the poller removed
-    // meanwhile is skipped, one it added is after `since` and so in the re-check on commit.
-    for (const p of probes) {
-      for (const c of await this.identifier.candidatesChunked(p, SCAN_CHUNK)) {
-        const e = this.identifier.entry(c.id);
-        if (e) persons.add(e.personId);
-      }
-    }
+    for (const p of probes) await this.shortlist(p, persons);
     persons.delete(excludeId);
     if (persons.size === 0) return undefined;
     const rows = await this.repo.db.tx((c) => storedTemplates(c, [...persons]));
@@ -192,12 +276,9 @@ export class CentreIndex {
    * full matcher on the candidates' stored templates: every region's people, not only the terminal's.
    */
   async nearestOther(personId: string, capture: Template): Promise<Duplicate | undefined> {
-    if (this.identifier.size === 0) return undefined;
+    if (this.coarse.size === 0) return undefined;
     const persons = new Set<string>();
-    for (const c of await this.identifier.candidatesChunked(capture, SCAN_CHUNK)) {
-      const e = this.identifier.entry(c.id);
-      if (e) persons.add(e.personId);
-    }
+    await this.shortlist(capture, persons);
     persons.delete(personId);
     if (persons.size === 0) return undefined;
     const rows = await this.repo.db.tx((c) => storedTemplates(c, [...persons]));

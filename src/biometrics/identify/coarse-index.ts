@@ -15,17 +15,20 @@ export type { ScreenPolicy } from './kernel/kernel.ts';
  */
 export const DEFAULT_SCREEN: ScreenPolicy = { fraction: 1 / 128, minKeep: 512 };
 
-export interface Candidate {
-  id: string;
+/** Entry ids are strings (the terminal's entry ids) or small integers (the centre's flat index: no string per entry). */
+export type EntryId = string | number;
+
+export interface Candidate<Id extends EntryId = string> {
+  id: Id;
   /** Exact stage-1 distance: Hamming distance of the plain codes, the smallest over the probe codes (0..CODE_BITS). */
   distance: number;
 }
 
-export class CoarseIndex {
+export class CoarseIndex<Id extends EntryId = string> {
   private readonly kernel: ScanKernel;
-  private readonly slotOf = new Map<string, number>();
+  private readonly slotOf = new Map<Id, number>();
   /** Entry id by slot; undefined = tombstone. */
-  private idAt: Array<string | undefined> = [];
+  private idAt: Array<Id | undefined> = [];
   private searches = 0;
   private tombstones = 0;
 
@@ -54,12 +57,12 @@ export class CoarseIndex {
     return this.kernel.memoryBytes;
   }
 
-  has(id: string): boolean {
+  has(id: Id): boolean {
     return this.slotOf.has(id);
   }
 
   /** Adds an entry, or replaces its code if the id is present. */
-  upsert(id: string, code: Uint8Array): void {
+  upsert(id: Id, code: Uint8Array): void {
     if (code.length !== ENTRY_CODE_BYTES) throw new RangeError(`entry code must be ${ENTRY_CODE_BYTES} bytes, got ${code.length}`);
     const slot = this.slotOf.get(id);
     if (slot !== undefined) {
@@ -76,9 +79,9 @@ export class CoarseIndex {
   }
 
   /** Adds many entries at once (start-up load): `codes` holds ids.length codes back to back. */
-  upsertMany(ids: readonly string[], codes: Uint8Array): void {
+  upsertMany(ids: readonly Id[], codes: Uint8Array): void {
     if (codes.length !== ids.length * ENTRY_CODE_BYTES) throw new RangeError('codes do not match the ids');
-    const fresh = new Set<string>();
+    const fresh = new Set<Id>();
     if (ids.some((id) => this.slotOf.has(id) || fresh.size === fresh.add(id).size)) {
       ids.forEach((id, i) => this.upsert(id, codes.subarray(i * ENTRY_CODE_BYTES, (i + 1) * ENTRY_CODE_BYTES)));
       return;
@@ -93,7 +96,7 @@ export class CoarseIndex {
   }
 
   /** Removes an entry; returns false if absent. */
-  remove(id: string): boolean {
+  remove(id: Id): boolean {
     const slot = this.slotOf.get(id);
     if (slot === undefined) return false;
     this.slotOf.delete(id);
@@ -134,14 +137,30 @@ export class CoarseIndex {
    * The k nearest live entries by exact coarse distance (the smallest over the probe's codes when given several;
    * the first is the unshifted one) among those the screen keeps, ties broken by slot.
    */
-  nearest(probe: Uint8Array | readonly Uint8Array[], k: number): Candidate[] {
+  nearest(probe: Uint8Array | readonly Uint8Array[], k: number): Array<Candidate<Id>> {
     const search = this.begin(probe, k);
     search.step(Infinity);
     return search.finish();
   }
 
+  /**
+   * nearest(), scanning about `chunk` slots (whole blocks) at a time and yielding to the event loop in between, so a
+   * scan of 10⁶ codes does not hold up the process; entries removed meanwhile are not returned, entries added are not
+   * visited.
+   */
+  async nearestChunked(probe: Uint8Array | readonly Uint8Array[], k: number, chunk = this.blockSlots): Promise<Array<Candidate<Id>>> {
+    const search = this.begin(probe, k);
+    try {
+      while (!search.step(chunk)) await new Promise<void>((resolve) => setImmediate(resolve));
+    } catch (err) {
+      search.finish();
+      throw err;
+    }
+    return search.finish();
+  }
+
   /** The reference: the same distance over EVERY live entry, no screening (tests and the benchmark). */
-  nearestExact(probe: Uint8Array | readonly Uint8Array[], k: number): Candidate[] {
+  nearestExact(probe: Uint8Array | readonly Uint8Array[], k: number): Array<Candidate<Id>> {
     const search = this.begin(probe, k, null);
     search.step(Infinity);
     return search.finish();
@@ -152,15 +171,15 @@ export class CoarseIndex {
    * index's policy unless told otherwise (null: exact). Until finish(), removals become tombstones and entries
    * added after begin() are not visited.
    */
-  begin(probe: Uint8Array | readonly Uint8Array[], k: number, screen: ScreenPolicy | null = this.screen): CoarseSearch {
-    const search = new CoarseSearch(this, this.kernel, probe, k, this.idAt.length, screen);
+  begin(probe: Uint8Array | readonly Uint8Array[], k: number, screen: ScreenPolicy | null = this.screen): CoarseSearch<Id> {
+    const search = new CoarseSearch<Id>(this, this.kernel, probe, k, this.idAt.length, screen);
     this.searches++;
     return search;
   }
 
   /** Called by CoarseSearch.finish(). */
-  release(heap: Array<{ distance: number; slot: number }>): Candidate[] {
-    const out: Candidate[] = [];
+  release(heap: Array<{ distance: number; slot: number }>): Array<Candidate<Id>> {
+    const out: Array<Candidate<Id>> = [];
     for (const { distance, slot } of heap) {
       const id = this.idAt[slot];
       if (id !== undefined) out.push({ id, distance });
@@ -171,7 +190,7 @@ export class CoarseIndex {
   }
 
   /** The entry code (plain code | unstable mask) of an entry (a copy). */
-  codeOf(id: string): Uint8Array | undefined {
+  codeOf(id: Id): Uint8Array | undefined {
     const slot = this.slotOf.get(id);
     return slot === undefined ? undefined : this.kernel.code(slot).slice();
   }
@@ -182,7 +201,7 @@ export class CoarseIndex {
   }
 }
 
-export class CoarseSearch {
+export class CoarseSearch<Id extends EntryId = string> {
   /** This search's heap between chunks (the kernel's heap region is shared by all searches). */
   private keys: BigUint64Array = new BigUint64Array(0);
   private next = 0;
@@ -192,7 +211,7 @@ export class CoarseSearch {
   refined = 0;
 
   constructor(
-    private readonly index: CoarseIndex,
+    private readonly index: CoarseIndex<Id>,
     private readonly kernel: ScanKernel,
     probe: Uint8Array | readonly Uint8Array[],
     private readonly k: number,
@@ -235,7 +254,7 @@ export class CoarseSearch {
   }
 
   /** The candidates (nearest first), without entries removed meanwhile; releases the index. */
-  finish(): Candidate[] {
+  finish(): Array<Candidate<Id>> {
     if (this.done) throw new RangeError('search already finished');
     this.done = true;
     return this.index.release(sortKeys(this.keys));

@@ -126,14 +126,7 @@ export class Identifier<T> {
    * identifyChunked): for a caller that scores the candidates itself (the centre's duplicate check) on a large index.
    */
   async candidatesChunked(probe: T, chunk = BLOCK_SLOTS, k = this.opts.k): Promise<Candidate[]> {
-    const search = this.index.begin(this.probeCodes(probe), k);
-    try {
-      while (!search.step(chunk)) await new Promise<void>((resolve) => setImmediate(resolve));
-    } catch (err) {
-      search.finish();
-      throw err;
-    }
-    return search.finish();
+    return this.index.nearestChunked(this.probeCodes(probe), k, chunk);
   }
 
   identify(probe: T): IdentifyResult {

@@ -1,0 +1,88 @@
+// The palm index's flat storage (palm-index.ts): digests kept under a 32-bit key and confirmed on the row, people
+// numbered once with their entries numbered person × 32 + template, and people leaving and coming back to the
+// gallery through the change log. Each test fails if the index trusted the key alone or kept a stale entry.
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { coarseCode } from '../../src/biometrics/identify/coarse-code.ts';
+import { encodeTemplate } from '../../src/biometrics/template.ts';
+import { Central } from '../../src/server/service.ts';
+import { openSqlDb, sql } from '../../src/server/sql.ts';
+import { tempDb } from './helpers.ts';
+import { enrolmentTemplate } from '../support/synthetic-codes.ts';
+import type { Template } from '../../src/biometrics/types.ts';
+
+const NO_POLL = 1e9;
+const digest = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const bytesOf = (t: Template) => Buffer.from(encodeTemplate(t));
+
+/** A confirmed person with these templates (plaintext: Central.open seals them), unpublished (the catch-up publishes). */
+function personRow(id: string, seq: number, templates: Template[], digests = templates.map((t) => digest(bytesOf(t)))) {
+  const b64 = templates.map((t) => bytesOf(t).toString('base64'));
+  const codes = Buffer.concat(templates.map((t) => coarseCode(t)));
+  return sql`INSERT INTO persons (id, region, status, terminal_id, seq, digests, templates, codes, code_hands, created_at, updated_at, change_pos)
+    VALUES (${id}, 'R1', 'confirmed', 'GALLERY', ${seq}, ${JSON.stringify(digests)}, ${JSON.stringify(b64)}, ${codes}, ${JSON.stringify(templates.map((t) => t.hand))}, 1, 1, NULL)`;
+}
+
+let cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+/** A migrated SQLite centre with these rows stored, its index loaded. */
+async function centreWith(rows: ReturnType<typeof personRow>[]): Promise<{ central: Central; run: (q: ReturnType<typeof sql>) => Promise<void> }> {
+  const db = await tempDb('sqlite');
+  await (await Central.open(db.url)).close();
+  const conn = await openSqlDb(db.url, { poolMax: 1 });
+  const run = async (q: ReturnType<typeof sql>) => void (await conn.tx((c) => c.run(q)));
+  for (const r of rows) await run(r);
+  const central = await Central.open(db.url);
+  cleanups.push(async () => {
+    await central.close();
+    await conn.close();
+    await db.cleanup();
+  });
+  await central.startIndex(NO_POLL);
+  return { central, run };
+}
+
+describe('the palm index on flat storage', () => {
+  it('takes a digest sharing only the 32-bit key for no exact duplicate, and the real digest for one', async () => {
+    const probe = enrolmentTemplate('probe palm');
+    const probeDigest = digest(bytesOf(probe));
+    // Another palm whose stored digest shares the probe's first 32 bits and differs after them.
+    const twinKey = probeDigest.slice(0, 8) + (probeDigest[8] === '0' ? '1' : '0') + probeDigest.slice(9);
+    const { central, run } = await centreWith([personRow('KEYTWIN', 1, [enrolmentTemplate('other palm')], [twinKey])]);
+    expect(central.palmIndex.stats()).toMatchObject({ persons: 1, entries: 1 });
+    expect(await central.palmIndex.findDuplicate('PROBE', [bytesOf(probe)])).toBeUndefined();
+    await run(personRow('SAME', 2, [probe]));
+    await central.palmIndex.catchUp();
+    expect(await central.palmIndex.findDuplicate('PROBE', [bytesOf(probe)])).toEqual({ personId: 'SAME', score: 0 });
+    // The enrolment itself is never its own duplicate.
+    expect(await central.palmIndex.findDuplicate('SAME', [bytesOf(probe)])).toBeUndefined();
+  });
+
+  it('a person of two hands leaves the index when out of the gallery and comes back whole', async () => {
+    const left = enrolmentTemplate('two hands', 'left');
+    const right = enrolmentTemplate('two hands', 'right');
+    const others = Array.from({ length: 20 }, (_, i) => personRow(`O${i}`, 10 + i, [enrolmentTemplate(`other ${i}`)]));
+    const { central, run } = await centreWith([personRow('BOTH', 1, [left, right]), ...others]);
+    expect(central.palmIndex.stats()).toMatchObject({ persons: 21, entries: 22 });
+    // A second session of the right hand: found by stage 1 and the matcher, not by digest.
+    const again = enrolmentTemplate('two hands', 'right', 1);
+    expect(digest(bytesOf(again))).not.toBe(digest(bytesOf(right)));
+    expect((await central.palmIndex.findDuplicate('NEW', [bytesOf(again)]))?.personId).toBe('BOTH');
+
+    await run(sql`UPDATE persons SET status = 'revoked', change_pos = NULL WHERE id = 'BOTH'`);
+    await central.palmIndex.catchUp();
+    expect(central.palmIndex.stats()).toMatchObject({ persons: 20, entries: 20 });
+    expect(await central.palmIndex.findDuplicate('NEW', [bytesOf(again)])).toBeUndefined();
+    expect(await central.palmIndex.findDuplicate('NEW', [bytesOf(left)])).toBeUndefined();
+
+    await run(sql`UPDATE persons SET status = 'confirmed', change_pos = NULL WHERE id = 'BOTH'`);
+    await central.palmIndex.catchUp();
+    expect(central.palmIndex.stats()).toMatchObject({ persons: 21, entries: 22 });
+    expect(await central.palmIndex.findDuplicate('NEW', [bytesOf(left)])).toEqual({ personId: 'BOTH', score: 0 });
+    expect((await central.palmIndex.findDuplicate('NEW', [bytesOf(again)]))?.personId).toBe('BOTH');
+  });
+});
