@@ -67,7 +67,7 @@ function httpsFactory(tls: TlsMaterial): FastifyServerFactory<RawServerDefault> 
 /** Uploads one server process works on at once (`--upload-slots`); the rest wait their turn without using CPU. */
 export const DEFAULT_UPLOAD_SLOTS = 2;
 /** Uploads that may wait for a slot (`--upload-queue`); beyond them a terminal is told to come back later. */
-export const DEFAULT_UPLOAD_QUEUE = 64;
+export const DEFAULT_UPLOAD_QUEUE = 128;
 /** Seconds a terminal turned away by a full upload queue is asked to wait (its outbox backs off on any 5xx). */
 const BUSY_RETRY_AFTER_S = 5;
 

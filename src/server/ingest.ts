@@ -55,14 +55,22 @@ export function chainDecision(head: { seq: number; hash: string }, rec: { seq: n
   return rec.prevHash === head.hash ? { kind: 'next' } : { kind: 'broken' };
 }
 
+/** Customer accounts whose balance moved in a batch, each with the currencies that moved. */
+export type MovedBalances = Map<string, Set<string>>;
+export function noteMoved(m: MovedBalances, accountId: string, currency: string): void {
+  const cur = m.get(accountId);
+  if (cur) cur.add(currency);
+  else m.set(accountId, new Set([currency]));
+}
+
 export interface IngestContext {
   now: number;
   /** Region of the uploading terminal (enrolments are registered there). */
   terminal: TerminalRow;
   /** Called for enrolments once stored (templates may come later): runs the duplicate check when it can. */
   onEnrolment?: (r: RepoTx, personId: string) => Promise<void>;
-  /** Accounts whose balance changed (the caller publishes new offline allowances). */
-  touchedAccounts: Set<string>;
+  /** Accounts whose balance changed, with the currencies that moved (the caller publishes their new offline allowances). */
+  touchedAccounts: MovedBalances;
   /** People looked up during this batch (a batch names the same customers again and again). */
   people?: Map<string, PersonRow | undefined>;
   /** Purchase ids of this batch's purchases, checked at once before it runs: whether each is taken (kept current). */
@@ -211,7 +219,7 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
       r.queuePurchase({ purchase_id: rec.purchaseId, terminal_id: t.id, seq: rec.seq, account: rec.accountId, amount: rec.amountMinor, currency: rec.currency, refunded: 0 });
       ctx.purchaseIds?.set(rec.purchaseId, true);
       await bill?.markPaid(ref, ctx.now);
-      ctx.touchedAccounts.add(rec.accountId);
+      noteMoved(ctx.touchedAccounts, rec.accountId, rec.currency);
       return {};
     }
     case 'refund': {
@@ -221,7 +229,7 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
       const moved = await post(`refund ${rec.refundId} of ${orig!.purchase_id}`, refundPostings(rec.accountId, orig!.terminal_id, rec.amountMinor, rec.currency));
       if (moved) return moved;
       await r.addRefunded(orig!.purchase_id, rec.amountMinor);
-      ctx.touchedAccounts.add(rec.accountId);
+      noteMoved(ctx.touchedAccounts, rec.accountId, rec.currency);
       return {};
     }
     case 'void': {
@@ -239,7 +247,7 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
       await r.markVoided(Number(txn.id), ref);
       await r.addRefunded(purchase!.purchase_id, Number(purchase!.amount)); // nothing is left to refund or void
       await billPaymentVoided(r, targetBody!, `${t.id}#${rec.targetSeq}`, ctx.now);
-      for (const p of postings) if (p.account.startsWith('acct:')) ctx.touchedAccounts.add(p.account.slice(5));
+      for (const p of postings) if (p.account.startsWith('acct:')) noteMoved(ctx.touchedAccounts, p.account.slice(5), p.currency);
       return {};
     }
     case 'enrolment': {

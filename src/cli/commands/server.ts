@@ -75,7 +75,7 @@ export function registerServer(program: Command): void {
     .option('--workers <n>', 'server processes sharing the port and the database (PostgreSQL)', '1')
     .option('--pool <n>', 'PostgreSQL connections per process (default 10; env PALMPAY_PG_POOL)')
     .option('--upload-slots <n>', 'uploads each process works on at once; the rest wait their turn, so feed reads are not queued behind them (default 2)')
-    .option('--upload-queue <n>', 'uploads each process lets wait for a slot; past them a terminal is answered 503 CENTRE_BUSY and sends again later, so a burst cannot grow memory without bound (default 64)')
+    .option('--upload-queue <n>', 'uploads each process lets wait for a slot; past them a terminal is answered 503 CENTRE_BUSY and sends again later, so a burst cannot grow memory without bound (default 128)')
     .option('--reports-per-minute <n>', "financial reports one terminal may ask for per minute, counted in the database (REPORT_RATE_LIMITED past it)", '6')
     .option('--reports-per-day <n>', 'financial reports one terminal may ask for per day', '200')
     .action(async (opts: { db?: string; data?: string; port: string; host: string; tlsCert?: string; tlsKey?: string; insecureHttp?: boolean; trustProxy?: string; workers: string; pool?: string; uploadSlots?: string; uploadQueue?: string; reportsPerMinute: string; reportsPerDay: string }) => {

@@ -132,14 +132,17 @@ export class Feed {
    * account's person is enrolled (only their terminals hold the palm that spends it): a balance is nobody else's
    * business. An account nobody is enrolled on yet goes out when its person is confirmed (enrolments.ts).
    */
-  async publishAllowances(r: RepoTx, accounts: Set<string>): Promise<void> {
+  async publishAllowances(r: RepoTx, accounts: ReadonlySet<string> | ReadonlyMap<string, ReadonlySet<string>>): Promise<void> {
     if (accounts.size === 0) return;
-    const { owners, regions } = await r.ownersAndRegionsByAccount([...accounts]);
+    // A balance moved in one currency leaves the other allowances as they were published: only those that moved go out.
+    const currenciesOf = (accountId: string) => (accounts instanceof Map ? ALLOWANCE_CURRENCIES.filter((c) => accounts.get(accountId)!.has(c)) : ALLOWANCE_CURRENCIES);
+    const ids = [...accounts.keys()];
+    const { owners, regions } = await r.ownersAndRegionsByAccount(ids);
     const byRegion = new Map<string, Array<{ key: string; data: unknown }>>();
-    for (const accountId of accounts) {
+    for (const accountId of ids) {
       const to = regions.get(accountId);
       if (!to) continue;
-      for (const cur of ALLOWANCE_CURRENCIES) {
+      for (const cur of currenciesOf(accountId)) {
         const bal = await r.balance(account.customer(accountId), cur); // read at once by the batch's lockBalances
         const cap = this.ctx.opts.allowanceCap?.[cur] ?? 5_000_000;
         const customerId = owners.get(accountId) ?? accountId;

@@ -3,7 +3,7 @@
 // allowances of the accounts they touched.
 import type { RecordResult } from '../../protocol/schemas.ts';
 import { ServerError } from '../errors.ts';
-import { ingestRecords, POOL_FROM_RECORDS, prepareRecords } from '../ingest.ts';
+import { ingestRecords, POOL_FROM_RECORDS, prepareRecords, type MovedBalances } from '../ingest.ts';
 import { BillingStore } from '../billing/store.ts';
 import { accountsBound, balancesTouched, billsTouched, subscribersMandated } from '../lock-plan.ts';
 import type { TerminalRow } from '../repo.ts';
@@ -11,7 +11,7 @@ import { verifyCentreTime } from '../sign.ts';
 import { VerifyPool } from '../verify-pool.ts';
 import type { CentreContext } from './context.ts';
 import type { Enrolments } from './enrolments.ts';
-import { allowanceBalances, type Feed } from './feed.ts';
+import type { Feed } from './feed.ts';
 
 export class Uploads {
   private pool: VerifyPool | undefined;
@@ -44,7 +44,7 @@ export class Uploads {
       const t = usable(await r.lockTerminal(terminalId));
       if (t.public_key !== key) throw new ServerError('TERMINAL_KEY_CHANGED', 'terminal key changed during the upload: retry', 409);
       const now = this.ctx.now();
-      const touched = new Set<string>();
+      const touched: MovedBalances = new Map();
       // Lock order (lock-plan.ts, SCALING.md): terminal, the accounts its enrolments bind, the subscribers its
       // mandates name, the bills the batch pays, then the balances, each sorted.
       await r.lockAccountBindings(accountsBound(prepared));
@@ -52,7 +52,8 @@ export class Uploads {
       await billing.lockMandateSubscribers(subscribersMandated(prepared));
       await billing.lockBills(billsTouched(prepared));
       const balances = balancesTouched(prepared, t.id);
-      await r.lockBalances([...balances, ...allowanceBalances(balances)]);
+      // The allowances republished after are those of the customer balances that moved: rows already among these.
+      await r.lockBalances(balances);
       const out = await ingestRecords(r, { now, terminal: t, touchedAccounts: touched, onEnrolment: (rr, pid) => this.enrolments.onEnrolmentRecord(rr, pid), verifyServerTime: (st) => verifyCentreTime(identity.publicKeyHex, st) }, prepared);
       // A batch that moved the chain head set last_seen with it (ingest.ts); a batch of duplicates only touches it.
       if (!out.some((res) => res.status === 'accepted' || res.status === 'review')) await r.touchTerminal(t.id, now);
