@@ -121,14 +121,6 @@ export class Identifier<T> {
     return this.index.nearest(this.probeCodes(probe), k);
   }
 
-  /**
-   * Stage 1 only, scanning about `chunk` slots at a time and yielding to the event loop in between (as
-   * identifyChunked): for a caller that scores the candidates itself (the centre's duplicate check) on a large index.
-   */
-  async candidatesChunked(probe: T, chunk = BLOCK_SLOTS, k = this.opts.k): Promise<Candidate[]> {
-    return this.index.nearestChunked(this.probeCodes(probe), k, chunk);
-  }
-
   identify(probe: T): IdentifyResult {
     return this.finish(probe, this.candidates(probe));
   }
@@ -145,14 +137,7 @@ export class Identifier<T> {
    * present at the start, up to the screen: its per-block cut-offs are taken over the slots as they were.
    */
   async identifyChunked(probe: T, chunk = BLOCK_SLOTS): Promise<IdentifyResult> {
-    const search = this.index.begin(this.probeCodes(probe), this.opts.k);
-    try {
-      while (!search.step(chunk)) await new Promise<void>((resolve) => setImmediate(resolve));
-    } catch (err) {
-      search.finish();
-      throw err;
-    }
-    return this.finish(probe, search.finish());
+    return this.finish(probe, await this.index.nearestChunked(this.probeCodes(probe), this.opts.k, chunk));
   }
 
   /** Stage 2 + decision over stage-1 candidates. */
