@@ -367,16 +367,16 @@ export class RepoTx {
     return this.c.get<TerminalRow>(sql`SELECT * FROM terminals WHERE code_hash = ${codeHash} AND status = 'pending'${FOR_UPDATE}`);
   }
   /**
-   * The terminal's row, locked until commit: each terminal's chain is independent, so ingestion serialises per
-   * terminal on this lock, not on one lock for the whole centre. Revocation waits for the batch in progress.
-   */
-  /**
    * Serialises the transactions that bind these accounts to people (enrolments; rule 3): each then finds the owner
    * the other committed (sql.ts lockNames).
    */
   lockAccountBindings(accounts: readonly string[]): Promise<void> {
     return lockNames(this.c, ACCOUNT_BINDING_LOCK, accounts);
   }
+  /**
+   * The terminal's row, locked until commit: each terminal's chain is independent, so ingestion serialises per
+   * terminal on this lock, not on one lock for the whole centre. Revocation waits for the batch in progress.
+   */
   lockTerminal(id: string): Promise<TerminalRow | undefined> {
     return this.c.get<TerminalRow>(sql`SELECT * FROM terminals WHERE id = ${id}${FOR_UPDATE}`);
   }
@@ -672,8 +672,10 @@ export class RepoTx {
   personByAccount(accountId: string): Promise<PersonRow | undefined> {
     return this.c.get<PersonRow>(sql`SELECT * FROM persons WHERE account_id = ${accountId}`);
   }
-  /** The person an account is bound to now (revoked enrolments release their account). One owner per account. */
-  /** Who holds an account (not revoked): a person naming it, or one naming none whose id it is (ownersAndRegionsByAccount). */
+  /**
+   * The person an account is bound to now, one owner per account: a person naming it, or one naming none whose id it
+   * is (ownersAndRegionsByAccount). Revoked enrolments release their account.
+   */
   accountOwner(accountId: string): Promise<PersonRow | undefined> {
     return this.c.get<PersonRow>(sql`SELECT * FROM persons WHERE (account_id = ${accountId} OR (account_id IS NULL AND id = ${accountId})) AND status <> 'revoked' ORDER BY created_at, id LIMIT 1`);
   }

@@ -41,9 +41,9 @@ const num = <T extends object>(row: T, keys: Array<keyof T>): T => {
   for (const k of keys) if (r[k] !== null && r[k] !== undefined) r[k] = Number(r[k]);
   return row;
 };
-/** `WHERE a AND b …` over the filters given (`WHERE TRUE` when none). */
 /** lockNames' space for a subscriber's mandates. */
 const MANDATE_SUBSCRIBER_LOCK = 727_103;
+/** `WHERE a AND b …` over the filters given (`WHERE TRUE` when none). */
 const where = (conds: Array<Fragment | false>): Fragment => {
   const given = conds.filter((c): c is Fragment => c !== false);
   return given.length ? sql`WHERE ${join(given, ' AND ')}` : raw('');
@@ -104,16 +104,16 @@ export class BillingStore {
     return b && billRow(b);
   }
   /**
-   * Locks these bills all at once, sorted by (biller, bill id): batches paying overlapping bills in any order then
-   * queue in one order instead of deadlocking (lock-plan.ts). Unknown bills lock nothing (the payment is refused).
-   */
-  /**
    * Serialises the transactions that may make a subscriber's mandate active (a counter's mandate record, an admin's
    * mandate): each then finds the one the other committed (rule 10: one active mandate per subscriber; sql.ts lockNames).
    */
   lockMandateSubscribers(keys: ReadonlyArray<{ billerId: string; subscriber: string }>): Promise<void> {
     return lockNames(this.c, MANDATE_SUBSCRIBER_LOCK, keys.map((k) => `${k.billerId} ${k.subscriber}`));
   }
+  /**
+   * Locks these bills all at once, sorted by (biller, bill id): batches paying overlapping bills in any order then
+   * queue in one order instead of deadlocking (lock-plan.ts). Unknown bills lock nothing (the payment is refused).
+   */
   async lockBills(keys: ReadonlyArray<{ billerId: string; billId: string }>): Promise<void> {
     const byBiller = new Map<string, Set<string>>();
     for (const k of keys) byBiller.set(k.billerId, (byBiller.get(k.billerId) ?? new Set()).add(k.billId));
