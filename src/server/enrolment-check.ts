@@ -59,7 +59,8 @@ export async function decideEnrolment(
   if (!dup || (found && found.score < dup.score)) dup = found ?? dup;
   // The module feature the record pinned too (a module that gives an image and a feature): a palm enrolled
   // elsewhere by its feature alone has no templates to find above.
-  const byFeature = !dup && feature ? await featureDuplicate(c, personId, feature) : undefined;
+  const held = !dup && feature ? await r.moduleFeatureOf(personId, feature.family) : undefined;
+  const byFeature = held && feature ? await featureDuplicate(c, personId, held.sealed, feature) : undefined;
   return settleEnrolment(r, personId, me, dup ? { personId: dup.personId, why: `distance ${dup.score.toFixed(3)}` } : byFeature, now, publishPerson);
 }
 
@@ -130,15 +131,14 @@ export async function decideFeatureEnrolment(
     sql`SELECT status, templates, region, account_id, terminal_id, seq FROM persons WHERE id = ${personId}${FOR_UPDATE}`,
   );
   if (!me || me.status !== 'provisional' || me.templates !== null) return { kind: 'skipped' };
-  if (!(await c.get(sql`SELECT 1 AS held FROM person_module_features WHERE person_id = ${personId} AND family = ${matcher.family}`))) return { kind: 'skipped' };
-  return settleEnrolment(r, personId, me, await featureDuplicate(c, personId, matcher), now, publishPerson);
+  const mine = await r.moduleFeatureOf(personId, matcher.family);
+  if (!mine) return { kind: 'skipped' };
+  return settleEnrolment(r, personId, me, await featureDuplicate(c, personId, mine.sealed, matcher), now, publishPerson);
 }
 
 /** The first person in the gallery whose stored feature of the family matches this person's (linear, see above). */
-async function featureDuplicate(c: SqlConn, personId: string, matcher: FeatureMatcher): Promise<{ personId: string; why: string } | undefined> {
-  const mine = await c.get<{ sealed: string }>(sql`SELECT sealed FROM person_module_features WHERE person_id = ${personId} AND family = ${matcher.family}`);
-  if (!mine) return undefined;
-  const probe = matcher.open(personId, mine.sealed);
+async function featureDuplicate(c: SqlConn, personId: string, sealed: string, matcher: FeatureMatcher): Promise<{ personId: string; why: string } | undefined> {
+  const probe = matcher.open(personId, sealed);
   const others = await c.all<{ person_id: string; sealed: string }>(sql`SELECT f.person_id, f.sealed FROM person_module_features f JOIN persons p ON p.id = f.person_id
     WHERE f.family = ${matcher.family} AND f.person_id <> ${personId} AND p.status IN (${list([...GALLERY_STATUSES])}) ORDER BY f.person_id`);
   const hit = others.find((o) => matcher.match(probe, matcher.open(o.person_id, o.sealed)));

@@ -672,6 +672,10 @@ export class RepoTx {
   personByAccount(accountId: string): Promise<PersonRow | undefined> {
     return this.c.get<PersonRow>(sql`SELECT * FROM persons WHERE account_id = ${accountId}`);
   }
+  /** The palm module feature of this family stored for a person (sealed; issue 14 §2), if any. */
+  moduleFeatureOf(personId: string, family: string): Promise<{ digest: string; sealed: string } | undefined> {
+    return this.c.get<{ digest: string; sealed: string }>(sql`SELECT digest, sealed FROM person_module_features WHERE person_id = ${personId} AND family = ${family}`);
+  }
   /**
    * The person an account is bound to now, one owner per account: a person naming it, or one naming none whose id it
    * is (ownersAndRegionsByAccount). Revoked enrolments release their account.

@@ -82,8 +82,7 @@ export class Enrolments {
         // Template-less (a module that gives no image): the feature is the palm. Ingest let in only a family with a
         // host matcher (invariants.ts checkEnrolment); stored once, then decided below (again, if a reply was lost).
         if (!feature || !featureMatcher(this.ctx, feature.family)) throw new ServerError('ENROLMENT_WITHOUT_PALM', `the enrolment of ${personId} pins no templates and no palm module feature the centre can match`, 422);
-        const held = await r.conn.get<{ digest: string }>(sql`SELECT digest FROM person_module_features WHERE person_id = ${personId} AND family = ${feature.family}`);
-        if (!held) await this.storeModuleFeature(r, personId, feature);
+        if (!(await r.moduleFeatureOf(personId, feature.family))) await this.storeModuleFeature(r, personId, feature);
         return { featureOnly: feature.family };
       }
       if (p.templates !== null) return false;

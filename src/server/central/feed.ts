@@ -6,7 +6,6 @@ import { account } from '../postings.ts';
 import { CUSTOMER_PIN_FEED, storedCustomerPin } from '../customer-pins.ts';
 import { slotsOf, TEMPLATE_SLOTS_FEED } from '../template-slots.ts';
 import type { RepoTx, TerminalRow } from '../repo.ts';
-import { sql } from '../sql.ts';
 import type { CentreContext } from './context.ts';
 
 export const FEED_PAGE = 500;
@@ -68,7 +67,7 @@ export class Feed {
           // The palm module feature the record pinned (issue 14 §2), sealed for this terminal like the templates,
           // with the digest the signed record pinned (not the row's), which the terminal checks before keeping it.
           const pinned = body?.moduleFeature;
-          const kept = pinned && (await r.conn.get<{ sealed: string }>(sql`SELECT sealed FROM person_module_features WHERE person_id = ${p.id} AND family = ${pinned.family}`));
+          const kept = pinned && (await r.moduleFeatureOf(p.id, pinned.family));
           if (!p.templates && !kept) continue; // no palm (yet): nothing a counter could identify them by
           data.person = body?.person ?? {};
           data.hands = body?.hands ?? [];
