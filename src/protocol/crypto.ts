@@ -90,35 +90,44 @@ export function verifyTime(serverPublicKeyHex: string, t: SignedTime): boolean {
 
 // ---- request authentication (terminal → centre) ----
 /**
- * Header value: `PalmPay <terminalId>:<ms>:<nonce>:<sig hex>`; the signature covers method, path, time, a random
- * 128-bit nonce and the body's SHA-256. The centre accepts each nonce once (its request_nonces table), so a
- * captured request never replays, not even after a restart or at another centre process.
+ * Header value: `PalmPay <terminalId>:<ms>:<nonce>:<body sha256 hex>:<sig hex>`; the signature covers method, path,
+ * time, a random 128-bit nonce and the body's SHA-256. The centre accepts each nonce once (its request_nonces
+ * table), so a captured request never replays, not even after a restart or at another centre process. The body's
+ * hash is in the header so the centre checks the signature, the time and the nonce before it reads the body: a
+ * body is buffered only for a request the terminal's key signed (the body must then hash to what was signed).
  */
 export function requestMessage(method: string, path: string, ms: number, nonce: string, body: Buffer | string): Buffer {
-  const bodyHash = createHash('sha256').update(body).digest('hex');
-  return Buffer.concat([REQUEST_DOMAIN, Buffer.from(`${method.toUpperCase()}\n${path}\n${ms}\n${nonce}\n${bodyHash}`)]);
+  return signedRequestMessage(method, path, ms, nonce, sha256Hex(body));
+}
+/** The same message from the body's hash as the header states it (checked against the body once it is read). */
+export function signedRequestMessage(method: string, path: string, ms: number, nonce: string, bodySha256: string): Buffer {
+  return Buffer.concat([REQUEST_DOMAIN, Buffer.from(`${method.toUpperCase()}\n${path}\n${ms}\n${nonce}\n${bodySha256}`)]);
 }
 /** What terminals before the nonce signed (`PalmPay <id>:<ms>:<sig>`): the centre only recognises it to say AUTH_OUTDATED. */
 export function outdatedRequestMessage(method: string, path: string, ms: number, body: Buffer | string): Buffer {
-  const bodyHash = createHash('sha256').update(body).digest('hex');
-  return Buffer.concat([REQUEST_DOMAIN_V1, Buffer.from(`${method.toUpperCase()}\n${path}\n${ms}\n${bodyHash}`)]);
+  return Buffer.concat([REQUEST_DOMAIN_V1, Buffer.from(`${method.toUpperCase()}\n${path}\n${ms}\n${sha256Hex(body)}`)]);
 }
 export function newRequestNonce(): string {
   return randomBytes(16).toString('hex');
 }
 export function authorizationHeader(terminalId: string, ms: number, sign: (m: Uint8Array) => Uint8Array, method: string, path: string, body: Buffer | string, nonce = newRequestNonce()): string {
-  return `PalmPay ${terminalId}:${ms}:${nonce}:${Buffer.from(sign(requestMessage(method, path, ms, nonce, body))).toString('hex')}`;
+  const bodySha256 = sha256Hex(body);
+  return `PalmPay ${terminalId}:${ms}:${nonce}:${bodySha256}:${Buffer.from(sign(signedRequestMessage(method, path, ms, nonce, bodySha256))).toString('hex')}`;
 }
 export interface ParsedAuthorization {
   terminalId: string;
   ms: number;
   /** Absent in the header of a terminal too old to send one (refused with AUTH_OUTDATED). */
   nonce?: string;
+  /** The body's SHA-256 the terminal signed; absent in the headers of older terminals (refused with AUTH_OUTDATED). */
+  bodySha256?: string;
   sig: string;
 }
 export function parseAuthorization(h: string | undefined): ParsedAuthorization | undefined {
-  const m = /^PalmPay ([A-Za-z0-9][A-Za-z0-9._:-]{0,63}):(\d{1,16}):([0-9a-f]{32}):([0-9a-f]{128})$/.exec(h ?? '');
-  if (m) return { terminalId: m[1]!, ms: Number(m[2]), nonce: m[3]!, sig: m[4]! };
+  const m = /^PalmPay ([A-Za-z0-9][A-Za-z0-9._:-]{0,63}):(\d{1,16}):([0-9a-f]{32}):([0-9a-f]{64}):([0-9a-f]{128})$/.exec(h ?? '');
+  if (m) return { terminalId: m[1]!, ms: Number(m[2]), nonce: m[3]!, bodySha256: m[4]!, sig: m[5]! };
+  const noHash = /^PalmPay ([A-Za-z0-9][A-Za-z0-9._:-]{0,63}):(\d{1,16}):([0-9a-f]{32}):([0-9a-f]{128})$/.exec(h ?? '');
+  if (noHash) return { terminalId: noHash[1]!, ms: Number(noHash[2]), nonce: noHash[3]!, sig: noHash[4]! };
   const old = /^PalmPay ([A-Za-z0-9][A-Za-z0-9._:-]{0,63}):(\d{1,16}):([0-9a-f]{128})$/.exec(h ?? '');
   return old ? { terminalId: old[1]!, ms: Number(old[2]), sig: old[3]! } : undefined;
 }

@@ -21,8 +21,8 @@ import {
 declare module 'fastify' {
   interface FastifyRequest {
     rawBody?: Buffer;
-    /** The terminal row the `plausible` check read for this request (before its body). */
-    plausibleTerminal?: TerminalRow;
+    /** The terminal whose key signed this request's header, checked before its body was read (`signedHeader`). */
+    checkedTerminal?: TerminalRow;
   }
 }
 
@@ -72,11 +72,10 @@ export const DEFAULT_UPLOAD_QUEUE = 128;
 const BUSY_RETRY_AFTER_S = 5;
 
 /**
- * A body is buffered before its request's signature can be checked (the signature covers it), so anyone who knows a
- * terminal id, and no key, could fill the upload queue (DEFAULT_UPLOAD_QUEUE) with uploads under a forged signature
- * that never finish, and every counter would be turned away; before any bound, 40 such uploads held 336 MB. At most
- * this many bodies per terminal id are read or wait at once (an honest counter sends one or two); past it, 503
- * before the body is read, which a counter retries like a dead link (src/sync/client.ts).
+ * Bodies read or waiting at once per terminal (an honest counter sends one or two). Only a request its key signed
+ * gets a body read (`signedHeader`), so this bounds what one terminal's key, stolen, can make the centre hold
+ * (DEFAULT_UPLOAD_QUEUE bounds them all); past it, 503 before the body is read, which a counter retries like a dead
+ * link (src/sync/client.ts).
  */
 export const BODIES_PER_TERMINAL = 4;
 
@@ -129,7 +128,8 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
   });
 
   const errors = { 400: jsonSchema(ErrorResponse), 401: jsonSchema(ErrorResponse), 403: jsonSchema(ErrorResponse), 404: jsonSchema(ErrorResponse), 411: jsonSchema(ErrorResponse), 413: jsonSchema(ErrorResponse), 503: jsonSchema(ErrorResponse) };
-  const auth = (req: FastifyRequest, opts?: AuthOptions) => central.authenticate(req.headers.authorization, req.method, req.url, req.rawBody ?? Buffer.alloc(0), opts);
+  const auth = (req: FastifyRequest, opts?: AuthOptions) =>
+    central.authenticate(req.headers.authorization, req.method, req.url, req.rawBody ?? Buffer.alloc(0), { ...opts, ...(req.checkedTerminal ? { checked: req.checkedTerminal } : {}) });
 
   app.get('/health', { schema: { response: { 200: jsonSchema(HealthResponse) } } }, async () => ({
     status: 'ok' as const,
@@ -170,18 +170,16 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     }
   });
 
-  // A body is read only for a request that could be a terminal's (well-formed header, active terminal id):
-  // anyone else is refused before up to BODY_LIMIT bytes are buffered. Its size is judged from Content-Length
-  // first, for every caller alike, so a too-large body does not tell a known terminal id from an unknown one.
-  const plausible = async (req: FastifyRequest, reply: FastifyReply) => {
+  // A body is read only for a request the terminal's key signed: the header states the body's hash, and its
+  // signature, time and nonce are checked before the body is read (Terminals.checkHeader); anyone else is refused
+  // before up to BODY_LIMIT bytes are buffered. Its size is judged from Content-Length first, for every caller
+  // alike, so a too-large body does not tell a known terminal id from an unknown one.
+  const signedHeader = async (req: FastifyRequest, reply: FastifyReply) => {
     const length = req.headers['content-length'];
     if (length === undefined) throw new ServerError('LENGTH_REQUIRED', 'a terminal request with a body states its Content-Length', 411);
     if (Number(length) > BODY_LIMIT) throw new ServerError('BODY_TOO_LARGE', `request body exceeds ${BODY_LIMIT} bytes`, 413);
-    req.plausibleTerminal = await central.plausibleRequest(req.headers.authorization);
-    if (!req.plausibleTerminal) {
-      throw new ServerError(req.headers.authorization ? 'AUTH_FAILED' : 'AUTH_MISSING', req.headers.authorization ? 'request authentication failed' : 'missing or malformed Authorization header (PalmPay <terminal>:<ms>:<nonce>:<sig>)', 401);
-    }
-    admitBody(req.plausibleTerminal.id, reply);
+    req.checkedTerminal = await central.checkRequestHeader(req.headers.authorization, req.method, req.url);
+    admitBody(req.checkedTerminal.id, reply);
   };
 
   // The bodies being read or waiting per terminal id (BODIES_PER_TERMINAL); each is let go when its response is sent
@@ -212,17 +210,17 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
     reply.raw.once('close', () => void admission.admitted--);
   };
 
-  app.post('/v1/records', { onRequest: [admit, plausible], schema: { response: { 200: jsonSchema(UploadResponse), ...errors } } }, (req) =>
+  app.post('/v1/records', { onRequest: [admit, signedHeader], schema: { response: { 200: jsonSchema(UploadResponse), ...errors } } }, (req) =>
     uploads(async () => {
-      // The row the plausible check read: the batch's transaction re-reads it under its lock (uploads.ts).
-      const t = await auth(req, { known: req.plausibleTerminal });
+      // The row the header check read: the batch's transaction re-reads it under its lock (uploads.ts).
+      const t = await auth(req);
       const body = parse(UploadRequest, jsonBody(req), 'upload');
       const results = await central.ingest(t.id, body.records, t);
       return { results, time: central.signedTime() };
     }),
   );
 
-  app.put('/v1/enrolments/:personId/templates', { onRequest: [admit, plausible], schema: { response: { 200: jsonSchema(TemplatesResponse), ...errors } } }, (req) =>
+  app.put('/v1/enrolments/:personId/templates', { onRequest: [admit, signedHeader], schema: { response: { 200: jsonSchema(TemplatesResponse), ...errors } } }, (req) =>
     uploads(async () => {
       const { personId } = parse(PersonParams, req.params, 'path');
       const t = await auth(req);
@@ -232,7 +230,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
   );
 
   // Issue 19: the capture of a template update this terminal signed; the centre re-decides it (template-slots.ts).
-  app.put('/v1/template-updates/:updateId/capture', { onRequest: plausible, schema: { response: { 200: jsonSchema(CaptureResponse), ...errors } } }, async (req) => {
+  app.put('/v1/template-updates/:updateId/capture', { onRequest: signedHeader, schema: { response: { 200: jsonSchema(CaptureResponse), ...errors } } }, async (req) => {
     const { updateId } = parse(UpdateParams, req.params, 'path');
     const t = await auth(req);
     const body = parse(CaptureRequest, jsonBody(req), 'capture');
@@ -242,7 +240,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
 
   // Issue 14: a counter proves a one-time operator enrolment code (operator-codes.ts) before it captures that
   // operator's palm with nobody signed in; failed claims are throttled per terminal (central/terminals.ts).
-  app.post('/v1/operator-codes/claim', { onRequest: plausible, bodyLimit: 4096, schema: { response: { 200: jsonSchema(OperatorCodeClaimResponse), ...errors, 409: jsonSchema(ErrorResponse), 429: jsonSchema(ErrorResponse) } } }, async (req) => {
+  app.post('/v1/operator-codes/claim', { onRequest: signedHeader, bodyLimit: 4096, schema: { response: { 200: jsonSchema(OperatorCodeClaimResponse), ...errors, 409: jsonSchema(ErrorResponse), 429: jsonSchema(ErrorResponse) } } }, async (req) => {
     const t = await auth(req);
     const body = parse(OperatorCodeClaimRequest, jsonBody(req), 'operator code claim');
     return central.claimOperatorCode(t, body.code);
@@ -264,7 +262,7 @@ export function buildApp(central: Central, log: Logger, opts: { tls?: TlsMateria
   // A person's financial report for a month, for the counter (issue 17): the body is the signed report_request and
   // the PIN sealed to the centre; the centre checks the signature, the request id (once), the region, the PIN
   // (attempts, lockout) and the terminal's rate before it answers (report/access.ts).
-  app.post('/v1/reports/:personId', { onRequest: plausible, bodyLimit: 16 * 1024, schema: { response: { 200: jsonSchema(ReportResponse), ...errors, 409: jsonSchema(ErrorResponse), 423: jsonSchema(ErrorResponse), 429: jsonSchema(ErrorResponse) } } }, async (req) => {
+  app.post('/v1/reports/:personId', { onRequest: signedHeader, bodyLimit: 16 * 1024, schema: { response: { 200: jsonSchema(ReportResponse), ...errors, 409: jsonSchema(ErrorResponse), 423: jsonSchema(ErrorResponse), 429: jsonSchema(ErrorResponse) } } }, async (req) => {
     const { personId } = parse(PersonParams, req.params, 'path');
     const t = await auth(req);
     return central.counterReport(t, personId, jsonBody(req), parseAuthorization(req.headers.authorization)?.sig ?? '');

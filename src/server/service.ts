@@ -145,8 +145,8 @@ export class Central {
   authenticate(header: string | undefined, method: string, path: string, body: Buffer | string, opts?: AuthOptions): Promise<TerminalRow> {
     return this.terminals.authenticate(header, method, path, body, opts);
   }
-  plausibleRequest(header: string | undefined): Promise<TerminalRow | undefined> {
-    return this.terminals.plausibleRequest(header);
+  checkRequestHeader(header: string | undefined, method: string, path: string): Promise<TerminalRow> {
+    return this.terminals.checkHeader(header, method, path);
   }
 
   // ---- uploads (central/uploads.ts) ----

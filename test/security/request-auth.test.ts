@@ -53,11 +53,21 @@ describe('request authentication', () => {
     expect(answers).toEqual(Array(3).fill({ status: 401, code: 'AUTH_FAILED', message: 'request authentication failed' }));
   });
 
-  it('refuses an anonymous 7 MiB upload before reading it', async () => {
+  it('refuses an anonymous 7 MiB upload before reading it; an older header format is told to update, whatever its id', async () => {
     const body = JSON.stringify({ records: [{ pad: 'x'.repeat(7 * 1024 * 1024) }] });
-    const res = await fetch(`${srv.url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'PalmPay NO-SUCH:1:' + 'a'.repeat(128) }, body });
-    expect(res.status).toBe(401);
-    expect((await errorOf(res)).code).toBe('AUTH_FAILED');
+    const stranger = signerFromSecretKey(randomBytes(32));
+    for (const id of ['NO-SUCH', 'T1']) {
+      const forged = authorizationHeader(id, Date.now(), (m) => stranger.sign(m), 'POST', '/v1/records', body);
+      const res = await fetch(`${srv.url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: forged }, body });
+      expect(res.status).toBe(401);
+      expect((await errorOf(res)).code).toBe('AUTH_FAILED');
+    }
+    // The formats before the body's hash was in the header cannot be checked without reading the body.
+    for (const old of ['PalmPay NO-SUCH:1:' + 'a'.repeat(128), `PalmPay T1:1:${'a'.repeat(32)}:${'b'.repeat(128)}`]) {
+      const res = await fetch(`${srv.url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: old }, body });
+      expect(res.status).toBe(401);
+      expect((await errorOf(res)).code).toBe('AUTH_OUTDATED');
+    }
   });
 
   it('throttles registration after repeated failures from one address', async () => {

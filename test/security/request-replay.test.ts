@@ -78,10 +78,9 @@ describe.each(backends)('signed requests are accepted once, whichever centre pro
   it('a nonce cannot be moved onto another request: the signature covers it', async () => {
     const { a, t } = await setup();
     const h = authorizationHeader('T1', Date.now(), (m) => t.signer.sign(m), 'GET', FEED, '');
-    const [prefix, sig] = [h.slice(0, h.lastIndexOf(':')), h.slice(h.lastIndexOf(':') + 1)];
-    const otherNonce = prefix.replace(/:[0-9a-f]{32}$/, `:${randomBytes(16).toString('hex')}`);
-    expect(otherNonce).not.toBe(prefix);
-    const res = await get(a, FEED, `${otherNonce}:${sig}`);
+    const otherNonce = h.replace(/:[0-9a-f]{32}:/, `:${randomBytes(16).toString('hex')}:`);
+    expect(otherNonce).not.toBe(h);
+    const res = await get(a, FEED, otherNonce);
     expect(res.status).toBe(401);
     expect((await errorOf(res)).code).toBe('AUTH_FAILED');
   });

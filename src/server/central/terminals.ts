@@ -2,7 +2,7 @@
 // revocation, and the authentication of every terminal request (signature, clock window, replay).
 import { randomBytes } from 'node:crypto';
 import { GENESIS_HASH } from '../../protocol/record.ts';
-import { issueCertificate, outdatedRequestMessage, parseAuthorization, requestMessage, sha256Hex, type Certificate, type SignedTime } from '../../protocol/crypto.ts';
+import { issueCertificate, outdatedRequestMessage, parseAuthorization, requestMessage, sha256Hex, signedRequestMessage, type Certificate, type SignedTime } from '../../protocol/crypto.ts';
 import { ServerError } from '../errors.ts';
 import { claimOperatorCode, issueOperatorCode, listOperatorCodes, revokeOperatorCode, type OperatorClaim, type OperatorCodeRow } from '../operator-codes.ts';
 import { grantAfterRelease } from '../leases.ts';
@@ -29,11 +29,11 @@ export interface AuthOptions {
    */
   read?: boolean;
   /**
-   * The terminal's row as this request's `plausibleRequest` read it just before (its body was read since). Used by
-   * an upload, whose transaction re-reads the row under its lock and refuses a key changed or a terminal revoked
-   * in between.
+   * The terminal whose header `checkHeader` passed before this request's body was read: the body is then only held
+   * to the hash that was signed. An upload's transaction re-reads the row under its lock and refuses a key changed
+   * or a terminal revoked in between.
    */
-  known?: TerminalRow;
+  checked?: TerminalRow;
 }
 
 export class Terminals {
@@ -199,44 +199,66 @@ export class Terminals {
    * wrongly signed request gets one uniform AUTH_FAILED (no enumerating terminal ids); only a request the
    * terminal's key really signed learns more (revoked, outdated, clock off, replayed). Each request's nonce is
    * claimed once in the database, shared by every centre process and kept across restarts, until the time
-   * window (minutes, not a day) has closed and the request would be refused for its time anyway.
+   * window (minutes, not a day) has closed and the request would be refused for its time anyway. A request whose
+   * header `checkHeader` passed before its body was read (`opts.checked`) is only held to the body it signed.
    */
   async authenticate(header: string | undefined, method: string, path: string, body: Buffer | string, opts: AuthOptions = {}): Promise<TerminalRow> {
     const a = parseAuthorization(header);
-    if (!a) return this.authFail('AUTH_MISSING', 'missing or malformed Authorization header (PalmPay <terminal>:<ms>:<nonce>:<sig>)', 401);
+    if (!a) return this.authFail('AUTH_MISSING', 'missing or malformed Authorization header (PalmPay <terminal>:<ms>:<nonce>:<body sha256>:<sig>)', 401);
+    const bodySha256 = sha256Hex(body);
+    if (opts.checked) {
+      if (a.terminalId !== opts.checked.id || a.bodySha256 !== bodySha256) return this.authFail('AUTH_FAILED', 'request authentication failed', 401);
+      return opts.checked;
+    }
     const on = opts.read ? 'side' : 'main';
-    const t = opts.known?.id === a.terminalId ? opts.known : await this.ctx.repo.getTerminal(a.terminalId, on);
-    const failed = () => this.authFail('AUTH_FAILED', 'request authentication failed', 401);
-    if (!t || t.status === 'pending' || !t.public_key) return failed();
-    const message = a.nonce === undefined ? outdatedRequestMessage(method, path, a.ms, body) : requestMessage(method, path, a.ms, a.nonce, body);
-    if (!verifySignature(t.public_key, message, a.sig)) return failed();
+    const t = await this.ctx.repo.getTerminal(a.terminalId, on);
+    if (!t || t.status === 'pending' || !t.public_key) return this.authFail('AUTH_FAILED', 'request authentication failed', 401);
+    if (a.nonce === undefined || a.bodySha256 === undefined) {
+      // An older terminal's header: told to update only when its key really signed it.
+      const message = a.nonce === undefined ? outdatedRequestMessage(method, path, a.ms, body) : requestMessage(method, path, a.ms, a.nonce, body);
+      if (!verifySignature(t.public_key, message, a.sig)) return this.authFail('AUTH_FAILED', 'request authentication failed', 401);
+      return this.outdated();
+    }
+    if (a.bodySha256 !== bodySha256) return this.authFail('AUTH_FAILED', 'request authentication failed', 401);
+    return this.checkSigned(t, { ...a, nonce: a.nonce, bodySha256 }, method, path, on);
+  }
+
+  /**
+   * Everything `authenticate` checks but the body (the signature over the body's hash the header states, the
+   * terminal's status, the clock, the nonce), before the body is read: a body is buffered only for a request the
+   * terminal's key signed, so knowing a terminal id is not enough to make the centre hold bodies in its name.
+   * `authenticate(…, { checked })` then holds the body to the hash. An older terminal's header (no body hash) is
+   * AUTH_OUTDATED here, whatever its id: it cannot be checked without its body.
+   */
+  async checkHeader(header: string | undefined, method: string, path: string): Promise<TerminalRow> {
+    const a = parseAuthorization(header);
+    if (!a) return this.authFail(header ? 'AUTH_FAILED' : 'AUTH_MISSING', header ? 'request authentication failed' : 'missing or malformed Authorization header (PalmPay <terminal>:<ms>:<nonce>:<body sha256>:<sig>)', 401);
+    if (a.nonce === undefined || a.bodySha256 === undefined) return this.outdated();
+    const t = await this.ctx.repo.getTerminal(a.terminalId);
+    if (!t || t.status === 'pending' || !t.public_key) return this.authFail('AUTH_FAILED', 'request authentication failed', 401);
+    return this.checkSigned(t, { ...a, nonce: a.nonce, bodySha256: a.bodySha256 }, method, path, 'main');
+  }
+
+  private async checkSigned(t: TerminalRow, a: { ms: number; nonce: string; bodySha256: string; sig: string }, method: string, path: string, on: 'main' | 'side'): Promise<TerminalRow> {
+    if (!verifySignature(t.public_key!, signedRequestMessage(method, path, a.ms, a.nonce, a.bodySha256), a.sig)) return this.authFail('AUTH_FAILED', 'request authentication failed', 401);
     if (t.status === 'revoked') return this.authFail('TERMINAL_REVOKED', `terminal ${t.id} is revoked`, 403);
-    if (a.nonce === undefined) return this.authFail('AUTH_OUTDATED', 'this terminal signs requests without a nonce (a replayable format the centre no longer takes): update the terminal software', 401);
     const window = this.ctx.opts.maxSkewMs ?? 5 * 60_000;
     const now = this.ctx.now();
     if (Math.abs(now - a.ms) > window) return this.authFail('AUTH_CLOCK', 'request time is too far from the server time', 401);
-    // Kept past a.ms + window (refused for its time from then on), with a window's margin for the clocks of other processes.
-    const nonce = a.nonce;
     if (now - this.lastPurge > PURGE_EVERY_MS) {
       // In the background: housekeeping, not this request's business (it waited for a pooled connection before).
       // A failed purge is tried again a minute later; the expired nonces it left refuse nothing.
       this.lastPurge = now;
       void this.ctx.repo.tx((r) => r.purgeRequestNonces(now - window)).catch(() => undefined);
     }
-    const fresh = await this.ctx.repo.claimRequestNonce(t.id, nonce, a.ms + 2 * window, on);
+    // Kept past a.ms + window (refused for its time from then on), with a window's margin for the clocks of other processes.
+    const fresh = await this.ctx.repo.claimRequestNonce(t.id, a.nonce, a.ms + 2 * window, on);
     if (!fresh) return this.authFail('AUTH_REPLAYED', 'this signed request was already received (a replay)', 401);
     return t;
   }
 
-  /**
-   * The terminal a request could be from: a well-formed header naming an active terminal (checked before the body
-   * is read); undefined when it cannot be one. Its row is handed to `authenticate` (one read fewer per upload).
-   */
-  async plausibleRequest(header: string | undefined): Promise<TerminalRow | undefined> {
-    const a = parseAuthorization(header);
-    if (!a) return undefined;
-    const t = await this.ctx.repo.getTerminal(a.terminalId);
-    return t && t.status !== 'pending' && t.public_key ? t : undefined;
+  private outdated(): never {
+    return this.authFail('AUTH_OUTDATED', 'this terminal signs requests in an older format (without a nonce, or without the body\'s hash in the header) that the centre no longer takes: update the terminal software', 401);
   }
 
   private authFail(code: string, message: string, status: number): never {
