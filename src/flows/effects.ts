@@ -83,6 +83,25 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
     return { person, pinSet: person ? bank.hasPin(personId) : false };
   }
 
+  /**
+   * A write through the bank that never throws into a flow: its own answer, or `failed` when the store itself
+   * failed (logged as "<what> could not be recorded"), which the flow shows as a store error.
+   */
+  async function stored<E>(what: string, write: () => E | Promise<E>, failed: E): Promise<E> {
+    try {
+      return await write();
+    } catch (err) {
+      log(`${what} could not be recorded`, err);
+      return failed;
+    }
+  }
+
+  /** An effect's request to the bank: the effect without its `type`. */
+  const request = <F extends { type: string }>(f: F): Omit<F, 'type'> => {
+    const { type: _type, ...req } = f;
+    return req;
+  };
+
   const auth: Perform<AuthEvent, AuthEffect> = async (f, signal) => {
     if (f.type === 'identifyOperator') {
       const [q, outcome] = await identify(signal);
@@ -110,15 +129,11 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
         return identifiedPalm(signal);
       case 'loadPayee':
         return { type: 'payee.loaded', person: bank.person(f.personId), vouchers: bank.vouchers(f.personId) };
-      case 'recordPayout': {
-        try {
+      case 'recordPayout':
+        return stored('payout', () => {
           const r = bank.recordPayout(f);
           return r.ok ? { type: 'payout.recorded', receipt: r.receipt } : { type: 'payout.failed', reason: r.reason };
-        } catch (err) {
-          log('payout could not be recorded', err);
-          return { type: 'payout.failed', reason: 'store-error' };
-        }
-      }
+        }, { type: 'payout.failed', reason: 'store-error' });
       case 'openDrawer':
         try {
           await ports.drawer.open(signal);
@@ -156,16 +171,11 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
           log('purchase limits could not be checked', err);
           return { type: 'limits.checked', result: { ok: false, reason: 'store-error', overridable: false } };
         }
-      case 'authorizePurchase': {
-        try {
-          const { type: _t, ...req } = f;
-          const r = bank.authorizePurchase(req);
+      case 'authorizePurchase':
+        return stored<PurchaseEvent>('purchase', () => {
+          const r = bank.authorizePurchase(request(f));
           return r.ok ? { type: 'purchase.approved', receipt: r.receipt } : { type: 'purchase.declined', reason: r.reason, overridable: r.overridable, canSpend: r.canSpend ?? null };
-        } catch (err) {
-          log('purchase could not be recorded', err);
-          return { type: 'purchase.declined', reason: 'store-error', overridable: false };
-        }
-      }
+        }, { type: 'purchase.declined', reason: 'store-error', overridable: false });
       case 'print':
         return print(f.receipt, signal);
     }
@@ -183,16 +193,11 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
       }
       case 'verifyCustomerPin':
         return { type: 'pin.result', result: await bank.verifyCustomerPin(f.personId, f.pin) };
-      case 'payBills': {
-        try {
-          const { type: _t, ...req } = f;
-          const r = bank.payBills(req);
+      case 'payBills':
+        return stored('bill payment', () => {
+          const r = bank.payBills(request(f));
           return r.ok ? { type: 'bills.paid', receipt: r.receipt } : { type: 'bills.declined', reason: r.reason };
-        } catch (err) {
-          log('bill payment could not be recorded', err);
-          return { type: 'bills.declined', reason: 'store-error' };
-        }
-      }
+        }, { type: 'bills.declined', reason: 'store-error' });
       case 'print':
         return print(f.receipt, signal);
     }
@@ -211,14 +216,10 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
       case 'loadReader':
         return { type: 'reader.loaded', person: bank.person(f.personId) };
       case 'recordReading':
-        try {
-          const { type: _t, ...req } = f;
-          const r = bank.recordReading(req);
+        return stored('meter reading', () => {
+          const r = bank.recordReading(request(f));
           return r.ok ? { type: 'reading.recorded', receipt: r.receipt } : { type: 'reading.declined', reason: r.reason };
-        } catch (err) {
-          log('meter reading could not be recorded', err);
-          return { type: 'reading.declined', reason: 'store-error' };
-        }
+        }, { type: 'reading.declined', reason: 'store-error' });
       case 'print':
         return print(f.receipt, signal);
     }
@@ -237,14 +238,10 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
       case 'loadMandates':
         return { type: 'mandates.loaded', mandates: bank.mandatesOf(f.personId) };
       case 'recordMandate':
-        try {
-          const { type: _t, ...req } = f;
-          const r = bank.recordMandate(req);
+        return stored('mandate', () => {
+          const r = bank.recordMandate(request(f));
           return r.ok ? { type: 'mandate.recorded', receipt: r.receipt } : { type: 'mandate.declined', reason: r.reason };
-        } catch (err) {
-          log('mandate could not be recorded', err);
-          return { type: 'mandate.declined', reason: 'store-error' };
-        }
+        }, { type: 'mandate.declined', reason: 'store-error' });
       case 'print':
         return print(f.receipt, signal);
     }
@@ -261,14 +258,10 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
       case 'loadHolder':
         return { type: 'holder.loaded', ...personWithPin(f.personId) };
       case 'setPin':
-        try {
-          const { type: _t, ...req } = f;
-          const r = await bank.setCustomerPin(req);
+        return stored('the PIN', async () => {
+          const r = await bank.setCustomerPin(request(f));
           return r.ok ? { type: 'pin.recorded', receipt: r.receipt } : { type: 'pin.declined', reason: r.reason };
-        } catch (err) {
-          log('the PIN could not be set', err);
-          return { type: 'pin.declined', reason: 'store-error' };
-        }
+        }, { type: 'pin.declined', reason: 'store-error' });
       case 'print':
         return print(f.receipt, signal);
     }
@@ -282,14 +275,10 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
       case 'findRecord':
         return { type: 'record.found', original: bank.findRecord(f.seq) };
       case 'recordReversal':
-        try {
-          const { type: _t, ...req } = f;
-          const r = bank.recordReversal(req);
+        return stored('reversal', () => {
+          const r = bank.recordReversal(request(f));
           return r.ok ? { type: 'reversal.recorded', receipt: r.receipt } : { type: 'reversal.failed', reason: r.reason };
-        } catch (err) {
-          log('reversal could not be recorded', err);
-          return { type: 'reversal.failed', reason: 'store-error' };
-        }
+        }, { type: 'reversal.failed', reason: 'store-error' });
       case 'print':
         return print(f.receipt, signal);
     }
@@ -348,13 +337,7 @@ export function createPerformers<T>(ports: FlowPorts<T>, log: (msg: string, err?
           return { type: 'totals.failed', reason: 'store-error' };
         }
       case 'recordDayClose':
-        try {
-          const { type: _t, ...req } = f;
-          return { type: 'dayclose.recorded', receipt: bank.recordDayClose(req) };
-        } catch (err) {
-          log('day close could not be recorded', err);
-          return { type: 'dayclose.failed' };
-        }
+        return stored<DayCloseEvent>('day close', () => ({ type: 'dayclose.recorded', receipt: bank.recordDayClose(request(f)) }), { type: 'dayclose.failed' });
       case 'print':
         return print(f.receipt, signal);
     }
