@@ -1,6 +1,7 @@
 // Which rows an upload batch will check and move, known before it runs, so the batch can lock them all at once in a
 // fixed order: first the accounts its enrolments bind (RepoTx.lockAccountBindings), the subscribers its mandates
-// and meter readings name (BillingStore.lockSubscribers), then the bills it pays (BillingStore.lockBills), then the balances
+// and meter readings name (BillingStore.lockSubscribers), the captures its template updates offer
+// (template-slots.ts lockCaptures), then the bills it pays (BillingStore.lockBills), then the balances
 // (RepoTx.lockBalances). Two
 // batches of different terminals that pay the same bills or from the same customers then queue on those rows in
 // the same order instead of deadlocking crosswise. Rows found only while applying (a refund's shop, a void's target
@@ -57,6 +58,11 @@ export function billsTouched(prepared: readonly Prepared[]): BillKey[] {
  */
 export function accountsBound(prepared: readonly Prepared[]): string[] {
   return prepared.flatMap((s) => (s.ok && s.p.rec.type === 'enrolment' ? [enrolmentAccount(s.p.rec)] : []));
+}
+
+/** The captures the batch's template updates offer: a capture is used once (rule 12), looked up one upload after the other. */
+export function capturesOffered(prepared: readonly Prepared[]): string[] {
+  return prepared.flatMap((s) => (s.ok && s.p.rec.type === 'template_update' ? [s.p.rec.captureDigest] : []));
 }
 
 /**
