@@ -275,18 +275,19 @@ export interface LimitsVersion {
 /**
  * The loosest limits the terminal could have held when it signed a record that carries the centre time
  * `serverTimeMs` (verified by checkRecordTime; undefined when it carries none). Before the first version the
- * terminal held the defaults. A terminal takes its limits and the centre time from its feed pages, so the version it
- * held was in force at its last complete feed pull, which is no later than the time it carries and, since it may
- * not decide offline longer than maxSinceLastSyncMs after that pull, no earlier than that time minus the longest
- * maxSinceLastSyncMs it was ever given (and a day of clock drift). Every version in force during that window
- * counts, so a limit lowered after the terminal's last sync never sends its honest records to review. Without a
- * centre time, any version it was ever given.
+ * terminal held the defaults. A terminal takes its limits and the centre time from its feed pages; the time it
+ * carries comes at the end of a pull (sync/index.ts), so it may hold a version newer than that time (applied by a
+ * page of a pull still running): every version set since counts. It held the version in force at its last complete
+ * pull, and may not decide offline longer than maxSinceLastSyncMs after it: so no version replaced before the time
+ * it carries minus the longest maxSinceLastSyncMs it was ever given (and a day of clock drift). A limit lowered after
+ * the terminal's last sync thus never sends its honest records to review. Without a centre time, any version it was
+ * ever given.
  */
 export function limitsTerminalCouldHold(history: readonly LimitsVersion[], serverTimeMs: number | undefined): OfflineLimits {
   const versions = [{ setAt: Number.NEGATIVE_INFINITY, limits: DEFAULT_OFFLINE_LIMITS }, ...history];
   if (serverTimeMs === undefined) return loosestLimits(versions.map((v) => v.limits));
   const from = serverTimeMs - Math.max(...versions.map((v) => v.limits.maxSinceLastSyncMs)) - MAX_CLOCK_AHEAD_MS;
-  const held = versions.filter((v, i) => v.setAt <= serverTimeMs && (versions[i + 1]?.setAt ?? Number.POSITIVE_INFINITY) > from);
+  const held = versions.filter((_, i) => (versions[i + 1]?.setAt ?? Number.POSITIVE_INFINITY) > from);
   return loosestLimits(held.map((v) => v.limits));
 }
 

@@ -81,6 +81,9 @@ describe.each(backends)('offline limits re-checked at the centre (%s)', (kind) =
     expect(await balances(c)).toEqual(before);
     await accepted(purchase(2_000, seen, { approvedBy: 'op-super', overriddenLimits: ['PER_TRANSACTION_CAP'] } as Partial<RecordDraft>));
     await accepted(purchase(1_000, seen));
+    // a raise the terminal may have taken from a page of a pull still running, before its centre time moved on
+    await c.setTerminalLimits('T1', limits(5_000));
+    await accepted(purchase(4_000, seen));
   });
 
   it('a limit lowered after the terminal last synced does not send its honest records to review', async () => {
