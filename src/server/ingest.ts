@@ -17,7 +17,7 @@ import { pinSet } from './customer-pins.ts';
 import { leaseReleased } from './leases.ts';
 import { operatorEnrolment } from './operator-codes.ts';
 import { recordTemplateUpdate, templateUpdatePrior } from './template-slots.ts';
-import { checkApproval, checkEnrolment, checkPayout, enrolmentAccount, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkTemplateUpdate, checkVoid, reviewReason, type PurchaseFacts, type Refusal } from './invariants.ts';
+import { checkApproval, checkEnrolment, checkOfflineLimits, checkPayout, enrolmentAccount, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkTemplateUpdate, checkVoid, limitsTerminalCouldHold, reviewReason, type LimitsVersion, type PurchaseFacts, type Refusal } from './invariants.ts';
 
 
 /** A record that passed structural checks, with its canonical bytes and whether its signature holds. */
@@ -130,6 +130,8 @@ export async function ingestRecords(r: RepoTx, ctx: IngestContext, prepared: Pre
     ctx.people = new Map([...(ctx.people ?? []), ...facts.people]);
     ctx.purchaseIds = new Map(purchases.map((x) => [x.purchaseId, facts.taken.has(x.purchaseId)]));
   }
+  // What this batch already holds for the offline limits (rule 15): the money records stored before each one.
+  const batch: BatchLimits = { storedMinor: new Map() };
   let advanced = false;
   for (const { i, p } of order) {
     const { rec } = p;
@@ -155,7 +157,10 @@ export async function ingestRecords(r: RepoTx, ctx: IngestContext, prepared: Pre
       results[i] = { seq: rec.seq, status: 'invalid', reason: 'signature does not verify with the terminal’s registered key' };
       continue;
     }
-    const effect = await applyEffect(r, ctx, rec);
+    const effect = await applyEffect(r, ctx, rec, batch);
+    // First seen here, after the one before it: the terminal held it unsynced when it signed the next (its outbox
+    // total counts purchases and payouts, whatever the centre makes of them).
+    if (rec.type === 'purchase' || rec.type === 'salary_payout') batch.storedMinor.set(rec.currency, (batch.storedMinor.get(rec.currency) ?? 0) + rec.amountMinor);
     const row: RecordRow = {
       terminal_id: t.id, seq: rec.seq, hash: rec.hash, type: rec.type, body: p.canonical, sig: rec.sig,
       status: effect.review ? 'review' : 'accepted', reason: effect.review ?? null, received_at: ctx.now,
@@ -173,8 +178,14 @@ export async function ingestRecords(r: RepoTx, ctx: IngestContext, prepared: Pre
   return results;
 }
 
+/** A batch's view of its terminal's offline limits: its limits history (read once) and the money stored before each record. */
+interface BatchLimits {
+  history?: LimitsVersion[];
+  storedMinor: Map<string, number>;
+}
+
 /** The business effect of one verified, in-chain record. Returns a review reason when it cannot be applied. */
-async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Promise<{ review?: string }> {
+async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord, batch: BatchLimits): Promise<{ review?: string }> {
   const refused = (x: Refusal | undefined) => (x ? { review: reviewReason(x) } : undefined);
   // Not a lease release: it moves no money and means what its place in the holder's chain says, whatever its time;
   // put aside, it could never be signed again (one per lease) and the voucher would be stranded (leases.ts).
@@ -211,6 +222,11 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord): Pr
       const no = refused(checkPurchase(rec, p, await r.balance(account.customer(rec.accountId), rec.currency), t.region));
       if (no) return no;
       if (ctx.purchaseIds?.get(rec.purchaseId) ?? (await r.getPurchase(rec.purchaseId))) return { review: reviewReason({ code: 'PURCHASE_ID_USED', message: `purchase id ${rec.purchaseId} was already used` }) };
+      // Rule 15: the offline limits the terminal could have held (none are waived by `offline: false`: the centre decides no purchase online).
+      batch.history ??= (await r.terminalLimitsHistory(t.id)).map((v) => ({ setAt: v.setAt, limits: JSON.parse(v.limits) as LimitsVersion['limits'] }));
+      const seen = rec.serverTime.ref === '' ? undefined : rec.serverTime.ms;
+      const limits = refused(checkOfflineLimits(rec, limitsTerminalCouldHold(batch.history, seen), batch.storedMinor.get(rec.currency) ?? 0));
+      if (limits) return limits;
       // With a biller it pays one imported bill (billing/payments.ts): to the biller, exactly, once.
       const bill = rec.biller ? await billPayment(r, { ...rec, biller: rec.biller }) : undefined;
       if (bill && 'refusal' in bill) return { review: reviewReason(bill.refusal) };

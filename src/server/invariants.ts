@@ -26,12 +26,17 @@
 //      PIN it claims is proven by an earlier record of the same terminal that checked that person's PIN.
 //  13. a customer PIN's verifier (a pin_set, or the one chosen at enrolment) is well-formed scrypt, slow enough and
 //      not too costly to check (src/protocol/pin-verifier.ts), and an enrolment never replaces anyone's PIN.
+//  15. a purchase keeps to the offline limits its terminal could have held when it signed it (the loosest of them, see
+//      limitsTerminalCouldHold): the per-transaction cap unless a granted supervisor raised it, and the terminal's
+//      stored total, as far as the centre can see it (the money records first uploaded in the same batch before it).
+//      The centre decides no purchase online, so a record's `offline: false` waives nothing.
 //  14. a palm goes under an operator's id (an id the centre granted a role at any terminal) only by an enrolment naming
 //      the one-time operator enrolment code the centre issued and this terminal claimed for that operator, once,
 //      signed as the operator themself while their grant there is active (operator-codes.ts).
 import { featureFormat } from '../../drivers/serial-module/feature-families.ts';
 import type { EnrolmentBody, LeaseReleaseBody, PinSetBody, TemplateUpdateBody, MandateBody, MandateCancelBody, MeterReadingBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
 import { pinVerifierProblem } from '../protocol/pin-verifier.ts';
+import { amountRefusal, DEFAULT_OFFLINE_LIMITS, loosestLimits, type OfflineLimits } from '../protocol/offline-limits.ts';
 import type { OperatorGrantRow, PersonRow, Posting, PurchaseRow, VoucherRow } from './repo.ts';
 
 export const REFUSAL_CODES = [
@@ -53,6 +58,7 @@ export const REFUSAL_CODES = [
   'PIN_VERIFIER_MALFORMED', 'PIN_VERIFIER_WEAK', 'PIN_VERIFIER_TOO_COSTLY',
   'OPERATOR_ENROLMENT_UNAUTHORISED', 'OPERATOR_CODE_USED',
   'ENROLMENT_WITHOUT_PALM', 'MODULE_FAMILY_UNMATCHED',
+  'OFFLINE_LIMIT_EXCEEDED',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -257,6 +263,44 @@ export function checkEnrolment(rec: EnrolmentBody, existing: PersonFacts | undef
     return refuse('ACCOUNT_ALREADY_OWNED', `account ${enrolmentAccount(rec)} already belongs to person ${accountOwner.id}`);
   }
   return undefined;
+}
+
+// ---- rule 15: offline limits (src/protocol/offline-limits.ts is the rule; this says which limits) ----
+/** A version of a terminal's offline limits and when the centre set it (repo terminal_limits, oldest first). */
+export interface LimitsVersion {
+  setAt: number;
+  limits: OfflineLimits;
+}
+
+/**
+ * The loosest limits the terminal could have held when it signed a record that carries the centre time
+ * `serverTimeMs` (verified by checkRecordTime; undefined when it carries none). Before the first version the
+ * terminal held the defaults. A terminal takes its limits and the centre time from its feed pages; the time it
+ * carries comes at the end of a pull (sync/index.ts), so it may hold a version newer than that time (applied by a
+ * page of a pull still running): every version set since counts. It held the version in force at its last complete
+ * pull, and may not decide offline longer than maxSinceLastSyncMs after it: so no version replaced before the time
+ * it carries minus the longest maxSinceLastSyncMs it was ever given (and a day of clock drift). A limit lowered after
+ * the terminal's last sync thus never sends its honest records to review. Without a centre time, any version it was
+ * ever given.
+ */
+export function limitsTerminalCouldHold(history: readonly LimitsVersion[], serverTimeMs: number | undefined): OfflineLimits {
+  const versions = [{ setAt: Number.NEGATIVE_INFINITY, limits: DEFAULT_OFFLINE_LIMITS }, ...history];
+  if (serverTimeMs === undefined) return loosestLimits(versions.map((v) => v.limits));
+  const from = serverTimeMs - Math.max(...versions.map((v) => v.limits.maxSinceLastSyncMs)) - MAX_CLOCK_AHEAD_MS;
+  const held = versions.filter((_, i) => (versions[i + 1]?.setAt ?? Number.POSITIVE_INFINITY) > from);
+  return loosestLimits(held.map((v) => v.limits));
+}
+
+/**
+ * A purchase within the offline limits the terminal could have held (`held`), with what the terminal must have held
+ * unsynced beside it (`storedBeforeMinor`, this currency): the terminal's own rule (amountRefusal), waiving only what
+ * the record says a supervisor raised (checkApproval has checked that supervisor first).
+ */
+export function checkOfflineLimits(rec: Pick<PurchaseBody, 'amountMinor' | 'currency' | 'overriddenLimits'>, held: OfflineLimits, storedBeforeMinor: number): Refusal | undefined {
+  const no = amountRefusal({ amountMinor: rec.amountMinor, currency: rec.currency }, held, storedBeforeMinor, rec.overriddenLimits ?? []);
+  if (!no) return undefined;
+  const limit = no.reason === 'PER_TRANSACTION_CAP' ? `the cap is ${held.perTransactionMaxMinor[rec.currency]}` : `${storedBeforeMinor} was already stored unsynced, the most is ${held.terminalStoredMaxMinor[rec.currency]}`;
+  return refuse('OFFLINE_LIMIT_EXCEEDED', `${no.reason}: a purchase of ${rec.amountMinor} ${rec.currency} past the terminal's offline limits (${limit}, at the loosest the terminal could have held)`);
 }
 
 // ---- rule 14: an operator's palm (operator-codes.ts) ----

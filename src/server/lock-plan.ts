@@ -1,6 +1,7 @@
 // Which rows an upload batch will check and move, known before it runs, so the batch can lock them all at once in a
 // fixed order: first the accounts its enrolments bind (RepoTx.lockAccountBindings), the subscribers its mandates
-// name (BillingStore.lockMandateSubscribers), then the bills it pays (BillingStore.lockBills), then the balances
+// and meter readings name (BillingStore.lockSubscribers), the captures its template updates offer
+// (template-slots.ts lockCaptures), then the bills it pays (BillingStore.lockBills), then the balances
 // (RepoTx.lockBalances). Two
 // batches of different terminals that pay the same bills or from the same customers then queue on those rows in
 // the same order instead of deadlocking crosswise. Rows found only while applying (a refund's shop, a void's target
@@ -59,7 +60,17 @@ export function accountsBound(prepared: readonly Prepared[]): string[] {
   return prepared.flatMap((s) => (s.ok && s.p.rec.type === 'enrolment' ? [enrolmentAccount(s.p.rec)] : []));
 }
 
-/** The subscribers the batch's mandates name: two batches must look for a subscriber's active mandate one after the other (rule 10). */
-export function subscribersMandated(prepared: readonly Prepared[]): Array<{ billerId: string; subscriber: string }> {
-  return prepared.flatMap((s) => (s.ok && s.p.rec.type === 'mandate' ? [{ billerId: s.p.rec.billerId, subscriber: s.p.rec.subscriber }] : []));
+/** The captures the batch's template updates offer: a capture is used once (rule 12), looked up one upload after the other. */
+export function capturesOffered(prepared: readonly Prepared[]): string[] {
+  return prepared.flatMap((s) => (s.ok && s.p.rec.type === 'template_update' ? [s.p.rec.captureDigest] : []));
+}
+
+/**
+ * The subscribers the batch's mandates and meter readings name (rule 10): two batches must look for a subscriber's
+ * active mandate, and for its meter's last reading, one after the other. Without it two counters' readings of one
+ * meter were both checked against the same last reading, so the lower was accepted without a supervisor
+ * (test/security/meter-reading-race.test.ts).
+ */
+export function subscribersChecked(prepared: readonly Prepared[]): Array<{ billerId: string; subscriber: string }> {
+  return prepared.flatMap((s) => (s.ok && (s.p.rec.type === 'mandate' || s.p.rec.type === 'meter_reading') ? [{ billerId: s.p.rec.billerId, subscriber: s.p.rec.subscriber }] : []));
 }

@@ -313,6 +313,21 @@ export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
         created_at BIGINT NOT NULL, PRIMARY KEY (person_id, family))`,
     ],
   },
+  {
+    version: 17,
+    name: "offline limits history: every version of a terminal's offline limits with the time it was set",
+    // Why: the centre re-checks the offline limits of each purchase (invariants checkOfflineLimits) with the limits
+    // the terminal could have held when it signed it; the feed keeps only the latest version, and a limit lowered
+    // after the terminal last synced must not send its honest records to review. A version already in the feed
+    // (the latest) is carried over with the time it was published; versions before it were not kept.
+    statements: (d) => [
+      `CREATE TABLE terminal_limits (
+        id ${serial(d)}, terminal_id TEXT NOT NULL, set_at BIGINT NOT NULL, limits TEXT NOT NULL)`,
+      'CREATE INDEX terminal_limits_terminal ON terminal_limits (terminal_id, set_at)',
+      `INSERT INTO terminal_limits (terminal_id, set_at, limits)
+        SELECT key, created_at, ${d === 'sqlite' ? "json_extract(data, '$.limits')" : "(data::json -> 'limits')::text"} FROM feed WHERE kind = 'terminal_limits' ORDER BY seq`,
+    ],
+  },
 ];
 
 /** The newest schema this build knows. */

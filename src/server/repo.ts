@@ -418,6 +418,15 @@ export class RepoTx {
   getOperatorGrant(terminalId: string, operatorId: string): Promise<OperatorGrantRow | undefined> {
     return this.c.get<OperatorGrantRow>(sql`SELECT * FROM operator_grants WHERE terminal_id = ${terminalId} AND operator_id = ${operatorId}`);
   }
+  /** Keeps a version of a terminal's offline limits (the feed holds only the latest): ingest judges purchases by them. */
+  async addTerminalLimits(terminalId: string, at: number, limits: unknown): Promise<void> {
+    await this.c.run(sql`INSERT INTO terminal_limits (terminal_id, set_at, limits) VALUES (${terminalId}, ${at}, ${JSON.stringify(limits)})`);
+  }
+  /** Every version of a terminal's offline limits, oldest first (none: it was never given any, so holds the defaults). */
+  async terminalLimitsHistory(terminalId: string): Promise<Array<{ setAt: number; limits: string }>> {
+    const rows = await this.c.all<{ set_at: number | string; limits: string }>(sql`SELECT set_at, limits FROM terminal_limits WHERE terminal_id = ${terminalId} ORDER BY set_at, id`);
+    return rows.map((r) => ({ setAt: Number(r.set_at), limits: r.limits }));
+  }
   listOperatorGrants(): Promise<OperatorGrantRow[]> {
     return this.c.all<OperatorGrantRow>(sql`SELECT * FROM operator_grants ORDER BY terminal_id, operator_id`);
   }

@@ -11,7 +11,10 @@ import type { Template } from '../biometrics/types.ts';
 import type { TemplateUpdateBody } from '../protocol/record.ts';
 import type { RefusalCode } from './invariants.ts';
 import type { PersonRow, RepoTx } from './repo.ts';
-import { FOR_UPDATE, sql, type SqlConn } from './sql.ts';
+import { FOR_UPDATE, lockNames, sql, type SqlConn } from './sql.ts';
+
+/** Advisory lock space of capture digests offered in template updates (sql.ts lockNames; other spaces 727_100–103). */
+const CAPTURE_LOCK = 727_104;
 
 /** The feed event kind carrying one enrolled template's update slots to its region's terminals. */
 export const TEMPLATE_SLOTS_FEED = 'template_slots';
@@ -43,6 +46,15 @@ export interface SlotRow {
 }
 
 /** Whether this update id, or this capture, was recorded before (checkTemplateUpdate refuses a replay). */
+/**
+ * Serialises the uploads that offer these captures (lock-plan.ts capturesOffered): each then finds the update the
+ * other committed (templateUpdatePrior) and sends its own to review as a replay, instead of both finding the capture
+ * unused and the second breaking on the unique index, failing its whole batch.
+ */
+export function lockCaptures(c: SqlConn, captureDigests: readonly string[]): Promise<void> {
+  return lockNames(c, CAPTURE_LOCK, captureDigests);
+}
+
 export async function templateUpdatePrior(c: SqlConn, rec: Pick<TemplateUpdateBody, 'updateId' | 'captureDigest'>): Promise<{ updateIdTaken: boolean; captureUsed: boolean }> {
   const rows = await c.all<{ update_id: string; capture_digest: string }>(
     sql`SELECT update_id, capture_digest FROM template_updates WHERE update_id = ${rec.updateId} OR capture_digest = ${rec.captureDigest}`,

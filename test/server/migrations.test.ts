@@ -185,6 +185,23 @@ describe.each(backends)('centre migrations on %s', (kind) => {
     expect((await central.ingest('T1', [t.chain.next(purchaseDraft('T1', 2, 'P1', 'A1', 100))]))[0]).toMatchObject({ status: 'accepted' });
   });
 
+  it.skipIf(skip)('migration 17: the offline limits a terminal was last sent become the first version of its limits history', async () => {
+    const { db, url } = await fresh();
+    await migrate(db, { upTo: 16 });
+    const limits = { perTransactionMaxMinor: { SYP: 1_000, USD: 10 }, terminalStoredMaxMinor: { SYP: 100_000, USD: 1_000 }, maxStoredRecordAgeMs: 3_600_000, maxSinceLastSyncMs: 7_200_000 };
+    await db.tx(async (c) => {
+      await c.run(sql`INSERT INTO feed (audience, kind, key, data, created_at) VALUES ('terminal:T1', 'terminal_limits', 'T1', ${JSON.stringify({ terminalId: 'T1', limits })}, 1234)`);
+      await c.run(sql`INSERT INTO feed (audience, kind, key, data, created_at) VALUES ('all', 'k', 'x', '{}', 1)`);
+    });
+    expect(await migrate(db)).toMatchObject({ from: 16, applied: [17] });
+    await db.close();
+    const repo = await Repo.open(url);
+    open.push(repo);
+    const history = await repo.tx((r) => r.terminalLimitsHistory('T1'));
+    expect(history.map((v) => ({ setAt: v.setAt, limits: JSON.parse(v.limits) as unknown }))).toEqual([{ setAt: 1234, limits }]);
+    expect(await repo.tx((r) => r.terminalLimitsHistory('T2'))).toEqual([]);
+  });
+
   it.skipIf(skip)('binds values with the native placeholder; a ? in a literal is left alone', async () => {
     const { db } = await fresh();
     const row = await db.tx((c) => c.get<{ q: string; v: string; n: number }>(sql`SELECT '?' AS q, ${"it's"} AS v, ${7} + 1 AS n`));

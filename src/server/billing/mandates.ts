@@ -77,7 +77,7 @@ export class Mandates {
       const p = await r.getPerson(m.personId);
       if (!p || p.status !== 'confirmed' || !p.account_id) throw new BillingError('PERSON_UNKNOWN', `person ${m.personId} is not a confirmed customer with an account`);
       // The same rule as a mandate signed at a counter (invariants.ts, rule 10).
-      await store.lockMandateSubscribers([{ billerId: m.billerId, subscriber: m.subscriber }]);
+      await store.lockSubscribers([{ billerId: m.billerId, subscriber: m.subscriber }]);
       const linked = await store.mayPay(m.billerId, m.subscriber, p.id, p.account_id);
       const taken = (await store.listMandates({ id })).length > 0;
       const no = checkMandateSigned({ ...m, accountId: p.account_id }, Boolean(await store.getBiller(m.billerId)), p, linked, await store.activeMandate(m.billerId, m.subscriber), taken, undefined);

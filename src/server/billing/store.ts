@@ -42,7 +42,7 @@ const num = <T extends object>(row: T, keys: Array<keyof T>): T => {
   return row;
 };
 /** lockNames' space for a subscriber's mandates. */
-const MANDATE_SUBSCRIBER_LOCK = 727_103;
+const SUBSCRIBER_LOCK = 727_103;
 /** `WHERE a AND b …` over the filters given (`WHERE TRUE` when none). */
 const where = (conds: Array<Fragment | false>): Fragment => {
   const given = conds.filter((c): c is Fragment => c !== false);
@@ -105,10 +105,11 @@ export class BillingStore {
   }
   /**
    * Serialises the transactions that may make a subscriber's mandate active (a counter's mandate record, an admin's
-   * mandate): each then finds the one the other committed (rule 10: one active mandate per subscriber; sql.ts lockNames).
+   * mandate) or check its meter's last reading (a counter's reading): each then finds the one the other committed
+   * (rule 10: one active mandate per subscriber, no reading below the last without approval; sql.ts lockNames).
    */
-  lockMandateSubscribers(keys: ReadonlyArray<{ billerId: string; subscriber: string }>): Promise<void> {
-    return lockNames(this.c, MANDATE_SUBSCRIBER_LOCK, keys.map((k) => `${k.billerId} ${k.subscriber}`));
+  lockSubscribers(keys: ReadonlyArray<{ billerId: string; subscriber: string }>): Promise<void> {
+    return lockNames(this.c, SUBSCRIBER_LOCK, keys.map((k) => `${k.billerId} ${k.subscriber}`));
   }
   /**
    * Locks these bills all at once, sorted by (biller, bill id): batches paying overlapping bills in any order then

@@ -129,7 +129,9 @@ export class Terminals {
       const t = await r.getTerminal(id);
       if (!t) throw new ServerError('TERMINAL_UNKNOWN', `terminal ${id} is unknown`, 404);
       if (t.status === 'revoked') throw new ServerError('TERMINAL_REVOKED', `terminal ${id} is revoked`, 403);
-      await r.appendFeed(`terminal:${id}`, 'terminal_limits', id, { terminalId: id, limits: parsed.data }, now());
+      const at = now();
+      await r.appendFeed(`terminal:${id}`, 'terminal_limits', id, { terminalId: id, limits: parsed.data }, at);
+      await r.addTerminalLimits(id, at, parsed.data); // the history ingest re-checks offline purchases against
     });
   }
 

@@ -5,7 +5,8 @@ import type { RecordResult } from '../../protocol/schemas.ts';
 import { ServerError } from '../errors.ts';
 import { ingestRecords, POOL_FROM_RECORDS, prepareRecords, type MovedBalances } from '../ingest.ts';
 import { BillingStore } from '../billing/store.ts';
-import { accountsBound, balancesTouched, billsTouched, subscribersMandated } from '../lock-plan.ts';
+import { accountsBound, balancesTouched, billsTouched, capturesOffered, subscribersChecked } from '../lock-plan.ts';
+import { lockCaptures } from '../template-slots.ts';
 import type { TerminalRow } from '../repo.ts';
 import { verifyCentreTime } from '../sign.ts';
 import { VerifyPool } from '../verify-pool.ts';
@@ -46,10 +47,11 @@ export class Uploads {
       const now = this.ctx.now();
       const touched: MovedBalances = new Map();
       // Lock order (lock-plan.ts, SCALING.md): terminal, the accounts its enrolments bind, the subscribers its
-      // mandates name, the bills the batch pays, then the balances, each sorted.
+      // mandates and meter readings name, the captures its template updates offer, the bills the batch pays, then the balances, each sorted.
       await r.lockAccountBindings(accountsBound(prepared));
       const billing = new BillingStore(r.conn);
-      await billing.lockMandateSubscribers(subscribersMandated(prepared));
+      await billing.lockSubscribers(subscribersChecked(prepared));
+      await lockCaptures(r.conn, capturesOffered(prepared));
       await billing.lockBills(billsTouched(prepared));
       const balances = balancesTouched(prepared, t.id);
       // The allowances republished after are those of the customer balances that moved: rows already among these.
