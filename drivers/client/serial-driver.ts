@@ -124,6 +124,8 @@ export class SerialModuleDriver implements ProtocolDriver {
   private readonly palmWaiters = new PalmWaiters();
   private readonly sink: DriverSink;
   private caps: ModuleCapabilities | null = null;
+  /** The module advertised packed frames but refused a snap that asked for them: raw until discovery runs again. */
+  private packedRefused = false;
   private readonly trailingSeen = new Set<string>();
   private retries = 0;
   private readonly o: Required<SerialDriverOptions>;
@@ -276,6 +278,7 @@ export class SerialModuleDriver implements ProtocolDriver {
     const info = infoAnswer === true ? null : infoAnswer;
     const feature = info?.canFeature ? true : (await this.probe('GET_PALM_FEATURE probe', M.MID.GET_PALM_FEATURE, M.encodeChunkRequest({ seq: M.LAST_SNAP_USER, offset: 0, length: 16 }), opts, (p) => M.parseChunkReply(p), UNDERSTOOD.feature)) !== null;
     const images = (await this.probe('GETSAVEDIMAGE probe', F.FAMILY.GETSAVEDIMAGE, F.encodeGetSavedImage(0), opts, (p) => F.parseImageSize(p).value, UNDERSTOOD.images)) !== null;
+    this.packedRefused = false;
     this.caps = { version, info, familyImages: images, featureTransfer: feature, crcImages: !!info?.canImage, indicator: !!info?.canIndicator, status: !!info?.canStatus };
     return this.caps;
   }
@@ -341,11 +344,15 @@ export class SerialModuleDriver implements ProtocolDriver {
   /** Ours: snap kept under a sequence number, chunks addressed by (seq, offset), CRC-32 over the whole. */
   private async crcCapture(want: 'frame' | 'feature', info: M.ModuleInfo, opts: CallOptions): Promise<Capture> {
     // Packed frames only from a module that offers them (PP_INFO bit 4), and only when a frame is wanted.
-    const packed = want === 'frame' && this.o.packedFrames && info.canPackFrames === true;
+    const packed = want === 'frame' && this.o.packedFrames && info.canPackFrames === true && !this.packedRefused;
     const snap = await this.req('snap', M.MID.PP_SNAP, M.encodeSnapRequest(this.o.snapTimeoutS, packed ? FRAME_ENCODING.UP_DEFLATE : FRAME_ENCODING.RAW), opts, {
       timeoutMs: this.o.snapTimeoutS * 1000 + this.o.exchangeTimeoutMs,
       parse: (p) => M.parseSnapResult(p, packed),
-    }).catch((err: unknown) => this.interruptIfAborted(err, opts));
+    }).catch((err: unknown) => {
+      // A module whose bit 4 was wrong refuses the encoding byte: the capture is redone (MODULE_INVALID_PARAM) raw.
+      if (packed && isDriverError(err, 'MODULE_INVALID_PARAM')) this.packedRefused = true;
+      return this.interruptIfAborted(err, opts);
+    });
     if (want === 'frame') {
       const size = snap.width * snap.height;
       if (size === 0) throw new DriverError('PROTO_BAD_MESSAGE', 'snap: the module reports an empty image');

@@ -136,6 +136,27 @@ describe('packed frames between the host and the simulated module', () => {
     }
   });
 
+  it('a module that advertises bit 4 but refuses the encoding byte gets its frame asked for raw', async () => {
+    const s = await open();
+    try {
+      s.sim.autoPresent(() => ({ identity: 'dave' }));
+      await s.client.info(); // discovery saw bit 4
+      // From here on the module parses snaps as one without bit 4 would: two bytes are an invalid parameter.
+      (s.sim.device as unknown as { o: { packFrames: boolean } }).o.packFrames = false;
+      let chunks = 0;
+      (s.sim.device as SimSerialModule).onUploadChunk = () => void chunks++;
+      const cap = await s.client.capture({ want: 'frame', timeoutMs: 5000 });
+      expect(cap.kind).toBe('frame');
+      expect(chunks).toBe(Math.ceil((W * H) / 4096));
+      expect((s.client.stats.faults as Record<string, number | undefined>).MODULE_INVALID_PARAM).toBe(1);
+      chunks = 0;
+      await s.client.capture({ want: 'frame', timeoutMs: 5000 }); // not asked packed again: no second refusal
+      expect((s.client.stats.faults as Record<string, number | undefined>).MODULE_INVALID_PARAM).toBe(1);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a damaged packed frame is redone; one damaged every time ends typed, never hangs', async () => {
     const s = await open();
     try {
