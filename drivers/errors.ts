@@ -11,6 +11,7 @@ export const DRIVER_ERROR_CODES = [
   'PROTO_BAD_MESSAGE', // well-framed message whose payload does not follow our layout
   'PROTO_BAD_REPORT', // HID report with an unknown type or impossible field
   'PROTO_CRC', // frame CRC-32 mismatch
+  'PROTO_FRAME_CORRUPT', // a packed (compressed) frame that does not unpack to its declared size
   'PROTO_CHUNK_LOST', // a chunk is missing (gap in offsets, or end before all bytes)
   'PROTO_CHUNK_DUP', // a chunk arrived twice
   'PROTO_CHUNK_STRAY', // a chunk or end without a matching begin

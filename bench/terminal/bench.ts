@@ -36,6 +36,10 @@ export interface TerminalBenchOptions {
   coldStartRuns?: number;
   /** Also time scans with the terminal reading through serialport (the old read path) as an in-run peer (default on). */
   serialportPeer?: boolean;
+  /** Also time scans from a module whose frames the terminal asks for raw (not packed) as an in-run peer (default on). */
+  rawFramesPeer?: boolean;
+  /** A folder of real NIR images (CASIA layout): also time transfers of those frames, packed and raw, alternating. */
+  nirFrames?: string;
   progress: (phase: string, done: number, total: number) => void;
   log: (line: string) => void;
 }
@@ -62,6 +66,16 @@ export interface TerminalBenchResult {
   outcomes: Record<string, number>;
   over_pty: { read_path: string; transfer: Percentiles; extract: Percentiles; identify: Percentiles; decide: Percentiles; transfer_extract_identify: Percentiles; total: Percentiles; ratio_to_in_memory: number };
   /** Peer (3): the terminal reading through serialport; null with `serialportPeer: false`. */
+  /** How the frames crossed the wire: packing ratio and CPU on the bench's own renders (the very captures the module
+   * sends, synthetic palms) and, with --nir-frames, on real NIR frames; the raw-frames peer; real frames' transfer. */
+  frame_packing: {
+    encoding: 'up+deflate' | 'raw';
+    synthetic_wire_bytes_to_raw: number;
+    module_pack_cpu_p50_ms: number;
+    host_unpack_cpu_p50_ms: number;
+    nir_frames: { source: string; wire_bytes_to_raw: number; transfer_packed: Percentiles; transfer_raw: Percentiles; transfer_packed_p50_to_raw: number } | null;
+  };
+  raw_frames_peer: (PathFigures & { transfer_p50_to_peer: number }) | null;
   serialport_peer: (PathFigures & { transfer_p50_to_peer: number; host_cpu_transfer_p50_ms: number }) | null;
   in_memory: { extract: Percentiles; identify: Percentiles; decide: Percentiles; extract_identify: Percentiles; total: Percentiles };
   stages_alone: { transfer_p50_ms: number; extract_p50_ms: number; identify_p50_ms: number; decide_p50_ms: number; sum_p50_ms: number };
@@ -95,6 +109,16 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
   let client: ScannerClient | null = null;
   let peerModule: ModuleProcess | null = null;
   let peerClient: ScannerClient | null = null;
+  const extra: Array<{ module: ModuleProcess; client: ScannerClient }> = [];
+  const openModule = async (o: { framesDir?: string; packedFrames: boolean }) => {
+    const module = await startModuleProcess({ identity: BENCH_CUSTOMER, width: frame.width, height: frame.height, ...(o.framesDir ? { framesDir: o.framesDir } : {}) });
+    const client = new ScannerClient(new SerialTransport({ path: module.path }), { serial: { packedFrames: o.packedFrames } });
+    extra.push({ module, client });
+    await client.open();
+    await client.info();
+    await client.capture({ want: 'frame' }); // warm-up
+    return client;
+  };
   try {
     // Registered with a real centre (its own SQLite), so the cold start runs as a provisioned counter would.
     const folder = await prepareFolder(dataDir, {
@@ -130,6 +154,9 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
       await peerClient.info();
       await peerClient.capture({ want: 'frame' }); // warm-up
     }
+    // A module of its own whose frames this terminal asks for raw: what packing saves, in this run.
+    const rawClient = (o.rawFramesPeer ?? true) ? await openModule({ packedFrames: false }) : null;
+    const nir = o.nirFrames ? { packed: await openModule({ framesDir: o.nirFrames, packedFrames: true }), raw: await openModule({ framesDir: o.nirFrames, packedFrames: false }) } : null;
 
     let req = 0;
     const outcomes: Record<string, number> = {};
@@ -167,6 +194,8 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
     const C = { transfer: [] as number[], pty_ei: [] as number[], memory_ei: [] as number[] };
     const P = { transfer: [] as number[], extract: [] as number[], identify: [] as number[], decide: [] as number[], tei: [] as number[], total: [] as number[] };
     const S = { transfer: [] as number[], tei: [] as number[], total: [] as number[], cpuTransfer: [] as number[] };
+    const R = { transfer: [] as number[], tei: [] as number[], total: [] as number[] };
+    const N = { packed: [] as number[], raw: [] as number[] };
     const M = { extract: [] as number[], identify: [] as number[], decide: [] as number[], ei: [] as number[], total: [] as number[] };
     for (let i = 0; i < o.scans; i++) {
       let received: GreyImage | null = null;
@@ -197,6 +226,21 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
         S.total.push(sp.total);
         S.cpuTransfer.push(sp.cpuTransfer);
         outcomes[`serialport peer: ${sp.key}`] = (outcomes[`serialport peer: ${sp.key}`] ?? 0) + 1;
+      }
+      if (rawClient) {
+        const rp = await scan(() => overPty(rawClient));
+        R.transfer.push(rp.transfer);
+        R.tei.push(rp.transfer + rp.extract + rp.identify);
+        R.total.push(rp.total);
+        outcomes[`raw frames peer: ${rp.key}`] = (outcomes[`raw frames peer: ${rp.key}`] ?? 0) + 1;
+      }
+      if (nir) {
+        // Real frames are not the enrolled customer's palm: their transfer alone is timed, packed and raw in turn.
+        for (const [via, into] of i % 2 ? ([[nir.raw, N.raw], [nir.packed, N.packed]] as const) : ([[nir.packed, N.packed], [nir.raw, N.raw]] as const)) {
+          const a = performance.now();
+          await overPty(via);
+          into.push(performance.now() - a);
+        }
       }
       o.progress(peerClient ? 'scans (pty, in memory, serialport)' : 'scans (pty + in memory)', i + 1, o.scans);
     }
@@ -233,6 +277,11 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
     }
     const caps = client.moduleCapabilities;
     const stats = client.stats;
+    const packing = await measurePacking(shots, caps?.info?.canPackFrames === true, nir ? o.nirFrames! : null, frame);
+    for (const e of extra.splice(0)) {
+      await e.client.close();
+      await e.module.stop();
+    }
     await client.close();
     client = null;
     await module.stop();
@@ -258,6 +307,11 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
       serial: { link: 'socat pty, 115200 8N1 set on both ends (a pty moves bytes at memory speed: the baud rate is not enforced)', capabilities: info.capabilities ?? [], chunk_bytes: caps?.info?.maxChunk ?? 0, window: caps?.info?.window ?? 1 },
       outcomes: { ...outcomes, ...(stats.retries ? { 'driver retries': stats.retries } : {}) },
       over_pty: { read_path: readPath, transfer: pp(P.transfer), extract: pp(P.extract), identify: pp(P.identify), decide: pp(P.decide), transfer_extract_identify: tei, total, ratio_to_in_memory: r2(tei.p50_ms / ei.p50_ms) },
+      frame_packing: {
+        ...packing,
+        nir_frames: packing.nir_frames && N.packed.length ? { ...packing.nir_frames, transfer_packed: pp(N.packed), transfer_raw: pp(N.raw), transfer_packed_p50_to_raw: r2(pct(N.packed, 50) / pct(N.raw, 50)) } : null,
+      },
+      raw_frames_peer: R.transfer.length ? { read_path: readPath, transfer: pp(R.transfer), transfer_extract_identify: pp(R.tei), total: pp(R.total), ratio_to_in_memory: r2(pct(R.tei, 50) / ei.p50_ms), transfer_p50_to_peer: r2(pct(P.transfer, 50) / pct(R.transfer, 50)) } : null,
       serialport_peer: S.transfer.length
         ? { read_path: 'serialport', transfer: pp(S.transfer), transfer_extract_identify: pp(S.tei), total: pp(S.total), ratio_to_in_memory: r2(pct(S.tei, 50) / ei.p50_ms), transfer_p50_to_peer: r2(pct(P.transfer, 50) / pct(S.transfer, 50)), host_cpu_transfer_p50_ms: r2(pct(S.cpuTransfer, 50)) }
         : null,
@@ -287,7 +341,47 @@ export async function runTerminalBench(o: TerminalBenchOptions): Promise<Termina
     await module?.stop().catch(() => undefined);
     await peerClient?.close().catch(() => undefined);
     await peerModule?.stop().catch(() => undefined);
+    for (const e of extra) {
+      await e.client.close().catch(() => undefined);
+      await e.module.stop().catch(() => undefined);
+    }
     await centre.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Packing of the frames the module sends (the same 8 renders as module.ts) and, with a folder, of real NIR frames:
+ * wire bytes / raw bytes, and the CPU of packing (the module's cost, measured here on this machine's cores) and
+ * unpacking (this process's) per frame.
+ */
+async function measurePacking(shots: GreyImage[], packed: boolean, nirDir: string | null, frame: { width: number; height: number }) {
+  const { packFrame, unpackFrame } = await import('../../drivers/serial-module/frame-packing.ts');
+  const ratio = (imgs: GreyImage[]) => r2(imgs.reduce((a, img) => a + packFrame(img.pixels, img.width).length / img.pixels.length, 0) / imgs.length);
+  const pack: number[] = [];
+  const unpack: number[] = [];
+  for (let i = 0; i < 24; i++) {
+    const img = shots[i % shots.length]!;
+    const a = performance.now();
+    const p = packFrame(img.pixels, img.width);
+    const b = performance.now();
+    unpackFrame(p, img.width, img.height);
+    unpack.push(performance.now() - b);
+    pack.push(b - a);
+  }
+  let nir: { source: string; wire_bytes_to_raw: number } | null = null;
+  if (nirDir) {
+    const { folderSource } = await import('../../drivers/sim/sources.ts');
+    const real = await folderSource(nirDir, frame);
+    const imgs: GreyImage[] = [];
+    for (const id of real.identities.slice(0, 30)) imgs.push(await real.image(id, 1, 0));
+    nir = { source: `${real.identities.length} identities in ${nirDir} resized to ${frame.width}×${frame.height} (first sample of 30 of them)`, wire_bytes_to_raw: ratio(imgs) };
+  }
+  return {
+    encoding: packed ? ('up+deflate' as const) : ('raw' as const),
+    synthetic_wire_bytes_to_raw: packed ? ratio(shots) : 1,
+    module_pack_cpu_p50_ms: r2(pct(pack, 50)),
+    host_unpack_cpu_p50_ms: r2(pct(unpack, 50)),
+    nir_frames: nir,
+  };
 }

@@ -9,8 +9,9 @@ export interface ModuleProcess {
   stop(): Promise<void>;
 }
 
-export function startModuleProcess(o: { identity: string; width: number; height: number; window?: number }): Promise<ModuleProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', 'terminal', 'module.ts'), o.identity, String(o.width), String(o.height), String(o.window ?? 8)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `framesDir`: the module's captures are real images from that folder (module.ts), else synthetic palms of `identity`. */
+export function startModuleProcess(o: { identity: string; width: number; height: number; window?: number; framesDir?: string }): Promise<ModuleProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', 'terminal', 'module.ts'), o.identity, String(o.width), String(o.height), String(o.window ?? 8), ...(o.framesDir ? [o.framesDir] : [])], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   let out = '';
   return new Promise((resolve, reject) => {

@@ -12,6 +12,11 @@ export function formatTerminalBench(r: TerminalBenchResult): string {
   out.push(`                 transfer+extract+identify ${f(p.transfer_extract_identify)}; scan to decision ${f(p.total)} (reads: ${p.read_path})`);
   const sp = r.serialport_peer;
   if (sp) out.push(`  serialport reads (peer): transfer ${f(sp.transfer)} | transfer+extract+identify ${f(sp.transfer_extract_identify)} = ${sp.ratio_to_in_memory} × in memory | total ${f(sp.total)}; transfer p50 ${p.read_path} / serialport = ${sp.transfer_p50_to_peer}; this process's CPU per transfer ${sp.host_cpu_transfer_p50_ms} ms`);
+  const fp = r.frame_packing;
+  out.push(`  frames on the wire: ${fp.encoding}; synthetic palms ${fp.synthetic_wire_bytes_to_raw} of their bytes; pack ${fp.module_pack_cpu_p50_ms} ms (module's cost), unpack ${fp.host_unpack_cpu_p50_ms} ms per frame (p50)`);
+  const rf = r.raw_frames_peer;
+  if (rf) out.push(`  raw frames (peer): transfer ${f(rf.transfer)} | transfer+extract+identify ${f(rf.transfer_extract_identify)} = ${rf.ratio_to_in_memory} × in memory | total ${f(rf.total)}; transfer p50 packed / raw = ${rf.transfer_p50_to_peer}`);
+  if (fp.nir_frames) out.push(`  real NIR frames (${fp.nir_frames.source}): ${fp.nir_frames.wire_bytes_to_raw} of their bytes; transfer packed ${f(fp.nir_frames.transfer_packed)} vs raw ${f(fp.nir_frames.transfer_raw)} = ${fp.nir_frames.transfer_packed_p50_to_raw}`);
   const m = r.in_memory;
   out.push(`  frame in memory (peer): extract ${f(m.extract)} | identify ${f(m.identify)} | decide ${f(m.decide)}; extract+identify ${f(m.extract_identify)}; total ${f(m.total)}`);
   const a = r.stages_alone;

@@ -19,6 +19,7 @@ import * as F from '../serial-module/family.ts';
 import * as M from '../serial-module/messages.ts';
 import { sleep, type CallOptions } from '../util/abort.ts';
 import { crc32 } from '../util/crc32.ts';
+import { FRAME_ENCODING, unpackFrame } from '../serial-module/frame-packing.ts';
 import { decodeImageBytes } from '../util/image-file.ts';
 import { PalmWaiters } from './palm-waiters.ts';
 import { ExchangeSlot, type Matcher } from './exchange.ts';
@@ -42,6 +43,8 @@ export interface SerialDriverOptions {
   pollMs?: number;
   /** Most image chunk requests in flight at once (used only up to the module's own PP_INFO window; 1 = one at a time). */
   window?: number;
+  /** Ask a module whose PP_INFO has bit 4 for packed frames (frame-packing.ts; default true). false: always raw. */
+  packedFrames?: boolean;
 }
 
 /** What discovery found. `info` is our PP_INFO answer (module id, image size, chunk cap), if any. */
@@ -58,6 +61,11 @@ export interface ModuleCapabilities {
   status: boolean;
 }
 
+function checkCrc(name: string, seq: number, bytes: Uint8Array, crc: number): void {
+  const got = crc32(bytes);
+  if (got !== crc) throw new DriverError('PROTO_CRC', `${name} ${seq}: CRC-32 ${got.toString(16)} ≠ announced ${crc.toString(16)}`);
+}
+
 export function capabilityNames(c: ModuleCapabilities): string[] {
   const names: string[] = ['family'];
   if (c.familyImages) names.push('family_images');
@@ -66,6 +74,7 @@ export function capabilityNames(c: ModuleCapabilities): string[] {
   if (c.crcImages) names.push('pp_crc_images');
   if (c.status) names.push('pp_status');
   if (c.indicator) names.push('pp_indicator');
+  if (c.info?.canPackFrames) names.push('pp_packed_frames');
   return names;
 }
 
@@ -115,6 +124,8 @@ export class SerialModuleDriver implements ProtocolDriver {
   private readonly palmWaiters = new PalmWaiters();
   private readonly sink: DriverSink;
   private caps: ModuleCapabilities | null = null;
+  /** The module advertised packed frames but refused a snap that asked for them: raw until discovery runs again. */
+  private packedRefused = false;
   private readonly trailingSeen = new Set<string>();
   private retries = 0;
   private readonly o: Required<SerialDriverOptions>;
@@ -124,7 +135,7 @@ export class SerialModuleDriver implements ProtocolDriver {
     sink: DriverSink,
     opts: SerialDriverOptions = {},
   ) {
-    this.o = { exchangeTimeoutMs: 400, attempts: 4, captureAttempts: 3, chunkBytes: M.DEFAULT_CHUNK, snapTimeoutS: 2, familySnapTimeoutMs: 8000, pollMs: 300, window: M.MAX_WINDOW, ...opts };
+    this.o = { exchangeTimeoutMs: 400, attempts: 4, captureAttempts: 3, chunkBytes: M.DEFAULT_CHUNK, snapTimeoutS: 2, familySnapTimeoutMs: 8000, pollMs: 300, window: M.MAX_WINDOW, packedFrames: true, ...opts };
     this.sink = {
       ...sink,
       retry: (what, error) => {
@@ -267,6 +278,7 @@ export class SerialModuleDriver implements ProtocolDriver {
     const info = infoAnswer === true ? null : infoAnswer;
     const feature = info?.canFeature ? true : (await this.probe('GET_PALM_FEATURE probe', M.MID.GET_PALM_FEATURE, M.encodeChunkRequest({ seq: M.LAST_SNAP_USER, offset: 0, length: 16 }), opts, (p) => M.parseChunkReply(p), UNDERSTOOD.feature)) !== null;
     const images = (await this.probe('GETSAVEDIMAGE probe', F.FAMILY.GETSAVEDIMAGE, F.encodeGetSavedImage(0), opts, (p) => F.parseImageSize(p).value, UNDERSTOOD.images)) !== null;
+    this.packedRefused = false;
     this.caps = { version, info, familyImages: images, featureTransfer: feature, crcImages: !!info?.canImage, indicator: !!info?.canIndicator, status: !!info?.canStatus };
     return this.caps;
   }
@@ -320,7 +332,7 @@ export class SerialModuleDriver implements ProtocolDriver {
       } catch (err) {
         // Redo the capture only when the module's copy may have been lost (a restart forgets snaps and
         // saved images) or the bytes were bad.
-        const redo = isDriverError(err) && (['PROTO_CRC', 'MODULE_IMAGE_INVALID', 'DEVICE_RESTARTED', 'MODULE_INVALID_PARAM', 'MODULE_FILE_READ_FAILED'] as string[]).includes(err.code);
+        const redo = isDriverError(err) && (['PROTO_CRC', 'PROTO_FRAME_CORRUPT', 'MODULE_IMAGE_INVALID', 'DEVICE_RESTARTED', 'MODULE_INVALID_PARAM', 'MODULE_FILE_READ_FAILED'] as string[]).includes(err.code);
         if (!redo || opts.signal?.aborted) throw err;
         if (err.code !== 'DEVICE_RESTARTED') this.sink.fault(err);
         last = err;
@@ -331,13 +343,27 @@ export class SerialModuleDriver implements ProtocolDriver {
 
   /** Ours: snap kept under a sequence number, chunks addressed by (seq, offset), CRC-32 over the whole. */
   private async crcCapture(want: 'frame' | 'feature', info: M.ModuleInfo, opts: CallOptions): Promise<Capture> {
-    const snap = await this.req('snap', M.MID.PP_SNAP, M.encodeTimeoutRequest(this.o.snapTimeoutS), opts, {
+    // Packed frames only from a module that offers them (PP_INFO bit 4), and only when a frame is wanted.
+    const packed = want === 'frame' && this.o.packedFrames && info.canPackFrames === true && !this.packedRefused;
+    const snap = await this.req('snap', M.MID.PP_SNAP, M.encodeSnapRequest(this.o.snapTimeoutS, packed ? FRAME_ENCODING.UP_DEFLATE : FRAME_ENCODING.RAW), opts, {
       timeoutMs: this.o.snapTimeoutS * 1000 + this.o.exchangeTimeoutMs,
-      parse: (p) => M.parseSnapResult(p),
-    }).catch((err: unknown) => this.interruptIfAborted(err, opts));
+      parse: (p) => M.parseSnapResult(p, packed),
+    }).catch((err: unknown) => {
+      // A module whose bit 4 was wrong refuses the encoding byte: the capture is redone (MODULE_INVALID_PARAM) raw.
+      if (packed && isDriverError(err, 'MODULE_INVALID_PARAM')) this.packedRefused = true;
+      return this.interruptIfAborted(err, opts);
+    });
     if (want === 'frame') {
-      if (snap.width * snap.height === 0) throw new DriverError('PROTO_BAD_MESSAGE', 'snap: the module reports an empty image');
-      const pixels = await this.download('image', M.MID.PP_UPLOAD, snap.seq, snap.width * snap.height, snap.imageCrc, info, opts);
+      const size = snap.width * snap.height;
+      if (size === 0) throw new DriverError('PROTO_BAD_MESSAGE', 'snap: the module reports an empty image');
+      if (snap.packing?.encoding === FRAME_ENCODING.UP_DEFLATE) {
+        // wireBytes ≤ maxPackedBytes(size), checked by parseSnapResult; the CRC-32 is the unpacked pixels'.
+        const wire = await this.download('packed image', M.MID.PP_UPLOAD, snap.seq, snap.packing.wireBytes, null, info, opts);
+        const pixels = unpackFrame(wire, snap.width, snap.height);
+        checkCrc('packed image', snap.seq, pixels, snap.imageCrc);
+        return { kind: 'frame', width: snap.width, height: snap.height, pixels };
+      }
+      const pixels = await this.download('image', M.MID.PP_UPLOAD, snap.seq, size, snap.imageCrc, info, opts);
       return { kind: 'frame', width: snap.width, height: snap.height, pixels };
     }
     if (snap.featureBytes === 0) throw new DriverError('PROTO_BAD_MESSAGE', 'snap: the module reports an empty feature');
@@ -350,9 +376,10 @@ export class SerialModuleDriver implements ProtocolDriver {
     throw err;
   }
 
-  /** Reads `total` bytes in chunks; every chunk reply must match seq and offset; CRC-32 over all. */
-  private async download(name: string, cmd: number, seq: number, total: number, crc: number, info: M.ModuleInfo, opts: CallOptions): Promise<Uint8Array> {
-    const buf = new Uint8Array(total); // total ≤ 2048×2048 (checked by parseSnapResult) or ≤ 65535 (feature)
+  /** Reads `total` bytes in chunks; every chunk reply must match seq and offset; CRC-32 over all (`crc` null: the
+   * caller checks it over what the bytes unpack to). */
+  private async download(name: string, cmd: number, seq: number, total: number, crc: number | null, info: M.ModuleInfo, opts: CallOptions): Promise<Uint8Array> {
+    const buf = new Uint8Array(total); // total ≤ 2048×2048 (+ deflate's margin when packed; checked by parseSnapResult) or ≤ 65535 (feature)
     const step = Math.max(1, Math.min(this.o.chunkBytes, info.maxChunk, M.MAX_CHUNK));
     // The module's window is for its image chunks (PP_UPLOAD); features are read one request at a time.
     const window = cmd === M.MID.PP_UPLOAD ? Math.min(this.o.window, info.window ?? 1) : 1;
@@ -372,8 +399,7 @@ export class SerialModuleDriver implements ProtocolDriver {
       buf.set(chunk.bytes, at);
       off += length;
     }
-    const got = crc32(buf);
-    if (got !== crc) throw new DriverError('PROTO_CRC', `${name} ${seq}: CRC-32 ${got.toString(16)} ≠ announced ${crc.toString(16)}`);
+    if (crc !== null) checkCrc(name, seq, buf, crc);
     return buf;
   }
 

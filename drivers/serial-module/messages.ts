@@ -8,6 +8,7 @@
 import { DriverError } from '../errors.ts';
 import { Reader, Writer } from '../util/bytes.ts';
 import { FAMILY, checkPseudonym } from './family.ts';
+import { FRAME_ENCODING, maxPackedBytes, type FrameEncoding } from './frame-packing.ts';
 
 export const MID = {
   REPLY: FAMILY.REPLY,
@@ -30,7 +31,7 @@ export const MID = {
 export const PP_NOTE_PALM = 0xc1;
 
 /** PP_INFO capability bits. */
-export const CAP = { CRC_IMAGES: 1, FEATURES: 2, INDICATOR: 4, STATUS: 8 } as const;
+export const CAP = { CRC_IMAGES: 1, FEATURES: 2, INDICATOR: 4, STATUS: 8, PACKED_FRAMES: 16 } as const;
 
 export const PALM_STATES = ['none', 'present', 'too_far', 'too_close', 'off_center'] as const;
 export type PalmState = (typeof PALM_STATES)[number];
@@ -93,6 +94,8 @@ export interface ModuleInfo {
   canFeature: boolean;
   canIndicator: boolean;
   canStatus: boolean;
+  /** Bit 4: PP_SNAP takes an `encoding` byte and sends the frame packed (frame-packing.ts) when asked. */
+  canPackFrames?: boolean;
   width: number;
   height: number;
   maxChunk: number;
@@ -109,7 +112,7 @@ export const MAX_WINDOW = 16;
 export function encodeModuleInfo(i: ModuleInfo): Uint8Array {
   const w = new Writer()
     .ascii(i.moduleId, MODULE_ID_BYTES)
-    .u8((i.canImage ? CAP.CRC_IMAGES : 0) | (i.canFeature ? CAP.FEATURES : 0) | (i.canIndicator ? CAP.INDICATOR : 0) | (i.canStatus ? CAP.STATUS : 0))
+    .u8((i.canImage ? CAP.CRC_IMAGES : 0) | (i.canFeature ? CAP.FEATURES : 0) | (i.canIndicator ? CAP.INDICATOR : 0) | (i.canStatus ? CAP.STATUS : 0) | (i.canPackFrames ? CAP.PACKED_FRAMES : 0))
     .u16(i.width)
     .u16(i.height)
     .u16(i.maxChunk);
@@ -128,7 +131,7 @@ export function parseModuleInfo(p: Uint8Array): ModuleInfo {
   // Older modules end here (one chunk request at a time); a window beyond what we allow is used at our cap.
   const window = r.remaining >= 1 ? r.u8() : 1;
   if (window < 1) throw bad('module reports a window of 0 chunk requests');
-  return { moduleId, canImage: (caps & CAP.CRC_IMAGES) !== 0, canFeature: (caps & CAP.FEATURES) !== 0, canIndicator: (caps & CAP.INDICATOR) !== 0, canStatus: (caps & CAP.STATUS) !== 0, width, height, maxChunk, window: Math.min(window, MAX_WINDOW) };
+  return { moduleId, canImage: (caps & CAP.CRC_IMAGES) !== 0, canFeature: (caps & CAP.FEATURES) !== 0, canIndicator: (caps & CAP.INDICATOR) !== 0, canStatus: (caps & CAP.STATUS) !== 0, canPackFrames: (caps & CAP.PACKED_FRAMES) !== 0, width, height, maxChunk, window: Math.min(window, MAX_WINDOW) };
 }
 
 // ---------- status ----------
@@ -187,6 +190,27 @@ export function parseUserId(p: Uint8Array): number {
 
 // ---------- snap + chunked image upload ----------
 
+/**
+ * PP_SNAP's request: `timeout_s u8`, then `encoding u8` only to a module whose PP_INFO has bit 4 (PACKED_FRAMES);
+ * a module without it is sent the one byte it has always been sent.
+ */
+export interface SnapRequest {
+  timeoutS: number;
+  encoding: FrameEncoding;
+}
+export function encodeSnapRequest(timeoutS: number, encoding: FrameEncoding = FRAME_ENCODING.RAW): Uint8Array {
+  const w = new Writer().u8(Math.max(1, Math.min(255, Math.round(timeoutS))));
+  return (encoding === FRAME_ENCODING.RAW ? w : w.u8(encoding)).build();
+}
+export function parseSnapRequest(p: Uint8Array): SnapRequest {
+  const r = new Reader(p, 'snap request');
+  const timeoutS = r.u8();
+  const encoding = r.remaining >= 1 ? r.u8() : FRAME_ENCODING.RAW;
+  r.end();
+  if (encoding !== FRAME_ENCODING.RAW && encoding !== FRAME_ENCODING.UP_DEFLATE) throw bad(`snap request for unknown frame encoding ${encoding}`);
+  return { timeoutS, encoding };
+}
+
 export interface SnapResult {
   seq: number;
   width: number;
@@ -194,14 +218,34 @@ export interface SnapResult {
   imageCrc: number;
   featureBytes: number;
   featureCrc: number;
+  /**
+   * Present when the snap was asked for packed: how PP_UPLOAD serves this snap (`encoding u8`, then `wire_bytes u32`,
+   * the packed length PP_UPLOAD's `total` then counts). `imageCrc` stays the CRC-32 of the unpacked pixels. A module
+   * may answer RAW (its frame would not pack smaller); absent = raw, as from every module before bit 4.
+   */
+  packing?: { encoding: FrameEncoding; wireBytes: number };
 }
 export function encodeSnapResult(s: SnapResult): Uint8Array {
-  return new Writer().u16(s.seq).u16(s.width).u16(s.height).u32(s.imageCrc).u16(s.featureBytes).u32(s.featureCrc).build();
+  const w = new Writer().u16(s.seq).u16(s.width).u16(s.height).u32(s.imageCrc).u16(s.featureBytes).u32(s.featureCrc);
+  return (s.packing ? w.u8(s.packing.encoding).u32(s.packing.wireBytes) : w).build();
 }
-export function parseSnapResult(p: Uint8Array): SnapResult {
+/** `askedPacked`: the request carried an encoding, so the packing fields are read (and required); otherwise bytes
+ * after the fields are a later firmware's, tolerated as in every reply. */
+export function parseSnapResult(p: Uint8Array, askedPacked = false): SnapResult {
   const r = new Reader(p, 'snap reply');
-  const s = { seq: r.u16(), width: r.u16(), height: r.u16(), imageCrc: r.u32(), featureBytes: r.u16(), featureCrc: r.u32() };
+  const s: SnapResult = { seq: r.u16(), width: r.u16(), height: r.u16(), imageCrc: r.u32(), featureBytes: r.u16(), featureCrc: r.u32() };
   if (s.width > MAX_IMAGE_SIDE || s.height > MAX_IMAGE_SIDE) throw bad(`snap reply: impossible image size ${s.width}×${s.height}`);
+  if (askedPacked) {
+    const encoding = r.u8();
+    const wireBytes = r.u32();
+    const pixels = s.width * s.height;
+    if (encoding === FRAME_ENCODING.RAW) {
+      if (wireBytes !== pixels) throw bad(`snap reply: raw frame of ${wireBytes} bytes for ${s.width}×${s.height}`);
+    } else if (encoding === FRAME_ENCODING.UP_DEFLATE) {
+      if (wireBytes < 1 || wireBytes > maxPackedBytes(pixels)) throw bad(`snap reply: packed frame of ${wireBytes} bytes for ${s.width}×${s.height}`);
+    } else throw bad(`snap reply: unknown frame encoding ${encoding}`);
+    s.packing = { encoding, wireBytes };
+  }
   return s;
 }
 

@@ -11,6 +11,7 @@ import { DriverError, isDriverError } from '../errors.ts';
 import { SerialDecoder, encodeMessage } from '../serial-module/codec.ts';
 import * as F from '../serial-module/family.ts';
 import * as M from '../serial-module/messages.ts';
+import { FRAME_ENCODING, packFrame } from '../serial-module/frame-packing.ts';
 import type { Transport } from '../transport/transport.ts';
 import { sleep } from '../util/abort.ts';
 import { crc32 } from '../util/crc32.ts';
@@ -38,6 +39,8 @@ export interface SimSerialOptions {
   maxChunk?: number;
   /** Chunk requests it takes in flight (PP_INFO's max_outstanding; default 8; 1 = an older module, one at a time). */
   window?: number;
+  /** PP_INFO bit 4: packs a snap's frame (frame-packing.ts) when the host asks for it (default true; false = a module before it). */
+  packFrames?: boolean;
   canImage?: boolean;
   /**
    * false: a module that gives no images at all (neither the family's SNAPIMAGE/GETSAVEDIMAGE/UPLOADIMAGE nor
@@ -51,7 +54,8 @@ export interface SimSerialOptions {
 
 interface Snap {
   seq: number;
-  image: Uint8Array;
+  /** What PP_UPLOAD serves: the pixels, or the packed frame when the host asked for it. */
+  wire: Uint8Array;
   feature: Uint8Array;
 }
 
@@ -316,7 +320,7 @@ export class SimSerialModule {
         return this.reply(
           mid,
           0,
-          M.encodeModuleInfo({ moduleId: `${o.model ?? 'PalmSim-L015'}/${o.serial ?? 'SIM0001'}/${o.firmware ?? '1.0'}`, canImage: this.o.images !== false && (o.canImage ?? true), canFeature: true, canIndicator: true, canStatus: true, width: o.width, height: o.height, maxChunk: o.maxChunk ?? M.MAX_CHUNK, window: o.window ?? 8 }),
+          M.encodeModuleInfo({ moduleId: `${o.model ?? 'PalmSim-L015'}/${o.serial ?? 'SIM0001'}/${o.firmware ?? '1.0'}`, canImage: this.o.images !== false && (o.canImage ?? true), canFeature: true, canIndicator: true, canStatus: true, canPackFrames: o.packFrames !== false, width: o.width, height: o.height, maxChunk: o.maxChunk ?? M.MAX_CHUNK, window: o.window ?? 8 }),
         );
       case M.MID.PP_STATUS:
         return this.reply(mid, 0, M.encodeStatus({ busy: false, palm: this.o.stage.ensurePalm() ? 'present' : 'none' }));
@@ -324,22 +328,34 @@ export class SimSerialModule {
         this.indicator = M.parseIndicator(data);
         return this.reply(mid, 0);
       case M.MID.PP_SNAP: {
-        const got = await this.shoot(M.parseTimeoutRequest(data), signal);
+        // A module before bit 4 takes only the timeout byte (an encoding byte would be an invalid parameter to it).
+        const req = o.packFrames === false ? { timeoutS: M.parseTimeoutRequest(data), encoding: FRAME_ENCODING.RAW } : M.parseSnapRequest(data);
+        const got = await this.shoot(req.timeoutS, signal);
         if (!got) return this.reply(mid, F.R.TIMEOUT);
         const seq = (this.seq = (this.seq + 1) & 0xffff);
         const feature = simFeature(got.img, got.palm.identity);
         this.lastFeature = feature;
-        this.snaps.push({ seq, image: got.img.pixels, feature });
+        const { pixels, width, height } = got.img;
+        // Packed at the snap, as a module would before its first chunk is asked for (its cost is in the snap's time);
+        // sent raw if it would not come out smaller.
+        let wire = pixels;
+        let packing: M.SnapResult['packing'];
+        if (req.encoding === FRAME_ENCODING.UP_DEFLATE) {
+          const packed = packFrame(pixels, width);
+          if (packed.length < pixels.length) wire = packed;
+          packing = { encoding: wire === pixels ? FRAME_ENCODING.RAW : FRAME_ENCODING.UP_DEFLATE, wireBytes: wire.length };
+        }
+        this.snaps.push({ seq, wire, feature });
         if (this.snaps.length > 4) this.snaps.shift(); // a late host may still read the previous snap
-        return this.reply(mid, 0, M.encodeSnapResult({ seq, width: got.img.width, height: got.img.height, imageCrc: crc32(got.img.pixels), featureBytes: feature.length, featureCrc: crc32(feature) }));
+        return this.reply(mid, 0, M.encodeSnapResult({ seq, width, height, imageCrc: crc32(pixels), featureBytes: feature.length, featureCrc: crc32(feature), ...(packing ? { packing } : {}) }));
       }
       case M.MID.PP_UPLOAD: {
         const req = M.parseChunkRequest(data);
         const snap = this.snaps.find((s) => s.seq === req.seq);
-        if (!snap || req.offset >= snap.image.length) return this.reply(mid, F.R.INVALID_PARAM);
-        this.onUploadChunk?.(req.offset, snap.image.length);
-        const bytes = snap.image.subarray(req.offset, req.offset + Math.min(req.length, o.maxChunk ?? M.MAX_CHUNK));
-        return this.send(encodeMessage(F.FAMILY.REPLY, ...M.chunkReplyParts(mid, { seq: req.seq, total: snap.image.length, offset: req.offset, bytes })));
+        if (!snap || req.offset >= snap.wire.length) return this.reply(mid, F.R.INVALID_PARAM);
+        this.onUploadChunk?.(req.offset, snap.wire.length);
+        const bytes = snap.wire.subarray(req.offset, req.offset + Math.min(req.length, o.maxChunk ?? M.MAX_CHUNK));
+        return this.send(encodeMessage(F.FAMILY.REPLY, ...M.chunkReplyParts(mid, { seq: req.seq, total: snap.wire.length, offset: req.offset, bytes })));
       }
       case M.MID.GET_PALM_FEATURE: {
         const req = M.parseChunkRequest(data);

@@ -35,6 +35,8 @@ export interface SimOptions {
   dialect?: SerialDialect;
   /** Serial modules, extended dialect: image chunk requests taken in flight (default 8; 1 = one at a time, as older modules). */
   window?: number;
+  /** Serial modules, extended dialect: PP_INFO bit 4, frames packed when the host asks (default true; false = a module before it). */
+  packFrames?: boolean;
   /** Serial modules: false = no images at all, only features and its own verdicts (a module that matches on its own). */
   images?: boolean;
   /** Serial modules: users the table holds (default 255); beyond it enrolment answers `table full`. */
@@ -65,7 +67,7 @@ export class SimulatedScanner {
     this.height = opts.height ?? 480;
     const source = opts.source ?? syntheticSource({ width: this.width, height: this.height });
     const common = { stage: this.stage, source, width: this.width, height: this.height, faults: opts.faults };
-    this.device = this.protocol === 'serial' ? new SimSerialModule({ ...common, canImage: opts.canImage, dialect: opts.dialect, ...(opts.window ? { window: opts.window } : {}), ...(opts.maxUsers ? { maxUsers: opts.maxUsers } : {}), ...(opts.images === false ? { images: false } : {}) }) : new SimHidScanner(common);
+    this.device = this.protocol === 'serial' ? new SimSerialModule({ ...common, canImage: opts.canImage, dialect: opts.dialect, ...(opts.window ? { window: opts.window } : {}), ...(opts.packFrames === false ? { packFrames: false } : {}), ...(opts.maxUsers ? { maxUsers: opts.maxUsers } : {}), ...(opts.images === false ? { images: false } : {}) }) : new SimHidScanner(common);
   }
 
   // ----- scripting the glass -----

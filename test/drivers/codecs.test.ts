@@ -4,6 +4,7 @@ import { DriverError } from '../../drivers/errors.ts';
 import { SerialDecoder, encodeMessage, parity, MAX_DATA, MAX_FRAME } from '../../drivers/serial-module/codec.ts';
 import * as F from '../../drivers/serial-module/family.ts';
 import * as M from '../../drivers/serial-module/messages.ts';
+import { FRAME_ENCODING, maxPackedBytes } from '../../drivers/serial-module/frame-packing.ts';
 import { CHUNK_DATA, encodeDeviceReport, encodeHostReport, parseDeviceReport, parseHostReport, REPORT_BYTES, type DeviceReport } from '../../drivers/hid-profile/reports.ts';
 import { FrameReassembler } from '../../drivers/hid-profile/reassembly.ts';
 import { crc32 } from '../../drivers/util/crc32.ts';
@@ -103,7 +104,7 @@ describe('EF AA framing', () => {
 
 describe('serial payload layouts', () => {
   it('round-trips every layout', () => {
-    const info = { moduleId: 'PalmSim/SN1/1.2', canImage: true, canFeature: false, canIndicator: true, canStatus: false, width: 640, height: 480, maxChunk: 4096 };
+    const info = { moduleId: 'PalmSim/SN1/1.2', canImage: true, canFeature: false, canIndicator: true, canStatus: false, canPackFrames: false, width: 640, height: 480, maxChunk: 4096 };
     // A module without the trailing window byte takes one chunk request at a time.
     expect(M.parseModuleInfo(M.encodeModuleInfo(info))).toEqual({ ...info, window: 1 });
     expect(M.parseModuleInfo(M.encodeModuleInfo({ ...info, window: 8 }))).toEqual({ ...info, window: 8 });
@@ -111,6 +112,14 @@ describe('serial payload layouts', () => {
     expect(() => M.parseModuleInfo(new Uint8Array([...M.encodeModuleInfo(info), 0]))).toThrow(DriverError);
     const snap = { seq: 7, width: 640, height: 480, imageCrc: 0xdeadbeef, featureBytes: 1024, featureCrc: 1 };
     expect(M.parseSnapResult(M.encodeSnapResult(snap))).toEqual(snap);
+    expect(M.parseModuleInfo(M.encodeModuleInfo({ ...info, canPackFrames: true })).canPackFrames).toBe(true);
+    const packedSnap = { ...snap, packing: { encoding: FRAME_ENCODING.UP_DEFLATE, wireBytes: 70_000 } };
+    expect(M.parseSnapResult(M.encodeSnapResult(packedSnap), true)).toEqual(packedSnap);
+    // Not asked for packing: the same bytes are a later firmware's trailing bytes, tolerated and not read.
+    expect(M.parseSnapResult(M.encodeSnapResult(packedSnap))).toEqual(snap);
+    expect(M.parseSnapRequest(M.encodeSnapRequest(2))).toEqual({ timeoutS: 2, encoding: FRAME_ENCODING.RAW });
+    expect(M.encodeSnapRequest(2)).toEqual(M.encodeTimeoutRequest(2)); // what a module before bit 4 is sent
+    expect(M.parseSnapRequest(M.encodeSnapRequest(2, FRAME_ENCODING.UP_DEFLATE))).toEqual({ timeoutS: 2, encoding: FRAME_ENCODING.UP_DEFLATE });
     expect(M.parseChunkRequest(M.encodeChunkRequest({ seq: 1, offset: 4096, length: 4096 }))).toEqual({ seq: 1, offset: 4096, length: 4096 });
     const cr = M.parseChunkReply(M.encodeChunkReply({ seq: 1, total: 10, offset: 8, bytes: new Uint8Array([1, 2]) }));
     expect([cr.seq, cr.total, cr.offset, [...cr.bytes]]).toEqual([1, 10, 8, [1, 2]]);
@@ -122,6 +131,17 @@ describe('serial payload layouts', () => {
     expect(() => M.parseModuleInfo(new Uint8Array(10))).toThrow(expect.objectContaining({ code: 'PROTO_BAD_MESSAGE' }));
     expect(() => M.parseSnapResult(M.encodeSnapResult({ seq: 1, width: 9000, height: 1, imageCrc: 0, featureBytes: 0, featureCrc: 0 }))).toThrow(DriverError);
     expect(() => M.parseChunkReply(M.encodeChunkReply({ seq: 1, total: 4, offset: 3, bytes: new Uint8Array(2) }))).toThrow(DriverError);
+    // Packed snaps: a declared length beyond deflate's worst case for the frame, zero, a raw frame of the wrong size,
+    // an unknown encoding, or no packing fields when they were asked for.
+    const snap = { seq: 1, width: 640, height: 480, imageCrc: 0, featureBytes: 0, featureCrc: 0 };
+    const packedOf = (encoding: number, wireBytes: number) => M.parseSnapResult(M.encodeSnapResult({ ...snap, packing: { encoding: encoding as 0 | 1, wireBytes } }), true);
+    expect(() => packedOf(FRAME_ENCODING.UP_DEFLATE, maxPackedBytes(640 * 480) + 1)).toThrow(expect.objectContaining({ code: 'PROTO_BAD_MESSAGE' }));
+    expect(() => packedOf(FRAME_ENCODING.UP_DEFLATE, 0xffffffff)).toThrow(expect.objectContaining({ code: 'PROTO_BAD_MESSAGE' }));
+    expect(() => packedOf(FRAME_ENCODING.UP_DEFLATE, 0)).toThrow(expect.objectContaining({ code: 'PROTO_BAD_MESSAGE' }));
+    expect(() => packedOf(FRAME_ENCODING.RAW, 640 * 480 - 1)).toThrow(expect.objectContaining({ code: 'PROTO_BAD_MESSAGE' }));
+    expect(() => packedOf(7, 100)).toThrow(expect.objectContaining({ code: 'PROTO_BAD_MESSAGE' }));
+    expect(() => M.parseSnapResult(M.encodeSnapResult(snap), true)).toThrow(DriverError);
+    expect(() => M.parseSnapRequest(Uint8Array.of(2, 9))).toThrow(expect.objectContaining({ code: 'PROTO_BAD_MESSAGE' }));
     expect(() => M.parseChunkRequest(M.encodeChunkRequest({ seq: 1, offset: 0, length: 0 }))).toThrow(DriverError);
     expect(() => M.parsePalmNote(new Uint8Array([0x09, 0, 0]))).toThrow(DriverError);
     expect(() => M.parseReply(new Uint8Array([1]))).toThrow(DriverError);

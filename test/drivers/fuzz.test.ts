@@ -108,7 +108,7 @@ function serialStream(r: R, kind: number): { bytes: Uint8Array; mustFind?: Uint8
 }
 
 const PARSERS: Array<(p: Uint8Array) => unknown> = [
-  M.parseModuleInfo, M.parseStatus, M.parseIndicator, M.parseTimeoutRequest, M.parseUserId, M.parseSnapResult, M.parseChunkRequest, M.parseChunkReply, M.parsePutFeature, M.parsePalmNote,
+  M.parseModuleInfo, M.parseStatus, M.parseIndicator, M.parseTimeoutRequest, M.parseUserId, M.parseSnapResult, (p) => M.parseSnapResult(p, true), M.parseSnapRequest, M.parseChunkRequest, M.parseChunkReply, M.parsePutFeature, M.parsePalmNote,
   // the family's layouts
   F.parseVerifyReply, F.parseEnrollReply, F.parseUserInfo, F.parseAllUserIds, F.parseVersion, F.parseStatus, F.parseImageSize, F.parseFamilyNote, F.parseEnrollRequest, F.parseEnrollItgRequest, F.parseVerifyRequest, F.parseUploadImageRequest, F.parseSnapImageRequest,
 ];

@@ -57,6 +57,8 @@ describe.each(SERIAL_DIALECTS)('serial scanner over a socat pty (%s dialect)', (
   });
 
   it('captures frames with 5 % faulty exchanges; no corrupt frame is ever accepted', async () => {
+    // The extended dialect's frames cross packed (PP_INFO bit 4), so the faults land in packed streams too.
+    if (dialect === 'extended') expect((await client.info()).capabilities).toContain('pp_packed_frames');
     let ok = 0;
     let calls = 0;
     const failures: Record<string, number> = {};
@@ -126,7 +128,8 @@ describe.each(SERIAL_DIALECTS)('serial scanner over a socat pty (%s dialect)', (
 });
 
 // The windowed image upload (PP_UPLOAD, several chunk requests in flight) over the real pty at the edges of its range:
-// one request at a time (a module whose PP_INFO says window 1) and the driver's most (16), each with 5 % of the
+// one request at a time (a module whose PP_INFO says window 1, an older one: raw frames, no bit 4) and the driver's
+// most (16, frames packed), each with 5 % of the
 // module's answers dropped, garbled (garbage, a flipped bit, cut short), duplicated or late. Every accepted frame
 // must be byte-identical to one the module took.
 describe.each([1, 16])('windowed image upload over a socat pty (module window %i)', (window) => {
@@ -144,7 +147,7 @@ describe.each([1, 16])('windowed image upload over a socat pty (module window %i
         return img;
       },
     };
-    sim = new SimulatedScanner({ protocol: 'serial', dialect: 'extended', window, width: W, height: H, source, faults: { rate: 0.05, seed: 7 + window, kinds: ['drop', 'garbage', 'bitflip', 'truncate', 'duplicate', 'delay'] } });
+    sim = new SimulatedScanner({ protocol: 'serial', dialect: 'extended', window, packFrames: window > 1, width: W, height: H, source, faults: { rate: 0.05, seed: 7 + window, kinds: ['drop', 'garbage', 'bitflip', 'truncate', 'duplicate', 'delay'] } });
     let n = 0;
     sim.autoPresent(() => ({ identity: `id${n % 5}`, sample: 1 + (n++ % 3) }));
     const pty = await sim.startPty();
@@ -160,6 +163,7 @@ describe.each([1, 16])('windowed image upload over a socat pty (module window %i
   it('gets the exact bytes of every frame through dropped and garbled answers', async () => {
     await client.info();
     expect(client.moduleCapabilities?.info?.window).toBe(window);
+    expect(client.moduleCapabilities?.info?.canPackFrames).toBe(window > 1);
     const FRAMES = 40;
     let ok = 0;
     let calls = 0;

@@ -12,8 +12,10 @@ export function registerBenchTerminal(bench: Command): void {
     .option('--size <WxH>', 'frame size', '640x480')
     .option('--cold-runs <n>', 'cold starts of `palmpay terminal` (0: none)', '3')
     .option('--no-serialport-peer', "skip the peer that reads the pty through serialport (the terminal's old read path)")
+    .option('--no-raw-frames-peer', 'skip the peer whose module sends its frames raw (not packed; PROTOCOL.md PP_INFO bit 4)')
+    .option('--nir-frames <dir>', 'also time transfers of real NIR images from DIR (CASIA layout, resized), packed and raw')
     .option('--json <file>', 'write the figures as JSON')
-    .action(async (opts: { n: string; scans: string; size: string; coldRuns: string; serialportPeer: boolean; json?: string }) => {
+    .action(async (opts: { n: string; scans: string; size: string; coldRuns: string; serialportPeer: boolean; rawFramesPeer: boolean; nirFrames?: string; json?: string }) => {
       const { runTerminalBench } = await import('../../../bench/terminal/bench.ts');
       const { formatTerminalBench } = await import('../../../bench/terminal/report.ts');
       const { SingleBar, Presets } = await import('cli-progress');
@@ -37,6 +39,8 @@ export function registerBenchTerminal(bench: Command): void {
         coldStart: coldRuns > 0,
         coldStartRuns: coldRuns,
         serialportPeer: opts.serialportPeer,
+        rawFramesPeer: opts.rawFramesPeer,
+        ...(opts.nirFrames ? { nirFrames: opts.nirFrames } : {}),
         log: (line) => {
           bar?.stop();
           phase = '';

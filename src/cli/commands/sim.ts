@@ -20,7 +20,8 @@ export function registerSim(program: Command): void {
     .option('--features-only', 'a module that gives no images, only features and its own verdicts (one that matches on its own)')
     .option('--max-users <n>', "users the module's table holds (1..255; beyond it enrolment answers 'table full')", '255')
     .option('--dialect <d>', 'family (published EF AA messages only) | palm (+ feature transfer) | extended (+ every PalmPay extension)', 'extended')
-    .action(async (opts: { size: string; images?: string; faults: string; seed: string; identities: string; auto: boolean; dialect: string; maxUsers: string; featuresOnly?: boolean }) => {
+    .option('--no-packed-frames', 'extended dialect: a module without packed frames (PP_INFO bit 4): frames always cross raw')
+    .action(async (opts: { size: string; images?: string; faults: string; seed: string; identities: string; auto: boolean; dialect: string; maxUsers: string; featuresOnly?: boolean; packedFrames: boolean }) => {
       const { SimulatedScanner, SERIAL_DIALECTS, SimSerialModule } = await import('../../../drivers/sim/index.ts');
       const { folderSource } = await import('../../../drivers/sim/sources.ts');
       const dialect = SERIAL_DIALECTS.find((d) => d === opts.dialect);
@@ -37,7 +38,7 @@ export function registerSim(program: Command): void {
       try {
         const folder = opts.images ? await folderSource(opts.images, { width, height }) : undefined;
         const ids = folder ? folder.identities : opts.identities.split(',').map((s) => s.trim()).filter(Boolean);
-        const s = new SimulatedScanner({ protocol: 'serial', dialect, width, height, source: folder, faults: { rate, seed: Number(opts.seed) }, maxUsers, images: !opts.featuresOnly });
+        const s = new SimulatedScanner({ protocol: 'serial', dialect, width, height, source: folder, faults: { rate, seed: Number(opts.seed) }, maxUsers, images: !opts.featuresOnly, packFrames: opts.packedFrames });
         let n = 0;
         const auto = () => ({ identity: ids[n++ % ids.length]!, sample: 1 + Math.floor(n / ids.length) });
         if (opts.auto) s.autoPresent(auto);
