@@ -69,7 +69,8 @@ export function capturesOffered(prepared: readonly Prepared[]): string[] {
  * The subscribers the batch's mandates and meter readings name (rule 10): two batches must look for a subscriber's
  * active mandate, and for its meter's last reading, one after the other. Without it two counters' readings of one
  * meter were both checked against the same last reading, so the lower was accepted without a supervisor
- * (test/security/meter-reading-race.test.ts).
+ * (test/security/meter-reading-race.test.ts). A bill import (billing.ts importBills) takes the same lock on its bills'
+ * subscribers, first: it writes the meters' newer bills.
  */
 export function subscribersChecked(prepared: readonly Prepared[]): Array<{ billerId: string; subscriber: string }> {
   return prepared.flatMap((s) => (s.ok && (s.p.rec.type === 'mandate' || s.p.rec.type === 'meter_reading') ? [{ billerId: s.p.rec.billerId, subscriber: s.p.rec.subscriber }] : []));

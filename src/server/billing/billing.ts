@@ -61,6 +61,11 @@ export class Billing {
     const { rows, errors } = parseBillsCsv(csv);
     return this.repo.tx(async (r) => {
       const store = new BillingStore(r.conn);
+      // The import's new bills move each meter's last reading and its debits read the subscriber's mandate: it takes
+      // the counters' lock on its subscribers first (lock order in lock-plan.ts: subscribers, bills, balances), and
+      // its time after it. Without it a counter's reading checked against the old bill while the import was open
+      // became the meter's last, stamped after the biller's newer bill (test/security/bill-import-race.test.ts).
+      await store.lockSubscribers(rows.map((row) => ({ billerId: row.billerId, subscriber: row.subscriber })));
       const billers = new Map<string, BillerRow | undefined>();
       for (const row of rows) {
         if (!billers.has(row.billerId)) billers.set(row.billerId, await store.getBiller(row.billerId));
