@@ -132,8 +132,12 @@ export const FOR_UPDATE = dialect({ postgres: ' FOR UPDATE', sqlite: '' });
  * locks), taken sorted so two transactions never wait crosswise; SQLite: its write lock already does it.
  */
 export async function lockNames(c: SqlConn, space: number, names: readonly string[]): Promise<void> {
-  if (c.dialect !== 'postgres') return;
-  for (const n of [...new Set(names)].sort()) await c.run(sql`SELECT pg_advisory_xact_lock(${space}, hashtext(${n}))`);
+  if (c.dialect !== 'postgres' || names.length === 0) return;
+  const sorted = [...new Set(names)].sort();
+  // One round trip for the whole set (a bill file names thousands of subscribers), taken in the sorted order:
+  // unnest … WITH ORDINALITY gives the array's order, and the lock, a volatile call, is evaluated after the sort.
+  const arr: Fragment = { [FRAGMENT]: true, render: (d, out) => void (out.params.push(sorted), (out.text += `${placeholder(d, out.params)}::text[]`)) };
+  await c.run(sql`SELECT pg_advisory_xact_lock(${space}, hashtext(t.n)) FROM unnest(${arr}) WITH ORDINALITY AS t(n, i) ORDER BY t.i`);
 }
 
 export function render(q: Fragment, d: Dialect): { text: string; params: SqlParam[] } {
