@@ -13,7 +13,7 @@ import { matchScore, type MatchOptions } from '../biometrics/match.ts';
 import { decodeTemplate } from '../biometrics/template.ts';
 import type { Hand, Template } from '../biometrics/types.ts';
 import { sha256Hex } from '../protocol/crypto.ts';
-import { list, sql, type SqlConn } from './sql.ts';
+import { anyOf, list, prepared, raw, sql, type SqlConn } from './sql.ts';
 import type { Repo, RepoTx } from './repo.ts';
 
 /** Slots scanned between yields to the event loop: 8 screening blocks, 16 MB of codes, a few ms of stage 1. */
@@ -307,10 +307,13 @@ export class CentreIndex {
 /** A person's plaintext templates from the stored (sealed at rest) column. */
 export type OpenTemplates = (personId: string, stored: string) => Buffer[];
 
-/** The stored templates of these people (only those still in the gallery). */
+/**
+ * The stored templates of these people (only those still in the gallery). Up to CENTRE_K ids a check: one bound
+ * array on PostgreSQL (anyOf), so the statement is parsed and planned once per connection, not once per list length.
+ */
 export async function storedTemplates(c: SqlConn, ids: string[]): Promise<Array<{ id: string; templates: string }>> {
   if (ids.length === 0) return [];
-  return c.all(sql`SELECT id, templates FROM persons WHERE id IN (${list(ids)}) AND templates IS NOT NULL AND status IN (${list([...GALLERY_STATUSES])})`);
+  return c.all(prepared(sql`SELECT id, templates FROM persons WHERE ${anyOf(raw('id'), ids)} AND templates IS NOT NULL AND status IN (${list([...GALLERY_STATUSES])})`));
 }
 
 /**
