@@ -23,7 +23,8 @@ const SCAN_CHUNK = 8 * BLOCK_SLOTS;
  * Stage-1 candidates the duplicate check reads and pre-scores: the kernel's most (MAX_K, 32 × the terminal's
  * DEFAULT_K), because a miss here is a second identity and a false hit only a review. The misses are weak genuine
  * pairs (matcher score 0.25–0.29, under the 0.3129 threshold) that the coarse code ranks low, screened or not: at 10⁶
- * (200 re-enrolments, 193 the matcher catches) K = 128 / 256 / 1 024 missed 13 / 11 / 4 (README, issue 16j).
+ * (200 re-enrolments, 193 the matcher catches) K = 128 / 256 / 1 024 missed 13 / 11 / 4 (README, issue 16j); with
+ * CENTRE_PROBE_SHIFTS 2, and the pre-score keeps 1 024 affordable (check CPU p95 153 → 83 ms; issue 16l).
  */
 export const CENTRE_K = MAX_K;
 
