@@ -3,29 +3,45 @@
 // commit-ordered change position (sequencer.ts): at start a snapshot of every person's stored stage-1 codes (made
 // once when the templates arrived, never decoded again at start), then every change after the last position seen.
 // Exact duplicates (the same template bytes, in any format) are caught by the templates' digests.
-// Stage 2 (the full 1:1 matcher) runs on the K candidates' templates, read from the database for that one check.
+// Stage 2 runs on the K candidates' templates, read from the database for that one check: a rigid pre-score of
+// every candidate (PRESCORE), then the full 1:1 matcher on the best CENTRE_FULL_K of them.
 import { DECISION_THRESHOLD } from '../biometrics/config.ts';
-import { coarseCode, coarseProbes } from '../biometrics/identify/coarse-code.ts';
+import { CENTRE_PROBE_SHIFTS, coarseCode, coarseProbesAt } from '../biometrics/identify/coarse-code.ts';
 import { CoarseIndex } from '../biometrics/identify/coarse-index.ts';
 import { BLOCK_SLOTS, ENTRY_CODE_BYTES, MAX_K } from '../biometrics/identify/kernel/kernel.ts';
-import { matchScore } from '../biometrics/match.ts';
+import { matchScore, type MatchOptions } from '../biometrics/match.ts';
 import { decodeTemplate } from '../biometrics/template.ts';
 import type { Hand, Template } from '../biometrics/types.ts';
 import { sha256Hex } from '../protocol/crypto.ts';
-import { list, sql, type SqlConn } from './sql.ts';
+import { anyOf, list, prepared, raw, sql, type SqlConn } from './sql.ts';
 import type { Repo, RepoTx } from './repo.ts';
 
 /** Slots scanned between yields to the event loop: 8 screening blocks, 16 MB of codes, a few ms of stage 1. */
 const SCAN_CHUNK = 8 * BLOCK_SLOTS;
 
 /**
- * Stage-1 candidates the duplicate check scores exactly: the kernel's most (MAX_K, 32 × the terminal's DEFAULT_K),
- * because a miss here is a second identity and a false hit only a review. The misses are weak genuine pairs (matcher
- * score 0.25–0.29, under the 0.3129 threshold) that the coarse code ranks low, screened or not, so K only moves
- * them: at 10⁶ (200 re-enrolments, 193 the matcher catches) K = 128 / 256 / 1 024 missed 13 / 11 / 4, at a check
- * CPU p95 of 64 / 59 / 150 ms (bench centre, 2026-12-07; README, "The palm index"): recall before the 100 ms target.
+ * Stage-1 candidates the duplicate check reads and pre-scores: the kernel's most (MAX_K, 32 × the terminal's
+ * DEFAULT_K), because a miss here is a second identity and a false hit only a review. The misses are weak genuine
+ * pairs (matcher score 0.25–0.29, under the 0.3129 threshold) that the coarse code ranks low, screened or not: at 10⁶
+ * (200 re-enrolments, 193 the matcher catches) K = 128 / 256 / 1 024 missed 13 / 11 / 4 (README, issue 16j); with
+ * CENTRE_PROBE_SHIFTS 2, and the pre-score keeps 1 024 affordable (check CPU p95 153 → 83 ms; issue 16l).
  */
 export const CENTRE_K = MAX_K;
+
+/**
+ * The pre-score that orders the K candidates for the full matcher: the global shift search alone, ±1 cell, no
+ * elastic refinement (about 1/15 of the full matcher's cost). It put the mate first every time: at 10⁵ synthetic
+ * palms among the 1 024 candidates of each of the 191 mates stage 1 found (mate ≤ 0.30, best impostor ≥ 0.40), and
+ * on the real dev data (119 probes, 40 people's 120 captures + 1 000 synthetic palms), as ±2 cells did (README,
+ * issue 16l).
+ */
+const PRESCORE: MatchOptions = { elastic: false, maxShift: 1 };
+
+/**
+ * Candidates (best by PRESCORE) the full matcher scores. Far more than the pre-score needs on synthetic palms (the
+ * mate was always first), so a real palm whose pre-score is hurt by a larger shift or a deformation still gets there.
+ */
+export const CENTRE_FULL_K = 32;
 
 /** Who a new enrolment is checked against (as RepoTx.galleryPersons). */
 export const GALLERY_STATUSES = ['confirmed', 'provisional', 'duplicate_review'] as const;
@@ -247,10 +263,13 @@ export class CentreIndex {
     return rows.find((r) => (JSON.parse(r.digests) as string[]).some((d) => mine.has(d)))?.id;
   }
 
-  /** Stage 1 for one template: the people of its CENTRE_K nearest entries (chunked: other requests run meanwhile). */
+  /**
+   * Stage 1 for one template: the people of its CENTRE_K nearest entries (chunked: other requests run meanwhile),
+   * the probe coded at CENTRE_PROBE_SHIFTS (wider than the terminal's).
+   */
   private async shortlist(t: Template, into: Set<string>): Promise<void> {
     // An entry the poller removed meanwhile is not returned, one it added is after `since` and so in the re-check on commit.
-    for (const c of await this.coarse.nearestChunked(coarseProbes(t), CENTRE_K, SCAN_CHUNK)) into.add(this.ids[Math.floor(c.id / ENTRIES_PER_PERSON)]!);
+    for (const c of await this.coarse.nearestChunked(coarseProbesAt(t, CENTRE_PROBE_SHIFTS), CENTRE_K, SCAN_CHUNK)) into.add(this.ids[Math.floor(c.id / ENTRIES_PER_PERSON)]!);
   }
 
   /**
@@ -267,7 +286,7 @@ export class CentreIndex {
     persons.delete(excludeId);
     if (persons.size === 0) return undefined;
     const rows = await this.repo.db.tx((c) => storedTemplates(c, [...persons]));
-    return bestMatch(probes, rows.map((r) => ({ id: r.id, templates: this.open(r.id, r.templates) })));
+    return bestDecoded(probes, prescored(probes, rows.map((r) => ({ id: r.id, templates: this.open(r.id, r.templates) })), CENTRE_FULL_K));
   }
 
   /**
@@ -282,17 +301,20 @@ export class CentreIndex {
     persons.delete(personId);
     if (persons.size === 0) return undefined;
     const rows = await this.repo.db.tx((c) => storedTemplates(c, [...persons]));
-    return bestMatch([capture], rows.map((r) => ({ id: r.id, templates: this.open(r.id, r.templates) })), Infinity);
+    return bestDecoded([capture], prescored([capture], rows.map((r) => ({ id: r.id, templates: this.open(r.id, r.templates) })), CENTRE_FULL_K), Infinity);
   }
 }
 
 /** A person's plaintext templates from the stored (sealed at rest) column. */
 export type OpenTemplates = (personId: string, stored: string) => Buffer[];
 
-/** The stored templates of these people (only those still in the gallery). */
+/**
+ * The stored templates of these people (only those still in the gallery). Up to CENTRE_K ids a check: one bound
+ * array on PostgreSQL (anyOf), so the statement is parsed and planned once per connection, not once per list length.
+ */
 export async function storedTemplates(c: SqlConn, ids: string[]): Promise<Array<{ id: string; templates: string }>> {
   if (ids.length === 0) return [];
-  return c.all(sql`SELECT id, templates FROM persons WHERE id IN (${list(ids)}) AND templates IS NOT NULL AND status IN (${list([...GALLERY_STATUSES])})`);
+  return c.all(prepared(sql`SELECT id, templates FROM persons WHERE ${anyOf(raw('id'), ids)} AND templates IS NOT NULL AND status IN (${list([...GALLERY_STATUSES])})`));
 }
 
 /**
@@ -309,12 +331,52 @@ export async function linearDuplicate(r: RepoTx, open: OpenTemplates, excludeId:
   return probes ? bestMatch(probes, rows) : undefined;
 }
 
-/** The closest of these people to the probes by the full matcher, at or under the 1:1 threshold. */
-export function bestMatch(probes: readonly Template[], rows: ReadonlyArray<{ id: string; templates: readonly Uint8Array[] }>, threshold: number = DECISION_THRESHOLD): Duplicate | undefined {
-  let best: Duplicate | undefined;
+interface CandidateRow {
+  id: string;
+  templates: readonly Uint8Array[];
+}
+
+/**
+ * The `keep` people closest to the probes by PRESCORE (their templates decoded once; undecodable or incomparable ones
+ * dropped, as bestMatch drops them), for the full matcher. All of them when there are no more than `keep`.
+ */
+export function prescored(probes: readonly Template[], rows: readonly CandidateRow[], keep: number): Array<{ id: string; templates: Template[] }> {
+  const needed = rows.length > keep; // else every row goes to the full matcher: no pre-score to pay
+  const scored: Array<{ id: string; templates: Template[]; pre: number }> = [];
   for (const row of rows) {
     const gallery = decodeAll(row.templates);
     if (!gallery) continue;
+    let pre = Infinity;
+    for (const g of gallery) {
+      for (const p of probes) {
+        try {
+          pre = Math.min(pre, needed ? matchScore(p, g, PRESCORE) : 0);
+        } catch {
+          // another coder or parameters: not comparable
+        }
+      }
+    }
+    if (pre < Infinity) scored.push({ id: row.id, templates: gallery, pre });
+  }
+  scored.sort((a, b) => a.pre - b.pre);
+  return scored.slice(0, keep);
+}
+
+/** The closest of these people to the probes by the full matcher, at or under the 1:1 threshold. */
+export function bestMatch(probes: readonly Template[], rows: readonly CandidateRow[], threshold: number = DECISION_THRESHOLD): Duplicate | undefined {
+  const decoded: Array<{ id: string; templates: Template[] }> = [];
+  for (const row of rows) {
+    const gallery = decodeAll(row.templates);
+    if (gallery) decoded.push({ id: row.id, templates: gallery });
+  }
+  return bestDecoded(probes, decoded, threshold);
+}
+
+/** bestMatch on templates already decoded. */
+export function bestDecoded(probes: readonly Template[], rows: ReadonlyArray<{ id: string; templates: readonly Template[] }>, threshold: number = DECISION_THRESHOLD): Duplicate | undefined {
+  let best: Duplicate | undefined;
+  for (const row of rows) {
+    const gallery = row.templates;
     for (const g of gallery) {
       for (const p of probes) {
         let s: number;

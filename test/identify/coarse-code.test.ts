@@ -1,7 +1,7 @@
 // Coarse codes: the integral-image pooling equals a direct count of every shifted window, for both coder kinds;
 // the screen code marks exactly where an entry's shifted variants agree.
 import { describe, expect, it } from 'vitest';
-import { coarseCode, coarseProbes, GALLERY_SHIFTS, pooled, PROBE_SHIFTS, unstableMask } from '../../src/biometrics/identify/coarse-code.ts';
+import { CENTRE_PROBE_SHIFTS, coarseCode, coarseProbes, coarseProbesAt, GALLERY_SHIFTS, pooled, PROBE_SHIFTS, unstableMask } from '../../src/biometrics/identify/coarse-code.ts';
 import { CODE_BYTES, ENTRY_CODE_BYTES } from '../../src/biometrics/identify/kernel/kernel.ts';
 import { rng, type Rng } from '../../src/biometrics/identify/random.ts';
 import { DEFAULT_EXTRACT } from '../../src/biometrics/config.ts';
@@ -90,6 +90,16 @@ describe('coarse codes', () => {
     const probes = coarseProbes(t);
     expect(probes).toHaveLength(PROBE_SHIFTS.length);
     expect(Buffer.from(probes[0]!).equals(Buffer.from(pooled(t, 0, 0)))).toBe(true);
+  });
+
+  it("the centre's wider probes: the terminal's shifts first (the screen uses the first code), then the 8 at ±1 cell", () => {
+    const t = randomTemplate(rng(29), 'compcode', 3);
+    expect(CENTRE_PROBE_SHIFTS.slice(0, PROBE_SHIFTS.length)).toEqual(PROBE_SHIFTS);
+    expect(new Set(CENTRE_PROBE_SHIFTS.map(([dx, dy]) => `${dx},${dy}`)).size).toBe(CENTRE_PROBE_SHIFTS.length);
+    expect(CENTRE_PROBE_SHIFTS.filter(([dx, dy]) => Math.max(Math.abs(dx), Math.abs(dy)) === 1)).toHaveLength(8);
+    const wide = coarseProbesAt(t, CENTRE_PROBE_SHIFTS);
+    coarseProbes(t).forEach((c, i) => expect(Buffer.from(wide[i]!).equals(Buffer.from(c))).toBe(true));
+    CENTRE_PROBE_SHIFTS.forEach(([dx, dy], i) => expect(Buffer.from(wide[i]!).equals(Buffer.from(pooled(t, dx, dy)))).toBe(true));
   });
 
   it('unstable mask: 1 exactly where the variants disagree', () => {

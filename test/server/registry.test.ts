@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { issueCertificate, newEncKeyPair, newServerKeyPkcs8, openSealed, sealFor, serverIdentity, signTime, verifyCertificate, verifyTime } from '../../src/protocol/crypto.ts';
-import { bestMatch } from '../../src/server/palm-index.ts';
+import { bestMatch, prescored } from '../../src/server/palm-index.ts';
 import { Central } from '../../src/server/service.ts';
 import { purchaseDraft } from '../../bench/sync/loadgen.ts';
 import { enrolCustomer, registeredTerminal, tempDb, type TestTerminal } from './helpers.ts';
@@ -157,5 +157,30 @@ describe('the full matcher behind the duplicate check (palm-index bestMatch)', (
     expect(again?.personId).toBe('ALICE');
     expect(again!.score).toBeLessThan(0.3);
     expect(bestMatch([syntheticTemplate(model, bob, r, 'enrol', 3)], gallery)).toBeUndefined();
+  });
+});
+
+describe("the pre-score that picks the full matcher's candidates (palm-index prescored)", () => {
+  it('keeps a weak second capture of the palm among the best few of many other palms, and drops stored bytes that are no template', async () => {
+    const { capture, defaultModel, modelTemplate, person } = await import('../../src/biometrics/identify/synthetic.ts');
+    const { rng } = await import('../../src/biometrics/identify/random.ts');
+    const { encodeTemplate } = await import('../../src/biometrics/template.ts');
+    const { matchScore } = await import('../../src/biometrics/match.ts');
+    const model = defaultModel();
+    const r = rng(17);
+    // The weakest of 40 second captures of one palm by the full matcher: the kind of pair stage 1 ranks low.
+    const palm = person(model, r);
+    const stored = modelTemplate(model, [capture(model, palm, r)]);
+    const probe = Array.from({ length: 40 }, () => modelTemplate(model, [capture(model, palm, r, { shift: true })]))
+      .map((t) => ({ t, s: matchScore(t, stored) }))
+      .sort((a, b) => b.s - a.s)[0]!.t;
+    const others = Array.from({ length: 300 }, (_, i) => ({ id: `O${i}`, templates: [encodeTemplate(modelTemplate(model, [capture(model, person(model, r), r)]))] }));
+    const rows = [...others.slice(0, 150), { id: 'JUNK', templates: [randomBytes(40)] }, { id: 'MATE', templates: [encodeTemplate(stored)] }, ...others.slice(150)];
+    const kept = prescored([probe], rows, 4);
+    expect(kept).toHaveLength(4);
+    expect(kept[0]!.id).toBe('MATE');
+    expect(kept.some((k) => k.id === 'JUNK')).toBe(false);
+    // No more rows than it keeps: all of them, no pre-score paid, the undecodable one still dropped.
+    expect(prescored([probe], rows.slice(148, 153), 8).map((k) => k.id).sort()).toEqual(['MATE', 'O148', 'O149', 'O150'].sort());
   });
 });

@@ -29,6 +29,24 @@ export const PROBE_SHIFTS: ReadonlyArray<readonly [number, number]> = [
   [0, -2],
 ];
 
+/**
+ * The centre's enrolment duplicate check probes wider (coarseProbesAt): PROBE_SHIFTS plus the 8 shifts of ±1 cell.
+ * The screen uses the first (unshifted) code only, so the extra codes cost only the exact scoring of the kept slots.
+ * Measured at 10⁵ synthetic palms (README, issue 16l): weak genuine pairs ranked 64th or worse by stage 1 fell from
+ * 6 to 3 of 193. The terminal's 1:N keeps PROBE_SHIFTS (its figures and dev-data tests are for those).
+ */
+export const CENTRE_PROBE_SHIFTS: ReadonlyArray<readonly [number, number]> = [
+  ...PROBE_SHIFTS,
+  [1, 0],
+  [-1, 0],
+  [0, 1],
+  [0, -1],
+  [1, 1],
+  [-1, -1],
+  [1, -1],
+  [-1, 1],
+];
+
 /** Shifts (cells) whose plain codes make an entry's unstable mask: ±1 on both axes, (0, 0) among them (README.md). */
 export const GALLERY_SHIFTS: ReadonlyArray<readonly [number, number]> = [-1, 0, 1].flatMap((dy) => [-1, 0, 1].map((dx) => [dx, dy] as const));
 
@@ -58,8 +76,13 @@ export function unstableMask(variants: readonly Uint8Array[]): Uint8Array {
 
 /** The probe's codes for stage 1: the template's grid seen at each of PROBE_SHIFTS, the unshifted one first. */
 export function coarseProbes(t: Template): Uint8Array[] {
+  return coarseProbesAt(t, PROBE_SHIFTS);
+}
+
+/** The probe's codes at the given shifts (the first is the one the screen uses), from one set of window sums. */
+export function coarseProbesAt(t: Template, shifts: ReadonlyArray<readonly [number, number]>): Uint8Array[] {
   const sums = windowSums(t);
-  return PROBE_SHIFTS.map(([dx, dy]) => pooledAt(sums, dx, dy));
+  return shifts.map(([dx, dy]) => pooledAt(sums, dx, dy));
 }
 
 /** The plain code of the grid shifted by (dx, dy): window cell (r, c) reads grid cell (r + dy, c + dx); outside = masked. */
