@@ -2,7 +2,7 @@
 // src/store/migrations.ts, and README "Migrations" for why not a migration library). `meta.schema_version` holds
 // the number of the last one applied. Never edit a shipped migration: add a new one at the end.
 import { PalmPayError } from '../util/errors.ts';
-import { raw, sql, type Dialect, type SqlConn, type SqlDb } from './sql.ts';
+import { ADVISORY_LOCK, raw, sql, type Dialect, type SqlConn, type SqlDb } from './sql.ts';
 
 export interface CentreMigration {
   version: number;
@@ -339,8 +339,6 @@ export class SchemaTooNewError extends PalmPayError {
   }
 }
 
-/** A key for the PostgreSQL advisory lock that serialises migrations across processes (not used elsewhere). */
-const MIGRATION_LOCK = 727_100;
 
 async function versionOf(c: SqlConn): Promise<number> {
   const exists = c.dialect === 'sqlite'
@@ -369,7 +367,7 @@ export async function migrate(db: SqlDb, opts: { upTo?: number; onApply?: (m: Ce
   for (const m of CENTRE_MIGRATIONS) {
     if (m.version <= from || m.version > (opts.upTo ?? SCHEMA_VERSION)) continue;
     const did = await db.tx(async (c) => {
-      if (c.dialect === 'postgres') await c.run(sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+      if (c.dialect === 'postgres') await c.run(sql`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK.migration})`);
       const now = await versionOf(c);
       if (now > SCHEMA_VERSION) throw new SchemaTooNewError(now);
       if (now >= m.version) return false; // another process got here first

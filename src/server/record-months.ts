@@ -1,10 +1,8 @@
 // The monthly partitions of `records` on PostgreSQL (migration 8): the months ahead are made before records arrive
 // for them, and an old month is detached into a plain table to archive. SQLite keeps one table (nothing to do).
 import { PalmPayError } from '../util/errors.ts';
-import { raw, sql, type SqlDb } from './sql.ts';
+import { ADVISORY_LOCK, raw, sql, type SqlDb } from './sql.ts';
 
-/** A key for the advisory lock under which processes make partitions (not used elsewhere). */
-const PARTITION_LOCK = 727_101;
 /** Months made ahead of the current one: a server that runs for weeks never writes into the default partition. */
 const MONTHS_AHEAD = 2;
 
@@ -48,7 +46,7 @@ export async function ensureRecordMonths(db: SqlDb, now: number): Promise<{ made
     const p = monthPartition(month);
     try {
       const made = await db.tx(async (c) => {
-        await c.run(sql`SELECT pg_advisory_xact_lock(${PARTITION_LOCK})`);
+        await c.run(sql`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK.partition})`);
         if ((await c.get(sql`SELECT to_regclass(${p.table}) AS t`))?.t) return false;
         await c.run(raw(`CREATE TABLE ${p.table} PARTITION OF records FOR VALUES FROM (${p.from}) TO (${p.to})`));
         return true;

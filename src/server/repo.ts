@@ -5,7 +5,7 @@
 import { assertCurrent, migrate } from './migrations.ts';
 import { ensureRecordMonths } from './record-months.ts';
 import { hasUnpublished, publish, Publisher, type Published } from './sequencer.ts';
-import { anyOf, dialect, FOR_UPDATE, join, list, lockNames, openSqlDb, prepared, raw, sql, type Fragment, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';
+import { ADVISORY_LOCK, anyOf, dialect, FOR_UPDATE, join, list, lockNames, openSqlDb, prepared, raw, sql, type Fragment, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';
 
 export type TerminalStatus = 'pending' | 'active' | 'revoked';
 export interface TerminalRow {
@@ -119,8 +119,6 @@ type BalanceMove = { account: string; currency: string; delta: number };
 type QueuedTxn = { terminalId: string; seq: number; ref: string; memo: string; at: number; postings: Posting[] };
 /** Connections of a process's side pool (PostgreSQL): the publisher's one, and three for terminals' reads (their authentication included). */
 const SIDE_POOL = 4;
-/** lockNames' space for account bindings. */
-const ACCOUNT_BINDING_LOCK = 727_102;
 /** Rows per multi-row INSERT (well under both backends' limits on bound values). */
 const CHUNK = 500;
 const chunks = <T>(rows: readonly T[]): T[][] => Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, i) => rows.slice(i * CHUNK, (i + 1) * CHUNK));
@@ -371,7 +369,7 @@ export class RepoTx {
    * the other committed (sql.ts lockNames).
    */
   lockAccountBindings(accounts: readonly string[]): Promise<void> {
-    return lockNames(this.c, ACCOUNT_BINDING_LOCK, accounts);
+    return lockNames(this.c, ADVISORY_LOCK.accountBinding, accounts);
   }
   /**
    * The terminal's row, locked until commit: each terminal's chain is independent, so ingestion serialises per

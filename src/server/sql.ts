@@ -131,6 +131,21 @@ export const FOR_UPDATE = dialect({ postgres: ' FOR UPDATE', sqlite: '' });
  * advisory locks in the two-key space (`space`: a constant per use, apart from the single-key migration and partition
  * locks), taken sorted so two transactions never wait crosswise; SQLite: its write lock already does it.
  */
+/**
+ * Every PostgreSQL advisory lock key the centre takes, in one place so no two uses share one by accident (settlement
+ * and partition making once both took 727 101, so a long settlement held up the next month's partitions). The single
+ * keys (migration, settlement, partitions) and the first key of lockNames' two-key spaces are different lock spaces
+ * to PostgreSQL; they are kept distinct all the same.
+ */
+export const ADVISORY_LOCK = {
+  migration: 727_100,
+  settlement: 727_101,
+  accountBinding: 727_102,
+  subscriber: 727_103,
+  capture: 727_104,
+  partition: 727_105,
+} as const;
+
 export async function lockNames(c: SqlConn, space: number, names: readonly string[]): Promise<void> {
   if (c.dialect !== 'postgres' || names.length === 0) return;
   const sorted = [...new Set(names)].sort();

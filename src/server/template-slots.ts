@@ -11,10 +11,8 @@ import type { Template } from '../biometrics/types.ts';
 import type { TemplateUpdateBody } from '../protocol/record.ts';
 import type { RefusalCode } from './invariants.ts';
 import type { PersonRow, RepoTx } from './repo.ts';
-import { FOR_UPDATE, lockNames, sql, type SqlConn } from './sql.ts';
+import { ADVISORY_LOCK, FOR_UPDATE, lockNames, sql, type SqlConn } from './sql.ts';
 
-/** Advisory lock space of capture digests offered in template updates (sql.ts lockNames; other spaces 727_100–103). */
-const CAPTURE_LOCK = 727_104;
 
 /** The feed event kind carrying one enrolled template's update slots to its region's terminals. */
 export const TEMPLATE_SLOTS_FEED = 'template_slots';
@@ -52,7 +50,7 @@ export interface SlotRow {
  * unused and the second breaking on the unique index, failing its whole batch.
  */
 export function lockCaptures(c: SqlConn, captureDigests: readonly string[]): Promise<void> {
-  return lockNames(c, CAPTURE_LOCK, captureDigests);
+  return lockNames(c, ADVISORY_LOCK.capture, captureDigests);
 }
 
 export async function templateUpdatePrior(c: SqlConn, rec: Pick<TemplateUpdateBody, 'updateId' | 'captureDigest'>): Promise<{ updateIdTaken: boolean; captureUsed: boolean }> {

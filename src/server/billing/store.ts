@@ -1,6 +1,6 @@
 // The billing tables (migration 4): billers, their imported bills, who may pay which subscriber, bill imports.
 // Queries only, inside the caller's transaction (`new BillingStore(r.conn)`).
-import { FOR_UPDATE, join, list, lockNames, raw, sql, type Fragment, type SqlConn } from '../sql.ts';
+import { ADVISORY_LOCK, FOR_UPDATE, join, list, lockNames, raw, sql, type Fragment, type SqlConn } from '../sql.ts';
 
 export interface BillerRow {
   id: string;
@@ -41,8 +41,6 @@ const num = <T extends object>(row: T, keys: Array<keyof T>): T => {
   for (const k of keys) if (r[k] !== null && r[k] !== undefined) r[k] = Number(r[k]);
   return row;
 };
-/** lockNames' space for a subscriber's mandates. */
-const SUBSCRIBER_LOCK = 727_103;
 /** `WHERE a AND b …` over the filters given (`WHERE TRUE` when none). */
 const where = (conds: Array<Fragment | false>): Fragment => {
   const given = conds.filter((c): c is Fragment => c !== false);
@@ -109,7 +107,7 @@ export class BillingStore {
    * (rule 10: one active mandate per subscriber, no reading below the last without approval; sql.ts lockNames).
    */
   lockSubscribers(keys: ReadonlyArray<{ billerId: string; subscriber: string }>): Promise<void> {
-    return lockNames(this.c, SUBSCRIBER_LOCK, keys.map((k) => `${k.billerId} ${k.subscriber}`));
+    return lockNames(this.c, ADVISORY_LOCK.subscriber, keys.map((k) => `${k.billerId} ${k.subscriber}`));
   }
   /**
    * Locks these bills all at once, sorted by (biller, bill id): batches paying overlapping bills in any order then

@@ -1,17 +1,14 @@
 // The settlement tables (migration 5): which day each ledger transaction was settled in, and each day's signed
 // settlement. Queries only, inside the caller's transaction.
-import { sql, type SqlConn } from '../sql.ts';
+import { ADVISORY_LOCK, sql, type SqlConn } from '../sql.ts';
 import type { SettledPosting } from './positions.ts';
-
-/** A key for the PostgreSQL advisory lock that lets one settlement run at a time (not used elsewhere). */
-const SETTLEMENT_LOCK = 727_101;
 
 export class ClearingStore {
   constructor(private readonly c: SqlConn) {}
 
   /** One settlement at a time (SQLite: its one writer already is). */
   async lock(): Promise<void> {
-    if (this.c.dialect === 'postgres') await this.c.run(sql`SELECT pg_advisory_xact_lock(${SETTLEMENT_LOCK})`);
+    if (this.c.dialect === 'postgres') await this.c.run(sql`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK.settlement})`);
   }
   getSettlement(date: string): Promise<{ date: string; body: string; sig: string } | undefined> {
     return this.c.get(sql`SELECT date, body, sig FROM settlements WHERE date = ${date}`);
