@@ -217,9 +217,14 @@ export interface OpenSqlOptions {
   maxAttempts?: number;
 }
 
+/** True for a PostgreSQL URL (`postgres://…` or `postgresql://…`); anything else is SQLite to openSqlDb. */
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
+}
+
 /** `sqlite:FILE`, `sqlite::memory:`, a bare file path, or `postgres://…`. */
 export async function openSqlDb(url: string, opts: OpenSqlOptions = {}): Promise<SqlDb> {
-  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, opts);
+  if (isPostgresUrl(url)) return openPostgres(url, opts);
   const file = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
   if (!file) throw new StorageError(`no database file in "${url}" (use sqlite:FILE or postgres://…)`);
   return openSqlite(file);
