@@ -114,6 +114,8 @@ export function formatCentreBench(r: CentreBenchResult): string {
     `CPU per record (utime + stime, ingest phase): server processes ${i.cpu_ms_per_record.server ?? 'n/a'} ms, PostgreSQL (every process on this machine) ${i.cpu_ms_per_record.postgres ?? 'n/a'} ms, bench client ${i.cpu_ms_per_record.client} ms; server ran ${i.server_bin}`,
     `reads under ingest: feed p50 ${i.reads.feed_p50_ms} / p99 ${i.reads.feed_p99_ms} ms (${i.reads.count} reads, one every ${i.reads.every_ms} ms after the last; target p99 ≤ 200: ${r.targets.reads_met ? 'met' : 'NOT met'})`,
     );
+    // More server processes than cores wait for each other's CPU, and a read waits with them (SCALING.md).
+    if (i.workers > r.cores) lines.push(`note: ${i.workers} server processes on ${r.cores} cores; \`palmpay server --workers auto\` runs one per core (src/server/SCALING.md, "One process per core")`);
   }
   if (d) {
     lines.push(
@@ -121,8 +123,10 @@ export function formatCentreBench(r: CentreBenchResult): string {
       `RSS ${d.rss_after_index_load_mb} MB once loaded, peak ${d.peak_rss_mb} MB; ` +
       `per enrolment p50 ${d.check_p50_ms} ms, p95 ${d.check_p95_ms} ms incl. the re-check on commit (CPU p50 ${d.check_cpu_p50_ms} / p95 ${d.check_cpu_p95_ms} ms; target p95 ≤ 100: ${r.targets.check_met ? 'met' : 'NOT met'}); ` +
       `re-enrolments flagged ${d.duplicates_flagged_of_mated} (of those missed, ${d.missed_mates_beyond_matcher_threshold} scored above the 1:1 threshold by the full matcher itself, ${d.mates_flagged_as_other_person} held as someone else's duplicate), false alarms on new people ${d.false_alarms_of_new}`,
-    `linear scan peer (the check before the index, same gallery, ${d.peer_linear_enrolments} enrolments): p50 ${d.peer_linear_p50_ms} ms, p95 ${d.peer_linear_p95_ms} ms; ` +
-      `index ${d.speedup_p50} × faster at p50, ${d.speedup_p95} × at p95; decisions identical to the linear scan ${d.decisions_identical_to_linear}`,
+    d.peer_linear_enrolments === 0
+      ? 'linear scan peer: not run (--peer-enrolments 0)'
+      : `linear scan peer (the check before the index, same gallery, ${d.peer_linear_enrolments} enrolments): p50 ${d.peer_linear_p50_ms} ms, p95 ${d.peer_linear_p95_ms} ms; ` +
+        `index ${d.speedup_p50} × faster at p50, ${d.speedup_p95} × at p95; decisions identical to the linear scan ${d.decisions_identical_to_linear}`,
     );
     const u = d.uploads;
     if (u) {

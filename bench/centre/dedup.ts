@@ -97,13 +97,13 @@ export interface DedupResult {
   /** This process's CPU per check (user + system; PostgreSQL's not included), p50 and p95. */
   check_cpu_p50_ms: number;
   check_cpu_p95_ms: number;
-  /** The linear scan the index replaced, on the same gallery, in the same run (the before). */
+  /** The linear scan the index replaced, on the same gallery, in the same run (the before); null: not run. */
   peer_linear_enrolments: number;
-  peer_linear_p50_ms: number;
-  peer_linear_p95_ms: number;
-  /** Linear scan time / index check time (p50, p95): how many times faster the index is. */
-  speedup_p50: number;
-  speedup_p95: number;
+  peer_linear_p50_ms: number | null;
+  peer_linear_p95_ms: number | null;
+  /** Linear scan time / index check time (p50, p95): how many times faster the index is; null: the peer did not run. */
+  speedup_p50: number | null;
+  speedup_p95: number | null;
   /** Enrolments where the index path decided as the linear scan did (same person flagged, or none). */
   decisions_identical_to_linear: string;
   duplicates_flagged_of_mated: string;
@@ -422,10 +422,10 @@ export async function runDedup(o: DedupOptions): Promise<DedupResult> {
     check_cpu_p50_ms: round(quantile(cpuTimes, 0.5)),
     check_cpu_p95_ms: round(quantile(cpuTimes, 0.95)),
     peer_linear_enrolments: peerCount,
-    peer_linear_p50_ms: round(quantile(peerTimes, 0.5)),
-    peer_linear_p95_ms: round(quantile(peerTimes, 0.95)),
-    speedup_p50: peerCount ? round(quantile(peerTimes, 0.5) / quantile(times.slice(0, peerCount), 0.5), 1) : 0,
-    speedup_p95: peerCount ? round(quantile(peerTimes, 0.95) / quantile(times.slice(0, peerCount), 0.95), 1) : 0,
+    peer_linear_p50_ms: peerCount ? round(quantile(peerTimes, 0.5)) : null,
+    peer_linear_p95_ms: peerCount ? round(quantile(peerTimes, 0.95)) : null,
+    speedup_p50: peerCount ? round(quantile(peerTimes, 0.5) / quantile(times.slice(0, peerCount), 0.5), 1) : null,
+    speedup_p95: peerCount ? round(quantile(peerTimes, 0.95) / quantile(times.slice(0, peerCount), 0.95), 1) : null,
     decisions_identical_to_linear: `${identical}/${peerCount}`,
     duplicates_flagged_of_mated: `${flagged}/${mates}`,
     missed_mates_beyond_matcher_threshold: beyondMatcher,

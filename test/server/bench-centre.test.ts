@@ -1,6 +1,6 @@
 // `palmpay bench centre` works end to end on a tiny run (the figures come from the full-size run, not from here).
 import { expect, it } from 'vitest';
-import { runCentreBench } from '../../bench/centre/bench.ts';
+import { formatCentreBench, runCentreBench } from '../../bench/centre/bench.ts';
 import { buildGallery } from '../../bench/centre/dedup.ts';
 import { isSealed, keyDirFor, loadCentreKeys, openTemplates } from '../../src/server/keys.ts';
 import { openSqlDb, sql } from '../../src/server/sql.ts';
@@ -22,13 +22,20 @@ it('runs the centre bench small: ingest through 2 processes, reads, the duplicat
   expect(r.dedup.peer_linear_enrolments).toBe(4);
   expect(r.dedup.decisions_identical_to_linear).toBe('4/4');
   expect(r.dedup.peer_linear_p50_ms).toBeGreaterThan(0);
+  expect(formatCentreBench(r)).toMatch(/linear scan peer \(the check before the index, same gallery, 4 enrolments\)/);
+  // A run with more server processes than cores says what that costs, and what to run instead.
+  expect(formatCentreBench(r)).not.toMatch(/server processes on/);
+  expect(formatCentreBench({ ...r, ingest: { ...r.ingest, workers: r.cores + 2 } })).toMatch(new RegExp(`note: ${r.cores + 2} server processes on ${r.cores} cores; \`palmpay server --workers auto\``));
 }, 300_000);
 
 it('runs the duplicate check with uploads beside it: every row of a gallery over several chunks, both upload phases accepted', async () => {
   // 4,500 people: the gallery is written in chunks of 2,000, one in flight while the next is generated; a lost or
   // doubled chunk shows in the index's entries.
-  const r = await runCentreBench({ db: PG_URL, workers: 1, terminals: 1, recordsPerTerminal: 12, batch: 5, customers: 20, persons: 4500, enrolments: 4, only: 'dedup', uploadsDuring: 3 });
+  const r = await runCentreBench({ db: PG_URL, workers: 1, terminals: 1, recordsPerTerminal: 12, batch: 5, customers: 20, persons: 4500, enrolments: 4, only: 'dedup', uploadsDuring: 3, peerEnrolments: 0 });
   if (!r.dedup?.uploads) throw new Error('the duplicate check with uploads ran');
+  // No peer asked for: its figures are absent, not zero, and the report says it did not run.
+  expect(r.dedup).toMatchObject({ peer_linear_enrolments: 0, peer_linear_p50_ms: null, peer_linear_p95_ms: null, speedup_p50: null, speedup_p95: null });
+  expect(formatCentreBench(r)).toContain('linear scan peer: not run (--peer-enrolments 0)');
   expect(r.ingest).toBeNull();
   expect(r.targets.ingest_met).toBeNull();
   expect(r.targets.index_load_met).toBeNull();
