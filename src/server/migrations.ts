@@ -339,7 +339,6 @@ export class SchemaTooNewError extends PalmPayError {
   }
 }
 
-
 async function versionOf(c: SqlConn): Promise<number> {
   const exists = c.dialect === 'sqlite'
     ? await c.get(sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'`)

@@ -126,12 +126,6 @@ export function dialect(by: Record<Dialect, Fragment | string>): Fragment {
 export const FOR_UPDATE = dialect({ postgres: ' FOR UPDATE', sqlite: '' });
 
 /**
- * Locks names that have no row to lock yet (an account nobody holds, a subscriber with no mandate), until the
- * transaction ends, so two transactions that read "none" and then write one run one after the other. PostgreSQL:
- * advisory locks in the two-key space (`space`: a constant per use, apart from the single-key migration and partition
- * locks), taken sorted so two transactions never wait crosswise; SQLite: its write lock already does it.
- */
-/**
  * Every PostgreSQL advisory lock key the centre takes, in one place so no two uses share one by accident (settlement
  * and partition making once both took 727 101, so a long settlement held up the next month's partitions). The single
  * keys (migration, settlement, partitions) and the first key of lockNames' two-key spaces are different lock spaces
@@ -146,6 +140,12 @@ export const ADVISORY_LOCK = {
   partition: 727_105,
 } as const;
 
+/**
+ * Locks names that have no row to lock yet (an account nobody holds, a subscriber with no mandate), until the
+ * transaction ends, so two transactions that read "none" and then write one run one after the other. PostgreSQL:
+ * advisory locks in the two-key space (`space`: its ADVISORY_LOCK key), taken sorted so two transactions never wait
+ * crosswise; SQLite: its write lock already does it.
+ */
 export async function lockNames(c: SqlConn, space: number, names: readonly string[]): Promise<void> {
   if (c.dialect !== 'postgres' || names.length === 0) return;
   const sorted = [...new Set(names)].sort();

@@ -13,7 +13,6 @@ import type { RefusalCode } from './invariants.ts';
 import type { PersonRow, RepoTx } from './repo.ts';
 import { ADVISORY_LOCK, FOR_UPDATE, lockNames, sql, type SqlConn } from './sql.ts';
 
-
 /** The feed event kind carrying one enrolled template's update slots to its region's terminals. */
 export const TEMPLATE_SLOTS_FEED = 'template_slots';
 
