@@ -134,19 +134,19 @@ function matcherMisses(p: GalleryProbe): boolean {
 
 /**
  * One stored, confirmed person with one template, as the centre stores it: sealed with the centre's template key
- * when `templateKey` is given, else plaintext (which `Central.open` then seals, one UPDATE a person in one
- * transaction: minutes at 10⁶, so the bench seals as it writes).
+ * when `templateKey` is given, else plaintext in the JSON column of before migration 18 (which `Central.open` then
+ * moves into the sealed blob, one UPDATE a person: minutes at 10⁶, so the bench seals as it writes).
  */
 export function galleryRow(id: string, seq: number, t: Template, changePos: number | null, templateKey?: Buffer): Fragment {
   const bytes = Buffer.from(encodeTemplate(t));
   const digest = createHash('sha256').update(bytes).digest('hex');
-  const b64 = [bytes.toString('base64')];
-  const stored = templateKey ? sealTemplates(templateKey, id, b64) : JSON.stringify(b64);
-  return sql`(${id}, 'R1', 'confirmed', 'GALLERY', ${seq}, ${JSON.stringify([digest])}, ${stored}, ${coarseCode(t)}, ${JSON.stringify([t.hand])}, 1, 1, ${changePos})`;
+  const sealed = templateKey ? sealTemplates(templateKey, id, [bytes]) : null;
+  const plain = templateKey ? null : JSON.stringify([bytes.toString('base64')]); // the column of before migration 18
+  return sql`(${id}, 'R1', 'confirmed', 'GALLERY', ${seq}, ${JSON.stringify([digest])}, ${sealed}, ${plain}, ${coarseCode(t)}, ${JSON.stringify([t.hand])}, 1, 1, ${changePos})`;
 }
 
 export function insertGallery(rows: Fragment[]): Fragment {
-  return sql`INSERT INTO persons (id, region, status, terminal_id, seq, digests, templates, codes, code_hands, created_at, updated_at, change_pos) VALUES ${join(rows)}`;
+  return sql`INSERT INTO persons (id, region, status, terminal_id, seq, digests, templates, templates_json, codes, code_hands, created_at, updated_at, change_pos) VALUES ${join(rows)}`;
 }
 
 /**
@@ -178,7 +178,7 @@ export async function buildGallery(url: string, persons: number, enrolments: num
 
   // The stored gallery, written in bulk as the centre writes it. Generating a palm costs about 0.2 ms of this
   // process's CPU (mostly its stage-1 code), so one chunk is written while the next is generated (PostgreSQL works
-  // on another core); 2,000 rows of 12 parameters stay under PostgreSQL's 65,535 parameters a statement.
+  // on another core); 2,000 rows of 13 parameters stay under PostgreSQL's 65,535 parameters a statement.
   const db = await openSqlDb(url, { poolMax: 2 });
   const CHUNK = 2000;
   let writing: Promise<void> = Promise.resolve();

@@ -15,7 +15,7 @@ import { FOR_UPDATE, list, sql, type SqlConn } from './sql.ts';
 export type EnrolmentOutcome = { kind: 'skipped' } | { kind: 'confirmed' } | { kind: 'duplicate'; duplicateOf: string; race: boolean };
 
 /** Persons stored or changed after `since` (or not yet given a position), except `excludeId`. */
-async function changedSince(c: SqlConn, excludeId: string, since: number): Promise<Array<{ id: string; templates: string; digests: string }>> {
+async function changedSince(c: SqlConn, excludeId: string, since: number): Promise<Array<{ id: string; templates: Uint8Array; digests: string }>> {
   return c.all(sql`SELECT id, templates, digests FROM persons
     WHERE id <> ${excludeId} AND templates IS NOT NULL AND status IN (${list([...GALLERY_STATUSES])}) AND (change_pos IS NULL OR change_pos > ${since})`);
 }
@@ -43,7 +43,7 @@ export async function decideEnrolment(
   feature?: FeatureMatcher,
 ): Promise<EnrolmentOutcome> {
   const c = r.conn;
-  const me = await c.get<{ status: string; templates: string | null; digests: string; region: string; account_id: string | null; terminal_id: string; seq: number }>(
+  const me = await c.get<{ status: string; templates: Uint8Array | null; digests: string; region: string; account_id: string | null; terminal_id: string; seq: number }>(
     sql`SELECT status, templates, digests, region, account_id, terminal_id, seq FROM persons WHERE id = ${personId}${FOR_UPDATE}`,
   );
   if (!me || me.status !== 'provisional' || me.templates === null) return { kind: 'skipped' };
@@ -127,7 +127,7 @@ export async function decideFeatureEnrolment(
   publishPerson: (region: string, personId: string, accountId: string | null) => Promise<void>,
 ): Promise<EnrolmentOutcome> {
   const c = r.conn;
-  const me = await c.get<Undecided & { status: string; templates: string | null }>(
+  const me = await c.get<Undecided & { status: string; templates: Uint8Array | null }>(
     sql`SELECT status, templates, region, account_id, terminal_id, seq FROM persons WHERE id = ${personId}${FOR_UPDATE}`,
   );
   if (!me || me.status !== 'provisional' || me.templates !== null) return { kind: 'skipped' };

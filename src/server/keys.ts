@@ -83,31 +83,75 @@ export function loadCentreKeys(dir: string, legacyServerKey?: string): CentreKey
 // ---- templates at rest ----
 const SEALED = 's1:';
 
-/** Seals a person's templates for the database: AES-256-GCM per template, bound to the person and position. */
-export function sealTemplates(key: Buffer, personId: string, templatesB64: string[]): string {
-  return JSON.stringify(templatesB64.map((t, i) => {
-    const iv = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', key, iv);
-    c.setAAD(Buffer.from(`${personId}#${i}`));
-    const ct = Buffer.concat([c.update(Buffer.from(t, 'base64')), c.final()]);
-    return SEALED + Buffer.concat([iv, c.getAuthTag(), ct]).toString('base64');
-  }));
+/** First byte of a person's sealed templates blob (the `persons.templates` BYTEA/BLOB column), for a later format. */
+const TEMPLATES_V1 = 1;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/**
+ * Seals a person's templates for the database as one BYTEA/BLOB: version ‖ iv ‖ tag ‖ AES-256-GCM of
+ * (count ‖ (length, bytes) per template), bound to the person. One cipher per person, not per template: opening the
+ * 1,024 candidates of a duplicate check is a decipher each (palm-index.ts), and binary, so no JSON or base64 to parse.
+ */
+export function sealTemplates(key: Buffer, personId: string, templates: readonly Uint8Array[]): Buffer {
+  if (templates.length > 255) throw new CentreKeyError('TEMPLATES_TOO_MANY', `${templates.length} templates for ${personId}: at most 255 are sealed together`);
+  const plain = Buffer.allocUnsafe(1 + templates.reduce((n, t) => n + 4 + t.byteLength, 0));
+  plain[0] = templates.length;
+  let at = 1;
+  for (const t of templates) {
+    at = plain.writeUInt32BE(t.byteLength, at);
+    plain.set(t, at);
+    at += t.byteLength;
+  }
+  const iv = randomBytes(IV_BYTES);
+  const c = createCipheriv('aes-256-gcm', key, iv);
+  c.setAAD(templatesBinding(personId));
+  const ct = Buffer.concat([c.update(plain), c.final()]);
+  return Buffer.concat([Buffer.of(TEMPLATES_V1), iv, c.getAuthTag(), ct]);
 }
 
-/** The plaintext templates of a stored column (also reads the plaintext base64 an older version stored). */
-export function openTemplates(key: Buffer, personId: string, stored: string): Buffer[] {
-  return (JSON.parse(stored) as string[]).map((s, i) => {
-    if (!s.startsWith(SEALED)) return Buffer.from(s, 'base64');
-    const buf = Buffer.from(s.slice(SEALED.length), 'base64');
-    const d = createDecipheriv('aes-256-gcm', key, buf.subarray(0, 12));
-    d.setAAD(Buffer.from(`${personId}#${i}`));
-    d.setAuthTag(buf.subarray(12, 28));
-    try {
-      return Buffer.concat([d.update(buf.subarray(28)), d.final()]);
-    } catch (err) {
-      throw new CentreKeyError('TEMPLATE_SEAL_BROKEN', `templates of ${personId} fail authentication (edited, or another key)`, { cause: err });
-    }
-  });
+/** The plaintext templates of a person's stored blob; TEMPLATE_SEAL_BROKEN if it was edited, moved to another person or sealed under another key. */
+export function openTemplates(key: Buffer, personId: string, stored: Uint8Array): Buffer[] {
+  const broken = (why: string, cause?: unknown) => new CentreKeyError('TEMPLATE_SEAL_BROKEN', `templates of ${personId} ${why}`, cause === undefined ? undefined : { cause });
+  const buf = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
+  if (buf.length < 1 + IV_BYTES + TAG_BYTES + 1 || buf[0] !== TEMPLATES_V1) throw broken('are not a sealed templates blob');
+  const d = createDecipheriv('aes-256-gcm', key, buf.subarray(1, 1 + IV_BYTES));
+  d.setAAD(templatesBinding(personId));
+  d.setAuthTag(buf.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES));
+  let plain: Buffer;
+  try {
+    plain = Buffer.concat([d.update(buf.subarray(1 + IV_BYTES + TAG_BYTES)), d.final()]);
+  } catch (err) {
+    throw broken('fail authentication (edited, moved to another person, or another key)', err);
+  }
+  const out: Buffer[] = [];
+  let at = 1;
+  for (let i = 0; i < plain[0]!; i++) {
+    const len = at + 4 <= plain.length ? plain.readUInt32BE(at) : -1;
+    if (len < 0 || at + 4 + len > plain.length) throw broken('are cut short inside their seal');
+    out.push(plain.subarray(at + 4, at + 4 + len));
+    at += 4 + len;
+  }
+  if (at !== plain.length) throw broken('hold bytes after their last template');
+  return out;
+}
+
+const templatesBinding = (personId: string) => Buffer.from(`templates:${personId}`);
+
+/**
+ * The templates of a `templates_json` column (before centre migration 18): a JSON array of base64 strings, each
+ * sealed on its own (`s1:`, bound to person and position) or, older still, plaintext. Read once, at start, to move
+ * them into the blob (service.ts).
+ */
+export function openLegacyTemplates(key: Buffer, personId: string, stored: string): Buffer[] {
+  let items: unknown;
+  try {
+    items = JSON.parse(stored);
+  } catch (err) {
+    throw new CentreKeyError('TEMPLATE_SEAL_BROKEN', `the stored templates of ${personId} are not JSON`, { cause: err });
+  }
+  if (!Array.isArray(items) || !items.every((s): s is string => typeof s === 'string')) throw new CentreKeyError('TEMPLATE_SEAL_BROKEN', `the stored templates of ${personId} are not a list of strings`);
+  return items.map((s, i) => (s.startsWith(SEALED) ? openBound(key, `${personId}#${i}`, s, `template ${i} of ${personId}`) : Buffer.from(s, 'base64')));
 }
 
 /**
@@ -154,8 +198,4 @@ function openBound(key: Buffer, aad: string, stored: string, what: string): Buff
   } catch (err) {
     throw new CentreKeyError('TEMPLATE_SEAL_BROKEN', `${what} fails authentication (edited, moved, or another key)`, { cause: err });
   }
-}
-
-export function isSealed(stored: string): boolean {
-  return (JSON.parse(stored) as string[]).every((s) => s.startsWith(SEALED));
 }

@@ -328,6 +328,18 @@ export const CENTRE_MIGRATIONS: readonly CentreMigration[] = [
         SELECT key, created_at, ${d === 'sqlite' ? "json_extract(data, '$.limits')" : "(data::json -> 'limits')::text"} FROM feed WHERE kind = 'terminal_limits' ORDER BY seq`,
     ],
   },
+  {
+    version: 18,
+    name: "templates as one sealed BYTEA/BLOB per person (persons.templates); the JSON text column kept as templates_json until the centre moves it",
+    // Why (issue 16, storage): a duplicate check opens 1,024 candidates' templates; as JSON of base64 strings sealed
+    // one by one that was a JSON parse, a base64 decode and a decipher per template, and megabytes of strings a check
+    // for the garbage collector. Resealing needs the template key, which is not in the database: `Central.open`
+    // moves every templates_json into the blob (keys.ts sealTemplates) before it serves, and empties it.
+    statements: (d) => [
+      'ALTER TABLE persons RENAME COLUMN templates TO templates_json',
+      `ALTER TABLE persons ADD COLUMN templates ${d === 'sqlite' ? 'BLOB' : 'BYTEA'}`,
+    ],
+  },
 ];
 
 /** The newest schema this build knows. */

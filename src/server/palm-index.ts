@@ -306,13 +306,13 @@ export class CentreIndex {
 }
 
 /** A person's plaintext templates from the stored (sealed at rest) column. */
-export type OpenTemplates = (personId: string, stored: string) => Buffer[];
+export type OpenTemplates = (personId: string, stored: Uint8Array) => Buffer[];
 
 /**
  * The stored templates of these people (only those still in the gallery). Up to CENTRE_K ids a check: one bound
  * array on PostgreSQL (anyOf), so the statement is parsed and planned once per connection, not once per list length.
  */
-export async function storedTemplates(c: SqlConn, ids: string[]): Promise<Array<{ id: string; templates: string }>> {
+export async function storedTemplates(c: SqlConn, ids: string[]): Promise<Array<{ id: string; templates: Uint8Array }>> {
   if (ids.length === 0) return [];
   return c.all(prepared(sql`SELECT id, templates FROM persons WHERE ${anyOf(raw('id'), ids)} AND templates IS NOT NULL AND status IN (${list([...GALLERY_STATUSES])})`));
 }

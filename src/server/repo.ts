@@ -5,7 +5,7 @@
 import { assertCurrent, migrate } from './migrations.ts';
 import { ensureRecordMonths } from './record-months.ts';
 import { hasUnpublished, publish, Publisher, type Published } from './sequencer.ts';
-import { ADVISORY_LOCK, anyOf, dialect, FOR_UPDATE, join, list, lockNames, openSqlDb, prepared, raw, sql, type Fragment, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';
+import { ADVISORY_LOCK, anyOf, dialect, FOR_UPDATE, join, list, lockNames, openSqlDb, prepared, raw, sql, textArray, type Fragment, type OpenSqlOptions, type SqlConn, type SqlDb } from './sql.ts';
 
 export type TerminalStatus = 'pending' | 'active' | 'revoked';
 export interface TerminalRow {
@@ -71,7 +71,8 @@ export interface PersonRow {
   terminal_id: string;
   seq: number;
   digests: string;
-  templates: string | null;
+  /** Sealed at rest, one blob per person (keys.ts sealTemplates); NULL until the templates arrive. */
+  templates: Uint8Array | null;
   duplicate_of: string | null;
   created_at: number;
   updated_at: number;
@@ -655,22 +656,37 @@ export class RepoTx {
        VALUES (${p.id}, ${p.region}, ${p.status}, ${p.account_id}, ${p.terminal_id}, ${p.seq}, ${p.digests}, ${p.templates}, ${p.duplicate_of}, ${p.created_at}, ${p.updated_at})`);
   }
   /** Stores the templates, and the palm index's stage-1 codes made from them (null when they do not decode). */
-  async setPersonTemplates(id: string, templates: string, at: number, index: { codes: Uint8Array; hands: string[] } | null = null): Promise<void> {
+  async setPersonTemplates(id: string, templates: Uint8Array, at: number, index: { codes: Uint8Array; hands: string[] } | null = null): Promise<void> {
     this.written.add('persons');
     await this.c.run(sql`UPDATE persons SET templates = ${templates}, codes = ${index?.codes ?? null}, code_hands = ${index ? JSON.stringify(index.hands) : null},
       updated_at = ${at}, change_pos = NULL WHERE id = ${id}`);
   }
-  /** Replaces the stored templates column by its sealed form (same templates: codes, digests and positions stay). */
-  async resealPersonTemplates(id: string, sealed: string): Promise<void> {
-    await this.c.run(sql`UPDATE persons SET templates = ${sealed} WHERE id = ${id}`);
+  /**
+   * Moves people's templates from the JSON column of before migration 18 into the blob (same templates: codes,
+   * digests and positions stay); a row another process moved first is left as it is. Returns how many moved.
+   */
+  async moveLegacyTemplates(moves: ReadonlyArray<{ id: string; sealed: Buffer }>): Promise<number> {
+    if (moves.length === 0) return 0;
+    if (this.c.dialect === 'postgres') {
+      // One statement a page, not one a person (10⁵ people took 43 s of a start that way).
+      return (await this.c.run(sql`UPDATE persons AS p SET templates = decode(m.hex, 'hex'), templates_json = NULL
+        FROM unnest(${textArray(moves.map((m) => m.id))}, ${textArray(moves.map((m) => m.sealed.toString('hex')))}) AS m(id, hex)
+        WHERE p.id = m.id AND p.templates_json IS NOT NULL`)).changes;
+    }
+    let moved = 0;
+    for (const m of moves) moved += (await this.c.run(sql`UPDATE persons SET templates = ${m.sealed}, templates_json = NULL WHERE id = ${m.id} AND templates_json IS NOT NULL`)).changes;
+    return moved;
   }
   async setPersonStatus(id: string, status: PersonStatus, duplicateOf: string | null, at: number): Promise<void> {
     this.written.add('persons');
     await this.c.run(sql`UPDATE persons SET status = ${status}, duplicate_of = ${duplicateOf}, updated_at = ${at}, change_pos = NULL WHERE id = ${id}`);
   }
-  /** People whose templates an older centre stored in plaintext (sealed ones start with ["s1:). */
-  personsWithPlainTemplates(): Promise<PersonRow[]> {
-    return this.c.all<PersonRow>(sql`SELECT * FROM persons WHERE templates IS NOT NULL AND templates NOT LIKE '["s1:%'`);
+  /**
+   * The next `limit` people after `afterId` (by id) whose templates are still in the JSON column of before migration
+   * 18. From a key, not an offset: a page never walks again over the people moved before it.
+   */
+  personsWithLegacyTemplates(afterId: string, limit: number): Promise<Array<{ id: string; templates_json: string }>> {
+    return this.c.all(sql`SELECT id, templates_json FROM persons WHERE id > ${afterId} AND templates_json IS NOT NULL ORDER BY id LIMIT ${limit}`);
   }
   /** Everyone whose templates a new enrolment is checked against (all but the rejected). */
   galleryPersons(excludeId: string): Promise<PersonRow[]> {

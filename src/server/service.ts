@@ -6,7 +6,7 @@ import { serverIdentity, type Certificate, type ServerIdentity, type SignedTime 
 import { signBoundTime, type BoundTime } from '../protocol/feed-page.ts';
 import type { RecordResult, ReportResponse } from '../protocol/schemas.ts';
 import { ServerError } from './errors.ts';
-import { isSealed, keyDirFor, loadCentreKeys, sealTemplates, secureSqliteFile } from './keys.ts';
+import { keyDirFor, loadCentreKeys, openLegacyTemplates, sealTemplates, secureSqliteFile } from './keys.ts';
 import type { CentreIndex } from './palm-index.ts';
 import { Repo, type OperatorGrantRow, type TerminalRow } from './repo.ts';
 import type { OperatorClaim, OperatorCodeRow } from './operator-codes.ts';
@@ -57,7 +57,7 @@ export class Central {
     secureSqliteFile(db); // 0600 in a 0700 folder, before SQLite creates it
     const repo = await Repo.open(db, opts.storage);
     // The keys live in a 0600 file outside the database (src/server/keys.ts). An older centre kept its signing key
-    // in the meta table and templates in plaintext: both move out / get sealed here, once.
+    // in the meta table: it moves out here, once; its templates move into the sealed blob below.
     const keys = await repo.tx(async (r) => {
       const legacy = await r.getMeta('server_key');
       const k = loadCentreKeys(keyDirFor(db, opts.keyDir), legacy);
@@ -65,12 +65,11 @@ export class Central {
         if (legacy !== k.serverKey) throw new ServerError('CENTRE_KEYS_MISMATCH', 'the database holds another centre key than the key file: refusing to guess which is right', 500);
         await r.deleteMeta('server_key');
       }
-      const templateKey = Buffer.from(k.templateKey, 'base64');
-      for (const p of await r.personsWithPlainTemplates()) if (!isSealed(p.templates!)) await r.resealPersonTemplates(p.id, sealTemplates(templateKey, p.id, JSON.parse(p.templates!) as string[]));
-      return { identity: serverIdentity(k.serverKey), templateKey, migrated: legacy !== undefined };
+      return { identity: serverIdentity(k.serverKey), templateKey: Buffer.from(k.templateKey, 'base64'), migrated: legacy !== undefined };
     });
-    // The old key and plaintext templates would otherwise linger in SQLite's free pages.
-    if (keys.migrated && repo.db.dialect === 'sqlite') await repo.db.exec('VACUUM');
+    const moved = await moveLegacyTemplates(repo, keys.templateKey);
+    // The old key and the old templates column would otherwise linger in SQLite's free pages.
+    if ((keys.migrated || moved > 0) && repo.db.dialect === 'sqlite') await repo.db.exec('VACUUM');
     const central = new Central(new CentreContext(repo, keys.identity, keys.templateKey, opts));
     await central.reports.settleInterrupted(); // report PIN checks a stopped process left half done (report/access.ts)
     return central;
@@ -209,5 +208,27 @@ export class Central {
   }
   resolveReview(id: number): Promise<boolean> {
     return this.statements.resolveReview(id);
+  }
+}
+
+/**
+ * Moves every person's templates out of the JSON column of before centre migration 18 (each sealed on its own, or
+ * plaintext from older still) into the one sealed blob, a page a transaction, before the centre serves. Several
+ * processes starting at once share the work (a row moved by one is skipped by the others). A row that does not open
+ * under this key stops the start with TEMPLATE_SEAL_BROKEN and stays as it was: the wrong key file, most likely.
+ * Returns how many people it moved.
+ */
+async function moveLegacyTemplates(repo: Repo, templateKey: Buffer): Promise<number> {
+  const PAGE = 1000;
+  let moved = 0;
+  let after = '';
+  for (;;) {
+    const page = await repo.tx(async (r) => {
+      const rows = await r.personsWithLegacyTemplates(after, PAGE);
+      moved += await r.moveLegacyTemplates(rows.map((p) => ({ id: p.id, sealed: sealTemplates(templateKey, p.id, openLegacyTemplates(templateKey, p.id, p.templates_json)) })));
+      if (rows.length > 0) after = rows[rows.length - 1]!.id;
+      return rows.length;
+    });
+    if (page < PAGE) return moved;
   }
 }

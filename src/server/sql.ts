@@ -151,8 +151,19 @@ export async function lockNames(c: SqlConn, space: number, names: readonly strin
   const sorted = [...new Set(names)].sort();
   // One round trip for the whole set (a bill file names thousands of subscribers), taken in the sorted order:
   // unnest … WITH ORDINALITY gives the array's order, and the lock, a volatile call, is evaluated after the sort.
-  const arr: Fragment = { [FRAGMENT]: true, render: (d, out) => void (out.params.push(sorted), (out.text += `${placeholder(d, out.params)}::text[]`)) };
-  await c.run(sql`SELECT pg_advisory_xact_lock(${space}, hashtext(t.n)) FROM unnest(${arr}) WITH ORDINALITY AS t(n, i) ORDER BY t.i`);
+  await c.run(sql`SELECT pg_advisory_xact_lock(${space}, hashtext(t.n)) FROM unnest(${textArray(sorted)}) WITH ORDINALITY AS t(n, i) ORDER BY t.i`);
+}
+
+/** A PostgreSQL `text[]` bound as one parameter (for `unnest`, a set of rows in one statement). PostgreSQL only. */
+export function textArray(values: readonly string[]): Fragment {
+  return {
+    [FRAGMENT]: true,
+    render(d, out) {
+      if (d !== 'postgres') throw new StorageError('textArray is PostgreSQL only');
+      out.params.push(values);
+      out.text += `${placeholder(d, out.params)}::text[]`;
+    },
+  };
 }
 
 export function render(q: Fragment, d: Dialect): { text: string; params: SqlParam[] } {

@@ -11,6 +11,7 @@ import type { Template } from '../biometrics/types.ts';
 import type { TemplateUpdateBody } from '../protocol/record.ts';
 import type { RefusalCode } from './invariants.ts';
 import type { PersonRow, RepoTx } from './repo.ts';
+import type { OpenTemplates } from './palm-index.ts';
 import { ADVISORY_LOCK, FOR_UPDATE, lockNames, sql, type SqlConn } from './sql.ts';
 
 /** The feed event kind carrying one enrolled template's update slots to its region's terminals. */
@@ -94,7 +95,7 @@ const REFUSAL_CODES: Record<UpdateRefusal | 'person' | 'template' | 'malformed',
 };
 
 export interface SlotKeys {
-  openStored: (personId: string, stored: string) => Buffer[];
+  openStored: OpenTemplates;
   openSlot: (personId: string, updateId: string, stored: string) => Buffer;
   sealSlot: (personId: string, updateId: string, capture: Uint8Array) => string;
 }

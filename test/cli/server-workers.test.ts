@@ -9,6 +9,7 @@ describe('server --workers', () => {
   it('auto is one process per core on PostgreSQL and one on SQLite; a number is taken as given', () => {
     expect(workerCount('auto', true)).toBe(availableParallelism());
     expect(workerCount('auto', false)).toBe(1);
+    expect(workerCount('auto', true, 96)).toBe(64); // a larger host still starts, at the most processes allowed
     expect(workerCount('3', true)).toBe(3);
     expect(workerCount('3', false)).toBe(3);
   });

@@ -8,6 +8,10 @@ import { join, openSqlDb, raw, sql, type SqlDb } from '../../src/server/sql.ts';
 import { purchaseDraft } from '../../bench/sync/loadgen.ts';
 import { Central } from '../../src/server/service.ts';
 import { enrolCustomer, PG_URL, registeredTerminal, tempDb } from './helpers.ts';
+import { coarseCode } from '../../src/biometrics/identify/coarse-code.ts';
+import { sha256Hex } from '../../src/protocol/crypto.ts';
+import { keyDirFor, loadCentreKeys, openTemplates } from '../../src/server/keys.ts';
+import { enrolmentBytes, enrolmentTemplate } from '../support/synthetic-codes.ts';
 
 const backends: Array<'sqlite' | 'postgres'> = ['sqlite', 'postgres'];
 
@@ -193,13 +197,55 @@ describe.each(backends)('centre migrations on %s', (kind) => {
       await c.run(sql`INSERT INTO feed (audience, kind, key, data, created_at) VALUES ('terminal:T1', 'terminal_limits', 'T1', ${JSON.stringify({ terminalId: 'T1', limits })}, 1234)`);
       await c.run(sql`INSERT INTO feed (audience, kind, key, data, created_at) VALUES ('all', 'k', 'x', '{}', 1)`);
     });
-    expect(await migrate(db)).toMatchObject({ from: 16, applied: [17] });
+    expect(await migrate(db, { upTo: 17 })).toMatchObject({ from: 16, applied: [17] });
     await db.close();
     const repo = await Repo.open(url);
     open.push(repo);
     const history = await repo.tx((r) => r.terminalLimitsHistory('T1'));
     expect(history.map((v) => ({ setAt: v.setAt, limits: JSON.parse(v.limits) as unknown }))).toEqual([{ setAt: 1234, limits }]);
     expect(await repo.tx((r) => r.terminalLimitsHistory('T2'))).toEqual([]);
+  });
+
+  it.skipIf(skip)('migration 18: templates move from the JSON text column into one sealed blob per person at start, the palm index unchanged', async () => {
+    const { db, url } = await fresh();
+    await migrate(db, { upTo: 17 });
+    const template = enrolmentBytes('P1');
+    const code = coarseCode(enrolmentTemplate('P1'));
+    await db.tx((c) => c.run(sql`INSERT INTO persons (id, region, status, terminal_id, seq, digests, templates, codes, code_hands, created_at, updated_at, change_pos)
+      VALUES ('P1', 'R1', 'confirmed', 'T', 1, ${JSON.stringify([sha256Hex(template)])}, ${JSON.stringify([template.toString('base64')])}, ${code}, '["left"]', 1, 1, NULL)`));
+    expect(await migrate(db)).toMatchObject({ from: 17, applied: [18] });
+    const before = await db.tx((c) => c.get<{ templates: unknown; templates_json: string }>(sql`SELECT templates, templates_json FROM persons WHERE id = 'P1'`));
+    expect(before).toEqual({ templates: null, templates_json: JSON.stringify([template.toString('base64')]) });
+    await db.close();
+    const central = await Central.open(url);
+    open.push(central);
+    const key = Buffer.from(loadCentreKeys(keyDirFor(url)).templateKey, 'base64');
+    const p = (await central.repo.tx((r) => r.getPerson('P1')))!;
+    expect(p.templates).toBeInstanceOf(Uint8Array);
+    expect(openTemplates(key, 'P1', p.templates!)).toEqual([template]);
+    expect(await central.repo.tx((r) => r.conn.get(sql`SELECT id FROM persons WHERE templates_json IS NOT NULL`))).toBeUndefined();
+    await central.startIndex(1e9);
+    expect(central.palmIndex.stats()).toMatchObject({ persons: 1, entries: 1 });
+  });
+
+  // PostgreSQL: several server processes share one database there; a SQLite centre is one process (the cluster's primary opens it once).
+  it.skipIf(skip || kind === 'sqlite')('migration 18: two centres starting at once move 2,500 people once between them, every blob opening to its own templates', async () => {
+    const { db, url } = await fresh();
+    await migrate(db, { upTo: 17 });
+    const plain = (i: number) => [Buffer.from(`left ${i}`), Buffer.from(`right ${i}`)];
+    const rows = Array.from({ length: 2500 }, (_, i) => sql`(${`P${String(i).padStart(4, '0')}`}, 'R1', 'confirmed', 'T', ${i + 1}, '[]', ${JSON.stringify(plain(i).map((b) => b.toString('base64')))}, 1, 1, ${i + 1})`);
+    await db.tx((c) => c.run(sql`INSERT INTO persons (id, region, status, terminal_id, seq, digests, templates, created_at, updated_at, change_pos) VALUES ${join(rows)}`));
+    await migrate(db);
+    await db.close();
+    const both = await Promise.all([Central.open(url), Central.open(url)]);
+    open.push(...both);
+    const key = Buffer.from(loadCentreKeys(keyDirFor(url)).templateKey, 'base64');
+    const stored = await both[0].repo.tx((r) => r.conn.all<{ id: string; templates: Uint8Array; templates_json: string | null }>(sql`SELECT id, templates, templates_json FROM persons ORDER BY id`));
+    expect(stored).toHaveLength(2500);
+    stored.forEach((p, i) => {
+      expect(p.templates_json).toBeNull();
+      expect(openTemplates(key, p.id, p.templates)).toEqual(plain(i));
+    });
   });
 
   it.skipIf(skip)('binds values with the native placeholder; a ? in a literal is left alone', async () => {

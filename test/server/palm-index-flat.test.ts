@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { coarseCode } from '../../src/biometrics/identify/coarse-code.ts';
 import { encodeTemplate } from '../../src/biometrics/template.ts';
 import { Central } from '../../src/server/service.ts';
+import { keyDirFor, loadCentreKeys, sealTemplates } from '../../src/server/keys.ts';
 import { openSqlDb, sql } from '../../src/server/sql.ts';
 import { tempDb } from './helpers.ts';
 import { enrolmentTemplate } from '../support/synthetic-codes.ts';
@@ -15,12 +16,18 @@ const NO_POLL = 1e9;
 const digest = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const bytesOf = (t: Template) => Buffer.from(encodeTemplate(t));
 
-/** A confirmed person with these templates (plaintext: Central.open seals them), unpublished (the catch-up publishes). */
-function personRow(id: string, seq: number, templates: Template[], digests = templates.map((t) => digest(bytesOf(t)))) {
-  const b64 = templates.map((t) => bytesOf(t).toString('base64'));
+/**
+ * A confirmed person with these templates, unpublished (the catch-up publishes): sealed as the centre stores them
+ * when `key` (its template key) is given, else plaintext in the column of before migration 18, which Central.open
+ * moves into the sealed blob.
+ */
+function personRow(id: string, seq: number, templates: Template[], opts: { digests?: string[]; key?: Buffer } = {}) {
+  const digests = opts.digests ?? templates.map((t) => digest(bytesOf(t)));
+  const sealed = opts.key ? sealTemplates(opts.key, id, templates.map(bytesOf)) : null;
+  const plain = opts.key ? null : JSON.stringify(templates.map((t) => bytesOf(t).toString('base64')));
   const codes = Buffer.concat(templates.map((t) => coarseCode(t)));
-  return sql`INSERT INTO persons (id, region, status, terminal_id, seq, digests, templates, codes, code_hands, created_at, updated_at, change_pos)
-    VALUES (${id}, 'R1', 'confirmed', 'GALLERY', ${seq}, ${JSON.stringify(digests)}, ${JSON.stringify(b64)}, ${codes}, ${JSON.stringify(templates.map((t) => t.hand))}, 1, 1, NULL)`;
+  return sql`INSERT INTO persons (id, region, status, terminal_id, seq, digests, templates, templates_json, codes, code_hands, created_at, updated_at, change_pos)
+    VALUES (${id}, 'R1', 'confirmed', 'GALLERY', ${seq}, ${JSON.stringify(digests)}, ${sealed}, ${plain}, ${codes}, ${JSON.stringify(templates.map((t) => t.hand))}, 1, 1, NULL)`;
 }
 
 let cleanups: Array<() => Promise<void>> = [];
@@ -30,7 +37,7 @@ afterEach(async () => {
 });
 
 /** A migrated SQLite centre with these rows stored, its index loaded. */
-async function centreWith(rows: ReturnType<typeof personRow>[]): Promise<{ central: Central; run: (q: ReturnType<typeof sql>) => Promise<void> }> {
+async function centreWith(rows: ReturnType<typeof personRow>[]): Promise<{ central: Central; run: (q: ReturnType<typeof sql>) => Promise<void>; key: Buffer }> {
   const db = await tempDb('sqlite');
   await (await Central.open(db.url)).close();
   const conn = await openSqlDb(db.url, { poolMax: 1 });
@@ -43,7 +50,7 @@ async function centreWith(rows: ReturnType<typeof personRow>[]): Promise<{ centr
     await db.cleanup();
   });
   await central.startIndex(NO_POLL);
-  return { central, run };
+  return { central, run, key: Buffer.from(loadCentreKeys(keyDirFor(db.url)).templateKey, 'base64') };
 }
 
 describe('the palm index on flat storage', () => {
@@ -52,10 +59,10 @@ describe('the palm index on flat storage', () => {
     const probeDigest = digest(bytesOf(probe));
     // Another palm whose stored digest shares the probe's first 32 bits and differs after them.
     const twinKey = probeDigest.slice(0, 8) + (probeDigest[8] === '0' ? '1' : '0') + probeDigest.slice(9);
-    const { central, run } = await centreWith([personRow('KEYTWIN', 1, [enrolmentTemplate('other palm')], [twinKey])]);
+    const { central, run, key } = await centreWith([personRow('KEYTWIN', 1, [enrolmentTemplate('other palm')], { digests: [twinKey] })]);
     expect(central.palmIndex.stats()).toMatchObject({ persons: 1, entries: 1 });
     expect(await central.palmIndex.findDuplicate('PROBE', [bytesOf(probe)])).toBeUndefined();
-    await run(personRow('SAME', 2, [probe]));
+    await run(personRow('SAME', 2, [probe], { key }));
     await central.palmIndex.catchUp();
     expect(await central.palmIndex.findDuplicate('PROBE', [bytesOf(probe)])).toEqual({ personId: 'SAME', score: 0 });
     // The enrolment itself is never its own duplicate.

@@ -124,7 +124,7 @@ describe.each(backends)('repository on %s', (kind) => {
   it.skipIf(skip)('stores persons, vouchers with one per person and period, purchases', async () => {
     await repo.tx(async (r) => {
       await r.insertPerson({ id: 'P1', region: 'R', status: 'provisional', account_id: 'A1', terminal_id: 'T1', seq: 1, digests: '[]', templates: null, duplicate_of: null, created_at: 1, updated_at: 1 });
-      await r.setPersonTemplates('P1', '["AA=="]', 2);
+      await r.setPersonTemplates('P1', Buffer.from([1, 0, 255]), 2);
       await r.setPersonStatus('P1', 'confirmed', null, 3);
       const v = { id: 'V1', period: '2026-11', person_id: 'P1', amount: 5000, currency: 'SYP', branch: 'B', lease_terminal: 'T1', lease_id: 'L1', status: 'open' as const, redeemed_by: null, created_at: 1 };
       await r.insertVoucher(v);
@@ -135,7 +135,7 @@ describe.each(backends)('repository on %s', (kind) => {
     });
     await expect(repo.tx((r) => r.insertVoucher({ id: 'V2', period: '2026-11', person_id: 'P1', amount: 1, currency: 'SYP', branch: 'B', lease_terminal: 'T1', lease_id: 'L', status: 'open', redeemed_by: null, created_at: 1 }))).rejects.toThrow();
     await repo.tx(async (r) => {
-      expect(await r.getPerson('P1')).toMatchObject({ status: 'confirmed', templates: '["AA=="]' });
+      expect(await r.getPerson('P1')).toMatchObject({ status: 'confirmed', templates: Buffer.from([1, 0, 255]) });
       expect((await r.personByAccount('A1'))?.id).toBe('P1');
       expect(await r.getVoucher('V1')).toMatchObject({ lease_terminal: 'T2', lease_id: 'L2', status: 'redeemed', redeemed_by: 'T2#9', amount: 5000 });
       expect((await r.voucherFor('P1', '2026-11'))?.id).toBe('V1');

@@ -38,8 +38,9 @@ export async function withCentral<T>(opts: { db?: string; data?: string }, fn: (
  * queues the rest). A process beyond the cores adds no CPU, only a turn to wait for it: on the 2-core bench machine
  * 2 took as many records/s as 4 and answered reads sooner (README, *issue 16n*).
  */
-export function workerCount(v: string, postgres: boolean): number {
-  const n = v === 'auto' ? (postgres ? availableParallelism() : 1) : Number(v);
+export function workerCount(v: string, postgres: boolean, cores = availableParallelism()): number {
+  // auto stays within the bound too: a 96-core host must still start (the systemd unit runs auto).
+  const n = v === 'auto' ? (postgres ? Math.min(cores, 64) : 1) : Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new PalmPayError('BAD_ARGUMENT', `--workers must be 1…64 or auto, got ${v}`);
   return n;
 }

@@ -53,13 +53,13 @@ export class CentreContext {
   }
 
   /** A person's plaintext templates, none when they have not arrived yet. */
-  templatesOf(p: { id: string; templates: string | null }): Buffer[] {
+  templatesOf(p: { id: string; templates: Uint8Array | null }): Buffer[] {
     return p.templates === null ? [] : this.openStored(p.id, p.templates);
   }
 
-  /** Templates as stored at rest: sealed under the template key, bound to the person. */
-  seal(personId: string, templatesB64: string[]): string {
-    return sealTemplates(this.templateKey, personId, templatesB64);
+  /** Templates as stored at rest: one blob sealed under the template key, bound to the person. */
+  seal(personId: string, templates: readonly Uint8Array[]): Buffer {
+    return sealTemplates(this.templateKey, personId, templates);
   }
 
   /** A template update slot's capture at rest (issue 19): sealed under the template key, bound to person and update. */

@@ -93,7 +93,7 @@ export class Enrolments {
         if (!seen) await r.addReview({ terminalId: p.terminal_id, seq: Number(p.seq), kind: 'enrolment', reason, at: now() });
         return audit.refusal;
       }
-      await r.setPersonTemplates(personId, this.ctx.seal(personId, templatesB64), now(), entryCodes(bytes));
+      await r.setPersonTemplates(personId, this.ctx.seal(personId, bytes), now(), entryCodes(bytes));
       if (feature) await this.storeModuleFeature(r, personId, feature);
       return true;
     });
@@ -180,7 +180,7 @@ export class Enrolments {
       const p = await r.getPerson(personId);
       if (!p || p.status !== 'confirmed' || p.templates !== null) throw new ServerError('PERSON_UNKNOWN', `person ${personId} is not a confirmed person without templates`, 409);
       await r.conn.run(sql`UPDATE persons SET digests = ${JSON.stringify(bytes.map((b) => sha256Hex(b)))} WHERE id = ${personId}`);
-      await r.setPersonTemplates(personId, this.ctx.seal(personId, templatesB64), this.ctx.now(), entryCodes(bytes));
+      await r.setPersonTemplates(personId, this.ctx.seal(personId, bytes), this.ctx.now(), entryCodes(bytes));
     });
   }
 
