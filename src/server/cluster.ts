@@ -28,7 +28,7 @@ async function runPrimary(opts: ClusterOptions): Promise<void> {
   const say = opts.say ?? console.log;
   checkTrustProxy(opts.trustProxy ?? []); // refused here once, not by every worker in a restart loop
   // Migrate and create the key once, so the workers start on a current database and agree on one key.
-  const central = await Central.open(opts.db, { storage: { ...opts.storage, poolMax: 1 } });
+  const central = await Central.open(opts.db, { storage: { ...opts.storage, poolMax: 1 }, say });
   const dialect = central.repo.db.dialect;
   await central.close();
   if (dialect === 'sqlite' && opts.workers > 1) say('palmpay server: several workers on SQLite queue on its one write lock; PostgreSQL is the backend for --workers');

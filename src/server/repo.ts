@@ -661,6 +661,10 @@ export class RepoTx {
     await this.c.run(sql`UPDATE persons SET templates = ${templates}, codes = ${index?.codes ?? null}, code_hands = ${index ? JSON.stringify(index.hands) : null},
       updated_at = ${at}, change_pos = NULL WHERE id = ${id}`);
   }
+  /** How many people's templates are still in the JSON column of before migration 18. */
+  async countLegacyTemplates(): Promise<number> {
+    return Number((await this.c.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM persons WHERE templates_json IS NOT NULL`))?.n ?? 0);
+  }
   /**
    * Moves people's templates from the JSON column of before migration 18 into the blob (same templates: codes,
    * digests and positions stay); a row another process moved first is left as it is. Returns how many moved.

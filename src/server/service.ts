@@ -67,7 +67,7 @@ export class Central {
       }
       return { identity: serverIdentity(k.serverKey), templateKey: Buffer.from(k.templateKey, 'base64'), migrated: legacy !== undefined };
     });
-    const moved = await moveLegacyTemplates(repo, keys.templateKey);
+    const moved = await moveLegacyTemplates(repo, keys.templateKey, opts.say ?? (() => undefined));
     // The old key and the old templates column would otherwise linger in SQLite's free pages.
     if ((keys.migrated || moved > 0) && repo.db.dialect === 'sqlite') await repo.db.exec('VACUUM');
     const central = new Central(new CentreContext(repo, keys.identity, keys.templateKey, opts));
@@ -218,17 +218,33 @@ export class Central {
  * under this key stops the start with TEMPLATE_SEAL_BROKEN and stays as it was: the wrong key file, most likely.
  * Returns how many people it moved.
  */
-async function moveLegacyTemplates(repo: Repo, templateKey: Buffer): Promise<number> {
+async function moveLegacyTemplates(repo: Repo, templateKey: Buffer, say: (line: string) => void): Promise<number> {
   const PAGE = 1000;
+  const started = performance.now();
+  let total: number | undefined;
   let moved = 0;
+  let told = 0;
   let after = '';
   for (;;) {
     const page = await repo.tx(async (r) => {
       const rows = await r.personsWithLegacyTemplates(after, PAGE);
+      if (rows.length > 0 && total === undefined) {
+        // About 30 s per 10⁵ people (README, issue 16r): whoever started the centre is told why it does not answer yet.
+        total = await r.countLegacyTemplates();
+        say(`palmpay server: moving the templates of ${people(total)} into one sealed blob each (centre migration 18), once, before serving`);
+      }
       moved += await r.moveLegacyTemplates(rows.map((p) => ({ id: p.id, sealed: sealTemplates(templateKey, p.id, openLegacyTemplates(templateKey, p.id, p.templates_json)) })));
       if (rows.length > 0) after = rows[rows.length - 1]!.id;
       return rows.length;
     });
-    if (page < PAGE) return moved;
+    if (total !== undefined && moved - told >= Math.max(PAGE, total / 10) && page === PAGE) {
+      told = moved;
+      say(`palmpay server: templates moved for ${moved} of ${total} people`);
+    }
+    if (page < PAGE) break;
   }
+  if (total !== undefined) say(`palmpay server: templates moved for ${people(moved)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return moved;
 }
+
+const people = (n: number) => `${n} ${n === 1 ? 'person' : 'people'}`;

@@ -217,8 +217,12 @@ describe.each(backends)('centre migrations on %s', (kind) => {
     const before = await db.tx((c) => c.get<{ templates: unknown; templates_json: string }>(sql`SELECT templates, templates_json FROM persons WHERE id = 'P1'`));
     expect(before).toEqual({ templates: null, templates_json: JSON.stringify([template.toString('base64')]) });
     await db.close();
-    const central = await Central.open(url);
+    const said: string[] = [];
+    const central = await Central.open(url, { say: (line) => said.push(line) });
     open.push(central);
+    // Whoever started it is told why it does not answer yet, and when it is done.
+    expect(said[0]).toMatch(/moving the templates of 1 person .*migration 18/);
+    expect(said.at(-1)).toMatch(/templates moved for 1 person in [0-9.]+ s/);
     const key = Buffer.from(loadCentreKeys(keyDirFor(url)).templateKey, 'base64');
     const p = (await central.repo.tx((r) => r.getPerson('P1')))!;
     expect(p.templates).toBeInstanceOf(Uint8Array);

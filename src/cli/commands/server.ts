@@ -112,7 +112,7 @@ export function registerServer(program: Command): void {
         return;
       }
       const { startServer } = await import('../../server/index.ts');
-      const running = await startServer({ db, ...listen });
+      const running = await startServer({ db, ...listen, say: (line) => console.log(line) });
       console.log(`palmpay server listening on ${running.url} (${running.central.repo.db.dialect})`);
       await new Promise<void>((resolve) => {
         const stop = () => {

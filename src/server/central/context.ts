@@ -27,6 +27,8 @@ export interface CentralOptions {
   templateLimits?: TemplateAuditLimits;
   /** Pool size, pool error hook, whether to migrate on open. */
   storage?: RepoOptions;
+  /** Progress of long work at start (moving templates after migration 18), a line at a time; default silent. */
+  say?: (line: string) => void;
 }
 
 export interface Counters {
