@@ -116,15 +116,18 @@ export function decodeTemplate(bytes: Uint8Array): Template {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/** `count` words from byte `o`, copied as they lie (a little-endian host). A Buffer's `slice` is a view, so no slice. */
-function copyWords(bytes: Uint8Array, o: number, count: number): Uint32Array {
+/**
+ * `count` words from byte `o`, copied as they lie (a little-endian host). A Buffer's `slice` is a view, so no slice.
+ * Exported with wordsOf for their test: the two must agree, and only this one runs on the machines we have.
+ */
+export function copyWords(bytes: Uint8Array, o: number, count: number): Uint32Array {
   const out = new Uint32Array(count);
   new Uint8Array(out.buffer).set(bytes.subarray(o, o + count * 4));
   return out;
 }
 
 /** `count` little-endian words from `o` (the portable path, for a big-endian host). */
-function wordsOf(view: DataView, o: number, count: number): Uint32Array {
+export function wordsOf(view: DataView, o: number, count: number): Uint32Array {
   const out = new Uint32Array(count);
   for (let i = 0; i < count; i++) out[i] = view.getUint32(o + 4 * i, true);
   return out;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc32, decodeTemplate, encodeTemplate, fuseTemplates, TEMPLATE_FORMAT_VERSION, validateTemplate } from '../../src/biometrics/template.ts';
+import { copyWords, crc32, decodeTemplate, encodeTemplate, fuseTemplates, TEMPLATE_FORMAT_VERSION, validateTemplate, wordsOf } from '../../src/biometrics/template.ts';
 import { TemplateCorruptError, TemplateVersionError, type FeatureCode, type Template } from '../../src/biometrics/types.ts';
 import { mulberry32 } from '../../src/util/random.ts';
 
@@ -99,6 +99,18 @@ describe('template codec', () => {
     t.codes[0]!.bits[0] = 1;
     expect(() => validateTemplate(t)).toThrow(TemplateCorruptError);
     expect(() => encodeTemplate({ ...template(7), quality: 2 })).toThrow(TemplateCorruptError);
+  });
+
+  it('reads a code\'s words the same on the portable path as on the little-endian copy (a big-endian host uses the former)', () => {
+    const rnd = mulberry32(11);
+    const backing = new Uint8Array(4 * 40 + 7);
+    for (let i = 0; i < backing.length; i++) backing[i] = Math.floor(rnd() * 256);
+    // Words in the template's byte order (little-endian), at an odd offset inside a larger buffer, as a decode sees them.
+    const bytes = backing.subarray(3, 3 + 4 * 40);
+    const expected = Array.from({ length: 38 }, (_, i) => (bytes[5 + 4 * i]! | (bytes[6 + 4 * i]! << 8) | (bytes[7 + 4 * i]! << 16) | (bytes[8 + 4 * i]! << 24)) >>> 0);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    expect(Array.from(wordsOf(view, 5, 38))).toEqual(expected);
+    if (new Uint8Array(new Uint32Array([1]).buffer)[0] === 1) expect(Array.from(copyWords(bytes, 5, 38))).toEqual(expected);
   });
 
   it('fuses captures of one hand into sub-codes and refuses mixed hands', () => {
