@@ -98,7 +98,12 @@ describe('the first operator, enrolled from the locked sign-in screen', () => {
           new Promise<string>((resolve) => {
             const s = new WebSocket(ws as string);
             s.onopen = () => s.send(JSON.stringify({ id: 1, call: name, input: inp }));
-            s.onmessage = (m) => (resolve(`answered ${String(m.data)}`), s.close());
+            // The answer to call 1; the link and other events the socket pushes may come before it.
+            s.onmessage = (m) => {
+              if ((JSON.parse(String(m.data)) as { id?: unknown }).id !== 1) return;
+              resolve(`answered ${String(m.data)}`);
+              s.close();
+            };
             s.onerror = () => resolve('refused');
             setTimeout(() => resolve('timeout'), 5000);
           }),
