@@ -4,6 +4,7 @@
 // it has in flight (startServer's graceful close) before it exits. The workers share nothing but the database:
 // per-terminal row locks and sorted balance locks (repo.ts) keep them correct together.
 import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { PalmPayError } from '../util/errors.ts';
 import { Central } from './service.ts';
 import { checkTrustProxy, startServer, type StartServerOptions } from './index.ts';
@@ -17,9 +18,28 @@ export interface ClusterOptions extends Omit<StartServerOptions, 'db'> {
   say?: (line: string) => void;
 }
 
+/** The most server processes one `palmpay server` starts. */
+export const MAX_WORKERS = 64;
+
+/**
+ * `--workers N|auto`. auto: one process per core this one may use on PostgreSQL, one on SQLite (its one write lock
+ * queues the rest). A process beyond the cores adds no CPU, only a turn to wait for it: on the 2-core bench machine
+ * 2 took as many records/s as 4 and answered reads sooner (README, *issue 16n*).
+ */
+export function workerCount(v: string, postgres: boolean, cores = availableParallelism()): number {
+  // auto stays within the bound too: a 96-core host must still start (the systemd unit runs auto).
+  const n = v === 'auto' ? (postgres ? Math.min(cores, MAX_WORKERS) : 1) : Number(v);
+  checkWorkers(n, v);
+  return n;
+}
+
+function checkWorkers(n: number, asGiven: string): void {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new PalmPayError('BAD_ARGUMENT', `--workers must be 1…${MAX_WORKERS} or auto, got ${asGiven}`);
+}
+
 /** Runs in both the primary and the workers (cluster.fork re-runs the same command). Resolves at shutdown. */
 export async function runCluster(opts: ClusterOptions): Promise<void> {
-  if (!Number.isInteger(opts.workers) || opts.workers < 1 || opts.workers > 64) throw new PalmPayError('BAD_ARGUMENT', `--workers must be 1…64, got ${opts.workers}`);
+  checkWorkers(opts.workers, String(opts.workers));
   if (cluster.isPrimary) return runPrimary(opts);
   return runWorker(opts);
 }

@@ -78,8 +78,9 @@ export function anyOf(column: Fragment, values: readonly string[]): Fragment {
     render(d, out) {
       column.render(d, out);
       if (d === 'postgres') {
-        out.params.push(values);
-        out.text += ` = ANY(${placeholder(d, out.params)}::text[])`;
+        out.text += ' = ANY(';
+        textArray(values).render(d, out);
+        out.text += ')';
       } else {
         out.text += ' IN (';
         list(values).render(d, out);

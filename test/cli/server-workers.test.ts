@@ -2,7 +2,7 @@
 // refused before a process starts.
 import { availableParallelism } from 'node:os';
 import { describe, expect, it, vi } from 'vitest';
-import { workerCount } from '../../src/cli/commands/server.ts';
+import { MAX_WORKERS, runCluster, workerCount } from '../../src/server/cluster.ts';
 import { main } from '../../src/cli/main.ts';
 
 describe('server --workers', () => {
@@ -16,6 +16,11 @@ describe('server --workers', () => {
 
   it('refuses what is not 1…64 or auto, with a typed error', () => {
     for (const bad of ['0', '65', '2.5', 'all', '', '-1']) expect(() => workerCount(bad, true), bad).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+  });
+
+  it('runCluster holds the same bound for a caller that skips the CLI', async () => {
+    expect(MAX_WORKERS).toBe(64);
+    await expect(runCluster({ db: 'sqlite:/nonexistent/dir/centre.db', workers: MAX_WORKERS + 1 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
   });
 
   it('the command refuses a bad count before it opens a database or a port', async () => {

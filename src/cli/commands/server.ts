@@ -1,5 +1,4 @@
 // `palmpay server …`: run the central reference server, and its admin commands (terminals, payroll, review, import).
-import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { PalmPayError } from '../../util/errors.ts';
 import { registerServerBilling, registerServerReport, registerServerSettlement } from './server-billing.ts';
@@ -31,18 +30,6 @@ export async function withCentral<T>(opts: { db?: string; data?: string }, fn: (
   } finally {
     await central.close();
   }
-}
-
-/**
- * `--workers N|auto`. auto: one process per core this one may use on PostgreSQL, one on SQLite (its one write lock
- * queues the rest). A process beyond the cores adds no CPU, only a turn to wait for it: on the 2-core bench machine
- * 2 took as many records/s as 4 and answered reads sooner (README, *issue 16n*).
- */
-export function workerCount(v: string, postgres: boolean, cores = availableParallelism()): number {
-  // auto stays within the bound too: a 96-core host must still start (the systemd unit runs auto).
-  const n = v === 'auto' ? (postgres ? Math.min(cores, 64) : 1) : Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new PalmPayError('BAD_ARGUMENT', `--workers must be 1…64 or auto, got ${v}`);
-  return n;
 }
 
 function positiveInt(v: string, flag: string): number {
@@ -105,9 +92,9 @@ export function registerServer(program: Command): void {
         reportsPerDay: positiveInt(opts.reportsPerDay, '--reports-per-day'),
       };
       const db = await defaultDb(opts.db, opts.data);
+      const { runCluster, workerCount } = await import('../../server/cluster.ts');
       const workers = workerCount(opts.workers, (await import('../../server/sql.ts')).isPostgresUrl(db));
       if (workers !== 1) {
-        const { runCluster } = await import('../../server/cluster.ts');
         await runCluster({ db, workers, ...listen });
         return;
       }
