@@ -44,9 +44,18 @@ export function codeDistance(a: FeatureCode, b: FeatureCode, opts: MatchOptions 
   const e = opts.elastic ?? DEFAULT_ELASTIC;
   const reach = e ? e.reach : 0;
   const pa = packed(a, maxShift + reach);
-  const pb = packed(b, maxShift + reach);
-  return e ? elasticDistance(pa, pb, maxShift, minValid, e) : rigidDistance(pa, pb, maxShift, minValid).distance;
+  if (!e) {
+    // Rigid: `a` shifted against `b` as it lies gives the same distances (the shifts mirrored), so `b` needs no
+    // prepared shifts of its own and no cache entry: one probe against many candidates prepares only the probe
+    // (the centre's duplicate check pre-scores 1 024 candidates a check this way).
+    unshifted = prepareCode(b, 0, unshifted);
+    return rigidDistance(unshifted, pa, maxShift, minValid).distance;
+  }
+  return elasticDistance(pa, packed(b, maxShift + reach), maxShift, minValid, e);
 }
+
+/** Scratch for the rigid path's unshifted code (reused: matching is synchronous). */
+let unshifted: PackedCode | undefined;
 
 /** Elastic matching with the default blocks (4 × 4 blocks of 8 × 8 cells, ±1 cell each): the default. */
 export const ELASTIC: MatchOptions = { elastic: DEFAULT_ELASTIC };

@@ -31,10 +31,23 @@ export interface ElasticOptions {
 
 export const DEFAULT_ELASTIC: ElasticOptions = { block: 8, reach: 1, minBlockValid: 0.5 };
 
-export function prepareCode(code: FeatureCode, maxShift: number): PackedCode {
+/** `reuse`: a PackedCode whose words are overwritten when large enough (scratch; the result may be it). */
+export function prepareCode(code: FeatureCode, maxShift: number, reuse?: PackedCode): PackedCode {
   const { rows, planes } = code;
   const stride = planes + 1;
-  const words = new Uint32Array((2 * maxShift + 1) * rows * stride);
+  const size = (2 * maxShift + 1) * rows * stride;
+  if (reuse && reuse.words.length >= size) {
+    fillPacked(reuse.words, code, maxShift);
+    return Object.assign(reuse, { rows, planes, maxShift, stride });
+  }
+  const words = new Uint32Array(size);
+  fillPacked(words, code, maxShift);
+  return { rows, planes, maxShift, stride, words };
+}
+
+function fillPacked(words: Uint32Array, code: FeatureCode, maxShift: number): void {
+  const { rows, planes } = code;
+  const stride = planes + 1;
   for (let dx = -maxShift; dx <= maxShift; dx++) {
     for (let r = 0; r < rows; r++) {
       const o = ((dx + maxShift) * rows + r) * stride;
@@ -42,7 +55,6 @@ export function prepareCode(code: FeatureCode, maxShift: number): PackedCode {
       for (let p = 0; p < planes; p++) words[o + 1 + p] = shiftWord(code.bits[p * rows + r]!, dx);
     }
   }
-  return { rows, planes, maxShift, stride, words };
 }
 
 function shiftWord(w: number, dx: number): number {
