@@ -91,7 +91,9 @@ export function Kiosk({ api, transport, locale }: { api: HostApi; transport: Tra
   // Inactivity (no touch, click or key): back to the home screen after idleMs, and the counter locks after
   // lockMs, counted from the same last touch (leaving a screen is not activity). One timer for the page.
   const latest = useRef({ k, active, idleMs, lockMs });
-  latest.current = { k, active, idleMs, lockMs };
+  useEffect(() => {
+    latest.current = { k, active, idleMs, lockMs }; // after each commit: the timer below reads what is on screen
+  });
   useEffect(() => {
     let last = Date.now();
     let left = false;

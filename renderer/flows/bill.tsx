@@ -1,11 +1,11 @@
 // The bill payment screen: subscriber number → the bills due (cycle, meter readings, amount, due date) → pay one or
 // all at their exact amounts (no amount is typed) → the payer's palm → the payer's PIN → receipt with the bill ids
 // and the fee, 0. Each refusal (unknown number, nothing due, bills too old, payer without a PIN…) has its screen.
-import { useEffect, useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { billKey, type BillState } from '@api/index.ts';
 import { formatDate, formatNumber, formatPeriod } from '../format.ts';
-import { digitText, Keypad, MoneyText, PalmPanel, useFocusHeading } from './parts.tsx';
+import { digitText, Keypad, MoneyText, PalmPanel, useFocusHeading, useStepEntry } from './parts.tsx';
 import { Btn, Busy, Frame, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
 import { DeclineStep, PinStep, ReceiptStep } from './tail.tsx';
 
@@ -14,12 +14,8 @@ const HOUR = 3600_000;
 export function BillScreen({ state: s, send, locale }: FlowProps<BillState>) {
   const { t } = useTranslation();
   const ref = useFocusHeading(s.step);
-  const [digits, setDigits] = useState('');
-  const [pin, setPin] = useState('');
-  useEffect(() => {
-    setDigits('');
-    setPin('');
-  }, [s.step]);
+  const [digits, setDigits] = useStepEntry(s.step);
+  const [pin, setPin] = useStepEntry(s.step);
   const f = (children: ReactNode, actions?: ReactNode) => (
     <Frame title={t(`k.bill.step.${s.step}`)} step={s.step} kind="bill" headingRef={ref} actions={actions}>
       {s.subscriber && s.step !== 'paid' && (

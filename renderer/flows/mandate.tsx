@@ -1,22 +1,18 @@
 // The direct-debit mandate screen (issue 17d): sign a mandate or cancel one's own → subscriber number → the biller
 // and (to sign) the maximum per bill → the person's palm → their PIN → receipt. "My mandates": palm → PIN → the
 // person's mandates this counter signed (biller, subscriber, maximum per bill), each with "End".
-import { useEffect, useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { currencyExponent, type MandateState } from '@api/index.ts';
 import { formatNumber } from '../format.ts';
-import { digitText, Keypad, MoneyText, PalmPanel, ReceiptView, useFocusHeading } from './parts.tsx';
+import { digitText, Keypad, MoneyText, PalmPanel, ReceiptView, useFocusHeading, useStepEntry } from './parts.tsx';
 import { Btn, Busy, Frame, PersonCard, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
 
 export function MandateScreen({ state: s, send, locale }: FlowProps<MandateState>) {
   const { t } = useTranslation();
   const ref = useFocusHeading(s.step);
-  const [digits, setDigits] = useState('');
-  const [pin, setPin] = useState('');
-  useEffect(() => {
-    setDigits('');
-    setPin('');
-  }, [s.step]);
+  const [digits, setDigits] = useStepEntry(s.step);
+  const [pin, setPin] = useStepEntry(s.step);
   const exp = currencyExponent(s.currency);
   const f = (children: ReactNode, actions?: ReactNode) => (
     <Frame title={t(`k.mandate.step.${s.step}`)} step={s.step} kind="mandate" headingRef={ref} actions={actions}>

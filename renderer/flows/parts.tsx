@@ -1,7 +1,7 @@
 // Small building blocks of the flow screens: numeric keypad, palm placement guidance, operator/supervisor
 // sign-in (palm then PIN), receipt. Touch-first (large targets), labelled for screen readers, digits in the
 // terminal's numbering system.
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AuthState, Guidance, Money, Receipt } from '@api/index.ts';
 import { formatDateTime, formatMoney, formatNumber, formatPeriod } from '../format.ts';
@@ -130,9 +130,7 @@ export function PalmPanel({ guidance, prompt, locale, testId = 'palm' }: { guida
 export function AuthPanel({ auth, purpose, locale, onPin, testId }: { auth: AuthState; purpose: 'login' | 'override'; locale: string; onPin(pin: string): void; testId: string }) {
   const { t } = useTranslation();
   const nameOf = useNameInScript();
-  const [pin, setPin] = useState('');
-  const step = auth.step;
-  useEffect(() => setPin(''), [step]);
+  const [pin, setPin] = useStepEntry(auth.step);
   if (auth.step === 'palm' || auth.step === 'identifying') {
     const retry = auth.step === 'palm' ? auth.retry : null;
     return (
@@ -240,6 +238,18 @@ function translateParams(params: Record<string, string> | undefined, locale: str
   }
   if (params?.supervisorAr && locale.startsWith('ar')) out.supervisor = params.supervisorAr;
   return out;
+}
+
+/**
+ * Something typed on a keypad (digits, a PIN) that starts empty at every new step of its screen: a PIN typed for one
+ * step is never shown or sent at the next. Reset while rendering (React's pattern for state that follows a prop), so
+ * no frame ever paints the old entry on the new step and no effect runs a second render.
+ */
+export function useStepEntry(step: string): [string, (value: string) => void] {
+  const [entry, setEntry] = useState({ step, value: '' });
+  if (entry.step !== step) setEntry({ step, value: '' });
+  const set = useCallback((value: string) => setEntry({ step, value }), [step]);
+  return [entry.step === step ? entry.value : '', set];
 }
 
 /** Moves keyboard focus to a screen's heading when its step changes, so screen readers announce it. */

@@ -1,22 +1,18 @@
 // The purchase screen: amount → customer palm → limits (before the PIN) → PIN → approved or declined, a decline
 // saying what is left to pay offline (bills: bill.tsx).
-import { useEffect, useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { currencyExponent, type PurchaseState } from '@api/index.ts';
 import { formatMoney } from '../format.ts';
-import { AuthPanel, Keypad, MoneyText, PalmPanel, useFocusHeading } from './parts.tsx';
+import { AuthPanel, Keypad, MoneyText, PalmPanel, useFocusHeading, useStepEntry } from './parts.tsx';
 import { Btn, Busy, Frame, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
 import { DeclineStep, PinStep, ReceiptStep } from './tail.tsx';
 
 export function PurchaseScreen({ state: s, send, locale }: FlowProps<PurchaseState>) {
   const { t } = useTranslation();
   const ref = useFocusHeading(s.step);
-  const [digits, setDigits] = useState('');
-  const [pin, setPin] = useState('');
-  useEffect(() => {
-    setDigits('');
-    setPin('');
-  }, [s.step]);
+  const [digits, setDigits] = useStepEntry(s.step);
+  const [pin, setPin] = useStepEntry(s.step);
   const kind = s.kind;
   const f = (children: ReactNode, actions?: ReactNode) => (
     <Frame title={t(`k.purchase.step.${s.step}`)} step={s.step} kind={kind} headingRef={ref} actions={actions}>

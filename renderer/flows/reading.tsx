@@ -1,17 +1,16 @@
 // The meter reading screen (issue 17d): subscriber number → the meter's last reading → the reading typed → a
 // supervisor's palm and PIN when it is below the last one → the subscriber's (payer's) palm → receipt.
-import { useEffect, useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ReadingState } from '@api/index.ts';
 import { formatNumber } from '../format.ts';
-import { AuthPanel, digitText, Keypad, PalmPanel, ReceiptView, useFocusHeading } from './parts.tsx';
+import { AuthPanel, digitText, Keypad, PalmPanel, ReceiptView, useFocusHeading, useStepEntry } from './parts.tsx';
 import { Btn, Busy, Frame, PersonCard, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
 
 export function ReadingScreen({ state: s, send, locale }: FlowProps<ReadingState>) {
   const { t } = useTranslation();
   const ref = useFocusHeading(s.step);
-  const [digits, setDigits] = useState('');
-  useEffect(() => setDigits(''), [s.step]);
+  const [digits, setDigits] = useStepEntry(s.step);
   const f = (children: ReactNode, actions?: ReactNode) => (
     <Frame title={t(`k.reading.step.${s.step}`)} step={s.step} kind="reading" headingRef={ref} actions={actions}>
       {s.subscriber && s.step !== 'done' && (

@@ -1,18 +1,17 @@
 // The person's financial report at the counter (issue 17): palm → a month → the person's own PIN → the report as the
 // centre answers it now (opening balance, every movement signed, fees 0, closing balance, the centre's time), and
 // printing it on the receipt printer. With the link down it says the centre cannot be reached (no copy is kept here).
-import { useEffect, useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ReportState } from '@api/index.ts';
 import { formatDateTime, formatMoney, formatNumber, formatPeriod } from '../format.ts';
-import { digitText, Keypad, MoneyText, PalmPanel, useFocusHeading } from './parts.tsx';
+import { digitText, Keypad, MoneyText, PalmPanel, useFocusHeading, useStepEntry } from './parts.tsx';
 import { Btn, Busy, Frame, PersonCard, Reason, useFlowButtons, type FlowProps } from './frame.tsx';
 
 export function ReportScreen({ state: s, send, locale }: FlowProps<ReportState>) {
   const { t } = useTranslation();
   const ref = useFocusHeading(s.step);
-  const [pin, setPin] = useState('');
-  useEffect(() => setPin(''), [s.step]);
+  const [pin, setPin] = useStepEntry(s.step);
   const f = (children: ReactNode, actions?: ReactNode) => (
     <Frame title={t(`k.report.step.${s.step}`)} step={s.step} kind="report" headingRef={ref} actions={actions}>
       {children}

@@ -277,8 +277,11 @@ describe('kiosk flows in the browser', { timeout: 120_000 }, () => {
     await api.present('cust-zin');
     await flowStep('pin');
     await shot('en-purchase-pin');
+    // Each step's keypad starts empty: the amount's digits are not the PIN's, and a wrong PIN is not kept to retype over.
+    expect(await tid('pin-display').innerText()).not.toContain('•');
     await keypad('pin', '0000');
     await tid('pin-wrong').waitFor();
+    expect(await tid('pin-display').innerText()).not.toContain('•');
     await keypad('pin', '1357');
     await flowStep('approved');
     expect(await tid('receipt').innerText()).toContain('Purchase');
