@@ -22,6 +22,7 @@ export interface CentreBenchOptions {
   uploadsDuring?: number;
   /** Every gallery palm its own latent field (dedup.ts), not the field pool `bench match` draws from. */
   distinctPalms?: boolean;
+  bothHands?: boolean;
   /** PostgreSQL connections per server process (default 6). */
   pool?: number;
   /** Pause between two feed reads under ingest (0: one after another). */
@@ -75,7 +76,7 @@ export async function runCentreBench(o: CentreBenchOptions): Promise<CentreBench
     const b = await scratchDb(o.db);
     try {
       const uploads = o.uploadsDuring ? { terminals: o.uploadsDuring, batch: o.batch, customers: o.customers } : undefined;
-      dedup = await runDedup({ url: b.url, persons: o.persons, enrolments: o.enrolments, peerEnrolments: o.peerEnrolments, uploads, distinctPalms: o.distinctPalms, progress: o.progress });
+      dedup = await runDedup({ url: b.url, persons: o.persons, enrolments: o.enrolments, peerEnrolments: o.peerEnrolments, uploads, distinctPalms: o.distinctPalms, bothHands: o.bothHands, progress: o.progress });
     } finally {
       await b.drop();
     }

@@ -42,6 +42,8 @@ export interface DedupOptions {
    * about 61 near-copies of each field in the gallery, differing only by mask: clustered impostors for stage 1).
    */
   distinctPalms?: boolean;
+  /** GalleryShape.bothHands. */
+  bothHands?: boolean;
   /** Uploads beside a second set of enrolments (same count), against the same uploads alone. */
   uploads?: UploadsOptions;
   progress?: (phase: string, done: number, total: number) => void;
@@ -133,16 +135,18 @@ function matcherMisses(p: GalleryProbe): boolean {
 }
 
 /**
- * One stored, confirmed person with one template, as the centre stores it: sealed with the centre's template key
- * when `templateKey` is given, else plaintext in the JSON column of before migration 18 (which `Central.open` then
- * moves into the sealed blob, one UPDATE a person: minutes at 10⁶, so the bench seals as it writes).
+ * One stored, confirmed person with their templates (one per hand), as the centre stores them: sealed with the
+ * centre's template key when `templateKey` is given, else plaintext in the JSON column of before migration 18 (which
+ * `Central.open` then moves into the sealed blob, one UPDATE a person: minutes at 10⁶, so the bench seals as it writes).
  */
-export function galleryRow(id: string, seq: number, t: Template, changePos: number | null, templateKey?: Buffer): Fragment {
-  const bytes = Buffer.from(encodeTemplate(t));
-  const digest = createHash('sha256').update(bytes).digest('hex');
-  const sealed = templateKey ? sealTemplates(templateKey, id, [bytes]) : null;
-  const plain = templateKey ? null : JSON.stringify([bytes.toString('base64')]); // the column of before migration 18
-  return sql`(${id}, 'R1', 'confirmed', 'GALLERY', ${seq}, ${JSON.stringify([digest])}, ${sealed}, ${plain}, ${coarseCode(t)}, ${JSON.stringify([t.hand])}, 1, 1, ${changePos})`;
+export function galleryRow(id: string, seq: number, templates: Template | Template[], changePos: number | null, templateKey?: Buffer): Fragment {
+  const ts = Array.isArray(templates) ? templates : [templates];
+  const bytes = ts.map((t) => Buffer.from(encodeTemplate(t)));
+  const digests = bytes.map((b) => createHash('sha256').update(b).digest('hex'));
+  const sealed = templateKey ? sealTemplates(templateKey, id, bytes) : null;
+  const plain = templateKey ? null : JSON.stringify(bytes.map((b) => b.toString('base64'))); // the column of before migration 18
+  const codes = Buffer.concat(ts.map((t) => coarseCode(t)));
+  return sql`(${id}, 'R1', 'confirmed', 'GALLERY', ${seq}, ${JSON.stringify(digests)}, ${sealed}, ${plain}, ${codes}, ${JSON.stringify(ts.map((t) => t.hand))}, 1, 1, ${changePos})`;
 }
 
 export function insertGallery(rows: Fragment[]): Fragment {
@@ -157,12 +161,21 @@ export function insertGallery(rows: Fragment[]): Fragment {
 const MODEL_LIMITS: TemplateAuditLimits = { ...CENTRE_TEMPLATE_LIMITS, coder: defaultModel().coder, params: defaultModel().coderParams };
 const enrolled = (t: Template): Template => ({ ...t, hand: 'left' });
 
+/** How the bench's gallery is drawn (both default off: one unknown-hand template a person from a pool of fields). */
+export interface GalleryShape {
+  /** Every palm its own latent field, not a pool's. */
+  distinctPalms?: boolean;
+  /** Each person stores a left and a right palm (two entries), as a real enrolment of both hands does; the probes are left hands. */
+  bothHands?: boolean;
+}
+
 /**
- * P synthetic people stored as the centre stores them (templates + stage-1 codes; plaintext templates, which
- * `Central.open` seals), and `enrolments` probes: half new captures of the first stored people, half new people.
- * The terminal ENROL is registered to sign the new enrolments.
+ * P synthetic people stored as the centre stores them (sealed templates + stage-1 codes), and `enrolments` probes:
+ * half new captures of the first stored people, half new people. The terminal ENROL is registered to sign the new
+ * enrolments.
  */
-export async function buildGallery(url: string, persons: number, enrolments: number, seed = 1, progress: DedupOptions['progress'] = () => undefined, distinctPalms = false): Promise<{ probes: GalleryProbe[]; signer: ReturnType<typeof signerFromSecretKey> }> {
+export async function buildGallery(url: string, persons: number, enrolments: number, seed = 1, progress: DedupOptions['progress'] = () => undefined, shape: GalleryShape = {}): Promise<{ probes: GalleryProbe[]; signer: ReturnType<typeof signerFromSecretKey> }> {
+  const { distinctPalms = false, bothHands = false } = shape;
   const model = defaultModel();
   const r = rng(seed);
   const pool = new FieldPool(model, r); // made even for distinct palms: the same draws, so the same probes
@@ -188,7 +201,12 @@ export async function buildGallery(url: string, persons: number, enrolments: num
       const p = k < mates || distinctPalms ? person(model, r) : pool.person(model, r);
       const t = modelTemplate(model, [capture(model, p, r, { exact: k >= mates })]);
       if (k < mates) probes.push({ t: enrolled(modelTemplate(model, [capture(model, p, r, { shift: true })])), mate: `G${k}`, stored: t });
-      rows.push(galleryRow(`G${k}`, k + 1, t, k + 1, templateKey));
+      if (bothHands) {
+        const other = modelTemplate(model, [capture(model, distinctPalms ? person(model, r) : pool.person(model, r), r, { exact: true })]);
+        rows.push(galleryRow(`G${k}`, k + 1, [{ ...t, hand: 'left' }, { ...other, hand: 'right' }], k + 1, templateKey));
+      } else {
+        rows.push(galleryRow(`G${k}`, k + 1, t, k + 1, templateKey));
+      }
     }
     await writing;
     const done = Math.min(persons, i + CHUNK);
@@ -283,7 +301,7 @@ export async function runDedup(o: DedupOptions): Promise<DedupResult> {
   const b0 = performance.now();
   // With uploads, a second set of enrolments (as many) runs beside them.
   const sets = o.uploads ? 2 : 1;
-  const built = await buildGallery(o.url, o.persons, o.enrolments * sets, o.seed ?? 1, progress, o.distinctPalms ?? false);
+  const built = await buildGallery(o.url, o.persons, o.enrolments * sets, o.seed ?? 1, progress, { distinctPalms: o.distinctPalms, bothHands: o.bothHands });
   const buildSeconds = (performance.now() - b0) / 1000;
   const signer = built.signer;
   // Re-enrolments and new people alternate, so the peer's first few see both.
@@ -409,7 +427,7 @@ export async function runDedup(o: DedupOptions): Promise<DedupResult> {
   const news = probes.filter((p) => p.mate === null).length;
   return {
     persons: o.persons,
-    gallery: o.distinctPalms ? 'synthetic (defaultModel, every palm its own latent field), one template per person' : 'synthetic (defaultModel, field pool as bench match), one template per person',
+    gallery: `synthetic (defaultModel, ${o.distinctPalms ? 'every palm its own latent field' : 'field pool as bench match'}), ${o.bothHands ? 'a left and a right palm per person, left-hand probes' : 'one template per person'}`,
     gallery_build_seconds: round(buildSeconds, 1),
     index_load_seconds: round(loadSeconds, 2),
     index_load_cpu_seconds: round(loadCpuSeconds, 2),

@@ -1,7 +1,10 @@
 // `palmpay bench centre` works end to end on a tiny run (the figures come from the full-size run, not from here).
+import { createHash } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { formatCentreBench, runCentreBench } from '../../bench/centre/bench.ts';
 import { buildGallery } from '../../bench/centre/dedup.ts';
+import { ENTRY_CODE_BYTES } from '../../src/biometrics/identify/kernel/kernel.ts';
+import { decodeTemplate } from '../../src/biometrics/template.ts';
 import { keyDirFor, loadCentreKeys, openTemplates } from '../../src/server/keys.ts';
 import { openSqlDb, sql } from '../../src/server/sql.ts';
 import { PG_URL, tempDb } from './helpers.ts';
@@ -61,6 +64,31 @@ it('runs the duplicate check with uploads beside it: every row of a gallery over
   expect(u.enrolments_under_uploads.duplicates_flagged_of_mated).toBe('2/2');
   expect(u.enrolments_under_uploads.false_alarms_of_new).toBe('0/2');
 }, 300_000);
+
+it('--both-hands stores a left and a right palm per person (two sealed templates, two stage-1 codes), and left-hand probes', async () => {
+  const db = await tempDb(PG_URL ? 'postgres' : 'sqlite');
+  try {
+    const { probes } = await buildGallery(db.url, 20, 4, 9, undefined, { bothHands: true });
+    expect(probes.every((p) => p.t.hand === 'left')).toBe(true);
+    const conn = await openSqlDb(db.url, { poolMax: 1 });
+    try {
+      const rows = await conn.tx((c) => c.all<{ id: string; templates: Uint8Array; digests: string; codes: Uint8Array; code_hands: string }>(sql`SELECT id, templates, digests, codes, code_hands FROM persons WHERE id LIKE 'G%'`));
+      expect(rows).toHaveLength(20);
+      const key = Buffer.from(loadCentreKeys(keyDirFor(db.url)).templateKey, 'base64');
+      for (const r of rows) {
+        expect(JSON.parse(r.code_hands)).toEqual(['left', 'right']);
+        expect(r.codes.byteLength).toBe(2 * ENTRY_CODE_BYTES);
+        const templates = openTemplates(key, r.id, r.templates);
+        expect(templates.map((t) => decodeTemplate(t).hand)).toEqual(['left', 'right']);
+        expect(JSON.parse(r.digests)).toEqual(templates.map((t) => createHash('sha256').update(t).digest('hex')));
+      }
+    } finally {
+      await conn.close();
+    }
+  } finally {
+    await db.cleanup();
+  }
+}, 120_000);
 
 it('writes the gallery sealed with the centre\'s template key, as the centre stores it (nothing left for Central.open to reseal)', async () => {
   const db = await tempDb(PG_URL ? 'postgres' : 'sqlite');

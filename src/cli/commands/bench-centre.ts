@@ -27,6 +27,7 @@ export function registerBenchCentre(bench: Command): void {
     .option('--enrolments <n>', 'new enrolments checked (half re-enrolments)', '40')
     .option('--peer-enrolments <n>', 'enrolments the linear scan peer also checks (default all up to 20,000 people, else 10)')
     .option('--distinct-palms', 'duplicate check: every gallery palm its own latent field, not drawn from the field pool bench match uses (slower to build)')
+    .option('--both-hands', 'duplicate check: each person stores a left and a right palm (two entries, as a real enrolment of both hands), the probes are left hands')
     .option('--uploads-during <n>', 'duplicate check: N terminals upload purchases (--batch records a batch, over --customers) into the same process beside a second set of --enrolments enrolments, then alone as long (default 0: none)', '0')
     .option('--pool <n>', 'PostgreSQL connections per server process (its --pool)', '6')
     .option('--read-every <ms>', 'pause between two feed reads under ingest (default 0: one read after another)', '0')
@@ -34,7 +35,7 @@ export function registerBenchCentre(bench: Command): void {
     .option('--profile <dir>', 'write a CPU profile (.cpuprofile) of each server process into this folder')
     .option('--server-bin <path>', "the bin/palmpay.js the server processes run (default this checkout's): another checkout's, to compare two builds in one bench")
     .option('--json <file>', 'write the figures as JSON')
-    .action(async (o: { serverBin?: string; db?: string; workers: string; terminals: string; records: string; batch: string; customers: string; persons: string; enrolments: string; peerEnrolments?: string; uploadsDuring: string; distinctPalms?: boolean; only?: string; readEvery: string; pool: string; uploadSlots?: string; profile?: string; json?: string }) => {
+    .action(async (o: { serverBin?: string; db?: string; workers: string; terminals: string; records: string; batch: string; customers: string; persons: string; enrolments: string; peerEnrolments?: string; uploadsDuring: string; distinctPalms?: boolean; bothHands?: boolean; only?: string; readEvery: string; pool: string; uploadSlots?: string; profile?: string; json?: string }) => {
       const { runCentreBench, formatCentreBench } = await import('../../../bench/centre/bench.ts');
       const { SingleBar, Presets } = await import('cli-progress');
       const { writeFileSync } = await import('node:fs');
@@ -52,6 +53,7 @@ export function registerBenchCentre(bench: Command): void {
         peerEnrolments: o.peerEnrolments === undefined ? undefined : count('--peer-enrolments', o.peerEnrolments, 0),
         uploadsDuring: count('--uploads-during', o.uploadsDuring, 0),
         distinctPalms: o.distinctPalms === true,
+        bothHands: o.bothHands === true,
         readEveryMs: count('--read-every', o.readEvery, 0),
         pool: count('--pool', o.pool),
         profileDir: o.profile,
