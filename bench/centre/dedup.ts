@@ -25,7 +25,7 @@ import type { Duplicate } from '../../src/server/palm-index.ts';
 import { Central } from '../../src/server/service.ts';
 import { join, openSqlDb, sql, type Fragment } from '../../src/server/sql.ts';
 import type { SignedRecord } from '../../src/protocol/record.ts';
-import { ChainWriter, purchaseDraft } from '../sync/loadgen.ts';
+import { BENCH_OPERATOR, ChainWriter, grantBenchOperator, purchaseDraft } from '../sync/loadgen.ts';
 import { quantile, round } from './db.ts';
 import { analyseSeeded, seedCustomers } from './ingest.ts';
 
@@ -185,6 +185,7 @@ export async function buildGallery(url: string, persons: number, enrolments: num
   const signer = signerFromSecretKey(randomBytes(32));
   const { code } = await central0.addTerminal({ id: 'ENROL', name: 'enrol', branch: 'B', region: 'R1' });
   await central0.registerTerminal({ code, publicKey: Buffer.from(signer.publicKey).toString('hex'), encKey: newEncKeyPair().publicHex });
+  await grantBenchOperator(central0, 'ENROL');
   await central0.close();
   // The key file Central.open made (keys.ts), so the gallery is stored sealed as the centre stores it.
   const templateKey = Buffer.from(loadCentreKeys(keyDirFor(url)).templateKey, 'base64');
@@ -230,7 +231,7 @@ interface UploadTerminal {
 async function enrolOne(central: Central, chain: ChainWriter, personId: string, p: GalleryProbe, linear: boolean): Promise<{ ms: number; cpuMs: number; linearMs: number | null; linear: Duplicate | undefined | null; res: { status: string; duplicateOf?: string } }> {
   const bytes = Buffer.from(encodeTemplate(p.t));
   const rec = chain.next({
-    type: 'enrolment', operatorId: 'op', enrolmentId: `E-${personId}`, personId, person: { name: 'New', idNumber: personId },
+    type: 'enrolment', operatorId: BENCH_OPERATOR, enrolmentId: `E-${personId}`, personId, person: { name: 'New', idNumber: personId },
     templateDigests: [createHash('sha256').update(bytes).digest('hex')], hands: ['left'], consent: { given: true, method: 'signature', textVersion: 'c1' }, provisional: true,
   });
   await central.ingest('ENROL', [rec]);
@@ -344,6 +345,7 @@ export async function runDedup(o: DedupOptions): Promise<DedupResult> {
         const { code } = await central.addTerminal({ id, name: id, branch: `B${i % 20}`, region: 'R1' });
         const s = signerFromSecretKey(randomBytes(32));
         await central.registerTerminal({ code, publicKey: Buffer.from(s.publicKey).toString('hex'), encKey: newEncKeyPair().publicHex });
+        await grantBenchOperator(central, id);
         uploaders.push({ id, chain: new ChainWriter(id, s), n: 0 });
       }
       customers = await seedCustomers(central, o.uploads.customers, o.persons, progress);

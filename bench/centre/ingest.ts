@@ -10,7 +10,7 @@ import type { SignedRecord } from '../../src/protocol/record.ts';
 import { Central } from '../../src/server/service.ts';
 import { openSqlDb, join, sql } from '../../src/server/sql.ts';
 import { CentreClient, LinkError } from '../../src/sync/client.ts';
-import { ChainWriter, purchaseDraft } from '../sync/loadgen.ts';
+import { ChainWriter, grantBenchOperator, purchaseDraft } from '../sync/loadgen.ts';
 import { quantile, round } from './db.ts';
 import { postgresCpuMs, treeCpuMs } from './proc-cpu.ts';
 
@@ -149,6 +149,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
       const { code } = await central.addTerminal({ id, name: id, branch: `B${i % 20}`, region: 'R1' });
       const signer = signerFromSecretKey(randomBytes(32));
       await central.registerTerminal({ code, publicKey: Buffer.from(signer.publicKey).toString('hex'), encKey: newEncKeyPair().publicHex });
+      await grantBenchOperator(central, id);
       terminals.push({ id, signer, records: [] });
       progress('terminals', i + 1, o.terminals);
     }

@@ -15,7 +15,7 @@ import { startServer } from '../../src/server/index.ts';
 import { Central } from '../../src/server/service.ts';
 import { newEncKeyPair } from '../../src/protocol/crypto.ts';
 import { openStore } from '../../src/store/store.ts';
-import { appendToStore, ChainWriter, purchaseDraft } from './loadgen.ts';
+import { appendToStore, BENCH_OPERATOR, ChainWriter, grantBenchOperator, purchaseDraft } from './loadgen.ts';
 import { createSync } from '../../src/sync/index.ts';
 
 export interface SyncBenchOptions {
@@ -71,11 +71,12 @@ async function setupCentre(central: Central, terminalId: string, publicKeyHex: s
   for (const [id, pk] of [['SETUP', Buffer.from(setupSigner.publicKey).toString('hex')], [terminalId, publicKeyHex]] as const) {
     const { code } = await central.addTerminal({ id, name: id, branch: 'B1', region: 'R1' });
     await central.registerTerminal({ code, publicKey: pk, encKey: enc.publicHex });
+    await grantBenchOperator(central, id);
   }
   const template = Buffer.from(encodeTemplate(enrolledPalm('bench-customer')));
   const w = new ChainWriter('SETUP', setupSigner);
   const rec = w.next({
-    type: 'enrolment', operatorId: 'op-1', enrolmentId: 'E-C1', personId: 'C1', person: { name: 'Bench Customer', idNumber: 'B1', accountId: 'A1' },
+    type: 'enrolment', operatorId: BENCH_OPERATOR, enrolmentId: 'E-C1', personId: 'C1', person: { name: 'Bench Customer', idNumber: 'B1', accountId: 'A1' },
     templateDigests: [createHash('sha256').update(template).digest('hex')], hands: ['left'], consent: { given: true, method: 'signature', textVersion: 'c1' }, provisional: true,
   });
   await central.ingest('SETUP', [rec]);

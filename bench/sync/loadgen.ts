@@ -4,6 +4,16 @@ import { canonicalJson } from '../../src/protocol/canonical.ts';
 import { GENESIS_HASH, idempotencyKey, parseBody, type RecordBody, type RecordDraft, type SignedRecord } from '../../src/protocol/record.ts';
 import { sealRecord, type Signer } from '../../src/protocol/sign.ts';
 import type { Store } from '../../src/store/store.ts';
+import type { Central } from '../../src/server/service.ts';
+
+/** The operator every bench record is signed as. */
+export const BENCH_OPERATOR = 'op-1';
+
+/** Grants BENCH_OPERATOR a supervisor's role (all of a counter's work) at a bench terminal: the centre accepts a
+ * record only from an operator it granted there (rule 16, src/server/invariants.ts). */
+export function grantBenchOperator(central: Pick<Central, 'grantOperator'>, terminalId: string): Promise<void> {
+  return central.grantOperator(terminalId, { operatorId: BENCH_OPERATOR, name: 'bench operator', role: 'supervisor', active: true });
+}
 
 /** Builds one terminal's chain: assigns seq, prevHash, HLC and signs. */
 export class ChainWriter {
@@ -65,5 +75,5 @@ function partyOf(r: SignedRecord): string | null {
 
 /** A purchase draft (for load): `n` distinguishes purchase ids. */
 export function purchaseDraft(terminalId: string, n: number, customerId: string, accountId: string, amountMinor: number): RecordDraft {
-  return { type: 'purchase', operatorId: 'op-1', purchaseId: `${terminalId}-p${n}`, customerId, accountId, amountMinor, currency: 'SYP', pinVerified: false, offline: true };
+  return { type: 'purchase', operatorId: BENCH_OPERATOR, purchaseId: `${terminalId}-p${n}`, customerId, accountId, amountMinor, currency: 'SYP', pinVerified: false, offline: true };
 }

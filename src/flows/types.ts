@@ -1,5 +1,6 @@
 // Data the flows work on. Plain, serialisable objects (no templates, no keys): the state of a flow is what the
 // screen shows, and it crosses to the renderer as it is.
+import type { Duty } from '../protocol/operator-roles.ts';
 
 /** Integer minor units plus an ISO 4217 code. Never a float (DESIGN §5). */
 export interface Money {
@@ -7,7 +8,8 @@ export interface Money {
   currency: string;
 }
 
-export type Role = 'cashier' | 'enroller' | 'supervisor';
+/** The work an operator may do at a counter (protocol/operator-roles.ts: what each granted role covers). */
+export type Role = Duty;
 
 export interface Operator {
   id: string;

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { SIGNING_DOMAIN } from '../protocol/sign.ts';
 import { verifyAll } from './sign.ts';
 import type { VerifyPool } from './verify-pool.ts';
-import type { PersonRow, RepoTx, RecordRow, TerminalRow } from './repo.ts';
+import type { OperatorGrantRow, PersonRow, RepoTx, RecordRow, TerminalRow } from './repo.ts';
 import { payoutPostings, purchasePostings, refundPostings, reversal, account } from './postings.ts';
 import type { Posting } from './repo.ts';
 import { billPayment, billPaymentVoided } from './billing/payments.ts';
@@ -17,7 +17,7 @@ import { pinSet } from './customer-pins.ts';
 import { leaseReleased } from './leases.ts';
 import { operatorEnrolment } from './operator-codes.ts';
 import { recordTemplateUpdate, templateUpdatePrior } from './template-slots.ts';
-import { checkApproval, checkEnrolment, checkOfflineLimits, checkPayout, enrolmentAccount, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkTemplateUpdate, checkVoid, limitsTerminalCouldHold, reviewReason, type LimitsVersion, type PurchaseFacts, type Refusal } from './invariants.ts';
+import { checkApproval, checkOperator, checkEnrolment, checkOfflineLimits, checkPayout, enrolmentAccount, checkPostings, checkPurchase, checkRecordTime, checkRefund, checkTemplateUpdate, checkVoid, limitsTerminalCouldHold, reviewReason, type LimitsVersion, type PurchaseFacts, type Refusal } from './invariants.ts';
 
 
 /** A record that passed structural checks, with its canonical bytes and whether its signature holds. */
@@ -131,7 +131,7 @@ export async function ingestRecords(r: RepoTx, ctx: IngestContext, prepared: Pre
     ctx.purchaseIds = new Map(purchases.map((x) => [x.purchaseId, facts.taken.has(x.purchaseId)]));
   }
   // What this batch already holds for the offline limits (rule 15): the money records stored before each one.
-  const batch: BatchLimits = { storedMinor: new Map() };
+  const batch: BatchView = { storedMinor: new Map() };
   let advanced = false;
   for (const { i, p } of order) {
     const { rec } = p;
@@ -178,20 +178,32 @@ export async function ingestRecords(r: RepoTx, ctx: IngestContext, prepared: Pre
   return results;
 }
 
-/** A batch's view of its terminal's offline limits: its limits history (read once) and the money stored before each record. */
-interface BatchLimits {
+/**
+ * A batch's view of its terminal: its offline limits history (read once), the money stored before each record, and
+ * the operator grants its records name (each read once: a batch is mostly one cashier's).
+ */
+interface BatchView {
   history?: LimitsVersion[];
   storedMinor: Map<string, number>;
+  grants?: Map<string, OperatorGrantRow | undefined>;
+}
+
+async function grantOf(r: RepoTx, batch: BatchView, terminalId: string, operatorId: string): Promise<OperatorGrantRow | undefined> {
+  batch.grants ??= new Map();
+  if (!batch.grants.has(operatorId)) batch.grants.set(operatorId, await r.getOperatorGrant(terminalId, operatorId));
+  return batch.grants.get(operatorId);
 }
 
 /** The business effect of one verified, in-chain record. Returns a review reason when it cannot be applied. */
-async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord, batch: BatchLimits): Promise<{ review?: string }> {
+async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord, batch: BatchView): Promise<{ review?: string }> {
   const refused = (x: Refusal | undefined) => (x ? { review: reviewReason(x) } : undefined);
   // Not a lease release: it moves no money and means what its place in the holder's chain says, whatever its time;
   // put aside, it could never be signed again (one per lease) and the voucher would be stranded (leases.ts).
   const clock = rec.type === 'lease_release' ? undefined : refused(checkRecordTime(rec, ctx.now, (st) => ctx.verifyServerTime?.(st) ?? false));
   if (clock) return clock;
   const t = ctx.terminal;
+  const operator = refused(checkOperator(rec, await grantOf(r, batch, t.id, rec.operatorId)));
+  if (operator) return operator;
   if ('approvedBy' in rec && rec.approvedBy !== undefined) {
     const approval = refused(checkApproval(rec, await r.getOperatorGrant(t.id, rec.approvedBy)));
     if (approval) return approval;

@@ -33,9 +33,14 @@
 //  14. a palm goes under an operator's id (an id the centre granted a role at any terminal) only by an enrolment naming
 //      the one-time operator enrolment code the centre issued and this terminal claimed for that operator, once,
 //      signed as the operator themself while their grant there is active (operator-codes.ts).
+//  16. a record is made by an operator the centre granted, at the record's terminal, a role that covers its work
+//      (src/protocol/operator-roles.ts: money at the till needs cashier, paymaster or supervisor; an enrolment,
+//      enroller or supervisor), still active when the record arrives (checkOperator). Only the terminal's own records
+//      (a lease given back, signed as SYSTEM_OPERATOR) need no one.
 import { featureFormat } from '../../drivers/serial-module/feature-families.ts';
 import type { EnrolmentBody, LeaseReleaseBody, PinSetBody, TemplateUpdateBody, MandateBody, MandateCancelBody, MeterReadingBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
 import { pinVerifierProblem } from '../protocol/pin-verifier.ts';
+import { dutyOfRecord, roleMayDo, type OperatorRole } from '../protocol/operator-roles.ts';
 import { amountRefusal, DEFAULT_OFFLINE_LIMITS, loosestLimits, type OfflineLimits } from '../protocol/offline-limits.ts';
 import type { OperatorGrantRow, PersonRow, Posting, PurchaseRow, VoucherRow } from './repo.ts';
 
@@ -49,7 +54,7 @@ export const REFUSAL_CODES = [
   'RECORD_TIME_IMPLAUSIBLE', 'SERVER_TIME_FORGED',
   'BILLER_UNKNOWN', 'BILL_UNKNOWN', 'BILL_ALREADY_PAID', 'BILL_AMOUNT_MISMATCH', 'BILL_PAYER_NOT_LINKED', 'REFUND_OF_BILL',
   'MANDATE_INACTIVE', 'MANDATE_MAX_EXCEEDED', 'MANDATE_CURRENCY',
-  'READING_BELOW_LAST', 'MANDATE_EXISTS', 'MANDATE_UNKNOWN', 'MANDATE_NOT_OWNER', 'APPROVER_NOT_SUPERVISOR',
+  'READING_BELOW_LAST', 'MANDATE_EXISTS', 'MANDATE_UNKNOWN', 'MANDATE_NOT_OWNER', 'APPROVER_NOT_SUPERVISOR', 'OPERATOR_NOT_GRANTED',
   'TEMPLATE_UPDATE_WRONG_TEMPLATE', 'TEMPLATE_UPDATE_PIN_UNPROVEN', 'TEMPLATE_UPDATE_REPLAYED',
   // when the capture is judged (template-slots.ts): the rule's refusals on the centre's own copies
   'TEMPLATE_UPDATE_WRONG_HAND', 'TEMPLATE_UPDATE_NOT_FRESH', 'TEMPLATE_UPDATE_QUALITY', 'TEMPLATE_UPDATE_NOT_CONFIDENT', 'TEMPLATE_UPDATE_AMBIGUOUS', 'TEMPLATE_UPDATE_FULL', 'TEMPLATE_UPDATE_MALFORMED',
@@ -115,6 +120,21 @@ export function checkApproval(rec: RecordBody, grant: Pick<OperatorGrantRow, 'ro
   if (!grant || grant.role !== 'supervisor' || Number(grant.active) !== 1) {
     return refuse('APPROVER_NOT_SUPERVISOR', `${approver} is not a supervisor the centre granted at terminal ${rec.terminalId}`);
   }
+  return undefined;
+}
+
+/**
+ * Rule 16: the record's operator holds, at the record's terminal, an active grant whose role covers the record's work
+ * (`grant`: that grant, as the centre holds it now). The terminal opens its flows by the same table, so an honest
+ * counter never signs otherwise; a counter whose store was edited, or whose key is misused, names whom it likes, and
+ * the centre believes only its own grants. A grant withdrawn while a counter was offline sends what that operator
+ * signed since to review too: the centre cannot tell when a record was really signed, so a person decides.
+ */
+export function checkOperator(rec: RecordBody, grant: Pick<OperatorGrantRow, 'role' | 'active'> | undefined): Refusal | undefined {
+  const duty = dutyOfRecord(rec);
+  if (duty === 'none') return undefined; // it moves nothing, and set aside it could never be signed again (leases.ts)
+  if (!grant || Number(grant.active) !== 1) return refuse('OPERATOR_NOT_GRANTED', `${rec.operatorId} holds no active grant at terminal ${rec.terminalId}`);
+  if (!roleMayDo(grant.role as OperatorRole, duty)) return refuse('OPERATOR_NOT_GRANTED', `${rec.operatorId} is granted ${grant.role} at terminal ${rec.terminalId}, which may not sign a ${rec.type} (${duty} work)`);
   return undefined;
 }
 

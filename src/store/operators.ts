@@ -2,8 +2,9 @@
 // The hashing and the lockout policy live in src/ledger/pin.ts, the seal that makes a row trusted in
 // src/ledger/local-trust.ts (product code reads and writes operators through Ledger.operators); this only stores.
 import type Database from 'better-sqlite3';
+import type { OperatorRole } from '../protocol/operator-roles.ts';
 
-export type OperatorRole = 'cashier' | 'paymaster' | 'enroller' | 'supervisor';
+export type { OperatorRole };
 export interface Operator {
   operatorId: string;
   name: string;

@@ -179,7 +179,7 @@ describe.skipIf(skip)('two counters and their centre, each its own process', { t
     await provision('T-A', DATA_A);
     await grant('T-A', OPERATOR);
     await enrolFirstOperator('T-A', DATA_A);
-    const [e1, e2, e3, cust] = await enrolOffline(DATA_A, 'technician', [
+    const [e1, e2, e3, cust] = await enrolOffline(DATA_A, OPERATOR, [ // signed by the granted supervisor: the centre accepts records only from a granted role (rule 16)
       { palm: 'e1', nameAr: 'أحمد خليل', nameLatin: 'Ahmad Khalil', employer: 'SCHOOL' },
       { palm: 'e2', nameAr: 'هيفي علي', nameLatin: 'Hevi Eli', employer: 'SCHOOL' },
       { palm: 'e3', nameAr: 'كريم داود', nameLatin: 'Karim Dawud', employer: 'SCHOOL' },

@@ -151,7 +151,7 @@ describe('report from a real centre (loopback)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'palmpay-report-counter-'));
     server = await startServer({ db: `sqlite:${join(dir, 'centre.db')}`, port: 0 });
-    const enroller = await registeredTerminal(server.central, 'T0', { region: 'R1', supervisors: ['sup-1'] });
+    const enroller = await registeredTerminal(server.central, 'T0', { region: 'R1', supervisors: ['sup-1'], operators: { 'op-1': 'supervisor', 'op-cashier': 'cashier' } });
     await enrolCustomer(server.central, enroller, 'P1', 'A1');
     await server.central.ingest('T0', [enroller.chain.next({ type: 'pin_set', operatorId: 'op-cashier', pinSetId: 'PS-1', personId: 'P1', pinHash: await hashPin('4321'), approvedBy: 'sup-1' })]);
     const far = await registeredTerminal(server.central, 'T9', { region: 'R9' });
@@ -161,6 +161,7 @@ describe('report from a real centre (loopback)', () => {
     const signer = signerFromSecretKey(randomBytes(32));
     const { code } = await server.central.addTerminal({ id: 'T1', name: 'counter', branch: 'B1', region: 'R1' });
     await registerWithCentre({ store, serverUrl: server.url, code, signer });
+    await server.central.grantOperator('T1', { operatorId: 'op-1', name: 'Cashier', role: 'cashier', active: true }); // who asks for the reports
     sync = createSync({ store, serverUrl: server.url, signer });
     chain = new ChainWriter('T1', signer); // the counter's journal, for the signed report requests
   });

@@ -62,6 +62,7 @@ async function counter(id: string): Promise<Counter> {
   const terminal = makeTerminal(join(dir, id), id);
   const { code } = await server.central.addTerminal({ id, name: `counter ${id}`, branch: `B-${id}`, region: 'R1' });
   await registerWithCentre({ store: terminal.store, serverUrl: server.url, code, signer: terminal.keys.signer, sealer: terminal.keys.sealer });
+  await server.central.grantOperator(id, { operatorId: 'op-enrol', name: 'Enroller', role: 'enroller', active: true });
   const sync = createSync({ store: terminal.store, serverUrl: server.url, keys: { terminalId: id, signer: terminal.keys.signer, sealer: terminal.keys.sealer }, ledger: terminal.ledger, feedIntervalMs: 300 });
   const modules = new ModuleUserSync({ client, store: terminal.store, sealer: terminal.keys.sealer, log: () => undefined });
   const c = { id, sim, client, terminal, sync, modules };

@@ -46,6 +46,7 @@ it('checks a sneakernet header before storing anything, and names each record it
   const signer = signerFromSecretKey(randomBytes(32));
   const { code } = await central.addTerminal({ id: 'T1', name: 'c', branch: 'B1', region: 'R1' });
   await central.registerTerminal({ code, publicKey: Buffer.from(signer.publicKey).toString('hex'), encKey: 'ab'.repeat(32) });
+  await central.grantOperator('T1', { operatorId: 'op-1', name: 'op-1', role: 'cashier', active: true }); // purchaseDraft signs as op-1
   await central.close();
   const data = join(dir, 'terminal');
   mkdirSync(data, { recursive: true });

@@ -39,7 +39,7 @@ describe.each(backends)('a bill import racing a counter (%s)', (kind) => {
   beforeEach(async () => {
     c = await openCentre(kind);
     billing = c.central.billing();
-    t1 = await registeredTerminal(c.central, 'T1', { region: 'R1' });
+    t1 = await registeredTerminal(c.central, 'T1', { region: 'R1', operators: { 'op-1': 'supervisor', 'op-cashier': 'cashier' } });
     await enrolCustomer(c.central, t1, 'P1', 'A1');
     await billing.addBiller({ id: 'elec', name: 'Electricity', region: 'R1' });
   });

@@ -33,6 +33,7 @@ describe('a customer PIN set at one counter reaches the region’s other counter
       t.store.people.upsert({ personId: 'P1', name: 'Rojîn', idNumber: null, phone: null, employerId: null, status: 'active', updatedAtMs: Date.now() });
     }
     await server.central.repo.tx((r) => r.insertPerson({ id: 'P1', region: 'R1', status: 'confirmed', account_id: 'A1', terminal_id: 'T1', seq: 0, digests: '[]', templates: null, duplicate_of: null, created_at: Date.now(), updated_at: Date.now() }));
+    await server.central.grantOperator('T1', { operatorId: 'op-cashier', name: 'Cash', role: 'cashier', active: true });
     await server.central.grantOperator('T1', { operatorId: 'op-super', name: 'Sara', role: 'supervisor', active: true });
     t1.ledger.operators.add({ operatorId: 'op-super', name: 'Sara', role: 'supervisor', pinHash: 'x' });
     client2 = new CentreClient({ baseUrl: server.url, credentials: { terminalId: 'T2', sign: (m) => t2.keys.signer.sign(m) } });

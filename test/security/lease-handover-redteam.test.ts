@@ -32,7 +32,8 @@ describe.each(backends)('salary lease handover, red team (%s)', (kind) => {
     cleanup = db.cleanup;
     central = await Central.open(db.url);
     const ts: Record<string, TestTerminal> = {};
-    for (const id of ['T1', 'T2', 'T3']) ts[id] = await registeredTerminal(central, id, { branch: 'B1' });
+    // `op` pays the salaries; `sup`, who approves the void below, is granted nothing
+    for (const id of ['T1', 'T2', 'T3']) ts[id] = await registeredTerminal(central, id, { branch: 'B1', operators: { 'op-1': 'supervisor', op: 'paymaster' } });
     await central.importPayroll('period,person,amount,currency,branch\n2026-11,E1,150000,SYP,B1');
     const v = await voucher();
     holder = ts[v.lease_terminal]!;

@@ -32,7 +32,8 @@ describe.each(backends)('salary lease handover (%s)', (kind) => {
     const db = await tempDb(kind);
     cleanup = db.cleanup;
     central = await Central.open(db.url, { now: () => clock });
-    terminals = { T1: await registeredTerminal(central, 'T1', { branch: 'B1' }), T2: await registeredTerminal(central, 'T2', { branch: 'B1' }), T3: await registeredTerminal(central, 'T3', { branch: 'B2' }) };
+    const operators = { 'op-1': 'supervisor', op: 'paymaster' } as const; // `op` pays the salaries
+    terminals = { T1: await registeredTerminal(central, 'T1', { branch: 'B1', operators }), T2: await registeredTerminal(central, 'T2', { branch: 'B1', operators }), T3: await registeredTerminal(central, 'T3', { branch: 'B2', operators }) };
     await central.importPayroll('period,person,amount,currency,branch\n2026-11,E1,150000,SYP,B1');
     const v = await voucher();
     holder = terminals[v.lease_terminal]!;

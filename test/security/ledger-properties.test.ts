@@ -53,7 +53,9 @@ interface World {
 async function newWorld(url: string): Promise<World> {
   const central = await Central.open(url);
   const terminals = new Map<string, TestTerminal>();
-  for (const [id, branch] of [['T1', 'B1'], ['T2', 'B1'], ['EVIL', 'B2']] as const) terminals.set(id, await registeredTerminal(central, id, { branch, region: 'R1', supervisors: ['sup'] }));
+  // `op` signs every step's record, enrolments and money alike: a supervisor's role (it never approves its own)
+  const operators = { 'op-1': 'supervisor', op: 'supervisor' } as const;
+  for (const [id, branch] of [['T1', 'B1'], ['T2', 'B1'], ['EVIL', 'B2']] as const) terminals.set(id, await registeredTerminal(central, id, { branch, region: 'R1', supervisors: ['sup'], operators }));
   const w: World = { central, terminals, sent: [], people: [], n: 0 };
   for (const i of [1, 2, 3]) {
     await enrolCustomer(central, terminals.get('T1')!, `P${i}`, `A${i}`);

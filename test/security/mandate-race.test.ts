@@ -19,8 +19,9 @@ describe.each(backends)('two mandates for one subscriber at once (%s)', (kind) =
   let t2: TestTerminal;
   beforeEach(async () => {
     c = await openCentre(kind);
-    t1 = await registeredTerminal(c.central, 'T1', { branch: 'B1', region: 'R1' });
-    t2 = await registeredTerminal(c.central, 'T2', { branch: 'B2', region: 'R1' });
+    const operators = { 'op-1': 'supervisor', 'op-cashier': 'cashier' } as const;
+    t1 = await registeredTerminal(c.central, 'T1', { branch: 'B1', region: 'R1', operators });
+    t2 = await registeredTerminal(c.central, 'T2', { branch: 'B2', region: 'R1', operators });
     await enrolCustomer(c.central, t1, 'P1', 'A1');
     await enrolCustomer(c.central, t1, 'P2', 'A2');
     const billing = c.central.billing();

@@ -23,8 +23,9 @@ describe.skipIf(!PG_URL)('meter readings racing on one meter (postgres)', () => 
     cleanup = db.cleanup;
     central = await Central.open(db.url);
     billing = central.billing();
-    t1 = await registeredTerminal(central, 'T1', { region: 'R1' });
-    t2 = await registeredTerminal(central, 'T2', { region: 'R1' });
+    const operators = { 'op-1': 'supervisor', 'op-cashier': 'cashier' } as const;
+    t1 = await registeredTerminal(central, 'T1', { region: 'R1', operators });
+    t2 = await registeredTerminal(central, 'T2', { region: 'R1', operators });
     await enrolCustomer(central, t1, 'P1', 'A1');
     await billing.addBiller({ id: 'elec', name: 'Electricity', region: 'R1' });
     const lines = [HEADER];

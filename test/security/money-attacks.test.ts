@@ -29,8 +29,9 @@ describe.each(backends)('money attacks on the centre (%s)', (kind) => {
   let t2: TestTerminal;
   beforeEach(async () => {
     c = await openCentre(kind);
-    t1 = await registeredTerminal(c.central, 'T1', { branch: 'B1', region: 'R1', supervisors: ['op-super'] });
-    t2 = await registeredTerminal(c.central, 'T2', { branch: 'B2', region: 'R1', supervisors: ['op-super'] });
+    const operators = { 'op-1': 'supervisor', 'op-cashier': 'cashier', op: 'paymaster' } as const;
+    t1 = await registeredTerminal(c.central, 'T1', { branch: 'B1', region: 'R1', supervisors: ['op-super'], operators });
+    t2 = await registeredTerminal(c.central, 'T2', { branch: 'B2', region: 'R1', supervisors: ['op-super'], operators });
     expect((await enrolCustomer(c.central, t1, 'P1', 'A1')).registry.status).toBe('confirmed');
     await c.central.creditAccount('A1', 1_000_000, 'SYP');
   });

@@ -34,7 +34,8 @@ describe.each(backends)('approvals re-checked at the centre against its operator
   let p: SignedRecord & { type: 'purchase' };
   beforeEach(async () => {
     c = await openCentre(kind);
-    t1 = await registeredTerminal(c.central, 'T1', { region: 'R1' });
+    // the refunds and voids are signed by a granted cashier: only their approvers are in question
+    t1 = await registeredTerminal(c.central, 'T1', { region: 'R1', operators: { 'op-1': 'supervisor', 'op-cashier': 'cashier' } });
     await registeredTerminal(c.central, 'T2', { region: 'R1', supervisors: ['sup-elsewhere'] });
     await enrolCustomer(c.central, t1, 'P1', 'A1');
     await c.central.creditAccount('A1', 1_000_000, 'SYP');

@@ -40,6 +40,7 @@ describe('the order of a customer’s PIN verifiers at a counter', () => {
       const { code } = await server.central.addTerminal({ id, name: 'counter', branch: 'B1', region: 'R1' });
       await registerWithCentre({ store: t.store, serverUrl: server.url, code, signer: t.keys.signer, sealer: t.keys.sealer });
       t.store.people.upsert({ personId: 'P1', name: 'Rojîn', idNumber: null, phone: null, employerId: null, status: 'active', updatedAtMs: Date.now() });
+      await server.central.grantOperator(id, { operatorId: 'op-cashier', name: 'Cash', role: 'cashier', active: true });
       await server.central.grantOperator(id, { operatorId: `sup-${id}`, name: 'Sara', role: 'supervisor', active: true });
       t.ledger.operators.add({ operatorId: `sup-${id}`, name: 'Sara', role: 'supervisor', pinHash: 'x' });
       clients.set(id, new CentreClient({ baseUrl: server.url, credentials: { terminalId: id, sign: (m) => t.keys.signer.sign(m) } }));

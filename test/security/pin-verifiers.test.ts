@@ -38,9 +38,10 @@ describe.each(backends)('customer PIN verifiers from terminals, on %s', (kind) =
     const db = await tempDb(kind);
     cleanup = db.cleanup;
     central = await Central.open(db.url);
-    t1 = await registeredTerminal(central, 'T1', { region: 'R1', supervisors: ['op-super'] });
-    t2 = await registeredTerminal(central, 'T2', { region: 'R1', supervisors: ['op-super2'] });
-    far = await registeredTerminal(central, 'T9', { region: 'R2', supervisors: ['op-far'] });
+    const operators = { 'op-1': 'supervisor', 'op-cashier': 'cashier', 'op-enrol': 'enroller' } as const;
+    t1 = await registeredTerminal(central, 'T1', { region: 'R1', supervisors: ['op-super'], operators });
+    t2 = await registeredTerminal(central, 'T2', { region: 'R1', supervisors: ['op-super2'], operators });
+    far = await registeredTerminal(central, 'T9', { region: 'R2', supervisors: ['op-far'], operators });
     strong ??= await hashPin('2580');
     other ??= await hashPin('3691');
   }, 30_000);

@@ -27,7 +27,7 @@ const month = new Date().toISOString().slice(0, 7);
  * PIN at a supervised counter: the people whose reports are asked for. Returns T0 and each accepted pin_set.
  */
 async function enrolWithPin(central: Central, people: readonly string[]): Promise<{ enroller: TestTerminal; pinSets: SignedRecord[] }> {
-  const enroller = await registeredTerminal(central, 'T0', { region: 'R1', supervisors: ['sup-1'] });
+  const enroller = await registeredTerminal(central, 'T0', { region: 'R1', supervisors: ['sup-1'], operators: { 'op-1': 'supervisor', 'op-cashier': 'cashier' } });
   const verifier = await hashPin(PIN);
   const pinSets: SignedRecord[] = [];
   for (const p of people) {
@@ -132,7 +132,7 @@ describe.each(backends)('the centre checks every report request and the PIN itse
     expect(await refusal(send(t1, 'P5', build(t1, 'P5', PIN)))).toMatchObject({ code: 'REPORT_PIN_LOCKED' });
     // A pin_set signed before the stored one (another counter, offline, arriving late): it does not become the PIN,
     // so it lifts nothing, whatever verifier it carries.
-    const late = await registeredTerminal(a.central, 'T5', { region: 'R1', supervisors: ['sup-5'] });
+    const late = await registeredTerminal(a.central, 'T5', { region: 'R1', supervisors: ['sup-5'], operators: { 'op-cashier': 'cashier' } });
     const older = late.chain.next({ type: 'pin_set', operatorId: 'op-cashier', pinSetId: 'PS-P5-old', personId: 'P5', pinHash: newVerifier, approvedBy: 'sup-5' }, p5PinSet.hlc.ms - 60_000);
     expect((await a.central.ingest('T5', [older]))[0]).toMatchObject({ status: 'accepted' });
     expect(await refusal(send(t1, 'P5', build(t1, 'P5', NEW_PIN)))).toMatchObject({ code: 'REPORT_PIN_LOCKED' });

@@ -40,7 +40,7 @@ describe('a report changed or replayed on the way is not believed', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'palmpay-report-sig-'));
     server = await startServer({ db: `sqlite:${join(dir, 'centre.db')}`, port: 0 });
-    const enroller = await registeredTerminal(server.central, 'T0', { region: 'R1', supervisors: ['sup-1'] });
+    const enroller = await registeredTerminal(server.central, 'T0', { region: 'R1', supervisors: ['sup-1'], operators: { 'op-1': 'supervisor', 'op-cashier': 'cashier' } });
     await enrolCustomer(server.central, enroller, 'P1', 'A1');
     await server.central.ingest('T0', [enroller.chain.next({ type: 'pin_set', operatorId: 'op-cashier', pinSetId: 'PS-1', personId: 'P1', pinHash: await hashPin('4321'), approvedBy: 'sup-1' })]);
     await server.central.creditAccount('A1', 123_456, 'SYP');
@@ -62,6 +62,7 @@ describe('a report changed or replayed on the way is not believed', () => {
     const signer = signerFromSecretKey(randomBytes(32));
     const { code } = await server.central.addTerminal({ id: 'T1', name: 'counter', branch: 'B1', region: 'R1' });
     await registerWithCentre({ store, serverUrl: server.url, code, signer }); // the key pinned from the real centre
+    await server.central.grantOperator('T1', { operatorId: 'op-1', name: 'op-1', role: 'cashier', active: true }); // who asks for the report
     sync = createSync({ store, serverUrl: viaProxy, signer });
     chain = new ChainWriter('T1', signer);
   });

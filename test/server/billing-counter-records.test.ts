@@ -31,7 +31,7 @@ describe.each(backends)('counter readings and mandates on %s', (kind) => {
     billing = central.billing(() => clock);
     mandates = new Mandates(central.repo, () => clock);
     readings = new Readings(central.repo, () => clock);
-    t1 = await registeredTerminal(central, 'T1', { region: 'R1', supervisors: ['op-super'] });
+    t1 = await registeredTerminal(central, 'T1', { region: 'R1', operators: { 'op-1': 'supervisor', 'op-cashier': 'cashier' }, supervisors: ['op-super'] });
     await enrolCustomer(central, t1, 'P1', 'A1');
     await enrolCustomer(central, t1, 'P2', 'A2');
     await central.creditAccount('A1', 100_000, 'SYP');
@@ -111,7 +111,7 @@ describe.each(backends)('counter readings and mandates on %s', (kind) => {
 
   it.skipIf(skip)('attack: a terminal of another region names a person it can never have identified (their palm is only in R1): review, nothing changes', async () => {
     // A registered terminal of R2 with a supervisor of its own: everything in its records is well-formed and signed.
-    const far = await registeredTerminal(central, 'T-FAR', { region: 'R2', supervisors: ['op-far-super'] });
+    const far = await registeredTerminal(central, 'T-FAR', { region: 'R2', operators: { 'op-cashier': 'cashier' }, supervisors: ['op-far-super'] });
     const at = async (rec: unknown) => (await central.ingest('T-FAR', [rec]))[0]!;
     const sign = (draft: Record<string, unknown>) => far.chain.next(draft as never);
     // A mandate on P1's own account (P1 is linked), a cancellation of P1's mandate, a lower reading "approved" there.

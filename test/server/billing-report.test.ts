@@ -21,7 +21,7 @@ describe.each(backends)('financial report on %s', (kind) => {
     const db = await tempDb(kind);
     cleanup = db.cleanup;
     central = await Central.open(db.url, { now: () => clock });
-    t1 = await registeredTerminal(central, 'T1', { branch: 'B1', region: 'R1', supervisors: ['sup'] });
+    t1 = await registeredTerminal(central, 'T1', { branch: 'B1', region: 'R1', operators: { 'op-1': 'supervisor', op: 'cashier' }, supervisors: ['sup'] });
   });
   afterEach(async () => {
     if (skip) return;

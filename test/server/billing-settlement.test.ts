@@ -36,8 +36,8 @@ describe.each(backends)('settlement on %s', (kind) => {
     const db = await tempDb(kind);
     cleanup = db.cleanup;
     central = await Central.open(db.url, { now: () => clock });
-    t1 = await registeredTerminal(central, 'T1', { branch: 'B1', region: 'R1', supervisors: ['sup'] });
-    t2 = await registeredTerminal(central, 'T2', { branch: 'B2', region: 'R1' });
+    t1 = await registeredTerminal(central, 'T1', { branch: 'B1', region: 'R1', operators: { 'op-1': 'supervisor', op: 'cashier' }, supervisors: ['sup'] });
+    t2 = await registeredTerminal(central, 'T2', { branch: 'B2', region: 'R1', operators: { 'op-1': 'supervisor', op: 'cashier' } }); // the payout may be leased here
   });
   afterEach(async () => {
     if (skip) return;
@@ -179,7 +179,7 @@ describe.each(backends)('camt.053 statements on %s', (kind) => {
     const day = (n: number) => new Date(D1 + n * DAY).toISOString().slice(0, 10);
     const central = await Central.open(db.url, { now: () => clock });
     try {
-      const t1 = await registeredTerminal(central, 'T1', { branch: 'B1', region: 'R1', supervisors: ['sup'] });
+      const t1 = await registeredTerminal(central, 'T1', { branch: 'B1', region: 'R1', operators: { 'op-1': 'supervisor', op: 'cashier' }, supervisors: ['sup'] });
       await enrolCustomer(central, t1, 'P1', 'A1');
       await central.creditAccount('A1', 1_000_00, 'SYP');
       const billing = central.billing(() => clock);

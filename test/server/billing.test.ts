@@ -51,8 +51,8 @@ describe.each(backends)('bills at the centre on %s', (kind) => {
     cleanup = db.cleanup;
     central = await Central.open(db.url);
     billing = central.billing();
-    t1 = await registeredTerminal(central, 'T1', { branch: 'B1', region: 'hasakah', supervisors: ['sup'] });
-    t2 = await registeredTerminal(central, 'T2', { branch: 'B2', region: 'hasakah' });
+    t1 = await registeredTerminal(central, 'T1', { branch: 'B1', region: 'hasakah', operators: { 'op-1': 'supervisor', op: 'cashier' }, supervisors: ['sup'] });
+    t2 = await registeredTerminal(central, 'T2', { branch: 'B2', region: 'hasakah', operators: { 'op-1': 'supervisor', op: 'cashier' } });
     await enrolCustomer(central, t1, 'P1', 'A1');
     await enrolCustomer(central, t1, 'P2', 'A2');
     await central.creditAccount('A1', 5_000_000, 'SYP');

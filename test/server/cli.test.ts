@@ -71,6 +71,8 @@ it('carries records by USB: outbox export on the terminal, server import at the 
   appendToStore(store, Array.from({ length: 12 }, (_, i) => chain.next(purchaseDraft('T1', i, 'P1', 'A1', 100))));
   store.close();
   const file = join(dir, 'usb.jsonl');
+  // Rule 16: the centre takes T1's records only from an operator it granted there.
+  expect((await run('server', 'operator', 'grant', 'T1', 'op-1', '--name', 'Operator 1', '--role', 'cashier', '--db', db)).out).toMatch(/operator op-1 granted cashier at terminal T1/);
   expect((await run('outbox', 'export', file, '--data', data)).out).toMatch(/exported 12 records of T1 \(seq 1\.\.12\)/);
   const imp = await run('server', 'import', file, '--db', db);
   expect(imp.err).toBe('');

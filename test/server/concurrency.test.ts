@@ -30,7 +30,7 @@ describe.skipIf(!PG_URL)('several server processes on one PostgreSQL database', 
     const db = await tempDb('postgres');
     cleanup = db.cleanup;
     central = await Central.open(db.url);
-    for (let i = 1; i <= TERMINALS; i++) terminals.push(await registeredTerminal(central, `T${i}`, { branch: 'B1' }));
+    for (let i = 1; i <= TERMINALS; i++) terminals.push(await registeredTerminal(central, `T${i}`, { branch: 'B1', operators: { 'op-1': 'supervisor', op: 'paymaster' } }));
     for (const c of ['C1', 'C2', 'C3']) await enrolCustomer(central, terminals[0]!, c, `A-${c}`);
     await central.creditAccount('A-C1', FUNDS, 'SYP');
     await central.creditAccount('A-C2', FUNDS, 'SYP');
@@ -295,8 +295,8 @@ describe.skipIf(!PG_URL)('batches paying bills at once (PostgreSQL)', () => {
     const central = await Central.open(db.url, { storage: { poolMax: 6, maxAttempts: 1 } });
     try {
       const billing = central.billing();
-      const t1 = await registeredTerminal(central, 'T1', { branch: 'B1', region: 'R1' });
-      const t2 = await registeredTerminal(central, 'T2', { branch: 'B2', region: 'R1' });
+      const t1 = await registeredTerminal(central, 'T1', { branch: 'B1', region: 'R1', operators: { 'op-1': 'supervisor', op: 'cashier' } });
+      const t2 = await registeredTerminal(central, 'T2', { branch: 'B2', region: 'R1', operators: { 'op-1': 'supervisor', op: 'cashier' } });
       await enrolCustomer(central, t1, 'P1', 'A1');
       await enrolCustomer(central, t1, 'P2', 'A2');
       await central.creditAccount('A1', 10_000_000, 'SYP');

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { signerFromSecretKey, type Signer } from '../../src/protocol/sign.ts';
 import { newEncKeyPair } from '../../src/protocol/crypto.ts';
 import type { Central } from '../../src/server/service.ts';
+import type { OperatorRole } from '../../src/protocol/operator-roles.ts';
 import { ChainWriter } from '../../bench/sync/loadgen.ts';
 import { CentreClient } from '../../src/sync/client.ts';
 import { enrolmentBytes } from '../support/synthetic-codes.ts';
@@ -50,9 +51,10 @@ export interface TestTerminal {
 /** Creates and registers a terminal directly on the service. */
 /**
  * A terminal registered at the centre. `supervisors`: operator ids the centre grants the supervisor role there
- * (a refund, a void or a raised limit is accepted only when approved by one of them).
+ * (a refund, a void or a raised limit is accepted only when approved by one of them); `operators`: the other grants
+ * there, by default `op-1` as supervisor.
  */
-export async function registeredTerminal(central: Central, id: string, opts: { branch?: string; region?: string; url?: string; supervisors?: string[] } = {}): Promise<TestTerminal> {
+export async function registeredTerminal(central: Central, id: string, opts: { branch?: string; region?: string; url?: string; supervisors?: string[]; operators?: Record<string, OperatorRole> } = {}): Promise<TestTerminal> {
   const { code } = await central.addTerminal({ id, name: `counter ${id}`, branch: opts.branch ?? 'B1', region: opts.region ?? 'R1' });
   const signer = signerFromSecretKey(randomBytes(32));
   const enc = newEncKeyPair();
@@ -62,6 +64,9 @@ export async function registeredTerminal(central: Central, id: string, opts: { b
   } else {
     await central.registerTerminal({ code, publicKey, encKey: enc.publicHex });
   }
+  // Rule 16: every record names an operator the centre granted there. The fixtures sign as `op-1` (any work: a
+  // supervisor's role covers the till and enrolment; it approves nothing it made itself).
+  for (const [operatorId, role] of Object.entries(opts.operators ?? { 'op-1': 'supervisor' })) await central.grantOperator(id, { operatorId, name: operatorId, role, active: true });
   for (const operatorId of opts.supervisors ?? []) await central.grantOperator(id, { operatorId, name: operatorId, role: 'supervisor', active: true });
   const t: TestTerminal = { id, signer, enc, chain: new ChainWriter(id, signer) };
   if (opts.url) t.client = new CentreClient({ baseUrl: opts.url, credentials: { terminalId: id, sign: (m) => signer.sign(m) } });

@@ -27,7 +27,8 @@ describe.each(backends)('operator enrolment codes on %s', (kind) => {
     const db = await tempDb(kind);
     cleanup = db.cleanup;
     srv = await startServer({ db: db.url, port: 0 });
-    const t1 = await registeredTerminal(srv.central, 'T1', { url: srv.url });
+    // 'technician': T1's enroller, who signs its customers' enrolments (and the attackers' records below).
+    const t1 = await registeredTerminal(srv.central, 'T1', { url: srv.url, operators: { 'op-1': 'supervisor', technician: 'enroller' } });
     const t2 = await registeredTerminal(srv.central, 'T2', { url: srv.url });
     return { t1, t2 };
   }

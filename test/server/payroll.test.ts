@@ -64,8 +64,8 @@ describe('payroll vouchers at the centre', () => {
     const db = await tempDb('sqlite');
     cleanup = db.cleanup;
     central = await Central.open(db.url);
-    t1 = await registeredTerminal(central, 'T1', { branch: 'B1' });
-    t2 = await registeredTerminal(central, 'T2', { branch: 'B1' });
+    t1 = await registeredTerminal(central, 'T1', { branch: 'B1', operators: { 'op-1': 'supervisor', op: 'paymaster' } });
+    t2 = await registeredTerminal(central, 'T2', { branch: 'B1', operators: { 'op-1': 'supervisor', op: 'paymaster' } });
   });
   afterEach(async () => {
     await central.close();

@@ -27,8 +27,8 @@ describe.each(backends)('customer PINs set at a counter, on %s', (kind) => {
     const db = await tempDb(kind);
     cleanup = db.cleanup;
     central = await Central.open(db.url);
-    t1 = await registeredTerminal(central, 'T1', { region: 'R1', supervisors: ['op-super'] });
-    t2 = await registeredTerminal(central, 'T2', { region: 'R1', supervisors: ['op-other'] });
+    t1 = await registeredTerminal(central, 'T1', { region: 'R1', operators: { 'op-1': 'supervisor', 'op-cashier': 'cashier' }, supervisors: ['op-super'] });
+    t2 = await registeredTerminal(central, 'T2', { region: 'R1', operators: { 'op-1': 'supervisor', 'op-cashier': 'cashier' }, supervisors: ['op-other'] });
     await central.grantOperator('T1', { operatorId: 'op-cash2', name: 'Lina', role: 'cashier', active: true });
     await enrolCustomer(central, t1, 'P1', 'A1');
     await enrolCustomer(central, t1, 'P2', 'A2');
@@ -80,7 +80,7 @@ describe.each(backends)('customer PINs set at a counter, on %s', (kind) => {
   });
 
   it.skipIf(skip)("attack: a terminal of another region (with its own granted supervisor) sets the PIN of a person it cannot have identified: review, nothing changes", async () => {
-    const t3 = await registeredTerminal(central, 'T3', { region: 'R2', supervisors: ['op-far'] });
+    const t3 = await registeredTerminal(central, 'T3', { region: 'R2', operators: { 'op-cashier': 'cashier' }, supervisors: ['op-far'] });
     const far = await ingest(t3, pinSet(t3, 'P1', 'op-far'));
     expect(far).toMatchObject({ status: 'review' });
     expect(far.reason).toMatch(/^CUSTOMER_UNKNOWN/);

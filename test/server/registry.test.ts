@@ -41,7 +41,7 @@ describe('enrolment registry', () => {
     const db = await tempDb('sqlite');
     cleanup = db.cleanup;
     central = await Central.open(db.url);
-    t = await registeredTerminal(central, 'T1', { region: 'R1' });
+    t = await registeredTerminal(central, 'T1', { region: 'R1', operators: { 'op-1': 'supervisor', op: 'enroller' } });
   });
   afterEach(async () => {
     await central.close();

@@ -247,7 +247,7 @@ describe.each(backends)('one batch reading its own writes on %s', (kind) => {
     const db = await tempDb(kind);
     const central = await Central.open(db.url);
     try {
-      const t = await registeredTerminal(central, 'T1', { supervisors: ['sup'] });
+      const t = await registeredTerminal(central, 'T1', { operators: { 'op-1': 'supervisor', op: 'cashier' }, supervisors: ['sup'] });
       await enrolCustomer(central, t, 'P1', 'A1');
       await enrolCustomer(central, t, 'P2', 'A2');
       await central.creditAccount('A1', 1_000, 'SYP');

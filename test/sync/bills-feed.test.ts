@@ -68,7 +68,7 @@ describe('bills in the feed', () => {
     await enrolCustomer(server.central, t2, 'P1', 'A1');
     await server.central.creditAccount('A1', 1_000_000, 'SYP');
     await billing.link({ billerId: 'elec-hasakah', subscriber: '00123456', payerKind: 'person', payerId: 'P1' });
-    const [r] = await server.central.ingest('T2', [t2.chain.next({ type: 'purchase', operatorId: 'op', purchaseId: 'PUR-1', customerId: 'P1', accountId: 'A1', amountMinor: 250000, currency: 'SYP', pinVerified: true, offline: false, biller: { billerId: 'elec-hasakah', billRef: 'B-1' } })]);
+    const [r] = await server.central.ingest('T2', [t2.chain.next({ type: 'purchase', operatorId: 'op-1', purchaseId: 'PUR-1', customerId: 'P1', accountId: 'A1', amountMinor: 250000, currency: 'SYP', pinVerified: true, offline: false, biller: { billerId: 'elec-hasakah', billRef: 'B-1' } })]);
     expect(r).toMatchObject({ status: 'accepted' });
     await here.sync.pullFeed();
     expect(here.store.bills.dueFor('00123456').map((b) => b.billId)).toEqual(['B-2']);
@@ -84,6 +84,7 @@ describe('bills in the feed', () => {
     closers.push(() => t.close());
     const { code } = await server.central.addTerminal({ id, name: id, branch: `B-${id}`, region: 'hasakah' });
     await registerWithCentre({ store: t.store, serverUrl: server.url, code, signer: t.keys.signer, sealer: t.keys.sealer });
+    await server.central.grantOperator(id, { operatorId: 'op-1', name: 'Cashier', role: 'cashier', active: true });
     const sync = createSync({ store: t.store, serverUrl: server.url, signer: t.keys.signer, ledger: t.ledger, sealer: t.keys.sealer });
     const bank = new SqliteBank<string>({ terminal: t, encode: (p) => new TextEncoder().encode(p) });
     return { t, sync, bank };

@@ -27,6 +27,7 @@ describe('an enrolment signed at a counter is confirmed by the centre, with the 
     t1 = makeTerminal(join(dir, 't1'), 'T1');
     const { code } = await server.central.addTerminal({ id: 'T1', name: 'counter', branch: 'B1', region: 'R1' });
     await registerWithCentre({ store: t1.store, serverUrl: server.url, code, signer: t1.keys.signer, sealer: t1.keys.sealer });
+    await server.central.grantOperator('T1', { operatorId: 'op-enrol', name: 'Enroller', role: 'enroller', active: true });
     sync = createSync({ store: t1.store, serverUrl: server.url, keys: { terminalId: 'T1', signer: t1.keys.signer, sealer: t1.keys.sealer }, ledger: t1.ledger, feedIntervalMs: 500 });
   });
   afterEach(async () => {

@@ -90,6 +90,7 @@ describe('terminal ↔ centre', () => {
     const signer = signerFromSecretKey(randomBytes(32));
     const { code } = await server.central.addTerminal({ id: 'T1', name: 'counter', branch: 'B1', region: 'R1' });
     await registerWithCentre({ store, serverUrl: server.url, code, signer });
+    await server.central.grantOperator('T1', { operatorId: 'op-1', name: 'Cashier', role: 'cashier', active: true });
     await enrolCustomer(server.central, await registeredTerminal(server.central, 'T0'), 'P1', 'A1');
     await server.central.creditAccount('A1', 1e9, 'SYP');
     const chain = new ChainWriter('T1', signer);

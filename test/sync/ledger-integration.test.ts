@@ -35,6 +35,7 @@ it('uploads what the ledger appended, and stamps later records with the centreâ€
   const ledger = Ledger.open(store, keys);
   const { code } = await server.central.addTerminal({ id: 'SHOP-1', name: 'shop', branch: 'B1', region: 'R1' });
   await registerWithCentre({ store, serverUrl: server.url, code, signer: keys.signer, sealer: keys.sealer });
+  await server.central.grantOperator('SHOP-1', { operatorId: 'op-1', name: 'Cashier', role: 'cashier', active: true });
   await enrolCustomer(server.central, await registeredTerminal(server.central, 'T0', { branch: 'B0' }), 'P1', 'A1');
   await server.central.creditAccount('A1', 100_000, 'SYP');
 
@@ -57,7 +58,7 @@ it('uploads what the ledger appended, and stamps later records with the centreâ€
   const { createHash } = await import('node:crypto');
   const t0 = await registeredTerminal(server.central, 'T9', { branch: 'B9', region: 'R1' });
   const enrol = t0.chain.next({
-    type: 'enrolment', operatorId: 'op', enrolmentId: 'E-P7', personId: 'P7', person: { name: 'N', idNumber: 'I' },
+    type: 'enrolment', operatorId: 'op-1', enrolmentId: 'E-P7', personId: 'P7', person: { name: 'N', idNumber: 'I' },
     templateDigests: [createHash('sha256').update(template).digest('hex')], hands: ['right'], consent: { given: true, method: 'verbal', textVersion: 'c1' }, provisional: true,
   });
   await server.central.ingest('T9', [enrol]);

@@ -45,6 +45,7 @@ describe.each(['sqlite', 'postgres'] as const)('a palm module feature travels wi
       const { code } = await server.central.addTerminal({ id, name: `counter ${id}`, branch: `B-${id}`, region });
       codes[id] = code;
       await registerWithCentre({ store: t.store, serverUrl: server.url, code, signer: t.keys.signer, sealer: t.keys.sealer });
+      await server.central.grantOperator(id, { operatorId: 'op-enrol', name: 'Enroller', role: 'enroller', active: true });
       syncs[id] = createSync({ store: t.store, serverUrl: server.url, keys: { terminalId: id, signer: t.keys.signer, sealer: t.keys.sealer }, ledger: t.ledger, feedIntervalMs: 300 });
     }
   });

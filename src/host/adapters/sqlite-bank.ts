@@ -9,7 +9,7 @@ import { isOverridable, type OfflineRefusal } from '../../ledger/limits.ts';
 import type { Currency, RecordBody } from '../../protocol/record.ts';
 import { checkPin, hashPin, type PinCheck } from '../../ledger/pin.ts';
 import type { Terminal } from '../../ledger/open.ts';
-import type { OperatorRole } from '../../store/operators.ts';
+import { DUTIES_OF_ROLE } from '../../protocol/operator-roles.ts';
 import { PalmPayError } from '../../util/errors.ts';
 import type { PinResult } from '../../flows/auth.ts';
 import type { DayTotals, TypeTotal } from '../../flows/day-close.ts';
@@ -26,7 +26,7 @@ import type { MeterLookup, ReadingDecline, ReadingRequest } from '../../flows/me
 import type { HeldMandate, MandateDecline, MandateRequest } from '../../flows/mandate.ts';
 import { dayCloseReceipt, enrolmentReceipt, payoutReceipt, purchaseReceipt, reversalReceipt } from '../../flows/receipts.ts';
 import type { Original, ReversalKind, ReversalRefusal } from '../../flows/reversal.ts';
-import type { AllowanceLeft, Money, Operator, Person, Receipt, Role, StatementEntry, Voucher } from '../../flows/types.ts';
+import type { AllowanceLeft, Money, Operator, Person, Receipt, StatementEntry, Voucher } from '../../flows/types.ts';
 
 /** Settings keys this module owns in the store's settings table. */
 export const FLOW_SETTING = {
@@ -41,13 +41,6 @@ export function splitName(name: string): { ar: string; latin: string } {
   const i = name.indexOf(' / ');
   return i < 0 ? { ar: name, latin: name } : { ar: name.slice(0, i), latin: name.slice(i + 3) };
 }
-
-const ROLES: Record<OperatorRole, Role[]> = {
-  cashier: ['cashier'],
-  paymaster: ['cashier'],
-  enroller: ['enroller'],
-  supervisor: ['supervisor', 'cashier', 'enroller'],
-};
 
 /** The ledger's voucher refusals as the payout screen explains them; null: the flow asked for a voucher that is
  * not this person's (a bug, not a refusal). */
@@ -149,7 +142,7 @@ export class SqliteBank<T> implements Bank<T> {
     const o = this.t.ledger.operators.get(personId);
     if (!o || !o.active) return null;
     const n = splitName(o.name);
-    return { id: o.operatorId, name: n.latin, nameAr: n.ar, roles: ROLES[o.role] };
+    return { id: o.operatorId, name: n.latin, nameAr: n.ar, roles: [...DUTIES_OF_ROLE[o.role]] };
   }
 
   async verifyOperatorPin(operatorId: string, pin: string): Promise<PinResult> {

@@ -11,6 +11,7 @@ import { signReport } from '../../protocol/feed-page.ts';
 import { ReportBody, ReportRequest, type ReportResponse } from '../../protocol/schemas.ts';
 import { recordHash, verifyRecordSignature } from '../../protocol/sign.ts';
 import { ServerError } from '../errors.ts';
+import { checkOperator } from '../invariants.ts';
 import type { RepoTx, TerminalRow } from '../repo.ts';
 import { FOR_UPDATE, sql } from '../sql.ts';
 import type { CentreContext } from '../central/context.ts';
@@ -25,7 +26,7 @@ export const DEFAULT_REPORTS_PER_DAY = 200;
  * centre process stopped while checking it, see settleInterrupted; 'rate-limited': refused for the terminal's rate,
  * one row per terminal and minute, see logRateRefusal).
  */
-export type ReportOutcome = 'served' | 'pin-wrong' | 'pin-locked' | 'pin-not-set' | 'not-found' | 'rate-limited' | 'checking' | 'interrupted';
+export type ReportOutcome = 'served' | 'pin-wrong' | 'pin-locked' | 'pin-not-set' | 'not-found' | 'operator-not-granted' | 'rate-limited' | 'checking' | 'interrupted';
 
 /**
  * A `checking` row older than this was left by a process that stopped mid-check: no check runs this long (one
@@ -140,6 +141,9 @@ export class ReportAccess {
       await setOutcome(r, asker.id, rec.requestId, outcome);
       return { refuse: err };
     };
+    // Rule 16, as ingest checks it: a report is asked for at the till, by an operator the centre granted that work here.
+    const operator = checkOperator(rec, await r.getOperatorGrant(asker.id, rec.operatorId));
+    if (operator) return refuse('operator-not-granted', new ServerError('REPORT_OPERATOR_NOT_GRANTED', operator.message, 403));
     const person = await r.getPerson(rec.personId);
     // One answer for "no such person" and "another region's": a terminal learns nothing about other regions.
     if (!person || person.region !== asker.region) return refuse('not-found', new ServerError('REPORT_NOT_FOUND', `no report for ${rec.personId} in this region`, 404));
