@@ -1,6 +1,6 @@
 // Request and response schemas of the centre's HTTP API (zod: the trust boundary; responses as JSON Schema for Fastify).
 import { z } from 'zod';
-import { ModuleFamily, SYSTEM_OPERATOR } from './record.ts';
+import { ModuleFamily } from './record.ts';
 import { OPERATOR_ROLES } from './operator-roles.ts';
 
 const Hex32 = z.string().regex(/^[0-9a-f]{64}$/);
@@ -78,8 +78,7 @@ export const TerminalLimits = z.strictObject({
  * the centre signs for that terminal). `pinHash` (scrypt, src/ledger/pin.ts) when the centre sets the PIN.
  */
 export const OperatorGrant = z.strictObject({
-  // SYSTEM_OPERATOR signs what the terminal does on its own; granted a role, it would sign for no one at the counter.
-  operatorId: Id.refine((id) => id !== SYSTEM_OPERATOR, `"${SYSTEM_OPERATOR}" is the terminal's own operator id, not a person's`),
+  operatorId: Id,
   name: z.string().min(1).max(200),
   role: z.enum(OPERATOR_ROLES),
   active: z.boolean(),

@@ -194,16 +194,28 @@ async function grantOf(r: RepoTx, batch: BatchView, terminalId: string, operator
   return batch.grants.get(operatorId);
 }
 
+/**
+ * A record refused before its own rule ran (its clock, its operator): a template update is still kept, refused, as
+ * its own rule keeps one, so its capture gets that answer and leaves the counter's queue instead of waiting for ever.
+ */
+async function refusedBeforeItsRule(r: RepoTx, rec: SignedRecord, ctx: IngestContext, refusal: { review: string }): Promise<{ review: string }> {
+  if (rec.type === 'template_update') {
+    const prior = await templateUpdatePrior(r.conn, rec);
+    if (!prior.updateIdTaken && !prior.captureUsed) await recordTemplateUpdate(r, rec, ctx.terminal.id, ctx.now, refusal.review);
+  }
+  return refusal;
+}
+
 /** The business effect of one verified, in-chain record. Returns a review reason when it cannot be applied. */
 async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord, batch: BatchView): Promise<{ review?: string }> {
   const refused = (x: Refusal | undefined) => (x ? { review: reviewReason(x) } : undefined);
   // Not a lease release: it moves no money and means what its place in the holder's chain says, whatever its time;
   // put aside, it could never be signed again (one per lease) and the voucher would be stranded (leases.ts).
   const clock = rec.type === 'lease_release' ? undefined : refused(checkRecordTime(rec, ctx.now, (st) => ctx.verifyServerTime?.(st) ?? false));
-  if (clock) return clock;
+  if (clock) return refusedBeforeItsRule(r, rec, ctx, clock);
   const t = ctx.terminal;
   const operator = refused(checkOperator(rec, await grantOf(r, batch, t.id, rec.operatorId)));
-  if (operator) return operator;
+  if (operator) return refusedBeforeItsRule(r, rec, ctx, operator);
   if ('approvedBy' in rec && rec.approvedBy !== undefined) {
     const approval = refused(checkApproval(rec, await r.getOperatorGrant(t.id, rec.approvedBy)));
     if (approval) return approval;

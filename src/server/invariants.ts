@@ -41,6 +41,7 @@ import { featureFormat } from '../../drivers/serial-module/feature-families.ts';
 import type { EnrolmentBody, LeaseReleaseBody, PinSetBody, TemplateUpdateBody, MandateBody, MandateCancelBody, MeterReadingBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
 import { pinVerifierProblem } from '../protocol/pin-verifier.ts';
 import { dutyOfRecord, roleMayDo, type OperatorRole } from '../protocol/operator-roles.ts';
+import { SYSTEM_OPERATOR } from '../protocol/record.ts';
 import { amountRefusal, DEFAULT_OFFLINE_LIMITS, loosestLimits, type OfflineLimits } from '../protocol/offline-limits.ts';
 import type { OperatorGrantRow, PersonRow, Posting, PurchaseRow, VoucherRow } from './repo.ts';
 
@@ -126,13 +127,16 @@ export function checkApproval(rec: RecordBody, grant: Pick<OperatorGrantRow, 'ro
 /**
  * Rule 16: the record's operator holds, at the record's terminal, an active grant whose role covers the record's work
  * (`grant`: that grant, as the centre holds it now). The terminal opens its flows by the same table, so an honest
- * counter never signs otherwise; a counter whose store was edited, or whose key is misused, names whom it likes, and
- * the centre believes only its own grants. A grant withdrawn while a counter was offline sends what that operator
- * signed since to review too: the centre cannot tell when a record was really signed, so a person decides.
+ * counter never signs otherwise; a counter whose store was edited gives itself no operator and no role the centre
+ * did not grant. The operator id is the terminal's word (only the terminal signs): someone holding its key can still
+ * name an operator granted there, which only revoking the terminal stops. A grant withdrawn while a counter was
+ * offline sends what that operator signed since to review too: the centre cannot tell when a record was really
+ * signed, so a person decides.
  */
 export function checkOperator(rec: RecordBody, grant: Pick<OperatorGrantRow, 'role' | 'active'> | undefined): Refusal | undefined {
   const duty = dutyOfRecord(rec);
   if (duty === 'none') return undefined; // it moves nothing, and set aside it could never be signed again (leases.ts)
+  if (rec.operatorId === SYSTEM_OPERATOR) return refuse('OPERATOR_NOT_GRANTED', `a ${rec.type} is signed by a person at the counter, not as ${SYSTEM_OPERATOR}`);
   if (!grant || Number(grant.active) !== 1) return refuse('OPERATOR_NOT_GRANTED', `${rec.operatorId} holds no active grant at terminal ${rec.terminalId}`);
   if (!roleMayDo(grant.role as OperatorRole, duty)) return refuse('OPERATOR_NOT_GRANTED', `${rec.operatorId} is granted ${grant.role} at terminal ${rec.terminalId}, which may not sign a ${rec.type} (${duty} work)`);
   return undefined;

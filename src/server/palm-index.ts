@@ -76,8 +76,8 @@ function decodeAll(templates: readonly Uint8Array[]): Template[] | null {
 interface ChangeRow {
   id: string;
   digests: string;
+  /** The stage-1 codes of the person's templates, one after the other (ENTRY_CODE_BYTES each). */
   codes: Uint8Array | null;
-  code_hands: string | null;
   /** 1/true when the person is in the gallery: a gallery status and templates stored (SQLite 1, PostgreSQL true). */
   in_gallery: number | boolean;
   change_pos: number;
@@ -102,10 +102,26 @@ function digestKey(hex: string): number {
 }
 
 /**
+ * The digest keys of a persons.digests column: a JSON array of hex digests, as the centre writes it (no escapes in
+ * hex), read without JSON.parse, so a snapshot of 10⁶ people makes no array and no 64-character string per digest.
+ */
+function digestKeysOf(json: string): number[] {
+  const keys: number[] = [];
+  for (let open = json.indexOf('"'); open >= 0; ) {
+    const close = json.indexOf('"', open + 1);
+    if (close < 0) break;
+    keys.push(digestKey(json.slice(open + 1, Math.min(open + 9, close))));
+    open = json.indexOf('"', close + 1);
+  }
+  return keys;
+}
+
+/**
  * Flat storage, so a snapshot of 10⁶ people loads without 10⁶ maps, sets and objects to build and then to keep
  * marking at every garbage collection: stage-1 codes in the coarse index's one buffer under integer entry ids; per
- * person a number (one Map from id to number), its entry count and its first digest's key in typed arrays; digests
- * by a 32-bit key (Map of numbers), the few persons with more than one template keep their other keys in a side map.
+ * person a number (one Map from id to number), its entry count and its first two digests' keys in typed arrays (a
+ * person enrolled with both hands has two templates); digests by a 32-bit key (Map of numbers), the few persons with
+ * more than two templates keep their other keys in a side map.
  */
 export class CentreIndex {
   private readonly coarse = new CoarseIndex<number>();
@@ -116,8 +132,10 @@ export class CentreIndex {
   private entryCount = new Uint8Array(1024);
   /** Per person number: 1 while in the gallery. */
   private inGallery = new Uint8Array(1024);
-  /** Per person number: the key of its first digest (the others, if any, in moreDigestKeys). */
-  private firstDigestKey = new Int32Array(1024);
+  /** Per person number: how many digest keys it holds in digestKeys (0–2; any more in moreDigestKeys). */
+  private digestCount = new Uint8Array(1024);
+  /** Per person number n: the keys of its first two digests, at 2n and 2n + 1. */
+  private digestKeys = new Int32Array(2 * 1024);
   private readonly moreDigestKeys = new Map<number, number[]>();
   /** Digest key → the person number(s) holding a template with a digest of that key (an array only when shared). */
   private readonly byDigest = new Map<number, number | number[]>();
@@ -153,14 +171,20 @@ export class CentreIndex {
     const first = this.position < 0;
     await this.repo.catchUp('persons');
     const PAGE = 20_000;
-    for (;;) {
-      const rows = await this.repo.db.tx((c) =>
-        c.all<ChangeRow>(sql`SELECT id, digests, codes, code_hands, (templates IS NOT NULL AND status IN (${list([...GALLERY_STATUSES])})) AS in_gallery, change_pos
-          FROM persons WHERE change_pos > ${this.position} ORDER BY change_pos LIMIT ${PAGE}`),
+    const page = (after: number) =>
+      this.repo.db.tx((c) =>
+        c.all<ChangeRow>(sql`SELECT id, digests, codes, (templates IS NOT NULL AND status IN (${list([...GALLERY_STATUSES])})) AS in_gallery, change_pos
+          FROM persons WHERE change_pos > ${after} ORDER BY change_pos LIMIT ${PAGE}`),
       );
+    let rows = await page(this.position);
+    for (;;) {
+      // The next page is asked for before this one is applied: the database reads and sends it meanwhile.
+      const next = rows.length === PAGE ? page(Number(rows[rows.length - 1]!.change_pos)) : undefined;
+      next?.catch(() => undefined); // awaited below; not an unhandled rejection if applying this page throws first
       this.applyPage(rows);
       if (rows.length > 0) this.position = Number(rows[rows.length - 1]!.change_pos);
-      if (rows.length < PAGE) break;
+      if (!next) break;
+      rows = await next;
     }
     if (first) this.loadSeconds = (performance.now() - started) / 1000;
   }
@@ -186,9 +210,12 @@ export class CentreIndex {
     const inGallery = new Uint8Array(cap);
     inGallery.set(this.inGallery);
     this.inGallery = inGallery;
-    const firstDigestKey = new Int32Array(cap);
-    firstDigestKey.set(this.firstDigestKey);
-    this.firstDigestKey = firstDigestKey;
+    const digestCount = new Uint8Array(cap);
+    digestCount.set(this.digestCount);
+    this.digestCount = digestCount;
+    const digestKeys = new Int32Array(2 * cap);
+    digestKeys.set(this.digestKeys);
+    this.digestKeys = digestKeys;
   }
 
   /** One page of the change log: each person's old entries out, the new ones in; the page's codes added at once. */
@@ -199,18 +226,18 @@ export class CentreIndex {
       const n = this.numberFor(r.id);
       this.removePerson(n);
       if (!r.in_gallery) continue; // 0 (SQLite), false (PostgreSQL)
-      const digests = JSON.parse(r.digests) as string[];
-      digests.forEach((d, i) => {
-        const key = digestKey(d);
-        if (i === 0) this.firstDigestKey[n] = key;
-        this.addHolder(key, n);
-      });
-      if (digests.length > 1) this.moreDigestKeys.set(n, digests.slice(1).map(digestKey));
+      const keys = digestKeysOf(r.digests);
+      for (let i = 0; i < keys.length; i++) {
+        if (i < 2) this.digestKeys[2 * n + i] = keys[i]!;
+        this.addHolder(keys[i]!, n);
+      }
+      this.digestCount[n] = Math.min(keys.length, 2);
+      if (keys.length > 2) this.moreDigestKeys.set(n, keys.slice(2));
       this.inGallery[n] = 1;
       this.galleryPersons++;
-      if (r.codes && r.code_hands) {
-        const count = (JSON.parse(r.code_hands) as Hand[]).length;
-        if (count <= ENTRIES_PER_PERSON && r.codes.byteLength === count * ENTRY_CODE_BYTES) {
+      if (r.codes) {
+        const count = r.codes.byteLength / ENTRY_CODE_BYTES;
+        if (Number.isInteger(count) && count <= ENTRIES_PER_PERSON) {
           for (let i = 0; i < count; i++) entryIds.push(n * ENTRIES_PER_PERSON + i);
           codes.push(r.codes);
           this.entryCount[n] = count;
@@ -226,7 +253,8 @@ export class CentreIndex {
     if (this.inGallery[n] === 0) return;
     this.inGallery[n] = 0;
     this.galleryPersons--;
-    this.removeHolder(this.firstDigestKey[n]!, n);
+    for (let i = 0; i < this.digestCount[n]!; i++) this.removeHolder(this.digestKeys[2 * n + i]!, n);
+    this.digestCount[n] = 0;
     for (const key of this.moreDigestKeys.get(n) ?? []) this.removeHolder(key, n);
     this.moreDigestKeys.delete(n);
   }

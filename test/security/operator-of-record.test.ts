@@ -3,7 +3,7 @@
 // whatever operator id it likes. So every record that moves money or identity must name an operator the centre
 // granted, at that terminal, a role that covers the record's work, still active: else it goes to review, typed,
 // and moves nothing.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,9 +77,26 @@ describe.each(backends)('the operator of every record is re-checked at the centr
     await accepted(purchaseBy('cash-1', 4));
   });
 
+  it('a palm update by an operator the counter made up is refused, and its capture is answered so, not kept waiting', async () => {
+    const capture = randomBytes(64);
+    const rec = await sentToReview({
+      type: 'template_update', operatorId: 'mallory', updateId: 'U-1', personId: 'P1', hand: 'left',
+      enrolledDigest: createHash('sha256').update(enrolmentBytes('P1')).digest('hex'), captureDigest: createHash('sha256').update(capture).digest('hex'), anchorScore: 9_000, pinVerified: false,
+    });
+    const terminal = (await c.central.repo.tx((r) => r.getTerminal('T1')))!;
+    const answer = await c.central.uploadTemplateCapture(terminal, 'U-1', capture.toString('base64'));
+    expect(answer).toMatchObject({ status: 'refused' });
+    expect(refusalCodeOf((answer as { reason: string }).reason)).toBe('OPERATOR_NOT_GRANTED');
+    expect(rec.type).toBe('template_update');
+  });
+
   it('the terminal’s own operator id cannot be granted to anyone', async () => {
     await expect(c.central.grantOperator('T1', { operatorId: 'system', name: 'S', role: 'supervisor', active: true })).rejects.toMatchObject({ code: 'OPERATOR_INVALID' });
     await sentToReview(purchaseBy('system', 1));
+    // A grant of it made before this rule: it signs no one's work, and it can still be withdrawn.
+    await c.central.repo.tx((r) => r.putOperatorGrant({ terminal_id: 'T1', operator_id: 'system', name: 'S', role: 'supervisor', active: 1, updated_at: Date.now() }));
+    await sentToReview(purchaseBy('system', 2));
+    await c.central.grantOperator('T1', { operatorId: 'system', name: 'S', role: 'supervisor', active: false });
   });
 });
 

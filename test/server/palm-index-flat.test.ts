@@ -92,4 +92,15 @@ describe('the palm index on flat storage', () => {
     expect(await central.palmIndex.findDuplicate('NEW', [bytesOf(left)])).toEqual({ personId: 'BOTH', score: 0 });
     expect((await central.palmIndex.findDuplicate('NEW', [bytesOf(again)]))?.personId).toBe('BOTH');
   });
+
+  it('a person of more templates than hands (two kept in the per-person arrays, the rest beside them) is found by each digest, and leaves whole', async () => {
+    const templates = [enrolmentTemplate('many a', 'left'), enrolmentTemplate('many b', 'right'), enrolmentTemplate('many c', 'left'), enrolmentTemplate('many d', 'right')];
+    const { central, run } = await centreWith([personRow('MANY', 1, templates), personRow('ONE', 2, [enrolmentTemplate('one')])]);
+    expect(central.palmIndex.stats()).toMatchObject({ persons: 2, entries: 5 });
+    for (const t of templates) expect(await central.palmIndex.findDuplicate('NEW', [bytesOf(t)])).toEqual({ personId: 'MANY', score: 0 });
+    await run(sql`UPDATE persons SET status = 'revoked', change_pos = NULL WHERE id = 'MANY'`);
+    await central.palmIndex.catchUp();
+    expect(central.palmIndex.stats()).toMatchObject({ persons: 1, entries: 1 });
+    for (const t of templates) expect(await central.palmIndex.findDuplicate('NEW', [bytesOf(t)])).toBeUndefined();
+  });
 });

@@ -1,7 +1,7 @@
 // Terminals at the centre: the admin's registration codes, a terminal trading its code for a certificate,
 // revocation, and the authentication of every terminal request (signature, clock window, replay).
 import { randomBytes } from 'node:crypto';
-import { GENESIS_HASH } from '../../protocol/record.ts';
+import { GENESIS_HASH, SYSTEM_OPERATOR } from '../../protocol/record.ts';
 import { issueCertificate, outdatedRequestMessage, parseAuthorization, requestMessage, sha256Hex, signedRequestMessage, type Certificate, type SignedTime } from '../../protocol/crypto.ts';
 import { ServerError } from '../errors.ts';
 import { claimOperatorCode, issueOperatorCode, listOperatorCodes, revokeOperatorCode, type OperatorClaim, type OperatorCodeRow } from '../operator-codes.ts';
@@ -147,6 +147,9 @@ export class Terminals {
       throw new ServerError('OPERATOR_INVALID', `operator grant: ${i.path.join('.') || '(root)'}: ${i.message}`, 400);
     }
     const g = parsed.data;
+    // SYSTEM_OPERATOR signs what the terminal does on its own: granted a role, it would sign for no one at the counter
+    // (withdrawing such a grant, made before this rule, stays possible).
+    if (g.operatorId === SYSTEM_OPERATOR && g.active) throw new ServerError('OPERATOR_INVALID', `operator grant: "${SYSTEM_OPERATOR}" is the terminal's own operator id, not a person's`, 400);
     const { repo, now } = this.ctx;
     await repo.tx(async (r) => {
       const t = await r.getTerminal(terminalId);
