@@ -7,7 +7,8 @@ import { coarseCode } from '../../src/biometrics/identify/coarse-code.ts';
 import { encodeTemplate } from '../../src/biometrics/template.ts';
 import { Central } from '../../src/server/service.ts';
 import { keyDirFor, loadCentreKeys, sealTemplates } from '../../src/server/keys.ts';
-import { openSqlDb, sql } from '../../src/server/sql.ts';
+import { join, openSqlDb, sql } from '../../src/server/sql.ts';
+import { ENTRY_CODE_BYTES } from '../../src/biometrics/identify/kernel/kernel.ts';
 import { tempDb } from './helpers.ts';
 import { enrolmentTemplate } from '../support/synthetic-codes.ts';
 import type { Template } from '../../src/biometrics/types.ts';
@@ -103,4 +104,17 @@ describe('the palm index on flat storage', () => {
     expect(central.palmIndex.stats()).toMatchObject({ persons: 1, entries: 1 });
     for (const t of templates) expect(await central.palmIndex.findDuplicate('NEW', [bytesOf(t)])).toBeUndefined();
   });
+
+  it('loads a change log of several pages, read ahead while each is applied, ending on a full page, then the row after it', async () => {
+    const PAGES = 2 * 20_000; // palm-index.ts reads the change log 20 000 rows a page
+    const row = (i: number) => sql`(${`P${i}`}, 'R1', 'confirmed', 'GALLERY', ${i + 1}, ${JSON.stringify([digest(Buffer.from(`p${i}`))])}, ${Buffer.alloc(16, 1)}, NULL, ${Buffer.alloc(ENTRY_CODE_BYTES, i % 251)}, '["left"]', 1, 1, NULL)`;
+    const insert = (from: number, to: number) =>
+      sql`INSERT INTO persons (id, region, status, terminal_id, seq, digests, templates, templates_json, codes, code_hands, created_at, updated_at, change_pos) VALUES ${join(Array.from({ length: to - from }, (_, k) => row(from + k)))}`;
+    const chunks = Array.from({ length: PAGES / 500 }, (_, c) => insert(c * 500, (c + 1) * 500));
+    const { central, run } = await centreWith(chunks);
+    expect(central.palmIndex.stats()).toMatchObject({ persons: PAGES, entries: PAGES });
+    await run(insert(PAGES, PAGES + 1));
+    await central.palmIndex.catchUp();
+    expect(central.palmIndex.stats()).toMatchObject({ persons: PAGES + 1, entries: PAGES + 1 });
+  }, 60_000);
 });
