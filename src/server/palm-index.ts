@@ -7,12 +7,13 @@
 // every candidate (PRESCORE), then the full 1:1 matcher on the best CENTRE_FULL_K of them.
 import { DECISION_THRESHOLD } from '../biometrics/config.ts';
 import { CENTRE_PROBE_SHIFTS, coarseCode, coarseProbesAt } from '../biometrics/identify/coarse-code.ts';
-import { CoarseIndex } from '../biometrics/identify/coarse-index.ts';
+import { CoarseIndex, DEFAULT_SCREEN } from '../biometrics/identify/coarse-index.ts';
 import { BLOCK_SLOTS, ENTRY_CODE_BYTES, MAX_K } from '../biometrics/identify/kernel/kernel.ts';
 import { matchScore, type MatchOptions } from '../biometrics/match.ts';
 import { decodeTemplate } from '../biometrics/template.ts';
 import type { Hand, Template } from '../biometrics/types.ts';
 import { sha256Hex } from '../protocol/crypto.ts';
+import { IntMap, IntMultiMap } from '../util/int-multimap.ts';
 import { anyOf, list, prepared, raw, sql, type SqlConn } from './sql.ts';
 import type { Repo, RepoTx } from './repo.ts';
 
@@ -96,6 +97,20 @@ export interface IndexStats {
  */
 const ENTRIES_PER_PERSON = 32;
 
+/**
+ * A 32-bit hash of a person id, seeded per process (FNV-1a from a random basis, then murmur3's finaliser), so ids a
+ * terminal chose cannot be made to share one without knowing the seed.
+ */
+export function idHash(id: string, seed: number): number {
+  let h = seed ^ 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}
+
 /** The first 32 bits of a hex SHA-256 digest: the in-memory key of the exact-duplicate check, confirmed on the row. */
 function digestKey(hex: string): number {
   return parseInt(hex.slice(0, 8), 16) | 0;
@@ -118,15 +133,19 @@ function digestKeysOf(json: string): number[] {
 
 /**
  * Flat storage, so a snapshot of 10⁶ people loads without 10⁶ maps, sets and objects to build and then to keep
- * marking at every garbage collection: stage-1 codes in the coarse index's one buffer under integer entry ids; per
- * person a number (one Map from id to number), its entry count and its first two digests' keys in typed arrays (a
- * person enrolled with both hands has two templates); digests by a 32-bit key (Map of numbers), the few persons with
- * more than two templates keep their other keys in a side map.
+ * marking at every garbage collection: stage-1 codes in the coarse index's one buffer under integer entry ids (their
+ * slots in a typed map); per person a number (found by a hash of the id in a typed map), its entry count and its
+ * first two digests' keys in typed arrays (a person enrolled with both hands has two templates; the few with more
+ * keep their other keys in a side map); the holders of a digest by its 32-bit key in a typed multimap
+ * (util/int-multimap.ts). Only the ids themselves remain as 10⁶ strings.
  */
 export class CentreIndex {
-  private readonly coarse = new CoarseIndex<number>();
-  /** Person id → person number (kept for the process's life: a number is never given to another person). */
-  private readonly numberOf = new Map<string, number>();
+  private readonly coarse = new CoarseIndex<number>(1024, DEFAULT_SCREEN, BLOCK_SLOTS, new IntMap());
+  /**
+   * Person numbers by a seeded hash of the id (confirmed against ids[n]), kept for the process's life: a number is
+   * never given to another person. Typed, not a Map of 10⁶ strings to build at start and mark at every collection.
+   */
+  private readonly numbersByHash = new IntMultiMap();
   private readonly ids: string[] = [];
   /** Per person number: coarse-index entries held (0 when out of the gallery or without codes). */
   private entryCount = new Uint8Array(1024);
@@ -137,18 +156,19 @@ export class CentreIndex {
   /** Per person number n: the keys of its first two digests, at 2n and 2n + 1. */
   private digestKeys = new Int32Array(2 * 1024);
   private readonly moreDigestKeys = new Map<number, number[]>();
-  /** Digest key → the person number(s) holding a template with a digest of that key (an array only when shared). */
-  private readonly byDigest = new Map<number, number | number[]>();
+  /** Digest key → the person numbers holding a template with a digest of that key (typed: no Map of millions). */
+  private readonly byDigest = new IntMultiMap();
   private galleryPersons = 0;
   /** Last change position applied. */
   position = -1;
   loadSeconds: number | null = null;
   private catching: Promise<void> | undefined;
 
-  /** `open` turns a stored (sealed) templates column into the plaintext templates (keys.ts). */
+  /** `open` turns a stored (sealed) templates column into the plaintext templates (keys.ts); `idSeed` seeds idHash. */
   constructor(
     private readonly repo: Repo,
     private readonly open: OpenTemplates,
+    private readonly idSeed = (Math.random() * 2 ** 32) | 0,
   ) {}
 
   stats(): IndexStats {
@@ -190,14 +210,16 @@ export class CentreIndex {
   }
 
   private numberFor(id: string): number {
-    let n = this.numberOf.get(id);
-    if (n === undefined) {
-      n = this.ids.length;
-      if (n * ENTRIES_PER_PERSON + ENTRIES_PER_PERSON > 2 ** 31) throw new RangeError('palm index: too many people for integer entry ids');
-      this.ids.push(id);
-      this.numberOf.set(id, n);
-      if (n === this.entryCount.length) this.grow();
-    }
+    const h = idHash(id, this.idSeed);
+    const first = this.numbersByHash.first(h);
+    if (first >= 0 && this.ids[first] === id) return first;
+    // Two ids of one hash (about a hundred pairs among 10⁶ ids): every number under it.
+    if (first >= 0) for (const n of this.numbersByHash.get(h)) if (this.ids[n] === id) return n;
+    const n = this.ids.length;
+    if (n * ENTRIES_PER_PERSON + ENTRIES_PER_PERSON > 2 ** 31) throw new RangeError('palm index: too many people for integer entry ids');
+    this.ids.push(id);
+    this.numbersByHash.add(h, n);
+    if (n === this.entryCount.length) this.grow();
     return n;
   }
 
@@ -229,7 +251,7 @@ export class CentreIndex {
       const keys = digestKeysOf(r.digests);
       for (let i = 0; i < keys.length; i++) {
         if (i < 2) this.digestKeys[2 * n + i] = keys[i]!;
-        this.addHolder(keys[i]!, n);
+        this.byDigest.add(keys[i]!, n);
       }
       this.digestCount[n] = Math.min(keys.length, 2);
       if (keys.length > 2) this.moreDigestKeys.set(n, keys.slice(2));
@@ -253,35 +275,17 @@ export class CentreIndex {
     if (this.inGallery[n] === 0) return;
     this.inGallery[n] = 0;
     this.galleryPersons--;
-    for (let i = 0; i < this.digestCount[n]!; i++) this.removeHolder(this.digestKeys[2 * n + i]!, n);
+    for (let i = 0; i < this.digestCount[n]!; i++) this.byDigest.delete(this.digestKeys[2 * n + i]!, n);
     this.digestCount[n] = 0;
-    for (const key of this.moreDigestKeys.get(n) ?? []) this.removeHolder(key, n);
+    for (const key of this.moreDigestKeys.get(n) ?? []) this.byDigest.delete(key, n);
     this.moreDigestKeys.delete(n);
-  }
-
-  private addHolder(key: number, n: number): void {
-    const held = this.byDigest.get(key);
-    if (held === undefined) this.byDigest.set(key, n);
-    else if (typeof held === 'number') {
-      if (held !== n) this.byDigest.set(key, [held, n]);
-    } else if (!held.includes(n)) held.push(n);
-  }
-
-  private removeHolder(key: number, n: number): void {
-    const held = this.byDigest.get(key);
-    if (held === n) this.byDigest.delete(key);
-    else if (Array.isArray(held)) {
-      const rest = held.filter((h) => h !== n);
-      this.byDigest.set(key, rest.length === 1 ? rest[0]! : rest);
-    }
   }
 
   /** The gallery people (not `excludeId`) holding a template with exactly one of these digests, confirmed on their rows. */
   private async exactHolders(excludeId: string, digests: readonly string[]): Promise<string | undefined> {
     const holders = new Set<string>();
     for (const d of digests) {
-      const held = this.byDigest.get(digestKey(d));
-      for (const n of held === undefined ? [] : typeof held === 'number' ? [held] : held) if (this.ids[n] !== excludeId) holders.add(this.ids[n]!);
+      for (const n of this.byDigest.get(digestKey(d))) if (this.ids[n] !== excludeId) holders.add(this.ids[n]!);
     }
     if (holders.size === 0) return undefined;
     const rows = await this.repo.db.tx((c) =>

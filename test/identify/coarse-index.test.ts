@@ -7,9 +7,12 @@ import { CoarseIndex, type ScreenPolicy } from '../../src/biometrics/identify/co
 import { jsTopK } from '../../src/biometrics/identify/js-scan.ts';
 import { BLOCK_SLOTS, CODE_BYTES, ENTRY_CODE_BYTES } from '../../src/biometrics/identify/kernel/kernel.ts';
 import { hamming, randomCode, rng, type Rng } from '../../src/biometrics/identify/random.ts';
+import { IntMap } from '../../src/util/int-multimap.ts';
 
 /** Scores every entry exactly (what the tests of the exact scan use). */
 const EXACT: ScreenPolicy = { fraction: 1, minKeep: 0 };
+/** A screen that keeps a share of each 16-slot block (so small galleries are screened, not scored in full). */
+const DEFAULT_SCREEN_FOR_TEST: ScreenPolicy = { fraction: 1 / 4, minKeep: 8 };
 
 /** An entry code for a plain code: the plain code, then the unstable mask of it and two variants near it. */
 function entryOf(r: Rng, plain: Uint8Array): Uint8Array {
@@ -131,6 +134,72 @@ describe('coarse index (stage 1)', () => {
       expect(index.size).toBe(live.size);
     }
     expect(index.remove('nobody')).toBe(false);
+  });
+
+  it('upsertMany of fresh ids, of an id already present, and of an id twice in one call equals upsert one by one', () => {
+    const r = rng(5);
+    for (const shape of ['fresh', 'present', 'twice'] as const) {
+      const bulk = new CoarseIndex(8, EXACT);
+      const single = new CoarseIndex(8, EXACT);
+      const live = new Map<string, Uint8Array>();
+      const first = Array.from({ length: 30 }, (_, i) => ({ id: `a${i}`, code: randomCode(r, CODE_BYTES) }));
+      const second = Array.from({ length: 30 }, (_, i) => ({ id: `b${i}`, code: randomCode(r, CODE_BYTES) }));
+      if (shape === 'present') second[17]!.id = 'a4';
+      if (shape === 'twice') second[23]!.id = 'b3';
+      for (const batch of [first, second]) {
+        const entries = batch.map((e) => entryOf(r, e.code));
+        bulk.upsertMany(batch.map((e) => e.id), Buffer.concat(entries));
+        batch.forEach((e, i) => {
+          single.upsert(e.id, entries[i]!);
+          live.set(e.id, e.code);
+        });
+      }
+      expect(bulk.size, shape).toBe(live.size);
+      for (const [id] of live) expect(bulk.codeOf(id), `${shape} ${id}`).toEqual(single.codeOf(id));
+      const probe = near(r, live.get('a4')!, 6);
+      expectExact(bulk.nearest(probe, 15), live, probe, 15);
+      expect(bulk.nearest(probe, 15)).toEqual(single.nearest(probe, 15));
+    }
+  });
+
+  it('on a typed slot map (integer ids, as the centre) answers as on a Map through random adds, updates, removals and chunked searches', async () => {
+    const r = rng(8);
+    const typed = new CoarseIndex<number>(8, DEFAULT_SCREEN_FOR_TEST, 16, new IntMap(4));
+    const mapped = new CoarseIndex<number>(8, DEFAULT_SCREEN_FOR_TEST, 16);
+    const live: number[] = [];
+    for (let step = 0; step < 3000; step++) {
+      const op = r();
+      if (op < 0.45 || live.length === 0) {
+        const id = Math.floor(r() * 2 ** 31);
+        const entry = entryOf(r, randomCode(r, CODE_BYTES));
+        typed.upsert(id, entry);
+        mapped.upsert(id, entry);
+        if (!live.includes(id)) live.push(id);
+      } else if (op < 0.55) {
+        const id = live[Math.floor(r() * live.length)]!;
+        const entry = entryOf(r, randomCode(r, CODE_BYTES));
+        typed.upsertMany([id], entry);
+        mapped.upsertMany([id], entry);
+      } else if (op < 0.8) {
+        const id = live.splice(Math.floor(r() * live.length), 1)[0]!;
+        expect(typed.remove(id)).toBe(true);
+        expect(mapped.remove(id)).toBe(true);
+      } else {
+        const probe = randomCode(r, CODE_BYTES);
+        // A removal while the searches run: both keep it as a tombstone, compacted once they end.
+        const [a, b] = [typed.nearestChunked(probe, 12, 16), mapped.nearestChunked(probe, 12, 16)];
+        if (live.length > 1) {
+          const id = live.pop()!;
+          typed.remove(id);
+          mapped.remove(id);
+        }
+        expect(await a).toEqual(await b);
+      }
+      expect(typed.size).toBe(mapped.size);
+      expect(typed.slots).toBe(mapped.slots);
+    }
+    for (const id of live) expect(typed.codeOf(id)).toEqual(mapped.codeOf(id));
+    expect(typed.remove(-5)).toBe(false);
   });
 
   it('chunked searches: removals meanwhile are never returned, slots do not move under a running search', () => {

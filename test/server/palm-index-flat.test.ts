@@ -5,8 +5,9 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { coarseCode } from '../../src/biometrics/identify/coarse-code.ts';
 import { encodeTemplate } from '../../src/biometrics/template.ts';
+import { CentreIndex, idHash } from '../../src/server/palm-index.ts';
 import { Central } from '../../src/server/service.ts';
-import { keyDirFor, loadCentreKeys, sealTemplates } from '../../src/server/keys.ts';
+import { keyDirFor, loadCentreKeys, openTemplates, sealTemplates } from '../../src/server/keys.ts';
 import { join, openSqlDb, sql } from '../../src/server/sql.ts';
 import { ENTRY_CODE_BYTES } from '../../src/biometrics/identify/kernel/kernel.ts';
 import { tempDb } from './helpers.ts';
@@ -103,6 +104,35 @@ describe('the palm index on flat storage', () => {
     await central.palmIndex.catchUp();
     expect(central.palmIndex.stats()).toMatchObject({ persons: 1, entries: 1 });
     for (const t of templates) expect(await central.palmIndex.findDuplicate('NEW', [bytesOf(t)])).toBeUndefined();
+  });
+
+  it('two person ids of one hash (under its seed) stay two people: each found as itself, one leaving the other in place', async () => {
+    const seed = 12345;
+    const byHash = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; !pair; i++) {
+      const id = `P-${i}`;
+      const other = byHash.get(idHash(id, seed));
+      if (other !== undefined) pair = [other, id];
+      else byHash.set(idHash(id, seed), id);
+    }
+    const [a, b] = pair;
+    const ta = enrolmentTemplate('hash twin a');
+    const tb = enrolmentTemplate('hash twin b');
+    const { central, run, key } = await centreWith([]);
+    await run(personRow(a, 1, [ta], { key }));
+    await run(personRow(b, 2, [tb], { key }));
+    const index = new CentreIndex(central.repo, (id, stored) => openTemplates(key, id, stored), seed);
+    await index.catchUp();
+    expect(index.stats()).toMatchObject({ persons: 2, entries: 2 });
+    expect(await index.findDuplicate('NEW', [bytesOf(ta)])).toEqual({ personId: a, score: 0 });
+    expect(await index.findDuplicate('NEW', [bytesOf(tb)])).toEqual({ personId: b, score: 0 });
+    await run(sql`UPDATE persons SET status = 'revoked', change_pos = NULL WHERE id = ${a}`);
+    await central.repo.catchUp('persons');
+    await index.catchUp();
+    expect(index.stats()).toMatchObject({ persons: 1, entries: 1 });
+    expect(await index.findDuplicate('NEW', [bytesOf(ta)])).toBeUndefined();
+    expect(await index.findDuplicate('NEW', [bytesOf(tb)])).toEqual({ personId: b, score: 0 });
   });
 
   it('loads a change log of several pages, read ahead while each is applied, ending on a full page, then the row after it', async () => {

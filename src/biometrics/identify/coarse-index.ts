@@ -24,9 +24,17 @@ export interface Candidate<Id extends EntryId = string> {
   distance: number;
 }
 
+/** The part of Map the index uses for entry id → slot (a typed util/int-multimap IntMap fits integer ids). */
+export interface SlotMap<Id> {
+  readonly size: number;
+  get(id: Id): number | undefined;
+  has(id: Id): boolean;
+  set(id: Id, slot: number): unknown;
+  delete(id: Id): boolean;
+}
+
 export class CoarseIndex<Id extends EntryId = string> {
   private readonly kernel: ScanKernel;
-  private readonly slotOf = new Map<Id, number>();
   /** Entry id by slot; undefined = tombstone. */
   private idAt: Array<Id | undefined> = [];
   private searches = 0;
@@ -37,6 +45,8 @@ export class CoarseIndex<Id extends EntryId = string> {
     readonly screen: ScreenPolicy = DEFAULT_SCREEN,
     /** Slots per block: the screen's unit and a chunked search's smallest step (smaller only to test interleaving). */
     readonly blockSlots = BLOCK_SLOTS,
+    /** Entry id → slot: a Map unless told (millions of integer ids fit a typed map the collector need not mark). */
+    private readonly slotOf: SlotMap<Id> = new Map<Id, number>(),
   ) {
     if (!(screen.fraction > 0 && screen.fraction <= 1 && Number.isInteger(screen.minKeep) && screen.minKeep >= 0)) throw new RangeError('screen policy: fraction in (0, 1], minKeep a whole number');
     if (!(Number.isInteger(blockSlots) && blockSlots >= 4 && blockSlots <= BLOCK_SLOTS && blockSlots % 4 === 0)) throw new RangeError(`block size: a multiple of 4 up to ${BLOCK_SLOTS}`);
@@ -81,18 +91,20 @@ export class CoarseIndex<Id extends EntryId = string> {
   /** Adds many entries at once (start-up load): `codes` holds ids.length codes back to back. */
   upsertMany(ids: readonly Id[], codes: Uint8Array): void {
     if (codes.length !== ids.length * ENTRY_CODE_BYTES) throw new RangeError('codes do not match the ids');
-    const fresh = new Set<Id>();
-    if (ids.some((id) => this.slotOf.has(id) || fresh.size === fresh.add(id).size)) {
-      ids.forEach((id, i) => this.upsert(id, codes.subarray(i * ENTRY_CODE_BYTES, (i + 1) * ENTRY_CODE_BYTES)));
-      return;
-    }
     const at = this.idAt.length;
-    this.kernel.ensureCapacity(at + ids.length);
-    this.kernel.setCodes(at, codes);
+    // Slots are claimed as the ids are read (one map lookup each); an id already present, or twice in `ids`, undoes
+    // the claims and takes the one-by-one path.
     for (let i = 0; i < ids.length; i++) {
-      this.idAt.push(ids[i]!);
+      if (this.slotOf.has(ids[i]!)) {
+        for (let j = 0; j < i; j++) this.slotOf.delete(ids[j]!);
+        ids.forEach((id, k) => this.upsert(id, codes.subarray(k * ENTRY_CODE_BYTES, (k + 1) * ENTRY_CODE_BYTES)));
+        return;
+      }
       this.slotOf.set(ids[i]!, at + i);
     }
+    this.kernel.ensureCapacity(at + ids.length);
+    this.kernel.setCodes(at, codes);
+    for (let i = 0; i < ids.length; i++) this.idAt.push(ids[i]!);
   }
 
   /** Removes an entry; returns false if absent. */
