@@ -188,6 +188,7 @@ interface BatchView {
   grants?: Map<string, OperatorGrantRow | undefined>;
 }
 
+/** An operator's grant at this terminal, read once a batch (the record's operator and an approver alike). */
 async function grantOf(r: RepoTx, batch: BatchView, terminalId: string, operatorId: string): Promise<OperatorGrantRow | undefined> {
   batch.grants ??= new Map();
   if (!batch.grants.has(operatorId)) batch.grants.set(operatorId, await r.getOperatorGrant(terminalId, operatorId));
@@ -217,7 +218,7 @@ async function applyEffect(r: RepoTx, ctx: IngestContext, rec: SignedRecord, bat
   const operator = refused(checkOperator(rec, await grantOf(r, batch, t.id, rec.operatorId)));
   if (operator) return refusedBeforeItsRule(r, rec, ctx, operator);
   if ('approvedBy' in rec && rec.approvedBy !== undefined) {
-    const approval = refused(checkApproval(rec, await r.getOperatorGrant(t.id, rec.approvedBy)));
+    const approval = refused(checkApproval(rec, await grantOf(r, batch, t.id, rec.approvedBy)));
     if (approval) return approval;
   }
   const ref = `${t.id}#${rec.seq}`;

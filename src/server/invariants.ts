@@ -38,10 +38,9 @@
 //      enroller or supervisor), still active when the record arrives (checkOperator). Only the terminal's own records
 //      (a lease given back, signed as SYSTEM_OPERATOR) need no one.
 import { featureFormat } from '../../drivers/serial-module/feature-families.ts';
-import type { EnrolmentBody, LeaseReleaseBody, PinSetBody, TemplateUpdateBody, MandateBody, MandateCancelBody, MeterReadingBody, PurchaseBody, RecordBody, RefundBody, SalaryPayoutBody, VoidBody } from '../protocol/record.ts';
+import { SYSTEM_OPERATOR, type EnrolmentBody, type LeaseReleaseBody, type PinSetBody, type TemplateUpdateBody, type MandateBody, type MandateCancelBody, type MeterReadingBody, type PurchaseBody, type RecordBody, type RefundBody, type SalaryPayoutBody, type VoidBody } from '../protocol/record.ts';
 import { pinVerifierProblem } from '../protocol/pin-verifier.ts';
 import { dutyOfRecord, roleMayDo, type OperatorRole } from '../protocol/operator-roles.ts';
-import { SYSTEM_OPERATOR } from '../protocol/record.ts';
 import { amountRefusal, DEFAULT_OFFLINE_LIMITS, loosestLimits, type OfflineLimits } from '../protocol/offline-limits.ts';
 import type { OperatorGrantRow, PersonRow, Posting, PurchaseRow, VoucherRow } from './repo.ts';
 
