@@ -13,7 +13,7 @@ import { matchScore, type MatchOptions } from '../biometrics/match.ts';
 import { decodeTemplate } from '../biometrics/template.ts';
 import type { Hand, Template } from '../biometrics/types.ts';
 import { sha256Hex } from '../protocol/crypto.ts';
-import { IntMap, IntMultiMap } from '../util/int-multimap.ts';
+import { fmix32, IntMap, IntMultiMap, randomSeed } from '../util/int-multimap.ts';
 import { anyOf, list, prepared, raw, sql, type SqlConn } from './sql.ts';
 import type { Repo, RepoTx } from './repo.ts';
 
@@ -98,17 +98,13 @@ export interface IndexStats {
 const ENTRIES_PER_PERSON = 32;
 
 /**
- * A 32-bit hash of a person id, seeded per process (FNV-1a from a random basis, then murmur3's finaliser), so ids a
- * terminal chose cannot be made to share one without knowing the seed.
+ * A 32-bit hash of a person id, seeded per process (FNV-1a from the seed, then murmur3's finaliser). Not a keyed PRF:
+ * ids of one hash cost a longer lookup, never a merge, since a number is confirmed against its id.
  */
 export function idHash(id: string, seed: number): number {
   let h = seed ^ 0x811c9dc5;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) | 0;
+  return fmix32(h);
 }
 
 /** The first 32 bits of a hex SHA-256 digest: the in-memory key of the exact-duplicate check, confirmed on the row. */
@@ -168,7 +164,7 @@ export class CentreIndex {
   constructor(
     private readonly repo: Repo,
     private readonly open: OpenTemplates,
-    private readonly idSeed = (Math.random() * 2 ** 32) | 0,
+    private readonly idSeed = randomSeed(),
   ) {}
 
   stats(): IndexStats {

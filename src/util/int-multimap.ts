@@ -6,11 +6,28 @@
 const EMPTY = -1;
 
 /**
- * A random odd multiplier a process: a pair's home slot is the top bits of key × this, so keys made to share their low
- * bits (template digests ground by a hostile terminal) do not pile into one run.
+ * murmur3's 32-bit finaliser: a bijection that spreads every input bit over every output bit. A home slot is the top
+ * bits of fmix32(key ^ seed). Why not a multiply-shift: it piles keys in arithmetic progression (the centre's entry
+ * ids, 32n + 0 or 1) into a few long runs for some multipliers (about one in 250 random ones made a 10⁶ load crawl);
+ * the random seed keeps keys a terminal chose (digests it ground) from being aimed at one run.
  */
-function randomOddMultiplier(): number {
-  return (Math.floor(Math.random() * 2 ** 32) | 1) | 0;
+export function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}
+
+/** A 32-bit seed from the platform's cryptographic generator (not Math.random, whose state can be inferred). */
+export function randomSeed(): number {
+  return globalThis.crypto.getRandomValues(new Int32Array(1))[0]!;
+}
+
+/** Keys are 32-bit integers: anything else is a caller's bug, refused rather than silently wrapped. */
+function int32(key: number): number {
+  if ((key | 0) !== key) throw new RangeError(`IntMultiMap keys are 32-bit integers, got ${key}`);
+  return key;
 }
 
 export class IntMultiMap {
@@ -21,12 +38,11 @@ export class IntMultiMap {
   /** Pairs held. */
   size = 0;
 
-  /** `multiplier` (odd) is for tests that place pairs in chosen slots; by default a random one. */
+  /** `seed` is for tests that place pairs in chosen slots; by default a random one a table. */
   constructor(
     initialCapacity = 1024,
-    private readonly multiplier = randomOddMultiplier(),
+    private readonly seed = randomSeed(),
   ) {
-    if (multiplier % 2 === 0) throw new RangeError('IntMultiMap multiplier must be odd');
     const slots = 2 ** Math.max(4, Math.ceil(Math.log2(Math.max(1, initialCapacity) * 2)));
     this.keys = new Int32Array(slots);
     this.values = new Int32Array(slots).fill(EMPTY);
@@ -35,11 +51,12 @@ export class IntMultiMap {
   }
 
   private home(key: number): number {
-    return Math.imul(key, this.multiplier) >>> this.shift;
+    return fmix32(key ^ this.seed) >>> this.shift;
   }
 
   /** The values held under `key`, in no set order. */
   get(key: number): number[] {
+    key = int32(key);
     const out: number[] = [];
     for (let i = this.home(key); this.values[i] !== EMPTY; i = (i + 1) & this.mask) if (this.keys[i] === key) out.push(this.values[i]!);
     return out;
@@ -47,6 +64,7 @@ export class IntMultiMap {
 
   /** One value held under `key` (the first its probe meets), or -1: a lookup that allocates nothing. */
   first(key: number): number {
+    key = int32(key);
     for (let i = this.home(key); this.values[i] !== EMPTY; i = (i + 1) & this.mask) if (this.keys[i] === key) return this.values[i]!;
     return EMPTY;
   }
@@ -54,15 +72,17 @@ export class IntMultiMap {
   /** Adds the pair (key, value) unless it is held already. */
   add(key: number, value: number): void {
     if (!(Number.isInteger(value) && value >= 0 && value <= 0x7fffffff)) throw new RangeError('IntMultiMap values are integers in 0..2^31-1');
+    key = int32(key);
     let i = this.home(key);
     for (; this.values[i] !== EMPTY; i = (i + 1) & this.mask) if (this.keys[i] === key && this.values[i] === value) return;
-    this.keys[i] = key | 0;
+    this.keys[i] = key;
     this.values[i] = value;
     if (++this.size * 2 > this.values.length) this.grow();
   }
 
   /** Removes the pair (key, value); false when it was not held. */
   delete(key: number, value: number): boolean {
+    key = int32(key);
     let i = this.home(key);
     for (; this.values[i] !== EMPTY; i = (i + 1) & this.mask) {
       if (this.keys[i] === key && this.values[i] === value) break;
@@ -85,8 +105,11 @@ export class IntMultiMap {
   private grow(): void {
     const keys = this.keys;
     const values = this.values;
-    this.keys = new Int32Array(keys.length * 2);
-    this.values = new Int32Array(values.length * 2).fill(EMPTY);
+    // Both allocated before either is swapped in: out of memory leaves the table as it was.
+    const grownKeys = new Int32Array(keys.length * 2);
+    const grownValues = new Int32Array(values.length * 2).fill(EMPTY);
+    this.keys = grownKeys;
+    this.values = grownValues;
     this.mask = this.values.length - 1;
     this.shift--;
     for (let s = 0; s < values.length; s++) {

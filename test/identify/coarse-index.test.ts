@@ -33,7 +33,7 @@ function near(r: Rng, base: Uint8Array, flips: number): Uint8Array {
 }
 
 /** Checks `got` against brute force over `live`: same sorted distances, each distance true, ids live and unique. */
-function expectExact(got: Array<{ id: string; distance: number }>, live: Map<string, Uint8Array>, probe: Uint8Array, k: number): void {
+function expectExact<Id>(got: Array<{ id: Id; distance: number }>, live: Map<Id, Uint8Array>, probe: Uint8Array, k: number): void {
   const all = [...live.entries()].map(([id, code]) => ({ id, distance: hamming(code, probe) })).sort((a, b) => a.distance - b.distance);
   const want = all.slice(0, k).map((x) => x.distance);
   expect(got.map((g) => g.distance)).toEqual(want);
@@ -200,6 +200,36 @@ describe('coarse index (stage 1)', () => {
     }
     for (const id of live) expect(typed.codeOf(id)).toEqual(mapped.codeOf(id));
     expect(typed.remove(-5)).toBe(false);
+  });
+
+  it('upsertMany that cannot grow the kernel leaves the index as it was (no id for a slot never filled), on a Map and a typed map', () => {
+    for (const slotMap of [undefined, new IntMap()]) {
+      const r = rng(9);
+      const index = new CoarseIndex<number>(4, EXACT, 16, slotMap);
+      const codes = new Map<number, Uint8Array>();
+      for (const id of [1, 2, 3]) {
+        codes.set(id, randomCode(r, CODE_BYTES));
+        index.upsert(id, entryOf(r, codes.get(id)!));
+      }
+      const kernel = index.scanKernel;
+      const grow = kernel.ensureCapacity.bind(kernel);
+      kernel.ensureCapacity = () => {
+        throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded');
+      };
+      const fresh = [10, 11].map((id) => ({ id, code: randomCode(r, CODE_BYTES) }));
+      expect(() => index.upsertMany([10, 11], Buffer.concat(fresh.map((f) => entryOf(r, f.code))))).toThrow(RangeError);
+      kernel.ensureCapacity = grow;
+      expect({ size: index.size, slots: index.slots, has10: index.has(10) }).toEqual({ size: 3, slots: 3, has10: false });
+      // The retry, as the palm index's poller makes it: the removals of ids never added, then the page again.
+      expect(index.remove(10)).toBe(false);
+      index.upsertMany([10, 11], Buffer.concat(fresh.map((f) => entryOf(r, f.code))));
+      for (const f of fresh) codes.set(f.id, f.code);
+      // Entry 3 leaves: every other entry is still found first by its own code.
+      expect(index.remove(3)).toBe(true);
+      codes.delete(3);
+      for (const [id, code] of codes) expect(index.nearestExact(code, 1)[0]?.id).toBe(id);
+      expectExact(index.nearestExact(codes.get(10)!, 8), codes, codes.get(10)!, 8);
+    }
   });
 
   it('chunked searches: removals meanwhile are never returned, slots do not move under a running search', () => {

@@ -2,7 +2,7 @@
 // crowd few keys into long runs, wrap around the table's end and make it grow.
 import { describe, expect, it } from 'vitest';
 import { rng } from '../../src/biometrics/identify/random.ts';
-import { IntMap, IntMultiMap } from '../../src/util/int-multimap.ts';
+import { fmix32, IntMap, IntMultiMap } from '../../src/util/int-multimap.ts';
 
 function sorted(xs: Iterable<number>): number[] {
   return [...xs].sort((a, b) => a - b);
@@ -41,19 +41,23 @@ describe('IntMultiMap', () => {
   });
 
   it('a deletion keeps a pair that wrapped past the end of the table where its home slot finds it', () => {
-    // Multiplier 1 and 16 slots: a key's home slot is its top 4 bits.
-    const map = new IntMultiMap(8, 1);
-    const at = (slot: number, low: number) => ((slot << 28) | low) | 0;
-    map.add(at(14, 1), 1); // slot 14
-    map.add(at(15, 2), 2); // slot 15
-    map.add(at(0, 3), 3); // slot 0: the run 14, 15, 0 wraps
-    map.add(at(14, 4), 4); // slot 1, home 14: must move back when 14 empties
-    expect(map.delete(at(14, 1), 1)).toBe(true);
-    expect(map.get(at(15, 2))).toEqual([2]);
-    expect(map.get(at(0, 3))).toEqual([3]);
-    expect(map.get(at(14, 4))).toEqual([4]);
+    // Seed 0 and 16 slots: a key's home slot is the top 4 bits of fmix32(key); keys found for the slots wanted.
+    const seed = 0;
+    const map = new IntMultiMap(8, seed);
+    const used = new Set<number>();
+    const at = (slot: number) => {
+      for (let k = 1; ; k++) if (!used.has(k) && fmix32(k ^ seed) >>> 28 === slot) return used.add(k), k;
+    };
+    const [k14, k15, k0, k14b] = [at(14), at(15), at(0), at(14)];
+    map.add(k14, 1); // slot 14
+    map.add(k15, 2); // slot 15
+    map.add(k0, 3); // slot 0: the run 14, 15, 0 wraps
+    map.add(k14b, 4); // slot 1, home 14: must move back when 14 empties
+    expect(map.delete(k14, 1)).toBe(true);
+    expect(map.get(k15)).toEqual([2]);
+    expect(map.get(k0)).toEqual([3]);
+    expect(map.get(k14b)).toEqual([4]);
     expect(map.size).toBe(3);
-    expect(() => new IntMultiMap(8, 2)).toThrow(RangeError);
   });
 
   it('adds a pair once, deletes what it holds only, and takes non-negative 31-bit values only', () => {
@@ -70,6 +74,11 @@ describe('IntMultiMap', () => {
     expect(() => map.add(1, -1)).toThrow(RangeError);
     expect(() => map.add(1, 2 ** 31)).toThrow(RangeError);
     expect(() => map.add(1, 1.5)).toThrow(RangeError);
+    // Keys are 32-bit integers: one outside is refused, not wrapped onto another key.
+    expect(() => map.add(2 ** 31, 1)).toThrow(RangeError);
+    expect(() => map.get(1.5)).toThrow(RangeError);
+    expect(() => map.first(-(2 ** 31) - 1)).toThrow(RangeError);
+    expect(map.size).toBe(1);
   });
 });
 

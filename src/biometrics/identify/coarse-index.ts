@@ -92,17 +92,29 @@ export class CoarseIndex<Id extends EntryId = string> {
   upsertMany(ids: readonly Id[], codes: Uint8Array): void {
     if (codes.length !== ids.length * ENTRY_CODE_BYTES) throw new RangeError('codes do not match the ids');
     const at = this.idAt.length;
-    // Slots are claimed as the ids are read (one map lookup each); an id already present, or twice in `ids`, undoes
-    // the claims and takes the one-by-one path.
-    for (let i = 0; i < ids.length; i++) {
-      if (this.slotOf.has(ids[i]!)) {
-        for (let j = 0; j < i; j++) this.slotOf.delete(ids[j]!);
-        ids.forEach((id, k) => this.upsert(id, codes.subarray(k * ENTRY_CODE_BYTES, (k + 1) * ENTRY_CODE_BYTES)));
-        return;
-      }
-      this.slotOf.set(ids[i]!, at + i);
-    }
+    // Room first: a kernel that cannot grow throws before the slot map holds an id for a slot never filled.
     this.kernel.ensureCapacity(at + ids.length);
+    // Slots are claimed as the ids are read; an id already present, or twice in `ids`, undoes the claims and takes
+    // the one-by-one path, and so does a throw (the slot map out of memory) before rethrowing.
+    /** Drops the claims of ids[0..upTo) (an id holding another slot was there before: kept). */
+    const unclaim = (upTo: number) => {
+      for (let j = 0; j < upTo; j++) if (this.slotOf.get(ids[j]!) === at + j) this.slotOf.delete(ids[j]!);
+    };
+    let claimed = 0;
+    try {
+      for (; claimed < ids.length; claimed++) {
+        if (this.slotOf.has(ids[claimed]!)) break;
+        this.slotOf.set(ids[claimed]!, at + claimed);
+      }
+    } catch (err) {
+      unclaim(Math.min(claimed + 1, ids.length));
+      throw err;
+    }
+    if (claimed < ids.length) {
+      unclaim(claimed);
+      ids.forEach((id, k) => this.upsert(id, codes.subarray(k * ENTRY_CODE_BYTES, (k + 1) * ENTRY_CODE_BYTES)));
+      return;
+    }
     this.kernel.setCodes(at, codes);
     for (let i = 0; i < ids.length; i++) this.idAt.push(ids[i]!);
   }
