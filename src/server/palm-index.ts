@@ -14,6 +14,7 @@ import { decodeTemplate } from '../biometrics/template.ts';
 import type { Hand, Template } from '../biometrics/types.ts';
 import { sha256Hex } from '../protocol/crypto.ts';
 import { fmix32, IntMap, IntMultiMap, randomSeed } from '../util/int-multimap.ts';
+import { fnv1a } from '../util/random.ts';
 import { anyOf, list, prepared, raw, sql, type SqlConn } from './sql.ts';
 import type { Repo, RepoTx } from './repo.ts';
 
@@ -102,9 +103,7 @@ const ENTRIES_PER_PERSON = 32;
  * ids of one hash cost a longer lookup, never a merge, since a number is confirmed against its id.
  */
 export function idHash(id: string, seed: number): number {
-  let h = seed ^ 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return fmix32(h);
+  return fmix32(fnv1a(id, seed ^ 0x811c9dc5));
 }
 
 /** The first 32 bits of a hex SHA-256 digest: the in-memory key of the exact-duplicate check, confirmed on the row. */

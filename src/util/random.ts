@@ -1,4 +1,5 @@
-// A small seeded PRNG (mulberry32): fault plans, synthetic palms and galleries are reproducible from their seed.
+// A small seeded PRNG (mulberry32): fault plans, synthetic palms and galleries are reproducible from their seed; and
+// FNV-1a, the string hash that derives a seed from a name (an image's file, a person's id).
 export type Rng = () => number;
 
 /** Uniform deviates in [0, 1) from a 32-bit seed. */
@@ -17,4 +18,11 @@ export function mulberry32(seed: number): Rng {
 export function normal(r: Rng): number {
   const u = 1 - r();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
+}
+
+/** FNV-1a over a string's UTF-16 code units from `basis` (FNV's offset basis unless seeded): an unsigned 32-bit hash. */
+export function fnv1a(text: string, basis = 0x811c9dc5): number {
+  let h = basis;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }

@@ -3,7 +3,7 @@
 // size), sensor noise is added back, and the copy is measured and matched against its own sharp capture. The
 // held folds then count how many copies that no longer match are rejected as blurred, and how many sharp captures
 // are kept. Pure: no I/O.
-import { mulberry32, normal } from '../../util/random.ts';
+import { fnv1a, mulberry32, normal } from '../../util/random.ts';
 import type { Measured, QualityLimits } from '../quality.ts';
 import type { FtaReason, GreyFrame } from '../types.ts';
 import { judgeCapture, type FittedCutoffs, type QualitySample } from './quality-folds.ts';
@@ -32,9 +32,7 @@ export function defocus(f: GreyFrame, sigma: number, noiseSd: number, key: strin
       tmp[row + x] = a;
     }
   }
-  let seed = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) seed = Math.imul(seed ^ key.charCodeAt(i), 0x01000193) >>> 0;
-  const rng = mulberry32(seed);
+  const rng = mulberry32(fnv1a(key));
   const out = new Uint8Array(w * h);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {

@@ -2,7 +2,7 @@
 // similarity transform (rotation and scale about the frame centre), as when a hand is laid on the counter at
 // another angle and height. Pure: no I/O.
 import { PalmPayError } from '../../util/errors.ts';
-import { mulberry32 } from '../../util/random.ts';
+import { fnv1a, mulberry32 } from '../../util/random.ts';
 import { bilinear } from '../image.ts';
 import type { GreyFrame, RoiGeometry } from '../types.ts';
 
@@ -68,9 +68,7 @@ export function parsePerturb(text: string): PerturbSpec {
  * the same warp whatever the order or subset of the data set.
  */
 export function drawSimilarity(spec: PerturbSpec, key: string, width: number, height: number): Similarity {
-  let h = spec.seed >>> 0;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
-  const rng = mulberry32(h);
+  const rng = mulberry32(fnv1a(key, spec.seed >>> 0));
   const angle = (rng() * 2 - 1) * spec.rotateDeg * (Math.PI / 180);
   const scale = spec.scaleMin + rng() * (spec.scaleMax - spec.scaleMin);
   return { angle, scale, cx: (width - 1) / 2, cy: (height - 1) / 2 };
