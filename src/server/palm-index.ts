@@ -5,6 +5,8 @@
 // Exact duplicates (the same template bytes, in any format) are caught by the templates' digests.
 // Stage 2 runs on the K candidates' templates, read from the database for that one check: a rigid pre-score of
 // every candidate (PRESCORE), then the full 1:1 matcher on the best CENTRE_FULL_K of them.
+// The index's reads are each one statement, run on their own (autocommit): a statement's own snapshot is all any of
+// them needs, and a check spent more on BEGIN and COMMIT round trips than on some of its reads.
 import { DECISION_THRESHOLD } from '../biometrics/config.ts';
 import { CENTRE_PROBE_SHIFTS, coarseCode, coarseProbesAt } from '../biometrics/identify/coarse-code.ts';
 import { CoarseIndex, DEFAULT_SCREEN } from '../biometrics/identify/coarse-index.ts';
@@ -187,10 +189,8 @@ export class CentreIndex {
     await this.repo.catchUp('persons');
     const PAGE = 20_000;
     const page = (after: number) =>
-      this.repo.db.tx((c) =>
-        c.all<ChangeRow>(sql`SELECT id, digests, codes, (templates IS NOT NULL AND status IN (${list([...GALLERY_STATUSES])})) AS in_gallery, change_pos
-          FROM persons WHERE change_pos > ${after} ORDER BY change_pos LIMIT ${PAGE}`),
-      );
+      this.repo.db.autocommit().all<ChangeRow>(sql`SELECT id, digests, codes, (templates IS NOT NULL AND status IN (${list([...GALLERY_STATUSES])})) AS in_gallery, change_pos
+          FROM persons WHERE change_pos > ${after} ORDER BY change_pos LIMIT ${PAGE}`);
     let rows = await page(this.position);
     for (;;) {
       // The next page is asked for before this one is applied: the database reads and sends it meanwhile.
@@ -283,9 +283,9 @@ export class CentreIndex {
       for (const n of this.byDigest.get(digestKey(d))) if (this.ids[n] !== excludeId) holders.add(this.ids[n]!);
     }
     if (holders.size === 0) return undefined;
-    const rows = await this.repo.db.tx((c) =>
-      c.all<{ id: string; digests: string }>(sql`SELECT id, digests FROM persons WHERE id IN (${list([...holders])}) AND templates IS NOT NULL AND status IN (${list([...GALLERY_STATUSES])}) ORDER BY id`),
-    );
+    const rows = await this.repo.db
+      .autocommit()
+      .all<{ id: string; digests: string }>(sql`SELECT id, digests FROM persons WHERE id IN (${list([...holders])}) AND templates IS NOT NULL AND status IN (${list([...GALLERY_STATUSES])}) ORDER BY id`);
     const mine = new Set(digests);
     return rows.find((r) => (JSON.parse(r.digests) as string[]).some((d) => mine.has(d)))?.id;
   }
@@ -331,7 +331,7 @@ export class CentreIndex {
 
   /** Stage 2's pre-score (prescored) of stage 1's candidates, on their stored templates. */
   private async prescoredCandidates(probes: readonly Template[], persons: ReadonlySet<string>): Promise<Array<{ id: string; templates: Template[] }>> {
-    const rows = await this.repo.db.tx((c) => storedTemplates(c, [...persons]));
+    const rows = await storedTemplates(this.repo.db.autocommit(), [...persons]);
     return prescored(probes, rows.map((r) => ({ id: r.id, templates: this.open(r.id, r.templates) })), CENTRE_FULL_K);
   }
 }

@@ -370,11 +370,13 @@ async function openPostgres(url: string, opts: OpenSqlOptions): Promise<SqlDb> {
     await pool.end().catch(() => undefined);
     throw new StorageError(`cannot connect to PostgreSQL: ${(err as Error).message}`, { cause: err });
   }
+  // A statement on a pooled connection (a transaction's) or on the pool itself (autocommit): named alike.
+  const queryOn = (on: Pick<import('pg').Pool, 'query'>, f: Fragment) => {
+    const { text, params } = render(f, 'postgres');
+    return on.query({ text, values: params, name: statementName(text, f.prepare === true) });
+  };
   const connOf = (client: import('pg').PoolClient): SqlConn => {
-    const q = async (f: Fragment) => {
-      const { text, params } = render(f, 'postgres');
-      return client.query({ text, values: params, name: statementName(text, f.prepare === true) });
-    };
+    const q = (f: Fragment) => queryOn(client, f);
     return {
       dialect: 'postgres',
       all: async <T>(f: Fragment) => (await q(f)).rows as T[],
@@ -418,10 +420,7 @@ async function openPostgres(url: string, opts: OpenSqlOptions): Promise<SqlDb> {
       return (await pool.query(text, params)).rows[0] as T | undefined;
     },
     autocommit: () => {
-      const q = (f: Fragment) => {
-        const { text, params } = render(f, 'postgres');
-        return pool.query(text, params);
-      };
+      const q = (f: Fragment) => queryOn(pool, f);
       return {
         dialect: 'postgres',
         all: async <T>(f: Fragment) => (await q(f)).rows as T[],

@@ -111,7 +111,7 @@ export class Enrolments {
       const outcome = await repo.tx((r) => decideEnrolment(r, personId, found, since, now(), (region, id, accountId) => this.publishConfirmed(r, region, id, accountId), this.ctx.openStored, byFeature));
       if (outcome.kind === 'confirmed') await this.publishAllowanceOf(personId);
     }
-    const after = (await repo.tx((r) => r.getPerson(personId)))!;
+    const after = (await repo.read((r) => r.getPerson(personId)))!;
     return after.duplicate_of ? { status: after.status, duplicateOf: after.duplicate_of } : { status: after.status };
   }
 
