@@ -82,8 +82,6 @@ interface ChangeRow {
   digests: string;
   /** The stage-1 codes of the person's templates, one after the other (ENTRY_CODE_BYTES each). */
   codes: Uint8Array | null;
-  /** Their hands: a JSON array of hand names, as entryCodes gives them (NULL with the codes). */
-  code_hands: string | null;
   /** 1/true when the person is in the gallery: a gallery status and templates stored (SQLite 1, PostgreSQL true). */
   in_gallery: number | boolean;
   change_pos: number;
@@ -130,30 +128,6 @@ function digestKeysOf(json: string): number[] {
   return keys;
 }
 
-/** The hands a stage-1 index is kept for (CentreIndex.coarse). */
-const INDEX_HANDS: readonly Hand[] = ['left', 'right', 'unknown'];
-
-/** code_hands values seen, parsed: a gallery holds a handful of distinct ones (["left","right"], ["unknown"]…). */
-const handLists = new Map<string, readonly Hand[]>();
-
-/**
- * The hand of each of a person's `count` entries, from its code_hands column: 'unknown' for all when the column is
- * missing, malformed or of another length (such an entry is then searched for every probe, as before hands counted).
- */
-function entryHands(json: string | null, count: number): readonly Hand[] {
-  let hands = json === null ? undefined : handLists.get(json);
-  if (hands === undefined && json !== null) {
-    try {
-      const parsed: unknown = JSON.parse(json);
-      if (Array.isArray(parsed) && parsed.every((h) => (INDEX_HANDS as readonly unknown[]).includes(h))) hands = parsed as Hand[];
-    } catch {
-      // malformed: unknown hands below
-    }
-    if (hands !== undefined && handLists.size < 64) handLists.set(json, hands);
-  }
-  return hands !== undefined && hands.length === count ? hands : Array<Hand>(count).fill('unknown');
-}
-
 /**
  * Flat storage, so a snapshot of 10⁶ people loads without 10⁶ maps, sets and objects to build and then to keep
  * marking at every garbage collection: stage-1 codes in the coarse index's one buffer under integer entry ids (their
@@ -163,17 +137,7 @@ function entryHands(json: string | null, count: number): readonly Hand[] {
  * (util/int-multimap.ts). Only the ids themselves remain as 10⁶ strings.
  */
 export class CentreIndex {
-  /**
-   * Stage 1 by hand: a probe is searched among the entries of a hand it can be compared with (handsComparable: its
-   * own and 'unknown'), since the matcher scores a left palm against a right one 1 unread. In one index of both
-   * hands, half of the K candidates of a gallery of two-palm people were palms of the other hand (measured at 10⁶:
-   * 49.8 % of the 1,024), and the scan read twice the codes it needed.
-   */
-  private readonly coarse: Readonly<Record<Hand, CoarseIndex<number>>> = {
-    left: new CoarseIndex<number>(1024, DEFAULT_SCREEN, BLOCK_SLOTS, new IntMap()),
-    right: new CoarseIndex<number>(1024, DEFAULT_SCREEN, BLOCK_SLOTS, new IntMap()),
-    unknown: new CoarseIndex<number>(1024, DEFAULT_SCREEN, BLOCK_SLOTS, new IntMap()),
-  };
+  private readonly coarse = new CoarseIndex<number>(1024, DEFAULT_SCREEN, BLOCK_SLOTS, new IntMap());
   /**
    * Person numbers by a seeded hash of the id (confirmed against ids[n]), kept for the process's life: a number is
    * never given to another person. Typed, not a Map of 10⁶ strings to build at start and mark at every collection.
@@ -205,11 +169,7 @@ export class CentreIndex {
   ) {}
 
   stats(): IndexStats {
-    return { persons: this.galleryPersons, entries: this.entries(), position: this.position, loadSeconds: this.loadSeconds };
-  }
-
-  private entries(): number {
-    return INDEX_HANDS.reduce((n, hand) => n + this.coarse[hand].size, 0);
+    return { persons: this.galleryPersons, entries: this.coarse.size, position: this.position, loadSeconds: this.loadSeconds };
   }
 
   /** Applies every change after the last position seen (the first call is the start-up snapshot). One at a time. */
@@ -229,7 +189,7 @@ export class CentreIndex {
     await this.repo.catchUp('persons');
     const PAGE = 20_000;
     const page = (after: number) =>
-      this.repo.db.autocommit().all<ChangeRow>(sql`SELECT id, digests, codes, code_hands, (templates IS NOT NULL AND status IN (${list([...GALLERY_STATUSES])})) AS in_gallery, change_pos
+      this.repo.db.autocommit().all<ChangeRow>(sql`SELECT id, digests, codes, (templates IS NOT NULL AND status IN (${list([...GALLERY_STATUSES])})) AS in_gallery, change_pos
           FROM persons WHERE change_pos > ${after} ORDER BY change_pos LIMIT ${PAGE}`);
     let rows = await page(this.position);
     for (;;) {
@@ -275,13 +235,10 @@ export class CentreIndex {
     this.digestKeys = digestKeys;
   }
 
-  /**
-   * One page of the change log: each person's old entries out, the new ones in; the page's codes added at once, into
-   * the index of each entry's hand.
-   */
+  /** One page of the change log: each person's old entries out, the new ones in; the page's codes added at once. */
   private applyPage(rows: readonly ChangeRow[]): void {
-    const coded: Array<{ n: number; codes: Uint8Array; hands: readonly Hand[] }> = [];
-    const perHand: Record<Hand, number> = { left: 0, right: 0, unknown: 0 };
+    const entryIds: number[] = [];
+    const codes: Uint8Array[] = [];
     for (const r of rows) {
       const n = this.numberFor(r.id);
       this.removePerson(n);
@@ -298,32 +255,17 @@ export class CentreIndex {
       if (r.codes) {
         const count = r.codes.byteLength / ENTRY_CODE_BYTES;
         if (Number.isInteger(count) && count <= ENTRIES_PER_PERSON) {
-          const hands = entryHands(r.code_hands, count);
-          for (const hand of hands) perHand[hand]++;
-          coded.push({ n, codes: r.codes, hands });
+          for (let i = 0; i < count; i++) entryIds.push(n * ENTRIES_PER_PERSON + i);
+          codes.push(r.codes);
           this.entryCount[n] = count;
         }
       }
     }
-    // Each hand's entries: their ids, and their codes copied into one buffer (no object an entry at 10⁶ people).
-    for (const hand of INDEX_HANDS) {
-      if (perHand[hand] === 0) continue;
-      const ids: number[] = [];
-      const codes = Buffer.allocUnsafe(perHand[hand] * ENTRY_CODE_BYTES);
-      for (const c of coded) {
-        for (let i = 0; i < c.hands.length; i++) {
-          if (c.hands[i] !== hand) continue;
-          codes.set(c.codes.subarray(i * ENTRY_CODE_BYTES, (i + 1) * ENTRY_CODE_BYTES), ids.length * ENTRY_CODE_BYTES);
-          ids.push(c.n * ENTRIES_PER_PERSON + i);
-        }
-      }
-      this.coarse[hand].upsertMany(ids, codes);
-    }
+    if (entryIds.length > 0) this.coarse.upsertMany(entryIds, codes.length === 1 ? codes[0]! : Buffer.concat(codes));
   }
 
   private removePerson(n: number): void {
-    // An entry's hand is not kept: its id is in one of the three indexes, and a lookup in the others is cheap.
-    for (let i = 0; i < this.entryCount[n]!; i++) for (const hand of INDEX_HANDS) this.coarse[hand].remove(n * ENTRIES_PER_PERSON + i);
+    for (let i = 0; i < this.entryCount[n]!; i++) this.coarse.remove(n * ENTRIES_PER_PERSON + i);
     this.entryCount[n] = 0;
     if (this.inGallery[n] === 0) return;
     this.inGallery[n] = 0;
@@ -349,18 +291,12 @@ export class CentreIndex {
   }
 
   /**
-   * Stage 1 for one template: the people of its CENTRE_K nearest entries of the hands it can be compared with
-   * (chunked: other requests run meanwhile), the probe coded at CENTRE_PROBE_SHIFTS (wider than the terminal's).
+   * Stage 1 for one template: the people of its CENTRE_K nearest entries (chunked: other requests run meanwhile),
+   * the probe coded at CENTRE_PROBE_SHIFTS (wider than the terminal's).
    */
   private async shortlist(t: Template, into: Set<string>): Promise<void> {
-    const probe = coarseProbesAt(t, CENTRE_PROBE_SHIFTS);
-    const found: Array<{ id: number; distance: number }> = [];
-    for (const hand of INDEX_HANDS) {
-      // An entry the poller removed meanwhile is not returned, one it added is after `since` and so in the re-check on commit.
-      if (handsComparable(t.hand, hand) && this.coarse[hand].size > 0) found.push(...(await this.coarse[hand].nearestChunked(probe, CENTRE_K, SCAN_CHUNK)));
-    }
-    if (found.length > CENTRE_K) found.sort((a, b) => a.distance - b.distance).length = CENTRE_K;
-    for (const c of found) into.add(this.ids[Math.floor(c.id / ENTRIES_PER_PERSON)]!);
+    // An entry the poller removed meanwhile is not returned, one it added is after `since` and so in the re-check on commit.
+    for (const c of await this.coarse.nearestChunked(coarseProbesAt(t, CENTRE_PROBE_SHIFTS), CENTRE_K, SCAN_CHUNK)) into.add(this.ids[Math.floor(c.id / ENTRIES_PER_PERSON)]!);
   }
 
   /**
@@ -371,7 +307,7 @@ export class CentreIndex {
     const exact = await this.exactHolders(excludeId, templates.map((t) => sha256Hex(Buffer.from(t.buffer, t.byteOffset, t.byteLength))));
     if (exact !== undefined) return { personId: exact, score: 0 };
     const probes = decodeAll(templates);
-    if (!probes || this.entries() === 0) return undefined;
+    if (!probes || this.coarse.size === 0) return undefined;
     const persons = new Set<string>();
     for (const p of probes) await this.shortlist(p, persons);
     persons.delete(excludeId);
@@ -385,7 +321,7 @@ export class CentreIndex {
    * full matcher on the candidates' stored templates: every region's people, not only the terminal's.
    */
   async nearestOther(personId: string, capture: Template): Promise<Duplicate | undefined> {
-    if (this.entries() === 0) return undefined;
+    if (this.coarse.size === 0) return undefined;
     const persons = new Set<string>();
     await this.shortlist(capture, persons);
     persons.delete(personId);
