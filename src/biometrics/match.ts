@@ -3,7 +3,7 @@
 // captures), and minimised over the sub-codes of both templates.
 import { DEFAULT_ELASTIC, elasticDistance, prepareCode, rigidDistance, type ElasticOptions, type PackedCode } from './packed.ts';
 import { sameParams } from './template.ts';
-import { TemplateMismatchError, type FeatureCode, type Hand, type Template } from './types.ts';
+import { TemplateMismatchError, type FeatureCode, type Template } from './types.ts';
 
 export interface MatchOptions {
   /** Largest shift tried, in code cells, along each axis (default 4, i.e. ±4 × roiSize/32 ROI pixels). */
@@ -27,15 +27,10 @@ export function matchScore(a: Template, b: Template, opts: MatchOptions = {}): n
   if (a.coder !== b.coder || !sameParams(a.coderParams, b.coderParams)) {
     throw new TemplateMismatchError(`${a.coder} vs ${b.coder} or different coder parameters`);
   }
-  if (!handsComparable(a.hand, b.hand)) return 1;
+  if (a.hand !== 'unknown' && b.hand !== 'unknown' && a.hand !== b.hand) return 1;
   let best = 1;
   for (const ca of a.codes) for (const cb of b.codes) best = Math.min(best, codeDistance(ca, cb, opts));
   return best;
-}
-
-/** Whether two templates' hands can be compared at all: a left palm is never matched against a right one. */
-export function handsComparable(a: Hand, b: Hand): boolean {
-  return a === 'unknown' || b === 'unknown' || a === b;
 }
 
 /**

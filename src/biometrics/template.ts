@@ -75,16 +75,6 @@ export function encodeTemplate(t: Template): Uint8Array {
   return out;
 }
 
-/**
- * The hand a template's header names, without decoding it: undefined unless the magic and the length are there.
- * Nothing else is checked (not the checksum): for passing over a stored template no probe could be compared with,
- * where decodeTemplate still judges every template that is compared.
- */
-export function templateHand(bytes: Uint8Array): Hand | undefined {
-  if (bytes.length < HEADER_BYTES + 4 || MAGIC.some((m, i) => bytes[i] !== m)) return undefined;
-  return HANDS[bytes[12]!];
-}
-
 export function decodeTemplate(bytes: Uint8Array): Template {
   if (!(bytes instanceof Uint8Array)) throw new TemplateCorruptError('not a byte array');
   if (bytes.length < HEADER_BYTES + 4) throw new TemplateCorruptError(`too short (${bytes.length} bytes)`);

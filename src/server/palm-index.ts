@@ -11,8 +11,8 @@ import { DECISION_THRESHOLD } from '../biometrics/config.ts';
 import { CENTRE_PROBE_SHIFTS, coarseCode, coarseProbesAt } from '../biometrics/identify/coarse-code.ts';
 import { CoarseIndex, DEFAULT_SCREEN } from '../biometrics/identify/coarse-index.ts';
 import { BLOCK_SLOTS, ENTRY_CODE_BYTES, MAX_K } from '../biometrics/identify/kernel/kernel.ts';
-import { handsComparable, matchScore, type MatchOptions } from '../biometrics/match.ts';
-import { decodeTemplate, templateHand } from '../biometrics/template.ts';
+import { matchScore, type MatchOptions } from '../biometrics/match.ts';
+import { decodeTemplate } from '../biometrics/template.ts';
 import type { Hand, Template } from '../biometrics/types.ts';
 import { sha256Hex } from '../protocol/crypto.ts';
 import { fmix32, IntMap, IntMultiMap, randomSeed } from '../util/int-multimap.ts';
@@ -312,7 +312,8 @@ export class CentreIndex {
     for (const p of probes) await this.shortlist(p, persons);
     persons.delete(excludeId);
     if (persons.size === 0) return undefined;
-    return bestDecoded(probes, await this.prescoredCandidates(probes, persons));
+    const rows = await this.repo.db.tx((c) => storedTemplates(c, [...persons]));
+    return bestDecoded(probes, prescored(probes, rows.map((r) => ({ id: r.id, templates: this.open(r.id, r.templates) })), CENTRE_FULL_K));
   }
 
   /**
@@ -369,20 +370,13 @@ interface CandidateRow {
 
 /**
  * The `keep` people closest to the probes by PRESCORE (their templates decoded once; undecodable or incomparable ones
- * dropped, as bestMatch drops them; only templates of a hand some probe can be compared with are read), for the
- * full matcher. All of them when there are no more than `keep`.
+ * dropped, as bestMatch drops them), for the full matcher. All of them when there are no more than `keep`.
  */
 export function prescored(probes: readonly Template[], rows: readonly CandidateRow[], keep: number): Array<{ id: string; templates: Template[] }> {
   const needed = rows.length > keep; // else every row goes to the full matcher: no pre-score to pay
   const scored: Array<{ id: string; templates: Template[]; pre: number }> = [];
-  // A stored template of a hand no probe can be compared with (a person's right palm against a left-hand probe) is
-  // not decoded: the matcher would score it 1 unread, and decoding it was half of a two-palm candidate's cost.
-  const comparable = (t: Uint8Array) => {
-    const hand = templateHand(t);
-    return hand === undefined || probes.some((p) => handsComparable(p.hand, hand)); // undefined: decode judges it
-  };
   for (const row of rows) {
-    const gallery = decodeAll(row.templates.filter(comparable));
+    const gallery = decodeAll(row.templates);
     if (!gallery) continue;
     let pre = Infinity;
     for (const g of gallery) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyWords, crc32, decodeTemplate, encodeTemplate, fuseTemplates, TEMPLATE_FORMAT_VERSION, templateHand, validateTemplate, wordsOf } from '../../src/biometrics/template.ts';
+import { copyWords, crc32, decodeTemplate, encodeTemplate, fuseTemplates, TEMPLATE_FORMAT_VERSION, validateTemplate, wordsOf } from '../../src/biometrics/template.ts';
 import { TemplateCorruptError, TemplateVersionError, type FeatureCode, type Template } from '../../src/biometrics/types.ts';
 import { mulberry32 } from '../../src/util/random.ts';
 
@@ -46,16 +46,6 @@ describe('template codec', () => {
       expect(Array.from(c.mask)).toEqual(Array.from(t.codes[i]!.mask));
     });
     expect(Array.from(encodeTemplate(back))).toEqual(Array.from(bytes));
-  });
-
-  it("templateHand reads the header's hand without decoding, and nothing from bytes that are no template", () => {
-    for (const hand of ['left', 'right', 'unknown'] as const) expect(templateHand(encodeTemplate({ ...template(3), hand }))).toBe(hand);
-    const bytes = encodeTemplate({ ...template(3), hand: 'right' });
-    bytes[bytes.length - 1]! ^= 1; // the checksum is not its business: decodeTemplate judges what is compared
-    expect(templateHand(bytes)).toBe('right');
-    expect(templateHand(bytes.subarray(0, 18))).toBeUndefined();
-    expect(templateHand(Uint8Array.from([0, ...bytes.subarray(1)]))).toBeUndefined();
-    expect(templateHand(Uint8Array.from(bytes, (b, i) => (i === 12 ? 9 : b)))).toBeUndefined();
   });
 
   it('crc32 matches the IEEE check value', () => {
