@@ -6,9 +6,7 @@
 // its own templates were committed, so of two racing enrolments the later reader sees the other's stored row
 // (provisional: both to review; already confirmed, after waiting on its row lock: held as its duplicate), whatever
 // its index had reached. Runs inside the caller's transaction.
-import { decodeTemplate } from '../biometrics/template.ts';
-import type { Template } from '../biometrics/types.ts';
-import { bestMatch, GALLERY_STATUSES, type Duplicate, type OpenTemplates } from './palm-index.ts';
+import { bestMatch, dedupProbes, GALLERY_STATUSES, type Duplicate, type OpenTemplates } from './palm-index.ts';
 import type { RepoTx } from './repo.ts';
 import { FOR_UPDATE, list, sql, type SqlConn } from './sql.ts';
 
@@ -18,14 +16,6 @@ export type EnrolmentOutcome = { kind: 'skipped' } | { kind: 'confirmed' } | { k
 async function changedSince(c: SqlConn, excludeId: string, since: number): Promise<Array<{ id: string; templates: Uint8Array; digests: string }>> {
   return c.all(sql`SELECT id, templates, digests FROM persons
     WHERE id <> ${excludeId} AND templates IS NOT NULL AND status IN (${list([...GALLERY_STATUSES])}) AND (change_pos IS NULL OR change_pos > ${since})`);
-}
-
-function decodeAll(templates: readonly Buffer[]): Template[] | null {
-  try {
-    return templates.map((t) => decodeTemplate(t));
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -54,7 +44,7 @@ export async function decideEnrolment(
   let dup: Duplicate | undefined;
   const exact = delta.find((d) => (JSON.parse(d.digests) as string[]).some((x) => myDigests.has(x)));
   if (exact) dup = { personId: exact.id, score: 0 };
-  const probes = decodeAll(mine);
+  const probes = dedupProbes(mine);
   if (!dup && probes) dup = bestMatch(probes, delta.map((d) => ({ id: d.id, templates: open(d.id, d.templates) })));
   if (!dup || (found && found.score < dup.score)) dup = found ?? dup;
   // The module feature the record pinned too (a module that gives an image and a feature): a palm enrolled

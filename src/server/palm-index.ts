@@ -77,6 +77,20 @@ function decodeAll(templates: readonly Uint8Array[]): Template[] | null {
   }
 }
 
+/**
+ * A template as the duplicate checks compare it: of unknown hand. A hand's label is the enrolling terminal's word
+ * (nothing in a capture shows which hand was laid), and the matcher scores a left palm against a right one 1, so a
+ * check that trusted labels would let one palm be enrolled again, as a second person, under the other hand's label.
+ */
+export function anyHand(t: Template): Template {
+  return t.hand === 'unknown' ? t : { ...t, hand: 'unknown' };
+}
+
+/** An enrolment's templates decoded as the duplicate checks compare them (anyHand); null if any does not decode. */
+export function dedupProbes(templates: readonly Uint8Array[]): Template[] | null {
+  return decodeAll(templates)?.map(anyHand) ?? null;
+}
+
 interface ChangeRow {
   id: string;
   digests: string;
@@ -306,14 +320,13 @@ export class CentreIndex {
   async findDuplicate(excludeId: string, templates: readonly Uint8Array[]): Promise<Duplicate | undefined> {
     const exact = await this.exactHolders(excludeId, templates.map((t) => sha256Hex(Buffer.from(t.buffer, t.byteOffset, t.byteLength))));
     if (exact !== undefined) return { personId: exact, score: 0 };
-    const probes = decodeAll(templates);
+    const probes = dedupProbes(templates);
     if (!probes || this.coarse.size === 0) return undefined;
     const persons = new Set<string>();
     for (const p of probes) await this.shortlist(p, persons);
     persons.delete(excludeId);
     if (persons.size === 0) return undefined;
-    const rows = await this.repo.db.tx((c) => storedTemplates(c, [...persons]));
-    return bestDecoded(probes, prescored(probes, rows.map((r) => ({ id: r.id, templates: this.open(r.id, r.templates) })), CENTRE_FULL_K));
+    return bestDecoded(probes, await this.prescoredCandidates(probes, persons));
   }
 
   /**
@@ -327,7 +340,7 @@ export class CentreIndex {
     await this.shortlist(capture, persons);
     persons.delete(personId);
     if (persons.size === 0) return undefined;
-    return bestDecoded([capture], await this.prescoredCandidates([capture], persons), Infinity);
+    return bestDecoded([anyHand(capture)], await this.prescoredCandidates([anyHand(capture)], persons), Infinity);
   }
 
   /** Stage 2's pre-score (prescored) of stage 1's candidates, on their stored templates. */
@@ -359,7 +372,7 @@ export async function linearDuplicate(r: RepoTx, open: OpenTemplates, excludeId:
   const mine = new Set(templates.map((t) => sha256Hex(Buffer.from(t.buffer, t.byteOffset, t.byteLength))));
   const exact = rows.find((row) => row.digests.some((d) => mine.has(d)));
   if (exact) return { personId: exact.id, score: 0 };
-  const probes = decodeAll(templates);
+  const probes = dedupProbes(templates);
   return probes ? bestMatch(probes, rows) : undefined;
 }
 

@@ -13,7 +13,7 @@ import type { Duplicate } from '../../src/server/palm-index.ts';
 import { Central } from '../../src/server/service.ts';
 import { openSqlDb } from '../../src/server/sql.ts';
 import { enrolCustomer, PG_URL, registeredTerminal, tempDb } from './helpers.ts';
-import { enrolmentBytes } from '../support/synthetic-codes.ts';
+import { bytesOf, enrolmentBytes, enrolmentTemplate } from '../support/synthetic-codes.ts';
 
 const NO_POLL = 1e9; // the index catches up only when a check asks it to
 
@@ -57,6 +57,28 @@ describe('the palm index decides as the linear scan', () => {
   // Stage 1 finds a person by either palm; the full matcher scores the probe against all of the person's templates.
   it('on people enrolled with both hands: 1,000 stored (2,000 palms), 20 re-enrolments of a left palm and 20 new people', () =>
     expectSameDecisions(1000, 9, { bothHands: true }, 2000), 300_000);
+
+  // A hand's label is the terminal's word: nothing in the bytes shows which hand was laid. A person enrolled once
+  // must not become a second identity by having the same palm enrolled again under the other hand's label.
+  it('finds a palm enrolled again under the other hand’s label (a terminal’s claim, not checked by the matcher)', async () => {
+    const db = await tempDb('sqlite');
+    const central = await Central.open(db.url);
+    try {
+      await central.startIndex(NO_POLL);
+      const t = await registeredTerminal(central, 'T1');
+      const first = await enrolCustomer(central, t, 'P1', 'A1', enrolmentBytes('palm x', 'left', 0));
+      expect(first.registry.status).toBe('confirmed');
+      const relabelled = bytesOf({ ...enrolmentTemplate('palm x', 'left', 1), hand: 'right' }); // the left palm, another session, labelled right
+      await central.palmIndex.catchUp();
+      expect((await central.palmIndex.findDuplicate('P2', [relabelled]))?.personId).toBe('P1');
+      expect((await central.enrolments.linearCheck('P2', [relabelled.toString('base64')]))?.personId).toBe('P1');
+      const again = await enrolCustomer(central, t, 'P2', 'A2', relabelled);
+      expect(again.registry).toEqual({ status: 'duplicate_review', duplicateOf: 'P1' });
+    } finally {
+      await central.close();
+      await db.cleanup();
+    }
+  }, 120_000);
 
   // CASIA MS 940 nm: identities 001–040, each session-1 capture stored as its own person, among 2,000 synthetic
   // people (so stage 1 screens: K = 32 of 2,120); every session-2 capture (041–050 not enrolled) is a probe.
