@@ -305,12 +305,15 @@ export class CentreIndex {
   }
 
   /**
-   * Stage 1 for one template: the people of its CENTRE_K nearest entries (chunked: other requests run meanwhile),
-   * the probe coded at CENTRE_PROBE_SHIFTS (wider than the terminal's).
+   * Stage 1 for one template: its CENTRE_K nearest entries (chunked: other requests run meanwhile), the probe coded at
+   * CENTRE_PROBE_SHIFTS (wider than the terminal's), into `found`: person id → a bit for each of its templates found.
    */
-  private async shortlist(t: Template, into: Set<string>): Promise<void> {
+  private async shortlist(t: Template, found: Map<string, number>): Promise<void> {
     // An entry the poller removed meanwhile is not returned, one it added is after `since` and so in the re-check on commit.
-    for (const c of await this.coarse.nearestChunked(coarseProbesAt(t, CENTRE_PROBE_SHIFTS), CENTRE_K, SCAN_CHUNK)) into.add(this.ids[Math.floor(c.id / ENTRIES_PER_PERSON)]!);
+    for (const c of await this.coarse.nearestChunked(coarseProbesAt(t, CENTRE_PROBE_SHIFTS), CENTRE_K, SCAN_CHUNK)) {
+      const id = this.ids[Math.floor(c.id / ENTRIES_PER_PERSON)]!;
+      found.set(id, (found.get(id) ?? 0) | (1 << c.id % ENTRIES_PER_PERSON));
+    }
   }
 
   /**
@@ -322,11 +325,11 @@ export class CentreIndex {
     if (exact !== undefined) return { personId: exact, score: 0 };
     const probes = dedupProbes(templates);
     if (!probes || this.coarse.size === 0) return undefined;
-    const persons = new Set<string>();
-    for (const p of probes) await this.shortlist(p, persons);
-    persons.delete(excludeId);
-    if (persons.size === 0) return undefined;
-    return bestDecoded(probes, await this.prescoredCandidates(probes, persons));
+    const found = new Map<string, number>();
+    for (const p of probes) await this.shortlist(p, found);
+    found.delete(excludeId);
+    if (found.size === 0) return undefined;
+    return bestDecoded(probes, await this.prescoredCandidates(probes, found));
   }
 
   /**
@@ -336,17 +339,21 @@ export class CentreIndex {
    */
   async nearestOther(personId: string, capture: Template): Promise<Duplicate | undefined> {
     if (this.coarse.size === 0) return undefined;
-    const persons = new Set<string>();
-    await this.shortlist(capture, persons);
-    persons.delete(personId);
-    if (persons.size === 0) return undefined;
-    return bestDecoded([anyHand(capture)], await this.prescoredCandidates([anyHand(capture)], persons), Infinity);
+    const found = new Map<string, number>();
+    await this.shortlist(capture, found);
+    found.delete(personId);
+    if (found.size === 0) return undefined;
+    return bestDecoded([anyHand(capture)], await this.prescoredCandidates([anyHand(capture)], found), Infinity);
   }
 
-  /** Stage 2's pre-score (prescored) of stage 1's candidates, on their stored templates. */
-  private async prescoredCandidates(probes: readonly Template[], persons: ReadonlySet<string>): Promise<Array<{ id: string; templates: Template[] }>> {
-    const rows = await storedTemplates(this.repo.db.autocommit(), [...persons]);
-    return prescored(probes, rows.map((r) => ({ id: r.id, templates: this.open(r.id, r.templates) })), CENTRE_FULL_K);
+  /**
+   * Stage 2's pre-score (prescored) of stage 1's candidates, on the stored templates stage 1 found (its entry i is
+   * the person's template i): a person's other palm, compared with the probe now that labels are not trusted
+   * (anyHand), would double the pre-score's work for a palm stage 1 did not rank among the nearest.
+   */
+  private async prescoredCandidates(probes: readonly Template[], found: ReadonlyMap<string, number>): Promise<Array<{ id: string; templates: Template[] }>> {
+    const rows = await storedTemplates(this.repo.db.autocommit(), [...found.keys()]);
+    return prescored(probes, rows.map((r) => ({ id: r.id, templates: this.open(r.id, r.templates).filter((_, i) => ((found.get(r.id)! >>> i) & 1) === 1) })), CENTRE_FULL_K);
   }
 }
 
