@@ -138,15 +138,16 @@ function matcherMisses(p: GalleryProbe): boolean {
  * One stored, confirmed person with their templates (one per hand), as the centre stores them: sealed with the
  * centre's template key when `templateKey` is given, else plaintext in the JSON column of before migration 18 (which
  * `Central.open` then moves into the sealed blob, one UPDATE a person: minutes at 10⁶, so the bench seals as it writes).
+ * `codes`: stage-1 codes to store instead of the templates' own (a test's crafted crowd in stage 1).
  */
-export function galleryRow(id: string, seq: number, templates: Template | Template[], changePos: number | null, templateKey?: Buffer): Fragment {
+export function galleryRow(id: string, seq: number, templates: Template | Template[], changePos: number | null, templateKey?: Buffer, codes?: Uint8Array): Fragment {
   const ts = Array.isArray(templates) ? templates : [templates];
   const bytes = ts.map((t) => Buffer.from(encodeTemplate(t)));
   const digests = bytes.map((b) => createHash('sha256').update(b).digest('hex'));
   const sealed = templateKey ? sealTemplates(templateKey, id, bytes) : null;
   const plain = templateKey ? null : JSON.stringify(bytes.map((b) => b.toString('base64'))); // the column of before migration 18
-  const codes = Buffer.concat(ts.map((t) => coarseCode(t)));
-  return sql`(${id}, 'R1', 'confirmed', 'GALLERY', ${seq}, ${JSON.stringify(digests)}, ${sealed}, ${plain}, ${codes}, ${JSON.stringify(ts.map((t) => t.hand))}, 1, 1, ${changePos})`;
+  const stored = codes ?? Buffer.concat(ts.map((t) => coarseCode(t)));
+  return sql`(${id}, 'R1', 'confirmed', 'GALLERY', ${seq}, ${JSON.stringify(digests)}, ${sealed}, ${plain}, ${stored}, ${JSON.stringify(ts.map((t) => t.hand))}, 1, 1, ${changePos})`;
 }
 
 export function insertGallery(rows: Fragment[]): Fragment {

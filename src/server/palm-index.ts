@@ -347,13 +347,16 @@ export class CentreIndex {
   }
 
   /**
-   * Stage 2's pre-score (prescored) of stage 1's candidates, on the stored templates stage 1 found (its entry i is
-   * the person's template i): a person's other palm, compared with the probe now that labels are not trusted
-   * (anyHand), would double the pre-score's work for a palm stage 1 did not rank among the nearest.
+   * Stage 2's pre-score (prescored) of stage 1's candidates, on their stored templates. For one probe, only those
+   * stage 1 found (its entry i is the person's template i): the person's other palm was not among that probe's
+   * nearest, and with labels not trusted (anyHand) it would double the pre-score's work. For several probes (both
+   * hands enrolled at once), every template: a person found through one palm is then compared on the other too,
+   * which catches a mate that stage 1 missed for its own probe.
    */
   private async prescoredCandidates(probes: readonly Template[], found: ReadonlyMap<string, number>): Promise<Array<{ id: string; templates: Template[] }>> {
     const rows = await storedTemplates(this.repo.db.autocommit(), [...found.keys()]);
-    return prescored(probes, rows.map((r) => ({ id: r.id, templates: this.open(r.id, r.templates).filter((_, i) => ((found.get(r.id)! >>> i) & 1) === 1) })), CENTRE_FULL_K);
+    const kept = (id: string, templates: Buffer[]) => (probes.length > 1 ? templates : templates.filter((_, i) => ((found.get(id)! >>> i) & 1) === 1));
+    return prescored(probes, rows.map((r) => ({ id: r.id, templates: kept(r.id, this.open(r.id, r.templates)) })), CENTRE_FULL_K);
   }
 }
 

@@ -9,11 +9,15 @@ import { buildGallery, galleryRow, insertGallery, type GalleryShape } from '../.
 import { devDataPresent, loadDevSamples } from '../../bench/identify/dev-data.ts';
 import { encodeTemplate } from '../../src/biometrics/template.ts';
 import type { Template } from '../../src/biometrics/types.ts';
-import type { Duplicate } from '../../src/server/palm-index.ts';
+import { anyHand, type Duplicate } from '../../src/server/palm-index.ts';
+import { keyDirFor, loadCentreKeys } from '../../src/server/keys.ts';
+import { coarseCode } from '../../src/biometrics/identify/coarse-code.ts';
+import { matchScore } from '../../src/biometrics/match.ts';
+import { DECISION_THRESHOLD } from '../../src/biometrics/config.ts';
 import { Central } from '../../src/server/service.ts';
 import { openSqlDb } from '../../src/server/sql.ts';
 import { enrolCustomer, PG_URL, registeredTerminal, tempDb } from './helpers.ts';
-import { bytesOf, enrolmentBytes, enrolmentTemplate } from '../support/synthetic-codes.ts';
+import { bytesOf, capture as captureOf, enrolmentBytes, enrolmentTemplate, handTemplate, palmCode } from '../support/synthetic-codes.ts';
 
 const NO_POLL = 1e9; // the index catches up only when a check asks it to
 
@@ -79,6 +83,50 @@ describe('the palm index decides as the linear scan', () => {
       await db.cleanup();
     }
   }, 120_000);
+
+  // Both hands enrolled again: a poor capture of the left palm (near in stage 1, beyond the matcher's threshold) and
+  // a good one of the right, whose stored mate is crowded out of stage 1 by 1,100 people with nearer codes (at 10⁶
+  // people such a crowd is what makes stage 1 miss; here it is made on purpose). Stage 1 finds the person through
+  // the left palm only, so stage 2 must compare the person's right palm too (found by an attacker's review of a
+  // version that compared only the palms stage 1 found).
+  it('compares every palm of a person stage 1 found through one, when both hands are enrolled at once', async () => {
+    const left = enrolmentTemplate('victim', 'left', 0);
+    const right = enrolmentTemplate('victim', 'right', 0);
+    const poorLeft = handTemplate('left', [captureOf(palmCode('victim', 'left'), 0.7, 4242)]);
+    const goodRight = enrolmentTemplate('victim', 'right', 1);
+    expect(matchScore(anyHand(poorLeft), left)).toBeGreaterThan(DECISION_THRESHOLD);
+    expect(matchScore(anyHand(goodRight), right)).toBeLessThan(DECISION_THRESHOLD);
+    const db = await tempDb('sqlite');
+    const central = await Central.open(db.url);
+    try {
+      const key = Buffer.from(loadCentreKeys(keyDirFor(db.url)).templateKey, 'base64');
+      const rows = [galleryRow('VICTIM', 1, [left, right], 1, key)];
+      const crowd = coarseCode(goodRight);
+      for (let i = 0; i < 1100; i++) rows.push(galleryRow(`D${i}`, 10 + i, enrolmentTemplate(`distractor ${i}`, 'right'), 10 + i, key, crowd));
+      // And 1,100 whose codes lie between the victim's left palm and its right as the poor left capture sees them
+      // (430 of the entry code's bits flipped), so the poor capture's stage 1 finds the left palm but not the right.
+      for (let i = 0; i < 1100; i++) {
+        const code = Buffer.from(coarseCode(poorLeft));
+        const bits = new Set<number>();
+        for (let x = (i + 1) * 2654435761; bits.size < 430; ) {
+          x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+          bits.add(x % (code.length * 8));
+        }
+        for (const b of bits) code[b >> 3]! ^= 1 << (b & 7);
+        rows.push(galleryRow(`E${i}`, 2000 + i, enrolmentTemplate(`distractor e ${i}`, 'left'), 2000 + i, key, code));
+      }
+      const sdb = await openSqlDb(db.url);
+      for (let i = 0; i < rows.length; i += 200) await sdb.tx((c) => c.run(insertGallery(rows.slice(i, i + 200))));
+      await sdb.close();
+      await central.startIndex(NO_POLL);
+      const probe = [bytesOf(poorLeft), bytesOf(goodRight)];
+      expect((await central.enrolments.linearCheck('P2', probe.map((b) => b.toString('base64'))))?.personId).toBe('VICTIM');
+      expect((await central.palmIndex.findDuplicate('P2', probe))?.personId).toBe('VICTIM');
+    } finally {
+      await central.close();
+      await db.cleanup();
+    }
+  }, 300_000);
 
   // CASIA MS 940 nm: identities 001–040, each session-1 capture stored as its own person, among 2,000 synthetic
   // people (so stage 1 screens: K = 32 of 2,120); every session-2 capture (041–050 not enrolled) is a probe.
