@@ -4,7 +4,7 @@
 export { extract } from './extract.ts';
 export { downsample } from './image.ts';
 export { decodeTemplate, encodeTemplate, fuseTemplates } from './template.ts';
-export { matchScore } from './match.ts';
+export { anyHand, matchScore } from './match.ts';
 export { DECISION_THRESHOLD } from './config.ts';
 export { meetsEnrolQuality } from './quality.ts';
 export type { RoiMeasurements } from './extract.ts';

@@ -34,6 +34,15 @@ export function matchScore(a: Template, b: Template, opts: MatchOptions = {}): n
 }
 
 /**
+ * A template as duplicate checks compare it: of unknown hand. A hand's label is the enrolling terminal's word
+ * (nothing in a capture shows which hand was laid), and the matcher scores a left palm against a right one 1, so a
+ * check that trusted labels would let one palm be enrolled again, as a second person, under the other hand's label.
+ */
+export function anyHand(t: Template): Template {
+  return t.hand === 'unknown' ? t : { ...t, hand: 'unknown' };
+}
+
+/**
  * Masked normalised Hamming distance of two codes, minimised over shifts (see the bit layout in types.ts), and
  * with `elastic`, refined block by block (packed.ts). Runs on packed codes prepared once per code and cached.
  */

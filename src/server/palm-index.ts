@@ -11,7 +11,7 @@ import { DECISION_THRESHOLD } from '../biometrics/config.ts';
 import { CENTRE_PROBE_SHIFTS, coarseCode, coarseProbesAt } from '../biometrics/identify/coarse-code.ts';
 import { CoarseIndex, DEFAULT_SCREEN } from '../biometrics/identify/coarse-index.ts';
 import { BLOCK_SLOTS, ENTRY_CODE_BYTES, MAX_K } from '../biometrics/identify/kernel/kernel.ts';
-import { matchScore, type MatchOptions } from '../biometrics/match.ts';
+import { anyHand, matchScore, type MatchOptions } from '../biometrics/match.ts';
 import { decodeTemplate } from '../biometrics/template.ts';
 import type { Hand, Template } from '../biometrics/types.ts';
 import { sha256Hex } from '../protocol/crypto.ts';
@@ -75,15 +75,6 @@ function decodeAll(templates: readonly Uint8Array[]): Template[] | null {
   } catch {
     return null;
   }
-}
-
-/**
- * A template as the duplicate checks compare it: of unknown hand. A hand's label is the enrolling terminal's word
- * (nothing in a capture shows which hand was laid), and the matcher scores a left palm against a right one 1, so a
- * check that trusted labels would let one palm be enrolled again, as a second person, under the other hand's label.
- */
-export function anyHand(t: Template): Template {
-  return t.hand === 'unknown' ? t : { ...t, hand: 'unknown' };
 }
 
 /** An enrolment's templates decoded as the duplicate checks compare them (anyHand); null if any does not decode. */

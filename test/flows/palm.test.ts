@@ -68,6 +68,8 @@ describe('PalmIdentifier over synthetic enrolments', () => {
     expect(idf.verify('p-synth-3', captures.get('synth-4')![3]!)).toBe(false);
     expect(idf.duplicates([captures.get('synth-5')![3]!])).toEqual(['p-synth-5']);
     expect(idf.duplicates([capture('never-enrolled', 1, 1)])).toEqual([]);
+    // The stored palms are left hands: the same palm taken as the right hand is still that person (a label is no proof).
+    expect(idf.duplicates([{ ...captures.get('synth-5')![3]!, hand: 'right' }])).toEqual(['p-synth-5']);
   });
 
   it('adds a new enrolment per hand, and revokes a person', () => {

@@ -9,10 +9,10 @@ import { buildGallery, galleryRow, insertGallery, type GalleryShape } from '../.
 import { devDataPresent, loadDevSamples } from '../../bench/identify/dev-data.ts';
 import { encodeTemplate } from '../../src/biometrics/template.ts';
 import type { Template } from '../../src/biometrics/types.ts';
-import { anyHand, type Duplicate } from '../../src/server/palm-index.ts';
+import type { Duplicate } from '../../src/server/palm-index.ts';
 import { keyDirFor, loadCentreKeys } from '../../src/server/keys.ts';
 import { coarseCode } from '../../src/biometrics/identify/coarse-code.ts';
-import { matchScore } from '../../src/biometrics/match.ts';
+import { anyHand, matchScore } from '../../src/biometrics/match.ts';
 import { DECISION_THRESHOLD } from '../../src/biometrics/config.ts';
 import { Central } from '../../src/server/service.ts';
 import { openSqlDb } from '../../src/server/sql.ts';

@@ -4,7 +4,7 @@
 // images, and a person is recognised from the veins in them, or not at all.
 import type { ScannerClient } from '../../../drivers/client/client.ts';
 import type { PalmEvent } from '../../../drivers/client/types.ts';
-import { DECISION_THRESHOLD, extract, DEFAULT_POLICY, meetsEnrolQuality, type RoiMeasurements, lazyPalmIdentifier, loadEnrolments, matchScore, encodeTemplate, fuseTemplates, type LoadReport, type PalmRef, type StoredEnrolment, type GreyFrame, type Hand, type Template, type PalmIndex } from '../../biometrics/index.ts';
+import { anyHand, DECISION_THRESHOLD, extract, DEFAULT_POLICY, meetsEnrolQuality, type RoiMeasurements, lazyPalmIdentifier, loadEnrolments, matchScore, encodeTemplate, fuseTemplates, type LoadReport, type PalmRef, type StoredEnrolment, type GreyFrame, type Hand, type Template, type PalmIndex } from '../../biometrics/index.ts';
 import type { EnrolHand } from '../../flows/enrolment.ts';
 import type { Identifier, PalmRead, PalmReader } from '../../flows/ports.ts';
 import type { IdentifyOutcome, PlacementEvent } from '../../flows/types.ts';
@@ -189,11 +189,14 @@ export class PalmIdentifier implements Identifier<Template> {
     return false;
   }
 
-  /** Everyone enrolled whose palm any of these captures matches (score within the decision threshold). */
+  /**
+   * Everyone enrolled whose palm any of these captures matches (score within the decision threshold), whatever hand
+   * either was taken as (anyHand: a palm laid as the other hand is still the same person).
+   */
   duplicates(samples: Template[]): string[] {
     const found = new Set<string>();
     for (const s of samples) {
-      for (const e of this.index.identify(s).scored) if (e.score <= DECISION_THRESHOLD) found.add(e.personId);
+      for (const e of this.index.identify(anyHand(s)).scored) if (e.score <= DECISION_THRESHOLD) found.add(e.personId);
     }
     return [...found];
   }
