@@ -334,7 +334,8 @@ export class CentreIndex {
     await this.shortlist(capture, found);
     found.delete(personId);
     if (found.size === 0) return undefined;
-    return bestDecoded([anyHand(capture)], await this.prescoredCandidates([anyHand(capture)], found), Infinity);
+    const probes = [anyHand(capture)];
+    return bestDecoded(probes, await this.prescoredCandidates(probes, found), Infinity);
   }
 
   /**

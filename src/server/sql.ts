@@ -415,10 +415,7 @@ async function openPostgres(url: string, opts: OpenSqlOptions): Promise<SqlDb> {
         }
       }
     },
-    get: async <T>(q: Fragment) => {
-      const { text, params } = render(q, 'postgres');
-      return (await pool.query(text, params)).rows[0] as T | undefined;
-    },
+    get: async <T>(q: Fragment) => (await queryOn(pool, q)).rows[0] as T | undefined,
     autocommit: () => {
       const q = (f: Fragment) => queryOn(pool, f);
       return {
